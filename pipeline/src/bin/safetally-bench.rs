@@ -1,0 +1,163 @@
+//! Benchmarks with figures anyone can rerun: each phase runs in its own child process so its
+//! wall time and peak memory (VmHWM) are its own. Data are generated here, never committed.
+//!
+//! cargo run --release --bin safetally-bench -- ingest --persons 860000
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use safetally::ingest::IngestOptions;
+use safetally::progress::Progress;
+use safetally::sample::{Format, SampleConfig, generate};
+use safetally::stage::Workdir;
+
+#[derive(Parser)]
+#[command(
+    about = "safetally benchmarks: generation and ingest throughput and peak memory",
+    after_help = "Example:\n  cargo run --release --bin safetally-bench -- ingest --persons 860000 --dir bench-data"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Generate a sample (if not there yet), then time ingest on it.
+    Ingest {
+        /// Persons to generate; about 1.17 records each with the default duplicate share.
+        #[arg(long, default_value_t = 860_000)]
+        persons: u64,
+        /// Where the generated data and the work directory go.
+        #[arg(long, default_value = "bench-data")]
+        dir: PathBuf,
+        /// Formats of the generated files.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "csv,csv-1252,parquet,xlsx,csv-bom"
+        )]
+        formats: Vec<String>,
+    },
+    /// (child) generate only
+    #[command(hide = true)]
+    PhaseGenerate {
+        persons: u64,
+        out: PathBuf,
+        formats: Vec<String>,
+    },
+    /// (child) ingest only
+    #[command(hide = true)]
+    PhaseIngest { input: PathBuf, work: PathBuf },
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().cmd {
+        Cmd::Ingest {
+            persons,
+            dir,
+            formats,
+        } => orchestrate(persons, &dir, &formats),
+        Cmd::PhaseGenerate {
+            persons,
+            out,
+            formats,
+        } => {
+            let schema = safetally::schema::load_embedded()?;
+            let formats = formats
+                .iter()
+                .map(|f| Format::parse(f).context("format"))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let cfg = SampleConfig {
+                persons,
+                formats,
+                seed: 1,
+                ..SampleConfig::default()
+            };
+            let t = Instant::now();
+            let s = generate(&schema, &cfg, &out, &Progress::hidden())?;
+            println!(
+                "{{\"records\":{},\"seconds\":{:.3},\"peak_mib\":{:.1}}}",
+                s.records,
+                t.elapsed().as_secs_f64(),
+                peak_rss_mib()
+            );
+            Ok(())
+        }
+        Cmd::PhaseIngest { input, work } => {
+            let schema = safetally::schema::load_embedded()?;
+            let work = Workdir::new(work)?;
+            let t = Instant::now();
+            let run = safetally::run::ingest_stage(
+                &schema,
+                &work,
+                &input,
+                &IngestOptions::default(),
+                &Progress::hidden(),
+                true,
+            )?;
+            println!(
+                "{{\"records\":{},\"seconds\":{:.3},\"peak_mib\":{:.1}}}",
+                run.result.totals.rows_in,
+                t.elapsed().as_secs_f64(),
+                peak_rss_mib()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn child(args: &[String]) -> anyhow::Result<serde_json::Value> {
+    let exe = std::env::current_exe()?;
+    let out = Command::new(exe).args(args).output()?;
+    if !out.status.success() {
+        bail!("{} failed: {}", args[0], String::from_utf8_lossy(&out.stderr));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(serde_json::from_str(text.lines().last().unwrap_or("{}"))?)
+}
+
+fn orchestrate(persons: u64, dir: &Path, formats: &[String]) -> anyhow::Result<()> {
+    let data = dir.join(format!("sample-{persons}"));
+    let s = |p: &Path| p.to_string_lossy().into_owned();
+    if !data.join("submissions").is_dir() {
+        let _ = std::fs::remove_dir_all(&data);
+        let g = child(&[
+            "phase-generate".into(),
+            persons.to_string(),
+            s(&data),
+            formats.join(","),
+        ])?;
+        report("generate", &g);
+    }
+    let i = child(&[
+        "phase-ingest".into(),
+        s(&data.join("submissions")),
+        s(&dir.join("work")),
+    ])?;
+    report("ingest", &i);
+    Ok(())
+}
+
+fn report(what: &str, v: &serde_json::Value) {
+    let records = v["records"].as_f64().unwrap_or(0.0);
+    let secs = v["seconds"].as_f64().unwrap_or(f64::NAN);
+    println!(
+        "{what:>9}: {records:.0} records in {secs:.2} s = {:.0} records/s, peak memory {:.0} MiB",
+        records / secs,
+        v["peak_mib"].as_f64().unwrap_or(0.0)
+    );
+}

@@ -1,0 +1,61 @@
+//! `safetally ingest`: validate a folder of submissions.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use safetally::ingest::{IngestOptions, IngestReport, SheetChoice};
+use safetally::progress::Progress;
+use safetally::run::{REPORT_TXT, ingest_stage};
+use safetally::stage::Workdir;
+
+use super::{EXIT_PARTIAL, WorkArgs, load_schema};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Folder with the submissions (CSV, XLSX, Parquet), one or more files per organisation.
+    pub input: PathBuf,
+    #[command(flatten)]
+    pub work: WorkArgs,
+    /// Accept files with columns that are not in the contract (they are ignored and reported).
+    #[arg(long)]
+    pub ignore_extra_columns: bool,
+    /// Read this sheet of every workbook (default: the first sheet with the required columns).
+    #[arg(long)]
+    pub sheet: Option<String>,
+}
+
+pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
+    let schema = load_schema()?;
+    let work = Workdir::new(&a.work.work)?;
+    let opts = IngestOptions {
+        ignore_extra_columns: a.ignore_extra_columns,
+        sheet: SheetChoice { name: a.sheet },
+    };
+    let run = ingest_stage(&schema, &work, &a.input, &opts, &progress, a.work.force)
+        .with_context(|| format!("ingest of {} failed", a.input.display()))?;
+    print_outcome(&run.result, run.skipped, &run.dir);
+    Ok(exit_code(&run.result))
+}
+
+pub fn print_outcome(report: &IngestReport, skipped: bool, dir: &std::path::Path) {
+    if skipped {
+        println!(
+            "Ingest: inputs unchanged since the last run; using {}",
+            dir.display()
+        );
+    }
+    println!("{}", report.summary());
+    println!(
+        "Accepted rows are in {0}/validated, rejected rows with file, line, column and rule in {0}/quarantine; \
+         the full report is {0}/{REPORT_TXT}.",
+        dir.display()
+    );
+}
+
+pub fn exit_code(report: &IngestReport) -> u8 {
+    if report.totals.failed_files > 0 {
+        EXIT_PARTIAL
+    } else {
+        0
+    }
+}

@@ -1,0 +1,106 @@
+//! Typed errors for the library. Every variant names where the problem is
+//! (file, organisation, row, column) so that a user can fix it without a debugger.
+
+use std::path::PathBuf;
+
+/// Errors raised while loading the embedded schema files.
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    #[error("schema file {file}: {message}")]
+    Invalid { file: &'static str, message: String },
+    #[error("schema file {file} is not valid JSON: {source}")]
+    Json {
+        file: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("schema file {file}, line {line}: {message}")]
+    Csv {
+        file: &'static str,
+        line: u64,
+        message: String,
+    },
+}
+
+/// A file that cannot be read at all. It fails alone; the other files still go through.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("{path}: cannot open the file: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: the file is empty")]
+    Empty { path: PathBuf },
+    #[error(
+        "{path}: this is not a text table (it looks like a binary file); export it as CSV, XLSX or Parquet"
+    )]
+    Binary { path: PathBuf },
+    #[error("{path}: the file has a header but no data rows")]
+    HeaderOnly { path: PathBuf },
+    #[error("{path}: the text is neither UTF-8 nor Windows-1252 (line {line}); save it as UTF-8 CSV")]
+    Encoding { path: PathBuf, line: u64 },
+    #[error("{path}: required column(s) missing from the header: {missing}; the header has: {found}")]
+    MissingColumns {
+        path: PathBuf,
+        missing: String,
+        found: String,
+    },
+    #[error(
+        "{path}: unknown column(s) {columns}; rename them to contract columns or pass --ignore-extra-columns"
+    )]
+    ExtraColumns { path: PathBuf, columns: String },
+    #[error("{path}: column {column} appears twice in the header")]
+    DuplicateColumn { path: PathBuf, column: String },
+    #[error("{path}, line {line}: {message}")]
+    Csv {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+    #[error("{path}: cannot read the workbook: {message}")]
+    Xlsx { path: PathBuf, message: String },
+    #[error("{path}: no sheet named {sheet:?}; the workbook has: {available}")]
+    NoSuchSheet {
+        path: PathBuf,
+        sheet: String,
+        available: String,
+    },
+    #[error("{path}: cannot read the Parquet file: {message}")]
+    Parquet { path: PathBuf, message: String },
+    #[error("{path}: unsupported file type; send .csv, .xlsx or .parquet")]
+    UnsupportedType { path: PathBuf },
+}
+
+/// Errors of a pipeline stage as a whole (work directory, outputs, manifests).
+#[derive(Debug, thiserror::Error)]
+pub enum StageError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: cannot write Parquet: {message}")]
+    ParquetWrite { path: PathBuf, message: String },
+    #[error("{path}: cannot read Parquet: {message}")]
+    ParquetRead { path: PathBuf, message: String },
+    #[error("{path}: cannot write the workbook: {message}")]
+    Xlsx { path: PathBuf, message: String },
+    #[error("{path}: bad manifest: {message}")]
+    Manifest { path: PathBuf, message: String },
+    #[error("{0}")]
+    Input(String),
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+}
+
+impl StageError {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        StageError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

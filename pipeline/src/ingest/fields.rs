@@ -1,0 +1,188 @@
+//! Checks of single cells against the contract: codes, countries, years, dates, personal
+//! numbers. Each returns the normalised value with the corrections made, or the broken rule.
+
+use crate::dates::{DateProblem, PartialDate};
+use crate::pnr::{self, PnrProblem};
+use crate::schema::{CodeList, Column, ColumnType, Resolved, Schema};
+
+/// A value that passed, and each rewrite made to it (a near miss made right): (from, to).
+pub struct Cleaned {
+    pub value: String,
+    pub changes: Vec<(String, String)>,
+}
+
+impl Cleaned {
+    fn same(value: impl Into<String>) -> Self {
+        Cleaned {
+            value: value.into(),
+            changes: Vec::new(),
+        }
+    }
+
+    fn changed(from: &str, to: impl Into<String>) -> Self {
+        let to = to.into();
+        Cleaned {
+            changes: vec![(from.to_string(), to.clone())],
+            value: to,
+        }
+    }
+}
+
+pub struct Broken {
+    pub rule: &'static str,
+    pub message: String,
+}
+
+pub fn broken(rule: &'static str, message: impl Into<String>) -> Broken {
+    Broken {
+        rule,
+        message: message.into(),
+    }
+}
+
+/// Checks one non-empty cell of a column that needs no other column.
+pub fn check_cell(schema: &Schema, col: &Column, raw: &str) -> Result<Cleaned, Broken> {
+    match col.ty {
+        ColumnType::Member => member(schema, raw),
+        ColumnType::Text | ColumnType::Name => Ok(Cleaned::same(collapse_spaces(raw))),
+        ColumnType::Year => year(raw),
+        ColumnType::Code => {
+            let list = schema
+                .list_for(col)
+                .ok_or_else(|| broken("unknown_code", format!("no code list for {}", col.name)))?;
+            if col.multi {
+                let order = |c: &str| list.position(c).unwrap_or(usize::MAX);
+                multi(raw, schema.multi_separator, |p| code(list, p), order)
+            } else {
+                code(list, raw)
+            }
+        }
+        ColumnType::Country if col.multi => {
+            let order = |c: &str| {
+                schema
+                    .countries
+                    .iter()
+                    .position(|k| k.alpha2 == c)
+                    .unwrap_or(usize::MAX)
+            };
+            multi(raw, schema.multi_separator, |p| country(schema, p), order)
+        }
+        ColumnType::Country => country(schema, raw),
+        // Dates and personal numbers need the report year; see `date` and `personal_number`.
+        ColumnType::PartialDate | ColumnType::PersonalNumber => Ok(Cleaned::same(raw)),
+    }
+}
+
+fn collapse_spaces(raw: &str) -> String {
+    raw.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn member(schema: &Schema, raw: &str) -> Result<Cleaned, Broken> {
+    if schema.member(raw).is_some() {
+        return Ok(Cleaned::same(raw));
+    }
+    match schema.member(&raw.trim().to_uppercase()) {
+        Some(m) => Ok(Cleaned::changed(raw, m.org_id.clone())),
+        None => Err(broken(
+            "unknown_member",
+            format!("{raw:?} is not in the member register"),
+        )),
+    }
+}
+
+fn year(raw: &str) -> Result<Cleaned, Broken> {
+    match raw.trim().parse::<i32>() {
+        Ok(y) if (1990..=2100).contains(&y) && y.to_string() == raw => Ok(Cleaned::same(raw)),
+        Ok(y) if (1990..=2100).contains(&y) => Ok(Cleaned::changed(raw, y.to_string())),
+        _ => Err(broken(
+            "bad_year",
+            format!("{raw:?} is not a year between 1990 and 2100"),
+        )),
+    }
+}
+
+fn resolved(raw: &str, r: Resolved) -> Option<Cleaned> {
+    match r {
+        Resolved::Exact(c) => Some(Cleaned::same(c)),
+        Resolved::Normalised(c) => Some(Cleaned::changed(raw, c)),
+        Resolved::Unknown => None,
+    }
+}
+
+fn code(list: &CodeList, raw: &str) -> Result<Cleaned, Broken> {
+    resolved(raw, list.resolve(raw)).ok_or_else(|| {
+        let codes: Vec<&str> = list.codes.iter().map(|c| c.code.as_str()).collect();
+        broken(
+            "unknown_code",
+            format!(
+                "{raw:?} is not a code of the list {} ({})",
+                list.id,
+                codes.join(", ")
+            ),
+        )
+    })
+}
+
+fn country(schema: &Schema, raw: &str) -> Result<Cleaned, Broken> {
+    resolved(raw, schema.lookup_country(raw)).ok_or_else(|| {
+        broken(
+            "unknown_country",
+            format!("{raw:?} is not an ISO 3166-1 alpha-2 code (e.g. SE, NG) nor unknown"),
+        )
+    })
+}
+
+/// Splits a multi-valued cell, resolves each part, drops repeats, and writes the codes in
+/// list order. `unknown` next to a known code says nothing more, so it is dropped.
+fn multi(
+    raw: &str,
+    sep: char,
+    one: impl Fn(&str) -> Result<Cleaned, Broken>,
+    order: impl Fn(&str) -> usize,
+) -> Result<Cleaned, Broken> {
+    let mut changes = Vec::new();
+    let mut codes: Vec<String> = Vec::new();
+    for part in raw.split(sep).map(str::trim).filter(|p| !p.is_empty()) {
+        let c = one(part)?;
+        changes.extend(c.changes);
+        if codes.contains(&c.value) {
+            changes.push((part.to_string(), "(repeated code dropped)".to_string()));
+        } else {
+            codes.push(c.value);
+        }
+    }
+    if codes.len() > 1 && codes.iter().any(|c| c == "unknown") {
+        codes.retain(|c| c != "unknown");
+        changes.push(("unknown".to_string(), "(dropped next to known codes)".to_string()));
+    }
+    // The order of codes is not a correction: every cell is stored in code-list order.
+    codes.sort_by_key(|c| order(c));
+    Ok(Cleaned {
+        value: codes.join(&sep.to_string()),
+        changes,
+    })
+}
+
+/// A birth date in the contract's forms, not before 1900 and not after the report year.
+pub fn date(raw: &str, report_year: Option<i32>) -> Result<(PartialDate, bool), Broken> {
+    let d = PartialDate::parse(raw).map_err(|p| match p {
+        DateProblem::Format => broken("bad_date", format!("{raw:?} is not YYYY-MM-DD, YYYY-MM or YYYY")),
+        DateProblem::Impossible => broken("bad_date", format!("{raw:?} is not a date in the calendar")),
+    })?;
+    let last = report_year.unwrap_or(2100);
+    if d.year < 1900 || d.year > last {
+        return Err(broken("bad_date", format!("{raw:?} lies outside 1900 to {last}")));
+    }
+    let normalised = d.to_string() != raw;
+    Ok((d, normalised))
+}
+
+pub fn personal_number(raw: &str, report_year: i32) -> Result<pnr::PersonalNumber, Broken> {
+    pnr::parse(raw, report_year).map_err(|p| match p {
+        PnrProblem::Format => broken(
+            "pnr_format",
+            "not 10 or 12 digits with an optional - or + before the last four, or an impossible date",
+        ),
+        PnrProblem::Checksum => broken("pnr_checksum", "the check digit (the last digit) is wrong"),
+    })
+}

@@ -1,0 +1,336 @@
+//! Ingest: reads every submission in a folder, validates each row against the contract and
+//! writes, per organisation, the accepted rows and a quarantine of the rejected ones with file,
+//! line, column, rule and value. Rows in = accepted + quarantined, always.
+
+mod decode;
+mod fields;
+mod header;
+mod read;
+mod report;
+mod validate;
+
+pub use read::SheetChoice;
+pub use report::{FileOutcome, IngestReport, OrgCounts};
+pub use validate::truncate;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use crate::error::{FileError, StageError};
+use crate::parquet_io::{Kind, ParquetSink, Value};
+use crate::progress::Progress;
+use crate::schema::Schema;
+use read::Table;
+use validate::{Outcome, Validator};
+
+pub const STAGE: &str = "01-ingest";
+pub const VALIDATED_DIR: &str = "validated";
+pub const QUARANTINE_DIR: &str = "quarantine";
+const UNATTRIBUTED: &str = "UNATTRIBUTED";
+
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    pub ignore_extra_columns: bool,
+    pub sheet: SheetChoice,
+}
+
+/// Extensions ingest reads; every other visible file is reported as skipped, never ignored.
+pub fn is_submission(path: &Path) -> bool {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    matches!(
+        ext.as_deref(),
+        Some("csv" | "txt" | "tsv" | "xlsx" | "xlsm" | "parquet")
+    )
+}
+
+/// The columns of a validated file: the contract's, then where each row came from.
+pub fn validated_columns(schema: &Schema) -> Vec<(&str, Kind)> {
+    let mut cols: Vec<(&str, Kind)> = schema
+        .columns
+        .iter()
+        .map(|c| {
+            (
+                c.name.as_str(),
+                if c.name == "report_year" {
+                    Kind::Int
+                } else {
+                    Kind::Str
+                },
+            )
+        })
+        .collect();
+    cols.push(("source_file", Kind::Str));
+    cols.push(("source_line", Kind::Int));
+    cols
+}
+
+const QUARANTINE_COLUMNS: [(&str, Kind); 8] = [
+    ("file", Kind::Str),
+    ("line", Kind::Int),
+    ("org_id", Kind::Str),
+    ("record_id", Kind::Str),
+    ("column", Kind::Str),
+    ("rule", Kind::Str),
+    ("value", Kind::Str),
+    ("message", Kind::Str),
+];
+
+struct Sinks {
+    out: PathBuf,
+    validated: HashMap<String, ParquetSink>,
+    quarantine: HashMap<String, ParquetSink>,
+}
+
+impl Sinks {
+    fn sink<'a>(
+        map: &'a mut HashMap<String, ParquetSink>,
+        dir: &Path,
+        org: &str,
+        cols: &[(&str, Kind)],
+    ) -> Result<&'a mut ParquetSink, StageError> {
+        if !map.contains_key(org) {
+            std::fs::create_dir_all(dir).map_err(|e| StageError::io(dir, e))?;
+            let sink = ParquetSink::create(&dir.join(format!("{org}.parquet")), cols)?;
+            map.insert(org.to_string(), sink);
+        }
+        map.get_mut(org)
+            .ok_or_else(|| StageError::Input(format!("no writer for {org}")))
+    }
+
+    fn validated(&mut self, schema: &Schema, org: &str) -> Result<&mut ParquetSink, StageError> {
+        let dir = self.out.join(VALIDATED_DIR);
+        Self::sink(&mut self.validated, &dir, org, &validated_columns(schema))
+    }
+
+    fn quarantine(&mut self, org: &str) -> Result<&mut ParquetSink, StageError> {
+        let dir = self.out.join(QUARANTINE_DIR);
+        Self::sink(&mut self.quarantine, &dir, org, &QUARANTINE_COLUMNS)
+    }
+
+    /// Every organisation gets both files, so an empty quarantine is visible as such.
+    fn finish(mut self, schema: &Schema) -> Result<(), StageError> {
+        let orgs: Vec<String> = self
+            .validated
+            .keys()
+            .chain(self.quarantine.keys())
+            .cloned()
+            .collect();
+        for org in orgs {
+            self.validated(schema, &org)?;
+            self.quarantine(&org)?;
+        }
+        for (_, s) in self.validated.drain().chain(self.quarantine.drain()) {
+            s.finish()?;
+        }
+        Ok(())
+    }
+}
+
+/// Ingests every submission in `input` into `out` (a staging folder) and reports.
+pub fn ingest_folder(
+    schema: &Schema,
+    input: &Path,
+    out: &Path,
+    opts: &IngestOptions,
+    progress: &Progress,
+) -> Result<IngestReport, StageError> {
+    let files = crate::stage::list_files(input)?;
+    if files.is_empty() {
+        return Err(StageError::Input(format!(
+            "{}: no files to ingest",
+            input.display()
+        )));
+    }
+    let mut report = IngestReport::new(&schema.version);
+    let mut sinks = Sinks {
+        out: out.to_path_buf(),
+        validated: HashMap::new(),
+        quarantine: HashMap::new(),
+    };
+    let bar = progress.bar(files.len() as u64, "ingest");
+    for path in &files {
+        bar.set_message(file_label(input, path));
+        let outcome = ingest_file(schema, input, path, opts, &mut sinks, &mut report.orgs);
+        report.files.push(outcome?);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    sinks.finish(schema)?;
+    report.close();
+    Ok(report)
+}
+
+fn file_label(input: &Path, path: &Path) -> String {
+    path.strip_prefix(input)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Reads one file. A file that cannot be read is a failed outcome, not an error of the run.
+fn ingest_file(
+    schema: &Schema,
+    input: &Path,
+    path: &Path,
+    opts: &IngestOptions,
+    sinks: &mut Sinks,
+    orgs: &mut BTreeMap<String, OrgCounts>,
+) -> Result<FileOutcome, StageError> {
+    let label = file_label(input, path);
+    let mut outcome = FileOutcome::new(&label);
+    if !is_submission(path) {
+        outcome.error = Some(
+            FileError::UnsupportedType {
+                path: path.to_path_buf(),
+            }
+            .to_string(),
+        );
+        return Ok(outcome);
+    }
+    let required: Vec<String> = schema.required_columns().map(|c| c.name.clone()).collect();
+    let opened = read::open(path, &opts.sheet, &required).and_then(|t| {
+        let map = header::map_header(schema, &t.header, path, opts.ignore_extra_columns)?;
+        Ok((t, map))
+    });
+    let (table, map) = match opened {
+        Ok(x) => x,
+        Err(e) => {
+            outcome.error = Some(e.to_string());
+            return Ok(outcome);
+        }
+    };
+    outcome.format = Some(table.format.clone());
+    outcome.notes = header_notes(&map);
+    match validate_table(schema, &table, &map, &label, sinks, orgs, &mut outcome) {
+        Ok(()) => Ok(outcome),
+        Err(Failure::File(e)) => {
+            outcome.error = Some(e.to_string());
+            Ok(outcome)
+        }
+        Err(Failure::Stage(e)) => Err(e),
+    }
+}
+
+enum Failure {
+    File(FileError),
+    Stage(StageError),
+}
+
+impl From<StageError> for Failure {
+    fn from(e: StageError) -> Self {
+        Failure::Stage(e)
+    }
+}
+
+fn header_notes(map: &header::HeaderMap) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (from, to) in &map.renamed {
+        notes.push(format!("column {from:?} read as {to}"));
+    }
+    if !map.absent.is_empty() {
+        notes.push(format!(
+            "columns not in the file, read as not answered: {}",
+            map.absent.join(", ")
+        ));
+    }
+    if !map.ignored.is_empty() {
+        notes.push(format!("unknown columns ignored: {}", map.ignored.join(", ")));
+    }
+    notes
+}
+
+fn validate_table(
+    schema: &Schema,
+    table: &Table,
+    map: &header::HeaderMap,
+    label: &str,
+    sinks: &mut Sinks,
+    orgs: &mut BTreeMap<String, OrgCounts>,
+    outcome: &mut FileOutcome,
+) -> Result<(), Failure> {
+    let mut v = Validator::new(schema).map_err(StageError::from)?;
+    let org_col = schema.column_index("org_id").unwrap_or(0);
+    let mut votes: HashMap<String, u64> = HashMap::new();
+    let mut rows = 0u64;
+    for row in table.rows() {
+        let row = row.map_err(Failure::File)?;
+        v.index_row(&row, map);
+        let org = map.source[org_col]
+            .and_then(|p| row.cells.get(p))
+            .map(|s| s.trim().to_uppercase());
+        if let Some(org) = org.filter(|o| schema.member(o).is_some()) {
+            *votes.entry(org).or_default() += 1;
+        }
+        rows += 1;
+    }
+    if rows == 0 {
+        return Err(Failure::File(FileError::HeaderOnly {
+            path: table.path.clone(),
+        }));
+    }
+    // Rows whose own org_id is unusable are counted under the file's organisation.
+    let file_org = votes
+        .into_iter()
+        .max_by_key(|(o, n)| (*n, std::cmp::Reverse(o.clone())))
+        .map(|(o, _)| o);
+    outcome.org_id = file_org.clone();
+    let fallback = file_org.unwrap_or_else(|| UNATTRIBUTED.to_string());
+    for row in table.rows() {
+        let row = row.map_err(Failure::File)?;
+        match v.validate(&row, map) {
+            Outcome::Accepted(rec, norms) => {
+                let counts = orgs.entry(rec.org_id.clone()).or_default();
+                counts.accept(label, &norms);
+                let mut values: Vec<Value> = rec
+                    .values
+                    .into_iter()
+                    .zip(&schema.columns)
+                    .map(|(val, col)| match col.name.as_str() {
+                        "report_year" => Value::Int(val.and_then(|y| y.parse().ok())),
+                        _ => Value::Str(val),
+                    })
+                    .collect();
+                values.push(Value::Str(Some(label.to_string())));
+                values.push(Value::Int(Some(row.line as i64)));
+                sinks.validated(schema, &rec.org_id)?.push(values)?;
+                outcome.accepted += 1;
+            }
+            Outcome::Rejected(problems) => {
+                let org_raw = map.source[org_col]
+                    .and_then(|p| row.cells.get(p))
+                    .map(|s| s.trim().to_uppercase())
+                    .unwrap_or_default();
+                let org = if schema.member(&org_raw).is_some() {
+                    org_raw
+                } else {
+                    fallback.clone()
+                };
+                let record = schema
+                    .column_index("record_id")
+                    .and_then(|i| map.source[i])
+                    .and_then(|p| row.cells.get(p))
+                    .map(|s| truncate(s.trim(), 200));
+                orgs.entry(org.clone()).or_default().reject(label, &problems);
+                let sink = sinks.quarantine(&org)?;
+                for p in problems {
+                    sink.push(vec![
+                        Value::Str(Some(label.to_string())),
+                        Value::Int(Some(row.line as i64)),
+                        Value::Str(Some(org.clone())),
+                        Value::Str(record.clone()),
+                        Value::Str(Some(p.column)),
+                        Value::Str(Some(p.rule.to_string())),
+                        Value::Str(Some(p.value)),
+                        Value::Str(Some(p.message)),
+                    ])?;
+                }
+                outcome.quarantined += 1;
+            }
+        }
+        outcome.rows_in += 1;
+    }
+    Ok(())
+}

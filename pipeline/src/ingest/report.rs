@@ -1,0 +1,185 @@
+//! The validation report: per organisation and per file, rows in, accepted and quarantined,
+//! by rule, and every normalisation made. Written as text for people and JSON for machines.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use super::validate::{Normalisation, Problem};
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct OrgCounts {
+    pub rows_in: u64,
+    pub accepted: u64,
+    pub quarantined: u64,
+    /// Rows breaking each rule (a row can break more than one).
+    pub by_rule: BTreeMap<String, u64>,
+    /// "column: from -> to" and how often it was made.
+    pub normalised: BTreeMap<String, u64>,
+    pub files: BTreeSet<String>,
+}
+
+impl OrgCounts {
+    pub fn accept(&mut self, file: &str, norms: &[Normalisation]) {
+        self.rows_in += 1;
+        self.accepted += 1;
+        self.files.insert(file.to_string());
+        for n in norms {
+            *self
+                .normalised
+                .entry(format!("{}: {:?} -> {:?}", n.column, n.from, n.to))
+                .or_default() += 1;
+        }
+    }
+
+    pub fn reject(&mut self, file: &str, problems: &[Problem]) {
+        self.rows_in += 1;
+        self.quarantined += 1;
+        self.files.insert(file.to_string());
+        let rules: BTreeSet<&str> = problems.iter().map(|p| p.rule).collect();
+        for r in rules {
+            *self.by_rule.entry(r.to_string()).or_default() += 1;
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct FileOutcome {
+    pub file: String,
+    pub format: Option<String>,
+    pub org_id: Option<String>,
+    pub rows_in: u64,
+    pub accepted: u64,
+    pub quarantined: u64,
+    /// Set when the file could not be read at all; its rows are not counted anywhere.
+    pub error: Option<String>,
+    pub notes: Vec<String>,
+}
+
+impl FileOutcome {
+    pub fn new(file: &str) -> Self {
+        FileOutcome {
+            file: file.to_string(),
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Totals {
+    pub files: u64,
+    pub failed_files: u64,
+    pub rows_in: u64,
+    pub accepted: u64,
+    pub quarantined: u64,
+    pub normalised_values: u64,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct IngestReport {
+    pub schema_version: String,
+    pub files: Vec<FileOutcome>,
+    pub orgs: BTreeMap<String, OrgCounts>,
+    pub totals: Totals,
+}
+
+impl IngestReport {
+    pub fn new(schema_version: &str) -> Self {
+        IngestReport {
+            schema_version: schema_version.to_string(),
+            ..Default::default()
+        }
+    }
+
+    pub fn close(&mut self) {
+        let t = &mut self.totals;
+        t.files = self.files.len() as u64;
+        t.failed_files = self.files.iter().filter(|f| f.error.is_some()).count() as u64;
+        t.rows_in = self.orgs.values().map(|o| o.rows_in).sum();
+        t.accepted = self.orgs.values().map(|o| o.accepted).sum();
+        t.quarantined = self.orgs.values().map(|o| o.quarantined).sum();
+        t.normalised_values = self.orgs.values().flat_map(|o| o.normalised.values()).sum();
+    }
+
+    /// True when every row is accounted for: in = accepted + quarantined, per org and file.
+    pub fn balanced(&self) -> bool {
+        self.orgs
+            .values()
+            .all(|o| o.rows_in == o.accepted + o.quarantined)
+            && self.files.iter().all(|f| f.rows_in == f.accepted + f.quarantined)
+            && self.totals.rows_in == self.totals.accepted + self.totals.quarantined
+    }
+
+    /// The short summary printed at the end of the stage.
+    pub fn summary(&self) -> String {
+        let t = &self.totals;
+        let mut s = format!(
+            "Ingest read {} file(s) from {} organisation(s): {} rows in = {} accepted + {} quarantined ({} value(s) normalised).",
+            t.files,
+            self.orgs.len(),
+            t.rows_in,
+            t.accepted,
+            t.quarantined,
+            t.normalised_values
+        );
+        if t.failed_files > 0 {
+            let _ = write!(
+                s,
+                "\n{} file(s) could not be read and were not ingested:",
+                t.failed_files
+            );
+            for f in self.files.iter().filter(|f| f.error.is_some()) {
+                let _ = write!(s, "\n  - {}", f.error.as_deref().unwrap_or(""));
+            }
+        }
+        s
+    }
+
+    /// The full report a person reads: per organisation, per rule, per file.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "safetally validation report (schema {})\n",
+            self.schema_version
+        );
+        let _ = writeln!(s, "{}\n", self.summary());
+        let _ = writeln!(s, "Per organisation (rows in = accepted + quarantined):");
+        for (org, c) in &self.orgs {
+            let _ = writeln!(
+                s,
+                "\n{org}: {} in = {} accepted + {} quarantined",
+                c.rows_in, c.accepted, c.quarantined
+            );
+            for (rule, n) in &c.by_rule {
+                let _ = writeln!(s, "    quarantined for {rule}: {n} row(s)");
+            }
+            for (what, n) in &c.normalised {
+                let _ = writeln!(s, "    normalised {what}: {n}");
+            }
+        }
+        let _ = writeln!(s, "\nPer file:");
+        for f in &self.files {
+            match &f.error {
+                Some(e) => {
+                    let _ = writeln!(s, "  FAILED {}: {e}", f.file);
+                }
+                None => {
+                    let _ = writeln!(
+                        s,
+                        "  {} [{}] org {}: {} in = {} accepted + {} quarantined",
+                        f.file,
+                        f.format.as_deref().unwrap_or("?"),
+                        f.org_id.as_deref().unwrap_or("?"),
+                        f.rows_in,
+                        f.accepted,
+                        f.quarantined
+                    );
+                }
+            }
+            for n in &f.notes {
+                let _ = writeln!(s, "      note: {n}");
+            }
+        }
+        s
+    }
+}

@@ -1,0 +1,341 @@
+//! Validates one row against every rule of the contract, single-cell and cross-column, and
+//! returns either the clean record or every problem found (so one pass shows them all).
+
+use std::collections::HashMap;
+
+use super::fields::{Broken, broken, check_cell, date, personal_number};
+use super::header::HeaderMap;
+use super::read::RawRow;
+use crate::dates::possible_age_groups;
+use crate::schema::{ColumnKind, Schema};
+
+/// One broken rule on one row, with everything a person needs to find and fix it.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub column: String,
+    pub rule: &'static str,
+    pub value: String,
+    pub message: String,
+}
+
+/// A near miss that was made right: counted and reported, never silent.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Normalisation {
+    pub column: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// A row that passed: one cleaned value per contract column (None = not answered).
+#[derive(Debug, Clone)]
+pub struct CleanRecord {
+    pub values: Vec<Option<String>>,
+    pub org_id: String,
+}
+
+pub enum Outcome {
+    Accepted(CleanRecord, Vec<Normalisation>),
+    Rejected(Vec<Problem>),
+}
+
+/// Each (org, year, record_id) of a file: how often it occurs and whether it is direct.
+#[derive(Debug, Default)]
+pub struct IdIndex {
+    map: HashMap<(String, String, String), (u32, bool, u64)>,
+}
+
+/// Positions of the columns the cross-column rules need.
+struct Cols {
+    org: usize,
+    record: usize,
+    year: usize,
+    kind: usize,
+    related: usize,
+    pnr: usize,
+    birth: usize,
+    age: usize,
+    forms: usize,
+    police: usize,
+    offences: usize,
+    status: usize,
+}
+
+pub struct Validator<'a> {
+    schema: &'a Schema,
+    cols: Cols,
+    pub index: IdIndex,
+}
+
+fn cell<'r>(row: &'r RawRow, map: &HeaderMap, col: usize) -> &'r str {
+    map.source[col]
+        .and_then(|p| row.cells.get(p))
+        .map_or("", |s| s.trim())
+}
+
+impl<'a> Validator<'a> {
+    pub fn new(schema: &'a Schema) -> Result<Self, crate::error::SchemaError> {
+        let at = |n: &str| {
+            schema.column_index(n).ok_or(crate::error::SchemaError::Invalid {
+                file: "contract.json",
+                message: format!("the validator needs column {n}"),
+            })
+        };
+        let cols = Cols {
+            org: at("org_id")?,
+            record: at("record_id")?,
+            year: at("report_year")?,
+            kind: at("contact_kind")?,
+            related: at("related_record_id")?,
+            pnr: at("personal_number")?,
+            birth: at("birth_date")?,
+            age: at("age_group")?,
+            forms: at("exploitation_forms")?,
+            police: at("police_report")?,
+            offences: at("reported_offences")?,
+            status: at("legal_status")?,
+        };
+        Ok(Validator {
+            schema,
+            cols,
+            index: IdIndex::default(),
+        })
+    }
+
+    fn id_key(&self, row: &RawRow, map: &HeaderMap) -> (String, String, String) {
+        let c = &self.cols;
+        (
+            cell(row, map, c.org).to_uppercase(),
+            cell(row, map, c.year).to_string(),
+            cell(row, map, c.record).to_string(),
+        )
+    }
+
+    /// First pass: remember every record id, so duplicates and related ids can be checked.
+    pub fn index_row(&mut self, row: &RawRow, map: &HeaderMap) {
+        let key = self.id_key(row, map);
+        let kind = self
+            .schema
+            .code_list("contact_kind")
+            .map(|l| l.resolve(cell(row, map, self.cols.kind)));
+        let direct = matches!(kind, Some(crate::schema::Resolved::Exact(ref k) | crate::schema::Resolved::Normalised(ref k)) if k == "direct");
+        let e = self.index.map.entry(key).or_insert((0, direct, row.line));
+        e.0 += 1;
+    }
+
+    pub fn validate(&self, row: &RawRow, map: &HeaderMap) -> Outcome {
+        let mut problems = Vec::new();
+        if row.cells.len() != map.width {
+            problems.push(Problem {
+                column: "(row)".into(),
+                rule: "bad_row_shape",
+                value: format!("{} fields", row.cells.len()),
+                message: format!(
+                    "the row has {} fields but the header has {}; check the separator and quotes",
+                    row.cells.len(),
+                    map.width
+                ),
+            });
+            return Outcome::Rejected(problems);
+        }
+        let mut values: Vec<Option<String>> = vec![None; self.schema.columns.len()];
+        let mut norms = Vec::new();
+        for (i, col) in self.schema.columns.iter().enumerate() {
+            let raw = cell(row, map, i);
+            let mut fail = |b: Broken| problems.push(problem(&col.name, raw, b));
+            if raw.chars().count() > self.schema.max_field_chars {
+                fail(broken(
+                    "field_too_long",
+                    format!(
+                        "{} characters; at most {} are allowed",
+                        raw.chars().count(),
+                        self.schema.max_field_chars
+                    ),
+                ));
+                continue;
+            }
+            if raw.is_empty() {
+                if col.kind == ColumnKind::Required {
+                    fail(broken("required_value", format!("{} is required", col.name)));
+                }
+                continue;
+            }
+            match check_cell(self.schema, col, raw) {
+                Ok(c) => {
+                    for (from, to) in c.changes {
+                        norms.push(Normalisation {
+                            column: col.name.clone(),
+                            from,
+                            to,
+                        });
+                    }
+                    values[i] = Some(c.value);
+                }
+                Err(b) => fail(b),
+            }
+        }
+        self.cross_checks(row, map, &mut values, &mut norms, &mut problems);
+        if problems.is_empty() {
+            let c = &self.cols;
+            let org_id = values[c.org].clone().unwrap_or_default();
+            Outcome::Accepted(CleanRecord { values, org_id }, norms)
+        } else {
+            Outcome::Rejected(problems)
+        }
+    }
+
+    fn cross_checks(
+        &self,
+        row: &RawRow,
+        map: &HeaderMap,
+        values: &mut [Option<String>],
+        norms: &mut Vec<Normalisation>,
+        problems: &mut Vec<Problem>,
+    ) {
+        let c = &self.cols;
+        let year: Option<i32> = values[c.year].as_deref().and_then(|y| y.parse().ok());
+        let police = values[c.police].clone();
+        let kind = values[c.kind].clone();
+        let age_group = values[c.age].clone();
+        let mut push =
+            |col: usize, raw: &str, b: Broken| problems.push(problem(&self.schema.columns[col].name, raw, b));
+
+        // Duplicates and related rows, from the first pass over the file.
+        let key = self.id_key(row, map);
+        if let Some((n, _, first)) = self.index.map.get(&key)
+            && *n > 1
+        {
+            push(
+                c.record,
+                &key.2,
+                broken(
+                    "duplicate_record_id",
+                    format!(
+                        "record_id occurs {n} times for this organisation and year (first on line {first})"
+                    ),
+                ),
+            );
+        }
+        let related = cell(row, map, c.related);
+        if !related.is_empty() {
+            let rkey = (key.0.clone(), key.1.clone(), related.to_string());
+            match self.index.map.get(&rkey) {
+                None => push(
+                    c.related,
+                    related,
+                    broken(
+                        "related_record_missing",
+                        "no row of this organisation and year has this record_id",
+                    ),
+                ),
+                Some((_, false, line)) => push(
+                    c.related,
+                    related,
+                    broken(
+                        "related_record_not_direct",
+                        format!("the row it points at (line {line}) is not direct"),
+                    ),
+                ),
+                Some(_) => {}
+            }
+        }
+
+        // The funnel: offences and legal status only after a police report.
+        let police_yes = police.as_deref() == Some("yes");
+        for col in [c.offences, c.status] {
+            if values[col].is_some() && !police_yes {
+                push(
+                    col,
+                    cell(row, map, col),
+                    broken(
+                        "funnel_police_report",
+                        format!(
+                            "given while police_report is {:?}",
+                            police.clone().unwrap_or_default()
+                        ),
+                    ),
+                );
+            }
+        }
+        if values[c.forms].is_some() && kind.as_deref() == Some("indirect") {
+            push(
+                c.forms,
+                cell(row, map, c.forms),
+                broken("forms_for_indirect", "exploitation_forms is for direct rows only"),
+            );
+        }
+
+        // Dates need the report year; identifiers are checked against each other.
+        let mut birth = None;
+        let raw_birth = cell(row, map, c.birth);
+        if !raw_birth.is_empty() {
+            match date(raw_birth, year) {
+                Ok((d, changed)) => {
+                    if changed {
+                        norms.push(Normalisation {
+                            column: "birth_date".into(),
+                            from: raw_birth.into(),
+                            to: d.to_string(),
+                        });
+                    }
+                    values[c.birth] = Some(d.to_string());
+                    birth = Some(d);
+                }
+                Err(b) => push(c.birth, raw_birth, b),
+            }
+        }
+        let raw_pnr = cell(row, map, c.pnr);
+        if let (false, Some(y)) = (raw_pnr.is_empty(), year) {
+            match personal_number(raw_pnr, y) {
+                Ok(p) => {
+                    if let Some(b) = birth
+                        && !b.agrees_with(&p.birth)
+                    {
+                        push(
+                            c.pnr,
+                            raw_pnr,
+                            broken(
+                                "pnr_birth_date",
+                                format!("its date {} disagrees with birth_date {b}", p.birth),
+                            ),
+                        );
+                    }
+                    values[c.pnr] = Some(p.normalised);
+                }
+                Err(b) => push(c.pnr, raw_pnr, b),
+            }
+        }
+        if let (Some(b), Some(y), Some(age)) = (birth, year, age_group) {
+            let (child_ok, adult_ok) = possible_age_groups(&b, y);
+            let bad = (age == "child" && !child_ok) || (age == "adult" && !adult_ok);
+            if bad {
+                push(
+                    c.age,
+                    &age,
+                    broken(
+                        "age_group_birth_date",
+                        format!("{age} contradicts birth_date {b} in {y}"),
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn problem(column: &str, raw: &str, b: Broken) -> Problem {
+    Problem {
+        column: column.to_string(),
+        rule: b.rule,
+        value: truncate(raw, 200),
+        message: b.message,
+    }
+}
+
+/// Quarantine keeps the start of a huge value, enough to find it, not megabytes of it.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let head: String = s.chars().take(max).collect();
+        format!("{head}… ({} characters)", s.chars().count())
+    }
+}

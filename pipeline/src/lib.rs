@@ -1,0 +1,13 @@
+//! safetally: turns many organisations' case records into statistics that are safe to publish.
+//! One module per stage; each reads the previous stage's folder and writes its own.
+
+pub mod dates;
+pub mod error;
+pub mod ingest;
+pub mod parquet_io;
+pub mod pnr;
+pub mod progress;
+pub mod run;
+pub mod sample;
+pub mod schema;
+pub mod stage;

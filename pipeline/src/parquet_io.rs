@@ -1,0 +1,150 @@
+//! Streaming Parquet output: rows are buffered column-wise and flushed as row groups, so a
+//! stage can write millions of rows without holding them all.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::error::StageError;
+
+/// The column types the pipeline writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Str,
+    Int,
+}
+
+#[derive(Debug, Clone)]
+pub enum Value {
+    Str(Option<String>),
+    Int(Option<i64>),
+}
+
+enum Buf {
+    Str(Vec<Option<String>>),
+    Int(Vec<Option<i64>>),
+}
+
+pub struct ParquetSink {
+    path: PathBuf,
+    names: Vec<String>,
+    bufs: Vec<Buf>,
+    writer: polars::io::parquet::write::BatchedWriter<File>,
+    rows: u64,
+    batch: usize,
+}
+
+const DEFAULT_BATCH: usize = 65_536;
+
+impl ParquetSink {
+    pub fn create(path: &Path, columns: &[(&str, Kind)]) -> Result<Self, StageError> {
+        let file = File::create(path).map_err(|e| StageError::io(path, e))?;
+        let schema: Schema = columns
+            .iter()
+            .map(|(n, k)| Field::new((*n).into(), dtype(*k)))
+            .collect();
+        let writer = ParquetWriter::new(file)
+            .with_compression(ParquetCompression::Zstd(None))
+            .batched(&schema)
+            .map_err(|e| write_err(path, &e))?;
+        Ok(ParquetSink {
+            path: path.to_path_buf(),
+            names: columns.iter().map(|(n, _)| n.to_string()).collect(),
+            bufs: columns.iter().map(|(_, k)| new_buf(*k)).collect(),
+            writer,
+            rows: 0,
+            batch: DEFAULT_BATCH,
+        })
+    }
+
+    /// Rows buffered before a row group is written; smaller when many files are open at once.
+    pub fn with_batch(mut self, rows: usize) -> Self {
+        self.batch = rows.max(1);
+        self
+    }
+
+    /// Appends one row; values must follow the column order given at creation.
+    pub fn push(&mut self, row: Vec<Value>) -> Result<(), StageError> {
+        for (buf, v) in self.bufs.iter_mut().zip(row) {
+            match (buf, v) {
+                (Buf::Str(b), Value::Str(s)) => b.push(s),
+                (Buf::Int(b), Value::Int(i)) => b.push(i),
+                (Buf::Str(b), Value::Int(i)) => b.push(i.map(|i| i.to_string())),
+                (Buf::Int(b), Value::Str(_)) => b.push(None),
+            }
+        }
+        self.rows += 1;
+        if self.pending() >= self.batch {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn pending(&self) -> usize {
+        match self.bufs.first() {
+            Some(Buf::Str(b)) => b.len(),
+            Some(Buf::Int(b)) => b.len(),
+            None => 0,
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), StageError> {
+        let height = self.pending();
+        if height == 0 {
+            return Ok(());
+        }
+        let columns: Vec<Column> = self
+            .names
+            .iter()
+            .zip(self.bufs.iter_mut())
+            .map(|(n, b)| match b {
+                Buf::Str(v) => Column::new(n.as_str().into(), std::mem::take(v)),
+                Buf::Int(v) => Column::new(n.as_str().into(), std::mem::take(v)),
+            })
+            .collect();
+        let df = DataFrame::new(height, columns).map_err(|e| write_err(&self.path, &e))?;
+        self.writer
+            .write_batch(&df)
+            .map_err(|e| write_err(&self.path, &e))
+    }
+
+    /// Flushes, writes the footer and returns the number of rows written.
+    pub fn finish(mut self) -> Result<u64, StageError> {
+        self.flush()?;
+        self.writer.finish().map_err(|e| write_err(&self.path, &e))?;
+        Ok(self.rows)
+    }
+}
+
+fn dtype(k: Kind) -> DataType {
+    match k {
+        Kind::Str => DataType::String,
+        Kind::Int => DataType::Int64,
+    }
+}
+
+fn new_buf(k: Kind) -> Buf {
+    match k {
+        Kind::Str => Buf::Str(Vec::new()),
+        Kind::Int => Buf::Int(Vec::new()),
+    }
+}
+
+fn write_err(path: &Path, e: &dyn std::fmt::Display) -> StageError {
+    StageError::ParquetWrite {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// Reads a whole Parquet file (stage outputs are read back by later stages and tests).
+pub fn read(path: &Path) -> Result<DataFrame, StageError> {
+    let file = File::open(path).map_err(|e| StageError::io(path, e))?;
+    ParquetReader::new(file)
+        .finish()
+        .map_err(|e| StageError::ParquetRead {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+}

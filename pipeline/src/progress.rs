@@ -1,0 +1,38 @@
+//! Progress bars for long work: shown on a terminal, silent under `--quiet` or when output
+//! goes to a file or another program.
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    visible: bool,
+}
+
+impl Progress {
+    pub fn new(quiet: bool) -> Self {
+        Progress {
+            visible: !quiet && std::io::stderr().is_terminal(),
+        }
+    }
+
+    pub fn hidden() -> Self {
+        Progress { visible: false }
+    }
+
+    pub fn bar(&self, len: u64, what: &str) -> ProgressBar {
+        if !self.visible {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::new(len);
+        let style = ProgressStyle::with_template(
+            "{prefix:>12} [{bar:30}] {pos}/{len} {per_sec} eta {eta} {wide_msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        bar.set_style(style);
+        bar.set_prefix(what.to_string());
+        bar
+    }
+}

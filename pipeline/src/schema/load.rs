@@ -1,0 +1,171 @@
+//! Parses the embedded schema files and checks them against each other, so a broken
+//! schema is a clear error at start-up rather than a wrong table later.
+
+use std::collections::HashMap;
+
+use super::codes::{Code, CodeList, CodeLookup};
+use super::{Column, ColumnType, Country, Member, MemberKind, Rule, Schema};
+use crate::error::SchemaError;
+
+const VERSION: &str = include_str!("../../../schemas/VERSION");
+const CONTRACT: &str = include_str!("../../../schemas/contract.json");
+const CODELISTS: &str = include_str!("../../../schemas/codelists.json");
+const COUNTRIES: &str = include_str!("../../../schemas/countries.csv");
+const MEMBERS: &str = include_str!("../../../schemas/members.csv");
+
+#[derive(serde::Deserialize)]
+struct ContractFile {
+    multi_separator: String,
+    max_field_chars: usize,
+    columns: Vec<Column>,
+    rules: Vec<Rule>,
+}
+
+#[derive(serde::Deserialize)]
+struct CodeListsFile {
+    lists: HashMap<String, Vec<Code>>,
+}
+
+/// Loads the schema compiled into this binary.
+pub fn load_embedded() -> Result<Schema, SchemaError> {
+    let contract: ContractFile = serde_json::from_str(CONTRACT).map_err(|source| SchemaError::Json {
+        file: "contract.json",
+        source,
+    })?;
+    let lists: CodeListsFile = serde_json::from_str(CODELISTS).map_err(|source| SchemaError::Json {
+        file: "codelists.json",
+        source,
+    })?;
+    let code_lists: HashMap<String, CodeList> = lists
+        .lists
+        .into_iter()
+        .map(|(id, codes)| (id.clone(), CodeList::new(id, codes)))
+        .collect();
+    let countries = parse_countries(&code_lists)?;
+    let members = parse_members()?;
+    let separator = single_char(&contract.multi_separator)?;
+    check_columns(&contract.columns, &code_lists)?;
+    let country_lookup = country_lookup(&countries);
+    Ok(Schema {
+        version: VERSION.trim().to_string(),
+        multi_separator: separator,
+        max_field_chars: contract.max_field_chars,
+        columns: contract.columns,
+        rules: contract.rules,
+        code_lists,
+        countries,
+        members,
+        country_lookup,
+    })
+}
+
+fn single_char(s: &str) -> Result<char, SchemaError> {
+    let mut chars = s.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => Ok(c),
+        _ => Err(SchemaError::Invalid {
+            file: "contract.json",
+            message: format!("multi_separator must be one character, not {s:?}"),
+        }),
+    }
+}
+
+fn check_columns(columns: &[Column], lists: &HashMap<String, CodeList>) -> Result<(), SchemaError> {
+    for c in columns {
+        let needs_list = c.ty == ColumnType::Code;
+        match (&c.code_list, needs_list) {
+            (Some(id), true) if !lists.contains_key(id) => {
+                return Err(SchemaError::Invalid {
+                    file: "contract.json",
+                    message: format!("column {} names unknown code list {id}", c.name),
+                });
+            }
+            (None, true) => {
+                return Err(SchemaError::Invalid {
+                    file: "contract.json",
+                    message: format!("coded column {} has no code_list", c.name),
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn parse_countries(lists: &HashMap<String, CodeList>) -> Result<Vec<Country>, SchemaError> {
+    let regions = lists.get("region").ok_or(SchemaError::Invalid {
+        file: "codelists.json",
+        message: "the region code list is missing".into(),
+    })?;
+    let mut out = Vec::new();
+    let mut rdr = csv::Reader::from_reader(COUNTRIES.as_bytes());
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i as u64 + 2;
+        let rec = rec.map_err(|e| SchemaError::Csv {
+            file: "countries.csv",
+            line,
+            message: e.to_string(),
+        })?;
+        let field = |k: usize| rec.get(k).unwrap_or("").trim().to_string();
+        let c = Country {
+            alpha2: field(0),
+            name_en: field(1),
+            name_sv: field(2),
+            region: field(3),
+        };
+        if c.alpha2.len() != 2 || regions.get(&c.region).is_none() {
+            return Err(SchemaError::Csv {
+                file: "countries.csv",
+                line,
+                message: format!("bad code {:?} or unknown region {:?}", c.alpha2, c.region),
+            });
+        }
+        out.push(c);
+    }
+    Ok(out)
+}
+
+fn parse_members() -> Result<Vec<Member>, SchemaError> {
+    let mut out = Vec::new();
+    let mut rdr = csv::Reader::from_reader(MEMBERS.as_bytes());
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i as u64 + 2;
+        let rec = rec.map_err(|e| SchemaError::Csv {
+            file: "members.csv",
+            line,
+            message: e.to_string(),
+        })?;
+        let kind = match rec.get(2) {
+            Some("member") => MemberKind::Member,
+            Some("sample") => MemberKind::Sample,
+            other => {
+                return Err(SchemaError::Csv {
+                    file: "members.csv",
+                    line,
+                    message: format!("kind must be member or sample, not {other:?}"),
+                });
+            }
+        };
+        out.push(Member {
+            org_id: rec.get(0).unwrap_or("").to_string(),
+            name: rec.get(1).unwrap_or("").to_string(),
+            kind,
+        });
+    }
+    Ok(out)
+}
+
+fn country_lookup(countries: &[Country]) -> CodeLookup {
+    let mut lookup = CodeLookup::default();
+    lookup.add_exact("unknown");
+    lookup.add_spelling("vet ej", "unknown");
+    for c in countries {
+        lookup.add_exact(&c.alpha2);
+    }
+    for c in countries {
+        lookup.add_spelling(&c.alpha2, &c.alpha2);
+        lookup.add_spelling(&c.name_en, &c.alpha2);
+        lookup.add_spelling(&c.name_sv, &c.alpha2);
+    }
+    lookup
+}

@@ -1,0 +1,137 @@
+//! The machine-readable contract (`schemas/` at the repository root), embedded in the binary.
+//! Every stage takes its columns, code lists, countries, regions, members and rules from here,
+//! so a category is declared once, in data, never in code.
+
+mod codes;
+mod load;
+
+pub use codes::{CodeList, CodeLookup, Resolved, fold as codes_fold};
+pub use load::load_embedded;
+
+use std::collections::HashMap;
+
+/// What a column holds, which decides how ingest parses and checks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnType {
+    Member,
+    Text,
+    Year,
+    Code,
+    Country,
+    PersonalNumber,
+    Name,
+    PartialDate,
+}
+
+/// The contract's role of a column; identifiers never leave the organisation in clear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnKind {
+    Required,
+    Optional,
+    Identifier,
+    Attribute,
+}
+
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+pub struct Column {
+    pub name: String,
+    pub kind: ColumnKind,
+    #[serde(rename = "type")]
+    pub ty: ColumnType,
+    #[serde(default)]
+    pub code_list: Option<String>,
+    #[serde(default)]
+    pub multi: bool,
+    pub sv: String,
+    pub en: String,
+    #[serde(default)]
+    pub help_en: String,
+    #[serde(default)]
+    pub help_sv: String,
+}
+
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+pub struct Rule {
+    pub id: String,
+    pub en: String,
+    pub sv: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Country {
+    pub alpha2: String,
+    pub name_en: String,
+    pub name_sv: String,
+    pub region: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberKind {
+    /// A real member organisation of the platform.
+    Member,
+    /// A fictional organisation used only for synthetic data; never a real member.
+    Sample,
+}
+
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub org_id: String,
+    pub name: String,
+    pub kind: MemberKind,
+}
+
+/// The whole contract, loaded once and shared by every stage.
+#[derive(Debug)]
+pub struct Schema {
+    pub version: String,
+    pub multi_separator: char,
+    pub max_field_chars: usize,
+    pub columns: Vec<Column>,
+    pub rules: Vec<Rule>,
+    pub code_lists: HashMap<String, CodeList>,
+    pub countries: Vec<Country>,
+    pub members: Vec<Member>,
+    country_lookup: CodeLookup,
+}
+
+impl Schema {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+
+    pub fn code_list(&self, id: &str) -> Option<&CodeList> {
+        self.code_lists.get(id)
+    }
+
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// Resolves a country code, an English or Swedish country name, or `unknown`.
+    pub fn lookup_country(&self, raw: &str) -> Resolved {
+        self.country_lookup.resolve(raw)
+    }
+
+    pub fn country(&self, alpha2: &str) -> Option<&Country> {
+        self.countries.iter().find(|c| c.alpha2 == alpha2)
+    }
+
+    pub fn member(&self, org_id: &str) -> Option<&Member> {
+        self.members.iter().find(|m| m.org_id == org_id)
+    }
+
+    /// The code list a coded column uses, if it is a coded column.
+    pub fn list_for(&self, column: &Column) -> Option<&CodeList> {
+        column.code_list.as_deref().and_then(|id| self.code_list(id))
+    }
+
+    pub fn required_columns(&self) -> impl Iterator<Item = &Column> {
+        self.columns.iter().filter(|c| c.kind == ColumnKind::Required)
+    }
+}

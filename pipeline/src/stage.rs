@@ -1,0 +1,200 @@
+//! The work directory: one folder per stage, written under a temporary name and renamed when
+//! complete, with a manifest (inputs' SHA-256, parameters, versions, outputs). A rerun with
+//! unchanged inputs skips the work; a crash never leaves a half-written stage behind.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::StageError;
+
+pub const SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");
+const MANIFEST: &str = "manifest.json";
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileHash {
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Manifest {
+    pub stage: String,
+    pub software_version: String,
+    pub schema_version: String,
+    pub params: serde_json::Value,
+    pub inputs: Vec<FileHash>,
+    pub outputs: Vec<FileHash>,
+    pub summary: serde_json::Value,
+    pub completed_unix: u64,
+}
+
+pub struct Workdir {
+    root: PathBuf,
+}
+
+/// A stage being written: its files go to `path()` and become visible only at `commit`.
+pub struct Staging {
+    tmp: PathBuf,
+    target: PathBuf,
+    stage: String,
+}
+
+impl Workdir {
+    pub fn new(root: impl Into<PathBuf>) -> Result<Self, StageError> {
+        let root = root.into();
+        fs::create_dir_all(&root).map_err(|e| StageError::io(&root, e))?;
+        Ok(Workdir { root })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn stage_dir(&self, stage: &str) -> PathBuf {
+        self.root.join(stage)
+    }
+
+    /// The stage's manifest if the stage is complete and was made from exactly these inputs,
+    /// parameters and versions, with its outputs untouched since.
+    pub fn up_to_date(
+        &self,
+        stage: &str,
+        inputs: &[FileHash],
+        params: &serde_json::Value,
+        schema_version: &str,
+    ) -> Option<Manifest> {
+        let dir = self.stage_dir(stage);
+        let text = fs::read_to_string(dir.join(MANIFEST)).ok()?;
+        let m: Manifest = serde_json::from_str(&text).ok()?;
+        let same = m.software_version == SOFTWARE_VERSION
+            && m.schema_version == schema_version
+            && &m.params == params
+            && m.inputs == inputs;
+        let outputs_intact = m
+            .outputs
+            .iter()
+            .all(|o| hash_file(&dir.join(&o.path), &o.path).is_ok_and(|h| h.sha256 == o.sha256));
+        (same && outputs_intact).then_some(m)
+    }
+
+    pub fn begin(&self, stage: &str) -> Result<Staging, StageError> {
+        let tmp = self.root.join(format!(".{stage}.tmp-{}", std::process::id()));
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp).map_err(|e| StageError::io(&tmp, e))?;
+        }
+        fs::create_dir_all(&tmp).map_err(|e| StageError::io(&tmp, e))?;
+        Ok(Staging {
+            tmp,
+            target: self.stage_dir(stage),
+            stage: stage.to_string(),
+        })
+    }
+}
+
+impl Staging {
+    pub fn path(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// Hashes every output, writes the manifest, syncs, and swaps the folder into place.
+    pub fn commit(
+        self,
+        params: serde_json::Value,
+        inputs: Vec<FileHash>,
+        schema_version: &str,
+        summary: serde_json::Value,
+    ) -> Result<Manifest, StageError> {
+        let outputs = hash_tree(&self.tmp)?;
+        let manifest = Manifest {
+            stage: self.stage.clone(),
+            software_version: SOFTWARE_VERSION.to_string(),
+            schema_version: schema_version.to_string(),
+            params,
+            inputs,
+            outputs,
+            summary,
+            completed_unix: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        };
+        let mpath = self.tmp.join(MANIFEST);
+        let text = serde_json::to_string_pretty(&manifest)
+            .map_err(|e| StageError::Input(format!("cannot serialise the manifest: {e}")))?;
+        let mut f = fs::File::create(&mpath).map_err(|e| StageError::io(&mpath, e))?;
+        f.write_all(text.as_bytes())
+            .and_then(|_| f.sync_all())
+            .map_err(|e| StageError::io(&mpath, e))?;
+        let old = self.target.with_extension(format!("old-{}", std::process::id()));
+        if self.target.exists() {
+            fs::rename(&self.target, &old).map_err(|e| StageError::io(&self.target, e))?;
+        }
+        fs::rename(&self.tmp, &self.target).map_err(|e| StageError::io(&self.target, e))?;
+        if old.exists() {
+            fs::remove_dir_all(&old).map_err(|e| StageError::io(&old, e))?;
+        }
+        Ok(manifest)
+    }
+}
+
+/// SHA-256 of one file, streamed.
+pub fn hash_file(path: &Path, label: &str) -> Result<FileHash, StageError> {
+    let mut f = fs::File::open(path).map_err(|e| StageError::io(path, e))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut bytes = 0u64;
+    loop {
+        let n = f.read(&mut buf).map_err(|e| StageError::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        bytes += n as u64;
+        h.update(&buf[..n]);
+    }
+    Ok(FileHash {
+        path: label.to_string(),
+        sha256: hex::encode(h.finalize()),
+        bytes,
+    })
+}
+
+/// Hashes of every file below `dir`, by path relative to it, sorted.
+pub fn hash_tree(dir: &Path) -> Result<Vec<FileHash>, StageError> {
+    let mut out = Vec::new();
+    for path in list_files(dir)? {
+        let rel = path
+            .strip_prefix(dir)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        if rel != MANIFEST {
+            out.push(hash_file(&path, &rel)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Every regular file below `dir`, sorted, skipping hidden names.
+pub fn list_files(dir: &Path) -> Result<Vec<PathBuf>, StageError> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).map_err(|e| StageError::io(&d, e))? {
+            let entry = entry.map_err(|e| StageError::io(&d, e))?;
+            let p = entry.path();
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}

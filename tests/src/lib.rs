@@ -1,0 +1,124 @@
+//! Shared helpers for the integration tests: a valid contact row to vary, file writers for
+//! every input format, and readers for stage outputs.
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use safetally::ingest::{IngestOptions, IngestReport, ingest_folder};
+use safetally::progress::Progress;
+use safetally::schema::{Schema, load_embedded};
+
+pub fn schema() -> Schema {
+    load_embedded().expect("embedded schema loads")
+}
+
+/// A row that passes every rule, as (column, value) in contract order.
+pub fn valid_row() -> Vec<(&'static str, String)> {
+    [
+        ("org_id", "SAMPLE01"),
+        ("record_id", "R1"),
+        ("report_year", "2024"),
+        ("contact_kind", "direct"),
+        ("related_record_id", ""),
+        ("personal_number", "811218-9876"),
+        ("given_name", "Anna"),
+        ("family_name", "Svensson"),
+        ("birth_date", "1981-12-18"),
+        ("gender", "woman"),
+        ("age_group", "adult"),
+        ("country_of_birth", "SE"),
+        ("exploitation_forms", "sexual"),
+        ("exploitation_countries", "SE"),
+        ("identified_by", "police"),
+        ("social_services_support", "social_worker"),
+        ("civil_society_support", "legal_advice;psychological"),
+        ("support_reasons", "more_than_offered"),
+        ("national_support_programme", "no"),
+        ("police_report", "yes"),
+        ("reported_offences", "trafficking"),
+        ("legal_status", "investigation_ongoing"),
+        ("legal_rights", "injured_party_counsel"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_string()))
+    .collect()
+}
+
+/// The valid row with some cells replaced.
+pub fn row_with(changes: &[(&str, &str)]) -> Vec<String> {
+    valid_row()
+        .into_iter()
+        .map(|(k, v)| {
+            changes
+                .iter()
+                .find(|(c, _)| *c == k)
+                .map_or(v, |(_, nv)| nv.to_string())
+        })
+        .collect()
+}
+
+pub fn header() -> Vec<String> {
+    valid_row().into_iter().map(|(k, _)| k.to_string()).collect()
+}
+
+/// CSV text with proper quoting.
+pub fn csv_text(header: &[String], rows: &[Vec<String>], delimiter: u8) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .from_writer(Vec::new());
+    w.write_record(header).expect("header");
+    for r in rows {
+        w.write_record(r).expect("row");
+    }
+    String::from_utf8(w.into_inner().expect("flush")).expect("utf-8")
+}
+
+pub fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).expect("write fixture");
+    p
+}
+
+/// Runs ingest over `input` into a fresh folder and returns the report and that folder.
+pub fn ingest(input: &Path, opts: &IngestOptions) -> (IngestReport, tempfile::TempDir) {
+    let out = tempfile::tempdir().expect("tempdir");
+    let report = ingest_folder(&schema(), input, out.path(), opts, &Progress::hidden()).expect("ingest runs");
+    assert!(
+        report.balanced(),
+        "rows in must equal accepted + quarantined: {report:?}"
+    );
+    (report, out)
+}
+
+pub fn read_parquet(path: &Path) -> DataFrame {
+    safetally::parquet_io::read(path).expect("parquet readable")
+}
+
+/// The quarantine of one organisation as (line, column, rule, value) tuples.
+pub fn quarantine(out: &Path, org: &str) -> Vec<(i64, String, String, String)> {
+    let df = read_parquet(&out.join("quarantine").join(format!("{org}.parquet")));
+    let s = |n: &str| df.column(n).expect("column").str().expect("str").clone();
+    let (col, rule, val) = (s("column"), s("rule"), s("value"));
+    let line = df.column("line").expect("line").i64().expect("i64").clone();
+    (0..df.height())
+        .map(|i| {
+            (
+                line.get(i).unwrap_or(-1),
+                col.get(i).unwrap_or("").to_string(),
+                rule.get(i).unwrap_or("").to_string(),
+                val.get(i).unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Strings of one column of a Parquet file.
+pub fn strings(df: &DataFrame, column: &str) -> Vec<Option<String>> {
+    let c = df
+        .column(column)
+        .expect("column")
+        .cast(&DataType::String)
+        .expect("cast");
+    let ca = c.str().expect("str");
+    (0..df.height()).map(|i| ca.get(i).map(str::to_string)).collect()
+}

@@ -1,0 +1,503 @@
+//! Every kind of bad input the contract names: each gets a clear, located message and nothing
+//! is lost (ingest's own `balanced()` check runs inside every call of `ingest`).
+
+use safetally::ingest::{IngestOptions, SheetChoice};
+use safetally_tests::*;
+
+fn one_file(
+    name: &str,
+    bytes: impl AsRef<[u8]>,
+) -> (
+    safetally::ingest::IngestReport,
+    tempfile::TempDir,
+    tempfile::TempDir,
+) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), name, bytes);
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    (report, out, dir)
+}
+
+fn rules_of(out: &std::path::Path) -> Vec<(i64, String, String)> {
+    quarantine(out, "SAMPLE01")
+        .into_iter()
+        .map(|(l, c, r, _)| (l, c, r))
+        .collect()
+}
+
+/// Row 1 is valid; row 2 gets `changes`; the quarantine must name exactly `rule` on `column`, line 3.
+fn expect_rule(changes: &[(&str, &str)], column: &str, rule: &str) {
+    let rows = vec![
+        row_with(&[]),
+        row_with(&[&[("record_id", "R2")], changes].concat()),
+    ];
+    let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    assert_eq!(
+        (report.totals.accepted, report.totals.quarantined),
+        (1, 1),
+        "{changes:?}"
+    );
+    let found = rules_of(out.path());
+    assert!(
+        found.contains(&(3, column.to_string(), rule.to_string())),
+        "expected {rule} on {column} at line 3, got {found:?}"
+    );
+    assert_eq!(report.orgs["SAMPLE01"].by_rule.get(rule), Some(&1));
+}
+
+#[test]
+fn valid_row_is_accepted_with_normalised_personal_number() {
+    let (report, out, _d) = one_file("a.csv", csv_text(&header(), &[row_with(&[])], b','));
+    assert_eq!((report.totals.accepted, report.totals.quarantined), (1, 0));
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(
+        strings(&df, "personal_number"),
+        vec![Some("198112189876".to_string())]
+    );
+    assert_eq!(
+        strings(&df, "related_record_id"),
+        vec![None],
+        "empty stays not answered"
+    );
+}
+
+#[test]
+fn unknown_code() {
+    expect_rule(&[("gender", "female-ish")], "gender", "unknown_code");
+    expect_rule(
+        &[("civil_society_support", "legal_advice;massage")],
+        "civil_society_support",
+        "unknown_code",
+    );
+}
+
+#[test]
+fn unknown_country_and_member() {
+    expect_rule(
+        &[("country_of_birth", "XX")],
+        "country_of_birth",
+        "unknown_country",
+    );
+    expect_rule(&[("org_id", "NOSUCHORG")], "org_id", "unknown_member");
+    expect_rule(&[("report_year", "24")], "report_year", "bad_year");
+}
+
+#[test]
+fn impossible_and_malformed_dates() {
+    expect_rule(
+        &[("birth_date", "2024-02-30"), ("personal_number", "")],
+        "birth_date",
+        "bad_date",
+    );
+    expect_rule(
+        &[("birth_date", "18/12/1981"), ("personal_number", "")],
+        "birth_date",
+        "bad_date",
+    );
+    expect_rule(
+        &[("birth_date", "2031-01-01"), ("personal_number", "")],
+        "birth_date",
+        "bad_date",
+    );
+}
+
+#[test]
+fn partial_dates_are_accepted() {
+    let rows = vec![
+        row_with(&[("birth_date", "1981"), ("personal_number", "")]),
+        row_with(&[
+            ("record_id", "R2"),
+            ("birth_date", "1981-12"),
+            ("personal_number", ""),
+        ]),
+        row_with(&[("record_id", "R3"), ("birth_date", ""), ("personal_number", "")]),
+    ];
+    let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    assert_eq!(report.totals.accepted, 3);
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(
+        strings(&df, "birth_date"),
+        vec![Some("1981".into()), Some("1981-12".into()), None]
+    );
+}
+
+#[test]
+fn personal_number_check_digit_and_birth_date() {
+    expect_rule(
+        &[("personal_number", "811218-9875")],
+        "personal_number",
+        "pnr_checksum",
+    );
+    expect_rule(
+        &[("birth_date", "1981-12-19")],
+        "personal_number",
+        "pnr_birth_date",
+    );
+    expect_rule(
+        &[("personal_number", "81121898")],
+        "personal_number",
+        "pnr_format",
+    );
+}
+
+#[test]
+fn duplicate_record_id_quarantines_every_copy() {
+    let rows = vec![row_with(&[]), row_with(&[]), row_with(&[("record_id", "R3")])];
+    let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    assert_eq!((report.totals.accepted, report.totals.quarantined), (1, 2));
+    let lines: Vec<i64> = rules_of(out.path())
+        .into_iter()
+        .filter(|(_, _, r)| r == "duplicate_record_id")
+        .map(|(l, _, _)| l)
+        .collect();
+    assert_eq!(lines, vec![2, 3]);
+}
+
+#[test]
+fn related_record_must_exist_and_be_direct() {
+    let indirect = |id: &str, rel: &str| {
+        row_with(&[
+            ("record_id", id),
+            ("contact_kind", "indirect"),
+            ("related_record_id", rel),
+            ("exploitation_forms", ""),
+            ("police_report", ""),
+            ("reported_offences", ""),
+            ("legal_status", ""),
+        ])
+    };
+    let rows = vec![
+        row_with(&[]),
+        indirect("C1", "R1"),
+        indirect("C2", "NOPE"),
+        indirect("C3", "C1"),
+    ];
+    let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    assert_eq!((report.totals.accepted, report.totals.quarantined), (2, 2));
+    let found = rules_of(out.path());
+    assert!(
+        found.contains(&(4, "related_record_id".into(), "related_record_missing".into())),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&(5, "related_record_id".into(), "related_record_not_direct".into())),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn funnel_and_direct_only_rules() {
+    expect_rule(&[("police_report", "no")], "legal_status", "funnel_police_report");
+    expect_rule(
+        &[("police_report", ""), ("legal_status", "")],
+        "reported_offences",
+        "funnel_police_report",
+    );
+    expect_rule(
+        &[("contact_kind", "indirect")],
+        "exploitation_forms",
+        "forms_for_indirect",
+    );
+}
+
+#[test]
+fn age_group_must_agree_with_birth_date() {
+    expect_rule(&[("age_group", "child")], "age_group", "age_group_birth_date");
+    expect_rule(
+        &[
+            ("age_group", "adult"),
+            ("birth_date", "2015-03-01"),
+            ("personal_number", ""),
+        ],
+        "age_group",
+        "age_group_birth_date",
+    );
+}
+
+#[test]
+fn missing_required_value() {
+    expect_rule(&[("contact_kind", "")], "contact_kind", "required_value");
+}
+
+#[test]
+fn near_misses_are_normalised_and_counted() {
+    let rows = vec![row_with(&[
+        ("gender", " Kvinna "),
+        ("identified_by", "POLIS"),
+        ("exploitation_forms", "Sexuell exploatering"),
+        ("org_id", "sample01"),
+        ("country_of_birth", "Sverige"),
+    ])];
+    let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    assert_eq!(report.totals.accepted, 1);
+    assert!(
+        report.totals.normalised_values >= 5,
+        "{:?}",
+        report.orgs["SAMPLE01"].normalised
+    );
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(strings(&df, "gender"), vec![Some("woman".into())]);
+    assert_eq!(strings(&df, "identified_by"), vec![Some("police".into())]);
+    assert_eq!(strings(&df, "exploitation_forms"), vec![Some("sexual".into())]);
+    assert_eq!(strings(&df, "country_of_birth"), vec![Some("SE".into())]);
+}
+
+#[test]
+fn semicolon_comma_bom_and_windows_1252_all_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rows = |org: &str| vec![row_with(&[("org_id", org), ("family_name", "Söderström")])];
+    write(
+        dir.path(),
+        "comma.csv",
+        csv_text(&header(), &rows("SAMPLE01"), b','),
+    );
+    write(
+        dir.path(),
+        "semi.csv",
+        csv_text(&header(), &rows("SAMPLE02"), b';'),
+    );
+    let bom = [
+        b"\xEF\xBB\xBF".as_slice(),
+        csv_text(&header(), &rows("SAMPLE03"), b',').as_bytes(),
+    ]
+    .concat();
+    write(dir.path(), "bom.csv", bom);
+    let text = csv_text(&header(), &rows("SAMPLE04"), b';').replace('\n', "\r\n");
+    let (cp, _, _) = encoding_rs::WINDOWS_1252.encode(&text);
+    write(dir.path(), "excel.csv", cp.as_ref());
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_eq!(
+        (report.totals.accepted, report.totals.failed_files),
+        (4, 0),
+        "{}",
+        report.to_text()
+    );
+    for org in ["SAMPLE01", "SAMPLE02", "SAMPLE03", "SAMPLE04"] {
+        let df = read_parquet(&out.path().join(format!("validated/{org}.parquet")));
+        assert_eq!(
+            strings(&df, "family_name"),
+            vec![Some("Söderström".into())],
+            "{org}"
+        );
+    }
+}
+
+#[test]
+fn unreadable_files_fail_alone_with_their_names() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "good.csv",
+        csv_text(&header(), &[row_with(&[])], b','),
+    );
+    write(dir.path(), "empty.csv", "");
+    write(dir.path(), "header-only.csv", csv_text(&header(), &[], b','));
+    write(
+        dir.path(),
+        "binary.csv",
+        [0x50u8, 0x4B, 0x03, 0x04, 0x00, 0x00, 0xFF, 0x00],
+    );
+    let mixed = [
+        csv_text(
+            &header(),
+            &[row_with(&[("record_id", "X"), ("family_name", "Öberg")])],
+            b',',
+        )
+        .as_bytes(),
+        b"\xF6\n",
+    ]
+    .concat();
+    write(dir.path(), "mixed-encoding.csv", mixed);
+    write(dir.path(), "notes.pdf", "%PDF-1.4");
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_eq!(report.totals.accepted, 1, "{}", report.to_text());
+    assert_eq!(report.totals.failed_files, 5);
+    let err = |f: &str| {
+        report
+            .files
+            .iter()
+            .find(|o| o.file == f)
+            .and_then(|o| o.error.clone())
+            .unwrap_or_default()
+    };
+    assert!(err("empty.csv").contains("empty.csv") && err("empty.csv").contains("empty"));
+    assert!(err("header-only.csv").contains("no data rows"));
+    assert!(err("binary.csv").contains("binary"));
+    assert!(
+        err("mixed-encoding.csv").contains("line 3"),
+        "{}",
+        err("mixed-encoding.csv")
+    );
+    assert!(err("notes.pdf").contains("unsupported"));
+    assert!(report.summary().contains("5 file(s) could not be read"));
+}
+
+#[test]
+fn missing_required_and_unknown_extra_columns() {
+    let mut h = header();
+    let rows = [row_with(&[])];
+    let no_kind: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r.remove(3);
+            r
+        })
+        .collect();
+    let mut h2 = h.clone();
+    h2.remove(3);
+    let (report, _o, _d) = one_file("a.csv", csv_text(&h2, &no_kind, b','));
+    let e = report.files[0].error.clone().unwrap_or_default();
+    assert!(e.contains("contact_kind") && e.contains("a.csv"), "{e}");
+
+    h.push("shoe_size".into());
+    let extra: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r.push("42".into());
+            r
+        })
+        .collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.csv", csv_text(&h, &extra, b','));
+    let (report, _o) = ingest(dir.path(), &IngestOptions::default());
+    let e = report.files[0].error.clone().unwrap_or_default();
+    assert!(
+        e.contains("shoe_size") && e.contains("--ignore-extra-columns"),
+        "{e}"
+    );
+    let (report, _o) = ingest(
+        dir.path(),
+        &IngestOptions {
+            ignore_extra_columns: true,
+            ..Default::default()
+        },
+    );
+    assert_eq!(report.totals.accepted, 1);
+    assert!(report.files[0].notes.iter().any(|n| n.contains("shoe_size")));
+}
+
+#[test]
+fn ten_megabyte_field_is_quarantined_not_fatal() {
+    let huge = "x".repeat(10 * 1024 * 1024);
+    let rows = vec![
+        row_with(&[]),
+        row_with(&[("record_id", "R2"), ("given_name", &huge)]),
+    ];
+    let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    assert_eq!((report.totals.accepted, report.totals.quarantined), (1, 1));
+    let q = quarantine(out.path(), "SAMPLE01");
+    assert_eq!(
+        (q[0].1.as_str(), q[0].2.as_str()),
+        ("given_name", "field_too_long")
+    );
+    assert!(
+        q[0].3.len() < 1000,
+        "the quarantine keeps only the start of the value"
+    );
+}
+
+#[test]
+fn wrong_number_of_fields_is_quarantined() {
+    let text = csv_text(&header(), &[row_with(&[])], b',') + "SAMPLE01,R9,2024\n";
+    let (report, out, _d) = one_file("a.csv", text);
+    assert_eq!((report.totals.accepted, report.totals.quarantined), (1, 1));
+    assert_eq!(
+        rules_of(out.path())[0],
+        (3, "(row)".into(), "bad_row_shape".into())
+    );
+}
+
+fn workbook(path: &std::path::Path, sheets: &[(&str, Vec<Vec<String>>)]) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for (name, rows) in sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(*name).expect("name");
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                ws.write_string(r as u32, c as u16, v).expect("cell");
+            }
+        }
+    }
+    wb.save(path).expect("save");
+}
+
+#[test]
+fn xlsx_with_data_on_a_named_sheet() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut data = vec![header()];
+    data.push(row_with(&[]));
+    data.push(row_with(&[("record_id", "R2"), ("gender", "kvinnna")]));
+    let intro = vec![
+        vec!["Instruktioner".to_string()],
+        vec!["Fyll i fliken Kontakter".to_string()],
+    ];
+    workbook(
+        &dir.path().join("org.xlsx"),
+        &[("Instruktioner", intro), ("Kontakter", data)],
+    );
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_eq!(
+        (report.totals.accepted, report.totals.quarantined),
+        (1, 1),
+        "{}",
+        report.to_text()
+    );
+    assert!(
+        report.files[0]
+            .format
+            .as_deref()
+            .unwrap_or("")
+            .contains("Kontakter")
+    );
+    assert_eq!(
+        rules_of(out.path())[0],
+        (3, "gender".into(), "unknown_code".into())
+    );
+
+    let (report, _o) = ingest(
+        dir.path(),
+        &IngestOptions {
+            sheet: SheetChoice {
+                name: Some("Saknas".into()),
+            },
+            ..Default::default()
+        },
+    );
+    let e = report.files[0].error.clone().unwrap_or_default();
+    assert!(e.contains("Saknas") && e.contains("Kontakter"), "{e}");
+}
+
+#[test]
+fn parquet_submission() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cols: Vec<(&str, safetally::parquet_io::Kind)> = valid_row()
+        .iter()
+        .map(|(k, _)| (*k, safetally::parquet_io::Kind::Str))
+        .collect();
+    let mut sink =
+        safetally::parquet_io::ParquetSink::create(&dir.path().join("org.parquet"), &cols).expect("sink");
+    for r in [
+        row_with(&[]),
+        row_with(&[
+            ("record_id", "R2"),
+            ("birth_date", "2024-02-30"),
+            ("personal_number", ""),
+        ]),
+    ] {
+        sink.push(
+            r.into_iter()
+                .map(|v| safetally::parquet_io::Value::Str((!v.is_empty()).then_some(v)))
+                .collect(),
+        )
+        .expect("push");
+    }
+    sink.finish().expect("finish");
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_eq!((report.totals.accepted, report.totals.quarantined), (1, 1));
+    assert_eq!(
+        rules_of(out.path())[0],
+        (2, "birth_date".into(), "bad_date".into())
+    );
+}

@@ -1,0 +1,101 @@
+//! Stages on disk: a rerun with unchanged inputs is skipped, a changed input reruns, and an
+//! interrupted run never leaves a stage that a later stage would read.
+
+use safetally::ingest::IngestOptions;
+use safetally::progress::Progress;
+use safetally::run::ingest_stage;
+use safetally::stage::Workdir;
+use safetally_tests::*;
+
+fn submissions() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.csv", csv_text(&header(), &[row_with(&[])], b','));
+    dir
+}
+
+#[test]
+fn rerun_with_unchanged_inputs_is_skipped_and_a_change_reruns() {
+    let input = submissions();
+    let work_dir = tempfile::tempdir().expect("tempdir");
+    let work = Workdir::new(work_dir.path()).expect("workdir");
+    let s = schema();
+    let opts = IngestOptions::default();
+    let first = ingest_stage(&s, &work, input.path(), &opts, &Progress::hidden(), false).expect("first");
+    assert!(!first.skipped);
+    assert!(first.dir.join("manifest.json").is_file());
+    let second = ingest_stage(&s, &work, input.path(), &opts, &Progress::hidden(), false).expect("second");
+    assert!(second.skipped);
+    assert_eq!(second.result.totals.accepted, 1);
+
+    write(
+        input.path(),
+        "b.csv",
+        csv_text(&header(), &[row_with(&[("org_id", "SAMPLE02")])], b','),
+    );
+    let third = ingest_stage(&s, &work, input.path(), &opts, &Progress::hidden(), false).expect("third");
+    assert!(!third.skipped);
+    assert_eq!(third.result.totals.accepted, 2);
+
+    // Other parameters are other work.
+    let opts2 = IngestOptions {
+        ignore_extra_columns: true,
+        ..Default::default()
+    };
+    assert!(
+        !ingest_stage(&s, &work, input.path(), &opts2, &Progress::hidden(), false)
+            .expect("fourth")
+            .skipped
+    );
+}
+
+#[test]
+fn manifest_records_inputs_hashes_and_versions() {
+    let input = submissions();
+    let work_dir = tempfile::tempdir().expect("tempdir");
+    let work = Workdir::new(work_dir.path()).expect("workdir");
+    let run = ingest_stage(
+        &schema(),
+        &work,
+        input.path(),
+        &IngestOptions::default(),
+        &Progress::hidden(),
+        false,
+    )
+    .expect("run");
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.dir.join("manifest.json")).expect("read"))
+            .expect("json");
+    assert_eq!(m["inputs"][0]["path"], "a.csv");
+    assert_eq!(m["inputs"][0]["sha256"].as_str().map(str::len), Some(64));
+    assert_eq!(m["schema_version"], schema().version.as_str());
+    assert!(
+        m["outputs"]
+            .as_array()
+            .is_some_and(|o| o.iter().any(|f| f["path"] == "validated/SAMPLE01.parquet"))
+    );
+    assert_eq!(m["summary"]["rows_in"], 1);
+}
+
+#[test]
+fn damaged_or_interrupted_stage_is_redone() {
+    let input = submissions();
+    let work_dir = tempfile::tempdir().expect("tempdir");
+    let work = Workdir::new(work_dir.path()).expect("workdir");
+    let s = schema();
+    let opts = IngestOptions::default();
+    let run = ingest_stage(&s, &work, input.path(), &opts, &Progress::hidden(), false).expect("run");
+    // An output altered after the fact no longer matches the manifest.
+    std::fs::write(run.dir.join("validated/SAMPLE01.parquet"), b"truncated").expect("damage");
+    let again = ingest_stage(&s, &work, input.path(), &opts, &Progress::hidden(), false).expect("again");
+    assert!(!again.skipped);
+    assert_eq!(
+        read_parquet(&again.dir.join("validated/SAMPLE01.parquet")).height(),
+        1
+    );
+    // A crash leaves only a hidden temporary folder, which the next run replaces.
+    std::fs::create_dir_all(work_dir.path().join(".01-ingest.tmp-1")).expect("tmp");
+    std::fs::remove_file(again.dir.join("manifest.json")).expect("no manifest = incomplete");
+    let after_crash =
+        ingest_stage(&s, &work, input.path(), &opts, &Progress::hidden(), false).expect("after crash");
+    assert!(!after_crash.skipped);
+}
