@@ -4,9 +4,12 @@
 pub mod dates;
 pub mod error;
 pub mod ingest;
+pub mod key;
+pub mod link;
 pub mod parquet_io;
 pub mod pnr;
 pub mod progress;
+pub mod pseudonymise;
 pub mod run;
 pub mod sample;
 pub mod schema;

@@ -13,17 +13,20 @@ use crate::error::StageError;
 pub enum Kind {
     Str,
     Int,
+    Bin,
 }
 
 #[derive(Debug, Clone)]
 pub enum Value {
     Str(Option<String>),
     Int(Option<i64>),
+    Bin(Option<Vec<u8>>),
 }
 
 enum Buf {
     Str(Vec<Option<String>>),
     Int(Vec<Option<i64>>),
+    Bin(Vec<Option<Vec<u8>>>),
 }
 
 pub struct ParquetSink {
@@ -71,7 +74,10 @@ impl ParquetSink {
                 (Buf::Str(b), Value::Str(s)) => b.push(s),
                 (Buf::Int(b), Value::Int(i)) => b.push(i),
                 (Buf::Str(b), Value::Int(i)) => b.push(i.map(|i| i.to_string())),
-                (Buf::Int(b), Value::Str(_)) => b.push(None),
+                (Buf::Bin(b), Value::Bin(v)) => b.push(v),
+                (Buf::Int(b), _) => b.push(None),
+                (Buf::Bin(b), _) => b.push(None),
+                (Buf::Str(b), Value::Bin(v)) => b.push(v.map(hex::encode)),
             }
         }
         self.rows += 1;
@@ -85,6 +91,7 @@ impl ParquetSink {
         match self.bufs.first() {
             Some(Buf::Str(b)) => b.len(),
             Some(Buf::Int(b)) => b.len(),
+            Some(Buf::Bin(b)) => b.len(),
             None => 0,
         }
     }
@@ -101,6 +108,7 @@ impl ParquetSink {
             .map(|(n, b)| match b {
                 Buf::Str(v) => Column::new(n.as_str().into(), std::mem::take(v)),
                 Buf::Int(v) => Column::new(n.as_str().into(), std::mem::take(v)),
+                Buf::Bin(v) => Column::new(n.as_str().into(), std::mem::take(v)),
             })
             .collect();
         let df = DataFrame::new(height, columns).map_err(|e| write_err(&self.path, &e))?;
@@ -121,6 +129,7 @@ fn dtype(k: Kind) -> DataType {
     match k {
         Kind::Str => DataType::String,
         Kind::Int => DataType::Int64,
+        Kind::Bin => DataType::Binary,
     }
 }
 
@@ -128,6 +137,7 @@ fn new_buf(k: Kind) -> Buf {
     match k {
         Kind::Str => Buf::Str(Vec::new()),
         Kind::Int => Buf::Int(Vec::new()),
+        Kind::Bin => Buf::Bin(Vec::new()),
     }
 }
 

@@ -88,3 +88,118 @@ pub fn ingest_stage(
 pub fn write_text(path: &Path, text: &str) -> Result<(), StageError> {
     std::fs::write(path, text).map_err(|e| StageError::io(path, e))
 }
+
+pub const PSEUDO_REPORT: &str = "pseudonymise-report.json";
+pub const LINK_REPORT_TXT: &str = "linkage-report.txt";
+pub const LINK_REPORT_JSON: &str = "linkage-report.json";
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StageError> {
+    serde_json::to_string_pretty(v).map_err(|e| StageError::Input(format!("cannot serialise: {e}")))
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, StageError> {
+    let text = std::fs::read_to_string(path).map_err(|e| StageError::io(path, e))?;
+    serde_json::from_str(&text).map_err(|e| StageError::Manifest {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// Pseudonymises the validated files in `input` (by default the ingest stage's output).
+pub fn pseudonymise_stage(
+    schema: &Schema,
+    work: &Workdir,
+    input: &Path,
+    key: &crate::key::LinkageKey,
+    progress: &Progress,
+    force: bool,
+) -> Result<StageRun<crate::pseudonymise::PseudoReport>, StageError> {
+    use crate::pseudonymise as p;
+    if !input.is_dir() {
+        return Err(StageError::Input(format!(
+            "{}: no validated files here; run `safetally ingest` first",
+            input.display()
+        )));
+    }
+    let inputs = hash_inputs(input)?;
+    let params = serde_json::json!({ "key_fingerprint": key.fingerprint() });
+    let dir = work.stage_dir(p::STAGE);
+    if !force
+        && work
+            .up_to_date(p::STAGE, &inputs, &params, &schema.version)
+            .is_some()
+    {
+        return Ok(StageRun {
+            result: read_json(&dir.join(PSEUDO_REPORT))?,
+            skipped: true,
+            dir,
+        });
+    }
+    let staging = work.begin(p::STAGE)?;
+    let report = p::pseudonymise_dir(schema, key, input, staging.path(), progress)?;
+    write_text(&staging.path().join(PSEUDO_REPORT), &to_json(&report)?)?;
+    staging.commit(
+        params,
+        inputs,
+        &schema.version,
+        serde_json::json!({ "records": report.orgs.values().map(|o| o.records).sum::<u64>() }),
+    )?;
+    Ok(StageRun {
+        result: report,
+        skipped: false,
+        dir,
+    })
+}
+
+/// Links the pseudonymised files in `input` (by default the pseudonymise stage's output).
+pub fn link_stage(
+    schema: &Schema,
+    work: &Workdir,
+    input: &Path,
+    params: &crate::link::LinkParams,
+    progress: &Progress,
+    force: bool,
+) -> Result<StageRun<crate::link::LinkReport>, StageError> {
+    use crate::link as l;
+    if !input.is_dir() {
+        return Err(StageError::Input(format!(
+            "{}: no pseudonymised files here; run `safetally pseudonymise` first",
+            input.display()
+        )));
+    }
+    let spec = crate::schema::LinkageSpec::load(schema)?;
+    let inputs = hash_inputs(input)?;
+    let pjson = serde_json::to_value(params).map_err(|e| StageError::Input(e.to_string()))?;
+    let dir = work.stage_dir(l::STAGE);
+    if !force
+        && work
+            .up_to_date(l::STAGE, &inputs, &pjson, &schema.version)
+            .is_some()
+    {
+        return Ok(StageRun {
+            result: read_json(&dir.join(LINK_REPORT_JSON))?,
+            skipped: true,
+            dir,
+        });
+    }
+    let bar = progress.bar(3, "link");
+    bar.set_message("reading");
+    let records = l::load(schema, input)?;
+    bar.inc(1);
+    bar.set_message("linking");
+    let linkage = l::link_records(&records, params);
+    bar.inc(1);
+    bar.set_message("writing");
+    let staging = work.begin(l::STAGE)?;
+    let report = l::write_outputs(schema, &spec, &records, &linkage, params, staging.path())?;
+    write_text(&staging.path().join(LINK_REPORT_TXT), &report.to_text())?;
+    write_text(&staging.path().join(LINK_REPORT_JSON), &to_json(&report)?)?;
+    bar.finish_and_clear();
+    let summary = serde_json::json!({ "records": report.records, "persons": report.persons });
+    staging.commit(pjson, inputs, &schema.version, summary)?;
+    Ok(StageRun {
+        result: report,
+        skipped: false,
+        dir,
+    })
+}

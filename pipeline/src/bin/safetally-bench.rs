@@ -47,6 +47,7 @@ enum Cmd {
     PhaseGenerate {
         persons: u64,
         out: PathBuf,
+        #[arg(value_delimiter = ',')]
         formats: Vec<String>,
     },
     /// (child) ingest only

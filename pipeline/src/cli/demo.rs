@@ -4,8 +4,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use safetally::ingest::IngestOptions;
+use safetally::key::LinkageKey;
+use safetally::link::LinkParams;
 use safetally::progress::Progress;
-use safetally::run::ingest_stage;
+use safetally::run::{ingest_stage, link_stage, pseudonymise_stage};
+use safetally::schema::LinkageSpec;
 use safetally::stage::Workdir;
 
 use super::load_schema;
@@ -29,6 +32,17 @@ fn bundled() -> Option<PathBuf> {
     [here, beside_sources].into_iter().find(|p| p.is_dir())
 }
 
+/// The demo's organisations share one key, made on first use and kept for reruns.
+fn demo_key(work: &Workdir) -> anyhow::Result<(LinkageKey, PathBuf)> {
+    let dir = work.root().join("keys");
+    let path = dir.join("demo.key");
+    if !path.exists() {
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        LinkageKey::generate()?.save(&path)?;
+    }
+    Ok((LinkageKey::load(&path)?, path))
+}
+
 pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
     let schema = load_schema()?;
     let Some(input) = a.input.or_else(bundled) else {
@@ -41,8 +55,9 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
         "safetally demo: the bundled synthetic sample in {} (fictional organisations, no real person).\n",
         input.display()
     );
-    println!("Stage 1 of the pipeline: ingest and validate every organisation's file.");
-    let run = ingest_stage(
+
+    println!("1. Ingest: validate every organisation's file.");
+    let ingest = ingest_stage(
         &schema,
         &work,
         &input,
@@ -51,6 +66,28 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
         a.force,
     )
     .with_context(|| format!("ingest of {} failed", input.display()))?;
-    super::ingest::print_outcome(&run.result, run.skipped, &run.dir);
-    Ok(super::ingest::exit_code(&run.result))
+    super::ingest::print_outcome(&ingest.result, ingest.skipped, &ingest.dir);
+
+    let (key, key_path) = demo_key(&work)?;
+    println!(
+        "\n2. Pseudonymise, as each organisation would on its own machine, with the demo's shared key {} ({}).",
+        key.fingerprint(),
+        key_path.display()
+    );
+    let validated = ingest.dir.join(safetally::ingest::VALIDATED_DIR);
+    let pseudo = pseudonymise_stage(&schema, &work, &validated, &key, &progress, a.force)
+        .context("pseudonymisation failed")?;
+    super::pseudonymise::print_outcome(&pseudo);
+
+    println!("\n3. Link, at the platform: count each person once.");
+    let params = LinkParams::from_spec(&LinkageSpec::load(&schema)?);
+    let link =
+        link_stage(&schema, &work, &pseudo.dir, &params, &progress, a.force).context("linkage failed")?;
+    super::link::print_outcome(&link);
+    println!(
+        "\nLinkage quality against the sample's ground truth:\n  safetally evaluate-linkage --truth data-samples/truth/records.parquet --key {} --work {}",
+        key_path.display(),
+        a.work.display()
+    );
+    Ok(super::ingest::exit_code(&ingest.result))
 }

@@ -2,7 +2,11 @@
 //! chain and an exit code; nothing here does pipeline work itself.
 
 mod demo;
+mod evaluate;
 mod ingest;
+mod keygen;
+mod link;
+mod pseudonymise;
 mod sample;
 
 use std::path::PathBuf;
@@ -21,7 +25,7 @@ pub const EXIT_PARTIAL: u8 = 2;
     long_about = "safetally validates each organisation's contact records, pseudonymises them, links \
 persons across organisations, aggregates the report tables and protects them before publication.\n\n\
 Stages write to a work directory, one folder each; a stage whose inputs did not change is skipped.",
-    after_help = "Examples:\n  safetally demo\n  safetally sample --out my-sample --persons 5000\n  safetally ingest my-sample/submissions --work work"
+    after_help = "Examples:\n  safetally demo\n  safetally sample --out my-sample --persons 5000\n  safetally ingest my-sample/submissions --work work\n  safetally keygen --out linkage.key\n  safetally pseudonymise --key linkage.key --work work\n  safetally link --work work"
 )]
 pub struct Cli {
     /// No progress bars (they are also hidden when output is not a terminal).
@@ -47,6 +51,23 @@ pub enum Command {
 Exit status: 0 when every file was read, 2 when some file could not be read (the others are ingested), 1 on error."
     )]
     Ingest(ingest::Args),
+    /// Make the linkage secret (once, by the key custodian); prints its fingerprint, never the key.
+    #[command(after_help = "Example:\n  safetally keygen --out linkage.key")]
+    Keygen(keygen::Args),
+    /// At each organisation: replace identifiers by keyed match keys and encodings.
+    #[command(after_help = "Example:\n  safetally pseudonymise --key linkage.key --work work")]
+    Pseudonymise(pseudonymise::Args),
+    /// At the platform: link all organisations' pseudonymised records into persons.
+    #[command(
+        after_help = "Example:\n  safetally link --work work\n  safetally link --work work --input received-files/"
+    )]
+    Link(link::Args),
+    /// Measure linkage quality against a synthetic sample's ground truth.
+    #[command(
+        name = "evaluate-linkage",
+        after_help = "Example:\n  safetally evaluate-linkage --truth data-samples/truth/records.parquet --key demo-work/keys/demo.key --work demo-work --sweep"
+    )]
+    EvaluateLinkage(evaluate::Args),
 }
 
 /// Where the stages write; shared by the commands that run stages.
@@ -67,6 +88,10 @@ pub fn main() -> ExitCode {
         Command::Demo(a) => demo::run(a, progress),
         Command::Sample(a) => sample::run(a, progress),
         Command::Ingest(a) => ingest::run(a, progress),
+        Command::Keygen(a) => keygen::run(a),
+        Command::Pseudonymise(a) => pseudonymise::run(a, progress),
+        Command::Link(a) => link::run(a, progress),
+        Command::EvaluateLinkage(a) => evaluate::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -327,7 +327,7 @@ fn emit(
         };
         summary.injected_errors += u64::from(injected.is_some());
         org.writer.write(&cells)?;
-        truth.record(&org.id, &record_id, person, injected)?;
+        truth.record(&org.id, &record_id, cfg.report_year, person, injected)?;
         summary.records += 1;
         ids.push(record_id);
     }
@@ -352,9 +352,10 @@ struct TruthWriter {
     persons: ParquetSink,
 }
 
-const TRUTH_RECORD_COLUMNS: [(&str, Kind); 5] = [
+const TRUTH_RECORD_COLUMNS: [(&str, Kind); 6] = [
     ("org_id", Kind::Str),
     ("record_id", Kind::Str),
+    ("report_year", Kind::Int),
     ("person_id", Kind::Str),
     ("contact_kind", Kind::Str),
     ("injected_error", Kind::Str),
@@ -380,6 +381,7 @@ impl TruthWriter {
         &mut self,
         org: &str,
         record_id: &str,
+        year: i32,
         p: &Person,
         injected: Option<&'static str>,
     ) -> Result<(), StageError> {
@@ -387,6 +389,7 @@ impl TruthWriter {
         self.records.push(vec![
             s(org),
             s(record_id),
+            Value::Int(Some(i64::from(year))),
             s(&p.id),
             s(if p.direct { "direct" } else { "indirect" }),
             Value::Str(injected.map(str::to_string)),

@@ -35,6 +35,21 @@ pub struct Name {
 }
 
 impl Name {
+    /// Two names as one (a middle name, a double family name); every spelling combination.
+    fn join(a: &Name, b: &Name, sep: &str) -> Name {
+        let native = match (&a.native, &b.native) {
+            (Some(x), Some(y)) => Some(format!("{x}{sep}{y}")),
+            _ => None,
+        };
+        let mut latin = Vec::new();
+        for x in &a.latin {
+            for y in &b.latin {
+                latin.push(format!("{x}{sep}{y}"));
+            }
+        }
+        Name { native, latin }
+    }
+
     /// The form most registers would write.
     pub fn canonical(&self) -> &str {
         self.latin.first().map_or("", String::as_str)
@@ -110,8 +125,27 @@ impl NamePools {
             _ if rng.random::<bool>() => &g.male,
             _ => &g.female,
         };
-        let given = given_pool[rng.random_range(0..given_pool.len())].clone();
-        let family = g.family[rng.random_range(0..g.family.len())].clone();
+        let pick = |rng: &mut R, pool: &[Name]| pool[rng.random_range(0..pool.len())].clone();
+        let mut given = pick(rng, given_pool);
+        // Many people have a middle name; some cultures use two family names.
+        if rng.random::<f64>() < 0.3 {
+            let second = pick(rng, given_pool);
+            if second.canonical() != given.canonical() {
+                given = Name::join(&given, &second, " ");
+            }
+        }
+        let mut family = pick(rng, &g.family);
+        let double = if matches!(key, "spanish_latin_american" | "brazilian") {
+            0.6
+        } else {
+            0.08
+        };
+        if rng.random::<f64>() < double {
+            let second = pick(rng, &g.family);
+            if second.canonical() != family.canonical() {
+                family = Name::join(&family, &second, if double > 0.5 { " " } else { "-" });
+            }
+        }
         (given, family)
     }
 

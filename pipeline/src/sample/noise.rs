@@ -31,7 +31,7 @@ impl Default for NoiseConfig {
         NoiseConfig {
             name_typo: 0.30,
             name_swap: 0.05,
-            name_part_drop: 0.05,
+            name_part_drop: 0.15,
             native_script: 0.35,
             alt_spelling: 0.30,
             date_missing: 0.05,
@@ -86,8 +86,13 @@ pub fn identifiers<R: Rng>(
     let mut g = spelling(rng, given, native, alt);
     let mut f = spelling(rng, family, native, alt);
     if !first {
-        if chance(rng, cfg.name_part_drop) && g.contains(' ') {
-            g = g.split(' ').next().unwrap_or(&g).to_string();
+        // Registers drop a middle name or the second family name.
+        if chance(rng, cfg.name_part_drop) {
+            if g.contains(' ') {
+                g = g.split(' ').next().unwrap_or(&g).to_string();
+            } else if f.contains([' ', '-']) {
+                f = f.split([' ', '-']).next().unwrap_or(&f).to_string();
+            }
         }
         if chance(rng, cfg.name_typo) {
             if rng.random::<bool>() {

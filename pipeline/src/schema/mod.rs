@@ -3,9 +3,11 @@
 //! so a category is declared once, in data, never in code.
 
 mod codes;
+mod linkage;
 mod load;
 
 pub use codes::{CodeList, CodeLookup, Resolved, fold as codes_fold};
+pub use linkage::{LinkageSpec, Resolution, RuleKind, Thresholds};
 pub use load::load_embedded;
 
 use std::collections::HashMap;

@@ -1,0 +1,81 @@
+//! `safetally evaluate-linkage`: linkage quality against a synthetic sample's ground truth.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use safetally::key::LinkageKey;
+use safetally::link::{LinkParams, Quality, evaluate_stage, load, truth_for_records};
+use safetally::schema::LinkageSpec;
+use safetally::stage::Workdir;
+
+use super::load_schema;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The generator's truth/records.parquet.
+    #[arg(long)]
+    pub truth: PathBuf,
+    /// The key the sample was pseudonymised with (to find the truth's records).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Work directory holding the pseudonymise stage.
+    #[arg(long, default_value = "work")]
+    pub work: PathBuf,
+    /// Also re-link with every threshold shifted by -0.10 to +0.10 and print the table.
+    #[arg(long)]
+    pub sweep: bool,
+    /// Write the figures as JSON here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+pub fn row(name: &str, q: &Quality) -> String {
+    format!(
+        "{name:<22} precision {:.4}  recall {:.4}  F1 {:.4}  | persons recovered exactly {:.1}%, split {}, merged {}",
+        q.precision,
+        q.recall,
+        q.f1,
+        100.0 * q.recovered_exactly,
+        q.persons_split,
+        q.persons_merged
+    )
+}
+
+pub fn run(a: Args) -> anyhow::Result<u8> {
+    let schema = load_schema()?;
+    let spec = LinkageSpec::load(&schema)?;
+    let key = LinkageKey::load(&a.key)?;
+    let work = Workdir::new(&a.work)?;
+    let records = load(&schema, &work.stage_dir(safetally::pseudonymise::STAGE))
+        .context("cannot read the pseudonymised records")?;
+    let truth = truth_for_records(&key, &a.truth, &records)?;
+    let offsets: Vec<f64> = if a.sweep {
+        (-10..=10).map(|k| f64::from(k) / 100.0).collect()
+    } else {
+        vec![]
+    };
+    let e = evaluate_stage(&records, &truth, &LinkParams::from_spec(&spec), &offsets);
+    println!(
+        "Linkage quality on {} records of {} true persons ({} true pairs):",
+        e.with_fuzzy.records, e.with_fuzzy.true_persons, e.with_fuzzy.true_pairs
+    );
+    println!("{}", row("exact keys only", &e.exact_only));
+    println!("{}", row("with the fuzzy step", &e.with_fuzzy));
+    if e.records_without_truth > 0 {
+        println!(
+            "warning: {} records are not in the truth file (another sample or key?)",
+            e.records_without_truth
+        );
+    }
+    for (k, q) in &e.per_key {
+        println!("{}", row(&format!("only {k}"), q));
+    }
+    for (d, q) in &e.sweep {
+        println!("{}", row(&format!("thresholds {d:+.2}"), q));
+    }
+    if let Some(p) = a.json {
+        std::fs::write(&p, serde_json::to_string_pretty(&e)?)
+            .with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    Ok(0)
+}

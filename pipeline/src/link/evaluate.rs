@@ -1,0 +1,214 @@
+//! Linkage quality against a generator's ground truth: pairwise precision, recall and F1, and
+//! cluster figures (true persons recovered exactly, split, merged). Needs the key, because the
+//! truth names records by their plain record ids and the link output only by keyed ones.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::path::Path;
+
+use super::{LinkParams, Records, link_records};
+use crate::error::StageError;
+use crate::key::LinkageKey;
+use crate::parquet_io::read;
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Quality {
+    pub records: u64,
+    pub true_pairs: u64,
+    pub predicted_pairs: u64,
+    pub correct_pairs: u64,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    pub true_persons: u64,
+    /// Share of true persons whose records form exactly one predicted person, alone.
+    pub recovered_exactly: f64,
+    /// True persons whose records ended up in two or more predicted persons.
+    pub persons_split: u64,
+    /// Predicted persons that hold records of two or more true persons.
+    pub persons_merged: u64,
+}
+
+fn pairs(n: u64) -> u64 {
+    n * n.saturating_sub(1) / 2
+}
+
+/// Compares a predicted clustering with the true one, record by record.
+pub fn quality<P: Hash + Eq + Clone, T: Hash + Eq + Clone>(pred: &[P], truth: &[T]) -> Quality {
+    let mut cell: HashMap<(P, T), u64> = HashMap::new();
+    let mut by_pred: HashMap<P, u64> = HashMap::new();
+    let mut by_true: HashMap<T, u64> = HashMap::new();
+    for (p, t) in pred.iter().zip(truth) {
+        *cell.entry((p.clone(), t.clone())).or_default() += 1;
+        *by_pred.entry(p.clone()).or_default() += 1;
+        *by_true.entry(t.clone()).or_default() += 1;
+    }
+    let correct: u64 = cell.values().map(|&n| pairs(n)).sum();
+    let predicted: u64 = by_pred.values().map(|&n| pairs(n)).sum();
+    let true_pairs: u64 = by_true.values().map(|&n| pairs(n)).sum();
+    let precision = if predicted == 0 {
+        1.0
+    } else {
+        correct as f64 / predicted as f64
+    };
+    let recall = if true_pairs == 0 {
+        1.0
+    } else {
+        correct as f64 / true_pairs as f64
+    };
+    let mut preds_of_true: HashMap<&T, u64> = HashMap::new();
+    let mut trues_of_pred: HashMap<&P, u64> = HashMap::new();
+    for (p, t) in cell.keys() {
+        *preds_of_true.entry(t).or_default() += 1;
+        *trues_of_pred.entry(p).or_default() += 1;
+    }
+    let exact = cell
+        .iter()
+        .filter(|((p, t), n)| by_true[t] == **n && by_pred[p] == **n)
+        .count() as f64;
+    Quality {
+        records: pred.len() as u64,
+        true_pairs,
+        predicted_pairs: predicted,
+        correct_pairs: correct,
+        precision,
+        recall,
+        f1: if precision + recall == 0.0 {
+            0.0
+        } else {
+            2.0 * precision * recall / (precision + recall)
+        },
+        true_persons: by_true.len() as u64,
+        recovered_exactly: exact / by_true.len().max(1) as f64,
+        persons_split: preds_of_true.values().filter(|&&n| n > 1).count() as u64,
+        persons_merged: trues_of_pred.values().filter(|&&n| n > 1).count() as u64,
+    }
+}
+
+/// The true person of each loaded record, found by hashing the truth's record ids with the key.
+pub fn truth_for_records(
+    key: &LinkageKey,
+    truth: &Path,
+    r: &Records,
+) -> Result<Vec<Option<String>>, StageError> {
+    let df = read(truth)?;
+    let err = |e: polars::error::PolarsError| StageError::ParquetRead {
+        path: truth.to_path_buf(),
+        message: e.to_string(),
+    };
+    let (org, rid, person) = (
+        df.column("org_id").and_then(|c| c.str()).map_err(err)?,
+        df.column("record_id").and_then(|c| c.str()).map_err(err)?,
+        df.column("person_id").and_then(|c| c.str()).map_err(err)?,
+    );
+    let year = df.column("report_year").and_then(|c| c.i64()).map_err(err)?;
+    let hasher = key.purpose("record");
+    let mut by_key: HashMap<(String, String), String> = HashMap::with_capacity(df.height());
+    for i in 0..df.height() {
+        let (o, id, y) = (
+            org.get(i).unwrap_or(""),
+            rid.get(i).unwrap_or(""),
+            year.get(i).unwrap_or(0).to_string(),
+        );
+        let k = hasher.hex128(&[o.as_bytes(), y.as_bytes(), id.as_bytes()]);
+        by_key.insert((o.to_string(), k), person.get(i).unwrap_or("").to_string());
+    }
+    Ok((0..r.len())
+        .map(|i| {
+            by_key
+                .get(&(r.orgs[r.org[i] as usize].clone(), r.record_key[i].clone()))
+                .cloned()
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Evaluation {
+    pub exact_only: Quality,
+    pub with_fuzzy: Quality,
+    /// Records the truth does not know (should be none).
+    pub records_without_truth: u64,
+    /// (threshold shift, quality) when a sweep was asked for.
+    pub sweep: Vec<(f64, Quality)>,
+    /// (match key, quality of the exact step with that key alone) when a sweep was asked for.
+    pub per_key: Vec<(String, Quality)>,
+}
+
+/// Links the loaded records with `params` (exact only, then with the fuzzy step) and, if
+/// `sweep` is given, with every threshold shifted by each of its offsets.
+pub fn evaluate_stage(
+    r: &Records,
+    truth: &[Option<String>],
+    params: &LinkParams,
+    sweep: &[f64],
+) -> Evaluation {
+    let known: Vec<usize> = (0..r.len()).filter(|&i| truth[i].is_some()).collect();
+    let t: Vec<&str> = known.iter().map(|&i| truth[i].as_deref().unwrap_or("")).collect();
+    let run = |p: &LinkParams| {
+        let l = link_records(r, p);
+        (
+            quality(&known.iter().map(|&i| l.exact_roots[i]).collect::<Vec<_>>(), &t),
+            quality(&known.iter().map(|&i| l.roots[i]).collect::<Vec<_>>(), &t),
+        )
+    };
+    let (exact_only, with_fuzzy) = run(params);
+    let sweep: Vec<(f64, Quality)> = sweep
+        .iter()
+        .map(|&d| {
+            let mut p = params.clone();
+            for v in [
+                &mut p.thresholds.full_date,
+                &mut p.thresholds.swapped_date,
+                &mut p.thresholds.partial_date,
+                &mut p.thresholds.no_date,
+            ] {
+                *v = (*v + d).clamp(0.0, 1.0);
+            }
+            (d, run(&p).1)
+        })
+        .collect();
+    let per_key = if sweep.is_empty() {
+        Vec::new()
+    } else {
+        crate::pseudonymise::MATCH_KEYS
+            .iter()
+            .map(|k| {
+                let p = LinkParams {
+                    fuzzy: false,
+                    match_keys: vec![(*k).to_string()],
+                    ..params.clone()
+                };
+                ((*k).to_string(), run(&p).0)
+            })
+            .collect()
+    };
+    Evaluation {
+        exact_only,
+        with_fuzzy,
+        records_without_truth: (r.len() - known.len()) as u64,
+        sweep,
+        per_key,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairwise_and_cluster_figures() {
+        // Truth: {0,1,2} {3,4} {5}. Prediction splits the first and merges 5 into the second.
+        let truth = [1, 1, 1, 2, 2, 3];
+        let pred = [10, 10, 11, 20, 20, 20];
+        let q = quality(&pred, &truth);
+        assert_eq!((q.true_pairs, q.predicted_pairs, q.correct_pairs), (4, 4, 2));
+        assert!((q.precision - 0.5).abs() < 1e-12 && (q.recall - 0.5).abs() < 1e-12);
+        assert_eq!((q.persons_split, q.persons_merged), (1, 1));
+        assert!((q.recovered_exactly - 0.0).abs() < 1e-12);
+        let perfect = quality(&truth, &truth);
+        assert_eq!(
+            (perfect.precision, perfect.recall, perfect.recovered_exactly),
+            (1.0, 1.0, 1.0)
+        );
+    }
+}

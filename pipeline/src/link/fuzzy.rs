@@ -1,0 +1,154 @@
+//! The error-tolerant step, on pseudonymised data only: candidate pairs from keyed blocking
+//! keys, scored by the Dice similarity of the hardened name Bloom filters, gated by keyed date
+//! parts, gender and personal numbers, with a one-to-one constraint between two organisations.
+
+use std::collections::HashSet;
+
+use super::exact::{for_each_run, groups};
+use super::load::Records;
+use super::unionfind::Clusters;
+use crate::pseudonymise::bloom::dice;
+use crate::schema::Thresholds;
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct FuzzyStats {
+    pub candidate_pairs: u64,
+    pub above_threshold: u64,
+    pub accepted: u64,
+    pub merges: u64,
+    pub skipped_blocks: u64,
+    pub skipped_block_records: u64,
+}
+
+/// How two records' birth dates relate, from their keyed parts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DateEvidence {
+    Full,
+    Swapped,
+    Partial,
+    Missing,
+    Conflict,
+}
+
+fn date_evidence(r: &Records, i: usize, j: usize) -> DateEvidence {
+    let p = |k: usize, x: usize| r.date_parts[k][x];
+    let (yi, mi, di) = (p(0, i), p(1, i), p(2, i));
+    let (yj, mj, dj) = (p(0, j), p(1, j), p(2, j));
+    let (Some(yi), Some(yj)) = (yi, yj) else {
+        return DateEvidence::Missing;
+    };
+    if yi != yj {
+        return DateEvidence::Conflict;
+    }
+    let agree = |a: Option<i64>, b: Option<i64>| a.is_none() || b.is_none() || a == b;
+    if let (Some(mi), Some(di), Some(mj), Some(dj)) = (mi, di, mj, dj) {
+        if mi == mj && di == dj {
+            return DateEvidence::Full;
+        }
+        if mi == dj && di == mj {
+            return DateEvidence::Swapped;
+        }
+        return DateEvidence::Conflict;
+    }
+    if agree(mi, mj) && agree(di, dj) {
+        DateEvidence::Partial
+    } else {
+        DateEvidence::Conflict
+    }
+}
+
+/// The score of a pair, or None when evidence forbids the match or it is below its threshold.
+fn score(r: &Records, gate: &Gate, pnr: &[Option<i64>], t: &Thresholds, i: usize, j: usize) -> Option<f64> {
+    if let (Some(a), Some(b)) = (pnr[i], pnr[j])
+        && a != b
+    {
+        return None;
+    }
+    if !gate.compatible(i, j) {
+        return None;
+    }
+    let threshold = match date_evidence(r, i, j) {
+        DateEvidence::Conflict => return None,
+        DateEvidence::Full => t.full_date,
+        DateEvidence::Swapped => t.swapped_date,
+        DateEvidence::Partial => t.partial_date,
+        DateEvidence::Missing => t.no_date,
+    };
+    let s = dice(r.bloom[i].as_deref()?, r.bloom[j].as_deref()?);
+    (s >= threshold).then_some(s)
+}
+
+/// Answers that two records of one person cannot disagree on: gender, country of birth and
+/// age group, where both records know them. Coded as small integers, 0 = not known.
+struct Gate {
+    codes: Vec<[u16; 3]>,
+}
+
+impl Gate {
+    fn new(r: &Records) -> Self {
+        let mut codes = vec![[0u16; 3]; r.len()];
+        for (k, name) in ["gender", "country_of_birth", "age_group"].iter().enumerate() {
+            let Some(values) = r.attr(name) else { continue };
+            let mut ids: std::collections::HashMap<&str, u16> = std::collections::HashMap::new();
+            for (i, v) in values.iter().enumerate() {
+                if let Some(v) = v.as_deref().filter(|v| *v != "unknown") {
+                    let next = ids.len() as u16 + 1;
+                    codes[i][k] = *ids.entry(v).or_insert(next);
+                }
+            }
+        }
+        Gate { codes }
+    }
+
+    fn compatible(&self, i: usize, j: usize) -> bool {
+        self.codes[i]
+            .iter()
+            .zip(&self.codes[j])
+            .all(|(a, b)| *a == 0 || *b == 0 || a == b)
+    }
+}
+
+pub fn link_fuzzy(r: &Records, clusters: &mut Clusters, t: &Thresholds, max_block: usize) -> FuzzyStats {
+    let mut stats = FuzzyStats::default();
+    let gate = Gate::new(r);
+    let pnr = &r.match_keys[0];
+    let mut seen: HashSet<(u32, u32)> = HashSet::new();
+    let mut scored: Vec<(f64, u32, u32)> = Vec::new();
+    for key in &r.block_keys {
+        let sorted = groups(key);
+        for_each_run(&sorted, |run| {
+            if run.len() > max_block {
+                stats.skipped_blocks += 1;
+                stats.skipped_block_records += run.len() as u64;
+                return;
+            }
+            for (a, &(_, i)) in run.iter().enumerate() {
+                for &(_, j) in &run[a + 1..] {
+                    let (i, j) = (i.min(j), i.max(j));
+                    if r.org[i as usize] == r.org[j as usize] || !seen.insert((i, j)) {
+                        continue;
+                    }
+                    stats.candidate_pairs += 1;
+                    if let Some(s) = score(r, &gate, pnr, t, i as usize, j as usize) {
+                        scored.push((s, i, j));
+                    }
+                }
+            }
+        });
+    }
+    stats.above_threshold = scored.len() as u64;
+    // Best pairs first; each record matches at most one record of any other organisation.
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then((a.1, a.2).cmp(&(b.1, b.2))));
+    let mut used: HashSet<(u32, u16)> = HashSet::new();
+    for (_, i, j) in scored {
+        let (oi, oj) = (r.org[i as usize], r.org[j as usize]);
+        if used.contains(&(i, oj)) || used.contains(&(j, oi)) {
+            continue;
+        }
+        used.insert((i, oj));
+        used.insert((j, oi));
+        stats.accepted += 1;
+        stats.merges += u64::from(clusters.union(i, j));
+    }
+    stats
+}

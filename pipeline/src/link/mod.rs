@@ -1,0 +1,71 @@
+//! Linkage, at the platform: every organisation's pseudonymised records in; out, a person
+//! table (fresh random ids, resolved answers, number of organisations), a record-to-person map,
+//! the duplicate cross-check (T21, internal, exact counts) and a linkage report.
+
+mod evaluate;
+mod exact;
+mod fuzzy;
+mod load;
+mod output;
+mod resolve;
+mod unionfind;
+
+pub use evaluate::{Quality, evaluate_stage, quality, truth_for_records};
+pub use exact::ExactStats;
+pub use fuzzy::FuzzyStats;
+pub use load::{Records, load};
+pub use output::{LinkReport, PERSONS, RECORD_MAP, write_outputs};
+pub use resolve::ResolveStats;
+
+use crate::schema::{LinkageSpec, Thresholds};
+use unionfind::Clusters;
+
+pub const STAGE: &str = "03-link";
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct LinkParams {
+    pub fuzzy: bool,
+    /// The match keys the exact step uses (a subset of `MATCH_KEYS`).
+    pub match_keys: Vec<String>,
+    pub thresholds: Thresholds,
+    pub max_key_group: usize,
+    pub max_block: usize,
+}
+
+impl LinkParams {
+    pub fn from_spec(spec: &LinkageSpec) -> Self {
+        LinkParams {
+            fuzzy: true,
+            match_keys: spec.match_keys.clone(),
+            thresholds: spec.thresholds,
+            max_key_group: spec.max_key_group,
+            max_block: spec.max_block,
+        }
+    }
+}
+
+/// The clustering of records: the root of each record after the exact step and at the end.
+pub struct Linkage {
+    pub exact_roots: Vec<u32>,
+    pub roots: Vec<u32>,
+    pub exact: ExactStats,
+    pub fuzzy: Option<FuzzyStats>,
+    pub refused_pnr_merges: u64,
+}
+
+pub fn link_records(r: &Records, p: &LinkParams) -> Linkage {
+    let mut clusters = Clusters::new(&r.match_keys[0]);
+    let exact = exact::link_exact(r, &mut clusters, &p.match_keys, p.max_key_group);
+    let exact_roots = clusters.roots();
+    let fuzzy = p
+        .fuzzy
+        .then(|| fuzzy::link_fuzzy(r, &mut clusters, &p.thresholds, p.max_block));
+    let roots = clusters.roots();
+    Linkage {
+        exact_roots,
+        roots,
+        exact,
+        fuzzy,
+        refused_pnr_merges: clusters.refused,
+    }
+}

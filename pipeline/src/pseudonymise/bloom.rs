@@ -1,0 +1,117 @@
+//! Error-tolerant encoding of names for fuzzy matching on pseudonymised data: a keyed,
+//! balanced, record-level Bloom filter (CLK) of name bigrams, with random bit flips.
+//!
+//! Hardening against the known attacks on Bloom-filter encodings:
+//! - keyed positions (HMAC under the linkage secret): without the key nobody can encode a guess,
+//!   so dictionary attacks and attacks that need the hash functions fail;
+//! - one filter for all name parts (CLK), not one per field: the bits of a frequent given name
+//!   are mixed with the family name's, which blunts attacks on per-field frequencies;
+//! - balancing (the filter and its complement, permuted by a keyed permutation): every encoding
+//!   has the same number of ones, so a filter's weight says nothing about the name's length;
+//! - BLIP (each bit flipped with a small probability, from a keyed generator seeded by the
+//!   record): identical names give different filters, so equal filters cannot be counted and
+//!   matched to name frequencies, and frequent bit patterns are blurred for pattern mining.
+//!
+//! What remains: Dice similarity between filters is still visible to the platform, as it must
+//! be for matching; an attacker with many records and auxiliary frequency data can still try
+//! to cluster them. That residual risk is why filters never leave the platform's linkage stage.
+
+use std::collections::HashMap;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::key::Keyed;
+
+/// Bits in the base filter; the stored filter is twice as long (balanced).
+pub const BASE_BITS: usize = 512;
+pub const STORED_BYTES: usize = BASE_BITS * 2 / 8;
+const HASHES: usize = 10;
+/// Probability of flipping each stored bit (BLIP).
+pub const FLIP: f64 = 0.01;
+
+pub struct BloomEncoder {
+    positions: Keyed,
+    flips: Keyed,
+    permutation: Vec<u16>,
+    cache: HashMap<[u8; 2], [u16; HASHES]>,
+}
+
+impl BloomEncoder {
+    pub fn new(positions: Keyed, permutation_key: &Keyed, flips: Keyed) -> Self {
+        let seed = permutation_key.digest(&[b"permutation"]);
+        let mut rng = ChaCha8Rng::from_seed(seed);
+        let mut permutation: Vec<u16> = (0..(2 * BASE_BITS) as u16).collect();
+        for i in (1..permutation.len()).rev() {
+            let j = rng.random_range(0..=i);
+            permutation.swap(i, j);
+        }
+        BloomEncoder {
+            positions,
+            flips,
+            permutation,
+            cache: HashMap::new(),
+        }
+    }
+
+    fn bigram_positions(&mut self, gram: [u8; 2]) -> [u16; HASHES] {
+        if let Some(p) = self.cache.get(&gram) {
+            return *p;
+        }
+        let d = self.positions.digest(&[&gram]);
+        let mut p = [0u16; HASHES];
+        for (i, slot) in p.iter_mut().enumerate() {
+            let v = u16::from_le_bytes([d[2 * i], d[2 * i + 1]]);
+            *slot = v % BASE_BITS as u16;
+        }
+        self.cache.insert(gram, p);
+        p
+    }
+
+    /// Encodes name tokens (folded spellings and their skeletons, each with its own padding
+    /// mark); `record_seed` makes the bit flips reproducible.
+    pub fn encode(&mut self, tokens: &[(u8, String)], record_seed: &[u8]) -> Vec<u8> {
+        let mut base = [0u64; BASE_BITS / 64];
+        for (mark, t) in tokens {
+            let padded: Vec<u8> = std::iter::once(*mark)
+                .chain(t.bytes())
+                .chain(std::iter::once(*mark))
+                .collect();
+            for w in padded.windows(2) {
+                for p in self.bigram_positions([w[0], w[1]]) {
+                    base[p as usize / 64] |= 1 << (p % 64);
+                }
+            }
+        }
+        let mut out = vec![0u8; STORED_BYTES];
+        let seed = self.flips.digest(&[record_seed]);
+        let mut rng = ChaCha8Rng::from_seed(seed);
+        for i in 0..2 * BASE_BITS {
+            let b = i % BASE_BITS;
+            let set = (base[b / 64] >> (b % 64)) & 1 == 1;
+            let bit = if i < BASE_BITS { set } else { !set };
+            let bit = bit ^ rng.random_bool(FLIP);
+            if bit {
+                let j = self.permutation[i] as usize;
+                out[j / 8] |= 1 << (j % 8);
+            }
+        }
+        out
+    }
+}
+
+/// Dice similarity of two stored filters: 2|A and B| / (|A| + |B|).
+pub fn dice(a: &[u8], b: &[u8]) -> f64 {
+    let (mut both, mut total) = (0u32, 0u32);
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        let x = u64::from_le_bytes(x.try_into().unwrap_or([0; 8]));
+        let y = u64::from_le_bytes(y.try_into().unwrap_or([0; 8]));
+        both += (x & y).count_ones();
+        total += x.count_ones() + y.count_ones();
+    }
+    if total == 0 {
+        0.0
+    } else {
+        2.0 * f64::from(both) / f64::from(total)
+    }
+}

@@ -1,0 +1,131 @@
+//! Turns one validated record's identifiers into keyed match keys, blocking keys, keyed date
+//! parts and a hardened Bloom filter. Each key is made only when its inputs are complete
+//! enough; a missing key is null, never a hash of an empty string.
+
+use super::bloom::BloomEncoder;
+use super::normalise::{NormName, fold_variants, skeleton};
+use crate::dates::PartialDate;
+use crate::key::{Keyed, LinkageKey};
+
+/// The exact match keys, in the order linkage trusts them.
+/// (A key on family name, birth year, gender and initial was measured and dropped: alone it
+/// linked with precision 0.85 on a 20 000-person sample, against 0.9995 for the others.)
+pub const MATCH_KEYS: [&str; 5] = [
+    "mk_pnr",
+    "mk_name_dob",
+    "mk_sorted_dob",
+    "mk_sorted_dob_unordered",
+    "mk_phonetic_dob",
+];
+/// Blocking keys for the fuzzy step: full date; name-part skeleton with birth year; skeleton alone.
+pub const BLOCK_KEYS: [&str; 7] = [
+    "blk_dob", "blk_ty1", "blk_ty2", "blk_ty3", "blk_t1", "blk_t2", "blk_t3",
+];
+pub const DATE_PARTS: [&str; 3] = ["dob_y", "dob_m", "dob_d"];
+
+pub struct Encoder {
+    mk: Vec<Keyed>,
+    blk: Keyed,
+    date: Keyed,
+    pub record: Keyed,
+    bloom: BloomEncoder,
+}
+
+/// Everything derived from one record's identifiers.
+pub struct Encoded {
+    pub match_keys: [Option<i64>; 5],
+    pub block_keys: [Option<i64>; 7],
+    pub date_parts: [Option<i64>; 3],
+    pub bloom: Option<Vec<u8>>,
+}
+
+/// The identifiers of one record, as validated.
+pub struct Identifiers<'a> {
+    pub personal_number: Option<&'a str>,
+    pub given: &'a str,
+    pub family: &'a str,
+    pub birth: Option<PartialDate>,
+}
+
+impl Encoder {
+    pub fn new(key: &LinkageKey) -> Self {
+        Encoder {
+            mk: MATCH_KEYS.iter().map(|l| key.purpose(l)).collect(),
+            blk: key.purpose("block"),
+            date: key.purpose("date-part"),
+            record: key.purpose("record"),
+            bloom: BloomEncoder::new(
+                key.purpose("bloom-positions"),
+                &key.purpose("bloom-permutation"),
+                key.purpose("bloom-flips"),
+            ),
+        }
+    }
+
+    pub fn encode(&mut self, id: &Identifiers, record_seed: &[u8]) -> Encoded {
+        let name = NormName::new(id.given, id.family);
+        let full = id.birth.filter(|d| d.day.is_some());
+        let dob = full.map(|d| d.to_string());
+        let mut mk = [None; 5];
+        mk[0] = id.personal_number.map(|p| self.mk[0].hash64(&[p.as_bytes()]));
+        if name.is_complete()
+            && let (Some(dob), Some(d)) = (&dob, full)
+        {
+            let (m, day) = (d.month.unwrap_or(0), d.day.unwrap_or(0));
+            let unordered = format!("{}-{:02}-{:02}", d.year, m.min(day), m.max(day));
+            mk[1] = Some(self.mk[1].hash64(&[
+                name.given_joined().as_bytes(),
+                name.family_joined().as_bytes(),
+                dob.as_bytes(),
+            ]));
+            mk[2] = Some(self.mk[2].hash64(&[name.sorted().as_bytes(), dob.as_bytes()]));
+            mk[3] = Some(self.mk[3].hash64(&[name.sorted().as_bytes(), unordered.as_bytes()]));
+            mk[4] = Some(self.mk[4].hash64(&[name.phonetic().as_bytes(), dob.as_bytes()]));
+        }
+        Encoded {
+            match_keys: mk,
+            block_keys: self.block_keys(&name, id.birth, dob.as_deref()),
+            date_parts: self.date_parts(id.birth),
+            bloom: (!name.given.is_empty() || !name.family.is_empty()).then(|| {
+                // Spellings and skeletons: transliteration variants share most skeleton bigrams.
+                let grams: Vec<(u8, String)> = name
+                    .all()
+                    .flat_map(|t| [(b'_', fold_variants(t)), (b'#', skeleton(t))])
+                    .collect();
+                self.bloom.encode(&grams, record_seed)
+            }),
+        }
+    }
+
+    fn block_keys(&self, name: &NormName, birth: Option<PartialDate>, dob: Option<&str>) -> [Option<i64>; 7] {
+        let mut out = [None; 7];
+        out[0] = dob.map(|d| self.blk.hash64(&[b"dob", d.as_bytes()]));
+        // The three longest name parts: a typo in one part still leaves the others.
+        let mut parts: Vec<&String> = name.all().collect();
+        parts.sort_by_key(|t| std::cmp::Reverse(t.len()));
+        for (i, t) in parts.iter().take(3).enumerate() {
+            let sk = skeleton(t);
+            if let Some(b) = birth {
+                out[1 + i] =
+                    Some(
+                        self.blk
+                            .hash64(&[b"token-year", sk.as_bytes(), b.year.to_string().as_bytes()]),
+                    );
+            }
+            out[4 + i] = Some(self.blk.hash64(&[b"token", sk.as_bytes()]));
+        }
+        out
+    }
+
+    /// Keyed year, month and day, so dates can be compared part by part. Month and day share
+    /// one tag, so a day-month swap shows as crossed equality.
+    fn date_parts(&self, birth: Option<PartialDate>) -> [Option<i64>; 3] {
+        let Some(b) = birth else { return [None; 3] };
+        let md = |v: u32| self.date.hash64(&[b"md", format!("{v:02}").as_bytes()]);
+        [
+            Some(self.date.hash64(&[b"y", b.year.to_string().as_bytes()])),
+            b.month.map(md),
+            b.day.map(md),
+        ]
+    }
+}

@@ -1,0 +1,178 @@
+//! Identifier normalisation before hashing: Unicode NFKC, transliteration of every script to
+//! Latin (which also folds diacritics: å ä ö é -> a a o e), case folding, punctuation and
+//! spaces dropped, and a phonetic skeleton that lets transliteration variants
+//! (Yulia / Iuliia / Julia, Mohammed / Muhammad) meet.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Lower-case ASCII tokens of a name in any script; apostrophes join, other marks split.
+pub fn tokens(raw: &str) -> Vec<String> {
+    let nfkc: String = raw.nfkc().filter(|c| !is_apostrophe(*c)).collect();
+    // Transliteration writes soft and hard signs and the Arabic ayn as apostrophes; they are
+    // not word breaks either.
+    let latin: String = deunicode::deunicode_with_tofu(&nfkc, " ")
+        .chars()
+        .filter(|c| !is_apostrophe(*c))
+        .collect();
+    latin
+        .to_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '’' | 'ʼ' | '`' | 'ʻ' | '"')
+}
+
+/// Spelling variants that transliteration schemes disagree on are folded to one form
+/// (y/j -> i, w -> u, zh -> j, ph -> f, kh/ch -> h, ...), and doubled letters to one.
+pub fn fold_variants(token: &str) -> String {
+    let mut s = token.to_string();
+    for (from, to) in [
+        ("sch", "sh"),
+        ("zh", "j"),
+        ("ph", "f"),
+        ("kh", "h"),
+        ("ch", "h"),
+        ("dh", "d"),
+        ("th", "t"),
+        ("ck", "k"),
+        ("ou", "u"),
+        ("ee", "i"),
+    ] {
+        s = s.replace(from, to);
+    }
+    let mapped = s.chars().map(|c| match c {
+        'y' | 'j' => 'i',
+        'w' => 'u',
+        'q' => 'k',
+        other => other,
+    });
+    let mut out = String::with_capacity(s.len());
+    for c in mapped {
+        if !out.ends_with(c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Consonant skeleton of a folded token: vowels, the semi-vowels and h/g dropped (Cyrillic г
+/// is written g or h, Arabic و w or u), c/k and s/z/x merged; the token itself when nothing is
+/// left.
+pub fn skeleton(token: &str) -> String {
+    let folded = fold_variants(token);
+    let mut out = String::new();
+    for c in folded.chars() {
+        let c = match c {
+            'a' | 'e' | 'i' | 'o' | 'u' | 'h' | 'g' => continue,
+            'c' => 'k',
+            'z' | 'x' => 's',
+            other => other,
+        };
+        if !out.ends_with(c) {
+            out.push(c);
+        }
+    }
+    if out.is_empty() { folded } else { out }
+}
+
+/// A person's normalised name: given and family tokens, and all tokens sorted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NormName {
+    pub given: Vec<String>,
+    pub family: Vec<String>,
+}
+
+impl NormName {
+    pub fn new(given: &str, family: &str) -> Self {
+        // The Arabic article is written apart ("Al Halabi") or joined ("alhalabi") at will.
+        let particles = |mut t: Vec<String>| {
+            if t.len() > 1 {
+                t.retain(|x| x != "al" && x != "el");
+            }
+            t
+        };
+        NormName {
+            given: particles(tokens(given)),
+            family: particles(tokens(family)),
+        }
+    }
+
+    pub fn is_complete(&self) -> bool {
+        !self.given.is_empty() && !self.family.is_empty()
+    }
+
+    pub fn given_joined(&self) -> String {
+        self.given.concat()
+    }
+
+    pub fn family_joined(&self) -> String {
+        self.family.concat()
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &String> {
+        self.given.iter().chain(self.family.iter())
+    }
+
+    /// All tokens sorted and joined: the same for swapped given and family names.
+    pub fn sorted(&self) -> String {
+        let mut t: Vec<&str> = self.all().map(String::as_str).collect();
+        t.sort_unstable();
+        t.join(" ")
+    }
+
+    /// Sorted phonetic skeletons of all tokens.
+    pub fn phonetic(&self) -> String {
+        let mut t: Vec<String> = self.all().map(|t| skeleton(t)).collect();
+        t.sort_unstable();
+        t.join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_and_diacritics_fold_to_ascii() {
+        assert_eq!(tokens("Söderström"), vec!["soderstrom"]);
+        assert_eq!(tokens("  Anna-Karin  O'Brien "), vec!["anna", "karin", "obrien"]);
+        assert_eq!(tokens("Ștefan"), vec!["stefan"]);
+        assert_eq!(tokens("Олена"), vec!["olena"]);
+        assert!(!tokens("محمد").is_empty());
+        assert!(!tokens("สมชาย").is_empty());
+        assert_eq!(tokens("ＡＮＮＡ"), vec!["anna"], "NFKC folds full-width letters");
+    }
+
+    #[test]
+    fn transliteration_variants_share_a_skeleton() {
+        let sk = |s: &str| {
+            tokens(s)
+                .iter()
+                .map(|t| skeleton(t))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert_eq!(sk("Yulia"), sk("Julia"));
+        assert_eq!(sk("Yuliia"), sk("Юлия"));
+        assert_eq!(sk("Mohammed"), sk("Muhammad"));
+        assert_eq!(sk("Olena"), sk("Elena"));
+        assert_eq!(sk("Kovalenko"), sk("Коваленко"));
+        assert_ne!(sk("Anna"), sk("Maria"));
+    }
+
+    #[test]
+    fn swapped_names_sort_the_same() {
+        assert_eq!(
+            NormName::new("Anna", "Svensson").sorted(),
+            NormName::new("Svensson", "Anna").sorted()
+        );
+        assert_eq!(
+            NormName::new("Anna", "Svensson").phonetic(),
+            NormName::new("Svensson", "Anna").phonetic()
+        );
+    }
+}
