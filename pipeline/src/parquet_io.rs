@@ -69,15 +69,24 @@ impl ParquetSink {
 
     /// Appends one row; values must follow the column order given at creation.
     pub fn push(&mut self, row: Vec<Value>) -> Result<(), StageError> {
-        for (buf, v) in self.bufs.iter_mut().zip(row) {
+        if row.len() != self.bufs.len() {
+            return Err(write_err(
+                &self.path,
+                &format!("a row of {} values for {} columns", row.len(), self.bufs.len()),
+            ));
+        }
+        for ((buf, v), name) in self.bufs.iter_mut().zip(row).zip(&self.names) {
             match (buf, v) {
                 (Buf::Str(b), Value::Str(s)) => b.push(s),
                 (Buf::Int(b), Value::Int(i)) => b.push(i),
-                (Buf::Str(b), Value::Int(i)) => b.push(i.map(|i| i.to_string())),
                 (Buf::Bin(b), Value::Bin(v)) => b.push(v),
-                (Buf::Int(b), _) => b.push(None),
-                (Buf::Bin(b), _) => b.push(None),
-                (Buf::Str(b), Value::Bin(v)) => b.push(v.map(hex::encode)),
+                (Buf::Str(b), Value::Int(i)) => b.push(i.map(|i| i.to_string())),
+                _ => {
+                    return Err(write_err(
+                        &self.path,
+                        &format!("a value of the wrong type for column {name}"),
+                    ));
+                }
             }
         }
         self.rows += 1;
@@ -157,4 +166,22 @@ pub fn read(path: &Path) -> Result<DataFrame, StageError> {
             path: path.to_path_buf(),
             message: e.to_string(),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_of_the_wrong_shape_or_type_are_refused_not_written_askew() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("x.parquet");
+        let mut s = ParquetSink::create(&p, &[("a", Kind::Str), ("b", Kind::Int)]).expect("create");
+        assert!(s.push(vec![Value::Str(None)]).is_err());
+        assert!(s.push(vec![Value::Str(None), Value::Bin(None)]).is_err());
+        s.push(vec![Value::Str(Some("x".into())), Value::Int(Some(1))])
+            .expect("push");
+        assert_eq!(s.finish().expect("finish"), 1);
+        assert_eq!(read(&p).expect("read").height(), 1);
+    }
 }

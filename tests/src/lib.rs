@@ -122,3 +122,37 @@ pub fn strings(df: &DataFrame, column: &str) -> Vec<Option<String>> {
     let ca = c.str().expect("str");
     (0..df.height()).map(|i| ca.get(i).map(str::to_string)).collect()
 }
+
+/// A fixed key for tests (synthetic data only), written with owner-only permissions.
+pub fn test_key(dir: &Path, seed: &str) -> (safetally::key::LinkageKey, PathBuf) {
+    use sha2::Digest;
+    use std::os::unix::fs::PermissionsExt;
+    let bytes = sha2::Sha256::digest(format!("safetally test key {seed}").as_bytes());
+    let path = dir.join(format!("{seed}.key"));
+    std::fs::write(&path, format!("{}\n", hex::encode(bytes))).expect("write key");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    (
+        safetally::key::LinkageKey::load(&path).expect("test key loads"),
+        path,
+    )
+}
+
+/// Ingest, pseudonymise and link `input` in `work`, with `key`.
+pub fn run_to_link(
+    input: &Path,
+    work: &Path,
+    key: &safetally::key::LinkageKey,
+) -> safetally::link::LinkReport {
+    use safetally::run::*;
+    let s = schema();
+    let w = safetally::stage::Workdir::new(work).expect("workdir");
+    let p = Progress::hidden();
+    let ing = ingest_stage(&s, &w, input, &IngestOptions::default(), &p, false).expect("ingest");
+    let validated = ing.dir.join(safetally::ingest::VALIDATED_DIR);
+    let ps = pseudonymise_stage(&s, &w, &validated, key, &p, false).expect("pseudonymise");
+    let spec = safetally::schema::LinkageSpec::load(&s).expect("linkage spec");
+    let params = safetally::link::LinkParams::from_spec(&spec);
+    link_stage(&s, &w, &ps.dir, &params, &p, false)
+        .expect("link")
+        .result
+}

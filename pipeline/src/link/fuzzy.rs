@@ -108,13 +108,41 @@ impl Gate {
     }
 }
 
+/// Locality-sensitive blocking keys from the Bloom filters themselves: each band samples fixed
+/// bit positions, so filters that agree on most bits share a band key with good probability.
+/// Computed at the platform from what it already holds; nothing new is revealed.
+fn lsh_keys(r: &Records) -> Vec<Vec<Option<i64>>> {
+    use rand::{Rng, SeedableRng};
+    const BANDS: usize = 8;
+    const BITS: usize = 14;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x5afe_7a11);
+    let bits = crate::pseudonymise::bloom::STORED_BYTES * 8;
+    (0..BANDS)
+        .map(|band| {
+            let pos: Vec<usize> = (0..BITS).map(|_| rng.random_range(0..bits)).collect();
+            r.bloom
+                .iter()
+                .map(|b| {
+                    b.as_ref().map(|b| {
+                        let v = pos
+                            .iter()
+                            .fold(0i64, |acc, &p| (acc << 1) | i64::from((b[p / 8] >> (p % 8)) & 1));
+                        v | ((band as i64) << 32)
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
 pub fn link_fuzzy(r: &Records, clusters: &mut Clusters, t: &Thresholds, max_block: usize) -> FuzzyStats {
     let mut stats = FuzzyStats::default();
     let gate = Gate::new(r);
     let pnr = &r.match_keys[0];
     let mut seen: HashSet<(u32, u32)> = HashSet::new();
     let mut scored: Vec<(f64, u32, u32)> = Vec::new();
-    for key in &r.block_keys {
+    let lsh = lsh_keys(r);
+    for key in r.block_keys.iter().chain(&lsh) {
         let sorted = groups(key);
         for_each_run(&sorted, |run| {
             if run.len() > max_block {

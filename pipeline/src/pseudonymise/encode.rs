@@ -18,9 +18,12 @@ pub const MATCH_KEYS: [&str; 5] = [
     "mk_phonetic_dob",
 ];
 /// Blocking keys for the fuzzy step: full date; name-part skeleton with birth year; skeleton alone.
-pub const BLOCK_KEYS: [&str; 7] = [
-    "blk_dob", "blk_ty1", "blk_ty2", "blk_ty3", "blk_t1", "blk_t2", "blk_t3",
+pub const BLOCK_KEYS: [&str; 11] = [
+    "blk_dob", "blk_ty1", "blk_ty2", "blk_ty3", "blk_ty4", "blk_ty5", "blk_t1", "blk_t2", "blk_t3", "blk_t4",
+    "blk_t5",
 ];
+/// Name parts used for blocking (a middle name and two family names make four).
+const BLOCK_TOKENS: usize = 5;
 pub const DATE_PARTS: [&str; 3] = ["dob_y", "dob_m", "dob_d"];
 
 pub struct Encoder {
@@ -34,7 +37,7 @@ pub struct Encoder {
 /// Everything derived from one record's identifiers.
 pub struct Encoded {
     pub match_keys: [Option<i64>; 5],
-    pub block_keys: [Option<i64>; 7],
+    pub block_keys: [Option<i64>; 11],
     pub date_parts: [Option<i64>; 3],
     pub bloom: Option<Vec<u8>>,
 }
@@ -97,13 +100,18 @@ impl Encoder {
         }
     }
 
-    fn block_keys(&self, name: &NormName, birth: Option<PartialDate>, dob: Option<&str>) -> [Option<i64>; 7] {
-        let mut out = [None; 7];
+    fn block_keys(
+        &self,
+        name: &NormName,
+        birth: Option<PartialDate>,
+        dob: Option<&str>,
+    ) -> [Option<i64>; 11] {
+        let mut out = [None; 11];
         out[0] = dob.map(|d| self.blk.hash64(&[b"dob", d.as_bytes()]));
-        // The three longest name parts: a typo in one part still leaves the others.
+        // Every name part (the longest first): a typo in one part still leaves the others.
         let mut parts: Vec<&String> = name.all().collect();
         parts.sort_by_key(|t| std::cmp::Reverse(t.len()));
-        for (i, t) in parts.iter().take(3).enumerate() {
+        for (i, t) in parts.iter().take(BLOCK_TOKENS).enumerate() {
             let sk = skeleton(t);
             if let Some(b) = birth {
                 out[1 + i] =
@@ -112,7 +120,7 @@ impl Encoder {
                             .hash64(&[b"token-year", sk.as_bytes(), b.year.to_string().as_bytes()]),
                     );
             }
-            out[4 + i] = Some(self.blk.hash64(&[b"token", sk.as_bytes()]));
+            out[1 + BLOCK_TOKENS + i] = Some(self.blk.hash64(&[b"token", sk.as_bytes()]));
         }
         out
     }

@@ -1,0 +1,305 @@
+//! Pseudonymisation and linkage: quality targets on the bundled sample, the cases the privacy
+//! design names, the guards, the errors, and that nothing identifying leaves pseudonymisation.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use safetally::link::{LinkParams, evaluate_stage, load, truth_for_records};
+use safetally::schema::LinkageSpec;
+use safetally_tests::*;
+
+fn bundled() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../data-samples")
+}
+
+#[test]
+fn bundled_sample_meets_the_quality_targets_and_exact_keys_alone_do_not() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (key, _) = test_key(tmp.path(), "quality");
+    run_to_link(&bundled().join("submissions"), &tmp.path().join("work"), &key);
+    let s = schema();
+    let r = load(&s, &tmp.path().join("work/02-pseudonymise")).expect("load");
+    let truth = truth_for_records(&key, &bundled().join("truth/records.parquet"), &r).expect("truth");
+    let params = LinkParams::from_spec(&LinkageSpec::load(&s).expect("spec"));
+    let e = evaluate_stage(&r, &truth, &params, &[]);
+    assert_eq!(e.records_without_truth, 0);
+    let q = &e.with_fuzzy;
+    assert!(
+        q.precision >= 0.99 && q.recall >= 0.95,
+        "targets: precision >= 0.99, recall >= 0.95; got {q:?}"
+    );
+    // The same check fails for exact keys alone: the fuzzy step is what meets the target.
+    assert!(e.exact_only.recall < 0.95, "exact keys alone: {:?}", e.exact_only);
+}
+
+/// Two organisations' files built from (org, record id, given, family, birth date, pnr).
+fn two_orgs(dir: &Path, rows: &[(&str, &str, &str, &str, &str, &str)]) {
+    let mut by_org: BTreeMap<&str, Vec<Vec<String>>> = BTreeMap::new();
+    for (org, id, g, f, b, p) in rows {
+        let age = if b.starts_with("20") { "child" } else { "adult" };
+        by_org.entry(org).or_default().push(row_with(&[
+            ("org_id", org),
+            ("record_id", id),
+            ("given_name", g),
+            ("family_name", f),
+            ("birth_date", b),
+            ("personal_number", p),
+            ("age_group", age),
+            ("country_of_birth", "unknown"),
+        ]));
+    }
+    for (org, rows) in by_org {
+        write(dir, &format!("{org}.csv"), csv_text(&header(), &rows, b','));
+    }
+}
+
+fn persons_of(work: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let df = read_parquet(&work.join("03-link/record_map.parquet"));
+    let (org, person) = (strings(&df, "org_id"), strings(&df, "person_id"));
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for i in 0..df.height() {
+        out.entry(person[i].clone().unwrap_or_default())
+            .or_default()
+            .insert(org[i].clone().unwrap_or_default());
+    }
+    out
+}
+
+#[test]
+fn typos_swaps_scripts_and_partial_dates_link_namesakes_and_conflicts_do_not() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let input = tmp.path().join("in");
+    std::fs::create_dir_all(&input).expect("mkdir");
+    two_orgs(
+        &input,
+        &[
+            ("SAMPLE01", "a", "Annika", "Svensson", "1985-03-12", ""),
+            ("SAMPLE02", "a", "Anika", "Svensson", "1985-03-12", ""),
+            ("SAMPLE01", "b", "Maria José", "Fernández", "1990-11-02", ""),
+            ("SAMPLE02", "b", "Fernandez", "Maria Jose", "1990-11-02", ""),
+            ("SAMPLE01", "c", "Олена", "Коваленко", "1979-06-30", ""),
+            ("SAMPLE02", "c", "Olena", "Kovalenko", "1979-06-30", ""),
+            ("SAMPLE01", "d", "Chiamaka", "Okonkwo", "1996-08-21", ""),
+            ("SAMPLE02", "d", "Chiamaka", "Okonkwo", "1996", ""),
+            ("SAMPLE01", "e", "Sara", "Nilsson", "1980-01-01", ""),
+            ("SAMPLE02", "e", "Sara", "Nilsson", "1992-07-15", ""),
+            ("SAMPLE01", "f", "Erik", "Lind", "1981-12-18", "811218-9876"),
+            ("SAMPLE02", "f", "Erik", "Lind", "1981-12-18", "198112189801"),
+        ],
+    );
+    let (key, _) = test_key(tmp.path(), "cases");
+    let report = run_to_link(&input, &tmp.path().join("work"), &key);
+    assert_eq!(report.records, 12);
+    // Expected: a, b, c, d each one person (4), e two namesakes (2), f two people (2).
+    assert_eq!(report.persons, 8, "{}", report.to_text());
+    let persons = persons_of(&tmp.path().join("work"));
+    assert_eq!(persons.values().filter(|orgs| orgs.len() == 2).count(), 4);
+    assert!(
+        report.refused_pnr_merges >= 1,
+        "the conflicting personal numbers were kept apart by the guard"
+    );
+}
+
+#[test]
+fn no_identifier_and_no_key_reaches_any_output_after_pseudonymisation() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (key, key_path) = test_key(tmp.path(), "scan");
+    let work = tmp.path().join("work");
+    run_to_link(&bundled().join("submissions"), &work, &key);
+    // Every identifier as the organisations hold them (validated, normalised forms included).
+    let mut needles: BTreeSet<String> = BTreeSet::new();
+    for f in std::fs::read_dir(work.join("01-ingest/validated")).expect("dir") {
+        let df = read_parquet(&f.expect("entry").path());
+        for col in [
+            "given_name",
+            "family_name",
+            "birth_date",
+            "personal_number",
+            "record_id",
+        ] {
+            for v in strings(&df, col).into_iter().flatten() {
+                let long_enough = if col == "record_id" {
+                    v.len() >= 6
+                } else {
+                    v.chars().count() >= 3
+                };
+                if long_enough {
+                    if col == "personal_number" {
+                        needles.insert(v[2..].to_string());
+                    }
+                    needles.insert(v);
+                }
+            }
+        }
+    }
+    assert!(
+        needles.len() > 800,
+        "the scan must look for the sample's identifiers: {}",
+        needles.len()
+    );
+    let key_hex = std::fs::read_to_string(&key_path)
+        .expect("key")
+        .trim()
+        .to_string();
+    needles.insert(key_hex.clone());
+    let key_bytes = hex::decode(&key_hex).expect("hex");
+    let mut scanned = 0;
+    for stage in ["02-pseudonymise", "03-link"] {
+        let found = leaks(&work.join(stage), &needles, &key_bytes, &mut scanned);
+        assert!(found.is_empty(), "{stage}: {found:?}");
+    }
+    // The scan itself can fail: on the organisations' validated files it finds identifiers.
+    let mut n = 0;
+    assert!(leaks(&work.join("01-ingest/validated"), &needles, &key_bytes, &mut n).len() > 100);
+    assert!(scanned >= 25 + 5, "scanned {scanned} files");
+}
+
+#[test]
+fn files_under_different_keys_are_refused_with_their_names() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let s = schema();
+    let p = safetally::progress::Progress::hidden();
+    let out = tmp.path().join("pseudo");
+    std::fs::create_dir_all(&out).expect("mkdir");
+    for (org, seed) in [("SAMPLE01", "one"), ("SAMPLE02", "two")] {
+        let input = tmp.path().join(org);
+        std::fs::create_dir_all(&input).expect("mkdir");
+        write(
+            &input,
+            "a.csv",
+            csv_text(&header(), &[row_with(&[("org_id", org)])], b','),
+        );
+        let (report, ingested) = ingest(&input, &Default::default());
+        assert_eq!(report.totals.accepted, 1);
+        let (key, _) = test_key(tmp.path(), seed);
+        safetally::pseudonymise::pseudonymise_dir(&s, &key, &ingested.path().join("validated"), &out, &p)
+            .expect("pseudonymise");
+    }
+    let e = load(&s, &out)
+        .err()
+        .expect("mixed keys must be refused")
+        .to_string();
+    assert!(
+        e.contains("SAMPLE01.parquet") && e.contains("SAMPLE02.parquet") && e.contains("different keys"),
+        "{e}"
+    );
+}
+
+#[test]
+fn missing_loose_and_short_keys_and_empty_inputs_are_clear_errors() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let missing = safetally::key::LinkageKey::load(&tmp.path().join("nope.key"))
+        .expect_err("missing")
+        .to_string();
+    assert!(
+        missing.contains("nope.key") && missing.contains("safetally keygen"),
+        "{missing}"
+    );
+    let (_, path) = test_key(tmp.path(), "loose");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let loose = safetally::key::LinkageKey::load(&path)
+        .expect_err("loose")
+        .to_string();
+    assert!(loose.contains("chmod 600"), "{loose}");
+    let short = tmp.path().join("short.key");
+    std::fs::write(&short, "00112233\n").expect("write");
+    std::fs::set_permissions(&short, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let e = safetally::key::LinkageKey::load(&short)
+        .expect_err("short")
+        .to_string();
+    assert!(e.contains("32 bits") && e.contains("256"), "{e}");
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    let e = load(&schema(), &empty).err().expect("empty input").to_string();
+    assert!(e.contains("no pseudonymised files"), "{e}");
+}
+
+#[test]
+fn wrong_key_finds_no_truth() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (key, _) = test_key(tmp.path(), "right");
+    run_to_link(&bundled().join("submissions"), &tmp.path().join("work"), &key);
+    let r = load(&schema(), &tmp.path().join("work/02-pseudonymise")).expect("load");
+    let (wrong, _) = test_key(tmp.path(), "wrong");
+    let truth = truth_for_records(&wrong, &bundled().join("truth/records.parquet"), &r).expect("truth");
+    assert!(
+        truth.iter().all(Option::is_none),
+        "record keys made under another key match nothing"
+    );
+}
+
+#[test]
+fn duplicate_cross_check_adds_up() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (key, _) = test_key(tmp.path(), "t21");
+    let report = run_to_link(&bundled().join("submissions"), &tmp.path().join("work"), &key);
+    let link = tmp.path().join("work/03-link");
+    let mut rdr = csv::Reader::from_path(link.join("T21_persons_by_organisations.csv")).expect("csv");
+    let total: u64 = rdr
+        .records()
+        .map(|r| r.expect("row")[1].parse::<u64>().expect("count"))
+        .sum();
+    assert_eq!(total, report.persons);
+    let mut m = csv::Reader::from_path(link.join("T21_organisation_overlap.csv")).expect("csv");
+    let rows: Vec<csv::StringRecord> = m.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), 25);
+    let persons = read_parquet(&link.join("persons.parquet"));
+    for (i, row) in rows.iter().enumerate() {
+        let diag: u64 = row[i + 1].parse().expect("n");
+        let org = &row[0];
+        let orgs = strings(&persons, "orgs");
+        let expected = orgs
+            .iter()
+            .flatten()
+            .filter(|o| o.split(';').any(|x| x == org))
+            .count() as u64;
+        assert_eq!(diag, expected, "{org}");
+        for (j, cell) in row.iter().skip(1).enumerate() {
+            assert_eq!(cell, &rows[j][i + 1], "the matrix is symmetric");
+        }
+    }
+}
+
+/// Every identifier (or the key) found in the files below `dir`, as "file: needle".
+fn leaks(dir: &Path, needles: &BTreeSet<String>, key_bytes: &[u8], scanned: &mut usize) -> Vec<String> {
+    let mut found = Vec::new();
+    for path in safetally::stage::list_files(dir).expect("list") {
+        let bytes = std::fs::read(&path).expect("read");
+        if bytes.windows(key_bytes.len()).any(|w| w == key_bytes) {
+            found.push(format!("{}: raw key bytes", path.display()));
+        }
+        let raw = String::from_utf8_lossy(&bytes).into_owned();
+        let mut values: Vec<String> = Vec::new();
+        if path.extension().is_none_or(|e| e != "parquet") {
+            // Reports and CSV: every word is a value.
+            values.extend(
+                raw.split(|c: char| !c.is_alphanumeric() && c != '-')
+                    .map(str::to_string),
+            );
+        } else {
+            // Compressed pages hide text from a byte scan: read every value too.
+            let df = read_parquet(&path);
+            for c in df.columns() {
+                // Bloom filters are bits, not text; their bytes were scanned above.
+                if c.dtype() != &polars::prelude::DataType::Binary {
+                    values.extend(strings(&df, c.name()).into_iter().flatten());
+                }
+            }
+        }
+        for n in needles {
+            // Short needles (a birth year) would occur by chance inside hashes: for them, no
+            // value may equal them; longer ones may not occur anywhere.
+            let hit = if n.len() >= 6 {
+                raw.contains(n.as_str()) || values.iter().any(|v| v.contains(n.as_str()))
+            } else {
+                values.iter().any(|v| v == n)
+            };
+            if hit {
+                found.push(format!("{}: {n}", path.display()));
+            }
+        }
+        *scanned += 1;
+    }
+    found
+}
