@@ -75,18 +75,35 @@ impl ParquetSink {
                 &format!("a row of {} values for {} columns", row.len(), self.bufs.len()),
             ));
         }
-        for ((buf, v), name) in self.bufs.iter_mut().zip(row).zip(&self.names) {
+        let fits = |b: &Buf, v: &Value| {
+            matches!(
+                (b, v),
+                (Buf::Str(_), Value::Str(_) | Value::Int(_))
+                    | (Buf::Int(_), Value::Int(_))
+                    | (Buf::Bin(_), Value::Bin(_))
+            )
+        };
+        // Check the whole row first, so a refused row leaves no partial values behind.
+        if let Some(name) = self
+            .bufs
+            .iter()
+            .zip(&row)
+            .zip(&self.names)
+            .find(|((b, v), _)| !fits(b, v))
+            .map(|(_, n)| n)
+        {
+            return Err(write_err(
+                &self.path,
+                &format!("a value of the wrong type for column {name}"),
+            ));
+        }
+        for (buf, v) in self.bufs.iter_mut().zip(row) {
             match (buf, v) {
                 (Buf::Str(b), Value::Str(s)) => b.push(s),
                 (Buf::Int(b), Value::Int(i)) => b.push(i),
                 (Buf::Bin(b), Value::Bin(v)) => b.push(v),
                 (Buf::Str(b), Value::Int(i)) => b.push(i.map(|i| i.to_string())),
-                _ => {
-                    return Err(write_err(
-                        &self.path,
-                        &format!("a value of the wrong type for column {name}"),
-                    ));
-                }
+                _ => unreachable!("checked above"),
             }
         }
         self.rows += 1;

@@ -184,14 +184,26 @@ pub fn link_stage(
     }
     let bar = progress.bar(3, "link");
     bar.set_message("reading");
+    let t = std::time::Instant::now();
     let records = l::load(schema, input)?;
+    let read_s = t.elapsed().as_secs_f64();
     bar.inc(1);
     bar.set_message("linking");
     let linkage = l::link_records(&records, params);
     bar.inc(1);
     bar.set_message("writing");
     let staging = work.begin(l::STAGE)?;
-    let report = l::write_outputs(schema, &spec, &records, &linkage, params, staging.path())?;
+    let t = std::time::Instant::now();
+    let mut report = l::write_outputs(schema, &spec, &records, &linkage, params, staging.path())?;
+    report.seconds = [
+        ("1 read", read_s),
+        ("2 exact step", linkage.exact_seconds),
+        ("3 fuzzy step", linkage.fuzzy_seconds),
+        ("4 write", t.elapsed().as_secs_f64()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
     write_text(&staging.path().join(LINK_REPORT_TXT), &report.to_text())?;
     write_text(&staging.path().join(LINK_REPORT_JSON), &to_json(&report)?)?;
     bar.finish_and_clear();

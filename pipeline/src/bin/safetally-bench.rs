@@ -42,6 +42,27 @@ enum Cmd {
         )]
         formats: Vec<String>,
     },
+    /// Generate and ingest (if not there yet), then time pseudonymise and link (exact, then with
+    /// the fuzzy step).
+    Link {
+        #[arg(long, default_value_t = 860_000)]
+        persons: u64,
+        #[arg(long, default_value = "bench-data")]
+        dir: PathBuf,
+        /// Skip the fuzzy step (for the largest sizes).
+        #[arg(long)]
+        exact_only: bool,
+    },
+    /// (child) pseudonymise only
+    #[command(hide = true)]
+    PhasePseudonymise { work: PathBuf, key: PathBuf },
+    /// (child) link only
+    #[command(hide = true)]
+    PhaseLink {
+        work: PathBuf,
+        #[arg(long)]
+        fuzzy: bool,
+    },
     /// (child) generate only
     #[command(hide = true)]
     PhaseGenerate {
@@ -93,6 +114,46 @@ fn main() -> anyhow::Result<()> {
             println!(
                 "{{\"records\":{},\"seconds\":{:.3},\"peak_mib\":{:.1}}}",
                 s.records,
+                t.elapsed().as_secs_f64(),
+                peak_rss_mib()
+            );
+            Ok(())
+        }
+        Cmd::Link {
+            persons,
+            dir,
+            exact_only,
+        } => orchestrate_link(persons, &dir, exact_only),
+        Cmd::PhasePseudonymise { work, key } => {
+            let schema = safetally::schema::load_embedded()?;
+            let key = safetally::key::LinkageKey::load(&key)?;
+            let work = Workdir::new(work)?;
+            let input = work
+                .stage_dir(safetally::ingest::STAGE)
+                .join(safetally::ingest::VALIDATED_DIR);
+            let t = Instant::now();
+            let run =
+                safetally::run::pseudonymise_stage(&schema, &work, &input, &key, &Progress::hidden(), true)?;
+            let n: u64 = run.result.orgs.values().map(|o| o.records).sum();
+            println!(
+                "{{\"records\":{n},\"seconds\":{:.3},\"peak_mib\":{:.1}}}",
+                t.elapsed().as_secs_f64(),
+                peak_rss_mib()
+            );
+            Ok(())
+        }
+        Cmd::PhaseLink { work, fuzzy } => {
+            let schema = safetally::schema::load_embedded()?;
+            let spec = safetally::schema::LinkageSpec::load(&schema)?;
+            let work = Workdir::new(work)?;
+            let mut params = safetally::link::LinkParams::from_spec(&spec);
+            params.fuzzy = fuzzy;
+            let input = work.stage_dir(safetally::pseudonymise::STAGE);
+            let t = Instant::now();
+            let run = safetally::run::link_stage(&schema, &work, &input, &params, &Progress::hidden(), true)?;
+            println!(
+                "{{\"records\":{},\"seconds\":{:.3},\"peak_mib\":{:.1}}}",
+                run.result.records,
                 t.elapsed().as_secs_f64(),
                 peak_rss_mib()
             );
@@ -153,11 +214,44 @@ fn orchestrate(persons: u64, dir: &Path, formats: &[String]) -> anyhow::Result<(
     Ok(())
 }
 
+fn orchestrate_link(persons: u64, dir: &Path, exact_only: bool) -> anyhow::Result<()> {
+    let data = dir.join(format!("sample-{persons}-parquet"));
+    let work = dir.join(format!("work-{persons}"));
+    let s = |p: &Path| p.to_string_lossy().into_owned();
+    if !data.join("submissions").is_dir() {
+        let _ = std::fs::remove_dir_all(&data);
+        let g = child(&[
+            "phase-generate".into(),
+            persons.to_string(),
+            s(&data),
+            "parquet".into(),
+        ])?;
+        report("generate", &g);
+    }
+    if !work.join(safetally::ingest::STAGE).is_dir() {
+        let i = child(&["phase-ingest".into(), s(&data.join("submissions")), s(&work)])?;
+        report("ingest", &i);
+    }
+    let key = dir.join("bench.key");
+    if !key.exists() {
+        safetally::key::LinkageKey::generate()?.save(&key)?;
+    }
+    let p = child(&["phase-pseudonymise".into(), s(&work), s(&key)])?;
+    report("pseudonymise", &p);
+    let l = child(&["phase-link".into(), s(&work)])?;
+    report("link exact", &l);
+    if !exact_only {
+        let f = child(&["phase-link".into(), s(&work), "--fuzzy".into()])?;
+        report("link fuzzy", &f);
+    }
+    Ok(())
+}
+
 fn report(what: &str, v: &serde_json::Value) {
     let records = v["records"].as_f64().unwrap_or(0.0);
     let secs = v["seconds"].as_f64().unwrap_or(f64::NAN);
     println!(
-        "{what:>9}: {records:.0} records in {secs:.2} s = {:.0} records/s, peak memory {:.0} MiB",
+        "{what:>12}: {records:.0} records in {secs:.2} s = {:.0} records/s, peak memory {:.0} MiB",
         records / secs,
         v["peak_mib"].as_f64().unwrap_or(0.0)
     );

@@ -17,7 +17,7 @@ pub use load::{Records, load};
 pub use output::{LinkReport, PERSONS, RECORD_MAP, write_outputs};
 pub use resolve::ResolveStats;
 
-use crate::schema::{LinkageSpec, Thresholds};
+use crate::schema::{LinkageSpec, ThresholdScale, Thresholds};
 use unionfind::Clusters;
 
 pub const STAGE: &str = "03-link";
@@ -27,7 +27,9 @@ pub struct LinkParams {
     pub fuzzy: bool,
     /// The match keys the exact step uses (a subset of `MATCH_KEYS`).
     pub match_keys: Vec<String>,
+    /// Thresholds at the reference size; see `ThresholdScale`.
     pub thresholds: Thresholds,
+    pub threshold_scale: ThresholdScale,
     pub max_key_group: usize,
     pub max_block: usize,
 }
@@ -38,6 +40,7 @@ impl LinkParams {
             fuzzy: true,
             match_keys: spec.match_keys.clone(),
             thresholds: spec.thresholds,
+            threshold_scale: spec.threshold_scale,
             max_key_group: spec.max_key_group,
             max_block: spec.max_block,
         }
@@ -51,21 +54,32 @@ pub struct Linkage {
     pub exact: ExactStats,
     pub fuzzy: Option<FuzzyStats>,
     pub refused_pnr_merges: u64,
+    pub exact_seconds: f64,
+    pub fuzzy_seconds: f64,
+    /// The thresholds used, after scaling to the number of records.
+    pub thresholds: Thresholds,
 }
 
 pub fn link_records(r: &Records, p: &LinkParams) -> Linkage {
+    let t = std::time::Instant::now();
     let mut clusters = Clusters::new(&r.match_keys[0]);
     let exact = exact::link_exact(r, &mut clusters, &p.match_keys, p.max_key_group);
     let exact_roots = clusters.roots();
+    let exact_seconds = t.elapsed().as_secs_f64();
+    let thresholds = p.thresholds.for_size(&p.threshold_scale, r.len());
     let fuzzy = p
         .fuzzy
-        .then(|| fuzzy::link_fuzzy(r, &mut clusters, &p.thresholds, p.max_block));
+        .then(|| fuzzy::link_fuzzy(r, &mut clusters, &thresholds, p.max_block));
     let roots = clusters.roots();
+    let fuzzy_seconds = t.elapsed().as_secs_f64() - exact_seconds;
     Linkage {
         exact_roots,
         roots,
         exact,
         fuzzy,
         refused_pnr_merges: clusters.refused,
+        exact_seconds,
+        fuzzy_seconds,
+        thresholds,
     }
 }

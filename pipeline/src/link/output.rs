@@ -25,6 +25,8 @@ pub const OVERLAP_MATRIX: &str = "T21_organisation_overlap.csv";
 pub struct LinkReport {
     pub key_fingerprint: String,
     pub params: Option<LinkParams>,
+    /// The fuzzy thresholds used for this many records.
+    pub effective_thresholds: Option<crate::schema::Thresholds>,
     pub records: u64,
     pub persons: u64,
     pub organisations: u64,
@@ -36,6 +38,8 @@ pub struct LinkReport {
     pub resolution: ResolveStats,
     /// Persons with more records than organisations (one organisation reported them twice).
     pub persons_repeated_in_an_organisation: u64,
+    /// Wall time of each step: reading, exact step, fuzzy step, writing.
+    pub seconds: BTreeMap<String, f64>,
 }
 
 impl LinkReport {
@@ -144,6 +148,7 @@ pub fn write_outputs(
     let mut report = LinkReport {
         key_fingerprint: r.fingerprint.clone(),
         params: Some(params.clone()),
+        effective_thresholds: link.fuzzy.as_ref().map(|_| link.thresholds),
         records: r.len() as u64,
         persons: members.len() as u64,
         organisations: r.orgs.len() as u64,

@@ -27,13 +27,17 @@ use crate::key::Keyed;
 pub const BASE_BITS: usize = 512;
 pub const STORED_BYTES: usize = BASE_BITS * 2 / 8;
 const HASHES: usize = 10;
-/// Probability of flipping each stored bit (BLIP).
-pub const FLIP: f64 = 0.01;
+/// Each stored bit flips with probability 2^-FLIP_AND = 1/128 (BLIP).
+pub const FLIP_AND: usize = 7;
 
 pub struct BloomEncoder {
     positions: Keyed,
     flips: Keyed,
-    permutation: Vec<u16>,
+    /// Where base bit b lands in the stored filter, and where its complement lands.
+    set_at: Vec<u16>,
+    clear_at: Vec<u16>,
+    /// The stored filter of an empty name: every complement bit set.
+    empty: [u64; STORED_BYTES / 8],
     cache: HashMap<[u8; 2], [u16; HASHES]>,
 }
 
@@ -46,10 +50,18 @@ impl BloomEncoder {
             let j = rng.random_range(0..=i);
             permutation.swap(i, j);
         }
+        let set_at = permutation[..BASE_BITS].to_vec();
+        let clear_at = permutation[BASE_BITS..].to_vec();
+        let mut empty = [0u64; STORED_BYTES / 8];
+        for &p in &clear_at {
+            empty[p as usize / 64] |= 1 << (p % 64);
+        }
         BloomEncoder {
             positions,
             flips,
-            permutation,
+            set_at,
+            clear_at,
+            empty,
             cache: HashMap::new(),
         }
     }
@@ -71,35 +83,34 @@ impl BloomEncoder {
     /// Encodes name tokens (folded spellings and their skeletons, each with its own padding
     /// mark); `record_seed` makes the bit flips reproducible.
     pub fn encode(&mut self, tokens: &[(u8, String)], record_seed: &[u8]) -> Vec<u8> {
-        let mut base = [0u64; BASE_BITS / 64];
+        // Balanced from the start: a base bit set moves one stored bit from the complement
+        // half to the base half, so every filter keeps BASE_BITS ones before the flips.
+        let mut out = self.empty;
         for (mark, t) in tokens {
             let padded: Vec<u8> = std::iter::once(*mark)
                 .chain(t.bytes())
                 .chain(std::iter::once(*mark))
                 .collect();
             for w in padded.windows(2) {
-                for p in self.bigram_positions([w[0], w[1]]) {
-                    base[p as usize / 64] |= 1 << (p % 64);
+                for b in self.bigram_positions([w[0], w[1]]) {
+                    let (on, off) = (
+                        self.set_at[b as usize] as usize,
+                        self.clear_at[b as usize] as usize,
+                    );
+                    out[on / 64] |= 1 << (on % 64);
+                    out[off / 64] &= !(1 << (off % 64));
                 }
             }
         }
-        let mut out = vec![0u8; STORED_BYTES];
-        let seed = self.flips.digest(&[record_seed]);
-        let mut rng = ChaCha8Rng::from_seed(seed);
-        for i in 0..2 * BASE_BITS {
-            let b = i % BASE_BITS;
-            let set = (base[b / 64] >> (b % 64)) & 1 == 1;
-            let bit = if i < BASE_BITS { set } else { !set };
-            let bit = bit ^ rng.random_bool(FLIP);
-            if bit {
-                let j = self.permutation[i] as usize;
-                out[j / 8] |= 1 << (j % 8);
-            }
+        // BLIP: each bit flips with probability 2^-FLIP_AND (the AND of that many random words).
+        let mut rng = ChaCha8Rng::from_seed(self.flips.digest(&[record_seed]));
+        for word in out.iter_mut() {
+            let mask = (0..FLIP_AND).fold(u64::MAX, |m, _| m & rng.random::<u64>());
+            *word ^= mask;
         }
-        out
+        out.iter().flat_map(|w| w.to_le_bytes()).collect()
     }
 }
-
 /// Dice similarity of two stored filters: 2|A and B| / (|A| + |B|).
 pub fn dice(a: &[u8], b: &[u8]) -> f64 {
     let (mut both, mut total) = (0u32, 0u32);

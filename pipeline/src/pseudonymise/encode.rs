@@ -28,8 +28,8 @@ pub const DATE_PARTS: [&str; 3] = ["dob_y", "dob_m", "dob_d"];
 
 pub struct Encoder {
     mk: Vec<Keyed>,
-    blk: Keyed,
-    date: Keyed,
+    blk: Cached,
+    date: Cached,
     pub record: Keyed,
     bloom: BloomEncoder,
 }
@@ -54,8 +54,8 @@ impl Encoder {
     pub fn new(key: &LinkageKey) -> Self {
         Encoder {
             mk: MATCH_KEYS.iter().map(|l| key.purpose(l)).collect(),
-            blk: key.purpose("block"),
-            date: key.purpose("date-part"),
+            blk: Cached::new(key.purpose("block")),
+            date: Cached::new(key.purpose("date-part")),
             record: key.purpose("record"),
             bloom: BloomEncoder::new(
                 key.purpose("bloom-positions"),
@@ -101,7 +101,7 @@ impl Encoder {
     }
 
     fn block_keys(
-        &self,
+        &mut self,
         name: &NormName,
         birth: Option<PartialDate>,
         dob: Option<&str>,
@@ -127,13 +127,44 @@ impl Encoder {
 
     /// Keyed year, month and day, so dates can be compared part by part. Month and day share
     /// one tag, so a day-month swap shows as crossed equality.
-    fn date_parts(&self, birth: Option<PartialDate>) -> [Option<i64>; 3] {
+    fn date_parts(&mut self, birth: Option<PartialDate>) -> [Option<i64>; 3] {
         let Some(b) = birth else { return [None; 3] };
-        let md = |v: u32| self.date.hash64(&[b"md", format!("{v:02}").as_bytes()]);
-        [
-            Some(self.date.hash64(&[b"y", b.year.to_string().as_bytes()])),
-            b.month.map(md),
-            b.day.map(md),
-        ]
+        let year = Some(self.date.hash64(&[b"y", b.year.to_string().as_bytes()]));
+        let mut md = |v: u32| self.date.hash64(&[b"md", format!("{v:02}").as_bytes()]);
+        let month = b.month.map(&mut md);
+        [year, month, b.day.map(&mut md)]
+    }
+}
+
+/// A keyed hash with a cache, for inputs that repeat across records (name-part skeletons,
+/// years, days): the hash of a repeated input is computed once per run.
+struct Cached {
+    keyed: Keyed,
+    cache: std::collections::HashMap<Vec<u8>, i64>,
+}
+
+impl Cached {
+    fn new(keyed: Keyed) -> Self {
+        Cached {
+            keyed,
+            cache: std::collections::HashMap::new(),
+        }
+    }
+
+    fn hash64(&mut self, parts: &[&[u8]]) -> i64 {
+        let mut k = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+        for p in parts {
+            k.extend_from_slice(p);
+            k.push(0);
+        }
+        if let Some(v) = self.cache.get(&k) {
+            return *v;
+        }
+        let v = self.keyed.hash64(parts);
+        // Bounded: full dates and rare names would otherwise grow it without end.
+        if self.cache.len() < 1 << 20 {
+            self.cache.insert(k, v);
+        }
+        v
     }
 }

@@ -29,34 +29,41 @@ fn is_apostrophe(c: char) -> bool {
 /// Spelling variants that transliteration schemes disagree on are folded to one form
 /// (y/j -> i, w -> u, zh -> j, ph -> f, kh/ch -> h, ...), and doubled letters to one.
 pub fn fold_variants(token: &str) -> String {
-    let mut s = token.to_string();
-    for (from, to) in [
-        ("sch", "sh"),
-        ("zh", "j"),
-        ("ph", "f"),
-        ("kh", "h"),
-        ("ch", "h"),
-        ("dh", "d"),
-        ("th", "t"),
-        ("ck", "k"),
-        ("ou", "u"),
-        ("ee", "i"),
-    ] {
-        s = s.replace(from, to);
-    }
-    let mapped = s.chars().map(|c| match c {
-        'y' | 'j' => 'i',
-        'w' => 'u',
-        'q' => 'k',
-        other => other,
-    });
-    let mut out = String::with_capacity(s.len());
-    for c in mapped {
-        if !out.ends_with(c) {
-            out.push(c);
+    const DIGRAPHS: [(&[u8], u8); 10] = [
+        (b"sch", b'S'),
+        (b"zh", b'j'),
+        (b"ph", b'f'),
+        (b"kh", b'h'),
+        (b"ch", b'h'),
+        (b"dh", b'd'),
+        (b"th", b't'),
+        (b"ck", b'k'),
+        (b"ou", b'u'),
+        (b"ee", b'i'),
+    ];
+    let b = token.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let (emit, len) = DIGRAPHS
+            .iter()
+            .find(|(from, _)| b[i..].starts_with(from))
+            .map_or((b[i], 1), |(from, to)| (*to, from.len()));
+        i += len;
+        let mapped: &[u8] = match emit {
+            b'S' => b"sh",
+            b'y' | b'j' => b"i",
+            b'w' => b"u",
+            b'q' => b"k",
+            _ => std::slice::from_ref(&emit),
+        };
+        for &c in mapped {
+            if out.last() != Some(&c) {
+                out.push(c);
+            }
         }
     }
-    out
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Consonant skeleton of a folded token: vowels, the semi-vowels and h/g dropped (Cyrillic г

@@ -31,8 +31,30 @@ pub struct Thresholds {
     pub no_date: f64,
 }
 
+#[derive(Debug, Clone, Copy, serde::Deserialize, serde::Serialize)]
+pub struct ThresholdScale {
+    pub reference_records: f64,
+    pub per_decade: f64,
+}
+
+impl Thresholds {
+    /// The thresholds for `records` records: raised by `per_decade` for each tenfold beyond the
+    /// reference size, never above 0.99.
+    pub fn for_size(&self, scale: &ThresholdScale, records: usize) -> Thresholds {
+        let decades = (records as f64 / scale.reference_records).log10().max(0.0);
+        let up = |t: f64| (t + scale.per_decade * decades).min(0.99);
+        Thresholds {
+            full_date: up(self.full_date),
+            swapped_date: up(self.swapped_date),
+            partial_date: up(self.partial_date),
+            no_date: up(self.no_date),
+        }
+    }
+}
+
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 pub struct LinkageSpec {
+    pub threshold_scale: ThresholdScale,
     /// The match keys the exact step trusts, chosen by measured precision and recall.
     pub match_keys: Vec<String>,
     pub max_key_group: usize,
