@@ -198,3 +198,11 @@ pub fn list_files(dir: &Path) -> Result<Vec<PathBuf>, StageError> {
     out.sort();
     Ok(out)
 }
+
+/// The Parquet files directly or deeper below `dir`, sorted.
+pub fn list_parquet(dir: &Path) -> Result<Vec<PathBuf>, StageError> {
+    Ok(list_files(dir)?
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect())
+}

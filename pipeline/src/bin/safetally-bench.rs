@@ -192,19 +192,28 @@ fn child(args: &[String]) -> anyhow::Result<serde_json::Value> {
     Ok(serde_json::from_str(text.lines().last().unwrap_or("{}"))?)
 }
 
-fn orchestrate(persons: u64, dir: &Path, formats: &[String]) -> anyhow::Result<()> {
-    let data = dir.join(format!("sample-{persons}"));
-    let s = |p: &Path| p.to_string_lossy().into_owned();
+fn s(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+/// Generates the data in a child process unless an earlier run left it there.
+fn ensure_sample(persons: u64, data: &Path, formats: &str) -> anyhow::Result<()> {
     if !data.join("submissions").is_dir() {
-        let _ = std::fs::remove_dir_all(&data);
+        let _ = std::fs::remove_dir_all(data);
         let g = child(&[
             "phase-generate".into(),
             persons.to_string(),
-            s(&data),
-            formats.join(","),
+            s(data),
+            formats.to_string(),
         ])?;
         report("generate", &g);
     }
+    Ok(())
+}
+
+fn orchestrate(persons: u64, dir: &Path, formats: &[String]) -> anyhow::Result<()> {
+    let data = dir.join(format!("sample-{persons}"));
+    ensure_sample(persons, &data, &formats.join(","))?;
     let i = child(&[
         "phase-ingest".into(),
         s(&data.join("submissions")),
@@ -217,17 +226,7 @@ fn orchestrate(persons: u64, dir: &Path, formats: &[String]) -> anyhow::Result<(
 fn orchestrate_link(persons: u64, dir: &Path, exact_only: bool) -> anyhow::Result<()> {
     let data = dir.join(format!("sample-{persons}-parquet"));
     let work = dir.join(format!("work-{persons}"));
-    let s = |p: &Path| p.to_string_lossy().into_owned();
-    if !data.join("submissions").is_dir() {
-        let _ = std::fs::remove_dir_all(&data);
-        let g = child(&[
-            "phase-generate".into(),
-            persons.to_string(),
-            s(&data),
-            "parquet".into(),
-        ])?;
-        report("generate", &g);
-    }
+    ensure_sample(persons, &data, "parquet")?;
     if !work.join(safetally::ingest::STAGE).is_dir() {
         let i = child(&["phase-ingest".into(), s(&data.join("submissions")), s(&work)])?;
         report("ingest", &i);

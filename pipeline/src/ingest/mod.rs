@@ -219,6 +219,12 @@ enum Failure {
     Stage(StageError),
 }
 
+impl From<FileError> for Failure {
+    fn from(e: FileError) -> Self {
+        Failure::File(e)
+    }
+}
+
 impl From<StageError> for Failure {
     fn from(e: StageError) -> Self {
         Failure::Stage(e)
@@ -242,6 +248,14 @@ fn header_notes(map: &header::HeaderMap) -> Vec<String> {
     notes
 }
 
+/// Where a row's values go: one file, one organisation's writers and counts.
+struct Target<'a> {
+    schema: &'a Schema,
+    map: &'a header::HeaderMap,
+    label: &'a str,
+    fallback: String,
+}
+
 fn validate_table(
     schema: &Schema,
     table: &Table,
@@ -255,8 +269,7 @@ fn validate_table(
     let org_col = schema.column_index("org_id").unwrap_or(0);
     let mut votes: HashMap<String, u64> = HashMap::new();
     let mut rows = 0u64;
-    for row in table.rows() {
-        let row = row.map_err(Failure::File)?;
+    table.for_each_row(|row| {
         v.index_row(&row, map);
         let org = map.source[org_col]
             .and_then(|p| row.cells.get(p))
@@ -265,7 +278,8 @@ fn validate_table(
             *votes.entry(org).or_default() += 1;
         }
         rows += 1;
-    }
+        Ok::<(), Failure>(())
+    })?;
     if rows == 0 {
         return Err(Failure::File(FileError::HeaderOnly {
             path: table.path.clone(),
@@ -277,60 +291,86 @@ fn validate_table(
         .max_by_key(|(o, n)| (*n, std::cmp::Reverse(o.clone())))
         .map(|(o, _)| o);
     outcome.org_id = file_org.clone();
-    let fallback = file_org.unwrap_or_else(|| UNATTRIBUTED.to_string());
-    for row in table.rows() {
-        let row = row.map_err(Failure::File)?;
+    let target = Target {
+        schema,
+        map,
+        label,
+        fallback: file_org.unwrap_or_else(|| UNATTRIBUTED.to_string()),
+    };
+    table.for_each_row(|row| {
         match v.validate(&row, map) {
             Outcome::Accepted(rec, norms) => {
-                let counts = orgs.entry(rec.org_id.clone()).or_default();
-                counts.accept(label, &norms);
-                let mut values: Vec<Value> = rec
-                    .values
-                    .into_iter()
-                    .zip(&schema.columns)
-                    .map(|(val, col)| match col.name.as_str() {
-                        "report_year" => Value::Int(val.and_then(|y| y.parse().ok())),
-                        _ => Value::Str(val),
-                    })
-                    .collect();
-                values.push(Value::Str(Some(label.to_string())));
-                values.push(Value::Int(Some(row.line as i64)));
-                sinks.validated(schema, &rec.org_id)?.push(values)?;
+                accepted(&target, row.line, rec, &norms, sinks, orgs)?;
                 outcome.accepted += 1;
             }
             Outcome::Rejected(problems) => {
-                let org_raw = map.source[org_col]
-                    .and_then(|p| row.cells.get(p))
-                    .map(|s| s.trim().to_uppercase())
-                    .unwrap_or_default();
-                let org = if schema.member(&org_raw).is_some() {
-                    org_raw
-                } else {
-                    fallback.clone()
-                };
-                let record = schema
-                    .column_index("record_id")
-                    .and_then(|i| map.source[i])
-                    .and_then(|p| row.cells.get(p))
-                    .map(|s| truncate(s.trim(), 200));
-                orgs.entry(org.clone()).or_default().reject(label, &problems);
-                let sink = sinks.quarantine(&org)?;
-                for p in problems {
-                    sink.push(vec![
-                        Value::Str(Some(label.to_string())),
-                        Value::Int(Some(row.line as i64)),
-                        Value::Str(Some(org.clone())),
-                        Value::Str(record.clone()),
-                        Value::Str(Some(p.column)),
-                        Value::Str(Some(p.rule.to_string())),
-                        Value::Str(Some(p.value)),
-                        Value::Str(Some(p.message)),
-                    ])?;
-                }
+                rejected(&target, &row, problems, sinks, orgs)?;
                 outcome.quarantined += 1;
             }
         }
         outcome.rows_in += 1;
+        Ok::<(), Failure>(())
+    })?;
+    Ok(())
+}
+
+fn accepted(
+    t: &Target,
+    line: u64,
+    rec: validate::CleanRecord,
+    norms: &[validate::Normalisation],
+    sinks: &mut Sinks,
+    orgs: &mut BTreeMap<String, OrgCounts>,
+) -> Result<(), StageError> {
+    orgs.entry(rec.org_id.clone()).or_default().accept(t.label, norms);
+    let mut values: Vec<Value> = rec
+        .values
+        .into_iter()
+        .zip(&t.schema.columns)
+        .map(|(val, col)| match col.name.as_str() {
+            "report_year" => Value::Int(val.and_then(|y| y.parse().ok())),
+            _ => Value::Str(val),
+        })
+        .collect();
+    values.push(Value::Str(Some(t.label.to_string())));
+    values.push(Value::Int(Some(line as i64)));
+    sinks.validated(t.schema, &rec.org_id)?.push(values)
+}
+
+fn rejected(
+    t: &Target,
+    row: &read::Row,
+    problems: Vec<validate::Problem>,
+    sinks: &mut Sinks,
+    orgs: &mut BTreeMap<String, OrgCounts>,
+) -> Result<(), StageError> {
+    let cell = |name: &str| {
+        t.schema
+            .column_index(name)
+            .and_then(|i| t.map.source[i])
+            .and_then(|p| row.cells.get(p))
+            .map(|s| s.trim())
+    };
+    let org_raw = cell("org_id").map(str::to_uppercase).unwrap_or_default();
+    let org = if t.schema.member(&org_raw).is_some() {
+        org_raw
+    } else {
+        t.fallback.clone()
+    };
+    let record = cell("record_id").map(|s| truncate(s, 200));
+    orgs.entry(org.clone()).or_default().reject(t.label, &problems);
+    let sink = sinks.quarantine(&org)?;
+    for p in problems {
+        sink.push(vec![
+            Value::Str(Some(t.label.to_string())),
+            Value::Int(Some(row.line as i64)),
+            Value::Str(Some(org.clone())),
+            Value::Str(record.clone()),
+            Value::Str(Some(p.column)),
+            Value::Str(Some(p.rule.to_string())),
+            Value::Str(Some(p.value)),
+            Value::Str(Some(p.message)),
+        ])?;
     }
     Ok(())
 }

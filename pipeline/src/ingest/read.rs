@@ -11,7 +11,7 @@ use super::decode::decode;
 use crate::dates::from_excel_serial;
 use crate::error::FileError;
 
-/// One data row: where it is in the file and its cells, aligned to the header.
+/// One stored data row (workbooks and Parquet are read whole): where it is and its cells.
 #[derive(Debug, Clone)]
 pub struct RawRow {
     pub line: u64,
@@ -54,13 +54,61 @@ pub fn open(path: &Path, sheet: &SheetChoice, required: &[String]) -> Result<Tab
     }
 }
 
+/// One data row, borrowed from the table: no cell is copied to look at it.
+pub struct Row<'a> {
+    pub line: u64,
+    pub cells: Vec<&'a str>,
+}
+
 impl Table {
-    /// Rows in file order. CSV rows are parsed lazily so a large file is not held twice.
-    pub fn rows(&self) -> Box<dyn Iterator<Item = Result<RawRow, FileError>> + '_> {
+    /// Calls `f` for every row in file order; wholly blank lines are not rows. CSV is parsed
+    /// into one reused record, so a pass over a large file allocates almost nothing.
+    pub fn for_each_row<E: From<FileError>>(
+        &self,
+        mut f: impl FnMut(Row<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
         match &self.body {
-            Body::Grid(rows) => Box::new(rows.iter().cloned().map(Ok)),
-            Body::Csv { text, delimiter } => Box::new(csv_rows(&self.path, text, *delimiter)),
+            Body::Grid(rows) => {
+                for r in rows {
+                    f(Row {
+                        line: r.line,
+                        cells: r.cells.iter().map(String::as_str).collect(),
+                    })?;
+                }
+            }
+            Body::Csv { text, delimiter } => {
+                let mut rdr = csv::ReaderBuilder::new()
+                    .delimiter(*delimiter)
+                    .flexible(true)
+                    .from_reader(text.as_bytes());
+                let mut rec = csv::StringRecord::new();
+                loop {
+                    match rdr.read_record(&mut rec) {
+                        Ok(false) => break,
+                        Ok(true) => {
+                            if rec.iter().all(|c| c.trim().is_empty()) {
+                                continue;
+                            }
+                            let line = rec.position().map_or(0, |p| p.line());
+                            f(Row {
+                                line,
+                                cells: rec.iter().collect(),
+                            })?;
+                        }
+                        Err(e) => {
+                            let line = e.position().map_or(0, |p| p.line());
+                            return Err(FileError::Csv {
+                                path: self.path.clone(),
+                                line,
+                                message: e.to_string(),
+                            }
+                            .into());
+                        }
+                    }
+                }
+            }
         }
+        Ok(())
     }
 }
 
@@ -119,30 +167,6 @@ fn sniff_delimiter(text: &str) -> u8 {
         .max_by_key(|&i| (counts[i], usize::from(i == 0)))
         .unwrap_or(0);
     [b',', b';', b'\t'][best]
-}
-
-fn csv_rows<'a>(
-    path: &'a Path,
-    text: &'a str,
-    delimiter: u8,
-) -> impl Iterator<Item = Result<RawRow, FileError>> + 'a {
-    let rdr = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    rdr.into_records().filter_map(move |rec| match rec {
-        Ok(r) => {
-            let line = r.position().map_or(0, |p| p.line());
-            let cells: Vec<String> = r.iter().map(str::to_string).collect();
-            // A wholly blank line is not a record; Excel leaves them at the end of exports.
-            (!cells.iter().all(|c| c.trim().is_empty())).then_some(Ok(RawRow { line, cells }))
-        }
-        Err(e) => Some(Err(FileError::Csv {
-            path: path.to_path_buf(),
-            line: e.position().map_or(0, |p| p.line()),
-            message: e.to_string(),
-        })),
-    })
 }
 
 fn open_xlsx(path: &Path, sheet: &SheetChoice, required: &[String]) -> Result<Table, FileError> {

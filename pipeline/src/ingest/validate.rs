@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::fields::{Broken, broken, check_cell, date, personal_number};
 use super::header::HeaderMap;
-use super::read::RawRow;
+use super::read::Row;
 use crate::dates::possible_age_groups;
 use crate::schema::{ColumnKind, Schema};
 
@@ -66,7 +66,7 @@ pub struct Validator<'a> {
     pub index: IdIndex,
 }
 
-fn cell<'r>(row: &'r RawRow, map: &HeaderMap, col: usize) -> &'r str {
+fn cell<'r>(row: &Row<'r>, map: &HeaderMap, col: usize) -> &'r str {
     map.source[col]
         .and_then(|p| row.cells.get(p))
         .map_or("", |s| s.trim())
@@ -101,7 +101,7 @@ impl<'a> Validator<'a> {
         })
     }
 
-    fn id_key(&self, row: &RawRow, map: &HeaderMap) -> (String, String, String) {
+    fn id_key(&self, row: &Row, map: &HeaderMap) -> (String, String, String) {
         let c = &self.cols;
         (
             cell(row, map, c.org).to_uppercase(),
@@ -111,7 +111,7 @@ impl<'a> Validator<'a> {
     }
 
     /// First pass: remember every record id, so duplicates and related ids can be checked.
-    pub fn index_row(&mut self, row: &RawRow, map: &HeaderMap) {
+    pub fn index_row(&mut self, row: &Row, map: &HeaderMap) {
         let key = self.id_key(row, map);
         let kind = self
             .schema
@@ -122,7 +122,7 @@ impl<'a> Validator<'a> {
         e.0 += 1;
     }
 
-    pub fn validate(&self, row: &RawRow, map: &HeaderMap) -> Outcome {
+    pub fn validate(&self, row: &Row, map: &HeaderMap) -> Outcome {
         let mut problems = Vec::new();
         if row.cells.len() != map.width {
             problems.push(Problem {
@@ -185,7 +185,7 @@ impl<'a> Validator<'a> {
 
     fn cross_checks(
         &self,
-        row: &RawRow,
+        row: &Row,
         map: &HeaderMap,
         values: &mut [Option<String>],
         norms: &mut Vec<Normalisation>,

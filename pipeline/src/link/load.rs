@@ -2,7 +2,7 @@
 //! under different keys (they could never link) and naming them.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::error::StageError;
 use crate::parquet_io::read;
@@ -53,10 +53,7 @@ fn err(path: &Path, e: impl std::fmt::Display) -> StageError {
 }
 
 pub fn load(schema: &Schema, input: &Path) -> Result<Records, StageError> {
-    let files: Vec<PathBuf> = crate::stage::list_files(input)?
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
-        .collect();
+    let files = crate::stage::list_parquet(input)?;
     if files.is_empty() {
         return Err(StageError::Input(format!(
             "{}: no pseudonymised files to link; run pseudonymise first",

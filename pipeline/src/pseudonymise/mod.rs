@@ -9,7 +9,7 @@ pub mod normalise;
 pub use encode::{BLOCK_KEYS, DATE_PARTS, Encoded, Encoder, Identifiers, MATCH_KEYS};
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use polars::prelude::*;
 
@@ -18,7 +18,7 @@ use crate::error::StageError;
 use crate::key::LinkageKey;
 use crate::parquet_io::{Kind, ParquetSink, Value, read};
 use crate::progress::Progress;
-use crate::schema::{ColumnKind, Schema};
+use crate::schema::Schema;
 
 pub const STAGE: &str = "02-pseudonymise";
 pub const FINGERPRINT: &str = "key_fingerprint";
@@ -28,12 +28,7 @@ pub const BLOOM: &str = "name_bloom";
 
 /// The attribute columns carried through (contact kind and every non-identifier answer).
 pub fn attribute_columns(schema: &Schema) -> Vec<&str> {
-    schema
-        .columns
-        .iter()
-        .filter(|c| c.kind == ColumnKind::Attribute || c.name == "contact_kind")
-        .map(|c| c.name.as_str())
-        .collect()
+    schema.attribute_columns()
 }
 
 /// The columns of a pseudonymised file, in order.
@@ -109,10 +104,7 @@ pub fn pseudonymise_dir(
     out: &Path,
     progress: &Progress,
 ) -> Result<PseudoReport, StageError> {
-    let files: Vec<PathBuf> = crate::stage::list_files(input)?
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
-        .collect();
+    let files = crate::stage::list_parquet(input)?;
     if files.is_empty() {
         return Err(StageError::Input(format!(
             "{}: no validated files to pseudonymise; run ingest first",

@@ -9,7 +9,7 @@ use super::draw::chance;
 use super::model::Person;
 use super::noise::{Identifiers, NoiseConfig};
 use crate::error::StageError;
-use crate::schema::{ColumnKind, ColumnType, Schema};
+use crate::schema::{ColumnType, Schema};
 
 /// What differs between the copies of one person.
 pub struct Copy<'a> {
@@ -58,12 +58,7 @@ pub struct RecordBuilder {
 
 /// The columns of the truth's person table: the kind of contact and every attribute.
 pub fn truth_person_columns(schema: &Schema) -> Vec<&str> {
-    schema
-        .columns
-        .iter()
-        .filter(|c| c.kind == ColumnKind::Attribute || c.name == "contact_kind")
-        .map(|c| c.name.as_str())
-        .collect()
+    schema.attribute_columns()
 }
 
 impl RecordBuilder {

@@ -133,6 +133,16 @@ impl Schema {
         column.code_list.as_deref().and_then(|id| self.code_list(id))
     }
 
+    /// The columns that describe a person, never identify one: the kind of contact and every
+    /// attribute. These are what pseudonymised files, persons and truth tables carry.
+    pub fn attribute_columns(&self) -> Vec<&str> {
+        self.columns
+            .iter()
+            .filter(|c| c.kind == ColumnKind::Attribute || c.name == "contact_kind")
+            .map(|c| c.name.as_str())
+            .collect()
+    }
+
     pub fn required_columns(&self) -> impl Iterator<Item = &Column> {
         self.columns.iter().filter(|c| c.kind == ColumnKind::Required)
     }
