@@ -84,10 +84,23 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
     let link =
         link_stage(&schema, &work, &pseudo.dir, &params, &progress, a.force).context("linkage failed")?;
     super::link::print_outcome(&link);
-    println!(
-        "\nLinkage quality against the sample's ground truth:\n  safetally evaluate-linkage --truth data-samples/truth/records.parquet --key {} --work {}",
-        key_path.display(),
-        a.work.display()
-    );
+    let truth = input
+        .parent()
+        .map_or_else(|| input.join("../truth"), |p| p.join("truth"))
+        .join("records.parquet");
+    if truth.is_file() {
+        let records = safetally::link::load(&schema, &pseudo.dir)?;
+        let known = safetally::link::truth_for_records(&key, &truth, &records)?;
+        let e = safetally::link::evaluate_stage(&records, &known, &params, &[]);
+        println!("\nLinkage quality against the sample's ground truth (synthetic data only):");
+        println!("{}", super::evaluate::row("exact keys only", &e.exact_only));
+        println!("{}", super::evaluate::row("with the fuzzy step", &e.with_fuzzy));
+        println!(
+            "Rerun with a threshold sweep: safetally evaluate-linkage --truth {} --key {} --work {} --sweep",
+            truth.display(),
+            key_path.display(),
+            a.work.display()
+        );
+    }
     Ok(super::ingest::exit_code(&ingest.result))
 }
