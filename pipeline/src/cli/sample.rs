@@ -39,7 +39,7 @@ pub struct Args {
         default_value = "csv,csv-1252,xlsx,parquet,csv-bom"
     )]
     pub formats: Vec<String>,
-    /// Replace an existing output folder.
+    /// Replace the sample already in the output folder (its submissions/, truth/ and sample.json).
     #[arg(long)]
     pub overwrite: bool,
 }
@@ -54,11 +54,29 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
                 .with_context(|| format!("unknown format {f:?}; use csv, csv-bom, csv-1252, xlsx or parquet"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    if a.out.exists() {
+    // Only what the generator writes is replaced; other files in the folder (a README) stay.
+    let ours = [
+        a.out.join("submissions"),
+        a.out.join("truth"),
+        a.out.join("sample.json"),
+    ];
+    if ours.iter().any(|p| p.exists()) {
         if !a.overwrite {
-            bail!("{} exists; pass --overwrite to replace it", a.out.display());
+            bail!(
+                "{} already holds a sample; pass --overwrite to replace it",
+                a.out.display()
+            );
         }
-        std::fs::remove_dir_all(&a.out).with_context(|| format!("cannot remove {}", a.out.display()))?;
+        for p in &ours {
+            let removed = if p.is_dir() {
+                std::fs::remove_dir_all(p)
+            } else if p.exists() {
+                std::fs::remove_file(p)
+            } else {
+                Ok(())
+            };
+            removed.with_context(|| format!("cannot remove {}", p.display()))?;
+        }
     }
     let cfg = SampleConfig {
         persons: a.persons,
