@@ -32,17 +32,6 @@ fn bundled() -> Option<PathBuf> {
     [here, beside_sources].into_iter().find(|p| p.is_dir())
 }
 
-/// The demo's organisations share one key, made on first use and kept for reruns.
-fn demo_key(work: &Workdir) -> anyhow::Result<(LinkageKey, PathBuf)> {
-    let dir = work.root().join("keys");
-    let path = dir.join("demo.key");
-    if !path.exists() {
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        LinkageKey::generate()?.save(&path)?;
-    }
-    Ok((LinkageKey::load(&path)?, path))
-}
-
 pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
     let schema = load_schema()?;
     let Some(input) = a.input.or_else(bundled) else {
@@ -68,11 +57,12 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
     .with_context(|| format!("ingest of {} failed", input.display()))?;
     super::ingest::print_outcome(&ingest.result, ingest.skipped, &ingest.dir);
 
-    let (key, key_path) = demo_key(&work)?;
+    // A key made for this run only and never stored: the demo's organisations share it in
+    // memory, as real ones share the custodian's key file.
+    let key = LinkageKey::generate()?;
     println!(
-        "\n2. Pseudonymise, as each organisation would on its own machine, with the demo's shared key {} ({}).",
-        key.fingerprint(),
-        key_path.display()
+        "\n2. Pseudonymise, as each organisation would on its own machine, with a key made for this run and never stored (fingerprint {}).",
+        key.fingerprint()
     );
     let validated = ingest.dir.join(safetally::ingest::VALIDATED_DIR);
     let pseudo = pseudonymise_stage(&schema, &work, &validated, &key, &progress, a.force)
@@ -96,10 +86,10 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
         println!("{}", super::evaluate::row("exact keys only", &e.exact_only));
         println!("{}", super::evaluate::row("with the fuzzy step", &e.with_fuzzy));
         println!(
-            "Rerun with a threshold sweep: safetally evaluate-linkage --truth {} --key {} --work {} --sweep",
-            truth.display(),
-            key_path.display(),
-            a.work.display()
+            "To measure with your own key and a threshold sweep: safetally keygen --out my.key; \
+             safetally pseudonymise --key my.key --work {0}; safetally evaluate-linkage --truth {1} --key my.key --work {0} --sweep",
+            a.work.display(),
+            truth.display()
         );
     }
     Ok(super::ingest::exit_code(&ingest.result))

@@ -65,7 +65,7 @@ Exit status: 0 when every file was read, 2 when some file could not be read (the
     /// Measure linkage quality against a synthetic sample's ground truth.
     #[command(
         name = "evaluate-linkage",
-        after_help = "Example:\n  safetally evaluate-linkage --truth data-samples/truth/records.parquet --key demo-work/keys/demo.key --work demo-work --sweep"
+        after_help = "Example:\n  safetally evaluate-linkage --truth data-samples/truth/records.parquet --key my.key --work work --sweep"
     )]
     EvaluateLinkage(evaluate::Args),
 }
