@@ -48,7 +48,8 @@ impl ParquetSink {
             .map(|(n, k)| Field::new((*n).into(), dtype(*k)))
             .collect();
         let writer = ParquetWriter::new(file)
-            .with_compression(ParquetCompression::Zstd(None))
+            .with_compression(ParquetCompression::Lz4Raw)
+            .with_statistics(StatisticsOptions::empty())
             .batched(&schema)
             .map_err(|e| write_err(path, &e))?;
         Ok(ParquetSink {

@@ -50,7 +50,7 @@ impl Resolver<'_> {
         if codes.len() > 1 {
             codes.retain(|c| *c != "unknown");
         }
-        codes.sort_by_key(|c| (self.order(c), c.to_string()));
+        codes.sort_by(|a, b| self.order(a).cmp(&self.order(b)).then(a.cmp(b)));
         (!codes.is_empty()).then(|| codes.join(&self.separator.to_string()))
     }
 
@@ -91,7 +91,9 @@ impl Resolver<'_> {
                         .map(|(c, _)| c.to_string());
                 }
                 *stats.conflicts.entry(self.column.to_string()).or_default() += 1;
-                counts.sort_by_key(|(c, n)| (std::cmp::Reverse(*n), self.order(c), c.to_string()));
+                counts.sort_by(|(a, m), (b, n)| {
+                    n.cmp(m).then(self.order(a).cmp(&self.order(b))).then(a.cmp(b))
+                });
                 Some(counts[0].0.to_string())
             }
         }
