@@ -111,9 +111,17 @@ pub fn generate(
         std::fs::create_dir_all(d).map_err(|e| StageError::io(d, e))?;
     }
     let mut summary = SampleSummary::default();
-    let mut orgs = open_orgs(schema, cfg, &sub, &mut summary)?;
+    let orgs = open_orgs(schema, cfg, &sub, &mut summary)?;
     let builder = RecordBuilder::new(schema, cfg.report_year)?;
-    let mut truth = TruthWriter::create(&truth_dir, schema)?;
+    let truth = TruthWriter::create(&truth_dir, schema)?;
+    let mut em = Emitter {
+        cfg,
+        pools: &pools,
+        builder: &builder,
+        orgs,
+        truth,
+        summary,
+    };
     let n_direct = (cfg.persons as f64 * cfg.direct_share).round() as u64;
     let mut children_left = cfg.persons - n_direct;
     let bar = progress.bar(cfg.persons, "sample");
@@ -124,61 +132,35 @@ pub fn generate(
         let parent = model::direct_person(&mut rng, person_id(person_no), cfg.report_year);
         // Selection sampling: exactly `persons - direct` children, each to a random parent.
         let has_child = children_left > 0 && rng.random_range(0..n_direct - i) < children_left;
-        let parent_orgs = choose_orgs(&mut rng, &orgs, cfg.duplicate_share);
-        let parent_ids = emit(
-            &mut rng,
-            cfg,
-            &pools,
-            &builder,
-            &mut orgs,
-            &mut truth,
-            &parent,
-            &parent_orgs,
-            None,
-            has_child,
-            &mut summary,
-        )?;
+        let parent_orgs = choose_orgs(&mut rng, &em.orgs, cfg.duplicate_share);
+        let parent_ids = em.emit(&mut rng, &parent, &parent_orgs, None, has_child)?;
         if has_child {
             children_left -= 1;
             person_no += 1;
             let child = model::indirect_child(&mut rng, person_id(person_no), &parent, cfg.report_year);
             // The child is reported with the parent: by the first organisation, and maybe the others.
-            let picks: Vec<usize> = parent_orgs
+            let (picks, related): (Vec<usize>, Vec<String>) = parent_orgs
                 .iter()
+                .zip(&parent_ids)
                 .enumerate()
                 .filter(|(k, _)| *k == 0 || chance(&mut rng, 0.6))
-                .map(|(_, o)| *o)
-                .collect();
-            let related: Vec<String> = picks
-                .iter()
-                .map(|o| parent_ids[parent_orgs.iter().position(|p| p == o).unwrap_or(0)].clone())
-                .collect();
-            emit(
-                &mut rng,
-                cfg,
-                &pools,
-                &builder,
-                &mut orgs,
-                &mut truth,
-                &child,
-                &picks,
-                Some(&related),
-                false,
-                &mut summary,
-            )?;
+                .map(|(_, (o, id))| (*o, id.clone()))
+                .unzip();
+            em.emit(&mut rng, &child, &picks, Some(&related), false)?;
             bar.inc(1);
         }
         bar.inc(1);
     }
     bar.finish_and_clear();
+    let mut summary = em.summary;
     summary.persons = person_no;
     summary.direct = n_direct;
     summary.indirect = person_no - n_direct;
-    for o in orgs {
+    for o in em.orgs {
         summary.records_per_org.insert(o.id.clone(), o.next_id);
         o.writer.finish()?;
     }
-    truth.finish()?;
+    em.truth.finish()?;
     Ok(summary)
 }
 
@@ -288,52 +270,62 @@ fn choose_orgs(rng: &mut ChaCha8Rng, orgs: &[Org], duplicate_share: f64) -> Vec<
     chosen
 }
 
-/// Writes one person's copies; returns the record id used in each organisation.
-#[allow(clippy::too_many_arguments)]
-fn emit(
-    rng: &mut ChaCha8Rng,
-    cfg: &SampleConfig,
-    pools: &NamePools,
-    builder: &RecordBuilder,
-    orgs: &mut [Org],
-    truth: &mut TruthWriter,
-    person: &Person,
-    at: &[usize],
-    related: Option<&[String]>,
-    has_dependants: bool,
-    summary: &mut SampleSummary,
-) -> Result<Vec<String>, StageError> {
-    let (given, family) = pools.draw(rng, person.country_of_birth, person.gender);
-    let mut ids = Vec::with_capacity(at.len());
-    for (k, &o) in at.iter().enumerate() {
-        let org = &mut orgs[o];
-        org.next_id += 1;
-        let record_id = record_id(org.style, cfg.report_year, org.next_id);
-        let latin_only = org.format == Format::CsvWindows1252;
-        let ids_noise = noise::identifiers(rng, &cfg.noise, &given, &family, person, k == 0, latin_only);
-        let copy = Copy {
-            org_id: &org.id,
-            record_id: &record_id,
-            related: related.and_then(|r| r.get(k)).map(String::as_str),
-            ids: &ids_noise,
-            first: k == 0,
-            labels: latin_only,
-        };
-        let mut cells = builder.build(rng, &cfg.noise, person, &copy);
-        let injected = if chance(rng, cfg.error_rate) {
-            inject::inject(rng, builder, &mut cells, person, &copy, has_dependants)
-        } else {
-            None
-        };
-        summary.injected_errors += u64::from(injected.is_some());
-        org.writer.write(&cells)?;
-        truth.record(&org.id, &record_id, cfg.report_year, person, injected)?;
-        summary.records += 1;
-        ids.push(record_id);
+/// Everything that turns persons into written records: settings, names, the row builder,
+/// the organisations' writers, the truth and the running counts.
+struct Emitter<'a> {
+    cfg: &'a SampleConfig,
+    pools: &'a NamePools,
+    builder: &'a RecordBuilder,
+    orgs: Vec<Org>,
+    truth: TruthWriter,
+    summary: SampleSummary,
+}
+
+impl Emitter<'_> {
+    /// Writes one person's copies at organisations `at`; returns the record id in each.
+    fn emit(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        person: &Person,
+        at: &[usize],
+        related: Option<&[String]>,
+        has_dependants: bool,
+    ) -> Result<Vec<String>, StageError> {
+        let cfg = self.cfg;
+        let (given, family) = self.pools.draw(rng, person.country_of_birth, person.gender);
+        let mut ids = Vec::with_capacity(at.len());
+        for (k, &o) in at.iter().enumerate() {
+            let org = &mut self.orgs[o];
+            org.next_id += 1;
+            let record_id = record_id(org.style, cfg.report_year, org.next_id);
+            let latin_only = org.format == Format::CsvWindows1252;
+            let ids_noise = noise::identifiers(rng, &cfg.noise, &given, &family, person, k == 0, latin_only);
+            let copy = Copy {
+                org_id: &org.id,
+                record_id: &record_id,
+                related: related.and_then(|r| r.get(k)).map(String::as_str),
+                ids: &ids_noise,
+                first: k == 0,
+                labels: latin_only,
+            };
+            let mut cells = self.builder.build(rng, &cfg.noise, person, &copy);
+            let injected = if chance(rng, cfg.error_rate) {
+                inject::inject(rng, self.builder, &mut cells, person, &copy, has_dependants)
+            } else {
+                None
+            };
+            self.summary.injected_errors += u64::from(injected.is_some());
+            org.writer.write(&cells)?;
+            self.truth
+                .record(&org.id, &record_id, cfg.report_year, person, injected)?;
+            self.summary.records += 1;
+            ids.push(record_id);
+        }
+        self.summary.persons_in_several_orgs += u64::from(at.len() > 1);
+        let names: Vec<&str> = at.iter().map(|&o| self.orgs[o].id.as_str()).collect();
+        self.truth.person(self.builder, person, names)?;
+        Ok(ids)
     }
-    summary.persons_in_several_orgs += u64::from(at.len() > 1);
-    truth.person(builder, person, at.iter().map(|&o| orgs[o].id.as_str()).collect())?;
-    Ok(ids)
 }
 
 /// Each organisation numbers its cases in its own way.

@@ -32,6 +32,38 @@ pub struct Person {
     pub pnr: Option<String>,
 }
 
+impl Person {
+    /// A person with the given core answers and no follow-up information yet.
+    fn blank(
+        id: String,
+        direct: bool,
+        gender: &'static str,
+        age_group: &'static str,
+        birth: PartialDate,
+    ) -> Self {
+        Person {
+            id,
+            direct,
+            gender,
+            age_group,
+            birth,
+            country_of_birth: None,
+            forms: vec![],
+            exploitation_countries: vec![],
+            identified_by: "unknown",
+            social_services: vec![],
+            civil_support: vec![],
+            reasons: vec![],
+            nsp: None,
+            police: None,
+            offences: vec![],
+            legal_status: None,
+            rights: vec![],
+            pnr: None,
+        }
+    }
+}
+
 const FORMS: [(&str, f64); 8] = [
     ("sexual", 0.545),
     ("labour", 0.315),
@@ -266,24 +298,11 @@ pub fn direct_person<R: Rng>(rng: &mut R, id: String, year: i32) -> Person {
     };
     let exploitation_countries = exploitation_countries(rng, country);
     let mut p = Person {
-        id,
-        direct: true,
-        gender,
-        age_group: if child { "child" } else { "adult" },
-        birth,
         country_of_birth: country,
         forms,
         exploitation_countries,
         identified_by: pick(rng, &IDENTIFIED_BY),
-        social_services: vec![],
-        civil_support: vec![],
-        reasons: vec![],
-        nsp: None,
-        police: None,
-        offences: vec![],
-        legal_status: None,
-        rights: vec![],
-        pnr: None,
+        ..Person::blank(id, true, gender, if child { "child" } else { "adult" }, birth)
     };
     if !chance(rng, NO_FOLLOW_UP) {
         follow_up(rng, &mut p);
@@ -387,25 +406,11 @@ pub fn indirect_child<R: Rng>(rng: &mut R, id: String, parent: &Person, year: i3
     } else {
         None
     };
+    let gender = pick(rng, &[("woman", 0.5), ("man", 0.5)]);
     let mut p = Person {
-        id,
-        direct: false,
-        gender: pick(rng, &[("woman", 0.5), ("man", 0.5)]),
-        age_group: "child",
-        birth: birth_for_age(rng, year, 0, 16),
         country_of_birth: country,
-        forms: vec![],
-        exploitation_countries: vec![],
         identified_by: parent.identified_by,
-        social_services: vec![],
-        civil_support: vec![],
-        reasons: vec![],
-        nsp: None,
-        police: None,
-        offences: vec![],
-        legal_status: None,
-        rights: vec![],
-        pnr: None,
+        ..Person::blank(id, false, gender, "child", birth_for_age(rng, year, 0, 16))
     };
     if chance(rng, 0.7) {
         p.civil_support = bernoulli_set(
