@@ -81,7 +81,26 @@ pub struct WorkArgs {
     pub force: bool,
 }
 
+/// `safetally demo | head` closes the pipe early; that is the reader's choice, not an error,
+/// so it ends the program quietly instead of with a panic trace.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
 pub fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let cli = Cli::parse();
     let progress = safetally::progress::Progress::new(cli.quiet);
     let result = match cli.command {
