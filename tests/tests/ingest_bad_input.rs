@@ -501,3 +501,40 @@ fn parquet_submission() {
         (2, "birth_date".into(), "bad_date".into())
     );
 }
+
+#[test]
+fn xlsx_with_typed_cells_dates_and_numbers() {
+    // Excel users type years and personal numbers as numbers and birth dates as date cells.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let date_format = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+    for (c, h) in header().iter().enumerate() {
+        ws.write_string(0, c as u16, h).expect("header");
+    }
+    for (c, (name, v)) in valid_row().into_iter().enumerate() {
+        let c = c as u16;
+        match name {
+            "report_year" => ws.write_number(1, c, 2024.0).map(|_| ()),
+            "personal_number" => ws.write_number(1, c, 198112189876.0).map(|_| ()),
+            "birth_date" => {
+                let d = rust_xlsxwriter::ExcelDateTime::from_ymd(1981, 12, 18).expect("date");
+                ws.write_datetime_with_format(1, c, &d, &date_format).map(|_| ())
+            }
+            _ => ws.write_string(1, c, &v).map(|_| ()),
+        }
+        .expect("cell");
+    }
+    wb.save(dir.path().join("typed.xlsx")).expect("save");
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_eq!(
+        (report.totals.accepted, report.totals.quarantined),
+        (1, 0),
+        "{}",
+        report.to_text()
+    );
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(strings(&df, "birth_date"), vec![Some("1981-12-18".into())]);
+    assert_eq!(strings(&df, "personal_number"), vec![Some("198112189876".into())]);
+    assert_eq!(strings(&df, "report_year"), vec![Some("2024".into())]);
+}
