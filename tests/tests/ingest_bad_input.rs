@@ -538,3 +538,24 @@ fn xlsx_with_typed_cells_dates_and_numbers() {
     assert_eq!(strings(&df, "personal_number"), vec![Some("198112189876".into())]);
     assert_eq!(strings(&df, "report_year"), vec![Some("2024".into())]);
 }
+
+#[test]
+fn swedish_column_labels_in_the_header_are_read_and_reported() {
+    let s = schema();
+    let h: Vec<String> = header()
+        .iter()
+        .map(|c| s.column(c).expect("column").sv.clone())
+        .collect();
+    let (report, out, _d) = one_file("a.csv", csv_text(&h, &[row_with(&[])], b';'));
+    assert_eq!(report.totals.accepted, 1, "{}", report.to_text());
+    assert!(
+        report.files[0]
+            .notes
+            .iter()
+            .any(|n| n.contains("\"Kön\" read as gender")),
+        "{:?}",
+        report.files[0].notes
+    );
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(strings(&df, "gender"), vec![Some("woman".into())]);
+}
