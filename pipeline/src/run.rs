@@ -1,22 +1,88 @@
 //! Runs stages inside a work directory: skips a stage whose inputs and parameters are
 //! unchanged, otherwise writes it afresh and swaps it in whole.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::error::StageError;
 use crate::ingest::{self, IngestOptions, IngestReport};
+use crate::key::LinkageKey;
+use crate::link::{self, LinkParams, LinkReport};
 use crate::progress::Progress;
-use crate::schema::Schema;
+use crate::pseudonymise::{self, PseudoReport};
+use crate::schema::{LinkageSpec, Schema};
 use crate::stage::{FileHash, Workdir, hash_file, list_files};
 
 pub const REPORT_TXT: &str = "validation-report.txt";
 pub const REPORT_JSON: &str = "validation-report.json";
+pub const PSEUDO_REPORT: &str = "pseudonymise-report.json";
+pub const LINK_REPORT_TXT: &str = "linkage-report.txt";
+pub const LINK_REPORT_JSON: &str = "linkage-report.json";
 
 /// What a stage run did.
 pub struct StageRun<T> {
     pub result: T,
     pub skipped: bool,
-    pub dir: std::path::PathBuf,
+    pub dir: PathBuf,
+}
+
+/// What every stage declares: its folder, where its inputs are, what to say when they are
+/// missing, its parameters, and the JSON report a skipped rerun reads back.
+struct StageSpec<'a> {
+    name: &'a str,
+    input: &'a Path,
+    missing: &'a str,
+    params: serde_json::Value,
+    report_json: &'a str,
+}
+
+/// What a stage's work returns: its report and the short summary kept in the manifest.
+struct Done<R> {
+    report: R,
+    summary: serde_json::Value,
+}
+
+/// Skips the stage if its manifest says nothing changed; otherwise runs `work_fn` in a
+/// staging folder, writes the JSON report there and commits the folder with its manifest.
+fn run_stage<R: Serialize + DeserializeOwned>(
+    schema: &Schema,
+    work: &Workdir,
+    spec: StageSpec,
+    force: bool,
+    work_fn: impl FnOnce(&Path) -> Result<Done<R>, StageError>,
+) -> Result<StageRun<R>, StageError> {
+    if !spec.input.is_dir() {
+        return Err(StageError::Input(format!(
+            "{}: {}",
+            spec.input.display(),
+            spec.missing
+        )));
+    }
+    let inputs = hash_inputs(spec.input)?;
+    let dir = work.stage_dir(spec.name);
+    if !force
+        && work
+            .up_to_date(spec.name, &inputs, &spec.params, &schema.version)
+            .is_some()
+    {
+        let result = read_json(&dir.join(spec.report_json))?;
+        return Ok(StageRun {
+            result,
+            skipped: true,
+            dir,
+        });
+    }
+    let staging = work.begin(spec.name)?;
+    let done = work_fn(staging.path())?;
+    write_text(&staging.path().join(spec.report_json), &to_json(&done.report)?)?;
+    staging.commit(spec.params, inputs, &schema.version, done.summary)?;
+    Ok(StageRun {
+        result: done.report,
+        skipped: false,
+        dir,
+    })
 }
 
 fn hash_inputs(dir: &Path) -> Result<Vec<FileHash>, StageError> {
@@ -33,6 +99,26 @@ fn hash_inputs(dir: &Path) -> Result<Vec<FileHash>, StageError> {
         .collect()
 }
 
+fn to_json<T: Serialize>(v: &T) -> Result<String, StageError> {
+    serde_json::to_string_pretty(v).map_err(|e| StageError::Input(format!("cannot serialise: {e}")))
+}
+
+fn to_value<T: Serialize>(v: &T) -> Result<serde_json::Value, StageError> {
+    serde_json::to_value(v).map_err(|e| StageError::Input(format!("cannot serialise: {e}")))
+}
+
+fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, StageError> {
+    let text = std::fs::read_to_string(path).map_err(|e| StageError::io(path, e))?;
+    serde_json::from_str(&text).map_err(|e| StageError::Manifest {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+pub fn write_text(path: &Path, text: &str) -> Result<(), StageError> {
+    std::fs::write(path, text).map_err(|e| StageError::io(path, e))
+}
+
 /// The ingest stage over a folder of submissions.
 pub fn ingest_stage(
     schema: &Schema,
@@ -42,66 +128,20 @@ pub fn ingest_stage(
     progress: &Progress,
     force: bool,
 ) -> Result<StageRun<IngestReport>, StageError> {
-    if !input.is_dir() {
-        return Err(StageError::Input(format!(
-            "{}: not a folder of submissions",
-            input.display()
-        )));
-    }
-    let inputs = hash_inputs(input)?;
-    let params = serde_json::json!({
-        "ignore_extra_columns": opts.ignore_extra_columns,
-        "sheet": opts.sheet.name,
-    });
-    let dir = work.stage_dir(ingest::STAGE);
-    if !force
-        && work
-            .up_to_date(ingest::STAGE, &inputs, &params, &schema.version)
-            .is_some()
-    {
-        let path = dir.join(REPORT_JSON);
-        let text = std::fs::read_to_string(&path).map_err(|e| StageError::io(&path, e))?;
-        let report = serde_json::from_str(&text).map_err(|e| StageError::Manifest {
-            path,
-            message: e.to_string(),
-        })?;
-        return Ok(StageRun {
-            result: report,
-            skipped: true,
-            dir,
-        });
-    }
-    let staging = work.begin(ingest::STAGE)?;
-    let report = ingest::ingest_folder(schema, input, staging.path(), opts, progress)?;
-    write_text(&staging.path().join(REPORT_TXT), &report.to_text())?;
-    let json = serde_json::to_string_pretty(&report).map_err(|e| StageError::Input(e.to_string()))?;
-    write_text(&staging.path().join(REPORT_JSON), &json)?;
-    let summary = serde_json::to_value(&report.totals).map_err(|e| StageError::Input(e.to_string()))?;
-    staging.commit(params, inputs, &schema.version, summary)?;
-    Ok(StageRun {
-        result: report,
-        skipped: false,
-        dir,
-    })
-}
-
-pub fn write_text(path: &Path, text: &str) -> Result<(), StageError> {
-    std::fs::write(path, text).map_err(|e| StageError::io(path, e))
-}
-
-pub const PSEUDO_REPORT: &str = "pseudonymise-report.json";
-pub const LINK_REPORT_TXT: &str = "linkage-report.txt";
-pub const LINK_REPORT_JSON: &str = "linkage-report.json";
-
-fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StageError> {
-    serde_json::to_string_pretty(v).map_err(|e| StageError::Input(format!("cannot serialise: {e}")))
-}
-
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, StageError> {
-    let text = std::fs::read_to_string(path).map_err(|e| StageError::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| StageError::Manifest {
-        path: path.to_path_buf(),
-        message: e.to_string(),
+    let spec = StageSpec {
+        name: ingest::STAGE,
+        input,
+        missing: "not a folder of submissions",
+        params: serde_json::json!({ "ignore_extra_columns": opts.ignore_extra_columns, "sheet": opts.sheet.name }),
+        report_json: REPORT_JSON,
+    };
+    run_stage(schema, work, spec, force, |out| {
+        let report = ingest::ingest_folder(schema, input, out, opts, progress)?;
+        write_text(&out.join(REPORT_TXT), &report.to_text())?;
+        Ok(Done {
+            summary: to_value(&report.totals)?,
+            report,
+        })
     })
 }
 
@@ -110,44 +150,24 @@ pub fn pseudonymise_stage(
     schema: &Schema,
     work: &Workdir,
     input: &Path,
-    key: &crate::key::LinkageKey,
+    key: &LinkageKey,
     progress: &Progress,
     force: bool,
-) -> Result<StageRun<crate::pseudonymise::PseudoReport>, StageError> {
-    use crate::pseudonymise as p;
-    if !input.is_dir() {
-        return Err(StageError::Input(format!(
-            "{}: no validated files here; run `safetally ingest` first",
-            input.display()
-        )));
-    }
-    let inputs = hash_inputs(input)?;
-    let params = serde_json::json!({ "key_fingerprint": key.fingerprint() });
-    let dir = work.stage_dir(p::STAGE);
-    if !force
-        && work
-            .up_to_date(p::STAGE, &inputs, &params, &schema.version)
-            .is_some()
-    {
-        return Ok(StageRun {
-            result: read_json(&dir.join(PSEUDO_REPORT))?,
-            skipped: true,
-            dir,
-        });
-    }
-    let staging = work.begin(p::STAGE)?;
-    let report = p::pseudonymise_dir(schema, key, input, staging.path(), progress)?;
-    write_text(&staging.path().join(PSEUDO_REPORT), &to_json(&report)?)?;
-    staging.commit(
-        params,
-        inputs,
-        &schema.version,
-        serde_json::json!({ "records": report.orgs.values().map(|o| o.records).sum::<u64>() }),
-    )?;
-    Ok(StageRun {
-        result: report,
-        skipped: false,
-        dir,
+) -> Result<StageRun<PseudoReport>, StageError> {
+    let spec = StageSpec {
+        name: pseudonymise::STAGE,
+        input,
+        missing: "no validated files here; run `safetally ingest` first",
+        params: serde_json::json!({ "key_fingerprint": key.fingerprint() }),
+        report_json: PSEUDO_REPORT,
+    };
+    run_stage(schema, work, spec, force, |out| {
+        let report = pseudonymise::pseudonymise_dir(schema, key, input, out, progress)?;
+        let records: u64 = report.orgs.values().map(|o| o.records).sum();
+        Ok(Done {
+            summary: serde_json::json!({ "records": records }),
+            report,
+        })
     })
 }
 
@@ -156,62 +176,45 @@ pub fn link_stage(
     schema: &Schema,
     work: &Workdir,
     input: &Path,
-    params: &crate::link::LinkParams,
+    params: &LinkParams,
     progress: &Progress,
     force: bool,
-) -> Result<StageRun<crate::link::LinkReport>, StageError> {
-    use crate::link as l;
-    if !input.is_dir() {
-        return Err(StageError::Input(format!(
-            "{}: no pseudonymised files here; run `safetally pseudonymise` first",
-            input.display()
-        )));
-    }
-    let spec = crate::schema::LinkageSpec::load(schema)?;
-    let inputs = hash_inputs(input)?;
-    let pjson = serde_json::to_value(params).map_err(|e| StageError::Input(e.to_string()))?;
-    let dir = work.stage_dir(l::STAGE);
-    if !force
-        && work
-            .up_to_date(l::STAGE, &inputs, &pjson, &schema.version)
-            .is_some()
-    {
-        return Ok(StageRun {
-            result: read_json(&dir.join(LINK_REPORT_JSON))?,
-            skipped: true,
-            dir,
-        });
-    }
-    let bar = progress.bar(3, "link");
-    bar.set_message("reading");
-    let t = std::time::Instant::now();
-    let records = l::load(schema, input)?;
-    let read_s = t.elapsed().as_secs_f64();
-    bar.inc(1);
-    bar.set_message("linking");
-    let linkage = l::link_records(&records, params);
-    bar.inc(1);
-    bar.set_message("writing");
-    let staging = work.begin(l::STAGE)?;
-    let t = std::time::Instant::now();
-    let mut report = l::write_outputs(schema, &spec, &records, &linkage, params, staging.path())?;
-    report.seconds = [
-        ("1 read", read_s),
-        ("2 exact step", linkage.exact_seconds),
-        ("3 fuzzy step", linkage.fuzzy_seconds),
-        ("4 write", t.elapsed().as_secs_f64()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    write_text(&staging.path().join(LINK_REPORT_TXT), &report.to_text())?;
-    write_text(&staging.path().join(LINK_REPORT_JSON), &to_json(&report)?)?;
-    bar.finish_and_clear();
-    let summary = serde_json::json!({ "records": report.records, "persons": report.persons });
-    staging.commit(pjson, inputs, &schema.version, summary)?;
-    Ok(StageRun {
-        result: report,
-        skipped: false,
-        dir,
+) -> Result<StageRun<LinkReport>, StageError> {
+    let linkage_spec = LinkageSpec::load(schema)?;
+    let spec = StageSpec {
+        name: link::STAGE,
+        input,
+        missing: "no pseudonymised files here; run `safetally pseudonymise` first",
+        params: to_value(params)?,
+        report_json: LINK_REPORT_JSON,
+    };
+    run_stage(schema, work, spec, force, |out| {
+        let bar = progress.bar(3, "link");
+        bar.set_message("reading");
+        let t = std::time::Instant::now();
+        let records = link::load(schema, input)?;
+        let read_s = t.elapsed().as_secs_f64();
+        bar.inc(1);
+        bar.set_message("linking");
+        let linkage = link::link_records(&records, params);
+        bar.inc(1);
+        bar.set_message("writing");
+        let t = std::time::Instant::now();
+        let mut report = link::write_outputs(schema, &linkage_spec, &records, &linkage, params, out)?;
+        report.seconds = [
+            ("1 read", read_s),
+            ("2 exact step", linkage.exact_seconds),
+            ("3 fuzzy step", linkage.fuzzy_seconds),
+            ("4 write", t.elapsed().as_secs_f64()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        write_text(&out.join(LINK_REPORT_TXT), &report.to_text())?;
+        bar.finish_and_clear();
+        Ok(Done {
+            summary: serde_json::json!({ "records": report.records, "persons": report.persons }),
+            report,
+        })
     })
 }
