@@ -43,6 +43,11 @@ fn expect_rule(changes: &[(&str, &str)], column: &str, rule: &str) {
         "expected {rule} on {column} at line 3, got {found:?}"
     );
     assert_eq!(report.orgs["SAMPLE01"].by_rule.get(rule), Some(&1));
+    let text = report.to_text();
+    assert!(
+        text.contains(&format!("a.csv, line 3, column {column}:")) && text.contains(rule),
+        "{text}"
+    );
 }
 
 #[test]

@@ -358,7 +358,9 @@ fn rejected(
         t.fallback.clone()
     };
     let record = cell("record_id").map(|s| truncate(s, 200));
-    orgs.entry(org.clone()).or_default().reject(t.label, &problems);
+    orgs.entry(org.clone())
+        .or_default()
+        .reject(t.label, row.line, &problems);
     let sink = sinks.quarantine(&org)?;
     for p in problems {
         sink.push(vec![

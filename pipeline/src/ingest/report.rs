@@ -16,7 +16,13 @@ pub struct OrgCounts {
     /// "column: from -> to" and how often it was made.
     pub normalised: BTreeMap<String, u64>,
     pub files: BTreeSet<String>,
+    /// The first problems found, spelled out for the person who fixes the file; the full list
+    /// is the organisation's quarantine file.
+    pub examples: Vec<String>,
 }
+
+/// How many problems per organisation the text report spells out.
+const EXAMPLES: usize = 20;
 
 impl OrgCounts {
     pub fn accept(&mut self, file: &str, norms: &[Normalisation]) {
@@ -31,13 +37,21 @@ impl OrgCounts {
         }
     }
 
-    pub fn reject(&mut self, file: &str, problems: &[Problem]) {
+    pub fn reject(&mut self, file: &str, line: u64, problems: &[Problem]) {
         self.rows_in += 1;
         self.quarantined += 1;
         self.files.insert(file.to_string());
         let rules: BTreeSet<&str> = problems.iter().map(|p| p.rule).collect();
         for r in rules {
             *self.by_rule.entry(r.to_string()).or_default() += 1;
+        }
+        for p in problems {
+            if self.examples.len() < EXAMPLES {
+                self.examples.push(format!(
+                    "{file}, line {line}, column {}: {} [{}]",
+                    p.column, p.message, p.rule
+                ));
+            }
         }
     }
 }
@@ -155,6 +169,15 @@ impl IngestReport {
             }
             for (what, n) in &c.normalised {
                 let _ = writeln!(s, "    normalised {what}: {n}");
+            }
+            if !c.examples.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "    problems to fix (the first {EXAMPLES}; the quarantine file has every one):"
+                );
+                for e in &c.examples {
+                    let _ = writeln!(s, "      {e}");
+                }
             }
         }
         let _ = writeln!(s, "\nPer file:");
