@@ -5,3 +5,4 @@
 mod noise;
 
 pub use noise::{DpError, noisy_counts, rho_for_scale, scale_for_rho};
+pub mod suppress;

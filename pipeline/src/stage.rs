@@ -11,7 +11,9 @@ use sha2::{Digest, Sha256};
 use crate::error::StageError;
 
 pub const SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");
-const MANIFEST: &str = "manifest.json";
+/// Hidden, so a later stage hashes only this stage's data files as its inputs, and a release
+/// folder keeps `manifest.json` for its readers.
+pub const MANIFEST: &str = ".stage-manifest.json";
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FileHash {

@@ -1,13 +1,12 @@
-//! `safetally demo`: the whole pipeline, as far as it exists, on the bundled sample.
+//! `safetally demo`: the whole pipeline on the bundled sample, from submissions to a release,
+//! with linkage quality measured against the sample's ground truth.
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
-use safetally::ingest::IngestOptions;
+use anyhow::bail;
 use safetally::key::LinkageKey;
 use safetally::link::LinkParams;
 use safetally::progress::Progress;
-use safetally::run::{ingest_stage, link_stage, pseudonymise_stage};
 use safetally::schema::LinkageSpec;
 use safetally::stage::Workdir;
 
@@ -24,6 +23,8 @@ pub struct Args {
     /// Redo every stage even when its inputs are unchanged.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub protect: super::protect::ProtectArgs,
 }
 
 fn bundled() -> Option<PathBuf> {
@@ -45,41 +46,18 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
         input.display()
     );
 
-    println!("1. Ingest: validate every organisation's file.");
-    let ingest = ingest_stage(
-        &schema,
-        &work,
-        &input,
-        &IngestOptions::default(),
-        &progress,
-        a.force,
-    )
-    .with_context(|| format!("ingest of {} failed", input.display()))?;
-    super::ingest::print_outcome(&ingest.result, ingest.skipped, &ingest.dir);
-
     // A key made for this run only and never stored: the demo's organisations share it in
     // memory, as real ones share the custodian's key file.
     let key = LinkageKey::generate()?;
-    println!(
-        "\n2. Pseudonymise, as each organisation would on its own machine, with a key made for this run and never stored (fingerprint {}).",
-        key.fingerprint()
-    );
-    let validated = ingest.dir.join(safetally::ingest::VALIDATED_DIR);
-    let pseudo = pseudonymise_stage(&schema, &work, &validated, &key, &progress, a.force)
-        .context("pseudonymisation failed")?;
-    super::pseudonymise::print_outcome(&pseudo);
-
-    println!("\n3. Link, at the platform: count each person once.");
+    let code = super::run::stages(&schema, &work, &input, &key, &a.protect, &progress, a.force)?;
     let params = LinkParams::from_spec(&LinkageSpec::load(&schema)?);
-    let link =
-        link_stage(&schema, &work, &pseudo.dir, &params, &progress, a.force).context("linkage failed")?;
-    super::link::print_outcome(&link);
+    let pseudo_dir = work.stage_dir(safetally::pseudonymise::STAGE);
     let truth = input
         .parent()
         .map_or_else(|| input.join("../truth"), |p| p.join("truth"))
         .join("records.parquet");
     if truth.is_file() {
-        let records = safetally::link::load(&schema, &pseudo.dir)?;
+        let records = safetally::link::load(&schema, &pseudo_dir)?;
         let known = safetally::link::truth_for_records(&key, &truth, &records)?;
         let e = safetally::link::evaluate_stage(&records, &known, &params, &[]);
         println!("\nLinkage quality against the sample's ground truth (synthetic data only):");
@@ -92,5 +70,5 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
             truth.display()
         );
     }
-    Ok(super::ingest::exit_code(&ingest.result))
+    Ok(code)
 }

@@ -1,12 +1,16 @@
 //! Command-line parsing and the error edge: library errors become a message with its cause
 //! chain and an exit code; nothing here does pipeline work itself.
 
+mod aggregate;
 mod demo;
 mod evaluate;
 mod ingest;
 mod keygen;
 mod link;
+mod protect;
 mod pseudonymise;
+mod publish;
+mod run;
 mod sample;
 
 use std::path::PathBuf;
@@ -25,7 +29,7 @@ pub const EXIT_PARTIAL: u8 = 2;
     long_about = "safetally validates each organisation's contact records, pseudonymises them, links \
 persons across organisations, aggregates the report tables and protects them before publication.\n\n\
 Stages write to a work directory, one folder each; a stage whose inputs did not change is skipped.",
-    after_help = "Examples:\n  safetally demo\n  safetally sample --out my-sample --persons 5000\n  safetally ingest my-sample/submissions --work work\n  safetally keygen --out linkage.key\n  safetally pseudonymise --key linkage.key --work work\n  safetally link --work work"
+    after_help = "Examples:\n  safetally demo\n  safetally sample --out my-sample --persons 5000\n  safetally ingest my-sample/submissions --work work\n  safetally keygen --out linkage.key\n  safetally pseudonymise --key linkage.key --work work\n  safetally link --work work\n  safetally aggregate --work work\n  safetally protect --mode exact --work work\n  safetally publish --work work\n  safetally run submissions/ --key linkage.key --work work"
 )]
 pub struct Cli {
     /// No progress bars (they are also hidden when output is not a terminal).
@@ -68,6 +72,22 @@ Exit status: 0 when every file was read, 2 when some file could not be read (the
         after_help = "Example:\n  safetally evaluate-linkage --truth data-samples/truth/records.parquet --key my.key --work work --sweep"
     )]
     EvaluateLinkage(evaluate::Args),
+    /// Count every report table over the linked persons (internal, exact counts).
+    #[command(after_help = "Example:\n  safetally aggregate --work work")]
+    Aggregate(aggregate::Args),
+    /// Protect the tables: hide small counts and what would reveal them, then audit.
+    #[command(
+        after_help = "Examples:\n  safetally protect --mode exact --work work\n  safetally protect --mode exact --threshold 10 --work work"
+    )]
+    Protect(protect::Args),
+    /// Write the release folder (CSV, Parquet, XLSX, methods note, manifest).
+    #[command(after_help = "Example:\n  safetally publish --work work")]
+    Publish(publish::Args),
+    /// Every stage, from a folder of submissions to a release.
+    #[command(
+        after_help = "Example:\n  safetally keygen --out linkage.key\n  safetally run submissions/ --key linkage.key --work work"
+    )]
+    Run(run::Args),
 }
 
 /// Where the stages write; shared by the commands that run stages.
@@ -111,6 +131,10 @@ pub fn main() -> ExitCode {
         Command::Pseudonymise(a) => pseudonymise::run(a, progress),
         Command::Link(a) => link::run(a, progress),
         Command::EvaluateLinkage(a) => evaluate::run(a),
+        Command::Aggregate(a) => aggregate::run(a),
+        Command::Protect(a) => protect::run(a),
+        Command::Publish(a) => publish::run(a),
+        Command::Run(a) => run::run(a, progress),
     };
     match result {
         Ok(code) => ExitCode::from(code),

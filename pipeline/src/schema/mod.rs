@@ -6,7 +6,7 @@ mod codes;
 mod linkage;
 mod load;
 
-pub use codes::{CodeList, CodeLookup, Resolved, fold as codes_fold};
+pub use codes::{Code, CodeList, CodeLookup, Resolved, fold as codes_fold};
 pub use linkage::{LinkageSpec, Resolution, RuleKind, ThresholdScale, Thresholds};
 pub use load::load_embedded;
 

@@ -15,6 +15,9 @@ use crate::pseudonymise::{self, PseudoReport};
 use crate::schema::{LinkageSpec, Schema};
 use crate::stage::{FileHash, Workdir, hash_file, list_files};
 
+mod tables;
+pub use tables::{PROTECT_REPORT_TXT, aggregate_stage, protect_stage, publish_stage};
+
 pub const REPORT_TXT: &str = "validation-report.txt";
 pub const REPORT_JSON: &str = "validation-report.json";
 pub const PSEUDO_REPORT: &str = "pseudonymise-report.json";
@@ -30,7 +33,7 @@ pub struct StageRun<T> {
 
 /// What every stage declares: its folder, where its inputs are, what to say when they are
 /// missing, its parameters, and the JSON report a skipped rerun reads back.
-struct StageSpec<'a> {
+pub(crate) struct StageSpec<'a> {
     name: &'a str,
     input: &'a Path,
     missing: &'a str,
@@ -39,14 +42,14 @@ struct StageSpec<'a> {
 }
 
 /// What a stage's work returns: its report and the short summary kept in the manifest.
-struct Done<R> {
+pub(crate) struct Done<R> {
     report: R,
     summary: serde_json::Value,
 }
 
 /// Skips the stage if its manifest says nothing changed; otherwise runs `work_fn` in a
 /// staging folder, writes the JSON report there and commits the folder with its manifest.
-fn run_stage<R: Serialize + DeserializeOwned>(
+pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
     schema: &Schema,
     work: &Workdir,
     spec: StageSpec,
@@ -99,15 +102,15 @@ fn hash_inputs(dir: &Path) -> Result<Vec<FileHash>, StageError> {
         .collect()
 }
 
-fn to_json<T: Serialize>(v: &T) -> Result<String, StageError> {
+pub(crate) fn to_json<T: Serialize>(v: &T) -> Result<String, StageError> {
     serde_json::to_string_pretty(v).map_err(|e| StageError::Input(format!("cannot serialise: {e}")))
 }
 
-fn to_value<T: Serialize>(v: &T) -> Result<serde_json::Value, StageError> {
+pub(crate) fn to_value<T: Serialize>(v: &T) -> Result<serde_json::Value, StageError> {
     serde_json::to_value(v).map_err(|e| StageError::Input(format!("cannot serialise: {e}")))
 }
 
-fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, StageError> {
+pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, StageError> {
     let text = std::fs::read_to_string(path).map_err(|e| StageError::io(path, e))?;
     serde_json::from_str(&text).map_err(|e| StageError::Manifest {
         path: path.to_path_buf(),

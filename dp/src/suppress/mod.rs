@@ -1,0 +1,150 @@
+//! Small-count suppression for exact-mode tables: primary suppression of small cells,
+//! secondary suppression so they cannot be recovered from what is published, and an audit
+//! that computes, by integer programming, the interval an attacker can still derive.
+//!
+//! The tables are given as one linear system: cells (inner cells and totals alike) and the
+//! relations the public knows hold between them (a total is the sum of its cells; in a
+//! multi-valued table a code's count is at most the persons with any code, and so on).
+
+mod audit;
+mod secondary;
+
+pub use audit::{Audit, Interval, audit};
+pub use secondary::protect;
+
+/// One published number: its true value, and whether it is a total (costlier to hide).
+#[derive(Debug, Clone)]
+pub struct Cell {
+    pub value: u64,
+    pub margin: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    /// The weighted sum is zero.
+    Eq,
+    /// The weighted sum is at most zero.
+    Le,
+}
+
+/// `sum(coef * cell) (= or <=) 0`, known to hold for the true values.
+#[derive(Debug, Clone)]
+pub struct Constraint {
+    pub terms: Vec<(usize, f64)>,
+    pub relation: Relation,
+}
+
+impl Constraint {
+    /// `total = sum(parts)`.
+    pub fn sum(total: usize, parts: &[usize]) -> Self {
+        let mut terms = vec![(total, 1.0)];
+        terms.extend(parts.iter().map(|&p| (p, -1.0)));
+        Constraint {
+            terms,
+            relation: Relation::Eq,
+        }
+    }
+
+    /// `sum(terms) <= 0`.
+    pub fn at_most_zero(terms: Vec<(usize, f64)>) -> Self {
+        Constraint {
+            terms,
+            relation: Relation::Le,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct System {
+    pub cells: Vec<Cell>,
+    pub constraints: Vec<Constraint>,
+}
+
+impl System {
+    /// Whether the true values satisfy every constraint (a broken system would make the audit
+    /// meaningless, so protection refuses it).
+    pub fn first_violation(&self) -> Option<usize> {
+        self.constraints.iter().position(|c| {
+            let s: f64 = c.terms.iter().map(|&(i, k)| k * self.cells[i].value as f64).sum();
+            match c.relation {
+                Relation::Eq => s.abs() > 1e-9,
+                Relation::Le => s > 1e-9,
+            }
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Published,
+    /// Hidden because the count is small.
+    Primary,
+    /// Hidden so that a small count cannot be worked out from the others.
+    Secondary,
+}
+
+impl Status {
+    pub fn hidden(self) -> bool {
+        self != Status::Published
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Params {
+    /// Cells with a count from 1 to `threshold - 1` are hidden.
+    pub threshold: u64,
+    /// Hide zeros too (off by default: a zero is not a person).
+    pub suppress_zeros: bool,
+    /// The narrowest interval an attacker may derive for a hidden small count.
+    pub protection: u64,
+    /// Off only to show what primary suppression alone leaks.
+    pub secondary: bool,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            threshold: 5,
+            suppress_zeros: false,
+            protection: 5,
+            secondary: true,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SuppressError {
+    #[error("the tables are inconsistent: relation {0} does not hold for the true counts")]
+    Inconsistent(usize),
+    #[error("the integer program for cell {cell} failed: {message}")]
+    Solver { cell: usize, message: String },
+    #[error("no cell left to hide that would protect cell {0}")]
+    Stuck(usize),
+}
+
+/// Primary suppression: small counts (and zeros when asked).
+pub fn primary(sys: &System, p: &Params) -> Vec<Status> {
+    sys.cells
+        .iter()
+        .map(|c| {
+            let small = c.value > 0 && c.value < p.threshold;
+            if small || (p.suppress_zeros && c.value == 0) {
+                Status::Primary
+            } else {
+                Status::Published
+            }
+        })
+        .collect()
+}
+
+/// What protection did, for the report.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub status: Vec<Status>,
+    pub audit: Audit,
+    /// Cells hidden by the rule "no relation with exactly one hidden cell".
+    pub secondary_by_relations: usize,
+    /// Cells hidden because the audit found an interval too narrow.
+    pub secondary_by_audit: usize,
+}

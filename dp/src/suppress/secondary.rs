@@ -1,0 +1,224 @@
+//! Secondary suppression: hide as little as possible so that no small count can be worked out.
+//! First no relation may have exactly one hidden cell (it would be its difference); then the
+//! audit's intervals decide, and each small count still too exposed gets one more partner.
+
+use super::{Outcome, Params, Status, SuppressError, System, audit, primary};
+
+/// Primary suppression, then secondary suppression until the audit passes (or, with
+/// `secondary` off, primary alone and the audit's verdict on it).
+pub fn protect(sys: &System, p: &Params) -> Result<Outcome, SuppressError> {
+    if let Some(i) = sys.first_violation() {
+        return Err(SuppressError::Inconsistent(i));
+    }
+    let mut status = primary(sys, p);
+    let mut by_relations = 0;
+    let mut by_audit = 0;
+    if !p.secondary {
+        let audit = audit(sys, &status, p)?;
+        return Ok(Outcome {
+            status,
+            audit,
+            secondary_by_relations: 0,
+            secondary_by_audit: 0,
+        });
+    }
+    let by_cell = relations_of_cells(sys);
+    loop {
+        by_relations += close_single_gaps(sys, &mut status);
+        let audit = audit(sys, &status, p)?;
+        if audit.passed() {
+            return Ok(Outcome {
+                status,
+                audit,
+                secondary_by_relations: by_relations,
+                secondary_by_audit: by_audit,
+            });
+        }
+        // One partner per neighbourhood and round: a partner hidden for one cell often
+        // protects its neighbours too, which the next audit will see.
+        let mut touched = vec![false; sys.constraints.len()];
+        for iv in audit.intervals.iter().filter(|iv| iv.too_narrow(p.protection)) {
+            if by_cell[iv.cell].iter().any(|&r| touched[r]) {
+                continue;
+            }
+            let need = p.protection - iv.width().unwrap_or(0);
+            let partner =
+                best_partner(sys, &status, &by_cell[iv.cell], need).ok_or(SuppressError::Stuck(iv.cell))?;
+            status[partner] = Status::Secondary;
+            by_audit += 1;
+            for &r in by_cell[iv.cell].iter().chain(&by_cell[partner]) {
+                touched[r] = true;
+            }
+        }
+    }
+}
+
+fn relations_of_cells(sys: &System) -> Vec<Vec<usize>> {
+    let mut out = vec![Vec::new(); sys.cells.len()];
+    for (r, c) in sys.constraints.iter().enumerate() {
+        for &(i, _) in &c.terms {
+            out[i].push(r);
+        }
+    }
+    out
+}
+
+/// Hides a partner in every equality with exactly one hidden cell, until none is left.
+fn close_single_gaps(sys: &System, status: &mut [Status]) -> usize {
+    let mut added = 0;
+    loop {
+        let mut changed = false;
+        for c in sys
+            .constraints
+            .iter()
+            .filter(|c| c.relation == super::Relation::Eq)
+        {
+            let hidden = c.terms.iter().filter(|t| status[t.0].hidden()).count();
+            if hidden != 1 {
+                continue;
+            }
+            let members: Vec<usize> = c.terms.iter().map(|t| t.0).collect();
+            if let Some(i) = cheapest(sys, status, members.into_iter(), 1) {
+                status[i] = Status::Secondary;
+                added += 1;
+                changed = true;
+            }
+        }
+        if !changed {
+            return added;
+        }
+    }
+}
+
+fn best_partner(sys: &System, status: &[Status], relations: &[usize], need: u64) -> Option<usize> {
+    let members = relations
+        .iter()
+        .flat_map(|&r| sys.constraints[r].terms.iter().map(|t| t.0));
+    cheapest(sys, status, members, need)
+}
+
+/// The published cell whose hiding costs least: an inner cell before a total, a count that
+/// gives the needed width before one that does not, then the smallest count.
+fn cheapest(
+    sys: &System,
+    status: &[Status],
+    members: impl Iterator<Item = usize>,
+    need: u64,
+) -> Option<usize> {
+    members.filter(|&i| !status[i].hidden()).min_by_key(|&i| {
+        let c = &sys.cells[i];
+        (c.margin, c.value == 0, c.value < need, c.value, i)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Cell, Constraint};
+    use super::*;
+
+    fn table(values: &[u64]) -> System {
+        // cells 0..n are inner, n is the total
+        let mut cells: Vec<Cell> = values
+            .iter()
+            .map(|&v| Cell {
+                value: v,
+                margin: false,
+            })
+            .collect();
+        let total = values.iter().sum();
+        cells.push(Cell {
+            value: total,
+            margin: true,
+        });
+        let parts: Vec<usize> = (0..values.len()).collect();
+        System {
+            constraints: vec![Constraint::sum(values.len(), &parts)],
+            cells,
+        }
+    }
+
+    #[test]
+    fn one_small_cell_in_a_row_with_a_total_gets_a_partner_and_the_audit_passes() {
+        let sys = table(&[2, 40, 30, 9]);
+        let out = protect(&sys, &Params::default()).expect("protect");
+        assert_eq!(out.status[0], Status::Primary);
+        assert_eq!(
+            out.status[3],
+            Status::Secondary,
+            "the smallest other cell hides it"
+        );
+        assert!(out.audit.passed());
+        let iv = &out.audit.intervals[0];
+        assert_eq!((iv.lower, iv.upper), (0, Some(11)));
+    }
+
+    #[test]
+    fn primary_alone_leaks_and_the_audit_says_so() {
+        let sys = table(&[2, 40, 30, 9]);
+        let p = Params {
+            secondary: false,
+            ..Params::default()
+        };
+        let out = protect(&sys, &p).expect("protect");
+        assert_eq!(out.audit.failures, vec![0]);
+        assert_eq!(
+            (out.audit.intervals[0].lower, out.audit.intervals[0].upper),
+            (2, Some(2))
+        );
+    }
+
+    #[test]
+    fn a_partner_too_small_to_give_width_is_followed_by_another() {
+        // 1 + 1 hidden together gives the interval [0, 2]: too narrow for protection 5.
+        let sys = table(&[1, 1, 50, 7]);
+        let out = protect(&sys, &Params::default()).expect("protect");
+        assert!(out.audit.passed());
+        assert_eq!(out.status[3], Status::Secondary);
+        assert_eq!(out.status[2], Status::Published, "the big cell stays");
+    }
+
+    #[test]
+    fn a_two_way_table_with_margins_is_protected_by_a_rectangle() {
+        // 2x2 inner cells a b / c d, row totals, column totals, grand total.
+        let v = [3u64, 20, 25, 30];
+        let mut cells: Vec<Cell> = v
+            .iter()
+            .map(|&x| Cell {
+                value: x,
+                margin: false,
+            })
+            .collect();
+        for t in [v[0] + v[1], v[2] + v[3], v[0] + v[2], v[1] + v[3], v.iter().sum()] {
+            cells.push(Cell {
+                value: t,
+                margin: true,
+            });
+        }
+        let constraints = vec![
+            Constraint::sum(4, &[0, 1]),
+            Constraint::sum(5, &[2, 3]),
+            Constraint::sum(6, &[0, 2]),
+            Constraint::sum(7, &[1, 3]),
+            Constraint::sum(8, &[4, 5]),
+            Constraint::sum(8, &[6, 7]),
+        ];
+        let sys = System { cells, constraints };
+        let out = protect(&sys, &Params::default()).expect("protect");
+        assert!(out.audit.passed(), "{:?}", out.audit);
+        assert!(out.status[..4].iter().all(|s| s.hidden()), "{:?}", out.status);
+        assert!(
+            out.status[4..].iter().all(|s| !s.hidden()),
+            "margins stay published"
+        );
+    }
+
+    #[test]
+    fn inconsistent_tables_are_refused() {
+        let mut sys = table(&[2, 3]);
+        sys.cells[2].value = 6;
+        assert!(matches!(
+            protect(&sys, &Params::default()),
+            Err(SuppressError::Inconsistent(0))
+        ));
+    }
+}

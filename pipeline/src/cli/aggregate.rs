@@ -1,0 +1,42 @@
+//! `safetally aggregate`: count every report table over the linked persons.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use safetally::run::{StageRun, aggregate_stage};
+use safetally::stage::Workdir;
+use safetally::tables::AggregateReport;
+
+use super::{WorkArgs, load_schema};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub work: WorkArgs,
+    /// The link stage's folder (default: WORK/03-link).
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+}
+
+pub fn run(a: Args) -> anyhow::Result<u8> {
+    let schema = load_schema()?;
+    let work = Workdir::new(&a.work.work)?;
+    let input = a.input.unwrap_or_else(|| work.stage_dir(safetally::link::STAGE));
+    let run = aggregate_stage(&schema, &work, &input, a.work.force).context("aggregation failed")?;
+    print_outcome(&run);
+    Ok(0)
+}
+
+pub fn print_outcome(run: &StageRun<AggregateReport>) {
+    if run.skipped {
+        println!(
+            "Aggregate: inputs unchanged since the last run; using {}",
+            run.dir.display()
+        );
+    }
+    println!("{}", run.result.summary());
+    println!(
+        "The tables (internal, exact counts, not for publication) are in {}.",
+        run.dir.display()
+    );
+}

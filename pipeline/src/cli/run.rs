@@ -1,0 +1,82 @@
+//! `safetally run`: every stage from a folder of submissions to a release.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use safetally::ingest::IngestOptions;
+use safetally::key::LinkageKey;
+use safetally::link::LinkParams;
+use safetally::progress::Progress;
+use safetally::run::{
+    aggregate_stage, ingest_stage, link_stage, protect_stage, pseudonymise_stage, publish_stage,
+};
+use safetally::schema::{LinkageSpec, Schema};
+use safetally::stage::Workdir;
+
+use super::protect::ProtectArgs;
+use super::{WorkArgs, load_schema};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Folder of the organisations' submissions (CSV, XLSX, Parquet).
+    pub input: PathBuf,
+    /// The linkage key file (made by `safetally keygen`).
+    #[arg(long)]
+    pub key: PathBuf,
+    #[command(flatten)]
+    pub work: WorkArgs,
+    #[command(flatten)]
+    pub protect: ProtectArgs,
+}
+
+pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
+    let schema = load_schema()?;
+    let key = LinkageKey::load(&a.key)?;
+    let work = Workdir::new(&a.work.work)?;
+    let code = stages(
+        &schema,
+        &work,
+        &a.input,
+        &key,
+        &a.protect,
+        &progress,
+        a.work.force,
+    )?;
+    Ok(code)
+}
+
+/// Ingest to release, printing each stage's summary; returns the exit code.
+pub fn stages(
+    schema: &Schema,
+    work: &Workdir,
+    input: &Path,
+    key: &LinkageKey,
+    protect: &ProtectArgs,
+    progress: &Progress,
+    force: bool,
+) -> anyhow::Result<u8> {
+    println!("1. Ingest: validate every organisation's file.");
+    let ingest = ingest_stage(schema, work, input, &IngestOptions::default(), progress, force)
+        .with_context(|| format!("ingest of {} failed", input.display()))?;
+    super::ingest::print_outcome(&ingest.result, ingest.skipped, &ingest.dir);
+    println!("\n2. Pseudonymise (key fingerprint {}).", key.fingerprint());
+    let validated = ingest.dir.join(safetally::ingest::VALIDATED_DIR);
+    let pseudo = pseudonymise_stage(schema, work, &validated, key, progress, force)
+        .context("pseudonymisation failed")?;
+    super::pseudonymise::print_outcome(&pseudo);
+    println!("\n3. Link, at the platform: count each person once.");
+    let params = LinkParams::from_spec(&LinkageSpec::load(schema)?);
+    let link = link_stage(schema, work, &pseudo.dir, &params, progress, force).context("linkage failed")?;
+    super::link::print_outcome(&link);
+    println!("\n4. Aggregate the report tables (per person).");
+    let agg = aggregate_stage(schema, work, &link.dir, force).context("aggregation failed")?;
+    super::aggregate::print_outcome(&agg);
+    println!("\n5. Protect: hide small counts, then audit.");
+    let prot =
+        protect_stage(schema, work, &agg.dir, &protect.params(), force).context("protection failed")?;
+    super::protect::print_outcome(&prot);
+    println!("\n6. Publish the release.");
+    let rel = publish_stage(schema, work, &prot.dir, force).context("publication failed")?;
+    super::publish::print_outcome(&rel);
+    Ok(super::ingest::exit_code(&ingest.result))
+}

@@ -1,0 +1,279 @@
+//! `safetally protect --mode exact`: small-count suppression with secondary suppression over
+//! all tables as one system, then the audit. A release whose audit fails is refused, naming
+//! the cell. Hidden counts are never written; only the interval a reader could derive is.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use safetally_dp::suppress::{self, Params, Status};
+
+use crate::error::StageError;
+use crate::parquet_io::{Kind, ParquetSink, Value, read};
+use crate::schema::{MemberKind, Schema};
+use crate::tables::{self, AggregateReport, Table, Tables, build_system, read_cells};
+
+pub const STAGE: &str = "05-protect";
+pub const REPORT_JSON: &str = "protect-report.json";
+
+/// One table after protection: published counts (`None` when hidden), why hidden, and the
+/// interval a reader can derive for a hidden cell from everything published.
+#[derive(Debug, Clone)]
+pub struct ProtectedTable {
+    pub id: String,
+    pub values: Vec<Option<u64>>,
+    pub status: Vec<Status>,
+    pub lower: Vec<Option<u64>>,
+    pub upper: Vec<Option<u64>>,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct TableProtection {
+    pub cells: usize,
+    pub primary: usize,
+    pub secondary: usize,
+    /// Narrowest interval of a hidden small count (none hidden: no figure).
+    pub narrowest_interval: Option<u64>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ProtectReport {
+    pub mode: String,
+    pub params: Params,
+    pub report_year: Option<i64>,
+    pub member_kind: String,
+    pub tables: BTreeMap<String, TableProtection>,
+    pub primary: usize,
+    pub secondary_by_relations: usize,
+    pub secondary_by_audit: usize,
+    pub audit_passed: bool,
+    /// Small counts left too exposed: table and cell codes only, never the count.
+    pub audit_failures: Vec<String>,
+}
+
+impl ProtectReport {
+    pub fn summary(&self) -> String {
+        let cells: usize = self.tables.values().map(|t| t.cells).sum();
+        format!(
+            "Protect (exact mode, threshold {}) checked {cells} cells: {} hidden because fewer than {} persons, {} more hidden so that those cannot be worked out from totals ({} by row and column sums, {} after the audit). Audit: {}.",
+            self.params.threshold,
+            self.primary,
+            self.params.threshold,
+            self.secondary_by_relations + self.secondary_by_audit,
+            self.secondary_by_relations,
+            self.secondary_by_audit,
+            if self.audit_passed {
+                format!(
+                    "passed; every hidden small count can only be narrowed to a range of at least {} values",
+                    self.params.protection
+                )
+            } else {
+                format!("FAILED for {}", self.audit_failures.join(", "))
+            }
+        )
+    }
+}
+
+pub fn member_kind(report: &AggregateReport) -> MemberKind {
+    if report.member_kind == "sample" {
+        MemberKind::Sample
+    } else {
+        MemberKind::Member
+    }
+}
+
+/// Reads the aggregate stage's tables back, with the specs they were made under.
+pub fn load_aggregated(
+    schema: &Schema,
+    dir: &Path,
+) -> Result<(Tables, AggregateReport, Vec<tables::TableCells>), StageError> {
+    let path = dir.join(tables::aggregate::REPORT_JSON);
+    let text = std::fs::read_to_string(&path).map_err(|e| StageError::io(&path, e))?;
+    let report: AggregateReport = serde_json::from_str(&text).map_err(|e| StageError::Manifest {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    let tables = tables::load_tables(schema, &member_kind(&report))?;
+    let cells = tables
+        .tables
+        .iter()
+        .map(|t| read_cells(t, dir))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((tables, report, cells))
+}
+
+/// Protects every table; fails when the audit fails, naming the cells.
+pub fn protect_tables(
+    schema: &Schema,
+    tables: &Tables,
+    cells: &[tables::TableCells],
+    agg: &AggregateReport,
+    params: &Params,
+) -> Result<(Vec<ProtectedTable>, ProtectReport), StageError> {
+    let (sys, refs) = build_system(schema, tables, cells);
+    let outcome = suppress::protect(&sys, params).map_err(|e| match e {
+        suppress::SuppressError::Inconsistent(r) => StageError::Input(format!(
+            "the aggregated tables contradict each other (relation {r}); rerun `safetally aggregate`"
+        )),
+        other => StageError::Input(format!("suppression failed: {other}")),
+    })?;
+    let mut out: Vec<ProtectedTable> = tables
+        .tables
+        .iter()
+        .map(|t| ProtectedTable {
+            id: t.id().to_string(),
+            values: vec![None; t.n_cells()],
+            status: vec![Status::Published; t.n_cells()],
+            lower: vec![None; t.n_cells()],
+            upper: vec![None; t.n_cells()],
+        })
+        .collect();
+    for (k, r) in refs.iter().enumerate() {
+        let p = &mut out[r.table];
+        p.status[r.cell] = outcome.status[k];
+        if !outcome.status[k].hidden() {
+            p.values[r.cell] = Some(sys.cells[k].value);
+        }
+    }
+    for iv in &outcome.audit.intervals {
+        let r = refs[iv.cell];
+        out[r.table].lower[r.cell] = Some(iv.lower);
+        out[r.table].upper[r.cell] = iv.upper;
+    }
+    let name = |k: usize| {
+        let r = refs[k];
+        let t = &tables.tables[r.table];
+        format!("{} {:?}", t.id(), t.codes(r.cell))
+    };
+    let mut report = ProtectReport {
+        mode: "exact".into(),
+        params: params.clone(),
+        report_year: agg.report_year,
+        member_kind: agg.member_kind.clone(),
+        tables: BTreeMap::new(),
+        primary: outcome.status.iter().filter(|s| **s == Status::Primary).count(),
+        secondary_by_relations: outcome.secondary_by_relations,
+        secondary_by_audit: outcome.secondary_by_audit,
+        audit_passed: outcome.audit.passed(),
+        audit_failures: outcome.audit.failures.iter().map(|&k| name(k)).collect(),
+    };
+    for (t, p) in tables.tables.iter().zip(&out) {
+        let narrowest = p
+            .status
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s == Status::Primary)
+            .filter_map(|(i, _)| p.upper[i].map(|u| u - p.lower[i].unwrap_or(0)))
+            .min();
+        report.tables.insert(
+            t.id().to_string(),
+            TableProtection {
+                cells: p.values.len(),
+                primary: p.status.iter().filter(|s| **s == Status::Primary).count(),
+                secondary: p.status.iter().filter(|s| **s == Status::Secondary).count(),
+                narrowest_interval: narrowest,
+            },
+        );
+    }
+    Ok((out, report))
+}
+
+pub fn status_code(s: Status) -> &'static str {
+    match s {
+        Status::Published => "published",
+        Status::Primary => "suppressed_small",
+        Status::Secondary => "suppressed_complementary",
+    }
+}
+
+fn parse_status(s: &str) -> Option<Status> {
+    [Status::Published, Status::Primary, Status::Secondary]
+        .into_iter()
+        .find(|x| status_code(*x) == s)
+}
+
+const COLUMNS: [(&str, Kind); 4] = [
+    ("persons", Kind::Int),
+    ("status", Kind::Str),
+    ("interval_lower", Kind::Int),
+    ("interval_upper", Kind::Int),
+];
+
+pub fn write_protected(t: &Table, p: &ProtectedTable, dir: &Path) -> Result<(), StageError> {
+    let mut cols: Vec<(&str, Kind)> = t.dims.iter().map(|d| (d.name.as_str(), Kind::Str)).collect();
+    cols.extend(COLUMNS);
+    let mut sink = ParquetSink::create(&dir.join(format!("{}.parquet", t.id())), &cols)?;
+    let int = |v: Option<u64>| Value::Int(v.map(|x| x as i64));
+    for i in 0..p.values.len() {
+        let mut row: Vec<Value> = t.codes(i).into_iter().map(|c| Value::Str(Some(c))).collect();
+        row.extend([
+            int(p.values[i]),
+            Value::Str(Some(status_code(p.status[i]).to_string())),
+            int(p.lower[i]),
+            int(p.upper[i]),
+        ]);
+        sink.push(row)?;
+    }
+    sink.finish()?;
+    Ok(())
+}
+
+pub fn read_protected(t: &Table, dir: &Path) -> Result<ProtectedTable, StageError> {
+    let path = dir.join(format!("{}.parquet", t.id()));
+    let df = read(&path)?;
+    let bad = |m: String| StageError::ParquetRead {
+        path: path.clone(),
+        message: m,
+    };
+    let strs = |n: &str| {
+        df.column(n)
+            .and_then(|c| c.str().cloned())
+            .map_err(|e| bad(format!("column {n}: {e}")))
+    };
+    let ints = |n: &str| {
+        df.column(n)
+            .and_then(|c| c.i64().cloned())
+            .map_err(|e| bad(format!("column {n}: {e}")))
+    };
+    let dims = t
+        .dims
+        .iter()
+        .map(|d| strs(&d.name))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (persons, status, lower, upper) = (
+        ints("persons")?,
+        strs("status")?,
+        ints("interval_lower")?,
+        ints("interval_upper")?,
+    );
+    let n = t.n_cells();
+    let mut p = ProtectedTable {
+        id: t.id().to_string(),
+        values: vec![None; n],
+        status: vec![Status::Published; n],
+        lower: vec![None; n],
+        upper: vec![None; n],
+    };
+    if df.height() != n {
+        return Err(bad(format!("{} rows where the table has {n} cells", df.height())));
+    }
+    let u = |v: Option<i64>| v.map(|x| x.max(0) as u64);
+    for row in 0..n {
+        let cell: BTreeMap<String, String> = t
+            .dims
+            .iter()
+            .zip(&dims)
+            .map(|(d, c)| (d.name.clone(), c.get(row).unwrap_or("").to_string()))
+            .collect();
+        let i = t
+            .cell_index(&cell)
+            .ok_or_else(|| bad(format!("row {}: unknown cell {cell:?}", row + 1)))?;
+        p.values[i] = u(persons.get(row));
+        p.status[i] = status
+            .get(row)
+            .and_then(parse_status)
+            .ok_or_else(|| bad(format!("row {}: bad status", row + 1)))?;
+        p.lower[i] = u(lower.get(row));
+        p.upper[i] = u(upper.get(row));
+    }
+    Ok(p)
+}

@@ -1,0 +1,186 @@
+//! `safetally publish`: the release folder a person can hand on. Every table as CSV (codes,
+//! Swedish and English labels, suppression marked) and Parquet, one workbook, the comparison
+//! with official figures, a methods note, and a manifest with every input hash and parameter.
+
+mod methods;
+mod official;
+mod rows;
+mod xlsx;
+
+pub use official::{ComparisonRow, OfficialFigure, comparison, load_official};
+pub use rows::{Field, MARK, Sheet, sheet};
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::StageError;
+use crate::parquet_io::{Kind, ParquetSink, Value};
+use crate::protect::{ProtectReport, ProtectedTable};
+use crate::schema::Schema;
+use crate::stage::{FileHash, SOFTWARE_VERSION, hash_tree};
+use crate::tables::Tables;
+
+pub const STAGE: &str = "06-release";
+pub const TABLES_DIR: &str = "tables";
+pub const WORKBOOK: &str = "safetally-release.xlsx";
+pub const METHODS: &str = "methods.md";
+pub const MANIFEST: &str = "manifest.json";
+pub const COMPARISON: &str = "T22_official_comparison";
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ReleaseManifest {
+    pub release_id: String,
+    pub mode: String,
+    pub report_year: Option<i64>,
+    pub schema_version: String,
+    pub software_version: String,
+    pub parameters: serde_json::Value,
+    /// The files the release was made from (the protected tables, and upstream what they came from).
+    pub inputs: Vec<FileHash>,
+    pub audit_passed: bool,
+    pub tables: Vec<String>,
+    pub files: Vec<FileHash>,
+}
+
+pub struct PublishInput<'a> {
+    pub schema: &'a Schema,
+    pub tables: &'a Tables,
+    pub protected: &'a [ProtectedTable],
+    pub report: &'a ProtectReport,
+    pub persons: u64,
+    pub inputs: Vec<FileHash>,
+}
+
+/// Writes the release into `out` (an empty staging folder) and returns its manifest.
+pub fn publish(inp: &PublishInput, out: &Path) -> Result<ReleaseManifest, StageError> {
+    if !inp.report.audit_passed {
+        return Err(StageError::Input(format!(
+            "the audit failed for {}; nothing is published",
+            inp.report.audit_failures.join(", ")
+        )));
+    }
+    let dir = out.join(TABLES_DIR);
+    std::fs::create_dir_all(&dir).map_err(|e| StageError::io(&dir, e))?;
+    let mut sheets = Vec::new();
+    for (t, p) in inp.tables.tables.iter().zip(inp.protected) {
+        let s = sheet(t, p);
+        write_csv(&dir.join(format!("{}.csv", t.id())), &s)?;
+        write_parquet(&dir.join(format!("{}.parquet", t.id())), &s)?;
+        sheets.push((t, s));
+    }
+    let official = load_official()?;
+    let rows = comparison(inp.tables, inp.protected, &official, inp.report.report_year);
+    let official_note = if rows.iter().any(|r| r.side == "official") {
+        "Källa / source: schemas/official.csv.".to_string()
+    } else {
+        format!(
+            "Inga officiella siffror för {0} finns i schemas/official.csv / no official figures for {0} in schemas/official.csv.",
+            inp.report.report_year.map_or("?".into(), |y| y.to_string())
+        )
+    };
+    let cmp = comparison_sheet(&rows);
+    write_csv(&dir.join(format!("{COMPARISON}.csv")), &cmp)?;
+    write_parquet(&dir.join(format!("{COMPARISON}.parquet")), &cmp)?;
+    xlsx::workbook(&out.join(WORKBOOK), inp.tables, &sheets, &cmp, inp.report)?;
+    let note = methods::methods_note(inp.tables, inp.report, inp.persons, &official_note);
+    std::fs::write(out.join(METHODS), note).map_err(|e| StageError::io(out.join(METHODS), e))?;
+    let files = hash_tree(out)?;
+    let parameters = serde_json::to_value(&inp.report.params).unwrap_or_default();
+    let mut h = Sha256::new();
+    for f in inp.inputs.iter().chain(&files) {
+        h.update(f.sha256.as_bytes());
+    }
+    h.update(parameters.to_string().as_bytes());
+    let release_id = format!(
+        "{}-{}-{}",
+        inp.report.report_year.map_or("unknown".into(), |y| y.to_string()),
+        inp.report.mode,
+        &hex::encode(h.finalize())[..12]
+    );
+    let manifest = ReleaseManifest {
+        release_id,
+        mode: inp.report.mode.clone(),
+        report_year: inp.report.report_year,
+        schema_version: inp.schema.version.clone(),
+        software_version: SOFTWARE_VERSION.into(),
+        parameters,
+        inputs: inp.inputs.clone(),
+        audit_passed: inp.report.audit_passed,
+        tables: inp.tables.tables.iter().map(|t| t.id().to_string()).collect(),
+        files,
+    };
+    let text = serde_json::to_string_pretty(&manifest).map_err(|e| StageError::Input(e.to_string()))?;
+    std::fs::write(out.join(MANIFEST), text).map_err(|e| StageError::io(out.join(MANIFEST), e))?;
+    Ok(manifest)
+}
+
+fn comparison_sheet(rows: &[ComparisonRow]) -> Sheet {
+    let header = [
+        "side",
+        "source",
+        "measure",
+        "measure_sv",
+        "measure_en",
+        "offence",
+        "unit",
+        "value",
+    ]
+    .map(String::from)
+    .to_vec();
+    let rows = rows
+        .iter()
+        .map(|r| {
+            vec![
+                Field::Text(r.side.into()),
+                Field::Text(r.source.clone()),
+                Field::Text(r.measure.clone()),
+                Field::Text(r.sv.clone()),
+                Field::Text(r.en.clone()),
+                Field::Text(r.offence.clone()),
+                Field::Text(r.unit.clone()),
+                Field::Text(r.value.clone().unwrap_or_else(|| MARK.into())),
+            ]
+        })
+        .collect();
+    Sheet { header, rows }
+}
+
+fn write_csv(path: &Path, s: &Sheet) -> Result<(), StageError> {
+    let err = |e: csv::Error| StageError::Input(format!("{}: {e}", path.display()));
+    let mut w = csv::Writer::from_path(path).map_err(err)?;
+    w.write_record(&s.header).map_err(err)?;
+    for r in &s.rows {
+        w.write_record(r.iter().map(Field::text)).map_err(err)?;
+    }
+    w.flush().map_err(|e| StageError::io(path, e))
+}
+
+/// Typed columns: counts as integers (null when suppressed), shares as text-free floats are
+/// left to the reader, everything else as text.
+fn write_parquet(path: &Path, s: &Sheet) -> Result<(), StageError> {
+    let keep: Vec<usize> = (0..s.header.len())
+        .filter(|&c| !s.rows.iter().any(|r| matches!(r[c], Field::Share(_))))
+        .collect();
+    let kinds: Vec<(&str, Kind)> = keep
+        .iter()
+        .map(|&c| {
+            let count = s.rows.first().is_some_and(|r| matches!(r[c], Field::Count(_)));
+            (s.header[c].as_str(), if count { Kind::Int } else { Kind::Str })
+        })
+        .collect();
+    let mut sink = ParquetSink::create(path, &kinds)?;
+    for r in &s.rows {
+        sink.push(
+            keep.iter()
+                .map(|&c| match &r[c] {
+                    Field::Count(v) => Value::Int(v.map(|x| x as i64)),
+                    Field::Text(t) => Value::Str(Some(t.clone())),
+                    Field::Share(_) => Value::Str(None),
+                })
+                .collect(),
+        )?;
+    }
+    sink.finish()?;
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! The release as one workbook for Excel users: an "About" sheet and one sheet per table,
+//! counts as numbers, suppressed cells as the mark.
+
+use std::path::Path;
+
+use rust_xlsxwriter::{Format, Workbook};
+
+use super::rows::{Field, Sheet};
+use crate::error::StageError;
+use crate::protect::ProtectReport;
+use crate::tables::{Table, Tables};
+
+fn err(path: &Path, e: rust_xlsxwriter::XlsxError) -> StageError {
+    StageError::Xlsx {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+pub fn workbook(
+    path: &Path,
+    tables: &Tables,
+    sheets: &[(&Table, Sheet)],
+    comparison: &Sheet,
+    report: &ProtectReport,
+) -> Result<(), StageError> {
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let about = book
+        .add_worksheet()
+        .set_name("Om - About")
+        .map_err(|e| err(path, e))?;
+    let lines = [
+        format!(
+            "safetally, rapportår / report year {}",
+            report.report_year.map_or("?".into(), |y| y.to_string())
+        ),
+        format!(
+            "'..' = dolt, färre än {} personer eller dolt för att skydda en annan cell / hidden: fewer than {} persons, or hidden to protect another cell.",
+            report.params.threshold, report.params.threshold
+        ),
+        "Se methods.md / see methods.md.".to_string(),
+    ];
+    for (r, l) in lines.iter().enumerate() {
+        about.write_string(r as u32, 0, l).map_err(|e| err(path, e))?;
+    }
+    for (i, t) in tables.tables.iter().enumerate() {
+        about
+            .write_string(
+                lines.len() as u32 + 1 + i as u32,
+                0,
+                format!("{}: {} / {}", t.id(), t.spec.title.sv, t.spec.title.en),
+            )
+            .map_err(|e| err(path, e))?;
+    }
+    for (t, s) in sheets {
+        let title = format!("{} {} / {}", t.id(), t.spec.title.sv, t.spec.title.en);
+        let pop = format!("{} / {}", t.spec.population.sv, t.spec.population.en);
+        write_sheet(&mut book, path, t.id(), &[title, pop], s, &bold)?;
+    }
+    write_sheet(
+        &mut book,
+        path,
+        "T22",
+        &["T22 Jämförelse med officiell statistik / Comparison with official statistics".into()],
+        comparison,
+        &bold,
+    )?;
+    book.save(path).map_err(|e| err(path, e))
+}
+
+fn write_sheet(
+    book: &mut Workbook,
+    path: &Path,
+    name: &str,
+    title: &[String],
+    s: &Sheet,
+    bold: &Format,
+) -> Result<(), StageError> {
+    let ws = book.add_worksheet().set_name(name).map_err(|e| err(path, e))?;
+    for (r, t) in title.iter().enumerate() {
+        ws.write_string_with_format(r as u32, 0, t, bold)
+            .map_err(|e| err(path, e))?;
+    }
+    let top = title.len() as u32 + 1;
+    for (c, h) in s.header.iter().enumerate() {
+        ws.write_string_with_format(top, c as u16, h, bold)
+            .map_err(|e| err(path, e))?;
+    }
+    for (r, row) in s.rows.iter().enumerate() {
+        let r = top + 1 + r as u32;
+        for (c, f) in row.iter().enumerate() {
+            let c = c as u16;
+            match f {
+                Field::Count(Some(v)) => ws.write_number(r, c, *v as f64).map(|_| ()),
+                Field::Share(Some(v)) => ws.write_number(r, c, (v * 10.0).round() / 10.0).map(|_| ()),
+                other => ws.write_string(r, c, other.text()).map(|_| ()),
+            }
+            .map_err(|e| err(path, e))?;
+        }
+    }
+    Ok(())
+}

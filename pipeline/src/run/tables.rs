@@ -1,0 +1,141 @@
+//! The stages after linkage: aggregate the report tables, protect them, publish the release.
+
+use std::path::Path;
+
+use safetally_dp::suppress::Params;
+
+use super::{Done, StageRun, StageSpec, hash_inputs, read_json, run_stage, to_value, write_text};
+use crate::error::StageError;
+use crate::protect::{self, ProtectReport, load_aggregated, read_protected, write_protected};
+use crate::publish::{self, PublishInput, ReleaseManifest};
+use crate::schema::Schema;
+use crate::stage::{FileHash, Manifest, Workdir};
+use crate::tables::{self, AggregateReport};
+
+pub const PROTECT_REPORT_TXT: &str = "protect-report.txt";
+
+/// Counts every report table over the link stage's persons.
+pub fn aggregate_stage(
+    schema: &Schema,
+    work: &Workdir,
+    link_dir: &Path,
+    force: bool,
+) -> Result<StageRun<AggregateReport>, StageError> {
+    let spec = StageSpec {
+        name: tables::STAGE,
+        input: link_dir,
+        missing: "no linked persons here; run `safetally link` first",
+        params: serde_json::json!({}),
+        report_json: tables::aggregate::REPORT_JSON,
+    };
+    run_stage(schema, work, spec, force, |out| {
+        let (_, report) = tables::aggregate_stage_dir(schema, link_dir, out)?;
+        Ok(Done {
+            summary: serde_json::json!({ "persons": report.persons, "tables": report.tables.len() }),
+            report,
+        })
+    })
+}
+
+/// Exact-mode protection of the aggregated tables; refuses to finish if the audit fails.
+pub fn protect_stage(
+    schema: &Schema,
+    work: &Workdir,
+    aggregate_dir: &Path,
+    params: &Params,
+    force: bool,
+) -> Result<StageRun<ProtectReport>, StageError> {
+    let spec = StageSpec {
+        name: protect::STAGE,
+        input: aggregate_dir,
+        missing: "no aggregated tables here; run `safetally aggregate` first",
+        params: serde_json::json!({ "mode": "exact", "suppression": to_value(params)? }),
+        report_json: protect::REPORT_JSON,
+    };
+    run_stage(schema, work, spec, force, |out| {
+        let (tables, agg, cells) = load_aggregated(schema, aggregate_dir)?;
+        let (protected, report) = protect::protect_tables(schema, &tables, &cells, &agg, params)?;
+        if !report.audit_passed {
+            return Err(StageError::Input(format!(
+                "the audit failed: these small counts could be narrowed to fewer than {} values: {}",
+                params.protection,
+                report.audit_failures.join(", ")
+            )));
+        }
+        for (t, p) in tables.tables.iter().zip(&protected) {
+            write_protected(t, p, out)?;
+        }
+        write_text(&out.join(PROTECT_REPORT_TXT), &report.summary())?;
+        Ok(Done {
+            summary: serde_json::json!({ "audit_passed": report.audit_passed, "primary": report.primary }),
+            report,
+        })
+    })
+}
+
+/// The release folder from the protected tables.
+pub fn publish_stage(
+    schema: &Schema,
+    work: &Workdir,
+    protect_dir: &Path,
+    force: bool,
+) -> Result<StageRun<ReleaseManifest>, StageError> {
+    let spec = StageSpec {
+        name: publish::STAGE,
+        input: protect_dir,
+        missing: "no protected tables here; run `safetally protect` first",
+        params: serde_json::json!({}),
+        report_json: publish::MANIFEST,
+    };
+    let aggregate_dir = protect_dir
+        .parent()
+        .map_or_else(|| work.stage_dir(tables::STAGE), |p| p.join(tables::STAGE));
+    run_stage(schema, work, spec, force, |out| {
+        let report: ProtectReport = read_json(&protect_dir.join(protect::REPORT_JSON))?;
+        let agg: AggregateReport = read_json(&aggregate_dir.join(tables::aggregate::REPORT_JSON))?;
+        let tables = tables::load_tables(schema, &protect::member_kind(&agg))?;
+        let protected = tables
+            .tables
+            .iter()
+            .map(|t| read_protected(t, protect_dir))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut inputs: Vec<FileHash> = hash_inputs(protect_dir)?
+            .into_iter()
+            .map(|mut f| {
+                f.path = format!("{}/{}", protect::STAGE, f.path);
+                f
+            })
+            .collect();
+        inputs.extend(upstream_inputs(&aggregate_dir));
+        let manifest = publish::publish(
+            &PublishInput {
+                schema,
+                tables: &tables,
+                protected: &protected,
+                report: &report,
+                persons: agg.persons,
+                inputs,
+            },
+            out,
+        )?;
+        Ok(Done {
+            summary: serde_json::json!({ "release_id": manifest.release_id }),
+            report: manifest,
+        })
+    })
+}
+
+/// What the aggregate stage was made from (the link stage's files), from its manifest.
+fn upstream_inputs(aggregate_dir: &Path) -> Vec<FileHash> {
+    let m: Option<Manifest> = read_json(&aggregate_dir.join(crate::stage::MANIFEST)).ok();
+    m.map(|m| {
+        m.inputs
+            .into_iter()
+            .map(|mut f| {
+                f.path = format!("03-link/{}", f.path);
+                f
+            })
+            .collect()
+    })
+    .unwrap_or_default()
+}

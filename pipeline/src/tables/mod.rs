@@ -1,0 +1,178 @@
+//! Report tables: declared in `schemas/tables.json`, compiled against the contract, counted
+//! over linked persons, and laid out as cells (every code of the public domain, plus totals)
+//! that protection and publication share.
+
+pub mod aggregate;
+mod cells;
+mod compile;
+mod derive;
+pub mod spec;
+mod system;
+
+pub use aggregate::{AggregateReport, aggregate_persons, aggregate_stage_dir, member_kind_of, read_persons};
+pub use cells::{TableCells, read_cells, write_cells};
+pub use compile::{NOT_ANSWERED, compile, load_tables, pair_code, parse_group};
+pub use derive::Persons;
+pub use system::{CellRef, build_system};
+
+use std::collections::BTreeMap;
+
+use crate::schema::Code;
+use spec::{ComparisonSpec, TableSpec};
+
+pub const STAGE: &str = "04-aggregate";
+
+/// Code of a total over a dimension.
+pub const TOTAL: &str = "_total";
+/// Multi-valued tables: persons with at least one code, with none, with two or more.
+pub const ANY: &str = "_any";
+pub const NONE: &str = "_none";
+pub const SEVERAL: &str = "_several";
+pub const MULTI_SPECIALS: [&str; 4] = [TOTAL, ANY, NONE, SEVERAL];
+
+/// How a dimension's code is made from a person's column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Derive {
+    /// The column's own code(s).
+    Code,
+    /// Country of birth to region.
+    Region,
+    /// Country of birth to born in Sweden / another EU country / outside the EU.
+    OriginGroup,
+    /// A multi-valued column as one code, or this code for two or more.
+    SeveralAs(String),
+    /// yes / no / unknown: whether a multi-valued column holds this code.
+    Contains(String),
+    /// The number of organisations, grouped.
+    CountGroup,
+    /// Every pair of the person's organisations (diagonal included).
+    Pairs,
+}
+
+#[derive(Debug, Clone)]
+pub struct Dim {
+    pub name: String,
+    pub column: String,
+    pub derive: Derive,
+    /// Every code the dimension can take, `not_answered` included when the population allows blanks.
+    pub domain: Vec<Code>,
+    pub multi: bool,
+}
+
+/// This table summed over the dimensions not in `map` equals table `to`.
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub to: usize,
+    /// This table's dimension index to the linked table's.
+    pub map: BTreeMap<usize, usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub spec: TableSpec,
+    pub dims: Vec<Dim>,
+    pub multi: bool,
+    pub links: Vec<Link>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Tables {
+    pub tables: Vec<Table>,
+    pub comparison: ComparisonSpec,
+}
+
+impl Tables {
+    pub fn get(&self, id: &str) -> Option<&Table> {
+        self.tables.iter().find(|t| t.spec.id == id)
+    }
+}
+
+impl Table {
+    pub fn id(&self) -> &str {
+        &self.spec.id
+    }
+
+    /// Codes per position of each dimension: the domain then `_total` (single-valued), or
+    /// the codes then the four person counts (multi-valued).
+    pub fn axis(&self, d: usize) -> Vec<&str> {
+        let mut v: Vec<&str> = self.dims[d].domain.iter().map(|c| c.code.as_str()).collect();
+        if self.multi {
+            v.extend(MULTI_SPECIALS);
+        } else {
+            v.push(TOTAL);
+        }
+        v
+    }
+
+    fn radices(&self) -> Vec<usize> {
+        (0..self.dims.len()).map(|d| self.axis(d).len()).collect()
+    }
+
+    pub fn n_cells(&self) -> usize {
+        self.radices().iter().product()
+    }
+
+    /// Cell index from per-dimension positions (the last dimension varies fastest).
+    pub fn index(&self, pos: &[usize]) -> usize {
+        self.radices().iter().zip(pos).fold(0, |acc, (r, p)| acc * r + p)
+    }
+
+    pub fn positions(&self, mut index: usize) -> Vec<usize> {
+        let r = self.radices();
+        let mut out = vec![0; r.len()];
+        for d in (0..r.len()).rev() {
+            out[d] = index % r[d];
+            index /= r[d];
+        }
+        out
+    }
+
+    /// The codes of a cell, one per dimension.
+    pub fn codes(&self, index: usize) -> Vec<String> {
+        self.positions(index)
+            .iter()
+            .enumerate()
+            .map(|(d, &p)| self.axis(d)[p].to_string())
+            .collect()
+    }
+
+    /// A cell named by dimension codes; dimensions left out are totals.
+    pub fn cell_index(&self, cell: &BTreeMap<String, String>) -> Option<usize> {
+        if cell.keys().any(|k| !self.dims.iter().any(|d| &d.name == k)) {
+            return None;
+        }
+        let pos = self
+            .dims
+            .iter()
+            .enumerate()
+            .map(|(d, dim)| {
+                let code = cell.get(&dim.name).map_or(TOTAL, String::as_str);
+                self.axis(d).iter().position(|c| *c == code)
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(self.index(&pos))
+    }
+
+    /// Whether a cell is a total or a person count rather than an inner cell.
+    pub fn is_margin(&self, index: usize) -> bool {
+        self.positions(index)
+            .iter()
+            .enumerate()
+            .any(|(d, &p)| p >= self.dims[d].domain.len())
+    }
+
+    /// The Swedish and English label of a code on dimension `d`.
+    pub fn label(&self, d: usize, code: &str) -> (String, String) {
+        if let Some(c) = self.dims[d].domain.iter().find(|c| c.code == code) {
+            return (c.sv.clone(), c.en.clone());
+        }
+        let (sv, en) = match code {
+            TOTAL => ("Totalt", "Total"),
+            ANY => ("Personer med minst ett svar", "Persons with at least one code"),
+            NONE => ("Personer utan svar", "Persons with no code"),
+            SEVERAL => ("Personer med två eller fler", "Persons with two or more"),
+            _ => (code, code),
+        };
+        (sv.to_string(), en.to_string())
+    }
+}

@@ -1,0 +1,107 @@
+//! The report-table specs (`schemas/tables.json`) as parsed from JSON, before they are checked
+//! against the contract. A table is data: adding one is adding a spec, not code.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::schema::Code;
+
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize, PartialEq, Eq)]
+pub struct Label {
+    pub sv: String,
+    pub en: String,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct TablesFile {
+    pub derived_lists: HashMap<String, Vec<Code>>,
+    pub tables: Vec<TableSpec>,
+    pub comparison: ComparisonSpec,
+}
+
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableSpec {
+    pub id: String,
+    pub title: Label,
+    pub population: Population,
+    pub dimensions: Vec<DimSpec>,
+    #[serde(default)]
+    pub links: Vec<LinkSpec>,
+    /// Most codes one person adds to a multi-valued table under differential privacy.
+    #[serde(default)]
+    pub max_codes: Option<usize>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Population {
+    pub sv: String,
+    pub en: String,
+    #[serde(rename = "where")]
+    pub conditions: Vec<Condition>,
+}
+
+/// One condition a counted person meets. Exactly one test is set.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    pub column: String,
+    /// Not blank.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub answered: bool,
+    /// Not blank and not only `unknown`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub known: bool,
+    /// One of these codes (for a multi-valued column: any of them).
+    #[serde(default, rename = "in", skip_serializing_if = "Option::is_none")]
+    pub in_codes: Option<Vec<String>>,
+    /// A multi-valued column that holds this code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contains: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DimSpec {
+    pub name: String,
+    pub column: String,
+    #[serde(default)]
+    pub derive: Option<String>,
+    /// For `several_as`: the code persons with two or more codes get.
+    #[serde(default)]
+    pub several: Option<Code>,
+    /// For `contains`: the code looked for.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// For `count_group`: the derived list of groups.
+    #[serde(default)]
+    pub list: Option<String>,
+}
+
+/// This table, summed over the dimensions not named, equals `table`; `dims` maps this
+/// table's dimensions to the linked table's.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSpec {
+    pub table: String,
+    pub dims: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComparisonSpec {
+    pub id: String,
+    pub title: Label,
+    pub platform: Vec<PlatformMeasure>,
+}
+
+/// A platform figure for the comparison, taken from a published cell of a report table.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformMeasure {
+    pub measure: String,
+    pub sv: String,
+    pub en: String,
+    pub table: String,
+    pub cell: BTreeMap<String, String>,
+}
