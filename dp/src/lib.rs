@@ -2,7 +2,10 @@
 //! discrete Gaussian noise from OpenDP (zero-concentrated DP, OpenSSL randomness), with the
 //! budget rho that a noise scale spends for a given L2 sensitivity.
 
+pub mod budget;
+pub mod ledger;
 mod noise;
+pub mod postprocess;
 
-pub use noise::{DpError, noisy_counts, rho_for_scale, scale_for_rho};
+pub use noise::{DpError, Gaussian, noisy_counts, rho_for_scale, scale_for_rho};
 pub mod suppress;

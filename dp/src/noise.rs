@@ -36,20 +36,44 @@ pub fn scale_for_rho(sensitivity: f64, rho: f64) -> Result<f64, DpError> {
 }
 
 /// Adds discrete Gaussian noise of `scale` to every count, using OpenDP's sampler, and
-/// returns the noisy counts with the rho OpenDP's own privacy map states for an integer
-/// L2 sensitivity `sensitivity` (a person moving at most that far in L2).
-pub fn noisy_counts(counts: &[i64], scale: f64, sensitivity: i64) -> Result<(Vec<i64>, f64), DpError> {
-    let err = |e: opendp::error::Error| DpError::OpenDp(e.to_string());
-    let m = make_gaussian::<_, _, ZeroConcentratedDivergence>(
-        VectorDomain::new(AtomDomain::<i64>::default()),
-        L2Distance::<i64>::default(),
-        scale,
-        None,
-    )
-    .map_err(err)?;
-    let noisy = m.invoke(&counts.to_vec()).map_err(err)?;
-    let rho = m.map(&sensitivity).map_err(err)?;
-    Ok((noisy, rho))
+/// returns the noisy counts with the rho OpenDP's own privacy map states for an L2
+/// sensitivity `sensitivity` (one person moves the vector at most that far in L2).
+pub fn noisy_counts(counts: &[i64], scale: f64, sensitivity: f64) -> Result<(Vec<i64>, f64), DpError> {
+    let m = Gaussian::new(scale)?;
+    let noisy = m.draw(counts)?;
+    Ok((noisy, m.rho(sensitivity)?))
+}
+
+/// OpenDP's discrete Gaussian measurement on integer vectors, built once and invoked many
+/// times (a release draws once per table; the privacy tests draw thousands of releases).
+pub struct Gaussian {
+    m: opendp::core::Measurement<VectorDomain<AtomDomain<i64>>, L2Distance<f64>, ZeroConcentratedDivergence, Vec<i64>>,
+}
+
+impl Gaussian {
+    pub fn new(scale: f64) -> Result<Self, DpError> {
+        let m = make_gaussian::<_, _, ZeroConcentratedDivergence>(
+            VectorDomain::new(AtomDomain::<i64>::default()),
+            L2Distance::<f64>::default(),
+            scale,
+            None,
+        )
+        .map_err(err)?;
+        Ok(Gaussian { m })
+    }
+
+    pub fn draw(&self, counts: &[i64]) -> Result<Vec<i64>, DpError> {
+        self.m.invoke(&counts.to_vec()).map_err(err)
+    }
+
+    /// The rho OpenDP's privacy map states for this L2 sensitivity.
+    pub fn rho(&self, sensitivity: f64) -> Result<f64, DpError> {
+        self.m.map(&sensitivity).map_err(err)
+    }
+}
+
+fn err(e: opendp::error::Error) -> DpError {
+    DpError::OpenDp(e.to_string())
 }
 
 #[cfg(test)]
@@ -68,7 +92,7 @@ mod tests {
     fn opendp_map_agrees_with_the_formula_and_noise_has_the_stated_variance() {
         let scale = 3.0;
         let zeros = vec![0i64; 20_000];
-        let (noisy, rho) = noisy_counts(&zeros, scale, 1).expect("noise");
+        let (noisy, rho) = noisy_counts(&zeros, scale, 1.0).expect("noise");
         assert!(
             rho >= rho_for_scale(1.0, scale).expect("rho") * 0.999,
             "OpenDP's map is at least the formula"

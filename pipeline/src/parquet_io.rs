@@ -13,6 +13,7 @@ use crate::error::StageError;
 pub enum Kind {
     Str,
     Int,
+    Float,
     Bin,
 }
 
@@ -20,12 +21,14 @@ pub enum Kind {
 pub enum Value {
     Str(Option<String>),
     Int(Option<i64>),
+    Float(Option<f64>),
     Bin(Option<Vec<u8>>),
 }
 
 enum Buf {
     Str(Vec<Option<String>>),
     Int(Vec<Option<i64>>),
+    Float(Vec<Option<f64>>),
     Bin(Vec<Option<Vec<u8>>>),
 }
 
@@ -81,6 +84,7 @@ impl ParquetSink {
                 (b, v),
                 (Buf::Str(_), Value::Str(_) | Value::Int(_))
                     | (Buf::Int(_), Value::Int(_))
+                    | (Buf::Float(_), Value::Float(_))
                     | (Buf::Bin(_), Value::Bin(_))
             )
         };
@@ -103,6 +107,7 @@ impl ParquetSink {
                 (Buf::Str(b), Value::Str(s)) => b.push(s),
                 (Buf::Int(b), Value::Int(i)) => b.push(i),
                 (Buf::Bin(b), Value::Bin(v)) => b.push(v),
+                (Buf::Float(b), Value::Float(v)) => b.push(v),
                 (Buf::Str(b), Value::Int(i)) => b.push(i.map(|i| i.to_string())),
                 _ => unreachable!("checked above"),
             }
@@ -119,6 +124,7 @@ impl ParquetSink {
             Some(Buf::Str(b)) => b.len(),
             Some(Buf::Int(b)) => b.len(),
             Some(Buf::Bin(b)) => b.len(),
+            Some(Buf::Float(b)) => b.len(),
             None => 0,
         }
     }
@@ -136,6 +142,7 @@ impl ParquetSink {
                 Buf::Str(v) => Column::new(n.as_str().into(), std::mem::take(v)),
                 Buf::Int(v) => Column::new(n.as_str().into(), std::mem::take(v)),
                 Buf::Bin(v) => Column::new(n.as_str().into(), std::mem::take(v)),
+                Buf::Float(v) => Column::new(n.as_str().into(), std::mem::take(v)),
             })
             .collect();
         let df = DataFrame::new(height, columns).map_err(|e| write_err(&self.path, &e))?;
@@ -157,6 +164,7 @@ fn dtype(k: Kind) -> DataType {
         Kind::Str => DataType::String,
         Kind::Int => DataType::Int64,
         Kind::Bin => DataType::Binary,
+        Kind::Float => DataType::Float64,
     }
 }
 
@@ -165,6 +173,7 @@ fn new_buf(k: Kind) -> Buf {
         Kind::Str => Buf::Str(Vec::new()),
         Kind::Int => Buf::Int(Vec::new()),
         Kind::Bin => Buf::Bin(Vec::new()),
+        Kind::Float => Buf::Float(Vec::new()),
     }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use super::cells::{TableCells, write_cells};
+use super::cells::{TableCells, truncated_name, write_cells, write_cells_as};
 use super::derive::{Deriver, Persons, in_population, outside_domain, positions};
 use super::{Table, Tables, load_tables};
 use crate::error::StageError;
@@ -110,13 +110,14 @@ pub fn aggregate_persons(
     let cells = tables
         .tables
         .iter()
-        .map(|t| count_table(&deriver, t, persons))
+        .map(|t| count_table(&deriver, t, persons, false))
         .collect::<Result<Vec<_>, _>>()?;
     check_links(tables, &cells, &deriver)?;
     Ok(cells)
 }
 
-fn count_table(deriver: &Deriver, t: &Table, p: &Persons) -> Result<TableCells, StageError> {
+/// Counts one table; `truncate` keeps at most `max_codes` codes per person (multi-valued).
+pub fn count_table(deriver: &Deriver, t: &Table, p: &Persons, truncate: bool) -> Result<TableCells, StageError> {
     let pos = positions(t);
     let mut values = vec![0u64; t.n_cells()];
     for i in (0..p.n).filter(|&i| in_population(&t.spec.population.conditions, p, i)) {
@@ -124,13 +125,20 @@ fn count_table(deriver: &Deriver, t: &Table, p: &Persons) -> Result<TableCells, 
             let dim = &t.dims[0];
             let codes = deriver.codes(dim, p, i);
             let d = dim.domain.len();
-            for c in &codes {
-                let k = *pos[0].get(c).ok_or_else(|| outside_domain(t, dim, c, i))?;
+            let mut at = codes
+                .iter()
+                .map(|c| pos[0].get(c).copied().ok_or_else(|| outside_domain(t, dim, c, i)))
+                .collect::<Result<Vec<_>, _>>()?;
+            at.sort_unstable();
+            if truncate {
+                at.truncate(t.spec.max_codes.unwrap_or(usize::MAX));
+            }
+            for &k in &at {
                 values[k] += 1;
             }
             values[d] += 1;
             values[d + if codes.is_empty() { 2 } else { 1 }] += 1;
-            values[d + 3] += u64::from(codes.len() >= 2);
+            values[d + 3] += u64::from(at.len() >= 2);
             continue;
         }
         let mut at = Vec::with_capacity(t.dims.len());
@@ -269,6 +277,10 @@ pub fn aggregate_stage_dir(
     let deriver = Deriver::new(schema);
     for (t, c) in tables.tables.iter().zip(&cells) {
         write_cells(t, c, out)?;
+        if t.multi {
+            let truncated = count_table(&deriver, t, &persons, true)?;
+            write_cells_as(t, &truncated, &out.join(truncated_name(t.id())))?;
+        }
         let d = t.dims[0].domain.len();
         let over = t.spec.max_codes.map(|m| {
             (0..persons.n)

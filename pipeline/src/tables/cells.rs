@@ -19,10 +19,25 @@ pub fn file_name(id: &str) -> String {
     format!("{id}.parquet")
 }
 
+/// Multi-valued tables also carry counts with each person's codes truncated to `max_codes`
+/// (the first ones in code-list order, which follows the 2024 report's frequencies): what
+/// differential privacy measures, since a person may then move the table only so far.
+pub fn truncated_name(id: &str) -> String {
+    format!("{id}.truncated.parquet")
+}
+
 pub fn write_cells(table: &Table, cells: &TableCells, dir: &Path) -> Result<(), StageError> {
+    write_cells_as(table, cells, &dir.join(file_name(table.id())))
+}
+
+pub fn read_cells(table: &Table, dir: &Path) -> Result<TableCells, StageError> {
+    read_cells_from(table, &dir.join(file_name(table.id())))
+}
+
+pub fn write_cells_as(table: &Table, cells: &TableCells, path: &Path) -> Result<(), StageError> {
     let mut cols: Vec<(&str, Kind)> = table.dims.iter().map(|d| (d.name.as_str(), Kind::Str)).collect();
     cols.push(("persons", Kind::Int));
-    let mut sink = ParquetSink::create(&dir.join(file_name(table.id())), &cols)?;
+    let mut sink = ParquetSink::create(path, &cols)?;
     for (i, v) in cells.values.iter().enumerate() {
         let mut row: Vec<Value> = table.codes(i).into_iter().map(|c| Value::Str(Some(c))).collect();
         row.push(Value::Int(Some(*v as i64)));
@@ -32,8 +47,8 @@ pub fn write_cells(table: &Table, cells: &TableCells, dir: &Path) -> Result<(), 
     Ok(())
 }
 
-pub fn read_cells(table: &Table, dir: &Path) -> Result<TableCells, StageError> {
-    let path = dir.join(file_name(table.id()));
+pub fn read_cells_from(table: &Table, path: &Path) -> Result<TableCells, StageError> {
+    let path = path.to_path_buf();
     let df = read(&path)?;
     let bad = |m: String| StageError::ParquetRead {
         path: path.clone(),

@@ -5,12 +5,12 @@
 pub mod aggregate;
 mod cells;
 mod compile;
-mod derive;
+pub mod derive;
 pub mod spec;
 mod system;
 
 pub use aggregate::{AggregateReport, aggregate_persons, aggregate_stage_dir, member_kind_of, read_persons};
-pub use cells::{TableCells, read_cells, write_cells};
+pub use cells::{TableCells, read_cells, read_cells_from, truncated_name, write_cells};
 pub use compile::{NOT_ANSWERED, compile, load_tables, pair_code, parse_group};
 pub use derive::Persons;
 pub use system::{CellRef, build_system};
