@@ -65,6 +65,20 @@ impl LinkageKey {
         Ok(LinkageKey { bytes })
     }
 
+    /// The demo's key, derived from the synthetic sample's own bytes so that a rerun of the
+    /// demo reuses every stage and its DP release (and spends no budget twice). Anyone holding
+    /// the data can derive it, which is why it is only for the bundled synthetic sample:
+    /// real organisations use a random key from `keygen`.
+    pub fn for_synthetic_demo(sample_digest: &[u8]) -> Self {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(b"safetally demo key for synthetic data only");
+        h.update(sample_digest);
+        LinkageKey {
+            bytes: h.finalize().to_vec(),
+        }
+    }
+
     /// Writes the key as hex with owner-only permissions; refuses to overwrite.
     pub fn save(&self, path: &Path) -> Result<(), KeyError> {
         let mut f = std::fs::OpenOptions::new()

@@ -2,11 +2,13 @@
 //! chain and an exit code; nothing here does pipeline work itself.
 
 mod aggregate;
+mod budget;
 mod demo;
 mod evaluate;
 mod ingest;
 mod keygen;
 mod link;
+mod plan;
 mod protect;
 mod pseudonymise;
 mod publish;
@@ -88,6 +90,12 @@ Exit status: 0 when every file was read, 2 when some file could not be read (the
         after_help = "Example:\n  safetally keygen --out linkage.key\n  safetally run submissions/ --key linkage.key --work work"
     )]
     Run(run::Args),
+    /// Privacy budget: what the ledger says each report year spent and has left.
+    #[command(after_help = "Example:\n  safetally budget --ledger safetally-ledger\n  safetally budget --ledger demo-work/ledger --year 2024")]
+    Budget(budget::Args),
+    /// Before spending: each table's share of rho, noise scale and 95% interval half-width.
+    #[command(after_help = "Example:\n  safetally plan\n  safetally plan --rho 1.0")]
+    Plan(plan::Args),
 }
 
 /// Where the stages write; shared by the commands that run stages.
@@ -135,6 +143,8 @@ pub fn main() -> ExitCode {
         Command::Protect(a) => protect::run(a),
         Command::Publish(a) => publish::run(a),
         Command::Run(a) => run::run(a, progress),
+        Command::Budget(a) => budget::run(a),
+        Command::Plan(a) => plan::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

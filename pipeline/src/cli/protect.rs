@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use safetally::protect::ProtectReport;
-use safetally::run::{PROTECT_REPORT_TXT, StageRun, protect_stage};
+use safetally::protect::DpConfig;
+use safetally::run::{DpRun, PROTECT_REPORT_TXT, StageRun, protect_stage, protect_stage_dp};
 use safetally::stage::Workdir;
 use safetally_dp::suppress::Params;
 
@@ -15,6 +16,8 @@ pub enum Mode {
     /// Small-count suppression with secondary suppression and an audit; no noise.
     #[default]
     Exact,
+    /// Differential privacy: OpenDP noise under the year's budget, recorded in the ledger.
+    Dp,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -31,9 +34,33 @@ pub struct ProtectArgs {
     /// Hide zeros too.
     #[arg(long)]
     pub suppress_zeros: bool,
+    /// DP mode: the rho this release spends (default: release_rho in schemas/privacy.json).
+    #[arg(long)]
+    pub rho: Option<f64>,
+    /// DP mode: the privacy ledger's folder. Keep it: it is the record of the year's budget.
+    #[arg(long, default_value = "safetally-ledger")]
+    pub ledger: PathBuf,
+    /// DP mode: state the guarantee for a person split into this many clusters by linkage
+    /// (default: group_size in schemas/privacy.json, from the measured miss rate).
+    #[arg(long)]
+    pub group_size: Option<u32>,
 }
 
 impl ProtectArgs {
+    pub fn dp_run(&self) -> anyhow::Result<DpRun> {
+        let config = DpConfig::load_embedded()?;
+        let rho = self.rho.unwrap_or(config.release_rho);
+        if !(rho > 0.0 && rho.is_finite()) {
+            anyhow::bail!("--rho must be a positive number, not {rho}");
+        }
+        Ok(DpRun {
+            rho,
+            group_size: self.group_size.unwrap_or(config.group_size).max(1),
+            ledger: self.ledger.clone(),
+            config,
+        })
+    }
+
     pub fn params(&self) -> Params {
         Params {
             threshold: self.threshold,
@@ -61,10 +88,23 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     let input = a
         .input
         .unwrap_or_else(|| work.stage_dir(safetally::tables::STAGE));
-    let run = protect_stage(&schema, &work, &input, &a.protect.params(), a.work.force)
-        .context("protection failed")?;
+    let run = protect_with(&schema, &work, &input, &a.protect, a.work.force)?;
     print_outcome(&run);
     Ok(0)
+}
+
+/// Exact or DP protection of the aggregate stage's tables, as the arguments say.
+pub fn protect_with(
+    schema: &safetally::schema::Schema,
+    work: &Workdir,
+    input: &std::path::Path,
+    a: &ProtectArgs,
+    force: bool,
+) -> anyhow::Result<StageRun<ProtectReport>> {
+    Ok(match a.mode {
+        Mode::Exact => protect_stage(schema, work, input, &a.params(), force).context("protection failed")?,
+        Mode::Dp => protect_stage_dp(schema, work, input, &a.dp_run()?, force).context("DP protection failed")?,
+    })
 }
 
 pub fn print_outcome(run: &StageRun<ProtectReport>) {

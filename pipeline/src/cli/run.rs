@@ -8,7 +8,7 @@ use safetally::key::LinkageKey;
 use safetally::link::LinkParams;
 use safetally::progress::Progress;
 use safetally::run::{
-    aggregate_stage, ingest_stage, link_stage, protect_stage, pseudonymise_stage, publish_stage,
+    aggregate_stage, ingest_stage, link_stage, pseudonymise_stage, publish_stage,
 };
 use safetally::schema::{LinkageSpec, Schema};
 use safetally::stage::Workdir;
@@ -71,9 +71,14 @@ pub fn stages(
     println!("\n4. Aggregate the report tables (per person).");
     let agg = aggregate_stage(schema, work, &link.dir, force).context("aggregation failed")?;
     super::aggregate::print_outcome(&agg);
-    println!("\n5. Protect: hide small counts, then audit.");
-    let prot =
-        protect_stage(schema, work, &agg.dir, &protect.params(), force).context("protection failed")?;
+    println!(
+        "\n5. Protect ({}).",
+        match protect.mode {
+            super::protect::Mode::Exact => "exact mode: hide small counts, then audit",
+            super::protect::Mode::Dp => "differential privacy: noise under the year's budget",
+        }
+    );
+    let prot = super::protect::protect_with(schema, work, &agg.dir, protect, force)?;
     super::protect::print_outcome(&prot);
     println!("\n6. Publish the release.");
     let rel = publish_stage(schema, work, &prot.dir, force).context("publication failed")?;

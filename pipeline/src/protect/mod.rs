@@ -1,6 +1,16 @@
-//! `safetally protect --mode exact`: small-count suppression with secondary suppression over
-//! all tables as one system, then the audit. A release whose audit fails is refused, naming
-//! the cell. Hidden counts are never written; only the interval a reader could derive is.
+//! `safetally protect`: in exact mode, small-count suppression with secondary suppression
+//! over all tables as one system, then the audit (a release whose audit fails is refused,
+//! naming the cell; hidden counts are never written, only the range a reader could derive).
+//! In DP mode (`dp`), noise from OpenDP under a ledgered budget, then post-processing.
+
+mod config;
+mod consistency;
+mod dp;
+mod measure;
+
+pub use config::DpConfig;
+pub use dp::{DpInput, DpSummary, protect_dp};
+pub use measure::{measured_cells, plan_tables, sensitivity};
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,6 +23,7 @@ use crate::schema::{MemberKind, Schema};
 use crate::tables::{self, AggregateReport, Table, Tables, build_system, read_cells};
 
 pub const STAGE: &str = "05-protect";
+pub const STAGE_DP: &str = "05-protect-dp";
 pub const REPORT_JSON: &str = "protect-report.json";
 
 /// One table after protection: published counts (`None` when hidden), why hidden, and the
@@ -24,6 +35,8 @@ pub struct ProtectedTable {
     pub status: Vec<Status>,
     pub lower: Vec<Option<u64>>,
     pub upper: Vec<Option<u64>>,
+    /// DP mode: the noise scale (standard deviation) of each cell.
+    pub scale: Vec<Option<f64>>,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -48,10 +61,16 @@ pub struct ProtectReport {
     pub audit_passed: bool,
     /// Small counts left too exposed: table and cell codes only, never the count.
     pub audit_failures: Vec<String>,
+    /// DP mode: budget, guarantee, plan, errors.
+    #[serde(default)]
+    pub dp: Option<DpSummary>,
 }
 
 impl ProtectReport {
     pub fn summary(&self) -> String {
+        if let Some(dp) = &self.dp {
+            return dp_summary(dp);
+        }
         let cells: usize = self.tables.values().map(|t| t.cells).sum();
         format!(
             "Protect (exact mode, threshold {}) checked {cells} cells: {} hidden because fewer than {} persons, {} more hidden so that those cannot be worked out from totals ({} by row and column sums, {} after the audit). Audit: {}.",
@@ -71,6 +90,27 @@ impl ProtectReport {
             }
         )
     }
+}
+
+fn dp_summary(d: &DpSummary) -> String {
+    let scales: Vec<f64> = d.plan.iter().map(|p| p.scale).collect();
+    let lo = scales.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = scales.iter().copied().fold(0.0, f64::max);
+    format!(
+        "Protect (differential privacy) {} rho {:.4} (epsilon {:.2} at delta {:e}) across {} tables; the year's budget is rho {:.4}, of which {:.4} is now spent. Noise scale per measured cell from {lo:.1} to {hi:.1} persons; cells whose noisy value is below {} are hidden. A person split into {} clusters by linkage is protected at rho {:.4} (epsilon {:.2}). Ledger: {}.",
+        if d.reused { "reused the stored draw of this release (nothing spent):" } else { "spent" },
+        d.rho,
+        d.epsilon,
+        d.delta,
+        d.plan.len(),
+        d.year_rho_cap,
+        d.spent_after,
+        d.suppress_below,
+        d.group_size,
+        d.group_rho,
+        d.group_epsilon,
+        d.ledger.display()
+    )
 }
 
 pub fn member_kind(report: &AggregateReport) -> MemberKind {
@@ -125,6 +165,7 @@ pub fn protect_tables(
             status: vec![Status::Published; t.n_cells()],
             lower: vec![None; t.n_cells()],
             upper: vec![None; t.n_cells()],
+            scale: vec![None; t.n_cells()],
         })
         .collect();
     for (k, r) in refs.iter().enumerate() {
@@ -155,6 +196,7 @@ pub fn protect_tables(
         secondary_by_audit: outcome.secondary_by_audit,
         audit_passed: outcome.audit.passed(),
         audit_failures: outcome.audit.failures.iter().map(|&k| name(k)).collect(),
+        dp: None,
     };
     for (t, p) in tables.tables.iter().zip(&out) {
         let narrowest = p
@@ -191,11 +233,12 @@ fn parse_status(s: &str) -> Option<Status> {
         .find(|x| status_code(*x) == s)
 }
 
-const COLUMNS: [(&str, Kind); 4] = [
+const COLUMNS: [(&str, Kind); 5] = [
     ("persons", Kind::Int),
     ("status", Kind::Str),
     ("interval_lower", Kind::Int),
     ("interval_upper", Kind::Int),
+    ("noise_scale", Kind::Float),
 ];
 
 pub fn write_protected(t: &Table, p: &ProtectedTable, dir: &Path) -> Result<(), StageError> {
@@ -210,6 +253,7 @@ pub fn write_protected(t: &Table, p: &ProtectedTable, dir: &Path) -> Result<(), 
             Value::Str(Some(status_code(p.status[i]).to_string())),
             int(p.lower[i]),
             int(p.upper[i]),
+            Value::Float(p.scale[i]),
         ]);
         sink.push(row)?;
     }
@@ -245,6 +289,10 @@ pub fn read_protected(t: &Table, dir: &Path) -> Result<ProtectedTable, StageErro
         ints("interval_lower")?,
         ints("interval_upper")?,
     );
+    let scale = df
+        .column("noise_scale")
+        .and_then(|c| c.f64().cloned())
+        .map_err(|e| bad(format!("column noise_scale: {e}")))?;
     let n = t.n_cells();
     let mut p = ProtectedTable {
         id: t.id().to_string(),
@@ -252,6 +300,7 @@ pub fn read_protected(t: &Table, dir: &Path) -> Result<ProtectedTable, StageErro
         status: vec![Status::Published; n],
         lower: vec![None; n],
         upper: vec![None; n],
+        scale: vec![None; n],
     };
     if df.height() != n {
         return Err(bad(format!("{} rows where the table has {n} cells", df.height())));
@@ -274,6 +323,7 @@ pub fn read_protected(t: &Table, dir: &Path) -> Result<ProtectedTable, StageErro
             .ok_or_else(|| bad(format!("row {}: bad status", row + 1)))?;
         p.lower[i] = u(lower.get(row));
         p.upper[i] = u(upper.get(row));
+        p.scale[i] = scale.get(row);
     }
     Ok(p)
 }

@@ -3,10 +3,13 @@
 
 use std::fmt::Write as _;
 
-use crate::protect::ProtectReport;
+use crate::protect::{DpSummary, ProtectReport};
 use crate::tables::Tables;
 
 pub fn methods_note(tables: &Tables, report: &ProtectReport, persons: u64, official_note: &str) -> String {
+    if let Some(dp) = &report.dp {
+        return dp_note(tables, report, dp, persons, official_note);
+    }
     let p = &report.params;
     let year = report.report_year.map_or("?".into(), |y| y.to_string());
     let mut s = String::new();
@@ -100,5 +103,56 @@ Small counts are hidden: a cell of 1 to {} persons is shown as `..` (\"too few t
         "\nT22 puts the platform's persons next to BRÅ's offences: different units (persons and offences), never converted into each other or divided by each other. {official_note}\n\n\
 Multi-valued tables (a person can have several codes) count each person once per code; their share is of the persons with at least one code, so shares add up to more than 100%."
     );
+    s
+}
+
+fn dp_note(tables: &Tables, report: &ProtectReport, d: &DpSummary, persons: u64, official_note: &str) -> String {
+    let year = report.report_year.map_or("?".into(), |y| y.to_string());
+    let mut s = String::new();
+    let _ = writeln!(s, "# Metod / Methods — safetally, rapportår {year}, differentiell integritet / differential privacy\n");
+    let _ = writeln!(s, "## Svenska\n");
+    let _ = writeln!(
+        s,
+        "Organisationernas uppgifter har länkats så att varje person räknas en gång (ungefär {persons} personer). Varje tal i tabellerna har fått slumpmässigt brus (diskret gaussiskt brus från biblioteket OpenDP), så att ingen enskild persons närvaro eller svar kan utläsas. Bruset är lika stort oavsett hur många personer en cell har; kolumnen noise_scale anger dess standardavvikelse i antal personer.\n\n\
+**Intervallet** (interval95_low–interval95_high) är ungefär 95 %-intervallet: om tabellen hade publicerats många gånger med nytt brus skulle ungefär 95 av 100 sådana intervall innehålla det verkliga antalet (bortsett från fel i länkningen). Ett litet tal är därför mest brus.\n\n\
+Efter bruset har talen justerats så att de är heltal, inte negativa, och att tabeller som delar summor stämmer med varandra (minsta kvadrat-metoden). Celler vars brusade värde är 1–{} visas som `..`; beslutet fattas på det brusade värdet, aldrig på det verkliga. För personer med fler koder än tabellens gräns (max_codes) räknas bara de första koderna.\n\n\
+Integritetsbudget: rho {:.4} för denna utgåva (epsilon {:.2} vid delta {:e}); årets tak är rho {:.4}, varav {:.4} nu är förbrukat (registrerat i en logg innan något publicerades). En person som länkningen delat i {} delar skyddas med rho {:.4} (epsilon {:.2}).\n",
+        d.suppress_below - 1,
+        d.rho,
+        d.epsilon,
+        d.delta,
+        d.year_rho_cap,
+        d.spent_after,
+        d.group_size,
+        d.group_rho,
+        d.group_epsilon
+    );
+    let _ = writeln!(s, "| tabell | population | rho | brusets skala per cell | ±95 % |\n|---|---|---|---|---|");
+    for (t, p) in tables.tables.iter().zip(&d.plan) {
+        let _ = writeln!(s, "| {} {} | {} | {:.4} | {:.1} | {:.1} |", t.id(), t.spec.title.sv, t.spec.population.sv, p.rho, p.scale, p.half_width_95);
+    }
+    let _ = writeln!(s, "\nT22 ställer plattformens (brusade) personer bredvid Brås brott: olika enheter, som aldrig räknas om till varandra. {official_note}\n");
+    let _ = writeln!(s, "## English\n");
+    let _ = writeln!(
+        s,
+        "The organisations' records were linked so that each person counts once (about {persons} persons). Every number in the tables carries random noise (discrete Gaussian noise from the OpenDP library), so that no single person's presence or answers can be read from them. The noise is the same size whatever a cell's count; the noise_scale column gives its standard deviation in persons.\n\n\
+**The interval** (interval95_low to interval95_high) is an approximate 95% interval: if the table were published many times with fresh noise, about 95 of 100 such intervals would contain the true count (linkage errors aside). A small count is therefore mostly noise.\n\n\
+After the noise, numbers were adjusted to be non-negative integers and to agree between tables that share totals (least squares). Cells whose noisy value is 1 to {} are shown as `..`; that decision is taken on the noisy value, never the true one. Persons with more codes than a table's limit (max_codes) count with their first codes only.\n\n\
+Privacy budget: rho {:.4} for this release (epsilon {:.2} at delta {:e}); the year's cap is rho {:.4}, of which {:.4} is now spent (recorded in a ledger before anything was published). A person split into {} clusters by linkage is protected at rho {:.4} (epsilon {:.2}).\n",
+        d.suppress_below - 1,
+        d.rho,
+        d.epsilon,
+        d.delta,
+        d.year_rho_cap,
+        d.spent_after,
+        d.group_size,
+        d.group_rho,
+        d.group_epsilon
+    );
+    let _ = writeln!(s, "| table | population | rho | noise scale per cell | ±95% |\n|---|---|---|---|---|");
+    for (t, p) in tables.tables.iter().zip(&d.plan) {
+        let _ = writeln!(s, "| {} {} | {} | {:.4} | {:.1} | {:.1} |", t.id(), t.spec.title.en, t.spec.population.en, p.rho, p.scale, p.half_width_95);
+    }
+    let _ = writeln!(s, "\nT22 puts the platform's (noisy) persons next to BRÅ's offences: different units, never converted into each other. {official_note}");
     s
 }

@@ -22,6 +22,7 @@ use crate::stage::{FileHash, SOFTWARE_VERSION, hash_tree};
 use crate::tables::Tables;
 
 pub const STAGE: &str = "06-release";
+pub const STAGE_DP: &str = "06-release-dp";
 pub const TABLES_DIR: &str = "tables";
 pub const WORKBOOK: &str = "safetally-release.xlsx";
 pub const METHODS: &str = "methods.md";
@@ -39,8 +40,43 @@ pub struct ReleaseManifest {
     /// The files the release was made from (the protected tables, and upstream what they came from).
     pub inputs: Vec<FileHash>,
     pub audit_passed: bool,
+    /// DP mode: what the release spent and promises (no figure computed from exact counts).
+    #[serde(default)]
+    pub dp: Option<DpRelease>,
     pub tables: Vec<String>,
     pub files: Vec<FileHash>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct DpRelease {
+    pub rho: f64,
+    pub epsilon: f64,
+    pub delta: f64,
+    pub group_size: u32,
+    pub group_rho: f64,
+    pub group_epsilon: f64,
+    pub year_rho_cap: f64,
+    pub year_rho_spent: f64,
+    /// The ledger entry of this release.
+    pub ledger_release_key: String,
+    pub tables: Vec<safetally_dp::budget::TablePlan>,
+}
+
+impl DpRelease {
+    fn from(d: &crate::protect::DpSummary) -> Self {
+        DpRelease {
+            rho: d.rho,
+            epsilon: d.epsilon,
+            delta: d.delta,
+            group_size: d.group_size,
+            group_rho: d.group_rho,
+            group_epsilon: d.group_epsilon,
+            year_rho_cap: d.year_rho_cap,
+            year_rho_spent: d.spent_after,
+            ledger_release_key: d.release_key.clone(),
+            tables: d.plan.clone(),
+        }
+    }
 }
 
 pub struct PublishInput<'a> {
@@ -64,7 +100,7 @@ pub fn publish(inp: &PublishInput, out: &Path) -> Result<ReleaseManifest, StageE
     std::fs::create_dir_all(&dir).map_err(|e| StageError::io(&dir, e))?;
     let mut sheets = Vec::new();
     for (t, p) in inp.tables.tables.iter().zip(inp.protected) {
-        let s = sheet(t, p);
+        let s = sheet(t, p, inp.report.dp.is_some());
         write_csv(&dir.join(format!("{}.csv", t.id())), &s)?;
         write_parquet(&dir.join(format!("{}.parquet", t.id())), &s)?;
         sheets.push((t, s));
@@ -86,7 +122,10 @@ pub fn publish(inp: &PublishInput, out: &Path) -> Result<ReleaseManifest, StageE
     let note = methods::methods_note(inp.tables, inp.report, inp.persons, &official_note);
     std::fs::write(out.join(METHODS), note).map_err(|e| StageError::io(out.join(METHODS), e))?;
     let files = hash_tree(out)?;
-    let parameters = serde_json::to_value(&inp.report.params).unwrap_or_default();
+    let parameters = match &inp.report.dp {
+        Some(d) => serde_json::json!({ "rho": d.rho, "delta": d.delta, "group_size": d.group_size, "suppress_below": d.suppress_below, "plan": d.plan }),
+        None => serde_json::to_value(&inp.report.params).unwrap_or_default(),
+    };
     let mut h = Sha256::new();
     for f in inp.inputs.iter().chain(&files) {
         h.update(f.sha256.as_bytes());
@@ -107,6 +146,7 @@ pub fn publish(inp: &PublishInput, out: &Path) -> Result<ReleaseManifest, StageE
         parameters,
         inputs: inp.inputs.clone(),
         audit_passed: inp.report.audit_passed,
+        dp: inp.report.dp.as_ref().map(DpRelease::from),
         tables: inp.tables.tables.iter().map(|t| t.id().to_string()).collect(),
         files,
     };
@@ -156,27 +196,30 @@ fn write_csv(path: &Path, s: &Sheet) -> Result<(), StageError> {
     w.flush().map_err(|e| StageError::io(path, e))
 }
 
-/// Typed columns: counts as integers (null when suppressed), shares as text-free floats are
-/// left to the reader, everything else as text.
+/// Typed columns: counts as integers (null when suppressed), shares and noise scales as
+/// floats, everything else as text.
 fn write_parquet(path: &Path, s: &Sheet) -> Result<(), StageError> {
-    let keep: Vec<usize> = (0..s.header.len())
-        .filter(|&c| !s.rows.iter().any(|r| matches!(r[c], Field::Share(_))))
-        .collect();
-    let kinds: Vec<(&str, Kind)> = keep
+    let kinds: Vec<(&str, Kind)> = s
+        .header
         .iter()
-        .map(|&c| {
-            let count = s.rows.first().is_some_and(|r| matches!(r[c], Field::Count(_)));
-            (s.header[c].as_str(), if count { Kind::Int } else { Kind::Str })
+        .enumerate()
+        .map(|(c, h)| {
+            let kind = match s.rows.first().map(|r| &r[c]) {
+                Some(Field::Count(_)) => Kind::Int,
+                Some(Field::Share(_) | Field::Scale(_)) => Kind::Float,
+                _ => Kind::Str,
+            };
+            (h.as_str(), kind)
         })
         .collect();
     let mut sink = ParquetSink::create(path, &kinds)?;
     for r in &s.rows {
         sink.push(
-            keep.iter()
-                .map(|&c| match &r[c] {
+            r.iter()
+                .map(|f| match f {
                     Field::Count(v) => Value::Int(v.map(|x| x as i64)),
                     Field::Text(t) => Value::Str(Some(t.clone())),
-                    Field::Share(_) => Value::Str(None),
+                    Field::Share(v) | Field::Scale(v) => Value::Float(*v),
                 })
                 .collect(),
         )?;

@@ -13,6 +13,7 @@ pub enum Field {
     Text(String),
     Count(Option<u64>),
     Share(Option<f64>),
+    Scale(Option<f64>),
 }
 
 pub struct Sheet {
@@ -34,12 +35,18 @@ fn base(t: &Table, p: &ProtectedTable) -> Option<Option<u64>> {
     t.cell_index(&cell).map(|i| p.values[i])
 }
 
-pub fn sheet(t: &Table, p: &ProtectedTable) -> Sheet {
+/// Exact mode: the range a reader can derive for a hidden cell. DP mode: each cell's noise
+/// scale and 95% interval.
+pub fn sheet(t: &Table, p: &ProtectedTable, dp: bool) -> Sheet {
     let mut header = Vec::new();
     for d in &t.dims {
         header.extend([d.name.clone(), format!("{}_sv", d.name), format!("{}_en", d.name)]);
     }
-    header.extend(["persons", "status", "hidden_range_low", "hidden_range_high"].map(String::from));
+    if dp {
+        header.extend(["persons", "status", "noise_scale", "interval95_low", "interval95_high"].map(String::from));
+    } else {
+        header.extend(["persons", "status", "hidden_range_low", "hidden_range_high"].map(String::from));
+    }
     let base = base(t, p);
     if base.is_some() {
         header.push("share_percent".into());
@@ -54,8 +61,14 @@ pub fn sheet(t: &Table, p: &ProtectedTable) -> Sheet {
         let hidden = p.status[i] != Status::Published;
         row.push(Field::Count(p.values[i]));
         row.push(Field::Text(status_code(p.status[i]).into()));
-        row.push(Field::Count(if hidden { p.lower[i] } else { p.values[i] }));
-        row.push(Field::Count(if hidden { p.upper[i] } else { p.values[i] }));
+        if dp {
+            row.push(Field::Scale(p.scale[i].filter(|_| !hidden)));
+            row.push(Field::Count(p.lower[i]));
+            row.push(Field::Count(p.upper[i]));
+        } else {
+            row.push(Field::Count(if hidden { p.lower[i] } else { p.values[i] }));
+            row.push(Field::Count(if hidden { p.upper[i] } else { p.values[i] }));
+        }
         if let Some(b) = base {
             let share = match (p.values[i], b) {
                 (Some(v), Some(b)) if b > 0 => Some(100.0 * v as f64 / b as f64),
@@ -74,8 +87,9 @@ impl Field {
         match self {
             Field::Text(s) => s.clone(),
             Field::Count(Some(v)) => v.to_string(),
-            Field::Count(None) | Field::Share(None) => MARK.to_string(),
+            Field::Count(None) | Field::Share(None) | Field::Scale(None) => MARK.to_string(),
             Field::Share(Some(v)) => format!("{v:.1}"),
+            Field::Scale(Some(v)) => format!("{v:.2}"),
         }
     }
 }

@@ -94,6 +94,7 @@ fn write_sheet(
             match f {
                 Field::Count(Some(v)) => ws.write_number(r, c, *v as f64).map(|_| ()),
                 Field::Share(Some(v)) => ws.write_number(r, c, (v * 10.0).round() / 10.0).map(|_| ()),
+                Field::Scale(Some(v)) => ws.write_number(r, c, (v * 100.0).round() / 100.0).map(|_| ()),
                 other => ws.write_string(r, c, other.text()).map(|_| ()),
             }
             .map_err(|e| err(path, e))?;

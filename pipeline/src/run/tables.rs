@@ -80,8 +80,10 @@ pub fn publish_stage(
     protect_dir: &Path,
     force: bool,
 ) -> Result<StageRun<ReleaseManifest>, StageError> {
+    let mode: Option<ProtectReport> = read_json(&protect_dir.join(protect::REPORT_JSON)).ok();
+    let dp = mode.is_some_and(|r| r.dp.is_some());
     let spec = StageSpec {
-        name: publish::STAGE,
+        name: if dp { publish::STAGE_DP } else { publish::STAGE },
         input: protect_dir,
         missing: "no protected tables here; run `safetally protect` first",
         params: serde_json::json!({}),
@@ -138,4 +140,108 @@ fn upstream_inputs(aggregate_dir: &Path) -> Vec<FileHash> {
             .collect()
     })
     .unwrap_or_default()
+}
+
+/// DP parameters of a release beyond the configuration file.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DpRun {
+    pub config: crate::protect::DpConfig,
+    pub rho: f64,
+    pub group_size: u32,
+    pub ledger: std::path::PathBuf,
+}
+
+/// DP protection of the aggregated tables: ledger first, then noise, then post-processing.
+pub fn protect_stage_dp(
+    schema: &Schema,
+    work: &Workdir,
+    aggregate_dir: &Path,
+    run: &DpRun,
+    force: bool,
+) -> Result<StageRun<ProtectReport>, StageError> {
+    let spec = StageSpec {
+        name: protect::STAGE_DP,
+        input: aggregate_dir,
+        missing: "no aggregated tables here; run `safetally aggregate` first",
+        params: serde_json::json!({ "mode": "dp", "dp": to_value(run)? }),
+        report_json: protect::REPORT_JSON,
+    };
+    run_stage(schema, work, spec, force, |out| {
+        let (tables, agg, exact) = load_aggregated(schema, aggregate_dir)?;
+        let year = agg
+            .report_year
+            .ok_or_else(|| StageError::Input("the aggregated tables have no report year".into()))?;
+        let measured = tables
+            .tables
+            .iter()
+            .zip(&exact)
+            .map(|(t, c)| {
+                if t.multi {
+                    tables::read_cells_from(t, &aggregate_dir.join(tables::truncated_name(t.id())))
+                } else {
+                    Ok(c.clone())
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let truncated_persons = agg
+            .tables
+            .iter()
+            .filter_map(|(id, s)| s.persons_over_max_codes.map(|n| (id.clone(), n)))
+            .collect();
+        let (protected, dp) = protect::protect_dp(&protect::DpInput {
+            schema,
+            tables: &tables,
+            measured: &measured,
+            exact: &exact,
+            year,
+            config: &run.config,
+            rho: run.rho,
+            group_size: run.group_size,
+            ledger_dir: run.ledger.clone(),
+            truncated_persons,
+        })?;
+        for (t, p) in tables.tables.iter().zip(&protected) {
+            write_protected(t, p, out)?;
+        }
+        let per_table = tables
+            .tables
+            .iter()
+            .zip(&protected)
+            .map(|(t, p)| {
+                let hidden = p.status.iter().filter(|s| s.hidden()).count();
+                (
+                    t.id().to_string(),
+                    protect::TableProtection {
+                        cells: p.values.len(),
+                        primary: hidden,
+                        secondary: 0,
+                        narrowest_interval: None,
+                    },
+                )
+            })
+            .collect();
+        let report = ProtectReport {
+            mode: "dp".into(),
+            params: Params {
+                threshold: run.config.suppress_below,
+                suppress_zeros: false,
+                protection: 0,
+                secondary: false,
+            },
+            report_year: agg.report_year,
+            member_kind: agg.member_kind.clone(),
+            tables: per_table,
+            primary: protected.iter().flat_map(|p| &p.status).filter(|s| s.hidden()).count(),
+            secondary_by_relations: 0,
+            secondary_by_audit: 0,
+            audit_passed: true,
+            audit_failures: Vec::new(),
+            dp: Some(dp),
+        };
+        write_text(&out.join(PROTECT_REPORT_TXT), &report.summary())?;
+        Ok(Done {
+            summary: serde_json::json!({ "mode": "dp", "rho": run.rho }),
+            report,
+        })
+    })
 }

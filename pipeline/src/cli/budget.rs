@@ -1,0 +1,66 @@
+//! `safetally budget`: what the privacy ledger says was spent, and what remains, per year.
+
+use std::path::PathBuf;
+
+use safetally::protect::DpConfig;
+use safetally_dp::budget::epsilon_for;
+use safetally_dp::ledger::Ledger;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The privacy ledger's folder.
+    #[arg(long, default_value = "safetally-ledger")]
+    pub ledger: PathBuf,
+    /// Only this report year (default: every year in the ledger).
+    #[arg(long)]
+    pub year: Option<i64>,
+}
+
+pub fn run(a: Args) -> anyhow::Result<u8> {
+    let cfg = DpConfig::load_embedded()?;
+    let mut years: Vec<i64> = match a.year {
+        Some(y) => vec![y],
+        None => std::fs::read_dir(&a.ledger)
+            .map(|d| {
+                d.flatten()
+                    .filter_map(|e| {
+                        let name = e.file_name().to_string_lossy().into_owned();
+                        name.strip_prefix("ledger-")?.strip_suffix(".jsonl")?.parse().ok()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    years.sort_unstable();
+    if years.is_empty() {
+        println!(
+            "No releases recorded in {}: each year's budget (rho {}) is unspent.",
+            a.ledger.display(),
+            cfg.year_rho_cap
+        );
+        return Ok(0);
+    }
+    for y in years {
+        let l = Ledger::open(&a.ledger, y)?;
+        let cap = l.entries.last().map_or(cfg.year_rho_cap, |e| e.rho_cap);
+        let spent = l.spent();
+        println!(
+            "Report year {y}: {} release(s); spent rho {spent:.4} of {cap:.4} (epsilon {:.2} at delta {:e}); remaining rho {:.4}.",
+            l.entries.len(),
+            epsilon_for(spent, cfg.delta),
+            cfg.delta,
+            (cap - spent).max(0.0)
+        );
+        for e in &l.entries {
+            println!(
+                "  release {}  rho {:.4}  {} tables  group size {}  (unix time {})",
+                &e.release_key[..12.min(e.release_key.len())],
+                e.rho,
+                e.tables.len(),
+                e.group_size,
+                e.created_unix
+            );
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,40 @@
+//! `safetally plan`: what each table would get under the configuration, before anything is
+//! spent or any data is read: its share of rho, the noise scale and the 95% half-width.
+
+use safetally::protect::{DpConfig, plan_tables};
+use safetally::schema::MemberKind;
+use safetally_dp::budget::epsilon_for;
+
+use super::load_schema;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The rho a release would spend (default: release_rho in schemas/privacy.json).
+    #[arg(long)]
+    pub rho: Option<f64>,
+}
+
+pub fn run(a: Args) -> anyhow::Result<u8> {
+    let schema = load_schema()?;
+    let cfg = DpConfig::load_embedded()?;
+    let rho = a.rho.unwrap_or(cfg.release_rho);
+    let tables = safetally::tables::load_tables(&schema, &MemberKind::Member)?;
+    let plan = plan_tables(&tables, &cfg, rho)?;
+    println!(
+        "A release at rho {rho} (epsilon {:.2} at delta {:e}; the year's cap is rho {}). Nothing is spent and no data is read.\n",
+        epsilon_for(rho, cfg.delta),
+        cfg.delta,
+        cfg.year_rho_cap
+    );
+    println!("{:<6} {:>6} {:>8} {:>11} {:>11} {:>12}", "table", "weight", "rho", "sensitivity", "noise scale", "95% +/-");
+    for (t, p) in tables.tables.iter().zip(&plan) {
+        println!(
+            "{:<6} {:>6.2} {:>8.4} {:>11.3} {:>11.2} {:>12.1}   {}",
+            p.id, p.weight, p.rho, p.sensitivity, p.scale, p.half_width_95, t.spec.title.en
+        );
+    }
+    println!(
+        "\nA cell's published value lies within +/- the last column of the true count in about 95 of 100 releases; totals of k cells within sqrt(k) times that. Change weights and the default rho in schemas/privacy.json."
+    );
+    Ok(0)
+}

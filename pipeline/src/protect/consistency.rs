@@ -1,0 +1,203 @@
+//! Post-processing of a DP release (free under DP): least squares so that linked tables and
+//! tables over the same population agree, non-negative values, integers that keep one total
+//! per population, totals derived from rounded cells, and small noisy cells hidden.
+
+use safetally_dp::postprocess::{nonnegative_least_squares, round_to_total};
+
+use super::measure::measured_cells;
+use crate::tables::aggregate::link_parts;
+use crate::tables::derive::Deriver;
+use crate::tables::{Table, Tables};
+
+/// Per table: the full layout's values and each cell's noise scale.
+pub struct Consistent {
+    pub values: Vec<Vec<u64>>,
+    pub scales: Vec<Vec<f64>>,
+}
+
+/// Inner cells a cell covers (itself when inner).
+fn cover(t: &Table, cell: usize) -> Vec<usize> {
+    let pos = t.positions(cell);
+    (0..t.n_cells())
+        .filter(|&j| !t.is_margin(j))
+        .filter(|&j| {
+            t.positions(j)
+                .iter()
+                .zip(&pos)
+                .enumerate()
+                .all(|(d, (a, b))| *b == t.dims[d].domain.len() || a == b)
+        })
+        .collect()
+}
+
+/// The variables of one table's total: inner cells, or persons with any code + with none.
+fn total_terms(t: &Table, at: &[Option<usize>]) -> Vec<usize> {
+    if t.multi {
+        let d = t.dims[0].domain.len();
+        vec![d + 1, d + 2].into_iter().filter_map(|c| at[c]).collect()
+    } else {
+        (0..t.n_cells()).filter(|&c| !t.is_margin(c)).filter_map(|c| at[c]).collect()
+    }
+}
+
+pub fn make_consistent(
+    tables: &Tables,
+    deriver: &Deriver,
+    noisy: &[Vec<i64>],
+    scales: &[f64],
+) -> Consistent {
+    // Global variable index of each measured cell.
+    let mut var_of: Vec<Vec<Option<usize>>> = Vec::new();
+    let (mut y, mut var) = (Vec::new(), Vec::new());
+    for (ti, t) in tables.tables.iter().enumerate() {
+        let mut at = vec![None; t.n_cells()];
+        for (k, c) in measured_cells(t).into_iter().enumerate() {
+            at[c] = Some(y.len());
+            y.push(noisy[ti][k] as f64);
+            var.push(scales[ti] * scales[ti]);
+        }
+        var_of.push(at);
+    }
+    let mut constraints: Vec<Vec<(usize, f64)>> = Vec::new();
+    for (ti, t) in tables.tables.iter().enumerate() {
+        for l in &t.links {
+            let target = &tables.tables[l.to];
+            for (b, parts) in link_parts(tables, ti, l, deriver) {
+                if target.is_margin(b) {
+                    continue;
+                }
+                let mut c: Vec<(usize, f64)> = parts
+                    .iter()
+                    .flat_map(|&p| cover(t, p))
+                    .filter_map(|i| var_of[ti][i])
+                    .map(|v| (v, 1.0))
+                    .collect();
+                c.extend(var_of[l.to][b].map(|v| (v, -1.0)));
+                constraints.push(c);
+            }
+        }
+    }
+    let groups = population_groups(tables);
+    for g in &groups {
+        for &other in &g[1..] {
+            let mut c: Vec<(usize, f64)> = total_terms(&tables.tables[g[0]], &var_of[g[0]]).into_iter().map(|v| (v, 1.0)).collect();
+            c.extend(total_terms(&tables.tables[other], &var_of[other]).into_iter().map(|v| (v, -1.0)));
+            constraints.push(c);
+        }
+    }
+    let x = nonnegative_least_squares(&y, &var, &constraints);
+    round_and_fill(tables, deriver, &groups, &var_of, &x, scales)
+}
+
+/// Tables over the same population, in spec order.
+fn population_groups(tables: &Tables) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, t) in tables.tables.iter().enumerate() {
+        match groups
+            .iter_mut()
+            .find(|g| tables.tables[g[0]].spec.population == t.spec.population)
+        {
+            Some(g) => g.push(i),
+            None => groups.push(vec![i]),
+        }
+    }
+    groups
+}
+
+fn round_and_fill(
+    tables: &Tables,
+    deriver: &Deriver,
+    groups: &[Vec<usize>],
+    var_of: &[Vec<Option<usize>>],
+    x: &[f64],
+    scales: &[f64],
+) -> Consistent {
+    let n = tables.tables.len();
+    let mut values: Vec<Vec<u64>> = tables.tables.iter().map(|t| vec![0; t.n_cells()]).collect();
+    let mut cell_scales: Vec<Vec<f64>> = tables.tables.iter().map(|t| vec![0.0; t.n_cells()]).collect();
+    let targets: Vec<Option<(usize, usize)>> = (0..n)
+        .map(|b| {
+            tables
+                .tables
+                .iter()
+                .enumerate()
+                .find_map(|(a, t)| t.links.iter().position(|l| l.to == b).map(|li| (a, li)))
+        })
+        .collect();
+    for g in groups {
+        let first = &tables.tables[g[0]];
+        let total: f64 = total_terms(first, &var_of[g[0]]).iter().map(|&v| x[v]).sum();
+        let total = total.round() as i64;
+        for &ti in g.iter().filter(|&&ti| targets[ti].is_none()) {
+            let t = &tables.tables[ti];
+            let xs = |c: usize| var_of[ti][c].map_or(0.0, |v| x[v]);
+            if t.multi {
+                let d = t.dims[0].domain.len();
+                let split = round_to_total(&[xs(d + 1), xs(d + 2)], total);
+                let any = split[0].max(0) as u64;
+                values[ti][d + 1] = any;
+                values[ti][d + 2] = split[1].max(0) as u64;
+                values[ti][d] = total.max(0) as u64;
+                values[ti][d + 3] = (xs(d + 3).round().max(0.0) as u64).min(any);
+                for c in 0..d {
+                    values[ti][c] = (xs(c).round().max(0.0) as u64).min(any);
+                    cell_scales[ti][c] = scales[ti];
+                }
+                for c in [d + 1, d + 2, d + 3] {
+                    cell_scales[ti][c] = scales[ti];
+                }
+                cell_scales[ti][d] = scales[ti] * 2f64.sqrt();
+            } else {
+                let inner: Vec<usize> = (0..t.n_cells()).filter(|&c| !t.is_margin(c)).collect();
+                let rounded = round_to_total(&inner.iter().map(|&c| xs(c)).collect::<Vec<_>>(), total);
+                for (&c, r) in inner.iter().zip(rounded) {
+                    values[ti][c] = r.max(0) as u64;
+                }
+                fill_margins(t, &mut values[ti], &mut cell_scales[ti], scales[ti]);
+            }
+        }
+    }
+    // Linked tables are the margins of their source, so they agree exactly.
+    for (b, src) in targets.iter().enumerate() {
+        let Some((a, li)) = *src else { continue };
+        let link = &tables.tables[a].links[li];
+        for (cell, parts) in link_parts(tables, a, link, deriver) {
+            values[b][cell] = parts.iter().map(|&p| values[a][p]).sum();
+            // Least squares combined both tables' measurements, so the estimate is at least
+            // as precise as either; the smaller of the two scales is a safe statement.
+            let k = parts.iter().map(|&p| cover(&tables.tables[a], p).len()).sum::<usize>().max(1);
+            let derived = scales[a] * (k as f64).sqrt();
+            let own = scales[b] * (cover(&tables.tables[b], cell).len().max(1) as f64).sqrt();
+            let s = derived.min(own);
+            cell_scales[b][cell] = s;
+            if let [p] = parts[..] {
+                cell_scales[a][p] = cell_scales[a][p].min(s);
+            }
+        }
+    }
+    // Tables over one population share one total: its most precise statement holds for all.
+    for g in groups {
+        let total = |ti: usize| tables.tables[ti].cell_index(&Default::default()).expect("grand total");
+        let best = g.iter().map(|&ti| cell_scales[ti][total(ti)]).fold(f64::INFINITY, f64::min);
+        for &ti in g {
+            let c = total(ti);
+            cell_scales[ti][c] = best;
+        }
+    }
+    Consistent {
+        values,
+        scales: cell_scales,
+    }
+}
+
+/// Totals of a single-valued table from its rounded inner cells; a total's scale is that of
+/// the sum of the cells it covers.
+fn fill_margins(t: &Table, values: &mut [u64], scales: &mut [f64], scale: f64) {
+    for c in 0..t.n_cells() {
+        let cov = cover(t, c);
+        if t.is_margin(c) {
+            values[c] = cov.iter().map(|&i| values[i]).sum();
+        }
+        scales[c] = scale * (cov.len().max(1) as f64).sqrt();
+    }
+}

@@ -1,0 +1,209 @@
+//! `safetally protect --mode dp`: discrete Gaussian noise from OpenDP on every table's
+//! measured cells, spent against the year's budget in the ledger (written and synced before
+//! anything else), then post-processing. The same release made again reuses its stored draw.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use safetally_dp::budget::{Z95, epsilon_for, group_rho};
+use safetally_dp::ledger::{Entry, Ledger};
+use safetally_dp::suppress::Status;
+use sha2::{Digest, Sha256};
+
+use super::config::DpConfig;
+use super::consistency::make_consistent;
+use super::measure::{measured_cells, plan_tables};
+use super::ProtectedTable;
+use crate::error::StageError;
+use crate::tables::derive::Deriver;
+use crate::tables::{TableCells, Tables};
+use crate::schema::Schema;
+
+/// What a DP release spends and promises; also how far it is from the exact counts (internal).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct DpSummary {
+    pub rho: f64,
+    pub delta: f64,
+    pub epsilon: f64,
+    pub group_size: u32,
+    pub group_rho: f64,
+    pub group_epsilon: f64,
+    pub year_rho_cap: f64,
+    pub spent_before: f64,
+    pub spent_after: f64,
+    /// True when the release was made before and its stored draw was reused (nothing spent).
+    pub reused: bool,
+    pub release_key: String,
+    pub ledger: PathBuf,
+    pub plan: Vec<safetally_dp::budget::TablePlan>,
+    /// Persons whose multi-valued codes were cut to the table's max_codes, per table.
+    pub truncated_persons: BTreeMap<String, u64>,
+    /// Mean absolute error of published inner cells against the exact counts. Internal:
+    /// it is computed from the true counts and is not part of the release.
+    pub mean_abs_error: BTreeMap<String, f64>,
+    pub suppress_below: u64,
+}
+
+pub struct DpInput<'a> {
+    pub schema: &'a Schema,
+    pub tables: &'a Tables,
+    /// The counts DP measures: multi-valued tables truncated to max_codes.
+    pub measured: &'a [TableCells],
+    /// The exact counts, for the internal error figures only.
+    pub exact: &'a [TableCells],
+    pub year: i64,
+    pub config: &'a DpConfig,
+    pub rho: f64,
+    pub group_size: u32,
+    pub ledger_dir: PathBuf,
+    pub truncated_persons: BTreeMap<String, u64>,
+}
+
+/// The release key: the measured counts' hash (so the same data is the same release) and
+/// every parameter that shapes the draw.
+fn release_key(inp: &DpInput, plan: &[safetally_dp::budget::TablePlan]) -> String {
+    let mut h = Sha256::new();
+    for c in inp.measured {
+        h.update(c.id.as_bytes());
+        for v in &c.values {
+            h.update(v.to_le_bytes());
+        }
+    }
+    h.update(serde_json::to_string(plan).unwrap_or_default().as_bytes());
+    h.update(inp.year.to_le_bytes());
+    hex::encode(h.finalize())
+}
+
+pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), StageError> {
+    let plan = plan_tables(inp.tables, inp.config, inp.rho)?;
+    let key = release_key(inp, &plan);
+    let mut ledger = Ledger::open(&inp.ledger_dir, inp.year).map_err(|e| StageError::Input(e.to_string()))?;
+    let spent_before = ledger.spent();
+    let (measurements, reused) = match ledger.find(&key) {
+        Some(e) => (e.measurements.clone(), true),
+        None => {
+            ledger
+                .check(inp.rho, inp.config.year_rho_cap)
+                .map_err(|e| StageError::Input(e.to_string()))?;
+            let m = draw(inp, &plan)?;
+            let entry = Entry {
+                release_key: key.clone(),
+                year: inp.year,
+                created_unix: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs()),
+                rho_cap: inp.config.year_rho_cap,
+                rho: plan.iter().map(|p| p.rho).sum(),
+                group_size: inp.group_size,
+                tables: plan.clone(),
+                measurements: m.clone(),
+            };
+            ledger.append(entry).map_err(|e| StageError::Input(e.to_string()))?;
+            (m, false)
+        }
+    };
+    let noisy: Vec<Vec<i64>> = inp
+        .tables
+        .tables
+        .iter()
+        .map(|t| {
+            measurements.get(t.id()).cloned().ok_or_else(|| {
+                StageError::Input(format!("the ledger entry {key} has no measurement for {}", t.id()))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let scales: Vec<f64> = plan.iter().map(|p| p.scale).collect();
+    let deriver = Deriver::new(inp.schema);
+    let c = make_consistent(inp.tables, &deriver, &noisy, &scales);
+    let protected = publishable(inp, &c.values, &c.scales);
+    let rho: f64 = plan.iter().map(|p| p.rho).sum();
+    let summary = DpSummary {
+        rho,
+        delta: inp.config.delta,
+        epsilon: epsilon_for(rho, inp.config.delta),
+        group_size: inp.group_size,
+        group_rho: group_rho(rho, inp.group_size),
+        group_epsilon: epsilon_for(group_rho(rho, inp.group_size), inp.config.delta),
+        year_rho_cap: inp.config.year_rho_cap,
+        spent_before,
+        spent_after: ledger.spent(),
+        reused,
+        release_key: key,
+        ledger: ledger.path().to_path_buf(),
+        plan,
+        truncated_persons: inp.truncated_persons.clone(),
+        mean_abs_error: mean_abs_error(inp, &protected),
+        suppress_below: inp.config.suppress_below,
+    };
+    Ok((protected, summary))
+}
+
+/// One OpenDP draw per table, checked against the plan by OpenDP's own privacy map.
+fn draw(inp: &DpInput, plan: &[safetally_dp::budget::TablePlan]) -> Result<BTreeMap<String, Vec<i64>>, StageError> {
+    let mut out = BTreeMap::new();
+    for ((t, cells), p) in inp.tables.tables.iter().zip(inp.measured).zip(plan) {
+        let vector: Vec<i64> = measured_cells(t).iter().map(|&i| cells.values[i] as i64).collect();
+        let (noisy, rho) = safetally_dp::noisy_counts(&vector, p.scale, p.sensitivity)
+            .map_err(|e| StageError::Input(format!("table {}: {e}", t.id())))?;
+        if rho > p.rho * (1.0 + 1e-6) {
+            return Err(StageError::Input(format!(
+                "table {}: OpenDP states rho {rho} where the plan allows {}",
+                t.id(),
+                p.rho
+            )));
+        }
+        out.insert(t.id().to_string(), noisy);
+    }
+    Ok(out)
+}
+
+/// Published values with scale and 95% interval; small noisy inner cells hidden (decided on
+/// the noisy value only).
+fn publishable(inp: &DpInput, values: &[Vec<u64>], scales: &[Vec<f64>]) -> Vec<ProtectedTable> {
+    inp.tables
+        .tables
+        .iter()
+        .enumerate()
+        .map(|(ti, t)| {
+            let n = t.n_cells();
+            let mut p = ProtectedTable {
+                id: t.id().to_string(),
+                values: vec![None; n],
+                status: vec![Status::Published; n],
+                lower: vec![None; n],
+                upper: vec![None; n],
+                scale: vec![None; n],
+            };
+            for i in 0..n {
+                let v = values[ti][i];
+                let s = scales[ti][i];
+                p.scale[i] = Some(s);
+                if v > 0 && v < inp.config.suppress_below && !t.is_margin(i) {
+                    p.status[i] = Status::Primary;
+                    continue;
+                }
+                p.values[i] = Some(v);
+                p.lower[i] = Some((v as f64 - Z95 * s).floor().max(0.0) as u64);
+                p.upper[i] = Some((v as f64 + Z95 * s).ceil() as u64);
+            }
+            p
+        })
+        .collect()
+}
+
+fn mean_abs_error(inp: &DpInput, protected: &[ProtectedTable]) -> BTreeMap<String, f64> {
+    inp.tables
+        .tables
+        .iter()
+        .zip(protected)
+        .zip(inp.exact)
+        .map(|((t, p), e)| {
+            let errs: Vec<f64> = (0..t.n_cells())
+                .filter(|&i| !t.is_margin(i))
+                .filter_map(|i| p.values[i].map(|v| (v as f64 - e.values[i] as f64).abs()))
+                .collect();
+            let mae = if errs.is_empty() { 0.0 } else { errs.iter().sum::<f64>() / errs.len() as f64 };
+            (t.id().to_string(), mae)
+        })
+        .collect()
+}

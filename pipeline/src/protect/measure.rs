@@ -1,0 +1,37 @@
+//! What differential privacy measures of each table, and how sensitive that is to one person:
+//! a single-valued table's inner cells (a person is in one: L2 sensitivity 1); a multi-valued
+//! table's codes truncated to m, plus persons with any code, with none, with several (a person
+//! adds at most m + 2 ones: sensitivity sqrt(m + 2)). Totals are derived, never measured.
+
+use crate::tables::{Table, Tables};
+use safetally_dp::budget::{TablePlan, plan};
+
+use super::config::DpConfig;
+use crate::error::StageError;
+
+/// Cell indices of the measured vector, in order.
+pub fn measured_cells(t: &Table) -> Vec<usize> {
+    if t.multi {
+        (0..t.n_cells()).filter(|&i| t.codes(i)[0] != crate::tables::TOTAL).collect()
+    } else {
+        (0..t.n_cells()).filter(|&i| !t.is_margin(i)).collect()
+    }
+}
+
+pub fn sensitivity(t: &Table) -> f64 {
+    if t.multi {
+        (t.spec.max_codes.unwrap_or(1) as f64 + 2.0).sqrt()
+    } else {
+        1.0
+    }
+}
+
+/// Every table's share of `rho`, noise scale and 95% half-width.
+pub fn plan_tables(tables: &Tables, cfg: &DpConfig, rho: f64) -> Result<Vec<TablePlan>, StageError> {
+    let spec: Vec<(String, f64, f64)> = tables
+        .tables
+        .iter()
+        .map(|t| (t.id().to_string(), cfg.weight(t.id()), sensitivity(t)))
+        .collect();
+    plan(rho, &spec).map_err(|e| StageError::Input(format!("cannot plan the release: {e}")))
+}
