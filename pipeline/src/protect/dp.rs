@@ -114,8 +114,7 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
         .collect::<Result<_, _>>()?;
     let scales: Vec<f64> = plan.iter().map(|p| p.scale).collect();
     let deriver = Deriver::new(inp.schema);
-    let c = make_consistent(inp.tables, &deriver, &noisy, &scales);
-    let protected = publishable(inp, &c.values, &c.scales);
+    let protected = release_tables(inp.tables, &deriver, &noisy, &scales, inp.config.suppress_below);
     let rho: f64 = plan.iter().map(|p| p.rho).sum();
     let summary = DpSummary {
         rho,
@@ -157,10 +156,23 @@ fn draw(inp: &DpInput, plan: &[safetally_dp::budget::TablePlan]) -> Result<BTree
     Ok(out)
 }
 
+/// Everything after the draw: consistency, integers, totals, intervals, and small noisy cells
+/// hidden. A function of the noisy measurements only (post-processing).
+pub fn release_tables(
+    tables: &Tables,
+    deriver: &Deriver,
+    noisy: &[Vec<i64>],
+    scales: &[f64],
+    suppress_below: u64,
+) -> Vec<ProtectedTable> {
+    let c = make_consistent(tables, deriver, noisy, scales);
+    publishable(tables, suppress_below, &c.values, &c.scales)
+}
+
 /// Published values with scale and 95% interval; small noisy inner cells hidden (decided on
 /// the noisy value only).
-fn publishable(inp: &DpInput, values: &[Vec<u64>], scales: &[Vec<f64>]) -> Vec<ProtectedTable> {
-    inp.tables
+fn publishable(tables: &Tables, suppress_below: u64, values: &[Vec<u64>], scales: &[Vec<f64>]) -> Vec<ProtectedTable> {
+    tables
         .tables
         .iter()
         .enumerate()
@@ -178,7 +190,7 @@ fn publishable(inp: &DpInput, values: &[Vec<u64>], scales: &[Vec<f64>]) -> Vec<P
                 let v = values[ti][i];
                 let s = scales[ti][i];
                 p.scale[i] = Some(s);
-                if v > 0 && v < inp.config.suppress_below && !t.is_margin(i) {
+                if v > 0 && v < suppress_below && !t.is_margin(i) {
                     p.status[i] = Status::Primary;
                     continue;
                 }

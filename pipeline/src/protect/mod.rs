@@ -9,7 +9,7 @@ mod dp;
 mod measure;
 
 pub use config::DpConfig;
-pub use dp::{DpInput, DpSummary, protect_dp};
+pub use dp::{DpInput, DpSummary, protect_dp, release_tables};
 pub use measure::{measured_cells, plan_tables, sensitivity};
 
 use std::collections::BTreeMap;
