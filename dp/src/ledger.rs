@@ -18,11 +18,21 @@ pub enum LedgerError {
         source: std::io::Error,
     },
     #[error("{path}, line {line}: not a ledger entry ({message}); the ledger must not be edited by hand")]
-    Corrupt { path: PathBuf, line: usize, message: String },
+    Corrupt {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
     #[error(
         "over budget for {year}: this release needs rho {needed:.4}, {spent:.4} of the year's {cap:.4} is spent, {remaining:.4} remains; lower --rho or wait for next year's budget"
     )]
-    OverBudget { year: i64, needed: f64, spent: f64, cap: f64, remaining: f64 },
+    OverBudget {
+        year: i64,
+        needed: f64,
+        spent: f64,
+        cap: f64,
+        remaining: f64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -54,8 +64,14 @@ impl Ledger {
     /// appending) is ignored: its draw was never published, since publication follows the sync.
     pub fn open(dir: &Path, year: i64) -> Result<Self, LedgerError> {
         let path = Self::path_for(dir, year);
-        let io = |source| LedgerError::Io { path: path.clone(), source };
-        std::fs::create_dir_all(dir).map_err(|source| LedgerError::Io { path: dir.to_path_buf(), source })?;
+        let io = |source| LedgerError::Io {
+            path: path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(|source| LedgerError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -104,12 +120,21 @@ impl Ledger {
     /// Appends an entry and syncs it to disk; only then may the release be published.
     pub fn append(&mut self, entry: Entry) -> Result<(), LedgerError> {
         self.check(entry.rho, entry.rho_cap)?;
-        let io = |source| LedgerError::Io { path: self.path.clone(), source };
+        let io = |source| LedgerError::Io {
+            path: self.path.clone(),
+            source,
+        };
         let mut line = serde_json::to_string(&entry).map_err(|e| io(std::io::Error::other(e)))?;
         line.push('\n');
         self.truncate_torn_tail().map_err(io)?;
-        let mut f = OpenOptions::new().create(true).append(true).open(&self.path).map_err(io)?;
-        f.write_all(line.as_bytes()).and_then(|_| f.sync_all()).map_err(io)?;
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(io)?;
+        f.write_all(line.as_bytes())
+            .and_then(|_| f.sync_all())
+            .map_err(io)?;
         if let Some(dir) = self.path.parent() {
             File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
         }
@@ -118,7 +143,9 @@ impl Ledger {
     }
 
     fn truncate_torn_tail(&self) -> std::io::Result<()> {
-        let Ok(bytes) = std::fs::read(&self.path) else { return Ok(()) };
+        let Ok(bytes) = std::fs::read(&self.path) else {
+            return Ok(());
+        };
         if bytes.is_empty() || bytes.ends_with(b"\n") {
             return Ok(());
         }
@@ -170,6 +197,12 @@ mod tests {
         assert_eq!(l.entries.len(), 1);
         l.append(entry("c", 0.1)).expect("append after a tear");
         let l = Ledger::open(dir.path(), 2024).expect("reopen");
-        assert_eq!(l.entries.iter().map(|e| e.release_key.as_str()).collect::<Vec<_>>(), ["a", "c"]);
+        assert_eq!(
+            l.entries
+                .iter()
+                .map(|e| e.release_key.as_str())
+                .collect::<Vec<_>>(),
+            ["a", "c"]
+        );
     }
 }

@@ -47,7 +47,12 @@ pub fn noisy_counts(counts: &[i64], scale: f64, sensitivity: f64) -> Result<(Vec
 /// OpenDP's discrete Gaussian measurement on integer vectors, built once and invoked many
 /// times (a release draws once per table; the privacy tests draw thousands of releases).
 pub struct Gaussian {
-    m: opendp::core::Measurement<VectorDomain<AtomDomain<i64>>, L2Distance<f64>, ZeroConcentratedDivergence, Vec<i64>>,
+    m: opendp::core::Measurement<
+        VectorDomain<AtomDomain<i64>>,
+        L2Distance<f64>,
+        ZeroConcentratedDivergence,
+        Vec<i64>,
+    >,
 }
 
 impl Gaussian {

@@ -10,7 +10,10 @@ pub fn least_squares(y: &[f64], var: &[f64], constraints: &[Vec<(usize, f64)>]) 
     if k == 0 {
         return y.to_vec();
     }
-    let ay: Vec<f64> = constraints.iter().map(|c| c.iter().map(|&(i, a)| a * y[i]).sum()).collect();
+    let ay: Vec<f64> = constraints
+        .iter()
+        .map(|c| c.iter().map(|&(i, a)| a * y[i]).sum())
+        .collect();
     let mut m = vec![vec![0.0; k]; k];
     for (r, cr) in constraints.iter().enumerate() {
         let mut dense = std::collections::HashMap::new();
@@ -18,7 +21,10 @@ pub fn least_squares(y: &[f64], var: &[f64], constraints: &[Vec<(usize, f64)>]) 
             *dense.entry(i).or_insert(0.0) += a * var[i];
         }
         for (s, cs) in constraints.iter().enumerate() {
-            m[r][s] = cs.iter().map(|&(i, a)| a * dense.get(&i).copied().unwrap_or(0.0)).sum();
+            m[r][s] = cs
+                .iter()
+                .map(|&(i, a)| a * dense.get(&i).copied().unwrap_or(0.0))
+                .sum();
         }
     }
     let lambda = solve_symmetric(m, ay);
@@ -37,8 +43,16 @@ pub fn nonnegative_least_squares(y: &[f64], var: &[f64], constraints: &[Vec<(usi
     let mut fixed = vec![false; y.len()];
     loop {
         // A fixed cell is a measurement of zero with (almost) no variance.
-        let v: Vec<f64> = var.iter().zip(&fixed).map(|(&v, &f)| if f { v * 1e-12 } else { v }).collect();
-        let y2: Vec<f64> = y.iter().zip(&fixed).map(|(&y, &f)| if f { 0.0 } else { y }).collect();
+        let v: Vec<f64> = var
+            .iter()
+            .zip(&fixed)
+            .map(|(&v, &f)| if f { v * 1e-12 } else { v })
+            .collect();
+        let y2: Vec<f64> = y
+            .iter()
+            .zip(&fixed)
+            .map(|(&y, &f)| if f { 0.0 } else { y })
+            .collect();
         let x = least_squares(&y2, &v, constraints);
         let mut again = false;
         for (i, xi) in x.iter().enumerate() {
@@ -72,11 +86,12 @@ fn solve_symmetric(mut m: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
         }
         row_used[p] = true;
         pivots[col] = Some(p);
+        let pivot_row = m[p].clone();
         for r in 0..n {
             if r != p && m[r][col] != 0.0 {
-                let f = m[r][col] / m[p][col];
-                for c in col..n {
-                    m[r][c] -= f * m[p][c];
+                let f = m[r][col] / pivot_row[col];
+                for (x, y) in m[r][col..].iter_mut().zip(&pivot_row[col..]) {
+                    *x -= f * y;
                 }
                 b[r] -= f * b[p];
             }

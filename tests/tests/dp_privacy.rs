@@ -25,7 +25,8 @@ const SUPPRESS_BELOW: u64 = 5;
 
 /// One table of the embedded specs, optionally with another max_codes.
 fn one_table(id: &str, max_codes: Option<usize>) -> Tables {
-    let mut raw: serde_json::Value = serde_json::from_str(include_str!("../../schemas/tables.json")).expect("json");
+    let mut raw: serde_json::Value =
+        serde_json::from_str(include_str!("../../schemas/tables.json")).expect("json");
     let list = raw["tables"].as_array().expect("tables").clone();
     let mut t = list.into_iter().find(|t| t["id"] == id).expect("table");
     t["links"] = serde_json::json!([]);
@@ -40,14 +41,25 @@ fn one_table(id: &str, max_codes: Option<usize>) -> Tables {
 
 fn persons(rows: &[(&str, &str)], column: &str) -> Persons {
     let mut cols: HashMap<String, Vec<Option<String>>> = HashMap::new();
-    cols.insert("contact_kind".into(), rows.iter().map(|r| Some(r.0.to_string())).collect());
-    cols.insert(column.into(), rows.iter().map(|r| Some(r.1.to_string())).collect());
+    cols.insert(
+        "contact_kind".into(),
+        rows.iter().map(|r| Some(r.0.to_string())).collect(),
+    );
+    cols.insert(
+        column.into(),
+        rows.iter().map(|r| Some(r.1.to_string())).collect(),
+    );
     Persons {
         n: rows.len(),
         cols,
         separator: ';',
     }
 }
+
+/// What the attacker reads from one release: a number, or None when the cell is hidden.
+type Statistic = dyn Fn(&Table, &[Option<u64>]) -> Option<i64>;
+/// An output event whose probability under the two datasets is compared.
+type Event = Box<dyn Fn(&Option<i64>) -> bool>;
 
 #[derive(Clone, Copy)]
 struct Mechanism {
@@ -65,13 +77,16 @@ fn releases(
     p: &Persons,
     m: Mechanism,
     claimed_scale: f64,
-    stat: &dyn Fn(&Table, &[Option<u64>]) -> Option<i64>,
+    stat: &Statistic,
 ) -> Vec<Option<i64>> {
     let s = schema();
     let deriver = Deriver::new(&s);
     let table = &t.tables[0];
     let counts = tables::aggregate::count_table(&deriver, table, p, m.truncate).expect("counts");
-    let vector: Vec<i64> = measured_cells(table).iter().map(|&i| counts.values[i] as i64).collect();
+    let vector: Vec<i64> = measured_cells(table)
+        .iter()
+        .map(|&i| counts.values[i] as i64)
+        .collect();
     let g = m.scale.map(|sc| Gaussian::new(sc).expect("gaussian"));
     (0..n)
         .map(|_| {
@@ -105,8 +120,11 @@ fn wilson(k: usize, n: usize) -> (f64, f64) {
 /// "statistic <= t" and "hidden", both directions, ln((P_lo(E|A) - delta) / P_hi(E|B)).
 fn empirical_epsilon(a: &[Option<i64>], b: &[Option<i64>]) -> f64 {
     let values: Vec<i64> = a.iter().chain(b).flatten().copied().collect();
-    let (lo, hi) = (values.iter().copied().min().unwrap_or(0), values.iter().copied().max().unwrap_or(0));
-    let mut events: Vec<Box<dyn Fn(&Option<i64>) -> bool>> = vec![Box::new(|x: &Option<i64>| x.is_none())];
+    let (lo, hi) = (
+        values.iter().copied().min().unwrap_or(0),
+        values.iter().copied().max().unwrap_or(0),
+    );
+    let mut events: Vec<Event> = vec![Box::new(|x: &Option<i64>| x.is_none())];
     for t in lo..=hi {
         events.push(Box::new(move |x: &Option<i64>| x.is_some_and(|v| v >= t)));
         events.push(Box::new(move |x: &Option<i64>| x.is_some_and(|v| v <= t)));
@@ -151,7 +169,11 @@ fn contacts_case(m: Mechanism) -> (f64, f64) {
 /// The statistic: the sum of the published cells that person adds to.
 fn support_case(m: Mechanism, n: usize) -> (f64, f64) {
     let t = one_table("T14", Some(2));
-    let all: Vec<String> = t.tables[0].dims[0].domain.iter().map(|c| c.code.clone()).collect();
+    let all: Vec<String> = t.tables[0].dims[0]
+        .domain
+        .iter()
+        .map(|c| c.code.clone())
+        .collect();
     let everything = all.join(";");
     let mut rows: Vec<(&str, &str)> = Vec::new();
     for (i, c) in all.iter().enumerate() {
@@ -185,7 +207,10 @@ const REAL: Mechanism = Mechanism {
 fn the_real_mechanism_stays_within_its_claimed_epsilon() {
     let (found, claimed) = contacts_case(REAL);
     eprintln!("single-valued: empirical epsilon >= {found:.2}, claimed {claimed:.2} at delta {DELTA}");
-    assert!(found <= claimed, "empirical {found} exceeds the claimed {claimed}");
+    assert!(
+        found <= claimed,
+        "empirical {found} exceeds the claimed {claimed}"
+    );
     // Far below its claim even with few releases: fewer keep the test short.
     let (found, claimed) = support_case(
         Mechanism {
@@ -195,7 +220,10 @@ fn the_real_mechanism_stays_within_its_claimed_epsilon() {
         RELEASES_MULTI / 2,
     );
     eprintln!("multi-valued: empirical epsilon >= {found:.2}, claimed {claimed:.2} at delta {DELTA}");
-    assert!(found <= claimed, "empirical {found} exceeds the claimed {claimed}");
+    assert!(
+        found <= claimed,
+        "empirical {found} exceeds the claimed {claimed}"
+    );
 }
 
 #[test]
@@ -211,7 +239,10 @@ fn half_the_noise_is_flagged() {
         ..REAL
     });
     eprintln!("half the noise: empirical epsilon >= {found:.2}, claimed {claimed:.2}");
-    assert!(found > claimed, "half noise: empirical {found}, claimed {claimed}");
+    assert!(
+        found > claimed,
+        "half noise: empirical {found}, claimed {claimed}"
+    );
 }
 
 #[test]
@@ -220,7 +251,10 @@ fn suppression_decided_on_true_counts_is_flagged() {
         suppress_on_true_counts: true,
         ..REAL
     });
-    assert!(found > claimed, "suppression on true counts: empirical {found}, claimed {claimed}");
+    assert!(
+        found > claimed,
+        "suppression on true counts: empirical {found}, claimed {claimed}"
+    );
 }
 
 #[test]
@@ -234,5 +268,8 @@ fn no_truncation_of_multi_valued_codes_is_flagged() {
         RELEASES_MULTI,
     );
     eprintln!("no truncation: empirical epsilon >= {found:.2}, claimed {claimed:.2}");
-    assert!(found > claimed, "no truncation: empirical {found}, claimed {claimed}");
+    assert!(
+        found > claimed,
+        "no truncation: empirical {found}, claimed {claimed}"
+    );
 }

@@ -63,12 +63,16 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
         group_size: None,
     };
     let code = super::run::stages(&schema, &work, &input, &key, &protect, &progress, a.force)?;
-    println!("\n7. The same tables under differential privacy (the public release), budget in {}.", protect.ledger.display());
+    println!(
+        "\n7. The same tables under differential privacy (the public release), budget in {}.",
+        protect.ledger.display()
+    );
     protect.mode = Mode::Dp;
     let aggregate = work.stage_dir(safetally::tables::STAGE);
     let dp = super::protect::protect_with(&schema, &work, &aggregate, &protect, a.force)?;
     super::protect::print_outcome(&dp);
-    let rel = safetally::run::publish_stage(&schema, &work, &dp.dir, a.force).context("publication failed")?;
+    let rel =
+        safetally::run::publish_stage(&schema, &work, &dp.dir, a.force).context("publication failed")?;
     super::publish::print_outcome(&rel);
     let params = LinkParams::from_spec(&LinkageSpec::load(&schema)?);
     let pseudo_dir = work.stage_dir(safetally::pseudonymise::STAGE);

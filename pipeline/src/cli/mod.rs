@@ -91,7 +91,9 @@ Exit status: 0 when every file was read, 2 when some file could not be read (the
     )]
     Run(run::Args),
     /// Privacy budget: what the ledger says each report year spent and has left.
-    #[command(after_help = "Example:\n  safetally budget --ledger safetally-ledger\n  safetally budget --ledger demo-work/ledger --year 2024")]
+    #[command(
+        after_help = "Example:\n  safetally budget --ledger safetally-ledger\n  safetally budget --ledger demo-work/ledger --year 2024"
+    )]
     Budget(budget::Args),
     /// Before spending: each table's share of rho, noise scale and 95% interval half-width.
     #[command(after_help = "Example:\n  safetally plan\n  safetally plan --rho 1.0")]

@@ -26,7 +26,10 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         cfg.delta,
         cfg.year_rho_cap
     );
-    println!("{:<6} {:>6} {:>8} {:>11} {:>11} {:>12}", "table", "weight", "rho", "sensitivity", "noise scale", "95% +/-");
+    println!(
+        "{:<6} {:>6} {:>8} {:>11} {:>11} {:>12}",
+        "table", "weight", "rho", "sensitivity", "noise scale", "95% +/-"
+    );
     for (t, p) in tables.tables.iter().zip(&plan) {
         println!(
             "{:<6} {:>6.2} {:>8.4} {:>11.3} {:>11.2} {:>12.1}   {}",

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use safetally::protect::ProtectReport;
 use safetally::protect::DpConfig;
+use safetally::protect::ProtectReport;
 use safetally::run::{DpRun, PROTECT_REPORT_TXT, StageRun, protect_stage, protect_stage_dp};
 use safetally::stage::Workdir;
 use safetally_dp::suppress::Params;
@@ -103,7 +103,9 @@ pub fn protect_with(
 ) -> anyhow::Result<StageRun<ProtectReport>> {
     Ok(match a.mode {
         Mode::Exact => protect_stage(schema, work, input, &a.params(), force).context("protection failed")?,
-        Mode::Dp => protect_stage_dp(schema, work, input, &a.dp_run()?, force).context("DP protection failed")?,
+        Mode::Dp => {
+            protect_stage_dp(schema, work, input, &a.dp_run()?, force).context("DP protection failed")?
+        }
     })
 }
 

@@ -7,9 +7,7 @@ use safetally::ingest::IngestOptions;
 use safetally::key::LinkageKey;
 use safetally::link::LinkParams;
 use safetally::progress::Progress;
-use safetally::run::{
-    aggregate_stage, ingest_stage, link_stage, pseudonymise_stage, publish_stage,
-};
+use safetally::run::{aggregate_stage, ingest_stage, link_stage, pseudonymise_stage, publish_stage};
 use safetally::schema::{LinkageSpec, Schema};
 use safetally::stage::Workdir;
 

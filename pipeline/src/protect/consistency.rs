@@ -36,16 +36,14 @@ fn total_terms(t: &Table, at: &[Option<usize>]) -> Vec<usize> {
         let d = t.dims[0].domain.len();
         vec![d + 1, d + 2].into_iter().filter_map(|c| at[c]).collect()
     } else {
-        (0..t.n_cells()).filter(|&c| !t.is_margin(c)).filter_map(|c| at[c]).collect()
+        (0..t.n_cells())
+            .filter(|&c| !t.is_margin(c))
+            .filter_map(|c| at[c])
+            .collect()
     }
 }
 
-pub fn make_consistent(
-    tables: &Tables,
-    deriver: &Deriver,
-    noisy: &[Vec<i64>],
-    scales: &[f64],
-) -> Consistent {
+pub fn make_consistent(tables: &Tables, deriver: &Deriver, noisy: &[Vec<i64>], scales: &[f64]) -> Consistent {
     // Global variable index of each measured cell.
     let mut var_of: Vec<Vec<Option<usize>>> = Vec::new();
     let (mut y, mut var) = (Vec::new(), Vec::new());
@@ -80,8 +78,15 @@ pub fn make_consistent(
     let groups = population_groups(tables);
     for g in &groups {
         for &other in &g[1..] {
-            let mut c: Vec<(usize, f64)> = total_terms(&tables.tables[g[0]], &var_of[g[0]]).into_iter().map(|v| (v, 1.0)).collect();
-            c.extend(total_terms(&tables.tables[other], &var_of[other]).into_iter().map(|v| (v, -1.0)));
+            let mut c: Vec<(usize, f64)> = total_terms(&tables.tables[g[0]], &var_of[g[0]])
+                .into_iter()
+                .map(|v| (v, 1.0))
+                .collect();
+            c.extend(
+                total_terms(&tables.tables[other], &var_of[other])
+                    .into_iter()
+                    .map(|v| (v, -1.0)),
+            );
             constraints.push(c);
         }
     }
@@ -165,7 +170,11 @@ fn round_and_fill(
             values[b][cell] = parts.iter().map(|&p| values[a][p]).sum();
             // Least squares combined both tables' measurements, so the estimate is at least
             // as precise as either; the smaller of the two scales is a safe statement.
-            let k = parts.iter().map(|&p| cover(&tables.tables[a], p).len()).sum::<usize>().max(1);
+            let k = parts
+                .iter()
+                .map(|&p| cover(&tables.tables[a], p).len())
+                .sum::<usize>()
+                .max(1);
             let derived = scales[a] * (k as f64).sqrt();
             let own = scales[b] * (cover(&tables.tables[b], cell).len().max(1) as f64).sqrt();
             let s = derived.min(own);
@@ -177,8 +186,15 @@ fn round_and_fill(
     }
     // Tables over one population share one total: its most precise statement holds for all.
     for g in groups {
-        let total = |ti: usize| tables.tables[ti].cell_index(&Default::default()).expect("grand total");
-        let best = g.iter().map(|&ti| cell_scales[ti][total(ti)]).fold(f64::INFINITY, f64::min);
+        let total = |ti: usize| {
+            tables.tables[ti]
+                .cell_index(&Default::default())
+                .expect("grand total")
+        };
+        let best = g
+            .iter()
+            .map(|&ti| cell_scales[ti][total(ti)])
+            .fold(f64::INFINITY, f64::min);
         for &ti in g {
             let c = total(ti);
             cell_scales[ti][c] = best;

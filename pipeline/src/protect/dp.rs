@@ -10,14 +10,14 @@ use safetally_dp::ledger::{Entry, Ledger};
 use safetally_dp::suppress::Status;
 use sha2::{Digest, Sha256};
 
+use super::ProtectedTable;
 use super::config::DpConfig;
 use super::consistency::make_consistent;
 use super::measure::{measured_cells, plan_tables};
-use super::ProtectedTable;
 use crate::error::StageError;
+use crate::schema::Schema;
 use crate::tables::derive::Deriver;
 use crate::tables::{TableCells, Tables};
-use crate::schema::Schema;
 
 /// What a DP release spends and promises; also how far it is from the exact counts (internal).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -98,7 +98,9 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
                 tables: plan.clone(),
                 measurements: m.clone(),
             };
-            ledger.append(entry).map_err(|e| StageError::Input(e.to_string()))?;
+            ledger
+                .append(entry)
+                .map_err(|e| StageError::Input(e.to_string()))?;
             (m, false)
         }
     };
@@ -108,7 +110,10 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
         .iter()
         .map(|t| {
             measurements.get(t.id()).cloned().ok_or_else(|| {
-                StageError::Input(format!("the ledger entry {key} has no measurement for {}", t.id()))
+                StageError::Input(format!(
+                    "the ledger entry {key} has no measurement for {}",
+                    t.id()
+                ))
             })
         })
         .collect::<Result<_, _>>()?;
@@ -138,10 +143,16 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
 }
 
 /// One OpenDP draw per table, checked against the plan by OpenDP's own privacy map.
-fn draw(inp: &DpInput, plan: &[safetally_dp::budget::TablePlan]) -> Result<BTreeMap<String, Vec<i64>>, StageError> {
+fn draw(
+    inp: &DpInput,
+    plan: &[safetally_dp::budget::TablePlan],
+) -> Result<BTreeMap<String, Vec<i64>>, StageError> {
     let mut out = BTreeMap::new();
     for ((t, cells), p) in inp.tables.tables.iter().zip(inp.measured).zip(plan) {
-        let vector: Vec<i64> = measured_cells(t).iter().map(|&i| cells.values[i] as i64).collect();
+        let vector: Vec<i64> = measured_cells(t)
+            .iter()
+            .map(|&i| cells.values[i] as i64)
+            .collect();
         let (noisy, rho) = safetally_dp::noisy_counts(&vector, p.scale, p.sensitivity)
             .map_err(|e| StageError::Input(format!("table {}: {e}", t.id())))?;
         if rho > p.rho * (1.0 + 1e-6) {
@@ -171,7 +182,12 @@ pub fn release_tables(
 
 /// Published values with scale and 95% interval; small noisy inner cells hidden (decided on
 /// the noisy value only).
-fn publishable(tables: &Tables, suppress_below: u64, values: &[Vec<u64>], scales: &[Vec<f64>]) -> Vec<ProtectedTable> {
+fn publishable(
+    tables: &Tables,
+    suppress_below: u64,
+    values: &[Vec<u64>],
+    scales: &[Vec<f64>],
+) -> Vec<ProtectedTable> {
     tables
         .tables
         .iter()
@@ -214,7 +230,11 @@ fn mean_abs_error(inp: &DpInput, protected: &[ProtectedTable]) -> BTreeMap<Strin
                 .filter(|&i| !t.is_margin(i))
                 .filter_map(|i| p.values[i].map(|v| (v as f64 - e.values[i] as f64).abs()))
                 .collect();
-            let mae = if errs.is_empty() { 0.0 } else { errs.iter().sum::<f64>() / errs.len() as f64 };
+            let mae = if errs.is_empty() {
+                0.0
+            } else {
+                errs.iter().sum::<f64>() / errs.len() as f64
+            };
             (t.id().to_string(), mae)
         })
         .collect()

@@ -12,7 +12,9 @@ use crate::error::StageError;
 /// Cell indices of the measured vector, in order.
 pub fn measured_cells(t: &Table) -> Vec<usize> {
     if t.multi {
-        (0..t.n_cells()).filter(|&i| t.codes(i)[0] != crate::tables::TOTAL).collect()
+        (0..t.n_cells())
+            .filter(|&i| t.codes(i)[0] != crate::tables::TOTAL)
+            .collect()
     } else {
         (0..t.n_cells()).filter(|&i| !t.is_margin(i)).collect()
     }

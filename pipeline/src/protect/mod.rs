@@ -98,7 +98,11 @@ fn dp_summary(d: &DpSummary) -> String {
     let hi = scales.iter().copied().fold(0.0, f64::max);
     format!(
         "Protect (differential privacy) {} rho {:.4} (epsilon {:.2} at delta {:e}) across {} tables; the year's budget is rho {:.4}, of which {:.4} is now spent. Noise scale per measured cell from {lo:.1} to {hi:.1} persons; cells whose noisy value is below {} are hidden. A person split into {} clusters by linkage is protected at rho {:.4} (epsilon {:.2}). Ledger: {}.",
-        if d.reused { "reused the stored draw of this release (nothing spent):" } else { "spent" },
+        if d.reused {
+            "reused the stored draw of this release (nothing spent):"
+        } else {
+            "spent"
+        },
         d.rho,
         d.epsilon,
         d.delta,

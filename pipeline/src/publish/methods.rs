@@ -106,10 +106,19 @@ Multi-valued tables (a person can have several codes) count each person once per
     s
 }
 
-fn dp_note(tables: &Tables, report: &ProtectReport, d: &DpSummary, persons: u64, official_note: &str) -> String {
+fn dp_note(
+    tables: &Tables,
+    report: &ProtectReport,
+    d: &DpSummary,
+    persons: u64,
+    official_note: &str,
+) -> String {
     let year = report.report_year.map_or("?".into(), |y| y.to_string());
     let mut s = String::new();
-    let _ = writeln!(s, "# Metod / Methods — safetally, rapportår {year}, differentiell integritet / differential privacy\n");
+    let _ = writeln!(
+        s,
+        "# Metod / Methods — safetally, rapportår {year}, differentiell integritet / differential privacy\n"
+    );
     let _ = writeln!(s, "## Svenska\n");
     let _ = writeln!(
         s,
@@ -127,11 +136,26 @@ Integritetsbudget: rho {:.4} för denna utgåva (epsilon {:.2} vid delta {:e}); 
         d.group_rho,
         d.group_epsilon
     );
-    let _ = writeln!(s, "| tabell | population | rho | brusets skala per cell | ±95 % |\n|---|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "| tabell | population | rho | brusets skala per cell | ±95 % |\n|---|---|---|---|---|"
+    );
     for (t, p) in tables.tables.iter().zip(&d.plan) {
-        let _ = writeln!(s, "| {} {} | {} | {:.4} | {:.1} | {:.1} |", t.id(), t.spec.title.sv, t.spec.population.sv, p.rho, p.scale, p.half_width_95);
+        let _ = writeln!(
+            s,
+            "| {} {} | {} | {:.4} | {:.1} | {:.1} |",
+            t.id(),
+            t.spec.title.sv,
+            t.spec.population.sv,
+            p.rho,
+            p.scale,
+            p.half_width_95
+        );
     }
-    let _ = writeln!(s, "\nT22 ställer plattformens (brusade) personer bredvid Brås brott: olika enheter, som aldrig räknas om till varandra. {official_note}\n");
+    let _ = writeln!(
+        s,
+        "\nT22 ställer plattformens (brusade) personer bredvid Brås brott: olika enheter, som aldrig räknas om till varandra. {official_note}\n"
+    );
     let _ = writeln!(s, "## English\n");
     let _ = writeln!(
         s,
@@ -149,10 +173,25 @@ Privacy budget: rho {:.4} for this release (epsilon {:.2} at delta {:e}); the ye
         d.group_rho,
         d.group_epsilon
     );
-    let _ = writeln!(s, "| table | population | rho | noise scale per cell | ±95% |\n|---|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "| table | population | rho | noise scale per cell | ±95% |\n|---|---|---|---|---|"
+    );
     for (t, p) in tables.tables.iter().zip(&d.plan) {
-        let _ = writeln!(s, "| {} {} | {} | {:.4} | {:.1} | {:.1} |", t.id(), t.spec.title.en, t.spec.population.en, p.rho, p.scale, p.half_width_95);
+        let _ = writeln!(
+            s,
+            "| {} {} | {} | {:.4} | {:.1} | {:.1} |",
+            t.id(),
+            t.spec.title.en,
+            t.spec.population.en,
+            p.rho,
+            p.scale,
+            p.half_width_95
+        );
     }
-    let _ = writeln!(s, "\nT22 puts the platform's (noisy) persons next to BRÅ's offences: different units, never converted into each other. {official_note}");
+    let _ = writeln!(
+        s,
+        "\nT22 puts the platform's (noisy) persons next to BRÅ's offences: different units, never converted into each other. {official_note}"
+    );
     s
 }

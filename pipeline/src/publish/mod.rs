@@ -123,7 +123,9 @@ pub fn publish(inp: &PublishInput, out: &Path) -> Result<ReleaseManifest, StageE
     std::fs::write(out.join(METHODS), note).map_err(|e| StageError::io(out.join(METHODS), e))?;
     let files = hash_tree(out)?;
     let parameters = match &inp.report.dp {
-        Some(d) => serde_json::json!({ "rho": d.rho, "delta": d.delta, "group_size": d.group_size, "suppress_below": d.suppress_below, "plan": d.plan }),
+        Some(d) => {
+            serde_json::json!({ "rho": d.rho, "delta": d.delta, "group_size": d.group_size, "suppress_below": d.suppress_below, "plan": d.plan })
+        }
         None => serde_json::to_value(&inp.report.params).unwrap_or_default(),
     };
     let mut h = Sha256::new();

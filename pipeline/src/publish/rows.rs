@@ -43,7 +43,16 @@ pub fn sheet(t: &Table, p: &ProtectedTable, dp: bool) -> Sheet {
         header.extend([d.name.clone(), format!("{}_sv", d.name), format!("{}_en", d.name)]);
     }
     if dp {
-        header.extend(["persons", "status", "noise_scale", "interval95_low", "interval95_high"].map(String::from));
+        header.extend(
+            [
+                "persons",
+                "status",
+                "noise_scale",
+                "interval95_low",
+                "interval95_high",
+            ]
+            .map(String::from),
+        );
     } else {
         header.extend(["persons", "status", "hidden_range_low", "hidden_range_high"].map(String::from));
     }

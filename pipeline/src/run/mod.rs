@@ -16,7 +16,9 @@ use crate::schema::{LinkageSpec, Schema};
 use crate::stage::{FileHash, Workdir, hash_file, list_files};
 
 mod tables;
-pub use tables::{DpRun, PROTECT_REPORT_TXT, aggregate_stage, protect_stage, protect_stage_dp, publish_stage};
+pub use tables::{
+    DpRun, PROTECT_REPORT_TXT, aggregate_stage, protect_stage, protect_stage_dp, publish_stage,
+};
 
 pub const REPORT_TXT: &str = "validation-report.txt";
 pub const REPORT_JSON: &str = "validation-report.json";

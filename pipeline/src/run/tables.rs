@@ -231,7 +231,11 @@ pub fn protect_stage_dp(
             report_year: agg.report_year,
             member_kind: agg.member_kind.clone(),
             tables: per_table,
-            primary: protected.iter().flat_map(|p| &p.status).filter(|s| s.hidden()).count(),
+            primary: protected
+                .iter()
+                .flat_map(|p| &p.status)
+                .filter(|s| s.hidden())
+                .count(),
             secondary_by_relations: 0,
             secondary_by_audit: 0,
             audit_passed: true,

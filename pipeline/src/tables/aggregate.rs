@@ -117,7 +117,12 @@ pub fn aggregate_persons(
 }
 
 /// Counts one table; `truncate` keeps at most `max_codes` codes per person (multi-valued).
-pub fn count_table(deriver: &Deriver, t: &Table, p: &Persons, truncate: bool) -> Result<TableCells, StageError> {
+pub fn count_table(
+    deriver: &Deriver,
+    t: &Table,
+    p: &Persons,
+    truncate: bool,
+) -> Result<TableCells, StageError> {
     let pos = positions(t);
     let mut values = vec![0u64; t.n_cells()];
     for i in (0..p.n).filter(|&i| in_population(&t.spec.population.conditions, p, i)) {

@@ -1,0 +1,251 @@
+//! DP releases on the bundled sample: the noise has the stated scale (and a 30% error in the
+//! scale would be caught), the ledger refuses over-budget releases, a rerun spends nothing and
+//! returns the stored values, a crash before publication loses nothing, and the error per
+//! table stays within what the stated scale implies.
+
+use std::path::{Path, PathBuf};
+
+use safetally::protect::{
+    DpConfig, ProtectReport, load_aggregated, measured_cells, plan_tables, read_protected,
+};
+use safetally::run::{DpRun, aggregate_stage, protect_stage_dp, publish_stage};
+use safetally::stage::Workdir;
+use safetally_dp::ledger::Ledger;
+use safetally_tests::*;
+
+/// The bundled sample linked and aggregated in a fresh work directory.
+fn aggregated(work: &Path) -> PathBuf {
+    let (key, _) = test_key(work, "dp");
+    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data-samples/submissions");
+    run_to_link(&input, work, &key);
+    let w = Workdir::new(work).expect("workdir");
+    aggregate_stage(&schema(), &w, &w.stage_dir(safetally::link::STAGE), false)
+        .expect("aggregate")
+        .dir
+}
+
+fn dp_run(ledger: &Path, rho: f64) -> DpRun {
+    DpRun {
+        config: DpConfig::load_embedded().expect("config"),
+        rho,
+        group_size: 2,
+        ledger: ledger.to_path_buf(),
+    }
+}
+
+fn values(dir: &Path, agg: &Path) -> Vec<Vec<Option<u64>>> {
+    let (tables, _, _) = load_aggregated(&schema(), agg).expect("aggregated");
+    tables
+        .tables
+        .iter()
+        .map(|t| read_protected(t, dir).expect("protected").values)
+        .collect()
+}
+
+#[test]
+fn the_noise_added_has_the_variance_the_stated_scale_implies() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let agg = aggregated(work.path());
+    let s = schema();
+    let (tables, _, cells) = load_aggregated(&s, &agg).expect("aggregated");
+    let cfg = DpConfig::load_embedded().expect("config");
+    let plan = plan_tables(&tables, &cfg, cfg.release_rho).expect("plan");
+    let ti = tables.tables.iter().position(|t| t.id() == "T06").expect("T06");
+    let t = &tables.tables[ti];
+    let truth: Vec<i64> = measured_cells(t)
+        .iter()
+        .map(|&i| cells[ti].values[i] as i64)
+        .collect();
+    let mut sq = 0.0;
+    let mut n = 0.0;
+    for _ in 0..4000 {
+        let (noisy, rho) =
+            safetally_dp::noisy_counts(&truth, plan[ti].scale, plan[ti].sensitivity).expect("draw");
+        assert!(
+            (rho - plan[ti].rho).abs() < 1e-9 * plan[ti].rho.max(1.0),
+            "OpenDP's map agrees with the plan"
+        );
+        for (a, b) in noisy.iter().zip(&truth) {
+            sq += ((a - b) * (a - b)) as f64;
+            n += 1.0;
+        }
+    }
+    let var = sq / n;
+    // The variance estimate's standard error is var * sqrt(2/n); allow five of them.
+    let accepts = |scale: f64| (var - scale * scale).abs() < 5.0 * scale * scale * (2.0 / n).sqrt();
+    assert!(
+        accepts(plan[ti].scale),
+        "variance {var} against the stated scale {}",
+        plan[ti].scale
+    );
+    assert!(
+        !accepts(plan[ti].scale * 1.3),
+        "a scale 30% too large would pass unnoticed"
+    );
+    assert!(
+        !accepts(plan[ti].scale / 1.3),
+        "a scale 30% too small would pass unnoticed"
+    );
+}
+
+#[test]
+fn ledger_refuses_over_budget_and_a_rerun_or_a_crash_spends_nothing_twice() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let agg = aggregated(work.path());
+    let s = schema();
+    let w = Workdir::new(work.path()).expect("workdir");
+    let ledger = work.path().join("ledger");
+    let first = protect_stage_dp(&s, &w, &agg, &dp_run(&ledger, 0.5), false).expect("first release");
+    let dp = first.result.dp.clone().expect("dp summary");
+    assert!(!dp.reused);
+    assert!((dp.spent_after - 0.5).abs() < 1e-9);
+    let stored = values(&first.dir, &agg);
+
+    // Made again (forced): the stored draw, nothing spent.
+    let again = protect_stage_dp(&s, &w, &agg, &dp_run(&ledger, 0.5), true).expect("rerun");
+    let dp2 = again.result.dp.clone().expect("dp");
+    assert!(dp2.reused, "a rerun reuses the stored draw");
+    assert!((dp2.spent_after - 0.5).abs() < 1e-9, "and spends nothing");
+    assert_eq!(
+        values(&again.dir, &agg),
+        stored,
+        "the same values as before, never a fresh draw"
+    );
+
+    // A crash after the ledger was written but before the stage finished and anything was
+    // published: the stage folder is gone, the ledger entry is there.
+    std::fs::remove_dir_all(&again.dir).expect("simulate the crash");
+    let recovered = protect_stage_dp(&s, &w, &agg, &dp_run(&ledger, 0.5), false).expect("recovery");
+    assert!(recovered.result.dp.as_ref().is_some_and(|d| d.reused));
+    assert_eq!(values(&recovered.dir, &agg), stored);
+    let rel = publish_stage(&s, &w, &recovered.dir, false).expect("publish after recovery");
+    assert!(rel.dir.ends_with(safetally::publish::STAGE_DP));
+    assert_eq!(
+        Ledger::open(&ledger, 2024).expect("ledger").entries.len(),
+        1,
+        "one entry, one spend"
+    );
+
+    // Another release that would pass the year's cap is refused with the figures.
+    let Err(err) = protect_stage_dp(&s, &w, &agg, &dp_run(&ledger, 0.6), true) else {
+        panic!("an over-budget release was made");
+    };
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("over budget") && msg.contains("0.6000") && msg.contains("0.5000"),
+        "{msg}"
+    );
+    assert_eq!(Ledger::open(&ledger, 2024).expect("ledger").entries.len(), 1);
+}
+
+#[test]
+fn error_per_table_stays_within_the_stated_scale_and_the_release_carries_intervals() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let agg = aggregated(work.path());
+    let s = schema();
+    let w = Workdir::new(work.path()).expect("workdir");
+    let run = protect_stage_dp(&s, &w, &agg, &dp_run(&work.path().join("ledger"), 0.5), false).expect("dp");
+    let report: ProtectReport = run.result.clone();
+    let dp = report.dp.clone().expect("dp");
+    // One release's error per table is itself noisy (T15 has six cells); the mean over twenty
+    // independent releases (each with its own ledger) is what the scale predicts.
+    let (tables, agg_report, exact) = load_aggregated(&s, &agg).expect("aggregated");
+    let measured: Vec<_> = tables
+        .tables
+        .iter()
+        .zip(&exact)
+        .map(|(t, c)| {
+            if t.multi {
+                safetally::tables::read_cells_from(t, &agg.join(safetally::tables::truncated_name(t.id())))
+                    .expect("truncated")
+            } else {
+                c.clone()
+            }
+        })
+        .collect();
+    let cfg = DpConfig::load_embedded().expect("config");
+    let draws = 20;
+    let mut mean = std::collections::BTreeMap::<String, f64>::new();
+    for k in 0..draws {
+        let ledger = work.path().join(format!("ledger-draw-{k}"));
+        let (_, d) = safetally::protect::protect_dp(&safetally::protect::DpInput {
+            schema: &s,
+            tables: &tables,
+            measured: &measured,
+            exact: &exact,
+            year: agg_report.report_year.expect("year"),
+            config: &cfg,
+            rho: 0.5,
+            group_size: 2,
+            ledger_dir: ledger,
+            truncated_persons: Default::default(),
+        })
+        .expect("draw");
+        for (id, e) in d.mean_abs_error {
+            *mean.entry(id).or_default() += e / draws as f64;
+        }
+    }
+    eprintln!("mean absolute error per table at rho 0.5, averaged over {draws} releases (noise scale):");
+    for p in &dp.plan {
+        let mae = mean[&p.id];
+        eprintln!("  {} {:.2} ({:.2})", p.id, mae, p.scale);
+        // E|noise| is 0.8 scale. Rounding adds up to 0.5, and non-negativity biases totals of
+        // many near-zero cells (T03's regions sum up to 50 countries): 1.25 scale allows
+        // that, and still fails if the noise were half again as large as stated.
+        assert!(
+            mae <= 1.25 * p.scale + 0.5,
+            "{}: error {mae} for scale {}",
+            p.id,
+            p.scale
+        );
+    }
+    // Published cells: interval around the value, no small noisy inner count shown.
+    for t in &tables.tables {
+        let p = read_protected(t, &run.dir).expect("protected");
+        for i in 0..p.values.len() {
+            if let Some(v) = p.values[i] {
+                let (lo, hi) = (p.lower[i].expect("low"), p.upper[i].expect("high"));
+                assert!(
+                    lo <= v && v <= hi,
+                    "{} cell {i}: {v} outside [{lo}, {hi}]",
+                    t.id()
+                );
+                assert!(
+                    t.is_margin(i) || v == 0 || v >= dp.suppress_below,
+                    "{} shows {v}",
+                    t.id()
+                );
+            }
+        }
+    }
+    let rel = publish_stage(&s, &w, &run.dir, false).expect("publish");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(rel.dir.join("manifest.json")).expect("manifest"))
+            .expect("json");
+    assert!(
+        manifest["dp"]["rho"]
+            .as_f64()
+            .is_some_and(|r| (r - 0.5).abs() < 1e-9)
+    );
+    assert!(
+        manifest["dp"]["epsilon"]
+            .as_f64()
+            .is_some_and(|e| e > 5.0 && e < 6.0)
+    );
+    assert_eq!(manifest["dp"]["ledger_release_key"], dp.release_key.as_str());
+    assert!(
+        manifest.to_string().find("mean_abs_error").is_none(),
+        "errors against the truth stay internal"
+    );
+    let t06 = std::fs::read_to_string(rel.dir.join("tables/T06.csv")).expect("T06");
+    assert!(
+        t06.starts_with(
+            "gender,gender_sv,gender_en,persons,status,noise_scale,interval95_low,interval95_high"
+        )
+    );
+    let methods = std::fs::read_to_string(rel.dir.join("methods.md")).expect("methods");
+    assert!(
+        methods.contains("95 of 100"),
+        "the methods note says what the interval means"
+    );
+}
