@@ -9,3 +9,4 @@ pub mod postprocess;
 
 pub use noise::{DpError, Gaussian, noisy_counts, rho_for_scale, scale_for_rho};
 pub mod suppress;
+pub mod synth;

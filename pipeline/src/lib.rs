@@ -4,6 +4,7 @@
 pub mod dates;
 pub mod error;
 pub mod ingest;
+pub mod journalist;
 pub mod key;
 pub mod link;
 pub mod parquet_io;

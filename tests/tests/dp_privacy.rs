@@ -35,6 +35,7 @@ fn one_table(id: &str, max_codes: Option<usize>) -> Tables {
     }
     raw["tables"] = serde_json::json!([t]);
     raw["comparison"]["platform"] = serde_json::json!([]);
+    raw["journalist"]["rake_to"] = serde_json::json!([]);
     let file: tables::spec::TablesFile = serde_json::from_value(raw).expect("spec");
     tables::compile(&schema(), file, &safetally::schema::MemberKind::Sample).expect("compile")
 }

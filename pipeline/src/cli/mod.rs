@@ -6,6 +6,7 @@ mod budget;
 mod demo;
 mod evaluate;
 mod ingest;
+mod journalist;
 mod keygen;
 mod link;
 mod plan;
@@ -95,6 +96,12 @@ Exit status: 0 when every file was read, 2 when some file could not be read (the
         after_help = "Example:\n  safetally budget --ledger safetally-ledger\n  safetally budget --ledger demo-work/ledger --year 2024"
     )]
     Budget(budget::Args),
+    /// For journalists: a noised cross-tabulation and synthetic persons, with codebook and accuracy.
+    #[command(
+        name = "journalist-extract",
+        after_help = "Example:\n  safetally journalist-extract --work work --ledger safetally-ledger"
+    )]
+    JournalistExtract(journalist::Args),
     /// Before spending: each table's share of rho, noise scale and 95% interval half-width.
     #[command(after_help = "Example:\n  safetally plan\n  safetally plan --rho 1.0")]
     Plan(plan::Args),
@@ -146,6 +153,7 @@ pub fn main() -> ExitCode {
         Command::Publish(a) => publish::run(a),
         Command::Run(a) => run::run(a, progress),
         Command::Budget(a) => budget::run(a),
+        Command::JournalistExtract(a) => journalist::run(a),
         Command::Plan(a) => plan::run(a),
     };
     match result {

@@ -16,6 +16,10 @@ pub struct DpConfig {
     pub suppress_below: u64,
     pub default_weight: f64,
     pub weights: BTreeMap<String, f64>,
+    /// What the journalists' noised cross-tabulation spends.
+    pub journalist_rho_crosstab: f64,
+    /// What the journalists' synthetic microdata spends (its one- and two-way marginals).
+    pub journalist_rho_synthetic: f64,
 }
 
 impl DpConfig {
@@ -36,6 +40,8 @@ impl DpConfig {
             suppress_below: u64,
             default_weight: f64,
             weights: BTreeMap<String, f64>,
+            journalist_rho_crosstab: f64,
+            journalist_rho_synthetic: f64,
         }
         let f: File = serde_json::from_str(text).map_err(|source| SchemaError::Json {
             file: "privacy.json",
@@ -51,6 +57,9 @@ impl DpConfig {
         if !(f.delta > 0.0 && f.delta < 1.0) || f.group_size == 0 {
             return Err(bad("need 0 < delta < 1 and group_size >= 1"));
         }
+        if !(f.journalist_rho_crosstab > 0.0 && f.journalist_rho_synthetic > 0.0) {
+            return Err(bad("the journalists' rho must be positive"));
+        }
         if f.default_weight <= 0.0 || f.weights.values().any(|w| *w <= 0.0) {
             return Err(bad("weights must be positive"));
         }
@@ -62,6 +71,8 @@ impl DpConfig {
             suppress_below: f.suppress_below,
             default_weight: f.default_weight,
             weights: f.weights,
+            journalist_rho_crosstab: f.journalist_rho_crosstab,
+            journalist_rho_synthetic: f.journalist_rho_synthetic,
         })
     }
 

@@ -17,7 +17,8 @@ use crate::stage::{FileHash, Workdir, hash_file, list_files};
 
 mod tables;
 pub use tables::{
-    DpRun, PROTECT_REPORT_TXT, aggregate_stage, protect_stage, protect_stage_dp, publish_stage,
+    DpRun, PROTECT_REPORT_TXT, aggregate_stage, journalist_stage, protect_stage, protect_stage_dp,
+    publish_stage,
 };
 
 pub const REPORT_TXT: &str = "validation-report.txt";

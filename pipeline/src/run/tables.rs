@@ -249,3 +249,66 @@ pub fn protect_stage_dp(
         })
     })
 }
+
+/// The journalists' extract from the linked persons, fitted to the DP release in `dp_dir`.
+pub fn journalist_stage(
+    schema: &Schema,
+    work: &Workdir,
+    dp_dir: &Path,
+    params: &crate::journalist::ExtractParams,
+    force: bool,
+) -> Result<StageRun<crate::journalist::ExtractReport>, StageError> {
+    let report: ProtectReport = read_json(&dp_dir.join(protect::REPORT_JSON)).map_err(|_| {
+        StageError::Input(format!(
+            "{}: no DP release here; run `safetally protect --mode dp` first",
+            dp_dir.display()
+        ))
+    })?;
+    let dp = report.dp.ok_or_else(|| {
+        StageError::Input(format!(
+            "{}: not a DP release; the extract builds on one",
+            dp_dir.display()
+        ))
+    })?;
+    let root = dp_dir.parent().unwrap_or(work.root()).to_path_buf();
+    let link_dir = root.join(crate::link::STAGE);
+    let aggregate_dir = root.join(tables::STAGE);
+    let spec = StageSpec {
+        name: crate::journalist::STAGE,
+        input: &link_dir,
+        missing: "no linked persons here; run `safetally link` first",
+        params: serde_json::json!({ "extract": to_value(params)?, "dp_release": dp.release_key }),
+        report_json: "extract-report.json",
+    };
+    run_stage(schema, work, spec, force, |out| {
+        let agg: AggregateReport = read_json(&aggregate_dir.join(tables::aggregate::REPORT_JSON))?;
+        let tables = tables::load_tables(schema, &protect::member_kind(&agg))?;
+        let published = tables
+            .tables
+            .iter()
+            .map(|t| read_protected(t, dp_dir))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (persons, _) = tables::read_persons(schema, &link_dir.join(crate::link::PERSONS))?;
+        let config = protect::DpConfig::load_embedded()?;
+        let year = agg
+            .report_year
+            .ok_or_else(|| StageError::Input("the aggregated tables have no report year".into()))?;
+        let report = crate::journalist::extract(
+            &crate::journalist::ExtractInput {
+                schema,
+                tables: &tables,
+                persons: &persons,
+                year,
+                published: &published,
+                config: &config,
+                params,
+                ship_accuracy: agg.member_kind == "sample",
+            },
+            out,
+        )?;
+        Ok(Done {
+            summary: serde_json::json!({ "rho": report.rho, "synthetic_rows": report.synthetic_rows }),
+            report,
+        })
+    })
+}

@@ -91,9 +91,39 @@ pub fn compile(schema: &Schema, file: TablesFile, members: &MemberKind) -> Resul
             ))
         })?;
     }
+    let journalist = compile_table(schema, &file, &file.journalist.table, members)?;
+    if journalist.multi {
+        return Err(bad(
+            "the journalists' cross-tabulation takes single-valued dimensions only".into(),
+        ));
+    }
+    let rake_to = file
+        .journalist
+        .rake_to
+        .iter()
+        .map(|id| {
+            let at = |m: &str| bad(format!("journalist rake_to {id}: {m}"));
+            let ti = tables
+                .iter()
+                .position(|t| &t.spec.id == id)
+                .ok_or_else(|| at("unknown table"))?;
+            let t = &tables[ti];
+            if t.spec.population != journalist.spec.population || t.dims.len() != 1 || t.multi {
+                return Err(at("needs a one-way single-valued table over the same population"));
+            }
+            let d = journalist
+                .dims
+                .iter()
+                .position(|d| d.column == t.dims[0].column && d.derive == t.dims[0].derive)
+                .ok_or_else(|| at("no cross-tabulation dimension matches its dimension"))?;
+            Ok((ti, d))
+        })
+        .collect::<Result<Vec<_>, SchemaError>>()?;
     Ok(Tables {
         tables,
         comparison: file.comparison,
+        journalist,
+        rake_to,
     })
 }
 

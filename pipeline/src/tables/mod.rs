@@ -79,6 +79,10 @@ pub struct Table {
 pub struct Tables {
     pub tables: Vec<Table>,
     pub comparison: ComparisonSpec,
+    /// The journalists' cross-tabulation (not a report table).
+    pub journalist: Table,
+    /// (report table index, journalist dimension index) pairs its margins are fitted to.
+    pub rake_to: Vec<(usize, usize)>,
 }
 
 impl Tables {

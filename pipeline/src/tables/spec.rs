@@ -16,6 +16,18 @@ pub struct TablesFile {
     pub derived_lists: HashMap<String, Vec<Code>>,
     pub tables: Vec<TableSpec>,
     pub comparison: ComparisonSpec,
+    pub journalist: JournalistSpec,
+}
+
+/// The journalists' cross-tabulation: a table spec, and the published tables (same population,
+/// one shared dimension each) whose cells its margins are fitted to.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+pub struct JournalistSpec {
+    #[serde(default)]
+    pub comment: String,
+    #[serde(flatten)]
+    pub table: TableSpec,
+    pub rake_to: Vec<String>,
 }
 
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]

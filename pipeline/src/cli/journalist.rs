@@ -1,0 +1,87 @@
+//! `safetally journalist-extract`: the noised cross-tabulation and synthetic persons for
+//! journalists, with codebook and accuracy report, built on a DP release.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use safetally::journalist::{ExtractParams, ExtractReport};
+use safetally::protect::DpConfig;
+use safetally::run::{StageRun, journalist_stage};
+use safetally::stage::Workdir;
+
+use super::{WorkArgs, load_schema};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub work: WorkArgs,
+    /// The DP release's protect folder (default: WORK/05-protect-dp).
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// The privacy ledger's folder (the same as the DP release's).
+    #[arg(long, default_value = "safetally-ledger")]
+    pub ledger: PathBuf,
+    /// Seed for sampling the synthetic persons (the noise never takes a seed).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+pub fn params(ledger: PathBuf, seed: u64) -> anyhow::Result<ExtractParams> {
+    let cfg = DpConfig::load_embedded()?;
+    Ok(ExtractParams {
+        rho_crosstab: cfg.journalist_rho_crosstab,
+        rho_synthetic: cfg.journalist_rho_synthetic,
+        seed,
+        ledger,
+    })
+}
+
+pub fn run(a: Args) -> anyhow::Result<u8> {
+    let schema = load_schema()?;
+    let work = Workdir::new(&a.work.work)?;
+    let input = a
+        .input
+        .unwrap_or_else(|| work.stage_dir(safetally::protect::STAGE_DP));
+    let run = journalist_stage(&schema, &work, &input, &params(a.ledger, a.seed)?, a.work.force)
+        .context("the journalists' extract failed")?;
+    print_outcome(&run);
+    Ok(0)
+}
+
+pub fn print_outcome(run: &StageRun<ExtractReport>) {
+    if run.skipped {
+        println!(
+            "Journalist extract: inputs unchanged since the last run; using {}",
+            run.dir.display()
+        );
+    }
+    let r = &run.result;
+    println!(
+        "Journalist extract {} rho {:.3} (epsilon {:.2} at delta {:e}); the year's budget has {:.3} of {:.3} spent. A noised cross-tabulation of {} cells ({} persons) and {} synthetic persons, with codebook.md and accuracy.md, are in {}.",
+        if r.reused {
+            "reused its stored draw (nothing spent):"
+        } else {
+            "spent"
+        },
+        r.rho,
+        r.epsilon,
+        r.delta,
+        r.spent_after,
+        r.year_rho_cap,
+        r.crosstab_cells,
+        r.crosstab_total,
+        r.synthetic_rows,
+        run.dir.display()
+    );
+    if r.accuracy_shipped {
+        println!(
+            "Accuracy against the sample (total variation distance, 1/2/3-way): synthetic {:.3}/{:.3}/{:.3}, cross-tabulation {:.3}/{:.3}/{:.3}.",
+            r.synthetic_vs_input.one_way,
+            r.synthetic_vs_input.two_way,
+            r.synthetic_vs_input.three_way,
+            r.crosstab_vs_input.one_way,
+            r.crosstab_vs_input.two_way,
+            r.crosstab_vs_input.three_way
+        );
+    }
+}

@@ -1,0 +1,279 @@
+//! `safetally journalist-extract`: datasets journalists can slice themselves, derived only from
+//! DP measurements: a noised cross-tabulation fitted to the published DP tables, synthetic
+//! persons sampled from a model of noisy marginals, a codebook and an accuracy report. The
+//! extract's rho is spent from the same yearly cap, through the same ledger.
+
+mod model;
+mod write;
+
+pub use model::{
+    Target, crosstab, crosstab_records, marginals, marginals_sensitivity, postprocess_crosstab, records,
+    sizes, synthesise,
+};
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use safetally_dp::budget::{Z95, epsilon_for};
+use safetally_dp::ledger::{Entry, Ledger};
+use safetally_dp::synth::mean_tvd;
+use sha2::{Digest, Sha256};
+
+use crate::error::StageError;
+use crate::protect::{DpConfig, ProtectedTable};
+use crate::schema::Schema;
+use crate::tables::derive::{Deriver, Persons};
+use crate::tables::{TOTAL, Tables};
+
+pub const STAGE: &str = "07-journalist";
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ExtractParams {
+    pub rho_crosstab: f64,
+    pub rho_synthetic: f64,
+    pub seed: u64,
+    pub ledger: PathBuf,
+}
+
+/// Mean total variation distance of 1-, 2- and 3-way marginals against a reference.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Tvd {
+    pub one_way: f64,
+    pub two_way: f64,
+    pub three_way: f64,
+}
+
+impl Tvd {
+    pub fn between(a: &[Vec<usize>], b: &[Vec<usize>], sizes: &[usize]) -> Self {
+        Tvd {
+            one_way: mean_tvd(a, b, sizes, 1),
+            two_way: mean_tvd(a, b, sizes, 2),
+            three_way: mean_tvd(a, b, sizes, 3),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct ExtractReport {
+    pub release_key: String,
+    pub reused: bool,
+    pub year: i64,
+    pub rho: f64,
+    pub epsilon: f64,
+    pub delta: f64,
+    pub rho_crosstab: f64,
+    pub rho_synthetic: f64,
+    pub scale_crosstab: f64,
+    pub scale_synthetic: f64,
+    pub year_rho_cap: f64,
+    pub spent_after: f64,
+    pub seed: u64,
+    pub crosstab_cells: usize,
+    pub crosstab_total: u64,
+    pub synthetic_rows: usize,
+    /// The synthetic model's tree: (child, parent) dimension names.
+    pub tree: Vec<(String, String)>,
+    /// Against the data the extract was made from. Not differentially private: shipped only
+    /// for synthetic (sample) data, kept internal for real members' data.
+    pub synthetic_vs_input: Tvd,
+    pub crosstab_vs_input: Tvd,
+    pub accuracy_shipped: bool,
+}
+
+pub struct ExtractInput<'a> {
+    pub schema: &'a Schema,
+    pub tables: &'a Tables,
+    pub persons: &'a Persons,
+    pub year: i64,
+    /// The published DP report tables, for the fit of the cross-tabulation's margins.
+    pub published: &'a [ProtectedTable],
+    pub config: &'a DpConfig,
+    pub params: &'a ExtractParams,
+    pub ship_accuracy: bool,
+}
+
+/// Measures (or reuses the ledgered measurement), post-processes and writes the extract.
+pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageError> {
+    let t = &inp.tables.journalist;
+    let deriver = Deriver::new(inp.schema);
+    let recs = records(t, &deriver, inp.persons)?;
+    let sz = sizes(t);
+    let cross = crosstab(t, &recs);
+    let margs = marginals(&sz, &recs);
+    let p = inp.params;
+    let scale_c = safetally_dp::scale_for_rho(1.0, p.rho_crosstab).map_err(dp_err)?;
+    let scale_s = safetally_dp::scale_for_rho(marginals_sensitivity(&sz), p.rho_synthetic).map_err(dp_err)?;
+    let key = release_key(&cross, &margs, p, inp.year);
+    let mut ledger = Ledger::open(&p.ledger, inp.year).map_err(|e| StageError::Input(e.to_string()))?;
+    let (measured, reused) = match ledger.find(&key) {
+        Some(e) => (e.measurements.clone(), true),
+        None => {
+            let rho = p.rho_crosstab + p.rho_synthetic;
+            ledger
+                .check(rho, inp.config.year_rho_cap)
+                .map_err(|e| StageError::Input(e.to_string()))?;
+            let (nc, _) = safetally_dp::noisy_counts(&cross, scale_c, 1.0).map_err(dp_err)?;
+            let (nm, _) =
+                safetally_dp::noisy_counts(&margs, scale_s, marginals_sensitivity(&sz)).map_err(dp_err)?;
+            let m: BTreeMap<String, Vec<i64>> =
+                [("J1".to_string(), nc), ("J1_marginals".to_string(), nm)].into();
+            ledger
+                .append(Entry {
+                    release_key: key.clone(),
+                    year: inp.year,
+                    created_unix: std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs()),
+                    rho_cap: inp.config.year_rho_cap,
+                    rho,
+                    group_size: inp.config.group_size,
+                    tables: Vec::new(),
+                    measurements: m.clone(),
+                })
+                .map_err(|e| StageError::Input(e.to_string()))?;
+            (m, false)
+        }
+    };
+    let get = |k: &str| {
+        measured
+            .get(k)
+            .cloned()
+            .ok_or_else(|| StageError::Input(format!("ledger entry {key} lacks {k}")))
+    };
+    let (noisy_c, noisy_m) = (get("J1")?, get("J1_marginals")?);
+    let (mut targets, total) = targets(inp)?;
+    let covered: Vec<usize> = targets.iter().map(|t| t.dim).collect();
+    targets.extend(model::noisy_one_way_targets(&sz, &noisy_m, &covered));
+    let counts = postprocess_crosstab(t, &noisy_c, scale_c, &targets, total);
+    let (synth, edges) = synthesise(&sz, &noisy_m, total as usize, p.seed);
+    write::crosstab(
+        t,
+        &counts,
+        scale_c,
+        &out.join("crosstab.csv"),
+        &out.join("crosstab.parquet"),
+    )?;
+    write::synthetic(
+        t,
+        &synth,
+        &out.join("synthetic.csv"),
+        &out.join("synthetic.parquet"),
+    )?;
+    let rho = p.rho_crosstab + p.rho_synthetic;
+    let report = ExtractReport {
+        release_key: key,
+        reused,
+        year: inp.year,
+        rho,
+        epsilon: epsilon_for(rho, inp.config.delta),
+        delta: inp.config.delta,
+        rho_crosstab: p.rho_crosstab,
+        rho_synthetic: p.rho_synthetic,
+        scale_crosstab: scale_c,
+        scale_synthetic: scale_s,
+        year_rho_cap: inp.config.year_rho_cap,
+        spent_after: ledger.spent(),
+        seed: p.seed,
+        crosstab_cells: counts.len(),
+        crosstab_total: total,
+        synthetic_rows: synth.len(),
+        tree: edges
+            .iter()
+            .map(|&(c, pa)| (t.dims[c].name.clone(), t.dims[pa].name.clone()))
+            .collect(),
+        synthetic_vs_input: Tvd::between(&recs, &synth, &sz),
+        crosstab_vs_input: Tvd::between(&recs, &crosstab_records(t, &counts), &sz),
+        accuracy_shipped: inp.ship_accuracy,
+    };
+    write::codebook(inp.schema, t, &report, &out.join("codebook.md"))?;
+    write::accuracy(&report, &out.join("accuracy.md"))?;
+    Ok(report)
+}
+
+fn dp_err(e: safetally_dp::DpError) -> StageError {
+    StageError::Input(format!("journalists' extract: {e}"))
+}
+
+fn release_key(cross: &[i64], margs: &[i64], p: &ExtractParams, year: i64) -> String {
+    let mut h = Sha256::new();
+    h.update(b"journalist-extract");
+    for v in cross.iter().chain(margs) {
+        h.update(v.to_le_bytes());
+    }
+    h.update(p.rho_crosstab.to_le_bytes());
+    h.update(p.rho_synthetic.to_le_bytes());
+    h.update(year.to_le_bytes());
+    hex::encode(h.finalize())
+}
+
+/// The published DP cells the cross-tabulation is fitted to, and its total (the published
+/// population total of the first of them).
+fn targets(inp: &ExtractInput) -> Result<(Vec<Target>, u64), StageError> {
+    let t = &inp.tables.journalist;
+    let mut out = Vec::new();
+    let mut total = None;
+    for &(ti, d) in &inp.tables.rake_to {
+        let report = &inp.tables.tables[ti];
+        let p = &inp.published[ti];
+        let counts = t.dims[d]
+            .domain
+            .iter()
+            .map(|c| {
+                let cell = [(report.dims[0].name.clone(), c.code.clone())].into();
+                report
+                    .cell_index(&cell)
+                    .and_then(|i| p.values[i])
+                    .map(|v| v as f64)
+            })
+            .collect();
+        out.push(Target { dim: d, counts });
+        let grand = [(report.dims[0].name.clone(), TOTAL.to_string())].into();
+        total = total.or_else(|| report.cell_index(&grand).and_then(|i| p.values[i]));
+    }
+    let total =
+        total.ok_or_else(|| StageError::Input("no published total to fit the cross-tabulation to".into()))?;
+    Ok((out, total))
+}
+
+/// The 95% half-width of one noised cross-tabulation cell before post-processing.
+pub fn half_width(scale: f64) -> f64 {
+    Z95 * scale
+}
+
+/// Accuracy of the extract at a given budget on data with known truth (for the error-versus-
+/// rho table): `reps` fresh draws, no ledger, the total taken from the noisy marginals.
+/// Returns the mean TVD of the synthetic persons and of the cross-tabulation.
+pub fn accuracy_at(
+    schema: &Schema,
+    tables: &Tables,
+    persons: &Persons,
+    rho: f64,
+    reps: usize,
+) -> Result<(Tvd, Tvd), StageError> {
+    let t = &tables.journalist;
+    let recs = records(t, &Deriver::new(schema), persons)?;
+    let sz = sizes(t);
+    let cross = crosstab(t, &recs);
+    let margs = marginals(&sz, &recs);
+    let (rc, rs) = (rho / 2.0, rho / 2.0);
+    let scale_c = safetally_dp::scale_for_rho(1.0, rc).map_err(dp_err)?;
+    let scale_s = safetally_dp::scale_for_rho(marginals_sensitivity(&sz), rs).map_err(dp_err)?;
+    let (mut syn, mut crs) = (Tvd::default(), Tvd::default());
+    for rep in 0..reps {
+        let (nc, _) = safetally_dp::noisy_counts(&cross, scale_c, 1.0).map_err(dp_err)?;
+        let (nm, _) =
+            safetally_dp::noisy_counts(&margs, scale_s, marginals_sensitivity(&sz)).map_err(dp_err)?;
+        let total = (0..sz[0]).map(|i| nm[i].max(0)).sum::<i64>().max(1) as u64;
+        let targets = model::noisy_one_way_targets(&sz, &nm, &[]);
+        let counts = postprocess_crosstab(t, &nc, scale_c, &targets, total);
+        let (synth, _) = synthesise(&sz, &nm, total as usize, rep as u64 + 1);
+        let s = Tvd::between(&recs, &synth, &sz);
+        let c = Tvd::between(&recs, &crosstab_records(t, &counts), &sz);
+        for (acc, x) in [(&mut syn, s), (&mut crs, c)] {
+            acc.one_way += x.one_way / reps as f64;
+            acc.two_way += x.two_way / reps as f64;
+            acc.three_way += x.three_way / reps as f64;
+        }
+    }
+    Ok((syn, crs))
+}

@@ -1,0 +1,178 @@
+//! The extract's files: cross-tabulation and synthetic persons as CSV (codes with Swedish and
+//! English labels) and Parquet, the codebook and the accuracy report.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use super::ExtractReport;
+use crate::error::StageError;
+use crate::parquet_io::{Kind, ParquetSink, Value};
+use crate::protect::measured_cells;
+use crate::schema::Schema;
+use crate::tables::Table;
+
+const VS_RHO: &str = include_str!("../../../data-samples/journalist-accuracy-vs-rho.md");
+
+fn csv_err(path: &Path) -> impl Fn(csv::Error) -> StageError + '_ {
+    move |e| StageError::Input(format!("{}: {e}", path.display()))
+}
+
+pub fn crosstab(
+    t: &Table,
+    counts: &[u64],
+    _scale: f64,
+    csv_path: &Path,
+    pq: &Path,
+) -> Result<(), StageError> {
+    let mut header: Vec<String> = Vec::new();
+    for d in &t.dims {
+        header.extend([d.name.clone(), format!("{}_sv", d.name), format!("{}_en", d.name)]);
+    }
+    header.push("persons".into());
+    let mut w = csv::Writer::from_path(csv_path).map_err(csv_err(csv_path))?;
+    w.write_record(&header).map_err(csv_err(csv_path))?;
+    let cols: Vec<(&str, Kind)> = header
+        .iter()
+        .map(|h| (h.as_str(), if h == "persons" { Kind::Int } else { Kind::Str }))
+        .collect();
+    let mut sink = ParquetSink::create(pq, &cols)?;
+    for (&c, &n) in measured_cells(t).iter().zip(counts) {
+        let mut row: Vec<String> = Vec::new();
+        for (d, code) in t.codes(c).into_iter().enumerate() {
+            let (sv, en) = t.label(d, &code);
+            row.extend([code, sv, en]);
+        }
+        let mut values: Vec<Value> = row.iter().map(|s| Value::Str(Some(s.clone()))).collect();
+        values.push(Value::Int(Some(n as i64)));
+        row.push(n.to_string());
+        w.write_record(&row).map_err(csv_err(csv_path))?;
+        sink.push(values)?;
+    }
+    w.flush().map_err(|e| StageError::io(csv_path, e))?;
+    sink.finish()?;
+    Ok(())
+}
+
+pub fn synthetic(t: &Table, recs: &[Vec<usize>], csv_path: &Path, pq: &Path) -> Result<(), StageError> {
+    let mut header = vec!["synthetic_person".to_string()];
+    header.extend(t.dims.iter().map(|d| d.name.clone()));
+    let mut w = csv::Writer::from_path(csv_path).map_err(csv_err(csv_path))?;
+    w.write_record(&header).map_err(csv_err(csv_path))?;
+    let mut cols: Vec<(&str, Kind)> = vec![("synthetic_person", Kind::Int)];
+    cols.extend(t.dims.iter().map(|d| (d.name.as_str(), Kind::Str)));
+    let mut sink = ParquetSink::create(pq, &cols)?;
+    for (i, r) in recs.iter().enumerate() {
+        let codes: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(d, &p)| t.dims[d].domain[p].code.clone())
+            .collect();
+        let mut row = vec![(i + 1).to_string()];
+        row.extend(codes.iter().cloned());
+        w.write_record(&row).map_err(csv_err(csv_path))?;
+        let mut values = vec![Value::Int(Some(i as i64 + 1))];
+        values.extend(codes.into_iter().map(|c| Value::Str(Some(c))));
+        sink.push(values)?;
+    }
+    w.flush().map_err(|e| StageError::io(csv_path, e))?;
+    sink.finish()?;
+    Ok(())
+}
+
+pub fn codebook(schema: &Schema, t: &Table, r: &ExtractReport, path: &Path) -> Result<(), StageError> {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# Kodbok / Codebook — safetally journalist extract {}\n",
+        r.year
+    );
+    let _ = writeln!(
+        s,
+        "**Svenska.** Två filer: `crosstab.csv` (korstabell: antal personer för varje kombination av koderna nedan, alla kombinationer med, även nollor) och `synthetic.csv` (syntetiska personer: en rad per påhittad person, dragen från en modell av brusade fördelningar). Ingen rad är en verklig person och inga namn, id-nummer eller pseudonymer finns med. Populationen är potentiellt direkt utsatta personer {}. Båda filerna bygger bara på mätningar med brus (differentiell integritet, rho {:.2}, epsilon {:.2} vid delta {:e}).\n\n\
+Vad du kan göra: räkna andelar och jämföra stora grupper. Vad du inte kan göra: lita på små tal. Ett antal under 10 i ditt eget urval är mest brus; två syntetiska personer med samma kombination betyder inte att det finns två verkliga personer med den. Använd rapporttabellerna (med 95 %-intervall) för siffror du citerar.\n",
+        r.year, r.rho, r.epsilon, r.delta
+    );
+    let _ = writeln!(
+        s,
+        "**English.** Two files: `crosstab.csv` (a cross-tabulation: persons for every combination of the codes below, every combination included, zeros too) and `synthetic.csv` (synthetic persons: one row per made-up person, drawn from a model of noisy distributions). No row is a real person, and no name, id number or pseudonym is included. The population is potentially directly affected persons in {}. Both files come only from noisy measurements (differential privacy, rho {:.2}, epsilon {:.2} at delta {:e}).\n\n\
+What you can do: compute shares and compare large groups. What you cannot do: trust small counts. A count below 10 in your own slice is mostly noise; two synthetic persons with the same combination do not mean there are two real persons with it. Use the report tables (with their 95% intervals) for figures you quote.\n",
+        r.year, r.rho, r.epsilon, r.delta
+    );
+    let _ = writeln!(s, "## Kolumner / Columns\n");
+    let _ = writeln!(
+        s,
+        "- `synthetic_person` (synthetic.csv): löpnummer / a row number, nothing more."
+    );
+    let _ = writeln!(
+        s,
+        "- `persons` (crosstab.csv): antal personer, brusat / number of persons, noised."
+    );
+    for (d, dim) in t.dims.iter().enumerate() {
+        let col = schema.column(&dim.column);
+        let (sv, en) = col.map_or((dim.name.clone(), dim.name.clone()), |c| {
+            (c.sv.clone(), c.en.clone())
+        });
+        let derived = match &dim.derive {
+            crate::tables::Derive::Code => String::new(),
+            other => format!(" (härledd / derived: {other:?})"),
+        };
+        let _ = writeln!(
+            s,
+            "\n### `{}` — {sv} / {en}{derived}\n\n| kod / code | svenska | English |\n|---|---|---|",
+            dim.name
+        );
+        for c in &t.dims[d].domain {
+            let _ = writeln!(s, "| `{}` | {} | {} |", c.code, c.sv, c.en);
+        }
+    }
+    std::fs::write(path, s).map_err(|e| StageError::io(path, e))
+}
+
+pub fn accuracy(r: &ExtractReport, path: &Path) -> Result<(), StageError> {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# Noggrannhet / Accuracy — safetally journalist extract {}\n",
+        r.year
+    );
+    let _ = writeln!(
+        s,
+        "The extract spent rho {:.3} of the year's budget (cross-tabulation {:.3}, synthetic data {:.3}); epsilon {:.2} at delta {:e}. Every cross-tabulation cell got noise of scale {:.2} persons (95% of the time within ±{:.1}) before cells below the largest noise expected among that many cells were set to zero and the rest fitted to the published report tables and to noisy one-way distributions. The synthetic persons follow a tree-shaped model ({}) fitted to one- and two-way distributions measured with noise of scale {:.2}.\n",
+        r.rho,
+        r.rho_crosstab,
+        r.rho_synthetic,
+        r.epsilon,
+        r.delta,
+        r.scale_crosstab,
+        super::half_width(r.scale_crosstab),
+        r.tree
+            .iter()
+            .map(|(c, p)| format!("{c} given {p}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        r.scale_synthetic
+    );
+    let _ = writeln!(
+        s,
+        "**Total variation distance** (TVD) says how far a distribution is from the true one: 0 is identical, 1 is entirely different; 0.05 means 5% of the persons would have to move to another category to make them agree. It is averaged over every choice of one, two or three columns.\n"
+    );
+    if r.accuracy_shipped {
+        let _ = writeln!(
+            s,
+            "Against the data the extract was made from (synthetic sample data, so this can be shown):\n\n| | 1-way | 2-way | 3-way |\n|---|---|---|---|\n| synthetic persons | {:.3} | {:.3} | {:.3} |\n| cross-tabulation | {:.3} | {:.3} | {:.3} |\n",
+            r.synthetic_vs_input.one_way,
+            r.synthetic_vs_input.two_way,
+            r.synthetic_vs_input.three_way,
+            r.crosstab_vs_input.one_way,
+            r.crosstab_vs_input.two_way,
+            r.crosstab_vs_input.three_way
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "Figures against the real data are not shown: they would be computed from the true data without noise. The table below, from generated data of the same size, says what to expect.\n"
+        );
+    }
+    s.push_str(VS_RHO);
+    std::fs::write(path, s).map_err(|e| StageError::io(path, e))
+}

@@ -1,0 +1,166 @@
+//! The journalists' extract: synthetic persons follow the code lists and carry nothing
+//! identifying; its budget is in the ledger; and the synthetic data recover a strong
+//! association at a generous rho but not at a tiny one.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use safetally::journalist::{ExtractParams, marginals, marginals_sensitivity, records, sizes, synthesise};
+use safetally::protect::DpConfig;
+use safetally::run::{DpRun, aggregate_stage, journalist_stage, protect_stage_dp};
+use safetally::stage::Workdir;
+use safetally::tables::derive::{Deriver, Persons};
+use safetally_dp::ledger::Ledger;
+use safetally_tests::*;
+
+#[test]
+fn the_extract_is_ledgered_follows_the_code_lists_and_holds_no_identifier() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let (key, _) = test_key(work.path(), "journalist");
+    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data-samples/submissions");
+    run_to_link(&input, work.path(), &key);
+    let s = schema();
+    let w = Workdir::new(work.path()).expect("workdir");
+    let agg = aggregate_stage(&s, &w, &w.stage_dir(safetally::link::STAGE), false).expect("aggregate");
+    let ledger = work.path().join("ledger");
+    let config = DpConfig::load_embedded().expect("config");
+    let dp = protect_stage_dp(
+        &s,
+        &w,
+        &agg.dir,
+        &DpRun {
+            config: config.clone(),
+            rho: 0.5,
+            group_size: 2,
+            ledger: ledger.clone(),
+        },
+        false,
+    )
+    .expect("dp release");
+    let params = |seed| ExtractParams {
+        rho_crosstab: config.journalist_rho_crosstab,
+        rho_synthetic: config.journalist_rho_synthetic,
+        seed,
+        ledger: ledger.clone(),
+    };
+    let j = journalist_stage(&s, &w, &dp.dir, &params(1), false).expect("extract");
+    let l = Ledger::open(&ledger, 2024).expect("ledger");
+    assert_eq!(l.entries.len(), 2, "the DP release and the extract");
+    assert!(
+        (l.spent() - (0.5 + j.result.rho)).abs() < 1e-9,
+        "the extract is counted against the cap"
+    );
+    assert!(!j.result.reused);
+
+    // Another sampling seed is post-processing of the same draw: nothing more is spent.
+    let again = journalist_stage(&s, &w, &dp.dir, &params(2), false).expect("another seed");
+    assert!(again.result.reused);
+    assert_eq!(Ledger::open(&ledger, 2024).expect("ledger").entries.len(), 2);
+
+    // Synthetic persons: the schema's codes only, and no identifier of any kind.
+    let tables = safetally::tables::load_tables(&s, &safetally::schema::MemberKind::Sample).expect("tables");
+    let syn = read_parquet(&j.dir.join("synthetic.parquet"));
+    let mut names: Vec<String> = syn.get_column_names().iter().map(|c| c.to_string()).collect();
+    names.sort();
+    let mut expected: Vec<String> = tables.journalist.dims.iter().map(|d| d.name.clone()).collect();
+    expected.push("synthetic_person".into());
+    expected.sort();
+    assert_eq!(names, expected, "no other column, so no identifier");
+    assert_eq!(syn.height(), j.result.synthetic_rows);
+    assert!(syn.height() > 300);
+    for d in &tables.journalist.dims {
+        let codes: Vec<&str> = d.domain.iter().map(|c| c.code.as_str()).collect();
+        for v in strings(&syn, &d.name) {
+            let v = v.expect("every cell filled");
+            assert!(
+                codes.contains(&v.as_str()),
+                "{} has {v}, not in its code list",
+                d.name
+            );
+        }
+    }
+    let persons = read_parquet(&work.path().join("03-link/persons.parquet"));
+    let ids: Vec<String> = strings(&persons, "person_id").into_iter().flatten().collect();
+    for f in ["synthetic.csv", "crosstab.csv", "codebook.md", "accuracy.md"] {
+        let text = std::fs::read_to_string(j.dir.join(f)).expect("file");
+        assert!(
+            ids.iter().all(|id| !text.contains(id.as_str())),
+            "{f} holds a person id"
+        );
+    }
+    let codebook = std::fs::read_to_string(j.dir.join("codebook.md")).expect("codebook");
+    assert!(codebook.contains("below 10") && codebook.contains("under 10"));
+    let accuracy = std::fs::read_to_string(j.dir.join("accuracy.md")).expect("accuracy");
+    assert!(accuracy.contains("Error against rho"));
+}
+
+/// 2,000 direct persons where women are mostly in sexual exploitation and men in labour.
+fn associated() -> Persons {
+    let mut cols: HashMap<String, Vec<Option<String>>> = HashMap::new();
+    let mut push = |c: &str, v: &str| cols.entry(c.to_string()).or_default().push(Some(v.to_string()));
+    for i in 0..2000 {
+        let woman = i % 2 == 0;
+        let typical = i % 10 != 0;
+        let form = match (woman, typical) {
+            (true, true) | (false, false) => "sexual",
+            _ => "labour",
+        };
+        push("contact_kind", "direct");
+        push("gender", if woman { "woman" } else { "man" });
+        push("age_group", "adult");
+        push("country_of_birth", ["SE", "NG", "RO", "TH"][i % 4]);
+        push("exploitation_forms", form);
+        push("exploitation_countries", "SE");
+        push("police_report", ["yes", "no"][i % 3 % 2]);
+    }
+    Persons {
+        n: 2000,
+        cols,
+        separator: ';',
+    }
+}
+
+/// P(sexual | woman) - P(sexual | man) in the synthetic persons.
+fn association_at(rho: f64, seed: u64) -> f64 {
+    let s = schema();
+    let tables = safetally::tables::load_tables(&s, &safetally::schema::MemberKind::Sample).expect("tables");
+    let t = &tables.journalist;
+    let recs = records(t, &Deriver::new(&s), &associated()).expect("records");
+    let sz = sizes(t);
+    let scale = safetally_dp::scale_for_rho(marginals_sensitivity(&sz), rho).expect("scale");
+    let (noisy, _) =
+        safetally_dp::noisy_counts(&marginals(&sz, &recs), scale, marginals_sensitivity(&sz)).expect("noise");
+    let (syn, _) = synthesise(&sz, &noisy, 2000, seed);
+    let pos = |dim: &str, code: &str| {
+        let d = t.dims.iter().position(|d| d.name == dim).expect("dim");
+        (
+            d,
+            t.dims[d]
+                .domain
+                .iter()
+                .position(|c| c.code == code)
+                .expect("code"),
+        )
+    };
+    let ((g, woman), (_, man)) = (pos("gender", "woman"), pos("gender", "man"));
+    let (f, sexual) = pos("form", "sexual");
+    let share = |who: usize| {
+        let group: Vec<_> = syn.iter().filter(|r| r[g] == who).collect();
+        group.iter().filter(|r| r[f] == sexual).count() as f64 / group.len().max(1) as f64
+    };
+    share(woman) - share(man)
+}
+
+#[test]
+fn synthetic_data_recover_a_strong_association_at_a_generous_rho_but_not_at_a_tiny_one() {
+    // The truth: 0.9 - 0.1 = 0.8.
+    for seed in 1..=3 {
+        let generous = association_at(20.0, seed);
+        assert!((generous - 0.8).abs() < 0.1, "rho 20: association {generous}");
+        let tiny = association_at(0.000_01, seed);
+        assert!(
+            (tiny - 0.8).abs() > 0.1,
+            "rho 0.00001 should drown it, yet {tiny}"
+        );
+    }
+}
