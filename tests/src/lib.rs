@@ -156,3 +156,45 @@ pub fn run_to_link(
         .expect("link")
         .result
 }
+
+/// The bundled sample through every stage in `work`: exact and DP releases, the journalists'
+/// extract, and the report of each release. Returns the two release folders.
+pub fn full_pipeline(work: &Path) -> (PathBuf, PathBuf) {
+    use safetally::run::*;
+    let (key, _) = test_key(work, "full");
+    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data-samples/submissions");
+    run_to_link(&input, work, &key);
+    let s = schema();
+    let w = safetally::stage::Workdir::new(work).expect("workdir");
+    let agg = aggregate_stage(&s, &w, &w.stage_dir(safetally::link::STAGE), false).expect("aggregate");
+    let prot = protect_stage(
+        &s,
+        &w,
+        &agg.dir,
+        &safetally_dp::suppress::Params::default(),
+        false,
+    )
+    .expect("protect");
+    let exact = publish_stage(&s, &w, &prot.dir, false).expect("publish").dir;
+    let config = safetally::protect::DpConfig::load_embedded().expect("config");
+    let ledger = work.join("ledger");
+    let run = DpRun {
+        config: config.clone(),
+        rho: config.release_rho,
+        group_size: config.group_size,
+        ledger: ledger.clone(),
+    };
+    let dp = protect_stage_dp(&s, &w, &agg.dir, &run, false).expect("dp");
+    let dp_release = publish_stage(&s, &w, &dp.dir, false).expect("publish dp").dir;
+    let params = safetally::journalist::ExtractParams {
+        rho_crosstab: config.journalist_rho_crosstab,
+        rho_synthetic: config.journalist_rho_synthetic,
+        seed: 1,
+        ledger,
+    };
+    journalist_stage(&s, &w, &dp.dir, &params, false).expect("journalist extract");
+    for r in [&exact, &dp_release] {
+        safetally::report::write_report(&s, r, &safetally::report::default_path(r)).expect("report");
+    }
+    (exact, dp_release)
+}

@@ -69,7 +69,9 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
     );
     protect.mode = Mode::Dp;
     let aggregate = work.stage_dir(safetally::tables::STAGE);
-    let dp = super::protect::protect_with(&schema, &work, &aggregate, &protect, a.force)?;
+    let dp = progress.while_running("protect dp", || {
+        super::protect::protect_with(&schema, &work, &aggregate, &protect, a.force)
+    })?;
     super::protect::print_outcome(&dp);
     let rel =
         safetally::run::publish_stage(&schema, &work, &dp.dir, a.force).context("publication failed")?;
@@ -79,6 +81,7 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
     let j = safetally::run::journalist_stage(&schema, &work, &dp.dir, &extract, a.force)
         .context("the journalists' extract failed")?;
     super::journalist::print_outcome(&j);
+
     let params = LinkParams::from_spec(&LinkageSpec::load(&schema)?);
     let pseudo_dir = work.stage_dir(safetally::pseudonymise::STAGE);
     let truth = input
@@ -99,5 +102,9 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
             truth.display()
         );
     }
+    println!("\nThe reports people read, one per release:");
+    let exact = work.stage_dir(safetally::publish::STAGE);
+    super::report::write(&schema, &exact, &safetally::report::default_path(&exact))?;
+    super::report::write(&schema, &rel.dir, &safetally::report::default_path(&rel.dir))?;
     Ok(code)
 }

@@ -36,13 +36,17 @@ pub fn params(ledger: PathBuf, seed: u64) -> anyhow::Result<ExtractParams> {
     })
 }
 
-pub fn run(a: Args) -> anyhow::Result<u8> {
+pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u8> {
     let schema = load_schema()?;
     let work = Workdir::new(&a.work.work)?;
     let input = a
         .input
         .unwrap_or_else(|| work.stage_dir(safetally::protect::STAGE_DP));
-    let run = journalist_stage(&schema, &work, &input, &params(a.ledger, a.seed)?, a.work.force)
+    let params = params(a.ledger, a.seed)?;
+    let run = progress
+        .while_running("extract", || {
+            journalist_stage(&schema, &work, &input, &params, a.work.force)
+        })
         .context("the journalists' extract failed")?;
     print_outcome(&run);
     Ok(0)

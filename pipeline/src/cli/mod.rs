@@ -13,8 +13,10 @@ mod plan;
 mod protect;
 mod pseudonymise;
 mod publish;
+mod report;
 mod run;
 mod sample;
+mod template;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -102,6 +104,14 @@ Exit status: 0 when every file was read, 2 when some file could not be read (the
         after_help = "Example:\n  safetally journalist-extract --work work --ledger safetally-ledger"
     )]
     JournalistExtract(journalist::Args),
+    /// The XLSX template for member organisations: drop-down lists of the codes, a sheet per explanation.
+    #[command(after_help = "Example:\n  safetally template --out mall-2025.xlsx")]
+    Template(template::Args),
+    /// A release as one self-contained bilingual HTML page with charts.
+    #[command(
+        after_help = "Example:\n  safetally report demo-work/06-release-dp\n  safetally report work/06-release --out rapport.html"
+    )]
+    Report(report::Args),
     /// Before spending: each table's share of rho, noise scale and 95% interval half-width.
     #[command(after_help = "Example:\n  safetally plan\n  safetally plan --rho 1.0")]
     Plan(plan::Args),
@@ -148,12 +158,14 @@ pub fn main() -> ExitCode {
         Command::Pseudonymise(a) => pseudonymise::run(a, progress),
         Command::Link(a) => link::run(a, progress),
         Command::EvaluateLinkage(a) => evaluate::run(a),
-        Command::Aggregate(a) => aggregate::run(a),
-        Command::Protect(a) => protect::run(a),
-        Command::Publish(a) => publish::run(a),
+        Command::Aggregate(a) => aggregate::run(a, progress),
+        Command::Protect(a) => protect::run(a, progress),
+        Command::Publish(a) => publish::run(a, progress),
         Command::Run(a) => run::run(a, progress),
         Command::Budget(a) => budget::run(a),
-        Command::JournalistExtract(a) => journalist::run(a),
+        Command::JournalistExtract(a) => journalist::run(a, progress),
+        Command::Template(a) => template::run(a),
+        Command::Report(a) => report::run(a),
         Command::Plan(a) => plan::run(a),
     };
     match result {

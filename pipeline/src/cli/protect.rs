@@ -82,13 +82,15 @@ pub struct Args {
     pub input: Option<PathBuf>,
 }
 
-pub fn run(a: Args) -> anyhow::Result<u8> {
+pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u8> {
     let schema = load_schema()?;
     let work = Workdir::new(&a.work.work)?;
     let input = a
         .input
         .unwrap_or_else(|| work.stage_dir(safetally::tables::STAGE));
-    let run = protect_with(&schema, &work, &input, &a.protect, a.work.force)?;
+    let run = progress.while_running("protect", || {
+        protect_with(&schema, &work, &input, &a.protect, a.work.force)
+    })?;
     print_outcome(&run);
     Ok(0)
 }

@@ -18,13 +18,15 @@ pub struct Args {
     pub input: Option<PathBuf>,
 }
 
-pub fn run(a: Args) -> anyhow::Result<u8> {
+pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u8> {
     let schema = load_schema()?;
     let work = Workdir::new(&a.work.work)?;
     let input = a
         .input
         .unwrap_or_else(|| work.stage_dir(safetally::protect::STAGE));
-    let run = publish_stage(&schema, &work, &input, a.work.force).context("publication failed")?;
+    let run = progress
+        .while_running("publish", || publish_stage(&schema, &work, &input, a.work.force))
+        .context("publication failed")?;
     print_outcome(&run);
     Ok(0)
 }

@@ -67,7 +67,9 @@ pub fn stages(
     let link = link_stage(schema, work, &pseudo.dir, &params, progress, force).context("linkage failed")?;
     super::link::print_outcome(&link);
     println!("\n4. Aggregate the report tables (per person).");
-    let agg = aggregate_stage(schema, work, &link.dir, force).context("aggregation failed")?;
+    let agg = progress
+        .while_running("aggregate", || aggregate_stage(schema, work, &link.dir, force))
+        .context("aggregation failed")?;
     super::aggregate::print_outcome(&agg);
     println!(
         "\n5. Protect ({}).",
@@ -76,10 +78,14 @@ pub fn stages(
             super::protect::Mode::Dp => "differential privacy: noise under the year's budget",
         }
     );
-    let prot = super::protect::protect_with(schema, work, &agg.dir, protect, force)?;
+    let prot = progress.while_running("protect", || {
+        super::protect::protect_with(schema, work, &agg.dir, protect, force)
+    })?;
     super::protect::print_outcome(&prot);
     println!("\n6. Publish the release.");
-    let rel = publish_stage(schema, work, &prot.dir, force).context("publication failed")?;
+    let rel = progress
+        .while_running("publish", || publish_stage(schema, work, &prot.dir, force))
+        .context("publication failed")?;
     super::publish::print_outcome(&rel);
     Ok(super::ingest::exit_code(&ingest.result))
 }

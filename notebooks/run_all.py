@@ -1,0 +1,35 @@
+"""Executes every notebook in this folder top to bottom against a safetally work directory.
+
+    python notebooks/run_all.py WORK_DIR
+
+Exits non-zero, naming the notebook and cell, when any cell raises. Used by the tests.
+"""
+import os
+import pathlib
+import sys
+import time
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+
+def main() -> int:
+    work = pathlib.Path(sys.argv[1]).resolve()
+    here = pathlib.Path(__file__).resolve().parent
+    os.environ["SAFETALLY_WORK"] = str(work)
+    failed = 0
+    for path in sorted(here.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        start = time.time()
+        try:
+            NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(here)}}).execute()
+            print(f"{path.name}: ok in {time.time() - start:.1f} s")
+        except CellExecutionError as e:
+            failed += 1
+            print(f"{path.name}: FAILED\n{e}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

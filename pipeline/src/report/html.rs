@@ -1,0 +1,255 @@
+//! The report page: a header with the release and its protection, then every table with its
+//! method statement, chart and figures, the comparison with official statistics, in Swedish
+//! and English (a switch shows one language; both are in the page).
+
+use std::fmt::Write as _;
+
+use super::CsvTable;
+use super::chart::{Bar, bars};
+use crate::publish::{MARK, ReleaseManifest};
+use crate::tables::Tables;
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#111}\
+body.sv .en,body.en .sv{display:none}h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #999}\
+table{border-collapse:collapse;font-size:.85em}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}\
+td.v{text-align:right}figure{margin:1em 0}button{font-size:1em}.note{color:#444}";
+
+const SCRIPT: &str = "document.getElementById('lang').addEventListener('click',function(){\
+var b=document.body;var sv=b.classList.contains('sv');b.classList.toggle('sv',!sv);b.classList.toggle('en',sv);\
+document.documentElement.lang=sv?'en':'sv';});";
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn both(sv: &str, en: &str) -> String {
+    format!(
+        "<span class=\"sv\" lang=\"sv\">{}</span><span class=\"en\" lang=\"en\">{}</span>",
+        esc(sv),
+        esc(en)
+    )
+}
+
+pub fn page(m: &ReleaseManifest, tables: &Tables, csvs: &[CsvTable], comparison: &CsvTable) -> String {
+    let year = m.report_year.map_or("?".into(), |y| y.to_string());
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<!doctype html><html lang=\"sv\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+<title>safetally {year}</title><style>{STYLE}</style></head><body class=\"sv\">\
+<button id=\"lang\" type=\"button\">English / Svenska</button><h1>{}</h1>",
+        both(
+            &format!("Statistik {year}: personer som mötts av Plattformens medlemmar"),
+            &format!("Statistics {year}: persons met by the platform's members")
+        )
+    );
+    let _ = write!(s, "<p class=\"note\">{}</p>", both(&about_sv(m), &about_en(m)));
+    for t in csvs {
+        let spec = tables.get(&t.id);
+        let (tsv, ten) = spec.map_or((t.id.clone(), t.id.clone()), |x| {
+            (x.spec.title.sv.clone(), x.spec.title.en.clone())
+        });
+        let (psv, pen) = spec.map_or((String::new(), String::new()), |x| {
+            (x.spec.population.sv.clone(), x.spec.population.en.clone())
+        });
+        let _ = write!(
+            s,
+            "<section id=\"{0}\"><h2>{0} {1}</h2><p>{2}</p>",
+            esc(&t.id),
+            both(&tsv, &ten),
+            both(&psv, &pen)
+        );
+        let _ = write!(s, "<p class=\"note\">{}</p>", method(m, t));
+        let _ = write!(
+            s,
+            "<figure>{}<figcaption>{}</figcaption></figure>",
+            chart(m, t, &ten),
+            both(&caption_sv(m), &caption_en(m))
+        );
+        let _ = write!(
+            s,
+            "<details open><summary>{}</summary>{}</details></section>",
+            both("Siffror", "Figures"),
+            data_table(t)
+        );
+    }
+    let _ = write!(
+        s,
+        "<section id=\"T22\"><h2>T22 {}</h2><p>{}</p>{}</section>",
+        both(
+            "Jämförelse med officiell statistik",
+            "Comparison with official statistics"
+        ),
+        both(
+            "Plattformen räknar personer, Brå räknar brott: enheten står på varje rad, och talen räknas aldrig om till varandra.",
+            "The platform counts persons, BRÅ counts offences: each row states its unit, and the two are never converted into each other."
+        ),
+        data_table(comparison)
+    );
+    let _ = write!(s, "<script>{SCRIPT}</script></body></html>");
+    s
+}
+
+fn about_sv(m: &ReleaseManifest) -> String {
+    match &m.dp {
+        Some(d) => format!(
+            "Utgåva {} (differentiell integritet). Varje tal har brus; strecken visar 95 %-intervall. Budget: rho {:.3} (epsilon {:.2} vid delta {:e}); årets tak rho {:.3}, förbrukat {:.3}.",
+            m.release_id, d.rho, d.epsilon, d.delta, d.year_rho_cap, d.year_rho_spent
+        ),
+        None => format!(
+            "Utgåva {} (exakta tal med skydd av små tal). `..` betyder dolt: färre än {} personer, eller dolt för att skydda en sådan cell.",
+            m.release_id,
+            m.parameters["threshold"].as_u64().unwrap_or(5)
+        ),
+    }
+}
+
+fn about_en(m: &ReleaseManifest) -> String {
+    match &m.dp {
+        Some(d) => format!(
+            "Release {} (differential privacy). Every number is noised; the whiskers show 95% intervals. Budget: rho {:.3} (epsilon {:.2} at delta {:e}); the year's cap is rho {:.3}, of which {:.3} is spent.",
+            m.release_id, d.rho, d.epsilon, d.delta, d.year_rho_cap, d.year_rho_spent
+        ),
+        None => format!(
+            "Release {} (exact counts with small-count protection). `..` means hidden: fewer than {} persons, or hidden to protect such a cell.",
+            m.release_id,
+            m.parameters["threshold"].as_u64().unwrap_or(5)
+        ),
+    }
+}
+
+fn caption_sv(m: &ReleaseManifest) -> String {
+    let base = "Varje stapel har sitt värde utskrivet; en streckad stump med .. är en dold cell. Kategorier med 0 finns bara i tabellen.";
+    if m.dp.is_some() {
+        format!("{base} Strecket visar 95 %-intervallet.")
+    } else {
+        base.into()
+    }
+}
+
+fn caption_en(m: &ReleaseManifest) -> String {
+    let base = "Every bar carries its value; a hatched stub with .. is a hidden cell. Categories with 0 are only in the table.";
+    if m.dp.is_some() {
+        format!("{base} The whisker shows the 95% interval.")
+    } else {
+        base.into()
+    }
+}
+
+fn col(t: &CsvTable, name: &str) -> Option<usize> {
+    t.header.iter().position(|h| h == name)
+}
+
+/// The table's code columns: those with `_sv` and `_en` label columns beside them.
+fn dims(t: &CsvTable) -> Vec<usize> {
+    (0..t.header.len())
+        .filter(|&i| col(t, &format!("{}_sv", t.header[i])).is_some())
+        .collect()
+}
+
+fn method(m: &ReleaseManifest, t: &CsvTable) -> String {
+    let status = col(t, "status");
+    let count = |s: &str| status.map_or(0, |c| t.rows.iter().filter(|r| r[c] == s).count());
+    match &m.dp {
+        Some(d) => {
+            let scale = d.tables.iter().find(|p| p.id == t.id).map_or(0.0, |p| p.scale);
+            both(
+                &format!(
+                    "Brus med skala {scale:.1} personer per cell (95 % inom ±{:.1}); {} celler med brusat värde under {} visas som ..; summor är summor av de brusade cellerna.",
+                    1.96 * scale,
+                    count("suppressed_small"),
+                    m.parameters["suppress_below"].as_u64().unwrap_or(5)
+                ),
+                &format!(
+                    "Noise of scale {scale:.1} persons per cell (95% within ±{:.1}); {} cells with a noisy value below {} are shown as ..; totals are sums of the noisy cells.",
+                    1.96 * scale,
+                    count("suppressed_small"),
+                    m.parameters["suppress_below"].as_u64().unwrap_or(5)
+                ),
+            )
+        }
+        None => both(
+            &format!(
+                "{} av {} celler är dolda för att de gäller färre än {} personer och {} för att skydda dem; granskningen godkände att inget dolt tal kan räknas fram.",
+                count("suppressed_small"),
+                t.rows.len(),
+                m.parameters["threshold"].as_u64().unwrap_or(5),
+                count("suppressed_complementary")
+            ),
+            &format!(
+                "{} of {} cells are hidden because they concern fewer than {} persons and {} to protect them; the audit confirmed no hidden count can be worked out.",
+                count("suppressed_small"),
+                t.rows.len(),
+                m.parameters["threshold"].as_u64().unwrap_or(5),
+                count("suppressed_complementary")
+            ),
+        ),
+    }
+}
+
+const MAX_BARS: usize = 40;
+
+fn chart(m: &ReleaseManifest, t: &CsvTable, title: &str) -> String {
+    let (Some(pc), dims) = (col(t, "persons"), dims(t)) else {
+        return String::new();
+    };
+    let (lo, hi) = if m.dp.is_some() {
+        (col(t, "interval95_low"), col(t, "interval95_high"))
+    } else {
+        (None, None)
+    };
+    let mut bs: Vec<Bar> = t
+        .rows
+        .iter()
+        .filter(|r| dims.iter().all(|&d| !r[d].starts_with('_')))
+        .filter(|r| r[pc] != "0")
+        .map(|r| {
+            let label = dims
+                .iter()
+                .map(|&d| r[d + 1].clone())
+                .collect::<Vec<_>>()
+                .join(" · ");
+            let value = (r[pc] != MARK).then(|| r[pc].parse::<f64>().unwrap_or(0.0));
+            let interval = match (lo, hi) {
+                (Some(a), Some(b)) => r[a].parse().ok().zip(r[b].parse().ok()),
+                _ => None,
+            };
+            Bar {
+                label,
+                value,
+                interval,
+            }
+        })
+        .collect();
+    bs.sort_by(|a, b| b.value.unwrap_or(0.0).total_cmp(&a.value.unwrap_or(0.0)));
+    bs.truncate(MAX_BARS);
+    if bs.is_empty() {
+        return String::new();
+    }
+    bars(&format!("{} {title}", t.id), &bs)
+}
+
+fn data_table(t: &CsvTable) -> String {
+    let mut s = format!("<table id=\"data-{}\"><thead><tr>", esc(&t.id));
+    for h in &t.header {
+        let _ = write!(s, "<th>{}</th>", esc(h));
+    }
+    s.push_str("</tr></thead><tbody>");
+    for r in &t.rows {
+        s.push_str("<tr>");
+        for (h, v) in t.header.iter().zip(r) {
+            let class = if h == "persons" || h == "value" {
+                " class=\"v\""
+            } else {
+                ""
+            };
+            let _ = write!(s, "<td data-col=\"{}\"{class}>{}</td>", esc(h), esc(v));
+        }
+        s.push_str("</tr>");
+    }
+    s.push_str("</tbody></table>");
+    s
+}

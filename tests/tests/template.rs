@@ -1,0 +1,101 @@
+//! The organisations' template: a file filled in from it, with values picked from its own
+//! drop-down lists, ingests cleanly.
+
+use calamine::{Reader, Xlsx, open_workbook};
+use safetally::ingest::IngestOptions;
+use safetally::template::{CODES_SHEET, DATA_SHEET, HELP_SHEET, write_template};
+use safetally_tests::*;
+
+#[test]
+fn a_file_filled_in_from_the_template_ingests_cleanly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = schema();
+    let template = dir.path().join("mall.xlsx");
+    write_template(&s, &template).expect("template");
+    let mut wb: Xlsx<_> = open_workbook(&template).expect("open");
+    assert_eq!(
+        wb.sheet_names(),
+        vec![DATA_SHEET, HELP_SHEET, CODES_SHEET],
+        "the data sheet comes first"
+    );
+    let header: Vec<String> = wb
+        .worksheet_range(DATA_SHEET)
+        .expect("data")
+        .rows()
+        .next()
+        .expect("header")
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let contract: Vec<String> = s.columns.iter().map(|c| c.name.clone()).collect();
+    assert_eq!(header, contract);
+    let help = wb.worksheet_range(HELP_SHEET).expect("help");
+    assert_eq!(help.height(), s.columns.len() + 1, "one explanation per column");
+    // The drop-down lists: column name, then the offered values.
+    let codes = wb.worksheet_range(CODES_SHEET).expect("codes");
+    let rows: Vec<Vec<String>> = codes
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    let pick = |column: &str, label: &str| -> String {
+        let k = rows[0]
+            .iter()
+            .position(|h| h == column)
+            .unwrap_or_else(|| panic!("no list for {column}"));
+        let offered: Vec<&String> = rows[1..]
+            .iter()
+            .map(|r| &r[k])
+            .filter(|v| !v.is_empty())
+            .collect();
+        assert!(offered.iter().any(|v| *v == label), "{column} offers {label}");
+        label.to_string()
+    };
+    let row1: Vec<(&str, String)> = vec![
+        ("org_id", pick("org_id", "TALITA")),
+        ("record_id", "A-17".into()),
+        ("report_year", "2024".into()),
+        ("contact_kind", pick("contact_kind", "Potentiellt direkt utsatt")),
+        ("given_name", "Maria".into()),
+        ("family_name", "Ionescu".into()),
+        ("birth_date", "1994-05-02".into()),
+        ("gender", pick("gender", "Kvinna")),
+        ("age_group", pick("age_group", "Vuxen")),
+        ("country_of_birth", pick("country_of_birth", "Rumänien")),
+        (
+            "exploitation_forms",
+            pick("exploitation_forms", "Sexuell exploatering"),
+        ),
+        (
+            "exploitation_countries",
+            pick("exploitation_countries", "Sverige"),
+        ),
+        ("identified_by", pick("identified_by", "Polis")),
+        (
+            "national_support_programme",
+            pick("national_support_programme", "Ja"),
+        ),
+        ("police_report", pick("police_report", "Ja")),
+        (
+            "reported_offences",
+            pick("reported_offences", "Människohandel (BrB 4:1a)"),
+        ),
+        ("legal_status", pick("legal_status", "Förundersökning pågår")),
+    ];
+    // Filled in as a member would: the template's sheet and header, values from its lists.
+    let filled = dir.path().join("in");
+    std::fs::create_dir(&filled).expect("dir");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet().set_name(DATA_SHEET).expect("sheet");
+    for (i, h) in header.iter().enumerate() {
+        ws.write_string(0, i as u16, h).expect("header");
+    }
+    for (k, v) in &row1 {
+        let col = header.iter().position(|h| h == k).expect("column");
+        ws.write_string(1, col as u16, v).expect("cell");
+    }
+    book.save(filled.join("talita.xlsx")).expect("save");
+    let (report, _out) = ingest(&filled, &IngestOptions::default());
+    assert_eq!(report.totals.rows_in, 1);
+    assert_eq!(report.totals.quarantined, 0, "{}", report.to_text());
+    assert_eq!(report.totals.accepted, 1);
+}
