@@ -194,14 +194,7 @@ fn publishable(
         .enumerate()
         .map(|(ti, t)| {
             let n = t.n_cells();
-            let mut p = ProtectedTable {
-                id: t.id().to_string(),
-                values: vec![None; n],
-                status: vec![Status::Published; n],
-                lower: vec![None; n],
-                upper: vec![None; n],
-                scale: vec![None; n],
-            };
+            let mut p = ProtectedTable::empty(t.id(), n);
             for i in 0..n {
                 let v = values[ti][i];
                 let s = scales[ti][i];

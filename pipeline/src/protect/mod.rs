@@ -39,6 +39,20 @@ pub struct ProtectedTable {
     pub scale: Vec<Option<f64>>,
 }
 
+impl ProtectedTable {
+    /// Every cell published and empty, ready to be filled.
+    pub fn empty(id: &str, n: usize) -> Self {
+        ProtectedTable {
+            id: id.to_string(),
+            values: vec![None; n],
+            status: vec![Status::Published; n],
+            lower: vec![None; n],
+            upper: vec![None; n],
+            scale: vec![None; n],
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct TableProtection {
     pub cells: usize,
@@ -163,14 +177,7 @@ pub fn protect_tables(
     let mut out: Vec<ProtectedTable> = tables
         .tables
         .iter()
-        .map(|t| ProtectedTable {
-            id: t.id().to_string(),
-            values: vec![None; t.n_cells()],
-            status: vec![Status::Published; t.n_cells()],
-            lower: vec![None; t.n_cells()],
-            upper: vec![None; t.n_cells()],
-            scale: vec![None; t.n_cells()],
-        })
+        .map(|t| ProtectedTable::empty(t.id(), t.n_cells()))
         .collect();
     for (k, r) in refs.iter().enumerate() {
         let p = &mut out[r.table];
@@ -298,14 +305,7 @@ pub fn read_protected(t: &Table, dir: &Path) -> Result<ProtectedTable, StageErro
         .and_then(|c| c.f64().cloned())
         .map_err(|e| bad(format!("column noise_scale: {e}")))?;
     let n = t.n_cells();
-    let mut p = ProtectedTable {
-        id: t.id().to_string(),
-        values: vec![None; n],
-        status: vec![Status::Published; n],
-        lower: vec![None; n],
-        upper: vec![None; n],
-        scale: vec![None; n],
-    };
+    let mut p = ProtectedTable::empty(t.id(), n);
     if df.height() != n {
         return Err(bad(format!("{} rows where the table has {n} cells", df.height())));
     }

@@ -136,22 +136,7 @@ Integritetsbudget: rho {:.4} för denna utgåva (epsilon {:.2} vid delta {:e}); 
         d.group_rho,
         d.group_epsilon
     );
-    let _ = writeln!(
-        s,
-        "| tabell | population | rho | brusets skala per cell | ±95 % |\n|---|---|---|---|---|"
-    );
-    for (t, p) in tables.tables.iter().zip(&d.plan) {
-        let _ = writeln!(
-            s,
-            "| {} {} | {} | {:.4} | {:.1} | {:.1} |",
-            t.id(),
-            t.spec.title.sv,
-            t.spec.population.sv,
-            p.rho,
-            p.scale,
-            p.half_width_95
-        );
-    }
+    dp_table(&mut s, tables, d, true);
     let _ = writeln!(
         s,
         "\nT22 ställer plattformens (brusade) personer bredvid Brås brott: olika enheter, som aldrig räknas om till varandra. {official_note}\n"
@@ -173,25 +158,35 @@ Privacy budget: rho {:.4} for this release (epsilon {:.2} at delta {:e}); the ye
         d.group_rho,
         d.group_epsilon
     );
-    let _ = writeln!(
-        s,
-        "| table | population | rho | noise scale per cell | ±95% |\n|---|---|---|---|---|"
-    );
-    for (t, p) in tables.tables.iter().zip(&d.plan) {
-        let _ = writeln!(
-            s,
-            "| {} {} | {} | {:.4} | {:.1} | {:.1} |",
-            t.id(),
-            t.spec.title.en,
-            t.spec.population.en,
-            p.rho,
-            p.scale,
-            p.half_width_95
-        );
-    }
+    dp_table(&mut s, tables, d, false);
     let _ = writeln!(
         s,
         "\nT22 puts the platform's (noisy) persons next to BRÅ's offences: different units, never converted into each other. {official_note}"
     );
     s
+}
+
+/// Per table: its share of rho, the noise scale and the 95% half-width, in one language.
+fn dp_table(s: &mut String, tables: &Tables, d: &DpSummary, swedish: bool) {
+    let head = if swedish {
+        "| tabell | population | rho | brusets skala per cell | ±95 % |"
+    } else {
+        "| table | population | rho | noise scale per cell | ±95% |"
+    };
+    let _ = writeln!(s, "{head}\n|---|---|---|---|---|");
+    for (t, p) in tables.tables.iter().zip(&d.plan) {
+        let (title, pop) = if swedish {
+            (&t.spec.title.sv, &t.spec.population.sv)
+        } else {
+            (&t.spec.title.en, &t.spec.population.en)
+        };
+        let _ = writeln!(
+            s,
+            "| {} {title} | {pop} | {:.4} | {:.1} | {:.1} |",
+            t.id(),
+            p.rho,
+            p.scale,
+            p.half_width_95
+        );
+    }
 }
