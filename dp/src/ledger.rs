@@ -49,6 +49,24 @@ pub struct Entry {
     pub measurements: BTreeMap<String, Vec<i64>>,
 }
 
+impl Entry {
+    /// A new entry stamped with the current time.
+    pub fn now(release_key: String, year: i64, rho_cap: f64, rho: f64, group_size: u32) -> Self {
+        Entry {
+            release_key,
+            year,
+            created_unix: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            rho_cap,
+            rho,
+            group_size,
+            tables: Vec::new(),
+            measurements: BTreeMap::new(),
+        }
+    }
+}
+
 pub struct Ledger {
     path: PathBuf,
     pub year: i64,

@@ -119,16 +119,14 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
                 [("J1".to_string(), nc), ("J1_marginals".to_string(), nm)].into();
             ledger
                 .append(Entry {
-                    release_key: key.clone(),
-                    year: inp.year,
-                    created_unix: std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map_or(0, |d| d.as_secs()),
-                    rho_cap: inp.config.year_rho_cap,
-                    rho,
-                    group_size: inp.config.group_size,
-                    tables: Vec::new(),
                     measurements: m.clone(),
+                    ..Entry::now(
+                        key.clone(),
+                        inp.year,
+                        inp.config.year_rho_cap,
+                        rho,
+                        inp.config.group_size,
+                    )
                 })
                 .map_err(|e| StageError::Input(e.to_string()))?;
             (m, false)

@@ -87,16 +87,15 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
                 .map_err(|e| StageError::Input(e.to_string()))?;
             let m = draw(inp, &plan)?;
             let entry = Entry {
-                release_key: key.clone(),
-                year: inp.year,
-                created_unix: std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs()),
-                rho_cap: inp.config.year_rho_cap,
-                rho: plan.iter().map(|p| p.rho).sum(),
-                group_size: inp.group_size,
                 tables: plan.clone(),
                 measurements: m.clone(),
+                ..Entry::now(
+                    key.clone(),
+                    inp.year,
+                    inp.config.year_rho_cap,
+                    plan.iter().map(|p| p.rho).sum(),
+                    inp.group_size,
+                )
             };
             ledger
                 .append(entry)

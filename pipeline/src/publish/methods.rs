@@ -36,24 +36,7 @@ Små tal är dolda: en cell med 1–{} personer visas som `..` (\"för få för 
             "Granskningen godkändes INTE."
         }
     );
-    let _ = writeln!(
-        s,
-        "| tabell | population | celler | dolda (små) | dolda (skydd) | smalaste intervall |\n|---|---|---|---|---|---|"
-    );
-    for t in &tables.tables {
-        let r = report.tables.get(t.id()).cloned().unwrap_or_default();
-        let _ = writeln!(
-            s,
-            "| {} {} | {} | {} | {} | {} | {} |",
-            t.id(),
-            t.spec.title.sv,
-            t.spec.population.sv,
-            r.cells,
-            r.primary,
-            r.secondary,
-            r.narrowest_interval.map_or("–".into(), |w| w.to_string())
-        );
-    }
+    exact_table(&mut s, tables, report, true);
     let _ = writeln!(
         s,
         "\nT22 ställer plattformens personer bredvid Brås brott: olika enheter (personer respektive brott), som aldrig räknas om till varandra. {official_note}\n"
@@ -80,24 +63,7 @@ Small counts are hidden: a cell of 1 to {} persons is shown as `..` (\"too few t
             "The audit FAILED."
         }
     );
-    let _ = writeln!(
-        s,
-        "| table | population | cells | hidden (small) | hidden (protection) | narrowest range |\n|---|---|---|---|---|---|"
-    );
-    for t in &tables.tables {
-        let r = report.tables.get(t.id()).cloned().unwrap_or_default();
-        let _ = writeln!(
-            s,
-            "| {} {} | {} | {} | {} | {} | {} |",
-            t.id(),
-            t.spec.title.en,
-            t.spec.population.en,
-            r.cells,
-            r.primary,
-            r.secondary,
-            r.narrowest_interval.map_or("–".into(), |w| w.to_string())
-        );
-    }
+    exact_table(&mut s, tables, report, false);
     let _ = writeln!(
         s,
         "\nT22 puts the platform's persons next to BRÅ's offences: different units (persons and offences), never converted into each other or divided by each other. {official_note}\n\n\
@@ -187,6 +153,33 @@ fn dp_table(s: &mut String, tables: &Tables, d: &DpSummary, swedish: bool) {
             p.rho,
             p.scale,
             p.half_width_95
+        );
+    }
+}
+
+/// Per table: cells, how many were hidden at each step, and the narrowest derivable range.
+fn exact_table(s: &mut String, tables: &Tables, report: &ProtectReport, swedish: bool) {
+    let head = if swedish {
+        "| tabell | population | celler | dolda (små) | dolda (skydd) | smalaste intervall |"
+    } else {
+        "| table | population | cells | hidden (small) | hidden (protection) | narrowest range |"
+    };
+    let _ = writeln!(s, "{head}\n|---|---|---|---|---|---|");
+    for t in &tables.tables {
+        let r = report.tables.get(t.id()).cloned().unwrap_or_default();
+        let (title, pop) = if swedish {
+            (&t.spec.title.sv, &t.spec.population.sv)
+        } else {
+            (&t.spec.title.en, &t.spec.population.en)
+        };
+        let _ = writeln!(
+            s,
+            "| {} {title} | {pop} | {} | {} | {} | {} |",
+            t.id(),
+            r.cells,
+            r.primary,
+            r.secondary,
+            r.narrowest_interval.map_or("–".into(), |w| w.to_string())
         );
     }
 }
