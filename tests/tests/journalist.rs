@@ -153,14 +153,16 @@ fn association_at(rho: f64, seed: u64) -> f64 {
 
 #[test]
 fn synthetic_data_recover_a_strong_association_at_a_generous_rho_but_not_at_a_tiny_one() {
-    // The truth: 0.9 - 0.1 = 0.8.
+    // The truth: 0.9 - 0.1 = 0.8. Measured over 100 draws at rho 20, none was 0.1 away; over
+    // 300 single draws at rho 0.00001, one came within 0.1 (their mean was 0.04), so the tiny
+    // budget is judged on the mean of five draws.
     for seed in 1..=3 {
         let generous = association_at(20.0, seed);
         assert!((generous - 0.8).abs() < 0.1, "rho 20: association {generous}");
-        let tiny = association_at(0.000_01, seed);
-        assert!(
-            (tiny - 0.8).abs() > 0.1,
-            "rho 0.00001 should drown it, yet {tiny}"
-        );
     }
+    let tiny = (1..=5).map(|seed| association_at(0.000_01, seed)).sum::<f64>() / 5.0;
+    assert!(
+        (tiny - 0.8).abs() > 0.1,
+        "rho 0.00001 should drown it, yet {tiny}"
+    );
 }
