@@ -37,8 +37,12 @@ pub enum LedgerError {
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
-    /// Hash of the release's inputs and parameters: the same release has the same key.
+    /// Hash of the release's inputs and parameters: the same release has the same key. It is
+    /// a hash of true counts, so it stays in the ledger and is never published.
     pub release_key: String,
+    /// A random id for the entry, which releases may cite.
+    #[serde(default)]
+    pub entry_id: String,
     pub year: i64,
     pub created_unix: u64,
     pub rho_cap: f64,
@@ -54,6 +58,7 @@ impl Entry {
     pub fn now(release_key: String, year: i64, rho_cap: f64, rho: f64, group_size: u32) -> Self {
         Entry {
             release_key,
+            entry_id: random_id(),
             year,
             created_unix: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -65,6 +70,15 @@ impl Entry {
             measurements: BTreeMap::new(),
         }
     }
+}
+
+/// 64 random bits from the operating system, as hex (all zeros if it fails, which only makes
+/// the id less unique, never wrong).
+fn random_id() -> String {
+    use rand::TryRngCore;
+    let mut b = [0u8; 8];
+    let _ = rand::rngs::OsRng.try_fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 pub struct Ledger {
@@ -181,6 +195,7 @@ mod tests {
     fn entry(key: &str, rho: f64) -> Entry {
         Entry {
             release_key: key.into(),
+            entry_id: String::new(),
             year: 2024,
             created_unix: 0,
             rho_cap: 1.0,

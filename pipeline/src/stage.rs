@@ -11,9 +11,18 @@ use sha2::{Digest, Sha256};
 use crate::error::StageError;
 
 pub const SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");
-/// Hidden, so a later stage hashes only this stage's data files as its inputs, and a release
-/// folder keeps `manifest.json` for its readers.
-pub const MANIFEST: &str = ".stage-manifest.json";
+/// Suffix of a stage's manifest, kept beside its folder (`.NAME.manifest.json`), never inside:
+/// a release folder handed on must not carry hashes of internal files (a hash of a small file
+/// of counts lets anyone confirm a guess of them), and a later stage hashes only data files.
+pub const MANIFEST: &str = ".manifest.json";
+
+/// Where the manifest of the stage in `stage_dir` is kept.
+pub fn manifest_path(stage_dir: &Path) -> PathBuf {
+    let name = stage_dir
+        .file_name()
+        .map_or_else(|| "stage".into(), |n| n.to_string_lossy().into_owned());
+    stage_dir.with_file_name(format!(".{name}{MANIFEST}"))
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FileHash {
@@ -70,7 +79,7 @@ impl Workdir {
         schema_version: &str,
     ) -> Option<Manifest> {
         let dir = self.stage_dir(stage);
-        let text = fs::read_to_string(dir.join(MANIFEST)).ok()?;
+        let text = fs::read_to_string(manifest_path(&dir)).ok()?;
         let m: Manifest = serde_json::from_str(&text).ok()?;
         let same = m.software_version == SOFTWARE_VERSION
             && m.schema_version == schema_version
@@ -102,7 +111,8 @@ impl Staging {
         &self.tmp
     }
 
-    /// Hashes every output, writes the manifest, syncs, and swaps the folder into place.
+    /// Hashes every output, swaps the folder into place, then writes and syncs the manifest
+    /// beside it. A crash in between leaves a folder without a manifest, which is redone.
     pub fn commit(
         self,
         params: serde_json::Value,
@@ -123,13 +133,12 @@ impl Staging {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
         };
-        let mpath = self.tmp.join(MANIFEST);
+        let mpath = manifest_path(&self.target);
+        if mpath.exists() {
+            fs::remove_file(&mpath).map_err(|e| StageError::io(&mpath, e))?;
+        }
         let text = serde_json::to_string_pretty(&manifest)
             .map_err(|e| StageError::Input(format!("cannot serialise the manifest: {e}")))?;
-        let mut f = fs::File::create(&mpath).map_err(|e| StageError::io(&mpath, e))?;
-        f.write_all(text.as_bytes())
-            .and_then(|_| f.sync_all())
-            .map_err(|e| StageError::io(&mpath, e))?;
         let old = self.target.with_extension(format!("old-{}", std::process::id()));
         if self.target.exists() {
             fs::rename(&self.target, &old).map_err(|e| StageError::io(&self.target, e))?;
@@ -138,6 +147,10 @@ impl Staging {
         if old.exists() {
             fs::remove_dir_all(&old).map_err(|e| StageError::io(&old, e))?;
         }
+        let mut f = fs::File::create(&mpath).map_err(|e| StageError::io(&mpath, e))?;
+        f.write_all(text.as_bytes())
+            .and_then(|_| f.sync_all())
+            .map_err(|e| StageError::io(&mpath, e))?;
         Ok(manifest)
     }
 }
@@ -172,9 +185,7 @@ pub fn hash_tree(dir: &Path) -> Result<Vec<FileHash>, StageError> {
             .unwrap_or(&path)
             .to_string_lossy()
             .replace('\\', "/");
-        if rel != MANIFEST {
-            out.push(hash_file(&path, &rel)?);
-        }
+        out.push(hash_file(&path, &rel)?);
     }
     Ok(out)
 }

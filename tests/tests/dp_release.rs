@@ -232,7 +232,39 @@ fn error_per_table_stays_within_the_stated_scale_and_the_release_carries_interva
             .as_f64()
             .is_some_and(|e| e > 5.0 && e < 6.0)
     );
-    assert_eq!(manifest["dp"]["ledger_release_key"], dp.release_key.as_str());
+    assert_eq!(manifest["dp"]["ledger_entry"], dp.ledger_entry.as_str());
+    assert_eq!(dp.ledger_entry.len(), 16, "a random id");
+    let hidden: Vec<String> = std::fs::read_dir(&rel.dir)
+        .expect("release")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(
+        hidden.is_empty(),
+        "nothing hidden travels with the release: {hidden:?}"
+    );
+    // The ledger key is a hash of true counts: a guess of the data could be confirmed with it.
+    for f in safetally::stage::list_files(&rel.dir).expect("files") {
+        let text = String::from_utf8_lossy(&std::fs::read(&f).expect("file")).into_owned();
+        assert!(
+            !text.contains(dp.release_key.as_str()),
+            "{} holds the ledger key",
+            f.display()
+        );
+    }
+    let inputs: Vec<String> = manifest["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .map(|f| f["path"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(
+        inputs
+            .iter()
+            .all(|p| p.starts_with("05-protect-dp/") || p == "03-link/persons.parquet"),
+        "only unguessable hashes: {inputs:?}"
+    );
     assert!(
         manifest.to_string().find("mean_abs_error").is_none(),
         "errors against the truth stay internal"

@@ -88,6 +88,21 @@ fn the_extract_is_ledgered_follows_the_code_lists_and_holds_no_identifier() {
             "{f} holds a person id"
         );
     }
+    // Every file of the folder, hidden ones too: no ledger key (a hash of true counts).
+    let keys: Vec<String> = Ledger::open(&ledger, 2024)
+        .expect("ledger")
+        .entries
+        .iter()
+        .map(|e| e.release_key.clone())
+        .collect();
+    for f in std::fs::read_dir(&j.dir).expect("folder").flatten() {
+        let text = String::from_utf8_lossy(&std::fs::read(f.path()).expect("file")).into_owned();
+        assert!(
+            keys.iter().all(|k| !text.contains(k.as_str())),
+            "{} holds a ledger key",
+            f.path().display()
+        );
+    }
     let codebook = std::fs::read_to_string(j.dir.join("codebook.md")).expect("codebook");
     assert!(codebook.contains("below 10") && codebook.contains("under 10"));
     let accuracy = std::fs::read_to_string(j.dir.join("accuracy.md")).expect("accuracy");

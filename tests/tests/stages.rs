@@ -22,7 +22,7 @@ fn rerun_with_unchanged_inputs_is_skipped_and_a_change_reruns() {
     let opts = IngestOptions::default();
     let first = ingest_stage(&s, &work, input.path(), &opts, &Progress::hidden(), false).expect("first");
     assert!(!first.skipped);
-    assert!(first.dir.join(safetally::stage::MANIFEST).is_file());
+    assert!(safetally::stage::manifest_path(&first.dir).is_file());
     let second = ingest_stage(&s, &work, input.path(), &opts, &Progress::hidden(), false).expect("second");
     assert!(second.skipped);
     assert_eq!(second.result.totals.accepted, 1);
@@ -63,7 +63,7 @@ fn manifest_records_inputs_hashes_and_versions() {
     )
     .expect("run");
     let m: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(run.dir.join(safetally::stage::MANIFEST)).expect("read"),
+        &std::fs::read_to_string(safetally::stage::manifest_path(&run.dir)).expect("read"),
     )
     .expect("json");
     assert_eq!(m["inputs"][0]["path"], "a.csv");
@@ -95,7 +95,7 @@ fn damaged_or_interrupted_stage_is_redone() {
     );
     // A crash leaves only a hidden temporary folder, which the next run replaces.
     std::fs::create_dir_all(work_dir.path().join(".01-ingest.tmp-1")).expect("tmp");
-    std::fs::remove_file(again.dir.join(safetally::stage::MANIFEST)).expect("no manifest = incomplete");
+    std::fs::remove_file(safetally::stage::manifest_path(&again.dir)).expect("no manifest = incomplete");
     let after_crash =
         ingest_stage(&s, &work, input.path(), &opts, &Progress::hidden(), false).expect("after crash");
     assert!(!after_crash.skipped);

@@ -53,8 +53,12 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         );
         for e in &l.entries {
             println!(
-                "  release {}  rho {:.4}  {} tables  group size {}  (unix time {})",
-                &e.release_key[..12.min(e.release_key.len())],
+                "  entry {}  rho {:.4}  {} tables  group size {}  (unix time {})",
+                if e.entry_id.is_empty() {
+                    "-"
+                } else {
+                    e.entry_id.as_str()
+                },
                 e.rho,
                 e.tables.len(),
                 e.group_size,

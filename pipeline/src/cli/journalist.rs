@@ -77,15 +77,10 @@ pub fn print_outcome(run: &StageRun<ExtractReport>) {
         r.synthetic_rows,
         run.dir.display()
     );
-    if r.accuracy_shipped {
+    if let (Some(sy), Some(cr)) = (&r.synthetic_vs_input, &r.crosstab_vs_input) {
         println!(
             "Accuracy against the sample (total variation distance, 1/2/3-way): synthetic {:.3}/{:.3}/{:.3}, cross-tabulation {:.3}/{:.3}/{:.3}.",
-            r.synthetic_vs_input.one_way,
-            r.synthetic_vs_input.two_way,
-            r.synthetic_vs_input.three_way,
-            r.crosstab_vs_input.one_way,
-            r.crosstab_vs_input.two_way,
-            r.crosstab_vs_input.three_way
+            sy.one_way, sy.two_way, sy.three_way, cr.one_way, cr.two_way, cr.three_way
         );
     }
 }

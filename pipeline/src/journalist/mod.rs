@@ -55,7 +55,8 @@ impl Tvd {
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ExtractReport {
-    pub release_key: String,
+    /// The ledger entry's random id (the ledger's own key hashes true counts: never shipped).
+    pub ledger_entry: String,
     pub reused: bool,
     pub year: i64,
     pub rho: f64,
@@ -73,10 +74,10 @@ pub struct ExtractReport {
     pub synthetic_rows: usize,
     /// The synthetic model's tree: (child, parent) dimension names.
     pub tree: Vec<(String, String)>,
-    /// Against the data the extract was made from. Not differentially private: shipped only
-    /// for synthetic (sample) data, kept internal for real members' data.
-    pub synthetic_vs_input: Tvd,
-    pub crosstab_vs_input: Tvd,
+    /// Against the data the extract was made from. Not differentially private: computed only
+    /// for synthetic (sample) data, never for real members' data.
+    pub synthetic_vs_input: Option<Tvd>,
+    pub crosstab_vs_input: Option<Tvd>,
     pub accuracy_shipped: bool,
 }
 
@@ -105,8 +106,8 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
     let scale_s = safetally_dp::scale_for_rho(marginals_sensitivity(&sz), p.rho_synthetic).map_err(dp_err)?;
     let key = release_key(&cross, &margs, p, inp.year);
     let mut ledger = Ledger::open(&p.ledger, inp.year).map_err(|e| StageError::Input(e.to_string()))?;
-    let (measured, reused) = match ledger.find(&key) {
-        Some(e) => (e.measurements.clone(), true),
+    let (measured, reused, entry_id) = match ledger.find(&key) {
+        Some(e) => (e.measurements.clone(), true, e.entry_id.clone()),
         None => {
             let rho = p.rho_crosstab + p.rho_synthetic;
             ledger
@@ -117,19 +118,21 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
                 safetally_dp::noisy_counts(&margs, scale_s, marginals_sensitivity(&sz)).map_err(dp_err)?;
             let m: BTreeMap<String, Vec<i64>> =
                 [("J1".to_string(), nc), ("J1_marginals".to_string(), nm)].into();
+            let entry = Entry {
+                measurements: m.clone(),
+                ..Entry::now(
+                    key.clone(),
+                    inp.year,
+                    inp.config.year_rho_cap,
+                    rho,
+                    inp.config.group_size,
+                )
+            };
+            let id = entry.entry_id.clone();
             ledger
-                .append(Entry {
-                    measurements: m.clone(),
-                    ..Entry::now(
-                        key.clone(),
-                        inp.year,
-                        inp.config.year_rho_cap,
-                        rho,
-                        inp.config.group_size,
-                    )
-                })
+                .append(entry)
                 .map_err(|e| StageError::Input(e.to_string()))?;
-            (m, false)
+            (m, false, id)
         }
     };
     let get = |k: &str| {
@@ -159,7 +162,7 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
     )?;
     let rho = p.rho_crosstab + p.rho_synthetic;
     let report = ExtractReport {
-        release_key: key,
+        ledger_entry: entry_id,
         reused,
         year: inp.year,
         rho,
@@ -179,8 +182,10 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
             .iter()
             .map(|&(c, pa)| (t.dims[c].name.clone(), t.dims[pa].name.clone()))
             .collect(),
-        synthetic_vs_input: Tvd::between(&recs, &synth, &sz),
-        crosstab_vs_input: Tvd::between(&recs, &crosstab_records(t, &counts), &sz),
+        synthetic_vs_input: inp.ship_accuracy.then(|| Tvd::between(&recs, &synth, &sz)),
+        crosstab_vs_input: inp
+            .ship_accuracy
+            .then(|| Tvd::between(&recs, &crosstab_records(t, &counts), &sz)),
         accuracy_shipped: inp.ship_accuracy,
     };
     write::codebook(inp.schema, t, &report, &out.join("codebook.md"))?;

@@ -156,16 +156,11 @@ pub fn accuracy(r: &ExtractReport, path: &Path) -> Result<(), StageError> {
         s,
         "**Total variation distance** (TVD) says how far a distribution is from the true one: 0 is identical, 1 is entirely different; 0.05 means 5% of the persons would have to move to another category to make them agree. It is averaged over every choice of one, two or three columns.\n"
     );
-    if r.accuracy_shipped {
+    if let (Some(sy), Some(cr)) = (&r.synthetic_vs_input, &r.crosstab_vs_input) {
         let _ = writeln!(
             s,
             "Against the data the extract was made from (synthetic sample data, so this can be shown):\n\n| | 1-way | 2-way | 3-way |\n|---|---|---|---|\n| synthetic persons | {:.3} | {:.3} | {:.3} |\n| cross-tabulation | {:.3} | {:.3} | {:.3} |\n",
-            r.synthetic_vs_input.one_way,
-            r.synthetic_vs_input.two_way,
-            r.synthetic_vs_input.three_way,
-            r.crosstab_vs_input.one_way,
-            r.crosstab_vs_input.two_way,
-            r.crosstab_vs_input.three_way
+            sy.one_way, sy.two_way, sy.three_way, cr.one_way, cr.two_way, cr.three_way
         );
     } else {
         let _ = writeln!(

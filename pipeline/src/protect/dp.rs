@@ -34,6 +34,8 @@ pub struct DpSummary {
     /// True when the release was made before and its stored draw was reused (nothing spent).
     pub reused: bool,
     pub release_key: String,
+    /// The ledger entry's random id: what the release cites (the key is a hash of true counts).
+    pub ledger_entry: String,
     pub ledger: PathBuf,
     pub plan: Vec<safetally_dp::budget::TablePlan>,
     /// Persons whose multi-valued codes were cut to the table's max_codes, per table.
@@ -79,8 +81,8 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
     let key = release_key(inp, &plan);
     let mut ledger = Ledger::open(&inp.ledger_dir, inp.year).map_err(|e| StageError::Input(e.to_string()))?;
     let spent_before = ledger.spent();
-    let (measurements, reused) = match ledger.find(&key) {
-        Some(e) => (e.measurements.clone(), true),
+    let (measurements, reused, entry_id) = match ledger.find(&key) {
+        Some(e) => (e.measurements.clone(), true, e.entry_id.clone()),
         None => {
             ledger
                 .check(inp.rho, inp.config.year_rho_cap)
@@ -97,10 +99,11 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
                     inp.group_size,
                 )
             };
+            let id = entry.entry_id.clone();
             ledger
                 .append(entry)
                 .map_err(|e| StageError::Input(e.to_string()))?;
-            (m, false)
+            (m, false, id)
         }
     };
     let noisy: Vec<Vec<i64>> = inp
@@ -132,6 +135,7 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
         spent_after: ledger.spent(),
         reused,
         release_key: key,
+        ledger_entry: entry_id,
         ledger: ledger.path().to_path_buf(),
         plan,
         truncated_persons: inp.truncated_persons.clone(),

@@ -57,8 +57,8 @@ pub struct DpRelease {
     pub group_epsilon: f64,
     pub year_rho_cap: f64,
     pub year_rho_spent: f64,
-    /// The ledger entry of this release.
-    pub ledger_release_key: String,
+    /// The ledger entry of this release (its random id).
+    pub ledger_entry: String,
     pub tables: Vec<safetally_dp::budget::TablePlan>,
 }
 
@@ -73,7 +73,7 @@ impl DpRelease {
             group_epsilon: d.group_epsilon,
             year_rho_cap: d.year_rho_cap,
             year_rho_spent: d.spent_after,
-            ledger_release_key: d.release_key.clone(),
+            ledger_entry: d.ledger_entry.clone(),
             tables: d.plan.clone(),
         }
     }

@@ -101,10 +101,18 @@ pub fn publish_stage(
             .iter()
             .map(|t| read_protected(t, protect_dir))
             .collect::<Result<Vec<_>, _>>()?;
+        // Only the protected tables' hashes: they hold published values alone. The protect
+        // report holds figures computed from true counts, and its hash would let anyone
+        // confirm a guess of them.
+        let stage = protect_dir.file_name().map_or_else(
+            || protect::STAGE.to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         let mut inputs: Vec<FileHash> = hash_inputs(protect_dir)?
             .into_iter()
+            .filter(|f| f.path.ends_with(".parquet"))
             .map(|mut f| {
-                f.path = format!("{}/{}", protect::STAGE, f.path);
+                f.path = format!("{stage}/{}", f.path);
                 f
             })
             .collect();
@@ -127,12 +135,15 @@ pub fn publish_stage(
     })
 }
 
-/// What the aggregate stage was made from (the link stage's files), from its manifest.
+/// What the aggregate stage was made from, from its manifest: the persons file only. Its random
+/// person ids make its hash unguessable; a small file of counts (T21's CSV) would not be, and
+/// its hash would let anyone confirm a guess of exact counts.
 fn upstream_inputs(aggregate_dir: &Path) -> Vec<FileHash> {
-    let m: Option<Manifest> = read_json(&aggregate_dir.join(crate::stage::MANIFEST)).ok();
+    let m: Option<Manifest> = read_json(&crate::stage::manifest_path(aggregate_dir)).ok();
     m.map(|m| {
         m.inputs
             .into_iter()
+            .filter(|f| f.path == crate::link::PERSONS)
             .map(|mut f| {
                 f.path = format!("03-link/{}", f.path);
                 f
@@ -277,7 +288,7 @@ pub fn journalist_stage(
         name: crate::journalist::STAGE,
         input: &link_dir,
         missing: "no linked persons here; run `safetally link` first",
-        params: serde_json::json!({ "extract": to_value(params)?, "dp_release": dp.release_key }),
+        params: serde_json::json!({ "extract": to_value(params)?, "dp_release": dp.ledger_entry }),
         report_json: "extract-report.json",
     };
     run_stage(schema, work, spec, force, |out| {
