@@ -280,4 +280,15 @@ fn error_per_table_stays_within_the_stated_scale_and_the_release_carries_interva
         methods.contains("95 of 100"),
         "the methods note says what the interval means"
     );
+    // The number of persons it states is the noisy published total, never the exact one.
+    let t01 = tables.get("T01").expect("T01");
+    let p = read_protected(t01, &run.dir).expect("T01");
+    let noisy_total = p.values[t01.cell_index(&Default::default()).expect("total")].expect("published");
+    assert!(
+        methods.contains(&format!("about {noisy_total} persons")),
+        "{methods}"
+    );
+    if noisy_total != agg_report.persons {
+        assert!(!methods.contains(&format!("about {} persons", agg_report.persons)));
+    }
 }

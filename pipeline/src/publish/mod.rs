@@ -119,7 +119,7 @@ pub fn publish(inp: &PublishInput, out: &Path) -> Result<ReleaseManifest, StageE
     write_csv(&dir.join(format!("{COMPARISON}.csv")), &cmp)?;
     write_parquet(&dir.join(format!("{COMPARISON}.parquet")), &cmp)?;
     xlsx::workbook(&out.join(WORKBOOK), inp.tables, &sheets, &cmp, inp.report)?;
-    let note = methods::methods_note(inp.tables, inp.report, inp.persons, &official_note);
+    let note = methods::methods_note(inp.tables, inp.report, persons_shown(inp), &official_note);
     std::fs::write(out.join(METHODS), note).map_err(|e| StageError::io(out.join(METHODS), e))?;
     let files = hash_tree(out)?;
     let parameters = match &inp.report.dp {
@@ -228,4 +228,20 @@ fn write_parquet(path: &Path, s: &Sheet) -> Result<(), StageError> {
     }
     sink.finish()?;
     Ok(())
+}
+
+/// The number of persons the methods note states. In DP mode the exact number would be a
+/// count released without noise, so the note takes the published (noisy) total of the first
+/// table over all persons instead.
+fn persons_shown(inp: &PublishInput) -> u64 {
+    if inp.report.dp.is_none() {
+        return inp.persons;
+    }
+    inp.tables
+        .tables
+        .iter()
+        .zip(inp.protected)
+        .find(|(t, _)| t.spec.population.conditions.is_empty())
+        .and_then(|(t, p)| t.cell_index(&Default::default()).and_then(|i| p.values[i]))
+        .unwrap_or(0)
 }
