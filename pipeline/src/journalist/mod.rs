@@ -55,9 +55,12 @@ impl Tvd {
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ExtractReport {
+    /// Whether the stored draw was reused: kept out of the files (it would tell whether the
+    /// data changed since an earlier extract).
+    #[serde(skip)]
+    pub reused: bool,
     /// The ledger entry's random id (the ledger's own key hashes true counts: never shipped).
     pub ledger_entry: String,
-    pub reused: bool,
     pub year: i64,
     pub rho: f64,
     pub epsilon: f64,

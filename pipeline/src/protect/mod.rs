@@ -230,6 +230,13 @@ pub fn protect_tables(
     Ok((out, report))
 }
 
+/// The status a published file shows. Whether a hidden cell was small or hidden to protect
+/// another is internal: published, it would tell a reader that one hidden cell is 1 to 4 and
+/// another 0 or at least 5, narrowing both beyond what the audit checked.
+pub fn public_status(s: Status) -> &'static str {
+    if s.hidden() { "suppressed" } else { "published" }
+}
+
 pub fn status_code(s: Status) -> &'static str {
     match s {
         Status::Published => "published",

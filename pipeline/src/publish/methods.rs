@@ -6,7 +6,13 @@ use std::fmt::Write as _;
 use crate::protect::{DpSummary, ProtectReport};
 use crate::tables::Tables;
 
-pub fn methods_note(tables: &Tables, report: &ProtectReport, persons: u64, official_note: &str) -> String {
+pub fn methods_note(
+    tables: &Tables,
+    report: &ProtectReport,
+    persons: Option<u64>,
+    official_note: &str,
+) -> String {
+    let persons = persons.map_or_else(|| "..".to_string(), |n| n.to_string());
     if let Some(dp) = &report.dp {
         return dp_note(tables, report, dp, persons, official_note);
     }
@@ -76,7 +82,7 @@ fn dp_note(
     tables: &Tables,
     report: &ProtectReport,
     d: &DpSummary,
-    persons: u64,
+    persons: String,
     official_note: &str,
 ) -> String {
     let year = report.report_year.map_or("?".into(), |y| y.to_string());
@@ -160,11 +166,11 @@ fn dp_table(s: &mut String, tables: &Tables, d: &DpSummary, swedish: bool) {
 /// Per table: cells, how many were hidden at each step, and the narrowest derivable range.
 fn exact_table(s: &mut String, tables: &Tables, report: &ProtectReport, swedish: bool) {
     let head = if swedish {
-        "| tabell | population | celler | dolda (små) | dolda (skydd) | smalaste intervall |"
+        "| tabell | population | celler | dolda | smalaste intervall för ett dolt litet tal |"
     } else {
-        "| table | population | cells | hidden (small) | hidden (protection) | narrowest range |"
+        "| table | population | cells | hidden | narrowest range of a hidden small count |"
     };
-    let _ = writeln!(s, "{head}\n|---|---|---|---|---|---|");
+    let _ = writeln!(s, "{head}\n|---|---|---|---|---|");
     for t in &tables.tables {
         let r = report.tables.get(t.id()).cloned().unwrap_or_default();
         let (title, pop) = if swedish {
@@ -174,11 +180,10 @@ fn exact_table(s: &mut String, tables: &Tables, report: &ProtectReport, swedish:
         };
         let _ = writeln!(
             s,
-            "| {} {title} | {pop} | {} | {} | {} | {} |",
+            "| {} {title} | {pop} | {} | {} | {} |",
             t.id(),
             r.cells,
-            r.primary,
-            r.secondary,
+            r.primary + r.secondary,
             r.narrowest_interval.map_or("–".into(), |w| w.to_string())
         );
     }

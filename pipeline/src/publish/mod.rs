@@ -84,7 +84,6 @@ pub struct PublishInput<'a> {
     pub tables: &'a Tables,
     pub protected: &'a [ProtectedTable],
     pub report: &'a ProtectReport,
-    pub persons: u64,
     pub inputs: Vec<FileHash>,
 }
 
@@ -230,18 +229,14 @@ fn write_parquet(path: &Path, s: &Sheet) -> Result<(), StageError> {
     Ok(())
 }
 
-/// The number of persons the methods note states. In DP mode the exact number would be a
-/// count released without noise, so the note takes the published (noisy) total of the first
-/// table over all persons instead.
-fn persons_shown(inp: &PublishInput) -> u64 {
-    if inp.report.dp.is_none() {
-        return inp.persons;
-    }
+/// The number of persons the methods note states: the published total of the first table over
+/// all persons (noisy in DP mode, where the exact number would be a count without noise; absent
+/// when suppressed), never a number the tables do not show.
+fn persons_shown(inp: &PublishInput) -> Option<u64> {
     inp.tables
         .tables
         .iter()
         .zip(inp.protected)
         .find(|(t, _)| t.spec.population.conditions.is_empty())
         .and_then(|(t, p)| t.cell_index(&Default::default()).and_then(|i| p.values[i]))
-        .unwrap_or(0)
 }

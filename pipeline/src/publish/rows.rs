@@ -3,7 +3,7 @@
 
 use safetally_dp::suppress::Status;
 
-use crate::protect::{ProtectedTable, status_code};
+use crate::protect::{ProtectedTable, public_status};
 use crate::tables::{ANY, TOTAL, Table};
 
 /// What a suppressed count is printed as (the Swedish official-statistics mark).
@@ -69,7 +69,7 @@ pub fn sheet(t: &Table, p: &ProtectedTable, dp: bool) -> Sheet {
         }
         let hidden = p.status[i] != Status::Published;
         row.push(Field::Count(p.values[i]));
-        row.push(Field::Text(status_code(p.status[i]).into()));
+        row.push(Field::Text(public_status(p.status[i]).into()));
         if dp {
             row.push(Field::Scale(p.scale[i].filter(|_| !hidden)));
             row.push(Field::Count(p.lower[i]));

@@ -160,31 +160,31 @@ fn method(m: &ReleaseManifest, t: &CsvTable) -> String {
                 &format!(
                     "Brus med skala {scale:.1} personer per cell (95 % inom ±{:.1}); {} celler med brusat värde under {} visas som ..; summor är summor av de brusade cellerna.",
                     1.96 * scale,
-                    count("suppressed_small"),
+                    count("suppressed"),
                     m.parameters["suppress_below"].as_u64().unwrap_or(5)
                 ),
                 &format!(
                     "Noise of scale {scale:.1} persons per cell (95% within ±{:.1}); {} cells with a noisy value below {} are shown as ..; totals are sums of the noisy cells.",
                     1.96 * scale,
-                    count("suppressed_small"),
+                    count("suppressed"),
                     m.parameters["suppress_below"].as_u64().unwrap_or(5)
                 ),
             )
         }
         None => both(
             &format!(
-                "{} av {} celler är dolda för att de gäller färre än {} personer och {} för att skydda dem; granskningen godkände att inget dolt tal kan räknas fram.",
-                count("suppressed_small"),
+                "{} av {} celler är dolda: de gäller färre än {} personer, eller skulle låta ett sådant tal räknas fram; granskningen godkände att inget dolt litet tal kan ringas in till färre än {} värden.",
+                count("suppressed"),
                 t.rows.len(),
                 m.parameters["threshold"].as_u64().unwrap_or(5),
-                count("suppressed_complementary")
+                m.parameters["protection"].as_u64().unwrap_or(5)
             ),
             &format!(
-                "{} of {} cells are hidden because they concern fewer than {} persons and {} to protect them; the audit confirmed no hidden count can be worked out.",
-                count("suppressed_small"),
+                "{} of {} cells are hidden: they concern fewer than {} persons, or would let such a count be worked out; the audit confirmed no hidden small count can be narrowed to fewer than {} values.",
+                count("suppressed"),
                 t.rows.len(),
                 m.parameters["threshold"].as_u64().unwrap_or(5),
-                count("suppressed_complementary")
+                m.parameters["protection"].as_u64().unwrap_or(5)
             ),
         ),
     }
