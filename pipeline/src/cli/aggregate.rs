@@ -1,5 +1,6 @@
 //! `safetally aggregate`: count every report table over the linked persons.
 
+use super::skipped_note;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -32,12 +33,7 @@ pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u
 }
 
 pub fn print_outcome(run: &StageRun<AggregateReport>) {
-    if run.skipped {
-        println!(
-            "Aggregate: inputs unchanged since the last run; using {}",
-            run.dir.display()
-        );
-    }
+    skipped_note("Aggregate", run.skipped, &run.dir);
     println!("{}", run.result.summary());
     println!(
         "The tables (internal, exact counts, not for publication) are in {}.",

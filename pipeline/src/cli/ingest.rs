@@ -1,5 +1,6 @@
 //! `safetally ingest`: validate a folder of submissions.
 
+use super::skipped_note;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -38,12 +39,7 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
 }
 
 pub fn print_outcome(report: &IngestReport, skipped: bool, dir: &std::path::Path) {
-    if skipped {
-        println!(
-            "Ingest: inputs unchanged since the last run; using {}",
-            dir.display()
-        );
-    }
+    skipped_note("Ingest", skipped, dir);
     println!("{}", report.summary());
     println!(
         "Accepted rows are in {0}/validated, rejected rows with file, line, column and rule in {0}/quarantine; \

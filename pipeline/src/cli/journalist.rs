@@ -1,6 +1,7 @@
 //! `safetally journalist-extract`: the noised cross-tabulation and synthetic persons for
 //! journalists, with codebook and accuracy report, built on a DP release.
 
+use super::skipped_note;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -53,12 +54,7 @@ pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u
 }
 
 pub fn print_outcome(run: &StageRun<ExtractReport>) {
-    if run.skipped {
-        println!(
-            "Journalist extract: inputs unchanged since the last run; using {}",
-            run.dir.display()
-        );
-    }
+    skipped_note("Journalist extract", run.skipped, &run.dir);
     let r = &run.result;
     println!(
         "Journalist extract {} rho {:.3} (epsilon {:.2} at delta {:e}); the year's budget has {:.3} of {:.3} spent. A noised cross-tabulation of {} cells ({} persons) and {} synthetic persons, with codebook.md and accuracy.md, are in {}.",

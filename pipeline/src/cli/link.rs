@@ -1,5 +1,6 @@
 //! `safetally link`: join all organisations' pseudonymised records into persons.
 
+use super::skipped_note;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -39,12 +40,7 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
 }
 
 pub fn print_outcome(run: &safetally::run::StageRun<safetally::link::LinkReport>) {
-    if run.skipped {
-        println!(
-            "Link: inputs unchanged since the last run; using {}",
-            run.dir.display()
-        );
-    }
+    skipped_note("Link", run.skipped, &run.dir);
     println!("{}", run.result.summary());
     println!(
         "Persons and the record map are in {0}; the duplicate cross-check (T21, internal, exact counts) in {0}/T21_*.csv; the report is {0}/{LINK_REPORT_TXT}.",

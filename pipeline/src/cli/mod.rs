@@ -180,6 +180,16 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// What every command prints when its stage was skipped because nothing changed.
+pub fn skipped_note(stage: &str, skipped: bool, dir: &std::path::Path) {
+    if skipped {
+        println!(
+            "{stage}: inputs unchanged since the last run; using {}",
+            dir.display()
+        );
+    }
+}
+
 pub fn load_schema() -> anyhow::Result<safetally::schema::Schema> {
     Ok(safetally::schema::load_embedded()?)
 }

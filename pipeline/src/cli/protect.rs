@@ -1,5 +1,6 @@
 //! `safetally protect`: hide small counts and whatever would reveal them, then audit.
 
+use super::skipped_note;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -112,12 +113,7 @@ pub fn protect_with(
 }
 
 pub fn print_outcome(run: &StageRun<ProtectReport>) {
-    if run.skipped {
-        println!(
-            "Protect: inputs unchanged since the last run; using {}",
-            run.dir.display()
-        );
-    }
+    skipped_note("Protect", run.skipped, &run.dir);
     println!("{}", run.result.summary());
     println!(
         "Per-table figures: {}/{PROTECT_REPORT_TXT} and protect-report.json.",

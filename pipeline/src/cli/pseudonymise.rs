@@ -1,5 +1,6 @@
 //! `safetally pseudonymise`: the step each organisation runs on its own machine.
 
+use super::skipped_note;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -37,12 +38,7 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
 }
 
 pub fn print_outcome(run: &safetally::run::StageRun<safetally::pseudonymise::PseudoReport>) {
-    if run.skipped {
-        println!(
-            "Pseudonymise: inputs unchanged since the last run; using {}",
-            run.dir.display()
-        );
-    }
+    skipped_note("Pseudonymise", run.skipped, &run.dir);
     println!("{}", run.result.summary());
     println!(
         "These files are what the organisation sends to the platform: {}",

@@ -1,5 +1,6 @@
 //! `safetally publish`: the release folder from the protected tables.
 
+use super::skipped_note;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -32,12 +33,7 @@ pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u
 }
 
 pub fn print_outcome(run: &StageRun<ReleaseManifest>) {
-    if run.skipped {
-        println!(
-            "Publish: inputs unchanged since the last run; using {}",
-            run.dir.display()
-        );
-    }
+    skipped_note("Publish", run.skipped, &run.dir);
     println!(
         "Release {} is in {}: every table as CSV and Parquet (tables/), one workbook ({}), the comparison with official figures (tables/{}.csv), the methods note ({}) and manifest.json. Hand on the whole folder.",
         run.result.release_id,

@@ -44,6 +44,12 @@ pub fn default_path(release: &Path) -> PathBuf {
 /// Renders the release in `release` to `out`.
 pub fn write_report(schema: &Schema, release: &Path, out: &Path) -> Result<(), StageError> {
     let mpath = release.join(MANIFEST);
+    if !mpath.is_file() {
+        return Err(StageError::Input(format!(
+            "{}: not a release folder (it has no {MANIFEST}); pass the folder `safetally publish` made, e.g. work/06-release or work/06-release-dp",
+            release.display()
+        )));
+    }
     let text = std::fs::read_to_string(&mpath).map_err(|e| StageError::io(&mpath, e))?;
     let manifest: ReleaseManifest = serde_json::from_str(&text).map_err(|e| StageError::Manifest {
         path: mpath.clone(),
