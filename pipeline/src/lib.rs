@@ -17,6 +17,7 @@ pub mod report;
 pub mod run;
 pub mod sample;
 pub mod schema;
+pub mod sha256x;
 pub mod stage;
 pub mod tables;
 pub mod template;

@@ -151,6 +151,26 @@ impl ParquetSink {
             .map_err(|e| write_err(&self.path, &e))
     }
 
+    /// Writes a batch given column-wise (names and types as at creation), after any rows
+    /// pushed before it: the fast path for stages that build whole columns.
+    pub fn push_columns(&mut self, columns: Vec<Column>) -> Result<(), StageError> {
+        self.flush()?;
+        let height = columns.first().map_or(0, Column::len);
+        let names_match = columns.len() == self.names.len()
+            && columns.iter().zip(&self.names).all(|(c, n)| c.name().as_str() == n);
+        if !names_match {
+            return Err(write_err(&self.path, &"a batch whose columns differ from the file's"));
+        }
+        let mut df = DataFrame::new(height, columns).map_err(|e| write_err(&self.path, &e))?;
+        // Slices of input columns may be split into chunks where built columns are not.
+        df.align_chunks_par();
+        self.writer
+            .write_batch(&df)
+            .map_err(|e| write_err(&self.path, &e))?;
+        self.rows += height as u64;
+        Ok(())
+    }
+
     /// Flushes, writes the footer and returns the number of rows written.
     pub fn finish(mut self) -> Result<u64, StageError> {
         self.flush()?;
@@ -195,9 +215,43 @@ pub fn read(path: &Path) -> Result<DataFrame, StageError> {
         })
 }
 
+/// Reads only the named columns of a Parquet file; a missing column is an error naming it.
+pub fn read_columns(path: &Path, columns: &[&str]) -> Result<DataFrame, StageError> {
+    let file = File::open(path).map_err(|e| StageError::io(path, e))?;
+    ParquetReader::new(file)
+        .with_columns(Some(columns.iter().map(|c| c.to_string()).collect()))
+        .finish()
+        .map_err(|e| StageError::ParquetRead {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn column_batches_with_differently_chunked_columns_are_written_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("x.parquet");
+        let mut s = ParquetSink::create(&p, &[("a", Kind::Str), ("b", Kind::Int)]).expect("create");
+        // A slice of a column read from a multi-row-group file has several chunks.
+        let mut a = StringChunked::new("a".into(), ["x", "y"]);
+        a.append(&StringChunked::new("a".into(), ["z"])).expect("append");
+        assert_eq!(a.chunks().len(), 2);
+        let b = Int64Chunked::from_vec("b".into(), vec![1, 2, 3]);
+        s.push_columns(vec![a.into_column(), b.into_column()]).expect("push");
+        assert!(
+            s.push_columns(vec![Int64Chunked::from_vec("b".into(), vec![1]).into_column()])
+                .is_err(),
+            "a batch with other columns is refused"
+        );
+        assert_eq!(s.finish().expect("finish"), 3);
+        let df = read(&p).expect("read");
+        let a: Vec<Option<&str>> = df.column("a").expect("a").str().expect("str").iter().collect();
+        assert_eq!(a, [Some("x"), Some("y"), Some("z")]);
+    }
 
     #[test]
     fn rows_of_the_wrong_shape_or_type_are_refused_not_written_askew() {

@@ -6,7 +6,6 @@ use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
 
 use crate::error::StageError;
 
@@ -155,10 +154,11 @@ impl Staging {
     }
 }
 
-/// SHA-256 of one file, streamed.
+/// SHA-256 of one file, streamed. OpenSSL's assembly runs about twice as fast as a portable
+/// implementation on CPUs without SHA extensions, and stages hash gigabytes at 10 million records.
 pub fn hash_file(path: &Path, label: &str) -> Result<FileHash, StageError> {
     let mut f = fs::File::open(path).map_err(|e| StageError::io(path, e))?;
-    let mut h = Sha256::new();
+    let mut h = openssl::sha::Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut bytes = 0u64;
     loop {
@@ -171,23 +171,49 @@ pub fn hash_file(path: &Path, label: &str) -> Result<FileHash, StageError> {
     }
     Ok(FileHash {
         path: label.to_string(),
-        sha256: hex::encode(h.finalize()),
+        sha256: hex::encode(h.finish()),
         bytes,
     })
 }
 
-/// Hashes of every file below `dir`, by path relative to it, sorted.
+/// Hashes of every file below `dir`, by path relative to it, sorted; files are hashed on
+/// every core.
 pub fn hash_tree(dir: &Path) -> Result<Vec<FileHash>, StageError> {
-    let mut out = Vec::new();
-    for path in list_files(dir)? {
-        let rel = path
-            .strip_prefix(dir)
-            .unwrap_or(&path)
-            .to_string_lossy()
-            .replace('\\', "/");
-        out.push(hash_file(&path, &rel)?);
+    let files = list_files(dir)?;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len())
+        .max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, Result<FileHash, StageError>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(path) = files.get(i) else { break };
+                        let rel = path
+                            .strip_prefix(dir)
+                            .unwrap_or(path)
+                            .to_string_lossy()
+                            .replace('\\', "/");
+                        out.push((i, hash_file(path, &rel)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    if done.len() != files.len() {
+        return Err(StageError::Input(format!("{}: a hashing thread failed", dir.display())));
     }
-    Ok(out)
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, h)| h).collect()
 }
 
 /// Every regular file below `dir`, sorted, skipping hidden names.

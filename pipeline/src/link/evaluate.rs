@@ -116,7 +116,7 @@ pub fn truth_for_records(
     Ok((0..r.len())
         .map(|i| {
             by_key
-                .get(&(r.orgs[r.org[i] as usize].clone(), r.record_key[i].clone()))
+                .get(&(r.orgs[r.org[i] as usize].clone(), r.record_key_hex(i)))
                 .cloned()
         })
         .collect())

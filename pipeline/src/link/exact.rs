@@ -15,12 +15,13 @@ pub struct ExactStats {
     pub ignored_values: BTreeMap<String, (u64, u64)>,
 }
 
-/// Sorted (value, record) pairs of one key column; runs of equal values are groups.
-pub fn groups(values: &[Option<i64>]) -> Vec<(i64, u32)> {
+/// Sorted (value, record) pairs of one key column (0 = no key); runs of equal values are groups.
+pub fn groups(values: &[i64]) -> Vec<(i64, u32)> {
     let mut v: Vec<(i64, u32)> = values
         .iter()
         .enumerate()
-        .filter_map(|(i, k)| k.map(|k| (k, i as u32)))
+        .filter(|(_, k)| **k != 0)
+        .map(|(i, k)| (*k, i as u32))
         .collect();
     v.sort_unstable();
     v

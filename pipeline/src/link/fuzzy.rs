@@ -31,7 +31,7 @@ enum DateEvidence {
 }
 
 fn date_evidence(r: &Records, i: usize, j: usize) -> DateEvidence {
-    let p = |k: usize, x: usize| r.date_parts[k][x];
+    let p = |k: usize, x: usize| Some(r.date_parts[k][x]).filter(|v| *v != 0);
     let (yi, mi, di) = (p(0, i), p(1, i), p(2, i));
     let (yj, mj, dj) = (p(0, j), p(1, j), p(2, j));
     let (Some(yi), Some(yj)) = (yi, yj) else {
@@ -58,10 +58,8 @@ fn date_evidence(r: &Records, i: usize, j: usize) -> DateEvidence {
 }
 
 /// The score of a pair, or None when evidence forbids the match or it is below its threshold.
-fn score(r: &Records, gate: &Gate, pnr: &[Option<i64>], t: &Thresholds, i: usize, j: usize) -> Option<f64> {
-    if let (Some(a), Some(b)) = (pnr[i], pnr[j])
-        && a != b
-    {
+fn score(r: &Records, gate: &Gate, pnr: &[i64], t: &Thresholds, i: usize, j: usize) -> Option<f64> {
+    if pnr[i] != 0 && pnr[j] != 0 && pnr[i] != pnr[j] {
         return None;
     }
     if !gate.compatible(i, j) {
@@ -74,26 +72,33 @@ fn score(r: &Records, gate: &Gate, pnr: &[Option<i64>], t: &Thresholds, i: usize
         DateEvidence::Partial => t.partial_date,
         DateEvidence::Missing => t.no_date,
     };
-    let s = dice(r.bloom[i].as_deref()?, r.bloom[j].as_deref()?);
+    let (a, b) = (&r.bloom[i], &r.bloom[j]);
+    if a.iter().all(|w| *w == 0) || b.iter().all(|w| *w == 0) {
+        return None;
+    }
+    let s = dice(a, b);
     (s >= threshold).then_some(s)
 }
 
 /// Answers that two records of one person cannot disagree on: gender, country of birth and
-/// age group, where both records know them. Coded as small integers, 0 = not known.
+/// age group, where both records know them. Dictionary codes, 0 = not known.
 struct Gate {
-    codes: Vec<[u16; 3]>,
+    codes: Vec<[u32; 3]>,
 }
 
 impl Gate {
     fn new(r: &Records) -> Self {
-        let mut codes = vec![[0u16; 3]; r.len()];
+        let mut codes = vec![[0u32; 3]; r.len()];
         for (k, name) in ["gender", "country_of_birth", "age_group"].iter().enumerate() {
-            let Some(values) = r.attr(name) else { continue };
-            let mut ids: std::collections::HashMap<&str, u16> = std::collections::HashMap::new();
-            for (i, v) in values.iter().enumerate() {
-                if let Some(v) = v.as_deref().filter(|v| *v != "unknown") {
-                    let next = ids.len() as u16 + 1;
-                    codes[i][k] = *ids.entry(v).or_insert(next);
+            let Some(col) = r.attr(name) else { continue };
+            let known: Vec<bool> = col
+                .values
+                .iter()
+                .map(|v| v.as_deref().is_some_and(|v| v != "unknown"))
+                .collect();
+            for (slot, &c) in codes.iter_mut().zip(&col.codes) {
+                if known[c as usize] {
+                    slot[k] = c;
                 }
             }
         }
@@ -111,24 +116,26 @@ impl Gate {
 /// Locality-sensitive blocking keys from the Bloom filters themselves: each band samples fixed
 /// bit positions, so filters that agree on most bits share a band key with good probability.
 /// Computed at the platform from what it already holds; nothing new is revealed.
-fn lsh_keys(r: &Records) -> Vec<Vec<Option<i64>>> {
+fn lsh_keys(r: &Records) -> Vec<Vec<i64>> {
     use rand::{Rng, SeedableRng};
     const BANDS: usize = 8;
     const BITS: usize = 14;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x5afe_7a11);
-    let bits = crate::pseudonymise::bloom::STORED_BYTES * 8;
+    let bits = crate::pseudonymise::bloom::STORED_WORDS * 64;
     (0..BANDS)
         .map(|band| {
             let pos: Vec<usize> = (0..BITS).map(|_| rng.random_range(0..bits)).collect();
             r.bloom
                 .iter()
                 .map(|b| {
-                    b.as_ref().map(|b| {
-                        let v = pos
-                            .iter()
-                            .fold(0i64, |acc, &p| (acc << 1) | i64::from((b[p / 8] >> (p % 8)) & 1));
-                        v | ((band as i64) << 32)
-                    })
+                    if b.iter().all(|w| *w == 0) {
+                        return 0;
+                    }
+                    let v = pos
+                        .iter()
+                        .fold(0i64, |acc, &p| (acc << 1) | ((b[p / 64] >> (p % 64)) & 1) as i64);
+                    // Never 0, which means "no key".
+                    v | ((band as i64 + 1) << 32)
                 })
                 .collect()
         })

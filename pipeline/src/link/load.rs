@@ -1,15 +1,80 @@
-//! Reads every organisation's pseudonymised file into columns in memory, refusing files made
-//! under different keys (they could never link) and naming them.
+//! Reads every organisation's pseudonymised file into compact columns in memory, refusing
+//! files made under different keys (they could never link) and naming them.
+//!
+//! Compact because linkage runs on tens of millions of records: keys are plain `i64` with 0
+//! for "missing", Bloom filters are fixed arrays, record keys are 16 bytes, and answers are
+//! dictionary codes (a code list has a few dozen values, so a record costs 4 bytes a column,
+//! not a heap string).
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
 
 use crate::error::StageError;
-use crate::parquet_io::read;
+use crate::parquet_io::read_columns;
+use crate::pseudonymise::bloom::STORED_WORDS;
 use crate::pseudonymise::{
     BLOCK_KEYS, BLOOM, DATE_PARTS, FINGERPRINT, MATCH_KEYS, RECORD_KEY, attribute_columns,
 };
 use crate::schema::Schema;
+
+/// A stored Bloom filter; all zeros means the record had no name (a real filter is balanced,
+/// so it always has ones).
+pub type Filter = [u64; STORED_WORDS];
+
+type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+
+/// One answer column as dictionary codes; code 0 is a blank answer.
+#[derive(Default, Clone)]
+pub struct Coded {
+    pub codes: Vec<u32>,
+    pub values: Vec<Option<String>>,
+}
+
+impl Coded {
+    fn new() -> Self {
+        Coded {
+            codes: Vec::new(),
+            values: vec![None],
+        }
+    }
+
+    pub fn get(&self, i: usize) -> Option<&str> {
+        self.values[self.codes[i] as usize].as_deref()
+    }
+
+    /// Appends another part's codes, translated into this dictionary.
+    fn append(&mut self, other: Coded) {
+        let mut index: FastMap<String, u32> = FastMap::default();
+        for (c, v) in self.values.iter().enumerate().skip(1) {
+            if let Some(v) = v {
+                index.insert(v.clone(), c as u32);
+            }
+        }
+        let remap: Vec<u32> = other
+            .values
+            .into_iter()
+            .map(|v| match v {
+                None => 0,
+                Some(v) => *index.entry(v.clone()).or_insert_with(|| {
+                    self.values.push(Some(v));
+                    (self.values.len() - 1) as u32
+                }),
+            })
+            .collect();
+        self.codes.extend(other.codes.iter().map(|&c| remap[c as usize]));
+    }
+}
+
+/// A key as stored in memory: 0 stands for "no key". A real hash of 0 (chance 2^-64) becomes 1.
+pub fn key_value(v: Option<i64>) -> i64 {
+    match v {
+        None => 0,
+        Some(0) => 1,
+        Some(x) => x,
+    }
+}
 
 /// All records of all organisations, column-wise; record i is index i everywhere.
 #[derive(Default)]
@@ -17,13 +82,14 @@ pub struct Records {
     pub orgs: Vec<String>,
     pub org: Vec<u16>,
     pub report_year: Vec<i64>,
-    pub record_key: Vec<String>,
-    pub match_keys: Vec<Vec<Option<i64>>>,
-    pub block_keys: Vec<Vec<Option<i64>>>,
-    pub date_parts: Vec<Vec<Option<i64>>>,
-    pub bloom: Vec<Option<Vec<u8>>>,
-    /// Attribute values per attribute column (same order as `attribute_columns`).
-    pub attrs: Vec<Vec<Option<String>>>,
+    pub record_key: Vec<[u8; 16]>,
+    /// Keys as `key_value`: 0 for none.
+    pub match_keys: Vec<Vec<i64>>,
+    pub block_keys: Vec<Vec<i64>>,
+    pub date_parts: Vec<Vec<i64>>,
+    pub bloom: Vec<Filter>,
+    /// Answers per attribute column (same order as `attribute_columns`).
+    pub attrs: Vec<Coded>,
     pub attr_names: Vec<String>,
     pub fingerprint: String,
 }
@@ -37,11 +103,83 @@ impl Records {
         self.org.is_empty()
     }
 
-    pub fn attr(&self, name: &str) -> Option<&Vec<Option<String>>> {
+    pub fn attr(&self, name: &str) -> Option<&Coded> {
         self.attr_names
             .iter()
             .position(|n| n == name)
             .map(|i| &self.attrs[i])
+    }
+
+    /// Whether the fuzzy step's columns were loaded (see `load_for`).
+    pub fn has_fuzzy_columns(&self) -> bool {
+        self.bloom.len() == self.len()
+    }
+
+    /// The record key as the pseudonymised file wrote it.
+    pub fn record_key_hex(&self, i: usize) -> String {
+        hex::encode(self.record_key[i])
+    }
+
+    fn empty(attr_names: Vec<String>) -> Self {
+        Records {
+            match_keys: vec![Vec::new(); MATCH_KEYS.len()],
+            block_keys: vec![Vec::new(); BLOCK_KEYS.len()],
+            date_parts: vec![Vec::new(); DATE_PARTS.len()],
+            attrs: vec![Coded::new(); attr_names.len()],
+            attr_names,
+            ..Default::default()
+        }
+    }
+
+    /// Room for `n` records in every column, so appending the parts copies each value once
+    /// instead of regrowing gigabyte vectors.
+    fn reserve(&mut self, n: usize, fuzzy: bool) {
+        self.org.reserve_exact(n);
+        self.report_year.reserve_exact(n);
+        self.record_key.reserve_exact(n);
+        for c in &mut self.match_keys {
+            c.reserve_exact(n);
+        }
+        if fuzzy {
+            for c in self.block_keys.iter_mut().chain(&mut self.date_parts) {
+                c.reserve_exact(n);
+            }
+            self.bloom.reserve_exact(n);
+        }
+        for a in &mut self.attrs {
+            a.codes.reserve_exact(n);
+        }
+    }
+
+    /// Appends another part (one file), translating its organisations and answer codes.
+    fn append(&mut self, other: Records) {
+        let org_map: Vec<u16> = other
+            .orgs
+            .iter()
+            .map(|o| match self.orgs.iter().position(|x| x == o) {
+                Some(i) => i as u16,
+                None => {
+                    self.orgs.push(o.clone());
+                    (self.orgs.len() - 1) as u16
+                }
+            })
+            .collect();
+        self.org.extend(other.org.iter().map(|&o| org_map[o as usize]));
+        self.report_year.extend(other.report_year);
+        self.record_key.extend(other.record_key);
+        for (a, b) in [
+            (&mut self.match_keys, other.match_keys),
+            (&mut self.block_keys, other.block_keys),
+            (&mut self.date_parts, other.date_parts),
+        ] {
+            for (x, y) in a.iter_mut().zip(b) {
+                x.extend(y);
+            }
+        }
+        self.bloom.extend(other.bloom);
+        for (x, y) in self.attrs.iter_mut().zip(other.attrs) {
+            x.append(y);
+        }
     }
 }
 
@@ -52,7 +190,14 @@ fn err(path: &Path, e: impl std::fmt::Display) -> StageError {
     }
 }
 
+/// Loads every column linkage can use.
 pub fn load(schema: &Schema, input: &Path) -> Result<Records, StageError> {
+    load_for(schema, input, true)
+}
+
+/// Loads the columns a linkage needs: without the fuzzy step, the blocking keys, date parts
+/// and Bloom filters (more than half of the bytes) are not read at all.
+pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, StageError> {
     let files = crate::stage::list_parquet(input)?;
     if files.is_empty() {
         return Err(StageError::Input(format!(
@@ -60,67 +205,19 @@ pub fn load(schema: &Schema, input: &Path) -> Result<Records, StageError> {
             input.display()
         )));
     }
+    let attr_names: Vec<String> = attribute_columns(schema).iter().map(|s| s.to_string()).collect();
+    let parts = read_parts(&files, &attr_names, fuzzy)?;
     let mut fingerprints: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut r = Records {
-        attr_names: attribute_columns(schema).iter().map(|s| s.to_string()).collect(),
-        ..Default::default()
-    };
-    r.match_keys = vec![Vec::new(); MATCH_KEYS.len()];
-    r.block_keys = vec![Vec::new(); BLOCK_KEYS.len()];
-    r.date_parts = vec![Vec::new(); DATE_PARTS.len()];
-    r.attrs = vec![Vec::new(); r.attr_names.len()];
-    for path in &files {
-        let df = read(path)?;
-        let strs = |n: &str| {
-            df.column(n)
-                .and_then(|c| c.str().cloned())
-                .map_err(|e| err(path, format!("column {n}: {e}")))
-        };
-        let ints = |n: &str| {
-            df.column(n)
-                .and_then(|c| c.i64().cloned())
-                .map_err(|e| err(path, format!("column {n}: {e}")))
-        };
-        let fp = strs(FINGERPRINT)?;
-        for v in fp.iter().flatten().collect::<std::collections::BTreeSet<_>>() {
-            fingerprints.entry(v.to_string()).or_default().push(
+    let mut r = Records::empty(attr_names);
+    r.reserve(parts.iter().map(|(_, p)| p.len()).sum(), fuzzy);
+    for (path, (fps, part)) in files.iter().zip(parts) {
+        for fp in fps {
+            fingerprints.entry(fp).or_default().push(
                 path.file_name()
                     .map_or_else(String::new, |f| f.to_string_lossy().into_owned()),
             );
         }
-        let org = strs("org_id")?;
-        for v in org.iter() {
-            let name = v.unwrap_or("").to_string();
-            let idx = match r.orgs.iter().position(|o| *o == name) {
-                Some(i) => i,
-                None => {
-                    r.orgs.push(name);
-                    r.orgs.len() - 1
-                }
-            };
-            r.org.push(idx as u16);
-        }
-        r.report_year
-            .extend(ints("report_year")?.iter().map(|v| v.unwrap_or(0)));
-        r.record_key
-            .extend(strs(RECORD_KEY)?.iter().map(|v| v.unwrap_or("").to_string()));
-        for (dst, name) in r.match_keys.iter_mut().zip(MATCH_KEYS) {
-            dst.extend(ints(name)?.iter());
-        }
-        for (dst, name) in r.block_keys.iter_mut().zip(BLOCK_KEYS) {
-            dst.extend(ints(name)?.iter());
-        }
-        for (dst, name) in r.date_parts.iter_mut().zip(DATE_PARTS) {
-            dst.extend(ints(name)?.iter());
-        }
-        let bloom = df
-            .column(BLOOM)
-            .and_then(|c| c.binary().cloned())
-            .map_err(|e| err(path, e))?;
-        r.bloom.extend(bloom.iter().map(|b| b.map(<[u8]>::to_vec)));
-        for (dst, name) in r.attrs.iter_mut().zip(r.attr_names.clone()) {
-            dst.extend(strs(&name)?.iter().map(|v| v.map(str::to_string)));
-        }
+        r.append(part);
     }
     if fingerprints.len() > 1 {
         let list: Vec<String> = fingerprints
@@ -140,4 +237,163 @@ pub fn load(schema: &Schema, input: &Path) -> Result<Records, StageError> {
         )));
     }
     Ok(r)
+}
+
+type Part = (Vec<String>, Records);
+
+/// Reads the files on every core; the parts come back in file order.
+fn read_parts(files: &[PathBuf], attr_names: &[String], fuzzy: bool) -> Result<Vec<Part>, StageError> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut parts: Vec<(usize, Result<Part, StageError>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(path) = files.get(i) else { break };
+                        done.push((i, read_part(path, attr_names, fuzzy)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    vec![(0, Err(StageError::Input("a reading thread panicked".into())))]
+                })
+            })
+            .collect()
+    });
+    parts.sort_by_key(|(i, _)| *i);
+    parts.into_iter().map(|(_, p)| p).collect()
+}
+
+/// One file: its key fingerprints and its records.
+fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, StageError> {
+    let mut columns: Vec<&str> = vec![FINGERPRINT, "org_id", "report_year", RECORD_KEY];
+    columns.extend(MATCH_KEYS);
+    if fuzzy {
+        columns.extend(BLOCK_KEYS.iter().chain(&DATE_PARTS).chain(&[BLOOM]));
+    }
+    columns.extend(attr_names.iter().map(String::as_str));
+    let df = read_columns(path, &columns)?;
+    let strs = |n: &str| {
+        df.column(n)
+            .and_then(|c| c.str())
+            .map_err(|e| err(path, format!("column {n}: {e}")))
+    };
+    let ints = |n: &str| {
+        df.column(n)
+            .and_then(|c| c.i64())
+            .map_err(|e| err(path, format!("column {n}: {e}")))
+            .map(|c| c.iter().map(key_value).collect::<Vec<i64>>())
+    };
+    let fps: std::collections::BTreeSet<String> =
+        strs(FINGERPRINT)?.iter().flatten().map(str::to_string).collect();
+    let mut r = Records::empty(attr_names.to_vec());
+    let org = dictionary(strs("org_id")?);
+    if let Some(row) = org.codes.iter().position(|&c| c == 0) {
+        return Err(err(path, format!("row {}, column org_id: blank", row + 1)));
+    }
+    if org.values.len() > usize::from(u16::MAX) {
+        return Err(err(path, "more than 65 534 organisations in one file"));
+    }
+    r.orgs = org.values.into_iter().flatten().collect();
+    r.org = org.codes.iter().map(|&c| (c - 1) as u16).collect();
+    r.report_year = df
+        .column("report_year")
+        .and_then(|c| c.i64())
+        .map_err(|e| err(path, format!("column report_year: {e}")))?
+        .iter()
+        .map(|v| v.unwrap_or(0))
+        .collect();
+    r.record_key = record_keys(strs(RECORD_KEY)?, path)?;
+    for (dst, name) in r.match_keys.iter_mut().zip(MATCH_KEYS) {
+        *dst = ints(name)?;
+    }
+    if fuzzy {
+        for (dst, name) in r.block_keys.iter_mut().zip(BLOCK_KEYS) {
+            *dst = ints(name)?;
+        }
+        for (dst, name) in r.date_parts.iter_mut().zip(DATE_PARTS) {
+            *dst = ints(name)?;
+        }
+        let bloom = df
+            .column(BLOOM)
+            .and_then(|c| c.binary())
+            .map_err(|e| err(path, format!("column {BLOOM}: {e}")))?;
+        r.bloom = filters(bloom, path)?;
+    }
+    for (dst, name) in r.attrs.iter_mut().zip(attr_names) {
+        *dst = dictionary(strs(name)?);
+    }
+    Ok((fps.into_iter().collect(), r))
+}
+
+/// Dictionary codes of a string column, in order of first appearance.
+fn dictionary(col: &StringChunked) -> Coded {
+    let mut index: FastMap<&str, u32> = FastMap::default();
+    let mut out = Coded::new();
+    out.codes.reserve(col.len());
+    for v in col.iter() {
+        let code = match v {
+            None => 0,
+            Some(v) => *index.entry(v).or_insert_with(|| {
+                out.values.push(Some(v.to_string()));
+                (out.values.len() - 1) as u32
+            }),
+        };
+        out.codes.push(code);
+    }
+    out
+}
+
+fn record_keys(col: &StringChunked, path: &Path) -> Result<Vec<[u8; 16]>, StageError> {
+    col.iter()
+        .enumerate()
+        .map(|(row, v)| {
+            let mut k = [0u8; 16];
+            hex::decode_to_slice(v.unwrap_or(""), &mut k).map_err(|_| {
+                err(
+                    path,
+                    format!(
+                        "row {}, column {RECORD_KEY}: not a record key as pseudonymise writes it (32 hexadecimal digits)",
+                        row + 1
+                    ),
+                )
+            })?;
+            Ok(k)
+        })
+        .collect()
+}
+
+fn filters(col: &BinaryChunked, path: &Path) -> Result<Vec<Filter>, StageError> {
+    col.iter()
+        .enumerate()
+        .map(|(row, v)| {
+            let mut f = [0u64; STORED_WORDS];
+            let Some(bytes) = v else { return Ok(f) };
+            if bytes.len() != STORED_WORDS * 8 {
+                return Err(err(
+                    path,
+                    format!(
+                        "row {}, column {BLOOM}: {} bytes, not the {} pseudonymise writes",
+                        row + 1,
+                        bytes.len(),
+                        STORED_WORDS * 8
+                    ),
+                ));
+            }
+            for (w, chunk) in f.iter_mut().zip(bytes.chunks_exact(8)) {
+                *w = u64::from_le_bytes(chunk.try_into().expect("chunks of 8"));
+            }
+            Ok(f)
+        })
+        .collect()
 }

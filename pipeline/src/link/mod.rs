@@ -13,7 +13,7 @@ mod unionfind;
 pub use evaluate::{Quality, evaluate_stage, quality, truth_for_records};
 pub use exact::ExactStats;
 pub use fuzzy::FuzzyStats;
-pub use load::{Records, load};
+pub use load::{Records, load, load_for};
 pub use output::{LinkReport, PERSONS, RECORD_MAP, write_outputs};
 pub use resolve::ResolveStats;
 
@@ -67,8 +67,8 @@ pub fn link_records(r: &Records, p: &LinkParams) -> Linkage {
     let exact_roots = clusters.roots();
     let exact_seconds = t.elapsed().as_secs_f64();
     let thresholds = p.thresholds.for_size(&p.threshold_scale, r.len());
-    let fuzzy = p
-        .fuzzy
+    // Records loaded for exact keys only (`load_for`) cannot take the fuzzy step.
+    let fuzzy = (p.fuzzy && r.has_fuzzy_columns())
         .then(|| fuzzy::link_fuzzy(r, &mut clusters, &thresholds, p.max_block));
     let roots = clusters.roots();
     let fuzzy_seconds = t.elapsed().as_secs_f64() - exact_seconds;

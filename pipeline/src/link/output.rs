@@ -1,7 +1,7 @@
 //! Writes the link stage's outputs: persons, the record-to-person map, the duplicate
 //! cross-check (persons by number of organisations, organisation overlap) and the report.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -13,7 +13,9 @@ use super::load::Records;
 use super::resolve::{ResolveStats, Resolver};
 use super::{LinkParams, Linkage};
 use crate::error::StageError;
-use crate::parquet_io::{Kind, ParquetSink, Value};
+use crate::parquet_io::{Kind, ParquetSink};
+
+use polars::prelude::*;
 use crate::schema::{LinkageSpec, Schema};
 
 pub const PERSONS: &str = "persons.parquet";
@@ -111,24 +113,86 @@ impl LinkReport {
 }
 
 /// Fresh random person ids: a ChaCha20 generator seeded once from the operating system, so
-/// ids reveal nothing about records and a million of them cost no million system calls.
-fn random_ids(n: usize) -> Result<Vec<String>, StageError> {
+/// ids reveal nothing about records and millions of them cost no million system calls.
+fn random_ids(n: usize) -> Result<Vec<u64>, StageError> {
     use rand::{Rng, SeedableRng};
     let mut seed = [0u8; 32];
     rand::rngs::OsRng
         .try_fill_bytes(&mut seed)
         .map_err(|e| StageError::Input(format!("random source failed: {e}")))?;
     let mut rng = rand_chacha::ChaCha20Rng::from_seed(seed);
-    let mut seen = HashSet::with_capacity(n);
-    let mut out = Vec::with_capacity(n);
-    while out.len() < n {
-        let v: u64 = rng.random();
-        if seen.insert(v) {
-            out.push(format!("{v:016x}"));
+    let mut out: Vec<u64> = (0..n).map(|_| rng.random()).collect();
+    // Ids must be unique; a repeat (chance about n^2 / 2^65) is drawn again.
+    loop {
+        let mut sorted = out.clone();
+        sorted.sort_unstable();
+        let repeated: std::collections::HashSet<u64> =
+            sorted.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+        if repeated.is_empty() {
+            return Ok(out);
+        }
+        let mut first = std::collections::HashSet::new();
+        for v in out.iter_mut() {
+            if repeated.contains(v) && !first.insert(*v) {
+                *v = rng.random();
+            }
         }
     }
-    Ok(out)
 }
+
+/// Persons as compact index arrays: the person of each record, and each person's records
+/// (in input order) as slices of one flat list.
+pub struct Persons {
+    pub of_record: Vec<u32>,
+    start: Vec<usize>,
+    records: Vec<u32>,
+}
+
+impl Persons {
+    /// Persons in order of their first record, so outputs follow the inputs' order.
+    fn new(roots: &[u32]) -> Self {
+        let mut person_of_root = vec![u32::MAX; roots.len()];
+        let mut of_record = Vec::with_capacity(roots.len());
+        let mut n = 0u32;
+        for &root in roots {
+            let p = &mut person_of_root[root as usize];
+            if *p == u32::MAX {
+                *p = n;
+                n += 1;
+            }
+            of_record.push(*p);
+        }
+        let mut start = vec![0usize; n as usize + 1];
+        for &p in &of_record {
+            start[p as usize + 1] += 1;
+        }
+        for i in 1..start.len() {
+            start[i] += start[i - 1];
+        }
+        let mut fill = start.clone();
+        let mut records = vec![0u32; roots.len()];
+        for (i, &p) in of_record.iter().enumerate() {
+            records[fill[p as usize]] = i as u32;
+            fill[p as usize] += 1;
+        }
+        Persons {
+            of_record,
+            start,
+            records,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.start.len() - 1
+    }
+
+    pub fn records(&self, p: usize) -> &[u32] {
+        &self.records[self.start[p]..self.start[p + 1]]
+    }
+}
+
+/// Rows written per Parquet batch: bounds the memory of the output columns.
+const BATCH: usize = 1 << 20;
 
 /// Writes persons, the record map, T21 and the report into `out`.
 pub fn write_outputs(
@@ -139,44 +203,35 @@ pub fn write_outputs(
     params: &LinkParams,
     out: &Path,
 ) -> Result<LinkReport, StageError> {
-    // Persons in order of their first record, so outputs follow the inputs' order.
-    let mut person_of_root: HashMap<u32, usize> = HashMap::new();
-    let mut members: Vec<Vec<usize>> = Vec::new();
-    for (i, &root) in link.roots.iter().enumerate() {
-        let p = *person_of_root.entry(root).or_insert_with(|| {
-            members.push(Vec::new());
-            members.len() - 1
-        });
-        members[p].push(i);
-    }
-    let ids = random_ids(members.len())?;
+    let persons = Persons::new(&link.roots);
+    let ids = random_ids(persons.len())?;
     let mut report = LinkReport {
         key_fingerprint: r.fingerprint.clone(),
         params: Some(params.clone()),
         effective_thresholds: link.fuzzy.as_ref().map(|_| link.thresholds),
         records: r.len() as u64,
-        persons: members.len() as u64,
+        persons: persons.len() as u64,
         organisations: r.orgs.len() as u64,
         exact: link.exact.clone(),
         fuzzy: link.fuzzy.clone(),
         refused_pnr_merges: link.refused_pnr_merges,
         ..Default::default()
     };
-    write_persons(schema, spec, r, &members, &ids, out, &mut report)?;
-    write_record_map(r, link, &person_of_root, &ids, out)?;
-    write_overlap(r, &members, out)?;
+    let resolvers = resolvers(schema, spec, r)?;
+    let path = out.join(PERSONS);
+    let mut sink = ParquetSink::create(&path, &person_columns(r))?;
+    for a in (0..persons.len()).step_by(BATCH) {
+        let range = a..(a + BATCH).min(persons.len());
+        let columns = person_batch(r, &persons, &ids, range, &resolvers, &mut report);
+        sink.push_columns(columns)?;
+    }
+    sink.finish()?;
+    write_record_map(r, link, &persons, &ids, out)?;
+    write_overlap(r, &persons, out)?;
     Ok(report)
 }
 
-fn write_persons(
-    schema: &Schema,
-    spec: &LinkageSpec,
-    r: &Records,
-    members: &[Vec<usize>],
-    ids: &[String],
-    out: &Path,
-    report: &mut LinkReport,
-) -> Result<(), StageError> {
+fn person_columns(r: &Records) -> Vec<(&str, Kind)> {
     let mut cols: Vec<(&str, Kind)> = vec![
         ("person_id", Kind::Str),
         ("report_year", Kind::Int),
@@ -185,9 +240,15 @@ fn write_persons(
         ("orgs", Kind::Str),
     ];
     cols.extend(r.attr_names.iter().map(|n| (n.as_str(), Kind::Str)));
-    let mut sink = ParquetSink::create(&out.join(PERSONS), &cols)?;
-    let resolvers: Vec<Resolver> = r
-        .attr_names
+    cols
+}
+
+fn resolvers<'a>(
+    schema: &'a Schema,
+    spec: &'a LinkageSpec,
+    r: &'a Records,
+) -> Result<Vec<Resolver<'a>>, StageError> {
+    r.attr_names
         .iter()
         .map(|n| {
             let rule = spec
@@ -202,13 +263,36 @@ fn write_persons(
                 separator: schema.multi_separator,
             })
         })
-        .collect::<Result<_, StageError>>()?;
-    for (p, recs) in members.iter().enumerate() {
-        let mut orgs: Vec<&str> = recs.iter().map(|&i| r.orgs[r.org[i] as usize].as_str()).collect();
-        orgs.sort_unstable();
-        orgs.dedup();
-        let n_orgs = orgs.len();
-        let key = match n_orgs {
+        .collect()
+}
+
+fn hex_id(v: u64, buf: &mut [u8; 16]) -> &str {
+    hex::encode_to_slice(v.to_be_bytes(), buf).expect("8 bytes make 16 hex digits");
+    std::str::from_utf8(buf).expect("hex digits are ASCII")
+}
+
+/// One batch of the person table, column by column; answer columns are resolved on every core.
+fn person_batch(
+    r: &Records,
+    persons: &Persons,
+    ids: &[u64],
+    range: std::ops::Range<usize>,
+    resolvers: &[Resolver],
+    report: &mut LinkReport,
+) -> Vec<Column> {
+    let n = range.len();
+    let mut id = StringChunkedBuilder::new("person_id".into(), n);
+    let mut orgs_col = StringChunkedBuilder::new("orgs".into(), n);
+    let (mut year, mut n_records, mut n_orgs) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let mut buf = [0u8; 16];
+    let mut names: Vec<&str> = Vec::new();
+    for p in range.clone() {
+        let recs = persons.records(p);
+        names.clear();
+        names.extend(recs.iter().map(|&i| r.orgs[r.org[i as usize] as usize].as_str()));
+        names.sort_unstable();
+        names.dedup();
+        let key = match names.len() {
             1 => "1",
             2 => "2",
             _ => "3+",
@@ -217,29 +301,85 @@ fn write_persons(
             .persons_by_organisations
             .entry(key.to_string())
             .or_default() += 1;
-        report.persons_repeated_in_an_organisation += u64::from(recs.len() > n_orgs);
-        let mut row = vec![
-            Value::Str(Some(ids[p].clone())),
-            Value::Int(Some(r.report_year[recs[0]])),
-            Value::Int(Some(recs.len() as i64)),
-            Value::Int(Some(n_orgs as i64)),
-            Value::Str(Some(orgs.join(";"))),
-        ];
-        for (a, res) in resolvers.iter().enumerate() {
-            let values = recs.iter().map(|&i| r.attrs[a][i].as_deref());
-            row.push(Value::Str(res.resolve(values, &mut report.resolution)));
+        report.persons_repeated_in_an_organisation += u64::from(recs.len() > names.len());
+        id.append_value(hex_id(ids[p], &mut buf));
+        year.push(r.report_year[recs[0] as usize]);
+        n_records.push(recs.len() as i64);
+        n_orgs.push(names.len() as i64);
+        if names.len() == 1 {
+            orgs_col.append_value(names[0]);
+        } else {
+            orgs_col.append_value(names.join(";"));
         }
-        sink.push(row)?;
     }
-    sink.finish()?;
-    Ok(())
+    let mut columns = vec![
+        id.finish().into_column(),
+        Int64Chunked::from_vec("report_year".into(), year).into_column(),
+        Int64Chunked::from_vec("n_records".into(), n_records).into_column(),
+        Int64Chunked::from_vec("n_orgs".into(), n_orgs).into_column(),
+        orgs_col.finish().into_column(),
+    ];
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+    let per = resolvers.len().div_ceil(threads).max(1);
+    let done: Vec<(Vec<Column>, ResolveStats)> = std::thread::scope(|s| {
+        let handles: Vec<_> = resolvers
+            .chunks(per)
+            .enumerate()
+            .map(|(c, chunk)| {
+                let range = range.clone();
+                s.spawn(move || {
+                    let mut stats = ResolveStats::default();
+                    let cols = chunk
+                        .iter()
+                        .enumerate()
+                        .map(|(k, res)| {
+                            let a = c * per + k;
+                            resolve_column(r, persons, range.clone(), a, res, &mut stats)
+                        })
+                        .collect();
+                    (cols, stats)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("resolving answers does not panic"))
+            .collect()
+    });
+    for (cols, stats) in done {
+        columns.extend(cols);
+        report.resolution.add(stats);
+    }
+    columns
+}
+
+fn resolve_column(
+    r: &Records,
+    persons: &Persons,
+    range: std::ops::Range<usize>,
+    a: usize,
+    res: &Resolver,
+    stats: &mut ResolveStats,
+) -> Column {
+    let col = &r.attrs[a];
+    let mut b = StringChunkedBuilder::new(r.attr_names[a].as_str().into(), range.len());
+    for p in range {
+        match persons.records(p) {
+            [one] => b.append_option(col.get(*one as usize)),
+            recs => {
+                let values = recs.iter().map(|&i| col.get(i as usize));
+                b.append_option(res.resolve(values, stats));
+            }
+        }
+    }
+    b.finish().into_column()
 }
 
 fn write_record_map(
     r: &Records,
     link: &Linkage,
-    person_of_root: &HashMap<u32, usize>,
-    ids: &[String],
+    persons: &Persons,
+    ids: &[u64],
     out: &Path,
 ) -> Result<(), StageError> {
     let cols = [
@@ -249,13 +389,25 @@ fn write_record_map(
         ("exact_cluster", Kind::Int),
     ];
     let mut sink = ParquetSink::create(&out.join(RECORD_MAP), &cols)?;
-    for i in 0..r.len() {
-        let p = person_of_root.get(&link.roots[i]).copied().unwrap_or(0);
-        sink.push(vec![
-            Value::Str(Some(r.orgs[r.org[i] as usize].clone())),
-            Value::Str(Some(r.record_key[i].clone())),
-            Value::Str(Some(ids[p].clone())),
-            Value::Int(Some(i64::from(link.exact_roots[i]))),
+    let (mut buf, mut key) = ([0u8; 16], [0u8; 32]);
+    for a in (0..r.len()).step_by(BATCH) {
+        let range = a..(a + BATCH).min(r.len());
+        let n = range.len();
+        let mut org = StringChunkedBuilder::new("org_id".into(), n);
+        let mut rk = StringChunkedBuilder::new("record_key".into(), n);
+        let mut pid = StringChunkedBuilder::new("person_id".into(), n);
+        for i in range.clone() {
+            org.append_value(r.orgs[r.org[i] as usize].as_str());
+            hex::encode_to_slice(r.record_key[i], &mut key).expect("16 bytes make 32 hex digits");
+            rk.append_value(std::str::from_utf8(&key).expect("hex digits are ASCII"));
+            pid.append_value(hex_id(ids[persons.of_record[i] as usize], &mut buf));
+        }
+        let cluster: Vec<i64> = link.exact_roots[range].iter().map(|&c| i64::from(c)).collect();
+        sink.push_columns(vec![
+            org.finish().into_column(),
+            rk.finish().into_column(),
+            pid.finish().into_column(),
+            Int64Chunked::from_vec("exact_cluster".into(), cluster).into_column(),
         ])?;
     }
     sink.finish()?;
@@ -264,12 +416,14 @@ fn write_record_map(
 
 /// T21: persons by number of organisations, and persons shared by each pair of organisations
 /// (the diagonal: persons each organisation reported). Internal: exact counts.
-fn write_overlap(r: &Records, members: &[Vec<usize>], out: &Path) -> Result<(), StageError> {
+fn write_overlap(r: &Records, persons: &Persons, out: &Path) -> Result<(), StageError> {
     let n = r.orgs.len();
     let mut matrix = vec![vec![0u64; n]; n];
     let mut by_count: BTreeMap<usize, u64> = BTreeMap::new();
-    for recs in members {
-        let mut orgs: Vec<usize> = recs.iter().map(|&i| r.org[i] as usize).collect();
+    let mut orgs: Vec<usize> = Vec::new();
+    for p in 0..persons.len() {
+        orgs.clear();
+        orgs.extend(persons.records(p).iter().map(|&i| r.org[i as usize] as usize));
         orgs.sort_unstable();
         orgs.dedup();
         *by_count.entry(orgs.len()).or_default() += 1;

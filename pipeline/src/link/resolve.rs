@@ -14,6 +14,17 @@ pub struct ResolveStats {
     pub by_precedence: BTreeMap<String, u64>,
 }
 
+impl ResolveStats {
+    pub fn add(&mut self, other: ResolveStats) {
+        for (k, v) in other.conflicts {
+            *self.conflicts.entry(k).or_default() += v;
+        }
+        for (k, v) in other.by_precedence {
+            *self.by_precedence.entry(k).or_default() += v;
+        }
+    }
+}
+
 pub struct Resolver<'a> {
     pub column: &'a str,
     pub rule: &'a Resolution,

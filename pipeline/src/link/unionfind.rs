@@ -4,13 +4,13 @@
 pub struct Clusters {
     parent: Vec<u32>,
     size: Vec<u32>,
-    /// The personal-number key of each root's cluster, if any record has one.
-    pnr: Vec<Option<i64>>,
+    /// The personal-number key of each root's cluster (0 when no record has one).
+    pnr: Vec<i64>,
     pub refused: u64,
 }
 
 impl Clusters {
-    pub fn new(pnr: &[Option<i64>]) -> Self {
+    pub fn new(pnr: &[i64]) -> Self {
         Clusters {
             parent: (0..pnr.len() as u32).collect(),
             size: vec![1; pnr.len()],
@@ -36,9 +36,7 @@ impl Clusters {
             return false;
         }
         let (pa, pb) = (self.pnr[ra as usize], self.pnr[rb as usize]);
-        if let (Some(x), Some(y)) = (pa, pb)
-            && x != y
-        {
+        if pa != 0 && pb != 0 && pa != pb {
             self.refused += 1;
             return false;
         }
@@ -49,7 +47,7 @@ impl Clusters {
         };
         self.parent[small as usize] = big;
         self.size[big as usize] += self.size[small as usize];
-        self.pnr[big as usize] = pa.or(pb);
+        self.pnr[big as usize] = if pa != 0 { pa } else { pb };
         true
     }
 
@@ -65,7 +63,7 @@ mod tests {
 
     #[test]
     fn different_personal_numbers_never_merge_even_through_a_third_record() {
-        let mut c = Clusters::new(&[Some(1), None, Some(2)]);
+        let mut c = Clusters::new(&[1, 0, 2]);
         assert!(c.union(0, 1));
         assert!(
             !c.union(1, 2),

@@ -16,8 +16,6 @@
 //! be for matching; an attacker with many records and auxiliary frequency data can still try
 //! to cluster them. That residual risk is why filters never leave the platform's linkage stage.
 
-use std::collections::HashMap;
-
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -26,23 +24,31 @@ use crate::key::Keyed;
 /// Bits in the base filter; the stored filter is twice as long (balanced).
 pub const BASE_BITS: usize = 512;
 pub const STORED_BYTES: usize = BASE_BITS * 2 / 8;
+pub const STORED_WORDS: usize = STORED_BYTES / 8;
 const HASHES: usize = 10;
 /// Each stored bit flips with probability 2^-FLIP_AND = 1/128 (BLIP).
 pub const FLIP_AND: usize = 7;
 
+/// The stored bits one token sets and clears.
+#[derive(Clone)]
+pub struct Masks {
+    set: [u64; STORED_WORDS],
+    clear: [u64; STORED_WORDS],
+}
+
 pub struct BloomEncoder {
     positions: Keyed,
-    flips: Keyed,
     /// Where base bit b lands in the stored filter, and where its complement lands.
     set_at: Vec<u16>,
     clear_at: Vec<u16>,
     /// The stored filter of an empty name: every complement bit set.
     empty: [u64; STORED_BYTES / 8],
-    cache: HashMap<[u8; 2], [u16; HASHES]>,
+    /// Positions of every bigram seen so far, indexed by its two bytes.
+    cache: Vec<Option<[u16; HASHES]>>,
 }
 
 impl BloomEncoder {
-    pub fn new(positions: Keyed, permutation_key: &Keyed, flips: Keyed) -> Self {
+    pub fn new(positions: Keyed, permutation_key: &Keyed) -> Self {
         let seed = permutation_key.digest(&[b"permutation"]);
         let mut rng = ChaCha8Rng::from_seed(seed);
         let mut permutation: Vec<u16> = (0..(2 * BASE_BITS) as u16).collect();
@@ -58,17 +64,17 @@ impl BloomEncoder {
         }
         BloomEncoder {
             positions,
-            flips,
             set_at,
             clear_at,
             empty,
-            cache: HashMap::new(),
+            cache: vec![None; 1 << 16],
         }
     }
 
     fn bigram_positions(&mut self, gram: [u8; 2]) -> [u16; HASHES] {
-        if let Some(p) = self.cache.get(&gram) {
-            return *p;
+        let slot = usize::from(u16::from_le_bytes(gram));
+        if let Some(p) = self.cache[slot] {
+            return p;
         }
         let d = self.positions.digest(&[&gram]);
         let mut p = [0u16; HASHES];
@@ -76,47 +82,68 @@ impl BloomEncoder {
             let v = u16::from_le_bytes([d[2 * i], d[2 * i + 1]]);
             *slot = v % BASE_BITS as u16;
         }
-        self.cache.insert(gram, p);
+        self.cache[slot] = Some(p);
         p
     }
 
-    /// Encodes name tokens (folded spellings and their skeletons, each with its own padding
-    /// mark); `record_seed` makes the bit flips reproducible.
-    pub fn encode(&mut self, tokens: &[(u8, String)], record_seed: &[u8]) -> Vec<u8> {
-        // Balanced from the start: a base bit set moves one stored bit from the complement
-        // half to the base half, so every filter keeps BASE_BITS ones before the flips.
-        let mut out = self.empty;
-        for (mark, t) in tokens {
-            let padded: Vec<u8> = std::iter::once(*mark)
+    /// What one name token does to the stored filter: the bits its bigrams (of the given
+    /// strings, each padded with its mark) set, and the complement bits they clear.
+    pub fn token_masks(&mut self, grams: &[(u8, &str)]) -> Masks {
+        let mut m = Masks {
+            set: [0; STORED_WORDS],
+            clear: [0; STORED_WORDS],
+        };
+        for (mark, t) in grams {
+            let padded = std::iter::once(*mark)
                 .chain(t.bytes())
-                .chain(std::iter::once(*mark))
-                .collect();
-            for w in padded.windows(2) {
-                for b in self.bigram_positions([w[0], w[1]]) {
+                .zip(t.bytes().chain(std::iter::once(*mark)));
+            for (x, y) in padded {
+                for b in self.bigram_positions([x, y]) {
                     let (on, off) = (
                         self.set_at[b as usize] as usize,
                         self.clear_at[b as usize] as usize,
                     );
-                    out[on / 64] |= 1 << (on % 64);
-                    out[off / 64] &= !(1 << (off % 64));
+                    m.set[on / 64] |= 1 << (on % 64);
+                    m.clear[off / 64] |= 1 << (off % 64);
                 }
             }
         }
-        // BLIP: each bit flips with probability 2^-FLIP_AND (the AND of that many random words).
-        let mut rng = ChaCha8Rng::from_seed(self.flips.digest(&[record_seed]));
-        for word in out.iter_mut() {
+        m
+    }
+
+    /// The balanced filter of a name from its tokens' masks, before the flips. Each base bit
+    /// set moves one stored bit from the complement half to the base half, so every filter
+    /// keeps BASE_BITS ones; a base bit's two stored positions are its own, so the order of
+    /// tokens does not matter.
+    pub fn base<'m>(&self, tokens: impl Iterator<Item = &'m Masks>) -> [u64; STORED_WORDS] {
+        let mut out = self.empty;
+        for m in tokens {
+            for ((o, s), c) in out.iter_mut().zip(&m.set).zip(&m.clear) {
+                *o = (*o | s) & !c;
+            }
+        }
+        out
+    }
+
+    /// BLIP: each bit flips with probability 2^-FLIP_AND (the AND of that many random words),
+    /// from a generator seeded by the record's keyed flip seed; then the stored bytes.
+    pub fn finish(&self, mut filter: [u64; STORED_WORDS], seed: [u8; 32]) -> [u8; STORED_BYTES] {
+        let mut rng = ChaCha8Rng::from_seed(seed);
+        for word in filter.iter_mut() {
             let mask = (0..FLIP_AND).fold(u64::MAX, |m, _| m & rng.random::<u64>());
             *word ^= mask;
         }
-        out.iter().flat_map(|w| w.to_le_bytes()).collect()
+        let mut bytes = [0u8; STORED_BYTES];
+        for (chunk, w) in bytes.chunks_exact_mut(8).zip(filter) {
+            chunk.copy_from_slice(&w.to_le_bytes());
+        }
+        bytes
     }
 }
-/// Dice similarity of two stored filters: 2|A and B| / (|A| + |B|).
-pub fn dice(a: &[u8], b: &[u8]) -> f64 {
+/// Dice similarity of two stored filters (as little-endian words): 2|A and B| / (|A| + |B|).
+pub fn dice(a: &[u64; STORED_WORDS], b: &[u64; STORED_WORDS]) -> f64 {
     let (mut both, mut total) = (0u32, 0u32);
-    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
-        let x = u64::from_le_bytes(x.try_into().unwrap_or([0; 8]));
-        let y = u64::from_le_bytes(y.try_into().unwrap_or([0; 8]));
+    for (x, y) in a.iter().zip(b) {
         both += (x & y).count_ones();
         total += x.count_ones() + y.count_ones();
     }

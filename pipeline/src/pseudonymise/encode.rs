@@ -2,10 +2,10 @@
 //! parts and a hardened Bloom filter. Each key is made only when its inputs are complete
 //! enough; a missing key is null, never a hash of an empty string.
 
-use super::bloom::BloomEncoder;
-use super::normalise::{NormName, fold_variants, skeleton};
+use super::bloom::{BloomEncoder, Masks};
+use super::normalise::{NormName, fold_variants, skeleton_of_folded};
 use crate::dates::PartialDate;
-use crate::key::{Keyed, LinkageKey};
+use crate::key::{Job, Keyed, LinkageKey, run_jobs};
 
 /// The exact match keys, in the order linkage trusts them.
 /// (A key on family name, birth year, gender and initial was measured and dropped: alone it
@@ -26,103 +26,264 @@ pub const BLOCK_KEYS: [&str; 11] = [
 const BLOCK_TOKENS: usize = 5;
 pub const DATE_PARTS: [&str; 3] = ["dob_y", "dob_m", "dob_d"];
 
+/// What the encoder derives from one name token, kept for tokens that repeat (most do).
+struct TokenInfo {
+    skeleton: String,
+    masks: Masks,
+    block: i64,
+}
+
+/// A token's information: cached under an id, or made for this record only.
+enum Token {
+    Cached(u32),
+    Fresh(Box<TokenInfo>),
+}
+
+type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+
+/// Distinct tokens kept per encoder (about 300 bytes each); rarer ones are recomputed.
+const TOKEN_CACHE: usize = 1 << 18;
+
 pub struct Encoder {
     mk: Vec<Keyed>,
+    tokens: FastMap<Box<str>, u32>,
+    infos: Vec<TokenInfo>,
+    token_year: FastMap<(u32, i32), i64>,
     blk: Cached,
     date: Cached,
-    pub record: Keyed,
+    record: Keyed,
+    flips: Keyed,
     bloom: BloomEncoder,
 }
 
 /// Everything derived from one record's identifiers.
 pub struct Encoded {
+    pub record_key: [u8; 16],
+    pub related_key: Option<[u8; 16]>,
     pub match_keys: [Option<i64>; 5],
     pub block_keys: [Option<i64>; 11],
     pub date_parts: [Option<i64>; 3],
-    pub bloom: Option<Vec<u8>>,
+    pub bloom: Option<[u8; super::bloom::STORED_BYTES]>,
 }
 
-/// The identifiers of one record, as validated.
+/// The identifiers of one record, as validated, and what its record key is made of.
 pub struct Identifiers<'a> {
+    pub org: &'a str,
+    pub year: &'a str,
+    pub record_id: &'a str,
+    pub related_id: Option<&'a str>,
     pub personal_number: Option<&'a str>,
     pub given: &'a str,
     pub family: &'a str,
     pub birth: Option<PartialDate>,
 }
 
+/// Where a keyed hash's digest goes once computed.
+#[derive(Clone, Copy)]
+enum Slot {
+    MatchKey(usize),
+    Record,
+    Related,
+    Flips,
+}
+
+/// The keyed hashes of a batch of records, to be computed side by side in SIMD lanes.
+#[derive(Default)]
+struct Pending {
+    jobs: Vec<Job>,
+    targets: Vec<(usize, Slot)>,
+    /// Hashes of inputs too long for one block, computed one at a time.
+    done: Vec<(usize, Slot, [u8; 32])>,
+}
+
+impl Pending {
+    fn add(&mut self, keyed: &Keyed, parts: &[&[u8]], record: usize, slot: Slot) {
+        match keyed.job(parts) {
+            Some(job) => {
+                self.jobs.push(job);
+                self.targets.push((record, slot));
+            }
+            None => self.done.push((record, slot, keyed.digest(parts))),
+        }
+    }
+}
+
 impl Encoder {
     pub fn new(key: &LinkageKey) -> Self {
         Encoder {
             mk: MATCH_KEYS.iter().map(|l| key.purpose(l)).collect(),
+            tokens: FastMap::default(),
+            infos: Vec::new(),
+            token_year: FastMap::default(),
             blk: Cached::new(key.purpose("block")),
             date: Cached::new(key.purpose("date-part")),
             record: key.purpose("record"),
-            bloom: BloomEncoder::new(
-                key.purpose("bloom-positions"),
-                &key.purpose("bloom-permutation"),
-                key.purpose("bloom-flips"),
-            ),
+            flips: key.purpose("bloom-flips"),
+            bloom: BloomEncoder::new(key.purpose("bloom-positions"), &key.purpose("bloom-permutation")),
         }
     }
 
-    pub fn encode(&mut self, id: &Identifiers, record_seed: &[u8]) -> Encoded {
+    /// Encodes a batch of records. The per-record keyed hashes (record keys, match keys, the
+    /// filter's flip seed) are collected first and computed together.
+    pub fn encode_many(&mut self, ids: &[Identifiers]) -> Vec<Encoded> {
+        let mut pending = Pending::default();
+        let mut bases = Vec::with_capacity(ids.len());
+        let mut out: Vec<Encoded> = ids
+            .iter()
+            .enumerate()
+            .map(|(r, id)| {
+                let (e, base) = self.prepare(id, r, &mut pending);
+                bases.push(base);
+                e
+            })
+            .collect();
+        let digests = run_jobs(&pending.jobs);
+        let computed = pending.targets.into_iter().zip(digests).map(|((r, s), d)| (r, s, d));
+        for (r, slot, d) in computed.chain(pending.done) {
+            let e = &mut out[r];
+            match slot {
+                Slot::MatchKey(k) => {
+                    e.match_keys[k] = Some(i64::from_le_bytes(d[..8].try_into().expect("32 bytes hold 8")));
+                }
+                Slot::Record => e.record_key.copy_from_slice(&d[..16]),
+                Slot::Related => e.related_key = Some(d[..16].try_into().expect("32 bytes hold 16")),
+                Slot::Flips => e.bloom = bases[r].map(|b| self.bloom.finish(b, d)),
+            }
+        }
+        out
+    }
+
+    /// Everything that needs no per-record keyed hash; those are queued in `pending`.
+    fn prepare(
+        &mut self,
+        id: &Identifiers,
+        r: usize,
+        pending: &mut Pending,
+    ) -> (Encoded, Option<[u64; super::bloom::STORED_WORDS]>) {
+        fn record<'a>(id: &Identifiers<'a>, rid: &'a str) -> [&'a [u8]; 3] {
+            [id.org.as_bytes(), id.year.as_bytes(), rid.as_bytes()]
+        }
+        pending.add(&self.record, &record(id, id.record_id), r, Slot::Record);
+        if let Some(rel) = id.related_id {
+            pending.add(&self.record, &record(id, rel), r, Slot::Related);
+        }
         let name = NormName::new(id.given, id.family);
+        let toks: Vec<Token> = name.all().map(|t| self.token(t)).collect();
+        let skel: Vec<&str> = toks.iter().map(|t| self.info(t).skeleton.as_str()).collect();
         let full = id.birth.filter(|d| d.day.is_some());
         let dob = full.map(|d| d.to_string());
-        let mut mk = [None; 5];
-        mk[0] = id.personal_number.map(|p| self.mk[0].hash64(&[p.as_bytes()]));
+        if let Some(p) = id.personal_number {
+            pending.add(&self.mk[0], &[p.as_bytes()], r, Slot::MatchKey(0));
+        }
         if name.is_complete()
             && let (Some(dob), Some(d)) = (&dob, full)
         {
             let (m, day) = (d.month.unwrap_or(0), d.day.unwrap_or(0));
             let unordered = format!("{}-{:02}-{:02}", d.year, m.min(day), m.max(day));
-            mk[1] = Some(self.mk[1].hash64(&[
-                name.given_joined().as_bytes(),
-                name.family_joined().as_bytes(),
-                dob.as_bytes(),
-            ]));
-            mk[2] = Some(self.mk[2].hash64(&[name.sorted().as_bytes(), dob.as_bytes()]));
-            mk[3] = Some(self.mk[3].hash64(&[name.sorted().as_bytes(), unordered.as_bytes()]));
-            mk[4] = Some(self.mk[4].hash64(&[name.phonetic().as_bytes(), dob.as_bytes()]));
+            let sorted = name.sorted();
+            let mut phonetic = skel.clone();
+            phonetic.sort_unstable();
+            let (given, family) = (name.given_joined(), name.family_joined());
+            let phonetic = phonetic.join(" ");
+            let (g, f, dob, uo) = (given.as_bytes(), family.as_bytes(), dob.as_bytes(), unordered.as_bytes());
+            pending.add(&self.mk[1], &[g, f, dob], r, Slot::MatchKey(1));
+            pending.add(&self.mk[2], &[sorted.as_bytes(), dob], r, Slot::MatchKey(2));
+            pending.add(&self.mk[3], &[sorted.as_bytes(), uo], r, Slot::MatchKey(3));
+            pending.add(&self.mk[4], &[phonetic.as_bytes(), dob], r, Slot::MatchKey(4));
         }
-        Encoded {
-            match_keys: mk,
-            block_keys: self.block_keys(&name, id.birth, dob.as_deref()),
+        let has_name = !name.given.is_empty() || !name.family.is_empty();
+        let base = has_name.then(|| self.bloom.base(toks.iter().map(|t| &self.info(t).masks)));
+        if has_name {
+            // The flips are seeded per record, by a keyed hash of what makes the record key.
+            pending.add(&self.flips, &record(id, id.record_id), r, Slot::Flips);
+        }
+        let encoded = Encoded {
+            record_key: [0; 16],
+            related_key: None,
+            match_keys: [None; 5],
+            block_keys: self.block_keys(&name, &toks, id.birth, dob.as_deref()),
             date_parts: self.date_parts(id.birth),
-            bloom: (!name.given.is_empty() || !name.family.is_empty()).then(|| {
-                // Spellings and skeletons: transliteration variants share most skeleton bigrams.
-                let grams: Vec<(u8, String)> = name
-                    .all()
-                    .flat_map(|t| [(b'_', fold_variants(t)), (b'#', skeleton(t))])
-                    .collect();
-                self.bloom.encode(&grams, record_seed)
-            }),
+            bloom: None,
+        };
+        (encoded, base)
+    }
+
+    /// A token's folded spelling, skeleton, filter masks and blocking key, from the cache
+    /// when it has been seen before.
+    fn token(&mut self, t: &str) -> Token {
+        if let Some(&id) = self.tokens.get(t) {
+            return Token::Cached(id);
+        }
+        let folded = fold_variants(t);
+        let skeleton = skeleton_of_folded(&folded);
+        // Spellings and skeletons: transliteration variants share most skeleton bigrams.
+        let masks = self
+            .bloom
+            .token_masks(&[(b'_', folded.as_str()), (b'#', skeleton.as_str())]);
+        let block = self.blk.keyed.hash64(&[b"token", skeleton.as_bytes()]);
+        let info = TokenInfo {
+            skeleton,
+            masks,
+            block,
+        };
+        if self.infos.len() < TOKEN_CACHE {
+            let id = self.infos.len() as u32;
+            self.infos.push(info);
+            self.tokens.insert(t.into(), id);
+            Token::Cached(id)
+        } else {
+            Token::Fresh(Box::new(info))
+        }
+    }
+
+    fn info<'a>(&'a self, t: &'a Token) -> &'a TokenInfo {
+        match t {
+            Token::Cached(id) => &self.infos[*id as usize],
+            Token::Fresh(info) => info,
         }
     }
 
     fn block_keys(
         &mut self,
         name: &NormName,
+        toks: &[Token],
         birth: Option<PartialDate>,
         dob: Option<&str>,
     ) -> [Option<i64>; 11] {
         let mut out = [None; 11];
         out[0] = dob.map(|d| self.blk.hash64(&[b"dob", d.as_bytes()]));
         // Every name part (the longest first): a typo in one part still leaves the others.
-        let mut parts: Vec<&String> = name.all().collect();
-        parts.sort_by_key(|t| std::cmp::Reverse(t.len()));
-        for (i, t) in parts.iter().take(BLOCK_TOKENS).enumerate() {
-            let sk = skeleton(t);
+        let lengths: Vec<usize> = name.all().map(String::len).collect();
+        let mut order: Vec<usize> = (0..lengths.len()).collect();
+        order.sort_by_key(|&k| std::cmp::Reverse(lengths[k]));
+        for (i, &k) in order.iter().take(BLOCK_TOKENS).enumerate() {
             if let Some(b) = birth {
-                out[1 + i] =
-                    Some(
-                        self.blk
-                            .hash64(&[b"token-year", sk.as_bytes(), b.year.to_string().as_bytes()]),
-                    );
+                out[1 + i] = Some(self.token_year(&toks[k], b.year));
             }
-            out[1 + BLOCK_TOKENS + i] = Some(self.blk.hash64(&[b"token", sk.as_bytes()]));
+            out[1 + BLOCK_TOKENS + i] = Some(self.info(&toks[k]).block);
         }
         out
+    }
+
+    /// The blocking key of a token's skeleton with a birth year.
+    fn token_year(&mut self, t: &Token, year: i32) -> i64 {
+        let compute = |blk: &Keyed, skeleton: &str| {
+            blk.hash64(&[b"token-year", skeleton.as_bytes(), year.to_string().as_bytes()])
+        };
+        match t {
+            Token::Fresh(info) => compute(&self.blk.keyed, &info.skeleton),
+            Token::Cached(id) => {
+                if let Some(v) = self.token_year.get(&(*id, year)) {
+                    return *v;
+                }
+                let v = compute(&self.blk.keyed, &self.infos[*id as usize].skeleton);
+                // Bounded like the other caches.
+                if self.token_year.len() < 1 << 20 {
+                    self.token_year.insert((*id, year), v);
+                }
+                v
+            }
+        }
     }
 
     /// Keyed year, month and day, so dates can be compared part by part. Month and day share
@@ -140,30 +301,34 @@ impl Encoder {
 /// years, days): the hash of a repeated input is computed once per run.
 struct Cached {
     keyed: Keyed,
-    cache: std::collections::HashMap<Vec<u8>, i64>,
+    cache: std::collections::HashMap<Box<[u8]>, i64, foldhash::fast::FixedState>,
+    /// The framed input of the current lookup, reused so that a hit allocates nothing.
+    buf: Vec<u8>,
 }
 
 impl Cached {
     fn new(keyed: Keyed) -> Self {
         Cached {
             keyed,
-            cache: std::collections::HashMap::new(),
+            cache: Default::default(),
+            buf: Vec::new(),
         }
     }
 
     fn hash64(&mut self, parts: &[&[u8]]) -> i64 {
-        let mut k = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+        self.buf.clear();
         for p in parts {
-            k.extend_from_slice(p);
-            k.push(0);
+            // Length-framed, as the hash itself is, so distinct inputs never share an entry.
+            self.buf.extend_from_slice(&(p.len() as u32).to_le_bytes());
+            self.buf.extend_from_slice(p);
         }
-        if let Some(v) = self.cache.get(&k) {
+        if let Some(v) = self.cache.get(self.buf.as_slice()) {
             return *v;
         }
         let v = self.keyed.hash64(parts);
         // Bounded: full dates and rare names would otherwise grow it without end.
         if self.cache.len() < 1 << 20 {
-            self.cache.insert(k, v);
+            self.cache.insert(self.buf.as_slice().into(), v);
         }
         v
     }

@@ -16,7 +16,7 @@ use polars::prelude::*;
 use crate::dates::PartialDate;
 use crate::error::StageError;
 use crate::key::LinkageKey;
-use crate::parquet_io::{Kind, ParquetSink, Value, read};
+use crate::parquet_io::{Kind, ParquetSink, read};
 use crate::progress::Progress;
 use crate::schema::Schema;
 
@@ -97,6 +97,7 @@ fn str_col<'a>(df: &'a DataFrame, name: &str, path: &Path) -> Result<&'a StringC
 }
 
 /// Pseudonymises every validated file in `input` into `out`, one file per organisation.
+/// Files go one after another; within a file, rows are split between the cores.
 pub fn pseudonymise_dir(
     schema: &Schema,
     key: &LinkageKey,
@@ -112,49 +113,41 @@ pub fn pseudonymise_dir(
         )));
     }
     let bar = progress.bar(files.len() as u64, "pseudonymise");
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(files.len());
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<Result<Vec<(String, OrgPseudo)>, StageError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut enc = Encoder::new(key);
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(path) = files.get(i) else { break };
-                        done.push(pseudonymise_file(schema, key, &mut enc, path, out)?);
-                        bar.inc(1);
-                    }
-                    Ok(done)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(StageError::Input("a worker thread panicked".into())))
-            })
-            .collect()
-    });
-    bar.finish_and_clear();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Each core keeps its own encoder, and so its own caches, for the whole run.
+    let mut encoders: Vec<Encoder> = (0..threads).map(|_| Encoder::new(key)).collect();
     let mut report = PseudoReport {
         key_fingerprint: key.fingerprint(),
         orgs: BTreeMap::new(),
     };
-    for r in results {
-        report.orgs.extend(r?);
+    for path in &files {
+        let (org, stats) = pseudonymise_file(schema, key, &mut encoders, path, out)?;
+        report.orgs.insert(org, stats);
+        bar.inc(1);
     }
+    bar.finish_and_clear();
     Ok(report)
+}
+
+/// Rows encoded per batch (and written per row group): bounds memory on large files.
+const BATCH: usize = 1 << 18;
+
+/// The input columns a file's rows are encoded from.
+struct Inputs<'a> {
+    org: &'a StringChunked,
+    year: &'a Int64Chunked,
+    rid: &'a StringChunked,
+    rel: &'a StringChunked,
+    pnr: &'a StringChunked,
+    given: &'a StringChunked,
+    family: &'a StringChunked,
+    birth: &'a StringChunked,
 }
 
 fn pseudonymise_file(
     schema: &Schema,
     key: &LinkageKey,
-    enc: &mut Encoder,
+    encoders: &mut [Encoder],
     path: &Path,
     out: &Path,
 ) -> Result<(String, OrgPseudo), StageError> {
@@ -163,65 +156,136 @@ fn pseudonymise_file(
         .file_stem()
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
     let col = |n: &str| str_col(&df, n, path);
-    let (org, rid, rel, pnr, given, family, birth) = (
-        col("org_id")?,
-        col("record_id")?,
-        col("related_record_id")?,
-        col("personal_number")?,
-        col("given_name")?,
-        col("family_name")?,
-        col("birth_date")?,
-    );
-    let year = df
-        .column("report_year")
-        .and_then(|c| c.i64())
-        .map_err(|e| StageError::ParquetRead {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+    let inputs = Inputs {
+        org: col("org_id")?,
+        year: df
+            .column("report_year")
+            .and_then(|c| c.i64())
+            .map_err(|e| StageError::ParquetRead {
+                path: path.to_path_buf(),
+                message: format!("column report_year: {e}"),
+            })?,
+        rid: col("record_id")?,
+        rel: col("related_record_id")?,
+        pnr: col("personal_number")?,
+        given: col("given_name")?,
+        family: col("family_name")?,
+        birth: col("birth_date")?,
+    };
     let attr_names = attribute_columns(schema);
     let attrs: Vec<&StringChunked> = attr_names.iter().map(|n| col(n)).collect::<Result<_, _>>()?;
     let out_path = out.join(format!("{org_name}.parquet"));
     let mut sink = ParquetSink::create(&out_path, &output_columns(schema))?;
     let fingerprint = key.fingerprint();
     let mut stats = OrgPseudo::default();
-    for i in 0..df.height() {
-        let (o, y) = (org.get(i).unwrap_or(""), year.get(i).unwrap_or(0));
-        let ys = y.to_string();
-        let record_key = |id: &str| enc.record.hex128(&[o.as_bytes(), ys.as_bytes(), id.as_bytes()]);
-        let rk = record_key(rid.get(i).unwrap_or(""));
-        let relk = rel.get(i).map(record_key);
-        let ids = Identifiers {
-            personal_number: pnr.get(i),
-            given: given.get(i).unwrap_or(""),
-            family: family.get(i).unwrap_or(""),
-            birth: birth.get(i).and_then(|b| PartialDate::parse(b).ok()),
-        };
-        let e = enc.encode(&ids, rk.as_bytes());
-        for (k, v) in MATCH_KEYS.iter().zip(&e.match_keys) {
-            if v.is_some() {
-                *stats.keys_made.entry((*k).to_string()).or_default() += 1;
+    for start in (0..df.height()).step_by(BATCH) {
+        let len = BATCH.min(df.height() - start);
+        let per = len.div_ceil(encoders.len()).max(1);
+        let parts: Vec<(Vec<Column>, [u64; 5])> = std::thread::scope(|s| {
+            let handles: Vec<_> = encoders
+                .iter_mut()
+                .enumerate()
+                .map(|(t, enc)| {
+                    let range = (start + t * per).min(start + len)..(start + (t + 1) * per).min(start + len);
+                    let inputs = &inputs;
+                    s.spawn(move || encode_rows(enc, inputs, range))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("encoding a row does not panic"))
+                .collect()
+        });
+        let mut offset = start;
+        for (encoded, made) in parts {
+            let n = encoded.first().map_or(0, Column::len);
+            if n == 0 {
+                continue;
             }
+            let slice = |c: &StringChunked| c.slice(offset as i64, n).into_column();
+            let mut columns = vec![
+                StringChunked::full(FINGERPRINT.into(), &fingerprint, n).into_column(),
+                slice(inputs.org),
+                inputs.year.slice(offset as i64, n).into_column(),
+            ];
+            let mut encoded = encoded.into_iter();
+            columns.extend(encoded.by_ref().take(2));
+            columns.extend(attrs.iter().map(|a| slice(a)));
+            columns.extend(encoded);
+            sink.push_columns(columns)?;
+            for (k, m) in MATCH_KEYS.iter().zip(made) {
+                *stats.keys_made.entry((*k).to_string()).or_default() += m;
+            }
+            stats.records += n as u64;
+            offset += n;
         }
-        let mut row = vec![
-            Value::Str(Some(fingerprint.clone())),
-            Value::Str(Some(o.to_string())),
-            Value::Int(Some(y)),
-            Value::Str(Some(rk)),
-            Value::Str(relk),
-        ];
-        row.extend(attrs.iter().map(|a| Value::Str(a.get(i).map(str::to_string))));
-        row.extend(
-            e.match_keys
-                .iter()
-                .chain(&e.block_keys)
-                .chain(&e.date_parts)
-                .map(|v| Value::Int(*v)),
-        );
-        row.push(Value::Bin(e.bloom));
-        sink.push(row)?;
-        stats.records += 1;
     }
     sink.finish()?;
     Ok((org_name, stats))
+}
+
+/// Encodes a range of rows: record keys, match keys, blocking keys, date parts and filters, as
+/// columns in output order, and how many rows got each match key.
+fn encode_rows(enc: &mut Encoder, x: &Inputs, range: std::ops::Range<usize>) -> (Vec<Column>, [u64; 5]) {
+    /// Records whose keyed hashes are computed together.
+    const GROUP: usize = 1024;
+    let n = range.len();
+    let mut rk = StringChunkedBuilder::new(RECORD_KEY.into(), n);
+    let mut relk = StringChunkedBuilder::new(RELATED_KEY.into(), n);
+    let mut ints: Vec<Vec<Option<i64>>> =
+        vec![Vec::with_capacity(n); MATCH_KEYS.len() + BLOCK_KEYS.len() + DATE_PARTS.len()];
+    let mut blooms = Vec::with_capacity(n);
+    let mut made = [0u64; 5];
+    let rows: Vec<usize> = range.collect();
+    let years: Vec<String> = rows
+        .iter()
+        .map(|&i| x.year.get(i).unwrap_or(0).to_string())
+        .collect();
+    let mut hex = [0u8; 32];
+    for (group, years) in rows.chunks(GROUP).zip(years.chunks(GROUP)) {
+        let ids: Vec<Identifiers> = group
+            .iter()
+            .zip(years)
+            .map(|(&i, year)| Identifiers {
+                org: x.org.get(i).unwrap_or(""),
+                year,
+                record_id: x.rid.get(i).unwrap_or(""),
+                related_id: x.rel.get(i),
+                personal_number: x.pnr.get(i),
+                given: x.given.get(i).unwrap_or(""),
+                family: x.family.get(i).unwrap_or(""),
+                birth: x.birth.get(i).and_then(|b| PartialDate::parse(b).ok()),
+            })
+            .collect();
+        for e in enc.encode_many(&ids) {
+            hex::encode_to_slice(e.record_key, &mut hex).expect("16 bytes make 32 hex digits");
+            rk.append_value(std::str::from_utf8(&hex).expect("hex digits are ASCII"));
+            relk.append_option(e.related_key.map(hex::encode));
+            for (m, v) in made.iter_mut().zip(&e.match_keys) {
+                *m += u64::from(v.is_some());
+            }
+            for (dst, v) in ints
+                .iter_mut()
+                .zip(e.match_keys.iter().chain(&e.block_keys).chain(&e.date_parts))
+            {
+                dst.push(*v);
+            }
+            blooms.push(e.bloom);
+        }
+    }
+    let mut columns = vec![rk.finish().into_column(), relk.finish().into_column()];
+    columns.extend(
+        MATCH_KEYS
+            .iter()
+            .chain(&BLOCK_KEYS)
+            .chain(&DATE_PARTS)
+            .zip(ints)
+            .map(|(name, v)| Int64Chunked::from_slice_options((*name).into(), &v).into_column()),
+    );
+    columns.push(
+        BinaryChunked::from_iter(blooms)
+            .with_name(BLOOM.into())
+            .into_column(),
+    );
+    (columns, made)
 }

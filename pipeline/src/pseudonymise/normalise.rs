@@ -7,19 +7,28 @@ use unicode_normalization::UnicodeNormalization;
 
 /// Lower-case ASCII tokens of a name in any script; apostrophes join, other marks split.
 pub fn tokens(raw: &str) -> Vec<String> {
-    let nfkc: String = raw.nfkc().filter(|c| !is_apostrophe(*c)).collect();
-    // Transliteration writes soft and hard signs and the Arabic ayn as apostrophes; they are
-    // not word breaks either.
-    let latin: String = deunicode::deunicode_with_tofu(&nfkc, " ")
-        .chars()
-        .filter(|c| !is_apostrophe(*c))
-        .collect();
-    latin
-        .to_lowercase()
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-        .collect()
+    // ASCII is its own NFKC form and transliteration: the common case skips both.
+    let latin: std::borrow::Cow<str> = if raw.is_ascii() {
+        raw.into()
+    } else {
+        let nfkc: String = raw.nfkc().filter(|c| !is_apostrophe(*c)).collect();
+        // Transliteration writes soft and hard signs and the Arabic ayn as apostrophes; they
+        // are not word breaks either (they are dropped below).
+        deunicode::deunicode_with_tofu(&nfkc, " ").into()
+    };
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for c in latin.chars().filter(|c| !is_apostrophe(*c)) {
+        if c.is_ascii_alphanumeric() {
+            current.push(c.to_ascii_lowercase());
+        } else if !current.is_empty() {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
 }
 
 fn is_apostrophe(c: char) -> bool {
@@ -70,7 +79,11 @@ pub fn fold_variants(token: &str) -> String {
 /// is written g or h, Arabic و w or u), c/k and s/z/x merged; the token itself when nothing is
 /// left.
 pub fn skeleton(token: &str) -> String {
-    let folded = fold_variants(token);
+    skeleton_of_folded(&fold_variants(token))
+}
+
+/// `skeleton` of a token already passed through `fold_variants`.
+pub fn skeleton_of_folded(folded: &str) -> String {
     let mut out = String::new();
     for c in folded.chars() {
         let c = match c {
@@ -83,7 +96,7 @@ pub fn skeleton(token: &str) -> String {
             out.push(c);
         }
     }
-    if out.is_empty() { folded } else { out }
+    if out.is_empty() { folded.to_string() } else { out }
 }
 
 /// A person's normalised name: given and family tokens, and all tokens sorted.

@@ -13,7 +13,7 @@ use crate::link::{self, LinkParams, LinkReport};
 use crate::progress::Progress;
 use crate::pseudonymise::{self, PseudoReport};
 use crate::schema::{LinkageSpec, Schema};
-use crate::stage::{FileHash, Workdir, hash_file, list_files};
+use crate::stage::{FileHash, Workdir};
 
 mod tables;
 pub use tables::{
@@ -92,17 +92,7 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
 }
 
 fn hash_inputs(dir: &Path) -> Result<Vec<FileHash>, StageError> {
-    list_files(dir)?
-        .iter()
-        .map(|p| {
-            let rel = p
-                .strip_prefix(dir)
-                .unwrap_or(p)
-                .to_string_lossy()
-                .replace('\\', "/");
-            hash_file(p, &rel)
-        })
-        .collect()
+    crate::stage::hash_tree(dir)
 }
 
 pub(crate) fn to_json<T: Serialize>(v: &T) -> Result<String, StageError> {
@@ -198,7 +188,7 @@ pub fn link_stage(
         let bar = progress.bar(3, "link");
         bar.set_message("reading");
         let t = std::time::Instant::now();
-        let records = link::load(schema, input)?;
+        let records = link::load_for(schema, input, params.fuzzy)?;
         let read_s = t.elapsed().as_secs_f64();
         bar.inc(1);
         bar.set_message("linking");
