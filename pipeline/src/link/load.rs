@@ -82,7 +82,8 @@ pub struct Records {
     pub orgs: Vec<String>,
     pub org: Vec<u16>,
     pub report_year: Vec<i64>,
-    pub record_key: Vec<[u8; 16]>,
+    /// Record keys as the files hold them (hex text), kept as read: no per-record copy.
+    pub record_key: StringChunked,
     /// Keys as `key_value`: 0 for none.
     pub match_keys: Vec<Vec<i64>>,
     pub block_keys: Vec<Vec<i64>>,
@@ -117,7 +118,7 @@ impl Records {
 
     /// The record key as the pseudonymised file wrote it.
     pub fn record_key_hex(&self, i: usize) -> String {
-        hex::encode(self.record_key[i])
+        self.record_key.get(i).unwrap_or_default().to_string()
     }
 
     fn empty(attr_names: Vec<String>) -> Self {
@@ -136,7 +137,6 @@ impl Records {
     fn reserve(&mut self, n: usize, fuzzy: bool) {
         self.org.reserve_exact(n);
         self.report_year.reserve_exact(n);
-        self.record_key.reserve_exact(n);
         for c in &mut self.match_keys {
             c.reserve_exact(n);
         }
@@ -152,7 +152,7 @@ impl Records {
     }
 
     /// Appends another part (one file), translating its organisations and answer codes.
-    fn append(&mut self, other: Records) {
+    fn append(&mut self, other: Records) -> Result<(), polars::error::PolarsError> {
         let org_map: Vec<u16> = other
             .orgs
             .iter()
@@ -166,7 +166,7 @@ impl Records {
             .collect();
         self.org.extend(other.org.iter().map(|&o| org_map[o as usize]));
         self.report_year.extend(other.report_year);
-        self.record_key.extend(other.record_key);
+        self.record_key.append_owned(other.record_key)?;
         for (a, b) in [
             (&mut self.match_keys, other.match_keys),
             (&mut self.block_keys, other.block_keys),
@@ -180,6 +180,7 @@ impl Records {
         for (x, y) in self.attrs.iter_mut().zip(other.attrs) {
             x.append(y);
         }
+        Ok(())
     }
 }
 
@@ -217,7 +218,7 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
                     .map_or_else(String::new, |f| f.to_string_lossy().into_owned()),
             );
         }
-        r.append(part);
+        r.append(part).map_err(|e| err(path, e))?;
     }
     if fingerprints.len() > 1 {
         let list: Vec<String> = fingerprints
@@ -313,7 +314,11 @@ fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, St
         .iter()
         .map(|v| v.unwrap_or(0))
         .collect();
-    r.record_key = record_keys(strs(RECORD_KEY)?, path)?;
+    let keys = strs(RECORD_KEY)?;
+    if let Some(row) = keys.iter().position(|k| k.is_none_or(str::is_empty)) {
+        return Err(err(path, format!("row {}, column {RECORD_KEY}: blank", row + 1)));
+    }
+    r.record_key = keys.clone();
     for (dst, name) in r.match_keys.iter_mut().zip(MATCH_KEYS) {
         *dst = ints(name)?;
     }
@@ -352,25 +357,6 @@ fn dictionary(col: &StringChunked) -> Coded {
         out.codes.push(code);
     }
     out
-}
-
-fn record_keys(col: &StringChunked, path: &Path) -> Result<Vec<[u8; 16]>, StageError> {
-    col.iter()
-        .enumerate()
-        .map(|(row, v)| {
-            let mut k = [0u8; 16];
-            hex::decode_to_slice(v.unwrap_or(""), &mut k).map_err(|_| {
-                err(
-                    path,
-                    format!(
-                        "row {}, column {RECORD_KEY}: not a record key as pseudonymise writes it (32 hexadecimal digits)",
-                        row + 1
-                    ),
-                )
-            })?;
-            Ok(k)
-        })
-        .collect()
 }
 
 fn filters(col: &BinaryChunked, path: &Path) -> Result<Vec<Filter>, StageError> {

@@ -218,11 +218,12 @@ pub fn write_outputs(
         ..Default::default()
     };
     let resolvers = resolvers(schema, spec, r)?;
+    let ids = id_column(&ids);
     let path = out.join(PERSONS);
     let mut sink = ParquetSink::create(&path, &person_columns(r))?;
     for a in (0..persons.len()).step_by(BATCH) {
         let range = a..(a + BATCH).min(persons.len());
-        let columns = person_batch(r, &persons, &ids, range, &resolvers, &mut report);
+        let columns = person_batch(r, &persons, &ids, range, &resolvers, &mut report)?;
         sink.push_columns(columns)?;
     }
     sink.finish()?;
@@ -266,33 +267,78 @@ fn resolvers<'a>(
         .collect()
 }
 
-fn hex_id(v: u64, buf: &mut [u8; 16]) -> &str {
-    hex::encode_to_slice(v.to_be_bytes(), buf).expect("8 bytes make 16 hex digits");
-    std::str::from_utf8(buf).expect("hex digits are ASCII")
+/// Every person's id as a text column, built once: the person table takes slices of it and
+/// the record map gathers from it.
+fn id_column(ids: &[u64]) -> StringChunked {
+    let mut b = StringChunkedBuilder::new("person_id".into(), ids.len());
+    let mut buf = [0u8; 16];
+    for v in ids {
+        hex::encode_to_slice(v.to_be_bytes(), &mut buf).expect("8 bytes make 16 hex digits");
+        b.append_value(std::str::from_utf8(&buf).expect("hex digits are ASCII"));
+    }
+    b.finish()
+}
+
+/// A text column from dictionary codes: the few distinct values are built once and gathered,
+/// which copies 16-byte views instead of strings. Code 0 is null when `dict[0]` is None.
+fn gather(name: &str, dict: &[Option<String>], codes: &[u32]) -> Result<Column, StageError> {
+    let d = StringChunked::from_iter_options(name.into(), dict.iter().map(|v| v.as_deref()));
+    d.take(codes)
+        .map(IntoColumn::into_column)
+        .map_err(|e| StageError::Input(format!("building column {name}: {e}")))
+}
+
+/// Codes for values that are not in a column's dictionary yet (resolved answers of persons
+/// with several records, joined organisation lists).
+struct Interner {
+    dict: Vec<Option<String>>,
+    index: std::collections::HashMap<String, u32>,
+}
+
+impl Interner {
+    fn new(dict: Vec<Option<String>>) -> Self {
+        let index = dict
+            .iter()
+            .enumerate()
+            .filter_map(|(c, v)| v.clone().map(|v| (v, c as u32)))
+            .collect();
+        Interner { dict, index }
+    }
+
+    fn code(&mut self, v: Option<String>) -> u32 {
+        let Some(v) = v else { return 0 };
+        if let Some(c) = self.index.get(&v) {
+            return *c;
+        }
+        self.dict.push(Some(v.clone()));
+        let c = (self.dict.len() - 1) as u32;
+        self.index.insert(v, c);
+        c
+    }
 }
 
 /// One batch of the person table, column by column; answer columns are resolved on every core.
 fn person_batch(
     r: &Records,
     persons: &Persons,
-    ids: &[u64],
+    ids: &StringChunked,
     range: std::ops::Range<usize>,
     resolvers: &[Resolver],
     report: &mut LinkReport,
-) -> Vec<Column> {
+) -> Result<Vec<Column>, StageError> {
     let n = range.len();
-    let mut id = StringChunkedBuilder::new("person_id".into(), n);
-    let mut orgs_col = StringChunkedBuilder::new("orgs".into(), n);
+    // Organisation lists: one organisation's name is its own code (offset past the null).
+    let mut orgs = Interner::new(std::iter::once(None).chain(r.orgs.iter().cloned().map(Some)).collect());
+    let mut org_codes = Vec::with_capacity(n);
     let (mut year, mut n_records, mut n_orgs) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-    let mut buf = [0u8; 16];
-    let mut names: Vec<&str> = Vec::new();
+    let mut list: Vec<u16> = Vec::new();
     for p in range.clone() {
         let recs = persons.records(p);
-        names.clear();
-        names.extend(recs.iter().map(|&i| r.orgs[r.org[i as usize] as usize].as_str()));
-        names.sort_unstable();
-        names.dedup();
-        let key = match names.len() {
+        list.clear();
+        list.extend(recs.iter().map(|&i| r.org[i as usize]));
+        list.sort_unstable_by(|a, b| r.orgs[*a as usize].cmp(&r.orgs[*b as usize]));
+        list.dedup();
+        let key = match list.len() {
             1 => "1",
             2 => "2",
             _ => "3+",
@@ -301,27 +347,28 @@ fn person_batch(
             .persons_by_organisations
             .entry(key.to_string())
             .or_default() += 1;
-        report.persons_repeated_in_an_organisation += u64::from(recs.len() > names.len());
-        id.append_value(hex_id(ids[p], &mut buf));
+        report.persons_repeated_in_an_organisation += u64::from(recs.len() > list.len());
         year.push(r.report_year[recs[0] as usize]);
         n_records.push(recs.len() as i64);
-        n_orgs.push(names.len() as i64);
-        if names.len() == 1 {
-            orgs_col.append_value(names[0]);
-        } else {
-            orgs_col.append_value(names.join(";"));
-        }
+        n_orgs.push(list.len() as i64);
+        org_codes.push(match list.as_slice() {
+            [one] => u32::from(*one) + 1,
+            many => {
+                let names: Vec<&str> = many.iter().map(|&o| r.orgs[o as usize].as_str()).collect();
+                orgs.code(Some(names.join(";")))
+            }
+        });
     }
     let mut columns = vec![
-        id.finish().into_column(),
+        ids.slice(range.start as i64, n).into_column(),
         Int64Chunked::from_vec("report_year".into(), year).into_column(),
         Int64Chunked::from_vec("n_records".into(), n_records).into_column(),
         Int64Chunked::from_vec("n_orgs".into(), n_orgs).into_column(),
-        orgs_col.finish().into_column(),
+        gather("orgs", &orgs.dict, &org_codes)?,
     ];
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
     let per = resolvers.len().div_ceil(threads).max(1);
-    let done: Vec<(Vec<Column>, ResolveStats)> = std::thread::scope(|s| {
+    let done: Vec<Result<(Vec<Column>, ResolveStats), StageError>> = std::thread::scope(|s| {
         let handles: Vec<_> = resolvers
             .chunks(per)
             .enumerate()
@@ -332,12 +379,9 @@ fn person_batch(
                     let cols = chunk
                         .iter()
                         .enumerate()
-                        .map(|(k, res)| {
-                            let a = c * per + k;
-                            resolve_column(r, persons, range.clone(), a, res, &mut stats)
-                        })
-                        .collect();
-                    (cols, stats)
+                        .map(|(k, res)| resolve_column(r, persons, range.clone(), c * per + k, res, &mut stats))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok((cols, stats))
                 })
             })
             .collect();
@@ -346,13 +390,16 @@ fn person_batch(
             .map(|h| h.join().expect("resolving answers does not panic"))
             .collect()
     });
-    for (cols, stats) in done {
+    for d in done {
+        let (cols, stats) = d?;
         columns.extend(cols);
         report.resolution.add(stats);
     }
-    columns
+    Ok(columns)
 }
 
+/// One answer column of the person table: a person with one record keeps that record's code;
+/// the answers of several records are resolved by the declared rule.
 fn resolve_column(
     r: &Records,
     persons: &Persons,
@@ -360,26 +407,26 @@ fn resolve_column(
     a: usize,
     res: &Resolver,
     stats: &mut ResolveStats,
-) -> Column {
+) -> Result<Column, StageError> {
     let col = &r.attrs[a];
-    let mut b = StringChunkedBuilder::new(r.attr_names[a].as_str().into(), range.len());
-    for p in range {
-        match persons.records(p) {
-            [one] => b.append_option(col.get(*one as usize)),
+    let mut interner = Interner::new(col.values.clone());
+    let codes: Vec<u32> = range
+        .map(|p| match persons.records(p) {
+            [one] => col.codes[*one as usize],
             recs => {
                 let values = recs.iter().map(|&i| col.get(i as usize));
-                b.append_option(res.resolve(values, stats));
+                interner.code(res.resolve(values, stats))
             }
-        }
-    }
-    b.finish().into_column()
+        })
+        .collect();
+    gather(&r.attr_names[a], &interner.dict, &codes)
 }
 
 fn write_record_map(
     r: &Records,
     link: &Linkage,
     persons: &Persons,
-    ids: &[u64],
+    ids: &StringChunked,
     out: &Path,
 ) -> Result<(), StageError> {
     let cols = [
@@ -388,25 +435,21 @@ fn write_record_map(
         ("person_id", Kind::Str),
         ("exact_cluster", Kind::Int),
     ];
-    let mut sink = ParquetSink::create(&out.join(RECORD_MAP), &cols)?;
-    let (mut buf, mut key) = ([0u8; 16], [0u8; 32]);
+    let path = out.join(RECORD_MAP);
+    let mut sink = ParquetSink::create(&path, &cols)?;
+    let org_dict: Vec<Option<String>> = r.orgs.iter().cloned().map(Some).collect();
     for a in (0..r.len()).step_by(BATCH) {
         let range = a..(a + BATCH).min(r.len());
         let n = range.len();
-        let mut org = StringChunkedBuilder::new("org_id".into(), n);
-        let mut rk = StringChunkedBuilder::new("record_key".into(), n);
-        let mut pid = StringChunkedBuilder::new("person_id".into(), n);
-        for i in range.clone() {
-            org.append_value(r.orgs[r.org[i] as usize].as_str());
-            hex::encode_to_slice(r.record_key[i], &mut key).expect("16 bytes make 32 hex digits");
-            rk.append_value(std::str::from_utf8(&key).expect("hex digits are ASCII"));
-            pid.append_value(hex_id(ids[persons.of_record[i] as usize], &mut buf));
-        }
+        let org: Vec<u32> = r.org[range.clone()].iter().map(|&o| u32::from(o)).collect();
+        let person = ids
+            .take(&persons.of_record[range.clone()])
+            .map_err(|e| StageError::Input(format!("{}: {e}", path.display())))?;
         let cluster: Vec<i64> = link.exact_roots[range].iter().map(|&c| i64::from(c)).collect();
         sink.push_columns(vec![
-            org.finish().into_column(),
-            rk.finish().into_column(),
-            pid.finish().into_column(),
+            gather("org_id", &org_dict, &org)?,
+            r.record_key.slice(a as i64, n).with_name("record_key".into()).into_column(),
+            person.into_column(),
             Int64Chunked::from_vec("exact_cluster".into(), cluster).into_column(),
         ])?;
     }
