@@ -376,7 +376,11 @@ mod tests {
                 reference.update(&(len as u32).to_le_bytes());
                 reference.update(&msg);
                 let expected: [u8; 32] = reference.finalize().into_bytes().into();
-                assert_eq!(fast.digest(&[&msg]), expected, "key {key_len} bytes, message {len}");
+                assert_eq!(
+                    fast.digest(&[&msg]),
+                    expected,
+                    "key {key_len} bytes, message {len}"
+                );
             }
         }
     }

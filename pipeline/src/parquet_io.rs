@@ -157,9 +157,15 @@ impl ParquetSink {
         self.flush()?;
         let height = columns.first().map_or(0, Column::len);
         let names_match = columns.len() == self.names.len()
-            && columns.iter().zip(&self.names).all(|(c, n)| c.name().as_str() == n);
+            && columns
+                .iter()
+                .zip(&self.names)
+                .all(|(c, n)| c.name().as_str() == n);
         if !names_match {
-            return Err(write_err(&self.path, &"a batch whose columns differ from the file's"));
+            return Err(write_err(
+                &self.path,
+                &"a batch whose columns differ from the file's",
+            ));
         }
         let mut df = DataFrame::new(height, columns).map_err(|e| write_err(&self.path, &e))?;
         // Slices of input columns may be split into chunks where built columns are not.
@@ -241,7 +247,8 @@ mod tests {
         a.append(&StringChunked::new("a".into(), ["z"])).expect("append");
         assert_eq!(a.chunks().len(), 2);
         let b = Int64Chunked::from_vec("b".into(), vec![1, 2, 3]);
-        s.push_columns(vec![a.into_column(), b.into_column()]).expect("push");
+        s.push_columns(vec![a.into_column(), b.into_column()])
+            .expect("push");
         assert!(
             s.push_columns(vec![Int64Chunked::from_vec("b".into(), vec![1]).into_column()])
                 .is_err(),

@@ -6,7 +6,6 @@ use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-
 use crate::error::StageError;
 
 pub const SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -210,7 +209,10 @@ pub fn hash_tree(dir: &Path) -> Result<Vec<FileHash>, StageError> {
             .collect()
     });
     if done.len() != files.len() {
-        return Err(StageError::Input(format!("{}: a hashing thread failed", dir.display())));
+        return Err(StageError::Input(format!(
+            "{}: a hashing thread failed",
+            dir.display()
+        )));
     }
     done.sort_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, h)| h).collect()

@@ -265,9 +265,8 @@ fn read_parts(files: &[PathBuf], attr_names: &[String], fuzzy: bool) -> Result<V
         handles
             .into_iter()
             .flat_map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    vec![(0, Err(StageError::Input("a reading thread panicked".into())))]
-                })
+                h.join()
+                    .unwrap_or_else(|_| vec![(0, Err(StageError::Input("a reading thread panicked".into())))])
             })
             .collect()
     });

@@ -15,8 +15,8 @@ use super::{LinkParams, Linkage};
 use crate::error::StageError;
 use crate::parquet_io::{Kind, ParquetSink};
 
-use polars::prelude::*;
 use crate::schema::{LinkageSpec, Schema};
+use polars::prelude::*;
 
 pub const PERSONS: &str = "persons.parquet";
 pub const RECORD_MAP: &str = "record_map.parquet";
@@ -328,9 +328,17 @@ fn person_batch(
 ) -> Result<Vec<Column>, StageError> {
     let n = range.len();
     // Organisation lists: one organisation's name is its own code (offset past the null).
-    let mut orgs = Interner::new(std::iter::once(None).chain(r.orgs.iter().cloned().map(Some)).collect());
+    let mut orgs = Interner::new(
+        std::iter::once(None)
+            .chain(r.orgs.iter().cloned().map(Some))
+            .collect(),
+    );
     let mut org_codes = Vec::with_capacity(n);
-    let (mut year, mut n_records, mut n_orgs) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut year, mut n_records, mut n_orgs) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
     let mut list: Vec<u16> = Vec::new();
     for p in range.clone() {
         let recs = persons.records(p);
@@ -379,7 +387,9 @@ fn person_batch(
                     let cols = chunk
                         .iter()
                         .enumerate()
-                        .map(|(k, res)| resolve_column(r, persons, range.clone(), c * per + k, res, &mut stats))
+                        .map(|(k, res)| {
+                            resolve_column(r, persons, range.clone(), c * per + k, res, &mut stats)
+                        })
                         .collect::<Result<Vec<_>, _>>()?;
                     Ok((cols, stats))
                 })
@@ -448,7 +458,10 @@ fn write_record_map(
         let cluster: Vec<i64> = link.exact_roots[range].iter().map(|&c| i64::from(c)).collect();
         sink.push_columns(vec![
             gather("org_id", &org_dict, &org)?,
-            r.record_key.slice(a as i64, n).with_name("record_key".into()).into_column(),
+            r.record_key
+                .slice(a as i64, n)
+                .with_name("record_key".into())
+                .into_column(),
             person.into_column(),
             Int64Chunked::from_vec("exact_cluster".into(), cluster).into_column(),
         ])?;

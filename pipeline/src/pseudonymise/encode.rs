@@ -138,7 +138,11 @@ impl Encoder {
             })
             .collect();
         let digests = run_jobs(&pending.jobs);
-        let computed = pending.targets.into_iter().zip(digests).map(|((r, s), d)| (r, s, d));
+        let computed = pending
+            .targets
+            .into_iter()
+            .zip(digests)
+            .map(|((r, s), d)| (r, s, d));
         for (r, slot, d) in computed.chain(pending.done) {
             let e = &mut out[r];
             match slot {
@@ -185,7 +189,12 @@ impl Encoder {
             phonetic.sort_unstable();
             let (given, family) = (name.given_joined(), name.family_joined());
             let phonetic = phonetic.join(" ");
-            let (g, f, dob, uo) = (given.as_bytes(), family.as_bytes(), dob.as_bytes(), unordered.as_bytes());
+            let (g, f, dob, uo) = (
+                given.as_bytes(),
+                family.as_bytes(),
+                dob.as_bytes(),
+                unordered.as_bytes(),
+            );
             pending.add(&self.mk[1], &[g, f, dob], r, Slot::MatchKey(1));
             pending.add(&self.mk[2], &[sorted.as_bytes(), dob], r, Slot::MatchKey(2));
             pending.add(&self.mk[3], &[sorted.as_bytes(), uo], r, Slot::MatchKey(3));
