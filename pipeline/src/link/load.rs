@@ -152,7 +152,11 @@ impl Records {
     }
 
     /// Appends another part (one file), translating its organisations and answer codes.
-    fn append(&mut self, other: Records) -> Result<(), polars::error::PolarsError> {
+    fn append(&mut self, other: Records) -> Result<(), String> {
+        let new = other.orgs.iter().filter(|o| !self.orgs.contains(o)).count();
+        if self.orgs.len() + new > usize::from(u16::MAX) {
+            return Err("more than 65 535 organisations in all".into());
+        }
         let org_map: Vec<u16> = other
             .orgs
             .iter()
@@ -166,7 +170,9 @@ impl Records {
             .collect();
         self.org.extend(other.org.iter().map(|&o| org_map[o as usize]));
         self.report_year.extend(other.report_year);
-        self.record_key.append_owned(other.record_key)?;
+        self.record_key
+            .append_owned(other.record_key)
+            .map_err(|e| e.to_string())?;
         for (a, b) in [
             (&mut self.match_keys, other.match_keys),
             (&mut self.block_keys, other.block_keys),

@@ -420,9 +420,17 @@ fn resolve_column(
 ) -> Result<Column, StageError> {
     let col = &r.attrs[a];
     let mut interner = Interner::new(col.values.clone());
+    let mut stats_single = ResolveStats::default();
+    // A person with one record gets that answer as the rule resolves it alone (a union drops
+    // `unknown` beside known codes and orders them), worked out once per distinct answer.
+    let single: Vec<u32> = col
+        .values
+        .iter()
+        .map(|v| interner.code(res.resolve(std::iter::once(v.as_deref()), &mut stats_single)))
+        .collect();
     let codes: Vec<u32> = range
         .map(|p| match persons.records(p) {
-            [one] => col.codes[*one as usize],
+            [one] => single[col.codes[*one as usize] as usize],
             recs => {
                 let values = recs.iter().map(|&i| col.get(i as usize));
                 interner.code(res.resolve(values, stats))
@@ -513,4 +521,38 @@ fn write_overlap(r: &Records, persons: &Persons, out: &Path) -> Result<(), Stage
     }
     w.flush().map_err(|e| StageError::io(&path, e))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::load::Coded;
+    use super::*;
+    use crate::schema::{Resolution, RuleKind};
+
+    #[test]
+    fn a_person_with_one_record_is_resolved_by_the_same_rule() {
+        let r = Records {
+            attr_names: vec!["forms".into()],
+            attrs: vec![Coded {
+                codes: vec![1, 2, 1],
+                values: vec![None, Some("sexual;unknown".into()), Some("labour".into())],
+            }],
+            ..Default::default()
+        };
+        // Records 0 and 1 are one person; record 2 is another, alone.
+        let persons = Persons::new(&[0, 0, 2]);
+        let rule = Resolution {
+            rule: RuleKind::Union,
+            precedence: vec![],
+        };
+        let res = Resolver {
+            column: "forms",
+            rule: &rule,
+            list: None,
+            separator: ';',
+        };
+        let col = resolve_column(&r, &persons, 0..2, 0, &res, &mut ResolveStats::default()).expect("column");
+        let values: Vec<Option<&str>> = col.str().expect("text").iter().collect();
+        assert_eq!(values, [Some("labour;sexual"), Some("sexual")]);
+    }
 }
