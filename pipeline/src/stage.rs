@@ -67,6 +67,19 @@ impl Workdir {
         self.root.join(stage)
     }
 
+    /// Whether the stage has a manifest made with these parameters and versions: only then
+    /// can it be up to date, and only then is it worth hashing the inputs before running it.
+    pub fn has_manifest_for(&self, stage: &str, params: &serde_json::Value, schema_version: &str) -> bool {
+        let Ok(text) = fs::read_to_string(manifest_path(&self.stage_dir(stage))) else {
+            return false;
+        };
+        serde_json::from_str::<Manifest>(&text).is_ok_and(|m| {
+            m.software_version == SOFTWARE_VERSION
+                && m.schema_version == schema_version
+                && &m.params == params
+        })
+    }
+
     /// The stage's manifest if the stage is complete and was made from exactly these inputs,
     /// parameters and versions, with its outputs untouched since.
     pub fn up_to_date(

@@ -219,16 +219,25 @@ pub fn write_outputs(
     };
     let resolvers = resolvers(schema, spec, r)?;
     let ids = id_column(&ids);
-    let path = out.join(PERSONS);
-    let mut sink = ParquetSink::create(&path, &person_columns(r))?;
-    for a in (0..persons.len()).step_by(BATCH) {
-        let range = a..(a + BATCH).min(persons.len());
-        let columns = person_batch(r, &persons, &ids, range, &resolvers, &mut report)?;
-        sink.push_columns(columns)?;
-    }
-    sink.finish()?;
-    write_record_map(r, link, &persons, &ids, out)?;
-    write_overlap(r, &persons, out)?;
+    // The record map and T21 are written while the person table is: neither step alone keeps
+    // both cores busy.
+    std::thread::scope(|s| {
+        let others = s.spawn(|| {
+            write_record_map(r, link, &persons, &ids, out)?;
+            write_overlap(r, &persons, out)
+        });
+        let path = out.join(PERSONS);
+        let mut sink = ParquetSink::create(&path, &person_columns(r))?;
+        for a in (0..persons.len()).step_by(BATCH) {
+            let range = a..(a + BATCH).min(persons.len());
+            let columns = person_batch(r, &persons, &ids, range, &resolvers, &mut report)?;
+            sink.push_columns(columns)?;
+        }
+        sink.finish()?;
+        others
+            .join()
+            .unwrap_or_else(|_| Err(StageError::Input("writing the record map failed".into())))
+    })?;
     Ok(report)
 }
 
