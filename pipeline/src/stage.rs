@@ -192,43 +192,16 @@ pub fn hash_file(path: &Path, label: &str) -> Result<FileHash, StageError> {
 /// every core.
 pub fn hash_tree(dir: &Path) -> Result<Vec<FileHash>, StageError> {
     let files = list_files(dir)?;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(files.len())
-        .max(1);
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut done: Vec<(usize, Result<FileHash, StageError>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut out = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(path) = files.get(i) else { break };
-                        let rel = path
-                            .strip_prefix(dir)
-                            .unwrap_or(path)
-                            .to_string_lossy()
-                            .replace('\\', "/");
-                        out.push((i, hash_file(path, &rel)));
-                    }
-                    out
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
-    if done.len() != files.len() {
-        return Err(StageError::Input(format!(
-            "{}: a hashing thread failed",
-            dir.display()
-        )));
-    }
-    done.sort_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, h)| h).collect()
+    crate::parallel::map_ordered(&files, |path| {
+        let rel = path
+            .strip_prefix(dir)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        hash_file(path, &rel)
+    })
+    .into_iter()
+    .collect()
 }
 
 /// Every regular file below `dir`, sorted, skipping hidden names.

@@ -250,34 +250,9 @@ type Part = (Vec<String>, Records);
 
 /// Reads the files on every core; the parts come back in file order.
 fn read_parts(files: &[PathBuf], attr_names: &[String], fuzzy: bool) -> Result<Vec<Part>, StageError> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(files.len());
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut parts: Vec<(usize, Result<Part, StageError>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(path) = files.get(i) else { break };
-                        done.push((i, read_part(path, attr_names, fuzzy)));
-                    }
-                    done
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| vec![(0, Err(StageError::Input("a reading thread panicked".into())))])
-            })
-            .collect()
-    });
-    parts.sort_by_key(|(i, _)| *i);
-    parts.into_iter().map(|(_, p)| p).collect()
+    crate::parallel::map_ordered(files, |path| read_part(path, attr_names, fuzzy))
+        .into_iter()
+        .collect()
 }
 
 /// One file: its key fingerprints and its records.
