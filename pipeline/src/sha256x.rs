@@ -174,6 +174,19 @@ mod tests {
                 .collect();
             compress_all(&mut portable, &blocks);
             assert_eq!(portable, expected, "{n} blocks, portable");
+            // And the AVX2 build, which `compress_each` skips on CPUs with AVX-512.
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                let mut avx2: Vec<[u32; 8]> = (0..n)
+                    .map(|i| std::array::from_fn(|j| (i * 131 + j * 17) as u32 ^ 0x6a09_e667))
+                    .collect();
+                // SAFETY: the CPU supports AVX2, checked just above.
+                #[allow(unsafe_code)]
+                unsafe {
+                    compress_all_avx2(&mut avx2, &blocks)
+                };
+                assert_eq!(avx2, expected, "{n} blocks, AVX2");
+            }
         }
     }
 }
