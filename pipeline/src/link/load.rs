@@ -275,8 +275,15 @@ fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, St
             .map_err(|e| err(path, format!("column {n}: {e}")))
             .map(|c| c.iter().map(key_value).collect::<Vec<i64>>())
     };
-    let fps: std::collections::BTreeSet<String> =
-        strs(FINGERPRINT)?.iter().flatten().map(str::to_string).collect();
+    // Every row carries the fingerprint; copy a value only when it differs from the last.
+    let mut fps: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let mut last: Option<&str> = None;
+    for fp in strs(FINGERPRINT)?.iter().flatten() {
+        if last != Some(fp) {
+            fps.insert(fp.to_string());
+            last = Some(fp);
+        }
+    }
     let mut r = Records::empty(attr_names.to_vec());
     let org = dictionary(strs("org_id")?);
     if let Some(row) = org.codes.iter().position(|&c| c == 0) {
