@@ -303,3 +303,65 @@ fn leaks(dir: &Path, needles: &BTreeSet<String>, key_bytes: &[u8], scanned: &mut
     }
     found
 }
+
+/// Rewrites one pseudonymised file with `column`'s value in row 3 (1-based) replaced.
+fn corrupt(src: &Path, dst: &Path, column: &str, value: polars::prelude::Column) {
+    use polars::prelude::*;
+    let mut df = read_parquet(src);
+    let original = df.column(column).expect("column").clone();
+    let mut parts = vec![original.slice(0, 2), value, original.slice(3, df.height() - 3)];
+    let mut whole = parts.remove(0);
+    for p in parts {
+        whole.append(&p).expect("same type");
+    }
+    df.replace(column, whole).expect("replace");
+    std::fs::create_dir_all(dst.parent().expect("parent")).expect("mkdir");
+    ParquetWriter::new(std::fs::File::create(dst).expect("create"))
+        .finish(&mut df)
+        .expect("write");
+}
+
+#[test]
+fn a_damaged_pseudonymised_file_is_refused_naming_file_row_column_and_remedy() {
+    use polars::prelude::*;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (key, _) = test_key(tmp.path(), "damaged");
+    run_to_link(&bundled().join("submissions"), &tmp.path().join("work"), &key);
+    let good = tmp.path().join("work/02-pseudonymise");
+    let s = schema();
+    let cases = [
+        (
+            "record_key",
+            Column::new("record_key".into(), [None::<&str>]),
+            "column record_key: blank",
+        ),
+        (
+            "name_bloom",
+            Column::new("name_bloom".into(), [Some(&b"short"[..])]),
+            "column name_bloom: 5 bytes",
+        ),
+    ];
+    for (column, value, expected) in cases {
+        let dir = tmp.path().join(format!("bad-{column}"));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        for entry in std::fs::read_dir(&good).expect("dir") {
+            let p = entry.expect("entry").path();
+            std::fs::copy(&p, dir.join(p.file_name().expect("name"))).expect("copy");
+        }
+        corrupt(
+            &good.join("SAMPLE02.parquet"),
+            &dir.join("SAMPLE02.parquet"),
+            column,
+            value,
+        );
+        let e = load(&s, &dir)
+            .err()
+            .expect("a damaged file is refused")
+            .to_string();
+        assert!(
+            e.contains("SAMPLE02.parquet") && e.contains("row 3") && e.contains(expected),
+            "{e}"
+        );
+        assert!(e.contains("pseudonymise its records again"), "{e}");
+    }
+}

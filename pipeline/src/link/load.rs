@@ -190,6 +190,9 @@ impl Records {
     }
 }
 
+/// What to do about a file that pseudonymise did not write as it stands.
+const REMAKE: &str = "the file was not written by `safetally pseudonymise` or was changed since; ask the organisation to pseudonymise its records again";
+
 fn err(path: &Path, e: impl std::fmt::Display) -> StageError {
     StageError::ParquetRead {
         path: path.to_path_buf(),
@@ -287,7 +290,10 @@ fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, St
     let mut r = Records::empty(attr_names.to_vec());
     let org = dictionary(strs("org_id")?);
     if let Some(row) = org.codes.iter().position(|&c| c == 0) {
-        return Err(err(path, format!("row {}, column org_id: blank", row + 1)));
+        return Err(err(
+            path,
+            format!("row {}, column org_id: blank; {REMAKE}", row + 1),
+        ));
     }
     if org.values.len() > usize::from(u16::MAX) {
         return Err(err(path, "more than 65 534 organisations in one file"));
@@ -303,7 +309,10 @@ fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, St
         .collect();
     let keys = strs(RECORD_KEY)?;
     if let Some(row) = keys.iter().position(|k| k.is_none_or(str::is_empty)) {
-        return Err(err(path, format!("row {}, column {RECORD_KEY}: blank", row + 1)));
+        return Err(err(
+            path,
+            format!("row {}, column {RECORD_KEY}: blank; {REMAKE}", row + 1),
+        ));
     }
     r.record_key = keys.clone();
     for (dst, name) in r.match_keys.iter_mut().zip(MATCH_KEYS) {
@@ -356,7 +365,7 @@ fn filters(col: &BinaryChunked, path: &Path) -> Result<Vec<Filter>, StageError> 
                 return Err(err(
                     path,
                     format!(
-                        "row {}, column {BLOOM}: {} bytes, not the {} pseudonymise writes",
+                        "row {}, column {BLOOM}: {} bytes, not the {} pseudonymise writes; {REMAKE}",
                         row + 1,
                         bytes.len(),
                         STORED_WORDS * 8

@@ -73,6 +73,23 @@ pub fn protect_stage(
     })
 }
 
+/// The aggregate report, the table specs it was made with, and every table as a protect
+/// stage (exact or DP) left it in `protected_dir`.
+fn read_release_tables(
+    schema: &Schema,
+    aggregate_dir: &Path,
+    protected_dir: &Path,
+) -> Result<(AggregateReport, tables::Tables, Vec<protect::ProtectedTable>), StageError> {
+    let agg: AggregateReport = read_json(&aggregate_dir.join(tables::aggregate::REPORT_JSON))?;
+    let tables = tables::load_tables(schema, &protect::member_kind(&agg))?;
+    let protected = tables
+        .tables
+        .iter()
+        .map(|t| read_protected(t, protected_dir))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((agg, tables, protected))
+}
+
 /// The release folder from the protected tables.
 pub fn publish_stage(
     schema: &Schema,
@@ -94,13 +111,7 @@ pub fn publish_stage(
         .map_or_else(|| work.stage_dir(tables::STAGE), |p| p.join(tables::STAGE));
     run_stage(schema, work, spec, force, |out| {
         let report: ProtectReport = read_json(&protect_dir.join(protect::REPORT_JSON))?;
-        let agg: AggregateReport = read_json(&aggregate_dir.join(tables::aggregate::REPORT_JSON))?;
-        let tables = tables::load_tables(schema, &protect::member_kind(&agg))?;
-        let protected = tables
-            .tables
-            .iter()
-            .map(|t| read_protected(t, protect_dir))
-            .collect::<Result<Vec<_>, _>>()?;
+        let (_, tables, protected) = read_release_tables(schema, &aggregate_dir, protect_dir)?;
         // Only the protected tables' hashes: they hold published values alone. The protect
         // report holds figures computed from true counts, and its hash would let anyone
         // confirm a guess of them.
@@ -295,13 +306,7 @@ pub fn journalist_stage(
         report_json: "extract-report.json",
     };
     run_stage(schema, work, spec, force, |out| {
-        let agg: AggregateReport = read_json(&aggregate_dir.join(tables::aggregate::REPORT_JSON))?;
-        let tables = tables::load_tables(schema, &protect::member_kind(&agg))?;
-        let published = tables
-            .tables
-            .iter()
-            .map(|t| read_protected(t, dp_dir))
-            .collect::<Result<Vec<_>, _>>()?;
+        let (agg, tables, published) = read_release_tables(schema, &aggregate_dir, dp_dir)?;
         let (persons, _) = tables::read_persons(schema, &link_dir.join(crate::link::PERSONS))?;
         let config = protect::DpConfig::load_embedded()?;
         let year = agg
