@@ -1,5 +1,5 @@
 //! The work directory: one folder per stage, written under a temporary name and renamed when
-//! complete, with a manifest (inputs' SHA-256, parameters, versions, outputs). A rerun with
+//! complete, with a manifest (inputs' BLAKE3, parameters, versions, outputs). A rerun with
 //! unchanged inputs skips the work; a crash never leaves a half-written stage behind.
 
 use std::fs;
@@ -25,7 +25,8 @@ pub fn manifest_path(stage_dir: &Path) -> PathBuf {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FileHash {
     pub path: String,
-    pub sha256: String,
+    /// BLAKE3 of the file's bytes, in hex.
+    pub blake3: String,
     pub bytes: u64,
 }
 
@@ -99,7 +100,7 @@ impl Workdir {
         let outputs_intact = m
             .outputs
             .iter()
-            .all(|o| hash_file(&dir.join(&o.path), &o.path).is_ok_and(|h| h.sha256 == o.sha256));
+            .all(|o| hash_file(&dir.join(&o.path), &o.path).is_ok_and(|h| h.blake3 == o.blake3));
         (same && outputs_intact).then_some(m)
     }
 
@@ -166,11 +167,11 @@ impl Staging {
     }
 }
 
-/// SHA-256 of one file, streamed. OpenSSL's assembly runs about twice as fast as a portable
-/// implementation on CPUs without SHA extensions, and stages hash gigabytes at 10 million records.
+/// BLAKE3 of one file, streamed. Stages hash gigabytes at 10 million records; BLAKE3's SIMD
+/// code does that about ten times faster than SHA-256 on CPUs without SHA extensions.
 pub fn hash_file(path: &Path, label: &str) -> Result<FileHash, StageError> {
     let mut f = fs::File::open(path).map_err(|e| StageError::io(path, e))?;
-    let mut h = openssl::sha::Sha256::new();
+    let mut h = blake3::Hasher::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut bytes = 0u64;
     loop {
@@ -183,7 +184,7 @@ pub fn hash_file(path: &Path, label: &str) -> Result<FileHash, StageError> {
     }
     Ok(FileHash {
         path: label.to_string(),
-        sha256: hex::encode(h.finish()),
+        blake3: h.finalize().to_hex().to_string(),
         bytes,
     })
 }

@@ -154,7 +154,7 @@ fn generator_is_deterministic_for_a_seed() {
         safetally::stage::hash_tree(dir.path())
             .expect("hash")
             .into_iter()
-            .map(|h| (h.path, h.sha256))
+            .map(|h| (h.path, h.blake3))
             .collect::<Vec<_>>()
     };
     let a = hashes(5);

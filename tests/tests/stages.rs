@@ -67,7 +67,7 @@ fn manifest_records_inputs_hashes_and_versions() {
     )
     .expect("json");
     assert_eq!(m["inputs"][0]["path"], "a.csv");
-    assert_eq!(m["inputs"][0]["sha256"].as_str().map(str::len), Some(64));
+    assert_eq!(m["inputs"][0]["blake3"].as_str().map(str::len), Some(64));
     assert_eq!(m["schema_version"], schema().version.as_str());
     assert!(
         m["outputs"]

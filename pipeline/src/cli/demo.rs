@@ -50,7 +50,7 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
     // rerun skips unchanged stages and reuses its DP release instead of spending again.
     let mut digest = <sha2::Sha256 as sha2::Digest>::new();
     for f in safetally::stage::hash_tree(&input)? {
-        sha2::Digest::update(&mut digest, f.sha256.as_bytes());
+        sha2::Digest::update(&mut digest, f.blake3.as_bytes());
     }
     let key = LinkageKey::for_synthetic_demo(&sha2::Digest::finalize(digest));
     let mut protect = ProtectArgs {

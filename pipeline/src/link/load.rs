@@ -23,7 +23,7 @@ use crate::schema::Schema;
 /// so it always has ones).
 pub type Filter = [u64; STORED_WORDS];
 
-type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+pub(super) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 
 /// One answer column as dictionary codes; code 0 is a blank answer.
 #[derive(Default, Clone)]
@@ -151,14 +151,80 @@ impl Records {
         }
     }
 
-    /// Appends another part (one file), translating its organisations and answer codes.
-    fn append(&mut self, other: Records) -> Result<(), String> {
-        let new = other.orgs.iter().filter(|o| !self.orgs.contains(o)).count();
+    /// Appends the parts (one per file, in order), translating their organisations and answer
+    /// codes. Columns are independent, so each is filled on whichever core is free: the copy
+    /// is gigabytes at 10 million records.
+    fn append_all(&mut self, parts: Vec<Records>) -> Result<(), String> {
+        let org_maps: Vec<Vec<u16>> = parts
+            .iter()
+            .map(|p| self.org_map(&p.orgs))
+            .collect::<Result<_, _>>()?;
+        let mut part_orgs = Vec::new();
+        let mut years = Vec::new();
+        let mut record_keys = Vec::new();
+        let mut keys: Vec<Vec<Vec<i64>>> =
+            vec![Vec::new(); MATCH_KEYS.len() + BLOCK_KEYS.len() + DATE_PARTS.len()];
+        let mut blooms = Vec::new();
+        let mut attrs: Vec<Vec<Coded>> = vec![Vec::new(); self.attrs.len()];
+        for p in parts {
+            part_orgs.push(p.org);
+            years.push(p.report_year);
+            record_keys.push(p.record_key);
+            for (dst, k) in keys
+                .iter_mut()
+                .zip(p.match_keys.into_iter().chain(p.block_keys).chain(p.date_parts))
+            {
+                dst.push(k);
+            }
+            blooms.push(p.bloom);
+            for (dst, a) in attrs.iter_mut().zip(p.attrs) {
+                dst.push(a);
+            }
+        }
+        let Records {
+            org,
+            report_year,
+            record_key,
+            match_keys,
+            block_keys,
+            date_parts,
+            bloom,
+            attrs: own_attrs,
+            ..
+        } = self;
+        let mut tasks: Vec<crate::parallel::Task> = vec![
+            Box::new(move || {
+                for (codes, map) in part_orgs.iter().zip(&org_maps) {
+                    org.extend(codes.iter().map(|&o| map[o as usize]));
+                }
+            }),
+            Box::new(move || years.into_iter().for_each(|y| report_year.extend(y))),
+            Box::new(move || bloom.extend(blooms.into_iter().flatten())),
+        ];
+        let own_keys = match_keys
+            .iter_mut()
+            .chain(block_keys.iter_mut())
+            .chain(date_parts.iter_mut());
+        for (dst, srcs) in own_keys.zip(keys) {
+            tasks.push(Box::new(move || srcs.into_iter().for_each(|k| dst.extend(k))));
+        }
+        for (dst, srcs) in own_attrs.iter_mut().zip(attrs) {
+            tasks.push(Box::new(move || srcs.into_iter().for_each(|a| dst.append(a))));
+        }
+        crate::parallel::run_all(tasks);
+        for k in record_keys {
+            record_key.append_owned(k).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// This part's organisation codes in the whole: organisations new to it are added.
+    fn org_map(&mut self, orgs: &[String]) -> Result<Vec<u16>, String> {
+        let new = orgs.iter().filter(|o| !self.orgs.contains(o)).count();
         if self.orgs.len() + new > usize::from(u16::MAX) {
             return Err("more than 65 535 organisations in all".into());
         }
-        let org_map: Vec<u16> = other
-            .orgs
+        Ok(orgs
             .iter()
             .map(|o| match self.orgs.iter().position(|x| x == o) {
                 Some(i) => i as u16,
@@ -167,26 +233,7 @@ impl Records {
                     (self.orgs.len() - 1) as u16
                 }
             })
-            .collect();
-        self.org.extend(other.org.iter().map(|&o| org_map[o as usize]));
-        self.report_year.extend(other.report_year);
-        self.record_key
-            .append_owned(other.record_key)
-            .map_err(|e| e.to_string())?;
-        for (a, b) in [
-            (&mut self.match_keys, other.match_keys),
-            (&mut self.block_keys, other.block_keys),
-            (&mut self.date_parts, other.date_parts),
-        ] {
-            for (x, y) in a.iter_mut().zip(b) {
-                x.extend(y);
-            }
-        }
-        self.bloom.extend(other.bloom);
-        for (x, y) in self.attrs.iter_mut().zip(other.attrs) {
-            x.append(y);
-        }
-        Ok(())
+            .collect())
     }
 }
 
@@ -220,6 +267,7 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
     let mut fingerprints: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut r = Records::empty(attr_names);
     r.reserve(parts.iter().map(|(_, p)| p.len()).sum(), fuzzy);
+    let mut records = Vec::with_capacity(parts.len());
     for (path, (fps, part)) in files.iter().zip(parts) {
         for fp in fps {
             fingerprints.entry(fp).or_default().push(
@@ -227,8 +275,10 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
                     .map_or_else(String::new, |f| f.to_string_lossy().into_owned()),
             );
         }
-        r.append(part).map_err(|e| err(path, e))?;
+        records.push(part);
     }
+    r.append_all(records)
+        .map_err(|e| StageError::Input(format!("{}: {e}", input.display())))?;
     if fingerprints.len() > 1 {
         let list: Vec<String> = fingerprints
             .iter()
@@ -265,7 +315,16 @@ fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, St
     if fuzzy {
         columns.extend(BLOCK_KEYS.iter().chain(&DATE_PARTS).chain(&[BLOOM]));
     }
-    columns.extend(attr_names.iter().map(String::as_str));
+    // Answers come straight from their dictionary pages where the file has them; any other
+    // answer column is read as text.
+    let mut coded = super::answers::read_coded(path, attr_names).map_err(|e| err(path, e))?;
+    columns.extend(
+        attr_names
+            .iter()
+            .zip(&coded)
+            .filter(|(_, c)| c.is_none())
+            .map(|(n, _)| n.as_str()),
+    );
     let df = read_columns(path, &columns)?;
     let strs = |n: &str| {
         df.column(n)
@@ -331,26 +390,49 @@ fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, St
             .map_err(|e| err(path, format!("column {BLOOM}: {e}")))?;
         r.bloom = filters(bloom, path)?;
     }
-    for (dst, name) in r.attrs.iter_mut().zip(attr_names) {
-        *dst = dictionary(strs(name)?);
+    for ((dst, name), c) in r.attrs.iter_mut().zip(attr_names).zip(&mut coded) {
+        *dst = match c.take() {
+            Some(c) => c,
+            None => dictionary(strs(name)?),
+        };
     }
     Ok((fps.into_iter().collect(), r))
 }
 
 /// Dictionary codes of a string column, in order of first appearance.
 fn dictionary(col: &StringChunked) -> Coded {
+    use polars_arrow::array::Array as _;
     let mut index: FastMap<&str, u32> = FastMap::default();
     let mut out = Coded::new();
     out.codes.reserve(col.len());
-    for v in col.iter() {
-        let code = match v {
-            None => 0,
-            Some(v) => *index.entry(v).or_insert_with(|| {
-                out.values.push(Some(v.to_string()));
-                (out.values.len() - 1) as u32
-            }),
-        };
-        out.codes.push(code);
+    for arr in col.downcast_iter() {
+        // Within one array an identical 16-byte view means identical text (inline bytes, or the
+        // same place in the same buffer), and a column decoded from a dictionary page repeats
+        // its views: most rows are coded by their view in a small direct-mapped table, without
+        // hashing the text.
+        let mut by_view = [(0u128, u32::MAX); 256];
+        let validity = arr.validity();
+        for (i, view) in arr.views().iter().enumerate() {
+            if validity.is_some_and(|b| !b.get_bit(i)) {
+                out.codes.push(0);
+                continue;
+            }
+            let v128 = view.as_u128();
+            let slot = (v128.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835) >> 120) as usize;
+            let (seen, code) = by_view[slot];
+            let code = if seen == v128 && code != u32::MAX {
+                code
+            } else {
+                let v = arr.value(i);
+                let c = *index.entry(v).or_insert_with(|| {
+                    out.values.push(Some(v.to_string()));
+                    (out.values.len() - 1) as u32
+                });
+                by_view[slot] = (v128, c);
+                c
+            };
+            out.codes.push(code);
+        }
     }
     out
 }
@@ -378,4 +460,26 @@ fn filters(col: &BinaryChunked, path: &Path) -> Result<Vec<Filter>, StageError> 
             Ok(f)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_answers_get_one_code_across_chunks_and_buffers() {
+        let long = "sexual;labour;criminal_activities";
+        let mut col = StringChunked::new("a".into(), [Some("woman"), None, Some(long), Some(long)]);
+        col.append(&StringChunked::new(
+            "a".into(),
+            [Some(long), Some("woman"), Some("man")],
+        ))
+        .expect("append");
+        assert_eq!(col.chunks().len(), 2);
+        let coded = dictionary(&col);
+        let values: Vec<Option<&str>> = (0..col.len()).map(|i| coded.get(i)).collect();
+        assert_eq!(values, col.iter().collect::<Vec<_>>());
+        assert_eq!(coded.values.len(), 4, "null, woman, the long answer, man");
+        assert_eq!(coded.codes, [1, 0, 2, 2, 2, 1, 3]);
+    }
 }

@@ -13,7 +13,7 @@ use super::load::Records;
 use super::resolve::{ResolveStats, Resolver};
 use super::{LinkParams, Linkage};
 use crate::error::StageError;
-use crate::parquet_io::{Kind, ParquetSink};
+use crate::parquet_io::{Kind, Out, ParquetSink};
 
 use crate::schema::{LinkageSpec, Schema};
 use polars::prelude::*;
@@ -143,6 +143,10 @@ fn random_ids(n: usize) -> Result<Vec<u64>, StageError> {
 /// Persons as compact index arrays: the person of each record, and each person's records
 /// (in input order) as slices of one flat list.
 pub struct Persons {
+    /// Each person's first record.
+    first: Vec<u32>,
+    /// The persons of more than one record, in order.
+    several: Vec<u32>,
     pub of_record: Vec<u32>,
     start: Vec<usize>,
     records: Vec<u32>,
@@ -175,7 +179,13 @@ impl Persons {
             records[fill[p as usize]] = i as u32;
             fill[p as usize] += 1;
         }
+        let first: Vec<u32> = start[..start.len() - 1].iter().map(|&s| records[s]).collect();
+        let several: Vec<u32> = (0..n)
+            .filter(|&p| start[p as usize + 1] - start[p as usize] > 1)
+            .collect();
         Persons {
+            first,
+            several,
             of_record,
             start,
             records,
@@ -203,8 +213,29 @@ pub fn write_outputs(
     params: &LinkParams,
     out: &Path,
 ) -> Result<LinkReport, StageError> {
-    let persons = Persons::new(&link.roots);
-    let ids = random_ids(persons.len())?;
+    // Person ids are drawn while the records are grouped into persons: a person is a root.
+    let (persons, ids) = std::thread::scope(|s| {
+        let ids = s.spawn(|| {
+            let n = link
+                .roots
+                .iter()
+                .enumerate()
+                .filter(|&(i, &r)| r as usize == i)
+                .count();
+            random_ids(n).map(|ids| id_column(&ids))
+        });
+        let persons = Persons::new(&link.roots);
+        let ids = ids.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (persons, ids)
+    });
+    let ids = ids?;
+    if ids.len() != persons.len() {
+        return Err(StageError::Input(format!(
+            "{} person ids for {} persons: the clustering is not a forest of roots",
+            ids.len(),
+            persons.len()
+        )));
+    }
     let mut report = LinkReport {
         key_fingerprint: r.fingerprint.clone(),
         params: Some(params.clone()),
@@ -218,7 +249,6 @@ pub fn write_outputs(
         ..Default::default()
     };
     let resolvers = resolvers(schema, spec, r)?;
-    let ids = id_column(&ids);
     // The record map and T21 are written while the person table is: neither step alone keeps
     // both cores busy.
     std::thread::scope(|s| {
@@ -231,7 +261,7 @@ pub fn write_outputs(
         for a in (0..persons.len()).step_by(BATCH) {
             let range = a..(a + BATCH).min(persons.len());
             let columns = person_batch(r, &persons, &ids, range, &resolvers, &mut report)?;
-            sink.push_columns(columns)?;
+            sink.push_batch(columns)?;
         }
         sink.finish()?;
         others
@@ -288,21 +318,24 @@ fn id_column(ids: &[u64]) -> StringChunked {
     b.finish()
 }
 
-/// A text column from dictionary codes: the few distinct values are built once and gathered,
-/// which copies 16-byte views instead of strings. Code 0 is null when `dict[0]` is None.
-fn gather(name: &str, dict: &[Option<String>], codes: &[u32]) -> Result<Column, StageError> {
-    let d = StringChunked::from_iter_options(name.into(), dict.iter().map(|v| v.as_deref()));
-    d.take(codes)
-        .map(IntoColumn::into_column)
-        .map_err(|e| StageError::Input(format!("building column {name}: {e}")))
+/// A text column from dictionary codes: the writer stores the few distinct values once and
+/// the codes as they are. Code 0 is null when `dict[0]` is None.
+fn gather(name: &str, dict: &[Option<String>], codes: Vec<u32>) -> Out {
+    Out::Coded {
+        name: name.into(),
+        dict: dict.to_vec(),
+        codes,
+    }
 }
 
 /// Codes for values that are not in a column's dictionary yet (resolved answers of persons
 /// with several records, joined organisation lists).
 struct Interner {
     dict: Vec<Option<String>>,
-    index: std::collections::HashMap<String, u32>,
+    index: FastMap<String, u32>,
 }
+
+type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 
 impl Interner {
     fn new(dict: Vec<Option<String>>) -> Self {
@@ -334,7 +367,7 @@ fn person_batch(
     range: std::ops::Range<usize>,
     resolvers: &[Resolver],
     report: &mut LinkReport,
-) -> Result<Vec<Column>, StageError> {
+) -> Result<Vec<Out>, StageError> {
     let n = range.len();
     // Organisation lists: one organisation's name is its own code (offset past the null).
     let mut orgs = Interner::new(
@@ -349,21 +382,14 @@ fn person_batch(
         Vec::with_capacity(n),
     );
     let mut list: Vec<u16> = Vec::new();
+    let mut by_orgs = [0u64; 3];
     for p in range.clone() {
         let recs = persons.records(p);
         list.clear();
         list.extend(recs.iter().map(|&i| r.org[i as usize]));
         list.sort_unstable_by(|a, b| r.orgs[*a as usize].cmp(&r.orgs[*b as usize]));
         list.dedup();
-        let key = match list.len() {
-            1 => "1",
-            2 => "2",
-            _ => "3+",
-        };
-        *report
-            .persons_by_organisations
-            .entry(key.to_string())
-            .or_default() += 1;
+        by_orgs[list.len().min(3) - 1] += 1;
         report.persons_repeated_in_an_organisation += u64::from(recs.len() > list.len());
         year.push(r.report_year[recs[0] as usize]);
         n_records.push(recs.len() as i64);
@@ -376,16 +402,24 @@ fn person_batch(
             }
         });
     }
+    for (key, count) in ["1", "2", "3+"].into_iter().zip(by_orgs) {
+        if count > 0 {
+            *report
+                .persons_by_organisations
+                .entry(key.to_string())
+                .or_default() += count;
+        }
+    }
     let mut columns = vec![
-        ids.slice(range.start as i64, n).into_column(),
-        Int64Chunked::from_vec("report_year".into(), year).into_column(),
-        Int64Chunked::from_vec("n_records".into(), n_records).into_column(),
-        Int64Chunked::from_vec("n_orgs".into(), n_orgs).into_column(),
-        gather("orgs", &orgs.dict, &org_codes)?,
+        Out::Unique(ids.slice(range.start as i64, n).into_column()),
+        Out::Col(Int64Chunked::from_vec("report_year".into(), year).into_column()),
+        Out::Col(Int64Chunked::from_vec("n_records".into(), n_records).into_column()),
+        Out::Col(Int64Chunked::from_vec("n_orgs".into(), n_orgs).into_column()),
+        gather("orgs", &orgs.dict, org_codes),
     ];
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
     let per = resolvers.len().div_ceil(threads).max(1);
-    let done: Vec<Result<(Vec<Column>, ResolveStats), StageError>> = std::thread::scope(|s| {
+    let done: Vec<Result<(Vec<Out>, ResolveStats), StageError>> = std::thread::scope(|s| {
         let handles: Vec<_> = resolvers
             .chunks(per)
             .enumerate()
@@ -426,7 +460,7 @@ fn resolve_column(
     a: usize,
     res: &Resolver,
     stats: &mut ResolveStats,
-) -> Result<Column, StageError> {
+) -> Result<Out, StageError> {
     let col = &r.attrs[a];
     let mut interner = Interner::new(col.values.clone());
     let mut stats_single = ResolveStats::default();
@@ -437,16 +471,69 @@ fn resolve_column(
         .iter()
         .map(|v| interner.code(res.resolve(std::iter::once(v.as_deref()), &mut stats_single)))
         .collect();
-    let codes: Vec<u32> = range
-        .map(|p| match persons.records(p) {
-            [one] => single[col.codes[*one as usize] as usize],
+    // The rule is a function of the set of a person's answers (order does not matter), so for
+    // the common small persons its result, and whether it was a conflict or settled by
+    // precedence, is kept per sorted set of codes.
+    let mut memo: FastMap<[u32; 4], (u32, bool, bool)> = FastMap::default();
+    // Persons of two records, by far the most common of them, look up a table when the column
+    // has few distinct answers.
+    let n = col.values.len() as u32;
+    let mut pairs: Option<Vec<Option<(u32, bool, bool)>>> = (n <= 256).then(|| vec![None; (n * n) as usize]);
+    let (mut conflicts, mut by_precedence) = (0u64, 0u64);
+    // Every person first as if alone (a tight gather), then the persons of several records.
+    let mut codes: Vec<u32> = persons.first[range.clone()]
+        .iter()
+        .map(|&rec| single[col.codes[rec as usize] as usize])
+        .collect();
+    let (lo, hi) = (
+        persons.several.partition_point(|&p| (p as usize) < range.start),
+        persons.several.partition_point(|&p| (p as usize) < range.end),
+    );
+    for &p in &persons.several[lo..hi] {
+        codes[p as usize - range.start] = match persons.records(p as usize) {
+            [a, b] if pairs.is_some() => {
+                let (a, b) = (col.codes[*a as usize], col.codes[*b as usize]);
+                let slot = (a.min(b) * n + a.max(b)) as usize;
+                let table = pairs.as_mut().expect("checked by the guard");
+                let (code, conflict, settled) = *table[slot].get_or_insert_with(|| {
+                    let mut seen = ResolveStats::default();
+                    let values = [a, b].map(|c| col.values[c as usize].as_deref());
+                    let code = interner.code(res.resolve(values.into_iter(), &mut seen));
+                    (code, !seen.conflicts.is_empty(), !seen.by_precedence.is_empty())
+                });
+                conflicts += u64::from(conflict);
+                by_precedence += u64::from(settled);
+                code
+            }
+            recs if recs.len() <= 4 => {
+                let mut key = [u32::MAX; 4];
+                for (k, &i) in key.iter_mut().zip(recs) {
+                    *k = col.codes[i as usize];
+                }
+                key.sort_unstable();
+                let (code, conflict, settled) = *memo.entry(key).or_insert_with(|| {
+                    let mut seen = ResolveStats::default();
+                    let values = recs.iter().map(|&i| col.get(i as usize));
+                    let code = interner.code(res.resolve(values, &mut seen));
+                    (code, !seen.conflicts.is_empty(), !seen.by_precedence.is_empty())
+                });
+                conflicts += u64::from(conflict);
+                by_precedence += u64::from(settled);
+                code
+            }
             recs => {
                 let values = recs.iter().map(|&i| col.get(i as usize));
                 interner.code(res.resolve(values, stats))
             }
-        })
-        .collect();
-    gather(&r.attr_names[a], &interner.dict, &codes)
+        };
+    }
+    if conflicts > 0 {
+        *stats.conflicts.entry(res.column.to_string()).or_default() += conflicts;
+    }
+    if by_precedence > 0 {
+        *stats.by_precedence.entry(res.column.to_string()).or_default() += by_precedence;
+    }
+    Ok(gather(&r.attr_names[a], &interner.dict, codes))
 }
 
 fn write_record_map(
@@ -473,14 +560,16 @@ fn write_record_map(
             .take(&persons.of_record[range.clone()])
             .map_err(|e| StageError::Input(format!("{}: {e}", path.display())))?;
         let cluster: Vec<i64> = link.exact_roots[range].iter().map(|&c| i64::from(c)).collect();
-        sink.push_columns(vec![
-            gather("org_id", &org_dict, &org)?,
-            r.record_key
-                .slice(a as i64, n)
-                .with_name("record_key".into())
-                .into_column(),
-            person.into_column(),
-            Int64Chunked::from_vec("exact_cluster".into(), cluster).into_column(),
+        sink.push_batch(vec![
+            gather("org_id", &org_dict, org),
+            Out::Unique(
+                r.record_key
+                    .slice(a as i64, n)
+                    .with_name("record_key".into())
+                    .into_column(),
+            ),
+            Out::Unique(person.into_column()),
+            Out::Col(Int64Chunked::from_vec("exact_cluster".into(), cluster).into_column()),
         ])?;
     }
     sink.finish()?;
@@ -561,7 +650,56 @@ mod tests {
             separator: ';',
         };
         let col = resolve_column(&r, &persons, 0..2, 0, &res, &mut ResolveStats::default()).expect("column");
-        let values: Vec<Option<&str>> = col.str().expect("text").iter().collect();
+        let Out::Coded { dict, codes, .. } = col else {
+            panic!("answers are written as dictionary codes")
+        };
+        let values: Vec<Option<&str>> = codes.iter().map(|&c| dict[c as usize].as_deref()).collect();
         assert_eq!(values, [Some("labour;sexual"), Some("sexual")]);
+    }
+
+    #[test]
+    fn several_records_resolve_by_the_rule_whatever_their_order_and_each_conflict_counts() {
+        let r = Records {
+            attr_names: vec!["gender".into()],
+            attrs: vec![Coded {
+                codes: vec![1, 2, 2, 1, 3, 1, 1, 2, 2, 3, 0, 1, 3, 2],
+                values: vec![
+                    None,
+                    Some("woman".into()),
+                    Some("man".into()),
+                    Some("unknown".into()),
+                ],
+            }],
+            ..Default::default()
+        };
+        // Two persons with the same two answers in either order, one whose `unknown` gives way,
+        // one of five records (resolved without the memo) and one of three.
+        let persons = Persons::new(&[0, 0, 2, 2, 4, 4, 6, 6, 6, 6, 6, 11, 11, 11]);
+        let rule = Resolution {
+            rule: RuleKind::Single,
+            precedence: vec![],
+        };
+        let res = Resolver {
+            column: "gender",
+            rule: &rule,
+            list: None,
+            separator: ';',
+        };
+        let mut stats = ResolveStats::default();
+        let Out::Coded { dict, codes, .. } =
+            resolve_column(&r, &persons, 0..5, 0, &res, &mut stats).expect("column")
+        else {
+            panic!("answers are written as dictionary codes")
+        };
+        let values: Vec<Option<&str>> = codes.iter().map(|&c| dict[c as usize].as_deref()).collect();
+        assert_eq!(
+            values,
+            [Some("man"), Some("man"), Some("woman"), Some("man"), Some("man")]
+        );
+        assert_eq!(
+            stats.conflicts.get("gender"),
+            Some(&4),
+            "every conflicting person counts, memo or not"
+        );
     }
 }

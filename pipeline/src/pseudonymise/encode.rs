@@ -49,8 +49,12 @@ pub struct Encoder {
     tokens: FastMap<Box<str>, u32>,
     infos: Vec<TokenInfo>,
     token_year: FastMap<(u32, i32), i64>,
-    blk: Cached,
-    date: Cached,
+    /// Keyed full dates, years, and months and days, by value: computed once per run.
+    dob_block: FastMap<(i32, u32, u32), i64>,
+    year_part: FastMap<i32, i64>,
+    md_part: [Option<i64>; 32],
+    blk: Keyed,
+    date: Keyed,
     record: Keyed,
     flips: Keyed,
     bloom: BloomEncoder,
@@ -115,8 +119,11 @@ impl Encoder {
             tokens: FastMap::default(),
             infos: Vec::new(),
             token_year: FastMap::default(),
-            blk: Cached::new(key.purpose("block")),
-            date: Cached::new(key.purpose("date-part")),
+            dob_block: FastMap::default(),
+            year_part: FastMap::default(),
+            md_part: [None; 32],
+            blk: key.purpose("block"),
+            date: key.purpose("date-part"),
             record: key.purpose("record"),
             flips: key.purpose("bloom-flips"),
             bloom: BloomEncoder::new(key.purpose("bloom-positions"), &key.purpose("bloom-permutation")),
@@ -175,7 +182,7 @@ impl Encoder {
         let toks: Vec<Token> = name.all().map(|t| self.token(t)).collect();
         let skel: Vec<&str> = toks.iter().map(|t| self.info(t).skeleton.as_str()).collect();
         let full = id.birth.filter(|d| d.day.is_some());
-        let dob = full.map(|d| d.to_string());
+        let dob = full.map(full_date_text);
         if let Some(p) = id.personal_number {
             pending.add(&self.mk[0], &[p.as_bytes()], r, Slot::MatchKey(0));
         }
@@ -183,7 +190,7 @@ impl Encoder {
             && let (Some(dob), Some(d)) = (&dob, full)
         {
             let (m, day) = (d.month.unwrap_or(0), d.day.unwrap_or(0));
-            let unordered = format!("{}-{:02}-{:02}", d.year, m.min(day), m.max(day));
+            let unordered = date_text(d.year, m.min(day), m.max(day), false);
             let sorted = name.sorted();
             let mut phonetic = skel.clone();
             phonetic.sort_unstable();
@@ -210,7 +217,7 @@ impl Encoder {
             record_key: [0; 16],
             related_key: None,
             match_keys: [None; 5],
-            block_keys: self.block_keys(&name, &toks, id.birth, dob.as_deref()),
+            block_keys: self.block_keys(&name, &toks, id.birth, full, dob.as_deref()),
             date_parts: self.date_parts(id.birth),
             bloom: None,
         };
@@ -229,7 +236,7 @@ impl Encoder {
         let masks = self
             .bloom
             .token_masks(&[(b'_', folded.as_str()), (b'#', skeleton.as_str())]);
-        let block = self.blk.keyed.hash64(&[b"token", skeleton.as_bytes()]);
+        let block = self.blk.hash64(&[b"token", skeleton.as_bytes()]);
         let info = TokenInfo {
             skeleton,
             masks,
@@ -257,10 +264,23 @@ impl Encoder {
         name: &NormName,
         toks: &[Token],
         birth: Option<PartialDate>,
+        full: Option<PartialDate>,
         dob: Option<&str>,
     ) -> [Option<i64>; 11] {
         let mut out = [None; 11];
-        out[0] = dob.map(|d| self.blk.hash64(&[b"dob", d.as_bytes()]));
+        if let (Some(d), Some(text)) = (full, dob) {
+            let at = (d.year, d.month.unwrap_or(0), d.day.unwrap_or(0));
+            out[0] = Some(match self.dob_block.get(&at) {
+                Some(&v) => v,
+                None => {
+                    let v = self.blk.hash64(&[b"dob", text.as_bytes()]);
+                    if self.dob_block.len() < 1 << 20 {
+                        self.dob_block.insert(at, v);
+                    }
+                    v
+                }
+            });
+        }
         // Every name part (the longest first): a typo in one part still leaves the others.
         let lengths: Vec<usize> = name.all().map(String::len).collect();
         let mut order: Vec<usize> = (0..lengths.len()).collect();
@@ -280,12 +300,12 @@ impl Encoder {
             blk.hash64(&[b"token-year", skeleton.as_bytes(), year.to_string().as_bytes()])
         };
         match t {
-            Token::Fresh(info) => compute(&self.blk.keyed, &info.skeleton),
+            Token::Fresh(info) => compute(&self.blk, &info.skeleton),
             Token::Cached(id) => {
                 if let Some(v) = self.token_year.get(&(*id, year)) {
                     return *v;
                 }
-                let v = compute(&self.blk.keyed, &self.infos[*id as usize].skeleton);
+                let v = compute(&self.blk, &self.infos[*id as usize].skeleton);
                 // Bounded like the other caches.
                 if self.token_year.len() < 1 << 20 {
                     self.token_year.insert((*id, year), v);
@@ -299,46 +319,77 @@ impl Encoder {
     /// one tag, so a day-month swap shows as crossed equality.
     fn date_parts(&mut self, birth: Option<PartialDate>) -> [Option<i64>; 3] {
         let Some(b) = birth else { return [None; 3] };
-        let year = Some(self.date.hash64(&[b"y", b.year.to_string().as_bytes()]));
-        let mut md = |v: u32| self.date.hash64(&[b"md", format!("{v:02}").as_bytes()]);
+        let date = &self.date;
+        let year = *self
+            .year_part
+            .entry(b.year)
+            .or_insert_with(|| date.hash64(&[b"y", b.year.to_string().as_bytes()]));
+        let mut md = |v: u32| {
+            let compute = || date.hash64(&[b"md", format!("{v:02}").as_bytes()]);
+            match self.md_part.get_mut(v as usize) {
+                Some(slot) => *slot.get_or_insert_with(compute),
+                None => compute(),
+            }
+        };
         let month = b.month.map(&mut md);
-        [year, month, b.day.map(&mut md)]
+        [Some(year), month, b.day.map(&mut md)]
     }
 }
 
-/// A keyed hash with a cache, for inputs that repeat across records (name-part skeletons,
-/// years, days): the hash of a repeated input is computed once per run.
-struct Cached {
-    keyed: Keyed,
-    cache: std::collections::HashMap<Box<[u8]>, i64, foldhash::fast::FixedState>,
-    /// The framed input of the current lookup, reused so that a hit allocates nothing.
-    buf: Vec<u8>,
+/// A full date as `PartialDate` writes it (YYYY-MM-DD), without the formatting machinery.
+fn full_date_text(d: PartialDate) -> String {
+    date_text(d.year, d.month.unwrap_or(0), d.day.unwrap_or(0), true)
 }
 
-impl Cached {
-    fn new(keyed: Keyed) -> Self {
-        Cached {
-            keyed,
-            cache: Default::default(),
-            buf: Vec::new(),
-        }
+/// Year, month and day joined by dashes; the year padded to four digits when `pad_year`.
+fn date_text(year: i32, a: u32, b: u32, pad_year: bool) -> String {
+    if !(1000..=9999).contains(&year) || a > 99 || b > 99 {
+        return if pad_year {
+            format!("{year:04}-{a:02}-{b:02}")
+        } else {
+            format!("{year}-{a:02}-{b:02}")
+        };
     }
+    let digit = |v: u32| char::from(b'0' + (v % 10) as u8);
+    let y = year as u32;
+    let mut s = String::with_capacity(10);
+    for c in [
+        digit(y / 1000),
+        digit(y / 100),
+        digit(y / 10),
+        digit(y),
+        '-',
+        digit(a / 10),
+        digit(a),
+        '-',
+        digit(b / 10),
+        digit(b),
+    ] {
+        s.push(c);
+    }
+    s
+}
 
-    fn hash64(&mut self, parts: &[&[u8]]) -> i64 {
-        self.buf.clear();
-        for p in parts {
-            // Length-framed, as the hash itself is, so distinct inputs never share an entry.
-            self.buf.extend_from_slice(&(p.len() as u32).to_le_bytes());
-            self.buf.extend_from_slice(p);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_written_as_the_formatting_machinery_writes_them() {
+        for (y, m, d) in [
+            (1987, 3, 9),
+            (2001, 12, 31),
+            (999, 1, 2),
+            (12345, 5, 6),
+            (1990, 0, 0),
+        ] {
+            let date = PartialDate {
+                year: y,
+                month: Some(m),
+                day: Some(d),
+            };
+            assert_eq!(full_date_text(date), date.to_string());
+            assert_eq!(date_text(y, m, d, false), format!("{y}-{m:02}-{d:02}"));
         }
-        if let Some(v) = self.cache.get(self.buf.as_slice()) {
-            return *v;
-        }
-        let v = self.keyed.hash64(parts);
-        // Bounded: full dates and rare names would otherwise grow it without end.
-        if self.cache.len() < 1 << 20 {
-            self.cache.insert(self.buf.as_slice().into(), v);
-        }
-        v
     }
 }

@@ -16,7 +16,7 @@ use polars::prelude::*;
 use crate::dates::PartialDate;
 use crate::error::StageError;
 use crate::key::LinkageKey;
-use crate::parquet_io::{Kind, ParquetSink, read};
+use crate::parquet_io::{Kind, Out, ParquetSink, read};
 use crate::progress::Progress;
 use crate::schema::Schema;
 
@@ -202,17 +202,25 @@ fn pseudonymise_file(
             if n == 0 {
                 continue;
             }
-            let slice = |c: &StringChunked| c.slice(offset as i64, n).into_column();
+            let slice = |c: &StringChunked| Out::Col(c.slice(offset as i64, n).into_column());
             let mut columns = vec![
-                StringChunked::full(FINGERPRINT.into(), &fingerprint, n).into_column(),
+                Out::Col(StringChunked::full(FINGERPRINT.into(), &fingerprint, n).into_column()),
                 slice(inputs.org),
-                inputs.year.slice(offset as i64, n).into_column(),
+                Out::Col(inputs.year.slice(offset as i64, n).into_column()),
             ];
             let mut encoded = encoded.into_iter();
-            columns.extend(encoded.by_ref().take(2));
+            // Record keys, match keys and filters are keyed hashes: nothing repeats to code or compress.
+            columns.extend(encoded.by_ref().take(2).map(Out::Unique));
             columns.extend(attrs.iter().map(|a| slice(a)));
-            columns.extend(encoded);
-            sink.push_columns(columns)?;
+            columns.extend(encoded.by_ref().take(MATCH_KEYS.len()).map(Out::Unique));
+            columns.extend(
+                encoded
+                    .by_ref()
+                    .take(BLOCK_KEYS.len() + DATE_PARTS.len())
+                    .map(Out::Col),
+            );
+            columns.extend(encoded.map(Out::Unique));
+            sink.push_batch(columns)?;
             for (k, m) in MATCH_KEYS.iter().zip(made) {
                 *stats.keys_made.entry((*k).to_string()).or_default() += m;
             }
@@ -237,9 +245,17 @@ fn encode_rows(enc: &mut Encoder, x: &Inputs, range: std::ops::Range<usize>) -> 
     let mut blooms = Vec::with_capacity(n);
     let mut made = [0u64; 5];
     let rows: Vec<usize> = range.collect();
-    let years: Vec<String> = rows
+    // A file holds a year or two: each year's text is made once, not once per row.
+    let year_text: BTreeMap<i64, String> = rows
         .iter()
-        .map(|&i| x.year.get(i).unwrap_or(0).to_string())
+        .map(|&i| x.year.get(i).unwrap_or(0))
+        .collect::<std::collections::BTreeSet<i64>>()
+        .into_iter()
+        .map(|y| (y, y.to_string()))
+        .collect();
+    let years: Vec<&str> = rows
+        .iter()
+        .map(|&i| year_text[&x.year.get(i).unwrap_or(0)].as_str())
         .collect();
     let mut hex = [0u8; 32];
     for (group, years) in rows.chunks(GROUP).zip(years.chunks(GROUP)) {

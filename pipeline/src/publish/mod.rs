@@ -129,7 +129,7 @@ pub fn publish(inp: &PublishInput, out: &Path) -> Result<ReleaseManifest, StageE
     };
     let mut h = Sha256::new();
     for f in inp.inputs.iter().chain(&files) {
-        h.update(f.sha256.as_bytes());
+        h.update(f.blake3.as_bytes());
     }
     h.update(parameters.to_string().as_bytes());
     let release_id = format!(

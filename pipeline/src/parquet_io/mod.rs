@@ -1,10 +1,20 @@
 //! Streaming Parquet output: rows are buffered column-wise and flushed as row groups, so a
-//! stage can write millions of rows without holding them all.
+//! stage can write millions of rows without holding them all. Columns are encoded on every
+//! core (see `encode`), and the file writer only appends the finished pages.
+
+mod encode;
+
+pub use encode::Out;
 
 use std::fs::File;
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
+use polars_parquet::write::{
+    CompressedPage, CompressionOptions, DynIter, DynStreamingIterator, FileWriter, ParquetType,
+    StatisticsOptions, Version, WriteOptions, fallible_streaming_iterator,
+};
 
 use crate::error::StageError;
 
@@ -36,7 +46,9 @@ pub struct ParquetSink {
     path: PathBuf,
     names: Vec<String>,
     bufs: Vec<Buf>,
-    writer: polars::io::parquet::write::BatchedWriter<File>,
+    writer: FileWriter<BufWriter<File>>,
+    types: Vec<ParquetType>,
+    options: WriteOptions,
     rows: u64,
     batch: usize,
 }
@@ -50,15 +62,24 @@ impl ParquetSink {
             .iter()
             .map(|(n, k)| Field::new((*n).into(), dtype(*k)))
             .collect();
-        let writer = ParquetWriter::new(file)
-            .with_compression(ParquetCompression::Lz4Raw)
-            .with_statistics(StatisticsOptions::empty())
-            .batched(&schema)
-            .map_err(|e| write_err(path, &e))?;
+        let options = WriteOptions {
+            statistics: StatisticsOptions::empty(),
+            version: Version::V1,
+            compression: CompressionOptions::Lz4Raw,
+            data_page_size: None,
+        };
+        let writer = FileWriter::try_new(
+            BufWriter::with_capacity(1 << 20, file),
+            schema.to_arrow(CompatLevel::newest()),
+            options,
+        )
+        .map_err(|e| write_err(path, &e))?;
         Ok(ParquetSink {
             path: path.to_path_buf(),
             names: columns.iter().map(|(n, _)| n.to_string()).collect(),
             bufs: columns.iter().map(|(_, k)| new_buf(*k)).collect(),
+            types: writer.parquet_schema().fields().to_vec(),
+            options,
             writer,
             rows: 0,
             batch: DEFAULT_BATCH,
@@ -145,43 +166,75 @@ impl ParquetSink {
                 Buf::Float(v) => Column::new(n.as_str().into(), std::mem::take(v)),
             })
             .collect();
-        let df = DataFrame::new(height, columns).map_err(|e| write_err(&self.path, &e))?;
-        self.writer
-            .write_batch(&df)
-            .map_err(|e| write_err(&self.path, &e))
+        self.write_group(columns.into_iter().map(Out::Col).collect())
     }
 
     /// Writes a batch given column-wise (names and types as at creation), after any rows
     /// pushed before it: the fast path for stages that build whole columns.
     pub fn push_columns(&mut self, columns: Vec<Column>) -> Result<(), StageError> {
+        self.push_batch(columns.into_iter().map(Out::Col).collect())
+    }
+
+    /// `push_columns` with a say in each column's encoding (see `Out`).
+    pub fn push_batch(&mut self, columns: Vec<Out>) -> Result<(), StageError> {
         self.flush()?;
-        let height = columns.first().map_or(0, Column::len);
+        let height = columns.first().map_or(0, Out::len);
         let names_match = columns.len() == self.names.len()
             && columns
                 .iter()
                 .zip(&self.names)
-                .all(|(c, n)| c.name().as_str() == n);
+                .all(|(c, n)| c.name() == n && c.len() == height);
         if !names_match {
             return Err(write_err(
                 &self.path,
                 &"a batch whose columns differ from the file's",
             ));
         }
-        let mut df = DataFrame::new(height, columns).map_err(|e| write_err(&self.path, &e))?;
-        // Slices of input columns may be split into chunks where built columns are not.
-        df.align_chunks_par();
-        self.writer
-            .write_batch(&df)
-            .map_err(|e| write_err(&self.path, &e))?;
+        self.write_group(columns)?;
         self.rows += height as u64;
         Ok(())
+    }
+
+    /// Encodes the columns of one row group on every core, then appends them.
+    fn write_group(&mut self, columns: Vec<Out>) -> Result<(), StageError> {
+        let height = columns.first().map_or(0, Out::len);
+        if height == 0 {
+            return Ok(());
+        }
+        let default = self.options.compression;
+        let arrays = columns
+            .into_iter()
+            .map(|c| c.into_array(default))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| write_err(&self.path, &e))?;
+        let jobs: Vec<_> = arrays.iter().zip(&self.types).collect();
+        let options = self.options;
+        let pages: Vec<Vec<CompressedPage>> = crate::parallel::map_ordered(&jobs, |((a, enc, comp), t)| {
+            encode::encode(a, t, *enc, *comp, options)
+        })
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .map_err(|e| write_err(&self.path, &e))?;
+        let group = DynIter::new(pages.iter().map(|col| {
+            Ok(DynStreamingIterator::new(fallible_streaming_iterator::convert(
+                col.iter().map(PolarsResult::Ok),
+            )))
+        }));
+        self.writer
+            .write(height as u64, group)
+            .map_err(|e| write_err(&self.path, &e))
     }
 
     /// Flushes, writes the footer and returns the number of rows written.
     pub fn finish(mut self) -> Result<u64, StageError> {
         self.flush()?;
-        self.writer.finish().map_err(|e| write_err(&self.path, &e))?;
-        Ok(self.rows)
+        self.writer.end(None).map_err(|e| write_err(&self.path, &e))?;
+        let (path, rows) = (self.path, self.rows);
+        self.writer
+            .into_inner()
+            .into_inner()
+            .map_err(|e| StageError::io(&path, e.into_error()))?;
+        Ok(rows)
     }
 }
 
@@ -271,5 +324,89 @@ mod tests {
             .expect("push");
         assert_eq!(s.finish().expect("finish"), 1);
         assert_eq!(read(&p).expect("read").height(), 1);
+    }
+
+    #[test]
+    fn coded_and_unique_columns_read_back_as_text_with_the_chosen_encoding() {
+        use polars_parquet::parquet::compression::Compression;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("x.parquet");
+        let cols = [("answer", Kind::Str), ("key", Kind::Str), ("n", Kind::Int)];
+        let mut s = ParquetSink::create(&p, &cols).expect("create");
+        let dict = vec![None, Some("labour".to_string()), Some("sexual".to_string())];
+        for (codes, keys) in [
+            (vec![1, 0, 2], ["k1", "k2", "k3"]),
+            (vec![2, 2, 1], ["k4", "k5", "k6"]),
+        ] {
+            s.push_batch(vec![
+                Out::Coded {
+                    name: "answer".into(),
+                    dict: dict.clone(),
+                    codes,
+                },
+                Out::Unique(StringChunked::new("key".into(), keys).into_column()),
+                Out::Col(Int64Chunked::from_vec("n".into(), vec![1, 2, 3]).into_column()),
+            ])
+            .expect("push");
+        }
+        let mut nulls =
+            ParquetSink::create(&dir.path().join("nulls.parquet"), &[("answer", Kind::Str)]).expect("create");
+        nulls
+            .push_batch(vec![Out::Coded {
+                name: "answer".into(),
+                dict: vec![None],
+                codes: vec![0, 0],
+            }])
+            .expect("a column of nulls only");
+        nulls.finish().expect("finish");
+        let read_nulls = read(&dir.path().join("nulls.parquet")).expect("read");
+        assert_eq!(read_nulls.column("answer").expect("answer").null_count(), 2);
+        let bad = Out::Coded {
+            name: "answer".into(),
+            dict: dict.clone(),
+            codes: vec![3],
+        };
+        let key = Out::Unique(StringChunked::new("key".into(), ["k"]).into_column());
+        let n = Out::Col(Int64Chunked::from_vec("n".into(), vec![1]).into_column());
+        let err = s
+            .push_batch(vec![bad, key, n])
+            .expect_err("a code past the dictionary");
+        assert!(err.to_string().contains("x.parquet"), "{err}");
+        assert_eq!(s.finish().expect("finish"), 6);
+        let df = read(&p).expect("read");
+        let text = |c: &str| -> Vec<Option<String>> {
+            let col = df.column(c).expect("column");
+            col.str()
+                .expect("text")
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect()
+        };
+        let some = |v: &str| Some(v.to_string());
+        assert_eq!(
+            text("answer"),
+            [
+                some("labour"),
+                None,
+                some("sexual"),
+                some("sexual"),
+                some("sexual"),
+                some("labour")
+            ]
+        );
+        assert_eq!(text("key"), ["k1", "k2", "k3", "k4", "k5", "k6"].map(some));
+        let meta = polars_parquet::read::read_metadata(&mut File::open(&p).expect("open")).expect("metadata");
+        assert_eq!(meta.row_groups.len(), 2);
+        let chunks = meta.row_groups[0].parquet_columns();
+        assert!(
+            chunks[0].dictionary_page_offset().is_some(),
+            "codes are written with their dictionary"
+        );
+        assert_eq!(chunks[0].compression(), Compression::Lz4Raw);
+        assert!(
+            chunks[1].dictionary_page_offset().is_none(),
+            "unique keys are written plain"
+        );
+        assert_eq!(chunks[1].compression(), Compression::Uncompressed);
     }
 }

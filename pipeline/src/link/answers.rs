@@ -1,0 +1,164 @@
+//! Answer columns read straight from their Parquet dictionary pages into codes. The few distinct
+//! answers of a row group are coded once and each row's index is translated, where decoding the
+//! text of every row and coding it again was most of the link stage's reading.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use polars_arrow::array::{Array, DictionaryArray, Utf8ViewArray};
+use polars_arrow::datatypes::{ArrowDataType, DTYPE_CATEGORICAL_NEW, Field, IntegerType, Metadata};
+use polars_buffer::Buffer;
+use polars_parquet::read::{
+    BasicDecompressor, PageReader, RowGroupMetadata, column_iter_to_arrays, read_metadata,
+};
+
+use super::load::{Coded, FastMap};
+
+/// The codes of each named text column of a file, or None for a column that is not stored as
+/// dictionary pages throughout (the caller reads that one as text).
+pub fn read_coded(path: &Path, names: &[String]) -> Result<Vec<Option<Coded>>, String> {
+    let mut file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let meta = read_metadata(&mut file).map_err(|e| e.to_string())?;
+    Ok(names
+        .iter()
+        .map(|name| {
+            coded_column(&mut file, &meta.row_groups, name).filter(|c| c.codes.len() == meta.num_rows)
+        })
+        .collect())
+}
+
+/// The bytes of one column chunk: only the answers are read, not the keys and filters beside them.
+fn chunk(file: &mut std::fs::File, range: std::ops::Range<u64>) -> Option<Buffer<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut bytes = vec![0u8; usize::try_from(range.end.checked_sub(range.start)?).ok()?];
+    file.seek(SeekFrom::Start(range.start)).ok()?;
+    file.read_exact(&mut bytes).ok()?;
+    Some(bytes.into())
+}
+
+fn coded_column(file: &mut std::fs::File, groups: &[RowGroupMetadata], name: &str) -> Option<Coded> {
+    // The decoder for polars' categoricals reads dictionary indices without decoding text; it
+    // refuses a column chunk that is not dictionary-coded throughout.
+    let mut marks = Metadata::new();
+    marks.insert(DTYPE_CATEGORICAL_NEW.into(), "".into());
+    let dtype = ArrowDataType::Dictionary(IntegerType::UInt32, Box::new(ArrowDataType::Utf8View), false);
+    let field = Field::new(name.into(), dtype, true).with_metadata(marks);
+    let mut out = Coded::default();
+    out.values.push(None);
+    let mut index: FastMap<String, u32> = FastMap::default();
+    for rg in groups {
+        let meta = rg.columns_under_root_iter(name)?.next()?;
+        let pages = PageReader::new(
+            Cursor::new(chunk(file, meta.byte_range())?),
+            meta,
+            vec![],
+            usize::MAX,
+        );
+        let types = vec![&meta.descriptor().descriptor.primitive_type];
+        let columns = vec![BasicDecompressor::new(pages, vec![])];
+        let (arrays, _) = column_iter_to_arrays(columns, types, field.clone(), None).ok()?;
+        for a in arrays {
+            append(
+                &mut out,
+                &mut index,
+                a.as_any().downcast_ref::<DictionaryArray<u32>>()?,
+            )?;
+        }
+    }
+    Some(out)
+}
+
+/// Appends one array's rows: its dictionary is coded into `out`'s, then its indices translated.
+fn append(out: &mut Coded, index: &mut FastMap<String, u32>, a: &DictionaryArray<u32>) -> Option<()> {
+    let values = a.values().as_any().downcast_ref::<Utf8ViewArray>()?;
+    let remap: Vec<u32> = (0..values.len())
+        .map(|i| {
+            if !values.is_valid(i) {
+                return 0;
+            }
+            let v = values.value(i);
+            if let Some(&c) = index.get(v) {
+                return c;
+            }
+            out.values.push(Some(v.to_string()));
+            let c = (out.values.len() - 1) as u32;
+            index.insert(v.to_string(), c);
+            c
+        })
+        .collect();
+    let keys = a.keys();
+    // Indices past the dictionary would be a damaged file: the caller then reads the text.
+    if keys.values().iter().any(|&k| k as usize >= remap.len()) {
+        return None;
+    }
+    match keys.validity() {
+        None => out.codes.extend(keys.values().iter().map(|&k| remap[k as usize])),
+        Some(valid) => out.codes.extend(
+            keys.values()
+                .iter()
+                .zip(valid.iter())
+                .map(|(&k, ok)| if ok { remap[k as usize] } else { 0 }),
+        ),
+    }
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use polars::prelude::*;
+
+    use crate::parquet_io::{Kind, Out, ParquetSink};
+
+    #[test]
+    fn dictionary_pages_become_codes_and_other_columns_are_left_to_the_text_reader() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("x.parquet");
+        let cols = [("a", Kind::Str), ("b", Kind::Str)];
+        let mut s = ParquetSink::create(&p, &cols).expect("create");
+        // Two row groups whose dictionaries differ in content and order.
+        let batches = [
+            (
+                vec![None, Some("sexual".to_string()), Some("labour".to_string())],
+                vec![1, 2, 0, 1],
+            ),
+            (
+                vec![Some("other".to_string()), Some("labour".to_string())],
+                vec![1, 0, 1, 1],
+            ),
+        ];
+        for (dict, codes) in batches {
+            let b = StringChunked::new("b".into(), ["x1", "x2", "x3", "x4"]).into_column();
+            s.push_batch(vec![
+                Out::Coded {
+                    name: "a".into(),
+                    dict,
+                    codes,
+                },
+                Out::Unique(b),
+            ])
+            .expect("push");
+        }
+        s.finish().expect("finish");
+        let names = ["a", "b", "missing"].map(String::from);
+        let got = super::read_coded(&p, &names).expect("read");
+        let a = got[0].as_ref().expect("a is dictionary-coded");
+        let values: Vec<Option<&str>> = (0..a.codes.len()).map(|i| a.get(i)).collect();
+        let expected = [
+            Some("sexual"),
+            Some("labour"),
+            None,
+            Some("sexual"),
+            Some("labour"),
+            Some("other"),
+            Some("labour"),
+            Some("labour"),
+        ];
+        assert_eq!(values, expected);
+        assert_eq!(a.values.len(), 4, "null, sexual, labour, other: one code each");
+        assert!(got[1].is_none(), "plain text is read as text");
+        assert!(
+            got[2].is_none(),
+            "a missing column is the text reader's error to report"
+        );
+    }
+}
