@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use crate::error::StageError;
-use crate::parquet_io::read_columns;
+pub use crate::parquet_io::Coded;
+use crate::parquet_io::{code_text, read_coded, read_columns};
 use crate::pseudonymise::bloom::STORED_WORDS;
 use crate::pseudonymise::{
     BLOCK_KEYS, BLOOM, DATE_PARTS, FINGERPRINT, MATCH_KEYS, RECORD_KEY, attribute_columns,
@@ -22,50 +23,6 @@ use crate::schema::Schema;
 /// A stored Bloom filter; all zeros means the record had no name (a real filter is balanced,
 /// so it always has ones).
 pub type Filter = [u64; STORED_WORDS];
-
-pub(super) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
-
-/// One answer column as dictionary codes; code 0 is a blank answer.
-#[derive(Default, Clone)]
-pub struct Coded {
-    pub codes: Vec<u32>,
-    pub values: Vec<Option<String>>,
-}
-
-impl Coded {
-    fn new() -> Self {
-        Coded {
-            codes: Vec::new(),
-            values: vec![None],
-        }
-    }
-
-    pub fn get(&self, i: usize) -> Option<&str> {
-        self.values[self.codes[i] as usize].as_deref()
-    }
-
-    /// Appends another part's codes, translated into this dictionary.
-    fn append(&mut self, other: Coded) {
-        let mut index: FastMap<String, u32> = FastMap::default();
-        for (c, v) in self.values.iter().enumerate().skip(1) {
-            if let Some(v) = v {
-                index.insert(v.clone(), c as u32);
-            }
-        }
-        let remap: Vec<u32> = other
-            .values
-            .into_iter()
-            .map(|v| match v {
-                None => 0,
-                Some(v) => *index.entry(v.clone()).or_insert_with(|| {
-                    self.values.push(Some(v));
-                    (self.values.len() - 1) as u32
-                }),
-            })
-            .collect();
-        self.codes.extend(other.codes.iter().map(|&c| remap[c as usize]));
-    }
-}
 
 /// A key as stored in memory: 0 stands for "no key". A real hash of 0 (chance 2^-64) becomes 1.
 pub fn key_value(v: Option<i64>) -> i64 {
@@ -317,7 +274,7 @@ fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, St
     }
     // Answers come straight from their dictionary pages where the file has them; any other
     // answer column is read as text.
-    let mut coded = super::answers::read_coded(path, attr_names).map_err(|e| err(path, e))?;
+    let mut coded = read_coded(path, attr_names).map_err(|e| err(path, e))?;
     columns.extend(
         attr_names
             .iter()
@@ -347,7 +304,7 @@ fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, St
         }
     }
     let mut r = Records::empty(attr_names.to_vec());
-    let org = dictionary(strs("org_id")?);
+    let org = code_text(strs("org_id")?);
     if let Some(row) = org.codes.iter().position(|&c| c == 0) {
         return Err(err(
             path,
@@ -393,48 +350,10 @@ fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, St
     for ((dst, name), c) in r.attrs.iter_mut().zip(attr_names).zip(&mut coded) {
         *dst = match c.take() {
             Some(c) => c,
-            None => dictionary(strs(name)?),
+            None => code_text(strs(name)?),
         };
     }
     Ok((fps.into_iter().collect(), r))
-}
-
-/// Dictionary codes of a string column, in order of first appearance.
-fn dictionary(col: &StringChunked) -> Coded {
-    use polars_arrow::array::Array as _;
-    let mut index: FastMap<&str, u32> = FastMap::default();
-    let mut out = Coded::new();
-    out.codes.reserve(col.len());
-    for arr in col.downcast_iter() {
-        // Within one array an identical 16-byte view means identical text (inline bytes, or the
-        // same place in the same buffer), and a column decoded from a dictionary page repeats
-        // its views: most rows are coded by their view in a small direct-mapped table, without
-        // hashing the text.
-        let mut by_view = [(0u128, u32::MAX); 256];
-        let validity = arr.validity();
-        for (i, view) in arr.views().iter().enumerate() {
-            if validity.is_some_and(|b| !b.get_bit(i)) {
-                out.codes.push(0);
-                continue;
-            }
-            let v128 = view.as_u128();
-            let slot = (v128.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835) >> 120) as usize;
-            let (seen, code) = by_view[slot];
-            let code = if seen == v128 && code != u32::MAX {
-                code
-            } else {
-                let v = arr.value(i);
-                let c = *index.entry(v).or_insert_with(|| {
-                    out.values.push(Some(v.to_string()));
-                    (out.values.len() - 1) as u32
-                });
-                by_view[slot] = (v128, c);
-                c
-            };
-            out.codes.push(code);
-        }
-    }
-    out
 }
 
 fn filters(col: &BinaryChunked, path: &Path) -> Result<Vec<Filter>, StageError> {
@@ -460,26 +379,4 @@ fn filters(col: &BinaryChunked, path: &Path) -> Result<Vec<Filter>, StageError> 
             Ok(f)
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn equal_answers_get_one_code_across_chunks_and_buffers() {
-        let long = "sexual;labour;criminal_activities";
-        let mut col = StringChunked::new("a".into(), [Some("woman"), None, Some(long), Some(long)]);
-        col.append(&StringChunked::new(
-            "a".into(),
-            [Some(long), Some("woman"), Some("man")],
-        ))
-        .expect("append");
-        assert_eq!(col.chunks().len(), 2);
-        let coded = dictionary(&col);
-        let values: Vec<Option<&str>> = (0..col.len()).map(|i| coded.get(i)).collect();
-        assert_eq!(values, col.iter().collect::<Vec<_>>());
-        assert_eq!(coded.values.len(), 4, "null, woman, the long answer, man");
-        assert_eq!(coded.codes, [1, 0, 2, 2, 2, 1, 3]);
-    }
 }

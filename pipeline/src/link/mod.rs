@@ -2,7 +2,6 @@
 //! table (fresh random ids, resolved answers, number of organisations), a record-to-person map,
 //! the duplicate cross-check (T21, internal, exact counts) and a linkage report.
 
-mod answers;
 mod evaluate;
 mod exact;
 mod fuzzy;

@@ -623,8 +623,8 @@ fn write_overlap(r: &Records, persons: &Persons, out: &Path) -> Result<(), Stage
 
 #[cfg(test)]
 mod tests {
-    use super::super::load::Coded;
     use super::*;
+    use crate::parquet_io::Coded;
     use crate::schema::{Resolution, RuleKind};
 
     #[test]

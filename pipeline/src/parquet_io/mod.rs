@@ -2,8 +2,10 @@
 //! stage can write millions of rows without holding them all. Columns are encoded on every
 //! core (see `encode`), and the file writer only appends the finished pages.
 
+mod coded;
 mod encode;
 
+pub use coded::{Coded, code_text, read_coded};
 pub use encode::Out;
 
 use std::fs::File;

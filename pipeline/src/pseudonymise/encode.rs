@@ -89,6 +89,9 @@ enum Slot {
     Record,
     Related,
     Flips,
+    /// A token-year blocking key (its place among the blocking keys) not yet in the cache,
+    /// and what it is cached under once computed (token id, or u32::MAX for an uncached token).
+    TokenYear(usize, u32, i32),
 }
 
 /// The keyed hashes of a batch of records, to be computed side by side in SIMD lanes.
@@ -159,6 +162,14 @@ impl Encoder {
                 Slot::Record => e.record_key.copy_from_slice(&d[..16]),
                 Slot::Related => e.related_key = Some(d[..16].try_into().expect("32 bytes hold 16")),
                 Slot::Flips => e.bloom = bases[r].map(|b| self.bloom.finish(b, d)),
+                Slot::TokenYear(k, id, year) => {
+                    let v = i64::from_le_bytes(d[..8].try_into().expect("32 bytes hold 8"));
+                    e.block_keys[k] = Some(v);
+                    // Bounded like the other caches.
+                    if id != u32::MAX && self.token_year.len() < 1 << 20 {
+                        self.token_year.insert((id, year), v);
+                    }
+                }
             }
         }
         out
@@ -217,7 +228,7 @@ impl Encoder {
             record_key: [0; 16],
             related_key: None,
             match_keys: [None; 5],
-            block_keys: self.block_keys(&name, &toks, id.birth, full, dob.as_deref()),
+            block_keys: self.block_keys(&name, &toks, id.birth, full, dob.as_deref(), (r, pending)),
             date_parts: self.date_parts(id.birth),
             bloom: None,
         };
@@ -266,6 +277,7 @@ impl Encoder {
         birth: Option<PartialDate>,
         full: Option<PartialDate>,
         dob: Option<&str>,
+        (r, pending): (usize, &mut Pending),
     ) -> [Option<i64>; 11] {
         let mut out = [None; 11];
         if let (Some(d), Some(text)) = (full, dob) {
@@ -287,32 +299,35 @@ impl Encoder {
         order.sort_by_key(|&k| std::cmp::Reverse(lengths[k]));
         for (i, &k) in order.iter().take(BLOCK_TOKENS).enumerate() {
             if let Some(b) = birth {
-                out[1 + i] = Some(self.token_year(&toks[k], b.year));
+                out[1 + i] = self.token_year(&toks[k], b.year, (1 + i, r, pending));
             }
             out[1 + BLOCK_TOKENS + i] = Some(self.info(&toks[k]).block);
         }
         out
     }
 
-    /// The blocking key of a token's skeleton with a birth year.
-    fn token_year(&mut self, t: &Token, year: i32) -> i64 {
-        let compute = |blk: &Keyed, skeleton: &str| {
-            blk.hash64(&[b"token-year", skeleton.as_bytes(), year.to_string().as_bytes()])
-        };
-        match t {
-            Token::Fresh(info) => compute(&self.blk, &info.skeleton),
+    /// The blocking key of a token's skeleton with a birth year, from the cache; one not
+    /// there yet is queued with the record's other keyed hashes (`at`: its place among the
+    /// blocking keys, the record, the queue) and filled in when the batch is computed.
+    fn token_year(
+        &mut self,
+        t: &Token,
+        year: i32,
+        (at, r, pending): (usize, usize, &mut Pending),
+    ) -> Option<i64> {
+        let (id, info) = match t {
+            Token::Fresh(info) => (u32::MAX, info.as_ref()),
             Token::Cached(id) => {
                 if let Some(v) = self.token_year.get(&(*id, year)) {
-                    return *v;
+                    return Some(*v);
                 }
-                let v = compute(&self.blk, &self.infos[*id as usize].skeleton);
-                // Bounded like the other caches.
-                if self.token_year.len() < 1 << 20 {
-                    self.token_year.insert((*id, year), v);
-                }
-                v
+                (*id, &self.infos[*id as usize])
             }
-        }
+        };
+        let year_text = year.to_string();
+        let parts: [&[u8]; 3] = [b"token-year", info.skeleton.as_bytes(), year_text.as_bytes()];
+        pending.add(&self.blk, &parts, r, Slot::TokenYear(at, id, year));
+        None
     }
 
     /// Keyed year, month and day, so dates can be compared part by part. Month and day share
@@ -373,6 +388,41 @@ fn date_text(year: i32, a: u32, b: u32, pad_year: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pseudonymise::normalise::skeleton;
+
+    #[test]
+    fn blocking_keys_are_the_same_computed_in_a_batch_or_taken_from_the_cache() {
+        let key = LinkageKey::for_synthetic_demo(b"test");
+        let birth = PartialDate::parse("1990-04-05").ok();
+        let ids: Vec<Identifiers> = ["a", "b"]
+            .into_iter()
+            .map(|rid| Identifiers {
+                org: "ORG",
+                year: "2024",
+                record_id: rid,
+                related_id: None,
+                personal_number: None,
+                given: "Anna Maria",
+                family: "Svensson",
+                birth,
+            })
+            .collect();
+        let mut enc = Encoder::new(&key);
+        // The first batch computes each token-year key (twice: both records miss the cache);
+        // the second takes them from the cache.
+        let first = enc.encode_many(&ids);
+        let second = enc.encode_many(&ids);
+        let blk = key.purpose("block");
+        let expected = blk.hash64(&[b"token-year", skeleton("svensson").as_bytes(), b"1990"]);
+        for e in first.iter().chain(&second) {
+            assert_eq!(e.block_keys, first[0].block_keys);
+            assert!(e.block_keys[1..6].contains(&Some(expected)), "{:?}", e.block_keys);
+            assert!(
+                e.block_keys[1..4].iter().all(Option::is_some),
+                "three name parts, three keys"
+            );
+        }
+    }
 
     #[test]
     fn dates_are_written_as_the_formatting_machinery_writes_them() {

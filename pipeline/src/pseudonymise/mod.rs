@@ -16,7 +16,7 @@ use polars::prelude::*;
 use crate::dates::PartialDate;
 use crate::error::StageError;
 use crate::key::LinkageKey;
-use crate::parquet_io::{Kind, Out, ParquetSink, read};
+use crate::parquet_io::{Coded, Kind, Out, ParquetSink, code_text, read_coded, read_columns};
 use crate::progress::Progress;
 use crate::schema::Schema;
 
@@ -30,6 +30,18 @@ pub const BLOOM: &str = "name_bloom";
 pub fn attribute_columns(schema: &Schema) -> Vec<&str> {
     schema.attribute_columns()
 }
+
+/// The validated columns pseudonymise reads besides the answers.
+const IDENTIFIER_COLUMNS: [&str; 8] = [
+    "org_id",
+    "report_year",
+    "record_id",
+    "related_record_id",
+    "personal_number",
+    "given_name",
+    "family_name",
+    "birth_date",
+];
 
 /// The columns of a pseudonymised file, in order.
 pub fn output_columns(schema: &Schema) -> Vec<(&str, Kind)> {
@@ -151,7 +163,23 @@ fn pseudonymise_file(
     path: &Path,
     out: &Path,
 ) -> Result<(String, OrgPseudo), StageError> {
-    let df = read(path)?;
+    // Answers are carried as dictionary codes, read straight from the validated file's
+    // dictionary pages where it has them; the identifiers and any other answer are read as text.
+    let attr_names = attribute_columns(schema);
+    let owned: Vec<String> = attr_names.iter().map(|n| n.to_string()).collect();
+    let mut coded = read_coded(path, &owned).map_err(|e| StageError::ParquetRead {
+        path: path.to_path_buf(),
+        message: e,
+    })?;
+    let mut wanted: Vec<&str> = IDENTIFIER_COLUMNS.to_vec();
+    wanted.extend(
+        attr_names
+            .iter()
+            .zip(&coded)
+            .filter(|(_, c)| c.is_none())
+            .map(|(n, _)| *n),
+    );
+    let df = read_columns(path, &wanted)?;
     let org_name = path
         .file_stem()
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
@@ -172,8 +200,13 @@ fn pseudonymise_file(
         family: col("family_name")?,
         birth: col("birth_date")?,
     };
-    let attr_names = attribute_columns(schema);
-    let attrs: Vec<&StringChunked> = attr_names.iter().map(|n| col(n)).collect::<Result<_, _>>()?;
+    let attrs: Vec<Coded> = attr_names
+        .iter()
+        .zip(&mut coded)
+        .map(|(n, c)| c.take().map_or_else(|| col(n).map(code_text), Ok))
+        .collect::<Result<_, _>>()?;
+    // The fingerprint is one value and the organisation a few: both are written as codes.
+    let org = code_text(inputs.org);
     let out_path = out.join(format!("{org_name}.parquet"));
     let mut sink = ParquetSink::create(&out_path, &output_columns(schema))?;
     let fingerprint = key.fingerprint();
@@ -202,16 +235,27 @@ fn pseudonymise_file(
             if n == 0 {
                 continue;
             }
-            let slice = |c: &StringChunked| Out::Col(c.slice(offset as i64, n).into_column());
             let mut columns = vec![
-                Out::Col(StringChunked::full(FINGERPRINT.into(), &fingerprint, n).into_column()),
-                slice(inputs.org),
+                Out::Coded {
+                    name: FINGERPRINT.into(),
+                    dict: vec![Some(fingerprint.clone())],
+                    codes: vec![0; n],
+                },
+                Out::Coded {
+                    name: "org_id".into(),
+                    dict: org.values.clone(),
+                    codes: org.codes[offset..offset + n].to_vec(),
+                },
                 Out::Col(inputs.year.slice(offset as i64, n).into_column()),
             ];
             let mut encoded = encoded.into_iter();
             // Record keys, match keys and filters are keyed hashes: nothing repeats to code or compress.
             columns.extend(encoded.by_ref().take(2).map(Out::Unique));
-            columns.extend(attrs.iter().map(|a| slice(a)));
+            columns.extend(attrs.iter().zip(&attr_names).map(|(a, name)| Out::Coded {
+                name: (*name).into(),
+                dict: a.values.clone(),
+                codes: a.codes[offset..offset + n].to_vec(),
+            }));
             columns.extend(encoded.by_ref().take(MATCH_KEYS.len()).map(Out::Unique));
             columns.extend(
                 encoded

@@ -1,10 +1,12 @@
-//! Answer columns read straight from their Parquet dictionary pages into codes. The few distinct
-//! answers of a row group are coded once and each row's index is translated, where decoding the
-//! text of every row and coding it again was most of the link stage's reading.
+//! Text columns as dictionary codes: each distinct answer is stored once and every row holds a
+//! small code. Columns are read straight from their Parquet dictionary pages where the file has
+//! them (the few distinct values of a row group are coded once and each row's index translated),
+//! else coded from text. Pseudonymise and link carry answers this way, never as text per row.
 
 use std::io::Cursor;
 use std::path::Path;
 
+use polars::prelude::*;
 use polars_arrow::array::{Array, DictionaryArray, Utf8ViewArray};
 use polars_arrow::datatypes::{ArrowDataType, DTYPE_CATEGORICAL_NEW, Field, IntegerType, Metadata};
 use polars_buffer::Buffer;
@@ -12,7 +14,49 @@ use polars_parquet::read::{
     BasicDecompressor, PageReader, RowGroupMetadata, column_iter_to_arrays, read_metadata,
 };
 
-use super::load::{Coded, FastMap};
+type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+
+/// One answer column as dictionary codes; code 0 is a blank answer.
+#[derive(Default, Clone)]
+pub struct Coded {
+    pub codes: Vec<u32>,
+    pub values: Vec<Option<String>>,
+}
+
+impl Coded {
+    pub fn new() -> Self {
+        Coded {
+            codes: Vec::new(),
+            values: vec![None],
+        }
+    }
+
+    pub fn get(&self, i: usize) -> Option<&str> {
+        self.values[self.codes[i] as usize].as_deref()
+    }
+
+    /// Appends another part's codes, translated into this dictionary.
+    pub fn append(&mut self, other: Coded) {
+        let mut index: FastMap<String, u32> = FastMap::default();
+        for (c, v) in self.values.iter().enumerate().skip(1) {
+            if let Some(v) = v {
+                index.insert(v.clone(), c as u32);
+            }
+        }
+        let remap: Vec<u32> = other
+            .values
+            .into_iter()
+            .map(|v| match v {
+                None => 0,
+                Some(v) => *index.entry(v.clone()).or_insert_with(|| {
+                    self.values.push(Some(v));
+                    (self.values.len() - 1) as u32
+                }),
+            })
+            .collect();
+        self.codes.extend(other.codes.iter().map(|&c| remap[c as usize]));
+    }
+}
 
 /// The codes of each named text column of a file, or None for a column that is not stored as
 /// dictionary pages throughout (the caller reads that one as text).
@@ -43,8 +87,7 @@ fn coded_column(file: &mut std::fs::File, groups: &[RowGroupMetadata], name: &st
     marks.insert(DTYPE_CATEGORICAL_NEW.into(), "".into());
     let dtype = ArrowDataType::Dictionary(IntegerType::UInt32, Box::new(ArrowDataType::Utf8View), false);
     let field = Field::new(name.into(), dtype, true).with_metadata(marks);
-    let mut out = Coded::default();
-    out.values.push(None);
+    let mut out = Coded::new();
     let mut index: FastMap<String, u32> = FastMap::default();
     for rg in groups {
         let meta = rg.columns_under_root_iter(name)?.next()?;
@@ -103,11 +146,48 @@ fn append(out: &mut Coded, index: &mut FastMap<String, u32>, a: &DictionaryArray
     Some(())
 }
 
+/// Dictionary codes of a string column, in order of first appearance.
+pub fn code_text(col: &StringChunked) -> Coded {
+    let mut index: FastMap<&str, u32> = FastMap::default();
+    let mut out = Coded::new();
+    out.codes.reserve(col.len());
+    for arr in col.downcast_iter() {
+        // Within one array an identical 16-byte view means identical text (inline bytes, or the
+        // same place in the same buffer), and a column decoded from a dictionary page repeats
+        // its views: most rows are coded by their view in a small direct-mapped table, without
+        // hashing the text.
+        let mut by_view = [(0u128, u32::MAX); 256];
+        let validity = arr.validity();
+        for (i, view) in arr.views().iter().enumerate() {
+            if validity.is_some_and(|b| !b.get_bit(i)) {
+                out.codes.push(0);
+                continue;
+            }
+            let v128 = view.as_u128();
+            let slot = (v128.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835) >> 120) as usize;
+            let (seen, code) = by_view[slot];
+            let code = if seen == v128 && code != u32::MAX {
+                code
+            } else {
+                let v = arr.value(i);
+                let c = *index.entry(v).or_insert_with(|| {
+                    out.values.push(Some(v.to_string()));
+                    (out.values.len() - 1) as u32
+                });
+                by_view[slot] = (v128, c);
+                c
+            };
+            out.codes.push(code);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use polars::prelude::*;
 
-    use crate::parquet_io::{Kind, Out, ParquetSink};
+    use super::super::{Kind, Out, ParquetSink};
 
     #[test]
     fn dictionary_pages_become_codes_and_other_columns_are_left_to_the_text_reader() {
@@ -160,5 +240,22 @@ mod tests {
             got[2].is_none(),
             "a missing column is the text reader's error to report"
         );
+    }
+
+    #[test]
+    fn equal_answers_get_one_code_across_chunks_and_buffers() {
+        let long = "sexual;labour;criminal_activities";
+        let mut col = StringChunked::new("a".into(), [Some("woman"), None, Some(long), Some(long)]);
+        col.append(&StringChunked::new(
+            "a".into(),
+            [Some(long), Some("woman"), Some("man")],
+        ))
+        .expect("append");
+        assert_eq!(col.chunks().len(), 2);
+        let coded = super::code_text(&col);
+        let values: Vec<Option<&str>> = (0..col.len()).map(|i| coded.get(i)).collect();
+        assert_eq!(values, col.iter().collect::<Vec<_>>());
+        assert_eq!(coded.values.len(), 4, "null, woman, the long answer, man");
+        assert_eq!(coded.codes, [1, 0, 2, 2, 2, 1, 3]);
     }
 }
