@@ -220,22 +220,20 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
         )));
     }
     let attr_names: Vec<String> = attribute_columns(schema).iter().map(|s| s.to_string()).collect();
-    let parts = read_parts(&files, &attr_names, fuzzy)?;
     let mut fingerprints: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut r = Records::empty(attr_names);
-    r.reserve(parts.iter().map(|(_, p)| p.len()).sum(), fuzzy);
-    let mut records = Vec::with_capacity(parts.len());
-    for (path, (fps, part)) in files.iter().zip(parts) {
+    r.reserve(count_rows(&files)?, fuzzy);
+    // Each part is appended as soon as it and the parts before it are read, and then freed:
+    // holding every part until all are read doubled the stage's peak memory.
+    read_parts(&files, &r.attr_names.clone(), fuzzy, |path, (fps, part)| {
         for fp in fps {
             fingerprints.entry(fp).or_default().push(
                 path.file_name()
                     .map_or_else(String::new, |f| f.to_string_lossy().into_owned()),
             );
         }
-        records.push(part);
-    }
-    r.append_all(records)
-        .map_err(|e| StageError::Input(format!("{}: {e}", input.display())))?;
+        r.append_all(vec![part]).map_err(|e| err(path, e))
+    })?;
     if fingerprints.len() > 1 {
         let list: Vec<String> = fingerprints
             .iter()
@@ -258,11 +256,61 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
 
 type Part = (Vec<String>, Records);
 
-/// Reads the files on every core; the parts come back in file order.
-fn read_parts(files: &[PathBuf], attr_names: &[String], fuzzy: bool) -> Result<Vec<Part>, StageError> {
-    crate::parallel::map_ordered(files, |path| read_part(path, attr_names, fuzzy))
-        .into_iter()
-        .collect()
+/// Records in all files, from their footers, so the columns are sized once.
+fn count_rows(files: &[PathBuf]) -> Result<usize, StageError> {
+    files
+        .iter()
+        .map(|path| {
+            let mut f = std::fs::File::open(path).map_err(|e| StageError::io(path, e))?;
+            polars_parquet::read::read_metadata(&mut f)
+                .map(|m| m.num_rows)
+                .map_err(|e| err(path, e))
+        })
+        .sum()
+}
+
+/// Reads the files on every core and hands each part to `take` in file order.
+fn read_parts(
+    files: &[PathBuf],
+    attr_names: &[String],
+    fuzzy: bool,
+    mut take: impl FnMut(&Path, Part) -> Result<(), StageError>,
+) -> Result<(), StageError> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len()).max(1);
+    let (next, stop) = (AtomicUsize::new(0), AtomicBool::new(false));
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        for _ in 0..threads {
+            let (tx, next, stop) = (tx.clone(), &next, &stop);
+            s.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = files.get(i) else { break };
+                    if tx.send((i, read_part(path, attr_names, fuzzy))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut waiting: BTreeMap<usize, Result<Part, StageError>> = BTreeMap::new();
+        let mut want = 0;
+        let result = (|| {
+            for (i, part) in &rx {
+                waiting.insert(i, part);
+                while let Some(part) = waiting.remove(&want) {
+                    take(&files[want], part?)?;
+                    want += 1;
+                }
+            }
+            Ok(())
+        })();
+        // On an error the readers stop after the file they are on.
+        stop.store(true, Ordering::Relaxed);
+        drop(rx);
+        result
+    })
 }
 
 /// One file: its key fingerprints and its records.
