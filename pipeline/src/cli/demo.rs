@@ -47,10 +47,14 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
     );
 
     // The demo's key is derived from the synthetic sample (never stored or printed), so a
-    // rerun skips unchanged stages and reuses its DP release instead of spending again.
+    // rerun skips unchanged stages and reuses its DP release instead of spending again. It is
+    // made from the files' SHA-256, as it always was, so it does not change with the hash the
+    // stage manifests use.
     let mut digest = <sha2::Sha256 as sha2::Digest>::new();
-    for f in safetally::stage::hash_tree(&input)? {
-        sha2::Digest::update(&mut digest, f.blake3.as_bytes());
+    for path in safetally::stage::list_files(&input)? {
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let file = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+        sha2::Digest::update(&mut digest, file.as_bytes());
     }
     let key = LinkageKey::for_synthetic_demo(&sha2::Digest::finalize(digest));
     let mut protect = ProtectArgs {

@@ -277,7 +277,10 @@ fn read_parts(
     mut take: impl FnMut(&Path, Part) -> Result<(), StageError>,
 ) -> Result<(), StageError> {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len()).max(1);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len())
+        .max(1);
     let (next, stop) = (AtomicUsize::new(0), AtomicBool::new(false));
     std::thread::scope(|s| {
         let (tx, rx) = std::sync::mpsc::channel();
