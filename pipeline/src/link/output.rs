@@ -13,7 +13,7 @@ use super::load::Records;
 use super::resolve::{ResolveStats, Resolver};
 use super::{LinkParams, Linkage};
 use crate::error::StageError;
-use crate::parquet_io::{Kind, Out, ParquetSink};
+use crate::parquet_io::{Coded, Kind, Out, ParquetSink};
 
 use crate::schema::{LinkageSpec, Schema};
 use polars::prelude::*;
@@ -198,6 +198,58 @@ impl Persons {
 
     pub fn records(&self, p: usize) -> &[u32] {
         &self.records[self.start[p]..self.start[p + 1]]
+    }
+}
+
+/// The persons of several records in one batch of persons, and where their records' answers go,
+/// so that an answer column is read in record order (a stream through memory) rather than
+/// person by person (a cache miss for nearly every record, since a person's records come from
+/// different files).
+struct Several {
+    /// Each such person (its place in the batch) and where its answers start in the gathered list.
+    persons: Vec<(usize, usize)>,
+    /// (record, place in the gathered list), sorted by record.
+    by_record: Vec<(u32, u32)>,
+}
+
+impl Several {
+    fn new(persons: &Persons, range: std::ops::Range<usize>) -> Self {
+        let (lo, hi) = (
+            persons.several.partition_point(|&p| (p as usize) < range.start),
+            persons.several.partition_point(|&p| (p as usize) < range.end),
+        );
+        let mut list = Vec::with_capacity(hi - lo);
+        let mut by_record = Vec::new();
+        for &p in &persons.several[lo..hi] {
+            list.push((p as usize - range.start, by_record.len()));
+            for &rec in persons.records(p as usize) {
+                let place = by_record.len() as u32;
+                by_record.push((rec, place));
+            }
+        }
+        by_record.sort_unstable();
+        Several {
+            persons: list,
+            by_record,
+        }
+    }
+
+    /// One column's answer codes of every listed record, person after person.
+    fn codes(&self, col: &Coded) -> Vec<u32> {
+        let mut out = vec![0u32; self.by_record.len()];
+        for &(rec, place) in &self.by_record {
+            out[place as usize] = col.codes[rec as usize];
+        }
+        out
+    }
+
+    /// Where the k-th person's answers are in `codes`.
+    fn records(&self, k: usize) -> std::ops::Range<usize> {
+        let end = self
+            .persons
+            .get(k + 1)
+            .map_or(self.by_record.len(), |&(_, at)| at);
+        self.persons[k].1..end
     }
 }
 
@@ -419,6 +471,7 @@ fn person_batch(
     ];
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
     let per = resolvers.len().div_ceil(threads).max(1);
+    let several = &Several::new(persons, range.clone());
     let done: Vec<Result<(Vec<Out>, ResolveStats), StageError>> = std::thread::scope(|s| {
         let handles: Vec<_> = resolvers
             .chunks(per)
@@ -431,7 +484,7 @@ fn person_batch(
                         .iter()
                         .enumerate()
                         .map(|(k, res)| {
-                            resolve_column(r, persons, range.clone(), c * per + k, res, &mut stats)
+                            resolve_column(r, (persons, several), range.clone(), c * per + k, res, &mut stats)
                         })
                         .collect::<Result<Vec<_>, _>>()?;
                     Ok((cols, stats))
@@ -455,7 +508,7 @@ fn person_batch(
 /// the answers of several records are resolved by the declared rule.
 fn resolve_column(
     r: &Records,
-    persons: &Persons,
+    (persons, several): (&Persons, &Several),
     range: std::ops::Range<usize>,
     a: usize,
     res: &Resolver,
@@ -485,14 +538,11 @@ fn resolve_column(
         .iter()
         .map(|&rec| single[col.codes[rec as usize] as usize])
         .collect();
-    let (lo, hi) = (
-        persons.several.partition_point(|&p| (p as usize) < range.start),
-        persons.several.partition_point(|&p| (p as usize) < range.end),
-    );
-    for &p in &persons.several[lo..hi] {
-        codes[p as usize - range.start] = match persons.records(p as usize) {
+    let flat = several.codes(col);
+    for (k, &(p, _)) in several.persons.iter().enumerate() {
+        let recs = &flat[several.records(k)];
+        codes[p] = match *recs {
             [a, b] if pairs.is_some() => {
-                let (a, b) = (col.codes[*a as usize], col.codes[*b as usize]);
                 let slot = (a.min(b) * n + a.max(b)) as usize;
                 let table = pairs.as_mut().expect("checked by the guard");
                 let (code, conflict, settled) = *table[slot].get_or_insert_with(|| {
@@ -505,15 +555,13 @@ fn resolve_column(
                 by_precedence += u64::from(settled);
                 code
             }
-            recs if recs.len() <= 4 => {
+            _ if recs.len() <= 4 => {
                 let mut key = [u32::MAX; 4];
-                for (k, &i) in key.iter_mut().zip(recs) {
-                    *k = col.codes[i as usize];
-                }
+                key[..recs.len()].copy_from_slice(recs);
                 key.sort_unstable();
                 let (code, conflict, settled) = *memo.entry(key).or_insert_with(|| {
                     let mut seen = ResolveStats::default();
-                    let values = recs.iter().map(|&i| col.get(i as usize));
+                    let values = recs.iter().map(|&c| col.values[c as usize].as_deref());
                     let code = interner.code(res.resolve(values, &mut seen));
                     (code, !seen.conflicts.is_empty(), !seen.by_precedence.is_empty())
                 });
@@ -521,8 +569,8 @@ fn resolve_column(
                 by_precedence += u64::from(settled);
                 code
             }
-            recs => {
-                let values = recs.iter().map(|&i| col.get(i as usize));
+            _ => {
+                let values = recs.iter().map(|&c| col.values[c as usize].as_deref());
                 interner.code(res.resolve(values, stats))
             }
         };
@@ -649,7 +697,15 @@ mod tests {
             list: None,
             separator: ';',
         };
-        let col = resolve_column(&r, &persons, 0..2, 0, &res, &mut ResolveStats::default()).expect("column");
+        let col = resolve_column(
+            &r,
+            (&persons, &Several::new(&persons, 0..2)),
+            0..2,
+            0,
+            &res,
+            &mut ResolveStats::default(),
+        )
+        .expect("column");
         let Out::Coded { dict, codes, .. } = col else {
             panic!("answers are written as dictionary codes")
         };
@@ -686,9 +742,15 @@ mod tests {
             separator: ';',
         };
         let mut stats = ResolveStats::default();
-        let Out::Coded { dict, codes, .. } =
-            resolve_column(&r, &persons, 0..5, 0, &res, &mut stats).expect("column")
-        else {
+        let Out::Coded { dict, codes, .. } = resolve_column(
+            &r,
+            (&persons, &Several::new(&persons, 0..5)),
+            0..5,
+            0,
+            &res,
+            &mut stats,
+        )
+        .expect("column") else {
             panic!("answers are written as dictionary codes")
         };
         let values: Vec<Option<&str>> = codes.iter().map(|&c| dict[c as usize].as_deref()).collect();
