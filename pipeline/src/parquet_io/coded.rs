@@ -11,7 +11,7 @@ use polars_arrow::array::{Array, DictionaryArray, Utf8ViewArray};
 use polars_arrow::datatypes::{ArrowDataType, DTYPE_CATEGORICAL_NEW, Field, IntegerType, Metadata};
 use polars_buffer::Buffer;
 use polars_parquet::read::{
-    BasicDecompressor, PageReader, RowGroupMetadata, column_iter_to_arrays, read_metadata,
+    BasicDecompressor, PageReader, PhysicalType, RowGroupMetadata, column_iter_to_arrays, read_metadata,
 };
 
 type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
@@ -91,6 +91,11 @@ fn coded_column(file: &mut std::fs::File, groups: &[RowGroupMetadata], name: &st
     let mut index: FastMap<String, u32> = FastMap::default();
     for rg in groups {
         let meta = rg.columns_under_root_iter(name)?.next()?;
+        // Only text columns: anything else is left to the text reader, which names the column
+        // and its type, rather than to a decoder that expects text.
+        if meta.descriptor().descriptor.primitive_type.physical_type != PhysicalType::ByteArray {
+            return None;
+        }
         let pages = PageReader::new(
             Cursor::new(chunk(file, meta.byte_range())?),
             meta,
@@ -240,6 +245,15 @@ mod tests {
             got[2].is_none(),
             "a missing column is the text reader's error to report"
         );
+        let q = dir.path().join("ints.parquet");
+        let mut ints = ParquetSink::create(&q, &[("a", Kind::Int)]).expect("create");
+        ints.push_columns(vec![
+            Int64Chunked::from_vec("a".into(), vec![1, 1, 2]).into_column(),
+        ])
+        .expect("push");
+        ints.finish().expect("finish");
+        let got = super::read_coded(&q, &["a".to_string()]).expect("read");
+        assert!(got[0].is_none(), "a column of numbers is not read as answers");
     }
 
     #[test]
