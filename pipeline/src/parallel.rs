@@ -34,27 +34,6 @@ pub fn map_ordered<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) ->
     done.into_iter().map(|(_, r)| r).collect()
 }
 
-/// A piece of work for `run_all`.
-pub type Task<'a> = Box<dyn FnOnce() + Send + 'a>;
-
-/// Runs independent pieces of work on every core, each core taking the next piece when free.
-pub fn run_all(tasks: Vec<Task>) {
-    let tasks: Vec<std::sync::Mutex<Option<Task>>> = tasks
-        .into_iter()
-        .map(|t| std::sync::Mutex::new(Some(t)))
-        .collect();
-    map_ordered(&tasks, |t| {
-        // Each piece is taken exactly once, by the one core that drew its index.
-        let task = t
-            .lock()
-            .map(|mut t| t.take())
-            .unwrap_or_else(|mut e| e.get_mut().take());
-        if let Some(task) = task {
-            task();
-        }
-    });
-}
-
 #[cfg(test)]
 mod tests {
     #[test]

@@ -108,69 +108,26 @@ impl Records {
         }
     }
 
-    /// Appends the parts (one per file, in order), translating their organisations and answer
-    /// codes. Columns are independent, so each is filled on whichever core is free: the copy
-    /// is gigabytes at 10 million records.
-    fn append_all(&mut self, parts: Vec<Records>) -> Result<(), String> {
-        let org_maps: Vec<Vec<u16>> = parts
-            .iter()
-            .map(|p| self.org_map(&p.orgs))
-            .collect::<Result<_, _>>()?;
-        let mut part_orgs = Vec::new();
-        let mut years = Vec::new();
-        let mut record_keys = Vec::new();
-        let mut keys: Vec<Vec<Vec<i64>>> =
-            vec![Vec::new(); MATCH_KEYS.len() + BLOCK_KEYS.len() + DATE_PARTS.len()];
-        let mut blooms = Vec::new();
-        let mut attrs: Vec<Vec<Coded>> = vec![Vec::new(); self.attrs.len()];
-        for p in parts {
-            part_orgs.push(p.org);
-            years.push(p.report_year);
-            record_keys.push(p.record_key);
-            for (dst, k) in keys
-                .iter_mut()
-                .zip(p.match_keys.into_iter().chain(p.block_keys).chain(p.date_parts))
-            {
-                dst.push(k);
-            }
-            blooms.push(p.bloom);
-            for (dst, a) in attrs.iter_mut().zip(p.attrs) {
-                dst.push(a);
+    /// Appends another part (one file), translating its organisations and answer codes.
+    fn append(&mut self, other: Records) -> Result<(), String> {
+        let org_map = self.org_map(&other.orgs)?;
+        self.org.extend(other.org.iter().map(|&o| org_map[o as usize]));
+        self.report_year.extend(other.report_year);
+        self.record_key
+            .append_owned(other.record_key)
+            .map_err(|e| e.to_string())?;
+        for (a, b) in [
+            (&mut self.match_keys, other.match_keys),
+            (&mut self.block_keys, other.block_keys),
+            (&mut self.date_parts, other.date_parts),
+        ] {
+            for (x, y) in a.iter_mut().zip(b) {
+                x.extend(y);
             }
         }
-        let Records {
-            org,
-            report_year,
-            record_key,
-            match_keys,
-            block_keys,
-            date_parts,
-            bloom,
-            attrs: own_attrs,
-            ..
-        } = self;
-        let mut tasks: Vec<crate::parallel::Task> = vec![
-            Box::new(move || {
-                for (codes, map) in part_orgs.iter().zip(&org_maps) {
-                    org.extend(codes.iter().map(|&o| map[o as usize]));
-                }
-            }),
-            Box::new(move || years.into_iter().for_each(|y| report_year.extend(y))),
-            Box::new(move || bloom.extend(blooms.into_iter().flatten())),
-        ];
-        let own_keys = match_keys
-            .iter_mut()
-            .chain(block_keys.iter_mut())
-            .chain(date_parts.iter_mut());
-        for (dst, srcs) in own_keys.zip(keys) {
-            tasks.push(Box::new(move || srcs.into_iter().for_each(|k| dst.extend(k))));
-        }
-        for (dst, srcs) in own_attrs.iter_mut().zip(attrs) {
-            tasks.push(Box::new(move || srcs.into_iter().for_each(|a| dst.append(a))));
-        }
-        crate::parallel::run_all(tasks);
-        for k in record_keys {
-            record_key.append_owned(k).map_err(|e| e.to_string())?;
+        self.bloom.extend(other.bloom);
+        for (x, y) in self.attrs.iter_mut().zip(other.attrs) {
+            x.append(y);
         }
         Ok(())
     }
@@ -232,7 +189,7 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
                     .map_or_else(String::new, |f| f.to_string_lossy().into_owned()),
             );
         }
-        r.append_all(vec![part]).map_err(|e| err(path, e))
+        r.append(part).map_err(|e| err(path, e))
     })?;
     if fingerprints.len() > 1 {
         let list: Vec<String> = fingerprints

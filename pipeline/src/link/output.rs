@@ -541,39 +541,20 @@ fn resolve_column(
     let flat = several.codes(col);
     for (k, &(p, _)) in several.persons.iter().enumerate() {
         let recs = &flat[several.records(k)];
-        codes[p] = match *recs {
-            [a, b] if pairs.is_some() => {
-                let slot = (a.min(b) * n + a.max(b)) as usize;
-                let table = pairs.as_mut().expect("checked by the guard");
-                let (code, conflict, settled) = *table[slot].get_or_insert_with(|| {
-                    let mut seen = ResolveStats::default();
-                    let values = [a, b].map(|c| col.values[c as usize].as_deref());
-                    let code = interner.code(res.resolve(values.into_iter(), &mut seen));
-                    (code, !seen.conflicts.is_empty(), !seen.by_precedence.is_empty())
-                });
-                conflicts += u64::from(conflict);
-                by_precedence += u64::from(settled);
-                code
-            }
+        let mut resolve = || resolve_codes(col, res, &mut interner, recs);
+        let (code, conflict, settled) = match (recs, pairs.as_mut()) {
+            (&[a, b], Some(table)) => *table[(a.min(b) * n + a.max(b)) as usize].get_or_insert_with(resolve),
             _ if recs.len() <= 4 => {
                 let mut key = [u32::MAX; 4];
                 key[..recs.len()].copy_from_slice(recs);
                 key.sort_unstable();
-                let (code, conflict, settled) = *memo.entry(key).or_insert_with(|| {
-                    let mut seen = ResolveStats::default();
-                    let values = recs.iter().map(|&c| col.values[c as usize].as_deref());
-                    let code = interner.code(res.resolve(values, &mut seen));
-                    (code, !seen.conflicts.is_empty(), !seen.by_precedence.is_empty())
-                });
-                conflicts += u64::from(conflict);
-                by_precedence += u64::from(settled);
-                code
+                *memo.entry(key).or_insert_with(resolve)
             }
-            _ => {
-                let values = recs.iter().map(|&c| col.values[c as usize].as_deref());
-                interner.code(res.resolve(values, stats))
-            }
+            _ => resolve(),
         };
+        codes[p] = code;
+        conflicts += u64::from(conflict);
+        by_precedence += u64::from(settled);
     }
     if conflicts > 0 {
         *stats.conflicts.entry(res.column.to_string()).or_default() += conflicts;
@@ -582,6 +563,15 @@ fn resolve_column(
         *stats.by_precedence.entry(res.column.to_string()).or_default() += by_precedence;
     }
     Ok(gather(&r.attr_names[a], &interner.dict, codes))
+}
+
+/// One person's answer from its records' answer codes, and whether the records disagreed with
+/// no precedence to settle it (a conflict) or were settled by precedence.
+fn resolve_codes(col: &Coded, res: &Resolver, interner: &mut Interner, codes: &[u32]) -> (u32, bool, bool) {
+    let mut seen = ResolveStats::default();
+    let values = codes.iter().map(|&c| col.values[c as usize].as_deref());
+    let code = interner.code(res.resolve(values, &mut seen));
+    (code, !seen.conflicts.is_empty(), !seen.by_precedence.is_empty())
 }
 
 fn write_record_map(
