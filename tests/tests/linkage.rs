@@ -365,3 +365,44 @@ fn a_damaged_pseudonymised_file_is_refused_naming_file_row_column_and_remedy() {
         assert!(e.contains("pseudonymise its records again"), "{e}");
     }
 }
+
+#[test]
+fn an_unreadable_file_or_an_answer_of_the_wrong_type_is_refused_naming_file_column_and_remedy() {
+    use polars::prelude::*;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (key, _) = test_key(tmp.path(), "wrong-type");
+    run_to_link(&bundled().join("submissions"), &tmp.path().join("work"), &key);
+    let good = tmp.path().join("work/02-pseudonymise");
+    let s = schema();
+    let copy_to = |name: &str| {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        for entry in std::fs::read_dir(&good).expect("dir") {
+            let p = entry.expect("entry").path();
+            std::fs::copy(&p, dir.join(p.file_name().expect("name"))).expect("copy");
+        }
+        dir
+    };
+    // Answers written as numbers: not read as answer codes, and not silently coded either.
+    let numbers = copy_to("numbers");
+    let mut df = read_parquet(&good.join("SAMPLE02.parquet"));
+    let n = df.height();
+    df.replace("gender", Column::new("gender".into(), vec![1i64; n]))
+        .expect("replace");
+    ParquetWriter::new(std::fs::File::create(numbers.join("SAMPLE02.parquet")).expect("create"))
+        .finish(&mut df)
+        .expect("write");
+    let e = load(&s, &numbers).err().expect("refused").to_string();
+    assert!(
+        e.contains("SAMPLE02.parquet") && e.contains("column gender"),
+        "{e}"
+    );
+    assert!(e.contains("pseudonymise its records again"), "{e}");
+    // A file cut short in transfer.
+    let cut = copy_to("cut");
+    let bytes = std::fs::read(good.join("SAMPLE03.parquet")).expect("read");
+    std::fs::write(cut.join("SAMPLE03.parquet"), &bytes[..bytes.len() / 2]).expect("write");
+    let e = load(&s, &cut).err().expect("refused").to_string();
+    assert!(e.contains("SAMPLE03.parquet"), "{e}");
+    assert!(e.contains("pseudonymise its records again"), "{e}");
+}

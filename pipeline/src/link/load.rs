@@ -221,7 +221,7 @@ fn count_rows(files: &[PathBuf]) -> Result<usize, StageError> {
             let mut f = std::fs::File::open(path).map_err(|e| StageError::io(path, e))?;
             polars_parquet::read::read_metadata(&mut f)
                 .map(|m| m.num_rows)
-                .map_err(|e| err(path, e))
+                .map_err(|e| err(path, format!("{e}; {REMAKE}")))
         })
         .sum()
 }
@@ -294,12 +294,12 @@ fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, St
     let strs = |n: &str| {
         df.column(n)
             .and_then(|c| c.str())
-            .map_err(|e| err(path, format!("column {n}: {e}")))
+            .map_err(|e| err(path, format!("column {n}: {e}; {REMAKE}")))
     };
     let ints = |n: &str| {
         df.column(n)
             .and_then(|c| c.i64())
-            .map_err(|e| err(path, format!("column {n}: {e}")))
+            .map_err(|e| err(path, format!("column {n}: {e}; {REMAKE}")))
             .map(|c| c.iter().map(key_value).collect::<Vec<i64>>())
     };
     // Every row carries the fingerprint; copy a value only when it differs from the last.
