@@ -1,18 +1,18 @@
 //! Text columns as dictionary codes: each distinct answer is stored once and every row holds a
 //! small code. Columns are read straight from their Parquet dictionary pages where the file has
-//! them (the few distinct values of a row group are coded once and each row's index translated),
-//! else coded from text. Pseudonymise and link carry answers this way, never as text per row.
+//! them (the few distinct values of a row group are coded once and each row's index translated,
+//! decoded here rather than through arrow arrays), else coded from text. Pseudonymise and link
+//! carry answers this way, never as text per row.
 
 use std::io::Cursor;
 use std::path::Path;
 
 use polars::prelude::*;
-use polars_arrow::array::{Array, DictionaryArray, Utf8ViewArray};
-use polars_arrow::datatypes::{ArrowDataType, DTYPE_CATEGORICAL_NEW, Field, IntegerType, Metadata};
 use polars_buffer::Buffer;
-use polars_parquet::read::{
-    BasicDecompressor, PageReader, PhysicalType, RowGroupMetadata, column_iter_to_arrays, read_metadata,
-};
+use polars_parquet::parquet::encoding::Encoding;
+use polars_parquet::parquet::encoding::hybrid_rle::HybridRleDecoder;
+use polars_parquet::parquet::page::{DictPage, split_buffer};
+use polars_parquet::read::{BasicDecompressor, PageReader, PhysicalType, RowGroupMetadata, read_metadata};
 
 type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 
@@ -81,72 +81,95 @@ fn chunk(file: &mut std::fs::File, range: std::ops::Range<u64>) -> Option<Buffer
 }
 
 fn coded_column(file: &mut std::fs::File, groups: &[RowGroupMetadata], name: &str) -> Option<Coded> {
-    // The decoder for polars' categoricals reads dictionary indices without decoding text; it
-    // refuses a column chunk that is not dictionary-coded throughout.
-    let mut marks = Metadata::new();
-    marks.insert(DTYPE_CATEGORICAL_NEW.into(), "".into());
-    let dtype = ArrowDataType::Dictionary(IntegerType::UInt32, Box::new(ArrowDataType::Utf8View), false);
-    let field = Field::new(name.into(), dtype, true).with_metadata(marks);
     let mut out = Coded::new();
     let mut index: FastMap<String, u32> = FastMap::default();
     for rg in groups {
         let meta = rg.columns_under_root_iter(name)?.next()?;
-        // Only text columns: anything else is left to the text reader, which names the column
-        // and its type, rather than to a decoder that expects text.
-        if meta.descriptor().descriptor.primitive_type.physical_type != PhysicalType::ByteArray {
+        let descriptor = &meta.descriptor().descriptor;
+        // Only flat text columns: anything else is left to the text reader, which names the
+        // column and its type.
+        if descriptor.primitive_type.physical_type != PhysicalType::ByteArray || descriptor.max_rep_level > 0 {
             return None;
         }
+        let optional = descriptor.max_def_level > 0;
         let pages = PageReader::new(
             Cursor::new(chunk(file, meta.byte_range())?),
             meta,
             vec![],
             usize::MAX,
         );
-        let types = vec![&meta.descriptor().descriptor.primitive_type];
-        let columns = vec![BasicDecompressor::new(pages, vec![])];
-        let (arrays, _) = column_iter_to_arrays(columns, types, field.clone(), None).ok()?;
-        for a in arrays {
-            append(
-                &mut out,
-                &mut index,
-                a.as_any().downcast_ref::<DictionaryArray<u32>>()?,
-            )?;
+        let mut pages = BasicDecompressor::new(pages, vec![]);
+        let dict = pages.read_dict_page().ok()??;
+        let remap = dictionary(&dict, &mut out, &mut index)?;
+        while let Some(item) = pages.next() {
+            let page = item.ok()?.decompress(&mut pages).ok()?;
+            if !matches!(page.encoding(), Encoding::RleDictionary | Encoding::PlainDictionary) {
+                return None;
+            }
+            let split = split_buffer(&page).ok()?;
+            append_page(&mut out.codes, &remap, optional.then_some(split.def), split.values, page.num_values())?;
+            pages.reuse_page_buffer(page);
         }
     }
     Some(out)
 }
 
-/// Appends one array's rows: its dictionary is coded into `out`'s, then its indices translated.
-fn append(out: &mut Coded, index: &mut FastMap<String, u32>, a: &DictionaryArray<u32>) -> Option<()> {
-    let values = a.values().as_any().downcast_ref::<Utf8ViewArray>()?;
-    let remap: Vec<u32> = (0..values.len())
-        .map(|i| {
-            if !values.is_valid(i) {
-                return 0;
-            }
-            let v = values.value(i);
-            if let Some(&c) = index.get(v) {
-                return c;
-            }
-            out.values.push(Some(v.to_string()));
-            let c = (out.values.len() - 1) as u32;
-            index.insert(v.to_string(), c);
-            c
+/// The code in `out` of each entry of a dictionary page (plain text: a length, then bytes).
+fn dictionary(dict: &DictPage, out: &mut Coded, index: &mut FastMap<String, u32>) -> Option<Vec<u32>> {
+    let mut rest: &[u8] = &dict.buffer;
+    (0..dict.num_values)
+        .map(|_| {
+            let len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+            let v = std::str::from_utf8(rest.get(4..4 + len)?).ok()?;
+            rest = &rest[4 + len..];
+            Some(match index.get(v) {
+                Some(&c) => c,
+                None => {
+                    out.values.push(Some(v.to_string()));
+                    let c = (out.values.len() - 1) as u32;
+                    index.insert(v.to_string(), c);
+                    c
+                }
+            })
         })
-        .collect();
-    let keys = a.keys();
-    // Indices past the dictionary would be a damaged file: the caller then reads the text.
-    if keys.values().iter().any(|&k| k as usize >= remap.len()) {
+        .collect()
+}
+
+/// Appends one data page's rows: definition levels say which rows are present (absent rows are
+/// code 0), the indices of the present ones follow, translated through `remap`. None for a page
+/// that does not add up, which the caller then reads as text.
+fn append_page(codes: &mut Vec<u32>, remap: &[u32], def: Option<&[u8]>, values: &[u8], rows: usize) -> Option<()> {
+    let present: Option<Vec<u32>> = match def {
+        Some(def) => Some(HybridRleDecoder::new(def, 1, rows).collect().ok()?),
+        None => None,
+    };
+    let n = present
+        .as_ref()
+        .map_or(rows, |p| p.iter().map(|&d| d as usize).sum());
+    if present.as_ref().is_some_and(|p| p.len() != rows || p.iter().any(|&d| d > 1)) {
         return None;
     }
-    match keys.validity() {
-        None => out.codes.extend(keys.values().iter().map(|&k| remap[k as usize])),
-        Some(valid) => out.codes.extend(
-            keys.values()
-                .iter()
-                .zip(valid.iter())
-                .map(|(&k, ok)| if ok { remap[k as usize] } else { 0 }),
-        ),
+    if n == 0 {
+        codes.extend(std::iter::repeat_n(0, rows));
+        return Some(());
+    }
+    let (&bits, packed) = values.split_first()?;
+    let idx: Vec<u32> = HybridRleDecoder::new(packed, u32::from(bits), n).collect().ok()?;
+    if idx.len() != n || idx.iter().any(|&k| k as usize >= remap.len()) {
+        return None;
+    }
+    match present {
+        None => codes.extend(idx.iter().map(|&k| remap[k as usize])),
+        Some(present) => {
+            // Without a branch per row: nulls fall at random, and an absent row reads the
+            // next present row's index, then masks it to 0.
+            let mut j = 0usize;
+            codes.extend(present.iter().map(|&d| {
+                let c = remap[idx[j.min(n - 1)] as usize] & 0u32.wrapping_sub(d);
+                j += d as usize;
+                c
+            }));
+        }
     }
     Some(())
 }

@@ -6,9 +6,7 @@
 //! stage's writing time.
 
 use polars::prelude::*;
-use polars_arrow::array::{ArrayRef, DictionaryArray, PrimitiveArray, Utf8ViewArray};
-use polars_arrow::bitmap::Bitmap;
-use polars_arrow::datatypes::{ArrowDataType, IntegerType};
+use polars_arrow::array::ArrayRef;
 use polars_parquet::parquet::error::ParquetError;
 use polars_parquet::write::{
     CompressedPage, CompressionOptions, Compressor, Encoding, ParquetType, WriteOptions, array_to_columns,
@@ -50,70 +48,44 @@ impl Out {
         self.len() == 0
     }
 
-    /// The arrow array, how it is encoded and how its pages are compressed.
-    pub(super) fn into_array(
-        self,
+    /// Encodes and compresses the column as one column chunk, so the file writer only copies
+    /// bytes.
+    pub(super) fn pages(
+        &self,
+        type_: &ParquetType,
         default: CompressionOptions,
-    ) -> Result<(ArrayRef, Encoding, CompressionOptions), String> {
-        Ok(match self {
+        options: WriteOptions,
+    ) -> Result<Vec<CompressedPage>, String> {
+        match self {
             Out::Col(c) => {
                 let a = to_arrow(c);
                 let enc = get_dtype_encoding(a.dtype())
                     .first()
                     .copied()
                     .unwrap_or(Encoding::Plain);
-                (a, enc, default)
+                encode(&a, type_, enc, default, options)
             }
-            Out::Unique(c) => (to_arrow(c), Encoding::Plain, CompressionOptions::Uncompressed),
-            Out::Coded { dict, codes, .. } => (coded(&dict, codes)?, Encoding::RleDictionary, default),
-        })
+            Out::Unique(c) => encode(
+                &to_arrow(c),
+                type_,
+                Encoding::Plain,
+                CompressionOptions::Uncompressed,
+                options,
+            ),
+            Out::Coded { dict, codes, .. } => super::pages::coded_pages(dict, codes, type_, default),
+        }
     }
 }
 
-fn to_arrow(c: Column) -> ArrayRef {
+fn to_arrow(c: &Column) -> ArrayRef {
     // One chunk per column and row group: a column chunk may hold only one dictionary page.
     c.as_materialized_series()
         .rechunk()
         .to_arrow(0, CompatLevel::newest())
 }
 
-fn coded(dict: &[Option<String>], mut codes: Vec<u32>) -> Result<ArrayRef, String> {
-    if let Some(bad) = codes.iter().find(|&&c| c as usize >= dict.len()) {
-        return Err(format!(
-            "code {bad} is past the end of a dictionary of {}",
-            dict.len()
-        ));
-    }
-    // Nulls are marked on the rows; the dictionary page holds only real values.
-    let mut values: Vec<&str> = Vec::with_capacity(dict.len());
-    let remap: Vec<Option<u32>> = dict
-        .iter()
-        .map(|v| {
-            v.as_deref().map(|v| {
-                values.push(v);
-                (values.len() - 1) as u32
-            })
-        })
-        .collect();
-    let validity = (values.len() < dict.len())
-        .then(|| Bitmap::from_iter(codes.iter().map(|&c| remap[c as usize].is_some())));
-    for c in &mut codes {
-        *c = remap[*c as usize].unwrap_or(0);
-    }
-    if values.is_empty() {
-        // A column of nulls only: the null rows' indices still need an entry to point at.
-        values.push("");
-    }
-    let keys = PrimitiveArray::<u32>::new(ArrowDataType::UInt32, codes.into(), validity);
-    let values = Utf8ViewArray::from_slice_values(&values);
-    let dtype = ArrowDataType::Dictionary(IntegerType::UInt32, Box::new(ArrowDataType::Utf8View), false);
-    DictionaryArray::try_new(dtype, keys, values.boxed())
-        .map(|a| a.boxed())
-        .map_err(|e| e.to_string())
-}
-
 /// Encodes and compresses one column chunk completely, so the file writer only copies bytes.
-pub(super) fn encode(
+fn encode(
     array: &ArrayRef,
     type_: &ParquetType,
     encoding: Encoding,

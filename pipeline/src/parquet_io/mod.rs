@@ -4,6 +4,7 @@
 
 mod coded;
 mod encode;
+mod pages;
 
 pub use coded::{Coded, code_text, read_coded};
 pub use encode::Out;
@@ -203,20 +204,13 @@ impl ParquetSink {
         if height == 0 {
             return Ok(());
         }
-        let default = self.options.compression;
-        let arrays = columns
-            .into_iter()
-            .map(|c| c.into_array(default))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| write_err(&self.path, &e))?;
-        let jobs: Vec<_> = arrays.iter().zip(&self.types).collect();
-        let options = self.options;
-        let pages: Vec<Vec<CompressedPage>> = crate::parallel::map_ordered(&jobs, |((a, enc, comp), t)| {
-            encode::encode(a, t, *enc, *comp, options)
-        })
-        .into_iter()
-        .collect::<Result<_, _>>()
-        .map_err(|e| write_err(&self.path, &e))?;
+        let (default, options) = (self.options.compression, self.options);
+        let jobs: Vec<_> = columns.iter().zip(&self.types).collect();
+        let pages: Vec<Vec<CompressedPage>> =
+            crate::parallel::map_ordered(&jobs, |(column, t)| column.pages(t, default, options))
+                .into_iter()
+                .collect::<Result<_, _>>()
+                .map_err(|e| write_err(&self.path, &e))?;
         let group = DynIter::new(pages.iter().map(|col| {
             Ok(DynStreamingIterator::new(fallible_streaming_iterator::convert(
                 col.iter().map(PolarsResult::Ok),
