@@ -24,15 +24,6 @@ use crate::schema::Schema;
 /// so it always has ones).
 pub type Filter = [u64; STORED_WORDS];
 
-/// A key as stored in memory: 0 stands for "no key". A real hash of 0 (chance 2^-64) becomes 1.
-pub fn key_value(v: Option<i64>) -> i64 {
-    match v {
-        None => 0,
-        Some(0) => 1,
-        Some(x) => x,
-    }
-}
-
 /// All records of all organisations, column-wise; record i is index i everywhere.
 #[derive(Default)]
 pub struct Records {
@@ -41,7 +32,7 @@ pub struct Records {
     pub report_year: Vec<i64>,
     /// Record keys as the files hold them (hex text), kept as read: no per-record copy.
     pub record_key: StringChunked,
-    /// Keys as `key_value`: 0 for none.
+    /// Keys as `key_values` makes them: 0 for none.
     pub match_keys: Vec<Vec<i64>>,
     pub block_keys: Vec<Vec<i64>>,
     pub date_parts: Vec<Vec<i64>>,
@@ -275,16 +266,18 @@ fn read_parts(
 
 /// One file: its key fingerprints and its records.
 fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, StageError> {
-    let mut columns: Vec<&str> = vec![FINGERPRINT, "org_id", "report_year", RECORD_KEY];
+    let mut columns: Vec<&str> = vec!["report_year", RECORD_KEY];
     columns.extend(MATCH_KEYS);
     if fuzzy {
         columns.extend(BLOCK_KEYS.iter().chain(&DATE_PARTS).chain(&[BLOOM]));
     }
-    // Answers come straight from their dictionary pages where the file has them; any other
-    // answer column is read as text.
-    let mut coded = read_coded(path, attr_names).map_err(|e| err(path, e))?;
+    // The fingerprint, the organisation and the answers come straight from their dictionary
+    // pages where the file has them; any other such column is read as text.
+    let mut coded_names = vec![FINGERPRINT.to_string(), "org_id".to_string()];
+    coded_names.extend_from_slice(attr_names);
+    let mut coded = read_coded(path, &coded_names).map_err(|e| err(path, e))?;
     columns.extend(
-        attr_names
+        coded_names
             .iter()
             .zip(&coded)
             .filter(|(_, c)| c.is_none())
@@ -300,19 +293,29 @@ fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, St
         df.column(n)
             .and_then(|c| c.i64())
             .map_err(|e| err(path, format!("column {n}: {e}; {REMAKE}")))
-            .map(|c| c.iter().map(key_value).collect::<Vec<i64>>())
+            .map(key_values)
     };
-    // Every row carries the fingerprint; copy a value only when it differs from the last.
-    let mut fps: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-    let mut last: Option<&str> = None;
-    for fp in strs(FINGERPRINT)?.iter().flatten() {
-        if last != Some(fp) {
-            fps.insert(fp.to_string());
-            last = Some(fp);
-        }
+    let mut coded = coded
+        .iter_mut()
+        .zip(&coded_names)
+        .map(|(c, name)| match c.take() {
+            Some(c) => Ok(c),
+            None => strs(name).map(code_text),
+        });
+    let mut next_coded = || coded.next().expect("one per name");
+    let fp = next_coded()?;
+    let mut used = vec![false; fp.values.len()];
+    for &c in &fp.codes {
+        used[c as usize] = true;
     }
+    let fps = fp
+        .values
+        .into_iter()
+        .zip(used)
+        .filter_map(|(v, used)| v.filter(|_| used))
+        .collect();
     let mut r = Records::empty(attr_names.to_vec());
-    let org = code_text(strs("org_id")?);
+    let org = next_coded()?;
     if let Some(row) = org.codes.iter().position(|&c| c == 0) {
         return Err(err(
             path,
@@ -355,13 +358,29 @@ fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, St
             .map_err(|e| err(path, format!("column {BLOOM}: {e}")))?;
         r.bloom = filters(bloom, path)?;
     }
-    for ((dst, name), c) in r.attrs.iter_mut().zip(attr_names).zip(&mut coded) {
-        *dst = match c.take() {
-            Some(c) => c,
-            None => code_text(strs(name)?),
-        };
+    for dst in r.attrs.iter_mut() {
+        *dst = next_coded()?;
     }
-    Ok((fps.into_iter().collect(), r))
+    Ok((fps, r))
+}
+
+/// Keys as stored in memory: 0 stands for "no key", and a real hash of 0 (chance 2^-64) becomes
+/// 1. Chunk by chunk, with no option per value.
+fn key_values(col: &Int64Chunked) -> Vec<i64> {
+    let mut out = Vec::with_capacity(col.len());
+    for arr in col.downcast_iter() {
+        let value = |v: i64| if v == 0 { 1 } else { v };
+        match arr.validity() {
+            None => out.extend(arr.values().iter().map(|&v| value(v))),
+            Some(valid) => out.extend(
+                arr.values()
+                    .iter()
+                    .zip(valid.iter())
+                    .map(|(&v, ok)| value(v) * i64::from(ok)),
+            ),
+        }
+    }
+    out
 }
 
 fn filters(col: &BinaryChunked, path: &Path) -> Result<Vec<Filter>, StageError> {

@@ -8,6 +8,7 @@ use std::io::Cursor;
 use std::path::Path;
 
 use polars::prelude::*;
+use polars_arrow::array::Array;
 use polars_buffer::Buffer;
 use polars_parquet::parquet::encoding::Encoding;
 use polars_parquet::parquet::encoding::hybrid_rle::HybridRleDecoder;
@@ -88,7 +89,8 @@ fn coded_column(file: &mut std::fs::File, groups: &[RowGroupMetadata], name: &st
         let descriptor = &meta.descriptor().descriptor;
         // Only flat text columns: anything else is left to the text reader, which names the
         // column and its type.
-        if descriptor.primitive_type.physical_type != PhysicalType::ByteArray || descriptor.max_rep_level > 0 {
+        if descriptor.primitive_type.physical_type != PhysicalType::ByteArray || descriptor.max_rep_level > 0
+        {
             return None;
         }
         let optional = descriptor.max_def_level > 0;
@@ -103,11 +105,20 @@ fn coded_column(file: &mut std::fs::File, groups: &[RowGroupMetadata], name: &st
         let remap = dictionary(&dict, &mut out, &mut index)?;
         while let Some(item) = pages.next() {
             let page = item.ok()?.decompress(&mut pages).ok()?;
-            if !matches!(page.encoding(), Encoding::RleDictionary | Encoding::PlainDictionary) {
+            if !matches!(
+                page.encoding(),
+                Encoding::RleDictionary | Encoding::PlainDictionary
+            ) {
                 return None;
             }
             let split = split_buffer(&page).ok()?;
-            append_page(&mut out.codes, &remap, optional.then_some(split.def), split.values, page.num_values())?;
+            append_page(
+                &mut out.codes,
+                &remap,
+                optional.then_some(split.def),
+                split.values,
+                page.num_values(),
+            )?;
             pages.reuse_page_buffer(page);
         }
     }
@@ -138,7 +149,13 @@ fn dictionary(dict: &DictPage, out: &mut Coded, index: &mut FastMap<String, u32>
 /// Appends one data page's rows: definition levels say which rows are present (absent rows are
 /// code 0), the indices of the present ones follow, translated through `remap`. None for a page
 /// that does not add up, which the caller then reads as text.
-fn append_page(codes: &mut Vec<u32>, remap: &[u32], def: Option<&[u8]>, values: &[u8], rows: usize) -> Option<()> {
+fn append_page(
+    codes: &mut Vec<u32>,
+    remap: &[u32],
+    def: Option<&[u8]>,
+    values: &[u8],
+    rows: usize,
+) -> Option<()> {
     let present: Option<Vec<u32>> = match def {
         Some(def) => Some(HybridRleDecoder::new(def, 1, rows).collect().ok()?),
         None => None,
@@ -146,7 +163,10 @@ fn append_page(codes: &mut Vec<u32>, remap: &[u32], def: Option<&[u8]>, values: 
     let n = present
         .as_ref()
         .map_or(rows, |p| p.iter().map(|&d| d as usize).sum());
-    if present.as_ref().is_some_and(|p| p.len() != rows || p.iter().any(|&d| d > 1)) {
+    if present
+        .as_ref()
+        .is_some_and(|p| p.len() != rows || p.iter().any(|&d| d > 1))
+    {
         return None;
     }
     if n == 0 {
@@ -277,6 +297,32 @@ mod tests {
         ints.finish().expect("finish");
         let got = super::read_coded(&q, &["a".to_string()]).expect("read");
         assert!(got[0].is_none(), "a column of numbers is not read as answers");
+    }
+
+    #[test]
+    fn dictionary_pages_of_polars_own_writer_with_runs_and_nulls_are_read_too() {
+        // Files written before the hand-made pages, or by other tools, mix run-length and
+        // bit-packed runs in both the definition levels and the indices.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("x.parquet");
+        let answers = [Some("woman"), None, Some("man"), Some("unknown")];
+        let rows: Vec<Option<&str>> = (0..50_000usize)
+            .map(|i| {
+                if i < 20_000 {
+                    answers[(i / 1000) % 4]
+                } else {
+                    answers[(i * 7 + i / 3) % 4]
+                }
+            })
+            .collect();
+        let mut s = ParquetSink::create(&p, &[("a", Kind::Str)]).expect("create");
+        s.push_columns(vec![StringChunked::new("a".into(), &rows).into_column()])
+            .expect("push");
+        s.finish().expect("finish");
+        let got = super::read_coded(&p, &["a".to_string()]).expect("read");
+        let a = got[0].as_ref().expect("polars wrote dictionary pages");
+        let values: Vec<Option<&str>> = (0..a.codes.len()).map(|i| a.get(i)).collect();
+        assert_eq!(values, rows);
     }
 
     #[test]
