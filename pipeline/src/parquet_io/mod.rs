@@ -20,6 +20,7 @@ use polars_parquet::write::{
 };
 
 use crate::error::StageError;
+use crate::stage::HashingFile;
 
 /// The column types the pipeline writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +50,7 @@ pub struct ParquetSink {
     path: PathBuf,
     names: Vec<String>,
     bufs: Vec<Buf>,
-    writer: FileWriter<BufWriter<File>>,
+    writer: FileWriter<BufWriter<HashingFile>>,
     types: Vec<ParquetType>,
     options: WriteOptions,
     rows: u64,
@@ -60,7 +61,7 @@ const DEFAULT_BATCH: usize = 65_536;
 
 impl ParquetSink {
     pub fn create(path: &Path, columns: &[(&str, Kind)]) -> Result<Self, StageError> {
-        let file = File::create(path).map_err(|e| StageError::io(path, e))?;
+        let file = HashingFile::create(path)?;
         let schema: Schema = columns
             .iter()
             .map(|(n, k)| Field::new((*n).into(), dtype(*k)))
@@ -229,7 +230,8 @@ impl ParquetSink {
         self.writer
             .into_inner()
             .into_inner()
-            .map_err(|e| StageError::io(&path, e.into_error()))?;
+            .map_err(|e| StageError::io(&path, e.into_error()))?
+            .finish()?;
         Ok(rows)
     }
 }
