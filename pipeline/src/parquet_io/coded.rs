@@ -4,16 +4,16 @@
 //! decoded here rather than through arrow arrays), else coded from text. Pseudonymise and link
 //! carry answers this way, never as text per row.
 
-use std::io::Cursor;
 use std::path::Path;
 
 use polars::prelude::*;
 use polars_arrow::array::Array;
-use polars_buffer::Buffer;
 use polars_parquet::parquet::encoding::Encoding;
 use polars_parquet::parquet::encoding::hybrid_rle::HybridRleDecoder;
-use polars_parquet::parquet::page::{DictPage, split_buffer};
-use polars_parquet::read::{BasicDecompressor, PageReader, PhysicalType, RowGroupMetadata, read_metadata};
+use polars_parquet::parquet::page::DictPage;
+use polars_parquet::read::{PhysicalType, RowGroupMetadata, read_metadata};
+
+use super::direct::{Event, walk};
 
 type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 
@@ -38,14 +38,20 @@ impl Coded {
 
     /// Appends another part's codes, translated into this dictionary.
     pub fn append(&mut self, other: Coded) {
+        let remap = self.merge_values(other.values);
+        self.codes.extend(other.codes.iter().map(|&c| remap[c as usize]));
+    }
+
+    /// Adds another dictionary's values not in this one yet, and returns the code here of each
+    /// of its codes (its code 0, a blank, stays 0).
+    pub fn merge_values(&mut self, values: Vec<Option<String>>) -> Vec<u32> {
         let mut index: FastMap<String, u32> = FastMap::default();
         for (c, v) in self.values.iter().enumerate().skip(1) {
             if let Some(v) = v {
                 index.insert(v.clone(), c as u32);
             }
         }
-        let remap: Vec<u32> = other
-            .values
+        values
             .into_iter()
             .map(|v| match v {
                 None => 0,
@@ -54,8 +60,7 @@ impl Coded {
                     (self.values.len() - 1) as u32
                 }),
             })
-            .collect();
-        self.codes.extend(other.codes.iter().map(|&c| remap[c as usize]));
+            .collect()
     }
 }
 
@@ -72,56 +77,25 @@ pub fn read_coded(path: &Path, names: &[String]) -> Result<Vec<Option<Coded>>, S
         .collect())
 }
 
-/// The bytes of one column chunk: only the answers are read, not the keys and filters beside them.
-fn chunk(file: &mut std::fs::File, range: std::ops::Range<u64>) -> Option<Buffer<u8>> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut bytes = vec![0u8; usize::try_from(range.end.checked_sub(range.start)?).ok()?];
-    file.seek(SeekFrom::Start(range.start)).ok()?;
-    file.read_exact(&mut bytes).ok()?;
-    Some(bytes.into())
-}
-
 fn coded_column(file: &mut std::fs::File, groups: &[RowGroupMetadata], name: &str) -> Option<Coded> {
     let mut out = Coded::new();
     let mut index: FastMap<String, u32> = FastMap::default();
-    for rg in groups {
-        let meta = rg.columns_under_root_iter(name)?.next()?;
-        let descriptor = &meta.descriptor().descriptor;
-        // Only flat text columns: anything else is left to the text reader, which names the
-        // column and its type.
-        if descriptor.primitive_type.physical_type != PhysicalType::ByteArray || descriptor.max_rep_level > 0
-        {
-            return None;
+    let mut remap: Vec<u32> = Vec::new();
+    // Only flat text columns: anything else is left to the text reader, which names the column
+    // and its type.
+    walk(file, groups, name, PhysicalType::ByteArray, |event| match event {
+        // A chunk without a dictionary page is not coded throughout.
+        Event::Dict(dict) => {
+            remap = dictionary(dict?, &mut out, &mut index)?;
+            Some(())
         }
-        let optional = descriptor.max_def_level > 0;
-        let pages = PageReader::new(
-            Cursor::new(chunk(file, meta.byte_range())?),
-            meta,
-            vec![],
-            usize::MAX,
-        );
-        let mut pages = BasicDecompressor::new(pages, vec![]);
-        let dict = pages.read_dict_page().ok()??;
-        let remap = dictionary(&dict, &mut out, &mut index)?;
-        while let Some(item) = pages.next() {
-            let page = item.ok()?.decompress(&mut pages).ok()?;
-            if !matches!(
-                page.encoding(),
-                Encoding::RleDictionary | Encoding::PlainDictionary
-            ) {
+        Event::Data(page) => {
+            if !matches!(page.encoding, Encoding::RleDictionary | Encoding::PlainDictionary) {
                 return None;
             }
-            let split = split_buffer(&page).ok()?;
-            append_page(
-                &mut out.codes,
-                &remap,
-                optional.then_some(split.def),
-                split.values,
-                page.num_values(),
-            )?;
-            pages.reuse_page_buffer(page);
+            append_page(&mut out.codes, &remap, page.def, page.values, page.rows)
         }
-    }
+    })?;
     Some(out)
 }
 
@@ -156,19 +130,13 @@ fn append_page(
     values: &[u8],
     rows: usize,
 ) -> Option<()> {
-    let present: Option<Vec<u32>> = match def {
-        Some(def) => Some(HybridRleDecoder::new(def, 1, rows).collect().ok()?),
+    let present = match def {
+        Some(def) => Some(super::direct::present(def, rows)?),
         None => None,
     };
     let n = present
         .as_ref()
         .map_or(rows, |p| p.iter().map(|&d| d as usize).sum());
-    if present
-        .as_ref()
-        .is_some_and(|p| p.len() != rows || p.iter().any(|&d| d > 1))
-    {
-        return None;
-    }
     if n == 0 {
         codes.extend(std::iter::repeat_n(0, rows));
         return Some(());

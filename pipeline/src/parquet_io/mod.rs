@@ -3,6 +3,7 @@
 //! core (see `encode`), and the file writer only appends the finished pages.
 
 mod coded;
+mod direct;
 mod encode;
 mod pages;
 
