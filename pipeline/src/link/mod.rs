@@ -70,7 +70,12 @@ pub fn link_records(r: &Records, p: &LinkParams) -> Linkage {
     // Records loaded for exact keys only (`load_for`) cannot take the fuzzy step.
     let fuzzy = (p.fuzzy && r.has_fuzzy_columns())
         .then(|| fuzzy::link_fuzzy(r, &mut clusters, &thresholds, p.max_block));
-    let roots = clusters.roots();
+    // Without the fuzzy step nothing changed since the exact roots were taken.
+    let roots = if fuzzy.is_some() {
+        clusters.roots()
+    } else {
+        exact_roots.clone()
+    };
     let fuzzy_seconds = t.elapsed().as_secs_f64() - exact_seconds;
     Linkage {
         exact_roots,
