@@ -1,9 +1,9 @@
 //! Column encoding for the Parquet writer. Each column of a row group is encoded and compressed
 //! on its own core, and the caller may say how: text already held as dictionary codes is written
-//! as a dictionary page without being hashed again, and random keys are written plain and
-//! uncompressed, where polars' writer would first estimate their cardinality, then try a
-//! dictionary and LZ4, all on one thread. At 10 million records that was most of the link
-//! stage's writing time.
+//! as a dictionary page and bit-packed codes (`pages`), without being hashed again, and random
+//! keys are written plain and uncompressed, where polars' writer would first estimate their
+//! cardinality, then try a dictionary and LZ4, all on one thread. At 10 million records that
+//! was most of the link stage's writing time.
 
 use polars::prelude::*;
 use polars_arrow::array::ArrayRef;
