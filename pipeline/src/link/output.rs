@@ -301,21 +301,20 @@ pub fn write_outputs(
         ..Default::default()
     };
     let resolvers = resolvers(schema, spec, r)?;
-    // The record map and T21 are written while the person table is: neither step alone keeps
-    // both cores busy.
+    // The record map is written while the person table is: neither alone keeps both cores
+    // busy. T21 is counted from the organisation lists the person table makes anyway.
     std::thread::scope(|s| {
-        let others = s.spawn(|| {
-            write_record_map(r, link, &persons, &ids, out)?;
-            write_overlap(r, &persons, out)
-        });
+        let others = s.spawn(|| write_record_map(r, link, &persons, &ids, out));
         let path = out.join(PERSONS);
         let mut sink = ParquetSink::create(&path, &person_columns(r))?;
+        let mut overlap = Overlap::new(r.orgs.len());
         for a in (0..persons.len()).step_by(BATCH) {
             let range = a..(a + BATCH).min(persons.len());
-            let columns = person_batch(r, &persons, &ids, range, &resolvers, &mut report)?;
+            let columns = person_batch(r, &persons, &ids, range, &resolvers, (&mut report, &mut overlap))?;
             sink.push_batch(columns)?;
         }
         sink.finish()?;
+        overlap.write(r, out)?;
         others
             .join()
             .unwrap_or_else(|_| Err(StageError::Input("writing the record map failed".into())))
@@ -418,7 +417,7 @@ fn person_batch(
     ids: &StringChunked,
     range: std::ops::Range<usize>,
     resolvers: &[Resolver],
-    report: &mut LinkReport,
+    (report, overlap): (&mut LinkReport, &mut Overlap),
 ) -> Result<Vec<Out>, StageError> {
     let n = range.len();
     // Organisation lists: one organisation's name is its own code (offset past the null).
@@ -442,6 +441,7 @@ fn person_batch(
         list.sort_unstable_by(|a, b| r.orgs[*a as usize].cmp(&r.orgs[*b as usize]));
         list.dedup();
         by_orgs[list.len().min(3) - 1] += 1;
+        overlap.add(&list);
         report.persons_repeated_in_an_organisation += u64::from(recs.len() > list.len());
         year.push(r.report_year[recs[0] as usize]);
         n_records.push(recs.len() as i64);
@@ -616,47 +616,55 @@ fn write_record_map(
 
 /// T21: persons by number of organisations, and persons shared by each pair of organisations
 /// (the diagonal: persons each organisation reported). Internal: exact counts.
-fn write_overlap(r: &Records, persons: &Persons, out: &Path) -> Result<(), StageError> {
-    let n = r.orgs.len();
-    let mut matrix = vec![vec![0u64; n]; n];
-    let mut by_count: BTreeMap<usize, u64> = BTreeMap::new();
-    let mut orgs: Vec<usize> = Vec::new();
-    for p in 0..persons.len() {
-        orgs.clear();
-        orgs.extend(persons.records(p).iter().map(|&i| r.org[i as usize] as usize));
-        orgs.sort_unstable();
-        orgs.dedup();
-        *by_count.entry(orgs.len()).or_default() += 1;
-        for &a in &orgs {
-            for &b in &orgs {
-                matrix[a][b] += 1;
+struct Overlap {
+    matrix: Vec<Vec<u64>>,
+    by_count: BTreeMap<usize, u64>,
+}
+
+impl Overlap {
+    fn new(orgs: usize) -> Self {
+        Overlap {
+            matrix: vec![vec![0; orgs]; orgs],
+            by_count: BTreeMap::new(),
+        }
+    }
+
+    /// One person's organisations, each once.
+    fn add(&mut self, orgs: &[u16]) {
+        *self.by_count.entry(orgs.len()).or_default() += 1;
+        for &a in orgs {
+            for &b in orgs {
+                self.matrix[a as usize][b as usize] += 1;
             }
         }
     }
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| r.orgs[a].cmp(&r.orgs[b]));
-    let io = |p: &Path, e: csv::Error| StageError::Input(format!("{}: {e}", p.display()));
-    let path = out.join(OVERLAP_MATRIX);
-    let mut w = csv::Writer::from_path(&path).map_err(|e| io(&path, e))?;
-    let mut header = vec!["org_id".to_string()];
-    header.extend(order.iter().map(|&o| r.orgs[o].clone()));
-    w.write_record(&header).map_err(|e| io(&path, e))?;
-    for &a in &order {
-        let mut row = vec![r.orgs[a].clone()];
-        row.extend(order.iter().map(|&b| matrix[a][b].to_string()));
-        w.write_record(&row).map_err(|e| io(&path, e))?;
-    }
-    w.flush().map_err(|e| StageError::io(&path, e))?;
-    let path = out.join(OVERLAP_COUNT);
-    let mut w = csv::Writer::from_path(&path).map_err(|e| io(&path, e))?;
-    w.write_record(["organisations_reporting", "persons"])
-        .map_err(|e| io(&path, e))?;
-    for (k, v) in &by_count {
-        w.write_record([k.to_string(), v.to_string()])
+
+    fn write(&self, r: &Records, out: &Path) -> Result<(), StageError> {
+        let mut order: Vec<usize> = (0..r.orgs.len()).collect();
+        order.sort_by(|&a, &b| r.orgs[a].cmp(&r.orgs[b]));
+        let io = |p: &Path, e: csv::Error| StageError::Input(format!("{}: {e}", p.display()));
+        let path = out.join(OVERLAP_MATRIX);
+        let mut w = csv::Writer::from_path(&path).map_err(|e| io(&path, e))?;
+        let mut header = vec!["org_id".to_string()];
+        header.extend(order.iter().map(|&o| r.orgs[o].clone()));
+        w.write_record(&header).map_err(|e| io(&path, e))?;
+        for &a in &order {
+            let mut row = vec![r.orgs[a].clone()];
+            row.extend(order.iter().map(|&b| self.matrix[a][b].to_string()));
+            w.write_record(&row).map_err(|e| io(&path, e))?;
+        }
+        w.flush().map_err(|e| StageError::io(&path, e))?;
+        let path = out.join(OVERLAP_COUNT);
+        let mut w = csv::Writer::from_path(&path).map_err(|e| io(&path, e))?;
+        w.write_record(["organisations_reporting", "persons"])
             .map_err(|e| io(&path, e))?;
+        for (k, v) in &self.by_count {
+            w.write_record([k.to_string(), v.to_string()])
+                .map_err(|e| io(&path, e))?;
+        }
+        w.flush().map_err(|e| StageError::io(&path, e))?;
+        Ok(())
     }
-    w.flush().map_err(|e| StageError::io(&path, e))?;
-    Ok(())
 }
 
 #[cfg(test)]
