@@ -22,3 +22,7 @@ pub mod sha256x;
 pub mod stage;
 pub mod tables;
 pub mod template;
+
+/// A hash map with foldhash's fast fixed hash (already built for polars), for dictionary codes
+/// and the pseudonymiser's caches.
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;

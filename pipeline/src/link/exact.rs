@@ -111,41 +111,23 @@ fn join_runs(
 
 pub fn link_exact(r: &Records, clusters: &mut Clusters, use_keys: &[String], max_group: usize) -> ExactStats {
     let mut stats = ExactStats::default();
-    // Sorting is the costly part. Each core sorts every other key, in key order, and each
-    // key's joins run as soon as its sort is done, while the later keys are still sorting.
+    // Sorting is the costly part: the cores sort the keys, and each key's joins run as soon as
+    // its sort and those before it are done, while the later keys are still sorting.
     let used: Vec<(&str, &Vec<i64>)> = MATCH_KEYS
         .iter()
         .zip(&r.match_keys)
         .filter(|(name, _)| use_keys.iter().any(|u| u == *name))
         .map(|(name, k)| (*name, k))
         .collect();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, used.len().max(1));
-    std::thread::scope(|s| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        for t in 0..threads {
-            let (tx, used) = (tx.clone(), &used);
-            s.spawn(move || {
-                for (i, (_, k)) in used.iter().enumerate().skip(t).step_by(threads) {
-                    // The receiver only stops early when the linkage itself panicked.
-                    if tx.send((i, groups(k))).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-        drop(tx);
-        let mut waiting: BTreeMap<usize, Vec<(i64, u32)>> = BTreeMap::new();
-        let mut next = 0;
-        for (i, pairs) in rx {
-            waiting.insert(i, pairs);
-            while let Some(pairs) = waiting.remove(&next) {
-                join_runs(used[next].0, &pairs, clusters, max_group, &mut stats);
-                next += 1;
-            }
-        }
-    });
+    let done: Result<(), std::convert::Infallible> = crate::parallel::stream_ordered(
+        &used,
+        |(_, k)| groups(k),
+        |i, pairs| {
+            join_runs(used[i].0, &pairs, clusters, max_group, &mut stats);
+            Ok(())
+        },
+    );
+    let Ok(()) = done;
     stats
 }
 

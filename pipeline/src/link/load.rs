@@ -173,15 +173,22 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
     r.reserve(count_rows(&files)?, fuzzy);
     // Each part is appended as soon as it and the parts before it are read, and then freed:
     // holding every part until all are read doubled the stage's peak memory.
-    read_parts(&files, &r.attr_names.clone(), fuzzy, |path, (fps, part)| {
-        for fp in fps {
-            fingerprints.entry(fp).or_default().push(
-                path.file_name()
-                    .map_or_else(String::new, |f| f.to_string_lossy().into_owned()),
-            );
-        }
-        r.append(part).map_err(|e| err(path, e))
-    })?;
+    let names = r.attr_names.clone();
+    crate::parallel::stream_ordered(
+        &files,
+        |path| read_part(path, &names, fuzzy),
+        |i, part| {
+            let (fps, part) = part?;
+            let path = &files[i];
+            for fp in fps {
+                fingerprints.entry(fp).or_default().push(
+                    path.file_name()
+                        .map_or_else(String::new, |f| f.to_string_lossy().into_owned()),
+                );
+            }
+            r.append(part).map_err(|e| err(path, e))
+        },
+    )?;
     if fingerprints.len() > 1 {
         let list: Vec<String> = fingerprints
             .iter()
@@ -215,53 +222,6 @@ fn count_rows(files: &[PathBuf]) -> Result<usize, StageError> {
                 .map_err(|e| err(path, format!("{e}; {REMAKE}")))
         })
         .sum()
-}
-
-/// Reads the files on every core and hands each part to `take` in file order.
-fn read_parts(
-    files: &[PathBuf],
-    attr_names: &[String],
-    fuzzy: bool,
-    mut take: impl FnMut(&Path, Part) -> Result<(), StageError>,
-) -> Result<(), StageError> {
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(files.len())
-        .max(1);
-    let (next, stop) = (AtomicUsize::new(0), AtomicBool::new(false));
-    std::thread::scope(|s| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        for _ in 0..threads {
-            let (tx, next, stop) = (tx.clone(), &next, &stop);
-            s.spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = files.get(i) else { break };
-                    if tx.send((i, read_part(path, attr_names, fuzzy))).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(tx);
-        let mut waiting: BTreeMap<usize, Result<Part, StageError>> = BTreeMap::new();
-        let mut want = 0;
-        let result = (|| {
-            for (i, part) in &rx {
-                waiting.insert(i, part);
-                while let Some(part) = waiting.remove(&want) {
-                    take(&files[want], part?)?;
-                    want += 1;
-                }
-            }
-            Ok(())
-        })();
-        // On an error the readers stop after the file they are on.
-        stop.store(true, Ordering::Relaxed);
-        drop(rx);
-        result
-    })
 }
 
 /// One file: its key fingerprints and its records.

@@ -12,8 +12,9 @@ use super::fuzzy::FuzzyStats;
 use super::load::Records;
 use super::resolve::{ResolveStats, Resolver};
 use super::{LinkParams, Linkage};
+use crate::FastMap;
 use crate::error::StageError;
-use crate::parquet_io::{Coded, Kind, Out, ParquetSink};
+use crate::parquet_io::{Coded, Interner, Kind, Out, ParquetSink};
 
 use crate::schema::{LinkageSpec, Schema};
 use polars::prelude::*;
@@ -314,6 +315,7 @@ pub fn write_outputs(
             sink.push_batch(columns)?;
         }
         sink.finish()?;
+        report.persons_by_organisations = overlap.by_one_two_more();
         overlap.write(r, out)?;
         others
             .join()
@@ -379,37 +381,6 @@ fn gather(name: &str, dict: &[Option<String>], codes: Vec<u32>) -> Out {
     }
 }
 
-/// Codes for values that are not in a column's dictionary yet (resolved answers of persons
-/// with several records, joined organisation lists).
-struct Interner {
-    dict: Vec<Option<String>>,
-    index: FastMap<String, u32>,
-}
-
-type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
-
-impl Interner {
-    fn new(dict: Vec<Option<String>>) -> Self {
-        let index = dict
-            .iter()
-            .enumerate()
-            .filter_map(|(c, v)| v.clone().map(|v| (v, c as u32)))
-            .collect();
-        Interner { dict, index }
-    }
-
-    fn code(&mut self, v: Option<String>) -> u32 {
-        let Some(v) = v else { return 0 };
-        if let Some(c) = self.index.get(&v) {
-            return *c;
-        }
-        self.dict.push(Some(v.clone()));
-        let c = (self.dict.len() - 1) as u32;
-        self.index.insert(v, c);
-        c
-    }
-}
-
 /// One batch of the person table, column by column; answer columns are resolved on every core.
 fn person_batch(
     r: &Records,
@@ -433,14 +404,12 @@ fn person_batch(
         Vec::with_capacity(n),
     );
     let mut list: Vec<u16> = Vec::new();
-    let mut by_orgs = [0u64; 3];
     for p in range.clone() {
         let recs = persons.records(p);
         list.clear();
         list.extend(recs.iter().map(|&i| r.org[i as usize]));
         list.sort_unstable_by(|a, b| r.orgs[*a as usize].cmp(&r.orgs[*b as usize]));
         list.dedup();
-        by_orgs[list.len().min(3) - 1] += 1;
         overlap.add(&list);
         report.persons_repeated_in_an_organisation += u64::from(recs.len() > list.len());
         year.push(r.report_year[recs[0] as usize]);
@@ -450,17 +419,9 @@ fn person_batch(
             [one] => u32::from(*one) + 1,
             many => {
                 let names: Vec<&str> = many.iter().map(|&o| r.orgs[o as usize].as_str()).collect();
-                orgs.code(Some(names.join(";")))
+                orgs.code(Some(&names.join(";")))
             }
         });
-    }
-    for (key, count) in ["1", "2", "3+"].into_iter().zip(by_orgs) {
-        if count > 0 {
-            *report
-                .persons_by_organisations
-                .entry(key.to_string())
-                .or_default() += count;
-        }
     }
     let mut columns = vec![
         Out::Unique(ids.slice(range.start as i64, n).into_column()),
@@ -522,7 +483,12 @@ fn resolve_column(
     let single: Vec<u32> = col
         .values
         .iter()
-        .map(|v| interner.code(res.resolve(std::iter::once(v.as_deref()), &mut stats_single)))
+        .map(|v| {
+            interner.code(
+                res.resolve(std::iter::once(v.as_deref()), &mut stats_single)
+                    .as_deref(),
+            )
+        })
         .collect();
     // The rule is a function of the set of a person's answers (order does not matter), so for
     // the common small persons its result, and whether it was a conflict or settled by
@@ -570,7 +536,7 @@ fn resolve_column(
 fn resolve_codes(col: &Coded, res: &Resolver, interner: &mut Interner, codes: &[u32]) -> (u32, bool, bool) {
     let mut seen = ResolveStats::default();
     let values = codes.iter().map(|&c| col.values[c as usize].as_deref());
-    let code = interner.code(res.resolve(values, &mut seen));
+    let code = interner.code(res.resolve(values, &mut seen).as_deref());
     (code, !seen.conflicts.is_empty(), !seen.by_precedence.is_empty())
 }
 
@@ -637,6 +603,20 @@ impl Overlap {
                 self.matrix[a as usize][b as usize] += 1;
             }
         }
+    }
+
+    /// Persons reported by one organisation, by two, and by three or more (the report's summary).
+    fn by_one_two_more(&self) -> BTreeMap<String, u64> {
+        let mut out = BTreeMap::new();
+        for (&k, &v) in &self.by_count {
+            let key = match k {
+                1 => "1",
+                2 => "2",
+                _ => "3+",
+            };
+            *out.entry(key.to_string()).or_default() += v;
+        }
+        out
     }
 
     fn write(&self, r: &Records, out: &Path) -> Result<(), StageError> {

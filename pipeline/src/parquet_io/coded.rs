@@ -15,7 +15,7 @@ use polars_parquet::read::{PhysicalType, RowGroupMetadata, read_metadata};
 
 use super::direct::{Event, walk};
 
-type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+use crate::FastMap;
 
 /// One answer column as dictionary codes; code 0 is a blank answer.
 #[derive(Default, Clone)]
@@ -45,22 +45,39 @@ impl Coded {
     /// Adds another dictionary's values not in this one yet, and returns the code here of each
     /// of its codes (its code 0, a blank, stays 0).
     pub fn merge_values(&mut self, values: Vec<Option<String>>) -> Vec<u32> {
-        let mut index: FastMap<String, u32> = FastMap::default();
-        for (c, v) in self.values.iter().enumerate().skip(1) {
-            if let Some(v) = v {
-                index.insert(v.clone(), c as u32);
-            }
+        let mut interner = Interner::new(std::mem::take(&mut self.values));
+        let remap = values.iter().map(|v| interner.code(v.as_deref())).collect();
+        self.values = interner.dict;
+        remap
+    }
+}
+
+/// Codes for values, new ones added to the dictionary as they come; a blank is code 0, so the
+/// dictionary starts with `None`.
+pub struct Interner {
+    pub dict: Vec<Option<String>>,
+    index: FastMap<String, u32>,
+}
+
+impl Interner {
+    pub fn new(dict: Vec<Option<String>>) -> Self {
+        let index = dict
+            .iter()
+            .enumerate()
+            .filter_map(|(c, v)| v.clone().map(|v| (v, c as u32)))
+            .collect();
+        Interner { dict, index }
+    }
+
+    pub fn code(&mut self, v: Option<&str>) -> u32 {
+        let Some(v) = v else { return 0 };
+        if let Some(c) = self.index.get(v) {
+            return *c;
         }
-        values
-            .into_iter()
-            .map(|v| match v {
-                None => 0,
-                Some(v) => *index.entry(v.clone()).or_insert_with(|| {
-                    self.values.push(Some(v));
-                    (self.values.len() - 1) as u32
-                }),
-            })
-            .collect()
+        self.dict.push(Some(v.to_string()));
+        let c = (self.dict.len() - 1) as u32;
+        self.index.insert(v.to_string(), c);
+        c
     }
 }
 
@@ -78,44 +95,39 @@ pub fn read_coded(path: &Path, names: &[String]) -> Result<Vec<Option<Coded>>, S
 }
 
 fn coded_column(file: &mut std::fs::File, groups: &[RowGroupMetadata], name: &str) -> Option<Coded> {
-    let mut out = Coded::new();
-    let mut index: FastMap<String, u32> = FastMap::default();
+    let mut interner = Interner::new(vec![None]);
+    let mut codes = Vec::new();
     let mut remap: Vec<u32> = Vec::new();
     // Only flat text columns: anything else is left to the text reader, which names the column
     // and its type.
     walk(file, groups, name, PhysicalType::ByteArray, |event| match event {
         // A chunk without a dictionary page is not coded throughout.
         Event::Dict(dict) => {
-            remap = dictionary(dict?, &mut out, &mut index)?;
+            remap = dictionary(dict?, &mut interner)?;
             Some(())
         }
         Event::Data(page) => {
             if !matches!(page.encoding, Encoding::RleDictionary | Encoding::PlainDictionary) {
                 return None;
             }
-            append_page(&mut out.codes, &remap, page.def, page.values, page.rows)
+            append_page(&mut codes, &remap, page.def, page.values, page.rows)
         }
     })?;
-    Some(out)
+    Some(Coded {
+        codes,
+        values: interner.dict,
+    })
 }
 
-/// The code in `out` of each entry of a dictionary page (plain text: a length, then bytes).
-fn dictionary(dict: &DictPage, out: &mut Coded, index: &mut FastMap<String, u32>) -> Option<Vec<u32>> {
+/// The code of each entry of a dictionary page (plain text: a length, then bytes).
+fn dictionary(dict: &DictPage, interner: &mut Interner) -> Option<Vec<u32>> {
     let mut rest: &[u8] = &dict.buffer;
     (0..dict.num_values)
         .map(|_| {
             let len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
             let v = std::str::from_utf8(rest.get(4..4 + len)?).ok()?;
             rest = &rest[4 + len..];
-            Some(match index.get(v) {
-                Some(&c) => c,
-                None => {
-                    out.values.push(Some(v.to_string()));
-                    let c = (out.values.len() - 1) as u32;
-                    index.insert(v.to_string(), c);
-                    c
-                }
-            })
+            Some(interner.code(Some(v)))
         })
         .collect()
 }

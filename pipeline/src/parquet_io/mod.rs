@@ -7,7 +7,7 @@ mod direct;
 mod encode;
 mod pages;
 
-pub use coded::{Coded, code_text, read_coded};
+pub use coded::{Coded, Interner, code_text, read_coded};
 pub use encode::Out;
 
 use std::fs::File;
