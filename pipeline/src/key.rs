@@ -176,34 +176,45 @@ pub struct Job {
 
 /// The digests of many jobs, computed side by side in SIMD lanes; equal to `Keyed::digest`.
 pub fn run_jobs(jobs: &[Job]) -> Vec<[u8; 32]> {
-    let mut states: Vec<[u32; 8]> = jobs.iter().map(|j| j.inner).collect();
-    let blocks: Vec<[u8; 64]> = jobs.iter().map(|j| j.block).collect();
-    crate::sha256x::compress_each(&mut states, &blocks);
-    // The outer hash's one block: the inner digest, then padding for 64 + 32 bytes.
-    let blocks: Vec<[u8; 64]> = states
-        .iter()
-        .map(|s| {
-            let mut b = [0u8; 64];
-            for (o, w) in b.chunks_exact_mut(4).zip(s) {
+    let mut out = Vec::with_capacity(jobs.len());
+    run_jobs_into(jobs, &mut out);
+    out
+}
+
+/// `run_jobs`, appending to `out`. Jobs are taken a slice at a time through buffers on the
+/// stack: buffers for a whole batch were megabytes, and the fresh pages they took each time
+/// cost more than the hashing.
+pub fn run_jobs_into(jobs: &[Job], out: &mut Vec<[u8; 32]>) {
+    const SLICE: usize = 64;
+    let mut states = [[0u32; 8]; SLICE];
+    let mut blocks = [[0u8; 64]; SLICE];
+    out.reserve(jobs.len());
+    for slice in jobs.chunks(SLICE) {
+        let n = slice.len();
+        for ((s, b), j) in states.iter_mut().zip(blocks.iter_mut()).zip(slice) {
+            *s = j.inner;
+            *b = j.block;
+        }
+        crate::sha256x::compress_each(&mut states[..n], &blocks[..n]);
+        // The outer hash's one block: the inner digest, then padding for 64 + 32 bytes.
+        for ((s, b), j) in states.iter_mut().zip(blocks.iter_mut()).zip(slice) {
+            *b = [0u8; 64];
+            for (o, w) in b.chunks_exact_mut(4).zip(s.iter()) {
                 o.copy_from_slice(&w.to_be_bytes());
             }
             b[32] = 0x80;
             b[56..].copy_from_slice(&(96u64 * 8).to_be_bytes());
-            b
-        })
-        .collect();
-    let mut states: Vec<[u32; 8]> = jobs.iter().map(|j| j.outer).collect();
-    crate::sha256x::compress_each(&mut states, &blocks);
-    states
-        .iter()
-        .map(|s| {
-            let mut out = [0u8; 32];
-            for (o, w) in out.chunks_exact_mut(4).zip(s) {
+            *s = j.outer;
+        }
+        crate::sha256x::compress_each(&mut states[..n], &blocks[..n]);
+        out.extend(states[..n].iter().map(|s| {
+            let mut d = [0u8; 32];
+            for (o, w) in d.chunks_exact_mut(4).zip(s) {
                 o.copy_from_slice(&w.to_be_bytes());
             }
-            out
-        })
-        .collect()
+            d
+        }));
+    }
 }
 
 /// SHA-256's initial state (FIPS 180-4, 5.3.3).

@@ -441,3 +441,131 @@ fn an_unreadable_file_or_an_answer_of_the_wrong_type_is_refused_naming_file_colu
     assert!(e.contains("SAMPLE03.parquet"), "{e}");
     assert!(e.contains("pseudonymise its records again"), "{e}");
 }
+
+#[test]
+fn every_pseudonymised_row_equals_its_record_encoded_alone_and_in_order() {
+    // Pseudonymise splits a file's rows between the cores, keeps per-core caches of names and
+    // tokens, and writes blocking keys through its own dictionary pages: none of it may
+    // change a value or move a row.
+    use polars::prelude::*;
+    use safetally::pseudonymise::{BLOCK_KEYS, DATE_PARTS, Encoder, Identifiers, MATCH_KEYS};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (key, _) = test_key(tmp.path(), "rows");
+    // Few organisations, so that each file is several units of work.
+    let cfg = safetally::sample::SampleConfig {
+        persons: 8000,
+        orgs: 3,
+        seed: 11,
+        formats: vec![safetally::sample::Format::Parquet],
+        ..Default::default()
+    };
+    let sample = tmp.path().join("sample");
+    safetally::sample::generate(&schema(), &cfg, &sample, &safetally::progress::Progress::hidden())
+        .expect("generate");
+    let work = tmp.path().join("work");
+    run_to_link(&sample.join("submissions"), &work, &key);
+    let read = |p: &Path| {
+        ParquetReader::new(std::fs::File::open(p).expect("open"))
+            .finish()
+            .expect("read")
+    };
+    let (mut files, mut rows) = (0, 0);
+    for entry in std::fs::read_dir(work.join("01-ingest/validated")).expect("dir") {
+        let path = entry.expect("entry").path();
+        let input = read(&path);
+        let output = read(&work.join("02-pseudonymise").join(path.file_name().expect("name")));
+        assert_eq!(input.height(), output.height(), "{}", path.display());
+        let text = |c: &str| -> Vec<Option<String>> {
+            let col = input.column(c).expect(c).str().expect("text");
+            col.iter().map(|v| v.map(str::to_owned)).collect()
+        };
+        let (org, rid, rel, pnr) = (
+            text("org_id"),
+            text("record_id"),
+            text("related_record_id"),
+            text("personal_number"),
+        );
+        let (given, family, birth) = (text("given_name"), text("family_name"), text("birth_date"));
+        let years: Vec<String> = input
+            .column("report_year")
+            .expect("year")
+            .i64()
+            .expect("int")
+            .iter()
+            .map(|y| y.unwrap_or(0).to_string())
+            .collect();
+        let ids: Vec<Identifiers> = (0..input.height())
+            .map(|i| Identifiers {
+                org: org[i].as_deref().unwrap_or(""),
+                year: &years[i],
+                record_id: rid[i].as_deref().unwrap_or(""),
+                related_id: rel[i].as_deref(),
+                personal_number: pnr[i].as_deref(),
+                given: given[i].as_deref().unwrap_or(""),
+                family: family[i].as_deref().unwrap_or(""),
+                birth: birth[i]
+                    .as_deref()
+                    .and_then(|b| safetally::dates::PartialDate::parse(b).ok()),
+            })
+            .collect();
+        // One record at a time on one encoder, and every 97th also on a fresh encoder: no
+        // batch, and no cache filled by other records.
+        let mut one = Encoder::new(&key);
+        let expected: Vec<_> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let alone = |enc: &mut Encoder| enc.encode_many(std::slice::from_ref(id)).pop().expect("one");
+                let e = alone(&mut one);
+                if i % 97 == 0 {
+                    let fresh = alone(&mut Encoder::new(&key));
+                    assert!(
+                        (fresh.match_keys, fresh.block_keys, fresh.date_parts, fresh.bloom)
+                            == (e.match_keys, e.block_keys, e.date_parts, e.bloom),
+                        "row {i} of {}",
+                        path.display()
+                    );
+                }
+                e
+            })
+            .collect();
+        let ints =
+            |c: &str| -> Vec<Option<i64>> { output.column(c).expect(c).i64().expect("int").iter().collect() };
+        let record_keys: Vec<Option<String>> = output
+            .column("record_key")
+            .expect("record_key")
+            .str()
+            .expect("text")
+            .iter()
+            .map(|v| v.map(str::to_owned))
+            .collect();
+        let blooms: Vec<Option<Vec<u8>>> = output
+            .column("name_bloom")
+            .expect("bloom")
+            .binary()
+            .expect("binary")
+            .iter()
+            .map(|v| v.map(<[u8]>::to_vec))
+            .collect();
+        for (k, name) in MATCH_KEYS.iter().enumerate() {
+            let want: Vec<Option<i64>> = expected.iter().map(|e| e.match_keys[k]).collect();
+            assert!(ints(name) == want, "{name} in {}", path.display());
+        }
+        for (k, name) in BLOCK_KEYS.iter().enumerate() {
+            let want: Vec<Option<i64>> = expected.iter().map(|e| e.block_keys[k]).collect();
+            assert!(ints(name) == want, "{name} in {}", path.display());
+        }
+        for (k, name) in DATE_PARTS.iter().enumerate() {
+            let want: Vec<Option<i64>> = expected.iter().map(|e| e.date_parts[k]).collect();
+            assert!(ints(name) == want, "{name} in {}", path.display());
+        }
+        let want: Vec<Option<String>> = expected.iter().map(|e| Some(hex::encode(e.record_key))).collect();
+        assert!(record_keys == want, "record keys in {}", path.display());
+        let want: Vec<Option<Vec<u8>>> = expected.iter().map(|e| e.bloom.map(|b| b.to_vec())).collect();
+        assert!(blooms == want, "filters in {}", path.display());
+        files += 1;
+        rows += input.height();
+    }
+    assert_eq!(files, 3);
+    assert!(rows > 3 * 3 * 1024, "{rows} rows: several units of work per file");
+}

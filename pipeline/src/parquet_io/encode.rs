@@ -20,6 +20,9 @@ pub enum Out {
     /// Values that do not repeat (random keys and ids): written plain and uncompressed, with no
     /// attempt at a dictionary or compression that could only fail.
     Unique(Column),
+    /// 64-bit integers that repeat within a row group (blocking keys, date parts): coded into a
+    /// dictionary by hand, or written plain when most are distinct.
+    Repeating(Column),
     /// Text as codes into a dictionary of distinct values, `None` entries being nulls: written
     /// as one dictionary page and the codes.
     Coded {
@@ -32,14 +35,14 @@ pub enum Out {
 impl Out {
     pub fn name(&self) -> &str {
         match self {
-            Out::Col(c) | Out::Unique(c) => c.name().as_str(),
+            Out::Col(c) | Out::Unique(c) | Out::Repeating(c) => c.name().as_str(),
             Out::Coded { name, .. } => name.as_str(),
         }
     }
 
     pub fn len(&self) -> usize {
         match self {
-            Out::Col(c) | Out::Unique(c) => c.len(),
+            Out::Col(c) | Out::Unique(c) | Out::Repeating(c) => c.len(),
             Out::Coded { codes, .. } => codes.len(),
         }
     }
@@ -72,6 +75,11 @@ impl Out {
                 CompressionOptions::Uncompressed,
                 options,
             ),
+            Out::Repeating(c) => {
+                let ints = c.i64().map_err(|e| e.to_string())?;
+                super::pages::int_dictionary_pages(ints, type_, default)
+                    .unwrap_or_else(|| encode(&to_arrow(c), type_, Encoding::Plain, default, options))
+            }
             Out::Coded { dict, codes, .. } => super::pages::coded_pages(dict, codes, type_, default),
         }
     }

@@ -3,11 +3,13 @@
 //! at 10 million persons that was the largest single cost of the link stage's writing. Here a
 //! chunk is one dictionary page and data pages of bit-packed codes, made in one pass each.
 
+use polars::prelude::Int64Chunked;
 use polars_parquet::parquet::CowBuffer;
 use polars_parquet::parquet::error::ParquetError;
 use polars_parquet::parquet::metadata::Descriptor;
 use polars_parquet::parquet::page::{DataPage, DataPageHeader, DataPageHeaderV1, DictPage};
 use polars_parquet::parquet::schema::Repetition;
+use polars_parquet::parquet::schema::types::PhysicalType;
 use polars_parquet::write::{CompressedPage, CompressionOptions, Compressor, Encoding, Page, ParquetType};
 
 /// Rows per data page: a page is read whole, so this bounds a reader's buffer.
@@ -23,10 +25,9 @@ pub(super) fn coded_pages(
     type_: &ParquetType,
     compression: CompressionOptions,
 ) -> Result<Vec<CompressedPage>, String> {
-    let ParquetType::PrimitiveType(primitive) = type_ else {
+    if !matches!(type_, ParquetType::PrimitiveType(p) if p.physical_type == PhysicalType::ByteArray) {
         return Err("codes can only be written to a column of text".into());
-    };
-    let optional = primitive.field_info.repetition != Repetition::Required;
+    }
     // Nulls are marked on the rows; the dictionary page holds only real values, renumbered.
     let mut values = Vec::new();
     let mut n_values = 0usize;
@@ -46,6 +47,73 @@ pub(super) fn coded_pages(
         values.extend_from_slice(&0u32.to_le_bytes());
         n_values = 1;
     }
+    dictionary_pages(values, n_values, &remap, codes, type_, compression)
+}
+
+/// One column chunk of 64-bit integers that repeat (blocking keys, date parts) as a dictionary
+/// page and codes; `None` when more than half of them are distinct, where a dictionary does
+/// not pay and the caller writes them plain.
+pub(super) fn int_dictionary_pages(
+    column: &Int64Chunked,
+    type_: &ParquetType,
+    compression: CompressionOptions,
+) -> Option<Result<Vec<CompressedPage>, String>> {
+    if let ParquetType::PrimitiveType(p) = type_
+        && p.physical_type != PhysicalType::Int64
+    {
+        return Some(Err(
+            "64-bit integers can only be written to a column of them".into()
+        ));
+    }
+    let limit = column.len() / 2 + 1;
+    let mut index: crate::FastMap<i64, u32> = crate::FastMap::default();
+    let mut values = Vec::new();
+    let mut codes = Vec::with_capacity(column.len());
+    for v in column.iter() {
+        // Code 0 is the null; values are numbered from 1 in the order they come.
+        let code = v.map_or(0, |v| {
+            let next = index.len() as u32 + 1;
+            *index.entry(v).or_insert_with(|| {
+                values.extend_from_slice(&v.to_le_bytes());
+                next
+            })
+        });
+        codes.push(code);
+        if index.len() > limit {
+            return None;
+        }
+    }
+    let mut n_values = index.len();
+    let mut remap: Vec<Option<u32>> = vec![None];
+    remap.extend((0..n_values as u32).map(Some));
+    if n_values == 0 {
+        values.extend_from_slice(&0i64.to_le_bytes());
+        n_values = 1;
+    }
+    Some(dictionary_pages(
+        values,
+        n_values,
+        &remap,
+        &codes,
+        type_,
+        compression,
+    ))
+}
+
+/// A dictionary page of `n_values` plain-encoded values, then data pages of the codes
+/// (`remap[c]`: code c's place in the dictionary, `None` for a null).
+fn dictionary_pages(
+    values: Vec<u8>,
+    n_values: usize,
+    remap: &[Option<u32>],
+    codes: &[u32],
+    type_: &ParquetType,
+    compression: CompressionOptions,
+) -> Result<Vec<CompressedPage>, String> {
+    let ParquetType::PrimitiveType(primitive) = type_ else {
+        return Err("codes can only be written to a column of values".into());
+    };
+    let optional = primitive.field_info.repetition != Repetition::Required;
     let bits = (u32::BITS - (n_values as u32 - 1).leading_zeros()).max(1);
     let descriptor = Descriptor {
         primitive_type: primitive.clone(),
@@ -58,7 +126,7 @@ pub(super) fn coded_pages(
         false,
     )))];
     for part in codes.chunks(PAGE_ROWS) {
-        let buffer = data_page(part, &remap, bits, optional)?;
+        let buffer = data_page(part, remap, bits, optional)?;
         let header = DataPageHeader::V1(DataPageHeaderV1 {
             num_values: part.len() as i32,
             encoding: Encoding::RleDictionary.into(),
@@ -229,5 +297,50 @@ mod tests {
             .map(|&c| coded.values[c as usize].as_deref())
             .collect();
         assert_eq!(got, want, "the dictionary reader reads back every row");
+    }
+
+    #[test]
+    fn repeating_integers_are_written_as_a_dictionary_and_distinct_ones_plain_and_both_read_back() {
+        use crate::parquet_io::{Kind, Out, ParquetSink, read};
+        use polars::prelude::*;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let n = PAGE_ROWS + 777;
+        // A few values, nulls among them, extremes included; and values nearly all distinct.
+        let few: Vec<Option<i64>> = (0..n as i64)
+            .map(|i| match i % 7 {
+                0 => None,
+                1 => Some(i64::MIN),
+                2 => Some(i64::MAX),
+                k => Some(k * 1_000_003),
+            })
+            .collect();
+        let many: Vec<Option<i64>> = (0..n as i64)
+            .map(|i| (i % 11 != 0).then(|| i.wrapping_mul(0x9E37_79B9)))
+            .collect();
+        let column = |v: &[Option<i64>]| Int64Chunked::from_slice_options("k".into(), v);
+        let t = ParquetType::from_physical("k".into(), PhysicalType::Int64);
+        let opts = CompressionOptions::Lz4Raw;
+        assert!(int_dictionary_pages(&column(&few), &t, opts).is_some());
+        assert!(
+            int_dictionary_pages(&column(&many), &t, opts).is_none(),
+            "a dictionary would not pay"
+        );
+        for values in [&few, &many] {
+            let path = dir.path().join("k.parquet");
+            let mut sink = ParquetSink::create(&path, &[("k", Kind::Int)]).expect("create");
+            for part in values.chunks(n / 2 + 1) {
+                sink.push_batch(vec![Out::Repeating(column(part).into_column())])
+                    .expect("push");
+            }
+            sink.finish().expect("finish");
+            let df = read(&path).expect("read");
+            let got: Vec<Option<i64>> = df.column("k").expect("k").i64().expect("int").iter().collect();
+            assert!(&got == values, "every row reads back");
+        }
+        let nulls = column(&[None, None]);
+        let Some(Ok(pages)) = int_dictionary_pages(&nulls, &t, opts) else {
+            panic!("a column of nulls is a dictionary of one")
+        };
+        assert!(pages.len() >= 2);
     }
 }

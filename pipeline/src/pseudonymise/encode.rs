@@ -3,9 +3,9 @@
 //! enough; a missing key is null, never a hash of an empty string.
 
 use super::bloom::{BloomEncoder, Masks};
-use super::normalise::{NormName, fold_variants, skeleton_of_folded};
+use super::normalise::{fold_variants, part_tokens, skeleton_of_folded};
 use crate::dates::PartialDate;
-use crate::key::{Job, Keyed, LinkageKey, run_jobs};
+use crate::key::{Job, Keyed, LinkageKey, run_jobs_into};
 
 /// The exact match keys, in the order linkage trusts them.
 /// (A key on family name, birth year, gender and initial was measured and dropped: alone it
@@ -28,6 +28,7 @@ pub const DATE_PARTS: [&str; 3] = ["dob_y", "dob_m", "dob_d"];
 
 /// What the encoder derives from one name token, kept for tokens that repeat (most do).
 struct TokenInfo {
+    text: Box<str>,
     skeleton: String,
     masks: Masks,
     block: i64,
@@ -43,11 +44,18 @@ use crate::FastMap;
 
 /// Distinct tokens kept per encoder (about 300 bytes each); rarer ones are recomputed.
 const TOKEN_CACHE: usize = 1 << 18;
+/// Distinct name parts, as written, kept per encoder with their tokens (about 60 bytes each).
+const PART_CACHE: usize = 1 << 19;
 
 pub struct Encoder {
     mk: Vec<Keyed>,
     tokens: FastMap<Box<str>, u32>,
     infos: Vec<TokenInfo>,
+    /// A name part as written to its tokens: most parts repeat, and normalising one (Unicode
+    /// composition, transliteration) costs more than looking it up.
+    parts: FastMap<Box<str>, Box<[u32]>>,
+    /// The tokens of the record being encoded (kept for its room).
+    toks: Vec<Token>,
     token_year: FastMap<(u32, i32), i64>,
     /// Keyed full dates, years, and months and days, by value: computed once per run.
     dob_block: FastMap<(i32, u32, u32), i64>,
@@ -58,6 +66,9 @@ pub struct Encoder {
     record: Keyed,
     flips: Keyed,
     bloom: BloomEncoder,
+    /// The keyed hashes of the batch being encoded, and their digests.
+    pending: Pending,
+    digests: Vec<[u8; 32]>,
 }
 
 /// Everything derived from one record's identifiers.
@@ -104,16 +115,13 @@ struct Pending {
 }
 
 impl Pending {
-    /// Room for the keyed hashes of `records` records, so the 128-byte jobs are not copied
-    /// again each time the list grows (that copying was 2-3% of pseudonymise's CPU).
-    fn for_records(records: usize) -> Self {
-        /// Record and related keys, five match keys, the filter's flips and a few blocking keys.
-        const PER_RECORD: usize = 12;
-        Pending {
-            jobs: Vec::with_capacity(records * PER_RECORD),
-            targets: Vec::with_capacity(records * PER_RECORD),
-            done: Vec::new(),
-        }
+    /// Emptied for the next batch, keeping its room, so that the 128-byte jobs are not copied
+    /// again each time the list grows (that copying was 2-3% of pseudonymise's CPU); the
+    /// encoder keeps them from batch to batch, as fresh pages for them cost more still.
+    fn clear(&mut self) {
+        self.jobs.clear();
+        self.targets.clear();
+        self.done.clear();
     }
 
     fn add(&mut self, keyed: &Keyed, parts: &[&[u8]], record: usize, slot: Slot) {
@@ -133,6 +141,8 @@ impl Encoder {
             mk: MATCH_KEYS.iter().map(|l| key.purpose(l)).collect(),
             tokens: FastMap::default(),
             infos: Vec::new(),
+            parts: FastMap::default(),
+            toks: Vec::new(),
             token_year: FastMap::default(),
             dob_block: FastMap::default(),
             year_part: FastMap::default(),
@@ -142,13 +152,16 @@ impl Encoder {
             record: key.purpose("record"),
             flips: key.purpose("bloom-flips"),
             bloom: BloomEncoder::new(key.purpose("bloom-positions"), &key.purpose("bloom-permutation")),
+            pending: Pending::default(),
+            digests: Vec::new(),
         }
     }
 
     /// Encodes a batch of records. The per-record keyed hashes (record keys, match keys, the
     /// filter's flip seed) are collected first and computed together.
     pub fn encode_many(&mut self, ids: &[Identifiers]) -> Vec<Encoded> {
-        let mut pending = Pending::for_records(ids.len());
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.clear();
         let mut bases = Vec::with_capacity(ids.len());
         let mut out: Vec<Encoded> = ids
             .iter()
@@ -159,13 +172,15 @@ impl Encoder {
                 e
             })
             .collect();
-        let digests = run_jobs(&pending.jobs);
+        let mut digests = std::mem::take(&mut self.digests);
+        digests.clear();
+        run_jobs_into(&pending.jobs, &mut digests);
         let computed = pending
             .targets
-            .into_iter()
-            .zip(digests)
-            .map(|((r, s), d)| (r, s, d));
-        for (r, slot, d) in computed.chain(pending.done) {
+            .iter()
+            .zip(&digests)
+            .map(|(&(r, s), &d)| (r, s, d));
+        for (r, slot, d) in computed.chain(pending.done.iter().copied()) {
             let e = &mut out[r];
             match slot {
                 Slot::MatchKey(k) => {
@@ -184,6 +199,8 @@ impl Encoder {
                 }
             }
         }
+        self.pending = pending;
+        self.digests = digests;
         out
     }
 
@@ -201,23 +218,28 @@ impl Encoder {
         if let Some(rel) = id.related_id {
             pending.add(&self.record, &record(id, rel), r, Slot::Related);
         }
-        let name = NormName::new(id.given, id.family);
-        let toks: Vec<Token> = name.all().map(|t| self.token(t)).collect();
-        let skel: Vec<&str> = toks.iter().map(|t| self.info(t).skeleton.as_str()).collect();
+        let mut toks = std::mem::take(&mut self.toks);
+        toks.clear();
+        self.part_tokens(id.given, &mut toks);
+        let given_count = toks.len();
+        self.part_tokens(id.family, &mut toks);
         let full = id.birth.filter(|d| d.day.is_some());
         let dob = full.map(full_date_text);
         if let Some(p) = id.personal_number {
             pending.add(&self.mk[0], &[p.as_bytes()], r, Slot::MatchKey(0));
         }
-        if name.is_complete()
-            && let (Some(dob), Some(d)) = (&dob, full)
-        {
+        let complete = given_count > 0 && toks.len() > given_count;
+        if complete && let (Some(dob), Some(d)) = (&dob, full) {
             let (m, day) = (d.month.unwrap_or(0), d.day.unwrap_or(0));
             let unordered = date_text(d.year, m.min(day), m.max(day), false);
-            let sorted = name.sorted();
-            let mut phonetic = skel.clone();
+            let given: String = toks[..given_count].iter().map(|t| self.text(t)).collect();
+            let family: String = toks[given_count..].iter().map(|t| self.text(t)).collect();
+            // All tokens sorted: the same for swapped given and family names.
+            let mut sorted: Vec<&str> = toks.iter().map(|t| self.text(t)).collect();
+            sorted.sort_unstable();
+            let sorted = sorted.join(" ");
+            let mut phonetic: Vec<&str> = toks.iter().map(|t| self.info(t).skeleton.as_str()).collect();
             phonetic.sort_unstable();
-            let (given, family) = (name.given_joined(), name.family_joined());
             let phonetic = phonetic.join(" ");
             let (g, f, dob, uo) = (
                 given.as_bytes(),
@@ -230,7 +252,7 @@ impl Encoder {
             pending.add(&self.mk[3], &[sorted.as_bytes(), uo], r, Slot::MatchKey(3));
             pending.add(&self.mk[4], &[phonetic.as_bytes(), dob], r, Slot::MatchKey(4));
         }
-        let has_name = !name.given.is_empty() || !name.family.is_empty();
+        let has_name = !toks.is_empty();
         let base = has_name.then(|| self.bloom.base(toks.iter().map(|t| &self.info(t).masks)));
         if has_name {
             // The flips are seeded per record, by a keyed hash of what makes the record key.
@@ -240,11 +262,36 @@ impl Encoder {
             record_key: [0; 16],
             related_key: None,
             match_keys: [None; 5],
-            block_keys: self.block_keys(&name, &toks, id.birth, full, dob.as_deref(), (r, pending)),
+            block_keys: self.block_keys(&toks, id.birth, full, dob.as_deref(), (r, pending)),
             date_parts: self.date_parts(id.birth),
             bloom: None,
         };
+        self.toks = toks;
         (encoded, base)
+    }
+
+    /// Appends the tokens of one part of a name (given or family) to `out`.
+    fn part_tokens(&mut self, raw: &str, out: &mut Vec<Token>) {
+        if let Some(ids) = self.parts.get(raw) {
+            out.extend(ids.iter().map(|&id| Token::Cached(id)));
+            return;
+        }
+        let start = out.len();
+        for t in part_tokens(raw) {
+            out.push(self.token(&t));
+        }
+        let ids: Option<Box<[u32]>> = out[start..]
+            .iter()
+            .map(|t| match t {
+                Token::Cached(id) => Some(*id),
+                Token::Fresh(_) => None,
+            })
+            .collect();
+        if let Some(ids) = ids
+            && self.parts.len() < PART_CACHE
+        {
+            self.parts.insert(raw.into(), ids);
+        }
     }
 
     /// A token's folded spelling, skeleton, filter masks and blocking key, from the cache
@@ -261,6 +308,7 @@ impl Encoder {
             .token_masks(&[(b'_', folded.as_str()), (b'#', skeleton.as_str())]);
         let block = self.blk.hash64(&[b"token", skeleton.as_bytes()]);
         let info = TokenInfo {
+            text: t.into(),
             skeleton,
             masks,
             block,
@@ -275,6 +323,10 @@ impl Encoder {
         }
     }
 
+    fn text<'a>(&'a self, t: &'a Token) -> &'a str {
+        &self.info(t).text
+    }
+
     fn info<'a>(&'a self, t: &'a Token) -> &'a TokenInfo {
         match t {
             Token::Cached(id) => &self.infos[*id as usize],
@@ -284,7 +336,6 @@ impl Encoder {
 
     fn block_keys(
         &mut self,
-        name: &NormName,
         toks: &[Token],
         birth: Option<PartialDate>,
         full: Option<PartialDate>,
@@ -306,7 +357,7 @@ impl Encoder {
             });
         }
         // Every name part (the longest first): a typo in one part still leaves the others.
-        let lengths: Vec<usize> = name.all().map(String::len).collect();
+        let lengths: Vec<usize> = toks.iter().map(|t| self.info(t).text.len()).collect();
         let mut order: Vec<usize> = (0..lengths.len()).collect();
         order.sort_by_key(|&k| std::cmp::Reverse(lengths[k]));
         for (i, &k) in order.iter().take(BLOCK_TOKENS).enumerate() {

@@ -5,15 +5,17 @@
 pub mod bloom;
 mod encode;
 pub mod normalise;
+mod rows;
 
 pub use encode::{BLOCK_KEYS, DATE_PARTS, Encoded, Encoder, Identifiers, MATCH_KEYS};
+use rows::Inputs;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Mutex;
 
 use polars::prelude::*;
 
-use crate::dates::PartialDate;
 use crate::error::StageError;
 use crate::key::LinkageKey;
 use crate::parquet_io::{Coded, Kind, Out, ParquetSink, code_text, read_coded, read_columns};
@@ -99,15 +101,6 @@ impl PseudoReport {
     }
 }
 
-fn str_col<'a>(df: &'a DataFrame, name: &str, path: &Path) -> Result<&'a StringChunked, StageError> {
-    df.column(name)
-        .and_then(|c| c.str())
-        .map_err(|e| StageError::ParquetRead {
-            path: path.to_path_buf(),
-            message: format!("column {name}: {e}"),
-        })
-}
-
 /// Pseudonymises every validated file in `input` into `out`, one file per organisation.
 /// Files go one after another; within a file, rows are split between the cores.
 pub fn pseudonymise_dir(
@@ -127,50 +120,59 @@ pub fn pseudonymise_dir(
     let bar = progress.bar(files.len() as u64, "pseudonymise");
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     // Each core keeps its own encoder, and so its own caches, for the whole run.
-    let mut encoders: Vec<Encoder> = (0..threads).map(|_| Encoder::new(key)).collect();
+    let encoders: Vec<Mutex<Encoder>> = (0..threads).map(|_| Mutex::new(Encoder::new(key))).collect();
     let mut report = PseudoReport {
         key_fingerprint: key.fingerprint(),
         orgs: BTreeMap::new(),
     };
-    for path in &files {
-        let (org, stats) = pseudonymise_file(schema, key, &mut encoders, path, out)?;
-        report.orgs.insert(org, stats);
-        bar.inc(1);
-    }
+    // A file's last row group is written while the next file is read and encoded: most
+    // organisations' files are smaller than one row group, so otherwise the cores would wait
+    // for every file's writing.
+    std::thread::scope(|s| {
+        let mut finishing: Option<std::thread::ScopedJoinHandle<_>> = None;
+        let mut finished = |h: Option<std::thread::ScopedJoinHandle<'_, _>>| -> Result<(), StageError> {
+            if let Some(h) = h {
+                let (org, stats) = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))?;
+                report.orgs.insert(org, stats);
+                bar.inc(1);
+            }
+            Ok(())
+        };
+        for path in &files {
+            let batches = pseudonymise_file(schema, key, &encoders, path, out)?;
+            finished(finishing.take())?;
+            finishing = Some(s.spawn(move || batches.finish()));
+        }
+        finished(finishing.take())
+    })?;
     bar.finish_and_clear();
     Ok(report)
 }
 
-/// Rows encoded per batch (and written per row group): bounds memory on large files.
+/// Rows per row group written (bounds memory on large files), and rows per unit of work
+/// handed to a core: small enough that the cores finish a file together and the writer runs
+/// beside them, large enough that the keyed hashes fill their SIMD lanes.
 const BATCH: usize = 1 << 18;
-
-/// The input columns a file's rows are encoded from.
-struct Inputs<'a> {
-    org: &'a StringChunked,
-    year: &'a Int64Chunked,
-    rid: &'a StringChunked,
-    rel: &'a StringChunked,
-    pnr: &'a StringChunked,
-    given: &'a StringChunked,
-    family: &'a StringChunked,
-    birth: &'a StringChunked,
-}
+const CHUNK: usize = 1 << 14;
 
 fn pseudonymise_file(
     schema: &Schema,
     key: &LinkageKey,
-    encoders: &mut [Encoder],
+    encoders: &[Mutex<Encoder>],
     path: &Path,
     out: &Path,
-) -> Result<(String, OrgPseudo), StageError> {
-    // Answers are carried as dictionary codes, read straight from the validated file's
-    // dictionary pages where it has them; the identifiers and any other answer are read as text.
+) -> Result<Batches, StageError> {
+    // Answers and organisations are carried as dictionary codes, read straight from the
+    // validated file's dictionary pages where it has them; the identifiers and any other
+    // column are read as text.
     let attr_names = attribute_columns(schema);
-    let owned: Vec<String> = attr_names.iter().map(|n| n.to_string()).collect();
+    let mut owned: Vec<String> = attr_names.iter().map(|n| n.to_string()).collect();
+    owned.push("org_id".into());
     let mut coded = read_coded(path, &owned).map_err(|e| StageError::ParquetRead {
         path: path.to_path_buf(),
         message: e,
     })?;
+    let org_coded = coded.pop().flatten();
     let mut wanted: Vec<&str> = IDENTIFIER_COLUMNS.to_vec();
     wanted.extend(
         attr_names
@@ -183,169 +185,130 @@ fn pseudonymise_file(
     let org_name = path
         .file_stem()
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-    let col = |n: &str| str_col(&df, n, path);
-    let inputs = Inputs {
-        org: col("org_id")?,
-        year: df
-            .column("report_year")
-            .and_then(|c| c.i64())
-            .map_err(|e| StageError::ParquetRead {
-                path: path.to_path_buf(),
-                message: format!("column report_year: {e}"),
-            })?,
-        rid: col("record_id")?,
-        rel: col("related_record_id")?,
-        pnr: col("personal_number")?,
-        given: col("given_name")?,
-        family: col("family_name")?,
-        birth: col("birth_date")?,
-    };
+    let inputs = Inputs::new(&df, path)?;
+    let col = |n: &str| rows::str_col(&df, n, path);
+    let attr_names: Vec<String> = attr_names.into_iter().map(String::from).collect();
     let attrs: Vec<Coded> = attr_names
         .iter()
         .zip(&mut coded)
         .map(|(n, c)| c.take().map_or_else(|| col(n).map(code_text), Ok))
         .collect::<Result<_, _>>()?;
-    // The fingerprint is one value and the organisation a few: both are written as codes.
-    let org = code_text(inputs.org);
+    let org = org_coded.unwrap_or_else(|| code_text(inputs.org));
     let out_path = out.join(format!("{org_name}.parquet"));
-    let mut sink = ParquetSink::create(&out_path, &output_columns(schema))?;
-    let fingerprint = key.fingerprint();
-    let mut stats = OrgPseudo::default();
-    for start in (0..df.height()).step_by(BATCH) {
-        let len = BATCH.min(df.height() - start);
-        let per = len.div_ceil(encoders.len()).max(1);
-        let parts: Vec<(Vec<Column>, [u64; 5])> = std::thread::scope(|s| {
-            let handles: Vec<_> = encoders
-                .iter_mut()
-                .enumerate()
-                .map(|(t, enc)| {
-                    let range = (start + t * per).min(start + len)..(start + (t + 1) * per).min(start + len);
-                    let inputs = &inputs;
-                    s.spawn(move || encode_rows(enc, inputs, range))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("encoding a row does not panic"))
-                .collect()
-        });
-        let mut offset = start;
-        for (encoded, made) in parts {
-            let n = encoded.first().map_or(0, Column::len);
-            if n == 0 {
-                continue;
-            }
-            let mut columns = vec![
-                Out::Coded {
-                    name: FINGERPRINT.into(),
-                    dict: vec![Some(fingerprint.clone())],
-                    codes: vec![0; n],
-                },
-                Out::Coded {
-                    name: "org_id".into(),
-                    dict: org.values.clone(),
-                    codes: org.codes[offset..offset + n].to_vec(),
-                },
-                Out::Col(inputs.year.slice(offset as i64, n).into_column()),
-            ];
-            let mut encoded = encoded.into_iter();
-            // Record keys, match keys and filters are keyed hashes: nothing repeats to code or compress.
-            columns.extend(encoded.by_ref().take(2).map(Out::Unique));
-            columns.extend(attrs.iter().zip(&attr_names).map(|(a, name)| Out::Coded {
-                name: (*name).into(),
-                dict: a.values.clone(),
-                codes: a.codes[offset..offset + n].to_vec(),
-            }));
-            columns.extend(encoded.by_ref().take(MATCH_KEYS.len()).map(Out::Unique));
-            columns.extend(
-                encoded
-                    .by_ref()
-                    .take(BLOCK_KEYS.len() + DATE_PARTS.len())
-                    .map(Out::Col),
-            );
-            columns.extend(encoded.map(Out::Unique));
-            sink.push_batch(columns)?;
-            for (k, m) in MATCH_KEYS.iter().zip(made) {
-                *stats.keys_made.entry((*k).to_string()).or_default() += m;
-            }
-            stats.records += n as u64;
-            offset += n;
-        }
-    }
-    sink.finish()?;
-    Ok((org_name, stats))
+    let mut batches = Batches {
+        sink: ParquetSink::create(&out_path, &output_columns(schema))?,
+        fingerprint: key.fingerprint(),
+        org,
+        attrs,
+        attr_names,
+        year: inputs.year.clone(),
+        org_name,
+        written: 0,
+        waiting: Vec::new(),
+        stats: OrgPseudo::default(),
+    };
+    // Several units of work per core even in a small file, so that no core is left waiting
+    // for another's last unit.
+    let threads = encoders.len().max(1);
+    let chunk = (df.height() / (threads * 8)).clamp(1024, CHUNK);
+    let chunks: Vec<std::ops::Range<usize>> = (0..df.height())
+        .step_by(chunk)
+        .map(|a| a..(a + chunk).min(df.height()))
+        .collect();
+    let work = |rows: &std::ops::Range<usize>| {
+        // As many encoders as cores, each held by one core at a time: one is free.
+        let mut enc = encoders
+            .iter()
+            .find_map(|m| m.try_lock().ok())
+            .unwrap_or_else(|| {
+                encoders[0]
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+            });
+        rows::encode_rows(&mut enc, &inputs, rows.clone())
+    };
+    crate::parallel::stream_ordered(&chunks, work, |_, rows| batches.take(rows))?;
+    Ok(batches)
 }
 
-/// Encodes a range of rows: record keys, match keys, blocking keys, date parts and filters, as
-/// columns in output order, and how many rows got each match key.
-fn encode_rows(enc: &mut Encoder, x: &Inputs, range: std::ops::Range<usize>) -> (Vec<Column>, [u64; 5]) {
-    /// Records whose keyed hashes are computed together.
-    const GROUP: usize = 1024;
-    let n = range.len();
-    let mut rk = StringChunkedBuilder::new(RECORD_KEY.into(), n);
-    let mut relk = StringChunkedBuilder::new(RELATED_KEY.into(), n);
-    let mut ints: Vec<Vec<Option<i64>>> =
-        vec![Vec::with_capacity(n); MATCH_KEYS.len() + BLOCK_KEYS.len() + DATE_PARTS.len()];
-    let mut blooms = Vec::with_capacity(n);
-    let mut made = [0u64; 5];
-    let rows: Vec<usize> = range.collect();
-    // A file holds a year or two: each year's text is made once, not once per row.
-    let year_text: BTreeMap<i64, String> = rows
-        .iter()
-        .map(|&i| x.year.get(i).unwrap_or(0))
-        .collect::<std::collections::BTreeSet<i64>>()
-        .into_iter()
-        .map(|y| (y, y.to_string()))
-        .collect();
-    let years: Vec<&str> = rows
-        .iter()
-        .map(|&i| year_text[&x.year.get(i).unwrap_or(0)].as_str())
-        .collect();
-    let mut hex = [0u8; 32];
-    for (group, years) in rows.chunks(GROUP).zip(years.chunks(GROUP)) {
-        let ids: Vec<Identifiers> = group
-            .iter()
-            .zip(years)
-            .map(|(&i, year)| Identifiers {
-                org: x.org.get(i).unwrap_or(""),
-                year,
-                record_id: x.rid.get(i).unwrap_or(""),
-                related_id: x.rel.get(i),
-                personal_number: x.pnr.get(i),
-                given: x.given.get(i).unwrap_or(""),
-                family: x.family.get(i).unwrap_or(""),
-                birth: x.birth.get(i).and_then(|b| PartialDate::parse(b).ok()),
-            })
-            .collect();
-        for e in enc.encode_many(&ids) {
-            hex::encode_to_slice(e.record_key, &mut hex).expect("16 bytes make 32 hex digits");
-            rk.append_value(std::str::from_utf8(&hex).expect("hex digits are ASCII"));
-            relk.append_option(e.related_key.map(hex::encode));
-            for (m, v) in made.iter_mut().zip(&e.match_keys) {
-                *m += u64::from(v.is_some());
-            }
-            for (dst, v) in ints
-                .iter_mut()
-                .zip(e.match_keys.iter().chain(&e.block_keys).chain(&e.date_parts))
-            {
-                dst.push(*v);
-            }
-            blooms.push(e.bloom);
+/// Encoded rows gathered in order into row groups and written while the cores encode on.
+struct Batches {
+    sink: ParquetSink,
+    fingerprint: String,
+    org: Coded,
+    attrs: Vec<Coded>,
+    attr_names: Vec<String>,
+    year: Int64Chunked,
+    org_name: String,
+    /// Rows written so far: where the waiting rows start in the file's columns.
+    written: usize,
+    waiting: Vec<rows::EncodedRows>,
+    stats: OrgPseudo,
+}
+
+impl Batches {
+    fn take(&mut self, rows: rows::EncodedRows) -> Result<(), StageError> {
+        self.waiting.push(rows);
+        if self.waiting.iter().map(rows::EncodedRows::len).sum::<usize>() >= BATCH {
+            self.write()?;
         }
+        Ok(())
     }
-    let mut columns = vec![rk.finish().into_column(), relk.finish().into_column()];
-    columns.extend(
-        MATCH_KEYS
-            .iter()
-            .chain(&BLOCK_KEYS)
-            .chain(&DATE_PARTS)
-            .zip(ints)
-            .map(|(name, v)| Int64Chunked::from_slice_options((*name).into(), &v).into_column()),
-    );
-    columns.push(
-        BinaryChunked::from_iter(blooms)
-            .with_name(BLOOM.into())
-            .into_column(),
-    );
-    (columns, made)
+
+    /// Writes the waiting rows as one row group.
+    fn write(&mut self) -> Result<(), StageError> {
+        let parts = std::mem::take(&mut self.waiting);
+        let n: usize = parts.iter().map(rows::EncodedRows::len).sum();
+        if n == 0 {
+            return Ok(());
+        }
+        let at = self.written;
+        let coded = |name: &str, c: &Coded| Out::Coded {
+            name: name.into(),
+            dict: c.values.clone(),
+            codes: c.codes[at..at + n].to_vec(),
+        };
+        let mut columns = vec![
+            Out::Coded {
+                name: FINGERPRINT.into(),
+                dict: vec![Some(self.fingerprint.clone())],
+                codes: vec![0; n],
+            },
+            coded("org_id", &self.org),
+            Out::Repeating(self.year.slice(at as i64, n).into_column()),
+        ];
+        let mut encoded = rows::columns(&parts).into_iter();
+        // Record keys, match keys and filters are keyed hashes: nothing repeats to code or compress.
+        columns.extend(encoded.by_ref().take(2).map(Out::Unique));
+        columns.extend(
+            self.attrs
+                .iter()
+                .zip(&self.attr_names)
+                .map(|(a, name)| coded(name, a)),
+        );
+        columns.extend(encoded.by_ref().take(MATCH_KEYS.len()).map(Out::Unique));
+        columns.extend(
+            encoded
+                .by_ref()
+                .take(BLOCK_KEYS.len() + DATE_PARTS.len())
+                .map(Out::Repeating),
+        );
+        columns.extend(encoded.map(Out::Unique));
+        self.sink.push_batch(columns)?;
+        for part in &parts {
+            for (k, m) in MATCH_KEYS.iter().zip(part.made) {
+                *self.stats.keys_made.entry((*k).to_string()).or_default() += m;
+            }
+        }
+        self.stats.records += n as u64;
+        self.written += n;
+        Ok(())
+    }
+
+    /// Writes what is left and closes the file.
+    fn finish(mut self) -> Result<(String, OrgPseudo), StageError> {
+        self.write()?;
+        self.sink.finish()?;
+        Ok((self.org_name, self.stats))
+    }
 }

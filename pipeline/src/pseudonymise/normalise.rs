@@ -106,18 +106,22 @@ pub struct NormName {
     pub family: Vec<String>,
 }
 
+/// The tokens of one part of a name (given or family), without the particles that are
+/// written joined or apart at will.
+pub fn part_tokens(raw: &str) -> Vec<String> {
+    let mut t = tokens(raw);
+    // The Arabic article is written apart ("Al Halabi") or joined ("alhalabi") at will.
+    if t.len() > 1 {
+        t.retain(|x| x != "al" && x != "el");
+    }
+    t
+}
+
 impl NormName {
     pub fn new(given: &str, family: &str) -> Self {
-        // The Arabic article is written apart ("Al Halabi") or joined ("alhalabi") at will.
-        let particles = |mut t: Vec<String>| {
-            if t.len() > 1 {
-                t.retain(|x| x != "al" && x != "el");
-            }
-            t
-        };
         NormName {
-            given: particles(tokens(given)),
-            family: particles(tokens(family)),
+            given: part_tokens(given),
+            family: part_tokens(family),
         }
     }
 
