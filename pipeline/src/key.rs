@@ -167,12 +167,7 @@ pub struct Keyed {
 }
 
 /// A keyed hash of a one-block message, waiting to be computed with others (`run_jobs`).
-#[derive(Clone)]
-pub struct Job {
-    inner: [u32; 8],
-    outer: [u32; 8],
-    block: [u8; 64],
-}
+pub type Job = crate::sha256x::OneBlock;
 
 /// The digests of many jobs, computed side by side in SIMD lanes; equal to `Keyed::digest`.
 pub fn run_jobs(jobs: &[Job]) -> Vec<[u8; 32]> {
@@ -181,40 +176,11 @@ pub fn run_jobs(jobs: &[Job]) -> Vec<[u8; 32]> {
     out
 }
 
-/// `run_jobs`, appending to `out`. Jobs are taken a slice at a time through buffers on the
-/// stack: buffers for a whole batch were megabytes, and the fresh pages they took each time
-/// cost more than the hashing.
+/// `run_jobs`, appending to `out`.
 pub fn run_jobs_into(jobs: &[Job], out: &mut Vec<[u8; 32]>) {
-    const SLICE: usize = 64;
-    let mut states = [[0u32; 8]; SLICE];
-    let mut blocks = [[0u8; 64]; SLICE];
-    out.reserve(jobs.len());
-    for slice in jobs.chunks(SLICE) {
-        let n = slice.len();
-        for ((s, b), j) in states.iter_mut().zip(blocks.iter_mut()).zip(slice) {
-            *s = j.inner;
-            *b = j.block;
-        }
-        crate::sha256x::compress_each(&mut states[..n], &blocks[..n]);
-        // The outer hash's one block: the inner digest, then padding for 64 + 32 bytes.
-        for ((s, b), j) in states.iter_mut().zip(blocks.iter_mut()).zip(slice) {
-            *b = [0u8; 64];
-            for (o, w) in b.chunks_exact_mut(4).zip(s.iter()) {
-                o.copy_from_slice(&w.to_be_bytes());
-            }
-            b[32] = 0x80;
-            b[56..].copy_from_slice(&(96u64 * 8).to_be_bytes());
-            *s = j.outer;
-        }
-        crate::sha256x::compress_each(&mut states[..n], &blocks[..n]);
-        out.extend(states[..n].iter().map(|s| {
-            let mut d = [0u8; 32];
-            for (o, w) in d.chunks_exact_mut(4).zip(s) {
-                o.copy_from_slice(&w.to_be_bytes());
-            }
-            d
-        }));
-    }
+    let start = out.len();
+    out.resize(start + jobs.len(), [0; 32]);
+    crate::sha256x::hmac_each(jobs, &mut out[start..]);
 }
 
 /// SHA-256's initial state (FIPS 180-4, 5.3.3).

@@ -1,5 +1,5 @@
-//! SHA-256 compression of many independent blocks at once, one block per SIMD lane. Keyed
-//! hashes of short inputs are two compressions each, and this machine's CPUs (like many
+//! Keyed hashes (HMAC-SHA-256) of many one-block messages at once, one message per SIMD lane.
+//! Keyed hashes of short inputs are two compressions each, and this machine's CPUs (like many
 //! servers) have no SHA extensions; sixteen lanes of AVX-512 or eight of AVX2 hash several
 //! times more blocks per second than one block at a time.
 //!
@@ -81,51 +81,73 @@ fn compress_lanes(state: &mut [V; 8], mut w: [V; 16]) {
     }
 }
 
-/// Gathers up to sixteen states and blocks into lanes, compresses, and scatters back.
+/// A keyed hash (HMAC-SHA-256) of a message that fits in one block: the key's inner and
+/// outer states, computed once per key, and the message's padded block.
+#[derive(Clone)]
+pub struct OneBlock {
+    pub inner: [u32; 8],
+    pub outer: [u32; 8],
+    pub block: [u8; 64],
+}
+
+/// The keyed hashes of up to sixteen jobs, one per lane. The inner digests stay in their
+/// lanes as the outer block's first words: only the jobs are gathered and the digests
+/// scattered.
 #[inline(always)]
-fn compress_group(states: &mut [[u32; 8]], blocks: &[[u8; 64]]) {
+fn hmac_group(jobs: &[OneBlock], out: &mut [[u8; 32]]) {
     let mut st = [[0u32; LANES]; 8];
     let mut w = [[0u32; LANES]; 16];
-    for (l, (s, b)) in states.iter().zip(blocks).enumerate() {
-        for j in 0..8 {
-            st[j][l] = s[j];
+    for (l, j) in jobs.iter().enumerate() {
+        for (lanes, v) in st.iter_mut().zip(j.inner) {
+            lanes[l] = v;
         }
-        for (j, word) in b.chunks_exact(4).enumerate() {
-            w[j][l] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+        for (k, word) in j.block.chunks_exact(4).enumerate() {
+            w[k][l] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
         }
     }
     compress_lanes(&mut st, w);
-    for (l, s) in states.iter_mut().enumerate() {
-        for j in 0..8 {
-            s[j] = st[j][l];
+    // The outer hash's one block: the inner digest, then padding for 64 + 32 bytes.
+    let mut w = [[0u32; LANES]; 16];
+    w[..8].copy_from_slice(&st);
+    w[8] = [0x8000_0000; LANES];
+    w[15] = [(64 + 32) * 8; LANES];
+    for (l, j) in jobs.iter().enumerate() {
+        for (lanes, v) in st.iter_mut().zip(j.outer) {
+            lanes[l] = v;
+        }
+    }
+    compress_lanes(&mut st, w);
+    for (l, o) in out.iter_mut().enumerate() {
+        for (k, b) in o.chunks_exact_mut(4).enumerate() {
+            b.copy_from_slice(&st[k][l].to_be_bytes());
         }
     }
 }
 
 // Inlined into each instruction-set variant below, so that each is vectorised for its set.
 #[inline(always)]
-fn compress_all(states: &mut [[u32; 8]], blocks: &[[u8; 64]]) {
-    for (s, b) in states.chunks_mut(LANES).zip(blocks.chunks(LANES)) {
-        compress_group(s, b);
+fn hmac_all(jobs: &[OneBlock], out: &mut [[u8; 32]]) {
+    for (j, o) in jobs.chunks(LANES).zip(out.chunks_mut(LANES)) {
+        hmac_group(j, o);
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-fn compress_all_avx512(states: &mut [[u32; 8]], blocks: &[[u8; 64]]) {
-    compress_all(states, blocks);
+fn hmac_all_avx512(jobs: &[OneBlock], out: &mut [[u8; 32]]) {
+    hmac_all(jobs, out);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn compress_all_avx2(states: &mut [[u32; 8]], blocks: &[[u8; 64]]) {
-    compress_all(states, blocks);
+fn hmac_all_avx2(jobs: &[OneBlock], out: &mut [[u8; 32]]) {
+    hmac_all(jobs, out);
 }
 
-/// Compresses `blocks[i]` into `states[i]` for every i (one block each; the slices must have
-/// the same length).
-pub fn compress_each(states: &mut [[u32; 8]], blocks: &[[u8; 64]]) {
-    assert_eq!(states.len(), blocks.len(), "one block per state");
+/// Writes the keyed hash of `jobs[i]` to `out[i]` for every i (the slices must have the same
+/// length).
+pub fn hmac_each(jobs: &[OneBlock], out: &mut [[u8; 32]]) {
+    assert_eq!(jobs.len(), out.len(), "one digest per job");
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512f") {
@@ -133,7 +155,7 @@ pub fn compress_each(states: &mut [[u32; 8]], blocks: &[[u8; 64]]) {
             // otherwise safe Rust.
             #[allow(unsafe_code)]
             unsafe {
-                compress_all_avx512(states, blocks)
+                hmac_all_avx512(jobs, out)
             };
             return;
         }
@@ -141,51 +163,65 @@ pub fn compress_each(states: &mut [[u32; 8]], blocks: &[[u8; 64]]) {
             // SAFETY: the CPU supports AVX2, checked on the line above.
             #[allow(unsafe_code)]
             unsafe {
-                compress_all_avx2(states, blocks)
+                hmac_all_avx2(jobs, out)
             };
             return;
         }
     }
-    compress_all(states, blocks);
+    hmac_all(jobs, out);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// HMAC of one block by the reference compression, one job at a time.
+    fn reference(j: &OneBlock) -> [u8; 32] {
+        let mut inner = j.inner;
+        sha2::block_api::compress256(&mut inner, std::slice::from_ref(&j.block));
+        let mut block = [0u8; 64];
+        for (b, w) in block.chunks_exact_mut(4).zip(inner) {
+            b.copy_from_slice(&w.to_be_bytes());
+        }
+        block[32] = 0x80;
+        block[56..].copy_from_slice(&(96u64 * 8).to_be_bytes());
+        let mut outer = j.outer;
+        sha2::block_api::compress256(&mut outer, &[block]);
+        let mut d = [0u8; 32];
+        for (b, w) in d.chunks_exact_mut(4).zip(outer) {
+            b.copy_from_slice(&w.to_be_bytes());
+        }
+        d
+    }
+
     #[test]
-    fn equals_the_reference_compression_for_any_count_of_blocks() {
+    fn equals_the_reference_compression_for_any_count_of_jobs() {
         for n in [0usize, 1, 5, 16, 17, 40] {
-            let mut states: Vec<[u32; 8]> = (0..n)
-                .map(|i| std::array::from_fn(|j| (i * 131 + j * 17) as u32 ^ 0x6a09_e667))
+            let jobs: Vec<OneBlock> = (0..n)
+                .map(|i| OneBlock {
+                    inner: std::array::from_fn(|j| (i * 131 + j * 17) as u32 ^ 0x6a09_e667),
+                    outer: std::array::from_fn(|j| (i * 71 + j * 29) as u32 ^ 0xbb67_ae85),
+                    block: std::array::from_fn(|j| (i * 7 + j * 13) as u8),
+                })
                 .collect();
-            let blocks: Vec<[u8; 64]> = (0..n)
-                .map(|i| std::array::from_fn(|j| (i * 7 + j * 13) as u8))
-                .collect();
-            let mut expected = states.clone();
-            for (s, b) in expected.iter_mut().zip(&blocks) {
-                sha2::block_api::compress256(s, std::slice::from_ref(b));
-            }
-            compress_each(&mut states, &blocks);
-            assert_eq!(states, expected, "{n} blocks");
+            let expected: Vec<[u8; 32]> = jobs.iter().map(reference).collect();
+            let mut out = vec![[0u8; 32]; n];
+            hmac_each(&jobs, &mut out);
+            assert_eq!(out, expected, "{n} jobs");
             // The portable path too, whatever the CPU.
-            let mut portable: Vec<[u32; 8]> = (0..n)
-                .map(|i| std::array::from_fn(|j| (i * 131 + j * 17) as u32 ^ 0x6a09_e667))
-                .collect();
-            compress_all(&mut portable, &blocks);
-            assert_eq!(portable, expected, "{n} blocks, portable");
-            // And the AVX2 build, which `compress_each` skips on CPUs with AVX-512.
+            let mut portable = vec![[0u8; 32]; n];
+            hmac_all(&jobs, &mut portable);
+            assert_eq!(portable, expected, "{n} jobs, portable");
+            // And the AVX2 build, which `hmac_each` skips on CPUs with AVX-512.
             #[cfg(target_arch = "x86_64")]
             if std::arch::is_x86_feature_detected!("avx2") {
-                let mut avx2: Vec<[u32; 8]> = (0..n)
-                    .map(|i| std::array::from_fn(|j| (i * 131 + j * 17) as u32 ^ 0x6a09_e667))
-                    .collect();
+                let mut avx2 = vec![[0u8; 32]; n];
                 // SAFETY: the CPU supports AVX2, checked just above.
                 #[allow(unsafe_code)]
                 unsafe {
-                    compress_all_avx2(&mut avx2, &blocks)
+                    hmac_all_avx2(&jobs, &mut avx2)
                 };
-                assert_eq!(avx2, expected, "{n} blocks, AVX2");
+                assert_eq!(avx2, expected, "{n} jobs, AVX2");
             }
         }
     }
