@@ -569,3 +569,39 @@ fn every_pseudonymised_row_equals_its_record_encoded_alone_and_in_order() {
     assert_eq!(files, 3);
     assert!(rows > 3 * 3 * 1024, "{rows} rows: several units of work per file");
 }
+
+#[test]
+fn a_file_that_is_not_a_validated_file_is_refused_naming_file_column_and_remedy() {
+    use polars::prelude::*;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (key, _) = test_key(tmp.path(), "bad-input");
+    let (_, ingested) = ingest(&bundled().join("submissions"), &Default::default());
+    let validated = ingested.path().join("validated");
+    let file = std::fs::read_dir(&validated)
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .min()
+        .expect("a validated file");
+    let mut df = ParquetReader::new(std::fs::File::open(&file).expect("open"))
+        .finish()
+        .expect("read")
+        .drop("given_name")
+        .expect("drop");
+    ParquetWriter::new(std::fs::File::create(&file).expect("create"))
+        .finish(&mut df)
+        .expect("write");
+    let e = safetally::pseudonymise::pseudonymise_dir(
+        &schema(),
+        &key,
+        &validated,
+        &tmp.path().join("out"),
+        &safetally::progress::Progress::hidden(),
+    )
+    .expect_err("a file without given_name must be refused")
+    .to_string();
+    let name = file.file_name().expect("name").to_string_lossy().into_owned();
+    assert!(
+        e.contains(&name) && e.contains("given_name") && e.contains("safetally ingest"),
+        "{e}"
+    );
+}

@@ -3,7 +3,7 @@
 //! enough; a missing key is null, never a hash of an empty string.
 
 use super::bloom::{BloomEncoder, Masks};
-use super::normalise::{fold_variants, part_tokens, skeleton_of_folded};
+use super::normalise::{fold_variants, part_tokens, skeleton_of_folded, sorted_joined};
 use crate::dates::PartialDate;
 use crate::key::{Job, Keyed, LinkageKey, run_jobs_into};
 
@@ -234,13 +234,8 @@ impl Encoder {
             let unordered = date_text(d.year, m.min(day), m.max(day), false);
             let given: String = toks[..given_count].iter().map(|t| self.text(t)).collect();
             let family: String = toks[given_count..].iter().map(|t| self.text(t)).collect();
-            // All tokens sorted: the same for swapped given and family names.
-            let mut sorted: Vec<&str> = toks.iter().map(|t| self.text(t)).collect();
-            sorted.sort_unstable();
-            let sorted = sorted.join(" ");
-            let mut phonetic: Vec<&str> = toks.iter().map(|t| self.info(t).skeleton.as_str()).collect();
-            phonetic.sort_unstable();
-            let phonetic = phonetic.join(" ");
+            let sorted = sorted_joined(toks.iter().map(|t| self.text(t)));
+            let phonetic = sorted_joined(toks.iter().map(|t| self.info(t).skeleton.as_str()));
             let (g, f, dob, uo) = (
                 given.as_bytes(),
                 family.as_bytes(),
@@ -504,5 +499,36 @@ mod tests {
             assert_eq!(full_date_text(date), date.to_string());
             assert_eq!(date_text(y, m, d, false), format!("{y}-{m:02}-{d:02}"));
         }
+    }
+
+    #[test]
+    fn swapped_names_share_the_sorted_and_phonetic_keys_but_not_the_ordered_one() {
+        let key = LinkageKey::for_synthetic_demo(b"test");
+        let birth = PartialDate::parse("1990-04-05").ok();
+        let id = |rid, given, family| Identifiers {
+            org: "ORG",
+            year: "2024",
+            record_id: rid,
+            related_id: None,
+            personal_number: None,
+            given,
+            family,
+            birth,
+        };
+        let ids = [
+            id("a", "Anna Maria", "Svensson"),
+            id("b", "Svensson", "Anna Maria"),
+            id("c", "Anna", "Svensson"),
+        ];
+        let e = Encoder::new(&key).encode_many(&ids);
+        let [name_dob, sorted, unordered, phonetic] =
+            [1, 2, 3, 4].map(|k| e.iter().map(|e| e.match_keys[k]).collect::<Vec<_>>());
+        assert!(sorted[0].is_some() && sorted[0] == sorted[1] && sorted[0] != sorted[2]);
+        assert!(unordered[0] == unordered[1] && phonetic[0] == phonetic[1]);
+        assert!(phonetic[0] != phonetic[2]);
+        assert!(
+            name_dob[0] != name_dob[1],
+            "given and family names keep their places"
+        );
     }
 }

@@ -139,7 +139,7 @@ pub fn pseudonymise_dir(
             Ok(())
         };
         for path in &files {
-            let batches = pseudonymise_file(schema, key, &encoders, path, out)?;
+            let batches = pseudonymise_file(schema, key, &encoders, path, out).map_err(not_validated)?;
             finished(finishing.take())?;
             finishing = Some(s.spawn(move || batches.finish()));
         }
@@ -147,6 +147,20 @@ pub fn pseudonymise_dir(
     })?;
     bar.finish_and_clear();
     Ok(report)
+}
+
+/// A file that cannot be read as a validated file: what to do about it.
+fn not_validated(e: StageError) -> StageError {
+    match e {
+        StageError::ParquetRead { path, message } => StageError::ParquetRead {
+            path,
+            message: format!(
+                "{message}. Pseudonymise reads the files ingest has validated (WORK/01-ingest/validated): \
+                 run `safetally ingest` on the organisation's own files and pseudonymise its output"
+            ),
+        },
+        e => e,
+    }
 }
 
 /// Rows per row group written (bounds memory on large files), and rows per unit of work

@@ -99,13 +99,6 @@ pub fn skeleton_of_folded(folded: &str) -> String {
     if out.is_empty() { folded.to_string() } else { out }
 }
 
-/// A person's normalised name: given and family tokens, and all tokens sorted.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NormName {
-    pub given: Vec<String>,
-    pub family: Vec<String>,
-}
-
 /// The tokens of one part of a name (given or family), without the particles that are
 /// written joined or apart at will.
 pub fn part_tokens(raw: &str) -> Vec<String> {
@@ -117,43 +110,12 @@ pub fn part_tokens(raw: &str) -> Vec<String> {
     t
 }
 
-impl NormName {
-    pub fn new(given: &str, family: &str) -> Self {
-        NormName {
-            given: part_tokens(given),
-            family: part_tokens(family),
-        }
-    }
-
-    pub fn is_complete(&self) -> bool {
-        !self.given.is_empty() && !self.family.is_empty()
-    }
-
-    pub fn given_joined(&self) -> String {
-        self.given.concat()
-    }
-
-    pub fn family_joined(&self) -> String {
-        self.family.concat()
-    }
-
-    pub fn all(&self) -> impl Iterator<Item = &String> {
-        self.given.iter().chain(self.family.iter())
-    }
-
-    /// All tokens sorted and joined: the same for swapped given and family names.
-    pub fn sorted(&self) -> String {
-        let mut t: Vec<&str> = self.all().map(String::as_str).collect();
-        t.sort_unstable();
-        t.join(" ")
-    }
-
-    /// Sorted phonetic skeletons of all tokens.
-    pub fn phonetic(&self) -> String {
-        let mut t: Vec<String> = self.all().map(|t| skeleton(t)).collect();
-        t.sort_unstable();
-        t.join(" ")
-    }
+/// Tokens (or their skeletons) sorted and joined by spaces: the same for swapped given and
+/// family names.
+pub fn sorted_joined<'a>(tokens: impl Iterator<Item = &'a str>) -> String {
+    let mut t: Vec<&str> = tokens.collect();
+    t.sort_unstable();
+    t.join(" ")
 }
 
 #[cfg(test)]
@@ -186,17 +148,5 @@ mod tests {
         assert_eq!(sk("Olena"), sk("Elena"));
         assert_eq!(sk("Kovalenko"), sk("Коваленко"));
         assert_ne!(sk("Anna"), sk("Maria"));
-    }
-
-    #[test]
-    fn swapped_names_sort_the_same() {
-        assert_eq!(
-            NormName::new("Anna", "Svensson").sorted(),
-            NormName::new("Svensson", "Anna").sorted()
-        );
-        assert_eq!(
-            NormName::new("Anna", "Svensson").phonetic(),
-            NormName::new("Svensson", "Anna").phonetic()
-        );
     }
 }
