@@ -147,6 +147,14 @@ pub fn from_excel_serial(serial: f64) -> Option<PartialDate> {
     PartialDate::full(y, m, d)
 }
 
+/// This year by the system clock (UTC): a report year after it cannot be right.
+pub fn current_year() -> i32 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    civil_from_days((secs / 86_400) as i64).0
+}
+
 /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian).
 pub fn civil_from_days(z: i64) -> (i32, u32, u32) {
     let z = z + 719_468;

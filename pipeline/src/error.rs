@@ -71,6 +71,10 @@ pub enum FileError {
     Parquet { path: PathBuf, message: String },
     #[error("{path}: unsupported file type; send .csv, .xlsx or .parquet")]
     UnsupportedType { path: PathBuf },
+    #[error("{path}: the file changed while it was being ingested; run ingest again")]
+    Changed { path: PathBuf },
+    #[error("{path}: {what}, not a file; ingest reads only regular files")]
+    NotAFile { path: PathBuf, what: &'static str },
 }
 
 /// Errors of a pipeline stage as a whole (work directory, outputs, manifests).

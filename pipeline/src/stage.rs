@@ -105,6 +105,7 @@ impl Workdir {
     }
 
     pub fn begin(&self, stage: &str) -> Result<Staging, StageError> {
+        self.remove_leftovers(stage)?;
         let tmp = self.root.join(format!(".{stage}.tmp-{}", std::process::id()));
         if tmp.exists() {
             fs::remove_dir_all(&tmp).map_err(|e| StageError::io(&tmp, e))?;
@@ -115,6 +116,40 @@ impl Workdir {
             target: self.stage_dir(stage),
             stage: stage.to_string(),
         })
+    }
+}
+
+impl Workdir {
+    /// Removes what an earlier run of the stage left when it was killed: its staging folder
+    /// (after ingest, it holds names and personal numbers) and a replaced folder not yet
+    /// deleted. A folder of a process still running is left alone.
+    fn remove_leftovers(&self, stage: &str) -> Result<(), StageError> {
+        let Ok(listing) = fs::read_dir(&self.root) else {
+            return Ok(());
+        };
+        let (tmp, old) = (format!(".{stage}.tmp-"), format!("{stage}.old-"));
+        for entry in listing.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(pid) = name.strip_prefix(&tmp).or_else(|| name.strip_prefix(&old)) else {
+                continue;
+            };
+            let ours = pid == std::process::id().to_string();
+            let running = Path::new("/proc").join(pid).exists();
+            if !ours && !running {
+                let p = entry.path();
+                fs::remove_dir_all(&p).map_err(|e| StageError::io(&p, e))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A stage that fails (an error, a panic) leaves no staging folder behind.
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if self.tmp.exists() {
+            let _ = fs::remove_dir_all(&self.tmp);
+        }
     }
 }
 
@@ -277,26 +312,101 @@ pub fn hash_tree(dir: &Path) -> Result<Vec<FileHash>, StageError> {
     .collect()
 }
 
-/// Every regular file below `dir`, sorted, skipping hidden names.
-pub fn list_files(dir: &Path) -> Result<Vec<PathBuf>, StageError> {
+/// Inputs of a stage, hashed: like `hash_tree`, but a file that cannot be read (its
+/// permissions, a broken link) is recorded as unreadable instead of failing the stage, which
+/// reports it itself; once readable, its hash differs and the stage runs again.
+pub fn hash_inputs(dir: &Path) -> Result<Vec<FileHash>, StageError> {
+    let entries = list_entries(dir)?;
+    Ok(crate::parallel::map_ordered(&entries, |e| {
+        let rel = e
+            .path
+            .strip_prefix(dir)
+            .unwrap_or(&e.path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        let unreadable = |why: String| FileHash {
+            path: rel.clone(),
+            blake3: format!("unreadable: {why}"),
+            bytes: 0,
+        };
+        match e.problem {
+            Some(what) => unreadable(what.to_string()),
+            None => hash_file(&e.path, &rel).unwrap_or_else(|err| unreadable(err.to_string())),
+        }
+    }))
+}
+
+/// One entry of a folder walk: a file to read, or something in the folder that is not one.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub path: PathBuf,
+    /// What it is when it is not a readable file or folder (a pipe, a broken link).
+    pub problem: Option<&'static str>,
+}
+
+/// Names that are never submissions and that file managers hide: Office's lock files of open
+/// workbooks (`~$name.xlsx`) and Windows' thumbnail and folder settings.
+fn hidden(name: &str) -> bool {
+    name.starts_with('.')
+        || name.starts_with("~$")
+        || name.eq_ignore_ascii_case("Thumbs.db")
+        || name.eq_ignore_ascii_case("desktop.ini")
+}
+
+/// Every visible entry below `dir`, sorted: regular files (also through links), and anything
+/// else (pipes, devices, broken links, links to folders, which are not followed so that a link
+/// loop cannot trap the walk) with what it is.
+pub fn list_entries(dir: &Path) -> Result<Vec<Entry>, StageError> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        for entry in fs::read_dir(&d).map_err(|e| StageError::io(&d, e))? {
-            let entry = entry.map_err(|e| StageError::io(&d, e))?;
-            let p = entry.path();
-            if entry.file_name().to_string_lossy().starts_with('.') {
+        let listing = match fs::read_dir(&d) {
+            Ok(l) => l,
+            Err(e) if d.as_path() == dir => return Err(StageError::io(&d, e)),
+            Err(_) => {
+                out.push(Entry {
+                    path: d,
+                    problem: Some("a folder that cannot be read"),
+                });
                 continue;
             }
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
+        };
+        for entry in listing {
+            let entry = entry.map_err(|e| StageError::io(&d, e))?;
+            if hidden(&entry.file_name().to_string_lossy()) {
+                continue;
             }
+            let p = entry.path();
+            let ty = entry.file_type().map_err(|e| StageError::io(&p, e))?;
+            let problem = if ty.is_dir() {
+                stack.push(p);
+                continue;
+            } else if ty.is_file() {
+                None
+            } else if ty.is_symlink() {
+                match fs::metadata(&p) {
+                    Ok(m) if m.is_file() => None,
+                    Ok(m) if m.is_dir() => Some("a link to a folder (links to folders are not followed)"),
+                    Ok(_) => Some("a link to something that is not a file"),
+                    Err(_) => Some("a broken link"),
+                }
+            } else {
+                Some("a pipe, socket or device")
+            };
+            out.push(Entry { path: p, problem });
         }
     }
-    out.sort();
+    out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
+}
+
+/// Every regular file below `dir` (also through links), sorted, skipping hidden names.
+pub fn list_files(dir: &Path) -> Result<Vec<PathBuf>, StageError> {
+    Ok(list_entries(dir)?
+        .into_iter()
+        .filter(|e| e.problem.is_none())
+        .map(|e| e.path)
+        .collect())
 }
 
 /// The Parquet files directly or deeper below `dir`, sorted.
@@ -310,6 +420,25 @@ pub fn list_parquet(dir: &Path) -> Result<Vec<PathBuf>, StageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_killed_runs_staging_folder_is_removed_and_a_failed_stage_leaves_none() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let w = Workdir::new(dir.path()).expect("workdir");
+        // A process id no process has (above Linux's limit of 2^22).
+        let dead = ["01-ingest.old-9999999", ".01-ingest.tmp-9999999"];
+        for d in dead {
+            fs::create_dir_all(dir.path().join(d).join("validated")).expect("mkdir");
+        }
+        let staging = w.begin("01-ingest").expect("begin");
+        for d in dead {
+            assert!(!dir.path().join(d).exists(), "{d} is left over");
+        }
+        let tmp = staging.path().to_path_buf();
+        assert!(tmp.exists());
+        drop(staging);
+        assert!(!tmp.exists(), "a stage that does not commit leaves no folder");
+    }
 
     #[test]
     fn a_hash_taken_while_writing_equals_the_files_hash_and_a_changed_file_is_read_again() {

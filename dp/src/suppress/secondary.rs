@@ -43,7 +43,7 @@ pub fn protect(sys: &System, p: &Params) -> Result<Outcome, SuppressError> {
             }
             let need = p.protection - iv.width().unwrap_or(0);
             let partner =
-                best_partner(sys, &status, &by_cell[iv.cell], need).ok_or(SuppressError::Stuck(iv.cell))?;
+                best_partner(sys, &status, &by_cell, iv.cell, need).ok_or(SuppressError::Stuck(iv.cell))?;
             status[partner] = Status::Secondary;
             by_audit += 1;
             for &r in by_cell[iv.cell].iter().chain(&by_cell[partner]) {
@@ -90,11 +90,41 @@ fn close_single_gaps(sys: &System, status: &mut [Status]) -> usize {
     }
 }
 
-fn best_partner(sys: &System, status: &[Status], relations: &[usize], need: u64) -> Option<usize> {
-    let members = relations
-        .iter()
-        .flat_map(|&r| sys.constraints[r].terms.iter().map(|t| t.0));
-    cheapest(sys, status, members, need)
+/// The cell to hide next for `cell`: the cheapest published one sharing a relation with it;
+/// when all of those are hidden already (what still narrows `cell` is published further
+/// away, say a total of another table that equals a hidden total), the cheapest published
+/// one a step further through hidden cells, and so on. Hiding everything a cell is connected
+/// to always protects it, so the search ends only when nothing published is left around it.
+fn best_partner(
+    sys: &System,
+    status: &[Status],
+    by_cell: &[Vec<usize>],
+    cell: usize,
+    need: u64,
+) -> Option<usize> {
+    let mut seen_relation = vec![false; sys.constraints.len()];
+    let mut seen_cell = vec![false; sys.cells.len()];
+    seen_cell[cell] = true;
+    let mut frontier = vec![cell];
+    while !frontier.is_empty() {
+        let relations: Vec<usize> = frontier
+            .iter()
+            .flat_map(|&c| by_cell[c].iter().copied())
+            .filter(|&r| !std::mem::replace(&mut seen_relation[r], true))
+            .collect();
+        let members = || {
+            relations
+                .iter()
+                .flat_map(|&r| sys.constraints[r].terms.iter().map(|t| t.0))
+        };
+        if let Some(p) = cheapest(sys, status, members(), need) {
+            return Some(p);
+        }
+        frontier = members()
+            .filter(|&m| !std::mem::replace(&mut seen_cell[m], true))
+            .collect();
+    }
+    None
 }
 
 /// The published cell whose hiding costs least: an inner cell before a total, a count that
@@ -210,6 +240,31 @@ mod tests {
             out.status[4..].iter().all(|s| !s.hidden()),
             "margins stay published"
         );
+    }
+
+    #[test]
+    fn a_cell_narrowed_by_a_total_further_away_is_protected_by_hiding_that_total() {
+        // a + b = T, T = U (the same persons counted by another table), U = c + d. With a, b
+        // and T hidden, U still gives T away and a is in [0, 2]; nothing sharing a relation
+        // with a is left to hide, so U (one step further) must go.
+        let values = [1u64, 1, 2, 2, 2, 0];
+        let cells = values
+            .iter()
+            .enumerate()
+            .map(|(i, &value)| Cell {
+                value,
+                margin: i == 2 || i == 3,
+            })
+            .collect();
+        let constraints = vec![
+            Constraint::sum(2, &[0, 1]),
+            Constraint::sum(2, &[3]),
+            Constraint::sum(3, &[4, 5]),
+        ];
+        let sys = System { cells, constraints };
+        let out = protect(&sys, &Params::default()).expect("a partner is found further away");
+        assert!(out.audit.passed(), "{:?}", out.audit);
+        assert!(out.status[3].hidden(), "{:?}", out.status);
     }
 
     #[test]

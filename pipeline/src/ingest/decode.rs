@@ -51,14 +51,16 @@ fn utf16_bom(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
     }
 }
 
-/// NUL bytes or a high share of control characters in the first block mean "not text".
+/// A high share of control characters (NULs among them) in the first block means "not text".
 fn looks_binary(bytes: &[u8]) -> bool {
     let head = &bytes[..bytes.len().min(8192)];
     let controls = head
         .iter()
         .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C))
         .count();
-    head.contains(&0) || controls * 20 > head.len()
+    // A stray NUL in a text file is the cell's problem (quarantined with its line), not a
+    // reason to refuse the whole file.
+    controls * 20 > head.len()
 }
 
 fn windows_1252(path: &Path, bytes: Vec<u8>) -> Result<Decoded, FileError> {

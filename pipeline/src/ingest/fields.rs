@@ -73,7 +73,7 @@ pub fn check_cell(schema: &Schema, col: &Column, raw: &str) -> Result<Cleaned, B
     }
 }
 
-fn collapse_spaces(raw: &str) -> String {
+pub fn collapse_spaces(raw: &str) -> String {
     raw.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -91,14 +91,50 @@ fn member(schema: &Schema, raw: &str) -> Result<Cleaned, Broken> {
 }
 
 fn year(raw: &str) -> Result<Cleaned, Broken> {
+    let last = crate::dates::current_year();
     match raw.trim().parse::<i32>() {
-        Ok(y) if (1990..=2100).contains(&y) && y.to_string() == raw => Ok(Cleaned::same(raw)),
-        Ok(y) if (1990..=2100).contains(&y) => Ok(Cleaned::changed(raw, y.to_string())),
+        Ok(y) if (1990..=last).contains(&y) && y.to_string() == raw => Ok(Cleaned::same(raw)),
+        Ok(y) if (1990..=last).contains(&y) => Ok(Cleaned::changed(raw, y.to_string())),
+        Ok(y) if y > last => Err(broken(
+            "bad_year",
+            format!("{raw:?} is after this year ({last}); a report year cannot be in the future"),
+        )),
         _ => Err(broken(
             "bad_year",
-            format!("{raw:?} is not a year between 1990 and 2100"),
+            format!("{raw:?} is not a year between 1990 and {last}"),
         )),
     }
+}
+
+/// A character no cell should hold: control characters (a line break, a NUL), and invisible
+/// ones that make two equal-looking values differ or reorder what is shown (zero-width
+/// spaces, soft hyphens, direction overrides). Tabs are spaces; the zero-width joiners that
+/// Persian and Indic names need are kept.
+pub fn control_character(raw: &str) -> Option<Broken> {
+    let bad = |c: char| {
+        (c.is_control() && c != '\t')
+            || matches!(
+                c,
+                '\u{00AD}' | '\u{200B}' | '\u{2060}' | '\u{FEFF}' | '\u{FFFD}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+            )
+    };
+    let (at, ch) = raw.chars().enumerate().find(|(_, c)| bad(*c))?;
+    let message = match ch {
+        '\n' | '\r' => format!(
+            "the cell holds {} line break(s): a quote (\") that opens a cell and is never closed makes the rows after it part of this cell; close or remove that quote",
+            raw.matches('\n').count().max(1)
+        ),
+        '\u{FFFD}' => format!(
+            "character {} is U+FFFD, a letter lost when the file was converted between encodings; retype the value",
+            at + 1
+        ),
+        c => format!(
+            "character {} is the invisible or control character U+{:04X}; retype the value",
+            at + 1,
+            c as u32
+        ),
+    };
+    Some(broken("control_character", message))
 }
 
 fn resolved(raw: &str, r: Resolved) -> Option<Cleaned> {

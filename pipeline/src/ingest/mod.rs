@@ -129,7 +129,9 @@ impl Sinks {
     }
 }
 
-/// Ingests every submission in `input` into `out` (a staging folder) and reports.
+/// Ingests every submission in `input` into `out` (a staging folder) and reports. Two passes:
+/// the first reads every file for its record ids (so that a record sent in two files, or an
+/// indirect row pointing into another file, is seen), the second validates and writes.
 pub fn ingest_folder(
     schema: &Schema,
     input: &Path,
@@ -137,8 +139,8 @@ pub fn ingest_folder(
     opts: &IngestOptions,
     progress: &Progress,
 ) -> Result<IngestReport, StageError> {
-    let files = crate::stage::list_files(input)?;
-    if files.is_empty() {
+    let entries = crate::stage::list_entries(input)?;
+    if entries.is_empty() {
         return Err(StageError::Input(format!(
             "{}: no files to ingest",
             input.display()
@@ -150,16 +152,41 @@ pub fn ingest_folder(
         validated: HashMap::new(),
         quarantine: HashMap::new(),
     };
-    let bar = progress.bar(files.len() as u64, "ingest");
-    for path in &files {
-        bar.set_message(file_label(input, path));
-        let outcome = ingest_file(schema, input, path, opts, &mut sinks, &mut report.orgs);
-        report.files.push(outcome?);
+    let mut v = Validator::new(schema).map_err(StageError::from)?;
+    let bar = progress.bar(2 * entries.len() as u64, "ingest");
+    let mut opened = Vec::new();
+    for entry in &entries {
+        bar.set_message(file_label(input, &entry.path));
+        match entry.problem {
+            Some(what) => {
+                let e = FileError::NotAFile {
+                    path: entry.path.clone(),
+                    what,
+                };
+                report.files.push(failed(input, &entry.path, e.to_string()));
+            }
+            None => opened.extend(index_file(
+                schema,
+                input,
+                &entry.path,
+                opts,
+                &mut v,
+                &mut report.files,
+            )),
+        }
+        bar.inc(1);
+    }
+    for f in &opened {
+        bar.set_message(f.label.clone());
+        let outcome = validate_file(schema, f, opts, &v, &mut sinks, &mut report.orgs)?;
+        report.files.push(outcome);
         bar.inc(1);
     }
     bar.finish_and_clear();
+    report.files.sort_by(|a, b| a.file.cmp(&b.file));
     sinks.finish(schema)?;
     report.close();
+    report.warnings = run_warnings(&report);
     Ok(report)
 }
 
@@ -170,32 +197,144 @@ fn file_label(input: &Path, path: &Path) -> String {
         .into_owned()
 }
 
-/// Reads one file. A file that cannot be read is a failed outcome, not an error of the run.
-fn ingest_file(
+fn failed(input: &Path, path: &Path, error: String) -> FileOutcome {
+    let mut outcome = FileOutcome::new(&file_label(input, path));
+    outcome.error = Some(error);
+    outcome
+}
+
+/// A table that passed the first pass: where it is and what the first pass learnt of it.
+struct Indexed {
+    path: PathBuf,
+    /// Which of the file's tables (workbook sheets) it is.
+    table: usize,
+    label: String,
+    number: u32,
+    /// The organisation most of its rows name.
+    org: Option<String>,
+}
+
+/// Opens one file, maps each of its tables' headers and indexes their rows. A file that cannot
+/// be read is a failed outcome (pushed to `failed`), not an error of the run.
+fn index_file(
     schema: &Schema,
     input: &Path,
     path: &Path,
     opts: &IngestOptions,
+    v: &mut Validator,
+    outcomes: &mut Vec<FileOutcome>,
+) -> Vec<Indexed> {
+    let label = file_label(input, path);
+    if !is_submission(path) {
+        let e = FileError::UnsupportedType {
+            path: path.to_path_buf(),
+        };
+        outcomes.push(failed(input, path, e.to_string()));
+        return Vec::new();
+    }
+    let tables = match open_mapped(schema, path, opts) {
+        Ok(t) => t,
+        Err(e) => {
+            outcomes.push(failed(input, path, e.to_string()));
+            return Vec::new();
+        }
+    };
+    let several = tables.len() > 1;
+    let mut out = Vec::new();
+    for (i, (table, map)) in tables.iter().enumerate() {
+        let label = match (&table.sheet, several) {
+            (Some(sheet), true) => format!("{label} [{sheet}]"),
+            _ => label.clone(),
+        };
+        let number = v.add_file(&label);
+        let org_col = schema.column_index("org_id").unwrap_or(0);
+        let mut votes: HashMap<String, u64> = HashMap::new();
+        let mut rows = 0u64;
+        let indexed = table.for_each_row(|row| {
+            v.index_row(&row, map, number);
+            let org = map.source[org_col]
+                .and_then(|p| row.cells.get(p))
+                .map(|s| s.trim().to_uppercase());
+            if let Some(org) = org.filter(|o| schema.member(o).is_some()) {
+                *votes.entry(org).or_default() += 1;
+            }
+            rows += 1;
+            Ok::<(), FileError>(())
+        });
+        let error = match indexed {
+            Err(e) => Some(e.to_string()),
+            Ok(()) if rows == 0 => Some(
+                FileError::HeaderOnly {
+                    path: table.path.clone(),
+                }
+                .to_string(),
+            ),
+            Ok(()) => None,
+        };
+        if let Some(e) = error {
+            let mut o = FileOutcome::new(&label);
+            o.error = Some(e);
+            outcomes.push(o);
+            continue;
+        }
+        // Rows whose own org_id is unusable are counted under the file's organisation.
+        let org = votes
+            .into_iter()
+            .max_by_key(|(o, n)| (*n, std::cmp::Reverse(o.clone())))
+            .map(|(o, _)| o);
+        out.push(Indexed {
+            path: path.to_path_buf(),
+            table: i,
+            label,
+            number,
+            org,
+        });
+    }
+    out
+}
+
+/// A file's tables with their headers mapped to the contract.
+fn open_mapped(
+    schema: &Schema,
+    path: &Path,
+    opts: &IngestOptions,
+) -> Result<Vec<(Table, header::HeaderMap)>, FileError> {
+    let required: Vec<String> = schema.required_columns().map(|c| c.name.clone()).collect();
+    read::open(path, &opts.sheet, &required)?
+        .into_iter()
+        .map(|t| {
+            let map = header::map_header(schema, &t.header, path, opts.ignore_extra_columns)?;
+            if let Some((col, ty)) = t.unreadable_in(&map) {
+                return Err(FileError::Parquet {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "column {col:?} is stored as {ty}, which ingest does not read; store it as text (dates as YYYY-MM-DD, numbers as their digits, several codes joined by ';')"
+                    ),
+                });
+            }
+            Ok((t, map))
+        })
+        .collect()
+}
+
+/// The second pass over one table: every row validated and written.
+fn validate_file(
+    schema: &Schema,
+    f: &Indexed,
+    opts: &IngestOptions,
+    v: &Validator,
     sinks: &mut Sinks,
     orgs: &mut BTreeMap<String, OrgCounts>,
 ) -> Result<FileOutcome, StageError> {
-    let label = file_label(input, path);
-    let mut outcome = FileOutcome::new(&label);
-    if !is_submission(path) {
-        outcome.error = Some(
-            FileError::UnsupportedType {
-                path: path.to_path_buf(),
-            }
-            .to_string(),
-        );
-        return Ok(outcome);
-    }
-    let required: Vec<String> = schema.required_columns().map(|c| c.name.clone()).collect();
-    let opened = read::open(path, &opts.sheet, &required).and_then(|t| {
-        let map = header::map_header(schema, &t.header, path, opts.ignore_extra_columns)?;
-        Ok((t, map))
+    let mut outcome = FileOutcome::new(&f.label);
+    let reopened = open_mapped(schema, &f.path, opts).and_then(|mut t| {
+        if f.table < t.len() {
+            Ok(t.swap_remove(f.table))
+        } else {
+            Err(FileError::Changed { path: f.path.clone() })
+        }
     });
-    let (table, map) = match opened {
+    let (table, map) = match reopened {
         Ok(x) => x,
         Err(e) => {
             outcome.error = Some(e.to_string());
@@ -204,14 +343,61 @@ fn ingest_file(
     };
     outcome.format = Some(table.format.clone());
     outcome.notes = header_notes(&map);
-    match validate_table(schema, &table, &map, &label, sinks, orgs, &mut outcome) {
-        Ok(()) => Ok(outcome),
-        Err(Failure::File(e)) => {
-            outcome.error = Some(e.to_string());
-            Ok(outcome)
+    outcome.org_id = f.org.clone();
+    let target = Target {
+        schema,
+        map: &map,
+        label: &f.label,
+        fallback: f.org.clone().unwrap_or_else(|| UNATTRIBUTED.to_string()),
+    };
+    let mut other_orgs: BTreeMap<String, u64> = BTreeMap::new();
+    let done = table.for_each_row(|row| {
+        match v.validate(&row, &map, f.number) {
+            Outcome::Accepted(rec, norms) => {
+                if f.org.as_deref().is_some_and(|o| o != rec.org_id) {
+                    *other_orgs.entry(rec.org_id.clone()).or_default() += 1;
+                }
+                accepted(&target, row.line, rec, &norms, sinks, orgs)?;
+                outcome.accepted += 1;
+            }
+            Outcome::Rejected(problems) => {
+                rejected(&target, &row, problems, sinks, orgs)?;
+                outcome.quarantined += 1;
+            }
         }
-        Err(Failure::Stage(e)) => Err(e),
+        outcome.rows_in += 1;
+        Ok::<(), Failure>(())
+    });
+    match done {
+        Ok(()) => {}
+        Err(Failure::File(e)) => outcome.error = Some(e.to_string()),
+        Err(Failure::Stage(e)) => return Err(e),
     }
+    for (org, n) in other_orgs {
+        outcome.notes.push(format!(
+            "{n} accepted row(s) name organisation {org}, not {} as most rows of this file do; they count for {org}",
+            f.org.as_deref().unwrap_or("?")
+        ));
+    }
+    Ok(outcome)
+}
+
+/// What the whole run should tell before anything is linked: a run that mixes report years
+/// (tables are made per year, so aggregate will refuse it).
+fn run_warnings(report: &IngestReport) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if report.years.len() > 1 {
+        let years: Vec<String> = report
+            .years
+            .iter()
+            .map(|(y, n)| format!("{y} ({n} row(s))"))
+            .collect();
+        warnings.push(format!(
+            "the accepted rows span several report years: {}; the report tables are made one year at a time, so correct the year or ingest each year from its own folder",
+            years.join(", ")
+        ));
+    }
+    warnings
 }
 
 enum Failure {
@@ -256,64 +442,6 @@ struct Target<'a> {
     fallback: String,
 }
 
-fn validate_table(
-    schema: &Schema,
-    table: &Table,
-    map: &header::HeaderMap,
-    label: &str,
-    sinks: &mut Sinks,
-    orgs: &mut BTreeMap<String, OrgCounts>,
-    outcome: &mut FileOutcome,
-) -> Result<(), Failure> {
-    let mut v = Validator::new(schema).map_err(StageError::from)?;
-    let org_col = schema.column_index("org_id").unwrap_or(0);
-    let mut votes: HashMap<String, u64> = HashMap::new();
-    let mut rows = 0u64;
-    table.for_each_row(|row| {
-        v.index_row(&row, map);
-        let org = map.source[org_col]
-            .and_then(|p| row.cells.get(p))
-            .map(|s| s.trim().to_uppercase());
-        if let Some(org) = org.filter(|o| schema.member(o).is_some()) {
-            *votes.entry(org).or_default() += 1;
-        }
-        rows += 1;
-        Ok::<(), Failure>(())
-    })?;
-    if rows == 0 {
-        return Err(Failure::File(FileError::HeaderOnly {
-            path: table.path.clone(),
-        }));
-    }
-    // Rows whose own org_id is unusable are counted under the file's organisation.
-    let file_org = votes
-        .into_iter()
-        .max_by_key(|(o, n)| (*n, std::cmp::Reverse(o.clone())))
-        .map(|(o, _)| o);
-    outcome.org_id = file_org.clone();
-    let target = Target {
-        schema,
-        map,
-        label,
-        fallback: file_org.unwrap_or_else(|| UNATTRIBUTED.to_string()),
-    };
-    table.for_each_row(|row| {
-        match v.validate(&row, map) {
-            Outcome::Accepted(rec, norms) => {
-                accepted(&target, row.line, rec, &norms, sinks, orgs)?;
-                outcome.accepted += 1;
-            }
-            Outcome::Rejected(problems) => {
-                rejected(&target, &row, problems, sinks, orgs)?;
-                outcome.quarantined += 1;
-            }
-        }
-        outcome.rows_in += 1;
-        Ok::<(), Failure>(())
-    })?;
-    Ok(())
-}
-
 fn accepted(
     t: &Target,
     line: u64,
@@ -322,7 +450,15 @@ fn accepted(
     sinks: &mut Sinks,
     orgs: &mut BTreeMap<String, OrgCounts>,
 ) -> Result<(), StageError> {
-    orgs.entry(rec.org_id.clone()).or_default().accept(t.label, norms);
+    let year = t
+        .schema
+        .column_index("report_year")
+        .and_then(|i| rec.values.get(i))
+        .and_then(|v| v.as_deref())
+        .and_then(|y| y.parse().ok());
+    orgs.entry(rec.org_id.clone())
+        .or_default()
+        .accept(t.label, year, norms);
     let mut values: Vec<Value> = rec
         .values
         .into_iter()

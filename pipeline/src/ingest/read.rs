@@ -27,7 +27,12 @@ enum Body {
 pub struct Table {
     pub path: PathBuf,
     pub format: String,
+    /// The workbook sheet it was read from.
+    pub sheet: Option<String>,
     pub header: Vec<String>,
+    /// Columns whose stored type ingest cannot turn into text (position, type); their cells
+    /// read as empty, which is right only for columns the contract does not have.
+    pub unreadable: Vec<(usize, String)>,
     body: Body,
 }
 
@@ -38,16 +43,17 @@ pub struct SheetChoice {
     pub name: Option<String>,
 }
 
-pub fn open(path: &Path, sheet: &SheetChoice, required: &[String]) -> Result<Table, FileError> {
+/// The file's tables: one, or every sheet of a workbook that holds the contract's columns.
+pub fn open(path: &Path, sheet: &SheetChoice, required: &[String]) -> Result<Vec<Table>, FileError> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
     match ext.as_str() {
-        "csv" | "txt" | "tsv" => open_csv(path),
+        "csv" | "txt" | "tsv" => open_csv(path).map(|t| vec![t]),
         "xlsx" | "xlsm" => open_xlsx(path, sheet, required),
-        "parquet" => open_parquet(path),
+        "parquet" => open_parquet(path).map(|t| vec![t]),
         _ => Err(FileError::UnsupportedType {
             path: path.to_path_buf(),
         }),
@@ -61,6 +67,15 @@ pub struct Row<'a> {
 }
 
 impl Table {
+    /// A column the contract has (by the header map) whose stored type could not be read:
+    /// its name and type.
+    pub fn unreadable_in(&self, map: &super::header::HeaderMap) -> Option<(String, String)> {
+        self.unreadable
+            .iter()
+            .find(|(pos, _)| map.source.contains(&Some(*pos)))
+            .map(|(pos, ty)| (self.header.get(*pos).cloned().unwrap_or_default(), ty.clone()))
+    }
+
     /// Calls `f` for every row in file order; wholly blank lines are not rows. CSV is parsed
     /// into one reused record, so a pass over a large file allocates almost nothing.
     pub fn for_each_row<E: From<FileError>>(
@@ -141,6 +156,8 @@ fn open_csv(path: &Path) -> Result<Table, FileError> {
     Ok(Table {
         path: path.to_path_buf(),
         format: format!("CSV ({}, {sep}-separated)", decoded.encoding),
+        sheet: None,
+        unreadable: Vec::new(),
         header,
         body: Body::Csv {
             text: decoded.text,
@@ -169,7 +186,10 @@ fn sniff_delimiter(text: &str) -> u8 {
     [b',', b';', b'\t'][best]
 }
 
-fn open_xlsx(path: &Path, sheet: &SheetChoice, required: &[String]) -> Result<Table, FileError> {
+/// Every sheet whose header has the required columns (or the one asked for), so that records
+/// kept on several sheets (a sheet per quarter) are all read; other sheets (instructions, code
+/// lists) are not tables of records.
+fn open_xlsx(path: &Path, sheet: &SheetChoice, required: &[String]) -> Result<Vec<Table>, FileError> {
     let xerr = |e: &dyn std::fmt::Display| FileError::Xlsx {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -185,7 +205,8 @@ fn open_xlsx(path: &Path, sheet: &SheetChoice, required: &[String]) -> Result<Ta
             available: names.join(", "),
         });
     }
-    let mut grids = Vec::new();
+    let mut tables = Vec::new();
+    let mut first = None;
     for name in &names {
         if sheet.name.as_ref().is_some_and(|w| w != name) {
             continue;
@@ -196,14 +217,18 @@ fn open_xlsx(path: &Path, sheet: &SheetChoice, required: &[String]) -> Result<Ta
             let h: Vec<String> = h.cells.iter().map(|c| c.trim().to_lowercase()).collect();
             required.iter().all(|r| h.contains(r))
         });
-        if has_required {
-            return table_from_grid(path, format!("XLSX (sheet {name:?})"), grid);
+        if has_required || sheet.name.is_some() {
+            tables.push(table_from_grid(path, name, grid)?);
+        } else if first.is_none() {
+            first = Some((name.clone(), grid));
         }
-        grids.push((name.clone(), grid));
+    }
+    if !tables.is_empty() {
+        return Ok(tables);
     }
     // No sheet has the required header: read the first so the error names what is missing.
-    match grids.into_iter().next() {
-        Some((name, grid)) => table_from_grid(path, format!("XLSX (sheet {name:?})"), grid),
+    match first {
+        Some((name, grid)) => Ok(vec![table_from_grid(path, &name, grid)?]),
         None => Err(FileError::Empty {
             path: path.to_path_buf(),
         }),
@@ -246,12 +271,51 @@ fn cell_text(d: &Data) -> String {
     }
 }
 
+/// Arrow types polars reads into text here (polars is built without its date, decimal,
+/// nested and small-integer types, which would stop the run).
+fn readable(dt: &polars_arrow::datatypes::ArrowDataType) -> bool {
+    use polars_arrow::datatypes::ArrowDataType as A;
+    match dt {
+        A::Null
+        | A::Boolean
+        | A::Int32
+        | A::Int64
+        | A::UInt32
+        | A::UInt64
+        | A::Float32
+        | A::Float64
+        | A::Utf8
+        | A::LargeUtf8
+        | A::Utf8View
+        | A::Binary
+        | A::LargeBinary
+        | A::BinaryView
+        | A::FixedSizeBinary(_) => true,
+        A::Dictionary(_, values, _) => readable(values),
+        _ => false,
+    }
+}
+
+/// A stored type as a person would recognise it.
+fn type_name(dt: &polars_arrow::datatypes::ArrowDataType) -> String {
+    use polars_arrow::datatypes::ArrowDataType as A;
+    match dt {
+        A::Date32 | A::Date64 => "a date".into(),
+        A::Timestamp(..) => "a timestamp".into(),
+        A::Decimal(p, s) | A::Decimal32(p, s) | A::Decimal64(p, s) | A::Decimal256(p, s) => {
+            format!("a decimal({p}, {s})")
+        }
+        A::List(_) | A::LargeList(_) | A::FixedSizeList(..) => "a list".into(),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
 fn open_parquet(path: &Path) -> Result<Table, FileError> {
     let perr = |e: &dyn std::fmt::Display| FileError::Parquet {
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    let file = File::open(path).map_err(|source| FileError::Open {
+    let mut file = File::open(path).map_err(|source| FileError::Open {
         path: path.to_path_buf(),
         source,
     })?;
@@ -260,19 +324,49 @@ fn open_parquet(path: &Path) -> Result<Table, FileError> {
             path: path.to_path_buf(),
         });
     }
-    let df = ParquetReader::new(file).finish().map_err(|e| perr(&e))?;
-    let header: Vec<String> = df.columns().iter().map(|c| c.name().to_string()).collect();
-    let mut cols = Vec::with_capacity(header.len());
+    // The schema first: a column of a type polars cannot hold is left out of the read (it
+    // would stop the whole run) and named if the contract needs it.
+    let meta = polars_parquet::read::read_metadata(&mut file).map_err(|e| perr(&e))?;
+    let schema = polars_parquet::read::infer_schema(&meta).map_err(|e| perr(&e))?;
+    let header: Vec<String> = schema.iter_values().map(|f| f.name.to_string()).collect();
+    let mut unreadable = Vec::new();
+    let mut wanted = Vec::new();
+    for (i, f) in schema.iter_values().enumerate() {
+        if readable(f.dtype()) {
+            wanted.push(f.name.to_string());
+        } else {
+            unreadable.push((i, type_name(f.dtype())));
+        }
+    }
+    let file = File::open(path).map_err(|source| FileError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let df = ParquetReader::new(file)
+        .with_columns(Some(wanted))
+        .finish()
+        .map_err(|e| perr(&e))?;
+    let mut cols: Vec<Option<StringChunked>> = vec![None; header.len()];
     for c in df.columns() {
-        cols.push(c.cast(&DataType::String).map_err(|e| perr(&e))?);
+        let text = match c.dtype() {
+            DataType::Float32 | DataType::Float64 => whole_floats(c).map_err(|e| perr(&e))?,
+            _ => c
+                .cast(&DataType::String)
+                .map_err(|e| perr(&e))?
+                .str()
+                .map_err(|e| perr(&e))?
+                .clone(),
+        };
+        if let Some(at) = header.iter().position(|h| h == c.name().as_str()) {
+            cols[at] = Some(text);
+        }
     }
     let mut grid = Vec::with_capacity(df.height());
     for i in 0..df.height() {
-        let mut cells = Vec::with_capacity(cols.len());
-        for c in &cols {
-            let s = c.str().map_err(|e| perr(&e))?;
-            cells.push(s.get(i).unwrap_or("").to_string());
-        }
+        let cells = cols
+            .iter()
+            .map(|c| c.as_ref().and_then(|s| s.get(i)).unwrap_or("").to_string())
+            .collect();
         grid.push(RawRow {
             line: i as u64 + 1,
             cells,
@@ -281,17 +375,38 @@ fn open_parquet(path: &Path) -> Result<Table, FileError> {
     Ok(Table {
         path: path.to_path_buf(),
         format: "Parquet".to_string(),
+        sheet: None,
+        unreadable,
         header,
         body: Body::Grid(grid),
     })
 }
 
-fn table_from_grid(path: &Path, format: String, mut grid: Vec<RawRow>) -> Result<Table, FileError> {
+/// Floats as text, whole ones without a decimal point: a year or personal number in a column
+/// that pandas made float (it does so for any integer column with a missing value).
+fn whole_floats(c: &Column) -> PolarsResult<StringChunked> {
+    let f = c.cast(&DataType::Float64)?;
+    let f = f.f64()?;
+    Ok(f.iter()
+        .map(|v| {
+            v.map(|x| {
+                if x.fract() == 0.0 && x.abs() < 1e15 {
+                    format!("{}", x as i64)
+                } else {
+                    x.to_string()
+                }
+            })
+        })
+        .collect::<StringChunked>())
+}
+
+fn table_from_grid(path: &Path, sheet: &str, mut grid: Vec<RawRow>) -> Result<Table, FileError> {
     if grid.is_empty() {
         return Err(FileError::Empty {
             path: path.to_path_buf(),
         });
     }
+    drop_empty_columns(&mut grid);
     let header = grid
         .remove(0)
         .cells
@@ -300,8 +415,33 @@ fn table_from_grid(path: &Path, format: String, mut grid: Vec<RawRow>) -> Result
         .collect();
     Ok(Table {
         path: path.to_path_buf(),
-        format,
+        format: format!("XLSX (sheet {sheet:?})"),
+        sheet: Some(sheet.to_string()),
+        unreadable: Vec::new(),
         header,
         body: Body::Grid(grid),
     })
+}
+
+/// Columns with no header and nothing in any row (a table that starts in column B, a stray
+/// space far to the right) are not columns of the table.
+fn drop_empty_columns(grid: &mut [RawRow]) {
+    let width = grid.iter().map(|r| r.cells.len()).max().unwrap_or(0);
+    let keep: Vec<bool> = (0..width)
+        .map(|c| {
+            grid.iter()
+                .any(|r| r.cells.get(c).is_some_and(|v| !v.trim().is_empty()))
+        })
+        .collect();
+    if keep.iter().all(|k| *k) {
+        return;
+    }
+    for r in grid.iter_mut() {
+        let mut c = 0;
+        r.cells.retain(|_| {
+            let k = keep.get(c).copied().unwrap_or(false);
+            c += 1;
+            k
+        });
+    }
 }

@@ -19,13 +19,19 @@ pub struct OrgCounts {
     /// The first problems found, spelled out for the person who fixes the file; the full list
     /// is the organisation's quarantine file.
     pub examples: Vec<String>,
+    /// Accepted rows by report year.
+    #[serde(default)]
+    pub years: BTreeMap<i64, u64>,
 }
 
 /// How many problems per organisation the text report spells out.
 const EXAMPLES: usize = 20;
 
 impl OrgCounts {
-    pub fn accept(&mut self, file: &str, norms: &[Normalisation]) {
+    pub fn accept(&mut self, file: &str, year: Option<i64>, norms: &[Normalisation]) {
+        if let Some(y) = year {
+            *self.years.entry(y).or_default() += 1;
+        }
         self.rows_in += 1;
         self.accepted += 1;
         self.files.insert(file.to_string());
@@ -94,6 +100,12 @@ pub struct IngestReport {
     pub files: Vec<FileOutcome>,
     pub orgs: BTreeMap<String, OrgCounts>,
     pub totals: Totals,
+    /// Accepted rows by report year, over every organisation.
+    #[serde(default)]
+    pub years: BTreeMap<i64, u64>,
+    /// What the run as a whole should fix before linking (printed with the summary).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 impl IngestReport {
@@ -112,6 +124,10 @@ impl IngestReport {
         t.accepted = self.orgs.values().map(|o| o.accepted).sum();
         t.quarantined = self.orgs.values().map(|o| o.quarantined).sum();
         t.normalised_values = self.orgs.values().flat_map(|o| o.normalised.values()).sum();
+        self.years.clear();
+        for (y, n) in self.orgs.values().flat_map(|o| &o.years) {
+            *self.years.entry(*y).or_default() += n;
+        }
     }
 
     /// True when every row is accounted for: in = accepted + quarantined, per org and file.
@@ -144,6 +160,9 @@ impl IngestReport {
             for f in self.files.iter().filter(|f| f.error.is_some()) {
                 let _ = write!(s, "\n  - {}", f.error.as_deref().unwrap_or(""));
             }
+        }
+        for w in &self.warnings {
+            let _ = write!(s, "\nWarning: {w}");
         }
         s
     }

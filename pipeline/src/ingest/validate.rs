@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::fields::{Broken, broken, check_cell, date, personal_number};
+use super::fields::{Broken, broken, check_cell, control_character, date, personal_number};
 use super::header::HeaderMap;
 use super::read::Row;
 use crate::dates::possible_age_groups;
@@ -38,10 +38,44 @@ pub enum Outcome {
     Rejected(Vec<Problem>),
 }
 
-/// Each (org, year, record_id) of a file: how often it occurs and whether it is direct.
+/// Each (org, year, record_id) of the whole run (every file, so that a record sent twice in two
+/// files is caught): how often it occurs, whether it is direct, and where it first occurs.
+/// Keys are 128-bit hashes of the values as they are stored, so ten million records take
+/// hundreds of megabytes, not gigabytes, and two ids that differ only in spacing are one.
 #[derive(Debug, Default)]
 pub struct IdIndex {
-    map: HashMap<(String, String, String), (u32, bool, u64)>,
+    map: HashMap<[u8; 16], Seen>,
+    /// File labels, by the number a `Seen` names them by.
+    pub files: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    count: u32,
+    direct: bool,
+    file: u32,
+    line: u64,
+}
+
+/// The identity of a row as the validated file will store it: org as a member id, the year as
+/// a number, the record id with its spaces collapsed.
+fn id_hash(org: &str, year: &str, record: &str) -> [u8; 16] {
+    let year = year
+        .trim()
+        .parse::<i64>()
+        .map_or_else(|_| year.trim().to_string(), |y| y.to_string());
+    let mut h = blake3::Hasher::new();
+    for part in [
+        org.trim().to_uppercase().as_str(),
+        &year,
+        &super::fields::collapse_spaces(record),
+    ] {
+        h.update(&(part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&h.finalize().as_bytes()[..16]);
+    out
 }
 
 /// Positions of the columns the cross-column rules need.
@@ -101,36 +135,73 @@ impl<'a> Validator<'a> {
         })
     }
 
-    fn id_key(&self, row: &Row, map: &HeaderMap) -> (String, String, String) {
+    fn id_key(&self, row: &Row, map: &HeaderMap, record: usize) -> [u8; 16] {
         let c = &self.cols;
-        (
-            cell(row, map, c.org).to_uppercase(),
-            cell(row, map, c.year).to_string(),
-            cell(row, map, c.record).to_string(),
+        id_hash(
+            cell(row, map, c.org),
+            cell(row, map, c.year),
+            cell(row, map, record),
         )
     }
 
-    /// First pass: remember every record id, so duplicates and related ids can be checked.
-    pub fn index_row(&mut self, row: &Row, map: &HeaderMap) {
-        let key = self.id_key(row, map);
+    /// Starts the first pass over a file; returns its number for `index_row`.
+    pub fn add_file(&mut self, label: &str) -> u32 {
+        self.index.files.push(label.to_string());
+        (self.index.files.len() - 1) as u32
+    }
+
+    /// First pass, over every file: remember every record id, so duplicates and related ids
+    /// can be checked across the organisation's files.
+    pub fn index_row(&mut self, row: &Row, map: &HeaderMap, file: u32) {
+        let key = self.id_key(row, map, self.cols.record);
         let kind = self
             .schema
             .code_list("contact_kind")
             .map(|l| l.resolve(cell(row, map, self.cols.kind)));
         let direct = matches!(kind, Some(crate::schema::Resolved::Exact(ref k) | crate::schema::Resolved::Normalised(ref k)) if k == "direct");
-        let e = self.index.map.entry(key).or_insert((0, direct, row.line));
-        e.0 += 1;
+        let e = self.index.map.entry(key).or_insert(Seen {
+            count: 0,
+            direct,
+            file,
+            line: row.line,
+        });
+        e.count = e.count.saturating_add(1);
     }
 
-    pub fn validate(&self, row: &Row, map: &HeaderMap) -> Outcome {
+    /// Where a row was first seen, as a person would look for it from `file`.
+    fn place(&self, seen: &Seen, file: u32) -> String {
+        if seen.file == file {
+            format!("line {}", seen.line)
+        } else {
+            let label = self
+                .index
+                .files
+                .get(seen.file as usize)
+                .map_or("?", String::as_str);
+            format!("{label}, line {}", seen.line)
+        }
+    }
+
+    /// Second pass: the row's every problem, or its clean values. `file` is the number
+    /// `add_file` gave the row's file in the first pass.
+    pub fn validate(&self, row: &Row, map: &HeaderMap, file: u32) -> Outcome {
         let mut problems = Vec::new();
         if row.cells.len() != map.width {
+            let breaks: usize = row.cells.iter().map(|c| c.matches('\n').count()).sum();
+            let swallowed = if breaks > 0 {
+                format!(
+                    "; a cell of this row runs over {} more line(s), so a quote (\") that is never closed has probably taken the rows after it into this one",
+                    breaks
+                )
+            } else {
+                String::new()
+            };
             problems.push(Problem {
                 column: "(row)".into(),
                 rule: "bad_row_shape",
                 value: format!("{} fields", row.cells.len()),
                 message: format!(
-                    "the row has {} fields but the header has {}; check the separator and quotes",
+                    "the row has {} fields but the header has {}; check the separator and quotes{swallowed}",
                     row.cells.len(),
                     map.width
                 ),
@@ -142,6 +213,10 @@ impl<'a> Validator<'a> {
         for (i, col) in self.schema.columns.iter().enumerate() {
             let raw = cell(row, map, i);
             let mut fail = |b: Broken| problems.push(problem(&col.name, raw, b));
+            if let Some(b) = control_character(raw) {
+                fail(b);
+                continue;
+            }
             if raw.chars().count() > self.schema.max_field_chars {
                 fail(broken(
                     "field_too_long",
@@ -173,7 +248,7 @@ impl<'a> Validator<'a> {
                 Err(b) => fail(b),
             }
         }
-        self.cross_checks(row, map, &mut values, &mut norms, &mut problems);
+        self.cross_checks(row, map, file, (&mut values, &mut norms), &mut problems);
         if problems.is_empty() {
             let c = &self.cols;
             let org_id = values[c.org].clone().unwrap_or_default();
@@ -187,8 +262,8 @@ impl<'a> Validator<'a> {
         &self,
         row: &Row,
         map: &HeaderMap,
-        values: &mut [Option<String>],
-        norms: &mut Vec<Normalisation>,
+        file: u32,
+        (values, norms): (&mut [Option<String>], &mut Vec<Normalisation>),
         problems: &mut Vec<Problem>,
     ) {
         let c = &self.cols;
@@ -199,40 +274,41 @@ impl<'a> Validator<'a> {
         let mut push =
             |col: usize, raw: &str, b: Broken| problems.push(problem(&self.schema.columns[col].name, raw, b));
 
-        // Duplicates and related rows, from the first pass over the file.
-        let key = self.id_key(row, map);
-        if let Some((n, _, first)) = self.index.map.get(&key)
-            && *n > 1
+        // Duplicates and related rows, from the first pass over every file.
+        let key = self.id_key(row, map, c.record);
+        if let Some(seen) = self.index.map.get(&key)
+            && seen.count > 1
         {
             push(
                 c.record,
-                &key.2,
+                cell(row, map, c.record),
                 broken(
                     "duplicate_record_id",
                     format!(
-                        "record_id occurs {n} times for this organisation and year (first on line {first})"
+                        "record_id occurs {} times for this organisation and year (first at {}); every copy is quarantined",
+                        seen.count,
+                        self.place(seen, file)
                     ),
                 ),
             );
         }
         let related = cell(row, map, c.related);
         if !related.is_empty() {
-            let rkey = (key.0.clone(), key.1.clone(), related.to_string());
-            match self.index.map.get(&rkey) {
+            match self.index.map.get(&self.id_key(row, map, c.related)) {
                 None => push(
                     c.related,
                     related,
                     broken(
                         "related_record_missing",
-                        "no row of this organisation and year has this record_id",
+                        "no row of this organisation and year, in any of its files, has this record_id",
                     ),
                 ),
-                Some((_, false, line)) => push(
+                Some(seen) if !seen.direct => push(
                     c.related,
                     related,
                     broken(
                         "related_record_not_direct",
-                        format!("the row it points at (line {line}) is not direct"),
+                        format!("the row it points at ({}) is not direct", self.place(seen, file)),
                     ),
                 ),
                 Some(_) => {}

@@ -109,7 +109,7 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
 }
 
 fn hash_inputs(dir: &Path) -> Result<Vec<FileHash>, StageError> {
-    crate::stage::hash_tree(dir)
+    crate::stage::hash_inputs(dir)
 }
 
 pub(crate) fn to_json<T: Serialize>(v: &T) -> Result<String, StageError> {

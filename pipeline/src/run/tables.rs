@@ -112,26 +112,29 @@ pub fn publish_stage(
     run_stage(schema, work, spec, force, |out| {
         let report: ProtectReport = read_json(&protect_dir.join(protect::REPORT_JSON))?;
         let (_, tables, protected) = read_release_tables(schema, &aggregate_dir, protect_dir)?;
-        // Only the protected tables' hashes: they hold published values alone. The protect
-        // report holds figures computed from true counts, and its hash would let anyone
-        // confirm a guess of them.
-        let stage = protect_dir.file_name().map_or_else(
-            || protect::STAGE.to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        let mut inputs: Vec<FileHash> = hash_inputs(protect_dir)?
-            .into_iter()
-            .filter(|f| f.path.ends_with(".parquet"))
-            .map(|mut f| {
-                f.path = format!("{stage}/{}", f.path);
-                f
-            })
-            .collect();
-        // A DP release lists no upstream file at all: even the persons file's size follows
-        // the exact number of persons more closely than the noise does.
-        if report.dp.is_none() {
-            inputs.extend(upstream_inputs(&aggregate_dir));
-        }
+        // What the release was made from, as hashes nobody can recompute from a guess of the
+        // data. A DP release lists its protected tables (they hold noisy values drawn at
+        // random) and no upstream file: even the persons file's size follows the exact number
+        // of persons more closely than the noise does. An exact release lists the link
+        // stage's files (their person ids are random) but not its protected tables: those are
+        // a function of the true counts, hidden ones and why they were hidden included, so
+        // their hash would confirm a guess of a hidden cell.
+        let inputs: Vec<FileHash> = if report.dp.is_some() {
+            let stage = protect_dir.file_name().map_or_else(
+                || protect::STAGE.to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            hash_inputs(protect_dir)?
+                .into_iter()
+                .filter(|f| f.path.ends_with(".parquet"))
+                .map(|mut f| {
+                    f.path = format!("{stage}/{}", f.path);
+                    f
+                })
+                .collect()
+        } else {
+            upstream_inputs(&aggregate_dir)
+        };
         let manifest = publish::publish(
             &PublishInput {
                 schema,

@@ -2,6 +2,8 @@
 //! relations a reader knows hold between them, within a table, across declared links, and
 //! between the totals of tables over the same population.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use safetally_dp::suppress::{Cell, Constraint, System};
 
 use super::aggregate::link_parts;
@@ -62,7 +64,86 @@ pub fn build_system(schema: &Schema, tables: &Tables, cells: &[TableCells]) -> (
             sys.constraints.push(Constraint::sum(ga, &[gb]));
         }
     }
+    same_persons_relations(tables, &offset, &mut sys.constraints);
     (sys, refs)
+}
+
+/// Cells of different tables that count the same persons are equal, and a reader knows it:
+/// T01's `direct` is the total of every table about directly affected persons, T05's `child`
+/// is T11's `direct`. Without these relations a hidden small count could be worked out from
+/// published totals (T01 indirect = T01 total - T04 total) while the audit said it could not.
+fn same_persons_relations(tables: &Tables, offset: &[usize], out: &mut Vec<Constraint>) {
+    let mut groups: BTreeMap<BTreeSet<String>, Vec<(usize, usize)>> = BTreeMap::new();
+    for (ti, t) in tables.tables.iter().enumerate() {
+        for i in 0..t.n_cells() {
+            if let Some(persons) = counted_persons(t, i) {
+                groups.entry(persons).or_default().push((ti, offset[ti] + i));
+            }
+        }
+    }
+    for cells in groups.values() {
+        let Some(&(first_table, first)) = cells.first() else {
+            continue;
+        };
+        for &(ti, cell) in &cells[1..] {
+            if ti != first_table {
+                out.push(Constraint::sum(first, &[cell]));
+            }
+        }
+    }
+}
+
+/// The persons a cell counts, as its table's population conditions plus one `in` condition per
+/// dimension fixed to a code, when that can be said plainly: None for derived groups (regions,
+/// "several"), multi-valued codes and the any/none/several cells of multi-valued tables.
+fn counted_persons(t: &Table, i: usize) -> Option<BTreeSet<String>> {
+    let mut ins: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut other = BTreeSet::new();
+    for c in &t.spec.population.conditions {
+        match (&c.in_codes, &c.contains) {
+            (Some(codes), _) => {
+                ins.insert(c.column.as_str(), codes.iter().map(String::as_str).collect());
+            }
+            (None, Some(code)) => {
+                other.insert(format!("{} contains {code}", c.column));
+            }
+            (None, None) if c.known => {
+                other.insert(format!("{} known", c.column));
+            }
+            (None, None) => {
+                other.insert(format!("{} answered", c.column));
+            }
+        }
+    }
+    for (k, &p) in t.positions(i).iter().enumerate() {
+        let d = &t.dims[k];
+        if p == d.domain.len() {
+            continue;
+        }
+        if p > d.domain.len() || d.multi || d.derive != Derive::Code {
+            return None;
+        }
+        let code = d.domain[p].code.as_str();
+        match ins.get_mut(d.column.as_str()) {
+            // Within a population limited to some codes, a cell of one of them.
+            Some(codes) if codes.contains(&code) => *codes = vec![code],
+            Some(_) => return None,
+            None => {
+                ins.insert(d.column.as_str(), vec![code]);
+            }
+        }
+    }
+    for (column, codes) in &ins {
+        // One of some codes is answered, and known unless `unknown` is among them.
+        other.remove(&format!("{column} answered"));
+        if !codes.contains(&"unknown") {
+            other.remove(&format!("{column} known"));
+        }
+        let mut codes = codes.clone();
+        codes.sort_unstable();
+        other.insert(format!("{column} in {}", codes.join("|")));
+    }
+    Some(other)
 }
 
 fn grand_total(t: &Table) -> usize {

@@ -1,0 +1,342 @@
+//! Ingest over a whole folder: a record sent twice (in two files, or spelt with other spacing)
+//! is caught, rows swallowed by an unclosed quote are never accepted, invisible characters are
+//! located, every sheet with records is read, and a folder entry that is not a file (a pipe, a
+//! broken link) fails alone instead of stopping or hanging the run.
+
+use safetally::ingest::IngestOptions;
+use safetally_tests::*;
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/parquet-types")
+        .join(name)
+}
+
+/// (file, line, rule, message) of every quarantined problem of SAMPLE01.
+fn problems(out: &std::path::Path) -> Vec<(String, i64, String, String)> {
+    let df = read_parquet(&out.join("quarantine/SAMPLE01.parquet"));
+    let s = |n: &str| strings(&df, n).into_iter().map(Option::unwrap_or_default);
+    let lines = df.column("line").expect("line").i64().expect("i64").clone();
+    s("file")
+        .zip(lines.iter().map(|l| l.unwrap_or(-1)))
+        .zip(s("rule").zip(s("message")))
+        .map(|((f, l), (r, m))| (f, l, r, m))
+        .collect()
+}
+
+#[test]
+fn a_record_sent_in_two_files_is_quarantined_in_both_naming_the_other() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rows = [row_with(&[]), row_with(&[("record_id", "R2")])];
+    write(dir.path(), "a.csv", csv_text(&header(), &rows, b','));
+    std::fs::create_dir(dir.path().join("old")).expect("mkdir");
+    write(dir.path(), "old/a-v1.csv", csv_text(&header(), &rows[..1], b','));
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_eq!(
+        (report.totals.accepted, report.totals.quarantined),
+        (1, 2),
+        "{}",
+        report.to_text()
+    );
+    let found = problems(out.path());
+    let dup: Vec<_> = found.iter().filter(|p| p.2 == "duplicate_record_id").collect();
+    assert_eq!(dup.len(), 2, "{found:?}");
+    assert!(
+        dup.iter()
+            .any(|p| p.0 == "old/a-v1.csv" && p.3.contains("first at a.csv, line 2")),
+        "the copy names where the first one is: {dup:?}"
+    );
+}
+
+#[test]
+fn record_ids_and_years_that_differ_only_in_writing_are_one_record() {
+    let rows = [
+        row_with(&[("record_id", "A 1")]),
+        row_with(&[("record_id", "A  1")]),
+        row_with(&[("record_id", "A\u{a0}1")]),
+        row_with(&[("record_id", "B7")]),
+        row_with(&[("record_id", "B7"), ("report_year", "02024")]),
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.csv", csv_text(&header(), &rows, b','));
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_eq!(report.totals.accepted, 0, "{}", report.to_text());
+    let dup = problems(out.path())
+        .into_iter()
+        .filter(|p| p.2 == "duplicate_record_id")
+        .count();
+    assert_eq!(dup, 5);
+}
+
+#[test]
+fn an_indirect_row_may_point_at_a_direct_row_in_the_organisations_other_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.csv", csv_text(&header(), &[row_with(&[])], b','));
+    let indirect = row_with(&[
+        ("record_id", "C1"),
+        ("contact_kind", "indirect"),
+        ("related_record_id", "R1"),
+        ("exploitation_forms", ""),
+    ]);
+    write(dir.path(), "b.csv", csv_text(&header(), &[indirect], b','));
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_eq!(
+        (report.totals.accepted, report.totals.quarantined),
+        (2, 0),
+        "{}",
+        report.to_text()
+    );
+}
+
+/// A CSV written by hand, so that a cell can hold a quote the writer would have escaped.
+fn raw_csv(rows: &[Vec<String>]) -> String {
+    let mut text = header().join(",") + "\n";
+    for r in rows {
+        text += &(r.join(",") + "\n");
+    }
+    text
+}
+
+#[test]
+fn rows_swallowed_by_an_unclosed_quote_are_never_accepted() {
+    let n = 12;
+    for column in ["family_name", "legal_rights"] {
+        let rows: Vec<Vec<String>> = (1..=n)
+            .map(|i| {
+                let id = format!("R{i}");
+                let mut r = row_with(&[("record_id", &id)]);
+                if i == 3 {
+                    let at = header().iter().position(|h| h == column).expect("column");
+                    r[at] = format!("\"{}", r[at]);
+                }
+                r
+            })
+            .collect();
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(dir.path(), "a.csv", raw_csv(&rows));
+        let (report, out) = ingest(dir.path(), &IngestOptions::default());
+        assert_eq!(
+            (report.totals.accepted, report.totals.quarantined),
+            (2, 1),
+            "{column}: rows 1 and 2 only; the row holding the rest is quarantined: {}",
+            report.to_text()
+        );
+        let found = problems(out.path());
+        assert!(
+            found.iter().any(|p| p.1 == 4 && p.3.contains("quote")),
+            "{column}: the message points at the quote: {found:?}"
+        );
+        let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+        for name in header() {
+            assert!(
+                strings(&df, &name).iter().flatten().all(|v| !v.contains('\n')),
+                "{column}: no accepted cell holds other rows"
+            );
+        }
+    }
+}
+
+#[test]
+fn control_and_invisible_characters_are_quarantined_where_they_are() {
+    let names = [
+        ("R2", "Anna\u{0}"),
+        ("R3", "\u{200b}"),
+        ("R4", "Ann\u{202e}a"),
+        ("R5", "Ann\u{1b}[31ma"),
+    ];
+    let mut rows = vec![row_with(&[("given_name", "Mohammad\u{200c}Reza")])];
+    rows.extend(
+        names
+            .iter()
+            .map(|(id, g)| row_with(&[("record_id", id), ("given_name", g)])),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.csv", csv_text(&header(), &rows, b','));
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_eq!(
+        (report.totals.accepted, report.totals.quarantined),
+        (1, 4),
+        "the Persian name with its zero-width non-joiner is kept: {}",
+        report.to_text()
+    );
+    let found = problems(out.path());
+    for line in 3..=6 {
+        assert!(
+            found
+                .iter()
+                .any(|p| p.1 == line && p.2 == "control_character" && p.3.contains("U+")),
+            "line {line}: {found:?}"
+        );
+    }
+}
+
+fn workbook(path: &std::path::Path, sheets: &[(&str, Vec<Vec<String>>)], first_col: u16) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for (name, rows) in sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(*name).expect("name");
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                ws.write_string(r as u32, first_col + c as u16, v).expect("cell");
+            }
+        }
+    }
+    wb.save(path).expect("save");
+}
+
+#[test]
+fn every_sheet_with_the_contract_header_is_read_and_empty_columns_are_not_columns() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let q1 = vec![header(), row_with(&[])];
+    let q2 = vec![header(), row_with(&[("record_id", "R2")])];
+    let intro = vec![vec!["Fyll i en flik per kvartal".to_string()]];
+    // The tables start in column B, as a hand-made workbook often does.
+    workbook(
+        &dir.path().join("org.xlsx"),
+        &[("Info", intro), ("Q1", q1), ("Q2", q2)],
+        1,
+    );
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_eq!(
+        (report.totals.accepted, report.totals.quarantined),
+        (2, 0),
+        "{}",
+        report.to_text()
+    );
+    let files: Vec<&str> = report.files.iter().map(|f| f.file.as_str()).collect();
+    assert_eq!(files, ["org.xlsx [Q1]", "org.xlsx [Q2]"]);
+}
+
+#[test]
+fn entries_that_are_not_files_fail_alone_and_the_stage_still_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "good.csv",
+        csv_text(&header(), &[row_with(&[])], b','),
+    );
+    std::os::unix::fs::symlink(dir.path().join("gone.csv"), dir.path().join("broken.csv")).expect("link");
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).expect("link");
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("pipe.csv"))
+        .status()
+        .is_ok_and(|s| s.success());
+    let work = tempfile::tempdir().expect("work");
+    let w = safetally::stage::Workdir::new(work.path()).expect("workdir");
+    let run = safetally::run::ingest_stage(
+        &schema(),
+        &w,
+        dir.path(),
+        &IngestOptions::default(),
+        &safetally::progress::Progress::hidden(),
+        true,
+    )
+    .expect("the stage runs (hashing its inputs neither fails nor waits on a pipe)");
+    let report = run.result;
+    assert_eq!(report.totals.accepted, 1, "{}", report.to_text());
+    let err = |f: &str| {
+        report
+            .files
+            .iter()
+            .find(|o| o.file == f)
+            .and_then(|o| o.error.clone())
+            .unwrap_or_default()
+    };
+    assert!(err("broken.csv").contains("broken link"), "{}", report.to_text());
+    assert!(err("loop").contains("not followed"), "{}", report.to_text());
+    if fifo {
+        assert!(err("pipe.csv").contains("pipe"), "{}", report.to_text());
+    }
+}
+
+#[test]
+fn parquet_columns_of_types_ingest_cannot_read_are_named_or_left_out() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        fixture("decimal-personal-number.parquet"),
+        dir.path().join("SAMPLE01.parquet"),
+    )
+    .expect("copy");
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    let e = report.files[0].error.clone().unwrap_or_default();
+    assert!(
+        e.contains("\"personal_number\"") && e.contains("decimal") && e.contains("text"),
+        "a contract column of a type ingest cannot read is named, with the fix: {e}"
+    );
+
+    // pandas' float year reads as a year; a decimal column the contract does not have is
+    // left out when extra columns are ignored.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        fixture("float-year-decimal-extra.parquet"),
+        dir.path().join("SAMPLE01.parquet"),
+    )
+    .expect("copy");
+    let opts = IngestOptions {
+        ignore_extra_columns: true,
+        ..Default::default()
+    };
+    let (report, out) = ingest(dir.path(), &opts);
+    assert_eq!(
+        (report.totals.accepted, report.totals.quarantined),
+        (2, 0),
+        "{}",
+        report.to_text()
+    );
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(strings(&df, "report_year"), vec![Some("2024".to_string()); 2]);
+}
+
+#[test]
+fn a_future_report_year_is_refused_and_mixed_years_are_warned_about() {
+    let next = (safetally::dates::current_year() + 1).to_string();
+    let rows = [
+        row_with(&[]),
+        row_with(&[
+            ("record_id", "R2"),
+            ("report_year", "2023"),
+            ("birth_date", ""),
+            ("personal_number", ""),
+        ]),
+        row_with(&[("record_id", "R3"), ("report_year", &next)]),
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.csv", csv_text(&header(), &rows, b','));
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_eq!(
+        (report.totals.accepted, report.totals.quarantined),
+        (2, 1),
+        "{}",
+        report.to_text()
+    );
+    assert!(
+        problems(out.path())
+            .iter()
+            .any(|p| p.1 == 4 && p.2 == "bad_year" && p.3.contains("future")),
+        "{:?}",
+        problems(out.path())
+    );
+    let summary = report.summary();
+    assert!(
+        summary.contains("several report years") && summary.contains("2023 (1 row(s)), 2024 (1 row(s))"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn rows_naming_another_organisation_than_the_files_are_pointed_out() {
+    let rows = [
+        row_with(&[]),
+        row_with(&[("record_id", "R2")]),
+        row_with(&[("record_id", "R3"), ("org_id", "SAMPLE02")]),
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.csv", csv_text(&header(), &rows, b','));
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_eq!(report.orgs["SAMPLE02"].accepted, 1);
+    let notes = report.files[0].notes.join("\n");
+    assert!(
+        notes.contains("1 accepted row(s) name organisation SAMPLE02"),
+        "{notes}"
+    );
+}

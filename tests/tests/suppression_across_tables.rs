@@ -1,0 +1,90 @@
+//! A reader combines tables: T01's `direct` is the total of every table about directly
+//! affected persons (T04-T08), and T05's `child` is T11's `direct`. On small populations the
+//! exact release must not let a hidden count be worked out from two published totals.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use safetally::protect::{ProtectedTable, load_aggregated, protect_tables};
+use safetally::run::*;
+use safetally::sample::{SampleConfig, generate};
+use safetally::stage::Workdir;
+use safetally_dp::suppress::Params;
+use safetally_tests::*;
+
+/// A small sample through aggregate and exact protection: the protected tables by id.
+fn protected(
+    persons: u64,
+    seed: u64,
+    work: &Path,
+) -> BTreeMap<String, (safetally::tables::Table, ProtectedTable)> {
+    let cfg = SampleConfig {
+        persons,
+        orgs: 4,
+        seed,
+        ..SampleConfig::default()
+    };
+    let sample = work.join("sample");
+    generate(&schema(), &cfg, &sample, &safetally::progress::Progress::hidden()).expect("sample");
+    let (key, _) = test_key(work, "across");
+    run_to_link(&sample.join("submissions"), work, &key);
+    let s = schema();
+    let w = Workdir::new(work).expect("workdir");
+    let agg = aggregate_stage(&s, &w, &w.stage_dir(safetally::link::STAGE), false).expect("aggregate");
+    let (tables, report, cells) = load_aggregated(&s, &agg.dir).expect("aggregated");
+    let (out, prot) = protect_tables(&s, &tables, &cells, &report, &Params::default()).expect("protect");
+    assert!(prot.audit_passed, "{:?}", prot.audit_failures);
+    tables
+        .tables
+        .into_iter()
+        .zip(out)
+        .map(|(t, p)| (t.id().to_string(), (t, p)))
+        .collect()
+}
+
+/// The published value of a cell, None when hidden.
+fn value(
+    tables: &BTreeMap<String, (safetally::tables::Table, ProtectedTable)>,
+    id: &str,
+    cell: &[(&str, &str)],
+) -> Option<u64> {
+    let (t, p) = &tables[id];
+    let cell: BTreeMap<String, String> = cell.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let i = t
+        .cell_index(&cell)
+        .unwrap_or_else(|| panic!("{id} has no cell {cell:?}"));
+    (!p.status[i].hidden()).then(|| p.values[i]).flatten()
+}
+
+#[test]
+fn a_hidden_count_cannot_be_worked_out_from_the_totals_of_two_tables() {
+    // Seeds 1 to 4 at 50 persons: on seed 1 T01's two cells were hidden while T01's total and
+    // T04's total were published, which gives both away.
+    for seed in 1..=4 {
+        let work = tempfile::tempdir().expect("tempdir");
+        let t = protected(50, seed, work.path());
+        let total = value(&t, "T01", &[]);
+        let direct = value(&t, "T01", &[("contact_kind", "direct")]);
+        let indirect = value(&t, "T01", &[("contact_kind", "indirect")]);
+        for id in ["T04", "T05", "T06", "T07", "T08"] {
+            let direct_total = value(&t, id, &[]);
+            if let (Some(all), Some(d)) = (total, direct_total) {
+                assert!(
+                    direct == Some(d) && indirect == Some(all - d),
+                    "seed {seed}: T01 total {all} and {id} total {d} are published, so T01's cells are known; yet they are hidden ({direct:?}, {indirect:?})"
+                );
+            }
+        }
+        let child = value(&t, "T05", &[("age_group", "child")]);
+        let child_direct = value(&t, "T11", &[("contact_kind", "direct")]);
+        assert!(
+            child.is_none() || child_direct.is_none() || child == child_direct,
+            "seed {seed}: T05 child and T11 direct count the same persons"
+        );
+        assert_eq!(
+            child.is_some(),
+            child_direct.is_some(),
+            "seed {seed}: one of two equal counts is hidden and the other published"
+        );
+    }
+}
