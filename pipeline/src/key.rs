@@ -34,6 +34,10 @@ pub enum KeyError {
     Format { path: PathBuf },
     #[error("{path} exists; a key is made once. Remove the old file first if you really mean to replace it")]
     Exists { path: PathBuf },
+    #[error(
+        "{path} is a folder; give the key file's path (keygen: a new file's path, such as {path}/linkage.key)"
+    )]
+    Folder { path: PathBuf },
     #[error("{path}: cannot write the key file: {source}")]
     Write {
         path: PathBuf,
@@ -81,6 +85,11 @@ impl LinkageKey {
 
     /// Writes the key as hex with owner-only permissions; refuses to overwrite.
     pub fn save(&self, path: &Path) -> Result<(), KeyError> {
+        if path.is_dir() {
+            return Err(KeyError::Folder {
+                path: path.to_path_buf(),
+            });
+        }
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -113,6 +122,11 @@ impl LinkageKey {
                 source,
             },
         })?;
+        if meta.is_dir() {
+            return Err(KeyError::Folder {
+                path: path.to_path_buf(),
+            });
+        }
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
             return Err(KeyError::Permissions {
@@ -322,6 +336,9 @@ mod tests {
         );
         assert_eq!(LinkageKey::load(&p).expect("load").fingerprint(), k.fingerprint());
         assert!(matches!(k.save(&p), Err(KeyError::Exists { .. })));
+        let folder = p.parent().expect("the key file is in a folder");
+        assert!(matches!(k.save(folder), Err(KeyError::Folder { .. })));
+        assert!(matches!(LinkageKey::load(folder), Err(KeyError::Folder { .. })));
         assert!(!format!("{k:?}").contains(&hex::encode(&k.bytes)));
 
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).expect("chmod");

@@ -56,6 +56,12 @@ pub struct Staging {
 impl Workdir {
     pub fn new(root: impl Into<PathBuf>) -> Result<Self, StageError> {
         let root = root.into();
+        if root.exists() && !root.is_dir() {
+            return Err(StageError::Input(format!(
+                "{}: the work directory must be a folder, and this is a file; pass --work with a folder (it is made if missing)",
+                root.display()
+            )));
+        }
         fs::create_dir_all(&root).map_err(|e| StageError::io(&root, e))?;
         Ok(Workdir { root })
     }

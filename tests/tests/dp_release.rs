@@ -136,6 +136,22 @@ fn ledger_refuses_over_budget_and_a_rerun_or_a_crash_spends_nothing_twice() {
         "{msg}"
     );
     assert_eq!(Ledger::open(&ledger, 2024).expect("ledger").entries.len(), 1);
+
+    // The same data under another ledger (a typo, another folder, the default one from
+    // another directory) would be a fresh draw that the first ledger never hears of.
+    let other = work.path().join("other-ledger");
+    let Err(err) = protect_stage_dp(&s, &w, &agg, &dp_run(&other, 0.5), true) else {
+        panic!("the same tables were drawn again under another ledger");
+    };
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("already released") && msg.contains(&ledger.display().to_string()),
+        "{msg}"
+    );
+    assert!(
+        Ledger::open(&other, 2024).expect("ledger").entries.is_empty(),
+        "nothing spent there"
+    );
 }
 
 #[test]
@@ -179,6 +195,7 @@ fn error_per_table_stays_within_the_stated_scale_and_the_release_carries_interva
             group_size: 2,
             ledger_dir: ledger,
             truncated_persons: Default::default(),
+            previous: None,
         })
         .expect("draw");
         for (id, e) in d.mean_abs_error {

@@ -564,3 +564,22 @@ fn swedish_column_labels_in_the_header_are_read_and_reported() {
     let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
     assert_eq!(strings(&df, "gender"), vec![Some("woman".into())]);
 }
+
+#[test]
+fn windows_line_endings_give_the_same_line_numbers() {
+    let rows = vec![
+        row_with(&[]),
+        row_with(&[("record_id", "R2"), ("gender", "bogus")]),
+    ];
+    let lf = csv_text(&header(), &rows, b',');
+    let crlf = lf.replace('\n', "\r\n");
+    for text in [lf, crlf] {
+        let (report, out, _d) = one_file("a.csv", &text);
+        assert_eq!(report.totals.quarantined, 1);
+        assert_eq!(
+            rules_of(out.path()),
+            vec![(3, "gender".to_string(), "unknown_code".to_string())],
+            "the header is line 1, the bad row line 3, as in an editor"
+        );
+    }
+}

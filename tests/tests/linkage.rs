@@ -221,6 +221,38 @@ fn files_under_different_keys_are_refused_with_their_names() {
 }
 
 #[test]
+fn a_pseudonymised_file_sent_twice_is_refused_naming_both_copies() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let s = schema();
+    let input = tmp.path().join("in");
+    std::fs::create_dir_all(&input).expect("mkdir");
+    let rows = [
+        row_with(&[]),
+        row_with(&[("record_id", "R2"), ("personal_number", "")]),
+    ];
+    write(&input, "a.csv", csv_text(&header(), &rows, b','));
+    let (_, ingested) = ingest(&input, &Default::default());
+    let (key, _) = test_key(tmp.path(), "twice");
+    let out = tmp.path().join("pseudo");
+    std::fs::create_dir_all(&out).expect("mkdir");
+    let p = safetally::progress::Progress::hidden();
+    safetally::pseudonymise::pseudonymise_dir(&s, &key, &ingested.path().join("validated"), &out, &p)
+        .expect("pseudonymise");
+    assert_eq!(load(&s, &out).expect("one copy links").len(), 2);
+    std::fs::copy(out.join("SAMPLE01.parquet"), out.join("SAMPLE01-again.parquet")).expect("copy");
+    let e = load(&s, &out)
+        .err()
+        .expect("a second copy must be refused")
+        .to_string();
+    assert!(
+        e.contains("SAMPLE01.parquet")
+            && e.contains("SAMPLE01-again.parquet")
+            && e.contains("2 of the same records"),
+        "{e}"
+    );
+}
+
+#[test]
 fn missing_loose_and_short_keys_and_empty_inputs_are_clear_errors() {
     use std::os::unix::fs::PermissionsExt;
     let tmp = tempfile::tempdir().expect("tempdir");

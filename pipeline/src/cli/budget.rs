@@ -18,6 +18,14 @@ pub struct Args {
 
 pub fn run(a: Args) -> anyhow::Result<u8> {
     let cfg = DpConfig::load_embedded()?;
+    if !a.ledger.is_dir() {
+        // A mistyped path must not read as "nothing spent".
+        eprintln!(
+            "No ledger at {}: nothing was ever recorded there. Pass --ledger with the folder protect --mode dp used (its summary names it).",
+            a.ledger.display()
+        );
+        return Ok(2);
+    }
     let mut years: Vec<i64> = match a.year {
         Some(y) => vec![y],
         None => std::fs::read_dir(&a.ledger)

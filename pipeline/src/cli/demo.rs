@@ -59,7 +59,7 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
     let key = LinkageKey::for_synthetic_demo(&sha2::Digest::finalize(digest));
     let mut protect = ProtectArgs {
         mode: Mode::Exact,
-        threshold: 5,
+        threshold: None,
         protection: None,
         suppress_zeros: false,
         rho: None,

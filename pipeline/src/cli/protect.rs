@@ -26,13 +26,15 @@ pub struct ProtectArgs {
     /// How the tables are protected.
     #[arg(long, value_enum, default_value_t = Mode::Exact)]
     pub mode: Mode,
-    /// Counts from 1 to THRESHOLD-1 persons are hidden.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(2..))]
-    pub threshold: u64,
-    /// The narrowest range a reader may be able to narrow a hidden small count to (default: the threshold).
-    #[arg(long)]
+    /// Counts from 1 to THRESHOLD-1 persons are hidden (exact mode; in DP mode, noisy counts
+    /// below it). Default: 5, or suppress_below in schemas/privacy.json in DP mode.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(2..))]
+    pub threshold: Option<u64>,
+    /// Exact mode: the narrowest range a reader may be able to narrow a hidden small count to
+    /// (default: the threshold).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub protection: Option<u64>,
-    /// Hide zeros too.
+    /// Exact mode: hide zeros too.
     #[arg(long)]
     pub suppress_zeros: bool,
     /// DP mode: the rho this release spends (default: release_rho in schemas/privacy.json).
@@ -49,7 +51,15 @@ pub struct ProtectArgs {
 
 impl ProtectArgs {
     pub fn dp_run(&self) -> anyhow::Result<DpRun> {
-        let config = DpConfig::load_embedded()?;
+        let mut config = DpConfig::load_embedded()?;
+        if self.protection.is_some() || self.suppress_zeros {
+            anyhow::bail!(
+                "--protection and --suppress-zeros apply to exact mode; DP mode hides noisy counts below --threshold"
+            );
+        }
+        if let Some(t) = self.threshold {
+            config.suppress_below = t;
+        }
         let rho = self.rho.unwrap_or(config.release_rho);
         if !(rho > 0.0 && rho.is_finite()) {
             anyhow::bail!("--rho must be a positive number, not {rho}");
@@ -63,10 +73,11 @@ impl ProtectArgs {
     }
 
     pub fn params(&self) -> Params {
+        let threshold = self.threshold.unwrap_or(Params::default().threshold);
         Params {
-            threshold: self.threshold,
+            threshold,
             suppress_zeros: self.suppress_zeros,
-            protection: self.protection.unwrap_or(self.threshold),
+            protection: self.protection.unwrap_or(threshold),
             secondary: true,
         }
     }

@@ -132,7 +132,12 @@ fn open_csv(path: &Path) -> Result<Table, FileError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let decoded = decode(path, bytes)?;
+    let mut decoded = decode(path, bytes)?;
+    // The CSV reader counts a CRLF line ending short, so that every row of a file saved on
+    // Windows was reported one line early; with LF endings it counts lines as editors do.
+    if decoded.text.contains("\r\n") {
+        decoded.text = decoded.text.replace("\r\n", "\n");
+    }
     let delimiter = sniff_delimiter(&decoded.text);
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)

@@ -174,12 +174,15 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
     // Each part is appended as soon as it and the parts before it are read, and then freed:
     // holding every part until all are read doubled the stage's peak memory.
     let names = r.attr_names.clone();
+    // Where each file's records are, and their organisations, to find a file sent twice.
+    let mut spans: Vec<(std::ops::Range<usize>, Vec<String>)> = Vec::with_capacity(files.len());
     crate::parallel::stream_ordered(
         &files,
         |path| read_part(path, &names, fuzzy),
         |i, part| {
             let (fps, part) = part?;
             let path = &files[i];
+            spans.push((r.len()..r.len() + part.len(), part.orgs.clone()));
             for fp in fps {
                 fingerprints.entry(fp).or_default().push(
                     path.file_name()
@@ -200,6 +203,7 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
         )));
     }
     r.fingerprint = fingerprints.into_keys().next().unwrap_or_default();
+    refuse_repeated_records(&r, &files, &spans)?;
     if r.is_empty() {
         return Err(StageError::Input(format!(
             "{}: the pseudonymised files hold no records",
@@ -210,6 +214,57 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
 }
 
 type Part = (Vec<String>, Records);
+
+/// Refuses files that hold the same records (equal record keys: the same organisation, year
+/// and record id), which a file sent twice or a copy left in the folder does; linked, each
+/// of its persons would count twice where no two records can be merged (no identifiers).
+/// Only organisations that appear in more than one file are checked, so the usual folder of
+/// one file per organisation costs nothing.
+fn refuse_repeated_records(
+    r: &Records,
+    files: &[PathBuf],
+    spans: &[(std::ops::Range<usize>, Vec<String>)],
+) -> Result<(), StageError> {
+    let mut files_of: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (f, (_, orgs)) in spans.iter().enumerate() {
+        for o in orgs {
+            files_of.entry(o.as_str()).or_default().push(f);
+        }
+    }
+    let name = |f: usize| {
+        files[f]
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    };
+    for (org, fs) in files_of.iter().filter(|(_, fs)| fs.len() > 1) {
+        let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        let mut repeated: BTreeMap<(usize, usize), u64> = BTreeMap::new();
+        for &f in fs {
+            for i in spans[f].0.clone() {
+                if r.orgs[r.org[i] as usize] != *org {
+                    continue;
+                }
+                let Some(key) = r.record_key.get(i) else {
+                    continue;
+                };
+                match first.get(key) {
+                    Some(&g) => *repeated.entry((g, f)).or_default() += 1,
+                    None => {
+                        first.insert(key, f);
+                    }
+                }
+            }
+        }
+        if let Some((&(a, b), n)) = repeated.iter().next() {
+            return Err(StageError::Input(format!(
+                "{} and {} hold {n} of the same records of organisation {org} (equal record keys): a file sent twice would count its persons twice; keep one of them",
+                name(a),
+                name(b)
+            )));
+        }
+    }
+    Ok(())
+}
 
 /// Records in all files, from their footers, so the columns are sized once.
 fn count_rows(files: &[PathBuf]) -> Result<usize, StageError> {
@@ -222,6 +277,28 @@ fn count_rows(files: &[PathBuf]) -> Result<usize, StageError> {
                 .map_err(|e| err(path, format!("{e}; {REMAKE}")))
         })
         .sum()
+}
+
+/// A file without the columns pseudonymise writes is refused before it is read, saying what
+/// it is: an organisation's validated file (still with names) or something else.
+fn refuse_unpseudonymised(path: &Path, columns: &[&str]) -> Result<(), StageError> {
+    let mut f = std::fs::File::open(path).map_err(|e| StageError::io(path, e))?;
+    let meta =
+        polars_parquet::read::read_metadata(&mut f).map_err(|e| err(path, format!("{e}; {REMAKE}")))?;
+    let schema =
+        polars_parquet::read::infer_schema(&meta).map_err(|e| err(path, format!("{e}; {REMAKE}")))?;
+    let has = |n: &str| schema.iter_values().any(|f| f.name.as_str() == n);
+    let missing: Vec<&str> = columns.iter().copied().filter(|c| !has(c)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if has("given_name") || has("record_id") {
+        return Err(err(
+            path,
+            "this is an organisation's validated file, with names and record ids, not a pseudonymised one; link reads what `safetally pseudonymise` writes (the 02-pseudonymise folder)".to_string(),
+        ));
+    }
+    Err(err(path, format!("no column {}; {REMAKE}", missing.join(", "))))
 }
 
 /// One file: its key fingerprints and its records.
@@ -243,6 +320,7 @@ fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, St
             .filter(|(_, c)| c.is_none())
             .map(|(n, _)| n.as_str()),
     );
+    refuse_unpseudonymised(path, &columns)?;
     let df = read_columns(path, &columns)?;
     let strs = |n: &str| {
         df.column(n)

@@ -59,6 +59,9 @@ pub struct DpInput<'a> {
     pub group_size: u32,
     pub ledger_dir: PathBuf,
     pub truncated_persons: BTreeMap<String, u64>,
+    /// The release this work directory drew before (its key and ledger), if any: the same
+    /// data is never drawn again under another ledger.
+    pub previous: Option<(String, PathBuf)>,
 }
 
 /// The release key: the measured counts' hash (so the same data is the same release) and
@@ -81,6 +84,23 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
     let key = release_key(inp, &plan);
     let mut ledger = Ledger::open(&inp.ledger_dir, inp.year).map_err(|e| StageError::Input(e.to_string()))?;
     let spent_before = ledger.spent();
+    let here = std::path::absolute(ledger.path()).unwrap_or_else(|_| ledger.path().to_path_buf());
+    if ledger.find(&key).is_none()
+        && let Some((prev_key, prev_ledger)) = &inp.previous
+        && *prev_key == key
+        && *prev_ledger != here
+    {
+        return Err(StageError::Input(format!(
+            "these tables were already released with noise recorded in the ledger {}; drawing them again under {} would publish a second noisy view of the same counts and spend budget the first ledger does not know of. Pass --ledger with the first ledger's folder{}",
+            prev_ledger.parent().unwrap_or(prev_ledger).display(),
+            here.parent().unwrap_or(&here).display(),
+            if prev_ledger.exists() {
+                ""
+            } else {
+                " (it is missing: restore it from its backup)"
+            }
+        )));
+    }
     let (measurements, reused, entry_id) = match ledger.find(&key) {
         Some(e) => (e.measurements.clone(), true, e.entry_id.clone()),
         None => {
@@ -136,7 +156,7 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
         reused,
         release_key: key,
         ledger_entry: entry_id,
-        ledger: ledger.path().to_path_buf(),
+        ledger: here,
         plan,
         truncated_persons: inp.truncated_persons.clone(),
         mean_abs_error: mean_abs_error(inp, &protected),

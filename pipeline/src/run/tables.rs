@@ -194,6 +194,11 @@ pub fn protect_stage_dp(
         params: serde_json::json!({ "mode": "dp", "dp": to_value(run)? }),
         report_json: protect::REPORT_JSON,
     };
+    // What this work directory drew before, whatever ledger it was recorded in.
+    let previous = read_json::<ProtectReport>(&work.stage_dir(protect::STAGE_DP).join(protect::REPORT_JSON))
+        .ok()
+        .and_then(|r| r.dp)
+        .map(|d| (d.release_key, d.ledger));
     run_stage(schema, work, spec, force, |out| {
         let (tables, agg, exact) = load_aggregated(schema, aggregate_dir)?;
         let year = agg
@@ -227,6 +232,7 @@ pub fn protect_stage_dp(
             group_size: run.group_size,
             ledger_dir: run.ledger.clone(),
             truncated_persons,
+            previous,
         })?;
         for (t, p) in tables.tables.iter().zip(&protected) {
             write_protected(t, p, out)?;
