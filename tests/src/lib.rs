@@ -90,6 +90,26 @@ pub fn ingest(input: &Path, opts: &IngestOptions) -> (IngestReport, tempfile::Te
     (report, out)
 }
 
+/// Asserts the rows accepted and quarantined, showing the whole report when they differ.
+pub fn assert_counts(report: &IngestReport, accepted: u64, quarantined: u64) {
+    assert_eq!(
+        (report.totals.accepted, report.totals.quarantined),
+        (accepted, quarantined),
+        "{}",
+        report.to_text()
+    );
+}
+
+/// The error a file of the run failed with ("" when it was read).
+pub fn file_error(report: &IngestReport, file: &str) -> String {
+    report
+        .files
+        .iter()
+        .find(|o| o.file == file)
+        .and_then(|o| o.error.clone())
+        .unwrap_or_default()
+}
+
 pub fn read_parquet(path: &Path) -> DataFrame {
     safetally::parquet_io::read(path).expect("parquet readable")
 }

@@ -32,12 +32,7 @@ fn a_record_sent_in_two_files_is_quarantined_in_both_naming_the_other() {
     std::fs::create_dir(dir.path().join("old")).expect("mkdir");
     write(dir.path(), "old/a-v1.csv", csv_text(&header(), &rows[..1], b','));
     let (report, out) = ingest(dir.path(), &IngestOptions::default());
-    assert_eq!(
-        (report.totals.accepted, report.totals.quarantined),
-        (1, 2),
-        "{}",
-        report.to_text()
-    );
+    assert_counts(&report, 1, 2);
     let found = problems(out.path());
     let dup: Vec<_> = found.iter().filter(|p| p.2 == "duplicate_record_id").collect();
     assert_eq!(dup.len(), 2, "{found:?}");
@@ -80,12 +75,7 @@ fn an_indirect_row_may_point_at_a_direct_row_in_the_organisations_other_file() {
     ]);
     write(dir.path(), "b.csv", csv_text(&header(), &[indirect], b','));
     let (report, _out) = ingest(dir.path(), &IngestOptions::default());
-    assert_eq!(
-        (report.totals.accepted, report.totals.quarantined),
-        (2, 0),
-        "{}",
-        report.to_text()
-    );
+    assert_counts(&report, 2, 0);
 }
 
 /// A CSV written by hand, so that a cell can hold a quote the writer would have escaped.
@@ -197,12 +187,7 @@ fn every_sheet_with_the_contract_header_is_read_and_empty_columns_are_not_column
         1,
     );
     let (report, _out) = ingest(dir.path(), &IngestOptions::default());
-    assert_eq!(
-        (report.totals.accepted, report.totals.quarantined),
-        (2, 0),
-        "{}",
-        report.to_text()
-    );
+    assert_counts(&report, 2, 0);
     let files: Vec<&str> = report.files.iter().map(|f| f.file.as_str()).collect();
     assert_eq!(files, ["org.xlsx [Q1]", "org.xlsx [Q2]"]);
 }
@@ -234,14 +219,7 @@ fn entries_that_are_not_files_fail_alone_and_the_stage_still_runs() {
     .expect("the stage runs (hashing its inputs neither fails nor waits on a pipe)");
     let report = run.result;
     assert_eq!(report.totals.accepted, 1, "{}", report.to_text());
-    let err = |f: &str| {
-        report
-            .files
-            .iter()
-            .find(|o| o.file == f)
-            .and_then(|o| o.error.clone())
-            .unwrap_or_default()
-    };
+    let err = |f: &str| file_error(&report, f);
     assert!(err("broken.csv").contains("broken link"), "{}", report.to_text());
     assert!(err("loop").contains("not followed"), "{}", report.to_text());
     if fifo {
@@ -277,12 +255,7 @@ fn parquet_columns_of_types_ingest_cannot_read_are_named_or_left_out() {
         ..Default::default()
     };
     let (report, out) = ingest(dir.path(), &opts);
-    assert_eq!(
-        (report.totals.accepted, report.totals.quarantined),
-        (2, 0),
-        "{}",
-        report.to_text()
-    );
+    assert_counts(&report, 2, 0);
     let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
     assert_eq!(strings(&df, "report_year"), vec![Some("2024".to_string()); 2]);
 }
@@ -303,12 +276,7 @@ fn a_future_report_year_is_refused_and_mixed_years_are_warned_about() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "a.csv", csv_text(&header(), &rows, b','));
     let (report, out) = ingest(dir.path(), &IngestOptions::default());
-    assert_eq!(
-        (report.totals.accepted, report.totals.quarantined),
-        (2, 1),
-        "{}",
-        report.to_text()
-    );
+    assert_counts(&report, 2, 1);
     assert!(
         problems(out.path())
             .iter()
