@@ -63,6 +63,9 @@ pub fn write_template(schema: &Schema, path: &Path) -> Result<(), StageError> {
     let e = err(path);
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
+    // Identifiers and dates are typed as text: Excel would otherwise drop the leading zero of
+    // a personal number of someone born in 2000-2009, and turn "1990-05" into 1 May 1990.
+    let text = Format::new().set_num_format("@");
     let mut lists: Vec<(u16, Vec<String>)> = Vec::new();
     {
         let data = book.add_worksheet().set_name(DATA_SHEET).map_err(&e)?;
@@ -72,6 +75,12 @@ pub fn write_template(schema: &Schema, path: &Path) -> Result<(), StageError> {
                 .map_err(&e)?;
             data.set_column_width(col, (c.name.len() as f64 + 4.0).max(14.0))
                 .map_err(&e)?;
+            if matches!(
+                c.ty,
+                ColumnType::Text | ColumnType::Name | ColumnType::PersonalNumber | ColumnType::PartialDate
+            ) {
+                data.set_column_format(col, &text).map_err(&e)?;
+            }
             if let Some(v) = choices(schema, c) {
                 lists.push((col, v));
             }
