@@ -12,12 +12,11 @@ use safetally::stage::Workdir;
 use safetally_dp::suppress::Params;
 use safetally_tests::*;
 
-/// A small sample through aggregate and exact protection: the protected tables by id.
-fn protected(
-    persons: u64,
-    seed: u64,
-    work: &Path,
-) -> BTreeMap<String, (safetally::tables::Table, ProtectedTable)> {
+type Protected = BTreeMap<String, (safetally::tables::Table, ProtectedTable, Vec<u64>)>;
+
+/// A small sample through aggregate and exact protection: by table id, the table, its
+/// protection and its true counts.
+fn protected(persons: u64, seed: u64, work: &Path) -> Protected {
     let cfg = SampleConfig {
         persons,
         orgs: 4,
@@ -38,17 +37,14 @@ fn protected(
         .tables
         .into_iter()
         .zip(out)
-        .map(|(t, p)| (t.id().to_string(), (t, p)))
+        .zip(cells)
+        .map(|((t, p), c)| (t.id().to_string(), (t, p, c.values)))
         .collect()
 }
 
 /// The published value of a cell, None when hidden.
-fn value(
-    tables: &BTreeMap<String, (safetally::tables::Table, ProtectedTable)>,
-    id: &str,
-    cell: &[(&str, &str)],
-) -> Option<u64> {
-    let (t, p) = &tables[id];
+fn value(tables: &Protected, id: &str, cell: &[(&str, &str)]) -> Option<u64> {
+    let (t, p, _) = &tables[id];
     let cell: BTreeMap<String, String> = cell.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let i = t
         .cell_index(&cell)
@@ -87,4 +83,39 @@ fn a_hidden_count_cannot_be_worked_out_from_the_totals_of_two_tables() {
             "seed {seed}: one of two equal counts is hidden and the other published"
         );
     }
+}
+
+#[test]
+fn no_cell_beside_a_small_total_is_published_not_even_a_zero() {
+    // A dozen persons: many tables (children, police reports) have totals of 1 to 4, and the
+    // zeros beside their hidden cells would tell what those few persons answered.
+    let work = tempfile::tempdir().expect("tempdir");
+    let t = protected(12, 3, work.path());
+    let mut small_lines = 0;
+    for (id, (table, p, truth)) in &t {
+        let domain: Vec<usize> = table.dims.iter().map(|d| d.domain.len()).collect();
+        for s in (0..truth.len()).filter(|&i| table.is_margin(i) && (1..5).contains(&truth[i])) {
+            let total = table.positions(s);
+            if total.iter().zip(&domain).any(|(&a, &n)| a > n) {
+                continue; // any / none / several of a multi-valued table: not a total of a line
+            }
+            small_lines += 1;
+            for j in 0..truth.len() {
+                let pos = table.positions(j);
+                let in_line = total
+                    .iter()
+                    .zip(&pos)
+                    .zip(&domain)
+                    .all(|((&a, &b), &n)| a == n || a == b);
+                assert!(
+                    !in_line || p.status[j].hidden(),
+                    "{id}: cell {:?} is published beside the total {:?} of {} persons",
+                    table.codes(j),
+                    table.codes(s),
+                    truth[s]
+                );
+            }
+        }
+    }
+    assert!(small_lines > 0, "the sample has small totals to check");
 }

@@ -58,6 +58,17 @@ impl Constraint {
 pub struct System {
     pub cells: Vec<Cell>,
     pub constraints: Vec<Constraint>,
+    /// Each total with the cells of its line (what it totals, its sub-totals included).
+    pub lines: Vec<Line>,
+}
+
+/// A total and the cells it totals. When the total is a small count, zeros published in its
+/// line would tell that its few persons are all in the line's hidden cells (in a population
+/// of one, that person's answers), so the whole line is hidden.
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub total: usize,
+    pub cells: Vec<usize>,
 }
 
 impl System {
@@ -123,9 +134,11 @@ pub enum SuppressError {
     Stuck(usize),
 }
 
-/// Primary suppression: small counts (and zeros when asked).
-pub fn primary(sys: &System, p: &Params) -> Vec<Status> {
-    sys.cells
+/// Primary suppression: small counts (and zeros when asked); then every cell in the line of a
+/// small total (returned: how many of those).
+pub fn primary(sys: &System, p: &Params) -> (Vec<Status>, usize) {
+    let mut status: Vec<Status> = sys
+        .cells
         .iter()
         .map(|c| {
             let small = c.value > 0 && c.value < p.threshold;
@@ -135,7 +148,22 @@ pub fn primary(sys: &System, p: &Params) -> Vec<Status> {
                 Status::Published
             }
         })
-        .collect()
+        .collect();
+    let mut lines = 0;
+    let small: Vec<&Line> = sys
+        .lines
+        .iter()
+        .filter(|l| status[l.total] == Status::Primary)
+        .collect();
+    for l in small {
+        for &c in &l.cells {
+            if status[c] == Status::Published {
+                status[c] = Status::Secondary;
+                lines += 1;
+            }
+        }
+    }
+    (status, lines)
 }
 
 /// What protection did, for the report.
@@ -147,4 +175,6 @@ pub struct Outcome {
     pub secondary_by_relations: usize,
     /// Cells hidden because the audit found an interval too narrow.
     pub secondary_by_audit: usize,
+    /// Cells hidden because they are in the line of a small total.
+    pub secondary_by_lines: usize,
 }

@@ -10,7 +10,7 @@ pub fn protect(sys: &System, p: &Params) -> Result<Outcome, SuppressError> {
     if let Some(i) = sys.first_violation() {
         return Err(SuppressError::Inconsistent(i));
     }
-    let mut status = primary(sys, p);
+    let (mut status, by_lines) = primary(sys, p);
     let mut by_relations = 0;
     let mut by_audit = 0;
     if !p.secondary {
@@ -20,6 +20,7 @@ pub fn protect(sys: &System, p: &Params) -> Result<Outcome, SuppressError> {
             audit,
             secondary_by_relations: 0,
             secondary_by_audit: 0,
+            secondary_by_lines: by_lines,
         });
     }
     let by_cell = relations_of_cells(sys);
@@ -32,6 +33,7 @@ pub fn protect(sys: &System, p: &Params) -> Result<Outcome, SuppressError> {
                 audit,
                 secondary_by_relations: by_relations,
                 secondary_by_audit: by_audit,
+                secondary_by_lines: by_lines,
             });
         }
         // One partner per neighbourhood and round: a partner hidden for one cell often
@@ -164,6 +166,7 @@ mod tests {
         System {
             constraints: vec![Constraint::sum(values.len(), &parts)],
             cells,
+            lines: Vec::new(),
         }
     }
 
@@ -232,7 +235,11 @@ mod tests {
             Constraint::sum(8, &[4, 5]),
             Constraint::sum(8, &[6, 7]),
         ];
-        let sys = System { cells, constraints };
+        let sys = System {
+            cells,
+            constraints,
+            lines: Vec::new(),
+        };
         let out = protect(&sys, &Params::default()).expect("protect");
         assert!(out.audit.passed(), "{:?}", out.audit);
         assert!(out.status[..4].iter().all(|s| s.hidden()), "{:?}", out.status);
@@ -261,7 +268,11 @@ mod tests {
             Constraint::sum(2, &[3]),
             Constraint::sum(3, &[4, 5]),
         ];
-        let sys = System { cells, constraints };
+        let sys = System {
+            cells,
+            constraints,
+            lines: Vec::new(),
+        };
         let out = protect(&sys, &Params::default()).expect("a partner is found further away");
         assert!(out.audit.passed(), "{:?}", out.audit);
         assert!(out.status[3].hidden(), "{:?}", out.status);

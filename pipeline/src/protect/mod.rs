@@ -72,6 +72,9 @@ pub struct ProtectReport {
     pub primary: usize,
     pub secondary_by_relations: usize,
     pub secondary_by_audit: usize,
+    /// Cells hidden (zeros among them) because they sit in the line of a hidden small total.
+    #[serde(default)]
+    pub secondary_small_totals: usize,
     pub audit_passed: bool,
     /// Small counts left too exposed: table and cell codes only, never the count.
     pub audit_failures: Vec<String>,
@@ -86,8 +89,16 @@ impl ProtectReport {
             return dp_summary(dp);
         }
         let cells: usize = self.tables.values().map(|t| t.cells).sum();
+        let small_lines = if self.secondary_small_totals > 0 {
+            format!(
+                " {} more (zeros among them) hidden because they are in the line of a total of fewer than {} persons: published, they would tell what those few persons answered.",
+                self.secondary_small_totals, self.params.threshold
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "Protect (exact mode, threshold {}) checked {cells} cells: {} hidden because fewer than {} persons, {} more hidden so that those cannot be worked out from totals ({} by row and column sums, {} after the audit). Audit: {}.",
+            "Protect (exact mode, threshold {}) checked {cells} cells: {} hidden because fewer than {} persons, {} more hidden so that those cannot be worked out from totals ({} by row and column sums, {} after the audit).{small_lines} Audit: {}.",
             self.params.threshold,
             self.primary,
             self.params.threshold,
@@ -205,6 +216,7 @@ pub fn protect_tables(
         primary: outcome.status.iter().filter(|s| **s == Status::Primary).count(),
         secondary_by_relations: outcome.secondary_by_relations,
         secondary_by_audit: outcome.secondary_by_audit,
+        secondary_small_totals: outcome.secondary_by_lines,
         audit_passed: outcome.audit.passed(),
         audit_failures: outcome.audit.failures.iter().map(|&k| name(k)).collect(),
         dp: None,

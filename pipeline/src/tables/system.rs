@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use safetally_dp::suppress::{Cell, Constraint, System};
+use safetally_dp::suppress::{Cell, Constraint, Line, System};
 
 use super::aggregate::link_parts;
 use super::cells::TableCells;
@@ -36,6 +36,7 @@ pub fn build_system(schema: &Schema, tables: &Tables, cells: &[TableCells]) -> (
     }
     for (ti, t) in tables.tables.iter().enumerate() {
         let at = |i: usize| offset[ti] + i;
+        lines(t, &at, &mut sys.lines);
         if t.multi {
             multi_relations(t, &at, &mut sys.constraints);
         } else {
@@ -144,6 +145,34 @@ fn counted_persons(t: &Table, i: usize) -> Option<BTreeSet<String>> {
         other.insert(format!("{column} in {}", codes.join("|")));
     }
     Some(other)
+}
+
+/// Every total of a table with the cells of its line: those that agree with it on each
+/// dimension it does not total. (The any / none / several cells of a multi-valued table are
+/// counts of their own, not totals of a line.)
+fn lines(t: &Table, at: &impl Fn(usize) -> usize, out: &mut Vec<Line>) {
+    let domain: Vec<usize> = t.dims.iter().map(|d| d.domain.len()).collect();
+    let positions: Vec<Vec<usize>> = (0..t.n_cells()).map(|i| t.positions(i)).collect();
+    for (i, total) in positions.iter().enumerate() {
+        let totals_something = total.iter().zip(&domain).any(|(&a, &n)| a == n);
+        if !totals_something || total.iter().zip(&domain).any(|(&a, &n)| a > n) {
+            continue;
+        }
+        let cells = positions
+            .iter()
+            .enumerate()
+            .filter(|&(j, pos)| {
+                j != i
+                    && total
+                        .iter()
+                        .zip(pos)
+                        .zip(&domain)
+                        .all(|((&a, &b), &n)| a == n || a == b)
+            })
+            .map(|(j, _)| at(j))
+            .collect();
+        out.push(Line { total: at(i), cells });
+    }
 }
 
 fn grand_total(t: &Table) -> usize {
