@@ -148,6 +148,11 @@ fn ledger_refuses_over_budget_and_a_rerun_or_a_crash_spends_nothing_twice() {
         msg.contains("already released") && msg.contains(&ledger.display().to_string()),
         "{msg}"
     );
+    // Nor with another rho: it is the same data.
+    let Err(err) = protect_stage_dp(&s, &w, &agg, &dp_run(&other, 0.3), true) else {
+        panic!("the same tables were drawn again under another ledger with another rho");
+    };
+    assert!(format!("{err:#}").contains("already released"), "{err:#}");
     assert!(
         Ledger::open(&other, 2024).expect("ledger").entries.is_empty(),
         "nothing spent there"
@@ -267,6 +272,11 @@ fn error_per_table_stays_within_the_stated_scale_and_the_release_carries_interva
         assert!(
             !text.contains(dp.release_key.as_str()),
             "{} holds the ledger key",
+            f.display()
+        );
+        assert!(
+            !dp.data_key.is_empty() && !text.contains(dp.data_key.as_str()),
+            "{} holds the data key",
             f.display()
         );
     }

@@ -34,6 +34,10 @@ pub struct DpSummary {
     /// True when the release was made before and its stored draw was reused (nothing spent).
     pub reused: bool,
     pub release_key: String,
+    /// A hash of the measured counts alone (the release key also covers the plan): the same
+    /// data under another ledger is refused whatever rho is asked for. Internal, like the key.
+    #[serde(default)]
+    pub data_key: String,
     /// The ledger entry's random id: what the release cites (the key is a hash of true counts).
     pub ledger_entry: String,
     pub ledger: PathBuf,
@@ -59,9 +63,22 @@ pub struct DpInput<'a> {
     pub group_size: u32,
     pub ledger_dir: PathBuf,
     pub truncated_persons: BTreeMap<String, u64>,
-    /// The release this work directory drew before (its key and ledger), if any: the same
-    /// data is never drawn again under another ledger.
-    pub previous: Option<(String, PathBuf)>,
+    /// The release this work directory drew before (its release key, data key and ledger),
+    /// if any: the same data is never drawn again under another ledger.
+    pub previous: Option<(String, String, PathBuf)>,
+}
+
+/// The measured counts' hash and the year, without the plan.
+fn data_key(inp: &DpInput) -> String {
+    let mut h = Sha256::new();
+    for c in inp.measured {
+        h.update(c.id.as_bytes());
+        for v in &c.values {
+            h.update(v.to_le_bytes());
+        }
+    }
+    h.update(inp.year.to_le_bytes());
+    hex::encode(h.finalize())
 }
 
 /// The release key: the measured counts' hash (so the same data is the same release) and
@@ -85,9 +102,10 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
     let mut ledger = Ledger::open(&inp.ledger_dir, inp.year).map_err(|e| StageError::Input(e.to_string()))?;
     let spent_before = ledger.spent();
     let here = std::path::absolute(ledger.path()).unwrap_or_else(|_| ledger.path().to_path_buf());
+    let data = data_key(inp);
     if ledger.find(&key).is_none()
-        && let Some((prev_key, prev_ledger)) = &inp.previous
-        && *prev_key == key
+        && let Some((prev_key, prev_data, prev_ledger)) = &inp.previous
+        && (*prev_key == key || *prev_data == data)
         && *prev_ledger != here
     {
         return Err(StageError::Input(format!(
@@ -155,6 +173,7 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
         spent_after: ledger.spent(),
         reused,
         release_key: key,
+        data_key: data,
         ledger_entry: entry_id,
         ledger: here,
         plan,

@@ -198,7 +198,7 @@ pub fn protect_stage_dp(
     let previous = read_json::<ProtectReport>(&work.stage_dir(protect::STAGE_DP).join(protect::REPORT_JSON))
         .ok()
         .and_then(|r| r.dp)
-        .map(|d| (d.release_key, d.ledger));
+        .map(|d| (d.release_key, d.data_key, d.ledger));
     run_stage(schema, work, spec, force, |out| {
         let (tables, agg, exact) = load_aggregated(schema, aggregate_dir)?;
         let year = agg
