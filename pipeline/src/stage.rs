@@ -306,16 +306,17 @@ pub fn hash_file(path: &Path, label: &str) -> Result<FileHash, StageError> {
 /// every core.
 pub fn hash_tree(dir: &Path) -> Result<Vec<FileHash>, StageError> {
     let files = list_files(dir)?;
-    crate::parallel::map_ordered(&files, |path| {
-        let rel = path
-            .strip_prefix(dir)
-            .unwrap_or(path)
-            .to_string_lossy()
-            .replace('\\', "/");
-        hash_file(path, &rel)
-    })
-    .into_iter()
-    .collect()
+    crate::parallel::map_ordered(&files, |path| hash_file(path, &relative(dir, path)))
+        .into_iter()
+        .collect()
+}
+
+/// A file's path below `dir`, with forward slashes, as manifests record it.
+fn relative(dir: &Path, path: &Path) -> String {
+    path.strip_prefix(dir)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 /// Inputs of a stage, hashed: like `hash_tree`, but a file that cannot be read (its
@@ -324,12 +325,7 @@ pub fn hash_tree(dir: &Path) -> Result<Vec<FileHash>, StageError> {
 pub fn hash_inputs(dir: &Path) -> Result<Vec<FileHash>, StageError> {
     let entries = list_entries(dir)?;
     Ok(crate::parallel::map_ordered(&entries, |e| {
-        let rel = e
-            .path
-            .strip_prefix(dir)
-            .unwrap_or(&e.path)
-            .to_string_lossy()
-            .replace('\\', "/");
+        let rel = relative(dir, &e.path);
         let unreadable = |why: String| FileHash {
             path: rel.clone(),
             blake3: format!("unreadable: {why}"),

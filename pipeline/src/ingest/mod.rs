@@ -215,7 +215,7 @@ struct Indexed {
 }
 
 /// Opens one file, maps each of its tables' headers and indexes their rows. A file that cannot
-/// be read is a failed outcome (pushed to `failed`), not an error of the run.
+/// be read is a failed outcome (pushed to `outcomes`), not an error of the run.
 fn index_file(
     schema: &Schema,
     input: &Path,
