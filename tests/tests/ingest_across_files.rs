@@ -41,6 +41,11 @@ fn a_record_sent_in_two_files_is_quarantined_in_both_naming_the_other() {
             .any(|p| p.0 == "old/a-v1.csv" && p.3.contains("first at a.csv, line 2")),
         "the copy names where the first one is: {dup:?}"
     );
+    assert!(
+        dup.iter()
+            .any(|p| p.0 == "a.csv" && p.1 == 2 && p.3.contains("this row is the first")),
+        "the first one says so: {dup:?}"
+    );
 }
 
 #[test]

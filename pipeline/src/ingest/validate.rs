@@ -279,15 +279,19 @@ impl<'a> Validator<'a> {
         if let Some(seen) = self.index.map.get(&key)
             && seen.count > 1
         {
+            let first = if seen.file == file && seen.line == row.line {
+                "this row is the first".to_string()
+            } else {
+                format!("first at {}", self.place(seen, file))
+            };
             push(
                 c.record,
                 cell(row, map, c.record),
                 broken(
                     "duplicate_record_id",
                     format!(
-                        "record_id occurs {} times for this organisation and year (first at {}); every copy is quarantined",
-                        seen.count,
-                        self.place(seen, file)
+                        "record_id occurs {} times for this organisation and year ({first}); every copy is quarantined",
+                        seen.count
                     ),
                 ),
             );
