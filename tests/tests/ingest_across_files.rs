@@ -197,6 +197,68 @@ fn every_sheet_with_the_contract_header_is_read_and_empty_columns_are_not_column
     assert_eq!(files, ["org.xlsx [Q1]", "org.xlsx [Q2]"]);
 }
 
+/// A workbook of `rows` (empty cells left unwritten), with `extra` run on its sheet.
+fn workbook_with(
+    path: &std::path::Path,
+    rows: &[Vec<String>],
+    extra: impl FnOnce(&mut rust_xlsxwriter::Worksheet),
+) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate().filter(|(_, v)| !v.is_empty()) {
+            ws.write_string(r as u32, c as u16, v).expect("cell");
+        }
+    }
+    extra(ws);
+    wb.save(path).expect("save");
+}
+
+#[test]
+fn merged_cells_fill_the_rows_they_span_and_unsaved_formulas_refuse_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let g = header()
+        .iter()
+        .position(|h| h == "gender")
+        .expect("gender column") as u16;
+    let rows: Vec<Vec<String>> = std::iter::once(header())
+        .chain(["R1", "R2", "R3"].map(|id| row_with(&[("record_id", id), ("gender", "")])))
+        .collect();
+    // One "man" merged down the gender column of the three rows.
+    workbook_with(&dir.path().join("merged.xlsx"), &rows, |ws| {
+        ws.merge_range(1, g, 3, g, "man", &rust_xlsxwriter::Format::new())
+            .expect("merge");
+    });
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 3, 0);
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(strings(&df, "gender"), vec![Some("man".to_string()); 3]);
+    let notes = &report.files[0].notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("merged cells") && n.contains("2:")),
+        "{notes:?}"
+    );
+
+    // A formula written by a program that does not calculate: no result saved in the file.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rows = [header(), row_with(&[("record_id", "R1"), ("gender", "")])];
+    workbook_with(&dir.path().join("formula.xlsx"), &rows, |ws| {
+        ws.set_formula_result_default("");
+        ws.write_formula(1, g, rust_xlsxwriter::Formula::new("=\"man\""))
+            .expect("formula");
+    });
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 0, 0);
+    let e = file_error(&report, "formula.xlsx");
+    let cell = format!("{}2", char::from(b'A' + g as u8));
+    assert!(
+        e.contains(&format!("cell {cell}")) && e.contains("formula"),
+        "{e}"
+    );
+}
+
 #[test]
 fn entries_that_are_not_files_fail_alone_and_the_stage_still_runs() {
     let dir = tempfile::tempdir().expect("tempdir");

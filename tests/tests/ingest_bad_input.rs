@@ -248,6 +248,31 @@ fn near_misses_are_normalised_and_counted() {
 }
 
 #[test]
+fn unknown_in_any_case_and_a_cell_of_separators_only_are_read_as_people_write_them() {
+    let rows = vec![
+        row_with(&[
+            ("country_of_birth", "Unknown"),
+            ("exploitation_countries", " ; ;"),
+        ]),
+        row_with(&[("record_id", "R2"), ("country_of_birth", "Okänt")]),
+    ];
+    let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    assert_eq!((report.totals.accepted, report.totals.quarantined), (2, 0));
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(
+        strings(&df, "country_of_birth"),
+        vec![Some("unknown".into()), Some("unknown".into())]
+    );
+    // Stored as not answered (null), never as an empty string, and reported.
+    assert_eq!(strings(&df, "exploitation_countries")[0], None);
+    let norms = &report.orgs["SAMPLE01"].normalised;
+    assert!(
+        format!("{norms:?}").contains("not answered"),
+        "the separators-only cell is reported: {norms:?}"
+    );
+}
+
+#[test]
 fn semicolon_comma_bom_and_windows_1252_all_read() {
     let dir = tempfile::tempdir().expect("tempdir");
     let rows = |org: &str| vec![row_with(&[("org_id", org), ("family_name", "Söderström")])];

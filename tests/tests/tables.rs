@@ -502,4 +502,31 @@ fn the_release_has_every_file_a_reader_needs() {
     let t06 = std::fs::read_to_string(rel.join("tables/T06.csv")).expect("T06");
     assert!(t06.starts_with("gender,gender_sv,gender_en,persons,status"));
     assert!(t06.contains("woman,Kvinna,Woman,"));
+    // In the workbook, T22's figures are numbers Excel can sum (or the mark), not text.
+    use calamine::{Data, DataType, Reader, Xlsx, open_workbook};
+    let mut wb: Xlsx<_> = open_workbook(rel.join("safetally-release.xlsx")).expect("workbook");
+    let range = wb.worksheet_range("T22").expect("T22 sheet");
+    let rows: Vec<_> = range.rows().collect();
+    let head = rows
+        .iter()
+        .position(|r| {
+            r.first()
+                .is_some_and(|c| c.as_string().as_deref() == Some("side"))
+        })
+        .expect("T22 header");
+    let value = rows[head]
+        .iter()
+        .position(|c| c.as_string().as_deref() == Some("value"))
+        .expect("value column");
+    let values: Vec<&Data> = rows[head + 1..].iter().map(|r| &r[value]).collect();
+    assert!(
+        values.iter().any(|v| matches!(v, Data::Float(f) if *f == 172.0)),
+        "{values:?}"
+    );
+    assert!(
+        values.iter().all(
+            |v| matches!(v, Data::Float(_)) || v.as_string().as_deref() == Some(safetally::publish::MARK)
+        ),
+        "{values:?}"
+    );
 }

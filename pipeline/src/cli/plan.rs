@@ -26,6 +26,12 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         cfg.delta,
         cfg.year_rho_cap
     );
+    if rho > cfg.year_rho_cap {
+        println!(
+            "Note: rho {rho} is more than the whole year's cap ({}): `protect --mode dp` would refuse to spend it. The figures below show what it would give.\n",
+            cfg.year_rho_cap
+        );
+    }
     println!(
         "{:<6} {:>6} {:>8} {:>11} {:>11} {:>12}",
         "table", "weight", "rho", "sensitivity", "noise scale", "95% +/-"

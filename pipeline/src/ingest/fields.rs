@@ -191,6 +191,13 @@ fn multi(
         codes.retain(|c| c != "unknown");
         changes.push(("unknown".to_string(), "(dropped next to known codes)".to_string()));
     }
+    if codes.is_empty() {
+        // Separators and spaces only: nothing was answered (the caller stores no value).
+        changes.push((
+            raw.to_string(),
+            "(no code between the separators: not answered)".to_string(),
+        ));
+    }
     // The order of codes is not a correction: every cell is stored in code-list order.
     codes.sort_by_key(|c| order(c));
     Ok(Cleaned {

@@ -8,6 +8,7 @@ mod header;
 mod read;
 mod report;
 mod validate;
+mod xlsx;
 
 pub use read::SheetChoice;
 pub use report::{FileOutcome, IngestReport, OrgCounts};
@@ -343,6 +344,7 @@ fn validate_file(
     };
     outcome.format = Some(table.format.clone());
     outcome.notes = header_notes(&map);
+    outcome.notes.extend(table.notes.iter().cloned());
     outcome.org_id = f.org.clone();
     let target = Target {
         schema,

@@ -4,11 +4,9 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use calamine::{Data, Reader, Xlsx, open_workbook};
 use polars::prelude::*;
 
 use super::decode::decode;
-use crate::dates::from_excel_serial;
 use crate::error::FileError;
 
 /// One stored data row (workbooks and Parquet are read whole): where it is and its cells.
@@ -33,6 +31,8 @@ pub struct Table {
     /// Columns whose stored type ingest cannot turn into text (position, type); their cells
     /// read as empty, which is right only for columns the contract does not have.
     pub unreadable: Vec<(usize, String)>,
+    /// What reading did to the file that its report should say (merged cells filled in).
+    pub notes: Vec<String>,
     body: Body,
 }
 
@@ -52,7 +52,7 @@ pub fn open(path: &Path, sheet: &SheetChoice, required: &[String]) -> Result<Vec
         .unwrap_or_default();
     match ext.as_str() {
         "csv" | "txt" | "tsv" => open_csv(path).map(|t| vec![t]),
-        "xlsx" | "xlsm" => open_xlsx(path, sheet, required),
+        "xlsx" | "xlsm" => super::xlsx::open_xlsx(path, sheet, required),
         "parquet" => open_parquet(path).map(|t| vec![t]),
         _ => Err(FileError::UnsupportedType {
             path: path.to_path_buf(),
@@ -163,6 +163,7 @@ fn open_csv(path: &Path) -> Result<Table, FileError> {
         format: format!("CSV ({}, {sep}-separated)", decoded.encoding),
         sheet: None,
         unreadable: Vec::new(),
+        notes: Vec::new(),
         header,
         body: Body::Csv {
             text: decoded.text,
@@ -189,91 +190,6 @@ fn sniff_delimiter(text: &str) -> u8 {
         .max_by_key(|&i| (counts[i], usize::from(i == 0)))
         .unwrap_or(0);
     [b',', b';', b'\t'][best]
-}
-
-/// Every sheet whose header has the required columns (or the one asked for), so that records
-/// kept on several sheets (a sheet per quarter) are all read; other sheets (instructions, code
-/// lists) are not tables of records.
-fn open_xlsx(path: &Path, sheet: &SheetChoice, required: &[String]) -> Result<Vec<Table>, FileError> {
-    let xerr = |e: &dyn std::fmt::Display| FileError::Xlsx {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
-    let mut wb: Xlsx<_> = open_workbook(path).map_err(|e| xerr(&e))?;
-    let names = wb.sheet_names();
-    if let Some(want) = &sheet.name
-        && !names.contains(want)
-    {
-        return Err(FileError::NoSuchSheet {
-            path: path.to_path_buf(),
-            sheet: want.clone(),
-            available: names.join(", "),
-        });
-    }
-    let mut tables = Vec::new();
-    let mut first = None;
-    for name in &names {
-        if sheet.name.as_ref().is_some_and(|w| w != name) {
-            continue;
-        }
-        let range = wb.worksheet_range(name).map_err(|e| xerr(&e))?;
-        let grid = grid_from_range(&range);
-        let has_required = grid.first().is_some_and(|h| {
-            let h: Vec<String> = h.cells.iter().map(|c| c.trim().to_lowercase()).collect();
-            required.iter().all(|r| h.contains(r))
-        });
-        if has_required || sheet.name.is_some() {
-            tables.push(table_from_grid(path, name, grid)?);
-        } else if first.is_none() {
-            first = Some((name.clone(), grid));
-        }
-    }
-    if !tables.is_empty() {
-        return Ok(tables);
-    }
-    // No sheet has the required header: read the first so the error names what is missing.
-    match first {
-        Some((name, grid)) => Ok(vec![table_from_grid(path, &name, grid)?]),
-        None => Err(FileError::Empty {
-            path: path.to_path_buf(),
-        }),
-    }
-}
-
-fn grid_from_range(range: &calamine::Range<Data>) -> Vec<RawRow> {
-    let first_row = range.start().map_or(0, |(r, _)| r as u64);
-    let first_col = range.start().map_or(0, |(_, c)| c as usize);
-    range
-        .rows()
-        .enumerate()
-        .map(|(i, row)| {
-            let mut cells = vec![String::new(); first_col];
-            cells.extend(row.iter().map(cell_text));
-            RawRow {
-                line: first_row + i as u64 + 1,
-                cells,
-            }
-        })
-        .filter(|r| !r.cells.iter().all(|c| c.trim().is_empty()))
-        .collect()
-}
-
-fn cell_text(d: &Data) -> String {
-    match d {
-        Data::Empty => String::new(),
-        Data::String(s) => s.clone(),
-        Data::Int(i) => i.to_string(),
-        // Whole numbers typed into Excel (years, personal numbers) come back as floats.
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-        Data::Float(f) => f.to_string(),
-        Data::Bool(b) => b.to_string(),
-        Data::DateTime(dt) => from_excel_serial(dt.as_f64())
-            .map(|d| d.to_string())
-            .unwrap_or_else(|| dt.as_f64().to_string()),
-        Data::DateTimeIso(s) => s.split('T').next().unwrap_or(s).to_string(),
-        Data::DurationIso(s) => s.clone(),
-        Data::Error(e) => format!("#{e:?}"),
-    }
 }
 
 /// Arrow types polars reads into text here (polars is built without its date, decimal,
@@ -382,6 +298,7 @@ fn open_parquet(path: &Path) -> Result<Table, FileError> {
         format: "Parquet".to_string(),
         sheet: None,
         unreadable,
+        notes: Vec::new(),
         header,
         body: Body::Grid(grid),
     })
@@ -405,7 +322,13 @@ fn whole_floats(c: &Column) -> PolarsResult<StringChunked> {
         .collect::<StringChunked>())
 }
 
-fn table_from_grid(path: &Path, sheet: &str, mut grid: Vec<RawRow>) -> Result<Table, FileError> {
+/// A workbook sheet's rows as a table: the first row is the header.
+pub(super) fn table_from_grid(
+    path: &Path,
+    sheet: &str,
+    mut grid: Vec<RawRow>,
+    notes: Vec<String>,
+) -> Result<Table, FileError> {
     if grid.is_empty() {
         return Err(FileError::Empty {
             path: path.to_path_buf(),
@@ -423,6 +346,7 @@ fn table_from_grid(path: &Path, sheet: &str, mut grid: Vec<RawRow>) -> Result<Ta
         format: format!("XLSX (sheet {sheet:?})"),
         sheet: Some(sheet.to_string()),
         unreadable: Vec::new(),
+        notes,
         header,
         body: Body::Grid(grid),
     })

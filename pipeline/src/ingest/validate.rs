@@ -243,7 +243,11 @@ impl<'a> Validator<'a> {
                             to,
                         });
                     }
-                    values[i] = Some(c.value);
+                    if !c.value.is_empty() {
+                        values[i] = Some(c.value);
+                    } else if col.kind == ColumnKind::Required {
+                        fail(broken("required_value", format!("{} is required", col.name)));
+                    }
                 }
                 Err(b) => fail(b),
             }

@@ -8,15 +8,13 @@ use crate::dates::PartialDate;
 use crate::key::{Job, Keyed, LinkageKey, run_jobs_into};
 
 /// The exact match keys, in the order linkage trusts them.
-/// (A key on family name, birth year, gender and initial was measured and dropped: alone it
-/// linked with precision 0.85 on a 20 000-person sample, against 0.9995 for the others.)
-pub const MATCH_KEYS: [&str; 5] = [
-    "mk_pnr",
-    "mk_name_dob",
-    "mk_sorted_dob",
-    "mk_sorted_dob_unordered",
-    "mk_phonetic_dob",
-];
+/// Measured and dropped: a key on family name, birth year, gender and initial (alone it linked
+/// with precision 0.85 on a 20 000-person sample, against 0.9995 for the others), and the keys
+/// on given + family name + date and on sorted names + date: any two records that share one of
+/// those share `mk_sorted_dob_unordered` and `mk_phonetic_dob` too (same tokens, same sorted
+/// tokens, same skeletons, same date in either order), so they linked nothing more and cost
+/// two keyed hashes per record.
+pub const MATCH_KEYS: [&str; 3] = ["mk_pnr", "mk_sorted_dob_unordered", "mk_phonetic_dob"];
 /// Blocking keys for the fuzzy step: full date; name-part skeleton with birth year; skeleton alone.
 pub const BLOCK_KEYS: [&str; 11] = [
     "blk_dob", "blk_ty1", "blk_ty2", "blk_ty3", "blk_ty4", "blk_ty5", "blk_t1", "blk_t2", "blk_t3", "blk_t4",
@@ -64,7 +62,6 @@ pub struct Encoder {
     blk: Keyed,
     date: Keyed,
     record: Keyed,
-    flips: Keyed,
     bloom: BloomEncoder,
     /// The keyed hashes of the batch being encoded, and their digests.
     pending: Pending,
@@ -75,7 +72,7 @@ pub struct Encoder {
 pub struct Encoded {
     pub record_key: [u8; 16],
     pub related_key: Option<[u8; 16]>,
-    pub match_keys: [Option<i64>; 5],
+    pub match_keys: [Option<i64>; MATCH_KEYS.len()],
     pub block_keys: [Option<i64>; 11],
     pub date_parts: [Option<i64>; 3],
     pub bloom: Option<[u8; super::bloom::STORED_BYTES]>,
@@ -97,9 +94,11 @@ pub struct Identifiers<'a> {
 #[derive(Clone, Copy)]
 enum Slot {
     MatchKey(usize),
+    /// The record key (the digest's first half) and the seed of its filter's flips (the
+    /// second half, never written: halves of a keyed hash are independent, so the published
+    /// key says nothing about the seed, and one hash per record is saved).
     Record,
     Related,
-    Flips,
     /// A token-year blocking key (its place among the blocking keys) not yet in the cache,
     /// and what it is cached under once computed (token id, or u32::MAX for an uncached token).
     TokenYear(usize, u32, i32),
@@ -150,15 +149,14 @@ impl Encoder {
             blk: key.purpose("block"),
             date: key.purpose("date-part"),
             record: key.purpose("record"),
-            flips: key.purpose("bloom-flips"),
             bloom: BloomEncoder::new(key.purpose("bloom-positions"), &key.purpose("bloom-permutation")),
             pending: Pending::default(),
             digests: Vec::new(),
         }
     }
 
-    /// Encodes a batch of records. The per-record keyed hashes (record keys, match keys, the
-    /// filter's flip seed) are collected first and computed together.
+    /// Encodes a batch of records. The per-record keyed hashes (record keys, which also seed the
+    /// filters' flips, and match keys) are collected first and computed together.
     pub fn encode_many(&mut self, ids: &[Identifiers]) -> Vec<Encoded> {
         let mut pending = std::mem::take(&mut self.pending);
         pending.clear();
@@ -186,9 +184,12 @@ impl Encoder {
                 Slot::MatchKey(k) => {
                     e.match_keys[k] = Some(i64::from_le_bytes(d[..8].try_into().expect("32 bytes hold 8")));
                 }
-                Slot::Record => e.record_key.copy_from_slice(&d[..16]),
+                Slot::Record => {
+                    e.record_key.copy_from_slice(&d[..16]);
+                    let seed: [u8; 16] = d[16..].try_into().expect("32 bytes hold 16");
+                    e.bloom = bases[r].map(|b| self.bloom.finish(b, seed));
+                }
                 Slot::Related => e.related_key = Some(d[..16].try_into().expect("32 bytes hold 16")),
-                Slot::Flips => e.bloom = bases[r].map(|b| self.bloom.finish(b, d)),
                 Slot::TokenYear(k, id, year) => {
                     let v = i64::from_le_bytes(d[..8].try_into().expect("32 bytes hold 8"));
                     e.block_keys[k] = Some(v);
@@ -232,31 +233,18 @@ impl Encoder {
         if complete && let (Some(dob), Some(d)) = (&dob, full) {
             let (m, day) = (d.month.unwrap_or(0), d.day.unwrap_or(0));
             let unordered = date_text(d.year, m.min(day), m.max(day), false);
-            let given: String = toks[..given_count].iter().map(|t| self.text(t)).collect();
-            let family: String = toks[given_count..].iter().map(|t| self.text(t)).collect();
             let sorted = sorted_joined(toks.iter().map(|t| self.text(t)));
             let phonetic = sorted_joined(toks.iter().map(|t| self.info(t).skeleton.as_str()));
-            let (g, f, dob, uo) = (
-                given.as_bytes(),
-                family.as_bytes(),
-                dob.as_bytes(),
-                unordered.as_bytes(),
-            );
-            pending.add(&self.mk[1], &[g, f, dob], r, Slot::MatchKey(1));
-            pending.add(&self.mk[2], &[sorted.as_bytes(), dob], r, Slot::MatchKey(2));
-            pending.add(&self.mk[3], &[sorted.as_bytes(), uo], r, Slot::MatchKey(3));
-            pending.add(&self.mk[4], &[phonetic.as_bytes(), dob], r, Slot::MatchKey(4));
+            let (dob, uo) = (dob.as_bytes(), unordered.as_bytes());
+            pending.add(&self.mk[1], &[sorted.as_bytes(), uo], r, Slot::MatchKey(1));
+            pending.add(&self.mk[2], &[phonetic.as_bytes(), dob], r, Slot::MatchKey(2));
         }
-        let has_name = !toks.is_empty();
-        let base = has_name.then(|| self.bloom.base(toks.iter().map(|t| &self.info(t).masks)));
-        if has_name {
-            // The flips are seeded per record, by a keyed hash of what makes the record key.
-            pending.add(&self.flips, &record(id, id.record_id), r, Slot::Flips);
-        }
+        // The flips are seeded by the record's keyed hash (see `Slot::Record`).
+        let base = (!toks.is_empty()).then(|| self.bloom.base(toks.iter().map(|t| &self.info(t).masks)));
         let encoded = Encoded {
             record_key: [0; 16],
             related_key: None,
-            match_keys: [None; 5],
+            match_keys: [None; MATCH_KEYS.len()],
             block_keys: self.block_keys(&toks, id.birth, full, dob.as_deref(), (r, pending)),
             date_parts: self.date_parts(id.birth),
             bloom: None,
@@ -502,10 +490,9 @@ mod tests {
     }
 
     #[test]
-    fn swapped_names_share_the_sorted_and_phonetic_keys_but_not_the_ordered_one() {
+    fn swapped_names_and_swapped_day_and_month_share_the_keys_they_should() {
         let key = LinkageKey::for_synthetic_demo(b"test");
-        let birth = PartialDate::parse("1990-04-05").ok();
-        let id = |rid, given, family| Identifiers {
+        let id = |rid, given, family, birth: &str| Identifiers {
             org: "ORG",
             year: "2024",
             record_id: rid,
@@ -513,22 +500,23 @@ mod tests {
             personal_number: None,
             given,
             family,
-            birth,
+            birth: PartialDate::parse(birth).ok(),
         };
         let ids = [
-            id("a", "Anna Maria", "Svensson"),
-            id("b", "Svensson", "Anna Maria"),
-            id("c", "Anna", "Svensson"),
+            id("a", "Anna Maria", "Svensson", "1990-04-05"),
+            id("b", "Svensson", "Anna Maria", "1990-04-05"),
+            id("c", "Anna", "Svensson", "1990-04-05"),
+            id("d", "Anna Maria", "Svensson", "1990-05-04"),
+            id("e", "Anna Maria", "Svensson", "1990-05"),
         ];
         let e = Encoder::new(&key).encode_many(&ids);
-        let [name_dob, sorted, unordered, phonetic] =
-            [1, 2, 3, 4].map(|k| e.iter().map(|e| e.match_keys[k]).collect::<Vec<_>>());
-        assert!(sorted[0].is_some() && sorted[0] == sorted[1] && sorted[0] != sorted[2]);
-        assert!(unordered[0] == unordered[1] && phonetic[0] == phonetic[1]);
-        assert!(phonetic[0] != phonetic[2]);
-        assert!(
-            name_dob[0] != name_dob[1],
-            "given and family names keep their places"
-        );
+        let [unordered, phonetic] = [1, 2].map(|k| e.iter().map(|e| e.match_keys[k]).collect::<Vec<_>>());
+        // Swapped names: both keys; a dropped name part: neither.
+        assert!(unordered[0].is_some() && unordered[0] == unordered[1] && phonetic[0] == phonetic[1]);
+        assert!(unordered[0] != unordered[2] && phonetic[0] != phonetic[2]);
+        // Day and month swapped: only the unordered key.
+        assert!(unordered[0] == unordered[3] && phonetic[0] != phonetic[3]);
+        // No full birth date: no name key at all.
+        assert_eq!((unordered[4], phonetic[4]), (None, None));
     }
 }

@@ -70,7 +70,7 @@ pub(super) struct EncodedRows {
     ints: Vec<Vec<Option<i64>>>,
     blooms: Vec<Option<[u8; STORED_BYTES]>>,
     /// How many rows got each match key.
-    pub made: [u64; 5],
+    pub made: [u64; MATCH_KEYS.len()],
 }
 
 impl EncodedRows {
@@ -92,7 +92,7 @@ pub(super) fn encode_rows(enc: &mut Encoder, x: &Inputs, range: Range<usize>) ->
         // Not `vec![Vec::with_capacity(n); ..]`: its clones would start empty and grow.
         ints: (0..INT_COLUMNS).map(|_| Vec::with_capacity(n)).collect(),
         blooms: Vec::with_capacity(n),
-        made: [0; 5],
+        made: [0; MATCH_KEYS.len()],
     };
     let slice = |c: &StringChunked| c.slice(range.start as i64, n);
     let (org, rid, rel, pnr) = (slice(x.org), slice(x.rid), slice(x.rel), slice(x.pnr));
@@ -156,6 +156,12 @@ pub(super) fn encode_rows(enc: &mut Encoder, x: &Inputs, range: Range<usize>) ->
     out
 }
 
+/// A key in hex, written into `buf` (no allocation per row).
+fn as_hex<'b>(k: &[u8; 16], buf: &'b mut [u8; 32]) -> &'b str {
+    hex::encode_to_slice(k, buf).expect("16 bytes make 32 hex digits");
+    std::str::from_utf8(buf).expect("hex digits are ASCII")
+}
+
 /// The columns of consecutive runs of rows, in output order: record key, related record key,
 /// match keys, blocking keys, date parts and the filter.
 pub(super) fn columns(parts: &[EncodedRows]) -> Vec<Column> {
@@ -163,18 +169,15 @@ pub(super) fn columns(parts: &[EncodedRows]) -> Vec<Column> {
     let mut rk = StringChunkedBuilder::new(RECORD_KEY.into(), n);
     let mut relk = StringChunkedBuilder::new(RELATED_KEY.into(), n);
     let mut hex = [0u8; 32];
-    let mut as_hex = |k: &[u8; 16]| {
-        hex::encode_to_slice(k, &mut hex).expect("16 bytes make 32 hex digits");
-        std::str::from_utf8(&hex)
-            .expect("hex digits are ASCII")
-            .to_owned()
-    };
     for p in parts {
         for k in &p.record_keys {
-            rk.append_value(as_hex(k));
+            rk.append_value(as_hex(k, &mut hex));
         }
         for k in &p.related_keys {
-            relk.append_option(k.as_ref().map(&mut as_hex));
+            match k {
+                Some(k) => relk.append_value(as_hex(k, &mut hex)),
+                None => relk.append_null(),
+            }
         }
     }
     let mut out = vec![rk.finish().into_column(), relk.finish().into_column()];

@@ -180,11 +180,23 @@ fn comparison_sheet(rows: &[ComparisonRow]) -> Sheet {
                 Field::Text(r.en.clone()),
                 Field::Text(r.offence.clone()),
                 Field::Text(r.unit.clone()),
-                Field::Text(r.value.clone().unwrap_or_else(|| MARK.into())),
+                comparison_value(r.value.as_deref()),
             ]
         })
         .collect();
     Sheet { header, rows }
+}
+
+/// A whole figure is a count (a number in the workbook, not text Excel flags); anything else
+/// is kept as written, and a suppressed platform figure is the mark.
+fn comparison_value(v: Option<&str>) -> Field {
+    match v {
+        None => Field::Count(None),
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) if n.to_string() == v => Field::Count(Some(n)),
+            _ => Field::Text(v.to_string()),
+        },
+    }
 }
 
 fn write_csv(path: &Path, s: &Sheet) -> Result<(), StageError> {

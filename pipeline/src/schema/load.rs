@@ -158,7 +158,9 @@ fn parse_members() -> Result<Vec<Member>, SchemaError> {
 fn country_lookup(countries: &[Country]) -> CodeLookup {
     let mut lookup = CodeLookup::default();
     lookup.add_exact("unknown");
-    lookup.add_spelling("vet ej", "unknown");
+    for spelling in ["unknown", "vet ej", "okänt", "okänd"] {
+        lookup.add_spelling(spelling, "unknown");
+    }
     for c in countries {
         lookup.add_exact(&c.alpha2);
     }
