@@ -62,7 +62,8 @@ impl Workdir {
                 root.display()
             )));
         }
-        fs::create_dir_all(&root).map_err(|e| StageError::io(&root, e))?;
+        // Made by the first stage that writes (`begin`), so a command that fails before
+        // writing leaves no empty folder behind.
         Ok(Workdir { root })
     }
 
@@ -440,6 +441,16 @@ mod tests {
         assert!(tmp.exists());
         drop(staging);
         assert!(!tmp.exists(), "a stage that does not commit leaves no folder");
+    }
+
+    #[test]
+    fn a_work_directory_is_made_by_the_first_stage_that_writes_not_before() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("new").join("work");
+        let w = Workdir::new(&root).expect("workdir");
+        assert!(!root.exists(), "a command failing before any stage writes leaves no folder");
+        let staging = w.begin("01-ingest").expect("begin");
+        assert!(root.is_dir() && staging.path().starts_with(&root));
     }
 
     #[test]
