@@ -448,7 +448,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().join("new").join("work");
         let w = Workdir::new(&root).expect("workdir");
-        assert!(!root.exists(), "a command failing before any stage writes leaves no folder");
+        assert!(
+            !root.exists(),
+            "a command failing before any stage writes leaves no folder"
+        );
         let staging = w.begin("01-ingest").expect("begin");
         assert!(root.is_dir() && staging.path().starts_with(&root));
     }
