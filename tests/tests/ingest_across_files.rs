@@ -328,6 +328,44 @@ fn parquet_columns_of_types_ingest_cannot_read_are_named_or_left_out() {
 }
 
 #[test]
+fn parquet_dates_and_timestamps_read_as_dates_and_a_time_of_day_is_shown_not_cut_off() {
+    // Made with pyarrow: birth_date as date32 (1990-05-04 and a null), and as timestamp[ns]
+    // (1985-02-03 at midnight, and at 13:45).
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        fixture("date32-birth-date.parquet"),
+        dir.path().join("SAMPLE01.parquet"),
+    )
+    .expect("copy");
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 2, 0);
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(
+        strings(&df, "birth_date"),
+        vec![Some("1990-05-04".to_string()), None]
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        fixture("timestamp-birth-date.parquet"),
+        dir.path().join("SAMPLE01.parquet"),
+    )
+    .expect("copy");
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 1, 1);
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(strings(&df, "birth_date"), vec![Some("1985-02-03".to_string())]);
+    let q = quarantine(out.path(), "SAMPLE01");
+    assert!(
+        q.iter().any(|(line, col, rule, value)| *line == 2
+            && col == "birth_date"
+            && rule == "bad_date"
+            && value == "1985-02-03 13:45:00"),
+        "{q:?}"
+    );
+}
+
+#[test]
 fn a_future_report_year_is_refused_and_mixed_years_are_warned_about() {
     let next = (safetally::dates::current_year() + 1).to_string();
     let rows = [

@@ -5,6 +5,7 @@
 mod decode;
 mod fields;
 mod header;
+mod parquet_dates;
 mod read;
 mod report;
 mod validate;

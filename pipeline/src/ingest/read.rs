@@ -252,9 +252,15 @@ fn open_parquet(path: &Path) -> Result<Table, FileError> {
     let header: Vec<String> = schema.iter_values().map(|f| f.name.to_string()).collect();
     let mut unreadable = Vec::new();
     let mut wanted = Vec::new();
+    let mut cols: Vec<Option<StringChunked>> = vec![None; header.len()];
     for (i, f) in schema.iter_values().enumerate() {
         if readable(f.dtype()) {
             wanted.push(f.name.to_string());
+        } else if let Some(texts) = super::parquet_dates::is_date_like(f.dtype())
+            .then(|| super::parquet_dates::date_texts(&mut file, &meta, f))
+            .flatten()
+        {
+            cols[i] = Some(texts.into_iter().collect());
         } else {
             unreadable.push((i, type_name(f.dtype())));
         }
@@ -267,7 +273,6 @@ fn open_parquet(path: &Path) -> Result<Table, FileError> {
         .with_columns(Some(wanted))
         .finish()
         .map_err(|e| perr(&e))?;
-    let mut cols: Vec<Option<StringChunked>> = vec![None; header.len()];
     for c in df.columns() {
         let text = match c.dtype() {
             DataType::Float32 | DataType::Float64 => whole_floats(c).map_err(|e| perr(&e))?,

@@ -68,7 +68,7 @@ pub(super) fn walk(
 }
 
 /// The bytes of one column chunk: only the wanted columns are read, not those beside them.
-fn chunk(file: &mut std::fs::File, range: std::ops::Range<u64>) -> Option<Buffer<u8>> {
+pub(crate) fn chunk(file: &mut std::fs::File, range: std::ops::Range<u64>) -> Option<Buffer<u8>> {
     use std::io::{Read, Seek, SeekFrom};
     let mut bytes = vec![0u8; usize::try_from(range.end.checked_sub(range.start)?).ok()?];
     file.seek(SeekFrom::Start(range.start)).ok()?;

@@ -3,7 +3,7 @@
 //! core (see `encode`), and the file writer only appends the finished pages.
 
 mod coded;
-mod direct;
+pub(crate) mod direct;
 mod encode;
 mod pages;
 

@@ -84,7 +84,7 @@ const INT_COLUMNS: usize = MATCH_KEYS.len() + BLOCK_KEYS.len() + DATE_PARTS.len(
 /// Encodes the rows in `range`.
 pub(super) fn encode_rows(enc: &mut Encoder, x: &Inputs, range: Range<usize>) -> EncodedRows {
     /// Records whose keyed hashes are computed together.
-    const GROUP: usize = 256;
+    const GROUP: usize = 64;
     let n = range.len();
     let mut out = EncodedRows {
         record_keys: Vec::with_capacity(n),
