@@ -416,7 +416,8 @@ pub fn list_files(dir: &Path) -> Result<Vec<PathBuf>, StageError> {
 pub fn list_parquet(dir: &Path) -> Result<Vec<PathBuf>, StageError> {
     Ok(list_files(dir)?
         .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        // `.PARQUET` from Windows tools is Parquet too; skipping it would drop an organisation.
+        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")))
         .collect())
 }
 
@@ -441,6 +442,20 @@ mod tests {
         assert!(tmp.exists());
         drop(staging);
         assert!(!tmp.exists(), "a stage that does not commit leaves no folder");
+    }
+
+    #[test]
+    fn parquet_files_are_listed_whatever_the_case_of_their_extension() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for name in ["a.parquet", "B.PARQUET", "c.Parquet", "notes.txt"] {
+            fs::write(dir.path().join(name), b"x").expect("write");
+        }
+        let names: Vec<String> = list_parquet(dir.path())
+            .expect("list")
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
+        assert_eq!(names, ["B.PARQUET", "a.parquet", "c.Parquet"]);
     }
 
     #[test]

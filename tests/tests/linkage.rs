@@ -135,6 +135,72 @@ fn typos_swaps_scripts_and_partial_dates_link_namesakes_and_conflicts_do_not() {
     );
 }
 
+/// Links `rows` (org, record id, given, family, birth date, pnr) and returns the report.
+fn link_rows(
+    tmp: &Path,
+    name: &str,
+    rows: &[(&str, &str, &str, &str, &str, &str)],
+) -> safetally::link::LinkReport {
+    let input = tmp.join(name);
+    std::fs::create_dir_all(&input).expect("mkdir");
+    two_orgs(&input, rows);
+    let (key, _) = test_key(tmp, name);
+    run_to_link(&input, &tmp.join(format!("work-{name}")), &key)
+}
+
+#[test]
+fn a_year_only_record_does_not_bridge_namesakes_and_placeholders_and_common_numbers_are_judged_apart() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // Two John Smiths born on different days, and a third record knowing only the year: it
+    // may join one of them, never both into one person.
+    let report = link_rows(
+        tmp.path(),
+        "bridge",
+        &[
+            ("SAMPLE01", "a", "John", "Smith", "1990-05-05", ""),
+            ("SAMPLE02", "b", "John", "Smith", "1990-11-11", ""),
+            ("SAMPLE03", "c", "John", "Smith", "1990", ""),
+        ],
+    );
+    assert_eq!(report.persons, 2, "{}", report.to_text());
+    let persons = persons_of(&tmp.path().join("work-bridge"));
+    assert!(
+        !persons
+            .values()
+            .any(|o| o.contains("SAMPLE01") && o.contains("SAMPLE02")),
+        "{persons:?}"
+    );
+
+    // One person with a valid personal number met by twelve organisations is one person,
+    // although twelve records share its name and date key (more than max_key_group).
+    let orgs: Vec<String> = (1..=12).map(|i| format!("SAMPLE{i:02}")).collect();
+    let rows: Vec<_> = orgs
+        .iter()
+        .map(|o| (o.as_str(), "r", "Erik", "Lind", "1981-12-18", "811218-9876"))
+        .collect();
+    let report = link_rows(tmp.path(), "pnr", &rows);
+    assert_eq!(report.persons, 1, "{}", report.to_text());
+
+    // Fifty different people entered as the placeholder "Unknown Unknown 1900-01-01": the
+    // exact key ignores the value, and the fuzzy step must not join them either.
+    let ids: Vec<String> = (0..50).map(|i| format!("u{i}")).collect();
+    let orgs: Vec<String> = (0..50).map(|i| format!("SAMPLE{:02}", i % 25 + 1)).collect();
+    let rows: Vec<_> = (0..50)
+        .map(|i| {
+            (
+                orgs[i].as_str(),
+                ids[i].as_str(),
+                "Unknown",
+                "Unknown",
+                "1900-01-01",
+                "",
+            )
+        })
+        .collect();
+    let report = link_rows(tmp.path(), "placeholder", &rows);
+    assert_eq!(report.persons, 50, "{}", report.to_text());
+}
+
 #[test]
 fn no_identifier_and_no_key_reaches_any_output_after_pseudonymisation() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -406,6 +472,12 @@ fn a_damaged_pseudonymised_file_is_refused_naming_file_row_column_and_remedy() {
             "name_bloom",
             Column::new("name_bloom".into(), [Some(&b"short"[..])]),
             "column name_bloom: 5 bytes",
+        ),
+        // A blank fingerprint would let a file made under another key past the key check.
+        (
+            "key_fingerprint",
+            Column::new("key_fingerprint".into(), [None::<&str>]),
+            "column key_fingerprint: blank",
         ),
     ];
     for (column, value, expected) in cases {

@@ -100,3 +100,44 @@ fn damaged_or_interrupted_stage_is_redone() {
         ingest_stage(&s, &work, input.path(), &opts, &Progress::hidden(), false).expect("after crash");
     assert!(!after_crash.skipped);
 }
+
+#[test]
+fn a_stage_that_fails_on_changed_inputs_leaves_no_stale_output_for_the_next() {
+    use safetally::run::link_stage;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (key, _) = test_key(tmp.path(), "stale");
+    let input = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data-samples/submissions");
+    let work = tmp.path().join("work");
+    run_to_link(&input, &work, &key);
+    let w = Workdir::new(&work).expect("workdir");
+    let linked = w.stage_dir(safetally::link::STAGE);
+    assert!(linked.join("persons.parquet").exists());
+    // One organisation's file is replaced by one under another key: link now fails.
+    let pseudo = w.stage_dir(safetally::pseudonymise::STAGE);
+    let other = tmp.path().join("other");
+    let (key2, _) = test_key(tmp.path(), "another");
+    let s = schema();
+    safetally::pseudonymise::pseudonymise_dir(
+        &s,
+        &key2,
+        &w.stage_dir(safetally::ingest::STAGE)
+            .join(safetally::ingest::VALIDATED_DIR),
+        &{
+            std::fs::create_dir_all(&other).expect("mkdir");
+            other.clone()
+        },
+        &Progress::hidden(),
+    )
+    .expect("pseudonymise under another key");
+    std::fs::copy(other.join("SAMPLE04.parquet"), pseudo.join("SAMPLE04.parquet")).expect("copy");
+    let spec = safetally::schema::LinkageSpec::load(&s).expect("spec");
+    let params = safetally::link::LinkParams::from_spec(&spec);
+    let e = link_stage(&s, &w, &pseudo, &params, &Progress::hidden(), false)
+        .err()
+        .expect("mixed keys are refused");
+    assert!(e.to_string().contains("different keys"), "{e}");
+    assert!(
+        !linked.exists(),
+        "the earlier persons no longer match the pseudonymised files and must not be counted"
+    );
+}

@@ -13,6 +13,10 @@ pub struct ExactStats {
     pub merges: BTreeMap<String, u64>,
     /// Key values ignored because too many records shared them: (groups, records).
     pub ignored_values: BTreeMap<String, (u64, u64)>,
+    /// Records whose name and birth date are a placeholder (a name key shared by too many
+    /// records): the fuzzy step leaves them alone too. Empty when there are none.
+    #[serde(skip)]
+    pub placeholders: Vec<bool>,
 }
 
 /// Sorted (value, record) pairs of one key column (0 = no key); runs of equal values are groups.
@@ -93,10 +97,19 @@ fn join_runs(
 ) {
     let mut merges = 0u64;
     let mut ignored = (0u64, 0u64);
+    let records = clusters.len();
     for_each_run(pairs, |run| {
         if run.len() > max_group {
             ignored.0 += 1;
             ignored.1 += run.len() as u64;
+            // A shared personal number says nothing about the names beside it.
+            if name != "mk_pnr" {
+                let p = &mut stats.placeholders;
+                p.resize(records, false);
+                for &(_, i) in run {
+                    p[i as usize] = true;
+                }
+            }
             return;
         }
         for w in run.windows(2) {
@@ -119,11 +132,19 @@ pub fn link_exact(r: &Records, clusters: &mut Clusters, use_keys: &[String], max
         .filter(|(name, _)| use_keys.iter().any(|u| u == *name))
         .map(|(name, k)| (*name, k))
         .collect();
+    // A valid personal number (its check digit was checked) stays one person's in far more
+    // records than a name and date would: one person met by every organisation, even twice.
+    let pnr_group = max_group.max(2 * r.orgs.len());
     let done: Result<(), std::convert::Infallible> = crate::parallel::stream_ordered(
         &used,
         |(_, k)| groups(k),
         |i, pairs| {
-            join_runs(used[i].0, &pairs, clusters, max_group, &mut stats);
+            let limit = if used[i].0 == "mk_pnr" {
+                pnr_group
+            } else {
+                max_group
+            };
+            join_runs(used[i].0, &pairs, clusters, limit, &mut stats);
             Ok(())
         },
     );

@@ -18,6 +18,11 @@ pub struct FuzzyStats {
     pub merges: u64,
     pub skipped_blocks: u64,
     pub skipped_block_records: u64,
+    /// Pairs above their threshold not joined because the two persons they would join hold
+    /// birth dates that cannot be one person's (a record with the year only matching two
+    /// namesakes born on different days).
+    #[serde(default)]
+    pub refused_date_conflicts: u64,
 }
 
 /// How two records' birth dates relate, from their keyed parts.
@@ -30,30 +35,30 @@ enum DateEvidence {
     Conflict,
 }
 
+/// From the keyed year, the keyed full date (the first blocking key), the keyed unordered
+/// month and day of a full date, and the keyed year and month of a date without its day
+/// (pseudonymise's `date_parts` says why there are no separate month and day).
 fn date_evidence(r: &Records, i: usize, j: usize) -> DateEvidence {
-    let p = |k: usize, x: usize| Some(r.date_parts[k][x]).filter(|v| *v != 0);
-    let (yi, mi, di) = (p(0, i), p(1, i), p(2, i));
-    let (yj, mj, dj) = (p(0, j), p(1, j), p(2, j));
-    let (Some(yi), Some(yj)) = (yi, yj) else {
+    let nonzero = |v: i64| Some(v).filter(|v| *v != 0);
+    let p = |k: usize, x: usize| nonzero(r.date_parts[k][x]);
+    let (Some(yi), Some(yj)) = (p(0, i), p(0, j)) else {
         return DateEvidence::Missing;
     };
     if yi != yj {
         return DateEvidence::Conflict;
     }
-    let agree = |a: Option<i64>, b: Option<i64>| a.is_none() || b.is_none() || a == b;
-    if let (Some(mi), Some(di), Some(mj), Some(dj)) = (mi, di, mj, dj) {
-        if mi == mj && di == dj {
-            return DateEvidence::Full;
-        }
-        if mi == dj && di == mj {
-            return DateEvidence::Swapped;
-        }
-        return DateEvidence::Conflict;
-    }
-    if agree(mi, mj) && agree(di, dj) {
-        DateEvidence::Partial
-    } else {
-        DateEvidence::Conflict
+    let full = |x: usize| nonzero(r.block_keys[0][x]);
+    match (full(i), full(j)) {
+        (Some(a), Some(b)) if a == b => DateEvidence::Full,
+        // Same year and the same unordered month and day, another date: day and month swapped.
+        (Some(_), Some(_)) if p(1, i).is_some() && p(1, i) == p(1, j) => DateEvidence::Swapped,
+        (Some(_), Some(_)) => DateEvidence::Conflict,
+        // A full date and a year (and month) only: the year agrees; two years and months
+        // must agree on the month.
+        _ => match (p(2, i), p(2, j)) {
+            (Some(a), Some(b)) if a != b => DateEvidence::Conflict,
+            _ => DateEvidence::Partial,
+        },
     }
 }
 
@@ -142,7 +147,14 @@ fn lsh_keys(r: &Records) -> Vec<Vec<i64>> {
         .collect()
 }
 
-pub fn link_fuzzy(r: &Records, clusters: &mut Clusters, t: &Thresholds, max_block: usize) -> FuzzyStats {
+pub fn link_fuzzy(
+    r: &Records,
+    clusters: &mut Clusters,
+    t: &Thresholds,
+    max_block: usize,
+    placeholders: &[bool],
+) -> FuzzyStats {
+    let placeholder = |i: u32| placeholders.get(i as usize).copied().unwrap_or(false);
     let mut stats = FuzzyStats::default();
     let gate = Gate::new(r);
     let pnr = &r.match_keys[0];
@@ -160,7 +172,11 @@ pub fn link_fuzzy(r: &Records, clusters: &mut Clusters, t: &Thresholds, max_bloc
             for (a, &(_, i)) in run.iter().enumerate() {
                 for &(_, j) in &run[a + 1..] {
                     let (i, j) = (i.min(j), i.max(j));
-                    if r.org[i as usize] == r.org[j as usize] || !seen.insert((i, j)) {
+                    if r.org[i as usize] == r.org[j as usize]
+                        || placeholder(i)
+                        || placeholder(j)
+                        || !seen.insert((i, j))
+                    {
                         continue;
                     }
                     stats.candidate_pairs += 1;
@@ -175,15 +191,66 @@ pub fn link_fuzzy(r: &Records, clusters: &mut Clusters, t: &Thresholds, max_bloc
     // Best pairs first; each record matches at most one record of any other organisation.
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then((a.1, a.2).cmp(&(b.1, b.2))));
     let mut used: HashSet<(u32, u16)> = HashSet::new();
+    let mut members = Members::new(clusters);
     for (_, i, j) in scored {
         let (oi, oj) = (r.org[i as usize], r.org[j as usize]);
         if used.contains(&(i, oj)) || used.contains(&(j, oi)) {
             continue;
         }
+        let (ri, rj) = (clusters.find(i), clusters.find(j));
+        if ri != rj && members.dates_conflict(r, ri, rj) {
+            stats.refused_date_conflicts += 1;
+            continue;
+        }
         used.insert((i, oj));
         used.insert((j, oi));
         stats.accepted += 1;
-        stats.merges += u64::from(clusters.union(i, j));
+        if clusters.union(i, j) {
+            stats.merges += 1;
+            members.join(ri, rj, clusters.find(i));
+        }
     }
     stats
+}
+
+/// The records of each cluster that has more than one, kept up to date as the fuzzy step
+/// joins clusters, so that a join can be checked against every record of both.
+struct Members(std::collections::HashMap<u32, Vec<u32>>);
+
+impl Members {
+    fn new(clusters: &mut Clusters) -> Self {
+        let roots = clusters.roots();
+        let mut size = vec![0u32; roots.len()];
+        for &root in &roots {
+            size[root as usize] += 1;
+        }
+        let mut m: std::collections::HashMap<u32, Vec<u32>> = std::collections::HashMap::new();
+        for (i, &root) in roots.iter().enumerate() {
+            if size[root as usize] > 1 {
+                m.entry(root).or_default().push(i as u32);
+            }
+        }
+        Members(m)
+    }
+
+    fn of(&self, root: u32) -> Vec<u32> {
+        self.0.get(&root).cloned().unwrap_or_else(|| vec![root])
+    }
+
+    /// Whether some record of one cluster and some of the other have dates no one person has.
+    fn dates_conflict(&self, r: &Records, a: u32, b: u32) -> bool {
+        let (ma, mb) = (self.of(a), self.of(b));
+        ma.iter().any(|&x| {
+            mb.iter()
+                .any(|&y| date_evidence(r, x as usize, y as usize) == DateEvidence::Conflict)
+        })
+    }
+
+    fn join(&mut self, a: u32, b: u32, root: u32) {
+        let mut all = self.of(a);
+        all.extend(self.of(b));
+        self.0.remove(&a);
+        self.0.remove(&b);
+        self.0.insert(root, all);
+    }
 }

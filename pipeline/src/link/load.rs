@@ -342,6 +342,22 @@ fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, St
         });
     let mut next_coded = || coded.next().expect("one per name");
     let fp = next_coded()?;
+    // A row without its fingerprint could have been made under any key: it is refused, or a
+    // file under another key would slip past the check below.
+    let blank = |c: u32| {
+        fp.values
+            .get(c as usize)
+            .is_none_or(|v| v.as_deref().is_none_or(|v| v.trim().is_empty()))
+    };
+    if let Some(row) = fp.codes.iter().position(|&c| blank(c)) {
+        return Err(err(
+            path,
+            format!(
+                "row {}, column {FINGERPRINT}: blank, so the key the row was made under is unknown; {REMAKE}",
+                row + 1
+            ),
+        ));
+    }
     let mut used = vec![false; fp.values.len()];
     for &c in &fp.codes {
         used[c as usize] = true;

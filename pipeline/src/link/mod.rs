@@ -69,7 +69,7 @@ pub fn link_records(r: &Records, p: &LinkParams) -> Linkage {
     let thresholds = p.thresholds.for_size(&p.threshold_scale, r.len());
     // Records loaded for exact keys only (`load_for`) cannot take the fuzzy step.
     let fuzzy = (p.fuzzy && r.has_fuzzy_columns())
-        .then(|| fuzzy::link_fuzzy(r, &mut clusters, &thresholds, p.max_block));
+        .then(|| fuzzy::link_fuzzy(r, &mut clusters, &thresholds, p.max_block, &exact.placeholders));
     // Without the fuzzy step nothing changed since the exact roots were taken.
     let roots = if fuzzy.is_some() {
         clusters.roots()

@@ -51,6 +51,10 @@ impl Clusters {
         true
     }
 
+    pub(super) fn len(&self) -> usize {
+        self.parent.len()
+    }
+
     /// The root of every record.
     pub fn roots(&mut self) -> Vec<u32> {
         (0..self.parent.len() as u32).map(|i| self.find(i)).collect()

@@ -22,7 +22,9 @@ pub const BLOCK_KEYS: [&str; 11] = [
 ];
 /// Name parts used for blocking (a middle name and two family names make four).
 const BLOCK_TOKENS: usize = 5;
-pub const DATE_PARTS: [&str; 3] = ["dob_y", "dob_m", "dob_d"];
+/// Keyed birth year; month and day of a full date, unordered; year and month of a date
+/// without its day. See `Encoder::date_parts`.
+pub const DATE_PARTS: [&str; 3] = ["dob_y", "dob_md", "dob_ym"];
 
 /// What the encoder derives from one name token, kept for tokens that repeat (most do).
 struct TokenInfo {
@@ -58,7 +60,9 @@ pub struct Encoder {
     /// Keyed full dates, years, and months and days, by value: computed once per run.
     dob_block: FastMap<(i32, u32, u32), i64>,
     year_part: FastMap<i32, i64>,
-    md_part: [Option<i64>; 32],
+    /// Keyed unordered months and days, and years and months, by value.
+    md_part: FastMap<(u32, u32), i64>,
+    ym_part: FastMap<(i32, u32), i64>,
     blk: Keyed,
     date: Keyed,
     record: Keyed,
@@ -145,7 +149,8 @@ impl Encoder {
             token_year: FastMap::default(),
             dob_block: FastMap::default(),
             year_part: FastMap::default(),
-            md_part: [None; 32],
+            md_part: FastMap::default(),
+            ym_part: FastMap::default(),
             blk: key.purpose("block"),
             date: key.purpose("date-part"),
             record: key.purpose("record"),
@@ -376,8 +381,13 @@ impl Encoder {
         None
     }
 
-    /// Keyed year, month and day, so dates can be compared part by part. Month and day share
-    /// one tag, so a day-month swap shows as crossed equality.
+    /// Keyed date parts for the fuzzy step's date evidence: the year; for a full date, its
+    /// month and day as an unordered pair (equal for the same date and for a day-month swap;
+    /// the full date itself is the first blocking key); for a year and month without a day,
+    /// the two together. Month and day are never keyed alone: a keyed month equal to the keyed
+    /// day of the same number, or the months and days that occur together, would let the
+    /// platform tell days and months apart (day 31 occurs with seven months only, day 30 never
+    /// with February).
     fn date_parts(&mut self, birth: Option<PartialDate>) -> [Option<i64>; 3] {
         let Some(b) = birth else { return [None; 3] };
         let date = &self.date;
@@ -385,15 +395,24 @@ impl Encoder {
             .year_part
             .entry(b.year)
             .or_insert_with(|| date.hash64(&[b"y", b.year.to_string().as_bytes()]));
-        let mut md = |v: u32| {
-            let compute = || date.hash64(&[b"md", format!("{v:02}").as_bytes()]);
-            match self.md_part.get_mut(v as usize) {
-                Some(slot) => *slot.get_or_insert_with(compute),
-                None => compute(),
+        let (md, ym) = match (b.month, b.day) {
+            (Some(m), Some(d)) => {
+                let (lo, hi) = (m.min(d), m.max(d));
+                let md = *self.md_part.entry((lo, hi)).or_insert_with(|| {
+                    date.hash64(&[b"md-unordered", format!("{lo:02}-{hi:02}").as_bytes()])
+                });
+                (Some(md), None)
             }
+            (Some(m), None) => {
+                let ym = *self
+                    .ym_part
+                    .entry((b.year, m))
+                    .or_insert_with(|| date.hash64(&[b"ym", format!("{}-{m:02}", b.year).as_bytes()]));
+                (None, Some(ym))
+            }
+            _ => (None, None),
         };
-        let month = b.month.map(&mut md);
-        [Some(year), month, b.day.map(&mut md)]
+        [Some(year), md, ym]
     }
 }
 
@@ -467,6 +486,47 @@ mod tests {
                 e.block_keys[1..4].iter().all(Option::is_some),
                 "three name parts, three keys"
             );
+        }
+    }
+
+    /// Nothing keyed from a date relates a month to a day: the unordered pair is the same
+    /// for a date and its swap, and no part is a month or a day alone (were the keyed month 9
+    /// equal to the keyed day 9, which days occur with which months would give both away).
+    #[test]
+    fn date_parts_match_a_swap_but_never_key_a_month_or_a_day_alone() {
+        let key = LinkageKey::for_synthetic_demo(b"test");
+        let mut enc = Encoder::new(&key);
+        let d = |y, m, d| {
+            Some(PartialDate {
+                year: y,
+                month: m,
+                day: d,
+            })
+        };
+        let [y, md, ym] = enc.date_parts(d(1990, Some(4), Some(9)));
+        let [_, swapped, _] = enc.date_parts(d(1990, Some(9), Some(4)));
+        let [_, other, _] = enc.date_parts(d(1990, Some(4), Some(10)));
+        assert!(y.is_some() && md.is_some() && ym.is_none());
+        assert!(md == swapped && md != other);
+        let [_, none, month] = enc.date_parts(d(1990, Some(4), None));
+        assert!(none.is_none() && month.is_some());
+        assert_ne!(
+            month,
+            enc.date_parts(d(1991, Some(4), None))[2],
+            "the month goes with its year"
+        );
+        // No part of any date equals the part another date would make for a lone month or day.
+        let mut values = std::collections::HashSet::new();
+        for m in 1..=12 {
+            for day in 1..=28 {
+                values.extend(enc.date_parts(d(1990, Some(m), Some(day))).into_iter().flatten());
+            }
+        }
+        let date = key.purpose("date-part");
+        for v in 1..=31u32 {
+            for tag in [b"m".as_slice(), b"d", b"md"] {
+                assert!(!values.contains(&date.hash64(&[tag, format!("{v:02}").as_bytes()])));
+            }
         }
     }
 

@@ -84,20 +84,24 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
             });
         }
         staging = work.begin(spec.name)?;
-        (inputs, work_fn(staging.path())?)
+        (inputs, no_stale_output(spec.name, &dir, work_fn(staging.path()))?)
     } else {
         // The stage runs whatever the hashes say: hash the inputs (gigabytes at ten million
         // records) while it works.
         staging = work.begin(spec.name)?;
-        std::thread::scope(|s| {
-            let hashing = s.spawn(|| hash_inputs(spec.input));
-            let done = work_fn(staging.path());
-            let inputs = hashing
-                .join()
-                .unwrap_or_else(|_| Err(StageError::Input("hashing the inputs failed".into())));
-            let done = done?;
-            Ok::<_, StageError>((inputs?, done))
-        })?
+        no_stale_output(
+            spec.name,
+            &dir,
+            std::thread::scope(|s| {
+                let hashing = s.spawn(|| hash_inputs(spec.input));
+                let done = work_fn(staging.path());
+                let inputs = hashing
+                    .join()
+                    .unwrap_or_else(|_| Err(StageError::Input("hashing the inputs failed".into())));
+                let done = done?;
+                Ok::<_, StageError>((inputs?, done))
+            }),
+        )?
     };
     write_text(&staging.path().join(spec.report_json), &to_json(&done.report)?)?;
     staging.commit(spec.params, inputs, &schema.version, done.summary)?;
@@ -106,6 +110,23 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
         skipped: false,
         dir,
     })
+}
+
+/// A stage that ran and failed removes its earlier output: that output no longer matches
+/// the stage's inputs, and a later stage would count from it without a word. Noisy releases
+/// stay: they were drawn and recorded against the budget, and the DP stage reads its earlier
+/// report to refuse a second draw of the same data under another ledger.
+fn no_stale_output<T>(stage: &str, dir: &Path, r: Result<T, StageError>) -> Result<T, StageError> {
+    let spent = [
+        crate::protect::STAGE_DP,
+        crate::publish::STAGE_DP,
+        crate::journalist::STAGE,
+    ];
+    if r.is_err() && dir.is_dir() && !spent.contains(&stage) {
+        // Failing to remove it changes nothing about the error being reported.
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    r
 }
 
 fn hash_inputs(dir: &Path) -> Result<Vec<FileHash>, StageError> {
