@@ -26,7 +26,9 @@ pub enum KeyError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}: other users can read this key file (mode {mode:o}); fix it with `chmod 600 {path}`")]
+    #[error(
+        "{path}: other users can read or change this key file (mode {mode:o}); fix it with `chmod 600 {path}`"
+    )]
     Permissions { path: PathBuf, mode: u32 },
     #[error("{path}: the key is {bits} bits; at least 256 are needed. Use the file `safetally keygen` wrote")]
     TooShort { path: PathBuf, bits: usize },
@@ -134,10 +136,12 @@ impl LinkageKey {
                 mode,
             });
         }
-        let text = std::fs::read_to_string(path).map_err(|source| KeyError::Read {
+        let raw = std::fs::read(path).map_err(|source| KeyError::Read {
             path: path.to_path_buf(),
             source,
         })?;
+        // Raw bytes (not text) get the same message as text that is not hexadecimal.
+        let text = String::from_utf8_lossy(&raw);
         let bytes = hex::decode(text.trim()).map_err(|_| KeyError::Format {
             path: path.to_path_buf(),
         })?;
@@ -356,6 +360,17 @@ mod tests {
             LinkageKey::load(&dir.path().join("none")),
             Err(KeyError::Missing { .. })
         ));
+
+        // 32 raw bytes, not the hexadecimal text keygen writes: the same clear message.
+        let raw = dir.path().join("raw");
+        std::fs::write(&raw, [0xffu8; 32]).expect("write");
+        std::fs::set_permissions(&raw, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        let e = LinkageKey::load(&raw).expect_err("raw bytes");
+        assert!(matches!(e, KeyError::Format { .. }), "{e}");
+        // Writable by others is as bad as readable: the message says both.
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o602)).expect("chmod");
+        let e = LinkageKey::load(&p).expect_err("writable by others");
+        assert!(e.to_string().contains("read or change"), "{e}");
     }
 
     #[test]

@@ -59,6 +59,12 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
     force: bool,
     work_fn: impl FnOnce(&Path) -> Result<Done<R>, StageError>,
 ) -> Result<StageRun<R>, StageError> {
+    if spec.input.is_file() {
+        return Err(StageError::Input(format!(
+            "{}: this is a file; pass the folder that holds it (every file in the folder is read)",
+            spec.input.display()
+        )));
+    }
     if !spec.input.is_dir() {
         return Err(StageError::Input(format!(
             "{}: {}",
