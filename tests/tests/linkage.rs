@@ -355,11 +355,12 @@ fn wrong_key_finds_no_truth() {
     run_to_link(&bundled().join("submissions"), &tmp.path().join("work"), &key);
     let r = load(&schema(), &tmp.path().join("work/02-pseudonymise")).expect("load");
     let (wrong, _) = test_key(tmp.path(), "wrong");
-    let truth = truth_for_records(&wrong, &bundled().join("truth/records.parquet"), &r).expect("truth");
-    assert!(
-        truth.iter().all(Option::is_none),
-        "record keys made under another key match nothing"
-    );
+    // Record keys made under another key match nothing, and figures over no record would
+    // read as perfect linkage: refused, saying why.
+    let e = truth_for_records(&wrong, &bundled().join("truth/records.parquet"), &r)
+        .expect_err("no record found is an error")
+        .to_string();
+    assert!(e.contains("none of the 476") && e.contains("key"), "{e}");
 }
 
 #[test]

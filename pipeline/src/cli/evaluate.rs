@@ -48,17 +48,13 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     let work = Workdir::new(&a.work)?;
     let records = load(&schema, &work.stage_dir(safetally::pseudonymise::STAGE))
         .context("cannot read the pseudonymised records")?;
-    let truth = truth_for_records(&key, &a.truth, &records)?;
-    if truth.iter().all(Option::is_none) {
-        // Figures over no record would read as perfect linkage.
-        eprintln!(
-            "error: none of the {} pseudonymised records in {} is in {}: the key is not the one they were pseudonymised with, or the truth file belongs to another sample",
-            records.len(),
-            work.stage_dir(safetally::pseudonymise::STAGE).display(),
-            a.truth.display()
-        );
-        return Ok(2);
-    }
+    let truth = match truth_for_records(&key, &a.truth, &records) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(2);
+        }
+    };
     let offsets: Vec<f64> = if a.sweep {
         (-10..=10).map(|k| f64::from(k) / 100.0).collect()
     } else {

@@ -86,6 +86,7 @@ pub fn quality<P: Hash + Eq + Clone, T: Hash + Eq + Clone>(pred: &[P], truth: &[
 }
 
 /// The true person of each loaded record, found by hashing the truth's record ids with the key.
+/// Refused when no record is found: figures over no record would read as perfect linkage.
 pub fn truth_for_records(
     key: &LinkageKey,
     truth: &Path,
@@ -113,13 +114,21 @@ pub fn truth_for_records(
         let k = hasher.hex128(&[o.as_bytes(), y.as_bytes(), id.as_bytes()]);
         by_key.insert((o.to_string(), k), person.get(i).unwrap_or("").to_string());
     }
-    Ok((0..r.len())
+    let found: Vec<Option<String>> = (0..r.len())
         .map(|i| {
             by_key
                 .get(&(r.orgs[r.org[i] as usize].clone(), r.record_key_hex(i)))
                 .cloned()
         })
-        .collect())
+        .collect();
+    if !r.is_empty() && found.iter().all(Option::is_none) {
+        return Err(StageError::Input(format!(
+            "none of the {} pseudonymised records is in {}: the key is not the one they were pseudonymised with, or the truth file belongs to another sample",
+            r.len(),
+            truth.display()
+        )));
+    }
+    Ok(found)
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
