@@ -47,7 +47,7 @@ fn date_evidence(r: &Records, i: usize, j: usize) -> DateEvidence {
     if yi != yj {
         return DateEvidence::Conflict;
     }
-    let full = |x: usize| nonzero(r.block_keys[0][x]);
+    let full = |x: usize| nonzero(r.block_keys[crate::pseudonymise::FULL_DATE_BLOCK][x]);
     match (full(i), full(j)) {
         (Some(a), Some(b)) if a == b => DateEvidence::Full,
         // Same year and the same unordered month and day, another date: day and month swapped.

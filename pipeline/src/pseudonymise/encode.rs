@@ -20,6 +20,9 @@ pub const BLOCK_KEYS: [&str; 11] = [
     "blk_dob", "blk_ty1", "blk_ty2", "blk_ty3", "blk_ty4", "blk_ty5", "blk_t1", "blk_t2", "blk_t3", "blk_t4",
     "blk_t5",
 ];
+/// The blocking key of the full birth date, which the fuzzy step also uses as the date's
+/// keyed value (see `date_parts`).
+pub const FULL_DATE_BLOCK: usize = 0;
 /// Name parts used for blocking (a middle name and two family names make four).
 const BLOCK_TOKENS: usize = 5;
 /// Keyed birth year; month and day of a full date, unordered; year and month of a date
@@ -333,7 +336,7 @@ impl Encoder {
         let mut out = [None; 11];
         if let (Some(d), Some(text)) = (full, dob) {
             let at = (d.year, d.month.unwrap_or(0), d.day.unwrap_or(0));
-            out[0] = Some(match self.dob_block.get(&at) {
+            out[FULL_DATE_BLOCK] = Some(match self.dob_block.get(&at) {
                 Some(&v) => v,
                 None => {
                     let v = self.blk.hash64(&[b"dob", text.as_bytes()]);

@@ -7,7 +7,7 @@ mod encode;
 pub mod normalise;
 mod rows;
 
-pub use encode::{BLOCK_KEYS, DATE_PARTS, Encoded, Encoder, Identifiers, MATCH_KEYS};
+pub use encode::{BLOCK_KEYS, DATE_PARTS, Encoded, Encoder, FULL_DATE_BLOCK, Identifiers, MATCH_KEYS};
 use rows::Inputs;
 
 use std::collections::BTreeMap;
