@@ -359,6 +359,11 @@ fn hidden(name: &str) -> bool {
 /// Every visible entry below `dir`, sorted: regular files (also through links), and anything
 /// else (pipes, devices, broken links, links to folders, which are not followed so that a link
 /// loop cannot trap the walk) with what it is.
+/// A folder `safetally` made as a work folder: its first stage is there with a manifest.
+fn is_work_folder(p: &Path) -> bool {
+    manifest_path(&p.join(crate::ingest::STAGE)).is_file()
+}
+
 pub fn list_entries(dir: &Path) -> Result<Vec<Entry>, StageError> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -382,7 +387,12 @@ pub fn list_entries(dir: &Path) -> Result<Vec<Entry>, StageError> {
             let p = entry.path();
             let ty = entry.file_type().map_err(|e| StageError::io(&p, e))?;
             let problem = if ty.is_dir() {
-                stack.push(p);
+                // A work folder kept inside the folder of submissions (`ingest . --work work`)
+                // holds this tool's own outputs, not submissions: reading them would count
+                // every record again.
+                if !is_work_folder(&p) {
+                    stack.push(p);
+                }
                 continue;
             } else if ty.is_file() {
                 None

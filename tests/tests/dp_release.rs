@@ -319,3 +319,12 @@ fn error_per_table_stays_within_the_stated_scale_and_the_release_carries_interva
         assert!(!methods.contains(&format!("about {} persons", agg_report.persons)));
     }
 }
+
+#[test]
+fn a_plan_beyond_the_years_cap_says_that_a_release_would_be_refused() {
+    let cfg = DpConfig::load_embedded().expect("config");
+    assert_eq!(safetally::protect::over_cap_note(&cfg, cfg.year_rho_cap), None);
+    assert_eq!(safetally::protect::over_cap_note(&cfg, cfg.release_rho), None);
+    let note = safetally::protect::over_cap_note(&cfg, cfg.year_rho_cap * 1.5).expect("a note");
+    assert!(note.contains("would refuse"), "{note}");
+}

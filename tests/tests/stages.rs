@@ -141,3 +141,27 @@ fn a_stage_that_fails_on_changed_inputs_leaves_no_stale_output_for_the_next() {
         "the earlier persons no longer match the pseudonymised files and must not be counted"
     );
 }
+
+#[test]
+fn a_file_given_where_a_folder_is_read_is_refused_saying_which_folder_to_pass() {
+    let input = submissions();
+    let work_dir = tempfile::tempdir().expect("tempdir");
+    let work = Workdir::new(work_dir.path()).expect("workdir");
+    let file = input.path().join("a.csv");
+    let e = ingest_stage(
+        &schema(),
+        &work,
+        &file,
+        &IngestOptions::default(),
+        &Progress::hidden(),
+        false,
+    )
+    .err()
+    .expect("a file is not a folder of submissions");
+    let msg = e.to_string();
+    assert!(msg.contains("a.csv") && msg.contains("pass the folder"), "{msg}");
+    assert!(
+        !work.stage_dir(safetally::ingest::STAGE).exists(),
+        "nothing is written for a refused input"
+    );
+}

@@ -20,7 +20,7 @@ pub struct Args {
     /// Accept files with columns that are not in the contract (they are ignored and reported).
     #[arg(long)]
     pub ignore_extra_columns: bool,
-    /// Read this sheet of every workbook (default: the first sheet with the required columns).
+    /// Read only this sheet of every workbook, hidden or not (default: every visible sheet whose header has the required columns; hidden sheets are passed over and named in the report).
     #[arg(long)]
     pub sheet: Option<String>,
 }

@@ -1,7 +1,7 @@
 //! `safetally plan`: what each table would get under the configuration, before anything is
 //! spent or any data is read: its share of rho, the noise scale and the 95% half-width.
 
-use safetally::protect::{DpConfig, plan_tables};
+use safetally::protect::{DpConfig, over_cap_note, plan_tables};
 use safetally::schema::MemberKind;
 use safetally_dp::budget::epsilon_for;
 
@@ -26,11 +26,8 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         cfg.delta,
         cfg.year_rho_cap
     );
-    if rho > cfg.year_rho_cap {
-        println!(
-            "Note: rho {rho} is more than the whole year's cap ({}): `protect --mode dp` would refuse to spend it. The figures below show what it would give.\n",
-            cfg.year_rho_cap
-        );
+    if let Some(note) = over_cap_note(&cfg, rho) {
+        println!("{note}\n");
     }
     println!(
         "{:<6} {:>6} {:>8} {:>11} {:>11} {:>12}",

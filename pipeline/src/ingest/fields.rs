@@ -110,6 +110,47 @@ fn year(raw: &str) -> Result<Cleaned, Broken> {
 /// ones that make two equal-looking values differ or reorder what is shown (zero-width
 /// spaces, soft hyphens, direction overrides). Tabs are spaces; the zero-width joiners that
 /// Persian and Indic names need are kept.
+/// Excel's error values, as English and Swedish Excel show them (a CSV saved from Swedish
+/// Excel holds the Swedish ones; a workbook always stores the English).
+const EXCEL_ERRORS: [&str; 22] = [
+    "#REF!",
+    "#DIV/0!",
+    "#N/A",
+    "#NAME?",
+    "#NULL!",
+    "#NUM!",
+    "#VALUE!",
+    "#DATA!",
+    "#GETTING_DATA",
+    "#SPILL!",
+    "#CALC!",
+    "#FIELD!",
+    "#BLOCKED!",
+    "#CONNECT!",
+    "#BUSY!",
+    "#UNKNOWN!",
+    "#REFERENS!",
+    "#DIVISION/0!",
+    "#SAKNAS!",
+    "#NAMN?",
+    "#OGILTIGT!",
+    "#VÄRDEFEL!",
+];
+
+/// A cell holding an error value of Excel's (its formula is broken) holds no answer, whatever
+/// its column: read as text it would become a record id or a name.
+pub fn excel_error(raw: &str) -> Option<Broken> {
+    let v = raw.trim();
+    EXCEL_ERRORS.iter().any(|e| e.eq_ignore_ascii_case(v)).then(|| {
+        broken(
+            "excel_error",
+            format!(
+                "the cell holds Excel's error value {v}: the formula that fills it is broken; fix the formula or type the value"
+            ),
+        )
+    })
+}
+
 pub fn control_character(raw: &str) -> Option<Broken> {
     let bad = |c: char| {
         (c.is_control() && c != '\t')
@@ -207,9 +248,26 @@ fn multi(
 }
 
 /// A birth date in the contract's forms, not before 1900 and not after the report year.
+/// A birth date written as a number of days (Excel shows a date cell formatted as General so)
+/// gets a hint of what to do.
+fn excel_number_hint(raw: &str) -> &'static str {
+    let v = raw.trim();
+    if v.len() == 5 && v.bytes().all(|b| b.is_ascii_digit()) {
+        "; it looks like a date stored as Excel's day number: format the column as a date in Excel (Format Cells > Date) and save again"
+    } else {
+        ""
+    }
+}
+
 pub fn date(raw: &str, report_year: Option<i32>) -> Result<(PartialDate, bool), Broken> {
     let d = PartialDate::parse(raw).map_err(|p| match p {
-        DateProblem::Format => broken("bad_date", format!("{raw:?} is not YYYY-MM-DD, YYYY-MM or YYYY")),
+        DateProblem::Format => broken(
+            "bad_date",
+            format!(
+                "{raw:?} is not YYYY-MM-DD, YYYY-MM or YYYY{}",
+                excel_number_hint(raw)
+            ),
+        ),
         DateProblem::Impossible => broken("bad_date", format!("{raw:?} is not a date in the calendar")),
     })?;
     let last = report_year.unwrap_or(2100);

@@ -1,5 +1,6 @@
 //! Maps a file's header to the contract's columns. Case, spacing and the Swedish or English
-//! column label are accepted (and reported); unknown columns are an error unless ignored.
+//! column label are accepted (and reported); unknown columns are an error unless ignored;
+//! a column without a header is read so that a value in it is reported, not lost.
 
 use std::path::Path;
 
@@ -17,6 +18,9 @@ pub struct HeaderMap {
     pub absent: Vec<String>,
     /// Unknown columns that were ignored on request.
     pub ignored: Vec<String>,
+    /// Positions of columns without a header (Excel's trailing empty columns, a stray cell
+    /// far to the right): read, and a row with a value in one is quarantined, not dropped.
+    pub blank: Vec<usize>,
 }
 
 pub fn map_header(
@@ -28,16 +32,15 @@ pub fn map_header(
     let mut source = vec![None; schema.columns.len()];
     let mut renamed = Vec::new();
     let mut unknown = Vec::new();
+    let mut blank = Vec::new();
     for (pos, raw) in header.iter().enumerate() {
         let cell = raw.trim().trim_start_matches('\u{feff}');
+        if cell.is_empty() {
+            blank.push(pos);
+            continue;
+        }
         let Some(idx) = resolve_column(schema, cell) else {
-            if !cell.is_empty() || header.len() > pos + 1 {
-                unknown.push(if cell.is_empty() {
-                    format!("(empty header at position {})", pos + 1)
-                } else {
-                    cell.to_string()
-                });
-            }
+            unknown.push(cell.to_string());
             continue;
         };
         if source[idx].is_some() {
@@ -82,6 +85,7 @@ pub fn map_header(
         renamed,
         absent,
         ignored: unknown,
+        blank,
     })
 }
 

@@ -178,12 +178,15 @@ pub fn ingest_folder(
         }
         bar.inc(1);
     }
+    let mut links = Links::default();
     for f in &opened {
         bar.set_message(f.label.clone());
-        let outcome = validate_file(schema, f, opts, &v, &mut sinks, &mut report.orgs)?;
+        links.file = report.files.len();
+        let outcome = validate_file(schema, f, opts, &v, (&mut sinks, &mut links), &mut report.orgs)?;
         report.files.push(outcome);
         bar.inc(1);
     }
+    links.note_dangling(&mut report.files);
     bar.finish_and_clear();
     report.files.sort_by(|a, b| a.file.cmp(&b.file));
     sinks.finish(schema)?;
@@ -325,7 +328,7 @@ fn validate_file(
     f: &Indexed,
     opts: &IngestOptions,
     v: &Validator,
-    sinks: &mut Sinks,
+    (sinks, links): (&mut Sinks, &mut Links),
     orgs: &mut BTreeMap<String, OrgCounts>,
 ) -> Result<FileOutcome, StageError> {
     let mut outcome = FileOutcome::new(&f.label);
@@ -355,8 +358,12 @@ fn validate_file(
     };
     let mut other_orgs: BTreeMap<String, u64> = BTreeMap::new();
     let done = table.for_each_row(|row| {
+        let (id, related) = v.ids(&row, &map);
         match v.validate(&row, &map, f.number) {
             Outcome::Accepted(rec, norms) => {
+                if let Some(related) = related {
+                    links.accepted.push((links.file, row.line, related));
+                }
                 if f.org.as_deref().is_some_and(|o| o != rec.org_id) {
                     *other_orgs.entry(rec.org_id.clone()).or_default() += 1;
                 }
@@ -364,6 +371,7 @@ fn validate_file(
                 outcome.accepted += 1;
             }
             Outcome::Rejected(problems) => {
+                links.quarantined.insert(id);
                 rejected(&target, &row, problems, sinks, orgs)?;
                 outcome.quarantined += 1;
             }
@@ -401,6 +409,39 @@ fn run_warnings(report: &IngestReport) -> Vec<String> {
         ));
     }
     warnings
+}
+
+/// Accepted rows whose related_record_id names a row that was quarantined: the row still
+/// counts (its person was met), but the file's report says that the row it points at is not
+/// among the accepted ones until it is fixed and sent again.
+#[derive(Default)]
+struct Links {
+    /// The file being validated (its place in the report's files).
+    file: usize,
+    accepted: Vec<(usize, u64, [u8; 16])>,
+    quarantined: std::collections::HashSet<[u8; 16]>,
+}
+
+impl Links {
+    fn note_dangling(&self, files: &mut [FileOutcome]) {
+        let mut lines: BTreeMap<usize, Vec<u64>> = BTreeMap::new();
+        for (file, line, related) in &self.accepted {
+            if self.quarantined.contains(related) {
+                lines.entry(*file).or_default().push(*line);
+            }
+        }
+        for (file, lines) in lines {
+            if let Some(f) = files.get_mut(file) {
+                let shown: Vec<String> = lines.iter().take(20).map(u64::to_string).collect();
+                f.notes.push(format!(
+                    "{} accepted row(s) (line(s) {}{}) name in related_record_id a row that was quarantined; they count, and the link to the direct row holds once that row is fixed and sent again",
+                    lines.len(),
+                    shown.join(", "),
+                    if lines.len() > 20 { ", ..." } else { "" }
+                ));
+            }
+        }
+    }
 }
 
 enum Failure {

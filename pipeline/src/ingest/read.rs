@@ -138,6 +138,11 @@ fn open_csv(path: &Path) -> Result<Table, FileError> {
     if decoded.text.contains("\r\n") {
         decoded.text = decoded.text.replace("\r\n", "\n");
     }
+    // It does not count a lone CR (old Mac "CSV (Macintosh)" files) at all, though it ends
+    // rows there: every row would be line 1. As a line break it means the same to the parser.
+    if decoded.text.contains('\r') {
+        decoded.text = decoded.text.replace('\r', "\n");
+    }
     let delimiter = sniff_delimiter(&decoded.text);
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
@@ -340,6 +345,11 @@ pub(super) fn table_from_grid(
         });
     }
     drop_empty_columns(&mut grid);
+    // A sheet's rows end at their last value: the cells after it are empty, not missing.
+    let width = grid.iter().map(|r| r.cells.len()).max().unwrap_or(0);
+    for r in &mut grid {
+        r.cells.resize(width, String::new());
+    }
     let header = grid
         .remove(0)
         .cells
@@ -360,13 +370,15 @@ pub(super) fn table_from_grid(
 /// Columns with no header and nothing in any row (a table that starts in column B, a stray
 /// space far to the right) are not columns of the table.
 fn drop_empty_columns(grid: &mut [RawRow]) {
+    // One pass over the cells, not columns times rows: a stray cell far to the right makes
+    // the table thousands of columns wide.
     let width = grid.iter().map(|r| r.cells.len()).max().unwrap_or(0);
-    let keep: Vec<bool> = (0..width)
-        .map(|c| {
-            grid.iter()
-                .any(|r| r.cells.get(c).is_some_and(|v| !v.trim().is_empty()))
-        })
-        .collect();
+    let mut keep = vec![false; width];
+    for r in grid.iter() {
+        for (k, v) in keep.iter_mut().zip(&r.cells) {
+            *k = *k || !v.trim().is_empty();
+        }
+    }
     if keep.iter().all(|k| *k) {
         return;
     }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::fields::{Broken, broken, check_cell, control_character, date, personal_number};
+use super::fields::{Broken, broken, check_cell, control_character, date, excel_error, personal_number};
 use super::header::HeaderMap;
 use super::read::Row;
 use crate::dates::possible_age_groups;
@@ -135,6 +135,16 @@ impl<'a> Validator<'a> {
         })
     }
 
+    /// The row's own record id, and the one its related_record_id names (if any), as the
+    /// first pass keys them.
+    pub fn ids(&self, row: &Row, map: &HeaderMap) -> ([u8; 16], Option<[u8; 16]>) {
+        let related = !cell(row, map, self.cols.related).is_empty();
+        (
+            self.id_key(row, map, self.cols.record),
+            related.then(|| self.id_key(row, map, self.cols.related)),
+        )
+    }
+
     fn id_key(&self, row: &Row, map: &HeaderMap, record: usize) -> [u8; 16] {
         let c = &self.cols;
         id_hash(
@@ -208,12 +218,22 @@ impl<'a> Validator<'a> {
             });
             return Outcome::Rejected(problems);
         }
+        for &pos in &map.blank {
+            if let Some(v) = row.cells.get(pos).filter(|v| !v.trim().is_empty()) {
+                problems.push(Problem {
+                    column: format!("(column {} has no header)", pos + 1),
+                    rule: "value_without_header",
+                    value: truncate(v, 200),
+                    message: "a value in a column without a header is not an answer to any question; delete it, or move it to the column it belongs in".into(),
+                });
+            }
+        }
         let mut values: Vec<Option<String>> = vec![None; self.schema.columns.len()];
         let mut norms = Vec::new();
         for (i, col) in self.schema.columns.iter().enumerate() {
             let raw = cell(row, map, i);
             let mut fail = |b: Broken| problems.push(problem(&col.name, raw, b));
-            if let Some(b) = control_character(raw) {
+            if let Some(b) = control_character(raw).or_else(|| excel_error(raw)) {
                 fail(b);
                 continue;
             }
@@ -383,6 +403,19 @@ impl<'a> Validator<'a> {
                             ),
                         );
                     }
+                    // The number's date is a birth date too: the same range as birth_date,
+                    // and without a birth_date it is the one the age group must agree with.
+                    if p.birth.year < 1900 || p.birth.year > y {
+                        push(
+                            c.pnr,
+                            raw_pnr,
+                            broken(
+                                "pnr_date_range",
+                                format!("its date {} lies outside 1900 to {y}", p.birth),
+                            ),
+                        );
+                    }
+                    birth = birth.or(Some(p.birth));
                     values[c.pnr] = Some(p.normalised);
                 }
                 Err(b) => push(c.pnr, raw_pnr, b),
@@ -397,7 +430,9 @@ impl<'a> Validator<'a> {
                     &age,
                     broken(
                         "age_group_birth_date",
-                        format!("{age} contradicts birth_date {b} in {y}"),
+                        format!(
+                            "{age} contradicts the birth date {b} (of birth_date or personal_number) in {y}"
+                        ),
                     ),
                 );
             }

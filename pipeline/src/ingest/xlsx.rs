@@ -1,18 +1,23 @@
 //! Reads workbook sheets as tables of text cells, as a person sees them in Excel: dates as
-//! dates, whole numbers without ".0", a merged cell's value in every row it spans, and a
-//! formula whose result the file does not hold refused rather than read as blank.
+//! dates (in either of Excel's date systems), whole numbers without ".0", error values as Excel
+//! shows them, a merged cell's value in every row it spans, and a formula whose result the file
+//! does not hold refused rather than read as blank. Cells are streamed, so a stray value typed
+//! far below or to the right of the table costs one cell, not the rectangle up to it.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use calamine::{Data, Dimensions, Range, Reader, Xlsx, open_workbook};
+use calamine::{DataRef, Dimensions, ExcelDateTime, Reader, SheetType, SheetVisible, Xlsx, open_workbook};
 
 use super::read::{RawRow, SheetChoice, Table, table_from_grid};
-use crate::dates::from_excel_serial;
 use crate::error::FileError;
 
-/// Every sheet whose header has the required columns (or the one asked for), so that records
-/// kept on several sheets (a sheet per quarter) are all read; other sheets (instructions, code
-/// lists) are not tables of records.
+type Book = Xlsx<std::io::BufReader<std::fs::File>>;
+
+/// Every visible sheet whose header has the required columns (or the one asked for), so that
+/// records kept on several sheets (a sheet per quarter) are all read; other sheets
+/// (instructions, code lists) are not tables of records. Hidden sheets (an old copy, a lookup
+/// list) are not read unless asked for by name, and the report says they were passed over.
 pub(super) fn open_xlsx(
     path: &Path,
     sheet: &SheetChoice,
@@ -22,29 +27,39 @@ pub(super) fn open_xlsx(
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    let mut wb: Xlsx<_> = open_workbook(path).map_err(|e| xerr(&e))?;
-    let names = wb.sheet_names();
+    let mut wb: Book =
+        open_workbook(path).map_err(|e: calamine::XlsxError| xerr(&not_a_workbook(&e.to_string())))?;
+    let sheets = wb.sheets_metadata().to_vec();
     if let Some(want) = &sheet.name
-        && !names.contains(want)
+        && !sheets.iter().any(|s| &s.name == want)
     {
         return Err(FileError::NoSuchSheet {
             path: path.to_path_buf(),
             sheet: want.clone(),
-            available: names.join(", "),
+            available: sheets
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
         });
     }
     let mut tables = Vec::new();
-    let mut first = None;
-    for name in &names {
-        if sheet.name.as_ref().is_some_and(|w| w != name) {
+    let mut first: Option<(String, Vec<RawRow>, Vec<String>)> = None;
+    let mut hidden = Vec::new();
+    for meta in &sheets {
+        let name = &meta.name;
+        if sheet.name.as_ref().is_some_and(|w| w != name) || meta.typ != SheetType::WorkSheet {
             continue;
         }
-        let range = wb.worksheet_range(name).map_err(|e| xerr(&e))?;
-        unsaved_formulas(&mut wb, name, &range).map_err(|m| xerr(&m))?;
-        let mut grid = grid_from_range(&range);
+        if sheet.name.is_none() && meta.visible != SheetVisible::Visible {
+            hidden.push(format!("{name:?}"));
+            continue;
+        }
+        let cells = read_cells(&mut wb, name).map_err(|m| xerr(&m))?;
+        let mut grid = cells.grid;
         // A sheet whose merged cells cannot be listed is read as it is.
         let merged = wb.merge_cells_by_sheet_name(name).unwrap_or_default();
-        let notes = fill_merged(&mut grid, &range, &merged, name);
+        let notes = fill_merged(&mut grid, &merged, name);
         let has_required = grid.first().is_some_and(|h| {
             let h: Vec<String> = h.cells.iter().map(|c| c.trim().to_lowercase()).collect();
             required.iter().all(|r| h.contains(r))
@@ -53,6 +68,20 @@ pub(super) fn open_xlsx(
             tables.push(table_from_grid(path, name, grid, notes)?);
         } else if first.is_none() {
             first = Some((name.clone(), grid, notes));
+        }
+    }
+    if !hidden.is_empty() {
+        let note = format!(
+            "hidden sheet(s) {} not read (pass --sheet NAME to read one)",
+            hidden.join(", ")
+        );
+        match tables.first_mut() {
+            Some(t) => t.notes.push(note),
+            None => {
+                if let Some((_, _, notes)) = &mut first {
+                    notes.push(note);
+                }
+            }
         }
     }
     if !tables.is_empty() {
@@ -67,85 +96,124 @@ pub(super) fn open_xlsx(
     }
 }
 
-fn grid_from_range(range: &calamine::Range<Data>) -> Vec<RawRow> {
-    let first_row = range.start().map_or(0, |(r, _)| r as u64);
-    let first_col = range.start().map_or(0, |(_, c)| c as usize);
-    range
-        .rows()
-        .enumerate()
-        .map(|(i, row)| {
-            let mut cells = vec![String::new(); first_col];
-            cells.extend(row.iter().map(cell_text));
-            RawRow {
-                line: first_row + i as u64 + 1,
-                cells,
-            }
-        })
-        .filter(|r| !r.cells.iter().all(|c| c.trim().is_empty()))
-        .collect()
-}
-
-fn cell_text(d: &Data) -> String {
-    match d {
-        Data::Empty => String::new(),
-        Data::String(s) => s.clone(),
-        Data::Int(i) => i.to_string(),
-        // Whole numbers typed into Excel (years, personal numbers) come back as floats.
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-        Data::Float(f) => f.to_string(),
-        Data::Bool(b) => b.to_string(),
-        Data::DateTime(dt) => from_excel_serial(dt.as_f64())
-            .map(|d| d.to_string())
-            .unwrap_or_else(|| dt.as_f64().to_string()),
-        Data::DateTimeIso(s) => s.split('T').next().unwrap_or(s).to_string(),
-        Data::DurationIso(s) => s.clone(),
-        Data::Error(e) => format!("#{e:?}"),
+/// What the Zip layer says about a file that is not a workbook, in words a person can act on.
+fn not_a_workbook(message: &str) -> String {
+    if message.contains("Zip") || message.contains("zip") {
+        format!(
+            "it is not an XLSX workbook, or the file is damaged ({message}); a CSV file renamed to .xlsx should be named .csv, and a damaged workbook saved again from Excel"
+        )
+    } else {
+        message.to_string()
     }
 }
 
-/// A formula cell whose result was never saved (files written by scripts that do not
-/// calculate) reads as empty: an answer would be lost without a word, so the file is refused.
-fn unsaved_formulas(
-    wb: &mut Xlsx<std::io::BufReader<std::fs::File>>,
-    sheet: &str,
-    values: &Range<Data>,
-) -> Result<(), String> {
-    let Ok(formulas) = wb.worksheet_formula(sheet) else {
-        return Ok(());
-    };
-    let (r0, c0) = formulas.start().unwrap_or((0, 0));
-    let unsaved: Vec<String> = formulas
-        .used_cells()
-        .filter(|(_, _, f)| !f.trim().is_empty())
-        .map(|(r, c, _)| (r0 + r as u32, c0 + c as u32))
-        .filter(|&at| {
-            values
-                .get_value(at)
-                .is_none_or(|v| cell_text(v).trim().is_empty())
-        })
-        .map(cell_name)
-        .collect();
-    match unsaved.first() {
-        None => Ok(()),
-        Some(first) => Err(format!(
-            "sheet {sheet:?}, cell {first}{} holds a formula whose result is not saved in the file (a program that does not calculate wrote it), so its answer would read as blank; open the file in Excel or LibreOffice and save it again, or paste the values in place of the formulas",
+/// One sheet's non-empty rows, each with its cells at their columns.
+struct SheetCells {
+    grid: Vec<RawRow>,
+}
+
+fn read_cells(wb: &mut Book, sheet: &str) -> Result<SheetCells, String> {
+    let mut reader = wb.worksheet_cells_reader(sheet).map_err(|e| e.to_string())?;
+    let mut rows: BTreeMap<u32, Vec<(u32, String)>> = BTreeMap::new();
+    let mut unsaved: Vec<(u32, u32)> = Vec::new();
+    while let Some(c) = reader.next_cell_with_formula().map_err(|e| e.to_string())? {
+        let text = cell_text(&c.value);
+        let has_formula = c.formula.as_deref().is_some_and(|f| !f.trim().is_empty());
+        if has_formula && text.trim().is_empty() {
+            unsaved.push(c.pos);
+        }
+        if !text.is_empty() {
+            rows.entry(c.pos.0).or_default().push((c.pos.1, text));
+        }
+    }
+    if let Some(&first) = unsaved.first() {
+        return Err(format!(
+            "sheet {sheet:?}, cell {}{} holds a formula whose result is not saved in the file (a program that does not calculate wrote it), so its answer would read as blank; open the file in Excel or LibreOffice and save it again, or paste the values in place of the formulas",
+            cell_name(first),
             match unsaved.len() {
                 1 => String::new(),
                 n => format!(" and {} more", n - 1),
             }
-        )),
+        ));
+    }
+    let grid = rows
+        .into_iter()
+        .map(|(row, cells)| {
+            let width = cells.iter().map(|(c, _)| *c as usize + 1).max().unwrap_or(0);
+            let mut line = vec![String::new(); width];
+            for (c, text) in cells {
+                line[c as usize] = text;
+            }
+            RawRow {
+                line: u64::from(row) + 1,
+                cells: line,
+            }
+        })
+        .filter(|r| !r.cells.iter().all(|c| c.trim().is_empty()))
+        .collect();
+    Ok(SheetCells { grid })
+}
+
+fn cell_text(d: &DataRef) -> String {
+    match d {
+        DataRef::Empty => String::new(),
+        DataRef::String(s) => s.clone(),
+        DataRef::SharedString(s) => (*s).to_string(),
+        DataRef::Int(i) => i.to_string(),
+        DataRef::Float(f) => number_text(*f),
+        DataRef::Bool(b) => b.to_string(),
+        DataRef::DateTime(dt) => date_text(dt),
+        // A time of day is kept, so that a date with one is refused as a date, as in CSV.
+        DataRef::DateTimeIso(s) => match s.split_once('T') {
+            Some((date, time)) if time.trim_start_matches(['0', ':', '.']).is_empty() => date.to_string(),
+            Some((date, time)) => format!("{date} {time}"),
+            None => s.clone(),
+        },
+        DataRef::DurationIso(s) => s.clone(),
+        // As Excel shows it (#REF!, #N/A): validation refuses these in every column.
+        DataRef::Error(e) => e.to_string(),
+    }
+}
+
+/// Whole numbers typed into Excel (years, personal numbers) come back as floats.
+fn number_text(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        f.to_string()
+    }
+}
+
+/// A date cell as the person sees it: calamine knows the workbook's date system (1900 or
+/// Mac Excel's 1904) and Excel's phantom 29 February 1900. A time of day is kept.
+fn date_text(dt: &ExcelDateTime) -> String {
+    let v = dt.as_f64();
+    if dt.is_duration() || !(0.0..2_958_466.0).contains(&v) {
+        return number_text(v);
+    }
+    let (y, m, d, h, mi, s, ms) = dt.to_ymd_hms_milli();
+    let date = format!("{y:04}-{m:02}-{d:02}");
+    if (h, mi, s, ms) == (0, 0, 0, 0) {
+        date
+    } else {
+        format!("{date} {h:02}:{mi:02}:{s:02}")
     }
 }
 
 /// Every cell a merge spans (below the header row) takes the value of the merge's first
 /// cell, which is what the person who merged them sees; each merge filled is noted.
-fn fill_merged(grid: &mut [RawRow], values: &Range<Data>, merged: &[Dimensions], sheet: &str) -> Vec<String> {
-    let Some(header_line) = grid.first().map(|r| r.line) else {
+fn fill_merged(grid: &mut [RawRow], merged: &[Dimensions], sheet: &str) -> Vec<String> {
+    let Some((header_line, width)) = grid.first().map(|r| (r.line, r.cells.len() as u32)) else {
         return Vec::new();
     };
     let mut filled = Vec::new();
     for m in merged {
-        let value = values.get_value(m.start).map(cell_text).unwrap_or_default();
+        let value = grid
+            .binary_search_by_key(&(u64::from(m.start.0) + 1), |r| r.line)
+            .ok()
+            .and_then(|i| grid[i].cells.get(m.start.1 as usize))
+            .cloned()
+            .unwrap_or_default();
         // Lines count from 1, rows from 0: a merge ending on or above the header is left alone.
         if value.trim().is_empty() || u64::from(m.end.0) < header_line {
             continue;
@@ -154,7 +222,11 @@ fn fill_merged(grid: &mut [RawRow], values: &Range<Data>, merged: &[Dimensions],
         for row in grid.iter_mut().filter(|r| {
             r.line > header_line && (u64::from(m.start.0) + 1..=u64::from(m.end.0) + 1).contains(&r.line)
         }) {
-            for c in m.start.1..=m.end.1 {
+            // Only the table's columns: a merge reaching far to the right adds no cells.
+            for c in m.start.1..=m.end.1.min(width.saturating_sub(1)) {
+                if row.cells.len() <= c as usize {
+                    row.cells.resize(c as usize + 1, String::new());
+                }
                 if let Some(cell) = row.cells.get_mut(c as usize)
                     && cell.is_empty()
                     && (u64::from(m.start.0) + 1, m.start.1) != (row.line, c)

@@ -28,6 +28,18 @@ pub fn sensitivity(t: &Table) -> f64 {
     }
 }
 
+/// What `plan` says before its figures when `rho` is more than the year may spend at all:
+/// the figures are still worth seeing (how much a larger budget would buy), but a release at
+/// that rho would be refused.
+pub fn over_cap_note(cfg: &DpConfig, rho: f64) -> Option<String> {
+    (rho > cfg.year_rho_cap).then(|| {
+        format!(
+            "Note: rho {rho} is more than the whole year's cap ({}): `protect --mode dp` would refuse to spend it. The figures below show what it would give.",
+            cfg.year_rho_cap
+        )
+    })
+}
+
 /// Every table's share of `rho`, noise scale and 95% half-width.
 pub fn plan_tables(tables: &Tables, cfg: &DpConfig, rho: f64) -> Result<Vec<TablePlan>, StageError> {
     let spec: Vec<(String, f64, f64)> = tables

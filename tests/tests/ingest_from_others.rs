@@ -1,0 +1,238 @@
+//! Files other organisations send, as an outside review made them: a stray cell at the end of
+//! a sheet, Mac Excel's 1904 dates, hidden sheets, Excel error values, old Mac line endings,
+//! columns without a header, personal numbers whose date is implausible, and a work folder kept
+//! inside the folder of submissions. Each is read as the person who made it sees it, or its
+//! rows are quarantined saying why; nothing is dropped.
+
+use std::path::{Path, PathBuf};
+
+use safetally::ingest::IngestOptions;
+use safetally_tests::*;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/xlsx")
+        .join(name)
+}
+
+fn only(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(fixture(name), dir.path().join("TALITA.xlsx")).expect("copy");
+    dir
+}
+
+/// A sheet whose last cell is XFD1048576: read as that one cell, which once cost the rectangle
+/// up to it (a 549 GB allocation that killed the run for every organisation).
+#[test]
+fn a_stray_cell_at_the_end_of_a_sheet_is_one_quarantined_row_not_the_whole_sheet() {
+    let dir = only("far-cell.xlsx");
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 3, 1);
+    let q = quarantine(out.path(), "TALITA");
+    assert!(
+        q.iter().any(|(line, _, rule, value)| *line == 1_048_576
+            && rule == "value_without_header"
+            && value == "x"),
+        "{q:?}"
+    );
+}
+
+#[test]
+fn dates_of_a_workbook_in_the_1904_date_system_are_read_as_excel_shows_them() {
+    let dir = only("date1904.xlsx");
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 3, 0);
+    let df = read_parquet(&out.path().join("validated/TALITA.parquet"));
+    assert_eq!(
+        strings(&df, "birth_date"),
+        ["1990-01-05", "2006-12-30", "2008-03-01"].map(|d| Some(d.to_string()))
+    );
+}
+
+#[test]
+fn excel_error_values_are_quarantined_in_workbooks_and_in_csv() {
+    let dir = only("error-cells.xlsx");
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    let q = quarantine(out.path(), "TALITA");
+    let errors: Vec<(&str, &str)> = q
+        .iter()
+        .filter(|(_, _, rule, _)| rule == "excel_error")
+        .map(|(_, col, _, v)| (col.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            ("record_id", "#REF!"),
+            ("gender", "#N/A"),
+            ("family_name", "#DIV/0!")
+        ],
+        "{}",
+        report.to_text()
+    );
+    // Saved as CSV by Swedish Excel, the error is text in Swedish.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rows = [
+        row_with(&[("given_name", "#SAKNAS!")]),
+        row_with(&[("record_id", "R2")]),
+    ];
+    write(dir.path(), "a.csv", csv_text(&header(), &rows, b';'));
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 1, 1);
+    assert_eq!(quarantine(out.path(), "SAMPLE01")[0].2, "excel_error");
+}
+
+#[test]
+fn hidden_sheets_are_passed_over_and_named_unless_asked_for() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for (name, hidden) in [("Kontakter", false), ("Kopia", true)] {
+        let ws = wb.add_worksheet();
+        ws.set_name(name).expect("name");
+        for (r, row) in std::iter::once(header()).chain([row_with(&[])]).enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                ws.write_string(r as u32, c as u16, v).expect("cell");
+            }
+        }
+        ws.set_hidden(hidden);
+    }
+    wb.save(dir.path().join("org.xlsx")).expect("save");
+    // Read both, the copy would make every record a duplicate.
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 1, 0);
+    let notes = &report.files[0].notes;
+    assert!(
+        notes.iter().any(|n| n.contains("hidden") && n.contains("Kopia")),
+        "{notes:?}"
+    );
+    let opts = IngestOptions {
+        sheet: safetally::ingest::SheetChoice {
+            name: Some("Kopia".into()),
+        },
+        ..Default::default()
+    };
+    let (report, _out) = ingest(dir.path(), &opts);
+    assert_counts(&report, 1, 0);
+}
+
+#[test]
+fn old_mac_line_endings_give_each_row_its_own_line() {
+    let rows = [
+        row_with(&[]),
+        row_with(&[("record_id", "R2"), ("gender", "bogus")]),
+    ];
+    let text = csv_text(&header(), &rows, b',').replace('\n', "\r");
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "mac.csv", text);
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 1, 1);
+    assert_eq!(
+        quarantine(out.path(), "SAMPLE01")[0].0,
+        3,
+        "the bad row is line 3"
+    );
+}
+
+#[test]
+fn columns_without_a_header_are_passed_over_when_empty_and_their_values_quarantined() {
+    let mut h = header();
+    h.extend([String::new(), String::new()]);
+    let pad = |mut r: Vec<String>, a: &str| {
+        r.extend([a.to_string(), String::new()]);
+        r
+    };
+    let rows = [
+        pad(row_with(&[]), ""),
+        pad(row_with(&[("record_id", "R2")]), "a note"),
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.csv", csv_text(&h, &rows, b','));
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 1, 1);
+    let q = quarantine(out.path(), "SAMPLE01");
+    assert_eq!(
+        (q[0].2.as_str(), q[0].3.as_str()),
+        ("value_without_header", "a note")
+    );
+}
+
+#[test]
+fn a_personal_numbers_date_is_checked_as_a_birth_date_is() {
+    let no_birth = |rid: &str, pnr: &str, age: &str| {
+        row_with(&[
+            ("record_id", rid),
+            ("personal_number", pnr),
+            ("birth_date", ""),
+            ("age_group", age),
+        ])
+    };
+    let rows = [
+        no_birth("F1", "20300105-1238", "adult"),
+        no_birth("F2", "18500105-1233", ""),
+        no_birth("F3", "20100105-1232", "adult"),
+        no_birth("F4", "19900105-1235", "adult"),
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.csv", csv_text(&header(), &rows, b','));
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 1, 3);
+    let rules: Vec<(i64, String)> = quarantine(out.path(), "SAMPLE01")
+        .into_iter()
+        .map(|(line, _, rule, _)| (line, rule))
+        .collect();
+    for expected in [
+        (2, "pnr_date_range"),
+        (3, "pnr_date_range"),
+        (4, "age_group_birth_date"),
+    ] {
+        assert!(rules.contains(&(expected.0, expected.1.to_string())), "{rules:?}");
+    }
+}
+
+#[test]
+fn an_indirect_row_pointing_at_a_quarantined_row_counts_and_is_named() {
+    let rows = [
+        row_with(&[("record_id", "D1"), ("birth_date", "1990-02-30")]),
+        row_with(&[
+            ("record_id", "I1"),
+            ("contact_kind", "indirect"),
+            ("related_record_id", "D1"),
+            ("exploitation_forms", ""),
+        ]),
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.csv", csv_text(&header(), &rows, b','));
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 1, 1);
+    let notes = &report.files[0].notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("line(s) 3") && n.contains("quarantined")),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn a_work_folder_inside_the_folder_of_submissions_is_not_read_as_submissions() {
+    use safetally::progress::Progress;
+    use safetally::run::ingest_stage;
+    use safetally::stage::Workdir;
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.csv", csv_text(&header(), &[row_with(&[])], b','));
+    let work = Workdir::new(dir.path().join("work")).expect("workdir");
+    let s = schema();
+    let opts = IngestOptions {
+        ignore_extra_columns: true,
+        ..Default::default()
+    };
+    for force in [false, true] {
+        let run = ingest_stage(&s, &work, dir.path(), &opts, &Progress::hidden(), force).expect("ingest");
+        assert_eq!(
+            (run.result.totals.accepted, run.result.totals.quarantined),
+            (1, 0),
+            "{}",
+            run.result.to_text()
+        );
+        assert_eq!(run.result.files.len(), 1, "{}", run.result.to_text());
+    }
+}
