@@ -92,8 +92,11 @@ impl Ledger {
         dir.join(format!("ledger-{year}.jsonl"))
     }
 
-    /// Opens (or starts) the year's ledger in `dir`. A torn last line (a crash while
-    /// appending) is ignored: its draw was never published, since publication follows the sync.
+    /// Opens (or starts) the year's ledger in `dir`. Every line that holds an entry counts,
+    /// the last one too when its line break is missing (an editor may drop it). A last line
+    /// that is not a whole entry is refused, not skipped: it may be a crash while a release was
+    /// being recorded (then never published), or a damaged file whose last release was
+    /// published; the ledger cannot tell, and skipping it would hand that budget out again.
     pub fn open(dir: &Path, year: i64) -> Result<Self, LedgerError> {
         let path = Self::path_for(dir, year);
         let io = |source| LedgerError::Io {
@@ -109,13 +112,24 @@ impl Ledger {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(e) => return Err(io(e)),
         };
-        let complete = text.rfind('\n').map_or("", |i| &text[..i]);
+        let lines: Vec<(usize, &str)> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .collect();
         let mut entries = Vec::new();
-        for (i, line) in complete.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        for (n, &(i, line)) in lines.iter().enumerate() {
+            let last_unfinished = n + 1 == lines.len() && !text.ends_with('\n');
             let e: Entry = serde_json::from_str(line).map_err(|e| LedgerError::Corrupt {
                 path: path.clone(),
                 line: i + 1,
-                message: e.to_string(),
+                message: if last_unfinished {
+                    format!(
+                        "{e}; the last line is not a whole entry. Either the run that recorded it was stopped (its release was then never published) or the file is damaged (and the release may have been published). Nothing is spent until a person decides: if the first, delete that line; if the second, restore the ledger from its backup"
+                    )
+                } else {
+                    e.to_string()
+                },
             })?;
             entries.push(e);
         }
@@ -158,7 +172,7 @@ impl Ledger {
         };
         let mut line = serde_json::to_string(&entry).map_err(|e| io(std::io::Error::other(e)))?;
         line.push('\n');
-        self.truncate_torn_tail().map_err(io)?;
+        self.finish_last_line().map_err(io)?;
         let mut f = OpenOptions::new()
             .create(true)
             .append(true)
@@ -174,16 +188,17 @@ impl Ledger {
         Ok(())
     }
 
-    fn truncate_torn_tail(&self) -> std::io::Result<()> {
+    /// Ends the last entry's line when its line break is missing (`open` has read it as a
+    /// whole entry), so that the next entry starts on a line of its own.
+    fn finish_last_line(&self) -> std::io::Result<()> {
         let Ok(bytes) = std::fs::read(&self.path) else {
             return Ok(());
         };
         if bytes.is_empty() || bytes.ends_with(b"\n") {
             return Ok(());
         }
-        let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let f = OpenOptions::new().write(true).open(&self.path)?;
-        f.set_len(keep as u64)?;
+        let mut f = OpenOptions::new().append(true).open(&self.path)?;
+        f.write_all(b"\n")?;
         f.sync_all()
     }
 }
@@ -219,23 +234,26 @@ mod tests {
     }
 
     #[test]
-    fn a_torn_last_line_is_ignored_and_replaced() {
+    fn a_last_entry_without_its_line_break_counts_and_a_torn_one_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut l = Ledger::open(dir.path(), 2024).expect("open");
-        l.append(entry("a", 0.1)).expect("append");
+        l.append(entry("a", 0.3)).expect("append");
+        l.append(entry("b", 0.3)).expect("append");
         let path = Ledger::path_for(dir.path(), 2024);
-        let mut f = OpenOptions::new().append(true).open(&path).expect("open");
-        f.write_all(b"{\"release_key\":\"b\",\"ye").expect("torn write");
-        let mut l = Ledger::open(dir.path(), 2024).expect("reopen despite the torn line");
-        assert_eq!(l.entries.len(), 1);
-        l.append(entry("c", 0.1)).expect("append after a tear");
+        let text = std::fs::read_to_string(&path).expect("read");
+        // An editor dropped the final line break: both entries still count.
+        std::fs::write(&path, text.trim_end()).expect("write");
+        let mut l = Ledger::open(dir.path(), 2024).expect("reopen");
+        assert!((l.spent() - 0.6).abs() < 1e-12, "{}", l.spent());
+        l.append(entry("c", 0.3)).expect("append after it");
         let l = Ledger::open(dir.path(), 2024).expect("reopen");
-        assert_eq!(
-            l.entries
-                .iter()
-                .map(|e| e.release_key.as_str())
-                .collect::<Vec<_>>(),
-            ["a", "c"]
-        );
+        let keys: Vec<&str> = l.entries.iter().map(|e| e.release_key.as_str()).collect();
+        assert_eq!(keys, ["a", "b", "c"]);
+        // A torn last entry is refused: skipping it would spend its budget again.
+        std::fs::write(&path, &text[..text.len() - 20]).expect("tear");
+        let e = Ledger::open(dir.path(), 2024)
+            .err()
+            .expect("a torn entry is refused");
+        assert!(e.to_string().contains("not a whole entry"), "{e}");
     }
 }

@@ -236,3 +236,21 @@ fn a_work_folder_inside_the_folder_of_submissions_is_not_read_as_submissions() {
         assert_eq!(run.result.files.len(), 1, "{}", run.result.to_text());
     }
 }
+
+#[test]
+fn the_same_file_sent_under_two_names_is_named_in_a_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = csv_text(&header(), &[row_with(&[])], b',');
+    write(dir.path(), "org.csv", &text);
+    write(dir.path(), "org (1).csv", &text);
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 0, 2);
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains("org (1).csv and org.csv") && w.contains("same content")),
+        "{:?}",
+        report.warnings
+    );
+}

@@ -57,6 +57,28 @@ fn the_extract_is_ledgered_follows_the_code_lists_and_holds_no_identifier() {
     assert!(again.result.reused);
     assert_eq!(Ledger::open(&ledger, 2024).expect("ledger").entries.len(), 2);
 
+    // Under another ledger (or none given, from another folder) the same persons would be
+    // drawn again and spent where the first ledger cannot see it: refused, nothing spent.
+    let other = work.path().join("other-ledger");
+    let e = journalist_stage(
+        &s,
+        &w,
+        &dp.dir,
+        &ExtractParams {
+            ledger: other.clone(),
+            ..params(1)
+        },
+        true,
+    )
+    .err()
+    .expect("another ledger is refused");
+    assert!(e.to_string().contains("already drawn"), "{e}");
+    assert!(Ledger::open(&other, 2024).expect("ledger").entries.is_empty());
+    assert!(
+        j.dir.join("synthetic.parquet").exists(),
+        "the published extract stays"
+    );
+
     // Synthetic persons: the schema's codes only, and no identifier of any kind.
     let tables = safetally::tables::load_tables(&s, &safetally::schema::MemberKind::Sample).expect("tables");
     let syn = read_parquet(&j.dir.join("synthetic.parquet"));

@@ -192,7 +192,34 @@ pub fn ingest_folder(
     sinks.finish(schema)?;
     report.close();
     report.warnings = run_warnings(&report);
+    report.warnings.extend(same_content(input, &entries));
     Ok(report)
+}
+
+/// Files with the same bytes under two names (`org.csv` and `org (1).csv`): every record in
+/// them is quarantined as sent twice, and the report says why in one line.
+fn same_content(input: &Path, entries: &[crate::stage::Entry]) -> Vec<String> {
+    let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for e in entries
+        .iter()
+        .filter(|e| e.problem.is_none() && is_submission(&e.path))
+    {
+        // A file that cannot be hashed has its own error in the report already.
+        if let Ok(h) = crate::stage::hash_file(&e.path, "")
+            && h.bytes > 0
+        {
+            seen.entry(h.blake3).or_default().push(file_label(input, &e.path));
+        }
+    }
+    seen.into_values()
+        .filter(|names| names.len() > 1)
+        .map(|names| {
+            format!(
+                "{} have the same content: the same file sent twice? Every record in them is quarantined as a duplicate; keep one of them and ingest again",
+                names.join(" and ")
+            )
+        })
+        .collect()
 }
 
 fn file_label(input: &Path, path: &Path) -> String {

@@ -59,6 +59,10 @@ pub struct ExtractReport {
     /// data changed since an earlier extract).
     #[serde(skip)]
     pub reused: bool,
+    /// A hash of the counts measured and the year, without the rho (internal, kept out of
+    /// the files): the same data is never drawn again under another ledger.
+    #[serde(skip)]
+    pub data_key: String,
     /// The ledger entry's random id (the ledger's own key hashes true counts: never shipped).
     pub ledger_entry: String,
     pub year: i64,
@@ -94,6 +98,8 @@ pub struct ExtractInput<'a> {
     pub config: &'a DpConfig,
     pub params: &'a ExtractParams,
     pub ship_accuracy: bool,
+    /// The extract this work folder drew before (its data key and ledger file), if any.
+    pub previous: Option<(String, PathBuf)>,
 }
 
 /// Measures (or reuses the ledgered measurement), post-processes and writes the extract.
@@ -109,6 +115,24 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
     let scale_s = safetally_dp::scale_for_rho(marginals_sensitivity(&sz), p.rho_synthetic).map_err(dp_err)?;
     let key = release_key(&cross, &margs, p, inp.year);
     let mut ledger = Ledger::open(&p.ledger, inp.year).map_err(|e| StageError::Input(e.to_string()))?;
+    let data = data_key(&cross, &margs, inp.year);
+    let here = std::path::absolute(ledger.path()).unwrap_or_else(|_| ledger.path().to_path_buf());
+    if ledger.find(&key).is_none()
+        && let Some((prev_data, prev_ledger)) = &inp.previous
+        && *prev_data == data
+        && *prev_ledger != here
+    {
+        return Err(StageError::Input(format!(
+            "this extract was already drawn with noise recorded in the ledger {}; drawing it again under {} would publish a second noisy view of the same persons and spend budget the first ledger does not know of. Pass --ledger with the first ledger's folder{}",
+            prev_ledger.parent().unwrap_or(prev_ledger).display(),
+            here.parent().unwrap_or(&here).display(),
+            if prev_ledger.exists() {
+                ""
+            } else {
+                " (it is missing: restore it from its backup)"
+            }
+        )));
+    }
     let (measured, reused, entry_id) = match ledger.find(&key) {
         Some(e) => (e.measurements.clone(), true, e.entry_id.clone()),
         None => {
@@ -167,6 +191,7 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
     let report = ExtractReport {
         ledger_entry: entry_id,
         reused,
+        data_key: data,
         year: inp.year,
         rho,
         epsilon: epsilon_for(rho, inp.config.delta),
@@ -198,6 +223,17 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
 
 fn dp_err(e: safetally_dp::DpError) -> StageError {
     StageError::Input(format!("journalists' extract: {e}"))
+}
+
+/// The counts' hash and the year, without the rho: the same persons' extract, whatever is spent.
+fn data_key(cross: &[i64], margs: &[i64], year: i64) -> String {
+    let mut h = Sha256::new();
+    h.update(b"journalist-extract-data");
+    for v in cross.iter().chain(margs) {
+        h.update(v.to_le_bytes());
+    }
+    h.update(year.to_le_bytes());
+    hex::encode(h.finalize())
 }
 
 fn release_key(cross: &[i64], margs: &[i64], p: &ExtractParams, year: i64) -> String {

@@ -315,7 +315,13 @@ pub fn journalist_stage(
         params: serde_json::json!({ "extract": to_value(params)?, "dp_release": dp.ledger_entry }),
         report_json: "extract-report.json",
     };
-    run_stage(schema, work, spec, force, |out| {
+    // Where this work folder remembers its last extract's data and ledger (internal: the
+    // data key hashes true counts), so that a rerun under another ledger is refused.
+    let remembered = work.root().join(".journalist-draw.json");
+    let previous: Option<(String, std::path::PathBuf)> = std::fs::read_to_string(&remembered)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    let run = run_stage(schema, work, spec, force, |out| {
         let (agg, tables, published) = read_release_tables(schema, &aggregate_dir, dp_dir)?;
         let (persons, _) = tables::read_persons(schema, &link_dir.join(crate::link::PERSONS))?;
         let config = protect::DpConfig::load_embedded()?;
@@ -332,12 +338,17 @@ pub fn journalist_stage(
                 config: &config,
                 params,
                 ship_accuracy: agg.member_kind == "sample",
+                previous: previous.clone(),
             },
             out,
         )?;
+        let ledger = safetally_dp::ledger::Ledger::path_for(&params.ledger, year);
+        let ledger = std::path::absolute(&ledger).unwrap_or(ledger);
+        write_text(&remembered, &super::to_json(&(&report.data_key, ledger))?)?;
         Ok(Done {
             summary: serde_json::json!({ "rho": report.rho, "synthetic_rows": report.synthetic_rows }),
             report,
         })
-    })
+    })?;
+    Ok(run)
 }
