@@ -122,16 +122,11 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
         && *prev_data == data
         && *prev_ledger != here
     {
-        return Err(StageError::Input(format!(
-            "this extract was already drawn with noise recorded in the ledger {}; drawing it again under {} would publish a second noisy view of the same persons and spend budget the first ledger does not know of. Pass --ledger with the first ledger's folder{}",
-            prev_ledger.parent().unwrap_or(prev_ledger).display(),
-            here.parent().unwrap_or(&here).display(),
-            if prev_ledger.exists() {
-                ""
-            } else {
-                " (it is missing: restore it from its backup)"
-            }
-        )));
+        return Err(crate::protect::dp::drawn_under_another_ledger(
+            "this extract was already drawn",
+            prev_ledger,
+            &here,
+        ));
     }
     let (measured, reused, entry_id) = match ledger.find(&key) {
         Some(e) => (e.measurements.clone(), true, e.entry_id.clone()),

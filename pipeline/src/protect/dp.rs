@@ -3,7 +3,7 @@
 //! anything else), then post-processing. The same release made again reuses its stored draw.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use safetally_dp::budget::{Z95, epsilon_for, group_rho};
 use safetally_dp::ledger::{Entry, Ledger};
@@ -96,6 +96,21 @@ fn release_key(inp: &DpInput, plan: &[safetally_dp::budget::TablePlan]) -> Strin
     hex::encode(h.finalize())
 }
 
+/// The refusal of a second draw of the same data under another ledger than its first
+/// (`what`: what was drawn before; both ledgers are files).
+pub(crate) fn drawn_under_another_ledger(what: &str, first: &Path, here: &Path) -> StageError {
+    StageError::Input(format!(
+        "{what} with noise recorded in the ledger {}; drawing them again under {} would publish a second noisy view of the same persons and spend budget the first ledger does not know of. Pass --ledger with the first ledger's folder{}",
+        first.parent().unwrap_or(first).display(),
+        here.parent().unwrap_or(here).display(),
+        if first.exists() {
+            ""
+        } else {
+            " (it is missing: restore it from its backup)"
+        }
+    ))
+}
+
 pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), StageError> {
     let plan = plan_tables(inp.tables, inp.config, inp.rho)?;
     let key = release_key(inp, &plan);
@@ -108,16 +123,11 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
         && (*prev_key == key || *prev_data == data)
         && *prev_ledger != here
     {
-        return Err(StageError::Input(format!(
-            "these tables were already released with noise recorded in the ledger {}; drawing them again under {} would publish a second noisy view of the same counts and spend budget the first ledger does not know of. Pass --ledger with the first ledger's folder{}",
-            prev_ledger.parent().unwrap_or(prev_ledger).display(),
-            here.parent().unwrap_or(&here).display(),
-            if prev_ledger.exists() {
-                ""
-            } else {
-                " (it is missing: restore it from its backup)"
-            }
-        )));
+        return Err(drawn_under_another_ledger(
+            "these tables were already released",
+            prev_ledger,
+            &here,
+        ));
     }
     let (measurements, reused, entry_id) = match ledger.find(&key) {
         Some(e) => (e.measurements.clone(), true, e.entry_id.clone()),

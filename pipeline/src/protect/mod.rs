@@ -5,7 +5,7 @@
 
 mod config;
 mod consistency;
-mod dp;
+pub(crate) mod dp;
 mod measure;
 
 pub use config::DpConfig;
