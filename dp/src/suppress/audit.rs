@@ -1,6 +1,9 @@
 //! The audit: for every hidden cell, the smallest and largest value consistent with every
-//! published number and relation, by integer programming over the hidden cells. A small
-//! count whose interval is narrower than the required protection fails the release.
+//! published number and relation, by integer programming over the hidden cells; that range is
+//! published. A small count is judged against a stronger reader, who also knows the rule
+//! (a small count is 1 to threshold - 1), supposes the cell is one, and knows which hidden
+//! cells are zeros (the release shows zeros outside the lines of small totals). The values
+//! 1 to threshold - 1 that such a reader cannot rule out must be at least `protection`.
 
 use microlp::{ComparisonOp, OptimizationDirection, Problem, SolveOutcome};
 
@@ -14,6 +17,10 @@ pub struct Interval {
     pub lower: u64,
     /// `None` when nothing published bounds the cell from above.
     pub upper: Option<u64>,
+    /// For a small count: how many of the values 1 to threshold - 1 the stronger reader
+    /// cannot rule out.
+    #[serde(default)]
+    pub small_values: Option<u64>,
 }
 
 impl Interval {
@@ -21,9 +28,10 @@ impl Interval {
         self.upper.map(|u| u - self.lower)
     }
 
-    /// Whether an attacker can narrow a small count to fewer than `protection` values.
+    /// Whether a reader who knows the rule can narrow a small count to fewer than
+    /// `protection` of the values 1 to threshold - 1.
     pub fn too_narrow(&self, protection: u64) -> bool {
-        self.status == Status::Primary && self.width().is_some_and(|w| w < protection)
+        self.status == Status::Primary && self.small_values.is_some_and(|n| n < protection)
     }
 }
 
@@ -71,20 +79,46 @@ fn components(sys: &System, status: &[Status]) -> Vec<Vec<usize>> {
     groups.into_values().collect()
 }
 
-/// Intervals of every hidden cell; failures are small counts narrower than `p.protection`.
+/// Intervals of every hidden cell; failures are small counts a reader who knows the rule
+/// can narrow to fewer than `p.protection` values.
 pub fn audit(sys: &System, status: &[Status], p: &Params) -> Result<Audit, SuppressError> {
     let bound = sys.cells.iter().map(|c| c.value).max().unwrap_or(0).max(1);
+    // Cells in the line of a hidden small total: their zeros are hidden too, so a reader
+    // cannot tell which of them are zeros.
+    let mut blurred = vec![false; sys.cells.len()];
+    for l in sys.lines.iter().filter(|l| status[l.total] == Status::Primary) {
+        for &c in &l.cells {
+            blurred[c] = true;
+        }
+    }
     let mut out = Audit::default();
     for group in components(sys, status) {
         for &cell in &group {
-            let lower = solve(sys, &group, cell, OptimizationDirection::Minimize, bound)?;
-            let upper = solve(sys, &group, cell, OptimizationDirection::Maximize, bound)?;
+            let plain = Reader::Plain;
+            let lower = solve(sys, &group, cell, OptimizationDirection::Minimize, bound, plain)?;
+            let upper = solve(sys, &group, cell, OptimizationDirection::Maximize, bound, plain)?;
+            let small_values = if status[cell] == Status::Primary {
+                let knows = Reader::KnowsRule {
+                    small: p.threshold.saturating_sub(1),
+                    zeros: p.suppress_zeros,
+                    blurred: &blurred,
+                };
+                let lo = solve(sys, &group, cell, OptimizationDirection::Minimize, bound, knows)?;
+                let hi = solve(sys, &group, cell, OptimizationDirection::Maximize, bound, knows)?;
+                Some(match (lo, hi) {
+                    (Some(lo), Some(hi)) if hi >= lo => hi - lo + 1,
+                    _ => 0,
+                })
+            } else {
+                None
+            };
             let iv = Interval {
                 cell,
                 value: sys.cells[cell].value,
                 status: status[cell],
                 lower: lower.unwrap_or(0),
                 upper,
+                small_values,
             };
             if iv.too_narrow(p.protection) {
                 out.failures.push(cell);
@@ -101,22 +135,46 @@ pub fn audit(sys: &System, status: &[Status], p: &Params) -> Result<Audit, Suppr
 /// `None` when the direction is unbounded. The cells' common upper bound is the largest
 /// published-or-not count; an attacker does not know it exactly, so a maximum that reaches
 /// it is reported as unbounded.
+/// What the reader of a program knows besides the published numbers and relations.
+#[derive(Clone, Copy)]
+enum Reader<'a> {
+    /// Nothing more: every hidden cell is some count from 0 up (the published range).
+    Plain,
+    /// The rule: the cell solved for is a small count (1 to `small`, from 0 when zeros are
+    /// hidden too), and which hidden cells are zeros, since zeros are shown, except in the
+    /// line of a hidden small total (`blurred`), where they are hidden with the rest.
+    KnowsRule {
+        small: u64,
+        zeros: bool,
+        blurred: &'a [bool],
+    },
+}
+
 fn solve(
     sys: &System,
     group: &[usize],
     cell: usize,
     dir: OptimizationDirection,
     bound: u64,
+    reader: Reader<'_>,
 ) -> Result<Option<u64>, SuppressError> {
     let cap = 4 * bound + 10;
+    let top = i32::try_from(cap).unwrap_or(i32::MAX);
     let mut prob = Problem::new(dir);
     let mut var = std::collections::HashMap::new();
     for &g in group {
         let obj = if g == cell { 1.0 } else { 0.0 };
-        var.insert(
-            g,
-            prob.add_integer_var(obj, (0, i32::try_from(cap).unwrap_or(i32::MAX))),
-        );
+        let value = sys.cells[g].value;
+        let range = match reader {
+            Reader::Plain => (0, top),
+            Reader::KnowsRule { small, zeros, .. } if g == cell => {
+                (i32::from(!zeros), i32::try_from(small).unwrap_or(i32::MAX))
+            }
+            Reader::KnowsRule { blurred, .. } if blurred[g] => (0, top),
+            Reader::KnowsRule { .. } if value == 0 => (0, 0),
+            Reader::KnowsRule { .. } => (1, top),
+        };
+        var.insert(g, prob.add_integer_var(obj, range));
     }
     for c in &sys.constraints {
         if !c.terms.iter().any(|t| var.contains_key(&t.0)) {

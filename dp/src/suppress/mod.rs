@@ -107,7 +107,11 @@ pub struct Params {
     pub threshold: u64,
     /// Hide zeros too (off by default: a zero is not a person).
     pub suppress_zeros: bool,
-    /// The narrowest interval an attacker may derive for a hidden small count.
+    /// How many of the values 1 to `threshold - 1` a hidden small count must keep open for a
+    /// reader who knows the rule (at most `threshold - 1`: all of them). The default, 3 of
+    /// 1 to 4, lets a reader rule out one end (a total of two hidden persons is not 1) but
+    /// never narrow a count to two values or one; all 4 cannot always be kept (two nonzero
+    /// cells hidden with their hidden total make that total at least 2).
     pub protection: u64,
     /// Off only to show what primary suppression alone leaks.
     pub secondary: bool,
@@ -118,7 +122,7 @@ impl Default for Params {
         Params {
             threshold: 5,
             suppress_zeros: false,
-            protection: 5,
+            protection: 3,
             secondary: true,
         }
     }

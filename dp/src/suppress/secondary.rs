@@ -43,7 +43,8 @@ pub fn protect(sys: &System, p: &Params) -> Result<Outcome, SuppressError> {
             if by_cell[iv.cell].iter().any(|&r| touched[r]) {
                 continue;
             }
-            let need = p.protection - iv.width().unwrap_or(0);
+            // A partner of at least the threshold can hold any of the small values' remainders.
+            let need = p.threshold;
             let partner =
                 best_partner(sys, &status, &by_cell, iv.cell, need).ok_or(SuppressError::Stuck(iv.cell))?;
             status[partner] = Status::Secondary;
@@ -271,11 +272,46 @@ mod tests {
         let sys = System {
             cells,
             constraints,
-            lines: Vec::new(),
+            // T's line: a small total, so its cells are hidden whatever they hold.
+            lines: vec![super::super::Line {
+                total: 2,
+                cells: vec![0, 1],
+            }],
         };
         let out = protect(&sys, &Params::default()).expect("a partner is found further away");
         assert!(out.audit.passed(), "{:?}", out.audit);
         assert!(out.status[3].hidden(), "{:?}", out.status);
+    }
+
+    /// A hidden count alone in its table, bounded only by inequalities to [4, 20]: wide, but
+    /// a reader who knows that a cell hidden alone is a small count (1 to 4) reads it as 4.
+    /// The old audit, which judged the range alone, passed this.
+    #[test]
+    fn a_small_count_hidden_alone_is_judged_as_a_reader_who_knows_the_rule_reads_it() {
+        let cell = |value, margin| Cell { value, margin };
+        // a (4), any (20), others (16): a <= any, any <= a + others.
+        let cells = vec![cell(4, false), cell(20, true), cell(16, false)];
+        let constraints = vec![
+            Constraint::at_most_zero(vec![(0, 1.0), (1, -1.0)]),
+            Constraint::at_most_zero(vec![(1, 1.0), (0, -1.0), (2, -1.0)]),
+        ];
+        let sys = System {
+            cells,
+            constraints,
+            lines: Vec::new(),
+        };
+        let alone = Params {
+            secondary: false,
+            ..Params::default()
+        };
+        let out = protect(&sys, &alone).expect("primary alone");
+        let iv = &out.audit.intervals[0];
+        assert_eq!((iv.lower, iv.upper, iv.small_values), (4, Some(20), Some(1)));
+        assert_eq!(out.audit.failures, vec![0], "4 is given away");
+        let out = protect(&sys, &Params::default()).expect("protect");
+        assert!(out.audit.passed(), "{:?}", out.audit);
+        assert!(out.status[2].hidden(), "{:?}", out.status);
+        assert_eq!(out.audit.intervals[0].small_values, Some(4));
     }
 
     #[test]

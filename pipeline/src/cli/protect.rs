@@ -30,8 +30,9 @@ pub struct ProtectArgs {
     /// below it). Default: 5, or suppress_below in schemas/privacy.json in DP mode.
     #[arg(long, value_parser = clap::value_parser!(u64).range(2..))]
     pub threshold: Option<u64>,
-    /// Exact mode: the narrowest range a reader may be able to narrow a hidden small count to
-    /// (default: the threshold).
+    /// Exact mode: how many of the values 1 to THRESHOLD-1 a hidden small count must keep open
+    /// for a reader who knows the rule and everything published (default 3; at most
+    /// THRESHOLD-1, all of them).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub protection: Option<u64>,
     /// Exact mode: hide zeros too.
@@ -77,7 +78,10 @@ impl ProtectArgs {
         Params {
             threshold,
             suppress_zeros: self.suppress_zeros,
-            protection: self.protection.unwrap_or(threshold),
+            protection: self
+                .protection
+                .unwrap_or(Params::default().protection)
+                .min(threshold - 1),
             secondary: true,
         }
     }

@@ -58,7 +58,8 @@ pub struct TableProtection {
     pub cells: usize,
     pub primary: usize,
     pub secondary: usize,
-    /// Narrowest interval of a hidden small count (none hidden: no figure).
+    /// The fewest of the values 1 to threshold - 1 a reader who knows the rule can still
+    /// not rule out for a hidden small count (none hidden: no figure).
     pub narrowest_interval: Option<u64>,
 }
 
@@ -107,7 +108,7 @@ impl ProtectReport {
             self.secondary_by_audit,
             if self.audit_passed {
                 format!(
-                    "passed; every hidden small count can only be narrowed to a range of at least {} values",
+                    "passed; a reader who knows the rule (a hidden small count is 1 to threshold - 1) and everything published cannot narrow any hidden small count to fewer than {} of those values",
                     self.params.protection
                 )
             } else {
@@ -197,10 +198,15 @@ pub fn protect_tables(
             p.values[r.cell] = Some(sys.cells[k].value);
         }
     }
+    let mut fewest: BTreeMap<usize, u64> = BTreeMap::new();
     for iv in &outcome.audit.intervals {
         let r = refs[iv.cell];
         out[r.table].lower[r.cell] = Some(iv.lower);
         out[r.table].upper[r.cell] = iv.upper;
+        if let Some(n) = iv.small_values {
+            let f = fewest.entry(r.table).or_insert(n);
+            *f = (*f).min(n);
+        }
     }
     let name = |k: usize| {
         let r = refs[k];
@@ -221,14 +227,8 @@ pub fn protect_tables(
         audit_failures: outcome.audit.failures.iter().map(|&k| name(k)).collect(),
         dp: None,
     };
-    for (t, p) in tables.tables.iter().zip(&out) {
-        let narrowest = p
-            .status
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| **s == Status::Primary)
-            .filter_map(|(i, _)| p.upper[i].map(|u| u - p.lower[i].unwrap_or(0)))
-            .min();
+    for (ti, (t, p)) in tables.tables.iter().zip(&out).enumerate() {
+        let narrowest = fewest.get(&ti).copied();
         report.tables.insert(
             t.id().to_string(),
             TableProtection {

@@ -24,13 +24,17 @@ pub fn methods_note(
     let _ = writeln!(
         s,
         "Organisationernas kontaktuppgifter har kontrollerats, pseudonymiserats hos varje organisation och länkats så att en person som mötts av flera organisationer räknas en gång ({persons} personer). Varje tabell räknar personer, inte kontakter, över alla koder i kodlistan, så även tomma celler visas (som 0).\n\n\
-Små tal är dolda: en cell med 1–{} personer visas som `..` (\"för få för att visas\"). Dessutom döljs andra celler (\"dold för att skydda en annan cell\") så att ett dolt tal inte kan räknas fram ur rad-, kolumn- och totalsummor, inte heller mellan tabeller som delar summor. En granskning räknar för varje dold cell fram det intervall som allt publicerat tillåter (kolumnerna hidden_range_low/high) och godkänner bara utgåvan om varje dolt litet tal ligger i ett intervall med minst {} möjliga värden. Nollor {}.\n",
+Små tal är dolda: en cell med 1–{} personer visas som `..` (\"för få för att visas\"). Dessutom döljs andra celler (\"dold för att skydda en annan cell\") så att ett dolt tal inte kan räknas fram ur rad-, kolumn- och totalsummor, inte heller mellan tabeller som delar summor. En granskning räknar för varje dold cell fram det intervall som allt publicerat tillåter (kolumnerna hidden_range_low/high) och godkänner bara utgåvan om en läsare som dessutom känner regeln (ett dolt litet tal är 1–{}) och vet vilka dolda celler som är nollor inte kan ringa in något dolt litet tal till färre än {} av dessa värden. Nollor {}.\n",
+        p.threshold - 1,
         p.threshold - 1,
         p.protection,
         if p.suppress_zeros {
-            "döljs också"
+            "döljs också".to_string()
         } else {
-            "visas, eftersom en nolla inte är en person"
+            format!(
+                "visas, eftersom en nolla inte är en person, utom på raden för en summa av 1–{} personer, där de döljs med resten",
+                p.threshold - 1
+            )
         }
     );
     let _ = writeln!(
@@ -51,13 +55,17 @@ Små tal är dolda: en cell med 1–{} personer visas som `..` (\"för få för 
     let _ = writeln!(
         s,
         "The member organisations' contact records were validated, pseudonymised at each organisation and linked, so that a person met by several organisations counts once ({persons} persons). Every table counts persons, not contacts, over every code of its code list, so empty cells are shown (as 0).\n\n\
-Small counts are hidden: a cell of 1 to {} persons is shown as `..` (\"too few to show\"). Other cells are hidden as well (\"hidden to protect another cell\") so that no hidden count can be worked out from row, column and grand totals, also across tables that share totals. An audit computes for every hidden cell the range that everything published allows (columns hidden_range_low/high), and passes the release only if every hidden small count lies in a range of at least {} possible values. Zeros {}.\n",
+Small counts are hidden: a cell of 1 to {} persons is shown as `..` (\"too few to show\"). Other cells are hidden as well (\"hidden to protect another cell\") so that no hidden count can be worked out from row, column and grand totals, also across tables that share totals. An audit computes for every hidden cell the range that everything published allows (columns hidden_range_low/high), and passes the release only if a reader who also knows the rule (a hidden small count is 1 to {}) and which hidden cells are zeros cannot narrow any hidden small count to fewer than {} of those values. Zeros {}.\n",
+        p.threshold - 1,
         p.threshold - 1,
         p.protection,
         if p.suppress_zeros {
-            "are hidden too"
+            "are hidden too".to_string()
         } else {
-            "are shown, since a zero is no person"
+            format!(
+                "are shown, since a zero is no person, except in the line of a total of 1 to {} persons, where they are hidden with the rest",
+                p.threshold - 1
+            )
         }
     );
     let _ = writeln!(
@@ -163,12 +171,13 @@ fn dp_table(s: &mut String, tables: &Tables, d: &DpSummary, swedish: bool) {
     }
 }
 
-/// Per table: cells, how many were hidden at each step, and the narrowest derivable range.
+/// Per table: cells, how many were hidden at each step, and the fewest values a reader who
+/// knows the rule cannot rule out for a hidden small count.
 fn exact_table(s: &mut String, tables: &Tables, report: &ProtectReport, swedish: bool) {
     let head = if swedish {
-        "| tabell | population | celler | dolda | smalaste intervall för ett dolt litet tal |"
+        "| tabell | population | celler | dolda | minsta antal möjliga värden för ett dolt litet tal |"
     } else {
-        "| table | population | cells | hidden | narrowest range of a hidden small count |"
+        "| table | population | cells | hidden | fewest possible values of a hidden small count |"
     };
     let _ = writeln!(s, "{head}\n|---|---|---|---|---|");
     for t in &tables.tables {

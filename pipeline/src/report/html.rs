@@ -173,14 +173,14 @@ fn method(m: &ReleaseManifest, t: &CsvTable) -> String {
         }
         None => both(
             &format!(
-                "{} av {} celler är dolda: de gäller färre än {} personer, eller skulle låta ett sådant tal räknas fram; granskningen godkände att inget dolt litet tal kan ringas in till färre än {} värden.",
+                "{} av {} celler är dolda: de gäller färre än {} personer, eller skulle låta ett sådant tal räknas fram; granskningen godkände att en läsare som känner regeln inte kan ringa in något dolt litet tal till färre än {} av de möjliga små värdena.",
                 count("suppressed"),
                 t.rows.len(),
                 m.parameters["threshold"].as_u64().unwrap_or(5),
                 m.parameters["protection"].as_u64().unwrap_or(5)
             ),
             &format!(
-                "{} of {} cells are hidden: they concern fewer than {} persons, or would let such a count be worked out; the audit confirmed no hidden small count can be narrowed to fewer than {} values.",
+                "{} of {} cells are hidden: they concern fewer than {} persons, or would let such a count be worked out; the audit confirmed that a reader who knows the rule cannot narrow any hidden small count to fewer than {} of the possible small values.",
                 count("suppressed"),
                 t.rows.len(),
                 m.parameters["threshold"].as_u64().unwrap_or(5),

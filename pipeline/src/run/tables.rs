@@ -57,7 +57,7 @@ pub fn protect_stage(
         let (protected, report) = protect::protect_tables(schema, &tables, &cells, &agg, params)?;
         if !report.audit_passed {
             return Err(StageError::Input(format!(
-                "the audit failed: these small counts could be narrowed to fewer than {} values: {}",
+                "the audit failed: a reader who knows the rule could narrow these small counts to fewer than {} of the values 1 to threshold - 1: {}",
                 params.protection,
                 report.audit_failures.join(", ")
             )));
