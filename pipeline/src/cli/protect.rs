@@ -46,7 +46,7 @@ pub struct ProtectArgs {
     pub ledger: PathBuf,
     /// DP mode: state the guarantee for a person split into this many clusters by linkage
     /// (default: group_size in schemas/privacy.json, from the measured miss rate).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub group_size: Option<u32>,
 }
 
