@@ -218,3 +218,19 @@ pub fn full_pipeline(work: &Path) -> (PathBuf, PathBuf) {
     }
     (exact, dp_release)
 }
+
+/// A fresh folder holding a copy of `src` named `name` (a fixture sent as one organisation's file).
+pub fn folder_with(src: &Path, name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(src, dir.path().join(name)).expect("copy");
+    dir
+}
+
+/// Writes `rows` into a worksheet from A1, leaving empty cells unwritten as a person would.
+pub fn write_sheet(ws: &mut rust_xlsxwriter::Worksheet, rows: &[Vec<String>]) {
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate().filter(|(_, v)| !v.is_empty()) {
+            ws.write_string(r as u32, c as u16, v).expect("cell");
+        }
+    }
+}

@@ -205,11 +205,7 @@ fn workbook_with(
 ) {
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
-    for (r, row) in rows.iter().enumerate() {
-        for (c, v) in row.iter().enumerate().filter(|(_, v)| !v.is_empty()) {
-            ws.write_string(r as u32, c as u16, v).expect("cell");
-        }
-    }
+    write_sheet(ws, rows);
     extra(ws);
     wb.save(path).expect("save");
 }
@@ -296,12 +292,7 @@ fn entries_that_are_not_files_fail_alone_and_the_stage_still_runs() {
 
 #[test]
 fn parquet_columns_of_types_ingest_cannot_read_are_named_or_left_out() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::copy(
-        fixture("decimal-personal-number.parquet"),
-        dir.path().join("SAMPLE01.parquet"),
-    )
-    .expect("copy");
+    let dir = folder_with(&fixture("decimal-personal-number.parquet"), "SAMPLE01.parquet");
     let (report, _out) = ingest(dir.path(), &IngestOptions::default());
     let e = report.files[0].error.clone().unwrap_or_default();
     assert!(
@@ -311,12 +302,7 @@ fn parquet_columns_of_types_ingest_cannot_read_are_named_or_left_out() {
 
     // pandas' float year reads as a year; a decimal column the contract does not have is
     // left out when extra columns are ignored.
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::copy(
-        fixture("float-year-decimal-extra.parquet"),
-        dir.path().join("SAMPLE01.parquet"),
-    )
-    .expect("copy");
+    let dir = folder_with(&fixture("float-year-decimal-extra.parquet"), "SAMPLE01.parquet");
     let opts = IngestOptions {
         ignore_extra_columns: true,
         ..Default::default()
@@ -331,12 +317,7 @@ fn parquet_columns_of_types_ingest_cannot_read_are_named_or_left_out() {
 fn parquet_dates_and_timestamps_read_as_dates_and_a_time_of_day_is_shown_not_cut_off() {
     // Made with pyarrow: birth_date as date32 (1990-05-04 and a null), and as timestamp[ns]
     // (1985-02-03 at midnight, and at 13:45).
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::copy(
-        fixture("date32-birth-date.parquet"),
-        dir.path().join("SAMPLE01.parquet"),
-    )
-    .expect("copy");
+    let dir = folder_with(&fixture("date32-birth-date.parquet"), "SAMPLE01.parquet");
     let (report, out) = ingest(dir.path(), &IngestOptions::default());
     assert_counts(&report, 2, 0);
     let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
@@ -345,12 +326,7 @@ fn parquet_dates_and_timestamps_read_as_dates_and_a_time_of_day_is_shown_not_cut
         vec![Some("1990-05-04".to_string()), None]
     );
 
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::copy(
-        fixture("timestamp-birth-date.parquet"),
-        dir.path().join("SAMPLE01.parquet"),
-    )
-    .expect("copy");
+    let dir = folder_with(&fixture("timestamp-birth-date.parquet"), "SAMPLE01.parquet");
     let (report, out) = ingest(dir.path(), &IngestOptions::default());
     assert_counts(&report, 1, 1);
     let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));

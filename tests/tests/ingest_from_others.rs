@@ -16,9 +16,7 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn only(name: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::copy(fixture(name), dir.path().join("TALITA.xlsx")).expect("copy");
-    dir
+    folder_with(&fixture(name), "TALITA.xlsx")
 }
 
 /// A sheet whose last cell is XFD1048576: read as that one cell, which once cost the rectangle
@@ -88,11 +86,7 @@ fn hidden_sheets_are_passed_over_and_named_unless_asked_for() {
     for (name, hidden) in [("Kontakter", false), ("Kopia", true)] {
         let ws = wb.add_worksheet();
         ws.set_name(name).expect("name");
-        for (r, row) in std::iter::once(header()).chain([row_with(&[])]).enumerate() {
-            for (c, v) in row.iter().enumerate() {
-                ws.write_string(r as u32, c as u16, v).expect("cell");
-            }
-        }
+        write_sheet(ws, &[header(), row_with(&[])]);
         ws.set_hidden(hidden);
     }
     wb.save(dir.path().join("org.xlsx")).expect("save");

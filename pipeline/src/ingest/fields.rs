@@ -106,10 +106,6 @@ fn year(raw: &str) -> Result<Cleaned, Broken> {
     }
 }
 
-/// A character no cell should hold: control characters (a line break, a NUL), and invisible
-/// ones that make two equal-looking values differ or reorder what is shown (zero-width
-/// spaces, soft hyphens, direction overrides). Tabs are spaces; the zero-width joiners that
-/// Persian and Indic names need are kept.
 /// Excel's error values, as English and Swedish Excel show them (a CSV saved from Swedish
 /// Excel holds the Swedish ones; a workbook always stores the English).
 const EXCEL_ERRORS: [&str; 22] = [
@@ -151,6 +147,10 @@ pub fn excel_error(raw: &str) -> Option<Broken> {
     })
 }
 
+/// A character no cell should hold: control characters (a line break, a NUL), and invisible
+/// ones that make two equal-looking values differ or reorder what is shown (zero-width
+/// spaces, soft hyphens, direction overrides). Tabs are spaces; the zero-width joiners that
+/// Persian and Indic names need are kept.
 pub fn control_character(raw: &str) -> Option<Broken> {
     let bad = |c: char| {
         (c.is_control() && c != '\t')
@@ -247,7 +247,6 @@ fn multi(
     })
 }
 
-/// A birth date in the contract's forms, not before 1900 and not after the report year.
 /// A birth date written as a number of days (Excel shows a date cell formatted as General so)
 /// gets a hint of what to do.
 fn excel_number_hint(raw: &str) -> &'static str {
@@ -259,6 +258,7 @@ fn excel_number_hint(raw: &str) -> &'static str {
     }
 }
 
+/// A birth date in the contract's forms, not before 1900 and not after the report year.
 pub fn date(raw: &str, report_year: Option<i32>) -> Result<(PartialDate, bool), Broken> {
     let d = PartialDate::parse(raw).map_err(|p| match p {
         DateProblem::Format => broken(

@@ -221,7 +221,7 @@ impl<'a> Validator<'a> {
         for &pos in &map.blank {
             if let Some(v) = row.cells.get(pos).filter(|v| !v.trim().is_empty()) {
                 problems.push(Problem {
-                    column: format!("(column {} has no header)", pos + 1),
+                    column: format!("#{} (no header)", pos + 1),
                     rule: "value_without_header",
                     value: truncate(v, 200),
                     message: "a value in a column without a header is not an answer to any question; delete it, or move it to the column it belongs in".into(),

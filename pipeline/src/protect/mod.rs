@@ -60,7 +60,7 @@ pub struct TableProtection {
     pub secondary: usize,
     /// The fewest of the values 1 to threshold - 1 a reader who knows the rule can still
     /// not rule out for a hidden small count (none hidden: no figure).
-    pub narrowest_interval: Option<u64>,
+    pub fewest_small_values: Option<u64>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -228,14 +228,13 @@ pub fn protect_tables(
         dp: None,
     };
     for (ti, (t, p)) in tables.tables.iter().zip(&out).enumerate() {
-        let narrowest = fewest.get(&ti).copied();
         report.tables.insert(
             t.id().to_string(),
             TableProtection {
                 cells: p.values.len(),
                 primary: p.status.iter().filter(|s| **s == Status::Primary).count(),
                 secondary: p.status.iter().filter(|s| **s == Status::Secondary).count(),
-                narrowest_interval: narrowest,
+                fewest_small_values: fewest.get(&ti).copied(),
             },
         );
     }

@@ -193,7 +193,7 @@ fn exact_table(s: &mut String, tables: &Tables, report: &ProtectReport, swedish:
             t.id(),
             r.cells,
             r.primary + r.secondary,
-            r.narrowest_interval.map_or("–".into(), |w| w.to_string())
+            r.fewest_small_values.map_or("–".into(), |w| w.to_string())
         );
     }
 }

@@ -249,7 +249,7 @@ pub fn protect_stage_dp(
                         cells: p.values.len(),
                         primary: hidden,
                         secondary: 0,
-                        narrowest_interval: None,
+                        fewest_small_values: None,
                     },
                 )
             })
