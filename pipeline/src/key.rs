@@ -201,6 +201,18 @@ pub fn run_jobs_into(jobs: &[Job], out: &mut Vec<[u8; 32]>) {
     crate::sha256x::hmac_each(jobs, &mut out[start..]);
 }
 
+/// Appends one part of a message framed as `Keyed::digest` frames its parts (the part's
+/// length, then the part), the part written in place by `write`: a part made of pieces needs
+/// no string of its own.
+pub fn frame(msg: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>)) {
+    let at = msg.len();
+    msg.extend_from_slice(&[0; 4]);
+    write(msg);
+    // As `digest` writes lengths.
+    let len = (msg.len() - at - 4) as u32;
+    msg[at..at + 4].copy_from_slice(&len.to_le_bytes());
+}
+
 /// SHA-256's initial state (FIPS 180-4, 5.3.3).
 const SHA256_IV: [u32; 8] = [
     0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
@@ -286,6 +298,32 @@ impl Keyed {
         let mut o = Stream::new(self.outer, 64);
         o.update(&inner);
         o.finish()
+    }
+
+    /// `digest` of a message already framed (see `frame`).
+    pub fn digest_framed(&self, framed: &[u8]) -> [u8; 32] {
+        let mut m = Stream::new(self.inner, 64);
+        m.update(framed);
+        let inner = m.finish();
+        let mut o = Stream::new(self.outer, 64);
+        o.update(&inner);
+        o.finish()
+    }
+
+    /// `job` of a message already framed (see `frame`).
+    pub fn job_framed(&self, framed: &[u8]) -> Option<Job> {
+        if framed.len() > 55 {
+            return None;
+        }
+        let mut block = [0u8; 64];
+        block[..framed.len()].copy_from_slice(framed);
+        block[framed.len()] = 0x80;
+        block[56..].copy_from_slice(&((64 + framed.len() as u64) * 8).to_be_bytes());
+        Some(Job {
+            inner: self.inner,
+            outer: self.outer,
+            block,
+        })
     }
 
     /// This message as one padded block for `run_jobs`, when it fits in one (55 bytes with

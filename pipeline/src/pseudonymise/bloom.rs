@@ -32,8 +32,8 @@ pub const FLIP_AND: usize = 7;
 /// The stored bits one token sets and clears.
 #[derive(Clone)]
 pub struct Masks {
-    set: [u64; STORED_WORDS],
-    clear: [u64; STORED_WORDS],
+    pub set: [u64; STORED_WORDS],
+    pub clear: [u64; STORED_WORDS],
 }
 
 pub struct BloomEncoder {
@@ -111,14 +111,18 @@ impl BloomEncoder {
         m
     }
 
-    /// The balanced filter of a name from its tokens' masks, before the flips. Each base bit
-    /// set moves one stored bit from the complement half to the base half, so every filter
-    /// keeps BASE_BITS ones; a base bit's two stored positions are its own, so the order of
-    /// tokens does not matter.
-    pub fn base<'m>(&self, tokens: impl Iterator<Item = &'m Masks>) -> [u64; STORED_WORDS] {
+    /// The balanced filter of a name from its tokens' masks (or the masks of groups of
+    /// tokens, OR-ed together), before the flips. Each base bit set moves one stored bit from
+    /// the complement half to the base half, so every filter keeps BASE_BITS ones; a base
+    /// bit's two stored positions are its own (the halves never overlap), so neither the
+    /// order of tokens nor their grouping matters.
+    pub fn base<'m>(
+        &self,
+        masks: impl Iterator<Item = (&'m [u64; STORED_WORDS], &'m [u64; STORED_WORDS])>,
+    ) -> [u64; STORED_WORDS] {
         let mut out = self.empty;
-        for m in tokens {
-            for ((o, s), c) in out.iter_mut().zip(&m.set).zip(&m.clear) {
+        for (set, clear) in masks {
+            for ((o, s), c) in out.iter_mut().zip(set).zip(clear) {
                 *o = (*o | s) & !c;
             }
         }

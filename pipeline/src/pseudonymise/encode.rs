@@ -2,10 +2,11 @@
 //! parts and a hardened Bloom filter. Each key is made only when its inputs are complete
 //! enough; a missing key is null, never a hash of an empty string.
 
-use super::bloom::{BloomEncoder, Masks};
-use super::normalise::{fold_variants, part_tokens, skeleton_of_folded, sorted_joined};
+use super::bloom::{BloomEncoder, STORED_WORDS};
+use super::cache::{PartInfo, PartMaker, PartToken, TOKEN_CACHE, Table, text_key};
+use crate::FastMap;
 use crate::dates::PartialDate;
-use crate::key::{Job, Keyed, LinkageKey, run_jobs_into};
+use crate::key::{Job, Keyed, LinkageKey, frame, run_jobs_into};
 
 /// The exact match keys, in the order linkage trusts them.
 /// Measured and dropped: a key on family name, birth year, gender and initial (alone it linked
@@ -26,53 +27,48 @@ pub const FULL_DATE_BLOCK: usize = 0;
 /// Name parts used for blocking (a middle name and two family names make four).
 const BLOCK_TOKENS: usize = 5;
 /// Keyed birth year; month and day of a full date, unordered; year and month of a date
-/// without its day. See `Encoder::date_parts`.
+/// without its day. See `Dates::parts`.
 pub const DATE_PARTS: [&str; 3] = ["dob_y", "dob_md", "dob_ym"];
 
-/// What the encoder derives from one name token, kept for tokens that repeat (most do).
-struct TokenInfo {
-    text: Box<str>,
-    skeleton: String,
-    masks: Masks,
-    block: i64,
-}
-
-/// A token's information: cached under an id, or made for this record only.
-enum Token {
-    Cached(u32),
-    Fresh(Box<TokenInfo>),
-}
-
-use crate::FastMap;
-
-/// Distinct tokens kept per encoder (about 300 bytes each); rarer ones are recomputed.
-const TOKEN_CACHE: usize = 1 << 18;
-/// Distinct name parts, as written, kept per encoder with their tokens (about 60 bytes each).
+/// Distinct name parts, as written, kept per encoder with everything a record needs from
+/// them (about 500 bytes each); rarer ones are normalised again each time.
 const PART_CACHE: usize = 1 << 19;
+/// Keyed (token, birth year) blocking keys kept per encoder.
+const TOKEN_YEAR_CACHE: usize = 1 << 20;
 
 pub struct Encoder {
-    mk: Vec<Keyed>,
-    tokens: FastMap<Box<str>, u32>,
-    infos: Vec<TokenInfo>,
-    /// A name part as written to its tokens: most parts repeat, and normalising one (Unicode
-    /// composition, transliteration) costs more than looking it up.
-    parts: FastMap<Box<str>, Box<[u32]>>,
-    /// The tokens of the record being encoded (kept for its room).
-    toks: Vec<Token>,
-    token_year: FastMap<(u32, i32), i64>,
-    /// Keyed full dates, years, and months and days, by value: computed once per run.
-    dob_block: FastMap<(i32, u32, u32), i64>,
-    year_part: FastMap<i32, i64>,
-    /// Keyed unordered months and days, and years and months, by value.
-    md_part: FastMap<(u32, u32), i64>,
-    ym_part: FastMap<(i32, u32), i64>,
-    blk: Keyed,
-    date: Keyed,
-    record: Keyed,
+    keys: Keys,
+    dates: Dates,
+    maker: PartMaker,
+    /// Name parts as written (by a hash of the text) to their place in `infos`.
+    parts: Table<u32>,
+    infos: Chunked<PartInfo>,
+    /// Parts of the batch being encoded that did not fit in the cache.
+    scratch: Vec<PartInfo>,
+    /// Keyed (token, birth year) blocking keys, by `token_year_key`.
+    token_year: Table<i64>,
     bloom: BloomEncoder,
     /// The keyed hashes of the batch being encoded, and their digests.
     pending: Pending,
     digests: Vec<[u8; 32]>,
+}
+
+/// The keys that make the per-record keyed hashes.
+struct Keys {
+    mk: Vec<Keyed>,
+    record: Keyed,
+    blk: Keyed,
+}
+
+/// Keyed dates, by value: each is computed once per run.
+struct Dates {
+    blk: Keyed,
+    date: Keyed,
+    /// Keyed full dates, years, unordered months and days, and years and months.
+    dob_block: FastMap<(i32, u32, u32), i64>,
+    year_part: FastMap<i32, i64>,
+    md_part: FastMap<(u32, u32), i64>,
+    ym_part: FastMap<(i32, u32), i64>,
 }
 
 /// Everything derived from one record's identifiers.
@@ -118,6 +114,8 @@ struct Pending {
     targets: Vec<(usize, Slot)>,
     /// Hashes of inputs too long for one block, computed one at a time.
     done: Vec<(usize, Slot, [u8; 32])>,
+    /// The message being framed (kept for its room).
+    msg: Vec<u8>,
 }
 
 impl Pending {
@@ -139,45 +137,130 @@ impl Pending {
             None => self.done.push((record, slot, keyed.digest(parts))),
         }
     }
+
+    /// `add` of the message framed in `msg` (see `key::frame`).
+    fn add_framed(&mut self, keyed: &Keyed, record: usize, slot: Slot) {
+        match keyed.job_framed(&self.msg) {
+            Some(job) => {
+                self.jobs.push(job);
+                self.targets.push((record, slot));
+            }
+            None => self.done.push((record, slot, keyed.digest_framed(&self.msg))),
+        }
+    }
+
+    /// Frames a match key's message: the record's tokens (or their skeletons) sorted and
+    /// joined by spaces, the same for swapped given and family names, then a date.
+    fn frame_names(&mut self, tokens: &mut [&str], date: &[u8]) {
+        tokens.sort_unstable();
+        self.msg.clear();
+        frame(&mut self.msg, |m| {
+            for (i, t) in tokens.iter().enumerate() {
+                if i > 0 {
+                    m.push(b' ');
+                }
+                m.extend_from_slice(t.as_bytes());
+            }
+        });
+        frame(&mut self.msg, |m| m.extend_from_slice(date));
+    }
+}
+
+/// A name part of the batch: in the cache, or made for the batch only.
+#[derive(Clone, Copy)]
+enum Part {
+    Cached(u32),
+    Scratch(u32),
+}
+
+/// A list that grows by chunks: growing never copies what it holds (copying half a million
+/// cached parts of 500 bytes each, doubling by doubling, was 5% of pseudonymise's time).
+struct Chunked<T> {
+    chunks: Vec<Vec<T>>,
+}
+
+impl<T> Default for Chunked<T> {
+    fn default() -> Self {
+        Chunked { chunks: Vec::new() }
+    }
+}
+
+impl<T> Chunked<T> {
+    const CHUNK: usize = 1 << 12;
+
+    fn get(&self, at: u32) -> &T {
+        let at = at as usize;
+        &self.chunks[at / Self::CHUNK][at % Self::CHUNK]
+    }
+
+    /// Appends `value` and returns its place.
+    fn push(&mut self, value: T) -> u32 {
+        if self.chunks.last().is_none_or(|c| c.len() == Self::CHUNK) {
+            self.chunks.push(Vec::with_capacity(Self::CHUNK));
+        }
+        let full = (self.chunks.len() - 1) * Self::CHUNK;
+        let last = self
+            .chunks
+            .last_mut()
+            .expect("a chunk was pushed above when none had room");
+        last.push(value);
+        (full + last.len() - 1) as u32
+    }
+}
+
+/// The cache key of a (token, birth year) pair; token ids are below 2^18, so the key is never 0.
+fn token_year_key(id: u32, year: i32) -> u64 {
+    (u64::from(id) + 1) << 32 | u64::from(year as u32)
 }
 
 impl Encoder {
     pub fn new(key: &LinkageKey) -> Self {
+        Self::with_caches(key, PART_CACHE, TOKEN_CACHE)
+    }
+
+    /// An encoder that keeps at most `parts` name parts and `tokens` tokens (the tests make
+    /// every path the caches can take give the same output).
+    fn with_caches(key: &LinkageKey, parts: usize, tokens: usize) -> Self {
         Encoder {
-            mk: MATCH_KEYS.iter().map(|l| key.purpose(l)).collect(),
-            tokens: FastMap::default(),
-            infos: Vec::new(),
-            parts: FastMap::default(),
-            toks: Vec::new(),
-            token_year: FastMap::default(),
-            dob_block: FastMap::default(),
-            year_part: FastMap::default(),
-            md_part: FastMap::default(),
-            ym_part: FastMap::default(),
-            blk: key.purpose("block"),
-            date: key.purpose("date-part"),
-            record: key.purpose("record"),
+            keys: Keys {
+                mk: MATCH_KEYS.iter().map(|l| key.purpose(l)).collect(),
+                record: key.purpose("record"),
+                blk: key.purpose("block"),
+            },
+            dates: Dates {
+                blk: key.purpose("block"),
+                date: key.purpose("date-part"),
+                dob_block: FastMap::default(),
+                year_part: FastMap::default(),
+                md_part: FastMap::default(),
+                ym_part: FastMap::default(),
+            },
+            maker: PartMaker::new(key.purpose("block"), tokens),
+            parts: Table::new(parts),
+            infos: Chunked::default(),
+            scratch: Vec::new(),
+            token_year: Table::new(TOKEN_YEAR_CACHE),
             bloom: BloomEncoder::new(key.purpose("bloom-positions"), &key.purpose("bloom-permutation")),
             pending: Pending::default(),
             digests: Vec::new(),
         }
     }
 
-    /// Encodes a batch of records. The per-record keyed hashes (record keys, which also seed the
-    /// filters' flips, and match keys) are collected first and computed together.
+    /// Encodes a batch of records. The name parts are found for the whole batch first, each
+    /// table touched for every record before it is read (see `cache`); then the per-record
+    /// keyed hashes (record keys, which also seed the filters' flips, and match keys) are
+    /// collected and computed together.
     pub fn encode_many(&mut self, ids: &[Identifiers]) -> Vec<Encoded> {
+        let parts = self.find_parts(ids);
         let mut pending = std::mem::take(&mut self.pending);
         pending.clear();
         let mut bases = Vec::with_capacity(ids.len());
-        let mut out: Vec<Encoded> = ids
-            .iter()
-            .enumerate()
-            .map(|(r, id)| {
-                let (e, base) = self.prepare(id, r, &mut pending);
-                bases.push(base);
-                e
-            })
-            .collect();
+        let mut out: Vec<Encoded> = Vec::with_capacity(ids.len());
+        for (r, (id, p)) in ids.iter().zip(&parts).enumerate() {
+            let (e, base) = self.prepare(id, *p, r, &mut pending);
+            bases.push(base);
+            out.push(e);
+        }
         let mut digests = std::mem::take(&mut self.digests);
         digests.clear();
         run_jobs_into(&pending.jobs, &mut digests);
@@ -201,9 +284,8 @@ impl Encoder {
                 Slot::TokenYear(k, id, year) => {
                     let v = i64::from_le_bytes(d[..8].try_into().expect("32 bytes hold 8"));
                     e.block_keys[k] = Some(v);
-                    // Bounded like the other caches.
-                    if id != u32::MAX && self.token_year.len() < 1 << 20 {
-                        self.token_year.insert((id, year), v);
+                    if id != u32::MAX {
+                        self.token_year.insert(token_year_key(id, year), v);
                     }
                 }
             }
@@ -213,175 +295,166 @@ impl Encoder {
         out
     }
 
+    /// Each record's given and family name parts, from the cache or normalised now. The
+    /// tables are touched for the whole batch before they are read, so that their cache
+    /// misses overlap instead of waiting one after another.
+    fn find_parts(&mut self, ids: &[Identifiers]) -> Vec<[Part; 2]> {
+        let keys: Vec<[u64; 2]> = ids
+            .iter()
+            .map(|id| [text_key(id.given), text_key(id.family)])
+            .collect();
+        let mut touched = 0u64;
+        for k in keys.iter().flatten() {
+            touched ^= self.parts.touch(*k);
+        }
+        for k in keys.iter().flatten() {
+            if let Some(at) = self.parts.first(*k) {
+                touched ^= self.infos.get(at).touch();
+            }
+        }
+        self.scratch.clear();
+        let parts: Vec<[Part; 2]> = ids
+            .iter()
+            .zip(&keys)
+            .map(|(id, k)| [self.part(id.given, k[0]), self.part(id.family, k[1])])
+            .collect();
+        for (id, p) in ids.iter().zip(&parts) {
+            if let Some(b) = id.birth {
+                for t in p.iter().flat_map(|p| self.info(*p).tokens()) {
+                    if t.id != u32::MAX {
+                        touched ^= self.token_year.touch(token_year_key(t.id, b.year));
+                    }
+                }
+            }
+        }
+        std::hint::black_box(touched);
+        parts
+    }
+
+    fn part(&mut self, raw: &str, key: u64) -> Part {
+        let infos = &self.infos;
+        if let Some(at) = self.parts.find(key, |at| infos.get(at).raw() == raw) {
+            return Part::Cached(at);
+        }
+        let info = self.maker.make(raw, &mut self.bloom);
+        if self.parts.is_full() {
+            self.scratch.push(info);
+            Part::Scratch(self.scratch.len() as u32 - 1)
+        } else {
+            let at = self.infos.push(info);
+            self.parts.insert(key, at);
+            Part::Cached(at)
+        }
+    }
+
+    fn info(&self, p: Part) -> &PartInfo {
+        match p {
+            Part::Cached(at) => self.infos.get(at),
+            Part::Scratch(at) => &self.scratch[at as usize],
+        }
+    }
+
     /// Everything that needs no per-record keyed hash; those are queued in `pending`.
     fn prepare(
         &mut self,
         id: &Identifiers,
+        [given, family]: [Part; 2],
         r: usize,
         pending: &mut Pending,
-    ) -> (Encoded, Option<[u64; super::bloom::STORED_WORDS]>) {
+    ) -> (Encoded, Option<[u64; STORED_WORDS]>) {
         fn record<'a>(id: &Identifiers<'a>, rid: &'a str) -> [&'a [u8]; 3] {
             [id.org.as_bytes(), id.year.as_bytes(), rid.as_bytes()]
         }
-        pending.add(&self.record, &record(id, id.record_id), r, Slot::Record);
+        pending.add(&self.keys.record, &record(id, id.record_id), r, Slot::Record);
         if let Some(rel) = id.related_id {
-            pending.add(&self.record, &record(id, rel), r, Slot::Related);
+            pending.add(&self.keys.record, &record(id, rel), r, Slot::Related);
         }
-        let mut toks = std::mem::take(&mut self.toks);
-        toks.clear();
-        self.part_tokens(id.given, &mut toks);
-        let given_count = toks.len();
-        self.part_tokens(id.family, &mut toks);
+        if let Some(p) = id.personal_number {
+            pending.add(&self.keys.mk[0], &[p.as_bytes()], r, Slot::MatchKey(0));
+        }
         let full = id.birth.filter(|d| d.day.is_some());
         let dob = full.map(full_date_text);
-        if let Some(p) = id.personal_number {
-            pending.add(&self.mk[0], &[p.as_bytes()], r, Slot::MatchKey(0));
+        let mut block_keys = [None; 11];
+        if let (Some(d), Some(text)) = (full, &dob) {
+            block_keys[FULL_DATE_BLOCK] = Some(self.dates.dob_block(d, text));
         }
-        let complete = given_count > 0 && toks.len() > given_count;
+        let date_parts = self.dates.parts(id.birth);
+        let keys = &self.keys;
+        let parts = [self.info(given), self.info(family)];
+        // Every token with the part it is in, given names first.
+        let toks: smallvec::SmallVec<[(&PartInfo, &PartToken); 8]> = parts
+            .iter()
+            .flat_map(|p| p.tokens().iter().map(move |t| (*p, t)))
+            .collect();
+        let complete = !parts[0].tokens().is_empty() && !parts[1].tokens().is_empty();
         if complete && let (Some(dob), Some(d)) = (&dob, full) {
             let (m, day) = (d.month.unwrap_or(0), d.day.unwrap_or(0));
             let unordered = date_text(d.year, m.min(day), m.max(day), false);
-            let sorted = sorted_joined(toks.iter().map(|t| self.text(t)));
-            let phonetic = sorted_joined(toks.iter().map(|t| self.info(t).skeleton.as_str()));
-            let (dob, uo) = (dob.as_bytes(), unordered.as_bytes());
-            pending.add(&self.mk[1], &[sorted.as_bytes(), uo], r, Slot::MatchKey(1));
-            pending.add(&self.mk[2], &[phonetic.as_bytes(), dob], r, Slot::MatchKey(2));
+            let mut texts: smallvec::SmallVec<[&str; 8]> = toks.iter().map(|(p, t)| p.text(t)).collect();
+            pending.frame_names(&mut texts, unordered.as_bytes());
+            pending.add_framed(&keys.mk[1], r, Slot::MatchKey(1));
+            let mut skeletons: smallvec::SmallVec<[&str; 8]> =
+                toks.iter().map(|(p, t)| p.skeleton(t)).collect();
+            pending.frame_names(&mut skeletons, dob.as_bytes());
+            pending.add_framed(&keys.mk[2], r, Slot::MatchKey(2));
         }
         // The flips are seeded by the record's keyed hash (see `Slot::Record`).
-        let base = (!toks.is_empty()).then(|| self.bloom.base(toks.iter().map(|t| &self.info(t).masks)));
+        let base = (!toks.is_empty()).then(|| self.bloom.base(parts.iter().map(|p| (&p.set, &p.clear))));
+        // Every name part (the longest first): a typo in one part still leaves the others.
+        let mut order: smallvec::SmallVec<[usize; 8]> = (0..toks.len()).collect();
+        order.sort_by_key(|&k| std::cmp::Reverse(toks[k].0.text(toks[k].1).len()));
+        for (i, &k) in order.iter().take(BLOCK_TOKENS).enumerate() {
+            let t = toks[k].1;
+            if let Some(b) = id.birth {
+                block_keys[1 + i] = self.token_year(t, toks[k].0, b.year, (1 + i, r, pending));
+            }
+            block_keys[1 + BLOCK_TOKENS + i] = Some(t.block);
+        }
         let encoded = Encoded {
             record_key: [0; 16],
             related_key: None,
             match_keys: [None; MATCH_KEYS.len()],
-            block_keys: self.block_keys(&toks, id.birth, full, dob.as_deref(), (r, pending)),
-            date_parts: self.date_parts(id.birth),
+            block_keys,
+            date_parts,
             bloom: None,
         };
-        self.toks = toks;
         (encoded, base)
-    }
-
-    /// Appends the tokens of one part of a name (given or family) to `out`.
-    fn part_tokens(&mut self, raw: &str, out: &mut Vec<Token>) {
-        if let Some(ids) = self.parts.get(raw) {
-            out.extend(ids.iter().map(|&id| Token::Cached(id)));
-            return;
-        }
-        let start = out.len();
-        for t in part_tokens(raw) {
-            out.push(self.token(&t));
-        }
-        let ids: Option<Box<[u32]>> = out[start..]
-            .iter()
-            .map(|t| match t {
-                Token::Cached(id) => Some(*id),
-                Token::Fresh(_) => None,
-            })
-            .collect();
-        if let Some(ids) = ids
-            && self.parts.len() < PART_CACHE
-        {
-            self.parts.insert(raw.into(), ids);
-        }
-    }
-
-    /// A token's folded spelling, skeleton, filter masks and blocking key, from the cache
-    /// when it has been seen before.
-    fn token(&mut self, t: &str) -> Token {
-        if let Some(&id) = self.tokens.get(t) {
-            return Token::Cached(id);
-        }
-        let folded = fold_variants(t);
-        let skeleton = skeleton_of_folded(&folded);
-        // Spellings and skeletons: transliteration variants share most skeleton bigrams.
-        let masks = self
-            .bloom
-            .token_masks(&[(b'_', folded.as_str()), (b'#', skeleton.as_str())]);
-        let block = self.blk.hash64(&[b"token", skeleton.as_bytes()]);
-        let info = TokenInfo {
-            text: t.into(),
-            skeleton,
-            masks,
-            block,
-        };
-        if self.infos.len() < TOKEN_CACHE {
-            let id = self.infos.len() as u32;
-            self.infos.push(info);
-            self.tokens.insert(t.into(), id);
-            Token::Cached(id)
-        } else {
-            Token::Fresh(Box::new(info))
-        }
-    }
-
-    fn text<'a>(&'a self, t: &'a Token) -> &'a str {
-        &self.info(t).text
-    }
-
-    fn info<'a>(&'a self, t: &'a Token) -> &'a TokenInfo {
-        match t {
-            Token::Cached(id) => &self.infos[*id as usize],
-            Token::Fresh(info) => info,
-        }
-    }
-
-    fn block_keys(
-        &mut self,
-        toks: &[Token],
-        birth: Option<PartialDate>,
-        full: Option<PartialDate>,
-        dob: Option<&str>,
-        (r, pending): (usize, &mut Pending),
-    ) -> [Option<i64>; 11] {
-        let mut out = [None; 11];
-        if let (Some(d), Some(text)) = (full, dob) {
-            let at = (d.year, d.month.unwrap_or(0), d.day.unwrap_or(0));
-            out[FULL_DATE_BLOCK] = Some(match self.dob_block.get(&at) {
-                Some(&v) => v,
-                None => {
-                    let v = self.blk.hash64(&[b"dob", text.as_bytes()]);
-                    if self.dob_block.len() < 1 << 20 {
-                        self.dob_block.insert(at, v);
-                    }
-                    v
-                }
-            });
-        }
-        // Every name part (the longest first): a typo in one part still leaves the others.
-        let lengths: Vec<usize> = toks.iter().map(|t| self.info(t).text.len()).collect();
-        let mut order: Vec<usize> = (0..lengths.len()).collect();
-        order.sort_by_key(|&k| std::cmp::Reverse(lengths[k]));
-        for (i, &k) in order.iter().take(BLOCK_TOKENS).enumerate() {
-            if let Some(b) = birth {
-                out[1 + i] = self.token_year(&toks[k], b.year, (1 + i, r, pending));
-            }
-            out[1 + BLOCK_TOKENS + i] = Some(self.info(&toks[k]).block);
-        }
-        out
     }
 
     /// The blocking key of a token's skeleton with a birth year, from the cache; one not
     /// there yet is queued with the record's other keyed hashes (`at`: its place among the
     /// blocking keys, the record, the queue) and filled in when the batch is computed.
     fn token_year(
-        &mut self,
-        t: &Token,
+        &self,
+        t: &PartToken,
+        part: &PartInfo,
         year: i32,
         (at, r, pending): (usize, usize, &mut Pending),
     ) -> Option<i64> {
-        let (id, info) = match t {
-            Token::Fresh(info) => (u32::MAX, info.as_ref()),
-            Token::Cached(id) => {
-                if let Some(v) = self.token_year.get(&(*id, year)) {
-                    return Some(*v);
-                }
-                (*id, &self.infos[*id as usize])
-            }
-        };
+        if t.id != u32::MAX
+            && let Some(v) = self.token_year.first(token_year_key(t.id, year))
+        {
+            return Some(v);
+        }
         let year_text = year.to_string();
-        let parts: [&[u8]; 3] = [b"token-year", info.skeleton.as_bytes(), year_text.as_bytes()];
-        pending.add(&self.blk, &parts, r, Slot::TokenYear(at, id, year));
+        let parts: [&[u8]; 3] = [b"token-year", part.skeleton(t).as_bytes(), year_text.as_bytes()];
+        pending.add(&self.keys.blk, &parts, r, Slot::TokenYear(at, t.id, year));
         None
+    }
+}
+
+impl Dates {
+    /// The blocking key of a full date (`text`, as `full_date_text` writes it).
+    fn dob_block(&mut self, d: PartialDate, text: &str) -> i64 {
+        let at = (d.year, d.month.unwrap_or(0), d.day.unwrap_or(0));
+        if let Some(&v) = self.dob_block.get(&at) {
+            return v;
+        }
+        let v = self.blk.hash64(&[b"dob", text.as_bytes()]);
+        if self.dob_block.len() < 1 << 20 {
+            self.dob_block.insert(at, v);
+        }
+        v
     }
 
     /// Keyed date parts for the fuzzy step's date evidence: the year; for a full date, its
@@ -391,7 +464,7 @@ impl Encoder {
     /// day of the same number, or the months and days that occur together, would let the
     /// platform tell days and months apart (day 31 occurs with seven months only, day 30 never
     /// with February).
-    fn date_parts(&mut self, birth: Option<PartialDate>) -> [Option<i64>; 3] {
+    fn parts(&mut self, birth: Option<PartialDate>) -> [Option<i64>; 3] {
         let Some(b) = birth else { return [None; 3] };
         let date = &self.date;
         let year = *self
@@ -506,23 +579,23 @@ mod tests {
                 day: d,
             })
         };
-        let [y, md, ym] = enc.date_parts(d(1990, Some(4), Some(9)));
-        let [_, swapped, _] = enc.date_parts(d(1990, Some(9), Some(4)));
-        let [_, other, _] = enc.date_parts(d(1990, Some(4), Some(10)));
+        let [y, md, ym] = enc.dates.parts(d(1990, Some(4), Some(9)));
+        let [_, swapped, _] = enc.dates.parts(d(1990, Some(9), Some(4)));
+        let [_, other, _] = enc.dates.parts(d(1990, Some(4), Some(10)));
         assert!(y.is_some() && md.is_some() && ym.is_none());
         assert!(md == swapped && md != other);
-        let [_, none, month] = enc.date_parts(d(1990, Some(4), None));
+        let [_, none, month] = enc.dates.parts(d(1990, Some(4), None));
         assert!(none.is_none() && month.is_some());
         assert_ne!(
             month,
-            enc.date_parts(d(1991, Some(4), None))[2],
+            enc.dates.parts(d(1991, Some(4), None))[2],
             "the month goes with its year"
         );
         // No part of any date equals the part another date would make for a lone month or day.
         let mut values = std::collections::HashSet::new();
         for m in 1..=12 {
             for day in 1..=28 {
-                values.extend(enc.date_parts(d(1990, Some(m), Some(day))).into_iter().flatten());
+                values.extend(enc.dates.parts(d(1990, Some(m), Some(day))).into_iter().flatten());
             }
         }
         let date = key.purpose("date-part");
@@ -550,6 +623,75 @@ mod tests {
             assert_eq!(full_date_text(date), date.to_string());
             assert_eq!(date_text(y, m, d, false), format!("{y}-{m:02}-{d:02}"));
         }
+    }
+
+    /// The caches change nothing: records encoded with full caches (twice, so that the
+    /// second pass reads everything from them), with no part cache (every part made for its
+    /// batch) and with no token cache give the same keys, blocking keys, date parts and
+    /// filters; so does each record encoded alone.
+    #[test]
+    fn caches_full_empty_or_bypassed_give_the_same_output() {
+        let key = LinkageKey::for_synthetic_demo(b"test");
+        let names = [
+            ("Anna Maria", "Svensson"),
+            ("Юлия", "Коваленко"),
+            ("Svensson", "Anna Maria"),
+            ("Mohammed Al Halabi", "El Sayed"),
+            ("Ana", ""),
+            ("", ""),
+            ("A B C D E F", "G H"),
+            ("Anna Maria", "Svensson-Öberg"),
+        ];
+        let dates = ["1990-04-05", "1990-05-04", "1990", "1990-05", "2001-12-31"];
+        let rids: Vec<String> = (0..names.len() * dates.len()).map(|i| format!("r{i}")).collect();
+        let ids: Vec<Identifiers> = rids
+            .iter()
+            .enumerate()
+            .map(|(i, rid)| {
+                let (given, family) = names[i % names.len()];
+                Identifiers {
+                    org: "ORG",
+                    year: "2024",
+                    record_id: rid,
+                    related_id: (i % 3 == 0).then_some("r0"),
+                    personal_number: (i % 4 == 0).then_some("199004052384"),
+                    given,
+                    family,
+                    birth: PartialDate::parse(dates[i / names.len()]).ok(),
+                }
+            })
+            .collect();
+        let flat = |e: &[Encoded]| -> Vec<String> {
+            e.iter()
+                .map(|e| {
+                    format!(
+                        "{:?} {:?} {:?} {:?} {:?} {:?}",
+                        e.record_key, e.related_key, e.match_keys, e.block_keys, e.date_parts, e.bloom
+                    )
+                })
+                .collect()
+        };
+        let mut full = Encoder::new(&key);
+        let first = flat(&full.encode_many(&ids));
+        assert_eq!(flat(&full.encode_many(&ids)), first, "from the caches");
+        assert_eq!(
+            flat(&Encoder::with_caches(&key, 0, TOKEN_CACHE).encode_many(&ids)),
+            first,
+            "no part cache"
+        );
+        assert_eq!(
+            flat(&Encoder::with_caches(&key, PART_CACHE, 0).encode_many(&ids)),
+            first,
+            "no token cache"
+        );
+        let alone: Vec<String> = ids
+            .iter()
+            .flat_map(|id| flat(&Encoder::new(&key).encode_many(std::slice::from_ref(id))))
+            .collect();
+        assert_eq!(alone, first, "each record alone");
+        // The records differ, so a test that compared nothing could not pass.
+        let distinct: std::collections::HashSet<&String> = first.iter().collect();
+        assert_eq!(distinct.len(), first.len());
     }
 
     #[test]

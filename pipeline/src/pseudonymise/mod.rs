@@ -3,6 +3,7 @@
 //! filter, a keyed record key and the attributes, and no identifier at all.
 
 pub mod bloom;
+mod cache;
 mod encode;
 pub mod normalise;
 mod rows;

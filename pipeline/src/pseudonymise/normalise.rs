@@ -110,14 +110,6 @@ pub fn part_tokens(raw: &str) -> Vec<String> {
     t
 }
 
-/// Tokens (or their skeletons) sorted and joined by spaces: the same for swapped given and
-/// family names.
-pub fn sorted_joined<'a>(tokens: impl Iterator<Item = &'a str>) -> String {
-    let mut t: Vec<&str> = tokens.collect();
-    t.sort_unstable();
-    t.join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
