@@ -234,3 +234,38 @@ pub fn write_sheet(ws: &mut rust_xlsxwriter::Worksheet, rows: &[Vec<String>]) {
         }
     }
 }
+
+/// One table of the embedded specs, optionally with another max_codes.
+pub fn one_table(id: &str, max_codes: Option<usize>) -> safetally::tables::Tables {
+    let mut raw: serde_json::Value =
+        serde_json::from_str(include_str!("../../schemas/tables.json")).expect("json");
+    let list = raw["tables"].as_array().expect("tables").clone();
+    let mut t = list.into_iter().find(|t| t["id"] == id).expect("table");
+    t["links"] = serde_json::json!([]);
+    if let Some(m) = max_codes {
+        t["max_codes"] = m.into();
+    }
+    raw["tables"] = serde_json::json!([t]);
+    raw["comparison"]["platform"] = serde_json::json!([]);
+    raw["journalist"]["rake_to"] = serde_json::json!([]);
+    let file: safetally::tables::spec::TablesFile = serde_json::from_value(raw).expect("spec");
+    safetally::tables::compile(&schema(), file, &safetally::schema::MemberKind::Sample).expect("compile")
+}
+
+/// Persons with a contact kind and one more column, a row each.
+pub fn persons(rows: &[(&str, &str)], column: &str) -> safetally::tables::derive::Persons {
+    let mut cols: std::collections::HashMap<String, Vec<Option<String>>> = std::collections::HashMap::new();
+    cols.insert(
+        "contact_kind".into(),
+        rows.iter().map(|r| Some(r.0.to_string())).collect(),
+    );
+    cols.insert(
+        column.into(),
+        rows.iter().map(|r| Some(r.1.to_string())).collect(),
+    );
+    safetally::tables::derive::Persons {
+        n: rows.len(),
+        cols,
+        separator: ';',
+    }
+}

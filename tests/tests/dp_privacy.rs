@@ -4,14 +4,12 @@
 //! Each negative control (no noise, half the noise, no truncation, suppression decided on
 //! true counts) must be flagged; the real mechanism must not be.
 
-use std::collections::HashMap;
-
 use safetally::protect::{measured_cells, release_tables, sensitivity};
 use safetally::tables::derive::{Deriver, Persons};
 use safetally::tables::{self, Table, Tables};
 use safetally_dp::Gaussian;
 use safetally_dp::budget::epsilon_for;
-use safetally_tests::schema;
+use safetally_tests::{one_table, persons, schema};
 
 /// Releases per dataset: enough for the negative controls to show with the margins printed
 /// in the test output. OpenDP's exact sampler takes about 20 microseconds per cell, and the
@@ -22,40 +20,6 @@ const DELTA: f64 = 0.01;
 /// Normal quantile for 99.98% one-sided: covers about 100 events at 95% jointly.
 const Z: f64 = 3.5;
 const SUPPRESS_BELOW: u64 = 5;
-
-/// One table of the embedded specs, optionally with another max_codes.
-fn one_table(id: &str, max_codes: Option<usize>) -> Tables {
-    let mut raw: serde_json::Value =
-        serde_json::from_str(include_str!("../../schemas/tables.json")).expect("json");
-    let list = raw["tables"].as_array().expect("tables").clone();
-    let mut t = list.into_iter().find(|t| t["id"] == id).expect("table");
-    t["links"] = serde_json::json!([]);
-    if let Some(m) = max_codes {
-        t["max_codes"] = m.into();
-    }
-    raw["tables"] = serde_json::json!([t]);
-    raw["comparison"]["platform"] = serde_json::json!([]);
-    raw["journalist"]["rake_to"] = serde_json::json!([]);
-    let file: tables::spec::TablesFile = serde_json::from_value(raw).expect("spec");
-    tables::compile(&schema(), file, &safetally::schema::MemberKind::Sample).expect("compile")
-}
-
-fn persons(rows: &[(&str, &str)], column: &str) -> Persons {
-    let mut cols: HashMap<String, Vec<Option<String>>> = HashMap::new();
-    cols.insert(
-        "contact_kind".into(),
-        rows.iter().map(|r| Some(r.0.to_string())).collect(),
-    );
-    cols.insert(
-        column.into(),
-        rows.iter().map(|r| Some(r.1.to_string())).collect(),
-    );
-    Persons {
-        n: rows.len(),
-        cols,
-        separator: ';',
-    }
-}
 
 /// What the attacker reads from one release: a number, or None when the cell is hidden.
 type Statistic = dyn Fn(&Table, &[Option<u64>]) -> Option<i64>;

@@ -1,8 +1,9 @@
 //! Post-processing of a DP release (free under DP): least squares so that linked tables and
-//! tables over the same population agree, non-negative values, integers that keep one total
-//! per population, totals derived from rounded cells, and small noisy cells hidden.
+//! tables over the same population agree, each population's total estimated without bias,
+//! non-negative values, integers that keep one total per population, totals derived from
+//! rounded cells, and small noisy cells hidden.
 
-use safetally_dp::postprocess::{nonnegative_least_squares, round_to_total};
+use safetally_dp::postprocess::{least_squares, nonnegative_least_squares, round_to_total};
 
 use super::measure::measured_cells;
 use crate::tables::aggregate::link_parts;
@@ -90,8 +91,40 @@ pub fn make_consistent(tables: &Tables, deriver: &Deriver, noisy: &[Vec<i64>], s
             constraints.push(c);
         }
     }
+    hold_totals(tables, &groups, &var_of, (&mut y, &mut var), &mut constraints);
     let x = nonnegative_least_squares(&y, &var, &constraints);
     round_and_fill(tables, deriver, &groups, &var_of, &x, scales)
+}
+
+/// Each population's total is estimated first, by plain least squares, and held there (at
+/// zero when the estimate is below) while the cells are made non-negative. Cells clamped at
+/// zero are biased upwards, and a total summed from them is biased by the sum: 0.4 of a
+/// cell's scale for every empty cell under it, so that a release of 300 persons showed 147
+/// children for 28. Least squares without the clamp is unbiased; holding the total moves the
+/// clamp's surplus onto the other cells instead. Each total becomes one more measurement,
+/// with a variance too small to move it, tied to the table's total terms.
+fn hold_totals(
+    tables: &Tables,
+    groups: &[Vec<usize>],
+    var_of: &[Vec<Option<usize>>],
+    (y, var): (&mut Vec<f64>, &mut Vec<f64>),
+    constraints: &mut Vec<Vec<(usize, f64)>>,
+) {
+    let plain = least_squares(y, var, constraints);
+    let tiny = var.iter().copied().fold(f64::INFINITY, f64::min) * 1e-9;
+    for g in groups {
+        let terms = total_terms(&tables.tables[g[0]], &var_of[g[0]]);
+        if terms.is_empty() {
+            continue;
+        }
+        let total: f64 = terms.iter().map(|&v| plain[v]).sum();
+        let held = y.len();
+        y.push(total.max(0.0));
+        var.push(tiny);
+        let mut c: Vec<(usize, f64)> = terms.into_iter().map(|v| (v, 1.0)).collect();
+        c.push((held, -1.0));
+        constraints.push(c);
+    }
 }
 
 /// Tables over the same population, in spec order.
