@@ -494,6 +494,10 @@ fn the_release_has_every_file_a_reader_needs() {
     assert_eq!(inputs, ["03-link/persons.parquet"]);
     let methods = std::fs::read_to_string(rel.join("methods.md")).expect("methods");
     assert!(methods.contains("## Svenska") && methods.contains("## English"));
+    // The CSVs carry no byte-order mark, so the note tells Excel users how to open them.
+    let raw = std::fs::read(rel.join("tables/T06.csv")).expect("T06");
+    assert!(!raw.starts_with(b"\xEF\xBB\xBF"));
+    assert!(methods.contains("## Filer / Files") && methods.contains("file origin UTF-8"));
     let t22 = std::fs::read_to_string(rel.join("tables/T22_official_comparison.csv")).expect("T22");
     assert!(
         t22.contains(",offences,172") && t22.contains(",persons,"),

@@ -12,6 +12,17 @@ pub fn methods_note(
     persons: Option<u64>,
     official_note: &str,
 ) -> String {
+    let mut s = note_body(tables, report, persons, official_note);
+    s.push_str(FILES);
+    s
+}
+
+/// How to open the release's files, for readers who will open a CSV in Excel.
+const FILES: &str = "\n## Filer / Files\n\n\
+Tabellerna finns som CSV och Parquet i tables/ och som ett blad per tabell i safetally-release.xlsx. CSV-filerna är UTF-8 utan BOM: öppna arbetsboken i Excel, eller importera CSV-filen med Data > Från text/CSV och filursprung UTF-8, annars blir å, ä och ö fel.\n\n\
+The tables are in tables/ as CSV and Parquet, and one sheet per table in safetally-release.xlsx. The CSV files are UTF-8 without a byte-order mark (pandas, polars and R read them as they are): in Excel, open the workbook, or import a CSV with Data > From Text/CSV and file origin UTF-8, or å, ä and ö come out garbled.\n";
+
+fn note_body(tables: &Tables, report: &ProtectReport, persons: Option<u64>, official_note: &str) -> String {
     let persons = persons.map_or_else(|| "..".to_string(), |n| n.to_string());
     if let Some(dp) = &report.dp {
         return dp_note(tables, report, dp, persons, official_note);
