@@ -328,3 +328,50 @@ fn a_plan_beyond_the_years_cap_says_that_a_release_would_be_refused() {
     let note = safetally::protect::over_cap_note(&cfg, cfg.year_rho_cap * 1.5).expect("a note");
     assert!(note.contains("would refuse"), "{note}");
 }
+
+/// A population that is another's with one more condition is counted once: T01's direct
+/// persons are T04's to T08's total, in every release as in the truth (apart, the two
+/// estimates differ in most draws).
+#[test]
+fn a_narrower_populations_total_is_the_wider_tables_cell_in_every_release() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let agg = aggregated(work.path());
+    let s = schema();
+    let (tables, _, exact) = load_aggregated(&s, &agg).expect("aggregated");
+    let deriver = safetally::tables::derive::Deriver::new(&s);
+    let cell = |t: &safetally::tables::Table, at: &[(&str, &str)]| {
+        let map = at.iter().map(|(d, c)| (d.to_string(), c.to_string())).collect();
+        t.cell_index(&map).expect("cell")
+    };
+    let index = |id: &str| tables.tables.iter().position(|t| t.id() == id).expect("table");
+    let t01 = index("T01");
+    let direct = cell(&tables.tables[t01], &[("contact_kind", "direct")]);
+    assert_eq!(
+        exact[t01].values[direct],
+        exact[index("T04")].values[cell(&tables.tables[index("T04")], &[])]
+    );
+    let scales: Vec<f64> = tables.tables.iter().map(|_| 4.0).collect();
+    let noise = safetally_dp::Gaussian::new(4.0).expect("gaussian");
+    for _ in 0..10 {
+        let noisy: Vec<Vec<i64>> = tables
+            .tables
+            .iter()
+            .zip(&exact)
+            .map(|(t, c)| {
+                let truth: Vec<i64> = measured_cells(t).iter().map(|&i| c.values[i] as i64).collect();
+                noise.draw(&truth).expect("draw")
+            })
+            .collect();
+        let out = safetally::protect::release_tables(&tables, &deriver, &noisy, &scales, 5);
+        let shown = out[t01].values[direct];
+        assert!(shown.is_some());
+        for id in ["T04", "T05", "T06", "T07", "T08"] {
+            let t = index(id);
+            assert_eq!(
+                out[t].values[cell(&tables.tables[t], &[])],
+                shown,
+                "{id}'s total against T01's direct persons"
+            );
+        }
+    }
+}

@@ -8,7 +8,7 @@ use safetally_dp::postprocess::{least_squares, nonnegative_least_squares, round_
 use super::measure::measured_cells;
 use crate::tables::aggregate::link_parts;
 use crate::tables::derive::Deriver;
-use crate::tables::{Table, Tables};
+use crate::tables::{Derive, Table, Tables};
 
 /// Per table: the full layout's values and each cell's noise scale.
 pub struct Consistent {
@@ -91,9 +91,82 @@ pub fn make_consistent(tables: &Tables, deriver: &Deriver, noisy: &[Vec<i64>], s
             constraints.push(c);
         }
     }
+    let nested = nested_totals(tables, &groups);
+    for n in &nested {
+        let mut c: Vec<(usize, f64)> = n
+            .cells
+            .iter()
+            .filter_map(|&i| var_of[n.table][i])
+            .map(|v| (v, 1.0))
+            .collect();
+        let g = groups[n.group][0];
+        c.extend(
+            total_terms(&tables.tables[g], &var_of[g])
+                .into_iter()
+                .map(|v| (v, -1.0)),
+        );
+        constraints.push(c);
+    }
     hold_totals(tables, &groups, &var_of, (&mut y, &mut var), &mut constraints);
     let x = nonnegative_least_squares(&y, &var, &constraints);
-    round_and_fill(tables, deriver, &groups, &var_of, &x, scales)
+    round_and_fill(tables, deriver, (&groups, &nested), &var_of, &x, scales)
+}
+
+/// A population that is another's with one more condition on a plain column (T04's
+/// "potentially directly affected persons" are T01's persons with contact kind `direct`): its
+/// total is the sum of `cells` (inner cells) of `table`, a table of the wider population.
+struct Nested {
+    group: usize,
+    table: usize,
+    cells: Vec<usize>,
+}
+
+/// Every such relation between the populations of `groups`: without it, the same number
+/// (T01's direct persons and T04's total) is estimated twice and published twice, differently.
+fn nested_totals(tables: &Tables, groups: &[Vec<usize>]) -> Vec<Nested> {
+    let conditions = |g: &Vec<usize>| &tables.tables[g[0]].spec.population.conditions;
+    let mut out = Vec::new();
+    for (gi, g) in groups.iter().enumerate() {
+        let inner = conditions(g);
+        for h in groups {
+            let outer = conditions(h);
+            if inner.len() != outer.len() + 1 || !outer.iter().all(|c| inner.contains(c)) {
+                continue;
+            }
+            let Some(extra) = inner.iter().find(|c| !outer.contains(c)) else {
+                continue;
+            };
+            let Some(codes) = extra
+                .in_codes
+                .as_ref()
+                .filter(|_| !extra.answered && !extra.known && extra.contains.is_none())
+            else {
+                continue;
+            };
+            for &ti in h {
+                let t = &tables.tables[ti];
+                let Some(dim) = t
+                    .dims
+                    .iter()
+                    .find(|d| d.column == extra.column && d.derive == Derive::Code && !d.multi)
+                else {
+                    continue;
+                };
+                let cells: Option<Vec<usize>> = codes
+                    .iter()
+                    .map(|code| t.cell_index(&[(dim.name.clone(), code.clone())].into()))
+                    .collect();
+                if let Some(cells) = cells.filter(|_| !t.multi) {
+                    out.push(Nested {
+                        group: gi,
+                        table: ti,
+                        cells: cells.into_iter().flat_map(|c| cover(t, c)).collect(),
+                    });
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Each population's total is estimated first, by plain least squares, and held there (at
@@ -145,7 +218,7 @@ fn population_groups(tables: &Tables) -> Vec<Vec<usize>> {
 fn round_and_fill(
     tables: &Tables,
     deriver: &Deriver,
-    groups: &[Vec<usize>],
+    (groups, nested): (&[Vec<usize>], &[Nested]),
     var_of: &[Vec<Option<usize>>],
     x: &[f64],
     scales: &[f64],
@@ -162,10 +235,17 @@ fn round_and_fill(
                 .find_map(|(a, t)| t.links.iter().position(|l| l.to == b).map(|li| (a, li)))
         })
         .collect();
-    for g in groups {
-        let first = &tables.tables[g[0]];
-        let total: f64 = total_terms(first, &var_of[g[0]]).iter().map(|&v| x[v]).sum();
-        let total = total.round() as i64;
+    let totals: Vec<i64> = groups
+        .iter()
+        .map(|g| {
+            let t: f64 = total_terms(&tables.tables[g[0]], &var_of[g[0]])
+                .iter()
+                .map(|&v| x[v])
+                .sum();
+            t.round() as i64
+        })
+        .collect();
+    for (g, &total) in groups.iter().zip(&totals) {
         for &ti in g.iter().filter(|&&ti| targets[ti].is_none()) {
             let t = &tables.tables[ti];
             let xs = |c: usize| var_of[ti][c].map_or(0.0, |v| x[v]);
@@ -186,9 +266,23 @@ fn round_and_fill(
                 }
                 cell_scales[ti][d] = scales[ti] * 2f64.sqrt();
             } else {
-                let inner: Vec<usize> = (0..t.n_cells()).filter(|&c| !t.is_margin(c)).collect();
-                let rounded = round_to_total(&inner.iter().map(|&c| xs(c)).collect::<Vec<_>>(), total);
-                for (&c, r) in inner.iter().zip(rounded) {
+                // A cell that is a narrower population's total takes that total as rounded, so
+                // the two read the same; the other cells share what is left.
+                let pinned: Vec<(usize, i64)> = nested
+                    .iter()
+                    .filter(|n| n.table == ti && n.cells.len() == 1)
+                    .map(|n| (n.cells[0], totals[n.group]))
+                    .collect();
+                let inner: Vec<usize> = (0..t.n_cells())
+                    .filter(|&c| !t.is_margin(c) && !pinned.iter().any(|p| p.0 == c))
+                    .collect();
+                let rest = total - pinned.iter().map(|p| p.1).sum::<i64>();
+                let rounded = round_to_total(&inner.iter().map(|&c| xs(c)).collect::<Vec<_>>(), rest);
+                for (&c, r) in inner
+                    .iter()
+                    .zip(rounded)
+                    .chain(pinned.iter().map(|(c, v)| (c, *v)))
+                {
                     values[ti][c] = r.max(0) as u64;
                 }
                 fill_margins(t, &mut values[ti], &mut cell_scales[ti], scales[ti]);
