@@ -44,3 +44,74 @@ fn a_population_total_over_many_empty_cells_is_unbiased() {
     eprintln!("true total 100, mean published {mean:.1} over {releases} releases (standard error {se:.1})");
     assert!((mean - 100.0).abs() < 4.0 * se, "mean published total {mean}");
 }
+
+/// T11 (children by contact kind, form and whether exploited in Sweden: about 60 cells) has its
+/// total measured beside its cells (`measure_total`): the published total's error is about one
+/// noise scale, where a total summed from the cells alone would carry the noise of all of them
+/// (about 8 scales here); and the stated scale says so.
+#[test]
+fn a_measured_total_is_as_precise_as_one_cell() {
+    let t = one_table("T11", None);
+    let table = &t.tables[0];
+    assert!(table.spec.measure_total, "T11 measures its total");
+    let rows: Vec<[&str; 4]> = std::iter::repeat_n(["direct", "child", "sexual", "SE"], 20)
+        .chain(std::iter::repeat_n(
+            ["direct", "child", "labour;begging", "RO"],
+            8,
+        ))
+        .chain(std::iter::repeat_n(["indirect", "child", "", ""], 8))
+        .chain(std::iter::repeat_n(["direct", "adult", "sexual", "SE"], 30))
+        .collect();
+    let column = |k: usize| -> Vec<Option<String>> {
+        rows.iter()
+            .map(|r| (!r[k].is_empty()).then(|| r[k].to_string()))
+            .collect()
+    };
+    let cols = [
+        ("contact_kind", 0),
+        ("age_group", 1),
+        ("exploitation_forms", 2),
+        ("exploitation_countries", 3),
+    ]
+    .into_iter()
+    .map(|(name, k)| (name.to_string(), column(k)))
+    .collect();
+    let p = safetally::tables::derive::Persons {
+        n: rows.len(),
+        cols,
+        separator: ';',
+    };
+    let s = schema();
+    let deriver = Deriver::new(&s);
+    let counts = count_table(&deriver, table, &p, false).expect("counts");
+    let total_cell = table.cell_index(&Default::default()).expect("grand total");
+    assert_eq!(counts.values[total_cell], 36, "the children only");
+    let truth: Vec<i64> = measured_cells(table)
+        .iter()
+        .map(|&i| counts.values[i] as i64)
+        .collect();
+    let cells = truth.len() - 1;
+    let scale = 3.0;
+    let g = Gaussian::new(scale).expect("gaussian");
+    let releases = 200;
+    let (mut sum, mut sq) = (0.0, 0.0);
+    let mut stated = 0.0;
+    for _ in 0..releases {
+        let noisy = g.draw(&truth).expect("draw");
+        let out = release_tables(&t, &deriver, &[noisy], &[scale], 5).remove(0);
+        let e = out.values[total_cell].expect("totals are published") as f64 - 36.0;
+        sum += e;
+        sq += e * e;
+        stated = out.scale[total_cell].expect("scale");
+    }
+    let n = f64::from(releases);
+    let rmse = (sq / n).sqrt();
+    eprintln!(
+        "T11 total over {cells} cells: mean error {:.2}, root mean square error {rmse:.2}, stated scale {stated:.2}, noise per cell {scale}",
+        sum / n
+    );
+    // Zero clamping and rounding add a little; summed cells alone would give about 3 * 8 = 24.
+    assert!(rmse < 1.5 * scale, "error {rmse}");
+    assert!((sum / n).abs() < 4.0 * 1.5 * scale / n.sqrt(), "bias {}", sum / n);
+    assert!(stated <= scale && stated > 0.9 * scale, "stated scale {stated}");
+}

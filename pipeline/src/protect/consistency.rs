@@ -76,6 +76,15 @@ pub fn make_consistent(tables: &Tables, deriver: &Deriver, noisy: &[Vec<i64>], s
             }
         }
     }
+    // A measured grand total is the sum of its table's cells.
+    for (t, at) in tables.tables.iter().zip(&var_of) {
+        let measured_total = t.cell_index(&Default::default()).and_then(|c| at[c]);
+        if let Some(total) = measured_total.filter(|_| !t.multi) {
+            let mut c: Vec<(usize, f64)> = total_terms(t, at).into_iter().map(|v| (v, 1.0)).collect();
+            c.push((total, -1.0));
+            constraints.push(c);
+        }
+    }
     let groups = population_groups(tables);
     for g in &groups {
         for &other in &g[1..] {
@@ -286,6 +295,13 @@ fn round_and_fill(
                     values[ti][c] = r.max(0) as u64;
                 }
                 fill_margins(t, &mut values[ti], &mut cell_scales[ti], scales[ti]);
+                if t.spec.measure_total {
+                    // The cells' sum and the measured total, combined: variance k s^2 and s^2
+                    // for k cells make k/(k + 1) s^2.
+                    let c = t.cell_index(&Default::default()).expect("grand total");
+                    let k = cover(t, c).len() as f64;
+                    cell_scales[ti][c] = scales[ti] * (k / (k + 1.0)).sqrt();
+                }
             }
         }
     }

@@ -1,7 +1,9 @@
 //! What differential privacy measures of each table, and how sensitive that is to one person:
-//! a single-valued table's inner cells (a person is in one: L2 sensitivity 1); a multi-valued
-//! table's codes truncated to m, plus persons with any code, with none, with several (a person
-//! adds at most m + 2 ones: sensitivity sqrt(m + 2)). Totals are derived, never measured.
+//! a single-valued table's inner cells (a person is in one: L2 sensitivity 1), and its grand
+//! total too where the spec says `measure_total` (a person adds one to a cell and one to the
+//! total: sqrt 2); a multi-valued table's codes truncated to m, plus persons with any code, with
+//! none, with several (a person adds at most m + 2 ones: sensitivity sqrt(m + 2)). Other
+//! totals are derived from the cells.
 
 use crate::tables::{Table, Tables};
 use safetally_dp::budget::{TablePlan, plan};
@@ -16,13 +18,22 @@ pub fn measured_cells(t: &Table) -> Vec<usize> {
             .filter(|&i| t.codes(i)[0] != crate::tables::TOTAL)
             .collect()
     } else {
-        (0..t.n_cells()).filter(|&i| !t.is_margin(i)).collect()
+        let mut cells: Vec<usize> = (0..t.n_cells()).filter(|&i| !t.is_margin(i)).collect();
+        if t.spec.measure_total {
+            cells.push(
+                t.cell_index(&Default::default())
+                    .expect("every table has a grand total"),
+            );
+        }
+        cells
     }
 }
 
 pub fn sensitivity(t: &Table) -> f64 {
     if t.multi {
         (t.spec.max_codes.unwrap_or(1) as f64 + 2.0).sqrt()
+    } else if t.spec.measure_total {
+        2f64.sqrt()
     } else {
         1.0
     }

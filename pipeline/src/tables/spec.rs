@@ -42,6 +42,10 @@ pub struct TableSpec {
     /// Most codes one person adds to a multi-valued table under differential privacy.
     #[serde(default)]
     pub max_codes: Option<usize>,
+    /// Under differential privacy, measure the table's grand total beside its cells (a total
+    /// summed from many noisy cells is as noisy as all of them together).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub measure_total: bool,
 }
 
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize, PartialEq, Eq)]
