@@ -1,7 +1,7 @@
 //! Files other organisations send, as an outside review made them: a stray cell at the end of
 //! a sheet, Mac Excel's 1904 dates, hidden sheets, Excel error values, old Mac line endings,
-//! columns without a header, personal numbers whose date is implausible, and a work folder kept
-//! inside the folder of submissions. Each is read as the person who made it sees it, or its
+//! columns without a header, personal numbers whose date is implausible, a year typed into a
+//! date cell, and a work folder kept inside the folder of submissions. Each is read as the person who made it sees it, or its
 //! rows are quarantined saying why; nothing is dropped.
 
 use std::path::{Path, PathBuf};
@@ -246,5 +246,45 @@ fn the_same_file_sent_under_two_names_is_named_in_a_warning() {
             .any(|w| w.contains("org (1).csv and org.csv") && w.contains("same content")),
         "{:?}",
         report.warnings
+    );
+}
+
+/// A year typed into a cell formatted as a date: Excel stores 1990 as day 1990 and shows
+/// 1905-06-12. It is read as the year that was typed, and the report says where.
+#[test]
+fn a_year_typed_into_a_date_cell_is_read_as_that_year_and_noted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let row = |id| row_with(&[("record_id", id), ("birth_date", ""), ("personal_number", "")]);
+    let rows = [header(), row("R1"), row("R2")];
+    write_sheet(ws, &rows);
+    let col = header()
+        .iter()
+        .position(|h| h == "birth_date")
+        .expect("birth_date") as u16;
+    let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+    ws.write_number_with_format(1, col, 1990.0, &date).expect("year");
+    // A real date beside it is read as the date it is.
+    let real = rust_xlsxwriter::ExcelDateTime::from_ymd(1990, 4, 5).expect("date");
+    ws.write_datetime_with_format(2, col, &real, &date).expect("date");
+    wb.save(dir.path().join("org.xlsx")).expect("save");
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 2, 0);
+    let validated = std::fs::read_dir(out.path().join("validated"))
+        .expect("validated")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .expect("one validated file");
+    assert_eq!(
+        strings(&read_parquet(&validated), "birth_date"),
+        [Some("1990".to_string()), Some("1990-04-05".to_string())]
+    );
+    let notes = &report.files[0].notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("1905-06-12") && n.contains("year typed")),
+        "{notes:?}"
     );
 }

@@ -56,10 +56,10 @@ pub(super) fn open_xlsx(
             continue;
         }
         let cells = read_cells(&mut wb, name).map_err(|m| xerr(&m))?;
-        let mut grid = cells.grid;
+        let (mut grid, mut notes) = (cells.grid, cells.notes);
         // A sheet whose merged cells cannot be listed is read as it is.
         let merged = wb.merge_cells_by_sheet_name(name).unwrap_or_default();
-        let notes = fill_merged(&mut grid, &merged, name);
+        notes.extend(fill_merged(&mut grid, &merged, name));
         let has_required = grid.first().is_some_and(|h| {
             let h: Vec<String> = h.cells.iter().map(|c| c.trim().to_lowercase()).collect();
             required.iter().all(|r| h.contains(r))
@@ -107,17 +107,26 @@ fn not_a_workbook(message: &str) -> String {
     }
 }
 
-/// One sheet's non-empty rows, each with its cells at their columns.
+/// One sheet's non-empty rows, each with its cells at their columns, and what reading them
+/// noted.
 struct SheetCells {
     grid: Vec<RawRow>,
+    notes: Vec<String>,
 }
 
 fn read_cells(wb: &mut Book, sheet: &str) -> Result<SheetCells, String> {
     let mut reader = wb.worksheet_cells_reader(sheet).map_err(|e| e.to_string())?;
     let mut rows: BTreeMap<u32, Vec<(u32, String)>> = BTreeMap::new();
     let mut unsaved: Vec<(u32, u32)> = Vec::new();
+    let mut years: Vec<((u32, u32), String)> = Vec::new();
     while let Some(c) = reader.next_cell_with_formula().map_err(|e| e.to_string())? {
-        let text = cell_text(&c.value);
+        let text = match typed_year(&c.value) {
+            Some(year) => {
+                years.push((c.pos, cell_text(&c.value)));
+                year
+            }
+            None => cell_text(&c.value),
+        };
         let has_formula = c.formula.as_deref().is_some_and(|f| !f.trim().is_empty());
         if has_formula && text.trim().is_empty() {
             unsaved.push(c.pos);
@@ -136,6 +145,20 @@ fn read_cells(wb: &mut Book, sheet: &str) -> Result<SheetCells, String> {
             }
         ));
     }
+    let notes = years
+        .first()
+        .map(|(pos, shown)| {
+            let more = match years.len() {
+                1 => String::new(),
+                n => format!(" and {} more", n - 1),
+            };
+            format!(
+                "sheet {sheet:?}, cell {}{more}: a year typed into a cell formatted as a date, which Excel shows as {shown}; read as the year typed",
+                cell_name(*pos)
+            )
+        })
+        .into_iter()
+        .collect();
     let grid = rows
         .into_iter()
         .map(|(row, cells)| {
@@ -151,7 +174,7 @@ fn read_cells(wb: &mut Book, sheet: &str) -> Result<SheetCells, String> {
         })
         .filter(|r| !r.cells.iter().all(|c| c.trim().is_empty()))
         .collect();
-    Ok(SheetCells { grid })
+    Ok(SheetCells { grid, notes })
 }
 
 fn cell_text(d: &DataRef) -> String {
@@ -173,6 +196,15 @@ fn cell_text(d: &DataRef) -> String {
         // As Excel shows it (#REF!, #N/A): validation refuses these in every column.
         DataRef::Error(e) => e.to_string(),
     }
+}
+
+/// A year (1900 to 2100) typed into a cell formatted as a date is stored as that many days
+/// after 1900: Excel shows 1990 as 1905-06-12. No one in these records was born in 1905, so
+/// the number typed is what was meant.
+fn typed_year(d: &DataRef) -> Option<String> {
+    let DataRef::DateTime(dt) = d else { return None };
+    let v = dt.as_f64();
+    (!dt.is_duration() && v.fract() == 0.0 && (1900.0..=2100.0).contains(&v)).then(|| number_text(v))
 }
 
 /// Whole numbers typed into Excel (years, personal numbers) come back as floats.
