@@ -455,6 +455,26 @@ mod tests {
         assert_eq!(run_jobs(&jobs), expected);
     }
 
+    /// A message framed in place hashes as its parts do, in one block or in several.
+    #[test]
+    fn framed_messages_equal_their_parts() {
+        let k = LinkageKey { bytes: vec![7; 32] }.purpose("framed");
+        for n in [0usize, 10, 40, 47, 48, 100] {
+            let m: Vec<u8> = (0..n).map(|i| (i * 7) as u8).collect();
+            let parts: [&[u8]; 2] = [&m[..n / 2], &m[n / 2..]];
+            let mut framed = Vec::new();
+            for p in parts {
+                frame(&mut framed, |b| b.extend_from_slice(p));
+            }
+            assert_eq!(k.digest_framed(&framed), k.digest(&parts), "{n} bytes");
+            let (a, b) = (k.job_framed(&framed), k.job(&parts));
+            assert_eq!(a.is_some(), b.is_some(), "{n} bytes");
+            if let (Some(a), Some(b)) = (a, b) {
+                assert_eq!(a.block, b.block, "{n} bytes");
+            }
+        }
+    }
+
     #[test]
     fn purposes_are_separated_and_keyed() {
         let a = LinkageKey { bytes: vec![1; 32] };

@@ -367,11 +367,13 @@ fn a_narrower_populations_total_is_the_wider_tables_cell_in_every_release() {
         assert!(shown.is_some());
         for id in ["T04", "T05", "T06", "T07", "T08"] {
             let t = index(id);
+            let total = cell(&tables.tables[t], &[]);
             assert_eq!(
-                out[t].values[cell(&tables.tables[t], &[])],
-                shown,
+                out[t].values[total], shown,
                 "{id}'s total against T01's direct persons"
             );
+            // The same number with the same interval.
+            assert_eq!(out[t].scale[total], out[t01].scale[direct], "{id}'s scale");
         }
     }
 }

@@ -115,3 +115,28 @@ fn a_measured_total_is_as_precise_as_one_cell() {
     assert!((sum / n).abs() < 4.0 * 1.5 * scale / n.sqrt(), "bias {}", sum / n);
     assert!(stated <= scale && stated > 0.9 * scale, "stated scale {stated}");
 }
+
+/// `measure_total` is refused where its noise would not be planned: on a multi-valued table
+/// (which measures its persons already) and on the journalists' cross-tabulation.
+#[test]
+fn measure_total_is_refused_where_it_does_not_apply() {
+    let compile = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut raw: serde_json::Value =
+            serde_json::from_str(include_str!("../../schemas/tables.json")).expect("json");
+        edit(&mut raw);
+        let file: safetally::tables::spec::TablesFile = serde_json::from_value(raw).expect("spec");
+        safetally::tables::compile(&schema(), file, &safetally::schema::MemberKind::Sample)
+    };
+    assert!(compile(&|_| {}).is_ok());
+    let err = compile(&|raw| {
+        for t in raw["tables"].as_array_mut().expect("tables") {
+            if t["id"] == "T14" {
+                t["measure_total"] = true.into();
+            }
+        }
+    })
+    .expect_err("multi-valued");
+    assert!(err.to_string().contains("T14"), "{err}");
+    let err = compile(&|raw| raw["journalist"]["measure_total"] = true.into()).expect_err("journalist");
+    assert!(err.to_string().contains("journalists"), "{err}");
+}

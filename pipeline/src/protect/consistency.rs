@@ -130,6 +130,22 @@ struct Nested {
     cells: Vec<usize>,
 }
 
+/// The relations whose cells table `ti` rounds to a narrower total, as (cells, group): each
+/// cell in one at most (two populations with the same conditions, or overlapping codes, would
+/// otherwise pin a cell twice).
+fn pins(nested: &[Nested], ti: usize) -> Vec<(Vec<usize>, usize)> {
+    let mut taken: Vec<usize> = Vec::new();
+    let mut out = Vec::new();
+    for n in nested.iter().filter(|n| n.table == ti) {
+        if n.cells.iter().any(|c| taken.contains(c)) {
+            continue;
+        }
+        taken.extend(&n.cells);
+        out.push((n.cells.clone(), n.group));
+    }
+    out
+}
+
 /// Every such relation between the populations of `groups`: without it, the same number
 /// (T01's direct persons and T04's total) is estimated twice and published twice, differently.
 fn nested_totals(tables: &Tables, groups: &[Vec<usize>]) -> Vec<Nested> {
@@ -215,7 +231,7 @@ fn population_groups(tables: &Tables) -> Vec<Vec<usize>> {
     for (i, t) in tables.tables.iter().enumerate() {
         match groups
             .iter_mut()
-            .find(|g| tables.tables[g[0]].spec.population == t.spec.population)
+            .find(|g| tables.tables[g[0]].spec.population.conditions == t.spec.population.conditions)
         {
             Some(g) => g.push(i),
             None => groups.push(vec![i]),
@@ -275,23 +291,23 @@ fn round_and_fill(
                 }
                 cell_scales[ti][d] = scales[ti] * 2f64.sqrt();
             } else {
-                // A cell that is a narrower population's total takes that total as rounded, so
-                // the two read the same; the other cells share what is left.
-                let pinned: Vec<(usize, i64)> = nested
-                    .iter()
-                    .filter(|n| n.table == ti && n.cells.len() == 1)
-                    .map(|n| (n.cells[0], totals[n.group]))
-                    .collect();
+                // Cells that make a narrower population's total share that total as rounded,
+                // so the two read the same; the other cells share what is left.
+                let mut pinned: Vec<usize> = Vec::new();
+                for (cells, of) in pins(nested, ti) {
+                    let shared =
+                        round_to_total(&cells.iter().map(|&c| xs(c)).collect::<Vec<_>>(), totals[of]);
+                    for (&c, v) in cells.iter().zip(shared) {
+                        values[ti][c] = v.max(0) as u64;
+                    }
+                    pinned.extend(cells);
+                }
                 let inner: Vec<usize> = (0..t.n_cells())
-                    .filter(|&c| !t.is_margin(c) && !pinned.iter().any(|p| p.0 == c))
+                    .filter(|&c| !t.is_margin(c) && !pinned.contains(&c))
                     .collect();
-                let rest = total - pinned.iter().map(|p| p.1).sum::<i64>();
+                let rest = total - pinned.iter().map(|&c| values[ti][c] as i64).sum::<i64>();
                 let rounded = round_to_total(&inner.iter().map(|&c| xs(c)).collect::<Vec<_>>(), rest);
-                for (&c, r) in inner
-                    .iter()
-                    .zip(rounded)
-                    .chain(pinned.iter().map(|(c, v)| (c, *v)))
-                {
+                for (&c, r) in inner.iter().zip(rounded) {
                     values[ti][c] = r.max(0) as u64;
                 }
                 fill_margins(t, &mut values[ti], &mut cell_scales[ti], scales[ti]);
@@ -341,6 +357,21 @@ fn round_and_fill(
         for &ti in g {
             let c = total(ti);
             cell_scales[ti][c] = best;
+        }
+    }
+    // A cell that is a narrower population's total is the same number: its more precise
+    // statement holds for both.
+    for n in nested.iter().filter(|n| n.cells.len() == 1) {
+        let g = &groups[n.group];
+        let total = |ti: usize| {
+            tables.tables[ti]
+                .cell_index(&Default::default())
+                .expect("grand total")
+        };
+        let best = cell_scales[n.table][n.cells[0]].min(cell_scales[g[0]][total(g[0])]);
+        cell_scales[n.table][n.cells[0]] = best;
+        for &ti in g {
+            cell_scales[ti][total(ti)] = best;
         }
     }
     Consistent {

@@ -22,7 +22,7 @@ pub const BLOCK_KEYS: [&str; 11] = [
     "blk_t5",
 ];
 /// The blocking key of the full birth date, which the fuzzy step also uses as the date's
-/// keyed value (see `date_parts`).
+/// keyed value (see `Dates::parts`).
 pub const FULL_DATE_BLOCK: usize = 0;
 /// Name parts used for blocking (a middle name and two family names make four).
 const BLOCK_TOKENS: usize = 5;
@@ -30,9 +30,10 @@ const BLOCK_TOKENS: usize = 5;
 /// without its day. See `Dates::parts`.
 pub const DATE_PARTS: [&str; 3] = ["dob_y", "dob_md", "dob_ym"];
 
-/// Distinct name parts, as written, kept per encoder with everything a record needs from
-/// them (about 500 bytes each); rarer ones are normalised again each time.
-const PART_CACHE: usize = 1 << 19;
+/// Distinct name parts, as written, kept by all of a run's encoders together with everything
+/// a record needs from them (about 520 bytes each, so at most about 540 MB whatever the number
+/// of cores); rarer ones are normalised again each time.
+const PART_CACHE: usize = 1 << 20;
 /// Keyed (token, birth year) blocking keys kept per encoder.
 const TOKEN_YEAR_CACHE: usize = 1 << 20;
 
@@ -215,7 +216,12 @@ fn token_year_key(id: u32, year: i32) -> u64 {
 
 impl Encoder {
     pub fn new(key: &LinkageKey) -> Self {
-        Self::with_caches(key, PART_CACHE, TOKEN_CACHE)
+        Self::one_of(key, 1)
+    }
+
+    /// One of `encoders` that run side by side, each with its share of the part cache.
+    pub fn one_of(key: &LinkageKey, encoders: usize) -> Self {
+        Self::with_caches(key, PART_CACHE / encoders.max(1), TOKEN_CACHE)
     }
 
     /// An encoder that keeps at most `parts` name parts and `tokens` tokens (the tests make
@@ -689,6 +695,30 @@ mod tests {
             .flat_map(|id| flat(&Encoder::new(&key).encode_many(std::slice::from_ref(id))))
             .collect();
         assert_eq!(alone, first, "each record alone");
+        // The values themselves, computed here from the spec of each key rather than by the
+        // encoder: a change to framing, sorting or skeletons fails here whatever the caches.
+        let e = Encoder::new(&key).encode_many(&ids[..1]).remove(0);
+        let mk = |label: &str, parts: &[&[u8]]| {
+            let d = key.purpose(label).digest(parts);
+            Some(i64::from_le_bytes(d[..8].try_into().expect("8 bytes")))
+        };
+        assert_eq!(
+            e.match_keys[1],
+            mk(
+                "mk_sorted_dob_unordered",
+                &[b"anna maria svensson", b"1990-04-05"]
+            )
+        );
+        let phonetic = ["anna", "maria", "svensson"].map(skeleton);
+        let mut phonetic: Vec<&str> = phonetic.iter().map(String::as_str).collect();
+        phonetic.sort_unstable();
+        assert_eq!(
+            e.match_keys[2],
+            mk("mk_phonetic_dob", &[phonetic.join(" ").as_bytes(), b"1990-04-05"])
+        );
+        assert_eq!(e.match_keys[0], mk("mk_pnr", &[b"199004052384"]));
+        let record = key.purpose("record").digest(&[b"ORG", b"2024", b"r0"]);
+        assert_eq!(e.record_key[..], record[..16]);
         // The records differ, so a test that compared nothing could not pass.
         let distinct: std::collections::HashSet<&String> = first.iter().collect();
         assert_eq!(distinct.len(), first.len());

@@ -121,7 +121,9 @@ pub fn pseudonymise_dir(
     let bar = progress.bar(files.len() as u64, "pseudonymise");
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     // Each core keeps its own encoder, and so its own caches, for the whole run.
-    let encoders: Vec<Mutex<Encoder>> = (0..threads).map(|_| Mutex::new(Encoder::new(key))).collect();
+    let encoders: Vec<Mutex<Encoder>> = (0..threads)
+        .map(|_| Mutex::new(Encoder::one_of(key, threads)))
+        .collect();
     let mut report = PseudoReport {
         key_fingerprint: key.fingerprint(),
         orgs: BTreeMap::new(),

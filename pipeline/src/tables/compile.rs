@@ -66,7 +66,15 @@ pub fn compile(schema: &Schema, file: TablesFile, members: &MemberKind) -> Resul
         if tables.iter().any(|t| t.spec.id == spec.id) {
             return Err(bad(format!("table {} is declared twice", spec.id)));
         }
-        tables.push(compile_table(schema, &file, spec, members)?);
+        let t = compile_table(schema, &file, spec, members)?;
+        if t.multi && spec.measure_total {
+            // Its persons with any code and with none are measured already.
+            return Err(bad(format!(
+                "table {}: measure_total is for single-valued tables; a multi-valued table measures its persons already",
+                spec.id
+            )));
+        }
+        tables.push(t);
     }
     for i in 0..tables.len() {
         let links = tables[i]
@@ -95,6 +103,12 @@ pub fn compile(schema: &Schema, file: TablesFile, members: &MemberKind) -> Resul
     if journalist.multi {
         return Err(bad(
             "the journalists' cross-tabulation takes single-valued dimensions only".into(),
+        ));
+    }
+    if journalist.spec.measure_total {
+        // Its noise is planned for its cells alone (sensitivity 1).
+        return Err(bad(
+            "the journalists' cross-tabulation measures its cells only: measure_total is not for it".into(),
         ));
     }
     let rake_to = file
