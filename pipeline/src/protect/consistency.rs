@@ -78,7 +78,7 @@ pub fn make_consistent(tables: &Tables, deriver: &Deriver, noisy: &[Vec<i64>], s
     }
     // A measured grand total is the sum of its table's cells.
     for (t, at) in tables.tables.iter().zip(&var_of) {
-        let measured_total = t.cell_index(&Default::default()).and_then(|c| at[c]);
+        let measured_total = at[t.grand_total()];
         if let Some(total) = measured_total.filter(|_| !t.multi) {
             let mut c: Vec<(usize, f64)> = total_terms(t, at).into_iter().map(|v| (v, 1.0)).collect();
             c.push((total, -1.0));
@@ -314,7 +314,7 @@ fn round_and_fill(
                 if t.spec.measure_total {
                     // The cells' sum and the measured total, combined: variance k s^2 and s^2
                     // for k cells make k/(k + 1) s^2.
-                    let c = t.cell_index(&Default::default()).expect("grand total");
+                    let c = t.grand_total();
                     let k = cover(t, c).len() as f64;
                     cell_scales[ti][c] = scales[ti] * (k / (k + 1.0)).sqrt();
                 }
@@ -345,11 +345,7 @@ fn round_and_fill(
     }
     // Tables over one population share one total: its most precise statement holds for all.
     for g in groups {
-        let total = |ti: usize| {
-            tables.tables[ti]
-                .cell_index(&Default::default())
-                .expect("grand total")
-        };
+        let total = |ti: usize| tables.tables[ti].grand_total();
         let best = g
             .iter()
             .map(|&ti| cell_scales[ti][total(ti)])
@@ -363,11 +359,7 @@ fn round_and_fill(
     // statement holds for both.
     for n in nested.iter().filter(|n| n.cells.len() == 1) {
         let g = &groups[n.group];
-        let total = |ti: usize| {
-            tables.tables[ti]
-                .cell_index(&Default::default())
-                .expect("grand total")
-        };
+        let total = |ti: usize| tables.tables[ti].grand_total();
         let best = cell_scales[n.table][n.cells[0]].min(cell_scales[g[0]][total(g[0])]);
         cell_scales[n.table][n.cells[0]] = best;
         for &ti in g {

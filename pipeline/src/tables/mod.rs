@@ -96,6 +96,12 @@ impl Table {
         &self.spec.id
     }
 
+    /// The cell of the whole population (every dimension at its total).
+    pub fn grand_total(&self) -> usize {
+        self.cell_index(&Default::default())
+            .expect("every table has a grand total")
+    }
+
     /// Codes per position of each dimension: the domain then `_total` (single-valued), or
     /// the codes then the four person counts (multi-valued).
     pub fn axis(&self, d: usize) -> Vec<&str> {

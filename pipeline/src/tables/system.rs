@@ -60,8 +60,8 @@ pub fn build_system(schema: &Schema, tables: &Tables, cells: &[TableCells]) -> (
             .enumerate()
             .find(|(_, tb)| tb.spec.population == ta.spec.population)
         {
-            let ga = offset[a] + grand_total(ta);
-            let gb = offset[b] + grand_total(tb);
+            let ga = offset[a] + ta.grand_total();
+            let gb = offset[b] + tb.grand_total();
             sys.constraints.push(Constraint::sum(ga, &[gb]));
         }
     }
@@ -173,11 +173,6 @@ fn lines(t: &Table, at: &impl Fn(usize) -> usize, out: &mut Vec<Line>) {
             .collect();
         out.push(Line { total: at(i), cells });
     }
-}
-
-fn grand_total(t: &Table) -> usize {
-    t.cell_index(&Default::default())
-        .expect("every table has a grand total")
 }
 
 /// Every total equals the sum of the cells it totals, along each dimension.
