@@ -23,6 +23,14 @@ pub enum Out {
     /// 64-bit integers that repeat within a row group (blocking keys, date parts): coded into a
     /// dictionary by hand, or written plain when most are distinct.
     Repeating(Column),
+    /// Byte strings of one width (hex keys, filters) held back to back in runs, each with
+    /// whether its rows are present: written plain and uncompressed straight from the bytes,
+    /// with no array built for them first.
+    Fixed {
+        name: PlSmallStr,
+        width: usize,
+        runs: Vec<FixedRun>,
+    },
     /// Text as codes into a dictionary of distinct values, `None` entries being nulls: written
     /// as one dictionary page and the codes.
     Coded {
@@ -36,7 +44,7 @@ impl Out {
     pub fn name(&self) -> &str {
         match self {
             Out::Col(c) | Out::Unique(c) | Out::Repeating(c) => c.name().as_str(),
-            Out::Coded { name, .. } => name.as_str(),
+            Out::Coded { name, .. } | Out::Fixed { name, .. } => name.as_str(),
         }
     }
 
@@ -44,6 +52,7 @@ impl Out {
         match self {
             Out::Col(c) | Out::Unique(c) | Out::Repeating(c) => c.len(),
             Out::Coded { codes, .. } => codes.len(),
+            Out::Fixed { runs, .. } => runs.iter().map(|r| r.present.len()).sum(),
         }
     }
 
@@ -81,8 +90,16 @@ impl Out {
                     .unwrap_or_else(|| encode(&to_arrow(c), type_, Encoding::Plain, default, options))
             }
             Out::Coded { dict, codes, .. } => super::pages::coded_pages(dict, codes, type_, default),
+            Out::Fixed { width, runs, .. } => super::pages::fixed_pages(*width, runs, type_),
         }
     }
+}
+
+/// Rows of byte strings of one width: `bytes` holds the present rows' values back to back.
+#[derive(Default)]
+pub struct FixedRun {
+    pub bytes: Vec<u8>,
+    pub present: Vec<bool>,
 }
 
 fn to_arrow(c: &Column) -> ArrayRef {

@@ -8,7 +8,7 @@ mod encode;
 mod pages;
 
 pub use coded::{Coded, Interner, code_text, read_coded};
-pub use encode::Out;
+pub use encode::{FixedRun, Out};
 
 use std::fs::File;
 use std::io::BufWriter;

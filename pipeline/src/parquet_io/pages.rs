@@ -142,6 +142,96 @@ fn dictionary_pages(
         .collect()
 }
 
+/// One column chunk of byte strings of `width` bytes each as plain, uncompressed data pages:
+/// each value is its length and its bytes, the absent rows marked in the definition levels.
+pub(super) fn fixed_pages(
+    width: usize,
+    runs: &[super::encode::FixedRun],
+    type_: &ParquetType,
+) -> Result<Vec<CompressedPage>, String> {
+    let ParquetType::PrimitiveType(primitive) = type_ else {
+        return Err("byte strings can only be written to a column of them".into());
+    };
+    if primitive.physical_type != PhysicalType::ByteArray {
+        return Err("byte strings can only be written to a column of them".into());
+    }
+    for r in runs {
+        let present = r.present.iter().filter(|&&p| p).count();
+        if r.bytes.len() != present * width {
+            return Err(format!(
+                "{} bytes for {present} values of {width} bytes",
+                r.bytes.len()
+            ));
+        }
+    }
+    let optional = primitive.field_info.repetition != Repetition::Required;
+    let descriptor = Descriptor {
+        primitive_type: primitive.clone(),
+        max_def_level: i16::from(optional),
+        max_rep_level: 0,
+    };
+    // Rows (whether present) and values in order, across the runs, a page at a time.
+    let mut rows = runs.iter().flat_map(|r| r.present.iter().copied());
+    let mut values = runs.iter().flat_map(|r| r.bytes.chunks_exact(width.max(1)));
+    let total: usize = runs.iter().map(|r| r.present.len()).sum();
+    let mut pages = Vec::new();
+    let mut left = total;
+    while left > 0 {
+        let n = left.min(PAGE_ROWS);
+        left -= n;
+        let present: Vec<bool> = rows.by_ref().take(n).collect();
+        let count = present.iter().filter(|&&p| p).count();
+        let mut out = Vec::with_capacity(16 + n / 8 + count * (4 + width));
+        if optional {
+            levels(&mut out, &present);
+        } else if count < n {
+            return Err("a null in a column that may not hold nulls".into());
+        }
+        let prefix = (width as u32).to_le_bytes();
+        for v in values.by_ref().take(count) {
+            out.extend_from_slice(&prefix);
+            out.extend_from_slice(v);
+        }
+        let header = DataPageHeader::V1(DataPageHeaderV1 {
+            num_values: n as i32,
+            encoding: Encoding::Plain.into(),
+            definition_level_encoding: Encoding::Rle.into(),
+            repetition_level_encoding: Encoding::Rle.into(),
+            statistics: None,
+        });
+        let page = DataPage::new(header, CowBuffer::Owned(out), descriptor.clone(), n);
+        pages.push(Ok(Page::Data(page)));
+    }
+    Compressor::new_from_vec(pages.into_iter(), CompressionOptions::Uncompressed, vec![])
+        .map(|p| p.map_err(|e: ParquetError| e.to_string()))
+        .collect()
+}
+
+/// Definition levels of an optional column's page (its length, then bit-packed runs of
+/// width 1, or one run of ones when every row is present).
+fn levels(out: &mut Vec<u8>, present: &[bool]) {
+    let at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    if present.iter().all(|&p| p) {
+        uleb128(out, (present.len() as u64) << 1);
+        out.push(1);
+    } else {
+        for run in present.chunks(RUN) {
+            uleb128(out, ((run.len().div_ceil(8) as u64) << 1) | 1);
+            for eight in run.chunks(8) {
+                out.push(
+                    eight
+                        .iter()
+                        .enumerate()
+                        .fold(0u8, |b, (i, &p)| b | u8::from(p) << i),
+                );
+            }
+        }
+    }
+    let len = (out.len() - at - 4) as u32;
+    out[at..at + 4].copy_from_slice(&len.to_le_bytes());
+}
+
 /// A V1 data page body: definition levels (when the column is optional), then the bit width
 /// and the non-null rows' codes, bit-packed.
 fn data_page(codes: &[u32], remap: &[Option<u32>], bits: u32, optional: bool) -> Result<Vec<u8>, String> {
@@ -342,5 +432,70 @@ mod tests {
             panic!("a column of nulls is a dictionary of one")
         };
         assert!(pages.len() >= 2);
+    }
+
+    #[test]
+    fn fixed_width_values_with_absent_rows_over_several_pages_and_runs_read_back_whole() {
+        use crate::parquet_io::{FixedRun, Kind, Out, ParquetSink, read};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let n = 2 * PAGE_ROWS + 999;
+        let value = |i: usize| -> Option<Vec<u8>> {
+            (i % 13 != 5).then(|| (0..4).map(|k| (i.wrapping_mul(31) + k) as u8).collect())
+        };
+        let want: Vec<Option<Vec<u8>>> = (0..n).map(value).collect();
+        // Runs of unequal length, as the cores hand them to the writer, one row group in all.
+        let runs: Vec<FixedRun> = want
+            .chunks(PAGE_ROWS / 3 + 7)
+            .map(|rows| FixedRun {
+                bytes: rows.iter().flatten().flatten().copied().collect(),
+                present: rows.iter().map(Option::is_some).collect(),
+            })
+            .collect();
+        for every in [false, true] {
+            let path = dir.path().join("f.parquet");
+            let runs: Vec<FixedRun> = if every {
+                vec![FixedRun {
+                    bytes: vec![7; 4 * 10],
+                    present: vec![true; 10],
+                }]
+            } else {
+                runs.iter()
+                    .map(|r| FixedRun {
+                        bytes: r.bytes.clone(),
+                        present: r.present.clone(),
+                    })
+                    .collect()
+            };
+            let expected: Vec<Option<Vec<u8>>> = if every {
+                vec![Some(vec![7; 4]); 10]
+            } else {
+                want.clone()
+            };
+            let mut sink = ParquetSink::create(&path, &[("f", Kind::Bin)]).expect("create");
+            let out = Out::Fixed {
+                name: "f".into(),
+                width: 4,
+                runs,
+            };
+            sink.push_batch(vec![out]).expect("push");
+            sink.finish().expect("finish");
+            let df = read(&path).expect("read");
+            let got: Vec<Option<Vec<u8>>> = df
+                .column("f")
+                .expect("f")
+                .binary()
+                .expect("binary")
+                .iter()
+                .map(|v| v.map(<[u8]>::to_vec))
+                .collect();
+            assert!(got == expected, "every row reads back (all present: {every})");
+        }
+        // Bytes that do not make whole values of the width are refused, not written.
+        let t = ParquetType::from_physical("f".into(), PhysicalType::ByteArray);
+        let short = FixedRun {
+            bytes: vec![1; 7],
+            present: vec![true, true],
+        };
+        assert!(fixed_pages(4, &[short], &t).is_err());
     }
 }

@@ -294,29 +294,25 @@ impl Batches {
             coded("org_id", &self.org),
             Out::Repeating(self.year.slice(at as i64, n).into_column()),
         ];
-        let mut encoded = rows::columns(&parts).into_iter();
+        for part in &parts {
+            for (k, m) in MATCH_KEYS.iter().zip(part.made) {
+                *self.stats.keys_made.entry((*k).to_string()).or_default() += m;
+            }
+        }
+        let (keys, ints, bloom) = rows::columns(parts);
         // Record keys, match keys and filters are keyed hashes: nothing repeats to code or compress.
-        columns.extend(encoded.by_ref().take(2).map(Out::Unique));
+        columns.extend(keys);
         columns.extend(
             self.attrs
                 .iter()
                 .zip(&self.attr_names)
                 .map(|(a, name)| coded(name, a)),
         );
-        columns.extend(encoded.by_ref().take(MATCH_KEYS.len()).map(Out::Unique));
-        columns.extend(
-            encoded
-                .by_ref()
-                .take(BLOCK_KEYS.len() + DATE_PARTS.len())
-                .map(Out::Repeating),
-        );
-        columns.extend(encoded.map(Out::Unique));
+        let mut ints = ints.into_iter();
+        columns.extend(ints.by_ref().take(MATCH_KEYS.len()).map(Out::Unique));
+        columns.extend(ints.map(Out::Repeating));
+        columns.push(bloom);
         self.sink.push_batch(columns)?;
-        for part in &parts {
-            for (k, m) in MATCH_KEYS.iter().zip(part.made) {
-                *self.stats.keys_made.entry((*k).to_string()).or_default() += m;
-            }
-        }
         self.stats.records += n as u64;
         self.written += n;
         Ok(())

@@ -14,6 +14,7 @@ use super::encode::{BLOCK_KEYS, DATE_PARTS, Encoder, Identifiers, MATCH_KEYS};
 use super::{BLOOM, RECORD_KEY, RELATED_KEY};
 use crate::dates::PartialDate;
 use crate::error::StageError;
+use crate::parquet_io::{FixedRun, Out};
 
 pub(super) fn str_col<'a>(
     df: &'a DataFrame,
@@ -64,18 +65,19 @@ impl<'a> Inputs<'a> {
 
 /// What a run of rows encodes to, in row order.
 pub(super) struct EncodedRows {
-    record_keys: Vec<[u8; 16]>,
-    related_keys: Vec<Option<[u8; 16]>>,
+    /// Record keys and related record keys in hex, and filters, as the writer writes them.
+    record_keys: FixedRun,
+    related_keys: FixedRun,
     /// Match keys, blocking keys and date parts, a vector per output column.
     ints: Vec<Vec<Option<i64>>>,
-    blooms: Vec<Option<[u8; STORED_BYTES]>>,
+    blooms: FixedRun,
     /// How many rows got each match key.
     pub made: [u64; MATCH_KEYS.len()],
 }
 
 impl EncodedRows {
     pub fn len(&self) -> usize {
-        self.record_keys.len()
+        self.record_keys.present.len()
     }
 }
 
@@ -86,12 +88,16 @@ pub(super) fn encode_rows(enc: &mut Encoder, x: &Inputs, range: Range<usize>) ->
     /// Records whose keyed hashes are computed together.
     const GROUP: usize = 64;
     let n = range.len();
+    let fixed = |width: usize| FixedRun {
+        bytes: Vec::with_capacity(n * width),
+        present: Vec::with_capacity(n),
+    };
     let mut out = EncodedRows {
-        record_keys: Vec::with_capacity(n),
-        related_keys: Vec::with_capacity(n),
+        record_keys: fixed(HEX),
+        related_keys: FixedRun::default(),
         // Not `vec![Vec::with_capacity(n); ..]`: its clones would start empty and grow.
         ints: (0..INT_COLUMNS).map(|_| Vec::with_capacity(n)).collect(),
-        blooms: Vec::with_capacity(n),
+        blooms: fixed(STORED_BYTES),
         made: [0; MATCH_KEYS.len()],
     };
     let slice = |c: &StringChunked| c.slice(range.start as i64, n);
@@ -138,8 +144,8 @@ pub(super) fn encode_rows(enc: &mut Encoder, x: &Inputs, range: Range<usize>) ->
             })
             .collect();
         for e in enc.encode_many(&ids) {
-            out.record_keys.push(e.record_key);
-            out.related_keys.push(e.related_key);
+            push_hex(&mut out.record_keys, Some(&e.record_key));
+            push_hex(&mut out.related_keys, e.related_key.as_ref());
             for (m, v) in out.made.iter_mut().zip(&e.match_keys) {
                 *m += u64::from(v.is_some());
             }
@@ -150,61 +156,62 @@ pub(super) fn encode_rows(enc: &mut Encoder, x: &Inputs, range: Range<usize>) ->
             {
                 dst.push(*v);
             }
-            out.blooms.push(e.bloom);
-        }
-    }
-    out
-}
-
-/// A key in hex, written into `buf` (no allocation per row).
-fn as_hex<'b>(k: &[u8; 16], buf: &'b mut [u8; 32]) -> &'b str {
-    hex::encode_to_slice(k, buf).expect("16 bytes make 32 hex digits");
-    std::str::from_utf8(buf).expect("hex digits are ASCII")
-}
-
-/// The columns of consecutive runs of rows, in output order: record key, related record key,
-/// match keys, blocking keys, date parts and the filter.
-pub(super) fn columns(parts: &[EncodedRows]) -> Vec<Column> {
-    let n: usize = parts.iter().map(EncodedRows::len).sum();
-    let mut rk = StringChunkedBuilder::new(RECORD_KEY.into(), n);
-    let mut relk = StringChunkedBuilder::new(RELATED_KEY.into(), n);
-    let mut hex = [0u8; 32];
-    for p in parts {
-        for k in &p.record_keys {
-            rk.append_value(as_hex(k, &mut hex));
-        }
-        for k in &p.related_keys {
-            match k {
-                Some(k) => relk.append_value(as_hex(k, &mut hex)),
-                None => relk.append_null(),
+            out.blooms.present.push(e.bloom.is_some());
+            if let Some(b) = &e.bloom {
+                out.blooms.bytes.extend_from_slice(b);
             }
         }
     }
-    let mut out = vec![rk.finish().into_column(), relk.finish().into_column()];
-    out.extend(
-        MATCH_KEYS
-            .iter()
-            .chain(&BLOCK_KEYS)
-            .chain(&DATE_PARTS)
-            .enumerate()
-            .map(|(c, name)| {
-                let mut values = Vec::with_capacity(n);
-                let mut valid = MutableBitmap::with_capacity(n);
-                for v in parts.iter().flat_map(|p| &p.ints[c]) {
-                    values.push(v.unwrap_or(0));
-                    valid.push(v.is_some());
-                }
-                let array = PrimitiveArray::new(ArrowDataType::Int64, values.into(), Some(valid.into()));
-                Int64Chunked::with_chunk((*name).into(), array).into_column()
-            }),
-    );
-    let blooms = parts
-        .iter()
-        .flat_map(|p| p.blooms.iter().map(|b| b.as_ref().map(|b| &b[..])));
-    out.push(
-        BinaryChunked::from_iter(blooms)
-            .with_name(BLOOM.into())
-            .into_column(),
-    );
     out
+}
+
+/// Hex digits of a 16-byte key.
+const HEX: usize = 32;
+
+/// Appends a key in hex, or an absent row.
+fn push_hex(run: &mut FixedRun, key: Option<&[u8; 16]>) {
+    run.present.push(key.is_some());
+    if let Some(k) = key {
+        let at = run.bytes.len();
+        run.bytes.resize(at + HEX, 0);
+        hex::encode_to_slice(k, &mut run.bytes[at..]).expect("16 bytes make 32 hex digits");
+    }
+}
+
+/// The columns of consecutive runs of rows, in output order: record key and related record
+/// key; match keys, blocking keys and date parts; the filter.
+pub(super) fn columns(parts: Vec<EncodedRows>) -> (Vec<Out>, Vec<Column>, Out) {
+    let n: usize = parts.iter().map(EncodedRows::len).sum();
+    let ints = MATCH_KEYS
+        .iter()
+        .chain(&BLOCK_KEYS)
+        .chain(&DATE_PARTS)
+        .enumerate()
+        .map(|(c, name)| {
+            let mut values = Vec::with_capacity(n);
+            let mut valid = MutableBitmap::with_capacity(n);
+            for v in parts.iter().flat_map(|p| &p.ints[c]) {
+                values.push(v.unwrap_or(0));
+                valid.push(v.is_some());
+            }
+            let array = PrimitiveArray::new(ArrowDataType::Int64, values.into(), Some(valid.into()));
+            Int64Chunked::with_chunk((*name).into(), array).into_column()
+        })
+        .collect();
+    let (mut rk, mut relk, mut blooms) = (Vec::new(), Vec::new(), Vec::new());
+    for p in parts {
+        rk.push(p.record_keys);
+        relk.push(p.related_keys);
+        blooms.push(p.blooms);
+    }
+    let fixed = |name: &str, width: usize, runs: Vec<FixedRun>| Out::Fixed {
+        name: name.into(),
+        width,
+        runs,
+    };
+    (
+        vec![fixed(RECORD_KEY, HEX, rk), fixed(RELATED_KEY, HEX, relk)],
+        ints,
+        fixed(BLOOM, STORED_BYTES, blooms),
+    )
 }
