@@ -294,35 +294,29 @@ impl Keyed {
             m.update(&(p.len() as u32).to_le_bytes());
             m.update(p);
         }
-        let inner = m.finish();
-        let mut o = Stream::new(self.outer, 64);
-        o.update(&inner);
-        o.finish()
+        self.outer_hash(m)
     }
 
     /// `digest` of a message already framed (see `frame`).
     pub fn digest_framed(&self, framed: &[u8]) -> [u8; 32] {
         let mut m = Stream::new(self.inner, 64);
         m.update(framed);
-        let inner = m.finish();
+        self.outer_hash(m)
+    }
+
+    /// The outer hash of an inner stream that holds the whole message.
+    fn outer_hash(&self, inner: Stream) -> [u8; 32] {
         let mut o = Stream::new(self.outer, 64);
-        o.update(&inner);
+        o.update(&inner.finish());
         o.finish()
     }
 
     /// `job` of a message already framed (see `frame`).
     pub fn job_framed(&self, framed: &[u8]) -> Option<Job> {
-        if framed.len() > 55 {
-            return None;
-        }
-        let mut block = [0u8; 64];
-        block[..framed.len()].copy_from_slice(framed);
-        block[framed.len()] = 0x80;
-        block[56..].copy_from_slice(&((64 + framed.len() as u64) * 8).to_be_bytes());
-        Some(Job {
-            inner: self.inner,
-            outer: self.outer,
-            block,
+        (framed.len() <= 55).then(|| {
+            let mut block = [0u8; 64];
+            block[..framed.len()].copy_from_slice(framed);
+            self.padded(block, framed.len())
         })
     }
 
@@ -340,13 +334,19 @@ impl Keyed {
             block[at + 4..at + 4 + p.len()].copy_from_slice(p);
             at += 4 + p.len();
         }
-        block[at] = 0x80;
+        Some(self.padded(block, len))
+    }
+
+    /// A job of the `len` message bytes at the start of `block`, padded as SHA-256 pads a
+    /// message that follows the 64-byte inner key block.
+    fn padded(&self, mut block: [u8; 64], len: usize) -> Job {
+        block[len] = 0x80;
         block[56..].copy_from_slice(&((64 + len as u64) * 8).to_be_bytes());
-        Some(Job {
+        Job {
             inner: self.inner,
             outer: self.outer,
             block,
-        })
+        }
     }
 
     /// The first 64 bits, as stored match keys: collisions among 10 million distinct values

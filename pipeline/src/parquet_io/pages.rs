@@ -149,12 +149,10 @@ pub(super) fn fixed_pages(
     runs: &[super::encode::FixedRun],
     type_: &ParquetType,
 ) -> Result<Vec<CompressedPage>, String> {
-    let ParquetType::PrimitiveType(primitive) = type_ else {
-        return Err("byte strings can only be written to a column of them".into());
+    let primitive = match type_ {
+        ParquetType::PrimitiveType(p) if p.physical_type == PhysicalType::ByteArray => p,
+        _ => return Err("byte strings can only be written to a column of them".into()),
     };
-    if primitive.physical_type != PhysicalType::ByteArray {
-        return Err("byte strings can only be written to a column of them".into());
-    }
     for r in runs {
         let present = r.present.iter().filter(|&&p| p).count();
         if r.bytes.len() != present * width {
@@ -183,7 +181,16 @@ pub(super) fn fixed_pages(
         let count = present.iter().filter(|&&p| p).count();
         let mut out = Vec::with_capacity(16 + n / 8 + count * (4 + width));
         if optional {
-            levels(&mut out, &present);
+            let valid: Vec<u8> = present
+                .chunks(8)
+                .map(|eight| {
+                    eight
+                        .iter()
+                        .enumerate()
+                        .fold(0u8, |b, (i, &p)| b | u8::from(p) << i)
+                })
+                .collect();
+            levels(&mut out, &valid, n, count == n);
         } else if count < n {
             return Err("a null in a column that may not hold nulls".into());
         }
@@ -207,25 +214,19 @@ pub(super) fn fixed_pages(
         .collect()
 }
 
-/// Definition levels of an optional column's page (its length, then bit-packed runs of
-/// width 1, or one run of ones when every row is present).
-fn levels(out: &mut Vec<u8>, present: &[bool]) {
+/// Definition levels of an optional column's page of `rows` rows: their length, then one run
+/// of ones when every row is present, else the validity bits (`valid`, least significant bit
+/// first, as arrow holds them) as bit-packed runs of width 1.
+fn levels(out: &mut Vec<u8>, valid: &[u8], rows: usize, all: bool) {
     let at = out.len();
     out.extend_from_slice(&[0; 4]);
-    if present.iter().all(|&p| p) {
-        uleb128(out, (present.len() as u64) << 1);
+    if all {
+        uleb128(out, (rows as u64) << 1);
         out.push(1);
     } else {
-        for run in present.chunks(RUN) {
-            uleb128(out, ((run.len().div_ceil(8) as u64) << 1) | 1);
-            for eight in run.chunks(8) {
-                out.push(
-                    eight
-                        .iter()
-                        .enumerate()
-                        .fold(0u8, |b, (i, &p)| b | u8::from(p) << i),
-                );
-            }
+        for run in valid.chunks(RUN / 8) {
+            uleb128(out, ((run.len() as u64) << 1) | 1);
+            out.extend_from_slice(run);
         }
     }
     let len = (out.len() - at - 4) as u32;
@@ -261,20 +262,7 @@ fn data_page(codes: &[u32], remap: &[Option<u32>], bits: u32, optional: bool) ->
     keys.truncate(n);
     let mut out = Vec::with_capacity(16 + valid.len() + keys.len() * bits as usize / 8);
     if optional {
-        out.extend_from_slice(&[0; 4]);
-        if keys.len() == codes.len() {
-            // Every row present: one run of ones.
-            uleb128(&mut out, (codes.len() as u64) << 1);
-            out.push(1);
-        } else {
-            // Arrow's validity bits are already Parquet's bit-packing of width 1.
-            for run in valid.chunks(RUN / 8) {
-                uleb128(&mut out, ((run.len() as u64) << 1) | 1);
-                out.extend_from_slice(run);
-            }
-        }
-        let len = (out.len() - 4) as u32;
-        out[..4].copy_from_slice(&len.to_le_bytes());
+        levels(&mut out, &valid, codes.len(), keys.len() == codes.len());
     } else if keys.len() < codes.len() {
         return Err("a null in a column that may not hold nulls".into());
     }

@@ -150,6 +150,7 @@ impl PartInfo {
 }
 
 /// What a token contributes to every part it is in.
+#[derive(Clone)]
 struct TokenInfo {
     skeleton: String,
     set: [u64; STORED_WORDS],
@@ -249,17 +250,6 @@ impl PartMaker {
             set: masks.set,
             clear: masks.clear,
             block,
-        }
-    }
-}
-
-impl Clone for TokenInfo {
-    fn clone(&self) -> Self {
-        TokenInfo {
-            skeleton: self.skeleton.clone(),
-            set: self.set,
-            clear: self.clear,
-            block: self.block,
         }
     }
 }
