@@ -31,6 +31,15 @@ pub enum Out {
         width: usize,
         runs: Vec<FixedRun>,
     },
+    /// 64-bit integers held in runs (each run's present values back to back, little-endian),
+    /// as the cores hand them over, with no array built for them. `repeating` ones (blocking
+    /// keys, date parts) are coded into a dictionary when that pays; the others (match keys),
+    /// and repeating ones that do not repeat enough, are written plain and uncompressed.
+    Ints {
+        name: PlSmallStr,
+        runs: Vec<FixedRun>,
+        repeating: bool,
+    },
     /// Text as codes into a dictionary of distinct values, `None` entries being nulls: written
     /// as one dictionary page and the codes.
     Coded {
@@ -44,7 +53,7 @@ impl Out {
     pub fn name(&self) -> &str {
         match self {
             Out::Col(c) | Out::Unique(c) | Out::Repeating(c) => c.name().as_str(),
-            Out::Coded { name, .. } | Out::Fixed { name, .. } => name.as_str(),
+            Out::Coded { name, .. } | Out::Fixed { name, .. } | Out::Ints { name, .. } => name.as_str(),
         }
     }
 
@@ -52,7 +61,7 @@ impl Out {
         match self {
             Out::Col(c) | Out::Unique(c) | Out::Repeating(c) => c.len(),
             Out::Coded { codes, .. } => codes.len(),
-            Out::Fixed { runs, .. } => runs.iter().map(|r| r.present.len()).sum(),
+            Out::Fixed { runs, .. } | Out::Ints { runs, .. } => runs.iter().map(|r| r.present.len()).sum(),
         }
     }
 
@@ -86,8 +95,22 @@ impl Out {
             ),
             Out::Repeating(c) => {
                 let ints = c.i64().map_err(|e| e.to_string())?;
-                super::pages::int_dictionary_pages(ints, type_, default)
+                super::pages::int_dictionary_pages(ints.iter(), ints.len(), type_, default)
                     .unwrap_or_else(|| encode(&to_arrow(c), type_, Encoding::Plain, default, options))
+            }
+            Out::Ints { runs, repeating, .. } => {
+                let coded = repeating
+                    .then(|| {
+                        let len = self.len();
+                        super::pages::int_dictionary_pages(
+                            runs.iter().flat_map(FixedRun::ints),
+                            len,
+                            type_,
+                            default,
+                        )
+                    })
+                    .flatten();
+                coded.unwrap_or_else(|| super::pages::fixed_pages(8, runs, type_))
             }
             Out::Coded { dict, codes, .. } => super::pages::coded_pages(dict, codes, type_, default),
             Out::Fixed { width, runs, .. } => super::pages::fixed_pages(*width, runs, type_),
@@ -100,6 +123,19 @@ impl Out {
 pub struct FixedRun {
     pub bytes: Vec<u8>,
     pub present: Vec<bool>,
+}
+
+impl FixedRun {
+    /// The rows of a run of 64-bit integers, absent ones as `None`.
+    pub fn ints(&self) -> impl Iterator<Item = Option<i64>> + '_ {
+        let mut values = self
+            .bytes
+            .chunks_exact(8)
+            .map(|b| i64::from_le_bytes(b.try_into().expect("chunks of 8 bytes")));
+        self.present
+            .iter()
+            .map(move |&p| if p { values.next() } else { None })
+    }
 }
 
 fn to_arrow(c: &Column) -> ArrayRef {

@@ -3,7 +3,6 @@
 //! at 10 million persons that was the largest single cost of the link stage's writing. Here a
 //! chunk is one dictionary page and data pages of bit-packed codes, made in one pass each.
 
-use polars::prelude::Int64Chunked;
 use polars_parquet::parquet::CowBuffer;
 use polars_parquet::parquet::error::ParquetError;
 use polars_parquet::parquet::metadata::Descriptor;
@@ -50,11 +49,12 @@ pub(super) fn coded_pages(
     dictionary_pages(values, n_values, &remap, codes, type_, compression)
 }
 
-/// One column chunk of 64-bit integers that repeat (blocking keys, date parts) as a dictionary
-/// page and codes; `None` when more than half of them are distinct, where a dictionary does
-/// not pay and the caller writes them plain.
+/// One column chunk of 64-bit integers that repeat (blocking keys, date parts; `len` rows) as a
+/// dictionary page and codes; `None` when more than half of them are distinct, where a
+/// dictionary does not pay and the caller writes them plain.
 pub(super) fn int_dictionary_pages(
-    column: &Int64Chunked,
+    column: impl Iterator<Item = Option<i64>>,
+    len: usize,
     type_: &ParquetType,
     compression: CompressionOptions,
 ) -> Option<Result<Vec<CompressedPage>, String>> {
@@ -65,25 +65,23 @@ pub(super) fn int_dictionary_pages(
             "64-bit integers can only be written to a column of them".into()
         ));
     }
-    let limit = column.len() / 2 + 1;
-    let mut index: crate::FastMap<i64, u32> = crate::FastMap::default();
+    let limit = len / 2 + 1;
+    let mut index = IntCodes::new();
     let mut values = Vec::new();
-    let mut codes = Vec::with_capacity(column.len());
-    for v in column.iter() {
+    let mut codes = Vec::with_capacity(len);
+    for v in column {
         // Code 0 is the null; values are numbered from 1 in the order they come.
         let code = v.map_or(0, |v| {
-            let next = index.len() as u32 + 1;
-            *index.entry(v).or_insert_with(|| {
+            index.code(v, || {
                 values.extend_from_slice(&v.to_le_bytes());
-                next
             })
         });
         codes.push(code);
-        if index.len() > limit {
+        if index.len as usize > limit {
             return None;
         }
     }
-    let mut n_values = index.len();
+    let mut n_values = index.len as usize;
     let mut remap: Vec<Option<u32>> = vec![None];
     remap.extend((0..n_values as u32).map(Some));
     if n_values == 0 {
@@ -98,6 +96,73 @@ pub(super) fn int_dictionary_pages(
         type_,
         compression,
     ))
+}
+
+/// Codes of distinct 64-bit values, numbered from 1 as they come: open addressing with linear
+/// probing (a general hash map, hashing each value in full, was most of the cost of coding the
+/// fourteen key columns of pseudonymise's output).
+struct IntCodes {
+    /// (value, code); code 0 marks an empty slot. Never more than half full.
+    slots: Vec<(i64, u32)>,
+    len: u32,
+}
+
+impl IntCodes {
+    fn new() -> Self {
+        IntCodes {
+            slots: empty_slots(1 << 10),
+            len: 0,
+        }
+    }
+
+    fn slot(&self, v: i64) -> usize {
+        // Fibonacci hashing: small values (years) spread as well as keyed hashes do.
+        let bits = self.slots.len().trailing_zeros();
+        ((v as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
+    }
+
+    /// The value's code; a new value gets the next one and `new` is called.
+    fn code(&mut self, v: i64, new: impl FnOnce()) -> u32 {
+        if (self.len as usize + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut at = self.slot(v);
+        loop {
+            let (k, c) = self.slots[at];
+            if c == 0 {
+                self.len += 1;
+                self.slots[at] = (v, self.len);
+                new();
+                return self.len;
+            }
+            if k == v {
+                return c;
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    fn grow(&mut self) {
+        let size = self.slots.len() * 2;
+        let old = std::mem::replace(&mut self.slots, empty_slots(size));
+        let mask = self.slots.len() - 1;
+        for (v, c) in old.into_iter().filter(|&(_, c)| c != 0) {
+            let mut at = self.slot(v);
+            while self.slots[at].1 != 0 {
+                at = (at + 1) & mask;
+            }
+            self.slots[at] = (v, c);
+        }
+    }
+}
+
+/// Empty slots, written rather than allocated zeroed: a zeroed page read before it is written
+/// is copied at its first write, and that copy interrupts the other core (see `cache::Table`).
+fn empty_slots(size: usize) -> Vec<(i64, u32)> {
+    let mut slots = Vec::with_capacity(size);
+    slots.resize(size, std::hint::black_box((0, 0)));
+    slots
 }
 
 /// A dictionary page of `n_values` plain-encoded values, then data pages of the codes
@@ -142,16 +207,22 @@ fn dictionary_pages(
         .collect()
 }
 
-/// One column chunk of byte strings of `width` bytes each as plain, uncompressed data pages:
-/// each value is its length and its bytes, the absent rows marked in the definition levels.
+/// One column chunk of values of `width` bytes each as plain, uncompressed data pages, the
+/// absent rows marked in the definition levels: byte strings (each value its length and its
+/// bytes) or 64-bit integers (the value alone).
 pub(super) fn fixed_pages(
     width: usize,
     runs: &[super::encode::FixedRun],
     type_: &ParquetType,
 ) -> Result<Vec<CompressedPage>, String> {
-    let primitive = match type_ {
-        ParquetType::PrimitiveType(p) if p.physical_type == PhysicalType::ByteArray => p,
-        _ => return Err("byte strings can only be written to a column of them".into()),
+    let (primitive, prefixed) = match type_ {
+        ParquetType::PrimitiveType(p) if p.physical_type == PhysicalType::ByteArray => (p, true),
+        ParquetType::PrimitiveType(p) if p.physical_type == PhysicalType::Int64 && width == 8 => (p, false),
+        _ => {
+            return Err(format!(
+                "values of {width} bytes cannot be written to this column"
+            ));
+        }
     };
     for r in runs {
         let present = r.present.iter().filter(|&&p| p).count();
@@ -174,12 +245,14 @@ pub(super) fn fixed_pages(
     let total: usize = runs.iter().map(|r| r.present.len()).sum();
     let mut pages = Vec::new();
     let mut left = total;
+    let prefix = (width as u32).to_le_bytes();
     while left > 0 {
         let n = left.min(PAGE_ROWS);
         left -= n;
         let present: Vec<bool> = rows.by_ref().take(n).collect();
         let count = present.iter().filter(|&&p| p).count();
         let mut out = Vec::with_capacity(16 + n / 8 + count * (4 + width));
+        let prefix: &[u8] = if prefixed { &prefix } else { &[] };
         if optional {
             let valid: Vec<u8> = present
                 .chunks(8)
@@ -194,9 +267,8 @@ pub(super) fn fixed_pages(
         } else if count < n {
             return Err("a null in a column that may not hold nulls".into());
         }
-        let prefix = (width as u32).to_le_bytes();
         for v in values.by_ref().take(count) {
-            out.extend_from_slice(&prefix);
+            out.extend_from_slice(prefix);
             out.extend_from_slice(v);
         }
         let header = DataPageHeader::V1(DataPageHeaderV1 {
@@ -379,7 +451,7 @@ mod tests {
 
     #[test]
     fn repeating_integers_are_written_as_a_dictionary_and_distinct_ones_plain_and_both_read_back() {
-        use crate::parquet_io::{Kind, Out, ParquetSink, read};
+        use crate::parquet_io::{FixedRun, Kind, Out, ParquetSink, read};
         use polars::prelude::*;
         let dir = tempfile::tempdir().expect("tempdir");
         let n = PAGE_ROWS + 777;
@@ -398,25 +470,40 @@ mod tests {
         let column = |v: &[Option<i64>]| Int64Chunked::from_slice_options("k".into(), v);
         let t = ParquetType::from_physical("k".into(), PhysicalType::Int64);
         let opts = CompressionOptions::Lz4Raw;
-        assert!(int_dictionary_pages(&column(&few), &t, opts).is_some());
-        assert!(
-            int_dictionary_pages(&column(&many), &t, opts).is_none(),
-            "a dictionary would not pay"
-        );
+        let pages = |v: &[Option<i64>]| int_dictionary_pages(v.iter().copied(), v.len(), &t, opts);
+        assert!(pages(&few).is_some());
+        assert!(pages(&many).is_none(), "a dictionary would not pay");
+        // Runs of unequal length, as the cores hand them over.
+        let runs = |v: &[Option<i64>]| -> Vec<FixedRun> {
+            v.chunks(PAGE_ROWS / 3 + 5)
+                .map(|rows| FixedRun {
+                    bytes: rows.iter().flatten().flat_map(|x| x.to_le_bytes()).collect(),
+                    present: rows.iter().map(Option::is_some).collect(),
+                })
+                .collect()
+        };
         for values in [&few, &many] {
-            let path = dir.path().join("k.parquet");
-            let mut sink = ParquetSink::create(&path, &[("k", Kind::Int)]).expect("create");
-            for part in values.chunks(n / 2 + 1) {
-                sink.push_batch(vec![Out::Repeating(column(part).into_column())])
-                    .expect("push");
+            for way in ["column", "runs, repeating", "runs, plain"] {
+                let path = dir.path().join("k.parquet");
+                let mut sink = ParquetSink::create(&path, &[("k", Kind::Int)]).expect("create");
+                for part in values.chunks(n / 2 + 1) {
+                    let out = match way {
+                        "column" => Out::Repeating(column(part).into_column()),
+                        _ => Out::Ints {
+                            name: "k".into(),
+                            runs: runs(part),
+                            repeating: way == "runs, repeating",
+                        },
+                    };
+                    sink.push_batch(vec![out]).expect("push");
+                }
+                sink.finish().expect("finish");
+                let df = read(&path).expect("read");
+                let got: Vec<Option<i64>> = df.column("k").expect("k").i64().expect("int").iter().collect();
+                assert!(&got == values, "every row reads back ({way})");
             }
-            sink.finish().expect("finish");
-            let df = read(&path).expect("read");
-            let got: Vec<Option<i64>> = df.column("k").expect("k").i64().expect("int").iter().collect();
-            assert!(&got == values, "every row reads back");
         }
-        let nulls = column(&[None, None]);
-        let Some(Ok(pages)) = int_dictionary_pages(&nulls, &t, opts) else {
+        let Some(Ok(pages)) = pages(&[None, None]) else {
             panic!("a column of nulls is a dictionary of one")
         };
         assert!(pages.len() >= 2);

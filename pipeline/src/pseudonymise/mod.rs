@@ -308,9 +308,7 @@ impl Batches {
                 .zip(&self.attr_names)
                 .map(|(a, name)| coded(name, a)),
         );
-        let mut ints = ints.into_iter();
-        columns.extend(ints.by_ref().take(MATCH_KEYS.len()).map(Out::Unique));
-        columns.extend(ints.map(Out::Repeating));
+        columns.extend(ints);
         columns.push(bloom);
         self.sink.push_batch(columns)?;
         self.stats.records += n as u64;
