@@ -673,6 +673,76 @@ fn every_pseudonymised_row_equals_its_record_encoded_alone_and_in_order() {
     }
     assert_eq!(files, 3);
     assert!(rows > 3 * 3 * 1024, "{rows} rows: several units of work per file");
+    names_without_dictionary_pages_give_the_same_output(&work, &key, read);
+}
+
+/// Names and dates are read as codes from the validated file's dictionary pages; a file that
+/// stores them plain (another writer, or values too many to code) is read as text and must
+/// pseudonymise to the same rows.
+fn names_without_dictionary_pages_give_the_same_output(
+    work: &Path,
+    key: &safetally::key::LinkageKey,
+    read: impl Fn(&Path) -> polars::prelude::DataFrame,
+) {
+    use polars::prelude::*;
+    use safetally::parquet_io::{Kind, Out, ParquetSink, read_coded};
+    let plain_in = work.join("plain-validated");
+    let plain_out = work.join("plain-pseudonymised");
+    std::fs::create_dir_all(&plain_in).expect("dir");
+    std::fs::create_dir_all(&plain_out).expect("dir");
+    let names = ["given_name", "family_name", "birth_date"];
+    let mut inputs = Vec::new();
+    for entry in std::fs::read_dir(work.join("01-ingest/validated")).expect("dir") {
+        let path = entry.expect("entry").path();
+        let df = read(&path);
+        let kinds: Vec<(String, Kind)> = df
+            .columns()
+            .iter()
+            .map(|c| {
+                let kind = match c.dtype() {
+                    DataType::String => Kind::Str,
+                    DataType::Int64 => Kind::Int,
+                    other => panic!("a validated column of type {other}"),
+                };
+                (c.name().to_string(), kind)
+            })
+            .collect();
+        let cols: Vec<(&str, Kind)> = kinds.iter().map(|(n, k)| (n.as_str(), *k)).collect();
+        let copy = plain_in.join(path.file_name().expect("name"));
+        let mut sink = ParquetSink::create(&copy, &cols).expect("create");
+        let out: Vec<Out> = df
+            .columns()
+            .iter()
+            .map(|c| match names.contains(&c.name().as_str()) {
+                true => Out::Unique(c.clone()),
+                false => Out::Col(c.clone()),
+            })
+            .collect();
+        sink.push_batch(out).expect("push");
+        sink.finish().expect("finish");
+        let owned: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let coded = read_coded(&copy, &owned).expect("read codes");
+        assert!(
+            coded.iter().all(Option::is_none),
+            "names are plain in {}",
+            copy.display()
+        );
+        inputs.push(path);
+    }
+    safetally::pseudonymise::pseudonymise_dir(
+        &schema(),
+        key,
+        &plain_in,
+        &plain_out,
+        &safetally::progress::Progress::hidden(),
+    )
+    .expect("pseudonymise plain names");
+    for path in inputs {
+        let name = path.file_name().expect("name");
+        let want = read(&work.join("02-pseudonymise").join(name));
+        let got = read(&plain_out.join(name));
+        assert!(got.equals_missing(&want), "{}", path.display());
+    }
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //! enough; a missing key is null, never a hash of an empty string.
 
 use super::bloom::{BloomEncoder, STORED_WORDS};
-use super::cache::{PartInfo, PartMaker, PartToken, TOKEN_CACHE, Table, text_key};
+use super::cache::{PartInfo, PartToken, Table};
+use super::parts::{Part, PartStore};
 use crate::FastMap;
 use crate::dates::PartialDate;
 use crate::key::{Job, Keyed, LinkageKey, frame, run_jobs_into};
@@ -30,22 +31,20 @@ const BLOCK_TOKENS: usize = 5;
 /// without its day. See `Dates::parts`.
 pub const DATE_PARTS: [&str; 3] = ["dob_y", "dob_md", "dob_ym"];
 
-/// Distinct name parts, as written, kept by all of a run's encoders together with everything
-/// a record needs from them (about 520 bytes each, so at most about 540 MB whatever the number
-/// of cores); rarer ones are normalised again each time.
-const PART_CACHE: usize = 1 << 20;
 /// Keyed (token, birth year) blocking keys kept per encoder.
 const TOKEN_YEAR_CACHE: usize = 1 << 20;
 
+/// Records encoded one batch at a time with their own store of name parts (tests, tools);
+/// pseudonymise shares one store between the cores' `RecordEncoder`s.
 pub struct Encoder {
+    parts: PartStore,
+    rows: RecordEncoder,
+}
+
+/// One core's encoder: its keys, its caches of keyed values, and the batch in progress.
+pub struct RecordEncoder {
     keys: Keys,
     dates: Dates,
-    maker: PartMaker,
-    /// Name parts as written (by a hash of the text) to their place in `infos`.
-    parts: Table<u32>,
-    infos: Chunked<PartInfo>,
-    /// Parts of the batch being encoded that did not fit in the cache.
-    scratch: Vec<PartInfo>,
     /// Keyed (token, birth year) blocking keys, by `token_year_key`.
     token_year: Table<i64>,
     bloom: BloomEncoder,
@@ -80,6 +79,18 @@ pub struct Encoded {
     pub block_keys: [Option<i64>; 11],
     pub date_parts: [Option<i64>; 3],
     pub bloom: Option<[u8; super::bloom::STORED_BYTES]>,
+}
+
+/// One record as the encoder takes it: its names already found in the part store.
+pub struct Record<'a> {
+    pub org: &'a str,
+    pub year: &'a str,
+    pub record_id: &'a str,
+    pub related_id: Option<&'a str>,
+    pub personal_number: Option<&'a str>,
+    pub given: Part,
+    pub family: Part,
+    pub birth: Option<PartialDate>,
 }
 
 /// The identifiers of one record, as validated, and what its record key is made of.
@@ -167,48 +178,6 @@ impl Pending {
     }
 }
 
-/// A name part of the batch: in the cache, or made for the batch only.
-#[derive(Clone, Copy)]
-enum Part {
-    Cached(u32),
-    Scratch(u32),
-}
-
-/// A list that grows by chunks: growing never copies what it holds (copying half a million
-/// cached parts of 500 bytes each, doubling by doubling, was 5% of pseudonymise's time).
-struct Chunked<T> {
-    chunks: Vec<Vec<T>>,
-}
-
-impl<T> Default for Chunked<T> {
-    fn default() -> Self {
-        Chunked { chunks: Vec::new() }
-    }
-}
-
-impl<T> Chunked<T> {
-    const CHUNK: usize = 1 << 12;
-
-    fn get(&self, at: u32) -> &T {
-        let at = at as usize;
-        &self.chunks[at / Self::CHUNK][at % Self::CHUNK]
-    }
-
-    /// Appends `value` and returns its place.
-    fn push(&mut self, value: T) -> u32 {
-        if self.chunks.last().is_none_or(|c| c.len() == Self::CHUNK) {
-            self.chunks.push(Vec::with_capacity(Self::CHUNK));
-        }
-        let full = (self.chunks.len() - 1) * Self::CHUNK;
-        let last = self
-            .chunks
-            .last_mut()
-            .expect("a chunk was pushed above when none had room");
-        last.push(value);
-        (full + last.len() - 1) as u32
-    }
-}
-
 /// The cache key of a (token, birth year) pair; token ids are below 2^18, so the key is never 0.
 fn token_year_key(id: u32, year: i32) -> u64 {
     (u64::from(id) + 1) << 32 | u64::from(year as u32)
@@ -216,18 +185,40 @@ fn token_year_key(id: u32, year: i32) -> u64 {
 
 impl Encoder {
     pub fn new(key: &LinkageKey) -> Self {
-        Self::one_of(key, 1)
+        Self::with_caches(key, super::parts::PART_CACHE, super::cache::TOKEN_CACHE)
     }
 
-    /// One of `encoders` that run side by side, each with its share of the part cache.
-    pub fn one_of(key: &LinkageKey, encoders: usize) -> Self {
-        Self::with_caches(key, PART_CACHE / encoders.max(1), TOKEN_CACHE)
-    }
-
-    /// An encoder that keeps at most `parts` name parts and `tokens` tokens (the tests make
-    /// every path the caches can take give the same output).
+    /// An encoder whose store keeps at most `parts` name parts and `tokens` tokens.
     fn with_caches(key: &LinkageKey, parts: usize, tokens: usize) -> Self {
         Encoder {
+            parts: PartStore::with_caches(key, parts, tokens),
+            rows: RecordEncoder::new(key),
+        }
+    }
+
+    /// Encodes a batch of records, finding their names in the encoder's store first.
+    pub fn encode_many(&mut self, ids: &[Identifiers]) -> Vec<Encoded> {
+        self.parts.begin_file();
+        let records: Vec<Record> = ids
+            .iter()
+            .map(|id| Record {
+                org: id.org,
+                year: id.year,
+                record_id: id.record_id,
+                related_id: id.related_id,
+                personal_number: id.personal_number,
+                given: self.parts.resolve(id.given),
+                family: self.parts.resolve(id.family),
+                birth: id.birth,
+            })
+            .collect();
+        self.rows.encode_many(&self.parts, &records)
+    }
+}
+
+impl RecordEncoder {
+    pub fn new(key: &LinkageKey) -> Self {
+        RecordEncoder {
             keys: Keys {
                 mk: MATCH_KEYS.iter().map(|l| key.purpose(l)).collect(),
                 record: key.purpose("record"),
@@ -241,10 +232,6 @@ impl Encoder {
                 md_part: FastMap::default(),
                 ym_part: FastMap::default(),
             },
-            maker: PartMaker::new(key.purpose("block"), tokens),
-            parts: Table::new(parts),
-            infos: Chunked::default(),
-            scratch: Vec::new(),
             token_year: Table::new(TOKEN_YEAR_CACHE),
             bloom: BloomEncoder::new(key.purpose("bloom-positions"), &key.purpose("bloom-permutation")),
             pending: Pending::default(),
@@ -252,18 +239,18 @@ impl Encoder {
         }
     }
 
-    /// Encodes a batch of records. The name parts are found for the whole batch first, each
-    /// table touched for every record before it is read (see `cache`); then the per-record
-    /// keyed hashes (record keys, which also seed the filters' flips, and match keys) are
-    /// collected and computed together.
-    pub fn encode_many(&mut self, ids: &[Identifiers]) -> Vec<Encoded> {
-        let parts = self.find_parts(ids);
+    /// Encodes a batch of records whose names are in `parts`. The parts and the token-year
+    /// cache are touched for the whole batch first (see `cache`); then the per-record keyed
+    /// hashes (record keys, which also seed the filters' flips, and match keys) are collected
+    /// and computed together.
+    pub fn encode_many(&mut self, parts: &PartStore, ids: &[Record]) -> Vec<Encoded> {
+        self.touch(parts, ids);
         let mut pending = std::mem::take(&mut self.pending);
         pending.clear();
         let mut bases = Vec::with_capacity(ids.len());
         let mut out: Vec<Encoded> = Vec::with_capacity(ids.len());
-        for (r, (id, p)) in ids.iter().zip(&parts).enumerate() {
-            let (e, base) = self.prepare(id, *p, r, &mut pending);
+        for (r, id) in ids.iter().enumerate() {
+            let (e, base) = self.prepare(parts, id, r, &mut pending);
             bases.push(base);
             out.push(e);
         }
@@ -301,74 +288,36 @@ impl Encoder {
         out
     }
 
-    /// Each record's given and family name parts, from the cache or normalised now. The
-    /// tables are touched for the whole batch before they are read, so that their cache
-    /// misses overlap instead of waiting one after another.
-    fn find_parts(&mut self, ids: &[Identifiers]) -> Vec<[Part; 2]> {
-        let keys: Vec<[u64; 2]> = ids
-            .iter()
-            .map(|id| [text_key(id.given), text_key(id.family)])
-            .collect();
+    /// Reads the parts and token-year keys the batch will use, so that their cache misses
+    /// overlap instead of waiting one after another.
+    fn touch(&self, parts: &PartStore, ids: &[Record]) {
         let mut touched = 0u64;
-        for k in keys.iter().flatten() {
-            touched ^= self.parts.touch(*k);
+        for id in ids {
+            touched ^= parts.info(id.given).touch() ^ parts.info(id.family).touch();
         }
-        for k in keys.iter().flatten() {
-            if let Some(at) = self.parts.first(*k) {
-                touched ^= self.infos.get(at).touch();
-            }
-        }
-        self.scratch.clear();
-        let parts: Vec<[Part; 2]> = ids
-            .iter()
-            .zip(&keys)
-            .map(|(id, k)| [self.part(id.given, k[0]), self.part(id.family, k[1])])
-            .collect();
-        for (id, p) in ids.iter().zip(&parts) {
+        for id in ids {
             if let Some(b) = id.birth {
-                for t in p.iter().flat_map(|p| self.info(*p).tokens()) {
-                    if t.id != u32::MAX {
-                        touched ^= self.token_year.touch(token_year_key(t.id, b.year));
+                for p in [id.given, id.family] {
+                    for t in parts.info(p).tokens() {
+                        if t.id != u32::MAX {
+                            touched ^= self.token_year.touch(token_year_key(t.id, b.year));
+                        }
                     }
                 }
             }
         }
         std::hint::black_box(touched);
-        parts
-    }
-
-    fn part(&mut self, raw: &str, key: u64) -> Part {
-        let infos = &self.infos;
-        if let Some(at) = self.parts.find(key, |at| infos.get(at).raw() == raw) {
-            return Part::Cached(at);
-        }
-        let info = self.maker.make(raw, &mut self.bloom);
-        if self.parts.is_full() {
-            self.scratch.push(info);
-            Part::Scratch(self.scratch.len() as u32 - 1)
-        } else {
-            let at = self.infos.push(info);
-            self.parts.insert(key, at);
-            Part::Cached(at)
-        }
-    }
-
-    fn info(&self, p: Part) -> &PartInfo {
-        match p {
-            Part::Cached(at) => self.infos.get(at),
-            Part::Scratch(at) => &self.scratch[at as usize],
-        }
     }
 
     /// Everything that needs no per-record keyed hash; those are queued in `pending`.
     fn prepare(
         &mut self,
-        id: &Identifiers,
-        [given, family]: [Part; 2],
+        store: &PartStore,
+        id: &Record,
         r: usize,
         pending: &mut Pending,
     ) -> (Encoded, Option<[u64; STORED_WORDS]>) {
-        fn record<'a>(id: &Identifiers<'a>, rid: &'a str) -> [&'a [u8]; 3] {
+        fn record<'a>(id: &Record<'a>, rid: &'a str) -> [&'a [u8]; 3] {
             [id.org.as_bytes(), id.year.as_bytes(), rid.as_bytes()]
         }
         pending.add(&self.keys.record, &record(id, id.record_id), r, Slot::Record);
@@ -386,7 +335,7 @@ impl Encoder {
         }
         let date_parts = self.dates.parts(id.birth);
         let keys = &self.keys;
-        let parts = [self.info(given), self.info(family)];
+        let parts = [store.info(id.given), store.info(id.family)];
         // Every token with the part it is in, given names first.
         let toks: smallvec::SmallVec<[(&PartInfo, &PartToken); 8]> = parts
             .iter()
@@ -585,23 +534,29 @@ mod tests {
                 day: d,
             })
         };
-        let [y, md, ym] = enc.dates.parts(d(1990, Some(4), Some(9)));
-        let [_, swapped, _] = enc.dates.parts(d(1990, Some(9), Some(4)));
-        let [_, other, _] = enc.dates.parts(d(1990, Some(4), Some(10)));
+        let [y, md, ym] = enc.rows.dates.parts(d(1990, Some(4), Some(9)));
+        let [_, swapped, _] = enc.rows.dates.parts(d(1990, Some(9), Some(4)));
+        let [_, other, _] = enc.rows.dates.parts(d(1990, Some(4), Some(10)));
         assert!(y.is_some() && md.is_some() && ym.is_none());
         assert!(md == swapped && md != other);
-        let [_, none, month] = enc.dates.parts(d(1990, Some(4), None));
+        let [_, none, month] = enc.rows.dates.parts(d(1990, Some(4), None));
         assert!(none.is_none() && month.is_some());
         assert_ne!(
             month,
-            enc.dates.parts(d(1991, Some(4), None))[2],
+            enc.rows.dates.parts(d(1991, Some(4), None))[2],
             "the month goes with its year"
         );
         // No part of any date equals the part another date would make for a lone month or day.
         let mut values = std::collections::HashSet::new();
         for m in 1..=12 {
             for day in 1..=28 {
-                values.extend(enc.dates.parts(d(1990, Some(m), Some(day))).into_iter().flatten());
+                values.extend(
+                    enc.rows
+                        .dates
+                        .parts(d(1990, Some(m), Some(day)))
+                        .into_iter()
+                        .flatten(),
+                );
             }
         }
         let date = key.purpose("date-part");
@@ -681,12 +636,12 @@ mod tests {
         let first = flat(&full.encode_many(&ids));
         assert_eq!(flat(&full.encode_many(&ids)), first, "from the caches");
         assert_eq!(
-            flat(&Encoder::with_caches(&key, 0, TOKEN_CACHE).encode_many(&ids)),
+            flat(&Encoder::with_caches(&key, 0, super::super::cache::TOKEN_CACHE).encode_many(&ids)),
             first,
             "no part cache"
         );
         assert_eq!(
-            flat(&Encoder::with_caches(&key, PART_CACHE, 0).encode_many(&ids)),
+            flat(&Encoder::with_caches(&key, super::super::parts::PART_CACHE, 0).encode_many(&ids)),
             first,
             "no token cache"
         );

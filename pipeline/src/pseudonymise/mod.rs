@@ -6,10 +6,13 @@ pub mod bloom;
 mod cache;
 mod encode;
 pub mod normalise;
+mod parts;
 mod rows;
 
+use encode::RecordEncoder;
 pub use encode::{BLOCK_KEYS, DATE_PARTS, Encoded, Encoder, FULL_DATE_BLOCK, Identifiers, MATCH_KEYS};
-use rows::Inputs;
+use parts::PartStore;
+use rows::{Inputs, Names};
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -45,6 +48,9 @@ const IDENTIFIER_COLUMNS: [&str; 8] = [
     "family_name",
     "birth_date",
 ];
+
+/// The identifiers read as codes into the file's distinct values where it has them.
+const NAME_COLUMNS: [&str; 3] = ["given_name", "family_name", "birth_date"];
 
 /// The columns of a pseudonymised file, in order.
 pub fn output_columns(schema: &Schema) -> Vec<(&str, Kind)> {
@@ -120,10 +126,12 @@ pub fn pseudonymise_dir(
     }
     let bar = progress.bar(files.len() as u64, "pseudonymise");
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    // Each core keeps its own encoder, and so its own caches, for the whole run.
-    let encoders: Vec<Mutex<Encoder>> = (0..threads)
-        .map(|_| Mutex::new(Encoder::one_of(key, threads)))
+    // Each core keeps its own encoder, and so its own caches of keyed values, for the whole
+    // run; name parts are kept once for all of them.
+    let encoders: Vec<Mutex<RecordEncoder>> = (0..threads)
+        .map(|_| Mutex::new(RecordEncoder::new(key)))
         .collect();
+    let mut store = PartStore::new(key);
     let mut report = PseudoReport {
         key_fingerprint: key.fingerprint(),
         orgs: BTreeMap::new(),
@@ -142,7 +150,8 @@ pub fn pseudonymise_dir(
             Ok(())
         };
         for path in &files {
-            let batches = pseudonymise_file(schema, key, &encoders, path, out).map_err(not_validated)?;
+            let batches =
+                pseudonymise_file(schema, key, (&encoders, &mut store), path, out).map_err(not_validated)?;
             finished(finishing.take())?;
             finishing = Some(s.spawn(move || batches.finish()));
         }
@@ -175,22 +184,30 @@ const CHUNK: usize = 1 << 14;
 fn pseudonymise_file(
     schema: &Schema,
     key: &LinkageKey,
-    encoders: &[Mutex<Encoder>],
+    (encoders, store): (&[Mutex<RecordEncoder>], &mut PartStore),
     path: &Path,
     out: &Path,
 ) -> Result<Batches, StageError> {
-    // Answers and organisations are carried as dictionary codes, read straight from the
-    // validated file's dictionary pages where it has them; the identifiers and any other
-    // column are read as text.
+    // Answers, organisations, names and birth dates are carried as dictionary codes, read
+    // straight from the validated file's dictionary pages where it has them; the other
+    // identifiers and any column without dictionary pages are read as text.
     let attr_names = attribute_columns(schema);
     let mut owned: Vec<String> = attr_names.iter().map(|n| n.to_string()).collect();
+    owned.extend(NAME_COLUMNS.iter().map(|n| n.to_string()));
     owned.push("org_id".into());
     let mut coded = read_coded(path, &owned).map_err(|e| StageError::ParquetRead {
         path: path.to_path_buf(),
         message: e,
     })?;
     let org_coded = coded.pop().flatten();
+    let mut name_coded = coded.split_off(attr_names.len());
     let mut wanted: Vec<&str> = IDENTIFIER_COLUMNS.to_vec();
+    wanted.retain(|c| {
+        !NAME_COLUMNS
+            .iter()
+            .zip(&name_coded)
+            .any(|(n, coded)| n == c && coded.is_some())
+    });
     wanted.extend(
         attr_names
             .iter()
@@ -211,6 +228,14 @@ fn pseudonymise_file(
         .map(|(n, c)| c.take().map_or_else(|| col(n).map(code_text), Ok))
         .collect::<Result<_, _>>()?;
     let org = org_coded.unwrap_or_else(|| code_text(inputs.org));
+    let mut name = |i: usize| {
+        name_coded[i]
+            .take()
+            .map_or_else(|| col(NAME_COLUMNS[i]).map(code_text), Ok)
+    };
+    let (given, family, birth) = (name(0)?, name(1)?, name(2)?);
+    let names = Names::new(store, given, family, birth);
+    let store: &PartStore = store;
     let out_path = out.join(format!("{org_name}.parquet"));
     let mut batches = Batches {
         sink: ParquetSink::create(&out_path, &output_columns(schema))?,
@@ -242,7 +267,7 @@ fn pseudonymise_file(
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
             });
-        rows::encode_rows(&mut enc, &inputs, rows.clone())
+        rows::encode_rows(&mut enc, store, (&inputs, &names), rows.clone())
     };
     crate::parallel::stream_ordered(&chunks, work, |_, rows| batches.take(rows))?;
     Ok(batches)

@@ -8,11 +8,12 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::bloom::STORED_BYTES;
-use super::encode::{BLOCK_KEYS, DATE_PARTS, Encoder, Identifiers, MATCH_KEYS};
+use super::encode::{BLOCK_KEYS, DATE_PARTS, MATCH_KEYS, Record, RecordEncoder};
+use super::parts::{Part, PartStore};
 use super::{BLOOM, RECORD_KEY, RELATED_KEY};
 use crate::dates::PartialDate;
 use crate::error::StageError;
-use crate::parquet_io::{FixedRun, Out};
+use crate::parquet_io::{Coded, FixedRun, Out};
 
 pub(super) fn str_col<'a>(
     df: &'a DataFrame,
@@ -34,9 +35,6 @@ pub(super) struct Inputs<'a> {
     rid: &'a StringChunked,
     rel: &'a StringChunked,
     pnr: &'a StringChunked,
-    given: &'a StringChunked,
-    family: &'a StringChunked,
-    birth: &'a StringChunked,
 }
 
 impl<'a> Inputs<'a> {
@@ -54,10 +52,46 @@ impl<'a> Inputs<'a> {
             rid: col("record_id")?,
             rel: col("related_record_id")?,
             pnr: col("personal_number")?,
-            given: col("given_name")?,
-            family: col("family_name")?,
-            birth: col("birth_date")?,
         })
+    }
+}
+
+/// A file's names and birth dates as codes into its dictionaries of distinct values, each
+/// value resolved once for the whole file: names to parts in the run's store, dates parsed.
+pub(super) struct Names {
+    given: Resolved<Part>,
+    family: Resolved<Part>,
+    birth: Resolved<Option<PartialDate>>,
+}
+
+struct Resolved<T> {
+    codes: Vec<u32>,
+    values: Vec<T>,
+}
+
+impl<T: Copy> Resolved<T> {
+    fn new(c: Coded, f: impl FnOnce(&[&str]) -> Vec<T>) -> Self {
+        let texts: Vec<&str> = c.values.iter().map(|v| v.as_deref().unwrap_or("")).collect();
+        Resolved {
+            values: f(&texts),
+            codes: c.codes,
+        }
+    }
+
+    fn get(&self, row: usize) -> T {
+        self.values[self.codes[row] as usize]
+    }
+}
+
+impl Names {
+    /// Resolves the file's distinct names (a blank is the empty name) and dates.
+    pub fn new(store: &mut PartStore, given: Coded, family: Coded, birth: Coded) -> Self {
+        store.begin_file();
+        Names {
+            given: Resolved::new(given, |v| store.resolve_all(v)),
+            family: Resolved::new(family, |v| store.resolve_all(v)),
+            birth: Resolved::new(birth, |v| v.iter().map(|b| PartialDate::parse(b).ok()).collect()),
+        }
     }
 }
 
@@ -82,7 +116,12 @@ impl EncodedRows {
 const INT_COLUMNS: usize = MATCH_KEYS.len() + BLOCK_KEYS.len() + DATE_PARTS.len();
 
 /// Encodes the rows in `range`.
-pub(super) fn encode_rows(enc: &mut Encoder, x: &Inputs, range: Range<usize>) -> EncodedRows {
+pub(super) fn encode_rows(
+    enc: &mut RecordEncoder,
+    store: &PartStore,
+    (x, names): (&Inputs, &Names),
+    range: Range<usize>,
+) -> EncodedRows {
     /// Records whose keyed hashes are computed together.
     const GROUP: usize = 64;
     let n = range.len();
@@ -100,7 +139,6 @@ pub(super) fn encode_rows(enc: &mut Encoder, x: &Inputs, range: Range<usize>) ->
     };
     let slice = |c: &StringChunked| c.slice(range.start as i64, n);
     let (org, rid, rel, pnr) = (slice(x.org), slice(x.rid), slice(x.rel), slice(x.pnr));
-    let (given, family, birth) = (slice(x.given), slice(x.family), slice(x.birth));
     let year = x.year.slice(range.start as i64, n);
     // A file holds a year or two: each year's text is made once, not once per row.
     let mut year_text: Vec<(Option<i64>, String)> = Vec::new();
@@ -112,36 +150,30 @@ pub(super) fn encode_rows(enc: &mut Encoder, x: &Inputs, range: Range<usize>) ->
         });
         years.push(at);
     }
-    let mut columns = (
-        org.iter(),
-        rid.iter(),
-        rel.iter(),
-        pnr.iter(),
-        given.iter(),
-        family.iter(),
-        birth.iter(),
-    );
+    let mut columns = (org.iter(), rid.iter(), rel.iter(), pnr.iter());
     fn next<'s>(i: &mut impl Iterator<Item = Option<&'s str>>) -> Option<&'s str> {
         i.next().flatten()
     }
+    let mut row = range.start;
     for group in years.chunks(GROUP) {
-        let ids: Vec<Identifiers> = group
+        let ids: Vec<Record> = group
             .iter()
             .map(|&y| {
-                let (org, rid, rel, pnr, given, family, birth) = &mut columns;
-                Identifiers {
+                let (org, rid, rel, pnr) = &mut columns;
+                row += 1;
+                Record {
                     org: next(org).unwrap_or(""),
                     year: year_text[y].1.as_str(),
                     record_id: next(rid).unwrap_or(""),
                     related_id: next(rel),
                     personal_number: next(pnr),
-                    given: next(given).unwrap_or(""),
-                    family: next(family).unwrap_or(""),
-                    birth: next(birth).and_then(|b| PartialDate::parse(b).ok()),
+                    given: names.given.get(row - 1),
+                    family: names.family.get(row - 1),
+                    birth: names.birth.get(row - 1),
                 }
             })
             .collect();
-        for e in enc.encode_many(&ids) {
+        for e in enc.encode_many(store, &ids) {
             push_hex(&mut out.record_keys, Some(&e.record_key));
             push_hex(&mut out.related_keys, e.related_key.as_ref());
             for (m, v) in out.made.iter_mut().zip(&e.match_keys) {
