@@ -2,6 +2,7 @@
 //! records out that carry keyed match keys, blocking keys, keyed date parts, a hardened Bloom
 //! filter, a keyed record key and the attributes, and no identifier at all.
 
+mod births;
 pub mod bloom;
 mod cache;
 mod encode;

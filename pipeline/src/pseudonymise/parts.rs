@@ -1,11 +1,13 @@
-//! The run's one store of name parts, shared by every core. A file's distinct names are
-//! resolved here once, before its rows are encoded: each core then takes a row's parts by its
-//! codes in the file's dictionaries. Kept per core, every part used to be normalised once on
+//! The run's one store of name parts and birth dates, shared by every core. A file's distinct
+//! names and dates are resolved here once, before its rows are encoded: each core then takes
+//! a row's parts and date by its codes in the file's dictionaries. Kept per core, every part used to be normalised once on
 //! each core, and every row paid a hash of its names and a lookup in a table too large for
 //! the CPU's caches.
 
+use super::births::{Birth, Dates};
 use super::bloom::BloomEncoder;
 use super::cache::{PartInfo, PartMaker, Table, text_key};
+use crate::dates::PartialDate;
 use crate::key::LinkageKey;
 
 /// Distinct name parts kept, as written, with everything a record needs from them (about
@@ -28,6 +30,7 @@ pub struct PartStore {
     infos: Chunked<PartInfo>,
     /// Parts of the current file that did not fit.
     scratch: Vec<PartInfo>,
+    dates: Dates,
 }
 
 impl PartStore {
@@ -44,12 +47,18 @@ impl PartStore {
             index: Table::new(parts),
             infos: Chunked::default(),
             scratch: Vec::new(),
+            dates: Dates::new(key),
         }
     }
 
     /// Starts a new file: the previous file's parts that did not fit are dropped.
     pub fn begin_file(&mut self) {
         self.scratch.clear();
+    }
+
+    /// Everything the encoder takes from a birth date.
+    pub fn birth(&mut self, date: PartialDate) -> Birth {
+        self.dates.birth(date)
     }
 
     /// The part of each of `raws`, found or made. The table is read for all of them before

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use super::births::Birth;
 use super::bloom::STORED_BYTES;
 use super::encode::{BLOCK_KEYS, DATE_PARTS, MATCH_KEYS, Record, RecordEncoder};
 use super::parts::{Part, PartStore};
@@ -61,7 +62,7 @@ impl<'a> Inputs<'a> {
 pub(super) struct Names {
     given: Resolved<Part>,
     family: Resolved<Part>,
-    birth: Resolved<Option<PartialDate>>,
+    birth: Resolved<Option<Birth>>,
 }
 
 struct Resolved<T> {
@@ -69,7 +70,7 @@ struct Resolved<T> {
     values: Vec<T>,
 }
 
-impl<T: Copy> Resolved<T> {
+impl<T> Resolved<T> {
     fn new(c: Coded, f: impl FnOnce(&[&str]) -> Vec<T>) -> Self {
         let texts: Vec<&str> = c.values.iter().map(|v| v.as_deref().unwrap_or("")).collect();
         Resolved {
@@ -78,8 +79,8 @@ impl<T: Copy> Resolved<T> {
         }
     }
 
-    fn get(&self, row: usize) -> T {
-        self.values[self.codes[row] as usize]
+    fn get(&self, row: usize) -> &T {
+        &self.values[self.codes[row] as usize]
     }
 }
 
@@ -90,7 +91,11 @@ impl Names {
         Names {
             given: Resolved::new(given, |v| store.resolve_all(v)),
             family: Resolved::new(family, |v| store.resolve_all(v)),
-            birth: Resolved::new(birth, |v| v.iter().map(|b| PartialDate::parse(b).ok()).collect()),
+            birth: Resolved::new(birth, |v| {
+                v.iter()
+                    .map(|b| PartialDate::parse(b).ok().map(|d| store.birth(d)))
+                    .collect()
+            }),
         }
     }
 }
@@ -167,13 +172,13 @@ pub(super) fn encode_rows(
                     record_id: next(rid).unwrap_or(""),
                     related_id: next(rel),
                     personal_number: next(pnr),
-                    given: names.given.get(row - 1),
-                    family: names.family.get(row - 1),
-                    birth: names.birth.get(row - 1),
+                    given: *names.given.get(row - 1),
+                    family: *names.family.get(row - 1),
+                    birth: names.birth.get(row - 1).as_ref(),
                 }
             })
             .collect();
-        for e in enc.encode_many(store, &ids) {
+        for e in &enc.encode_many(store, &ids) {
             push_hex(&mut out.record_keys, Some(&e.record_key));
             push_hex(&mut out.related_keys, e.related_key.as_ref());
             for (m, v) in out.made.iter_mut().zip(&e.match_keys) {
