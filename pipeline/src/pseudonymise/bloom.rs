@@ -48,6 +48,11 @@ pub struct BloomEncoder {
 }
 
 impl BloomEncoder {
+    /// The encoder of the linkage key: its keyed bigram positions and keyed permutation.
+    pub fn for_key(key: &crate::key::LinkageKey) -> Self {
+        Self::new(key.purpose("bloom-positions"), &key.purpose("bloom-permutation"))
+    }
+
     pub fn new(positions: Keyed, permutation_key: &Keyed) -> Self {
         let seed = permutation_key.digest(&[b"permutation"]);
         let mut rng = ChaCha8Rng::from_seed(seed);
@@ -190,7 +195,7 @@ mod tests {
     #[test]
     fn each_bit_flips_with_probability_one_in_128() {
         let key = LinkageKey::for_synthetic_demo(b"test");
-        let enc = BloomEncoder::new(key.purpose("bloom-positions"), &key.purpose("bloom-permutation"));
+        let enc = BloomEncoder::for_key(&key);
         let base = enc.empty;
         let mut counts = Vec::new();
         let mut per_bit = vec![0u32; STORED_WORDS * 64];

@@ -70,29 +70,22 @@ pub struct Encoded {
     pub bloom: Option<[u8; super::bloom::STORED_BYTES]>,
 }
 
-/// One record as the encoder takes it: its names already found in the part store.
-pub struct Record<'a> {
+/// The identifiers of one record, and what its record key is made of: its names and birth
+/// date as validated (`Identifiers`), or as the encoder takes them, found in the part store
+/// (`Record`).
+pub struct Ids<'a, Name, Date> {
     pub org: &'a str,
     pub year: &'a str,
     pub record_id: &'a str,
     pub related_id: Option<&'a str>,
     pub personal_number: Option<&'a str>,
-    pub given: Part,
-    pub family: Part,
-    pub birth: Option<&'a Birth>,
+    pub given: Name,
+    pub family: Name,
+    pub birth: Date,
 }
 
-/// The identifiers of one record, as validated, and what its record key is made of.
-pub struct Identifiers<'a> {
-    pub org: &'a str,
-    pub year: &'a str,
-    pub record_id: &'a str,
-    pub related_id: Option<&'a str>,
-    pub personal_number: Option<&'a str>,
-    pub given: &'a str,
-    pub family: &'a str,
-    pub birth: Option<PartialDate>,
-}
+pub type Identifiers<'a> = Ids<'a, &'a str, Option<PartialDate>>;
+pub type Record<'a> = Ids<'a, Part, Option<&'a Birth>>;
 
 /// Where a keyed hash's digest goes once computed.
 #[derive(Clone, Copy)]
@@ -219,7 +212,7 @@ impl RecordEncoder {
                 blk: key.purpose("block"),
             },
             token_year: Table::new(TOKEN_YEAR_CACHE),
-            bloom: BloomEncoder::new(key.purpose("bloom-positions"), &key.purpose("bloom-permutation")),
+            bloom: BloomEncoder::for_key(key),
             pending: Pending::default(),
             digests: Vec::new(),
         }

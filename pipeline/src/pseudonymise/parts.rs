@@ -43,7 +43,7 @@ impl PartStore {
     pub fn with_caches(key: &LinkageKey, parts: usize, tokens: usize) -> Self {
         PartStore {
             maker: PartMaker::new(key.purpose("block"), tokens),
-            bloom: BloomEncoder::new(key.purpose("bloom-positions"), &key.purpose("bloom-permutation")),
+            bloom: BloomEncoder::for_key(key),
             index: Table::new(parts),
             infos: Chunked::default(),
             scratch: Vec::new(),
