@@ -180,7 +180,7 @@ impl Encoder {
 
     /// Encodes a batch of records, finding their names in the encoder's store first.
     pub fn encode_many(&mut self, ids: &[Identifiers]) -> Vec<Encoded> {
-        self.parts.begin_file();
+        self.parts.begin_rows();
         let births: Vec<Option<Birth>> = ids
             .iter()
             .map(|id| id.birth.map(|b| self.parts.birth(b)))

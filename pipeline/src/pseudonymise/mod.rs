@@ -13,7 +13,7 @@ mod rows;
 use encode::RecordEncoder;
 pub use encode::{BLOCK_KEYS, DATE_PARTS, Encoded, Encoder, FULL_DATE_BLOCK, Identifiers, MATCH_KEYS};
 use parts::PartStore;
-use rows::{Inputs, Names};
+use rows::{Inputs, NameCodes, Names};
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -118,6 +118,18 @@ pub fn pseudonymise_dir(
     out: &Path,
     progress: &Progress,
 ) -> Result<PseudoReport, StageError> {
+    pseudonymise_in_segments(schema, key, (input, out), progress, SEGMENT)
+}
+
+/// `pseudonymise_dir`, resolving the names of `segment` rows at a time (the output is the
+/// same whatever the segment; the tests use small ones).
+pub fn pseudonymise_in_segments(
+    schema: &Schema,
+    key: &LinkageKey,
+    (input, out): (&Path, &Path),
+    progress: &Progress,
+    segment: usize,
+) -> Result<PseudoReport, StageError> {
     let files = crate::stage::list_parquet(input)?;
     if files.is_empty() {
         return Err(StageError::Input(format!(
@@ -151,8 +163,8 @@ pub fn pseudonymise_dir(
             Ok(())
         };
         for path in &files {
-            let batches =
-                pseudonymise_file(schema, key, (&encoders, &mut store), path, out).map_err(not_validated)?;
+            let batches = pseudonymise_file(schema, key, (&encoders, &mut store, segment.max(1)), path, out)
+                .map_err(not_validated)?;
             finished(finishing.take())?;
             finishing = Some(s.spawn(move || batches.finish()));
         }
@@ -181,11 +193,14 @@ fn not_validated(e: StageError) -> StageError {
 /// beside them, large enough that the keyed hashes fill their SIMD lanes.
 const BATCH: usize = 1 << 18;
 const CHUNK: usize = 1 << 14;
+/// Rows whose names are resolved together before they are encoded: bounds the parts held
+/// beside a full store (at most two per row) whatever the size of a file.
+const SEGMENT: usize = 1 << 19;
 
 fn pseudonymise_file(
     schema: &Schema,
     key: &LinkageKey,
-    (encoders, store): (&[Mutex<RecordEncoder>], &mut PartStore),
+    (encoders, store, segment): (&[Mutex<RecordEncoder>], &mut PartStore, usize),
     path: &Path,
     out: &Path,
 ) -> Result<Batches, StageError> {
@@ -234,9 +249,11 @@ fn pseudonymise_file(
             .take()
             .map_or_else(|| col(NAME_COLUMNS[i]).map(code_text), Ok)
     };
-    let (given, family, birth) = (name(0)?, name(1)?, name(2)?);
-    let names = Names::new(store, given, family, birth);
-    let store: &PartStore = store;
+    let codes = NameCodes {
+        given: name(0)?,
+        family: name(1)?,
+        birth: name(2)?,
+    };
     let out_path = out.join(format!("{org_name}.parquet"));
     let mut batches = Batches {
         sink: ParquetSink::create(&out_path, &output_columns(schema))?,
@@ -250,13 +267,30 @@ fn pseudonymise_file(
         waiting: Vec::new(),
         stats: OrgPseudo::default(),
     };
+    for start in (0..df.height()).step_by(segment) {
+        let rows = start..(start + segment).min(df.height());
+        let names = Names::for_rows(store, &codes, &rows);
+        encode_segment(encoders, &*store, (&inputs, &names), rows, &mut batches)?;
+    }
+    Ok(batches)
+}
+
+/// Encodes a segment of a file's rows on every core, handing them to the writer in order.
+fn encode_segment(
+    encoders: &[Mutex<RecordEncoder>],
+    store: &PartStore,
+    input: (&Inputs, &Names),
+    segment: std::ops::Range<usize>,
+    batches: &mut Batches,
+) -> Result<(), StageError> {
     // Several units of work per core even in a small file, so that no core is left waiting
     // for another's last unit.
     let threads = encoders.len().max(1);
-    let chunk = (df.height() / (threads * 8)).clamp(1024, CHUNK);
-    let chunks: Vec<std::ops::Range<usize>> = (0..df.height())
+    let chunk = (segment.len() / (threads * 8)).clamp(1024, CHUNK);
+    let chunks: Vec<std::ops::Range<usize>> = segment
+        .clone()
         .step_by(chunk)
-        .map(|a| a..(a + chunk).min(df.height()))
+        .map(|a| a..(a + chunk).min(segment.end))
         .collect();
     let work = |rows: &std::ops::Range<usize>| {
         // As many encoders as cores, each held by one core at a time: one is free.
@@ -268,10 +302,9 @@ fn pseudonymise_file(
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
             });
-        rows::encode_rows(&mut enc, store, (&inputs, &names), rows.clone())
+        rows::encode_rows(&mut enc, store, input, rows.clone())
     };
-    crate::parallel::stream_ordered(&chunks, work, |_, rows| batches.take(rows))?;
-    Ok(batches)
+    crate::parallel::stream_ordered(&chunks, work, |_, rows| batches.take(rows))
 }
 
 /// Encoded rows gathered in order into row groups and written while the cores encode on.

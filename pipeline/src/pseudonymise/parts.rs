@@ -11,10 +11,10 @@ use crate::dates::PartialDate;
 use crate::key::LinkageKey;
 
 /// Distinct name parts kept, as written, with everything a record needs from them (about
-/// 520 bytes each, so at most about 540 MB); rarer ones are made again for each file.
+/// 520 bytes each, so at most about 540 MB); rarer ones are made again for each segment of a file's rows.
 pub const PART_CACHE: usize = 1 << 20;
 
-/// A name part: in the store, or made for the current file only (the store was full).
+/// A name part: in the store, or made for the current rows only (the store was full).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Part {
     Cached(u32),
@@ -28,7 +28,7 @@ pub struct PartStore {
     /// Name parts as written (by a hash of the text) to their place in `infos`.
     index: Table<u32>,
     infos: Chunked<PartInfo>,
-    /// Parts of the current file that did not fit.
+    /// Parts of the current rows that did not fit.
     scratch: Vec<PartInfo>,
     dates: Dates,
 }
@@ -51,8 +51,8 @@ impl PartStore {
         }
     }
 
-    /// Starts a new file: the previous file's parts that did not fit are dropped.
-    pub fn begin_file(&mut self) {
+    /// Starts a new set of rows: the last set's parts that did not fit are dropped.
+    pub fn begin_rows(&mut self) {
         self.scratch.clear();
     }
 
@@ -142,22 +142,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_part_is_made_once_and_one_past_the_cap_lives_for_its_file_only() {
+    fn a_part_is_made_once_and_one_past_the_cap_lives_for_its_rows_only() {
         let key = LinkageKey::for_synthetic_demo(b"test");
         let mut store = PartStore::with_caches(&key, 2, super::super::cache::TOKEN_CACHE);
         let a = store.resolve("Anna Maria");
         assert_eq!(store.resolve("Anna Maria"), a, "found, not made again");
         let b = store.resolve("Svensson");
         assert!(matches!((a, b), (Part::Cached(_), Part::Cached(_))) && a != b);
-        // The store is full: a third part is made for this file alone, the same each time.
+        // The store is full: a third part is made for these rows alone.
         let c = store.resolve("Öberg");
         assert!(matches!(c, Part::Scratch(_)));
         assert_eq!(store.info(c).raw(), "Öberg");
         assert_eq!(store.info(a).raw(), "Anna Maria");
         assert_eq!(store.info(a).tokens().len(), 2);
-        store.begin_file();
+        store.begin_rows();
         let resolved = store.resolve_all(&["Anna Maria", "Öberg", "Svensson"]);
         assert_eq!(resolved, [a, Part::Scratch(0), b]);
-        assert_eq!(store.resolve("Svensson"), b, "stored parts outlive the file");
+        assert_eq!(store.resolve("Svensson"), b, "stored parts outlive the rows");
     }
 }

@@ -57,41 +57,70 @@ impl<'a> Inputs<'a> {
     }
 }
 
-/// A file's names and birth dates as codes into its dictionaries of distinct values, each
-/// value resolved once for the whole file: names to parts in the run's store, dates parsed.
-pub(super) struct Names {
-    given: Resolved<Part>,
-    family: Resolved<Part>,
-    birth: Resolved<Option<Birth>>,
+/// A file's names and birth dates, as codes into its dictionaries of distinct values.
+pub(super) struct NameCodes {
+    pub given: Coded,
+    pub family: Coded,
+    pub birth: Coded,
 }
 
-struct Resolved<T> {
-    codes: Vec<u32>,
+/// The names and birth dates of a segment of a file's rows, each distinct value resolved once:
+/// names to parts in the run's store, dates parsed and keyed. A segment, not the whole file,
+/// so that the parts a full store cannot keep are held for a bounded number of rows.
+pub(super) struct Names<'c> {
+    given: Resolved<'c, Part>,
+    family: Resolved<'c, Part>,
+    birth: Resolved<'c, Option<Birth>>,
+}
+
+struct Resolved<'c, T> {
+    codes: &'c [u32],
+    /// Each code's place in `values`, for the codes the segment uses; none when the segment is
+    /// the whole file and every value is resolved in the dictionary's order.
+    local: Option<Vec<u32>>,
     values: Vec<T>,
 }
 
-impl<T> Resolved<T> {
-    fn new(c: Coded, f: impl FnOnce(&[&str]) -> Vec<T>) -> Self {
-        let texts: Vec<&str> = c.values.iter().map(|v| v.as_deref().unwrap_or("")).collect();
+impl<'c, T> Resolved<'c, T> {
+    fn new(c: &'c Coded, rows: &Range<usize>, f: impl FnOnce(&[&str]) -> Vec<T>) -> Self {
+        if rows.len() == c.codes.len() {
+            let texts: Vec<&str> = c.values.iter().map(|v| v.as_deref().unwrap_or("")).collect();
+            return Resolved {
+                values: f(&texts),
+                codes: &c.codes,
+                local: None,
+            };
+        }
+        let mut local = vec![u32::MAX; c.values.len()];
+        let mut texts: Vec<&str> = Vec::new();
+        for &code in &c.codes[rows.clone()] {
+            let at = &mut local[code as usize];
+            if *at == u32::MAX {
+                *at = texts.len() as u32;
+                texts.push(c.values[code as usize].as_deref().unwrap_or(""));
+            }
+        }
         Resolved {
             values: f(&texts),
-            codes: c.codes,
+            codes: &c.codes,
+            local: Some(local),
         }
     }
 
     fn get(&self, row: usize) -> &T {
-        &self.values[self.codes[row] as usize]
+        let code = self.codes[row] as usize;
+        &self.values[self.local.as_ref().map_or(code, |l| l[code] as usize)]
     }
 }
 
-impl Names {
-    /// Resolves the file's distinct names (a blank is the empty name) and dates.
-    pub fn new(store: &mut PartStore, given: Coded, family: Coded, birth: Coded) -> Self {
-        store.begin_file();
+impl<'c> Names<'c> {
+    /// Resolves the distinct names (a blank is the empty name) and dates of `rows`.
+    pub fn for_rows(store: &mut PartStore, codes: &'c NameCodes, rows: &Range<usize>) -> Self {
+        store.begin_rows();
         Names {
-            given: Resolved::new(given, |v| store.resolve_all(v)),
-            family: Resolved::new(family, |v| store.resolve_all(v)),
-            birth: Resolved::new(birth, |v| {
+            given: Resolved::new(&codes.given, rows, |v| store.resolve_all(v)),
+            family: Resolved::new(&codes.family, rows, |v| store.resolve_all(v)),
+            birth: Resolved::new(&codes.birth, rows, |v| {
                 v.iter()
                     .map(|b| PartialDate::parse(b).ok().map(|d| store.birth(d)))
                     .collect()
