@@ -140,3 +140,48 @@ fn measure_total_is_refused_where_it_does_not_apply() {
     let err = compile(&|raw| raw["journalist"]["measure_total"] = true.into()).expect_err("journalist");
     assert!(err.to_string().contains("journalists"), "{err}");
 }
+
+/// Tables count the same persons when their conditions are the same, in any order and under
+/// any label: they share a grand total in the DP release and in the exact release's audit.
+#[test]
+fn tables_over_the_same_conditions_share_a_population_whatever_their_labels() {
+    let mut raw: serde_json::Value =
+        serde_json::from_str(include_str!("../../schemas/tables.json")).expect("json");
+    for t in raw["tables"].as_array_mut().expect("tables") {
+        if t["id"] == "T05" {
+            t["population"]["en"] = "Persons met as directly affected".into();
+            t["population"]["sv"] = "Personer mötta som direkt berörda".into();
+        }
+    }
+    // T10 over T09's persons, its conditions listed the other way round.
+    let t09 = raw["tables"]
+        .as_array()
+        .and_then(|ts| ts.iter().find(|t| t["id"] == "T09"))
+        .expect("T09")["population"]["where"]
+        .clone();
+    for t in raw["tables"].as_array_mut().expect("tables") {
+        if t["id"] == "T10" {
+            t["population"]["where"] = t09.clone();
+            t["population"]["where"]
+                .as_array_mut()
+                .expect("conditions")
+                .reverse();
+        }
+    }
+    let file: safetally::tables::spec::TablesFile = serde_json::from_value(raw).expect("spec");
+    let tables =
+        safetally::tables::compile(&schema(), file, &safetally::schema::MemberKind::Sample).expect("compile");
+    let index = |id: &str| tables.tables.iter().position(|t| t.spec.id == id).expect(id);
+    let groups = tables.population_groups();
+    let group_of = |id: &str| groups.iter().position(|g| g.contains(&index(id))).expect(id);
+    assert_eq!(group_of("T05"), group_of("T04"), "relabelled");
+    assert_eq!(
+        group_of("T10"),
+        group_of("T09"),
+        "the same conditions in another order"
+    );
+    assert_ne!(group_of("T09"), group_of("T04"), "a narrower population");
+    assert_eq!(group_of("T12"), group_of("T01"));
+    assert_ne!(group_of("T01"), group_of("T04"));
+    assert_eq!(groups.iter().map(Vec::len).sum::<usize>(), tables.tables.len());
+}

@@ -743,7 +743,8 @@ fn names_without_dictionary_pages_give_the_same_output(
     safetally::pseudonymise::pseudonymise_in_segments(
         &schema(),
         key,
-        (&work.join("01-ingest/validated"), &segmented),
+        &work.join("01-ingest/validated"),
+        &segmented,
         &safetally::progress::Progress::hidden(),
         333,
     )

@@ -85,7 +85,7 @@ pub fn make_consistent(tables: &Tables, deriver: &Deriver, noisy: &[Vec<i64>], s
             constraints.push(c);
         }
     }
-    let groups = population_groups(tables);
+    let groups = tables.population_groups();
     for g in &groups {
         for &other in &g[1..] {
             let mut c: Vec<(usize, f64)> = total_terms(&tables.tables[g[0]], &var_of[g[0]])
@@ -223,21 +223,6 @@ fn hold_totals(
         c.push((held, -1.0));
         constraints.push(c);
     }
-}
-
-/// Tables over the same population, in spec order.
-fn population_groups(tables: &Tables) -> Vec<Vec<usize>> {
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    for (i, t) in tables.tables.iter().enumerate() {
-        match groups
-            .iter_mut()
-            .find(|g| tables.tables[g[0]].spec.population.conditions == t.spec.population.conditions)
-        {
-            Some(g) => g.push(i),
-            None => groups.push(vec![i]),
-        }
-    }
-    groups
 }
 
 fn round_and_fill(

@@ -118,7 +118,7 @@ pub fn pseudonymise_dir(
     out: &Path,
     progress: &Progress,
 ) -> Result<PseudoReport, StageError> {
-    pseudonymise_in_segments(schema, key, (input, out), progress, SEGMENT)
+    pseudonymise_in_segments(schema, key, input, out, progress, SEGMENT)
 }
 
 /// `pseudonymise_dir`, resolving the names of `segment` rows at a time (the output is the
@@ -126,7 +126,8 @@ pub fn pseudonymise_dir(
 pub fn pseudonymise_in_segments(
     schema: &Schema,
     key: &LinkageKey,
-    (input, out): (&Path, &Path),
+    input: &Path,
+    out: &Path,
     progress: &Progress,
     segment: usize,
 ) -> Result<PseudoReport, StageError> {
@@ -238,17 +239,15 @@ fn pseudonymise_file(
     let inputs = Inputs::new(&df, path)?;
     let col = |n: &str| rows::str_col(&df, n, path);
     let attr_names: Vec<String> = attr_names.into_iter().map(String::from).collect();
+    // A column without dictionary pages throughout is coded from its text.
+    let coded_or_text = |n: &str, c: &mut Option<Coded>| c.take().map_or_else(|| col(n).map(code_text), Ok);
     let attrs: Vec<Coded> = attr_names
         .iter()
         .zip(&mut coded)
-        .map(|(n, c)| c.take().map_or_else(|| col(n).map(code_text), Ok))
+        .map(|(n, c)| coded_or_text(n, c))
         .collect::<Result<_, _>>()?;
     let org = org_coded.unwrap_or_else(|| code_text(inputs.org));
-    let mut name = |i: usize| {
-        name_coded[i]
-            .take()
-            .map_or_else(|| col(NAME_COLUMNS[i]).map(code_text), Ok)
-    };
+    let mut name = |i: usize| coded_or_text(NAME_COLUMNS[i], &mut name_coded[i]);
     let codes = NameCodes {
         given: name(0)?,
         family: name(1)?,

@@ -122,7 +122,7 @@ pub fn compile(schema: &Schema, file: TablesFile, members: &MemberKind) -> Resul
                 .position(|t| &t.spec.id == id)
                 .ok_or_else(|| at("unknown table"))?;
             let t = &tables[ti];
-            if t.spec.population != journalist.spec.population || t.dims.len() != 1 || t.multi {
+            if !t.spec.population.same_persons(&journalist.spec.population) || t.dims.len() != 1 || t.multi {
                 return Err(at("needs a one-way single-valued table over the same population"));
             }
             let d = journalist
@@ -396,7 +396,7 @@ fn compile_link(tables: &[Table], from: &Table, l: &super::spec::LinkSpec) -> Re
         .position(|t| t.spec.id == l.table)
         .ok_or_else(|| at("unknown table".into()))?;
     let target = &tables[to];
-    if target.spec.population != from.spec.population {
+    if !target.spec.population.same_persons(&from.spec.population) {
         return Err(at(
             "the two tables have different populations, so their margins cannot agree".into(),
         ));

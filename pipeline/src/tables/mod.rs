@@ -89,6 +89,23 @@ impl Tables {
     pub fn get(&self, id: &str) -> Option<&Table> {
         self.tables.iter().find(|t| t.spec.id == id)
     }
+
+    /// The report tables grouped by the persons they count (see `Population::same_persons`),
+    /// each group and its members in spec order.
+    pub fn population_groups(&self) -> Vec<Vec<usize>> {
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for (i, t) in self.tables.iter().enumerate() {
+            let pop = &t.spec.population;
+            match groups
+                .iter_mut()
+                .find(|g| self.tables[g[0]].spec.population.same_persons(pop))
+            {
+                Some(g) => g.push(i),
+                None => groups.push(vec![i]),
+            }
+        }
+        groups
+    }
 }
 
 impl Table {

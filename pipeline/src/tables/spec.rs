@@ -57,6 +57,15 @@ pub struct Population {
     pub conditions: Vec<Condition>,
 }
 
+impl Population {
+    /// Whether the two count the same persons: the same conditions, in any order, whatever
+    /// their labels say. Tables over them share a grand total, and a reader knows it.
+    pub fn same_persons(&self, other: &Population) -> bool {
+        let within = |a: &[Condition], b: &[Condition]| a.iter().all(|c| b.contains(c));
+        within(&self.conditions, &other.conditions) && within(&other.conditions, &self.conditions)
+    }
+}
+
 /// One condition a counted person meets. Exactly one test is set.
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]

@@ -53,16 +53,12 @@ pub fn build_system(schema: &Schema, tables: &Tables, cells: &[TableCells]) -> (
             }
         }
     }
-    // Tables over the same population share their grand total.
-    for (a, ta) in tables.tables.iter().enumerate() {
-        if let Some((b, tb)) = tables.tables[..a]
-            .iter()
-            .enumerate()
-            .find(|(_, tb)| tb.spec.population == ta.spec.population)
-        {
-            let ga = offset[a] + ta.grand_total();
-            let gb = offset[b] + tb.grand_total();
-            sys.constraints.push(Constraint::sum(ga, &[gb]));
+    // Tables over the same persons share their grand total.
+    for g in tables.population_groups() {
+        let first = offset[g[0]] + tables.tables[g[0]].grand_total();
+        for &b in &g[1..] {
+            let total = offset[b] + tables.tables[b].grand_total();
+            sys.constraints.push(Constraint::sum(total, &[first]));
         }
     }
     same_persons_relations(tables, &offset, &mut sys.constraints);
