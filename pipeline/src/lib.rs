@@ -7,6 +7,7 @@ pub mod ingest;
 pub mod journalist;
 pub mod key;
 pub mod link;
+pub mod open_table;
 pub mod parallel;
 pub mod parquet_io;
 pub mod pnr;

@@ -126,6 +126,14 @@ pub struct FixedRun {
 }
 
 impl FixedRun {
+    /// Appends a row: its value (of the run's width), or an absent row.
+    pub fn push(&mut self, value: Option<&[u8]>) {
+        self.present.push(value.is_some());
+        if let Some(v) = value {
+            self.bytes.extend_from_slice(v);
+        }
+    }
+
     /// The rows of a run of 64-bit integers, absent ones as `None`.
     pub fn ints(&self) -> impl Iterator<Item = Option<i64>> + '_ {
         let mut values = self

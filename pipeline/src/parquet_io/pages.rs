@@ -11,6 +11,8 @@ use polars_parquet::parquet::schema::Repetition;
 use polars_parquet::parquet::schema::types::PhysicalType;
 use polars_parquet::write::{CompressedPage, CompressionOptions, Compressor, Encoding, Page, ParquetType};
 
+use crate::open_table::Table;
+
 /// Rows per data page: a page is read whole, so this bounds a reader's buffer.
 const PAGE_ROWS: usize = 1 << 18;
 /// Bytes of values per page of fixed-width values at most: a larger buffer is its own mapping
@@ -102,71 +104,41 @@ pub(super) fn int_dictionary_pages(
     ))
 }
 
-/// Codes of distinct 64-bit values, numbered from 1 as they come: open addressing with linear
-/// probing (a general hash map, hashing each value in full, was most of the cost of coding the
-/// fourteen key columns of pseudonymise's output).
+/// Codes of distinct 64-bit values, numbered from 1 as they come (a general hash map, hashing
+/// each value in full, was most of the cost of coding the key columns of pseudonymise's output).
 struct IntCodes {
-    /// (value, code); code 0 marks an empty slot. Never more than half full.
-    slots: Vec<(i64, u32)>,
+    /// Codes by value; 0 is no key there, so the value 0 has its own place.
+    table: Table<u32>,
+    zero: u32,
     len: u32,
 }
 
 impl IntCodes {
     fn new() -> Self {
         IntCodes {
-            slots: empty_slots(1 << 10),
+            table: Table::new(usize::MAX),
+            zero: 0,
             len: 0,
         }
     }
 
-    fn slot(&self, v: i64) -> usize {
-        // Fibonacci hashing: small values (years) spread as well as keyed hashes do.
-        let bits = self.slots.len().trailing_zeros();
-        ((v as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
-    }
-
     /// The value's code; a new value gets the next one and `new` is called.
     fn code(&mut self, v: i64, new: impl FnOnce()) -> u32 {
-        if (self.len as usize + 1) * 2 > self.slots.len() {
-            self.grow();
-        }
-        let mask = self.slots.len() - 1;
-        let mut at = self.slot(v);
-        loop {
-            let (k, c) = self.slots[at];
-            if c == 0 {
-                self.len += 1;
-                self.slots[at] = (v, self.len);
-                new();
-                return self.len;
+        let next = self.len + 1;
+        let code = if v == 0 {
+            if self.zero == 0 {
+                self.zero = next;
             }
-            if k == v {
-                return c;
-            }
-            at = (at + 1) & mask;
+            self.zero
+        } else {
+            self.table.get_or_insert(v as u64, || next)
+        };
+        if code == next {
+            self.len = next;
+            new();
         }
+        code
     }
-
-    fn grow(&mut self) {
-        let size = self.slots.len() * 2;
-        let old = std::mem::replace(&mut self.slots, empty_slots(size));
-        let mask = self.slots.len() - 1;
-        for (v, c) in old.into_iter().filter(|&(_, c)| c != 0) {
-            let mut at = self.slot(v);
-            while self.slots[at].1 != 0 {
-                at = (at + 1) & mask;
-            }
-            self.slots[at] = (v, c);
-        }
-    }
-}
-
-/// Empty slots, written rather than allocated zeroed: a zeroed page read before it is written
-/// is copied at its first write, and that copy interrupts the other core (see `cache::Table`).
-fn empty_slots(size: usize) -> Vec<(i64, u32)> {
-    let mut slots = Vec::with_capacity(size);
-    slots.resize(size, std::hint::black_box((0, 0)));
-    slots
 }
 
 /// A dictionary page of `n_values` plain-encoded values, then data pages of the codes
@@ -459,13 +431,14 @@ mod tests {
         use polars::prelude::*;
         let dir = tempfile::tempdir().expect("tempdir");
         let n = PAGE_ROWS + 777;
-        // A few values, nulls among them, extremes included; and values nearly all distinct.
+        // A few values, nulls among them, zero and the extremes included; and values nearly all
+        // distinct.
         let few: Vec<Option<i64>> = (0..n as i64)
             .map(|i| match i % 7 {
                 0 => None,
                 1 => Some(i64::MIN),
                 2 => Some(i64::MAX),
-                k => Some(k * 1_000_003),
+                k => Some((k - 3) * 1_000_003),
             })
             .collect();
         let many: Vec<Option<i64>> = (0..n as i64)

@@ -218,15 +218,9 @@ pub(super) fn encode_rows(
                 .iter_mut()
                 .zip(e.match_keys.iter().chain(&e.block_keys).chain(&e.date_parts))
             {
-                dst.present.push(v.is_some());
-                if let Some(v) = v {
-                    dst.bytes.extend_from_slice(&v.to_le_bytes());
-                }
+                dst.push(v.map(i64::to_le_bytes).as_ref().map(|b| &b[..]));
             }
-            out.blooms.present.push(e.bloom.is_some());
-            if let Some(b) = &e.bloom {
-                out.blooms.bytes.extend_from_slice(b);
-            }
+            out.blooms.push(e.bloom.as_ref().map(|b| &b[..]));
         }
     }
     out
@@ -250,14 +244,14 @@ const HEX_PAIRS: [[u8; 2]; 256] = {
 
 /// Appends a key in hex, or an absent row.
 fn push_hex(run: &mut FixedRun, key: Option<&[u8; 16]>) {
-    run.present.push(key.is_some());
-    if let Some(k) = key {
+    let text = key.map(|k| {
         let mut text = [0u8; HEX];
         for (pair, &b) in text.chunks_exact_mut(2).zip(k) {
             pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
         }
-        run.bytes.extend_from_slice(&text);
-    }
+        text
+    });
+    run.push(text.as_ref().map(|t| &t[..]));
 }
 
 /// The columns of consecutive runs of rows, in output order: record key and related record
