@@ -4,6 +4,7 @@
 //! decoded here rather than through arrow arrays), else coded from text. Pseudonymise and link
 //! carry answers this way, never as text per row.
 
+use std::hash::BuildHasher;
 use std::path::Path;
 
 use polars::prelude::*;
@@ -53,30 +54,56 @@ impl Coded {
 }
 
 /// Codes for values, new ones added to the dictionary as they come; a blank is code 0, so the
-/// dictionary starts with `None`.
+/// dictionary starts with `None`. The index holds codes, not copies of the text: a column of
+/// names has hundreds of thousands of distinct values, and a second copy of each (with its
+/// allocation) was a quarter of reading them.
 pub struct Interner {
     pub dict: Vec<Option<String>>,
-    index: FastMap<String, u32>,
+    index: hashbrown::HashTable<u32>,
+    hasher: foldhash::fast::FixedState,
 }
 
 impl Interner {
     pub fn new(dict: Vec<Option<String>>) -> Self {
-        let index = dict
-            .iter()
-            .enumerate()
-            .filter_map(|(c, v)| v.clone().map(|v| (v, c as u32)))
-            .collect();
-        Interner { dict, index }
+        let hasher = foldhash::fast::FixedState::default();
+        let mut index = hashbrown::HashTable::with_capacity(dict.len());
+        for (c, v) in dict.iter().enumerate() {
+            if let Some(v) = v {
+                let h = hasher.hash_one(v.as_str());
+                // A value listed twice keeps its first code.
+                if index
+                    .find(h, |&k: &u32| dict[k as usize].as_deref() == Some(v.as_str()))
+                    .is_none()
+                {
+                    index.insert_unique(h, c as u32, |&k| Self::hash(&hasher, &dict, k));
+                }
+            }
+        }
+        Interner { dict, index, hasher }
+    }
+
+    /// Room for `more` new values.
+    pub fn reserve(&mut self, more: usize) {
+        self.dict.reserve(more);
+        let (dict, hasher) = (&self.dict, &self.hasher);
+        self.index.reserve(more, |&k| Self::hash(hasher, dict, k));
+    }
+
+    fn hash(hasher: &foldhash::fast::FixedState, dict: &[Option<String>], code: u32) -> u64 {
+        hasher.hash_one(dict[code as usize].as_deref().unwrap_or(""))
     }
 
     pub fn code(&mut self, v: Option<&str>) -> u32 {
         let Some(v) = v else { return 0 };
-        if let Some(c) = self.index.get(v) {
-            return *c;
+        let h = self.hasher.hash_one(v);
+        let dict = &self.dict;
+        if let Some(&c) = self.index.find(h, |&k| dict[k as usize].as_deref() == Some(v)) {
+            return c;
         }
+        let c = self.dict.len() as u32;
         self.dict.push(Some(v.to_string()));
-        let c = (self.dict.len() - 1) as u32;
-        self.index.insert(v.to_string(), c);
+        let (dict, hasher) = (&self.dict, &self.hasher);
+        self.index.insert_unique(h, c, |&k| Self::hash(hasher, dict, k));
         c
     }
 }
@@ -122,6 +149,7 @@ fn coded_column(file: &mut std::fs::File, groups: &[RowGroupMetadata], name: &st
 /// The code of each entry of a dictionary page (plain text: a length, then bytes).
 fn dictionary(dict: &DictPage, interner: &mut Interner) -> Option<Vec<u32>> {
     let mut rest: &[u8] = &dict.buffer;
+    interner.reserve(dict.num_values);
     (0..dict.num_values)
         .map(|_| {
             let len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
@@ -303,6 +331,37 @@ mod tests {
         let a = got[0].as_ref().expect("polars wrote dictionary pages");
         let values: Vec<Option<&str>> = (0..a.codes.len()).map(|i| a.get(i)).collect();
         assert_eq!(values, rows);
+    }
+
+    #[test]
+    fn the_interner_gives_each_value_one_code_and_new_values_the_next() {
+        let start = vec![
+            None,
+            Some("woman".to_string()),
+            Some("man".to_string()),
+            Some("woman".to_string()),
+        ];
+        let mut i = super::Interner::new(start);
+        assert_eq!(i.code(None), 0);
+        assert_eq!(
+            i.code(Some("woman")),
+            1,
+            "a value listed twice keeps its first code"
+        );
+        assert_eq!(i.code(Some("man")), 2);
+        i.reserve(1000);
+        let fresh: Vec<u32> = (0..1000).map(|k| i.code(Some(&format!("v{k}")))).collect();
+        assert_eq!(
+            fresh,
+            (4..1004).collect::<Vec<u32>>(),
+            "new values get the next codes"
+        );
+        // Found again after the table grew, with their text where the code says.
+        for k in (0..1000).step_by(37) {
+            let c = i.code(Some(&format!("v{k}")));
+            assert_eq!(i.dict[c as usize].as_deref(), Some(format!("v{k}").as_str()));
+        }
+        assert_eq!(i.dict.len(), 1004);
     }
 
     #[test]

@@ -41,6 +41,13 @@ pub struct PartInfo {
     pub clear: [u64; STORED_WORDS],
 }
 
+impl PartToken {
+    /// The length of the token's text in bytes.
+    pub fn text_len(&self) -> usize {
+        self.text.1 - self.text.0
+    }
+}
+
 impl PartInfo {
     pub fn raw(&self) -> &str {
         &self.text[..self.raw_len]
@@ -50,12 +57,14 @@ impl PartInfo {
         &self.tokens
     }
 
-    pub fn text(&self, t: &PartToken) -> &str {
-        &self.text[t.text.0..t.text.1]
+    /// A token's text, as the bytes the keyed hashes take: slicing the `str` checked both
+    /// ends for character boundaries, a cost on every token of every record.
+    pub fn text(&self, t: &PartToken) -> &[u8] {
+        &self.text.as_bytes()[t.text.0..t.text.1]
     }
 
-    pub fn skeleton(&self, t: &PartToken) -> &str {
-        &self.text[t.skeleton.0..t.skeleton.1]
+    pub fn skeleton(&self, t: &PartToken) -> &[u8] {
+        &self.text.as_bytes()[t.skeleton.0..t.skeleton.1]
     }
 
     /// Reads the lines a record will use (see the module's comment).

@@ -145,7 +145,7 @@ impl Pending {
 
     /// Frames a match key's message: the record's tokens (or their skeletons) sorted and
     /// joined by spaces, the same for swapped given and family names, then a date.
-    fn frame_names(&mut self, tokens: &mut [&str], date: &[u8]) {
+    fn frame_names(&mut self, tokens: &mut [&[u8]], date: &[u8]) {
         tokens.sort_unstable();
         self.msg.clear();
         frame(&mut self.msg, |m| {
@@ -153,7 +153,7 @@ impl Pending {
                 if i > 0 {
                     m.push(b' ');
                 }
-                m.extend_from_slice(t.as_bytes());
+                m.extend_from_slice(t);
             }
         });
         frame(&mut self.msg, |m| m.extend_from_slice(date));
@@ -320,10 +320,10 @@ impl RecordEncoder {
             .collect();
         let complete = !parts[0].tokens().is_empty() && !parts[1].tokens().is_empty();
         if complete && let Some(full) = full {
-            let mut texts: smallvec::SmallVec<[&str; 8]> = toks.iter().map(|(p, t)| p.text(t)).collect();
+            let mut texts: smallvec::SmallVec<[&[u8]; 8]> = toks.iter().map(|(p, t)| p.text(t)).collect();
             pending.frame_names(&mut texts, full.unordered.as_bytes());
             pending.add_framed(&keys.mk[1], r, Slot::MatchKey(1));
-            let mut skeletons: smallvec::SmallVec<[&str; 8]> =
+            let mut skeletons: smallvec::SmallVec<[&[u8]; 8]> =
                 toks.iter().map(|(p, t)| p.skeleton(t)).collect();
             pending.frame_names(&mut skeletons, full.text.as_bytes());
             pending.add_framed(&keys.mk[2], r, Slot::MatchKey(2));
@@ -332,7 +332,7 @@ impl RecordEncoder {
         let base = (!toks.is_empty()).then(|| self.bloom.base(parts.iter().map(|p| (&p.set, &p.clear))));
         // Every name part (the longest first): a typo in one part still leaves the others.
         let mut order: smallvec::SmallVec<[usize; 8]> = (0..toks.len()).collect();
-        order.sort_by_key(|&k| std::cmp::Reverse(toks[k].0.text(toks[k].1).len()));
+        order.sort_by_key(|&k| std::cmp::Reverse(toks[k].1.text_len()));
         for (i, &k) in order.iter().take(BLOCK_TOKENS).enumerate() {
             let t = toks[k].1;
             if let Some(b) = id.birth {
@@ -359,7 +359,7 @@ impl RecordEncoder {
             return Some(v);
         }
         let year_text = year.to_string();
-        let parts: [&[u8]; 3] = [b"token-year", part.skeleton(t).as_bytes(), year_text.as_bytes()];
+        let parts: [&[u8]; 3] = [b"token-year", part.skeleton(t), year_text.as_bytes()];
         pending.add(&self.keys.blk, &parts, r, Slot::TokenYear(at, t.id, year));
         None
     }
