@@ -180,9 +180,20 @@ pub fn protect_tables(
     params: &Params,
 ) -> Result<(Vec<ProtectedTable>, ProtectReport), StageError> {
     let (sys, refs) = build_system(schema, tables, cells);
+    let name = |k: usize| {
+        let r = refs[k];
+        let t = &tables.tables[r.table];
+        format!("{} {:?}", t.id(), t.codes(r.cell))
+    };
     let outcome = suppress::protect(&sys, params).map_err(|e| match e {
         suppress::SuppressError::Inconsistent(r) => StageError::Input(format!(
             "the aggregated tables contradict each other (relation {r}); rerun `safetally aggregate`"
+        )),
+        suppress::SuppressError::Stuck(k) => StageError::Input(format!(
+            "suppression failed: no cell is left to hide that would keep {} values open for the small count of {}; \
+             rerun with a lower --protection (at least 1), or group that table's codes more coarsely in its spec",
+            params.protection,
+            name(k)
         )),
         other => StageError::Input(format!("suppression failed: {other}")),
     })?;
@@ -208,11 +219,6 @@ pub fn protect_tables(
             *f = (*f).min(n);
         }
     }
-    let name = |k: usize| {
-        let r = refs[k];
-        let t = &tables.tables[r.table];
-        format!("{} {:?}", t.id(), t.codes(r.cell))
-    };
     let mut report = ProtectReport {
         mode: "exact".into(),
         params: params.clone(),

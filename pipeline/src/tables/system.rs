@@ -50,6 +50,13 @@ pub fn build_system(schema: &Schema, tables: &Tables, cells: &[TableCells]) -> (
                 let parts: Vec<usize> = parts.iter().map(|&p| offset[ti] + p).collect();
                 sys.constraints
                     .push(Constraint::sum(offset[l.to] + target, &parts));
+                // A linked total is a line's total like any other: when it is a small count,
+                // zeros published among its parts (the countries of a region of 4 persons)
+                // would tell which few of them hold those persons, each at least one.
+                sys.lines.push(Line {
+                    total: offset[l.to] + target,
+                    cells: parts,
+                });
             }
         }
     }
