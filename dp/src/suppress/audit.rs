@@ -142,7 +142,8 @@ enum Reader<'a> {
     Plain,
     /// The rule: the cell solved for is a small count (1 to `small`, from 0 when zeros are
     /// hidden too), and which hidden cells are zeros, since zeros are shown, except in the
-    /// line of a hidden small total (`blurred`), where they are hidden with the rest.
+    /// line of a hidden small total (`blurred`), where they are hidden with the rest, and
+    /// everywhere when zeros are hidden too.
     KnowsRule {
         small: u64,
         zeros: bool,
@@ -170,7 +171,9 @@ fn solve(
             Reader::KnowsRule { small, zeros, .. } if g == cell => {
                 (i32::from(!zeros), i32::try_from(small).unwrap_or(i32::MAX))
             }
-            Reader::KnowsRule { blurred, .. } if blurred[g] => (0, top),
+            // With zeros hidden too (`zeros`), a hidden cell may be a zero or not: the reader
+            // cannot tell which.
+            Reader::KnowsRule { blurred, zeros, .. } if blurred[g] || zeros => (0, top),
             Reader::KnowsRule { .. } if value == 0 => (0, 0),
             Reader::KnowsRule { .. } => (1, top),
         };

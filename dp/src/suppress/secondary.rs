@@ -314,6 +314,33 @@ mod tests {
         assert_eq!(out.audit.intervals[0].small_values, Some(4));
     }
 
+    /// With zeros hidden too, a reader cannot tell a hidden zero from a hidden count: the
+    /// audit used to suppose it could, so a small count beside hidden zeros looked pinned (here
+    /// a = 2 from a + b = 2 with b "known" to be 0) and protection often found nothing left
+    /// to hide ("no cell left to hide" on every sample tried with `--suppress-zeros`).
+    #[test]
+    fn with_zeros_hidden_a_reader_cannot_tell_which_hidden_cells_are_zeros() {
+        let cell = |value, margin| Cell { value, margin };
+        let sys = System {
+            cells: vec![cell(2, false), cell(0, false), cell(2, true)],
+            constraints: vec![Constraint::sum(2, &[0, 1])],
+            lines: Vec::new(),
+        };
+        let status = [Status::Primary, Status::Primary, Status::Published];
+        let zeros = Params {
+            suppress_zeros: true,
+            ..Params::default()
+        };
+        let out = audit(&sys, &status, &zeros).expect("audit");
+        // a + b = 2 with both hidden and either possibly zero: a is 0, 1 or 2.
+        assert_eq!(out.intervals[0].small_values, Some(3), "{:?}", out.intervals[0]);
+        assert!(out.passed());
+        // With zeros shown, the same hidden b is known to be a zero, and a is 2.
+        let shown = audit(&sys, &status, &Params::default()).expect("audit");
+        assert_eq!(shown.intervals[0].small_values, Some(1));
+        assert!(!shown.passed());
+    }
+
     #[test]
     fn inconsistent_tables_are_refused() {
         let mut sys = table(&[2, 3]);

@@ -98,8 +98,13 @@ impl ProtectReport {
         } else {
             String::new()
         };
+        let (zeros, lowest) = if self.params.suppress_zeros {
+            (" (zeros too, as asked)", 0)
+        } else {
+            ("", 1)
+        };
         format!(
-            "Protect (exact mode, threshold {}) checked {cells} cells: {} hidden because fewer than {} persons, {} more hidden so that those cannot be worked out from totals ({} by row and column sums, {} after the audit).{small_lines} Audit: {}.",
+            "Protect (exact mode, threshold {}) checked {cells} cells: {} hidden because fewer than {} persons{zeros}, {} more hidden so that those cannot be worked out from totals ({} by row and column sums, {} after the audit).{small_lines} Audit: {}.",
             self.params.threshold,
             self.primary,
             self.params.threshold,
@@ -108,7 +113,7 @@ impl ProtectReport {
             self.secondary_by_audit,
             if self.audit_passed {
                 format!(
-                    "passed; a reader who knows the rule (a hidden small count is 1 to threshold - 1) and everything published cannot narrow any hidden small count to fewer than {} of those values",
+                    "passed; a reader who knows the rule (a hidden small count is {lowest} to threshold - 1) and everything published cannot narrow any hidden small count to fewer than {} of those values",
                     self.params.protection
                 )
             } else {

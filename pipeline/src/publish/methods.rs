@@ -35,8 +35,9 @@ fn note_body(tables: &Tables, report: &ProtectReport, persons: Option<u64>, offi
     let _ = writeln!(
         s,
         "Organisationernas kontaktuppgifter har kontrollerats, pseudonymiserats hos varje organisation och länkats så att en person som mötts av flera organisationer räknas en gång ({persons} personer). Varje tabell räknar personer, inte kontakter, över alla koder i kodlistan, så även tomma celler visas (som 0).\n\n\
-Små tal är dolda: en cell med 1–{} personer visas som `..` (\"för få för att visas\"). Dessutom döljs andra celler (\"dold för att skydda en annan cell\") så att ett dolt tal inte kan räknas fram ur rad-, kolumn- och totalsummor, inte heller mellan tabeller som delar summor. En granskning räknar för varje dold cell fram det intervall som allt publicerat tillåter (kolumnerna hidden_range_low/high) och godkänner bara utgåvan om en läsare som dessutom känner regeln (ett dolt litet tal är 1–{}) och vet vilka dolda celler som är nollor inte kan ringa in något dolt litet tal till färre än {} av dessa värden. Nollor {}.\n",
+Små tal är dolda: en cell med 1–{} personer visas som `..` (status suppressed). Dessutom döljs andra celler, på samma sätt och utan att det sägs vilka, så att ett dolt tal inte kan räknas fram ur rad-, kolumn- och totalsummor, inte heller mellan tabeller som delar summor. En granskning räknar för varje dold cell fram det intervall som allt publicerat tillåter (kolumnerna hidden_range_low/high) och godkänner bara utgåvan om en läsare som dessutom känner regeln (ett dolt litet tal är {}–{}) och vet vilka dolda celler som är nollor (utom där nollor döljs) inte kan ringa in något dolt litet tal till färre än {} av dessa värden. Nollor {}.\n",
         p.threshold - 1,
+        u64::from(!p.suppress_zeros),
         p.threshold - 1,
         p.protection,
         if p.suppress_zeros {
@@ -66,8 +67,9 @@ Små tal är dolda: en cell med 1–{} personer visas som `..` (\"för få för 
     let _ = writeln!(
         s,
         "The member organisations' contact records were validated, pseudonymised at each organisation and linked, so that a person met by several organisations counts once ({persons} persons). Every table counts persons, not contacts, over every code of its code list, so empty cells are shown (as 0).\n\n\
-Small counts are hidden: a cell of 1 to {} persons is shown as `..` (\"too few to show\"). Other cells are hidden as well (\"hidden to protect another cell\") so that no hidden count can be worked out from row, column and grand totals, also across tables that share totals. An audit computes for every hidden cell the range that everything published allows (columns hidden_range_low/high), and passes the release only if a reader who also knows the rule (a hidden small count is 1 to {}) and which hidden cells are zeros cannot narrow any hidden small count to fewer than {} of those values. Zeros {}.\n",
+Small counts are hidden: a cell of 1 to {} persons is shown as `..` (status suppressed). Other cells are hidden the same way, without saying which, so that no hidden count can be worked out from row, column and grand totals, also across tables that share totals. An audit computes for every hidden cell the range that everything published allows (columns hidden_range_low/high), and passes the release only if a reader who also knows the rule (a hidden small count is {} to {}) and which hidden cells are zeros (except where zeros are hidden) cannot narrow any hidden small count to fewer than {} of those values. Zeros {}.\n",
         p.threshold - 1,
+        u64::from(!p.suppress_zeros),
         p.threshold - 1,
         p.protection,
         if p.suppress_zeros {
