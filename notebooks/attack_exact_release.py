@@ -169,7 +169,10 @@ if PRIMARY:
             lines = []
             for j in range(len(k)):
                 kk = list(k); kk[j] = '_total'; lines.append(tuple(kk))
-            if tid in MULTI or all(cells.get(l, {'persons': '0'})['persons'] != '..' for l in lines):
+            # A country's region in T03 is a total of its line too (since version 0.5.1 the
+            # zeros of a hidden small region are hidden with its countries).
+            linked = tid == 'T02' and tables['T03'][1].get((region.get(k[0]),), {'persons': '0'})['persons'] == '..'
+            if tid in MULTI or (not linked and all(cells.get(l, {'persons': '0'})['persons'] != '..' for l in lines)):
                 lo[i] = 1
 
 A = np.array(A)
