@@ -12,7 +12,9 @@ its relations written here too. Written by an outside reviewer of the project.
 usage: python attack_exact_release.py WORK [RELEASE_DIRNAME] [--primary-knowledge]
        [--primary-inference] [--declared-only]
   --primary-knowledge   a hidden cell outside the line of a hidden total is at least 1
-                        (zeros are published there)
+                        (zeros are published there; but the row/column rule can hide a
+                        zero to protect another cell, and then this reader is wrong: its
+                        range can exclude the true count)
   --primary-inference   a cell hidden alone in all its equations is a small count
   --declared-only       only the relations the tables declare
 needs: numpy, scipy, pyarrow (pip install numpy scipy pyarrow)

@@ -44,7 +44,7 @@ Små tal är dolda: en cell med 1–{} personer visas som `..` (status suppresse
             "döljs också".to_string()
         } else {
             format!(
-                "visas, eftersom en nolla inte är en person, utom på raden för en summa av 1–{} personer, där de döljs med resten",
+                "visas, eftersom en nolla inte är en person, utom på raden för en summa av 1–{} personer, där de döljs med resten; en nolla kan också döljas för att skydda en annan cell",
                 p.threshold - 1
             )
         }
@@ -76,7 +76,7 @@ Small counts are hidden: a cell of 1 to {} persons is shown as `..` (status supp
             "are hidden too".to_string()
         } else {
             format!(
-                "are shown, since a zero is no person, except in the line of a total of 1 to {} persons, where they are hidden with the rest",
+                "are shown, since a zero is no person, except in the line of a total of 1 to {} persons, where they are hidden with the rest; a zero can also be hidden to protect another cell",
                 p.threshold - 1
             )
         }
