@@ -96,8 +96,14 @@ fn close_single_gaps(sys: &System, status: &mut [Status]) -> usize {
 /// The cell to hide next for `cell`: the cheapest published one sharing a relation with it;
 /// when all of those are hidden already (what still narrows `cell` is published further
 /// away, say a total of another table that equals a hidden total), the cheapest published
-/// one a step further through hidden cells, and so on. Hiding everything a cell is connected
-/// to always protects it, so the search ends only when nothing published is left around it.
+/// one a step further through hidden cells, and so on; the search ends only when nothing
+/// published is left around it. Hiding everything a cell is connected to protects it from a
+/// reader of the published numbers alone, not always from one who knows the rule (hidden
+/// cells that are not zeros are each at least one: three of them under a hidden total of 4
+/// leave it 3 or 4); then protection stops and names the cell. The choice is greedy, so
+/// which partners come first decides where it can end up: excluding zeros from the partners
+/// here (a reader who knows the zeros gains nothing from a hidden one) was tried and made one
+/// test sample end stuck.
 fn best_partner(
     sys: &System,
     status: &[Status],
