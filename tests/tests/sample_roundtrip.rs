@@ -207,3 +207,45 @@ fn duplicates_carry_identifier_noise() {
         "share of duplicated persons whose names differ: {differing}"
     );
 }
+
+/// With more organisations than persons some organisations report nobody; the generator used
+/// to write them a file of headers alone, which ingest (rightly) reports as a failed file.
+#[test]
+fn organisations_that_report_nobody_get_no_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = SampleConfig {
+        persons: 9,
+        orgs: 5,
+        seed: 39,
+        ..SampleConfig::default()
+    };
+    let summary = generate(&schema(), &cfg, dir.path(), &Progress::hidden()).expect("generate");
+    let empty: Vec<&String> = summary
+        .records_per_org
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(o, _)| o)
+        .collect();
+    assert!(
+        !empty.is_empty(),
+        "this seed leaves an organisation without records"
+    );
+    let sub = dir.path().join("submissions");
+    let mut files: Vec<String> = std::fs::read_dir(&sub)
+        .expect("submissions")
+        .map(|e| format!("submissions/{}", e.expect("entry").file_name().to_string_lossy()))
+        .collect();
+    files.sort();
+    let mut listed = summary.files.clone();
+    listed.sort();
+    assert_eq!(files, listed, "the summary lists the files written");
+    assert_eq!(files.len(), cfg.orgs - empty.len());
+    for org in &empty {
+        assert!(
+            summary.notes.iter().any(|n| n.contains(org.as_str())),
+            "{org} is noted"
+        );
+    }
+    let (report, _) = ingest(&sub, &IngestOptions::default());
+    assert_eq!(report.totals.failed_files, 0, "{}", report.to_text());
+}

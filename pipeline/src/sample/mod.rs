@@ -159,6 +159,19 @@ pub fn generate(
     for o in em.orgs {
         summary.records_per_org.insert(o.id.clone(), o.next_id);
         o.writer.finish()?;
+        if o.next_id == 0 {
+            // A file of headers alone is what ingest reports as a failed file; a small sample
+            // with many organisations simply has some that met nobody.
+            let file = format!("{}.{}", o.id, o.format.extension());
+            std::fs::remove_file(sub.join(&file)).map_err(|e| StageError::io(sub.join(&file), e))?;
+            summary
+                .files
+                .retain(|f| *f != format!("{SUBMISSIONS_DIR}/{file}"));
+            summary.notes.push(format!(
+                "{} reported nobody in this sample; no file written",
+                o.id
+            ));
+        }
     }
     em.truth.finish()?;
     Ok(summary)
