@@ -10,7 +10,8 @@ use super::load_schema;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Output folder; gets submissions/ (one file per organisation) and truth/.
+    /// Output folder; gets submissions/ (one file per organisation that reported anyone) and
+    /// truth/.
     #[arg(long)]
     pub out: PathBuf,
     /// Number of persons (direct victims and their children).
