@@ -3,8 +3,9 @@
 # release must pass its audit and, where Python with pyarrow is at hand (PYTHON, default
 # python3), check_exact_release.py against the true counts; each DP release, journalists'
 # extract and report must be made.
-# Usage: tests/fuzz/protect.sh [FIRST_SEED] [LAST_SEED]   (from the repository's root; a few
-# minutes for the default 61 seeds; work goes to a temporary folder, failures are listed).
+# Usage: tests/fuzz/protect.sh [FIRST_SEED] [LAST_SEED]   (from the repository's root; about
+# ten minutes for the default 61 seeds on 2 cores; work goes to a temporary folder, failures
+# are listed).
 set -u
 first=${1:-200}; last=${2:-260}
 target=${CARGO_TARGET_DIR:-$HOME/.cache/safetally-target}

@@ -196,9 +196,11 @@ pub fn protect_tables(
         )),
         suppress::SuppressError::Stuck(k) => StageError::Input(format!(
             "suppression failed: no cell is left to hide that would keep {} values open for the small count of {}; \
-             rerun with a lower --protection (at least 1), or group that table's codes more coarsely in its spec",
+             rerun with a lower --protection (now {}, at least 1), or group that table's codes more coarsely \
+             in schemas/tables.json and rebuild",
             params.protection,
-            name(k)
+            name(k),
+            params.protection
         )),
         other => StageError::Input(format!("suppression failed: {other}")),
     })?;

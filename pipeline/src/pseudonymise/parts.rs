@@ -1,8 +1,8 @@
 //! The run's one store of name parts and birth dates, shared by every core. A file's distinct
 //! names and dates are resolved here once, before its rows are encoded: each core then takes
-//! a row's parts and date by its codes in the file's dictionaries. Kept per core, every part used to be normalised once on
-//! each core, and every row paid a hash of its names and a lookup in a table too large for
-//! the CPU's caches.
+//! a row's parts and date by its codes in the file's dictionaries. Kept per core, every part
+//! used to be normalised once on each core, and every row paid a hash of its names and a
+//! lookup in a table too large for the CPU's caches.
 
 use super::births::{Birth, Dates};
 use super::bloom::BloomEncoder;
@@ -11,7 +11,8 @@ use crate::dates::PartialDate;
 use crate::key::LinkageKey;
 
 /// Distinct name parts kept, as written, with everything a record needs from them (about
-/// 520 bytes each, so at most about 540 MB); rarer ones are made again for each segment of a file's rows.
+/// 520 bytes each, so at most about 540 MB); rarer ones are made again for each segment of a
+/// file's rows.
 pub const PART_CACHE: usize = 1 << 20;
 
 /// A name part: in the store, or made for the current rows only (the store was full).

@@ -54,7 +54,8 @@ pub struct Dim {
     pub name: String,
     pub column: String,
     pub derive: Derive,
-    /// Every code the dimension can take, `not_answered` included when the population allows blanks.
+    /// Every code the dimension can take, `not_answered` included when the population allows
+    /// blanks.
     pub domain: Vec<Code>,
     pub multi: bool,
 }
