@@ -7,6 +7,8 @@ mod exact;
 mod fuzzy;
 mod load;
 mod output;
+mod overlap;
+mod report;
 mod resolve;
 mod unionfind;
 
@@ -14,7 +16,8 @@ pub use evaluate::{Quality, evaluate_stage, quality, truth_for_records};
 pub use exact::ExactStats;
 pub use fuzzy::FuzzyStats;
 pub use load::{Records, load, load_for};
-pub use output::{LinkReport, PERSONS, RECORD_MAP, write_outputs};
+pub use output::{PERSONS, RECORD_MAP, write_outputs};
+pub use report::LinkReport;
 pub use resolve::ResolveStats;
 
 use crate::schema::{LinkageSpec, ThresholdScale, Thresholds};

@@ -1,15 +1,13 @@
-//! Writes the link stage's outputs: persons, the record-to-person map, the duplicate
-//! cross-check (persons by number of organisations, organisation overlap) and the report.
+//! Writes the link stage's outputs: persons (with their answers resolved), the
+//! record-to-person map, the duplicate cross-check (`overlap`) and the report (`report`).
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::Path;
 
 use rand::TryRngCore;
 
-use super::exact::ExactStats;
-use super::fuzzy::FuzzyStats;
 use super::load::Records;
+use super::overlap::Overlap;
+use super::report::LinkReport;
 use super::resolve::{ResolveStats, Resolver};
 use super::{LinkParams, Linkage};
 use crate::FastMap;
@@ -21,97 +19,6 @@ use polars::prelude::*;
 
 pub const PERSONS: &str = "persons.parquet";
 pub const RECORD_MAP: &str = "record_map.parquet";
-pub const OVERLAP_COUNT: &str = "T21_persons_by_organisations.csv";
-pub const OVERLAP_MATRIX: &str = "T21_organisation_overlap.csv";
-
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-pub struct LinkReport {
-    pub key_fingerprint: String,
-    pub params: Option<LinkParams>,
-    /// The fuzzy thresholds used for this many records.
-    pub effective_thresholds: Option<crate::schema::Thresholds>,
-    pub records: u64,
-    pub persons: u64,
-    pub organisations: u64,
-    /// Persons by how many organisations reported them: "1", "2", "3+".
-    pub persons_by_organisations: BTreeMap<String, u64>,
-    pub exact: ExactStats,
-    pub fuzzy: Option<FuzzyStats>,
-    pub refused_pnr_merges: u64,
-    pub resolution: ResolveStats,
-    /// Persons with more records than organisations (one organisation reported them twice).
-    pub persons_repeated_in_an_organisation: u64,
-    /// Wall time of each step: reading, exact step, fuzzy step, writing.
-    pub seconds: BTreeMap<String, f64>,
-}
-
-impl LinkReport {
-    pub fn summary(&self) -> String {
-        let by = |k: &str| self.persons_by_organisations.get(k).copied().unwrap_or(0);
-        let fuzzy = self.fuzzy.as_ref().map_or("fuzzy step off".to_string(), |f| {
-            format!(
-                "{} by the fuzzy step ({} candidate pairs compared)",
-                f.merges, f.candidate_pairs
-            )
-        });
-        let exact: u64 = self.exact.merges.values().sum();
-        format!(
-            "Link joined {} records from {} organisation(s) into {} persons: {} reported by one organisation, {} by two, {} by three or more. \
-             Merges: {exact} by exact keys, {fuzzy}; {} merges refused because personal numbers differed; {} key values ignored as implausibly common.",
-            self.records,
-            self.organisations,
-            self.persons,
-            by("1"),
-            by("2"),
-            by("3+"),
-            self.refused_pnr_merges,
-            self.exact.ignored_values.values().map(|v| v.0).sum::<u64>()
-        )
-    }
-
-    pub fn to_text(&self) -> String {
-        let mut s = format!(
-            "safetally linkage report (key {})\n\n{}\n\n",
-            self.key_fingerprint,
-            self.summary()
-        );
-        let _ = writeln!(s, "Merges by exact key:");
-        for (k, n) in &self.exact.merges {
-            let _ = writeln!(s, "  {k}: {n}");
-        }
-        for (k, (g, n)) in &self.exact.ignored_values {
-            let _ = writeln!(
-                s,
-                "  ignored: {g} value(s) of {k} shared by {n} records in all (more than the plausible maximum)"
-            );
-        }
-        if let Some(f) = &self.fuzzy {
-            let _ = writeln!(
-                s,
-                "Fuzzy step: {} candidate pairs, {} above threshold, {} accepted one-to-one, {} merges; {} blocks with {} records skipped as too large.",
-                f.candidate_pairs,
-                f.above_threshold,
-                f.accepted,
-                f.merges,
-                f.skipped_blocks,
-                f.skipped_block_records
-            );
-        }
-        let _ = writeln!(s, "Answers that differed between a person's records:");
-        for (c, n) in &self.resolution.by_precedence {
-            let _ = writeln!(s, "  {c}: {n} person(s) settled by the more specific answer");
-        }
-        for (c, n) in &self.resolution.conflicts {
-            let _ = writeln!(s, "  {c}: {n} conflict(s), the most frequent answer kept");
-        }
-        let _ = writeln!(
-            s,
-            "Persons reported twice by the same organisation: {}",
-            self.persons_repeated_in_an_organisation
-        );
-        s
-    }
-}
 
 /// Fresh random person ids: a ChaCha20 generator seeded once from the operating system, so
 /// ids reveal nothing about records and millions of them cost no million system calls.
@@ -578,73 +485,6 @@ fn write_record_map(
     }
     sink.finish()?;
     Ok(())
-}
-
-/// T21: persons by number of organisations, and persons shared by each pair of organisations
-/// (the diagonal: persons each organisation reported). Internal: exact counts.
-struct Overlap {
-    matrix: Vec<Vec<u64>>,
-    by_count: BTreeMap<usize, u64>,
-}
-
-impl Overlap {
-    fn new(orgs: usize) -> Self {
-        Overlap {
-            matrix: vec![vec![0; orgs]; orgs],
-            by_count: BTreeMap::new(),
-        }
-    }
-
-    /// One person's organisations, each once.
-    fn add(&mut self, orgs: &[u16]) {
-        *self.by_count.entry(orgs.len()).or_default() += 1;
-        for &a in orgs {
-            for &b in orgs {
-                self.matrix[a as usize][b as usize] += 1;
-            }
-        }
-    }
-
-    /// Persons reported by one organisation, by two, and by three or more (the report's summary).
-    fn by_one_two_more(&self) -> BTreeMap<String, u64> {
-        let mut out = BTreeMap::new();
-        for (&k, &v) in &self.by_count {
-            let key = match k {
-                1 => "1",
-                2 => "2",
-                _ => "3+",
-            };
-            *out.entry(key.to_string()).or_default() += v;
-        }
-        out
-    }
-
-    fn write(&self, r: &Records, out: &Path) -> Result<(), StageError> {
-        let mut order: Vec<usize> = (0..r.orgs.len()).collect();
-        order.sort_by(|&a, &b| r.orgs[a].cmp(&r.orgs[b]));
-        let io = |p: &Path, e: csv::Error| StageError::Input(format!("{}: {e}", p.display()));
-        let path = out.join(OVERLAP_MATRIX);
-        let mut w = csv::Writer::from_path(&path).map_err(|e| io(&path, e))?;
-        let mut header = vec!["org_id".to_string()];
-        header.extend(order.iter().map(|&o| r.orgs[o].clone()));
-        w.write_record(&header).map_err(|e| io(&path, e))?;
-        for &a in &order {
-            let mut row = vec![r.orgs[a].clone()];
-            row.extend(order.iter().map(|&b| self.matrix[a][b].to_string()));
-            w.write_record(&row).map_err(|e| io(&path, e))?;
-        }
-        w.flush().map_err(|e| StageError::io(&path, e))?;
-        let path = out.join(OVERLAP_COUNT);
-        let mut w = csv::Writer::from_path(&path).map_err(|e| io(&path, e))?;
-        w.write_record(["organisations_reporting", "persons"])
-            .map_err(|e| io(&path, e))?;
-        for (k, v) in &self.by_count {
-            w.write_record([k.to_string(), v.to_string()])
-                .map_err(|e| io(&path, e))?;
-        }
-        w.flush().map_err(|e| StageError::io(&path, e))?;
-        Ok(())
-    }
 }
 
 #[cfg(test)]

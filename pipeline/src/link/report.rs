@@ -1,0 +1,99 @@
+//! The linkage report: what the link stage did, in figures (merges by key, the fuzzy step,
+//! refused merges, answers settled), as JSON for tools and as text for the platform's staff.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::LinkParams;
+use super::exact::ExactStats;
+use super::fuzzy::FuzzyStats;
+use super::resolve::ResolveStats;
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct LinkReport {
+    pub key_fingerprint: String,
+    pub params: Option<LinkParams>,
+    /// The fuzzy thresholds used for this many records.
+    pub effective_thresholds: Option<crate::schema::Thresholds>,
+    pub records: u64,
+    pub persons: u64,
+    pub organisations: u64,
+    /// Persons by how many organisations reported them: "1", "2", "3+".
+    pub persons_by_organisations: BTreeMap<String, u64>,
+    pub exact: ExactStats,
+    pub fuzzy: Option<FuzzyStats>,
+    pub refused_pnr_merges: u64,
+    pub resolution: ResolveStats,
+    /// Persons with more records than organisations (one organisation reported them twice).
+    pub persons_repeated_in_an_organisation: u64,
+    /// Wall time of each step: reading, exact step, fuzzy step, writing.
+    pub seconds: BTreeMap<String, f64>,
+}
+
+impl LinkReport {
+    pub fn summary(&self) -> String {
+        let by = |k: &str| self.persons_by_organisations.get(k).copied().unwrap_or(0);
+        let fuzzy = self.fuzzy.as_ref().map_or("fuzzy step off".to_string(), |f| {
+            format!(
+                "{} by the fuzzy step ({} candidate pairs compared)",
+                f.merges, f.candidate_pairs
+            )
+        });
+        let exact: u64 = self.exact.merges.values().sum();
+        format!(
+            "Link joined {} records from {} organisation(s) into {} persons: {} reported by one organisation, {} by two, {} by three or more. \
+             Merges: {exact} by exact keys, {fuzzy}; {} merges refused because personal numbers differed; {} key values ignored as implausibly common.",
+            self.records,
+            self.organisations,
+            self.persons,
+            by("1"),
+            by("2"),
+            by("3+"),
+            self.refused_pnr_merges,
+            self.exact.ignored_values.values().map(|v| v.0).sum::<u64>()
+        )
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut s = format!(
+            "safetally linkage report (key {})\n\n{}\n\n",
+            self.key_fingerprint,
+            self.summary()
+        );
+        let _ = writeln!(s, "Merges by exact key:");
+        for (k, n) in &self.exact.merges {
+            let _ = writeln!(s, "  {k}: {n}");
+        }
+        for (k, (g, n)) in &self.exact.ignored_values {
+            let _ = writeln!(
+                s,
+                "  ignored: {g} value(s) of {k} shared by {n} records in all (more than the plausible maximum)"
+            );
+        }
+        if let Some(f) = &self.fuzzy {
+            let _ = writeln!(
+                s,
+                "Fuzzy step: {} candidate pairs, {} above threshold, {} accepted one-to-one, {} merges; {} blocks with {} records skipped as too large.",
+                f.candidate_pairs,
+                f.above_threshold,
+                f.accepted,
+                f.merges,
+                f.skipped_blocks,
+                f.skipped_block_records
+            );
+        }
+        let _ = writeln!(s, "Answers that differed between a person's records:");
+        for (c, n) in &self.resolution.by_precedence {
+            let _ = writeln!(s, "  {c}: {n} person(s) settled by the more specific answer");
+        }
+        for (c, n) in &self.resolution.conflicts {
+            let _ = writeln!(s, "  {c}: {n} conflict(s), the most frequent answer kept");
+        }
+        let _ = writeln!(
+            s,
+            "Persons reported twice by the same organisation: {}",
+            self.persons_repeated_in_an_organisation
+        );
+        s
+    }
+}
