@@ -135,6 +135,58 @@ fn typos_swaps_scripts_and_partial_dates_link_namesakes_and_conflicts_do_not() {
     );
 }
 
+/// Twins born the same day whose given names differ only in vowels (Maria and Mario) share
+/// the phonetic key; their genders tell them apart. Without the guard they are one person.
+#[test]
+fn twins_whose_names_sound_alike_stay_apart_when_their_genders_differ() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let input = tmp.path().join("in");
+    std::fs::create_dir_all(&input).expect("mkdir");
+    let row = |org: &str, id: &str, given: &str, gender: &str| {
+        row_with(&[
+            ("org_id", org),
+            ("record_id", id),
+            ("given_name", given),
+            ("family_name", "Lindqvist"),
+            ("birth_date", "2001-04-05"),
+            ("personal_number", ""),
+            ("gender", gender),
+            ("age_group", "adult"),
+        ])
+    };
+    // One organisation met both twins; another met Maria, and a third met Mario but did not
+    // note his gender, so he may be either twin and joins one of them.
+    let files = [
+        (
+            "SAMPLE01",
+            vec![
+                row("SAMPLE01", "a", "Maria", "woman"),
+                row("SAMPLE01", "b", "Mario", "man"),
+            ],
+        ),
+        ("SAMPLE02", vec![row("SAMPLE02", "a", "Maria", "woman")]),
+        ("SAMPLE03", vec![row("SAMPLE03", "a", "Mario", "")]),
+    ];
+    for (org, rows) in &files {
+        write(&input, &format!("{org}.csv"), csv_text(&header(), rows, b','));
+    }
+    let (key, _) = test_key(tmp.path(), "twins");
+    let report = run_to_link(&input, &tmp.path().join("work"), &key);
+    assert_eq!(report.records, 4);
+    assert_eq!(report.persons, 2, "{}", report.to_text());
+    let fuzzy_refused = report.fuzzy.as_ref().map_or(0, |f| f.refused_answer_conflicts);
+    assert!(
+        report.exact.refused_by_answers + fuzzy_refused >= 1,
+        "{}",
+        report.to_text()
+    );
+    let persons = persons_of(&tmp.path().join("work"));
+    assert!(
+        persons.values().all(|orgs| orgs.contains("SAMPLE01")),
+        "each twin is one of SAMPLE01's two records: {persons:?}"
+    );
+}
+
 /// Links `rows` (org, record id, given, family, birth date, pnr) and returns the report.
 fn link_rows(
     tmp: &Path,

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::gate::{Gate, Joined};
 use super::load::Records;
 use super::unionfind::Clusters;
 use crate::pseudonymise::MATCH_KEYS;
@@ -17,7 +18,16 @@ pub struct ExactStats {
     /// records): the fuzzy step leaves them alone too. Empty when there are none.
     #[serde(skip)]
     pub placeholders: Vec<bool>,
+    /// Pairs sharing a key that likens names (`GATED_KEYS`) not joined because their records
+    /// disagree on gender, country of birth or age group.
+    #[serde(default)]
+    pub refused_by_answers: u64,
 }
+
+/// Keys whose equal values mean alike names, not the same ones: skeletons drop vowels, so
+/// twins Maria and Mario (or Anna and Nina) born the same day share the phonetic key; what
+/// their records know of gender, country and age group must then agree.
+const GATED_KEYS: [&str; 1] = ["mk_phonetic_dob"];
 
 /// Sorted (value, record) pairs of one key column (0 = no key); runs of equal values are groups.
 pub fn groups(values: &[i64]) -> Vec<(i64, u32)> {
@@ -89,7 +99,7 @@ pub fn for_each_run(sorted: &[(i64, u32)], mut f: impl FnMut(&[(i64, u32)])) {
 /// Joins the records of each run of equal values of one key, except runs too long to be one
 /// person.
 fn join_runs(
-    name: &str,
+    (name, gate): (&str, Option<&Gate>),
     pairs: &[(i64, u32)],
     clusters: &mut Clusters,
     max_group: usize,
@@ -98,6 +108,7 @@ fn join_runs(
     let mut merges = 0u64;
     let mut ignored = (0u64, 0u64);
     let records = clusters.len();
+    let mut answers = gate.map(|g| g.by_cluster(clusters));
     for_each_run(pairs, |run| {
         if run.len() > max_group {
             ignored.0 += 1;
@@ -112,8 +123,24 @@ fn join_runs(
             }
             return;
         }
-        for w in run.windows(2) {
-            merges += u64::from(clusters.union(w[0].1, w[1].1));
+        match answers.as_mut() {
+            None => {
+                for w in run.windows(2) {
+                    merges += u64::from(clusters.union(w[0].1, w[1].1));
+                }
+            }
+            // Runs are short (at most `max_group`), so every pair is tried.
+            Some(answers) => {
+                for (a, &(_, i)) in run.iter().enumerate() {
+                    for &(_, j) in &run[a + 1..] {
+                        match answers.join(clusters, i, j) {
+                            Joined::Yes => merges += 1,
+                            Joined::Refused => stats.refused_by_answers += 1,
+                            Joined::Already => {}
+                        }
+                    }
+                }
+            }
         }
     });
     stats.merges.insert(name.to_string(), merges);
@@ -135,6 +162,7 @@ pub fn link_exact(r: &Records, clusters: &mut Clusters, use_keys: &[String], max
     // A valid personal number (its check digit was checked) stays one person's in far more
     // records than a name and date would: one person met by every organisation, even twice.
     let pnr_group = max_group.max(2 * r.orgs.len());
+    let gate = Gate::new(r);
     let done: Result<(), std::convert::Infallible> = crate::parallel::stream_ordered(
         &used,
         |(_, k)| groups(k),
@@ -144,7 +172,8 @@ pub fn link_exact(r: &Records, clusters: &mut Clusters, use_keys: &[String], max
             } else {
                 max_group
             };
-            join_runs(used[i].0, &pairs, clusters, limit, &mut stats);
+            let gated = GATED_KEYS.contains(&used[i].0).then_some(&gate);
+            join_runs((used[i].0, gated), &pairs, clusters, limit, &mut stats);
             Ok(())
         },
     );

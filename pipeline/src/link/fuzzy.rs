@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 
 use super::exact::{for_each_run, groups};
+use super::gate::{Gate, Joined};
 use super::load::Records;
 use super::unionfind::Clusters;
 use crate::pseudonymise::bloom::dice;
@@ -23,6 +24,10 @@ pub struct FuzzyStats {
     /// namesakes born on different days).
     #[serde(default)]
     pub refused_date_conflicts: u64,
+    /// Pairs above their threshold not joined because the two persons they would join
+    /// disagree on gender, country of birth or age group (each known to one of their records).
+    #[serde(default)]
+    pub refused_answer_conflicts: u64,
 }
 
 /// How two records' birth dates relate, from their keyed parts.
@@ -83,39 +88,6 @@ fn score(r: &Records, gate: &Gate, pnr: &[i64], t: &Thresholds, i: usize, j: usi
     }
     let s = dice(a, b);
     (s >= threshold).then_some(s)
-}
-
-/// Answers that two records of one person cannot disagree on: gender, country of birth and
-/// age group, where both records know them. Dictionary codes, 0 = not known.
-struct Gate {
-    codes: Vec<[u32; 3]>,
-}
-
-impl Gate {
-    fn new(r: &Records) -> Self {
-        let mut codes = vec![[0u32; 3]; r.len()];
-        for (k, name) in ["gender", "country_of_birth", "age_group"].iter().enumerate() {
-            let Some(col) = r.attr(name) else { continue };
-            let known: Vec<bool> = col
-                .values
-                .iter()
-                .map(|v| v.as_deref().is_some_and(|v| v != "unknown"))
-                .collect();
-            for (slot, &c) in codes.iter_mut().zip(&col.codes) {
-                if known[c as usize] {
-                    slot[k] = c;
-                }
-            }
-        }
-        Gate { codes }
-    }
-
-    fn compatible(&self, i: usize, j: usize) -> bool {
-        self.codes[i]
-            .iter()
-            .zip(&self.codes[j])
-            .all(|(a, b)| *a == 0 || *b == 0 || a == b)
-    }
 }
 
 /// Locality-sensitive blocking keys from the Bloom filters themselves: each band samples fixed
@@ -192,6 +164,9 @@ pub fn link_fuzzy(
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then((a.1, a.2).cmp(&(b.1, b.2))));
     let mut used: HashSet<(u32, u16)> = HashSet::new();
     let mut members = Members::new(clusters);
+    // Records are gated pair by pair above; clusters must agree too, or a record that knows
+    // no gender would join twins kept apart by the exact step.
+    let mut answers = gate.by_cluster(clusters);
     for (_, i, j) in scored {
         let (oi, oj) = (r.org[i as usize], r.org[j as usize]);
         if used.contains(&(i, oj)) || used.contains(&(j, oi)) {
@@ -202,13 +177,20 @@ pub fn link_fuzzy(
             stats.refused_date_conflicts += 1;
             continue;
         }
+        match answers.join(clusters, i, j) {
+            Joined::Refused => {
+                stats.refused_answer_conflicts += 1;
+                continue;
+            }
+            Joined::Yes => {
+                stats.merges += 1;
+                members.join(ri, rj, clusters.find(i));
+            }
+            Joined::Already => {}
+        }
         used.insert((i, oj));
         used.insert((j, oi));
         stats.accepted += 1;
-        if clusters.union(i, j) {
-            stats.merges += 1;
-            members.join(ri, rj, clusters.find(i));
-        }
     }
     stats
 }

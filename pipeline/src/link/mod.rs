@@ -5,6 +5,7 @@
 mod evaluate;
 mod exact;
 mod fuzzy;
+mod gate;
 mod load;
 mod output;
 mod overlap;

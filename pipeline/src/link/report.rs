@@ -70,14 +70,23 @@ impl LinkReport {
                 "  ignored: {g} value(s) of {k} shared by {n} records in all (more than the plausible maximum)"
             );
         }
+        if self.exact.refused_by_answers > 0 {
+            let _ = writeln!(
+                s,
+                "  {} pair(s) with alike names and the same birth date kept apart: their records disagree on gender, country of birth or age group",
+                self.exact.refused_by_answers
+            );
+        }
         if let Some(f) = &self.fuzzy {
             let _ = writeln!(
                 s,
-                "Fuzzy step: {} candidate pairs, {} above threshold, {} accepted one-to-one, {} merges; {} blocks with {} records skipped as too large.",
+                "Fuzzy step: {} candidate pairs, {} above threshold, {} accepted one-to-one, {} merges ({} refused: birth dates no one person has; {} refused: gender, country of birth or age group differ); {} blocks with {} records skipped as too large.",
                 f.candidate_pairs,
                 f.above_threshold,
                 f.accepted,
                 f.merges,
+                f.refused_date_conflicts,
+                f.refused_answer_conflicts,
                 f.skipped_blocks,
                 f.skipped_block_records
             );
