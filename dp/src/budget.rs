@@ -16,7 +16,8 @@ pub fn epsilon_for(rho: f64, delta: f64) -> f64 {
 /// Group privacy: a person split into `c` clusters by linkage misses is protected at
 /// rho times c squared.
 pub fn group_rho(rho: f64, c: u32) -> f64 {
-    rho * f64::from(c * c)
+    // In f64: c * c in u32 wraps above 65 535 and would state a guarantee far too strong.
+    rho * f64::from(c) * f64::from(c)
 }
 
 /// One table's share of a release.
@@ -60,6 +61,15 @@ pub fn plan(rho: f64, tables: &[(String, f64, f64)]) -> Result<Vec<TablePlan>, c
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A group of 65 536 squared is 2^32, which wrapped to 0 in u32: the guarantee read as
+    /// rho 0, the strongest there is, for the weakest.
+    #[test]
+    fn group_privacy_grows_with_the_square_of_the_group_whatever_its_size() {
+        assert_eq!(group_rho(0.5, 3), 4.5);
+        assert_eq!(group_rho(1.0, 65_536), 4_294_967_296.0);
+        assert!(group_rho(1.0, u32::MAX) > 1e19);
+    }
 
     #[test]
     fn shares_add_up_and_follow_weights() {

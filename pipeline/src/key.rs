@@ -40,6 +40,14 @@ pub enum KeyError {
         "{path} is a folder; give the key file's path (keygen: a new file's path, such as {path}/linkage.key)"
     )]
     Folder { path: PathBuf },
+    #[error(
+        "{path} is not a regular file (a device, a pipe or a socket); give the path of the key file `safetally keygen` wrote"
+    )]
+    NotAFile { path: PathBuf },
+    #[error(
+        "{path}: this key is not random (its 256 bits hold only {distinct} different byte values; a key from `safetally keygen` holds about 30): anyone could guess it. Make one with `safetally keygen --out FILE`"
+    )]
+    NotRandom { path: PathBuf, distinct: usize },
     #[error("{path}: cannot write the key file: {source}")]
     Write {
         path: PathBuf,
@@ -129,6 +137,12 @@ impl LinkageKey {
                 path: path.to_path_buf(),
             });
         }
+        // A pipe would hang the read, and /dev/null's advice would be to chmod a device.
+        if !meta.is_file() {
+            return Err(KeyError::NotAFile {
+                path: path.to_path_buf(),
+            });
+        }
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
             return Err(KeyError::Permissions {
@@ -149,6 +163,15 @@ impl LinkageKey {
             return Err(KeyError::TooShort {
                 path: path.to_path_buf(),
                 bits: bytes.len() * 8,
+            });
+        }
+        // 32 random bytes hold fewer than 16 distinct values with a chance far below 2^-64;
+        // all zeros or "abab..." are typed, not drawn.
+        let distinct = bytes.iter().collect::<std::collections::HashSet<_>>().len();
+        if distinct < 16 {
+            return Err(KeyError::NotRandom {
+                path: path.to_path_buf(),
+                distinct,
             });
         }
         Ok(LinkageKey { bytes })
@@ -398,6 +421,16 @@ mod tests {
             LinkageKey::load(&dir.path().join("none")),
             Err(KeyError::Missing { .. })
         ));
+
+        // A typed key (all zeros, a repeated pair) is refused: anyone could guess it.
+        let typed = dir.path().join("typed");
+        std::fs::write(&typed, "ab".repeat(32)).expect("write");
+        std::fs::set_permissions(&typed, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        let e = LinkageKey::load(&typed).expect_err("a key of one byte value");
+        assert!(matches!(e, KeyError::NotRandom { distinct: 1, .. }), "{e}");
+        // A device is no key file, whatever its permissions (its advice was to chmod it).
+        let e = LinkageKey::load(Path::new("/dev/null")).expect_err("a device");
+        assert!(matches!(e, KeyError::NotAFile { .. }), "{e}");
 
         // 32 raw bytes, not the hexadecimal text keygen writes: the same clear message.
         let raw = dir.path().join("raw");

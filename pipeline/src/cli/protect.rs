@@ -45,8 +45,8 @@ pub struct ProtectArgs {
     #[arg(long, default_value = "safetally-ledger")]
     pub ledger: PathBuf,
     /// DP mode: state the guarantee for a person split into this many clusters by linkage
-    /// (default: group_size in schemas/privacy.json, from the measured miss rate).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    /// (default: group_size in schemas/privacy.json, from the measured miss rate; 1 to 1000).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub group_size: Option<u32>,
 }
 
