@@ -40,6 +40,19 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
             .unwrap_or_default(),
     };
     years.sort_unstable();
+    if years.is_empty()
+        && let Some(other) = std::fs::read_dir(&a.ledger)
+            .ok()
+            .and_then(|mut d| d.find_map(|e| e.ok().map(|e| e.file_name())))
+    {
+        // A work folder or a release passed by mistake must not read as "nothing spent".
+        eprintln!(
+            "{} is not a privacy ledger: it holds no ledger-YEAR.jsonl but other things ({}). Pass --ledger with the folder protect --mode dp used (its summary names it).",
+            a.ledger.display(),
+            other.to_string_lossy()
+        );
+        return Ok(2);
+    }
     if years.is_empty() {
         println!(
             "No releases recorded in {}: each year's budget (rho {}) is unspent.",
