@@ -102,8 +102,10 @@ pub struct Target {
 /// The noisy cross-tabulation made usable. Almost all of its thousands of cells are empty, and
 /// their noise alone would invent more persons than there are, so a cell counts only when its
 /// noisy value passes the largest noise expected among that many cells (scale x sqrt(2 ln
-/// cells)). The rest is fitted to the published margins by iterative proportional fitting,
-/// then rounded to integers that keep `total`. Uses noisy values and published figures only.
+/// cells)). The rest is fitted to the published margins by iterative proportional fitting
+/// (a published category left with no cell is first given some, see
+/// `seed_empty_categories`), then rounded to integers that keep `total`. Uses noisy values
+/// and published figures only.
 pub fn postprocess_crosstab(
     t: &Table,
     noisy: &[i64],
@@ -118,13 +120,24 @@ pub fn postprocess_crosstab(
         .iter()
         .map(|&v| if (v as f64) < threshold { 0.0 } else { v as f64 })
         .collect();
+    fit(&mut x, &pos, targets, total);
+    round_to_total(&x, total as i64)
+        .into_iter()
+        .map(|v| v.max(0) as u64)
+        .collect()
+}
+
+/// Iterative proportional fitting of cells `x` (at positions `pos`) to the targets' margins
+/// and to `total`, after giving mass to categories the threshold emptied.
+fn fit(x: &mut [f64], pos: &[Vec<usize>], targets: &[Target], total: u64) {
+    seed_empty_categories(x, pos, targets);
     for _ in 0..50 {
         for tg in targets {
             let mut m = vec![0.0; tg.counts.len()];
-            for (xi, p) in x.iter().zip(&pos) {
+            for (xi, p) in x.iter().zip(pos) {
                 m[p[tg.dim]] += xi;
             }
-            for (xi, p) in x.iter_mut().zip(&pos) {
+            for (xi, p) in x.iter_mut().zip(pos) {
                 if let Some(want) = tg.counts[p[tg.dim]]
                     && m[p[tg.dim]] > 0.0
                 {
@@ -137,10 +150,64 @@ pub fn postprocess_crosstab(
             x.iter_mut().for_each(|v| *v *= total as f64 / s);
         }
     }
-    round_to_total(&x, total as i64)
-        .into_iter()
-        .map(|v| v.max(0) as u64)
-        .collect()
+}
+
+/// One-way margins of cells `x` at positions `pos`, for every dimension.
+fn margins(x: &[f64], pos: &[Vec<usize>], sizes: &[usize]) -> Vec<Vec<f64>> {
+    let mut m: Vec<Vec<f64>> = sizes.iter().map(|&n| vec![0.0; n]).collect();
+    for (xi, p) in x.iter().zip(pos) {
+        for (d, &at) in p.iter().enumerate() {
+            m[d][at] += xi;
+        }
+    }
+    m
+}
+
+/// Gives mass to each category that a target publishes persons in but whose cells the
+/// threshold emptied (children, at a few dozen, fall below it in every one of their cells):
+/// proportional fitting only scales, so an empty category would stay empty and the extract
+/// would say "no children" beside a release that counts them. The category's persons go to
+/// its likeliest cells, one cell per person at most, as if the other dimensions' current
+/// margins held for it too (independence); spread over all its hundreds of cells, each
+/// would hold a fraction that rounding to whole persons sets to 0. The fitting then adjusts
+/// them. Uses fitted values and published figures only.
+fn seed_empty_categories(x: &mut [f64], pos: &[Vec<usize>], targets: &[Target]) {
+    let Some(first) = pos.first() else { return };
+    let mut sizes = vec![0usize; first.len()];
+    for p in pos {
+        for (s, &at) in sizes.iter_mut().zip(p) {
+            *s = (*s).max(at + 1);
+        }
+    }
+    for tg in targets {
+        let m = margins(x, pos, &sizes);
+        let total: f64 = x.iter().sum();
+        for (c, want) in tg.counts.iter().enumerate() {
+            let Some(want) = want.filter(|&w| w > 0.0 && m[tg.dim][c] <= 0.0) else {
+                continue;
+            };
+            let prior = |p: &[usize]| -> f64 {
+                (0..sizes.len())
+                    .filter(|&d| d != tg.dim)
+                    .map(|d| if total > 0.0 { m[d][p[d]] / total } else { 1.0 })
+                    .product()
+            };
+            let mut cells: Vec<(f64, usize)> = (0..pos.len())
+                .filter(|&i| pos[i][tg.dim] == c)
+                .map(|i| (prior(&pos[i]), i))
+                .collect();
+            cells.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            cells.truncate((want.round() as usize).max(1));
+            let sum: f64 = cells.iter().map(|(w, _)| w).sum();
+            for &(w, i) in &cells {
+                x[i] = if sum > 0.0 {
+                    want * w / sum
+                } else {
+                    want / cells.len() as f64
+                };
+            }
+        }
+    }
 }
 
 /// Records from a cross-tabulation's cell counts (for its accuracy figures).
@@ -183,4 +250,34 @@ pub fn noisy_one_way_targets(sizes: &[usize], noisy_marginals: &[i64], covered: 
         at += n;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Age group x gender; every child cell fell below the threshold. The release counts 8
+    /// children: the fitted cells must too (without seeding they stay 0 whatever the fitting).
+    #[test]
+    fn a_category_the_threshold_emptied_gets_its_published_count_back() {
+        let pos: Vec<Vec<usize>> = vec![vec![0, 0], vec![0, 1], vec![1, 0], vec![1, 1]];
+        let mut x = vec![50.0, 30.0, 0.0, 0.0];
+        let targets = [
+            Target {
+                dim: 0,
+                counts: vec![Some(80.0), Some(8.0)],
+            },
+            Target {
+                dim: 1,
+                counts: vec![Some(55.0), Some(33.0)],
+            },
+        ];
+        fit(&mut x, &pos, &targets, 88);
+        let children = x[2] + x[3];
+        assert!((children - 8.0).abs() < 0.01, "children {children}: {x:?}");
+        let women = x[0] + x[2];
+        assert!((women - 55.0).abs() < 0.01, "women {women}: {x:?}");
+        // Women, as most adults are, and men: the children's two cells both hold some.
+        assert!(x[2] > x[3] && x[3] > 0.5, "{x:?}");
+    }
 }
