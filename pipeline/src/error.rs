@@ -37,22 +37,34 @@ pub enum FileError {
         "{path}: this is not a text table (it looks like a binary file); export it as CSV, XLSX or Parquet"
     )]
     Binary { path: PathBuf },
-    #[error("{path}: the file has a header but no data rows")]
-    HeaderOnly { path: PathBuf },
+    #[error("{at}: the file has a header but no data rows")]
+    HeaderOnly { at: Place },
     #[error("{path}: the text is neither UTF-8 nor Windows-1252 (line {line}); save it as UTF-8 CSV")]
     Encoding { path: PathBuf, line: u64 },
-    #[error("{path}: required column(s) missing from the header: {missing}; the header has: {found}")]
+    #[error("{at}: required column(s) missing from the header: {missing}; the header has: {found}")]
     MissingColumns {
-        path: PathBuf,
+        at: Place,
         missing: String,
         found: String,
     },
+    /// The first line is data, not a header: its cells (a person's name and number) are not
+    /// echoed, since the message goes to the terminal and to logs.
     #[error(
-        "{path}: unknown column(s) {columns}; rename them to contract columns or pass --ignore-extra-columns"
+        "{at}: required column(s) missing from the header: {missing}; the {line} does not look like a header ({named} of {cells} cells are column names): the header row, as in the template, must be the {line}",
+        line = .at.first_line()
     )]
-    ExtraColumns { path: PathBuf, columns: String },
-    #[error("{path}: column {column} appears twice in the header")]
-    DuplicateColumn { path: PathBuf, column: String },
+    NotAHeader {
+        at: Place,
+        missing: String,
+        named: usize,
+        cells: usize,
+    },
+    #[error(
+        "{at}: unknown column(s) {columns}; rename them to contract columns or pass --ignore-extra-columns"
+    )]
+    ExtraColumns { at: Place, columns: String },
+    #[error("{at}: column {column} appears twice in the header")]
+    DuplicateColumn { at: Place, column: String },
     #[error("{path}, line {line}: {message}")]
     Csv {
         path: PathBuf,
@@ -75,6 +87,32 @@ pub enum FileError {
     Changed { path: PathBuf },
     #[error("{path}: {what}, not a file; ingest reads only regular files")]
     NotAFile { path: PathBuf, what: &'static str },
+}
+
+/// Where a table is: its file, and the sheet when the file is a workbook (a workbook's sheets
+/// are read and fail one by one, so a message must say which).
+#[derive(Debug, Clone)]
+pub struct Place {
+    pub path: PathBuf,
+    pub sheet: Option<String>,
+}
+
+impl Place {
+    fn first_line(&self) -> &'static str {
+        match self.sheet {
+            Some(_) => "first row",
+            None => "first line",
+        }
+    }
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.sheet {
+            Some(sheet) => write!(f, "{}, sheet {sheet:?}", self.path.display()),
+            None => write!(f, "{}", self.path.display()),
+        }
+    }
 }
 
 /// Errors of a pipeline stage as a whole (work directory, outputs, manifests).

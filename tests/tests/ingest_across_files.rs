@@ -342,6 +342,41 @@ fn parquet_dates_and_timestamps_read_as_dates_and_a_time_of_day_is_shown_not_cut
 }
 
 #[test]
+fn parquet_small_integer_years_are_read_as_their_digits() {
+    // Made with pyarrow: report_year as int16 (2024, -2024), and as uint8 (24 and a null), as
+    // pandas writes a year after `downcast`.
+    let dir = folder_with(&fixture("int16-year.parquet"), "SAMPLE01.parquet");
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 1, 1);
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(strings(&df, "report_year"), vec![Some("2024".to_string())]);
+    let q = quarantine(out.path(), "SAMPLE01");
+    assert!(
+        q.iter()
+            .any(|(line, col, _, v)| *line == 2 && col == "report_year" && v == "-2024"),
+        "{q:?}"
+    );
+
+    let dir = folder_with(&fixture("uint8-year.parquet"), "SAMPLE01.parquet");
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 0, 2);
+    let q = quarantine(out.path(), "SAMPLE01");
+    let years: Vec<(i64, &str, &str)> = q
+        .iter()
+        .filter(|p| p.1 == "report_year")
+        .map(|p| (p.0, p.2.as_str(), p.3.as_str()))
+        .collect();
+    assert!(
+        years.iter().any(|y| y.0 == 1 && y.2 == "24"),
+        "the value as stored: {years:?}"
+    );
+    assert!(
+        years.iter().any(|y| y.0 == 2 && y.1 == "required_value"),
+        "a null is empty: {years:?}"
+    );
+}
+
+#[test]
 fn a_future_report_year_is_refused_and_mixed_years_are_warned_about() {
     let next = (safetally::dates::current_year() + 1).to_string();
     let rows = [

@@ -487,6 +487,115 @@ fn xlsx_with_data_on_a_named_sheet() {
     assert!(e.contains("Saknas") && e.contains("Kontakter"), "{e}");
 }
 
+/// The contract's header in its Swedish labels, as a member who renamed the columns writes it.
+fn swedish_header() -> Vec<String> {
+    let s = schema();
+    header()
+        .iter()
+        .map(|h| s.columns[s.column_index(h).expect("column")].sv.clone())
+        .collect()
+}
+
+#[test]
+fn every_sheet_of_records_is_read_and_one_with_a_bad_header_fails_by_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let misspelt: Vec<String> = header()
+        .into_iter()
+        .map(|h| {
+            if h == "contact_kind" {
+                "contact_type".into()
+            } else {
+                h
+            }
+        })
+        .collect();
+    let text = |rows: &[&[&str]]| -> Vec<Vec<String>> {
+        rows.iter()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect()
+    };
+    workbook(
+        &dir.path().join("org.xlsx"),
+        &[
+            (
+                "Instruktioner",
+                text(&[&["Fyll i en rad per person"], &["Koder: se fliken Koder"]]),
+            ),
+            ("Q1", vec![header(), row_with(&[])]),
+            ("Q2", vec![misspelt, row_with(&[("record_id", "R2")])]),
+            ("Q3", vec![swedish_header(), row_with(&[("record_id", "R3")])]),
+            (
+                "Koder",
+                text(&[&["org_id", "contact_kind"], &["SAMPLE01", "direct"]]),
+            ),
+        ],
+    );
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 2, 0);
+    assert_eq!(report.totals.failed_files, 1, "{}", report.to_text());
+    let e = file_error(&report, "org.xlsx [Q2]");
+    assert!(
+        e.contains("org.xlsx, sheet \"Q2\"") && e.contains("missing") && e.contains("contact_kind"),
+        "{e}"
+    );
+    let notes = &report
+        .files
+        .iter()
+        .find(|f| f.file == "org.xlsx [Q1]")
+        .expect("Q1")
+        .notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("sheet(s) \"Instruktioner\", \"Koder\" not read")),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn a_header_error_on_one_sheet_fails_that_sheet_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut twice = header();
+    twice.push("gender".into());
+    let mut row = row_with(&[("record_id", "R2")]);
+    row.push("woman".into());
+    workbook(
+        &dir.path().join("org.xlsx"),
+        &[("Q1", vec![header(), row_with(&[])]), ("Q2", vec![twice, row])],
+    );
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 1, 0);
+    let e = file_error(&report, "org.xlsx [Q2]");
+    assert!(
+        e.contains("org.xlsx, sheet \"Q2\": column gender appears twice"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_first_line_of_data_is_not_echoed_as_a_header() {
+    let data = csv_text(&row_with(&[]), &[row_with(&[("record_id", "R2")])], b',');
+    let (report, _o, _d) = one_file("a.csv", data);
+    let e = file_error(&report, "a.csv");
+    assert!(
+        e.contains("does not look like a header") && e.contains("must be the first line"),
+        "{e}"
+    );
+    for private in ["811218-9876", "Anna", "Svensson", "1981-12-18"] {
+        assert!(!e.contains(private), "{private} shown: {e}");
+    }
+
+    // A header with a column misspelt is still shown, so the misspelling can be found.
+    let mut h = header();
+    h[3] = "contact_type".into();
+    let (report, _o, _d) = one_file("a.csv", csv_text(&h, &[row_with(&[])], b','));
+    let e = file_error(&report, "a.csv");
+    assert!(
+        e.contains("the header has: org_id, record_id, report_year, contact_type"),
+        "{e}"
+    );
+}
+
 #[test]
 fn parquet_submission() {
     let dir = tempfile::tempdir().expect("tempdir");

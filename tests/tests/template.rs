@@ -99,3 +99,18 @@ fn a_file_filled_in_from_the_template_ingests_cleanly() {
     assert_eq!(report.totals.quarantined, 0, "{}", report.to_text());
     assert_eq!(report.totals.accepted, 1);
 }
+
+#[test]
+fn the_templates_instructions_and_code_lists_are_not_read_as_records() {
+    // Koder's first row names org_id and contact_kind, as the titles of their lists: it must
+    // not be taken for a sheet of records with a bad header.
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_template(&schema(), &dir.path().join("mall.xlsx")).expect("template");
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_eq!(report.files.len(), 1, "{}", report.to_text());
+    let e = file_error(&report, "mall.xlsx");
+    assert!(
+        e.contains(&format!("mall.xlsx, sheet \"{DATA_SHEET}\"")) && e.contains("no data rows"),
+        "the empty data sheet fails by name, alone: {e}"
+    );
+}

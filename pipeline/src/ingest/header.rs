@@ -2,9 +2,7 @@
 //! column label are accepted (and reported); unknown columns are an error unless ignored;
 //! a column without a header is read so that a value in it is reported, not lost.
 
-use std::path::Path;
-
-use crate::error::FileError;
+use crate::error::{FileError, Place};
 use crate::schema::{Schema, codes_fold};
 
 #[derive(Debug, Clone)]
@@ -26,7 +24,7 @@ pub struct HeaderMap {
 pub fn map_header(
     schema: &Schema,
     header: &[String],
-    path: &Path,
+    at: &Place,
     ignore_extra: bool,
 ) -> Result<HeaderMap, FileError> {
     let mut source = vec![None; schema.columns.len()];
@@ -34,7 +32,7 @@ pub fn map_header(
     let mut unknown = Vec::new();
     let mut blank = Vec::new();
     for (pos, raw) in header.iter().enumerate() {
-        let cell = raw.trim().trim_start_matches('\u{feff}');
+        let cell = header_cell(raw);
         if cell.is_empty() {
             blank.push(pos);
             continue;
@@ -45,7 +43,7 @@ pub fn map_header(
         };
         if source[idx].is_some() {
             return Err(FileError::DuplicateColumn {
-                path: path.to_path_buf(),
+                at: at.clone(),
                 column: schema.columns[idx].name.clone(),
             });
         }
@@ -60,15 +58,11 @@ pub fn map_header(
         .map(|c| c.name.as_str())
         .collect();
     if !missing.is_empty() {
-        return Err(FileError::MissingColumns {
-            path: path.to_path_buf(),
-            missing: missing.join(", "),
-            found: header.join(", "),
-        });
+        return Err(missing_columns(schema, header, at, &missing));
     }
     if !unknown.is_empty() && !ignore_extra {
         return Err(FileError::ExtraColumns {
-            path: path.to_path_buf(),
+            at: at.clone(),
             columns: unknown.join(", "),
         });
     }
@@ -89,6 +83,72 @@ pub fn map_header(
     })
 }
 
+/// A header whose cells are mostly not column names is a first line of data: its cells are
+/// a person's details, so they are counted, not shown.
+fn missing_columns(schema: &Schema, header: &[String], at: &Place, missing: &[&str]) -> FileError {
+    let (named, cells) = named_cells(schema, header);
+    if 2 * named >= cells {
+        return FileError::MissingColumns {
+            at: at.clone(),
+            missing: missing.join(", "),
+            found: header.join(", "),
+        };
+    }
+    FileError::NotAHeader {
+        at: at.clone(),
+        missing: missing.join(", "),
+        named,
+        cells,
+    }
+}
+
+/// Of the header's non-empty cells: how many name a contract column, and how many there are.
+fn named_cells(schema: &Schema, header: &[String]) -> (usize, usize) {
+    let cells: Vec<&str> = header
+        .iter()
+        .map(|h| header_cell(h))
+        .filter(|c| !c.is_empty())
+        .collect();
+    let named = cells
+        .iter()
+        .filter(|c| resolve_column(schema, c).is_some())
+        .count();
+    (named, cells.len())
+}
+
+/// What a first row is, judged by the columns it names as `map_header` resolves them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderKind {
+    /// Every required column: a table of records.
+    Records,
+    /// `record_id`, or all required columns but one: meant as records, but not readable as
+    /// they are, so its failure must be told rather than the sheet passed over.
+    NearRecords,
+    /// Anything else: instructions, a code list (the template's `Koder` names org_id and
+    /// contact_kind as the titles of its lists).
+    Other,
+}
+
+pub fn classify(schema: &Schema, header: &[String]) -> HeaderKind {
+    let found: Vec<usize> = header
+        .iter()
+        .filter_map(|h| resolve_column(schema, header_cell(h)))
+        .collect();
+    let has = |name: &str| schema.column_index(name).is_some_and(|i| found.contains(&i));
+    let required: Vec<&str> = schema.required_columns().map(|c| c.name.as_str()).collect();
+    let lacking = required.iter().filter(|r| !has(r)).count();
+    match lacking {
+        0 => HeaderKind::Records,
+        1 if required.len() > 1 => HeaderKind::NearRecords,
+        _ if has("record_id") => HeaderKind::NearRecords,
+        _ => HeaderKind::Other,
+    }
+}
+
+fn header_cell(raw: &str) -> &str {
+    raw.trim().trim_start_matches('\u{feff}')
+}
+
 fn resolve_column(schema: &Schema, cell: &str) -> Option<usize> {
     if let Some(i) = schema.column_index(cell) {
         return Some(i);
@@ -102,4 +162,71 @@ fn resolve_column(schema: &Schema, cell: &str) -> Option<usize> {
         .map(|(i, _)| i)
         .collect();
     (matches.len() == 1).then(|| matches[0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema() -> Schema {
+        crate::schema::load_embedded().expect("embedded schema")
+    }
+
+    fn cells(c: &[&str]) -> Vec<String> {
+        c.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn first_rows_are_told_apart_by_the_columns_they_name() {
+        let s = schema();
+        let kind = |c: &[&str]| classify(&s, &cells(c));
+        // Swedish labels and other case resolve as map_header resolves them.
+        assert_eq!(
+            kind(&["Organisation", "Ärende-id", "Rapportår", "Typ av kontakt"]),
+            HeaderKind::Records
+        );
+        assert_eq!(
+            kind(&["ORG_ID", " record_id ", "report_year", "Contact_Kind"]),
+            HeaderKind::Records
+        );
+        assert_eq!(
+            kind(&["org_id", "record_id", "kommentar"]),
+            HeaderKind::NearRecords
+        );
+        assert_eq!(
+            kind(&["org_id", "report_year", "contact_type", "Typ av kontakt"]),
+            HeaderKind::NearRecords
+        );
+        // The template's code lists and instructions.
+        assert_eq!(
+            kind(&["org_id", "contact_kind", "gender", "age_group"]),
+            HeaderKind::Other
+        );
+        assert_eq!(
+            kind(&["kolumn / column", "svenska", "English"]),
+            HeaderKind::Other
+        );
+        assert_eq!(kind(&[]), HeaderKind::Other);
+    }
+
+    #[test]
+    fn a_header_is_echoed_only_when_at_least_half_of_it_names_columns() {
+        let s = schema();
+        let at = Place {
+            path: "a.csv".into(),
+            sheet: None,
+        };
+        let err = |c: &[&str]| map_header(&s, &cells(c), &at, false).expect_err("refused");
+        let half = err(&["org_id", "record_id", "x", "19811218-9876"]);
+        assert!(matches!(half, FileError::MissingColumns { .. }), "{half}");
+        assert!(half.to_string().contains("19811218-9876"));
+        let data = err(&["SAMPLE01", "R1", "", "19811218-9876", "Anna", "record_id"]);
+        match &data {
+            FileError::NotAHeader { named, cells, .. } => assert_eq!((*named, *cells), (1, 5)),
+            other => panic!("not NotAHeader: {other}"),
+        }
+        let text = data.to_string();
+        assert!(!text.contains("9876") && !text.contains("Anna"), "{text}");
+        assert!(text.contains("1 of 5 cells are column names"), "{text}");
+    }
 }

@@ -5,7 +5,7 @@
 mod decode;
 mod fields;
 mod header;
-mod parquet_dates;
+mod parquet_pages;
 mod read;
 mod report;
 mod validate;
@@ -246,8 +246,8 @@ struct Indexed {
     org: Option<String>,
 }
 
-/// Opens one file, maps each of its tables' headers and indexes their rows. A file that cannot
-/// be read is a failed outcome (pushed to `outcomes`), not an error of the run.
+/// Opens one file, maps each of its tables' headers and indexes their rows. A file or a table
+/// that cannot be read is a failed outcome (pushed to `outcomes`), not an error of the run.
 fn index_file(
     schema: &Schema,
     input: &Path,
@@ -278,11 +278,43 @@ fn index_file(
             (Some(sheet), true) => format!("{label} [{sheet}]"),
             _ => label.clone(),
         };
-        let number = v.add_file(&label);
-        let org_col = schema.column_index("org_id").unwrap_or(0);
-        let mut votes: HashMap<String, u64> = HashMap::new();
-        let mut rows = 0u64;
-        let indexed = table.for_each_row(|row| {
+        let indexed = map
+            .as_ref()
+            .map_err(ToString::to_string)
+            .and_then(|map| index_table(schema, table, map, &label, v));
+        match indexed {
+            Ok((number, org)) => out.push(Indexed {
+                path: path.to_path_buf(),
+                table: i,
+                label,
+                number,
+                org,
+            }),
+            Err(e) => {
+                let mut o = FileOutcome::new(&label);
+                o.error = Some(e);
+                outcomes.push(o);
+            }
+        }
+    }
+    out
+}
+
+/// Indexes one table's rows: its number among the validator's files and the organisation
+/// most of its rows name (rows whose own org_id is unusable are counted under it).
+fn index_table(
+    schema: &Schema,
+    table: &Table,
+    map: &header::HeaderMap,
+    label: &str,
+    v: &mut Validator,
+) -> Result<(u32, Option<String>), String> {
+    let number = v.add_file(label);
+    let org_col = schema.column_index("org_id").unwrap_or(0);
+    let mut votes: HashMap<String, u64> = HashMap::new();
+    let mut rows = 0u64;
+    table
+        .for_each_row(|row| {
             v.index_row(&row, map, number);
             let org = map.source[org_col]
                 .and_then(|p| row.cells.get(p))
@@ -292,61 +324,46 @@ fn index_file(
             }
             rows += 1;
             Ok::<(), FileError>(())
-        });
-        let error = match indexed {
-            Err(e) => Some(e.to_string()),
-            Ok(()) if rows == 0 => Some(
-                FileError::HeaderOnly {
-                    path: table.path.clone(),
-                }
-                .to_string(),
-            ),
-            Ok(()) => None,
-        };
-        if let Some(e) = error {
-            let mut o = FileOutcome::new(&label);
-            o.error = Some(e);
-            outcomes.push(o);
-            continue;
-        }
-        // Rows whose own org_id is unusable are counted under the file's organisation.
-        let org = votes
-            .into_iter()
-            .max_by_key(|(o, n)| (*n, std::cmp::Reverse(o.clone())))
-            .map(|(o, _)| o);
-        out.push(Indexed {
-            path: path.to_path_buf(),
-            table: i,
-            label,
-            number,
-            org,
-        });
+        })
+        .map_err(|e| e.to_string())?;
+    if rows == 0 {
+        return Err(FileError::HeaderOnly { at: table.place() }.to_string());
     }
-    out
+    let org = votes
+        .into_iter()
+        .max_by_key(|(o, n)| (*n, std::cmp::Reverse(o.clone())))
+        .map(|(o, _)| o);
+    Ok((number, org))
 }
 
-/// A file's tables with their headers mapped to the contract.
-fn open_mapped(
-    schema: &Schema,
-    path: &Path,
-    opts: &IngestOptions,
-) -> Result<Vec<(Table, header::HeaderMap)>, FileError> {
-    let required: Vec<String> = schema.required_columns().map(|c| c.name.clone()).collect();
-    read::open(path, &opts.sheet, &required)?
+/// A table with its header mapped to the contract, or the reason it cannot be.
+type Mapped = (Table, Result<header::HeaderMap, FileError>);
+
+/// A file's tables, each mapped on its own: one sheet of a workbook with a bad header fails
+/// alone.
+fn open_mapped(schema: &Schema, path: &Path, opts: &IngestOptions) -> Result<Vec<Mapped>, FileError> {
+    let classify = |h: &[String]| header::classify(schema, h);
+    let tables = read::open(path, &opts.sheet, &classify)?;
+    Ok(tables
         .into_iter()
         .map(|t| {
-            let map = header::map_header(schema, &t.header, path, opts.ignore_extra_columns)?;
-            if let Some((col, ty)) = t.unreadable_in(&map) {
-                return Err(FileError::Parquet {
-                    path: path.to_path_buf(),
-                    message: format!(
-                        "column {col:?} is stored as {ty}, which ingest does not read; store it as text (dates as YYYY-MM-DD, numbers as their digits, several codes joined by ';')"
-                    ),
-                });
-            }
-            Ok((t, map))
+            let map = map_table(schema, &t, opts);
+            (t, map)
         })
-        .collect()
+        .collect())
+}
+
+fn map_table(schema: &Schema, t: &Table, opts: &IngestOptions) -> Result<header::HeaderMap, FileError> {
+    let map = header::map_header(schema, &t.header, &t.place(), opts.ignore_extra_columns)?;
+    match t.unreadable_in(&map) {
+        Some((col, ty)) => Err(FileError::Parquet {
+            path: t.path.clone(),
+            message: format!(
+                "column {col:?} is stored as {ty}, which ingest does not read; store it as text (dates as YYYY-MM-DD, numbers as their digits, several codes joined by ';')"
+            ),
+        }),
+        None => Ok(map),
+    }
 }
 
 /// The second pass over one table: every row validated and written.
@@ -366,7 +383,7 @@ fn validate_file(
             Err(FileError::Changed { path: f.path.clone() })
         }
     });
-    let (table, map) = match reopened {
+    let (table, map) = match reopened.and_then(|(t, map)| map.map(|m| (t, m))) {
         Ok(x) => x,
         Err(e) => {
             outcome.error = Some(e.to_string());

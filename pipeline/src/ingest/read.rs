@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use super::decode::decode;
-use crate::error::FileError;
+use super::header::HeaderKind;
+use crate::error::{FileError, Place};
 
 /// One stored data row (workbooks and Parquet are read whole): where it is and its cells.
 #[derive(Debug, Clone)]
@@ -39,12 +40,17 @@ pub struct Table {
 /// Which sheet of a workbook holds the data.
 #[derive(Debug, Clone, Default)]
 pub struct SheetChoice {
-    /// An explicit sheet name; otherwise the first sheet whose header has the required columns.
+    /// An explicit sheet name; otherwise every visible sheet whose header is one of records.
     pub name: Option<String>,
 }
 
-/// The file's tables: one, or every sheet of a workbook that holds the contract's columns.
-pub fn open(path: &Path, sheet: &SheetChoice, required: &[String]) -> Result<Vec<Table>, FileError> {
+/// The file's tables: one, or every sheet of a workbook whose first row `classify` takes for a
+/// header of records.
+pub fn open(
+    path: &Path,
+    sheet: &SheetChoice,
+    classify: &dyn Fn(&[String]) -> HeaderKind,
+) -> Result<Vec<Table>, FileError> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -52,7 +58,7 @@ pub fn open(path: &Path, sheet: &SheetChoice, required: &[String]) -> Result<Vec
         .unwrap_or_default();
     match ext.as_str() {
         "csv" | "txt" | "tsv" => open_csv(path).map(|t| vec![t]),
-        "xlsx" | "xlsm" => super::xlsx::open_xlsx(path, sheet, required),
+        "xlsx" | "xlsm" => super::xlsx::open_xlsx(path, sheet, classify),
         "parquet" => open_parquet(path).map(|t| vec![t]),
         _ => Err(FileError::UnsupportedType {
             path: path.to_path_buf(),
@@ -67,6 +73,14 @@ pub struct Row<'a> {
 }
 
 impl Table {
+    /// Where the table is, as its errors name it.
+    pub fn place(&self) -> Place {
+        Place {
+            path: self.path.clone(),
+            sheet: self.sheet.clone(),
+        }
+    }
+
     /// A column the contract has (by the header map) whose stored type could not be read:
     /// its name and type.
     pub fn unreadable_in(&self, map: &super::header::HeaderMap) -> Option<(String, String)> {
@@ -198,7 +212,8 @@ fn sniff_delimiter(text: &str) -> u8 {
 }
 
 /// Arrow types polars reads into text here (polars is built without its date, decimal,
-/// nested and small-integer types, which would stop the run).
+/// nested and small-integer types, which would stop the run; dates and small integers are
+/// decoded by `parquet_pages`).
 fn readable(dt: &polars_arrow::datatypes::ArrowDataType) -> bool {
     use polars_arrow::datatypes::ArrowDataType as A;
     match dt {
@@ -261,8 +276,8 @@ fn open_parquet(path: &Path) -> Result<Table, FileError> {
     for (i, f) in schema.iter_values().enumerate() {
         if readable(f.dtype()) {
             wanted.push(f.name.to_string());
-        } else if let Some(texts) = super::parquet_dates::is_date_like(f.dtype())
-            .then(|| super::parquet_dates::date_texts(&mut file, &meta, f))
+        } else if let Some(texts) = super::parquet_pages::is_read_here(f.dtype())
+            .then(|| super::parquet_pages::page_texts(&mut file, &meta, f))
             .flatten()
         {
             cols[i] = Some(texts.into_iter().collect());

@@ -9,19 +9,22 @@ use std::path::Path;
 
 use calamine::{DataRef, Dimensions, ExcelDateTime, Reader, SheetType, SheetVisible, Xlsx, open_workbook};
 
+use super::header::HeaderKind;
 use super::read::{RawRow, SheetChoice, Table, table_from_grid};
 use crate::error::FileError;
 
 type Book = Xlsx<std::io::BufReader<std::fs::File>>;
 
-/// Every visible sheet whose header has the required columns (or the one asked for), so that
-/// records kept on several sheets (a sheet per quarter) are all read; other sheets
-/// (instructions, code lists) are not tables of records. Hidden sheets (an old copy, a lookup
-/// list) are not read unless asked for by name, and the report says they were passed over.
+/// Every visible sheet whose first row is a header of records (or the one asked for), so that
+/// records kept on several sheets (a sheet per quarter) are all read. A sheet whose header
+/// nearly is one is read too, so that it fails by name instead of its rows being passed over;
+/// other sheets (instructions, code lists) are not tables of records. Hidden sheets (an old
+/// copy, a lookup list) are not read unless asked for by name. The report names every sheet
+/// passed over.
 pub(super) fn open_xlsx(
     path: &Path,
     sheet: &SheetChoice,
-    required: &[String],
+    classify: &dyn Fn(&[String]) -> HeaderKind,
 ) -> Result<Vec<Table>, FileError> {
     let xerr = |e: &dyn std::fmt::Display| FileError::Xlsx {
         path: path.to_path_buf(),
@@ -43,56 +46,86 @@ pub(super) fn open_xlsx(
                 .join(", "),
         });
     }
-    let mut tables = Vec::new();
-    let mut first: Option<(String, Vec<RawRow>, Vec<String>)> = None;
-    let mut hidden = Vec::new();
+    let mut tables: Vec<(HeaderKind, Table)> = Vec::new();
+    let mut passed = Passed::default();
     for meta in &sheets {
         let name = &meta.name;
         if sheet.name.as_ref().is_some_and(|w| w != name) || meta.typ != SheetType::WorkSheet {
             continue;
         }
         if sheet.name.is_none() && meta.visible != SheetVisible::Visible {
-            hidden.push(format!("{name:?}"));
+            passed.hidden.push(format!("{name:?}"));
             continue;
         }
-        let cells = read_cells(&mut wb, name).map_err(|m| xerr(&m))?;
-        let (mut grid, mut notes) = (cells.grid, cells.notes);
-        // A sheet whose merged cells cannot be listed is read as it is.
-        let merged = wb.merge_cells_by_sheet_name(name).unwrap_or_default();
-        notes.extend(fill_merged(&mut grid, &merged, name));
-        let has_required = grid.first().is_some_and(|h| {
-            let h: Vec<String> = h.cells.iter().map(|c| c.trim().to_lowercase()).collect();
-            required.iter().all(|r| h.contains(r))
+        let (grid, notes) = sheet_grid(&mut wb, name).map_err(|m| xerr(&m))?;
+        let kind = match (&sheet.name, grid.first()) {
+            (Some(_), _) => HeaderKind::Records,
+            (None, Some(first)) => classify(&first.cells),
+            (None, None) => HeaderKind::Other,
+        };
+        if kind != HeaderKind::Other {
+            tables.push((kind, table_from_grid(path, name, grid, notes)?));
+        } else if !grid.is_empty() {
+            passed.other.push(format!("{name:?}"));
+            passed.first.get_or_insert((name.clone(), grid, notes));
+        }
+    }
+    passed.finish(path, tables)
+}
+
+/// A sheet's rows with merged cells filled in, and what reading it noted.
+fn sheet_grid(wb: &mut Book, name: &str) -> Result<(Vec<RawRow>, Vec<String>), String> {
+    let cells = read_cells(wb, name)?;
+    let (mut grid, mut notes) = (cells.grid, cells.notes);
+    // A sheet whose merged cells cannot be listed is read as it is.
+    let merged = wb.merge_cells_by_sheet_name(name).unwrap_or_default();
+    notes.extend(fill_merged(&mut grid, &merged, name));
+    Ok((grid, notes))
+}
+
+/// The sheets of a workbook that were not read as tables.
+#[derive(Default)]
+struct Passed {
+    hidden: Vec<String>,
+    /// Visible sheets with something on them whose first row is not a header of records.
+    other: Vec<String>,
+    /// The first of those, read when no sheet holds records, so the error names what is missing.
+    first: Option<(String, Vec<RawRow>, Vec<String>)>,
+}
+
+impl Passed {
+    fn finish(self, path: &Path, mut tables: Vec<(HeaderKind, Table)>) -> Result<Vec<Table>, FileError> {
+        let hidden = (!self.hidden.is_empty()).then(|| {
+            format!(
+                "hidden sheet(s) {} not read (pass --sheet NAME to read one)",
+                self.hidden.join(", ")
+            )
         });
-        if has_required || sheet.name.is_some() {
-            tables.push(table_from_grid(path, name, grid, notes)?);
-        } else if first.is_none() {
-            first = Some((name.clone(), grid, notes));
-        }
-    }
-    if !hidden.is_empty() {
-        let note = format!(
-            "hidden sheet(s) {} not read (pass --sheet NAME to read one)",
-            hidden.join(", ")
-        );
-        match tables.first_mut() {
-            Some(t) => t.notes.push(note),
-            None => {
-                if let Some((_, _, notes)) = &mut first {
-                    notes.push(note);
-                }
+        // The notes go where the report shows them: a table that is read, not one that fails.
+        let at = tables
+            .iter()
+            .position(|(k, _)| *k == HeaderKind::Records)
+            .or((!tables.is_empty()).then_some(0));
+        if let Some(i) = at {
+            let notes = &mut tables[i].1.notes;
+            if !self.other.is_empty() {
+                notes.push(format!(
+                    "sheet(s) {} not read: their first row is not a header of records",
+                    self.other.join(", ")
+                ));
             }
+            notes.extend(hidden);
+            return Ok(tables.into_iter().map(|(_, t)| t).collect());
         }
-    }
-    if !tables.is_empty() {
-        return Ok(tables);
-    }
-    // No sheet has the required header: read the first so the error names what is missing.
-    match first {
-        Some((name, grid, notes)) => Ok(vec![table_from_grid(path, &name, grid, notes)?]),
-        None => Err(FileError::Empty {
-            path: path.to_path_buf(),
-        }),
+        match self.first {
+            Some((name, grid, mut notes)) => {
+                notes.extend(hidden);
+                Ok(vec![table_from_grid(path, &name, grid, notes)?])
+            }
+            None => Err(FileError::Empty {
+                path: path.to_path_buf(),
+            }),
+        }
     }
 }
 

@@ -1,6 +1,7 @@
-//! Date and timestamp columns of a submitted Parquet file, read as the contract's text
-//! (`YYYY-MM-DD`): pandas and R write a birth-date column as a date or a timestamp, and polars
-//! is built here without its date types, so these columns are decoded from their pages.
+//! Columns of a submitted Parquet file whose types polars is built here without, decoded from
+//! their pages as the contract's text: dates and timestamps (`YYYY-MM-DD`), which pandas and R
+//! write for a birth date, and 8- and 16-bit integers, which pandas writes for a year after
+//! `downcast` or `astype("int16")`.
 
 use std::io::Cursor;
 
@@ -11,19 +12,26 @@ use polars_parquet::read::{BasicDecompressor, FileMetadata, PageReader, column_i
 use crate::dates::civil_from_days;
 use crate::parquet_io::direct::chunk;
 
-/// Whether `dt` is a date or a timestamp without a time zone: a zoned timestamp of a date
-/// typed in local time can fall on the day before in UTC, so it is not guessed at.
-pub fn is_date_like(dt: &ArrowDataType) -> bool {
+/// Whether `dt` is read here: a small integer, a date or a timestamp without a time zone (a
+/// zoned timestamp of a date typed in local time can fall on the day before in UTC, so it is
+/// not guessed at).
+pub fn is_read_here(dt: &ArrowDataType) -> bool {
     matches!(
         dt,
-        ArrowDataType::Date32 | ArrowDataType::Date64 | ArrowDataType::Timestamp(_, None)
+        ArrowDataType::Int8
+            | ArrowDataType::Int16
+            | ArrowDataType::UInt8
+            | ArrowDataType::UInt16
+            | ArrowDataType::Date32
+            | ArrowDataType::Date64
+            | ArrowDataType::Timestamp(_, None)
     )
 }
 
 /// The column's values as text, row group after row group; None when it cannot be decoded.
 /// A timestamp at midnight is its date; any other keeps its time (`YYYY-MM-DD HH:MM:SS`), so
 /// validation refuses that row with its value shown, rather than a time being cut off unseen.
-pub fn date_texts(
+pub fn page_texts(
     file: &mut std::fs::File,
     meta: &FileMetadata,
     field: &Field,
@@ -55,6 +63,10 @@ pub fn date_texts(
 fn texts(a: &dyn Array, dt: &ArrowDataType, out: &mut Vec<Option<String>>) -> Option<()> {
     let any = a.as_any();
     match dt {
+        ArrowDataType::Int8 => integers::<i8>(any, out)?,
+        ArrowDataType::Int16 => integers::<i16>(any, out)?,
+        ArrowDataType::UInt8 => integers::<u8>(any, out)?,
+        ArrowDataType::UInt16 => integers::<u16>(any, out)?,
         ArrowDataType::Date32 => {
             let a = any.downcast_ref::<PrimitiveArray<i32>>()?;
             out.extend(a.iter().map(|v| v.map(|d| day_text(i64::from(*d)))));
@@ -75,6 +87,15 @@ fn texts(a: &dyn Array, dt: &ArrowDataType, out: &mut Vec<Option<String>>) -> Op
         }
         _ => return None,
     }
+    Some(())
+}
+
+fn integers<T: polars_arrow::types::NativeType + ToString>(
+    any: &dyn std::any::Any,
+    out: &mut Vec<Option<String>>,
+) -> Option<()> {
+    let a = any.downcast_ref::<PrimitiveArray<T>>()?;
+    out.extend(a.iter().map(|v| v.map(ToString::to_string)));
     Some(())
 }
 
