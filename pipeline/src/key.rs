@@ -45,6 +45,10 @@ pub enum KeyError {
     )]
     NotAFile { path: PathBuf },
     #[error(
+        "{path}: the folder it would go in does not exist; make it first (mkdir -p, with access for the key custodian only) or give another path"
+    )]
+    NoFolder { path: PathBuf },
+    #[error(
         "{path}: this key is not random (its 256 bits hold only {distinct} different byte values; a key from `safetally keygen` holds about 30): anyone could guess it. Make one with `safetally keygen --out FILE`"
     )]
     NotRandom { path: PathBuf, distinct: usize },
@@ -107,6 +111,9 @@ impl LinkageKey {
             .open(path)
             .map_err(|source| match source.kind() {
                 std::io::ErrorKind::AlreadyExists => KeyError::Exists {
+                    path: path.to_path_buf(),
+                },
+                std::io::ErrorKind::NotFound => KeyError::NoFolder {
                     path: path.to_path_buf(),
                 },
                 _ => KeyError::Write {

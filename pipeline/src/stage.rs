@@ -111,6 +111,28 @@ impl Workdir {
         (same && outputs_intact).then_some(m)
     }
 
+    /// Whether `stage` was made from what the folder `sub` of stage `upstream` holds now, by
+    /// their manifests: None when either has none (a platform's work folder has no ingest),
+    /// else whether the stage read exactly those files, unchanged.
+    pub fn made_from_current(&self, stage: &str, (upstream, sub): (&str, &str)) -> Option<bool> {
+        let read = |s: &str| -> Option<Manifest> {
+            let text = fs::read_to_string(manifest_path(&self.stage_dir(s))).ok()?;
+            serde_json::from_str(&text).ok()
+        };
+        let (down, up) = (read(stage)?, read(upstream)?);
+        let read_then: std::collections::BTreeSet<(&str, &str)> = down
+            .inputs
+            .iter()
+            .map(|f| (f.path.as_str(), f.blake3.as_str()))
+            .collect();
+        let there_now: std::collections::BTreeSet<(&str, &str)> = up
+            .outputs
+            .iter()
+            .filter_map(|f| Some((f.path.strip_prefix(sub)?.strip_prefix('/')?, f.blake3.as_str())))
+            .collect();
+        Some(read_then == there_now)
+    }
+
     pub fn begin(&self, stage: &str) -> Result<Staging, StageError> {
         self.remove_leftovers(stage)?;
         let tmp = self.root.join(format!(".{stage}.tmp-{}", std::process::id()));
@@ -452,6 +474,36 @@ mod tests {
         assert!(tmp.exists());
         drop(staging);
         assert!(!tmp.exists(), "a stage that does not commit leaves no folder");
+    }
+
+    /// Ingest, then a stage made from its validated folder; ingest again with other records:
+    /// the stage no longer matches, and matches again once remade.
+    #[test]
+    fn a_stage_knows_whether_it_was_made_from_its_upstream_as_it_is_now() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let w = Workdir::new(dir.path()).expect("workdir");
+        let commit = |stage: &str, file: &str, body: &[u8], inputs: Vec<FileHash>| {
+            let st = w.begin(stage).expect("begin");
+            let path = st.path().join(file);
+            fs::create_dir_all(path.parent().expect("in a folder")).expect("mkdir");
+            fs::write(&path, body).expect("write");
+            st.commit(serde_json::Value::Null, inputs, "1", serde_json::Value::Null)
+                .expect("commit");
+        };
+        let ingest = |body: &[u8]| commit("01-ingest", "validated/A.parquet", body, vec![]);
+        let pseudonymise = || {
+            let inputs = hash_inputs(&dir.path().join("01-ingest/validated")).expect("hash");
+            commit("02-pseudonymise", "A.parquet", b"p", inputs);
+        };
+        let current = || w.made_from_current("02-pseudonymise", ("01-ingest", "validated"));
+        assert_eq!(current(), None, "nothing made yet");
+        ingest(b"first");
+        pseudonymise();
+        assert_eq!(current(), Some(true));
+        ingest(b"second");
+        assert_eq!(current(), Some(false));
+        pseudonymise();
+        assert_eq!(current(), Some(true));
     }
 
     #[test]

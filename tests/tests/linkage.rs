@@ -368,6 +368,16 @@ fn a_pseudonymised_file_sent_twice_is_refused_naming_both_copies() {
             && e.contains("2 of the same records"),
         "{e}"
     );
+    // A copy of the same name in a subfolder is named by its place, not twice by one name.
+    std::fs::remove_file(out.join("SAMPLE01-again.parquet")).expect("remove");
+    std::fs::create_dir_all(out.join("old")).expect("mkdir");
+    std::fs::copy(out.join("SAMPLE01.parquet"), out.join("old/SAMPLE01.parquet")).expect("copy");
+    let e = load(&s, &out).err().expect("refused").to_string();
+    assert!(
+        e.contains("old/SAMPLE01.parquet and SAMPLE01.parquet")
+            || e.contains("SAMPLE01.parquet and old/SAMPLE01.parquet"),
+        "{e}"
+    );
 }
 
 #[test]

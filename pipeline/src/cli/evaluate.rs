@@ -47,14 +47,23 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     let key = LinkageKey::load(&a.key)?;
     let work = Workdir::new(&a.work)?;
     let records = load(&schema, &work.stage_dir(safetally::pseudonymise::STAGE))
-        .context("cannot read the pseudonymised records")?;
-    let truth = match truth_for_records(&key, &a.truth, &records) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(2);
-        }
-    };
+        .with_context(|| {
+            format!(
+                "cannot read the pseudonymised records of {}: check --work (pseudonymise writes them to WORK/02-pseudonymise)",
+                a.work.display()
+            )
+        })?;
+    let truth = truth_for_records(&key, &a.truth, &records)?;
+    let missing = truth.iter().filter(|t| t.is_none()).count();
+    if missing > 0 {
+        // Another sample's truth shares most record ids: figures over the records it happens
+        // to name would look plausible and mean nothing.
+        anyhow::bail!(
+            "{missing} of the {} pseudonymised records are not in {}: it is the truth of another sample, or the records were pseudonymised with another key. Pass the truth file of the sample these records were made from (SAMPLE/truth/records.parquet) and the key used",
+            records.len(),
+            a.truth.display()
+        );
+    }
     let offsets: Vec<f64> = if a.sweep {
         (-10..=10).map(|k| f64::from(k) / 100.0).collect()
     } else {
@@ -65,14 +74,13 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         "Linkage quality on {} records of {} true persons ({} true pairs):",
         e.with_fuzzy.records, e.with_fuzzy.true_persons, e.with_fuzzy.true_pairs
     );
-    println!("{}", row("exact keys only", &e.exact_only));
-    println!("{}", row("with the fuzzy step", &e.with_fuzzy));
-    if e.records_without_truth > 0 {
+    if e.with_fuzzy.true_pairs == 0 {
         println!(
-            "warning: {} records are not in the truth file (another sample or key?)",
-            e.records_without_truth
+            "No true person has two records here, so pairwise precision and recall are not defined; the person figures below still are."
         );
     }
+    println!("{}", row("exact keys only", &e.exact_only));
+    println!("{}", row("with the fuzzy step", &e.with_fuzzy));
     for (k, q) in &e.per_key {
         println!("{}", row(&format!("only {k}"), q));
     }

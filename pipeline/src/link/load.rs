@@ -184,10 +184,10 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
             let path = &files[i];
             spans.push((r.len()..r.len() + part.len(), part.orgs.clone()));
             for fp in fps {
-                fingerprints.entry(fp).or_default().push(
-                    path.file_name()
-                        .map_or_else(String::new, |f| f.to_string_lossy().into_owned()),
-                );
+                fingerprints
+                    .entry(fp)
+                    .or_default()
+                    .push(relative_name(input, path));
             }
             r.append(part).map_err(|e| err(path, e))
         },
@@ -203,7 +203,7 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
         )));
     }
     r.fingerprint = fingerprints.into_keys().next().unwrap_or_default();
-    refuse_repeated_records(&r, &files, &spans)?;
+    refuse_repeated_records(&r, (input, &files), &spans)?;
     if r.is_empty() {
         return Err(StageError::Input(format!(
             "{}: the pseudonymised files hold no records",
@@ -215,6 +215,14 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
 
 type Part = (Vec<String>, Records);
 
+/// A file's path below the input folder: a copy in a subfolder has the same file name.
+fn relative_name(input: &Path, path: &Path) -> String {
+    path.strip_prefix(input)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// Refuses files that hold the same records (equal record keys: the same organisation, year
 /// and record id), which a file sent twice or a copy left in the folder does; linked, each
 /// of its persons would count twice where no two records can be merged (no identifiers).
@@ -222,7 +230,7 @@ type Part = (Vec<String>, Records);
 /// one file per organisation costs nothing.
 fn refuse_repeated_records(
     r: &Records,
-    files: &[PathBuf],
+    (input, files): (&Path, &[PathBuf]),
     spans: &[(std::ops::Range<usize>, Vec<String>)],
 ) -> Result<(), StageError> {
     let mut files_of: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
@@ -231,11 +239,7 @@ fn refuse_repeated_records(
             files_of.entry(o.as_str()).or_default().push(f);
         }
     }
-    let name = |f: usize| {
-        files[f]
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-    };
+    let name = |f: usize| relative_name(input, &files[f]);
     for (org, fs) in files_of.iter().filter(|(_, fs)| fs.len() > 1) {
         let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         let mut repeated: BTreeMap<(usize, usize), u64> = BTreeMap::new();
