@@ -700,3 +700,284 @@ fn windows_line_endings_give_the_same_line_numbers() {
         );
     }
 }
+
+/// A one-sheet workbook of the valid row's columns, with `typed` writing some cells itself.
+fn typed_workbook(
+    path: &std::path::Path,
+    rows: &[Vec<String>],
+    typed: impl Fn(&mut rust_xlsxwriter::Worksheet, u32, u16, &str) -> Option<()>,
+) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in header().iter().enumerate() {
+        ws.write_string(0, c as u16, h).expect("header");
+    }
+    for (r, row) in rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        for (c, (name, v)) in header().iter().zip(row).enumerate() {
+            let c = c as u16;
+            if typed(ws, r, c, name).is_none() {
+                ws.write_string(r, c, v).expect("cell");
+            }
+        }
+    }
+    wb.save(path).expect("save");
+}
+
+#[test]
+fn excel_dates_formatted_without_a_day_are_read_as_the_partial_dates_shown() {
+    // Excel stores "1981" or "dec 1981" typed into a date cell as the 1st of the month.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rows: Vec<Vec<String>> = (1..=4)
+        .map(|i| row_with(&[("record_id", &format!("R{i}"))]))
+        .collect();
+    let formats = ["yyyy", "mmm-yy", "[$-41D]mmmm yyyy;@", "yyyy-mm-dd"];
+    typed_workbook(&dir.path().join("dates.xlsx"), &rows, |ws, r, c, name| {
+        if name != "birth_date" {
+            return None;
+        }
+        let (m, d) = if r == 1 {
+            (1, 1)
+        } else {
+            (12, if r == 4 { 18 } else { 1 })
+        };
+        let date = rust_xlsxwriter::ExcelDateTime::from_ymd(1981, m, d).ok()?;
+        let format = rust_xlsxwriter::Format::new().set_num_format(formats[r as usize - 1]);
+        ws.write_datetime_with_format(r, c, &date, &format)
+            .ok()
+            .map(|_| ())
+    });
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 4, 0);
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(
+        strings(&df, "birth_date"),
+        ["1981", "1981-12", "1981-12", "1981-12-18"].map(|d| Some(d.to_string()))
+    );
+    let notes = &report.files[0].notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("cell I2 and 2 more") && n.contains("shows no day")),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn numbers_that_lost_their_leading_zeros_in_excel_are_named_as_such() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rows = vec![row_with(&[("personal_number", ""), ("birth_date", "")])];
+    typed_workbook(&dir.path().join("numbers.xlsx"), &rows, |ws, r, c, name| {
+        let value = match name {
+            // 000517-1236 typed into a cell not formatted as text.
+            "personal_number" => 5_171_236.0,
+            "record_id" => 42.0,
+            _ => return None,
+        };
+        ws.write_number(r, c, value).ok().map(|_| ())
+    });
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 0, 1);
+    assert_eq!(
+        rules_of(out.path()),
+        vec![(2, "personal_number".into(), "pnr_format".into())]
+    );
+    let examples = &report.orgs["SAMPLE01"].examples;
+    assert!(
+        examples
+            .iter()
+            .any(|e| e.contains("stored as a number in Excel, so leading zeros were lost")),
+        "{examples:?}"
+    );
+    let notes = &report.files[0].notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("record_id is stored as a number") && n.contains("00042")),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn a_personal_number_typed_as_text_gets_no_excel_number_hint() {
+    let (report, _out, _d) = one_file(
+        "a.csv",
+        csv_text(&header(), &[row_with(&[("personal_number", "5171236")])], b','),
+    );
+    assert_counts(&report, 0, 1);
+    let examples = &report.orgs["SAMPLE01"].examples;
+    assert!(
+        examples.iter().all(|e| !e.contains("stored as a number")),
+        "{examples:?}"
+    );
+}
+
+#[test]
+fn a_direct_row_with_a_related_record_is_quarantined() {
+    expect_rule(
+        &[("related_record_id", "R1")],
+        "related_record_id",
+        "related_record_for_direct",
+    );
+    assert!(schema().rule("related_record_for_direct").is_some());
+}
+
+#[test]
+fn unicode_line_separators_are_quarantined_like_line_breaks() {
+    expect_rule(&[("given_name", "A\u{2028}B")], "given_name", "control_character");
+    expect_rule(
+        &[("family_name", "A\u{2029}B")],
+        "family_name",
+        "control_character",
+    );
+}
+
+#[test]
+fn a_quoted_line_break_is_not_blamed_on_an_unclosed_quote() {
+    let rows = vec![row_with(&[("family_name", "Svens\nson")])];
+    let (report, _out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    assert_counts(&report, 0, 1);
+    let examples = &report.orgs["SAMPLE01"].examples;
+    assert!(
+        examples
+            .iter()
+            .any(|e| e.contains("line break inside a cell") && !e.contains("never closed")),
+        "{examples:?}"
+    );
+}
+
+#[test]
+fn a_merge_across_columns_is_not_copied_into_the_next_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    write_sheet(
+        ws,
+        &[header(), row_with(&[("given_name", ""), ("family_name", "")])],
+    );
+    let s = schema();
+    let given = s.column_index("given_name").expect("given_name") as u16;
+    ws.merge_range(
+        1,
+        given,
+        1,
+        given + 1,
+        "Anna Svensson",
+        &rust_xlsxwriter::Format::new(),
+    )
+    .expect("merge");
+    wb.save(dir.path().join("merged.xlsx")).expect("save");
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 1, 0);
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(strings(&df, "given_name"), vec![Some("Anna Svensson".into())]);
+    assert_eq!(strings(&df, "family_name"), vec![None]);
+    let notes = &report.files[0].notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("G2:H2") && n.contains("first column only")),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn a_file_named_after_one_member_holding_anothers_rows_is_noted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let other = |id: &str| row_with(&[("org_id", "SAMPLE02"), ("record_id", id)]);
+    write(
+        dir.path(),
+        "SAMPLE01.csv",
+        csv_text(&header(), &[other("A1")], b','),
+    );
+    // Half and half: the file's name decides whose file it is.
+    let half = vec![other("B1"), row_with(&[("record_id", "B2")])];
+    write(dir.path(), "2024_SAMPLE03.csv", csv_text(&header(), &half, b','));
+    write(
+        dir.path(),
+        "SAMPLE01b.csv",
+        csv_text(&header(), &[other("C1")], b','),
+    );
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    let file = |name: &str| report.files.iter().find(|f| f.file == name).expect("file");
+    let named = |name: &str| {
+        file(name)
+            .notes
+            .iter()
+            .any(|n| n.contains("the file's name names member"))
+    };
+    assert!(named("SAMPLE01.csv"), "{:?}", file("SAMPLE01.csv").notes);
+    assert!(
+        named("2024_SAMPLE03.csv"),
+        "{:?}",
+        file("2024_SAMPLE03.csv").notes
+    );
+    assert!(
+        !named("SAMPLE01b.csv"),
+        "not a member's code: {:?}",
+        file("SAMPLE01b.csv").notes
+    );
+    assert_eq!(file("SAMPLE01.csv").org_id.as_deref(), Some("SAMPLE02"));
+}
+
+#[test]
+fn a_tie_of_organisations_goes_to_the_one_the_file_is_named_after() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rows = vec![
+        row_with(&[("org_id", "SAMPLE01")]),
+        row_with(&[("org_id", "SAMPLE02"), ("record_id", "R2")]),
+    ];
+    write(dir.path(), "SAMPLE02.csv", csv_text(&header(), &rows, b','));
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_eq!(report.files[0].org_id.as_deref(), Some("SAMPLE02"));
+    assert!(
+        !report.files[0]
+            .notes
+            .iter()
+            .any(|n| n.contains("the file's name names member")),
+        "{:?}",
+        report.files[0].notes
+    );
+}
+
+#[test]
+fn excel_separator_hint_is_read_and_line_numbers_stay() {
+    let rows = vec![
+        row_with(&[]),
+        row_with(&[("record_id", "R2"), ("gender", "bogus")]),
+    ];
+    let text = format!("sep=;\r\n{}", csv_text(&header(), &rows, b';'));
+    let (report, out, _d) = one_file("a.csv", &text);
+    assert_counts(&report, 1, 1);
+    assert_eq!(
+        rules_of(out.path()),
+        vec![(4, "gender".to_string(), "unknown_code".to_string())]
+    );
+    assert!(
+        report.files[0].notes.iter().any(|n| n.contains("sep=")),
+        "{:?}",
+        report.files[0].notes
+    );
+}
+
+#[test]
+fn a_file_of_only_a_bom_or_only_separators_is_empty_and_a_cut_parquet_is_to_be_exported_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "bom.csv", b"\xEF\xBB\xBF");
+    write(dir.path(), "separators.csv", ";;;;\r\n;;;;\r\n");
+    let good = tempfile::tempdir().expect("tempdir");
+    write(good.path(), "a.csv", csv_text(&header(), &[row_with(&[])], b','));
+    let (_report, out) = ingest(good.path(), &IngestOptions::default());
+    let bytes = std::fs::read(out.path().join("validated/SAMPLE01.parquet")).expect("parquet");
+    write(dir.path(), "cut.parquet", &bytes[..bytes.len() / 2]);
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    for f in ["bom.csv", "separators.csv"] {
+        assert!(
+            file_error(&report, f).ends_with("the file is empty"),
+            "{}",
+            file_error(&report, f)
+        );
+    }
+    let cut = file_error(&report, "cut.parquet");
+    assert!(cut.contains("export it again"), "{cut}");
+}

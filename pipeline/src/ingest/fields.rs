@@ -147,13 +147,20 @@ pub fn excel_error(raw: &str) -> Option<Broken> {
     })
 }
 
-/// A character no cell should hold: control characters (a line break, a NUL), and invisible
-/// ones that make two equal-looking values differ or reorder what is shown (zero-width
-/// spaces, soft hyphens, direction overrides). Tabs are spaces; the zero-width joiners that
-/// Persian and Indic names need are kept.
+/// Line breaks as Unicode has them: a cell's text would otherwise become a space unseen, as
+/// spaces are collapsed (Word and PDFs paste U+2028 and U+2029).
+fn is_line_break(c: char) -> bool {
+    matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}')
+}
+
+/// A character no cell should hold: control characters and line breaks (a NUL, U+2028), and
+/// invisible ones that make two equal-looking values differ or reorder what is shown
+/// (zero-width spaces, soft hyphens, direction overrides). Tabs are spaces; the zero-width
+/// joiners that Persian and Indic names need are kept.
 pub fn control_character(raw: &str) -> Option<Broken> {
     let bad = |c: char| {
         (c.is_control() && c != '\t')
+            || is_line_break(c)
             || matches!(
                 c,
                 '\u{00AD}' | '\u{200B}' | '\u{2060}' | '\u{FEFF}' | '\u{FFFD}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
@@ -161,9 +168,19 @@ pub fn control_character(raw: &str) -> Option<Broken> {
     };
     let (at, ch) = raw.chars().enumerate().find(|(_, c)| bad(*c))?;
     let message = match ch {
-        '\n' | '\r' => format!(
-            "the cell holds {} line break(s): a quote (\") that opens a cell and is never closed makes the rows after it part of this cell; close or remove that quote",
-            raw.matches('\n').count().max(1)
+        // A correctly quoted CSV cell (or Alt+Enter in an Excel cell) holds it: not a quote
+        // left open, which shows as a row of the wrong shape.
+        c if is_line_break(c) => format!(
+            "the cell holds {} line break(s), the first after character {at} ({}): a line break inside a cell (inside quotes in CSV, Alt+Enter in Excel) is not allowed by the contract; put the text on one line",
+            raw.chars()
+                .filter(|&c| c != '\r' && is_line_break(c))
+                .count()
+                .max(1),
+            match c {
+                '\u{2028}' => "U+2028 LINE SEPARATOR",
+                '\u{2029}' => "U+2029 PARAGRAPH SEPARATOR",
+                _ => "a new line",
+            }
         ),
         '\u{FFFD}' => format!(
             "character {} is U+FFFD, a letter lost when the file was converted between encodings; retype the value",
@@ -286,4 +303,24 @@ pub fn personal_number(raw: &str, report_year: i32) -> Result<pnr::PersonalNumbe
         ),
         PnrProblem::Checksum => broken("pnr_checksum", "the check digit (the last digit) is wrong"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::control_character;
+
+    #[test]
+    fn every_kind_of_line_break_is_refused_and_not_blamed_on_a_quote() {
+        for raw in ["A\u{2028}B", "A\u{2029}B", "Anna\nBerg"] {
+            let b = control_character(raw).expect("refused");
+            assert_eq!(b.rule, "control_character");
+            assert!(b.message.contains("line break"), "{}", b.message);
+            assert!(!b.message.contains("never closed"), "{}", b.message);
+        }
+        assert!(
+            control_character("A\u{2028}B")
+                .is_some_and(|b| b.message.contains("U+2028") && b.message.contains("after character 1"))
+        );
+        assert!(control_character("Anna Berg").is_none());
+    }
 }

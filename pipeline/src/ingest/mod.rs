@@ -272,6 +272,7 @@ fn index_file(
         }
     };
     let several = tables.len() > 1;
+    let named = name_member(schema, path);
     let mut out = Vec::new();
     for (i, (table, map)) in tables.iter().enumerate() {
         let label = match (&table.sheet, several) {
@@ -281,7 +282,7 @@ fn index_file(
         let indexed = map
             .as_ref()
             .map_err(ToString::to_string)
-            .and_then(|map| index_table(schema, table, map, &label, v));
+            .and_then(|map| index_table(schema, (table, map), (&label, named.as_deref()), v));
         match indexed {
             Ok((number, org)) => out.push(Indexed {
                 path: path.to_path_buf(),
@@ -301,12 +302,13 @@ fn index_file(
 }
 
 /// Indexes one table's rows: its number among the validator's files and the organisation
-/// most of its rows name (rows whose own org_id is unusable are counted under it).
+/// most of its rows name (rows whose own org_id is unusable are counted under it). At a tie,
+/// the member the file's name names wins: a TALITA.csv half of whose rows name ECPAT is more
+/// likely TALITA's.
 fn index_table(
     schema: &Schema,
-    table: &Table,
-    map: &header::HeaderMap,
-    label: &str,
+    (table, map): (&Table, &header::HeaderMap),
+    (label, named): (&str, Option<&str>),
     v: &mut Validator,
 ) -> Result<(u32, Option<String>), String> {
     let number = v.add_file(label);
@@ -331,7 +333,7 @@ fn index_table(
     }
     let org = votes
         .into_iter()
-        .max_by_key(|(o, n)| (*n, std::cmp::Reverse(o.clone())))
+        .max_by_key(|(o, n)| (*n, Some(o.as_str()) == named, std::cmp::Reverse(o.clone())))
         .map(|(o, _)| o);
     Ok((number, org))
 }
@@ -401,7 +403,15 @@ fn validate_file(
         fallback: f.org.clone().unwrap_or_else(|| UNATTRIBUTED.to_string()),
     };
     let mut other_orgs: BTreeMap<String, u64> = BTreeMap::new();
+    let record_col = schema.column_index("record_id").and_then(|i| map.source[i]);
+    let mut record_numbers = (0u64, 0u64);
     let done = table.for_each_row(|row| {
+        if record_col.is_some_and(|p| row.is_number(p)) {
+            record_numbers.0 += 1;
+            if record_numbers.1 == 0 {
+                record_numbers.1 = row.line;
+            }
+        }
         let (id, related) = v.ids(&row, &map);
         match v.validate(&row, &map, f.number) {
             Outcome::Accepted(rec, norms) => {
@@ -430,11 +440,39 @@ fn validate_file(
     }
     for (org, n) in other_orgs {
         outcome.notes.push(format!(
-            "{n} accepted row(s) name organisation {org}, not {} as most rows of this file do; they count for {org}",
+            "{n} accepted row(s) name organisation {org}, not {}, which this file counts for (most of its rows name it, or its name does at a tie); they count for {org}",
             f.org.as_deref().unwrap_or("?")
         ));
     }
+    outcome.notes.extend(named_other(schema, f));
+    if record_numbers.0 > 0 {
+        outcome.notes.push(format!(
+            "record_id is stored as a number in Excel on {} row(s) (the first on line {}): read as its value, e.g. 42, not as a number format may show it, e.g. 00042; format the column as text if the ids have leading zeros",
+            record_numbers.0, record_numbers.1
+        ));
+    }
     Ok(outcome)
+}
+
+/// The member whose code the file's name is or holds (`TALITA.csv`, `2024_TALITA.xlsx`).
+fn name_member(schema: &Schema, path: &Path) -> Option<String> {
+    let stem = path.file_stem()?.to_string_lossy().to_uppercase();
+    stem.split(|c: char| !c.is_alphanumeric())
+        .find(|t| schema.member(t).is_some())
+        .map(str::to_string)
+}
+
+/// A file named after one member whose rows name another: the wrong file sent, or org_id
+/// filled in wrong. Its records count for the member the rows name, and clash as duplicates
+/// with that member's own file, so the report must say why.
+fn named_other(schema: &Schema, f: &Indexed) -> Option<String> {
+    let named = name_member(schema, &f.path)?;
+    let org = f.org.as_deref()?;
+    (named != org).then(|| {
+        format!(
+            "the file's name names member {named}, but most of its rows name {org} in org_id, so they count for {org}; check that the right file was sent and that org_id is filled in right"
+        )
+    })
 }
 
 /// What the whole run should tell before anything is linked: a run that mixes report years

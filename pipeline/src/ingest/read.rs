@@ -15,6 +15,8 @@ use crate::error::{FileError, Place};
 pub struct RawRow {
     pub line: u64,
     pub cells: Vec<String>,
+    /// Columns whose cell a workbook stored as a number (its leading zeros are gone).
+    pub numbers: Vec<u32>,
 }
 
 enum Body {
@@ -70,6 +72,15 @@ pub fn open(
 pub struct Row<'a> {
     pub line: u64,
     pub cells: Vec<&'a str>,
+    /// Columns whose cell a workbook stored as a number.
+    pub numbers: &'a [u32],
+}
+
+impl Row<'_> {
+    /// Whether the cell at `pos` was stored as a number, not as text.
+    pub fn is_number(&self, pos: usize) -> bool {
+        self.numbers.iter().any(|&c| c as usize == pos)
+    }
 }
 
 impl Table {
@@ -102,6 +113,7 @@ impl Table {
                     f(Row {
                         line: r.line,
                         cells: r.cells.iter().map(String::as_str).collect(),
+                        numbers: &r.numbers,
                     })?;
                 }
             }
@@ -122,6 +134,7 @@ impl Table {
                             f(Row {
                                 line,
                                 cells: rec.iter().collect(),
+                                numbers: &[],
                             })?;
                         }
                         Err(e) => {
@@ -157,7 +170,17 @@ fn open_csv(path: &Path) -> Result<Table, FileError> {
     if decoded.text.contains('\r') {
         decoded.text = decoded.text.replace('\r', "\n");
     }
-    let delimiter = sniff_delimiter(&decoded.text);
+    if decoded
+        .text
+        .chars()
+        .all(|c| c.is_whitespace() || matches!(c, ',' | ';' | '\u{feff}'))
+    {
+        return Err(FileError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    let hinted = take_separator_hint(&mut decoded.text);
+    let delimiter = hinted.unwrap_or_else(|| sniff_delimiter(&decoded.text));
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
@@ -177,18 +200,43 @@ fn open_csv(path: &Path) -> Result<Table, FileError> {
         b'\t' => "tab",
         _ => "comma",
     };
+    let notes = hinted
+        .map(|_| {
+            format!("line 1 is Excel's separator hint (sep=); read as {sep}-separated and the line skipped")
+        })
+        .into_iter()
+        .collect();
     Ok(Table {
         path: path.to_path_buf(),
         format: format!("CSV ({}, {sep}-separated)", decoded.encoding),
         sheet: None,
         unreadable: Vec::new(),
-        notes: Vec::new(),
+        notes,
         header,
         body: Body::Csv {
             text: decoded.text,
             delimiter,
         },
     })
+}
+
+/// Excel writes, and reads, a first line `sep=;` that names the separator. It is blanked
+/// rather than removed, so that every later line keeps its number (the parser skips a blank
+/// line).
+fn take_separator_hint(text: &mut String) -> Option<u8> {
+    let first = text.lines().next()?;
+    let sep = first
+        .trim()
+        .strip_prefix("sep=")
+        .or_else(|| first.trim().strip_prefix("SEP="))?;
+    let delimiter = match sep {
+        ";" => b';',
+        "," => b',',
+        "\t" | "" if first.contains('\t') => b'\t',
+        _ => return None,
+    };
+    text.replace_range(..first.len(), "");
+    Some(delimiter)
 }
 
 /// The header line decides: whichever of `;`, `,` and tab occurs most outside quotes.
@@ -242,19 +290,33 @@ fn type_name(dt: &polars_arrow::datatypes::ArrowDataType) -> String {
     use polars_arrow::datatypes::ArrowDataType as A;
     match dt {
         A::Date32 | A::Date64 => "a date".into(),
+        // Timestamps without a zone are read; a zoned one is refused for its zone alone.
+        A::Timestamp(_, Some(tz)) => format!(
+            "a timestamp with time zone {tz} (stored as UTC, where a date at local midnight falls on the day before, so its date is not guessed at; store it without a time zone)"
+        ),
         A::Timestamp(..) => "a timestamp".into(),
+        A::Time32(_) | A::Time64(_) => "a time of day".into(),
+        A::Duration(_) | A::Interval(_) => "a duration".into(),
         A::Decimal(p, s) | A::Decimal32(p, s) | A::Decimal64(p, s) | A::Decimal256(p, s) => {
             format!("a decimal({p}, {s})")
         }
-        A::List(_) | A::LargeList(_) | A::FixedSizeList(..) => "a list".into(),
-        other => format!("{other:?}").to_lowercase(),
+        A::List(_) | A::LargeList(_) | A::FixedSizeList(..) => "a list (several values in one cell)".into(),
+        A::Struct(_) => "a struct (several named values in one cell)".into(),
+        A::Map(..) => "a map (pairs of keys and values in one cell)".into(),
+        A::Int128 | A::UInt128 => "a 128-bit integer".into(),
+        A::Float16 => "a 16-bit float".into(),
+        _ => "a type ingest has no reader for".into(),
     }
 }
 
 fn open_parquet(path: &Path) -> Result<Table, FileError> {
+    // Errors here come from the file's bytes (a checksum, a compressed page, a footer): the
+    // file is damaged or cut short, and only its maker can write it again.
     let perr = |e: &dyn std::fmt::Display| FileError::Parquet {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        message: format!(
+            "{e}; the file is damaged or incomplete (cut short in a copy or an upload?): export it again from the program that made it"
+        ),
     };
     let mut file = File::open(path).map_err(|source| FileError::Open {
         path: path.to_path_buf(),
@@ -316,6 +378,7 @@ fn open_parquet(path: &Path) -> Result<Table, FileError> {
         grid.push(RawRow {
             line: i as u64 + 1,
             cells,
+            numbers: Vec::new(),
         });
     }
     Ok(Table {
@@ -397,6 +460,15 @@ fn drop_empty_columns(grid: &mut [RawRow]) {
     if keep.iter().all(|k| *k) {
         return;
     }
+    // Where each kept column ends up, for the columns stored as numbers.
+    let mut to = vec![None; width];
+    let mut next = 0u32;
+    for (t, k) in to.iter_mut().zip(&keep) {
+        if *k {
+            *t = Some(next);
+            next += 1;
+        }
+    }
     for r in grid.iter_mut() {
         let mut c = 0;
         r.cells.retain(|_| {
@@ -404,5 +476,58 @@ fn drop_empty_columns(grid: &mut [RawRow]) {
             c += 1;
             k
         });
+        r.numbers = r
+            .numbers
+            .iter()
+            .filter_map(|&n| to.get(n as usize).copied().flatten())
+            .collect();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polars_arrow::datatypes::{ArrowDataType as A, Field, TimeUnit};
+
+    #[test]
+    fn excel_separator_hint_is_used_and_its_line_kept_blank() {
+        let mut text = "sep=;\na;b\n1;2\n".to_string();
+        assert_eq!(take_separator_hint(&mut text), Some(b';'));
+        assert_eq!(text, "\na;b\n1;2\n");
+        let mut plain = "sep;b\n".to_string();
+        assert_eq!(take_separator_hint(&mut plain), None);
+        assert_eq!(plain, "sep;b\n");
+    }
+
+    #[test]
+    fn stored_types_are_named_in_words() {
+        let zoned = type_name(&A::Timestamp(TimeUnit::Microsecond, Some("UTC".into())));
+        assert!(zoned.contains("time zone UTC"), "{zoned}");
+        let field = Field::new("a".into(), A::Utf8View, true);
+        let nested = type_name(&A::Struct(vec![field.clone()]));
+        assert!(
+            nested.starts_with("a struct") && !nested.contains("Field"),
+            "{nested}"
+        );
+        assert!(type_name(&A::List(Box::new(field))).starts_with("a list"));
+    }
+
+    #[test]
+    fn columns_stored_as_numbers_follow_their_cells_when_empty_columns_go() {
+        let mut grid = vec![
+            RawRow {
+                line: 1,
+                cells: vec!["".into(), "record_id".into(), "".into(), "year".into()],
+                numbers: Vec::new(),
+            },
+            RawRow {
+                line: 2,
+                cells: vec!["".into(), "42".into(), "".into(), "2024".into()],
+                numbers: vec![1, 3],
+            },
+        ];
+        drop_empty_columns(&mut grid);
+        assert_eq!(grid[1].cells, ["42", "2024"]);
+        assert_eq!(grid[1].numbers, [0, 1]);
     }
 }

@@ -152,6 +152,8 @@ fn read_cells(wb: &mut Book, sheet: &str) -> Result<SheetCells, String> {
     let mut rows: BTreeMap<u32, Vec<(u32, String)>> = BTreeMap::new();
     let mut unsaved: Vec<(u32, u32)> = Vec::new();
     let mut years: Vec<((u32, u32), String)> = Vec::new();
+    let mut dates: Vec<(u32, u32)> = Vec::new();
+    let mut numbers: Vec<(u32, u32)> = Vec::new();
     while let Some(c) = reader.next_cell_with_formula().map_err(|e| e.to_string())? {
         let text = match typed_year(&c.value) {
             Some(year) => {
@@ -160,6 +162,11 @@ fn read_cells(wb: &mut Book, sheet: &str) -> Result<SheetCells, String> {
             }
             None => cell_text(&c.value),
         };
+        match c.value {
+            DataRef::DateTime(dt) if !dt.is_duration() && !text.is_empty() => dates.push(c.pos),
+            DataRef::Int(_) | DataRef::Float(_) => numbers.push(c.pos),
+            _ => {}
+        }
         let has_formula = c.formula.as_deref().is_some_and(|f| !f.trim().is_empty());
         if has_formula && text.trim().is_empty() {
             unsaved.push(c.pos);
@@ -168,6 +175,7 @@ fn read_cells(wb: &mut Book, sheet: &str) -> Result<SheetCells, String> {
             rows.entry(c.pos.0).or_default().push((c.pos.1, text));
         }
     }
+    drop(reader);
     if let Some(&first) = unsaved.first() {
         return Err(format!(
             "sheet {sheet:?}, cell {}{} holds a formula whose result is not saved in the file (a program that does not calculate wrote it), so its answer would read as blank; open the file in Excel or LibreOffice and save it again, or paste the values in place of the formulas",
@@ -178,36 +186,140 @@ fn read_cells(wb: &mut Book, sheet: &str) -> Result<SheetCells, String> {
             }
         ));
     }
-    let notes = years
+    let mut notes: Vec<String> = years
         .first()
         .map(|(pos, shown)| {
-            let more = match years.len() {
-                1 => String::new(),
-                n => format!(" and {} more", n - 1),
-            };
             format!(
-                "sheet {sheet:?}, cell {}{more}: a year typed into a cell formatted as a date, which Excel shows as {shown}; read as the year typed",
-                cell_name(*pos)
+                "sheet {sheet:?}, cell {}{}: a year typed into a cell formatted as a date, which Excel shows as {shown}; read as the year typed",
+                cell_name(*pos),
+                and_more(years.len())
             )
         })
         .into_iter()
         .collect();
+    if !dates.is_empty() {
+        let partial = partial_dates(wb, sheet, &dates)?;
+        notes.extend(cut_to_partial(&mut rows, &partial, sheet));
+    }
+    let numbers: std::collections::HashSet<(u32, u32)> = numbers.into_iter().collect();
     let grid = rows
         .into_iter()
         .map(|(row, cells)| {
             let width = cells.iter().map(|(c, _)| *c as usize + 1).max().unwrap_or(0);
             let mut line = vec![String::new(); width];
+            let mut in_numbers = Vec::new();
             for (c, text) in cells {
+                if numbers.contains(&(row, c)) {
+                    in_numbers.push(c);
+                }
                 line[c as usize] = text;
             }
             RawRow {
                 line: u64::from(row) + 1,
                 cells: line,
+                numbers: in_numbers,
             }
         })
         .filter(|r| !r.cells.iter().all(|c| c.trim().is_empty()))
         .collect();
     Ok(SheetCells { grid, notes })
+}
+
+fn and_more(n: usize) -> String {
+    match n {
+        0 | 1 => String::new(),
+        n => format!(" and {} more", n - 1),
+    }
+}
+
+/// How much of a date a cell's number format shows, when it hides the day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    Year,
+    YearMonth,
+}
+
+/// Date cells whose format hides the day: how much each shows, and the format's code.
+type PartialCells = BTreeMap<(u32, u32), (Shown, String)>;
+
+/// Excel stores `1990-05` or `maj 1990` typed into a cell as the 1st of the month, formatted
+/// to show no day: the day (and for `yyyy` the month) is Excel's invention, and read as a full
+/// date it would feed the linkage keys a birth day no one gave. A second pass over the sheet
+/// reads the styles of the date cells only (the styles of every cell would cost memory per
+/// cell of a large sheet).
+fn partial_dates(wb: &mut Book, sheet: &str, dates: &[(u32, u32)]) -> Result<PartialCells, String> {
+    let wanted: std::collections::HashSet<(u32, u32)> = dates.iter().copied().collect();
+    let mut reader = wb.worksheet_cells_reader(sheet).map_err(|e| e.to_string())?;
+    let mut found = BTreeMap::new();
+    while let Some((row, col, id)) = reader.next_style_id().map_err(|e| e.to_string())? {
+        if !wanted.contains(&(row, col)) {
+            continue;
+        }
+        let code = reader
+            .styles()
+            .get(id)
+            .and_then(|s| s.number_format.as_ref())
+            .map(|f| f.format_code.clone());
+        if let Some(code) = code
+            && let Some(shown) = hidden_day(&code)
+        {
+            found.insert((row, col), (shown, code));
+        }
+    }
+    Ok(found)
+}
+
+/// What a date format shows, when it shows a year but no day: `yyyy`, `mmm-yy`, `yyyy-mm`,
+/// `[$-41D]mmmm yyyy`. Only the first section counts (the one for a positive number), and
+/// quoted text, escaped characters and bracketed colours or locales are not date parts. A
+/// format with hours or seconds is left alone: its `m` may be minutes.
+fn hidden_day(code: &str) -> Option<Shown> {
+    let mut parts = String::new();
+    let mut chars = code.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ';' => break,
+            '"' => {
+                chars.by_ref().find(|&q| q == '"');
+            }
+            '[' => {
+                chars.by_ref().find(|&q| q == ']');
+            }
+            '\\' | '_' | '*' => {
+                chars.next();
+            }
+            c => parts.push(c.to_ascii_lowercase()),
+        }
+    }
+    let has = |p: char| parts.contains(p);
+    if !has('y') || has('d') || has('h') || has('s') {
+        return None;
+    }
+    Some(if has('m') { Shown::YearMonth } else { Shown::Year })
+}
+
+/// Cuts each date cell whose format hides the day to the partial date Excel shows, and says
+/// so in a note naming the cells.
+fn cut_to_partial(
+    rows: &mut BTreeMap<u32, Vec<(u32, String)>>,
+    partial: &PartialCells,
+    sheet: &str,
+) -> Option<String> {
+    for (&(row, col), (shown, _)) in partial {
+        let cell = rows
+            .get_mut(&row)
+            .and_then(|cells| cells.iter_mut().find(|(c, _)| *c == col));
+        if let Some((_, text)) = cell {
+            let keep = if *shown == Shown::Year { 4 } else { 7 };
+            text.truncate(keep.min(text.len()));
+        }
+    }
+    let (&first, (_, code)) = partial.iter().next()?;
+    Some(format!(
+        "sheet {sheet:?}, cell {}{}: a date in a cell whose number format ({code}) shows no day; read as the year or year and month Excel shows (a partial date), not as the 1st of the month Excel stores",
+        cell_name(first),
+        and_more(partial.len())
+    ))
 }
 
 fn cell_text(d: &DataRef) -> String {
@@ -265,13 +377,15 @@ fn date_text(dt: &ExcelDateTime) -> String {
     }
 }
 
-/// Every cell a merge spans (below the header row) takes the value of the merge's first
-/// cell, which is what the person who merged them sees; each merge filled is noted.
+/// A merge's value counts for every row it spans below the header, in its first column: that
+/// is what the person who merged the rows sees. A merge across columns is not spread into the
+/// other columns (a name merged over given_name and family_name is not both), which are left
+/// empty. The report names both kinds.
 fn fill_merged(grid: &mut [RawRow], merged: &[Dimensions], sheet: &str) -> Vec<String> {
-    let Some((header_line, width)) = grid.first().map(|r| (r.line, r.cells.len() as u32)) else {
+    let Some(header_line) = grid.first().map(|r| r.line) else {
         return Vec::new();
     };
-    let mut filled = Vec::new();
+    let (mut down, mut across) = (Vec::new(), Vec::new());
     for m in merged {
         let value = grid
             .binary_search_by_key(&(u64::from(m.start.0) + 1), |r| r.line)
@@ -283,35 +397,50 @@ fn fill_merged(grid: &mut [RawRow], merged: &[Dimensions], sheet: &str) -> Vec<S
         if value.trim().is_empty() || u64::from(m.end.0) < header_line {
             continue;
         }
-        let mut any = false;
-        for row in grid.iter_mut().filter(|r| {
-            r.line > header_line && (u64::from(m.start.0) + 1..=u64::from(m.end.0) + 1).contains(&r.line)
-        }) {
-            // Only the table's columns: a merge reaching far to the right adds no cells.
-            for c in m.start.1..=m.end.1.min(width.saturating_sub(1)) {
-                if row.cells.len() <= c as usize {
-                    row.cells.resize(c as usize + 1, String::new());
-                }
-                if let Some(cell) = row.cells.get_mut(c as usize)
-                    && cell.is_empty()
-                    && (u64::from(m.start.0) + 1, m.start.1) != (row.line, c)
-                {
-                    cell.clone_from(&value);
-                    any = true;
-                }
-            }
+        let name = format!("{}:{}", cell_name(m.start), cell_name(m.end));
+        if m.end.1 > m.start.1 {
+            across.push(name.clone());
         }
-        if any {
-            filled.push(format!("{}:{}", cell_name(m.start), cell_name(m.end)));
+        if fill_down(grid, m, header_line, &value) {
+            down.push(name);
         }
     }
-    if filled.is_empty() {
-        return Vec::new();
+    let mut notes = Vec::new();
+    if !down.is_empty() {
+        notes.push(format!(
+            "sheet {sheet:?}: merged cells {} read with the merge's value in every row it spans",
+            down.join(", ")
+        ));
     }
-    vec![format!(
-        "sheet {sheet:?}: merged cells {} read with the merge's value in every cell it spans",
-        filled.join(", ")
-    )]
+    if !across.is_empty() {
+        notes.push(format!(
+            "sheet {sheet:?}: merged cells {} span several columns; the value is read in the first column only, and the other columns are left empty",
+            across.join(", ")
+        ));
+    }
+    notes
+}
+
+/// Fills the merge's first column in the rows below its first cell; whether any was filled.
+fn fill_down(grid: &mut [RawRow], m: &Dimensions, header_line: u64, value: &str) -> bool {
+    let col = m.start.1 as usize;
+    let lines = u64::from(m.start.0) + 2..=u64::from(m.end.0) + 1;
+    let mut any = false;
+    for row in grid
+        .iter_mut()
+        .filter(|r| r.line > header_line && lines.contains(&r.line))
+    {
+        if row.cells.len() <= col {
+            row.cells.resize(col + 1, String::new());
+        }
+        if let Some(cell) = row.cells.get_mut(col)
+            && cell.is_empty()
+        {
+            value.clone_into(cell);
+            any = true;
+        }
+    }
+    any
 }
 
 /// A cell's name as Excel shows it (row and column from 0): (4, 2) is C5.
@@ -328,6 +457,62 @@ fn cell_name((row, col): (u32, u32)) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::{Shown, fill_merged, hidden_day};
+    use crate::ingest::read::RawRow;
+    use calamine::Dimensions;
+
+    #[test]
+    fn date_formats_that_hide_the_day_are_told_apart() {
+        for (code, shown) in [
+            ("yyyy", Some(Shown::Year)),
+            ("mmm-yy", Some(Shown::YearMonth)),
+            ("yyyy-mm", Some(Shown::YearMonth)),
+            ("[$-41D]mmmm yyyy;@", Some(Shown::YearMonth)),
+            ("\"född \"yyyy", Some(Shown::Year)),
+            ("yyyy-mm-dd", None),
+            ("m/d/yyyy", None),
+            ("d mmm yyyy", None),
+            ("yyyy-mm-dd hh:mm", None),
+            ("h:mm", None),
+            ("General", None),
+        ] {
+            assert_eq!(hidden_day(code), shown, "{code}");
+        }
+    }
+
+    fn row(line: u64, cells: &[&str]) -> RawRow {
+        RawRow {
+            line,
+            cells: cells.iter().map(|c| c.to_string()).collect(),
+            numbers: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_merge_spreads_down_its_rows_but_not_across_its_columns() {
+        let mut grid = vec![
+            row(1, &["given_name", "family_name", "gender"]),
+            row(2, &["Anna Svensson", "", "woman"]),
+            row(3, &["Bo", "Berg", ""]),
+        ];
+        let merged = [Dimensions::new((1, 0), (1, 1)), Dimensions::new((1, 2), (2, 2))];
+        let notes = fill_merged(&mut grid, &merged, "S");
+        assert_eq!(grid[1].cells, ["Anna Svensson", "", "woman"]);
+        assert_eq!(grid[2].cells, ["Bo", "Berg", "woman"]);
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("A2:B2") && n.contains("first column only")),
+            "{notes:?}"
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("C2:C3") && n.contains("every row")),
+            "{notes:?}"
+        );
+    }
+
     #[test]
     fn cells_are_named_as_excel_names_them() {
         for (at, name) in [
