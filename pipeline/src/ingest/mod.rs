@@ -7,7 +7,9 @@ mod fields;
 mod header;
 mod parquet_pages;
 mod read;
+mod read_parquet;
 mod report;
+mod sinks;
 mod validate;
 mod xlsx;
 
@@ -19,10 +21,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use crate::error::{FileError, StageError};
-use crate::parquet_io::{Kind, ParquetSink, Value};
+use crate::parquet_io::Kind;
 use crate::progress::Progress;
 use crate::schema::Schema;
 use read::Table;
+use sinks::{Sinks, Target, accepted, rejected};
 use validate::{Outcome, Validator};
 
 pub const STAGE: &str = "01-ingest";
@@ -67,68 +70,6 @@ pub fn validated_columns(schema: &Schema) -> Vec<(&str, Kind)> {
     cols.push(("source_file", Kind::Str));
     cols.push(("source_line", Kind::Int));
     cols
-}
-
-const QUARANTINE_COLUMNS: [(&str, Kind); 8] = [
-    ("file", Kind::Str),
-    ("line", Kind::Int),
-    ("org_id", Kind::Str),
-    ("record_id", Kind::Str),
-    ("column", Kind::Str),
-    ("rule", Kind::Str),
-    ("value", Kind::Str),
-    ("message", Kind::Str),
-];
-
-struct Sinks {
-    out: PathBuf,
-    validated: HashMap<String, ParquetSink>,
-    quarantine: HashMap<String, ParquetSink>,
-}
-
-impl Sinks {
-    fn sink<'a>(
-        map: &'a mut HashMap<String, ParquetSink>,
-        dir: &Path,
-        org: &str,
-        cols: &[(&str, Kind)],
-    ) -> Result<&'a mut ParquetSink, StageError> {
-        if !map.contains_key(org) {
-            std::fs::create_dir_all(dir).map_err(|e| StageError::io(dir, e))?;
-            let sink = ParquetSink::create(&dir.join(format!("{org}.parquet")), cols)?;
-            map.insert(org.to_string(), sink);
-        }
-        map.get_mut(org)
-            .ok_or_else(|| StageError::Input(format!("no writer for {org}")))
-    }
-
-    fn validated(&mut self, schema: &Schema, org: &str) -> Result<&mut ParquetSink, StageError> {
-        let dir = self.out.join(VALIDATED_DIR);
-        Self::sink(&mut self.validated, &dir, org, &validated_columns(schema))
-    }
-
-    fn quarantine(&mut self, org: &str) -> Result<&mut ParquetSink, StageError> {
-        let dir = self.out.join(QUARANTINE_DIR);
-        Self::sink(&mut self.quarantine, &dir, org, &QUARANTINE_COLUMNS)
-    }
-
-    /// Every organisation gets both files, so an empty quarantine is visible as such.
-    fn finish(mut self, schema: &Schema) -> Result<(), StageError> {
-        let orgs: Vec<String> = self
-            .validated
-            .keys()
-            .chain(self.quarantine.keys())
-            .cloned()
-            .collect();
-        for org in orgs {
-            self.validated(schema, &org)?;
-            self.quarantine(&org)?;
-        }
-        for (_, s) in self.validated.drain().chain(self.quarantine.drain()) {
-            s.finish()?;
-        }
-        Ok(())
-    }
 }
 
 /// Ingests every submission in `input` into `out` (a staging folder) and reports. Two passes:
@@ -558,83 +499,4 @@ fn header_notes(map: &header::HeaderMap) -> Vec<String> {
         notes.push(format!("unknown columns ignored: {}", map.ignored.join(", ")));
     }
     notes
-}
-
-/// Where a row's values go: one file, one organisation's writers and counts.
-struct Target<'a> {
-    schema: &'a Schema,
-    map: &'a header::HeaderMap,
-    label: &'a str,
-    fallback: String,
-}
-
-fn accepted(
-    t: &Target,
-    line: u64,
-    rec: validate::CleanRecord,
-    norms: &[validate::Normalisation],
-    sinks: &mut Sinks,
-    orgs: &mut BTreeMap<String, OrgCounts>,
-) -> Result<(), StageError> {
-    let year = t
-        .schema
-        .column_index("report_year")
-        .and_then(|i| rec.values.get(i))
-        .and_then(|v| v.as_deref())
-        .and_then(|y| y.parse().ok());
-    orgs.entry(rec.org_id.clone())
-        .or_default()
-        .accept(t.label, year, norms);
-    let mut values: Vec<Value> = rec
-        .values
-        .into_iter()
-        .zip(&t.schema.columns)
-        .map(|(val, col)| match col.name.as_str() {
-            "report_year" => Value::Int(val.and_then(|y| y.parse().ok())),
-            _ => Value::Str(val),
-        })
-        .collect();
-    values.push(Value::Str(Some(t.label.to_string())));
-    values.push(Value::Int(Some(line as i64)));
-    sinks.validated(t.schema, &rec.org_id)?.push(values)
-}
-
-fn rejected(
-    t: &Target,
-    row: &read::Row,
-    problems: Vec<validate::Problem>,
-    sinks: &mut Sinks,
-    orgs: &mut BTreeMap<String, OrgCounts>,
-) -> Result<(), StageError> {
-    let cell = |name: &str| {
-        t.schema
-            .column_index(name)
-            .and_then(|i| t.map.source[i])
-            .and_then(|p| row.cells.get(p))
-            .map(|s| s.trim())
-    };
-    let org_raw = cell("org_id").map(str::to_uppercase).unwrap_or_default();
-    let org = if t.schema.member(&org_raw).is_some() {
-        org_raw
-    } else {
-        t.fallback.clone()
-    };
-    let record = cell("record_id").map(|s| truncate(s, 200));
-    orgs.entry(org.clone())
-        .or_default()
-        .reject(t.label, row.line, &problems);
-    let sink = sinks.quarantine(&org)?;
-    for p in problems {
-        sink.push(vec![
-            Value::Str(Some(t.label.to_string())),
-            Value::Int(Some(row.line as i64)),
-            Value::Str(Some(org.clone())),
-            Value::Str(record.clone()),
-            Value::Str(Some(p.column)),
-            Value::Str(Some(p.rule.to_string())),
-            Value::Str(Some(p.value)),
-            Value::Str(Some(p.message)),
-        ])?;
-    }
-    Ok(())
 }

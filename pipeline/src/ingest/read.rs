@@ -1,10 +1,7 @@
 //! Opens one submitted file (CSV, XLSX or Parquet) as a header plus rows of text cells, with
 //! the line or row number a person would look for in their own editor or spreadsheet.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
-
-use polars::prelude::*;
 
 use super::decode::decode;
 use super::header::HeaderKind;
@@ -61,7 +58,7 @@ pub fn open(
     match ext.as_str() {
         "csv" | "txt" | "tsv" => open_csv(path).map(|t| vec![t]),
         "xlsx" | "xlsm" => super::xlsx::open_xlsx(path, sheet, classify),
-        "parquet" => open_parquet(path).map(|t| vec![t]),
+        "parquet" => super::read_parquet::open_parquet(path).map(|t| vec![t]),
         _ => Err(FileError::UnsupportedType {
             path: path.to_path_buf(),
         }),
@@ -84,6 +81,19 @@ impl Row<'_> {
 }
 
 impl Table {
+    /// A table read whole (a sheet, a Parquet file) whose rows are `grid`.
+    pub(super) fn of_grid(path: &Path, format: &str, header: Vec<String>, grid: Vec<RawRow>) -> Table {
+        Table {
+            path: path.to_path_buf(),
+            format: format.to_string(),
+            sheet: None,
+            unreadable: Vec::new(),
+            notes: Vec::new(),
+            header,
+            body: Body::Grid(grid),
+        }
+    }
+
     /// Where the table is, as its errors name it.
     pub fn place(&self) -> Place {
         Place {
@@ -259,157 +269,6 @@ fn sniff_delimiter(text: &str) -> u8 {
     [b',', b';', b'\t'][best]
 }
 
-/// Arrow types polars reads into text here (polars is built without its date, decimal,
-/// nested and small-integer types, which would stop the run; dates and small integers are
-/// decoded by `parquet_pages`).
-fn readable(dt: &polars_arrow::datatypes::ArrowDataType) -> bool {
-    use polars_arrow::datatypes::ArrowDataType as A;
-    match dt {
-        A::Null
-        | A::Boolean
-        | A::Int32
-        | A::Int64
-        | A::UInt32
-        | A::UInt64
-        | A::Float32
-        | A::Float64
-        | A::Utf8
-        | A::LargeUtf8
-        | A::Utf8View
-        | A::Binary
-        | A::LargeBinary
-        | A::BinaryView
-        | A::FixedSizeBinary(_) => true,
-        A::Dictionary(_, values, _) => readable(values),
-        _ => false,
-    }
-}
-
-/// A stored type as a person would recognise it.
-fn type_name(dt: &polars_arrow::datatypes::ArrowDataType) -> String {
-    use polars_arrow::datatypes::ArrowDataType as A;
-    match dt {
-        A::Date32 | A::Date64 => "a date".into(),
-        // Timestamps without a zone are read; a zoned one is refused for its zone alone.
-        A::Timestamp(_, Some(tz)) => format!(
-            "a timestamp with time zone {tz} (stored as UTC, where a date at local midnight falls on the day before, so its date is not guessed at; store it without a time zone)"
-        ),
-        A::Timestamp(..) => "a timestamp".into(),
-        A::Time32(_) | A::Time64(_) => "a time of day".into(),
-        A::Duration(_) | A::Interval(_) => "a duration".into(),
-        A::Decimal(p, s) | A::Decimal32(p, s) | A::Decimal64(p, s) | A::Decimal256(p, s) => {
-            format!("a decimal({p}, {s})")
-        }
-        A::List(_) | A::LargeList(_) | A::FixedSizeList(..) => "a list (several values in one cell)".into(),
-        A::Struct(_) => "a struct (several named values in one cell)".into(),
-        A::Map(..) => "a map (pairs of keys and values in one cell)".into(),
-        A::Int128 | A::UInt128 => "a 128-bit integer".into(),
-        A::Float16 => "a 16-bit float".into(),
-        _ => "a type ingest has no reader for".into(),
-    }
-}
-
-fn open_parquet(path: &Path) -> Result<Table, FileError> {
-    // Errors here come from the file's bytes (a checksum, a compressed page, a footer): the
-    // file is damaged or cut short, and only its maker can write it again.
-    let perr = |e: &dyn std::fmt::Display| FileError::Parquet {
-        path: path.to_path_buf(),
-        message: format!(
-            "{e}; the file is damaged or incomplete (cut short in a copy or an upload?): export it again from the program that made it"
-        ),
-    };
-    let mut file = File::open(path).map_err(|source| FileError::Open {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if file.metadata().map(|m| m.len()).unwrap_or(0) == 0 {
-        return Err(FileError::Empty {
-            path: path.to_path_buf(),
-        });
-    }
-    // The schema first: a column of a type polars cannot hold is left out of the read (it
-    // would stop the whole run) and named if the contract needs it.
-    let meta = polars_parquet::read::read_metadata(&mut file).map_err(|e| perr(&e))?;
-    let schema = polars_parquet::read::infer_schema(&meta).map_err(|e| perr(&e))?;
-    let header: Vec<String> = schema.iter_values().map(|f| f.name.to_string()).collect();
-    let mut unreadable = Vec::new();
-    let mut wanted = Vec::new();
-    let mut cols: Vec<Option<StringChunked>> = vec![None; header.len()];
-    for (i, f) in schema.iter_values().enumerate() {
-        if readable(f.dtype()) {
-            wanted.push(f.name.to_string());
-        } else if let Some(texts) = super::parquet_pages::is_read_here(f.dtype())
-            .then(|| super::parquet_pages::page_texts(&mut file, &meta, f))
-            .flatten()
-        {
-            cols[i] = Some(texts.into_iter().collect());
-        } else {
-            unreadable.push((i, type_name(f.dtype())));
-        }
-    }
-    let file = File::open(path).map_err(|source| FileError::Open {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let df = ParquetReader::new(file)
-        .with_columns(Some(wanted))
-        .finish()
-        .map_err(|e| perr(&e))?;
-    for c in df.columns() {
-        let text = match c.dtype() {
-            DataType::Float32 | DataType::Float64 => whole_floats(c).map_err(|e| perr(&e))?,
-            _ => c
-                .cast(&DataType::String)
-                .map_err(|e| perr(&e))?
-                .str()
-                .map_err(|e| perr(&e))?
-                .clone(),
-        };
-        if let Some(at) = header.iter().position(|h| h == c.name().as_str()) {
-            cols[at] = Some(text);
-        }
-    }
-    let mut grid = Vec::with_capacity(df.height());
-    for i in 0..df.height() {
-        let cells = cols
-            .iter()
-            .map(|c| c.as_ref().and_then(|s| s.get(i)).unwrap_or("").to_string())
-            .collect();
-        grid.push(RawRow {
-            line: i as u64 + 1,
-            cells,
-            numbers: Vec::new(),
-        });
-    }
-    Ok(Table {
-        path: path.to_path_buf(),
-        format: "Parquet".to_string(),
-        sheet: None,
-        unreadable,
-        notes: Vec::new(),
-        header,
-        body: Body::Grid(grid),
-    })
-}
-
-/// Floats as text, whole ones without a decimal point: a year or personal number in a column
-/// that pandas made float (it does so for any integer column with a missing value).
-fn whole_floats(c: &Column) -> PolarsResult<StringChunked> {
-    let f = c.cast(&DataType::Float64)?;
-    let f = f.f64()?;
-    Ok(f.iter()
-        .map(|v| {
-            v.map(|x| {
-                if x.fract() == 0.0 && x.abs() < 1e15 {
-                    format!("{}", x as i64)
-                } else {
-                    x.to_string()
-                }
-            })
-        })
-        .collect::<StringChunked>())
-}
-
 /// A workbook sheet's rows as a table: the first row is the header.
 pub(super) fn table_from_grid(
     path: &Path,
@@ -497,19 +356,6 @@ mod tests {
         let mut plain = "sep;b\n".to_string();
         assert_eq!(take_separator_hint(&mut plain), None);
         assert_eq!(plain, "sep;b\n");
-    }
-
-    #[test]
-    fn stored_types_are_named_in_words() {
-        let zoned = type_name(&A::Timestamp(TimeUnit::Microsecond, Some("UTC".into())));
-        assert!(zoned.contains("time zone UTC"), "{zoned}");
-        let field = Field::new("a".into(), A::Utf8View, true);
-        let nested = type_name(&A::Struct(vec![field.clone()]));
-        assert!(
-            nested.starts_with("a struct") && !nested.contains("Field"),
-            "{nested}"
-        );
-        assert!(type_name(&A::List(Box::new(field))).starts_with("a list"));
     }
 
     #[test]

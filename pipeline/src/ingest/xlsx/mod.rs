@@ -7,7 +7,13 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use calamine::{DataRef, Dimensions, ExcelDateTime, Reader, SheetType, SheetVisible, Xlsx, open_workbook};
+use calamine::{DataRef, ExcelDateTime, Reader, SheetType, SheetVisible, Xlsx, open_workbook};
+
+mod dates;
+mod merges;
+
+use dates::{cut_to_partial, partial_dates};
+use merges::fill_merged;
 
 use super::header::HeaderKind;
 use super::read::{RawRow, SheetChoice, Table, table_from_grid};
@@ -232,96 +238,6 @@ fn and_more(n: usize) -> String {
     }
 }
 
-/// How much of a date a cell's number format shows, when it hides the day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shown {
-    Year,
-    YearMonth,
-}
-
-/// Date cells whose format hides the day: how much each shows, and the format's code.
-type PartialCells = BTreeMap<(u32, u32), (Shown, String)>;
-
-/// Excel stores `1990-05` or `maj 1990` typed into a cell as the 1st of the month, formatted
-/// to show no day: the day (and for `yyyy` the month) is Excel's invention, and read as a full
-/// date it would feed the linkage keys a birth day no one gave. A second pass over the sheet
-/// reads the styles of the date cells only (the styles of every cell would cost memory per
-/// cell of a large sheet).
-fn partial_dates(wb: &mut Book, sheet: &str, dates: &[(u32, u32)]) -> Result<PartialCells, String> {
-    let wanted: std::collections::HashSet<(u32, u32)> = dates.iter().copied().collect();
-    let mut reader = wb.worksheet_cells_reader(sheet).map_err(|e| e.to_string())?;
-    let mut found = BTreeMap::new();
-    while let Some((row, col, id)) = reader.next_style_id().map_err(|e| e.to_string())? {
-        if !wanted.contains(&(row, col)) {
-            continue;
-        }
-        let code = reader
-            .styles()
-            .get(id)
-            .and_then(|s| s.number_format.as_ref())
-            .map(|f| f.format_code.clone());
-        if let Some(code) = code
-            && let Some(shown) = hidden_day(&code)
-        {
-            found.insert((row, col), (shown, code));
-        }
-    }
-    Ok(found)
-}
-
-/// What a date format shows, when it shows a year but no day: `yyyy`, `mmm-yy`, `yyyy-mm`,
-/// `[$-41D]mmmm yyyy`. Only the first section counts (the one for a positive number), and
-/// quoted text, escaped characters and bracketed colours or locales are not date parts. A
-/// format with hours or seconds is left alone: its `m` may be minutes.
-fn hidden_day(code: &str) -> Option<Shown> {
-    let mut parts = String::new();
-    let mut chars = code.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            ';' => break,
-            '"' => {
-                chars.by_ref().find(|&q| q == '"');
-            }
-            '[' => {
-                chars.by_ref().find(|&q| q == ']');
-            }
-            '\\' | '_' | '*' => {
-                chars.next();
-            }
-            c => parts.push(c.to_ascii_lowercase()),
-        }
-    }
-    let has = |p: char| parts.contains(p);
-    if !has('y') || has('d') || has('h') || has('s') {
-        return None;
-    }
-    Some(if has('m') { Shown::YearMonth } else { Shown::Year })
-}
-
-/// Cuts each date cell whose format hides the day to the partial date Excel shows, and says
-/// so in a note naming the cells.
-fn cut_to_partial(
-    rows: &mut BTreeMap<u32, Vec<(u32, String)>>,
-    partial: &PartialCells,
-    sheet: &str,
-) -> Option<String> {
-    for (&(row, col), (shown, _)) in partial {
-        let cell = rows
-            .get_mut(&row)
-            .and_then(|cells| cells.iter_mut().find(|(c, _)| *c == col));
-        if let Some((_, text)) = cell {
-            let keep = if *shown == Shown::Year { 4 } else { 7 };
-            text.truncate(keep.min(text.len()));
-        }
-    }
-    let (&first, (_, code)) = partial.iter().next()?;
-    Some(format!(
-        "sheet {sheet:?}, cell {}{}: a date in a cell whose number format ({code}) shows no day; read as the year or year and month Excel shows (a partial date), not as the 1st of the month Excel stores",
-        cell_name(first),
-        and_more(partial.len())
-    ))
-}
-
 fn cell_text(d: &DataRef) -> String {
     match d {
         DataRef::Empty => String::new(),
@@ -377,72 +293,6 @@ fn date_text(dt: &ExcelDateTime) -> String {
     }
 }
 
-/// A merge's value counts for every row it spans below the header, in its first column: that
-/// is what the person who merged the rows sees. A merge across columns is not spread into the
-/// other columns (a name merged over given_name and family_name is not both), which are left
-/// empty. The report names both kinds.
-fn fill_merged(grid: &mut [RawRow], merged: &[Dimensions], sheet: &str) -> Vec<String> {
-    let Some(header_line) = grid.first().map(|r| r.line) else {
-        return Vec::new();
-    };
-    let (mut down, mut across) = (Vec::new(), Vec::new());
-    for m in merged {
-        let value = grid
-            .binary_search_by_key(&(u64::from(m.start.0) + 1), |r| r.line)
-            .ok()
-            .and_then(|i| grid[i].cells.get(m.start.1 as usize))
-            .cloned()
-            .unwrap_or_default();
-        // Lines count from 1, rows from 0: a merge ending on or above the header is left alone.
-        if value.trim().is_empty() || u64::from(m.end.0) < header_line {
-            continue;
-        }
-        let name = format!("{}:{}", cell_name(m.start), cell_name(m.end));
-        if m.end.1 > m.start.1 {
-            across.push(name.clone());
-        }
-        if fill_down(grid, m, header_line, &value) {
-            down.push(name);
-        }
-    }
-    let mut notes = Vec::new();
-    if !down.is_empty() {
-        notes.push(format!(
-            "sheet {sheet:?}: merged cells {} read with the merge's value in every row it spans",
-            down.join(", ")
-        ));
-    }
-    if !across.is_empty() {
-        notes.push(format!(
-            "sheet {sheet:?}: merged cells {} span several columns; the value is read in the first column only, and the other columns are left empty",
-            across.join(", ")
-        ));
-    }
-    notes
-}
-
-/// Fills the merge's first column in the rows below its first cell; whether any was filled.
-fn fill_down(grid: &mut [RawRow], m: &Dimensions, header_line: u64, value: &str) -> bool {
-    let col = m.start.1 as usize;
-    let lines = u64::from(m.start.0) + 2..=u64::from(m.end.0) + 1;
-    let mut any = false;
-    for row in grid
-        .iter_mut()
-        .filter(|r| r.line > header_line && lines.contains(&r.line))
-    {
-        if row.cells.len() <= col {
-            row.cells.resize(col + 1, String::new());
-        }
-        if let Some(cell) = row.cells.get_mut(col)
-            && cell.is_empty()
-        {
-            value.clone_into(cell);
-            any = true;
-        }
-    }
-    any
-}
-
 /// A cell's name as Excel shows it (row and column from 0): (4, 2) is C5.
 fn cell_name((row, col): (u32, u32)) -> String {
     let mut letters = Vec::new();
@@ -457,62 +307,6 @@ fn cell_name((row, col): (u32, u32)) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Shown, fill_merged, hidden_day};
-    use crate::ingest::read::RawRow;
-    use calamine::Dimensions;
-
-    #[test]
-    fn date_formats_that_hide_the_day_are_told_apart() {
-        for (code, shown) in [
-            ("yyyy", Some(Shown::Year)),
-            ("mmm-yy", Some(Shown::YearMonth)),
-            ("yyyy-mm", Some(Shown::YearMonth)),
-            ("[$-41D]mmmm yyyy;@", Some(Shown::YearMonth)),
-            ("\"född \"yyyy", Some(Shown::Year)),
-            ("yyyy-mm-dd", None),
-            ("m/d/yyyy", None),
-            ("d mmm yyyy", None),
-            ("yyyy-mm-dd hh:mm", None),
-            ("h:mm", None),
-            ("General", None),
-        ] {
-            assert_eq!(hidden_day(code), shown, "{code}");
-        }
-    }
-
-    fn row(line: u64, cells: &[&str]) -> RawRow {
-        RawRow {
-            line,
-            cells: cells.iter().map(|c| c.to_string()).collect(),
-            numbers: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn a_merge_spreads_down_its_rows_but_not_across_its_columns() {
-        let mut grid = vec![
-            row(1, &["given_name", "family_name", "gender"]),
-            row(2, &["Anna Svensson", "", "woman"]),
-            row(3, &["Bo", "Berg", ""]),
-        ];
-        let merged = [Dimensions::new((1, 0), (1, 1)), Dimensions::new((1, 2), (2, 2))];
-        let notes = fill_merged(&mut grid, &merged, "S");
-        assert_eq!(grid[1].cells, ["Anna Svensson", "", "woman"]);
-        assert_eq!(grid[2].cells, ["Bo", "Berg", "woman"]);
-        assert!(
-            notes
-                .iter()
-                .any(|n| n.contains("A2:B2") && n.contains("first column only")),
-            "{notes:?}"
-        );
-        assert!(
-            notes
-                .iter()
-                .any(|n| n.contains("C2:C3") && n.contains("every row")),
-            "{notes:?}"
-        );
-    }
-
     #[test]
     fn cells_are_named_as_excel_names_them() {
         for (at, name) in [

@@ -1,0 +1,153 @@
+//! Where ingest's rows go: per organisation, a Parquet file of accepted rows (with their file
+//! and line) and one of quarantined rows, a row for each problem with its column, rule, value
+//! and message; and the organisation's counts.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use super::report::OrgCounts;
+use super::{QUARANTINE_DIR, VALIDATED_DIR, header, read, truncate, validate, validated_columns};
+use crate::error::StageError;
+use crate::parquet_io::{Kind, ParquetSink, Value};
+use crate::schema::Schema;
+
+const QUARANTINE_COLUMNS: [(&str, Kind); 8] = [
+    ("file", Kind::Str),
+    ("line", Kind::Int),
+    ("org_id", Kind::Str),
+    ("record_id", Kind::Str),
+    ("column", Kind::Str),
+    ("rule", Kind::Str),
+    ("value", Kind::Str),
+    ("message", Kind::Str),
+];
+
+pub(super) struct Sinks {
+    pub(super) out: PathBuf,
+    pub(super) validated: HashMap<String, ParquetSink>,
+    pub(super) quarantine: HashMap<String, ParquetSink>,
+}
+
+impl Sinks {
+    fn sink<'a>(
+        map: &'a mut HashMap<String, ParquetSink>,
+        dir: &Path,
+        org: &str,
+        cols: &[(&str, Kind)],
+    ) -> Result<&'a mut ParquetSink, StageError> {
+        if !map.contains_key(org) {
+            std::fs::create_dir_all(dir).map_err(|e| StageError::io(dir, e))?;
+            let sink = ParquetSink::create(&dir.join(format!("{org}.parquet")), cols)?;
+            map.insert(org.to_string(), sink);
+        }
+        map.get_mut(org)
+            .ok_or_else(|| StageError::Input(format!("no writer for {org}")))
+    }
+
+    fn validated(&mut self, schema: &Schema, org: &str) -> Result<&mut ParquetSink, StageError> {
+        let dir = self.out.join(VALIDATED_DIR);
+        Self::sink(&mut self.validated, &dir, org, &validated_columns(schema))
+    }
+
+    fn quarantine(&mut self, org: &str) -> Result<&mut ParquetSink, StageError> {
+        let dir = self.out.join(QUARANTINE_DIR);
+        Self::sink(&mut self.quarantine, &dir, org, &QUARANTINE_COLUMNS)
+    }
+
+    /// Every organisation gets both files, so an empty quarantine is visible as such.
+    pub(super) fn finish(mut self, schema: &Schema) -> Result<(), StageError> {
+        let orgs: Vec<String> = self
+            .validated
+            .keys()
+            .chain(self.quarantine.keys())
+            .cloned()
+            .collect();
+        for org in orgs {
+            self.validated(schema, &org)?;
+            self.quarantine(&org)?;
+        }
+        for (_, s) in self.validated.drain().chain(self.quarantine.drain()) {
+            s.finish()?;
+        }
+        Ok(())
+    }
+}
+
+/// Where a row's values go: one file, one organisation's writers and counts.
+pub(super) struct Target<'a> {
+    pub(super) schema: &'a Schema,
+    pub(super) map: &'a header::HeaderMap,
+    pub(super) label: &'a str,
+    pub(super) fallback: String,
+}
+
+pub(super) fn accepted(
+    t: &Target,
+    line: u64,
+    rec: validate::CleanRecord,
+    norms: &[validate::Normalisation],
+    sinks: &mut Sinks,
+    orgs: &mut BTreeMap<String, OrgCounts>,
+) -> Result<(), StageError> {
+    let year = t
+        .schema
+        .column_index("report_year")
+        .and_then(|i| rec.values.get(i))
+        .and_then(|v| v.as_deref())
+        .and_then(|y| y.parse().ok());
+    orgs.entry(rec.org_id.clone())
+        .or_default()
+        .accept(t.label, year, norms);
+    let mut values: Vec<Value> = rec
+        .values
+        .into_iter()
+        .zip(&t.schema.columns)
+        .map(|(val, col)| match col.name.as_str() {
+            "report_year" => Value::Int(val.and_then(|y| y.parse().ok())),
+            _ => Value::Str(val),
+        })
+        .collect();
+    values.push(Value::Str(Some(t.label.to_string())));
+    values.push(Value::Int(Some(line as i64)));
+    sinks.validated(t.schema, &rec.org_id)?.push(values)
+}
+
+pub(super) fn rejected(
+    t: &Target,
+    row: &read::Row,
+    problems: Vec<validate::Problem>,
+    sinks: &mut Sinks,
+    orgs: &mut BTreeMap<String, OrgCounts>,
+) -> Result<(), StageError> {
+    let cell = |name: &str| {
+        t.schema
+            .column_index(name)
+            .and_then(|i| t.map.source[i])
+            .and_then(|p| row.cells.get(p))
+            .map(|s| s.trim())
+    };
+    let org_raw = cell("org_id").map(str::to_uppercase).unwrap_or_default();
+    let org = if t.schema.member(&org_raw).is_some() {
+        org_raw
+    } else {
+        t.fallback.clone()
+    };
+    let record = cell("record_id").map(|s| truncate(s, 200));
+    orgs.entry(org.clone())
+        .or_default()
+        .reject(t.label, row.line, &problems);
+    let sink = sinks.quarantine(&org)?;
+    for p in problems {
+        sink.push(vec![
+            Value::Str(Some(t.label.to_string())),
+            Value::Int(Some(row.line as i64)),
+            Value::Str(Some(org.clone())),
+            Value::Str(record.clone()),
+            Value::Str(Some(p.column)),
+            Value::Str(Some(p.rule.to_string())),
+            Value::Str(Some(p.value)),
+            Value::Str(Some(p.message)),
+        ])?;
+    }
+    Ok(())
+}
