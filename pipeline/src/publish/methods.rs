@@ -13,9 +13,16 @@ pub fn methods_note(
     official_note: &str,
 ) -> String {
     let mut s = note_body(tables, report, persons, official_note);
+    s.push_str(SHARES);
     s.push_str(FILES);
     s
 }
+
+/// What share_percent is a share of, and how it is rounded: a multi-valued table's `_total`
+/// row read "105.8 %" before it was left out of the shares.
+const SHARES: &str = "\n## Andelar / Shares\n\n\
+Andelen (share_percent) avrundas en gång till en decimal, med en femma i andra decimalen uppåt (33 av 400 är 8,3 %), så att CSV, Parquet, arbetsboken och rapporten visar samma tal. I en tabell där en person kan ha flera koder räknas varje person en gång per kod, och andelen är av personerna med minst en kod (`_any`, 100 %), så andelarna blir tillsammans mer än 100 %. Raderna för alla personer (`_total`) och för personer utan kod (`_none`) ligger utanför den basen och har ingen andel (tom cell).\n\n\
+The share (share_percent) is rounded once to one decimal, a five in the second decimal rounded up (33 of 400 is 8.3 %), so the CSV, Parquet, the workbook and the report show the same figure. In a table where a person can have several codes, each person counts once per code and the share is of the persons with at least one code (`_any`, 100 %), so the shares add up to more than 100 %. The rows of all persons (`_total`) and of persons with no code (`_none`) are outside that base and have no share (an empty cell).\n";
 
 /// How to open the release's files, for readers who will open a CSV in Excel.
 const FILES: &str = "\n## Filer / Files\n\n\
@@ -93,8 +100,7 @@ Small counts are hidden: a cell of 1 to {} persons is shown as `..` (status supp
     exact_table(&mut s, tables, report, false);
     let _ = writeln!(
         s,
-        "\nT22 puts the platform's persons next to BRÅ's offences: different units (persons and offences), never converted into each other or divided by each other. {official_note}\n\n\
-Multi-valued tables (a person can have several codes) count each person once per code; their share is of the persons with at least one code, so shares add up to more than 100%."
+        "\nT22 puts the platform's persons next to BRÅ's offences: different units (persons and offences), never converted into each other or divided by each other. {official_note}"
     );
     s
 }
