@@ -172,8 +172,14 @@ pub fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e}");
+            let mut shown = e.to_string();
             for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                let cause = cause.to_string();
+                // An error that prints its source ("PATH: No such file ...") would show it twice.
+                if !shown.ends_with(&cause) {
+                    eprintln!("  caused by: {cause}");
+                }
+                shown = cause;
             }
             ExitCode::from(1)
         }

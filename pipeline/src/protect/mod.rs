@@ -10,7 +10,7 @@ mod measure;
 
 pub use config::DpConfig;
 pub use dp::{DpInput, DpSummary, protect_dp, release_tables};
-pub use measure::{measured_cells, over_cap_note, plan_tables, sensitivity};
+pub use measure::{measured_cells, over_cap_note, plan_tables, readable, sensitivity};
 
 use std::collections::BTreeMap;
 use std::path::Path;
