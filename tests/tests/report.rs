@@ -112,8 +112,7 @@ fn a_report_into_a_missing_folder_says_to_create_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("missing/report.html");
     let e = safetally::report::write_report(&safetally_tests::schema(), dir.path(), &out)
-        .err()
-        .expect("no folder to write into");
+        .expect_err("no folder to write into");
     let msg = e.to_string();
     assert!(
         msg.contains("does not exist") && msg.contains("mkdir -p"),
