@@ -17,7 +17,12 @@ pub enum LedgerError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}, line {line}: not a ledger entry ({message}); the ledger must not be edited by hand")]
+    #[error(
+        "{path}: this is a file, not a ledger folder; pass the folder that holds (or will hold) ledger-YYYY.jsonl, e.g. `--ledger {}`",
+        path.parent().map_or_else(|| "ledger".into(), |p| p.join("ledger").display().to_string())
+    )]
+    NotAFolder { path: PathBuf },
+    #[error("{path}, line {line}: not a ledger entry: {message}")]
     Corrupt {
         path: PathBuf,
         line: usize,
@@ -103,6 +108,11 @@ impl Ledger {
             path: path.clone(),
             source,
         };
+        if dir.is_file() {
+            return Err(LedgerError::NotAFolder {
+                path: dir.to_path_buf(),
+            });
+        }
         std::fs::create_dir_all(dir).map_err(|source| LedgerError::Io {
             path: dir.to_path_buf(),
             source,
@@ -128,7 +138,9 @@ impl Ledger {
                         "{e}; the last line is not a whole entry. Either the run that recorded it was stopped (its release was then never published) or the file is damaged (and the release may have been published). Nothing is spent until a person decides: if the first, delete that line; if the second, restore the ledger from its backup"
                     )
                 } else {
-                    e.to_string()
+                    format!(
+                        "{e}. The ledger must not be edited by hand, and nothing is spent until it reads: restore it from its backup, or undo the edit that changed this line, then run again"
+                    )
                 },
             })?;
             entries.push(e);
@@ -141,7 +153,8 @@ impl Ledger {
     }
 
     pub fn spent(&self) -> f64 {
-        self.entries.iter().map(|e| e.rho).sum()
+        // A float sum of nothing is -0.0, which printed as "spent rho -0.0000".
+        self.entries.iter().fold(0.0, |a, e| a + e.rho)
     }
 
     pub fn find(&self, release_key: &str) -> Option<&Entry> {
@@ -255,5 +268,39 @@ mod tests {
             .err()
             .expect("a torn entry is refused");
         assert!(e.to_string().contains("not a whole entry"), "{e}");
+    }
+
+    #[test]
+    fn an_empty_ledger_has_spent_zero_not_minus_zero() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let l = Ledger::open(dir.path(), 2024).expect("open");
+        assert_eq!(format!("{:.4}", l.spent()), "0.0000");
+    }
+
+    /// A damaged line in the middle said only "must not be edited by hand", with no way on.
+    #[test]
+    fn a_damaged_line_or_a_file_given_as_the_ledger_says_what_to_do() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut l = Ledger::open(dir.path(), 2024).expect("open");
+        l.append(entry("a", 0.3)).expect("append");
+        let path = Ledger::path_for(dir.path(), 2024);
+        let text = std::fs::read_to_string(&path).expect("read");
+        std::fs::write(&path, format!("{{\"x\": 1}}\n{text}")).expect("damage");
+        let e = Ledger::open(dir.path(), 2024)
+            .err()
+            .expect("a damaged line is refused");
+        let msg = e.to_string();
+        assert!(
+            msg.contains("line 1") && msg.contains("restore it from its backup"),
+            "{msg}"
+        );
+        let e = Ledger::open(&path, 2024)
+            .err()
+            .expect("a file is not a ledger folder");
+        let msg = e.to_string();
+        assert!(
+            msg.contains("not a ledger folder") && msg.contains("--ledger"),
+            "{msg}"
+        );
     }
 }

@@ -203,3 +203,21 @@ fn synthetic_data_recover_a_strong_association_at_a_generous_rho_but_not_at_a_ti
         "rho 0.00001 should drown it, yet {tiny}"
     );
 }
+
+/// An extract that holds nobody (a one-person sample whose person fell below the threshold)
+/// matches nothing: its accuracy is not applicable, where the marginals' 0.000 read as perfect.
+#[test]
+fn an_empty_extract_has_no_accuracy_rather_than_a_perfect_one() {
+    use safetally::journalist::{Tvd, tvd_cells};
+    let truth = vec![vec![0usize, 1]];
+    let sizes = [2, 2];
+    assert!(Tvd::of_extract(&truth, &[], &sizes).is_none());
+    assert!(Tvd::of_extract(&[], &truth, &sizes).is_none());
+    let cells = tvd_cells(None, " | ");
+    assert!(
+        cells.contains("not applicable") && !cells.contains("0.000"),
+        "{cells}"
+    );
+    let same = Tvd::of_extract(&truth, &truth, &sizes).expect("both hold persons");
+    assert_eq!(tvd_cells(Some(&same), "/"), "0.000/0.000/0.000");
+}

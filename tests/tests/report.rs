@@ -104,3 +104,18 @@ fn the_report_renders_without_console_errors_and_shows_exactly_the_released_figu
         );
     }
 }
+
+/// `report --out` into a folder that does not exist said only "No such file or directory",
+/// twice.
+#[test]
+fn a_report_into_a_missing_folder_says_to_create_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("missing/report.html");
+    let e = safetally::report::write_report(&safetally_tests::schema(), dir.path(), &out)
+        .expect_err("no folder to write into");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("does not exist") && msg.contains("mkdir -p"),
+        "{msg}"
+    );
+}

@@ -165,3 +165,22 @@ fn a_file_given_where_a_folder_is_read_is_refused_saying_which_folder_to_pass() 
         "nothing is written for a refused input"
     );
 }
+
+#[test]
+fn publish_after_a_dp_only_protect_names_the_flag_that_reaches_its_tables() {
+    let work_dir = tempfile::tempdir().expect("tempdir");
+    let work = Workdir::new(work_dir.path()).expect("workdir");
+    let dp_dir = work.stage_dir(safetally::protect::STAGE_DP);
+    std::fs::create_dir_all(&dp_dir).expect("dp folder");
+    let e = safetally::run::publish_stage(
+        &schema(),
+        &work,
+        &work.stage_dir(safetally::protect::STAGE),
+        false,
+    )
+    .err()
+    .expect("no exact protect stage to publish");
+    let msg = e.to_string();
+    assert!(msg.contains(&format!("--input {}", dp_dir.display())), "{msg}");
+    assert!(!msg.contains("run `safetally protect` first"), "{msg}");
+}

@@ -534,3 +534,48 @@ fn the_release_has_every_file_a_reader_needs() {
         "{values:?}"
     );
 }
+
+/// A multi-valued table's shares are of the persons with at least one code (`_any`): all
+/// persons (`_total`, which read 105.8 %) and persons with no code are outside that base and get
+/// no share; a share on the half (33 of 400) rounds up, as the workbook writes it.
+#[test]
+fn a_multi_valued_table_gives_no_share_to_its_total_and_rounds_a_half_up() {
+    let tables = one_table("T08", None);
+    let t = &tables.tables[0];
+    let mut p = safetally::protect::ProtectedTable::empty(t.id(), t.n_cells());
+    let dim = t.dims[0].name.clone();
+    for (code, v) in [
+        ("_total", 420),
+        ("_any", 400),
+        ("_none", 20),
+        ("_several", 45),
+        ("SE", 33),
+    ] {
+        let i = t
+            .cell_index(&BTreeMap::from([(dim.clone(), code.to_string())]))
+            .expect(code);
+        p.values[i] = Some(v);
+    }
+    let s = safetally::publish::sheet(t, &p, false);
+    let col = s
+        .header
+        .iter()
+        .position(|h| h == "share_percent")
+        .expect("share column");
+    let share = |code: &str| {
+        s.rows
+            .iter()
+            .find(|r| r[0].text() == code)
+            .map(|r| r[col].text())
+            .expect(code)
+    };
+    assert_eq!(
+        share("_total"),
+        "",
+        "all persons are not a share of those with a code"
+    );
+    assert_eq!(share("_none"), "");
+    assert_eq!(share("_any"), "100.0");
+    assert_eq!(share("_several"), "11.3");
+    assert_eq!(share("SE"), "8.3", "8.25 rounds half away from zero");
+}

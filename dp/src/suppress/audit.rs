@@ -98,13 +98,18 @@ pub fn audit(sys: &System, status: &[Status], p: &Params) -> Result<Audit, Suppr
             let lower = solve(sys, &group, cell, OptimizationDirection::Minimize, bound, plain)?;
             let upper = solve(sys, &group, cell, OptimizationDirection::Maximize, bound, plain)?;
             let small_values = if status[cell] == Status::Primary {
+                let small = p.threshold.saturating_sub(1);
                 let knows = Reader::KnowsRule {
-                    small: p.threshold.saturating_sub(1),
+                    small,
                     zeros: p.suppress_zeros,
                     blurred: &blurred,
                 };
                 let lo = solve(sys, &group, cell, OptimizationDirection::Minimize, bound, knows)?;
-                let hi = solve(sys, &group, cell, OptimizationDirection::Maximize, bound, knows)?;
+                // "Unbounded" here means the maximum reached the solver's cap, which a
+                // threshold far above every count (1611 on 400 persons) lies beyond: nothing
+                // published bounds the cell, so the reader is left with the rule's own top.
+                let hi =
+                    solve(sys, &group, cell, OptimizationDirection::Maximize, bound, knows)?.or(Some(small));
                 Some(match (lo, hi) {
                     (Some(lo), Some(hi)) if hi >= lo => hi - lo + 1,
                     _ => 0,

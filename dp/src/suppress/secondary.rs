@@ -347,6 +347,24 @@ mod tests {
         assert!(!shown.passed());
     }
 
+    /// The audit's solver caps every cell at four times the largest count and reads a
+    /// maximum at the cap as "unbounded". A threshold above the cap (1611 on 400 persons) made
+    /// the rule's own top (threshold - 1) look unbounded, so every small count seemed pinned
+    /// and protection failed with "no cell is left to hide".
+    #[test]
+    fn a_threshold_above_every_count_hides_everything_and_the_audit_passes() {
+        let sys = table(&[2, 40, 30, 9]);
+        for threshold in [1_000, 1_000_000, u64::from(u32::MAX) + 1] {
+            let p = Params {
+                threshold,
+                ..Params::default()
+            };
+            let out = protect(&sys, &p).expect("nothing is left to publish, and that is safe");
+            assert!(out.audit.passed(), "threshold {threshold}: {:?}", out.audit);
+            assert!(out.status.iter().all(|s| s.hidden()), "{:?}", out.status);
+        }
+    }
+
     #[test]
     fn inconsistent_tables_are_refused() {
         let mut sys = table(&[2, 3]);

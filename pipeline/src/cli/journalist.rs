@@ -73,10 +73,15 @@ pub fn print_outcome(run: &StageRun<ExtractReport>) {
         r.synthetic_rows,
         run.dir.display()
     );
-    if let (Some(sy), Some(cr)) = (&r.synthetic_vs_input, &r.crosstab_vs_input) {
+    if r.accuracy_shipped {
+        let cells = |t| match t {
+            Some(t) => safetally::journalist::tvd_cells(Some(t), "/"),
+            None => "not applicable (no persons)".to_string(),
+        };
         println!(
-            "Accuracy against the sample (total variation distance, 1/2/3-way): synthetic {:.3}/{:.3}/{:.3}, cross-tabulation {:.3}/{:.3}/{:.3}.",
-            sy.one_way, sy.two_way, sy.three_way, cr.one_way, cr.two_way, cr.three_way
+            "Accuracy against the sample (total variation distance, 1/2/3-way): synthetic {}, cross-tabulation {}.",
+            cells(r.synthetic_vs_input.as_ref()),
+            cells(r.crosstab_vs_input.as_ref())
         );
     }
 }

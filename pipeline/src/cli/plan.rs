@@ -1,7 +1,7 @@
 //! `safetally plan`: what each table would get under the configuration, before anything is
 //! spent or any data is read: its share of rho, the noise scale and the 95% half-width.
 
-use safetally::protect::{DpConfig, over_cap_note, plan_tables};
+use safetally::protect::{DpConfig, over_cap_note, plan_tables, readable};
 use safetally::schema::MemberKind;
 use safetally_dp::budget::epsilon_for;
 
@@ -21,8 +21,9 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     let tables = safetally::tables::load_tables(&schema, &MemberKind::Member)?;
     let plan = plan_tables(&tables, &cfg, rho)?;
     println!(
-        "A release at rho {rho} (epsilon {:.2} at delta {:e}; the year's cap is rho {}). Nothing is spent and no data is read.\n",
-        epsilon_for(rho, cfg.delta),
+        "A release at rho {} (epsilon {} at delta {:e}; the year's cap is rho {}). Nothing is spent and no data is read.\n",
+        readable(rho, 4),
+        readable(epsilon_for(rho, cfg.delta), 2),
         cfg.delta,
         cfg.year_rho_cap
     );
@@ -35,8 +36,14 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     );
     for (t, p) in tables.tables.iter().zip(&plan) {
         println!(
-            "{:<6} {:>6.2} {:>8.4} {:>11.3} {:>11.2} {:>12.1}   {}",
-            p.id, p.weight, p.rho, p.sensitivity, p.scale, p.half_width_95, t.spec.title.en
+            "{:<6} {:>6.2} {:>8} {:>11.3} {:>11} {:>12}   {}",
+            p.id,
+            p.weight,
+            readable(p.rho, 4),
+            p.sensitivity,
+            readable(p.scale, 2),
+            readable(p.half_width_95, 1),
+            t.spec.title.en
         );
     }
     println!(

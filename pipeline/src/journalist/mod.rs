@@ -6,6 +6,8 @@
 mod model;
 mod write;
 
+pub use write::tvd_cells;
+
 pub use model::{
     Target, crosstab, crosstab_records, marginals, marginals_sensitivity, postprocess_crosstab, records,
     sizes, synthesise,
@@ -50,6 +52,12 @@ impl Tvd {
             two_way: mean_tvd(a, b, sizes, 2),
             three_way: mean_tvd(a, b, sizes, 3),
         }
+    }
+
+    /// `None` when either side holds nobody: a distance between distributions needs persons
+    /// on both, and the 0 the marginals give then read as a perfect match for an empty extract.
+    pub fn of_extract(truth: &[Vec<usize>], extract: &[Vec<usize>], sizes: &[usize]) -> Option<Self> {
+        (!truth.is_empty() && !extract.is_empty()).then(|| Tvd::between(truth, extract, sizes))
     }
 }
 
@@ -205,10 +213,14 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
             .iter()
             .map(|&(c, pa)| (t.dims[c].name.clone(), t.dims[pa].name.clone()))
             .collect(),
-        synthetic_vs_input: inp.ship_accuracy.then(|| Tvd::between(&recs, &synth, &sz)),
+        synthetic_vs_input: inp
+            .ship_accuracy
+            .then(|| Tvd::of_extract(&recs, &synth, &sz))
+            .flatten(),
         crosstab_vs_input: inp
             .ship_accuracy
-            .then(|| Tvd::between(&recs, &crosstab_records(t, &counts), &sz)),
+            .then(|| Tvd::of_extract(&recs, &crosstab_records(t, &counts), &sz))
+            .flatten(),
         accuracy_shipped: inp.ship_accuracy,
     };
     write::codebook(inp.schema, t, &report, &out.join("codebook.md"))?;

@@ -208,7 +208,13 @@ fn hold_totals(
     (y, var): (&mut Vec<f64>, &mut Vec<f64>),
     constraints: &mut Vec<Vec<(usize, f64)>>,
 ) {
-    let plain = least_squares(y, var, constraints);
+    let plain = within_wider_populations(
+        tables,
+        groups,
+        var_of,
+        (y.as_slice(), var.as_slice()),
+        constraints,
+    );
     let tiny = var.iter().copied().fold(f64::INFINITY, f64::min) * 1e-9;
     for g in groups {
         let terms = total_terms(&tables.tables[g[0]], &var_of[g[0]]);
@@ -222,6 +228,59 @@ fn hold_totals(
         let mut c: Vec<(usize, f64)> = terms.into_iter().map(|v| (v, 1.0)).collect();
         c.push((held, -1.0));
         constraints.push(c);
+    }
+}
+
+/// Pairs (narrower, wider) of population groups: every condition of the wider is one of the
+/// narrower's, so the narrower's persons are among the wider's (T19's persons with a legal
+/// status are among T18's persons with a police report).
+fn subsets(tables: &Tables, groups: &[Vec<usize>]) -> Vec<(usize, usize)> {
+    let conditions = |g: &Vec<usize>| &tables.tables[g[0]].spec.population.conditions;
+    let mut out = Vec::new();
+    for (a, narrow) in groups.iter().enumerate() {
+        for (b, wide) in groups.iter().enumerate() {
+            if a != b && conditions(wide).iter().all(|c| conditions(narrow).contains(c)) {
+                out.push((a, b));
+            }
+        }
+    }
+    out
+}
+
+/// Plain least squares with every narrower population's total at most its wider one's.
+/// Noised apart, they could read "80 of 79 persons"; a pair found the wrong way round is tied
+/// equal and the fit redone (the fit's optimum under the inequality lies on it), until none is.
+fn within_wider_populations(
+    tables: &Tables,
+    groups: &[Vec<usize>],
+    var_of: &[Vec<Option<usize>>],
+    (y, var): (&[f64], &[f64]),
+    constraints: &[Vec<(usize, f64)>],
+) -> Vec<f64> {
+    let terms: Vec<Vec<usize>> = groups
+        .iter()
+        .map(|g| total_terms(&tables.tables[g[0]], &var_of[g[0]]))
+        .collect();
+    let pairs: Vec<(usize, usize)> = subsets(tables, groups)
+        .into_iter()
+        .filter(|&(a, b)| !terms[a].is_empty() && !terms[b].is_empty())
+        .collect();
+    let mut active = constraints.to_vec();
+    let mut tied: Vec<(usize, usize)> = Vec::new();
+    let mut x = least_squares(y, var, &active);
+    loop {
+        let total = |g: usize| terms[g].iter().map(|&v| x[v]).sum::<f64>();
+        let Some(&(a, b)) = pairs
+            .iter()
+            .find(|p| !tied.contains(p) && total(p.0) > total(p.1) + 1e-9)
+        else {
+            return x;
+        };
+        let mut c: Vec<(usize, f64)> = terms[a].iter().map(|&v| (v, 1.0)).collect();
+        c.extend(terms[b].iter().map(|&v| (v, -1.0)));
+        active.push(c);
+        tied.push((a, b));
+        x = least_squares(y, var, &active);
     }
 }
 
@@ -255,6 +314,7 @@ fn round_and_fill(
             t.round() as i64
         })
         .collect();
+    let totals = narrower_at_most_wider(totals, &subsets(tables, groups));
     for (g, &total) in groups.iter().zip(&totals) {
         for &ti in g.iter().filter(|&&ti| targets[ti].is_none()) {
             let t = &tables.tables[ti];
@@ -355,6 +415,24 @@ fn round_and_fill(
         values,
         scales: cell_scales,
     }
+}
+
+/// The fit holds each narrower total at most its wider one only up to its tolerance, and
+/// rounding could still put a tie's two sides one apart: the rounded totals keep the order too.
+fn narrower_at_most_wider(mut totals: Vec<i64>, pairs: &[(usize, usize)]) -> Vec<i64> {
+    for _ in 0..totals.len() {
+        let mut changed = false;
+        for &(a, b) in pairs {
+            if totals[a] > totals[b] {
+                totals[a] = totals[b];
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    totals
 }
 
 /// Totals of a single-valued table from its rounded inner cells; a total's scale is that of

@@ -39,8 +39,20 @@ pub fn sensitivity(t: &Table) -> f64 {
 /// What `plan` says before its figures when `rho` is more than the year may spend at all:
 /// the figures are still worth seeing (how much a larger budget would buy), but a release at
 /// that rho would be refused.
+/// `x` with `decimals` decimals, or in scientific notation when that would print a run of
+/// digits nobody reads (`plan --rho 1e300` printed 300 of them) or only zeros.
+pub fn readable(x: f64, decimals: usize) -> String {
+    let a = x.abs();
+    if a != 0.0 && a.is_finite() && !(1e-4..1e9).contains(&a) {
+        format!("{x:.3e}")
+    } else {
+        format!("{x:.decimals$}")
+    }
+}
+
 pub fn over_cap_note(cfg: &DpConfig, rho: f64) -> Option<String> {
     (rho > cfg.year_rho_cap).then(|| {
+        let rho = readable(rho, 4);
         format!(
             "Note: rho {rho} is more than the whole year's cap ({}): `protect --mode dp` would refuse to spend it. The figures below show what it would give.",
             cfg.year_rho_cap
@@ -56,4 +68,18 @@ pub fn plan_tables(tables: &Tables, cfg: &DpConfig, rho: f64) -> Result<Vec<Tabl
         .map(|t| (t.id().to_string(), cfg.weight(t.id()), sensitivity(t)))
         .collect();
     plan(rho, &spec).map_err(|e| StageError::Input(format!("cannot plan the release: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::readable;
+
+    #[test]
+    fn extreme_numbers_print_in_scientific_notation_and_ordinary_ones_as_before() {
+        assert_eq!(readable(1e300, 4), "1.000e300");
+        assert_eq!(readable(1e-300, 4), "1.000e-300");
+        assert_eq!(readable(0.5, 4), "0.5000");
+        assert_eq!(readable(0.0, 2), "0.00");
+        assert_eq!(readable(123.456, 1), "123.5");
+    }
 }

@@ -10,7 +10,7 @@ mod measure;
 
 pub use config::DpConfig;
 pub use dp::{DpInput, DpSummary, protect_dp, release_tables};
-pub use measure::{measured_cells, over_cap_note, plan_tables, sensitivity};
+pub use measure::{measured_cells, over_cap_note, plan_tables, readable, sensitivity};
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -123,23 +123,27 @@ impl ProtectReport {
     }
 }
 
+/// Extreme figures in scientific notation: a tiny `--rho` (1e-12) printed as "rho 0.0000"
+/// beside a noise scale of 13 million.
 fn dp_summary(d: &DpSummary) -> String {
     let scales: Vec<f64> = d.plan.iter().map(|p| p.scale).collect();
     let lo = scales.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = scales.iter().copied().fold(0.0, f64::max);
     format!(
-        "Protect (differential privacy) {} rho {:.4} (epsilon {:.2} at delta {:e}) across {} tables; the year's budget is rho {:.4}, of which {:.4} is now spent. Noise scale per measured cell from {lo:.1} to {hi:.1} persons; cells whose noisy value is below {} are hidden. A person split into {} clusters by linkage is protected at rho {:.4} (epsilon {:.2}). Ledger: {}.",
+        "Protect (differential privacy) {} rho {} (epsilon {:.2} at delta {:e}) across {} tables; the year's budget is rho {:.4}, of which {:.4} is now spent. Noise scale per measured cell from {} to {} persons; cells whose noisy value is below {} are hidden. A person split into {} clusters by linkage is protected at rho {:.4} (epsilon {:.2}). Ledger: {}.",
         if d.reused {
             "reused the stored draw of this release (nothing spent):"
         } else {
             "spent"
         },
-        d.rho,
+        readable(d.rho, 4),
         d.epsilon,
         d.delta,
         d.plan.len(),
         d.year_rho_cap,
         d.spent_after,
+        readable(lo, 1),
+        readable(hi, 1),
         d.suppress_below,
         d.group_size,
         d.group_rho,

@@ -13,9 +13,16 @@ pub fn methods_note(
     official_note: &str,
 ) -> String {
     let mut s = note_body(tables, report, persons, official_note);
+    s.push_str(SHARES);
     s.push_str(FILES);
     s
 }
+
+/// What share_percent is a share of, and how it is rounded: a multi-valued table's `_total`
+/// row read "105.8 %" before it was left out of the shares.
+const SHARES: &str = "\n## Andelar / Shares\n\n\
+Andelen (share_percent) avrundas en gång till en decimal, med en femma i andra decimalen uppåt (33 av 400 är 8,3 %), så att CSV, Parquet, arbetsboken och rapporten visar samma tal. I en tabell där en person kan ha flera koder räknas varje person en gång per kod, och andelen är av personerna med minst en kod (`_any`, 100 %), så andelarna blir tillsammans mer än 100 %. Raderna för alla personer (`_total`) och för personer utan kod (`_none`) ligger utanför den basen och har ingen andel (tom cell).\n\n\
+The share (share_percent) is rounded once to one decimal, a five in the second decimal rounded up (33 of 400 is 8.3 %), so the CSV, Parquet, the workbook and the report show the same figure. In a table where a person can have several codes, each person counts once per code and the share is of the persons with at least one code (`_any`, 100 %), so the shares add up to more than 100 %. The rows of all persons (`_total`) and of persons with no code (`_none`) are outside that base and have no share (an empty cell).\n";
 
 /// How to open the release's files, for readers who will open a CSV in Excel.
 const FILES: &str = "\n## Filer / Files\n\n\
@@ -61,7 +68,7 @@ Små tal är dolda: en cell med 1–{} personer visas som `..` (status suppresse
     exact_table(&mut s, tables, report, true);
     let _ = writeln!(
         s,
-        "\nT22 ställer plattformens personer bredvid Brås brott: olika enheter (personer respektive brott), som aldrig räknas om till varandra. {official_note}\n"
+        "\nT22 ställer plattformens personer bredvid Brås brott: olika enheter (personer respektive brott), som aldrig räknas om till varandra. T22:s personer med polisanmälan kommer från T17 (bara direkt utsatta), raderna om rättsprocessen från T19 (alla med polisanmälan), så de senare kan vara fler. {official_note}\n"
     );
     let _ = writeln!(s, "## English\n");
     let _ = writeln!(
@@ -93,8 +100,7 @@ Small counts are hidden: a cell of 1 to {} persons is shown as `..` (status supp
     exact_table(&mut s, tables, report, false);
     let _ = writeln!(
         s,
-        "\nT22 puts the platform's persons next to BRÅ's offences: different units (persons and offences), never converted into each other or divided by each other. {official_note}\n\n\
-Multi-valued tables (a person can have several codes) count each person once per code; their share is of the persons with at least one code, so shares add up to more than 100%."
+        "\nT22 puts the platform's persons next to BRÅ's offences: different units (persons and offences), never converted into each other or divided by each other. T22's persons with a police report come from T17 (directly affected persons only), its legal-status rows from T19 (everyone with a report), so the latter can be more. {official_note}"
     );
     s
 }
@@ -117,7 +123,7 @@ fn dp_note(
         s,
         "Organisationernas uppgifter har länkats så att varje person räknas en gång (ungefär {persons} personer). Varje tal i tabellerna har fått slumpmässigt brus (diskret gaussiskt brus från biblioteket OpenDP), så att ingen enskild persons närvaro eller svar kan utläsas. Bruset är lika stort oavsett hur många personer en cell har; kolumnen noise_scale anger dess standardavvikelse i antal personer.\n\n\
 **Intervallet** (interval95_low–interval95_high) är ungefär 95 %-intervallet: om tabellen hade publicerats många gånger med nytt brus skulle ungefär 95 av 100 sådana intervall innehålla det verkliga antalet (bortsett från fel i länkningen). Ett litet tal är därför mest brus.\n\n\
-Efter bruset har talen justerats så att de är heltal, inte negativa, och att tabeller som delar summor stämmer med varandra (minsta kvadrat-metoden). Celler vars brusade värde är 1–{} visas som `..`; beslutet fattas på det brusade värdet, aldrig på det verkliga. För personer med fler koder än tabellens gräns (max_codes) räknas bara de första koderna.\n\n\
+Efter bruset har talen justerats så att de är heltal, inte negativa, och att tabeller som delar summor stämmer med varandra (minsta kvadrat-metoden); en snävare population har aldrig fler personer än en vidare som rymmer den (T19:s personer med känd status finns bland T18:s personer med polisanmälan). Celler vars brusade värde är 1–{} visas som `..`; beslutet fattas på det brusade värdet, aldrig på det verkliga. För personer med fler koder än tabellens gräns (max_codes) räknas bara de första koderna.\n\n\
 Integritetsbudget: rho {:.4} för denna utgåva (epsilon {:.2} vid delta {:e}); årets tak är rho {:.4}, varav {:.4} nu är förbrukat (registrerat i en logg innan något publicerades). En person som länkningen delat i {} delar skyddas med rho {:.4} (epsilon {:.2}).\n",
         d.suppress_below - 1,
         d.rho,
@@ -132,14 +138,14 @@ Integritetsbudget: rho {:.4} för denna utgåva (epsilon {:.2} vid delta {:e}); 
     dp_table(&mut s, tables, d, true);
     let _ = writeln!(
         s,
-        "\nT22 ställer plattformens (brusade) personer bredvid Brås brott: olika enheter, som aldrig räknas om till varandra. {official_note}\n"
+        "\nT22 ställer plattformens (brusade) personer bredvid Brås brott: olika enheter, som aldrig räknas om till varandra. T22:s personer med polisanmälan kommer från T17 (bara direkt utsatta), raderna om rättsprocessen från T19 (alla med polisanmälan), så de senare kan vara fler. {official_note}\n"
     );
     let _ = writeln!(s, "## English\n");
     let _ = writeln!(
         s,
         "The organisations' records were linked so that each person counts once (about {persons} persons). Every number in the tables carries random noise (discrete Gaussian noise from the OpenDP library), so that no single person's presence or answers can be read from them. The noise is the same size whatever a cell's count; the noise_scale column gives its standard deviation in persons.\n\n\
 **The interval** (interval95_low to interval95_high) is an approximate 95% interval: if the table were published many times with fresh noise, about 95 of 100 such intervals would contain the true count (linkage errors aside). A small count is therefore mostly noise.\n\n\
-After the noise, numbers were adjusted to be non-negative integers and to agree between tables that share totals (least squares); each population's total was estimated first, without the upward bias that setting negative cells to zero would add, and kept. Cells whose noisy value is 1 to {} are shown as `..`; that decision is taken on the noisy value, never the true one. Persons with more codes than a table's limit (max_codes) count with their first codes only.\n\n\
+After the noise, numbers were adjusted to be non-negative integers and to agree between tables that share totals (least squares); each population's total was estimated first, without the upward bias that setting negative cells to zero would add, and kept; a narrower population's total is never above that of a wider one holding it (T19's persons with a legal status are among T18's persons with a police report). Cells whose noisy value is 1 to {} are shown as `..`; that decision is taken on the noisy value, never the true one. Persons with more codes than a table's limit (max_codes) count with their first codes only.\n\n\
 Privacy budget: rho {:.4} for this release (epsilon {:.2} at delta {:e}); the year's cap is rho {:.4}, of which {:.4} is now spent (recorded in a ledger before anything was published). A person split into {} clusters by linkage is protected at rho {:.4} (epsilon {:.2}).\n",
         d.suppress_below - 1,
         d.rho,
@@ -154,7 +160,7 @@ Privacy budget: rho {:.4} for this release (epsilon {:.2} at delta {:e}); the ye
     dp_table(&mut s, tables, d, false);
     let _ = writeln!(
         s,
-        "\nT22 puts the platform's (noisy) persons next to BRÅ's offences: different units, never converted into each other. {official_note}"
+        "\nT22 puts the platform's (noisy) persons next to BRÅ's offences: different units, never converted into each other. T22's persons with a police report come from T17 (directly affected persons only), its legal-status rows from T19 (everyone with a report), so the latter can be more. {official_note}"
     );
     s
 }

@@ -217,7 +217,7 @@ fn write_parquet(path: &Path, s: &Sheet) -> Result<(), StageError> {
         .iter()
         .enumerate()
         .map(|(c, h)| {
-            let kind = match s.rows.first().map(|r| &r[c]) {
+            let kind = match s.rows.iter().map(|r| &r[c]).find(|f| !matches!(f, Field::Blank)) {
                 Some(Field::Count(_)) => Kind::Int,
                 Some(Field::Share(_) | Field::Scale(_)) => Kind::Float,
                 _ => Kind::Str,
@@ -229,7 +229,13 @@ fn write_parquet(path: &Path, s: &Sheet) -> Result<(), StageError> {
     for r in &s.rows {
         sink.push(
             r.iter()
-                .map(|f| match f {
+                .zip(&kinds)
+                .map(|(f, (_, kind))| match f {
+                    Field::Blank => match kind {
+                        Kind::Int => Value::Int(None),
+                        Kind::Float => Value::Float(None),
+                        _ => Value::Str(None),
+                    },
                     Field::Count(v) => Value::Int(v.map(|x| x as i64)),
                     Field::Text(t) => Value::Str(Some(t.clone())),
                     Field::Share(v) | Field::Scale(v) => Value::Float(*v),

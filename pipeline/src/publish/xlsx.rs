@@ -93,7 +93,9 @@ fn write_sheet(
             let c = c as u16;
             match f {
                 Field::Count(Some(v)) => ws.write_number(r, c, *v as f64).map(|_| ()),
-                Field::Share(Some(v)) => ws.write_number(r, c, (v * 10.0).round() / 10.0).map(|_| ()),
+                // Rounded once where the share was computed: the CSV prints the same number.
+                Field::Share(Some(v)) => ws.write_number(r, c, *v).map(|_| ()),
+                Field::Blank => Ok(()),
                 Field::Scale(Some(v)) => ws.write_number(r, c, (v * 100.0).round() / 100.0).map(|_| ()),
                 other => ws.write_string(r, c, other.text()).map(|_| ()),
             }

@@ -41,8 +41,21 @@ pub fn default_path(release: &Path) -> PathBuf {
     release.with_file_name(format!("{name}-report.html"))
 }
 
+/// Checked before the page is built: a missing folder only said "No such file or directory".
+fn out_folder_exists(out: &Path) -> Result<(), StageError> {
+    match out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) if !dir.is_dir() => Err(StageError::Input(format!(
+            "{}: the folder for the report does not exist; create it (mkdir -p {}) or pass `--out` a file in an existing folder",
+            dir.display(),
+            dir.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Renders the release in `release` to `out`.
 pub fn write_report(schema: &Schema, release: &Path, out: &Path) -> Result<(), StageError> {
+    out_folder_exists(out)?;
     let mpath = release.join(MANIFEST);
     if !mpath.is_file() {
         return Err(StageError::Input(format!(

@@ -99,10 +99,11 @@ pub fn publish_stage(
 ) -> Result<StageRun<ReleaseManifest>, StageError> {
     let mode: Option<ProtectReport> = read_json(&protect_dir.join(protect::REPORT_JSON)).ok();
     let dp = mode.is_some_and(|r| r.dp.is_some());
+    let missing = missing_protected(protect_dir);
     let spec = StageSpec {
         name: if dp { publish::STAGE_DP } else { publish::STAGE },
         input: protect_dir,
-        missing: "no protected tables here; run `safetally protect` first",
+        missing: &missing,
         params: serde_json::json!({}),
         report_json: publish::MANIFEST,
     };
@@ -150,6 +151,20 @@ pub fn publish_stage(
             report: manifest,
         })
     })
+}
+
+/// What to say when `protect_dir` holds no protected tables. A DP protect writes its own
+/// folder beside the exact one, so after a DP-only protect the default folder is missing while
+/// the tables are there: the user needs the flag that reaches them, not to rerun protect.
+fn missing_protected(protect_dir: &Path) -> String {
+    let dp_dir = protect_dir.parent().map(|p| p.join(protect::STAGE_DP));
+    match dp_dir {
+        Some(d) if d.is_dir() && d != protect_dir => format!(
+            "no protected tables here, but the DP protect stage's tables are in {0}: pass `--input {0}`",
+            d.display()
+        ),
+        _ => "no protected tables here; run `safetally protect` first".to_string(),
+    }
 }
 
 /// What the aggregate stage was made from, from its manifest: the persons file only. Its random
