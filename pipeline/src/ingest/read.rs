@@ -346,7 +346,6 @@ fn drop_empty_columns(grid: &mut [RawRow]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use polars_arrow::datatypes::{ArrowDataType as A, Field, TimeUnit};
 
     #[test]
     fn excel_separator_hint_is_used_and_its_line_kept_blank() {
