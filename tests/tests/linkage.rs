@@ -187,6 +187,38 @@ fn twins_whose_names_sound_alike_stay_apart_when_their_genders_differ() {
     );
 }
 
+/// Age group is the age at first contact: one organisation met her at 17, another at 18. With
+/// a typo in her name only the fuzzy step can join the two records, and it must.
+#[test]
+fn a_person_met_before_and_after_turning_18_is_one_person() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let input = tmp.path().join("in");
+    std::fs::create_dir_all(&input).expect("mkdir");
+    let row = |org: &str, given: &str, family: &str, age: &str| {
+        row_with(&[
+            ("org_id", org),
+            ("record_id", "a"),
+            ("given_name", given),
+            ("family_name", family),
+            ("birth_date", "2006-06-15"),
+            ("personal_number", ""),
+            ("gender", "woman"),
+            ("age_group", age),
+        ])
+    };
+    for (org, given, family, age) in [
+        ("SAMPLE01", "Annika", "Svensson", "child"),
+        ("SAMPLE02", "Anika", "Svenson", "adult"),
+    ] {
+        let rows = vec![row(org, given, family, age)];
+        write(&input, &format!("{org}.csv"), csv_text(&header(), &rows, b','));
+    }
+    let (key, _) = test_key(tmp.path(), "eighteen");
+    let report = run_to_link(&input, &tmp.path().join("work"), &key);
+    assert_eq!(report.records, 2, "{}", report.to_text());
+    assert_eq!(report.persons, 1, "{}", report.to_text());
+}
+
 /// Links `rows` (org, record id, given, family, birth date, pnr) and returns the report.
 fn link_rows(
     tmp: &Path,

@@ -4,16 +4,22 @@
 use super::load::Records;
 use super::unionfind::Clusters;
 
-/// Answers that two records of one person cannot disagree on: gender, country of birth and
-/// age group, where both records know them. Dictionary codes, 0 = not known.
+/// The answers the guard compares.
+const GATED: [&str; 2] = ["gender", "country_of_birth"];
+
+/// Answers that two records of one person cannot disagree on: gender and country of birth,
+/// where both records know them. Dictionary codes, 0 = not known. Not the age group: it is
+/// the age at first contact, so a girl met at 17 by one organisation and at 18 by another is
+/// a child in one record and an adult in the other, both rightly (the birth dates' own guard
+/// keeps apart what dates can tell apart).
 pub struct Gate {
-    codes: Vec<[u32; 3]>,
+    codes: Vec<[u32; GATED.len()]>,
 }
 
 impl Gate {
     pub fn new(r: &Records) -> Self {
-        let mut codes = vec![[0u32; 3]; r.len()];
-        for (k, name) in ["gender", "country_of_birth", "age_group"].iter().enumerate() {
+        let mut codes = vec![[0u32; GATED.len()]; r.len()];
+        for (k, name) in GATED.iter().enumerate() {
             let Some(col) = r.attr(name) else { continue };
             let known: Vec<bool> = col
                 .values
@@ -37,7 +43,7 @@ impl Gate {
     /// bridge two clusters that disagree (twins, and a third record of one of them without
     /// a gender).
     pub fn by_cluster(&self, clusters: &mut Clusters) -> ClusterAnswers {
-        let mut codes = vec![[0u32; 3]; self.codes.len()];
+        let mut codes = vec![[0u32; GATED.len()]; self.codes.len()];
         for (i, c) in self.codes.iter().enumerate() {
             let root = clusters.find(i as u32) as usize;
             codes[root] = known_of(&codes[root], c);
@@ -48,7 +54,7 @@ impl Gate {
 
 /// What the clusters' records know, kept at each cluster's root as clusters join.
 pub struct ClusterAnswers {
-    codes: Vec<[u32; 3]>,
+    codes: Vec<[u32; GATED.len()]>,
 }
 
 impl ClusterAnswers {
@@ -78,11 +84,11 @@ pub enum Joined {
     Refused,
 }
 
-fn agree(a: &[u32; 3], b: &[u32; 3]) -> bool {
+fn agree(a: &[u32; GATED.len()], b: &[u32; GATED.len()]) -> bool {
     a.iter().zip(b).all(|(a, b)| *a == 0 || *b == 0 || a == b)
 }
 
 /// Each answer one of them knows (the first where both do: they agree when it matters).
-fn known_of(a: &[u32; 3], b: &[u32; 3]) -> [u32; 3] {
+fn known_of(a: &[u32; GATED.len()], b: &[u32; GATED.len()]) -> [u32; GATED.len()] {
     std::array::from_fn(|k| if a[k] != 0 { a[k] } else { b[k] })
 }
