@@ -455,6 +455,21 @@ fn wrong_key_finds_no_truth() {
         .expect_err("no record found is an error")
         .to_string();
     assert!(e.contains("none of the 476") && e.contains("key"), "{e}");
+    // A larger sample numbers its records as this one does, so its truth names every record
+    // here, with other persons: refused too.
+    let cfg = safetally::sample::SampleConfig {
+        persons: 3000,
+        seed: 5,
+        ..Default::default()
+    };
+    let larger = tmp.path().join("larger");
+    safetally::sample::generate(&schema(), &cfg, &larger, &safetally::progress::Progress::hidden())
+        .expect("generate");
+    let e = truth_for_records(&key, &larger.join("truth/records.parquet"), &r)
+        .expect_err("another, larger sample's truth is an error")
+        .to_string();
+    assert!(e.contains("larger sample"), "{e}");
+    assert!(truth_for_records(&key, &bundled().join("truth/records.parquet"), &r).is_ok());
 }
 
 #[test]

@@ -128,7 +128,47 @@ pub fn truth_for_records(
             truth.display()
         )));
     }
+    refuse_a_larger_sample(&df, r, &found, truth)?;
     Ok(found)
+}
+
+/// A larger sample numbers its records 1, 2, 3... too, so its truth names every record of a
+/// smaller one and the figures would be of strangers. The right truth has no more records of
+/// these organisations than the work holds, plus those an injected error may have sent to the
+/// quarantine.
+fn refuse_a_larger_sample(
+    df: &polars::prelude::DataFrame,
+    r: &Records,
+    found: &[Option<String>],
+    truth: &Path,
+) -> Result<(), StageError> {
+    let org = df
+        .column("org_id")
+        .and_then(|c| c.str())
+        .map_err(|e| StageError::ParquetRead {
+            path: truth.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    let injected = df
+        .column("injected_error")
+        .ok()
+        .and_then(|c| c.str().ok().cloned());
+    let ours: std::collections::HashSet<&str> = r.orgs.iter().map(String::as_str).collect();
+    let (mut rows, mut may_be_quarantined) = (0usize, 0usize);
+    for i in 0..df.height() {
+        if org.get(i).is_some_and(|o| ours.contains(o)) {
+            rows += 1;
+            may_be_quarantined += usize::from(injected.as_ref().is_some_and(|c| c.get(i).is_some()));
+        }
+    }
+    let matched = found.iter().filter(|f| f.is_some()).count();
+    if rows > matched + may_be_quarantined {
+        return Err(StageError::Input(format!(
+            "{} holds {rows} records of these organisations and the work {matched} of them (at most {may_be_quarantined} more can have been quarantined): it is the truth of a larger sample. Pass the truth file of the sample these records were made from",
+            truth.display()
+        )));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]

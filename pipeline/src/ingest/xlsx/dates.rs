@@ -46,8 +46,8 @@ pub(super) fn partial_dates(
     Ok(found)
 }
 
-/// What a date format shows, when it shows a year but no day: `yyyy`, `mmm-yy`, `yyyy-mm`,
-/// `[$-41D]mmmm yyyy`. Only the first section counts (the one for a positive number), and
+/// What a date format shows, when it shows no day: `yyyy`, `mmm-yy`, `yyyy-mm`,
+/// `[$-41D]mmmm yyyy`, or a month alone (`mmmm`). Only the first section counts (the one for a positive number), and
 /// quoted text, escaped characters and bracketed colours or locales are not date parts. A
 /// format with hours or seconds is left alone: its `m` may be minutes.
 fn hidden_day(code: &str) -> Option<Shown> {
@@ -69,10 +69,15 @@ fn hidden_day(code: &str) -> Option<Shown> {
         }
     }
     let has = |p: char| parts.contains(p);
-    if !has('y') || has('d') || has('h') || has('s') {
+    if has('d') || has('h') || has('s') {
         return None;
     }
-    Some(if has('m') { Shown::YearMonth } else { Shown::Year })
+    // A month alone (`mmmm`) still stores the year typed with it: the day is the invention.
+    match (has('y'), has('m')) {
+        (_, true) => Some(Shown::YearMonth),
+        (true, false) => Some(Shown::Year),
+        (false, false) => None,
+    }
 }
 
 /// Cuts each date cell whose format hides the day to the partial date Excel shows, and says
@@ -107,6 +112,7 @@ mod tests {
     fn date_formats_that_hide_the_day_are_told_apart() {
         for (code, shown) in [
             ("yyyy", Some(Shown::Year)),
+            ("mmmm", Some(Shown::YearMonth)),
             ("mmm-yy", Some(Shown::YearMonth)),
             ("yyyy-mm", Some(Shown::YearMonth)),
             ("[$-41D]mmmm yyyy;@", Some(Shown::YearMonth)),
