@@ -173,6 +173,8 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
     };
     let (noisy_c, noisy_m) = (get("J1")?, get("J1_marginals")?);
     let (mut targets, total) = targets(inp)?;
+    let hidden_below = inp.config.suppress_below as f64;
+    model::fill_hidden_targets(&mut targets, &sz, &noisy_m, hidden_below);
     let covered: Vec<usize> = targets.iter().map(|t| t.dim).collect();
     targets.extend(model::noisy_one_way_targets(&sz, &noisy_m, &covered));
     let counts = postprocess_crosstab(t, &noisy_c, scale_c, &targets, total);

@@ -232,6 +232,37 @@ pub fn synthesise(
     (model.sample(&mut rng, n), model.edges)
 }
 
+/// A published table's hidden cells (`..`, fewer noisy persons than the threshold) give the
+/// fitting no target, so a category with only hidden counts would stay empty: "no children"
+/// where the table says "a few". They take the extract's own noisy one-way count, measured for
+/// the synthetic persons (post-processing, no new spending), kept between 0 and the count the
+/// table says it is below (`hidden_below` - 1), so the two journalists' files do not contradict
+/// the table.
+pub fn fill_hidden_targets(
+    targets: &mut [Target],
+    sizes: &[usize],
+    noisy_marginals: &[i64],
+    hidden_below: f64,
+) {
+    let starts: Vec<usize> = sizes
+        .iter()
+        .scan(0, |at, &n| {
+            let start = *at;
+            *at += n;
+            Some(start)
+        })
+        .collect();
+    for tg in targets.iter_mut() {
+        for (c, count) in tg.counts.iter_mut().enumerate() {
+            if count.is_none()
+                && let Some(&v) = noisy_marginals.get(starts[tg.dim] + c)
+            {
+                *count = Some((v as f64).clamp(0.0, (hidden_below - 1.0).max(0.0)));
+            }
+        }
+    }
+}
+
 /// Margin targets from the noisy one-way marginals (clamped at zero), for dimensions that no
 /// published table covers.
 pub fn noisy_one_way_targets(sizes: &[usize], noisy_marginals: &[i64], covered: &[usize]) -> Vec<Target> {
@@ -279,5 +310,35 @@ mod tests {
         assert!((women - 55.0).abs() < 0.01, "women {women}: {x:?}");
         // Women, as most adults are, and men: the children's two cells both hold some.
         assert!(x[2] > x[3] && x[3] > 0.5, "{x:?}");
+    }
+
+    /// Two dimensions of 2 and 3 codes; the second's middle code is hidden in its table.
+    #[test]
+    fn a_hidden_published_count_takes_the_extracts_own_noisy_count() {
+        let mut targets = [Target {
+            dim: 1,
+            counts: vec![Some(40.0), None, Some(9.0)],
+        }];
+        // One-way marginals first (2 then 3 codes), then the two-way ones.
+        let noisy = [30, 25, 41, 4, -2, 0, 0, 0, 0, 0, 0];
+        fill_hidden_targets(&mut targets, &[2, 3], &noisy, 5.0);
+        assert_eq!(targets[0].counts, vec![Some(40.0), Some(4.0), Some(9.0)]);
+        let mut negative = [Target {
+            dim: 1,
+            counts: vec![Some(40.0), Some(4.0), None],
+        }];
+        fill_hidden_targets(&mut negative, &[2, 3], &noisy, 5.0);
+        assert_eq!(negative[0].counts[2], Some(0.0), "clamped at zero");
+        // A noisy count above what the table says the cell is below is held under it.
+        let mut high = [Target {
+            dim: 0,
+            counts: vec![None, Some(3.0)],
+        }];
+        fill_hidden_targets(&mut high, &[2, 3], &noisy, 5.0);
+        assert_eq!(
+            high[0].counts[0],
+            Some(4.0),
+            "30 noisy, but the table says under 5"
+        );
     }
 }

@@ -339,7 +339,10 @@ pub fn journalist_stage(
     let run = run_stage(schema, work, spec, force, |out| {
         let (agg, tables, published) = read_release_tables(schema, &aggregate_dir, dp_dir)?;
         let (persons, _) = tables::read_persons(schema, &link_dir.join(crate::link::PERSONS))?;
-        let config = protect::DpConfig::load_embedded()?;
+        let mut config = protect::DpConfig::load_embedded()?;
+        // The release's own bar (`protect --threshold` may have changed it): what its hidden
+        // cells are known to be below.
+        config.suppress_below = dp.suppress_below;
         let year = agg
             .report_year
             .ok_or_else(|| StageError::Input("the aggregated tables have no report year".into()))?;
