@@ -108,6 +108,35 @@ fn hidden_sheets_are_passed_over_and_named_unless_asked_for() {
     assert_counts(&report, 1, 0);
 }
 
+/// The records on a hidden sheet and a visible sheet of notes: the error points at the hidden
+/// sheet, not at the notes' first row as a header missing its columns.
+#[test]
+fn records_only_on_a_hidden_sheet_are_named_with_how_to_read_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let info = wb.add_worksheet();
+    info.set_name("Info").expect("name");
+    write_sheet(
+        info,
+        &[
+            vec!["Ärenden 2024".to_string()],
+            vec!["Se fliken Data".to_string()],
+        ],
+    );
+    let data = wb.add_worksheet();
+    data.set_name("Data").expect("name");
+    write_sheet(data, &[header(), row_with(&[])]);
+    data.set_hidden(true);
+    wb.save(dir.path().join("org.xlsx")).expect("save");
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    let e = file_error(&report, "org.xlsx");
+    assert!(
+        e.contains("hidden") && e.contains("\"Data\"") && e.contains("--sheet"),
+        "{}",
+        report.to_text()
+    );
+}
+
 #[test]
 fn old_mac_line_endings_give_each_row_its_own_line() {
     let rows = [

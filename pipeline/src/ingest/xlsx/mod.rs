@@ -54,6 +54,7 @@ pub(super) fn open_xlsx(
     }
     let mut tables: Vec<(HeaderKind, Table)> = Vec::new();
     let mut passed = Passed::default();
+    let mut hidden = Vec::new();
     for meta in &sheets {
         let name = &meta.name;
         if sheet.name.as_ref().is_some_and(|w| w != name) || meta.typ != SheetType::WorkSheet {
@@ -61,6 +62,7 @@ pub(super) fn open_xlsx(
         }
         if sheet.name.is_none() && meta.visible != SheetVisible::Visible {
             passed.hidden.push(format!("{name:?}"));
+            hidden.push(name.clone());
             continue;
         }
         let (grid, notes) = sheet_grid(&mut wb, name).map_err(|m| xerr(&m))?;
@@ -76,7 +78,43 @@ pub(super) fn open_xlsx(
             passed.first.get_or_insert((name.clone(), grid, notes));
         }
     }
+    if tables.is_empty() {
+        refuse_hidden_records(&mut wb, path, &hidden, classify)?;
+    }
     passed.finish(path, tables)
+}
+
+/// With no visible sheet of records, a hidden one that holds them is what the sender meant:
+/// failing on the visible sheet's header instead would send them looking in the wrong place.
+fn refuse_hidden_records(
+    wb: &mut Book,
+    path: &Path,
+    hidden: &[String],
+    classify: &dyn Fn(&[String]) -> HeaderKind,
+) -> Result<(), FileError> {
+    let mut holding = Vec::new();
+    for name in hidden {
+        // A hidden sheet that cannot be read is left alone, as hidden sheets are.
+        let Ok((grid, _)) = sheet_grid(wb, name) else {
+            continue;
+        };
+        if grid
+            .first()
+            .is_some_and(|h| classify(&h.cells) == HeaderKind::Records)
+        {
+            holding.push(format!("{name:?}"));
+        }
+    }
+    if holding.is_empty() {
+        return Ok(());
+    }
+    Err(FileError::Xlsx {
+        path: path.to_path_buf(),
+        message: format!(
+            "no visible sheet holds records, but the hidden sheet(s) {} do: unhide them in Excel (right-click a sheet tab, Unhide) and save, or pass --sheet NAME",
+            holding.join(", ")
+        ),
+    })
 }
 
 /// A sheet's rows with merged cells filled in, and what reading it noted.
