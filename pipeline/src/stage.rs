@@ -75,13 +75,16 @@ impl Workdir {
         self.root.join(stage)
     }
 
+    /// The stage's manifest, if it has a readable one.
+    fn manifest(&self, stage: &str) -> Option<Manifest> {
+        let text = fs::read_to_string(manifest_path(&self.stage_dir(stage))).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
     /// Whether the stage has a manifest made with these parameters and versions: only then
     /// can it be up to date, and only then is it worth hashing the inputs before running it.
     pub fn has_manifest_for(&self, stage: &str, params: &serde_json::Value, schema_version: &str) -> bool {
-        let Ok(text) = fs::read_to_string(manifest_path(&self.stage_dir(stage))) else {
-            return false;
-        };
-        serde_json::from_str::<Manifest>(&text).is_ok_and(|m| {
+        self.manifest(stage).is_some_and(|m| {
             m.software_version == SOFTWARE_VERSION
                 && m.schema_version == schema_version
                 && &m.params == params
@@ -98,8 +101,7 @@ impl Workdir {
         schema_version: &str,
     ) -> Option<Manifest> {
         let dir = self.stage_dir(stage);
-        let text = fs::read_to_string(manifest_path(&dir)).ok()?;
-        let m: Manifest = serde_json::from_str(&text).ok()?;
+        let m = self.manifest(stage)?;
         let same = m.software_version == SOFTWARE_VERSION
             && m.schema_version == schema_version
             && &m.params == params
@@ -115,11 +117,7 @@ impl Workdir {
     /// their manifests: None when either has none (a platform's work folder has no ingest),
     /// else whether the stage read exactly those files, unchanged.
     pub fn made_from_current(&self, stage: &str, (upstream, sub): (&str, &str)) -> Option<bool> {
-        let read = |s: &str| -> Option<Manifest> {
-            let text = fs::read_to_string(manifest_path(&self.stage_dir(s))).ok()?;
-            serde_json::from_str(&text).ok()
-        };
-        let (down, up) = (read(stage)?, read(upstream)?);
+        let (down, up) = (self.manifest(stage)?, self.manifest(upstream)?);
         let read_then: std::collections::BTreeSet<(&str, &str)> = down
             .inputs
             .iter()
@@ -335,7 +333,7 @@ pub fn hash_tree(dir: &Path) -> Result<Vec<FileHash>, StageError> {
 }
 
 /// A file's path below `dir`, with forward slashes, as manifests record it.
-fn relative(dir: &Path, path: &Path) -> String {
+pub fn relative(dir: &Path, path: &Path) -> String {
     path.strip_prefix(dir)
         .unwrap_or(path)
         .to_string_lossy()

@@ -469,6 +469,16 @@ fn wrong_key_finds_no_truth() {
         .expect_err("another, larger sample's truth is an error")
         .to_string();
     assert!(e.contains("larger sample"), "{e}");
+    // A truth that names only some of the records (its first 200 rows) is refused as well.
+    let mut part = read_parquet(&bundled().join("truth/records.parquet")).head(Some(200));
+    let partial = tmp.path().join("partial.parquet");
+    polars::prelude::ParquetWriter::new(std::fs::File::create(&partial).expect("create"))
+        .finish(&mut part)
+        .expect("write");
+    let e = truth_for_records(&key, &partial, &r)
+        .expect_err("a truth naming part of the records is an error")
+        .to_string();
+    assert!(e.contains("are not in"), "{e}");
     assert!(truth_for_records(&key, &bundled().join("truth/records.parquet"), &r).is_ok());
 }
 

@@ -86,7 +86,8 @@ pub fn quality<P: Hash + Eq + Clone, T: Hash + Eq + Clone>(pred: &[P], truth: &[
 }
 
 /// The true person of each loaded record, found by hashing the truth's record ids with the key.
-/// Refused when no record is found: figures over no record would read as perfect linkage.
+/// Refused unless the truth names every record and no more than the sample can have had:
+/// figures over no record would read as perfect linkage, over some as plausible nonsense.
 pub fn truth_for_records(
     key: &LinkageKey,
     truth: &Path,
@@ -124,6 +125,16 @@ pub fn truth_for_records(
     if !r.is_empty() && found.iter().all(Option::is_none) {
         return Err(StageError::Input(format!(
             "none of the {} pseudonymised records is in {}: the key is not the one they were pseudonymised with, or the truth file belongs to another sample",
+            r.len(),
+            truth.display()
+        )));
+    }
+    let missing = found.iter().filter(|f| f.is_none()).count();
+    if missing > 0 {
+        // Another sample's truth shares most record ids: figures over the records it happens
+        // to name would look plausible and mean nothing.
+        return Err(StageError::Input(format!(
+            "{missing} of the {} pseudonymised records are not in {}: it is the truth of another sample, or the records were pseudonymised with another key. Pass the truth file of the sample these records were made from (SAMPLE/truth/records.parquet) and the key used",
             r.len(),
             truth.display()
         )));

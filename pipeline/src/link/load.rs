@@ -187,7 +187,7 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
                 fingerprints
                     .entry(fp)
                     .or_default()
-                    .push(relative_name(input, path));
+                    .push(crate::stage::relative(input, path));
             }
             r.append(part).map_err(|e| err(path, e))
         },
@@ -215,14 +215,6 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
 
 type Part = (Vec<String>, Records);
 
-/// A file's path below the input folder: a copy in a subfolder has the same file name.
-fn relative_name(input: &Path, path: &Path) -> String {
-    path.strip_prefix(input)
-        .unwrap_or(path)
-        .to_string_lossy()
-        .into_owned()
-}
-
 /// Refuses files that hold the same records (equal record keys: the same organisation, year
 /// and record id), which a file sent twice or a copy left in the folder does; linked, each
 /// of its persons would count twice where no two records can be merged (no identifiers).
@@ -239,7 +231,7 @@ fn refuse_repeated_records(
             files_of.entry(o.as_str()).or_default().push(f);
         }
     }
-    let name = |f: usize| relative_name(input, &files[f]);
+    let name = |f: usize| crate::stage::relative(input, &files[f]);
     for (org, fs) in files_of.iter().filter(|(_, fs)| fs.len() > 1) {
         let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         let mut repeated: BTreeMap<(usize, usize), u64> = BTreeMap::new();
