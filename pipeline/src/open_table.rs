@@ -25,7 +25,8 @@ impl<V: Copy + Default> Table<V> {
 
     fn slot(&self, key: u64) -> usize {
         // Fibonacci hashing: the product's top bits depend on every bit of the key (its low
-        // bits would depend only on the key's low bits, the year of a token-year key).
+        // bits would depend only on the key's low bits, and keys that differ in their high
+        // bits only would all share a slot).
         let bits = self.entries.len().trailing_zeros();
         (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
     }
@@ -141,7 +142,7 @@ mod tests {
         assert_eq!(t.find(42, |v| v == 2), Some(2));
         assert_eq!(t.find(42, |v| v == 3), None);
         assert_eq!(t.first(42), Some(1));
-        // Keys that differ in their high bits only, like (token, year) keys, all stay findable
+        // Keys that differ in their high bits only all stay findable
         // through the table's growth.
         for id in 0..2000u64 {
             t.insert((id + 1) << 32 | 1990, id as u32);

@@ -9,7 +9,6 @@ use crate::key::{Keyed, LinkageKey};
 
 /// A birth date as given (at least a year), with what the encoder needs of it.
 pub struct Birth {
-    pub date: PartialDate,
     /// Set for a full date.
     pub full: Option<FullDate>,
     /// Keyed year, unordered month and day, year and month (see `Dates::parts`).
@@ -59,7 +58,6 @@ impl Dates {
             }
         });
         Birth {
-            date,
             full,
             parts: self.parts(Some(date)),
         }

@@ -19,11 +19,10 @@ pub fn text_key(s: &str) -> u64 {
 /// Tokens a part holds in place (most have one or two); more go to the heap.
 const PART_TOKENS: usize = 4;
 
-/// One token of a name part: where its text and skeleton are in the part's text, its
-/// keyed blocking key and its id among the encoder's tokens (for the token-year cache).
+/// One token of a name part: where its text and skeleton are in the part's text, and its
+/// keyed blocking key.
 #[derive(Clone, Copy, Default)]
 pub struct PartToken {
-    pub id: u32,
     pub block: i64,
     text: (usize, usize),
     skeleton: (usize, usize),
@@ -123,7 +122,6 @@ impl PartMaker {
             let mid = text.len();
             text.push_str(&tok.skeleton);
             info.tokens.push(PartToken {
-                id: if id < TOKEN_CACHE { id as u32 } else { u32::MAX },
                 block: tok.block,
                 text: (start, mid),
                 skeleton: (mid, text.len()),

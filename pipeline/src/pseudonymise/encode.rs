@@ -4,7 +4,7 @@
 
 use super::births::Birth;
 use super::bloom::{BloomEncoder, STORED_WORDS};
-use super::cache::{PartInfo, PartToken, Table};
+use super::cache::{PartInfo, PartToken};
 use super::parts::{Part, PartStore};
 use crate::dates::PartialDate;
 use crate::key::{Job, Keyed, LinkageKey, frame, run_jobs_into};
@@ -17,22 +17,20 @@ use crate::key::{Job, Keyed, LinkageKey, frame, run_jobs_into};
 /// tokens, same skeletons, same date in either order), so they linked nothing more and cost
 /// two keyed hashes per record.
 pub const MATCH_KEYS: [&str; 3] = ["mk_pnr", "mk_sorted_dob_unordered", "mk_phonetic_dob"];
-/// Blocking keys for the fuzzy step: full date; name-part skeleton with birth year; skeleton alone.
-pub const BLOCK_KEYS: [&str; 11] = [
-    "blk_dob", "blk_ty1", "blk_ty2", "blk_ty3", "blk_ty4", "blk_ty5", "blk_t1", "blk_t2", "blk_t3", "blk_t4",
-    "blk_t5",
-];
+/// Blocking keys for the fuzzy step: the full date, and the skeleton of each name part (the
+/// longest first). The link stage pairs each skeleton key with the keyed birth year itself
+/// (`link::load`): the pair says nothing the two columns beside each other do not, so writing
+/// it was a keyed hash, a cache the size of the CPU's and 40 bytes per record for nothing.
+pub const BLOCK_KEYS: [&str; 1 + BLOCK_TOKENS] =
+    ["blk_dob", "blk_t1", "blk_t2", "blk_t3", "blk_t4", "blk_t5"];
 /// The blocking key of the full birth date, which the fuzzy step also uses as the date's
 /// keyed value (see `Dates::parts`).
 pub const FULL_DATE_BLOCK: usize = 0;
 /// Name parts used for blocking (a middle name and two family names make four).
-const BLOCK_TOKENS: usize = 5;
+pub const BLOCK_TOKENS: usize = 5;
 /// Keyed birth year; month and day of a full date, unordered; year and month of a date
 /// without its day. See `Dates::parts`.
 pub const DATE_PARTS: [&str; 3] = ["dob_y", "dob_md", "dob_ym"];
-
-/// Keyed (token, birth year) blocking keys kept per encoder.
-const TOKEN_YEAR_CACHE: usize = 1 << 20;
 
 /// Records encoded one batch at a time with their own store of name parts (tests, tools);
 /// pseudonymise shares one store between the cores' `RecordEncoder`s.
@@ -44,8 +42,6 @@ pub struct Encoder {
 /// One core's encoder: its keys, its caches of keyed values, and the batch in progress.
 pub struct RecordEncoder {
     keys: Keys,
-    /// Keyed (token, birth year) blocking keys, by `token_year_key`.
-    token_year: Table<i64>,
     bloom: BloomEncoder,
     /// The keyed hashes of the batch being encoded, and their digests.
     pending: Pending,
@@ -56,7 +52,6 @@ pub struct RecordEncoder {
 struct Keys {
     mk: Vec<Keyed>,
     record: Keyed,
-    blk: Keyed,
 }
 
 /// Everything derived from one record's identifiers.
@@ -65,7 +60,7 @@ pub struct Encoded {
     pub record_key: [u8; 16],
     pub related_key: Option<[u8; 16]>,
     pub match_keys: [Option<i64>; MATCH_KEYS.len()],
-    pub block_keys: [Option<i64>; 11],
+    pub block_keys: [Option<i64>; BLOCK_KEYS.len()],
     pub date_parts: [Option<i64>; 3],
     pub bloom: Option<[u8; super::bloom::STORED_BYTES]>,
 }
@@ -96,9 +91,6 @@ enum Slot {
     /// key says nothing about the seed, and one hash per record is saved).
     Record,
     Related,
-    /// A token-year blocking key (its place among the blocking keys) not yet in the cache,
-    /// and what it is cached under once computed (token id, or u32::MAX for an uncached token).
-    TokenYear(usize, u32, i32),
 }
 
 /// The keyed hashes of a batch of records, to be computed side by side in SIMD lanes.
@@ -160,11 +152,6 @@ impl Pending {
     }
 }
 
-/// The cache key of a (token, birth year) pair; token ids are below 2^18, so the key is never 0.
-fn token_year_key(id: u32, year: i32) -> u64 {
-    (u64::from(id) + 1) << 32 | u64::from(year as u32)
-}
-
 impl Encoder {
     pub fn new(key: &LinkageKey) -> Self {
         Self::with_caches(key, super::parts::PART_CACHE, super::cache::TOKEN_CACHE)
@@ -209,17 +196,15 @@ impl RecordEncoder {
             keys: Keys {
                 mk: MATCH_KEYS.iter().map(|l| key.purpose(l)).collect(),
                 record: key.purpose("record"),
-                blk: key.purpose("block"),
             },
-            token_year: Table::new(TOKEN_YEAR_CACHE),
             bloom: BloomEncoder::for_key(key),
             pending: Pending::default(),
             digests: Vec::new(),
         }
     }
 
-    /// Encodes a batch of records whose names are in `parts`. The parts and the token-year
-    /// cache are touched for the whole batch first (see `cache`); then the per-record keyed
+    /// Encodes a batch of records whose names are in `parts`. The parts are touched for the
+    /// whole batch first (see `cache`); then the per-record keyed
     /// hashes (record keys, which also seed the filters' flips, and match keys) are collected
     /// and computed together.
     pub fn encode_many(&mut self, parts: &PartStore, ids: &[Record]) -> Vec<Encoded> {
@@ -254,13 +239,6 @@ impl RecordEncoder {
                     e.bloom = bases[r].map(|b| self.bloom.finish(b, seed));
                 }
                 Slot::Related => e.related_key = Some(d[..16].try_into().expect("32 bytes hold 16")),
-                Slot::TokenYear(k, id, year) => {
-                    let v = i64::from_le_bytes(d[..8].try_into().expect("32 bytes hold 8"));
-                    e.block_keys[k] = Some(v);
-                    if id != u32::MAX {
-                        self.token_year.insert(token_year_key(id, year), v);
-                    }
-                }
             }
         }
         self.pending = pending;
@@ -268,23 +246,12 @@ impl RecordEncoder {
         out
     }
 
-    /// Reads the parts and token-year keys the batch will use, so that their cache misses
-    /// overlap instead of waiting one after another.
+    /// Reads the parts the batch will use, so that their cache misses overlap instead of
+    /// waiting one after another.
     fn touch(&self, parts: &PartStore, ids: &[Record]) {
         let mut touched = 0u64;
         for id in ids {
             touched ^= parts.info(id.given).touch() ^ parts.info(id.family).touch();
-        }
-        for id in ids {
-            if let Some(b) = id.birth {
-                for p in [id.given, id.family] {
-                    for t in parts.info(p).tokens() {
-                        if t.id != u32::MAX {
-                            touched ^= self.token_year.touch(token_year_key(t.id, b.date.year));
-                        }
-                    }
-                }
-            }
         }
         std::hint::black_box(touched);
     }
@@ -333,35 +300,10 @@ impl RecordEncoder {
         // Every name part (the longest first): a typo in one part still leaves the others.
         let mut order: smallvec::SmallVec<[usize; 8]> = (0..toks.len()).collect();
         order.sort_by_key(|&k| std::cmp::Reverse(toks[k].1.text_len()));
-        for (i, &k) in order.iter().take(BLOCK_TOKENS).enumerate() {
-            let t = toks[k].1;
-            if let Some(b) = id.birth {
-                block_keys[1 + i] = self.token_year(t, toks[k].0, b.date.year, (1 + i, r, pending));
-            }
-            block_keys[1 + BLOCK_TOKENS + i] = Some(t.block);
+        for (slot, &k) in block_keys[1..].iter_mut().zip(&order) {
+            *slot = Some(toks[k].1.block);
         }
         base
-    }
-
-    /// The blocking key of a token's skeleton with a birth year, from the cache; one not
-    /// there yet is queued with the record's other keyed hashes (`at`: its place among the
-    /// blocking keys, the record, the queue) and filled in when the batch is computed.
-    fn token_year(
-        &self,
-        t: &PartToken,
-        part: &PartInfo,
-        year: i32,
-        (at, r, pending): (usize, usize, &mut Pending),
-    ) -> Option<i64> {
-        if t.id != u32::MAX
-            && let Some(v) = self.token_year.first(token_year_key(t.id, year))
-        {
-            return Some(v);
-        }
-        let year_text = year.to_string();
-        let parts: [&[u8]; 3] = [b"token-year", part.skeleton(t), year_text.as_bytes()];
-        pending.add(&self.keys.blk, &parts, r, Slot::TokenYear(at, t.id, year));
-        None
     }
 }
 
@@ -371,7 +313,7 @@ mod tests {
     use crate::pseudonymise::normalise::skeleton;
 
     #[test]
-    fn blocking_keys_are_the_same_computed_in_a_batch_or_taken_from_the_cache() {
+    fn blocking_keys_are_each_name_parts_keyed_skeleton_the_longest_first() {
         let key = LinkageKey::for_synthetic_demo(b"test");
         let birth = PartialDate::parse("1990-04-05").ok();
         let ids: Vec<Identifiers> = ["a", "b"]
@@ -388,19 +330,14 @@ mod tests {
             })
             .collect();
         let mut enc = Encoder::new(&key);
-        // The first batch computes each token-year key (twice: both records miss the cache);
-        // the second takes them from the cache.
         let first = enc.encode_many(&ids);
         let second = enc.encode_many(&ids);
         let blk = key.purpose("block");
-        let expected = blk.hash64(&[b"token-year", skeleton("svensson").as_bytes(), b"1990"]);
+        let token = |t: &str| Some(blk.hash64(&[b"token", skeleton(t).as_bytes()]));
+        let date = Some(blk.hash64(&[b"dob", b"1990-04-05"]));
+        let want = [date, token("svensson"), token("maria"), token("anna"), None, None];
         for e in first.iter().chain(&second) {
-            assert_eq!(e.block_keys, first[0].block_keys);
-            assert!(e.block_keys[1..6].contains(&Some(expected)), "{:?}", e.block_keys);
-            assert!(
-                e.block_keys[1..4].iter().all(Option::is_some),
-                "three name parts, three keys"
-            );
+            assert_eq!(e.block_keys, want);
         }
     }
 

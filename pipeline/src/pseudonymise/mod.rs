@@ -11,7 +11,9 @@ mod parts;
 mod rows;
 
 use encode::RecordEncoder;
-pub use encode::{BLOCK_KEYS, DATE_PARTS, Encoded, Encoder, FULL_DATE_BLOCK, Identifiers, MATCH_KEYS};
+pub use encode::{
+    BLOCK_KEYS, BLOCK_TOKENS, DATE_PARTS, Encoded, Encoder, FULL_DATE_BLOCK, Identifiers, MATCH_KEYS,
+};
 use parts::PartStore;
 use rows::{Inputs, NameCodes, Names};
 
