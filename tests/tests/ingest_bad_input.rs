@@ -764,6 +764,54 @@ fn excel_dates_formatted_without_a_day_are_read_as_the_partial_dates_shown() {
 }
 
 #[test]
+fn numbers_whose_format_shows_leading_zeros_are_read_as_excel_shows_them() {
+    // A personal number typed as a number into a cell formatted 000000-0000 shows as
+    // 000517-1236 (born 17 May 2000); a record id formatted 00000 shows as 00042. A number
+    // format with decimals is still read as the number.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rows = vec![
+        row_with(&[("birth_date", "")]),
+        row_with(&[("birth_date", ""), ("personal_number", "")]),
+    ];
+    typed_workbook(&dir.path().join("numbers.xlsx"), &rows, |ws, r, c, name| {
+        let (value, code) = match (name, r) {
+            ("personal_number", 1) => (5_171_236.0, "000000-0000"),
+            ("record_id", 1) => (42.0, "00000"),
+            ("record_id", 2) => (43.0, "0.00"),
+            _ => return None,
+        };
+        let format = rust_xlsxwriter::Format::new().set_num_format(code);
+        ws.write_number_with_format(r, c, value, &format).ok().map(|_| ())
+    });
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 2, 0);
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(
+        strings(&df, "record_id"),
+        [Some("00042".to_string()), Some("43".to_string())]
+    );
+    assert_eq!(
+        strings(&df, "personal_number")[0].as_deref(),
+        Some("200005171236")
+    );
+    let notes = &report.files[0].notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("cell B2 and 1 more") && n.contains("read as Excel shows it")),
+        "{notes:?}"
+    );
+    // The id shown with its zeros lost none; the one with decimals is named.
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("record_id is stored as a number")
+                && n.contains("1 row(s) (the first on line 3)")),
+        "{notes:?}"
+    );
+}
+
+#[test]
 fn numbers_that_lost_their_leading_zeros_in_excel_are_named_as_such() {
     let dir = tempfile::tempdir().expect("tempdir");
     let rows = vec![row_with(&[("personal_number", ""), ("birth_date", "")])];

@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{Book, and_more, cell_name};
+use super::formats::CellFormats;
+use super::{and_more, cell_name};
 
 /// How much of a date a cell's number format shows, when it hides the day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,33 +18,16 @@ pub(super) type PartialCells = BTreeMap<(u32, u32), (Shown, String)>;
 
 /// Excel stores `1990-05` or `maj 1990` typed into a cell as the 1st of the month, formatted
 /// to show no day: the day (and for `yyyy` the month) is Excel's invention, and read as a full
-/// date it would feed the linkage keys a birth day no one gave. A second pass over the sheet
-/// reads the styles of the date cells only (the styles of every cell would cost memory per
-/// cell of a large sheet).
-pub(super) fn partial_dates(
-    wb: &mut Book,
-    sheet: &str,
-    dates: &[(u32, u32)],
-) -> Result<PartialCells, String> {
-    let wanted: std::collections::HashSet<(u32, u32)> = dates.iter().copied().collect();
-    let mut reader = wb.worksheet_cells_reader(sheet).map_err(|e| e.to_string())?;
-    let mut found = BTreeMap::new();
-    while let Some((row, col, id)) = reader.next_style_id().map_err(|e| e.to_string())? {
-        if !wanted.contains(&(row, col)) {
-            continue;
-        }
-        let code = reader
-            .styles()
-            .get(id)
-            .and_then(|s| s.number_format.as_ref())
-            .map(|f| f.format_code.clone());
-        if let Some(code) = code
-            && let Some(shown) = hidden_day(&code)
-        {
-            found.insert((row, col), (shown, code));
-        }
-    }
-    Ok(found)
+/// date it would feed the linkage keys a birth day no one gave. `formats` are the date cells'
+/// number formats (see `formats::cell_formats`).
+pub(super) fn partial_dates(dates: &[(u32, u32)], formats: &CellFormats) -> PartialCells {
+    dates
+        .iter()
+        .filter_map(|pos| {
+            let code = formats.get(pos)?;
+            hidden_day(code).map(|shown| (*pos, (shown, code.clone())))
+        })
+        .collect()
 }
 
 /// What a date format shows, when it shows no day: `yyyy`, `mmm-yy`, `yyyy-mm`,

@@ -10,7 +10,9 @@ use std::path::Path;
 use calamine::{DataRef, ExcelDateTime, Reader, SheetType, SheetVisible, Xlsx, open_workbook};
 
 mod dates;
+mod formats;
 mod merges;
+mod numbers;
 
 use dates::{cut_to_partial, partial_dates};
 use merges::fill_merged;
@@ -198,6 +200,7 @@ fn read_cells(wb: &mut Book, sheet: &str) -> Result<SheetCells, String> {
     let mut years: Vec<((u32, u32), String)> = Vec::new();
     let mut dates: Vec<(u32, u32)> = Vec::new();
     let mut numbers: Vec<(u32, u32)> = Vec::new();
+    let mut whole: Vec<((u32, u32), i64)> = Vec::new();
     while let Some(c) = reader.next_cell_with_formula().map_err(|e| e.to_string())? {
         let text = match typed_year(&c.value) {
             Some(year) => {
@@ -208,7 +211,10 @@ fn read_cells(wb: &mut Book, sheet: &str) -> Result<SheetCells, String> {
         };
         match c.value {
             DataRef::DateTime(dt) if !dt.is_duration() && !text.is_empty() => dates.push(c.pos),
-            DataRef::Int(_) | DataRef::Float(_) => numbers.push(c.pos),
+            DataRef::Int(_) | DataRef::Float(_) => {
+                numbers.push(c.pos);
+                whole.extend(whole_number(&c.value).map(|v| (c.pos, v)));
+            }
             _ => {}
         }
         let has_formula = c.formula.as_deref().is_some_and(|f| !f.trim().is_empty());
@@ -241,11 +247,20 @@ fn read_cells(wb: &mut Book, sheet: &str) -> Result<SheetCells, String> {
         })
         .into_iter()
         .collect();
-    if !dates.is_empty() {
-        let partial = partial_dates(wb, sheet, &dates)?;
-        notes.extend(cut_to_partial(&mut rows, &partial, sheet));
+    let mut numbers: std::collections::HashSet<(u32, u32)> = numbers.into_iter().collect();
+    if !dates.is_empty() || !whole.is_empty() {
+        let wanted = dates
+            .iter()
+            .copied()
+            .chain(whole.iter().map(|(pos, _)| *pos))
+            .collect();
+        let formats = formats::cell_formats(wb, sheet, &wanted)?;
+        notes.extend(cut_to_partial(&mut rows, &partial_dates(&dates, &formats), sheet));
+        let (shown, note) = numbers::show_as_formatted(&mut rows, &whole, &formats, sheet);
+        notes.extend(note);
+        // Shown as typed, zeros and all: nothing was lost.
+        numbers.retain(|pos| !shown.contains(pos));
     }
-    let numbers: std::collections::HashSet<(u32, u32)> = numbers.into_iter().collect();
     let grid = rows
         .into_iter()
         .map(|(row, cells)| {
@@ -304,6 +319,15 @@ fn typed_year(d: &DataRef) -> Option<String> {
     let DataRef::DateTime(dt) = d else { return None };
     let v = dt.as_f64();
     (!dt.is_duration() && v.fract() == 0.0 && (1900.0..=2100.0).contains(&v)).then(|| number_text(v))
+}
+
+/// A cell's whole number, when it holds one (up to 15 digits, what Excel keeps exactly).
+fn whole_number(d: &DataRef) -> Option<i64> {
+    match *d {
+        DataRef::Int(i) => Some(i),
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => Some(f as i64),
+        _ => None,
+    }
 }
 
 /// Whole numbers typed into Excel (years, personal numbers) come back as floats.

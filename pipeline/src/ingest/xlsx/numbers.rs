@@ -1,0 +1,143 @@
+//! Whole numbers in cells whose number format pads them with zeros or puts a dash in them
+//! (`0000000000`, `000000-0000`, `00000`): read as Excel shows them. A personal number or a
+//! record id typed into a cell not formatted as text is stored as a number, and the zeros and
+//! the dash the person sees are only the format's.
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::formats::CellFormats;
+use super::{and_more, cell_name};
+
+/// Replaces the text of each whole-number cell whose format shows it otherwise (`numbers`:
+/// the cells and their values) by what the format shows. Returns the cells changed, and a
+/// note naming them.
+pub(super) fn show_as_formatted(
+    rows: &mut BTreeMap<u32, Vec<(u32, String)>>,
+    numbers: &[((u32, u32), i64)],
+    formats: &CellFormats,
+    sheet: &str,
+) -> (HashSet<(u32, u32)>, Option<String>) {
+    let mut changed: Vec<((u32, u32), &str)> = Vec::new();
+    for &(pos, value) in numbers {
+        let Some(code) = formats.get(&pos) else { continue };
+        let Some(shown) = shown_number(code, value) else {
+            continue;
+        };
+        let cell = rows
+            .get_mut(&pos.0)
+            .and_then(|cells| cells.iter_mut().find(|(c, _)| *c == pos.1));
+        if let Some((_, text)) = cell
+            && *text != shown
+        {
+            *text = shown;
+            changed.push((pos, code));
+        }
+    }
+    let note = changed.first().map(|&(first, code)| {
+        format!(
+            "sheet {sheet:?}, cell {}{}: a number in a cell whose number format ({code}) shows it with leading zeros or other characters; read as Excel shows it",
+            cell_name(first),
+            and_more(changed.len())
+        )
+    });
+    (changed.into_iter().map(|(pos, _)| pos).collect(), note)
+}
+
+/// What a format made of digit placeholders (`0`, `#`, `?`) and literal characters shows of
+/// a non-negative whole number, as Excel writes it: the digits fill the placeholders from the
+/// right, `0` shows a zero where the digits have run out, `?` a space, `#` nothing, and digits
+/// beyond the placeholders go before the first one. None for any other format (decimals,
+/// thousands separators, percentages, exponents, dates, text, conditions): those are read as
+/// the number.
+pub fn shown_number(code: &str, value: i64) -> Option<String> {
+    enum Item {
+        Digit(char),
+        Text(String),
+    }
+    if value < 0 {
+        return None;
+    }
+    let mut items = Vec::new();
+    let mut chars = code.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ';' => break,
+            '0' | '#' | '?' => items.push(Item::Digit(c)),
+            '"' => items.push(Item::Text(chars.by_ref().take_while(|&q| q != '"').collect())),
+            '\\' => items.push(Item::Text(chars.next()?.to_string())),
+            // A colour shows no character; a condition or a locale changes what is shown.
+            '[' => {
+                let inner: String = chars.by_ref().take_while(|&q| q != ']').collect();
+                if !inner.chars().all(char::is_alphabetic) {
+                    return None;
+                }
+            }
+            '-' | ' ' | '(' | ')' | '/' | '+' | ':' => items.push(Item::Text(c.to_string())),
+            _ => return None,
+        }
+    }
+    let slots = items.iter().filter(|i| matches!(i, Item::Digit(_))).count();
+    if slots == 0 {
+        return None;
+    }
+    let digits: Vec<char> = value.to_string().chars().collect();
+    let extra = digits.len().saturating_sub(slots);
+    // Digits from the right, placeholder by placeholder from the right.
+    let mut pending = digits.iter().rev();
+    let mut shown: Vec<String> = Vec::with_capacity(items.len());
+    let mut seen = 0;
+    for item in items.iter().rev() {
+        match item {
+            Item::Text(t) => shown.push(t.clone()),
+            Item::Digit(p) => {
+                seen += 1;
+                let mut here: String = pending.next().map_or_else(
+                    || match p {
+                        '0' => "0".into(),
+                        '?' => " ".into(),
+                        _ => String::new(),
+                    },
+                    char::to_string,
+                );
+                if seen == slots && extra > 0 {
+                    // The digits left, in their own order.
+                    let rest: String = pending.by_ref().rev().collect();
+                    here = rest + &here;
+                }
+                shown.push(here);
+            }
+        }
+    }
+    shown.reverse();
+    Some(shown.concat())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_number;
+
+    #[test]
+    fn whole_numbers_are_shown_as_their_formats_show_them() {
+        for (code, value, want) in [
+            ("000000-0000", 5_171_236, Some("000517-1236")),
+            ("000000-0000", 9_001_011_234, Some("900101-1234")),
+            ("0000000000", 5_171_236, Some("0005171236")),
+            ("00000", 42, Some("00042")),
+            ("00000", 1_234_567, Some("1234567")),
+            ("000-000", 1_234_567, Some("1234-567")),
+            ("\"R\"0000", 42, Some("R0042")),
+            ("[Blue]00000", 42, Some("00042")),
+            ("##0", 0, Some("0")),
+            ("0", 42, Some("42")),
+            ("General", 42, None),
+            ("0.00", 42, None),
+            ("#,##0", 42, None),
+            ("0%", 42, None),
+            ("[<=9999999]###-####", 42, None),
+            ("00000", -42, None),
+            ("@", 42, None),
+        ] {
+            assert_eq!(shown_number(code, value).as_deref(), want, "{code} {value}");
+        }
+    }
+}
