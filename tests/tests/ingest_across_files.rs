@@ -195,6 +195,15 @@ fn every_sheet_with_the_contract_header_is_read_and_empty_columns_are_not_column
     assert_counts(&report, 2, 0);
     let files: Vec<&str> = report.files.iter().map(|f| f.file.as_str()).collect();
     assert_eq!(files, ["org.xlsx [Q1]", "org.xlsx [Q2]"]);
+    // One file, two tables: the summary counts files as the user sees them.
+    assert_eq!((report.totals.files, report.totals.tables), (1, 2));
+    assert!(
+        report.summary().starts_with("Ingest read 1 file(s) (2 tables"),
+        "{}",
+        report.summary()
+    );
+    let sources: Vec<&str> = report.files.iter().map(|f| f.source()).collect();
+    assert_eq!(sources, ["org.xlsx", "org.xlsx"]);
 }
 
 /// A workbook of `rows` (empty cells left unwritten), with `extra` run on its sheet.

@@ -182,6 +182,8 @@ struct Indexed {
     /// Which of the file's tables (workbook sheets) it is.
     table: usize,
     label: String,
+    /// The sheet's name, when the file has several tables.
+    sheet: Option<String>,
     number: u32,
     /// The organisation most of its rows name.
     org: Option<String>,
@@ -216,9 +218,10 @@ fn index_file(
     let named = name_member(schema, path);
     let mut out = Vec::new();
     for (i, (table, map)) in tables.iter().enumerate() {
-        let label = match (&table.sheet, several) {
-            (Some(sheet), true) => format!("{label} [{sheet}]"),
-            _ => label.clone(),
+        let sheet = table.sheet.clone().filter(|_| several);
+        let label = match &sheet {
+            Some(sheet) => format!("{label} [{sheet}]"),
+            None => label.clone(),
         };
         let indexed = map
             .as_ref()
@@ -229,11 +232,13 @@ fn index_file(
                 path: path.to_path_buf(),
                 table: i,
                 label,
+                sheet,
                 number,
                 org,
             }),
             Err(e) => {
                 let mut o = FileOutcome::new(&label);
+                o.sheet = sheet;
                 o.error = Some(e);
                 outcomes.push(o);
             }
@@ -319,6 +324,7 @@ fn validate_file(
     orgs: &mut BTreeMap<String, OrgCounts>,
 ) -> Result<FileOutcome, StageError> {
     let mut outcome = FileOutcome::new(&f.label);
+    outcome.sheet = f.sheet.clone();
     let reopened = open_mapped(schema, &f.path, opts).and_then(|mut t| {
         if f.table < t.len() {
             Ok(t.swap_remove(f.table))

@@ -64,7 +64,11 @@ impl OrgCounts {
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct FileOutcome {
+    /// The file, and the sheet in brackets when the workbook has several tables.
     pub file: String,
+    /// That sheet's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
     pub format: Option<String>,
     pub org_id: Option<String>,
     pub rows_in: u64,
@@ -82,11 +86,27 @@ impl FileOutcome {
             ..Default::default()
         }
     }
+
+    /// The file itself, without the sheet.
+    pub fn source(&self) -> &str {
+        self.sheet
+            .as_deref()
+            .and_then(|sheet| {
+                self.file
+                    .strip_suffix(']')?
+                    .strip_suffix(sheet)?
+                    .strip_suffix(" [")
+            })
+            .unwrap_or(&self.file)
+    }
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Totals {
     pub files: u64,
+    /// Tables read: a workbook with several sheets of records is one file, several tables.
+    #[serde(default)]
+    pub tables: u64,
     pub failed_files: u64,
     pub rows_in: u64,
     pub accepted: u64,
@@ -118,7 +138,9 @@ impl IngestReport {
 
     pub fn close(&mut self) {
         let t = &mut self.totals;
-        t.files = self.files.len() as u64;
+        t.tables = self.files.len() as u64;
+        let sources: BTreeSet<&str> = self.files.iter().map(FileOutcome::source).collect();
+        t.files = sources.len() as u64;
         t.failed_files = self.files.iter().filter(|f| f.error.is_some()).count() as u64;
         t.rows_in = self.orgs.values().map(|o| o.rows_in).sum();
         t.accepted = self.orgs.values().map(|o| o.accepted).sum();
@@ -142,8 +164,13 @@ impl IngestReport {
     /// The short summary printed at the end of the stage.
     pub fn summary(&self) -> String {
         let t = &self.totals;
+        let sheets = if t.tables > t.files {
+            format!(" ({} tables: workbook sheets read one by one)", t.tables)
+        } else {
+            String::new()
+        };
         let mut s = format!(
-            "Ingest read {} file(s) from {} organisation(s): {} rows in = {} accepted + {} quarantined ({} value(s) normalised).",
+            "Ingest read {} file(s){sheets} from {} organisation(s): {} rows in = {} accepted + {} quarantined ({} value(s) normalised).",
             t.files,
             self.orgs.len(),
             t.rows_in,
@@ -152,9 +179,14 @@ impl IngestReport {
             t.normalised_values
         );
         if t.failed_files > 0 {
+            let what = if self.files.iter().any(|f| f.error.is_some() && f.sheet.is_some()) {
+                "file(s) or sheet(s)"
+            } else {
+                "file(s)"
+            };
             let _ = write!(
                 s,
-                "\n{} file(s) could not be read and were not ingested:",
+                "\n{} {what} could not be read and were not ingested:",
                 t.failed_files
             );
             for f in self.files.iter().filter(|f| f.error.is_some()) {
