@@ -24,16 +24,23 @@ const PART_TOKENS: usize = 4;
 #[derive(Clone, Copy, Default)]
 pub struct PartToken {
     pub block: i64,
-    text: (usize, usize),
-    skeleton: (usize, usize),
+    text: (u32, u32),
+    skeleton: (u32, u32),
 }
 
-/// A name part as written, normalised, with what it does to the Bloom filter.
+/// Bytes of a part's text held in place: most names, their tokens and skeletons fit.
+const PART_TEXT: usize = 64;
+
+/// A name part as written, normalised, with what it does to the Bloom filter. Its text is
+/// held in place, beside its tokens, so that a record reads one run of cache lines per part
+/// (on the heap, each part's text was a miss of its own).
+#[repr(C)]
 pub struct PartInfo {
-    /// The part as written, then each token's text and skeleton.
-    text: Box<str>,
-    raw_len: usize,
     tokens: smallvec::SmallVec<[PartToken; PART_TOKENS]>,
+    raw_len: u32,
+    /// The part as written, then each token's text and skeleton (valid UTF-8: built from
+    /// `str`s).
+    text: smallvec::SmallVec<[u8; PART_TEXT]>,
     /// The stored bits the part's tokens set and clear together (the order of tokens does
     /// not matter to the filter, see `BloomEncoder::base`).
     pub set: [u64; STORED_WORDS],
@@ -43,13 +50,19 @@ pub struct PartInfo {
 impl PartToken {
     /// The length of the token's text in bytes.
     pub fn text_len(&self) -> usize {
-        self.text.1 - self.text.0
+        (self.text.1 - self.text.0) as usize
     }
 }
 
 impl PartInfo {
+    /// The part as written.
+    pub fn raw_bytes(&self) -> &[u8] {
+        &self.text[..self.raw_len as usize]
+    }
+
+    #[cfg(test)]
     pub fn raw(&self) -> &str {
-        &self.text[..self.raw_len]
+        std::str::from_utf8(self.raw_bytes()).expect("the text is made from a str")
     }
 
     pub fn tokens(&self) -> &[PartToken] {
@@ -59,17 +72,25 @@ impl PartInfo {
     /// A token's text, as the bytes the keyed hashes take: slicing the `str` checked both
     /// ends for character boundaries, a cost on every token of every record.
     pub fn text(&self, t: &PartToken) -> &[u8] {
-        &self.text.as_bytes()[t.text.0..t.text.1]
+        &self.text[t.text.0 as usize..t.text.1 as usize]
     }
 
     pub fn skeleton(&self, t: &PartToken) -> &[u8] {
-        &self.text.as_bytes()[t.skeleton.0..t.skeleton.1]
+        &self.text[t.skeleton.0 as usize..t.skeleton.1 as usize]
     }
 
     /// Reads the lines a record will use (see the module's comment).
     pub fn touch(&self) -> u64 {
-        self.text.as_bytes().first().map_or(0, |&b| u64::from(b)) ^ self.set[0] ^ self.set[STORED_WORDS - 1]
+        let text = self.text.first().map_or(0, |&b| u64::from(b));
+        let masks = self.set[0] ^ self.set[STORED_WORDS - 1] ^ self.clear[0] ^ self.clear[STORED_WORDS - 1];
+        text ^ masks
     }
+}
+
+/// A place in a part's text. A cell's text comes from an Arrow string view, under 4 GiB;
+/// its tokens and skeletons are a few times that at most.
+fn offset(at: usize) -> u32 {
+    u32::try_from(at).expect("a name part's text, tokens and skeletons are under 4 GiB")
 }
 
 /// What a token contributes to every part it is in.
@@ -107,8 +128,8 @@ impl PartMaker {
     /// The part `raw` normalised.
     pub fn make(&mut self, raw: &str, bloom: &mut BloomEncoder) -> PartInfo {
         let mut info = PartInfo {
-            text: Box::from(""),
-            raw_len: raw.len(),
+            text: smallvec::SmallVec::new(),
+            raw_len: offset(raw.len()),
             tokens: smallvec::SmallVec::new(),
             set: [0; STORED_WORDS],
             clear: [0; STORED_WORDS],
@@ -117,14 +138,14 @@ impl PartMaker {
         for t in part_tokens(raw) {
             let id = self.token(&t, bloom);
             let tok = self.at(id, &t, bloom);
-            let start = text.len();
+            let start = offset(text.len());
             text.push_str(&t);
-            let mid = text.len();
+            let mid = offset(text.len());
             text.push_str(&tok.skeleton);
             info.tokens.push(PartToken {
                 block: tok.block,
                 text: (start, mid),
-                skeleton: (mid, text.len()),
+                skeleton: (mid, offset(text.len())),
             });
             for (o, s) in info.set.iter_mut().zip(&tok.set) {
                 *o |= s;
@@ -133,7 +154,7 @@ impl PartMaker {
                 *o |= c;
             }
         }
-        info.text = text.into_boxed_str();
+        info.text = smallvec::SmallVec::from_slice(text.as_bytes());
         info
     }
 
