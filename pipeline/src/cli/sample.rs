@@ -30,6 +30,10 @@ pub struct Args {
     /// Multiplies every identifier-noise rate (2 = twice the typos, swaps, missing dates ...).
     #[arg(long, default_value_t = 1.0)]
     pub noise_scale: f64,
+    /// Share of later copies of a person whose gender or country of birth is entered wrongly
+    /// (another known value), to measure what linkage's answer guard costs.
+    #[arg(long, default_value_t = 0.0)]
+    pub answer_conflict: f64,
     /// Share of records given one deliberate contract error, recorded in the truth.
     #[arg(long, default_value_t = 0.0)]
     pub error_rate: f64,
@@ -85,7 +89,11 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
         seed: a.seed,
         report_year: a.year,
         duplicate_share: a.duplicate_share,
-        noise: NoiseConfig::default().scaled(a.noise_scale),
+        noise: NoiseConfig {
+            answer_conflict: a.answer_conflict,
+            ..NoiseConfig::default()
+        }
+        .scaled(a.noise_scale),
         error_rate: a.error_rate,
         formats,
         ..SampleConfig::default()

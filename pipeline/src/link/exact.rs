@@ -19,14 +19,14 @@ pub struct ExactStats {
     #[serde(skip)]
     pub placeholders: Vec<bool>,
     /// Pairs sharing a key that likens names (`GATED_KEYS`) not joined because their records
-    /// disagree on gender or country of birth.
+    /// disagree on gender.
     #[serde(default)]
     pub refused_by_answers: u64,
 }
 
 /// Keys whose equal values mean alike names, not the same ones: skeletons drop vowels, so
 /// twins Maria and Mario (or Anna and Nina) born the same day share the phonetic key; what
-/// their records know of gender and country of birth must then agree.
+/// their records know of gender must then agree.
 const GATED_KEYS: [&str; 1] = ["mk_phonetic_dob"];
 
 /// Sorted (value, record) pairs of one key column (0 = no key); runs of equal values are groups.

@@ -25,7 +25,7 @@ pub struct FuzzyStats {
     #[serde(default)]
     pub refused_date_conflicts: u64,
     /// Pairs above their threshold not joined because the two persons they would join
-    /// disagree on gender or country of birth (each known to one of their records).
+    /// disagree on gender (known to one of their records each).
     #[serde(default)]
     pub refused_answer_conflicts: u64,
 }

@@ -73,14 +73,14 @@ impl LinkReport {
         if self.exact.refused_by_answers > 0 {
             let _ = writeln!(
                 s,
-                "  {} pair(s) with alike names and the same birth date kept apart: their records disagree on gender or country of birth",
+                "  {} pair(s) with alike names and the same birth date kept apart: their records disagree on gender",
                 self.exact.refused_by_answers
             );
         }
         if let Some(f) = &self.fuzzy {
             let _ = writeln!(
                 s,
-                "Fuzzy step: {} candidate pairs, {} above threshold, {} accepted one-to-one, {} merges ({} refused: birth dates no one person has; {} refused: gender or country of birth differ); {} blocks with {} records skipped as too large.",
+                "Fuzzy step: {} candidate pairs, {} above threshold, {} accepted one-to-one, {} merges ({} refused: birth dates no one person has; {} refused: genders differ); {} blocks with {} records skipped as too large.",
                 f.candidate_pairs,
                 f.above_threshold,
                 f.accepted,

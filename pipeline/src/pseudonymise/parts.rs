@@ -81,7 +81,10 @@ impl PartStore {
 
     fn resolve_keyed(&mut self, raw: &str, key: u64) -> Part {
         let infos = &self.infos;
-        if let Some(at) = self.index.find(key, |at| infos.get(at).raw_bytes() == raw.as_bytes()) {
+        if let Some(at) = self
+            .index
+            .find(key, |at| infos.get(at).raw_bytes() == raw.as_bytes())
+        {
             return Part::Cached(at);
         }
         let info = self.maker.make(raw, &mut self.bloom);

@@ -188,6 +188,7 @@ fn validate_config(cfg: &SampleConfig) -> Result<(), StageError> {
     if !(0.0..=1.0).contains(&cfg.duplicate_share)
         || !(0.0..=1.0).contains(&cfg.error_rate)
         || !(0.0..=1.0).contains(&cfg.direct_share)
+        || !(0.0..=1.0).contains(&cfg.noise.answer_conflict)
     {
         return bad("shares and rates must lie between 0 and 1");
     }

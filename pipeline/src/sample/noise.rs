@@ -24,6 +24,10 @@ pub struct NoiseConfig {
     pub day_month_swap: f64,
     pub pnr_recorded: f64,
     pub answer_unknown: f64,
+    /// Share of later copies whose gender or country of birth is entered wrongly (another
+    /// known value), as data entry errs; none by default, so that the bundled sample and the
+    /// measured figures stay comparable.
+    pub answer_conflict: f64,
 }
 
 impl Default for NoiseConfig {
@@ -39,6 +43,7 @@ impl Default for NoiseConfig {
             day_month_swap: 0.03,
             pnr_recorded: 0.7,
             answer_unknown: 0.10,
+            answer_conflict: 0.0,
         }
     }
 }
@@ -58,6 +63,7 @@ impl NoiseConfig {
             day_month_swap: s(self.day_month_swap),
             pnr_recorded: self.pnr_recorded,
             answer_unknown: s(self.answer_unknown),
+            answer_conflict: s(self.answer_conflict),
         }
     }
 }

@@ -144,6 +144,26 @@ impl RecordBuilder {
         self.attrs.iter().map(|&i| row[i].clone()).collect()
     }
 
+    /// Replaces a known answer by another known code of its list, as a data-entry error.
+    fn misenter<R: Rng>(&self, rng: &mut R, r: &mut [String], col: usize) {
+        let Some(Some(codes)) = self.sv.get(col) else {
+            return;
+        };
+        let current = r[col].clone();
+        if current.is_empty() || current == "unknown" {
+            return;
+        }
+        // Sorted: a map's order would make the sample differ run to run.
+        let mut others: Vec<&String> = codes
+            .keys()
+            .filter(|c| **c != current && *c != "unknown")
+            .collect();
+        others.sort_unstable();
+        if !others.is_empty() {
+            r[col] = others[rng.random_range(0..others.len())].clone();
+        }
+    }
+
     pub fn build<R: Rng>(&self, rng: &mut R, noise: &NoiseConfig, p: &Person, c: &Copy) -> Vec<String> {
         let mut r = self.truth_row(p);
         r[self.org] = c.org_id.into();
@@ -182,6 +202,14 @@ impl RecordBuilder {
             if !r[col].is_empty() && chance(rng, noise.answer_unknown / 2.0) {
                 r[col] = String::new();
             }
+        }
+        if !c.first && noise.answer_conflict > 0.0 && chance(rng, noise.answer_conflict) {
+            let col = if rng.random::<bool>() {
+                self.gender
+            } else {
+                self.country
+            };
+            self.misenter(rng, &mut r, col);
         }
         // The funnel holds in every copy: no offences or status without a known police report.
         if r[self.police] != "yes" {
