@@ -671,6 +671,55 @@ fn a_damaged_pseudonymised_file_is_refused_naming_file_row_column_and_remedy() {
     }
 }
 
+/// A column chunk that holds fewer values than its row group's rows (a damaged or hand-made
+/// file) is refused naming the file and the column; linking it read past the column's end.
+#[test]
+fn an_answer_column_shorter_than_its_rows_is_refused() {
+    use safetally::parquet_io::{Kind, Out, ParquetSink};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (key, _) = test_key(tmp.path(), "short");
+    run_to_link(&bundled().join("submissions"), &tmp.path().join("work"), &key);
+    let good = tmp.path().join("work/02-pseudonymise/SAMPLE02.parquet");
+    let df = read_parquet(&good);
+    let dir = tmp.path().join("short");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let kinds: Vec<(String, Kind)> = df
+        .columns()
+        .iter()
+        .map(|c| {
+            let kind = match c.dtype() {
+                polars::prelude::DataType::Int64 => Kind::Int,
+                polars::prelude::DataType::Binary => Kind::Bin,
+                _ => Kind::Str,
+            };
+            (c.name().to_string(), kind)
+        })
+        .collect();
+    let cols: Vec<(&str, Kind)> = kinds.iter().map(|(n, k)| (n.as_str(), *k)).collect();
+    let mut sink = ParquetSink::create(&dir.join("SAMPLE02.parquet"), &cols).expect("create");
+    let out: Vec<Out> = df
+        .columns()
+        .iter()
+        .map(|c| match c.name().as_str() {
+            "gender" => Out::Stored {
+                name: "gender".into(),
+                rows: df.height(),
+                pages: Vec::new(),
+            },
+            _ => Out::Col(c.clone()),
+        })
+        .collect();
+    sink.push_batch(out).expect("push");
+    sink.finish().expect("finish");
+    let e = load(&schema(), &dir).err().expect("refused").to_string();
+    assert!(
+        e.contains("SAMPLE02.parquet")
+            && e.contains("gender")
+            && e.contains("pseudonymise its records again"),
+        "{e}"
+    );
+}
+
 #[test]
 fn an_unreadable_file_or_an_answer_of_the_wrong_type_is_refused_naming_file_column_and_remedy() {
     use polars::prelude::*;
@@ -839,6 +888,88 @@ fn every_pseudonymised_row_equals_its_record_encoded_alone_and_in_order() {
     assert_eq!(files, 3);
     assert!(rows > 3 * 3 * 1024, "{rows} rows: several units of work per file");
     names_without_dictionary_pages_give_the_same_output(&work, &key, read);
+    answers_copied_page_for_page_give_the_same_output(&work, &key, read);
+}
+
+/// Answers are copied page for page from a validated file whose row groups the output can
+/// follow: the copy keeps each row group's rows together with its keys, for files of many
+/// row groups too.
+fn answers_copied_page_for_page_give_the_same_output(
+    work: &Path,
+    key: &safetally::key::LinkageKey,
+    read: impl Fn(&Path) -> polars::prelude::DataFrame,
+) {
+    use polars::prelude::*;
+    use safetally::parquet_io::{Kind, ParquetSink, stored_columns};
+    let grouped_in = work.join("grouped-validated");
+    let grouped_out = work.join("grouped-pseudonymised");
+    std::fs::create_dir_all(&grouped_in).expect("dir");
+    std::fs::create_dir_all(&grouped_out).expect("dir");
+    let s = schema();
+    let attrs: Vec<(&str, Kind)> = s
+        .attribute_columns()
+        .into_iter()
+        .map(|n| (n, Kind::Str))
+        .collect();
+    let mut inputs = Vec::new();
+    for entry in std::fs::read_dir(work.join("01-ingest/validated")).expect("dir") {
+        let path = entry.expect("entry").path();
+        let df = read(&path);
+        let kinds: Vec<(String, Kind)> = df
+            .columns()
+            .iter()
+            .map(|c| {
+                let kind = if c.dtype() == &DataType::Int64 {
+                    Kind::Int
+                } else {
+                    Kind::Str
+                };
+                (c.name().to_string(), kind)
+            })
+            .collect();
+        let cols: Vec<(&str, Kind)> = kinds.iter().map(|(n, k)| (n.as_str(), *k)).collect();
+        let copy = grouped_in.join(path.file_name().expect("name"));
+        let mut sink = ParquetSink::create(&copy, &cols).expect("create");
+        for start in (0..df.height()).step_by(700) {
+            sink.push_columns(df.slice(start as i64, 700).columns().to_vec())
+                .expect("push");
+        }
+        sink.finish().expect("finish");
+        let (groups, stored) = stored_columns(&copy, &attrs, 1 << 18).expect("metadata");
+        assert!(
+            groups.len() > 3,
+            "{} row groups in {}",
+            groups.len(),
+            copy.display()
+        );
+        assert!(
+            stored.iter().all(Option::is_some),
+            "every answer copied from {}",
+            copy.display()
+        );
+        inputs.push((path, groups.len()));
+    }
+    safetally::pseudonymise::pseudonymise_dir(
+        &schema(),
+        key,
+        &grouped_in,
+        &grouped_out,
+        &safetally::progress::Progress::hidden(),
+    )
+    .expect("pseudonymise grouped files");
+    for (path, groups) in inputs {
+        let name = path.file_name().expect("name");
+        let got_path = grouped_out.join(name);
+        let (got_groups, _) = stored_columns(&got_path, &attrs, 1 << 18).expect("metadata");
+        assert_eq!(
+            got_groups.len(),
+            groups,
+            "the input's row groups in {}",
+            got_path.display()
+        );
+        let want = read(&work.join("02-pseudonymise").join(name));
+        assert!(read(&got_path).equals_missing(&want), "{}", got_path.display());
+    }
 }
 
 /// Names and dates are read as codes from the validated file's dictionary pages; a file that

@@ -411,8 +411,19 @@ fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, St
             .map_err(|e| err(path, format!("column {BLOOM}: {e}")))?;
         r.bloom = filters(bloom, path)?;
     }
-    for dst in r.attrs.iter_mut() {
+    for (dst, name) in r.attrs.iter_mut().zip(attr_names) {
         *dst = next_coded()?;
+        // A damaged column chunk can hold fewer values than its row group has rows.
+        if dst.codes.len() != r.org.len() {
+            return Err(err(
+                path,
+                format!(
+                    "column {name}: {} values for {} rows; {REMAKE}",
+                    dst.codes.len(),
+                    r.org.len()
+                ),
+            ));
+        }
     }
     Ok((fps, r))
 }

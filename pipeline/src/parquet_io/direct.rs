@@ -8,8 +8,9 @@ use std::io::Cursor;
 use polars_buffer::Buffer;
 use polars_parquet::parquet::encoding::Encoding;
 use polars_parquet::parquet::encoding::hybrid_rle::HybridRleDecoder;
-use polars_parquet::parquet::page::{DictPage, split_buffer};
+use polars_parquet::parquet::page::{CompressedPage, DictPage, split_buffer};
 use polars_parquet::read::{BasicDecompressor, PageReader, PhysicalType, RowGroupMetadata};
+use polars_parquet::write::ParquetType;
 
 /// One data page, decompressed: its encoding, definition levels (None for a required column),
 /// values and number of rows.
@@ -81,4 +82,52 @@ pub(crate) fn chunk(file: &mut std::fs::File, range: std::ops::Range<u64>) -> Op
 pub(super) fn present(def: &[u8], rows: usize) -> Option<Vec<u32>> {
     let p: Vec<u32> = HybridRleDecoder::new(def, 1, rows).collect().ok()?;
     (p.len() == rows && p.iter().all(|&d| d <= 1)).then_some(p)
+}
+
+/// The pages of column `name` as stored, compressed, row group by row group, for copying into
+/// another file whose column has the type `want`: nothing is decoded or encoded again. None
+/// when the column is missing, of another type (or another nullability), or a page cannot
+/// be read; the caller then decodes the column instead.
+pub(crate) fn stored_pages(
+    file: &mut std::fs::File,
+    groups: &[RowGroupMetadata],
+    name: &str,
+    want: &ParquetType,
+) -> Option<Vec<Vec<CompressedPage>>> {
+    let ParquetType::PrimitiveType(want) = want else {
+        return None;
+    };
+    groups
+        .iter()
+        .map(|rg| {
+            let meta = rg.columns_under_root_iter(name)?.next()?;
+            if meta.descriptor().descriptor.primitive_type != *want {
+                return None;
+            }
+            let mut reader = PageReader::new(
+                Cursor::new(chunk(file, meta.byte_range())?),
+                meta,
+                vec![],
+                usize::MAX,
+            );
+            let mut pages: Vec<CompressedPage> = reader
+                .read_dict()
+                .ok()?
+                .map(CompressedPage::Dict)
+                .into_iter()
+                .collect();
+            let mut rows = 0;
+            for page in reader {
+                let CompressedPage::Data(mut data) = page.ok()? else {
+                    return None;
+                };
+                // A flat column's page has one value (or null) per row; the writer needs the
+                // count, which a page read from a file does not carry.
+                data.num_rows = Some(data.num_values());
+                rows += data.num_values();
+                pages.push(CompressedPage::Data(data));
+            }
+            (rows == rg.num_rows()).then_some(pages)
+        })
+        .collect()
 }

@@ -9,6 +9,58 @@ mod pages;
 
 pub use coded::{Coded, Interner, code_text, read_coded};
 pub use encode::{FixedRun, Out};
+pub use polars_parquet::write::CompressedPage;
+
+/// A column's stored pages, row group by row group.
+pub type StoredPages = Vec<Vec<CompressedPage>>;
+
+/// The sizes of a file's row groups, and the pages of each of the `columns` as the file
+/// stores them where they can be copied as they are into a file that `ParquetSink` makes with
+/// those columns (same type; None otherwise, to be decoded). Only for files whose row groups
+/// hold 1 to `max_rows` rows each (a copied column forces the row groups of the copy):
+/// otherwise no column is taken as stored.
+pub fn stored_columns(
+    path: &Path,
+    columns: &[(&str, Kind)],
+    max_rows: usize,
+) -> Result<(Vec<usize>, Vec<Option<StoredPages>>), String> {
+    let mut file = File::open(path).map_err(|e| e.to_string())?;
+    let meta = polars_parquet::read::read_metadata(&mut file).map_err(|e| e.to_string())?;
+    let groups: Vec<usize> = meta.row_groups.iter().map(|g| g.num_rows()).collect();
+    let copyable = groups.iter().all(|&n| (1..=max_rows).contains(&n));
+    let types = parquet_types(columns).map_err(|e| e.to_string())?;
+    let stored = columns
+        .iter()
+        .zip(&types)
+        .map(|((name, _), want)| {
+            copyable
+                .then(|| direct::stored_pages(&mut file, &meta.row_groups, name, want))
+                .flatten()
+        })
+        .collect();
+    Ok((groups, stored))
+}
+
+/// The rows a column chunk's stored pages hold.
+pub fn stored_rows(pages: &[CompressedPage]) -> usize {
+    pages
+        .iter()
+        .map(|p| match p {
+            CompressedPage::Data(d) => d.num_rows().unwrap_or(0),
+            CompressedPage::Dict(_) => 0,
+        })
+        .sum()
+}
+
+/// The Parquet types `ParquetSink` gives columns.
+fn parquet_types(columns: &[(&str, Kind)]) -> PolarsResult<Vec<ParquetType>> {
+    let schema: Schema = columns
+        .iter()
+        .map(|(n, k)| Field::new((*n).into(), dtype(*k)))
+        .collect();
+    let parquet = polars_parquet::write::to_parquet_schema(&schema.to_arrow(CompatLevel::newest()))?;
+    Ok(parquet.fields().to_vec())
+}
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -16,8 +68,8 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 use polars_parquet::write::{
-    CompressedPage, CompressionOptions, DynIter, DynStreamingIterator, FileWriter, ParquetType,
-    StatisticsOptions, Version, WriteOptions, fallible_streaming_iterator,
+    CompressionOptions, DynIter, DynStreamingIterator, FileWriter, ParquetType, StatisticsOptions, Version,
+    WriteOptions, fallible_streaming_iterator,
 };
 
 use crate::error::StageError;
@@ -201,18 +253,24 @@ impl ParquetSink {
     }
 
     /// Encodes the columns of one row group on every core, then appends them.
-    fn write_group(&mut self, columns: Vec<Out>) -> Result<(), StageError> {
+    fn write_group(&mut self, mut columns: Vec<Out>) -> Result<(), StageError> {
         let height = columns.first().map_or(0, Out::len);
         if height == 0 {
             return Ok(());
         }
+        let stored: Vec<Option<Vec<CompressedPage>>> = columns.iter_mut().map(Out::take_stored).collect();
         let (default, options) = (self.options.compression, self.options);
         let jobs: Vec<_> = columns.iter().zip(&self.types).collect();
-        let pages: Vec<Vec<CompressedPage>> =
+        let mut pages: Vec<Vec<CompressedPage>> =
             crate::parallel::map_ordered(&jobs, |(column, t)| column.pages(t, default, options))
                 .into_iter()
                 .collect::<Result<_, _>>()
                 .map_err(|e| write_err(&self.path, &e))?;
+        for (col, kept) in pages.iter_mut().zip(stored) {
+            if let Some(kept) = kept {
+                *col = kept;
+            }
+        }
         let group = DynIter::new(pages.iter().map(|col| {
             Ok(DynStreamingIterator::new(fallible_streaming_iterator::convert(
                 col.iter().map(PolarsResult::Ok),

@@ -2,6 +2,7 @@
 //! records out that carry keyed match keys, blocking keys, keyed date parts, a hardened Bloom
 //! filter, a keyed record key and the attributes, and no identifier at all.
 
+mod batches;
 mod births;
 pub mod bloom;
 mod cache;
@@ -10,6 +11,7 @@ pub mod normalise;
 mod parts;
 mod rows;
 
+use batches::{Answers, Batches};
 use encode::RecordEncoder;
 pub use encode::{
     BLOCK_KEYS, BLOCK_TOKENS, DATE_PARTS, Encoded, Encoder, FULL_DATE_BLOCK, Identifiers, MATCH_KEYS,
@@ -21,11 +23,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
-use polars::prelude::*;
-
 use crate::error::StageError;
 use crate::key::LinkageKey;
-use crate::parquet_io::{Coded, Kind, Out, ParquetSink, code_text, read_coded, read_columns};
+use crate::parquet_io::{Coded, Kind, ParquetSink, code_text, read_coded, read_columns, stored_columns};
 use crate::progress::Progress;
 use crate::schema::Schema;
 
@@ -207,19 +207,33 @@ fn pseudonymise_file(
     path: &Path,
     out: &Path,
 ) -> Result<Batches, StageError> {
-    // Answers, organisations, names and birth dates are carried as dictionary codes, read
-    // straight from the validated file's dictionary pages where it has them; the other
-    // identifiers and any column without dictionary pages are read as text.
+    let read_err = |message: String| StageError::ParquetRead {
+        path: path.to_path_buf(),
+        message,
+    };
+    let org_name = path
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    // Answers are carried through: copied page for page where the validated file stores them
+    // as the output does, else as dictionary codes, read straight from its dictionary pages
+    // where it has them, like organisations, names and birth dates; the other identifiers and
+    // any column without dictionary pages are read as text.
     let attr_names = attribute_columns(schema);
-    let mut owned: Vec<String> = attr_names.iter().map(|n| n.to_string()).collect();
+    let attr_kinds: Vec<(&str, Kind)> = attr_names.iter().map(|n| (*n, Kind::Str)).collect();
+    let (input_groups, mut stored) = stored_columns(path, &attr_kinds, BATCH).map_err(read_err)?;
+    let copied = stored.iter().any(Option::is_some);
+    let decoded: Vec<&str> = attr_names
+        .iter()
+        .zip(&stored)
+        .filter(|(_, s)| s.is_none())
+        .map(|(n, _)| *n)
+        .collect();
+    let mut owned: Vec<String> = decoded.iter().map(|n| n.to_string()).collect();
     owned.extend(NAME_COLUMNS.iter().map(|n| n.to_string()));
     owned.push("org_id".into());
-    let mut coded = read_coded(path, &owned).map_err(|e| StageError::ParquetRead {
-        path: path.to_path_buf(),
-        message: e,
-    })?;
+    let mut coded = read_coded(path, &owned).map_err(read_err)?;
     let org_coded = coded.pop().flatten();
-    let mut name_coded = coded.split_off(attr_names.len());
+    let mut name_coded = coded.split_off(decoded.len());
     let mut wanted: Vec<&str> = IDENTIFIER_COLUMNS.to_vec();
     wanted.retain(|c| {
         !NAME_COLUMNS
@@ -228,25 +242,30 @@ fn pseudonymise_file(
             .any(|(n, coded)| n == c && coded.is_some())
     });
     wanted.extend(
-        attr_names
+        decoded
             .iter()
             .zip(&coded)
             .filter(|(_, c)| c.is_none())
             .map(|(n, _)| *n),
     );
     let df = read_columns(path, &wanted)?;
-    let org_name = path
-        .file_stem()
-        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
     let inputs = Inputs::new(&df, path)?;
     let col = |n: &str| rows::str_col(&df, n, path);
-    let attr_names: Vec<String> = attr_names.into_iter().map(String::from).collect();
     // A column without dictionary pages throughout is coded from its text.
     let coded_or_text = |n: &str, c: &mut Option<Coded>| c.take().map_or_else(|| col(n).map(code_text), Ok);
-    let attrs: Vec<Coded> = attr_names
+    let mut decoded_attrs = decoded.iter().zip(&mut coded);
+    let attrs: Vec<Answers> = attr_names
         .iter()
-        .zip(&mut coded)
-        .map(|(n, c)| coded_or_text(n, c))
+        .zip(&mut stored)
+        .map(|(n, s)| match s.take() {
+            Some(pages) => Ok(Answers::Stored(pages)),
+            None => {
+                let (_, c) = decoded_attrs
+                    .next()
+                    .expect("one decoded column per answer not stored");
+                coded_or_text(n, c).map(Answers::Coded)
+            }
+        })
         .collect::<Result<_, _>>()?;
     let org = org_coded.unwrap_or_else(|| code_text(inputs.org));
     let mut name = |i: usize| coded_or_text(NAME_COLUMNS[i], &mut name_coded[i]);
@@ -255,15 +274,16 @@ fn pseudonymise_file(
         family: name(1)?,
         birth: name(2)?,
     };
-    let out_path = out.join(format!("{org_name}.parquet"));
     let mut batches = Batches {
-        sink: ParquetSink::create(&out_path, &output_columns(schema))?,
+        sink: ParquetSink::create(&out.join(format!("{org_name}.parquet")), &output_columns(schema))?,
         fingerprint: key.fingerprint(),
         org,
         attrs,
-        attr_names,
+        attr_names: attr_names.into_iter().map(String::from).collect(),
         year: inputs.year.clone(),
         org_name,
+        ends: batches::group_ends(&input_groups, copied, df.height(), BATCH),
+        groups: 0,
         written: 0,
         waiting: Vec::new(),
         stats: OrgPseudo::default(),
@@ -288,11 +308,18 @@ fn encode_segment(
     // for another's last unit.
     let threads = encoders.len().max(1);
     let chunk = (segment.len() / (threads * 8)).clamp(1024, CHUNK);
-    let chunks: Vec<std::ops::Range<usize>> = segment
-        .clone()
-        .step_by(chunk)
-        .map(|a| a..(a + chunk).min(segment.end))
-        .collect();
+    // No unit of work spans two row groups of the output (see `Batches::take`).
+    let mut chunks: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut start = segment.start;
+    let mut ends = batches.ends.iter().copied().peekable();
+    while start < segment.end {
+        while ends.next_if(|&e| e <= start).is_some() {}
+        let end = (start + chunk)
+            .min(segment.end)
+            .min(ends.peek().copied().unwrap_or(usize::MAX));
+        chunks.push(start..end);
+        start = end;
+    }
     let work = |rows: &std::ops::Range<usize>| {
         // As many encoders as cores, each held by one core at a time: one is free.
         let mut enc = encoders
@@ -306,80 +333,4 @@ fn encode_segment(
         rows::encode_rows(&mut enc, store, input, rows.clone())
     };
     crate::parallel::stream_ordered(&chunks, work, |_, rows| batches.take(rows))
-}
-
-/// Encoded rows gathered in order into row groups and written while the cores encode on.
-struct Batches {
-    sink: ParquetSink,
-    fingerprint: String,
-    org: Coded,
-    attrs: Vec<Coded>,
-    attr_names: Vec<String>,
-    year: Int64Chunked,
-    org_name: String,
-    /// Rows written so far: where the waiting rows start in the file's columns.
-    written: usize,
-    waiting: Vec<rows::EncodedRows>,
-    stats: OrgPseudo,
-}
-
-impl Batches {
-    fn take(&mut self, rows: rows::EncodedRows) -> Result<(), StageError> {
-        self.waiting.push(rows);
-        if self.waiting.iter().map(rows::EncodedRows::len).sum::<usize>() >= BATCH {
-            self.write()?;
-        }
-        Ok(())
-    }
-
-    /// Writes the waiting rows as one row group.
-    fn write(&mut self) -> Result<(), StageError> {
-        let parts = std::mem::take(&mut self.waiting);
-        let n: usize = parts.iter().map(rows::EncodedRows::len).sum();
-        if n == 0 {
-            return Ok(());
-        }
-        let at = self.written;
-        let coded = |name: &str, c: &Coded| Out::Coded {
-            name: name.into(),
-            dict: c.values.clone(),
-            codes: c.codes[at..at + n].to_vec(),
-        };
-        let mut columns = vec![
-            Out::Coded {
-                name: FINGERPRINT.into(),
-                dict: vec![Some(self.fingerprint.clone())],
-                codes: vec![0; n],
-            },
-            coded("org_id", &self.org),
-            Out::Repeating(self.year.slice(at as i64, n).into_column()),
-        ];
-        for part in &parts {
-            for (k, m) in MATCH_KEYS.iter().zip(part.made) {
-                *self.stats.keys_made.entry((*k).to_string()).or_default() += m;
-            }
-        }
-        let (keys, ints, bloom) = rows::columns(parts);
-        // Record keys, match keys and filters are keyed hashes: nothing repeats to code or compress.
-        columns.extend(keys);
-        columns.extend(
-            self.attrs
-                .iter()
-                .zip(&self.attr_names)
-                .map(|(a, name)| coded(name, a)),
-        );
-        columns.extend(ints);
-        columns.push(bloom);
-        self.sink.push_batch(columns)?;
-        self.stats.records += n as u64;
-        self.written += n;
-        Ok(())
-    }
-
-    /// Writes what is left and closes the file.
-    fn finish(mut self) -> Result<(String, OrgPseudo), StageError> {
-        self.write()?;
-        self.sink.finish()?;
-        Ok((self.org_name, self.stats))
-    }
 }

@@ -1,0 +1,152 @@
+//! Encoded rows gathered in order into row groups and written while the cores encode on. A
+//! row group of the output is a row group of the input where the input's answer columns are
+//! copied page for page (nothing decoded or encoded again); otherwise one of `BATCH` rows.
+
+use polars::prelude::*;
+
+use super::rows::{self, EncodedRows};
+use super::{FINGERPRINT, MATCH_KEYS, OrgPseudo};
+use crate::error::StageError;
+use crate::parquet_io::{Coded, Out, ParquetSink, StoredPages, stored_rows};
+
+/// An answer column: decoded to codes, or its pages as the input stores them.
+pub(super) enum Answers {
+    Coded(Coded),
+    Stored(StoredPages),
+}
+
+pub(super) struct Batches {
+    pub sink: ParquetSink,
+    pub fingerprint: String,
+    pub org: Coded,
+    pub attrs: Vec<Answers>,
+    pub attr_names: Vec<String>,
+    pub year: Int64Chunked,
+    pub org_name: String,
+    /// Where each row group ends, in rows of the file.
+    pub ends: Vec<usize>,
+    /// Row groups written so far, and their rows.
+    pub groups: usize,
+    pub written: usize,
+    pub waiting: Vec<EncodedRows>,
+    pub stats: OrgPseudo,
+}
+
+/// Row group ends: the input's where its answers are copied, else every `batch` rows.
+pub(super) fn group_ends(input_groups: &[usize], copied: bool, height: usize, batch: usize) -> Vec<usize> {
+    if copied {
+        input_groups
+            .iter()
+            .scan(0, |end, n| {
+                *end += n;
+                Some(*end)
+            })
+            .collect()
+    } else {
+        (1..=height.div_ceil(batch))
+            .map(|k| (k * batch).min(height))
+            .collect()
+    }
+}
+
+impl Batches {
+    pub fn take(&mut self, rows: EncodedRows) -> Result<(), StageError> {
+        self.waiting.push(rows);
+        let waiting: usize = self.waiting.iter().map(EncodedRows::len).sum();
+        let end = self.ends.get(self.groups).copied().unwrap_or(usize::MAX);
+        // The file's last row group is left to `finish`, which runs beside the next file's
+        // reading and encoding; written here, the cores would wait for it.
+        let last = self.groups + 1 >= self.ends.len();
+        match (self.written + waiting).cmp(&end) {
+            std::cmp::Ordering::Less => Ok(()),
+            std::cmp::Ordering::Equal if last => Ok(()),
+            std::cmp::Ordering::Equal => self.write(),
+            // The units of work are cut at the row group ends (see `encode_segment`).
+            std::cmp::Ordering::Greater => Err(StageError::Input(format!(
+                "{}: internal error: encoded rows run past the end of row group {} (row {end})",
+                self.org_name,
+                self.groups + 1
+            ))),
+        }
+    }
+
+    /// Writes the waiting rows as one row group.
+    fn write(&mut self) -> Result<(), StageError> {
+        let parts = std::mem::take(&mut self.waiting);
+        let n: usize = parts.iter().map(EncodedRows::len).sum();
+        if n == 0 {
+            return Ok(());
+        }
+        let (at, group) = (self.written, self.groups);
+        let coded = |name: &str, c: &Coded| Out::Coded {
+            name: name.into(),
+            dict: c.values.clone(),
+            codes: c.codes[at..at + n].to_vec(),
+        };
+        let mut columns = vec![
+            Out::Coded {
+                name: FINGERPRINT.into(),
+                dict: vec![Some(self.fingerprint.clone())],
+                codes: vec![0; n],
+            },
+            coded("org_id", &self.org),
+            Out::Repeating(self.year.slice(at as i64, n).into_column()),
+        ];
+        for part in &parts {
+            for (k, m) in MATCH_KEYS.iter().zip(part.made) {
+                *self.stats.keys_made.entry((*k).to_string()).or_default() += m;
+            }
+        }
+        let (keys, ints, bloom) = rows::columns(parts);
+        // Record keys, match keys and filters are keyed hashes: nothing repeats to code or compress.
+        columns.extend(keys);
+        for (a, name) in self.attrs.iter_mut().zip(&self.attr_names) {
+            columns.push(match a {
+                Answers::Coded(c) => coded(name, c),
+                Answers::Stored(pages) => {
+                    let pages = pages.get_mut(group).map(std::mem::take).unwrap_or_default();
+                    if stored_rows(&pages) != n {
+                        return Err(StageError::Input(format!(
+                            "{}: internal error: row group {} of column {name} holds {} rows, not {n}",
+                            self.org_name,
+                            group + 1,
+                            stored_rows(&pages)
+                        )));
+                    }
+                    Out::Stored {
+                        name: name.as_str().into(),
+                        rows: n,
+                        pages,
+                    }
+                }
+            });
+        }
+        columns.extend(ints);
+        columns.push(bloom);
+        self.sink.push_batch(columns)?;
+        self.stats.records += n as u64;
+        self.written += n;
+        self.groups += 1;
+        Ok(())
+    }
+
+    /// Writes what is left and closes the file.
+    pub fn finish(mut self) -> Result<(String, OrgPseudo), StageError> {
+        self.write()?;
+        self.sink.finish()?;
+        Ok((self.org_name, self.stats))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::group_ends;
+
+    #[test]
+    fn row_groups_follow_the_input_or_fill_batches() {
+        assert_eq!(group_ends(&[3, 5, 2], true, 10, 4), [3, 8, 10]);
+        assert_eq!(group_ends(&[10], false, 10, 4), [4, 8, 10]);
+        assert_eq!(group_ends(&[8], false, 8, 4), [4, 8]);
+        assert!(group_ends(&[], false, 0, 4).is_empty());
+    }
+}
