@@ -671,55 +671,6 @@ fn a_damaged_pseudonymised_file_is_refused_naming_file_row_column_and_remedy() {
     }
 }
 
-/// A column chunk that holds fewer values than its row group's rows (a damaged or hand-made
-/// file) is refused naming the file and the column; linking it read past the column's end.
-#[test]
-fn an_answer_column_shorter_than_its_rows_is_refused() {
-    use safetally::parquet_io::{Kind, Out, ParquetSink};
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let (key, _) = test_key(tmp.path(), "short");
-    run_to_link(&bundled().join("submissions"), &tmp.path().join("work"), &key);
-    let good = tmp.path().join("work/02-pseudonymise/SAMPLE02.parquet");
-    let df = read_parquet(&good);
-    let dir = tmp.path().join("short");
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    let kinds: Vec<(String, Kind)> = df
-        .columns()
-        .iter()
-        .map(|c| {
-            let kind = match c.dtype() {
-                polars::prelude::DataType::Int64 => Kind::Int,
-                polars::prelude::DataType::Binary => Kind::Bin,
-                _ => Kind::Str,
-            };
-            (c.name().to_string(), kind)
-        })
-        .collect();
-    let cols: Vec<(&str, Kind)> = kinds.iter().map(|(n, k)| (n.as_str(), *k)).collect();
-    let mut sink = ParquetSink::create(&dir.join("SAMPLE02.parquet"), &cols).expect("create");
-    let out: Vec<Out> = df
-        .columns()
-        .iter()
-        .map(|c| match c.name().as_str() {
-            "gender" => Out::Stored {
-                name: "gender".into(),
-                rows: df.height(),
-                pages: Vec::new(),
-            },
-            _ => Out::Col(c.clone()),
-        })
-        .collect();
-    sink.push_batch(out).expect("push");
-    sink.finish().expect("finish");
-    let e = load(&schema(), &dir).err().expect("refused").to_string();
-    assert!(
-        e.contains("SAMPLE02.parquet")
-            && e.contains("gender")
-            && e.contains("pseudonymise its records again"),
-        "{e}"
-    );
-}
-
 #[test]
 fn an_unreadable_file_or_an_answer_of_the_wrong_type_is_refused_naming_file_column_and_remedy() {
     use polars::prelude::*;

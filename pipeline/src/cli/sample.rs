@@ -31,7 +31,8 @@ pub struct Args {
     #[arg(long, default_value_t = 1.0)]
     pub noise_scale: f64,
     /// Share of later copies of a person whose gender or country of birth is entered wrongly
-    /// (another known value), to measure what linkage's answer guard costs.
+    /// (another known value; a copy that does not know the answer keeps it, so somewhat fewer
+    /// change), to measure what linkage's answer guard costs. Not scaled by --noise-scale.
     #[arg(long, default_value_t = 0.0)]
     pub answer_conflict: f64,
     /// Share of records given one deliberate contract error, recorded in the truth.

@@ -107,6 +107,7 @@ pub struct Totals {
     /// Tables read: a workbook with several sheets of records is one file, several tables.
     #[serde(default)]
     pub tables: u64,
+    /// Tables that could not be read: whole files, or sheets of a workbook read sheet by sheet.
     pub failed_files: u64,
     pub rows_in: u64,
     pub accepted: u64,

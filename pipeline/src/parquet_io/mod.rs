@@ -240,11 +240,11 @@ impl ParquetSink {
             && columns
                 .iter()
                 .zip(&self.names)
-                .all(|(c, n)| c.name() == n && c.len() == height);
+                .all(|(c, n)| c.name() == n && c.len() == height && c.stored_rows_match());
         if !names_match {
             return Err(write_err(
                 &self.path,
-                &"a batch whose columns differ from the file's",
+                &"a batch whose columns differ from the file's, or are not all of one length",
             ));
         }
         self.write_group(columns)?;
@@ -334,13 +334,26 @@ pub fn read(path: &Path) -> Result<DataFrame, StageError> {
 /// Reads only the named columns of a Parquet file; a missing column is an error naming it.
 pub fn read_columns(path: &Path, columns: &[&str]) -> Result<DataFrame, StageError> {
     let file = File::open(path).map_err(|e| StageError::io(path, e))?;
-    ParquetReader::new(file)
+    let err = |message: String| StageError::ParquetRead {
+        path: path.to_path_buf(),
+        message,
+    };
+    let mut reader = ParquetReader::new(file);
+    let rows = reader.num_rows().map_err(|e| err(e.to_string()))?;
+    let df = reader
         .with_columns(Some(columns.iter().map(|c| c.to_string()).collect()))
         .finish()
-        .map_err(|e| StageError::ParquetRead {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })
+        .map_err(|e| err(e.to_string()))?;
+    // A damaged column chunk can come back with fewer values than the file has rows, which
+    // would shift every later value against its row.
+    if let Some(short) = df.columns().iter().find(|c| c.len() != rows) {
+        return Err(err(format!(
+            "column {}: {} values for the file's {rows} rows; the file is damaged",
+            short.name(),
+            short.len()
+        )));
+    }
+    Ok(df)
 }
 
 #[cfg(test)]
@@ -368,6 +381,37 @@ mod tests {
         let df = read(&p).expect("read");
         let a: Vec<Option<&str>> = df.column("a").expect("a").str().expect("str").iter().collect();
         assert_eq!(a, [Some("x"), Some("y"), Some("z")]);
+    }
+
+    /// A column chunk with fewer values than its rows (here written past the sink's checks,
+    /// as a damaged file would be) is refused when read, naming the column; so is a copied
+    /// column whose pages do not hold its rows.
+    #[test]
+    fn a_column_shorter_than_the_files_rows_is_refused_when_read_and_written() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("short.parquet");
+        let cols = [("a", Kind::Str), ("b", Kind::Str)];
+        let mut s = ParquetSink::create(&p, &cols).expect("create");
+        let a = || Out::Col(StringChunked::new("a".into(), ["x", "y"]).into_column());
+        let empty = || Out::Stored {
+            name: "b".into(),
+            rows: 2,
+            pages: Vec::new(),
+        };
+        let refused = s
+            .push_batch(vec![a(), empty()])
+            .expect_err("pages without the rows");
+        assert!(refused.to_string().contains("short.parquet"), "{refused}");
+        s.write_group(vec![a(), empty()]).expect("written unchecked");
+        s.rows += 2;
+        s.finish().expect("finish");
+        let e = read_columns(&p, &["a", "b"])
+            .expect_err("a short column")
+            .to_string();
+        assert!(
+            e.contains("short.parquet") && e.contains("column b: 0 values"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -25,8 +25,10 @@ pub struct NoiseConfig {
     pub pnr_recorded: f64,
     pub answer_unknown: f64,
     /// Share of later copies whose gender or country of birth is entered wrongly (another
-    /// known value), as data entry errs; none by default, so that the bundled sample and the
-    /// measured figures stay comparable.
+    /// known value), as data entry errs; a copy whose answer is unknown keeps it, so somewhat
+    /// fewer change. None by default, so that the bundled sample and the measured figures stay
+    /// as they were; not scaled by `scaled`, and not written to sample.json when zero.
+    #[serde(skip_serializing_if = "is_zero")]
     pub answer_conflict: f64,
 }
 
@@ -48,6 +50,10 @@ impl Default for NoiseConfig {
     }
 }
 
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
 impl NoiseConfig {
     /// Scales every error rate (not the recording habits) by `factor`, capped at 0.9.
     pub fn scaled(&self, factor: f64) -> Self {
@@ -63,7 +69,7 @@ impl NoiseConfig {
             day_month_swap: s(self.day_month_swap),
             pnr_recorded: self.pnr_recorded,
             answer_unknown: s(self.answer_unknown),
-            answer_conflict: s(self.answer_conflict),
+            answer_conflict: self.answer_conflict,
         }
     }
 }

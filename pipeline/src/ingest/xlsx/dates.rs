@@ -25,7 +25,7 @@ pub(super) fn partial_dates(dates: &[(u32, u32)], formats: &CellFormats) -> Part
         .iter()
         .filter_map(|pos| {
             let code = formats.get(pos)?;
-            hidden_day(code).map(|shown| (*pos, (shown, code.clone())))
+            hidden_day(code).map(|shown| (*pos, (shown, code.to_string())))
         })
         .collect()
 }
@@ -34,7 +34,7 @@ pub(super) fn partial_dates(dates: &[(u32, u32)], formats: &CellFormats) -> Part
 /// `[$-41D]mmmm yyyy`, or a month alone (`mmmm`). Only the first section counts (the one for a positive number), and
 /// quoted text, escaped characters and bracketed colours or locales are not date parts. A
 /// format with hours or seconds is left alone: its `m` may be minutes.
-fn hidden_day(code: &str) -> Option<Shown> {
+pub(super) fn hidden_day(code: &str) -> Option<Shown> {
     let mut parts = String::new();
     let mut chars = code.chars();
     while let Some(c) = chars.next() {

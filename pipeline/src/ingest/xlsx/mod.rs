@@ -254,7 +254,8 @@ fn read_cells(wb: &mut Book, sheet: &str) -> Result<SheetCells, String> {
             .copied()
             .chain(whole.iter().map(|(pos, _)| *pos))
             .collect();
-        let formats = formats::cell_formats(wb, sheet, &wanted)?;
+        let matters = |code: &str| dates::hidden_day(code).is_some() || numbers::changes_numbers(code);
+        let formats = formats::cell_formats(wb, sheet, &wanted, matters)?;
         notes.extend(cut_to_partial(&mut rows, &partial_dates(&dates, &formats), sheet));
         let (shown, note) = numbers::show_as_formatted(&mut rows, &whole, &formats, sheet);
         notes.extend(note);

@@ -43,12 +43,18 @@ pub(super) fn show_as_formatted(
     (changed.into_iter().map(|(pos, _)| pos).collect(), note)
 }
 
+/// Whether a format shows some whole numbers otherwise than as their digits.
+pub(super) fn changes_numbers(code: &str) -> bool {
+    shown_number(code, 1).is_some_and(|shown| shown != "1")
+}
+
 /// What a format made of digit placeholders (`0`, `#`, `?`) and literal characters shows of
 /// a non-negative whole number, as Excel writes it: the digits fill the placeholders from the
 /// right, `0` shows a zero where the digits have run out, `?` a space, `#` nothing, and digits
 /// beyond the placeholders go before the first one. None for any other format (decimals,
-/// thousands separators, percentages, exponents, dates, text, conditions): those are read as
-/// the number.
+/// thousands separators, percentages, exponents, fractions, dates, text, conditions), and for
+/// a zero that a third section or a format without a `0` placeholder shows otherwise: those
+/// are read as the number.
 pub fn shown_number(code: &str, value: i64) -> Option<String> {
     enum Item {
         Digit(char),
@@ -59,9 +65,13 @@ pub fn shown_number(code: &str, value: i64) -> Option<String> {
     }
     let mut items = Vec::new();
     let mut chars = code.chars();
+    let mut rest_of_code = "";
     while let Some(c) = chars.next() {
         match c {
-            ';' => break,
+            ';' => {
+                rest_of_code = chars.as_str();
+                break;
+            }
             '0' | '#' | '?' => items.push(Item::Digit(c)),
             '"' => items.push(Item::Text(chars.by_ref().take_while(|&q| q != '"').collect())),
             '\\' => items.push(Item::Text(chars.next()?.to_string())),
@@ -72,12 +82,19 @@ pub fn shown_number(code: &str, value: i64) -> Option<String> {
                     return None;
                 }
             }
-            '-' | ' ' | '(' | ')' | '/' | '+' | ':' => items.push(Item::Text(c.to_string())),
+            // `/` between placeholders makes a fraction (`# ?/?`): not a literal.
+            '-' | ' ' | '(' | ')' | '+' | ':' => items.push(Item::Text(c.to_string())),
             _ => return None,
         }
     }
     let slots = items.iter().filter(|i| matches!(i, Item::Digit(_))).count();
     if slots == 0 {
+        return None;
+    }
+    // Excel shows a zero by the third section where there is one (quotes aside, which a `;`
+    // may sit in: then the format is left alone too), and shows nothing for `#` alone.
+    let zero_digit = items.iter().any(|i| matches!(i, Item::Digit('0')));
+    if value == 0 && (rest_of_code.contains(';') || !zero_digit) {
         return None;
     }
     let digits: Vec<char> = value.to_string().chars().collect();
@@ -128,12 +145,18 @@ mod tests {
             ("\"R\"0000", 42, Some("R0042")),
             ("[Blue]00000", 42, Some("00042")),
             ("##0", 0, Some("0")),
+            ("#", 42, Some("42")),
             ("0", 42, Some("42")),
             ("General", 42, None),
             ("0.00", 42, None),
             ("#,##0", 42, None),
             ("0%", 42, None),
             ("[<=9999999]###-####", 42, None),
+            ("# ?/?", 42, None),
+            ("# ??/??", 2024, None),
+            ("00000;-00000;\"none\"", 0, None),
+            ("00000;-00000", 0, Some("00000")),
+            ("###-####", 0, None),
             ("00000", -42, None),
             ("@", 42, None),
         ] {
