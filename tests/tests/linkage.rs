@@ -842,6 +842,26 @@ fn every_pseudonymised_row_equals_its_record_encoded_alone_and_in_order() {
     answers_copied_page_for_page_give_the_same_output(&work, &key, read);
 }
 
+/// A sink for `path` with the columns of a validated file read into `df`.
+fn sink_like(df: &polars::prelude::DataFrame, path: &Path) -> safetally::parquet_io::ParquetSink {
+    use polars::prelude::DataType;
+    use safetally::parquet_io::{Kind, ParquetSink};
+    let kinds: Vec<(String, Kind)> = df
+        .columns()
+        .iter()
+        .map(|c| {
+            let kind = match c.dtype() {
+                DataType::String => Kind::Str,
+                DataType::Int64 => Kind::Int,
+                other => panic!("a validated column of type {other}"),
+            };
+            (c.name().to_string(), kind)
+        })
+        .collect();
+    let cols: Vec<(&str, Kind)> = kinds.iter().map(|(n, k)| (n.as_str(), *k)).collect();
+    ParquetSink::create(path, &cols).expect("create")
+}
+
 /// Answers are copied page for page from a validated file whose row groups the output can
 /// follow: the copy keeps each row group's rows together with its keys, for files of many
 /// row groups too.
@@ -850,8 +870,7 @@ fn answers_copied_page_for_page_give_the_same_output(
     key: &safetally::key::LinkageKey,
     read: impl Fn(&Path) -> polars::prelude::DataFrame,
 ) {
-    use polars::prelude::*;
-    use safetally::parquet_io::{Kind, ParquetSink, stored_columns};
+    use safetally::parquet_io::{Kind, stored_columns};
     let grouped_in = work.join("grouped-validated");
     let grouped_out = work.join("grouped-pseudonymised");
     std::fs::create_dir_all(&grouped_in).expect("dir");
@@ -866,21 +885,8 @@ fn answers_copied_page_for_page_give_the_same_output(
     for entry in std::fs::read_dir(work.join("01-ingest/validated")).expect("dir") {
         let path = entry.expect("entry").path();
         let df = read(&path);
-        let kinds: Vec<(String, Kind)> = df
-            .columns()
-            .iter()
-            .map(|c| {
-                let kind = if c.dtype() == &DataType::Int64 {
-                    Kind::Int
-                } else {
-                    Kind::Str
-                };
-                (c.name().to_string(), kind)
-            })
-            .collect();
-        let cols: Vec<(&str, Kind)> = kinds.iter().map(|(n, k)| (n.as_str(), *k)).collect();
         let copy = grouped_in.join(path.file_name().expect("name"));
-        let mut sink = ParquetSink::create(&copy, &cols).expect("create");
+        let mut sink = sink_like(&df, &copy);
         for start in (0..df.height()).step_by(700) {
             sink.push_columns(df.slice(start as i64, 700).columns().to_vec())
                 .expect("push");
@@ -931,8 +937,7 @@ fn names_without_dictionary_pages_give_the_same_output(
     key: &safetally::key::LinkageKey,
     read: impl Fn(&Path) -> polars::prelude::DataFrame,
 ) {
-    use polars::prelude::*;
-    use safetally::parquet_io::{Kind, Out, ParquetSink, read_coded};
+    use safetally::parquet_io::{Out, read_coded};
     let plain_in = work.join("plain-validated");
     let plain_out = work.join("plain-pseudonymised");
     std::fs::create_dir_all(&plain_in).expect("dir");
@@ -942,21 +947,8 @@ fn names_without_dictionary_pages_give_the_same_output(
     for entry in std::fs::read_dir(work.join("01-ingest/validated")).expect("dir") {
         let path = entry.expect("entry").path();
         let df = read(&path);
-        let kinds: Vec<(String, Kind)> = df
-            .columns()
-            .iter()
-            .map(|c| {
-                let kind = match c.dtype() {
-                    DataType::String => Kind::Str,
-                    DataType::Int64 => Kind::Int,
-                    other => panic!("a validated column of type {other}"),
-                };
-                (c.name().to_string(), kind)
-            })
-            .collect();
-        let cols: Vec<(&str, Kind)> = kinds.iter().map(|(n, k)| (n.as_str(), *k)).collect();
         let copy = plain_in.join(path.file_name().expect("name"));
-        let mut sink = ParquetSink::create(&copy, &cols).expect("create");
+        let mut sink = sink_like(&df, &copy);
         let out: Vec<Out> = df
             .columns()
             .iter()
