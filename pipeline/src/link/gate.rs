@@ -7,9 +7,9 @@ use super::unionfind::Clusters;
 /// The answers the guard compares.
 /// Gender only: it is what tells twins apart (Maria and Mario, one family name, one birth
 /// date), while twins share a country of birth. Country was guarded too and dropped by
-/// measurement: on generated samples it kept apart 0.1 point of precision's worth of
-/// namesakes, and cost 0.7 point of recall where 2.5% of later copies had a mis-entered
-/// country (a citizenship for a birth country, as entry errs).
+/// measurement: on generated samples it kept apart under 0.1 point of precision's worth of
+/// namesakes, and cost 0.6 to 2.6 points of recall where 2.5% of later copies had a
+/// mis-entered country (a citizenship for a birth country, as entry errs).
 const GATED: [&str; 1] = ["gender"];
 
 /// Answers that two records of one person cannot disagree on, where both records know them. Dictionary codes, 0 = not known. Not the age group: it is

@@ -188,9 +188,14 @@ fn validate_config(cfg: &SampleConfig) -> Result<(), StageError> {
     if !(0.0..=1.0).contains(&cfg.duplicate_share)
         || !(0.0..=1.0).contains(&cfg.error_rate)
         || !(0.0..=1.0).contains(&cfg.direct_share)
-        || !(0.0..=1.0).contains(&cfg.noise.answer_conflict)
     {
         return bad("shares and rates must lie between 0 and 1");
+    }
+    if !(0.0..=1.0).contains(&cfg.noise.answer_conflict) {
+        return bad(&format!(
+            "--answer-conflict must lie between 0 and 1, not {}",
+            cfg.noise.answer_conflict
+        ));
     }
     if cfg.formats.is_empty() {
         return bad("at least one format is needed");
@@ -321,6 +326,10 @@ impl Emitter<'_> {
                 ids: &ids_noise,
                 first: k == 0,
                 labels: latin_only,
+                conflict_seed: (k > 0 && cfg.noise.answer_conflict > 0.0).then(|| {
+                    use std::hash::BuildHasher;
+                    foldhash::fast::FixedState::with_seed(cfg.seed).hash_one((&org.id, &record_id))
+                }),
             };
             let mut cells = self.builder.build(rng, &cfg.noise, person, &copy);
             let injected = if chance(rng, cfg.error_rate) {

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use rand::Rng;
+use rand::{Rng, SeedableRng};
 
 use super::draw::chance;
 use super::model::Person;
@@ -21,6 +21,10 @@ pub struct Copy<'a> {
     /// The organisation types Swedish labels ("Kvinna", "Vet ej") instead of codes, as
     /// staff do who fill in the template's drop-down lists.
     pub labels: bool,
+    /// The seed of this copy's own draws of a mis-entered answer (`NoiseConfig::
+    /// answer_conflict`), kept apart from the sample's stream so that turning those errors on
+    /// changes nothing else in the sample. None: no such errors.
+    pub conflict_seed: Option<u64>,
 }
 
 /// Column positions, resolved once from the schema so rows are built without lookups.
@@ -203,13 +207,16 @@ impl RecordBuilder {
                 r[col] = String::new();
             }
         }
-        if !c.first && noise.answer_conflict > 0.0 && chance(rng, noise.answer_conflict) {
-            let col = if rng.random::<bool>() {
-                self.gender
-            } else {
-                self.country
-            };
-            self.misenter(rng, &mut r, col);
+        if let Some(seed) = c.conflict_seed {
+            let mut own = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            if chance(&mut own, noise.answer_conflict) {
+                let col = if own.random::<bool>() {
+                    self.gender
+                } else {
+                    self.country
+                };
+                self.misenter(&mut own, &mut r, col);
+            }
         }
         // The funnel holds in every copy: no offences or status without a known police report.
         if r[self.police] != "yes" {
