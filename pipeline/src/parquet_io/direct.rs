@@ -8,7 +8,7 @@ use std::io::Cursor;
 use polars_buffer::Buffer;
 use polars_parquet::parquet::encoding::Encoding;
 use polars_parquet::parquet::encoding::hybrid_rle::HybridRleDecoder;
-use polars_parquet::parquet::page::{CompressedPage, DictPage, split_buffer};
+use polars_parquet::parquet::page::{CompressedPage, DictPage, FormatEncoding, split_buffer};
 use polars_parquet::read::{BasicDecompressor, PageReader, PhysicalType, RowGroupMetadata};
 use polars_parquet::write::ParquetType;
 
@@ -85,9 +85,10 @@ pub(super) fn present(def: &[u8], rows: usize) -> Option<Vec<u32>> {
 }
 
 /// The pages of column `name` as stored, compressed, row group by row group, for copying into
-/// another file whose column has the type `want`: nothing is decoded or encoded again. None
-/// when the column is missing, of another type (or another nullability), or a page cannot
-/// be read; the caller then decodes the column instead.
+/// another file whose column has the type `want`: only the dictionary is decoded, to check
+/// that its texts are UTF-8 as a text column's must be, and nothing is encoded again. None
+/// when the column is missing, of another type (or another nullability), not dictionary-coded
+/// throughout, or a page cannot be read or checked; the caller then decodes the column instead.
 pub(crate) fn stored_pages(
     file: &mut std::fs::File,
     groups: &[RowGroupMetadata],
@@ -104,23 +105,24 @@ pub(crate) fn stored_pages(
             if meta.descriptor().descriptor.primitive_type != *want {
                 return None;
             }
-            let mut reader = PageReader::new(
-                Cursor::new(chunk(file, meta.byte_range())?),
-                meta,
-                vec![],
-                usize::MAX,
-            );
-            let mut pages: Vec<CompressedPage> = reader
-                .read_dict()
-                .ok()?
-                .map(CompressedPage::Dict)
-                .into_iter()
-                .collect();
+            let bytes = chunk(file, meta.byte_range())?;
+            let reader = |b| PageReader::new(Cursor::new(b), meta, vec![], usize::MAX);
+            utf8_texts(
+                &BasicDecompressor::new(reader(bytes.clone()), vec![])
+                    .read_dict_page()
+                    .ok()??,
+            )?;
+            let mut reader = reader(bytes);
+            let mut pages = vec![CompressedPage::Dict(reader.read_dict().ok()??)];
             let mut rows = 0;
             for page in reader {
                 let CompressedPage::Data(mut data) = page.ok()? else {
                     return None;
                 };
+                let coded = [FormatEncoding::RLE_DICTIONARY, FormatEncoding::PLAIN_DICTIONARY];
+                if !coded.contains(&data.header().encoding()) {
+                    return None;
+                }
                 // A flat column's page has one value (or null) per row; the writer needs the
                 // count, which a page read from a file does not carry.
                 data.num_rows = Some(data.num_values());
@@ -130,4 +132,41 @@ pub(crate) fn stored_pages(
             (rows == rg.num_rows()).then_some(pages)
         })
         .collect()
+}
+
+/// Whether every text of a dictionary page (plain: a length, then the bytes) is UTF-8.
+fn utf8_texts(dict: &DictPage) -> Option<()> {
+    let mut rest: &[u8] = &dict.buffer;
+    for _ in 0..dict.num_values {
+        let len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+        std::str::from_utf8(rest.get(4..4 + len)?).ok()?;
+        rest = &rest[4 + len..];
+    }
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polars_parquet::parquet::CowBuffer;
+
+    /// A dictionary page is copied only when every text is UTF-8: a hand-made file with bad
+    /// bytes must be decoded, and refused by the decoder, not passed on to the platform.
+    #[test]
+    fn a_dictionary_with_bytes_that_are_not_utf8_is_not_copied() {
+        let page = |texts: &[&[u8]]| {
+            let mut buf = Vec::new();
+            for t in texts {
+                buf.extend_from_slice(&(t.len() as u32).to_le_bytes());
+                buf.extend_from_slice(t);
+            }
+            DictPage::new(CowBuffer::Owned(buf), texts.len(), false)
+        };
+        assert!(utf8_texts(&page(&[b"woman", "Kvinna åäö".as_bytes(), b""])).is_some());
+        assert!(utf8_texts(&page(&[b"woman", b"\xff\xfe"])).is_none());
+        // A page shorter than it says it is.
+        let mut short = page(&[b"woman"]);
+        short.num_values = 2;
+        assert!(utf8_texts(&short).is_none());
+    }
 }
