@@ -264,6 +264,52 @@ fn merged_cells_fill_the_rows_they_span_and_unsaved_formulas_refuse_the_file() {
     );
 }
 
+/// Formulas without saved results refuse the sheet of records they are on, not the workbook:
+/// an instructions sheet with one is passed over, and the other sheets of records are read.
+#[test]
+fn an_unsaved_formula_fails_its_own_sheet_of_records_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let sheets = [
+        (
+            "Instruktioner",
+            vec![vec!["Fyll i en flik per kvartal".to_string()]],
+        ),
+        ("Q1", vec![header(), row_with(&[("record_id", "R1")])]),
+        ("Q2", vec![header(), row_with(&[("record_id", "R2")])]),
+    ];
+    for (name, rows) in &sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(*name).expect("name");
+        ws.set_formula_result_default("");
+        write_sheet(ws, rows);
+        if *name != "Q1" {
+            ws.write_formula(3, 0, rust_xlsxwriter::Formula::new("=\"x\""))
+                .expect("formula");
+        }
+    }
+    wb.save(dir.path().join("org.xlsx")).expect("save");
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 1, 0);
+    let ids = strings(
+        &read_parquet(&out.path().join("validated/SAMPLE01.parquet")),
+        "record_id",
+    );
+    assert_eq!(ids, [Some("R1".to_string())]);
+    let failed: Vec<(&str, &str)> = report
+        .files
+        .iter()
+        .filter_map(|f| Some((f.file.as_str(), f.error.as_deref()?)))
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(
+        failed[0].0 == "org.xlsx [Q2]"
+            && failed[0].1.contains("sheet \"Q2\", cell A4")
+            && failed[0].1.contains("formula"),
+        "{failed:?}"
+    );
+}
+
 #[test]
 fn entries_that_are_not_files_fail_alone_and_the_stage_still_runs() {
     let dir = tempfile::tempdir().expect("tempdir");

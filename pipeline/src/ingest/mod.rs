@@ -302,6 +302,12 @@ fn open_mapped(schema: &Schema, path: &Path, opts: &IngestOptions) -> Result<Vec
 }
 
 fn map_table(schema: &Schema, t: &Table, opts: &IngestOptions) -> Result<header::HeaderMap, FileError> {
+    if let Some(why) = &t.refused {
+        return Err(FileError::Xlsx {
+            path: t.path.clone(),
+            message: why.clone(),
+        });
+    }
     let map = header::map_header(schema, &t.header, &t.place(), opts.ignore_extra_columns)?;
     match t.unreadable_in(&map) {
         Some((col, ty)) => Err(FileError::Parquet {

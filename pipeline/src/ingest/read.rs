@@ -33,6 +33,9 @@ pub struct Table {
     pub unreadable: Vec<(usize, String)>,
     /// What reading did to the file that its report should say (merged cells filled in).
     pub notes: Vec<String>,
+    /// Why the table cannot be read although its sheet holds records (formulas without saved
+    /// results): it fails alone, and the workbook's other sheets are read.
+    pub refused: Option<String>,
     body: Body,
 }
 
@@ -89,6 +92,7 @@ impl Table {
             sheet: None,
             unreadable: Vec::new(),
             notes: Vec::new(),
+            refused: None,
             header,
             body: Body::Grid(grid),
         }
@@ -222,6 +226,7 @@ fn open_csv(path: &Path) -> Result<Table, FileError> {
         sheet: None,
         unreadable: Vec::new(),
         notes,
+        refused: None,
         header,
         body: Body::Csv {
             text: decoded.text,
@@ -299,6 +304,7 @@ pub(super) fn table_from_grid(
         sheet: Some(sheet.to_string()),
         unreadable: Vec::new(),
         notes,
+        refused: None,
         header,
         body: Body::Grid(grid),
     })

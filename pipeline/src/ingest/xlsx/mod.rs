@@ -67,14 +67,18 @@ pub(super) fn open_xlsx(
             hidden.push(name.clone());
             continue;
         }
-        let (grid, notes) = sheet_grid(&mut wb, name).map_err(|m| xerr(&m))?;
+        let SheetCells { grid, notes, unsaved } = sheet_grid(&mut wb, name).map_err(|m| xerr(&m))?;
         let kind = match (&sheet.name, grid.first()) {
             (Some(_), _) => HeaderKind::Records,
             (None, Some(first)) => classify(&first.cells),
             (None, None) => HeaderKind::Other,
         };
+        // Formulas without saved results matter on a sheet of records only: an instructions
+        // sheet with one is passed over like any other.
         if kind != HeaderKind::Other {
-            tables.push((kind, table_from_grid(path, name, grid, notes)?));
+            let mut table = table_from_grid(path, name, grid, notes)?;
+            table.refused = unsaved;
+            tables.push((kind, table));
         } else if !grid.is_empty() {
             passed.other.push(format!("{name:?}"));
             passed.first.get_or_insert((name.clone(), grid, notes));
@@ -97,10 +101,11 @@ fn refuse_hidden_records(
     let mut holding = Vec::new();
     for name in hidden {
         // A hidden sheet that cannot be read is left alone, as hidden sheets are.
-        let Ok((grid, _)) = sheet_grid(wb, name) else {
+        let Ok(cells) = sheet_grid(wb, name) else {
             continue;
         };
-        if grid
+        if cells
+            .grid
             .first()
             .is_some_and(|h| classify(&h.cells) == HeaderKind::Records)
         {
@@ -120,13 +125,13 @@ fn refuse_hidden_records(
 }
 
 /// A sheet's rows with merged cells filled in, and what reading it noted.
-fn sheet_grid(wb: &mut Book, name: &str) -> Result<(Vec<RawRow>, Vec<String>), String> {
-    let cells = read_cells(wb, name)?;
-    let (mut grid, mut notes) = (cells.grid, cells.notes);
+fn sheet_grid(wb: &mut Book, name: &str) -> Result<SheetCells, String> {
+    let mut cells = read_cells(wb, name)?;
     // A sheet whose merged cells cannot be listed is read as it is.
     let merged = wb.merge_cells_by_sheet_name(name).unwrap_or_default();
-    notes.extend(fill_merged(&mut grid, &merged, name));
-    Ok((grid, notes))
+    let filled = fill_merged(&mut cells.grid, &merged, name);
+    cells.notes.extend(filled);
+    Ok(cells)
 }
 
 /// The sheets of a workbook that were not read as tables.
@@ -191,6 +196,8 @@ fn not_a_workbook(message: &str) -> String {
 struct SheetCells {
     grid: Vec<RawRow>,
     notes: Vec<String>,
+    /// Formulas whose results are not saved: why the sheet cannot be read as records.
+    unsaved: Option<String>,
 }
 
 fn read_cells(wb: &mut Book, sheet: &str) -> Result<SheetCells, String> {
@@ -226,16 +233,13 @@ fn read_cells(wb: &mut Book, sheet: &str) -> Result<SheetCells, String> {
         }
     }
     drop(reader);
-    if let Some(&first) = unsaved.first() {
-        return Err(format!(
+    let unsaved = unsaved.first().map(|&first| {
+        format!(
             "sheet {sheet:?}, cell {}{} holds a formula whose result is not saved in the file (a program that does not calculate wrote it), so its answer would read as blank; open the file in Excel or LibreOffice and save it again, or paste the values in place of the formulas",
             cell_name(first),
-            match unsaved.len() {
-                1 => String::new(),
-                n => format!(" and {} more", n - 1),
-            }
-        ));
-    }
+            and_more(unsaved.len())
+        )
+    });
     let mut notes: Vec<String> = years
         .first()
         .map(|(pos, shown)| {
@@ -282,7 +286,7 @@ fn read_cells(wb: &mut Book, sheet: &str) -> Result<SheetCells, String> {
         })
         .filter(|r| !r.cells.iter().all(|c| c.trim().is_empty()))
         .collect();
-    Ok(SheetCells { grid, notes })
+    Ok(SheetCells { grid, notes, unsaved })
 }
 
 fn and_more(n: usize) -> String {

@@ -33,11 +33,15 @@ pub(super) fn show_as_formatted(
             changed.push((pos, code));
         }
     }
-    let note = changed.first().map(|&(first, code)| {
+    let mut codes: Vec<&str> = changed.iter().map(|(_, code)| *code).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let note = changed.first().map(|&(first, _)| {
         format!(
-            "sheet {sheet:?}, cell {}{}: a number in a cell whose number format ({code}) shows it with leading zeros or other characters; read as Excel shows it",
+            "sheet {sheet:?}, cell {}{}: a number in a cell whose number format ({}) shows it with leading zeros or other characters; read as Excel shows it",
             cell_name(first),
-            and_more(changed.len())
+            and_more(changed.len()),
+            codes.join(", ")
         )
     });
     (changed.into_iter().map(|(pos, _)| pos).collect(), note)
@@ -49,43 +53,58 @@ pub(super) fn changes_numbers(code: &str) -> bool {
 }
 
 /// What a format made of digit placeholders (`0`, `#`, `?`) and literal characters shows of
-/// a non-negative whole number, as Excel writes it: the digits fill the placeholders from the
-/// right, `0` shows a zero where the digits have run out, `?` a space, `#` nothing, and digits
-/// beyond the placeholders go before the first one. None for any other format (decimals,
-/// thousands separators, percentages, exponents, fractions, dates, text, conditions), and for
-/// a zero that a third section or a format without a `0` placeholder shows otherwise: those
-/// are read as the number.
+/// a whole number, as Excel writes it: the digits fill the placeholders from the right, `0`
+/// shows a zero where the digits have run out, `?` a space, `#` nothing, and digits beyond the
+/// placeholders go before the first one; a negative number takes a minus sign in front where
+/// the format has one section. Colours and locales (`[Red]`, `[$-41D]`) show nothing, a
+/// currency (`[$R]`) its symbol, padding (`_)`, `*x`) nothing. None for any other format
+/// (decimals, thousands separators, percentages, exponents, fractions, dates, text,
+/// conditions), for a negative number a second section shows, and for a zero that a third
+/// section or a format without a `0` placeholder shows otherwise: those are read as the number.
 pub fn shown_number(code: &str, value: i64) -> Option<String> {
     enum Item {
         Digit(char),
         Text(String),
     }
-    if value < 0 {
-        return None;
-    }
     let mut items = Vec::new();
     let mut chars = code.chars();
-    let mut rest_of_code = "";
+    // The sections after the first, when there are any.
+    let mut rest_of_code: Option<&str> = None;
     while let Some(c) = chars.next() {
         match c {
             ';' => {
-                rest_of_code = chars.as_str();
+                rest_of_code = Some(chars.as_str());
                 break;
             }
             '0' | '#' | '?' => items.push(Item::Digit(c)),
             '"' => items.push(Item::Text(chars.by_ref().take_while(|&q| q != '"').collect())),
             '\\' => items.push(Item::Text(chars.next()?.to_string())),
-            // A colour shows no character; a condition or a locale changes what is shown.
             '[' => {
                 let inner: String = chars.by_ref().take_while(|&q| q != ']').collect();
-                if !inner.chars().all(char::is_alphabetic) {
-                    return None;
+                match inner.strip_prefix('$') {
+                    // A currency symbol (before any locale) is shown; a locale alone is not.
+                    Some(currency) => {
+                        let symbol = currency.split('-').next().unwrap_or_default();
+                        items.push(Item::Text(symbol.to_string()));
+                    }
+                    // A colour (`Red`, `Color10`) shows no character.
+                    None if inner.chars().all(char::is_alphanumeric) => {}
+                    // A condition (`[<=9999999]`) chooses among sections.
+                    None => return None,
                 }
+            }
+            // Padding the width of the next character, or the next character repeated to fill
+            // the cell: neither is part of the number.
+            '_' | '*' => {
+                chars.next()?;
             }
             // `/` between placeholders makes a fraction (`# ?/?`): not a literal.
             '-' | ' ' | '(' | ')' | '+' | ':' => items.push(Item::Text(c.to_string())),
             _ => return None,
         }
+    }
+    if value < 0 && rest_of_code.is_some() {
+        return None;
     }
     let slots = items.iter().filter(|i| matches!(i, Item::Digit(_))).count();
     if slots == 0 {
@@ -94,10 +113,10 @@ pub fn shown_number(code: &str, value: i64) -> Option<String> {
     // Excel shows a zero by the third section where there is one (quotes aside, which a `;`
     // may sit in: then the format is left alone too), and shows nothing for `#` alone.
     let zero_digit = items.iter().any(|i| matches!(i, Item::Digit('0')));
-    if value == 0 && (rest_of_code.contains(';') || !zero_digit) {
+    if value == 0 && (rest_of_code.is_some_and(|r| r.contains(';')) || !zero_digit) {
         return None;
     }
-    let digits: Vec<char> = value.to_string().chars().collect();
+    let digits: Vec<char> = value.unsigned_abs().to_string().chars().collect();
     let extra = digits.len().saturating_sub(slots);
     // Digits from the right, placeholder by placeholder from the right.
     let mut pending = digits.iter().rev();
@@ -126,7 +145,8 @@ pub fn shown_number(code: &str, value: i64) -> Option<String> {
         }
     }
     shown.reverse();
-    Some(shown.concat())
+    let sign = if value < 0 { "-" } else { "" };
+    Some(format!("{sign}{}", shown.concat()))
 }
 
 #[cfg(test)]
@@ -157,7 +177,14 @@ mod tests {
             ("00000;-00000;\"none\"", 0, None),
             ("00000;-00000", 0, Some("00000")),
             ("###-####", 0, None),
-            ("00000", -42, None),
+            ("00000", -42, Some("-00042")),
+            ("00000;(00000)", -42, None),
+            ("[$-41D]000000-0000", 5_171_236, Some("000517-1236")),
+            ("[Color10]00000", 42, Some("00042")),
+            ("[$R]00000", 42, Some("R00042")),
+            ("[$€-407]0000", 42, Some("€0042")),
+            ("00000_)", 42, Some("00042")),
+            ("*-00000", 42, Some("00042")),
             ("@", 42, None),
         ] {
             assert_eq!(shown_number(code, value).as_deref(), want, "{code} {value}");
