@@ -302,6 +302,8 @@ fn an_unsaved_formula_fails_its_own_sheet_of_records_only() {
         .filter_map(|f| Some((f.file.as_str(), f.error.as_deref()?)))
         .collect();
     assert_eq!(failed.len(), 1, "{failed:?}");
+    let t = &report.totals;
+    assert_eq!((t.files, t.tables, t.failed_files, t.failed_tables), (1, 2, 1, 1));
     assert!(
         failed[0].0 == "org.xlsx [Q2]"
             && failed[0].1.contains("sheet \"Q2\", cell A4")

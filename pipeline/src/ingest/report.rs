@@ -107,8 +107,11 @@ pub struct Totals {
     /// Tables read: a workbook with several sheets of records is one file, several tables.
     #[serde(default)]
     pub tables: u64,
-    /// Tables that could not be read: whole files, or sheets of a workbook read sheet by sheet.
+    /// Files of which some table could not be read (the whole file, or a sheet of a workbook).
     pub failed_files: u64,
+    /// Tables that could not be read: whole files, or sheets of a workbook read sheet by sheet.
+    #[serde(default)]
+    pub failed_tables: u64,
     pub rows_in: u64,
     pub accepted: u64,
     pub quarantined: u64,
@@ -142,7 +145,9 @@ impl IngestReport {
         t.tables = self.files.len() as u64;
         let sources: BTreeSet<&str> = self.files.iter().map(FileOutcome::source).collect();
         t.files = sources.len() as u64;
-        t.failed_files = self.files.iter().filter(|f| f.error.is_some()).count() as u64;
+        let failed = || self.files.iter().filter(|f| f.error.is_some());
+        t.failed_tables = failed().count() as u64;
+        t.failed_files = failed().map(FileOutcome::source).collect::<BTreeSet<_>>().len() as u64;
         t.rows_in = self.orgs.values().map(|o| o.rows_in).sum();
         t.accepted = self.orgs.values().map(|o| o.accepted).sum();
         t.quarantined = self.orgs.values().map(|o| o.quarantined).sum();
@@ -188,7 +193,7 @@ impl IngestReport {
             let _ = write!(
                 s,
                 "\n{} {what} could not be read and were not ingested:",
-                t.failed_files
+                t.failed_tables
             );
             for f in self.files.iter().filter(|f| f.error.is_some()) {
                 let _ = write!(s, "\n  - {}", f.error.as_deref().unwrap_or(""));
