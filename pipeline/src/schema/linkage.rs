@@ -35,14 +35,20 @@ pub struct Thresholds {
 pub struct ThresholdScale {
     pub reference_records: f64,
     pub per_decade: f64,
+    /// Added at the reference size and below, fading to nothing at twice that size.
+    #[serde(default)]
+    pub at_reference: f64,
 }
 
 impl Thresholds {
-    /// The thresholds for `records` records: raised by `per_decade` for each tenfold beyond the
-    /// reference size, never above 0.99.
+    /// The thresholds for `records` records: shifted by `at_reference` up to the reference
+    /// size (fading out by twice it), raised by `per_decade` for each tenfold beyond it, never
+    /// above 0.99.
     pub fn for_size(&self, scale: &ThresholdScale, records: usize) -> Thresholds {
         let decades = (records as f64 / scale.reference_records).log10().max(0.0);
-        let up = |t: f64| (t + scale.per_decade * decades).min(0.99);
+        let fade = (1.0 - decades / 2f64.log10()).max(0.0);
+        let shift = scale.per_decade * decades + scale.at_reference * fade;
+        let up = |t: f64| (t + shift).clamp(0.0, 0.99);
         Thresholds {
             full_date: up(self.full_date),
             swapped_date: up(self.swapped_date),
@@ -108,5 +114,40 @@ impl LinkageSpec {
             }
         }
         Ok(spec)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The platform's size gets `at_reference`, which fades out by twice that size; beyond,
+    /// thresholds rise by `per_decade` a tenfold as before, and never pass 0.99.
+    #[test]
+    fn thresholds_are_lowered_at_the_platforms_size_only_and_rise_with_size() {
+        let base = Thresholds {
+            full_date: 0.72,
+            swapped_date: 0.80,
+            partial_date: 0.86,
+            no_date: 0.92,
+        };
+        let scale = ThresholdScale {
+            reference_records: 500.0,
+            per_decade: 0.04,
+            at_reference: -0.02,
+        };
+        let full = |n: usize| base.for_size(&scale, n).full_date;
+        let near = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        assert!(near(full(100), 0.70) && near(full(500), 0.70));
+        let at_750 = full(750);
+        assert!(0.70 < at_750 && at_750 < 0.72 + 0.04 * 1.5f64.log10(), "{at_750}");
+        assert!(near(full(1000), 0.72 + 0.04 * 2f64.log10()));
+        assert!(near(full(50_000), 0.80));
+        assert!(near(base.for_size(&scale, 10_000_000).no_date, 0.99));
+        let spec = LinkageSpec::load(&crate::schema::load_embedded().expect("schema")).expect("spec");
+        assert!(
+            spec.threshold_scale.at_reference < 0.0,
+            "the declared settings lower them"
+        );
     }
 }
