@@ -80,14 +80,6 @@ impl Out {
         self.len() == 0
     }
 
-    /// Whether a stored column's pages hold the rows it claims (other columns always do).
-    pub(super) fn stored_rows_match(&self) -> bool {
-        match self {
-            Out::Stored { rows, pages, .. } => super::stored_rows(pages) == *rows,
-            _ => true,
-        }
-    }
-
     /// A stored column's pages, taken out so that they can be written as they are.
     pub(super) fn take_stored(&mut self) -> Option<Vec<CompressedPage>> {
         match self {

@@ -42,7 +42,7 @@ pub fn stored_columns(
 }
 
 /// The rows a column chunk's stored pages hold.
-pub fn stored_rows(pages: &[CompressedPage]) -> usize {
+fn stored_rows(pages: &[CompressedPage]) -> usize {
     pages
         .iter()
         .map(|p| match p {
@@ -240,12 +240,26 @@ impl ParquetSink {
             && columns
                 .iter()
                 .zip(&self.names)
-                .all(|(c, n)| c.name() == n && c.len() == height && c.stored_rows_match());
+                .all(|(c, n)| c.name() == n && c.len() == height);
         if !names_match {
             return Err(write_err(
                 &self.path,
-                &"a batch whose columns differ from the file's, or are not all of one length",
+                &"a batch whose columns differ from the file's",
             ));
+        }
+        // Copied pages are written as they are: they must hold the batch's rows.
+        for c in &columns {
+            if let Out::Stored { name, rows, pages } = c
+                && stored_rows(pages) != *rows
+            {
+                return Err(write_err(
+                    &self.path,
+                    &format!(
+                        "column {name}: copied pages hold {} rows, not {rows}",
+                        stored_rows(pages)
+                    ),
+                ));
+            }
         }
         self.write_group(columns)?;
         self.rows += height as u64;
@@ -401,7 +415,11 @@ mod tests {
         let refused = s
             .push_batch(vec![a(), empty()])
             .expect_err("pages without the rows");
-        assert!(refused.to_string().contains("short.parquet"), "{refused}");
+        let refused = refused.to_string();
+        assert!(
+            refused.contains("short.parquet") && refused.contains("column b: copied pages hold 0 rows"),
+            "{refused}"
+        );
         s.write_group(vec![a(), empty()]).expect("written unchecked");
         s.rows += 2;
         s.finish().expect("finish");

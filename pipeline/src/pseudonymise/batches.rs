@@ -7,7 +7,7 @@ use polars::prelude::*;
 use super::rows::{self, EncodedRows};
 use super::{FINGERPRINT, MATCH_KEYS, OrgPseudo};
 use crate::error::StageError;
-use crate::parquet_io::{Coded, Out, ParquetSink, StoredPages, stored_rows};
+use crate::parquet_io::{Coded, Out, ParquetSink, StoredPages};
 
 /// An answer column: decoded to codes, or its pages as the input stores them.
 pub(super) enum Answers {
@@ -103,22 +103,12 @@ impl Batches {
         for (a, name) in self.attrs.iter_mut().zip(&self.attr_names) {
             columns.push(match a {
                 Answers::Coded(c) => coded(name, c),
-                Answers::Stored(pages) => {
-                    let pages = pages.get_mut(group).map(std::mem::take).unwrap_or_default();
-                    if stored_rows(&pages) != n {
-                        return Err(StageError::Input(format!(
-                            "{}: internal error: row group {} of column {name} holds {} rows, not {n}",
-                            self.org_name,
-                            group + 1,
-                            stored_rows(&pages)
-                        )));
-                    }
-                    Out::Stored {
-                        name: name.as_str().into(),
-                        rows: n,
-                        pages,
-                    }
-                }
+                // The sink checks that the pages hold the row group's rows.
+                Answers::Stored(pages) => Out::Stored {
+                    name: name.as_str().into(),
+                    rows: n,
+                    pages: pages.get_mut(group).map(std::mem::take).unwrap_or_default(),
+                },
             });
         }
         columns.extend(ints);
