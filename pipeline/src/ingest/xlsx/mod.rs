@@ -206,7 +206,7 @@ fn read_cells(wb: &mut Book, sheet: &str) -> Result<SheetCells, String> {
     let mut unsaved: Vec<(u32, u32)> = Vec::new();
     let mut years: Vec<((u32, u32), String)> = Vec::new();
     let mut dates: Vec<(u32, u32)> = Vec::new();
-    let mut numbers: Vec<(u32, u32)> = Vec::new();
+    let mut number_cells: Vec<(u32, u32)> = Vec::new();
     let mut whole: Vec<((u32, u32), i64)> = Vec::new();
     while let Some(c) = reader.next_cell_with_formula().map_err(|e| e.to_string())? {
         let text = match typed_year(&c.value) {
@@ -219,7 +219,7 @@ fn read_cells(wb: &mut Book, sheet: &str) -> Result<SheetCells, String> {
         match c.value {
             DataRef::DateTime(dt) if !dt.is_duration() && !text.is_empty() => dates.push(c.pos),
             DataRef::Int(_) | DataRef::Float(_) => {
-                numbers.push(c.pos);
+                number_cells.push(c.pos);
                 whole.extend(whole_number(&c.value).map(|v| (c.pos, v)));
             }
             _ => {}
@@ -251,7 +251,7 @@ fn read_cells(wb: &mut Book, sheet: &str) -> Result<SheetCells, String> {
         })
         .into_iter()
         .collect();
-    let mut numbers: std::collections::HashSet<(u32, u32)> = numbers.into_iter().collect();
+    let mut number_cells: std::collections::HashSet<(u32, u32)> = number_cells.into_iter().collect();
     if !dates.is_empty() || !whole.is_empty() {
         let wanted = dates
             .iter()
@@ -264,7 +264,7 @@ fn read_cells(wb: &mut Book, sheet: &str) -> Result<SheetCells, String> {
         let (shown, note) = numbers::show_as_formatted(&mut rows, &whole, &formats, sheet);
         notes.extend(note);
         // Shown as typed, zeros and all: nothing was lost.
-        numbers.retain(|pos| !shown.contains(pos));
+        number_cells.retain(|pos| !shown.contains(pos));
     }
     let grid = rows
         .into_iter()
@@ -273,7 +273,7 @@ fn read_cells(wb: &mut Book, sheet: &str) -> Result<SheetCells, String> {
             let mut line = vec![String::new(); width];
             let mut in_numbers = Vec::new();
             for (c, text) in cells {
-                if numbers.contains(&(row, c)) {
+                if number_cells.contains(&(row, c)) {
                     in_numbers.push(c);
                 }
                 line[c as usize] = text;
