@@ -16,7 +16,8 @@ pub use crate::parquet_io::Coded;
 use crate::parquet_io::{code_text, read_coded, read_columns};
 use crate::pseudonymise::bloom::STORED_WORDS;
 use crate::pseudonymise::{
-    BLOCK_KEYS, BLOCK_TOKENS, BLOOM, DATE_PARTS, FINGERPRINT, MATCH_KEYS, RECORD_KEY, attribute_columns,
+    BLOCK_KEYS, BLOCK_TOKENS, BLOOM, DATE_PARTS, ENCODING, FINGERPRINT, MATCH_KEYS, RECORD_KEY,
+    attribute_columns,
 };
 use crate::schema::Schema;
 
@@ -170,6 +171,7 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
     }
     let attr_names: Vec<String> = attribute_columns(schema).iter().map(|s| s.to_string()).collect();
     let mut fingerprints: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut encodings: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut r = Records::empty(attr_names);
     r.reserve(count_rows(&files)?, fuzzy);
     // Each part is appended as soon as it and the parts before it are read, and then freed:
@@ -181,14 +183,15 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
         &files,
         |path| read_part(path, &names, fuzzy),
         |i, part| {
-            let (fps, part) = part?;
+            let (fps, encs, part) = part?;
             let path = &files[i];
             spans.push((r.len()..r.len() + part.len(), part.orgs.clone()));
-            for fp in fps {
-                fingerprints
-                    .entry(fp)
-                    .or_default()
-                    .push(crate::stage::relative(input, path));
+            for (values, seen) in [(fps, &mut fingerprints), (encs, &mut encodings)] {
+                for v in values {
+                    seen.entry(v)
+                        .or_default()
+                        .push(crate::stage::relative(input, path));
+                }
             }
             r.append(part).map_err(|e| err(path, e))
         },
@@ -203,6 +206,17 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
             list.join("; ")
         )));
     }
+    if encodings.len() > 1 {
+        let list: Vec<String> = encodings
+            .iter()
+            .map(|(e, files)| format!("encoding {e}: {}", files.join(", ")))
+            .collect();
+        return Err(StageError::Input(format!(
+            "the files were pseudonymised by versions of safetally that normalise names differently, so the same name has different keys in them, and cannot be linked ({}); every organisation must pseudonymise again with the same version (this one writes encoding {})",
+            list.join("; "),
+            crate::pseudonymise::ENCODING_VERSION
+        )));
+    }
     r.fingerprint = fingerprints.into_keys().next().unwrap_or_default();
     refuse_repeated_records(&r, (input, &files), &spans)?;
     if r.is_empty() {
@@ -214,7 +228,8 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
     Ok(r)
 }
 
-type Part = (Vec<String>, Records);
+/// A file's key fingerprints, its encodings (`pseudonymise::ENCODING`) and its records.
+type Part = (Vec<String>, Vec<String>, Records);
 
 /// Refuses files that hold the same records (equal record keys: the same organisation, year
 /// and record id), which a file sent twice or a copy left in the folder does; linked, each
@@ -277,8 +292,9 @@ fn count_rows(files: &[PathBuf]) -> Result<usize, StageError> {
 }
 
 /// A file without the columns pseudonymise writes is refused before it is read, saying what
-/// it is: an organisation's validated file (still with names) or something else.
-fn refuse_unpseudonymised(path: &Path, columns: &[&str]) -> Result<(), StageError> {
+/// it is: an organisation's validated file (still with names) or something else. Otherwise,
+/// whether it names its encoding (files of safetally 0.7 and before do not).
+fn refuse_unpseudonymised(path: &Path, columns: &[&str]) -> Result<bool, StageError> {
     let mut f = std::fs::File::open(path).map_err(|e| StageError::io(path, e))?;
     let meta =
         polars_parquet::read::read_metadata(&mut f).map_err(|e| err(path, format!("{e}; {REMAKE}")))?;
@@ -287,7 +303,7 @@ fn refuse_unpseudonymised(path: &Path, columns: &[&str]) -> Result<(), StageErro
     let has = |n: &str| schema.iter_values().any(|f| f.name.as_str() == n);
     let missing: Vec<&str> = columns.iter().copied().filter(|c| !has(c)).collect();
     if missing.is_empty() {
-        return Ok(());
+        return Ok(has(ENCODING));
     }
     if has("given_name") || has("record_id") {
         return Err(err(
@@ -296,6 +312,38 @@ fn refuse_unpseudonymised(path: &Path, columns: &[&str]) -> Result<(), StageErro
         ));
     }
     Err(err(path, format!("no column {}; {REMAKE}", missing.join(", "))))
+}
+
+/// The distinct values a file's rows hold in a column that must be filled on every row.
+fn used_values(
+    path: &Path,
+    c: crate::parquet_io::Coded,
+    column: &str,
+    what: &str,
+) -> Result<Vec<String>, StageError> {
+    let blank = |code: u32| {
+        c.values
+            .get(code as usize)
+            .is_none_or(|v| v.as_deref().is_none_or(|v| v.trim().is_empty()))
+    };
+    if let Some(row) = c.codes.iter().position(|&code| blank(code)) {
+        return Err(err(
+            path,
+            format!(
+                "row {}, column {column}: blank, so {what} is unknown; {REMAKE}",
+                row + 1
+            ),
+        ));
+    }
+    let mut used = vec![false; c.values.len()];
+    for &code in &c.codes {
+        used[code as usize] = true;
+    }
+    Ok(c.values
+        .into_iter()
+        .zip(used)
+        .filter_map(|(v, used)| v.filter(|_| used))
+        .collect())
 }
 
 /// One file: its key fingerprints and its records.
@@ -309,6 +357,15 @@ fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, St
     // pages where the file has them; any other such column is read as text.
     let mut coded_names = vec![FINGERPRINT.to_string(), "org_id".to_string()];
     coded_names.extend_from_slice(attr_names);
+    let required: Vec<&str> = columns
+        .iter()
+        .copied()
+        .chain(coded_names.iter().map(String::as_str))
+        .collect();
+    let has_encoding = refuse_unpseudonymised(path, &required)?;
+    if has_encoding {
+        coded_names.insert(1, ENCODING.to_string());
+    }
     let mut coded = read_coded(path, &coded_names).map_err(|e| err(path, e))?;
     columns.extend(
         coded_names
@@ -317,7 +374,6 @@ fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, St
             .filter(|(_, c)| c.is_none())
             .map(|(n, _)| n.as_str()),
     );
-    refuse_unpseudonymised(path, &columns)?;
     let df = read_columns(path, &columns)?;
     let strs = |n: &str| {
         df.column(n)
@@ -338,33 +394,14 @@ fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, St
             None => strs(name).map(code_text),
         });
     let mut next_coded = || coded.next().expect("one per name");
-    let fp = next_coded()?;
     // A row without its fingerprint could have been made under any key: it is refused, or a
     // file under another key would slip past the check below.
-    let blank = |c: u32| {
-        fp.values
-            .get(c as usize)
-            .is_none_or(|v| v.as_deref().is_none_or(|v| v.trim().is_empty()))
+    let fps = used_values(path, next_coded()?, FINGERPRINT, "the key the row was made under")?;
+    let encs = if has_encoding {
+        used_values(path, next_coded()?, ENCODING, "how its names were normalised")?
+    } else {
+        vec!["1".to_string()]
     };
-    if let Some(row) = fp.codes.iter().position(|&c| blank(c)) {
-        return Err(err(
-            path,
-            format!(
-                "row {}, column {FINGERPRINT}: blank, so the key the row was made under is unknown; {REMAKE}",
-                row + 1
-            ),
-        ));
-    }
-    let mut used = vec![false; fp.values.len()];
-    for &c in &fp.codes {
-        used[c as usize] = true;
-    }
-    let fps = fp
-        .values
-        .into_iter()
-        .zip(used)
-        .filter_map(|(v, used)| v.filter(|_| used))
-        .collect();
     let mut r = Records::empty(attr_names.to_vec());
     let org = next_coded()?;
     if let Some(row) = org.codes.iter().position(|&c| c == 0) {
@@ -416,7 +453,7 @@ fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, St
     for dst in r.attrs.iter_mut() {
         *dst = next_coded()?;
     }
-    Ok((fps, r))
+    Ok((fps, encs, r))
 }
 
 /// Blocking keys in memory: the full date, each name part's skeleton paired with the birth

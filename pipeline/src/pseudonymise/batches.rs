@@ -5,7 +5,7 @@
 use polars::prelude::*;
 
 use super::rows::{self, EncodedRows};
-use super::{FINGERPRINT, MATCH_KEYS, OrgPseudo};
+use super::{ENCODING, ENCODING_VERSION, FINGERPRINT, MATCH_KEYS, OrgPseudo};
 use crate::error::StageError;
 use crate::parquet_io::{Coded, Out, ParquetSink, StoredPages};
 
@@ -87,6 +87,11 @@ impl Batches {
             Out::Coded {
                 name: FINGERPRINT.into(),
                 dict: vec![Some(self.fingerprint.clone())],
+                codes: vec![0; n],
+            },
+            Out::Coded {
+                name: ENCODING.into(),
+                dict: vec![Some(ENCODING_VERSION.to_string())],
                 codes: vec![0; n],
             },
             coded("org_id", &self.org),

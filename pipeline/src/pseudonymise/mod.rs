@@ -10,6 +10,7 @@ mod encode;
 pub mod normalise;
 mod parts;
 mod rows;
+mod thai;
 
 use batches::{Answers, Batches};
 use encode::RecordEncoder;
@@ -31,6 +32,12 @@ use crate::schema::Schema;
 
 pub const STAGE: &str = "02-pseudonymise";
 pub const FINGERPRINT: &str = "key_fingerprint";
+/// The column naming how identifiers were normalised and encoded, and its value: files of two
+/// encodings make different keys for the same name, so link refuses to mix them. Files
+/// without the column are of encoding 1 (safetally 0.7 and before).
+pub const ENCODING: &str = "encoding";
+/// 2: Thai romanised by syllables, Arabic-script long vowels and article (safetally 0.8).
+pub const ENCODING_VERSION: &str = "2";
 pub const RECORD_KEY: &str = "record_key";
 pub const RELATED_KEY: &str = "related_record_key";
 pub const BLOOM: &str = "name_bloom";
@@ -59,6 +66,7 @@ const NAME_COLUMNS: [&str; 3] = ["given_name", "family_name", "birth_date"];
 pub fn output_columns(schema: &Schema) -> Vec<(&str, Kind)> {
     let mut cols: Vec<(&str, Kind)> = vec![
         (FINGERPRINT, Kind::Str),
+        (ENCODING, Kind::Str),
         ("org_id", Kind::Str),
         ("report_year", Kind::Int),
         (RECORD_KEY, Kind::Str),

@@ -1,0 +1,299 @@
+//! Thai script to Latin letters, after the Royal Thai General System (RTGS) that Thai names
+//! are usually romanised by. A letter-by-letter table (what `deunicode` does) writes the vowels
+//! that Thai puts before their consonant in the wrong place, leaves out the vowels Thai does
+//! not write and gives final consonants their initial sound: เยาวลักษณ์ came out "eyaawlaksn"
+//! against "Yaowalak", and no fuzzy threshold could join the two. This is a matching aid, not
+//! a full romaniser: syllable breaks are guessed from the letters (no dictionary), and tones
+//! and vowel length are not written.
+
+/// A Thai consonant's sound at the start of a syllable and at its end (empty: none).
+fn consonant(c: char) -> Option<(&'static str, &'static str)> {
+    Some(match c {
+        'ก' => ("k", "k"),
+        'ข' | 'ฃ' | 'ค' | 'ฅ' | 'ฆ' => ("kh", "k"),
+        'ง' => ("ng", "ng"),
+        'จ' | 'ฉ' | 'ช' | 'ฌ' => ("ch", "t"),
+        'ซ' | 'ศ' | 'ษ' | 'ส' => ("s", "t"),
+        'ญ' => ("y", "n"),
+        'ฎ' | 'ด' => ("d", "t"),
+        'ฏ' | 'ต' => ("t", "t"),
+        'ฐ' | 'ฑ' | 'ฒ' | 'ถ' | 'ท' | 'ธ' => ("th", "t"),
+        'ณ' | 'น' => ("n", "n"),
+        'บ' => ("b", "p"),
+        'ป' => ("p", "p"),
+        'ผ' | 'พ' | 'ภ' => ("ph", "p"),
+        'ฝ' | 'ฟ' => ("f", "p"),
+        'ม' => ("m", "m"),
+        'ย' => ("y", "i"),
+        'ร' => ("r", "n"),
+        'ล' | 'ฬ' => ("l", "n"),
+        'ว' => ("w", "o"),
+        'ห' | 'ฮ' => ("h", ""),
+        'อ' => ("", ""),
+        _ => return None,
+    })
+}
+
+/// Vowels written before the consonant they follow in speech.
+fn is_leading(c: char) -> bool {
+    matches!(c, 'เ' | 'แ' | 'โ' | 'ใ' | 'ไ')
+}
+
+/// Vowel signs written after or above or below their consonant.
+fn is_following(c: char) -> bool {
+    matches!(c, 'ะ' | 'ั' | 'า' | 'ำ' | 'ิ' | 'ี' | 'ึ' | 'ื' | 'ุ' | 'ู')
+}
+
+/// Marks that change tone or length only.
+fn is_silent_mark(c: char) -> bool {
+    matches!(c, '่' | '้' | '๊' | '๋' | '็' | 'ํ' | 'ฺ' | '๎' | 'ๅ' | 'ๆ')
+}
+
+/// Whether `c` opens a consonant cluster with a following ร, ล or ว (กร, ปล, ขว, ศร...).
+fn clusters(c: char, next: char) -> bool {
+    matches!(next, 'ร' | 'ล' | 'ว') && matches!(c, 'ก' | 'ข' | 'ค' | 'ต' | 'ป' | 'ผ' | 'พ' | 'บ' | 'ส' | 'ศ')
+}
+
+/// Whether `c` is in the Thai block (consonants, vowels and marks, not digits).
+pub fn is_thai(c: char) -> bool {
+    ('\u{0E01}'..='\u{0E4E}').contains(&c)
+}
+
+/// Consonants that commonly end a syllable whose vowel is not written (พร phon, กมล kamon).
+fn is_sonorant(c: char) -> bool {
+    "รนมงลยวณญฬ".contains(c)
+}
+
+/// Where a syllable stands when the next letter comes.
+#[derive(Clone, Copy, PartialEq)]
+enum State {
+    /// At a word's start or after a final consonant.
+    Open,
+    /// An initial consonant written, its vowel not yet.
+    Initial,
+    /// Initial and vowel written: a consonant now may end the syllable.
+    Voiced,
+}
+
+/// The letters of a run of Thai, with silent letters (those under the thanthakhat ์, with any
+/// vowel between) and tone marks taken out.
+fn letters(word: &str) -> Vec<char> {
+    let mut out: Vec<char> = Vec::new();
+    for c in word.chars() {
+        if c == '์' {
+            while let Some(last) = out.pop() {
+                if consonant(last).is_some() {
+                    break;
+                }
+            }
+        } else if !is_silent_mark(c) {
+            out.push(c);
+        }
+    }
+    // รร is a vowel: "an" at the end, "a" before a final consonant (สุวรรณ suwan).
+    let mut i = 0;
+    while i + 1 < out.len() {
+        if out[i] == 'ร' && out[i + 1] == 'ร' {
+            let at_end = i + 2 == out.len();
+            out.splice(i..i + 2, if at_end { vec!['ั', 'น'] } else { vec!['ั'] });
+        }
+        i += 1;
+    }
+    // ห and อ before a sonorant only carry its tone (หญิง ying, อยู่ yu).
+    let mut kept = Vec::with_capacity(out.len());
+    for (i, &c) in out.iter().enumerate() {
+        let next = out.get(i + 1).copied();
+        let lead_free = i == 0 || !is_leading(out[i - 1]) || c == 'ห';
+        if matches!(c, 'ห') && lead_free && next.is_some_and(|n| "งญนมยรลว".contains(n)) {
+            continue;
+        }
+        if c == 'อ' && next == Some('ย') && (i == 0 || consonant(out[i - 1]).is_none()) {
+            continue;
+        }
+        kept.push(c);
+    }
+    kept
+}
+
+/// One run of Thai letters in Latin letters.
+pub fn romanise(word: &str) -> String {
+    let l = letters(word);
+    let mut out = String::new();
+    let mut state = State::Open;
+    let mut i = 0;
+    let at = |k: usize| l.get(k).copied();
+    while i < l.len() {
+        let c = l[i];
+        if is_leading(c) {
+            if state == State::Initial {
+                out.push('a');
+            }
+            i = leading_syllable(&l, i, &mut out);
+            state = State::Voiced;
+            continue;
+        }
+        if let Some(v) = following_vowel(&l, i) {
+            out.push_str(v.0);
+            i += v.1;
+            state = State::Voiced;
+            continue;
+        }
+        match c {
+            'ฤ' => {
+                out.push_str("rue");
+                state = State::Voiced;
+                i += 1;
+                continue;
+            }
+            'ฦ' => {
+                out.push_str("lue");
+                state = State::Voiced;
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let Some((initial, fin)) = consonant(c) else {
+            i += 1;
+            continue;
+        };
+        let next = at(i + 1);
+        // One more consonant, a sonorant, ends the word: the two make a syllable (พร phon).
+        let last_two = next.is_some_and(is_sonorant) && at(i + 2).is_none();
+        let voiced_next =
+            next.is_some_and(|n| is_following(n) || n == 'อ' && at(i + 2).is_none_or(|m| !is_following(m)));
+        match state {
+            // A lone stop after a closed syllable at a word's end is not spoken (ลักษ(ณ์) lak).
+            State::Open if next.is_none() && !out.is_empty() && !is_sonorant(c) => {}
+            State::Open => {
+                out.push_str(initial);
+                state = State::Initial;
+            }
+            State::Initial => {
+                let prev = l[i - 1];
+                if c == 'อ' && !next.is_some_and(is_following) {
+                    out.push('o');
+                    state = State::Voiced;
+                } else if c == 'ว' && next.is_some_and(|n| consonant(n).is_some() && n != 'อ') {
+                    out.push_str("ua");
+                    state = State::Voiced;
+                } else if clusters(prev, c) && voiced_next {
+                    out.push_str(initial);
+                } else if voiced_next || last_two {
+                    out.push('a');
+                    out.push_str(initial);
+                } else {
+                    out.push('o');
+                    out.push_str(fin);
+                    state = State::Open;
+                }
+            }
+            State::Voiced => {
+                // A consonant with its own vowel, or one of the last two with none (พร: phon),
+                // starts a syllable; any other ends the one before (one before a leading
+                // vowel too: that vowel is the next consonant's).
+                if voiced_next || last_two {
+                    out.push_str(initial);
+                    state = State::Initial;
+                } else {
+                    out.push_str(fin);
+                    state = State::Open;
+                }
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// A following vowel at `i` (with the letters it takes along) and how many letters it spans.
+fn following_vowel(l: &[char], i: usize) -> Option<(&'static str, usize)> {
+    let next = l.get(i + 1).copied();
+    Some(match l[i] {
+        'ะ' | 'า' => ("a", 1),
+        'ำ' => ("am", 1),
+        'ิ' | 'ี' => ("i", 1),
+        'ึ' => ("ue", 1),
+        'ื' if next == Some('อ') => ("ue", 2),
+        'ื' => ("ue", 1),
+        'ุ' | 'ู' => ("u", 1),
+        'ั' if next == Some('ว') => ("ua", 2),
+        'ั' => ("a", 1),
+        _ => return None,
+    })
+}
+
+/// A syllable that starts with a leading vowel at `i`: its consonant (or cluster), then the
+/// vowel the leading sign makes with the signs after it. Returns where the syllable's vowel
+/// ends.
+fn leading_syllable(l: &[char], i: usize, out: &mut String) -> usize {
+    let lead = l[i];
+    let mut k = i + 1;
+    if let Some((initial, _)) = l.get(k).copied().and_then(consonant) {
+        out.push_str(initial);
+        k += 1;
+        // A cluster needs a letter after it: แกว is kaeo, the ว its final.
+        if let (Some(&c2), Some(&c1)) = (l.get(k), l.get(k - 1))
+            && clusters(c1, c2)
+            && k + 1 < l.len()
+        {
+            out.push_str(consonant(c2).map_or("", |c| c.0));
+            k += 1;
+        }
+    }
+    let (a, b) = (l.get(k).copied(), l.get(k + 1).copied());
+    let (vowel, used) = match (lead, a, b) {
+        ('เ', Some('า'), Some('ะ')) => ("o", 2),
+        ('เ', Some('า'), _) => ("ao", 1),
+        ('เ', Some('ี'), Some('ย')) => ("ia", 2),
+        ('เ', Some('ื'), Some('อ')) => ("uea", 2),
+        ('เ', Some('ิ'), _) => ("oe", 1),
+        ('เ', Some('อ'), _) => ("oe", 1),
+        ('เ', Some('ะ'), _) => ("e", 1),
+        ('เ', _, _) => ("e", 0),
+        ('แ', Some('ะ'), _) => ("ae", 1),
+        ('แ', _, _) => ("ae", 0),
+        ('โ', Some('ะ'), _) => ("o", 1),
+        ('โ', _, _) => ("o", 0),
+        _ => ("ai", 0),
+    };
+    out.push_str(vowel);
+    k + used
+}
+
+#[cfg(test)]
+mod tests {
+    use super::romanise;
+
+    /// RTGS spellings of common names (as the Royal Institute writes them; the tone and length
+    /// of vowels are not written, so neither are they here).
+    #[test]
+    fn common_names_come_out_as_rtgs_writes_them() {
+        for (thai, latin) in [
+            ("สมชาย", "somchai"),
+            ("แสงทอง", "saengthong"),
+            ("สุดารัตน์", "sudarat"),
+            ("มาลี", "mali"),
+            ("ศรีสุข", "srisuk"),
+            ("บุญเรือง", "bunrueang"),
+            ("นภาพร", "naphaphon"),
+            ("ปัญญา", "panya"),
+            ("สมศักดิ์", "somsak"),
+            ("อรุณี", "aruni"),
+            ("สุวรรณ", "suwan"),
+            ("กมล", "kamon"),
+            ("ประเทศ", "prathet"),
+            ("สมเด็จ", "somdet"),
+            ("ทองดี", "thongdi"),
+            ("บุญยืน", "bunyuen"),
+            ("แก้ว", "kaeo"),
+            ("ใจดี", "chaidi"),
+            ("เพลง", "phleng"),
+            ("ตัว", "tua"),
+            ("สวน", "suan"),
+            ("หญิง", "ying"),
+        ] {
+            assert_eq!(romanise(thai), latin, "{thai}");
+        }
+    }
+}
