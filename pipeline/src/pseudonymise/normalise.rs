@@ -40,8 +40,9 @@ fn tokens_with(raw: &str, native: bool) -> Vec<String> {
 /// The scripts whose letter-by-letter transliteration misleads matching, written as their
 /// names are usually romanised: Thai by syllables (`thai`), and in Arabic script the long
 /// vowels alif, alif maqsura and ta marbuta as "a" and "i" (letter by letter they vanish or
-/// become symbols: رحاب came out "rHb" against "Rehab") and the joined article ال dropped, as
-/// `part_tokens` drops a separate "al". Everything else is left to `deunicode`.
+/// become symbols: رحاب came out "rHb" against "Rehab"), the joined article ال dropped, as
+/// `part_tokens` drops a separate "al", and the shadda dropped. Everything else is left to
+/// `deunicode`.
 fn native_letters(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut thai = String::new();
@@ -74,6 +75,9 @@ fn native_letters(text: &str) -> String {
         match c {
             'ا' | 'أ' | 'آ' | 'ٱ' | 'ى' | 'ة' => out.push('a'),
             'إ' => out.push('i'),
+            // The shadda doubles its consonant, which folding undoes anyway; letter by letter
+            // it became a "w" (محمّد "mhmwd").
+            '\u{0651}' => {}
             other => out.push(other),
         }
     }
@@ -267,6 +271,8 @@ mod tests {
             sk("الحلبي"),
             "the joined article goes as a separate one does"
         );
+        assert_eq!(sk("Muhammad"), sk("محمّد"), "with a shadda");
+        assert_eq!(sk("Muhammad"), sk("محمـد"), "with a tatweel");
         assert_ne!(sk("Anna"), sk("Maria"));
     }
 }
