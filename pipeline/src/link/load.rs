@@ -346,7 +346,7 @@ fn used_values(
         .collect())
 }
 
-/// One file: its key fingerprints and its records.
+/// One file: its key fingerprints, its encodings and its records.
 fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, StageError> {
     let mut columns: Vec<&str> = vec!["report_year", RECORD_KEY];
     columns.extend(MATCH_KEYS);
@@ -397,8 +397,11 @@ fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, St
     // A row without its fingerprint could have been made under any key: it is refused, or a
     // file under another key would slip past the check below.
     let fps = used_values(path, next_coded()?, FINGERPRINT, "the key the row was made under")?;
+    // A file of no rows says nothing about either (as it adds no fingerprint).
     let encs = if has_encoding {
         used_values(path, next_coded()?, ENCODING, "how its names were normalised")?
+    } else if df.height() == 0 {
+        Vec::new()
     } else {
         vec!["1".to_string()]
     };

@@ -39,7 +39,7 @@ fn tokens_with(raw: &str, native: bool) -> Vec<String> {
 
 /// The scripts whose letter-by-letter transliteration misleads matching, written as their
 /// names are usually romanised: Thai by syllables (`thai`), and in Arabic script the long
-/// vowels alif, alif maqsura and ta marbuta as "a" and "i" (letter by letter they vanish or
+/// vowels (alif, alif maqsura) and ta marbuta as "a" and "i" (letter by letter they vanish or
 /// become symbols: رحاب came out "rHb" against "Rehab"), the joined article ال dropped, as
 /// `part_tokens` drops a separate "al", and the shadda dropped. Everything else is left to
 /// `deunicode`.
@@ -57,15 +57,13 @@ fn native_letters(text: &str) -> String {
             out.push_str(&super::thai::romanise(&thai));
             thai.clear();
         }
-        // The article, joined to a word of at least two more letters.
-        if word_start && c == 'ا' && chars.peek() == Some(&'ل') {
-            let rest: Vec<char> = chars
-                .clone()
-                .skip(1)
-                .take_while(|c| is_arabic_letter(*c))
-                .take(2)
+        // The article, joined to a word of at least two more letters; not the ال that begins
+        // a given name (الهام Elham, الياس Ilyas) or God's name.
+        if word_start && matches!(c, 'ا' | 'ٱ') && chars.peek() == Some(&'ل') {
+            let word: String = std::iter::once(c)
+                .chain(chars.clone().take_while(|c| is_arabic_letter(*c)))
                 .collect();
-            if rest.len() == 2 {
+            if word.chars().count() >= 4 && !NOT_THE_ARTICLE.contains(&word.as_str()) {
                 chars.next();
                 word_start = false;
                 continue;
@@ -86,6 +84,11 @@ fn native_letters(text: &str) -> String {
     }
     out
 }
+
+/// Words that begin with ال where it is not the article.
+const NOT_THE_ARTICLE: [&str; 10] = [
+    "الهام", "الياس", "الناز", "الهه", "الطاف", "الماس", "الفت", "الاء", "الله", "الهی",
+];
 
 fn is_arabic_letter(c: char) -> bool {
     ('\u{0620}'..='\u{064A}').contains(&c) || ('\u{0671}'..='\u{06D3}').contains(&c)
@@ -272,6 +275,9 @@ mod tests {
             "the joined article goes as a separate one does"
         );
         assert_eq!(sk("Muhammad"), sk("محمّد"), "with a shadda");
+        assert_eq!(sk("Elham"), sk("الهام"), "a given name, not the article");
+        assert_eq!(sk("Amphai"), sk("อำไพ"), "sara am as NFKC writes it");
+        assert_eq!(tokens("อำนาจ"), ["amnat"]);
         assert_eq!(sk("Muhammad"), sk("محمـد"), "with a tatweel");
         assert_ne!(sk("Anna"), sk("Maria"));
     }

@@ -2,7 +2,8 @@
 //! are usually romanised by. A letter-by-letter table (what `deunicode` does) writes the vowels
 //! that Thai puts before their consonant in the wrong place, leaves out the vowels Thai does
 //! not write and gives final consonants their initial sound: เยาวลักษณ์ came out "eyaawlaksn"
-//! against "Yaowalak", and no fuzzy threshold could join the two. This is a matching aid, not
+//! against "Yaowalak" (now "yaoolak", whose folded bigrams and skeleton are Yaowalak's
+//! nearly), and no fuzzy threshold could join the two. This is a matching aid, not
 //! a full romaniser: syllable breaks are guessed from the letters (no dictionary), and tones
 //! and vowel length are not written.
 
@@ -44,7 +45,8 @@ fn is_following(c: char) -> bool {
     matches!(c, 'ะ' | 'ั' | 'า' | 'ำ' | 'ิ' | 'ี' | 'ึ' | 'ื' | 'ุ' | 'ู')
 }
 
-/// Marks that change tone or length only.
+/// Marks not written in Latin letters: tone and length marks, the nikhahit (when not part of
+/// sara am, see `letters`), phinthu, and the repetition mark.
 fn is_silent_mark(c: char) -> bool {
     matches!(c, '่' | '้' | '๊' | '๋' | '็' | 'ํ' | 'ฺ' | '๎' | 'ๅ' | 'ๆ')
 }
@@ -54,7 +56,7 @@ fn clusters(c: char, next: char) -> bool {
     matches!(next, 'ร' | 'ล' | 'ว') && matches!(c, 'ก' | 'ข' | 'ค' | 'ต' | 'ป' | 'ผ' | 'พ' | 'บ' | 'ส' | 'ศ')
 }
 
-/// Whether `c` is in the Thai block (consonants, vowels and marks, not digits).
+/// Whether `c` is in the Thai block's letters and marks (digits are left to `deunicode`).
 pub fn is_thai(c: char) -> bool {
     ('\u{0E01}'..='\u{0E4E}').contains(&c)
 }
@@ -79,16 +81,33 @@ enum State {
 /// vowel between) and tone marks taken out.
 fn letters(word: &str) -> Vec<char> {
     let mut out: Vec<char> = Vec::new();
-    for c in word.chars() {
-        if c == '์' {
-            while let Some(last) = out.pop() {
-                if consonant(last).is_some() {
-                    break;
+    let mut chars = word.chars().peekable();
+    let mut after_karan = false;
+    while let Some(c) = chars.next() {
+        match c {
+            // A doubled thanthakhat (a slip of the keys) silences one letter, not two.
+            '์' if after_karan => {}
+            '์' => {
+                while let Some(last) = out.pop() {
+                    if consonant(last).is_some() {
+                        break;
+                    }
                 }
             }
-        } else if !is_silent_mark(c) {
-            out.push(c);
+            // NFKC writes ำ as nikhahit and sara aa; the m is spoken (อำไพ amphai).
+            'ํ' if chars.peek() == Some(&'า') => {
+                chars.next();
+                out.push('ำ');
+            }
+            // Two sara e typed for the sara ae they look like on screen (เเสง for แสง).
+            'เ' if chars.peek() == Some(&'เ') => {
+                chars.next();
+                out.push('แ');
+            }
+            c if is_silent_mark(c) => {}
+            c => out.push(c),
         }
+        after_karan = c == '์';
     }
     // รร is a vowel: "an" at the end, "a" before a final consonant (สุวรรณ suwan).
     let mut i = 0;
@@ -103,8 +122,7 @@ fn letters(word: &str) -> Vec<char> {
     let mut kept = Vec::with_capacity(out.len());
     for (i, &c) in out.iter().enumerate() {
         let next = out.get(i + 1).copied();
-        let lead_free = i == 0 || !is_leading(out[i - 1]) || c == 'ห';
-        if matches!(c, 'ห') && lead_free && next.is_some_and(|n| "งญนมยรลว".contains(n)) {
+        if c == 'ห' && next.is_some_and(|n| "งญนมยรลว".contains(n)) {
             continue;
         }
         if c == 'อ' && next == Some('ย') && (i == 0 || consonant(out[i - 1]).is_none()) {
@@ -292,6 +310,9 @@ mod tests {
             ("ตัว", "tua"),
             ("สวน", "suan"),
             ("หญิง", "ying"),
+            ("คำ", "kham"),
+            ("เเสงทอง", "saengthong"),
+            ("สุดารัตน์์", "sudarat"),
         ] {
             assert_eq!(romanise(thai), latin, "{thai}");
         }

@@ -9,6 +9,7 @@ use safetally_dp::suppress::{Cell, Constraint, Line, System};
 use super::aggregate::link_parts;
 use super::cells::TableCells;
 use super::derive::Deriver;
+use super::compile::NOT_ANSWERED;
 use super::{Derive, Table, Tables, pair_code};
 use crate::schema::Schema;
 
@@ -69,7 +70,99 @@ pub fn build_system(schema: &Schema, tables: &Tables, cells: &[TableCells]) -> (
         }
     }
     same_persons_relations(tables, &offset, &mut sys.constraints);
+    nested_persons_relations(tables, &offset, &mut sys.constraints);
     (sys, refs)
+}
+
+/// A cell that counts some of the persons another table's cell counts is at most that cell,
+/// and a reader knows it: T17's directly affected persons with a police report are among
+/// T18's persons with one, T10's directly affected born in a country among T02's born there.
+/// Without these relations a hidden small count could be narrowed by a published count of a
+/// narrower population (T02's hidden 2 for a country is at least T10's published 2 for it)
+/// while the audit said it could not. Each cell is bound by the narrowest cells around it
+/// only; wider ones follow through those.
+fn nested_persons_relations(tables: &Tables, offset: &[usize], out: &mut Vec<Constraint>) {
+    // One cell per distinct set of persons (cells that count the same persons are equal, see
+    // `same_persons_relations`), with its table.
+    let mut seen: BTreeSet<BTreeSet<String>> = BTreeSet::new();
+    let mut classes: Vec<(Persons, usize, usize)> = Vec::new();
+    for (ti, t) in tables.tables.iter().enumerate() {
+        for i in 0..t.n_cells() {
+            if let Some(persons) = counted_persons(t, i)
+                && seen.insert(persons.clone())
+            {
+                classes.push((Persons::parse(&persons), ti, offset[ti] + i));
+            }
+        }
+    }
+    for (a, (pa, ta, cell)) in classes.iter().enumerate() {
+        let wider: Vec<usize> = (0..classes.len())
+            .filter(|&b| b != a && pa.within(&classes[b].0))
+            .collect();
+        for &b in &wider {
+            let (pb, tb, cb) = &classes[b];
+            let between = wider.iter().any(|&c| c != b && classes[c].0.within(pb));
+            // Within one table, the table's own relations already bound the cell.
+            if !between && tb != ta {
+                out.push(Constraint::at_most_zero(vec![(*cell, 1.0), (*cb, -1.0)]));
+            }
+        }
+    }
+}
+
+/// The conditions of `counted_persons`, by kind, to compare two sets of persons.
+struct Persons {
+    /// Column -> the codes one of which it holds.
+    ins: BTreeMap<String, BTreeSet<String>>,
+    known: BTreeSet<String>,
+    answered: BTreeSet<String>,
+    /// "column contains code" of multi-valued columns, as written.
+    contains: BTreeSet<String>,
+}
+
+impl Persons {
+    fn parse(conditions: &BTreeSet<String>) -> Self {
+        let mut p = Persons {
+            ins: BTreeMap::new(),
+            known: BTreeSet::new(),
+            answered: BTreeSet::new(),
+            contains: BTreeSet::new(),
+        };
+        for c in conditions {
+            if let Some((column, codes)) = c.split_once(" in ") {
+                p.ins
+                    .insert(column.to_string(), codes.split('|').map(String::from).collect());
+            } else if let Some(column) = c.strip_suffix(" known") {
+                p.known.insert(column.to_string());
+            } else if let Some(column) = c.strip_suffix(" answered") {
+                p.answered.insert(column.to_string());
+            } else {
+                p.contains.insert(c.clone());
+            }
+        }
+        p
+    }
+
+    /// Whether every person these conditions hold for is one of `wider`'s: each of its
+    /// conditions holds here too, as it is or implied (a code other than `unknown` is a known
+    /// answer, a known answer an answer).
+    fn within(&self, wider: &Persons) -> bool {
+        let coded = |column: &str, excluded: &[&str]| {
+            self.ins
+                .get(column)
+                .is_some_and(|codes| !codes.iter().any(|c| excluded.contains(&c.as_str())))
+        };
+        wider.ins.iter().all(|(column, codes)| {
+            self.ins.get(column).is_some_and(|mine| mine.is_subset(codes))
+        }) && wider
+            .known
+            .iter()
+            .all(|c| self.known.contains(c) || coded(c, &["unknown", NOT_ANSWERED]))
+            && wider.answered.iter().all(|c| {
+                self.answered.contains(c) || self.known.contains(c) || coded(c, &[NOT_ANSWERED])
+            })
+            && wider.contains.is_subset(&self.contains)
+    }
 }
 
 /// Cells of different tables that count the same persons are equal, and a reader knows it:
@@ -236,5 +329,55 @@ fn pair_relations(t: &Table, at: &impl Fn(usize) -> usize, out: &mut Vec<Constra
                 out.push(Constraint::at_most_zero(vec![(at(i), 1.0), (at(j), -1.0)]));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use safetally_dp::suppress::Relation;
+
+    /// The bounds between nested populations, on the report's own tables: T17's directly
+    /// affected persons with a police report are among T18's persons with one, and T19's
+    /// persons with a report and a known legal stage too; nothing binds the other way, and a
+    /// cell is bound by the narrowest cells around it only (T19 within T18, not T01 too).
+    #[test]
+    fn a_narrower_populations_cells_are_bound_by_the_wider_ones() {
+        let schema = crate::schema::load_embedded().expect("embedded schema");
+        let tables = super::super::load_tables(&schema, &crate::schema::MemberKind::Sample).expect("tables");
+        let cells: Vec<TableCells> = tables
+            .tables
+            .iter()
+            .map(|t| TableCells {
+                id: t.id().to_string(),
+                values: vec![0; t.n_cells()],
+            })
+            .collect();
+        let (sys, refs) = build_system(&schema, &tables, &cells);
+        let at = |id: &str, cell: &[(&str, &str)]| -> usize {
+            let table = tables.tables.iter().position(|t| t.id() == id).expect("table");
+            let cell: BTreeMap<String, String> =
+                cell.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            let i = tables.tables[table].cell_index(&cell).expect("cell");
+            refs.iter()
+                .position(|r| *r == CellRef { table, cell: i })
+                .expect("in the system")
+        };
+        let bound = |narrow: usize, wide: usize| {
+            sys.constraints
+                .iter()
+                .any(|c| c.relation == Relation::Le && c.terms == [(narrow, 1.0), (wide, -1.0)])
+        };
+        let (t17_yes, t18, t19, t01) = (
+            at("T17", &[("police_report", "yes")]),
+            at("T18", &[]),
+            at("T19", &[]),
+            at("T01", &[]),
+        );
+        assert!(bound(t17_yes, t18), "T17 yes within T18");
+        assert!(bound(t19, t18), "T19 within T18");
+        assert!(!bound(t18, t17_yes) && !bound(t18, t19), "not the other way");
+        assert!(!bound(t19, t01), "T01 follows through T18");
+        assert!(bound(t18, t01), "T18 within all persons");
     }
 }
