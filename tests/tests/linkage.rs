@@ -386,15 +386,13 @@ fn no_identifier_and_no_key_reaches_any_output_after_pseudonymisation() {
     assert!(scanned >= 25 + 5, "scanned {scanned} files");
 }
 
-#[test]
-fn files_under_different_keys_are_refused_with_their_names() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let s = schema();
+/// One record per organisation, each pseudonymised under the key of its seed, into `dir/pseudo`.
+fn pseudonymised_orgs(dir: &Path, orgs: &[(&str, &str)]) -> std::path::PathBuf {
     let p = safetally::progress::Progress::hidden();
-    let out = tmp.path().join("pseudo");
+    let out = dir.join("pseudo");
     std::fs::create_dir_all(&out).expect("mkdir");
-    for (org, seed) in [("SAMPLE01", "one"), ("SAMPLE02", "two")] {
-        let input = tmp.path().join(org);
+    for (org, seed) in orgs {
+        let input = dir.join(org);
         std::fs::create_dir_all(&input).expect("mkdir");
         write(
             &input,
@@ -403,10 +401,24 @@ fn files_under_different_keys_are_refused_with_their_names() {
         );
         let (report, ingested) = ingest(&input, &Default::default());
         assert_eq!(report.totals.accepted, 1);
-        let (key, _) = test_key(tmp.path(), seed);
-        safetally::pseudonymise::pseudonymise_dir(&s, &key, &ingested.path().join("validated"), &out, &p)
-            .expect("pseudonymise");
+        let (key, _) = test_key(dir, seed);
+        safetally::pseudonymise::pseudonymise_dir(
+            &schema(),
+            &key,
+            &ingested.path().join("validated"),
+            &out,
+            &p,
+        )
+        .expect("pseudonymise");
     }
+    out
+}
+
+#[test]
+fn files_under_different_keys_are_refused_with_their_names() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let s = schema();
+    let out = pseudonymised_orgs(tmp.path(), &[("SAMPLE01", "one"), ("SAMPLE02", "two")]);
     let e = load(&s, &out)
         .err()
         .expect("mixed keys must be refused")
@@ -425,22 +437,7 @@ fn files_of_two_name_encodings_are_refused_with_their_names() {
     use polars::prelude::*;
     let tmp = tempfile::tempdir().expect("tempdir");
     let s = schema();
-    let p = safetally::progress::Progress::hidden();
-    let out = tmp.path().join("pseudo");
-    std::fs::create_dir_all(&out).expect("mkdir");
-    let (key, _) = test_key(tmp.path(), "one");
-    for org in ["SAMPLE01", "SAMPLE02"] {
-        let input = tmp.path().join(org);
-        std::fs::create_dir_all(&input).expect("mkdir");
-        write(
-            &input,
-            "a.csv",
-            csv_text(&header(), &[row_with(&[("org_id", org)])], b','),
-        );
-        let (_, ingested) = ingest(&input, &Default::default());
-        safetally::pseudonymise::pseudonymise_dir(&s, &key, &ingested.path().join("validated"), &out, &p)
-            .expect("pseudonymise");
-    }
+    let out = pseudonymised_orgs(tmp.path(), &[("SAMPLE01", "one"), ("SAMPLE02", "one")]);
     assert!(load(&s, &out).is_ok(), "one encoding links");
     let as_version_one = |org: &str| {
         let path = out.join(format!("{org}.parquet"));

@@ -196,24 +196,24 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
             r.append(part).map_err(|e| err(path, e))
         },
     )?;
-    if fingerprints.len() > 1 {
-        let list: Vec<String> = fingerprints
+    // Each value with the files that hold it: "key 1a2b: A.parquet, B.parquet; key 3c4d: C.parquet".
+    let listed = |values: &BTreeMap<String, Vec<String>>, what: &str| -> String {
+        let list: Vec<String> = values
             .iter()
-            .map(|(fp, files)| format!("key {fp}: {}", files.join(", ")))
+            .map(|(v, files)| format!("{what} {v}: {}", files.join(", ")))
             .collect();
+        list.join("; ")
+    };
+    if fingerprints.len() > 1 {
         return Err(StageError::Input(format!(
             "the files were pseudonymised under different keys and cannot be linked ({}); every organisation must use the same key",
-            list.join("; ")
+            listed(&fingerprints, "key")
         )));
     }
     if encodings.len() > 1 {
-        let list: Vec<String> = encodings
-            .iter()
-            .map(|(e, files)| format!("encoding {e}: {}", files.join(", ")))
-            .collect();
         return Err(StageError::Input(format!(
             "the files were pseudonymised by versions of safetally that normalise names differently, so the same name has different keys in them, and cannot be linked ({}); every organisation must pseudonymise again with the same version (this one writes encoding {})",
-            list.join("; "),
+            listed(&encodings, "encoding"),
             crate::pseudonymise::ENCODING_VERSION
         )));
     }

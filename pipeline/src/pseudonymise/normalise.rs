@@ -87,7 +87,16 @@ fn native_letters(text: &str) -> String {
 
 /// Words that begin with ال where it is not the article.
 const NOT_THE_ARTICLE: [&str; 10] = [
-    "الهام", "الياس", "الناز", "الهه", "الطاف", "الماس", "الفت", "الاء", "الله", "الهی",
+    "الهام",
+    "الياس",
+    "الناز",
+    "الهه",
+    "الطاف",
+    "الماس",
+    "الفت",
+    "الاء",
+    "الله",
+    "الهی",
 ];
 
 fn is_arabic_letter(c: char) -> bool {

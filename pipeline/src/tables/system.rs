@@ -8,8 +8,8 @@ use safetally_dp::suppress::{Cell, Constraint, Line, System};
 
 use super::aggregate::link_parts;
 use super::cells::TableCells;
-use super::derive::Deriver;
 use super::compile::NOT_ANSWERED;
+use super::derive::Deriver;
 use super::{Derive, Table, Tables, pair_code};
 use crate::schema::Schema;
 
@@ -152,15 +152,18 @@ impl Persons {
                 .get(column)
                 .is_some_and(|codes| !codes.iter().any(|c| excluded.contains(&c.as_str())))
         };
-        wider.ins.iter().all(|(column, codes)| {
-            self.ins.get(column).is_some_and(|mine| mine.is_subset(codes))
-        }) && wider
-            .known
+        wider
+            .ins
             .iter()
-            .all(|c| self.known.contains(c) || coded(c, &["unknown", NOT_ANSWERED]))
-            && wider.answered.iter().all(|c| {
-                self.answered.contains(c) || self.known.contains(c) || coded(c, &[NOT_ANSWERED])
-            })
+            .all(|(column, codes)| self.ins.get(column).is_some_and(|mine| mine.is_subset(codes)))
+            && wider
+                .known
+                .iter()
+                .all(|c| self.known.contains(c) || coded(c, &["unknown", NOT_ANSWERED]))
+            && wider
+                .answered
+                .iter()
+                .all(|c| self.answered.contains(c) || self.known.contains(c) || coded(c, &[NOT_ANSWERED]))
             && wider.contains.is_subset(&self.contains)
     }
 }
