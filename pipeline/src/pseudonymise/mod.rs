@@ -94,6 +94,9 @@ pub struct OrgPseudo {
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct PseudoReport {
     pub key_fingerprint: String,
+    /// How names were normalised (`ENCODING_VERSION`); link needs every file of one encoding.
+    #[serde(default)]
+    pub encoding: String,
     pub orgs: BTreeMap<String, OrgPseudo>,
 }
 
@@ -111,9 +114,10 @@ impl PseudoReport {
             .map(|k| format!("{k} {}", keys.get(k).copied().unwrap_or(0)))
             .collect();
         format!(
-            "Pseudonymise wrote {records} records of {} organisation(s) under key {}; no name, birth date, personal number or record id is in the output. Records with each match key: {}.",
+            "Pseudonymise wrote {records} records of {} organisation(s) under key {} (encoding {}); no name, birth date, personal number or record id is in the output. Records with each match key: {}.",
             self.orgs.len(),
             self.key_fingerprint,
+            self.encoding,
             per_key.join(", ")
         )
     }
@@ -158,6 +162,7 @@ pub fn pseudonymise_in_segments(
     let mut store = PartStore::new(key);
     let mut report = PseudoReport {
         key_fingerprint: key.fingerprint(),
+        encoding: ENCODING_VERSION.to_string(),
         orgs: BTreeMap::new(),
     };
     // A file's last row group is written while the next file is read and encoded: most
