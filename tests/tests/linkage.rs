@@ -458,7 +458,8 @@ fn files_of_two_name_encodings_are_refused_with_their_names() {
         .expect("mixed encodings must be refused")
         .to_string();
     assert!(
-        e.contains("encoding 1: SAMPLE01.parquet") && e.contains("encoding 2: SAMPLE02.parquet"),
+        e.contains("encoding 1 (no encoding column: safetally 0.7 or earlier): SAMPLE01.parquet")
+            && e.contains("encoding 2: SAMPLE02.parquet"),
         "{e}"
     );
     as_version_one("SAMPLE02");

@@ -204,18 +204,23 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
             .collect();
         list.join("; ")
     };
+    // Both problems at once, so that fixing one does not only reveal the other.
+    let mut problems = Vec::new();
     if fingerprints.len() > 1 {
-        return Err(StageError::Input(format!(
+        problems.push(format!(
             "the files were pseudonymised under different keys and cannot be linked ({}); every organisation must use the same key",
             listed(&fingerprints, "key")
-        )));
+        ));
     }
     if encodings.len() > 1 {
-        return Err(StageError::Input(format!(
+        problems.push(format!(
             "the files were pseudonymised by versions of safetally that normalise names differently, so the same name has different keys in them, and cannot be linked ({}); every organisation must pseudonymise again with the same version (this one writes encoding {})",
             listed(&encodings, "encoding"),
             crate::pseudonymise::ENCODING_VERSION
-        )));
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(StageError::Input(problems.join("; and ")));
     }
     r.fingerprint = fingerprints.into_keys().next().unwrap_or_default();
     refuse_repeated_records(&r, (input, &files), &spans)?;
@@ -314,6 +319,9 @@ fn refuse_unpseudonymised(path: &Path, columns: &[&str]) -> Result<bool, StageEr
     Err(err(path, format!("no column {}; {REMAKE}", missing.join(", "))))
 }
 
+/// The encoding of files without the column, as the refusal names it.
+const ENCODING_BEFORE_0_8: &str = "1 (no encoding column: safetally 0.7 or earlier)";
+
 /// The distinct values a file's rows hold in a column that must be filled on every row.
 fn used_values(
     path: &Path,
@@ -403,7 +411,7 @@ fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, St
     } else if df.height() == 0 {
         Vec::new()
     } else {
-        vec!["1".to_string()]
+        vec![ENCODING_BEFORE_0_8.to_string()]
     };
     let mut r = Records::empty(attr_names.to_vec());
     let org = next_coded()?;

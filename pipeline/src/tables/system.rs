@@ -76,11 +76,12 @@ pub fn build_system(schema: &Schema, tables: &Tables, cells: &[TableCells]) -> (
 
 /// A cell that counts some of the persons another table's cell counts is at most that cell,
 /// and a reader knows it: T17's directly affected persons with a police report are among
-/// T18's persons with one, T10's directly affected born in a country among T02's born there.
-/// Without these relations a hidden small count could be narrowed by a published count of a
-/// narrower population (T02's hidden 2 for a country is at least T10's published 2 for it)
-/// while the audit said it could not. Each cell is bound by the narrowest cells around it
-/// only; wider ones follow through those.
+/// T18's persons with one, T10's directly affected persons with a known country of birth among
+/// T02's persons with one. Without these relations a hidden count could be narrowed by a
+/// published count of a narrower population while the audit said it could not. Only cells
+/// whose persons `counted_persons` can say plainly are bound (not T10's origin groups, which
+/// are derived). Each cell is bound by the narrowest cells around it only; wider ones follow
+/// through those (within a table, through its margins).
 fn nested_persons_relations(tables: &Tables, offset: &[usize], out: &mut Vec<Constraint>) {
     // One cell per distinct set of persons (cells that count the same persons are equal, see
     // `same_persons_relations`), with its table.
@@ -101,7 +102,9 @@ fn nested_persons_relations(tables: &Tables, offset: &[usize], out: &mut Vec<Con
             .collect();
         for &b in &wider {
             let (pb, tb, cb) = &classes[b];
-            let between = wider.iter().any(|&c| c != b && classes[c].0.within(pb));
+            let between = wider
+                .iter()
+                .any(|&c| c != b && classes[c].0.within(pb) && !pb.within(&classes[c].0));
             // Within one table, the table's own relations already bound the cell.
             if !between && tb != ta {
                 out.push(Constraint::at_most_zero(vec![(*cell, 1.0), (*cb, -1.0)]));
@@ -201,8 +204,15 @@ fn counted_persons(t: &Table, i: usize) -> Option<BTreeSet<String>> {
     let mut other = BTreeSet::new();
     for c in &t.spec.population.conditions {
         match (&c.in_codes, &c.contains) {
+            // Two `in` conditions on one column (both codes of a multi-valued one, or the
+            // codes the two lists share) are not said plainly here.
             (Some(codes), _) => {
-                ins.insert(c.column.as_str(), codes.iter().map(String::as_str).collect());
+                if ins
+                    .insert(c.column.as_str(), codes.iter().map(String::as_str).collect())
+                    .is_some()
+                {
+                    return None;
+                }
             }
             (None, Some(code)) => {
                 other.insert(format!("{} contains {code}", c.column));
@@ -214,6 +224,15 @@ fn counted_persons(t: &Table, i: usize) -> Option<BTreeSet<String>> {
                 other.insert(format!("{} answered", c.column));
             }
         }
+    }
+    // A known answer is an answer: one description for the same persons, or two would each
+    // seem to lie between the other and every wider cell (see `nested_persons_relations`).
+    let known: Vec<String> = other
+        .iter()
+        .filter_map(|c| c.strip_suffix(" known").map(String::from))
+        .collect();
+    for column in known {
+        other.remove(&format!("{column} answered"));
     }
     for (k, &p) in t.positions(i).iter().enumerate() {
         let d = &t.dims[k];
@@ -382,5 +401,6 @@ mod tests {
         assert!(!bound(t18, t17_yes) && !bound(t18, t19), "not the other way");
         assert!(!bound(t19, t01), "T01 follows through T18");
         assert!(bound(t18, t01), "T18 within all persons");
+        assert!(bound(at("T10", &[]), at("T02", &[])), "T10 within T02");
     }
 }
