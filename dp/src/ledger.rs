@@ -86,10 +86,37 @@ fn random_id() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// A ledger line: the entry, and the SHA-256 of the line before it as written (`CHAIN_START`
+/// on the first line), so that a line edited, removed or moved breaks the chain at the line
+/// after it (see `Ledger::open`).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Line {
+    #[serde(flatten)]
+    entry: Entry,
+    /// Empty on lines written before version 0.8, which are read as they are while no chained
+    /// line comes before them.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    prev: String,
+}
+
+/// What the first line's `prev` holds.
+const CHAIN_START: &str = "start";
+
+/// SHA-256 of a line's text (without its line break), in hex.
+fn line_hash(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 pub struct Ledger {
     path: PathBuf,
     pub year: i64,
     pub entries: Vec<Entry>,
+    /// The `prev` of the next line.
+    last: String,
 }
 
 impl Ledger {
@@ -128,9 +155,10 @@ impl Ledger {
             .filter(|(_, l)| !l.trim().is_empty())
             .collect();
         let mut entries = Vec::new();
+        let (mut expected, mut chained) = (CHAIN_START.to_string(), false);
         for (n, &(i, line)) in lines.iter().enumerate() {
             let last_unfinished = n + 1 == lines.len() && !text.ends_with('\n');
-            let e: Entry = serde_json::from_str(line).map_err(|e| LedgerError::Corrupt {
+            let e: Line = serde_json::from_str(line).map_err(|e| LedgerError::Corrupt {
                 path: path.clone(),
                 line: i + 1,
                 message: if last_unfinished {
@@ -143,9 +171,35 @@ impl Ledger {
                     )
                 },
             })?;
-            entries.push(e);
+            let broken = if e.prev.is_empty() {
+                chained
+            } else {
+                e.prev != expected
+            };
+            if broken {
+                return Err(LedgerError::Corrupt {
+                    path: path.clone(),
+                    line: i + 1,
+                    message: format!(
+                        "this entry does not follow the line before it (each entry holds a hash of the line before): {}. The ledger must not be edited by hand, and nothing is spent until it reads: restore it from its backup, or undo the edit, then run again",
+                        if n == 0 {
+                            "the first entry is missing or this line was moved".to_string()
+                        } else {
+                            "that line was edited, or a line was removed or moved here".to_string()
+                        }
+                    ),
+                });
+            }
+            chained |= !e.prev.is_empty();
+            expected = line_hash(line);
+            entries.push(e.entry);
         }
-        Ok(Ledger { path, year, entries })
+        Ok(Ledger {
+            path,
+            year,
+            entries,
+            last: expected,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -183,7 +237,12 @@ impl Ledger {
             path: self.path.clone(),
             source,
         };
-        let mut line = serde_json::to_string(&entry).map_err(|e| io(std::io::Error::other(e)))?;
+        let chained = Line {
+            entry,
+            prev: self.last.clone(),
+        };
+        let mut line = serde_json::to_string(&chained).map_err(|e| io(std::io::Error::other(e)))?;
+        let hash = line_hash(&line);
         line.push('\n');
         self.finish_last_line().map_err(io)?;
         let mut f = OpenOptions::new()
@@ -197,7 +256,8 @@ impl Ledger {
         if let Some(dir) = self.path.parent() {
             File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
         }
-        self.entries.push(entry);
+        self.entries.push(chained.entry);
+        self.last = hash;
         Ok(())
     }
 
@@ -268,6 +328,53 @@ mod tests {
             .err()
             .expect("a torn entry is refused");
         assert!(e.to_string().contains("not a whole entry"), "{e}");
+    }
+
+    /// Each line holds a hash of the one before: a rho lowered by hand, a line deleted or two
+    /// lines swapped are refused at the line after the change, naming it; a ledger written
+    /// before the chain (lines without it) still opens and is chained from its end on.
+    #[test]
+    fn a_line_edited_removed_or_moved_by_hand_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut l = Ledger::open(dir.path(), 2024).expect("open");
+        for (k, rho) in [("a", 0.3), ("b", 0.3), ("c", 0.3)] {
+            l.append(entry(k, rho)).expect("append");
+        }
+        let path = Ledger::path_for(dir.path(), 2024);
+        let text = std::fs::read_to_string(&path).expect("read");
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            Ledger::open(dir.path(), 2024).is_ok(),
+            "the ledger as written opens"
+        );
+        let refused_at = |changed: String| {
+            std::fs::write(&path, changed).expect("write");
+            let e = Ledger::open(dir.path(), 2024).err().expect("refused").to_string();
+            assert!(e.contains("does not follow the line before"), "{e}");
+            e
+        };
+        let lowered = lines[1].replace("\"rho\":0.3", "\"rho\":0.1");
+        assert_ne!(lowered, lines[1], "the edit changes the line");
+        let e = refused_at(format!("{}\n{lowered}\n{}\n", lines[0], lines[2]));
+        assert!(e.contains("line 3"), "{e}");
+        let e = refused_at(format!("{}\n{}\n", lines[0], lines[2]));
+        assert!(e.contains("line 2"), "{e}");
+        let e = refused_at(format!("{}\n{}\n", lines[1], lines[2]));
+        assert!(e.contains("line 1") && e.contains("first entry"), "{e}");
+        refused_at(format!("{}\n{}\n{}\n", lines[0], lines[2], lines[1]));
+        // Lines of before the chain: accepted, and the next line chains to them.
+        let legacy: Vec<String> = ["x", "y"]
+            .iter()
+            .map(|k| serde_json::to_string(&entry(k, 0.2)).expect("json"))
+            .collect();
+        std::fs::write(&path, format!("{}\n{}\n", legacy[0], legacy[1])).expect("write");
+        let mut l = Ledger::open(dir.path(), 2024).expect("a ledger of before the chain opens");
+        l.append(entry("z", 0.2)).expect("append");
+        let l = Ledger::open(dir.path(), 2024).expect("reopen");
+        assert_eq!(l.entries.len(), 3);
+        // A line without the chain after chained ones is an edit too.
+        let text = std::fs::read_to_string(&path).expect("read");
+        refused_at(format!("{text}{}\n", legacy[0]));
     }
 
     #[test]
