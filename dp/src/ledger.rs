@@ -22,6 +22,10 @@ pub enum LedgerError {
         path.parent().map_or_else(|| "ledger".into(), |p| p.join("ledger").display().to_string())
     )]
     NotAFolder { path: PathBuf },
+    #[error(
+        "{path}: another run recorded this same release while this one was drawing it; run again, and it will use the recorded draw"
+    )]
+    RecordedMeanwhile { path: PathBuf },
     #[error("{path}, line {line}: not a ledger entry: {message}")]
     Corrupt {
         path: PathBuf,
@@ -144,68 +148,92 @@ impl Ledger {
             path: dir.to_path_buf(),
             source,
         })?;
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
+        let text = match File::open(&path) {
+            // Read under a shared lock: a release being recorded finishes its line first.
+            Ok(mut f) => read_all(&mut f, false).map_err(io)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(e) => return Err(io(e)),
         };
-        let lines: Vec<(usize, &str)> = text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-            .collect();
-        let mut entries = Vec::new();
-        let (mut expected, mut chained) = (CHAIN_START.to_string(), false);
-        for (n, &(i, line)) in lines.iter().enumerate() {
-            let last_unfinished = n + 1 == lines.len() && !text.ends_with('\n');
-            let e: Line = serde_json::from_str(line).map_err(|e| LedgerError::Corrupt {
-                path: path.clone(),
-                line: i + 1,
-                message: if last_unfinished {
-                    format!(
-                        "{e}; the last line is not a whole entry. Either the run that recorded it was stopped (its release was then never published) or the file is damaged (and the release may have been published). Nothing is spent until a person decides: if the first, delete that line; if the second, restore the ledger from its backup"
-                    )
-                } else {
-                    format!(
-                        "{e}. The ledger must not be edited by hand, and nothing is spent until it reads: restore it from its backup, or undo the edit that changed this line, then run again"
-                    )
-                },
-            })?;
-            let broken = if e.prev.is_empty() {
-                chained
-            } else {
-                e.prev != expected
-            };
-            if broken {
-                return Err(LedgerError::Corrupt {
-                    path: path.clone(),
-                    line: i + 1,
-                    message: format!(
-                        "this entry does not follow the line before it (each entry holds a hash of the line before): {}. The ledger must not be edited by hand, and nothing is spent until it reads: restore it from its backup, or undo the edit, then run again",
-                        if n == 0 {
-                            "the first entry is missing or this line was moved".to_string()
-                        } else {
-                            "that line was edited, or a line was removed or moved here".to_string()
-                        }
-                    ),
-                });
-            }
-            chained |= !e.prev.is_empty();
-            expected = line_hash(line);
-            entries.push(e.entry);
-        }
+        let (entries, last) = parse(&path, &text)?;
         Ok(Ledger {
             path,
             year,
             entries,
-            last: expected,
+            last,
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
 
+/// The whole file from its start, under a lock (exclusive to record a release, else shared)
+/// that stays held as long as `f` is open.
+fn read_all(f: &mut File, exclusive: bool) -> std::io::Result<String> {
+    use std::io::{Read, Seek};
+    if exclusive {
+        f.lock()?;
+    } else {
+        f.lock_shared()?;
+    }
+    f.seek(std::io::SeekFrom::Start(0))?;
+    let mut text = String::new();
+    f.read_to_string(&mut text)?;
+    Ok(text)
+}
+
+/// A ledger's entries from its text, and the `prev` of the next line (see `Ledger::open`).
+fn parse(path: &Path, text: &str) -> Result<(Vec<Entry>, String), LedgerError> {
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .collect();
+    let mut entries = Vec::new();
+    let (mut expected, mut chained) = (CHAIN_START.to_string(), false);
+    for (n, &(i, line)) in lines.iter().enumerate() {
+        let last_unfinished = n + 1 == lines.len() && !text.ends_with('\n');
+        let e: Line = serde_json::from_str(line).map_err(|e| LedgerError::Corrupt {
+            path: path.to_path_buf(),
+            line: i + 1,
+            message: if last_unfinished {
+                format!(
+                    "{e}; the last line is not a whole entry. Either the run that recorded it was stopped (its release was then never published) or the file is damaged (and the release may have been published). Nothing is spent until a person decides: if the first, delete that line; if the second, restore the ledger from its backup"
+                )
+            } else {
+                format!(
+                    "{e}. The ledger must not be edited by hand, and nothing is spent until it reads: restore it from its backup, or undo the edit that changed this line, then run again"
+                )
+            },
+        })?;
+        let broken = if e.prev.is_empty() {
+            chained
+        } else {
+            e.prev != expected
+        };
+        if broken {
+            return Err(LedgerError::Corrupt {
+                path: path.to_path_buf(),
+                line: i + 1,
+                message: format!(
+                    "this entry does not follow the line before it (each entry holds a hash of the line before): {}. The ledger must not be edited by hand, and nothing is spent until it reads: restore it from its backup, or undo the edit, then run again",
+                    if n == 0 {
+                        "the first entry is missing or this line was moved".to_string()
+                    } else {
+                        "that line was edited, or a line was removed or moved here".to_string()
+                    }
+                ),
+            });
+        }
+        chained |= !e.prev.is_empty();
+        expected = line_hash(line);
+        entries.push(e.entry);
+    }
+    Ok((entries, expected))
+}
+
+impl Ledger {
     pub fn spent(&self) -> f64 {
         // A float sum of nothing is -0.0, which printed as "spent rho -0.0000".
         self.entries.iter().fold(0.0, |a, e| a + e.rho)
@@ -230,28 +258,43 @@ impl Ledger {
         Ok(())
     }
 
-    /// Appends an entry and syncs it to disk; only then may the release be published.
+    /// Appends an entry and syncs it to disk; only then may the release be published. Under
+    /// the file's lock the ledger is read again: a release recorded by another run since this
+    /// one read it counts against the budget, and one of the same release is refused (its
+    /// draw, not a second one, is the release's).
     pub fn append(&mut self, entry: Entry) -> Result<(), LedgerError> {
-        self.check(entry.rho, entry.rho_cap)?;
         let io = |source| LedgerError::Io {
             path: self.path.clone(),
             source,
         };
+        let mut file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(io)?;
+        let text = read_all(&mut file, true).map_err(io)?;
+        (self.entries, self.last) = parse(&self.path, &text)?;
+        if self.find(&entry.release_key).is_some() {
+            return Err(LedgerError::RecordedMeanwhile {
+                path: self.path.clone(),
+            });
+        }
+        self.check(entry.rho, entry.rho_cap)?;
         let chained = Line {
             entry,
             prev: self.last.clone(),
         };
         let mut line = serde_json::to_string(&chained).map_err(|e| io(std::io::Error::other(e)))?;
         let hash = line_hash(&line);
+        // The last entry's line ends first when its line break is missing (`parse` has read
+        // it as a whole entry), so that this entry starts on a line of its own.
+        if !text.is_empty() && !text.ends_with('\n') {
+            line.insert(0, '\n');
+        }
         line.push('\n');
-        self.finish_last_line().map_err(io)?;
-        let mut f = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .map_err(io)?;
-        f.write_all(line.as_bytes())
-            .and_then(|_| f.sync_all())
+        file.write_all(line.as_bytes())
+            .and_then(|_| file.sync_all())
             .map_err(io)?;
         if let Some(dir) = self.path.parent() {
             File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
@@ -259,20 +302,6 @@ impl Ledger {
         self.entries.push(chained.entry);
         self.last = hash;
         Ok(())
-    }
-
-    /// Ends the last entry's line when its line break is missing (`open` has read it as a
-    /// whole entry), so that the next entry starts on a line of its own.
-    fn finish_last_line(&self) -> std::io::Result<()> {
-        let Ok(bytes) = std::fs::read(&self.path) else {
-            return Ok(());
-        };
-        if bytes.is_empty() || bytes.ends_with(b"\n") {
-            return Ok(());
-        }
-        let mut f = OpenOptions::new().append(true).open(&self.path)?;
-        f.write_all(b"\n")?;
-        f.sync_all()
     }
 }
 
@@ -375,6 +404,30 @@ mod tests {
         // A line without the chain after chained ones is an edit too.
         let text = std::fs::read_to_string(&path).expect("read");
         refused_at(format!("{text}{}\n", legacy[0]));
+    }
+
+    /// Two runs that read the ledger before either recorded its release: the second is
+    /// checked against what the first spent (it was not, and the year's budget was spent
+    /// twice), and the same release recorded by both is refused the second time, so only one
+    /// draw of it exists; the chain stays whole.
+    #[test]
+    fn a_release_recorded_by_another_run_meanwhile_counts() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut first = Ledger::open(dir.path(), 2024).expect("open");
+        let mut second = Ledger::open(dir.path(), 2024).expect("open");
+        first.append(entry("a", 0.6)).expect("first release");
+        let e = second
+            .append(entry("b", 0.6))
+            .expect_err("over the cap with the first");
+        assert!(e.to_string().contains("over budget"), "{e}");
+        let e = second
+            .append(entry("a", 0.1))
+            .expect_err("the same release again");
+        assert!(e.to_string().contains("recorded this same release"), "{e}");
+        second.append(entry("c", 0.4)).expect("what is left");
+        let l = Ledger::open(dir.path(), 2024).expect("the chain is whole");
+        let keys: Vec<&str> = l.entries.iter().map(|e| e.release_key.as_str()).collect();
+        assert_eq!(keys, ["a", "c"]);
     }
 
     #[test]
