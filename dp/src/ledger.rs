@@ -26,6 +26,24 @@ pub enum LedgerError {
         "{path}: another run recorded this same release while this one was drawing it; run again, and it will use the recorded draw"
     )]
     RecordedMeanwhile { path: PathBuf },
+    #[error(
+        "{path}, line {line}: this entry does not follow the line before it (each entry holds a hash of the line before): {what}. The ledger must not be edited by hand, and nothing is spent until it reads: restore it from its backup, or undo the edit, then run again"
+    )]
+    BrokenChain {
+        path: PathBuf,
+        line: usize,
+        what: String,
+    },
+    #[error(
+        "{path}: the ledger file could not be locked ({source}); a release is recorded under the file's lock so that two runs cannot spend the same budget: keep the ledger on a local disk"
+    )]
+    Lock {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("a release must spend a finite rho under a finite cap (rho {rho}, cap {cap})")]
+    NotFinite { rho: f64, cap: f64 },
     #[error("{path}, line {line}: not a ledger entry: {message}")]
     Corrupt {
         path: PathBuf,
@@ -97,8 +115,7 @@ fn random_id() -> String {
 struct Line {
     #[serde(flatten)]
     entry: Entry,
-    /// Empty on lines written before version 0.8, which are read as they are while no chained
-    /// line comes before them.
+    /// Empty on lines written by version 0.7 or earlier, which are read as they are.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     prev: String,
 }
@@ -150,7 +167,7 @@ impl Ledger {
         })?;
         let text = match File::open(&path) {
             // Read under a shared lock: a release being recorded finishes its line first.
-            Ok(mut f) => read_all(&mut f, false).map_err(io)?,
+            Ok(mut f) => read_all(&mut f, false, &path)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(e) => return Err(io(e)),
         };
@@ -170,16 +187,20 @@ impl Ledger {
 
 /// The whole file from its start, under a lock (exclusive to record a release, else shared)
 /// that stays held as long as `f` is open.
-fn read_all(f: &mut File, exclusive: bool) -> std::io::Result<String> {
+fn read_all(f: &mut File, exclusive: bool, path: &Path) -> Result<String, LedgerError> {
     use std::io::{Read, Seek};
-    if exclusive {
-        f.lock()?;
-    } else {
-        f.lock_shared()?;
-    }
-    f.seek(std::io::SeekFrom::Start(0))?;
+    let locked = if exclusive { f.lock() } else { f.lock_shared() };
+    locked.map_err(|source| LedgerError::Lock {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut text = String::new();
-    f.read_to_string(&mut text)?;
+    f.seek(std::io::SeekFrom::Start(0))
+        .and_then(|_| f.read_to_string(&mut text))
+        .map_err(|source| LedgerError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
     Ok(text)
 }
 
@@ -191,7 +212,7 @@ fn parse(path: &Path, text: &str) -> Result<(Vec<Entry>, String), LedgerError> {
         .filter(|(_, l)| !l.trim().is_empty())
         .collect();
     let mut entries = Vec::new();
-    let (mut expected, mut chained) = (CHAIN_START.to_string(), false);
+    let mut expected = CHAIN_START.to_string();
     for (n, &(i, line)) in lines.iter().enumerate() {
         let last_unfinished = n + 1 == lines.len() && !text.ends_with('\n');
         let e: Line = serde_json::from_str(line).map_err(|e| LedgerError::Corrupt {
@@ -207,27 +228,23 @@ fn parse(path: &Path, text: &str) -> Result<(Vec<Entry>, String), LedgerError> {
                 )
             },
         })?;
-        let broken = if e.prev.is_empty() {
-            chained
-        } else {
-            e.prev != expected
-        };
-        if broken {
-            return Err(LedgerError::Corrupt {
+        // A line without the chain (written by safetally 0.7 or earlier, which may still
+        // append to a chained ledger) is taken as it is: it can only add spending. A line
+        // edited, removed or moved shows at the chained line after it.
+        if !e.prev.is_empty() && e.prev != expected {
+            return Err(LedgerError::BrokenChain {
                 path: path.to_path_buf(),
                 line: i + 1,
-                message: format!(
-                    "this entry does not follow the line before it (each entry holds a hash of the line before): {}. The ledger must not be edited by hand, and nothing is spent until it reads: restore it from its backup, or undo the edit, then run again",
-                    if n == 0 {
-                        "the first entry is missing or this line was moved".to_string()
-                    } else {
-                        "that line was edited, or a line was removed or moved here".to_string()
-                    }
-                ),
+                what: if n == 0 {
+                    "the first entry is missing or this line was moved".to_string()
+                } else {
+                    "that line was edited, or a line was removed or moved here".to_string()
+                },
             });
         }
-        chained |= !e.prev.is_empty();
-        expected = line_hash(line);
+        // `lines` leaves a carriage return on a last line without its line feed; `append`
+        // hashes the line without either.
+        expected = line_hash(line.strip_suffix('\r').unwrap_or(line));
         entries.push(e.entry);
     }
     Ok((entries, expected))
@@ -245,6 +262,10 @@ impl Ledger {
 
     /// Refuses a release that would exceed `cap`.
     pub fn check(&self, needed: f64, cap: f64) -> Result<(), LedgerError> {
+        // A NaN passes every comparison below and would be written as null.
+        if !needed.is_finite() || !cap.is_finite() {
+            return Err(LedgerError::NotFinite { rho: needed, cap });
+        }
         let spent = self.spent();
         if spent + needed > cap * (1.0 + 1e-9) {
             return Err(LedgerError::OverBudget {
@@ -273,7 +294,7 @@ impl Ledger {
             .append(true)
             .open(&self.path)
             .map_err(io)?;
-        let text = read_all(&mut file, true).map_err(io)?;
+        let text = read_all(&mut file, true, &self.path)?;
         (self.entries, self.last) = parse(&self.path, &text)?;
         if self.find(&entry.release_key).is_some() {
             return Err(LedgerError::RecordedMeanwhile {
@@ -361,7 +382,8 @@ mod tests {
 
     /// Each line holds a hash of the one before: a rho lowered by hand, a line deleted or two
     /// lines swapped are refused at the line after the change, naming it; a ledger written
-    /// before the chain (lines without it) still opens and is chained from its end on.
+    /// before the chain (lines without it) still opens and is chained from its end on, as does
+    /// a line an older version appends, a CRLF file and one whose last line feed is missing.
     #[test]
     fn a_line_edited_removed_or_moved_by_hand_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -401,9 +423,25 @@ mod tests {
         l.append(entry("z", 0.2)).expect("append");
         let l = Ledger::open(dir.path(), 2024).expect("reopen");
         assert_eq!(l.entries.len(), 3);
-        // A line without the chain after chained ones is an edit too.
+        // A line an older version appended to a chained ledger counts (it can only add
+        // spending), and the next line chains to it.
         let text = std::fs::read_to_string(&path).expect("read");
-        refused_at(format!("{text}{}\n", legacy[0]));
+        let older = serde_json::to_string(&entry("w", 0.1)).expect("json");
+        std::fs::write(&path, format!("{text}{older}\n")).expect("write");
+        let mut l = Ledger::open(dir.path(), 2024).expect("an older version's line is read");
+        assert!((l.spent() - 0.7).abs() < 1e-12, "{}", l.spent());
+        l.append(entry("v", 0.1)).expect("append after it");
+        assert_eq!(Ledger::open(dir.path(), 2024).expect("reopen").entries.len(), 5);
+        // A last line that lost only its line feed (a CRLF file): the next append chains to it.
+        let text = std::fs::read_to_string(&path)
+            .expect("read")
+            .replace('\n', "\r\n");
+        std::fs::write(&path, text.trim_end_matches('\n')).expect("write");
+        let mut l = Ledger::open(dir.path(), 2024).expect("CRLF, no last line feed");
+        l.append(entry("u", 0.05)).expect("append");
+        assert_eq!(Ledger::open(dir.path(), 2024).expect("reopen").entries.len(), 6);
+        let e = l.append(entry("t", f64::NAN)).expect_err("a NaN rho");
+        assert!(e.to_string().contains("finite"), "{e}");
     }
 
     /// Two runs that read the ledger before either recorded its release: the second is
