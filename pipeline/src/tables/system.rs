@@ -131,8 +131,12 @@ impl Persons {
             answered: BTreeSet::new(),
             contains: BTreeSet::new(),
         };
+        // Column names and codes hold no spaces, so the words between them tell the kind;
+        // "contains" first, whose code could be any word.
         for c in conditions {
-            if let Some((column, codes)) = c.split_once(" in ") {
+            if c.contains(" contains ") {
+                p.contains.insert(c.clone());
+            } else if let Some((column, codes)) = c.split_once(" in ") {
                 p.ins
                     .insert(column.to_string(), codes.split('|').map(String::from).collect());
             } else if let Some(column) = c.strip_suffix(" known") {
@@ -140,6 +144,8 @@ impl Persons {
             } else if let Some(column) = c.strip_suffix(" answered") {
                 p.answered.insert(column.to_string());
             } else {
+                // Not one of the forms `counted_persons` writes: kept as a condition of its
+                // own, which only a cell with the same condition can be within.
                 p.contains.insert(c.clone());
             }
         }
