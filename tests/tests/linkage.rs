@@ -459,7 +459,8 @@ fn files_of_two_name_encodings_are_refused_with_their_names() {
         .to_string();
     assert!(
         e.contains("encoding 1 (no encoding column: safetally 0.7 or earlier): SAMPLE01.parquet")
-            && e.contains("encoding 2: SAMPLE02.parquet"),
+            && e.contains("encoding 2: SAMPLE02.parquet")
+            && e.contains("the organisations of SAMPLE01.parquet must pseudonymise again"),
         "{e}"
     );
     as_version_one("SAMPLE02");
@@ -694,6 +695,12 @@ fn a_damaged_pseudonymised_file_is_refused_naming_file_row_column_and_remedy() {
             "key_fingerprint",
             Column::new("key_fingerprint".into(), [None::<&str>]),
             "column key_fingerprint: blank",
+        ),
+        // So would a blank encoding past the encoding check.
+        (
+            "encoding",
+            Column::new("encoding".into(), [None::<&str>]),
+            "column encoding: blank",
         ),
     ];
     for (column, value, expected) in cases {

@@ -213,10 +213,16 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
         ));
     }
     if encodings.len() > 1 {
+        let current = crate::pseudonymise::ENCODING_VERSION;
+        let others: Vec<&str> = encodings
+            .iter()
+            .filter(|(e, _)| e.as_str() != current)
+            .flat_map(|(_, files)| files.iter().map(String::as_str))
+            .collect();
         problems.push(format!(
-            "the files were pseudonymised by versions of safetally that normalise names differently, so the same name has different keys in them, and cannot be linked ({}); every organisation must pseudonymise again with the same version (this one writes encoding {})",
+            "the files were pseudonymised by versions of safetally that normalise names differently, so the same name has different keys in them, and cannot be linked ({}); every organisation must pseudonymise with the same version: with this one (encoding {current}), the organisations of {} must pseudonymise again",
             listed(&encodings, "encoding"),
-            crate::pseudonymise::ENCODING_VERSION
+            others.join(", ")
         ));
     }
     if !problems.is_empty() {
