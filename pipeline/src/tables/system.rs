@@ -85,14 +85,14 @@ pub fn build_system(schema: &Schema, tables: &Tables, cells: &[TableCells]) -> (
 fn nested_persons_relations(tables: &Tables, offset: &[usize], out: &mut Vec<Constraint>) {
     // One cell per distinct set of persons (cells that count the same persons are equal, see
     // `same_persons_relations`), with its table.
-    let mut seen: BTreeSet<BTreeSet<String>> = BTreeSet::new();
+    let mut seen: BTreeSet<Persons> = BTreeSet::new();
     let mut classes: Vec<(Persons, usize, usize)> = Vec::new();
     for (ti, t) in tables.tables.iter().enumerate() {
         for i in 0..t.n_cells() {
             if let Some(persons) = counted_persons(t, i)
                 && seen.insert(persons.clone())
             {
-                classes.push((Persons::parse(&persons), ti, offset[ti] + i));
+                classes.push((persons, ti, offset[ti] + i));
             }
         }
     }
@@ -113,45 +113,21 @@ fn nested_persons_relations(tables: &Tables, offset: &[usize], out: &mut Vec<Con
     }
 }
 
-/// The conditions of `counted_persons`, by kind, to compare two sets of persons.
+/// The persons a cell counts, as conditions by kind (see `counted_persons`): cells with equal
+/// conditions count the same persons.
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
 struct Persons {
     /// Column -> the codes one of which it holds.
     ins: BTreeMap<String, BTreeSet<String>>,
+    /// Columns with a known answer (not `unknown`), and columns with an answer, when no
+    /// stronger condition on the column says so already.
     known: BTreeSet<String>,
     answered: BTreeSet<String>,
-    /// "column contains code" of multi-valued columns, as written.
-    contains: BTreeSet<String>,
+    /// (column, code) of multi-valued columns that hold the code.
+    contains: BTreeSet<(String, String)>,
 }
 
 impl Persons {
-    fn parse(conditions: &BTreeSet<String>) -> Self {
-        let mut p = Persons {
-            ins: BTreeMap::new(),
-            known: BTreeSet::new(),
-            answered: BTreeSet::new(),
-            contains: BTreeSet::new(),
-        };
-        // Column names and codes hold no spaces, so the words between them tell the kind;
-        // "contains" first, whose code could be any word.
-        for c in conditions {
-            if c.contains(" contains ") {
-                p.contains.insert(c.clone());
-            } else if let Some((column, codes)) = c.split_once(" in ") {
-                p.ins
-                    .insert(column.to_string(), codes.split('|').map(String::from).collect());
-            } else if let Some(column) = c.strip_suffix(" known") {
-                p.known.insert(column.to_string());
-            } else if let Some(column) = c.strip_suffix(" answered") {
-                p.answered.insert(column.to_string());
-            } else {
-                // Not one of the forms `counted_persons` writes: kept as a condition of its
-                // own, which only a cell with the same condition can be within.
-                p.contains.insert(c.clone());
-            }
-        }
-        p
-    }
-
     /// Whether every person these conditions hold for is one of `wider`'s: each of its
     /// conditions holds here too, as it is or implied (a code other than `unknown` is a known
     /// answer, a known answer an answer).
@@ -182,7 +158,7 @@ impl Persons {
 /// is T11's `direct`. Without these relations a hidden small count could be worked out from
 /// published totals (T01 indirect = T01 total - T04 total) while the audit said it could not.
 fn same_persons_relations(tables: &Tables, offset: &[usize], out: &mut Vec<Constraint>) {
-    let mut groups: BTreeMap<BTreeSet<String>, Vec<(usize, usize)>> = BTreeMap::new();
+    let mut groups: BTreeMap<Persons, Vec<(usize, usize)>> = BTreeMap::new();
     for (ti, t) in tables.tables.iter().enumerate() {
         for i in 0..t.n_cells() {
             if let Some(persons) = counted_persons(t, i) {
@@ -205,10 +181,11 @@ fn same_persons_relations(tables: &Tables, offset: &[usize], out: &mut Vec<Const
 /// The persons a cell counts, as its table's population conditions plus one `in` condition per
 /// dimension fixed to a code, when that can be said plainly: None for derived groups (regions,
 /// "several"), multi-valued codes and the any/none/several cells of multi-valued tables.
-fn counted_persons(t: &Table, i: usize) -> Option<BTreeSet<String>> {
+fn counted_persons(t: &Table, i: usize) -> Option<Persons> {
     let mut ins: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    let mut other = BTreeSet::new();
+    let mut p = Persons::default();
     for c in &t.spec.population.conditions {
+        let column = c.column.clone();
         match (&c.in_codes, &c.contains) {
             // Two `in` conditions on one column (both codes of a multi-valued one, or the
             // codes the two lists share) are not said plainly here.
@@ -221,34 +198,28 @@ fn counted_persons(t: &Table, i: usize) -> Option<BTreeSet<String>> {
                 }
             }
             (None, Some(code)) => {
-                other.insert(format!("{} contains {code}", c.column));
+                p.contains.insert((column, code.clone()));
             }
             (None, None) if c.known => {
-                other.insert(format!("{} known", c.column));
+                p.known.insert(column);
             }
             (None, None) => {
-                other.insert(format!("{} answered", c.column));
+                p.answered.insert(column);
             }
         }
     }
     // A known answer is an answer: one description for the same persons, or two would each
     // seem to lie between the other and every wider cell (see `nested_persons_relations`).
-    let known: Vec<String> = other
-        .iter()
-        .filter_map(|c| c.strip_suffix(" known").map(String::from))
-        .collect();
-    for column in known {
-        other.remove(&format!("{column} answered"));
-    }
-    for (k, &p) in t.positions(i).iter().enumerate() {
+    p.answered.retain(|c| !p.known.contains(c));
+    for (k, &pos) in t.positions(i).iter().enumerate() {
         let d = &t.dims[k];
-        if p == d.domain.len() {
+        if pos == d.domain.len() {
             continue;
         }
-        if p > d.domain.len() || d.multi || d.derive != Derive::Code {
+        if pos > d.domain.len() || d.multi || d.derive != Derive::Code {
             return None;
         }
-        let code = d.domain[p].code.as_str();
+        let code = d.domain[pos].code.as_str();
         match ins.get_mut(d.column.as_str()) {
             // Within a population limited to some codes, a cell of one of them.
             Some(codes) if codes.contains(&code) => *codes = vec![code],
@@ -258,17 +229,16 @@ fn counted_persons(t: &Table, i: usize) -> Option<BTreeSet<String>> {
             }
         }
     }
-    for (column, codes) in &ins {
+    for (column, codes) in ins {
         // One of some codes is answered, and known unless `unknown` is among them.
-        other.remove(&format!("{column} answered"));
+        p.answered.remove(column);
         if !codes.contains(&"unknown") {
-            other.remove(&format!("{column} known"));
+            p.known.remove(column);
         }
-        let mut codes = codes.clone();
-        codes.sort_unstable();
-        other.insert(format!("{column} in {}", codes.join("|")));
+        p.ins
+            .insert(column.to_string(), codes.into_iter().map(String::from).collect());
     }
-    Some(other)
+    Some(p)
 }
 
 /// Every total of a table with the cells of its line: those that agree with it on each
