@@ -198,22 +198,24 @@ mod tests {
     }
 
     /// How alike a name's native-script form and its Latin spellings look to the fuzzy step:
-    /// the Dice similarity of their sets of padded bigrams, of the folded tokens and of their
-    /// skeletons (the grams the Bloom filter encodes), averaged per script over the sample
-    /// generator's pairs (names as registers romanise them, e.g. สมชาย Somchai, رحاب Rehab).
+    /// the Dice similarity of their Bloom filters as pseudonymise builds them (before the
+    /// random flips), averaged per script over the sample generator's pairs (names as
+    /// registers romanise them, e.g. สมชาย Somchai, رحاب Rehab).
     fn native_to_latin_dice(native: bool) -> std::collections::BTreeMap<String, f64> {
-        fn grams(name: &str, native: bool) -> std::collections::HashSet<(u8, u8, u8)> {
-            let mut out = std::collections::HashSet::new();
-            for t in tokens_with(name, native) {
-                let folded = fold_variants(&t);
-                let sk = skeleton_of_folded(&folded);
-                for (mark, s) in [(b'_', folded), (b'#', sk)] {
-                    let b: Vec<u8> = std::iter::once(mark).chain(s.bytes()).chain([mark]).collect();
-                    out.extend(b.windows(2).map(|w| (mark, w[0], w[1])));
-                }
-            }
-            out
-        }
+        use crate::pseudonymise::bloom::{BloomEncoder, Masks, dice};
+        let key = crate::key::LinkageKey::for_synthetic_demo(b"native scripts");
+        let mut bloom = BloomEncoder::for_key(&key);
+        let mut filter = |name: &str| {
+            let masks: Vec<Masks> = tokens_with(name, native)
+                .iter()
+                .map(|t| {
+                    let folded = fold_variants(t);
+                    let sk = skeleton_of_folded(&folded);
+                    bloom.token_masks(&[(b'_', folded.as_str()), (b'#', sk.as_str())])
+                })
+                .collect();
+            bloom.base(masks.iter().map(|m| (&m.set, &m.clear)))
+        };
         let raw: serde_json::Value =
             serde_json::from_str(include_str!("../sample/names.json")).expect("names.json");
         let mut sums: std::collections::BTreeMap<String, (f64, usize)> = Default::default();
@@ -228,10 +230,9 @@ mod tests {
                 let Some(native_form) = name["native"].as_str() else {
                     continue;
                 };
-                let a = grams(native_form, native);
+                let a = filter(native_form);
                 for latin in name["latin"].as_array().expect("latin") {
-                    let b = grams(latin.as_str().expect("text"), native);
-                    let dice = 2.0 * a.intersection(&b).count() as f64 / (a.len() + b.len()).max(1) as f64;
+                    let dice = dice(&a, &filter(latin.as_str().expect("text")));
                     let e = sums.entry(group.clone()).or_default();
                     e.0 += dice;
                     e.1 += 1;
@@ -241,18 +242,19 @@ mod tests {
         sums.into_iter().map(|(g, (s, n))| (g, s / n as f64)).collect()
     }
 
-    /// Thai and Arabic-script names written natively look like their romanised spellings:
-    /// Thai 0.81, Arabic 0.79, Persian 0.73 (letter by letter, as `deunicode` alone writes
-    /// them: 0.58, 0.66, 0.65); the scripts `deunicode` already handles well are left as they
-    /// were (Cyrillic 0.96-0.99, Greek 0.85).
+    /// Thai and Arabic-script names written natively look like their romanised spellings to
+    /// the fuzzy step: Thai 0.939, Arabic 0.946, Persian 0.924 (letter by letter, as
+    /// `deunicode` alone writes them: 0.867, 0.915, 0.906; the threshold of a pair without a
+    /// birth date is 0.90 at the platform's size); the scripts `deunicode` already handles well
+    /// are left as they were (Cyrillic 0.99, Greek 0.95).
     #[test]
     fn native_script_names_look_like_their_romanised_spellings() {
         let (ours, letters) = (native_to_latin_dice(true), native_to_latin_dice(false));
         for (group, dice) in &ours {
             eprintln!("{group}: {:.3} letter by letter, {dice:.3} now", letters[group]);
         }
-        assert!(ours["thai"] >= 0.75, "thai {}", ours["thai"]);
-        assert!(ours["arabic"] >= 0.75 && ours["persian"] >= 0.70, "{ours:?}");
+        assert!(ours["thai"] >= 0.92, "thai {}", ours["thai"]);
+        assert!(ours["arabic"] >= 0.935 && ours["persian"] >= 0.915, "{ours:?}");
         for (group, dice) in &ours {
             assert!(
                 *dice >= letters[group] - 1e-9,
