@@ -1,6 +1,8 @@
-"""Executes every notebook in this folder top to bottom against a safetally work directory.
+"""Executes every notebook in this folder top to bottom against a safetally work directory,
+or against one release folder (it holds manifest.json).
 
     python notebooks/run_all.py WORK_DIR
+    python notebooks/run_all.py RELEASE_DIR
 
 Exits non-zero, naming the notebook and cell, when any cell raises. Used by the tests.
 """
@@ -17,7 +19,10 @@ from nbclient.exceptions import CellExecutionError
 def main() -> int:
     work = pathlib.Path(sys.argv[1]).resolve()
     here = pathlib.Path(__file__).resolve().parent
-    os.environ["SAFETALLY_WORK"] = str(work)
+    if (work / "manifest.json").exists():
+        os.environ["SAFETALLY_RELEASE"] = str(work)
+    else:
+        os.environ["SAFETALLY_WORK"] = str(work)
     failed = 0
     for path in sorted(here.glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)

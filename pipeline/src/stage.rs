@@ -113,9 +113,9 @@ impl Workdir {
         (same && outputs_intact).then_some(m)
     }
 
-    /// Whether `stage` was made from what the folder `sub` of stage `upstream` holds now, by
-    /// their manifests: None when either has none (a platform's work folder has no ingest),
-    /// else whether the stage read exactly those files, unchanged.
+    /// Whether `stage` was made from what the folder `sub` of stage `upstream` holds now (`""`:
+    /// the whole stage), by their manifests: None when either has none (a platform's work
+    /// folder has no ingest), else whether the stage read exactly those files, unchanged.
     pub fn made_from_current(&self, stage: &str, (upstream, sub): (&str, &str)) -> Option<bool> {
         let (down, up) = (self.manifest(stage)?, self.manifest(upstream)?);
         let read_then: std::collections::BTreeSet<(&str, &str)> = down
@@ -126,7 +126,14 @@ impl Workdir {
         let there_now: std::collections::BTreeSet<(&str, &str)> = up
             .outputs
             .iter()
-            .filter_map(|f| Some((f.path.strip_prefix(sub)?.strip_prefix('/')?, f.blake3.as_str())))
+            .filter_map(|f| {
+                let path = if sub.is_empty() {
+                    f.path.as_str()
+                } else {
+                    f.path.strip_prefix(sub)?.strip_prefix('/')?
+                };
+                Some((path, f.blake3.as_str()))
+            })
             .collect();
         Some(read_then == there_now)
     }

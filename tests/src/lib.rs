@@ -210,7 +210,7 @@ pub fn full_pipeline(work: &Path) -> (PathBuf, PathBuf) {
         rho_crosstab: config.journalist_rho_crosstab,
         rho_synthetic: config.journalist_rho_synthetic,
         seed: 1,
-        ledger,
+        ledger: Some(ledger),
     };
     journalist_stage(&s, &w, &dp.dir, &params, false).expect("journalist extract");
     for r in [&exact, &dp_release] {

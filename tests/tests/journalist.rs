@@ -41,7 +41,8 @@ fn the_extract_is_ledgered_follows_the_code_lists_and_holds_no_identifier() {
         rho_crosstab: config.journalist_rho_crosstab,
         rho_synthetic: config.journalist_rho_synthetic,
         seed,
-        ledger: ledger.clone(),
+        // None: the DP release's ledger, where the extract must spend.
+        ledger: None,
     };
     let j = journalist_stage(&s, &w, &dp.dir, &params(1), false).expect("extract");
     let l = Ledger::open(&ledger, 2024).expect("ledger");
@@ -57,22 +58,22 @@ fn the_extract_is_ledgered_follows_the_code_lists_and_holds_no_identifier() {
     assert!(again.result.reused);
     assert_eq!(Ledger::open(&ledger, 2024).expect("ledger").entries.len(), 2);
 
-    // Under another ledger (or none given, from another folder) the same persons would be
-    // drawn again and spent where the first ledger cannot see it: refused, nothing spent.
+    // Under another ledger than the DP release's, the extract would spend the year's budget
+    // where the release's ledger cannot see it: refused, nothing spent.
     let other = work.path().join("other-ledger");
     let e = journalist_stage(
         &s,
         &w,
         &dp.dir,
         &ExtractParams {
-            ledger: other.clone(),
+            ledger: Some(other.clone()),
             ..params(1)
         },
         true,
     )
     .err()
     .expect("another ledger is refused");
-    assert!(e.to_string().contains("already drawn"), "{e}");
+    assert!(e.to_string().contains("must use that ledger"), "{e}");
     assert!(Ledger::open(&other, 2024).expect("ledger").entries.is_empty());
     assert!(
         j.dir.join("synthetic.parquet").exists(),

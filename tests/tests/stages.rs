@@ -184,3 +184,58 @@ fn publish_after_a_dp_only_protect_names_the_flag_that_reaches_its_tables() {
     assert!(msg.contains(&format!("--input {}", dp_dir.display())), "{msg}");
     assert!(!msg.contains("run `safetally protect` first"), "{msg}");
 }
+
+#[test]
+fn a_stage_built_on_an_upstream_made_from_older_records_is_refused_naming_what_to_run() {
+    use safetally::run::{aggregate_stage, ingest_stage};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (key, _) = test_key(tmp.path(), "chain");
+    let bundled = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data-samples/submissions");
+    let input = tmp.path().join("submissions");
+    std::fs::create_dir_all(&input).expect("mkdir");
+    for e in std::fs::read_dir(&bundled).expect("submissions").flatten() {
+        std::fs::copy(e.path(), input.join(e.file_name())).expect("copy");
+    }
+    let work = tmp.path().join("work");
+    run_to_link(&input, &work, &key);
+    let (s, w) = (schema(), Workdir::new(&work).expect("workdir"));
+    let linked = w.stage_dir(safetally::link::STAGE);
+    aggregate_stage(&s, &w, &linked, false).expect("aggregate");
+    assert!(aggregate_stage(&s, &w, &linked, false).expect("again").skipped);
+
+    // Corrected submissions are ingested again, and aggregate is run straight after: its own
+    // input (the persons) is unchanged, but they were linked from the older records.
+    let first = std::fs::read_dir(&input)
+        .expect("read")
+        .flatten()
+        .map(|e| e.path())
+        .min()
+        .expect("a file");
+    std::fs::remove_file(&first).expect("remove");
+    ingest_stage(
+        &s,
+        &w,
+        &input,
+        &IngestOptions::default(),
+        &Progress::hidden(),
+        false,
+    )
+    .expect("ingest again");
+    let e = aggregate_stage(&s, &w, &linked, false)
+        .err()
+        .expect("counting persons linked from the older records is refused");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("02-pseudonymise was made from an earlier 01-ingest"),
+        "{msg}"
+    );
+    assert!(msg.contains("safetally pseudonymise --key FILE --work"), "{msg}");
+    // Link is refused the same way, before it reads the older pseudonymised files.
+    let spec = safetally::schema::LinkageSpec::load(&s).expect("spec");
+    let params = safetally::link::LinkParams::from_spec(&spec);
+    let pseudo = w.stage_dir(safetally::pseudonymise::STAGE);
+    let e = safetally::run::link_stage(&s, &w, &pseudo, &params, &Progress::hidden(), false)
+        .err()
+        .expect("link on older pseudonymised files");
+    assert!(e.to_string().contains("earlier 01-ingest"), "{e}");
+}

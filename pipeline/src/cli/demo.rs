@@ -81,7 +81,7 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
         safetally::run::publish_stage(&schema, &work, &dp.dir, a.force).context("publication failed")?;
     super::publish::print_outcome(&rel);
     println!("\n8. The journalists' extract: a noised cross-tabulation and synthetic persons.");
-    let extract = super::journalist::params(protect.ledger.clone(), 1)?;
+    let extract = super::journalist::params(Some(protect.ledger.clone()), 1, None)?;
     let j = safetally::run::journalist_stage(&schema, &work, &dp.dir, &extract, a.force)
         .context("the journalists' extract failed")?;
     super::journalist::print_outcome(&j);

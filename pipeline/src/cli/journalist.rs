@@ -19,19 +19,33 @@ pub struct Args {
     /// The DP release's protect folder (default: WORK/05-protect-dp).
     #[arg(long)]
     pub input: Option<PathBuf>,
-    /// The privacy ledger's folder (the same as the DP release's).
-    #[arg(long, default_value = "safetally-ledger")]
-    pub ledger: PathBuf,
+    /// The privacy ledger's folder (default: the one the DP release recorded its noise in; any
+    /// other is refused, as both spend the year's budget).
+    #[arg(long)]
+    pub ledger: Option<PathBuf>,
+    /// Budget (rho) of the extract, split between the cross-tabulation and the synthetic
+    /// persons as schemas/privacy.json does (default: that file's two shares).
+    #[arg(long)]
+    pub rho: Option<f64>,
     /// Seed for sampling the synthetic persons (the noise never takes a seed).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 }
 
-pub fn params(ledger: PathBuf, seed: u64) -> anyhow::Result<ExtractParams> {
+pub fn params(ledger: Option<PathBuf>, seed: u64, rho: Option<f64>) -> anyhow::Result<ExtractParams> {
     let cfg = DpConfig::load_embedded()?;
+    let (c, s) = (cfg.journalist_rho_crosstab, cfg.journalist_rho_synthetic);
+    let scale = match rho {
+        None => 1.0,
+        Some(r) if r.is_finite() && r > 0.0 => r / (c + s),
+        Some(r) => anyhow::bail!(
+            "--rho {r}: the extract's budget must be a number above 0 (its default is {})",
+            c + s
+        ),
+    };
     Ok(ExtractParams {
-        rho_crosstab: cfg.journalist_rho_crosstab,
-        rho_synthetic: cfg.journalist_rho_synthetic,
+        rho_crosstab: c * scale,
+        rho_synthetic: s * scale,
         seed,
         ledger,
     })
@@ -43,7 +57,7 @@ pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u
     let input = a
         .input
         .unwrap_or_else(|| work.stage_dir(safetally::protect::STAGE_DP));
-    let params = params(a.ledger, a.seed)?;
+    let params = params(a.ledger, a.seed, a.rho)?;
     let run = progress
         .while_running("extract", || {
             journalist_stage(&schema, &work, &input, &params, a.work.force)

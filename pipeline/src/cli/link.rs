@@ -28,19 +28,9 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
     let schema = load_schema()?;
     let spec = LinkageSpec::load(&schema)?;
     let work = Workdir::new(&a.work.work)?;
-    let (ingest, pseudo) = (safetally::ingest::STAGE, safetally::pseudonymise::STAGE);
-    let own = work.stage_dir(pseudo);
-    let input = a.input.unwrap_or_else(|| own.clone());
-    // The work folder's own pseudonymised records, however named (`--input WORK/02-...`).
-    let is_own = std::fs::canonicalize(&input).ok() == std::fs::canonicalize(&own).ok();
-    if is_own && work.made_from_current(pseudo, (ingest, safetally::ingest::VALIDATED_DIR)) == Some(false) {
-        // Linking the older pseudonymised records would count last ingest's persons, silently.
-        anyhow::bail!(
-            "{} was made from an earlier {ingest}: the records were ingested again since. Run `safetally pseudonymise --key FILE --work {}` again, then link",
-            own.display(),
-            a.work.work.display()
-        );
-    }
+    let input = a
+        .input
+        .unwrap_or_else(|| work.stage_dir(safetally::pseudonymise::STAGE));
     let mut params = LinkParams::from_spec(&spec);
     params.fuzzy = !a.exact_only;
     let run =

@@ -101,7 +101,7 @@ Exit status: 0 when every file was read, 2 when some file could not be read (the
     /// For journalists: a noised cross-tabulation and synthetic persons, with codebook and accuracy.
     #[command(
         name = "journalist-extract",
-        after_help = "Example:\n  safetally journalist-extract --work work --ledger safetally-ledger"
+        after_help = "Example:\n  safetally journalist-extract --work work\n  safetally journalist-extract --work work --rho 0.2"
     )]
     JournalistExtract(journalist::Args),
     /// The XLSX template for member organisations: drop-down lists of the codes, a sheet per explanation.

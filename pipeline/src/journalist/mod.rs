@@ -34,7 +34,9 @@ pub struct ExtractParams {
     pub rho_crosstab: f64,
     pub rho_synthetic: f64,
     pub seed: u64,
-    pub ledger: PathBuf,
+    /// The privacy ledger's folder; None: the one the DP release recorded its noise in (the
+    /// extract spends from the same year's budget, so any other is refused).
+    pub ledger: Option<PathBuf>,
 }
 
 /// Mean total variation distance of 1-, 2- and 3-way marginals against a reference.
@@ -122,7 +124,10 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
     let scale_c = safetally_dp::scale_for_rho(1.0, p.rho_crosstab).map_err(dp_err)?;
     let scale_s = safetally_dp::scale_for_rho(marginals_sensitivity(&sz), p.rho_synthetic).map_err(dp_err)?;
     let key = release_key(&cross, &margs, p, inp.year);
-    let mut ledger = Ledger::open(&p.ledger, inp.year).map_err(|e| StageError::Input(e.to_string()))?;
+    let dir = p.ledger.as_deref().ok_or_else(|| {
+        StageError::Input("internal error: the extract's ledger was not resolved from the DP release".into())
+    })?;
+    let mut ledger = Ledger::open(dir, inp.year).map_err(|e| StageError::Input(e.to_string()))?;
     let data = data_key(&cross, &margs, inp.year);
     let here = std::path::absolute(ledger.path()).unwrap_or_else(|_| ledger.path().to_path_buf());
     if ledger.find(&key).is_none()

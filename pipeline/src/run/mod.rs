@@ -72,6 +72,7 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
             spec.missing
         )));
     }
+    upstream_current(work, spec.input)?;
     let dir = work.stage_dir(spec.name);
     let may_skip = !force && work.has_manifest_for(spec.name, &spec.params, &schema.version);
     let staging;
@@ -116,6 +117,75 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
         skipped: false,
         dir,
     })
+}
+
+/// Each stage, the stage whose folder it reads, the folder inside that it reads (`""`: all),
+/// and the command that makes it.
+const UPSTREAM: [(&str, &str, &str, &str); 8] = [
+    (
+        pseudonymise::STAGE,
+        ingest::STAGE,
+        ingest::VALIDATED_DIR,
+        "pseudonymise --key FILE",
+    ),
+    (link::STAGE, pseudonymise::STAGE, "", "link"),
+    (crate::tables::STAGE, link::STAGE, "", "aggregate"),
+    (
+        crate::protect::STAGE,
+        crate::tables::STAGE,
+        "",
+        "protect --mode exact",
+    ),
+    (
+        crate::protect::STAGE_DP,
+        crate::tables::STAGE,
+        "",
+        "protect --mode dp",
+    ),
+    (crate::publish::STAGE, crate::protect::STAGE, "", "publish"),
+    (
+        crate::publish::STAGE_DP,
+        crate::protect::STAGE_DP,
+        "",
+        "publish --input WORK/05-protect-dp",
+    ),
+    (crate::journalist::STAGE, link::STAGE, "", "journalist-extract"),
+];
+
+/// Refuses to build on a stage of this work folder that was made from an earlier version of
+/// its own upstream (records ingested again, then `aggregate` run without `pseudonymise` and
+/// `link`): each stage would skip, its inputs unchanged, and publish the older persons.
+fn upstream_current(work: &Workdir, input: &Path) -> Result<(), StageError> {
+    let canonical = |p: &Path| std::fs::canonicalize(p).ok();
+    let Some(input) = canonical(input) else {
+        return Ok(());
+    };
+    let reads = |stage: &str, sub: &str| {
+        let dir = work.stage_dir(stage);
+        canonical(&if sub.is_empty() { dir } else { dir.join(sub) })
+    };
+    // The stage of this work folder the input is, if it is one.
+    let mut stage = UPSTREAM
+        .iter()
+        .flat_map(|(s, up, sub, _)| [(*s, ""), (*up, *sub)])
+        .find(|(s, sub)| reads(s, sub).as_ref() == Some(&input))
+        .map(|(s, _)| s);
+    let mut stale = None;
+    while let Some((s, up, sub, command)) = stage.and_then(|s| UPSTREAM.iter().find(|u| u.0 == s)) {
+        if work.made_from_current(s, (up, sub)) == Some(false) {
+            stale = Some((*s, *up, *command));
+        }
+        stage = Some(*up);
+    }
+    let Some((s, up, command)) = stale else {
+        return Ok(());
+    };
+    let root = work.root().display().to_string();
+    Err(StageError::Input(format!(
+        "{} was made from an earlier {up} (its files changed since), so the stages after it would count the older records: run `safetally {} --work {root}` again, then each stage after it (or `safetally run` for all of them)",
+        work.stage_dir(s).display(),
+        command.replace("WORK", &root),
+    )))
 }
 
 /// A stage that ran and failed removes its earlier output: that output no longer matches

@@ -300,6 +300,36 @@ pub fn protect_stage_dp(
     })
 }
 
+/// The ledger folder the extract spends from: the DP release's (the file it recorded its
+/// noise in, `release`); another given is refused, since the extract and the release spend
+/// one year's budget and a second ledger would let them overspend it unseen.
+fn release_ledger(
+    given: Option<&Path>,
+    release: &Path,
+    dp_dir: &Path,
+) -> Result<std::path::PathBuf, StageError> {
+    let folder = release.parent().unwrap_or(release).to_path_buf();
+    let Some(given) = given else {
+        return Ok(folder);
+    };
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    if absolute(given) == absolute(&folder) {
+        return Ok(folder);
+    }
+    Err(StageError::Input(format!(
+        "the DP release in {} recorded its noise in the ledger {}; the extract spends from the same year's budget, so it must use that ledger, not {}: pass --ledger {} or leave --ledger out{}",
+        dp_dir.display(),
+        folder.display(),
+        given.display(),
+        folder.display(),
+        if release.exists() {
+            ""
+        } else {
+            " (the ledger file is missing: restore it from its backup)"
+        }
+    )))
+}
+
 /// The journalists' extract from the linked persons, fitted to the DP release in `dp_dir`.
 pub fn journalist_stage(
     schema: &Schema,
@@ -320,6 +350,10 @@ pub fn journalist_stage(
             dp_dir.display()
         ))
     })?;
+    let params = &crate::journalist::ExtractParams {
+        ledger: Some(release_ledger(params.ledger.as_deref(), &dp.ledger, dp_dir)?),
+        ..params.clone()
+    };
     let root = dp_dir.parent().unwrap_or(work.root()).to_path_buf();
     let link_dir = root.join(crate::link::STAGE);
     let aggregate_dir = root.join(tables::STAGE);
@@ -360,7 +394,8 @@ pub fn journalist_stage(
             },
             out,
         )?;
-        let ledger = safetally_dp::ledger::Ledger::path_for(&params.ledger, year);
+        let ledger =
+            safetally_dp::ledger::Ledger::path_for(params.ledger.as_deref().unwrap_or(Path::new("")), year);
         let ledger = std::path::absolute(&ledger).unwrap_or(ledger);
         write_text(&remembered, &super::to_json(&(&report.data_key, ledger))?)?;
         Ok(Done {
