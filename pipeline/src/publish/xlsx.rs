@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use rust_xlsxwriter::{Format, Workbook};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
 
 use super::rows::{Field, Sheet};
 use crate::error::StageError;
@@ -25,6 +25,11 @@ pub fn workbook(
     report: &ProtectReport,
 ) -> Result<(), StageError> {
     let mut book = Workbook::new();
+    // A fixed creation time (the zip format's earliest date, which the workbook's zip entries
+    // carry too) instead of the clock's: the release id hashes the files, so the same tables
+    // published twice must be the same bytes and the same release.
+    let created = ExcelDateTime::from_ymd(1980, 1, 1).map_err(|e| err(path, e))?;
+    book.set_properties(&DocProperties::new().set_creation_datetime(&created));
     let bold = Format::new().set_bold();
     let about = book
         .add_worksheet()
@@ -35,10 +40,7 @@ pub fn workbook(
             "safetally, rapportår / report year {}",
             report.report_year.map_or("?".into(), |y| y.to_string())
         ),
-        format!(
-            "'..' = dolt, färre än {} personer eller dolt för att skydda en annan cell / hidden: fewer than {} persons, or hidden to protect another cell.",
-            report.params.threshold, report.params.threshold
-        ),
+        hidden_mark(report),
         "Se methods.md / see methods.md.".to_string(),
     ];
     for (r, l) in lines.iter().enumerate() {
@@ -67,6 +69,21 @@ pub fn workbook(
         &bold,
     )?;
     book.save(path).map_err(|e| err(path, e))
+}
+
+/// What `..` means in this release: exact mode hides true small counts and what would reveal
+/// them; DP mode hides cells whose noisy count is small, and every count carries noise.
+fn hidden_mark(report: &ProtectReport) -> String {
+    match &report.dp {
+        Some(d) => format!(
+            "Alla tal har slumpmässigt brus (differentiell integritet, OpenDP); kolumnen noise_scale anger brusets standardavvikelse och interval95_low/high ett ungefärligt 95 %-intervall. '..' = dolt: det brusade talet var 1-{0} (beslutet fattas på det brusade talet, inte det verkliga). / Every count carries random noise (differential privacy, OpenDP); the noise_scale column gives its standard deviation and interval95_low/high an approximate 95% interval. '..' = hidden: the noisy count was 1 to {0} (decided on the noisy count, never the true one).",
+            d.suppress_below.saturating_sub(1)
+        ),
+        None => format!(
+            "'..' = dolt, färre än {0} personer eller dolt för att skydda en annan cell / hidden: fewer than {0} persons, or hidden to protect another cell.",
+            report.params.threshold
+        ),
+    }
 }
 
 fn write_sheet(
