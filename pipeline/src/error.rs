@@ -136,6 +136,16 @@ pub enum StageError {
     Input(String),
     #[error(transparent)]
     Schema(#[from] SchemaError),
+    /// A stage that stopped: what became of its earlier output, and which stage to run again
+    /// when a file it reads is missing or damaged.
+    /// The first error's text comes first, whole, so that a reader (and a test) sees it as is.
+    #[error("{cause}. The {stage} stage stopped{removed}{hint}")]
+    Stopped {
+        stage: String,
+        removed: String,
+        hint: String,
+        cause: Box<StageError>,
+    },
 }
 
 impl StageError {

@@ -262,13 +262,17 @@ fn error_per_table_stays_within_the_stated_scale_and_the_release_carries_interva
     let about = wb.worksheet_range("Om - About").expect("about sheet");
     let text: Vec<String> = about.rows().flatten().map(|c| c.to_string()).collect();
     let text = text.join("\n");
-    assert!(text.contains("noise_scale") && text.contains("noisy count was 1 to 4"), "{text}");
+    assert!(
+        text.contains("noise_scale") && text.contains("noisy count was 1 to 4"),
+        "{text}"
+    );
     assert!(!text.contains("fewer than"), "{text}");
     // Published again, the same tables are the same bytes and the same release.
     let again = publish_stage(&s, &w, &run.dir, true).expect("publish again");
     let id = |d: &std::path::Path| {
         let m: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(d.join("manifest.json")).expect("manifest")).expect("json");
+            serde_json::from_str(&std::fs::read_to_string(d.join("manifest.json")).expect("manifest"))
+                .expect("json");
         m["release_id"].as_str().expect("id").to_string()
     };
     assert_eq!(id(&again.dir), manifest["release_id"].as_str().expect("id"));

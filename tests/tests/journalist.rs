@@ -128,6 +128,16 @@ fn the_extract_is_ledgered_follows_the_code_lists_and_holds_no_identifier() {
     }
     let codebook = std::fs::read_to_string(j.dir.join("codebook.md")).expect("codebook");
     assert!(codebook.contains("below 10") && codebook.contains("under 10"));
+    // Derived columns are described in words, not by the program's names for derivations.
+    assert!(
+        !codebook.contains("derived: ") && !codebook.contains("(\""),
+        "{codebook}"
+    );
+    assert!(
+        codebook.contains("Country of exploitation: Sweden?"),
+        "{codebook}"
+    );
+    assert!(codebook.contains("file origin UTF-8"));
     let accuracy = std::fs::read_to_string(j.dir.join("accuracy.md")).expect("accuracy");
     assert!(accuracy.contains("Error against rho"));
 }

@@ -16,15 +16,61 @@ pub struct Args {
     pub year: Option<i64>,
 }
 
-pub fn run(a: Args) -> anyhow::Result<u8> {
+/// A ledger file named where its folder is expected: its folder and its year.
+fn ledger_file(path: &std::path::Path) -> Option<(PathBuf, i64)> {
+    let name = path.file_name()?.to_string_lossy().into_owned();
+    let year = name
+        .strip_prefix("ledger-")?
+        .strip_suffix(".jsonl")?
+        .parse()
+        .ok()?;
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    Some((parent.to_path_buf(), year))
+}
+
+/// A ledger time as a reader reads it (UTC).
+fn utc(unix: u64) -> String {
+    let (y, m, d) = safetally::dates::civil_from_days((unix / 86_400) as i64);
+    let secs = unix % 86_400;
+    format!("{y}-{m:02}-{d:02} {:02}:{:02} UTC", secs / 3600, secs / 60 % 60)
+}
+
+/// What an entry paid for: a release of report tables, or the journalists' extract (which
+/// measures its own cross-tabulation and records no table plan).
+fn what(e: &safetally_dp::ledger::Entry) -> String {
+    if e.tables.is_empty() && e.measurements.keys().any(|k| k.starts_with('J')) {
+        "journalists' extract".to_string()
+    } else {
+        format!("release of {} tables", e.tables.len())
+    }
+}
+
+pub fn run(mut a: Args) -> anyhow::Result<u8> {
     let cfg = DpConfig::load_embedded()?;
+    if a.ledger.is_file()
+        && let Some((folder, year)) = ledger_file(&a.ledger)
+    {
+        // The year's file itself: read it, as its folder for that year.
+        a.ledger = folder;
+        a.year = Some(a.year.unwrap_or(year));
+    }
+    if a.ledger.is_file() {
+        eprintln!(
+            "{} is a file, not a privacy ledger (its files are named ledger-YEAR.jsonl). Pass --ledger with the folder protect --mode dp used (its summary names it).",
+            a.ledger.display()
+        );
+        return Ok(1);
+    }
     if !a.ledger.is_dir() {
         // A mistyped path must not read as "nothing spent".
         eprintln!(
             "No ledger at {}: nothing was ever recorded there. Pass --ledger with the folder protect --mode dp used (its summary names it).",
             a.ledger.display()
         );
-        return Ok(2);
+        return Ok(1);
     }
     let mut years: Vec<i64> = match a.year {
         Some(y) => vec![y],
@@ -51,7 +97,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
             a.ledger.display(),
             other.to_string_lossy()
         );
-        return Ok(2);
+        return Ok(1);
     }
     if years.is_empty() {
         println!(
@@ -74,16 +120,16 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         );
         for e in &l.entries {
             println!(
-                "  entry {}  rho {:.4}  {} tables  group size {}  (unix time {})",
+                "  {}  rho {:.4}  {}  group size {}  entry {}",
+                utc(e.created_unix),
+                e.rho,
+                what(e),
+                e.group_size,
                 if e.entry_id.is_empty() {
                     "-"
                 } else {
                     e.entry_id.as_str()
                 },
-                e.rho,
-                e.tables.len(),
-                e.group_size,
-                e.created_unix
             );
         }
     }

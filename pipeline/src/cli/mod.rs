@@ -23,8 +23,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Exit code when a stage finished but some input files could not be read.
-pub const EXIT_PARTIAL: u8 = 2;
+/// Exit code when a stage finished but some input files could not be read (2 is clap's, for
+/// a wrong command line).
+pub const EXIT_PARTIAL: u8 = 3;
 
 #[derive(Parser)]
 #[command(
@@ -74,7 +75,7 @@ Exit status: 0 when every file was read, 2 when some file could not be read (the
     /// Measure linkage quality against a synthetic sample's ground truth.
     #[command(
         name = "evaluate-linkage",
-        after_help = "Example:\n  safetally evaluate-linkage --truth data-samples/truth/records.parquet --key my.key --work work --sweep"
+        after_help = "Example:\n  safetally evaluate-linkage --key my.key --work work \\\n      --truth data-samples/truth/records.parquet --sweep"
     )]
     EvaluateLinkage(evaluate::Args),
     /// Count every report table over the linked persons (internal, exact counts).

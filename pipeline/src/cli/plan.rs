@@ -47,7 +47,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         );
     }
     println!(
-        "\nA cell's published value lies within +/- the last column of the true count in about 95 of 100 releases; totals of k cells within sqrt(k) times that. Change weights and the default rho in schemas/privacy.json."
+        "\nA cell's published value lies within +/- the last column of the true count in about 95 of 100 releases; totals of k cells within sqrt(k) times that. Plan another rho with `plan --rho R` and spend it with `protect --mode dp --rho R`; the tables' weights and the default rho are in schemas/privacy.json, which is built into the binary (edit it, then `cargo build --release`)."
     );
     Ok(0)
 }

@@ -14,7 +14,8 @@ use super::{WorkArgs, load_schema};
 pub struct Args {
     #[command(flatten)]
     pub work: WorkArgs,
-    /// The protect stage's folder (default: WORK/05-protect).
+    /// The protect stage's folder (default: every one the work folder has, WORK/05-protect
+    /// and WORK/05-protect-dp, each into its own release folder).
     #[arg(long)]
     pub input: Option<PathBuf>,
 }
@@ -22,13 +23,25 @@ pub struct Args {
 pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u8> {
     let schema = load_schema()?;
     let work = Workdir::new(&a.work.work)?;
-    let input = a
-        .input
-        .unwrap_or_else(|| work.stage_dir(safetally::protect::STAGE));
-    let run = progress
-        .while_running("publish", || publish_stage(&schema, &work, &input, a.work.force))
-        .context("publication failed")?;
-    print_outcome(&run);
+    let inputs = match a.input {
+        Some(i) => vec![i],
+        None => {
+            let both = [safetally::protect::STAGE, safetally::protect::STAGE_DP].map(|s| work.stage_dir(s));
+            let found: Vec<PathBuf> = both.iter().filter(|d| d.is_dir()).cloned().collect();
+            // Neither: the exact folder, whose absence publish_stage explains.
+            if found.is_empty() {
+                vec![both[0].clone()]
+            } else {
+                found
+            }
+        }
+    };
+    for input in inputs {
+        let run = progress
+            .while_running("publish", || publish_stage(&schema, &work, &input, a.work.force))
+            .with_context(|| format!("publication of {} failed", input.display()))?;
+        print_outcome(&run);
+    }
     Ok(0)
 }
 

@@ -98,6 +98,10 @@ Vad du kan göra: räkna andelar och jämföra stora grupper. Vad du inte kan g�
 What you can do: compute shares and compare large groups. What you cannot do: trust small counts. A count below 10 in your own slice is mostly noise; two synthetic persons with the same combination do not mean there are two real persons with it. Use the report tables (with their 95% intervals) for figures you quote.\n",
         r.year, r.rho, r.epsilon, r.delta
     );
+    let _ = writeln!(
+        s,
+        "**Excel.** CSV-filerna är UTF-8 utan byte-order mark (pandas, polars och R läser dem som de är). I Excel: Data > Från text/CSV med filursprung UTF-8, annars blir å, ä och ö fel. / The CSV files are UTF-8 without a byte-order mark (pandas, polars and R read them as they are). In Excel: Data > From Text/CSV with file origin UTF-8, or å, ä and ö come out garbled. The same data are in `crosstab.parquet` and `synthetic.parquet`.\n"
+    );
     let _ = writeln!(s, "## Kolumner / Columns\n");
     let _ = writeln!(
         s,
@@ -112,13 +116,10 @@ What you can do: compute shares and compare large groups. What you cannot do: tr
         let (sv, en) = col.map_or((dim.name.clone(), dim.name.clone()), |c| {
             (c.sv.clone(), c.en.clone())
         });
-        let derived = match &dim.derive {
-            crate::tables::Derive::Code => String::new(),
-            other => format!(" (härledd / derived: {other:?})"),
-        };
+        let ((sv, en), derived) = derivation(schema, &dim.column, &dim.derive, (sv, en));
         let _ = writeln!(
             s,
-            "\n### `{}` — {sv} / {en}{derived}\n\n| kod / code | svenska | English |\n|---|---|---|",
+            "\n### `{}` — {sv} / {en}\n\n{derived}| kod / code | svenska | English |\n|---|---|---|",
             dim.name
         );
         for c in &t.dims[d].domain {
@@ -126,6 +127,72 @@ What you can do: compute shares and compare large groups. What you cannot do: tr
         }
     }
     std::fs::write(path, s).map_err(|e| StageError::io(path, e))
+}
+
+/// A derived column's title and a line saying, in both languages, how it is made from the
+/// answers (the codebook is read by journalists, who never see the table specs).
+fn derivation(
+    schema: &Schema,
+    column: &str,
+    derive: &crate::tables::Derive,
+    (sv, en): (String, String),
+) -> ((String, String), String) {
+    use crate::tables::Derive;
+    let line = |sv_text: String, en_text: String| {
+        format!("Härledd från {sv} / derived from {en}: {sv_text} / {en_text}.\n\n")
+    };
+    match derive {
+        Derive::Code => ((sv, en), String::new()),
+        Derive::Region => {
+            let l = line(
+                "födelselandets region".into(),
+                "the country of birth's region".into(),
+            );
+            (("Födelseregion".into(), "Region of birth".into()), l)
+        }
+        Derive::OriginGroup => {
+            let l = line(
+                "född i Sverige, i ett annat EU-land eller utanför EU".into(),
+                "born in Sweden, in another EU country or outside the EU".into(),
+            );
+            (("Ursprung".into(), "Origin".into()), l)
+        }
+        Derive::SeveralAs(code) => {
+            let l = line(
+                format!("personens enda kod, eller `{code}` för två eller fler"),
+                format!("the person's one code, or `{code}` for two or more"),
+            );
+            ((sv, en), l)
+        }
+        Derive::Contains(code) => {
+            let (csv, cen) = code_label(schema, column, code);
+            let l = line(
+                format!(
+                    "`yes` om svaren innehåller {csv} (`{code}`), `no` om de inte gör det, `unknown` om frågan är obesvarad"
+                ),
+                format!(
+                    "`yes` if the answers include {cen} (`{code}`), `no` if they do not, `unknown` if not answered"
+                ),
+            );
+            ((format!("{sv}: {csv}?"), format!("{en}: {cen}?")), l)
+        }
+        Derive::CountGroup | Derive::Pairs => ((sv, en), String::new()),
+    }
+}
+
+/// A code's Swedish and English label: a country's name, or its code list's labels.
+fn code_label(schema: &Schema, column: &str, code: &str) -> (String, String) {
+    if let Some(c) = schema.country(code) {
+        return (c.name_sv.clone(), c.name_en.clone());
+    }
+    schema
+        .column(column)
+        .and_then(|c| schema.list_for(c))
+        .and_then(|l| l.codes.iter().find(|c| c.code == code))
+        .map_or_else(
+            || (code.to_string(), code.to_string()),
+            |c| (c.sv.clone(), c.en.clone()),
+        )
 }
 
 pub fn accuracy(r: &ExtractReport, path: &Path) -> Result<(), StageError> {

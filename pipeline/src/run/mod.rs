@@ -66,8 +66,13 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
         )));
     }
     if !spec.input.is_dir() {
+        let what = if spec.input.exists() {
+            "not a folder"
+        } else {
+            "no such folder"
+        };
         return Err(StageError::Input(format!(
-            "{}: {}",
+            "{}: {what}; {}",
             spec.input.display(),
             spec.missing
         )));
@@ -91,14 +96,14 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
             });
         }
         staging = work.begin(spec.name)?;
-        (inputs, no_stale_output(spec.name, &dir, work_fn(staging.path()))?)
+        (inputs, no_stale_output(work, spec.name, work_fn(staging.path()))?)
     } else {
         // The stage runs whatever the hashes say: hash the inputs (gigabytes at ten million
         // records) while it works.
         staging = work.begin(spec.name)?;
         no_stale_output(
+            work,
             spec.name,
-            &dir,
             std::thread::scope(|s| {
                 let hashing = s.spawn(|| hash_inputs(spec.input));
                 let done = work_fn(staging.path());
@@ -192,17 +197,67 @@ fn upstream_current(work: &Workdir, input: &Path) -> Result<(), StageError> {
 /// the stage's inputs, and a later stage would count from it without a word. Noisy releases
 /// stay: they were drawn and recorded against the budget, and the DP stage reads its earlier
 /// report to refuse a second draw of the same data under another ledger.
-fn no_stale_output<T>(stage: &str, dir: &Path, r: Result<T, StageError>) -> Result<T, StageError> {
+fn no_stale_output<T>(work: &Workdir, stage: &str, r: Result<T, StageError>) -> Result<T, StageError> {
+    let Err(e) = r else {
+        return r;
+    };
     let spent = [
         crate::protect::STAGE_DP,
         crate::publish::STAGE_DP,
         crate::journalist::STAGE,
     ];
-    if r.is_err() && dir.is_dir() && !spent.contains(&stage) {
+    let dir = work.stage_dir(stage);
+    let removed = if dir.is_dir() && !spent.contains(&stage) {
         // Failing to remove it changes nothing about the error being reported.
-        let _ = std::fs::remove_dir_all(dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        format!(
+            "; its earlier output {} was removed, as it no longer matched its inputs",
+            dir.display()
+        )
+    } else {
+        String::new()
+    };
+    let hint = rerun_hint(work, stage, &e);
+    if removed.is_empty() && hint.is_empty() {
+        return Err(e);
     }
-    r
+    Err(StageError::Stopped {
+        stage: stage.to_string(),
+        removed,
+        hint,
+        cause: Box::new(e),
+    })
+}
+
+/// When the file that stopped a stage belongs to an earlier stage of the work folder (missing,
+/// truncated, edited by hand): which command writes it again.
+fn rerun_hint(work: &Workdir, stage: &str, e: &StageError) -> String {
+    let path = match e {
+        StageError::Io { path, .. }
+        | StageError::ParquetRead { path, .. }
+        | StageError::Manifest { path, .. } => path,
+        _ => return String::new(),
+    };
+    let command = |s: &str| {
+        if s == ingest::STAGE {
+            Some("ingest SUBMISSIONS")
+        } else {
+            UPSTREAM.iter().find(|u| u.0 == s).map(|u| u.3)
+        }
+    };
+    let owner = UPSTREAM
+        .iter()
+        .flat_map(|u| [u.0, u.1])
+        .find(|s| *s != stage && path.starts_with(work.stage_dir(s)));
+    match owner.and_then(|s| Some((s, command(s)?))) {
+        Some((s, c)) => format!(
+            ". {} is written by the {s} stage: run `safetally {} --work {}` again, then the stages after it",
+            path.display(),
+            c.replace("WORK", &work.root().display().to_string()),
+            work.root().display()
+        ),
+        None => String::new(),
+    }
 }
 
 fn hash_inputs(dir: &Path) -> Result<Vec<FileHash>, StageError> {
@@ -241,7 +296,7 @@ pub fn ingest_stage(
     let spec = StageSpec {
         name: ingest::STAGE,
         input,
-        missing: "not a folder of submissions",
+        missing: "pass the folder that holds the organisations' files (CSV, XLSX or Parquet)",
         params: serde_json::json!({ "ignore_extra_columns": opts.ignore_extra_columns, "sheet": opts.sheet.name }),
         report_json: REPORT_JSON,
     };
