@@ -254,6 +254,7 @@ fn merged_cells_fill_the_rows_they_span_and_unsaved_formulas_refuse_the_file() {
         ws.write_formula(1, g, rust_xlsxwriter::Formula::new("=\"man\""))
             .expect("formula");
     });
+    without_formula_results(&dir.path().join("formula.xlsx"));
     let (report, _out) = ingest(dir.path(), &IngestOptions::default());
     assert_counts(&report, 0, 0);
     let e = file_error(&report, "formula.xlsx");
@@ -261,6 +262,65 @@ fn merged_cells_fill_the_rows_they_span_and_unsaved_formulas_refuse_the_file() {
     assert!(
         e.contains(&format!("cell {cell}")) && e.contains("formula"),
         "{e}"
+    );
+}
+
+/// Removes every formula's saved result from a workbook (`<v></v>` after `</f>`), as a script
+/// that writes formulas without calculating them leaves them.
+fn without_formula_results(path: &std::path::Path) {
+    use std::io::{Read, Write};
+    let mut zin = zip::ZipArchive::new(std::fs::File::open(path).expect("open")).expect("zip");
+    let mut parts = Vec::new();
+    for i in 0..zin.len() {
+        let mut f = zin.by_index(i).expect("part");
+        let name = f.name().expect("name").to_string();
+        let mut bytes: Vec<u8> = Vec::new();
+        f.read_to_end(&mut bytes).expect("read");
+        if name.starts_with("xl/worksheets/") {
+            bytes = String::from_utf8(bytes)
+                .expect("xml")
+                .replace("</f><v></v>", "</f>")
+                .into_bytes();
+        }
+        parts.push((name, bytes));
+    }
+    let mut zout = zip::ZipWriter::new(std::fs::File::create(path).expect("create"));
+    for (name, bytes) in parts {
+        zout.start_file(name, zip::write::SimpleFileOptions::default())
+            .expect("start");
+        zout.write_all(&bytes).expect("write");
+    }
+    zout.finish().expect("finish");
+}
+
+/// A formula whose saved result is the empty text, as Excel saves `=IF(I2="";"";...)` for a
+/// row without the value, is a blank answer: the workbook is read (it was refused whole).
+#[test]
+fn a_formula_whose_saved_result_is_empty_text_is_a_blank_answer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_formula_result_default("");
+    let mut rows = vec![header()];
+    rows.extend((1..=3).map(|i| row_with(&[("record_id", &format!("R{i}"))])));
+    write_sheet(ws, &rows);
+    // An optional answer filled by a formula whose result is "" (written as Excel does).
+    let col = header().iter().position(|h| h == "gender").expect("column") as u16;
+    for r in 1..=3 {
+        ws.write_formula(r, col, rust_xlsxwriter::Formula::new("=IF(1=1,\"\",\"yes\")"))
+            .expect("formula");
+    }
+    wb.save(dir.path().join("org.xlsx")).expect("save");
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 3, 0);
+    assert_eq!(report.totals.failed_files, 0);
+    let gender = strings(
+        &read_parquet(&out.path().join("validated/SAMPLE01.parquet")),
+        "gender",
+    );
+    assert!(
+        gender.iter().all(|p| p.as_deref().is_none_or(str::is_empty)),
+        "{gender:?}"
     );
 }
 
@@ -289,6 +349,7 @@ fn an_unsaved_formula_fails_its_own_sheet_of_records_only() {
         }
     }
     wb.save(dir.path().join("org.xlsx")).expect("save");
+    without_formula_results(&dir.path().join("org.xlsx"));
     let (report, out) = ingest(dir.path(), &IngestOptions::default());
     assert_counts(&report, 1, 0);
     let ids = strings(

@@ -361,10 +361,10 @@ impl<'a> Validator<'a> {
                     cell(row, map, col),
                     broken(
                         "funnel_police_report",
-                        format!(
-                            "given while police_report is {:?}",
-                            police.clone().unwrap_or_default()
-                        ),
+                        match police.as_deref().filter(|p| !p.is_empty()) {
+                            Some(p) => format!("given while police_report is {p:?}; only a police report (yes) has offences and a legal status"),
+                            None => "given while police_report is not answered; answer police_report (yes) or leave this blank".to_string(),
+                        },
                     ),
                 );
             }

@@ -225,7 +225,9 @@ fn read_cells(wb: &mut Book, sheet: &str) -> Result<SheetCells, String> {
             _ => {}
         }
         let has_formula = c.formula.as_deref().is_some_and(|f| !f.trim().is_empty());
-        if has_formula && text.trim().is_empty() {
+        // A formula whose saved result is the empty text (`=IF(A2="";"";...)`, saved by Excel
+        // as an empty `<v>`) is a blank answer; only one without any saved result is unread.
+        if has_formula && matches!(c.value, DataRef::Empty) {
             unsaved.push(c.pos);
         }
         if !text.is_empty() {
