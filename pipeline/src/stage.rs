@@ -42,6 +42,14 @@ pub struct Manifest {
     pub completed_unix: u64,
 }
 
+/// Stages whose folders are made to be handed on (the releases and the journalists' extract);
+/// every other stage's folder is readable by its owner only.
+const HANDED_ON: [&str; 3] = [
+    crate::publish::STAGE,
+    crate::publish::STAGE_DP,
+    crate::journalist::STAGE,
+];
+
 pub struct Workdir {
     root: PathBuf,
 }
@@ -145,6 +153,13 @@ impl Workdir {
             fs::remove_dir_all(&tmp).map_err(|e| StageError::io(&tmp, e))?;
         }
         fs::create_dir_all(&tmp).map_err(|e| StageError::io(&tmp, e))?;
+        if !HANDED_ON.contains(&stage) {
+            // Owner only, whatever the umask: ingest's folder holds names and personal numbers,
+            // the later internal ones exact counts of few persons. Releases are handed on.
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&tmp, fs::Permissions::from_mode(0o700))
+                .map_err(|e| StageError::io(&tmp, e))?;
+        }
         Ok(Staging {
             tmp,
             target: self.stage_dir(stage),
@@ -479,6 +494,14 @@ mod tests {
         }
         let tmp = staging.path().to_path_buf();
         assert!(tmp.exists());
+        // Ingest's folder (names, personal numbers) is its owner's only, whatever the umask;
+        // a release's is not.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode(&tmp), 0o700);
+        let release = w.begin(crate::publish::STAGE).expect("begin");
+        assert_ne!(mode(release.path()), 0o700);
+        drop(release);
         drop(staging);
         assert!(!tmp.exists(), "a stage that does not commit leaves no folder");
     }

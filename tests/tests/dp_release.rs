@@ -157,6 +157,25 @@ fn ledger_refuses_over_budget_and_a_rerun_or_a_crash_spends_nothing_twice() {
         Ledger::open(&other, 2024).expect("ledger").entries.is_empty(),
         "nothing spent there"
     );
+
+    // The ledger lost (deleted, or an older copy restored): a fresh draw of the same persons
+    // would go unrecorded against what was already published, so it is refused.
+    let file = Ledger::path_for(&ledger, 2024);
+    let kept = std::fs::read(&file).expect("ledger file");
+    std::fs::remove_file(&file).expect("delete the ledger");
+    let Err(err) = protect_stage_dp(&s, &w, &agg, &dp_run(&ledger, 0.5), true) else {
+        panic!("the tables were drawn again after their ledger was deleted");
+    };
+    assert!(format!("{err:#}").contains("no longer holds it"), "{err:#}");
+    assert!(!file.exists(), "nothing recorded in a fresh ledger");
+    std::fs::write(&file, kept).expect("restore the ledger");
+    assert!(
+        protect_stage_dp(&s, &w, &agg, &dp_run(&ledger, 0.5), true)
+            .expect("restored")
+            .result
+            .dp
+            .is_some_and(|d| d.reused)
+    );
 }
 
 #[test]

@@ -75,6 +75,19 @@ fn the_extract_is_ledgered_follows_the_code_lists_and_holds_no_identifier() {
     .expect("another ledger is refused");
     assert!(e.to_string().contains("must use that ledger"), "{e}");
     assert!(Ledger::open(&other, 2024).expect("ledger").entries.is_empty());
+
+    // The extract's entry cut from the ledger (an older copy restored): drawing it again would
+    // go unrecorded, so it is refused.
+    let file = Ledger::path_for(&ledger, 2024);
+    let kept = std::fs::read_to_string(&file).expect("ledger file");
+    let first_line: String = kept.lines().next().expect("the release's line").to_string() + "\n";
+    std::fs::write(&file, &first_line).expect("cut the extract's entry");
+    let e = journalist_stage(&s, &w, &dp.dir, &params(1), true)
+        .err()
+        .expect("a lost extract entry is refused");
+    assert!(e.to_string().contains("no longer holds it"), "{e}");
+    assert_eq!(Ledger::open(&ledger, 2024).expect("ledger").entries.len(), 1);
+    std::fs::write(&file, kept).expect("restore");
     assert!(
         j.dir.join("synthetic.parquet").exists(),
         "the published extract stays"

@@ -494,6 +494,9 @@ fn the_release_has_every_file_a_reader_needs() {
     assert_eq!(inputs, ["03-link/persons.parquet"]);
     let methods = std::fs::read_to_string(rel.join("methods.md")).expect("methods");
     assert!(methods.contains("## Svenska") && methods.contains("## English"));
+    // No per-table figure of how narrowly hidden small counts can be read: its "none" for a
+    // table told which tables' hidden cells were not small.
+    assert!(!methods.contains("fewest possible values") && !methods.contains("minsta antal möjliga"));
     // The CSVs carry no byte-order mark, so the note tells Excel users how to open them.
     let raw = std::fs::read(rel.join("tables/T06.csv")).expect("T06");
     assert!(!raw.starts_with(b"\xEF\xBB\xBF"));

@@ -109,7 +109,7 @@ pub struct ExtractInput<'a> {
     pub params: &'a ExtractParams,
     pub ship_accuracy: bool,
     /// The extract this work folder drew before (its data key and ledger file), if any.
-    pub previous: Option<(String, PathBuf)>,
+    pub previous: Option<crate::protect::dp::Drawn>,
 }
 
 /// Measures (or reuses the ledgered measurement), post-processes and writes the extract.
@@ -131,16 +131,22 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
     let data = data_key(&cross, &margs, inp.year);
     let here = std::path::absolute(ledger.path()).unwrap_or_else(|_| ledger.path().to_path_buf());
     if ledger.find(&key).is_none()
-        && let Some((prev_data, prev_ledger)) = &inp.previous
-        && *prev_data == data
-        && *prev_ledger != here
+        && let Some(prev) = &inp.previous
+        && prev.data_key == data
+        && prev.ledger != here
     {
         return Err(crate::protect::dp::drawn_under_another_ledger(
             "this extract was already drawn",
-            prev_ledger,
+            &prev.ledger,
             &here,
         ));
     }
+    crate::protect::dp::entry_lost(
+        "this work folder's last journalists' extract",
+        inp.previous.as_ref(),
+        &here,
+        &ledger,
+    )?;
     let (measured, reused, entry_id) = match ledger.find(&key) {
         Some(e) => (e.measurements.clone(), true, e.entry_id.clone()),
         None => {

@@ -65,7 +65,7 @@ pub struct DpInput<'a> {
     pub truncated_persons: BTreeMap<String, u64>,
     /// The release this work directory drew before (its release key, data key and ledger),
     /// if any: the same data is never drawn again under another ledger.
-    pub previous: Option<(String, String, PathBuf)>,
+    pub previous: Option<Drawn>,
 }
 
 /// The measured counts' hash and the year, without the plan.
@@ -96,6 +96,48 @@ fn release_key(inp: &DpInput, plan: &[safetally_dp::budget::TablePlan]) -> Strin
     hex::encode(h.finalize())
 }
 
+/// What a work folder drew before: the keys that tell whether data are the same, the ledger
+/// file the draw was recorded in and its entry there (empty when not known: older folders).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Drawn {
+    pub release_key: String,
+    pub data_key: String,
+    pub ledger: PathBuf,
+    #[serde(default)]
+    pub entry_id: String,
+}
+
+/// Refuses to draw when the ledger file the work folder's earlier draw was recorded in is this
+/// one but no longer holds that entry (the file deleted, replaced by an older copy, or cut):
+/// drawing again would publish a second noisy view of the same persons while the ledger shows
+/// only one, or none, and averaging the two undoes the noise.
+pub(crate) fn entry_lost(
+    what: &str,
+    previous: Option<&Drawn>,
+    here: &Path,
+    ledger: &Ledger,
+) -> Result<(), StageError> {
+    let Some(prev) = previous else {
+        return Ok(());
+    };
+    if prev.entry_id.is_empty()
+        || prev.ledger != here
+        || ledger.entries.iter().any(|e| e.entry_id == prev.entry_id)
+    {
+        return Ok(());
+    }
+    Err(StageError::Input(format!(
+        "{what} was recorded in the ledger {} as entry {}, and the ledger no longer holds it ({}): it was deleted, replaced by an older copy or cut. Restore the ledger from its backup; a new draw now would spend budget on the same persons that the ledger cannot count",
+        here.display(),
+        prev.entry_id,
+        if here.exists() {
+            "the file is there without that entry"
+        } else {
+            "the file is missing"
+        }
+    )))
+}
+
 /// The refusal of a second draw of the same data under another ledger than its first
 /// (`what`: what was drawn before; both ledgers are files).
 pub(crate) fn drawn_under_another_ledger(what: &str, first: &Path, here: &Path) -> StageError {
@@ -119,16 +161,22 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
     let here = std::path::absolute(ledger.path()).unwrap_or_else(|_| ledger.path().to_path_buf());
     let data = data_key(inp);
     if ledger.find(&key).is_none()
-        && let Some((prev_key, prev_data, prev_ledger)) = &inp.previous
-        && (*prev_key == key || *prev_data == data)
-        && *prev_ledger != here
+        && let Some(prev) = &inp.previous
+        && (prev.release_key == key || prev.data_key == data)
+        && prev.ledger != here
     {
         return Err(drawn_under_another_ledger(
             "these tables were already released",
-            prev_ledger,
+            &prev.ledger,
             &here,
         ));
     }
+    entry_lost(
+        "this work folder's last DP release",
+        inp.previous.as_ref(),
+        &here,
+        &ledger,
+    )?;
     let (measurements, reused, entry_id) = match ledger.find(&key) {
         Some(e) => (e.measurements.clone(), true, e.entry_id.clone()),
         None => {

@@ -190,15 +190,17 @@ fn dp_table(s: &mut String, tables: &Tables, d: &DpSummary, swedish: bool) {
     }
 }
 
-/// Per table: cells, how many were hidden at each step, and the fewest values a reader who
-/// knows the rule cannot rule out for a hidden small count.
+/// Per table: cells and how many are hidden. Not how narrowly a hidden small count can be
+/// read per table: "none" there told a reader that a table's hidden cells were not small
+/// (an outside review used it to tell which cell was); the audit's guarantee, the same for
+/// every table, is in the text.
 fn exact_table(s: &mut String, tables: &Tables, report: &ProtectReport, swedish: bool) {
     let head = if swedish {
-        "| tabell | population | celler | dolda | minsta antal möjliga värden för ett dolt litet tal |"
+        "| tabell | population | celler | dolda |"
     } else {
-        "| table | population | cells | hidden | fewest possible values of a hidden small count |"
+        "| table | population | cells | hidden |"
     };
-    let _ = writeln!(s, "{head}\n|---|---|---|---|---|");
+    let _ = writeln!(s, "{head}\n|---|---|---|---|");
     for t in &tables.tables {
         let r = report.tables.get(t.id()).cloned().unwrap_or_default();
         let (title, pop) = if swedish {
@@ -208,11 +210,10 @@ fn exact_table(s: &mut String, tables: &Tables, report: &ProtectReport, swedish:
         };
         let _ = writeln!(
             s,
-            "| {} {title} | {pop} | {} | {} | {} |",
+            "| {} {title} | {pop} | {} | {} |",
             t.id(),
             r.cells,
             r.primary + r.secondary,
-            r.fewest_small_values.map_or("–".into(), |w| w.to_string())
         );
     }
 }

@@ -213,7 +213,12 @@ pub fn protect_stage_dp(
     let previous = read_json::<ProtectReport>(&work.stage_dir(protect::STAGE_DP).join(protect::REPORT_JSON))
         .ok()
         .and_then(|r| r.dp)
-        .map(|d| (d.release_key, d.data_key, d.ledger));
+        .map(|d| protect::dp::Drawn {
+            release_key: d.release_key,
+            data_key: d.data_key,
+            ledger: d.ledger,
+            entry_id: d.ledger_entry,
+        });
     run_stage(schema, work, spec, force, |out| {
         let (tables, agg, exact) = load_aggregated(schema, aggregate_dir)?;
         let year = agg
@@ -367,9 +372,18 @@ pub fn journalist_stage(
     // Where this work folder remembers its last extract's data and ledger (internal: the
     // data key hashes true counts), so that a rerun under another ledger is refused.
     let remembered = work.root().join(".journalist-draw.json");
-    let previous: Option<(String, std::path::PathBuf)> = std::fs::read_to_string(&remembered)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
+    // (Older folders kept the data key and ledger as a pair.)
+    let previous: Option<protect::dp::Drawn> = std::fs::read_to_string(&remembered).ok().and_then(|t| {
+        serde_json::from_str(&t).ok().or_else(|| {
+            serde_json::from_str::<(String, std::path::PathBuf)>(&t)
+                .ok()
+                .map(|(data_key, ledger)| protect::dp::Drawn {
+                    data_key,
+                    ledger,
+                    ..Default::default()
+                })
+        })
+    });
     let run = run_stage(schema, work, spec, force, |out| {
         let (agg, tables, published) = read_release_tables(schema, &aggregate_dir, dp_dir)?;
         let (persons, _) = tables::read_persons(schema, &link_dir.join(crate::link::PERSONS))?;
@@ -397,7 +411,13 @@ pub fn journalist_stage(
         let ledger =
             safetally_dp::ledger::Ledger::path_for(params.ledger.as_deref().unwrap_or(Path::new("")), year);
         let ledger = std::path::absolute(&ledger).unwrap_or(ledger);
-        write_text(&remembered, &super::to_json(&(&report.data_key, ledger))?)?;
+        let drawn = protect::dp::Drawn {
+            release_key: String::new(),
+            data_key: report.data_key.clone(),
+            ledger,
+            entry_id: report.ledger_entry.clone(),
+        };
+        write_text(&remembered, &super::to_json(&drawn)?)?;
         Ok(Done {
             summary: serde_json::json!({ "rho": report.rho, "synthetic_rows": report.synthetic_rows }),
             report,
