@@ -6,6 +6,7 @@ pub mod budget;
 pub mod ledger;
 mod noise;
 pub mod postprocess;
+pub mod register;
 
 pub use noise::{DpError, Gaussian, noisy_counts, rho_for_scale, scale_for_rho};
 pub mod suppress;

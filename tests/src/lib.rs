@@ -195,7 +195,9 @@ pub fn full_pipeline(work: &Path) -> (PathBuf, PathBuf) {
         false,
     )
     .expect("protect");
-    let exact = publish_stage(&s, &w, &prot.dir, false).expect("publish").dir;
+    let exact = publish_stage(&s, &w, &prot.dir, None, false)
+        .expect("publish")
+        .dir;
     let config = safetally::protect::DpConfig::load_embedded().expect("config");
     let ledger = work.join("ledger");
     let run = DpRun {
@@ -205,7 +207,9 @@ pub fn full_pipeline(work: &Path) -> (PathBuf, PathBuf) {
         ledger: ledger.clone(),
     };
     let dp = protect_stage_dp(&s, &w, &agg.dir, &run, false).expect("dp");
-    let dp_release = publish_stage(&s, &w, &dp.dir, false).expect("publish dp").dir;
+    let dp_release = publish_stage(&s, &w, &dp.dir, None, false)
+        .expect("publish dp")
+        .dir;
     let params = safetally::journalist::ExtractParams {
         rho_crosstab: config.journalist_rho_crosstab,
         rho_synthetic: config.journalist_rho_synthetic,

@@ -118,7 +118,7 @@ fn ledger_refuses_over_budget_and_a_rerun_or_a_crash_spends_nothing_twice() {
     let recovered = protect_stage_dp(&s, &w, &agg, &dp_run(&ledger, 0.5), false).expect("recovery");
     assert!(recovered.result.dp.as_ref().is_some_and(|d| d.reused));
     assert_eq!(values(&recovered.dir, &agg), stored);
-    let rel = publish_stage(&s, &w, &recovered.dir, false).expect("publish after recovery");
+    let rel = publish_stage(&s, &w, &recovered.dir, None, false).expect("publish after recovery");
     assert!(rel.dir.ends_with(safetally::publish::STAGE_DP));
     assert_eq!(
         Ledger::open(&ledger, 2024).expect("ledger").entries.len(),
@@ -259,7 +259,7 @@ fn error_per_table_stays_within_the_stated_scale_and_the_release_carries_interva
             }
         }
     }
-    let rel = publish_stage(&s, &w, &run.dir, false).expect("publish");
+    let rel = publish_stage(&s, &w, &run.dir, None, false).expect("publish");
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(rel.dir.join("manifest.json")).expect("manifest"))
             .expect("json");
@@ -287,7 +287,7 @@ fn error_per_table_stays_within_the_stated_scale_and_the_release_carries_interva
     );
     assert!(!text.contains("fewer than"), "{text}");
     // Published again, the same tables are the same bytes and the same release.
-    let again = publish_stage(&s, &w, &run.dir, true).expect("publish again");
+    let again = publish_stage(&s, &w, &run.dir, None, true).expect("publish again");
     let id = |d: &std::path::Path| {
         let m: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(d.join("manifest.json")).expect("manifest"))

@@ -176,6 +176,7 @@ fn publish_after_a_dp_only_protect_names_the_flag_that_reaches_its_tables() {
         &schema(),
         &work,
         &work.stage_dir(safetally::protect::STAGE),
+        None,
         false,
     )
     .err()
@@ -238,4 +239,70 @@ fn a_stage_built_on_an_upstream_made_from_older_records_is_refused_naming_what_t
         .err()
         .expect("link on older pseudonymised files");
     assert!(e.to_string().contains("earlier 01-ingest"), "{e}");
+}
+
+/// Two exact releases of one year can be subtracted: a record added late shows that person's
+/// answers in every table. The register in the ledger's folder lets the same tables be
+/// published again and refuses other figures for the year, from this work folder or another.
+#[test]
+fn a_second_exact_release_of_a_year_with_other_figures_is_refused() {
+    use safetally::run::{aggregate_stage, protect_stage, publish_stage};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (key, _) = test_key(tmp.path(), "register");
+    let bundled = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data-samples/submissions");
+    let register = tmp.path().join("ledger");
+    let s = schema();
+    let release = |input: &std::path::Path,
+                   work: &std::path::Path,
+                   params: &safetally_dp::suppress::Params| {
+        run_to_link(input, work, &key);
+        let w = Workdir::new(work).expect("workdir");
+        let agg = aggregate_stage(&s, &w, &w.stage_dir(safetally::link::STAGE), false).expect("aggregate");
+        let prot = protect_stage(&s, &w, &agg.dir, params, false).expect("protect");
+        publish_stage(&s, &w, &prot.dir, Some(&register), true)
+    };
+    let defaults = safetally_dp::suppress::Params::default();
+    let first = release(&bundled, &tmp.path().join("w1"), &defaults).expect("the year's first exact release");
+    // The same tables again, from another work folder (new person ids): the same release.
+    release(&bundled, &tmp.path().join("w2"), &defaults).expect("the same figures again");
+    let file = safetally_dp::register::path_for(&register, 2024);
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("register").lines().count(),
+        1
+    );
+
+    // One organisation's late file left out (or added): other figures for the year.
+    let fewer = tmp.path().join("fewer");
+    std::fs::create_dir_all(&fewer).expect("mkdir");
+    let mut files: Vec<_> = std::fs::read_dir(&bundled)
+        .expect("read")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    for f in &files[1..] {
+        std::fs::copy(f, fewer.join(f.file_name().expect("name"))).expect("copy");
+    }
+    let e = release(&fewer, &tmp.path().join("w3"), &defaults)
+        .err()
+        .expect("other figures for 2024 are refused");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("with other figures was published before") && msg.contains(&first.result.release_id),
+        "{msg}"
+    );
+    assert!(
+        !tmp.path().join("w3").join(safetally::publish::STAGE).exists(),
+        "nothing published"
+    );
+    // The same data protected otherwise is other figures too.
+    let zeros = safetally_dp::suppress::Params {
+        suppress_zeros: true,
+        ..defaults
+    };
+    assert!(release(&bundled, &tmp.path().join("w1"), &zeros).is_err());
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("register").lines().count(),
+        1
+    );
 }

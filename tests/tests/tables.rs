@@ -25,7 +25,7 @@ fn pipeline(input: &Path, work: &Path, key_seed: &str) -> (PathBuf, PathBuf, Pat
     let w = Workdir::new(work).expect("workdir");
     let agg = aggregate_stage(&s, &w, &w.stage_dir(safetally::link::STAGE), false).expect("aggregate");
     let prot = protect_stage(&s, &w, &agg.dir, &Params::default(), false).expect("protect");
-    let rel = publish_stage(&s, &w, &prot.dir, false).expect("publish");
+    let rel = publish_stage(&s, &w, &prot.dir, None, false).expect("publish");
     (agg.dir, prot.dir, rel.dir)
 }
 

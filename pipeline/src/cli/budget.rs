@@ -31,13 +31,6 @@ fn ledger_file(path: &std::path::Path) -> Option<(PathBuf, i64)> {
     Some((parent.to_path_buf(), year))
 }
 
-/// A ledger time as a reader reads it (UTC).
-fn utc(unix: u64) -> String {
-    let (y, m, d) = safetally::dates::civil_from_days((unix / 86_400) as i64);
-    let secs = unix % 86_400;
-    format!("{y}-{m:02}-{d:02} {:02}:{:02} UTC", secs / 3600, secs / 60 % 60)
-}
-
 /// What an entry paid for: a release of report tables, or the journalists' extract (which
 /// measures its own cross-tabulation and records no table plan).
 fn what(e: &safetally_dp::ledger::Entry) -> String {
@@ -121,7 +114,7 @@ pub fn run(mut a: Args) -> anyhow::Result<u8> {
         for e in &l.entries {
             println!(
                 "  {}  rho {:.4}  {}  group size {}  entry {}",
-                utc(e.created_unix),
+                safetally_dp::ledger::utc_text(e.created_unix),
                 e.rho,
                 what(e),
                 e.group_size,

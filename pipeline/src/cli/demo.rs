@@ -77,8 +77,8 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
         super::protect::protect_with(&schema, &work, &aggregate, &protect, a.force)
     })?;
     super::protect::print_outcome(&dp);
-    let rel =
-        safetally::run::publish_stage(&schema, &work, &dp.dir, a.force).context("publication failed")?;
+    let rel = safetally::run::publish_stage(&schema, &work, &dp.dir, Some(&protect.ledger), a.force)
+        .context("publication failed")?;
     super::publish::print_outcome(&rel);
     println!("\n8. The journalists' extract: a noised cross-tabulation and synthetic persons.");
     let extract = super::journalist::params(Some(protect.ledger.clone()), 1, None)?;

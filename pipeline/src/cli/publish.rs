@@ -18,6 +18,10 @@ pub struct Args {
     /// and WORK/05-protect-dp, each into its own release folder).
     #[arg(long)]
     pub input: Option<PathBuf>,
+    /// The privacy ledger's folder, where every exact release is registered by year (a second
+    /// exact release of a year with other figures is refused: the two could be subtracted).
+    #[arg(long, default_value = "safetally-ledger")]
+    pub ledger: PathBuf,
 }
 
 pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u8> {
@@ -38,7 +42,9 @@ pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u
     };
     for input in inputs {
         let run = progress
-            .while_running("publish", || publish_stage(&schema, &work, &input, a.work.force))
+            .while_running("publish", || {
+                publish_stage(&schema, &work, &input, Some(&a.ledger), a.work.force)
+            })
             .with_context(|| format!("publication of {} failed", input.display()))?;
         print_outcome(&run);
     }

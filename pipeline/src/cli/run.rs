@@ -84,7 +84,9 @@ pub fn stages(
     super::protect::print_outcome(&prot);
     println!("\n6. Publish the release.");
     let rel = progress
-        .while_running("publish", || publish_stage(schema, work, &prot.dir, force))
+        .while_running("publish", || {
+            publish_stage(schema, work, &prot.dir, Some(&protect.ledger), force)
+        })
         .context("publication failed")?;
     super::publish::print_outcome(&rel);
     Ok(super::ingest::exit_code(&ingest.result))

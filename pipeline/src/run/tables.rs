@@ -91,10 +91,15 @@ fn read_release_tables(
 }
 
 /// The release folder from the protected tables.
+///
+/// `register`: the ledger's folder, where an exact release is registered for its year (see
+/// `safetally_dp::register`); a second exact release of the year with other figures is refused.
+/// None only where no release leaves the machine (tests of other things).
 pub fn publish_stage(
     schema: &Schema,
     work: &Workdir,
     protect_dir: &Path,
+    register: Option<&Path>,
     force: bool,
 ) -> Result<StageRun<ReleaseManifest>, StageError> {
     let mode: Option<ProtectReport> = read_json(&protect_dir.join(protect::REPORT_JSON)).ok();
@@ -146,11 +151,42 @@ pub fn publish_stage(
             },
             out,
         )?;
+        if report.dp.is_none()
+            && let Some(dir) = register
+        {
+            register_exact(dir, &manifest, out)?;
+        }
         Ok(Done {
             summary: serde_json::json!({ "release_id": manifest.release_id }),
             report: manifest,
         })
     })
+}
+
+/// Registers an exact release by a hash of its published tables (CSV), before it is swapped
+/// into place: the release id also hashes the persons file, whose random ids change with every
+/// link, and the same figures must be the same release.
+fn register_exact(dir: &Path, manifest: &ReleaseManifest, out: &Path) -> Result<(), StageError> {
+    use sha2::{Digest, Sha256};
+    let year = manifest
+        .report_year
+        .ok_or_else(|| StageError::Input("the release has no report year to register it under".into()))?;
+    let mut h = Sha256::new();
+    for f in crate::stage::list_files(&out.join(publish::TABLES_DIR))? {
+        if f.extension().is_some_and(|e| e == "csv") {
+            h.update(crate::stage::relative(out, &f).as_bytes());
+            h.update(std::fs::read(&f).map_err(|e| StageError::io(&f, e))?);
+        }
+    }
+    let entry = safetally_dp::register::Registered {
+        year,
+        release_id: manifest.release_id.clone(),
+        content: hex::encode(h.finalize()),
+        created_unix: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    };
+    safetally_dp::register::register(dir, entry).map_err(|e| StageError::Input(e.to_string()))
 }
 
 /// What to say when `protect_dir` holds no protected tables. A DP protect writes its own
