@@ -702,6 +702,43 @@ fn a_damaged_pseudonymised_file_is_refused_naming_file_row_column_and_remedy() {
             Column::new("encoding".into(), [None::<&str>]),
             "column encoding: blank",
         ),
+        // Identifiers put where pseudonymise writes answers, keys and organisations (a file
+        // edited by hand): refused, and the message never repeats the value.
+        (
+            "gender",
+            Column::new("gender".into(), [Some(SECRET)]),
+            "column gender: not a code",
+        ),
+        (
+            "country_of_birth",
+            Column::new("country_of_birth".into(), [Some(SECRET)]),
+            "column country_of_birth: not a code",
+        ),
+        (
+            "exploitation_forms",
+            Column::new("exploitation_forms".into(), [Some("sexual;Ingrid")]),
+            "column exploitation_forms: not a code",
+        ),
+        (
+            "record_key",
+            Column::new("record_key".into(), [Some(SECRET)]),
+            "column record_key: not a keyed record hash",
+        ),
+        (
+            "org_id",
+            Column::new("org_id".into(), [Some(SECRET)]),
+            "column org_id: not an organisation",
+        ),
+        (
+            "report_year",
+            Column::new("report_year".into(), [Some(19_921_029i64)]),
+            "column report_year: not a report year",
+        ),
+        (
+            "key_fingerprint",
+            Column::new("key_fingerprint".into(), [Some(SECRET)]),
+            "column key_fingerprint: not the key",
+        ),
     ];
     for (column, value, expected) in cases {
         let dir = tmp.path().join(format!("bad-{column}"));
@@ -725,8 +762,15 @@ fn a_damaged_pseudonymised_file_is_refused_naming_file_row_column_and_remedy() {
             "{e}"
         );
         assert!(e.contains("pseudonymise its records again"), "{e}");
+        assert!(
+            !e.contains("Ingrid") && !e.contains("1992"),
+            "the value is repeated: {e}"
+        );
     }
 }
+
+/// A name and a personal number, as someone might type them into a pseudonymised file.
+const SECRET: &str = "Ingrid Johansson 199210290632";
 
 #[test]
 fn an_unreadable_file_or_an_answer_of_the_wrong_type_is_refused_naming_file_column_and_remedy() {

@@ -26,7 +26,7 @@ pub fn records(t: &Table, deriver: &Deriver, p: &Persons) -> Result<Vec<Vec<usiz
                     pos[k]
                         .get(&code)
                         .copied()
-                        .ok_or_else(|| outside_domain(t, dim, &code, i))
+                        .ok_or_else(|| outside_domain(t, dim, i))
                 })
                 .collect()
         })

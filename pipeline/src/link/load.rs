@@ -181,7 +181,11 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
     let mut spans: Vec<(std::ops::Range<usize>, Vec<String>)> = Vec::with_capacity(files.len());
     crate::parallel::stream_ordered(
         &files,
-        |path| read_part(path, &names, fuzzy),
+        |path| {
+            let part = read_part(path, &names, fuzzy)?;
+            refuse_foreign_values(schema, path, &part.2)?;
+            Ok::<_, StageError>(part)
+        },
         |i, part| {
             let (fps, encs, part) = part?;
             let path = &files[i];
@@ -353,6 +357,28 @@ fn used_values(
     for &code in &c.codes {
         used[code as usize] = true;
     }
+    // The values are listed in the refusal of mixed keys or encodings: only values of their
+    // form are shown (a fingerprint is four groups of four hex digits, an encoding a number).
+    let of_its_form = |v: &str| {
+        let fingerprint = v.len() == 19
+            && v.split('-')
+                .all(|g| g.len() == 4 && g.bytes().all(|b| b.is_ascii_hexdigit()));
+        let encoding = v.len() <= 4 && v.bytes().all(|b| b.is_ascii_digit());
+        fingerprint || encoding
+    };
+    if let Some(row) = c.codes.iter().position(|&code| {
+        c.values[code as usize]
+            .as_deref()
+            .is_some_and(|v| !of_its_form(v))
+    }) {
+        return Err(err(
+            path,
+            format!(
+                "row {}, column {column}: not {what} as pseudonymise writes it (the value is not shown: it may be personal); {REMAKE}",
+                row + 1
+            ),
+        ));
+    }
     Ok(c.values
         .into_iter()
         .zip(used)
@@ -361,6 +387,61 @@ fn used_values(
 }
 
 /// One file: its key fingerprints, its encodings and its records.
+/// Refuses a file whose organisations, years, record keys or answers are not what pseudonymise
+/// writes, naming the row and column but never the value: a file edited by hand (or made by
+/// another program) could hold a name or a personal number where an answer belongs, and
+/// link's outputs and later error messages would carry it on.
+fn refuse_foreign_values(schema: &Schema, path: &Path, r: &Records) -> Result<(), StageError> {
+    let bad = |row: usize, column: &str, what: &str| {
+        err(
+            path,
+            format!(
+                "row {}, column {column}: {what} (the value is not shown: it may be personal); {REMAKE}",
+                row + 1
+            ),
+        )
+    };
+    if let Some(o) = r.orgs.iter().position(|o| schema.member(o).is_none()) {
+        let row = r.org.iter().position(|&c| usize::from(c) == o).unwrap_or(0);
+        return Err(bad(
+            row,
+            "org_id",
+            "not an organisation of the member register (schemas/members.csv)",
+        ));
+    }
+    let this_year = i64::from(crate::dates::current_year());
+    if let Some(row) = r.report_year.iter().position(|y| !(1900..=this_year).contains(y)) {
+        return Err(bad(
+            row,
+            "report_year",
+            "not a report year from 1900 to this year",
+        ));
+    }
+    let hex_key = |k: &str| k.len() == 32 && k.bytes().all(|b| b.is_ascii_hexdigit());
+    if let Some(row) = r.record_key.iter().position(|k| !k.is_some_and(hex_key)) {
+        return Err(bad(
+            row,
+            RECORD_KEY,
+            "not a keyed record hash (32 hexadecimal digits)",
+        ));
+    }
+    for (name, answers) in r.attr_names.iter().zip(&r.attrs) {
+        let Some(column) = schema.column(name) else {
+            continue;
+        };
+        // Each distinct value once (code c is values[c]; 0 is blank).
+        let foreign = answers
+            .values
+            .iter()
+            .position(|v| v.as_deref().is_some_and(|v| !schema.is_stored_answer(column, v)));
+        if let Some(v) = foreign {
+            let row = answers.codes.iter().position(|&c| c as usize == v).unwrap_or(0);
+            return Err(bad(row, name, "not a code of the column's code list"));
+        }
+    }
+    Ok(())
+}
+
 fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, StageError> {
     let mut columns: Vec<&str> = vec!["report_year", RECORD_KEY];
     columns.extend(MATCH_KEYS);

@@ -133,6 +133,25 @@ impl Schema {
         column.code_list.as_deref().and_then(|id| self.code_list(id))
     }
 
+    /// Whether `value` is an answer as ingest stores it in `column`: a code of its list (a
+    /// country code or `unknown` for a country column), multi-valued answers joined by the
+    /// separator; blank is not answered. Anything else in a later stage's input was not made
+    /// by this pipeline (and may be an identifier put where an answer belongs).
+    pub fn is_stored_answer(&self, column: &Column, value: &str) -> bool {
+        let one = |code: &str| match column.ty {
+            ColumnType::Country => code == "unknown" || self.country(code).is_some(),
+            _ => self.list_for(column).is_some_and(|l| l.get(code).is_some()),
+        };
+        if value.is_empty() {
+            return true;
+        }
+        if column.multi {
+            value.split(self.multi_separator).all(one)
+        } else {
+            one(value)
+        }
+    }
+
     /// The columns that describe a person, never identify one: the kind of contact and every
     /// attribute. These are what pseudonymised files, persons and truth tables carry.
     pub fn attribute_columns(&self) -> Vec<&str> {

@@ -132,7 +132,7 @@ pub fn count_table(
             let d = dim.domain.len();
             let mut at = codes
                 .iter()
-                .map(|c| pos[0].get(c).copied().ok_or_else(|| outside_domain(t, dim, c, i)))
+                .map(|c| pos[0].get(c).copied().ok_or_else(|| outside_domain(t, dim, i)))
                 .collect::<Result<Vec<_>, _>>()?;
             at.sort_unstable();
             if truncate {
@@ -149,11 +149,7 @@ pub fn count_table(
         let mut at = Vec::with_capacity(t.dims.len());
         for (k, dim) in t.dims.iter().enumerate() {
             let code = deriver.codes(dim, p, i).remove(0);
-            at.push(
-                *pos[k]
-                    .get(&code)
-                    .ok_or_else(|| outside_domain(t, dim, &code, i))?,
-            );
+            at.push(*pos[k].get(&code).ok_or_else(|| outside_domain(t, dim, i))?);
         }
         // The person counts in the cell and in every total above it.
         for mask in 0..(1usize << t.dims.len()) {

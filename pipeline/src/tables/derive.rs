@@ -170,9 +170,9 @@ pub fn positions(table: &Table) -> Vec<HashMap<String, usize>> {
 
 /// A person's code that the table's public domain does not have: a schema or data error,
 /// never silently dropped.
-pub fn outside_domain(table: &Table, dim: &Dim, code: &str, person: usize) -> StageError {
+pub fn outside_domain(table: &Table, dim: &Dim, person: usize) -> StageError {
     StageError::Input(format!(
-        "table {}: person row {} has {code:?} in column {}, which dimension {} does not know",
+        "table {}: person row {} has a code in column {} that dimension {} does not know (not shown: a persons file changed by hand may hold anything; link again, or check the table's codes in schemas/tables.json)",
         table.id(),
         person + 1,
         dim.column,
