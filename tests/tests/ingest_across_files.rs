@@ -112,15 +112,24 @@ fn rows_swallowed_by_an_unclosed_quote_are_never_accepted() {
         let (report, out) = ingest(dir.path(), &IngestOptions::default());
         assert_eq!(
             (report.totals.accepted, report.totals.quarantined),
-            (2, 1),
-            "{column}: rows 1 and 2 only; the row holding the rest is quarantined: {}",
+            (2, n - 2),
+            "{column}: rows 1 and 2 only; the row holding the rest, and each line it took, are quarantined: {}",
             report.to_text()
         );
         let found = problems(out.path());
         assert!(
-            found.iter().any(|p| p.1 == 4 && p.3.contains("quote")),
+            found.iter().any(|p| p.1 == 4
+                && p.2 == "unclosed_quote"
+                && p.3
+                    .contains(&format!("on line 4 is never closed, so lines 5–{}", n + 1))),
             "{column}: the message points at the quote: {found:?}"
         );
+        let taken: Vec<i64> = found
+            .iter()
+            .filter(|p| p.2 == "unclosed_quote" && p.3.contains("read into column"))
+            .map(|p| p.1)
+            .collect();
+        assert_eq!(taken, (5..=n as i64 + 1).collect::<Vec<_>>(), "{column}");
         let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
         for name in header() {
             assert!(
@@ -129,6 +138,57 @@ fn rows_swallowed_by_an_unclosed_quote_are_never_accepted() {
             );
         }
     }
+}
+
+/// A quote left open in the last column takes the rows after it into that cell, where they
+/// once vanished from every count: each line it took is a quarantined row of its own.
+#[test]
+fn an_unclosed_quote_in_the_last_column_is_named_and_every_line_it_took_counted() {
+    let text = "org_id,record_id,report_year,contact_kind,given_name\n\
+                TALITA,R1,2024,direct,Anna\n\
+                TALITA,R2,2024,direct,\"Lisa\n\
+                TALITA,R3,2024,direct,Bo\n\
+                TALITA,R4,2024,direct,Eva\n";
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.csv", text);
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 1, 3);
+    assert!(
+        report
+            .summary()
+            .contains("4 rows in = 1 accepted + 3 quarantined"),
+        "{}",
+        report.summary()
+    );
+    let q = quarantine(out.path(), "TALITA");
+    let opened = q.iter().find(|p| p.0 == 3).expect("line 3 is quarantined");
+    assert_eq!(
+        (opened.1.as_str(), opened.2.as_str()),
+        ("given_name", "unclosed_quote")
+    );
+    let message = &report.orgs["TALITA"].examples[0];
+    assert!(
+        message.contains("a.csv, line 3, column given_name: a quote (\") opened in this cell on line 3 is never closed, so lines 4–5 (2 row(s) of the file) were read into this cell"),
+        "{message}"
+    );
+    assert!(!message.contains("Lisa"), "{message}");
+    let taken: Vec<(i64, &str, &str)> = q
+        .iter()
+        .filter(|p| p.0 != 3)
+        .map(|p| (p.0, p.1.as_str(), p.2.as_str()))
+        .collect();
+    assert_eq!(
+        taken,
+        [(4, "(row)", "unclosed_quote"), (5, "(row)", "unclosed_quote")]
+    );
+    let records: Vec<String> = quarantine_records(out.path());
+    assert_eq!(records, ["R2", "R3", "R4"], "each line keeps its record_id");
+}
+
+/// The record_id of every quarantined row of TALITA, in order.
+fn quarantine_records(out: &std::path::Path) -> Vec<String> {
+    let df = read_parquet(&out.join("quarantine/TALITA.parquet"));
+    strings(&df, "record_id").into_iter().flatten().collect()
 }
 
 #[test]

@@ -1029,3 +1029,137 @@ fn a_file_of_only_a_bom_or_only_separators_is_empty_and_a_cut_parquet_is_to_be_e
     let cut = file_error(&report, "cut.parquet");
     assert!(cut.contains("export it again"), "{cut}");
 }
+
+/// Mac Excel's "CSV (Macintosh)" is Mac Roman, old DOS programs write code page 850: both put
+/// å, ä and ö in 0x80–0x9F, where Windows-1252 has š, ” and †. Read as Windows-1252 the names
+/// were silently spoilt ("Bjšrn"); the file is refused naming its line, without the name.
+#[test]
+fn mac_roman_and_dos_csv_files_are_refused_and_windows_1252_still_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let head = "org_id;record_id;report_year;contact_kind;given_name;family_name";
+    let mac = [
+        head.as_bytes(),
+        b"\rTALITA;A1;2024;direct;Bj\x9arn;S\x9aderstr\x9am\r",
+    ]
+    .concat();
+    write(dir.path(), "mac.csv", mac);
+    let dos = [
+        head.as_bytes(),
+        b"\r\nTALITA;D1;2024;direct;Bj\x94rn;S\x94derstr\x94m\r\n",
+    ]
+    .concat();
+    write(dir.path(), "dos.csv", dos);
+    // Swedish letters in Windows-1252, one file with Š (0x8A) beside them.
+    let cp = |name: &str, id: &str, given: &[u8], family: &[u8]| {
+        let row = [
+            format!("\r\nTALITA;{id};2024;direct;").as_bytes(),
+            given,
+            b";",
+            family,
+            b"\r\n",
+        ]
+        .concat();
+        write(dir.path(), name, [head.as_bytes(), &row].concat());
+    };
+    cp("swedish.csv", "W1", b"\xC5sa", b"S\xF6derstr\xF6m");
+    cp("croatian.csv", "W2", b"\x8Aime", b"\xC5str\xF6m");
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 2, 0);
+    for (file, line, column) in [("mac.csv", 2, "given_name"), ("dos.csv", 2, "given_name")] {
+        let e = file_error(&report, file);
+        for part in [
+            format!("{file}, line {line}: the file cannot be read (wrong encoding)"),
+            format!("column {column}"),
+            "\"CSV UTF-8\"".to_string(),
+            "\"CSV (semikolonavgränsad)\"".to_string(),
+        ] {
+            assert!(e.contains(&part), "{part}: {e}");
+        }
+        assert!(
+            !e.contains("Bj") && !e.contains("derstr"),
+            "no name is shown: {e}"
+        );
+    }
+    let df = read_parquet(&out.path().join("validated/TALITA.parquet"));
+    let mut names: Vec<Option<String>> = strings(&df, "given_name")
+        .into_iter()
+        .zip(strings(&df, "family_name"))
+        .map(|(g, f)| Some(format!("{} {}", g?, f?)))
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            Some("Åsa Söderström".to_string()),
+            Some("Šime Åström".to_string())
+        ]
+    );
+}
+
+#[test]
+fn a_semicolon_file_that_starts_with_a_blank_line_is_read() {
+    let text = "\r\norg_id;record_id;report_year;contact_kind\r\nTALITA;R1;2024;direct\r\n";
+    let (report, _out, _d) = one_file("a.csv", text);
+    assert_counts(&report, 1, 0);
+    assert!(
+        report.files[0]
+            .format
+            .as_deref()
+            .is_some_and(|f| f.contains("semicolon")),
+        "{}",
+        report.to_text()
+    );
+}
+
+/// Excel writes `="0042"` to keep a number's leading zeros: the cell is 0042, so a record sent
+/// with both spellings is one record sent twice, and the rewrite is counted, not shown.
+#[test]
+fn excels_text_formula_in_csv_is_read_as_its_text() {
+    let text = "org_id,record_id,report_year,contact_kind,gender\n\
+                TALITA,\"=\"\"0042\"\"\",2024,direct,=\"woman\"\n\
+                TALITA,0042,2024,direct,woman\n\
+                TALITA,=\"0043\",2024,direct,woman\n";
+    let (report, out, _d) = one_file("a.csv", text);
+    assert_counts(&report, 1, 2);
+    let q = quarantine(out.path(), "TALITA");
+    assert!(
+        q.iter()
+            .filter(|(_, col, rule, value)| col == "record_id"
+                && rule == "duplicate_record_id"
+                && value == "0042")
+            .count()
+            == 2,
+        "{q:?}"
+    );
+    let df = read_parquet(&out.path().join("validated/TALITA.parquet"));
+    assert_eq!(strings(&df, "record_id"), [Some("0043".to_string())]);
+    assert_eq!(strings(&df, "gender"), [Some("woman".to_string())]);
+    let norms = &report.orgs["TALITA"].normalised;
+    assert!(
+        norms.iter().any(|(what, n)| what.starts_with("record_id: ")
+            && what.contains("Excel's text formula")
+            && *n == 1),
+        "{norms:?}"
+    );
+}
+
+/// macOS writes å, ä and ö decomposed (a + U+030A): the header "Kön" and the code label
+/// "Socialtjänst" look right and must be read as the composed ones.
+#[test]
+fn a_decomposed_header_and_codes_are_read_as_the_composed_ones() {
+    let text = "org_id,record_id,report_year,contact_kind,Ko\u{308}n,identified_by\n\
+                TALITA,R1,2024,direct,Kvinna,Socialtja\u{308}nst\n";
+    let (report, out, _d) = one_file("a.csv", text);
+    assert_counts(&report, 1, 0);
+    let df = read_parquet(&out.path().join("validated/TALITA.parquet"));
+    assert_eq!(strings(&df, "gender"), [Some("woman".to_string())]);
+    assert_eq!(
+        strings(&df, "identified_by"),
+        [Some("social_services".to_string())]
+    );
+    assert!(
+        report.files[0].notes.iter().any(|n| n.contains("read as gender")),
+        "{:?}",
+        report.files[0].notes
+    );
+}

@@ -1,7 +1,8 @@
 //! Files other organisations send, as an outside review made them: a stray cell at the end of
 //! a sheet, Mac Excel's 1904 dates, hidden sheets, Excel error values, old Mac line endings,
-//! columns without a header, personal numbers whose date is implausible, a year typed into a
-//! date cell, and a work folder kept inside the folder of submissions. Each is read as the person who made it sees it, or its
+//! columns without a header, personal numbers whose date is implausible, birth dates after
+//! today, a year typed into a date cell, a visible backup copy of a sheet of records, and a work
+//! folder kept inside the folder of submissions. Each is read as the person who made it sees it, or its
 //! rows are quarantined saying why; nothing is dropped.
 
 use std::path::{Path, PathBuf};
@@ -316,4 +317,114 @@ fn a_year_typed_into_a_date_cell_is_read_as_that_year_and_noted() {
             .any(|n| n.contains("1905-06-12") && n.contains("year typed")),
         "{notes:?}"
     );
+}
+
+/// Today by the system clock, as ingest reads it: (year, month, day) of `days` from today.
+fn day_from_today(days: i64) -> (i32, u32, u32) {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs();
+    safetally::dates::civil_from_days((secs / 86_400) as i64 + days)
+}
+
+/// In the current report year the year alone cannot tell a birth date in the future: the
+/// date is checked against today, a personal number's as well.
+#[test]
+fn a_birth_date_or_personal_number_after_today_is_refused_in_this_report_year() {
+    let (year, _, _) = day_from_today(0);
+    let (y, m, d) = day_from_today(1);
+    let tomorrow = format!("{y:04}-{m:02}-{d:02}");
+    let nine = format!("{:02}{m:02}{d:02}123", y % 100);
+    let check = safetally::pnr::luhn_digit(&nine).expect("nine digits");
+    let pnr = format!("{}{nine}{check}", y / 100);
+    let year = year.to_string();
+    let text = format!(
+        "org_id,record_id,report_year,contact_kind,birth_date,personal_number,age_group\n\
+         TALITA,F1,{year},direct,{tomorrow},,child\n\
+         TALITA,F2,{year},direct,,{pnr},child\n\
+         TALITA,F3,{year},direct,{year},,child\n"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.csv", text);
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 1, 2);
+    let q: Vec<(i64, String, String)> = quarantine(out.path(), "TALITA")
+        .into_iter()
+        .map(|(line, column, rule, _)| (line, column, rule))
+        .collect();
+    assert_eq!(
+        q,
+        [
+            (2, "birth_date".to_string(), "bad_date".to_string()),
+            (3, "personal_number".to_string(), "pnr_date_range".to_string()),
+        ]
+    );
+    // On 31 December tomorrow is next year, which the report year's rule refuses first.
+    if y.to_string() == year {
+        let examples = report.orgs["TALITA"].examples.join("\n");
+        assert!(examples.contains("after today"), "{examples}");
+        assert!(
+            !examples.contains(&tomorrow),
+            "the birth date is not shown: {examples}"
+        );
+    }
+}
+
+/// A visible backup copy of the sheet of records ("Kopia av 2024", made with Move or Copy)
+/// would make every record on it a duplicate in both sheets: it is passed over and named.
+/// A sheet with only some of another's rows is read as before.
+#[test]
+fn a_visible_copy_of_a_sheet_of_records_is_passed_over_and_named() {
+    let rows = |ids: &[&str]| -> Vec<Vec<String>> {
+        std::iter::once(header())
+            .chain(ids.iter().map(|id| row_with(&[("record_id", id)])))
+            .collect()
+    };
+    let book = |sheets: &[(&str, Vec<Vec<String>>)]| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        for (name, rows) in sheets {
+            let ws = wb.add_worksheet();
+            ws.set_name(*name).expect("name");
+            write_sheet(ws, rows);
+        }
+        wb.save(dir.path().join("org.xlsx")).expect("save");
+        dir
+    };
+    let all = rows(&["R1", "R2", "R3", "R4", "R5"]);
+    let backup = rows(&["R1", "R2", "R3"]);
+    // Excel puts a copy before the sheet copied unless told otherwise: either order.
+    for sheets in [
+        [("2024", all.clone()), ("Kopia av 2024", backup.clone())],
+        [("Kopia av 2024", backup.clone()), ("2024", all.clone())],
+    ] {
+        let dir = book(&sheets);
+        let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+        assert_counts(&report, 5, 0);
+        let notes = &report.files[0].notes;
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("\"Kopia av 2024\" (every row of it is on sheet \"2024\") not read")),
+            "{notes:?}"
+        );
+    }
+    // Two sheets of the same rows: the first is read.
+    let dir = book(&[("2024", backup.clone()), ("2024 (2)", backup.clone())]);
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 3, 0);
+    assert!(
+        report.files[0]
+            .notes
+            .iter()
+            .any(|n| n.contains("\"2024 (2)\" (every row")),
+        "{}",
+        report.to_text()
+    );
+    // One row of another sheet is not a copy: both sheets are read, R1 is sent twice.
+    let dir = book(&[("Q1", rows(&["R1", "R2"])), ("Q2", rows(&["R1", "R3"]))]);
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 2, 2);
+    assert_eq!(report.totals.tables, 2);
 }

@@ -64,17 +64,26 @@ fn looks_binary(bytes: &[u8]) -> bool {
 }
 
 fn windows_1252(path: &Path, bytes: Vec<u8>) -> Result<Decoded, FileError> {
-    // Bytes 0x81, 0x8D, 0x8F, 0x90 and 0x9D are unassigned in Windows-1252; a file that has them,
-    // or that mixes valid UTF-8 sequences with invalid bytes, is in some other encoding.
-    let first_bad = bytes
-        .iter()
-        .position(|b| matches!(b, 0x81 | 0x8D | 0x8F | 0x90 | 0x9D));
-    let mixed = has_utf8_sequence(&bytes).then(|| first_invalid_utf8(&bytes));
-    if let Some(pos) = first_bad.or(mixed) {
-        let line = bytes[..pos].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    // A file that mixes valid UTF-8 sequences with invalid bytes was joined from files of two
+    // encodings, or edited by a program that guessed wrong: neither reading is right. It is
+    // told first, as the bytes of its UTF-8 letters (Ö is 0xC3 0x96) look like other code pages.
+    if has_utf8_sequence(&bytes) {
         return Err(FileError::Encoding {
             path: path.to_path_buf(),
-            line,
+            line: line_at(&bytes, first_invalid_utf8(&bytes)),
+        });
+    }
+    if let Some((pos, why)) = other_code_page(&bytes) {
+        let (field, name) = field_at(&bytes, pos);
+        return Err(FileError::Csv {
+            path: path.to_path_buf(),
+            line: line_at(&bytes, pos),
+            message: format!(
+                "the file cannot be read (wrong encoding): in field {field}{} (character {} of the line), byte 0x{:02X}, {why}, so names would be read with the wrong letters; save the file as \"CSV UTF-8\", or from Windows Excel as \"CSV (semikolonavgränsad)\", and send it again",
+                name.map(|n| format!(", column {n}")).unwrap_or_default(),
+                column_at(&bytes, pos),
+                bytes[pos],
+            ),
         });
     }
     let (text, _, _) = encoding_rs::WINDOWS_1252.decode(&bytes);
@@ -82,6 +91,136 @@ fn windows_1252(path: &Path, bytes: Vec<u8>) -> Result<Decoded, FileError> {
         text: text.into_owned(),
         encoding: "Windows-1252",
     })
+}
+
+/// Where a file that is not UTF-8 shows that it is not Windows-1252 either, but the Mac Roman
+/// of Mac Excel's "CSV (Macintosh)" or the DOS code page 850 of old Windows programs: the
+/// first such byte and what it says. Both put the Swedish letters in 0x80–0x9F (Mac Roman
+/// ä ö å = 0x8A 0x9A 0x8C, code page 850 ä ö å = 0x84 0x94 0x86), where Windows-1252 has
+/// punctuation, a few rare letters (Š š Œ Ž) and five unassigned bytes; Windows-1252 keeps
+/// its letters åäöÅÄÖé at 0xC0 and above. Read as Windows-1252 they would give "Bjšrn" or
+/// "Bj”rn" without any error, so the file is refused when:
+/// - it holds an unassigned byte (0x81, 0x8D, 0x8F, 0x90, 0x9D): Mac Roman Å, code page
+///   850 ü, Å, É;
+/// - a byte that Windows-1252 reads as punctuation or a symbol (€ ‚ „ … † ‡ ˆ ‰ ‹ ‘ ’ “ ” • –
+///   — ™ ›) stands between two letters, as a letter does and punctuation does not; except ’
+///   after a one-letter start of a word, the apostrophe Excel's autocorrect puts in O’Brien;
+/// - every non-ASCII byte is in 0x80–0x9F, none at 0xC0 or above: a Swedish file with no
+///   å, ä, ö or é in Windows-1252 but with other letters. A Windows-1252 file whose only
+///   non-ASCII letters are Š š Œ Ž ž is refused too; saving it as UTF-8 costs little, and
+///   names read with the wrong letters are not seen until linking fails.
+fn other_code_page(bytes: &[u8]) -> Option<(usize, &'static str)> {
+    if let Some(pos) = bytes
+        .iter()
+        .position(|b| matches!(b, 0x81 | 0x8D | 0x8F | 0x90 | 0x9D))
+    {
+        return Some((
+            pos,
+            "which Windows-1252 does not use, is a letter in Mac Roman (Mac Excel's \"CSV (Macintosh)\") or DOS code page 850",
+        ));
+    }
+    let between_letters = (1..bytes.len().saturating_sub(1)).find(|&i| {
+        let b = bytes[i];
+        let punctuation = matches!(b, 0x80 | 0x82 | 0x84..=0x89 | 0x8B | 0x91..=0x97 | 0x99 | 0x9B);
+        punctuation && is_letter(bytes[i - 1]) && is_letter(bytes[i + 1]) && !apostrophe(bytes, i)
+    });
+    if let Some(pos) = between_letters {
+        return Some((
+            pos,
+            "between two letters, is punctuation in Windows-1252 but a letter in Mac Roman (Mac Excel's \"CSV (Macintosh)\") or DOS code page 850",
+        ));
+    }
+    let first_high = bytes.iter().position(|b| (0x80..=0x9F).contains(b))?;
+    if bytes.iter().any(|&b| b >= 0xC0) {
+        return None;
+    }
+    Some((
+        first_high,
+        "with no å, ä, ö or é of Windows-1252 anywhere in the file, is a letter in Mac Roman (Mac Excel's \"CSV (Macintosh)\") or DOS code page 850",
+    ))
+}
+
+/// A letter in Windows-1252: ASCII letters, its letters in 0x80–0x9F (Š Œ Ž š œ ž Ÿ ƒ) and
+/// everything from 0xC0 but × and ÷.
+fn is_letter(b: u8) -> bool {
+    b.is_ascii_alphabetic()
+        || matches!(b, 0x83 | 0x8A | 0x8C | 0x8E | 0x9A | 0x9C | 0x9E | 0x9F)
+        || (b >= 0xC0 && b != 0xD7 && b != 0xF7)
+}
+
+/// ’ (0x92) after a word's one first letter: O’Brien, D’Angelo, N’Diaye.
+fn apostrophe(bytes: &[u8], i: usize) -> bool {
+    bytes[i] == 0x92 && (i < 2 || !is_letter(bytes[i - 2]))
+}
+
+/// The line of byte `pos`, as an editor counts lines: a line ends at LF, CRLF or a lone CR
+/// (old Mac files), so that a CR-only file's bad byte is not always on line 1.
+fn line_at(bytes: &[u8], pos: usize) -> u64 {
+    let breaks = bytes[..pos.min(bytes.len())]
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
+        .count();
+    breaks as u64 + 1
+}
+
+/// The start of the line holding byte `pos`.
+fn line_start(bytes: &[u8], pos: usize) -> usize {
+    bytes[..pos]
+        .iter()
+        .rposition(|&b| b == b'\n' || b == b'\r')
+        .map_or(0, |i| i + 1)
+}
+
+/// Which character of its line byte `pos` is (from 1; one byte is one character in the
+/// single-byte code pages concerned).
+fn column_at(bytes: &[u8], pos: usize) -> usize {
+    pos - line_start(bytes, pos) + 1
+}
+
+/// Which field of its line byte `pos` is in (from 1), counting the separator that is most
+/// common in the first line outside quotes, and that field's column name when the first line
+/// is the contract's header (`org_id`, `record_id` ...). A first line of data would be a
+/// person's details, and the message must not show them.
+fn field_at(bytes: &[u8], pos: usize) -> (usize, Option<String>) {
+    let header = bytes
+        .split(|&b| b == b'\n' || b == b'\r')
+        .find(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .unwrap_or_default();
+    let header = match header.strip_prefix(b"sep=") {
+        // Excel's separator hint names the separator; the header is the line after it.
+        Some(_) => bytes
+            .split(|&b| b == b'\n' || b == b'\r')
+            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+            .nth(1)
+            .unwrap_or_default(),
+        None => header,
+    };
+    let sep = [b',', b';', b'\t']
+        .into_iter()
+        .max_by_key(|s| header.iter().filter(|b| *b == s).count())
+        .unwrap_or(b',');
+    let mut quoted = false;
+    let mut field = 0;
+    for &b in &bytes[line_start(bytes, pos)..pos] {
+        match b {
+            b'"' => quoted = !quoted,
+            b if b == sep && !quoted => field += 1,
+            _ => {}
+        }
+    }
+    let contract = |l: &[u8]| l.windows(9).any(|w| w == b"record_id") || l.windows(6).any(|w| w == b"org_id");
+    let name = header
+        .split(|&b| b == sep)
+        .nth(field)
+        .map(|n| String::from_utf8_lossy(n).trim().trim_matches('"').to_string())
+        .filter(|n| {
+            contract(header)
+                && !n.is_empty()
+                && n.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        });
+    (field + 1, name)
 }
 
 fn has_utf8_sequence(bytes: &[u8]) -> bool {
@@ -117,6 +256,83 @@ mod tests {
         );
         let u16: Vec<u8> = [0xFF, 0xFE, b'a', 0, b'\n', 0].to_vec();
         assert_eq!(dec(&u16).map(|d| d.text).ok().as_deref(), Some("a\n"));
+    }
+
+    /// The reason a file is refused, with its line.
+    fn refused(b: &[u8]) -> (u64, String) {
+        match dec(b) {
+            Err(FileError::Csv { line, message, .. }) => (line, message),
+            Err(e) => panic!("refused otherwise: {e}"),
+            Ok(d) => panic!("read as {}: {:?}", d.encoding, d.text),
+        }
+    }
+
+    #[test]
+    fn mac_roman_and_dos_files_are_refused_where_their_letters_are() {
+        let header = b"org_id;record_id;report_year;contact_kind;given_name;family_name";
+        // Mac Roman ö is 0x9A (Windows-1252 š); old Mac files end lines with CR alone.
+        let mac = [
+            header.as_slice(),
+            b"\rTALITA;A1;2024;direct;Bj\x9arn;S\x9aderstr\x9am\r",
+        ]
+        .concat();
+        let (line, message) = refused(&mac);
+        assert_eq!(line, 2, "the bad byte is on line 2 of a CR-only file");
+        for part in [
+            "cannot be read (wrong encoding)",
+            "field 5, column given_name (character 25 of the line)",
+            "0x9A",
+            "\"CSV UTF-8\"",
+            "\"CSV (semikolonavgränsad)\"",
+        ] {
+            assert!(message.contains(part), "{part}: {message}");
+        }
+        assert!(
+            !message.contains("Bj") && !message.contains("derstr"),
+            "no name quoted: {message}"
+        );
+        // Code page 850 ö is 0x94 (Windows-1252 ”), between two letters; the file has an
+        // Windows-1252 letter elsewhere, so only that says it.
+        let dos = [
+            header.as_slice(),
+            b"\r\nTALITA;A1;2024;direct;\xC5sa;Bj\x94rk\r\n",
+        ]
+        .concat();
+        let (line, message) = refused(&dos);
+        assert_eq!(line, 2);
+        assert!(
+            message.contains("column family_name") && message.contains("between two letters"),
+            "{message}"
+        );
+        // Mac Roman Å is 0x81, unassigned in Windows-1252; a first line of data is not named.
+        let (line, message) = refused(b"A1;\x81sa\nA2;Bo\n");
+        assert_eq!(line, 1);
+        assert!(
+            message.contains("field 2 (") && !message.contains("column"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn windows_1252_with_swedish_and_rarer_letters_is_read() {
+        let swedish =
+            dec(b"given_name;family_name\r\n\xC5sa;S\xF6derstr\xF6m\r\n\xC4lva;\xE5\xE4\xF6\xE9\r\n")
+                .expect("read");
+        assert_eq!(
+            swedish.text,
+            "given_name;family_name\r\nÅsa;Söderström\r\nÄlva;åäöé\r\n"
+        );
+        // Š (0x8A) beside Swedish letters, and Excel's curly apostrophe in O’Brien.
+        let rarer = dec(b"given_name;family_name\n\x8Aimic;\xD6berg\nSean;O\x92Brien\n").expect("read");
+        assert_eq!(rarer.text, "given_name;family_name\nŠimic;Öberg\nSean;O’Brien\n");
+        assert_eq!(rarer.encoding, "Windows-1252");
+    }
+
+    #[test]
+    fn lines_end_at_lf_crlf_and_a_lone_cr() {
+        assert_eq!(line_at(b"a\r\nb\rc\nd", 7), 4);
+        assert_eq!(line_at(b"a\r\nb", 2), 1);
+        assert_eq!(line_at(b"a\r\nb", 3), 2);
     }
 
     #[test]

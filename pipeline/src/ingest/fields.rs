@@ -1,9 +1,59 @@
 //! Checks of single cells against the contract: codes, countries, years, dates, personal
 //! numbers. Each returns the normalised value with the corrections made, or the broken rule.
 
+use std::borrow::Cow;
+use std::fmt;
+
+use unicode_normalization::UnicodeNormalization as _;
+
 use crate::dates::{DateProblem, PartialDate};
 use crate::pnr::{self, PnrProblem};
 use crate::schema::{CodeList, Column, ColumnType, Resolved, Schema};
+
+/// Text in Unicode's composed form (NFC). macOS writes å as a + U+030A (NFD), which looks the
+/// same but matches no code, label or column name, all of which are composed.
+pub fn composed(raw: &str) -> Cow<'_, str> {
+    // ASCII, as nearly every code is, is composed already.
+    if raw.is_ascii() || unicode_normalization::is_nfc(raw) {
+        Cow::Borrowed(raw)
+    } else {
+        Cow::Owned(raw.nfc().collect())
+    }
+}
+
+/// The text inside Excel's `="..."`, the formula a CSV cell is written as to keep a number's
+/// leading zeros (`="0042"`): Excel shows the text, so the text is what was meant. A cell
+/// with a quote inside is left as it is: it is some other formula.
+pub fn excel_text(raw: &str) -> Option<&str> {
+    let inner = raw.strip_prefix("=\"")?.strip_suffix('"')?;
+    (!inner.contains('"')).then_some(inner)
+}
+
+/// Today's date by the system clock (UTC): a birth date after it is impossible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Today(i32, u32, u32);
+
+impl Today {
+    pub fn now() -> Self {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let (y, m, d) = crate::dates::civil_from_days((secs / 86_400) as i64);
+        Today(y, m, d)
+    }
+
+    /// True when every day the (partial) date allows is after today: a birth date of this
+    /// year or month that may still be today or earlier passes.
+    pub fn before(&self, date: &PartialDate) -> bool {
+        date.earliest() > (self.0, self.1, self.2)
+    }
+}
+
+impl fmt::Display for Today {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.0, self.1, self.2)
+    }
+}
 
 /// A value that passed, and each rewrite made to it (a near miss made right): (from, to).
 pub struct Cleaned {
@@ -203,8 +253,17 @@ fn resolved(raw: &str, r: Resolved) -> Option<Cleaned> {
     }
 }
 
+/// A resolved value of text that was not composed (NFC) is a near miss made right, counted.
+fn resolved_composed(raw: &str, text: &str, r: Resolved) -> Option<Cleaned> {
+    match r {
+        Resolved::Exact(c) if text != raw => Some(Cleaned::changed(raw, c)),
+        r => resolved(raw, r),
+    }
+}
+
 fn code(list: &CodeList, raw: &str) -> Result<Cleaned, Broken> {
-    resolved(raw, list.resolve(raw)).ok_or_else(|| {
+    let text = composed(raw);
+    resolved_composed(raw, &text, list.resolve(&text)).ok_or_else(|| {
         let codes: Vec<&str> = list.codes.iter().map(|c| c.code.as_str()).collect();
         broken(
             "unknown_code",
@@ -218,7 +277,8 @@ fn code(list: &CodeList, raw: &str) -> Result<Cleaned, Broken> {
 }
 
 fn country(schema: &Schema, raw: &str) -> Result<Cleaned, Broken> {
-    resolved(raw, schema.lookup_country(raw)).ok_or_else(|| {
+    let text = composed(raw);
+    resolved_composed(raw, &text, schema.lookup_country(&text)).ok_or_else(|| {
         broken(
             "unknown_country",
             format!("{raw:?} is not an ISO 3166-1 alpha-2 code (e.g. SE, NG) nor unknown"),
@@ -275,8 +335,9 @@ fn excel_number_hint(raw: &str) -> &'static str {
     }
 }
 
-/// A birth date in the contract's forms, not before 1900 and not after the report year.
-pub fn date(raw: &str, report_year: Option<i32>) -> Result<(PartialDate, bool), Broken> {
+/// A birth date in the contract's forms, not before 1900, not after the report year and not
+/// after today (the report year may be this year).
+pub fn date(raw: &str, report_year: Option<i32>, today: Today) -> Result<(PartialDate, bool), Broken> {
     let d = PartialDate::parse(raw).map_err(|p| match p {
         DateProblem::Format => broken(
             "bad_date",
@@ -291,23 +352,86 @@ pub fn date(raw: &str, report_year: Option<i32>) -> Result<(PartialDate, bool), 
     if d.year < 1900 || d.year > last {
         return Err(broken("bad_date", format!("{raw:?} lies outside 1900 to {last}")));
     }
+    if today.before(&d) {
+        // The value is a birth date: the message does not repeat it.
+        return Err(broken(
+            "bad_date",
+            format!("the date lies after today ({today}); a birth date cannot be in the future: correct it"),
+        ));
+    }
     let normalised = d.to_string() != raw;
     Ok((d, normalised))
 }
 
-pub fn personal_number(raw: &str, report_year: i32) -> Result<pnr::PersonalNumber, Broken> {
-    pnr::parse(raw, report_year).map_err(|p| match p {
-        PnrProblem::Format => broken(
-            "pnr_format",
-            "not 10 or 12 digits with an optional - or + before the last four, or an impossible date",
-        ),
-        PnrProblem::Checksum => broken("pnr_checksum", "the check digit (the last digit) is wrong"),
-    })
+/// A personal number; its date is checked by the caller. A 10-digit number's century is the
+/// latest that does not put the birth after the report year, and, as the tax agency reads it,
+/// not after today either: 261224-xxxx seen in November 2026 is someone born in 1926 (a person
+/// of 100 or more writes + instead of -).
+pub fn personal_number(raw: &str, report_year: i32, today: Today) -> Result<pnr::PersonalNumber, Broken> {
+    let ten_digits = raw.bytes().filter(u8::is_ascii_digit).count() == 10;
+    pnr::parse(raw, report_year)
+        .and_then(|p| match ten_digits && today.before(&p.birth) {
+            // A year earlier as the latest year moves only the numbers of this year back.
+            true => pnr::parse(raw, report_year - 1),
+            false => Ok(p),
+        })
+        .map_err(|p| match p {
+            PnrProblem::Format => broken(
+                "pnr_format",
+                "not 10 or 12 digits with an optional - or + before the last four, or an impossible date",
+            ),
+            PnrProblem::Checksum => broken("pnr_checksum", "the check digit (the last digit) is wrong"),
+        })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::control_character;
+    use super::{Today, composed, control_character, date, excel_text, personal_number};
+
+    #[test]
+    fn a_birth_date_after_today_is_refused_in_this_report_year() {
+        let today = Today(2026, 11, 29);
+        let refused = date("2026-12-24", Some(2026), today).expect_err("after today");
+        assert_eq!(refused.rule, "bad_date");
+        assert!(
+            refused.message.contains("after today (2026-11-29)") && !refused.message.contains("12-24"),
+            "{}",
+            refused.message
+        );
+        assert!(date("2026-12", Some(2026), today).is_err());
+        // Today itself, and a year or month that may still be today or earlier, pass.
+        for ok in ["2026-11-29", "2026-11", "2026"] {
+            assert!(date(ok, Some(2026), today).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn a_personal_numbers_date_after_today_is_of_the_century_before_when_it_has_ten_digits() {
+        let today = Today(2026, 11, 29);
+        let digit = |nine: &str| crate::pnr::luhn_digit(nine).expect("nine digits");
+        let ten = format!("261224-123{}", digit("261224123"));
+        let p = personal_number(&ten, 2026, today).ok().expect("valid");
+        assert_eq!(p.birth.to_string(), "1926-12-24");
+        // Twelve digits say the century: the caller refuses the date.
+        let twelve = format!("20261224-123{}", digit("261224123"));
+        let p = personal_number(&twelve, 2026, today).ok().expect("valid");
+        assert!(today.before(&p.birth));
+        // Born this year before today: a baby, not someone of 100.
+        let baby = format!("260105-123{}", digit("260105123"));
+        let p = personal_number(&baby, 2026, today).ok().expect("valid");
+        assert_eq!(p.birth.to_string(), "2026-01-05");
+    }
+
+    #[test]
+    fn excels_text_formula_and_decomposed_letters_are_read_as_meant() {
+        assert_eq!(excel_text("=\"0042\""), Some("0042"));
+        assert_eq!(excel_text("=\"\""), Some(""));
+        for not in ["0042", "=A1", "=\"a\"&\"b\"", "=\"0042"] {
+            assert_eq!(excel_text(not), None, "{not}");
+        }
+        assert_eq!(composed("Ko\u{308}n"), "Kön");
+        assert!(matches!(composed("woman"), std::borrow::Cow::Borrowed(_)));
+    }
 
     #[test]
     fn every_kind_of_line_break_is_refused_and_not_blamed_on_a_quote() {

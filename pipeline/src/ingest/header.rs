@@ -2,6 +2,8 @@
 //! column label are accepted (and reported); unknown columns are an error unless ignored;
 //! a column without a header is read so that a value in it is reported, not lost.
 
+use std::borrow::Cow;
+
 use crate::error::{FileError, Place};
 use crate::schema::{Schema, codes_fold};
 
@@ -37,7 +39,7 @@ pub fn map_header(
             blank.push(pos);
             continue;
         }
-        let Some(idx) = resolve_column(schema, cell) else {
+        let Some(idx) = resolve_column(schema, &cell) else {
             unknown.push(cell.to_string());
             continue;
         };
@@ -47,7 +49,7 @@ pub fn map_header(
                 column: schema.columns[idx].name.clone(),
             });
         }
-        if cell != schema.columns[idx].name {
+        if *cell != schema.columns[idx].name {
             renamed.push((cell.to_string(), schema.columns[idx].name.clone()));
         }
         source[idx] = Some(pos);
@@ -104,7 +106,7 @@ fn missing_columns(schema: &Schema, header: &[String], at: &Place, missing: &[&s
 
 /// Of the header's non-empty cells: how many name a contract column, and how many there are.
 fn named_cells(schema: &Schema, header: &[String]) -> (usize, usize) {
-    let cells: Vec<&str> = header
+    let cells: Vec<Cow<'_, str>> = header
         .iter()
         .map(|h| header_cell(h))
         .filter(|c| !c.is_empty())
@@ -132,7 +134,7 @@ pub enum HeaderKind {
 pub fn classify(schema: &Schema, header: &[String]) -> HeaderKind {
     let found: Vec<usize> = header
         .iter()
-        .filter_map(|h| resolve_column(schema, header_cell(h)))
+        .filter_map(|h| resolve_column(schema, &header_cell(h)))
         .collect();
     let has = |name: &str| schema.column_index(name).is_some_and(|i| found.contains(&i));
     let required: Vec<&str> = schema.required_columns().map(|c| c.name.as_str()).collect();
@@ -145,8 +147,10 @@ pub fn classify(schema: &Schema, header: &[String]) -> HeaderKind {
     }
 }
 
-fn header_cell(raw: &str) -> &str {
-    raw.trim().trim_start_matches('\u{feff}')
+/// A header cell as it is matched: without spaces and BOM, and composed (NFC), as a Mac
+/// writes "Kön" with its ö decomposed.
+fn header_cell(raw: &str) -> Cow<'_, str> {
+    super::fields::composed(raw.trim().trim_start_matches('\u{feff}'))
 }
 
 fn resolve_column(schema: &Schema, cell: &str) -> Option<usize> {

@@ -125,6 +125,7 @@ pub(super) fn rejected(
             .and_then(|i| t.map.source[i])
             .and_then(|p| row.cells.get(p))
             .map(|s| s.trim())
+            .map(|s| super::fields::excel_text(s).unwrap_or(s))
     };
     let org_raw = cell("org_id").map(str::to_uppercase).unwrap_or_default();
     let org = if t.schema.member(&org_raw).is_some() {

@@ -3,9 +3,11 @@
 
 use std::collections::HashMap;
 
-use super::fields::{Broken, broken, check_cell, control_character, date, excel_error, personal_number};
+use super::fields::{
+    Broken, Today, broken, check_cell, control_character, date, excel_error, excel_text, personal_number,
+};
 use super::header::HeaderMap;
-use super::read::Row;
+use super::read::{Row, Unclosed};
 use crate::dates::possible_age_groups;
 use crate::schema::{ColumnKind, Schema};
 
@@ -98,12 +100,34 @@ pub struct Validator<'a> {
     schema: &'a Schema,
     cols: Cols,
     pub index: IdIndex,
+    /// Today by the system clock: no one is born after it.
+    today: Today,
 }
 
+/// A contract column's cell, trimmed, and read as its text when Excel's `="..."` keeps it
+/// (see `excel_text`), so that `="0042"` and `0042` are one record id.
 fn cell<'r>(row: &Row<'r>, map: &HeaderMap, col: usize) -> &'r str {
-    map.source[col]
+    let raw = map.source[col]
         .and_then(|p| row.cells.get(p))
-        .map_or("", |s| s.trim())
+        .map_or("", |s| s.trim());
+    excel_text(raw).map_or(raw, str::trim)
+}
+
+/// The name of the file's column at position `pos`, as the quarantine names columns.
+fn column_name(schema: &Schema, map: &HeaderMap, pos: usize) -> String {
+    map.source.iter().position(|p| *p == Some(pos)).map_or_else(
+        || format!("#{} (no header)", pos + 1),
+        |i| schema.columns[i].name.clone(),
+    )
+}
+
+/// Lines `first` to `last` as a message says them.
+fn lines(first: u64, last: u64) -> String {
+    if first == last {
+        format!("line {first}")
+    } else {
+        format!("lines {first}–{last}")
+    }
 }
 
 impl<'a> Validator<'a> {
@@ -132,6 +156,7 @@ impl<'a> Validator<'a> {
             schema,
             cols,
             index: IdIndex::default(),
+            today: Today::now(),
         })
     }
 
@@ -195,6 +220,9 @@ impl<'a> Validator<'a> {
     /// Second pass: the row's every problem, or its clean values. `file` is the number
     /// `add_file` gave the row's file in the first pass.
     pub fn validate(&self, row: &Row, map: &HeaderMap, file: u32) -> Outcome {
+        if let Some(u) = row.unclosed {
+            return Outcome::Rejected(vec![self.unclosed(row, map, u)]);
+        }
         let mut problems = Vec::new();
         if row.cells.len() != map.width {
             let breaks: usize = row.cells.iter().map(|c| c.matches('\n').count()).sum();
@@ -233,6 +261,18 @@ impl<'a> Validator<'a> {
         for (i, col) in self.schema.columns.iter().enumerate() {
             let raw = cell(row, map, i);
             let mut fail = |b: Broken| problems.push(problem(&col.name, raw, b));
+            // Excel's way of keeping a number's leading zeros in CSV: counted, not shown, as
+            // the cells are often personal numbers.
+            if map.source[i]
+                .and_then(|p| row.cells.get(p))
+                .is_some_and(|c| excel_text(c.trim()).is_some())
+            {
+                norms.push(Normalisation {
+                    column: col.name.clone(),
+                    from: "=\"...\"".into(),
+                    to: "(Excel's text formula read as the text inside it)".into(),
+                });
+            }
             if let Some(b) = control_character(raw).or_else(|| excel_error(raw)) {
                 fail(b);
                 continue;
@@ -279,6 +319,40 @@ impl<'a> Validator<'a> {
             Outcome::Accepted(CleanRecord { values, org_id }, norms)
         } else {
             Outcome::Rejected(problems)
+        }
+    }
+
+    /// The one problem of a row that a quote left open has spoilt: the row that opens it,
+    /// or a line it took in.
+    fn unclosed(&self, row: &Row, map: &HeaderMap, u: Unclosed) -> Problem {
+        match u {
+            Unclosed::Opens {
+                column,
+                first,
+                last,
+                count,
+            } => {
+                let cell = row.cells.get(column).copied().unwrap_or("");
+                Problem {
+                    column: column_name(self.schema, map, column),
+                    rule: "unclosed_quote",
+                    value: truncate(cell.lines().next().unwrap_or(""), 200),
+                    message: format!(
+                        "a quote (\") opened in this cell on line {} is never closed, so {} ({count} row(s) of the file) were read into this cell; each of them is quarantined too. Close the quote (or delete it) and send the file again",
+                        row.line,
+                        lines(first, last)
+                    ),
+                }
+            }
+            Unclosed::Taken { opened, column } => Problem {
+                column: "(row)".into(),
+                rule: "unclosed_quote",
+                value: String::new(),
+                message: format!(
+                    "this line was read into column {} of line {opened}, where a quote (\") is opened and never closed; close the quote on line {opened} (or delete it) and send the file again",
+                    column_name(self.schema, map, column)
+                ),
+            },
         }
     }
 
@@ -381,7 +455,7 @@ impl<'a> Validator<'a> {
         let mut birth = None;
         let raw_birth = cell(row, map, c.birth);
         if !raw_birth.is_empty() {
-            match date(raw_birth, year) {
+            match date(raw_birth, year, self.today) {
                 Ok((d, changed)) => {
                     if changed {
                         norms.push(Normalisation {
@@ -398,7 +472,7 @@ impl<'a> Validator<'a> {
         }
         let raw_pnr = cell(row, map, c.pnr);
         if let (false, Some(y)) = (raw_pnr.is_empty(), year) {
-            match personal_number(raw_pnr, y) {
+            match personal_number(raw_pnr, y, self.today) {
                 Ok(p) => {
                     if let Some(b) = birth
                         && !b.agrees_with(&p.birth)
@@ -421,6 +495,18 @@ impl<'a> Validator<'a> {
                             broken(
                                 "pnr_date_range",
                                 format!("its date {} lies outside 1900 to {y}", p.birth),
+                            ),
+                        );
+                    } else if self.today.before(&p.birth) {
+                        push(
+                            c.pnr,
+                            raw_pnr,
+                            broken(
+                                "pnr_date_range",
+                                format!(
+                                    "its date lies after today ({}); no one is born in the future: correct the number",
+                                    self.today
+                                ),
                             ),
                         );
                     }

@@ -125,6 +125,11 @@ struct Persons {
     answered: BTreeSet<String>,
     /// (column, code) of multi-valued columns that hold the code.
     contains: BTreeSet<(String, String)>,
+    /// (column, code) of multi-valued columns that hold that code and no other (a "two or
+    /// more" dimension's single codes: T09's persons exploited in one form).
+    only: BTreeSet<(String, String)>,
+    /// Multi-valued columns that hold two codes or more (a "two or more" dimension's cell).
+    several: BTreeSet<String>,
 }
 
 impl Persons {
@@ -132,24 +137,40 @@ impl Persons {
     /// conditions holds here too, as it is or implied (a code other than `unknown` is a known
     /// answer, a known answer an answer).
     fn within(&self, wider: &Persons) -> bool {
+        // The codes a column surely holds one of here (`in`), or holds (`contains`, `only`).
+        let held = |column: &str| -> Vec<&str> {
+            self.contains
+                .iter()
+                .chain(&self.only)
+                .filter(|(c, _)| c == column)
+                .map(|(_, code)| code.as_str())
+                .collect()
+        };
         let coded = |column: &str, excluded: &[&str]| {
             self.ins
                 .get(column)
                 .is_some_and(|codes| !codes.iter().any(|c| excluded.contains(&c.as_str())))
+                || held(column).iter().any(|c| !excluded.contains(c))
         };
-        wider
-            .ins
-            .iter()
-            .all(|(column, codes)| self.ins.get(column).is_some_and(|mine| mine.is_subset(codes)))
+        wider.ins.iter().all(|(column, codes)| {
+            self.ins.get(column).is_some_and(|mine| mine.is_subset(codes))
+                || held(column).iter().any(|c| codes.contains(*c))
+        }) && wider.only.is_subset(&self.only)
+            && wider.several.is_subset(&self.several)
+            && wider
+                .contains
+                .iter()
+                .all(|c| self.contains.contains(c) || self.only.contains(c))
             && wider
                 .known
                 .iter()
                 .all(|c| self.known.contains(c) || coded(c, &["unknown", NOT_ANSWERED]))
-            && wider
-                .answered
-                .iter()
-                .all(|c| self.answered.contains(c) || self.known.contains(c) || coded(c, &[NOT_ANSWERED]))
-            && wider.contains.is_subset(&self.contains)
+            && wider.answered.iter().all(|c| {
+                self.answered.contains(c)
+                    || self.known.contains(c)
+                    || self.several.contains(c)
+                    || coded(c, &[NOT_ANSWERED])
+            })
     }
 }
 
@@ -216,10 +237,34 @@ fn counted_persons(t: &Table, i: usize) -> Option<Persons> {
         if pos == d.domain.len() {
             continue;
         }
-        if pos > d.domain.len() || d.multi || d.derive != Derive::Code {
+        if pos > d.domain.len() {
             return None;
         }
         let code = d.domain[pos].code.as_str();
+        // A multi-valued column's code counts the persons that hold it; a "two or more"
+        // dimension's single code those that hold it alone. Blank and "two or more" cells,
+        // and other derivations, are not said plainly.
+        let column = (d.column.clone(), code.to_string());
+        match &d.derive {
+            _ if code == NOT_ANSWERED && d.derive != Derive::Code => return None,
+            Derive::Code if d.multi => {
+                if code == NOT_ANSWERED {
+                    return None;
+                }
+                p.contains.insert(column);
+                continue;
+            }
+            Derive::SeveralAs(several) if code != several => {
+                p.only.insert(column);
+                continue;
+            }
+            Derive::SeveralAs(_) => {
+                p.several.insert(column.0);
+                continue;
+            }
+            Derive::Code => {}
+            _ => return None,
+        }
         match ins.get_mut(d.column.as_str()) {
             // Within a population limited to some codes, a cell of one of them.
             Some(codes) if codes.contains(&code) => *codes = vec![code],
@@ -378,5 +423,22 @@ mod tests {
         assert!(!bound(t19, t01), "T01 follows through T18");
         assert!(bound(t18, t01), "T18 within all persons");
         assert!(bound(at("T10", &[]), at("T02", &[])), "T10 within T02");
+        // T09's persons exploited in one form only, in Sweden, are among T04's persons with
+        // that form (an outside review read two of T04's hidden cells through T09's total).
+        let t09 = at("T09", &[("form", "forced_marriage")]);
+        let t04 = at("T04", &[("form", "forced_marriage")]);
+        assert!(
+            bound(t09, t04),
+            "T09 forced marriage alone within T04 forced marriage"
+        );
+        assert!(!bound(t04, t09), "not the other way");
+        assert!(
+            !bound(at("T09", &[("form", "multiple")]), t04),
+            "several forms are not one"
+        );
+        assert!(bound(
+            at("T09", &[("form", "multiple")]),
+            at("T04", &[("form", "multiple")])
+        ));
     }
 }

@@ -4,7 +4,7 @@
 //! does not hold refused rather than read as blank. Cells are streamed, so a stray value typed
 //! far below or to the right of the table costs one cell, not the rectangle up to it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use calamine::{DataRef, ExcelDateTime, Reader, SheetType, SheetVisible, Xlsx, open_workbook};
@@ -27,8 +27,8 @@ type Book = Xlsx<std::io::BufReader<std::fs::File>>;
 /// records kept on several sheets (a sheet per quarter) are all read. A sheet whose header
 /// nearly is one is read too, so that it fails by name instead of its rows being passed over;
 /// other sheets (instructions, code lists) are not tables of records. Hidden sheets (an old
-/// copy, a lookup list) are not read unless asked for by name. The report names every sheet
-/// passed over.
+/// copy, a lookup list) are not read unless asked for by name, and neither is a visible copy of
+/// a sheet of records (see `copies`). The report names every sheet passed over.
 pub(super) fn open_xlsx(
     path: &Path,
     sheet: &SheetChoice,
@@ -87,7 +87,60 @@ pub(super) fn open_xlsx(
     if tables.is_empty() {
         refuse_hidden_records(&mut wb, path, &hidden, classify)?;
     }
+    let copied = copies(&tables);
+    let name = |i: usize| tables[i].1.sheet.clone().unwrap_or_default();
+    passed.copies = copied
+        .iter()
+        .map(|&(copy, of)| format!("{:?} (every row of it is on sheet {:?})", name(copy), name(of)))
+        .collect();
+    for &(copy, _) in copied.iter().rev() {
+        tables.remove(copy);
+    }
     passed.finish(path, tables)
+}
+
+/// Sheets of records that are copies: (the copy, the sheet it copies), in sheet order. A
+/// backup made with Excel's "Move or Copy" ("Kopia av 2024") is visible and has the header of
+/// records; read as well, every record on it would be quarantined as sent twice, in both
+/// sheets. A sheet is a copy when every one of its rows is identical, cell for cell, to a row
+/// of one other sheet of records, and that sheet has more rows or, holding the same rows, comes
+/// first. Rows must all be on one sheet: quarter sheets beside a whole-year sheet that holds
+/// them all are copies of the year's sheet, and the year's sheet is not a copy of them.
+/// A sheet with only some such rows is read, and its repeated records are quarantined.
+fn copies(tables: &[(HeaderKind, Table)]) -> Vec<(usize, usize)> {
+    let rows: Vec<Option<HashSet<&[String]>>> = tables
+        .iter()
+        .map(|(kind, t)| {
+            let grid = t.grid_rows();
+            (*kind == HeaderKind::Records && t.refused.is_none() && !grid.is_empty())
+                .then(|| grid.iter().map(|r| trimmed(&r.cells)).collect())
+        })
+        .collect();
+    let contains = |j: usize, i: usize| match (&rows[j], &rows[i]) {
+        (Some(big), Some(small)) => small.is_subset(big),
+        _ => false,
+    };
+    // `j` holds all of `i` and is not itself the copy of the two.
+    let copied_by = |i: usize, j: usize| i != j && contains(j, i) && (!contains(i, j) || j < i);
+    let copy: Vec<bool> = (0..tables.len())
+        .map(|i| (0..tables.len()).any(|j| copied_by(i, j)))
+        .collect();
+    (0..tables.len())
+        .filter(|&i| copy[i])
+        .filter_map(|i| {
+            // The sheet named is one that is read: holding is transitive, so one of the sheets
+            // that hold this one is not itself a copy.
+            let of = (0..tables.len()).find(|&j| copied_by(i, j) && !copy[j])?;
+            Some((i, of))
+        })
+        .collect()
+}
+
+/// A row's cells up to its last value, so that a sheet one empty column wider holds the same
+/// rows.
+fn trimmed(cells: &[String]) -> &[String] {
+    let end = cells.iter().rposition(|c| !c.is_empty()).map_or(0, |i| i + 1);
+    &cells[..end]
 }
 
 /// With no visible sheet of records, a hidden one that holds them is what the sender meant:
@@ -138,6 +191,8 @@ fn sheet_grid(wb: &mut Book, name: &str) -> Result<SheetCells, String> {
 #[derive(Default)]
 struct Passed {
     hidden: Vec<String>,
+    /// Visible sheets of records that copy another sheet of records (see `copies`).
+    copies: Vec<String>,
     /// Visible sheets with something on them whose first row is not a header of records.
     other: Vec<String>,
     /// The first of those, read when no sheet holds records, so the error names what is missing.
@@ -163,6 +218,12 @@ impl Passed {
                 notes.push(format!(
                     "sheet(s) {} not read: their first row is not a header of records",
                     self.other.join(", ")
+                ));
+            }
+            if !self.copies.is_empty() {
+                notes.push(format!(
+                    "sheet(s) {} not read: a copy of another sheet of records (read as well, each of its records would be quarantined as sent twice); delete the copy, or hide it, if this is wrong",
+                    self.copies.join(", ")
                 ));
             }
             notes.extend(hidden);
