@@ -158,3 +158,48 @@ fn every_country_of_a_small_region_is_hidden_zeros_included() {
     }
     assert!(small_regions > 0, "the samples have small regions to check");
 }
+
+/// Every relation the audit assumes a reader knows holds on the true counts: a relation that
+/// did not (a wrong nesting, a wrong T21 identity) would let the audit narrow hidden cells
+/// further than a reader can, or stop it on data that is fine. Samples with persons in up to
+/// four organisations, so that T21's identities meet persons counted in several.
+#[test]
+fn every_relation_of_the_audit_holds_on_the_true_counts() {
+    use safetally_dp::suppress::Relation;
+    for (persons, seed) in [(300, 5), (120, 9)] {
+        let work = tempfile::tempdir().expect("tempdir");
+        let cfg = SampleConfig {
+            persons,
+            orgs: 6,
+            seed,
+            ..SampleConfig::default()
+        };
+        let sample = work.path().join("sample");
+        generate(&schema(), &cfg, &sample, &safetally::progress::Progress::hidden()).expect("sample");
+        let (key, _) = test_key(work.path(), "relations");
+        run_to_link(&sample.join("submissions"), work.path(), &key);
+        let s = schema();
+        let w = Workdir::new(work.path()).expect("workdir");
+        let agg = aggregate_stage(&s, &w, &w.stage_dir(safetally::link::STAGE), false).expect("aggregate");
+        let (tables, _, cells) = load_aggregated(&s, &agg.dir).expect("aggregated");
+        let (sys, refs) = safetally::tables::build_system(&s, &tables, &cells);
+        let name = |c: usize| format!("{} cell {}", tables.tables[refs[c].table].id(), refs[c].cell);
+        let mut t21 = 0;
+        for c in &sys.constraints {
+            let sum: f64 = c.terms.iter().map(|&(i, k)| k * sys.cells[i].value as f64).sum();
+            let terms: Vec<String> = c
+                .terms
+                .iter()
+                .map(|&(i, k)| format!("{k} x {}", name(i)))
+                .collect();
+            match c.relation {
+                Relation::Eq => assert!(sum.abs() < 1e-9, "{terms:?} = {sum}, not 0"),
+                Relation::Le => assert!(sum < 1e-9, "{terms:?} = {sum}, not at most 0"),
+            }
+            if terms.iter().any(|t| t.contains("T21a")) && terms.iter().any(|t| t.contains("T21b")) {
+                t21 += 1;
+            }
+        }
+        assert_eq!(t21, 4, "T21a and T21b: diagonal and pairs, from below and above");
+    }
+}

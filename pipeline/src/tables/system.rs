@@ -71,7 +71,65 @@ pub fn build_system(schema: &Schema, tables: &Tables, cells: &[TableCells]) -> (
     }
     same_persons_relations(tables, &offset, &mut sys.constraints);
     nested_persons_relations(tables, &offset, &mut sys.constraints);
+    org_count_relations(tables, &offset, &mut sys.constraints);
     (sys, refs)
+}
+
+/// Persons by number of organisations (T21a) and persons by pair of organisations (T21b)
+/// over the same persons are bound, and a reader knows it: a person reported by k
+/// organisations counts in k diagonal cells (one per organisation) and k(k-1)/2 pairs. So
+/// the diagonal sums to between sum(low_g x n_g) and sum(high_g x n_g) over the groups g,
+/// the pairs likewise with k(k-1)/2; an open group ("3+") reaches up to every organisation.
+/// (An outside review read T21a's hidden "2" and "3+" exactly from T21b's diagonal.)
+fn org_count_relations(tables: &Tables, offset: &[usize], out: &mut Vec<Constraint>) {
+    let one_dim = |d: Derive| -> Vec<(usize, &Table)> {
+        tables
+            .tables
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.dims.len() == 1 && t.dims[0].derive == d)
+            .collect()
+    };
+    for (ta, a) in one_dim(Derive::CountGroup) {
+        for &(tb, b) in &one_dim(Derive::Pairs) {
+            if !a.spec.population.same_persons(&b.spec.population) {
+                continue;
+            }
+            let pairs = &b.dims[0].domain;
+            let diagonal = |code: &str| code.split_once('|').is_some_and(|(x, y)| x == y);
+            let orgs = pairs.iter().filter(|c| diagonal(&c.code)).count() as f64;
+            let groups: Vec<(usize, f64, f64)> = a.dims[0]
+                .domain
+                .iter()
+                .enumerate()
+                .filter_map(|(v, c)| {
+                    let (n, open) = super::compile::parse_group(&c.code)?;
+                    let n = n as f64;
+                    Some((offset[ta] + a.index(&[v]), n, if open { orgs.max(n) } else { n }))
+                })
+                .collect();
+            // (The multi-valued pairs table's inner cells come first, in domain order.)
+            let cells = |diag: bool| -> Vec<usize> {
+                (0..pairs.len())
+                    .filter(|&c| diagonal(&pairs[c].code) == diag)
+                    .map(|c| offset[tb] + c)
+                    .collect()
+            };
+            let pairs_of = |k: f64| k * (k - 1.0) / 2.0;
+            for (sum, count) in [
+                (cells(true), (|k: f64| k) as fn(f64) -> f64),
+                (cells(false), pairs_of),
+            ] {
+                // count(low) x n <= sum, and sum <= count(high) x n, over the groups.
+                let mut low: Vec<(usize, f64)> = groups.iter().map(|&(g, lo, _)| (g, count(lo))).collect();
+                low.extend(sum.iter().map(|&c| (c, -1.0)));
+                out.push(Constraint::at_most_zero(low));
+                let mut high: Vec<(usize, f64)> = sum.iter().map(|&c| (c, 1.0)).collect();
+                high.extend(groups.iter().map(|&(g, _, hi)| (g, -count(hi))));
+                out.push(Constraint::at_most_zero(high));
+            }
+        }
+    }
 }
 
 /// A cell that counts some of the persons another table's cell counts is at most that cell,
