@@ -74,6 +74,22 @@ fn unknown_code() {
         "civil_society_support",
         "unknown_code",
     );
+    // The message offers the Swedish labels staff pick in the template, and says how to
+    // separate two answers written with a comma.
+    let (report, _out, _d) = one_file(
+        "a.csv",
+        csv_text(
+            &header(),
+            &[row_with(&[("exploitation_forms", "sexual, labour")])],
+            b';',
+        ),
+    );
+    let text = report.to_text();
+    assert!(text.contains("separated by ';'"), "{text}");
+    assert!(
+        text.contains("sexual (") && !text.contains("exploitation_form)"),
+        "{text}"
+    );
 }
 
 #[test]

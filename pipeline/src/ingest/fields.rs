@@ -264,12 +264,16 @@ fn resolved_composed(raw: &str, text: &str, r: Resolved) -> Option<Cleaned> {
 fn code(list: &CodeList, raw: &str) -> Result<Cleaned, Broken> {
     let text = composed(raw);
     resolved_composed(raw, &text, list.resolve(&text)).ok_or_else(|| {
-        let codes: Vec<&str> = list.codes.iter().map(|c| c.code.as_str()).collect();
+        // Codes and the Swedish labels of the template's drop-down: staff type either.
+        let codes: Vec<String> = list
+            .codes
+            .iter()
+            .map(|c| format!("{} ({})", c.code, c.sv))
+            .collect();
         broken(
             "unknown_code",
             format!(
-                "{raw:?} is not a code of the list {} ({})",
-                list.id,
+                "{raw:?} is none of this column's answers: {} (the code, or its Swedish or English label as in the template)",
                 codes.join(", ")
             ),
         )
@@ -297,7 +301,14 @@ fn multi(
     let mut changes = Vec::new();
     let mut codes: Vec<String> = Vec::new();
     for part in raw.split(sep).map(str::trim).filter(|p| !p.is_empty()) {
-        let c = one(part)?;
+        let c = one(part).map_err(|mut b| {
+            // "sexual, labour" or "sexual/labour": two codes with another separator.
+            if part.contains([',', '/', '+', '&']) {
+                b.message
+                    .push_str(&format!("; several answers go in one cell separated by {sep:?}"));
+            }
+            b
+        })?;
         changes.extend(c.changes);
         if codes.contains(&c.value) {
             changes.push((part.to_string(), "(repeated code dropped)".to_string()));
