@@ -187,6 +187,22 @@ impl Ledger {
 
 /// The whole file from its start, under a lock (exclusive to record a release, else shared)
 /// that stays held as long as `f` is open.
+/// Appends `line` to a JSON-lines file whose text was `before`, and syncs the file and its
+/// folder: the entry survives a crash once this returns. A last line whose line break is
+/// missing (read as a whole entry) is ended first, so that this one starts a line of its own.
+pub(crate) fn append_synced(file: &mut File, before: &str, mut line: String, path: &Path) -> std::io::Result<()> {
+    if !before.is_empty() && !before.ends_with('\n') {
+        line.insert(0, '\n');
+    }
+    line.push('\n');
+    file.write_all(line.as_bytes())?;
+    file.sync_all()?;
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => File::open(dir)?.sync_all(),
+        _ => Ok(()),
+    }
+}
+
 /// A time the ledger records (seconds since 1970, UTC) as people read it.
 pub fn utc_text(unix: u64) -> String {
     // Howard Hinnant's days-to-civil algorithm (proleptic Gregorian).
@@ -321,20 +337,9 @@ impl Ledger {
             entry,
             prev: self.last.clone(),
         };
-        let mut line = serde_json::to_string(&chained).map_err(|e| io(std::io::Error::other(e)))?;
+        let line = serde_json::to_string(&chained).map_err(|e| io(std::io::Error::other(e)))?;
         let hash = line_hash(&line);
-        // The last entry's line ends first when its line break is missing (`parse` has read
-        // it as a whole entry), so that this entry starts on a line of its own.
-        if !text.is_empty() && !text.ends_with('\n') {
-            line.insert(0, '\n');
-        }
-        line.push('\n');
-        file.write_all(line.as_bytes())
-            .and_then(|_| file.sync_all())
-            .map_err(io)?;
-        if let Some(dir) = self.path.parent() {
-            File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
-        }
+        append_synced(&mut file, &text, line, &self.path).map_err(io)?;
         self.entries.push(chained.entry);
         self.last = hash;
         Ok(())

@@ -4,8 +4,7 @@
 //! person's answers in every table; one hidden cell published in the other reveals its
 //! neighbour), so a second exact release of a year with other figures is refused.
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -88,15 +87,8 @@ pub fn register(dir: &Path, entry: Registered) -> Result<(), RegisterError> {
     if !entries.is_empty() {
         return Ok(());
     }
-    let mut line = serde_json::to_string(&entry).map_err(|e| io(std::io::Error::other(e)))?;
-    if !text.is_empty() && !text.ends_with('\n') {
-        line.insert(0, '\n');
-    }
-    line.push('\n');
-    file.write_all(line.as_bytes())
-        .and_then(|_| file.sync_all())
-        .map_err(io)?;
-    File::open(dir).and_then(|d| d.sync_all()).map_err(io)
+    let line = serde_json::to_string(&entry).map_err(|e| io(std::io::Error::other(e)))?;
+    crate::ledger::append_synced(&mut file, &text, line, &path).map_err(io)
 }
 
 fn parse(path: &Path, text: &str) -> Result<Vec<Registered>, RegisterError> {
