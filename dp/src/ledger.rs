@@ -190,7 +190,12 @@ impl Ledger {
 /// Appends `line` to a JSON-lines file whose text was `before`, and syncs the file and its
 /// folder: the entry survives a crash once this returns. A last line whose line break is
 /// missing (read as a whole entry) is ended first, so that this one starts a line of its own.
-pub(crate) fn append_synced(file: &mut File, before: &str, mut line: String, path: &Path) -> std::io::Result<()> {
+pub(crate) fn append_synced(
+    file: &mut File,
+    before: &str,
+    mut line: String,
+    path: &Path,
+) -> std::io::Result<()> {
     if !before.is_empty() && !before.ends_with('\n') {
         line.insert(0, '\n');
     }

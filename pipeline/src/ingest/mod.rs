@@ -132,6 +132,16 @@ pub fn ingest_folder(
     report.files.sort_by(|a, b| a.file.cmp(&b.file));
     sinks.finish(schema)?;
     report.close();
+    report.rules = report
+        .orgs
+        .values()
+        .flat_map(|c| c.by_rule.keys())
+        .filter_map(|id| {
+            schema
+                .rule(id)
+                .map(|r| (id.clone(), (r.sv.clone(), r.en.clone())))
+        })
+        .collect();
     report.warnings = run_warnings(&report);
     report.warnings.extend(same_content(input, &entries));
     Ok(report)
@@ -511,4 +521,39 @@ fn header_notes(map: &header::HeaderMap) -> Vec<String> {
         notes.push(format!("unknown columns ignored: {}", map.ignored.join(", ")));
     }
     notes
+}
+
+#[cfg(test)]
+mod rule_tests {
+    /// Every rule ingest quarantines rows for is described in the contract (schemas/contract.json),
+    /// in Swedish and English: the report prints those texts beside the counts.
+    #[test]
+    fn every_rule_ingest_quarantines_for_is_described_in_the_contract() {
+        let schema = crate::schema::load_embedded().expect("embedded schema");
+        let sources = [
+            include_str!("validate.rs"),
+            include_str!("fields.rs"),
+            include_str!("read.rs"),
+            include_str!("decode.rs"),
+            include_str!("header.rs"),
+            include_str!("sinks.rs"),
+            include_str!("read_parquet.rs"),
+            include_str!("xlsx/mod.rs"),
+        ];
+        let mut found = 0;
+        for src in sources {
+            for marker in ["broken(", "rule:"] {
+                for (at, _) in src.match_indices(marker) {
+                    // The rule's id as a literal, on the same line or the next.
+                    let Some(rest) = src[at + marker.len()..].trim_start().strip_prefix('"') else {
+                        continue;
+                    };
+                    let id = &rest[..rest.find('"').expect("closing quote")];
+                    assert!(schema.rule(id).is_some(), "rule {id} is not in contract.json");
+                    found += 1;
+                }
+            }
+        }
+        assert!(found > 20, "the scan found only {found} rules");
+    }
 }

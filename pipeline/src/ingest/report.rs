@@ -130,6 +130,10 @@ pub struct IngestReport {
     /// What the run as a whole should fix before linking (printed with the summary).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Each rule rows were quarantined for, in Swedish and English (from the contract), so the
+    /// report explains itself to the staff who fix the rows.
+    #[serde(default)]
+    pub rules: BTreeMap<String, (String, String)>,
 }
 
 impl IngestReport {
@@ -258,6 +262,12 @@ impl IngestReport {
             }
             for n in &f.notes {
                 let _ = writeln!(s, "      note: {n}");
+            }
+        }
+        if !self.rules.is_empty() {
+            let _ = writeln!(s, "\nRegler / Rules:");
+            for (id, (sv, en)) in &self.rules {
+                let _ = writeln!(s, "  {id}: {sv} / {en}");
             }
         }
         s

@@ -113,12 +113,25 @@ fn cell<'r>(row: &Row<'r>, map: &HeaderMap, col: usize) -> &'r str {
     excel_text(raw).map_or(raw, str::trim)
 }
 
+/// A column without a header, by its place and by the letter Excel shows above it (the
+/// 8th column is H), since that is where staff look for it.
+fn unnamed_column(pos: usize) -> String {
+    let mut letters = String::new();
+    let mut n = pos + 1;
+    while n > 0 {
+        let r = (n - 1) % 26;
+        letters.insert(0, char::from(b'A' + r as u8));
+        n = (n - 1) / 26;
+    }
+    format!("#{} (column {letters} in Excel, no header)", pos + 1)
+}
+
 /// The name of the file's column at position `pos`, as the quarantine names columns.
 fn column_name(schema: &Schema, map: &HeaderMap, pos: usize) -> String {
-    map.source.iter().position(|p| *p == Some(pos)).map_or_else(
-        || format!("#{} (no header)", pos + 1),
-        |i| schema.columns[i].name.clone(),
-    )
+    map.source
+        .iter()
+        .position(|p| *p == Some(pos))
+        .map_or_else(|| unnamed_column(pos), |i| schema.columns[i].name.clone())
 }
 
 /// Lines `first` to `last` as a message says them.
@@ -249,7 +262,7 @@ impl<'a> Validator<'a> {
         for &pos in &map.blank {
             if let Some(v) = row.cells.get(pos).filter(|v| !v.trim().is_empty()) {
                 problems.push(Problem {
-                    column: format!("#{} (no header)", pos + 1),
+                    column: unnamed_column(pos),
                     rule: "value_without_header",
                     value: truncate(v, 200),
                     message: "a value in a column without a header is not an answer to any question; delete it, or move it to the column it belongs in".into(),
@@ -561,5 +574,15 @@ pub fn truncate(s: &str, max: usize) -> String {
     } else {
         let head: String = s.chars().take(max).collect();
         format!("{head}… ({} characters)", s.chars().count())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_column_without_a_header_is_named_by_its_excel_letter() {
+        assert_eq!(super::unnamed_column(7), "#8 (column H in Excel, no header)");
+        assert_eq!(super::unnamed_column(26), "#27 (column AA in Excel, no header)");
+        assert_eq!(super::unnamed_column(701), "#702 (column ZZ in Excel, no header)");
     }
 }
