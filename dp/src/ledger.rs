@@ -185,8 +185,6 @@ impl Ledger {
     }
 }
 
-/// The whole file from its start, under a lock (exclusive to record a release, else shared)
-/// that stays held as long as `f` is open.
 /// Appends `line` to a JSON-lines file whose text was `before`, and syncs the file and its
 /// folder: the entry survives a crash once this returns. A last line whose line break is
 /// missing (read as a whole entry) is ended first, so that this one starts a line of its own.
@@ -223,6 +221,8 @@ pub fn utc_text(unix: u64) -> String {
     format!("{y}-{m:02}-{d:02} {:02}:{:02} UTC", secs / 3600, secs / 60 % 60)
 }
 
+/// The whole file from its start, under a lock (exclusive to record a release, else shared)
+/// that stays held as long as `f` is open.
 fn read_all(f: &mut File, exclusive: bool, path: &Path) -> Result<String, LedgerError> {
     use std::io::{Read, Seek};
     let locked = if exclusive { f.lock() } else { f.lock_shared() };

@@ -22,7 +22,7 @@ pub enum RegisterError {
         message: String,
     },
     #[error(
-        "an exact release of {year} with other figures was published before (release {release_id}, registered {when} in {path}). Two exact releases of one year can be subtracted, and their differences count single persons: a record added late shows that person's answers in every table, and a cell hidden in one and shown in the other can reveal its neighbours. Publish that release again (same tables), or publish the corrected figures under differential privacy (`protect --mode dp`), whose ledger counts every view of the year. If that release was never handed on, remove its line from the register and run again"
+        "an exact release of {year} with other figures was published before (release {release_id}, registered {when} in {path}). Two exact releases of one year can be subtracted, and their differences count single persons: a record added late shows that person's answers in every table, and a cell hidden in one and shown in the other can reveal its neighbours. Publish that release again (same tables), or publish the corrected figures under differential privacy (`protect --mode dp`, then `publish --input WORK/05-protect-dp`), whose ledger counts every view of the year. If that release was never handed on, remove its line from the register and run again"
     )]
     AnotherRelease {
         year: i64,
@@ -89,6 +89,16 @@ pub fn register(dir: &Path, entry: Registered) -> Result<(), RegisterError> {
     }
     let line = serde_json::to_string(&entry).map_err(|e| io(std::io::Error::other(e)))?;
     crate::ledger::append_synced(&mut file, &text, line, &path).map_err(io)
+}
+
+/// The exact releases registered for `year` (none when the register has no file for it).
+pub fn registered(dir: &Path, year: i64) -> Result<Vec<Registered>, RegisterError> {
+    let path = path_for(dir, year);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => parse(&path, &text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(source) => Err(RegisterError::Io { path, source }),
+    }
 }
 
 fn parse(path: &Path, text: &str) -> Result<Vec<Registered>, RegisterError> {

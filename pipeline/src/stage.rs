@@ -40,6 +40,10 @@ pub struct Manifest {
     pub outputs: Vec<FileHash>,
     pub summary: serde_json::Value,
     pub completed_unix: u64,
+    /// The folder the stage read (canonical), when it read one: a later stage's check that
+    /// this stage was made from its upstream as it is now applies only when it read that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_dir: Option<String>,
 }
 
 /// Stages whose folders are made to be handed on (the releases and the journalists' extract);
@@ -59,6 +63,7 @@ pub struct Staging {
     tmp: PathBuf,
     target: PathBuf,
     stage: String,
+    input_dir: Option<String>,
 }
 
 impl Workdir {
@@ -124,8 +129,36 @@ impl Workdir {
     /// Whether `stage` was made from what the folder `sub` of stage `upstream` holds now (`""`:
     /// the whole stage), by their manifests: None when either has none (a platform's work
     /// folder has no ingest), else whether the stage read exactly those files, unchanged.
+    ///
+    /// Also None when the stage read another folder (`--input`), or when the upstream folder's
+    /// files are no longer the ones its manifest lists (by name and size: files copied in by
+    /// hand, as a platform does with organisations' pseudonymised files), since its manifest
+    /// then says nothing about them.
     pub fn made_from_current(&self, stage: &str, (upstream, sub): (&str, &str)) -> Option<bool> {
         let (down, up) = (self.manifest(stage)?, self.manifest(upstream)?);
+        let read = self.stage_dir(upstream).join(sub);
+        if let Some(dir) = &down.input_dir
+            && fs::canonicalize(&read).ok()?.to_string_lossy() != dir.as_str()
+        {
+            return None;
+        }
+        let listed: std::collections::BTreeSet<(String, u64)> = up
+            .outputs
+            .iter()
+            .filter(|f| sub.is_empty() || f.path.starts_with(&format!("{sub}/")))
+            .map(|f| (f.path.clone(), f.bytes))
+            .collect();
+        let there: std::collections::BTreeSet<(String, u64)> = list_files(&read)
+            .ok()?
+            .iter()
+            .map(|p| {
+                let path = relative(&self.stage_dir(upstream), p);
+                (path, fs::metadata(p).map_or(u64::MAX, |m| m.len()))
+            })
+            .collect();
+        if listed != there {
+            return None;
+        }
         let read_then: std::collections::BTreeSet<(&str, &str)> = down
             .inputs
             .iter()
@@ -164,6 +197,7 @@ impl Workdir {
             tmp,
             target: self.stage_dir(stage),
             stage: stage.to_string(),
+            input_dir: None,
         })
     }
 }
@@ -207,6 +241,13 @@ impl Staging {
         &self.tmp
     }
 
+    /// Records the folder the stage reads, for its manifest (see `Manifest::input_dir`).
+    pub fn reads(&mut self, dir: &Path) {
+        self.input_dir = fs::canonicalize(dir)
+            .ok()
+            .map(|p| p.to_string_lossy().into_owned());
+    }
+
     /// Hashes every output, swaps the folder into place, then writes and syncs the manifest
     /// beside it. A crash in between leaves a folder without a manifest, which is redone.
     pub fn commit(
@@ -228,6 +269,7 @@ impl Staging {
             completed_unix: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
+            input_dir: self.input_dir.clone(),
         };
         let mpath = manifest_path(&self.target);
         if mpath.exists() {

@@ -1087,7 +1087,6 @@ fn mac_roman_and_dos_csv_files_are_refused_and_windows_1252_still_read() {
             format!("{file}, line {line}: the file cannot be read (wrong encoding)"),
             format!("column {column}"),
             "\"CSV UTF-8\"".to_string(),
-            "\"CSV (semikolonavgränsad)\"".to_string(),
         ] {
             assert!(e.contains(&part), "{part}: {e}");
         }
@@ -1095,6 +1094,8 @@ fn mac_roman_and_dos_csv_files_are_refused_and_windows_1252_still_read() {
             !e.contains("Bj") && !e.contains("derstr"),
             "no name is shown: {e}"
         );
+        // Saving again as Windows-1252 CSV would make the same kind of file.
+        assert!(!e.contains("semikolonavgränsad"), "{e}");
     }
     let df = read_parquet(&out.path().join("validated/TALITA.parquet"));
     let mut names: Vec<Option<String>> = strings(&df, "given_name")

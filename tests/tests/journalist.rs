@@ -73,7 +73,7 @@ fn the_extract_is_ledgered_follows_the_code_lists_and_holds_no_identifier() {
     )
     .err()
     .expect("another ledger is refused");
-    assert!(e.to_string().contains("must use that ledger"), "{e}");
+    assert!(e.to_string().contains("does not hold that entry"), "{e}");
     assert!(Ledger::open(&other, 2024).expect("ledger").entries.is_empty());
 
     // The extract's entry cut from the ledger (an older copy restored): drawing it again would
@@ -88,6 +88,31 @@ fn the_extract_is_ledgered_follows_the_code_lists_and_holds_no_identifier() {
     assert!(e.to_string().contains("no longer holds it"), "{e}");
     assert_eq!(Ledger::open(&ledger, 2024).expect("ledger").entries.len(), 1);
     std::fs::write(&file, kept).expect("restore");
+
+    // The ledger folder moved: named where it is now (through `..` too) it is the release's
+    // ledger, since it holds the release's entry; left out, the recorded folder is missing
+    // and the extract is refused rather than spent into a new ledger made there.
+    let moved = work.path().join("elsewhere/ledger");
+    std::fs::create_dir_all(moved.parent().expect("parent")).expect("mkdir");
+    std::fs::rename(&ledger, &moved).expect("move the ledger");
+    let e = journalist_stage(&s, &w, &dp.dir, &params(1), true)
+        .err()
+        .expect("the recorded ledger is gone");
+    assert!(e.to_string().contains("restore it from its backup"), "{e}");
+    assert!(!ledger.exists(), "no ledger made afresh where the old one was");
+    let through_dots = work.path().join("elsewhere/../elsewhere/ledger");
+    let again = journalist_stage(
+        &s,
+        &w,
+        &dp.dir,
+        &ExtractParams {
+            ledger: Some(through_dots),
+            ..params(1)
+        },
+        true,
+    )
+    .expect("the moved ledger, named");
+    assert!(again.result.reused, "the extract's draw is in the moved ledger");
     assert!(
         j.dir.join("synthetic.parquet").exists(),
         "the published extract stays"

@@ -305,4 +305,58 @@ fn a_second_exact_release_of_a_year_with_other_figures_is_refused() {
         std::fs::read_to_string(&file).expect("register").lines().count(),
         1
     );
+    // The refusal keeps the year's registered release where it was.
+    assert!(
+        first.dir.join("manifest.json").exists(),
+        "the published release stays"
+    );
+}
+
+/// The check of upstream stages applies only to what a stage read from its own work folder:
+/// a link of organisations' files from elsewhere (`--input`), or of files copied by hand into
+/// the pseudonymise folder, as a platform does, then aggregated, is not refused.
+#[test]
+fn stages_made_from_files_brought_in_by_hand_are_not_refused_as_stale() {
+    use safetally::run::{aggregate_stage, link_stage};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (key, _) = test_key(tmp.path(), "brought-in");
+    let bundled = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data-samples/submissions");
+    let s = schema();
+    let spec = safetally::schema::LinkageSpec::load(&s).expect("spec");
+    let params = safetally::link::LinkParams::from_spec(&spec);
+    let p = Progress::hidden();
+    // Another platform's pseudonymised files, made from fewer organisations.
+    let fewer = tmp.path().join("fewer");
+    std::fs::create_dir_all(&fewer).expect("mkdir");
+    let mut files: Vec<_> = std::fs::read_dir(&bundled)
+        .expect("read")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    for f in &files[2..] {
+        std::fs::copy(f, fewer.join(f.file_name().expect("name"))).expect("copy");
+    }
+    let other = tmp.path().join("other");
+    run_to_link(&fewer, &other, &key);
+    let theirs = Workdir::new(&other)
+        .expect("workdir")
+        .stage_dir(safetally::pseudonymise::STAGE);
+
+    let work = tmp.path().join("work");
+    run_to_link(&bundled, &work, &key);
+    let w = Workdir::new(&work).expect("workdir");
+    let linked = w.stage_dir(safetally::link::STAGE);
+    // Linked from another folder, then aggregated.
+    link_stage(&s, &w, &theirs, &params, &p, false).expect("link --input elsewhere");
+    aggregate_stage(&s, &w, &linked, false).expect("aggregate after a link of files from elsewhere");
+    // The organisations' files copied over the work folder's own pseudonymised files.
+    let own = w.stage_dir(safetally::pseudonymise::STAGE);
+    std::fs::remove_dir_all(&own).expect("clear");
+    std::fs::create_dir_all(&own).expect("mkdir");
+    for e in std::fs::read_dir(&theirs).expect("read").flatten() {
+        std::fs::copy(e.path(), own.join(e.file_name())).expect("copy");
+    }
+    link_stage(&s, &w, &own, &params, &p, false).expect("link of files copied in");
+    aggregate_stage(&s, &w, &linked, false).expect("aggregate after a link of files copied in");
 }

@@ -72,13 +72,18 @@ pub fn run(mut a: Args) -> anyhow::Result<u8> {
                 d.flatten()
                     .filter_map(|e| {
                         let name = e.file_name().to_string_lossy().into_owned();
-                        name.strip_prefix("ledger-")?.strip_suffix(".jsonl")?.parse().ok()
+                        name.strip_prefix("ledger-")
+                            .or_else(|| name.strip_prefix("exact-releases-"))?
+                            .strip_suffix(".jsonl")?
+                            .parse()
+                            .ok()
                     })
                     .collect()
             })
             .unwrap_or_default(),
     };
     years.sort_unstable();
+    years.dedup();
     if years.is_empty()
         && let Some(other) = std::fs::read_dir(&a.ledger)
             .ok()
@@ -101,6 +106,17 @@ pub fn run(mut a: Args) -> anyhow::Result<u8> {
         return Ok(0);
     }
     for y in years {
+        // Exact releases spend no budget; the register says which one the year has.
+        for r in safetally_dp::register::registered(&a.ledger, y)? {
+            println!(
+                "Report year {y}: exact release {} published {} (registered; a second exact release of the year with other figures is refused).",
+                r.release_id,
+                safetally_dp::ledger::utc_text(r.created_unix)
+            );
+        }
+        if !Ledger::path_for(&a.ledger, y).exists() {
+            continue;
+        }
         let l = Ledger::open(&a.ledger, y)?;
         let cap = l.entries.last().map_or(cfg.year_rho_cap, |e| e.rho_cap);
         let spent = l.spent();

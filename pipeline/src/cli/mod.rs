@@ -58,7 +58,7 @@ pub enum Command {
     /// Validate a folder of submissions against the contract; write accepted rows, a quarantine and a report.
     #[command(
         after_help = "Example:\n  safetally ingest data-samples/submissions --work work\n\n\
-Exit status: 0 when every file was read, 2 when some file could not be read (the others are ingested), 1 on error."
+Exit status: 0 when every file was read, 3 when some file could not be read (the others are ingested), 1 on error, 2 for a wrong command line."
     )]
     Ingest(ingest::Args),
     /// Make the linkage secret (once, by the key custodian); prints its fingerprint, never the key.

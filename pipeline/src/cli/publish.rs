@@ -3,7 +3,6 @@
 use super::skipped_note;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use safetally::publish::ReleaseManifest;
 use safetally::run::{StageRun, publish_stage};
 use safetally::stage::Workdir;
@@ -40,15 +39,28 @@ pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u
             }
         }
     };
+    // Each protect folder on its own: a refused exact release (the year has another) must
+    // not keep the DP release, whose budget is spent, from being written.
+    let mut failed = Vec::new();
     for input in inputs {
-        let run = progress
-            .while_running("publish", || {
-                publish_stage(&schema, &work, &input, Some(&a.ledger), a.work.force)
-            })
-            .with_context(|| format!("publication of {} failed", input.display()))?;
-        print_outcome(&run);
+        match progress.while_running("publish", || {
+            publish_stage(&schema, &work, &input, Some(&a.ledger), a.work.force)
+        }) {
+            Ok(run) => print_outcome(&run),
+            Err(e) => failed
+                .push(anyhow::Error::new(e).context(format!("publication of {} failed", input.display()))),
+        }
     }
-    Ok(0)
+    match failed.len() {
+        0 => Ok(0),
+        1 => Err(failed.remove(0)),
+        n => {
+            for e in &failed[1..] {
+                eprintln!("error: {e:#}");
+            }
+            Err(failed.remove(0).context(format!("{n} publications failed")))
+        }
+    }
 }
 
 pub fn print_outcome(run: &StageRun<ReleaseManifest>) {

@@ -80,7 +80,7 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
     upstream_current(work, spec.input)?;
     let dir = work.stage_dir(spec.name);
     let may_skip = !force && work.has_manifest_for(spec.name, &spec.params, &schema.version);
-    let staging;
+    let mut staging;
     let (inputs, done) = if may_skip {
         // Only the input hashes can tell whether the stage is up to date: hash first.
         let inputs = hash_inputs(spec.input)?;
@@ -96,11 +96,13 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
             });
         }
         staging = work.begin(spec.name)?;
+        staging.reads(spec.input);
         (inputs, no_stale_output(work, spec.name, work_fn(staging.path()))?)
     } else {
         // The stage runs whatever the hashes say: hash the inputs (gigabytes at ten million
         // records) while it works.
         staging = work.begin(spec.name)?;
+        staging.reads(spec.input);
         no_stale_output(
             work,
             spec.name,
@@ -201,13 +203,16 @@ fn no_stale_output<T>(work: &Workdir, stage: &str, r: Result<T, StageError>) -> 
     let Err(e) = r else {
         return r;
     };
-    let spent = [
+    // Releases stay too: a release handed on is what the year's register holds (a refused
+    // second exact release must not take the first one with it), and nothing counts from it.
+    let kept = [
         crate::protect::STAGE_DP,
+        crate::publish::STAGE,
         crate::publish::STAGE_DP,
         crate::journalist::STAGE,
     ];
     let dir = work.stage_dir(stage);
-    let removed = if dir.is_dir() && !spent.contains(&stage) {
+    let removed = if dir.is_dir() && !kept.contains(&stage) {
         // Failing to remove it changes nothing about the error being reported.
         let _ = std::fs::remove_dir_all(&dir);
         format!(

@@ -341,32 +341,43 @@ pub fn protect_stage_dp(
     })
 }
 
-/// The ledger folder the extract spends from: the DP release's (the file it recorded its
-/// noise in, `release`); another given is refused, since the extract and the release spend
-/// one year's budget and a second ledger would let them overspend it unseen.
+/// The ledger folder the extract spends from: one whose file of the year holds the DP
+/// release's entry (`entry`), where the release recorded its noise (`release`, the file) unless
+/// `given` names another holding it (the folder moved, or named through `..` or a link). Any
+/// other is refused, and a missing ledger is never made afresh: the extract and the release
+/// spend one year's budget, and a second ledger would let them overspend it unseen.
 fn release_ledger(
     given: Option<&Path>,
-    release: &Path,
+    (release, entry): (&Path, &str),
     dp_dir: &Path,
 ) -> Result<std::path::PathBuf, StageError> {
-    let folder = release.parent().unwrap_or(release).to_path_buf();
-    let Some(given) = given else {
-        return Ok(folder);
-    };
-    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    if absolute(given) == absolute(&folder) {
+    let recorded = release.parent().unwrap_or(release).to_path_buf();
+    let folder = given.map_or_else(|| recorded.clone(), Path::to_path_buf);
+    let year = release.file_name().and_then(|n| {
+        n.to_str()?
+            .strip_prefix("ledger-")?
+            .strip_suffix(".jsonl")?
+            .parse::<i64>()
+            .ok()
+    });
+    let holds_entry = year.is_some_and(|y| {
+        safetally_dp::ledger::Ledger::path_for(&folder, y).is_file()
+            && safetally_dp::ledger::Ledger::open(&folder, y)
+                .is_ok_and(|l| l.entries.iter().any(|e| e.entry_id == entry))
+    });
+    if holds_entry {
         return Ok(folder);
     }
     Err(StageError::Input(format!(
-        "the DP release in {} recorded its noise in the ledger {}; the extract spends from the same year's budget, so it must use that ledger, not {}: pass --ledger {} or leave --ledger out{}",
+        "the DP release in {} recorded its noise in the ledger {} (entry {entry}), and {} does not hold that entry{}; the extract spends from the same year's budget, so it must use the ledger that does: pass --ledger with its folder{}",
         dp_dir.display(),
+        recorded.display(),
         folder.display(),
-        given.display(),
-        folder.display(),
+        if folder.exists() { "" } else { " (no such folder)" },
         if release.exists() {
             ""
         } else {
-            " (the ledger file is missing: restore it from its backup)"
+            " (the recorded ledger file is missing: restore it from its backup, or pass its new folder if it moved)"
         }
     )))
 }
@@ -392,7 +403,11 @@ pub fn journalist_stage(
         ))
     })?;
     let params = &crate::journalist::ExtractParams {
-        ledger: Some(release_ledger(params.ledger.as_deref(), &dp.ledger, dp_dir)?),
+        ledger: Some(release_ledger(
+            params.ledger.as_deref(),
+            (&dp.ledger, &dp.ledger_entry),
+            dp_dir,
+        )?),
         ..params.clone()
     };
     let root = dp_dir.parent().unwrap_or(work.root()).to_path_buf();
