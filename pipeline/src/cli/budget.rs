@@ -121,7 +121,7 @@ pub fn run(mut a: Args) -> anyhow::Result<u8> {
         let cap = l.entries.last().map_or(cfg.year_rho_cap, |e| e.rho_cap);
         let spent = l.spent();
         println!(
-            "Report year {y}: {} release(s); spent rho {spent:.4} of {cap:.4} (epsilon {:.2} at delta {:e}); remaining rho {:.4}.",
+            "Report year {y}: {} ledger entr(ies) (DP releases and extracts); spent rho {spent:.4} of {cap:.4} (epsilon {:.2} at delta {:e}); remaining rho {:.4}.",
             l.entries.len(),
             epsilon_for(spent, cfg.delta),
             cfg.delta,
