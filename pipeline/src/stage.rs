@@ -40,8 +40,9 @@ pub struct Manifest {
     pub outputs: Vec<FileHash>,
     pub summary: serde_json::Value,
     pub completed_unix: u64,
-    /// The folder the stage read (canonical), when it read one: a later stage's check that
-    /// this stage was made from its upstream as it is now applies only when it read that.
+    /// The folder the stage read (relative to the work folder when inside it), when it read
+    /// one: a later stage's check that this stage was made from its upstream as it is now
+    /// applies only when it read that.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_dir: Option<String>,
 }
@@ -138,7 +139,7 @@ impl Workdir {
         let (down, up) = (self.manifest(stage)?, self.manifest(upstream)?);
         let read = self.stage_dir(upstream).join(sub);
         if let Some(dir) = &down.input_dir
-            && fs::canonicalize(&read).ok()?.to_string_lossy() != dir.as_str()
+            && where_read(&self.root, &read).as_ref() != Some(dir)
         {
             return None;
         }
@@ -243,9 +244,8 @@ impl Staging {
 
     /// Records the folder the stage reads, for its manifest (see `Manifest::input_dir`).
     pub fn reads(&mut self, dir: &Path) {
-        self.input_dir = fs::canonicalize(dir)
-            .ok()
-            .map(|p| p.to_string_lossy().into_owned());
+        let root = self.target.parent().unwrap_or(Path::new("."));
+        self.input_dir = where_read(root, dir);
     }
 
     /// Hashes every output, swaps the folder into place, then writes and syncs the manifest
@@ -291,6 +291,18 @@ impl Staging {
             .map_err(|e| StageError::io(&mpath, e))?;
         Ok(manifest)
     }
+}
+
+/// The folder a stage reads, as its manifest records it: relative to the work folder when it
+/// is inside (so that a work folder moved or copied whole still knows its stages read each
+/// other), else its absolute path.
+fn where_read(root: &Path, dir: &Path) -> Option<String> {
+    let dir = fs::canonicalize(dir).ok()?;
+    let inside = fs::canonicalize(root)
+        .ok()
+        .and_then(|r| dir.strip_prefix(r).ok().map(Path::to_path_buf));
+    let shown = inside.unwrap_or(dir);
+    Some(shown.to_string_lossy().replace('\\', "/"))
 }
 
 /// A file being written whose BLAKE3 is taken as the bytes go out: a stage's big outputs are

@@ -73,7 +73,7 @@ fn the_extract_is_ledgered_follows_the_code_lists_and_holds_no_identifier() {
     )
     .err()
     .expect("another ledger is refused");
-    assert!(e.to_string().contains("does not hold that entry"), "{e}");
+    assert!(e.to_string().contains("is not that ledger"), "{e}");
     assert!(Ledger::open(&other, 2024).expect("ledger").entries.is_empty());
 
     // The extract's entry cut from the ledger (an older copy restored): drawing it again would
@@ -88,6 +88,25 @@ fn the_extract_is_ledgered_follows_the_code_lists_and_holds_no_identifier() {
     assert!(e.to_string().contains("no longer holds it"), "{e}");
     assert_eq!(Ledger::open(&ledger, 2024).expect("ledger").entries.len(), 1);
     std::fs::write(&file, kept).expect("restore");
+
+    // A backup copy of the ledger holds the entry too, but what the extract spent there the
+    // ledger would never see: refused while the ledger itself is there.
+    let copy = work.path().join("ledger-backup");
+    std::fs::create_dir_all(&copy).expect("mkdir");
+    std::fs::copy(&file, Ledger::path_for(&copy, 2024)).expect("copy the ledger");
+    let e = journalist_stage(
+        &s,
+        &w,
+        &dp.dir,
+        &ExtractParams {
+            ledger: Some(copy.clone()),
+            ..params(1)
+        },
+        true,
+    )
+    .err()
+    .expect("a copy of the ledger is refused");
+    assert!(e.to_string().contains("is not that ledger"), "{e}");
 
     // The ledger folder moved: named where it is now (through `..` too) it is the release's
     // ledger, since it holds the release's entry; left out, the recorded folder is missing

@@ -197,11 +197,21 @@ fn a_stage_built_on_an_upstream_made_from_older_records_is_refused_naming_what_t
     for e in std::fs::read_dir(&bundled).expect("submissions").flatten() {
         std::fs::copy(e.path(), input.join(e.file_name())).expect("copy");
     }
-    let work = tmp.path().join("work");
-    run_to_link(&input, &work, &key);
+    let first_place = tmp.path().join("work");
+    run_to_link(&input, &first_place, &key);
+    aggregate_stage(
+        &schema(),
+        &Workdir::new(&first_place).expect("workdir"),
+        &first_place.join(safetally::link::STAGE),
+        false,
+    )
+    .expect("aggregate");
+    // The work folder moved whole (renamed, or copied elsewhere): its stages still know they
+    // read each other.
+    let work = tmp.path().join("moved-work");
+    std::fs::rename(&first_place, &work).expect("move the work folder");
     let (s, w) = (schema(), Workdir::new(&work).expect("workdir"));
     let linked = w.stage_dir(safetally::link::STAGE);
-    aggregate_stage(&s, &w, &linked, false).expect("aggregate");
     assert!(aggregate_stage(&s, &w, &linked, false).expect("again").skipped);
 
     // Corrected submissions are ingested again, and aggregate is run straight after: its own

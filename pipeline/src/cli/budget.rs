@@ -107,14 +107,24 @@ pub fn run(mut a: Args) -> anyhow::Result<u8> {
     }
     for y in years {
         // Exact releases spend no budget; the register says which one the year has.
-        for r in safetally_dp::register::registered(&a.ledger, y)? {
-            println!(
-                "Report year {y}: exact release {} published {} (registered; a second exact release of the year with other figures is refused).",
-                r.release_id,
-                safetally_dp::ledger::utc_text(r.created_unix)
-            );
+        // A damaged register must not hide the budget: it is told, and the ledger still read.
+        match safetally_dp::register::registered(&a.ledger, y) {
+            Ok(registered) => {
+                for r in registered {
+                    println!(
+                        "Report year {y}: exact release {} published {} (registered; a second exact release of the year with other figures is refused).",
+                        r.release_id,
+                        safetally_dp::ledger::utc_text(r.created_unix)
+                    );
+                }
+            }
+            Err(e) => eprintln!("warning: {e}"),
         }
         if !Ledger::path_for(&a.ledger, y).exists() {
+            println!(
+                "Report year {y}: no DP release or extract recorded; the year's budget (rho {}) is unspent.",
+                cfg.year_rho_cap
+            );
             continue;
         }
         let l = Ledger::open(&a.ledger, y)?;

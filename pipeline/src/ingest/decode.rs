@@ -95,22 +95,20 @@ fn windows_1252(path: &Path, bytes: Vec<u8>) -> Result<Decoded, FileError> {
 
 /// Where a file that is not UTF-8 shows that it is not Windows-1252 either, but the Mac Roman
 /// of Mac Excel's "CSV (Macintosh)" or the DOS code page 850 of old Windows programs: the
-/// first such byte and what it says. Both put the Swedish letters in 0x80–0x9F (Mac Roman
-/// ä ö å = 0x8A 0x9A 0x8C, code page 850 ä ö å = 0x84 0x94 0x86), where Windows-1252 has
-/// punctuation, a few rare letters (Š š Œ Ž) and five unassigned bytes; Windows-1252 keeps
-/// its letters åäöÅÄÖé at 0xC0 and above. Read as Windows-1252 they would give "Bjšrn" or
-/// "Bj”rn" without any error, so the file is refused when:
-/// - it holds an unassigned byte (0x81, 0x8D, 0x8F, 0x90, 0x9D): Mac Roman Å, code page
-///   850 ü, Å, É;
-/// - a byte that Windows-1252 reads as punctuation or a symbol (€ ‚ „ … † ‡ ˆ ‰ ‹ ‘ ’ “ ” • –
-///   — ™ ›) stands between two letters, as a letter does and punctuation does not; except ’,
-///   the apostrophe Excel's autocorrect puts in O’Brien, Sa’id, Dell’Orto;
-/// - the file has no Windows-1252 letter from 0xC0 up (no å, ä, ö, é ...) and one of the
-///   bytes that are å, ä, ö or é in Mac Roman (0x8A 0x8C 0x9A 0x8E) or code page 850 (0x84
-///   0x86 0x94 0x82 0x8E 0x99) touches a letter. A file whose only non-ASCII characters are
-///   € – ’ or the like is read; one whose only non-ASCII letters are Š š Œ Ž is refused too:
-///   saving it as UTF-8 costs little, and names read with the wrong letters are not seen until
-///   linking fails.
+/// byte that says so and why. Both put their accented letters in 0x80–0x9F (Mac Roman ä ö å =
+/// 0x8A 0x9A 0x8C, code page 850 ä ö å = 0x84 0x94 0x86), where Windows-1252 has punctuation,
+/// a few rare letters (Š š Œ Ž Ÿ) and five unassigned bytes, and keeps its own letters at 0xC0
+/// and above (å ä ö = 0xE5 0xE4 0xF6), which Mac Roman reads as symbols. Read as Windows-1252
+/// they would give "Bjšrn" or "Bj”rn" without any error. So:
+/// - a byte Windows-1252 does not use (0x81 0x8D 0x8F 0x90 0x9D) refuses the file;
+/// - a quote or symbol of Windows-1252 between two letters refuses it (not ’ or a dash);
+/// - otherwise every byte above 0x7F that touches a letter is scored as each reading sees it:
+///   a letter scores (å ä ö Å Ä Ö twice, being what these files hold most), punctuation
+///   between letters does not (’ does in Windows-1252, as in O’Brien, Sa’id), and the file is
+///   refused when the Mac Roman reading scores higher. Ties are read as Windows-1252, the
+///   contract's format. A Windows-1252 file whose only letters beyond English ones are Š Ž
+///   and the like is refused too; saving it as UTF-8 costs little, and names read with the
+///   wrong letters are not seen until linking fails.
 fn other_code_page(bytes: &[u8]) -> Option<(usize, &'static str)> {
     if let Some(pos) = bytes
         .iter()
@@ -121,47 +119,68 @@ fn other_code_page(bytes: &[u8]) -> Option<(usize, &'static str)> {
             "which Windows-1252 does not use, is a letter in Mac Roman (Mac Excel's \"CSV (Macintosh)\") or DOS code page 850",
         ));
     }
-    let between_letters = (1..bytes.len().saturating_sub(1)).find(|&i| {
-        let b = bytes[i];
-        let punctuation = matches!(b, 0x80 | 0x82 | 0x84..=0x89 | 0x8B | 0x91..=0x97 | 0x99 | 0x9B);
-        punctuation && is_letter(bytes[i - 1]) && is_letter(bytes[i + 1]) && !apostrophe(bytes, i)
-    });
-    if let Some(pos) = between_letters {
+    // A quote or symbol of Windows-1252 between two letters is a letter of another code page
+    // (code page 850 ö is ”); the apostrophe and the dashes are not (O’Brien, Lind–Ström).
+    let symbol = |b: u8| matches!(b, 0x80 | 0x82 | 0x84..=0x89 | 0x8B | 0x91 | 0x93..=0x95 | 0x99 | 0x9B);
+    let letter = |b: u8| b.is_ascii_alphabetic() || windows_1252_score(b, false) > 0;
+    if let Some(pos) = (1..bytes.len().saturating_sub(1))
+        .find(|&i| symbol(bytes[i]) && letter(bytes[i - 1]) && letter(bytes[i + 1]))
+    {
         return Some((
             pos,
-            "between two letters, is punctuation in Windows-1252 but a letter in Mac Roman (Mac Excel's \"CSV (Macintosh)\") or DOS code page 850",
+            "between two letters, is a quote or symbol in Windows-1252 but a letter in Mac Roman (Mac Excel's \"CSV (Macintosh)\") or DOS code page 850",
         ));
     }
-    if bytes.iter().any(|&b| b >= 0xC0) {
-        return None;
+    let wordy = |b: u8| b.is_ascii_alphabetic() || b >= 0x80;
+    let (mut windows, mut mac, mut first) = (0u32, 0u32, None);
+    for i in 0..bytes.len() {
+        let b = bytes[i];
+        let before = i > 0 && wordy(bytes[i - 1]);
+        let after = bytes.get(i + 1).is_some_and(|&n| wordy(n));
+        if b < 0x80 || !(before || after) {
+            continue;
+        }
+        let (w, m) = (
+            windows_1252_score(b, before && after),
+            mac_roman_score(b, before && after),
+        );
+        windows += w;
+        mac += m;
+        if m > w && first.is_none() {
+            first = Some(i);
+        }
     }
-    let touches_letter = |i: usize| {
-        (i > 0 && bytes[i - 1].is_ascii_alphabetic()) || bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
-    };
-    let swedish_elsewhere = (0..bytes.len()).find(|&i| {
-        matches!(
-            bytes[i],
-            0x8A | 0x8C | 0x9A | 0x8E | 0x84 | 0x86 | 0x94 | 0x82 | 0x99
-        ) && touches_letter(i)
-    })?;
-    Some((
-        swedish_elsewhere,
-        "with no å, ä, ö or é of Windows-1252 anywhere in the file, is a letter in Mac Roman (Mac Excel's \"CSV (Macintosh)\") or DOS code page 850",
-    ))
+    (mac > windows).then(|| {
+        (
+            first.unwrap_or(0),
+            "and the file's other bytes above 0x7F read as letters in Mac Roman (Mac Excel's \"CSV (Macintosh)\") or DOS code page 850, not in Windows-1252",
+        )
+    })
 }
 
-/// A letter in Windows-1252: ASCII letters, its letters in 0x80–0x9F (Š Œ Ž š œ ž Ÿ ƒ) and
-/// everything from 0xC0 but × and ÷.
-fn is_letter(b: u8) -> bool {
-    b.is_ascii_alphabetic()
-        || matches!(b, 0x83 | 0x8A | 0x8C | 0x8E | 0x9A | 0x9C | 0x9E | 0x9F)
-        || (b >= 0xC0 && b != 0xD7 && b != 0xF7)
+/// How well byte `b`, next to a letter, reads in Windows-1252: 2 for å ä ö Å Ä Ö, 1 for
+/// another letter or the apostrophe between letters, 0 for other punctuation.
+fn windows_1252_score(b: u8, between: bool) -> u32 {
+    match b {
+        0xC4 | 0xC5 | 0xD6 | 0xE4 | 0xE5 | 0xF6 => 2,
+        0x92 if between => 1,
+        0x83 | 0x8A | 0x8C | 0x8E | 0x9A | 0x9C | 0x9E | 0x9F => 1,
+        0xC0.. if b != 0xD7 && b != 0xF7 => 1,
+        _ => 0,
+    }
 }
 
-/// ’ (0x92) between letters: O’Brien, Sa’id, Dell’Orto (Mac Roman í, code page 850 Æ, far
-/// rarer in these files than the apostrophe).
-fn apostrophe(bytes: &[u8], i: usize) -> bool {
-    bytes[i] == 0x92
+/// The same in Mac Roman, where 0x80–0x9F are all letters (0x80 Ä, 0x81 Å, 0x85 Ö, 0x8A ä,
+/// 0x8C å, 0x9A ö) and of the bytes above only some: Æ Ø æ ø ß, À Ã Õ Œ œ, ÿ Ÿ, the capitals
+/// 0xE5–0xF4; ’ (0xD5) between letters reads as the apostrophe.
+fn mac_roman_score(b: u8, between: bool) -> u32 {
+    match b {
+        0x80 | 0x81 | 0x85 | 0x8A | 0x8C | 0x9A => 2,
+        0x80..=0x9F => 1,
+        0xD5 if between => 1,
+        0xA7 | 0xAE | 0xAF | 0xBE | 0xBF | 0xCB..=0xCF | 0xD8 | 0xD9 | 0xE5..=0xF4 => 1,
+        _ => 0,
+    }
 }
 
 /// The line of byte `pos`, as an editor counts lines: a line ends at LF, CRLF or a lone CR
@@ -321,6 +340,23 @@ mod tests {
             message.contains("field 2 (") && !message.contains("column"),
             "{message}"
         );
+    }
+
+    /// Mac Roman files an outside review found read as Windows-1252 with wrong letters (Ö as
+    /// …, ë as ‘, ü as Ÿ, ö as š beside a Mac apostrophe read as Õ), and a Windows-1252 name
+    /// with an en dash between letters that a stricter rule refused.
+    #[test]
+    fn mac_roman_letters_anywhere_refuse_and_a_dash_between_letters_does_not() {
+        for mac in [
+            b"given_name;family_name\n\x85rjan;Lind\nIngrid;\x85stberg\n".as_slice(),
+            b"given_name;family_name\nZo\x91;M\x9Fller\nG\x9Fnter;M\x9Fller\n",
+            b"given_name;family_name\nBj\x9Arn;Str\x9Am\nSean;O\xD5Brien\n",
+            b"given_name;family_name\nP\x8Ar;H\x8Ckansson\nJos\x8E;Garc\x92a\n",
+        ] {
+            refused(mac);
+        }
+        let dash = dec(b"given_name;family_name\nKarl;Lind\x96Str\xF6m\n").expect("read");
+        assert_eq!(dash.text, "given_name;family_name\nKarl;Lind–Ström\n");
     }
 
     #[test]

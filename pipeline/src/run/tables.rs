@@ -115,7 +115,7 @@ pub fn publish_stage(
     let aggregate_dir = protect_dir
         .parent()
         .map_or_else(|| work.stage_dir(tables::STAGE), |p| p.join(tables::STAGE));
-    run_stage(schema, work, spec, force, |out| {
+    let run = run_stage(schema, work, spec, force, |out| {
         let report: ProtectReport = read_json(&protect_dir.join(protect::REPORT_JSON))?;
         let (_, tables, protected) = read_release_tables(schema, &aggregate_dir, protect_dir)?;
         // What the release was made from, as hashes nobody can recompute from a guess of the
@@ -160,7 +160,16 @@ pub fn publish_stage(
             summary: serde_json::json!({ "release_id": manifest.release_id }),
             report: manifest,
         })
-    })
+    })?;
+    // Skipped, it was registered when it was made, but perhaps in another ledger folder: the
+    // register named now must know it too (the same tables record nothing new).
+    if run.skipped
+        && !dp
+        && let Some(dir) = register
+    {
+        register_exact(dir, &run.result, &run.dir)?;
+    }
+    Ok(run)
 }
 
 /// Registers an exact release by a hash of its published tables (CSV), before it is swapped
@@ -360,8 +369,20 @@ fn release_ledger(
             .parse::<i64>()
             .ok()
     });
+    // While the recorded ledger is there, only it will do (a backup copy holds the entry too,
+    // and what the extract spent there the ledger would never see); once it is gone, a
+    // folder holding the entry is where it moved.
+    let same_file = |a: &Path, b: &Path| {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    };
     let holds_entry = year.is_some_and(|y| {
-        safetally_dp::ledger::Ledger::path_for(&folder, y).is_file()
+        let file = safetally_dp::ledger::Ledger::path_for(&folder, y);
+        file.is_file()
+            && (!release.exists() || same_file(&file, release))
             && safetally_dp::ledger::Ledger::open(&folder, y)
                 .is_ok_and(|l| l.entries.iter().any(|e| e.entry_id == entry))
     });
@@ -369,7 +390,7 @@ fn release_ledger(
         return Ok(folder);
     }
     Err(StageError::Input(format!(
-        "the DP release in {} recorded its noise in the ledger {} (entry {entry}), and {} does not hold that entry{}; the extract spends from the same year's budget, so it must use the ledger that does: pass --ledger with its folder{}",
+        "the DP release in {} recorded its noise in the ledger {} (entry {entry}), and {} is not that ledger (a copy, or a folder without the entry){}; the extract spends from the same year's budget, so it must use the ledger that does: pass --ledger with its folder{}",
         dp_dir.display(),
         recorded.display(),
         folder.display(),
