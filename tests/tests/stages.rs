@@ -191,12 +191,7 @@ fn a_stage_built_on_an_upstream_made_from_older_records_is_refused_naming_what_t
     use safetally::run::{aggregate_stage, ingest_stage};
     let tmp = tempfile::tempdir().expect("tempdir");
     let (key, _) = test_key(tmp.path(), "chain");
-    let bundled = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data-samples/submissions");
-    let input = tmp.path().join("submissions");
-    std::fs::create_dir_all(&input).expect("mkdir");
-    for e in std::fs::read_dir(&bundled).expect("submissions").flatten() {
-        std::fs::copy(e.path(), input.join(e.file_name())).expect("copy");
-    }
+    let input = bundled_copy(&tmp.path().join("submissions"), 0);
     let first_place = tmp.path().join("work");
     run_to_link(&input, &first_place, &key);
     aggregate_stage(
@@ -282,17 +277,7 @@ fn a_second_exact_release_of_a_year_with_other_figures_is_refused() {
     );
 
     // One organisation's late file left out (or added): other figures for the year.
-    let fewer = tmp.path().join("fewer");
-    std::fs::create_dir_all(&fewer).expect("mkdir");
-    let mut files: Vec<_> = std::fs::read_dir(&bundled)
-        .expect("read")
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    files.sort();
-    for f in &files[1..] {
-        std::fs::copy(f, fewer.join(f.file_name().expect("name"))).expect("copy");
-    }
+    let fewer = bundled_copy(&tmp.path().join("fewer"), 1);
     let e = release(&fewer, &tmp.path().join("w3"), &defaults)
         .err()
         .expect("other figures for 2024 are refused");
@@ -336,17 +321,7 @@ fn stages_made_from_files_brought_in_by_hand_are_not_refused_as_stale() {
     let params = safetally::link::LinkParams::from_spec(&spec);
     let p = Progress::hidden();
     // Another platform's pseudonymised files, made from fewer organisations.
-    let fewer = tmp.path().join("fewer");
-    std::fs::create_dir_all(&fewer).expect("mkdir");
-    let mut files: Vec<_> = std::fs::read_dir(&bundled)
-        .expect("read")
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    files.sort();
-    for f in &files[2..] {
-        std::fs::copy(f, fewer.join(f.file_name().expect("name"))).expect("copy");
-    }
+    let fewer = bundled_copy(&tmp.path().join("fewer"), 2);
     let other = tmp.path().join("other");
     run_to_link(&fewer, &other, &key);
     let theirs = Workdir::new(&other)
@@ -369,4 +344,21 @@ fn stages_made_from_files_brought_in_by_hand_are_not_refused_as_stale() {
     }
     link_stage(&s, &w, &own, &params, &p, false).expect("link of files copied in");
     aggregate_stage(&s, &w, &linked, false).expect("aggregate after a link of files copied in");
+}
+
+/// A copy of the bundled sample's submissions in `dir`, without the first `skip` files (sorted
+/// by name): organisations' late or missing files.
+fn bundled_copy(dir: &std::path::Path, skip: usize) -> std::path::PathBuf {
+    let bundled = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data-samples/submissions");
+    std::fs::create_dir_all(dir).expect("mkdir");
+    let mut files: Vec<_> = std::fs::read_dir(&bundled)
+        .expect("read")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    for f in &files[skip..] {
+        std::fs::copy(f, dir.join(f.file_name().expect("name"))).expect("copy");
+    }
+    dir.to_path_buf()
 }
