@@ -145,6 +145,16 @@ impl Ledger {
         dir.join(format!("ledger-{year}.jsonl"))
     }
 
+    /// The report year of a ledger file, from its name (`path_for`'s); None for other files.
+    pub fn year_of(path: &Path) -> Option<i64> {
+        path.file_name()?
+            .to_str()?
+            .strip_prefix("ledger-")?
+            .strip_suffix(".jsonl")?
+            .parse()
+            .ok()
+    }
+
     /// Opens (or starts) the year's ledger in `dir`. Every line that holds an entry counts,
     /// the last one too when its line break is missing (an editor may drop it). A last line
     /// that is not a whole entry is refused, not skipped: it may be a crash while a release was
@@ -204,21 +214,6 @@ pub(crate) fn append_synced(
         Some(dir) if !dir.as_os_str().is_empty() => File::open(dir)?.sync_all(),
         _ => Ok(()),
     }
-}
-
-/// A time the ledger records (seconds since 1970, UTC) as people read it.
-pub fn utc_text(unix: u64) -> String {
-    // Howard Hinnant's days-to-civil algorithm (proleptic Gregorian).
-    let z = (unix / 86_400) as i64 + 719_468;
-    let (era, doe) = (z.div_euclid(146_097), z.rem_euclid(146_097));
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    let secs = unix % 86_400;
-    format!("{y}-{m:02}-{d:02} {:02}:{:02} UTC", secs / 3600, secs / 60 % 60)
 }
 
 /// The whole file from its start, under a lock (exclusive to record a release, else shared)
@@ -348,15 +343,6 @@ impl Ledger {
         self.entries.push(chained.entry);
         self.last = hash;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod time_tests {
-    #[test]
-    fn ledger_times_read_as_utc_dates() {
-        assert_eq!(super::utc_text(0), "1970-01-01 00:00 UTC");
-        assert_eq!(super::utc_text(1_709_210_096), "2024-02-29 12:34 UTC");
     }
 }
 

@@ -22,12 +22,11 @@ pub enum RegisterError {
         message: String,
     },
     #[error(
-        "an exact release of {year} with other figures was published before (release {release_id}, registered {when} in {path}). Two exact releases of one year can be subtracted, and their differences count single persons: a record added late shows that person's answers in every table, and a cell hidden in one and shown in the other can reveal its neighbours. Publish that release again (same tables), or publish the corrected figures under differential privacy (`protect --mode dp`, then `publish --input WORK/05-protect-dp`), whose ledger counts every view of the year. If that release was never handed on, remove its line from the register and run again"
+        "an exact release of {year} with other figures was published before (release {release_id}, registered in {path}). Two exact releases of one year can be subtracted, and their differences count single persons: a record added late shows that person's answers in every table, and a cell hidden in one and shown in the other can reveal its neighbours. Publish that release again (same tables), or publish the corrected figures under differential privacy (`protect --mode dp`, then `publish --input WORK/05-protect-dp`), whose ledger counts every view of the year. If that release was never handed on, remove its line from the register and run again"
     )]
     AnotherRelease {
         year: i64,
         release_id: String,
-        when: String,
         path: PathBuf,
     },
 }
@@ -80,7 +79,6 @@ pub fn register(dir: &Path, entry: Registered) -> Result<(), RegisterError> {
         return Err(RegisterError::AnotherRelease {
             year: entry.year,
             release_id: other.release_id.clone(),
-            when: crate::ledger::utc_text(other.created_unix),
             path,
         });
     }
@@ -89,6 +87,16 @@ pub fn register(dir: &Path, entry: Registered) -> Result<(), RegisterError> {
     }
     let line = serde_json::to_string(&entry).map_err(|e| io(std::io::Error::other(e)))?;
     crate::ledger::append_synced(&mut file, &text, line, &path).map_err(io)
+}
+
+/// The report year of a register file, from its name (`path_for`'s); None for other files.
+pub fn year_of(path: &Path) -> Option<i64> {
+    path.file_name()?
+        .to_str()?
+        .strip_prefix("exact-releases-")?
+        .strip_suffix(".jsonl")?
+        .parse()
+        .ok()
 }
 
 /// The exact releases registered for `year` (none when the register has no file for it).

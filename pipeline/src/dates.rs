@@ -147,12 +147,24 @@ pub fn from_excel_serial(serial: f64) -> Option<PartialDate> {
     PartialDate::full(y, m, d)
 }
 
-/// This year by the system clock (UTC): a report year after it cannot be right.
-pub fn current_year() -> i32 {
+/// Today by the system clock (UTC), as (year, month, day).
+pub fn today() -> (i32, u32, u32) {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    civil_from_days((secs / 86_400) as i64).0
+    civil_from_days((secs / 86_400) as i64)
+}
+
+/// This year by the system clock (UTC): a report year after it cannot be right.
+pub fn current_year() -> i32 {
+    today().0
+}
+
+/// A time in seconds since 1970 (as the ledger and the register record it), as people read it.
+pub fn utc_text(unix: u64) -> String {
+    let (y, m, d) = civil_from_days((unix / 86_400) as i64);
+    let secs = unix % 86_400;
+    format!("{y}-{m:02}-{d:02} {:02}:{:02} UTC", secs / 3600, secs / 60 % 60)
 }
 
 /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian).
@@ -172,6 +184,12 @@ pub fn civil_from_days(z: i64) -> (i32, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ledger_times_read_as_utc_dates() {
+        assert_eq!(utc_text(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc_text(1_709_210_096), "2024-02-29 12:34 UTC");
+    }
 
     #[test]
     fn parses_partial_and_refuses_impossible() {

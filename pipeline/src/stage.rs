@@ -298,11 +298,10 @@ impl Staging {
 /// other), else its absolute path.
 fn where_read(root: &Path, dir: &Path) -> Option<String> {
     let dir = fs::canonicalize(dir).ok()?;
-    let inside = fs::canonicalize(root)
-        .ok()
-        .and_then(|r| dir.strip_prefix(r).ok().map(Path::to_path_buf));
-    let shown = inside.unwrap_or(dir);
-    Some(shown.to_string_lossy().replace('\\', "/"))
+    Some(match fs::canonicalize(root) {
+        Ok(root) if dir.starts_with(&root) => relative(&root, &dir),
+        _ => dir.to_string_lossy().into_owned(),
+    })
 }
 
 /// A file being written whose BLAKE3 is taken as the bytes go out: a stage's big outputs are

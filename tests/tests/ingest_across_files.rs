@@ -168,7 +168,7 @@ fn an_unclosed_quote_in_the_last_column_is_named_and_every_line_it_took_counted(
     );
     let message = &report.orgs["TALITA"].examples[0];
     assert!(
-        message.contains("a.csv, line 3, column given_name: a quote (\") opened in this cell on line 3 is never closed, so lines 4–5 (2 row(s) of the file) were read into this cell"),
+        message.contains("a.csv, line 3, column given_name: a quote (\") opened in this cell on line 3 is never closed, so lines 4–5 (2 rows of the file) were read into this cell"),
         "{message}"
     );
     assert!(!message.contains("Lisa"), "{message}");

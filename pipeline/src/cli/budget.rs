@@ -16,14 +16,9 @@ pub struct Args {
     pub year: Option<i64>,
 }
 
-/// A ledger file named where its folder is expected: its folder and its year.
+/// A ledger or register file named where its folder is expected: its folder and its year.
 fn ledger_file(path: &std::path::Path) -> Option<(PathBuf, i64)> {
-    let name = path.file_name()?.to_string_lossy().into_owned();
-    let year = name
-        .strip_prefix("ledger-")?
-        .strip_suffix(".jsonl")?
-        .parse()
-        .ok()?;
+    let year = Ledger::year_of(path).or_else(|| safetally_dp::register::year_of(path))?;
     let parent = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -71,12 +66,8 @@ pub fn run(mut a: Args) -> anyhow::Result<u8> {
             .map(|d| {
                 d.flatten()
                     .filter_map(|e| {
-                        let name = e.file_name().to_string_lossy().into_owned();
-                        name.strip_prefix("ledger-")
-                            .or_else(|| name.strip_prefix("exact-releases-"))?
-                            .strip_suffix(".jsonl")?
-                            .parse()
-                            .ok()
+                        let p = e.path();
+                        Ledger::year_of(&p).or_else(|| safetally_dp::register::year_of(&p))
                     })
                     .collect()
             })
@@ -114,7 +105,7 @@ pub fn run(mut a: Args) -> anyhow::Result<u8> {
                     println!(
                         "Report year {y}: exact release {} published {} (registered; a second exact release of the year with other figures is refused).",
                         r.release_id,
-                        safetally_dp::ledger::utc_text(r.created_unix)
+                        safetally::dates::utc_text(r.created_unix)
                     );
                 }
             }
@@ -140,7 +131,7 @@ pub fn run(mut a: Args) -> anyhow::Result<u8> {
         for e in &l.entries {
             println!(
                 "  {}  rho {:.4}  {}  group size {}  entry {}",
-                safetally_dp::ledger::utc_text(e.created_unix),
+                safetally::dates::utc_text(e.created_unix),
                 e.rho,
                 what(e),
                 e.group_size,

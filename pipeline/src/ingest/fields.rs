@@ -35,10 +35,7 @@ pub struct Today(i32, u32, u32);
 
 impl Today {
     pub fn now() -> Self {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let (y, m, d) = crate::dates::civil_from_days((secs / 86_400) as i64);
+        let (y, m, d) = crate::dates::today();
         Today(y, m, d)
     }
 

@@ -351,9 +351,15 @@ impl<'a> Validator<'a> {
                     rule: "unclosed_quote",
                     value: truncate(cell.lines().next().unwrap_or(""), 200),
                     message: format!(
-                        "a quote (\") opened in this cell on line {} is never closed, so {} ({count} row(s) of the file) were read into this cell; each of them is quarantined too. Close the quote (or delete it) and send the file again",
+                        "a quote (\") opened in this cell on line {} is never closed, so {} ({count} {} read into this cell; {} quarantined too. Close the quote (or delete it) and send the file again",
                         row.line,
-                        lines(first, last)
+                        lines(first, last),
+                        if count == 1 {
+                            "row of the file) was"
+                        } else {
+                            "rows of the file) were"
+                        },
+                        if count == 1 { "it is" } else { "each of them is" }
                     ),
                 }
             }

@@ -362,13 +362,7 @@ fn release_ledger(
 ) -> Result<std::path::PathBuf, StageError> {
     let recorded = release.parent().unwrap_or(release).to_path_buf();
     let folder = given.map_or_else(|| recorded.clone(), Path::to_path_buf);
-    let year = release.file_name().and_then(|n| {
-        n.to_str()?
-            .strip_prefix("ledger-")?
-            .strip_suffix(".jsonl")?
-            .parse::<i64>()
-            .ok()
-    });
+    let year = safetally_dp::ledger::Ledger::year_of(release);
     // While the recorded ledger is there, only it will do (a backup copy holds the entry too,
     // and what the extract spent there the ledger would never see); once it is gone, a
     // folder holding the entry is where it moved.
