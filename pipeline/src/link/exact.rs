@@ -22,6 +22,10 @@ pub struct ExactStats {
     /// disagree on gender.
     #[serde(default)]
     pub refused_by_answers: u64,
+    /// Month-and-day values common enough to be placeholders (`link::common`), and the
+    /// records with a full birth date on them.
+    #[serde(default)]
+    pub common_dates: (u64, u64),
 }
 
 /// Keys whose equal values mean alike names, not the same ones: skeletons drop vowels, so
@@ -149,7 +153,16 @@ fn join_runs(
     }
 }
 
-pub fn link_exact(r: &Records, clusters: &mut Clusters, use_keys: &[String], max_group: usize) -> ExactStats {
+/// Keys that join records on their full birth date beside alike names, not equal ones: a
+/// common date (`link::common`) says too little for them, and the fuzzy step scores those pairs.
+const DATE_TRUSTING_KEYS: [&str; 1] = ["mk_phonetic_dob"];
+
+pub fn link_exact(
+    r: &Records,
+    clusters: &mut Clusters,
+    (use_keys, common_dates): (&[String], &[bool]),
+    max_group: usize,
+) -> ExactStats {
     let mut stats = ExactStats::default();
     // Sorting is the costly part: the cores sort the keys, and each key's joins run as soon as
     // its sort and those before it are done, while the later keys are still sorting.
@@ -163,9 +176,21 @@ pub fn link_exact(r: &Records, clusters: &mut Clusters, use_keys: &[String], max
     // records than a name and date would: one person met by every organisation, even twice.
     let pnr_group = max_group.max(2 * r.orgs.len());
     let gate = Gate::new(r);
+    let any_common = common_dates.iter().any(|c| *c);
     let done: Result<(), std::convert::Infallible> = crate::parallel::stream_ordered(
         &used,
-        |(_, k)| groups(k),
+        |(name, k)| {
+            if any_common && DATE_TRUSTING_KEYS.contains(name) {
+                let kept: Vec<i64> = k
+                    .iter()
+                    .zip(common_dates)
+                    .map(|(&v, &common)| if common { 0 } else { v })
+                    .collect();
+                groups(&kept)
+            } else {
+                groups(k)
+            }
+        },
         |i, pairs| {
             let limit = if used[i].0 == "mk_pnr" {
                 pnr_group

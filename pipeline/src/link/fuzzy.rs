@@ -68,7 +68,14 @@ fn date_evidence(r: &Records, i: usize, j: usize) -> DateEvidence {
 }
 
 /// The score of a pair, or None when evidence forbids the match or it is below its threshold.
-fn score(r: &Records, gate: &Gate, pnr: &[i64], t: &Thresholds, i: usize, j: usize) -> Option<f64> {
+fn score(
+    r: &Records,
+    (gate, common): (&Gate, &[bool]),
+    pnr: &[i64],
+    t: &Thresholds,
+    i: usize,
+    j: usize,
+) -> Option<f64> {
     if pnr[i] != 0 && pnr[j] != 0 && pnr[i] != pnr[j] {
         return None;
     }
@@ -77,6 +84,10 @@ fn score(r: &Records, gate: &Gate, pnr: &[i64], t: &Thresholds, i: usize, j: usi
     }
     let threshold = match date_evidence(r, i, j) {
         DateEvidence::Conflict => return None,
+        // A placeholder's month and day (both records have it) tell only the year.
+        DateEvidence::Full | DateEvidence::Swapped if common.get(i).copied().unwrap_or(false) => {
+            t.partial_date
+        }
         DateEvidence::Full => t.full_date,
         DateEvidence::Swapped => t.swapped_date,
         DateEvidence::Partial => t.partial_date,
@@ -124,7 +135,7 @@ pub fn link_fuzzy(
     clusters: &mut Clusters,
     t: &Thresholds,
     max_block: usize,
-    placeholders: &[bool],
+    (placeholders, common): (&[bool], &[bool]),
 ) -> FuzzyStats {
     let placeholder = |i: u32| placeholders.get(i as usize).copied().unwrap_or(false);
     let mut stats = FuzzyStats::default();
@@ -152,7 +163,7 @@ pub fn link_fuzzy(
                         continue;
                     }
                     stats.candidate_pairs += 1;
-                    if let Some(s) = score(r, &gate, pnr, t, i as usize, j as usize) {
+                    if let Some(s) = score(r, (&gate, common), pnr, t, i as usize, j as usize) {
                         scored.push((s, i, j));
                     }
                 }

@@ -2,6 +2,7 @@
 //! table (fresh random ids, resolved answers, number of organisations), a record-to-person map,
 //! the duplicate cross-check (T21, internal, exact counts) and a linkage report.
 
+mod common;
 mod evaluate;
 mod exact;
 mod fuzzy;
@@ -21,7 +22,7 @@ pub use output::{PERSONS, RECORD_MAP, write_outputs};
 pub use report::LinkReport;
 pub use resolve::ResolveStats;
 
-use crate::schema::{LinkageSpec, ThresholdScale, Thresholds};
+use crate::schema::{CommonDate, LinkageSpec, ThresholdScale, Thresholds};
 use unionfind::Clusters;
 
 pub const STAGE: &str = "03-link";
@@ -36,6 +37,9 @@ pub struct LinkParams {
     pub threshold_scale: ThresholdScale,
     pub max_key_group: usize,
     pub max_block: usize,
+    /// Settings of older manifests lack it: then no date is common.
+    #[serde(default)]
+    pub common_date: CommonDate,
 }
 
 impl LinkParams {
@@ -47,6 +51,7 @@ impl LinkParams {
             threshold_scale: spec.threshold_scale,
             max_key_group: spec.max_key_group,
             max_block: spec.max_block,
+            common_date: spec.common_date,
         }
     }
 }
@@ -67,13 +72,22 @@ pub struct Linkage {
 pub fn link_records(r: &Records, p: &LinkParams) -> Linkage {
     let t = std::time::Instant::now();
     let mut clusters = Clusters::new(&r.match_keys[0]);
-    let exact = exact::link_exact(r, &mut clusters, &p.match_keys, p.max_key_group);
+    let (common, common_values) = common::common_dates(r, &p.common_date);
+    let mut exact = exact::link_exact(r, &mut clusters, (&p.match_keys, &common), p.max_key_group);
+    exact.common_dates = (common_values, common.iter().filter(|c| **c).count() as u64);
     let exact_roots = clusters.roots();
     let exact_seconds = t.elapsed().as_secs_f64();
     let thresholds = p.thresholds.for_size(&p.threshold_scale, r.len());
     // Records loaded for exact keys only (`load_for`) cannot take the fuzzy step.
-    let fuzzy = (p.fuzzy && r.has_fuzzy_columns())
-        .then(|| fuzzy::link_fuzzy(r, &mut clusters, &thresholds, p.max_block, &exact.placeholders));
+    let fuzzy = (p.fuzzy && r.has_fuzzy_columns()).then(|| {
+        fuzzy::link_fuzzy(
+            r,
+            &mut clusters,
+            &thresholds,
+            p.max_block,
+            (&exact.placeholders, &common),
+        )
+    });
     // Without the fuzzy step nothing changed since the exact roots were taken.
     let roots = if fuzzy.is_some() {
         clusters.roots()

@@ -70,6 +70,13 @@ impl LinkReport {
                 "  ignored: {g} value(s) of {k} shared by {n} records in all (more than the plausible maximum)"
             );
         }
+        let (values, records) = self.exact.common_dates;
+        if values > 0 {
+            let _ = writeln!(
+                s,
+                "  {values} birth month-and-day value(s), held by {records} records with a full date, are so common that they look like placeholders (1 January and the like): on them a full date counted as the year only, and the phonetic key was not used"
+            );
+        }
         if self.exact.refused_by_answers > 0 {
             let _ = writeln!(
                 s,

@@ -37,6 +37,31 @@ impl Coded {
         self.values[self.codes[i] as usize].as_deref()
     }
 
+    /// The column with its rows in `order` (row i of the result is row `order[i]` here), its
+    /// codes renumbered by first use in that order and the values no row uses dropped (a blank
+    /// stays 0). Whoever walks the rows in order then meets new values in dictionary order, as
+    /// in a column read from a file: lookups keyed by code sweep memory instead of jumping.
+    pub fn reordered(mut self, order: &[u32]) -> Coded {
+        let mut renumbered = vec![u32::MAX; self.values.len()];
+        let mut values = Vec::new();
+        if let Some(blank) = self.values.first_mut() {
+            values.push(blank.take());
+            renumbered[0] = 0;
+        }
+        let codes = order
+            .iter()
+            .map(|&row| {
+                let old = self.codes[row as usize] as usize;
+                if renumbered[old] == u32::MAX {
+                    renumbered[old] = values.len() as u32;
+                    values.push(self.values[old].take());
+                }
+                renumbered[old]
+            })
+            .collect();
+        Coded { codes, values }
+    }
+
     /// Appends another part's codes, translated into this dictionary.
     pub fn append(&mut self, other: Coded) {
         let remap = self.merge_values(other.values);
@@ -379,5 +404,21 @@ mod tests {
         assert_eq!(values, col.iter().collect::<Vec<_>>());
         assert_eq!(coded.values.len(), 4, "null, woman, the long answer, man");
         assert_eq!(coded.codes, [1, 0, 2, 2, 2, 1, 3]);
+    }
+
+    #[test]
+    fn reordered_rows_keep_their_values_and_are_coded_by_first_use() {
+        let col = StringChunked::new("a".into(), [Some("x"), None, Some("y"), Some("z"), Some("y")]);
+        let coded = super::code_text(&col);
+        let order = [3u32, 4, 1, 0, 2];
+        let moved = coded.clone().reordered(&order);
+        for (i, &row) in order.iter().enumerate() {
+            assert_eq!(moved.get(i), coded.get(row as usize), "row {i}");
+        }
+        assert_eq!(moved.codes, [1, 2, 0, 3, 2], "z, y, blank, x, y");
+        assert_eq!(
+            moved.values,
+            [None, Some("z".into()), Some("y".into()), Some("x".into())]
+        );
     }
 }

@@ -47,23 +47,13 @@ pub enum Out {
         dict: Vec<Option<String>>,
         codes: Vec<u32>,
     },
-    /// A column chunk's pages as another file stores them (`direct::stored_pages`), copied
-    /// as they are.
-    Stored {
-        name: PlSmallStr,
-        rows: usize,
-        pages: Vec<CompressedPage>,
-    },
 }
 
 impl Out {
     pub fn name(&self) -> &str {
         match self {
             Out::Col(c) | Out::Unique(c) | Out::Repeating(c) => c.name().as_str(),
-            Out::Coded { name, .. }
-            | Out::Fixed { name, .. }
-            | Out::Ints { name, .. }
-            | Out::Stored { name, .. } => name.as_str(),
+            Out::Coded { name, .. } | Out::Fixed { name, .. } | Out::Ints { name, .. } => name.as_str(),
         }
     }
 
@@ -71,21 +61,12 @@ impl Out {
         match self {
             Out::Col(c) | Out::Unique(c) | Out::Repeating(c) => c.len(),
             Out::Coded { codes, .. } => codes.len(),
-            Out::Stored { rows, .. } => *rows,
             Out::Fixed { runs, .. } | Out::Ints { runs, .. } => runs.iter().map(|r| r.present.len()).sum(),
         }
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// A stored column's pages, taken out so that they can be written as they are.
-    pub(super) fn take_stored(&mut self) -> Option<Vec<CompressedPage>> {
-        match self {
-            Out::Stored { pages, .. } => Some(std::mem::take(pages)),
-            _ => None,
-        }
     }
 
     /// Encodes and compresses the column as one column chunk, so the file writer only copies
@@ -133,8 +114,6 @@ impl Out {
             }
             Out::Coded { dict, codes, .. } => super::pages::coded_pages(dict, codes, type_, default),
             Out::Fixed { width, runs, .. } => super::pages::fixed_pages(*width, runs, type_),
-            // Taken out beforehand (`take_stored`): pages are not `Clone`.
-            Out::Stored { .. } => Ok(Vec::new()),
         }
     }
 }

@@ -11,57 +11,6 @@ pub use coded::{Coded, Interner, code_text, read_coded};
 pub use encode::{FixedRun, Out};
 pub use polars_parquet::write::CompressedPage;
 
-/// A column's stored pages, row group by row group.
-pub type StoredPages = Vec<Vec<CompressedPage>>;
-
-/// The sizes of a file's row groups, and the pages of each of the `columns` as the file
-/// stores them where they can be copied as they are into a file that `ParquetSink` makes with
-/// those columns (same type; None otherwise, to be decoded). Only for files whose row groups
-/// hold 1 to `max_rows` rows each (a copied column forces the row groups of the copy):
-/// otherwise no column is taken as stored.
-pub fn stored_columns(
-    path: &Path,
-    columns: &[(&str, Kind)],
-    max_rows: usize,
-) -> Result<(Vec<usize>, Vec<Option<StoredPages>>), String> {
-    let mut file = File::open(path).map_err(|e| e.to_string())?;
-    let meta = polars_parquet::read::read_metadata(&mut file).map_err(|e| e.to_string())?;
-    let groups: Vec<usize> = meta.row_groups.iter().map(|g| g.num_rows()).collect();
-    let copyable = groups.iter().all(|&n| (1..=max_rows).contains(&n));
-    let types = parquet_types(columns).map_err(|e| e.to_string())?;
-    let stored = columns
-        .iter()
-        .zip(&types)
-        .map(|((name, _), want)| {
-            copyable
-                .then(|| direct::stored_pages(&mut file, &meta.row_groups, name, want))
-                .flatten()
-        })
-        .collect();
-    Ok((groups, stored))
-}
-
-/// The rows a column chunk's stored pages hold.
-fn stored_rows(pages: &[CompressedPage]) -> usize {
-    pages
-        .iter()
-        .map(|p| match p {
-            CompressedPage::Data(d) => d.num_rows().unwrap_or(0),
-            CompressedPage::Dict(_) => 0,
-        })
-        .sum()
-}
-
-/// The Parquet types `ParquetSink` gives columns.
-fn parquet_types(columns: &[(&str, Kind)]) -> PolarsResult<Vec<ParquetType>> {
-    let schema: Schema = columns
-        .iter()
-        .map(|(n, k)| Field::new((*n).into(), dtype(*k)))
-        .collect();
-    let parquet = polars_parquet::write::to_parquet_schema(&schema.to_arrow(CompatLevel::newest()))?;
-    Ok(parquet.fields().to_vec())
-}
-
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -74,6 +23,13 @@ use polars_parquet::write::{
 
 use crate::error::StageError;
 use crate::stage::HashingFile;
+
+/// The number of rows in each row group of a Parquet file.
+pub fn row_group_rows(path: &Path) -> Result<Vec<usize>, String> {
+    let mut file = File::open(path).map_err(|e| e.to_string())?;
+    let meta = polars_parquet::read::read_metadata(&mut file).map_err(|e| e.to_string())?;
+    Ok(meta.row_groups.iter().map(|g| g.num_rows()).collect())
+}
 
 /// The column types the pipeline writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -247,44 +203,24 @@ impl ParquetSink {
                 &"a batch whose columns differ from the file's",
             ));
         }
-        // Copied pages are written as they are: they must hold the batch's rows.
-        for c in &columns {
-            if let Out::Stored { name, rows, pages } = c
-                && stored_rows(pages) != *rows
-            {
-                return Err(write_err(
-                    &self.path,
-                    &format!(
-                        "column {name}: copied pages hold {} rows, not {rows}",
-                        stored_rows(pages)
-                    ),
-                ));
-            }
-        }
         self.write_group(columns)?;
         self.rows += height as u64;
         Ok(())
     }
 
     /// Encodes the columns of one row group on every core, then appends them.
-    fn write_group(&mut self, mut columns: Vec<Out>) -> Result<(), StageError> {
+    fn write_group(&mut self, columns: Vec<Out>) -> Result<(), StageError> {
         let height = columns.first().map_or(0, Out::len);
         if height == 0 {
             return Ok(());
         }
-        let stored: Vec<Option<Vec<CompressedPage>>> = columns.iter_mut().map(Out::take_stored).collect();
         let (default, options) = (self.options.compression, self.options);
         let jobs: Vec<_> = columns.iter().zip(&self.types).collect();
-        let mut pages: Vec<Vec<CompressedPage>> =
+        let pages: Vec<Vec<CompressedPage>> =
             crate::parallel::map_ordered(&jobs, |(column, t)| column.pages(t, default, options))
                 .into_iter()
                 .collect::<Result<_, _>>()
                 .map_err(|e| write_err(&self.path, &e))?;
-        for (col, kept) in pages.iter_mut().zip(stored) {
-            if let Some(kept) = kept {
-                *col = kept;
-            }
-        }
         let group = DynIter::new(pages.iter().map(|col| {
             Ok(DynStreamingIterator::new(fallible_streaming_iterator::convert(
                 col.iter().map(PolarsResult::Ok),
@@ -398,8 +334,8 @@ mod tests {
     }
 
     /// A column chunk with fewer values than its rows (here written past the sink's checks,
-    /// as a damaged file would be) is refused when read, naming the column; so is a copied
-    /// column whose pages do not hold its rows.
+    /// as a damaged file would be) is refused when read, naming the column; the sink refuses
+    /// to write it.
     #[test]
     fn a_column_shorter_than_the_files_rows_is_refused_when_read_and_written() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -407,17 +343,17 @@ mod tests {
         let cols = [("a", Kind::Str), ("b", Kind::Str)];
         let mut s = ParquetSink::create(&p, &cols).expect("create");
         let a = || Out::Col(StringChunked::new("a".into(), ["x", "y"]).into_column());
-        let empty = || Out::Stored {
+        let empty = || Out::Coded {
             name: "b".into(),
-            rows: 2,
-            pages: Vec::new(),
+            dict: vec![None],
+            codes: Vec::new(),
         };
         let refused = s
             .push_batch(vec![a(), empty()])
             .expect_err("pages without the rows");
         let refused = refused.to_string();
         assert!(
-            refused.contains("short.parquet") && refused.contains("column b: copied pages hold 0 rows"),
+            refused.contains("short.parquet") && refused.contains("a batch whose columns differ"),
             "{refused}"
         );
         s.write_group(vec![a(), empty()]).expect("written unchecked");

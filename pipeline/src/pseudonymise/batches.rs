@@ -1,25 +1,18 @@
-//! Encoded rows gathered in order into row groups and written while the cores encode on. A
-//! row group of the output is a row group of the input where the input's answer columns are
-//! copied page for page (nothing decoded or encoded again); otherwise one of `BATCH` rows.
+//! Encoded rows gathered in order into row groups of `BATCH` rows, written while the cores
+//! encode on.
 
 use polars::prelude::*;
 
 use super::rows::{self, EncodedRows};
 use super::{ENCODING, ENCODING_VERSION, FINGERPRINT, MATCH_KEYS, OrgPseudo};
 use crate::error::StageError;
-use crate::parquet_io::{Coded, Out, ParquetSink, StoredPages};
-
-/// An answer column: decoded to codes, or its pages as the input stores them.
-pub(super) enum Answers {
-    Coded(Coded),
-    Stored(StoredPages),
-}
+use crate::parquet_io::{Coded, Out, ParquetSink};
 
 pub(super) struct Batches {
     pub sink: ParquetSink,
     pub fingerprint: String,
     pub org: Coded,
-    pub attrs: Vec<Answers>,
+    pub attrs: Vec<Coded>,
     pub attr_names: Vec<String>,
     pub year: Int64Chunked,
     pub org_name: String,
@@ -32,21 +25,11 @@ pub(super) struct Batches {
     pub stats: OrgPseudo,
 }
 
-/// Row group ends: the input's where its answers are copied, else every `batch` rows.
-pub(super) fn group_ends(input_groups: &[usize], copied: bool, height: usize, batch: usize) -> Vec<usize> {
-    if copied {
-        input_groups
-            .iter()
-            .scan(0, |end, n| {
-                *end += n;
-                Some(*end)
-            })
-            .collect()
-    } else {
-        (1..=height.div_ceil(batch))
-            .map(|k| (k * batch).min(height))
-            .collect()
-    }
+/// Row group ends: every `batch` rows.
+pub(super) fn group_ends(height: usize, batch: usize) -> Vec<usize> {
+    (1..=height.div_ceil(batch))
+        .map(|k| (k * batch).min(height))
+        .collect()
 }
 
 impl Batches {
@@ -77,7 +60,7 @@ impl Batches {
         if n == 0 {
             return Ok(());
         }
-        let (at, group) = (self.written, self.groups);
+        let at = self.written;
         let coded = |name: &str, c: &Coded| Out::Coded {
             name: name.into(),
             dict: c.values.clone(),
@@ -105,16 +88,8 @@ impl Batches {
         let (keys, ints, bloom) = rows::columns(parts);
         // Record keys, match keys and filters are keyed hashes: nothing repeats to code or compress.
         columns.extend(keys);
-        for (a, name) in self.attrs.iter_mut().zip(&self.attr_names) {
-            columns.push(match a {
-                Answers::Coded(c) => coded(name, c),
-                // The sink checks that the pages hold the row group's rows.
-                Answers::Stored(pages) => Out::Stored {
-                    name: name.as_str().into(),
-                    rows: n,
-                    pages: pages.get_mut(group).map(std::mem::take).unwrap_or_default(),
-                },
-            });
+        for (c, name) in self.attrs.iter().zip(&self.attr_names) {
+            columns.push(coded(name, c));
         }
         columns.extend(ints);
         columns.push(bloom);
@@ -138,10 +113,9 @@ mod tests {
     use super::group_ends;
 
     #[test]
-    fn row_groups_follow_the_input_or_fill_batches() {
-        assert_eq!(group_ends(&[3, 5, 2], true, 10, 4), [3, 8, 10]);
-        assert_eq!(group_ends(&[10], false, 10, 4), [4, 8, 10]);
-        assert_eq!(group_ends(&[8], false, 8, 4), [4, 8]);
-        assert!(group_ends(&[], false, 0, 4).is_empty());
+    fn row_groups_fill_batches() {
+        assert_eq!(group_ends(10, 4), [4, 8, 10]);
+        assert_eq!(group_ends(8, 4), [4, 8]);
+        assert!(group_ends(0, 4).is_empty());
     }
 }

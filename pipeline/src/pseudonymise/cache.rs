@@ -5,7 +5,7 @@
 //! and their misses overlap.
 
 use super::bloom::{BloomEncoder, STORED_WORDS};
-use super::normalise::{fold_variants, part_tokens, skeleton_of_folded};
+use super::normalise::{fold_variants, part_tokens, phonetic_of_folded, skeleton_of_folded};
 use crate::key::Keyed;
 pub use crate::open_table::Table;
 use crate::open_table::nonzero;
@@ -19,16 +19,16 @@ pub fn text_key(s: &str) -> u64 {
 /// Tokens a part holds in place (most have one or two); more go to the heap.
 const PART_TOKENS: usize = 4;
 
-/// One token of a name part: where its text and skeleton are in the part's text, and its
+/// One token of a name part: where its text and phonetic code are in the part's text, and its
 /// keyed blocking key.
 #[derive(Clone, Copy, Default)]
 pub struct PartToken {
     pub block: i64,
     text: (u32, u32),
-    skeleton: (u32, u32),
+    phonetic: (u32, u32),
 }
 
-/// Bytes of a part's text held in place: most names, their tokens and skeletons fit.
+/// Bytes of a part's text held in place: most names, their tokens and phonetic codes fit.
 const PART_TEXT: usize = 64;
 
 /// A name part as written, normalised, with what it does to the Bloom filter. Its text is
@@ -38,7 +38,7 @@ const PART_TEXT: usize = 64;
 pub struct PartInfo {
     tokens: smallvec::SmallVec<[PartToken; PART_TOKENS]>,
     raw_len: u32,
-    /// The part as written, then each token's text and skeleton (valid UTF-8: built from
+    /// The part as written, then each token's text and phonetic code (valid UTF-8: built from
     /// `str`s).
     text: smallvec::SmallVec<[u8; PART_TEXT]>,
     /// The stored bits the part's tokens set and clear together (the order of tokens does
@@ -75,8 +75,8 @@ impl PartInfo {
         &self.text[t.text.0 as usize..t.text.1 as usize]
     }
 
-    pub fn skeleton(&self, t: &PartToken) -> &[u8] {
-        &self.text[t.skeleton.0 as usize..t.skeleton.1 as usize]
+    pub fn phonetic(&self, t: &PartToken) -> &[u8] {
+        &self.text[t.phonetic.0 as usize..t.phonetic.1 as usize]
     }
 
     /// Reads the lines a record will use (see the module's comment).
@@ -88,15 +88,15 @@ impl PartInfo {
 }
 
 /// A place in a part's text. A cell's text comes from an Arrow string view, under 4 GiB;
-/// its tokens and skeletons are a few times that at most.
+/// its tokens and phonetic codes are a few times that at most.
 fn offset(at: usize) -> u32 {
-    u32::try_from(at).expect("a name part's text, tokens and skeletons are under 4 GiB")
+    u32::try_from(at).expect("a name part's text, tokens and phonetic codes are under 4 GiB")
 }
 
 /// What a token contributes to every part it is in.
 #[derive(Clone)]
 struct TokenInfo {
-    skeleton: String,
+    phonetic: String,
     set: [u64; STORED_WORDS],
     clear: [u64; STORED_WORDS],
     block: i64,
@@ -141,11 +141,11 @@ impl PartMaker {
             let start = offset(text.len());
             text.push_str(&t);
             let mid = offset(text.len());
-            text.push_str(&tok.skeleton);
+            text.push_str(&tok.phonetic);
             info.tokens.push(PartToken {
                 block: tok.block,
                 text: (start, mid),
-                skeleton: (mid, offset(text.len())),
+                phonetic: (mid, offset(text.len())),
             });
             for (o, s) in info.set.iter_mut().zip(&tok.set) {
                 *o |= s;
@@ -181,7 +181,7 @@ impl PartMaker {
         }
     }
 
-    /// A token's skeleton, Bloom bits and blocking key.
+    /// A token's phonetic code, Bloom bits and blocking key (the last two from its skeleton).
     fn compute(&self, t: &str, bloom: &mut BloomEncoder) -> TokenInfo {
         let folded = fold_variants(t);
         let skeleton = skeleton_of_folded(&folded);
@@ -189,7 +189,7 @@ impl PartMaker {
         let masks = bloom.token_masks(&[(b'_', folded.as_str()), (b'#', skeleton.as_str())]);
         let block = self.blk.hash64(&[b"token", skeleton.as_bytes()]);
         TokenInfo {
-            skeleton,
+            phonetic: phonetic_of_folded(&folded),
             set: masks.set,
             clear: masks.clear,
             block,

@@ -14,7 +14,7 @@ use crate::key::{Job, Keyed, LinkageKey, frame, run_jobs_into};
 /// with precision 0.85 on a 20 000-person sample, against 0.9995 for the others), and the keys
 /// on given + family name + date and on sorted names + date: any two records that share one of
 /// those share `mk_sorted_dob_unordered` and `mk_phonetic_dob` too (same tokens, same sorted
-/// tokens, same skeletons, same date in either order), so they linked nothing more and cost
+/// tokens, same phonetic codes, same date in either order), so they linked nothing more and cost
 /// two keyed hashes per record.
 pub const MATCH_KEYS: [&str; 3] = ["mk_pnr", "mk_sorted_dob_unordered", "mk_phonetic_dob"];
 /// Blocking keys for the fuzzy step: the full date, and the skeleton of each name part (the
@@ -135,7 +135,7 @@ impl Pending {
         }
     }
 
-    /// Frames a match key's message: the record's tokens (or their skeletons) sorted and
+    /// Frames a match key's message: the record's tokens (or their phonetic codes) sorted and
     /// joined by spaces, the same for swapped given and family names, then a date.
     fn frame_names(&mut self, tokens: &mut [&[u8]], date: &[u8]) {
         tokens.sort_unstable();
@@ -290,9 +290,9 @@ impl RecordEncoder {
             let mut texts: smallvec::SmallVec<[&[u8]; 8]> = toks.iter().map(|(p, t)| p.text(t)).collect();
             pending.frame_names(&mut texts, full.unordered.as_bytes());
             pending.add_framed(&keys.mk[1], r, Slot::MatchKey(1));
-            let mut skeletons: smallvec::SmallVec<[&[u8]; 8]> =
-                toks.iter().map(|(p, t)| p.skeleton(t)).collect();
-            pending.frame_names(&mut skeletons, full.text.as_bytes());
+            let mut phonetic: smallvec::SmallVec<[&[u8]; 8]> =
+                toks.iter().map(|(p, t)| p.phonetic(t)).collect();
+            pending.frame_names(&mut phonetic, full.text.as_bytes());
             pending.add_framed(&keys.mk[2], r, Slot::MatchKey(2));
         }
         // The flips are seeded by the record's keyed hash (see `Slot::Record`).
@@ -419,7 +419,7 @@ mod tests {
                 &[b"anna maria svensson", b"1990-04-05"]
             )
         );
-        let phonetic = ["anna", "maria", "svensson"].map(skeleton);
+        let phonetic = ["anna", "maria", "svensson"].map(crate::pseudonymise::normalise::phonetic);
         let mut phonetic: Vec<&str> = phonetic.iter().map(String::as_str).collect();
         phonetic.sort_unstable();
         assert_eq!(

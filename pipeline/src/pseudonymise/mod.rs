@@ -12,7 +12,7 @@ mod parts;
 mod rows;
 mod thai;
 
-use batches::{Answers, Batches};
+use batches::Batches;
 use encode::RecordEncoder;
 pub use encode::{
     BLOCK_KEYS, BLOCK_TOKENS, DATE_PARTS, Encoded, Encoder, FULL_DATE_BLOCK, Identifiers, MATCH_KEYS,
@@ -24,9 +24,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
+use polars::prelude::{IdxCa, IdxSize, PlSmallStr};
+
 use crate::error::StageError;
 use crate::key::LinkageKey;
-use crate::parquet_io::{Coded, Kind, ParquetSink, code_text, read_coded, read_columns, stored_columns};
+use crate::parquet_io::{Coded, Kind, ParquetSink, code_text, read_coded, read_columns};
 use crate::progress::Progress;
 use crate::schema::Schema;
 
@@ -37,7 +39,8 @@ pub const FINGERPRINT: &str = "key_fingerprint";
 /// without the column are of encoding 1 (safetally 0.7 and before).
 pub const ENCODING: &str = "encoding";
 /// 2: Thai romanised by syllables, Arabic-script long vowels and article (safetally 0.8).
-pub const ENCODING_VERSION: &str = "2";
+/// 3: the phonetic match key keeps h and where the vowels are (safetally 0.10).
+pub const ENCODING_VERSION: &str = "3";
 pub const RECORD_KEY: &str = "record_key";
 pub const RELATED_KEY: &str = "related_record_key";
 pub const BLOOM: &str = "name_bloom";
@@ -227,26 +230,16 @@ fn pseudonymise_file(
     let org_name = path
         .file_stem()
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-    // Answers are carried through: copied page for page where the validated file stores them
-    // as the output does, else as dictionary codes, read straight from its dictionary pages
-    // where it has them, like organisations, names and birth dates; the other identifiers and
-    // any column without dictionary pages are read as text.
+    // Answers are carried through as dictionary codes, read straight from the file's
+    // dictionary pages where it has them, like organisations, names and birth dates; the other
+    // identifiers and any column without dictionary pages are read as text.
     let attr_names = attribute_columns(schema);
-    let attr_kinds: Vec<(&str, Kind)> = attr_names.iter().map(|n| (*n, Kind::Str)).collect();
-    let (input_groups, mut stored) = stored_columns(path, &attr_kinds, BATCH).map_err(read_err)?;
-    let copied = stored.iter().any(Option::is_some);
-    let decoded: Vec<&str> = attr_names
-        .iter()
-        .zip(&stored)
-        .filter(|(_, s)| s.is_none())
-        .map(|(n, _)| *n)
-        .collect();
-    let mut owned: Vec<String> = decoded.iter().map(|n| n.to_string()).collect();
+    let mut owned: Vec<String> = attr_names.iter().map(|n| n.to_string()).collect();
     owned.extend(NAME_COLUMNS.iter().map(|n| n.to_string()));
     owned.push("org_id".into());
     let mut coded = read_coded(path, &owned).map_err(read_err)?;
-    let org_coded = coded.pop().flatten();
-    let mut name_coded = coded.split_off(decoded.len());
+    let mut org_coded = coded.pop().flatten();
+    let mut name_coded = coded.split_off(attr_names.len());
     let mut wanted: Vec<&str> = IDENTIFIER_COLUMNS.to_vec();
     wanted.retain(|c| {
         !NAME_COLUMNS
@@ -255,30 +248,29 @@ fn pseudonymise_file(
             .any(|(n, coded)| n == c && coded.is_some())
     });
     wanted.extend(
-        decoded
+        attr_names
             .iter()
             .zip(&coded)
             .filter(|(_, c)| c.is_none())
             .map(|(n, _)| *n),
     );
     let df = read_columns(path, &wanted)?;
+    // Rows leave in an order of their own (see `row_order`), never the organisation's.
+    let order = row_order(key, &org_name, df.height());
+    let df = df
+        .take(&IdxCa::from_vec(PlSmallStr::EMPTY, order.clone()))
+        .map_err(|e| read_err(format!("reordering the rows: {e}")))?;
+    for c in coded.iter_mut().chain(&mut name_coded).chain([&mut org_coded]) {
+        *c = c.take().map(|c| c.reordered(&order));
+    }
     let inputs = Inputs::new(&df, path)?;
     let col = |n: &str| rows::str_col(&df, n, path);
     // A column without dictionary pages throughout is coded from its text.
     let coded_or_text = |n: &str, c: &mut Option<Coded>| c.take().map_or_else(|| col(n).map(code_text), Ok);
-    let mut decoded_attrs = decoded.iter().zip(&mut coded);
-    let attrs: Vec<Answers> = attr_names
+    let attrs: Vec<Coded> = attr_names
         .iter()
-        .zip(&mut stored)
-        .map(|(n, s)| match s.take() {
-            Some(pages) => Ok(Answers::Stored(pages)),
-            None => {
-                let (_, c) = decoded_attrs
-                    .next()
-                    .expect("one decoded column per answer not stored");
-                coded_or_text(n, c).map(Answers::Coded)
-            }
-        })
+        .zip(&mut coded)
+        .map(|(n, c)| coded_or_text(n, c))
         .collect::<Result<_, _>>()?;
     let org = org_coded.unwrap_or_else(|| code_text(inputs.org));
     let mut name = |i: usize| coded_or_text(NAME_COLUMNS[i], &mut name_coded[i]);
@@ -295,7 +287,7 @@ fn pseudonymise_file(
         attr_names: attr_names.into_iter().map(String::from).collect(),
         year: inputs.year.clone(),
         org_name,
-        ends: batches::group_ends(&input_groups, copied, df.height(), BATCH),
+        ends: batches::group_ends(df.height(), BATCH),
         groups: 0,
         written: 0,
         waiting: Vec::new(),
@@ -307,6 +299,26 @@ fn pseudonymise_file(
         encode_segment(encoders, &*store, (&inputs, &names), rows, &mut batches)?;
     }
     Ok(batches)
+}
+
+/// The order rows leave in: a permutation of the file's rows drawn from a generator seeded by
+/// a keyed hash of the organisation and the number of rows. Files are often sorted, by case
+/// number, date of first contact or name; in that order the platform could tell roughly when a
+/// pseudonymised person was met, or the first letter of their family name, and use it against
+/// the Bloom filters. Keyed, the order says nothing without the secret, and the same file gives
+/// the same output (a rerun changes nothing downstream).
+fn row_order(key: &LinkageKey, org: &str, rows: usize) -> Vec<IdxSize> {
+    use rand::{Rng, SeedableRng};
+    let seed = key
+        .purpose("row-order")
+        .digest(&[org.as_bytes(), &(rows as u64).to_le_bytes()]);
+    let mut rng = rand_chacha::ChaCha8Rng::from_seed(seed);
+    let mut order: Vec<IdxSize> = (0..rows as IdxSize).collect();
+    for i in (1..order.len()).rev() {
+        let j = rng.random_range(0..=i);
+        order.swap(i, j);
+    }
+    order
 }
 
 /// Encodes a segment of a file's rows on every core, handing them to the writer in order.

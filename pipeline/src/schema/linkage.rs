@@ -40,6 +40,27 @@ pub struct ThresholdScale {
     pub at_reference: f64,
 }
 
+/// When a birth date's month and day are held by so many records that sharing them says little
+/// (a placeholder such as 1 January, which registers give people whose birth day is unknown).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, serde::Serialize)]
+pub struct CommonDate {
+    /// Never common below this many records with the month and day.
+    pub min_records: usize,
+    /// Common from this many times the records a month and day would hold if birth days were
+    /// spread evenly over the year.
+    pub times_expected: f64,
+}
+
+impl Default for CommonDate {
+    /// Settings read without the field (manifests of safetally 0.9 and before): never common.
+    fn default() -> Self {
+        CommonDate {
+            min_records: usize::MAX,
+            times_expected: f64::INFINITY,
+        }
+    }
+}
+
 impl Thresholds {
     /// The thresholds for `records` records: shifted by `at_reference` up to the reference
     /// size (fading out by twice it), raised by `per_decade` for each tenfold beyond it, never
@@ -66,6 +87,7 @@ pub struct LinkageSpec {
     pub max_key_group: usize,
     pub max_block: usize,
     pub thresholds: Thresholds,
+    pub common_date: CommonDate,
     pub resolution: BTreeMap<String, Resolution>,
 }
 
