@@ -9,24 +9,39 @@ use std::collections::HashMap;
 use super::load::Records;
 use crate::schema::CommonDate;
 
+/// The match key of a record's sorted name parts and birth date (`MATCH_KEYS`).
+const NAME_AND_DATE: usize = 1;
+
 /// Month-and-day values a full date can key to, counting a day and month that can be swapped
 /// (both 12 or under) as one: the most records one value holds under an even spread is about
 /// 1/183 of those with a full date.
 const DAYS_PER_VALUE: f64 = 366.0 / 2.0;
 
 /// Whether each record's full birth date is on a common month and day, and how many values
-/// were common.
+/// were common. A month and day is counted in different names, not records: one person met by
+/// several organisations is one birthday (records with one name and date, by their exact name
+/// key, count once; a record without that key counts alone).
 pub fn common_dates(r: &Records, c: &CommonDate) -> (Vec<bool>, u64) {
     // Records loaded for the exact keys alone (`load_for`) have no date parts.
     let Some(month_day) = r.date_parts.get(1).filter(|m| m.len() == r.len()) else {
         return (vec![false; r.len()], 0);
     };
+    let names = r.match_keys.get(NAME_AND_DATE).filter(|k| k.len() == r.len());
+    let mut named: Vec<(i64, i64)> = Vec::new();
     let mut counts: HashMap<i64, usize> = HashMap::new();
-    for &v in month_day.iter().filter(|v| **v != 0) {
+    for (i, &v) in month_day.iter().enumerate().filter(|(_, v)| **v != 0) {
+        match names.map_or(0, |k| k[i]) {
+            0 => *counts.entry(v).or_default() += 1,
+            name => named.push((v, name)),
+        }
+    }
+    named.sort_unstable();
+    named.dedup();
+    for (v, _) in named {
         *counts.entry(v).or_default() += 1;
     }
     let with_date: usize = counts.values().sum();
-    let bar = (c.times_expected * with_date as f64 / DAYS_PER_VALUE).max(c.min_records as f64);
+    let bar = (c.times_expected * with_date as f64 / DAYS_PER_VALUE).max(c.min_names as f64);
     counts.retain(|_, n| *n as f64 >= bar);
     let flags = month_day.iter().map(|v| counts.contains_key(v)).collect();
     (flags, counts.len() as u64)
@@ -36,20 +51,24 @@ pub fn common_dates(r: &Records, c: &CommonDate) -> (Vec<bool>, u64) {
 mod tests {
     use super::*;
 
+    /// Records with these month-and-day values, each of another name.
     fn records(month_days: &[i64]) -> Records {
+        let names: Vec<i64> = (1..=month_days.len() as i64).collect();
+        named(month_days, &names)
+    }
+
+    fn named(month_days: &[i64], names: &[i64]) -> Records {
+        let n = month_days.len();
         Records {
-            org: vec![0; month_days.len()],
-            date_parts: vec![
-                vec![1; month_days.len()],
-                month_days.to_vec(),
-                vec![0; month_days.len()],
-            ],
+            org: vec![0; n],
+            match_keys: vec![vec![0; n], names.to_vec(), vec![0; n]],
+            date_parts: vec![vec![1; n], month_days.to_vec(), vec![0; n]],
             ..Records::default()
         }
     }
 
     const SETTINGS: CommonDate = CommonDate {
-        min_records: 8,
+        min_names: 8,
         times_expected: 4.0,
     };
 
@@ -70,14 +89,31 @@ mod tests {
         assert!(flags.iter().zip(&placeholder).all(|(f, v)| *f == (*v == 999)));
     }
 
-    /// Few records: a day needs `min_records` of them, however uneven.
+    /// Few records: a day needs `min_names` of them, however uneven.
     #[test]
-    fn a_small_file_needs_min_records_on_a_day() {
+    fn a_small_file_needs_min_names_on_a_day() {
         let mut days = vec![5i64; 7];
         days.extend(10..30);
         assert_eq!(common_dates(&records(&days), &SETTINGS).1, 0);
         days.push(5);
         assert_eq!(common_dates(&records(&days), &SETTINGS).1, 1);
+    }
+
+    /// One person met by ten organisations is one birthday, not ten; records without a name
+    /// key count one each.
+    #[test]
+    fn records_of_one_name_count_once() {
+        let mut days = vec![5i64; 10];
+        let mut names = vec![42i64; 10];
+        days.extend(10..30);
+        names.extend(100..120);
+        assert_eq!(common_dates(&named(&days, &names), &SETTINGS).1, 0);
+        names[..8].copy_from_slice(&[0; 8]);
+        assert_eq!(
+            common_dates(&named(&days, &names), &SETTINGS).1,
+            1,
+            "eight without a name key, one named"
+        );
     }
 
     /// Files of older versions carry no settings: nothing is common.

@@ -44,9 +44,9 @@ pub struct ThresholdScale {
 /// (a placeholder such as 1 January, which registers give people whose birth day is unknown).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, serde::Serialize)]
 pub struct CommonDate {
-    /// Never common below this many records with the month and day.
-    pub min_records: usize,
-    /// Common from this many times the records a month and day would hold if birth days were
+    /// Never common below this many different names with the month and day.
+    pub min_names: usize,
+    /// Common from this many times the names a month and day would hold if birth days were
     /// spread evenly over the year.
     pub times_expected: f64,
 }
@@ -55,7 +55,7 @@ impl Default for CommonDate {
     /// Settings read without the field (manifests of safetally 0.9 and before): never common.
     fn default() -> Self {
         CommonDate {
-            min_records: usize::MAX,
+            min_names: usize::MAX,
             times_expected: f64::INFINITY,
         }
     }
