@@ -79,41 +79,143 @@ fn components(sys: &System, status: &[Status]) -> Vec<Vec<usize>> {
     groups.into_values().collect()
 }
 
+/// The relations of one group of hidden cells, on the group's own indices: each constraint
+/// that holds a hidden cell of the group, its published cells moved to the right-hand side.
+/// Built once per group, not once per program (scanning every relation of the system for each
+/// of thousands of programs was a third of the audit's time).
+struct Rows {
+    rows: Vec<Row>,
+}
+
+/// One relation on a group's indices: (index, coefficient) terms, how they compare, and the
+/// right-hand side.
+type Row = (Vec<(usize, f64)>, ComparisonOp, f64);
+
+impl Rows {
+    fn new(sys: &System, group: &[usize], constraints: &[usize]) -> Self {
+        let local: std::collections::HashMap<usize, usize> =
+            group.iter().enumerate().map(|(k, &g)| (g, k)).collect();
+        let rows = constraints
+            .iter()
+            .map(|&ci| {
+                let c = &sys.constraints[ci];
+                let mut rhs = 0.0;
+                let mut expr = Vec::new();
+                for &(i, k) in &c.terms {
+                    match local.get(&i) {
+                        Some(&v) => expr.push((v, k)),
+                        None => rhs -= k * sys.cells[i].value as f64,
+                    }
+                }
+                let op = match c.relation {
+                    Relation::Eq => ComparisonOp::Eq,
+                    Relation::Le => ComparisonOp::Le,
+                };
+                (expr, op, rhs)
+            })
+            .collect();
+        Rows { rows }
+    }
+}
+
+/// The constraints holding hidden cells, by the group of those cells (every hidden cell of a
+/// constraint is in one group, as groups are joined by constraints).
+fn constraints_by_group(sys: &System, groups: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    let mut group_of = vec![usize::MAX; sys.cells.len()];
+    for (gi, g) in groups.iter().enumerate() {
+        for &c in g {
+            group_of[c] = gi;
+        }
+    }
+    let mut out = vec![Vec::new(); groups.len()];
+    for (ci, c) in sys.constraints.iter().enumerate() {
+        if let Some(gi) = c.terms.iter().map(|t| group_of[t.0]).find(|&g| g != usize::MAX) {
+            out[gi].push(ci);
+        }
+    }
+    out
+}
+
+/// Values each cell of a group was seen to take in solutions found so far, per reader: a
+/// solution of any program is a feasible assignment of every cell, so a cell seen at its
+/// bound needs no program of its own for that bound.
+struct Seen {
+    plain: Vec<(u64, u64)>,
+    knows: Vec<(u64, u64)>,
+}
+
+impl Seen {
+    fn new(n: usize) -> Self {
+        Seen {
+            plain: vec![(u64::MAX, 0); n],
+            knows: vec![(u64::MAX, 0); n],
+        }
+    }
+
+    fn note(range: &mut (u64, u64), v: u64) {
+        range.0 = range.0.min(v);
+        range.1 = range.1.max(v);
+    }
+}
+
 /// Intervals of every hidden cell; failures are small counts a reader who knows the rule
 /// can narrow to fewer than `p.protection` values.
 pub fn audit(sys: &System, status: &[Status], p: &Params) -> Result<Audit, SuppressError> {
+    audit_again(sys, status, p, &mut Audited::default())
+}
+
+/// The intervals of groups of hidden cells audited before, by the group's cells. A group's
+/// programs depend only on which cells it holds (a hidden cell stays hidden and keeps its
+/// kind, and the lines of small totals do not change between rounds of protection), so a
+/// group met again needs no program solved: secondary suppression audits after each round of
+/// partners, and most groups are untouched by a round.
+#[derive(Default)]
+pub struct Audited(std::collections::HashMap<Vec<usize>, Vec<Interval>>);
+
+/// `audit`, reusing the intervals of groups `done` holds and adding the new ones to it. Only
+/// for one system and parameters throughout.
+pub fn audit_again(
+    sys: &System,
+    status: &[Status],
+    p: &Params,
+    done: &mut Audited,
+) -> Result<Audit, SuppressError> {
     let bound = sys.cells.iter().map(|c| c.value).max().unwrap_or(0).max(1);
-    // Cells in the line of a hidden small total: their zeros are hidden too, so a reader
-    // cannot tell which of them are zeros.
-    let mut blurred = vec![false; sys.cells.len()];
-    for l in sys.lines.iter().filter(|l| status[l.total] == Status::Primary) {
-        for &c in &l.cells {
-            blurred[c] = true;
-        }
-    }
+    let blurred = blurred(sys, status);
+    let small = p.threshold.saturating_sub(1);
+    let knows = Reader::KnowsRule {
+        small,
+        zeros: p.suppress_zeros,
+        blurred: &blurred,
+    };
     let mut out = Audit::default();
-    for group in components(sys, status) {
-        for &cell in &group {
-            let plain = Reader::Plain;
-            let lower = solve(sys, &group, cell, OptimizationDirection::Minimize, bound, plain)?;
-            let upper = solve(sys, &group, cell, OptimizationDirection::Maximize, bound, plain)?;
+    let groups = components(sys, status);
+    let constraints = constraints_by_group(sys, &groups);
+    for (group, constraints) in groups.iter().zip(&constraints) {
+        if let Some(intervals) = done.0.get(group) {
+            out.intervals.extend(intervals.iter().cloned());
+            continue;
+        }
+        let first = out.intervals.len();
+        let rows = Rows::new(sys, group, constraints);
+        let mut seen = Seen::new(group.len());
+        let program = Program {
+            sys,
+            group,
+            rows: &rows,
+            bound,
+        };
+        for (k, &cell) in group.iter().enumerate() {
+            use OptimizationDirection::{Maximize, Minimize};
+            // A count is never below 0: a solution where the cell is 0 is its minimum.
+            let lower = if seen.plain[k].0 == 0 {
+                Some(0)
+            } else {
+                program.solve(k, Minimize, Reader::Plain, &mut seen)?
+            };
+            let upper = program.solve(k, Maximize, Reader::Plain, &mut seen)?;
             let small_values = if status[cell] == Status::Primary {
-                let small = p.threshold.saturating_sub(1);
-                let knows = Reader::KnowsRule {
-                    small,
-                    zeros: p.suppress_zeros,
-                    blurred: &blurred,
-                };
-                let lo = solve(sys, &group, cell, OptimizationDirection::Minimize, bound, knows)?;
-                // "Unbounded" here means the maximum reached the solver's cap, which a
-                // threshold far above every count (1611 on 400 persons) lies beyond: nothing
-                // published bounds the cell, so the reader is left with the rule's own top.
-                let hi =
-                    solve(sys, &group, cell, OptimizationDirection::Maximize, bound, knows)?.or(Some(small));
-                Some(match (lo, hi) {
-                    (Some(lo), Some(hi)) if hi >= lo => hi - lo + 1,
-                    _ => 0,
-                })
+                Some(program.small_values(k, knows, &mut seen)?)
             } else {
                 None
             };
@@ -125,12 +227,16 @@ pub fn audit(sys: &System, status: &[Status], p: &Params) -> Result<Audit, Suppr
                 upper,
                 small_values,
             };
-            if iv.too_narrow(p.protection) {
-                out.failures.push(cell);
-            }
             out.intervals.push(iv);
         }
+        done.0.insert(group.clone(), out.intervals[first..].to_vec());
     }
+    out.failures = out
+        .intervals
+        .iter()
+        .filter(|iv| iv.too_narrow(p.protection))
+        .map(|iv| iv.cell)
+        .collect();
     out.intervals.sort_by_key(|i| i.cell);
     out.failures.sort_unstable();
     Ok(out)
@@ -156,64 +262,162 @@ enum Reader<'a> {
     },
 }
 
-fn solve(
+/// Which of `cells` (small counts found too narrow before) a reader who knows the rule can
+/// still narrow to fewer than `p.protection` values. Hiding a cell only frees a value the
+/// programs held fixed, so no range narrows as cells are hidden: only cells that failed can
+/// fail again, and secondary suppression checks just those between its rounds.
+pub fn still_narrow(
     sys: &System,
-    group: &[usize],
-    cell: usize,
-    dir: OptimizationDirection,
+    status: &[Status],
+    p: &Params,
+    cells: &[usize],
+) -> Result<Vec<usize>, SuppressError> {
+    let bound = sys.cells.iter().map(|c| c.value).max().unwrap_or(0).max(1);
+    let blurred = blurred(sys, status);
+    let knows = Reader::KnowsRule {
+        small: p.threshold.saturating_sub(1),
+        zeros: p.suppress_zeros,
+        blurred: &blurred,
+    };
+    let groups = components(sys, status);
+    let constraints = constraints_by_group(sys, &groups);
+    let mut narrow = Vec::new();
+    for (group, constraints) in groups.iter().zip(&constraints) {
+        let mut rows = None;
+        for (k, &cell) in group.iter().enumerate().filter(|(_, c)| cells.contains(c)) {
+            let rows = rows.get_or_insert_with(|| Rows::new(sys, group, constraints));
+            let program = Program {
+                sys,
+                group,
+                rows,
+                bound,
+            };
+            let n = program.small_values(k, knows, &mut Seen::new(group.len()))?;
+            if n < p.protection {
+                narrow.push(cell);
+            }
+        }
+    }
+    narrow.sort_unstable();
+    Ok(narrow)
+}
+
+/// Cells in the line of a hidden small total: their zeros are hidden too, so a reader cannot
+/// tell which of them are zeros.
+fn blurred(sys: &System, status: &[Status]) -> Vec<bool> {
+    let mut blurred = vec![false; sys.cells.len()];
+    for l in sys.lines.iter().filter(|l| status[l.total] == Status::Primary) {
+        for &c in &l.cells {
+            blurred[c] = true;
+        }
+    }
+    blurred
+}
+
+/// The programs of one group of hidden cells.
+struct Program<'a> {
+    sys: &'a System,
+    group: &'a [usize],
+    rows: &'a Rows,
     bound: u64,
-    reader: Reader<'_>,
-) -> Result<Option<u64>, SuppressError> {
-    let cap = 4 * bound + 10;
-    let top = i32::try_from(cap).unwrap_or(i32::MAX);
-    let mut prob = Problem::new(dir);
-    let mut var = std::collections::HashMap::new();
-    for &g in group {
-        let obj = if g == cell { 1.0 } else { 0.0 };
-        let value = sys.cells[g].value;
-        let range = match reader {
-            Reader::Plain => (0, top),
-            Reader::KnowsRule { small, zeros, .. } if g == cell => {
-                (i32::from(!zeros), i32::try_from(small).unwrap_or(i32::MAX))
-            }
-            // With zeros hidden too (`zeros`), a hidden cell may be a zero or not: the reader
-            // cannot tell which.
-            Reader::KnowsRule { blurred, zeros, .. } if blurred[g] || zeros => (0, top),
-            Reader::KnowsRule { .. } if value == 0 => (0, 0),
-            Reader::KnowsRule { .. } => (1, top),
+}
+
+impl Program<'_> {
+    /// How many of the values a small count can take (`least..=small`) the reader who knows
+    /// the rule cannot rule out for the group's `k`-th cell.
+    fn small_values(&self, k: usize, knows: Reader<'_>, seen: &mut Seen) -> Result<u64, SuppressError> {
+        use OptimizationDirection::{Maximize, Minimize};
+        let Reader::KnowsRule { small, zeros, .. } = knows else {
+            return Ok(0);
         };
-        var.insert(g, prob.add_integer_var(obj, range));
-    }
-    for c in &sys.constraints {
-        if !c.terms.iter().any(|t| var.contains_key(&t.0)) {
-            continue;
-        }
-        let mut rhs = 0.0;
-        let mut expr = Vec::new();
-        for &(i, k) in &c.terms {
-            match var.get(&i) {
-                Some(&v) => expr.push((v, k)),
-                None => rhs -= k * sys.cells[i].value as f64,
-            }
-        }
-        let op = match c.relation {
-            Relation::Eq => ComparisonOp::Eq,
-            Relation::Le => ComparisonOp::Le,
+        let least = u64::from(!zeros);
+        // The reader's program bounds the cell to `least..=small`: a solution seen at either
+        // end is that end's optimum.
+        let lo = if seen.knows[k].0 == least {
+            Some(least)
+        } else {
+            self.solve(k, Minimize, knows, seen)?
         };
-        prob.add_constraint(expr.into_iter().collect::<microlp::LinearExpr>(), op, rhs);
+        // "Unbounded" here means the maximum reached the solver's cap, which a threshold far
+        // above every count (1611 on 400 persons) lies beyond: nothing published bounds the
+        // cell, so the reader is left with the rule's own top.
+        let hi = if seen.knows[k].1 == small {
+            Some(small)
+        } else {
+            self.solve(k, Maximize, knows, seen)?.or(Some(small))
+        };
+        Ok(match (lo, hi) {
+            (Some(lo), Some(hi)) if hi >= lo => hi - lo + 1,
+            _ => 0,
+        })
     }
-    let err = |m: String| SuppressError::Solver { cell, message: m };
-    match prob.solve() {
-        Ok(SolveOutcome::Solution(s)) => {
-            let v = s.objective().round();
-            if v < 0.0 {
-                return Err(err(format!("negative optimum {v}")));
+
+    /// The extreme value of the group's `k`-th cell for `reader` (see above), noting the
+    /// solution's values of every cell in `seen`.
+    fn solve(
+        &self,
+        k: usize,
+        dir: OptimizationDirection,
+        reader: Reader<'_>,
+        seen: &mut Seen,
+    ) -> Result<Option<u64>, SuppressError> {
+        let (sys, group, cell) = (self.sys, self.group, self.group[k]);
+        let cap = 4 * self.bound + 10;
+        let top = i32::try_from(cap).unwrap_or(i32::MAX);
+        let mut prob = Problem::new(dir);
+        let range_of = |g: usize, solved: bool| {
+            let value = sys.cells[g].value;
+            match reader {
+                Reader::Plain => (0, top),
+                Reader::KnowsRule { small, zeros, .. } if solved => {
+                    (i32::from(!zeros), i32::try_from(small).unwrap_or(i32::MAX))
+                }
+                // With zeros hidden too (`zeros`), a hidden cell may be a zero or not: the
+                // reader cannot tell which.
+                Reader::KnowsRule { blurred, zeros, .. } if blurred[g] || zeros => (0, top),
+                Reader::KnowsRule { .. } if value == 0 => (0, 0),
+                Reader::KnowsRule { .. } => (1, top),
             }
-            let v = v as u64;
-            Ok((v < cap).then_some(v))
+        };
+        let vars: Vec<microlp::Variable> = group
+            .iter()
+            .enumerate()
+            .map(|(j, &g)| prob.add_integer_var(if j == k { 1.0 } else { 0.0 }, range_of(g, j == k)))
+            .collect();
+        for (expr, op, rhs) in &self.rows.rows {
+            let e: microlp::LinearExpr = expr.iter().map(|&(v, c)| (vars[v], c)).collect();
+            prob.add_constraint(e, *op, *rhs);
         }
-        Ok(SolveOutcome::Interrupted(_)) => Err(err("interrupted".into())),
-        Err(microlp::Error::Unbounded) => Ok(None),
-        Err(e) => Err(err(e.to_string())),
+        let err = |m: String| SuppressError::Solver { cell, message: m };
+        match prob.solve() {
+            Ok(SolveOutcome::Solution(s)) => {
+                let v = s.objective().round();
+                if v < 0.0 {
+                    return Err(err(format!("negative optimum {v}")));
+                }
+                // The solution is an assignment the reader cannot rule out: for the reader
+                // who knows the rule, only for the cells it leaves within their own program's
+                // range (a small count seen at 0 where zeros are shown is no such value).
+                for (j, &var) in vars.iter().enumerate() {
+                    let x = s.var_value(var).round().max(0.0) as u64;
+                    match reader {
+                        Reader::Plain => Seen::note(&mut seen.plain[j], x),
+                        Reader::KnowsRule { .. } => {
+                            // The reader's program only narrows the plain one.
+                            Seen::note(&mut seen.plain[j], x);
+                            let (lo, hi) = range_of(group[j], true);
+                            if (lo as u64..=hi as u64).contains(&x) {
+                                Seen::note(&mut seen.knows[j], x);
+                            }
+                        }
+                    }
+                }
+                let v = v as u64;
+                Ok((v < cap).then_some(v))
+            }
+            Ok(SolveOutcome::Interrupted(_)) => Err(err("interrupted".into())),
+            Err(microlp::Error::Unbounded) => Ok(None),
+            Err(e) => Err(err(e.to_string())),
+        }
     }
 }

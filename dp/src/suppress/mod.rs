@@ -9,7 +9,7 @@
 mod audit;
 mod secondary;
 
-pub use audit::{Audit, Interval, audit};
+pub use audit::{Audit, Audited, Interval, audit, audit_again, still_narrow};
 pub use secondary::protect;
 
 /// One published number: its true value, and whether it is a total (costlier to hide).
