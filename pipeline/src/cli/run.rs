@@ -57,6 +57,7 @@ pub fn stages(
     let ingest = ingest_stage(schema, work, input, &IngestOptions::default(), progress, force)
         .with_context(|| format!("ingest of {} failed", input.display()))?;
     super::ingest::print_outcome(&ingest.result, ingest.skipped, &ingest.dir);
+    stop_after_ingest(&ingest.result, &ingest.dir)?;
     println!("\n2. Pseudonymise (key fingerprint {}).", key.fingerprint());
     let validated = ingest.dir.join(safetally::ingest::VALIDATED_DIR);
     let pseudo = pseudonymise_stage(schema, work, &validated, key, progress, force)
@@ -90,4 +91,28 @@ pub fn stages(
         .context("publication failed")?;
     super::publish::print_outcome(&rel);
     Ok(super::ingest::exit_code(&ingest.result))
+}
+
+/// What stops the run before anything is pseudonymised: no row accepted, or rows of several
+/// report years (aggregate makes one year's tables and would refuse them at the end).
+fn stop_after_ingest(report: &safetally::ingest::IngestReport, dir: &Path) -> anyhow::Result<()> {
+    let text = dir.join(safetally::run::REPORT_TXT);
+    let t = &report.totals;
+    if t.accepted == 0 {
+        anyhow::bail!(
+            "stopped after ingest: no row was accepted ({} row(s) read, {} quarantined, {} file(s) unreadable), so there is nothing to pseudonymise; the validation report {} says what to fix in each file",
+            t.rows_in,
+            t.quarantined,
+            t.failed_files,
+            text.display()
+        );
+    }
+    if report.years.len() > 1 {
+        anyhow::bail!(
+            "stopped after ingest: {}; the validation report is {}",
+            report.warnings.join("; "),
+            text.display()
+        );
+    }
+    Ok(())
 }

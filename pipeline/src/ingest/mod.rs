@@ -443,10 +443,27 @@ fn named_other(schema: &Schema, f: &Indexed) -> Option<String> {
 fn run_warnings(report: &IngestReport) -> Vec<String> {
     let mut warnings = Vec::new();
     if report.years.len() > 1 {
+        // The year most rows have is taken for the report's; the others are named with the
+        // organisations and files their rows came from.
+        let main = report.years.iter().max_by_key(|(_, n)| **n).map(|(y, _)| *y);
         let years: Vec<String> = report
             .years
             .iter()
-            .map(|(y, n)| format!("{y} ({n} row(s))"))
+            .map(|(y, n)| {
+                if Some(*y) == main {
+                    return format!("{y} ({n} row(s))");
+                }
+                let from: Vec<String> = report
+                    .orgs
+                    .iter()
+                    .filter_map(|(org, c)| {
+                        let k = c.years.get(y)?;
+                        let files: Vec<&str> = c.files.iter().map(String::as_str).collect();
+                        Some(format!("{k} of {org} in {}", files.join(", ")))
+                    })
+                    .collect();
+                format!("{y} ({n} row(s): {})", from.join("; "))
+            })
             .collect();
         warnings.push(format!(
             "the accepted rows span several report years: {}; the report tables are made one year at a time, so correct the year or ingest each year from its own folder",

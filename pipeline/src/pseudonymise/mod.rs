@@ -151,7 +151,7 @@ pub fn pseudonymise_in_segments(
     let files = crate::stage::list_parquet(input)?;
     if files.is_empty() {
         return Err(StageError::Input(format!(
-            "{}: no validated files to pseudonymise; run ingest first",
+            "{}: no validated files to pseudonymise: `safetally ingest` has not run, or accepted no row (its validation-report.txt says why)",
             input.display()
         )));
     }

@@ -164,7 +164,7 @@ fn method(m: &ReleaseManifest, t: &CsvTable) -> String {
                     m.parameters["suppress_below"].as_u64().unwrap_or(5)
                 ),
                 &format!(
-                    "Noise of scale {scale:.1} persons per cell (95% within ±{:.1}); {} cells with a noisy value below {} are shown as ..; totals are sums of the noisy cells.",
+                    "Noise of scale {scale:.1} persons per cell (95% within ±{:.1}); {} inner cells with a noisy value below {} are shown as .. (totals always shown); totals are sums of the noisy cells.",
                     1.96 * scale,
                     count("suppressed"),
                     m.parameters["suppress_below"].as_u64().unwrap_or(5)

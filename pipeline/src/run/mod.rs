@@ -327,7 +327,7 @@ pub fn pseudonymise_stage(
     let spec = StageSpec {
         name: pseudonymise::STAGE,
         input,
-        missing: "no validated files here; run `safetally ingest` first",
+        missing: "no validated files here: `safetally ingest` has not run, or accepted no row (its validation-report.txt says why)",
         params: serde_json::json!({ "key_fingerprint": key.fingerprint() }),
         report_json: PSEUDO_REPORT,
     };
