@@ -260,8 +260,13 @@ fn pseudonymise_file(
     let df = df
         .take(&IdxCa::from_vec(PlSmallStr::EMPTY, order.clone()))
         .map_err(|e| read_err(format!("reordering the rows: {e}")))?;
-    for c in coded.iter_mut().chain(&mut name_coded).chain([&mut org_coded]) {
+    // Names and dates renumbered in their new order (the encoder then meets them as it
+    // resolved them); answers and organisations are only written, so their codes just move.
+    for c in name_coded.iter_mut() {
         *c = c.take().map(|c| c.reordered(&order));
+    }
+    for c in coded.iter_mut().chain([&mut org_coded]).flatten() {
+        c.codes = order.iter().map(|&row| c.codes[row as usize]).collect();
     }
     let inputs = Inputs::new(&df, path)?;
     let col = |n: &str| rows::str_col(&df, n, path);
