@@ -52,6 +52,10 @@ fn loading_for_exact_keys_only_reads_the_same_records_without_the_fuzzy_columns(
     assert_eq!(full.report_year, exact.report_year);
     assert!(full.match_keys == exact.match_keys, "match keys differ");
     assert!(
+        full.date_parts == exact.date_parts,
+        "date parts differ (the exact step needs them too)"
+    );
+    assert!(
         full.record_key.iter().eq(exact.record_key.iter()),
         "record keys differ"
     );
@@ -402,6 +406,20 @@ fn different_people_on_a_placeholder_birth_date_stay_apart() {
         "without the rule some unrelated names pass the full-date threshold: {}",
         without.to_text()
     );
+    // Linking with exact keys alone sees the placeholder too.
+    let mut exact_only = safetally::link::LinkParams::from_spec(&spec);
+    exact_only.fuzzy = false;
+    let exact = link_stage(
+        &s,
+        &w,
+        &input,
+        &exact_only,
+        &safetally::progress::Progress::hidden(),
+        true,
+    )
+    .expect("link")
+    .result;
+    assert_eq!(exact.exact.common_dates, (1, 42), "{}", exact.to_text());
 }
 
 /// Ahmed and Mahmoud Hassan met by one organisation and born on one day are two people. On
@@ -1066,8 +1084,27 @@ fn every_pseudonymised_row_equals_its_record_encoded_alone_in_an_order_of_its_ow
                 path.display()
             );
         }
-        // Every answer and the year stay with their row.
+        // The answers' dictionaries follow the new order too (values numbered as rows first
+        // use them): in the order of the organisation's file they would tell that order.
         let s = schema();
+        let out_path = work.join("02-pseudonymise").join(path.file_name().expect("name"));
+        let names: Vec<String> = s.attribute_columns().iter().map(|c| c.to_string()).collect();
+        for (name, coded) in names
+            .iter()
+            .zip(safetally::parquet_io::read_coded(&out_path, &names).expect("codes"))
+        {
+            let coded = coded.expect("answers are dictionary-coded");
+            let mut next = 1;
+            for &c in &coded.codes {
+                assert!(
+                    c < next || c == next || c == 0,
+                    "{name}: code {c} before {next} in {}",
+                    out_path.display()
+                );
+                next = next.max(c + 1);
+            }
+        }
+        // Every answer and the year stay with their row.
         let mut carried: Vec<&str> = s.attribute_columns();
         carried.extend(["org_id", "report_year"]);
         for c in carried {

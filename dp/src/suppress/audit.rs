@@ -397,9 +397,17 @@ impl Program<'_> {
                 }
                 // The solution is an assignment the reader cannot rule out: for the reader
                 // who knows the rule, only for the cells it leaves within their own program's
-                // range (a small count seen at 0 where zeros are shown is no such value).
+                // range (a small count seen at 0 where zeros are shown is no such value). The
+                // cell solved for must also lie within the range other programs give it (a
+                // threshold above the solver's cap lets it go higher here).
+                let value_of = |var| s.var_value(var).round().max(0.0) as u64;
+                let (lo_k, hi_k) = range_of(cell, false);
+                if !(lo_k as u64..=hi_k as u64).contains(&value_of(vars[k])) {
+                    let v = v as u64;
+                    return Ok((v < cap).then_some(v));
+                }
                 for (j, &var) in vars.iter().enumerate() {
-                    let x = s.var_value(var).round().max(0.0) as u64;
+                    let x = value_of(var);
                     match reader {
                         Reader::Plain => Seen::note(&mut seen.plain[j], x),
                         Reader::KnowsRule { .. } => {

@@ -244,19 +244,31 @@ mod tests {
             x ^= x << 17;
             x
         };
-        let p = Params::default();
         let mut checked = 0;
-        for _ in 0..12 {
+        let settings = [
+            Params::default(),
+            Params {
+                suppress_zeros: true,
+                ..Params::default()
+            },
+            // A threshold above every count (and the solver's cap).
+            Params {
+                threshold: 60,
+                ..Params::default()
+            },
+        ];
+        for i in 0..18 {
+            let p = &settings[i % settings.len()];
             let sys = grid(3, 4, || [0, 1, 2, 3, 6, 9][(next() % 6) as usize]);
-            let (mut status, _) = primary(&sys, &p);
-            let mut failed = audit(&sys, &status, &p).expect("audit").failures;
+            let (mut status, _) = primary(&sys, p);
+            let mut failed = audit(&sys, &status, p).expect("audit").failures;
             for _ in 0..6 {
                 let published: Vec<usize> = (0..status.len()).filter(|&i| !status[i].hidden()).collect();
                 if published.is_empty() {
                     break;
                 }
                 status[published[(next() % published.len() as u64) as usize]] = Status::Secondary;
-                let full = audit(&sys, &status, &p).expect("audit").failures;
+                let full = audit(&sys, &status, p).expect("audit").failures;
                 assert!(
                     full.iter().all(|c| failed.contains(c)),
                     "{full:?} after {failed:?}"
@@ -264,8 +276,8 @@ mod tests {
                 let primaries: Vec<usize> = (0..status.len())
                     .filter(|&i| status[i] == Status::Primary)
                     .collect();
-                assert_eq!(still_narrow(&sys, &status, &p, &primaries).expect("check"), full);
-                assert_eq!(still_narrow(&sys, &status, &p, &failed).expect("check"), full);
+                assert_eq!(still_narrow(&sys, &status, p, &primaries).expect("check"), full);
+                assert_eq!(still_narrow(&sys, &status, p, &failed).expect("check"), full);
                 checked += full.len();
                 failed = full;
             }

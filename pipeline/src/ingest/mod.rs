@@ -457,9 +457,13 @@ fn run_warnings(report: &IngestReport) -> Vec<String> {
                     .orgs
                     .iter()
                     .filter_map(|(org, c)| {
-                        let k = c.years.get(y)?;
-                        let files: Vec<&str> = c.files.iter().map(String::as_str).collect();
-                        Some(format!("{k} of {org} in {}", files.join(", ")))
+                        let files: Vec<String> = c
+                            .years_by_file
+                            .get(y)?
+                            .iter()
+                            .map(|(file, k)| format!("{k} in {file}"))
+                            .collect();
+                        Some(format!("{org}: {}", files.join(", ")))
                     })
                     .collect();
                 format!("{y} ({n} row(s): {})", from.join("; "))

@@ -22,6 +22,9 @@ pub struct OrgCounts {
     /// Accepted rows by report year.
     #[serde(default)]
     pub years: BTreeMap<i64, u64>,
+    /// Accepted rows by report year and file, to say which files hold a stray year's rows.
+    #[serde(default)]
+    pub years_by_file: BTreeMap<i64, BTreeMap<String, u64>>,
 }
 
 /// How many problems per organisation the text report spells out.
@@ -31,6 +34,12 @@ impl OrgCounts {
     pub fn accept(&mut self, file: &str, year: Option<i64>, norms: &[Normalisation]) {
         if let Some(y) = year {
             *self.years.entry(y).or_default() += 1;
+            *self
+                .years_by_file
+                .entry(y)
+                .or_default()
+                .entry(file.to_string())
+                .or_default() += 1;
         }
         self.rows_in += 1;
         self.accepted += 1;

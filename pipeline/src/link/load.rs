@@ -90,8 +90,11 @@ impl Records {
         for c in &mut self.match_keys {
             c.reserve_exact(n);
         }
+        for c in &mut self.date_parts {
+            c.reserve_exact(n);
+        }
         if fuzzy {
-            for c in self.block_keys.iter_mut().chain(&mut self.date_parts) {
+            for c in &mut self.block_keys {
                 c.reserve_exact(n);
             }
             self.bloom.reserve_exact(n);
@@ -159,8 +162,8 @@ pub fn load(schema: &Schema, input: &Path) -> Result<Records, StageError> {
     load_for(schema, input, true)
 }
 
-/// Loads the columns a linkage needs: without the fuzzy step, the blocking keys, date parts
-/// and Bloom filters (more than half of the bytes) are not read at all.
+/// Loads the columns a linkage needs: without the fuzzy step, the blocking keys and Bloom
+/// filters (more than half of the bytes) are not read at all.
 pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, StageError> {
     let files = crate::stage::list_parquet(input)?;
     if files.is_empty() {
@@ -444,9 +447,10 @@ fn refuse_foreign_values(schema: &Schema, path: &Path, r: &Records) -> Result<()
 
 fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, StageError> {
     let mut columns: Vec<&str> = vec!["report_year", RECORD_KEY];
-    columns.extend(MATCH_KEYS);
+    // Date parts always: the exact step too needs to know which birth days are placeholders.
+    columns.extend(MATCH_KEYS.iter().chain(&DATE_PARTS));
     if fuzzy {
-        columns.extend(BLOCK_KEYS.iter().chain(&DATE_PARTS).chain(&[BLOOM]));
+        columns.extend(BLOCK_KEYS.iter().chain(&[BLOOM]));
     }
     // The fingerprint, the organisation and the answers come straight from their dictionary
     // pages where the file has them; any other such column is read as text.
@@ -531,10 +535,10 @@ fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, St
     for (dst, name) in r.match_keys.iter_mut().zip(MATCH_KEYS) {
         *dst = ints(name)?;
     }
+    for (dst, name) in r.date_parts.iter_mut().zip(DATE_PARTS) {
+        *dst = ints(name)?;
+    }
     if fuzzy {
-        for (dst, name) in r.date_parts.iter_mut().zip(DATE_PARTS) {
-            *dst = ints(name)?;
-        }
         let stored = BLOCK_KEYS
             .iter()
             .map(|n| ints(n))

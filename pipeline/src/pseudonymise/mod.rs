@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
-use polars::prelude::{IdxCa, IdxSize, PlSmallStr};
+use polars::prelude::{DataFrame, IdxCa, IdxSize, PlSmallStr};
 
 use crate::error::StageError;
 use crate::key::LinkageKey;
@@ -256,17 +256,15 @@ fn pseudonymise_file(
     );
     let df = read_columns(path, &wanted)?;
     // Rows leave in an order of their own (see `row_order`), never the organisation's.
-    let order = row_order(key, &org_name, df.height());
+    let order = row_order(key, &org_name, &df)?;
     let df = df
         .take(&IdxCa::from_vec(PlSmallStr::EMPTY, order.clone()))
         .map_err(|e| read_err(format!("reordering the rows: {e}")))?;
-    // Names and dates renumbered in their new order (the encoder then meets them as it
-    // resolved them); answers and organisations are only written, so their codes just move.
-    for c in name_coded.iter_mut() {
+    // Every coded column renumbered in the new order: a dictionary in the order values
+    // first appear in the organisation's file would tell that order again (the first answer
+    // of each column is the first row's), and the encoder meets names as it resolved them.
+    for c in coded.iter_mut().chain(&mut name_coded).chain([&mut org_coded]) {
         *c = c.take().map(|c| c.reordered(&order));
-    }
-    for c in coded.iter_mut().chain([&mut org_coded]).flatten() {
-        c.codes = order.iter().map(|&row| c.codes[row as usize]).collect();
     }
     let inputs = Inputs::new(&df, path)?;
     let col = |n: &str| rows::str_col(&df, n, path);
@@ -307,23 +305,39 @@ fn pseudonymise_file(
 }
 
 /// The order rows leave in: a permutation of the file's rows drawn from a generator seeded by
-/// a keyed hash of the organisation and the number of rows. Files are often sorted, by case
+/// a keyed hash of the organisation, its report years and the number of rows. Files are often sorted, by case
 /// number, date of first contact or name; in that order the platform could tell roughly when a
 /// pseudonymised person was met, or the first letter of their family name, and use it against
 /// the Bloom filters. Keyed, the order says nothing without the secret, and the same file gives
 /// the same output (a rerun changes nothing downstream).
-fn row_order(key: &LinkageKey, org: &str, rows: usize) -> Vec<IdxSize> {
+fn row_order(key: &LinkageKey, org: &str, df: &DataFrame) -> Result<Vec<IdxSize>, StageError> {
     use rand::{Rng, SeedableRng};
-    let seed = key
-        .purpose("row-order")
-        .digest(&[org.as_bytes(), &(rows as u64).to_le_bytes()]);
+    let rows = df.height();
+    // Another year's file of as many rows gets another order.
+    let years = df
+        .column("report_year")
+        .and_then(|c| {
+            c.i64().map(|y| {
+                y.iter()
+                    .flatten()
+                    .fold((i64::MAX, i64::MIN), |(a, b), v| (a.min(v), b.max(v)))
+            })
+        })
+        .map_err(|e| StageError::Input(format!("{org}: column report_year: {e}")))?;
+    let (first, last) = years;
+    let seed = key.purpose("row-order").digest(&[
+        org.as_bytes(),
+        &(rows as u64).to_le_bytes(),
+        &first.to_le_bytes(),
+        &last.to_le_bytes(),
+    ]);
     let mut rng = rand_chacha::ChaCha8Rng::from_seed(seed);
     let mut order: Vec<IdxSize> = (0..rows as IdxSize).collect();
     for i in (1..order.len()).rev() {
         let j = rng.random_range(0..=i);
         order.swap(i, j);
     }
-    order
+    Ok(order)
 }
 
 /// Encodes a segment of a file's rows on every core, handing them to the writer in order.

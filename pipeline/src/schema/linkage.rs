@@ -56,7 +56,8 @@ impl Default for CommonDate {
     fn default() -> Self {
         CommonDate {
             min_names: usize::MAX,
-            times_expected: f64::INFINITY,
+            // Finite, so that settings holding it can be written to JSON and read back.
+            times_expected: f64::MAX,
         }
     }
 }
