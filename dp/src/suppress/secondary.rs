@@ -206,21 +206,15 @@ mod tests {
         let (rt, ct, grand) = (rows * cols, rows * cols + rows, rows * cols + rows + cols);
         let mut constraints = Vec::new();
         let mut lines = Vec::new();
+        let mut line = |total: usize, parts: Vec<usize>| {
+            constraints.push(Constraint::sum(total, &parts));
+            lines.push(super::super::Line { total, cells: parts });
+        };
         for r in 0..rows {
-            let parts: Vec<usize> = (0..cols).map(|c| r * cols + c).collect();
-            constraints.push(Constraint::sum(rt + r, &parts));
-            lines.push(super::super::Line {
-                total: rt + r,
-                cells: parts,
-            });
+            line(rt + r, (0..cols).map(|c| r * cols + c).collect());
         }
         for c in 0..cols {
-            let parts: Vec<usize> = (0..rows).map(|r| r * cols + c).collect();
-            constraints.push(Constraint::sum(ct + c, &parts));
-            lines.push(super::super::Line {
-                total: ct + c,
-                cells: parts,
-            });
+            line(ct + c, (0..rows).map(|r| r * cols + c).collect());
         }
         let totals: Vec<usize> = (0..rows).map(|r| rt + r).collect();
         constraints.push(Constraint::sum(grand, &totals));
