@@ -79,61 +79,77 @@ fn components(sys: &System, status: &[Status]) -> Vec<Vec<usize>> {
     groups.into_values().collect()
 }
 
-/// The relations of one group of hidden cells, on the group's own indices: each constraint
-/// that holds a hidden cell of the group, its published cells moved to the right-hand side.
-/// Built once per group, not once per program (scanning every relation of the system for each
-/// of thousands of programs was a third of the audit's time).
-struct Rows {
-    rows: Vec<Row>,
-}
-
 /// One relation on a group's indices: (index, coefficient) terms, how they compare, and the
 /// right-hand side.
 type Row = (Vec<(usize, f64)>, ComparisonOp, f64);
 
-impl Rows {
-    fn new(sys: &System, group: &[usize], constraints: &[usize]) -> Self {
-        let local: std::collections::HashMap<usize, usize> =
-            group.iter().enumerate().map(|(k, &g)| (g, k)).collect();
-        let rows = constraints
-            .iter()
-            .map(|&ci| {
-                let c = &sys.constraints[ci];
-                let mut rhs = 0.0;
-                let mut expr = Vec::new();
-                for &(i, k) in &c.terms {
-                    match local.get(&i) {
-                        Some(&v) => expr.push((v, k)),
-                        None => rhs -= k * sys.cells[i].value as f64,
-                    }
+/// The relations of one group of hidden cells, on the group's own indices: each constraint
+/// that holds a hidden cell of the group, its published cells moved to the right-hand side.
+/// Built once per group, not once per program (scanning every relation of the system for each
+/// of thousands of programs was a third of the audit's time).
+fn rows(sys: &System, group: &[usize], constraints: &[usize]) -> Vec<Row> {
+    let local: std::collections::HashMap<usize, usize> =
+        group.iter().enumerate().map(|(k, &g)| (g, k)).collect();
+    constraints
+        .iter()
+        .map(|&ci| {
+            let c = &sys.constraints[ci];
+            let mut rhs = 0.0;
+            let mut expr = Vec::new();
+            for &(i, k) in &c.terms {
+                match local.get(&i) {
+                    Some(&v) => expr.push((v, k)),
+                    None => rhs -= k * sys.cells[i].value as f64,
                 }
-                let op = match c.relation {
-                    Relation::Eq => ComparisonOp::Eq,
-                    Relation::Le => ComparisonOp::Le,
-                };
-                (expr, op, rhs)
-            })
-            .collect();
-        Rows { rows }
-    }
+            }
+            let op = match c.relation {
+                Relation::Eq => ComparisonOp::Eq,
+                Relation::Le => ComparisonOp::Le,
+            };
+            (expr, op, rhs)
+        })
+        .collect()
 }
 
-/// The constraints holding hidden cells, by the group of those cells (every hidden cell of a
-/// constraint is in one group, as groups are joined by constraints).
-fn constraints_by_group(sys: &System, groups: &[Vec<usize>]) -> Vec<Vec<usize>> {
-    let mut group_of = vec![usize::MAX; sys.cells.len()];
-    for (gi, g) in groups.iter().enumerate() {
-        for &c in g {
-            group_of[c] = gi;
+/// What every program of one audit shares: the groups of hidden cells, each with the
+/// constraints holding its cells (every hidden cell of a constraint is in one group, as groups
+/// are joined by constraints), the cells' common bound, and the cells whose zeros are hidden.
+struct Setting {
+    groups: Vec<(Vec<usize>, Vec<usize>)>,
+    bound: u64,
+    blurred: Vec<bool>,
+}
+
+impl Setting {
+    fn new(sys: &System, status: &[Status]) -> Self {
+        let groups = components(sys, status);
+        let mut group_of = vec![usize::MAX; sys.cells.len()];
+        for (gi, g) in groups.iter().enumerate() {
+            for &c in g {
+                group_of[c] = gi;
+            }
+        }
+        let mut constraints = vec![Vec::new(); groups.len()];
+        for (ci, c) in sys.constraints.iter().enumerate() {
+            if let Some(gi) = c.terms.iter().map(|t| group_of[t.0]).find(|&g| g != usize::MAX) {
+                constraints[gi].push(ci);
+            }
+        }
+        Setting {
+            groups: groups.into_iter().zip(constraints).collect(),
+            bound: sys.cells.iter().map(|c| c.value).max().unwrap_or(0).max(1),
+            blurred: blurred(sys, status),
         }
     }
-    let mut out = vec![Vec::new(); groups.len()];
-    for (ci, c) in sys.constraints.iter().enumerate() {
-        if let Some(gi) = c.terms.iter().map(|t| group_of[t.0]).find(|&g| g != usize::MAX) {
-            out[gi].push(ci);
+
+    /// The reader who knows the rule, under `p`.
+    fn knows(&self, p: &Params) -> Reader<'_> {
+        Reader::KnowsRule {
+            small: p.threshold.saturating_sub(1),
+            zeros: p.suppress_zeros,
+            blurred: &self.blurred,
         }
     }
-    out
 }
 
 /// Values each cell of a group was seen to take in solutions found so far, per reader: a
@@ -180,30 +196,22 @@ pub fn audit_again(
     p: &Params,
     done: &mut Audited,
 ) -> Result<Audit, SuppressError> {
-    let bound = sys.cells.iter().map(|c| c.value).max().unwrap_or(0).max(1);
-    let blurred = blurred(sys, status);
-    let small = p.threshold.saturating_sub(1);
-    let knows = Reader::KnowsRule {
-        small,
-        zeros: p.suppress_zeros,
-        blurred: &blurred,
-    };
+    let setting = Setting::new(sys, status);
+    let knows = setting.knows(p);
     let mut out = Audit::default();
-    let groups = components(sys, status);
-    let constraints = constraints_by_group(sys, &groups);
-    for (group, constraints) in groups.iter().zip(&constraints) {
+    for (group, constraints) in &setting.groups {
         if let Some(intervals) = done.0.get(group) {
             out.intervals.extend(intervals.iter().cloned());
             continue;
         }
         let first = out.intervals.len();
-        let rows = Rows::new(sys, group, constraints);
+        let rows = rows(sys, group, constraints);
         let mut seen = Seen::new(group.len());
         let program = Program {
             sys,
             group,
             rows: &rows,
-            bound,
+            bound: setting.bound,
         };
         for (k, &cell) in group.iter().enumerate() {
             use OptimizationDirection::{Maximize, Minimize};
@@ -242,10 +250,6 @@ pub fn audit_again(
     Ok(out)
 }
 
-/// The extreme value of `cell` over integer assignments of the hidden cells in `group`.
-/// `None` when the direction is unbounded. The cells' common upper bound is the largest
-/// published-or-not count; an attacker does not know it exactly, so a maximum that reaches
-/// it is reported as unbounded.
 /// What the reader of a program knows besides the published numbers and relations.
 #[derive(Clone, Copy)]
 enum Reader<'a> {
@@ -272,25 +276,18 @@ pub fn still_narrow(
     p: &Params,
     cells: &[usize],
 ) -> Result<Vec<usize>, SuppressError> {
-    let bound = sys.cells.iter().map(|c| c.value).max().unwrap_or(0).max(1);
-    let blurred = blurred(sys, status);
-    let knows = Reader::KnowsRule {
-        small: p.threshold.saturating_sub(1),
-        zeros: p.suppress_zeros,
-        blurred: &blurred,
-    };
-    let groups = components(sys, status);
-    let constraints = constraints_by_group(sys, &groups);
+    let setting = Setting::new(sys, status);
+    let knows = setting.knows(p);
     let mut narrow = Vec::new();
-    for (group, constraints) in groups.iter().zip(&constraints) {
-        let mut rows = None;
+    for (group, constraints) in &setting.groups {
+        let mut built = None;
         for (k, &cell) in group.iter().enumerate().filter(|(_, c)| cells.contains(c)) {
-            let rows = rows.get_or_insert_with(|| Rows::new(sys, group, constraints));
+            let rows = built.get_or_insert_with(|| rows(sys, group, constraints));
             let program = Program {
                 sys,
                 group,
                 rows,
-                bound,
+                bound: setting.bound,
             };
             let n = program.small_values(k, knows, &mut Seen::new(group.len()))?;
             if n < p.protection {
@@ -318,7 +315,7 @@ fn blurred(sys: &System, status: &[Status]) -> Vec<bool> {
 struct Program<'a> {
     sys: &'a System,
     group: &'a [usize],
-    rows: &'a Rows,
+    rows: &'a [Row],
     bound: u64,
 }
 
@@ -352,8 +349,11 @@ impl Program<'_> {
         })
     }
 
-    /// The extreme value of the group's `k`-th cell for `reader` (see above), noting the
-    /// solution's values of every cell in `seen`.
+    /// The extreme value of the group's `k`-th cell for `reader` over integer assignments of
+    /// the group's cells, noting the solution's values of every cell in `seen`. `None` when
+    /// the direction is unbounded: the cells' common upper bound is the largest count,
+    /// published or not, which an attacker does not know, so a maximum that reaches the
+    /// solver's cap above it is reported as unbounded.
     fn solve(
         &self,
         k: usize,
@@ -384,7 +384,7 @@ impl Program<'_> {
             .enumerate()
             .map(|(j, &g)| prob.add_integer_var(if j == k { 1.0 } else { 0.0 }, range_of(g, j == k)))
             .collect();
-        for (expr, op, rhs) in &self.rows.rows {
+        for (expr, op, rhs) in self.rows {
             let e: microlp::LinearExpr = expr.iter().map(|&(v, c)| (vars[v], c)).collect();
             prob.add_constraint(e, *op, *rhs);
         }

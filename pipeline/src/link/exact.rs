@@ -28,9 +28,10 @@ pub struct ExactStats {
     pub common_dates: (u64, u64),
 }
 
-/// Keys whose equal values mean alike names, not the same ones: skeletons drop vowels, so
-/// twins Maria and Mario (or Anna and Nina) born the same day share the phonetic key; what
-/// their records know of gender must then agree.
+/// Keys whose equal values mean alike names, not the same ones: the phonetic code writes every
+/// vowel alike, so twins Maria and Mario born the same day share the phonetic key; what their
+/// records know of gender must then agree. Alike names on a common birth day (`link::common`)
+/// are too little to join on at all: the fuzzy step scores those pairs instead.
 const GATED_KEYS: [&str; 1] = ["mk_phonetic_dob"];
 
 /// Sorted (value, record) pairs of one key column (0 = no key); runs of equal values are groups.
@@ -153,10 +154,6 @@ fn join_runs(
     }
 }
 
-/// Keys that join records on their full birth date beside alike names, not equal ones: a
-/// common date (`link::common`) says too little for them, and the fuzzy step scores those pairs.
-const DATE_TRUSTING_KEYS: [&str; 1] = ["mk_phonetic_dob"];
-
 pub fn link_exact(
     r: &Records,
     clusters: &mut Clusters,
@@ -180,7 +177,7 @@ pub fn link_exact(
     let done: Result<(), std::convert::Infallible> = crate::parallel::stream_ordered(
         &used,
         |(name, k)| {
-            if any_common && DATE_TRUSTING_KEYS.contains(name) {
+            if any_common && GATED_KEYS.contains(name) {
                 let kept: Vec<i64> = k
                     .iter()
                     .zip(common_dates)

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
-use polars::prelude::{DataFrame, IdxCa, IdxSize, PlSmallStr};
+use polars::prelude::{IdxCa, IdxSize, Int64Chunked, PlSmallStr};
 
 use crate::error::StageError;
 use crate::key::LinkageKey;
@@ -256,7 +256,8 @@ fn pseudonymise_file(
     );
     let df = read_columns(path, &wanted)?;
     // Rows leave in an order of their own (see `row_order`), never the organisation's.
-    let order = row_order(key, &org_name, &df)?;
+    // (The columns are checked first, so that a bad one is named with its file.)
+    let order = row_order(key, &org_name, Inputs::new(&df, path)?.year);
     let df = df
         .take(&IdxCa::from_vec(PlSmallStr::EMPTY, order.clone()))
         .map_err(|e| read_err(format!("reordering the rows: {e}")))?;
@@ -310,21 +311,14 @@ fn pseudonymise_file(
 /// pseudonymised person was met, or the first letter of their family name, and use it against
 /// the Bloom filters. Keyed, the order says nothing without the secret, and the same file gives
 /// the same output (a rerun changes nothing downstream).
-fn row_order(key: &LinkageKey, org: &str, df: &DataFrame) -> Result<Vec<IdxSize>, StageError> {
+fn row_order(key: &LinkageKey, org: &str, years: &Int64Chunked) -> Vec<IdxSize> {
     use rand::{Rng, SeedableRng};
-    let rows = df.height();
+    let rows = years.len();
     // Another year's file of as many rows gets another order.
-    let years = df
-        .column("report_year")
-        .and_then(|c| {
-            c.i64().map(|y| {
-                y.iter()
-                    .flatten()
-                    .fold((i64::MAX, i64::MIN), |(a, b), v| (a.min(v), b.max(v)))
-            })
-        })
-        .map_err(|e| StageError::Input(format!("{org}: column report_year: {e}")))?;
-    let (first, last) = years;
+    let (first, last) = years
+        .iter()
+        .flatten()
+        .fold((i64::MAX, i64::MIN), |(a, b), v| (a.min(v), b.max(v)));
     let seed = key.purpose("row-order").digest(&[
         org.as_bytes(),
         &(rows as u64).to_le_bytes(),
@@ -337,7 +331,7 @@ fn row_order(key: &LinkageKey, org: &str, df: &DataFrame) -> Result<Vec<IdxSize>
         let j = rng.random_range(0..=i);
         order.swap(i, j);
     }
-    Ok(order)
+    order
 }
 
 /// Encodes a segment of a file's rows on every core, handing them to the writer in order.
