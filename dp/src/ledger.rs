@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::budget::TablePlan;
@@ -323,6 +324,8 @@ impl Ledger {
             .create(true)
             .read(true)
             .append(true)
+            // Owner only: the file holds a hash of the true counts of each release.
+            .mode(0o600)
             .open(&self.path)
             .map_err(io)?;
         let text = read_all(&mut file, true, &self.path)?;
@@ -369,6 +372,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut l = Ledger::open(dir.path(), 2024).expect("open");
         l.append(entry("a", 0.6)).expect("first");
+        // Owner only: each entry holds a hash of the release's true counts.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&l.path).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
         let err = l.append(entry("b", 0.6)).expect_err("over the cap");
         assert!(err.to_string().contains("over budget"), "{err}");
         let again = Ledger::open(dir.path(), 2024).expect("reopen");

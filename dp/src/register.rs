@@ -5,6 +5,7 @@
 //! neighbour), so a second exact release of a year with other figures is refused.
 
 use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +64,8 @@ pub fn register(dir: &Path, entry: Registered) -> Result<(), RegisterError> {
         .create(true)
         .read(true)
         .append(true)
+        // Owner only: the file holds a hash of the true counts of each release.
+        .mode(0o600)
         .open(&path)
         .map_err(io)?;
     file.lock().map_err(io)?;

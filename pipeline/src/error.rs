@@ -60,6 +60,10 @@ pub enum FileError {
         cells: usize,
     },
     #[error(
+        "{at}: the header's column names are separated by {separator:?}, not by the separator the file was read with; ingest reads columns separated by ';', ',' or tab, the one its first line uses most (or the one a first line 'sep=' names): save the file again as CSV with one of them, or delete a 'sep=' line that names another"
+    )]
+    WrongSeparator { at: Place, separator: char },
+    #[error(
         "{at}: unknown column(s) {columns}; rename them to contract columns or pass --ignore-extra-columns"
     )]
     ExtraColumns { at: Place, columns: String },

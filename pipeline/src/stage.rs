@@ -95,6 +95,11 @@ impl Workdir {
         serde_json::from_str(&text).ok()
     }
 
+    /// The files the stage wrote, with their hashes, by its manifest.
+    pub fn recorded_outputs(&self, stage: &str) -> Option<Vec<FileHash>> {
+        self.manifest(stage).map(|m| m.outputs)
+    }
+
     /// Whether the stage has a manifest made with these parameters and versions: only then
     /// can it be up to date, and only then is it worth hashing the inputs before running it.
     pub fn has_manifest_for(&self, stage: &str, params: &serde_json::Value, schema_version: &str) -> bool {
@@ -181,7 +186,17 @@ impl Workdir {
     }
 
     pub fn begin(&self, stage: &str) -> Result<Staging, StageError> {
-        self.remove_leftovers(stage)?;
+        if !self.root.exists() {
+            // A work folder this run makes is its owner's only: beside the stage folders it
+            // keeps their manifests and what the journalists' extract remembers.
+            use std::os::unix::fs::DirBuilderExt;
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&self.root)
+                .map_err(|e| StageError::io(&self.root, e))?;
+        }
+        self.remove_leftovers()?;
         let tmp = self.root.join(format!(".{stage}.tmp-{}", std::process::id()));
         if tmp.exists() {
             fs::remove_dir_all(&tmp).map_err(|e| StageError::io(&tmp, e))?;
@@ -204,19 +219,33 @@ impl Workdir {
 }
 
 impl Workdir {
-    /// Removes what an earlier run of the stage left when it was killed: its staging folder
-    /// (after ingest, it holds names and personal numbers) and a replaced folder not yet
-    /// deleted. A folder of a process still running is left alone.
-    fn remove_leftovers(&self, stage: &str) -> Result<(), StageError> {
+    /// Removes what earlier runs of any stage left when they were killed: staging folders
+    /// (after ingest, one holds names and personal numbers) and replaced folders not yet
+    /// deleted. Every stage does it, run or skipped, so that a stage that is not run again
+    /// does not keep its leftover. A folder of a process still running is left alone.
+    pub fn remove_leftovers(&self) -> Result<(), StageError> {
         let Ok(listing) = fs::read_dir(&self.root) else {
             return Ok(());
         };
-        let (tmp, old) = (format!(".{stage}.tmp-"), format!("{stage}.old-"));
+        // `.NN-name.tmp-PID` and `NN-name.old-PID`, NN-name a stage's folder.
+        let stage_like = |s: &str| {
+            let b = s.as_bytes();
+            b.len() > 3 && b[0].is_ascii_digit() && b[1].is_ascii_digit() && b[2] == b'-'
+        };
+        let leftover = |name: &str| -> Option<String> {
+            let (stage, pid) = match name.strip_prefix('.') {
+                Some(rest) => rest.rsplit_once(".tmp-")?,
+                None => name.rsplit_once(".old-")?,
+            };
+            (stage_like(stage) && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| pid.to_string())
+        };
         for entry in listing.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(pid) = name.strip_prefix(&tmp).or_else(|| name.strip_prefix(&old)) else {
+            let Some(pid) = leftover(&name) else {
                 continue;
             };
+            let pid = pid.as_str();
             let ours = pid == std::process::id().to_string();
             let running = Path::new("/proc").join(pid).exists();
             if !ours && !running {
@@ -285,12 +314,28 @@ impl Staging {
         if old.exists() {
             fs::remove_dir_all(&old).map_err(|e| StageError::io(&old, e))?;
         }
-        let mut f = fs::File::create(&mpath).map_err(|e| StageError::io(&mpath, e))?;
-        f.write_all(text.as_bytes())
-            .and_then(|_| f.sync_all())
-            .map_err(|e| StageError::io(&mpath, e))?;
+        write_private(&mpath, text.as_bytes())?;
         Ok(manifest)
     }
+}
+
+/// Writes and syncs a file only its owner can read, whatever the umask: manifests hold hashes
+/// of exact counts, and a hash of a small table lets anyone who reads it confirm a guess of
+/// its hidden cells by making the table again.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), StageError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| StageError::io(path, e))?;
+    // A file made by an earlier version keeps its mode when opened: set it.
+    f.set_permissions(fs::Permissions::from_mode(0o600))
+        .and_then(|_| f.write_all(bytes))
+        .and_then(|_| f.sync_all())
+        .map_err(|e| StageError::io(path, e))
 }
 
 /// The folder a stage reads, as its manifest records it: relative to the work folder when it
@@ -537,14 +582,26 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let w = Workdir::new(dir.path()).expect("workdir");
         // A process id no process has (above Linux's limit of 2^22).
-        let dead = ["01-ingest.old-9999999", ".01-ingest.tmp-9999999"];
-        for d in dead {
+        // Another stage's too: a killed ingest's folder goes even when ingest is not run again.
+        let dead = [
+            "01-ingest.old-9999999",
+            ".01-ingest.tmp-9999999",
+            ".03-link.tmp-9999999",
+        ];
+        // Not a stage's: left alone.
+        let others = [".notes.tmp-9999999", "old.old-9999999", ".01-ingest.tmp-x"];
+        for d in dead.iter().chain(&others) {
             fs::create_dir_all(dir.path().join(d).join("validated")).expect("mkdir");
         }
-        let staging = w.begin("01-ingest").expect("begin");
+        let staging = w.begin("04-aggregate").expect("begin");
+        drop(staging);
         for d in dead {
             assert!(!dir.path().join(d).exists(), "{d} is left over");
         }
+        for d in others {
+            assert!(dir.path().join(d).exists(), "{d} is not a stage's and stays");
+        }
+        let staging = w.begin("01-ingest").expect("begin");
         let tmp = staging.path().to_path_buf();
         assert!(tmp.exists());
         // Ingest's folder (names, personal numbers) is its owner's only, whatever the umask;
@@ -557,6 +614,39 @@ mod tests {
         drop(release);
         drop(staging);
         assert!(!tmp.exists(), "a stage that does not commit leaves no folder");
+    }
+
+    /// Manifests hold hashes of exact counts, which let anyone who reads them confirm a guess
+    /// of hidden cells: owner only, whatever the umask, and so is a work folder a run makes.
+    #[test]
+    fn manifests_and_a_new_work_folder_are_their_owners_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("work");
+        let w = Workdir::new(&root).expect("workdir");
+        for stage in ["04-aggregate", crate::publish::STAGE] {
+            let st = w.begin(stage).expect("begin");
+            fs::write(st.path().join("T01.csv"), b"1").expect("write");
+            st.commit(serde_json::Value::Null, Vec::new(), "1", serde_json::Value::Null)
+                .expect("commit");
+            assert_eq!(mode(&manifest_path(&w.stage_dir(stage))), 0o600, "{stage}");
+        }
+        assert_eq!(mode(&root), 0o700);
+        // A manifest an earlier version left readable is made private when written again.
+        let m = manifest_path(&w.stage_dir("04-aggregate"));
+        fs::set_permissions(&m, fs::Permissions::from_mode(0o644)).expect("chmod");
+        write_private(&m, b"{}").expect("write");
+        assert_eq!(mode(&m), 0o600);
+        // A folder that exists keeps its mode: it is the user's.
+        let shared = tempfile::tempdir().expect("tempdir");
+        fs::set_permissions(shared.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
+        let st = Workdir::new(shared.path())
+            .expect("workdir")
+            .begin("04-aggregate")
+            .expect("begin");
+        drop(st);
+        assert_eq!(mode(shared.path()), 0o755);
     }
 
     /// Ingest, then a stage made from its validated folder; ingest again with other records:

@@ -417,3 +417,31 @@ fn a_narrower_populations_total_is_the_wider_tables_cell_in_every_release() {
         }
     }
 }
+
+/// A rho too small to publish anything is refused before the ledger records it (an outside
+/// review's 1e-35 was recorded, then drew noise for over ten minutes); the least rho allowed
+/// is spent.
+#[test]
+fn a_rho_too_small_to_publish_anything_is_refused_before_it_is_recorded() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let agg = aggregated(work.path());
+    let w = Workdir::new(work.path()).expect("workdir");
+    let ledger = work.path().join("ledger");
+    for rho in [1e-35, 0.5e-6] {
+        let e = protect_stage_dp(&schema(), &w, &agg, &dp_run(&ledger, rho), false)
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(e.contains("publishing nothing"), "{e}");
+    }
+    assert!(Ledger::open(&ledger, 2024).expect("ledger").entries.is_empty());
+    protect_stage_dp(
+        &schema(),
+        &w,
+        &agg,
+        &dp_run(&ledger, safetally::protect::MIN_RHO),
+        false,
+    )
+    .expect("the least rho");
+    assert_eq!(Ledger::open(&ledger, 2024).expect("ledger").entries.len(), 1);
+}

@@ -28,11 +28,27 @@ fn a_stray_cell_at_the_end_of_a_sheet_is_one_quarantined_row_not_the_whole_sheet
     let (report, out) = ingest(dir.path(), &IngestOptions::default());
     assert_counts(&report, 3, 1);
     let q = quarantine(out.path(), "TALITA");
+    // Named by the sheet's column, where staff look for it, not by its place among the
+    // columns read (the empty ones between are not read).
     assert!(
-        q.iter().any(|(line, _, rule, value)| *line == 1_048_576
+        q.iter().any(|(line, column, rule, value)| *line == 1_048_576
+            && column == "XFD of the sheet (no header)"
             && rule == "value_without_header"
             && value == "x"),
         "{q:?}"
+    );
+}
+
+/// Excel 365's newer error values (#CALC!, #SPILL!) stop the workbook's reader: the file
+/// fails alone, with the sheet, the value and what to do.
+#[test]
+fn a_newer_excel_error_value_fails_its_workbook_saying_which_and_what_to_do() {
+    let dir = folder_with(&fixture("calc-error.xlsx"), "TALITA.xlsx");
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    let e = file_error(&report, "TALITA.xlsx");
+    assert!(
+        e.contains("sheet \"Sheet1\"") && e.contains("#CALC!") && e.contains("replace the formula"),
+        "{e}"
     );
 }
 

@@ -532,6 +532,84 @@ fn pseudonymised_orgs(dir: &Path, orgs: &[(&str, &str)]) -> std::path::PathBuf {
     out
 }
 
+/// Records without a name or personal number can never be linked: the link report says how
+/// many, and what that does to the counts (an outside review blanked every identifier and got
+/// no word of it).
+#[test]
+fn records_without_identifiers_are_counted_and_warned_of() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let input = tmp.path().join("in");
+    std::fs::create_dir_all(&input).expect("mkdir");
+    two_orgs(
+        &input,
+        &[
+            ("SAMPLE01", "a1", "Anna", "Svensson", "1981-12-18", ""),
+            ("SAMPLE01", "a2", "", "", "1990-01-02", ""),
+            ("SAMPLE02", "b1", "", "", "1990-01-02", ""),
+            ("SAMPLE02", "b2", "", "", "", ""),
+        ],
+    );
+    let (key, _) = test_key(tmp.path(), "noid");
+    let report = run_to_link(&input, &tmp.path().join("w"), &key);
+    assert_eq!(report.records_without_identifiers, Some(3));
+    let summary = report.summary();
+    assert!(
+        summary.contains("3 record(s) (75%) carry no identifier to link by"),
+        "{summary}"
+    );
+    // With every record named, no warning.
+    let named = tmp.path().join("named");
+    std::fs::create_dir_all(&named).expect("mkdir");
+    two_orgs(
+        &named,
+        &[
+            ("SAMPLE01", "a1", "Anna", "Svensson", "1981-12-18", ""),
+            ("SAMPLE02", "b1", "Bo", "Ek", "", ""),
+        ],
+    );
+    let report = run_to_link(&named, &tmp.path().join("w2"), &key);
+    assert_eq!(report.records_without_identifiers, Some(0));
+    assert!(!report.summary().contains("Warning"), "{}", report.summary());
+}
+
+/// Persons are counted one report year at a time: files of two years are refused naming
+/// each year's files (an outside review linked 2023's and 2024's files into one set of
+/// persons, which only aggregate then refused).
+#[test]
+fn files_of_two_report_years_are_refused_with_their_names() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let p = safetally::progress::Progress::hidden();
+    let out = tmp.path().join("pseudo");
+    std::fs::create_dir_all(&out).expect("mkdir");
+    let (key, _) = test_key(tmp.path(), "one");
+    for (org, year) in [("SAMPLE01", "2024"), ("SAMPLE02", "2023"), ("SAMPLE03", "2024")] {
+        let input = tmp.path().join(org);
+        std::fs::create_dir_all(&input).expect("mkdir");
+        let row = row_with(&[("org_id", org), ("report_year", year)]);
+        write(&input, "a.csv", csv_text(&header(), &[row], b','));
+        let (_, ingested) = ingest(&input, &Default::default());
+        safetally::pseudonymise::pseudonymise_dir(
+            &schema(),
+            &key,
+            &ingested.path().join("validated"),
+            &out,
+            &p,
+        )
+        .expect("pseudonymise");
+    }
+    let e = load(&schema(), &out)
+        .err()
+        .expect("two years refused")
+        .to_string();
+    assert!(
+        e.contains("year 2023: SAMPLE02.parquet; year 2024: SAMPLE01.parquet, SAMPLE03.parquet")
+            && e.contains("one report year at a time"),
+        "{e}"
+    );
+    std::fs::remove_file(out.join("SAMPLE02.parquet")).expect("remove");
+    assert!(load(&schema(), &out).is_ok(), "one year links");
+}
+
 #[test]
 fn files_under_different_keys_are_refused_with_their_names() {
     let tmp = tempfile::tempdir().expect("tempdir");

@@ -134,8 +134,12 @@ fn a_stage_that_fails_on_changed_inputs_leaves_no_stale_output_for_the_next() {
     let params = safetally::link::LinkParams::from_spec(&spec);
     let e = link_stage(&s, &w, &pseudo, &params, &Progress::hidden(), false)
         .err()
-        .expect("mixed keys are refused");
-    assert!(e.to_string().contains("different keys"), "{e}");
+        .expect("a file put in place of pseudonymise's own is refused");
+    assert!(
+        e.to_string()
+            .contains("SAMPLE04.parquet changed since the 02-pseudonymise stage wrote it"),
+        "{e}"
+    );
     assert!(
         !linked.exists(),
         "the earlier persons no longer match the pseudonymised files and must not be counted"
@@ -361,4 +365,60 @@ fn bundled_copy(dir: &std::path::Path, skip: usize) -> std::path::PathBuf {
         std::fs::copy(f, dir.join(f.file_name().expect("name"))).expect("copy");
     }
     dir.to_path_buf()
+}
+
+/// A stage's output edited by hand, truncated or replaced is refused by the stage that reads
+/// it, naming the file and the command that writes it again: an exact release must not show a
+/// hidden cell set by hand, and link must not count a cut file (an outside review did both).
+#[test]
+fn a_stage_output_changed_by_hand_is_refused_by_the_stage_that_reads_it() {
+    use safetally::run::{link_stage, publish_stage};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let work = tmp.path().to_path_buf();
+    full_pipeline(&work);
+    let s = schema();
+    let w = Workdir::new(&work).expect("workdir");
+    let p = Progress::hidden();
+    // A protected table with one byte changed: publish, even forced, refuses it.
+    let protected = w.stage_dir(safetally::protect::STAGE);
+    let table = std::fs::read_dir(&protected)
+        .expect("read")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .expect("a protected table");
+    let original = std::fs::read(&table).expect("read");
+    let mut edited = original.clone();
+    let mid = edited.len() / 2;
+    edited[mid] ^= 1;
+    std::fs::write(&table, &edited).expect("edit");
+    for force in [false, true] {
+        let e = publish_stage(&s, &w, &protected, None, force)
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(
+            e.contains(&table.display().to_string())
+                && e.contains("changed since the 05-protect stage wrote it")
+                && e.contains("safetally protect"),
+            "{e}"
+        );
+    }
+    std::fs::write(&table, &original).expect("restore");
+    publish_stage(&s, &w, &protected, None, true).expect("the table as protect wrote it");
+    // A pseudonymised file cut short: link refuses it.
+    let pseudo = w.stage_dir(safetally::pseudonymise::STAGE);
+    let file = pseudo.join("SAMPLE01.parquet");
+    let bytes = std::fs::read(&file).expect("read");
+    std::fs::write(&file, &bytes[..bytes.len() - 100]).expect("cut");
+    let params =
+        safetally::link::LinkParams::from_spec(&safetally::schema::LinkageSpec::load(&s).expect("spec"));
+    let e = link_stage(&s, &w, &pseudo, &params, &p, true)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        e.contains("SAMPLE01.parquet changed since the 02-pseudonymise stage wrote it"),
+        "{e}"
+    );
 }

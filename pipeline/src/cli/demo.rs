@@ -40,6 +40,16 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
             "cannot find the bundled sample (data-samples/submissions); run from the repository root or pass --input"
         );
     };
+    if let Some(made_by) = made_by_another_version(&a.work) {
+        // The demo's releases are of the synthetic sample: a new version's tables (another
+        // schema) would be refused as a second exact release of the year, and its DP release
+        // would spend the demo ledger's year again.
+        println!(
+            "{} was made by {made_by}; the demo starts afresh there.",
+            a.work.display()
+        );
+        std::fs::remove_dir_all(&a.work).with_context(|| format!("removing {}", a.work.display()))?;
+    }
     let work = Workdir::new(&a.work)?;
     println!(
         "safetally demo: the bundled synthetic sample in {} (fictional organisations, no real person).\n",
@@ -111,4 +121,21 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
     super::report::write(&schema, &exact, &safetally::report::default_path(&exact))?;
     super::report::write(&schema, &rel.dir, &safetally::report::default_path(&rel.dir))?;
     Ok(code)
+}
+
+/// A version other than this one that made a stage of the demo's work folder (by the stage
+/// manifests' software and schema versions), if one did: a run that failed half-way leaves
+/// older stages beside newer ones.
+fn made_by_another_version(work: &std::path::Path) -> Option<String> {
+    let schema_version = load_schema().ok()?.version;
+    std::fs::read_dir(work).ok()?.flatten().find_map(|e| {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !(name.starts_with('.') && name.ends_with(safetally::stage::MANIFEST)) {
+            return None;
+        }
+        let m: safetally::stage::Manifest =
+            serde_json::from_str(&std::fs::read_to_string(e.path()).ok()?).ok()?;
+        (m.software_version != safetally::stage::SOFTWARE_VERSION || m.schema_version != schema_version)
+            .then(|| format!("safetally {} (schema {})", m.software_version, m.schema_version))
+    })
 }

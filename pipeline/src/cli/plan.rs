@@ -18,6 +18,9 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     let schema = load_schema()?;
     let cfg = DpConfig::load_embedded()?;
     let rho = a.rho.unwrap_or(cfg.release_rho);
+    if let Some(why) = safetally::protect::unusable_rho(rho) {
+        anyhow::bail!(why);
+    }
     let tables = safetally::tables::load_tables(&schema, &MemberKind::Member)?;
     let plan = plan_tables(&tables, &cfg, rho)?;
     println!(

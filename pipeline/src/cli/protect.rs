@@ -62,8 +62,8 @@ impl ProtectArgs {
             config.suppress_below = t;
         }
         let rho = self.rho.unwrap_or(config.release_rho);
-        if !(rho > 0.0 && rho.is_finite()) {
-            anyhow::bail!("--rho must be a positive number, not {rho}");
+        if let Some(why) = safetally::protect::unusable_rho(rho) {
+            anyhow::bail!(why);
         }
         Ok(DpRun {
             rho,

@@ -57,7 +57,7 @@ pub fn stages(
     let ingest = ingest_stage(schema, work, input, &IngestOptions::default(), progress, force)
         .with_context(|| format!("ingest of {} failed", input.display()))?;
     super::ingest::print_outcome(&ingest.result, ingest.skipped, &ingest.dir);
-    stop_after_ingest(&ingest.result, &ingest.dir)?;
+    stop_after_ingest(schema, &ingest.result, &ingest.dir)?;
     println!("\n2. Pseudonymise (key fingerprint {}).", key.fingerprint());
     let validated = ingest.dir.join(safetally::ingest::VALIDATED_DIR);
     let pseudo = pseudonymise_stage(schema, work, &validated, key, progress, force)
@@ -93,9 +93,14 @@ pub fn stages(
     Ok(super::ingest::exit_code(&ingest.result))
 }
 
-/// What stops the run before anything is pseudonymised: no row accepted, or rows of several
-/// report years (aggregate makes one year's tables and would refuse them at the end).
-fn stop_after_ingest(report: &safetally::ingest::IngestReport, dir: &Path) -> anyhow::Result<()> {
+/// What stops the run before anything is pseudonymised: no row accepted, rows of several
+/// report years, or sample organisations beside real members (aggregate would refuse either
+/// at the end).
+fn stop_after_ingest(
+    schema: &safetally::schema::Schema,
+    report: &safetally::ingest::IngestReport,
+    dir: &Path,
+) -> anyhow::Result<()> {
     let text = dir.join(safetally::run::REPORT_TXT);
     let t = &report.totals;
     if t.accepted == 0 {
@@ -111,6 +116,12 @@ fn stop_after_ingest(report: &safetally::ingest::IngestReport, dir: &Path) -> an
         anyhow::bail!(
             "stopped after ingest: {}; the validation report is {}",
             report.warnings.join("; "),
+            text.display()
+        );
+    }
+    if let Some(mixed) = safetally::ingest::mixed_kinds(schema, report) {
+        anyhow::bail!(
+            "stopped after ingest: {mixed}; the validation report is {}",
             text.display()
         );
     }

@@ -131,6 +131,23 @@ fn other_code_page(bytes: &[u8]) -> Option<(usize, &'static str)> {
             "between two letters, is a quote or symbol in Windows-1252 but a letter in Mac Roman (Mac Excel's \"CSV (Macintosh)\") or DOS code page 850",
         ));
     }
+    // Polish, Czech and Romanian Windows (code page 1250) keep ł ą ż ş Ł Ą Ż Ş ľ Ľ where
+    // Windows-1252 has symbols (³ ¹ ¿ º £ ¥ ¯ ª ¾ ¼): such a symbol touching a letter
+    // ("Micha³", "£ukasz") is a letter of that code page.
+    let central = |b: u8| {
+        matches!(
+            b,
+            0xA3 | 0xA5 | 0xAA | 0xAF | 0xB3 | 0xB9 | 0xBA | 0xBC | 0xBE | 0xBF
+        )
+    };
+    if let Some(pos) = (0..bytes.len()).find(|&i| {
+        central(bytes[i]) && (i > 0 && letter(bytes[i - 1]) || bytes.get(i + 1).is_some_and(|&n| letter(n)))
+    }) {
+        return Some((
+            pos,
+            "next to a letter, is a symbol in Windows-1252 (³ £ ¹ ¿ º) but a letter in the Central European code page 1250 (ł Ł ą ż ş) of Polish, Czech or Romanian Windows",
+        ));
+    }
     let wordy = |b: u8| b.is_ascii_alphabetic() || b >= 0x80;
     let (mut windows, mut mac, mut first) = (0u32, 0u32, None);
     for i in 0..bytes.len() {
@@ -357,6 +374,24 @@ mod tests {
         }
         let dash = dec(b"given_name;family_name\nKarl;Lind\x96Str\xF6m\n").expect("read");
         assert_eq!(dash.text, "given_name;family_name\nKarl;Lind–Ström\n");
+    }
+
+    /// A Polish and a Romanian name saved by Windows in code page 1250 read as Windows-1252
+    /// "Micha³ £ukaszewicz" and "ªtefan Þurcanu": refused where the first such letter is.
+    #[test]
+    fn central_european_windows_files_are_refused_where_their_letters_are() {
+        let (line, message) =
+            refused(b"org_id;given_name;family_name\nFA;Anna;Svensson\nFA;Micha\xB3;Kowalski\n");
+        assert_eq!(line, 3);
+        assert!(
+            message.contains("code page 1250") && message.contains("given_name"),
+            "{message}"
+        );
+        let (line, _) =
+            refused(b"org_id;given_name;family_name\nFA;Anna;Svensson\nFA;\xAAtefan;\xDEurcanu\n");
+        assert_eq!(line, 3);
+        // A pound sign or an ordinal beside digits is not a letter of a name.
+        assert!(dec(b"a;b\n\xA35;1\xBA\n").is_ok());
     }
 
     #[test]

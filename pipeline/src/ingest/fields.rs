@@ -91,7 +91,8 @@ pub fn broken(rule: &'static str, message: impl Into<String>) -> Broken {
 pub fn check_cell(schema: &Schema, col: &Column, raw: &str) -> Result<Cleaned, Broken> {
     match col.ty {
         ColumnType::Member => member(schema, raw),
-        ColumnType::Text | ColumnType::Name => Ok(Cleaned::same(collapse_spaces(raw))),
+        // Composed (NFC): "Å-1" typed on a Mac and on Windows is one record id.
+        ColumnType::Text | ColumnType::Name => Ok(Cleaned::same(collapse_spaces(&composed(raw)))),
         ColumnType::Year => year(raw),
         ColumnType::Code => {
             let list = schema
@@ -128,11 +129,23 @@ fn member(schema: &Schema, raw: &str) -> Result<Cleaned, Broken> {
     if schema.member(raw).is_some() {
         return Ok(Cleaned::same(raw));
     }
-    match schema.member(&raw.trim().to_uppercase()) {
-        Some(m) => Ok(Cleaned::changed(raw, m.org_id.clone())),
-        None => Err(broken(
+    if let Some(m) = schema.member(&raw.trim().to_uppercase()) {
+        return Ok(Cleaned::changed(raw, m.org_id.clone()));
+    }
+    // The organisation's name instead of its code ("Frälsningsarmén" for FA).
+    let name = collapse_spaces(&composed(raw)).to_lowercase();
+    let named: Vec<_> = schema
+        .members
+        .iter()
+        .filter(|m| collapse_spaces(&composed(&m.name)).to_lowercase() == name)
+        .collect();
+    match named.as_slice() {
+        [m] => Ok(Cleaned::changed(raw, m.org_id.clone())),
+        _ => Err(broken(
             "unknown_member",
-            format!("{raw:?} is not in the member register"),
+            format!(
+                "{raw:?} is not in the member register: org_id holds the member's code (FA for Frälsningsarmén), as in the template's list and schemas/members.csv"
+            ),
         )),
     }
 }
@@ -280,11 +293,43 @@ fn code(list: &CodeList, raw: &str) -> Result<Cleaned, Broken> {
 fn country(schema: &Schema, raw: &str) -> Result<Cleaned, Broken> {
     let text = composed(raw);
     resolved_composed(raw, &text, schema.lookup_country(&text)).ok_or_else(|| {
+        let hint = former_country(&text).map_or_else(String::new, |now| {
+            format!("; it is a country that no longer exists: give the present-day country the place is in ({now}), or unknown")
+        });
         broken(
             "unknown_country",
-            format!("{raw:?} is not an ISO 3166-1 alpha-2 code (e.g. SE, NG) nor unknown"),
+            format!("{raw:?} is not an ISO 3166-1 alpha-2 code (e.g. SE, NG) nor unknown{hint}"),
         )
     })
+}
+
+/// Countries that registers still name as places of birth but no longer exist, and the
+/// present-day countries they were: which one a person was born in cannot be guessed.
+fn former_country(raw: &str) -> Option<&'static str> {
+    const FORMER: [(&[&str], &str); 4] = [
+        (
+            &[
+                "yu",
+                "jugoslavien",
+                "yugoslavia",
+                "serbien och montenegro",
+                "serbia and montenegro",
+                "cs",
+            ],
+            "RS, HR, BA, SI, ME, MK or XK",
+        ),
+        (
+            &["su", "sovjetunionen", "soviet union", "ussr", "sssr"],
+            "RU, UA, BY, MD, EE, LV, LT, GE, AM, AZ, KZ, UZ, TM, KG or TJ",
+        ),
+        (&["tjeckoslovakien", "czechoslovakia"], "CZ or SK"),
+        (&["dd", "östtyskland", "ddr", "east germany"], "DE"),
+    ];
+    let folded = raw.trim().to_lowercase();
+    FORMER
+        .iter()
+        .find(|(names, _)| names.contains(&folded.as_str()))
+        .map(|(_, now)| *now)
 }
 
 /// Splits a multi-valued cell, resolves each part, drops repeats, and writes the codes in
@@ -347,6 +392,11 @@ fn excel_number_hint(raw: &str) -> &'static str {
 /// after today (the report year may be this year).
 pub fn date(raw: &str, report_year: Option<i32>, today: Today) -> Result<(PartialDate, bool), Broken> {
     let d = PartialDate::parse(raw).map_err(|p| match p {
+        // "Vet ej", "unknown": a birth date not known is left empty.
+        DateProblem::Format if !raw.bytes().any(|b| b.is_ascii_digit()) => broken(
+            "bad_date",
+            format!("{raw:?} is not a date: leave birth_date empty when it is not known (a year, or a year and month, alone are fine: YYYY, YYYY-MM)"),
+        ),
         DateProblem::Format => broken(
             "bad_date",
             format!(
@@ -354,7 +404,17 @@ pub fn date(raw: &str, report_year: Option<i32>, today: Today) -> Result<(Partia
                 excel_number_hint(raw)
             ),
         ),
-        DateProblem::Impossible => broken("bad_date", format!("{raw:?} is not a date in the calendar")),
+        DateProblem::Impossible => broken(
+            "bad_date",
+            format!(
+                "{raw:?} is not a date in the calendar{}",
+                if raw.trim().ends_with("-00") || raw.contains("-00-") {
+                    "; a date without its day is written YYYY-MM, without its month YYYY"
+                } else {
+                    ""
+                }
+            ),
+        ),
     })?;
     let last = report_year.unwrap_or(2100);
     if d.year < 1900 || d.year > last {
@@ -384,6 +444,10 @@ pub fn personal_number(raw: &str, report_year: i32, today: Today) -> Result<pnr:
             false => Ok(p),
         })
         .map_err(|p| match p {
+            PnrProblem::Format if raw.contains("E+") || raw.contains("e+") => broken(
+                "pnr_format",
+                "Excel shows a long number in scientific notation (1,99001E+11) and has lost its last digits: format the column as text and type the numbers again",
+            ),
             PnrProblem::Format => broken(
                 "pnr_format",
                 "not 10 or 12 digits with an optional - or + before the last four, or an impossible date",
@@ -394,7 +458,47 @@ pub fn personal_number(raw: &str, report_year: i32, today: Today) -> Result<pnr:
 
 #[cfg(test)]
 mod tests {
-    use super::{Today, composed, control_character, date, excel_text, personal_number};
+    use super::{Today, composed, control_character, country, date, excel_text, personal_number};
+
+    #[test]
+    fn kosovo_other_names_and_former_countries() {
+        let schema = crate::schema::load_embedded().expect("schema");
+        for (raw, code) in [
+            ("XK", "XK"),
+            ("Kosovo", "XK"),
+            ("Vitryssland", "BY"),
+            ("Türkiye", "TR"),
+            ("Turkiet", "TR"),
+            ("Burma", "MM"),
+        ] {
+            assert_eq!(
+                country(&schema, raw).ok().map(|c| c.value).as_deref(),
+                Some(code),
+                "{raw}"
+            );
+        }
+        // Every other name of the schema reads as its own country, never as another's.
+        for c in &schema.countries {
+            for n in &c.other_names {
+                assert_eq!(
+                    country(&schema, n).ok().map(|v| v.value),
+                    Some(c.alpha2.clone()),
+                    "{n}"
+                );
+            }
+        }
+        let refused = country(&schema, "Jugoslavien")
+            .err()
+            .expect("no longer a country");
+        assert!(refused.message.contains("RS, HR, BA"), "{}", refused.message);
+        assert!(
+            !country(&schema, "XX")
+                .err()
+                .expect("no country")
+                .message
+                .contains("no longer")
+        );
+    }
 
     #[test]
     fn a_birth_date_after_today_is_refused_in_this_report_year() {

@@ -21,6 +21,9 @@ pub struct HeaderMap {
     /// Positions of columns without a header (Excel's trailing empty columns, a stray cell
     /// far to the right): read, and a row with a value in one is quarantined, not dropped.
     pub blank: Vec<usize>,
+    /// The sheet column (0 is A) of each of the table's columns, where empty columns of a
+    /// workbook sheet were dropped; otherwise a column's place is its column.
+    pub sheet_columns: Option<Vec<usize>>,
 }
 
 pub fn map_header(
@@ -82,6 +85,7 @@ pub fn map_header(
         absent,
         ignored: unknown,
         blank,
+        sheet_columns: None,
     })
 }
 
@@ -89,6 +93,12 @@ pub fn map_header(
 /// a person's details, so they are counted, not shown.
 fn missing_columns(schema: &Schema, header: &[String], at: &Place, missing: &[&str]) -> FileError {
     let (named, cells) = named_cells(schema, header);
+    if let Some(sep) = other_separator(schema, header) {
+        return FileError::WrongSeparator {
+            at: at.clone(),
+            separator: sep,
+        };
+    }
     if 2 * named >= cells {
         return FileError::MissingColumns {
             at: at.clone(),
@@ -102,6 +112,21 @@ fn missing_columns(schema: &Schema, header: &[String], at: &Place, missing: &[&s
         named,
         cells,
     }
+}
+
+/// The character that separates the header's column names when it is not the separator the
+/// file was read with (a `|`-separated file, or a `sep=;` line above a comma-separated one):
+/// split at it, most cells name contract columns.
+fn other_separator(schema: &Schema, header: &[String]) -> Option<char> {
+    let (named_as_read, _) = named_cells(schema, header);
+    ['|', ',', ';', '\t'].into_iter().find(|&sep| {
+        let split: Vec<String> = header
+            .iter()
+            .flat_map(|h| h.split(sep).map(str::to_string))
+            .collect();
+        let (named, cells) = named_cells(schema, &split);
+        named > named_as_read + 1 && 2 * named >= cells
+    })
 }
 
 /// Of the header's non-empty cells: how many name a contract column, and how many there are.
@@ -153,7 +178,7 @@ fn header_cell(raw: &str) -> Cow<'_, str> {
     super::fields::composed(raw.trim().trim_start_matches('\u{feff}'))
 }
 
-fn resolve_column(schema: &Schema, cell: &str) -> Option<usize> {
+pub(super) fn resolve_column(schema: &Schema, cell: &str) -> Option<usize> {
     if let Some(i) = schema.column_index(cell) {
         return Some(i);
     }
@@ -232,5 +257,28 @@ mod tests {
         let text = data.to_string();
         assert!(!text.contains("9876") && !text.contains("Anna"), "{text}");
         assert!(text.contains("1 of 5 cells are column names"), "{text}");
+    }
+
+    /// A `|`-separated file, and a `sep=;` line above a comma-separated one, read as one
+    /// column: the message names the separator, not the header's place.
+    #[test]
+    fn a_header_in_another_separator_is_told_as_such() {
+        let s = schema();
+        let at = Place {
+            path: "a.csv".into(),
+            sheet: None,
+        };
+        for (line, sep) in [
+            ("org_id|record_id|report_year|contact_kind", '|'),
+            ("org_id,record_id,report_year", ','),
+        ] {
+            match map_header(&s, &cells(&[line]), &at, false).expect_err("refused") {
+                FileError::WrongSeparator { separator, .. } => assert_eq!(separator, sep),
+                other => panic!("not WrongSeparator: {other}"),
+            }
+        }
+        // A header with a comma in one name is not taken for one.
+        let one = map_header(&s, &cells(&["org_id", "record_id", "x,y"]), &at, false).expect_err("refused");
+        assert!(matches!(one, FileError::MissingColumns { .. }), "{one}");
     }
 }

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{FileError, StageError};
 use crate::parquet_io::Kind;
 use crate::progress::Progress;
-use crate::schema::Schema;
+use crate::schema::{MemberKind, Schema};
 use read::Table;
 use sinks::{Sinks, Target, accepted, rejected};
 use validate::{Outcome, Validator};
@@ -143,6 +143,7 @@ pub fn ingest_folder(
         })
         .collect();
     report.warnings = run_warnings(&report);
+    report.warnings.extend(mixed_kinds(schema, &report));
     report.warnings.extend(same_content(input, &entries));
     Ok(report)
 }
@@ -318,7 +319,8 @@ fn map_table(schema: &Schema, t: &Table, opts: &IngestOptions) -> Result<header:
             message: why.clone(),
         });
     }
-    let map = header::map_header(schema, &t.header, &t.place(), opts.ignore_extra_columns)?;
+    let mut map = header::map_header(schema, &t.header, &t.place(), opts.ignore_extra_columns)?;
+    map.sheet_columns = t.sheet_columns.clone();
     match t.unreadable_in(&map) {
         Some((col, ty)) => Err(FileError::Parquet {
             path: t.path.clone(),
@@ -368,11 +370,25 @@ fn validate_file(
     let mut other_orgs: BTreeMap<String, u64> = BTreeMap::new();
     let record_col = schema.column_index("record_id").and_then(|i| map.source[i]);
     let mut record_numbers = (0u64, 0u64);
+    let name_cols: Vec<(usize, &str)> = ["given_name", "family_name"]
+        .into_iter()
+        .filter_map(|c| Some((schema.column_index(c).and_then(|i| map.source[i])?, c)))
+        .collect();
+    let mut lost_letters = (0u64, 0u64, "");
     let done = table.for_each_row(|row| {
         if record_col.is_some_and(|p| row.is_number(p)) {
             record_numbers.0 += 1;
             if record_numbers.1 == 0 {
                 record_numbers.1 = row.line;
+            }
+        }
+        if let Some(&(_, col)) = name_cols
+            .iter()
+            .find(|(p, _)| row.cells.get(*p).is_some_and(|c| c.contains('?')))
+        {
+            lost_letters.0 += 1;
+            if lost_letters.1 == 0 {
+                (lost_letters.1, lost_letters.2) = (row.line, col);
             }
         }
         let (id, related) = v.ids(&row, &map);
@@ -408,6 +424,12 @@ fn validate_file(
         ));
     }
     outcome.notes.extend(named_other(schema, f));
+    if lost_letters.0 > 0 {
+        outcome.notes.push(format!(
+            "{} row(s) have a '?' in a name (the first on line {}, column {}): a program that cannot store a letter writes '?' instead (Excel's \"CSV (semikolonavgränsad)\" does so with ł, ș, Cyrillic or Arabic letters), and such a name cannot be linked with the same person's records elsewhere; save the file as \"CSV UTF-8\" from the original and send it again",
+            lost_letters.0, lost_letters.1, lost_letters.2
+        ));
+    }
     if record_numbers.0 > 0 {
         outcome.notes.push(format!(
             "record_id is stored as a number in Excel on {} row(s) (the first on line {}): read as its value, e.g. 42, not as a number format may show it, e.g. 00042; format the column as text if the ids have leading zeros",
@@ -475,6 +497,31 @@ fn run_warnings(report: &IngestReport) -> Vec<String> {
         ));
     }
     warnings
+}
+
+/// A run that counts the synthetic sample's organisations with real members: the sample is
+/// demo data, and no table has a place for the pair of a sample organisation and a member,
+/// so aggregate could not count them together.
+pub fn mixed_kinds(schema: &Schema, report: &IngestReport) -> Option<String> {
+    let with_rows = |kind: MemberKind| -> Vec<String> {
+        report
+            .orgs
+            .iter()
+            .filter(|(org, c)| c.accepted > 0 && schema.member(org).is_some_and(|m| m.kind == kind))
+            .map(|(org, c)| {
+                let files: Vec<&str> = c.files.iter().map(String::as_str).collect();
+                format!("{org} ({})", files.join(", "))
+            })
+            .collect()
+    };
+    let (sample, members) = (with_rows(MemberKind::Sample), with_rows(MemberKind::Member));
+    (!sample.is_empty() && !members.is_empty()).then(|| {
+        format!(
+            "the accepted rows mix the synthetic sample's organisations, {}, with real members, {}: sample files are demo data and must not be counted with real records; remove them from the folder (or ingest them into a work folder of their own)",
+            sample.join(", "),
+            members.join(", ")
+        )
+    })
 }
 
 /// Accepted rows whose related_record_id names a row that was quarantined: the row still

@@ -36,6 +36,9 @@ pub struct Table {
     /// Why the table cannot be read although its sheet holds records (formulas without saved
     /// results): it fails alone, and the workbook's other sheets are read.
     pub refused: Option<String>,
+    /// For a workbook sheet, the sheet column (0 is A) each of the table's columns is in:
+    /// empty columns are dropped, so a message must not count places in the table.
+    pub sheet_columns: Option<Vec<usize>>,
     body: Body,
 }
 
@@ -114,6 +117,7 @@ impl Table {
             unreadable: Vec::new(),
             notes: Vec::new(),
             refused: None,
+            sheet_columns: None,
             header,
             body: Body::Grid(grid),
         }
@@ -278,6 +282,7 @@ fn open_csv(path: &Path) -> Result<Table, FileError> {
         unreadable: Vec::new(),
         notes,
         refused: None,
+        sheet_columns: None,
         header,
         body: Body::Csv {
             text: decoded.text,
@@ -390,7 +395,7 @@ pub(super) fn table_from_grid(
             path: path.to_path_buf(),
         });
     }
-    drop_empty_columns(&mut grid);
+    let sheet_columns = drop_empty_columns(&mut grid);
     // A sheet's rows end at their last value: the cells after it are empty, not missing.
     let width = grid.iter().map(|r| r.cells.len()).max().unwrap_or(0);
     for r in &mut grid {
@@ -409,14 +414,16 @@ pub(super) fn table_from_grid(
         unreadable: Vec::new(),
         notes,
         refused: None,
+        sheet_columns: Some(sheet_columns),
         header,
         body: Body::Grid(grid),
     })
 }
 
 /// Columns with no header and nothing in any row (a table that starts in column B, a stray
-/// space far to the right) are not columns of the table.
-fn drop_empty_columns(grid: &mut [RawRow]) {
+/// space far to the right) are not columns of the table. Returns the grid column each kept
+/// column was.
+fn drop_empty_columns(grid: &mut [RawRow]) -> Vec<usize> {
     // One pass over the cells, not columns times rows: a stray cell far to the right makes
     // the table thousands of columns wide.
     let width = grid.iter().map(|r| r.cells.len()).max().unwrap_or(0);
@@ -426,8 +433,9 @@ fn drop_empty_columns(grid: &mut [RawRow]) {
             *k = *k || !v.trim().is_empty();
         }
     }
-    if keep.iter().all(|k| *k) {
-        return;
+    let kept: Vec<usize> = (0..width).filter(|&c| keep[c]).collect();
+    if kept.len() == width {
+        return kept;
     }
     // Where each kept column ends up, for the columns stored as numbers.
     let mut to = vec![None; width];
@@ -451,6 +459,7 @@ fn drop_empty_columns(grid: &mut [RawRow]) {
             .filter_map(|&n| to.get(n as usize).copied().flatten())
             .collect();
     }
+    kept
 }
 
 #[cfg(test)]
@@ -485,6 +494,7 @@ mod tests {
                 unreadable: Vec::new(),
                 notes: Vec::new(),
                 refused: None,
+                sheet_columns: None,
                 body: Body::Csv {
                     text: text.to_string(),
                     delimiter: b',',
@@ -535,7 +545,7 @@ mod tests {
                 numbers: vec![1, 3],
             },
         ];
-        drop_empty_columns(&mut grid);
+        assert_eq!(drop_empty_columns(&mut grid), [1, 3]);
         assert_eq!(grid[1].cells, ["42", "2024"]);
         assert_eq!(grid[1].numbers, [0, 1]);
     }

@@ -60,7 +60,7 @@ struct Seen {
 }
 
 /// The identity of a row as the validated file will store it: org as a member id, the year as
-/// a number, the record id with its spaces collapsed.
+/// a number, the record id composed (NFC) with its spaces collapsed.
 fn id_hash(org: &str, year: &str, record: &str) -> [u8; 16] {
     let year = year
         .trim()
@@ -70,7 +70,7 @@ fn id_hash(org: &str, year: &str, record: &str) -> [u8; 16] {
     for part in [
         org.trim().to_uppercase().as_str(),
         &year,
-        &super::fields::collapse_spaces(record),
+        &super::fields::collapse_spaces(&super::fields::composed(record)),
     ] {
         h.update(&(part.len() as u64).to_le_bytes());
         h.update(part.as_bytes());
@@ -114,16 +114,26 @@ fn cell<'r>(row: &Row<'r>, map: &HeaderMap, col: usize) -> &'r str {
 }
 
 /// A column without a header, by its place and by the letter Excel shows above it (the
-/// 8th column is H), since that is where staff look for it.
-fn unnamed_column(pos: usize) -> String {
+/// 8th column is H), since that is where staff look for it: in a workbook, the letter of the
+/// sheet column it was read from (empty columns between are not read, so its place in the
+/// table would mislead).
+fn unnamed_column(map: &HeaderMap, pos: usize) -> String {
+    match map.sheet_columns.as_ref().and_then(|c| c.get(pos)) {
+        Some(&sheet) => format!("{} of the sheet (no header)", excel_letters(sheet)),
+        None => format!("#{} (column {} in Excel, no header)", pos + 1, excel_letters(pos)),
+    }
+}
+
+/// The letters Excel shows above column `col` (0 is A).
+fn excel_letters(col: usize) -> String {
     let mut letters = String::new();
-    let mut n = pos + 1;
+    let mut n = col + 1;
     while n > 0 {
         let r = (n - 1) % 26;
         letters.insert(0, char::from(b'A' + r as u8));
         n = (n - 1) / 26;
     }
-    format!("#{} (column {letters} in Excel, no header)", pos + 1)
+    letters
 }
 
 /// The name of the file's column at position `pos`, as the quarantine names columns.
@@ -131,7 +141,7 @@ fn column_name(schema: &Schema, map: &HeaderMap, pos: usize) -> String {
     map.source
         .iter()
         .position(|p| *p == Some(pos))
-        .map_or_else(|| unnamed_column(pos), |i| schema.columns[i].name.clone())
+        .map_or_else(|| unnamed_column(map, pos), |i| schema.columns[i].name.clone())
 }
 
 /// Lines `first` to `last` as a message says them.
@@ -230,11 +240,32 @@ impl<'a> Validator<'a> {
         }
     }
 
+    /// A row that is the header again (two files pasted one under the other): one problem
+    /// that says so, not one per column for answers that are column names.
+    fn repeated_header(&self, row: &Row, map: &HeaderMap) -> Option<Problem> {
+        let present = map.source.iter().filter(|s| s.is_some()).count();
+        let names = (0..self.schema.columns.len())
+            .filter(|&i| {
+                let c = cell(row, map, i);
+                !c.is_empty() && super::header::resolve_column(self.schema, c) == Some(i)
+            })
+            .count();
+        (names >= 3 && 2 * names >= present).then(|| Problem {
+            column: "(row)".into(),
+            rule: "repeated_header",
+            value: format!("{names} column names"),
+            message: "the row is the header again, not a record (two files pasted one under the other?); delete the row, and check that the rows below it are not already in the file".into(),
+        })
+    }
+
     /// Second pass: the row's every problem, or its clean values. `file` is the number
     /// `add_file` gave the row's file in the first pass.
     pub fn validate(&self, row: &Row, map: &HeaderMap, file: u32) -> Outcome {
         if let Some(u) = row.unclosed {
             return Outcome::Rejected(vec![self.unclosed(row, map, u)]);
+        }
+        if let Some(p) = self.repeated_header(row, map) {
+            return Outcome::Rejected(vec![p]);
         }
         let mut problems = Vec::new();
         if row.cells.len() != map.width {
@@ -262,7 +293,7 @@ impl<'a> Validator<'a> {
         for &pos in &map.blank {
             if let Some(v) = row.cells.get(pos).filter(|v| !v.trim().is_empty()) {
                 problems.push(Problem {
-                    column: unnamed_column(pos),
+                    column: unnamed_column(map, pos),
                     rule: "value_without_header",
                     value: truncate(v, 200),
                     message: "a value in a column without a header is not an answer to any question; delete it, or move it to the column it belongs in".into(),
@@ -430,7 +461,11 @@ impl<'a> Validator<'a> {
                     related,
                     broken(
                         "related_record_missing",
-                        "no row of this organisation and year, in any of its files, has this record_id",
+                        if map.source[c.related].is_some_and(|p| row.is_number(p)) {
+                            "no row of this organisation and year, in any of its files, has this record_id; the cell is stored as a number in Excel, which drops leading zeros (00042 becomes 42): format the column as text and type the id as it is"
+                        } else {
+                            "no row of this organisation and year, in any of its files, has this record_id"
+                        },
                     ),
                 ),
                 Some(seen) if !seen.direct => push(
@@ -587,8 +622,29 @@ pub fn truncate(s: &str, max: usize) -> String {
 mod tests {
     #[test]
     fn a_column_without_a_header_is_named_by_its_excel_letter() {
-        assert_eq!(super::unnamed_column(7), "#8 (column H in Excel, no header)");
-        assert_eq!(super::unnamed_column(26), "#27 (column AA in Excel, no header)");
-        assert_eq!(super::unnamed_column(701), "#702 (column ZZ in Excel, no header)");
+        let mut map = super::HeaderMap {
+            source: Vec::new(),
+            width: 800,
+            renamed: Vec::new(),
+            absent: Vec::new(),
+            ignored: Vec::new(),
+            blank: Vec::new(),
+            sheet_columns: None,
+        };
+        assert_eq!(
+            super::unnamed_column(&map, 7),
+            "#8 (column H in Excel, no header)"
+        );
+        assert_eq!(
+            super::unnamed_column(&map, 26),
+            "#27 (column AA in Excel, no header)"
+        );
+        assert_eq!(
+            super::unnamed_column(&map, 701),
+            "#702 (column ZZ in Excel, no header)"
+        );
+        // A workbook's table in columns C to Y and a value in AB: the table's 24th column.
+        map.sheet_columns = Some((2..=24).chain([27]).collect());
+        assert_eq!(super::unnamed_column(&map, 23), "AB of the sheet (no header)");
     }
 }

@@ -184,11 +184,12 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
     };
     let (noisy_c, noisy_m) = (get("J1")?, get("J1_marginals")?);
     let (mut targets, total) = targets(inp)?;
+    let published = targets.clone();
     let hidden_below = inp.config.suppress_below as f64;
     model::fill_hidden_targets(&mut targets, &sz, &noisy_m, hidden_below);
     let covered: Vec<usize> = targets.iter().map(|t| t.dim).collect();
     targets.extend(model::noisy_one_way_targets(&sz, &noisy_m, &covered));
-    let counts = postprocess_crosstab(t, &noisy_c, scale_c, &targets, total);
+    let counts = postprocess_crosstab(t, &noisy_c, scale_c, (&targets, &published), total);
     let (synth, edges) = synthesise(&sz, &noisy_m, total as usize, p.seed);
     write::crosstab(
         t,
@@ -327,7 +328,7 @@ pub fn accuracy_at(
             safetally_dp::noisy_counts(&margs, scale_s, marginals_sensitivity(&sz)).map_err(dp_err)?;
         let total = (0..sz[0]).map(|i| nm[i].max(0)).sum::<i64>().max(1) as u64;
         let targets = model::noisy_one_way_targets(&sz, &nm, &[]);
-        let counts = postprocess_crosstab(t, &nc, scale_c, &targets, total);
+        let counts = postprocess_crosstab(t, &nc, scale_c, (&targets, &[]), total);
         let (synth, _) = synthesise(&sz, &nm, total as usize, rep as u64 + 1);
         let s = Tvd::between(&recs, &synth, &sz);
         let c = Tvd::between(&recs, &crosstab_records(t, &counts), &sz);

@@ -94,6 +94,7 @@ pub fn split_marginals(sizes: &[usize], v: &[i64]) -> NoisyMarginals {
 }
 
 /// Published margin targets: for a dimension, a count per code (None where not published).
+#[derive(Clone)]
 pub struct Target {
     pub dim: usize,
     pub counts: Vec<Option<f64>>,
@@ -106,11 +107,15 @@ pub struct Target {
 /// (a published category left with no cell is first given some, see
 /// `seed_empty_categories`), then rounded to integers that keep `total`. Uses noisy values
 /// and published figures only.
+///
+/// Fitting and rounding leave the margins a few persons off the published tables; whole
+/// persons are then moved so that every published count (`published`: the tables' own
+/// cells, None where hidden) is met exactly (see `match_published_margins`).
 pub fn postprocess_crosstab(
     t: &Table,
     noisy: &[i64],
     scale: f64,
-    targets: &[Target],
+    (targets, published): (&[Target], &[Target]),
     total: u64,
 ) -> Vec<u64> {
     let cells = measured_cells(t);
@@ -121,10 +126,65 @@ pub fn postprocess_crosstab(
         .map(|&v| if (v as f64) < threshold { 0.0 } else { v as f64 })
         .collect();
     fit(&mut x, &pos, targets, total);
-    round_to_total(&x, total as i64)
+    let mut counts: Vec<u64> = round_to_total(&x, total as i64)
         .into_iter()
         .map(|v| v.max(0) as u64)
-        .collect()
+        .collect();
+    match_published_margins(&pos, &mut counts, published);
+    counts
+}
+
+/// Moves whole persons between cells that differ in one dimension only, so that the margin
+/// of each published category is the published count: a journalist who sums the extract by
+/// gender must find the release's figures. A move in one dimension changes no other
+/// dimension's margin, so each published table is met in turn without undoing the others;
+/// categories the table hides (None) give and take what the published ones need. A person
+/// leaves the fullest cell of a category with too many, for the cell of a category with
+/// too few that agrees with it in every other dimension. Uses published figures and the
+/// extract's own values only.
+pub fn match_published_margins(pos: &[Vec<usize>], counts: &mut [u64], published: &[Target]) {
+    let at: std::collections::HashMap<&[usize], usize> =
+        pos.iter().enumerate().map(|(i, p)| (p.as_slice(), i)).collect();
+    for tg in published {
+        let d = tg.dim;
+        // Each move brings a published margin one closer, so there are at most the persons.
+        let most = counts.iter().sum::<u64>() as usize + 1;
+        for _ in 0..most {
+            let mut m = vec![0i64; tg.counts.len()];
+            for (c, p) in counts.iter().zip(pos) {
+                m[p[d]] += *c as i64;
+            }
+            let off = |c: usize| tg.counts[c].map(|w| m[c] - w.round() as i64);
+            let over = (0..m.len())
+                .filter(|&c| off(c).is_some_and(|o| o > 0))
+                .max_by_key(|&c| off(c));
+            let under = (0..m.len())
+                .filter(|&c| off(c).is_some_and(|o| o < 0))
+                .min_by_key(|&c| off(c));
+            let free = |give: bool| (0..m.len()).find(|&c| tg.counts[c].is_none() && (!give || m[c] > 0));
+            let (from, to) = match (over, under) {
+                (Some(o), Some(u)) => (o, u),
+                (Some(o), None) => match free(false) {
+                    Some(f) => (o, f),
+                    None => break,
+                },
+                (None, Some(u)) => match free(true) {
+                    Some(f) => (f, u),
+                    None => break,
+                },
+                (None, None) => break,
+            };
+            let source = (0..counts.len())
+                .filter(|&i| pos[i][d] == from && counts[i] > 0)
+                .max_by_key(|&i| (counts[i], std::cmp::Reverse(i)));
+            let Some(a) = source else { break };
+            let mut q = pos[a].clone();
+            q[d] = to;
+            let Some(&b) = at.get(q.as_slice()) else { break };
+            counts[a] -= 1;
+            counts[b] += 1;
+        }
+    }
 }
 
 /// Iterative proportional fitting of cells `x` (at positions `pos`) to the targets' margins
@@ -286,6 +346,38 @@ pub fn noisy_one_way_targets(sizes: &[usize], noisy_marginals: &[i64], covered: 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Gender (2) x form (3), counts rounded off the published margins: after the moves each
+    /// published margin is met, the hidden category takes the rest, and the total is kept.
+    #[test]
+    fn whole_persons_are_moved_until_every_published_margin_is_met() {
+        let pos: Vec<Vec<usize>> = (0..2).flat_map(|g| (0..3).map(move |f| vec![g, f])).collect();
+        let mut counts = vec![10, 3, 0, 4, 2, 1];
+        let published = [
+            Target {
+                dim: 0,
+                counts: vec![Some(12.0), Some(8.0)],
+            },
+            Target {
+                dim: 1,
+                counts: vec![Some(15.0), None, Some(0.0)],
+            },
+        ];
+        let before = counts.clone();
+        match_published_margins(&pos, &mut counts, &published);
+        let margin = |d: usize, c: usize| -> u64 {
+            counts
+                .iter()
+                .zip(&pos)
+                .filter(|(_, p)| p[d] == c)
+                .map(|(n, _)| n)
+                .sum()
+        };
+        assert_eq!((margin(0, 0), margin(0, 1)), (12, 8));
+        assert_eq!((margin(1, 0), margin(1, 1), margin(1, 2)), (15, 5, 0));
+        assert_eq!(counts.iter().sum::<u64>(), before.iter().sum::<u64>());
+        assert_ne!(counts, before, "the rounded counts were off, so something moved");
+    }
 
     /// Age group x gender; every child cell fell below the threshold. The release counts 8
     /// children: the fitted cells must too (without seeding they stay 0 whatever the fitting).

@@ -175,6 +175,7 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
     let attr_names: Vec<String> = attribute_columns(schema).iter().map(|s| s.to_string()).collect();
     let mut fingerprints: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut encodings: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut years: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut r = Records::empty(attr_names);
     r.reserve(count_rows(&files)?, fuzzy);
     // Each part is appended as soon as it and the parts before it are read, and then freed:
@@ -193,7 +194,14 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
             let (fps, encs, part) = part?;
             let path = &files[i];
             spans.push((r.len()..r.len() + part.len(), part.orgs.clone()));
-            for (values, seen) in [(fps, &mut fingerprints), (encs, &mut encodings)] {
+            let mut in_file: Vec<String> = part.report_year.iter().map(i64::to_string).collect();
+            in_file.sort_unstable();
+            in_file.dedup();
+            for (values, seen) in [
+                (fps, &mut fingerprints),
+                (encs, &mut encodings),
+                (in_file, &mut years),
+            ] {
                 for v in values {
                     seen.entry(v)
                         .or_default()
@@ -230,6 +238,12 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
             "the files were pseudonymised by versions of safetally that normalise names differently, so the same name has different keys in them, and cannot be linked ({}); every organisation must pseudonymise with the same version: with this one (encoding {current}), the organisations of {} must pseudonymise again",
             listed(&encodings, "encoding"),
             others.join(", ")
+        ));
+    }
+    if years.len() > 1 {
+        problems.push(format!(
+            "the files hold records of several report years ({}); persons are linked and counted one report year at a time, so link each year's files from a folder of their own",
+            listed(&years, "year")
         ));
     }
     if !problems.is_empty() {

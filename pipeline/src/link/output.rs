@@ -206,6 +206,7 @@ pub fn write_outputs(
         exact: link.exact.clone(),
         fuzzy: link.fuzzy.clone(),
         refused_pnr_merges: link.refused_pnr_merges,
+        records_without_identifiers: without_identifiers(r),
         ..Default::default()
     };
     let resolvers = resolvers(schema, spec, r)?;
@@ -485,6 +486,18 @@ fn write_record_map(
     }
     sink.finish()?;
     Ok(())
+}
+
+/// Records that carry no match key and no name filter: no name, no personal number, and no
+/// full birth date with a name. Nothing can link them, so a person among them reported by
+/// several organisations is counted once by each. Unknown when the filters were not read
+/// (the exact step alone).
+fn without_identifiers(r: &Records) -> Option<u64> {
+    r.has_fuzzy_columns().then(|| {
+        (0..r.len())
+            .filter(|&i| r.match_keys.iter().all(|k| k[i] == 0) && r.bloom[i].iter().all(|w| *w == 0))
+            .count() as u64
+    })
 }
 
 #[cfg(test)]

@@ -28,6 +28,10 @@ pub struct LinkReport {
     pub persons_repeated_in_an_organisation: u64,
     /// Wall time of each step: reading, exact step, fuzzy step, writing.
     pub seconds: BTreeMap<String, f64>,
+    /// Records without any identifier to link by (no name, no personal number); None when
+    /// the name filters were not read.
+    #[serde(default)]
+    pub records_without_identifiers: Option<u64>,
 }
 
 impl LinkReport {
@@ -40,7 +44,7 @@ impl LinkReport {
             )
         });
         let exact: u64 = self.exact.merges.values().sum();
-        format!(
+        let mut text = format!(
             "Link joined {} records from {} organisation(s) into {} persons: {} reported by one organisation, {} by two, {} by three or more. \
              Merges: {exact} by exact keys, {fuzzy}; {} merges refused because personal numbers differed; {} key values ignored as implausibly common.",
             self.records,
@@ -51,7 +55,20 @@ impl LinkReport {
             by("3+"),
             self.refused_pnr_merges,
             self.exact.ignored_values.values().map(|v| v.0).sum::<u64>()
-        )
+        );
+        if let Some(warning) = self.unlinkable_warning() {
+            text.push_str(&format!(" Warning: {warning}."));
+        }
+        text
+    }
+
+    /// What records without any identifier mean for the counts, when there are any.
+    pub fn unlinkable_warning(&self) -> Option<String> {
+        let n = self.records_without_identifiers.filter(|n| *n > 0)?;
+        Some(format!(
+            "{n} record(s) ({:.0}%) carry no identifier to link by (no name and no personal number), so a person among them whom several organisations reported is counted once by each: the persons and T21's overlap count them as different people",
+            100.0 * n as f64 / self.records.max(1) as f64
+        ))
     }
 
     pub fn to_text(&self) -> String {

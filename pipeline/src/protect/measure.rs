@@ -50,6 +50,24 @@ pub fn readable(x: f64, decimals: usize) -> String {
     }
 }
 
+/// The least rho a release may spend: below it a cell's noise is thousands of persons (at
+/// 1e-6, a 95% half-width near 20 000 on the report's tables), which says nothing about a
+/// platform's few hundred, and drawing noise of astronomic scale takes minutes to hours.
+pub const MIN_RHO: f64 = 1e-6;
+
+/// Why `rho` cannot be spent or planned, if it cannot: not a positive number, or under
+/// `MIN_RHO`.
+pub fn unusable_rho(rho: f64) -> Option<String> {
+    if !(rho > 0.0 && rho.is_finite()) {
+        return Some(format!("--rho must be a positive number, not {rho}"));
+    }
+    (rho < MIN_RHO).then(|| {
+        format!(
+            "--rho {rho} is below {MIN_RHO:e}: the noise would be thousands of persons per cell or more, publishing nothing; `safetally plan --rho R` shows what a rho gives"
+        )
+    })
+}
+
 pub fn over_cap_note(cfg: &DpConfig, rho: f64) -> Option<String> {
     (rho > cfg.year_rho_cap).then(|| {
         let rho = readable(rho, 4);

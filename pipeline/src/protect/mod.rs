@@ -10,7 +10,7 @@ mod measure;
 
 pub use config::DpConfig;
 pub use dp::{DpInput, DpSummary, protect_dp, release_tables};
-pub use measure::{measured_cells, over_cap_note, plan_tables, readable, sensitivity};
+pub use measure::{MIN_RHO, measured_cells, over_cap_note, plan_tables, readable, sensitivity, unusable_rho};
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -195,9 +195,20 @@ pub fn protect_tables(
         format!("{} {:?}", t.id(), t.codes(r.cell))
     };
     let outcome = suppress::protect(&sys, params).map_err(|e| match e {
-        suppress::SuppressError::Inconsistent(r) => StageError::Input(format!(
-            "the aggregated tables contradict each other (relation {r}); rerun `safetally aggregate`"
-        )),
+        suppress::SuppressError::Inconsistent(r) => {
+            // Named, not valued: the counts are exact and the message goes to logs.
+            let cells: Vec<String> = sys
+                .constraints
+                .get(r)
+                .map(|c| c.terms.iter().take(6).map(|&(k, _)| name(k)).collect())
+                .unwrap_or_default();
+            let more = sys.constraints.get(r).map_or(0, |c| c.terms.len().saturating_sub(6));
+            StageError::Input(format!(
+                "the aggregated tables contradict each other: {}{} do not agree as they must (a table changed by hand, or tables of two aggregations put together); rerun `safetally aggregate`",
+                cells.join(", "),
+                if more > 0 { format!(" and {more} more cell(s)") } else { String::new() }
+            ))
+        }
         suppress::SuppressError::Stuck(k) => StageError::Input(format!(
             "suppression failed: no cell is left to hide that would keep {} values open for the small count of {}; \
              rerun with a lower --protection (now {}, at least 1), or group that table's codes more coarsely \

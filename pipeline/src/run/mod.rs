@@ -78,12 +78,15 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
         )));
     }
     upstream_current(work, spec.input)?;
+    // Also when the stage is skipped: a killed run's staging folder may hold names.
+    work.remove_leftovers()?;
     let dir = work.stage_dir(spec.name);
     let may_skip = !force && work.has_manifest_for(spec.name, &spec.params, &schema.version);
     let mut staging;
     let (inputs, done) = if may_skip {
         // Only the input hashes can tell whether the stage is up to date: hash first.
         let inputs = hash_inputs(spec.input)?;
+        no_stale_output(work, spec.name, upstream_intact(work, spec.input, &inputs))?;
         if work
             .up_to_date(spec.name, &inputs, &spec.params, &schema.version)
             .is_some()
@@ -112,8 +115,10 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
                 let inputs = hashing
                     .join()
                     .unwrap_or_else(|_| Err(StageError::Input("hashing the inputs failed".into())));
-                let done = done?;
-                Ok::<_, StageError>((inputs?, done))
+                let inputs = inputs?;
+                // Before the output is committed: made from changed files, it must not stand.
+                upstream_intact(work, spec.input, &inputs)?;
+                Ok::<_, StageError>((inputs, done?))
             }),
         )?
     };
@@ -195,6 +200,79 @@ fn upstream_current(work: &Workdir, input: &Path) -> Result<(), StageError> {
     )))
 }
 
+/// Refuses input files of a stage of this work folder that are no longer what that stage wrote
+/// (its manifest has their hashes): a table edited by hand, a truncated file, another file
+/// put in its place. Later stages would count from them unchecked: an exact release could
+/// show a hidden cell, a DP release a count its noise was not drawn for. A folder whose files
+/// are no longer the ones the stage wrote, by name (organisations' files copied in at the
+/// platform, some added, some gone), is not judged, as in `Workdir::made_from_current`.
+fn upstream_intact(work: &Workdir, input: &Path, inputs: &[FileHash]) -> Result<(), StageError> {
+    let canonical = |p: &Path| std::fs::canonicalize(p).ok();
+    let Some(input_c) = canonical(input) else {
+        return Ok(());
+    };
+    let stages = UPSTREAM
+        .iter()
+        .flat_map(|(s, up, sub, _)| [(*s, ""), (*up, *sub)]);
+    let found = stages.into_iter().find(|(s, sub)| {
+        let dir = work.stage_dir(s);
+        canonical(&if sub.is_empty() { dir } else { dir.join(sub) }).as_ref() == Some(&input_c)
+    });
+    let Some((stage, sub)) = found else {
+        return Ok(());
+    };
+    let Some(written) = work.recorded_outputs(stage) else {
+        return Ok(());
+    };
+    let recorded: std::collections::HashMap<&str, &str> = written
+        .iter()
+        .filter_map(|f| {
+            let path = if sub.is_empty() {
+                f.path.as_str()
+            } else {
+                f.path.strip_prefix(sub)?.strip_prefix('/')?
+            };
+            Some((path, f.blake3.as_str()))
+        })
+        .collect();
+    let names: std::collections::BTreeSet<&str> = inputs.iter().map(|f| f.path.as_str()).collect();
+    if names != recorded.keys().copied().collect() {
+        return Ok(());
+    }
+    let changed: Vec<&str> = inputs
+        .iter()
+        .filter(|f| recorded.get(f.path.as_str()).is_some_and(|h| *h != f.blake3))
+        .map(|f| f.path.as_str())
+        .collect();
+    let Some(first) = changed.first() else {
+        return Ok(());
+    };
+    let root = work.root().display().to_string();
+    let command = command_of(stage).map_or_else(String::new, |c| {
+        format!(
+            " Run `safetally {} --work {root}` again to write it anew, then the stages after it.",
+            c.replace("WORK", &root)
+        )
+    });
+    Err(StageError::Input(format!(
+        "{} changed since the {stage} stage wrote it{} (edited by hand, damaged, or another file put in its place), so what is counted from it would go unchecked.{command} Files received from elsewhere (organisations' pseudonymised files) go in a folder of their own, passed with --input",
+        input.join(first).display(),
+        match changed.len() {
+            1 => String::new(),
+            n => format!(", and so did {} other file(s) there", n - 1),
+        },
+    )))
+}
+
+/// The command that writes a stage's folder.
+fn command_of(stage: &str) -> Option<&'static str> {
+    if stage == ingest::STAGE {
+        Some("ingest SUBMISSIONS")
+    } else {
+        UPSTREAM.iter().find(|u| u.0 == stage).map(|u| u.3)
+    }
+}
+
 /// A stage that ran and failed removes its earlier output: that output no longer matches
 /// the stage's inputs, and a later stage would count from it without a word. Noisy releases
 /// stay: they were drawn and recorded against the budget, and the DP stage reads its earlier
@@ -243,13 +321,7 @@ fn rerun_hint(work: &Workdir, stage: &str, e: &StageError) -> String {
         | StageError::Manifest { path, .. } => path,
         _ => return String::new(),
     };
-    let command = |s: &str| {
-        if s == ingest::STAGE {
-            Some("ingest SUBMISSIONS")
-        } else {
-            UPSTREAM.iter().find(|u| u.0 == s).map(|u| u.3)
-        }
-    };
+    let command = command_of;
     let owner = UPSTREAM
         .iter()
         .flat_map(|u| [u.0, u.1])

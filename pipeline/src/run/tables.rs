@@ -247,6 +247,10 @@ pub fn protect_stage_dp(
     run: &DpRun,
     force: bool,
 ) -> Result<StageRun<ProtectReport>, StageError> {
+    // Before anything is recorded in the ledger.
+    if let Some(why) = protect::unusable_rho(run.rho) {
+        return Err(StageError::Input(why));
+    }
     let spec = StageSpec {
         name: protect::STAGE_DP,
         input: aggregate_dir,
@@ -483,7 +487,7 @@ pub fn journalist_stage(
             ledger,
             entry_id: report.ledger_entry.clone(),
         };
-        write_text(&remembered, &super::to_json(&drawn)?)?;
+        crate::stage::write_private(&remembered, super::to_json(&drawn)?.as_bytes())?;
         Ok(Done {
             summary: serde_json::json!({ "rho": report.rho, "synthetic_rows": report.synthetic_rows }),
             report,

@@ -112,6 +112,12 @@ fn parse_countries(lists: &HashMap<String, CodeList>) -> Result<Vec<Country>, Sc
             name_en: field(1),
             name_sv: field(2),
             region: field(3),
+            other_names: field(4)
+                .split(';')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(String::from)
+                .collect(),
         };
         if c.alpha2.len() != 2 || regions.get(&c.region).is_none() {
             return Err(SchemaError::Csv {
@@ -168,6 +174,11 @@ fn country_lookup(countries: &[Country]) -> CodeLookup {
         lookup.add_spelling(&c.alpha2, &c.alpha2);
         lookup.add_spelling(&c.name_en, &c.alpha2);
         lookup.add_spelling(&c.name_sv, &c.alpha2);
+    }
+    for c in countries {
+        for n in &c.other_names {
+            lookup.add_spelling(n, &c.alpha2);
+        }
     }
     lookup
 }

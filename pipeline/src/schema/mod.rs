@@ -67,6 +67,8 @@ pub struct Country {
     pub name_en: String,
     pub name_sv: String,
     pub region: String,
+    /// Other names ingest reads as this country (a former name, a short form).
+    pub other_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

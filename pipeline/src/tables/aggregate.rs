@@ -85,18 +85,29 @@ pub fn read_persons(schema: &Schema, path: &Path) -> Result<(Persons, Vec<i64>),
     ))
 }
 
-/// Sample organisations when every reporting organisation is one, else real members.
-pub fn member_kind_of(schema: &Schema, persons: &Persons) -> MemberKind {
-    let sample = |o: &str| schema.member(o).is_some_and(|m| m.kind == MemberKind::Sample);
-    let all_sample = (0..persons.n).all(|i| {
-        persons
+/// Sample organisations when every reporting organisation is one, else real members; an
+/// error naming both when persons of the synthetic sample's organisations are beside real
+/// members' (no table has a place for such a pair, and demo data must not be counted).
+pub fn member_kind_of(schema: &Schema, persons: &Persons) -> Result<MemberKind, StageError> {
+    let mut kinds: BTreeMap<bool, std::collections::BTreeSet<&str>> = BTreeMap::new();
+    for i in 0..persons.n {
+        for o in persons
             .get("orgs", i)
-            .is_none_or(|v| v.split(persons.separator).all(sample))
-    });
-    if all_sample && persons.n > 0 {
-        MemberKind::Sample
-    } else {
-        MemberKind::Member
+            .into_iter()
+            .flat_map(|v| v.split(persons.separator))
+        {
+            let sample = schema.member(o).is_some_and(|m| m.kind == MemberKind::Sample);
+            kinds.entry(sample).or_default().insert(o);
+        }
+    }
+    match (kinds.get(&true), kinds.get(&false)) {
+        (Some(sample), Some(members)) => Err(StageError::Input(format!(
+            "the persons were reported by the synthetic sample's organisations ({}) and by real members ({}): sample files are demo data and must not be counted with real records; ingest and link without them",
+            sample.iter().copied().collect::<Vec<_>>().join(", "),
+            members.iter().copied().collect::<Vec<_>>().join(", ")
+        ))),
+        (Some(_), None) => Ok(MemberKind::Sample),
+        _ => Ok(MemberKind::Member),
     }
 }
 
@@ -266,7 +277,7 @@ pub fn aggregate_stage_dir(
             "the persons span report years {distinct:?}; tables are made per report year, so ingest and link one year at a time"
         )));
     }
-    let kind = member_kind_of(schema, &persons);
+    let kind = member_kind_of(schema, &persons)?;
     let tables = load_tables(schema, &kind)?;
     let cells = aggregate_persons(schema, &tables, &persons)?;
     let mut report = AggregateReport {

@@ -269,7 +269,10 @@ fn read_cells(wb: &mut Book, sheet: &str) -> Result<SheetCells, String> {
     let mut dates: Vec<(u32, u32)> = Vec::new();
     let mut number_cells: Vec<(u32, u32)> = Vec::new();
     let mut whole: Vec<((u32, u32), i64)> = Vec::new();
-    while let Some(c) = reader.next_cell_with_formula().map_err(|e| e.to_string())? {
+    while let Some(c) = reader
+        .next_cell_with_formula()
+        .map_err(|e| unknown_error_value(sheet, &e.to_string()))?
+    {
         let text = match typed_year(&c.value) {
             Some(year) => {
                 years.push((c.pos, cell_text(&c.value)));
@@ -350,6 +353,19 @@ fn read_cells(wb: &mut Book, sheet: &str) -> Result<SheetCells, String> {
         .filter(|r| !r.cells.iter().all(|c| c.trim().is_empty()))
         .collect();
     Ok(SheetCells { grid, notes, unsaved })
+}
+
+/// The reader knows the error values of older Excel (#N/A, #REF! and the like, which are
+/// quarantined as answers) but not newer ones (#CALC!, #SPILL!) and stops at the first; it
+/// does not say where, so the message says how to find it.
+fn unknown_error_value(sheet: &str, message: &str) -> String {
+    match message.split_once("Unsupported cell error value") {
+        Some((_, value)) => format!(
+            "sheet {sheet:?} has a cell showing the Excel error {} (a formula that failed), which ingest cannot read; find it (Find, look in values, for #) and replace the formula by its answer or clear the cell, then save the workbook again",
+            value.trim().trim_matches(|c: char| c == '\'' || c == '"')
+        ),
+        None => message.to_string(),
+    }
 }
 
 fn and_more(n: usize) -> String {
