@@ -87,7 +87,7 @@ pub fn write_template(schema: &Schema, path: &Path) -> Result<(), StageError> {
         }
         data.set_freeze_panes(1, 0).map_err(&e)?;
         for (k, (col, v)) in lists.iter().enumerate() {
-            validation(data, schema, *col, k as u16, v.len()).map_err(&e)?;
+            validation(data, schema, *col, (k as u16, v)).map_err(&e)?;
         }
     }
     help_sheet(book.add_worksheet(), schema, &bold).map_err(&e)?;
@@ -108,9 +108,9 @@ fn validation(
     ws: &mut Worksheet,
     schema: &Schema,
     col: u16,
-    list_col: u16,
-    len: usize,
+    (list_col, choices): (u16, &[String]),
 ) -> Result<(), XlsxError> {
+    let len = choices.len();
     let c = &schema.columns[col as usize];
     let letter = column_letter(list_col);
     let formula = Formula::new(format!("={CODES_SHEET}!${letter}$2:${letter}${}", len + 1));
@@ -122,9 +122,10 @@ fn validation(
         // Several codes go in one cell separated by ';', which a list cannot offer: warn only.
         v = v
             .set_error_style(DataValidationErrorStyle::Information)
-            .set_error_message(
-                "Flera värden: skriv dem åtskilda med ; (t.ex. Sexuell exploatering;Tiggeri).",
-            )?;
+            .set_error_message(format!(
+                "Flera värden: skriv dem åtskilda med ; (t.ex. {}).",
+                choices.iter().take(2).cloned().collect::<Vec<_>>().join(";")
+            ))?;
     } else {
         v = v.set_error_message("Välj ett värde i listan (bladet Koder).")?;
     }
@@ -172,18 +173,18 @@ fn help_sheet(ws: &mut Worksheet, schema: &Schema, bold: &Format) -> Result<(), 
                     .join("; ")
             })
             .unwrap_or_default();
-        let multi = if c.multi {
-            " Flera värden åtskilda med ; / several values separated by ;."
+        let (multi_sv, multi_en) = if c.multi {
+            (" Flera värden åtskilda med ;.", " Several values separated by ;.")
         } else {
-            ""
+            ("", "")
         };
         for (i, v) in [
             c.name.clone(),
             c.sv.clone(),
             c.en.clone(),
             need.to_string(),
-            format!("{}{multi}", c.help_sv),
-            format!("{}{multi}", c.help_en),
+            format!("{}{multi_sv}", c.help_sv).trim().to_string(),
+            format!("{}{multi_en}", c.help_en).trim().to_string(),
             codes,
         ]
         .iter()

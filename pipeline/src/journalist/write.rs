@@ -168,10 +168,10 @@ fn derivation(
             let (csv, cen) = code_label(schema, column, code);
             let l = line(
                 format!(
-                    "`yes` om svaren innehåller {csv} (`{code}`), `no` om de inte gör det, `unknown` om frågan är obesvarad"
+                    "`yes` om svaren innehåller {csv} (`{code}`), `no` om de inte gör det, `unknown` om organisationen svarat vet ej (`unknown`), `not_answered` om frågan är obesvarad"
                 ),
                 format!(
-                    "`yes` if the answers include {cen} (`{code}`), `no` if they do not, `unknown` if not answered"
+                    "`yes` if the answers include {cen} (`{code}`), `no` if they do not, `unknown` if the organisation answered it does not know (`unknown`), `not_answered` if the question was not answered"
                 ),
             );
             ((format!("{sv}: {csv}?"), format!("{en}: {cen}?")), l)

@@ -55,6 +55,13 @@ pub fn workbook(
             )
             .map_err(|e| err(path, e))?;
     }
+    about
+        .write_string(
+            lines.len() as u32 + 1 + tables.tables.len() as u32,
+            0,
+            format!("T22: {COMPARISON_TITLE}"),
+        )
+        .map_err(|e| err(path, e))?;
     for (t, s) in sheets {
         let title = format!("{} {} / {}", t.id(), t.spec.title.sv, t.spec.title.en);
         let pop = format!("{} / {}", t.spec.population.sv, t.spec.population.en);
@@ -64,12 +71,14 @@ pub fn workbook(
         &mut book,
         path,
         "T22",
-        &["T22 Jämförelse med officiell statistik / Comparison with official statistics".into()],
+        &[format!("T22 {COMPARISON_TITLE}")],
         comparison,
         &bold,
     )?;
     book.save(path).map_err(|e| err(path, e))
 }
+
+const COMPARISON_TITLE: &str = "Jämförelse med officiell statistik / Comparison with official statistics";
 
 /// What `..` means in this release: exact mode hides true small counts and what would reveal
 /// them; DP mode hides cells whose noisy count is small, and every count carries noise.

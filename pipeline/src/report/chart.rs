@@ -6,7 +6,9 @@ use svg::Document;
 use svg::node::element::{Definitions, Line, Path as SvgPath, Pattern, Rectangle, Text, Title};
 
 pub struct Bar {
-    pub label: String,
+    /// The category in Swedish and in English (the page shows one language at a time), each
+    /// a dimension's label per part.
+    pub label: [Vec<String>; 2],
     /// None: hidden.
     pub value: Option<f64>,
     pub interval: Option<(f64, f64)>,
@@ -16,15 +18,21 @@ const ROW: f64 = 22.0;
 const LABEL_W: f64 = 260.0;
 const PLOT_W: f64 = 380.0;
 
-pub fn bars(title: &str, bars: &[Bar]) -> String {
+/// Characters a bar's label may take beside the plot.
+const LABEL_CHARS: usize = 42;
+
+/// A chart titled `title` (Swedish, English); `id` makes its hatch pattern's id its own, as
+/// every chart is in one page.
+pub fn bars(id: &str, title: [&str; 2], bars: &[Bar]) -> String {
     let max = bars
         .iter()
         .flat_map(|b| [b.value.unwrap_or(0.0), b.interval.map_or(0.0, |i| i.1)])
         .fold(1.0f64, f64::max);
     let x = |v: f64| LABEL_W + PLOT_W * v / max;
     let h = ROW * bars.len() as f64 + 10.0;
+    let hatch_id = format!("hatch-{id}");
     let hatch = Pattern::new()
-        .set("id", "hatch")
+        .set("id", hatch_id.as_str())
         .set("width", 6)
         .set("height", 6)
         .set("patternUnits", "userSpaceOnUse")
@@ -39,18 +47,21 @@ pub fn bars(title: &str, bars: &[Bar]) -> String {
         .set("width", LABEL_W + PLOT_W + 90.0)
         .set("height", h)
         .set("role", "img")
-        .set("aria-label", title)
-        .add(Title::new(title))
+        .set("aria-label", format!("{} / {}", title[0], title[1]))
+        .add(Title::new(format!("{} / {}", title[0], title[1])))
         .add(Definitions::new().add(hatch));
     for (i, b) in bars.iter().enumerate() {
         let y = 5.0 + ROW * i as f64;
-        doc = doc.add(
-            Text::new(truncate(&b.label, 42))
-                .set("x", LABEL_W - 6.0)
-                .set("y", y + 15.0)
-                .set("text-anchor", "end")
-                .set("font-size", 12),
-        );
+        for (lang, parts) in ["sv", "en"].into_iter().zip(&b.label) {
+            doc = doc.add(
+                Text::new(fit_label(parts, LABEL_CHARS))
+                    .set("class", lang)
+                    .set("x", LABEL_W - 6.0)
+                    .set("y", y + 15.0)
+                    .set("text-anchor", "end")
+                    .set("font-size", 12),
+            );
+        }
         match b.value {
             Some(v) => {
                 doc = doc.add(
@@ -85,7 +96,7 @@ pub fn bars(title: &str, bars: &[Bar]) -> String {
                             .set("y", y + 3.0)
                             .set("width", 18)
                             .set("height", ROW - 6.0)
-                            .set("fill", "url(#hatch)")
+                            .set("fill", format!("url(#{hatch_id})"))
                             .set("stroke", "#555"),
                     )
                     .add(
@@ -118,10 +129,73 @@ fn format_value(v: f64) -> String {
     }
 }
 
+/// A label of several parts ("Potentiellt direkt utsatt · Sexuell exploatering · Ja") cut to
+/// `n` characters part by part, so that every part keeps its start: cut as one, the bars of
+/// T11 shared a label that had lost its last, distinguishing part.
+fn fit_label(parts: &[String], n: usize) -> String {
+    const SEP: &str = " · ";
+    let whole = parts.join(SEP);
+    if whole.chars().count() <= n || parts.len() < 2 {
+        return truncate(&whole, n);
+    }
+    let room = n.saturating_sub(SEP.chars().count() * (parts.len() - 1));
+    // Short parts keep all of theirs; the rest share what is left.
+    let mut lens: Vec<usize> = parts.iter().map(|p| p.chars().count()).collect();
+    let mut cap = room / parts.len();
+    // Each round makes at least one more part short, or ends.
+    for _ in 0..=parts.len() {
+        let short: usize = lens.iter().filter(|&&l| l <= cap).sum();
+        let long = lens.iter().filter(|&&l| l > cap).count();
+        let next = room
+            .saturating_sub(short)
+            .checked_div(long)
+            .map_or(cap, |c| c.max(4));
+        if next == cap {
+            break;
+        }
+        cap = next;
+    }
+    for l in &mut lens {
+        *l = (*l).min(cap);
+    }
+    parts
+        .iter()
+        .zip(&lens)
+        .map(|(p, &l)| truncate(p, l.max(2)))
+        .collect::<Vec<_>>()
+        .join(SEP)
+}
+
 fn truncate(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()
     } else {
         format!("{}…", s.chars().take(n - 1).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// T11's labels of three parts, cut as one, read alike for yes, no and unknown.
+    #[test]
+    fn a_label_of_several_parts_keeps_the_start_of_each() {
+        let parts = |last: &str| {
+            ["Potentiellt direkt utsatt", "Sexuell exploatering", last]
+                .map(String::from)
+                .to_vec()
+        };
+        let labels: Vec<String> = ["Ja", "Nej", "Vet ej", "Uppgift saknas"]
+            .iter()
+            .map(|l| fit_label(&parts(l), LABEL_CHARS))
+            .collect();
+        for l in &labels {
+            assert!(l.chars().count() <= LABEL_CHARS, "{l}");
+        }
+        let distinct: std::collections::BTreeSet<&String> = labels.iter().collect();
+        assert_eq!(distinct.len(), labels.len(), "{labels:?}");
+        assert!(labels[0].ends_with(" · Ja"), "{}", labels[0]);
+        assert_eq!(fit_label(&["Kvinna".to_string()], LABEL_CHARS), "Kvinna");
     }
 }

@@ -66,7 +66,7 @@ pub fn page(m: &ReleaseManifest, tables: &Tables, csvs: &[CsvTable], comparison:
         let _ = write!(
             s,
             "<figure>{}<figcaption>{}</figcaption></figure>",
-            chart(m, t, &ten),
+            chart(m, t, [&tsv, &ten]),
             both(&caption_sv(m), &caption_en(m))
         );
         let _ = write!(
@@ -96,7 +96,7 @@ pub fn page(m: &ReleaseManifest, tables: &Tables, csvs: &[CsvTable], comparison:
 fn about_sv(m: &ReleaseManifest) -> String {
     match &m.dp {
         Some(d) => format!(
-            "Utgåva {} (differentiell integritet). Varje tal har brus; strecken visar 95 %-intervall. Budget: rho {:.3} (epsilon {:.2} vid delta {:e}); årets tak rho {:.3}, förbrukat {:.3}.",
+            "Utgåva {} (differentiell integritet). Varje tal har brus; strecken visar 95 %-intervall. Budget: rho {:.3} (epsilon {:.2} vid delta {:e}); årets tak rho {:.3}, varav {:.3} var förbrukat när utgåvan publicerades (`safetally budget` visar läget nu).",
             m.release_id, d.rho, d.epsilon, d.delta, d.year_rho_cap, d.year_rho_spent
         ),
         None => format!(
@@ -110,7 +110,7 @@ fn about_sv(m: &ReleaseManifest) -> String {
 fn about_en(m: &ReleaseManifest) -> String {
     match &m.dp {
         Some(d) => format!(
-            "Release {} (differential privacy). Every number is noised; the whiskers show 95% intervals. Budget: rho {:.3} (epsilon {:.2} at delta {:e}); the year's cap is rho {:.3}, of which {:.3} is spent.",
+            "Release {} (differential privacy). Every number is noised; the whiskers show 95% intervals. Budget: rho {:.3} (epsilon {:.2} at delta {:e}); the year's cap is rho {:.3}, of which {:.3} was spent when the release was published (`safetally budget` shows it now).",
             m.release_id, d.rho, d.epsilon, d.delta, d.year_rho_cap, d.year_rho_spent
         ),
         None => format!(
@@ -171,6 +171,10 @@ fn method(m: &ReleaseManifest, t: &CsvTable) -> String {
                 ),
             )
         }
+        None if count("suppressed") == 0 => both(
+            &format!("Inga av {} celler är dolda.", t.rows.len()),
+            &format!("None of {} cells is hidden.", t.rows.len()),
+        ),
         None => both(
             &format!(
                 "{} av {} celler är dolda: de gäller färre än {} personer, eller skulle låta ett sådant tal räknas fram; granskningen godkände att en läsare som känner regeln inte kan ringa in något dolt litet tal till färre än {} av de möjliga små värdena.",
@@ -192,7 +196,7 @@ fn method(m: &ReleaseManifest, t: &CsvTable) -> String {
 
 const MAX_BARS: usize = 40;
 
-fn chart(m: &ReleaseManifest, t: &CsvTable, title: &str) -> String {
+fn chart(m: &ReleaseManifest, t: &CsvTable, title: [&str; 2]) -> String {
     let (Some(pc), dims) = (col(t, "persons"), dims(t)) else {
         return String::new();
     };
@@ -207,11 +211,14 @@ fn chart(m: &ReleaseManifest, t: &CsvTable, title: &str) -> String {
         .filter(|r| dims.iter().all(|&d| !r[d].starts_with('_')))
         .filter(|r| r[pc] != "0")
         .map(|r| {
-            let label = dims
-                .iter()
-                .map(|&d| bar_label(&r[d], &r[d + 1]))
-                .collect::<Vec<_>>()
-                .join(" · ");
+            let label = ["sv", "en"].map(|lang| {
+                dims.iter()
+                    .map(|&d| {
+                        let named = col(t, &format!("{}_{lang}", t.header[d])).unwrap_or(d);
+                        bar_label(&r[d], &r[named])
+                    })
+                    .collect()
+            });
             let value = (r[pc] != MARK).then(|| r[pc].parse::<f64>().unwrap_or(0.0));
             let interval = match (lo, hi) {
                 (Some(a), Some(b)) => r[a].parse().ok().zip(r[b].parse().ok()),
@@ -229,7 +236,14 @@ fn chart(m: &ReleaseManifest, t: &CsvTable, title: &str) -> String {
     if bs.is_empty() {
         return String::new();
     }
-    bars(&format!("{} {title}", t.id), &bs)
+    bars(
+        &t.id,
+        [
+            &format!("{} {}", t.id, title[0]),
+            &format!("{} {}", t.id, title[1]),
+        ],
+        &bs,
+    )
 }
 
 /// An organisation pair's label is two long names, and the chart cuts a label to one: four
@@ -302,7 +316,7 @@ mod tests {
                 row("SAMPLE01", "SAMPLE03", "51"),
             ],
         };
-        let svg = chart(&m, &t, "pairs");
+        let svg = chart(&m, &t, ["par", "pairs"]);
         for label in [
             "SAMPLE01 (alla / all)",
             "SAMPLE01 + SAMPLE02",

@@ -208,7 +208,10 @@ fn missing_protected(protect_dir: &Path) -> String {
             "no protected tables here, but the DP protect stage's tables are in {0}: pass `--input {0}`",
             d.display()
         ),
-        _ => "no protected tables here; run `safetally protect` first".to_string(),
+        _ if protect_dir.file_name().is_some_and(|n| n == protect::STAGE_DP) => {
+            "no DP release here; run `safetally protect --mode dp` first".to_string()
+        }
+        _ => "no protected tables here; run `safetally protect` first (or `safetally protect --mode dp` for the DP release)".to_string(),
     }
 }
 

@@ -343,7 +343,10 @@ fn compile_dim(
     {
         domain.retain(|c| codes.contains(&c.code));
     }
-    if !answered(spec, schema, &d.column) {
+    // A multi-valued dimension counts a person without any answer in its `_none` row: a
+    // `not_answered` row beside it would always be 0 (a second label for the same persons,
+    // and under DP a structural zero noised).
+    if !multi && !answered(spec, schema, &d.column) {
         domain.push(code(NOT_ANSWERED, "Uppgift saknas", "Not answered"));
     }
     Ok(Dim {
