@@ -194,9 +194,15 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
             let (fps, encs, part) = part?;
             let path = &files[i];
             spans.push((r.len()..r.len() + part.len(), part.orgs.clone()));
-            let mut in_file: Vec<String> = part.report_year.iter().map(i64::to_string).collect();
-            in_file.sort_unstable();
-            in_file.dedup();
+            // A file holds one year or a few: collected as numbers, named once each.
+            let mut distinct: Vec<i64> = Vec::new();
+            for y in &part.report_year {
+                if !distinct.contains(y) {
+                    distinct.push(*y);
+                }
+            }
+            distinct.sort_unstable();
+            let in_file: Vec<String> = distinct.iter().map(i64::to_string).collect();
             for (values, seen) in [
                 (fps, &mut fingerprints),
                 (encs, &mut encodings),
