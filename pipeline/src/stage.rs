@@ -95,9 +95,15 @@ impl Workdir {
         serde_json::from_str(&text).ok()
     }
 
-    /// The files the stage wrote, with their hashes, by its manifest.
-    pub fn recorded_outputs(&self, stage: &str) -> Option<Vec<FileHash>> {
-        self.manifest(stage).map(|m| m.outputs)
+    /// The files the stage wrote in its folder `sub` (`""`: all), by their path there, with
+    /// their hashes, as its manifest recorded them.
+    pub fn recorded_outputs(&self, stage: &str, sub: &str) -> Option<Vec<(String, String)>> {
+        let m = self.manifest(stage)?;
+        Some(
+            under(&m.outputs, sub)
+                .map(|(p, h)| (p.to_string(), h.to_string()))
+                .collect(),
+        )
     }
 
     /// Whether the stage has a manifest made with these parameters and versions: only then
@@ -170,18 +176,7 @@ impl Workdir {
             .iter()
             .map(|f| (f.path.as_str(), f.blake3.as_str()))
             .collect();
-        let there_now: std::collections::BTreeSet<(&str, &str)> = up
-            .outputs
-            .iter()
-            .filter_map(|f| {
-                let path = if sub.is_empty() {
-                    f.path.as_str()
-                } else {
-                    f.path.strip_prefix(sub)?.strip_prefix('/')?
-                };
-                Some((path, f.blake3.as_str()))
-            })
-            .collect();
+        let there_now: std::collections::BTreeSet<(&str, &str)> = under(&up.outputs, sub).collect();
         Some(read_then == there_now)
     }
 
@@ -317,6 +312,19 @@ impl Staging {
         write_private(&mpath, text.as_bytes())?;
         Ok(manifest)
     }
+}
+
+/// The files of `outputs` in the folder `sub` (`""`: all), by their path there, with their
+/// hashes.
+fn under<'a>(outputs: &'a [FileHash], sub: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> {
+    outputs.iter().filter_map(move |f| {
+        let path = if sub.is_empty() {
+            f.path.as_str()
+        } else {
+            f.path.strip_prefix(sub)?.strip_prefix('/')?
+        };
+        Some((path, f.blake3.as_str()))
+    })
 }
 
 /// Writes and syncs a file only its owner can read, whatever the umask: manifests hold hashes

@@ -71,8 +71,10 @@ fn loading_for_exact_keys_only_reads_the_same_records_without_the_fuzzy_columns(
     );
 }
 
-/// Two organisations' files built from (org, record id, given, family, birth date, pnr).
+/// Two organisations' files built from (org, record id, given, family, birth date, pnr), in
+/// the folder `dir` (made here).
 fn two_orgs(dir: &Path, rows: &[(&str, &str, &str, &str, &str, &str)]) {
+    std::fs::create_dir_all(dir).expect("mkdir");
     let mut by_org: BTreeMap<&str, Vec<Vec<String>>> = BTreeMap::new();
     for (org, id, g, f, b, p) in rows {
         let age = if b.starts_with("20") { "child" } else { "adult" };
@@ -108,7 +110,6 @@ fn persons_of(work: &Path) -> BTreeMap<String, BTreeSet<String>> {
 fn typos_swaps_scripts_and_partial_dates_link_namesakes_and_conflicts_do_not() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let input = tmp.path().join("in");
-    std::fs::create_dir_all(&input).expect("mkdir");
     two_orgs(
         &input,
         &[
@@ -373,7 +374,6 @@ fn different_people_on_a_placeholder_birth_date_stay_apart() {
     rows.push(("SAMPLE02", "d0", given[0], family[0], "1992-01-01", ""));
     rows.push(("SAMPLE01", "d1", "Halimah", family[1], "1992-01-01", ""));
     let input = tmp.path().join("in");
-    std::fs::create_dir_all(&input).expect("mkdir");
     two_orgs(&input, &rows);
     let (key, _) = test_key(tmp.path(), "placeholder-day");
     let report = run_to_link(&input, &tmp.path().join("work"), &key);
@@ -539,7 +539,6 @@ fn pseudonymised_orgs(dir: &Path, orgs: &[(&str, &str)]) -> std::path::PathBuf {
 fn records_without_identifiers_are_counted_and_warned_of() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let input = tmp.path().join("in");
-    std::fs::create_dir_all(&input).expect("mkdir");
     two_orgs(
         &input,
         &[
@@ -559,7 +558,6 @@ fn records_without_identifiers_are_counted_and_warned_of() {
     );
     // With every record named, no warning.
     let named = tmp.path().join("named");
-    std::fs::create_dir_all(&named).expect("mkdir");
     two_orgs(
         &named,
         &[

@@ -221,20 +221,11 @@ fn upstream_intact(work: &Workdir, input: &Path, inputs: &[FileHash]) -> Result<
     let Some((stage, sub)) = found else {
         return Ok(());
     };
-    let Some(written) = work.recorded_outputs(stage) else {
+    let Some(written) = work.recorded_outputs(stage, sub) else {
         return Ok(());
     };
-    let recorded: std::collections::HashMap<&str, &str> = written
-        .iter()
-        .filter_map(|f| {
-            let path = if sub.is_empty() {
-                f.path.as_str()
-            } else {
-                f.path.strip_prefix(sub)?.strip_prefix('/')?
-            };
-            Some((path, f.blake3.as_str()))
-        })
-        .collect();
+    let recorded: std::collections::HashMap<&str, &str> =
+        written.iter().map(|(p, h)| (p.as_str(), h.as_str())).collect();
     let names: std::collections::BTreeSet<&str> = inputs.iter().map(|f| f.path.as_str()).collect();
     if names != recorded.keys().copied().collect() {
         return Ok(());
