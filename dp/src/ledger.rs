@@ -328,6 +328,12 @@ impl Ledger {
             .mode(0o600)
             .open(&self.path)
             .map_err(io)?;
+        // A file an earlier version made readable to others keeps its mode when opened (best
+        // effort: a file of another owner is left as it is).
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = file.set_permissions(std::fs::Permissions::from_mode(0o600));
+        }
         let text = read_all(&mut file, true, &self.path)?;
         (self.entries, self.last) = parse(&self.path, &text)?;
         if self.find(&entry.release_key).is_some() {

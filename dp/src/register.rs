@@ -68,6 +68,12 @@ pub fn register(dir: &Path, entry: Registered) -> Result<(), RegisterError> {
         .mode(0o600)
         .open(&path)
         .map_err(io)?;
+    // A file an earlier version made readable to others keeps its mode when opened (best
+    // effort: a file of another owner is left as it is).
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = file.set_permissions(std::fs::Permissions::from_mode(0o600));
+    }
     file.lock().map_err(io)?;
     let text = {
         use std::io::{Read, Seek};

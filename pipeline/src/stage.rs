@@ -191,7 +191,7 @@ impl Workdir {
                 .create(&self.root)
                 .map_err(|e| StageError::io(&self.root, e))?;
         }
-        self.remove_leftovers()?;
+        self.remove_leftovers(Some(stage))?;
         let tmp = self.root.join(format!(".{stage}.tmp-{}", std::process::id()));
         if tmp.exists() {
             fs::remove_dir_all(&tmp).map_err(|e| StageError::io(&tmp, e))?;
@@ -214,11 +214,32 @@ impl Workdir {
 }
 
 impl Workdir {
+    /// Makes the manifests beside the stage folders their owner's only: versions before 0.11
+    /// left them readable, and a stage not run again would keep them so (best effort).
+    pub fn tighten_manifests(&self) {
+        use std::os::unix::fs::PermissionsExt;
+        let Ok(listing) = fs::read_dir(&self.root) else {
+            return;
+        };
+        for entry in listing.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let loose = entry
+                .metadata()
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o077 != 0);
+            if name.starts_with('.') && name.ends_with(MANIFEST) && loose {
+                let _ = fs::set_permissions(entry.path(), fs::Permissions::from_mode(0o600));
+            }
+        }
+    }
+
     /// Removes what earlier runs of any stage left when they were killed: staging folders
     /// (after ingest, one holds names and personal numbers) and replaced folders not yet
     /// deleted. Every stage does it, run or skipped, so that a stage that is not run again
     /// does not keep its leftover. A folder of a process still running is left alone.
-    pub fn remove_leftovers(&self) -> Result<(), StageError> {
+    /// Only hidden names of the pipeline's own making are matched (`.NN-name.tmp-PID`,
+    /// `.NN-name.old-PID`), so that a user's `06-release.old-2023` is never taken for one;
+    /// the visible `NN-name.old-PID` of versions before 0.11 only for the stage being begun.
+    pub fn remove_leftovers(&self, stage: Option<&str>) -> Result<(), StageError> {
         let Ok(listing) = fs::read_dir(&self.root) else {
             return Ok(());
         };
@@ -228,11 +249,13 @@ impl Workdir {
             b.len() > 3 && b[0].is_ascii_digit() && b[1].is_ascii_digit() && b[2] == b'-'
         };
         let leftover = |name: &str| -> Option<String> {
-            let (stage, pid) = match name.strip_prefix('.') {
-                Some(rest) => rest.rsplit_once(".tmp-")?,
-                None => name.rsplit_once(".old-")?,
+            let (of, pid) = match name.strip_prefix('.') {
+                Some(rest) => rest.rsplit_once(".tmp-").or_else(|| rest.rsplit_once(".old-"))?,
+                None => name
+                    .rsplit_once(".old-")
+                    .filter(|(of, _)| stage.is_some_and(|s| s == *of))?,
             };
-            (stage_like(stage) && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+            (stage_like(of) && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
                 .then(|| pid.to_string())
         };
         for entry in listing.flatten() {
@@ -301,7 +324,9 @@ impl Staging {
         }
         let text = serde_json::to_string_pretty(&manifest)
             .map_err(|e| StageError::Input(format!("cannot serialise the manifest: {e}")))?;
-        let old = self.target.with_extension(format!("old-{}", std::process::id()));
+        let old = self
+            .target
+            .with_file_name(format!(".{}.old-{}", self.stage, std::process::id()));
         if self.target.exists() {
             fs::rename(&self.target, &old).map_err(|e| StageError::io(&self.target, e))?;
         }
@@ -592,12 +617,17 @@ mod tests {
         // A process id no process has (above Linux's limit of 2^22).
         // Another stage's too: a killed ingest's folder goes even when ingest is not run again.
         let dead = [
-            "01-ingest.old-9999999",
+            ".01-ingest.old-9999999",
             ".01-ingest.tmp-9999999",
             ".03-link.tmp-9999999",
         ];
-        // Not a stage's: left alone.
-        let others = [".notes.tmp-9999999", "old.old-9999999", ".01-ingest.tmp-x"];
+        // Not a stage's, or a visible copy of another stage's: left alone.
+        let others = [
+            ".notes.tmp-9999999",
+            "old.old-9999999",
+            ".01-ingest.tmp-x",
+            "06-release.old-2023",
+        ];
         for d in dead.iter().chain(&others) {
             fs::create_dir_all(dir.path().join(d).join("validated")).expect("mkdir");
         }
@@ -609,7 +639,11 @@ mod tests {
         for d in others {
             assert!(dir.path().join(d).exists(), "{d} is not a stage's and stays");
         }
+        // A visible replaced folder of a version before 0.11 goes when its own stage begins.
+        fs::create_dir_all(dir.path().join("01-ingest.old-9999999")).expect("mkdir");
         let staging = w.begin("01-ingest").expect("begin");
+        assert!(!dir.path().join("01-ingest.old-9999999").exists());
+        assert!(dir.path().join("06-release.old-2023").exists());
         let tmp = staging.path().to_path_buf();
         assert!(tmp.exists());
         // Ingest's folder (names, personal numbers) is its owner's only, whatever the umask;

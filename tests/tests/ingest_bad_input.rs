@@ -1229,9 +1229,11 @@ mod review_of_0_10 {
         let rows = vec![
             row_with(&[("given_name", "Micha?"), ("family_name", "?ukaszewicz")]),
             row_with(&[("record_id", "R2"), ("given_name", "Anna")]),
+            // A lone '?' typed for a name not known is not a lost letter.
+            row_with(&[("record_id", "R3"), ("given_name", "?")]),
         ];
         let (report, _out, _d) = one_file("a.csv", csv_text(&header(), &rows, b';'));
-        assert_counts(&report, 2, 0);
+        assert_counts(&report, 3, 0);
         let text = text_of(&report);
         assert!(
             text.contains("1 row(s) have a '?' in a name (the first on line 2, column given_name)"),

@@ -381,22 +381,57 @@ fn a_stage_output_changed_by_hand_is_refused_by_the_stage_that_reads_it() {
     let p = Progress::hidden();
     // A protected table with one byte changed: publish, even forced, refuses it.
     let protected = w.stage_dir(safetally::protect::STAGE);
-    let table = std::fs::read_dir(&protected)
-        .expect("read")
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "parquet"))
-        .expect("a protected table");
+    // A hidden small count of T02 set to "published, 1", as an outside review did: a valid
+    // table that only the manifest's hash tells from protect's.
+    let table = protected.join("T02.parquet");
     let original = std::fs::read(&table).expect("read");
-    let mut edited = original.clone();
-    let mid = edited.len() / 2;
-    edited[mid] ^= 1;
-    std::fs::write(&table, &edited).expect("edit");
+    {
+        use polars::prelude::*;
+        let mut df = read_parquet(&table);
+        let hidden = strings(&df, "status")
+            .iter()
+            .position(|s| s.as_deref() == Some("suppressed_small"))
+            .expect("T02 hides a small count");
+        let status: Vec<String> = strings(&df, "status")
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| {
+                if i == hidden {
+                    "published".into()
+                } else {
+                    s.unwrap_or_default()
+                }
+            })
+            .collect();
+        let persons: Vec<Option<i64>> = df
+            .column("persons")
+            .expect("persons")
+            .i64()
+            .expect("int")
+            .iter()
+            .enumerate()
+            .map(|(i, v)| if i == hidden { Some(1) } else { v })
+            .collect();
+        df.with_column(Column::new("status".into(), status))
+            .expect("status");
+        df.with_column(Column::new("persons".into(), persons))
+            .expect("persons");
+        ParquetWriter::new(std::fs::File::create(&table).expect("create"))
+            .finish(&mut df)
+            .expect("write");
+    }
+    // The register of exact releases must not record a release that was refused: the table
+    // as protect wrote it would then be refused as a second release of the year.
+    let register = tmp.path().join("register");
     for force in [false, true] {
-        let e = publish_stage(&s, &w, &protected, None, force)
+        let e = publish_stage(&s, &w, &protected, Some(&register), force)
             .err()
             .expect("refused")
             .to_string();
+        assert!(
+            std::fs::read_dir(&register).map_or(true, |mut d| d.next().is_none()),
+            "a refused release was registered"
+        );
         assert!(
             e.contains(&table.display().to_string())
                 && e.contains("changed since the 05-protect stage wrote it")
@@ -405,7 +440,7 @@ fn a_stage_output_changed_by_hand_is_refused_by_the_stage_that_reads_it() {
         );
     }
     std::fs::write(&table, &original).expect("restore");
-    publish_stage(&s, &w, &protected, None, true).expect("the table as protect wrote it");
+    publish_stage(&s, &w, &protected, Some(&register), true).expect("the table as protect wrote it");
     // A pseudonymised file cut short: link refuses it.
     let pseudo = w.stage_dir(safetally::pseudonymise::STAGE);
     let file = pseudo.join("SAMPLE01.parquet");

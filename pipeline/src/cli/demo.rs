@@ -43,9 +43,15 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
     if let Some(made_by) = made_by_another_version(&a.work) {
         // The demo's releases are of the synthetic sample: a new version's tables (another
         // schema) would be refused as a second exact release of the year, and its DP release
-        // would spend the demo ledger's year again.
+        // would spend the demo ledger's year again. Only a folder of synthetic data is emptied.
+        if !only_synthetic(&schema, &a.work) {
+            bail!(
+                "{} was made by {made_by} and holds real organisations' records (or no ingest report to tell): the demo does not empty it; pass --work with another folder",
+                a.work.display()
+            );
+        }
         println!(
-            "{} was made by {made_by}; the demo starts afresh there.",
+            "{} was made by {made_by} from the synthetic sample; the demo starts afresh there.",
             a.work.display()
         );
         std::fs::remove_dir_all(&a.work).with_context(|| format!("removing {}", a.work.display()))?;
@@ -138,4 +144,23 @@ fn made_by_another_version(work: &std::path::Path) -> Option<String> {
         (m.software_version != safetally::stage::SOFTWARE_VERSION || m.schema_version != schema_version)
             .then(|| format!("safetally {} (schema {})", m.software_version, m.schema_version))
     })
+}
+
+/// Whether the work folder's ingest report names the synthetic sample's organisations only.
+fn only_synthetic(schema: &safetally::schema::Schema, work: &std::path::Path) -> bool {
+    let path = work
+        .join(safetally::ingest::STAGE)
+        .join(safetally::run::REPORT_JSON);
+    let Some(report) = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<safetally::ingest::IngestReport>(&t).ok())
+    else {
+        return false;
+    };
+    !report.orgs.is_empty()
+        && report.orgs.keys().all(|o| {
+            schema
+                .member(o)
+                .is_some_and(|m| m.kind == safetally::schema::MemberKind::Sample)
+        })
 }

@@ -131,21 +131,23 @@ fn other_code_page(bytes: &[u8]) -> Option<(usize, &'static str)> {
             "between two letters, is a quote or symbol in Windows-1252 but a letter in Mac Roman (Mac Excel's \"CSV (Macintosh)\") or DOS code page 850",
         ));
     }
-    // Polish, Czech and Romanian Windows (code page 1250) keep ł ą ż ş Ł Ą Ż Ş ľ Ľ where
-    // Windows-1252 has symbols (³ ¹ ¿ º £ ¥ ¯ ª ¾ ¼): such a symbol touching a letter
-    // ("Micha³", "£ukasz") is a letter of that code page.
-    let central = |b: u8| {
-        matches!(
-            b,
-            0xA3 | 0xA5 | 0xAA | 0xAF | 0xB3 | 0xB9 | 0xBA | 0xBC | 0xBE | 0xBF
-        )
-    };
+    // Polish, Czech and Romanian Windows (code page 1250) keep ł ą ľ where Windows-1252 has
+    // ³ ¹ ¾, ż ş where it has ¿ º, and Ł Ą Ż Ş Ľ where it has £ ¥ ¯ ª ¼. Such a symbol after
+    // a letter ("Micha³", "D¹browska"), ¿ or º between letters ("Mo¿ejko"), or a capital's
+    // symbol before one ("£ukasz", "ªtefan") is a letter of that code page; "Mª José" and
+    // "Nº 12" are not (a "m³" in a name column is taken for one).
+    let after_letter = |b: u8| matches!(b, 0xB3 | 0xB9 | 0xBE);
+    let between = |b: u8| matches!(b, 0xBA | 0xBF);
+    let capital = |b: u8| matches!(b, 0xA3 | 0xA5 | 0xAA | 0xAF | 0xBC);
     if let Some(pos) = (0..bytes.len()).find(|&i| {
-        central(bytes[i]) && (i > 0 && letter(bytes[i - 1]) || bytes.get(i + 1).is_some_and(|&n| letter(n)))
+        let b = bytes[i];
+        let before = i > 0 && letter(bytes[i - 1]);
+        let after = bytes.get(i + 1).is_some_and(|&n| letter(n));
+        after_letter(b) && before || between(b) && before && after || capital(b) && after
     }) {
         return Some((
             pos,
-            "next to a letter, is a symbol in Windows-1252 (³ £ ¹ ¿ º) but a letter in the Central European code page 1250 (ł Ł ą ż ş) of Polish, Czech or Romanian Windows",
+            "beside a letter, is a symbol in Windows-1252 (³ £ ¹ ¿ º) but a letter in the Central European code page 1250 (ł Ł ą ż ş) of Polish, Czech or Romanian Windows",
         ));
     }
     let wordy = |b: u8| b.is_ascii_alphabetic() || b >= 0x80;
@@ -390,8 +392,12 @@ mod tests {
         let (line, _) =
             refused(b"org_id;given_name;family_name\nFA;Anna;Svensson\nFA;\xAAtefan;\xDEurcanu\n");
         assert_eq!(line, 3);
-        // A pound sign or an ordinal beside digits is not a letter of a name.
+        // A pound sign or an ordinal beside digits, and Spanish ordinals, are
+        // not letters of a name.
         assert!(dec(b"a;b\n\xA35;1\xBA\n").is_ok());
+        assert!(dec(b"a;b\nM\xAA Jos\xE9;N\xBA 12\n").is_ok());
+        let (line, _) = refused(b"org_id;given_name\nFA;Mo\xBFejko\n");
+        assert_eq!(line, 2);
     }
 
     #[test]

@@ -314,7 +314,6 @@ fn former_country(raw: &str) -> Option<&'static str> {
                 "yugoslavia",
                 "serbien och montenegro",
                 "serbia and montenegro",
-                "cs",
             ],
             "RS, HR, BA, SI, ME, MK or XK",
         ),

@@ -375,6 +375,8 @@ fn validate_file(
         .filter_map(|c| Some((schema.column_index(c).and_then(|i| map.source[i])?, c)))
         .collect();
     let mut lost_letters = (0u64, 0u64, "");
+    // Only a CSV file was saved by a program that writes '?' for what it cannot store.
+    let csv = table.format.starts_with("CSV");
     let done = table.for_each_row(|row| {
         if record_col.is_some_and(|p| row.is_number(p)) {
             record_numbers.0 += 1;
@@ -384,7 +386,7 @@ fn validate_file(
         }
         if let Some(&(_, col)) = name_cols
             .iter()
-            .find(|(p, _)| row.cells.get(*p).is_some_and(|c| c.contains('?')))
+            .find(|(p, _)| csv && row.cells.get(*p).is_some_and(|c| lost_letter(c)))
         {
             lost_letters.0 += 1;
             if lost_letters.1 == 0 {
@@ -497,6 +499,18 @@ fn run_warnings(report: &IngestReport) -> Vec<String> {
         ));
     }
     warnings
+}
+
+/// A name where a letter was replaced by '?': beside a letter ("Micha?"), or a name of
+/// question marks only ("????" for a name in another script); a lone "?" typed for an
+/// unknown name is not.
+fn lost_letter(name: &str) -> bool {
+    let chars: Vec<char> = name.trim().chars().collect();
+    let beside_letter = chars.iter().enumerate().any(|(i, c)| {
+        *c == '?'
+            && (i > 0 && chars[i - 1].is_alphabetic() || chars.get(i + 1).is_some_and(|n| n.is_alphabetic()))
+    });
+    beside_letter || chars.len() >= 2 && chars.iter().all(|c| *c == '?' || c.is_whitespace())
 }
 
 /// A run that counts the synthetic sample's organisations with real members: the sample is

@@ -115,7 +115,7 @@ pub fn postprocess_crosstab(
     t: &Table,
     noisy: &[i64],
     scale: f64,
-    (targets, published): (&[Target], &[Target]),
+    (targets, published, hidden_below): (&[Target], &[Target], f64),
     total: u64,
 ) -> Vec<u64> {
     let cells = measured_cells(t);
@@ -130,7 +130,7 @@ pub fn postprocess_crosstab(
         .into_iter()
         .map(|v| v.max(0) as u64)
         .collect();
-    match_published_margins(&pos, &mut counts, published);
+    match_published_margins(&pos, &mut counts, published, hidden_below);
     counts
 }
 
@@ -138,11 +138,18 @@ pub fn postprocess_crosstab(
 /// of each published category is the published count: a journalist who sums the extract by
 /// gender must find the release's figures. A move in one dimension changes no other
 /// dimension's margin, so each published table is met in turn without undoing the others;
-/// categories the table hides (None) give and take what the published ones need. A person
+/// categories the table hides (None) give and take what the published ones need, but never
+/// beyond `hidden_below` - 1 (the table says they are below it). A person
 /// leaves the fullest cell of a category with too many, for the cell of a category with
 /// too few that agrees with it in every other dimension. Uses published figures and the
 /// extract's own values only.
-pub fn match_published_margins(pos: &[Vec<usize>], counts: &mut [u64], published: &[Target]) {
+pub fn match_published_margins(
+    pos: &[Vec<usize>],
+    counts: &mut [u64],
+    published: &[Target],
+    hidden_below: f64,
+) {
+    let most_hidden = (hidden_below - 1.0).max(0.0) as i64;
     let at: std::collections::HashMap<&[usize], usize> =
         pos.iter().enumerate().map(|(i, p)| (p.as_slice(), i)).collect();
     for tg in published {
@@ -154,21 +161,33 @@ pub fn match_published_margins(pos: &[Vec<usize>], counts: &mut [u64], published
             for (c, p) in counts.iter().zip(pos) {
                 m[p[d]] += *c as i64;
             }
-            let off = |c: usize| tg.counts[c].map(|w| m[c] - w.round() as i64);
+            // A published category is off by its difference from the table; a hidden one
+            // only by what it holds above its bound.
+            let off = |c: usize| {
+                Some(tg.counts[c].map_or((m[c] - most_hidden).max(0), |w| m[c] - w.round() as i64))
+            };
             let over = (0..m.len())
                 .filter(|&c| off(c).is_some_and(|o| o > 0))
                 .max_by_key(|&c| off(c));
             let under = (0..m.len())
                 .filter(|&c| off(c).is_some_and(|o| o < 0))
                 .min_by_key(|&c| off(c));
-            let free = |give: bool| (0..m.len()).find(|&c| tg.counts[c].is_none() && (!give || m[c] > 0));
+            let hidden = |c: &usize| tg.counts[*c].is_none();
+            // A hidden category takes where it has most room below its bound, gives where it
+            // holds most.
+            let taker = (0..m.len())
+                .filter(|c| hidden(c) && m[*c] < most_hidden)
+                .min_by_key(|&c| m[c]);
+            let giver = (0..m.len())
+                .filter(|c| hidden(c) && m[*c] > 0)
+                .max_by_key(|&c| m[c]);
             let (from, to) = match (over, under) {
                 (Some(o), Some(u)) => (o, u),
-                (Some(o), None) => match free(false) {
+                (Some(o), None) => match taker {
                     Some(f) => (o, f),
                     None => break,
                 },
-                (None, Some(u)) => match free(true) {
+                (None, Some(u)) => match giver {
                     Some(f) => (f, u),
                     None => break,
                 },
@@ -360,12 +379,11 @@ mod tests {
             },
             Target {
                 dim: 1,
-                counts: vec![Some(15.0), None, Some(0.0)],
+                counts: vec![Some(16.0), None, Some(0.0)],
             },
         ];
         let before = counts.clone();
-        match_published_margins(&pos, &mut counts, &published);
-        let margin = |d: usize, c: usize| -> u64 {
+        let margin = |counts: &[u64], d: usize, c: usize| -> u64 {
             counts
                 .iter()
                 .zip(&pos)
@@ -373,10 +391,38 @@ mod tests {
                 .map(|(n, _)| n)
                 .sum()
         };
-        assert_eq!((margin(0, 0), margin(0, 1)), (12, 8));
-        assert_eq!((margin(1, 0), margin(1, 1), margin(1, 2)), (15, 5, 0));
+        match_published_margins(&pos, &mut counts, &published, 5.0);
+        assert_eq!((margin(&counts, 0, 0), margin(&counts, 0, 1)), (12, 8));
+        // The hidden category takes the rest: 4, under the bound of 5.
+        assert_eq!(
+            (
+                margin(&counts, 1, 0),
+                margin(&counts, 1, 1),
+                margin(&counts, 1, 2)
+            ),
+            (16, 4, 0)
+        );
         assert_eq!(counts.iter().sum::<u64>(), before.iter().sum::<u64>());
         assert_ne!(counts, before, "the rounded counts were off, so something moved");
+        // With a bound of 3 the hidden category, which rounding left at 5, keeps at most 2.
+        let published = [
+            published[0].clone(),
+            Target {
+                dim: 1,
+                counts: vec![Some(18.0), None, Some(0.0)],
+            },
+        ];
+        let mut bounded = before.clone();
+        match_published_margins(&pos, &mut bounded, &published, 3.0);
+        assert_eq!(
+            (
+                margin(&bounded, 1, 0),
+                margin(&bounded, 1, 1),
+                margin(&bounded, 1, 2)
+            ),
+            (18, 2, 0)
+        );
+        assert_eq!((margin(&bounded, 0, 0), margin(&bounded, 0, 1)), (12, 8));
     }
 
     /// Age group x gender; every child cell fell below the threshold. The release counts 8

@@ -79,17 +79,29 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
     }
     upstream_current(work, spec.input)?;
     // Also when the stage is skipped: a killed run's staging folder may hold names.
-    work.remove_leftovers()?;
+    work.remove_leftovers(None)?;
+    work.tighten_manifests();
     let dir = work.stage_dir(spec.name);
     let may_skip = !force && work.has_manifest_for(spec.name, &spec.params, &schema.version);
+    // Stages that record something lasting while they work (a DP draw in the ledger, an exact
+    // release in the register) must see changed inputs before they start, not after: their
+    // inputs are small tables, so they are hashed first.
+    let records = [
+        crate::protect::STAGE_DP,
+        crate::publish::STAGE,
+        crate::publish::STAGE_DP,
+        crate::journalist::STAGE,
+    ]
+    .contains(&spec.name);
     let mut staging;
-    let (inputs, done) = if may_skip {
+    let (inputs, done) = if may_skip || records {
         // Only the input hashes can tell whether the stage is up to date: hash first.
         let inputs = hash_inputs(spec.input)?;
         no_stale_output(work, spec.name, upstream_intact(work, spec.input, &inputs))?;
-        if work
-            .up_to_date(spec.name, &inputs, &spec.params, &schema.version)
-            .is_some()
+        if may_skip
+            && work
+                .up_to_date(spec.name, &inputs, &spec.params, &schema.version)
+                .is_some()
         {
             let result = read_json(&dir.join(spec.report_json))?;
             return Ok(StageRun {

@@ -412,6 +412,12 @@ pub fn journalist_stage(
     params: &crate::journalist::ExtractParams,
     force: bool,
 ) -> Result<StageRun<crate::journalist::ExtractReport>, StageError> {
+    // Before anything is recorded in the ledger (each part draws its own noise).
+    for rho in [params.rho_crosstab, params.rho_synthetic] {
+        if let Some(why) = protect::unusable_rho(rho) {
+            return Err(StageError::Input(format!("the journalists' extract: {why}")));
+        }
+    }
     let report: ProtectReport = read_json(&dp_dir.join(protect::REPORT_JSON)).map_err(|_| {
         StageError::Input(format!(
             "{}: no DP release here; run `safetally protect --mode dp` first",
