@@ -163,15 +163,10 @@ pub fn match_published_margins(
             }
             // A published category is off by its difference from the table; a hidden one
             // only by what it holds above its bound.
-            let off = |c: usize| {
-                Some(tg.counts[c].map_or((m[c] - most_hidden).max(0), |w| m[c] - w.round() as i64))
-            };
-            let over = (0..m.len())
-                .filter(|&c| off(c).is_some_and(|o| o > 0))
-                .max_by_key(|&c| off(c));
-            let under = (0..m.len())
-                .filter(|&c| off(c).is_some_and(|o| o < 0))
-                .min_by_key(|&c| off(c));
+            let off =
+                |c: usize| tg.counts[c].map_or((m[c] - most_hidden).max(0), |w| m[c] - w.round() as i64);
+            let over = (0..m.len()).filter(|&c| off(c) > 0).max_by_key(|&c| off(c));
+            let under = (0..m.len()).filter(|&c| off(c) < 0).min_by_key(|&c| off(c));
             let hidden = |c: &usize| tg.counts[*c].is_none();
             // A hidden category takes where it has most room below its bound, gives where it
             // holds most.

@@ -176,24 +176,25 @@ const UPSTREAM: [(&str, &str, &str, &str); 8] = [
     (crate::journalist::STAGE, link::STAGE, "", "journalist-extract"),
 ];
 
+/// The stage of this work folder whose folder (or the folder `sub` inside it) `input` is, if
+/// it is one.
+fn stage_read(work: &Workdir, input: &Path) -> Option<(&'static str, &'static str)> {
+    let canonical = |p: &Path| std::fs::canonicalize(p).ok();
+    let input = canonical(input)?;
+    UPSTREAM
+        .iter()
+        .flat_map(|(s, up, sub, _)| [(*s, ""), (*up, *sub)])
+        .find(|(s, sub)| {
+            let dir = work.stage_dir(s);
+            canonical(&if sub.is_empty() { dir } else { dir.join(sub) }).as_ref() == Some(&input)
+        })
+}
+
 /// Refuses to build on a stage of this work folder that was made from an earlier version of
 /// its own upstream (records ingested again, then `aggregate` run without `pseudonymise` and
 /// `link`): each stage would skip, its inputs unchanged, and publish the older persons.
 fn upstream_current(work: &Workdir, input: &Path) -> Result<(), StageError> {
-    let canonical = |p: &Path| std::fs::canonicalize(p).ok();
-    let Some(input) = canonical(input) else {
-        return Ok(());
-    };
-    let reads = |stage: &str, sub: &str| {
-        let dir = work.stage_dir(stage);
-        canonical(&if sub.is_empty() { dir } else { dir.join(sub) })
-    };
-    // The stage of this work folder the input is, if it is one.
-    let mut stage = UPSTREAM
-        .iter()
-        .flat_map(|(s, up, sub, _)| [(*s, ""), (*up, *sub)])
-        .find(|(s, sub)| reads(s, sub).as_ref() == Some(&input))
-        .map(|(s, _)| s);
+    let mut stage = stage_read(work, input).map(|(s, _)| s);
     let mut stale = None;
     while let Some((s, up, sub, command)) = stage.and_then(|s| UPSTREAM.iter().find(|u| u.0 == s)) {
         if work.made_from_current(s, (up, sub)) == Some(false) {
@@ -219,18 +220,7 @@ fn upstream_current(work: &Workdir, input: &Path) -> Result<(), StageError> {
 /// are no longer the ones the stage wrote, by name (organisations' files copied in at the
 /// platform, some added, some gone), is not judged, as in `Workdir::made_from_current`.
 fn upstream_intact(work: &Workdir, input: &Path, inputs: &[FileHash]) -> Result<(), StageError> {
-    let canonical = |p: &Path| std::fs::canonicalize(p).ok();
-    let Some(input_c) = canonical(input) else {
-        return Ok(());
-    };
-    let stages = UPSTREAM
-        .iter()
-        .flat_map(|(s, up, sub, _)| [(*s, ""), (*up, *sub)]);
-    let found = stages.into_iter().find(|(s, sub)| {
-        let dir = work.stage_dir(s);
-        canonical(&if sub.is_empty() { dir } else { dir.join(sub) }).as_ref() == Some(&input_c)
-    });
-    let Some((stage, sub)) = found else {
+    let Some((stage, sub)) = stage_read(work, input) else {
         return Ok(());
     };
     let Some(written) = work.recorded_outputs(stage, sub) else {
