@@ -52,7 +52,7 @@ pub enum LedgerError {
         message: String,
     },
     #[error(
-        "over budget for {year}: this release needs rho {needed:.4}, {spent:.4} of the year's {cap:.4} is spent, {remaining:.4} remains; spend less (`protect --mode dp --rho R`, or `journalist-extract --rho R`) or wait for next year's budget"
+        "over budget for {year}: this release needs rho {needed:.4}, {spent:.4} of the year's {cap:.4} is spent, {remaining:.4} remains; a release may spend at most what remains (`protect --mode dp --rho R`, or `journalist-extract --rho R`), or wait for next year's budget"
     )]
     OverBudget {
         year: i64,

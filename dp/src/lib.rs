@@ -7,6 +7,7 @@ pub mod ledger;
 mod noise;
 pub mod postprocess;
 pub mod register;
+pub mod repair;
 
 pub use noise::{DpError, Gaussian, noisy_counts, rho_for_scale, scale_for_rho};
 pub mod suppress;

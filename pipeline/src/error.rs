@@ -37,7 +37,9 @@ pub enum FileError {
         "{path}: this is not a text table (it looks like a binary file); export it as CSV, XLSX or Parquet"
     )]
     Binary { path: PathBuf },
-    #[error("{at}: the file has a header but no data rows")]
+    #[error(
+        "{at}: the file has a header but no data rows; if the organisation met nobody this year, leave the file out (the other files are read all the same), otherwise export it again with its rows"
+    )]
     HeaderOnly { at: Place },
     #[error("{path}: the text is neither UTF-8 nor Windows-1252 (line {line}); save it as UTF-8 CSV")]
     Encoding { path: PathBuf, line: u64 },

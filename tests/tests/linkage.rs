@@ -341,7 +341,7 @@ fn a_year_only_record_does_not_bridge_namesakes_and_placeholders_and_common_numb
 /// full birth date far more often than birthdays spread over the year would, and the fuzzy
 /// step's full-date threshold is met by about one pair of unrelated names in twenty. Forty
 /// different women of one placeholder date stay forty persons; the same name, or a typo of it,
-/// still links. Without the common-date rule (the settings of older versions) they do not stay
+/// still links, as does the same name under a true date of the placeholder's year. Without the common-date rule (the settings of older versions) they do not stay
 /// apart, which shows the test can fail.
 #[test]
 fn different_people_on_a_placeholder_birth_date_stay_apart() {
@@ -373,6 +373,9 @@ fn different_people_on_a_placeholder_birth_date_stay_apart() {
     // Two of them met by the other organisation too, once as written and once with a typo.
     rows.push(("SAMPLE02", "d0", given[0], family[0], "1992-01-01", ""));
     rows.push(("SAMPLE01", "d1", "Halimah", family[1], "1992-01-01", ""));
+    // And one met by the other organisation under her true birth date: a placeholder tells
+    // only the year, so the two dates are no conflict (version 0.11 kept her apart).
+    rows.push(("SAMPLE02", "d2", given[2], family[2], "1992-06-25", ""));
     let input = tmp.path().join("in");
     two_orgs(&input, &rows);
     let (key, _) = test_key(tmp.path(), "placeholder-day");

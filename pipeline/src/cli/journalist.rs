@@ -25,7 +25,7 @@ pub struct Args {
     pub ledger: Option<PathBuf>,
     /// Budget (rho) of the extract, split between the cross-tabulation and the synthetic
     /// persons as schemas/privacy.json does (default: that file's two shares).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub rho: Option<f64>,
     /// Seed for sampling the synthetic persons (the noise never takes a seed).
     #[arg(long, default_value_t = 1)]

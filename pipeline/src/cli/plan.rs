@@ -10,7 +10,7 @@ use super::load_schema;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The rho a release would spend (default: release_rho in schemas/privacy.json).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub rho: Option<f64>,
 }
 

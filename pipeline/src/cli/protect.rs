@@ -39,7 +39,7 @@ pub struct ProtectArgs {
     #[arg(long)]
     pub suppress_zeros: bool,
     /// DP mode: the rho this release spends (default: release_rho in schemas/privacy.json).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub rho: Option<f64>,
     /// DP mode: the privacy ledger's folder. Keep it: it is the record of the year's budget.
     #[arg(long, default_value = "safetally-ledger")]
@@ -183,7 +183,11 @@ pub fn protect_with(
 
 pub fn print_outcome(run: &StageRun<ProtectReport>) {
     skipped_note("Protect", run.skipped, &run.dir);
-    println!("{}", run.result.summary());
+    if run.skipped {
+        println!("{}", run.result.summary_of_earlier_run());
+    } else {
+        println!("{}", run.result.summary());
+    }
     println!(
         "Per-table figures: {}/{PROTECT_REPORT_TXT} and protect-report.json.",
         run.dir.display()

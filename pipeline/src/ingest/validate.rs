@@ -243,6 +243,12 @@ impl<'a> Validator<'a> {
     /// A row that is the header again (two files pasted one under the other): one problem
     /// that says so, not one per column for answers that are column names.
     fn repeated_header(&self, row: &Row, map: &HeaderMap) -> Option<Problem> {
+        // A record's year is a number, a header's is a column name: most rows are told apart
+        // here without folding every cell against every column's names (which made ingest ten
+        // times slower in version 0.11.0).
+        if cell(row, map, self.cols.year).trim().parse::<f64>().is_ok() {
+            return None;
+        }
         let present = map.source.iter().filter(|s| s.is_some()).count();
         let names = (0..self.schema.columns.len())
             .filter(|&i| {

@@ -42,8 +42,10 @@ enum DateEvidence {
 
 /// From the keyed year, the keyed full date (the first blocking key), the keyed unordered
 /// month and day of a full date, and the keyed year and month of a date without its day
-/// (pseudonymise's `date_parts` says why there are no separate month and day).
-fn date_evidence(r: &Records, i: usize, j: usize) -> DateEvidence {
+/// (pseudonymise's `date_parts` says why there are no separate month and day). A full date
+/// on a placeholder month and day (`common`: 1 January and the like) tells only its year, so
+/// against another full date of that year it is partial evidence, not a conflict.
+fn date_evidence(r: &Records, common: &[bool], i: usize, j: usize) -> DateEvidence {
     let nonzero = |v: i64| Some(v).filter(|v| *v != 0);
     let p = |k: usize, x: usize| nonzero(r.date_parts[k][x]);
     let (Some(yi), Some(yj)) = (p(0, i), p(0, j)) else {
@@ -57,6 +59,9 @@ fn date_evidence(r: &Records, i: usize, j: usize) -> DateEvidence {
         (Some(a), Some(b)) if a == b => DateEvidence::Full,
         // Same year and the same unordered month and day, another date: day and month swapped.
         (Some(_), Some(_)) if p(1, i).is_some() && p(1, i) == p(1, j) => DateEvidence::Swapped,
+        (Some(_), Some(_)) if placeholder_day(common, i) || placeholder_day(common, j) => {
+            DateEvidence::Partial
+        }
         (Some(_), Some(_)) => DateEvidence::Conflict,
         // A full date and a year (and month) only: the year agrees; two years and months
         // must agree on the month.
@@ -65,6 +70,10 @@ fn date_evidence(r: &Records, i: usize, j: usize) -> DateEvidence {
             _ => DateEvidence::Partial,
         },
     }
+}
+
+fn placeholder_day(common: &[bool], i: usize) -> bool {
+    common.get(i).copied().unwrap_or(false)
 }
 
 /// The score of a pair, or None when evidence forbids the match or it is below its threshold.
@@ -82,12 +91,10 @@ fn score(
     if !gate.compatible(i, j) {
         return None;
     }
-    let threshold = match date_evidence(r, i, j) {
+    let threshold = match date_evidence(r, common, i, j) {
         DateEvidence::Conflict => return None,
         // A placeholder's month and day (both records have it) tell only the year.
-        DateEvidence::Full | DateEvidence::Swapped if common.get(i).copied().unwrap_or(false) => {
-            t.partial_date
-        }
+        DateEvidence::Full | DateEvidence::Swapped if placeholder_day(common, i) => t.partial_date,
         DateEvidence::Full => t.full_date,
         DateEvidence::Swapped => t.swapped_date,
         DateEvidence::Partial => t.partial_date,
@@ -184,7 +191,7 @@ pub fn link_fuzzy(
             continue;
         }
         let (ri, rj) = (clusters.find(i), clusters.find(j));
-        if ri != rj && members.dates_conflict(r, ri, rj) {
+        if ri != rj && members.dates_conflict(r, common, ri, rj) {
             stats.refused_date_conflicts += 1;
             continue;
         }
@@ -231,11 +238,11 @@ impl Members {
     }
 
     /// Whether some record of one cluster and some of the other have dates no one person has.
-    fn dates_conflict(&self, r: &Records, a: u32, b: u32) -> bool {
+    fn dates_conflict(&self, r: &Records, common: &[bool], a: u32, b: u32) -> bool {
         let (ma, mb) = (self.of(a), self.of(b));
         ma.iter().any(|&x| {
             mb.iter()
-                .any(|&y| date_evidence(r, x as usize, y as usize) == DateEvidence::Conflict)
+                .any(|&y| date_evidence(r, common, x as usize, y as usize) == DateEvidence::Conflict)
         })
     }
 

@@ -114,6 +114,26 @@ impl LinkReport {
                 f.skipped_blocks,
                 f.skipped_block_records
             );
+            if f.skipped_blocks > 0 {
+                let _ = writeln!(
+                    s,
+                    "  (a block is a keyed blocking value; one held by more records than the limit is too common to tell persons apart, and its records are compared through their other blocking keys only)"
+                );
+            }
+        }
+        let high = self
+            .effective_thresholds
+            .as_ref()
+            .filter(|_| self.fuzzy.is_some())
+            .map(|t| t.above_identical_names())
+            .unwrap_or_default();
+        for (kind, t) in high {
+            let _ = writeln!(
+                s,
+                "  At {} records the threshold for pairs with {kind} is {t:.3}, above what two records of one identical name reliably reach (about {}): namesakes are too many at this size to join such records by their names, so they are mostly left apart (joined by personal number or exact key only).",
+                self.records,
+                crate::schema::IDENTICAL_NAME_DICE
+            );
         }
         let _ = writeln!(s, "Answers that differed between a person's records:");
         for (c, n) in &self.resolution.by_precedence {

@@ -1,14 +1,17 @@
 //! Post-processing of a DP release (free under DP): least squares so that linked tables and
 //! tables over the same population agree, each population's total estimated without bias,
 //! non-negative values, integers that keep one total per population, totals derived from
-//! rounded cells, and small noisy cells hidden.
+//! rounded cells, every relation between cells the exact audit knows, and small noisy cells
+//! hidden.
 
 use safetally_dp::postprocess::{least_squares, nonnegative_least_squares, round_to_total};
+use safetally_dp::repair::nearest_satisfying;
 
 use super::measure::measured_cells;
+use crate::error::StageError;
 use crate::tables::aggregate::link_parts;
 use crate::tables::derive::Deriver;
-use crate::tables::{Derive, Table, Tables};
+use crate::tables::{Derive, Table, TableCells, Tables, build_system_for_dp};
 
 /// Per table: the full layout's values and each cell's noise scale.
 pub struct Consistent {
@@ -44,7 +47,12 @@ fn total_terms(t: &Table, at: &[Option<usize>]) -> Vec<usize> {
     }
 }
 
-pub fn make_consistent(tables: &Tables, deriver: &Deriver, noisy: &[Vec<i64>], scales: &[f64]) -> Consistent {
+pub fn make_consistent(
+    tables: &Tables,
+    deriver: &Deriver,
+    noisy: &[Vec<i64>],
+    scales: &[f64],
+) -> Result<Consistent, StageError> {
     // Global variable index of each measured cell.
     let mut var_of: Vec<Vec<Option<usize>>> = Vec::new();
     let (mut y, mut var) = (Vec::new(), Vec::new());
@@ -118,7 +126,40 @@ pub fn make_consistent(tables: &Tables, deriver: &Deriver, noisy: &[Vec<i64>], s
     }
     hold_totals(tables, &groups, &var_of, (&mut y, &mut var), &mut constraints);
     let x = nonnegative_least_squares(&y, &var, &constraints);
-    round_and_fill(tables, deriver, (&groups, &nested), &var_of, &x, scales)
+    let mut c = round_and_fill(tables, deriver, (&groups, &nested), &var_of, &x, scales);
+    satisfy_relations(tables, deriver, &mut c)?;
+    Ok(c)
+}
+
+/// Rounding per table, and relations the fit does not hold (a narrower population's cell at
+/// most the wider one's, cells of different tables that count the same persons), can leave a
+/// cell above the one that contains it: T09's 17 begging against T04's 10 in an outside
+/// review. The integers nearest to the rounded ones, each move weighted by the cell's noise
+/// scale, that satisfy every relation the exact mode's audit knows are published instead.
+/// Zero everywhere satisfies them all, so a solution exists; the solver failing is an error.
+fn satisfy_relations(tables: &Tables, deriver: &Deriver, c: &mut Consistent) -> Result<(), StageError> {
+    let cells: Vec<TableCells> = tables
+        .tables
+        .iter()
+        .zip(&c.values)
+        .map(|(t, v)| TableCells {
+            id: t.id().to_string(),
+            values: v.clone(),
+        })
+        .collect();
+    let (system, refs) = build_system_for_dp(deriver, tables, &cells);
+    let values: Vec<u64> = system.cells.iter().map(|c| c.value).collect();
+    // A scale of zero (a count nothing measured) is a value no move should touch lightly.
+    let weights: Vec<f64> = refs
+        .iter()
+        .map(|r| 1.0 / c.scales[r.table][r.cell].max(1e-3))
+        .collect();
+    let fixed = nearest_satisfying(&values, &weights, &system.constraints)
+        .map_err(|e| StageError::Input(format!("DP post-processing: {e}")))?;
+    for (r, v) in refs.iter().zip(fixed) {
+        c.values[r.table][r.cell] = v;
+    }
+    Ok(())
 }
 
 /// A population that is another's with one more condition on a plain column (T04's

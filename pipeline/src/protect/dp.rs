@@ -217,7 +217,7 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
         .collect::<Result<_, _>>()?;
     let scales: Vec<f64> = plan.iter().map(|p| p.scale).collect();
     let deriver = Deriver::new(inp.schema);
-    let protected = release_tables(inp.tables, &deriver, &noisy, &scales, inp.config.suppress_below);
+    let protected = release_tables(inp.tables, &deriver, &noisy, &scales, inp.config.suppress_below)?;
     let rho: f64 = plan.iter().map(|p| p.rho).sum();
     let summary = DpSummary {
         rho,
@@ -275,9 +275,9 @@ pub fn release_tables(
     noisy: &[Vec<i64>],
     scales: &[f64],
     suppress_below: u64,
-) -> Vec<ProtectedTable> {
-    let c = make_consistent(tables, deriver, noisy, scales);
-    publishable(tables, suppress_below, &c.values, &c.scales)
+) -> Result<Vec<ProtectedTable>, StageError> {
+    let c = make_consistent(tables, deriver, noisy, scales)?;
+    Ok(publishable(tables, suppress_below, &c.values, &c.scales))
 }
 
 /// Published values with scale and 95% interval; small noisy inner cells hidden (decided on

@@ -9,6 +9,7 @@ pub(crate) mod dp;
 mod measure;
 
 pub use config::DpConfig;
+pub use consistency::{Consistent, make_consistent};
 pub use dp::{DpInput, DpSummary, protect_dp, release_tables};
 pub use measure::{MIN_RHO, measured_cells, over_cap_note, plan_tables, readable, sensitivity, unusable_rho};
 
@@ -85,6 +86,49 @@ pub struct ProtectReport {
 }
 
 impl ProtectReport {
+    /// The summary, then a line per table (internal: the DP lines hold errors against the
+    /// true counts and how many persons had codes cut).
+    pub fn to_text(&self) -> String {
+        let mut s = format!("{}\n\nPer table:\n", self.summary());
+        match &self.dp {
+            Some(d) => {
+                for p in &d.plan {
+                    let error = d.mean_abs_error.get(&p.id).copied().unwrap_or(0.0);
+                    let cut = d.truncated_persons.get(&p.id).map_or(String::new(), |n| {
+                        format!("; {n} person(s) with codes beyond the limit")
+                    });
+                    s.push_str(&format!(
+                        "  {}: rho {}, noise scale {} persons, 95% half-width {}; mean absolute error of the published inner cells {error:.1}{cut}\n",
+                        p.id,
+                        readable(p.rho, 4),
+                        readable(p.scale, 1),
+                        readable(p.half_width_95, 1)
+                    ));
+                }
+            }
+            None => {
+                for (id, t) in &self.tables {
+                    s.push_str(&format!(
+                        "  {id}: {} cells, {} hidden as small counts, {} hidden to protect them\n",
+                        t.cells, t.primary, t.secondary
+                    ));
+                }
+            }
+        }
+        s
+    }
+
+    /// What a run that reused this report (its inputs unchanged) did: nothing spent now.
+    pub fn summary_of_earlier_run(&self) -> String {
+        match &self.dp {
+            Some(d) if !d.reused => format!(
+                "Nothing spent now (the release below was made by an earlier run). {}",
+                dp_summary(d)
+            ),
+            _ => self.summary(),
+        }
+    }
+
     pub fn summary(&self) -> String {
         if let Some(dp) = &self.dp {
             return dp_summary(dp);

@@ -65,7 +65,7 @@ pub fn protect_stage(
         for (t, p) in tables.tables.iter().zip(&protected) {
             write_protected(t, p, out)?;
         }
-        write_text(&out.join(PROTECT_REPORT_TXT), &report.summary())?;
+        write_text(&out.join(PROTECT_REPORT_TXT), &report.to_text())?;
         Ok(Done {
             summary: serde_json::json!({ "audit_passed": report.audit_passed, "primary": report.primary }),
             report,
@@ -349,7 +349,7 @@ pub fn protect_stage_dp(
             audit_failures: Vec::new(),
             dp: Some(dp),
         };
-        write_text(&out.join(PROTECT_REPORT_TXT), &report.summary())?;
+        write_text(&out.join(PROTECT_REPORT_TXT), &report.to_text())?;
         Ok(Done {
             summary: serde_json::json!({ "mode": "dp", "rho": run.rho }),
             report,

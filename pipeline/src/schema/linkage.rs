@@ -38,6 +38,17 @@ pub struct ThresholdScale {
     /// Added at the reference size and below, fading to nothing at twice that size.
     #[serde(default)]
     pub at_reference: f64,
+    /// No threshold rises above this. The Bloom filters' random bit flips hold two records of
+    /// one identical name to a Dice of about 0.97 to 0.99, so a threshold near the ceiling
+    /// joins by the name alone hardly at all: where namesakes are many, that is meant
+    /// (measured in `linkage.json`), and the link report says so.
+    #[serde(default = "old_ceiling")]
+    pub ceiling: f64,
+}
+
+/// The ceiling of manifests of safetally 0.11 and before.
+fn old_ceiling() -> f64 {
+    0.99
 }
 
 /// When a birth date's month and day are held by so many records that sharing them says little
@@ -62,15 +73,32 @@ impl Default for CommonDate {
     }
 }
 
+/// Below about this Dice two records of one identical name can fall (bit flips): a threshold
+/// above it leaves those records apart more often than not.
+pub const IDENTICAL_NAME_DICE: f64 = 0.97;
+
 impl Thresholds {
+    /// The evidence kinds whose threshold is above what identical names reliably reach.
+    pub fn above_identical_names(&self) -> Vec<(&'static str, f64)> {
+        [
+            ("a full birth date", self.full_date),
+            ("day and month swapped", self.swapped_date),
+            ("a year (and month) only", self.partial_date),
+            ("no birth date", self.no_date),
+        ]
+        .into_iter()
+        .filter(|(_, t)| *t > IDENTICAL_NAME_DICE)
+        .collect()
+    }
+
     /// The thresholds for `records` records: shifted by `at_reference` up to the reference
     /// size (fading out by twice it), raised by `per_decade` for each tenfold beyond it, never
-    /// above 0.99.
+    /// above the scale's ceiling.
     pub fn for_size(&self, scale: &ThresholdScale, records: usize) -> Thresholds {
         let decades = (records as f64 / scale.reference_records).log10().max(0.0);
         let fade = (1.0 - decades / 2f64.log10()).max(0.0);
         let shift = scale.per_decade * decades + scale.at_reference * fade;
-        let up = |t: f64| (t + shift).clamp(0.0, 0.99);
+        let up = |t: f64| (t + shift).clamp(0.0, scale.ceiling);
         Thresholds {
             full_date: up(self.full_date),
             swapped_date: up(self.swapped_date),
@@ -145,7 +173,7 @@ mod tests {
     use super::*;
 
     /// The platform's size gets `at_reference`, which fades out by twice that size; beyond,
-    /// thresholds rise by `per_decade` a tenfold as before, and never pass 0.99.
+    /// thresholds rise by `per_decade` a tenfold as before, and never pass the ceiling.
     #[test]
     fn thresholds_are_lowered_at_the_platforms_size_only_and_rise_with_size() {
         let base = Thresholds {
@@ -158,6 +186,7 @@ mod tests {
             reference_records: 500.0,
             per_decade: 0.04,
             at_reference: -0.02,
+            ceiling: 0.99,
         };
         let full = |n: usize| base.for_size(&scale, n).full_date;
         let near = |a: f64, b: f64| (a - b).abs() < 1e-9;

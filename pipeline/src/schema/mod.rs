@@ -7,7 +7,9 @@ mod linkage;
 mod load;
 
 pub use codes::{Code, CodeList, CodeLookup, Resolved, fold as codes_fold};
-pub use linkage::{CommonDate, LinkageSpec, Resolution, RuleKind, ThresholdScale, Thresholds};
+pub use linkage::{
+    CommonDate, IDENTICAL_NAME_DICE, LinkageSpec, Resolution, RuleKind, ThresholdScale, Thresholds,
+};
 pub use load::load_embedded;
 
 use std::collections::HashMap;
