@@ -263,6 +263,47 @@ fn near_misses_are_normalised_and_counted() {
     assert_eq!(strings(&df, "country_of_birth"), vec![Some("SE".into())]);
 }
 
+/// A word put where a name is not known ("Okänd", "N.N.", "Unknown") is read as no name,
+/// and counted: kept, twelve different women entered as "Okänd Okänd" with a birth year
+/// became three persons in an outside review. A name that only contains such a word stays.
+#[test]
+fn words_put_where_a_name_is_not_known_are_read_as_no_name() {
+    let rows = vec![
+        row_with(&[("given_name", "Okänd"), ("family_name", "N.N.")]),
+        row_with(&[
+            ("record_id", "R2"),
+            ("given_name", " UNKNOWN "),
+            ("family_name", "Okända"),
+        ]),
+        row_with(&[
+            ("record_id", "R3"),
+            ("given_name", "Nnamdi"),
+            ("family_name", "Okänd-Berg"),
+        ]),
+    ];
+    let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    assert_eq!(report.totals.accepted, 3, "{}", report.to_text());
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    let mut names: Vec<(Option<String>, Option<String>)> = strings(&df, "given_name")
+        .into_iter()
+        .zip(strings(&df, "family_name"))
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        vec![
+            (None, None),
+            (None, None),
+            (Some("Nnamdi".into()), Some("Okänd-Berg".into()))
+        ]
+    );
+    assert!(
+        report.totals.normalised_values >= 4,
+        "{:?}",
+        report.orgs["SAMPLE01"].normalised
+    );
+}
+
 #[test]
 fn unknown_in_any_case_and_a_cell_of_separators_only_are_read_as_people_write_them() {
     let rows = vec![

@@ -57,6 +57,18 @@ fn the_report_renders_without_console_errors_and_shows_exactly_the_released_figu
             html.contains("<svg") && html.contains("aria-label"),
             "charts with a text alternative"
         );
+        // Short tables show their figures; T02's 250 countries start folded, saying how many.
+        let details = |id: &str| {
+            let at = html.find(&format!("<section id=\"{id}\">")).expect("section");
+            let d = html[at..].find("<details").expect("details") + at;
+            html[d..d + 200].to_string()
+        };
+        assert!(details("T01").starts_with("<details open>"), "{}", details("T01"));
+        assert!(
+            details("T02").starts_with("<details><summary>") && details("T02").contains("rows)"),
+            "{}",
+            details("T02")
+        );
         let out = Command::new(chrome)
             .args([
                 "--headless",

@@ -8,7 +8,7 @@ use unicode_normalization::UnicodeNormalization as _;
 
 use crate::dates::{DateProblem, PartialDate};
 use crate::pnr::{self, PnrProblem};
-use crate::schema::{CodeList, Column, ColumnType, Resolved, Schema};
+use crate::schema::{CodeList, Column, ColumnType, Resolved, Schema, name_placeholder_form};
 
 /// Text in Unicode's composed form (NFC). macOS writes å as a + U+030A (NFD), which looks the
 /// same but matches no code, label or column name, all of which are composed.
@@ -92,6 +92,13 @@ pub fn check_cell(schema: &Schema, col: &Column, raw: &str) -> Result<Cleaned, B
     match col.ty {
         ColumnType::Member => member(schema, raw),
         // Composed (NFC): "Å-1" typed on a Mac and on Windows is one record id.
+        ColumnType::Name if schema.name_placeholders.contains(&name_placeholder_form(raw)) => Ok(Cleaned {
+            value: String::new(),
+            changes: vec![(
+                raw.to_string(),
+                "(empty: a word put where a name is not known)".into(),
+            )],
+        }),
         ColumnType::Text | ColumnType::Name => Ok(Cleaned::same(collapse_spaces(&composed(raw)))),
         ColumnType::Year => year(raw),
         ColumnType::Code => {

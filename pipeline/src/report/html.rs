@@ -69,9 +69,17 @@ pub fn page(m: &ReleaseManifest, tables: &Tables, csvs: &[CsvTable], comparison:
             chart(m, t, [&tsv, &ten]),
             both(&caption_sv(m), &caption_en(m))
         );
+        // Long tables (T02's 252 countries, T21b's 470 pairs) start folded, with their row
+        // count in the summary: open, they made the page some 1 400 rows long.
+        let (open, rows) = if t.rows.len() <= OPEN_ROWS {
+            (" open", String::new())
+        } else {
+            let n = t.rows.len();
+            ("", both(&format!(" ({n} rader)"), &format!(" ({n} rows)")))
+        };
         let _ = write!(
             s,
-            "<details open><summary>{}</summary>{}</details></section>",
+            "<details{open}><summary>{}{rows}</summary>{}</details></section>",
             both("Siffror", "Figures"),
             data_table(t)
         );
@@ -256,6 +264,9 @@ fn bar_label(code: &str, label: &str) -> String {
         None => label.to_string(),
     }
 }
+
+/// Tables of at most this many rows show their figures open.
+const OPEN_ROWS: usize = 40;
 
 fn data_table(t: &CsvTable) -> String {
     let mut s = format!("<table id=\"data-{}\"><thead><tr>", esc(&t.id));

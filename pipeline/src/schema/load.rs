@@ -17,6 +17,8 @@ const MEMBERS: &str = include_str!("../../../schemas/members.csv");
 struct ContractFile {
     multi_separator: String,
     max_field_chars: usize,
+    #[serde(default)]
+    name_placeholders: Vec<String>,
     columns: Vec<Column>,
     rules: Vec<Rule>,
 }
@@ -50,6 +52,11 @@ pub fn load_embedded() -> Result<Schema, SchemaError> {
         version: VERSION.trim().to_string(),
         multi_separator: separator,
         max_field_chars: contract.max_field_chars,
+        name_placeholders: contract
+            .name_placeholders
+            .iter()
+            .map(|w| super::name_placeholder_form(w))
+            .collect(),
         columns: contract.columns,
         rules: contract.rules,
         code_lists,

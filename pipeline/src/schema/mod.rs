@@ -88,12 +88,24 @@ pub struct Member {
     pub kind: MemberKind,
 }
 
+/// A name as compared with the placeholders: lower case, letters and digits only, diacritics
+/// of Latin letters dropped ("N.N." is "nn", "Okänd" is "okand").
+pub fn name_placeholder_form(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    name.nfkd()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// The whole contract, loaded once and shared by every stage.
 #[derive(Debug)]
 pub struct Schema {
     pub version: String,
     pub multi_separator: char,
     pub max_field_chars: usize,
+    /// Words put where a name is not known (`name_placeholder_form`).
+    pub name_placeholders: std::collections::HashSet<String>,
     pub columns: Vec<Column>,
     pub rules: Vec<Rule>,
     pub code_lists: HashMap<String, CodeList>,
