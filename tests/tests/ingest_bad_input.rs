@@ -820,6 +820,43 @@ fn excel_dates_formatted_without_a_day_are_read_as_the_partial_dates_shown() {
     );
 }
 
+/// An id Excel turned into a date (1-3 typed into a cell not formatted as text becomes
+/// 1 March) is read as the date Excel holds, and the file's report says so; an id that is
+/// text is not named.
+#[test]
+fn record_ids_that_excel_turned_into_dates_are_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rows: Vec<Vec<String>> = (1..=3)
+        .map(|i| row_with(&[("record_id", &format!("R{i}"))]))
+        .collect();
+    typed_workbook(&dir.path().join("ids.xlsx"), &rows, |ws, r, c, name| {
+        if name != "record_id" || r == 3 {
+            return None;
+        }
+        let date = rust_xlsxwriter::ExcelDateTime::from_ymd(2024, 3, r as u8).ok()?;
+        let format = rust_xlsxwriter::Format::new().set_num_format("d-mmm");
+        ws.write_datetime_with_format(r, c, &date, &format)
+            .ok()
+            .map(|_| ())
+    });
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 3, 0);
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    let mut ids = strings(&df, "record_id");
+    ids.sort();
+    assert_eq!(
+        ids,
+        ["2024-03-01", "2024-03-02", "R3"].map(|d| Some(d.to_string()))
+    );
+    let notes = &report.files[0].notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("record_id is a date on 2 row(s) (the first on line 2)")),
+        "{notes:?}"
+    );
+}
+
 #[test]
 fn numbers_whose_format_shows_leading_zeros_are_read_as_excel_shows_them() {
     // A personal number typed as a number into a cell formatted 000000-0000 shows as

@@ -370,6 +370,7 @@ fn validate_file(
     let mut other_orgs: BTreeMap<String, u64> = BTreeMap::new();
     let record_col = schema.column_index("record_id").and_then(|i| map.source[i]);
     let mut record_numbers = (0u64, 0u64);
+    let mut record_dates = (0u64, 0u64);
     let name_cols: Vec<(usize, &str)> = ["given_name", "family_name"]
         .into_iter()
         .filter_map(|c| Some((schema.column_index(c).and_then(|i| map.source[i])?, c)))
@@ -382,6 +383,12 @@ fn validate_file(
             record_numbers.0 += 1;
             if record_numbers.1 == 0 {
                 record_numbers.1 = row.line;
+            }
+        }
+        if record_col.is_some_and(|p| row.cells.get(p).is_some_and(|c| looks_like_a_date(c))) {
+            record_dates.0 += 1;
+            if record_dates.1 == 0 {
+                record_dates.1 = row.line;
             }
         }
         if let Some(&(_, col)) = name_cols
@@ -432,6 +439,12 @@ fn validate_file(
             lost_letters.0, lost_letters.1, lost_letters.2
         ));
     }
+    if record_dates.0 > 0 {
+        outcome.notes.push(format!(
+            "record_id is a date on {} row(s) (the first on line {}): Excel turns ids such as 1-3 or 3/1 into dates (1 March) when the column is not formatted as text, and two ids can become one date; if your ids are not dates, format the column as text, type them again and send the file again",
+            record_dates.0, record_dates.1
+        ));
+    }
     if record_numbers.0 > 0 {
         outcome.notes.push(format!(
             "record_id is stored as a number in Excel on {} row(s) (the first on line {}): read as its value, e.g. 42, not as a number format may show it, e.g. 00042; format the column as text if the ids have leading zeros",
@@ -439,6 +452,17 @@ fn validate_file(
         ));
     }
     Ok(outcome)
+}
+
+/// A full date as a workbook's date cell reads (`YYYY-MM-DD`), or as a spreadsheet saves one.
+fn looks_like_a_date(cell: &str) -> bool {
+    let b = cell.trim().as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 /// The member whose code the file's name is or holds (`TALITA.csv`, `2024_TALITA.xlsx`).

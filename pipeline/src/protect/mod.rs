@@ -77,6 +77,10 @@ pub struct ProtectReport {
     /// Cells hidden (zeros among them) because they sit in the line of a hidden small total.
     #[serde(default)]
     pub secondary_small_totals: usize,
+    /// Of the cells hidden to protect others, those whose value everything published fixes,
+    /// shown after all (`show_fixed_cells`).
+    #[serde(default)]
+    pub shown_fixed: usize,
     pub audit_passed: bool,
     /// Small counts left too exposed: table and cell codes only, never the count.
     pub audit_failures: Vec<String>,
@@ -142,13 +146,21 @@ impl ProtectReport {
         } else {
             String::new()
         };
+        let fixed = if self.shown_fixed > 0 {
+            format!(
+                " Of the cells hidden to protect others, {} are shown after all: everything published fixes their value (most are zeros).",
+                self.shown_fixed
+            )
+        } else {
+            String::new()
+        };
         let (zeros, lowest) = if self.params.suppress_zeros {
             (" (zeros too, as asked)", 0)
         } else {
             ("", 1)
         };
         format!(
-            "Protect (exact mode, threshold {}) checked {cells} cells: {} hidden because fewer than {} persons{zeros}, {} more hidden so that those cannot be worked out from totals ({} by row and column sums, {} after the audit).{small_lines} Audit: {}.",
+            "Protect (exact mode, threshold {}) checked {cells} cells: {} hidden because fewer than {} persons{zeros}, {} more hidden so that those cannot be worked out from totals ({} by row and column sums, {} after the audit).{small_lines}{fixed} Audit: {}.",
             self.params.threshold,
             self.primary,
             self.params.threshold,
@@ -285,6 +297,7 @@ pub fn protect_tables(
             *f = (*f).min(n);
         }
     }
+    let shown_fixed = show_fixed_cells(&mut out, params.suppress_zeros);
     let mut report = ProtectReport {
         mode: "exact".into(),
         params: params.clone(),
@@ -295,6 +308,7 @@ pub fn protect_tables(
         secondary_by_relations: outcome.secondary_by_relations,
         secondary_by_audit: outcome.secondary_by_audit,
         secondary_small_totals: outcome.secondary_by_lines,
+        shown_fixed,
         audit_passed: outcome.audit.passed(),
         audit_failures: outcome.audit.failures.iter().map(|&k| name(k)).collect(),
         dp: None,
@@ -311,6 +325,28 @@ pub fn protect_tables(
         );
     }
     Ok((out, report))
+}
+
+/// Cells hidden to protect others whose value everything published fixes (the audit's range
+/// is one value: zeros under a published zero total, or pinned by another table) are shown.
+/// Hiding them protected nothing, as every reader can work them out, and `..` there made
+/// readers ask; the reader's ranges for every other hidden cell are the same with them shown.
+/// Zeros stay hidden when zeros are hidden as asked. Returns how many were shown.
+fn show_fixed_cells(out: &mut [ProtectedTable], keep_zeros_hidden: bool) -> usize {
+    let mut shown = 0;
+    for p in out.iter_mut() {
+        for i in 0..p.values.len() {
+            let fixed = p.lower[i].filter(|&v| p.upper[i] == Some(v));
+            if let Some(v) =
+                fixed.filter(|&v| p.status[i] == Status::Secondary && !(keep_zeros_hidden && v == 0))
+            {
+                p.status[i] = Status::Published;
+                p.values[i] = Some(v);
+                shown += 1;
+            }
+        }
+    }
+    shown
 }
 
 /// The status a published file shows. Whether a hidden cell was small or hidden to protect

@@ -345,6 +345,7 @@ pub fn protect_stage_dp(
             secondary_by_relations: 0,
             secondary_by_audit: 0,
             secondary_small_totals: 0,
+            shown_fixed: 0,
             audit_passed: true,
             audit_failures: Vec::new(),
             dp: Some(dp),
