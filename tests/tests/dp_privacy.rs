@@ -59,9 +59,7 @@ fn releases(
                 Some(g) => g.draw(&vector).expect("draw"),
                 None => vector.clone(),
             };
-            let mut out = release_tables(t, &deriver, &[noisy], &[claimed_scale], SUPPRESS_BELOW)
-                .expect("release")
-                .remove(0);
+            let mut out = release_tables(t, &deriver, &[noisy], &[claimed_scale], SUPPRESS_BELOW).remove(0);
             if m.suppress_on_true_counts {
                 for (i, v) in counts.values.iter().enumerate() {
                     let small = *v > 0 && *v < SUPPRESS_BELOW && !table.is_margin(i);

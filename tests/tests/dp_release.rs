@@ -402,7 +402,7 @@ fn a_narrower_populations_total_is_the_wider_tables_cell_in_every_release() {
                 noise.draw(&truth).expect("draw")
             })
             .collect();
-        let out = safetally::protect::release_tables(&tables, &deriver, &noisy, &scales, 5).expect("release");
+        let out = safetally::protect::release_tables(&tables, &deriver, &noisy, &scales, 5);
         let shown = out[t01].values[direct];
         assert!(shown.is_some());
         for id in ["T04", "T05", "T06", "T07", "T08"] {
@@ -474,8 +474,8 @@ fn every_relation_between_tables_holds_in_every_dp_release() {
                     noise.draw(&truth).expect("draw")
                 })
                 .collect();
-            let c =
-                safetally::protect::make_consistent(&tables, &deriver, &noisy, &scales).expect("consistent");
+            let c = safetally::protect::make_consistent(&tables, &deriver, &noisy, &scales);
+            assert_eq!(c.unmet, None, "scale {scale}");
             let cells: Vec<safetally::tables::TableCells> = tables
                 .tables
                 .iter()
@@ -515,4 +515,78 @@ fn every_relation_between_tables_holds_in_every_dp_release() {
         broken.len(),
         broken.join("\n")
     );
+}
+
+/// Each table's grand total keeps its interval after the post-processing: over 40 releases
+/// at the default plan the truth is outside a total's 95% interval in at most 8 (2 expected),
+/// and no total's mean error is beyond 4 standard errors of that mean (about 1 in 16 000 for
+/// an unbiased total). Mending the relations between tables
+/// with the totals free moved T09's total down by 15 persons on average, outside its interval
+/// in 33 of 60 releases (an outside review of the first version of that step).
+#[test]
+fn every_tables_total_keeps_its_interval_after_post_processing() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let agg = aggregated(work.path());
+    let s = schema();
+    let (tables, agg_report, exact) = load_aggregated(&s, &agg).expect("aggregated");
+    let measured: Vec<_> = tables
+        .tables
+        .iter()
+        .zip(&exact)
+        .map(|(t, c)| {
+            if t.multi {
+                safetally::tables::read_cells_from(t, &agg.join(safetally::tables::truncated_name(t.id())))
+                    .expect("truncated")
+            } else {
+                c.clone()
+            }
+        })
+        .collect();
+    let cfg = DpConfig::load_embedded().expect("config");
+    let draws = 40;
+    let n = tables.tables.len();
+    let (mut missed, mut errors, mut scale) = (vec![0; n], vec![Vec::new(); n], vec![0.0; n]);
+    for k in 0..draws {
+        let (protected, _) = safetally::protect::protect_dp(&safetally::protect::DpInput {
+            schema: &s,
+            tables: &tables,
+            measured: &measured,
+            exact: &exact,
+            year: agg_report.report_year.expect("year"),
+            config: &cfg,
+            rho: 0.5,
+            group_size: 2,
+            ledger_dir: work.path().join(format!("ledger-{k}")),
+            truncated_persons: Default::default(),
+            previous: None,
+        })
+        .expect("draw");
+        for (ti, (t, p)) in tables.tables.iter().zip(&protected).enumerate() {
+            let g = t.grand_total();
+            let truth = exact[ti].values[g];
+            let (lo, hi) = (p.lower[g].expect("lower"), p.upper[g].expect("upper"));
+            missed[ti] += usize::from(!(lo..=hi).contains(&truth));
+            errors[ti].push(p.values[g].expect("a total is shown") as f64 - truth as f64);
+            scale[ti] = p.scale[g].expect("scale");
+        }
+    }
+    for (ti, t) in tables.tables.iter().enumerate() {
+        let e = &errors[ti];
+        let mean = e.iter().sum::<f64>() / e.len() as f64;
+        let sd = (e.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (e.len() - 1) as f64).sqrt();
+        let se = sd / (e.len() as f64).sqrt();
+        eprintln!(
+            "{}: total outside its interval {} of {draws}, mean error {mean:+.2} (standard error {se:.2}; stated scale {:.2})",
+            t.id(),
+            missed[ti],
+            scale[ti]
+        );
+        assert!(missed[ti] <= 8, "{}: {} of {draws} outside", t.id(), missed[ti]);
+        // Rounding alone can leave half a person.
+        assert!(
+            mean.abs() <= 4.0 * se + 0.5,
+            "{}: mean error {mean} with standard error {se}",
+            t.id()
+        );
+    }
 }

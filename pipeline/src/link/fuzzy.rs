@@ -93,8 +93,12 @@ fn score(
     }
     let threshold = match date_evidence(r, common, i, j) {
         DateEvidence::Conflict => return None,
-        // A placeholder's month and day (both records have it) tell only the year.
-        DateEvidence::Full | DateEvidence::Swapped if placeholder_day(common, i) => t.partial_date,
+        // A placeholder's month and day tell only the year (swapped, one record may hold it).
+        DateEvidence::Full | DateEvidence::Swapped
+            if placeholder_day(common, i) || placeholder_day(common, j) =>
+        {
+            t.partial_date
+        }
         DateEvidence::Full => t.full_date,
         DateEvidence::Swapped => t.swapped_date,
         DateEvidence::Partial => t.partial_date,

@@ -130,7 +130,7 @@ impl LinkReport {
         for (kind, t) in high {
             let _ = writeln!(
                 s,
-                "  At {} records the threshold for pairs with {kind} is {t:.3}, above what two records of one identical name reliably reach (about {}): namesakes are too many at this size to join such records by their names, so they are mostly left apart (joined by personal number or exact key only).",
+                "  At {} records the threshold for pairs with {kind} is {t:.3}, above what two records of one identical name reliably reach (about {}): namesakes are too many at this size to join such records by their names, so they are mostly left apart (joined by personal number only: the exact keys need a full date).",
                 self.records,
                 crate::schema::IDENTICAL_NAME_DICE
             );

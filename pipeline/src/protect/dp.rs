@@ -48,6 +48,10 @@ pub struct DpSummary {
     /// it is computed from the true counts and is not part of the release.
     pub mean_abs_error: BTreeMap<String, f64>,
     pub suppress_below: u64,
+    /// Why the relations between tables could not all be met in this release (the solver
+    /// failed, or no integers near the estimates fit them with every total held), if so.
+    #[serde(default)]
+    pub relations_unmet: Option<String>,
 }
 
 pub struct DpInput<'a> {
@@ -217,7 +221,8 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
         .collect::<Result<_, _>>()?;
     let scales: Vec<f64> = plan.iter().map(|p| p.scale).collect();
     let deriver = Deriver::new(inp.schema);
-    let protected = release_tables(inp.tables, &deriver, &noisy, &scales, inp.config.suppress_below)?;
+    let (protected, relations_unmet) =
+        release_tables_noted(inp.tables, &deriver, &noisy, &scales, inp.config.suppress_below);
     let rho: f64 = plan.iter().map(|p| p.rho).sum();
     let summary = DpSummary {
         rho,
@@ -238,6 +243,7 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
         truncated_persons: inp.truncated_persons.clone(),
         mean_abs_error: mean_abs_error(inp, &protected),
         suppress_below: inp.config.suppress_below,
+        relations_unmet,
     };
     Ok((protected, summary))
 }
@@ -275,9 +281,20 @@ pub fn release_tables(
     noisy: &[Vec<i64>],
     scales: &[f64],
     suppress_below: u64,
-) -> Result<Vec<ProtectedTable>, StageError> {
-    let c = make_consistent(tables, deriver, noisy, scales)?;
-    Ok(publishable(tables, suppress_below, &c.values, &c.scales))
+) -> Vec<ProtectedTable> {
+    release_tables_noted(tables, deriver, noisy, scales, suppress_below).0
+}
+
+/// `release_tables`, with why the relations between tables could not all be met, if so.
+pub fn release_tables_noted(
+    tables: &Tables,
+    deriver: &Deriver,
+    noisy: &[Vec<i64>],
+    scales: &[f64],
+    suppress_below: u64,
+) -> (Vec<ProtectedTable>, Option<String>) {
+    let c = make_consistent(tables, deriver, noisy, scales);
+    (publishable(tables, suppress_below, &c.values, &c.scales), c.unmet)
 }
 
 /// Published values with scale and 95% interval; small noisy inner cells hidden (decided on

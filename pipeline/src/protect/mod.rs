@@ -10,7 +10,7 @@ mod measure;
 
 pub use config::DpConfig;
 pub use consistency::{Consistent, make_consistent};
-pub use dp::{DpInput, DpSummary, protect_dp, release_tables};
+pub use dp::{DpInput, DpSummary, protect_dp, release_tables, release_tables_noted};
 pub use measure::{MIN_RHO, measured_cells, over_cap_note, plan_tables, readable, sensitivity, unusable_rho};
 
 use std::collections::BTreeMap;
@@ -93,7 +93,10 @@ impl ProtectReport {
     /// The summary, then a line per table (internal: the DP lines hold errors against the
     /// true counts and how many persons had codes cut).
     pub fn to_text(&self) -> String {
-        let mut s = format!("{}\n\nPer table:\n", self.summary());
+        let mut s = format!(
+            "Internal: not part of any release (the DP lines compare with the true counts).\n\n{}\n\nPer table:\n",
+            self.summary()
+        );
         match &self.dp {
             Some(d) => {
                 for p in &d.plan {
@@ -182,11 +185,16 @@ impl ProtectReport {
 /// Extreme figures in scientific notation: a tiny `--rho` (1e-12) printed as "rho 0.0000"
 /// beside a noise scale of 13 million.
 fn dp_summary(d: &DpSummary) -> String {
+    let unmet = d.relations_unmet.as_ref().map_or(String::new(), |why| {
+        format!(
+            " Warning: the relations between tables could not all be met in this release ({why}); cells of nested tables may disagree by up to their noise, as the methods note says."
+        )
+    });
     let scales: Vec<f64> = d.plan.iter().map(|p| p.scale).collect();
     let lo = scales.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = scales.iter().copied().fold(0.0, f64::max);
     format!(
-        "Protect (differential privacy) {} rho {} (epsilon {:.2} at delta {:e}) across {} tables; the year's budget is rho {:.4}, of which {:.4} is now spent. Noise scale per measured cell from {} to {} persons; cells whose noisy value is below {} are hidden. A person split into {} clusters by linkage is protected at rho {:.4} (epsilon {:.2}). Ledger: {}.",
+        "Protect (differential privacy) {} rho {} (epsilon {:.2} at delta {:e}) across {} tables; the year's budget is rho {:.4}, of which {:.4} is now spent. Noise scale per measured cell from {} to {} persons; cells whose noisy value is below {} are hidden. A person split into {} clusters by linkage is protected at rho {:.4} (epsilon {:.2}). Ledger: {}.{unmet}",
         if d.reused {
             "reused the stored draw of this release (nothing spent):"
         } else {

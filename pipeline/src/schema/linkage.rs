@@ -159,6 +159,12 @@ impl LinkageSpec {
                 }
             }
         }
+        let ceiling = spec.threshold_scale.ceiling;
+        if !(ceiling > 0.0 && ceiling <= 1.0) {
+            return Err(bad(format!(
+                "threshold_scale.ceiling must lie above 0 and at most 1, not {ceiling}"
+            )));
+        }
         for name in spec.resolution.keys() {
             if schema.column(name).is_none() {
                 return Err(bad(format!("resolution rule for unknown column {name}")));

@@ -46,6 +46,18 @@ pub fn load_embedded() -> Result<Schema, SchemaError> {
     let countries = parse_countries(&code_lists)?;
     let members = parse_members()?;
     let separator = single_char(&contract.multi_separator)?;
+    if let Some(w) = contract
+        .name_placeholders
+        .iter()
+        .find(|w| super::name_placeholder_form(w).is_empty())
+    {
+        return Err(SchemaError::Invalid {
+            file: "contract.json",
+            message: format!(
+                "name_placeholders: {w:?} has no letter or digit, so it would match every name of punctuation only"
+            ),
+        });
+    }
     check_columns(&contract.columns, &code_lists)?;
     let country_lookup = country_lookup(&countries);
     Ok(Schema {

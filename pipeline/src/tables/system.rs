@@ -102,6 +102,22 @@ fn build_without_org_counts(
     (sys, refs, offset)
 }
 
+/// The relations between cells of different tables that count nested or the same persons
+/// (see `same_persons_relations`, `nested_persons_relations`), over every cell of every table
+/// in order: what DP post-processing fits beside the tables' own sums.
+pub fn person_relations(tables: &Tables) -> (Vec<CellRef>, Vec<Constraint>) {
+    let mut offset = Vec::with_capacity(tables.tables.len());
+    let mut refs = Vec::new();
+    for (ti, t) in tables.tables.iter().enumerate() {
+        offset.push(refs.len());
+        refs.extend((0..t.n_cells()).map(|cell| CellRef { table: ti, cell }));
+    }
+    let mut out = Vec::new();
+    same_persons_relations(tables, &offset, &mut out);
+    nested_persons_relations(tables, &offset, &mut out);
+    (refs, out)
+}
+
 /// Persons by number of organisations (T21a) and persons by pair of organisations (T21b)
 /// over the same persons are bound, and a reader knows it: a person reported by k
 /// organisations counts in k diagonal cells (one per organisation) and k(k-1)/2 pairs. So
