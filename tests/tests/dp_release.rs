@@ -178,18 +178,22 @@ fn ledger_refuses_over_budget_and_a_rerun_or_a_crash_spends_nothing_twice() {
     );
 }
 
-#[test]
-fn error_per_table_stays_within_the_stated_scale_and_the_release_carries_intervals() {
-    let work = tempfile::tempdir().expect("tempdir");
-    let agg = aggregated(work.path());
+/// Fresh DP releases of the aggregated tables in `agg` at rho 0.5, each under a ledger of its
+/// own, with their internal summaries, and the exact counts.
+fn fresh_releases(
+    agg: &Path,
+    ledgers: &Path,
+    draws: usize,
+) -> (
+    Vec<(
+        Vec<safetally::protect::ProtectedTable>,
+        safetally::protect::DpSummary,
+    )>,
+    Vec<safetally::tables::TableCells>,
+) {
     let s = schema();
-    let w = Workdir::new(work.path()).expect("workdir");
-    let run = protect_stage_dp(&s, &w, &agg, &dp_run(&work.path().join("ledger"), 0.5), false).expect("dp");
-    let report: ProtectReport = run.result.clone();
-    let dp = report.dp.clone().expect("dp");
-    // One release's error per table is itself noisy (T15 has six cells); the mean over twenty
-    // independent releases (each with its own ledger) is what the scale predicts.
-    let (tables, agg_report, exact) = load_aggregated(&s, &agg).expect("aggregated");
+    let (tables, agg_report, exact) = load_aggregated(&s, agg).expect("aggregated");
+    // What DP measures: multi-valued tables with each person's codes truncated.
     let measured: Vec<_> = tables
         .tables
         .iter()
@@ -204,24 +208,42 @@ fn error_per_table_stays_within_the_stated_scale_and_the_release_carries_interva
         })
         .collect();
     let cfg = DpConfig::load_embedded().expect("config");
+    let releases = (0..draws)
+        .map(|k| {
+            safetally::protect::protect_dp(&safetally::protect::DpInput {
+                schema: &s,
+                tables: &tables,
+                measured: &measured,
+                exact: &exact,
+                year: agg_report.report_year.expect("year"),
+                config: &cfg,
+                rho: 0.5,
+                group_size: 2,
+                ledger_dir: ledgers.join(format!("ledger-draw-{k}")),
+                truncated_persons: Default::default(),
+                previous: None,
+            })
+            .expect("draw")
+        })
+        .collect();
+    (releases, exact)
+}
+
+#[test]
+fn error_per_table_stays_within_the_stated_scale_and_the_release_carries_intervals() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let agg = aggregated(work.path());
+    let s = schema();
+    let w = Workdir::new(work.path()).expect("workdir");
+    let run = protect_stage_dp(&s, &w, &agg, &dp_run(&work.path().join("ledger"), 0.5), false).expect("dp");
+    let report: ProtectReport = run.result.clone();
+    let dp = report.dp.clone().expect("dp");
+    // One release's error per table is itself noisy (T15 has six cells); the mean over twenty
+    // independent releases (each with its own ledger) is what the scale predicts.
+    let (tables, agg_report, _) = load_aggregated(&s, &agg).expect("aggregated");
     let draws = 20;
     let mut mean = std::collections::BTreeMap::<String, f64>::new();
-    for k in 0..draws {
-        let ledger = work.path().join(format!("ledger-draw-{k}"));
-        let (_, d) = safetally::protect::protect_dp(&safetally::protect::DpInput {
-            schema: &s,
-            tables: &tables,
-            measured: &measured,
-            exact: &exact,
-            year: agg_report.report_year.expect("year"),
-            config: &cfg,
-            rho: 0.5,
-            group_size: 2,
-            ledger_dir: ledger,
-            truncated_persons: Default::default(),
-            previous: None,
-        })
-        .expect("draw");
+    for (_, d) in fresh_releases(&agg, work.path(), draws).0 {
         for (id, e) in d.mean_abs_error {
             *mean.entry(id).or_default() += e / draws as f64;
         }
@@ -527,41 +549,13 @@ fn every_relation_between_tables_holds_in_every_dp_release() {
 fn every_tables_total_keeps_its_interval_after_post_processing() {
     let work = tempfile::tempdir().expect("tempdir");
     let agg = aggregated(work.path());
-    let s = schema();
-    let (tables, agg_report, exact) = load_aggregated(&s, &agg).expect("aggregated");
-    let measured: Vec<_> = tables
-        .tables
-        .iter()
-        .zip(&exact)
-        .map(|(t, c)| {
-            if t.multi {
-                safetally::tables::read_cells_from(t, &agg.join(safetally::tables::truncated_name(t.id())))
-                    .expect("truncated")
-            } else {
-                c.clone()
-            }
-        })
-        .collect();
-    let cfg = DpConfig::load_embedded().expect("config");
+    let (tables, _, _) = load_aggregated(&schema(), &agg).expect("aggregated");
     let draws = 40;
+    let (releases, exact) = fresh_releases(&agg, work.path(), draws);
     let n = tables.tables.len();
     let (mut missed, mut errors, mut scale) = (vec![0; n], vec![Vec::new(); n], vec![0.0; n]);
-    for k in 0..draws {
-        let (protected, _) = safetally::protect::protect_dp(&safetally::protect::DpInput {
-            schema: &s,
-            tables: &tables,
-            measured: &measured,
-            exact: &exact,
-            year: agg_report.report_year.expect("year"),
-            config: &cfg,
-            rho: 0.5,
-            group_size: 2,
-            ledger_dir: work.path().join(format!("ledger-{k}")),
-            truncated_persons: Default::default(),
-            previous: None,
-        })
-        .expect("draw");
-        for (ti, (t, p)) in tables.tables.iter().zip(&protected).enumerate() {
+    for (protected, _) in &releases {
+        for (ti, (t, p)) in tables.tables.iter().zip(protected).enumerate() {
             let g = t.grand_total();
             let truth = exact[ti].values[g];
             let (lo, hi) = (p.lower[g].expect("lower"), p.upper[g].expect("upper"));
