@@ -178,6 +178,23 @@ fn ledger_refuses_over_budget_and_a_rerun_or_a_crash_spends_nothing_twice() {
     );
 }
 
+/// Each table's measured cells with Gaussian noise (the exact counts, not truncated).
+fn noised(
+    tables: &safetally::tables::Tables,
+    exact: &[safetally::tables::TableCells],
+    noise: &safetally_dp::Gaussian,
+) -> Vec<Vec<i64>> {
+    tables
+        .tables
+        .iter()
+        .zip(exact)
+        .map(|(t, c)| {
+            let truth: Vec<i64> = measured_cells(t).iter().map(|&i| c.values[i] as i64).collect();
+            noise.draw(&truth).expect("draw")
+        })
+        .collect()
+}
+
 /// Fresh DP releases of the aggregated tables in `agg` at rho 0.5, each under a ledger of its
 /// own, with their internal summaries, and the exact counts.
 fn fresh_releases(
@@ -415,15 +432,7 @@ fn a_narrower_populations_total_is_the_wider_tables_cell_in_every_release() {
     let scales: Vec<f64> = tables.tables.iter().map(|_| 4.0).collect();
     let noise = safetally_dp::Gaussian::new(4.0).expect("gaussian");
     for _ in 0..10 {
-        let noisy: Vec<Vec<i64>> = tables
-            .tables
-            .iter()
-            .zip(&exact)
-            .map(|(t, c)| {
-                let truth: Vec<i64> = measured_cells(t).iter().map(|&i| c.values[i] as i64).collect();
-                noise.draw(&truth).expect("draw")
-            })
-            .collect();
+        let noisy = noised(&tables, &exact, &noise);
         let out = safetally::protect::release_tables(&tables, &deriver, &noisy, &scales, 5);
         let shown = out[t01].values[direct];
         assert!(shown.is_some());
@@ -487,15 +496,7 @@ fn every_relation_between_tables_holds_in_every_dp_release() {
         let scales: Vec<f64> = tables.tables.iter().map(|_| scale).collect();
         let noise = safetally_dp::Gaussian::new(scale).expect("gaussian");
         for _ in 0..4 {
-            let noisy: Vec<Vec<i64>> = tables
-                .tables
-                .iter()
-                .zip(&exact)
-                .map(|(t, c)| {
-                    let truth: Vec<i64> = measured_cells(t).iter().map(|&i| c.values[i] as i64).collect();
-                    noise.draw(&truth).expect("draw")
-                })
-                .collect();
+            let noisy = noised(&tables, &exact, &noise);
             let c = safetally::protect::make_consistent(&tables, &deriver, &noisy, &scales);
             assert_eq!(c.unmet, None, "scale {scale}");
             let cells: Vec<safetally::tables::TableCells> = tables
