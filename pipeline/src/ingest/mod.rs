@@ -454,15 +454,11 @@ fn validate_file(
     Ok(outcome)
 }
 
-/// A full date as a workbook's date cell reads (`YYYY-MM-DD`), or as a spreadsheet saves one.
+/// A full date as a workbook's date cell reads (`YYYY-MM-DD`) or a spreadsheet saves one
+/// (`2024/03/01`); not a run of digits, which a case number may well be.
 fn looks_like_a_date(cell: &str) -> bool {
-    let b = cell.trim().as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+    !cell.trim().bytes().all(|b| b.is_ascii_digit())
+        && crate::dates::PartialDate::parse(cell).is_ok_and(|d| d.day.is_some())
 }
 
 /// The member whose code the file's name is or holds (`TALITA.csv`, `2024_TALITA.xlsx`).

@@ -88,14 +88,11 @@ pub struct Member {
     pub kind: MemberKind,
 }
 
-/// A name as compared with the placeholders: lower case, letters and digits only, diacritics
-/// of Latin letters dropped ("N.N." is "nn", "Okänd" is "okand").
+/// A name as compared with the placeholders: pseudonymise's name tokens (any script in Latin
+/// letters, lower case, diacritics and punctuation dropped) run together ("N.N." is "nn",
+/// "Okänd" is "okand").
 pub fn name_placeholder_form(name: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    name.nfkd()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+    crate::pseudonymise::normalise::tokens(name).concat()
 }
 
 /// The whole contract, loaded once and shared by every stage.
