@@ -69,6 +69,11 @@ pub enum FileError {
         "{at}: unknown column(s) {columns}; rename them to contract columns or pass --ignore-extra-columns"
     )]
     ExtraColumns { at: Place, columns: String },
+    #[error(
+        "{at}: the {line} holds every column name and then {cells} more cell(s) that look like a record's answers, as if the first record were on the header's line (a line break lost?); put that record on a line of its own, under the header (its cells are not shown, since they may be a person's details)",
+        line = .at.first_line()
+    )]
+    RecordOnHeaderLine { at: Place, cells: usize },
     #[error("{at}: column {column} appears twice in the header")]
     DuplicateColumn { at: Place, column: String },
     #[error("{path}, line {line}: {message}")]

@@ -83,6 +83,44 @@ fn an_indirect_row_may_point_at_a_direct_row_in_the_organisations_other_file() {
     assert_counts(&report, 2, 0);
 }
 
+/// An organisation written by its code in one row and by its name in another is one
+/// organisation: the same record id is a duplicate, and an indirect row finds its direct row
+/// (an outside review had a record accepted twice, and a related row quarantined, when a
+/// file used the member's name).
+#[test]
+fn an_organisation_by_its_name_or_its_code_is_one_organisation() {
+    let name = "Föreningen Norrsken (fiktiv, syntetiska data)";
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.csv", csv_text(&header(), &[row_with(&[])], b','));
+    write(
+        dir.path(),
+        "b.csv",
+        csv_text(&header(), &[row_with(&[("org_id", name)])], b','),
+    );
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 0, 2);
+    let dup = problems(out.path())
+        .into_iter()
+        .filter(|p| p.2 == "duplicate_record_id")
+        .count();
+    assert_eq!(dup, 2, "{}", report.to_text());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let indirect = row_with(&[
+        ("org_id", name),
+        ("record_id", "C1"),
+        ("contact_kind", "indirect"),
+        ("related_record_id", "R1"),
+        ("exploitation_forms", ""),
+    ]);
+    write(
+        dir.path(),
+        "a.csv",
+        csv_text(&header(), &[row_with(&[]), indirect], b','),
+    );
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 2, 0);
+}
+
 /// A CSV written by hand, so that a cell can hold a quote the writer would have escaped.
 fn raw_csv(rows: &[Vec<String>]) -> String {
     let mut text = header().join(",") + "\n";

@@ -457,3 +457,34 @@ fn a_stage_output_changed_by_hand_is_refused_by_the_stage_that_reads_it() {
         "{e}"
     );
 }
+
+/// `run` publishes nothing while a file could not be read: the release would miss that
+/// organisation's records and spend the year's budget or its one exact release on them (an
+/// outside review published a year this way, then could not publish the mended file).
+#[test]
+fn run_stops_after_ingest_when_a_file_could_not_be_read() {
+    let input = submissions();
+    let work_dir = tempfile::tempdir().expect("tempdir");
+    let work = Workdir::new(work_dir.path()).expect("workdir");
+    let s = schema();
+    let opts = IngestOptions::default();
+    let good = ingest_stage(&s, &work, input.path(), &opts, &Progress::hidden(), false).expect("good");
+    assert_eq!(
+        safetally::run::stop_after_ingest(&s, &good.result, (&good.dir, input.path())),
+        None,
+        "every file read: the run goes on"
+    );
+    let mut extra = header();
+    extra.push("Kommentar".to_string());
+    let mut row = row_with(&[("org_id", "SAMPLE02")]);
+    row.push("x".to_string());
+    write(input.path(), "b.csv", csv_text(&extra, &[row], b','));
+    let bad = ingest_stage(&s, &work, input.path(), &opts, &Progress::hidden(), false).expect("bad");
+    assert_eq!(
+        (bad.result.totals.failed_files, bad.result.totals.accepted),
+        (1, 1)
+    );
+    let why = safetally::run::stop_after_ingest(&s, &bad.result, (&bad.dir, input.path()))
+        .expect("a file not read stops the run");
+    assert!(why.contains("could not be read (b.csv)"), "{why}");
+}

@@ -80,6 +80,8 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
         suppress_zeros: false,
         rho: None,
         ledger: a.work.join("ledger"),
+        // The demo's own ledger, in its own work folder of synthetic data.
+        new_ledger: true,
         group_size: None,
     };
     let code = super::run::stages(&schema, &work, &input, &key, &protect, &progress, a.force)?;

@@ -35,7 +35,7 @@ pub const EXIT_PARTIAL: u8 = 3;
     long_about = "safetally validates each organisation's contact records, pseudonymises them, links \
 persons across organisations, aggregates the report tables and protects them before publication.\n\n\
 Stages write to a work directory, one folder each; a stage whose inputs did not change is skipped.",
-    after_help = "Examples:\n  safetally demo\n  safetally sample --out my-sample --persons 5000\n  safetally ingest my-sample/submissions --work work\n  safetally keygen --out linkage.key\n  safetally pseudonymise --key linkage.key --work work\n  safetally link --work work\n  safetally aggregate --work work\n  safetally protect --mode exact --work work\n  safetally publish --work work\n  safetally run submissions/ --key linkage.key --work work"
+    after_help = "Examples:\n  safetally demo\n  safetally sample --out my-sample --persons 5000\n  safetally ingest my-sample/submissions --work work\n  safetally keygen --out linkage.key\n  safetally pseudonymise --key linkage.key --work work\n  safetally link --work work\n  safetally aggregate --work work\n  safetally protect --mode exact --work work\n  safetally publish --work work --ledger platform-ledger --new-ledger\n  safetally run submissions/ --key linkage.key --work work --ledger platform-ledger"
 )]
 pub struct Cli {
     /// No progress bars (they are also hidden when output is not a terminal).
@@ -83,15 +83,17 @@ Exit status: 0 when every file was read, 3 when some file could not be read (the
     Aggregate(aggregate::Args),
     /// Protect the tables: hide small counts and what would reveal them, then audit.
     #[command(
-        after_help = "Examples:\n  safetally protect --mode exact --work work\n  safetally protect --mode exact --threshold 10 --work work"
+        after_help = "Examples:\n  safetally protect --mode exact --work work\n  safetally protect --mode exact --threshold 10 --work work\n  safetally protect --mode dp --work work --ledger platform-ledger"
     )]
     Protect(protect::Args),
     /// Write the release folder (CSV, Parquet, XLSX, methods note, manifest).
-    #[command(after_help = "Example:\n  safetally publish --work work")]
+    #[command(
+        after_help = "Example:\n  safetally publish --work work --ledger platform-ledger\n  safetally publish --work work --ledger platform-ledger --new-ledger   # the platform's first release"
+    )]
     Publish(publish::Args),
     /// Every stage, from a folder of submissions to a release.
     #[command(
-        after_help = "Example:\n  safetally keygen --out linkage.key\n  safetally run submissions/ --key linkage.key --work work"
+        after_help = "Example:\n  safetally keygen --out linkage.key\n  safetally run submissions/ --key linkage.key --work work --ledger platform-ledger --new-ledger\n  safetally run submissions/ --key linkage.key --work work --mode dp --ledger platform-ledger"
     )]
     Run(run::Args),
     /// Privacy budget: what the ledger says each report year spent and has left.

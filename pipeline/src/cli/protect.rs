@@ -41,9 +41,14 @@ pub struct ProtectArgs {
     /// DP mode: the rho this release spends (default: release_rho in schemas/privacy.json).
     #[arg(long, allow_negative_numbers = true)]
     pub rho: Option<f64>,
-    /// DP mode: the privacy ledger's folder. Keep it: it is the record of the year's budget.
+    /// The privacy ledger's folder (DP releases spend from it; `run` registers its exact
+    /// release there). Keep it: it is the record of every release of the year.
     #[arg(long, default_value = "safetally-ledger")]
     pub ledger: PathBuf,
+    /// Start a new ledger where --ledger says, for the platform's first release. Without it,
+    /// a ledger folder that does not exist is refused: a new ledger forgets earlier releases.
+    #[arg(long)]
+    pub new_ledger: bool,
     /// DP mode: state the guarantee for a person split into this many clusters by linkage
     /// (default: group_size in schemas/privacy.json, from the measured miss rate; 1 to 1000).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -176,6 +181,7 @@ pub fn protect_with(
             protect_stage(schema, work, input, &a.params()?, force).context("protection failed")?
         }
         Mode::Dp => {
+            safetally::run::ledger_ready(&a.ledger, a.new_ledger)?;
             protect_stage_dp(schema, work, input, &a.dp_run()?, force).context("DP protection failed")?
         }
     })

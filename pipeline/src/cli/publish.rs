@@ -21,11 +21,16 @@ pub struct Args {
     /// exact release of a year with other figures is refused: the two could be subtracted).
     #[arg(long, default_value = "safetally-ledger")]
     pub ledger: PathBuf,
+    /// Start a new ledger where --ledger says, for the platform's first release. Without it,
+    /// a ledger folder that does not exist is refused: a new one forgets earlier releases.
+    #[arg(long)]
+    pub new_ledger: bool,
 }
 
 pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u8> {
     let schema = load_schema()?;
     let work = Workdir::new(&a.work.work)?;
+    safetally::run::ledger_ready(&a.ledger, a.new_ledger)?;
     let inputs = match a.input {
         Some(i) => vec![i],
         None => {

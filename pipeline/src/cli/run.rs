@@ -30,6 +30,8 @@ pub struct Args {
 pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
     let schema = load_schema()?;
     let key = LinkageKey::load(&a.key)?;
+    // Before any stage: the run ends by spending from the ledger or registering in it.
+    safetally::run::ledger_ready(&a.protect.ledger, a.protect.new_ledger)?;
     let work = Workdir::new(&a.work.work)?;
     let code = stages(
         &schema,
@@ -57,7 +59,9 @@ pub fn stages(
     let ingest = ingest_stage(schema, work, input, &IngestOptions::default(), progress, force)
         .with_context(|| format!("ingest of {} failed", input.display()))?;
     super::ingest::print_outcome(&ingest.result, ingest.skipped, &ingest.dir);
-    stop_after_ingest(schema, &ingest.result, &ingest.dir)?;
+    if let Some(why) = safetally::run::stop_after_ingest(schema, &ingest.result, (&ingest.dir, input)) {
+        anyhow::bail!(why);
+    }
     println!("\n2. Pseudonymise (key fingerprint {}).", key.fingerprint());
     let validated = ingest.dir.join(safetally::ingest::VALIDATED_DIR);
     let pseudo = pseudonymise_stage(schema, work, &validated, key, progress, force)
@@ -91,39 +95,4 @@ pub fn stages(
         .context("publication failed")?;
     super::publish::print_outcome(&rel);
     Ok(super::ingest::exit_code(&ingest.result))
-}
-
-/// What stops the run before anything is pseudonymised: no row accepted, rows of several
-/// report years, or sample organisations beside real members (aggregate would refuse either
-/// at the end).
-fn stop_after_ingest(
-    schema: &safetally::schema::Schema,
-    report: &safetally::ingest::IngestReport,
-    dir: &Path,
-) -> anyhow::Result<()> {
-    let text = dir.join(safetally::run::REPORT_TXT);
-    let t = &report.totals;
-    if t.accepted == 0 {
-        anyhow::bail!(
-            "stopped after ingest: no row was accepted ({} row(s) read, {} quarantined, {} file(s) unreadable), so there is nothing to pseudonymise; the validation report {} says what to fix in each file",
-            t.rows_in,
-            t.quarantined,
-            t.failed_files,
-            text.display()
-        );
-    }
-    if report.years.len() > 1 {
-        anyhow::bail!(
-            "stopped after ingest: {}; the validation report is {}",
-            report.warnings.join("; "),
-            text.display()
-        );
-    }
-    if let Some(mixed) = safetally::ingest::mixed_kinds(schema, report) {
-        anyhow::bail!(
-            "stopped after ingest: {mixed}; the validation report is {}",
-            text.display()
-        );
-    }
-    Ok(())
 }

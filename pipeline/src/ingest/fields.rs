@@ -133,13 +133,28 @@ pub fn collapse_spaces(raw: &str) -> String {
 }
 
 fn member(schema: &Schema, raw: &str) -> Result<Cleaned, Broken> {
+    match member_code(schema, raw) {
+        Some(code) if code == raw => Ok(Cleaned::same(raw)),
+        Some(code) => Ok(Cleaned::changed(raw, code)),
+        None => Err(broken(
+            "unknown_member",
+            format!(
+                "{raw:?} is not in the member register: org_id holds the member's code (FA for Frälsningsarmén), as in the template's list and schemas/members.csv"
+            ),
+        )),
+    }
+}
+
+/// The member code an org_id cell names: the code itself, in any case, or the member's name
+/// ("Frälsningsarmén" for FA). Every check that keys rows by organisation keys them by this,
+/// so that a record written once under the code and once under the name is one record.
+pub fn member_code(schema: &Schema, raw: &str) -> Option<String> {
     if schema.member(raw).is_some() {
-        return Ok(Cleaned::same(raw));
+        return Some(raw.to_string());
     }
     if let Some(m) = schema.member(&raw.trim().to_uppercase()) {
-        return Ok(Cleaned::changed(raw, m.org_id.clone()));
+        return Some(m.org_id.clone());
     }
-    // The organisation's name instead of its code ("Frälsningsarmén" for FA).
     let name = collapse_spaces(&composed(raw)).to_lowercase();
     let named: Vec<_> = schema
         .members
@@ -147,13 +162,8 @@ fn member(schema: &Schema, raw: &str) -> Result<Cleaned, Broken> {
         .filter(|m| collapse_spaces(&composed(&m.name)).to_lowercase() == name)
         .collect();
     match named.as_slice() {
-        [m] => Ok(Cleaned::changed(raw, m.org_id.clone())),
-        _ => Err(broken(
-            "unknown_member",
-            format!(
-                "{raw:?} is not in the member register: org_id holds the member's code (FA for Frälsningsarmén), as in the template's list and schemas/members.csv"
-            ),
-        )),
+        [m] => Some(m.org_id.clone()),
+        _ => None,
     }
 }
 

@@ -65,10 +65,28 @@ pub fn map_header(
     if !missing.is_empty() {
         return Err(missing_columns(schema, header, at, &missing));
     }
+    let answers = unknown.iter().filter(|c| looks_like_an_answer(schema, c)).count();
+    // Checked before --ignore-extra-columns, which would drop that record unseen. Three, so
+    // that two extra columns of the organisation's own ("2023", "2024") are only not shown.
+    if answers >= 3 {
+        return Err(FileError::RecordOnHeaderLine {
+            at: at.clone(),
+            cells: unknown.len(),
+        });
+    }
     if !unknown.is_empty() && !ignore_extra {
+        let mut shown: Vec<&str> = unknown
+            .iter()
+            .filter(|c| !looks_like_an_answer(schema, c))
+            .map(String::as_str)
+            .collect();
+        let hidden = format!("{answers} that look(s) like an answer, not shown");
+        if answers > 0 {
+            shown.push(&hidden);
+        }
         return Err(FileError::ExtraColumns {
             at: at.clone(),
-            columns: unknown.join(", "),
+            columns: shown.join(", "),
         });
     }
     let absent = schema
@@ -100,10 +118,23 @@ fn missing_columns(schema: &Schema, header: &[String], at: &Place, missing: &[&s
         };
     }
     if 2 * named >= cells {
+        // The header as found, but a cell that reads as a value (a date, a personal number)
+        // is a person's detail on the header's line, and is not printed.
+        let found: Vec<&str> = header
+            .iter()
+            .map(|h| {
+                if looks_like_an_answer(schema, h.trim()) && resolve_column(schema, &header_cell(h)).is_none()
+                {
+                    "(a value, not shown)"
+                } else {
+                    h.as_str()
+                }
+            })
+            .collect();
         return FileError::MissingColumns {
             at: at.clone(),
             missing: missing.join(", "),
-            found: header.join(", "),
+            found: found.join(", "),
         };
     }
     FileError::NotAHeader {
@@ -178,6 +209,21 @@ fn header_cell(raw: &str) -> Cow<'_, str> {
     super::fields::composed(raw.trim().trim_start_matches('\u{feff}'))
 }
 
+/// A header cell that reads as a record's value rather than a column's name: a date or a
+/// number (a birth date, a personal number, a year), a member's code, or a code of one of the
+/// contract's lists. Such cells are never printed: on a header line they are most likely the
+/// first record, run onto it when a line break was lost, with a person's details.
+fn looks_like_an_answer(schema: &Schema, cell: &str) -> bool {
+    let digits = cell.chars().filter(char::is_ascii_digit).count();
+    (digits >= 2 && 2 * digits >= cell.chars().count())
+        || crate::dates::PartialDate::parse(cell).is_ok()
+        || super::fields::member_code(schema, cell).is_some()
+        || schema
+            .code_lists
+            .values()
+            .any(|l| l.get(cell).is_some() || l.get(&cell.to_lowercase()).is_some())
+}
+
 pub(super) fn resolve_column(schema: &Schema, cell: &str) -> Option<usize> {
     if let Some(i) = schema.column_index(cell) {
         return Some(i);
@@ -248,7 +294,11 @@ mod tests {
         let err = |c: &[&str]| map_header(&s, &cells(c), &at, false).expect_err("refused");
         let half = err(&["org_id", "record_id", "x", "19811218-9876"]);
         assert!(matches!(half, FileError::MissingColumns { .. }), "{half}");
-        assert!(half.to_string().contains("19811218-9876"));
+        let text = half.to_string();
+        assert!(
+            text.contains("x, (a value, not shown)") && !text.contains("9876"),
+            "{text}"
+        );
         let data = err(&["SAMPLE01", "R1", "", "19811218-9876", "Anna", "record_id"]);
         match &data {
             FileError::NotAHeader { named, cells, .. } => assert_eq!((*named, *cells), (1, 5)),
@@ -257,6 +307,49 @@ mod tests {
         let text = data.to_string();
         assert!(!text.contains("9876") && !text.contains("Anna"), "{text}");
         assert!(text.contains("1 of 5 cells are column names"), "{text}");
+    }
+
+    /// The first record run onto the header's line (a line break lost): refused without its
+    /// cells, also when extra columns are ignored (the record would be dropped unseen); an
+    /// extra column of the file's own is named, a date among them is not.
+    #[test]
+    fn a_record_on_the_headers_line_is_refused_and_never_printed() {
+        let s = schema();
+        let at = Place {
+            path: "a.csv".into(),
+            sheet: None,
+        };
+        let mut line: Vec<String> = s.columns.iter().map(|c| c.name.clone()).collect();
+        line.extend(cells(&[
+            "SAMPLE01",
+            "R1",
+            "2024",
+            "direct",
+            "19811218-9876",
+            "Anna",
+            "Svensson",
+            "1981-12-18",
+        ]));
+        for ignore in [false, true] {
+            let e = map_header(&s, &line, &at, ignore).expect_err("refused");
+            assert!(matches!(e, FileError::RecordOnHeaderLine { cells: 8, .. }), "{e}");
+            let text = e.to_string();
+            assert!(
+                !text.contains("9876") && !text.contains("Anna") && !text.contains("1981"),
+                "{text}"
+            );
+        }
+        let mut extra: Vec<String> = s.columns.iter().map(|c| c.name.clone()).collect();
+        extra.extend(cells(&["Kommentar", "1981-12-18"]));
+        let text = map_header(&s, &extra, &at, false).expect_err("extra").to_string();
+        assert!(
+            text.contains("Kommentar, 1 that look(s) like an answer, not shown") && !text.contains("1981"),
+            "{text}"
+        );
+        assert!(
+            map_header(&s, &extra, &at, true).is_ok(),
+            "two extra cells are ignored on request"
+        );
     }
 
     /// A `|`-separated file, and a `sep=;` line above a comma-separated one, read as one

@@ -277,8 +277,8 @@ fn index_table(
             v.index_row(&row, map, number);
             let org = map.source[org_col]
                 .and_then(|p| row.cells.get(p))
-                .map(|s| s.trim().to_uppercase());
-            if let Some(org) = org.filter(|o| schema.member(o).is_some()) {
+                .and_then(|s| fields::member_code(schema, s.trim()));
+            if let Some(org) = org {
                 *votes.entry(org).or_default() += 1;
             }
             rows += 1;

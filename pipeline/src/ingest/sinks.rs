@@ -127,12 +127,9 @@ pub(super) fn rejected(
             .map(|s| s.trim())
             .map(|s| super::fields::excel_text(s).unwrap_or(s))
     };
-    let org_raw = cell("org_id").map(str::to_uppercase).unwrap_or_default();
-    let org = if t.schema.member(&org_raw).is_some() {
-        org_raw
-    } else {
-        t.fallback.clone()
-    };
+    let org = cell("org_id")
+        .and_then(|raw| super::fields::member_code(t.schema, raw))
+        .unwrap_or_else(|| t.fallback.clone());
     let record = cell("record_id").map(|s| truncate(s, 200));
     orgs.entry(org.clone())
         .or_default()

@@ -59,7 +59,8 @@ struct Seen {
     line: u64,
 }
 
-/// The identity of a row as the validated file will store it: org as a member id, the year as
+/// The identity of a row as the validated file will store it: org as a member code (see
+/// `fields::member_code`; an org_id not in the register as written, upper-cased), the year as
 /// a number, the record id composed (NFC) with its spaces collapsed.
 fn id_hash(org: &str, year: &str, record: &str) -> [u8; 16] {
     let year = year
@@ -195,8 +196,10 @@ impl<'a> Validator<'a> {
 
     fn id_key(&self, row: &Row, map: &HeaderMap, record: usize) -> [u8; 16] {
         let c = &self.cols;
+        let org = cell(row, map, c.org);
+        let code = super::fields::member_code(self.schema, org);
         id_hash(
-            cell(row, map, c.org),
+            code.as_deref().unwrap_or(org),
             cell(row, map, c.year),
             cell(row, map, record),
         )

@@ -15,7 +15,11 @@ use crate::pseudonymise::{self, PseudoReport};
 use crate::schema::{LinkageSpec, Schema};
 use crate::stage::{FileHash, Workdir};
 
+mod ledger;
+mod stop;
 mod tables;
+pub use ledger::ledger_ready;
+pub use stop::stop_after_ingest;
 pub use tables::{
     DpRun, PROTECT_REPORT_TXT, aggregate_stage, journalist_stage, protect_stage, protect_stage_dp,
     publish_stage,

@@ -1,0 +1,58 @@
+//! Why `run` stops after ingest, before anything is pseudonymised: what it would go on to
+//! publish would be wrong, or could not be published again once the data are mended.
+
+use std::path::Path;
+
+use crate::ingest::IngestReport;
+use crate::schema::Schema;
+
+/// No row accepted, a file that could not be read, rows of several report years, or sample
+/// organisations beside real members (aggregate would refuse the last two at the end): the
+/// message to stop with, or none to go on.
+pub fn stop_after_ingest(
+    schema: &Schema,
+    report: &IngestReport,
+    (dir, input): (&Path, &Path),
+) -> Option<String> {
+    let text = dir.join(super::REPORT_TXT);
+    let t = &report.totals;
+    if t.accepted == 0 {
+        return Some(format!(
+            "stopped after ingest: no row was accepted ({} row(s) read, {} quarantined, {} file(s) unreadable), so there is nothing to pseudonymise; the validation report {} says what to fix in each file",
+            t.rows_in,
+            t.quarantined,
+            t.failed_files,
+            text.display()
+        ));
+    }
+    if t.failed_files > 0 {
+        // Protect would spend the year's budget, or its one exact release, on figures that
+        // miss these organisations' records: the mended file could then not be published.
+        let failed: std::collections::BTreeSet<&str> = report
+            .files
+            .iter()
+            .filter(|f| f.error.is_some())
+            .map(|f| f.source())
+            .collect();
+        return Some(format!(
+            "stopped after ingest: {} file(s) could not be read ({}), so their records would be missing from the year's figures, and a release spends the year's privacy budget or its one exact release. Fix them as the validation report {} says and run again; to publish without them, move them out of {}",
+            failed.len(),
+            failed.into_iter().collect::<Vec<_>>().join(", "),
+            text.display(),
+            input.display()
+        ));
+    }
+    if report.years.len() > 1 {
+        return Some(format!(
+            "stopped after ingest: {}; the validation report is {}",
+            report.warnings.join("; "),
+            text.display()
+        ));
+    }
+    crate::ingest::mixed_kinds(schema, report).map(|mixed| {
+        format!(
+            "stopped after ingest: {mixed}; the validation report is {}",
+            text.display()
+        )
+    })
+}
