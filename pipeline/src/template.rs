@@ -126,6 +126,12 @@ fn validation(
                 "Flera värden: skriv dem åtskilda med ; (t.ex. {}).",
                 choices.iter().take(2).cloned().collect::<Vec<_>>().join(";")
             ))?;
+    } else if c.ty == crate::schema::ColumnType::Country {
+        // The help says an ISO code (SE) is as good as the country's name, which a list
+        // that stops any other entry would refuse: warn only, ingest checks the code.
+        v = v
+            .set_error_style(DataValidationErrorStyle::Information)
+            .set_error_message("Välj ett land i listan (bladet Koder) eller skriv dess ISO-kod, t.ex. SE.")?;
     } else {
         v = v.set_error_message("Välj ett värde i listan (bladet Koder).")?;
     }

@@ -641,4 +641,12 @@ fn rows_naming_another_organisation_than_the_files_are_pointed_out() {
         notes.contains("1 accepted row(s) name organisation SAMPLE02"),
         "{notes}"
     );
+    // On the terminal too, not only in the report: one slip in the drop-down adds a person to
+    // another organisation's figures.
+    let summary = report.summary();
+    assert!(
+        summary
+            .contains("Warning: a.csv: 1 accepted row(s) name organisation SAMPLE02 in org_id, not SAMPLE01"),
+        "{summary}"
+    );
 }

@@ -489,6 +489,27 @@ fn wrong_number_of_fields_is_quarantined() {
     );
 }
 
+/// One separator too many at a line's end (an empty field past the header's last column)
+/// loses nothing: the row is accepted and the change counted. A value there is quarantined.
+#[test]
+fn an_empty_field_past_the_last_column_is_dropped_and_a_value_there_is_not() {
+    let line = |id: &str, extra: &str| row_with(&[("record_id", id)]).join(",") + "," + extra + "\n";
+    let text =
+        csv_text(&header(), &[row_with(&[])], b',') + &line("R2", "") + &line("R3", " ") + &line("R4", "x");
+    let (report, out, _d) = one_file("a.csv", text);
+    assert_eq!(
+        (report.totals.accepted, report.totals.quarantined),
+        (3, 1),
+        "{}",
+        report.to_text()
+    );
+    assert_eq!(
+        rules_of(out.path())[0],
+        (5, "(row)".into(), "bad_row_shape".into())
+    );
+    assert!(report.totals.normalised_values >= 2, "{}", report.to_text());
+}
+
 fn workbook(path: &std::path::Path, sheets: &[(&str, Vec<Vec<String>>)]) {
     let mut wb = rust_xlsxwriter::Workbook::new();
     for (name, rows) in sheets {

@@ -443,4 +443,20 @@ fn a_visible_copy_of_a_sheet_of_records_is_passed_over_and_named() {
     let (report, _out) = ingest(dir.path(), &IngestOptions::default());
     assert_counts(&report, 2, 2);
     assert_eq!(report.totals.tables, 2);
+    assert!(!report.to_text().contains("older copy"), "{}", report.to_text());
+    // A backup edited since it was copied (one answer changed on the year's sheet) is read,
+    // and the note says why its records are quarantined on both sheets.
+    let mut edited = all.clone();
+    let gender = header().iter().position(|c| c == "gender").expect("gender");
+    edited[2][gender] = "man".to_string();
+    let dir = book(&[("2024", edited), ("Kopia av 2024", backup.clone())]);
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 2, 6);
+    assert!(
+        report
+            .to_text()
+            .contains("\"Kopia av 2024\" (2 of its 3 rows are on sheet \"2024\" too) read"),
+        "{}",
+        report.to_text()
+    );
 }

@@ -114,3 +114,37 @@ fn the_templates_instructions_and_code_lists_are_not_read_as_records() {
         "the empty data sheet fails by name, alone: {e}"
     );
 }
+
+/// The country columns' lists warn instead of stopping: their help says an ISO code (SE) is
+/// as good as the country's name, which a list that stops other entries would refuse. The
+/// other single-valued lists still stop.
+#[test]
+fn country_lists_accept_an_iso_code_and_other_lists_stop_other_entries() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = schema();
+    let template = dir.path().join("mall.xlsx");
+    write_template(&s, &template).expect("template");
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&template).expect("open")).expect("zip");
+    let mut xml = String::new();
+    zip.by_name("xl/worksheets/sheet1.xml")
+        .expect("data sheet")
+        .read_to_string(&mut xml)
+        .expect("xml");
+    let letter = |name: &str| {
+        let i = s.column_index(name).expect("column");
+        char::from(b'A' + i as u8).to_string()
+    };
+    let rule = |name: &str| -> String {
+        let at = format!("sqref=\"{}2:", letter(name));
+        let end = xml.find(&at).expect("a validation on the column");
+        let start = xml[..end].rfind("<dataValidation ").expect("its start");
+        xml[start..end].to_string()
+    };
+    assert!(
+        rule("country_of_birth").contains("errorStyle=\"information\""),
+        "{}",
+        rule("country_of_birth")
+    );
+    assert!(!rule("gender").contains("errorStyle"), "{}", rule("gender"));
+}

@@ -426,6 +426,7 @@ fn validate_file(
         Err(Failure::File(e)) => outcome.error = Some(e.to_string()),
         Err(Failure::Stage(e)) => return Err(e),
     }
+    outcome.other_orgs = other_orgs.clone();
     for (org, n) in other_orgs {
         outcome.notes.push(format!(
             "{n} accepted row(s) name organisation {org}, not {}, which this file counts for (most of its rows name it, or its name does at a tie); they count for {org}",
@@ -485,7 +486,19 @@ fn named_other(schema: &Schema, f: &Indexed) -> Option<String> {
 /// What the whole run should tell before anything is linked: a run that mixes report years
 /// (tables are made per year, so aggregate will refuse it).
 fn run_warnings(report: &IngestReport) -> Vec<String> {
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = report
+        .files
+        .iter()
+        .flat_map(|f| {
+            let own = f.org_id.as_deref().unwrap_or("?");
+            f.other_orgs.iter().map(move |(org, n)| {
+                format!(
+                    "{}: {n} accepted row(s) name organisation {org} in org_id, not {own}, and count for {org}; if they are {own}'s records, correct org_id in those rows",
+                    f.file
+                )
+            })
+        })
+        .collect();
     if report.years.len() > 1 {
         // The year most rows have is taken for the report's; the others are named with the
         // organisations and files their rows came from.

@@ -86,6 +86,11 @@ pub struct FileOutcome {
     /// Set when the file could not be read at all; its rows are not counted anywhere.
     pub error: Option<String>,
     pub notes: Vec<String>,
+    /// Accepted rows that name another member than the one the file counts for, by member:
+    /// they count for that member, so the run's summary warns of them (a slip in the
+    /// template's drop-down adds a person to another organisation's figures).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub other_orgs: BTreeMap<String, u64>,
 }
 
 impl FileOutcome {

@@ -277,7 +277,11 @@ impl<'a> Validator<'a> {
             return Outcome::Rejected(vec![p]);
         }
         let mut problems = Vec::new();
-        if row.cells.len() != map.width {
+        // A separator too many at the end of a line (Excel's export of a trailing empty
+        // column) loses nothing; any other count of fields does.
+        let trailing_blank =
+            row.cells.len() > map.width && row.cells[map.width..].iter().all(|c| c.trim().is_empty());
+        if row.cells.len() != map.width && !trailing_blank {
             let breaks: usize = row.cells.iter().map(|c| c.matches('\n').count()).sum();
             let swallowed = if breaks > 0 {
                 format!(
@@ -311,6 +315,16 @@ impl<'a> Validator<'a> {
         }
         let mut values: Vec<Option<String>> = vec![None; self.schema.columns.len()];
         let mut norms = Vec::new();
+        if trailing_blank {
+            norms.push(Normalisation {
+                column: "(row)".into(),
+                from: format!("{} fields", row.cells.len()),
+                to: format!(
+                    "{} fields (empty fields past the header's last column dropped)",
+                    map.width
+                ),
+            });
+        }
         for (i, col) in self.schema.columns.iter().enumerate() {
             let raw = cell(row, map, i);
             let mut fail = |b: Broken| problems.push(problem(&col.name, raw, b));

@@ -93,10 +93,59 @@ pub(super) fn open_xlsx(
         .iter()
         .map(|&(copy, of)| format!("{:?} (every row of it is on sheet {:?})", name(copy), name(of)))
         .collect();
+    passed.near_copies = near_copies(&tables, &copied);
     for &(copy, _) in copied.iter().rev() {
         tables.remove(copy);
     }
     passed.finish(path, tables)
+}
+
+/// Sheets of records that are read but repeat most of another's rows cell for cell: a backup
+/// copy edited since it was made ("Kopia av 2024" with one answer changed on "2024"). Each
+/// record on both is quarantined as sent twice, in both; the note says why, where the
+/// quarantine alone showed only a column of duplicates.
+fn near_copies(tables: &[(HeaderKind, Table)], copied: &[(usize, usize)]) -> Vec<String> {
+    let rows: Vec<Option<HashSet<&[String]>>> = tables
+        .iter()
+        .enumerate()
+        .map(|(i, (kind, t))| {
+            let read =
+                *kind == HeaderKind::Records && t.refused.is_none() && !copied.iter().any(|c| c.0 == i);
+            read.then(|| t.grid_rows().iter().map(|r| trimmed(&r.cells)).collect())
+        })
+        .collect();
+    let name = |i: usize| tables[i].1.sheet.clone().unwrap_or_default();
+    let mut out = Vec::new();
+    for (i, small) in rows.iter().enumerate() {
+        let Some(small) = small.as_ref().filter(|s| s.len() >= 2) else {
+            continue;
+        };
+        // The larger sheet, or the first of two of one size, is the one copied.
+        let of = rows.iter().enumerate().find(|(j, big)| {
+            big.as_ref().is_some_and(|big| {
+                *j != i
+                    && (big.len() > small.len() || big.len() == small.len() && *j < i)
+                    && shared_most(small, big)
+            })
+        });
+        if let Some((j, Some(big))) = of {
+            out.push(format!(
+                "{:?} ({} of its {} rows are on sheet {:?} too)",
+                name(i),
+                small.intersection(big).count(),
+                small.len(),
+                name(j)
+            ));
+        }
+    }
+    out
+}
+
+/// Whether most of `small`'s rows, two at least, are rows of `big`: one row in common is a
+/// record sent twice, not a copy.
+fn shared_most(small: &HashSet<&[String]>, big: &HashSet<&[String]>) -> bool {
+    let shared = small.intersection(big).count();
+    shared >= 2 && 2 * shared > small.len()
 }
 
 /// Sheets of records that are copies: (the copy, the sheet it copies), in sheet order. A
@@ -193,6 +242,8 @@ struct Passed {
     hidden: Vec<String>,
     /// Visible sheets of records that copy another sheet of records (see `copies`).
     copies: Vec<String>,
+    /// Sheets read that repeat most of another's rows (see `near_copies`).
+    near_copies: Vec<String>,
     /// Visible sheets with something on them whose first row is not a header of records.
     other: Vec<String>,
     /// The first of those, read when no sheet holds records, so the error names what is missing.
@@ -224,6 +275,12 @@ impl Passed {
                 notes.push(format!(
                     "sheet(s) {} not read: a copy of another sheet of records (read as well, each of its records would be quarantined as sent twice); delete the copy, or hide it, if this is wrong",
                     self.copies.join(", ")
+                ));
+            }
+            if !self.near_copies.is_empty() {
+                notes.push(format!(
+                    "sheet(s) {} read, though most of their rows are on another sheet as well (an older copy, edited since?): each record on both is quarantined as sent twice, on both; delete the older sheet, or pass --sheet NAME to read one sheet only",
+                    self.near_copies.join(", ")
                 ));
             }
             notes.extend(hidden);
