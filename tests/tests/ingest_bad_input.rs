@@ -161,6 +161,43 @@ fn personal_number_check_digit_and_birth_date() {
     );
 }
 
+/// Co-ordination numbers the tax agency gives when it does not know the birth day (day 60)
+/// or month (00): an outside review found them quarantined as impossible dates.
+#[test]
+fn coordination_numbers_of_an_unknown_day_or_month_are_accepted() {
+    let row = |id: &str, pnr: &str, birth: &str| {
+        row_with(&[("record_id", id), ("personal_number", pnr), ("birth_date", birth)])
+    };
+    let rows = vec![
+        row("S1", "900460-2380", "1990-04-17"),
+        row("S2", "900060-2384", ""),
+        row("S3", "191500722390", "1915"),
+        row("S4", "19900460-2380", "1990-04"),
+    ];
+    let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    assert_counts(&report, 4, 0);
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(
+        strings(&df, "personal_number")[0].as_deref(),
+        Some("199004602380")
+    );
+    // Only the parts the number knows are compared with birth_date and age_group.
+    expect_rule(
+        &[("personal_number", "900460-2380"), ("birth_date", "1990-05-01")],
+        "personal_number",
+        "pnr_birth_date",
+    );
+    expect_rule(
+        &[
+            ("personal_number", "900460-2380"),
+            ("birth_date", ""),
+            ("age_group", "child"),
+        ],
+        "age_group",
+        "age_group_birth_date",
+    );
+}
+
 #[test]
 fn duplicate_record_id_quarantines_every_copy() {
     let rows = vec![row_with(&[]), row_with(&[]), row_with(&[("record_id", "R3")])];

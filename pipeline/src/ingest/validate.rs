@@ -534,15 +534,14 @@ impl<'a> Validator<'a> {
         if let (false, Some(y)) = (raw_pnr.is_empty(), year) {
             match personal_number(raw_pnr, y, self.today) {
                 Ok(p) => {
-                    if let Some(b) = birth
-                        && !b.agrees_with(&p.birth)
-                    {
+                    // Neither date is shown: the report and the terminal hold no birth dates.
+                    if birth.is_some_and(|b| !p.agrees_with(&b)) {
                         push(
                             c.pnr,
                             raw_pnr,
                             broken(
                                 "pnr_birth_date",
-                                format!("its date {} disagrees with birth_date {b}", p.birth),
+                                "its date part disagrees with birth_date: correct whichever of the two is wrong (a co-ordination number with day 60 or month 00 carries only the year and month, or the year, and only those are compared)",
                             ),
                         );
                     }
@@ -554,7 +553,9 @@ impl<'a> Validator<'a> {
                             raw_pnr,
                             broken(
                                 "pnr_date_range",
-                                format!("its date {} lies outside 1900 to {y}", p.birth),
+                                format!(
+                                    "its date lies before 1900 or after the report year {y}: correct the number (in 10 digits, + before the last four marks someone 100 or older)"
+                                ),
                             ),
                         );
                     } else if self.today.before(&p.birth) {
@@ -586,7 +587,7 @@ impl<'a> Validator<'a> {
                     broken(
                         "age_group_birth_date",
                         format!(
-                            "{age} contradicts the birth date {b} (of birth_date or personal_number) in {y}"
+                            "{age} contradicts the birth date (of birth_date or personal_number) in {y}: correct age_group, or the date if that is what is wrong"
                         ),
                     ),
                 );
