@@ -1228,6 +1228,58 @@ fn mac_roman_and_dos_csv_files_are_refused_and_windows_1252_still_read() {
     );
 }
 
+/// A UTF-8 file opened in Excel as Windows-1252 and saved again as UTF-8 holds "Ã…sa" for
+/// Åsa and "SocialtjÃ¤nst" for Socialtjänst; an outside review found such files accepted, names
+/// spoilt. Refused in any format like the other wrong encodings, naming the line and column,
+/// not the name; a real name with Ã (JOÃO) is read.
+#[test]
+fn text_garbled_by_a_wrong_encoding_is_refused_without_showing_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rows = vec![
+        row_with(&[("given_name", "JOÃO"), ("family_name", "GUIMARÃES")]),
+        row_with(&[("record_id", "R2"), ("family_name", "Ã–berg")]),
+    ];
+    write(dir.path(), "names.csv", csv_text(&header(), &rows, b','));
+    let label = vec![
+        header(),
+        row_with(&[("record_id", "X1")]),
+        row_with(&[("record_id", "X2"), ("identified_by", "SocialtjÃ¤nst")]),
+    ];
+    workbook(&dir.path().join("labels.xlsx"), &[("Kontakter", label)]);
+    let mut garbled_header = header();
+    garbled_header[9] = "KÃ¶n".into();
+    let head_only = csv_text(&garbled_header, &[row_with(&[("record_id", "H1")])], b';');
+    write(dir.path(), "header.csv", head_only);
+    let sheet = vec![garbled_header, row_with(&[("record_id", "H2")])];
+    workbook(&dir.path().join("header.xlsx"), &[("Kontakter", sheet)]);
+    write(
+        dir.path(),
+        "fine.csv",
+        csv_text(&header(), &[rows[0].clone()], b','),
+    );
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 1, 0);
+    for (file, at) in [
+        (
+            "names.csv",
+            "names.csv, line 3, column family_name: the text is garbled",
+        ),
+        (
+            "labels.xlsx",
+            "labels.xlsx, sheet \"Kontakter\", line 3, column identified_by: the text is garbled",
+        ),
+        ("header.csv", "header.csv, line 1, field 10: the text is garbled"),
+        (
+            "header.xlsx",
+            "header.xlsx, sheet \"Kontakter\", the header, column 10: the text is garbled",
+        ),
+    ] {
+        let e = file_error(&report, file);
+        assert!(e.contains(at) && e.contains("\"CSV UTF-8"), "{file}: {e}");
+        assert!(!e.contains("berg") && !e.contains("Socialtj"), "{e}");
+    }
+}
+
 #[test]
 fn a_semicolon_file_that_starts_with_a_blank_line_is_read() {
     let text = "\r\norg_id;record_id;report_year;contact_kind\r\nTALITA;R1;2024;direct\r\n";
