@@ -258,6 +258,24 @@ fn funnel_and_direct_only_rules() {
     );
 }
 
+/// A police_report of TRUE (a checkbox column, a boolean in Parquet) was answered, wrongly:
+/// an outside review found its offences blamed as "given while police_report is not
+/// answered". Only police_report is named; the offences are checked once it is corrected.
+#[test]
+fn an_invalid_police_report_is_named_alone_not_as_unanswered() {
+    for value in ["TRUE", "false"] {
+        let rows = vec![row_with(&[("police_report", value)])];
+        let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+        assert_counts(&report, 0, 1);
+        assert_eq!(
+            rules_of(out.path()),
+            vec![(2, "police_report".to_string(), "unknown_code".to_string())]
+        );
+        let text = report.to_text();
+        assert!(!text.contains("not answered"), "{text}");
+    }
+}
+
 #[test]
 fn age_group_must_agree_with_birth_date() {
     expect_rule(&[("age_group", "child")], "age_group", "age_group_birth_date");

@@ -425,6 +425,9 @@ impl<'a> Validator<'a> {
         let police = values[c.police].clone();
         let kind = values[c.kind].clone();
         let age_group = values[c.age].clone();
+        let police_refused = problems
+            .iter()
+            .any(|p| p.column == self.schema.columns[c.police].name);
         let mut push =
             |col: usize, raw: &str, b: Broken| problems.push(problem(&self.schema.columns[col].name, raw, b));
 
@@ -486,10 +489,13 @@ impl<'a> Validator<'a> {
             }
         }
 
-        // The funnel: offences and legal status only after a police report.
+        // The funnel: offences and legal status only after a police report. A police_report
+        // that was refused (TRUE, a typo) is this row's problem already, with the answers to
+        // pick from; until it is corrected nobody can tell whether offences belong, and
+        // "not answered" would send the user after the wrong cell.
         let police_yes = police.as_deref() == Some("yes");
         for col in [c.offences, c.status] {
-            if values[col].is_some() && !police_yes {
+            if values[col].is_some() && !police_yes && !police_refused {
                 push(
                     col,
                     cell(row, map, col),
