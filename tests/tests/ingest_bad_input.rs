@@ -741,6 +741,45 @@ fn parquet_submission() {
     );
 }
 
+/// A Parquet file written by pandas from bytes objects holds binary columns; bytes of
+/// Windows-1252 text are not UTF-8. An outside review found this called a damaged file with no
+/// column named; the column is named and the value is not shown.
+#[test]
+fn a_parquet_binary_column_of_windows_1252_text_is_named() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write_with = |name: &str, family: &[u8]| {
+        let columns: Vec<Column> = valid_row()
+            .into_iter()
+            .map(|(k, v)| match k {
+                "family_name" => BinaryChunked::from_slice(k.into(), &[family])
+                    .into_series()
+                    .into(),
+                _ => Column::new(k.into(), [v]),
+            })
+            .collect();
+        let mut df = DataFrame::new_infer_height(columns).expect("frame");
+        ParquetWriter::new(std::fs::File::create(dir.path().join(name)).expect("create"))
+            .finish(&mut df)
+            .expect("write");
+    };
+    write_with("cp1252.parquet", b"\xD6berg");
+    write_with("utf8.parquet", "Öberg".as_bytes());
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 1, 0);
+    let e = file_error(&report, "cp1252.parquet");
+    assert!(
+        e.contains("column \"family_name\" is stored as binary")
+            && e.contains("not UTF-8")
+            && e.contains("row 1")
+            && !e.contains("damaged")
+            && !e.contains("berg"),
+        "{e}"
+    );
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(strings(&df, "family_name"), vec![Some("Öberg".to_string())]);
+}
+
 #[test]
 fn xlsx_with_typed_cells_dates_and_numbers() {
     // Excel users type years and personal numbers as numbers and birth dates as date cells.
