@@ -38,8 +38,13 @@ pub enum PnrProblem {
 
 /// Parses a number given as 10 or 12 digits, with or without `-` or `+` (100 years or older).
 /// A 10-digit number gets the latest century that does not put birth after the report year.
+/// A typographic dash (`typographic_dash`) is read as `-`.
 pub fn parse(raw: &str, report_year: i32) -> Result<PersonalNumber, PnrProblem> {
-    let s: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+    let s: String = raw
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| if dash_name(c).is_some() { '-' } else { c })
+        .collect();
     let plus = s.contains('+');
     let sep_count = s.chars().filter(|c| *c == '-' || *c == '+').count();
     let digits: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
@@ -95,6 +100,24 @@ fn carried_date(year: i32, month: u32, day: u32) -> Option<(PartialDate, Option<
         (0, 1..=31) => Some((partial(None), Some(day))),
         (1..=12, 0) => Some((partial(Some(month)), None)),
         _ => PartialDate::full(year, month, day).map(|d| (d, None)),
+    }
+}
+
+/// The first dash in `raw` other than `-`, and its name: Word and Outlook turn `-` between
+/// digits into an en dash as it is typed, and a number copied from there reaches the file so.
+pub fn typographic_dash(raw: &str) -> Option<(char, &'static str)> {
+    raw.chars().find_map(|c| dash_name(c).map(|n| (c, n)))
+}
+
+fn dash_name(c: char) -> Option<&'static str> {
+    match c {
+        '\u{2010}' => Some("hyphen"),
+        '\u{2011}' => Some("non-breaking hyphen"),
+        '\u{2012}' => Some("figure dash"),
+        '\u{2013}' => Some("en dash"),
+        '\u{2014}' => Some("em dash"),
+        '\u{2212}' => Some("minus sign"),
+        _ => None,
     }
 }
 
@@ -195,6 +218,20 @@ mod tests {
                 "{nine}"
             );
         }
+    }
+
+    #[test]
+    fn a_typographic_dash_is_read_as_the_hyphen() {
+        for raw in ["19811218\u{2013}9876", "811218\u{2014}9876", "811218\u{2212}9876"] {
+            assert_eq!(
+                parse(raw, 2024).map(|p| p.normalised),
+                Ok("198112189876".into()),
+                "{raw}"
+            );
+            assert!(typographic_dash(raw).is_some(), "{raw}");
+        }
+        assert_eq!(typographic_dash("811218-9876"), None);
+        assert_eq!(parse("81\u{2013}1218\u{2013}9876", 2024), Err(PnrProblem::Format));
     }
 
     #[test]

@@ -318,6 +318,31 @@ fn near_misses_are_normalised_and_counted() {
     assert_eq!(strings(&df, "country_of_birth"), vec![Some("SE".into())]);
 }
 
+/// Word turns the hyphen of 19811218-9876 into an en dash as it is typed; an outside review
+/// found such numbers refused as "not ... with an optional - or +". Read as the hyphen, and
+/// the normalisation counted without the number.
+#[test]
+fn a_personal_number_with_an_en_dash_is_read_and_the_dash_reported() {
+    let rows = vec![
+        row_with(&[("personal_number", "19811218\u{2013}9876")]),
+        row_with(&[("record_id", "R2"), ("personal_number", "811218\u{2014}9876")]),
+    ];
+    let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    assert_counts(&report, 2, 0);
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(
+        strings(&df, "personal_number"),
+        vec![Some("198112189876".into()), Some("198112189876".into())]
+    );
+    let normalised = &report.orgs["SAMPLE01"].normalised;
+    assert!(
+        normalised.keys().any(|k| k.contains("en dash")) && normalised.keys().any(|k| k.contains("em dash")),
+        "{normalised:?}"
+    );
+    let text = report.to_text();
+    assert!(text.contains("en dash") && !text.contains("9876"), "{text}");
+}
+
 /// A word put where a name is not known ("Okänd", "N.N.", "Unknown") is read as no name,
 /// and counted: kept, twelve different women entered as "Okänd Okänd" with a birth year
 /// became three persons in an outside review. A name that only contains such a word stays.

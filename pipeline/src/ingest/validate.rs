@@ -540,6 +540,14 @@ impl<'a> Validator<'a> {
         if let (false, Some(y)) = (raw_pnr.is_empty(), year) {
             match personal_number(raw_pnr, y, self.today) {
                 Ok(p) => {
+                    // Counted by the dash alone: the report never shows the number.
+                    if let Some((dash, name)) = crate::pnr::typographic_dash(raw_pnr) {
+                        norms.push(Normalisation {
+                            column: "personal_number".into(),
+                            from: format!("{dash} ({name}) before the last four digits"),
+                            to: "-".into(),
+                        });
+                    }
                     // Neither date is shown: the report and the terminal hold no birth dates.
                     if birth.is_some_and(|b| !p.agrees_with(&b)) {
                         push(
