@@ -805,6 +805,31 @@ fn a_parquet_binary_column_of_windows_1252_text_is_named() {
     assert_eq!(strings(&df, "family_name"), vec![Some("Öberg".to_string())]);
 }
 
+/// pandas writes its row index as a column `__index_level_0__` (after rows were filtered);
+/// an outside review found the file refused as having an unknown column, to be ignored with
+/// `--ignore-extra-columns`. It is passed over with a note saying how to leave it out.
+#[test]
+fn the_index_column_pandas_writes_into_parquet_is_passed_over_with_a_note() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut columns: Vec<Column> = valid_row()
+        .into_iter()
+        .map(|(k, v)| Column::new(k.into(), [v]))
+        .collect();
+    columns.push(Column::new("__index_level_0__".into(), [7i64]));
+    let mut df = DataFrame::new_infer_height(columns).expect("frame");
+    ParquetWriter::new(std::fs::File::create(dir.path().join("org.parquet")).expect("create"))
+        .finish(&mut df)
+        .expect("write");
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 1, 0);
+    let notes = report.files[0].notes.join("\n");
+    assert!(
+        notes.contains("__index_level_0__ passed over") && notes.contains("index=False"),
+        "{notes}"
+    );
+}
+
 #[test]
 fn xlsx_with_typed_cells_dates_and_numbers() {
     // Excel users type years and personal numbers as numbers and birth dates as date cells.

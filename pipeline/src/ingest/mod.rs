@@ -651,6 +651,12 @@ fn header_notes(map: &header::HeaderMap) -> Vec<String> {
     if !map.ignored.is_empty() {
         notes.push(format!("unknown columns ignored: {}", map.ignored.join(", ")));
     }
+    if !map.pandas_index.is_empty() {
+        notes.push(format!(
+            "column(s) {} passed over: the row numbers pandas writes as a column, not answers; write the file with index=False to leave them out",
+            map.pandas_index.join(", ")
+        ));
+    }
     notes
 }
 

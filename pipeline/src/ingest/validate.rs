@@ -649,6 +649,7 @@ mod tests {
             renamed: Vec::new(),
             absent: Vec::new(),
             ignored: Vec::new(),
+            pandas_index: Vec::new(),
             blank: Vec::new(),
             sheet_columns: None,
         };
