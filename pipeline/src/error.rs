@@ -82,6 +82,12 @@ pub enum FileError {
         line: u64,
         message: String,
     },
+    /// Text garbled before the file was saved; `location` names the line (or the header)
+    /// and the column, never the value, which is a person's name.
+    #[error(
+        "{at}, {location}: the text is garbled (wrong encoding): letters such as å, ä, ö and é are written as two characters each (Ã¥, Ã¤, Ã¶, Ã©), as when Excel opens a UTF-8 file as Windows-1252 and it is saved again, so names would be read with the wrong letters; export the records again from the original (to open a CSV in Excel, use Data > From Text/CSV with File origin \"65001: Unicode (UTF-8)\"), save as \"CSV UTF-8 (kommaavgränsad)\" and send it again"
+    )]
+    Mojibake { at: Place, location: String },
     #[error("{path}: cannot read the workbook: {message}")]
     Xlsx { path: PathBuf, message: String },
     #[error("{path}: no sheet named {sheet:?}; the workbook has: {available}")]

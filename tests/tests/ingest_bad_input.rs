@@ -161,6 +161,43 @@ fn personal_number_check_digit_and_birth_date() {
     );
 }
 
+/// Co-ordination numbers the tax agency gives when it does not know the birth day (day 60)
+/// or month (00): an outside review found them quarantined as impossible dates.
+#[test]
+fn coordination_numbers_of_an_unknown_day_or_month_are_accepted() {
+    let row = |id: &str, pnr: &str, birth: &str| {
+        row_with(&[("record_id", id), ("personal_number", pnr), ("birth_date", birth)])
+    };
+    let rows = vec![
+        row("S1", "900460-2380", "1990-04-17"),
+        row("S2", "900060-2384", ""),
+        row("S3", "191500722390", "1915"),
+        row("S4", "19900460-2380", "1990-04"),
+    ];
+    let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    assert_counts(&report, 4, 0);
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(
+        strings(&df, "personal_number")[0].as_deref(),
+        Some("199004602380")
+    );
+    // Only the parts the number knows are compared with birth_date and age_group.
+    expect_rule(
+        &[("personal_number", "900460-2380"), ("birth_date", "1990-05-01")],
+        "personal_number",
+        "pnr_birth_date",
+    );
+    expect_rule(
+        &[
+            ("personal_number", "900460-2380"),
+            ("birth_date", ""),
+            ("age_group", "child"),
+        ],
+        "age_group",
+        "age_group_birth_date",
+    );
+}
+
 #[test]
 fn duplicate_record_id_quarantines_every_copy() {
     let rows = vec![row_with(&[]), row_with(&[]), row_with(&[("record_id", "R3")])];
@@ -221,6 +258,24 @@ fn funnel_and_direct_only_rules() {
     );
 }
 
+/// A police_report of TRUE (a checkbox column, a boolean in Parquet) was answered, wrongly:
+/// an outside review found its offences blamed as "given while police_report is not
+/// answered". Only police_report is named; the offences are checked once it is corrected.
+#[test]
+fn an_invalid_police_report_is_named_alone_not_as_unanswered() {
+    for value in ["TRUE", "false"] {
+        let rows = vec![row_with(&[("police_report", value)])];
+        let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+        assert_counts(&report, 0, 1);
+        assert_eq!(
+            rules_of(out.path()),
+            vec![(2, "police_report".to_string(), "unknown_code".to_string())]
+        );
+        let text = report.to_text();
+        assert!(!text.contains("not answered"), "{text}");
+    }
+}
+
 #[test]
 fn age_group_must_agree_with_birth_date() {
     expect_rule(&[("age_group", "child")], "age_group", "age_group_birth_date");
@@ -261,6 +316,31 @@ fn near_misses_are_normalised_and_counted() {
     assert_eq!(strings(&df, "identified_by"), vec![Some("police".into())]);
     assert_eq!(strings(&df, "exploitation_forms"), vec![Some("sexual".into())]);
     assert_eq!(strings(&df, "country_of_birth"), vec![Some("SE".into())]);
+}
+
+/// Word turns the hyphen of 19811218-9876 into an en dash as it is typed; an outside review
+/// found such numbers refused as "not ... with an optional - or +". Read as the hyphen, and
+/// the normalisation counted without the number.
+#[test]
+fn a_personal_number_with_an_en_dash_is_read_and_the_dash_reported() {
+    let rows = vec![
+        row_with(&[("personal_number", "19811218\u{2013}9876")]),
+        row_with(&[("record_id", "R2"), ("personal_number", "811218\u{2014}9876")]),
+    ];
+    let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    assert_counts(&report, 2, 0);
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(
+        strings(&df, "personal_number"),
+        vec![Some("198112189876".into()), Some("198112189876".into())]
+    );
+    let normalised = &report.orgs["SAMPLE01"].normalised;
+    assert!(
+        normalised.keys().any(|k| k.contains("en dash")) && normalised.keys().any(|k| k.contains("em dash")),
+        "{normalised:?}"
+    );
+    let text = report.to_text();
+    assert!(text.contains("en dash") && !text.contains("9876"), "{text}");
 }
 
 /// A word put where a name is not known ("Okänd", "N.N.", "Unknown") is read as no name,
@@ -704,6 +784,70 @@ fn parquet_submission() {
     assert_eq!(
         rules_of(out.path())[0],
         (2, "birth_date".into(), "bad_date".into())
+    );
+}
+
+/// A Parquet file written by pandas from bytes objects holds binary columns; bytes of
+/// Windows-1252 text are not UTF-8. An outside review found this called a damaged file with no
+/// column named; the column is named and the value is not shown.
+#[test]
+fn a_parquet_binary_column_of_windows_1252_text_is_named() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write_with = |name: &str, family: &[u8]| {
+        let columns: Vec<Column> = valid_row()
+            .into_iter()
+            .map(|(k, v)| match k {
+                "family_name" => BinaryChunked::from_slice(k.into(), &[family])
+                    .into_series()
+                    .into(),
+                _ => Column::new(k.into(), [v]),
+            })
+            .collect();
+        let mut df = DataFrame::new_infer_height(columns).expect("frame");
+        ParquetWriter::new(std::fs::File::create(dir.path().join(name)).expect("create"))
+            .finish(&mut df)
+            .expect("write");
+    };
+    write_with("cp1252.parquet", b"\xD6berg");
+    write_with("utf8.parquet", "Öberg".as_bytes());
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 1, 0);
+    let e = file_error(&report, "cp1252.parquet");
+    assert!(
+        e.contains("column \"family_name\" is stored as binary")
+            && e.contains("not UTF-8")
+            && e.contains("row 1")
+            && !e.contains("damaged")
+            && !e.contains("berg"),
+        "{e}"
+    );
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(strings(&df, "family_name"), vec![Some("Öberg".to_string())]);
+}
+
+/// pandas writes its row index as a column `__index_level_0__` (after rows were filtered);
+/// an outside review found the file refused as having an unknown column, to be ignored with
+/// `--ignore-extra-columns`. It is passed over with a note saying how to leave it out.
+#[test]
+fn the_index_column_pandas_writes_into_parquet_is_passed_over_with_a_note() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut columns: Vec<Column> = valid_row()
+        .into_iter()
+        .map(|(k, v)| Column::new(k.into(), [v]))
+        .collect();
+    columns.push(Column::new("__index_level_0__".into(), [7i64]));
+    let mut df = DataFrame::new_infer_height(columns).expect("frame");
+    ParquetWriter::new(std::fs::File::create(dir.path().join("org.parquet")).expect("create"))
+        .finish(&mut df)
+        .expect("write");
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 1, 0);
+    let notes = report.files[0].notes.join("\n");
+    assert!(
+        notes.contains("__index_level_0__ passed over") && notes.contains("index=False"),
+        "{notes}"
     );
 }
 
@@ -1210,6 +1354,58 @@ fn mac_roman_and_dos_csv_files_are_refused_and_windows_1252_still_read() {
             Some("Šime Åström".to_string())
         ]
     );
+}
+
+/// A UTF-8 file opened in Excel as Windows-1252 and saved again as UTF-8 holds "Ã…sa" for
+/// Åsa and "SocialtjÃ¤nst" for Socialtjänst; an outside review found such files accepted, names
+/// spoilt. Refused in any format like the other wrong encodings, naming the line and column,
+/// not the name; a real name with Ã (JOÃO) is read.
+#[test]
+fn text_garbled_by_a_wrong_encoding_is_refused_without_showing_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rows = vec![
+        row_with(&[("given_name", "JOÃO"), ("family_name", "GUIMARÃES")]),
+        row_with(&[("record_id", "R2"), ("family_name", "Ã–berg")]),
+    ];
+    write(dir.path(), "names.csv", csv_text(&header(), &rows, b','));
+    let label = vec![
+        header(),
+        row_with(&[("record_id", "X1")]),
+        row_with(&[("record_id", "X2"), ("identified_by", "SocialtjÃ¤nst")]),
+    ];
+    workbook(&dir.path().join("labels.xlsx"), &[("Kontakter", label)]);
+    let mut garbled_header = header();
+    garbled_header[9] = "KÃ¶n".into();
+    let head_only = csv_text(&garbled_header, &[row_with(&[("record_id", "H1")])], b';');
+    write(dir.path(), "header.csv", head_only);
+    let sheet = vec![garbled_header, row_with(&[("record_id", "H2")])];
+    workbook(&dir.path().join("header.xlsx"), &[("Kontakter", sheet)]);
+    write(
+        dir.path(),
+        "fine.csv",
+        csv_text(&header(), &[rows[0].clone()], b','),
+    );
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 1, 0);
+    for (file, at) in [
+        (
+            "names.csv",
+            "names.csv, line 3, column family_name: the text is garbled",
+        ),
+        (
+            "labels.xlsx",
+            "labels.xlsx, sheet \"Kontakter\", line 3, column identified_by: the text is garbled",
+        ),
+        ("header.csv", "header.csv, line 1, field 10: the text is garbled"),
+        (
+            "header.xlsx",
+            "header.xlsx, sheet \"Kontakter\", the header, column 10: the text is garbled",
+        ),
+    ] {
+        let e = file_error(&report, file);
+        assert!(e.contains(at) && e.contains("\"CSV UTF-8"), "{file}: {e}");
+        assert!(!e.contains("berg") && !e.contains("Socialtj"), "{e}");
+    }
 }
 
 #[test]

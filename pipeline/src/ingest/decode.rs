@@ -1,6 +1,7 @@
 //! Turns a submitted CSV file's bytes into text: UTF-8 (with or without BOM), UTF-16 with BOM,
 //! or the Windows-1252 that Swedish Excel writes. A file that is binary or in some other
-//! encoding fails with its name and line, rather than being read as mojibake.
+//! encoding fails with its name and line, rather than being read as mojibake; so does text of
+//! any format that was garbled before it was saved (`mojibake_at`).
 
 use std::path::Path;
 
@@ -22,10 +23,8 @@ pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<Decoded, FileError> {
         if had_errors {
             return Err(FileError::Encoding { path: p(), line: 1 });
         }
-        return Ok(Decoded {
-            text: text.trim_start_matches('\u{feff}').to_string(),
-            encoding: "UTF-16",
-        });
+        let text = text.trim_start_matches('\u{feff}').to_string();
+        return unspoilt(path, text, "UTF-16");
     }
     if looks_binary(&bytes) {
         return Err(FileError::Binary { path: p() });
@@ -35,12 +34,31 @@ pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<Decoded, FileError> {
         None => (bytes, false),
     };
     match String::from_utf8(body) {
-        Ok(text) => Ok(Decoded {
-            text,
-            encoding: if bom { "UTF-8 with BOM" } else { "UTF-8" },
-        }),
+        Ok(text) => unspoilt(path, text, if bom { "UTF-8 with BOM" } else { "UTF-8" }),
         Err(e) => windows_1252(path, e.into_bytes()),
     }
+}
+
+/// Text decoded without error, unless it was garbled before it was saved (`mojibake_at`):
+/// then it is refused naming the line and the field (and its column when the first line is
+/// the contract's header), not the text, which is a person's name.
+fn unspoilt(path: &Path, text: String, encoding: &'static str) -> Result<Decoded, FileError> {
+    let Some(pos) = mojibake_at(&text) else {
+        return Ok(Decoded { text, encoding });
+    };
+    let bytes = text.as_bytes();
+    let (field, name) = field_at(bytes, pos);
+    Err(FileError::Mojibake {
+        at: crate::error::Place {
+            path: path.to_path_buf(),
+            sheet: None,
+        },
+        location: format!(
+            "line {}, {}",
+            line_at(bytes, pos),
+            name.map_or_else(|| format!("field {field}"), |n| format!("column {n}"))
+        ),
+    })
 }
 
 fn utf16_bom(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
@@ -272,6 +290,35 @@ fn field_at(bytes: &[u8], pos: usize) -> (usize, Option<String>) {
     (field + 1, name)
 }
 
+/// Whether text was UTF-8, read as Windows-1252 and saved again as UTF-8 (Excel opening a
+/// UTF-8 CSV as Windows-1252, then "CSV UTF-8"): every letter beyond English ones became two,
+/// Å ä ö é as "Ã…" "Ã¤" "Ã¶" "Ã©" and a no-break space as "Â" and a space. The file is
+/// valid UTF-8, so only these pairs tell: `Ã` (a UTF-8 lead byte for À–ÿ) or `Â` (for
+/// U+0080–U+00BF) followed by what Windows-1252 reads in a continuation byte (0x80–0xBF). A
+/// real name has `Ã` only before a letter (Portuguese "JOÃO", "GUIMARÃES"), never before one
+/// of these, so the pair alone decides.
+/// Returns the byte offset of the first such pair.
+pub fn mojibake_at(text: &str) -> Option<usize> {
+    // Most cells have no Ã or Â (both start with byte 0xC3): skip them without decoding.
+    if !text.as_bytes().contains(&0xC3) {
+        return None;
+    }
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if matches!(c, 'Ã' | 'Â') && chars.peek().is_some_and(|&(_, n)| windows_1252_continuation(n)) {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// A character Windows-1252 decodes from a byte 0x80–0xBF: the same code point from 0xA0, a
+/// punctuation mark or rare letter from 0x80–0x9F, or, for its five unused bytes, the control
+/// character of that number.
+fn windows_1252_continuation(c: char) -> bool {
+    matches!(u32::from(c), 0x80..=0xBF) || "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ".contains(c)
+}
+
 fn has_utf8_sequence(bytes: &[u8]) -> bool {
     bytes
         .windows(2)
@@ -421,6 +468,41 @@ mod tests {
             plain.text,
             "given_name;family_name\nSa’id;Dell’Orto\nSean;O’Brien 5€\n"
         );
+    }
+
+    /// UTF-8 text read as Windows-1252 and saved again (an outside review found it accepted):
+    /// names and labels alike; real names with Ã, and the garbled text's own letters, are not.
+    #[test]
+    fn utf8_read_as_windows_1252_and_saved_again_is_told_from_real_names() {
+        for garbled in [
+            "Ã…sa",
+            "Ã–berg",
+            "Ã„rla",
+            "Ã…ngstrÃ¶m",
+            "PÃ©rez",
+            "SocialtjÃ¤nst",
+            "MÃ¼ller",
+            "BjÃ¸rn",
+            "Ã\u{81}lvarez",
+            "Lund\u{c2}\u{a0}Berg",
+        ] {
+            assert!(mojibake_at(garbled).is_some(), "{garbled}");
+        }
+        for real in [
+            "Åsa",
+            "Söderström",
+            "JOÃO",
+            "GUIMARÃES",
+            "Ãngela",
+            "Ã",
+            "Â",
+            "Nguyễn",
+            "São Tomé",
+            "O’Brien",
+            "Lind–Ström",
+        ] {
+            assert_eq!(mojibake_at(real), None, "{real}");
+        }
     }
 
     #[test]

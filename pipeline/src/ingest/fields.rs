@@ -462,7 +462,7 @@ pub fn personal_number(raw: &str, report_year: i32, today: Today) -> Result<pnr:
         .map_err(|p| match p {
             PnrProblem::Format if raw.contains("E+") || raw.contains("e+") => broken(
                 "pnr_format",
-                "Excel shows a long number in scientific notation (1,99001E+11) and has lost its last digits: format the column as text and type the numbers again",
+                "the number is in scientific notation, as Excel shows a long number in a cell not formatted as text (for example 1,99001E+11), and its last digits are lost: format the column as text and type the numbers again",
             ),
             PnrProblem::Format => broken(
                 "pnr_format",
@@ -548,6 +548,19 @@ mod tests {
         let baby = format!("260105-123{}", digit("260105123"));
         let p = personal_number(&baby, 2026, today).ok().expect("valid");
         assert_eq!(p.birth.to_string(), "2026-01-05");
+    }
+
+    /// The message's number is an example, said to be one, never the person's own number
+    /// (an outside review read the example as the value).
+    #[test]
+    fn scientific_notation_is_explained_with_an_example_not_the_value() {
+        let today = Today(2026, 11, 29);
+        for raw in ["1,98504E+11", "1.98504e+11"] {
+            let b = personal_number(raw, 2024, today).expect_err("refused");
+            assert_eq!(b.rule, "pnr_format");
+            assert!(b.message.contains("for example 1,99001E+11"), "{}", b.message);
+            assert!(!b.message.contains("98504"), "{}", b.message);
+        }
     }
 
     #[test]

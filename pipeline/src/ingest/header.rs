@@ -18,6 +18,8 @@ pub struct HeaderMap {
     pub absent: Vec<String>,
     /// Unknown columns that were ignored on request.
     pub ignored: Vec<String>,
+    /// The row index pandas writes as a column (`__index_level_0__`), passed over (`pandas_index`).
+    pub pandas_index: Vec<String>,
     /// Positions of columns without a header (Excel's trailing empty columns, a stray cell
     /// far to the right): read, and a row with a value in one is quarantined, not dropped.
     pub blank: Vec<usize>,
@@ -36,10 +38,15 @@ pub fn map_header(
     let mut renamed = Vec::new();
     let mut unknown = Vec::new();
     let mut blank = Vec::new();
+    let mut pandas = Vec::new();
     for (pos, raw) in header.iter().enumerate() {
         let cell = header_cell(raw);
         if cell.is_empty() {
             blank.push(pos);
+            continue;
+        }
+        if pandas_index(&cell) {
+            pandas.push(cell.to_string());
             continue;
         }
         let Some(idx) = resolve_column(schema, &cell) else {
@@ -102,9 +109,21 @@ pub fn map_header(
         renamed,
         absent,
         ignored: unknown,
+        pandas_index: pandas,
         blank,
         sheet_columns: None,
     })
+}
+
+/// The name pandas gives the row index it writes into a file as a column (`to_parquet`
+/// without `index=False`, after rows were filtered): `__index_level_0__`, one per level. It
+/// holds row labels, never answers, and no contract column is misspelt so: passed over with a
+/// note rather than failing the file as an unknown column would (which guards against a
+/// misspelt column being lost).
+fn pandas_index(cell: &str) -> bool {
+    cell.strip_prefix("__index_level_")
+        .and_then(|rest| rest.strip_suffix("__"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// A header whose cells are mostly not column names is a first line of data: its cells are
@@ -282,6 +301,28 @@ mod tests {
             HeaderKind::Other
         );
         assert_eq!(kind(&[]), HeaderKind::Other);
+    }
+
+    #[test]
+    fn the_index_column_pandas_writes_is_passed_over_and_no_other_unknown_column() {
+        let s = schema();
+        let at = Place {
+            path: "a.parquet".into(),
+            sheet: None,
+        };
+        let head = |extra: &str| cells(&["org_id", "record_id", "report_year", "contact_kind", extra]);
+        let map = map_header(&s, &head("__index_level_0__"), &at, false).expect("read");
+        assert_eq!(map.pandas_index, ["__index_level_0__"]);
+        assert!(map.ignored.is_empty());
+        for other in [
+            "__index_level__",
+            "__index_level_x__",
+            "index_level_0",
+            "Unnamed: 0",
+        ] {
+            let e = map_header(&s, &head(other), &at, false).expect_err(other);
+            assert!(matches!(e, FileError::ExtraColumns { .. }), "{other}: {e}");
+        }
     }
 
     #[test]

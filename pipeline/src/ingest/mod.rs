@@ -295,6 +295,32 @@ fn index_table(
     Ok((number, org))
 }
 
+/// The first cell of a workbook sheet's or Parquet file's table, header included, whose text
+/// was garbled by a wrong encoding (`decode::mojibake_at`; `decode` finds it in a CSV file), as
+/// the error that refuses the table. Refused, not quarantined, like the other wrong encodings:
+/// the whole file was saved so, the rows whose names merely pass the rules would be accepted
+/// with wrong letters and never link, and the cure is one export of the whole file again.
+/// Checked before any row is indexed, so that a refused table leaves no record id behind.
+fn garbled(t: &Table) -> Option<FileError> {
+    let at = |location: String| FileError::Mojibake {
+        at: t.place(),
+        location,
+    };
+    if let Some(pos) = t.header.iter().position(|h| decode::mojibake_at(h).is_some()) {
+        return Some(at(format!("the header, column {}", pos + 1)));
+    }
+    t.grid_rows().iter().find_map(|r| {
+        let pos = r.cells.iter().position(|c| decode::mojibake_at(c).is_some())?;
+        let column = t
+            .header
+            .get(pos)
+            .map(|h| h.trim())
+            .filter(|h| !h.is_empty())
+            .map_or_else(|| format!("#{}", pos + 1), str::to_string);
+        Some(at(format!("line {}, column {column}", r.line)))
+    })
+}
+
 /// A table with its header mapped to the contract, or the reason it cannot be.
 type Mapped = (Table, Result<header::HeaderMap, FileError>);
 
@@ -318,6 +344,9 @@ fn map_table(schema: &Schema, t: &Table, opts: &IngestOptions) -> Result<header:
             path: t.path.clone(),
             message: why.clone(),
         });
+    }
+    if let Some(e) = garbled(t) {
+        return Err(e);
     }
     let mut map = header::map_header(schema, &t.header, &t.place(), opts.ignore_extra_columns)?;
     map.sheet_columns = t.sheet_columns.clone();
@@ -634,6 +663,12 @@ fn header_notes(map: &header::HeaderMap) -> Vec<String> {
     }
     if !map.ignored.is_empty() {
         notes.push(format!("unknown columns ignored: {}", map.ignored.join(", ")));
+    }
+    if !map.pandas_index.is_empty() {
+        notes.push(format!(
+            "column(s) {} passed over: the row numbers pandas writes as a column, not answers; write the file with index=False to leave them out",
+            map.pandas_index.join(", ")
+        ));
     }
     notes
 }

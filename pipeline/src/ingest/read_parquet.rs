@@ -109,6 +109,7 @@ pub(super) fn open_parquet(path: &Path) -> Result<Table, FileError> {
     for c in df.columns() {
         let text = match c.dtype() {
             DataType::Float32 | DataType::Float64 => whole_floats(c).map_err(|e| perr(&e))?,
+            DataType::Binary | DataType::BinaryOffset => binary_text(path, c)?,
             _ => c
                 .cast(&DataType::String)
                 .map_err(|e| perr(&e))?
@@ -135,6 +136,35 @@ pub(super) fn open_parquet(path: &Path) -> Result<Table, FileError> {
     let mut table = Table::of_grid(path, "Parquet", header, grid);
     table.unreadable = unreadable;
     Ok(table)
+}
+
+/// A column stored as bytes (binary) rather than text, as its text. Its bytes are a program's
+/// own choice of encoding, not damage: bytes that are not UTF-8 were most likely written from
+/// Windows-1252 text (pandas writes bytes objects as binary), so the column is named, with the
+/// first row, and the file refused to be written again; its values are names, never shown.
+fn binary_text(path: &Path, c: &Column) -> Result<StringChunked, FileError> {
+    let refuse = |message: String| FileError::Parquet {
+        path: path.to_path_buf(),
+        message,
+    };
+    let bytes = c
+        .as_materialized_series()
+        .binary()
+        .map_err(|e| refuse(e.to_string()))?;
+    let mut text = Vec::with_capacity(bytes.len());
+    for (row, v) in bytes.iter().enumerate() {
+        match v.map(std::str::from_utf8).transpose() {
+            Ok(t) => text.push(t),
+            Err(_) => {
+                return Err(refuse(format!(
+                    "column {:?} is stored as binary (bytes), and its text is not UTF-8 (the first such value is on row {}): it was probably written from Windows-1252 text; write the column again as UTF-8 strings (in pandas, decode the bytes first, e.g. .str.decode(\"cp1252\"))",
+                    c.name().as_str(),
+                    row + 1
+                )));
+            }
+        }
+    }
+    Ok(text.into_iter().collect())
 }
 
 /// Floats as text, whole ones without a decimal point: a year or personal number in a column

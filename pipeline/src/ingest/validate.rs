@@ -442,6 +442,9 @@ impl<'a> Validator<'a> {
         let police = values[c.police].clone();
         let kind = values[c.kind].clone();
         let age_group = values[c.age].clone();
+        let police_refused = problems
+            .iter()
+            .any(|p| p.column == self.schema.columns[c.police].name);
         let mut push =
             |col: usize, raw: &str, b: Broken| problems.push(problem(&self.schema.columns[col].name, raw, b));
 
@@ -503,10 +506,13 @@ impl<'a> Validator<'a> {
             }
         }
 
-        // The funnel: offences and legal status only after a police report.
+        // The funnel: offences and legal status only after a police report. A police_report
+        // that was refused (TRUE, a typo) is this row's problem already, with the answers to
+        // pick from; until it is corrected nobody can tell whether offences belong, and
+        // "not answered" would send the user after the wrong cell.
         let police_yes = police.as_deref() == Some("yes");
         for col in [c.offences, c.status] {
-            if values[col].is_some() && !police_yes {
+            if values[col].is_some() && !police_yes && !police_refused {
                 push(
                     col,
                     cell(row, map, col),
@@ -551,15 +557,22 @@ impl<'a> Validator<'a> {
         if let (false, Some(y)) = (raw_pnr.is_empty(), year) {
             match personal_number(raw_pnr, y, self.today) {
                 Ok(p) => {
-                    if let Some(b) = birth
-                        && !b.agrees_with(&p.birth)
-                    {
+                    // Counted by the dash alone: the report never shows the number.
+                    if let Some((dash, name)) = crate::pnr::typographic_dash(raw_pnr) {
+                        norms.push(Normalisation {
+                            column: "personal_number".into(),
+                            from: format!("{dash} ({name}) before the last four digits"),
+                            to: "-".into(),
+                        });
+                    }
+                    // Neither date is shown: the report and the terminal hold no birth dates.
+                    if birth.is_some_and(|b| !p.agrees_with(&b)) {
                         push(
                             c.pnr,
                             raw_pnr,
                             broken(
                                 "pnr_birth_date",
-                                format!("its date {} disagrees with birth_date {b}", p.birth),
+                                "its date part disagrees with birth_date: correct whichever of the two is wrong (a co-ordination number with day 60 or month 00 carries only the year and month, or the year, and only those are compared)",
                             ),
                         );
                     }
@@ -571,7 +584,9 @@ impl<'a> Validator<'a> {
                             raw_pnr,
                             broken(
                                 "pnr_date_range",
-                                format!("its date {} lies outside 1900 to {y}", p.birth),
+                                format!(
+                                    "its date lies before 1900 or after the report year {y}: correct the number (in 10 digits, + before the last four marks someone 100 or older)"
+                                ),
                             ),
                         );
                     } else if self.today.before(&p.birth) {
@@ -603,7 +618,7 @@ impl<'a> Validator<'a> {
                     broken(
                         "age_group_birth_date",
                         format!(
-                            "{age} contradicts the birth date {b} (of birth_date or personal_number) in {y}"
+                            "{age} contradicts the birth date (of birth_date or personal_number) in {y}: correct age_group, or the date if that is what is wrong"
                         ),
                     ),
                 );
@@ -651,6 +666,7 @@ mod tests {
             renamed: Vec::new(),
             absent: Vec::new(),
             ignored: Vec::new(),
+            pandas_index: Vec::new(),
             blank: Vec::new(),
             sheet_columns: None,
         };
