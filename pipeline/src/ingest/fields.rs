@@ -407,6 +407,8 @@ fn excel_number_hint(raw: &str) -> &'static str {
 /// A birth date in the contract's forms, not before 1900, not after the report year and not
 /// after today (the report year may be this year).
 pub fn date(raw: &str, report_year: Option<i32>, today: Today) -> Result<(PartialDate, bool), Broken> {
+    // A value with digits may be the birth date itself: the messages, which the validation
+    // report lists, do not repeat it (the quarantine keeps it for whoever mends the row).
     let d = PartialDate::parse(raw).map_err(|p| match p {
         // "Vet ej", "unknown": a birth date not known is left empty.
         DateProblem::Format if !raw.bytes().any(|b| b.is_ascii_digit()) => broken(
@@ -416,14 +418,14 @@ pub fn date(raw: &str, report_year: Option<i32>, today: Today) -> Result<(Partia
         DateProblem::Format => broken(
             "bad_date",
             format!(
-                "{raw:?} is not YYYY-MM-DD, YYYY-MM or YYYY{}",
+                "the birth date is not written YYYY-MM-DD, YYYY-MM or YYYY{}",
                 excel_number_hint(raw)
             ),
         ),
         DateProblem::Impossible => broken(
             "bad_date",
             format!(
-                "{raw:?} is not a date in the calendar{}",
+                "the birth date is not a date in the calendar{}",
                 if raw.trim().ends_with("-00") || raw.contains("-00-") {
                     "; a date without its day is written YYYY-MM, without its month YYYY"
                 } else {
@@ -434,7 +436,10 @@ pub fn date(raw: &str, report_year: Option<i32>, today: Today) -> Result<(Partia
     })?;
     let last = report_year.unwrap_or(2100);
     if d.year < 1900 || d.year > last {
-        return Err(broken("bad_date", format!("{raw:?} lies outside 1900 to {last}")));
+        return Err(broken(
+            "bad_date",
+            format!("the birth date's year is outside 1900 to {last}"),
+        ));
     }
     if today.before(&d) {
         // The value is a birth date: the message does not repeat it.
@@ -513,6 +518,28 @@ mod tests {
                 .expect("no country")
                 .message
                 .contains("no longer")
+        );
+    }
+
+    /// The validation report lists every message: a birth date refused for its form, its
+    /// calendar or its year is not repeated in it.
+    #[test]
+    fn a_refused_birth_date_is_not_repeated_in_its_message() {
+        let today = Today(2026, 11, 29);
+        for raw in ["1990-04-31", "05/04/1990", "1850-04-05", "1990-00-00"] {
+            let refused = date(raw, Some(2024), today).expect_err("refused");
+            assert_eq!(refused.rule, "bad_date");
+            assert!(
+                !refused.message.contains("1990") && !refused.message.contains("1850"),
+                "{}",
+                refused.message
+            );
+        }
+        let hint = date("32874", Some(2024), today).expect_err("a day number");
+        assert!(
+            hint.message.contains("Excel's day number") && !hint.message.contains("32874"),
+            "{}",
+            hint.message
         );
     }
 
