@@ -569,6 +569,33 @@ fn wrong_number_of_fields_is_quarantined() {
     );
 }
 
+/// A birth date in another form (8 digits, a midnight time after it) is read and counted by
+/// its form: the report holds no birth date.
+#[test]
+fn a_birth_date_in_another_form_is_read_and_counted_without_showing_it() {
+    let rows = [
+        row_with(&[("birth_date", "19811218")]),
+        row_with(&[("record_id", "R2"), ("birth_date", "1981-12-18 00:00:00")]),
+    ];
+    let (report, _out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    assert_eq!(
+        (report.totals.accepted, report.totals.quarantined),
+        (2, 0),
+        "{}",
+        report.to_text()
+    );
+    let text = report.to_text();
+    assert!(
+        text.contains("normalised birth_date: \"########\" -> \"####-##-##\": 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"####-##-## ##:##:##\" -> \"####-##-##\": 1"),
+        "{text}"
+    );
+    assert!(!text.contains("1981"), "{text}");
+}
+
 /// One separator too many at a line's end (an empty field past the header's last column)
 /// loses nothing: the row is accepted and the change counted. A value there is quarantined.
 #[test]

@@ -409,7 +409,7 @@ fn excel_number_hint(raw: &str) -> &'static str {
 pub fn date(raw: &str, report_year: Option<i32>, today: Today) -> Result<(PartialDate, bool), Broken> {
     // A value with digits may be the birth date itself: the messages, which the validation
     // report lists, do not repeat it (the quarantine keeps it for whoever mends the row).
-    let d = PartialDate::parse(raw).map_err(|p| match p {
+    let d = PartialDate::parse(without_midnight(raw)).map_err(|p| match p {
         // "Vet ej", "unknown": a birth date not known is left empty.
         DateProblem::Format if !raw.bytes().any(|b| b.is_ascii_digit()) => broken(
             "bad_date",
@@ -450,6 +450,30 @@ pub fn date(raw: &str, report_year: Option<i32>, today: Today) -> Result<(Partia
     }
     let normalised = d.to_string() != raw;
     Ok((d, normalised))
+}
+
+/// A full date followed by midnight ("1978-12-01 00:00:00", "1978-12-01T00:00"), as a
+/// spreadsheet or a database exports a date cell as text: the date alone. Read from Parquet,
+/// such timestamps were already taken as their date; any other time of day is not a birth
+/// date's and stays refused.
+fn without_midnight(raw: &str) -> &str {
+    let t = raw.trim();
+    let Some((date, time)) = t.split_once([' ', 'T']) else {
+        return raw;
+    };
+    let time = time.trim().trim_end_matches('Z');
+    let time = time.split_once('.').map_or(time, |(hms, frac)| {
+        if frac.bytes().all(|b| b == b'0') {
+            hms
+        } else {
+            time
+        }
+    });
+    if date.len() == 10 && matches!(time, "00:00" | "00:00:00") {
+        date
+    } else {
+        raw
+    }
 }
 
 /// A personal number; its date is checked by the caller. A 10-digit number's century is the
@@ -519,6 +543,31 @@ mod tests {
                 .message
                 .contains("no longer")
         );
+    }
+
+    /// A date exported as text with a midnight time is its date, reported as normalised;
+    /// another time of day is refused.
+    #[test]
+    fn a_date_with_a_midnight_time_is_read_as_the_date() {
+        let today = Today(2026, 11, 29);
+        for raw in [
+            "1978-12-01 00:00:00",
+            "1978-12-01T00:00",
+            "1978-12-01 00:00:00.000",
+            "1978-12-01T00:00:00Z",
+        ] {
+            let Ok((d, normalised)) = date(raw, Some(2024), today) else {
+                panic!("{raw} refused");
+            };
+            assert_eq!(
+                (d.to_string().as_str(), normalised),
+                ("1978-12-01", true),
+                "{raw}"
+            );
+        }
+        for raw in ["1978-12-01 13:45:00", "1978-12 00:00:00", "1978-12-01 00:00:01"] {
+            assert!(date(raw, Some(2024), today).is_err(), "{raw}");
+        }
     }
 
     /// The validation report lists every message: a birth date refused for its form, its
