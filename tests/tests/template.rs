@@ -98,6 +98,20 @@ fn a_file_filled_in_from_the_template_ingests_cleanly() {
     assert_eq!(report.totals.rows_in, 1);
     assert_eq!(report.totals.quarantined, 0, "{}", report.to_text());
     assert_eq!(report.totals.accepted, 1);
+    // Every value taken from the lists is a label read as its code: the summary says so,
+    // rather than leaving a member to wonder what was wrong with a file filled in right.
+    assert!(report.totals.normalised_values >= 10);
+    assert_eq!(
+        report.totals.labels_read,
+        report.totals.normalised_values,
+        "{}",
+        report.to_text()
+    );
+    assert!(
+        report
+            .summary()
+            .contains("all of them codes' labels as the template's lists write them")
+    );
 }
 
 #[test]

@@ -15,6 +15,9 @@ pub struct OrgCounts {
     pub by_rule: BTreeMap<String, u64>,
     /// "column: from -> to" and how often it was made.
     pub normalised: BTreeMap<String, u64>,
+    /// Of those, the values that were a code's label as the template's lists write it.
+    #[serde(default)]
+    pub labels: u64,
     pub files: BTreeSet<String>,
     /// The first problems found, spelled out for the person who fixes the file; the full list
     /// is the organisation's quarantine file.
@@ -45,6 +48,7 @@ impl OrgCounts {
         self.accepted += 1;
         self.files.insert(file.to_string());
         for n in norms {
+            self.labels += u64::from(n.label);
             *self
                 .normalised
                 .entry(format!("{}: {:?} -> {:?}", n.column, n.from, n.to))
@@ -130,6 +134,9 @@ pub struct Totals {
     pub accepted: u64,
     pub quarantined: u64,
     pub normalised_values: u64,
+    /// Of those, codes' labels as the template's lists write them.
+    #[serde(default)]
+    pub labels_read: u64,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -170,6 +177,7 @@ impl IngestReport {
         t.accepted = self.orgs.values().map(|o| o.accepted).sum();
         t.quarantined = self.orgs.values().map(|o| o.quarantined).sum();
         t.normalised_values = self.orgs.values().flat_map(|o| o.normalised.values()).sum();
+        t.labels_read = self.orgs.values().map(|o| o.labels).sum();
         self.years.clear();
         for (y, n) in self.orgs.values().flat_map(|o| &o.years) {
             *self.years.entry(*y).or_default() += n;
@@ -194,13 +202,19 @@ impl IngestReport {
             String::new()
         };
         let mut s = format!(
-            "Ingest read {} file(s){sheets} from {} organisation(s): {} rows in = {} accepted + {} quarantined ({} value(s) normalised).",
+            "Ingest read {} file(s){sheets} from {} organisation(s): {} rows in = {} accepted + {} quarantined ({} value(s) normalised{}).",
             t.files,
             self.orgs.len(),
             t.rows_in,
             t.accepted,
             t.quarantined,
-            t.normalised_values
+            t.normalised_values,
+            match t.labels_read {
+                0 => String::new(),
+                n if n == t.normalised_values =>
+                    ", all of them codes' labels as the template's lists write them".to_string(),
+                n => format!(", {n} of them codes' labels as the template's lists write them"),
+            }
         );
         if t.failed_files > 0 {
             let what = if self.files.iter().any(|f| f.error.is_some() && f.sheet.is_some()) {

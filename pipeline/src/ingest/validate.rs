@@ -9,7 +9,7 @@ use super::fields::{
 use super::header::HeaderMap;
 use super::read::{Row, Unclosed};
 use crate::dates::possible_age_groups;
-use crate::schema::{ColumnKind, Schema};
+use crate::schema::{Column, ColumnKind, ColumnType, Schema};
 
 /// One broken rule on one row, with everything a person needs to find and fix it.
 #[derive(Debug, Clone)]
@@ -21,11 +21,30 @@ pub struct Problem {
 }
 
 /// A near miss that was made right: counted and reported, never silent.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Normalisation {
     pub column: String,
     pub from: String,
     pub to: String,
+    /// The code's Swedish or English label as the code list writes it, as the template's
+    /// drop-down lists give them: counted apart in the summary, since a file filled in from
+    /// the template has nothing to correct.
+    pub label: bool,
+}
+
+/// Whether `from` is the Swedish or English label of the code `to` in `col`'s list (for a
+/// country, its Swedish or English name), exactly as written there.
+fn is_label(schema: &Schema, col: &Column, from: &str, to: &str) -> bool {
+    match col.ty {
+        ColumnType::Country if to == "unknown" => from == crate::schema::UNKNOWN_COUNTRY_LABEL,
+        ColumnType::Country => schema
+            .country(to)
+            .is_some_and(|c| c.name_sv == from || c.name_en == from),
+        _ => schema
+            .list_for(col)
+            .and_then(|l| l.get(to))
+            .is_some_and(|c| c.sv == from || c.en == from),
+    }
 }
 
 /// A row that passed: one cleaned value per contract column (None = not answered).
@@ -331,6 +350,7 @@ impl<'a> Validator<'a> {
                     "{} fields (empty fields past the header's last column dropped)",
                     map.width
                 ),
+                ..Default::default()
             });
         }
         for (i, col) in self.schema.columns.iter().enumerate() {
@@ -346,6 +366,7 @@ impl<'a> Validator<'a> {
                     column: col.name.clone(),
                     from: "=\"...\"".into(),
                     to: "(Excel's text formula read as the text inside it)".into(),
+                    ..Default::default()
                 });
             }
             if let Some(b) = control_character(raw).or_else(|| excel_error(raw)) {
@@ -373,6 +394,7 @@ impl<'a> Validator<'a> {
                 Ok(c) => {
                     for (from, to) in c.changes {
                         norms.push(Normalisation {
+                            label: is_label(self.schema, col, &from, &to),
                             column: col.name.clone(),
                             from,
                             to,
@@ -555,6 +577,7 @@ impl<'a> Validator<'a> {
                             column: "birth_date".into(),
                             from: digits_hidden(raw_birth),
                             to: digits_hidden(&d.to_string()),
+                            ..Default::default()
                         });
                     }
                     values[c.birth] = Some(d.to_string());
@@ -573,6 +596,7 @@ impl<'a> Validator<'a> {
                             column: "personal_number".into(),
                             from: format!("{dash} ({name}) before the last four digits"),
                             to: "-".into(),
+                            ..Default::default()
                         });
                     }
                     // Neither date is shown: the report and the terminal hold no birth dates.

@@ -96,6 +96,9 @@ pub fn name_placeholder_form(name: &str) -> String {
 }
 
 /// The whole contract, loaded once and shared by every stage.
+/// How the template's country lists write `unknown` (ingest reads it as the code).
+pub const UNKNOWN_COUNTRY_LABEL: &str = "Vet ej";
+
 #[derive(Debug)]
 pub struct Schema {
     pub version: String,
