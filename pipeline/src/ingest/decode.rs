@@ -296,7 +296,8 @@ fn field_at(bytes: &[u8], pos: usize) -> (usize, Option<String>) {
 /// valid UTF-8, so only these pairs tell: `Ã` (a UTF-8 lead byte for À–ÿ) or `Â` (for
 /// U+0080–U+00BF) followed by what Windows-1252 reads in a continuation byte (0x80–0xBF). A
 /// real name has `Ã` only before a letter (Portuguese "JOÃO", "GUIMARÃES"), never before one
-/// of these, so the pair alone decides.
+/// of these, so the pair alone decides. Text of other languages garbled the same way starts
+/// its pairs with Ä, Å, È, Ð or Ñ instead.
 /// Returns the byte offset of the first such pair.
 pub fn mojibake_at(text: &str) -> Option<usize> {
     // Most cells have no Ã or Â (both start with byte 0xC3): skip them without decoding.
@@ -305,7 +306,19 @@ pub fn mojibake_at(text: &str) -> Option<usize> {
     }
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
-        if matches!(c, 'Ã' | 'Â') && chars.peek().is_some_and(|&(_, n)| windows_1252_continuation(n)) {
+        let Some(&(_, n)) = chars.peek() else {
+            break;
+        };
+        let garbled = match c {
+            'Ã' | 'Â' => windows_1252_continuation(n),
+            // The lead letters of Polish, Czech and Romanian letters (ł as "Å‚", ę as "Ä™",
+            // ș as "È™") and of Cyrillic ("Ð˜Ð²Ð°Ð½" for Иван). These capitals end real
+            // names in capitals before a no-break space, a quote or a dash, so those do
+            // not count after them.
+            'Ä' | 'Å' | 'È' | 'Ð' | 'Ñ' => windows_1252_continuation(n) && !"\u{a0}‘’“”–—•".contains(n),
+            _ => false,
+        };
+        if garbled {
             return Some(i);
         }
     }
@@ -485,6 +498,10 @@ mod tests {
             "BjÃ¸rn",
             "Ã\u{81}lvarez",
             "Lund\u{c2}\u{a0}Berg",
+            "WaÅ‚Ä™sa",
+            "BucureÈ™ti",
+            "Ð˜Ð²Ð°Ð½",
+            "DvoÅ™Ã¡k",
         ] {
             assert!(mojibake_at(garbled).is_some(), "{garbled}");
         }
@@ -500,6 +517,13 @@ mod tests {
             "São Tomé",
             "O’Brien",
             "Lind–Ström",
+            "ÅSA ÄRLA",
+            "PEÑA",
+            "GUÐRÚN",
+            "BRÄ\u{a0}BERG",
+            "SJÖGRÅ–LIND",
+            "Wałęsa",
+            "Иван",
         ] {
             assert_eq!(mojibake_at(real), None, "{real}");
         }
