@@ -3,13 +3,12 @@
 
 use std::collections::HashMap;
 
-use super::fields::{
-    Broken, Today, broken, check_cell, control_character, date, excel_error, excel_text, personal_number,
-};
+use super::fields::{Broken, Today, broken, check_cell, control_character, excel_error, excel_text};
 use super::header::HeaderMap;
 use super::read::{Row, Unclosed};
-use crate::dates::possible_age_groups;
 use crate::schema::{Column, ColumnKind, ColumnType, Schema};
+
+mod cross;
 
 /// One broken rule on one row, with everything a person needs to find and fix it.
 #[derive(Debug, Clone)]
@@ -46,6 +45,9 @@ fn is_label(schema: &Schema, col: &Column, from: &str, to: &str) -> bool {
             .is_some_and(|c| c.sv == from || c.en == from),
     }
 }
+
+/// A row's cleaned values (one per contract column) and the normalisations made so far.
+type CleanValues<'v> = (&'v mut [Option<String>], &'v mut Vec<Normalisation>);
 
 /// A row that passed: one cleaned value per contract column (None = not answered).
 #[derive(Debug, Clone)]
@@ -409,7 +411,7 @@ impl<'a> Validator<'a> {
                 Err(b) => fail(b),
             }
         }
-        self.cross_checks(row, map, file, (&mut values, &mut norms), &mut problems);
+        self.cross_checks((row, map, file), (&mut values, &mut norms), &mut problems);
         if problems.is_empty() {
             let c = &self.cols;
             let org_id = values[c.org].clone().unwrap_or_default();
@@ -456,207 +458,6 @@ impl<'a> Validator<'a> {
                     column_name(self.schema, map, column)
                 ),
             },
-        }
-    }
-
-    fn cross_checks(
-        &self,
-        row: &Row,
-        map: &HeaderMap,
-        file: u32,
-        (values, norms): (&mut [Option<String>], &mut Vec<Normalisation>),
-        problems: &mut Vec<Problem>,
-    ) {
-        let c = &self.cols;
-        let year: Option<i32> = values[c.year].as_deref().and_then(|y| y.parse().ok());
-        let police = values[c.police].clone();
-        let kind = values[c.kind].clone();
-        let age_group = values[c.age].clone();
-        let police_refused = problems
-            .iter()
-            .any(|p| p.column == self.schema.columns[c.police].name);
-        let mut push =
-            |col: usize, raw: &str, b: Broken| problems.push(problem(&self.schema.columns[col].name, raw, b));
-
-        // Duplicates and related rows, from the first pass over every file.
-        let key = self.id_key(row, map, c.record);
-        if let Some(seen) = self.index.map.get(&key)
-            && seen.count > 1
-        {
-            let first = if seen.file == file && seen.line == row.line {
-                "this row is the first".to_string()
-            } else {
-                format!("first at {}", self.place(seen, file))
-            };
-            push(
-                c.record,
-                cell(row, map, c.record),
-                broken(
-                    "duplicate_record_id",
-                    format!(
-                        "record_id occurs {} times for this organisation and year ({first}); every copy is quarantined",
-                        seen.count
-                    ),
-                ),
-            );
-        }
-        let related = cell(row, map, c.related);
-        if !related.is_empty() && kind.as_deref() == Some("direct") {
-            push(
-                c.related,
-                related,
-                broken(
-                    "related_record_for_direct",
-                    "related_record_id is for indirect rows: it names the direct row an indirect person is related to; leave it empty on a direct row, or correct contact_kind",
-                ),
-            );
-        } else if !related.is_empty() {
-            match self.index.map.get(&self.id_key(row, map, c.related)) {
-                None => push(
-                    c.related,
-                    related,
-                    broken(
-                        "related_record_missing",
-                        if map.source[c.related].is_some_and(|p| row.is_number(p)) {
-                            "no row of this organisation and year, in any of its files, has this record_id; the cell is stored as a number in Excel, which drops leading zeros (00042 becomes 42): format the column as text and type the id as it is"
-                        } else {
-                            "no row of this organisation and year, in any of its files, has this record_id"
-                        },
-                    ),
-                ),
-                Some(seen) if !seen.direct => push(
-                    c.related,
-                    related,
-                    broken(
-                        "related_record_not_direct",
-                        format!("the row it points at ({}) is not direct", self.place(seen, file)),
-                    ),
-                ),
-                Some(_) => {}
-            }
-        }
-
-        // The funnel: offences and legal status only after a police report. A police_report
-        // that was refused (TRUE, a typo) is this row's problem already, with the answers to
-        // pick from; until it is corrected nobody can tell whether offences belong, and
-        // "not answered" would send the user after the wrong cell.
-        let police_yes = police.as_deref() == Some("yes");
-        for col in [c.offences, c.status] {
-            if values[col].is_some() && !police_yes && !police_refused {
-                push(
-                    col,
-                    cell(row, map, col),
-                    broken(
-                        "funnel_police_report",
-                        match police.as_deref().filter(|p| !p.is_empty()) {
-                            Some(p) => format!("given while police_report is {p:?}; only a police report (yes) has offences and a legal status"),
-                            None => "given while police_report is not answered; answer police_report (yes) or leave this blank".to_string(),
-                        },
-                    ),
-                );
-            }
-        }
-        if values[c.forms].is_some() && kind.as_deref() == Some("indirect") {
-            push(
-                c.forms,
-                cell(row, map, c.forms),
-                broken("forms_for_indirect", "exploitation_forms is for direct rows only"),
-            );
-        }
-
-        // Dates need the report year; identifiers are checked against each other.
-        let mut birth = None;
-        let raw_birth = cell(row, map, c.birth);
-        if !raw_birth.is_empty() {
-            match date(raw_birth, year, self.today) {
-                Ok((d, changed)) => {
-                    // Counted by its form alone (#### for the digits): the report holds no
-                    // birth dates.
-                    if changed {
-                        norms.push(Normalisation {
-                            column: "birth_date".into(),
-                            from: digits_hidden(raw_birth),
-                            to: digits_hidden(&d.to_string()),
-                            ..Default::default()
-                        });
-                    }
-                    values[c.birth] = Some(d.to_string());
-                    birth = Some(d);
-                }
-                Err(b) => push(c.birth, raw_birth, b),
-            }
-        }
-        let raw_pnr = cell(row, map, c.pnr);
-        if let (false, Some(y)) = (raw_pnr.is_empty(), year) {
-            match personal_number(raw_pnr, y, self.today) {
-                Ok(p) => {
-                    // Counted by the dash alone: the report never shows the number.
-                    if let Some((dash, name)) = crate::pnr::typographic_dash(raw_pnr) {
-                        norms.push(Normalisation {
-                            column: "personal_number".into(),
-                            from: format!("{dash} ({name}) before the last four digits"),
-                            to: "-".into(),
-                            ..Default::default()
-                        });
-                    }
-                    // Neither date is shown: the report and the terminal hold no birth dates.
-                    if birth.is_some_and(|b| !p.agrees_with(&b)) {
-                        push(
-                            c.pnr,
-                            raw_pnr,
-                            broken(
-                                "pnr_birth_date",
-                                "its date part disagrees with birth_date: correct whichever of the two is wrong (a co-ordination number with day 60 or month 00 carries only the year and month, or the year, and only those are compared)",
-                            ),
-                        );
-                    }
-                    // The number's date is a birth date too: the same range as birth_date,
-                    // and without a birth_date it is the one the age group must agree with.
-                    if p.birth.year < 1900 || p.birth.year > y {
-                        push(
-                            c.pnr,
-                            raw_pnr,
-                            broken(
-                                "pnr_date_range",
-                                format!(
-                                    "its date lies before 1900 or after the report year {y}: correct the number (in 10 digits, + before the last four marks someone 100 or older)"
-                                ),
-                            ),
-                        );
-                    } else if self.today.before(&p.birth) {
-                        push(
-                            c.pnr,
-                            raw_pnr,
-                            broken(
-                                "pnr_date_range",
-                                format!(
-                                    "its date lies after today ({}); no one is born in the future: correct the number",
-                                    self.today
-                                ),
-                            ),
-                        );
-                    }
-                    birth = birth.or(Some(p.birth));
-                    values[c.pnr] = Some(p.normalised);
-                }
-                Err(b) => push(c.pnr, raw_pnr, number_hint(b, row, map, c.pnr)),
-            }
-        }
-        if let (Some(b), Some(y), Some(age)) = (birth, year, age_group) {
-            let (child_ok, adult_ok) = possible_age_groups(&b, y);
-            let bad = (age == "child" && !child_ok) || (age == "adult" && !adult_ok);
-            if bad {
-                push(
-                    c.age,
-                    &age,
-                    broken(
-                        "age_group_birth_date",
-                        format!(
-                            "{age} contradicts the birth date (of birth_date or personal_number) in {y}: correct age_group, or the date if that is what is wrong"
-                        ),
-                    ),
-                );
-            }
         }
     }
 }

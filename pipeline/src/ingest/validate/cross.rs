@@ -1,0 +1,253 @@
+//! The rules across columns of one row: a record id sent twice and the direct row an
+//! indirect one names (from the first pass over every file), the funnel of police report,
+//! offences and legal status, and the birth date, personal number and age group against one
+//! another and the report year.
+
+use super::{
+    CleanValues, HeaderMap, Normalisation, Problem, Row, Validator, broken, cell, digits_hidden, number_hint,
+    problem,
+};
+use crate::dates::{PartialDate, possible_age_groups};
+use crate::ingest::fields::{Broken, date, personal_number};
+
+impl Validator<'_> {
+    /// Every cross-column rule; `values` are the row's cleaned cells, and the birth date and
+    /// personal number are cleaned here, as they need the report year.
+    pub(super) fn cross_checks(
+        &self,
+        (row, map, file): (&Row, &HeaderMap, u32),
+        (values, norms): CleanValues,
+        problems: &mut Vec<Problem>,
+    ) {
+        self.record_checks((row, map, file), values, problems);
+        self.funnel_checks((row, map), values, problems);
+        self.identity_checks((row, map), (values, norms), problems);
+    }
+
+    fn push(&self, problems: &mut Vec<Problem>, col: usize, raw: &str, b: Broken) {
+        problems.push(problem(&self.schema.columns[col].name, raw, b));
+    }
+
+    /// A record id sent twice, and the row a related_record_id names.
+    fn record_checks(
+        &self,
+        (row, map, file): (&Row, &HeaderMap, u32),
+        values: &[Option<String>],
+        problems: &mut Vec<Problem>,
+    ) {
+        let c = &self.cols;
+        let kind = values[c.kind].as_deref();
+        let key = self.id_key(row, map, c.record);
+        if let Some(seen) = self.index.map.get(&key)
+            && seen.count > 1
+        {
+            let first = if seen.file == file && seen.line == row.line {
+                "this row is the first".to_string()
+            } else {
+                format!("first at {}", self.place(seen, file))
+            };
+            self.push(
+                problems,
+                c.record,
+                cell(row, map, c.record),
+                broken(
+                    "duplicate_record_id",
+                    format!(
+                        "record_id occurs {} times for this organisation and year ({first}); every copy is quarantined",
+                        seen.count
+                    ),
+                ),
+            );
+        }
+        let related = cell(row, map, c.related);
+        if related.is_empty() {
+            return;
+        }
+        if kind == Some("direct") {
+            self.push(
+                problems,
+                c.related,
+                related,
+                broken(
+                    "related_record_for_direct",
+                    "related_record_id is for indirect rows: it names the direct row an indirect person is related to; leave it empty on a direct row, or correct contact_kind",
+                ),
+            );
+            return;
+        }
+        match self.index.map.get(&self.id_key(row, map, c.related)) {
+            None => self.push(
+                problems,
+                c.related,
+                related,
+                broken(
+                    "related_record_missing",
+                    if map.source[c.related].is_some_and(|p| row.is_number(p)) {
+                        "no row of this organisation and year, in any of its files, has this record_id; the cell is stored as a number in Excel, which drops leading zeros (00042 becomes 42): format the column as text and type the id as it is"
+                    } else {
+                        "no row of this organisation and year, in any of its files, has this record_id"
+                    },
+                ),
+            ),
+            Some(seen) if !seen.direct => self.push(
+                problems,
+                c.related,
+                related,
+                broken(
+                    "related_record_not_direct",
+                    format!("the row it points at ({}) is not direct", self.place(seen, file)),
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+
+    /// Offences and legal status only after a police report; exploitation forms only for a
+    /// direct row. A police_report that was refused (TRUE, a typo) is this row's problem
+    /// already, with the answers to pick from; until it is corrected nobody can tell whether
+    /// offences belong, and "not answered" would send the user after the wrong cell.
+    fn funnel_checks(
+        &self,
+        (row, map): (&Row, &HeaderMap),
+        values: &[Option<String>],
+        problems: &mut Vec<Problem>,
+    ) {
+        let c = &self.cols;
+        let police = values[c.police].as_deref();
+        let police_refused = problems
+            .iter()
+            .any(|p| p.column == self.schema.columns[c.police].name);
+        for col in [c.offences, c.status] {
+            if values[col].is_some() && police != Some("yes") && !police_refused {
+                self.push(
+                    problems,
+                    col,
+                    cell(row, map, col),
+                    broken(
+                        "funnel_police_report",
+                        match police.filter(|p| !p.is_empty()) {
+                            Some(p) => format!("given while police_report is {p:?}; only a police report (yes) has offences and a legal status"),
+                            None => "given while police_report is not answered; answer police_report (yes) or leave this blank".to_string(),
+                        },
+                    ),
+                );
+            }
+        }
+        if values[c.forms].is_some() && values[c.kind].as_deref() == Some("indirect") {
+            self.push(
+                problems,
+                c.forms,
+                cell(row, map, c.forms),
+                broken("forms_for_indirect", "exploitation_forms is for direct rows only"),
+            );
+        }
+    }
+
+    /// The birth date and the personal number, each against the report year and today, one
+    /// against the other, and the age group against whichever date there is.
+    fn identity_checks(
+        &self,
+        (row, map): (&Row, &HeaderMap),
+        (values, norms): CleanValues,
+        problems: &mut Vec<Problem>,
+    ) {
+        let c = &self.cols;
+        let year: Option<i32> = values[c.year].as_deref().and_then(|y| y.parse().ok());
+        let mut birth = None;
+        let raw_birth = cell(row, map, c.birth);
+        if !raw_birth.is_empty() {
+            match date(raw_birth, year, self.today) {
+                Ok((d, changed)) => {
+                    // Counted by its form alone (#### for the digits): the report holds no
+                    // birth dates.
+                    if changed {
+                        norms.push(Normalisation {
+                            column: "birth_date".into(),
+                            from: digits_hidden(raw_birth),
+                            to: digits_hidden(&d.to_string()),
+                            ..Default::default()
+                        });
+                    }
+                    values[c.birth] = Some(d.to_string());
+                    birth = Some(d);
+                }
+                Err(b) => self.push(problems, c.birth, raw_birth, b),
+            }
+        }
+        let raw_pnr = cell(row, map, c.pnr);
+        if let (false, Some(y)) = (raw_pnr.is_empty(), year) {
+            match personal_number(raw_pnr, y, self.today) {
+                Ok(p) => {
+                    self.pnr_checks((raw_pnr, y), (&p, birth), norms, problems);
+                    birth = birth.or(Some(p.birth));
+                    values[c.pnr] = Some(p.normalised);
+                }
+                Err(b) => self.push(problems, c.pnr, raw_pnr, number_hint(b, row, map, c.pnr)),
+            }
+        }
+        if let (Some(b), Some(y), Some(age)) = (birth, year, values[c.age].as_deref()) {
+            let (child_ok, adult_ok) = possible_age_groups(&b, y);
+            let bad = (age == "child" && !child_ok) || (age == "adult" && !adult_ok);
+            if bad {
+                self.push(
+                    problems,
+                    c.age,
+                    age,
+                    broken(
+                        "age_group_birth_date",
+                        format!(
+                            "{age} contradicts the birth date (of birth_date or personal_number) in {y}: correct age_group, or the date if that is what is wrong"
+                        ),
+                    ),
+                );
+            }
+        }
+    }
+
+    /// A valid personal number against birth_date, the report year `y` and today. Neither
+    /// date is shown: the report and the terminal hold no birth dates.
+    fn pnr_checks(
+        &self,
+        (raw, y): (&str, i32),
+        (p, birth): (&crate::pnr::PersonalNumber, Option<PartialDate>),
+        norms: &mut Vec<Normalisation>,
+        problems: &mut Vec<Problem>,
+    ) {
+        let c = &self.cols;
+        // Counted by the dash alone: the report never shows the number.
+        if let Some((dash, name)) = crate::pnr::typographic_dash(raw) {
+            norms.push(Normalisation {
+                column: "personal_number".into(),
+                from: format!("{dash} ({name}) before the last four digits"),
+                to: "-".into(),
+                ..Default::default()
+            });
+        }
+        if birth.is_some_and(|b| !p.agrees_with(&b)) {
+            self.push(
+                problems,
+                c.pnr,
+                raw,
+                broken(
+                    "pnr_birth_date",
+                    "its date part disagrees with birth_date: correct whichever of the two is wrong (a co-ordination number with day 60 or month 00 carries only the year and month, or the year, and only those are compared)",
+                ),
+            );
+        }
+        // The number's date is a birth date too: the same range as birth_date, and without a
+        // birth_date it is the one the age group must agree with.
+        let why = if p.birth.year < 1900 || p.birth.year > y {
+            format!(
+                "its date lies before 1900 or after the report year {y}: correct the number (in 10 digits, + before the last four marks someone 100 or older)"
+            )
+        } else if self.today.before(&p.birth) {
+            format!(
+                "its date lies after today ({}); no one is born in the future: correct the number",
+                self.today
+            )
+        } else {
+            return;
+        };
+        self.push(problems, c.pnr, raw, broken("pnr_date_range", why));
+    }
+}
