@@ -1,0 +1,168 @@
+//! What ingest tells beyond each row's problems: warnings for the whole run (several report
+//! years, other members' rows, the same file twice, sample organisations beside members) and
+//! notes on a file (its name naming another member, its header read with changes).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::report::IngestReport;
+use super::{Indexed, file_label, header, is_submission};
+use crate::schema::{MemberKind, Schema};
+
+/// Files with the same bytes under two names (`org.csv` and `org (1).csv`): every record in
+/// them is quarantined as sent twice, and the report says why in one line.
+pub(super) fn same_content(input: &Path, entries: &[crate::stage::Entry]) -> Vec<String> {
+    let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for e in entries
+        .iter()
+        .filter(|e| e.problem.is_none() && is_submission(&e.path))
+    {
+        // A file that cannot be hashed has its own error in the report already.
+        if let Ok(h) = crate::stage::hash_file(&e.path, "")
+            && h.bytes > 0
+        {
+            seen.entry(h.blake3).or_default().push(file_label(input, &e.path));
+        }
+    }
+    seen.into_values()
+        .filter(|names| names.len() > 1)
+        .map(|names| {
+            format!(
+                "{} have the same content: the same file sent twice? Every record in them is quarantined as a duplicate; keep one of them and ingest again",
+                names.join(" and ")
+            )
+        })
+        .collect()
+}
+
+/// The member whose code the file's name is or holds (`TALITA.csv`, `2024_TALITA.xlsx`).
+pub(super) fn name_member(schema: &Schema, path: &Path) -> Option<String> {
+    let stem = path.file_stem()?.to_string_lossy().to_uppercase();
+    stem.split(|c: char| !c.is_alphanumeric())
+        .find(|t| schema.member(t).is_some())
+        .map(str::to_string)
+}
+
+/// A file named after one member whose rows name another: the wrong file sent, or org_id
+/// filled in wrong. Its records count for the member the rows name, and clash as duplicates
+/// with that member's own file, so the report must say why.
+pub(super) fn named_other(schema: &Schema, f: &Indexed) -> Option<String> {
+    let named = name_member(schema, &f.path)?;
+    let org = f.org.as_deref()?;
+    (named != org).then(|| {
+        format!(
+            "the file's name names member {named}, but most of its rows name {org} in org_id, so they count for {org}; check that the right file was sent and that org_id is filled in right"
+        )
+    })
+}
+
+/// What the whole run should tell before anything is linked: a run that mixes report years
+/// (tables are made per year, so aggregate will refuse it).
+pub(super) fn run_warnings(report: &IngestReport) -> Vec<String> {
+    let mut warnings: Vec<String> = report
+        .files
+        .iter()
+        .flat_map(|f| {
+            let own = f.org_id.as_deref().unwrap_or("?");
+            f.other_orgs.iter().map(move |(org, n)| {
+                format!(
+                    "{}: {n} accepted row(s) name organisation {org} in org_id, not {own}, and count for {org}; if they are {own}'s records, correct org_id in those rows",
+                    f.file
+                )
+            })
+        })
+        .collect();
+    if report.years.len() > 1 {
+        // The year most rows have is taken for the report's; the others are named with the
+        // organisations and files their rows came from.
+        let main = report.years.iter().max_by_key(|(_, n)| **n).map(|(y, _)| *y);
+        let years: Vec<String> = report
+            .years
+            .iter()
+            .map(|(y, n)| {
+                if Some(*y) == main {
+                    return format!("{y} ({n} row(s))");
+                }
+                let from: Vec<String> = report
+                    .orgs
+                    .iter()
+                    .filter_map(|(org, c)| {
+                        let files: Vec<String> = c
+                            .years_by_file
+                            .get(y)?
+                            .iter()
+                            .map(|(file, k)| format!("{k} in {file}"))
+                            .collect();
+                        Some(format!("{org}: {}", files.join(", ")))
+                    })
+                    .collect();
+                format!("{y} ({n} row(s): {})", from.join("; "))
+            })
+            .collect();
+        warnings.push(format!(
+            "the accepted rows span several report years: {}; the report tables are made one year at a time, so correct the year or ingest each year from its own folder",
+            years.join(", ")
+        ));
+    }
+    warnings
+}
+
+/// A name where a letter was replaced by '?': beside a letter ("Micha?"), or a name of
+/// question marks only ("????" for a name in another script); a lone "?" typed for an
+/// unknown name is not.
+pub(super) fn lost_letter(name: &str) -> bool {
+    let chars: Vec<char> = name.trim().chars().collect();
+    let beside_letter = chars.iter().enumerate().any(|(i, c)| {
+        *c == '?'
+            && (i > 0 && chars[i - 1].is_alphabetic() || chars.get(i + 1).is_some_and(|n| n.is_alphabetic()))
+    });
+    beside_letter || chars.len() >= 2 && chars.iter().all(|c| *c == '?' || c.is_whitespace())
+}
+
+/// A run that counts the synthetic sample's organisations with real members: the sample is
+/// demo data, and no table has a place for the pair of a sample organisation and a member,
+/// so aggregate could not count them together.
+pub fn mixed_kinds(schema: &Schema, report: &IngestReport) -> Option<String> {
+    let with_rows = |kind: MemberKind| -> Vec<String> {
+        report
+            .orgs
+            .iter()
+            .filter(|(org, c)| c.accepted > 0 && schema.member(org).is_some_and(|m| m.kind == kind))
+            .map(|(org, c)| {
+                let files: Vec<&str> = c.files.iter().map(String::as_str).collect();
+                format!("{org} ({})", files.join(", "))
+            })
+            .collect()
+    };
+    let (sample, members) = (with_rows(MemberKind::Sample), with_rows(MemberKind::Member));
+    (!sample.is_empty() && !members.is_empty()).then(|| {
+        format!(
+            "the accepted rows mix the synthetic sample's organisations, {}, with real members, {}: sample files are demo data and must not be counted with real records; remove them from the folder (or ingest them into a work folder of their own)",
+            sample.join(", "),
+            members.join(", ")
+        )
+    })
+}
+
+pub(super) fn header_notes(map: &header::HeaderMap) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (from, to) in &map.renamed {
+        notes.push(format!("column {from:?} read as {to}"));
+    }
+    if !map.absent.is_empty() {
+        notes.push(format!(
+            "columns not in the file, read as not answered: {}",
+            map.absent.join(", ")
+        ));
+    }
+    if !map.ignored.is_empty() {
+        notes.push(format!("unknown columns ignored: {}", map.ignored.join(", ")));
+    }
+    if !map.pandas_index.is_empty() {
+        notes.push(format!(
+            "column(s) {} passed over: the row numbers pandas writes as a column, not answers; write the file with index=False to leave them out",
+            map.pandas_index.join(", ")
+        ));
+    }
+    notes
+}
