@@ -17,6 +17,10 @@ type Protected = BTreeMap<String, (safetally::tables::Table, ProtectedTable, Vec
 /// A small sample through aggregate and exact protection: by table id, the table, its
 /// protection and its true counts.
 fn protected(persons: u64, seed: u64, work: &Path) -> Protected {
+    protected_with(persons, seed, work, &Params::default())
+}
+
+fn protected_with(persons: u64, seed: u64, work: &Path, params: &Params) -> Protected {
     let cfg = SampleConfig {
         persons,
         orgs: 4,
@@ -31,7 +35,7 @@ fn protected(persons: u64, seed: u64, work: &Path) -> Protected {
     let w = Workdir::new(work).expect("workdir");
     let agg = aggregate_stage(&s, &w, &w.stage_dir(safetally::link::STAGE), false).expect("aggregate");
     let (tables, report, cells) = load_aggregated(&s, &agg.dir).expect("aggregated");
-    let (out, prot) = protect_tables(&s, &tables, &cells, &report, &Params::default()).expect("protect");
+    let (out, prot) = protect_tables(&s, &tables, &cells, &report, params).expect("protect");
     assert!(prot.audit_passed, "{:?}", prot.audit_failures);
     tables
         .tables
@@ -214,4 +218,55 @@ fn every_relation_of_the_audit_holds_on_the_true_counts() {
         }
         assert_eq!(t21, 4, "T21a and T21b: diagonal and pairs, from below and above");
     }
+}
+
+/// The differences of nested populations' published cells that are small counts (1 to 4):
+/// by the audit's own list of nested pairs (a narrower cell at most a wider one of another
+/// table), as (narrow table, wide table, difference).
+fn small_differences(tables: &Protected) -> Vec<(String, String, u64)> {
+    let schema = schema();
+    let loaded =
+        safetally::tables::load_tables(&schema, &safetally::schema::MemberKind::Sample).expect("tables");
+    let (refs, relations) = safetally::tables::person_relations(&loaded);
+    let published = |k: usize| {
+        let r = refs[k];
+        let (_, p, _) = &tables[loaded.tables[r.table].id()];
+        (!p.status[r.cell].hidden()).then(|| p.values[r.cell]).flatten()
+    };
+    relations
+        .iter()
+        .filter(|c| c.relation == safetally_dp::suppress::Relation::Le && c.terms.len() == 2)
+        .filter_map(|c| {
+            let (narrow, wide) = (c.terms[0].0, c.terms[1].0);
+            let d = published(wide)?.checked_sub(published(narrow)?)?;
+            let id = |k: usize| loaded.tables[refs[k].table].id().to_string();
+            (1..5).contains(&d).then(|| (id(narrow), id(wide), d))
+        })
+        .collect()
+}
+
+/// `--protect-differences`: no two published cells of nested populations differ by a small
+/// count (T01's indirect persons minus T11's indirect children were 4 in an outside review),
+/// and the audit still passes. Without it, such differences are published on these samples,
+/// which is what the option is for (and shows that the check finds them).
+#[test]
+fn with_differences_protected_no_nested_pair_of_published_cells_differs_by_a_small_count() {
+    let mut found_without = 0;
+    for (persons, seed) in [(80, 9907), (300, 8123), (400, 4711)] {
+        let work = tempfile::tempdir().expect("tempdir");
+        let plain = protected(persons, seed, work.path());
+        found_without += small_differences(&plain).len();
+        let work = tempfile::tempdir().expect("tempdir");
+        let params = Params {
+            differences: true,
+            ..Params::default()
+        };
+        let guarded = protected_with(persons, seed, work.path(), &params);
+        let left = small_differences(&guarded);
+        assert!(left.is_empty(), "{persons} persons, seed {seed}: {left:?}");
+    }
+    assert!(
+        found_without > 0,
+        "no small difference without the option: the check cannot fail"
+    );
 }

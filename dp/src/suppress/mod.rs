@@ -17,6 +17,10 @@ pub use secondary::protect;
 pub struct Cell {
     pub value: u64,
     pub margin: bool,
+    /// A count no table publishes but a reader can work out from two that are published (the
+    /// persons of a wider population outside a narrower one): always hidden, and protected
+    /// like a published small count when it is one.
+    pub unpublished: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +119,10 @@ pub struct Params {
     pub protection: u64,
     /// Off only to show what primary suppression alone leaks.
     pub secondary: bool,
+    /// Protect the differences of nested populations' published cells as small counts too
+    /// (see `Cell::unpublished`); the caller adds those cells to the system.
+    #[serde(default)]
+    pub differences: bool,
 }
 
 impl Default for Params {
@@ -124,6 +132,7 @@ impl Default for Params {
             suppress_zeros: false,
             protection: 3,
             secondary: true,
+            differences: false,
         }
     }
 }
@@ -146,8 +155,10 @@ pub fn primary(sys: &System, p: &Params) -> (Vec<Status>, usize) {
         .iter()
         .map(|c| {
             let small = c.value > 0 && c.value < p.threshold;
-            if small || (p.suppress_zeros && c.value == 0) {
+            if small || (p.suppress_zeros && c.value == 0 && !c.unpublished) {
                 Status::Primary
+            } else if c.unpublished {
+                Status::Secondary
             } else {
                 Status::Published
             }

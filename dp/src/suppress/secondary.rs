@@ -92,8 +92,14 @@ fn close_single_gaps(sys: &System, status: &mut [Status]) -> usize {
             .iter()
             .filter(|c| c.relation == super::Relation::Eq)
         {
-            let hidden = c.terms.iter().filter(|t| status[t.0].hidden()).count();
-            if hidden != 1 {
+            let hidden: Vec<usize> = c
+                .terms
+                .iter()
+                .map(|t| t.0)
+                .filter(|&i| status[i].hidden())
+                .collect();
+            // An unpublished count that is not small needs no partner: it is no one's to hide.
+            if hidden.len() != 1 || sys.cells[hidden[0]].unpublished && status[hidden[0]] != Status::Primary {
                 continue;
             }
             let members: Vec<usize> = c.terms.iter().map(|t| t.0).collect();
@@ -178,12 +184,14 @@ mod tests {
             .map(|&v| Cell {
                 value: v,
                 margin: false,
+                unpublished: false,
             })
             .collect();
         let total = values.iter().sum();
         cells.push(Cell {
             value: total,
             margin: true,
+            unpublished: false,
         });
         let parts: Vec<usize> = (0..values.len()).collect();
         System {
@@ -193,10 +201,55 @@ mod tests {
         }
     }
 
+    /// An unpublished difference (wider minus narrower) that is a small count costs one of
+    /// its two published cells; one that is not small costs nothing.
+    #[test]
+    fn an_unpublished_small_difference_hides_one_of_its_cells_and_a_large_one_nothing() {
+        let system = |wide: u64, narrow: u64| System {
+            cells: vec![
+                Cell {
+                    value: wide,
+                    margin: true,
+                    unpublished: false,
+                },
+                Cell {
+                    value: narrow,
+                    margin: true,
+                    unpublished: false,
+                },
+                Cell {
+                    value: wide - narrow,
+                    margin: false,
+                    unpublished: true,
+                },
+            ],
+            constraints: vec![Constraint::sum(0, &[1, 2])],
+            lines: Vec::new(),
+        };
+        let out = protect(&system(10, 6), &Params::default()).expect("protect");
+        assert_eq!(out.status[2], Status::Primary);
+        assert_eq!(
+            out.status[..2].iter().filter(|s| s.hidden()).count(),
+            1,
+            "{:?}",
+            out.status
+        );
+        assert!(out.audit.passed());
+        let out = protect(&system(20, 6), &Params::default()).expect("protect");
+        assert_eq!(
+            out.status,
+            vec![Status::Published, Status::Published, Status::Secondary]
+        );
+    }
+
     /// A rows x cols table with row, column and grand totals, values from `next`.
     fn grid(rows: usize, cols: usize, mut next: impl FnMut() -> u64) -> System {
         let inner: Vec<u64> = (0..rows * cols).map(|_| next()).collect();
-        let cell = |value, margin| Cell { value, margin };
+        let cell = |value, margin| Cell {
+            value,
+            margin,
+            unpublished: false,
+        };
         let mut cells: Vec<Cell> = inner.iter().map(|&v| cell(v, false)).collect();
         let row_total = |r: usize| (0..cols).map(|c| inner[r * cols + c]).sum::<u64>();
         let col_total = |c: usize| (0..rows).map(|r| inner[r * cols + c]).sum::<u64>();
@@ -328,12 +381,14 @@ mod tests {
             .map(|&x| Cell {
                 value: x,
                 margin: false,
+                unpublished: false,
             })
             .collect();
         for t in [v[0] + v[1], v[2] + v[3], v[0] + v[2], v[1] + v[3], v.iter().sum()] {
             cells.push(Cell {
                 value: t,
                 margin: true,
+                unpublished: false,
             });
         }
         let constraints = vec![
@@ -370,6 +425,7 @@ mod tests {
             .map(|(i, &value)| Cell {
                 value,
                 margin: i == 2 || i == 3,
+                unpublished: false,
             })
             .collect();
         let constraints = vec![
@@ -396,7 +452,11 @@ mod tests {
     /// The old audit, which judged the range alone, passed this.
     #[test]
     fn a_small_count_hidden_alone_is_judged_as_a_reader_who_knows_the_rule_reads_it() {
-        let cell = |value, margin| Cell { value, margin };
+        let cell = |value, margin| Cell {
+            value,
+            margin,
+            unpublished: false,
+        };
         // a (4), any (20), others (16): a <= any, any <= a + others.
         let cells = vec![cell(4, false), cell(20, true), cell(16, false)];
         let constraints = vec![
@@ -428,7 +488,11 @@ mod tests {
     /// to hide ("no cell left to hide" on every sample tried with `--suppress-zeros`).
     #[test]
     fn with_zeros_hidden_a_reader_cannot_tell_which_hidden_cells_are_zeros() {
-        let cell = |value, margin| Cell { value, margin };
+        let cell = |value, margin| Cell {
+            value,
+            margin,
+            unpublished: false,
+        };
         let sys = System {
             cells: vec![cell(2, false), cell(0, false), cell(2, true)],
             constraints: vec![Constraint::sum(2, &[0, 1])],

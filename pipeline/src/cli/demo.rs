@@ -78,6 +78,7 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
         threshold: None,
         protection: None,
         suppress_zeros: false,
+        protect_differences: false,
         rho: None,
         ledger: a.work.join("ledger"),
         // The demo's own ledger, in its own work folder of synthetic data.

@@ -38,6 +38,11 @@ pub struct ProtectArgs {
     /// Exact mode: hide zeros too.
     #[arg(long)]
     pub suppress_zeros: bool,
+    /// Exact mode: protect the difference of two nested populations' published cells (T01's
+    /// indirect persons minus T11's indirect children) as a small count too, hiding one of
+    /// the two where it is one; may hide a headline total.
+    #[arg(long)]
+    pub protect_differences: bool,
     /// DP mode: the rho this release spends (default: release_rho in schemas/privacy.json).
     #[arg(long, allow_negative_numbers = true)]
     pub rho: Option<f64>,
@@ -58,9 +63,9 @@ pub struct ProtectArgs {
 impl ProtectArgs {
     pub fn dp_run(&self) -> anyhow::Result<DpRun> {
         let mut config = DpConfig::load_embedded()?;
-        if self.protection.is_some() || self.suppress_zeros {
+        if self.protection.is_some() || self.suppress_zeros || self.protect_differences {
             anyhow::bail!(
-                "--protection and --suppress-zeros apply to exact mode; DP mode hides noisy counts below --threshold"
+                "--protection, --suppress-zeros and --protect-differences apply to exact mode; DP mode hides noisy counts below --threshold"
             );
         }
         if let Some(t) = self.threshold {
@@ -89,6 +94,7 @@ impl ProtectArgs {
             suppress_zeros: self.suppress_zeros,
             protection,
             secondary: true,
+            differences: self.protect_differences,
         })
     }
 }

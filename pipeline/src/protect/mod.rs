@@ -72,6 +72,10 @@ pub struct ProtectReport {
     pub member_kind: String,
     pub tables: BTreeMap<String, TableProtection>,
     pub primary: usize,
+    /// With `--protect-differences`: differences of nested populations' cells that were small
+    /// counts, each protected by hiding one of its two cells or more.
+    #[serde(default)]
+    pub small_differences: usize,
     pub secondary_by_relations: usize,
     pub secondary_by_audit: usize,
     /// Cells hidden (zeros among them) because they sit in the line of a hidden small total.
@@ -157,13 +161,21 @@ impl ProtectReport {
         } else {
             String::new()
         };
+        let differences = if self.params.differences {
+            format!(
+                " {} difference(s) of a wider and a narrower population's cells were small counts, protected like the others.",
+                self.small_differences
+            )
+        } else {
+            String::new()
+        };
         let (zeros, lowest) = if self.params.suppress_zeros {
             (" (zeros too, as asked)", 0)
         } else {
             ("", 1)
         };
         format!(
-            "Protect (exact mode, threshold {}) checked {cells} cells: {} hidden because fewer than {} persons{zeros}, {} more hidden so that those cannot be worked out from totals ({} by row and column sums, {} after the audit).{small_lines}{fixed} Audit: {}.",
+            "Protect (exact mode, threshold {}) checked {cells} cells: {} hidden because fewer than {} persons{zeros}, {} more hidden so that those cannot be worked out from totals ({} by row and column sums, {} after the audit).{small_lines}{differences}{fixed} Audit: {}.",
             self.params.threshold,
             self.primary,
             self.params.threshold,
@@ -252,11 +264,26 @@ pub fn protect_tables(
     agg: &AggregateReport,
     params: &Params,
 ) -> Result<(Vec<ProtectedTable>, ProtectReport), StageError> {
-    let (sys, refs) = build_system(schema, tables, cells);
-    let name = |k: usize| {
-        let r = refs[k];
+    let (sys, refs, pairs) = if params.differences {
+        tables::build_system_with_differences(schema, tables, cells)
+    } else {
+        let (sys, refs) = build_system(schema, tables, cells);
+        (sys, refs, Vec::new())
+    };
+    let cell_name = |r: &tables::CellRef| {
         let t = &tables.tables[r.table];
         format!("{} {:?}", t.id(), t.codes(r.cell))
+    };
+    let name = |k: usize| match refs.get(k) {
+        Some(r) => cell_name(r),
+        None => {
+            let (narrow, wide) = pairs[k - refs.len()];
+            format!(
+                "the difference of {} and {}",
+                cell_name(&refs[wide]),
+                cell_name(&refs[narrow])
+            )
+        }
     };
     let outcome = suppress::protect(&sys, params).map_err(|e| match e {
         suppress::SuppressError::Inconsistent(r) => {
@@ -296,7 +323,8 @@ pub fn protect_tables(
         }
     }
     let mut fewest: BTreeMap<usize, u64> = BTreeMap::new();
-    for iv in &outcome.audit.intervals {
+    // Unpublished differences (after the tables' cells) have no place in a table.
+    for iv in outcome.audit.intervals.iter().filter(|iv| iv.cell < refs.len()) {
         let r = refs[iv.cell];
         out[r.table].lower[r.cell] = Some(iv.lower);
         out[r.table].upper[r.cell] = iv.upper;
@@ -312,7 +340,14 @@ pub fn protect_tables(
         report_year: agg.report_year,
         member_kind: agg.member_kind.clone(),
         tables: BTreeMap::new(),
-        primary: outcome.status.iter().filter(|s| **s == Status::Primary).count(),
+        primary: outcome.status[..refs.len()]
+            .iter()
+            .filter(|s| **s == Status::Primary)
+            .count(),
+        small_differences: outcome.status[refs.len()..]
+            .iter()
+            .filter(|s| **s == Status::Primary)
+            .count(),
         secondary_by_relations: outcome.secondary_by_relations,
         secondary_by_audit: outcome.secondary_by_audit,
         secondary_small_totals: outcome.secondary_by_lines,

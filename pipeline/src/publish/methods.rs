@@ -58,11 +58,16 @@ Små tal är dolda: en cell med 1–{} personer visas som `..` (status suppresse
     );
     let _ = writeln!(
         s,
-        "{}\n",
+        "{} {}\n",
         if report.audit_passed {
             "Granskningen godkändes."
         } else {
             "Granskningen godkändes INTE."
+        },
+        if p.differences {
+            "Skillnaden mellan två publicerade celler för en vidare och en snävare population (till exempel indirekt utsatta minus indirekt utsatta barn) skyddas som ett litet tal i sig (inte för härledda grupper som ursprungsregion)."
+        } else {
+            "Skillnaden mellan två publicerade celler för en vidare och en snävare population (till exempel indirekt utsatta minus indirekt utsatta barn) skyddas inte och kan vara ett litet tal."
         }
     );
     exact_table(&mut s, tables, report, true);
@@ -90,11 +95,16 @@ Small counts are hidden: a cell of 1 to {} persons is shown as `..` (status supp
     );
     let _ = writeln!(
         s,
-        "{}\n",
+        "{} {}\n",
         if report.audit_passed {
             "The audit passed."
         } else {
             "The audit FAILED."
+        },
+        if p.differences {
+            "The difference of two published cells of a wider and a narrower population (for example indirectly affected persons minus indirectly affected children) is protected as a small count of its own (not for derived groups such as region of origin)."
+        } else {
+            "The difference of two published cells of a wider and a narrower population (for example indirectly affected persons minus indirectly affected children) is not protected and may be a small count."
         }
     );
     exact_table(&mut s, tables, report, false);

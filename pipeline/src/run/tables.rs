@@ -333,6 +333,7 @@ pub fn protect_stage_dp(
                 suppress_zeros: false,
                 protection: 0,
                 secondary: false,
+                differences: false,
             },
             report_year: agg.report_year,
             member_kind: agg.member_kind.clone(),
@@ -342,6 +343,7 @@ pub fn protect_stage_dp(
                 .flat_map(|p| &p.status)
                 .filter(|s| s.hidden())
                 .count(),
+            small_differences: 0,
             secondary_by_relations: 0,
             secondary_by_audit: 0,
             secondary_small_totals: 0,

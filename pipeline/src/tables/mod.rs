@@ -13,7 +13,10 @@ pub use aggregate::{AggregateReport, aggregate_persons, aggregate_stage_dir, mem
 pub use cells::{TableCells, read_cells, read_cells_from, truncated_name, write_cells};
 pub use compile::{NOT_ANSWERED, compile, load_tables, pair_code, parse_group};
 pub use derive::Persons;
-pub use system::{CellRef, build_system, build_system_for_dp, build_system_with, person_relations};
+pub use system::{
+    CellRef, build_system, build_system_for_dp, build_system_with, build_system_with_differences,
+    person_relations,
+};
 
 use std::collections::BTreeMap;
 

@@ -60,6 +60,7 @@ fn build_without_org_counts(
             sys.cells.push(Cell {
                 value: v,
                 margin: t.is_margin(i),
+                unpublished: false,
             });
             refs.push(CellRef { table: ti, cell: i });
         }
@@ -184,6 +185,54 @@ fn org_count_relations(tables: &Tables, offset: &[usize], out: &mut Vec<Constrai
 /// are derived). Each cell is bound by the narrowest cells around it only; wider ones follow
 /// through those (within a table, through its margins).
 fn nested_persons_relations(tables: &Tables, offset: &[usize], out: &mut Vec<Constraint>) {
+    for (narrow, wide) in nested_pairs(tables, offset) {
+        out.push(Constraint::at_most_zero(vec![(narrow, 1.0), (wide, -1.0)]));
+    }
+}
+
+/// The system with, for every pair of nested cells of different tables (see
+/// `nested_persons_relations`), one unpublished cell more: the persons of the wider cell
+/// outside the narrower one, which a reader gets by subtracting the two published cells (T01's
+/// indirect persons minus T11's indirect children are the indirect adults). Protection then
+/// hides one of the two where that difference is a small count.
+/// Also returned: the (narrow, wide) cells of each added difference, in the order added
+/// after the tables' cells.
+pub fn build_system_with_differences(
+    schema: &crate::schema::Schema,
+    tables: &Tables,
+    cells: &[TableCells],
+) -> (System, Vec<CellRef>, Vec<(usize, usize)>) {
+    let deriver = Deriver::new(schema);
+    let (mut sys, refs, offset) = build_without_org_counts(&deriver, tables, cells);
+    org_count_relations(tables, &offset, &mut sys.constraints);
+    // Of tables over the same persons, a difference is a sum of the wider table's own cells
+    // (T06's men minus T07's men in labour are T07's men in the other forms), which the
+    // tables' relations already hold: only a narrower population's count is new.
+    let table_of = |k: usize| refs[k].table;
+    let pairs: Vec<(usize, usize)> = nested_pairs(tables, &offset)
+        .into_iter()
+        .filter(|&(narrow, wide)| {
+            let (a, b) = (&tables.tables[table_of(narrow)], &tables.tables[table_of(wide)]);
+            !a.spec.population.same_persons(&b.spec.population)
+        })
+        .collect();
+    for &(narrow, wide) in &pairs {
+        let value = sys.cells[wide].value.saturating_sub(sys.cells[narrow].value);
+        let d = sys.cells.len();
+        sys.cells.push(Cell {
+            value,
+            margin: false,
+            unpublished: true,
+        });
+        sys.constraints.push(Constraint::sum(wide, &[narrow, d]));
+    }
+    (sys, refs, pairs)
+}
+
+/// Pairs (narrow, wide) of system cells of different tables where the narrow cell's persons
+/// are among the wide cell's, the nearest wider cell only.
+fn nested_pairs(tables: &Tables, offset: &[usize]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
     // One cell per distinct set of persons (cells that count the same persons are equal, see
     // `same_persons_relations`), with its table.
     let mut seen: BTreeSet<Persons> = BTreeSet::new();
@@ -208,10 +257,11 @@ fn nested_persons_relations(tables: &Tables, offset: &[usize], out: &mut Vec<Con
                 .any(|&c| c != b && classes[c].0.within(pb) && !pb.within(&classes[c].0));
             // Within one table, the table's own relations already bound the cell.
             if !between && tb != ta {
-                out.push(Constraint::at_most_zero(vec![(*cell, 1.0), (*cb, -1.0)]));
+                out.push((*cell, *cb));
             }
         }
     }
+    out
 }
 
 /// The persons a cell counts, as conditions by kind (see `counted_persons`): cells with equal
