@@ -60,12 +60,7 @@ fn components(sys: &System, status: &[Status]) -> Vec<Vec<usize>> {
         x
     }
     for c in &sys.constraints {
-        let hidden: Vec<usize> = c
-            .terms
-            .iter()
-            .map(|t| t.0)
-            .filter(|&i| status[i].hidden())
-            .collect();
+        let hidden = c.hidden_cells(status);
         for w in hidden.windows(2) {
             let (a, b) = (find(&mut parent, w[0]), find(&mut parent, w[1]));
             parent[a] = b;

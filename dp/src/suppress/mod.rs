@@ -49,6 +49,15 @@ impl Constraint {
         }
     }
 
+    /// The cells of the relation that `status` hides.
+    pub fn hidden_cells(&self, status: &[Status]) -> Vec<usize> {
+        self.terms
+            .iter()
+            .map(|t| t.0)
+            .filter(|&i| status[i].hidden())
+            .collect()
+    }
+
     /// `sum(terms) <= 0`.
     pub fn at_most_zero(terms: Vec<(usize, f64)>) -> Self {
         Constraint {

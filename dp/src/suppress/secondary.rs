@@ -92,12 +92,7 @@ fn close_single_gaps(sys: &System, status: &mut [Status]) -> usize {
             .iter()
             .filter(|c| c.relation == super::Relation::Eq)
         {
-            let hidden: Vec<usize> = c
-                .terms
-                .iter()
-                .map(|t| t.0)
-                .filter(|&i| status[i].hidden())
-                .collect();
+            let hidden = c.hidden_cells(status);
             // An unpublished count that is not small needs no partner: it is no one's to hide.
             if hidden.len() != 1 || sys.cells[hidden[0]].unpublished && status[hidden[0]] != Status::Primary {
                 continue;
