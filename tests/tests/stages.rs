@@ -488,3 +488,36 @@ fn run_stops_after_ingest_when_a_file_could_not_be_read() {
         .expect("a file not read stops the run");
     assert!(why.contains("could not be read (b.csv)"), "{why}");
 }
+
+/// Rows of two report years stop the run, naming the years, not every other warning.
+#[test]
+fn run_stops_after_ingest_on_rows_of_several_years_naming_them() {
+    let input = submissions();
+    write(
+        input.path(),
+        "b.csv",
+        csv_text(
+            &header(),
+            &[row_with(&[
+                ("record_id", "R7"),
+                ("report_year", "2023"),
+                ("org_id", "SAMPLE02"),
+            ])],
+            b',',
+        ),
+    );
+    let work_dir = tempfile::tempdir().expect("tempdir");
+    let work = Workdir::new(work_dir.path()).expect("workdir");
+    let s = schema();
+    let run = ingest_stage(
+        &s,
+        &work,
+        input.path(),
+        &IngestOptions::default(),
+        &Progress::hidden(),
+        false,
+    )
+    .expect("ingest");
+    let why = safetally::run::stop_after_ingest(&s, &run.result, (&run.dir, input.path())).expect("stops");
+    assert!(why.contains("several report years (2023, 2024)"), "{why}");
+}

@@ -43,9 +43,12 @@ pub fn stop_after_ingest(
         ));
     }
     if report.years.len() > 1 {
+        // The summary printed above names the files each year's rows came from; the other
+        // warnings there are not why the run stops.
+        let years: Vec<String> = report.years.keys().map(i64::to_string).collect();
         return Some(format!(
-            "stopped after ingest: {}; the validation report is {}",
-            report.warnings.join("; "),
+            "stopped after ingest: the accepted rows span several report years ({}), and the tables are made one year at a time; the warning above and the validation report {} say which files hold which year",
+            years.join(", "),
             text.display()
         ));
     }

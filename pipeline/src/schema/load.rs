@@ -183,7 +183,8 @@ fn parse_members() -> Result<Vec<Member>, SchemaError> {
 fn country_lookup(countries: &[Country]) -> CodeLookup {
     let mut lookup = CodeLookup::default();
     lookup.add_exact("unknown");
-    for spelling in ["unknown", "vet ej", "okänt", "okänd"] {
+    // The template's own label first (`add_spelling` folds case).
+    for spelling in [super::UNKNOWN_COUNTRY_LABEL, "unknown", "okänt", "okänd"] {
         lookup.add_spelling(spelling, "unknown");
     }
     for c in countries {
