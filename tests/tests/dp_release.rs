@@ -255,10 +255,12 @@ fn error_per_table_stays_within_the_stated_scale_and_the_release_carries_interva
     let run = protect_stage_dp(&s, &w, &agg, &dp_run(&work.path().join("ledger"), 0.5), false).expect("dp");
     let report: ProtectReport = run.result.clone();
     let dp = report.dp.clone().expect("dp");
-    // One release's error per table is itself noisy (T15 has six cells); the mean over twenty
-    // independent releases (each with its own ledger) is what the scale predicts.
+    // One release's error per table is itself noisy (T15 has six cells); the mean over sixty
+    // independent releases (each with its own ledger) is what the scale predicts. (Over
+    // twenty, T17's mean, raised by the fit's lean on its relation to T18, reached 7.05 against
+    // 6.5 once in six runs; over sixty its spread is about half that.)
     let (tables, agg_report, _) = load_aggregated(&s, &agg).expect("aggregated");
-    let draws = 20;
+    let draws = 60;
     let mut mean = std::collections::BTreeMap::<String, f64>::new();
     for (_, d) in fresh_releases(&agg, work.path(), draws).0 {
         for (id, e) in d.mean_abs_error {
@@ -584,4 +586,65 @@ fn every_tables_total_keeps_its_interval_after_post_processing() {
             t.id()
         );
     }
+}
+
+/// The published 95% intervals hold the true count about 95 times in 100, also for cells
+/// whose fitted value leans on a relation between tables that holds with equality in the
+/// data: an outside review found T17's `yes` (the bundled sample's police reports of directly
+/// affected persons, all of T18's) inside its interval in 82 of 100 releases, T20's
+/// `reflection_period` in 81. Over 60 releases, pooled per table, every table's published
+/// cells hold the truth at least 93% of the time, and no cell less than 85% of it (a cell
+/// truly at 95% falls under 85% over 60 draws about once in 3 000).
+#[test]
+fn published_intervals_hold_the_true_count_as_often_as_they_say() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let agg = aggregated(work.path());
+    let s = schema();
+    let (tables, _, _) = load_aggregated(&s, &agg).expect("aggregated");
+    let (releases, exact) = fresh_releases(&agg, work.path(), 60);
+    let mut worst: Vec<(f64, String)> = Vec::new();
+    for (ti, t) in tables.tables.iter().enumerate() {
+        let (mut inside, mut shown) = (0u32, 0u32);
+        for i in (0..t.n_cells()).filter(|&i| !t.is_margin(i)) {
+            let truth = exact[ti].values[i];
+            let (mut cell_in, mut cell_shown) = (0u32, 0u32);
+            for (p, _) in &releases {
+                let p = &p[ti];
+                if let (Some(lo), Some(hi)) = (p.lower[i], p.upper[i]) {
+                    cell_shown += 1;
+                    cell_in += u32::from(lo <= truth && truth <= hi);
+                }
+            }
+            inside += cell_in;
+            shown += cell_shown;
+            // Cells shown in most releases only: a cell mostly hidden says little.
+            if cell_shown >= 40 {
+                worst.push((
+                    f64::from(cell_in) / f64::from(cell_shown),
+                    format!("{} cell {i}", t.id()),
+                ));
+            }
+        }
+        if shown > 0 {
+            let share = f64::from(inside) / f64::from(shown);
+            assert!(
+                share >= 0.93,
+                "{}: {share:.3} of published intervals hold the truth",
+                t.id()
+            );
+        }
+    }
+    worst.sort_by(|a, b| a.0.total_cmp(&b.0));
+    eprintln!("lowest coverage: {:?}", &worst[..5.min(worst.len())]);
+    assert!(
+        worst.len() > 100,
+        "only {} cells shown in most releases",
+        worst.len()
+    );
+    assert!(
+        worst[0].0 >= 0.85,
+        "{} holds the truth in {:.3} of releases",
+        worst[0].1,
+        worst[0].0
+    );
 }

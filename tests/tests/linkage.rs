@@ -1408,3 +1408,152 @@ fn a_file_that_is_not_a_validated_file_is_refused_naming_file_column_and_remedy(
         "{e}"
     );
 }
+
+/// A pseudonymised file holding one record twice (rows appended by hand) would count a record
+/// without match keys as two persons; a column pseudonymise never writes (names, say) would
+/// be kept by the platform unknowingly. Both are refused, naming the file. Files not read and
+/// files of no records are listed, as each may be an organisation left out.
+#[test]
+fn a_record_twice_or_a_foreign_column_is_refused_and_files_left_out_are_listed() {
+    use polars::prelude::*;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (key, _) = test_key(tmp.path(), "foreign");
+    run_to_link(&bundled().join("submissions"), &tmp.path().join("work"), &key);
+    let good = tmp.path().join("work/02-pseudonymise");
+    let s = schema();
+    let copy_of_good = |name: &str| {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        for entry in std::fs::read_dir(&good).expect("dir") {
+            let p = entry.expect("entry").path();
+            std::fs::copy(&p, dir.join(p.file_name().expect("name"))).expect("copy");
+        }
+        dir
+    };
+    let rewrite = |path: &Path, f: &dyn Fn(DataFrame) -> DataFrame| {
+        let mut df = f(read_parquet(path));
+        ParquetWriter::new(std::fs::File::create(path).expect("create"))
+            .finish(&mut df)
+            .expect("write");
+    };
+    let loaded = copy_of_good("untouched");
+    let records = load(&s, &loaded).expect("the files as written link");
+    assert!(records.not_read.is_empty() && records.empty_files.is_empty());
+
+    let twice = copy_of_good("twice");
+    let file = twice.join("SAMPLE03.parquet");
+    rewrite(&file, &|df| {
+        let n = df.height();
+        df.vstack(&df.slice(1, 2)).expect("same columns").slice(0, n + 2)
+    });
+    let e = load(&s, &twice)
+        .err()
+        .expect("a record twice is refused")
+        .to_string();
+    assert!(
+        e.contains("SAMPLE03.parquet") && e.contains("rows 2 and") && e.contains("2 row(s) in all repeat"),
+        "{e}"
+    );
+
+    let foreign = copy_of_good("foreign");
+    let file = foreign.join("SAMPLE04.parquet");
+    rewrite(&file, &|mut df| {
+        let n = df.height();
+        df.with_column(Column::new("given_name".into(), vec![SECRET; n]))
+            .expect("add");
+        df
+    });
+    let e = load(&s, &foreign)
+        .err()
+        .expect("a foreign column is refused")
+        .to_string();
+    assert!(
+        e.contains("SAMPLE04.parquet") && e.contains("column(s) given_name are not written"),
+        "{e}"
+    );
+    assert!(!e.contains("Ingrid"), "{e}");
+
+    let left_out = copy_of_good("left-out");
+    std::fs::rename(left_out.join("SAMPLE05.parquet"), left_out.join("SAMPLE05.parq")).expect("rename");
+    rewrite(&left_out.join("SAMPLE06.parquet"), &|df| df.slice(0, 0));
+    let records = load(&s, &left_out).expect("links without them");
+    assert_eq!(records.not_read, ["SAMPLE05.parq"]);
+    assert_eq!(records.empty_files, ["SAMPLE06.parquet"]);
+    assert!(!records.orgs.iter().any(|o| o == "SAMPLE05" || o == "SAMPLE06"));
+}
+
+/// Answers leave the organisation as they are: a validated file edited by hand (a name typed
+/// into `gender`, an organisation outside the register, a blank or repeated record id) is
+/// refused by pseudonymise, naming file, row and column, before anything is written, and the
+/// message never repeats the value.
+#[test]
+fn a_validated_file_edited_by_hand_is_refused_before_anything_leaves() {
+    use polars::prelude::*;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (key, _) = test_key(tmp.path(), "edited");
+    let (_, ingested) = ingest(&bundled().join("submissions"), &Default::default());
+    let validated = ingested.path().join("validated");
+    let file = validated.join("SAMPLE02.parquet");
+    let original = read_parquet(&file);
+    let set = |column: &str, row: usize, value: Option<&str>| {
+        let mut df = original.clone();
+        let mut values: Vec<Option<String>> = df
+            .column(column)
+            .expect("column")
+            .str()
+            .expect("text")
+            .iter()
+            .map(|v| v.map(String::from))
+            .collect();
+        values[row] = value.map(String::from);
+        df.replace(column, Column::new(column.into(), values))
+            .expect("replace");
+        df
+    };
+    let first_id = original
+        .column("record_id")
+        .expect("record_id")
+        .str()
+        .expect("text")
+        .get(0)
+        .expect("an id")
+        .to_string();
+    let cases = [
+        (set("gender", 4, Some(SECRET)), "row 5, column gender: not a code"),
+        (
+            set("exploitation_forms", 2, Some("sexual;Ingrid")),
+            "row 3, column exploitation_forms: not a code",
+        ),
+        (set("org_id", 6, Some(SECRET)), "row 7, column org_id"),
+        (set("record_id", 3, None), "row 4, column record_id: blank"),
+        (
+            set("record_id", 5, Some(&first_id)),
+            "rows 1 and 6, column record_id: the same record id",
+        ),
+    ];
+    for (mut df, expected) in cases {
+        ParquetWriter::new(std::fs::File::create(&file).expect("create"))
+            .finish(&mut df)
+            .expect("write");
+        let out = tmp.path().join("out");
+        std::fs::create_dir_all(&out).expect("mkdir");
+        let e = safetally::pseudonymise::pseudonymise_dir(
+            &schema(),
+            &key,
+            &validated,
+            &out,
+            &safetally::progress::Progress::hidden(),
+        )
+        .expect_err("an edited file is refused")
+        .to_string();
+        assert!(
+            e.contains("SAMPLE02.parquet") && e.contains(expected),
+            "{expected}: {e}"
+        );
+        assert!(!e.contains("Ingrid"), "the value is repeated: {e}");
+        assert!(
+            !out.join("SAMPLE02.parquet").exists(),
+            "the refused file was written"
+        );
+    }
+}

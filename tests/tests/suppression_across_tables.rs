@@ -216,7 +216,10 @@ fn every_relation_of_the_audit_holds_on_the_true_counts() {
                 t21 += 1;
             }
         }
-        assert_eq!(t21, 4, "T21a and T21b: diagonal and pairs, from below and above");
+        assert_eq!(
+            t21, 6,
+            "T21a and T21b: diagonal and pairs, from below and above; persons with any and with several organisations"
+        );
     }
 }
 
@@ -268,5 +271,48 @@ fn with_differences_protected_no_nested_pair_of_published_cells_differs_by_a_sma
     assert!(
         found_without > 0,
         "no small difference without the option: the check cannot fail"
+    );
+}
+
+/// T21b's persons reported by several organisations are T21a's persons of two and of three or
+/// more, and its persons with any are T21a's total: a reader subtracts. An outside review read
+/// a hidden `_several` of 4 as T21a's published total 50 minus its published "1" 46 (50
+/// persons, 4 organisations, seed 5). Each margin hidden as a small count must stay open.
+#[test]
+fn persons_reported_by_several_organisations_cannot_be_read_from_t21a() {
+    let mut hidden_small = 0;
+    for seed in [5, 1, 2, 3] {
+        let work = tempfile::tempdir().expect("tempdir");
+        let t = protected(50, seed, work.path());
+        let (a, _, truth_a) = &t["T21a"];
+        let published = |code: &str| value(&t, "T21a", &[("organisations", code)]);
+        let codes: Vec<String> = a.dims[0].domain.iter().map(|c| c.code.clone()).collect();
+        let total = published("_total");
+        let sum_of = |keep: &dyn Fn(&str) -> bool| -> Option<u64> {
+            codes.iter().filter(|c| keep(c)).map(|c| published(c)).sum()
+        };
+        let several = |c: &str| c != "1";
+        // What a reader gets for persons of several organisations: the groups of two and
+        // more, or the total less the group of one.
+        let read = sum_of(&several).or_else(|| Some(total? - sum_of(&|c| !several(c))?));
+        let true_several: u64 = codes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| several(c))
+            .map(|(i, _)| truth_a[a.index(&[i])])
+            .sum();
+        assert_eq!(read.unwrap_or(true_several), true_several);
+        let margin = value(&t, "T21b", &[("organisation_pair", "_several")]);
+        if margin.is_none() && (1..5).contains(&true_several) {
+            hidden_small += 1;
+            assert!(
+                read.is_none(),
+                "seed {seed}: T21b's hidden _several ({true_several}) is T21a's {read:?}"
+            );
+        }
+    }
+    assert!(
+        hidden_small > 0,
+        "no sample hid a small _several: the test checks nothing"
     );
 }

@@ -159,12 +159,23 @@ pub enum SuppressError {
 /// Primary suppression: small counts (and zeros when asked); then every cell in the line of a
 /// small total (returned: how many of those).
 pub fn primary(sys: &System, p: &Params) -> (Vec<Status>, usize) {
+    // A cell alone in an equality is a constant every reader knows (T21b's persons reported
+    // by no organisation): hiding it protects nothing, and no partner could protect it.
+    let mut constant = vec![false; sys.cells.len()];
+    for c in sys
+        .constraints
+        .iter()
+        .filter(|c| c.relation == Relation::Eq && c.terms.len() == 1)
+    {
+        constant[c.terms[0].0] = true;
+    }
     let mut status: Vec<Status> = sys
         .cells
         .iter()
-        .map(|c| {
+        .zip(&constant)
+        .map(|(c, &constant)| {
             let small = c.value > 0 && c.value < p.threshold;
-            if small || (p.suppress_zeros && c.value == 0 && !c.unpublished) {
+            if small || (p.suppress_zeros && c.value == 0 && !c.unpublished && !constant) {
                 Status::Primary
             } else if c.unpublished {
                 Status::Secondary

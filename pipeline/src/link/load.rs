@@ -17,7 +17,7 @@ use crate::parquet_io::{code_text, read_coded, read_columns};
 use crate::pseudonymise::bloom::STORED_WORDS;
 use crate::pseudonymise::{
     BLOCK_KEYS, BLOCK_TOKENS, BLOOM, DATE_PARTS, ENCODING, FINGERPRINT, MATCH_KEYS, RECORD_KEY,
-    attribute_columns,
+    attribute_columns, output_columns,
 };
 use crate::schema::Schema;
 
@@ -43,6 +43,11 @@ pub struct Records {
     pub attrs: Vec<Coded>,
     pub attr_names: Vec<String>,
     pub fingerprint: String,
+    /// Files in the input folder that are not Parquet, so not read (besides pseudonymise's
+    /// own report): a submission or a file saved under another name would be left out.
+    pub not_read: Vec<String>,
+    /// Pseudonymised files of no records: their organisation counts as having reported nobody.
+    pub empty_files: Vec<String>,
 }
 
 impl Records {
@@ -181,18 +186,23 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
     // Each part is appended as soon as it and the parts before it are read, and then freed:
     // holding every part until all are read doubled the stage's peak memory.
     let names = r.attr_names.clone();
+    let known: Vec<&str> = output_columns(schema).into_iter().map(|(n, _)| n).collect();
     // Where each file's records are, and their organisations, to find a file sent twice.
     let mut spans: Vec<(std::ops::Range<usize>, Vec<String>)> = Vec::with_capacity(files.len());
+    let mut empty_files = Vec::new();
     crate::parallel::stream_ordered(
         &files,
         |path| {
-            let part = read_part(path, &names, fuzzy)?;
+            let part = read_part(path, (&names, &known), fuzzy)?;
             refuse_foreign_values(schema, path, &part.2)?;
             Ok::<_, StageError>(part)
         },
         |i, part| {
             let (fps, encs, part) = part?;
             let path = &files[i];
+            if part.is_empty() {
+                empty_files.push(crate::stage::relative(input, path));
+            }
             spans.push((r.len()..r.len() + part.len(), part.orgs.clone()));
             // A file holds one year or a few: collected as numbers, named once each.
             let mut distinct: Vec<i64> = Vec::new();
@@ -256,6 +266,12 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
         return Err(StageError::Input(problems.join("; and ")));
     }
     r.fingerprint = fingerprints.into_keys().next().unwrap_or_default();
+    r.empty_files = empty_files;
+    r.not_read = crate::stage::list_files(input)?
+        .iter()
+        .filter(|p| !files.contains(p) && p.file_name().is_none_or(|n| n != crate::run::PSEUDO_REPORT))
+        .map(|p| crate::stage::relative(input, p))
+        .collect();
     refuse_repeated_records(&r, (input, &files), &spans)?;
     if r.is_empty() {
         return Err(StageError::Input(format!(
@@ -332,7 +348,7 @@ fn count_rows(files: &[PathBuf]) -> Result<usize, StageError> {
 /// A file without the columns pseudonymise writes is refused before it is read, saying what
 /// it is: an organisation's validated file (still with names) or something else. Otherwise,
 /// whether it names its encoding (files of safetally 0.7 and before do not).
-fn refuse_unpseudonymised(path: &Path, columns: &[&str]) -> Result<bool, StageError> {
+fn refuse_unpseudonymised(path: &Path, columns: &[&str], known: &[&str]) -> Result<bool, StageError> {
     let mut f = std::fs::File::open(path).map_err(|e| StageError::io(path, e))?;
     let meta =
         polars_parquet::read::read_metadata(&mut f).map_err(|e| err(path, format!("{e}; {REMAKE}")))?;
@@ -340,17 +356,48 @@ fn refuse_unpseudonymised(path: &Path, columns: &[&str]) -> Result<bool, StageEr
         polars_parquet::read::infer_schema(&meta).map_err(|e| err(path, format!("{e}; {REMAKE}")))?;
     let has = |n: &str| schema.iter_values().any(|f| f.name.as_str() == n);
     let missing: Vec<&str> = columns.iter().copied().filter(|c| !has(c)).collect();
-    if missing.is_empty() {
-        return Ok(has(ENCODING));
+    if !missing.is_empty() {
+        if has("given_name") || has("record_id") {
+            return Err(err(
+                path,
+                "this is an organisation's validated file, with names and record ids, not a pseudonymised one; link reads what `safetally pseudonymise` writes (the 02-pseudonymise folder)".to_string(),
+            ));
+        }
+        return Err(err(path, format!("no column {}; {REMAKE}", missing.join(", "))));
     }
-    if has("given_name") || has("record_id") {
+    // A column pseudonymise never wrote could hold anything, names included: the platform
+    // would keep it without knowing, so the file is refused rather than read around it.
+    let foreign: Vec<&str> = schema
+        .iter_values()
+        .map(|f| f.name.as_str())
+        .filter(|n| !known.contains(n) && !OLDER_COLUMNS.contains(n))
+        .collect();
+    if !foreign.is_empty() {
         return Err(err(
             path,
-            "this is an organisation's validated file, with names and record ids, not a pseudonymised one; link reads what `safetally pseudonymise` writes (the 02-pseudonymise folder)".to_string(),
+            format!(
+                "column(s) {} are not written by `safetally pseudonymise` and could hold anything, names included; remove them, or {REMAKE}",
+                foreign.join(", ")
+            ),
         ));
     }
-    Err(err(path, format!("no column {}; {REMAKE}", missing.join(", "))))
+    Ok(has(ENCODING))
 }
+
+/// Keyed columns earlier versions of pseudonymise wrote and link no longer reads (and the row
+/// index pandas adds to a file it saves): passed over.
+const OLDER_COLUMNS: [&str; 10] = [
+    "mk_name_dob",
+    "mk_sorted_dob",
+    "blk_ty1",
+    "blk_ty2",
+    "blk_ty3",
+    "blk_ty4",
+    "blk_ty5",
+    "dob_m",
+    "dob_d",
+    "__index_level_0__",
+];
 
 /// The encoding of files without the column, as the refusal names it.
 const ENCODING_BEFORE_0_8: &str = "1 (no encoding column: safetally 0.7 or earlier)";
@@ -448,6 +495,7 @@ fn refuse_foreign_values(schema: &Schema, path: &Path, r: &Records) -> Result<()
             "not a keyed record hash (32 hexadecimal digits)",
         ));
     }
+    refuse_repeated_in_file(path, &r.record_key)?;
     for (name, answers) in r.attr_names.iter().zip(&r.attrs) {
         let Some(column) = schema.column(name) else {
             continue;
@@ -465,7 +513,56 @@ fn refuse_foreign_values(schema: &Schema, path: &Path, r: &Records) -> Result<()
     Ok(())
 }
 
-fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, StageError> {
+/// Refuses a file that holds one record twice (equal record keys: the same organisation,
+/// report year and record id). Pseudonymise never writes one, as ingest quarantines a repeated
+/// record id; linked, a repeated record without match keys would count as two persons. The
+/// keys' first 64 bits are compared first (sorted), so a file without repeats costs a sort.
+fn refuse_repeated_in_file(path: &Path, keys: &StringChunked) -> Result<(), StageError> {
+    // Every key is 32 hexadecimal digits here (checked before).
+    let prefix = |k: &str| {
+        k.get(..16)
+            .and_then(|h| u64::from_str_radix(h, 16).ok())
+            .unwrap_or(0)
+    };
+    let mut prefixes: Vec<u64> = keys.iter().map(|k| k.map_or(0, prefix)).collect();
+    prefixes.sort_unstable();
+    if prefixes.windows(2).all(|w| w[0] != w[1]) {
+        return Ok(());
+    }
+    let mut first: crate::FastMap<&str, usize> = crate::FastMap::default();
+    let mut repeats = 0u64;
+    let mut example = None;
+    for (row, k) in keys.iter().enumerate() {
+        let Some(k) = k else { continue };
+        match first.entry(k) {
+            std::collections::hash_map::Entry::Occupied(e) => {
+                repeats += 1;
+                example.get_or_insert((*e.get(), row));
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(row);
+            }
+        }
+    }
+    match example {
+        None => Ok(()),
+        Some((a, b)) => Err(err(
+            path,
+            format!(
+                "rows {} and {} hold the same record (equal record keys: one organisation, report year and record id), and {} row(s) in all repeat an earlier one; each would count as a person of its own where nothing else links them; {REMAKE}",
+                a + 1,
+                b + 1,
+                repeats
+            ),
+        )),
+    }
+}
+
+fn read_part(
+    path: &Path,
+    (attr_names, known): (&[String], &[&str]),
+    fuzzy: bool,
+) -> Result<Part, StageError> {
     let mut columns: Vec<&str> = vec!["report_year", RECORD_KEY];
     // Date parts always: the exact step too needs to know which birth days are placeholders.
     columns.extend(MATCH_KEYS.iter().chain(&DATE_PARTS));
@@ -481,7 +578,7 @@ fn read_part(path: &Path, attr_names: &[String], fuzzy: bool) -> Result<Part, St
         .copied()
         .chain(coded_names.iter().map(String::as_str))
         .collect();
-    let has_encoding = refuse_unpseudonymised(path, &required)?;
+    let has_encoding = refuse_unpseudonymised(path, &required, known)?;
     if has_encoding {
         coded_names.insert(1, ENCODING.to_string());
     }

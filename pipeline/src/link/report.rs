@@ -32,6 +32,12 @@ pub struct LinkReport {
     /// the name filters were not read.
     #[serde(default)]
     pub records_without_identifiers: Option<u64>,
+    /// Files of the input folder that were not read (not Parquet), and Parquet files of no
+    /// records (see `link::Records`).
+    #[serde(default)]
+    pub not_read: Vec<String>,
+    #[serde(default)]
+    pub empty_files: Vec<String>,
 }
 
 impl LinkReport {
@@ -59,7 +65,35 @@ impl LinkReport {
         if let Some(warning) = self.unlinkable_warning() {
             text.push_str(&format!(" Warning: {warning}."));
         }
+        for warning in self.file_warnings() {
+            text.push_str(&format!(" Warning: {warning}."));
+        }
         text
+    }
+
+    /// Files left out, or of no records, each of which may be an organisation missing.
+    pub fn file_warnings(&self) -> Vec<String> {
+        let listed = |files: &[String]| {
+            let shown = files.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+            match files.len() {
+                0..=5 => shown,
+                n => format!("{shown} and {} more", n - 5),
+            }
+        };
+        let mut out = Vec::new();
+        if !self.not_read.is_empty() {
+            out.push(format!(
+                "not read, as not Parquet files (link reads the `.parquet` files pseudonymise writes; an organisation whose file is among them is left out): {}",
+                listed(&self.not_read)
+            ));
+        }
+        if !self.empty_files.is_empty() {
+            out.push(format!(
+                "pseudonymised file(s) of no records, whose organisation counts as having reported nobody (ingest accepted none of its rows, or its file was empty; its validation report says why): {}",
+                listed(&self.empty_files)
+            ));
+        }
+        out
     }
 
     /// What records without any identifier mean for the counts, when there are any.

@@ -36,6 +36,48 @@ fn cover(t: &Table, cell: usize) -> Vec<usize> {
         .collect()
 }
 
+/// Each cell's estimate from the noisy measurements alone, before any fitting, with its
+/// standard deviation: a measured cell as drawn, a margin as the sum of the measured cells it
+/// covers (a multi-valued table's total: persons with any code and with none). Unbiased, as
+/// the noise is; the fit is not where a relation between tables is active at the truth (T17's
+/// police reports below T18's), so the published intervals take both (`protect::dp`).
+pub fn raw_estimates(tables: &Tables, noisy: &[Vec<i64>], scales: &[f64]) -> Vec<Vec<Option<(f64, f64)>>> {
+    tables
+        .tables
+        .iter()
+        .enumerate()
+        .map(|(ti, t)| {
+            let mut raw: Vec<Option<f64>> = vec![None; t.n_cells()];
+            for (k, c) in measured_cells(t).into_iter().enumerate() {
+                raw[c] = noisy[ti].get(k).map(|&v| v as f64);
+            }
+            let parts = |i: usize| -> Vec<usize> {
+                if t.multi {
+                    let d = t.dims[0].domain.len();
+                    if i == t.grand_total() {
+                        vec![d + 1, d + 2]
+                    } else {
+                        Vec::new()
+                    }
+                } else {
+                    cover(t, i)
+                }
+            };
+            (0..t.n_cells())
+                .map(|i| match raw[i] {
+                    Some(v) => Some((v, scales[ti])),
+                    None => {
+                        let parts = parts(i);
+                        let sum: Option<f64> = parts.iter().map(|&c| raw[c]).sum();
+                        sum.filter(|_| !parts.is_empty())
+                            .map(|v| (v, scales[ti] * (parts.len() as f64).sqrt()))
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// The variables of one table's total: inner cells, or persons with any code + with none.
 fn total_terms(t: &Table, at: &[Option<usize>]) -> Vec<usize> {
     if t.multi {

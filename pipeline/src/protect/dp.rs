@@ -294,16 +294,24 @@ pub fn release_tables_noted(
     suppress_below: u64,
 ) -> (Vec<ProtectedTable>, Option<String>) {
     let c = make_consistent(tables, deriver, noisy, scales);
-    (publishable(tables, suppress_below, &c.values, &c.scales), c.unmet)
+    let raw = super::consistency::raw_estimates(tables, noisy, scales);
+    (
+        publishable(tables, suppress_below, (&c.values, &c.scales), &raw),
+        c.unmet,
+    )
 }
 
 /// Published values with scale and 95% interval; small noisy inner cells hidden (decided on
-/// the noisy value only).
+/// the noisy value only). The interval spans the published value's and the raw estimate's
+/// (`raw_estimates`): the raw one alone holds the true count 95 times in 100, which the
+/// fitted one did not where the fit leans on a relation that holds with equality (T17's
+/// `yes` in 82 of 100 releases, an outside review), and a span of both holds it at least as
+/// often. Post-processing too: the raw estimates are noisy measurements.
 fn publishable(
     tables: &Tables,
     suppress_below: u64,
-    values: &[Vec<u64>],
-    scales: &[Vec<f64>],
+    (values, scales): (&[Vec<u64>], &[Vec<f64>]),
+    raw: &[Vec<Option<(f64, f64)>>],
 ) -> Vec<ProtectedTable> {
     tables
         .tables
@@ -321,8 +329,13 @@ fn publishable(
                     continue;
                 }
                 p.values[i] = Some(v);
-                p.lower[i] = Some((v as f64 - Z95 * s).floor().max(0.0) as u64);
-                p.upper[i] = Some((v as f64 + Z95 * s).ceil() as u64);
+                let (mut lo, mut hi) = (v as f64 - Z95 * s, v as f64 + Z95 * s);
+                if let Some((r, sr)) = raw[ti][i] {
+                    lo = lo.min(r - Z95 * sr);
+                    hi = hi.max(r + Z95 * sr);
+                }
+                p.lower[i] = Some(lo.floor().max(0.0) as u64);
+                p.upper[i] = Some(hi.ceil() as u64);
             }
             p
         })

@@ -6,6 +6,7 @@ mod batches;
 mod births;
 pub mod bloom;
 mod cache;
+mod checks;
 mod encode;
 pub mod normalise;
 mod parts;
@@ -277,6 +278,8 @@ fn pseudonymise_file(
         .map(|(n, c)| coded_or_text(n, c))
         .collect::<Result<_, _>>()?;
     let org = org_coded.unwrap_or_else(|| code_text(inputs.org));
+    checks::answers_are_codes(schema, path, (&attr_names, &attrs), &org, &order)?;
+    checks::record_ids_unique(path, (inputs.year, inputs.rid), &order)?;
     let mut name = |i: usize| coded_or_text(NAME_COLUMNS[i], &mut name_coded[i]);
     let codes = NameCodes {
         given: name(0)?,

@@ -33,7 +33,7 @@ pub(super) fn str_col<'a>(
 pub(super) struct Inputs<'a> {
     pub org: &'a StringChunked,
     pub year: &'a Int64Chunked,
-    rid: &'a StringChunked,
+    pub rid: &'a StringChunked,
     rel: &'a StringChunked,
     pnr: &'a StringChunked,
 }

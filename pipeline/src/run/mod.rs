@@ -449,6 +449,8 @@ pub fn link_stage(
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
+        report.not_read = records.not_read.clone();
+        report.empty_files = records.empty_files.clone();
         write_text(&out.join(LINK_REPORT_TXT), &report.to_text())?;
         bar.finish_and_clear();
         Ok(Done {
