@@ -178,21 +178,32 @@ fn the_extract_is_ledgered_follows_the_code_lists_and_holds_no_identifier() {
     let syn = read_parquet(&j.dir.join("synthetic.parquet"));
     let mut names: Vec<String> = syn.get_column_names().iter().map(|c| c.to_string()).collect();
     names.sort();
-    let mut expected: Vec<String> = tables.journalist.dims.iter().map(|d| d.name.clone()).collect();
+    let mut expected: Vec<String> = tables
+        .journalist
+        .dims
+        .iter()
+        .flat_map(|d| [d.name.clone(), format!("{}_sv", d.name), format!("{}_en", d.name)])
+        .collect();
     expected.push("synthetic_person".into());
     expected.sort();
-    assert_eq!(names, expected, "no other column, so no identifier");
+    assert_eq!(
+        names, expected,
+        "codes and their labels, no other column, so no identifier"
+    );
     assert_eq!(syn.height(), j.result.synthetic_rows);
     assert!(syn.height() > 300);
     for d in &tables.journalist.dims {
         let codes: Vec<&str> = d.domain.iter().map(|c| c.code.as_str()).collect();
-        for v in strings(&syn, &d.name) {
+        let labels = strings(&syn, &format!("{}_en", d.name));
+        for (v, en) in strings(&syn, &d.name).into_iter().zip(labels) {
             let v = v.expect("every cell filled");
             assert!(
                 codes.contains(&v.as_str()),
                 "{} has {v}, not in its code list",
                 d.name
             );
+            let code = d.domain.iter().find(|c| c.code == v).expect("listed");
+            assert_eq!(en.as_deref(), Some(code.en.as_str()), "{}'s label", d.name);
         }
     }
     let persons = read_parquet(&work.path().join("03-link/persons.parquet"));

@@ -521,3 +521,35 @@ fn run_stops_after_ingest_on_rows_of_several_years_naming_them() {
     let why = safetally::run::stop_after_ingest(&s, &run.result, (&run.dir, input.path())).expect("stops");
     assert!(why.contains("several report years (2023, 2024)"), "{why}");
 }
+
+/// `protect --input OTHER/04-aggregate --work W` then `publish --work W`: the release is made
+/// from the aggregate protect read, which the work folder does not hold (an outside review saw
+/// publish ask for W/04-aggregate/aggregate-report.json).
+#[test]
+fn a_release_protected_from_another_folders_aggregate_is_published_from_that_aggregate() {
+    use safetally::run::{aggregate_stage, protect_stage, publish_stage};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (key, _) = test_key(tmp.path(), "elsewhere");
+    let bundled = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data-samples/submissions");
+    let s = schema();
+    let first = tmp.path().join("first");
+    run_to_link(&bundled, &first, &key);
+    let wf = Workdir::new(&first).expect("workdir");
+    let agg = aggregate_stage(&s, &wf, &wf.stage_dir(safetally::link::STAGE), false).expect("aggregate");
+    let other = Workdir::new(tmp.path().join("other")).expect("workdir");
+    let params = safetally_dp::suppress::Params::default();
+    let prot = protect_stage(&s, &other, &agg.dir, &params, false).expect("protect elsewhere");
+    assert!(!tmp.path().join("other").join(safetally::tables::STAGE).exists());
+    let rel =
+        publish_stage(&s, &other, &prot.dir, None, false).expect("published from the aggregate protect read");
+    // The same tables as a release made in the first folder.
+    let here = protect_stage(&s, &wf, &agg.dir, &params, false).expect("protect");
+    let same = publish_stage(&s, &wf, &here.dir, None, false).expect("publish");
+    for t in ["T01.csv", "T21a.csv"] {
+        assert_eq!(
+            std::fs::read(rel.dir.join("tables").join(t)).expect("table"),
+            std::fs::read(same.dir.join("tables").join(t)).expect("table"),
+            "{t}"
+        );
+    }
+}

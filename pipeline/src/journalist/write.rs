@@ -53,19 +53,26 @@ pub fn crosstab(
     Ok(())
 }
 
+/// One row per synthetic person: each column's code with its Swedish and English labels, as
+/// in the cross-tabulation (labels were missing here, an outside review found).
 pub fn synthetic(t: &Table, recs: &[Vec<usize>], csv_path: &Path, pq: &Path) -> Result<(), StageError> {
     let mut header = vec!["synthetic_person".to_string()];
-    header.extend(t.dims.iter().map(|d| d.name.clone()));
+    for d in &t.dims {
+        header.extend([d.name.clone(), format!("{}_sv", d.name), format!("{}_en", d.name)]);
+    }
     let mut w = csv::Writer::from_path(csv_path).map_err(csv_err(csv_path))?;
     w.write_record(&header).map_err(csv_err(csv_path))?;
     let mut cols: Vec<(&str, Kind)> = vec![("synthetic_person", Kind::Int)];
-    cols.extend(t.dims.iter().map(|d| (d.name.as_str(), Kind::Str)));
+    cols.extend(header[1..].iter().map(|h| (h.as_str(), Kind::Str)));
     let mut sink = ParquetSink::create(pq, &cols)?;
     for (i, r) in recs.iter().enumerate() {
         let codes: Vec<String> = r
             .iter()
             .enumerate()
-            .map(|(d, &p)| t.dims[d].domain[p].code.clone())
+            .flat_map(|(d, &p)| {
+                let c = &t.dims[d].domain[p];
+                [c.code.clone(), c.sv.clone(), c.en.clone()]
+            })
             .collect();
         let mut row = vec![(i + 1).to_string()];
         row.extend(codes.iter().cloned());
@@ -89,13 +96,15 @@ pub fn codebook(schema: &Schema, t: &Table, r: &ExtractReport, path: &Path) -> R
     let _ = writeln!(
         s,
         "**Svenska.** Två filer: `crosstab.csv` (korstabell: antal personer för varje kombination av koderna nedan, alla kombinationer med, även nollor) och `synthetic.csv` (syntetiska personer: en rad per påhittad person, dragen från en modell av brusade fördelningar). Ingen rad är en verklig person och inga namn, id-nummer eller pseudonymer finns med. Populationen är potentiellt direkt utsatta personer {}. Båda filerna bygger bara på mätningar med brus (differentiell integritet, rho {:.2}, epsilon {:.2} vid delta {:e}).\n\n\
-Vad du kan göra: räkna andelar och jämföra stora grupper. Vad du inte kan göra: lita på små tal. Ett antal under 10 i ditt eget urval är mest brus; två syntetiska personer med samma kombination betyder inte att det finns två verkliga personer med den. Använd rapporttabellerna (med 95 %-intervall) för siffror du citerar.\n",
+Vad du kan göra: räkna andelar och jämföra stora grupper. Vad du inte kan göra: lita på små tal. Ett antal under 10 i ditt eget urval är mest brus; två syntetiska personer med samma kombination betyder inte att det finns två verkliga personer med den. Använd rapporttabellerna (med 95 %-intervall) för siffror du citerar.\n\n\
+Utdraget är en egen brusad mätning, skild från rapporttabellernas: dess summor (till exempel personer efter kön eller polisanmälan) skiljer sig från tabellernas med bruset och stämmer inte med dem, och syntetiska personer kan ha kombinationer (barn, organhandel) som tabellerna visar som 0. Ingen av dem är fel; de är två oberoende brusade bilder av samma personer.\n",
         r.year, r.rho, r.epsilon, r.delta
     );
     let _ = writeln!(
         s,
         "**English.** Two files: `crosstab.csv` (a cross-tabulation: persons for every combination of the codes below, every combination included, zeros too) and `synthetic.csv` (synthetic persons: one row per made-up person, drawn from a model of noisy distributions). No row is a real person, and no name, id number or pseudonym is included. The population is potentially directly affected persons in {}. Both files come only from noisy measurements (differential privacy, rho {:.2}, epsilon {:.2} at delta {:e}).\n\n\
-What you can do: compute shares and compare large groups. What you cannot do: trust small counts. A count below 10 in your own slice is mostly noise; two synthetic persons with the same combination do not mean there are two real persons with it. Use the report tables (with their 95% intervals) for figures you quote.\n",
+What you can do: compute shares and compare large groups. What you cannot do: trust small counts. A count below 10 in your own slice is mostly noise; two synthetic persons with the same combination do not mean there are two real persons with it. Use the report tables (with their 95% intervals) for figures you quote.\n\n\
+The extract is a noisy measurement of its own, apart from the report tables': its sums (persons by gender or by police report, say) differ from the tables' by the noise and do not add up to them, and synthetic persons can show combinations (children, organ removal) the tables publish as 0. Neither is wrong; they are two independent noisy pictures of the same persons.\n",
         r.year, r.rho, r.epsilon, r.delta
     );
     let _ = writeln!(

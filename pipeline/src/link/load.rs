@@ -637,7 +637,7 @@ fn read_part(
     r.report_year = df
         .column("report_year")
         .and_then(|c| c.i64())
-        .map_err(|e| err(path, format!("column report_year: {e}")))?
+        .map_err(|e| err(path, format!("column report_year: {e}; {REMAKE}")))?
         .iter()
         .map(|v| v.unwrap_or(0))
         .collect();
@@ -664,7 +664,7 @@ fn read_part(
         let bloom = df
             .column(BLOOM)
             .and_then(|c| c.binary())
-            .map_err(|e| err(path, format!("column {BLOOM}: {e}")))?;
+            .map_err(|e| err(path, format!("column {BLOOM}: {e}; {REMAKE}")))?;
         r.bloom = filters(bloom, path)?;
     }
     // Every column has the file's rows: `read_coded` leaves a short one to `read_columns`,

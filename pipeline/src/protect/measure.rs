@@ -63,7 +63,8 @@ pub fn unusable_rho(rho: f64) -> Option<String> {
     }
     (rho < MIN_RHO).then(|| {
         format!(
-            "--rho {rho} is below {MIN_RHO:e}: the noise would be thousands of persons per cell or more, publishing nothing; `safetally plan --rho R` shows what a rho gives"
+            "--rho {} is below {MIN_RHO:e}: the noise would be thousands of persons per cell or more, publishing nothing; choose a rho of at least {MIN_RHO:e} (`safetally plan --rho 0.5` shows what a rho gives: noise scale and interval per table)",
+            readable(rho, 4)
         )
     })
 }

@@ -302,11 +302,12 @@ pub fn protect_tables(
         }
         suppress::SuppressError::Stuck(k) => StageError::Input(format!(
             "suppression failed: no cell is left to hide that would keep {} values open for the small count of {}; \
-             rerun with a lower --protection (now {}, at least 1), or group that table's codes more coarsely \
-             in schemas/tables.json and rebuild",
+             rerun with a lower --protection (now {}, at least 1){}, or use the DP mode (`--mode dp`), \
+             which needs no secondary suppression; tables this small may be better published for a wider population",
             params.protection,
             name(k),
-            params.protection
+            params.protection,
+            if params.differences { " or without --protect-differences" } else { "" }
         )),
         other => StageError::Input(format!("suppression failed: {other}")),
     })?;

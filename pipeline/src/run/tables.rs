@@ -90,6 +90,27 @@ fn read_release_tables(
     Ok((agg, tables, protected))
 }
 
+/// The aggregate folder the protected tables were made from: the one protect read, as its
+/// manifest says (`protect --input DIR` reads another work folder's), else the aggregate
+/// beside them.
+fn aggregate_read_by(work: &Workdir, protect_dir: &Path) -> std::path::PathBuf {
+    let beside = protect_dir
+        .parent()
+        .map_or_else(|| work.stage_dir(tables::STAGE), |p| p.join(tables::STAGE));
+    let manifest: Option<crate::stage::Manifest> = read_json(&crate::stage::manifest_path(protect_dir)).ok();
+    manifest
+        .and_then(|m| m.input_dir)
+        .map(|d| {
+            let d = std::path::PathBuf::from(d);
+            match protect_dir.parent() {
+                Some(root) if d.is_relative() => root.join(d),
+                _ => d,
+            }
+        })
+        .filter(|d| d.join(tables::aggregate::REPORT_JSON).is_file())
+        .unwrap_or(beside)
+}
+
 /// The release folder from the protected tables.
 ///
 /// `register`: the ledger's folder, where an exact release is registered for its year (see
@@ -112,9 +133,7 @@ pub fn publish_stage(
         params: serde_json::json!({}),
         report_json: publish::MANIFEST,
     };
-    let aggregate_dir = protect_dir
-        .parent()
-        .map_or_else(|| work.stage_dir(tables::STAGE), |p| p.join(tables::STAGE));
+    let aggregate_dir = aggregate_read_by(work, protect_dir);
     let run = run_stage(schema, work, spec, force, |out| {
         let report: ProtectReport = read_json(&protect_dir.join(protect::REPORT_JSON))?;
         let (_, tables, protected) = read_release_tables(schema, &aggregate_dir, protect_dir)?;
