@@ -967,12 +967,7 @@ fn a_damaged_pseudonymised_file_is_refused_naming_file_row_column_and_remedy() {
         ),
     ];
     for (column, value, expected) in cases {
-        let dir = tmp.path().join(format!("bad-{column}"));
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        for entry in std::fs::read_dir(&good).expect("dir") {
-            let p = entry.expect("entry").path();
-            std::fs::copy(&p, dir.join(p.file_name().expect("name"))).expect("copy");
-        }
+        let dir = copy_files(&good, &tmp.path().join(format!("bad-{column}")));
         corrupt(
             &good.join("SAMPLE02.parquet"),
             &dir.join("SAMPLE02.parquet"),
@@ -995,6 +990,16 @@ fn a_damaged_pseudonymised_file_is_refused_naming_file_row_column_and_remedy() {
     }
 }
 
+/// A copy of the files of `from` in `to` (made), for a test to damage.
+fn copy_files(from: &Path, to: &Path) -> std::path::PathBuf {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("dir") {
+        let p = entry.expect("entry").path();
+        std::fs::copy(&p, to.join(p.file_name().expect("name"))).expect("copy");
+    }
+    to.to_path_buf()
+}
+
 /// A name and a personal number, as someone might type them into a pseudonymised file.
 const SECRET: &str = "Ingrid Johansson 199210290632";
 
@@ -1006,15 +1011,7 @@ fn an_unreadable_file_or_an_answer_of_the_wrong_type_is_refused_naming_file_colu
     run_to_link(&bundled().join("submissions"), &tmp.path().join("work"), &key);
     let good = tmp.path().join("work/02-pseudonymise");
     let s = schema();
-    let copy_to = |name: &str| {
-        let dir = tmp.path().join(name);
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        for entry in std::fs::read_dir(&good).expect("dir") {
-            let p = entry.expect("entry").path();
-            std::fs::copy(&p, dir.join(p.file_name().expect("name"))).expect("copy");
-        }
-        dir
-    };
+    let copy_to = |name: &str| copy_files(&good, &tmp.path().join(name));
     // Answers written as numbers: not read as answer codes, and not silently coded either.
     let numbers = copy_to("numbers");
     let mut df = read_parquet(&good.join("SAMPLE02.parquet"));
@@ -1421,15 +1418,7 @@ fn a_record_twice_or_a_foreign_column_is_refused_and_files_left_out_are_listed()
     run_to_link(&bundled().join("submissions"), &tmp.path().join("work"), &key);
     let good = tmp.path().join("work/02-pseudonymise");
     let s = schema();
-    let copy_of_good = |name: &str| {
-        let dir = tmp.path().join(name);
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        for entry in std::fs::read_dir(&good).expect("dir") {
-            let p = entry.expect("entry").path();
-            std::fs::copy(&p, dir.join(p.file_name().expect("name"))).expect("copy");
-        }
-        dir
-    };
+    let copy_of_good = |name: &str| copy_files(&good, &tmp.path().join(name));
     let rewrite = |path: &Path, f: &dyn Fn(DataFrame) -> DataFrame| {
         let mut df = f(read_parquet(path));
         ParquetWriter::new(std::fs::File::create(path).expect("create"))
