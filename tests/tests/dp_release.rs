@@ -301,6 +301,45 @@ fn error_per_table_stays_within_the_stated_scale_and_the_release_carries_interva
         }
     }
     let rel = publish_stage(&s, &w, &run.dir, None, false).expect("publish");
+    // T22's platform figures carry their noise scale and interval, as their tables do (a noisy
+    // 0 was printed bare beside BRÅ's 172 offences).
+    let t22 = read_parquet(&rel.dir.join("tables/T22_official_comparison.parquet"));
+    let side = strings(&t22, "side");
+    let status = strings(&t22, "status");
+    let ints = |c: &str| -> Vec<Option<i64>> {
+        t22.column(c)
+            .expect(c)
+            .cast(&polars::prelude::DataType::Int64)
+            .expect("ints")
+            .i64()
+            .expect("i64")
+            .iter()
+            .collect()
+    };
+    let (value, lo, hi) = (ints("value"), ints("interval95_low"), ints("interval95_high"));
+    let scale = t22
+        .column("noise_scale")
+        .expect("noise_scale")
+        .f64()
+        .expect("f64")
+        .clone();
+    let mut platform = 0;
+    for r in 0..t22.height() {
+        if side[r].as_deref() != Some("platform") {
+            continue;
+        }
+        platform += 1;
+        assert!(scale.get(r).is_some_and(|s| s > 0.0), "row {r}: no noise scale");
+        if status[r].as_deref() == Some("published") {
+            let (v, l, h) = (
+                value[r].expect("value"),
+                lo[r].expect("low"),
+                hi[r].expect("high"),
+            );
+            assert!(l <= v && v <= h, "row {r}: {v} outside [{l}, {h}]");
+        }
+    }
+    assert!(platform >= 5, "{platform} platform rows");
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(rel.dir.join("manifest.json")).expect("manifest"))
             .expect("json");

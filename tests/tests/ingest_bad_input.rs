@@ -1658,3 +1658,55 @@ mod review_of_0_10 {
         assert!(report.warnings.is_empty(), "{:?}", report.warnings);
     }
 }
+
+/// A block pasted one column over puts names, birth dates and personal numbers where answers
+/// belong: the validation report (which may be forwarded) names row and column but never
+/// repeats such a value; a typo of an answer is shown with the answer it is near (an outside
+/// review found `"Anna Svensson"` and `"19900305-1233"` in the report).
+#[test]
+fn identifiers_in_answer_columns_are_not_repeated_but_typos_are_shown() {
+    let rows = vec![
+        row_with(&[("gender", "Anna Svensson")]),
+        row_with(&[("record_id", "R2"), ("country_of_birth", "19900305-1233")]),
+        row_with(&[("record_id", "R3"), ("report_year", "1990-03-05")]),
+        row_with(&[("record_id", "R4"), ("org_id", "Lindqvist")]),
+        row_with(&[
+            ("record_id", "R5"),
+            ("birth_date", "Lindqvist"),
+            ("personal_number", ""),
+        ]),
+        row_with(&[("record_id", "R6"), ("identified_by", "Inna Gusev (tolk: Olga)")]),
+        row_with(&[("record_id", "R7"), ("gender", "kvinnna")]),
+    ];
+    let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    assert_eq!(report.totals.quarantined, 7);
+    let text = report.to_text();
+    let json = std::fs::read_to_string(out.path().join("validation-report.json")).unwrap_or_default();
+    for personal in [
+        "Anna Svensson",
+        "Svensson",
+        "19900305",
+        "1233",
+        "1990-03-05",
+        "Lindqvist",
+        "Gusev",
+        "Olga",
+    ] {
+        assert!(!text.contains(personal), "{personal} in the report: {text}");
+        assert!(!json.contains(personal), "{personal} in the JSON report");
+    }
+    for column in [
+        "gender",
+        "country_of_birth",
+        "report_year",
+        "org_id",
+        "birth_date",
+        "identified_by",
+    ] {
+        assert!(text.contains(&format!("column {column}:")), "{column}: {text}");
+    }
+    assert!(
+        text.to_lowercase().contains("\"kvinnna\" (is \"kvinna\" meant?)"),
+        "{text}"
+    );
+}

@@ -139,7 +139,14 @@ fn member(schema: &Schema, raw: &str) -> Result<Cleaned, Broken> {
         None => Err(broken(
             "unknown_member",
             format!(
-                "{raw:?} is not in the member register: org_id holds the member's code (FA for Frälsningsarmén), as in the template's list and schemas/members.csv"
+                "{} is not in the member register: org_id holds the member's code (FA for Frälsningsarmén), as in the template's list and schemas/members.csv",
+                super::shown::refused(
+                    raw,
+                    schema
+                        .members
+                        .iter()
+                        .flat_map(|m| [m.org_id.as_str(), m.name.as_str()])
+                )
             ),
         )),
     }
@@ -174,11 +181,17 @@ fn year(raw: &str) -> Result<Cleaned, Broken> {
         Ok(y) if (1990..=last).contains(&y) => Ok(Cleaned::changed(raw, y.to_string())),
         Ok(y) if y > last => Err(broken(
             "bad_year",
-            format!("{raw:?} is after this year ({last}); a report year cannot be in the future"),
+            format!(
+                "{} is after this year ({last}); a report year cannot be in the future",
+                super::shown::refused_year(raw)
+            ),
         )),
         _ => Err(broken(
             "bad_year",
-            format!("{raw:?} is not a year between 1990 and {last}"),
+            format!(
+                "{} is not a year between 1990 and {last}",
+                super::shown::refused_year(raw)
+            ),
         )),
     }
 }
@@ -297,10 +310,15 @@ fn code(list: &CodeList, raw: &str) -> Result<Cleaned, Broken> {
             .iter()
             .map(|c| format!("{} ({})", c.code, c.sv))
             .collect();
+        let answers = list
+            .codes
+            .iter()
+            .flat_map(|c| [c.code.as_str(), c.sv.as_str(), c.en.as_str()]);
         broken(
             "unknown_code",
             format!(
-                "{raw:?} is none of this column's answers: {} (the code, or its Swedish or English label as in the template)",
+                "{} is none of this column's answers: {} (the code, or its Swedish or English label as in the template)",
+                super::shown::refused(raw, answers),
                 codes.join(", ")
             ),
         )
@@ -313,9 +331,17 @@ fn country(schema: &Schema, raw: &str) -> Result<Cleaned, Broken> {
         let hint = former_country(&text).map_or_else(String::new, |now| {
             format!("; it is a country that no longer exists: give the present-day country the place is in ({now}), or unknown")
         });
+        let names = schema.countries.iter().flat_map(|c| {
+            [c.alpha2.as_str(), c.name_en.as_str(), c.name_sv.as_str()]
+                .into_iter()
+                .chain(c.other_names.iter().map(String::as_str))
+        });
         broken(
             "unknown_country",
-            format!("{raw:?} is not an ISO 3166-1 alpha-2 code (e.g. SE, NG) nor unknown{hint}"),
+            format!(
+                "{} is not a country of the template's list (its Swedish or English name, or its ISO 3166-1 alpha-2 code such as SE or NG) nor unknown{hint}",
+                super::shown::refused(raw, names)
+            ),
         )
     })
 }
@@ -413,7 +439,7 @@ pub fn date(raw: &str, report_year: Option<i32>, today: Today) -> Result<(Partia
         // "Vet ej", "unknown": a birth date not known is left empty.
         DateProblem::Format if !raw.bytes().any(|b| b.is_ascii_digit()) => broken(
             "bad_date",
-            format!("{raw:?} is not a date: leave birth_date empty when it is not known (a year, or a year and month, alone are fine: YYYY, YYYY-MM)"),
+            "not a date (the text is not shown: it may be a name typed into the wrong column): leave birth_date empty when it is not known (a year, or a year and month, alone are fine: YYYY, YYYY-MM)".to_string(),
         ),
         DateProblem::Format => broken(
             "bad_date",

@@ -10,6 +10,7 @@ mod parquet_pages;
 mod read;
 mod read_parquet;
 mod report;
+mod shown;
 mod sinks;
 mod validate;
 mod xlsx;

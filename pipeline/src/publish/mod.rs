@@ -114,7 +114,7 @@ pub fn publish(inp: &PublishInput, out: &Path) -> Result<ReleaseManifest, StageE
             inp.report.report_year.map_or("?".into(), |y| y.to_string())
         )
     };
-    let cmp = comparison_sheet(&rows);
+    let cmp = comparison_sheet(&rows, inp.report.dp.is_some());
     write_csv(&dir.join(format!("{COMPARISON}.csv")), &cmp)?;
     write_parquet(&dir.join(format!("{COMPARISON}.parquet")), &cmp)?;
     xlsx::workbook(&out.join(WORKBOOK), inp.tables, &sheets, &cmp, inp.report)?;
@@ -127,8 +127,11 @@ pub fn publish(inp: &PublishInput, out: &Path) -> Result<ReleaseManifest, StageE
         }
         None => serde_json::to_value(&inp.report.params).unwrap_or_default(),
     };
+    // The id is the release's own content: its files and parameters, not the upstream files
+    // it lists (an exact release linked again, with new random person ids, got a new id for
+    // the same tables while the register kept the first, an outside review found).
     let mut h = Sha256::new();
-    for f in inp.inputs.iter().chain(&files) {
+    for f in &files {
         h.update(f.blake3.as_bytes());
     }
     h.update(parameters.to_string().as_bytes());
@@ -156,8 +159,10 @@ pub fn publish(inp: &PublishInput, out: &Path) -> Result<ReleaseManifest, StageE
     Ok(manifest)
 }
 
-fn comparison_sheet(rows: &[ComparisonRow]) -> Sheet {
-    let header = [
+/// T22: each figure with its status and, for the platform's, the uncertainty its table
+/// publishes (noise scale and 95% interval under DP, the range of a hidden cell in exact mode).
+fn comparison_sheet(rows: &[ComparisonRow], dp: bool) -> Sheet {
+    let mut header: Vec<String> = [
         "side",
         "source",
         "measure",
@@ -166,13 +171,19 @@ fn comparison_sheet(rows: &[ComparisonRow]) -> Sheet {
         "offence",
         "unit",
         "value",
+        "status",
     ]
     .map(String::from)
     .to_vec();
+    if dp {
+        header.extend(["noise_scale", "interval95_low", "interval95_high"].map(String::from));
+    } else {
+        header.extend(["hidden_range_low", "hidden_range_high"].map(String::from));
+    }
     let rows = rows
         .iter()
         .map(|r| {
-            vec![
+            let mut row = vec![
                 Field::Text(r.side.into()),
                 Field::Text(r.source.clone()),
                 Field::Text(r.measure.clone()),
@@ -181,7 +192,16 @@ fn comparison_sheet(rows: &[ComparisonRow]) -> Sheet {
                 Field::Text(r.offence.clone()),
                 Field::Text(r.unit.clone()),
                 comparison_value(r.value.as_deref()),
-            ]
+                Field::Text(r.status.into()),
+            ];
+            if dp {
+                row.push(r.scale.map_or(Field::Blank, |s| Field::Scale(Some(s))));
+            }
+            match r.interval {
+                Some((lo, hi)) => row.extend([Field::Count(lo), Field::Count(hi)]),
+                None => row.extend([Field::Blank, Field::Blank]),
+            }
+            row
         })
         .collect();
     Sheet { header, rows }

@@ -84,16 +84,30 @@ pub fn page(m: &ReleaseManifest, tables: &Tables, csvs: &[CsvTable], comparison:
             data_table(t)
         );
     }
+    let side = comparison.header.iter().position(|h| h == "side");
+    let official = side.is_some_and(|c| {
+        comparison
+            .rows
+            .iter()
+            .any(|r| r.get(c).is_some_and(|v| v == "official"))
+    });
+    let note = if official {
+        both(
+            "Plattformen räknar personer, Brå räknar brott: enheten står på varje rad, och talen räknas aldrig om till varandra.",
+            "The platform counts persons, BRÅ counts offences: each row states its unit, and the two are never converted into each other.",
+        )
+    } else {
+        both(
+            "Inga officiella siffror för detta rapportår finns i verktyget (schemas/official.csv): tabellen visar bara plattformens.",
+            "No official figures for this report year are in the tool (schemas/official.csv): the table shows the platform's only.",
+        )
+    };
     let _ = write!(
         s,
-        "<section id=\"T22\"><h2>T22 {}</h2><p>{}</p>{}</section>",
+        "<section id=\"T22\"><h2>T22 {}</h2><p>{note}</p>{}</section>",
         both(
             "Jämförelse med officiell statistik",
             "Comparison with official statistics"
-        ),
-        both(
-            "Plattformen räknar personer, Brå räknar brott: enheten står på varje rad, och talen räknas aldrig om till varandra.",
-            "The platform counts persons, BRÅ counts offences: each row states its unit, and the two are never converted into each other."
         ),
         data_table(comparison)
     );

@@ -1,0 +1,63 @@
+//! What a message may repeat of a refused cell. A value near an allowed answer is a typo and
+//! is shown with that answer; a value near none is as likely a name, a birth date or a
+//! personal number typed into the wrong column (a block pasted one column over), and the
+//! validation report may be forwarded, so it is not shown: the row and column say where it is.
+
+/// The allowed answer `raw` is a typo of (case and spaces aside): at most one edit in four
+/// letters of the answer, and at least one.
+pub fn near_answer<'a>(raw: &str, answers: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let raw = super::fields::collapse_spaces(raw).to_lowercase();
+    answers
+        .into_iter()
+        .map(|a| (strsim::levenshtein(&raw, &a.to_lowercase()), a))
+        .filter(|(d, a)| *d <= (a.chars().count() / 4).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, a)| a)
+}
+
+/// The refused value as a message shows it: quoted with the answer it is near, or not at all.
+pub fn refused<'a>(raw: &str, answers: impl IntoIterator<Item = &'a str>) -> String {
+    match near_answer(raw, answers) {
+        Some(a) => format!("{raw:?} (is {a:?} meant?)"),
+        None => NOT_SHOWN.to_string(),
+    }
+}
+
+pub const NOT_SHOWN: &str =
+    "the value (not shown: it is near no answer, so it may be a name or a date typed into the wrong column)";
+
+/// A short value with no letters is shown (a year mistyped); anything longer or with letters
+/// may be a birth date, a personal number or a name.
+pub fn refused_year(raw: &str) -> String {
+    let short = raw.chars().count() <= 6 && !raw.chars().any(char::is_alphabetic);
+    if short {
+        format!("{raw:?}")
+    } else {
+        NOT_SHOWN.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_are_shown_with_their_answer_and_names_and_dates_are_not() {
+        let answers = ["woman", "man", "kvinna", "Kvinna", "other", "unknown"];
+        assert_eq!(refused("kvinnna", answers), "\"kvinnna\" (is \"kvinna\" meant?)");
+        assert_eq!(refused("Wman", answers), "\"Wman\" (is \"woman\" meant?)");
+        for personal in [
+            "Anna Svensson",
+            "Lindqvist",
+            "1990-03-05",
+            "19900305-1233",
+            "Inna Gusev (tolk: Olga)",
+        ] {
+            assert_eq!(refused(personal, answers), NOT_SHOWN, "{personal}");
+        }
+        assert_eq!(refused_year("202"), "\"202\"");
+        for personal in ["19900305", "1990-03-05", "Anna"] {
+            assert_eq!(refused_year(personal), NOT_SHOWN, "{personal}");
+        }
+    }
+}
