@@ -650,3 +650,52 @@ fn rows_naming_another_organisation_than_the_files_are_pointed_out() {
         "{summary}"
     );
 }
+
+/// A workbook and the CSV Excel saved from it, left in one folder: every record is in both,
+/// so every row is quarantined as a duplicate. The report says once that one file is a copy
+/// of the other, and what to do (an outside review saw 60 rows in, 0 accepted, and twenty
+/// duplicate messages); a file sharing a record or two with another is not called a copy.
+#[test]
+fn a_file_that_repeats_another_files_records_is_named_a_copy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rows: Vec<_> = (1..=6)
+        .map(|i| row_with(&[("record_id", &format!("R{i}")), ("personal_number", "")]))
+        .collect();
+    write(dir.path(), "talita.csv", csv_text(&header(), &rows, b','));
+    write(dir.path(), "talita-copy.csv", csv_text(&header(), &rows, b';'));
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 0, 12);
+    let copies: Vec<&String> = report
+        .warnings
+        .iter()
+        .filter(|w| w.contains("is a copy"))
+        .collect();
+    assert_eq!(copies.len(), 1, "{:?}", report.warnings);
+    assert!(
+        copies[0].contains("talita.csv")
+            && copies[0].contains("talita-copy.csv")
+            && copies[0].contains("6 of its 6 records")
+            && copies[0].contains("remove the copy"),
+        "{}",
+        copies[0]
+    );
+    assert!(
+        report.to_text().contains("is a copy"),
+        "the text report says it too"
+    );
+
+    // One record sent twice is a duplicate, not a copy.
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.csv", csv_text(&header(), &rows, b','));
+    write(dir.path(), "b.csv", csv_text(&header(), &rows[..1], b';'));
+    let more: Vec<_> = (7..=12)
+        .map(|i| row_with(&[("record_id", &format!("R{i}")), ("personal_number", "")]))
+        .collect();
+    write(dir.path(), "c.csv", csv_text(&header(), &more, b','));
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert!(
+        !report.warnings.iter().any(|w| w.contains("is a copy")),
+        "{:?}",
+        report.warnings
+    );
+}

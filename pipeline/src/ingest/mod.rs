@@ -149,6 +149,7 @@ pub fn ingest_folder(
     report.warnings = run_warnings(&report);
     report.warnings.extend(mixed_kinds(schema, &report));
     report.warnings.extend(same_content(input, &entries));
+    report.warnings.extend(v.copies());
     Ok(report)
 }
 

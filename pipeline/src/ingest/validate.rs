@@ -70,6 +70,10 @@ pub struct IdIndex {
     map: HashMap<[u8; 16], Seen>,
     /// File labels, by the number a `Seen` names them by.
     pub files: Vec<String>,
+    /// Rows indexed per file, and per (earlier file, later file) the later file's rows whose
+    /// record was first seen in the earlier one: a file that repeats another's records is a copy.
+    rows: Vec<u64>,
+    repeats: std::collections::BTreeMap<(u32, u32), u64>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -237,7 +241,32 @@ impl<'a> Validator<'a> {
     /// Starts the first pass over a file; returns its number for `index_row`.
     pub fn add_file(&mut self, label: &str) -> u32 {
         self.index.files.push(label.to_string());
+        self.index.rows.push(0);
         (self.index.files.len() - 1) as u32
+    }
+
+    /// Files most of whose records another file holds too (the same organisation, year and
+    /// record id): a copy left beside the original, as Excel's "Save As CSV" leaves one. Every
+    /// copy of a record is quarantined as a duplicate, so both files' rows are lost until one
+    /// file is removed; the report says so once instead of a duplicate per row.
+    pub fn copies(&self) -> Vec<String> {
+        self.index
+            .repeats
+            .iter()
+            .filter(|&(&(_, later), &n)| {
+                let rows = self.index.rows.get(later as usize).copied().unwrap_or(0);
+                n >= 2 && n * 10 >= rows * 9
+            })
+            .map(|(&(first, later), &n)| {
+                let name = |f: u32| self.index.files.get(f as usize).map_or("?", String::as_str);
+                format!(
+                    "{} repeats {n} of its {} records from {} (the same organisation, year and record id): one is a copy of the other (Excel's \"Save As\" CSV leaves both files). Every copy of a record is quarantined as a duplicate, so neither file's records are accepted: remove the copy and run ingest again",
+                    name(later),
+                    self.index.rows.get(later as usize).copied().unwrap_or(0),
+                    name(first)
+                )
+            })
+            .collect()
     }
 
     /// First pass, over every file: remember every record id, so duplicates and related ids
@@ -256,6 +285,12 @@ impl<'a> Validator<'a> {
             line: row.line,
         });
         e.count = e.count.saturating_add(1);
+        if e.file != file {
+            *self.index.repeats.entry((e.file, file)).or_default() += 1;
+        }
+        if let Some(n) = self.index.rows.get_mut(file as usize) {
+            *n += 1;
+        }
     }
 
     /// Where a row was first seen, as a person would look for it from `file`.

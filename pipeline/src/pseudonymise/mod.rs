@@ -117,8 +117,22 @@ impl PseudoReport {
             .iter()
             .map(|k| format!("{k} {}", keys.get(k).copied().unwrap_or(0)))
             .collect();
+        let empty: Vec<&str> = self
+            .orgs
+            .iter()
+            .filter(|(_, o)| o.records == 0)
+            .map(|(org, _)| org.as_str())
+            .collect();
+        let warning = if empty.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " Warning: no record of {}: ingest accepted none of its rows (its validation report says why); sent as it is, the organisation would count as having met nobody.",
+                empty.join(", ")
+            )
+        };
         format!(
-            "Pseudonymise wrote {records} records of {} organisation(s) under key {} (encoding {}); no name, birth date, personal number or record id is in the output. Records with each match key: {}.",
+            "Pseudonymise wrote {records} records of {} organisation(s) under key {} (encoding {}); no name, birth date, personal number or record id is in the output. Records with each match key: {}.{warning}",
             self.orgs.len(),
             self.key_fingerprint,
             self.encoding,
@@ -374,4 +388,30 @@ fn encode_segment(
         rows::encode_rows(&mut enc, store, input, rows.clone())
     };
     crate::parallel::stream_ordered(&chunks, work, |_, rows| batches.take(rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An organisation none of whose rows ingest accepted writes a file of no records, which
+    /// would report nobody: the summary says so, naming it (it said "wrote 0 records" only).
+    #[test]
+    fn the_summary_warns_of_an_organisation_without_records() {
+        let mut report = PseudoReport::default();
+        report.orgs.insert(
+            "SAMPLE01".into(),
+            OrgPseudo {
+                records: 3,
+                ..Default::default()
+            },
+        );
+        assert!(!report.summary().contains("Warning"));
+        report.orgs.insert("SAMPLE02".into(), OrgPseudo::default());
+        let text = report.summary();
+        assert!(
+            text.contains("Warning: no record of SAMPLE02") && !text.contains("of SAMPLE01"),
+            "{text}"
+        );
+    }
 }
