@@ -99,6 +99,14 @@ pub fn check_cell(schema: &Schema, col: &Column, raw: &str) -> Result<Cleaned, B
                 "(empty: a word put where a name is not known)".into(),
             )],
         }),
+        ColumnType::Text
+            if matches!(col.name.as_str(), "record_id" | "related_record_id") && scientific(raw) =>
+        {
+            Err(broken(
+                "record_id_notation",
+                "the id is a number in scientific notation, as Excel shows a long number in a cell not formatted as text (for example 2,02401E+11), and its last digits are lost, so two records could become one: format the column as text and type the ids again",
+            ))
+        }
         ColumnType::Text | ColumnType::Name => Ok(Cleaned::same(collapse_spaces(&composed(raw)))),
         ColumnType::Year => year(raw),
         ColumnType::Code => {
@@ -126,6 +134,18 @@ pub fn check_cell(schema: &Schema, col: &Column, raw: &str) -> Result<Cleaned, B
         // Dates and personal numbers need the report year; see `date` and `personal_number`.
         ColumnType::PartialDate | ColumnType::PersonalNumber => Ok(Cleaned::same(raw)),
     }
+}
+
+/// A number as Excel shows one too long for its cell: a digit, decimals after a comma or a
+/// point, and a power of ten (`2,02401E+11`).
+fn scientific(raw: &str) -> bool {
+    let t = raw.trim();
+    let Some((mantissa, power)) = t.split_once(['E', 'e']) else {
+        return false;
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let (whole, decimals) = mantissa.split_once([',', '.']).unwrap_or((mantissa, "0"));
+    whole.len() == 1 && digits(whole) && digits(decimals) && power.strip_prefix('+').is_some_and(digits)
 }
 
 pub fn collapse_spaces(raw: &str) -> String {
@@ -529,7 +549,7 @@ pub fn personal_number(raw: &str, report_year: i32, today: Today) -> Result<pnr:
 
 #[cfg(test)]
 mod tests {
-    use super::{Today, composed, control_character, country, date, excel_text, personal_number};
+    use super::{Today, composed, control_character, country, date, excel_text, personal_number, scientific};
 
     #[test]
     fn kosovo_other_names_and_former_countries() {
@@ -654,6 +674,16 @@ mod tests {
 
     /// The message's number is an example, said to be one, never the person's own number
     /// (an outside review read the example as the value).
+    #[test]
+    fn record_ids_in_scientific_notation_are_refused_and_others_are_not() {
+        for raw in ["2,02401E+11", "2.02401e+11", " 1E+12 "] {
+            assert!(scientific(raw), "{raw}");
+        }
+        for raw in ["R-1E+2", "12E+3", "2,0E", "E+11", "2024-001", "1e-5", "Ebba"] {
+            assert!(!scientific(raw), "{raw}");
+        }
+    }
+
     #[test]
     fn scientific_notation_is_explained_with_an_example_not_the_value() {
         let today = Today(2026, 11, 29);

@@ -285,7 +285,8 @@ impl<'a> Validator<'a> {
             line: row.line,
         });
         e.count = e.count.saturating_add(1);
-        if e.file != file {
+        // Rows without a record id repeat nothing (they are refused for the missing id).
+        if e.file != file && !cell(row, map, self.cols.record).trim().is_empty() {
             *self.index.repeats.entry((e.file, file)).or_default() += 1;
         }
         if let Some(n) = self.index.rows.get_mut(file as usize) {

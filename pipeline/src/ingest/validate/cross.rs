@@ -38,8 +38,11 @@ impl Validator<'_> {
         let c = &self.cols;
         let kind = values[c.kind].as_deref();
         let key = self.id_key(row, map, c.record);
+        // A row without a record id is refused for that (`required_value`); blank ids are no
+        // record's, so they are not duplicates of each other either.
         if let Some(seen) = self.index.map.get(&key)
             && seen.count > 1
+            && !cell(row, map, c.record).trim().is_empty()
         {
             let first = if seen.file == file && seen.line == row.line {
                 "this row is the first".to_string()
