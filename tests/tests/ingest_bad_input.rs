@@ -90,6 +90,23 @@ fn unknown_code() {
         text.contains("sexual (") && !text.contains("exploitation_form)"),
         "{text}"
     );
+    // Written out in words too ("och", "and"), in Swedish labels.
+    let (report, _out, _d) = one_file(
+        "a.csv",
+        csv_text(
+            &header(),
+            &[row_with(&[(
+                "exploitation_forms",
+                "Sexuell exploatering och Arbetskraftsexploatering",
+            )])],
+            b',',
+        ),
+    );
+    assert!(
+        report.to_text().contains("separated by ';'"),
+        "{}",
+        report.to_text()
+    );
 }
 
 #[test]
@@ -1740,4 +1757,28 @@ fn ids_in_scientific_notation_and_blank_ids_get_their_own_messages() {
         "{found:?}"
     );
     assert!(!report.to_text().contains("occurs 3 times"));
+}
+
+/// A personal number or a date in a name column (a block pasted one column over) is refused
+/// with its own rule, without the value; a name with a digit or two (a numbered placeholder
+/// aside) is not judged by this rule.
+#[test]
+fn a_name_holding_a_personal_number_or_a_date_is_refused() {
+    let rows = vec![
+        row_with(&[("given_name", "19900305-1233")]),
+        row_with(&[("record_id", "R2"), ("family_name", "1990-03-05")]),
+        row_with(&[("record_id", "R3"), ("given_name", "Anna 2")]),
+    ];
+    let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    assert_eq!((report.totals.accepted, report.totals.quarantined), (1, 2));
+    let found = rules_of(out.path());
+    assert_eq!(
+        found,
+        [
+            (2, "given_name".to_string(), "name_with_digits".to_string()),
+            (3, "family_name".to_string(), "name_with_digits".to_string())
+        ]
+    );
+    let text = report.to_text();
+    assert!(!text.contains("1233") && !text.contains("1990-03-05"), "{text}");
 }

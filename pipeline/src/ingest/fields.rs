@@ -107,6 +107,15 @@ pub fn check_cell(schema: &Schema, col: &Column, raw: &str) -> Result<Cleaned, B
                 "the id is a number in scientific notation, as Excel shows a long number in a cell not formatted as text (for example 2,02401E+11), and its last digits are lost, so two records could become one: format the column as text and type the ids again",
             ))
         }
+        // Four digits or more: a birth date or a personal number, not a name. Accepted, it
+        // would be matched as a name, and it means the columns moved (a block pasted one over).
+        ColumnType::Name if raw.bytes().filter(u8::is_ascii_digit).count() >= 4 => Err(broken(
+            "name_with_digits",
+            format!(
+                "{} holds digits, as a birth date or a personal number does (the value is not shown): were the columns shifted when the rows were pasted? Put each value in its own column",
+                col.name
+            ),
+        )),
         ColumnType::Text | ColumnType::Name => Ok(Cleaned::same(collapse_spaces(&composed(raw)))),
         ColumnType::Year => year(raw),
         ColumnType::Code => {
@@ -406,8 +415,12 @@ fn multi(
     let mut codes: Vec<String> = Vec::new();
     for part in raw.split(sep).map(str::trim).filter(|p| !p.is_empty()) {
         let c = one(part).map_err(|mut b| {
-            // "sexual, labour" or "sexual/labour": two codes with another separator.
-            if part.contains([',', '/', '+', '&']) {
+            // "sexual, labour", "sexual/labour" or "sexuell och arbete": two codes with
+            // another separator.
+            let lower = format!(" {} ", part.to_lowercase());
+            if part.contains([',', '/', '+', '&'])
+                || [" och ", " and ", " samt "].iter().any(|w| lower.contains(w))
+            {
                 b.message
                     .push_str(&format!("; several answers go in one cell separated by {sep:?}"));
             }
