@@ -145,6 +145,33 @@ pub fn check_cell(schema: &Schema, col: &Column, raw: &str) -> Result<Cleaned, B
     }
 }
 
+/// A country written as a word several countries' names share ("Kongo", "Korea"): which
+/// ones, for staff to pick (the names are the list's, nothing of the cell is shown).
+fn ambiguous_country(schema: &Schema, text: &str) -> String {
+    let word = collapse_spaces(text).to_lowercase();
+    if word.chars().count() < 4 {
+        return String::new();
+    }
+    let named: Vec<String> = schema
+        .countries
+        .iter()
+        .filter(|c| {
+            [&c.name_en, &c.name_sv]
+                .into_iter()
+                .chain(&c.other_names)
+                .any(|n| n.to_lowercase().contains(&word))
+        })
+        .map(|c| format!("{} ({})", c.name_sv, c.alpha2))
+        .collect();
+    if named.len() < 2 {
+        return String::new();
+    }
+    format!(
+        "; several countries are named so ({}): give the one meant",
+        named.join(", ")
+    )
+}
+
 /// A number as Excel shows one too long for its cell: a digit, decimals after a comma or a
 /// point, and a power of ten (`2,02401E+11`).
 fn scientific(raw: &str) -> bool {
@@ -357,9 +384,10 @@ fn code(list: &CodeList, raw: &str) -> Result<Cleaned, Broken> {
 fn country(schema: &Schema, raw: &str) -> Result<Cleaned, Broken> {
     let text = composed(raw);
     resolved_composed(raw, &text, schema.lookup_country(&text)).ok_or_else(|| {
-        let hint = former_country(&text).map_or_else(String::new, |now| {
-            format!("; it is a country that no longer exists: give the present-day country the place is in ({now}), or unknown")
-        });
+        let hint = former_country(&text).map_or_else(
+            || ambiguous_country(schema, &text),
+            |now| format!("; it is a country that no longer exists: give the present-day country the place is in ({now}), or unknown"),
+        );
         let names = schema.countries.iter().flat_map(|c| {
             [c.alpha2.as_str(), c.name_en.as_str(), c.name_sv.as_str()]
                 .into_iter()
@@ -687,6 +715,25 @@ mod tests {
 
     /// The message's number is an example, said to be one, never the person's own number
     /// (an outside review read the example as the value).
+    #[test]
+    fn a_country_word_several_countries_share_lists_them() {
+        let schema = crate::schema::load_embedded().expect("schema");
+        let b = country(&schema, "Kongo").err().expect("ambiguous");
+        assert!(
+            b.message.contains("Kongo-Kinshasa (CD)") && b.message.contains("Kongo-Brazzaville (CG)"),
+            "{}",
+            b.message
+        );
+        let b = country(&schema, "Korea").err().expect("ambiguous");
+        assert!(
+            b.message.contains("(KP)") && b.message.contains("(KR)"),
+            "{}",
+            b.message
+        );
+        let b = country(&schema, "Lindqvist").err().expect("no country");
+        assert!(!b.message.contains("several countries"), "{}", b.message);
+    }
+
     #[test]
     fn record_ids_in_scientific_notation_are_refused_and_others_are_not() {
         for raw in ["2,02401E+11", "2.02401e+11", " 1E+12 "] {
