@@ -15,6 +15,7 @@ pub mod progress;
 pub mod protect;
 pub mod pseudonymise;
 pub mod publish;
+pub mod repeats;
 pub mod report;
 pub mod run;
 pub mod sample;

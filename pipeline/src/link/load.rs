@@ -497,16 +497,7 @@ fn refuse_foreign_values(schema: &Schema, path: &Path, r: &Records) -> Result<()
     }
     refuse_repeated_in_file(path, &r.record_key)?;
     for (name, answers) in r.attr_names.iter().zip(&r.attrs) {
-        let Some(column) = schema.column(name) else {
-            continue;
-        };
-        // Each distinct value once (code c is values[c]; 0 is blank).
-        let foreign = answers
-            .values
-            .iter()
-            .position(|v| v.as_deref().is_some_and(|v| !schema.is_stored_answer(column, v)));
-        if let Some(v) = foreign {
-            let row = answers.codes.iter().position(|&c| c as usize == v).unwrap_or(0);
+        if let Some(row) = crate::pseudonymise::first_foreign_answer(schema, name, answers) {
             return Err(bad(row, name, "not a code of the column's code list"));
         }
     }
@@ -515,44 +506,17 @@ fn refuse_foreign_values(schema: &Schema, path: &Path, r: &Records) -> Result<()
 
 /// Refuses a file that holds one record twice (equal record keys: the same organisation,
 /// report year and record id). Pseudonymise never writes one, as ingest quarantines a repeated
-/// record id; linked, a repeated record without match keys would count as two persons. The
-/// keys' first 64 bits are compared first (sorted), so a file without repeats costs a sort.
+/// record id; linked, a repeated record without match keys would count as two persons.
 fn refuse_repeated_in_file(path: &Path, keys: &StringChunked) -> Result<(), StageError> {
-    // Every key is 32 hexadecimal digits here (checked before).
-    let prefix = |k: &str| {
-        k.get(..16)
-            .and_then(|h| u64::from_str_radix(h, 16).ok())
-            .unwrap_or(0)
-    };
-    let mut prefixes: Vec<u64> = keys.iter().map(|k| k.map_or(0, prefix)).collect();
-    prefixes.sort_unstable();
-    if prefixes.windows(2).all(|w| w[0] != w[1]) {
-        return Ok(());
-    }
-    let mut first: crate::FastMap<&str, usize> = crate::FastMap::default();
-    let mut repeats = 0u64;
-    let mut example = None;
-    for (row, k) in keys.iter().enumerate() {
-        let Some(k) = k else { continue };
-        match first.entry(k) {
-            std::collections::hash_map::Entry::Occupied(e) => {
-                repeats += 1;
-                example.get_or_insert((*e.get(), row));
-            }
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(row);
-            }
-        }
-    }
-    match example {
+    match crate::repeats::first_repeat(|| keys.iter()) {
         None => Ok(()),
-        Some((a, b)) => Err(err(
+        Some(r) => Err(err(
             path,
             format!(
                 "rows {} and {} hold the same record (equal record keys: one organisation, report year and record id), and {} row(s) in all repeat an earlier one; each would count as a person of its own where nothing else links them; {REMAKE}",
-                a + 1,
-                b + 1,
-                repeats
+                r.first + 1,
+                r.again + 1,
+                r.rows
             ),
         )),
     }

@@ -7,7 +7,6 @@ use std::path::Path;
 
 use polars::prelude::{IdxSize, StringChunked};
 
-use crate::FastMap;
 use crate::error::StageError;
 use crate::parquet_io::Coded;
 use crate::schema::Schema;
@@ -24,6 +23,21 @@ fn file_row(order: &[IdxSize], i: usize) -> usize {
     order.get(i).map_or(i, |&r| r as usize) + 1
 }
 
+/// The first row (from 0) whose answer in `column` is not a code of its list, if any. Values
+/// of the dictionary that no row uses are not judged (they say nothing about the rows).
+pub(crate) fn first_foreign_answer(schema: &Schema, column: &str, answers: &Coded) -> Option<usize> {
+    let col = schema.column(column)?;
+    let foreign: Vec<bool> = answers
+        .values
+        .iter()
+        .map(|v| v.as_deref().is_some_and(|v| !schema.is_stored_answer(col, v)))
+        .collect();
+    answers
+        .codes
+        .iter()
+        .position(|&c| foreign.get(c as usize).copied().unwrap_or(false))
+}
+
 /// Every answer is a code of its column's list, and every organisation one of the register.
 pub(super) fn answers_are_codes(
     schema: &Schema,
@@ -32,43 +46,32 @@ pub(super) fn answers_are_codes(
     org: &Coded,
     order: &[IdxSize],
 ) -> Result<(), StageError> {
-    let first_row = |c: &Coded, value: usize| {
-        let i = c
-            .codes
-            .iter()
-            .position(|&code| code as usize == value)
-            .unwrap_or(0);
-        file_row(order, i)
-    };
     for (name, answers) in names.iter().zip(attrs) {
-        let Some(column) = schema.column(name) else {
-            continue;
-        };
-        let foreign = answers
-            .values
-            .iter()
-            .enumerate()
-            .find(|(_, v)| v.as_deref().is_some_and(|v| !schema.is_stored_answer(column, v)));
-        // A value no row uses (a dictionary can hold one) says nothing about the rows.
-        if let Some((v, _)) = foreign.filter(|(v, _)| answers.codes.contains(&(*v as u32))) {
+        if let Some(i) = first_foreign_answer(schema, name, answers) {
             return Err(refused(
                 path,
                 format!(
                     "row {}, column {name}: not a code of the column's code list (the value is not shown: it may be personal), and answers leave the organisation as they are",
-                    first_row(answers, v)
+                    file_row(order, i)
                 ),
             ));
         }
     }
-    let foreign = org.values.iter().enumerate().find(|(v, o)| {
-        org.codes.contains(&(*v as u32)) && o.as_deref().is_none_or(|o| schema.member(o).is_none())
-    });
-    if let Some((v, _)) = foreign {
+    let foreign: Vec<bool> = org
+        .values
+        .iter()
+        .map(|o| o.as_deref().is_none_or(|o| schema.member(o).is_none()))
+        .collect();
+    if let Some(i) = org
+        .codes
+        .iter()
+        .position(|&c| foreign.get(c as usize).copied().unwrap_or(true))
+    {
         return Err(refused(
             path,
             format!(
                 "row {}, column org_id: blank or not an organisation of the member register (schemas/members.csv)",
-                first_row(org, v)
+                file_row(order, i)
             ),
         ));
     }
@@ -77,40 +80,30 @@ pub(super) fn answers_are_codes(
 
 /// Every row has a record id, and no (report year, record id) repeats: the record key is a
 /// keyed hash of both (and the organisation), and a repeated one would be one record counted
-/// twice at the platform. Hashed and sorted first, so a file without repeats costs a sort.
+/// twice at the platform.
 pub(super) fn record_ids_unique(
     path: &Path,
     (years, ids): (&polars::prelude::Int64Chunked, &StringChunked),
     order: &[IdxSize],
 ) -> Result<(), StageError> {
-    use std::hash::BuildHasher;
     if let Some(i) = ids.iter().position(|id| id.is_none_or(|id| id.trim().is_empty())) {
         return Err(refused(
             path,
             format!("row {}, column record_id: blank", file_row(order, i)),
         ));
     }
-    let state = foldhash::fast::FixedState::with_seed(0x5afe_01d5);
-    let rows = || years.iter().zip(ids.iter());
-    let mut hashes: Vec<u64> = rows().map(|row| state.hash_one(row)).collect();
-    hashes.sort_unstable();
-    if hashes.windows(2).all(|w| w[0] != w[1]) {
-        return Ok(());
-    }
-    let mut first: FastMap<(Option<i64>, Option<&str>), usize> = FastMap::default();
-    for (i, row) in rows().enumerate() {
-        if let Some(&j) = first.get(&row) {
-            let (a, b) = (file_row(order, j), file_row(order, i));
-            return Err(refused(
+    match crate::repeats::first_repeat(|| years.iter().zip(ids.iter())) {
+        None => Ok(()),
+        Some(r) => {
+            let (a, b) = (file_row(order, r.first), file_row(order, r.again));
+            Err(refused(
                 path,
                 format!(
                     "rows {} and {}, column record_id: the same record id in one report year (a record repeated, which ingest quarantines)",
                     a.min(b),
                     a.max(b)
                 ),
-            ));
+            ))
         }
-        first.insert(row, i);
     }
-    Ok(())
 }

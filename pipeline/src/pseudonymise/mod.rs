@@ -14,6 +14,7 @@ mod rows;
 mod thai;
 
 use batches::Batches;
+pub(crate) use checks::first_foreign_answer;
 use encode::RecordEncoder;
 pub use encode::{
     BLOCK_KEYS, BLOCK_TOKENS, DATE_PARTS, Encoded, Encoder, FULL_DATE_BLOCK, Identifiers, MATCH_KEYS,

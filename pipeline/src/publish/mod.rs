@@ -114,7 +114,7 @@ pub fn publish(inp: &PublishInput, out: &Path) -> Result<ReleaseManifest, StageE
             inp.report.report_year.map_or("?".into(), |y| y.to_string())
         )
     };
-    let cmp = comparison_sheet(&rows, inp.report.dp.is_some());
+    let cmp = comparison_sheet(&rows, inp.protected, inp.report.dp.is_some());
     write_csv(&dir.join(format!("{COMPARISON}.csv")), &cmp)?;
     write_parquet(&dir.join(format!("{COMPARISON}.parquet")), &cmp)?;
     xlsx::workbook(&out.join(WORKBOOK), inp.tables, &sheets, &cmp, inp.report)?;
@@ -161,7 +161,7 @@ pub fn publish(inp: &PublishInput, out: &Path) -> Result<ReleaseManifest, StageE
 
 /// T22: each figure with its status and, for the platform's, the uncertainty its table
 /// publishes (noise scale and 95% interval under DP, the range of a hidden cell in exact mode).
-fn comparison_sheet(rows: &[ComparisonRow], dp: bool) -> Sheet {
+fn comparison_sheet(rows: &[ComparisonRow], protected: &[ProtectedTable], dp: bool) -> Sheet {
     let mut header: Vec<String> = [
         "side",
         "source",
@@ -192,14 +192,19 @@ fn comparison_sheet(rows: &[ComparisonRow], dp: bool) -> Sheet {
                 Field::Text(r.offence.clone()),
                 Field::Text(r.unit.clone()),
                 comparison_value(r.value.as_deref()),
-                Field::Text(r.status.into()),
             ];
-            if dp {
-                row.push(r.scale.map_or(Field::Blank, |s| Field::Scale(Some(s))));
-            }
-            match r.interval {
-                Some((lo, hi)) => row.extend([Field::Count(lo), Field::Count(hi)]),
-                None => row.extend([Field::Blank, Field::Blank]),
+            match r.cell {
+                Some((t, i)) => row.extend(rows::status_and_uncertainty(&protected[t], i, dp)),
+                None => {
+                    // An official figure, or a platform cell the tables lack.
+                    let status = if r.side == "official" {
+                        "published"
+                    } else {
+                        "suppressed"
+                    };
+                    row.push(Field::Text(status.into()));
+                    row.extend((0..if dp { 3 } else { 2 }).map(|_| Field::Blank));
+                }
             }
             row
         })

@@ -55,14 +55,10 @@ pub struct ComparisonRow {
     pub unit: String,
     /// `None` when the platform cell is suppressed.
     pub value: Option<String>,
-    /// The platform cell's status, as in its table ("published" or "suppressed").
-    pub status: &'static str,
-    /// The platform cell's noise scale (DP), and its interval: the 95% interval (DP) or the
-    /// range a hidden cell is known to lie in (exact), as its table publishes them. A figure
-    /// beside official ones must say how uncertain it is (a noisy 0 next to BRÅ's 172, an
-    /// outside review).
-    pub scale: Option<f64>,
-    pub interval: Option<(Option<u64>, Option<u64>)>,
+    /// The platform cell's table and cell (`Tables` order): T22 shows its status and
+    /// uncertainty as its table does (a noisy 0 printed bare beside BRÅ's 172 offences, an
+    /// outside review found).
+    pub cell: Option<(usize, usize)>,
 }
 
 pub fn comparison(
@@ -77,8 +73,8 @@ pub fn comparison(
             .tables
             .iter()
             .position(|t| t.spec.id == m.table)
-            .and_then(|ti| Some((&protected[ti], tables.tables[ti].cell_index(&m.cell)?)));
-        let value = cell.and_then(|(p, i)| p.values[i]);
+            .and_then(|ti| Some((ti, tables.tables[ti].cell_index(&m.cell)?)));
+        let value = cell.and_then(|(ti, i)| protected[ti].values[i]);
         rows.push(ComparisonRow {
             side: "platform",
             source: format!("safetally, table {}", m.table),
@@ -88,13 +84,7 @@ pub fn comparison(
             offence: String::new(),
             unit: "persons".into(),
             value: value.map(|v| v.to_string()),
-            status: cell.map_or("suppressed", |(p, i)| crate::protect::public_status(p.status[i])),
-            scale: cell.and_then(|(p, i)| p.scale[i]),
-            // Exact mode: a published cell's range is its value, as its table shows it.
-            interval: cell.map(|(p, i)| match (p.values[i], p.scale[i]) {
-                (Some(v), None) => (Some(v), Some(v)),
-                _ => (p.lower[i], p.upper[i]),
-            }),
+            cell,
         });
     }
     for f in official.iter().filter(|f| Some(f.year) == year) {
@@ -107,9 +97,7 @@ pub fn comparison(
             offence: f.offence.clone(),
             unit: f.unit.clone(),
             value: Some(format_number(f.value)),
-            status: "published",
-            scale: None,
-            interval: None,
+            cell: None,
         });
     }
     rows

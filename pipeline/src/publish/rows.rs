@@ -70,23 +70,31 @@ pub fn sheet(t: &Table, p: &ProtectedTable, dp: bool) -> Sheet {
             let (sv, en) = t.label(d, &code);
             row.extend([Field::Text(code), Field::Text(sv), Field::Text(en)]);
         }
-        let hidden = p.status[i] != Status::Published;
         row.push(Field::Count(p.values[i]));
-        row.push(Field::Text(public_status(p.status[i]).into()));
-        if dp {
-            row.push(Field::Scale(p.scale[i].filter(|_| !hidden)));
-            row.push(Field::Count(p.lower[i]));
-            row.push(Field::Count(p.upper[i]));
-        } else {
-            row.push(Field::Count(if hidden { p.lower[i] } else { p.values[i] }));
-            row.push(Field::Count(if hidden { p.upper[i] } else { p.values[i] }));
-        }
+        row.extend(status_and_uncertainty(p, i, dp));
         if let Some(b) = base {
             row.push(share_field(t, i, p.values[i], b));
         }
         rows.push(row);
     }
     Sheet { header, rows }
+}
+
+/// A cell's status and what it is known to within: DP, its noise scale (not for a hidden cell)
+/// and 95% interval; exact mode, the range a reader can derive (a published cell's is its
+/// value). The table sheets and T22's platform rows show them alike.
+pub fn status_and_uncertainty(p: &ProtectedTable, i: usize, dp: bool) -> Vec<Field> {
+    let hidden = p.status[i] != Status::Published;
+    let mut out = vec![Field::Text(public_status(p.status[i]).into())];
+    if dp {
+        out.push(Field::Scale(p.scale[i].filter(|_| !hidden)));
+        out.push(Field::Count(p.lower[i]));
+        out.push(Field::Count(p.upper[i]));
+    } else {
+        out.push(Field::Count(if hidden { p.lower[i] } else { p.values[i] }));
+        out.push(Field::Count(if hidden { p.upper[i] } else { p.values[i] }));
+    }
+    out
 }
 
 /// A multi-valued table's shares are of the persons with at least one code, so the rows
