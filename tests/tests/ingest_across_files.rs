@@ -698,4 +698,39 @@ fn a_file_that_repeats_another_files_records_is_named_a_copy() {
         "{:?}",
         report.warnings
     );
+
+    // Two half-years whose ids both run R1-R6, for other persons: not a copy (removing one
+    // would lose real records) but ids to make unique.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let others: Vec<_> = (1..=6)
+        .map(|i| {
+            row_with(&[
+                ("record_id", &format!("R{i}")),
+                ("personal_number", ""),
+                ("given_name", &format!("Other{i}")),
+            ])
+        })
+        .collect();
+    write(dir.path(), "talita-jan-jun.csv", csv_text(&header(), &rows, b','));
+    write(dir.path(), "talita-jul-dec.csv", csv_text(&header(), &others, b','));
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 0, 12);
+    assert!(
+        !report.warnings.iter().any(|w| w.contains("is a copy")),
+        "{:?}",
+        report.warnings
+    );
+    let restart: Vec<&String> = report
+        .warnings
+        .iter()
+        .filter(|w| w.contains("seem to start again"))
+        .collect();
+    assert_eq!(restart.len(), 1, "{:?}", report.warnings);
+    assert!(
+        restart[0].contains("talita-jul-dec.csv uses 6 of its 6 record ids again from talita-jan-jun.csv")
+            && restart[0].contains("make the record ids unique")
+            && restart[0].contains("do not delete either file"),
+        "{}",
+        restart[0]
+    );
 }

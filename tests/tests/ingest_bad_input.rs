@@ -613,25 +613,54 @@ fn a_birth_date_in_another_form_is_read_and_counted_without_showing_it() {
     assert!(!text.contains("1981"), "{text}");
 }
 
-/// One separator too many at a line's end (an empty field past the header's last column)
-/// loses nothing: the row is accepted and the change counted. A value there is quarantined.
+/// A separator too many at the end of every line (an empty field past the header's last
+/// column, as an export leaves it) loses nothing: the rows are accepted and the change
+/// counted; a value there is quarantined.
 #[test]
 fn an_empty_field_past_the_last_column_is_dropped_and_a_value_there_is_not() {
     let line = |id: &str, extra: &str| row_with(&[("record_id", id)]).join(",") + "," + extra + "\n";
-    let text =
-        csv_text(&header(), &[row_with(&[])], b',') + &line("R2", "") + &line("R3", " ") + &line("R4", "x");
+    let mut text = csv_text(&header(), &[], b',');
+    for i in 1..=20 {
+        text += &line(&format!("R{i}"), if i % 2 == 0 { "" } else { " " });
+    }
+    text += &line("R21", "x");
     let (report, out, _d) = one_file("a.csv", text);
     assert_eq!(
         (report.totals.accepted, report.totals.quarantined),
-        (3, 1),
+        (20, 1),
         "{}",
         report.to_text()
     );
     assert_eq!(
         rules_of(out.path())[0],
-        (5, "(row)".into(), "bad_row_shape".into())
+        (22, "(row)".into(), "bad_row_shape".into())
     );
-    assert!(report.totals.normalised_values >= 2, "{}", report.to_text());
+    assert!(report.totals.normalised_values >= 20, "{}", report.to_text());
+}
+
+/// On some lines only, fields past the header's last column are as likely cells that slid
+/// right: in a ';'-separated file an unquoted `sexual;labour` makes one more field, and with
+/// the last columns blank the row read as exploitation countries `labour`... An outside review
+/// saw such a row accepted with its answers moved one column; it is refused, saying why.
+#[test]
+fn a_row_whose_cells_slid_right_is_refused_even_if_it_ends_blank() {
+    let h = header();
+    let forms = h.iter().position(|c| c == "exploitation_forms").expect("column");
+    let mut slid = row_with(&[("record_id", "R2")]);
+    slid[forms] = "sexual;unknown".into();
+    for c in slid.iter_mut().skip(forms + 1) {
+        c.clear();
+    }
+    let text = csv_text(&h, &[row_with(&[])], b';') + &slid.join(";") + ";\n";
+    let (report, out, _d) = one_file("a.csv", text);
+    assert_eq!(
+        (report.totals.accepted, report.totals.quarantined),
+        (1, 1),
+        "{}",
+        report.to_text()
+    );
+    assert_eq!(rules_of(out.path())[0], (3, "(row)".into(), "bad_row_shape".into()));
+    assert!(report.to_text().contains("must be in quotes"), "{}", report.to_text());
 }
 
 fn workbook(path: &std::path::Path, sheets: &[(&str, Vec<Vec<String>>)]) {
@@ -1678,10 +1707,11 @@ mod review_of_0_10 {
 
 /// A block pasted one column over puts names, birth dates and personal numbers where answers
 /// belong: the validation report (which may be forwarded) names row and column but never
-/// repeats such a value; a typo of an answer is shown with the answer it is near (an outside
-/// review found `"Anna Svensson"` and `"19900305-1233"` in the report).
+/// repeats such a value, nor one near an answer (first names are near countries): a typo is
+/// named by the answer it is near (outside reviews found `"Anna Svensson"`, `"19900305-1233"`,
+/// then `"Nina" (is "Kina" meant?)` in the report).
 #[test]
-fn identifiers_in_answer_columns_are_not_repeated_but_typos_are_shown() {
+fn identifiers_in_answer_columns_are_not_repeated_but_typos_get_the_answer_they_are_near() {
     let rows = vec![
         row_with(&[("gender", "Anna Svensson")]),
         row_with(&[("record_id", "R2"), ("country_of_birth", "19900305-1233")]),
@@ -1694,9 +1724,12 @@ fn identifiers_in_answer_columns_are_not_repeated_but_typos_are_shown() {
         ]),
         row_with(&[("record_id", "R6"), ("identified_by", "Inna Gusev (tolk: Olga)")]),
         row_with(&[("record_id", "R7"), ("gender", "kvinnna")]),
+        // First names near an answer (an outside review's finds).
+        row_with(&[("record_id", "R8"), ("country_of_birth", "Nina")]),
+        row_with(&[("record_id", "R9"), ("country_of_birth", "Malin")]),
     ];
     let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
-    assert_eq!(report.totals.quarantined, 7);
+    assert_eq!(report.totals.quarantined, 9);
     let text = report.to_text();
     let json = std::fs::read_to_string(out.path().join("validation-report.json")).unwrap_or_default();
     for personal in [
@@ -1708,6 +1741,9 @@ fn identifiers_in_answer_columns_are_not_repeated_but_typos_are_shown() {
         "Lindqvist",
         "Gusev",
         "Olga",
+        "kvinnna",
+        "Nina",
+        "Malin",
     ] {
         assert!(!text.contains(personal), "{personal} in the report: {text}");
         assert!(!json.contains(personal), "{personal} in the JSON report");
@@ -1723,7 +1759,7 @@ fn identifiers_in_answer_columns_are_not_repeated_but_typos_are_shown() {
         assert!(text.contains(&format!("column {column}:")), "{column}: {text}");
     }
     assert!(
-        text.to_lowercase().contains("\"kvinnna\" (is \"kvinna\" meant?)"),
+        text.to_lowercase().contains("a value close to \"kvinna\" (is that meant?)"),
         "{text}"
     );
 }

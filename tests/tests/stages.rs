@@ -489,6 +489,35 @@ fn run_stops_after_ingest_when_a_file_could_not_be_read() {
     assert!(why.contains("could not be read (b.csv)"), "{why}");
 }
 
+/// A file read whose every row was quarantined stops the run like a file not read, naming it
+/// and its organisation: an outside review published a year without its largest member, whose
+/// rows all clashed with a copy left beside the file (exit status 0, a warning mid-output).
+#[test]
+fn run_stops_after_ingest_when_every_row_of_a_file_was_quarantined() {
+    let input = submissions();
+    let work_dir = tempfile::tempdir().expect("tempdir");
+    let work = Workdir::new(work_dir.path()).expect("workdir");
+    let s = schema();
+    let opts = IngestOptions::default();
+    let rows: Vec<Vec<String>> = ["1", "2"]
+        .iter()
+        .map(|id| row_with(&[("org_id", "SAMPLE02"), ("record_id", id), ("gender", "zebra")]))
+        .collect();
+    write(input.path(), "b.csv", csv_text(&header(), &rows, b','));
+    let bad = ingest_stage(&s, &work, input.path(), &opts, &Progress::hidden(), false).expect("bad");
+    assert_eq!((bad.result.totals.accepted, bad.result.totals.quarantined), (1, 2));
+    let why = safetally::run::stop_after_ingest(&s, &bad.result, (&bad.dir, input.path()))
+        .expect("a file with no row accepted stops the run");
+    assert!(why.contains("every row of 1 file(s) was quarantined: b.csv (SAMPLE02, 2 row(s))"), "{why}");
+    // One row of the file accepted: the run goes on (partly quarantined files are the norm).
+    let mut rows = rows;
+    rows.push(row_with(&[("org_id", "SAMPLE02"), ("record_id", "3")]));
+    write(input.path(), "b.csv", csv_text(&header(), &rows, b','));
+    let part = ingest_stage(&s, &work, input.path(), &opts, &Progress::hidden(), false).expect("part");
+    assert_eq!(part.result.totals.accepted, 2);
+    assert_eq!(safetally::run::stop_after_ingest(&s, &part.result, (&part.dir, input.path())), None);
+}
+
 /// Rows of two report years stop the run, naming the years, not every other warning.
 #[test]
 fn run_stops_after_ingest_on_rows_of_several_years_naming_them() {

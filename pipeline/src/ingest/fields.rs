@@ -53,6 +53,7 @@ impl fmt::Display for Today {
 }
 
 /// A value that passed, and each rewrite made to it (a near miss made right): (from, to).
+#[derive(Debug)]
 pub struct Cleaned {
     pub value: String,
     pub changes: Vec<(String, String)>,
@@ -230,9 +231,19 @@ pub fn member_code(schema: &Schema, raw: &str) -> Option<String> {
     }
 }
 
+/// A year as Excel may have written it: digits grouped by a (non-breaking) space in Swedish
+/// number format ("2 024"), or a number with zero decimals ("2024,0", "2024.0").
+pub(super) fn year_digits(raw: &str) -> String {
+    let digits: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+    [",0", ".0", ",00", ".00"]
+        .iter()
+        .find_map(|z| digits.strip_suffix(z))
+        .map_or(digits.clone(), str::to_string)
+}
+
 fn year(raw: &str) -> Result<Cleaned, Broken> {
     let last = crate::dates::current_year();
-    match raw.trim().parse::<i32>() {
+    match year_digits(raw).parse::<i32>() {
         Ok(y) if (1990..=last).contains(&y) && y.to_string() == raw => Ok(Cleaned::same(raw)),
         Ok(y) if (1990..=last).contains(&y) => Ok(Cleaned::changed(raw, y.to_string())),
         Ok(y) if y > last => Err(broken(
@@ -590,7 +601,7 @@ pub fn personal_number(raw: &str, report_year: i32, today: Today) -> Result<pnr:
 
 #[cfg(test)]
 mod tests {
-    use super::{Today, composed, control_character, country, date, excel_text, personal_number, scientific};
+    use super::{Today, composed, control_character, country, date, excel_text, personal_number, scientific, year};
 
     #[test]
     fn kosovo_other_names_and_former_countries() {
@@ -677,6 +688,21 @@ mod tests {
             "{}",
             hint.message
         );
+    }
+
+    /// Swedish Excel groups digits with a (non-breaking) space and may write zero decimals:
+    /// such years are read and the change counted; anything else stays refused.
+    #[test]
+    fn years_in_excels_number_formats_are_read() {
+        for raw in ["2 024", "2\u{a0}024", "2\u{202f}024", "2024,0", "2024.0", " 2024 "] {
+            let c = year(raw).unwrap_or_else(|b| panic!("{raw:?}: {}", b.message));
+            assert_eq!(c.value, "2024", "{raw:?}");
+        }
+        for raw in ["2024,5", "20 24 1", "24", "2O24"] {
+            assert!(year(raw).is_err(), "{raw:?}");
+        }
+        let e = year("2 0 2").expect_err("not a year");
+        assert!(!e.message.contains('\\'), "{}", e.message);
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! What a message may repeat of a refused cell. A value near an allowed answer is a typo and
-//! is shown with that answer; a value near none is as likely a name, a birth date or a
-//! personal number typed into the wrong column (a block pasted one column over), and the
-//! validation report may be forwarded, so it is not shown: the row and column say where it is.
+//! What a message may repeat of a refused cell: nothing of a value that could be a name, a
+//! birth date or a personal number typed into the wrong column (a block pasted one column
+//! over), since the validation report may be forwarded; the row and column say where it is.
+//! A value near an allowed answer is named by that answer only: common first names are near
+//! answers too ("Nina" of "Kina", "Ivan" of "Iran", "Malin" of "Mali", an outside review found).
 
 /// The allowed answer `raw` is a typo of (case and spaces aside): at most one edit in four
 /// letters of the answer, and at least one.
@@ -15,12 +16,21 @@ pub fn near_answer<'a>(raw: &str, answers: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, a)| a)
 }
 
-/// The refused value as a message shows it: quoted with the answer it is near, or not at all.
+/// The refused value as a message speaks of it: by the answer it is near, or not at all.
 pub fn refused<'a>(raw: &str, answers: impl IntoIterator<Item = &'a str>) -> String {
     match near_answer(raw, answers) {
-        Some(a) => format!("{raw:?} (is {a:?} meant?)"),
+        Some(a) if lookalike(raw) => format!(
+            "a value close to {a:?} (is that meant? The cell holds a Greek or Cyrillic letter that looks like a Latin one: type the answer again)"
+        ),
+        Some(a) => format!("a value close to {a:?} (is that meant?)"),
         None => NOT_SHOWN.to_string(),
     }
+}
+
+/// Whether a value holds a Greek or Cyrillic letter, which two strings that look the same on
+/// screen would otherwise leave unexplained ("Kvinnа" with a Cyrillic а).
+fn lookalike(raw: &str) -> bool {
+    raw.chars().any(|c| ('\u{0370}'..='\u{052F}').contains(&c))
 }
 
 pub const NOT_SHOWN: &str =
@@ -31,7 +41,7 @@ pub const NOT_SHOWN: &str =
 pub fn refused_year(raw: &str) -> String {
     let short = raw.chars().count() <= 6 && !raw.chars().any(char::is_alphabetic);
     if short {
-        format!("{raw:?}")
+        format!("\"{raw}\"")
     } else {
         NOT_SHOWN.to_string()
     }
@@ -44,8 +54,10 @@ mod tests {
     #[test]
     fn typos_are_shown_with_their_answer_and_names_and_dates_are_not() {
         let answers = ["woman", "man", "kvinna", "Kvinna", "other", "unknown"];
-        assert_eq!(refused("kvinnna", answers), "\"kvinnna\" (is \"kvinna\" meant?)");
-        assert_eq!(refused("Wman", answers), "\"Wman\" (is \"woman\" meant?)");
+        assert_eq!(refused("kvinnna", answers), "a value close to \"kvinna\" (is that meant?)");
+        assert_eq!(refused("Wman", answers), "a value close to \"woman\" (is that meant?)");
+        assert!(refused("Kvinn\u{430}", answers).contains("Cyrillic letter"));
+        assert!(!refused("kvinnna", answers).contains("Cyrillic"));
         for personal in [
             "Anna Svensson",
             "Lindqvist",

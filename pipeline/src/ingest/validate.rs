@@ -73,7 +73,34 @@ pub struct IdIndex {
     /// Rows indexed per file, and per (earlier file, later file) the later file's rows whose
     /// record was first seen in the earlier one: a file that repeats another's records is a copy.
     rows: Vec<u64>,
-    repeats: std::collections::BTreeMap<(u32, u32), u64>,
+    repeats: std::collections::BTreeMap<(u32, u32), Repeats>,
+    /// Rows per file with more fields than the header and only blanks past it (see
+    /// `Validator::validate`).
+    long: Vec<u64>,
+}
+
+/// Whether a row has more fields than the header, all blank past the header's last column.
+fn blank_past_header(row: &Row, map: &HeaderMap) -> bool {
+    row.cells.len() > map.width && row.cells[map.width..].iter().all(|c| c.trim().is_empty())
+}
+
+impl IdIndex {
+    /// Whether (nearly) every row of `file` ends in separators past the header's last column,
+    /// as an export leaves them: then they are dropped, not taken for slid cells.
+    fn trails(&self, file: u32) -> bool {
+        let at = |v: &Vec<u64>| v.get(file as usize).copied().unwrap_or(0);
+        let (long, rows) = (at(&self.long), at(&self.rows));
+        long > 0 && long * 10 >= rows * 9
+    }
+}
+
+/// The rows of a later file whose record was first seen in an earlier one, and how many of
+/// them hold the same answers there: a copy repeats both, ids that restart in each file or
+/// sheet only the ids.
+#[derive(Debug, Default, Clone, Copy)]
+struct Repeats {
+    rows: u64,
+    same: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -82,14 +109,29 @@ struct Seen {
     direct: bool,
     file: u32,
     line: u64,
+    /// A hash of the row's cells, column by column, to tell a copy from an id used twice.
+    content: u64,
+}
+
+/// A hash of a row's cells in the contract's column order (so a copy with its columns in
+/// another order, or saved from XLSX as CSV, hashes the same).
+fn content_hash(row: &Row, map: &HeaderMap) -> u64 {
+    let mut h = blake3::Hasher::new();
+    for col in 0..map.source.len() {
+        let c = cell(row, map, col);
+        h.update(&(c.len() as u64).to_le_bytes());
+        h.update(c.as_bytes());
+    }
+    let mut out = [0u8; 8];
+    out.copy_from_slice(&h.finalize().as_bytes()[..8]);
+    u64::from_le_bytes(out)
 }
 
 /// The identity of a row as the validated file will store it: org as a member code (see
 /// `fields::member_code`; an org_id not in the register as written, upper-cased), the year as
 /// a number, the record id composed (NFC) with its spaces collapsed.
 fn id_hash(org: &str, year: &str, record: &str) -> [u8; 16] {
-    let year = year
-        .trim()
+    let year = super::fields::year_digits(year)
         .parse::<i64>()
         .map_or_else(|_| year.trim().to_string(), |y| y.to_string());
     let mut h = blake3::Hasher::new();
@@ -242,6 +284,7 @@ impl<'a> Validator<'a> {
     pub fn add_file(&mut self, label: &str) -> u32 {
         self.index.files.push(label.to_string());
         self.index.rows.push(0);
+        self.index.long.push(0);
         (self.index.files.len() - 1) as u32
     }
 
@@ -249,22 +292,34 @@ impl<'a> Validator<'a> {
     /// record id): a copy left beside the original, as Excel's "Save As CSV" leaves one. Every
     /// copy of a record is quarantined as a duplicate, so both files' rows are lost until one
     /// file is removed; the report says so once instead of a duplicate per row.
+    /// Files whose record ids mostly repeat another file's with other answers are told apart
+    /// from copies: their ids restart in each file or sheet (an outside review's two half-year
+    /// files, ids 1-10 each), and removing one "copy" would lose real records.
     pub fn copies(&self) -> Vec<String> {
         self.index
             .repeats
             .iter()
-            .filter(|&(&(_, later), &n)| {
+            .filter(|&(&(_, later), r)| {
                 let rows = self.index.rows.get(later as usize).copied().unwrap_or(0);
-                n >= 2 && n * 10 >= rows * 9
+                r.rows >= 2 && r.rows * 10 >= rows * 9
             })
-            .map(|(&(first, later), &n)| {
+            .map(|(&(first, later), r)| {
                 let name = |f: u32| self.index.files.get(f as usize).map_or("?", String::as_str);
-                format!(
-                    "{} repeats {n} of its {} records from {} (the same organisation, year and record id): one is a copy of the other (Excel's \"Save As\" CSV leaves both files). Every copy of a record is quarantined as a duplicate, so neither file's records are accepted: remove the copy and run ingest again",
-                    name(later),
-                    self.index.rows.get(later as usize).copied().unwrap_or(0),
-                    name(first)
-                )
+                let (n, rows) = (r.rows, self.index.rows.get(later as usize).copied().unwrap_or(0));
+                if r.same * 2 >= r.rows {
+                    format!(
+                        "{} repeats {n} of its {rows} records from {} (the same organisation, year and record id, and the same answers): one is a copy of the other (a sheet copied, or Excel's \"Save As\" CSV leaving both files). Every copy of a record is quarantined as a duplicate, so neither one's records are accepted: remove the copy and run ingest again",
+                        name(later),
+                        name(first)
+                    )
+                } else {
+                    format!(
+                        "{} uses {n} of its {rows} record ids again from {}, for records with other answers ({} of them differ): the record ids seem to start again in each file or sheet. Every record with a repeated id is quarantined as a duplicate, so these records are not accepted: make the record ids unique within the organisation and year (for example by putting the file's or sheet's name before them) and run ingest again; do not delete either file",
+                        name(later),
+                        name(first),
+                        r.rows - r.same
+                    )
+                }
             })
             .collect()
     }
@@ -278,18 +333,27 @@ impl<'a> Validator<'a> {
             .code_list("contact_kind")
             .map(|l| l.resolve(cell(row, map, self.cols.kind)));
         let direct = matches!(kind, Some(crate::schema::Resolved::Exact(ref k) | crate::schema::Resolved::Normalised(ref k)) if k == "direct");
+        let content = content_hash(row, map);
         let e = self.index.map.entry(key).or_insert(Seen {
             count: 0,
             direct,
             file,
             line: row.line,
+            content,
         });
         e.count = e.count.saturating_add(1);
         // Rows without a record id repeat nothing (they are refused for the missing id).
         if e.file != file && !cell(row, map, self.cols.record).trim().is_empty() {
-            *self.index.repeats.entry((e.file, file)).or_default() += 1;
+            let r = self.index.repeats.entry((e.file, file)).or_default();
+            r.rows += 1;
+            r.same += u64::from(e.content == content);
         }
         if let Some(n) = self.index.rows.get_mut(file as usize) {
+            *n += 1;
+        }
+        if blank_past_header(row, map)
+            && let Some(n) = self.index.long.get_mut(file as usize)
+        {
             *n += 1;
         }
     }
@@ -342,10 +406,12 @@ impl<'a> Validator<'a> {
             return Outcome::Rejected(vec![p]);
         }
         let mut problems = Vec::new();
-        // A separator too many at the end of a line (Excel's export of a trailing empty
-        // column) loses nothing; any other count of fields does.
-        let trailing_blank =
-            row.cells.len() > map.width && row.cells[map.width..].iter().all(|c| c.trim().is_empty());
+        // Separators too many at the end of every line (an export's trailing empty column)
+        // lose nothing. On some lines only, they are as likely cells that slid right, as a
+        // ';'-separated file's unquoted "sexual;labour" makes them (an outside review's row was
+        // accepted with its exploitation form read as the countries), so any other count of
+        // fields is refused.
+        let trailing_blank = blank_past_header(row, map) && self.index.trails(file);
         if row.cells.len() != map.width && !trailing_blank {
             let breaks: usize = row.cells.iter().map(|c| c.matches('\n').count()).sum();
             let swallowed = if breaks > 0 {
@@ -361,7 +427,7 @@ impl<'a> Validator<'a> {
                 rule: "bad_row_shape",
                 value: format!("{} fields", row.cells.len()),
                 message: format!(
-                    "the row has {} fields but the header has {}; check the separator and quotes{swallowed}",
+                    "the row has {} fields but the header has {}; check the separator and quotes (in a file whose columns are separated by ';', a cell holding several answers, as sexual;labour, must be in quotes){swallowed}",
                     row.cells.len(),
                     map.width
                 ),

@@ -6,9 +6,9 @@ use std::path::Path;
 use crate::ingest::IngestReport;
 use crate::schema::Schema;
 
-/// No row accepted, a file that could not be read, rows of several report years, or sample
-/// organisations beside real members (aggregate would refuse the last two at the end): the
-/// message to stop with, or none to go on.
+/// No row accepted, a file that could not be read or none of whose rows was accepted, rows of
+/// several report years, or sample organisations beside real members (aggregate would refuse
+/// the last two at the end): the message to stop with, or none to go on.
 pub fn stop_after_ingest(
     schema: &Schema,
     report: &IngestReport,
@@ -42,6 +42,9 @@ pub fn stop_after_ingest(
             input.display()
         ));
     }
+    if let Some(why) = wholly_quarantined(report, (text.as_path(), input)) {
+        return Some(why);
+    }
     if report.years.len() > 1 {
         // The summary printed above names the files each year's rows came from; the other
         // warnings there are not why the run stops.
@@ -56,6 +59,30 @@ pub fn stop_after_ingest(
         format!(
             "stopped after ingest: {mixed}; the validation report is {}",
             text.display()
+        )
+    })
+}
+
+/// Files (or sheets) that held rows and had none accepted: their organisation's records would
+/// be missing just as for a file not read (an outside review published a year without its
+/// largest member, whose file's ids all clashed with a copy left beside it).
+fn wholly_quarantined(report: &IngestReport, (text, input): (&Path, &Path)) -> Option<String> {
+    let lost: Vec<String> = report
+        .files
+        .iter()
+        .filter(|f| f.error.is_none() && f.rows_in > 0 && f.accepted == 0)
+        .map(|f| match &f.org_id {
+            Some(org) => format!("{} ({org}, {} row(s))", f.file, f.rows_in),
+            None => format!("{} ({} row(s))", f.file, f.rows_in),
+        })
+        .collect();
+    (!lost.is_empty()).then(|| {
+        format!(
+            "stopped after ingest: every row of {} file(s) was quarantined: {}; their records would be missing from the year's figures, and a release spends the year's privacy budget or its one exact release. Fix the rows as the validation report {} says and run again; to publish without them, move them out of {}",
+            lost.len(),
+            lost.join(", "),
+            text.display(),
+            input.display()
         )
     })
 }
