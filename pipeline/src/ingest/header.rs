@@ -41,7 +41,7 @@ pub fn map_header(
     let mut pandas = Vec::new();
     for (pos, raw) in header.iter().enumerate() {
         let cell = header_cell(raw);
-        if cell.is_empty() {
+        if cell.is_empty() || excel_table_name(&cell) {
             blank.push(pos);
             continue;
         }
@@ -82,14 +82,16 @@ pub fn map_header(
         });
     }
     if !unknown.is_empty() && !ignore_extra {
-        let mut shown: Vec<&str> = unknown
+        let mut shown: Vec<String> = unknown
             .iter()
             .filter(|c| !looks_like_an_answer(schema, c))
-            .map(String::as_str)
+            .map(|c| match near_column(schema, c) {
+                Some(near) => format!("{c} (is {near} meant?)"),
+                None => c.clone(),
+            })
             .collect();
-        let hidden = format!("{answers} that look(s) like an answer, not shown");
         if answers > 0 {
-            shown.push(&hidden);
+            shown.push(format!("{answers} that look(s) like an answer, not shown"));
         }
         return Err(FileError::ExtraColumns {
             at: at.clone(),
@@ -244,6 +246,58 @@ fn looks_like_an_answer(schema: &Schema, cell: &str) -> bool {
 }
 
 pub(super) fn resolve_column(schema: &Schema, cell: &str) -> Option<usize> {
+    resolve_exactly(schema, cell).or_else(|| {
+        let bare = without_hints(cell);
+        (bare != cell && !bare.is_empty())
+            .then(|| resolve_exactly(schema, &bare))
+            .flatten()
+    })
+}
+
+/// A header cell without what a form adds to a column's name: a hint in brackets
+/// (`Födelsedatum (ÅÅÅÅ-MM-DD)`, `personal_number` and `(ÅÅÅÅMMDD-XXXX)` on a second line), the
+/// star of a required column (`Kön*`) or a colon. An outside review's file lost three
+/// columns to `--ignore-extra-columns` this way.
+fn without_hints(cell: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0usize;
+    for c in cell.chars() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    let out = super::fields::collapse_spaces(&out);
+    out.trim_end_matches(['*', ':', ' ']).trim_start_matches(['*', ' ']).to_string()
+}
+
+/// The name Excel gives a column of a table (Insert > Table) that had no header: `Kolumn1`,
+/// `Column2`. Read as a column without a header, so that a value in it is reported and an
+/// empty one costs nothing.
+fn excel_table_name(cell: &str) -> bool {
+    ["Kolumn", "Column"].iter().any(|p| {
+        cell.strip_prefix(p)
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+    })
+}
+
+/// The contract column an unknown header cell is probably a misspelling of (one or two edits
+/// of a column's name or label, case and spaces aside), for the message.
+fn near_column<'s>(schema: &'s Schema, cell: &str) -> Option<&'s str> {
+    let f = codes_fold(cell);
+    schema
+        .columns
+        .iter()
+        .flat_map(|c| [&c.name, &c.sv, &c.en].map(move |l| (c.name.as_str(), codes_fold(l))))
+        .map(|(name, l)| (strsim::levenshtein(&f, &l), l.chars().count(), name))
+        .filter(|&(d, len, _)| d > 0 && d <= if len >= 8 { 2 } else { 1 })
+        .min_by_key(|&(d, _, _)| d)
+        .map(|(_, _, name)| name)
+}
+
+fn resolve_exactly(schema: &Schema, cell: &str) -> Option<usize> {
     if let Some(i) = schema.column_index(cell) {
         return Some(i);
     }
@@ -414,5 +468,45 @@ mod tests {
         // A header with a comma in one name is not taken for one.
         let one = map_header(&s, &cells(&["org_id", "record_id", "x,y"]), &at, false).expect_err("refused");
         assert!(matches!(one, FileError::MissingColumns { .. }), "{one}");
+    }
+
+    /// What forms add to a column's name is passed over (an outside review's file lost three
+    /// columns to `--ignore-extra-columns`); Excel's names for a table's unnamed columns read
+    /// as columns without a header; a misspelt column is refused with the column it is near.
+    #[test]
+    fn hints_in_column_names_are_passed_over_and_misspellings_named() {
+        let s = schema();
+        let at = Place {
+            path: "a.csv".into(),
+            sheet: None,
+        };
+        let head = |extra: &[&str]| {
+            let mut h = cells(&["org_id", "record_id", "report_year", "contact_kind"]);
+            h.extend(cells(extra));
+            h
+        };
+        let map = map_header(
+            &s,
+            &head(&["Födelsedatum (ÅÅÅÅ-MM-DD)", "personal_number\n(ÅÅÅÅMMDD-XXXX)", "Kön*", "Kolumn1", "Column12"]),
+            &at,
+            false,
+        )
+        .expect("read");
+        let at_col = |name: &str| s.column_index(name).and_then(|i| map.source[i]);
+        assert_eq!(
+            (at_col("birth_date"), at_col("personal_number"), at_col("gender")),
+            (Some(4), Some(5), Some(6))
+        );
+        assert_eq!(map.blank, [7, 8]);
+        assert!(map.ignored.is_empty());
+        // A hint alone, or a bracket around everything, names no column.
+        for other in ["(ÅÅÅÅ-MM-DD)", "Kolumn", "Kolumn1a", "Anteckning (fritext)"] {
+            let e = map_header(&s, &head(&[other]), &at, false).expect_err(other);
+            assert!(matches!(e, FileError::ExtraColumns { .. }), "{other}: {e}");
+        }
+        let e = map_header(&s, &head(&["gendr", "Anteckning"]), &at, false)
+            .expect_err("misspelt")
+            .to_string();
+        assert!(e.contains("gendr (is gender meant?), Anteckning;"), "{e}");
     }
 }

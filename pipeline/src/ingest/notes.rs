@@ -156,7 +156,9 @@ pub(super) fn header_notes(map: &header::HeaderMap) -> Vec<String> {
         ));
     }
     if !map.ignored.is_empty() {
-        notes.push(format!("unknown columns ignored: {}", map.ignored.join(", ")));
+        // A column name on two lines is shown on one.
+        let ignored: Vec<String> = map.ignored.iter().map(|c| super::fields::collapse_spaces(c)).collect();
+        notes.push(format!("unknown columns ignored: {}", ignored.join(", ")));
     }
     if !map.pandas_index.is_empty() {
         notes.push(format!(
