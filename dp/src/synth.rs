@@ -130,6 +130,18 @@ pub fn fit_tree(m: &NoisyMarginals) -> TreeModel {
     }
 }
 
+impl TreeModel {
+    /// The model's probability of one combination of codes (a cell of the cross-tabulation):
+    /// the root's share times each attribute's share given its parent.
+    pub fn probability(&self, rec: &[usize]) -> f64 {
+        self.edges
+            .iter()
+            .fold(self.root_p[rec[self.root]], |p, &(c, parent)| {
+                p * self.conditional[c][rec[parent]][rec[c]]
+            })
+    }
+}
+
 fn draw<R: Rng>(rng: &mut R, p: &[f64]) -> usize {
     let u: f64 = rng.random();
     let mut acc = 0.0;

@@ -138,6 +138,38 @@ impl Workdir {
         (same && outputs_intact).then_some(m)
     }
 
+    /// A release folder is handed on whole: files in it that its stage did not write (notes,
+    /// a table of another release copied in) would go with it under the release's name, so
+    /// they are refused, named, before the stage is taken as up to date (an outside review
+    /// saw such files kept and "Hand on the whole folder" printed). Other stages' folders are
+    /// internal and rewritten whole when they run.
+    pub fn no_foreign_files(&self, stage: &str) -> Result<(), StageError> {
+        if !HANDED_ON.contains(&stage) {
+            return Ok(());
+        }
+        let Some(m) = self.manifest(stage) else {
+            return Ok(());
+        };
+        let dir = self.stage_dir(stage);
+        let listed: std::collections::BTreeSet<&str> = m.outputs.iter().map(|o| o.path.as_str()).collect();
+        let foreign: Vec<String> = list_files(&dir)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|p| p.strip_prefix(&dir).ok())
+            .map(|p| p.to_string_lossy().into_owned())
+            .filter(|p| !listed.contains(p.as_str()))
+            .collect();
+        if foreign.is_empty() {
+            return Ok(());
+        }
+        Err(StageError::Input(format!(
+            "{} holds {} file(s) the {stage} stage did not write ({}): the folder is handed on whole, so it must hold the release alone. Move them out of it and run again (or pass --force to write the release again without them)",
+            dir.display(),
+            foreign.len(),
+            foreign.join(", ")
+        )))
+    }
+
     /// Whether `stage` was made from what the folder `sub` of stage `upstream` holds now (`""`:
     /// the whole stage), by their manifests: None when either has none (a platform's work
     /// folder has no ingest), else whether the stage read exactly those files, unchanged.

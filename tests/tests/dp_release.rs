@@ -632,8 +632,8 @@ fn every_tables_total_keeps_its_interval_after_post_processing() {
 /// data: an outside review found T17's `yes` (the bundled sample's police reports of directly
 /// affected persons, all of T18's) inside its interval in 82 of 100 releases, T20's
 /// `reflection_period` in 81. Over 60 releases, pooled per table, every table's published
-/// cells hold the truth at least 93% of the time, and no cell less than 85% of it (a cell
-/// truly at 95% falls under 85% over 60 draws about once in 3 000).
+/// cells hold the truth at least 93% of the time, and no cell misses it more often than a 95%
+/// interval would with probability 1% over all the cells (see the end).
 #[test]
 fn published_intervals_hold_the_true_count_as_often_as_they_say() {
     let work = tempfile::tempdir().expect("tempdir");
@@ -659,8 +659,11 @@ fn published_intervals_hold_the_true_count_as_often_as_they_say() {
             // Cells shown in most releases only: a cell mostly hidden says little.
             if cell_shown >= 40 {
                 worst.push((
-                    f64::from(cell_in) / f64::from(cell_shown),
-                    format!("{} cell {i}", t.id()),
+                    misses_as_likely(cell_shown - cell_in, cell_shown),
+                    format!(
+                        "{} cell {i} ({cell_in} of {cell_shown} intervals hold the truth)",
+                        t.id()
+                    ),
                 ));
             }
         }
@@ -674,16 +677,39 @@ fn published_intervals_hold_the_true_count_as_often_as_they_say() {
         }
     }
     worst.sort_by(|a, b| a.0.total_cmp(&b.0));
-    eprintln!("lowest coverage: {:?}", &worst[..5.min(worst.len())]);
+    eprintln!(
+        "least likely misses among {} cells: {:?}",
+        worst.len(),
+        &worst[..5.min(worst.len())]
+    );
     assert!(
         worst.len() > 100,
         "only {} cells shown in most releases",
         worst.len()
     );
+    // Among hundreds of cells a fixed bar fails by chance: a cell truly at 95% falls under 85%
+    // over 60 draws about once in 1,400, so with a few hundred cells the test failed now and
+    // then. The worst cell is judged by how likely its misses are for a cell at 95%, against 1%
+    // shared among all the cells (with 300 cells: 13 or more misses in 60 fail).
+    let bar = 0.01 / worst.len() as f64;
     assert!(
-        worst[0].0 >= 0.85,
-        "{} holds the truth in {:.3} of releases",
+        worst[0].0 >= bar,
+        "{}: as many misses happen with probability {:.1e} for a 95% interval (bar {bar:.1e})",
         worst[0].1,
         worst[0].0
     );
+}
+
+/// The probability that an interval holding the truth 95 times in 100 misses it `misses` or
+/// more times in `n` releases (the binomial tail).
+fn misses_as_likely(misses: u32, n: u32) -> f64 {
+    let (p, n) = (0.05f64, f64::from(n));
+    let mut term = (1.0 - p).powf(n); // P(X = 0)
+    let mut below = 0.0;
+    for k in 0..misses {
+        below += term;
+        let k = f64::from(k);
+        term *= (n - k) / (k + 1.0) * p / (1.0 - p);
+    }
+    (1.0 - below).max(0.0)
 }

@@ -712,7 +712,11 @@ fn a_file_that_repeats_another_files_records_is_named_a_copy() {
         })
         .collect();
     write(dir.path(), "talita-jan-jun.csv", csv_text(&header(), &rows, b','));
-    write(dir.path(), "talita-jul-dec.csv", csv_text(&header(), &others, b','));
+    write(
+        dir.path(),
+        "talita-jul-dec.csv",
+        csv_text(&header(), &others, b','),
+    );
     let (report, _out) = ingest(dir.path(), &IngestOptions::default());
     assert_counts(&report, 0, 12);
     assert!(

@@ -659,8 +659,15 @@ fn a_row_whose_cells_slid_right_is_refused_even_if_it_ends_blank() {
         "{}",
         report.to_text()
     );
-    assert_eq!(rules_of(out.path())[0], (3, "(row)".into(), "bad_row_shape".into()));
-    assert!(report.to_text().contains("must be in quotes"), "{}", report.to_text());
+    assert_eq!(
+        rules_of(out.path())[0],
+        (3, "(row)".into(), "bad_row_shape".into())
+    );
+    assert!(
+        report.to_text().contains("must be in quotes"),
+        "{}",
+        report.to_text()
+    );
 }
 
 fn workbook(path: &std::path::Path, sheets: &[(&str, Vec<Vec<String>>)]) {
@@ -1759,7 +1766,8 @@ fn identifiers_in_answer_columns_are_not_repeated_but_typos_get_the_answer_they_
         assert!(text.contains(&format!("column {column}:")), "{column}: {text}");
     }
     assert!(
-        text.to_lowercase().contains("a value close to \"kvinna\" (is that meant?)"),
+        text.to_lowercase()
+            .contains("a value close to \"kvinna\" (is that meant?)"),
         "{text}"
     );
 }

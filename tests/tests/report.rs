@@ -131,3 +131,42 @@ fn a_report_into_a_missing_folder_says_to_create_it() {
         "{msg}"
     );
 }
+
+/// A release edited after publication (a table cut short, a count changed by hand) is not
+/// drawn as the release's figures: an outside review rendered a total its parts did not make.
+#[test]
+fn a_release_edited_since_publication_is_refused_naming_the_file() {
+    use safetally::run::{aggregate_stage, protect_stage, publish_stage};
+    use safetally::stage::Workdir;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (key, _) = test_key(tmp.path(), "edited");
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data-samples/submissions");
+    let s = schema();
+    let work = tmp.path().join("w");
+    run_to_link(&bundled, &work, &key);
+    let w = Workdir::new(&work).expect("workdir");
+    let agg = aggregate_stage(&s, &w, &w.stage_dir(safetally::link::STAGE), false).expect("aggregate");
+    let prot = protect_stage(
+        &s,
+        &w,
+        &agg.dir,
+        &safetally_dp::suppress::Params::default(),
+        false,
+    )
+    .expect("protect");
+    let rel = publish_stage(&s, &w, &prot.dir, None, false)
+        .expect("publish")
+        .dir;
+    let out = tmp.path().join("report.html");
+    safetally::report::write_report(&s, &rel, &out).expect("as published");
+    let t07 = rel.join("tables/T07.csv");
+    let text = std::fs::read_to_string(&t07).expect("T07");
+    std::fs::write(&t07, text.lines().take(2).collect::<Vec<_>>().join("\n")).expect("cut");
+    let e = safetally::report::write_report(&s, &rel, &out)
+        .expect_err("an edited release")
+        .to_string();
+    assert!(
+        e.contains("1 file(s) are not as this release published them (tables/T07.csv)"),
+        "{e}"
+    );
+}

@@ -505,17 +505,26 @@ fn run_stops_after_ingest_when_every_row_of_a_file_was_quarantined() {
         .collect();
     write(input.path(), "b.csv", csv_text(&header(), &rows, b','));
     let bad = ingest_stage(&s, &work, input.path(), &opts, &Progress::hidden(), false).expect("bad");
-    assert_eq!((bad.result.totals.accepted, bad.result.totals.quarantined), (1, 2));
+    assert_eq!(
+        (bad.result.totals.accepted, bad.result.totals.quarantined),
+        (1, 2)
+    );
     let why = safetally::run::stop_after_ingest(&s, &bad.result, (&bad.dir, input.path()))
         .expect("a file with no row accepted stops the run");
-    assert!(why.contains("every row of 1 file(s) was quarantined: b.csv (SAMPLE02, 2 row(s))"), "{why}");
+    assert!(
+        why.contains("every row of 1 file(s) was quarantined: b.csv (SAMPLE02, 2 row(s))"),
+        "{why}"
+    );
     // One row of the file accepted: the run goes on (partly quarantined files are the norm).
     let mut rows = rows;
     rows.push(row_with(&[("org_id", "SAMPLE02"), ("record_id", "3")]));
     write(input.path(), "b.csv", csv_text(&header(), &rows, b','));
     let part = ingest_stage(&s, &work, input.path(), &opts, &Progress::hidden(), false).expect("part");
     assert_eq!(part.result.totals.accepted, 2);
-    assert_eq!(safetally::run::stop_after_ingest(&s, &part.result, (&part.dir, input.path())), None);
+    assert_eq!(
+        safetally::run::stop_after_ingest(&s, &part.result, (&part.dir, input.path())),
+        None
+    );
 }
 
 /// Rows of two report years stop the run, naming the years, not every other warning.
@@ -581,4 +590,90 @@ fn a_release_protected_from_another_folders_aggregate_is_published_from_that_agg
             "{t}"
         );
     }
+}
+
+/// A release folder holding files publish did not write (notes with a name, a table of another
+/// release) is refused, naming them, rather than taken as up to date and "handed on whole" (an
+/// outside review); moved out, the release is up to date again; `--force` writes it anew.
+#[test]
+fn files_added_to_a_release_folder_are_refused_not_handed_on() {
+    use safetally::run::{aggregate_stage, protect_stage, publish_stage};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (key, _) = test_key(tmp.path(), "foreign");
+    let bundled = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data-samples/submissions");
+    let s = schema();
+    let work = tmp.path().join("w");
+    run_to_link(&bundled, &work, &key);
+    let w = Workdir::new(&work).expect("workdir");
+    let agg = aggregate_stage(&s, &w, &w.stage_dir(safetally::link::STAGE), false).expect("aggregate");
+    let prot = protect_stage(
+        &s,
+        &w,
+        &agg.dir,
+        &safetally_dp::suppress::Params::default(),
+        false,
+    )
+    .expect("protect");
+    let rel = publish_stage(&s, &w, &prot.dir, None, false).expect("publish");
+    let notes = rel.dir.join("notes.txt");
+    std::fs::write(&notes, "Anna Svensson 19900305").expect("notes");
+    std::fs::copy(rel.dir.join("tables/T01.csv"), rel.dir.join("tables/T99.csv")).expect("copy");
+    let Err(e) = publish_stage(&s, &w, &prot.dir, None, false) else {
+        panic!("foreign files in the release folder were handed on");
+    };
+    let e = e.to_string();
+    assert!(
+        e.contains("2 file(s) the 06-release stage did not write (notes.txt, tables/T99.csv)"),
+        "{e}"
+    );
+    assert!(notes.is_file(), "nothing of the user's removed when refusing");
+    std::fs::remove_file(&notes).expect("moved out");
+    std::fs::remove_file(rel.dir.join("tables/T99.csv")).expect("moved out");
+    assert!(
+        publish_stage(&s, &w, &prot.dir, None, false)
+            .expect("again")
+            .skipped
+    );
+    std::fs::write(&notes, "x").expect("notes");
+    let forced = publish_stage(&s, &w, &prot.dir, None, true).expect("forced");
+    assert!(!forced.skipped && !notes.exists());
+}
+
+/// `publish --input OTHER/05-protect` checks that folder against its own manifest, as it does
+/// its own work folder's: an outside review published an edited protect folder with
+/// "audit_passed": true and totals that did not add up.
+#[test]
+fn a_protect_folder_of_another_work_folder_edited_since_is_refused() {
+    use safetally::run::{aggregate_stage, protect_stage, publish_stage};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (key, _) = test_key(tmp.path(), "edited-protect");
+    let bundled = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data-samples/submissions");
+    let s = schema();
+    let work = tmp.path().join("w");
+    run_to_link(&bundled, &work, &key);
+    let w = Workdir::new(&work).expect("workdir");
+    let agg = aggregate_stage(&s, &w, &w.stage_dir(safetally::link::STAGE), false).expect("aggregate");
+    let prot = protect_stage(
+        &s,
+        &w,
+        &agg.dir,
+        &safetally_dp::suppress::Params::default(),
+        false,
+    )
+    .expect("protect");
+    let other = Workdir::new(tmp.path().join("o")).expect("workdir");
+    publish_stage(&s, &other, &prot.dir, None, false).expect("as written");
+    let t01 = prot.dir.join("T01.parquet");
+    let mut bytes = std::fs::read(&t01).expect("T01");
+    bytes.push(0);
+    std::fs::write(&t01, bytes).expect("edited");
+    let again = Workdir::new(tmp.path().join("o2")).expect("workdir");
+    let Err(e) = publish_stage(&s, &again, &prot.dir, None, false) else {
+        panic!("an edited protect folder was published");
+    };
+    let e = e.to_string();
+    assert!(
+        e.contains("T01.parquet changed since the 05-protect stage wrote it"),
+        "{e}"
+    );
 }

@@ -76,9 +76,14 @@ pub fn run(mut a: Args) -> anyhow::Result<u8> {
     years.sort_unstable();
     years.dedup();
     if years.is_empty()
-        && let Some(other) = std::fs::read_dir(&a.ledger)
-            .ok()
-            .and_then(|mut d| d.find_map(|e| e.ok().map(|e| e.file_name())))
+        && let Some(other) = std::fs::read_dir(&a.ledger).ok().and_then(|mut d| {
+            // The ledger's own id file is no sign of anything else.
+            d.find_map(|e| {
+                e.ok()
+                    .map(|e| e.file_name())
+                    .filter(|n| !n.to_string_lossy().starts_with('.'))
+            })
+        })
     {
         // A work folder or a release passed by mistake must not read as "nothing spent".
         eprintln!(

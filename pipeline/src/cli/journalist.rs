@@ -57,6 +57,9 @@ pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u
     let input = a
         .input
         .unwrap_or_else(|| work.stage_dir(safetally::protect::STAGE_DP));
+    if let Some(ledger) = &a.ledger {
+        safetally::run::bind_ledger(work.root(), ledger)?;
+    }
     let params = params(a.ledger, a.seed, a.rho)?;
     let run = progress
         .while_running("extract", || {

@@ -188,6 +188,7 @@ pub fn protect_with(
         }
         Mode::Dp => {
             safetally::run::ledger_ready(&a.ledger, a.new_ledger)?;
+            safetally::run::bind_ledger(work.root(), &a.ledger)?;
             protect_stage_dp(schema, work, input, &a.dp_run()?, force).context("DP protection failed")?
         }
     })

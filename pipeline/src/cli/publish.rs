@@ -31,6 +31,7 @@ pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u
     let schema = load_schema()?;
     let work = Workdir::new(&a.work.work)?;
     safetally::run::ledger_ready(&a.ledger, a.new_ledger)?;
+    safetally::run::bind_ledger(work.root(), &a.ledger)?;
     let inputs = match a.input {
         Some(i) => vec![i],
         None => {

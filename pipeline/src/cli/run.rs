@@ -33,6 +33,7 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
     // Before any stage: the run ends by spending from the ledger or registering in it.
     safetally::run::ledger_ready(&a.protect.ledger, a.protect.new_ledger)?;
     let work = Workdir::new(&a.work.work)?;
+    safetally::run::bind_ledger(work.root(), &a.protect.ledger)?;
     let code = stages(
         &schema,
         &work,

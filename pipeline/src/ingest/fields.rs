@@ -601,7 +601,9 @@ pub fn personal_number(raw: &str, report_year: i32, today: Today) -> Result<pnr:
 
 #[cfg(test)]
 mod tests {
-    use super::{Today, composed, control_character, country, date, excel_text, personal_number, scientific, year};
+    use super::{
+        Today, composed, control_character, country, date, excel_text, personal_number, scientific, year,
+    };
 
     #[test]
     fn kosovo_other_names_and_former_countries() {
@@ -630,14 +632,11 @@ mod tests {
                 );
             }
         }
-        let refused = country(&schema, "Jugoslavien")
-            .err()
-            .expect("no longer a country");
+        let refused = country(&schema, "Jugoslavien").expect_err("no longer a country");
         assert!(refused.message.contains("RS, HR, BA"), "{}", refused.message);
         assert!(
             !country(&schema, "XX")
-                .err()
-                .expect("no country")
+                .expect_err("no country")
                 .message
                 .contains("no longer")
         );
@@ -694,7 +693,14 @@ mod tests {
     /// such years are read and the change counted; anything else stays refused.
     #[test]
     fn years_in_excels_number_formats_are_read() {
-        for raw in ["2 024", "2\u{a0}024", "2\u{202f}024", "2024,0", "2024.0", " 2024 "] {
+        for raw in [
+            "2 024",
+            "2\u{a0}024",
+            "2\u{202f}024",
+            "2024,0",
+            "2024.0",
+            " 2024 ",
+        ] {
             let c = year(raw).unwrap_or_else(|b| panic!("{raw:?}: {}", b.message));
             assert_eq!(c.value, "2024", "{raw:?}");
         }
@@ -744,19 +750,19 @@ mod tests {
     #[test]
     fn a_country_word_several_countries_share_lists_them() {
         let schema = crate::schema::load_embedded().expect("schema");
-        let b = country(&schema, "Kongo").err().expect("ambiguous");
+        let b = country(&schema, "Kongo").expect_err("ambiguous");
         assert!(
             b.message.contains("Kongo-Kinshasa (CD)") && b.message.contains("Kongo-Brazzaville (CG)"),
             "{}",
             b.message
         );
-        let b = country(&schema, "Korea").err().expect("ambiguous");
+        let b = country(&schema, "Korea").expect_err("ambiguous");
         assert!(
             b.message.contains("(KP)") && b.message.contains("(KR)"),
             "{}",
             b.message
         );
-        let b = country(&schema, "Lindqvist").err().expect("no country");
+        let b = country(&schema, "Lindqvist").expect_err("no country");
         assert!(!b.message.contains("several countries"), "{}", b.message);
     }
 

@@ -270,7 +270,9 @@ fn without_hints(cell: &str) -> String {
         }
     }
     let out = super::fields::collapse_spaces(&out);
-    out.trim_end_matches(['*', ':', ' ']).trim_start_matches(['*', ' ']).to_string()
+    out.trim_end_matches(['*', ':', ' '])
+        .trim_start_matches(['*', ' '])
+        .to_string()
 }
 
 /// The name Excel gives a column of a table (Insert > Table) that had no header: `Kolumn1`,
@@ -487,7 +489,13 @@ mod tests {
         };
         let map = map_header(
             &s,
-            &head(&["Födelsedatum (ÅÅÅÅ-MM-DD)", "personal_number\n(ÅÅÅÅMMDD-XXXX)", "Kön*", "Kolumn1", "Column12"]),
+            &head(&[
+                "Födelsedatum (ÅÅÅÅ-MM-DD)",
+                "personal_number\n(ÅÅÅÅMMDD-XXXX)",
+                "Kön*",
+                "Kolumn1",
+                "Column12",
+            ]),
             &at,
             false,
         )

@@ -157,7 +157,11 @@ pub(super) fn header_notes(map: &header::HeaderMap) -> Vec<String> {
     }
     if !map.ignored.is_empty() {
         // A column name on two lines is shown on one.
-        let ignored: Vec<String> = map.ignored.iter().map(|c| super::fields::collapse_spaces(c)).collect();
+        let ignored: Vec<String> = map
+            .ignored
+            .iter()
+            .map(|c| super::fields::collapse_spaces(c))
+            .collect();
         notes.push(format!("unknown columns ignored: {}", ignored.join(", ")));
     }
     if !map.pandas_index.is_empty() {

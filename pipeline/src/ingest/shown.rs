@@ -54,8 +54,14 @@ mod tests {
     #[test]
     fn typos_are_shown_with_their_answer_and_names_and_dates_are_not() {
         let answers = ["woman", "man", "kvinna", "Kvinna", "other", "unknown"];
-        assert_eq!(refused("kvinnna", answers), "a value close to \"kvinna\" (is that meant?)");
-        assert_eq!(refused("Wman", answers), "a value close to \"woman\" (is that meant?)");
+        assert_eq!(
+            refused("kvinnna", answers),
+            "a value close to \"kvinna\" (is that meant?)"
+        );
+        assert_eq!(
+            refused("Wman", answers),
+            "a value close to \"woman\" (is that meant?)"
+        );
         assert!(refused("Kvinn\u{430}", answers).contains("Cyrillic letter"));
         assert!(!refused("kvinnna", answers).contains("Cyrillic"));
         for personal in [

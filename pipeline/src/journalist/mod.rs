@@ -189,7 +189,13 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
     model::fill_hidden_targets(&mut targets, &sz, &noisy_m, hidden_below);
     let covered: Vec<usize> = targets.iter().map(|t| t.dim).collect();
     targets.extend(model::noisy_one_way_targets(&sz, &noisy_m, &covered));
-    let counts = postprocess_crosstab(t, &noisy_c, scale_c, (&targets, &published, hidden_below), total);
+    let counts = postprocess_crosstab(
+        t,
+        (&noisy_c, &noisy_m),
+        scale_c,
+        (&targets, &published, hidden_below),
+        total,
+    );
     let (synth, edges) = synthesise(&sz, &noisy_m, total as usize, p.seed);
     write::crosstab(
         t,
@@ -328,7 +334,7 @@ pub fn accuracy_at(
             safetally_dp::noisy_counts(&margs, scale_s, marginals_sensitivity(&sz)).map_err(dp_err)?;
         let total = (0..sz[0]).map(|i| nm[i].max(0)).sum::<i64>().max(1) as u64;
         let targets = model::noisy_one_way_targets(&sz, &nm, &[]);
-        let counts = postprocess_crosstab(t, &nc, scale_c, (&targets, &[], 0.0), total);
+        let counts = postprocess_crosstab(t, (&nc, &nm), scale_c, (&targets, &[], 0.0), total);
         let (synth, _) = synthesise(&sz, &nm, total as usize, rep as u64 + 1);
         let s = Tvd::between(&recs, &synth, &sz);
         let c = Tvd::between(&recs, &crosstab_records(t, &counts), &sz);

@@ -101,10 +101,14 @@ pub struct Target {
 }
 
 /// The noisy cross-tabulation made usable. Almost all of its thousands of cells are empty, and
-/// their noise alone would invent more persons than there are, so a cell counts only when its
-/// noisy value passes the largest noise expected among that many cells (scale x sqrt(2 ln
-/// cells)). The rest is fitted to the published margins by iterative proportional fitting
-/// (a published category left with no cell is first given some, see
+/// their noise alone would invent more persons than there are, so a cell keeps its noisy value
+/// only when it passes the largest noise expected among that many cells (scale x sqrt(2 ln
+/// cells)). The persons the other cells lost are shared among them by the tree model of the
+/// extract's noisy marginals (`noisy_marginals`, the synthetic persons' model): without that,
+/// fitting to the margins piled each small category onto the few cells of it left (an outside
+/// review found every person of unknown age under police report "not answered", and the error
+/// rising with rho). The whole is fitted to the published margins by iterative proportional
+/// fitting (a published category left with no cell is first given some, see
 /// `seed_empty_categories`), then rounded to integers that keep `total`. Uses noisy values
 /// and published figures only.
 ///
@@ -113,7 +117,7 @@ pub struct Target {
 /// cells, None where hidden) is met exactly (see `match_published_margins`).
 pub fn postprocess_crosstab(
     t: &Table,
-    noisy: &[i64],
+    (noisy, noisy_marginals): (&[i64], &[i64]),
     scale: f64,
     (targets, published, hidden_below): (&[Target], &[Target], f64),
     total: u64,
@@ -125,6 +129,9 @@ pub fn postprocess_crosstab(
         .iter()
         .map(|&v| if (v as f64) < threshold { 0.0 } else { v as f64 })
         .collect();
+    let model = fit_tree(&split_marginals(&sizes(t), noisy_marginals));
+    let prior: Vec<f64> = pos.iter().map(|p| model.probability(p)).collect();
+    share_what_was_emptied(&mut x, &prior, total as f64);
     fit(&mut x, &pos, targets, total);
     let mut counts: Vec<u64> = round_to_total(&x, total as i64)
         .into_iter()
@@ -132,6 +139,26 @@ pub fn postprocess_crosstab(
         .collect();
     match_published_margins(&pos, &mut counts, published, hidden_below);
     counts
+}
+
+/// Gives the cells emptied by the threshold the persons they lost (`total` less what the kept
+/// cells hold), each its share of them by the model's probability.
+fn share_what_was_emptied(x: &mut [f64], prior: &[f64], total: f64) {
+    let rest = (total - x.iter().sum::<f64>()).max(0.0);
+    let weight: f64 = x
+        .iter()
+        .zip(prior)
+        .filter(|(v, _)| **v == 0.0)
+        .map(|(_, p)| p)
+        .sum();
+    if weight <= 0.0 || rest <= 0.0 {
+        return;
+    }
+    for (v, p) in x.iter_mut().zip(prior) {
+        if *v == 0.0 {
+            *v = rest * p / weight;
+        }
+    }
 }
 
 /// Moves whole persons between cells that differ in one dimension only, so that the margin

@@ -80,14 +80,16 @@ pub fn sheet(t: &Table, p: &ProtectedTable, dp: bool) -> Sheet {
     Sheet { header, rows }
 }
 
-/// A cell's status and what it is known to within: DP, its noise scale (not for a hidden cell)
-/// and 95% interval; exact mode, the range a reader can derive (a published cell's is its
-/// value). The table sheets and T22's platform rows show them alike.
+/// A cell's status and what it is known to within: DP, its noise scale (also for a hidden
+/// cell: the scale follows from the table's share of rho alone, and a reader weighing a hidden
+/// cell needs it; T22 showed it and the table sheets did not) and 95% interval; exact mode,
+/// the range a reader can derive (a published cell's is its value). The table sheets and T22's
+/// platform rows show them alike.
 pub fn status_and_uncertainty(p: &ProtectedTable, i: usize, dp: bool) -> Vec<Field> {
     let hidden = p.status[i] != Status::Published;
     let mut out = vec![Field::Text(public_status(p.status[i]).into())];
     if dp {
-        out.push(Field::Scale(p.scale[i].filter(|_| !hidden)));
+        out.push(Field::Scale(p.scale[i]));
         out.push(Field::Count(p.lower[i]));
         out.push(Field::Count(p.upper[i]));
     } else {

@@ -53,6 +53,29 @@ fn out_folder_exists(out: &Path) -> Result<(), StageError> {
     }
 }
 
+/// Every file of the release as its manifest lists it: a table cut short or a count edited
+/// by hand would otherwise be drawn as the release's figures (an outside review rendered a
+/// total that its parts did not add up to).
+fn as_published(release: &Path, manifest: &ReleaseManifest) -> Result<(), StageError> {
+    let changed: Vec<&str> = manifest
+        .files
+        .iter()
+        .filter(|f| {
+            !crate::stage::hash_file(&release.join(&f.path), &f.path).is_ok_and(|h| h.blake3 == f.blake3)
+        })
+        .map(|f| f.path.as_str())
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    Err(StageError::Input(format!(
+        "{}: {} file(s) are not as this release published them ({}): edited, cut short or missing since, by the hashes in its {MANIFEST}. Draw the report from the release as published: run `safetally publish` again, or restore the folder",
+        release.display(),
+        changed.len(),
+        changed.join(", ")
+    )))
+}
+
 /// Renders the release in `release` to `out`.
 pub fn write_report(schema: &Schema, release: &Path, out: &Path) -> Result<(), StageError> {
     out_folder_exists(out)?;
@@ -68,6 +91,7 @@ pub fn write_report(schema: &Schema, release: &Path, out: &Path) -> Result<(), S
         path: mpath.clone(),
         message: e.to_string(),
     })?;
+    as_published(release, &manifest)?;
     let tables = crate::tables::load_tables(schema, &MemberKind::Member)?;
     let dir = release.join(TABLES_DIR);
     let csvs = manifest

@@ -40,9 +40,105 @@ pub fn not_a_file(dir: &Path) -> Result<(), StageError> {
     )))
 }
 
+/// The file in a ledger folder holding its random id, which travels with the folder.
+const LEDGER_ID: &str = ".ledger-id";
+/// The file in a work folder naming the ledger its releases are recorded in.
+const WORK_LEDGER: &str = ".ledger.json";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Binding {
+    ledger_id: String,
+    /// Where the ledger was when last used, for the message.
+    ledger: std::path::PathBuf,
+}
+
+/// Binds a work folder to one ledger: the first release of the folder records the ledger's
+/// id, and a later one under another ledger is refused. A ledger path mistyped with
+/// `--new-ledger` kept in a script started a fresh ledger, which let an outside review publish
+/// a second exact release of a year (one late record, found by comparing the two) and spend
+/// 1.4 of a yearly cap of 1.0 from one work folder. The id lives in the ledger folder, so a
+/// ledger moved as a whole stays the same ledger.
+pub fn bind_ledger(work: &Path, ledger: &Path) -> Result<(), StageError> {
+    let id = ledger_id(ledger)?;
+    let here = std::path::absolute(ledger).unwrap_or_else(|_| ledger.to_path_buf());
+    let file = work.join(WORK_LEDGER);
+    if let Ok(text) = std::fs::read_to_string(&file) {
+        let bound: Binding = serde_json::from_str(&text).map_err(|e| StageError::Manifest {
+            path: file.clone(),
+            message: format!("not the record of this work folder's ledger ({e})"),
+        })?;
+        if bound.ledger_id != id {
+            return Err(StageError::Input(format!(
+                "{}: this work folder's releases are recorded in the privacy ledger at {}, not in {}: a release recorded in another ledger escapes the year's budget and its one exact release. Pass --ledger {} (moved as a whole, the ledger keeps its identity); for other data, use another work folder",
+                work.display(),
+                bound.ledger.display(),
+                here.display(),
+                bound.ledger.display()
+            )));
+        }
+        if bound.ledger == here {
+            return Ok(());
+        }
+    }
+    let text = serde_json::to_string_pretty(&Binding {
+        ledger_id: id,
+        ledger: here,
+    })
+    .map_err(|e| StageError::Input(format!("{}: {e}", file.display())))?;
+    std::fs::create_dir_all(work).map_err(|e| StageError::io(work, e))?;
+    std::fs::write(&file, text).map_err(|e| StageError::io(&file, e))
+}
+
+/// The ledger folder's id, made (and the folder) on its first use.
+fn ledger_id(ledger: &Path) -> Result<String, StageError> {
+    let file = ledger.join(LEDGER_ID);
+    match std::fs::read_to_string(&file) {
+        Ok(id) if !id.trim().is_empty() => return Ok(id.trim().to_string()),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(StageError::io(&file, e)),
+        _ => {}
+    }
+    std::fs::create_dir_all(ledger).map_err(|e| StageError::io(ledger, e))?;
+    use rand::TryRngCore;
+    let mut b = [0u8; 16];
+    rand::rngs::OsRng.try_fill_bytes(&mut b).map_err(|e| {
+        StageError::Input(format!(
+            "{}: no randomness for the ledger's id: {e}",
+            file.display()
+        ))
+    })?;
+    let id = hex::encode(b);
+    std::fs::write(&file, &id).map_err(|e| StageError::io(&file, e))?;
+    Ok(id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_work_folder_keeps_to_the_ledger_of_its_first_release() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (work, ledger, typo) = (
+            tmp.path().join("w"),
+            tmp.path().join("L"),
+            tmp.path().join("Ltypo"),
+        );
+        bind_ledger(&work, &ledger).expect("first use binds");
+        bind_ledger(&work, &ledger).expect("the same ledger again");
+        let e = bind_ledger(&work, &typo).expect_err("another ledger").to_string();
+        assert!(
+            e.contains(&format!("recorded in the privacy ledger at {}", ledger.display())),
+            "{e}"
+        );
+        // Moved as a whole, it is the same ledger; the binding follows it.
+        let moved = tmp.path().join("moved");
+        std::fs::rename(&ledger, &moved).expect("move");
+        bind_ledger(&work, &moved).expect("the moved ledger");
+        let e = bind_ledger(&work, &typo).expect_err("still another").to_string();
+        assert!(e.contains(&format!("at {}", moved.display())), "{e}");
+        // Another work folder may use the other ledger.
+        bind_ledger(&tmp.path().join("w2"), &typo).expect("another work folder");
+    }
 
     #[test]
     fn a_missing_ledger_is_started_only_when_asked() {

@@ -18,7 +18,7 @@ use crate::stage::{FileHash, Workdir};
 mod ledger;
 mod stop;
 mod tables;
-pub use ledger::{ledger_ready, not_a_file};
+pub use ledger::{bind_ledger, ledger_ready, not_a_file};
 pub use stop::stop_after_ingest;
 pub use tables::{
     DpRun, PROTECT_REPORT_TXT, aggregate_stage, journalist_stage, protect_stage, protect_stage_dp,
@@ -86,6 +86,9 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
     work.remove_leftovers(None)?;
     work.tighten_manifests();
     let dir = work.stage_dir(spec.name);
+    if !force {
+        work.no_foreign_files(spec.name)?;
+    }
     let may_skip = !force && work.has_manifest_for(spec.name, &spec.params, &schema.version);
     // Stages that record something lasting while they work (a DP draw in the ledger, an exact
     // release in the register) must see changed inputs before they start, not after: their
@@ -224,8 +227,22 @@ fn upstream_current(work: &Workdir, input: &Path) -> Result<(), StageError> {
 /// are no longer the ones the stage wrote, by name (organisations' files copied in at the
 /// platform, some added, some gone), is not judged, as in `Workdir::made_from_current`.
 fn upstream_intact(work: &Workdir, input: &Path, inputs: &[FileHash]) -> Result<(), StageError> {
-    let Some((stage, sub)) = stage_read(work, input) else {
-        return Ok(());
+    // A stage folder of another work folder (`publish --input OTHER/05-protect`) is checked
+    // against its own manifest too: an outside review published an edited protect folder so,
+    // with "audit_passed": true.
+    let elsewhere;
+    let (work, (stage, sub)) = match stage_read(work, input) {
+        Some(found) => (work, found),
+        None => {
+            let Some(parent) = input.parent().filter(|p| !p.as_os_str().is_empty()) else {
+                return Ok(());
+            };
+            elsewhere = Workdir::new(parent)?;
+            match stage_read(&elsewhere, input) {
+                Some(found) => (&elsewhere, found),
+                None => return Ok(()),
+            }
+        }
     };
     let Some(written) = work.recorded_outputs(stage, sub) else {
         return Ok(());

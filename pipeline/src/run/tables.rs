@@ -434,9 +434,19 @@ pub fn journalist_stage(
     params: &crate::journalist::ExtractParams,
     force: bool,
 ) -> Result<StageRun<crate::journalist::ExtractReport>, StageError> {
-    // Before anything is recorded in the ledger (each part draws its own noise).
+    // Before anything is recorded in the ledger (each part draws its own noise, from half of
+    // the --rho typed, which the message names).
+    let typed = params.rho_crosstab + params.rho_synthetic;
     for rho in [params.rho_crosstab, params.rho_synthetic] {
-        if let Some(why) = protect::unusable_rho(rho) {
+        if protect::unusable_rho(rho).is_some() {
+            let why = protect::unusable_rho(typed).unwrap_or_else(|| {
+                format!(
+                    "--rho {}: each of its two parts (cross-tabulation, synthetic persons) must be at least {:e}, so the extract needs a rho of at least {:e}",
+                    protect::readable(typed, 4),
+                    protect::MIN_RHO,
+                    typed * protect::MIN_RHO / rho
+                )
+            });
             return Err(StageError::Input(format!("the journalists' extract: {why}")));
         }
     }
