@@ -1826,3 +1826,49 @@ fn a_name_holding_a_personal_number_or_a_date_is_refused() {
     let text = report.to_text();
     assert!(!text.contains("1233") && !text.contains("1990-03-05"), "{text}");
 }
+
+/// Every problem is in a workbook staff can open in Excel, by file, line, record id, column
+/// and rule with its Swedish and English text: the text report spells out the first 20, and
+/// the full list was Parquet only (an outside review). The refused value is not in it.
+#[test]
+fn every_problem_is_listed_in_a_workbook_for_excel_without_its_value() {
+    use calamine::{Reader, open_workbook_auto};
+    let mut rows = vec![row_with(&[])];
+    for i in 2..=26 {
+        rows.push(row_with(&[
+            ("record_id", &format!("R{i}")),
+            ("gender", "Lindqvist"),
+        ]));
+    }
+    let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    assert_eq!(report.totals.quarantined, 25);
+    let text = report.to_text();
+    assert!(
+        text.contains("quarantine/SAMPLE01-problems.xlsx lists every one"),
+        "{text}"
+    );
+    let path = out
+        .path()
+        .join(safetally::ingest::QUARANTINE_DIR)
+        .join("SAMPLE01-problems.xlsx");
+    let mut book = open_workbook_auto(&path).expect("workbook");
+    let sheet = book.worksheet_range("Problem").expect("sheet");
+    let cells: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(cells.len(), 26, "a header and every problem");
+    assert_eq!(cells[0][1], "Rad / Line");
+    assert_eq!(cells[25][1], "27", "the file's line of the last row");
+    assert_eq!(cells[25][2], "R26");
+    assert_eq!(cells[25][3], "gender");
+    assert!(
+        !cells[25][5].is_empty() && !cells[25][6].is_empty(),
+        "{:?}",
+        cells[25]
+    );
+    assert!(
+        cells.iter().flatten().all(|c| !c.contains("Lindqvist")),
+        "the refused value is not repeated"
+    );
+}

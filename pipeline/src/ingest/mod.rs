@@ -98,6 +98,7 @@ pub fn ingest_folder(
         out: out.to_path_buf(),
         validated: HashMap::new(),
         quarantine: HashMap::new(),
+        problems: HashMap::new(),
     };
     let mut v = Validator::new(schema).map_err(StageError::from)?;
     let bar = progress.bar(2 * entries.len() as u64, "ingest");

@@ -262,7 +262,7 @@ impl IngestReport {
             if !c.examples.is_empty() {
                 let _ = writeln!(
                     s,
-                    "    problems to fix (the first {EXAMPLES}; the quarantine file has every one):"
+                    "    problems to fix (the first {EXAMPLES}; quarantine/{org}-problems.xlsx lists every one, for Excel):"
                 );
                 for e in &c.examples {
                     let _ = writeln!(s, "      {e}");

@@ -1,6 +1,6 @@
 //! Where ingest's rows go: per organisation, a Parquet file of accepted rows (with their file
 //! and line) and one of quarantined rows, a row for each problem with its column, rule, value
-//! and message; and the organisation's counts.
+//! and message; a workbook of the problems for the staff who fix them; and the counts.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -26,7 +26,23 @@ pub(super) struct Sinks {
     pub(super) out: PathBuf,
     pub(super) validated: HashMap<String, ParquetSink>,
     pub(super) quarantine: HashMap<String, ParquetSink>,
+    /// Each organisation's problems, for its workbook (`problems_workbook`).
+    pub(super) problems: HashMap<String, Vec<ProblemRow>>,
 }
+
+/// One problem as the staff who fix the file read it: where, which rule, what to do. The
+/// refused value is left out, as in the validation report (it may be a name or a birth date).
+pub(super) struct ProblemRow {
+    file: String,
+    line: u64,
+    record: Option<String>,
+    column: String,
+    rule: &'static str,
+    message: String,
+}
+
+/// Rows a worksheet holds (Excel's limit less the header).
+const SHEET_ROWS: usize = 1_048_575;
 
 impl Sinks {
     fn sink<'a>(
@@ -69,8 +85,60 @@ impl Sinks {
         for (_, s) in self.validated.drain().chain(self.quarantine.drain()) {
             s.finish()?;
         }
+        for (org, rows) in &self.problems {
+            let path = self.out.join(QUARANTINE_DIR).join(format!("{org}-problems.xlsx"));
+            problems_workbook(schema, &path, rows)?;
+        }
         Ok(())
     }
+}
+
+/// The organisation's problems as a workbook, row by row: the text report spells out only
+/// the first 20 and the full list was Parquet, which staff working in Excel cannot open (an
+/// outside review).
+fn problems_workbook(schema: &Schema, path: &Path, rows: &[ProblemRow]) -> Result<(), StageError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let err = |e: rust_xlsxwriter::XlsxError| StageError::Input(format!("{}: {e}", path.display()));
+    let mut book = Workbook::new();
+    let ws = book.add_worksheet_with_constant_memory().map_err(err)?;
+    ws.set_name("Problem").map_err(err)?;
+    let bold = Format::new().set_bold();
+    let head = [
+        "Fil / File",
+        "Rad / Line",
+        "Ärende-id / Record id",
+        "Kolumn / Column",
+        "Regel / Rule",
+        "Regeln / The rule (sv)",
+        "The rule (en)",
+        "Vad som är fel / What is wrong",
+    ];
+    for (c, h) in head.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold).map_err(err)?;
+    }
+    for (i, p) in rows.iter().take(SHEET_ROWS - 1).enumerate() {
+        let r = i as u32 + 1;
+        let (sv, en) = schema
+            .rule(p.rule)
+            .map_or((String::new(), String::new()), |d| (d.sv.clone(), d.en.clone()));
+        ws.write_string(r, 0, &p.file).map_err(err)?;
+        ws.write_number(r, 1, p.line as f64).map_err(err)?;
+        ws.write_string(r, 2, p.record.as_deref().unwrap_or(""))
+            .map_err(err)?;
+        ws.write_string(r, 3, &p.column).map_err(err)?;
+        ws.write_string(r, 4, p.rule).map_err(err)?;
+        ws.write_string(r, 5, &sv).map_err(err)?;
+        ws.write_string(r, 6, &en).map_err(err)?;
+        ws.write_string(r, 7, &p.message).map_err(err)?;
+    }
+    if rows.len() >= SHEET_ROWS {
+        let note = format!(
+            "… {} problem(s) more than a sheet holds: all of them are in the quarantine's Parquet file",
+            rows.len() - (SHEET_ROWS - 1)
+        );
+        ws.write_string(SHEET_ROWS as u32, 0, &note).map_err(err)?;
+    }
+    book.save(path).map_err(err)
 }
 
 /// Where a row's values go: one file, one organisation's writers and counts.
@@ -134,6 +202,17 @@ pub(super) fn rejected(
     orgs.entry(org.clone())
         .or_default()
         .reject(t.label, row.line, &problems);
+    let staff = sinks.problems.entry(org.clone()).or_default();
+    for p in &problems {
+        staff.push(ProblemRow {
+            file: t.label.to_string(),
+            line: row.line,
+            record: record.clone(),
+            column: p.column.clone(),
+            rule: p.rule,
+            message: p.message.clone(),
+        });
+    }
     let sink = sinks.quarantine(&org)?;
     for p in problems {
         sink.push(vec![
