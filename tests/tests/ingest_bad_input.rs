@@ -1872,3 +1872,28 @@ fn every_problem_is_listed_in_a_workbook_for_excel_without_its_value() {
         "the refused value is not repeated"
     );
 }
+
+/// A workbook that is not an XLSX one says what it is and what to do: an Excel 97-2003 file
+/// renamed was told "a CSV file renamed to .xlsx should be named .csv", and a zip of something
+/// else "File not found '_rels/.rels'" (an outside review).
+#[test]
+fn an_old_excel_file_or_another_zip_named_xlsx_is_named_for_what_it_is() {
+    let mut ole = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    ole.extend(std::iter::repeat_n(0u8, 600));
+    let (report, _o, _d) = one_file("a.xlsx", ole);
+    let e = report.files[0].error.clone().unwrap_or_default();
+    assert!(
+        e.contains("Excel 97-2003") && e.contains("save it as Excel Workbook (.xlsx)"),
+        "{e}"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("b.xlsx");
+    let mut z = zip::ZipWriter::new(std::fs::File::create(&path).expect("create"));
+    z.start_file("notes.txt", zip::write::SimpleFileOptions::default())
+        .expect("entry");
+    std::io::Write::write_all(&mut z, b"hello").expect("write");
+    z.finish().expect("zip");
+    let (report, _o) = ingest(dir.path(), &IngestOptions::default());
+    let e = report.files[0].error.clone().unwrap_or_default();
+    assert!(e.contains("zip archive but not an Excel workbook"), "{e}");
+}

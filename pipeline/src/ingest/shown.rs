@@ -16,8 +16,17 @@ pub fn near_answer<'a>(raw: &str, answers: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, a)| a)
 }
 
-/// The refused value as a message speaks of it: by the answer it is near, or not at all.
+/// The refused value as a message speaks of it: by the answer it is near, or not at all. A
+/// checkbox's TRUE or FALSE (SANT, FALSKT) is named as such: no name reads so, and "may be a
+/// name" misled (an outside review).
 pub fn refused<'a>(raw: &str, answers: impl IntoIterator<Item = &'a str>) -> String {
+    let folded = raw.trim().to_lowercase();
+    if ["true", "false", "sant", "falskt"].contains(&folded.as_str()) {
+        return format!(
+            "{:?} (a checkbox's or a formula's true or false, not an answer: type the answer)",
+            raw.trim()
+        );
+    }
     match near_answer(raw, answers) {
         Some(a) if lookalike(raw) => format!(
             "a value close to {a:?} (is that meant? The cell holds a Greek or Cyrillic letter that looks like a Latin one: type the answer again)"
@@ -64,6 +73,8 @@ mod tests {
         );
         assert!(refused("Kvinn\u{430}", answers).contains("Cyrillic letter"));
         assert!(!refused("kvinnna", answers).contains("Cyrillic"));
+        assert!(refused("TRUE", answers).starts_with("\"TRUE\" (a checkbox"));
+        assert!(refused("Falskt", answers).starts_with("\"Falskt\" (a checkbox"));
         for personal in [
             "Anna Svensson",
             "Lindqvist",

@@ -39,7 +39,7 @@ pub(super) fn open_xlsx(
         message: e.to_string(),
     };
     let mut wb: Book =
-        open_workbook(path).map_err(|e: calamine::XlsxError| xerr(&not_a_workbook(&e.to_string())))?;
+        open_workbook(path).map_err(|e: calamine::XlsxError| xerr(&not_a_workbook(path, &e.to_string())))?;
     let sheets = wb.sheets_metadata().to_vec();
     if let Some(want) = &sheet.name
         && !sheets.iter().any(|s| &s.name == want)
@@ -298,8 +298,18 @@ impl Passed {
     }
 }
 
-/// What the Zip layer says about a file that is not a workbook, in words a person can act on.
-fn not_a_workbook(message: &str) -> String {
+/// What the Zip layer says about a file that is not a workbook, in words a person can act on:
+/// an Excel 97-2003 workbook renamed (its first bytes say so), a zip of something else, or
+/// a file that is no zip at all.
+fn not_a_workbook(path: &Path, message: &str) -> String {
+    let mut head = [0u8; 8];
+    let read = std::fs::File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut head));
+    if read.is_ok_and(|n| n == 8) && head == [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] {
+        return "it is an Excel 97-2003 workbook (.xls, or a Word or other Office file) named .xlsx; open it in Excel and save it as Excel Workbook (.xlsx)".into();
+    }
+    if message.contains("_rels/.rels") || message.contains("[Content_Types].xml") {
+        return "it is a zip archive but not an Excel workbook (it lacks the parts every .xlsx holds); unpack it, or save the sheet from Excel as Excel Workbook (.xlsx)".into();
+    }
     if message.contains("Zip") || message.contains("zip") {
         format!(
             "it is not an XLSX workbook, or the file is damaged ({message}); a CSV file renamed to .xlsx should be named .csv, and a damaged workbook saved again from Excel"
