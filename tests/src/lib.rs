@@ -177,11 +177,12 @@ pub fn run_to_link(
         .result
 }
 
-/// The bundled sample through every stage in `work`: exact and DP releases, the journalists'
-/// extract, and the report of each release. Returns the two release folders.
-pub fn full_pipeline(work: &Path) -> (PathBuf, PathBuf) {
+/// The bundled sample linked, aggregated and protected in exact mode in `work` (its key made
+/// there as `name`): the aggregate and protect stages' folders.
+pub fn exact_protected(work: &Path, name: &str) -> (PathBuf, PathBuf) {
     use safetally::run::*;
-    let (key, _) = test_key(work, "full");
+    std::fs::create_dir_all(work).expect("work folder");
+    let (key, _) = test_key(work, name);
     let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data-samples/submissions");
     run_to_link(&input, work, &key);
     let s = schema();
@@ -195,7 +196,17 @@ pub fn full_pipeline(work: &Path) -> (PathBuf, PathBuf) {
         false,
     )
     .expect("protect");
-    let exact = publish_stage(&s, &w, &prot.dir, None, false)
+    (agg.dir, prot.dir)
+}
+
+/// The bundled sample through every stage in `work`: exact and DP releases, the journalists'
+/// extract, and the report of each release. Returns the two release folders.
+pub fn full_pipeline(work: &Path) -> (PathBuf, PathBuf) {
+    use safetally::run::*;
+    let (agg_dir, prot_dir) = exact_protected(work, "full");
+    let s = schema();
+    let w = safetally::stage::Workdir::new(work).expect("workdir");
+    let exact = publish_stage(&s, &w, &prot_dir, None, false)
         .expect("publish")
         .dir;
     let config = safetally::protect::DpConfig::load_embedded().expect("config");
@@ -206,7 +217,7 @@ pub fn full_pipeline(work: &Path) -> (PathBuf, PathBuf) {
         group_size: config.group_size,
         ledger: ledger.clone(),
     };
-    let dp = protect_stage_dp(&s, &w, &agg.dir, &run, false).expect("dp");
+    let dp = protect_stage_dp(&s, &w, &agg_dir, &run, false).expect("dp");
     let dp_release = publish_stage(&s, &w, &dp.dir, None, false)
         .expect("publish dp")
         .dir;

@@ -136,25 +136,13 @@ fn a_report_into_a_missing_folder_says_to_create_it() {
 /// drawn as the release's figures: an outside review rendered a total its parts did not make.
 #[test]
 fn a_release_edited_since_publication_is_refused_naming_the_file() {
-    use safetally::run::{aggregate_stage, protect_stage, publish_stage};
     use safetally::stage::Workdir;
     let tmp = tempfile::tempdir().expect("tempdir");
-    let (key, _) = test_key(tmp.path(), "edited");
-    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data-samples/submissions");
     let s = schema();
     let work = tmp.path().join("w");
-    run_to_link(&bundled, &work, &key);
+    let (_, prot) = exact_protected(&work, "edited");
     let w = Workdir::new(&work).expect("workdir");
-    let agg = aggregate_stage(&s, &w, &w.stage_dir(safetally::link::STAGE), false).expect("aggregate");
-    let prot = protect_stage(
-        &s,
-        &w,
-        &agg.dir,
-        &safetally_dp::suppress::Params::default(),
-        false,
-    )
-    .expect("protect");
-    let rel = publish_stage(&s, &w, &prot.dir, None, false)
+    let rel = safetally::run::publish_stage(&s, &w, &prot, None, false)
         .expect("publish")
         .dir;
     let out = tmp.path().join("report.html");

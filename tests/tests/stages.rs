@@ -597,28 +597,17 @@ fn a_release_protected_from_another_folders_aggregate_is_published_from_that_agg
 /// outside review); moved out, the release is up to date again; `--force` writes it anew.
 #[test]
 fn files_added_to_a_release_folder_are_refused_not_handed_on() {
-    use safetally::run::{aggregate_stage, protect_stage, publish_stage};
+    use safetally::run::publish_stage;
     let tmp = tempfile::tempdir().expect("tempdir");
-    let (key, _) = test_key(tmp.path(), "foreign");
-    let bundled = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data-samples/submissions");
     let s = schema();
     let work = tmp.path().join("w");
-    run_to_link(&bundled, &work, &key);
+    let (_, prot) = exact_protected(&work, "foreign");
     let w = Workdir::new(&work).expect("workdir");
-    let agg = aggregate_stage(&s, &w, &w.stage_dir(safetally::link::STAGE), false).expect("aggregate");
-    let prot = protect_stage(
-        &s,
-        &w,
-        &agg.dir,
-        &safetally_dp::suppress::Params::default(),
-        false,
-    )
-    .expect("protect");
-    let rel = publish_stage(&s, &w, &prot.dir, None, false).expect("publish");
+    let rel = publish_stage(&s, &w, &prot, None, false).expect("publish");
     let notes = rel.dir.join("notes.txt");
     std::fs::write(&notes, "Anna Svensson 19900305").expect("notes");
     std::fs::copy(rel.dir.join("tables/T01.csv"), rel.dir.join("tables/T99.csv")).expect("copy");
-    let Err(e) = publish_stage(&s, &w, &prot.dir, None, false) else {
+    let Err(e) = publish_stage(&s, &w, &prot, None, false) else {
         panic!("foreign files in the release folder were handed on");
     };
     let e = e.to_string();
@@ -629,13 +618,9 @@ fn files_added_to_a_release_folder_are_refused_not_handed_on() {
     assert!(notes.is_file(), "nothing of the user's removed when refusing");
     std::fs::remove_file(&notes).expect("moved out");
     std::fs::remove_file(rel.dir.join("tables/T99.csv")).expect("moved out");
-    assert!(
-        publish_stage(&s, &w, &prot.dir, None, false)
-            .expect("again")
-            .skipped
-    );
+    assert!(publish_stage(&s, &w, &prot, None, false).expect("again").skipped);
     std::fs::write(&notes, "x").expect("notes");
-    let forced = publish_stage(&s, &w, &prot.dir, None, true).expect("forced");
+    let forced = publish_stage(&s, &w, &prot, None, true).expect("forced");
     assert!(!forced.skipped && !notes.exists());
 }
 
@@ -644,31 +629,19 @@ fn files_added_to_a_release_folder_are_refused_not_handed_on() {
 /// "audit_passed": true and totals that did not add up.
 #[test]
 fn a_protect_folder_of_another_work_folder_edited_since_is_refused() {
-    use safetally::run::{aggregate_stage, protect_stage, publish_stage};
+    use safetally::run::publish_stage;
     let tmp = tempfile::tempdir().expect("tempdir");
-    let (key, _) = test_key(tmp.path(), "edited-protect");
-    let bundled = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data-samples/submissions");
     let s = schema();
     let work = tmp.path().join("w");
-    run_to_link(&bundled, &work, &key);
-    let w = Workdir::new(&work).expect("workdir");
-    let agg = aggregate_stage(&s, &w, &w.stage_dir(safetally::link::STAGE), false).expect("aggregate");
-    let prot = protect_stage(
-        &s,
-        &w,
-        &agg.dir,
-        &safetally_dp::suppress::Params::default(),
-        false,
-    )
-    .expect("protect");
+    let (_, prot) = exact_protected(&work, "edited-protect");
     let other = Workdir::new(tmp.path().join("o")).expect("workdir");
-    publish_stage(&s, &other, &prot.dir, None, false).expect("as written");
-    let t01 = prot.dir.join("T01.parquet");
+    publish_stage(&s, &other, &prot, None, false).expect("as written");
+    let t01 = prot.join("T01.parquet");
     let mut bytes = std::fs::read(&t01).expect("T01");
     bytes.push(0);
     std::fs::write(&t01, bytes).expect("edited");
     let again = Workdir::new(tmp.path().join("o2")).expect("workdir");
-    let Err(e) = publish_stage(&s, &again, &prot.dir, None, false) else {
+    let Err(e) = publish_stage(&s, &again, &prot, None, false) else {
         panic!("an edited protect folder was published");
     };
     let e = e.to_string();
