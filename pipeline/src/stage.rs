@@ -131,11 +131,7 @@ impl Workdir {
             && m.schema_version == schema_version
             && &m.params == params
             && m.inputs == inputs;
-        let outputs_intact = m
-            .outputs
-            .iter()
-            .all(|o| hash_file(&dir.join(&o.path), &o.path).is_ok_and(|h| h.blake3 == o.blake3));
-        (same && outputs_intact).then_some(m)
+        (same && changed_files(&dir, &m.outputs).is_empty()).then_some(m)
     }
 
     /// A release folder is handed on whole: files in it that its stage did not write (notes,
@@ -476,6 +472,15 @@ fn remembered(path: &Path) -> Option<(u64, String)> {
     let meta = fs::metadata(path).ok()?;
     let (len, modified, hash) = written().lock().ok()?.remove(&key_path(path))?;
     (meta.len() == len && meta.modified().ok()? == modified).then_some((len, hash))
+}
+
+/// The files of `listed` under `dir` that are missing or no longer hash as listed.
+pub fn changed_files<'a>(dir: &Path, listed: &'a [FileHash]) -> Vec<&'a str> {
+    listed
+        .iter()
+        .filter(|f| !hash_file(&dir.join(&f.path), &f.path).is_ok_and(|h| h.blake3 == f.blake3))
+        .map(|f| f.path.as_str())
+        .collect()
 }
 
 /// BLAKE3 of one file, streamed, unless this process wrote it through `HashingFile` and it is

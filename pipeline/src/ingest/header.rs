@@ -285,18 +285,17 @@ fn excel_table_name(cell: &str) -> bool {
     })
 }
 
-/// The contract column an unknown header cell is probably a misspelling of (one or two edits
-/// of a column's name or label, case and spaces aside), for the message.
+/// The contract column an unknown header cell is probably a misspelling of (a typo of a
+/// column's name or label, as a refused answer's typo is told, see `shown::near_answer`), for
+/// the message.
 fn near_column<'s>(schema: &'s Schema, cell: &str) -> Option<&'s str> {
-    let f = codes_fold(cell);
+    let labels = |c: &'s crate::schema::Column| [c.name.as_str(), c.sv.as_str(), c.en.as_str()];
+    let near = super::shown::near_answer(cell, schema.columns.iter().flat_map(labels))?;
     schema
         .columns
         .iter()
-        .flat_map(|c| [&c.name, &c.sv, &c.en].map(move |l| (c.name.as_str(), codes_fold(l))))
-        .map(|(name, l)| (strsim::levenshtein(&f, &l), l.chars().count(), name))
-        .filter(|&(d, len, _)| d > 0 && d <= if len >= 8 { 2 } else { 1 })
-        .min_by_key(|&(d, _, _)| d)
-        .map(|(_, _, name)| name)
+        .find(|c| labels(c).contains(&near))
+        .map(|c| c.name.as_str())
 }
 
 fn resolve_exactly(schema: &Schema, cell: &str) -> Option<usize> {

@@ -27,7 +27,7 @@ pub(super) struct Sinks {
     pub(super) validated: HashMap<String, ParquetSink>,
     pub(super) quarantine: HashMap<String, ParquetSink>,
     /// Each organisation's problems, for its workbook (`problems_workbook`).
-    pub(super) problems: HashMap<String, Vec<ProblemRow>>,
+    pub(super) problems: HashMap<String, Problems>,
 }
 
 /// One problem as the staff who fix the file read it: where, which rule, what to do. The
@@ -41,8 +41,16 @@ pub(super) struct ProblemRow {
     message: String,
 }
 
-/// Rows a worksheet holds (Excel's limit less the header).
-const SHEET_ROWS: usize = 1_048_575;
+/// An organisation's problems as the workbook lists them: as many as a sheet holds (Excel's
+/// 1 048 576 rows less the header and a last line saying how many more there are), so that a
+/// file of millions of bad rows does not keep millions of messages in memory.
+#[derive(Default)]
+pub(super) struct Problems {
+    rows: Vec<ProblemRow>,
+    more: u64,
+}
+
+const LISTED: usize = 1_048_574;
 
 impl Sinks {
     fn sink<'a>(
@@ -85,9 +93,9 @@ impl Sinks {
         for (_, s) in self.validated.drain().chain(self.quarantine.drain()) {
             s.finish()?;
         }
-        for (org, rows) in &self.problems {
+        for (org, problems) in &self.problems {
             let path = self.out.join(QUARANTINE_DIR).join(format!("{org}-problems.xlsx"));
-            problems_workbook(schema, &path, rows)?;
+            problems_workbook(schema, &path, problems)?;
         }
         Ok(())
     }
@@ -96,7 +104,7 @@ impl Sinks {
 /// The organisation's problems as a workbook, row by row: the text report spells out only
 /// the first 20 and the full list was Parquet, which staff working in Excel cannot open (an
 /// outside review).
-fn problems_workbook(schema: &Schema, path: &Path, rows: &[ProblemRow]) -> Result<(), StageError> {
+fn problems_workbook(schema: &Schema, path: &Path, problems: &Problems) -> Result<(), StageError> {
     use rust_xlsxwriter::{Format, Workbook};
     let err = |e: rust_xlsxwriter::XlsxError| StageError::Input(format!("{}: {e}", path.display()));
     let mut book = Workbook::new();
@@ -116,7 +124,7 @@ fn problems_workbook(schema: &Schema, path: &Path, rows: &[ProblemRow]) -> Resul
     for (c, h) in head.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, *h, &bold).map_err(err)?;
     }
-    for (i, p) in rows.iter().take(SHEET_ROWS - 1).enumerate() {
+    for (i, p) in problems.rows.iter().enumerate() {
         let r = i as u32 + 1;
         let (sv, en) = schema
             .rule(p.rule)
@@ -131,12 +139,12 @@ fn problems_workbook(schema: &Schema, path: &Path, rows: &[ProblemRow]) -> Resul
         ws.write_string(r, 6, &en).map_err(err)?;
         ws.write_string(r, 7, &p.message).map_err(err)?;
     }
-    if rows.len() >= SHEET_ROWS {
+    if problems.more > 0 {
         let note = format!(
             "… {} problem(s) more than a sheet holds: all of them are in the quarantine's Parquet file",
-            rows.len() - (SHEET_ROWS - 1)
+            problems.more
         );
-        ws.write_string(SHEET_ROWS as u32, 0, &note).map_err(err)?;
+        ws.write_string(LISTED as u32 + 1, 0, &note).map_err(err)?;
     }
     book.save(path).map_err(err)
 }
@@ -204,7 +212,11 @@ pub(super) fn rejected(
         .reject(t.label, row.line, &problems);
     let staff = sinks.problems.entry(org.clone()).or_default();
     for p in &problems {
-        staff.push(ProblemRow {
+        if staff.rows.len() >= LISTED {
+            staff.more += 1;
+            continue;
+        }
+        staff.rows.push(ProblemRow {
             file: t.label.to_string(),
             line: row.line,
             record: record.clone(),

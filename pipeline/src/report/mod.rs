@@ -57,14 +57,7 @@ fn out_folder_exists(out: &Path) -> Result<(), StageError> {
 /// by hand would otherwise be drawn as the release's figures (an outside review rendered a
 /// total that its parts did not add up to).
 fn as_published(release: &Path, manifest: &ReleaseManifest) -> Result<(), StageError> {
-    let changed: Vec<&str> = manifest
-        .files
-        .iter()
-        .filter(|f| {
-            !crate::stage::hash_file(&release.join(&f.path), &f.path).is_ok_and(|h| h.blake3 == f.blake3)
-        })
-        .map(|f| f.path.as_str())
-        .collect();
+    let changed = crate::stage::changed_files(release, &manifest.files);
     if changed.is_empty() {
         return Ok(());
     }
