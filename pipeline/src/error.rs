@@ -52,8 +52,9 @@ pub enum FileError {
     /// The first line is data, not a header: its cells (a person's name and number) are not
     /// echoed, since the message goes to the terminal and to logs.
     #[error(
-        "{at}: required column(s) missing from the header: {missing}; the {line} does not look like a header ({named} of {cells} cells are column names): the header row, as in the template, must be the {line}",
-        line = .at.first_line()
+        "{at}: required column(s) missing from the header: {missing}; the {line} does not look like a header ({named} of {cells} cells are column names): the header row, as in the template, must be the {line}{note}",
+        line = .at.first_line(),
+        note = if *.named == 0 && *.cells <= 2 { "; if the file is a note, not a table of records, move it out of the folder of submissions" } else { "" }
     )]
     NotAHeader {
         at: Place,

@@ -228,6 +228,82 @@ fn duplicate_record_id_quarantines_every_copy() {
     assert_eq!(lines, vec![2, 3]);
 }
 
+/// A database export writes NULL where no id is known, and case files "-" or "N/A". As ids,
+/// the first such row was accepted and every other one refused as its repeat, so one
+/// placeholder stood for a person; each is now refused for what it is. In related_record_id,
+/// where a direct row has none, NULL means none.
+#[test]
+fn placeholder_record_ids_are_refused_and_a_null_relation_is_none() {
+    for id in ["NULL", "N/A", "-", "?", "okänt"] {
+        let rows = vec![row_with(&[]), row_with(&[("record_id", id)])];
+        let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+        assert_eq!(
+            (report.totals.accepted, report.totals.quarantined),
+            (1, 1),
+            "{id}"
+        );
+        assert_eq!(
+            rules_of(out.path()),
+            vec![(3, "record_id".to_string(), "placeholder_record_id".to_string())],
+            "{id}"
+        );
+    }
+    let rows = vec![
+        row_with(&[("record_id", "NULL")]),
+        row_with(&[("record_id", "null")]),
+        row_with(&[("record_id", "R3"), ("related_record_id", "NULL")]),
+        row_with(&[("record_id", "NA-17")]),
+    ];
+    let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    let found = rules_of(out.path());
+    assert_eq!(
+        (report.totals.accepted, report.totals.quarantined),
+        (2, 2),
+        "{found:?}"
+    );
+    assert_eq!(
+        found,
+        vec![
+            (2, "record_id".to_string(), "placeholder_record_id".to_string()),
+            (3, "record_id".to_string(), "placeholder_record_id".to_string()),
+        ]
+    );
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(
+        strings(&df, "related_record_id"),
+        vec![None, None],
+        "NULL read as no relation"
+    );
+}
+
+/// A sheet's summary row (`Totalt` and its sums) is one problem that says what it is, not a
+/// record with a missing id and refused answers in every column.
+#[test]
+fn a_summary_row_is_named_as_one() {
+    let width = header().len();
+    let summary = |first: &str| {
+        let mut row = vec![String::new(); width];
+        row[0] = first.to_string();
+        row[width - 1] = "12".to_string();
+        row
+    };
+    let rows = vec![row_with(&[]), summary("Totalt"), summary("Summa: 2024")];
+    let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    assert_eq!((report.totals.accepted, report.totals.quarantined), (1, 2));
+    assert_eq!(
+        rules_of(out.path()),
+        vec![
+            (3, "(row)".to_string(), "summary_row".to_string()),
+            (4, "(row)".to_string(), "summary_row".to_string()),
+        ]
+    );
+    let text = report.to_text();
+    assert!(
+        text.contains("the row is a summary (Totalt) under the records"),
+        "{text}"
+    );
+}
+
 #[test]
 fn related_record_must_exist_and_be_direct() {
     let indirect = |id: &str, rel: &str| {
@@ -822,6 +898,17 @@ fn a_first_line_of_data_is_not_echoed_as_a_header() {
     for private in ["811218-9876", "Anna", "Svensson", "1981-12-18"] {
         assert!(!e.contains(private), "{private} shown: {e}");
     }
+    assert!(!e.contains("is a note"), "a line of data is no note: {e}");
+    // A note left among the submissions is told to move out.
+    let (report, _o, _d) = one_file(
+        "läs mig.txt",
+        "Filer mottagna 2025-01-20.\nSAMPLE03 skickade två.\n",
+    );
+    let e = file_error(&report, "läs mig.txt");
+    assert!(
+        e.contains("if the file is a note, not a table of records, move it out"),
+        "{e}"
+    );
 
     // A header with a column misspelt is still shown, so the misspelling can be found.
     let mut h = header();

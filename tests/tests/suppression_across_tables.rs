@@ -316,3 +316,36 @@ fn persons_reported_by_several_organisations_cannot_be_read_from_t21a() {
         "no sample hid a small _several: the test checks nothing"
     );
 }
+
+/// A release of one to four persons hides T01's total, and each table's own small totals hide
+/// their lines; but a zero published in another table would still tell what those few persons
+/// are not. A review's one-person release showed T05's children, T11 and T17-T20 as zeros: the
+/// person is an adult, with no police report. Every cell is now hidden, except those whatever
+/// else is published fixes (a constant such as T21b's persons of no organisation).
+#[test]
+fn a_release_of_a_few_persons_shows_no_zero_about_them() {
+    for (persons, seed) in [(1, 1), (3, 2)] {
+        let work = tempfile::tempdir().expect("tempdir");
+        let t = protected(persons, seed, work.path());
+        assert_eq!(
+            value(&t, "T01", &[]),
+            None,
+            "{persons} persons: T01's total is hidden"
+        );
+        let mut told = Vec::new();
+        for (id, (table, p, _)) in &t {
+            for j in 0..p.values.len() {
+                let fixed = p.lower[j].is_some() && p.lower[j] == p.upper[j];
+                if !p.status[j].hidden() && !fixed {
+                    told.push(format!("{id} {:?} = {:?}", table.codes(j), p.values[j]));
+                }
+            }
+        }
+        assert!(
+            told.is_empty(),
+            "{persons} persons: {} cells published, first {:?}",
+            told.len(),
+            &told[..told.len().min(5)]
+        );
+    }
+}

@@ -75,9 +75,10 @@ pub struct System {
     pub lines: Vec<Line>,
 }
 
-/// A total and the cells it totals. When the total is a small count, zeros published in its
-/// line would tell that its few persons are all in the line's hidden cells (in a population
-/// of one, that person's answers), so the whole line is hidden.
+/// A total and the cells it totals (or, across tables, cells of persons among its own). When
+/// the total is a small count, zeros published in its line would tell that its few persons are
+/// all in the line's hidden cells (in a population of one, that person's answers), so the
+/// whole line is hidden.
 #[derive(Debug, Clone)]
 pub struct Line {
     pub total: usize,

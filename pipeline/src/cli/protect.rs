@@ -187,7 +187,9 @@ pub fn protect_with(
             protect_stage(schema, work, input, &a.params()?, force).context("protection failed")?
         }
         Mode::Dp => {
-            safetally::run::ledger_ready(&a.ledger, a.new_ledger)?;
+            if let Some(note) = safetally::run::ledger_ready(&a.ledger, a.new_ledger)? {
+                eprintln!("note: {note}");
+            }
             safetally::run::bind_ledger(work.root(), &a.ledger)?;
             protect_stage_dp(schema, work, input, &a.dp_run()?, force).context("DP protection failed")?
         }

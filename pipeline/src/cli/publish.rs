@@ -30,7 +30,9 @@ pub struct Args {
 pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u8> {
     let schema = load_schema()?;
     let work = Workdir::new(&a.work.work)?;
-    safetally::run::ledger_ready(&a.ledger, a.new_ledger)?;
+    if let Some(note) = safetally::run::ledger_ready(&a.ledger, a.new_ledger)? {
+        eprintln!("note: {note}");
+    }
     safetally::run::bind_ledger(work.root(), &a.ledger)?;
     let inputs = match a.input {
         Some(i) => vec![i],

@@ -31,7 +31,9 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
     let schema = load_schema()?;
     let key = LinkageKey::load(&a.key)?;
     // Before any stage: the run ends by spending from the ledger or registering in it.
-    safetally::run::ledger_ready(&a.protect.ledger, a.protect.new_ledger)?;
+    if let Some(note) = safetally::run::ledger_ready(&a.protect.ledger, a.protect.new_ledger)? {
+        eprintln!("note: {note}");
+    }
     let work = Workdir::new(&a.work.work)?;
     safetally::run::bind_ledger(work.root(), &a.protect.ledger)?;
     let code = stages(

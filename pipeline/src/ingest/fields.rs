@@ -100,6 +100,20 @@ pub fn check_cell(schema: &Schema, col: &Column, raw: &str) -> Result<Cleaned, B
                 "(empty: a word put where a name is not known)".into(),
             )],
         }),
+        // A database export's NULL where no record is related means none.
+        ColumnType::Text if col.name == "related_record_id" && schema.is_id_placeholder(raw) => Ok(Cleaned {
+            value: String::new(),
+            changes: vec![(
+                raw.to_string(),
+                "(empty: a word put where no record is related)".into(),
+            )],
+        }),
+        ColumnType::Text if col.name == "record_id" && schema.is_id_placeholder(raw) => Err(broken(
+            "placeholder_record_id",
+            format!(
+                "record_id is {raw:?}, a word put where the id is not known, not an id: every record holding it would be one record, the first kept and the rest refused as repeats. Give the row its case file's id"
+            ),
+        )),
         ColumnType::Text
             if matches!(col.name.as_str(), "record_id" | "related_record_id") && scientific(raw) =>
         {

@@ -157,6 +157,19 @@ fn digits_hidden(raw: &str) -> String {
 }
 
 /// Positions of the columns the cross-column rules need.
+/// The first word of a sheet's summary row (`Totalt`, `Summa:`), in lower case: no record
+/// starts with one, as its first cell is an organisation or a record id.
+const SUMMARY_WORDS: [&str; 8] = [
+    "totalt",
+    "total",
+    "totals",
+    "summa",
+    "sum",
+    "summering",
+    "totalsumma",
+    "summary",
+];
+
 struct Cols {
     org: usize,
     record: usize,
@@ -187,6 +200,17 @@ fn cell<'r>(row: &Row<'r>, map: &HeaderMap, col: usize) -> &'r str {
         .and_then(|p| row.cells.get(p))
         .map_or("", |s| s.trim());
     excel_text(raw).map_or(raw, str::trim)
+}
+
+/// The row's related_record_id, empty when it is a word for none (a database's NULL), as
+/// validation reads it.
+fn related<'r>(schema: &Schema, row: &Row<'r>, map: &HeaderMap, col: usize) -> &'r str {
+    let raw = cell(row, map, col);
+    if !raw.is_empty() && schema.is_id_placeholder(raw) {
+        ""
+    } else {
+        raw
+    }
 }
 
 /// A column without a header, by its place and by the letter Excel shows above it (the
@@ -262,7 +286,7 @@ impl<'a> Validator<'a> {
     /// The row's own record id, and the one its related_record_id names (if any), as the
     /// first pass keys them.
     pub fn ids(&self, row: &Row, map: &HeaderMap) -> ([u8; 16], Option<[u8; 16]>) {
-        let related = !cell(row, map, self.cols.related).is_empty();
+        let related = !related(self.schema, row, map, self.cols.related).is_empty();
         (
             self.id_key(row, map, self.cols.record),
             related.then(|| self.id_key(row, map, self.cols.related)),
@@ -396,13 +420,33 @@ impl<'a> Validator<'a> {
         })
     }
 
+    /// A summary row under the records (a sheet's `Totalt` and its sums): one problem that
+    /// says so, not a missing record id and a refused answer per column.
+    fn summary_row(&self, row: &Row) -> Option<Problem> {
+        let word = row.cells.iter().map(|c| c.trim()).find(|c| !c.is_empty())?;
+        let first = word
+            .split(|c: char| c.is_whitespace() || c == ':')
+            .next()
+            .unwrap_or_default()
+            .to_lowercase();
+        SUMMARY_WORDS.contains(&first.as_str()).then(|| Problem {
+            column: "(row)".into(),
+            rule: "summary_row",
+            value: truncate(word, 200),
+            message: format!(
+                "the row is a summary ({}) under the records, not a person; delete it (keep sums on a sheet of their own)",
+                truncate(word, 40)
+            ),
+        })
+    }
+
     /// Second pass: the row's every problem, or its clean values. `file` is the number
     /// `add_file` gave the row's file in the first pass.
     pub fn validate(&self, row: &Row, map: &HeaderMap, file: u32) -> Outcome {
         if let Some(u) = row.unclosed {
             return Outcome::Rejected(vec![self.unclosed(row, map, u)]);
         }
-        if let Some(p) = self.repeated_header(row, map) {
+        if let Some(p) = self.repeated_header(row, map).or_else(|| self.summary_row(row)) {
             return Outcome::Rejected(vec![p]);
         }
         let mut problems = Vec::new();

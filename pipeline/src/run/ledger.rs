@@ -9,17 +9,40 @@ use std::path::Path;
 use crate::error::StageError;
 
 /// An existing ledger folder, or a new one when `start_new` says so; otherwise an error that
-/// says where the ledger was looked for and what to pass.
-pub fn ledger_ready(dir: &Path, start_new: bool) -> Result<(), StageError> {
+/// says where the ledger was looked for and what to pass. A note comes back when `start_new`
+/// meets a ledger that holds records already: it is kept, not started again (forgetting its
+/// releases would undo their protection), and the user who asked for a new one is told.
+pub fn ledger_ready(dir: &Path, start_new: bool) -> Result<Option<String>, StageError> {
     not_a_file(dir)?;
-    if dir.exists() || start_new {
-        return Ok(());
+    if start_new {
+        return Ok(kept_records(dir).map(|files| {
+            format!(
+                "--new-ledger: {} already holds a ledger ({}); it is kept and this release is recorded in it with what it spent before. A ledger is never started again over its records; for a separate ledger, name a folder that does not exist.",
+                dir.display(),
+                files.join(", ")
+            )
+        }));
+    }
+    if dir.exists() {
+        return Ok(None);
     }
     let full = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     Err(StageError::Input(format!(
         "no privacy ledger at {}: the ledger records what every release of these data spent and each year's one exact release, and a new one would forget them, so a second release could undo the protection of the first. Pass the platform's ledger with --ledger PATH, or add --new-ledger to start one there for the platform's first release",
         full.display()
     )))
+}
+
+/// The ledger files of a folder, if any (its id, the year's spending, the register of exact
+/// releases).
+fn kept_records(dir: &Path) -> Option<Vec<String>> {
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n == LEDGER_ID || n.ends_with(".jsonl"))
+        .collect();
+    files.sort();
+    (!files.is_empty()).then_some(files)
 }
 
 /// `--ledger` names the ledger's folder; a file in it (`ledger-2024.jsonl`, the register)
@@ -161,5 +184,26 @@ mod tests {
             let e = ledger_ready(&file, start_new).expect_err("a file").to_string();
             assert!(e.contains(&format!("pass --ledger {}", missing.display())), "{e}");
         }
+    }
+
+    #[test]
+    fn asking_for_a_new_ledger_where_one_is_kept_says_so() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("L");
+        assert_eq!(ledger_ready(&dir, true).expect("missing"), None);
+        std::fs::create_dir(&dir).expect("made");
+        assert_eq!(ledger_ready(&dir, true).expect("empty"), None, "nothing to keep");
+        std::fs::write(dir.join("ledger-2024.jsonl"), "{}\n").expect("write");
+        std::fs::write(dir.join(LEDGER_ID), "id").expect("write");
+        let note = ledger_ready(&dir, true).expect("kept").expect("a note");
+        assert!(
+            note.contains("it is kept") && note.contains(".ledger-id, ledger-2024.jsonl"),
+            "{note}"
+        );
+        assert_eq!(
+            ledger_ready(&dir, false).expect("used"),
+            None,
+            "no note when not asked"
+        );
     }
 }

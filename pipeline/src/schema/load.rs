@@ -19,6 +19,8 @@ struct ContractFile {
     max_field_chars: usize,
     #[serde(default)]
     name_placeholders: Vec<String>,
+    #[serde(default)]
+    id_placeholders: Vec<String>,
     columns: Vec<Column>,
     rules: Vec<Rule>,
 }
@@ -46,17 +48,18 @@ pub fn load_embedded() -> Result<Schema, SchemaError> {
     let countries = parse_countries(&code_lists)?;
     let members = parse_members()?;
     let separator = single_char(&contract.multi_separator)?;
-    if let Some(w) = contract
-        .name_placeholders
-        .iter()
-        .find(|w| super::name_placeholder_form(w).is_empty())
-    {
-        return Err(SchemaError::Invalid {
-            file: "contract.json",
-            message: format!(
-                "name_placeholders: {w:?} has no letter or digit, so it would match every name of punctuation only"
-            ),
-        });
+    for (list, words) in [
+        ("name_placeholders", &contract.name_placeholders),
+        ("id_placeholders", &contract.id_placeholders),
+    ] {
+        if let Some(w) = words.iter().find(|w| super::name_placeholder_form(w).is_empty()) {
+            return Err(SchemaError::Invalid {
+                file: "contract.json",
+                message: format!(
+                    "{list}: {w:?} has no letter or digit, so it would match every value of punctuation only"
+                ),
+            });
+        }
     }
     check_columns(&contract.columns, &code_lists)?;
     let country_lookup = country_lookup(&countries);
@@ -66,6 +69,11 @@ pub fn load_embedded() -> Result<Schema, SchemaError> {
         max_field_chars: contract.max_field_chars,
         name_placeholders: contract
             .name_placeholders
+            .iter()
+            .map(|w| super::name_placeholder_form(w))
+            .collect(),
+        id_placeholders: contract
+            .id_placeholders
             .iter()
             .map(|w| super::name_placeholder_form(w))
             .collect(),

@@ -95,10 +95,10 @@ pub fn name_placeholder_form(name: &str) -> String {
     crate::pseudonymise::normalise::tokens(name).concat()
 }
 
-/// The whole contract, loaded once and shared by every stage.
 /// How the template's country lists write `unknown` (ingest reads it as the code).
 pub const UNKNOWN_COUNTRY_LABEL: &str = "Vet ej";
 
+/// The whole contract, loaded once and shared by every stage.
 #[derive(Debug)]
 pub struct Schema {
     pub version: String,
@@ -106,6 +106,8 @@ pub struct Schema {
     pub max_field_chars: usize,
     /// Words put where a name is not known (`name_placeholder_form`).
     pub name_placeholders: std::collections::HashSet<String>,
+    /// Words put where a record id is not known (`NULL`, `N/A`), in `name_placeholder_form`.
+    pub id_placeholders: std::collections::HashSet<String>,
     pub columns: Vec<Column>,
     pub rules: Vec<Rule>,
     pub code_lists: HashMap<String, CodeList>,
@@ -115,6 +117,13 @@ pub struct Schema {
 }
 
 impl Schema {
+    /// Whether a record id is a word put where the id is not known, or has no letter or
+    /// digit at all (`-`, `?`): not an id, and every record holding it would be one record.
+    pub fn is_id_placeholder(&self, raw: &str) -> bool {
+        let form = name_placeholder_form(raw);
+        form.is_empty() || self.id_placeholders.contains(&form)
+    }
+
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
     }

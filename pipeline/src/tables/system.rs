@@ -101,6 +101,7 @@ fn build_without_org_counts(
     same_persons_relations(tables, &offset, &mut sys.constraints);
     nested_persons_relations(tables, &offset, &mut sys.constraints);
     org_count_margins(tables, &offset, &mut sys.constraints);
+    nested_lines(tables, &offset, &mut sys);
     (sys, refs, offset)
 }
 
@@ -238,6 +239,43 @@ fn org_count_margins(tables: &Tables, offset: &[usize], out: &mut Vec<Constraint
 fn nested_persons_relations(tables: &Tables, offset: &[usize], out: &mut Vec<Constraint>) {
     for (narrow, wide) in nested_pairs(tables, offset) {
         out.push(Constraint::at_most_zero(vec![(narrow, 1.0), (wide, -1.0)]));
+    }
+}
+
+/// Lines across tables: a cell heads a line of the zero cells of other tables whose persons
+/// are among its own. When the cell is a small count, those zeros would tell what its few
+/// persons are not (a release of one person hid T01's total but showed T05's children and
+/// T17-T20 as zeros: the person is an adult, without a police report), so they are hidden
+/// with it, as in a table's own line. Nonzero cells need no line: being at most the small
+/// count, they are hidden already. Cells whose persons `counted_persons` cannot say plainly
+/// (T10's derived origin groups) head no line.
+fn nested_lines(tables: &Tables, offset: &[usize], sys: &mut System) {
+    let mut wide: Vec<(usize, Persons)> = Vec::new();
+    let mut zeros: Vec<(usize, Persons)> = Vec::new();
+    for (ti, t) in tables.tables.iter().enumerate() {
+        // A zero cell whose own persons cannot be said plainly (T11's children not exploited
+        // in Sweden) is among its table's population: a wider description, so any cell that
+        // holds that population holds the zero's persons too.
+        let population = counted_persons(t, t.grand_total());
+        for i in 0..t.n_cells() {
+            let cell = offset[ti] + i;
+            let persons = counted_persons(t, i);
+            if sys.cells[cell].value > 0 {
+                wide.extend(persons.map(|p| (cell, p)));
+            } else if let Some(p) = persons.or_else(|| population.clone()) {
+                zeros.push((cell, p));
+            }
+        }
+    }
+    for (total, persons) in &wide {
+        let cells: Vec<usize> = zeros
+            .iter()
+            .filter(|(_, narrow)| narrow.within(persons))
+            .map(|(cell, _)| *cell)
+            .collect();
+        if !cells.is_empty() {
+            sys.lines.push(Line { total: *total, cells });
+        }
     }
 }
 

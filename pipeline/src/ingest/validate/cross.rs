@@ -5,7 +5,7 @@
 
 use super::{
     CleanValues, HeaderMap, Normalisation, Problem, Row, Validator, broken, cell, digits_hidden, number_hint,
-    problem,
+    problem, related,
 };
 use crate::dates::{PartialDate, possible_age_groups};
 use crate::ingest::fields::{Broken, date, personal_number};
@@ -62,7 +62,7 @@ impl Validator<'_> {
                 ),
             );
         }
-        let related = cell(row, map, c.related);
+        let related = related(self.schema, row, map, c.related);
         if related.is_empty() {
             return;
         }
