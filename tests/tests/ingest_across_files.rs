@@ -30,7 +30,9 @@ fn a_record_sent_in_two_files_is_quarantined_in_both_naming_the_other() {
     let rows = [row_with(&[]), row_with(&[("record_id", "R2")])];
     write(dir.path(), "a.csv", csv_text(&header(), &rows, b','));
     std::fs::create_dir(dir.path().join("old")).expect("mkdir");
-    write(dir.path(), "old/a-v1.csv", csv_text(&header(), &rows[..1], b','));
+    // An older version of the record: other answers, so no one can tell which is right.
+    let older = [row_with(&[("gender", "man")])];
+    write(dir.path(), "old/a-v1.csv", csv_text(&header(), &older, b','));
     let (report, out) = ingest(dir.path(), &IngestOptions::default());
     assert_counts(&report, 1, 2);
     let found = problems(out.path());
@@ -45,6 +47,28 @@ fn a_record_sent_in_two_files_is_quarantined_in_both_naming_the_other() {
         dup.iter()
             .any(|p| p.0 == "a.csv" && p.1 == 2 && p.3.contains("this row is the first")),
         "the first one says so: {dup:?}"
+    );
+}
+
+/// The same row in two files (a case in two quarters' files) counts once, where it is first.
+#[test]
+fn a_row_sent_in_two_files_cell_for_cell_counts_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rows = [row_with(&[]), row_with(&[("record_id", "R2")])];
+    write(dir.path(), "a.csv", csv_text(&header(), &rows, b','));
+    write(dir.path(), "b.csv", csv_text(&header(), &rows[..1], b','));
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 2, 1);
+    let found = problems(out.path());
+    assert_eq!(found.len(), 1, "{found:?}");
+    let (file, line, rule, message) = &found[0];
+    assert_eq!(
+        (file.as_str(), *line, rule.as_str()),
+        ("b.csv", 2, "repeated_row")
+    );
+    assert!(
+        message.contains("repeats a.csv, line 2 cell for cell"),
+        "{message}"
     );
 }
 
@@ -664,7 +688,7 @@ fn a_file_that_repeats_another_files_records_is_named_a_copy() {
     write(dir.path(), "talita.csv", csv_text(&header(), &rows, b','));
     write(dir.path(), "talita-copy.csv", csv_text(&header(), &rows, b';'));
     let (report, _out) = ingest(dir.path(), &IngestOptions::default());
-    assert_counts(&report, 0, 12);
+    assert_counts(&report, 6, 6);
     let copies: Vec<&String> = report
         .warnings
         .iter()

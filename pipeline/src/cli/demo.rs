@@ -85,7 +85,15 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
         new_ledger: true,
         group_size: None,
     };
-    let code = super::run::stages(&schema, &work, &input, &key, &protect, &progress, a.force)?;
+    let code = super::run::stages(
+        &schema,
+        &work,
+        &input,
+        &key,
+        &protect,
+        &progress,
+        (a.force, false),
+    )?;
     println!(
         "\n7. The same tables under differential privacy (the public release), budget in {}.",
         protect.ledger.display()

@@ -25,6 +25,11 @@ pub struct Args {
     pub work: WorkArgs,
     #[command(flatten)]
     pub protect: ProtectArgs,
+    /// Go on when many rows were quarantined (more than a fifth of a file's, or a tenth of
+    /// all): the release then counts only the accepted rows. Without it, `run` stops after
+    /// ingest, since so many are most likely one problem to fix in the file.
+    #[arg(long)]
+    pub accept_quarantine: bool,
 }
 
 pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
@@ -43,7 +48,7 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
         &key,
         &a.protect,
         &progress,
-        a.work.force,
+        (a.work.force, a.accept_quarantine),
     )?;
     Ok(code)
 }
@@ -56,13 +61,15 @@ pub fn stages(
     key: &LinkageKey,
     protect: &ProtectArgs,
     progress: &Progress,
-    force: bool,
+    (force, accept_quarantine): (bool, bool),
 ) -> anyhow::Result<u8> {
     println!("1. Ingest: validate every organisation's file.");
     let ingest = ingest_stage(schema, work, input, &IngestOptions::default(), progress, force)
         .with_context(|| format!("ingest of {} failed", input.display()))?;
     super::ingest::print_outcome(&ingest.result, ingest.skipped, &ingest.dir);
-    if let Some(why) = safetally::run::stop_after_ingest(schema, &ingest.result, (&ingest.dir, input)) {
+    if let Some(why) =
+        safetally::run::stop_after_ingest(schema, &ingest.result, (&ingest.dir, input), accept_quarantine)
+    {
         anyhow::bail!(why);
     }
     println!("\n2. Pseudonymise (key fingerprint {}).", key.fingerprint());

@@ -511,9 +511,21 @@ fn excel_number_hint(raw: &str) -> &'static str {
     let v = raw.trim();
     if v.len() == 5 && v.bytes().all(|b| b.is_ascii_digit()) {
         "; it looks like a date stored as Excel's day number: format the column as a date in Excel (Format Cells > Date) and save again"
+    } else if with_time_of_day(v) {
+        // A cell formatted as a date shows no time, so the message says what Excel hides.
+        "; the cell holds a time of day besides the date (Excel shows only the date when the cell is formatted as one): type the date again, or keep only the date (=INT(cell) in a new column, pasted back as values); a time near midnight may mean an export moved the date a day by a time zone, so check the day"
     } else {
         ""
     }
+}
+
+/// `YYYY-MM-DD hh:mm[:ss]` (or with `T`): a date with a time of day that is not midnight.
+fn with_time_of_day(v: &str) -> bool {
+    v.split_once([' ', 'T']).is_some_and(|(date, time)| {
+        PartialDate::parse(date).is_ok_and(|d| d.day.is_some())
+            && time.bytes().take(5).filter(u8::is_ascii_digit).count() == 4
+            && time.as_bytes().get(2) == Some(&b':')
+    })
 }
 
 /// A birth date in the contract's forms, not before 1900, not after the report year and not

@@ -111,6 +111,9 @@ struct Seen {
     line: u64,
     /// A hash of the row's cells, column by column, to tell a copy from an id used twice.
     content: u64,
+    /// Whether every row with the id repeats the first cell for cell: one record sent twice
+    /// (a case in two quarters' sheets), counted once.
+    same: bool,
 }
 
 /// A hash of a row's cells in the contract's column order (so a copy with its columns in
@@ -313,9 +316,9 @@ impl<'a> Validator<'a> {
     }
 
     /// Files most of whose records another file holds too (the same organisation, year and
-    /// record id): a copy left beside the original, as Excel's "Save As CSV" leaves one. Every
-    /// copy of a record is quarantined as a duplicate, so both files' rows are lost until one
-    /// file is removed; the report says so once instead of a duplicate per row.
+    /// record id): a copy left beside the original, as Excel's "Save As CSV" leaves one. Rows
+    /// repeated cell for cell count once, from the first file, and the copy's rows are
+    /// quarantined as repeats (so `run` stops on the copy); the report says so once.
     /// Files whose record ids mostly repeat another file's with other answers are told apart
     /// from copies: their ids restart in each file or sheet (an outside review's two half-year
     /// files, ids 1-10 each), and removing one "copy" would lose real records.
@@ -332,8 +335,9 @@ impl<'a> Validator<'a> {
                 let (n, rows) = (r.rows, self.index.rows.get(later as usize).copied().unwrap_or(0));
                 if r.same * 2 >= r.rows {
                     format!(
-                        "{} repeats {n} of its {rows} records from {} (the same organisation, year and record id, and the same answers): one is a copy of the other (a sheet copied, or Excel's \"Save As\" CSV leaving both files). Every copy of a record is quarantined as a duplicate, so neither one's records are accepted: remove the copy and run ingest again",
+                        "{} repeats {n} of its {rows} records from {} (the same organisation, year and record id, and the same answers): one is a copy of the other (a sheet copied, or Excel's \"Save As\" CSV leaving both files). Rows repeated cell for cell are counted once, from {}, the copies listed as repeated rows, and rows whose answers differ are quarantined in both files: remove the copy and run ingest again",
                         name(later),
+                        name(first),
                         name(first)
                     )
                 } else {
@@ -364,8 +368,10 @@ impl<'a> Validator<'a> {
             file,
             line: row.line,
             content,
+            same: true,
         });
         e.count = e.count.saturating_add(1);
+        e.same &= e.content == content;
         // Rows without a record id repeat nothing (they are refused for the missing id).
         if e.file != file && !cell(row, map, self.cols.record).trim().is_empty() {
             let r = self.index.repeats.entry((e.file, file)).or_default();

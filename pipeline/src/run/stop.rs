@@ -13,6 +13,7 @@ pub fn stop_after_ingest(
     schema: &Schema,
     report: &IngestReport,
     (dir, input): (&Path, &Path),
+    accept_quarantine: bool,
 ) -> Option<String> {
     let text = dir.join(super::REPORT_TXT);
     let t = &report.totals;
@@ -43,6 +44,9 @@ pub fn stop_after_ingest(
         ));
     }
     if let Some(why) = wholly_quarantined(report, (text.as_path(), input)) {
+        return Some(why);
+    }
+    if let Some(why) = mostly_quarantined(report, &text).filter(|_| !accept_quarantine) {
         return Some(why);
     }
     if report.years.len() > 1 {
@@ -85,4 +89,49 @@ fn wholly_quarantined(report: &IngestReport, (text, input): (&Path, &Path)) -> O
             input.display()
         )
     })
+}
+
+/// Files (or sheets) that lost more than a fifth of their rows (three or more), or a run that
+/// lost more than a tenth of all: most likely one systematic problem (an outside review's
+/// birth dates held a time of day, and 33 of 36 rows went), not a few typos, and the year's
+/// release would count a fraction of the persons. `--accept-quarantine` goes on without them.
+fn mostly_quarantined(report: &IngestReport, text: &Path) -> Option<String> {
+    let many = |lost: u64, of: u64| lost >= 3 && lost * 5 > of;
+    let files: Vec<String> = report
+        .files
+        .iter()
+        .filter(|f| f.error.is_none() && many(f.quarantined, f.rows_in))
+        .map(|f| {
+            let org = f.org_id.as_deref().map(|o| format!(", {o}")).unwrap_or_default();
+            format!("{}{org}: {} of {} rows", f.file, f.quarantined, f.rows_in)
+        })
+        .collect();
+    let t = &report.totals;
+    let overall = t.quarantined >= 3 && t.quarantined * 10 > t.rows_in;
+    if files.is_empty() && !overall {
+        return None;
+    }
+    let mut by_rule: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for (rule, n) in report.orgs.values().flat_map(|o| &o.by_rule) {
+        *by_rule.entry(rule.as_str()).or_default() += n;
+    }
+    let mut by_rule: Vec<(&str, u64)> = by_rule.into_iter().collect();
+    by_rule.sort_by(|a, b| b.1.cmp(&a.1));
+    let rules: Vec<String> = by_rule
+        .iter()
+        .take(3)
+        .map(|(rule, n)| format!("{rule} ({n})"))
+        .collect();
+    let which = if files.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", files.join("; "))
+    };
+    Some(format!(
+        "stopped after ingest: {} of {} rows were quarantined{which}, most for {}; so many are most likely one problem to fix in the file, and their persons would be missing from the year's figures, while a release spends the year's privacy budget or its one exact release. Fix the rows as the validation report {} says and run again; to publish without them, add --accept-quarantine",
+        t.quarantined,
+        t.rows_in,
+        rules.join(", "),
+        text.display()
+    ))
 }

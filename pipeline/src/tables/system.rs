@@ -101,7 +101,7 @@ fn build_without_org_counts(
     same_persons_relations(tables, &offset, &mut sys.constraints);
     nested_persons_relations(tables, &offset, &mut sys.constraints);
     org_count_margins(tables, &offset, &mut sys.constraints);
-    nested_lines(tables, &offset, &mut sys);
+    super::small_lines::add(tables, &offset, &mut sys);
     (sys, refs, offset)
 }
 
@@ -169,7 +169,7 @@ fn org_count_relations(tables: &Tables, offset: &[usize], out: &mut Vec<Constrai
 
 /// Each table of persons by number of organisations (T21a) with each table of organisation
 /// pairs (T21b) over the same persons.
-fn counts_and_pairs(tables: &Tables) -> Vec<(usize, usize)> {
+pub(super) fn counts_and_pairs(tables: &Tables) -> Vec<(usize, usize)> {
     let one_dim = |d: Derive| -> Vec<usize> {
         (0..tables.tables.len())
             .filter(|&i| {
@@ -239,43 +239,6 @@ fn org_count_margins(tables: &Tables, offset: &[usize], out: &mut Vec<Constraint
 fn nested_persons_relations(tables: &Tables, offset: &[usize], out: &mut Vec<Constraint>) {
     for (narrow, wide) in nested_pairs(tables, offset) {
         out.push(Constraint::at_most_zero(vec![(narrow, 1.0), (wide, -1.0)]));
-    }
-}
-
-/// Lines across tables: a cell heads a line of the zero cells of other tables whose persons
-/// are among its own. When the cell is a small count, those zeros would tell what its few
-/// persons are not (a release of one person hid T01's total but showed T05's children and
-/// T17-T20 as zeros: the person is an adult, without a police report), so they are hidden
-/// with it, as in a table's own line. Nonzero cells need no line: being at most the small
-/// count, they are hidden already. Cells whose persons `counted_persons` cannot say plainly
-/// (T10's derived origin groups) head no line.
-fn nested_lines(tables: &Tables, offset: &[usize], sys: &mut System) {
-    let mut wide: Vec<(usize, Persons)> = Vec::new();
-    let mut zeros: Vec<(usize, Persons)> = Vec::new();
-    for (ti, t) in tables.tables.iter().enumerate() {
-        // A zero cell whose own persons cannot be said plainly (T11's children not exploited
-        // in Sweden) is among its table's population: a wider description, so any cell that
-        // holds that population holds the zero's persons too.
-        let population = counted_persons(t, t.grand_total());
-        for i in 0..t.n_cells() {
-            let cell = offset[ti] + i;
-            let persons = counted_persons(t, i);
-            if sys.cells[cell].value > 0 {
-                wide.extend(persons.map(|p| (cell, p)));
-            } else if let Some(p) = persons.or_else(|| population.clone()) {
-                zeros.push((cell, p));
-            }
-        }
-    }
-    for (total, persons) in &wide {
-        let cells: Vec<usize> = zeros
-            .iter()
-            .filter(|(_, narrow)| narrow.within(persons))
-            .map(|(cell, _)| *cell)
-            .collect();
-        if !cells.is_empty() {
-            sys.lines.push(Line { total: *total, cells });
-        }
     }
 }
 
@@ -356,7 +319,7 @@ fn nested_pairs(tables: &Tables, offset: &[usize]) -> Vec<(usize, usize)> {
 /// The persons a cell counts, as conditions by kind (see `counted_persons`): cells with equal
 /// conditions count the same persons.
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
-struct Persons {
+pub(super) struct Persons {
     /// Column -> the codes one of which it holds.
     ins: BTreeMap<String, BTreeSet<String>>,
     /// Columns with a known answer (not `unknown`), and columns with an answer, when no
@@ -376,7 +339,7 @@ impl Persons {
     /// Whether every person these conditions hold for is one of `wider`'s: each of its
     /// conditions holds here too, as it is or implied (a code other than `unknown` is a known
     /// answer, a known answer an answer).
-    fn within(&self, wider: &Persons) -> bool {
+    pub(super) fn within(&self, wider: &Persons) -> bool {
         // The codes a column surely holds one of here (`in`), or holds (`contains`, `only`).
         let held = |column: &str| -> Vec<&str> {
             self.contains
@@ -442,7 +405,7 @@ fn same_persons_relations(tables: &Tables, offset: &[usize], out: &mut Vec<Const
 /// The persons a cell counts, as its table's population conditions plus one `in` condition per
 /// dimension fixed to a code, when that can be said plainly: None for derived groups (regions,
 /// "several"), multi-valued codes and the any/none/several cells of multi-valued tables.
-fn counted_persons(t: &Table, i: usize) -> Option<Persons> {
+pub(super) fn counted_persons(t: &Table, i: usize) -> Option<Persons> {
     let mut ins: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let mut p = Persons::default();
     for c in &t.spec.population.conditions {

@@ -44,23 +44,36 @@ impl Validator<'_> {
             && seen.count > 1
             && !cell(row, map, c.record).trim().is_empty()
         {
-            let first = if seen.file == file && seen.line == row.line {
-                "this row is the first".to_string()
+            let is_first = seen.file == file && seen.line == row.line;
+            // Copies cell for cell are one record, kept where it is first; the copies are
+            // listed, not counted. Other answers under one id: no one can tell which is right.
+            let broke = if seen.same {
+                (!is_first).then(|| {
+                    broken(
+                        "repeated_row",
+                        format!(
+                            "the row repeats {} cell for cell (the same record id and answers), so the record is counted once, from there; delete this copy",
+                            self.place(seen, file)
+                        ),
+                    )
+                })
             } else {
-                format!("first at {}", self.place(seen, file))
-            };
-            self.push(
-                problems,
-                c.record,
-                cell(row, map, c.record),
-                broken(
+                let first = if is_first {
+                    "this row is the first".to_string()
+                } else {
+                    format!("first at {}", self.place(seen, file))
+                };
+                Some(broken(
                     "duplicate_record_id",
                     format!(
-                        "record_id occurs {} times for this organisation and year ({first}); every copy is quarantined",
+                        "record_id occurs {} times for this organisation and year ({first}), with other answers; every copy is quarantined",
                         seen.count
                     ),
-                ),
-            );
+                ))
+            };
+            if let Some(b) = broke {
+                self.push(problems, c.record, cell(row, map, c.record), b);
+            }
         }
         let related = related(self.schema, row, map, c.related);
         if related.is_empty() {

@@ -279,7 +279,7 @@ impl Passed {
             }
             if !self.near_copies.is_empty() {
                 notes.push(format!(
-                    "sheet(s) {} read, though most of their rows are on another sheet as well (an older copy, edited since?): each record on both is quarantined as sent twice, on both; delete the older sheet, or pass --sheet NAME to read one sheet only",
+                    "sheet(s) {} read, though most of their rows are on another sheet as well (an older copy, edited since?): a record on both counts once where it is the same cell for cell, and is quarantined on both where its answers differ; delete the older sheet, or pass --sheet NAME to read one sheet only",
                     self.near_copies.join(", ")
                 ));
             }
