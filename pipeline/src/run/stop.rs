@@ -116,7 +116,7 @@ fn mostly_quarantined(report: &IngestReport, text: &Path) -> Option<String> {
         *by_rule.entry(rule.as_str()).or_default() += n;
     }
     let mut by_rule: Vec<(&str, u64)> = by_rule.into_iter().collect();
-    by_rule.sort_by(|a, b| b.1.cmp(&a.1));
+    by_rule.sort_by_key(|r| std::cmp::Reverse(r.1));
     let rules: Vec<String> = by_rule
         .iter()
         .take(3)
