@@ -85,6 +85,20 @@ fn unknown_code() {
         ),
     );
     let text = report.to_text();
+    assert!(
+        text.contains("2 of this column's answers (sexual, labour) written with another separator between them; several answers go in one cell separated by ';': sexual;labour"),
+        "{text}"
+    );
+    // A part that is no answer: the answers are offered, with the hint.
+    let (report, _out, _d) = one_file(
+        "a.csv",
+        csv_text(
+            &header(),
+            &[row_with(&[("exploitation_forms", "sexual, zebra")])],
+            b';',
+        ),
+    );
+    let text = report.to_text();
     assert!(text.contains("separated by ';'"), "{text}");
     assert!(
         text.contains("sexual (") && !text.contains("exploitation_form)"),
@@ -103,7 +117,9 @@ fn unknown_code() {
         ),
     );
     assert!(
-        report.to_text().contains("separated by ';'"),
+        report
+            .to_text()
+            .contains("(sexual, labour) written with another separator"),
         "{}",
         report.to_text()
     );
@@ -339,6 +355,32 @@ fn placeholder_record_ids_are_refused_and_a_null_relation_is_none() {
         vec![None, None],
         "NULL read as no relation"
     );
+}
+
+/// An example row left in the template (`EXEMPEL-1`, "Anna Exempel") is no person met.
+#[test]
+fn an_example_or_test_row_is_refused() {
+    for id in ["EXEMPEL-1", "Exempel 2", "test3", "TEST-4"] {
+        let rows = vec![row_with(&[]), row_with(&[("record_id", id)])];
+        let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+        assert_eq!(
+            (report.totals.accepted, report.totals.quarantined),
+            (1, 1),
+            "{id}"
+        );
+        assert_eq!(
+            rules_of(out.path()),
+            vec![(3, "record_id".to_string(), "example_row".to_string())],
+            "{id}"
+        );
+    }
+    // An id that merely holds the letters is an id.
+    let rows = vec![
+        row_with(&[("record_id", "Testa-7")]),
+        row_with(&[("record_id", "DEMOS1")]),
+    ];
+    let (report, _out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    assert_eq!(report.totals.accepted, 2, "{}", report.to_text());
 }
 
 /// A sheet's summary row (`Totalt` and its sums) is one problem that says what it is, not a

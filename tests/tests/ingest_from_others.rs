@@ -388,6 +388,61 @@ fn a_birth_date_or_personal_number_after_today_is_refused_in_this_report_year() 
     }
 }
 
+/// A title above the header (the sheet's heading, a merged group label over some columns) is
+/// skipped with a note; an outside review's title row failed the whole file.
+#[test]
+fn a_title_above_the_header_is_skipped_with_a_note() {
+    let width = header().len();
+    let line = |cells: &[(usize, &str)]| {
+        let mut row = vec![String::new(); width];
+        for (i, v) in cells {
+            row[*i] = v.to_string();
+        }
+        row
+    };
+    for (titles, skipped) in [
+        (
+            vec![line(&[(0, "Kontakter 2024 - Föreningen Exempel")])],
+            "row 1 above the header (row 2) skipped",
+        ),
+        (
+            vec![
+                line(&[(0, "Kontakter 2024"), (3, "intern")]),
+                line(&[(0, "Obligatoriskt"), (1, "Obligatoriskt"), (2, "Obligatoriskt")]),
+            ],
+            "rows 1-2 above the header (row 3) skipped",
+        ),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        let mut rows = titles;
+        rows.push(header());
+        rows.push(row_with(&[]));
+        rows.push(row_with(&[("record_id", "R2")]));
+        write_sheet(ws, &rows);
+        wb.save(dir.path().join("org.xlsx")).expect("save");
+        let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+        assert_counts(&report, 2, 0);
+        assert!(
+            report.files[0].notes.iter().any(|n| n.contains(skipped)),
+            "{:?}",
+            report.files[0].notes
+        );
+    }
+    // A first row of three different values is no title: the header must come first.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    write_sheet(
+        ws,
+        &[line(&[(0, "a"), (1, "b"), (2, "c")]), header(), row_with(&[])],
+    );
+    wb.save(dir.path().join("org.xlsx")).expect("save");
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_eq!(report.totals.accepted, 0, "{}", report.to_text());
+}
+
 /// A visible backup copy of the sheet of records ("Kopia av 2024", made with Move or Copy)
 /// would make every record on it a duplicate in both sheets: it is passed over and named.
 /// A sheet with only some of another's rows is read as before.

@@ -114,6 +114,12 @@ pub fn check_cell(schema: &Schema, col: &Column, raw: &str) -> Result<Cleaned, B
                 "record_id is {raw:?}, a word put where the id is not known, not an id: every record holding it would be one record, the first kept and the rest refused as repeats. Give the row its case file's id"
             ),
         )),
+        ColumnType::Text if col.name == "record_id" && schema.is_example_id(raw) => Err(broken(
+            "example_row",
+            format!(
+                "record_id is {raw:?}, which marks an example or test row, not a person met: delete the row (an example left in the template would count as a person)"
+            ),
+        )),
         ColumnType::Text
             if matches!(col.name.as_str(), "record_id" | "related_record_id") && scientific(raw) =>
         {
@@ -458,6 +464,27 @@ fn former_country(raw: &str) -> Option<&'static str> {
 
 /// Splits a multi-valued cell, resolves each part, drops repeats, and writes the codes in
 /// list order. `unknown` next to a known code says nothing more, so it is dropped.
+/// The codes of a cell's parts split at ',', '/', '+', '&', "och", "and" or "samt", when there
+/// are two or more and every one is an answer.
+fn answers_with_another_separator(
+    lower: &str,
+    one: &impl Fn(&str) -> Result<Cleaned, Broken>,
+) -> Option<Vec<String>> {
+    let mut text = lower.to_string();
+    for w in [" och ", " and ", " samt "] {
+        text = text.replace(w, ",");
+    }
+    let parts: Vec<&str> = text
+        .split([',', '/', '+', '&'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.len() < 2 {
+        return None;
+    }
+    parts.iter().map(|p| one(p).ok().map(|c| c.value)).collect()
+}
+
 fn multi(
     raw: &str,
     sep: char,
@@ -471,7 +498,15 @@ fn multi(
             // "sexual, labour", "sexual/labour" or "sexuell och arbete": two codes with
             // another separator.
             let lower = format!(" {} ", part.to_lowercase());
-            if part.contains([',', '/', '+', '&'])
+            if let Some(codes) = answers_with_another_separator(&lower, &one) {
+                // Every part an answer: say so first, not after a list of every answer.
+                b.message = format!(
+                    "{} of this column's answers ({}) written with another separator between them; several answers go in one cell separated by {sep:?}: {}",
+                    codes.len(),
+                    codes.join(", "),
+                    codes.join(&sep.to_string())
+                );
+            } else if part.contains([',', '/', '+', '&'])
                 || [" och ", " and ", " samt "].iter().any(|w| lower.contains(w))
             {
                 b.message

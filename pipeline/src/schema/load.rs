@@ -21,6 +21,8 @@ struct ContractFile {
     name_placeholders: Vec<String>,
     #[serde(default)]
     id_placeholders: Vec<String>,
+    #[serde(default)]
+    example_ids: Vec<String>,
     columns: Vec<Column>,
     rules: Vec<Rule>,
 }
@@ -51,6 +53,7 @@ pub fn load_embedded() -> Result<Schema, SchemaError> {
     for (list, words) in [
         ("name_placeholders", &contract.name_placeholders),
         ("id_placeholders", &contract.id_placeholders),
+        ("example_ids", &contract.example_ids),
     ] {
         if let Some(w) = words.iter().find(|w| super::name_placeholder_form(w).is_empty()) {
             return Err(SchemaError::Invalid {
@@ -74,6 +77,11 @@ pub fn load_embedded() -> Result<Schema, SchemaError> {
             .collect(),
         id_placeholders: contract
             .id_placeholders
+            .iter()
+            .map(|w| super::name_placeholder_form(w))
+            .collect(),
+        example_ids: contract
+            .example_ids
             .iter()
             .map(|w| super::name_placeholder_form(w))
             .collect(),

@@ -108,6 +108,8 @@ pub struct Schema {
     pub name_placeholders: std::collections::HashSet<String>,
     /// Words put where a record id is not known (`NULL`, `N/A`), in `name_placeholder_form`.
     pub id_placeholders: std::collections::HashSet<String>,
+    /// First words of a record id that mark an example or test row (`EXEMPEL-1`).
+    pub example_ids: std::collections::HashSet<String>,
     pub columns: Vec<Column>,
     pub rules: Vec<Rule>,
     pub code_lists: HashMap<String, CodeList>,
@@ -122,6 +124,17 @@ impl Schema {
     pub fn is_id_placeholder(&self, raw: &str) -> bool {
         let form = name_placeholder_form(raw);
         form.is_empty() || self.id_placeholders.contains(&form)
+    }
+
+    /// Whether a record id marks an example or test row: its first word, without the digits
+    /// it ends in, is one of `example_ids` (`EXEMPEL-1`, `Test 3`, `test3`).
+    pub fn is_example_id(&self, raw: &str) -> bool {
+        crate::pseudonymise::normalise::tokens(raw)
+            .first()
+            .is_some_and(|w| {
+                self.example_ids
+                    .contains(w.trim_end_matches(|c: char| c.is_ascii_digit()))
+            })
     }
 
     pub fn column(&self, name: &str) -> Option<&Column> {

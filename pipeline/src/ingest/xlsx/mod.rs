@@ -67,7 +67,12 @@ pub(super) fn open_xlsx(
             hidden.push(name.clone());
             continue;
         }
-        let SheetCells { grid, notes, unsaved } = sheet_grid(&mut wb, name).map_err(|m| xerr(&m))?;
+        let SheetCells {
+            mut grid,
+            mut notes,
+            unsaved,
+        } = sheet_grid(&mut wb, name).map_err(|m| xerr(&m))?;
+        skip_title_rows(&mut grid, &mut notes, classify);
         let kind = match (&sheet.name, grid.first()) {
             (Some(_), _) => HeaderKind::Records,
             (None, Some(first)) => classify(&first.cells),
@@ -224,6 +229,48 @@ fn refuse_hidden_records(
             holding.join(", ")
         ),
     })
+}
+
+/// Rows of a title above the header (the sheet's heading, a merged "Obligatoriskt" over some
+/// columns): up to three rows of at most two different values each, then a row naming every
+/// required column. They are skipped with a note (an outside review's title row failed the
+/// whole file); any other first row is the header, as before.
+fn skip_title_rows(
+    grid: &mut Vec<RawRow>,
+    notes: &mut Vec<String>,
+    classify: &dyn Fn(&[String]) -> HeaderKind,
+) {
+    let title = |r: &RawRow| {
+        let values: std::collections::BTreeSet<&str> = r
+            .cells
+            .iter()
+            .map(|c| c.trim())
+            .filter(|c| !c.is_empty())
+            .collect();
+        values.len() <= 2
+    };
+    if grid
+        .first()
+        .is_none_or(|r| classify(&r.cells) != HeaderKind::Other)
+    {
+        return;
+    }
+    let Some(k) = (1..grid.len().min(4)).find(|&k| classify(&grid[k].cells) == HeaderKind::Records) else {
+        return;
+    };
+    if !grid[..k].iter().all(title) {
+        return;
+    }
+    let rows = if k == 1 {
+        format!("row {}", grid[0].line)
+    } else {
+        format!("rows {}-{}", grid[0].line, grid[k - 1].line)
+    };
+    notes.push(format!(
+        "{rows} above the header (row {}) skipped: a title, not column names",
+        grid[k].line
+    ));
+    grid.drain(..k);
 }
 
 /// A sheet's rows with merged cells filled in, and what reading it noted.
