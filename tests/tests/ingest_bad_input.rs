@@ -357,6 +357,23 @@ fn placeholder_record_ids_are_refused_and_a_null_relation_is_none() {
     );
 }
 
+/// A whole date in report_year (the year's last day) is named as a date, not hidden as a
+/// value that may be a name.
+#[test]
+fn a_date_in_report_year_is_named_as_a_date() {
+    let rows = vec![
+        row_with(&[]),
+        row_with(&[("record_id", "R2"), ("report_year", "2024-12-31")]),
+    ];
+    let (report, _out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    let text = report.to_text();
+    assert!(
+        text.contains("report_year holds a whole date (not shown), not a year"),
+        "{text}"
+    );
+    assert!(!text.contains("2024-12-31"), "{text}");
+}
+
 /// An example row left in the template (`EXEMPEL-1`, "Anna Exempel") is no person met.
 #[test]
 fn an_example_or_test_row_is_refused() {
@@ -394,14 +411,20 @@ fn a_summary_row_is_named_as_one() {
         row[width - 1] = "12".to_string();
         row
     };
-    let rows = vec![row_with(&[]), summary("Totalt"), summary("Summa: 2024")];
+    let rows = vec![
+        row_with(&[]),
+        summary("Totalt"),
+        summary("Summa: 2024"),
+        summary("Antal"),
+    ];
     let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
-    assert_eq!((report.totals.accepted, report.totals.quarantined), (1, 2));
+    assert_eq!((report.totals.accepted, report.totals.quarantined), (1, 3));
     assert_eq!(
         rules_of(out.path()),
         vec![
             (3, "(row)".to_string(), "summary_row".to_string()),
             (4, "(row)".to_string(), "summary_row".to_string()),
+            (5, "(row)".to_string(), "summary_row".to_string()),
         ]
     );
     let text = report.to_text();

@@ -273,6 +273,11 @@ fn year(raw: &str) -> Result<Cleaned, Broken> {
                 super::shown::refused_year(raw)
             ),
         )),
+        // A date of the year (its last day, a day of contact): the year alone is asked for.
+        _ if PartialDate::parse(raw.trim()).is_ok_and(|d| d.month.is_some()) => Err(broken(
+            "bad_year",
+            "report_year holds a whole date (not shown), not a year: write the year alone, as YYYY",
+        )),
         _ => Err(broken(
             "bad_year",
             format!(

@@ -162,7 +162,7 @@ fn digits_hidden(raw: &str) -> String {
 /// Positions of the columns the cross-column rules need.
 /// The first word of a sheet's summary row (`Totalt`, `Summa:`), in lower case: no record
 /// starts with one, as its first cell is an organisation or a record id.
-const SUMMARY_WORDS: [&str; 8] = [
+const SUMMARY_WORDS: [&str; 9] = [
     "totalt",
     "total",
     "totals",
@@ -171,6 +171,7 @@ const SUMMARY_WORDS: [&str; 8] = [
     "summering",
     "totalsumma",
     "summary",
+    "antal",
 ];
 
 struct Cols {
