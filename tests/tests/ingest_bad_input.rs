@@ -357,6 +357,33 @@ fn placeholder_record_ids_are_refused_and_a_null_relation_is_none() {
     );
 }
 
+/// A column numbering the rows (`Nr`), as staff add one, is passed over with a note; it had
+/// failed the whole file as an unknown column.
+#[test]
+fn a_column_numbering_the_rows_is_passed_over() {
+    let mut h = header();
+    h.insert(0, "Nr".to_string());
+    let rows: Vec<Vec<String>> = ["R1", "R2"]
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let mut r = row_with(&[("record_id", id)]);
+            r.insert(0, (i + 1).to_string());
+            r
+        })
+        .collect();
+    let (report, _out, _d) = one_file("a.csv", csv_text(&h, &rows, b','));
+    assert_counts(&report, 2, 0);
+    assert!(
+        report.files[0]
+            .notes
+            .iter()
+            .any(|n| n.contains("column(s) Nr passed over: a running number of the rows")),
+        "{:?}",
+        report.files[0].notes
+    );
+}
+
 /// A whole date in report_year (the year's last day) is named as a date, not hidden as a
 /// value that may be a name.
 #[test]

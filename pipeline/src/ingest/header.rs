@@ -20,6 +20,8 @@ pub struct HeaderMap {
     pub ignored: Vec<String>,
     /// The row index pandas writes as a column (`__index_level_0__`), passed over (`pandas_index`).
     pub pandas_index: Vec<String>,
+    /// A running number of the rows (`Nr`, `#`, `Löpnummer`), passed over (`row_number`).
+    pub numbering: Vec<String>,
     /// Positions of columns without a header (Excel's trailing empty columns, a stray cell
     /// far to the right): read, and a row with a value in one is quarantined, not dropped.
     pub blank: Vec<usize>,
@@ -39,6 +41,7 @@ pub fn map_header(
     let mut unknown = Vec::new();
     let mut blank = Vec::new();
     let mut pandas = Vec::new();
+    let mut numbering = Vec::new();
     for (pos, raw) in header.iter().enumerate() {
         let cell = header_cell(raw);
         if cell.is_empty() || excel_table_name(&cell) {
@@ -50,7 +53,11 @@ pub fn map_header(
             continue;
         }
         let Some(idx) = resolve_column(schema, &cell) else {
-            unknown.push(cell.to_string());
+            if row_number(&cell) {
+                numbering.push(cell.to_string());
+            } else {
+                unknown.push(cell.to_string());
+            }
             continue;
         };
         if source[idx].is_some() {
@@ -112,9 +119,33 @@ pub fn map_header(
         absent,
         ignored: unknown,
         pandas_index: pandas,
+        numbering,
         blank,
         sheet_columns: None,
     })
+}
+
+/// A column that numbers the rows, as staff add one in Excel (`Nr`, `#`, `Löpnummer`): no
+/// contract column is named so, and an outside review's file failed whole for it as an
+/// unknown column, with advice to pass --ignore-extra-columns, which staff cannot.
+fn row_number(cell: &str) -> bool {
+    let c = cell.to_lowercase();
+    let c = c.trim_end_matches('.');
+    [
+        "nr",
+        "#",
+        "no",
+        "nummer",
+        "löpnummer",
+        "löpnr",
+        "lnr",
+        "radnummer",
+        "radnr",
+        "rad",
+        "row",
+        "row number",
+    ]
+    .contains(&c)
 }
 
 /// The name pandas gives the row index it writes into a file as a column (`to_parquet`

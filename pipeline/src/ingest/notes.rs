@@ -164,6 +164,12 @@ pub(super) fn header_notes(map: &header::HeaderMap) -> Vec<String> {
             .collect();
         notes.push(format!("unknown columns ignored: {}", ignored.join(", ")));
     }
+    if !map.numbering.is_empty() {
+        notes.push(format!(
+            "column(s) {} passed over: a running number of the rows, not an answer of the contract",
+            map.numbering.join(", ")
+        ));
+    }
     if !map.pandas_index.is_empty() {
         notes.push(format!(
             "column(s) {} passed over: the row numbers pandas writes as a column, not answers; write the file with index=False to leave them out",

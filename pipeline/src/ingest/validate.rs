@@ -655,6 +655,7 @@ mod tests {
             absent: Vec::new(),
             ignored: Vec::new(),
             pandas_index: Vec::new(),
+            numbering: Vec::new(),
             blank: Vec::new(),
             sheet_columns: None,
         };
