@@ -50,6 +50,22 @@ fn expect_rule(changes: &[(&str, &str)], column: &str, rule: &str) {
     );
 }
 
+/// Row 1 is valid; row 2's record_id is `id`, which must be refused for `rule` alone.
+fn expect_id_refused(id: &str, rule: &str) {
+    let rows = vec![row_with(&[]), row_with(&[("record_id", id)])];
+    let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    assert_eq!(
+        (report.totals.accepted, report.totals.quarantined),
+        (1, 1),
+        "{id}"
+    );
+    assert_eq!(
+        rules_of(out.path()),
+        vec![(3, "record_id".to_string(), rule.to_string())],
+        "{id}"
+    );
+}
+
 #[test]
 fn valid_row_is_accepted_with_normalised_personal_number() {
     let (report, out, _d) = one_file("a.csv", csv_text(&header(), &[row_with(&[])], b','));
@@ -316,18 +332,7 @@ fn a_row_repeated_cell_for_cell_counts_once() {
 #[test]
 fn placeholder_record_ids_are_refused_and_a_null_relation_is_none() {
     for id in ["NULL", "N/A", "-", "?", "okänt"] {
-        let rows = vec![row_with(&[]), row_with(&[("record_id", id)])];
-        let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
-        assert_eq!(
-            (report.totals.accepted, report.totals.quarantined),
-            (1, 1),
-            "{id}"
-        );
-        assert_eq!(
-            rules_of(out.path()),
-            vec![(3, "record_id".to_string(), "placeholder_record_id".to_string())],
-            "{id}"
-        );
+        expect_id_refused(id, "placeholder_record_id");
     }
     let rows = vec![
         row_with(&[("record_id", "NULL")]),
@@ -405,18 +410,7 @@ fn a_date_in_report_year_is_named_as_a_date() {
 #[test]
 fn an_example_or_test_row_is_refused() {
     for id in ["EXEMPEL-1", "Exempel 2", "test3", "TEST-4"] {
-        let rows = vec![row_with(&[]), row_with(&[("record_id", id)])];
-        let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
-        assert_eq!(
-            (report.totals.accepted, report.totals.quarantined),
-            (1, 1),
-            "{id}"
-        );
-        assert_eq!(
-            rules_of(out.path()),
-            vec![(3, "record_id".to_string(), "example_row".to_string())],
-            "{id}"
-        );
+        expect_id_refused(id, "example_row");
     }
     // An id that merely holds the letters is an id.
     let rows = vec![
