@@ -5,7 +5,7 @@
 
 use safetally_dp::suppress::{Line, System};
 
-use super::system::{Persons, counted_persons, counts_and_pairs};
+use super::system::{Persons, count_groups, counted_persons, counts_and_pairs};
 use super::{Derive, Table, Tables};
 
 /// Every kind of line this module knows, added to the system's.
@@ -129,12 +129,10 @@ fn several_organisations(tables: &Tables, offset: &[usize], sys: &mut System) {
             .map(|(j, _)| offset[tb] + j)
             .collect();
         cells.extend(
-            a.dims[0]
-                .domain
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| super::compile::parse_group(&c.code).is_some_and(|(low, _)| low >= 2))
-                .map(|(v, _)| offset[ta] + a.index(&[v])),
+            count_groups(a, offset[ta])
+                .into_iter()
+                .filter(|&(_, low)| low >= 2)
+                .map(|(cell, _)| cell),
         );
         sys.lines.push(Line {
             total: offset[tb] + d + 3,

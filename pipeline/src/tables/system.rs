@@ -205,17 +205,7 @@ fn org_count_margins(tables: &Tables, offset: &[usize], out: &mut Vec<Constraint
         }
         let d = b.dims[0].domain.len();
         let (any, none, several) = (offset[tb] + d + 1, offset[tb] + d + 2, offset[tb] + d + 3);
-        let groups: Vec<(usize, u64)> = a.dims[0]
-            .domain
-            .iter()
-            .enumerate()
-            .filter_map(|(v, c)| {
-                Some((
-                    offset[ta] + a.index(&[v]),
-                    super::compile::parse_group(&c.code)?.0,
-                ))
-            })
-            .collect();
+        let groups = count_groups(a, offset[ta]);
         let of = |keep: &dyn Fn(u64) -> bool| -> Vec<usize> {
             groups.iter().filter(|(_, n)| keep(*n)).map(|(g, _)| *g).collect()
         };
@@ -226,6 +216,17 @@ fn org_count_margins(tables: &Tables, offset: &[usize], out: &mut Vec<Constraint
         // and exact protection never hides them (`suppress::primary`: a constant).
         out.push(Constraint::sum(none, &of(&|n| n == 0)));
     }
+}
+
+/// The groups of persons by number of organisations (T21a's "1", "2", "3+"): each group's
+/// system cell (the table's cells from `at`) and its least number.
+pub(super) fn count_groups(t: &Table, at: usize) -> Vec<(usize, u64)> {
+    t.dims[0]
+        .domain
+        .iter()
+        .enumerate()
+        .filter_map(|(v, c)| Some((at + t.index(&[v]), super::compile::parse_group(&c.code)?.0)))
+        .collect()
 }
 
 /// A cell that counts some of the persons another table's cell counts is at most that cell,
