@@ -75,6 +75,11 @@ pub enum FileError {
         line = .at.first_line()
     )]
     RecordOnHeaderLine { at: Place, cells: usize },
+    /// A header failure on a sheet whose header cells are merged across columns.
+    #[error(
+        "{inner}; the header cell(s) {merges} are merged across columns, so every column of a merge but its first has no header of its own: unmerge them (Home > Merge & Center) and give each column its own contract name"
+    )]
+    MergedHeader { inner: Box<FileError>, merges: String },
     #[error("{at}: column {column} appears twice in the header")]
     DuplicateColumn { at: Place, column: String },
     #[error("{path}, line {line}: {message}")]

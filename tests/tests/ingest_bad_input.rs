@@ -1424,6 +1424,111 @@ fn numbers_that_lost_their_leading_zeros_in_excel_are_named_as_such() {
 }
 
 #[test]
+fn ids_of_sixteen_digits_or_more_typed_as_numbers_are_named_as_what_excel_cut() {
+    // Excel keeps 15 significant digits: two case numbers that differ in the 19th digit are
+    // one number in the workbook. Each copy is quarantined, and the message says why (it said
+    // only "occurs 2 times"); the file's note counts every long number id, the unique one too.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rows = vec![
+        row_with(&[("given_name", "Anna")]),
+        row_with(&[("given_name", "Berit")]),
+        row_with(&[("given_name", "Cecilia")]),
+    ];
+    typed_workbook(&dir.path().join("numbers.xlsx"), &rows, |ws, r, c, name| {
+        let value = match (name, r) {
+            ("record_id", 1) => 1_234_567_890_123_456_789.0,
+            ("record_id", 2) => 1_234_567_890_123_456_788.0,
+            ("record_id", 3) => 9_876_543_210_987_654.0,
+            _ => return None,
+        };
+        ws.write_number(r, c, value).ok().map(|_| ())
+    });
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 1, 2);
+    assert_eq!(
+        rules_of(out.path()),
+        vec![
+            (2, "record_id".into(), "duplicate_record_id".into()),
+            (3, "record_id".into(), "duplicate_record_id".into())
+        ]
+    );
+    let examples = &report.orgs["SAMPLE01"].examples;
+    assert!(
+        examples
+            .iter()
+            .any(|e| e.contains("occurs 2 times") && e.contains("keeps only the first 15")),
+        "{examples:?}"
+    );
+    let notes = &report.files[0].notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("16 digits or more on 3 row(s) (the first on line 2)")),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn rows_hidden_in_excel_are_read_and_named() {
+    // Staff hide a row to leave a case out; it is still a record. It is read, and the file's
+    // report names it (it was read without a word).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rows: Vec<Vec<String>> = (1..=4)
+        .map(|i| row_with(&[("record_id", &format!("R{i}"))]))
+        .collect();
+    typed_workbook(&dir.path().join("hidden.xlsx"), &rows, |ws, r, c, _| {
+        if c == 0 && (r == 2 || r == 4) {
+            ws.set_row_hidden(r).expect("hide");
+        }
+        None
+    });
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 4, 0);
+    let notes = &report.files[0].notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("2 row(s) are hidden in Excel") && n.contains("(line 3, 5)")),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn a_header_cell_merged_over_two_columns_is_named_as_a_merge() {
+    // "namn" merged over the given and family name's header cells: the file fails on the
+    // unknown name, and the message says the second column lost its header to the merge (it
+    // named only "namn").
+    let dir = tempfile::tempdir().expect("tempdir");
+    let head = header();
+    let given = head.iter().position(|h| h == "given_name").expect("given_name") as u16;
+    assert_eq!(head[given as usize + 1], "family_name");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in head.iter().enumerate() {
+        let c = c as u16;
+        if c != given && c != given + 1 {
+            ws.write_string(0, c, h).expect("header");
+        }
+    }
+    ws.merge_range(0, given, 0, given + 1, "namn", &rust_xlsxwriter::Format::new())
+        .expect("merge");
+    for (c, v) in row_with(&[]).iter().enumerate() {
+        ws.write_string(1, c as u16, v).expect("cell");
+    }
+    wb.save(dir.path().join("merged.xlsx")).expect("save");
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    let e = report.files[0].error.clone().unwrap_or_default();
+    assert!(e.contains("namn"), "{e}");
+    let letter = |c: u16| char::from(b'A' + c as u8);
+    let merge = format!(
+        "header cell(s) {}1:{}1 are merged",
+        letter(given),
+        letter(given + 1)
+    );
+    assert!(e.contains(&merge), "{e}");
+}
+
+#[test]
 fn a_personal_number_typed_as_text_gets_no_excel_number_hint() {
     let (report, _out, _d) = one_file(
         "a.csv",

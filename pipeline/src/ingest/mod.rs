@@ -328,7 +328,17 @@ fn map_table(schema: &Schema, t: &Table, opts: &IngestOptions) -> Result<header:
     if let Some(e) = garbled(t) {
         return Err(e);
     }
-    let mut map = header::map_header(schema, &t.header, &t.place(), opts.ignore_extra_columns)?;
+    let mut map =
+        header::map_header(schema, &t.header, &t.place(), opts.ignore_extra_columns).map_err(|e| {
+            if t.merged_header.is_empty() {
+                e
+            } else {
+                FileError::MergedHeader {
+                    inner: Box::new(e),
+                    merges: t.merged_header.join(", "),
+                }
+            }
+        })?;
     map.sheet_columns = t.sheet_columns.clone();
     match t.unreadable_in(&map) {
         Some((col, ty)) => Err(FileError::Parquet {
@@ -379,6 +389,8 @@ fn validate_file(
     let mut other_orgs: BTreeMap<String, u64> = BTreeMap::new();
     let record_col = schema.column_index("record_id").and_then(|i| map.source[i]);
     let mut record_numbers = (0u64, 0u64);
+    // Ids of 16 digits or more stored as numbers: Excel kept only 15 of their digits.
+    let mut long_numbers = (0u64, 0u64);
     let mut record_dates = (0u64, 0u64);
     let name_cols: Vec<(usize, &str)> = ["given_name", "family_name"]
         .into_iter()
@@ -388,10 +400,16 @@ fn validate_file(
     // Only a CSV file was saved by a program that writes '?' for what it cannot store.
     let csv = table.format.starts_with("CSV");
     let done = table.for_each_row(|row| {
-        if record_col.is_some_and(|p| row.is_number(p)) {
+        if let Some(p) = record_col.filter(|&p| row.is_number(p)) {
             record_numbers.0 += 1;
             if record_numbers.1 == 0 {
                 record_numbers.1 = row.line;
+            }
+            if row.cells.get(p).is_some_and(|c| c.trim().len() >= 16) {
+                long_numbers.0 += 1;
+                if long_numbers.1 == 0 {
+                    long_numbers.1 = row.line;
+                }
             }
         }
         if record_col.is_some_and(|p| row.cells.get(p).is_some_and(|c| looks_like_a_date(c))) {
@@ -459,6 +477,12 @@ fn validate_file(
         outcome.notes.push(format!(
             "record_id is stored as a number in Excel on {} row(s) (the first on line {}): read as its value, e.g. 42, not as a number format may show it, e.g. 00042; format the column as text if the ids have leading zeros",
             record_numbers.0, record_numbers.1
+        ));
+    }
+    if long_numbers.0 > 0 {
+        outcome.notes.push(format!(
+            "record_id is a number of 16 digits or more on {} row(s) (the first on line {}): Excel keeps only the first 15 digits of a number, so the rest were lost and read as zeros, and ids that differed only there are one id (quarantined as duplicates); format the column as text and paste the ids again from the case system",
+            long_numbers.0, long_numbers.1
         ));
     }
     Ok(outcome)

@@ -39,6 +39,8 @@ pub struct Table {
     /// For a workbook sheet, the sheet column (0 is A) each of the table's columns is in:
     /// empty columns are dropped, so a message must not count places in the table.
     pub sheet_columns: Option<Vec<usize>>,
+    /// Header cells of a workbook sheet merged across columns (`G1:H1`).
+    pub merged_header: Vec<String>,
     body: Body,
 }
 
@@ -118,6 +120,7 @@ impl Table {
             notes: Vec::new(),
             refused: None,
             sheet_columns: None,
+            merged_header: Vec::new(),
             header,
             body: Body::Grid(grid),
         }
@@ -283,6 +286,7 @@ fn open_csv(path: &Path) -> Result<Table, FileError> {
         notes,
         refused: None,
         sheet_columns: None,
+        merged_header: Vec::new(),
         header,
         body: Body::Csv {
             text: decoded.text,
@@ -415,6 +419,7 @@ pub(super) fn table_from_grid(
         notes,
         refused: None,
         sheet_columns: Some(sheet_columns),
+        merged_header: Vec::new(),
         header,
         body: Body::Grid(grid),
     })
@@ -495,6 +500,7 @@ mod tests {
                 notes: Vec::new(),
                 refused: None,
                 sheet_columns: None,
+                merged_header: Vec::new(),
                 body: Body::Csv {
                     text: text.to_string(),
                     delimiter: b',',

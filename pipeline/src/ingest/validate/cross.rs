@@ -66,8 +66,9 @@ impl Validator<'_> {
                 Some(broken(
                     "duplicate_record_id",
                     format!(
-                        "record_id occurs {} times for this organisation and year ({first}), with other answers; every copy is quarantined",
-                        seen.count
+                        "record_id occurs {} times for this organisation and year ({first}), with other answers; every copy is quarantined{}",
+                        seen.count,
+                        lost_digits(row, map, c.record)
                     ),
                 ))
             };
@@ -265,5 +266,21 @@ impl Validator<'_> {
             return;
         };
         self.push(problems, c.pnr, raw, broken("pnr_date_range", why));
+    }
+}
+
+/// Excel keeps 15 significant digits of a number: an id of 16 digits or more typed into a
+/// cell not formatted as text ends in zeros, and ids that differed only after the 15th digit
+/// become one. The duplicate's message says so, as the person sees the ids differ.
+fn lost_digits(row: &Row, map: &HeaderMap, col: usize) -> String {
+    let text = cell(row, map, col);
+    let stored_as_number = map.source[col].is_some_and(|p| row.is_number(p));
+    if stored_as_number && text.len() >= 16 && text.bytes().all(|b| b.is_ascii_digit()) {
+        format!(
+            "; the id is stored as a number of {} digits in Excel, which keeps only the first 15, so the digits after them were lost and ids that differed there became one: format the column as text and paste the ids again from the case system",
+            text.len()
+        )
+    } else {
+        String::new()
     }
 }

@@ -49,6 +49,20 @@ pub(super) fn fill_merged(grid: &mut [RawRow], merged: &[Dimensions], sheet: &st
     notes
 }
 
+/// The header's cells merged across columns (`G1:H1`): the columns after a merge's first
+/// have no header of their own, which a failure on the merge's name alone does not say.
+pub(super) fn across_header(grid: &[RawRow], merged: &[Dimensions]) -> Vec<String> {
+    let Some(header_line) = grid.first().map(|r| r.line) else {
+        return Vec::new();
+    };
+    merged
+        .iter()
+        .filter(|m| u64::from(m.start.0) < header_line && u64::from(m.end.0) + 1 >= header_line)
+        .filter(|m| m.end.1 > m.start.1)
+        .map(|m| format!("{}:{}", cell_name(m.start), cell_name(m.end)))
+        .collect()
+}
+
 /// Fills the merge's first column in the rows below its first cell; whether any was filled.
 fn fill_down(grid: &mut [RawRow], m: &Dimensions, header_line: u64, value: &str) -> bool {
     let col = m.start.1 as usize;

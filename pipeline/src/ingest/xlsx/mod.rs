@@ -11,6 +11,7 @@ use calamine::{DataRef, ExcelDateTime, Reader, SheetType, SheetVisible, Xlsx, op
 
 mod dates;
 mod formats;
+mod hidden;
 mod merges;
 mod numbers;
 
@@ -71,8 +72,18 @@ pub(super) fn open_xlsx(
             mut grid,
             mut notes,
             unsaved,
+            merged,
         } = sheet_grid(&mut wb, name).map_err(|m| xerr(&m))?;
+        // Titles first, so that the merges are read against the header's own line.
         skip_title_rows(&mut grid, &mut notes, classify);
+        notes.extend(fill_merged(&mut grid, &merged, name));
+        let header_merges = merges::across_header(&grid, &merged);
+        if !header_merges.is_empty() {
+            notes.push(format!(
+                "sheet {name:?}: header cell(s) {} merged across columns: every column of a merge but its first has no header of its own, and a row with a value in one is quarantined",
+                header_merges.join(", ")
+            ));
+        }
         let kind = match (&sheet.name, grid.first()) {
             (Some(_), _) => HeaderKind::Records,
             (None, Some(first)) => classify(&first.cells),
@@ -81,8 +92,10 @@ pub(super) fn open_xlsx(
         // Formulas without saved results matter on a sheet of records only: an instructions
         // sheet with one is passed over like any other.
         if kind != HeaderKind::Other {
+            notes.extend(hidden_note(path, name, &grid));
             let mut table = table_from_grid(path, name, grid, notes)?;
             table.refused = unsaved;
+            table.merged_header = header_merges;
             tables.push((kind, table));
         } else if !grid.is_empty() {
             passed.other.push(format!("{name:?}"));
@@ -103,6 +116,29 @@ pub(super) fn open_xlsx(
         tables.remove(copy);
     }
     passed.finish(path, tables)
+}
+
+/// The note naming the rows of records (below the header, not blank) that Excel hides.
+fn hidden_note(path: &Path, sheet: &str, grid: &[RawRow]) -> Option<String> {
+    let hidden: HashSet<u64> = hidden::hidden_lines(path, sheet)?.into_iter().collect();
+    let lines: Vec<u64> = grid
+        .iter()
+        .skip(1)
+        .map(|r| r.line)
+        .filter(|l| hidden.contains(l))
+        .collect();
+    let shown: Vec<String> = lines.iter().take(5).map(u64::to_string).collect();
+    let more = match lines.len() {
+        n if n > 5 => format!(" and {} more", n - 5),
+        _ => String::new(),
+    };
+    (!lines.is_empty()).then(|| {
+        format!(
+            "sheet {sheet:?}: {} row(s) are hidden in Excel, by hand or by a filter (line {}{more}); they were read as records like the others: a row hidden to leave a case out must be deleted instead (show every row: select all, right-click a row number, Unhide; or clear the filter)",
+            lines.len(),
+            shown.join(", ")
+        )
+    })
 }
 
 /// Sheets of records that are read but repeat most of another's rows cell for cell: a backup
@@ -273,13 +309,11 @@ fn skip_title_rows(
     grid.drain(..k);
 }
 
-/// A sheet's rows with merged cells filled in, and what reading it noted.
+/// A sheet's rows and merged cells (not yet filled in), and what reading it noted.
 fn sheet_grid(wb: &mut Book, name: &str) -> Result<SheetCells, String> {
     let mut cells = read_cells(wb, name)?;
     // A sheet whose merged cells cannot be listed is read as it is.
-    let merged = wb.merge_cells_by_sheet_name(name).unwrap_or_default();
-    let filled = fill_merged(&mut cells.grid, &merged, name);
-    cells.notes.extend(filled);
+    cells.merged = wb.merge_cells_by_sheet_name(name).unwrap_or_default();
     Ok(cells)
 }
 
@@ -373,6 +407,7 @@ struct SheetCells {
     notes: Vec<String>,
     /// Formulas whose results are not saved: why the sheet cannot be read as records.
     unsaved: Option<String>,
+    merged: Vec<calamine::Dimensions>,
 }
 
 fn read_cells(wb: &mut Book, sheet: &str) -> Result<SheetCells, String> {
@@ -466,7 +501,12 @@ fn read_cells(wb: &mut Book, sheet: &str) -> Result<SheetCells, String> {
         })
         .filter(|r| !r.cells.iter().all(|c| c.trim().is_empty()))
         .collect();
-    Ok(SheetCells { grid, notes, unsaved })
+    Ok(SheetCells {
+        grid,
+        notes,
+        unsaved,
+        merged: Vec::new(),
+    })
 }
 
 /// The reader knows the error values of older Excel (#N/A, #REF! and the like, which are
