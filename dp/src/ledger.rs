@@ -274,6 +274,18 @@ fn parse(path: &Path, text: &str) -> Result<(Vec<Entry>, String), LedgerError> {
                 },
             });
         }
+        // Spending is never negative: a line that gave budget back (an unchained line may be
+        // appended by hand) would let the year's cap be spent twice.
+        if !(e.entry.rho.is_finite() && e.entry.rho >= 0.0) {
+            return Err(LedgerError::Corrupt {
+                path: path.to_path_buf(),
+                line: i + 1,
+                message: format!(
+                    "the entry spends rho {}, and spending is a number of at least 0. The ledger must not be edited by hand, and nothing is spent until it reads: restore it from its backup, or undo the edit that changed this line, then run again",
+                    e.entry.rho
+                ),
+            });
+        }
         // `lines` leaves a carriage return on a last line without its line feed; `append`
         // hashes the line without either.
         expected = line_hash(line.strip_suffix('\r').unwrap_or(line));
@@ -475,6 +487,16 @@ mod tests {
         assert_eq!(Ledger::open(dir.path(), 2024).expect("reopen").entries.len(), 6);
         let e = l.append(entry("t", f64::NAN)).expect_err("a NaN rho");
         assert!(e.to_string().contains("finite"), "{e}");
+        // An unchained line that gives budget back is refused, not subtracted (an outside
+        // review appended rho -1.0 and spent the year's cap again).
+        let text = std::fs::read_to_string(&path).expect("read");
+        let negative = serde_json::to_string(&entry("s", -1.0)).expect("json");
+        std::fs::write(&path, format!("{text}\n{negative}\n")).expect("write");
+        let e = Ledger::open(dir.path(), 2024)
+            .err()
+            .expect("a negative rho")
+            .to_string();
+        assert!(e.contains("spends rho -1") && e.contains("at least 0"), "{e}");
     }
 
     /// Two runs that read the ledger before either recorded its release: the second is

@@ -239,6 +239,7 @@ fn fresh_releases(
                 ledger_dir: ledgers.join(format!("ledger-draw-{k}")),
                 truncated_persons: Default::default(),
                 previous: None,
+                recorded: Vec::new(),
             })
             .expect("draw")
         })
@@ -712,4 +713,38 @@ fn misses_as_likely(misses: u32, n: u32) -> f64 {
         term *= (n - k) / (k + 1.0) * p / (1.0 - p);
     }
     (1.0 - below).max(0.0)
+}
+
+/// A ledger that lost an entry this work folder drew before its last one is refused: the
+/// work folder remembers every entry it drew. An outside review released D0, then D1, then
+/// D0 again (its stored draw reused), cut the ledger back to its first line and drew D2:
+/// the check of the last draw alone saw its entry there, and D1's spending was forgotten.
+#[test]
+fn a_ledger_missing_any_entry_this_work_folder_drew_is_refused() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let agg = aggregated(work.path());
+    let s = schema();
+    let w = Workdir::new(work.path()).expect("workdir");
+    let ledger = work.path().join("ledger");
+    safetally::run::bind_ledger(w.root(), &ledger).expect("bind");
+    protect_stage_dp(&s, &w, &agg, &dp_run(&ledger, 0.3), true).expect("first");
+    let file = Ledger::path_for(&ledger, 2024);
+    let older = std::fs::read(&file).expect("backup");
+    protect_stage_dp(&s, &w, &agg, &dp_run(&ledger, 0.2), true).expect("second");
+    let again = protect_stage_dp(&s, &w, &agg, &dp_run(&ledger, 0.3), true).expect("the first again");
+    assert!(again.result.dp.as_ref().expect("dp").reused, "the stored draw");
+    std::fs::write(&file, older).expect("restore the older copy");
+    let Err(err) = protect_stage_dp(&s, &w, &agg, &dp_run(&ledger, 0.1), true) else {
+        panic!("drawn from a ledger that lost this work folder's second release");
+    };
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("this work folder drew a release or extract") && msg.contains("no longer holds it"),
+        "{msg}"
+    );
+    assert_eq!(
+        Ledger::open(&ledger, 2024).expect("ledger").entries.len(),
+        1,
+        "nothing spent"
+    );
 }

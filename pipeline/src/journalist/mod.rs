@@ -110,6 +110,8 @@ pub struct ExtractInput<'a> {
     pub ship_accuracy: bool,
     /// The extract this work folder drew before (its data key and ledger file), if any.
     pub previous: Option<crate::protect::dp::Drawn>,
+    /// Every entry of the year this work folder drew from its ledger (see `protect::DpInput`).
+    pub recorded: Vec<String>,
 }
 
 /// Measures (or reuses the ledgered measurement), post-processes and writes the extract.
@@ -147,6 +149,7 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
         &here,
         &ledger,
     )?;
+    crate::protect::dp::entries_lost(&inp.recorded, &here, &ledger)?;
     let (measured, reused, entry_id) = match ledger.find(&key) {
         Some(e) => (e.measurements.clone(), true, e.entry_id.clone()),
         None => {

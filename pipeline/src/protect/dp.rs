@@ -70,6 +70,9 @@ pub struct DpInput<'a> {
     /// The release this work directory drew before (its release key, data key and ledger),
     /// if any: the same data is never drawn again under another ledger.
     pub previous: Option<Drawn>,
+    /// Every entry of the year this work folder drew from its ledger (its releases and
+    /// extracts): the ledger must still hold them all.
+    pub recorded: Vec<String>,
 }
 
 /// The measured counts' hash and the year, without the plan.
@@ -142,6 +145,33 @@ pub(crate) fn entry_lost(
     )))
 }
 
+/// Refuses to draw when the ledger lacks an entry this work folder drew from it (`recorded`):
+/// an older copy restored, or lines cut. `entry_lost` sees only the last draw of one kind; an
+/// outside review restored the ledger of before an extract and drew a release again, spending
+/// 1.5 of a cap of 1.0 while the ledger showed 1.0.
+pub(crate) fn entries_lost(recorded: &[String], here: &Path, ledger: &Ledger) -> Result<(), StageError> {
+    let lost: Vec<&str> = recorded
+        .iter()
+        .filter(|id| !ledger.entries.iter().any(|e| &e.entry_id == *id))
+        .map(String::as_str)
+        .collect();
+    if lost.is_empty() {
+        return Ok(());
+    }
+    Err(StageError::Input(format!(
+        "this work folder drew {} from the ledger {} (entr{} {}), and the ledger no longer holds {}: it was replaced by an older copy, cut or deleted. Restore the ledger from its latest backup; a new draw now would spend budget on the same persons that the ledger cannot count",
+        if lost.len() == 1 {
+            "a release or extract"
+        } else {
+            "releases or extracts"
+        },
+        here.display(),
+        if lost.len() == 1 { "y" } else { "ies" },
+        lost.join(", "),
+        if lost.len() == 1 { "it" } else { "them" }
+    )))
+}
+
 /// The refusal of a second draw of the same data under another ledger than its first
 /// (`what`: what was drawn before; both ledgers are files).
 pub(crate) fn drawn_under_another_ledger(what: &str, first: &Path, here: &Path) -> StageError {
@@ -181,6 +211,7 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
         &here,
         &ledger,
     )?;
+    entries_lost(&inp.recorded, &here, &ledger)?;
     let (measurements, reused, entry_id) = match ledger.find(&key) {
         Some(e) => (e.measurements.clone(), true, e.entry_id.clone()),
         None => {

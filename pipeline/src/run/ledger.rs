@@ -73,6 +73,10 @@ struct Binding {
     ledger_id: String,
     /// Where the ledger was when last used, for the message.
     ledger: std::path::PathBuf,
+    /// Every entry this work folder's DP releases and extracts drew, by year: a ledger that
+    /// lost one (an older copy restored, a line cut) is refused before it is spent from again.
+    #[serde(default)]
+    entries: Vec<(i64, String)>,
 }
 
 /// Binds a work folder to one ledger: the first release of the folder records the ledger's
@@ -80,17 +84,14 @@ struct Binding {
 /// `--new-ledger` kept in a script started a fresh ledger, which let an outside review publish
 /// a second exact release of a year (one late record, found by comparing the two) and spend
 /// 1.4 of a yearly cap of 1.0 from one work folder. The id lives in the ledger folder, so a
-/// ledger moved as a whole stays the same ledger.
+/// ledger moved as a whole stays the same ledger; a copy of it (a backup) while the ledger is
+/// still where it was is refused, as each copy would spend the year's budget again.
 pub fn bind_ledger(work: &Path, ledger: &Path) -> Result<(), StageError> {
+    inside_a_stage(work, ledger)?;
     let id = ledger_id(ledger)?;
     let here = std::path::absolute(ledger).unwrap_or_else(|_| ledger.to_path_buf());
-    let file = work.join(WORK_LEDGER);
-    if let Ok(text) = std::fs::read_to_string(&file) {
-        let bound: Binding = serde_json::from_str(&text).map_err(|e| StageError::Manifest {
-            path: file.clone(),
-            message: format!("not the record of this work folder's ledger ({e})"),
-        })?;
-        if bound.ledger_id != id {
+    let binding = match read_binding(work)? {
+        Some(bound) if bound.ledger_id != id => {
             return Err(StageError::Input(format!(
                 "{}: this work folder's releases are recorded in the privacy ledger at {}, not in {}: a release recorded in another ledger escapes the year's budget and its one exact release. Pass --ledger {} (moved as a whole, the ledger keeps its identity); for other data, use another work folder",
                 work.display(),
@@ -99,17 +100,112 @@ pub fn bind_ledger(work: &Path, ledger: &Path) -> Result<(), StageError> {
                 bound.ledger.display()
             )));
         }
-        if bound.ledger == here {
-            return Ok(());
+        Some(bound) if bound.ledger == here => return Ok(()),
+        Some(bound) => {
+            a_copy(&bound.ledger, &here, &id)?;
+            Binding {
+                ledger: here,
+                ..bound
+            }
         }
+        None => Binding {
+            ledger_id: id,
+            ledger: here,
+            entries: Vec::new(),
+        },
+    };
+    write_binding(work, &binding)
+}
+
+/// `here` holds the id of the ledger this work folder is bound to at `bound`: a move, unless
+/// that folder is still there with the same id (and is not `here` by another path).
+fn a_copy(bound: &Path, here: &Path, id: &str) -> Result<(), StageError> {
+    let still_there = std::fs::read_to_string(bound.join(LEDGER_ID)).is_ok_and(|b| b.trim() == id);
+    let same_folder = matches!(
+        (bound.canonicalize(), here.canonicalize()),
+        (Ok(a), Ok(b)) if a == b
+    );
+    if !still_there || same_folder {
+        return Ok(());
     }
-    let text = serde_json::to_string_pretty(&Binding {
-        ledger_id: id,
-        ledger: here,
-    })
-    .map_err(|e| StageError::Input(format!("{}: {e}", file.display())))?;
+    Err(StageError::Input(format!(
+        "{} is a copy of the privacy ledger this work folder's releases are recorded in, which is still at {} (the same ledger id): a release recorded in a copy escapes the year's budget, as neither copy knows what the other spent. Pass --ledger {}; if the ledger was moved and the folder left behind is an old copy, move that copy out of the way first",
+        here.display(),
+        bound.display(),
+        bound.display()
+    )))
+}
+
+/// A ledger inside one of the work folder's stage folders would be deleted with it when the
+/// stage runs again (a stage replaces its whole folder), or handed on with a release.
+fn inside_a_stage(work: &Path, ledger: &Path) -> Result<(), StageError> {
+    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let (work, ledger) = (abs(work), abs(ledger));
+    let Ok(inner) = ledger.strip_prefix(&work) else {
+        return Ok(());
+    };
+    let stage = inner
+        .components()
+        .next()
+        .and_then(|c| c.as_os_str().to_str())
+        .filter(|c| {
+            let b = c.as_bytes();
+            b.len() > 3 && b[..2].iter().all(u8::is_ascii_digit) && b[2] == b'-'
+        });
+    match stage {
+        None => Ok(()),
+        Some(stage) => Err(StageError::Input(format!(
+            "--ledger {}: inside the work folder's stage folder {stage}, which the stage replaces whole when it runs (the ledger would be deleted with it) and which is handed on as a release; keep the ledger in a folder of its own outside the work folder's stages",
+            ledger.display()
+        ))),
+    }
+}
+
+fn read_binding(work: &Path) -> Result<Option<Binding>, StageError> {
+    let file = work.join(WORK_LEDGER);
+    match std::fs::read_to_string(&file) {
+        Ok(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| StageError::Manifest {
+                path: file.clone(),
+                message: format!("not the record of this work folder's ledger ({e})"),
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StageError::io(&file, e)),
+    }
+}
+
+fn write_binding(work: &Path, binding: &Binding) -> Result<(), StageError> {
+    let file = work.join(WORK_LEDGER);
+    let text = serde_json::to_string_pretty(binding)
+        .map_err(|e| StageError::Input(format!("{}: {e}", file.display())))?;
     std::fs::create_dir_all(work).map_err(|e| StageError::io(work, e))?;
     std::fs::write(&file, text).map_err(|e| StageError::io(&file, e))
+}
+
+/// The entries of `year` this work folder drew (none when it is bound to no ledger yet).
+pub fn recorded_entries(work: &Path, year: i64) -> Result<Vec<String>, StageError> {
+    Ok(read_binding(work)?
+        .map(|b| {
+            b.entries
+                .into_iter()
+                .filter(|(y, _)| *y == year)
+                .map(|(_, id)| id)
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// Remembers an entry this work folder drew from its bound ledger.
+pub fn remember_entry(work: &Path, year: i64, entry_id: &str) -> Result<(), StageError> {
+    let Some(mut binding) = read_binding(work)? else {
+        return Ok(());
+    };
+    if entry_id.is_empty() || binding.entries.iter().any(|(y, id)| *y == year && id == entry_id) {
+        return Ok(());
+    }
+    binding.entries.push((year, entry_id.to_string()));
+    write_binding(work, &binding)
 }
 
 /// The ledger folder's id, made (and the folder) on its first use.
@@ -161,6 +257,64 @@ mod tests {
         assert!(e.contains(&format!("at {}", moved.display())), "{e}");
         // Another work folder may use the other ledger.
         bind_ledger(&tmp.path().join("w2"), &typo).expect("another work folder");
+    }
+
+    /// A backup copy of the ledger (same id) while the ledger is still where it was: each copy
+    /// would spend the year's budget again (an outside review drew 1.5 of a cap of 1.0 so).
+    /// The same folder by another path is the same ledger; once the original is gone, the
+    /// copy is where it moved.
+    #[test]
+    fn a_copy_of_the_ledger_is_refused_while_the_ledger_is_there() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (work, ledger, backup) = (
+            tmp.path().join("w"),
+            tmp.path().join("L"),
+            tmp.path().join("L-backup"),
+        );
+        bind_ledger(&work, &ledger).expect("first use binds");
+        std::fs::create_dir(&backup).expect("backup");
+        std::fs::copy(ledger.join(LEDGER_ID), backup.join(LEDGER_ID)).expect("copy the id");
+        let e = bind_ledger(&work, &backup).expect_err("a copy").to_string();
+        assert!(
+            e.contains("is a copy of the privacy ledger")
+                && e.contains(&format!("Pass --ledger {}", ledger.display())),
+            "{e}"
+        );
+        bind_ledger(&work, &tmp.path().join(".").join("L")).expect("the same folder by another path");
+        std::fs::remove_dir_all(&ledger).expect("the original gone");
+        bind_ledger(&work, &backup).expect("now where it is");
+    }
+
+    #[test]
+    fn a_ledger_inside_a_stage_folder_is_refused() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let work = tmp.path().join("w");
+        for inside in ["06-release-dp", "05-protect-dp/ledger"] {
+            let e = bind_ledger(&work, &work.join(inside))
+                .expect_err(inside)
+                .to_string();
+            assert!(e.contains("stage folder") && e.contains("replaces whole"), "{e}");
+            assert!(!work.join(inside).exists(), "nothing made");
+        }
+        bind_ledger(&work, &work.join("ledger")).expect("beside the stages");
+    }
+
+    /// Entries are remembered once each, by year, and survive the ledger's move.
+    #[test]
+    fn the_entries_a_work_folder_drew_are_remembered() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (work, ledger) = (tmp.path().join("w"), tmp.path().join("L"));
+        remember_entry(&work, 2024, "a").expect("unbound: nothing to remember");
+        assert!(recorded_entries(&work, 2024).expect("read").is_empty());
+        bind_ledger(&work, &ledger).expect("bind");
+        for (year, id) in [(2024, "a"), (2024, "b"), (2024, "a"), (2023, "c")] {
+            remember_entry(&work, year, id).expect("remember");
+        }
+        assert_eq!(recorded_entries(&work, 2024).expect("read"), ["a", "b"]);
+        let moved = tmp.path().join("moved");
+        std::fs::rename(&ledger, &moved).expect("move");
+        bind_ledger(&work, &moved).expect("moved");
+        assert_eq!(recorded_entries(&work, 2023).expect("read"), ["c"]);
     }
 
     #[test]

@@ -324,7 +324,10 @@ pub fn protect_stage_dp(
             ledger_dir: run.ledger.clone(),
             truncated_persons,
             previous,
+            recorded: super::ledger::recorded_entries(work.root(), year)?,
         })?;
+        // Before anything else can fail: the entry is in the ledger now.
+        super::ledger::remember_entry(work.root(), year, &dp.ledger_entry)?;
         for (t, p) in tables.tables.iter().zip(&protected) {
             write_protected(t, p, out)?;
         }
@@ -470,6 +473,12 @@ pub fn journalist_stage(
         )?),
         ..params.clone()
     };
+    // The release named by --input may be another work folder's: its ledger must be the one
+    // this work folder is bound to, or the extract of these persons would spend from another
+    // folder's budget (an outside review's did, with this folder's own budget spent).
+    if let Some(ledger) = &params.ledger {
+        super::ledger::bind_ledger(work.root(), ledger)?;
+    }
     let root = dp_dir.parent().unwrap_or(work.root()).to_path_buf();
     let link_dir = root.join(crate::link::STAGE);
     let aggregate_dir = root.join(tables::STAGE);
@@ -516,9 +525,11 @@ pub fn journalist_stage(
                 params,
                 ship_accuracy: agg.member_kind == "sample",
                 previous: previous.clone(),
+                recorded: super::ledger::recorded_entries(work.root(), year)?,
             },
             out,
         )?;
+        super::ledger::remember_entry(work.root(), year, &report.ledger_entry)?;
         let ledger =
             safetally_dp::ledger::Ledger::path_for(params.ledger.as_deref().unwrap_or(Path::new("")), year);
         let ledger = std::path::absolute(&ledger).unwrap_or(ledger);
