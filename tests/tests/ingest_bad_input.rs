@@ -803,13 +803,91 @@ fn ten_megabyte_field_is_quarantined_not_fatal() {
 }
 
 #[test]
-fn wrong_number_of_fields_is_quarantined() {
-    let text = csv_text(&header(), &[row_with(&[])], b',') + "SAMPLE01,R9,2024\n";
+fn too_many_fields_are_quarantined_and_missing_last_fields_read_as_empty() {
+    let too_many = row_with(&[("record_id", "R2")]).join(",") + ",x,y\n";
+    let text = csv_text(&header(), &[row_with(&[])], b',') + &too_many + "SAMPLE01,R9,2024\n";
     let (report, out, _d) = one_file("a.csv", text);
-    assert_eq!((report.totals.accepted, report.totals.quarantined), (1, 1));
-    assert_eq!(
-        rules_of(out.path())[0],
-        (3, "(row)".into(), "bad_row_shape".into())
+    assert_eq!((report.totals.accepted, report.totals.quarantined), (1, 2));
+    let rules = rules_of(out.path());
+    assert_eq!(rules[0], (3, "(row)".into(), "bad_row_shape".into()));
+    // Three fields: read as a row of empty answers, refused for those (not for its shape).
+    assert!(
+        rules.iter().any(|r| r.0 == 4 && r.2 == "required_value")
+            && !rules.iter().any(|r| r.0 == 4 && r.2 == "bad_row_shape"),
+        "{rules:?}"
+    );
+    // Empty last cells whose separators were not written (Excel leaves them out of some
+    // rows): the row is read, and the change counted. An outside review lost 112 of 122 rows.
+    let h = header();
+    let mut row = row_with(&[("record_id", "R3"), ("legal_rights", "")]);
+    assert_eq!(row.pop().as_deref(), Some(""), "legal_rights is the last column");
+    let text = csv_text(&h, &[row_with(&[])], b',') + &row.join(",") + "\n";
+    let (report, _out, _d) = one_file("a.csv", text);
+    assert_counts(&report, 2, 0);
+    assert!(
+        report.to_text().contains("(the last 1 missing, read as empty)"),
+        "{}",
+        report.to_text()
+    );
+}
+
+/// A DOS end-of-file mark or NUL bytes after the last line (an interrupted copy) made a
+/// phantom row, quarantined as one of wrong shape, or refused a short file as binary.
+#[test]
+fn an_end_of_file_mark_or_nul_padding_is_dropped_with_a_note() {
+    let rows: Vec<Vec<String>> = (1..=3)
+        .map(|i| row_with(&[("record_id", &format!("R{i}"))]))
+        .collect();
+    let text = csv_text(&header(), &rows, b',');
+    for tail in [vec![0x1A], vec![0u8; 4096], vec![b'\n', 0x1A, 0, 0]] {
+        let mut bytes = text.clone().into_bytes();
+        bytes.extend(&tail);
+        let (report, _out, _d) = one_file("a.csv", bytes);
+        assert_counts(&report, 3, 0);
+        let notes = &report.files[0].notes;
+        assert!(
+            notes.iter().any(|n| n.contains(&format!(
+                "{} byte(s) after the last line dropped",
+                tail.iter().filter(|&&b| b != b'\n').count()
+            ))),
+            "{notes:?}"
+        );
+    }
+}
+
+/// Template rows below the records with only the organisation and year filled down: 200 of
+/// them made 400 "required" problems and stopped `run` for persons that do not exist. A row
+/// with anything else in it is still a row (here a record id without answers).
+#[test]
+fn template_rows_with_only_the_filled_down_columns_are_passed_over() {
+    let h = header();
+    let only = |cols: &[(&str, &str)]| -> Vec<String> {
+        h.iter()
+            .map(|c| {
+                cols.iter()
+                    .find(|(k, _)| k == c)
+                    .map_or(String::new(), |(_, v)| v.to_string())
+            })
+            .collect()
+    };
+    let mut rows = vec![row_with(&[])];
+    for _ in 0..5 {
+        rows.push(only(&[("org_id", "SAMPLE01"), ("report_year", "2024")]));
+    }
+    rows.push(only(&[
+        ("org_id", "SAMPLE01"),
+        ("report_year", "2024"),
+        ("contact_kind", "direct"),
+    ]));
+    rows.push(only(&[("org_id", "SAMPLE01"), ("record_id", "R7")]));
+    let (report, _out, _d) = one_file("a.csv", csv_text(&h, &rows, b','));
+    assert_counts(&report, 1, 1);
+    let notes = &report.files[0].notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("6 row(s) hold nothing but org_id") && n.contains("line 3")),
+        "{notes:?}"
     );
 }
 
@@ -1962,8 +2040,18 @@ mod review_of_0_10 {
             text.contains("1 row(s) have a '?' in a name (the first on line 2, column given_name)"),
             "{text}"
         );
+        // The summary on the console (ingest's, run's) warns too: the note alone was in the
+        // report file, and run published without a word.
+        assert!(
+            report
+                .summary()
+                .contains("Warning: a.csv: 1 row(s) have a '?' for a letter"),
+            "{}",
+            report.summary()
+        );
         let (clean, _out, _d) = one_file("a.csv", csv_text(&header(), &rows[1..], b';'));
         assert!(!text_of(&clean).contains("'?'"));
+        assert!(!clean.summary().contains("'?'"));
     }
 
     /// "Å-1" typed on a Mac (decomposed) and on Windows (composed) is one record id.

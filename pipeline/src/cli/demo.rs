@@ -88,7 +88,7 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
     let code = super::run::stages(
         &schema,
         &work,
-        &input,
+        (&input, &safetally::ingest::IngestOptions::default()),
         &key,
         &protect,
         &progress,

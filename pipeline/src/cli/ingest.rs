@@ -17,6 +17,13 @@ pub struct Args {
     pub input: PathBuf,
     #[command(flatten)]
     pub work: WorkArgs,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// How submissions are read; `ingest` and `run` take the same.
+#[derive(clap::Args, Debug, Default)]
+pub struct ReadArgs {
     /// Accept files with columns that are not in the contract (they are ignored and reported).
     #[arg(long)]
     pub ignore_extra_columns: bool,
@@ -25,13 +32,21 @@ pub struct Args {
     pub sheet: Option<String>,
 }
 
+impl ReadArgs {
+    pub fn options(&self) -> IngestOptions {
+        IngestOptions {
+            ignore_extra_columns: self.ignore_extra_columns,
+            sheet: SheetChoice {
+                name: self.sheet.clone(),
+            },
+        }
+    }
+}
+
 pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
     let schema = load_schema()?;
     let work = Workdir::new(&a.work.work)?;
-    let opts = IngestOptions {
-        ignore_extra_columns: a.ignore_extra_columns,
-        sheet: SheetChoice { name: a.sheet },
-    };
+    let opts = a.read.options();
     let run = ingest_stage(&schema, &work, &a.input, &opts, &progress, a.work.force)
         .with_context(|| format!("ingest of {} failed", a.input.display()))?;
     print_outcome(&run.result, run.skipped, &run.dir);

@@ -25,6 +25,8 @@ pub struct Args {
     pub work: WorkArgs,
     #[command(flatten)]
     pub protect: ProtectArgs,
+    #[command(flatten)]
+    pub read: super::ingest::ReadArgs,
     /// Go on when many rows were quarantined (more than a fifth of a file's, or a tenth of
     /// all): the release then counts only the accepted rows. Without it, `run` stops after
     /// ingest, since so many are most likely one problem to fix in the file.
@@ -44,7 +46,7 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
     let code = stages(
         &schema,
         &work,
-        &a.input,
+        (&a.input, &a.read.options()),
         &key,
         &a.protect,
         &progress,
@@ -57,14 +59,14 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
 pub fn stages(
     schema: &Schema,
     work: &Workdir,
-    input: &Path,
+    (input, read): (&Path, &IngestOptions),
     key: &LinkageKey,
     protect: &ProtectArgs,
     progress: &Progress,
     (force, accept_quarantine): (bool, bool),
 ) -> anyhow::Result<u8> {
     println!("1. Ingest: validate every organisation's file.");
-    let ingest = ingest_stage(schema, work, input, &IngestOptions::default(), progress, force)
+    let ingest = ingest_stage(schema, work, input, read, progress, force)
         .with_context(|| format!("ingest of {} failed", input.display()))?;
     super::ingest::print_outcome(&ingest.result, ingest.skipped, &ingest.dir);
     if let Some(why) =
@@ -105,4 +107,34 @@ pub fn stages(
         .context("publication failed")?;
     super::publish::print_outcome(&rel);
     Ok(super::ingest::exit_code(&ingest.result))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    /// The header's failure tells to pass --ignore-extra-columns; `run` did not take it (an
+    /// outside review could only go on stage by stage).
+    #[test]
+    fn run_takes_the_reading_options_of_ingest() {
+        let cli = super::super::Cli::try_parse_from([
+            "safetally",
+            "run",
+            "in",
+            "--key",
+            "K",
+            "--work",
+            "W",
+            "--ignore-extra-columns",
+            "--sheet",
+            "2024",
+        ])
+        .expect("parses");
+        let super::super::Command::Run(a) = cli.command else {
+            panic!("not run");
+        };
+        let opts = a.read.options();
+        assert!(opts.ignore_extra_columns);
+        assert_eq!(opts.sheet.name.as_deref(), Some("2024"));
+    }
 }

@@ -399,7 +399,27 @@ fn validate_file(
     let mut lost_letters = (0u64, 0u64, "");
     // Only a CSV file was saved by a program that writes '?' for what it cannot store.
     let csv = table.format.starts_with("CSV");
+    // Columns a template fills down ahead of the records (the organisation, the year, the
+    // commonest contact kind): a row with nothing else is an unused template row, not a record.
+    let prefilled_cols: Vec<usize> = ["org_id", "report_year", "contact_kind"]
+        .into_iter()
+        .filter_map(|c| schema.column_index(c).and_then(|i| map.source[i]))
+        .collect();
+    let mut prefilled = (0u64, 0u64);
     let done = table.for_each_row(|row| {
+        if row.unclosed.is_none()
+            && row
+                .cells
+                .iter()
+                .enumerate()
+                .all(|(p, c)| prefilled_cols.contains(&p) || c.trim().is_empty())
+        {
+            prefilled.0 += 1;
+            if prefilled.1 == 0 {
+                prefilled.1 = row.line;
+            }
+            return Ok(());
+        }
         if let Some(p) = record_col.filter(|&p| row.is_number(p)) {
             record_numbers.0 += 1;
             if record_numbers.1 == 0 {
@@ -461,6 +481,13 @@ fn validate_file(
         ));
     }
     outcome.notes.extend(named_other(schema, f));
+    if prefilled.0 > 0 {
+        outcome.notes.push(format!(
+            "{} row(s) hold nothing but org_id, report_year or contact_kind (the first on line {}), as a template's rows filled down below the records do: not records, so passed over",
+            prefilled.0, prefilled.1
+        ));
+    }
+    outcome.lost_letters = lost_letters.0;
     if lost_letters.0 > 0 {
         outcome.notes.push(format!(
             "{} row(s) have a '?' in a name (the first on line {}, column {}): a program that cannot store a letter writes '?' instead (Excel's \"CSV (semikolonavgränsad)\" does so with ł, ș, Cyrillic or Arabic letters), and such a name cannot be linked with the same person's records elsewhere; save the file as \"CSV UTF-8\" from the original and send it again",

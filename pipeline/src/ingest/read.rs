@@ -231,6 +231,7 @@ fn open_csv(path: &Path) -> Result<Table, FileError> {
         path: path.to_path_buf(),
         source,
     })?;
+    let (bytes, padding) = without_padding(bytes);
     let mut decoded = decode(path, bytes)?;
     // The CSV reader counts a CRLF line ending short, so that every row of a file saved on
     // Windows was reported one line early; with LF endings it counts lines as editors do.
@@ -272,12 +273,17 @@ fn open_csv(path: &Path) -> Result<Table, FileError> {
         b'\t' => "tab",
         _ => "comma",
     };
-    let notes = hinted
+    let mut notes: Vec<String> = hinted
         .map(|_| {
             format!("line 1 is Excel's separator hint (sep=); read as {sep}-separated and the line skipped")
         })
         .into_iter()
         .collect();
+    if padding > 0 {
+        notes.push(format!(
+            "{padding} byte(s) after the last line dropped: an end-of-file mark (Ctrl-Z, as old DOS programs write it) or NUL bytes (as an interrupted copy leaves them), not text"
+        ));
+    }
     Ok(Table {
         path: path.to_path_buf(),
         format: format!("CSV ({}, {sep}-separated)", decoded.encoding),
@@ -293,6 +299,23 @@ fn open_csv(path: &Path) -> Result<Table, FileError> {
             delimiter,
         },
     })
+}
+
+/// The file without the end-of-file mark (0x1A) or NUL bytes it ends with, and how many there
+/// were: read as text they made a phantom row, quarantined with advice about separators, and
+/// a short file padded with NULs was refused as binary. UTF-16 (whose text holds NULs) ends
+/// with them only in pairs, so only single-byte encodings are trimmed.
+fn without_padding(mut bytes: Vec<u8>) -> (Vec<u8>, usize) {
+    if matches!(bytes.as_slice(), [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..]) {
+        return (bytes, 0);
+    }
+    let keep = bytes
+        .iter()
+        .rposition(|&b| b != 0 && b != 0x1A)
+        .map_or(0, |p| p + 1);
+    let padding = bytes.len() - keep;
+    bytes.truncate(keep);
+    (bytes, padding)
 }
 
 /// Excel writes, and reads, a first line `sep=;` that names the separator. It is blanked

@@ -95,6 +95,14 @@ pub struct FileOutcome {
     /// template's drop-down adds a person to another organisation's figures).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub other_orgs: BTreeMap<String, u64>,
+    /// Accepted rows with a '?' for a letter in a name (a CSV saved in a code page that lacks
+    /// it): they cannot link, so the person counts once per organisation; the run warns.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lost_letters: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl FileOutcome {

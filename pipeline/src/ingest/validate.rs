@@ -463,7 +463,12 @@ impl<'a> Validator<'a> {
         // accepted with its exploitation form read as the countries), so any other count of
         // fields is refused.
         let trailing_blank = blank_past_header(row, map) && self.index.trails(file);
-        if row.cells.len() != map.width && !trailing_blank {
+        // Fields missing at the end are empty cells whose separators were not written: Excel
+        // leaves them out of rows whose last cells are empty (after the 16th row, in some
+        // versions), as do hand edits. Read as empty and counted; the row's answers are then
+        // checked like any other's, which refuses most cells that slid left.
+        let short = row.cells.len() < map.width && row.unclosed.is_none();
+        if row.cells.len() != map.width && !trailing_blank && !short {
             let breaks: usize = row.cells.iter().map(|c| c.matches('\n').count()).sum();
             let swallowed = if breaks > 0 {
                 format!(
@@ -478,7 +483,7 @@ impl<'a> Validator<'a> {
                 rule: "bad_row_shape",
                 value: format!("{} fields", row.cells.len()),
                 message: format!(
-                    "the row has {} fields but the header has {}; check the separator and quotes (in a file whose columns are separated by ';', a cell holding several answers, as sexual;labour, must be in quotes){swallowed}",
+                    "the row has {} fields but the header has {}; check the separator and quotes (a cell holding the file's separator, as sexual;labour in a file separated by ';', must be in quotes){swallowed}",
                     row.cells.len(),
                     map.width
                 ),
@@ -497,6 +502,18 @@ impl<'a> Validator<'a> {
         }
         let mut values: Vec<Option<String>> = vec![None; self.schema.columns.len()];
         let mut norms = Vec::new();
+        if short {
+            norms.push(Normalisation {
+                column: "(row)".into(),
+                from: format!("{} fields", row.cells.len()),
+                to: format!(
+                    "{} fields (the last {} missing, read as empty)",
+                    map.width,
+                    map.width - row.cells.len()
+                ),
+                ..Default::default()
+            });
+        }
         if trailing_blank {
             norms.push(Normalisation {
                 column: "(row)".into(),

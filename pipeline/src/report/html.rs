@@ -180,13 +180,13 @@ fn method(m: &ReleaseManifest, t: &CsvTable) -> String {
             let scale = d.tables.iter().find(|p| p.id == t.id).map_or(0.0, |p| p.scale);
             both(
                 &format!(
-                    "Brus med skala {scale:.1} personer per cell (95 % inom ±{:.1}); {} celler med brusat värde under {} visas som ..; summor är summor av de brusade cellerna.",
+                    "Brus med skala {scale:.1} personer per cell (95 % inom ±{:.1}); {} celler med brusat värde under {} visas som .. (summor visas alltid); summorna skattas ur alla tabellers brusade värden och cellerna jämkas till dem, så att varje tabell går ihop.",
                     1.96 * scale,
                     count("suppressed"),
                     m.parameters["suppress_below"].as_u64().unwrap_or(5)
                 ),
                 &format!(
-                    "Noise of scale {scale:.1} persons per cell (95% within ±{:.1}); {} inner cells with a noisy value below {} are shown as .. (totals always shown); totals are sums of the noisy cells.",
+                    "Noise of scale {scale:.1} persons per cell (95% within ±{:.1}); {} inner cells with a noisy value below {} are shown as .. (totals always shown); totals are estimated from every table's noisy values and the cells adjusted to them, so that each table adds up.",
                     1.96 * scale,
                     count("suppressed"),
                     m.parameters["suppress_below"].as_u64().unwrap_or(5)
