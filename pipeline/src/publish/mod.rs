@@ -2,6 +2,7 @@
 //! Swedish and English labels, suppression marked) and Parquet, one workbook, the comparison
 //! with official figures, a methods note, and a manifest with every input hash and parameter.
 
+pub mod coverage;
 mod methods;
 mod official;
 mod rows;
@@ -43,6 +44,10 @@ pub struct ReleaseManifest {
     /// DP mode: what the release spent and promises (no figure computed from exact counts).
     #[serde(default)]
     pub dp: Option<DpRelease>,
+    /// Exact releases: the rows submitted, accepted and left out (`coverage::shown`), when the
+    /// work folder's own ingest made the linked records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<serde_json::Value>,
     pub tables: Vec<String>,
     pub files: Vec<FileHash>,
 }
@@ -85,6 +90,8 @@ pub struct PublishInput<'a> {
     pub protected: &'a [ProtectedTable],
     pub report: &'a ProtectReport,
     pub inputs: Vec<FileHash>,
+    /// What validation left out, when known (`coverage::read`).
+    pub coverage: Option<coverage::Coverage>,
 }
 
 /// Writes the release into `out` (an empty staging folder) and returns its manifest.
@@ -118,7 +125,10 @@ pub fn publish(inp: &PublishInput, out: &Path) -> Result<ReleaseManifest, StageE
     write_csv(&dir.join(format!("{COMPARISON}.csv")), &cmp)?;
     write_parquet(&dir.join(format!("{COMPARISON}.parquet")), &cmp)?;
     xlsx::workbook(&out.join(WORKBOOK), inp.tables, &sheets, &cmp, inp.report)?;
-    let note = methods::methods_note(inp.tables, inp.report, persons_shown(inp), &official_note);
+    let dp = inp.report.dp.is_some();
+    let threshold = inp.report.params.threshold;
+    let note = methods::methods_note(inp.tables, inp.report, persons_shown(inp), &official_note)
+        + &coverage::section(inp.coverage.as_ref(), dp, threshold);
     std::fs::write(out.join(METHODS), note).map_err(|e| StageError::io(out.join(METHODS), e))?;
     let files = hash_tree(out)?;
     let parameters = match &inp.report.dp {
@@ -151,6 +161,10 @@ pub fn publish(inp: &PublishInput, out: &Path) -> Result<ReleaseManifest, StageE
         inputs: inp.inputs.clone(),
         audit_passed: inp.report.audit_passed,
         dp: inp.report.dp.as_ref().map(DpRelease::from),
+        coverage: inp
+            .coverage
+            .as_ref()
+            .and_then(|c| coverage::shown(c, dp, threshold)),
         tables: inp.tables.tables.iter().map(|t| t.id().to_string()).collect(),
         files,
     };

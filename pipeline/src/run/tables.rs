@@ -167,6 +167,10 @@ pub fn publish_stage(
                 protected: &protected,
                 report: &report,
                 inputs,
+                coverage: publish::coverage::read(
+                    &work.stage_dir(crate::ingest::STAGE).join(super::REPORT_JSON),
+                    &work.stage_dir(crate::link::STAGE).join(super::LINK_REPORT_JSON),
+                ),
             },
             out,
         )?;
