@@ -625,6 +625,42 @@ pub fn list_entries(dir: &Path) -> Result<Vec<Entry>, StageError> {
     Ok(out)
 }
 
+/// Files below `dir` that `list_entries` passes over as hidden but whose names end as
+/// submissions do (`.SAMPLE01.csv`, `~$SAMPLE05.csv` larger than Office's lock file, anything
+/// in a hidden folder such as `.sync/`): a submission renamed so by a sync tool or a slip
+/// would otherwise be left out without a word. Office's lock files (under 1 KB), macOS's
+/// `._` shadow files and work folders are not named.
+pub fn hidden_submissions(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![(dir.to_path_buf(), false)];
+    while let Some((d, in_hidden)) = stack.pop() {
+        let Ok(listing) = fs::read_dir(&d) else { continue };
+        for entry in listing.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let p = entry.path();
+            let hidden_here = in_hidden || hidden(&name);
+            let Ok(ty) = entry.file_type() else { continue };
+            if ty.is_dir() {
+                if !is_work_folder(&p) {
+                    stack.push((p, hidden_here));
+                }
+                continue;
+            }
+            let lock = name.starts_with("~$") && entry.metadata().is_ok_and(|m| m.len() < 1024);
+            if hidden_here
+                && ty.is_file()
+                && crate::ingest::is_submission(&p)
+                && !lock
+                && !name.starts_with("._")
+            {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Every regular file below `dir` (also through links), sorted, skipping hidden names.
 pub fn list_files(dir: &Path) -> Result<Vec<PathBuf>, StageError> {
     Ok(list_entries(dir)?

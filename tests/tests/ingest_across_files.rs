@@ -698,10 +698,31 @@ fn a_file_that_repeats_another_files_records_is_named_a_copy() {
     assert!(
         copies[0].contains("talita.csv")
             && copies[0].contains("talita-copy.csv")
-            && copies[0].contains("6 of its 6 records")
-            && copies[0].contains("remove the copy"),
+            && copies[0].contains("6 of its 6 record ids")
+            && copies[0].contains("6 of them with the same answers")
+            && copies[0].contains("remove the copy")
+            && !copies[0].contains("differ"),
         "{}",
         copies[0]
+    );
+    // An old version with one answer changed since: that record is quarantined in both,
+    // and the warning says so (it said all repeated "with the same answers").
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut old = rows.clone();
+    let gender = header().iter().position(|h| h == "gender").expect("gender");
+    old[0][gender] = "man".into();
+    write(dir.path(), "talita.csv", csv_text(&header(), &rows, b','));
+    write(dir.path(), "talita-old.csv", csv_text(&header(), &old, b','));
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 5, 7);
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains("5 of them with the same answers")
+                && w.contains("the 1 whose answers differ are quarantined in both files")),
+        "{:?}",
+        report.warnings
     );
     assert!(
         report.to_text().contains("is a copy"),
@@ -760,5 +781,40 @@ fn a_file_that_repeats_another_files_records_is_named_a_copy() {
             && restart[0].contains("do not delete either file"),
         "{}",
         restart[0]
+    );
+}
+
+/// Files that file managers hide are passed over, but one whose name ends as a submission's is
+/// named: an outside review's `.SAMPLE01.csv`, a large `~$SAMPLE05.csv` and `.sync/SAMPLE03.xlsx`
+/// (real records) were skipped without a word and `run` would have published without them.
+/// Office's small lock files and macOS's `._` shadow files are not named.
+#[test]
+fn hidden_files_that_look_like_submissions_are_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = csv_text(&header(), &[row_with(&[])], b',');
+    let big = csv_text(&header(), &vec![row_with(&[]); 10], b',');
+    assert!(big.len() > 1024);
+    std::fs::create_dir(dir.path().join(".sync")).expect("mkdir");
+    for (name, text) in [
+        ("a.csv", good.as_str()),
+        (".SAMPLE02.csv", good.as_str()),
+        ("~$lock.xlsx", "owner"),
+        ("~$big.csv", big.as_str()),
+        ("._a.csv", "shadow"),
+        (".DS_Store", "x"),
+        (".sync/SAMPLE03.csv", good.as_str()),
+    ] {
+        std::fs::write(dir.path().join(name), text).expect("write");
+    }
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 1, 0);
+    let warning = report
+        .warnings
+        .iter()
+        .find(|w| w.contains("hidden file(s) not read"))
+        .unwrap_or_else(|| panic!("{:?}", report.warnings));
+    assert!(
+        warning.starts_with("3 hidden file(s) not read: .SAMPLE02.csv, .sync/SAMPLE03.csv, ~$big.csv ("),
+        "{warning}"
     );
 }

@@ -150,6 +150,18 @@ pub fn ingest_folder(
     report.warnings = run_warnings(&report);
     report.warnings.extend(mixed_kinds(schema, &report));
     report.warnings.extend(same_content(input, &entries));
+    let hidden = crate::stage::hidden_submissions(input);
+    if !hidden.is_empty() {
+        let names: Vec<String> = hidden
+            .iter()
+            .map(|p| p.strip_prefix(input).unwrap_or(p).display().to_string())
+            .collect();
+        report.warnings.push(format!(
+            "{} hidden file(s) not read: {} (a name starting with '.' or '~$', or a hidden folder, is hidden by file managers, and such files are passed over as lock files and system files are). If one holds an organisation's records, rename it without the '.' or '~$' (or move it out of the hidden folder) and run again",
+            hidden.len(),
+            names.join(", ")
+        ));
+    }
     report.warnings.extend(v.copies());
     Ok(report)
 }

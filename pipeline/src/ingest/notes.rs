@@ -28,8 +28,9 @@ pub(super) fn same_content(input: &Path, entries: &[crate::stage::Entry]) -> Vec
         .filter(|names| names.len() > 1)
         .map(|names| {
             format!(
-                "{} have the same content: the same file sent twice? Every record in them is quarantined as a duplicate; keep one of them and ingest again",
-                names.join(" and ")
+                "{} have the same content: the same file sent twice? Its rows count once, from {} (the first by name), and the other's are listed as repeated rows; keep one of them and ingest again",
+                names.join(" and "),
+                names[0]
             )
         })
         .collect()

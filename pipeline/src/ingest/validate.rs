@@ -335,10 +335,17 @@ impl<'a> Validator<'a> {
                 let name = |f: u32| self.index.files.get(f as usize).map_or("?", String::as_str);
                 let (n, rows) = (r.rows, self.index.rows.get(later as usize).copied().unwrap_or(0));
                 if r.same * 2 >= r.rows {
+                    let differ = match r.rows - r.same {
+                        0 => String::new(),
+                        k => format!(
+                            "; the {k} whose answers differ are quarantined in both files (no one can tell which is right), so those records are missing until the copy is removed"
+                        ),
+                    };
                     format!(
-                        "{} repeats {n} of its {rows} records from {} (the same organisation, year and record id, and the same answers): one is a copy of the other (a sheet copied, or Excel's \"Save As\" CSV leaving both files). Rows repeated cell for cell are counted once, from {}, the copies listed as repeated rows, and rows whose answers differ are quarantined in both files: remove the copy and run ingest again",
+                        "{} repeats {n} of its {rows} record ids from {} (the same organisation, year and record id), {} of them with the same answers: one is a copy of the other (a sheet copied, an old version kept, or Excel's \"Save As\" CSV leaving both files). Rows repeated cell for cell are counted once, from {}, the copies listed as repeated rows{differ}: remove the copy and run ingest again",
                         name(later),
                         name(first),
+                        r.same,
                         name(first)
                     )
                 } else {
