@@ -138,8 +138,10 @@ fn other_code_page(bytes: &[u8]) -> Option<(usize, &'static str)> {
         ));
     }
     // A quote or symbol of Windows-1252 between two letters is a letter of another code page
-    // (code page 850 ö is ”); the apostrophe and the dashes are not (O’Brien, Lind–Ström).
-    let symbol = |b: u8| matches!(b, 0x80 | 0x82 | 0x84..=0x89 | 0x8B | 0x91 | 0x93..=0x95 | 0x99 | 0x9B);
+    // (code page 850 ö is ”); the apostrophes and the dashes are not (O’Brien, Lind–Ström, and
+    // the ‘ of Uzbek and Kenyan names, G‘ofurov, Ng‘ang‘a, which an outside review's valid file
+    // was refused for). A Mac Roman ë there (Citro‘n) is left to the count of letters below.
+    let symbol = |b: u8| matches!(b, 0x80 | 0x82 | 0x84..=0x89 | 0x8B | 0x93..=0x95 | 0x99 | 0x9B);
     let letter = |b: u8| b.is_ascii_alphabetic() || windows_1252_score(b, false) > 0;
     if let Some(pos) = (1..bytes.len().saturating_sub(1))
         .find(|&i| symbol(bytes[i]) && letter(bytes[i - 1]) && letter(bytes[i + 1]))
@@ -200,7 +202,7 @@ fn other_code_page(bytes: &[u8]) -> Option<(usize, &'static str)> {
 fn windows_1252_score(b: u8, between: bool) -> u32 {
     match b {
         0xC4 | 0xC5 | 0xD6 | 0xE4 | 0xE5 | 0xF6 => 2,
-        0x92 if between => 1,
+        0x91 | 0x92 if between => 1,
         0x83 | 0x8A | 0x8C | 0x8E | 0x9A | 0x9C | 0x9E | 0x9F => 1,
         0xC0.. if b != 0xD7 && b != 0xF7 => 1,
         _ => 0,
@@ -436,6 +438,12 @@ mod tests {
         }
         let dash = dec(b"given_name;family_name\nKarl;Lind\x96Str\xF6m\n").expect("read");
         assert_eq!(dash.text, "given_name;family_name\nKarl;Lind–Ström\n");
+        let okina =
+            dec(b"given_name;family_name\nWanjiru;Ng\x91ang\x91a\nBobur;G\x91ofurov\n").expect("read");
+        assert_eq!(
+            okina.text,
+            "given_name;family_name\nWanjiru;Ng‘ang‘a\nBobur;G‘ofurov\n"
+        );
     }
 
     /// A Polish and a Romanian name saved by Windows in code page 1250 read as Windows-1252
