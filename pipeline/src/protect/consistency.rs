@@ -104,6 +104,9 @@ pub fn make_consistent(tables: &Tables, deriver: &Deriver, noisy: &[Vec<i64>], s
         }
         var_of.push(at);
     }
+    for (t, at) in tables.tables.iter().zip(&var_of) {
+        pairs_within_their_totals(t, at, &mut y);
+    }
     let mut constraints: Vec<Vec<(usize, f64)>> = Vec::new();
     for (ti, t) in tables.tables.iter().enumerate() {
         for l in &t.links {
@@ -240,6 +243,36 @@ fn fit_within(
         for k in broken {
             tied[k] = true;
             active.push(inequalities[k].clone());
+        }
+    }
+}
+
+/// A pair of organisations' persons (T21b's `a|b`) are persons of each: a noisy pair above
+/// either organisation's own noisy total (its diagonal cell, clamped at 0) is lowered to it
+/// before the fit. Left to the fit and the integer step, an organisation that reported nobody
+/// had its total raised to its largest noisy pair instead, the cheaper move with dozens of
+/// pairs of pure noise beside it: about 31 persons in every release (an outside review, 200
+/// releases). Post-processing of noisy values only.
+fn pairs_within_their_totals(t: &crate::tables::Table, at: &[Option<usize>], y: &mut [f64]) {
+    if t.dims.len() != 1 || t.dims[0].derive != crate::tables::Derive::Pairs {
+        return;
+    }
+    let domain = &t.dims[0].domain;
+    let var = |code: &str| domain.iter().position(|c| c.code == code).and_then(|c| at[c]);
+    let own: std::collections::HashMap<&str, f64> = domain
+        .iter()
+        .filter_map(|c| {
+            let (a, b) = c.code.split_once('|')?;
+            let v = var(&c.code).filter(|_| a == b)?;
+            Some((a, y[v].max(0.0)))
+        })
+        .collect();
+    for c in domain {
+        let Some((a, b)) = c.code.split_once('|').filter(|(a, b)| a != b) else {
+            continue;
+        };
+        if let (Some(v), Some(&ta), Some(&tb)) = (var(&c.code), own.get(a), own.get(b)) {
+            y[v] = y[v].min(ta).min(tb);
         }
     }
 }
