@@ -38,6 +38,14 @@ pub enum FileError {
     )]
     Binary { path: PathBuf },
     #[error(
+        "{path}: the file is {what} under a text file's name; rename it to end in .{ext} (or export it again as CSV) and run again"
+    )]
+    Misnamed {
+        path: PathBuf,
+        what: &'static str,
+        ext: &'static str,
+    },
+    #[error(
         "{at}: the file has a header but no data rows; if the organisation met nobody this year, leave the file out (the other files are read all the same), otherwise export it again with its rows"
     )]
     HeaderOnly { at: Place },

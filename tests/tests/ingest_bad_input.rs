@@ -891,6 +891,20 @@ fn template_rows_with_only_the_filled_down_columns_are_passed_over() {
     );
 }
 
+/// A workbook or Parquet file saved under a `.csv` name was refused as "a binary file" and
+/// told to be exported as CSV, XLSX or Parquet, which it already was.
+#[test]
+fn a_workbook_or_parquet_file_named_csv_is_told_to_be_renamed() {
+    for (bytes, what, ext) in [
+        (b"PK\x03\x04\x14\x00rest".as_slice(), "an Excel workbook", ".xlsx"),
+        (b"PAR1\x15\x04rest", "a Parquet file", ".parquet"),
+    ] {
+        let (report, _out, _d) = one_file("a.csv", bytes);
+        let e = file_error(&report, "a.csv");
+        assert!(e.contains(what) && e.contains(&format!("end in {ext}")), "{e}");
+    }
+}
+
 /// A birth date in another form (8 digits, a midnight time after it) is read and counted by
 /// its form: the report holds no birth date.
 #[test]
@@ -1604,6 +1618,28 @@ fn a_header_cell_merged_over_two_columns_is_named_as_a_merge() {
         letter(given + 1)
     );
     assert!(e.contains(&merge), "{e}");
+}
+
+/// Headers as case systems and staff write them: `Pnr`, `Personnr`, `Födelsedag`, `Surname`
+/// are read as their contract columns (an outside review's `Pnr` failed the file as an unknown
+/// column, with no hint), and the report says which were renamed.
+#[test]
+fn common_other_names_of_identifier_columns_are_read_as_theirs() {
+    let mut h = header();
+    for (from, to) in [
+        ("personal_number", "Pnr"),
+        ("birth_date", "Födelsedag"),
+        ("family_name", "Surname"),
+        ("given_name", "First name"),
+    ] {
+        let at = h.iter().position(|c| c == from).expect("column");
+        h[at] = to.into();
+    }
+    let (report, out, _d) = one_file("a.csv", csv_text(&h, &[row_with(&[])], b','));
+    assert_counts(&report, 1, 0);
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(strings(&df, "family_name")[0].as_deref(), Some("Svensson"));
+    assert!(report.to_text().contains("Pnr"), "{}", report.to_text());
 }
 
 #[test]

@@ -338,7 +338,12 @@ fn resolve_exactly(schema: &Schema, cell: &str) -> Option<usize> {
         .columns
         .iter()
         .enumerate()
-        .filter(|(_, c)| codes_fold(&c.name) == f || codes_fold(&c.sv) == f || codes_fold(&c.en) == f)
+        .filter(|(_, c)| {
+            codes_fold(&c.name) == f
+                || codes_fold(&c.sv) == f
+                || codes_fold(&c.en) == f
+                || c.aliases.iter().any(|a| codes_fold(a) == f)
+        })
         .map(|(i, _)| i)
         .collect();
     (matches.len() == 1).then(|| matches[0])

@@ -231,6 +231,19 @@ fn open_csv(path: &Path) -> Result<Table, FileError> {
         path: path.to_path_buf(),
         source,
     })?;
+    // A workbook or Parquet file renamed .csv was called "a binary file" and told to be
+    // exported as what it already is.
+    let misnamed = |what, ext| FileError::Misnamed {
+        path: path.to_path_buf(),
+        what,
+        ext,
+    };
+    if bytes.starts_with(b"PK\x03\x04") {
+        return Err(misnamed("an Excel workbook (or another zip archive)", "xlsx"));
+    }
+    if bytes.starts_with(b"PAR1") {
+        return Err(misnamed("a Parquet file", "parquet"));
+    }
     let (bytes, padding) = without_padding(bytes);
     let mut decoded = decode(path, bytes)?;
     // The CSV reader counts a CRLF line ending short, so that every row of a file saved on

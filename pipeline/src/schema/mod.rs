@@ -54,6 +54,9 @@ pub struct Column {
     pub help_en: String,
     #[serde(default)]
     pub help_sv: String,
+    /// Other names a header may give the column (`Pnr`, `Personnr`), read like its labels.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
 }
 
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
