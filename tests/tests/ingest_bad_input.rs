@@ -905,6 +905,37 @@ fn a_workbook_or_parquet_file_named_csv_is_told_to_be_renamed() {
     }
 }
 
+/// Rows numbered in a first column whose header was left blank: every row was quarantined as a
+/// value without a header. A whole number, different in every row, is a running number and
+/// passed over with a note; a column without a header holding anything else still is not.
+#[test]
+fn a_running_number_without_a_header_is_passed_over() {
+    let mut h = header();
+    h.insert(0, String::new());
+    let rows: Vec<Vec<String>> = (1..=3)
+        .map(|i| {
+            let mut r = row_with(&[("record_id", &format!("R{i}"))]);
+            r.insert(0, i.to_string());
+            r
+        })
+        .collect();
+    let (report, _out, _d) = one_file("a.csv", csv_text(&h, &rows, b','));
+    assert_counts(&report, 3, 0);
+    let notes = &report.files[0].notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("#1 (column A in Excel, no header)") && n.contains("running number")),
+        "{notes:?}"
+    );
+    // A number repeated is no running number: each row with a value there is quarantined.
+    let mut repeated = rows.clone();
+    repeated[1][0] = "1".into();
+    let (report, out, _d) = one_file("a.csv", csv_text(&h, &repeated, b','));
+    assert_counts(&report, 0, 3);
+    assert!(rules_of(out.path()).iter().all(|r| r.2 == "value_without_header"));
+}
+
 /// A birth date in another form (8 digits, a midnight time after it) is read and counted by
 /// its form: the report holds no birth date.
 #[test]

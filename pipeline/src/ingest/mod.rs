@@ -352,6 +352,7 @@ fn map_table(schema: &Schema, t: &Table, opts: &IngestOptions) -> Result<header:
             }
         })?;
     map.sheet_columns = t.sheet_columns.clone();
+    running_numbers_without_header(t, &mut map);
     match t.unreadable_in(&map) {
         Some((col, ty)) => Err(FileError::Parquet {
             path: t.path.clone(),
@@ -360,6 +361,44 @@ fn map_table(schema: &Schema, t: &Table, opts: &IngestOptions) -> Result<header:
             ),
         }),
         None => Ok(map),
+    }
+}
+
+/// A column without a header whose every row holds a whole number, no two the same (staff
+/// number the rows in the first column and leave its header blank): a running number, passed
+/// over with a note like a `Nr` column. Any other value in a column without a header is still
+/// quarantined in its row, as it may be an answer put in the wrong place.
+fn running_numbers_without_header(t: &Table, map: &mut header::HeaderMap) {
+    /// The first row that is not a running number ends the pass (or a row that cannot be read).
+    struct NotRunning;
+    impl From<FileError> for NotRunning {
+        fn from(_: FileError) -> Self {
+            NotRunning
+        }
+    }
+    let mut numbering: Vec<usize> = Vec::new();
+    for &pos in &map.blank {
+        let mut seen = std::collections::HashSet::new();
+        let mut rows = 0usize;
+        let running = t
+            .for_each_row(|row| {
+                rows += 1;
+                let cell = row.cells.get(pos).map_or("", |c| c.trim());
+                let number = !cell.is_empty() && cell.len() <= 9 && cell.bytes().all(|b| b.is_ascii_digit());
+                if number && seen.insert(cell.to_string()) {
+                    Ok(())
+                } else {
+                    Err(NotRunning)
+                }
+            })
+            .is_ok();
+        if running && rows >= 2 {
+            numbering.push(pos);
+        }
+    }
+    for pos in numbering {
+        map.blank.retain(|&p| p != pos);
+        map.numbering.push(validate::unnamed_column(map, pos));
     }
 }
 

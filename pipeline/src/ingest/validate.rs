@@ -221,7 +221,7 @@ fn related<'r>(schema: &Schema, row: &Row<'r>, map: &HeaderMap, col: usize) -> &
 /// 8th column is H), since that is where staff look for it: in a workbook, the letter of the
 /// sheet column it was read from (empty columns between are not read, so its place in the
 /// table would mislead).
-fn unnamed_column(map: &HeaderMap, pos: usize) -> String {
+pub(super) fn unnamed_column(map: &HeaderMap, pos: usize) -> String {
     match map.sheet_columns.as_ref().and_then(|c| c.get(pos)) {
         Some(&sheet) => format!("{} of the sheet (no header)", excel_letters(sheet)),
         None => format!("#{} (column {} in Excel, no header)", pos + 1, excel_letters(pos)),
