@@ -75,10 +75,8 @@ fn each_element(part: impl BufRead, name: &str, mut f: impl FnMut(&BytesStart) -
     let mut buf = Vec::new();
     loop {
         match reader.read_event_into(&mut buf).ok()? {
-            Event::Start(e) | Event::Empty(e) if e.local_name().into_inner() == name => {
-                if !f(&e) {
-                    return Some(());
-                }
+            Event::Start(e) | Event::Empty(e) if e.local_name().into_inner() == name && !f(&e) => {
+                return Some(());
             }
             Event::Eof => return Some(()),
             _ => {}
