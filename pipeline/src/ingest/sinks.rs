@@ -37,6 +37,9 @@ pub(super) struct ProblemRow {
     line: u64,
     record: Option<String>,
     column: String,
+    /// The column's letter in the sheet (or its place in a CSV file, counted as Excel's letters),
+    /// where the problem is one column's.
+    letter: String,
     rule: &'static str,
     message: String,
 }
@@ -116,10 +119,11 @@ fn problems_workbook(schema: &Schema, path: &Path, problems: &Problems) -> Resul
         "Rad / Line",
         "Ärende-id / Record id",
         "Kolumn / Column",
+        "Kolumn i Excel / Excel column",
         "Regel / Rule",
         "Regeln / The rule (sv)",
         "The rule (en)",
-        "Vad som är fel / What is wrong",
+        "Vad som är fel (engelska) / What is wrong",
     ];
     for (c, h) in head.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, *h, &bold).map_err(err)?;
@@ -133,11 +137,17 @@ fn problems_workbook(schema: &Schema, path: &Path, problems: &Problems) -> Resul
         ws.write_number(r, 1, p.line as f64).map_err(err)?;
         ws.write_string(r, 2, p.record.as_deref().unwrap_or(""))
             .map_err(err)?;
-        ws.write_string(r, 3, &p.column).map_err(err)?;
-        ws.write_string(r, 4, p.rule).map_err(err)?;
-        ws.write_string(r, 5, &sv).map_err(err)?;
-        ws.write_string(r, 6, &en).map_err(err)?;
-        ws.write_string(r, 7, &p.message).map_err(err)?;
+        // The column as the sheet's header may name it, in Swedish, beside the contract's name.
+        let column = schema
+            .column_index(&p.column)
+            .map(|i| &schema.columns[i])
+            .map_or_else(|| p.column.clone(), |c| format!("{} ({})", c.name, c.sv));
+        ws.write_string(r, 3, &column).map_err(err)?;
+        ws.write_string(r, 4, &p.letter).map_err(err)?;
+        ws.write_string(r, 5, p.rule).map_err(err)?;
+        ws.write_string(r, 6, &sv).map_err(err)?;
+        ws.write_string(r, 7, &en).map_err(err)?;
+        ws.write_string(r, 8, &p.message).map_err(err)?;
     }
     if problems.more > 0 {
         let note = format!(
@@ -216,11 +226,27 @@ pub(super) fn rejected(
             staff.more += 1;
             continue;
         }
+        let letter = t
+            .schema
+            .column_index(&p.column)
+            .and_then(|i| t.map.source[i])
+            .map(|pos| {
+                validate::excel_letters(
+                    t.map
+                        .sheet_columns
+                        .as_ref()
+                        .and_then(|c| c.get(pos))
+                        .copied()
+                        .unwrap_or(pos),
+                )
+            })
+            .unwrap_or_default();
         staff.rows.push(ProblemRow {
             file: t.label.to_string(),
             line: row.line,
             record: record.clone(),
             column: p.column.clone(),
+            letter,
             rule: p.rule,
             message: p.message.clone(),
         });

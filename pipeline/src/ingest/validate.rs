@@ -229,7 +229,7 @@ pub(super) fn unnamed_column(map: &HeaderMap, pos: usize) -> String {
 }
 
 /// The letters Excel shows above column `col` (0 is A).
-fn excel_letters(col: usize) -> String {
+pub(super) fn excel_letters(col: usize) -> String {
     let mut letters = String::new();
     let mut n = col + 1;
     while n > 0 {
