@@ -936,6 +936,31 @@ fn a_running_number_without_a_header_is_passed_over() {
     assert!(rules_of(out.path()).iter().all(|r| r.2 == "value_without_header"));
 }
 
+/// Spaces cleaned from identifiers are counted, not shown: the report said "0 value(s)
+/// normalised" for a personal number with a space and names with non-breaking or leading
+/// spaces (an outside review).
+#[test]
+fn spaces_cleaned_from_identifiers_are_counted() {
+    let rows = vec![
+        row_with(&[("personal_number", "19811218 9876"), ("given_name", " Anna")]),
+        row_with(&[("record_id", "R2"), ("family_name", "Svens\u{a0}son Berg")]),
+        row_with(&[("record_id", "R3")]),
+    ];
+    let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    assert_counts(&report, 3, 0);
+    let text = report.to_text();
+    for expected in [
+        "personal_number: \"(spaces)\" -> \"(spaces removed)\": 1",
+        "given_name: \"(spaces)\" -> \"(spaces at the ends, non-breaking or doubled, made single)\": 1",
+        "family_name: \"(spaces)\"",
+    ] {
+        assert!(text.contains(expected), "{expected}\n{text}");
+    }
+    assert!(!text.contains("9876") && !text.contains("Anna"), "{text}");
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(strings(&df, "given_name")[0].as_deref(), Some("Anna"));
+}
+
 /// A birth date in another form (8 digits, a midnight time after it) is read and counted by
 /// its form: the report holds no birth date.
 #[test]
