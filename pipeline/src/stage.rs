@@ -641,7 +641,9 @@ pub fn hidden_submissions(dir: &Path) -> Vec<PathBuf> {
             let hidden_here = in_hidden || hidden(&name);
             let Ok(ty) = entry.file_type() else { continue };
             if ty.is_dir() {
-                if !is_work_folder(&p) {
+                // A stage's staging folder, and so a work folder being made for the first time
+                // inside the folder of submissions, holds this tool's own files.
+                if !is_work_folder(&p) && !staging(&name) && !holds_staging(&p) {
                     stack.push((p, hidden_here));
                 }
                 continue;
@@ -659,6 +661,20 @@ pub fn hidden_submissions(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// A stage's staging or replaced folder (`.01-ingest.tmp-4242`, `.03-link.old-4242`).
+fn staging(name: &str) -> bool {
+    let b = name.as_bytes();
+    b.len() > 4
+        && b[0] == b'.'
+        && b[1..3].iter().all(u8::is_ascii_digit)
+        && b[3] == b'-'
+        && (name.contains(".tmp-") || name.contains(".old-"))
+}
+
+fn holds_staging(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|l| l.flatten().any(|e| staging(&e.file_name().to_string_lossy())))
 }
 
 /// Every regular file below `dir` (also through links), sorted, skipping hidden names.

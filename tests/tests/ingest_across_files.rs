@@ -817,4 +817,15 @@ fn hidden_files_that_look_like_submissions_are_named() {
         warning.starts_with("3 hidden file(s) not read: .SAMPLE02.csv, .sync/SAMPLE03.csv, ~$big.csv ("),
         "{warning}"
     );
+    // A work folder being made inside the folder (its stage still in its staging folder)
+    // holds this tool's own files: not named (an outside review saw them in the warning).
+    let staging = dir.path().join("work/.01-ingest.tmp-4242/validated");
+    std::fs::create_dir_all(&staging).expect("mkdir");
+    std::fs::write(staging.join("SAMPLE01.parquet"), "x").expect("write");
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert!(
+        report.warnings.iter().any(|w| w.starts_with("3 hidden file(s)")),
+        "{:?}",
+        report.warnings
+    );
 }

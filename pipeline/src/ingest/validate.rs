@@ -472,9 +472,14 @@ impl<'a> Validator<'a> {
         let trailing_blank = blank_past_header(row, map) && self.index.trails(file);
         // Fields missing at the end are empty cells whose separators were not written: Excel
         // leaves them out of rows whose last cells are empty (after the 16th row, in some
-        // versions), as do hand edits. Read as empty and counted; the row's answers are then
-        // checked like any other's, which refuses most cells that slid left.
-        let short = row.cells.len() < map.width && row.unclosed.is_none();
+        // versions), and such a row ends with its last answer, never with an empty field. Read
+        // as empty and counted, when every answer then fits its column (below); a row that lost
+        // a field in the middle slides its later answers left, and ends as it ended before,
+        // often empty: refused for its shape (an outside review's such rows were accepted with
+        // answers one column over).
+        let short = row.cells.len() < map.width
+            && row.unclosed.is_none()
+            && row.cells.last().is_some_and(|c| !c.trim().is_empty());
         if row.cells.len() != map.width && !trailing_blank && !short {
             let breaks: usize = row.cells.iter().map(|c| c.matches('\n').count()).sum();
             let swallowed = if breaks > 0 {
@@ -592,6 +597,23 @@ impl<'a> Validator<'a> {
             }
         }
         self.cross_checks((row, map, file), (&mut values, &mut norms), &mut problems);
+        if short && !problems.is_empty() {
+            // The answers do not fit their columns as read: a field is more likely missing in
+            // the middle than the row's problems as they slid.
+            return Outcome::Rejected(vec![Problem {
+                column: "(row)".into(),
+                rule: "bad_row_shape",
+                value: format!("{} fields", row.cells.len()),
+                message: format!(
+                    "the row has {} fields but the header has {}, and read with its last {} empty its answers do not fit their columns ({}, the first at {}): a field is probably missing in the middle of the row; check its cells against the header",
+                    row.cells.len(),
+                    map.width,
+                    map.width - row.cells.len(),
+                    problems.len(),
+                    problems[0].column
+                ),
+            }]);
+        }
         if problems.is_empty() {
             let c = &self.cols;
             let org_id = values[c.org].clone().unwrap_or_default();

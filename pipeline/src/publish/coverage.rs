@@ -2,10 +2,10 @@
 //! so a reader must be told that an organisation is under-counted (an outside review's run
 //! published one organisation at 10 of its 122 rows without a word in the release).
 //!
-//! In an exact release the counts are published, each count of fewer rows than the small-count
-//! threshold as "fewer than" it. In a DP release they are not: they are exact counts, one more
-//! for a record with an error, and no noise covers them; the release says that rows were left
-//! out and where the organisations' validation reports are.
+//! An exact release says whether rows were left out and names the organisations that lost a
+//! tenth of their rows or more, without counts: an organisation's rows bound its persons,
+//! which a table may hide. A DP release says the same words whatever the data: the counts are
+//! exact, one more for a record with an error, and no noise covers them.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -45,44 +45,36 @@ pub fn read(ingest_report: &Path, link_report: &Path) -> Option<Coverage> {
     })
 }
 
-/// The coverage as published: in an exact release, counts under `threshold` as "< threshold";
-/// in a DP release nothing (see the module's note).
-pub fn shown(c: &Coverage, dp: bool, threshold: u64) -> Option<serde_json::Value> {
-    if dp {
-        return None;
-    }
-    let count = |n: u64| {
-        if n > 0 && n < threshold {
-            serde_json::json!(format!("<{threshold}"))
-        } else {
-            serde_json::json!(n)
-        }
-    };
-    let orgs: serde_json::Map<String, serde_json::Value> = c
-        .organisations
+/// Organisations that lost a tenth of their rows or more: named, not counted.
+fn heavy(c: &Coverage) -> Vec<&str> {
+    c.organisations
         .iter()
-        .map(|(org, rows, q)| {
-            (
-                org.clone(),
-                serde_json::json!({ "rows_in": rows, "quarantined": count(*q) }),
-            )
+        .filter(|(_, rows, q)| q * 10 >= *rows)
+        .map(|(org, _, _)| org.as_str())
+        .collect()
+}
+
+/// The coverage as published in an exact release: whether rows were left out, and which
+/// organisations lost a tenth of theirs or more. No count: an organisation's rows bound its
+/// persons (a release that hid its 3 persons in T21b would show "3 rows passed"), and the
+/// rows submitted and accepted in all would give a hidden small count of rows left out by
+/// subtraction. A DP release has nothing here (see the module's note).
+pub fn shown(c: &Coverage, dp: bool) -> Option<serde_json::Value> {
+    (!dp).then(|| {
+        serde_json::json!({
+            "rows_left_out": c.quarantined > 0,
+            "organisations_with_a_tenth_or_more_of_their_rows_left_out": heavy(c),
         })
-        .collect();
-    Some(serde_json::json!({
-        "rows_in": c.rows_in,
-        "accepted": c.accepted,
-        "quarantined": count(c.quarantined),
-        "organisations_with_rows_left_out": orgs,
-    }))
+    })
 }
 
 /// The methods note's section, Swedish then English.
-pub fn section(c: Option<&Coverage>, dp: bool, threshold: u64) -> String {
+pub fn section(c: Option<&Coverage>, dp: bool) -> String {
     let mut s = String::from("\n## Täckning / Coverage\n\n");
     // The same words whatever the data: whether any row was left out is itself a fact about
     // the records that no noise covers.
     if dp {
-        s.push_str("Rader med fel (karantän) lämnas utanför och räknas inte i någon tabell. Hur många de var publiceras inte i en utgåva med brus: det är ett exakt antal. Organisationernas valideringsrapporter säger vilka rader det gäller.\n\nRows with an error (quarantined) are left out and count in no table. How many they were is not published in a release with noise: it is an exact count. The organisations' validation reports say which rows they are.\n");
+        s.push_str("Rader med fel (karantän), om några, lämnas utanför och räknas inte i någon tabell. Hur många de var publiceras inte i en utgåva med brus: det är ett exakt antal. Organisationernas valideringsrapporter säger vilka rader det gäller.\n\nRows with an error (quarantined), if any, are left out and count in no table. How many they were is not published in a release with noise: it is an exact count. The organisations' validation reports say which rows they are.\n");
         return s;
     }
     let Some(c) = c else {
@@ -90,36 +82,33 @@ pub fn section(c: Option<&Coverage>, dp: bool, threshold: u64) -> String {
         return s;
     };
     if c.quarantined == 0 {
-        let _ = write!(
-            s,
-            "Alla {0} inskickade rader godkändes vid kontrollen.\n\nAll {0} rows submitted passed validation.\n",
-            c.rows_in
+        s.push_str(
+            "Alla inskickade rader godkändes vid kontrollen.\n\nEvery row submitted passed validation.\n",
         );
         return s;
     }
-    let count = |n: u64, sv: bool| match n {
-        n if n < threshold => format!("{} {threshold}", if sv { "färre än" } else { "fewer than" }),
-        n => n.to_string(),
-    };
-    let orgs = |sv: bool| {
-        c.organisations
-            .iter()
-            .map(|(org, rows, q)| format!("{org} {} {} {rows}", count(*q, sv), if sv { "av" } else { "of" }))
-            .collect::<Vec<_>>()
-            .join(", ")
+    let heavy = heavy(c);
+    let (sv, en) = if heavy.is_empty() {
+        (
+            "Ingen organisation förlorade en tiondel av sina rader eller mer.".to_string(),
+            "No organisation lost a tenth of its rows or more.".to_string(),
+        )
+    } else {
+        (
+            format!(
+                "Dessa organisationer förlorade en tiondel av sina rader eller mer och är underräknade: {}.",
+                heavy.join(", ")
+            ),
+            format!(
+                "These organisations lost a tenth of their rows or more and are under-counted: {}.",
+                heavy.join(", ")
+            ),
+        )
     };
     let _ = write!(
         s,
-        "Av {} inskickade rader godkändes {}; {} lämnades utanför (karantän: rader med fel, eller kopior av en annan rad) och räknas inte i någon tabell, så organisationerna nedan är underräknade: {}.\n\n\
-Of {} rows submitted, {} passed validation; {} were left out (quarantined: rows with an error, or copies of another row) and count in no table, so the organisations below are under-counted: {}.\n",
-        c.rows_in,
-        c.accepted,
-        count(c.quarantined, true),
-        orgs(true),
-        c.rows_in,
-        c.accepted,
-        count(c.quarantined, false),
-        orgs(false)
+        "Rader med fel (karantän: fel i ett svar, eller kopior av en annan rad) lämnades utanför och räknas inte i någon tabell. {sv} Antalen står i valideringsrapporten; de publiceras inte, eftersom en organisations antal rader begränsar dess antal personer, som en tabell kan dölja.\n\n\
+Rows with an error (quarantined: an error in an answer, or copies of another row) were left out and count in no table. {en} The counts are in the validation report; they are not published, as an organisation's number of rows bounds its number of persons, which a table may hide.\n"
     );
     s
 }
@@ -129,40 +118,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn small_counts_of_rows_left_out_are_shown_as_fewer_than_the_threshold_and_none_in_dp() {
+    fn rows_left_out_are_said_and_heavy_losers_named_without_counts_and_dp_says_the_same_always() {
         let c = Coverage {
             rows_in: 200,
             accepted: 185,
             quarantined: 15,
             organisations: vec![("A".into(), 120, 12), ("B".into(), 80, 3)],
         };
-        let exact = section(Some(&c), false, 5);
+        let exact = section(Some(&c), false);
         assert!(
-            exact.contains("Of 200 rows submitted, 185 passed validation; 15 were left out")
-                && exact.contains("A 12 of 120, B fewer than 5 of 80"),
+            exact.contains("under-counted: A.") && !exact.contains(" B") && !exact.contains("12"),
             "{exact}"
         );
-        let json = shown(&c, false, 5).expect("exact").to_string();
+        for n in ["200", "185", "15", "120", "80"] {
+            assert!(!exact.contains(n), "{n} in {exact}");
+        }
+        let json = shown(&c, false).expect("exact").to_string();
         assert!(
-            json.contains(r#""B":{"quarantined":"<5","rows_in":80}"#),
+            json.contains(r#""rows_left_out":true"#) && json.contains(r#"["A"]"#),
             "{json}"
         );
-        let dp = section(Some(&c), true, 5);
-        assert!(
-            dp.contains("not published") && !dp.contains("15") && !dp.contains("12"),
-            "{dp}"
-        );
+        let dp = section(Some(&c), true);
+        assert!(dp.contains("not published") && dp.contains("if any"), "{dp}");
+        assert_eq!(shown(&c, true), None);
         let none_left_out = Coverage {
             quarantined: 0,
             organisations: Vec::new(),
             ..c.clone()
         };
         assert_eq!(
-            section(Some(&none_left_out), true, 5),
+            section(Some(&none_left_out), true),
             dp,
             "the same words whatever the data"
         );
-        assert_eq!(shown(&c, true, 5), None);
-        assert!(section(None, false, 5).contains("validated at each organisation"));
+        assert!(section(Some(&none_left_out), false).contains("Every row submitted passed"));
+        assert!(section(None, false).contains("validated at each organisation"));
     }
 }

@@ -44,8 +44,8 @@ pub struct ReleaseManifest {
     /// DP mode: what the release spent and promises (no figure computed from exact counts).
     #[serde(default)]
     pub dp: Option<DpRelease>,
-    /// Exact releases: the rows submitted, accepted and left out (`coverage::shown`), when the
-    /// work folder's own ingest made the linked records.
+    /// Exact releases: whether rows were left out and which organisations lost a tenth of
+    /// theirs or more (`coverage::shown`), when the work folder's own ingest made the records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage: Option<serde_json::Value>,
     pub tables: Vec<String>,
@@ -126,9 +126,8 @@ pub fn publish(inp: &PublishInput, out: &Path) -> Result<ReleaseManifest, StageE
     write_parquet(&dir.join(format!("{COMPARISON}.parquet")), &cmp)?;
     xlsx::workbook(&out.join(WORKBOOK), inp.tables, &sheets, &cmp, inp.report)?;
     let dp = inp.report.dp.is_some();
-    let threshold = inp.report.params.threshold;
     let note = methods::methods_note(inp.tables, inp.report, persons_shown(inp), &official_note)
-        + &coverage::section(inp.coverage.as_ref(), dp, threshold);
+        + &coverage::section(inp.coverage.as_ref(), dp);
     std::fs::write(out.join(METHODS), note).map_err(|e| StageError::io(out.join(METHODS), e))?;
     let files = hash_tree(out)?;
     let parameters = match &inp.report.dp {
@@ -161,10 +160,7 @@ pub fn publish(inp: &PublishInput, out: &Path) -> Result<ReleaseManifest, StageE
         inputs: inp.inputs.clone(),
         audit_passed: inp.report.audit_passed,
         dp: inp.report.dp.as_ref().map(DpRelease::from),
-        coverage: inp
-            .coverage
-            .as_ref()
-            .and_then(|c| coverage::shown(c, dp, threshold)),
+        coverage: inp.coverage.as_ref().and_then(|c| coverage::shown(c, dp)),
         tables: inp.tables.tables.iter().map(|t| t.id().to_string()).collect(),
         files,
     };
