@@ -844,6 +844,25 @@ fn too_many_fields_are_quarantined_and_missing_last_fields_read_as_empty() {
         "{}",
         report.to_text()
     );
+    // Ending with an answer that fits the next column too (national_support_programme's "no"
+    // beside police_report's yes/no): where the answers belong cannot be told, so refused.
+    let mut ends_ambiguous = row_with(&[
+        ("record_id", "R7"),
+        ("police_report", ""),
+        ("reported_offences", ""),
+        ("legal_status", ""),
+        ("legal_rights", ""),
+    ]);
+    ends_ambiguous.truncate(nsp + 1);
+    let text = csv_text(&h, &[row_with(&[])], b',') + &ends_ambiguous.join(",") + "\n";
+    let (report, out, _d) = one_file("a.csv", text);
+    assert_counts(&report, 1, 1);
+    assert_eq!(rules_of(out.path())[0].2, "bad_row_shape");
+    assert!(
+        report.to_text().contains("fits the next column too"),
+        "{}",
+        report.to_text()
+    );
     // Empty last cells whose separators were not written (Excel leaves them out of some
     // rows): the row is read, and the change counted. An outside review lost 112 of 122 rows.
     let h = header();
@@ -917,6 +936,20 @@ fn template_rows_with_only_the_filled_down_columns_are_passed_over() {
             .any(|n| n.starts_with("6 row(s) hold nothing but org_id") && n.contains("line 3")),
         "{notes:?}"
     );
+    // Template rows numbered in an `Nr` column are template rows too.
+    let mut numbered_header = vec!["Nr".to_string()];
+    numbered_header.extend(h.iter().cloned());
+    let numbered: Vec<Vec<String>> = rows[..6]
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut r = r.clone();
+            r.insert(0, (i + 1).to_string());
+            r
+        })
+        .collect();
+    let (report, _out, _d) = one_file("a.csv", csv_text(&numbered_header, &numbered, b','));
+    assert_counts(&report, 1, 0);
 }
 
 /// A workbook or Parquet file saved under a `.csv` name was refused as "a binary file" and

@@ -527,6 +527,34 @@ fn run_stops_after_ingest_when_every_row_of_a_file_was_quarantined() {
     );
 }
 
+/// A hidden file that looks like a submission (`.SAMPLE02.csv`, renamed so by a sync tool) is
+/// not read; `run` stops as for a file it could not read, since the organisation's records
+/// would be missing (an outside review's code review: it only warned, and `run` published).
+#[test]
+fn run_stops_after_ingest_when_a_hidden_file_looks_like_a_submission() {
+    let input = submissions();
+    let work_dir = tempfile::tempdir().expect("tempdir");
+    let work = Workdir::new(work_dir.path()).expect("workdir");
+    let s = schema();
+    let rows = vec![row_with(&[("org_id", "SAMPLE02"), ("record_id", "1")])];
+    write(input.path(), ".SAMPLE02.csv", csv_text(&header(), &rows, b','));
+    let run = ingest_stage(
+        &s,
+        &work,
+        input.path(),
+        &IngestOptions::default(),
+        &Progress::hidden(),
+        false,
+    )
+    .expect("ingest");
+    let why = safetally::run::stop_after_ingest(&s, &run.result, (&run.dir, input.path()), true)
+        .expect("a hidden submission stops the run, --accept-quarantine or not");
+    assert!(
+        why.contains("1 hidden file(s) that look like submissions were not read (.SAMPLE02.csv)"),
+        "{why}"
+    );
+}
+
 /// Many rows of a file quarantined stop the run, naming the file and the rules, unless the
 /// user accepts the loss: an outside review's birth dates held a time of day, 33 of 36 rows
 /// went, and `run` published the year's exact release of 33 persons instead of 60, exit 0.

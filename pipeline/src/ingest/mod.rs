@@ -150,16 +150,21 @@ pub fn ingest_folder(
     report.warnings = run_warnings(&report);
     report.warnings.extend(mixed_kinds(schema, &report));
     report.warnings.extend(same_content(input, &entries));
-    let hidden = crate::stage::hidden_submissions(input);
-    if !hidden.is_empty() {
-        let names: Vec<String> = hidden
-            .iter()
-            .map(|p| p.strip_prefix(input).unwrap_or(p).display().to_string())
-            .collect();
+    report.hidden_files = crate::stage::hidden_submissions(input)
+        .iter()
+        .map(|p| p.strip_prefix(input).unwrap_or(p).display().to_string())
+        .collect();
+    if !report.hidden_files.is_empty() {
+        let names = &report.hidden_files;
+        // A hidden folder of a tool (.git, .venv) can hold many: the first ten are named.
+        let more = match names.len() {
+            n if n > 10 => format!(" and {} more", n - 10),
+            _ => String::new(),
+        };
         report.warnings.push(format!(
-            "{} hidden file(s) not read: {} (a name starting with '.' or '~$', or a hidden folder, is hidden by file managers, and such files are passed over as lock files and system files are). If one holds an organisation's records, rename it without the '.' or '~$' (or move it out of the hidden folder) and run again",
-            hidden.len(),
-            names.join(", ")
+            "{} hidden file(s) not read: {}{more} (a name starting with '.' or '~$', or a hidden folder, is hidden by file managers, and such files are passed over as lock files and system files are). If one holds an organisation's records, rename it without the '.' or '~$' (or move it out of the hidden folder) and run again; otherwise move it out of the folder of submissions",
+            names.len(),
+            names.iter().take(10).cloned().collect::<Vec<_>>().join(", ")
         ));
     }
     report.warnings.extend(v.copies());
@@ -458,12 +463,17 @@ fn validate_file(
         .collect();
     let mut prefilled = (0u64, 0u64);
     let done = table.for_each_row(|row| {
+        // Only answers count (a running number, `Nr` or a column without a header, numbers
+        // template rows too).
+        let answers = map
+            .source
+            .iter()
+            .flatten()
+            .filter(|p| !prefilled_cols.contains(p));
         if row.unclosed.is_none()
-            && row
-                .cells
-                .iter()
-                .enumerate()
-                .all(|(p, c)| prefilled_cols.contains(&p) || c.trim().is_empty())
+            && answers
+                .chain(&map.blank)
+                .all(|&p| row.cells.get(p).is_none_or(|c| c.trim().is_empty()))
         {
             prefilled.0 += 1;
             if prefilled.1 == 0 {

@@ -159,6 +159,10 @@ pub struct IngestReport {
     /// What the run as a whole should fix before linking (printed with the summary).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Hidden files whose names end as submissions' (`stage::hidden_submissions`), not read:
+    /// `run` stops on them as on a file it could not read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hidden_files: Vec<String>,
     /// Each rule rows were quarantined for, in Swedish and English (from the contract), so the
     /// report explains itself to the staff who fix the rows.
     #[serde(default)]

@@ -597,20 +597,31 @@ impl<'a> Validator<'a> {
             }
         }
         self.cross_checks((row, map, file), (&mut values, &mut norms), &mut problems);
-        if short && !problems.is_empty() {
-            // The answers do not fit their columns as read: a field is more likely missing in
-            // the middle than the row's problems as they slid.
+        if short && (!problems.is_empty() || self.fits_one_further(row, map)) {
+            // The answers do not fit their columns as read, or the last one would fit the next
+            // column as well (two yes/no columns side by side): a field may be missing in the
+            // middle, and the answers after it would be read one column early.
+            let listed: Vec<String> = problems
+                .iter()
+                .map(|p| format!("{} {}", p.column, p.rule))
+                .collect();
             return Outcome::Rejected(vec![Problem {
                 column: "(row)".into(),
                 rule: "bad_row_shape",
                 value: format!("{} fields", row.cells.len()),
                 message: format!(
-                    "the row has {} fields but the header has {}, and read with its last {} empty its answers do not fit their columns ({}, the first at {}): a field is probably missing in the middle of the row; check its cells against the header",
+                    "the row has {} fields but the header has {}; a row whose last cells are empty may leave out their separators, but this one {}: a field may be missing in the middle of the row, so check its cells against the header (or save the file again from Excel with every column)",
                     row.cells.len(),
                     map.width,
-                    map.width - row.cells.len(),
-                    problems.len(),
-                    problems[0].column
+                    if listed.is_empty() {
+                        "ends with an answer that fits the next column too, so it cannot be told where its answers belong".to_string()
+                    } else {
+                        format!(
+                            "read with its last {} empty has answers that do not fit ({})",
+                            map.width - row.cells.len(),
+                            listed.join(", ")
+                        )
+                    }
                 ),
             }]);
         }
@@ -660,6 +671,19 @@ impl<'a> Validator<'a> {
                     column_name(self.schema, map, column)
                 ),
             },
+        }
+    }
+}
+
+impl Validator<'_> {
+    /// Whether a short row's last answer would pass in the column after its own as well.
+    fn fits_one_further(&self, row: &Row, map: &HeaderMap) -> bool {
+        let column_at = |pos: usize| map.source.iter().position(|s| *s == Some(pos));
+        let last = row.cells.len().saturating_sub(1);
+        match (row.cells.get(last), column_at(last + 1)) {
+            (Some(value), Some(next)) => check_cell(self.schema, &self.schema.columns[next], value.trim())
+                .is_ok_and(|c| !c.value.is_empty()),
+            _ => false,
         }
     }
 }

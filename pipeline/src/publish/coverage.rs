@@ -49,7 +49,8 @@ pub fn read(ingest_report: &Path, link_report: &Path) -> Option<Coverage> {
 fn heavy(c: &Coverage) -> Vec<&str> {
     c.organisations
         .iter()
-        .filter(|(_, rows, q)| q * 10 >= *rows)
+        // Rows that named no member are no organisation's.
+        .filter(|(org, rows, q)| q * 10 >= *rows && org != "UNATTRIBUTED")
         .map(|(org, _, _)| org.as_str())
         .collect()
 }

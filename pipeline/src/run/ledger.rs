@@ -141,7 +141,23 @@ fn a_copy(bound: &Path, here: &Path, id: &str) -> Result<(), StageError> {
 /// A ledger inside one of the work folder's stage folders would be deleted with it when the
 /// stage runs again (a stage replaces its whole folder), or handed on with a release.
 fn inside_a_stage(work: &Path, ledger: &Path) -> Result<(), StageError> {
-    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    // `..` resolved by the names (`absolute` keeps it: `../w/05-protect-dp/L` passed).
+    let abs = |p: &Path| {
+        let mut out = std::path::PathBuf::new();
+        for c in std::path::absolute(p)
+            .unwrap_or_else(|_| p.to_path_buf())
+            .components()
+        {
+            match c {
+                std::path::Component::ParentDir => {
+                    out.pop();
+                }
+                std::path::Component::CurDir => {}
+                c => out.push(c),
+            }
+        }
+        out
+    };
     let (work, ledger) = (abs(work), abs(ledger));
     let Ok(inner) = ledger.strip_prefix(&work) else {
         return Ok(());
@@ -282,7 +298,8 @@ mod tests {
                 && e.contains(&format!("Pass --ledger {}", ledger.display())),
             "{e}"
         );
-        bind_ledger(&work, &tmp.path().join(".").join("L")).expect("the same folder by another path");
+        bind_ledger(&work, &tmp.path().join("L").join("..").join("L"))
+            .expect("the same folder by another path");
         std::fs::remove_dir_all(&ledger).expect("the original gone");
         bind_ledger(&work, &backup).expect("now where it is");
     }
@@ -291,7 +308,7 @@ mod tests {
     fn a_ledger_inside_a_stage_folder_is_refused() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let work = tmp.path().join("w");
-        for inside in ["06-release-dp", "05-protect-dp/ledger"] {
+        for inside in ["06-release-dp", "05-protect-dp/ledger", "x/../05-protect-dp/L"] {
             let e = bind_ledger(&work, &work.join(inside))
                 .expect_err(inside)
                 .to_string();

@@ -43,6 +43,21 @@ pub fn stop_after_ingest(
             input.display()
         ));
     }
+    if !report.hidden_files.is_empty() {
+        // As for a file not read: the organisation's records would be missing.
+        return Some(format!(
+            "stopped after ingest: {} hidden file(s) that look like submissions were not read ({}), so their records would be missing from the year's figures, and a release spends the year's privacy budget or its one exact release. Rename a file that holds records without its leading '.' or '~$' (or move it out of its hidden folder), or move the files out of {}, and run again",
+            report.hidden_files.len(),
+            report
+                .hidden_files
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+            input.display()
+        ));
+    }
     if let Some(why) = wholly_quarantined(report, (text.as_path(), input)) {
         return Some(why);
     }
