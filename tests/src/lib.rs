@@ -177,6 +177,23 @@ pub fn run_to_link(
         .result
 }
 
+/// A generated sample of `persons` from `orgs` organisations (`seed`) made in `dir` and linked
+/// in `dir/work` with the test key `key`: the work folder.
+pub fn generated_and_linked(dir: &Path, (persons, orgs, seed): (u64, usize, u64), key: &str) -> PathBuf {
+    let cfg = safetally::sample::SampleConfig {
+        persons,
+        orgs,
+        seed,
+        ..Default::default()
+    };
+    let sample = dir.join("sample");
+    safetally::sample::generate(&schema(), &cfg, &sample, &Progress::hidden()).expect("generate");
+    let (key, _) = test_key(dir, key);
+    let work = dir.join("work");
+    run_to_link(&sample.join("submissions"), &work, &key);
+    work
+}
+
 /// The bundled sample linked, aggregated and protected in exact mode in `work` (its key made
 /// there as `name`): the aggregate and protect stages' folders.
 pub fn exact_protected(work: &Path, name: &str) -> (PathBuf, PathBuf) {

@@ -758,18 +758,7 @@ fn a_ledger_missing_any_entry_this_work_folder_drew_is_refused() {
 #[test]
 fn organisations_that_reported_nobody_are_not_given_their_pairs_noise_in_t21b() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let cfg = safetally::sample::SampleConfig {
-        persons: 150,
-        orgs: 3,
-        seed: 4,
-        ..Default::default()
-    };
-    let sample = tmp.path().join("sample");
-    safetally::sample::generate(&schema(), &cfg, &sample, &safetally::progress::Progress::hidden())
-        .expect("generate");
-    let (key, _) = test_key(tmp.path(), "t21");
-    let work = tmp.path().join("work");
-    run_to_link(&sample.join("submissions"), &work, &key);
+    let work = generated_and_linked(tmp.path(), (150, 3, 4), "t21");
     let w = Workdir::new(&work).expect("workdir");
     let s = schema();
     let agg = aggregate_stage(&s, &w, &w.stage_dir(safetally::link::STAGE), false)

@@ -349,18 +349,7 @@ fn an_empty_extract_has_no_accuracy_rather_than_a_perfect_one() {
 fn the_crosstabs_error_falls_as_rho_grows_on_linked_persons() {
     use safetally::journalist::accuracy_at;
     let tmp = tempfile::tempdir().expect("tempdir");
-    let cfg = safetally::sample::SampleConfig {
-        persons: 4000,
-        orgs: 10,
-        seed: 9,
-        ..Default::default()
-    };
-    let sample = tmp.path().join("sample");
-    safetally::sample::generate(&schema(), &cfg, &sample, &safetally::progress::Progress::hidden())
-        .expect("generate");
-    let (key, _) = test_key(tmp.path(), "jx");
-    let work = tmp.path().join("work");
-    run_to_link(&sample.join("submissions"), &work, &key);
+    let work = generated_and_linked(tmp.path(), (4000, 10, 9), "jx");
     let s = schema();
     let (persons, _) = safetally::tables::read_persons(
         &s,
