@@ -1744,7 +1744,7 @@ fn a_header_cell_merged_over_two_columns_is_named_as_a_merge() {
 fn common_other_names_of_identifier_columns_are_read_as_theirs() {
     let mut h = header();
     for (from, to) in [
-        ("personal_number", "Pnr"),
+        ("personal_number", "Samordningsnummer"),
         ("birth_date", "Födelsedag"),
         ("family_name", "Surname"),
         ("given_name", "First name"),
@@ -1756,7 +1756,11 @@ fn common_other_names_of_identifier_columns_are_read_as_theirs() {
     assert_counts(&report, 1, 0);
     let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
     assert_eq!(strings(&df, "family_name")[0].as_deref(), Some("Svensson"));
-    assert!(report.to_text().contains("Pnr"), "{}", report.to_text());
+    assert!(
+        report.to_text().contains("Samordningsnummer"),
+        "{}",
+        report.to_text()
+    );
 }
 
 #[test]
