@@ -123,6 +123,28 @@ fn the_extract_is_ledgered_follows_the_code_lists_and_holds_no_identifier() {
         .expect("a lost extract entry is refused");
     assert!(e.to_string().contains("no longer holds it"), "{e}");
     assert_eq!(Ledger::open(&ledger, 2024).expect("ledger").entries.len(), 1);
+    // Nor is a new release: the work folder remembers the extract's entry (an outside review
+    // restored the ledger of before an extract and drew a release, 1.5 of a cap of 1.0 spent).
+    let e = protect_stage_dp(
+        &s,
+        &w,
+        &agg.dir,
+        &DpRun {
+            config: config.clone(),
+            rho: 0.3,
+            group_size: 2,
+            ledger: ledger.clone(),
+        },
+        true,
+    )
+    .err()
+    .expect("a release from a ledger that lost the extract's entry is refused");
+    assert!(
+        e.to_string()
+            .contains("this work folder drew a release or extract"),
+        "{e}"
+    );
+    assert_eq!(Ledger::open(&ledger, 2024).expect("ledger").entries.len(), 1);
     std::fs::write(&file, kept).expect("restore");
 
     // A backup copy of the ledger holds the entry too, but what the extract spent there the

@@ -112,6 +112,9 @@ pub struct ExtractInput<'a> {
     pub previous: Option<crate::protect::dp::Drawn>,
     /// Every entry of the year this work folder drew from its ledger (see `protect::DpInput`).
     pub recorded: Vec<String>,
+    /// Told the new entry's id as soon as it is in the ledger, before anything is written that
+    /// could fail: the work folder remembers it (`run::remember_entry`).
+    pub drawn: &'a dyn Fn(&str) -> Result<(), StageError>,
 }
 
 /// Measures (or reuses the ledgered measurement), post-processes and writes the extract.
@@ -176,6 +179,7 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
             ledger
                 .append(entry)
                 .map_err(|e| StageError::Input(e.to_string()))?;
+            (inp.drawn)(&id)?;
             (m, false, id)
         }
     };

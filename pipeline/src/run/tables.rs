@@ -530,9 +530,11 @@ pub fn journalist_stage(
                 ship_accuracy: agg.member_kind == "sample",
                 previous: previous.clone(),
                 recorded: super::ledger::recorded_entries(work.root(), year)?,
+                drawn: &|id| super::ledger::remember_entry(work.root(), year, id),
             },
             out,
         )?;
+        // A reused draw (an older folder's, drawn before entries were remembered) too.
         super::ledger::remember_entry(work.root(), year, &report.ledger_entry)?;
         let ledger =
             safetally_dp::ledger::Ledger::path_for(params.ledger.as_deref().unwrap_or(Path::new("")), year);
