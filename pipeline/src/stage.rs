@@ -271,20 +271,16 @@ impl Workdir {
         let Ok(listing) = fs::read_dir(&self.root) else {
             return Ok(());
         };
-        // `.NN-name.tmp-PID` and `NN-name.old-PID`, NN-name a stage's folder.
-        let stage_like = |s: &str| {
-            let b = s.as_bytes();
-            b.len() > 3 && b[0].is_ascii_digit() && b[1].is_ascii_digit() && b[2] == b'-'
-        };
+        // `.NN-name.tmp-PID`, `.NN-name.old-PID`, and the visible `NN-name.old-PID` of the
+        // stage being begun.
         let leftover = |name: &str| -> Option<String> {
-            let (of, pid) = match name.strip_prefix('.') {
-                Some(rest) => rest.rsplit_once(".tmp-").or_else(|| rest.rsplit_once(".old-"))?,
-                None => name
-                    .rsplit_once(".old-")
-                    .filter(|(of, _)| stage.is_some_and(|s| s == *of))?,
+            let visible = || {
+                name.rsplit_once(".old-")
+                    .filter(|(of, _)| stage.is_some_and(|s| s == *of))
+                    .filter(|&(of, pid)| stage_like(of) && is_pid(pid))
+                    .map(|(_, pid)| pid)
             };
-            (stage_like(of) && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
-                .then(|| pid.to_string())
+            staging_pid(name).or_else(visible).map(str::to_string)
         };
         for entry in listing.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -663,14 +659,26 @@ pub fn hidden_submissions(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// A stage's staging or replaced folder (`.01-ingest.tmp-4242`, `.03-link.old-4242`).
+/// `NN-name`, a stage's folder name.
+fn stage_like(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() > 3 && b[0].is_ascii_digit() && b[1].is_ascii_digit() && b[2] == b'-'
+}
+
+fn is_pid(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The process id in a stage's staging or replaced folder's name (`.01-ingest.tmp-4242`,
+/// `.03-link.old-4242`).
+fn staging_pid(name: &str) -> Option<&str> {
+    let rest = name.strip_prefix('.')?;
+    let (of, pid) = rest.rsplit_once(".tmp-").or_else(|| rest.rsplit_once(".old-"))?;
+    (stage_like(of) && is_pid(pid)).then_some(pid)
+}
+
 fn staging(name: &str) -> bool {
-    let b = name.as_bytes();
-    b.len() > 4
-        && b[0] == b'.'
-        && b[1..3].iter().all(u8::is_ascii_digit)
-        && b[3] == b'-'
-        && (name.contains(".tmp-") || name.contains(".old-"))
+    staging_pid(name).is_some()
 }
 
 fn holds_staging(dir: &Path) -> bool {

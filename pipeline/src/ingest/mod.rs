@@ -155,16 +155,10 @@ pub fn ingest_folder(
         .map(|p| p.strip_prefix(input).unwrap_or(p).display().to_string())
         .collect();
     if !report.hidden_files.is_empty() {
-        let names = &report.hidden_files;
-        // A hidden folder of a tool (.git, .venv) can hold many: the first ten are named.
-        let more = match names.len() {
-            n if n > 10 => format!(" and {} more", n - 10),
-            _ => String::new(),
-        };
         report.warnings.push(format!(
-            "{} hidden file(s) not read: {}{more} (a name starting with '.' or '~$', or a hidden folder, is hidden by file managers, and such files are passed over as lock files and system files are). If one holds an organisation's records, rename it without the '.' or '~$' (or move it out of the hidden folder) and run again; otherwise move it out of the folder of submissions",
-            names.len(),
-            names.iter().take(10).cloned().collect::<Vec<_>>().join(", ")
+            "{} hidden file(s) not read: {} (a name starting with '.' or '~$', or a hidden folder, is hidden by file managers, and such files are passed over as lock files and system files are). If one holds an organisation's records, rename it without the '.' or '~$' (or move it out of the hidden folder) and run again; otherwise move it out of the folder of submissions",
+            report.hidden_files.len(),
+            report.hidden_named()
         ));
     }
     report.warnings.extend(v.copies());

@@ -177,6 +177,17 @@ impl IngestReport {
         }
     }
 
+    /// The hidden files not read, the first ten by name (a hidden tool folder, `.git`, can
+    /// hold many).
+    pub fn hidden_named(&self) -> String {
+        let names = &self.hidden_files;
+        let more = match names.len() {
+            n if n > 10 => format!(" and {} more", n - 10),
+            _ => String::new(),
+        };
+        names.iter().take(10).cloned().collect::<Vec<_>>().join(", ") + &more
+    }
+
     pub fn close(&mut self) {
         let t = &mut self.totals;
         t.tables = self.files.len() as u64;

@@ -482,25 +482,16 @@ impl<'a> Validator<'a> {
             && row.cells.last().is_some_and(|c| !c.trim().is_empty());
         if row.cells.len() != map.width && !trailing_blank && !short {
             let breaks: usize = row.cells.iter().map(|c| c.matches('\n').count()).sum();
-            let swallowed = if breaks > 0 {
+            let why = if row.cells.len() < map.width {
+                "and it ends with an empty field, so it is not a row Excel shortened (those end with their last answer): a field is probably missing in the middle (a separator deleted); check its cells against the header".to_string()
+            } else if breaks > 0 {
                 format!(
-                    "; a cell of this row runs over {} more line(s), so a quote (\") that is never closed has probably taken the rows after it into this one",
-                    breaks
+                    "a cell of this row runs over {breaks} more line(s), so a quote (\") that is never closed has probably taken the rows after it into this one"
                 )
             } else {
-                String::new()
+                "check the separator and quotes (a cell holding the file's separator, as sexual;labour in a file separated by ';', must be in quotes)".to_string()
             };
-            problems.push(Problem {
-                column: "(row)".into(),
-                rule: "bad_row_shape",
-                value: format!("{} fields", row.cells.len()),
-                message: format!(
-                    "the row has {} fields but the header has {}; check the separator and quotes (a cell holding the file's separator, as sexual;labour in a file separated by ';', must be in quotes){swallowed}",
-                    row.cells.len(),
-                    map.width
-                ),
-            });
-            return Outcome::Rejected(problems);
+            return Outcome::Rejected(vec![bad_shape(row, map, &why)]);
         }
         for &pos in &map.blank {
             if let Some(v) = row.cells.get(pos).filter(|v| !v.trim().is_empty()) {
@@ -514,26 +505,19 @@ impl<'a> Validator<'a> {
         }
         let mut values: Vec<Option<String>> = vec![None; self.schema.columns.len()];
         let mut norms = Vec::new();
-        if short {
+        let reshaped = match (short, trailing_blank) {
+            (true, _) => Some(format!(
+                "the last {} missing, read as empty",
+                map.width - row.cells.len()
+            )),
+            (_, true) => Some("empty fields past the header's last column dropped".to_string()),
+            _ => None,
+        };
+        if let Some(how) = reshaped {
             norms.push(Normalisation {
                 column: "(row)".into(),
                 from: format!("{} fields", row.cells.len()),
-                to: format!(
-                    "{} fields (the last {} missing, read as empty)",
-                    map.width,
-                    map.width - row.cells.len()
-                ),
-                ..Default::default()
-            });
-        }
-        if trailing_blank {
-            norms.push(Normalisation {
-                column: "(row)".into(),
-                from: format!("{} fields", row.cells.len()),
-                to: format!(
-                    "{} fields (empty fields past the header's last column dropped)",
-                    map.width
-                ),
+                to: format!("{} fields ({how})", map.width),
                 ..Default::default()
             });
         }
@@ -605,25 +589,22 @@ impl<'a> Validator<'a> {
                 .iter()
                 .map(|p| format!("{} {}", p.column, p.rule))
                 .collect();
-            return Outcome::Rejected(vec![Problem {
-                column: "(row)".into(),
-                rule: "bad_row_shape",
-                value: format!("{} fields", row.cells.len()),
-                message: format!(
-                    "the row has {} fields but the header has {}; a row whose last cells are empty may leave out their separators, but this one {}: a field may be missing in the middle of the row, so check its cells against the header (or save the file again from Excel with every column)",
-                    row.cells.len(),
-                    map.width,
-                    if listed.is_empty() {
-                        "ends with an answer that fits the next column too, so it cannot be told where its answers belong".to_string()
-                    } else {
-                        format!(
-                            "read with its last {} empty has answers that do not fit ({})",
-                            map.width - row.cells.len(),
-                            listed.join(", ")
-                        )
-                    }
+            let why = if listed.is_empty() {
+                "ends with an answer that fits the next column too, so it cannot be told where its answers belong".to_string()
+            } else {
+                format!(
+                    "read with its last {} empty has answers that do not fit ({})",
+                    map.width - row.cells.len(),
+                    listed.join(", ")
+                )
+            };
+            return Outcome::Rejected(vec![bad_shape(
+                row,
+                map,
+                &format!(
+                    "a row whose last cells are empty may leave out their separators, but this one {why}: a field may be missing in the middle of the row, so check its cells against the header (or save the file again from Excel with every column)"
                 ),
-            }]);
+            )]);
         }
         if problems.is_empty() {
             let c = &self.cols;
@@ -685,6 +666,20 @@ impl Validator<'_> {
                 .is_ok_and(|c| !c.value.is_empty()),
             _ => false,
         }
+    }
+}
+
+/// A row of the wrong number of fields, and why it cannot be read.
+fn bad_shape(row: &Row, map: &HeaderMap, why: &str) -> Problem {
+    Problem {
+        column: "(row)".into(),
+        rule: "bad_row_shape",
+        value: format!("{} fields", row.cells.len()),
+        message: format!(
+            "the row has {} fields but the header has {}; {why}",
+            row.cells.len(),
+            map.width
+        ),
     }
 }
 

@@ -48,13 +48,7 @@ pub fn stop_after_ingest(
         return Some(format!(
             "stopped after ingest: {} hidden file(s) that look like submissions were not read ({}), so their records would be missing from the year's figures, and a release spends the year's privacy budget or its one exact release. Rename a file that holds records without its leading '.' or '~$' (or move it out of its hidden folder), or move the files out of {}, and run again",
             report.hidden_files.len(),
-            report
-                .hidden_files
-                .iter()
-                .take(10)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", "),
+            report.hidden_named(),
             input.display()
         ));
     }

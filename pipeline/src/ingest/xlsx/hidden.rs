@@ -16,40 +16,39 @@ use quick_xml::events::{BytesStart, Event};
 pub(super) fn hidden_lines(path: &Path, sheet: &str) -> Option<Vec<u64>> {
     let file = std::fs::File::open(path).ok()?;
     let mut zip = zip::ZipArchive::new(BufReader::new(file)).ok()?;
-    let id = sheet_relation(&mut zip, sheet)?;
-    let target = relation_target(&mut zip, &id)?;
+    let id = attribute_where(&mut zip, "xl/workbook.xml", ("sheet", "name", sheet), "id")?;
+    let target = attribute_where(
+        &mut zip,
+        "xl/_rels/workbook.xml.rels",
+        ("Relationship", "Id", &id),
+        "Target",
+    )?;
+    // Relative to the workbook's folder, or absolute from the archive's root.
+    let target = match target.strip_prefix('/') {
+        Some(abs) => abs.to_string(),
+        None => format!("xl/{target}"),
+    };
     let part = zip.by_name(&target).ok()?;
     hidden_rows(BufReader::new(part))
 }
 
-/// The relation id (`rId3`) of the sheet named `sheet` in the workbook part.
-fn sheet_relation<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, sheet: &str) -> Option<String> {
-    let part = zip.by_name("xl/workbook.xml").ok()?;
+/// In the archive's `part`, attribute `want` of the first element `element` whose attribute
+/// `key` is `value` (the sheet's relation id in the workbook, the relation's target).
+fn attribute_where<R: Read + Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    part: &str,
+    (element, key, value): (&str, &str, &str),
+    want: &str,
+) -> Option<String> {
+    let part = zip.by_name(part).ok()?;
     let mut found = None;
-    each_element(BufReader::new(part), "sheet", |e| {
-        if attribute(e, "name").as_deref() == Some(sheet) {
-            found = attribute(e, "id");
+    each_element(BufReader::new(part), element, |e| {
+        if attribute(e, key).as_deref() == Some(value) {
+            found = attribute(e, want);
         }
         found.is_none()
     })?;
     found
-}
-
-/// The part a workbook relation points at, as a path in the archive.
-fn relation_target<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, id: &str) -> Option<String> {
-    let part = zip.by_name("xl/_rels/workbook.xml.rels").ok()?;
-    let mut target = None;
-    each_element(BufReader::new(part), "Relationship", |e| {
-        if attribute(e, "Id").as_deref() == Some(id) {
-            target = attribute(e, "Target");
-        }
-        target.is_none()
-    })?;
-    // Relative to the workbook's folder, or absolute from the archive's root.
-    target.map(|t| match t.strip_prefix('/') {
-        Some(abs) => abs.to_string(),
-        None => format!("xl/{t}"),
-    })
 }
 
 /// The lines of the rows marked hidden in a sheet part.
