@@ -75,7 +75,7 @@ pub(super) fn run_warnings(report: &IngestReport) -> Vec<String> {
         .collect();
     warnings.extend(report.files.iter().filter(|f| f.lost_letters > 0).map(|f| {
         format!(
-            "{}: {} row(s) have a '?' for a letter in a name, as a CSV saved in a code page without that letter (Excel's \"CSV (semikolonavgränsad)\" with Cyrillic, Arabic or Vietnamese names) has; those persons cannot be linked with their records at other organisations and count once per organisation. Save the file as \"CSV UTF-8\" from the original and send it again",
+            "{}: {} row(s) have a '?' for a letter in a name, as a CSV saved in a code page without that letter (Excel's \"CSV (semikolonavgränsad)\" with Cyrillic, Arabic or Vietnamese names) has; such a name does not match the same name written with its letter at other organisations, so those persons link only through a personal number or what else their records share, and may count once per organisation. Save the file as \"CSV UTF-8\" from the original and send it again",
             f.file, f.lost_letters
         )
     }));

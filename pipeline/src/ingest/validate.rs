@@ -483,7 +483,7 @@ impl<'a> Validator<'a> {
         if row.cells.len() != map.width && !trailing_blank && !short {
             let breaks: usize = row.cells.iter().map(|c| c.matches('\n').count()).sum();
             let why = if row.cells.len() < map.width {
-                "and it ends with an empty field, so it is not a row Excel shortened (those end with their last answer): a field is probably missing in the middle (a separator deleted); check its cells against the header".to_string()
+                "it ends with an empty field, so it is not a row Excel shortened (those end with their last answer): a field is probably missing in the middle (a separator deleted); check its cells against the header".to_string()
             } else if breaks > 0 {
                 format!(
                     "a cell of this row runs over {breaks} more line(s), so a quote (\") that is never closed has probably taken the rows after it into this one"
