@@ -49,8 +49,18 @@ pub enum FileError {
         "{at}: the file has a header but no data rows; if the organisation met nobody this year, leave the file out (the other files are read all the same), otherwise export it again with its rows"
     )]
     HeaderOnly { at: Place },
-    #[error("{path}: the text is neither UTF-8 nor Windows-1252 (line {line}); save it as UTF-8 CSV")]
-    Encoding { path: PathBuf, line: u64 },
+    #[error(
+        "{path}: the file starts as UTF-16 text but holds bytes that are not UTF-16 (cut short, or joined with a file of another encoding); save it again as \"CSV UTF-8\" (in Excel: Save as, file format \"CSV UTF-8 (kommaavgränsad)\")"
+    )]
+    BrokenUtf16 { path: PathBuf },
+    #[error(
+        "{path}: {location}: bytes that are not UTF-8 ({places} place(s) in the file), though the rest of the file is UTF-8: a letter was cut short or typed in another encoding (two files joined, or the file edited by a program that guessed its encoding wrong); retype the name there and save the file again as \"CSV UTF-8\" (in Excel: Save as, file format \"CSV UTF-8 (kommaavgränsad)\")"
+    )]
+    BrokenUtf8 {
+        path: PathBuf,
+        location: String,
+        places: usize,
+    },
     #[error("{at}: required column(s) missing from the header: {missing}; the header has: {found}")]
     MissingColumns {
         at: Place,

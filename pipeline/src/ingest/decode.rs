@@ -21,7 +21,7 @@ pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<Decoded, FileError> {
     if let Some(enc) = utf16_bom(&bytes) {
         let (text, _, had_errors) = enc.decode(&bytes);
         if had_errors {
-            return Err(FileError::Encoding { path: p(), line: 1 });
+            return Err(FileError::BrokenUtf16 { path: p() });
         }
         let text = text.trim_start_matches('\u{feff}').to_string();
         return unspoilt(path, text, "UTF-16");
@@ -86,9 +86,16 @@ fn windows_1252(path: &Path, bytes: Vec<u8>) -> Result<Decoded, FileError> {
     // encodings, or edited by a program that guessed wrong: neither reading is right. It is
     // told first, as the bytes of its UTF-8 letters (Ö is 0xC3 0x96) look like other code pages.
     if has_utf8_sequence(&bytes) {
-        return Err(FileError::Encoding {
+        let (pos, places) = invalid_utf8(&bytes);
+        let (field, name) = field_at(&bytes, pos);
+        return Err(FileError::BrokenUtf8 {
             path: path.to_path_buf(),
-            line: line_at(&bytes, first_invalid_utf8(&bytes)),
+            location: format!(
+                "line {}, {}",
+                line_at(&bytes, pos),
+                name.map_or_else(|| format!("field {field}"), |n| format!("column {n}"))
+            ),
+            places,
         });
     }
     if let Some((pos, why)) = other_code_page(&bytes) {
@@ -340,11 +347,19 @@ fn has_utf8_sequence(bytes: &[u8]) -> bool {
         .any(|w| matches!(w[0], 0xC3 | 0xC5 | 0xD0 | 0xD1 | 0xD8 | 0xD9) && (0x80..=0xBF).contains(&w[1]))
 }
 
-fn first_invalid_utf8(bytes: &[u8]) -> usize {
-    match std::str::from_utf8(bytes) {
-        Ok(_) => 0,
-        Err(e) => e.valid_up_to(),
+/// Where the first byte that is not UTF-8 is, and at how many places such bytes are.
+fn invalid_utf8(bytes: &[u8]) -> (usize, usize) {
+    let (mut first, mut places, mut at) = (None, 0, 0);
+    while let Err(e) = std::str::from_utf8(&bytes[at..]) {
+        let pos = at + e.valid_up_to();
+        first.get_or_insert(pos);
+        places += 1;
+        match e.error_len() {
+            Some(n) => at = pos + n,
+            None => break,
+        }
     }
+    (first.unwrap_or(0), places)
 }
 
 #[cfg(test)]
@@ -559,7 +574,24 @@ mod tests {
                 .copied()
                 .collect::<Vec<_>>()
                 .as_slice()),
-            Err(FileError::Encoding { line: 3, .. })
+            Err(FileError::BrokenUtf8 { places: 1, .. })
         ));
+    }
+
+    /// A UTF-8 file with a letter cut short is told where, by line and column, and how many
+    /// such places it has; the message no longer suggests it is in some other encoding.
+    #[test]
+    fn a_broken_letter_in_a_utf8_file_is_named_by_line_and_column() {
+        let mut bytes = "org_id,record_id,given_name\nFA,1,Иван\nFA,2,".as_bytes().to_vec();
+        bytes.extend_from_slice(b"\xD0,x\nFA,3,\xE4\n");
+        let Err(e) = dec(&bytes) else {
+            panic!("read a file with broken letters")
+        };
+        let text = e.to_string();
+        assert!(
+            text.contains("line 3, column given_name: bytes that are not UTF-8 (2 place(s) in the file)"),
+            "{text}"
+        );
+        assert!(!text.contains("neither"), "{text}");
     }
 }

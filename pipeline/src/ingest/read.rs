@@ -64,7 +64,7 @@ pub fn open(
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
     match ext.as_str() {
-        "csv" | "txt" | "tsv" => open_csv(path).map(|t| vec![t]),
+        "csv" | "txt" | "tsv" => open_csv(path, classify).map(|t| vec![t]),
         "xlsx" | "xlsm" => super::xlsx::open_xlsx(path, sheet, classify),
         "parquet" => super::read_parquet::open_parquet(path).map(|t| vec![t]),
         _ => Err(FileError::UnsupportedType {
@@ -226,7 +226,7 @@ impl Table {
     }
 }
 
-fn open_csv(path: &Path) -> Result<Table, FileError> {
+fn open_csv(path: &Path, classify: &dyn Fn(&[String]) -> HeaderKind) -> Result<Table, FileError> {
     let bytes = std::fs::read(path).map_err(|source| FileError::Open {
         path: path.to_path_buf(),
         source,
@@ -266,6 +266,7 @@ fn open_csv(path: &Path) -> Result<Table, FileError> {
         });
     }
     let hinted = take_separator_hint(&mut decoded.text);
+    let title = skip_title_lines(&mut decoded.text, classify);
     let delimiter = hinted.unwrap_or_else(|| sniff_delimiter(&decoded.text));
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
@@ -292,6 +293,7 @@ fn open_csv(path: &Path) -> Result<Table, FileError> {
         })
         .into_iter()
         .collect();
+    notes.extend(title);
     if padding > 0 {
         notes.push(format!(
             "{padding} byte(s) after the last line dropped: an end-of-file mark (Ctrl-Z, as old DOS programs write it) or NUL bytes (as an interrupted copy leaves them), not text"
@@ -348,6 +350,65 @@ fn take_separator_hint(text: &mut String) -> Option<u8> {
     };
     text.replace_range(..first.len(), "");
     Some(delimiter)
+}
+
+/// Lines of a title above the header (`Rapport 2024;;;;`, as a sheet with a heading saves):
+/// up to three lines of at most two different values each, then a line naming every required
+/// column, as `xlsx::skip_title_rows` takes them in a workbook. They are blanked, so that every
+/// later line keeps its number, and a note says so; the file used to be refused, telling of
+/// "0 of 1 cells" of a title that has as many cells as the header. Any other first line is the
+/// header, as before.
+fn skip_title_lines(text: &mut String, classify: &dyn Fn(&[String]) -> HeaderKind) -> Option<String> {
+    let cells = |line: &str, sep: u8| -> Vec<String> {
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(sep)
+            .from_reader(line.as_bytes())
+            .records()
+            .next()
+            .and_then(Result::ok)
+            .map(|r| r.iter().map(|c| c.trim().to_string()).collect())
+            .unwrap_or_default()
+    };
+    let mut lines: Vec<(u64, std::ops::Range<usize>)> = Vec::new();
+    let mut at = 0;
+    for (n, line) in text.split('\n').enumerate() {
+        if !line.trim().is_empty() {
+            lines.push((n as u64 + 1, at..at + line.len()));
+        }
+        at += line.len() + 1;
+        if lines.len() == 4 {
+            break;
+        }
+    }
+    let line = |k: usize| &text[lines[k].1.clone()];
+    let kind = |k: usize| classify(&cells(line(k), sniff_delimiter(line(k))));
+    if lines.is_empty() || kind(0) != HeaderKind::Other {
+        return None;
+    }
+    let k = (1..lines.len()).find(|&k| kind(k) == HeaderKind::Records)?;
+    let sep = sniff_delimiter(line(k));
+    let title = |j: usize| {
+        let cells = cells(line(j), sep);
+        let values: std::collections::BTreeSet<&str> = cells.iter().map(String::as_str).filter(|c| !c.is_empty()).collect();
+        values.len() <= 2
+    };
+    if !(0..k).all(title) {
+        return None;
+    }
+    let what = match k {
+        1 => format!("line {}", lines[0].0),
+        _ => format!("lines {}-{}", lines[0].0, lines[k - 1].0),
+    };
+    let note = format!(
+        "{what} above the header (line {}) passed over: a title, not column names",
+        lines[k].0
+    );
+    for (_, range) in lines[..k].iter().rev() {
+        text.replace_range(range.clone(), "");
+    }
+    Some(note)
 }
 
 /// A row's cell that took the lines after it, and those lines (number and text).
@@ -515,6 +576,36 @@ mod tests {
         let mut plain = "sep;b\n".to_string();
         assert_eq!(take_separator_hint(&mut plain), None);
         assert_eq!(plain, "sep;b\n");
+    }
+
+    /// A title of one or two values above the header is blanked with a note (its lines keep
+    /// their numbers); a first line of data, or a title more than three lines above the
+    /// header, is left for the header check to refuse.
+    #[test]
+    fn a_title_above_the_header_is_passed_over_and_lines_keep_their_numbers() {
+        let classify = |cells: &[String]| {
+            if cells.first().is_some_and(|c| c == "org_id") && cells.len() > 2 {
+                HeaderKind::Records
+            } else {
+                HeaderKind::Other
+            }
+        };
+        let mut text = "Rapport 2024,,,,\n\n;;Frälsningsarmén;;Frälsningsarmén\norg_id;record_id;x\nA;B;C\n".to_string();
+        let note = skip_title_lines(&mut text, &classify);
+        assert_eq!(
+            note.as_deref(),
+            Some("lines 1-3 above the header (line 4) passed over: a title, not column names")
+        );
+        assert_eq!(text, "\n\n\norg_id;record_id;x\nA;B;C\n");
+        for kept in [
+            "FA,1,2024\norg_id,record_id,x\n",
+            "a\nb\nc\nd\norg_id,record_id,x\n",
+            "org_id,record_id,x\nA,B,C\n",
+        ] {
+            let mut text = kept.to_string();
+            assert_eq!(skip_title_lines(&mut text, &classify), None, "{kept}");
+            assert_eq!(text, kept);
+        }
     }
 
     #[test]

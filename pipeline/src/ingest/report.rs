@@ -19,9 +19,12 @@ pub struct OrgCounts {
     #[serde(default)]
     pub labels: u64,
     pub files: BTreeSet<String>,
-    /// The first problems found, spelled out for the person who fixes the file; the full list
-    /// is the organisation's quarantine file.
+    /// The first kinds of problem found, spelled out for the person who fixes the file, rows
+    /// with the same problem together (`ExampleGroup`); the full list is the organisation's
+    /// quarantine file. Written by `close_examples`.
     pub examples: Vec<String>,
+    #[serde(skip)]
+    groups: Vec<ExampleGroup>,
     /// Accepted rows by report year.
     #[serde(default)]
     pub years: BTreeMap<i64, u64>,
@@ -30,8 +33,54 @@ pub struct OrgCounts {
     pub years_by_file: BTreeMap<i64, BTreeMap<String, u64>>,
 }
 
-/// How many problems per organisation the text report spells out.
+/// How many kinds of problem per organisation the text report spells out.
 const EXAMPLES: usize = 20;
+/// Runs of lines one example names before it says how many more.
+const RUNS_NAMED: usize = 6;
+
+/// One problem met on one or more rows: the same file, column, rule and message. A member code
+/// mistyped in every row used to fill the twenty examples with one line each, and hid the other
+/// problems of the file.
+#[derive(Debug, Clone, Default)]
+struct ExampleGroup {
+    file: String,
+    column: String,
+    message: String,
+    rule: String,
+    /// Runs of consecutive lines, in the order met.
+    runs: Vec<(u64, u64)>,
+    rows: u64,
+}
+
+impl ExampleGroup {
+    fn add(&mut self, line: u64) {
+        self.rows += 1;
+        match self.runs.last_mut() {
+            Some((_, last)) if *last == line => self.rows -= 1,
+            Some((_, last)) if *last + 1 == line => *last = line,
+            _ => self.runs.push((line, line)),
+        }
+    }
+
+    fn text(&self) -> String {
+        let run = |&(a, b): &(u64, u64)| if a == b { a.to_string() } else { format!("{a}-{b}") };
+        let lines = match self.runs.as_slice() {
+            [(a, b)] if a == b => format!("line {a}"),
+            runs => {
+                let named: Vec<String> = runs.iter().take(RUNS_NAMED).map(run).collect();
+                let more = match runs.len().saturating_sub(RUNS_NAMED) {
+                    0 => String::new(),
+                    n => format!(" and {n} more run(s)"),
+                };
+                format!("lines {}{more} ({} rows)", named.join(", "), self.rows)
+            }
+        };
+        format!(
+            "{}, {lines}, column {}: {} [{}]",
+            self.file, self.column, self.message, self.rule
+        )
+    }
+}
 
 impl OrgCounts {
     pub fn accept(&mut self, file: &str, year: Option<i64>, norms: &[Normalisation]) {
@@ -65,12 +114,29 @@ impl OrgCounts {
             *self.by_rule.entry(r.to_string()).or_default() += 1;
         }
         for p in problems {
-            if self.examples.len() < EXAMPLES {
-                self.examples.push(format!(
-                    "{file}, line {line}, column {}: {} [{}]",
-                    p.column, p.message, p.rule
-                ));
+            let same = |g: &&mut ExampleGroup| {
+                g.file == file && g.column == p.column && g.rule == p.rule && g.message == p.message
+            };
+            if let Some(g) = self.groups.iter_mut().find(same) {
+                g.add(line);
+            } else if self.groups.len() < EXAMPLES {
+                let mut g = ExampleGroup {
+                    file: file.to_string(),
+                    column: p.column.to_string(),
+                    message: p.message.clone(),
+                    rule: p.rule.to_string(),
+                    ..Default::default()
+                };
+                g.add(line);
+                self.groups.push(g);
             }
+        }
+    }
+
+    /// Spells out the examples gathered by `reject`.
+    fn close_examples(&mut self) {
+        if !self.groups.is_empty() {
+            self.examples = self.groups.iter().map(ExampleGroup::text).collect();
         }
     }
 }
@@ -189,6 +255,7 @@ impl IngestReport {
     }
 
     pub fn close(&mut self) {
+        self.orgs.values_mut().for_each(OrgCounts::close_examples);
         let t = &mut self.totals;
         t.tables = self.files.len() as u64;
         let sources: BTreeSet<&str> = self.files.iter().map(FileOutcome::source).collect();
@@ -285,7 +352,7 @@ impl IngestReport {
             if !c.examples.is_empty() {
                 let _ = writeln!(
                     s,
-                    "    problems to fix (the first {EXAMPLES}; quarantine/{org}-problems.xlsx lists every one, for Excel):"
+                    "    problems to fix (the first {EXAMPLES} kinds, rows with the same problem together; quarantine/{org}-problems.xlsx lists every row, for Excel):"
                 );
                 for e in &c.examples {
                     let _ = writeln!(s, "      {e}");
@@ -322,5 +389,55 @@ impl IngestReport {
             }
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(column: &str, message: &str) -> Problem {
+        Problem {
+            column: column.into(),
+            rule: "some_rule",
+            value: String::new(),
+            message: message.into(),
+        }
+    }
+
+    /// Rows with one problem are one example naming their lines; the other problems of the
+    /// file are still listed, and a kind past the twentieth is not.
+    #[test]
+    fn alike_problems_are_one_example_with_their_lines() {
+        let mut c = OrgCounts::default();
+        for line in [2, 3, 4, 7, 9, 10] {
+            c.reject("a.csv", line, &[problem("org_id", "unknown")]);
+        }
+        c.reject("a.csv", 5, &[problem("birth_date", "not a date")]);
+        c.reject("b.csv", 2, &[problem("org_id", "unknown")]);
+        for k in 0..30 {
+            c.reject("a.csv", 20 + k, &[problem("gender", &format!("odd {k}"))]);
+        }
+        c.close_examples();
+        assert_eq!(c.examples.len(), EXAMPLES);
+        assert_eq!(
+            c.examples[0],
+            "a.csv, lines 2-4, 7, 9-10 (6 rows), column org_id: unknown [some_rule]"
+        );
+        assert_eq!(c.examples[1], "a.csv, line 5, column birth_date: not a date [some_rule]");
+        assert_eq!(c.examples[2], "b.csv, line 2, column org_id: unknown [some_rule]");
+        assert!(c.examples.iter().any(|e| e.contains("odd 16")));
+        assert!(!c.examples.iter().any(|e| e.contains("odd 17")));
+        assert_eq!(c.quarantined, 38);
+    }
+
+    #[test]
+    fn many_runs_are_counted_not_all_named() {
+        let mut g = ExampleGroup::default();
+        for line in (2..40).step_by(2) {
+            g.add(line);
+        }
+        assert_eq!(g.rows, 19);
+        assert!(g.text().contains("lines 2, 4, 6, 8, 10, 12 and 13 more run(s) (19 rows)"), "{}", g.text());
     }
 }
