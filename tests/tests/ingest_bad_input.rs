@@ -2437,7 +2437,8 @@ fn every_problem_is_listed_in_a_workbook_for_excel_without_its_value() {
     assert_eq!(report.totals.quarantined, 25);
     let text = report.to_text();
     assert!(
-        text.contains("quarantine/SAMPLE01-problems.xlsx lists every one"),
+        text.contains("quarantine/SAMPLE01-problems.xlsx lists every row")
+            && text.contains("lines 3-27 (25 rows), column gender"),
         "{text}"
     );
     let path = out
@@ -2493,4 +2494,52 @@ fn an_old_excel_file_or_another_zip_named_xlsx_is_named_for_what_it_is() {
     let (report, _o) = ingest(dir.path(), &IngestOptions::default());
     let e = report.files[0].error.clone().unwrap_or_default();
     assert!(e.contains("zip archive but not an Excel workbook"), "{e}");
+}
+
+/// A title line above a CSV header (`Rapport 2024,,,,`, as a sheet with a heading saves) is
+/// passed over with a note and every row keeps its line number; it used to refuse the file as
+/// "0 of 1 cells are column names".
+#[test]
+fn a_title_line_above_a_csv_header_is_passed_over_and_lines_keep_their_numbers() {
+    let rows = vec![
+        row_with(&[]),
+        row_with(&[("record_id", "R2"), ("gender", "Lindqvist")]),
+    ];
+    let body = csv_text(&header(), &rows, b';');
+    let title = format!("Rapport 2024{}\n", ";".repeat(header().len() - 1));
+    let (report, out, _d) = one_file("a.csv", format!("{title}{body}"));
+    assert_counts(&report, 1, 1);
+    assert_eq!(rules_of(out.path())[0].0, 4, "the bad row is line 4 of the file");
+    assert!(
+        report.files[0]
+            .notes
+            .iter()
+            .any(|n| n.contains("line 1 above the header (line 2) passed over")),
+        "{:?}",
+        report.files[0].notes
+    );
+}
+
+/// A UTF-8 file with one letter cut short is told by line and column, not as a file in
+/// neither UTF-8 nor Windows-1252 to be saved as UTF-8.
+#[test]
+fn a_utf8_file_with_a_letter_cut_short_is_told_where() {
+    // Another letter beyond English ones says the file is UTF-8 (alone, the broken Ö's first
+    // byte reads as Windows-1252's Ã).
+    let rows = vec![
+        row_with(&[("given_name", "Åsa")]),
+        row_with(&[("record_id", "R2"), ("family_name", "Öberg")]),
+    ];
+    let mut bytes = csv_text(&header(), &rows, b',').into_bytes();
+    let at = bytes
+        .windows(2)
+        .rposition(|w| w == "Ö".as_bytes())
+        .expect("the Ö");
+    bytes.remove(at + 1);
+    let (report, _out, _d) = one_file("a.csv", bytes);
+    let error = report.files[0].error.as_deref().unwrap_or_default();
+    assert!(
+        error.contains("line 3, column family_name: bytes that are not UTF-8 (1 place(s) in the file)"),
+        "{error}"
+    );
 }

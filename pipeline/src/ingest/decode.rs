@@ -582,7 +582,9 @@ mod tests {
     /// such places it has; the message no longer suggests it is in some other encoding.
     #[test]
     fn a_broken_letter_in_a_utf8_file_is_named_by_line_and_column() {
-        let mut bytes = "org_id,record_id,given_name\nFA,1,Иван\nFA,2,".as_bytes().to_vec();
+        let mut bytes = "org_id,record_id,given_name\nFA,1,Иван\nFA,2,"
+            .as_bytes()
+            .to_vec();
         bytes.extend_from_slice(b"\xD0,x\nFA,3,\xE4\n");
         let Err(e) = dec(&bytes) else {
             panic!("read a file with broken letters")

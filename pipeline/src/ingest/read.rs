@@ -391,7 +391,11 @@ fn skip_title_lines(text: &mut String, classify: &dyn Fn(&[String]) -> HeaderKin
     let sep = sniff_delimiter(line(k));
     let title = |j: usize| {
         let cells = cells(line(j), sep);
-        let values: std::collections::BTreeSet<&str> = cells.iter().map(String::as_str).filter(|c| !c.is_empty()).collect();
+        let values: std::collections::BTreeSet<&str> = cells
+            .iter()
+            .map(String::as_str)
+            .filter(|c| !c.is_empty())
+            .collect();
         values.len() <= 2
     };
     if !(0..k).all(title) {
@@ -590,7 +594,8 @@ mod tests {
                 HeaderKind::Other
             }
         };
-        let mut text = "Rapport 2024,,,,\n\n;;Frälsningsarmén;;Frälsningsarmén\norg_id;record_id;x\nA;B;C\n".to_string();
+        let mut text =
+            "Rapport 2024,,,,\n\n;;Frälsningsarmén;;Frälsningsarmén\norg_id;record_id;x\nA;B;C\n".to_string();
         let note = skip_title_lines(&mut text, &classify);
         assert_eq!(
             note.as_deref(),

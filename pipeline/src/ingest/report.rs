@@ -424,7 +424,10 @@ mod tests {
             c.examples[0],
             "a.csv, lines 2-4, 7, 9-10 (6 rows), column org_id: unknown [some_rule]"
         );
-        assert_eq!(c.examples[1], "a.csv, line 5, column birth_date: not a date [some_rule]");
+        assert_eq!(
+            c.examples[1],
+            "a.csv, line 5, column birth_date: not a date [some_rule]"
+        );
         assert_eq!(c.examples[2], "b.csv, line 2, column org_id: unknown [some_rule]");
         assert!(c.examples.iter().any(|e| e.contains("odd 16")));
         assert!(!c.examples.iter().any(|e| e.contains("odd 17")));
@@ -438,6 +441,11 @@ mod tests {
             g.add(line);
         }
         assert_eq!(g.rows, 19);
-        assert!(g.text().contains("lines 2, 4, 6, 8, 10, 12 and 13 more run(s) (19 rows)"), "{}", g.text());
+        assert!(
+            g.text()
+                .contains("lines 2, 4, 6, 8, 10, 12 and 13 more run(s) (19 rows)"),
+            "{}",
+            g.text()
+        );
     }
 }
