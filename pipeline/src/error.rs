@@ -54,13 +54,17 @@ pub enum FileError {
     )]
     BrokenUtf16 { path: PathBuf },
     #[error(
-        "{path}: {location}: bytes that are not UTF-8 ({places} place(s) in the file), though the rest of the file is UTF-8: a letter was cut short or typed in another encoding (two files joined, or the file edited by a program that guessed its encoding wrong); retype the name there and save the file again as \"CSV UTF-8\" (in Excel: Save as, file format \"CSV UTF-8 (kommaavgränsad)\")"
+        "{path}: {location}: bytes that are not UTF-8 ({places} place(s) in the file), though the rest of the file is UTF-8: a letter was cut short or typed in another encoding (two files joined, or the file edited by a program that guessed its encoding wrong); retype the cell there and save the file again as \"CSV UTF-8\" (in Excel: Save as, file format \"CSV UTF-8 (kommaavgränsad)\")"
     )]
     BrokenUtf8 {
         path: PathBuf,
         location: String,
         places: usize,
     },
+    #[error(
+        "{path}: {location}: the file mixes bytes that read as UTF-8 letters with bytes that do not, so it is read neither as UTF-8 nor as Windows-1252 (two files of different encodings joined, or Windows-1252 letters that look like UTF-8 ones, as Å before a dash); save it as \"CSV UTF-8\" (in Excel: Save as, file format \"CSV UTF-8 (kommaavgränsad)\") and send it again"
+    )]
+    MixedEncoding { path: PathBuf, location: String },
     #[error("{at}: required column(s) missing from the header: {missing}; the header has: {found}")]
     MissingColumns {
         at: Place,

@@ -124,8 +124,22 @@ pub fn run(mut a: Args) -> anyhow::Result<u8> {
             continue;
         }
         let l = Ledger::open(&a.ledger, y)?;
-        let cap = l.entries.last().map_or(cfg.year_rho_cap, |e| e.rho_cap);
+        // The cap protect enforces is the configured one; a line appended by hand (or by
+        // another configuration) could carry another, which used to be shown as the year's.
+        let cap = cfg.year_rho_cap;
         let spent = l.spent();
+        let other_caps: std::collections::BTreeSet<String> = l
+            .entries
+            .iter()
+            .filter(|e| (e.rho_cap - cap).abs() > 1e-12)
+            .map(|e| format!("{:.4}", e.rho_cap))
+            .collect();
+        if !other_caps.is_empty() {
+            println!(
+                "Report year {y}: some entries record another cap (rho {}) than the configured {cap:.4}, which is the one protect and extract enforce.",
+                other_caps.into_iter().collect::<Vec<_>>().join(", ")
+            );
+        }
         println!(
             "Report year {y}: {} ledger entr(ies) (DP releases and extracts); spent rho {spent:.4} of {cap:.4} (epsilon {:.2} at delta {:e}); remaining rho {:.4}.",
             l.entries.len(),

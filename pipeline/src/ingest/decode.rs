@@ -86,16 +86,25 @@ fn windows_1252(path: &Path, bytes: Vec<u8>) -> Result<Decoded, FileError> {
     // encodings, or edited by a program that guessed wrong: neither reading is right. It is
     // told first, as the bytes of its UTF-8 letters (Ö is 0xC3 0x96) look like other code pages.
     if has_utf8_sequence(&bytes) {
-        let (pos, places) = invalid_utf8(&bytes);
+        let (pos, places, letters) = invalid_utf8(&bytes);
         let (field, name) = field_at(&bytes, pos);
-        return Err(FileError::BrokenUtf8 {
-            path: path.to_path_buf(),
-            location: format!(
-                "line {}, {}",
-                line_at(&bytes, pos),
-                name.map_or_else(|| format!("field {field}"), |n| format!("column {n}"))
-            ),
-            places,
+        let location = format!(
+            "line {}, {}",
+            line_at(&bytes, pos),
+            name.map_or_else(|| format!("field {field}"), |n| format!("column {n}"))
+        );
+        // As many UTF-8 letters as broken places, or more: a few broken ones. Otherwise the
+        // UTF-8-looking pairs may be Windows-1252 letters beside punctuation ("Å–" in
+        // SJÖGRÅ–LIND), and the file must not be told it is UTF-8.
+        let path = path.to_path_buf();
+        return Err(if letters >= places {
+            FileError::BrokenUtf8 {
+                path,
+                location,
+                places,
+            }
+        } else {
+            FileError::MixedEncoding { path, location }
         });
     }
     if let Some((pos, why)) = other_code_page(&bytes) {
@@ -259,9 +268,18 @@ fn column_at(bytes: &[u8], pos: usize) -> usize {
 /// is the contract's header (`org_id`, `record_id` ...). A first line of data would be a
 /// person's details, and the message must not show them.
 fn field_at(bytes: &[u8], pos: usize) -> (usize, Option<String>) {
-    let header = bytes
+    let contract = |l: &[u8]| l.windows(9).any(|w| w == b"record_id") || l.windows(6).any(|w| w == b"org_id");
+    // A title above the header (`read::skip_title_lines`) is not the header.
+    let first_lines: Vec<&[u8]> = bytes
         .split(|&b| b == b'\n' || b == b'\r')
-        .find(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .take(4)
+        .collect();
+    let header = first_lines
+        .iter()
+        .find(|l| contract(l))
+        .or(first_lines.first())
+        .copied()
         .unwrap_or_default();
     let header = match header.strip_prefix(b"sep=") {
         // Excel's separator hint names the separator; the header is the line after it.
@@ -285,7 +303,6 @@ fn field_at(bytes: &[u8], pos: usize) -> (usize, Option<String>) {
             _ => {}
         }
     }
-    let contract = |l: &[u8]| l.windows(9).any(|w| w == b"record_id") || l.windows(6).any(|w| w == b"org_id");
     let name = header
         .split(|&b| b == sep)
         .nth(field)
@@ -347,19 +364,20 @@ fn has_utf8_sequence(bytes: &[u8]) -> bool {
         .any(|w| matches!(w[0], 0xC3 | 0xC5 | 0xD0 | 0xD1 | 0xD8 | 0xD9) && (0x80..=0xBF).contains(&w[1]))
 }
 
-/// Where the first byte that is not UTF-8 is, and at how many places such bytes are.
-fn invalid_utf8(bytes: &[u8]) -> (usize, usize) {
-    let (mut first, mut places, mut at) = (None, 0, 0);
-    while let Err(e) = std::str::from_utf8(&bytes[at..]) {
-        let pos = at + e.valid_up_to();
-        first.get_or_insert(pos);
-        places += 1;
-        match e.error_len() {
-            Some(n) => at = pos + n,
-            None => break,
+/// Where the first byte that is not UTF-8 is, at how many places such bytes are, and how
+/// many letters beyond ASCII the rest reads as in UTF-8.
+fn invalid_utf8(bytes: &[u8]) -> (usize, usize, usize) {
+    let (mut first, mut places, mut letters, mut at) = (None, 0, 0, 0);
+    for chunk in bytes.utf8_chunks() {
+        letters += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        at += chunk.valid().len();
+        if !chunk.invalid().is_empty() {
+            first.get_or_insert(at);
+            places += 1;
+            at += chunk.invalid().len();
         }
     }
-    (first.unwrap_or(0), places)
+    (first.unwrap_or(0), places, letters)
 }
 
 #[cfg(test)]
@@ -576,6 +594,41 @@ mod tests {
                 .as_slice()),
             Err(FileError::BrokenUtf8 { places: 1, .. })
         ));
+        // More broken places than UTF-8 letters: mixed, not said to be UTF-8.
+        assert!(matches!(
+            dec("a\nSöder\n"
+                .as_bytes()
+                .iter()
+                .chain(b"\xF6\n\xE4\n")
+                .copied()
+                .collect::<Vec<_>>()
+                .as_slice()),
+            Err(FileError::MixedEncoding { .. })
+        ));
+    }
+
+    /// A Windows-1252 file whose letters beside punctuation look like UTF-8 ("Å–" is 0xC5
+    /// 0x96) is not told it is UTF-8; and a title above the header does not hide the column.
+    #[test]
+    fn windows_1252_letters_that_look_like_utf8_are_not_called_utf8() {
+        let text = dec(b"org_id;record_id;family_name\nFA;1;\xC5berg\nFA;2;SJ\xD6GR\xC5\x96LIND\n")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            text.contains("line 2, column family_name: the file mixes bytes"),
+            "{text}"
+        );
+        assert!(!text.contains("rest of the file is UTF-8"), "{text}");
+        let mut titled = "Rapport 2024\norg_id;record_id;given_name\nFA;1;Иван\nFA;2;"
+            .as_bytes()
+            .to_vec();
+        titled.extend_from_slice(b"\xD0x\n");
+        let text = dec(&titled).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            text.contains("line 4, column given_name: bytes that are not UTF-8"),
+            "{text}"
+        );
     }
 
     /// A UTF-8 file with a letter cut short is told where, by line and column, and how many

@@ -389,14 +389,18 @@ fn skip_title_lines(text: &mut String, classify: &dyn Fn(&[String]) -> HeaderKin
     }
     let k = (1..lines.len()).find(|&k| kind(k) == HeaderKind::Records)?;
     let sep = sniff_delimiter(line(k));
+    // Split at the header's separator and at its own: a record written with another separator
+    // is one cell at the header's, and must not be blanked as a title.
     let title = |j: usize| {
-        let cells = cells(line(j), sep);
-        let values: std::collections::BTreeSet<&str> = cells
-            .iter()
-            .map(String::as_str)
-            .filter(|c| !c.is_empty())
-            .collect();
-        values.len() <= 2
+        [sep, sniff_delimiter(line(j))].into_iter().all(|sep| {
+            let cells = cells(line(j), sep);
+            let values: std::collections::BTreeSet<&str> = cells
+                .iter()
+                .map(String::as_str)
+                .filter(|c| !c.is_empty())
+                .collect();
+            values.len() <= 2
+        })
     };
     if !(0..k).all(title) {
         return None;
@@ -604,6 +608,7 @@ mod tests {
         assert_eq!(text, "\n\n\norg_id;record_id;x\nA;B;C\n");
         for kept in [
             "FA,1,2024\norg_id,record_id,x\n",
+            "FA;1;2024;Anna\norg_id,record_id,x\n",
             "a\nb\nc\nd\norg_id,record_id,x\n",
             "org_id,record_id,x\nA,B,C\n",
         ] {
