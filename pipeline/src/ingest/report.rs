@@ -254,6 +254,18 @@ impl IngestReport {
         names.iter().take(10).cloned().collect::<Vec<_>>().join(", ") + &more
     }
 
+    /// Quarantined rows by rule over every organisation, the commonest first (a row breaking
+    /// two rules counts under both).
+    pub fn rows_by_rule(&self) -> Vec<(&str, u64)> {
+        let mut by_rule: BTreeMap<&str, u64> = BTreeMap::new();
+        for (rule, n) in self.orgs.values().flat_map(|o| &o.by_rule) {
+            *by_rule.entry(rule.as_str()).or_default() += n;
+        }
+        let mut by_rule: Vec<(&str, u64)> = by_rule.into_iter().collect();
+        by_rule.sort_by_key(|r| std::cmp::Reverse(r.1));
+        by_rule
+    }
+
     pub fn close(&mut self) {
         self.orgs.values_mut().for_each(OrgCounts::close_examples);
         let t = &mut self.totals;

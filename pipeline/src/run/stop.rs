@@ -120,14 +120,9 @@ fn mostly_quarantined(report: &IngestReport, text: &Path) -> Option<String> {
     if files.is_empty() && !overall {
         return None;
     }
-    let mut by_rule: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
-    for (rule, n) in report.orgs.values().flat_map(|o| &o.by_rule) {
-        *by_rule.entry(rule.as_str()).or_default() += n;
-    }
-    let mut by_rule: Vec<(&str, u64)> = by_rule.into_iter().collect();
-    by_rule.sort_by_key(|r| std::cmp::Reverse(r.1));
-    let rules: Vec<String> = by_rule
-        .iter()
+    let rules: Vec<String> = report
+        .rows_by_rule()
+        .into_iter()
         .take(3)
         .map(|(rule, n)| format!("{rule} ({n})"))
         .collect();
