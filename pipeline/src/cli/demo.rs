@@ -99,6 +99,9 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
         protect.ledger.display()
     );
     protect.mode = Mode::Dp;
+    // The exact release has just started the ledger (its register): asking for a new one again
+    // told a newcomer's first demo that the folder "already holds a ledger".
+    protect.new_ledger = !protect.ledger.exists();
     let aggregate = work.stage_dir(safetally::tables::STAGE);
     let dp = progress.while_running("protect dp", || {
         super::protect::protect_with(&schema, &work, &aggregate, &protect, a.force)

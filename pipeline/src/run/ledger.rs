@@ -93,6 +93,13 @@ pub fn bind_ledger(work: &Path, ledger: &Path) -> Result<(), StageError> {
     let id = ledger_id(ledger)?;
     let here = std::path::absolute(ledger).unwrap_or_else(|_| ledger.to_path_buf());
     let binding = match read_binding(work)? {
+        Some(bound) if bound.ledger_id != id && bound.ledger == here => {
+            return Err(StageError::Input(format!(
+                "{}: the privacy ledger at {} is not the one this work folder's releases were recorded in, though it is where that one was: the ledger was deleted or replaced and started again, and a release recorded in a new ledger escapes the year's budget and its one exact release. Put the ledger back from where it was moved or backed up; for other data, use another work folder",
+                work.display(),
+                here.display()
+            )));
+        }
         Some(bound) if bound.ledger_id != id => {
             return Err(StageError::Input(format!(
                 "{}: this work folder's releases are recorded in the privacy ledger at {}, not in {}: a release recorded in another ledger escapes the year's budget and its one exact release. Pass --ledger {} (moved as a whole, the ledger keeps its identity); for other data, use another work folder",
@@ -275,6 +282,10 @@ mod tests {
         assert!(e.contains(&format!("at {}", moved.display())), "{e}");
         // Another work folder may use the other ledger.
         bind_ledger(&tmp.path().join("w2"), &typo).expect("another work folder");
+        // Deleted and started again where it was: told so, not as "at X, not in X".
+        std::fs::remove_dir_all(&moved).expect("delete");
+        let e = bind_ledger(&work, &moved).expect_err("a new ledger").to_string();
+        assert!(e.contains("was deleted or replaced and started again"), "{e}");
     }
 
     /// A backup copy of the ledger (same id) while the ledger is still where it was: each copy
