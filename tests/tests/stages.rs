@@ -527,6 +527,62 @@ fn run_stops_after_ingest_when_every_row_of_a_file_was_quarantined() {
     );
 }
 
+/// A file sent twice: every row of the copy repeats the original cell for cell. The run stops
+/// saying so and that nothing is missing (it said the copy's records "would be missing", and
+/// rows related to them were noted as pointing at quarantined rows, an outside probe); with
+/// --accept-quarantine it goes on, each record counted once.
+#[test]
+fn run_stops_on_a_file_sent_twice_saying_nothing_is_missing() {
+    // The bundled SAMPLE01.csv: related rows, and two rows quarantined for their own problems.
+    let input = tempfile::tempdir().expect("tempdir");
+    let original =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data-samples/submissions/SAMPLE01.csv");
+    for name in ["SAMPLE01.csv", "SAMPLE01-again.csv"] {
+        std::fs::copy(&original, input.path().join(name)).expect("copy");
+    }
+    let work_dir = tempfile::tempdir().expect("tempdir");
+    let work = Workdir::new(work_dir.path()).expect("workdir");
+    let s = schema();
+    let run = ingest_stage(
+        &s,
+        &work,
+        input.path(),
+        &IngestOptions::default(),
+        &Progress::hidden(),
+        false,
+    )
+    .expect("ingest");
+    let copy = run
+        .result
+        .files
+        .iter()
+        .find(|f| f.accepted == 0)
+        .expect("one of the two is the copy");
+    assert_eq!((copy.repeated_rows, copy.lost_rows()), (copy.rows_in, 0));
+    let others: Vec<&String> = run
+        .result
+        .files
+        .iter()
+        .flat_map(|f| &f.notes)
+        .filter(|n| n.contains("name in related_record_id a row that was quarantined"))
+        .collect();
+    assert!(others.is_empty(), "{others:?}");
+    let why = safetally::run::stop_after_ingest(&s, &run.result, (&run.dir, input.path()), false)
+        .expect("a copy stops the run");
+    assert!(
+        why.contains(&format!(
+            "every row of {} repeats a row of another file",
+            copy.file
+        )) && why.contains("nothing is missing")
+            && !why.contains("would be missing"),
+        "{why}"
+    );
+    assert_eq!(
+        safetally::run::stop_after_ingest(&s, &run.result, (&run.dir, input.path()), true),
+        None
+    );
+}
+
 /// A hidden file that looks like a submission (`.SAMPLE02.csv`, renamed so by a sync tool) is
 /// not read; `run` stops as for a file it could not read, since the organisation's records
 /// would be missing (an outside review's code review: it only warned, and `run` published).

@@ -515,7 +515,14 @@ fn validate_file(
                 outcome.accepted += 1;
             }
             Outcome::Rejected(problems) => {
-                links.quarantined.insert(id);
+                // A row that repeats an earlier one cell for cell is that row's record (counted
+                // from there, or quarantined there for the same problems): rows naming it are
+                // not left dangling by it, and its file has lost nothing of its own.
+                if problems.iter().any(|p| p.rule == "repeated_row") {
+                    outcome.repeated_rows += 1;
+                } else {
+                    links.quarantined.insert(id);
+                }
                 rejected(&target, &row, problems, sinks, orgs)?;
                 outcome.quarantined += 1;
             }

@@ -165,6 +165,18 @@ pub struct FileOutcome {
     /// it): they cannot link, so the person counts once per organisation; the run warns.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub lost_letters: u64,
+    /// Quarantined rows that repeat an earlier row cell for cell (`repeated_row`): the record
+    /// is that row's (counted from there, or quarantined there for the same problems), so this
+    /// file has lost nothing of its own by them.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub repeated_rows: u64,
+}
+
+impl FileOutcome {
+    /// Quarantined rows whose records are missing from the figures (not copies of counted rows).
+    pub fn lost_rows(&self) -> u64 {
+        self.quarantined - self.repeated_rows.min(self.quarantined)
+    }
 }
 
 fn is_zero(n: &u64) -> bool {

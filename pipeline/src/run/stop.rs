@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::ingest::IngestReport;
+use crate::ingest::{FileOutcome, IngestReport};
 use crate::schema::Schema;
 
 /// No row accepted, a file that could not be read or none of whose rows was accepted, rows of
@@ -55,6 +55,9 @@ pub fn stop_after_ingest(
     if let Some(why) = wholly_quarantined(report, (text.as_path(), input)) {
         return Some(why);
     }
+    if let Some(why) = copies(report, input).filter(|_| !accept_quarantine) {
+        return Some(why);
+    }
     if let Some(why) = mostly_quarantined(report, &text).filter(|_| !accept_quarantine) {
         return Some(why);
     }
@@ -83,7 +86,7 @@ fn wholly_quarantined(report: &IngestReport, (text, input): (&Path, &Path)) -> O
     let lost: Vec<String> = report
         .files
         .iter()
-        .filter(|f| f.error.is_none() && f.rows_in > 0 && f.accepted == 0)
+        .filter(|f| f.error.is_none() && f.rows_in > 0 && f.accepted == 0 && f.lost_rows() > 0)
         .map(|f| match &f.org_id {
             Some(org) => format!("{} ({org}, {} row(s))", f.file, f.rows_in),
             None => format!("{} ({} row(s))", f.file, f.rows_in),
@@ -100,6 +103,26 @@ fn wholly_quarantined(report: &IngestReport, (text, input): (&Path, &Path)) -> O
     })
 }
 
+/// Files (or sheets) every row of which repeats an earlier row cell for cell: a copy left
+/// beside the original, or a file sent twice. Nothing is missing (each record counts once, from
+/// the first), but the copy should not stay among the submissions; the file used to be told
+/// its records "would be missing from the year's figures".
+fn copies(report: &IngestReport, input: &Path) -> Option<String> {
+    let copies: Vec<&str> = report
+        .files
+        .iter()
+        .filter(|f| f.error.is_none() && f.rows_in > 0 && f.accepted == 0 && f.lost_rows() == 0)
+        .map(|f| f.file.as_str())
+        .collect();
+    (!copies.is_empty()).then(|| {
+        format!(
+            "stopped after ingest: every row of {} repeats a row of another file cell for cell (a copy left beside the original, or a file sent twice; the warning above names the original); each record is counted once, from the original, so nothing is missing, but the copy should not stay among the submissions: remove it from {} and run again, or add --accept-quarantine to go on as it is",
+            copies.join(", "),
+            input.display()
+        )
+    })
+}
+
 /// Files (or sheets) that lost more than a fifth of their rows (three or more), or a run that
 /// lost more than a tenth of all: most likely one systematic problem (an outside review's
 /// birth dates held a time of day, and 33 of 36 rows went), not a few typos, and the year's
@@ -109,14 +132,16 @@ fn mostly_quarantined(report: &IngestReport, text: &Path) -> Option<String> {
     let files: Vec<String> = report
         .files
         .iter()
-        .filter(|f| f.error.is_none() && many(f.quarantined, f.rows_in))
+        .filter(|f| f.error.is_none() && many(f.lost_rows(), f.rows_in))
         .map(|f| {
             let org = f.org_id.as_deref().map(|o| format!(", {o}")).unwrap_or_default();
-            format!("{}{org}: {} of {} rows", f.file, f.quarantined, f.rows_in)
+            format!("{}{org}: {} of {} rows", f.file, f.lost_rows(), f.rows_in)
         })
         .collect();
     let t = &report.totals;
-    let overall = t.quarantined >= 3 && t.quarantined * 10 > t.rows_in;
+    // Copies of counted rows are not lost (`copies` stops on them).
+    let lost: u64 = report.files.iter().map(FileOutcome::lost_rows).sum();
+    let overall = lost >= 3 && lost * 10 > t.rows_in;
     if files.is_empty() && !overall {
         return None;
     }
