@@ -30,11 +30,20 @@ pub struct Args {
 }
 
 pub fn row(name: &str, q: &Quality) -> String {
+    // Undefined without pairs: printed as 1.0000 beside the sentence that said so.
+    let figure = |v: f64, defined: bool| {
+        if defined {
+            format!("{v:.4}")
+        } else {
+            "n/a   ".to_string()
+        }
+    };
+    let (has_true, has_predicted) = (q.true_pairs > 0, q.predicted_pairs > 0);
     format!(
-        "{name:<22} precision {:.4}  recall {:.4}  F1 {:.4}  | persons recovered exactly {:.1}%, split {}, merged {}",
-        q.precision,
-        q.recall,
-        q.f1,
+        "{name:<22} precision {}  recall {}  F1 {}  | persons recovered exactly {:.1}%, split {}, merged {}",
+        figure(q.precision, has_predicted),
+        figure(q.recall, has_true),
+        figure(q.f1, has_true && has_predicted),
         100.0 * q.recovered_exactly,
         q.persons_split,
         q.persons_merged
@@ -82,4 +91,24 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
             .with_context(|| format!("cannot write {}", p.display()))?;
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Without pairs the figures are "n/a", not 1.0000 beside the sentence that says they are
+    /// not defined; with pairs they are printed.
+    #[test]
+    fn figures_without_pairs_are_not_printed_as_perfect() {
+        let none = safetally::link::quality(&[1, 2, 3], &[1, 2, 3]);
+        let text = row("exact keys only", &none);
+        assert!(
+            text.contains("precision n/a") && text.contains("recall n/a"),
+            "{text}"
+        );
+        let some = safetally::link::quality(&[1, 1, 2], &[1, 1, 2]);
+        let text = row("exact keys only", &some);
+        assert!(text.contains("precision 1.0000  recall 1.0000"), "{text}");
+    }
 }

@@ -138,7 +138,7 @@ impl LinkReport {
         if let Some(f) = &self.fuzzy {
             let _ = writeln!(
                 s,
-                "Fuzzy step: {} candidate pairs, {} above threshold, {} accepted one-to-one, {} merges ({} refused: birth dates no one person has; {} refused: genders differ); {} blocks with {} records skipped as too large.",
+                "Fuzzy step: {} candidate pairs, {} above threshold, {} accepted one-to-one, {} merges ({} refused: birth dates no one person has; {} refused: genders differ); {} blocks skipped as too large (holding {} record entries; a record is in several blocks).",
                 f.candidate_pairs,
                 f.above_threshold,
                 f.accepted,

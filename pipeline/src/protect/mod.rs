@@ -133,8 +133,8 @@ impl ProtectReport {
     pub fn summary_of_earlier_run(&self) -> String {
         match &self.dp {
             Some(d) if !d.reused => format!(
-                "Nothing spent now (the release below was made by an earlier run). {}",
-                dp_summary(d)
+                "Nothing spent now: the release below was made by an earlier run. {}",
+                dp_summary_as(d, "in that earlier run spent")
             ),
             _ => self.summary(),
         }
@@ -197,6 +197,12 @@ impl ProtectReport {
 /// Extreme figures in scientific notation: a tiny `--rho` (1e-12) printed as "rho 0.0000"
 /// beside a noise scale of 13 million.
 fn dp_summary(d: &DpSummary) -> String {
+    dp_summary_as(d, "spent")
+}
+
+/// The DP summary, `spent` saying when the release's rho was spent (a rerun that reused the
+/// stage said "Nothing spent now", then "spent rho 0.5").
+fn dp_summary_as(d: &DpSummary, spent: &str) -> String {
     let unmet = d.relations_unmet.as_ref().map_or(String::new(), |why| {
         format!(
             " Warning: the relations between tables could not all be met in this release ({why}); cells of nested tables may disagree by up to their noise, as the methods note says."
@@ -210,7 +216,7 @@ fn dp_summary(d: &DpSummary) -> String {
         if d.reused {
             "reused the stored draw of this release (nothing spent):"
         } else {
-            "spent"
+            spent
         },
         readable(d.rho, 4),
         d.epsilon,

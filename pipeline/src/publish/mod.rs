@@ -77,7 +77,8 @@ impl DpRelease {
             group_rho: d.group_rho,
             group_epsilon: d.group_epsilon,
             year_rho_cap: d.year_rho_cap,
-            year_rho_spent: d.spent_after,
+            // A sum of entries' rho: 0.49999999999999983 said as 0.5.
+            year_rho_spent: (d.spent_after * 1e9).round() / 1e9,
             ledger_entry: d.ledger_entry.clone(),
             tables: d.plan.clone(),
         }
