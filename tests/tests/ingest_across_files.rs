@@ -729,6 +729,21 @@ fn a_file_that_repeats_another_files_records_is_named_a_copy() {
         "the text report says it too"
     );
 
+    // The same bytes twice: one warning says so, not a second one that it is a copy.
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "talita.csv", csv_text(&header(), &rows, b','));
+    write(dir.path(), "talita-again.csv", csv_text(&header(), &rows, b','));
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    let about: Vec<&String> = report
+        .warnings
+        .iter()
+        .filter(|w| w.contains("talita.csv") && w.contains("talita-again.csv"))
+        .collect();
+    assert!(
+        about.len() == 1 && about[0].contains("have the same content"),
+        "{about:?}"
+    );
+
     // One record sent twice is a duplicate, not a copy.
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "a.csv", csv_text(&header(), &rows, b','));

@@ -149,7 +149,8 @@ pub fn ingest_folder(
         .collect();
     report.warnings = run_warnings(&report);
     report.warnings.extend(mixed_kinds(schema, &report));
-    report.warnings.extend(same_content(input, &entries));
+    let (same, identical) = same_content(input, &entries);
+    report.warnings.extend(same);
     report.hidden_files = crate::stage::hidden_submissions(input)
         .iter()
         .map(|p| p.strip_prefix(input).unwrap_or(p).display().to_string())
@@ -161,7 +162,7 @@ pub fn ingest_folder(
             report.hidden_named()
         ));
     }
-    report.warnings.extend(v.copies());
+    report.warnings.extend(v.copies(&identical));
     Ok(report)
 }
 

@@ -11,7 +11,7 @@ use crate::schema::{MemberKind, Schema};
 
 /// Files with the same bytes under two names (`org.csv` and `org (1).csv`): every record in
 /// them is quarantined as sent twice, and the report says why in one line.
-pub(super) fn same_content(input: &Path, entries: &[crate::stage::Entry]) -> Vec<String> {
+pub(super) fn same_content(input: &Path, entries: &[crate::stage::Entry]) -> (Vec<String>, Vec<Vec<String>>) {
     let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for e in entries
         .iter()
@@ -24,8 +24,9 @@ pub(super) fn same_content(input: &Path, entries: &[crate::stage::Entry]) -> Vec
             seen.entry(h.blake3).or_default().push(file_label(input, &e.path));
         }
     }
-    seen.into_values()
-        .filter(|names| names.len() > 1)
+    let groups: Vec<Vec<String>> = seen.into_values().filter(|names| names.len() > 1).collect();
+    let warnings = groups
+        .iter()
         .map(|names| {
             format!(
                 "{} have the same content: the same file sent twice? Its rows count once, from {} (the first by name), and the other's are listed as repeated rows; keep one of them and ingest again",
@@ -33,7 +34,8 @@ pub(super) fn same_content(input: &Path, entries: &[crate::stage::Entry]) -> Vec
                 names[0]
             )
         })
-        .collect()
+        .collect();
+    (warnings, groups)
 }
 
 /// The member whose code the file's name is or holds (`TALITA.csv`, `2024_TALITA.xlsx`).

@@ -323,16 +323,24 @@ impl<'a> Validator<'a> {
     /// Files whose record ids mostly repeat another file's with other answers are told apart
     /// from copies: their ids restart in each file or sheet (an outside review's two half-year
     /// files, ids 1-10 each), and removing one "copy" would lose real records.
-    pub fn copies(&self) -> Vec<String> {
+    /// Pairs of files in one of the `identical` groups (the same bytes, already warned of) are
+    /// not told again.
+    pub fn copies(&self, identical: &[Vec<String>]) -> Vec<String> {
+        let name = |f: u32| self.index.files.get(f as usize).map_or("?", String::as_str);
+        let told = |first: u32, later: u32| {
+            identical
+                .iter()
+                .any(|g| g.iter().any(|n| n == name(first)) && g.iter().any(|n| n == name(later)))
+        };
         self.index
             .repeats
             .iter()
+            .filter(|&(&(first, later), _)| !told(first, later))
             .filter(|&(&(_, later), r)| {
                 let rows = self.index.rows.get(later as usize).copied().unwrap_or(0);
                 r.rows >= 2 && r.rows * 10 >= rows * 9
             })
             .map(|(&(first, later), r)| {
-                let name = |f: u32| self.index.files.get(f as usize).map_or("?", String::as_str);
                 let (n, rows) = (r.rows, self.index.rows.get(later as usize).copied().unwrap_or(0));
                 if r.same * 2 >= r.rows {
                     let differ = match r.rows - r.same {
