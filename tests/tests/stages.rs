@@ -7,6 +7,28 @@ use safetally::run::ingest_stage;
 use safetally::stage::Workdir;
 use safetally_tests::*;
 
+/// `input` ingested once with the default options into a fresh work folder (kept alive by
+/// the returned directory).
+fn ingest_once(
+    input: &std::path::Path,
+) -> (
+    tempfile::TempDir,
+    safetally::run::StageRun<safetally::ingest::IngestReport>,
+) {
+    let work_dir = tempfile::tempdir().expect("tempdir");
+    let work = Workdir::new(work_dir.path()).expect("workdir");
+    let run = ingest_stage(
+        &schema(),
+        &work,
+        input,
+        &IngestOptions::default(),
+        &Progress::hidden(),
+        false,
+    )
+    .expect("ingest");
+    (work_dir, run)
+}
+
 fn submissions() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "a.csv", csv_text(&header(), &[row_with(&[])], b','));
@@ -540,18 +562,8 @@ fn run_stops_on_a_file_sent_twice_saying_nothing_is_missing() {
     for name in ["SAMPLE01.csv", "SAMPLE01-again.csv"] {
         std::fs::copy(&original, input.path().join(name)).expect("copy");
     }
-    let work_dir = tempfile::tempdir().expect("tempdir");
-    let work = Workdir::new(work_dir.path()).expect("workdir");
     let s = schema();
-    let run = ingest_stage(
-        &s,
-        &work,
-        input.path(),
-        &IngestOptions::default(),
-        &Progress::hidden(),
-        false,
-    )
-    .expect("ingest");
+    let (_work_dir, run) = ingest_once(input.path());
     let copy = run
         .result
         .files
@@ -589,20 +601,10 @@ fn run_stops_on_a_file_sent_twice_saying_nothing_is_missing() {
 #[test]
 fn run_stops_after_ingest_when_a_hidden_file_looks_like_a_submission() {
     let input = submissions();
-    let work_dir = tempfile::tempdir().expect("tempdir");
-    let work = Workdir::new(work_dir.path()).expect("workdir");
     let s = schema();
     let rows = vec![row_with(&[("org_id", "SAMPLE02"), ("record_id", "1")])];
     write(input.path(), ".SAMPLE02.csv", csv_text(&header(), &rows, b','));
-    let run = ingest_stage(
-        &s,
-        &work,
-        input.path(),
-        &IngestOptions::default(),
-        &Progress::hidden(),
-        false,
-    )
-    .expect("ingest");
+    let (_work_dir, run) = ingest_once(input.path());
     let why = safetally::run::stop_after_ingest(&s, &run.result, (&run.dir, input.path()), true)
         .expect("a hidden submission stops the run, --accept-quarantine or not");
     assert!(
@@ -673,18 +675,8 @@ fn run_stops_after_ingest_on_rows_of_several_years_naming_them() {
             b',',
         ),
     );
-    let work_dir = tempfile::tempdir().expect("tempdir");
-    let work = Workdir::new(work_dir.path()).expect("workdir");
     let s = schema();
-    let run = ingest_stage(
-        &s,
-        &work,
-        input.path(),
-        &IngestOptions::default(),
-        &Progress::hidden(),
-        false,
-    )
-    .expect("ingest");
+    let (_work_dir, run) = ingest_once(input.path());
     let why =
         safetally::run::stop_after_ingest(&s, &run.result, (&run.dir, input.path()), false).expect("stops");
     assert!(why.contains("several report years (2023, 2024)"), "{why}");
