@@ -226,6 +226,20 @@ fn named_cells(schema: &Schema, header: &[String]) -> (usize, usize) {
     (named, cells.len())
 }
 
+/// Rows of a title that may stand above the header, in a sheet or a CSV file.
+pub const TITLE_ROWS: usize = 3;
+
+/// Whether a row above the header reads as a title (a heading, a merged group label): at most
+/// two different values. Workbooks and CSV files pass over such rows by this one rule.
+pub fn title_like<'c>(cells: impl IntoIterator<Item = &'c str>) -> bool {
+    let values: std::collections::BTreeSet<&str> = cells
+        .into_iter()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    values.len() <= 2
+}
+
 /// What a first row is, judged by the columns it names as `map_header` resolves them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeaderKind {

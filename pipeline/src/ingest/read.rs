@@ -378,7 +378,7 @@ fn skip_title_lines(text: &mut String, classify: &dyn Fn(&[String]) -> HeaderKin
             lines.push((n as u64 + 1, at..at + line.len()));
         }
         at += line.len() + 1;
-        if lines.len() == 4 {
+        if lines.len() == super::header::TITLE_ROWS + 1 {
             break;
         }
     }
@@ -392,15 +392,9 @@ fn skip_title_lines(text: &mut String, classify: &dyn Fn(&[String]) -> HeaderKin
     // Split at the header's separator and at its own: a record written with another separator
     // is one cell at the header's, and must not be blanked as a title.
     let title = |j: usize| {
-        [sep, sniff_delimiter(line(j))].into_iter().all(|sep| {
-            let cells = cells(line(j), sep);
-            let values: std::collections::BTreeSet<&str> = cells
-                .iter()
-                .map(String::as_str)
-                .filter(|c| !c.is_empty())
-                .collect();
-            values.len() <= 2
-        })
+        [sep, sniff_delimiter(line(j))]
+            .into_iter()
+            .all(|sep| super::header::title_like(cells(line(j), sep).iter().map(String::as_str)))
     };
     if !(0..k).all(title) {
         return None;

@@ -276,22 +276,16 @@ fn skip_title_rows(
     notes: &mut Vec<String>,
     classify: &dyn Fn(&[String]) -> HeaderKind,
 ) {
-    let title = |r: &RawRow| {
-        let values: std::collections::BTreeSet<&str> = r
-            .cells
-            .iter()
-            .map(|c| c.trim())
-            .filter(|c| !c.is_empty())
-            .collect();
-        values.len() <= 2
-    };
+    let title = |r: &RawRow| super::header::title_like(r.cells.iter().map(String::as_str));
     if grid
         .first()
         .is_none_or(|r| classify(&r.cells) != HeaderKind::Other)
     {
         return;
     }
-    let Some(k) = (1..grid.len().min(4)).find(|&k| classify(&grid[k].cells) == HeaderKind::Records) else {
+    let Some(k) = (1..grid.len().min(super::header::TITLE_ROWS + 1))
+        .find(|&k| classify(&grid[k].cells) == HeaderKind::Records)
+    else {
         return;
     };
     if !grid[..k].iter().all(title) {
