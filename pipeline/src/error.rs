@@ -62,6 +62,10 @@ pub enum FileError {
         places: usize,
     },
     #[error(
+        "{path}: {location}: a byte that starts a UTF-8 letter (as Å, Ä, Ö or É) stands without the rest of that letter; read as Windows-1252 it would be \"Ã\" or \"Â\", which no name has there. The letter was cut short (a program that shortened the cell, or two files joined); retype the cell there and save the file again as \"CSV UTF-8\" (in Excel: Save as, file format \"CSV UTF-8 (kommaavgränsad)\")"
+    )]
+    CutShortUtf8 { path: PathBuf, location: String },
+    #[error(
         "{path}: {location}: the file mixes bytes that read as UTF-8 letters with bytes that do not, so it is read neither as UTF-8 nor as Windows-1252 (two files of different encodings joined, or Windows-1252 letters that look like UTF-8 ones, as Å before a dash); save it as \"CSV UTF-8\" (in Excel: Save as, file format \"CSV UTF-8 (kommaavgränsad)\") and send it again"
     )]
     MixedEncoding { path: PathBuf, location: String },
@@ -74,8 +78,9 @@ pub enum FileError {
     /// The first line is data, not a header: its cells (a person's name and number) are not
     /// echoed, since the message goes to the terminal and to logs.
     #[error(
-        "{at}: required column(s) missing from the header: {missing}; the {line} does not look like a header ({named} of {cells} cells are column names): the header row, as in the template, must be the {line}{note}",
-        line = .at.first_line(),
+        "{at}: required column(s) missing from the header: {missing}; {line} does not look like a header ({named} of {cells} cells are column names): the header row, as in the template, must be the first {kind}{note}",
+        line = .at.header_place(),
+        kind = if .at.sheet.is_some() { "row" } else { "line" },
         note = if *.named == 0 && *.cells <= 2 { "; if the file is a note, not a table of records, move it out of the folder of submissions" } else { "" }
     )]
     NotAHeader {
@@ -93,8 +98,8 @@ pub enum FileError {
     )]
     ExtraColumns { at: Place, columns: String },
     #[error(
-        "{at}: the {line} holds every column name and then {cells} more cell(s) that look like a record's answers, as if the first record were on the header's line (a line break lost?); put that record on a line of its own, under the header (its cells are not shown, since they may be a person's details)",
-        line = .at.first_line()
+        "{at}: {line} holds every column name and then {cells} more cell(s) that look like a record's answers, as if the first record were on the header's line (a line break lost?); put that record on a line of its own, under the header (its cells are not shown, since they may be a person's details)",
+        line = .at.header_place()
     )]
     RecordOnHeaderLine { at: Place, cells: usize },
     /// A header failure on a sheet whose header cells are merged across columns.
@@ -140,13 +145,18 @@ pub enum FileError {
 pub struct Place {
     pub path: PathBuf,
     pub sheet: Option<String>,
+    /// The line (row of a sheet) the header is on: 1 unless a title or blank lines are above.
+    pub header_line: u64,
 }
 
 impl Place {
-    fn first_line(&self) -> &'static str {
-        match self.sheet {
-            Some(_) => "first row",
-            None => "first line",
+    /// The header's line as a message names it: "the first line", or its number when a title
+    /// was passed over above it (the first line is then the title).
+    fn header_place(&self) -> String {
+        let what = if self.sheet.is_some() { "row" } else { "line" };
+        match self.header_line {
+            0 | 1 => format!("the first {what}"),
+            n => format!("{what} {n}"),
         }
     }
 }

@@ -2543,3 +2543,35 @@ fn a_utf8_file_with_a_letter_cut_short_is_told_where() {
         "{error}"
     );
 }
+
+/// The same cut without another letter beyond English ones: the lone first byte of Ö would read
+/// as Windows-1252's "Ã" ("Ãberg", a name no other organisation has); it is refused by place.
+#[test]
+fn a_utf8_file_whose_only_letter_was_cut_short_is_not_read_as_windows_1252() {
+    let rows = vec![row_with(&[("record_id", "R2"), ("family_name", "Öberg")])];
+    let mut bytes = csv_text(&header(), &rows, b',').into_bytes();
+    let at = bytes.windows(2).position(|w| w == "Ö".as_bytes()).expect("the Ö");
+    bytes.remove(at + 1);
+    let (report, _out, _d) = one_file("a.csv", bytes);
+    let error = report.files[0].error.as_deref().unwrap_or_default();
+    assert!(
+        error.contains("line 2, column family_name: a byte that starts a UTF-8 letter"),
+        "{error}"
+    );
+    assert!(!error.contains("Ãberg"), "{error}");
+    assert_counts(&report, 0, 0);
+}
+
+/// A header with a record on its line, under a title: the message names the header's line,
+/// not "the first line" (the title's).
+#[test]
+fn a_header_error_under_a_csv_title_names_the_header_line() {
+    let rows = vec![row_with(&[])];
+    let body = csv_text(&header(), &rows, b';');
+    let (head, rest) = body.split_once('\n').expect("a header line");
+    let title = format!("Rapport 2024{}\n", ";".repeat(header().len() - 1));
+    // The record's line joined to the header's, as a lost line break leaves it.
+    let (report, _out, _d) = one_file("a.csv", format!("{title}{head};{rest}"));
+    let error = report.files[0].error.as_deref().unwrap_or_default();
+    assert!(error.contains(": line 2 holds every column name"), "{error}");
+}

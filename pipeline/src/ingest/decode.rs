@@ -52,6 +52,7 @@ fn unspoilt(path: &Path, text: String, encoding: &'static str) -> Result<Decoded
         at: crate::error::Place {
             path: path.to_path_buf(),
             sheet: None,
+            header_line: 1,
         },
         location: format!(
             "line {}, {}",
@@ -105,6 +106,17 @@ fn windows_1252(path: &Path, bytes: Vec<u8>) -> Result<Decoded, FileError> {
             }
         } else {
             FileError::MixedEncoding { path, location }
+        });
+    }
+    if let Some(pos) = cut_short_lead(&bytes) {
+        let (field, name) = field_at(&bytes, pos);
+        return Err(FileError::CutShortUtf8 {
+            path: path.to_path_buf(),
+            location: format!(
+                "line {}, {}",
+                line_at(&bytes, pos),
+                name.map_or_else(|| format!("field {field}"), |n| format!("column {n}"))
+            ),
         });
     }
     if let Some((pos, why)) = other_code_page(&bytes) {
@@ -356,6 +368,23 @@ pub fn mojibake_at(text: &str) -> Option<usize> {
 /// character of that number.
 fn windows_1252_continuation(c: char) -> bool {
     matches!(u32::from(c), 0x80..=0xBF) || "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ".contains(c)
+}
+
+/// Where a UTF-8 file whose only letter beyond English ones was cut short shows it: the lead
+/// byte 0xC3 (of Å Ä Ö É, whose second byte was lost) or 0xC2 left alone, after no capital and
+/// before a small letter or the end of a field. Read as Windows-1252 it is "Ã" or "Â", which a
+/// name has only among capitals ("JOÃO"), so "Ãberg" or "SjögrÃ" is a broken letter, not a
+/// Windows-1252 one, and would otherwise link as a name no other organisation has.
+fn cut_short_lead(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().enumerate().position(|(i, &b)| {
+        let before = i.checked_sub(1).map(|j| bytes[j]);
+        let after = bytes.get(i + 1).copied();
+        matches!(b, 0xC2 | 0xC3)
+            && !before.is_some_and(|c| c.is_ascii_uppercase() || c >= 0x80)
+            && after.is_none_or(|c| {
+                c.is_ascii_lowercase() || matches!(c, b',' | b';' | b'\t' | b'"' | b'\r' | b'\n')
+            })
+    })
 }
 
 fn has_utf8_sequence(bytes: &[u8]) -> bool {
@@ -648,5 +677,35 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("neither"), "{text}");
+    }
+
+    /// A UTF-8 file whose only letter beyond English ones lost its second byte has no valid
+    /// UTF-8 letter left to tell it by; its lone lead byte before a small letter or the field's
+    /// end is refused, while Windows-1252 capitals Ã (JOÃO) and Å Ä Ö are still read.
+    #[test]
+    fn a_utf8_letter_cut_short_is_not_read_as_windows_1252() {
+        for (bytes, line) in [
+            (
+                &b"org_id;record_id;family_name\nFA;1;Lind\nFA;2;\xC3berg\n"[..],
+                3,
+            ),
+            (&b"org_id;record_id;family_name\nFA;1;Sj\xC3\n"[..], 2),
+            (&b"org_id;record_id;family_name\nFA;1;\"Sj\xC3\""[..], 2),
+        ] {
+            let text = dec(bytes).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(
+                text.contains(&format!(
+                    "line {line}, column family_name: a byte that starts a UTF-8 letter"
+                )),
+                "{text}"
+            );
+        }
+        for good in [
+            &b"org_id;record_id;given_name\nFA;1;JO\xC3O\nFA;2;\xC5sa\n"[..],
+            &b"org_id;record_id;given_name\nFA;1;S\xC3O PAULO\nFA;2;\xD6rjan\n"[..],
+        ] {
+            let decoded = dec(good).map(|d| d.text).unwrap_or_else(|e| panic!("{e}"));
+            assert!(decoded.contains('Ã') || decoded.contains('Å'), "{decoded}");
+        }
     }
 }

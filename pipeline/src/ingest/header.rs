@@ -414,6 +414,7 @@ mod tests {
         let at = Place {
             path: "a.parquet".into(),
             sheet: None,
+            header_line: 1,
         };
         let head = |extra: &str| cells(&["org_id", "record_id", "report_year", "contact_kind", extra]);
         let map = map_header(&s, &head("__index_level_0__"), &at, false).expect("read");
@@ -436,6 +437,7 @@ mod tests {
         let at = Place {
             path: "a.csv".into(),
             sheet: None,
+            header_line: 1,
         };
         let err = |c: &[&str]| map_header(&s, &cells(c), &at, false).expect_err("refused");
         let half = err(&["org_id", "record_id", "x", "19811218-9876"]);
@@ -464,6 +466,7 @@ mod tests {
         let at = Place {
             path: "a.csv".into(),
             sheet: None,
+            header_line: 1,
         };
         let mut line: Vec<String> = s.columns.iter().map(|c| c.name.clone()).collect();
         line.extend(cells(&[
@@ -506,6 +509,7 @@ mod tests {
         let at = Place {
             path: "a.csv".into(),
             sheet: None,
+            header_line: 1,
         };
         for (line, sep) in [
             ("org_id|record_id|report_year|contact_kind", '|'),
@@ -530,6 +534,7 @@ mod tests {
         let at = Place {
             path: "a.csv".into(),
             sheet: None,
+            header_line: 1,
         };
         let head = |extra: &[&str]| {
             let mut h = cells(&["org_id", "record_id", "report_year", "contact_kind"]);

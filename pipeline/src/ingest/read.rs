@@ -41,6 +41,8 @@ pub struct Table {
     pub sheet_columns: Option<Vec<usize>>,
     /// Header cells of a workbook sheet merged across columns (`G1:H1`).
     pub merged_header: Vec<String>,
+    /// The line (sheet row) of the header, for messages about it.
+    pub header_line: u64,
     body: Body,
 }
 
@@ -121,6 +123,7 @@ impl Table {
             refused: None,
             sheet_columns: None,
             merged_header: Vec::new(),
+            header_line: 1,
             header,
             body: Body::Grid(grid),
         }
@@ -139,6 +142,7 @@ impl Table {
         Place {
             path: self.path.clone(),
             sheet: self.sheet.clone(),
+            header_line: self.header_line,
         }
     }
 
@@ -268,6 +272,12 @@ fn open_csv(path: &Path, classify: &dyn Fn(&[String]) -> HeaderKind) -> Result<T
     let hinted = take_separator_hint(&mut decoded.text);
     let title = skip_title_lines(&mut decoded.text, classify);
     let delimiter = hinted.unwrap_or_else(|| sniff_delimiter(&decoded.text));
+    // The CSV reader passes over blank lines, and a title and a `sep=` line are blanked.
+    let header_line = decoded
+        .text
+        .split('\n')
+        .position(|l| !l.trim().is_empty())
+        .map_or(1, |i| i as u64 + 1);
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
@@ -308,6 +318,7 @@ fn open_csv(path: &Path, classify: &dyn Fn(&[String]) -> HeaderKind) -> Result<T
         refused: None,
         sheet_columns: None,
         merged_header: Vec::new(),
+        header_line,
         header,
         body: Body::Csv {
             text: decoded.text,
@@ -504,6 +515,7 @@ pub(super) fn table_from_grid(
     for r in &mut grid {
         r.cells.resize(width, String::new());
     }
+    let header_line = grid[0].line;
     let header = grid
         .remove(0)
         .cells
@@ -519,6 +531,7 @@ pub(super) fn table_from_grid(
         refused: None,
         sheet_columns: Some(sheet_columns),
         merged_header: Vec::new(),
+        header_line,
         header,
         body: Body::Grid(grid),
     })
@@ -632,6 +645,7 @@ mod tests {
                 refused: None,
                 sheet_columns: None,
                 merged_header: Vec::new(),
+                header_line: 1,
                 body: Body::Csv {
                     text: text.to_string(),
                     delimiter: b',',
