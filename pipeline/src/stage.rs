@@ -209,16 +209,7 @@ impl Workdir {
     }
 
     pub fn begin(&self, stage: &str) -> Result<Staging, StageError> {
-        if !self.root.exists() {
-            // A work folder this run makes is its owner's only: beside the stage folders it
-            // keeps their manifests and what the journalists' extract remembers.
-            use std::os::unix::fs::DirBuilderExt;
-            fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(&self.root)
-                .map_err(|e| StageError::io(&self.root, e))?;
-        }
+        make_private_folder(&self.root)?;
         self.remove_leftovers(Some(stage))?;
         let tmp = self.root.join(format!(".{stage}.tmp-{}", std::process::id()));
         if tmp.exists() {
@@ -379,6 +370,21 @@ fn under<'a>(outputs: &'a [FileHash], sub: &'a str) -> impl Iterator<Item = (&'a
 /// Writes and syncs a file only its owner can read, whatever the umask: manifests hold hashes
 /// of exact counts, and a hash of a small table lets anyone who reads it confirm a guess of
 /// its hidden cells by making the table again.
+/// Makes a work folder that does not exist yet, its owner's only: beside the stage folders it
+/// keeps their manifests, the ledger binding and what the journalists' extract remembers. Every
+/// first writer into a work folder calls it (`run` binds the ledger before any stage begins).
+pub fn make_private_folder(root: &Path) -> Result<(), StageError> {
+    if root.exists() {
+        return Ok(());
+    }
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(root)
+        .map_err(|e| StageError::io(root, e))
+}
+
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), StageError> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let mut f = fs::OpenOptions::new()

@@ -134,7 +134,7 @@ impl ProtectReport {
         match &self.dp {
             Some(d) if !d.reused => format!(
                 "Nothing spent now: the release below was made by an earlier run. {}",
-                dp_summary_as(d, "in that earlier run spent")
+                dp_summary_as(d, true)
             ),
             _ => self.summary(),
         }
@@ -197,12 +197,21 @@ impl ProtectReport {
 /// Extreme figures in scientific notation: a tiny `--rho` (1e-12) printed as "rho 0.0000"
 /// beside a noise scale of 13 million.
 fn dp_summary(d: &DpSummary) -> String {
-    dp_summary_as(d, "spent")
+    dp_summary_as(d, false)
 }
 
-/// The DP summary, `spent` saying when the release's rho was spent (a rerun that reused the
-/// stage said "Nothing spent now", then "spent rho 0.5").
-fn dp_summary_as(d: &DpSummary, spent: &str) -> String {
+/// The DP summary; `earlier` when a rerun reused the stage, which spent nothing: it said
+/// "Nothing spent now", then "spent rho 0.5", and gave the year's spending of that earlier run
+/// as what "is now spent", though an extract may have spent more since.
+fn dp_summary_as(d: &DpSummary, earlier: bool) -> String {
+    let (spent, now) = if earlier {
+        (
+            "in that earlier run spent",
+            "was spent after that run (`safetally budget` tells what is spent now)",
+        )
+    } else {
+        ("spent", "is now spent")
+    };
     let unmet = d.relations_unmet.as_ref().map_or(String::new(), |why| {
         format!(
             " Warning: the relations between tables could not all be met in this release ({why}); cells of nested tables may disagree by up to their noise, as the methods note says."
@@ -212,7 +221,7 @@ fn dp_summary_as(d: &DpSummary, spent: &str) -> String {
     let lo = scales.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = scales.iter().copied().fold(0.0, f64::max);
     format!(
-        "Protect (differential privacy) {} rho {} (epsilon {:.2} at delta {:e}) across {} tables; the year's budget is rho {:.4}, of which {:.4} is now spent. Noise scale per measured cell from {} to {} persons; cells whose noisy value is below {} are hidden. A person split into {} clusters by linkage is protected at rho {:.4} (epsilon {:.2}). Ledger: {}.{unmet}",
+        "Protect (differential privacy) {} rho {} (epsilon {:.2} at delta {:e}) across {} tables; the year's budget is rho {:.4}, of which {:.4} {now}. Noise scale per measured cell from {} to {} persons; cells whose noisy value is below {} are hidden. A person split into {} clusters by linkage is protected at rho {:.4} (epsilon {:.2}). Ledger: {}.{unmet}",
         if d.reused {
             "reused the stored draw of this release (nothing spent):"
         } else {

@@ -204,8 +204,8 @@ fn write_binding(work: &Path, binding: &Binding) -> Result<(), StageError> {
     let file = work.join(WORK_LEDGER);
     let text = serde_json::to_string_pretty(binding)
         .map_err(|e| StageError::Input(format!("{}: {e}", file.display())))?;
-    std::fs::create_dir_all(work).map_err(|e| StageError::io(work, e))?;
-    std::fs::write(&file, text).map_err(|e| StageError::io(&file, e))
+    crate::stage::make_private_folder(work)?;
+    crate::stage::write_private(&file, text.as_bytes())
 }
 
 /// The entries of `year` this work folder drew (none when it is bound to no ledger yet).
@@ -241,7 +241,7 @@ fn ledger_id(ledger: &Path) -> Result<String, StageError> {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(StageError::io(&file, e)),
         _ => {}
     }
-    std::fs::create_dir_all(ledger).map_err(|e| StageError::io(ledger, e))?;
+    crate::stage::make_private_folder(ledger)?;
     use rand::TryRngCore;
     let mut b = [0u8; 16];
     rand::rngs::OsRng.try_fill_bytes(&mut b).map_err(|e| {
@@ -268,6 +268,12 @@ mod tests {
             tmp.path().join("Ltypo"),
         );
         bind_ledger(&work, &ledger).expect("first use binds");
+        // `run` binds before any stage makes the work folder: both folders it makes, and the
+        // binding, are their owner's only (an outside review found them 0755 and 0644).
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!((mode(&work), mode(&ledger)), (0o700, 0o700));
+        assert_eq!(mode(&work.join(WORK_LEDGER)), 0o600);
         bind_ledger(&work, &ledger).expect("the same ledger again");
         let e = bind_ledger(&work, &typo).expect_err("another ledger").to_string();
         assert!(
