@@ -271,6 +271,34 @@ fn a_person_met_before_and_after_turning_18_is_one_person() {
     assert_eq!(report.persons, 1, "{}", report.to_text());
 }
 
+/// Short names that differ throughout, born on one day, are different people: on the balanced
+/// filters "Anna" and "Maria" scored above the full-date threshold, and an outside review found
+/// such pairs joined (with `no_common_part` at 0 in `linkage.json` this test fails). A name with
+/// a typo in a consonant, which shares no skeleton with its original either, still links.
+#[test]
+fn short_names_that_share_no_part_are_not_joined_by_a_birth_date() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let report = link_rows(
+        tmp.path(),
+        "short",
+        &[
+            ("SAMPLE01", "a", "Anna", "", "1990-05-05", ""),
+            ("SAMPLE02", "a", "Maria", "", "1990-05-05", ""),
+            ("SAMPLE01", "b", "Olga", "", "1987-02-03", ""),
+            ("SAMPLE02", "b", "Amina", "", "1987-02-03", ""),
+            ("SAMPLE01", "c", "Svetlana", "", "1993-09-14", ""),
+            ("SAMPLE02", "c", "Svetlama", "", "1993-09-14", ""),
+        ],
+    );
+    assert_eq!(report.persons, 5, "{}", report.to_text());
+    assert_eq!(
+        report.fuzzy.as_ref().map(|f| f.merges),
+        Some(1),
+        "{}",
+        report.to_text()
+    );
+}
+
 /// Links `rows` (org, record id, given, family, birth date, pnr) and returns the report.
 fn link_rows(
     tmp: &Path,

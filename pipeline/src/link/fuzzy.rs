@@ -108,9 +108,28 @@ fn score(
     if a.iter().all(|w| *w == 0) || b.iter().all(|w| *w == 0) {
         return None;
     }
+    let threshold = if shares_a_part(r, i, j) {
+        threshold
+    } else {
+        threshold + t.no_common_part
+    };
     let s = dice(a, b);
     (s >= threshold).then_some(s)
 }
+
+/// Whether records `i` and `j` share a name part by its keyed consonant skeleton (the
+/// blocking keys). Raising the threshold also when they share some part but not all (Jenny and
+/// Moa Lindström) was measured too: over 52 generated samples of 403 persons it removed 6 of 15
+/// false pairs and lost 42 true ones, so it is not done.
+fn shares_a_part(r: &Records, i: usize, j: usize) -> bool {
+    let skeletons = &r.block_keys[SKELETONS];
+    let parts = |x: usize| skeletons.iter().map(move |k| k[x]).filter(|v| *v != 0);
+    parts(i).any(|a| parts(j).any(|b| b == a))
+}
+
+/// Where the skeletons alone are among the blocking keys in memory (`load::BLOCKS`).
+const SKELETONS: std::ops::Range<usize> =
+    1 + crate::pseudonymise::BLOCK_TOKENS..1 + 2 * crate::pseudonymise::BLOCK_TOKENS;
 
 /// Locality-sensitive blocking keys from the Bloom filters themselves: each band samples fixed
 /// bit positions, so filters that agree on most bits share a band key with good probability.

@@ -29,6 +29,12 @@ pub struct Thresholds {
     pub swapped_date: f64,
     pub partial_date: f64,
     pub no_date: f64,
+    /// Added to a pair's threshold when the two records share no name part (by its keyed
+    /// consonant skeleton). The balanced filters' Dice is one minus the share of differing
+    /// bits, whatever the names' lengths, so two short names that differ throughout ("Anna",
+    /// "Maria") score as high as a long name with one typo. 0 in manifests of 0.18 and before.
+    #[serde(default)]
+    pub no_common_part: f64,
 }
 
 #[derive(Debug, Clone, Copy, serde::Deserialize, serde::Serialize)]
@@ -104,6 +110,7 @@ impl Thresholds {
             swapped_date: up(self.swapped_date),
             partial_date: up(self.partial_date),
             no_date: up(self.no_date),
+            no_common_part: self.no_common_part,
         }
     }
 }
@@ -187,6 +194,7 @@ mod tests {
             swapped_date: 0.80,
             partial_date: 0.86,
             no_date: 0.92,
+            no_common_part: 0.0,
         };
         let scale = ThresholdScale {
             reference_records: 500.0,
