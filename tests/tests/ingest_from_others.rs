@@ -125,6 +125,49 @@ fn hidden_sheets_are_passed_over_and_named_unless_asked_for() {
     assert_counts(&report, 1, 0);
 }
 
+/// A hidden sheet of other records beside a visible one (the second half-year, hidden to tidy
+/// the workbook) refuses the file naming it: read without it, the records were lost with only
+/// a note in the report file (an outside review). An older copy, mostly the visible rows with
+/// one edited, is still passed over.
+#[test]
+fn a_hidden_sheet_of_other_records_refuses_the_file_and_a_hidden_copy_does_not() {
+    let rows = |ids: std::ops::Range<u32>| -> Vec<Vec<String>> {
+        std::iter::once(header())
+            .chain(ids.map(|i| row_with(&[("record_id", &format!("R{i}"))])))
+            .collect()
+    };
+    for (hidden_rows, refused) in [(rows(6..9), true), (rows(1..5), false)] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let shown = wb.add_worksheet();
+        shown.set_name("Ärenden H1").expect("name");
+        let mut visible = rows(1..6);
+        // The copy's R1 was edited since: a copy, not other records.
+        if !refused {
+            visible[1] = row_with(&[("record_id", "R1"), ("gender", "man")]);
+        }
+        write_sheet(shown, &visible);
+        let other = wb.add_worksheet();
+        other.set_name("Ärenden H2").expect("name");
+        write_sheet(other, &hidden_rows);
+        other.set_hidden(true);
+        wb.save(dir.path().join("org.xlsx")).expect("save");
+        let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+        let e = file_error(&report, "org.xlsx");
+        if refused {
+            assert!(
+                e.contains("hidden sheet(s) \"Ärenden H2\" (3 of its 3 rows on no visible sheet)")
+                    && e.contains("Unhide"),
+                "{}",
+                report.to_text()
+            );
+        } else {
+            assert_eq!(e, "", "{}", report.to_text());
+            assert_counts(&report, 5, 0);
+        }
+    }
+}
+
 /// The records on a hidden sheet and a visible sheet of notes: the error points at the hidden
 /// sheet, not at the notes' first row as a header missing its columns.
 #[test]
