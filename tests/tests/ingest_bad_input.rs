@@ -2211,19 +2211,23 @@ mod review_of_0_10 {
         assert!(!clean.summary().contains("'?'"));
     }
 
-    /// "Å-1" typed on a Mac (decomposed) and on Windows (composed) is one record id.
+    /// "Å-1" typed on a Mac (decomposed) and on Windows (composed) is one record id: with the
+    /// same answers the second is a repeat of the first, with other answers both are
+    /// duplicates.
     #[test]
     fn a_record_id_in_two_unicode_forms_is_one_id() {
         let rows = vec![
             row_with(&[("record_id", "\u{c5}-1")]),
             row_with(&[("record_id", "A\u{30a}-1")]),
+            row_with(&[("record_id", "\u{c5}-2")]),
+            row_with(&[("record_id", "A\u{30a}-2"), ("gender", "man")]),
         ];
         let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b';'));
-        assert_counts(&report, 0, 2);
-        assert!(
-            rules_of(out.path())
-                .iter()
-                .all(|(_, _, r)| r == "duplicate_record_id")
+        assert_counts(&report, 1, 3);
+        let rules: Vec<String> = rules_of(out.path()).into_iter().map(|(_, _, r)| r).collect();
+        assert_eq!(
+            rules,
+            ["repeated_row", "duplicate_record_id", "duplicate_record_id"]
         );
     }
 
