@@ -782,6 +782,49 @@ fn missing_required_and_unknown_extra_columns() {
     assert!(report.files[0].notes.iter().any(|n| n.contains("shoe_size")));
 }
 
+/// A column that is a contract column under another name (`birthdate`, `family name/surname`)
+/// is not an extra column: --ignore-extra-columns does not drop it (an outside review's file
+/// lost its names, birth dates and personal numbers unseen so), the file is refused naming the
+/// column meant, and the flag is offered only for columns that are no contract column's.
+/// `Personnr.` is the contract's alias `Personnr` with an abbreviation's full stop.
+#[test]
+fn near_misses_of_contract_columns_are_refused_even_when_extra_columns_are_ignored() {
+    let renamed = |name: &str| match name {
+        "birth_date" => "birthdate".to_string(),
+        "family_name" => "family name/surname".to_string(),
+        "personal_number" => "Personnr.".to_string(),
+        other => other.to_string(),
+    };
+    let mut h: Vec<String> = header().iter().map(|c| renamed(c)).collect();
+    h.push("shoe_size".into());
+    let mut row = row_with(&[]);
+    row.push("42".into());
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.csv", csv_text(&h, &[row], b','));
+    for ignore_extra_columns in [false, true] {
+        let opts = IngestOptions {
+            ignore_extra_columns,
+            ..Default::default()
+        };
+        let (report, _o) = ingest(dir.path(), &opts);
+        assert_counts(&report, 0, 0);
+        let e = file_error(&report, "a.csv");
+        assert!(
+            e.contains("birthdate (is birth_date meant?)")
+                && e.contains("family name/surname (is family_name meant?)"),
+            "{ignore_extra_columns}: {e}"
+        );
+        assert!(!e.contains("Personnr."), "Personnr. is personal_number: {e}");
+        // The flag is offered for shoe_size alone, after the near misses.
+        let flag = e.find("--ignore-extra-columns does not").expect("says so");
+        let offered = e.rfind("pass --ignore-extra-columns").expect("offered");
+        assert!(
+            flag < offered && e[flag..].contains("shoe_size"),
+            "{ignore_extra_columns}: {e}"
+        );
+    }
+}
+
 #[test]
 fn ten_megabyte_field_is_quarantined_not_fatal() {
     let huge = "x".repeat(10 * 1024 * 1024);
