@@ -38,11 +38,13 @@ pub enum FileError {
     )]
     Binary { path: PathBuf },
     #[error(
-        "{path}: the file is {what} under a text file's name; rename it to end in .{ext} (or export it again as CSV) and run again"
+        "{path}: the file is {what} under {named} name; rename it to end in .{ext} (or export it again in the format its name says) and run again"
     )]
     Misnamed {
         path: PathBuf,
         what: &'static str,
+        /// What the file's name says it is: "a text file's", "a Parquet file's".
+        named: &'static str,
         ext: &'static str,
     },
     #[error(

@@ -866,6 +866,40 @@ fn a_file_that_repeats_another_files_records_is_named_a_copy() {
 /// named: an outside review's `.SAMPLE01.csv`, a large `~$SAMPLE05.csv` and `.sync/SAMPLE03.xlsx`
 /// (real records) were skipped without a word and `run` would have published without them.
 /// Office's small lock files and macOS's `._` shadow files are not named.
+/// A workbook sent under a CSV and a Parquet name (an outside review's FA.csv and
+/// UNIZON.parquet, the same bytes) is read under neither: no warning says its rows count once
+/// from one of them, and the Parquet name is told to be renamed .xlsx, as the CSV name is, not
+/// that the file is damaged.
+#[test]
+fn a_workbook_under_other_names_is_told_to_be_renamed_and_not_counted_as_a_copy() {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let mut rows = vec![header()];
+    rows.push(row_with(&[]));
+    write_sheet(wb.add_worksheet(), &rows);
+    let bytes = wb.save_to_buffer().expect("workbook");
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.csv", &bytes);
+    write(dir.path(), "b.parquet", &bytes);
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 0, 0);
+    for file in ["a.csv", "b.parquet"] {
+        let e = file_error(&report, file);
+        assert!(
+            e.contains("an Excel workbook") && e.contains("rename it to end in .xlsx"),
+            "{file}: {e}"
+        );
+    }
+    assert!(
+        !file_error(&report, "b.parquet").contains("damaged"),
+        "{report:?}"
+    );
+    assert!(
+        report.warnings.iter().all(|w| !w.contains("same content")),
+        "{:?}",
+        report.warnings
+    );
+}
+
 #[test]
 fn hidden_files_that_look_like_submissions_are_named() {
     let dir = tempfile::tempdir().expect("tempdir");
