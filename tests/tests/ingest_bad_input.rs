@@ -2543,6 +2543,26 @@ fn an_old_excel_file_or_another_zip_named_xlsx_is_named_for_what_it_is() {
     assert!(e.contains("zip archive but not an Excel workbook"), "{e}");
 }
 
+/// A workbook saved with a password (Excel wraps the encrypted .xlsx in the old compound
+/// format, with an `EncryptedPackage` stream) is told it is password-protected and how to
+/// remove the password, not that it is an Excel 97-2003 file renamed (an outside review).
+/// The fixture is an outside review's synthetic workbook, encrypted by Excel's scheme.
+#[test]
+fn a_password_protected_workbook_is_told_to_have_its_password_removed() {
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/xlsx/password-protected.xlsx");
+    let dir = folder_with(&fixture, "TALITA.xlsx");
+    let (report, _o) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 0, 0);
+    let e = file_error(&report, "TALITA.xlsx");
+    assert!(
+        e.contains("protected with a password (encrypted)")
+            && e.contains("File > Info > Protect Workbook > Encrypt with Password")
+            && !e.contains("97-2003"),
+        "{e}"
+    );
+}
+
 /// A title line above a CSV header (`Rapport 2024,,,,`, as a sheet with a heading saves) is
 /// passed over with a note and every row keeps its line number; it used to refuse the file as
 /// "0 of 1 cells are column names".
