@@ -38,11 +38,13 @@ pub enum FileError {
     )]
     Binary { path: PathBuf },
     #[error(
-        "{path}: the file is {what} under a text file's name; rename it to end in .{ext} (or export it again as CSV) and run again"
+        "{path}: the file is {what} under {named} name; rename it to end in .{ext} (or export it again in the format its name says) and run again"
     )]
     Misnamed {
         path: PathBuf,
         what: &'static str,
+        /// What the file's name says it is: "a text file's", "a Parquet file's".
+        named: &'static str,
         ext: &'static str,
     },
     #[error(
@@ -97,6 +99,11 @@ pub enum FileError {
         "{at}: unknown column(s) {columns}; rename them to contract columns or pass --ignore-extra-columns"
     )]
     ExtraColumns { at: Place, columns: String },
+    /// Unknown columns near a contract column the file lacks: never left out on request.
+    #[error(
+        "{at}: column(s) {near} seem to be contract columns under another name: rename each to the contract column named (as the template's header has it) and send the file again. --ignore-extra-columns does not leave such a column out, since its answers (names, a birth date or a personal number among them) would be lost unseen{others}"
+    )]
+    NearColumns { at: Place, near: String, others: String },
     #[error(
         "{at}: {line} holds every column name and then {cells} more cell(s) that look like a record's answers, as if the first record were on the header's line (a line break lost?); put that record on a line of its own, under the header (its cells are not shown, since they may be a person's details)",
         line = .at.header_place()

@@ -88,6 +88,43 @@ pub fn map_header(
             cells: unknown.len(),
         });
     }
+    // A near miss of a contract column the file does not have (`birthdate`, `family
+    // name/surname`) is that column under another name, not an extra column: left out by
+    // --ignore-extra-columns, its answers were lost unseen (an outside review's file lost every
+    // identifier so, and linkage every match key). Refused with or without the flag, naming
+    // the column meant, and the flag is not offered for it.
+    let near: Vec<(&String, &str)> = unknown
+        .iter()
+        .filter(|c| !looks_like_an_answer(schema, c))
+        .filter_map(|c| {
+            let meant = near_column(schema, c)?;
+            let absent = schema.column_index(meant).is_some_and(|i| source[i].is_none());
+            absent.then_some((c, meant))
+        })
+        .collect();
+    if !near.is_empty() {
+        let others: Vec<&str> = unknown
+            .iter()
+            .filter(|c| !looks_like_an_answer(schema, c) && !near.iter().any(|(n, _)| n == c))
+            .map(String::as_str)
+            .collect();
+        return Err(FileError::NearColumns {
+            at: at.clone(),
+            near: near
+                .iter()
+                .map(|(c, meant)| format!("{c} (is {meant} meant?)"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            others: if others.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; the other unknown column(s) {} are no contract column's: rename them to contract columns or pass --ignore-extra-columns",
+                    others.join(", ")
+                )
+            },
+        });
+    }
     if !unknown.is_empty() && !ignore_extra {
         let mut shown: Vec<String> = unknown
             .iter()
@@ -301,8 +338,8 @@ pub(super) fn resolve_column(schema: &Schema, cell: &str) -> Option<usize> {
 
 /// A header cell without what a form adds to a column's name: a hint in brackets
 /// (`Födelsedatum (ÅÅÅÅ-MM-DD)`, `personal_number` and `(ÅÅÅÅMMDD-XXXX)` on a second line), the
-/// star of a required column (`Kön*`) or a colon. An outside review's file lost three
-/// columns to `--ignore-extra-columns` this way.
+/// star of a required column (`Kön*`), a colon or a full stop (`Personnr.`, an abbreviation's).
+/// An outside review's file lost three columns to `--ignore-extra-columns` this way.
 fn without_hints(cell: &str) -> String {
     let mut out = String::new();
     let mut depth = 0usize;
@@ -315,7 +352,7 @@ fn without_hints(cell: &str) -> String {
         }
     }
     let out = super::fields::collapse_spaces(&out);
-    out.trim_end_matches(['*', ':', ' '])
+    out.trim_end_matches(['*', ':', '.', ' '])
         .trim_start_matches(['*', ' '])
         .to_string()
 }
@@ -335,12 +372,22 @@ fn excel_table_name(cell: &str) -> bool {
 /// the message.
 fn near_column<'s>(schema: &'s Schema, cell: &str) -> Option<&'s str> {
     let labels = |c: &'s crate::schema::Column| [c.name.as_str(), c.sv.as_str(), c.en.as_str()];
-    let near = super::shown::near_answer(cell, schema.columns.iter().flat_map(labels))?;
-    schema
-        .columns
-        .iter()
-        .find(|c| labels(c).contains(&near))
-        .map(|c| c.name.as_str())
+    let near_one = |part: &str| {
+        let near = super::shown::near_answer(part, schema.columns.iter().flat_map(labels))?;
+        schema.columns.iter().find(|c| labels(c).contains(&near))
+    };
+    if let Some(c) = near_one(cell) {
+        return Some(c.name.as_str());
+    }
+    // Two names for one column (`family name/surname`): each part names the same column.
+    let mut meant = cell.split('/').map(str::trim).filter(|p| !p.is_empty()).map(|p| {
+        resolve_column(schema, p)
+            .map(|i| &schema.columns[i])
+            .or_else(|| near_one(p))
+    });
+    let first = meant.next()??;
+    let all_one = cell.contains('/') && meant.all(|c| c.is_some_and(|c| c.name == first.name));
+    all_one.then_some(first.name.as_str())
 }
 
 fn resolve_exactly(schema: &Schema, cell: &str) -> Option<usize> {
@@ -569,6 +616,10 @@ mod tests {
         let e = map_header(&s, &head(&["gendr", "Anteckning"]), &at, false)
             .expect_err("misspelt")
             .to_string();
-        assert!(e.contains("gendr (is gender meant?), Anteckning;"), "{e}");
+        assert!(
+            e.contains("gendr (is gender meant?) seem to be contract columns")
+                && e.contains("the other unknown column(s) Anteckning are no contract column's"),
+            "{e}"
+        );
     }
 }

@@ -149,7 +149,7 @@ pub fn ingest_folder(
         .collect();
     report.warnings = run_warnings(&report);
     report.warnings.extend(mixed_kinds(schema, &report));
-    let (same, identical) = same_content(input, &entries);
+    let (same, identical) = same_content(input, &entries, &report.files);
     report.warnings.extend(same);
     report.hidden_files = crate::stage::hidden_submissions(input)
         .iter()

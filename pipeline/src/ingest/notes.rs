@@ -5,13 +5,27 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::report::IngestReport;
+use super::report::{FileOutcome, IngestReport};
 use super::{Indexed, file_label, header, is_submission};
 use crate::schema::{MemberKind, Schema};
 
 /// Files with the same bytes under two names (`org.csv` and `org (1).csv`): every record in
 /// them is quarantined as sent twice, and the report says why in one line.
-pub(super) fn same_content(input: &Path, entries: &[crate::stage::Entry]) -> (Vec<String>, Vec<Vec<String>>) {
+pub(super) fn same_content(
+    input: &Path,
+    entries: &[crate::stage::Entry],
+    files: &[FileOutcome],
+) -> (Vec<String>, Vec<Vec<String>>) {
+    // A file none of whose tables could be read counts no rows, so it is no copy whose rows
+    // count once from another (an outside review's workbook sent as FA.csv and UNIZON.parquet
+    // was told so, while neither was read); its own error says what to do.
+    let unread = |label: &str| {
+        let sheet = format!("{label} [");
+        files
+            .iter()
+            .filter(|o| o.file == label || o.file.starts_with(&sheet))
+            .all(|o| o.error.is_some())
+    };
     let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for e in entries
         .iter()
@@ -21,7 +35,10 @@ pub(super) fn same_content(input: &Path, entries: &[crate::stage::Entry]) -> (Ve
         if let Ok(h) = crate::stage::hash_file(&e.path, "")
             && h.bytes > 0
         {
-            seen.entry(h.blake3).or_default().push(file_label(input, &e.path));
+            let label = file_label(input, &e.path);
+            if !unread(&label) {
+                seen.entry(h.blake3).or_default().push(label);
+            }
         }
     }
     let groups: Vec<Vec<String>> = seen.into_values().filter(|names| names.len() > 1).collect();

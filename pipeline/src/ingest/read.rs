@@ -240,6 +240,7 @@ fn open_csv(path: &Path, classify: &dyn Fn(&[String]) -> HeaderKind) -> Result<T
     let misnamed = |what, ext| FileError::Misnamed {
         path: path.to_path_buf(),
         what,
+        named: "a text file's",
         ext,
     };
     if bytes.starts_with(b"PK\x03\x04") {

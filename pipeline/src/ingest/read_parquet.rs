@@ -78,6 +78,21 @@ pub(super) fn open_parquet(path: &Path) -> Result<Table, FileError> {
             path: path.to_path_buf(),
         });
     }
+    // A workbook renamed .parquet was told it is damaged, and to be exported again, when a
+    // new name is all it needs (as a workbook named .csv is told).
+    let mut head = [0u8; 4];
+    if std::io::Read::read_exact(&mut file, &mut head).is_ok() && head == *b"PK\x03\x04" {
+        return Err(FileError::Misnamed {
+            path: path.to_path_buf(),
+            what: "an Excel workbook (or another zip archive)",
+            named: "a Parquet file's",
+            ext: "xlsx",
+        });
+    }
+    std::io::Seek::rewind(&mut file).map_err(|source| FileError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
     // The schema first: a column of a type polars cannot hold is left out of the read (it
     // would stop the whole run) and named if the contract needs it.
     let meta = polars_parquet::read::read_metadata(&mut file).map_err(|e| perr(&e))?;

@@ -45,14 +45,15 @@ impl Validator<'_> {
             && !cell(row, map, c.record).trim().is_empty()
         {
             let is_first = seen.file == file && seen.line == row.line;
-            // Copies cell for cell are one record, kept where it is first; the copies are
-            // listed, not counted. Other answers under one id: no one can tell which is right.
+            // Copies with the same answers (compared as stored, so `Kvinna` and `woman` are one
+            // answer) are one record, kept where it is first; the copies are listed, not
+            // counted. Other answers under one id: no one can tell which is right.
             let broke = if seen.same {
                 (!is_first).then(|| {
                     broken(
                         "repeated_row",
                         format!(
-                            "the row repeats {} cell for cell (the same record id and answers), so the record is counted once, from there; delete this copy",
+                            "the row repeats {} cell for cell, once each answer is read in the contract's form (Kvinna as woman, 20011230 as 2001-12-30, a 10-digit personal number as 12 digits): the same record id and answers, so the record is counted once, from there; delete this copy",
                             self.place(seen, file)
                         ),
                     )

@@ -444,6 +444,9 @@ fn not_a_workbook(path: &Path, message: &str) -> String {
     let mut head = [0u8; 8];
     let read = std::fs::File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut head));
     if read.is_ok_and(|n| n == 8) && head == [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] {
+        if encrypted(path) {
+            return "the workbook is protected with a password (encrypted), so it cannot be read; open it in Excel, remove the password (File > Info > Protect Workbook > Encrypt with Password, clear the password and press OK), save it and send it again".into();
+        }
         return "it is an Excel 97-2003 workbook (.xls, or a Word or other Office file) named .xlsx; open it in Excel and save it as Excel Workbook (.xlsx)".into();
     }
     if message.contains("_rels/.rels") || message.contains("[Content_Types].xml") {
@@ -456,6 +459,18 @@ fn not_a_workbook(path: &Path, message: &str) -> String {
     } else {
         message.to_string()
     }
+}
+
+/// Whether an Office file in the old compound format (OLE/CFB) holds an `EncryptedPackage`
+/// stream: Excel saves a workbook protected with a password so, an encrypted .xlsx inside the
+/// old container, which was told to be an .xls renamed (an outside review). The stream's name
+/// is found as its directory entry writes it, in UTF-16LE.
+fn encrypted(path: &Path) -> bool {
+    let name: Vec<u8> = "EncryptedPackage"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    std::fs::read(path).is_ok_and(|bytes| bytes.windows(name.len()).any(|w| w == name.as_slice()))
 }
 
 /// One sheet's non-empty rows, each with its cells at their columns, and what reading them
