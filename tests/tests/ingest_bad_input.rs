@@ -487,6 +487,34 @@ fn related_record_must_exist_and_be_direct() {
     );
 }
 
+/// A direct row whose contact kind is a typo (or blank) is quarantined for that; an indirect
+/// row naming it counts, as one naming any quarantined row does, and is not refused as naming
+/// a row that "is not direct" (an outside review was sent after the wrong row's wrong cell).
+#[test]
+fn an_indirect_row_naming_a_row_whose_kind_cannot_be_read_counts() {
+    let rows = vec![
+        row_with(&[("contact_kind", "dirct")]),
+        row_with(&[
+            ("record_id", "C1"),
+            ("contact_kind", "indirect"),
+            ("related_record_id", "R1"),
+            ("exploitation_forms", ""),
+            ("police_report", ""),
+            ("reported_offences", ""),
+            ("legal_status", ""),
+        ]),
+    ];
+    let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    let found = rules_of(out.path());
+    assert_eq!(
+        (report.totals.accepted, report.totals.quarantined),
+        (1, 1),
+        "{found:?}"
+    );
+    assert!(found.iter().all(|(line, ..)| *line == 2), "{found:?}");
+    assert!(found.iter().any(|(_, col, _)| col == "contact_kind"), "{found:?}");
+}
+
 #[test]
 fn funnel_and_direct_only_rules() {
     expect_rule(&[("police_report", "no")], "legal_status", "funnel_police_report");

@@ -108,7 +108,9 @@ struct Repeats {
 #[derive(Debug, Clone, Copy)]
 struct Seen {
     count: u32,
-    direct: bool,
+    /// The row's contact kind as read: `Some(true)` direct, `Some(false)` another code, `None`
+    /// blank or not a code (the row is quarantined for it, and says so itself).
+    direct: Option<bool>,
     file: u32,
     line: u64,
     /// A hash of the row's cells, column by column, to tell a copy from an id used twice.
@@ -364,7 +366,12 @@ impl<'a> Validator<'a> {
             .schema
             .code_list("contact_kind")
             .map(|l| l.resolve(cell(row, map, self.cols.kind)));
-        let direct = matches!(kind, Some(crate::schema::Resolved::Exact(ref k) | crate::schema::Resolved::Normalised(ref k)) if k == "direct");
+        let direct = match kind {
+            Some(crate::schema::Resolved::Exact(k) | crate::schema::Resolved::Normalised(k)) => {
+                Some(k == "direct")
+            }
+            _ => None,
+        };
         let content = self.content_hash(row, map);
         let e = self.index.map.entry(key).or_insert(Seen {
             count: 0,

@@ -107,7 +107,10 @@ impl Validator<'_> {
                     },
                 ),
             ),
-            Some(seen) if !seen.direct => self.push(
+            // A row whose contact kind cannot be read is quarantined for it: like any
+            // quarantined row it leaves this one counted (see `links`), not refused as "not
+            // direct", which sent an outside review after the wrong row's wrong cell.
+            Some(seen) if seen.direct == Some(false) => self.push(
                 problems,
                 c.related,
                 related,
