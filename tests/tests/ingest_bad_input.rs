@@ -974,8 +974,9 @@ fn an_end_of_file_mark_or_nul_padding_is_dropped_with_a_note() {
 }
 
 /// Template rows below the records with only the organisation and year filled down: 200 of
-/// them made 400 "required" problems and stopped `run` for persons that do not exist. A row
-/// with anything else in it is still a row (here a record id without answers).
+/// them made 400 "required" problems and stopped `run` for persons that do not exist. Rows
+/// numbered ahead of use in `record_id` (an outside review's 192 below 8 records) are template
+/// rows too, noted apart, and their numbers are no one's ids; a row with an answer is a row.
 #[test]
 fn template_rows_with_only_the_filled_down_columns_are_passed_over() {
     let h = header();
@@ -998,13 +999,35 @@ fn template_rows_with_only_the_filled_down_columns_are_passed_over() {
         ("contact_kind", "direct"),
     ]));
     rows.push(only(&[("org_id", "SAMPLE01"), ("record_id", "R7")]));
-    let (report, _out, _d) = one_file("a.csv", csv_text(&h, &rows, b','));
+    rows.push(only(&[
+        ("org_id", "SAMPLE01"),
+        ("record_id", "R8"),
+        ("given_name", "Anna"),
+    ]));
+    // The template's R1 is numbered like the record of the first row: no duplicate of it.
+    rows.push(only(&[
+        ("org_id", "SAMPLE01"),
+        ("report_year", "2024"),
+        ("record_id", "R1"),
+    ]));
+    let (report, out, _d) = one_file("a.csv", csv_text(&h, &rows, b','));
     assert_counts(&report, 1, 1);
+    assert_eq!(
+        rules_of(out.path())[0].0,
+        10,
+        "only the row with a name is a record"
+    );
     let notes = &report.files[0].notes;
     assert!(
         notes
             .iter()
             .any(|n| n.starts_with("6 row(s) hold nothing but org_id") && n.contains("line 3")),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("2 row(s) hold nothing but a record_id") && n.contains("line 9")),
         "{notes:?}"
     );
     // Template rows numbered in an `Nr` column are template rows too.

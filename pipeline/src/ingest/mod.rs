@@ -266,7 +266,10 @@ fn index_table(
     let mut rows = 0u64;
     table
         .for_each_row(|row| {
-            v.index_row(&row, map, number);
+            // Unused template rows are no records: their numbers are no ids of anyone.
+            if template_row(schema, &row, map).is_none() {
+                v.index_row(&row, map, number);
+            }
             let org = map.source[org_col]
                 .and_then(|p| row.cells.get(p))
                 .and_then(|s| fields::member_code(schema, s.trim()));
@@ -285,6 +288,33 @@ fn index_table(
         .max_by_key(|(o, n)| (*n, Some(o.as_str()) == named, std::cmp::Reverse(o.clone())))
         .map(|(o, _)| o);
     Ok((number, org))
+}
+
+/// Whether a row is an unused template row rather than a record: nothing in it but what a
+/// template fills in ahead of the records (the organisation, the year, the commonest contact
+/// kind, filled down), and perhaps a record id numbered ahead of use (`Some(true)`; an outside
+/// review's workbook had 192 such rows below 8 records, each quarantined as a record without a
+/// contact kind, which stopped `run`). A running number in a column outside the contract (`Nr`)
+/// or without a header is no answer either. A row with any answer is a record (`None`).
+fn template_row(schema: &Schema, row: &read::Row, map: &header::HeaderMap) -> Option<bool> {
+    if row.unclosed.is_some() {
+        return None;
+    }
+    let col = |name: &str| schema.column_index(name).and_then(|i| map.source[i]);
+    let prefilled: Vec<usize> = ["org_id", "report_year", "contact_kind"]
+        .into_iter()
+        .filter_map(col)
+        .collect();
+    let record = col("record_id");
+    let blank = |p: &usize| row.cells.get(*p).is_none_or(|c| c.trim().is_empty());
+    let answers_blank = map
+        .source
+        .iter()
+        .flatten()
+        .filter(|p| !prefilled.contains(p) && Some(**p) != record)
+        .chain(&map.blank)
+        .all(blank);
+    answers_blank.then(|| record.is_some_and(|p| !blank(&p)))
 }
 
 /// The first cell of a workbook sheet's or Parquet file's table, header included, whose text
@@ -450,29 +480,13 @@ fn validate_file(
     let mut lost_letters = (0u64, 0u64, "");
     // Only a CSV file was saved by a program that writes '?' for what it cannot store.
     let csv = table.format.starts_with("CSV");
-    // Columns a template fills down ahead of the records (the organisation, the year, the
-    // commonest contact kind): a row with nothing else is an unused template row, not a record.
-    let prefilled_cols: Vec<usize> = ["org_id", "report_year", "contact_kind"]
-        .into_iter()
-        .filter_map(|c| schema.column_index(c).and_then(|i| map.source[i]))
-        .collect();
-    let mut prefilled = (0u64, 0u64);
+    let (mut prefilled, mut numbered) = ((0u64, 0u64), (0u64, 0u64));
     let done = table.for_each_row(|row| {
-        // Only answers count (a running number, `Nr` or a column without a header, numbers
-        // template rows too).
-        let answers = map
-            .source
-            .iter()
-            .flatten()
-            .filter(|p| !prefilled_cols.contains(p));
-        if row.unclosed.is_none()
-            && answers
-                .chain(&map.blank)
-                .all(|&p| row.cells.get(p).is_none_or(|c| c.trim().is_empty()))
-        {
-            prefilled.0 += 1;
-            if prefilled.1 == 0 {
-                prefilled.1 = row.line;
+        if let Some(with_id) = template_row(schema, &row, &map) {
+            let n = if with_id { &mut numbered } else { &mut prefilled };
+            n.0 += 1;
+            if n.1 == 0 {
+                n.1 = row.line;
             }
             return Ok(());
         }
@@ -548,6 +562,12 @@ fn validate_file(
         outcome.notes.push(format!(
             "{} row(s) hold nothing but org_id, report_year or contact_kind (the first on line {}), as a template's rows filled down below the records do: not records, so passed over",
             prefilled.0, prefilled.1
+        ));
+    }
+    if numbered.0 > 0 {
+        outcome.notes.push(format!(
+            "{} row(s) hold nothing but a record_id (and org_id, report_year or contact_kind; the first on line {}), as a template numbered ahead of use does: not records, so passed over. If one is a person met, fill in the row's answers and send the file again",
+            numbered.0, numbered.1
         ));
     }
     outcome.lost_letters = lost_letters.0;
