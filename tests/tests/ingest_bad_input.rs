@@ -853,6 +853,41 @@ fn near_misses_of_contract_columns_are_refused_even_when_extra_columns_are_ignor
     }
 }
 
+/// A header cell with a line break typed in it (`Födelse-` over `datum`) is shown on one line,
+/// its break written `\n`, in the one-line error that refuses the file: printed raw, the break
+/// split the error in two (an outside review).
+#[test]
+fn a_line_break_in_a_header_cell_is_shown_escaped_in_one_line() {
+    let with_break = |broken: &str, name: &str| -> Vec<String> {
+        header()
+            .into_iter()
+            .map(|c| if c == name { broken.to_string() } else { c })
+            .collect()
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let h = with_break("Födelse-\ndatum", "birth_date");
+    write(dir.path(), "a.csv", csv_text(&h, &[row_with(&[])], b','));
+    let (report, _o) = ingest(dir.path(), &IngestOptions::default());
+    let e = file_error(&report, "a.csv");
+    assert!(
+        e.contains("Födelse-\\ndatum (is birth_date meant?)") && !e.contains('\n'),
+        "{e}"
+    );
+    // A required column missing: the header as found is listed on one line too.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = with_break("Födelse-\ndatum", "birth_date");
+    h[1] = "case".into();
+    write(dir.path(), "a.csv", csv_text(&h, &[row_with(&[])], b','));
+    let (report, _o) = ingest(dir.path(), &IngestOptions::default());
+    let e = file_error(&report, "a.csv");
+    assert!(
+        e.contains("missing from the header: record_id")
+            && e.contains("Födelse-\\ndatum")
+            && !e.contains('\n'),
+        "{e}"
+    );
+}
+
 #[test]
 fn ten_megabyte_field_is_quarantined_not_fatal() {
     let huge = "x".repeat(10 * 1024 * 1024);

@@ -103,16 +103,16 @@ pub fn map_header(
         })
         .collect();
     if !near.is_empty() {
-        let others: Vec<&str> = unknown
+        let others: Vec<String> = unknown
             .iter()
             .filter(|c| !looks_like_an_answer(schema, c) && !near.iter().any(|(n, _)| n == c))
-            .map(String::as_str)
+            .map(|c| one_line(c))
             .collect();
         return Err(FileError::NearColumns {
             at: at.clone(),
             near: near
                 .iter()
-                .map(|(c, meant)| format!("{c} (is {meant} meant?)"))
+                .map(|(c, meant)| format!("{} (is {meant} meant?)", one_line(c)))
                 .collect::<Vec<_>>()
                 .join(", "),
             others: if others.is_empty() {
@@ -130,8 +130,8 @@ pub fn map_header(
             .iter()
             .filter(|c| !looks_like_an_answer(schema, c))
             .map(|c| match near_column(schema, c) {
-                Some(near) => format!("{c} (is {near} meant?)"),
-                None => c.clone(),
+                Some(near) => format!("{} (is {near} meant?)", one_line(c)),
+                None => one_line(c),
             })
             .collect();
         if answers > 0 {
@@ -209,14 +209,14 @@ fn missing_columns(schema: &Schema, header: &[String], at: &Place, missing: &[&s
     if 2 * named >= cells {
         // The header as found, but a cell that reads as a value (a date, a personal number)
         // is a person's detail on the header's line, and is not printed.
-        let found: Vec<&str> = header
+        let found: Vec<String> = header
             .iter()
             .map(|h| {
                 if looks_like_an_answer(schema, h.trim()) && resolve_column(schema, &header_cell(h)).is_none()
                 {
-                    "(a value, not shown)"
+                    "(a value, not shown)".to_string()
                 } else {
-                    h.as_str()
+                    one_line(h)
                 }
             })
             .collect();
@@ -304,6 +304,13 @@ pub fn classify(schema: &Schema, header: &[String]) -> HeaderKind {
         _ if has("record_id") => HeaderKind::NearRecords,
         _ => HeaderKind::Other,
     }
+}
+
+/// A header cell as a one-line message shows it: a line break typed in the cell (Alt+Enter,
+/// `Födelse-` over `datum`) written `\n`, as the break itself split the message's line in two
+/// (an outside review).
+fn one_line(cell: &str) -> String {
+    cell.replace("\r\n", "\\n").replace(['\n', '\r'], "\\n")
 }
 
 /// A header cell as it is matched: without spaces and BOM, and composed (NFC), as a Mac
