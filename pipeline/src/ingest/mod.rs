@@ -292,7 +292,7 @@ fn index_table(
 
 /// Whether a row is an unused template row rather than a record: nothing in it but what a
 /// template fills in ahead of the records (the organisation, the year, the commonest contact
-/// kind, filled down), and perhaps a record id numbered ahead of use (`Some(true)`; an outside
+/// kind, filled down), or a record id numbered ahead of use without a contact kind (`Some(true)`; an outside
 /// review's workbook had 192 such rows below 8 records, each quarantined as a record without a
 /// contact kind, which stopped `run`). A running number in a column outside the contract (`Nr`)
 /// or without a header is no answer either. A row with any answer is a record (`None`).
@@ -314,7 +314,19 @@ fn template_row(schema: &Schema, row: &read::Row, map: &header::HeaderMap) -> Op
         .filter(|p| !prefilled.contains(p) && Some(**p) != record)
         .chain(&map.blank)
         .all(blank);
-    answers_blank.then(|| record.is_some_and(|p| !blank(&p)))
+    if !answers_blank {
+        return None;
+    }
+    // An id with a contact kind is a record the contract accepts as it is (a person met,
+    // nothing else known): only an id without one is a number written ahead of use.
+    match record.filter(|p| !blank(p)) {
+        None => Some(false),
+        // A CSV row shorter than the header lost fields (its answers may have slid into the
+        // id's place): that is the row's shape problem, told as such, not a template row.
+        Some(_) => {
+            (row.cells.len() >= map.width && col("contact_kind").is_none_or(|p| blank(&p))).then_some(true)
+        }
+    }
 }
 
 /// The first cell of a workbook sheet's or Parquet file's table, header included, whose text
@@ -566,7 +578,7 @@ fn validate_file(
     }
     if numbered.0 > 0 {
         outcome.notes.push(format!(
-            "{} row(s) hold nothing but a record_id (and org_id, report_year or contact_kind; the first on line {}), as a template numbered ahead of use does: not records, so passed over. If one is a person met, fill in the row's answers and send the file again",
+            "{} row(s) hold nothing but a record_id (and org_id or report_year; no contact_kind; the first on line {}), as a template numbered ahead of use does: not records, so passed over. If one is a person met, fill in the row's answers and send the file again",
             numbered.0, numbered.1
         ));
     }
