@@ -264,10 +264,11 @@ fn index_table(
     let org_col = schema.column_index("org_id").unwrap_or(0);
     let mut votes: HashMap<String, u64> = HashMap::new();
     let mut rows = 0u64;
+    let template = TemplateColumns::of(schema, map);
     table
         .for_each_row(|row| {
             // Unused template rows are no records: their numbers are no ids of anyone.
-            if template_row(schema, &row, map).is_none() {
+            if template_row(&template, &row, map.width).is_none() {
                 v.index_row(&row, map, number);
             }
             let org = map.source[org_col]
@@ -292,39 +293,57 @@ fn index_table(
 
 /// Whether a row is an unused template row rather than a record: nothing in it but what a
 /// template fills in ahead of the records (the organisation, the year, the commonest contact
-/// kind, filled down), or a record id numbered ahead of use without a contact kind (`Some(true)`; an outside
-/// review's workbook had 192 such rows below 8 records, each quarantined as a record without a
-/// contact kind, which stopped `run`). A running number in a column outside the contract (`Nr`)
+/// kind, filled down), or a record id numbered ahead of use without a contact kind
+/// (`Some(true)`; an outside review's workbook had 192 such rows below 8 records, each
+/// quarantined as a record without a contact kind, which stopped `run`). A running number in a column outside the contract (`Nr`)
 /// or without a header is no answer either. A row with any answer is a record (`None`).
-fn template_row(schema: &Schema, row: &read::Row, map: &header::HeaderMap) -> Option<bool> {
+fn template_row(cols: &TemplateColumns, row: &read::Row, width: usize) -> Option<bool> {
     if row.unclosed.is_some() {
         return None;
     }
-    let col = |name: &str| schema.column_index(name).and_then(|i| map.source[i]);
-    let prefilled: Vec<usize> = ["org_id", "report_year", "contact_kind"]
-        .into_iter()
-        .filter_map(col)
-        .collect();
-    let record = col("record_id");
     let blank = |p: &usize| row.cells.get(*p).is_none_or(|c| c.trim().is_empty());
-    let answers_blank = map
-        .source
-        .iter()
-        .flatten()
-        .filter(|p| !prefilled.contains(p) && Some(**p) != record)
-        .chain(&map.blank)
-        .all(blank);
-    if !answers_blank {
+    if !cols.answers.iter().all(blank) {
         return None;
     }
     // An id with a contact kind is a record the contract accepts as it is (a person met,
     // nothing else known): only an id without one is a number written ahead of use.
-    match record.filter(|p| !blank(p)) {
+    match cols.record.filter(|p| !blank(p)) {
         None => Some(false),
         // A CSV row shorter than the header lost fields (its answers may have slid into the
         // id's place): that is the row's shape problem, told as such, not a template row.
-        Some(_) => {
-            (row.cells.len() >= map.width && col("contact_kind").is_none_or(|p| blank(&p))).then_some(true)
+        Some(_) => (row.cells.len() >= width && cols.kind.is_none_or(|p| blank(&p))).then_some(true),
+    }
+}
+
+/// Where a table's columns are for `template_row`, found once per table: the record id, the
+/// contact kind, and every column that holds an answer (all but the filled-down ones and the id,
+/// with the columns without a header).
+struct TemplateColumns {
+    record: Option<usize>,
+    kind: Option<usize>,
+    answers: Vec<usize>,
+}
+
+impl TemplateColumns {
+    fn of(schema: &Schema, map: &header::HeaderMap) -> Self {
+        let col = |name: &str| schema.column_index(name).and_then(|i| map.source[i]);
+        let prefilled: Vec<usize> = ["org_id", "report_year", "contact_kind"]
+            .into_iter()
+            .filter_map(col)
+            .collect();
+        let record = col("record_id");
+        let answers = map
+            .source
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|p| !prefilled.contains(p) && Some(*p) != record)
+            .chain(map.blank.iter().copied())
+            .collect();
+        TemplateColumns {
+            record,
+            kind: col("contact_kind"),
+            answers,
         }
     }
 }
@@ -493,8 +512,9 @@ fn validate_file(
     // Only a CSV file was saved by a program that writes '?' for what it cannot store.
     let csv = table.format.starts_with("CSV");
     let (mut prefilled, mut numbered) = ((0u64, 0u64), (0u64, 0u64));
+    let template = TemplateColumns::of(schema, &map);
     let done = table.for_each_row(|row| {
-        if let Some(with_id) = template_row(schema, &row, &map) {
+        if let Some(with_id) = template_row(&template, &row, map.width) {
             let n = if with_id { &mut numbered } else { &mut prefilled };
             n.0 += 1;
             if n.1 == 0 {

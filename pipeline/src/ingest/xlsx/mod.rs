@@ -235,6 +235,34 @@ fn trimmed(cells: &[String]) -> &[String] {
     &cells[..end]
 }
 
+/// The hidden sheets whose header (below any title) is one of records, read as tables. A
+/// hidden sheet that cannot be read is left alone, as hidden sheets are.
+fn hidden_record_sheets(
+    wb: &mut Book,
+    path: &Path,
+    hidden: &[String],
+    classify: &dyn Fn(&[String]) -> HeaderKind,
+) -> Vec<(String, Table)> {
+    let mut out = Vec::new();
+    for name in hidden {
+        let Ok(SheetCells {
+            mut grid, mut notes, ..
+        }) = sheet_grid(wb, name)
+        else {
+            continue;
+        };
+        skip_title_rows(&mut grid, &mut notes, classify);
+        if grid
+            .first()
+            .is_some_and(|h| classify(&h.cells) == HeaderKind::Records)
+            && let Ok(table) = table_from_grid(path, name, grid, notes)
+        {
+            out.push((name.clone(), table));
+        }
+    }
+    out
+}
+
 /// With no visible sheet of records, a hidden one that holds them is what the sender meant:
 /// failing on the visible sheet's header instead would send them looking in the wrong place.
 fn refuse_hidden_records(
@@ -243,20 +271,10 @@ fn refuse_hidden_records(
     hidden: &[String],
     classify: &dyn Fn(&[String]) -> HeaderKind,
 ) -> Result<(), FileError> {
-    let mut holding = Vec::new();
-    for name in hidden {
-        // A hidden sheet that cannot be read is left alone, as hidden sheets are.
-        let Ok(cells) = sheet_grid(wb, name) else {
-            continue;
-        };
-        if cells
-            .grid
-            .first()
-            .is_some_and(|h| classify(&h.cells) == HeaderKind::Records)
-        {
-            holding.push(format!("{name:?}"));
-        }
-    }
+    let holding: Vec<String> = hidden_record_sheets(wb, path, hidden, classify)
+        .iter()
+        .map(|(name, _)| format!("{name:?}"))
+        .collect();
     if holding.is_empty() {
         return Ok(());
     }
@@ -287,24 +305,7 @@ fn refuse_hidden_new_records(
         .flat_map(|(_, t)| t.grid_rows().iter().map(|r| trimmed(&r.cells)))
         .collect();
     let mut holding = Vec::new();
-    for name in hidden {
-        // A hidden sheet that cannot be read is left alone, as hidden sheets are.
-        let Ok(SheetCells {
-            mut grid, mut notes, ..
-        }) = sheet_grid(wb, name)
-        else {
-            continue;
-        };
-        skip_title_rows(&mut grid, &mut notes, classify);
-        if grid
-            .first()
-            .is_none_or(|h| classify(&h.cells) != HeaderKind::Records)
-        {
-            continue;
-        }
-        let Ok(table) = table_from_grid(path, name, grid, notes) else {
-            continue;
-        };
+    for (name, table) in hidden_record_sheets(wb, path, hidden, classify) {
         let rows: Vec<&[String]> = table
             .grid_rows()
             .iter()
