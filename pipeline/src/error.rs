@@ -64,7 +64,7 @@ pub enum FileError {
         places: usize,
     },
     #[error(
-        "{path}: {location}: a byte that starts a UTF-8 letter (as Å, Ä, Ö or É) stands without the rest of that letter; read as Windows-1252 it would be \"Ã\" or \"Â\", which no name has there. The letter was cut short (a program that shortened the cell, or two files joined); retype the cell there and save the file again as \"CSV UTF-8\" (in Excel: Save as, file format \"CSV UTF-8 (kommaavgränsad)\")"
+        "{path}: {location}: a byte that starts a UTF-8 letter (as Å, Ä, Ö or É) stands without the rest of that letter; read as Windows-1252 it would be \"Ã\" before a small letter or at the end of the name, which no name has. The letter was cut short (a program that shortened the cell, or two files joined); retype the cell there and save the file again as \"CSV UTF-8\" (in Excel: Save as, file format \"CSV UTF-8 (kommaavgränsad)\")"
     )]
     CutShortUtf8 { path: PathBuf, location: String },
     #[error(

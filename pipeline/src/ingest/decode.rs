@@ -371,15 +371,18 @@ fn windows_1252_continuation(c: char) -> bool {
 }
 
 /// Where a UTF-8 file whose only letter beyond English ones was cut short shows it: the lead
-/// byte 0xC3 (of Å Ä Ö É, whose second byte was lost) or 0xC2 left alone, after no capital and
-/// before a small letter or the end of a field. Read as Windows-1252 it is "Ã" or "Â", which a
-/// name has only among capitals ("JOÃO"), so "Ãberg" or "SjögrÃ" is a broken letter, not a
-/// Windows-1252 one, and would otherwise link as a name no other organisation has.
+/// byte 0xC3 (of Å Ä Ö É, whose second byte was lost) left alone, after no capital and before a
+/// small letter or the end of a field. Read as Windows-1252 it is "Ã", which a name has only
+/// among capitals ("JOÃO"), so "Ãberg" or "SjögrÃ" is a broken letter, not a Windows-1252
+/// one, and would otherwise link as a name no other organisation has. The lead byte 0xC2 is
+/// not taken for one: UTF-8 starts no letter with it (only symbols such as ° and «), and
+/// Windows-1252's "Â" begins names (Vietnamese Âu, Portuguese Ângela; an outside review's
+/// generated sample was refused for Âu).
 fn cut_short_lead(bytes: &[u8]) -> Option<usize> {
     bytes.iter().enumerate().position(|(i, &b)| {
         let before = i.checked_sub(1).map(|j| bytes[j]);
         let after = bytes.get(i + 1).copied();
-        matches!(b, 0xC2 | 0xC3)
+        b == 0xC3
             && !before.is_some_and(|c| c.is_ascii_uppercase() || c >= 0x80)
             && after.is_none_or(|c| {
                 c.is_ascii_lowercase() || matches!(c, b',' | b';' | b'\t' | b'"' | b'\r' | b'\n')
@@ -703,9 +706,14 @@ mod tests {
         for good in [
             &b"org_id;record_id;given_name\nFA;1;JO\xC3O\nFA;2;\xC5sa\n"[..],
             &b"org_id;record_id;given_name\nFA;1;S\xC3O PAULO\nFA;2;\xD6rjan\n"[..],
+            &b"org_id;record_id;family_name\nFA;1;\xC2u\nFA;2;Nguy\xEAn\n"[..],
+            &b"org_id;record_id;given_name\nFA;1;\xC2ngela\n"[..],
         ] {
             let decoded = dec(good).map(|d| d.text).unwrap_or_else(|e| panic!("{e}"));
-            assert!(decoded.contains('Ã') || decoded.contains('Å'), "{decoded}");
+            assert!(
+                ['Ã', 'Å', 'Â'].iter().any(|c| decoded.contains(*c)),
+                "{decoded}"
+            );
         }
     }
 }

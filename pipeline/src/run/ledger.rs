@@ -67,6 +67,9 @@ pub fn not_a_file(dir: &Path) -> Result<(), StageError> {
 
 /// The file in a ledger folder holding its random id, which travels with the folder.
 const LEDGER_ID: &str = ".ledger-id";
+/// The file in a ledger folder naming where it was last used, to tell a copy from a move
+/// whatever work folder uses it.
+const LEDGER_HOME: &str = ".ledger-home";
 /// The file in a work folder naming the ledger its releases are recorded in.
 const WORK_LEDGER: &str = ".ledger.json";
 
@@ -92,6 +95,7 @@ pub fn bind_ledger(work: &Path, ledger: &Path) -> Result<(), StageError> {
     inside_a_stage(work, ledger)?;
     let id = ledger_id(ledger)?;
     let here = std::path::absolute(ledger).unwrap_or_else(|_| ledger.to_path_buf());
+    keep_home(&here, &id)?;
     let binding = match read_binding(work)? {
         Some(bound) if bound.ledger_id != id && bound.ledger == here => {
             return Err(StageError::Input(format!(
@@ -126,6 +130,28 @@ pub fn bind_ledger(work: &Path, ledger: &Path) -> Result<(), StageError> {
     write_binding(work, &binding)
 }
 
+/// The ledger folder remembers where it was last used: found elsewhere while that folder still
+/// holds its id, it is a copy (a backup) and is refused, whatever work folder uses it. The work
+/// folder's binding caught a copy only from a work folder that had used the original; an
+/// outside review released a year's data again from a new work folder through a copy taken
+/// before the last release, and spent 1.5 of a yearly cap of 1.0. Found elsewhere with its old
+/// place gone, it was moved, and remembers its new place.
+fn keep_home(here: &Path, id: &str) -> Result<(), StageError> {
+    let file = here.join(LEDGER_HOME);
+    let home = std::fs::read_to_string(&file)
+        .ok()
+        .map(|h| std::path::PathBuf::from(h.trim_end_matches('\n')));
+    if let Some(home) = &home
+        && home != here
+    {
+        a_copy(home, here, id)?;
+    }
+    if home.as_deref() == Some(here) {
+        return Ok(());
+    }
+    crate::stage::write_private(&file, here.as_os_str().as_encoded_bytes())
+}
+
 /// `here` holds the id of the ledger this work folder is bound to at `bound`: a move, unless
 /// that folder is still there with the same id (and is not `here` by another path).
 fn a_copy(bound: &Path, here: &Path, id: &str) -> Result<(), StageError> {
@@ -138,7 +164,7 @@ fn a_copy(bound: &Path, here: &Path, id: &str) -> Result<(), StageError> {
         return Ok(());
     }
     Err(StageError::Input(format!(
-        "{} is a copy of the privacy ledger this work folder's releases are recorded in, which is still at {} (the same ledger id): a release recorded in a copy escapes the year's budget, as neither copy knows what the other spent. Pass --ledger {}; if the ledger was moved and the folder left behind is an old copy, move that copy out of the way first",
+        "{} is a copy of the privacy ledger at {}, which is still there (the same ledger id): a release recorded in a copy escapes the year's budget and its one exact release, as neither copy knows what the other recorded. Pass --ledger {}; if the ledger was moved and the folder left behind is an old copy, move that copy out of the way first",
         here.display(),
         bound.display(),
         bound.display()
@@ -319,6 +345,39 @@ mod tests {
             .expect("the same folder by another path");
         std::fs::remove_dir_all(&ledger).expect("the original gone");
         bind_ledger(&work, &backup).expect("now where it is");
+    }
+
+    /// A copy of the whole ledger folder used from a work folder that never used the ledger:
+    /// the folder itself knows where the ledger is (an outside review released the same year
+    /// again from a new work folder through a backup, spending 1.5 of a cap of 1.0).
+    #[test]
+    fn a_copy_of_the_ledger_is_refused_from_a_new_work_folder_too() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (ledger, backup) = (tmp.path().join("L"), tmp.path().join("L-backup"));
+        bind_ledger(&tmp.path().join("w1"), &ledger).expect("first use");
+        std::fs::create_dir(&backup).expect("backup");
+        for f in std::fs::read_dir(&ledger).expect("ledger") {
+            let f = f.expect("entry").path();
+            std::fs::copy(&f, backup.join(f.file_name().expect("name"))).expect("copy");
+        }
+        let e = bind_ledger(&tmp.path().join("w2"), &backup)
+            .expect_err("a copy from a new work folder")
+            .to_string();
+        assert!(
+            e.contains("is a copy of the privacy ledger")
+                && e.contains(&format!("Pass --ledger {}", ledger.display())),
+            "{e}"
+        );
+        assert!(!tmp.path().join("w2").exists(), "no work folder bound to the copy");
+        bind_ledger(&tmp.path().join("w2"), &ledger).expect("the ledger itself");
+        // Moved away whole (the old place gone), it is used where it now is, from any folder.
+        let moved = tmp.path().join("moved");
+        std::fs::rename(&ledger, &moved).expect("move");
+        bind_ledger(&tmp.path().join("w3"), &moved).expect("moved");
+        assert_eq!(
+            std::fs::read_to_string(moved.join(LEDGER_HOME)).expect("home"),
+            moved.display().to_string()
+        );
     }
 
     #[test]
