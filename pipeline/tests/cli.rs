@@ -140,3 +140,76 @@ fn every_command_has_help_with_an_example() {
         );
     }
 }
+
+/// `safetally demo | head -1`: the reader leaves after the first line. The work goes on to the
+/// end and its exit code is the work's; a print to the closed pipe used to end the program
+/// after its first stage with exit 0 (an outside review saw `run` publish nothing so).
+#[test]
+fn a_closed_stdout_loses_the_text_not_the_work() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = submissions();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_safetally"))
+        .args(["--quiet", "demo", "--input"])
+        .arg(&input)
+        .args(["--work", "w"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the demo");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut first = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("a first line");
+    // The reader is gone: every later print meets a closed pipe.
+    let out = child.wait_with_output().expect("the demo ends");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{first}\n{err}");
+    for stage in ["03-link", "06-release", "06-release-dp", "07-journalist"] {
+        assert!(
+            dir.path().join("w").join(stage).is_dir(),
+            "{stage} not made\n{err}"
+        );
+    }
+}
+
+/// A run that stops before protection records nothing, so it neither makes the ledger it names
+/// nor ties the work folder to it: the next run, with the platform's ledger, goes on (it was
+/// told this folder's releases were recorded in the empty ledger the failed run had made).
+#[test]
+fn a_run_that_stops_at_ingest_binds_no_ledger() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let keygen = safetally(&["keygen", "--out", "k.key"], dir.path());
+    assert!(keygen.status.success(), "{}", text(&keygen).1);
+    std::fs::create_dir(dir.path().join("empty")).expect("mkdir");
+    let run = |input: &str, ledger: &str| {
+        safetally(
+            &[
+                "--quiet",
+                "run",
+                input,
+                "--key",
+                "k.key",
+                "--work",
+                "w",
+                "--ledger",
+                ledger,
+                "--new-ledger",
+            ],
+            dir.path(),
+        )
+    };
+    let failed = run("empty", "ledger-typo");
+    assert!(!failed.status.success(), "{}", text(&failed).0);
+    assert!(
+        !dir.path().join("ledger-typo").exists(),
+        "a ledger made for nothing"
+    );
+    let input = submissions();
+    let good = run(input.to_str().expect("a UTF-8 path"), "ledger");
+    let (out, err) = text(&good);
+    assert!(good.status.success(), "{out}\n{err}");
+    assert!(dir.path().join("ledger").is_dir(), "{out}");
+}

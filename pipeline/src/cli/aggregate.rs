@@ -34,8 +34,8 @@ pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u
 
 pub fn print_outcome(run: &StageRun<AggregateReport>) {
     skipped_note("Aggregate", run.skipped, &run.dir);
-    println!("{}", run.result.summary());
-    println!(
+    say!("{}", run.result.summary());
+    say!(
         "The tables (internal, exact counts, not for publication) are in {}.",
         run.dir.display()
     );

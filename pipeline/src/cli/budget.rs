@@ -94,7 +94,7 @@ pub fn run(mut a: Args) -> anyhow::Result<u8> {
         return Ok(1);
     }
     if years.is_empty() {
-        println!(
+        say!(
             "No releases recorded in {}: each year's budget (rho {}) is unspent.",
             a.ledger.display(),
             cfg.year_rho_cap
@@ -107,7 +107,7 @@ pub fn run(mut a: Args) -> anyhow::Result<u8> {
         match safetally_dp::register::registered(&a.ledger, y) {
             Ok(registered) => {
                 for r in registered {
-                    println!(
+                    say!(
                         "Report year {y}: exact release {} published {} (registered; a second exact release of the year with other figures is refused).",
                         r.release_id,
                         safetally::dates::utc_text(r.created_unix)
@@ -117,7 +117,7 @@ pub fn run(mut a: Args) -> anyhow::Result<u8> {
             Err(e) => eprintln!("warning: {e}"),
         }
         if !Ledger::path_for(&a.ledger, y).exists() {
-            println!(
+            say!(
                 "Report year {y}: no DP release or extract recorded; the year's budget (rho {}) is unspent.",
                 cfg.year_rho_cap
             );
@@ -135,12 +135,12 @@ pub fn run(mut a: Args) -> anyhow::Result<u8> {
             .map(|e| format!("{:.4}", e.rho_cap))
             .collect();
         if !other_caps.is_empty() {
-            println!(
+            say!(
                 "Report year {y}: some entries record another cap (rho {}) than the configured {cap:.4}, which is the one protect and extract enforce.",
                 other_caps.into_iter().collect::<Vec<_>>().join(", ")
             );
         }
-        println!(
+        say!(
             "Report year {y}: {} ledger entr(ies) (DP releases and extracts); spent rho {spent:.4} of {cap:.4} (epsilon {:.2} at delta {:e}); remaining rho {:.4}.",
             l.entries.len(),
             epsilon_for(spent, cfg.delta),
@@ -148,7 +148,7 @@ pub fn run(mut a: Args) -> anyhow::Result<u8> {
             (cap - spent).max(0.0)
         );
         for e in &l.entries {
-            println!(
+            say!(
                 "  {}  rho {:.4}  {}  group size {}  entry {}",
                 safetally::dates::utc_text(e.created_unix),
                 e.rho,

@@ -50,14 +50,14 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
                 a.work.display()
             );
         }
-        println!(
+        say!(
             "{} was made by {made_by} from the synthetic sample; the demo starts afresh there.",
             a.work.display()
         );
         std::fs::remove_dir_all(&a.work).with_context(|| format!("removing {}", a.work.display()))?;
     }
     let work = Workdir::new(&a.work)?;
-    println!(
+    say!(
         "safetally demo: the bundled synthetic sample in {} (fictional organisations, no real person).\n",
         input.display()
     );
@@ -94,7 +94,7 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
         &progress,
         (a.force, false),
     )?;
-    println!(
+    say!(
         "\n7. The same tables under differential privacy (the public release), budget in {}.",
         protect.ledger.display()
     );
@@ -110,7 +110,7 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
     let rel = safetally::run::publish_stage(&schema, &work, &dp.dir, Some(&protect.ledger), a.force)
         .context("publication failed")?;
     super::publish::print_outcome(&rel);
-    println!("\n8. The journalists' extract: a noised cross-tabulation and synthetic persons.");
+    say!("\n8. The journalists' extract: a noised cross-tabulation and synthetic persons.");
     let extract = super::journalist::params(Some(protect.ledger.clone()), 1, None)?;
     let j = safetally::run::journalist_stage(&schema, &work, &dp.dir, &extract, a.force)
         .context("the journalists' extract failed")?;
@@ -126,17 +126,17 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
         let records = safetally::link::load(&schema, &pseudo_dir)?;
         let known = safetally::link::truth_for_records(&key, &truth, &records)?;
         let e = safetally::link::evaluate_stage(&records, &known, &params, &[]);
-        println!("\nLinkage quality against the sample's ground truth (synthetic data only):");
-        println!("{}", super::evaluate::row("exact keys only", &e.exact_only));
-        println!("{}", super::evaluate::row("with the fuzzy step", &e.with_fuzzy));
-        println!(
+        say!("\nLinkage quality against the sample's ground truth (synthetic data only):");
+        say!("{}", super::evaluate::row("exact keys only", &e.exact_only));
+        say!("{}", super::evaluate::row("with the fuzzy step", &e.with_fuzzy));
+        say!(
             "To measure with your own key and a threshold sweep: safetally keygen --out my.key; \
              safetally pseudonymise --key my.key --work {0}; safetally evaluate-linkage --truth {1} --key my.key --work {0} --sweep",
             a.work.display(),
             truth.display()
         );
     }
-    println!("\nThe reports people read, one per release:");
+    say!("\nThe reports people read, one per release:");
     let exact = work.stage_dir(safetally::publish::STAGE);
     super::report::write(&schema, &exact, &safetally::report::default_path(&exact))?;
     super::report::write(&schema, &rel.dir, &safetally::report::default_path(&rel.dir))?;

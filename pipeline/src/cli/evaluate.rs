@@ -69,22 +69,24 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         vec![]
     };
     let e = evaluate_stage(&records, &truth, &LinkParams::from_spec(&spec), &offsets);
-    println!(
+    say!(
         "Linkage quality on {} records of {} true persons ({} true pairs):",
-        e.with_fuzzy.records, e.with_fuzzy.true_persons, e.with_fuzzy.true_pairs
+        e.with_fuzzy.records,
+        e.with_fuzzy.true_persons,
+        e.with_fuzzy.true_pairs
     );
     if e.with_fuzzy.true_pairs == 0 {
-        println!(
+        say!(
             "No true person has two records here, so pairwise precision and recall are not defined; the person figures below still are."
         );
     }
-    println!("{}", row("exact keys only", &e.exact_only));
-    println!("{}", row("with the fuzzy step", &e.with_fuzzy));
+    say!("{}", row("exact keys only", &e.exact_only));
+    say!("{}", row("with the fuzzy step", &e.with_fuzzy));
     for (k, q) in &e.per_key {
-        println!("{}", row(&format!("only {k}"), q));
+        say!("{}", row(&format!("only {k}"), q));
     }
     for (d, q) in &e.sweep {
-        println!("{}", row(&format!("thresholds {d:+.2}"), q));
+        say!("{}", row(&format!("thresholds {d:+.2}"), q));
     }
     if let Some(p) = a.json {
         std::fs::write(&p, serde_json::to_string_pretty(&e)?)

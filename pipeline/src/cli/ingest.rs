@@ -55,8 +55,8 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
 
 pub fn print_outcome(report: &IngestReport, skipped: bool, dir: &std::path::Path) {
     skipped_note("Ingest", skipped, dir);
-    println!("{}", report.summary());
-    println!(
+    say!("{}", report.summary());
+    say!(
         "Accepted rows are in {0}/validated, rejected rows with file, line, column and rule in {0}/quarantine \
          (ORG-problems.xlsx lists each organisation's problems for Excel); the full report is {0}/{REPORT_TXT}.",
         dir.display()

@@ -58,7 +58,7 @@ pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u
         .input
         .unwrap_or_else(|| work.stage_dir(safetally::protect::STAGE_DP));
     if let Some(ledger) = &a.ledger {
-        safetally::run::bind_ledger(work.root(), ledger)?;
+        super::protect::bind_if_made(&work, &input, ledger)?;
     }
     let params = params(a.ledger, a.seed, a.rho)?;
     let run = progress
@@ -73,7 +73,7 @@ pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u
 pub fn print_outcome(run: &StageRun<ExtractReport>) {
     skipped_note("Journalist extract", run.skipped, &run.dir);
     let r = &run.result;
-    println!(
+    say!(
         "Journalist extract {} rho {:.3} (epsilon {:.2} at delta {:e}); the year's budget has {:.3} of {:.3} spent. A noised cross-tabulation of {} cells ({} persons) and {} synthetic persons, with codebook.md and accuracy.md, are in {}.",
         if r.reused {
             "reused its stored draw (nothing spent):"
@@ -95,7 +95,7 @@ pub fn print_outcome(run: &StageRun<ExtractReport>) {
             Some(t) => safetally::journalist::tvd_cells(Some(t), "/"),
             None => "not applicable (no persons)".to_string(),
         };
-        println!(
+        say!(
             "Accuracy against the sample (total variation distance, 1/2/3-way): synthetic {}, cross-tabulation {}.",
             cells(r.synthetic_vs_input.as_ref()),
             cells(r.crosstab_vs_input.as_ref())

@@ -14,7 +14,7 @@ pub struct Args {
 pub fn run(a: Args) -> anyhow::Result<u8> {
     let key = LinkageKey::generate()?;
     key.save(&a.out)?;
-    println!(
+    say!(
         "Wrote a new 256-bit linkage key to {} (readable by you only). Its fingerprint is {}.\n\
          Hand the file to every member organisation out of band (never by e-mail in clear); the platform never needs it. \
          Every pseudonymised file carries the fingerprint, so files made under another key are refused at linkage.",

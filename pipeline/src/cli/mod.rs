@@ -1,6 +1,17 @@
 //! Command-line parsing and the error edge: library errors become a message with its cause
 //! chain and an exit code; nothing here does pipeline work itself.
 
+/// Prints a line to stdout, as `println!` does, but a stdout that cannot be written (a pipe
+/// whose reader is gone: `safetally run ... | head -1`, a log pipe that died) loses the text,
+/// not the work: `println!` panicked there, and the run stopped after its first stage with
+/// exit 0 and nothing on stderr (an outside review).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod aggregate;
 mod budget;
 mod demo;
@@ -131,8 +142,8 @@ pub struct WorkArgs {
     pub force: bool,
 }
 
-/// `safetally demo | head` closes the pipe early; that is the reader's choice, not an error,
-/// so it ends the program quietly instead of with a panic trace.
+/// A closed pipe met by a print outside `say!` (none is left in the commands) ends the program
+/// quietly instead of with a panic trace.
 fn quiet_on_closed_pipe() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -192,7 +203,7 @@ pub fn main() -> ExitCode {
 /// What every command prints when its stage was skipped because nothing changed.
 pub fn skipped_note(stage: &str, skipped: bool, dir: &std::path::Path) {
     if skipped {
-        println!(
+        say!(
             "{stage}: inputs unchanged since the last run; using {}",
             dir.display()
         );

@@ -23,7 +23,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     }
     let tables = safetally::tables::load_tables(&schema, &MemberKind::Member)?;
     let plan = plan_tables(&tables, &cfg, rho)?;
-    println!(
+    say!(
         "A release at rho {} (epsilon {} at delta {:e}; the year's cap is rho {}). Nothing is spent and no data is read.\n",
         readable(rho, 4),
         readable(epsilon_for(rho, cfg.delta), 2),
@@ -31,14 +31,19 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         cfg.year_rho_cap
     );
     if let Some(note) = over_cap_note(&cfg, rho) {
-        println!("{note}\n");
+        say!("{note}\n");
     }
-    println!(
+    say!(
         "{:<6} {:>6} {:>8} {:>11} {:>11} {:>12}",
-        "table", "weight", "rho", "sensitivity", "noise scale", "95% +/-"
+        "table",
+        "weight",
+        "rho",
+        "sensitivity",
+        "noise scale",
+        "95% +/-"
     );
     for (t, p) in tables.tables.iter().zip(&plan) {
-        println!(
+        say!(
             "{:<6} {:>6.2} {:>8} {:>11.3} {:>11} {:>12}   {}",
             p.id,
             p.weight,
@@ -49,7 +54,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
             t.spec.title.en
         );
     }
-    println!(
+    say!(
         "\nA cell's published value lies within +/- the last column of the true count in about 95 of 100 releases; totals of k cells within sqrt(k) times that. Plan another rho with `plan --rho R` and spend it with `protect --mode dp --rho R`; the tables' weights and the default rho are in schemas/privacy.json, which is built into the binary (edit it, then `cargo build --release`)."
     );
     Ok(0)

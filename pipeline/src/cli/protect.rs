@@ -190,20 +190,32 @@ pub fn protect_with(
             if let Some(note) = safetally::run::ledger_ready(&a.ledger, a.new_ledger)? {
                 eprintln!("note: {note}");
             }
-            safetally::run::bind_ledger(work.root(), &a.ledger)?;
+            bind_if_made(work, input, &a.ledger)?;
             protect_stage_dp(schema, work, input, &a.dp_run()?, force).context("DP protection failed")?
         }
     })
 }
 
+/// Binds the work folder to the ledger once the stage's input is there to protect; without it
+/// the stage fails on its own, and a work folder bound to a ledger nothing was recorded in
+/// would refuse the platform's own ledger later.
+pub fn bind_if_made(work: &Workdir, input: &std::path::Path, ledger: &std::path::Path) -> anyhow::Result<()> {
+    if input.is_dir() {
+        safetally::run::bind_ledger(work.root(), ledger)?;
+    } else {
+        safetally::run::check_ledger(work.root(), ledger)?;
+    }
+    Ok(())
+}
+
 pub fn print_outcome(run: &StageRun<ProtectReport>) {
     skipped_note("Protect", run.skipped, &run.dir);
     if run.skipped {
-        println!("{}", run.result.summary_of_earlier_run());
+        say!("{}", run.result.summary_of_earlier_run());
     } else {
-        println!("{}", run.result.summary());
+        say!("{}", run.result.summary());
     }
-    println!(
+    say!(
         "Per-table figures: {}/{PROTECT_REPORT_TXT} and protect-report.json.",
         run.dir.display()
     );

@@ -33,7 +33,7 @@ pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u
     if let Some(note) = safetally::run::ledger_ready(&a.ledger, a.new_ledger)? {
         eprintln!("note: {note}");
     }
-    safetally::run::bind_ledger(work.root(), &a.ledger)?;
+    safetally::run::check_ledger(work.root(), &a.ledger)?;
     let inputs = match a.input {
         Some(i) => vec![i],
         None => {
@@ -51,6 +51,7 @@ pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u
     // not keep the DP release, whose budget is spent, from being written.
     let mut failed = Vec::new();
     for input in inputs {
+        super::protect::bind_if_made(&work, &input, &a.ledger)?;
         match progress.while_running("publish", || {
             publish_stage(&schema, &work, &input, Some(&a.ledger), a.work.force)
         }) {
@@ -73,7 +74,7 @@ pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u
 
 pub fn print_outcome(run: &StageRun<ReleaseManifest>) {
     skipped_note("Publish", run.skipped, &run.dir);
-    println!(
+    say!(
         "Release {} is in {}: every table as CSV and Parquet (tables/), one workbook ({}), the comparison with official figures (tables/{}.csv), the methods note ({}) and manifest.json. Hand on the whole folder.",
         run.result.release_id,
         run.dir.display(),

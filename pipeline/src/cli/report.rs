@@ -31,7 +31,7 @@ pub fn write(
 ) -> anyhow::Result<()> {
     safetally::report::write_report(schema, release, out)
         .with_context(|| format!("cannot make the report of {}", release.display()))?;
-    println!(
+    say!(
         "Report: {} (one self-contained page, Swedish and English; open it in a browser). For a PNG: chromium --headless --no-sandbox --screenshot=report.png --window-size=1200,4000 {}",
         out.display(),
         out.display()

@@ -42,7 +42,8 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
         eprintln!("note: {note}");
     }
     let work = Workdir::new(&a.work.work)?;
-    safetally::run::bind_ledger(work.root(), &a.protect.ledger)?;
+    // Refused now if the ledger may not be used, but bound only once protection starts.
+    safetally::run::check_ledger(work.root(), &a.protect.ledger)?;
     let code = stages(
         &schema,
         &work,
@@ -65,7 +66,7 @@ pub fn stages(
     progress: &Progress,
     (force, accept_quarantine): (bool, bool),
 ) -> anyhow::Result<u8> {
-    println!("1. Ingest: validate every organisation's file.");
+    say!("1. Ingest: validate every organisation's file.");
     let ingest = ingest_stage(schema, work, input, read, progress, force)
         .with_context(|| format!("ingest of {} failed", input.display()))?;
     super::ingest::print_outcome(&ingest.result, ingest.skipped, &ingest.dir);
@@ -74,32 +75,33 @@ pub fn stages(
     {
         anyhow::bail!(why);
     }
-    println!("\n2. Pseudonymise (key fingerprint {}).", key.fingerprint());
+    say!("\n2. Pseudonymise (key fingerprint {}).", key.fingerprint());
     let validated = ingest.dir.join(safetally::ingest::VALIDATED_DIR);
     let pseudo = pseudonymise_stage(schema, work, &validated, key, progress, force)
         .context("pseudonymisation failed")?;
     super::pseudonymise::print_outcome(&pseudo);
-    println!("\n3. Link, at the platform: count each person once.");
+    say!("\n3. Link, at the platform: count each person once.");
     let params = LinkParams::from_spec(&LinkageSpec::load(schema)?);
     let link = link_stage(schema, work, &pseudo.dir, &params, progress, force).context("linkage failed")?;
     super::link::print_outcome(&link);
-    println!("\n4. Aggregate the report tables (per person).");
+    say!("\n4. Aggregate the report tables (per person).");
     let agg = progress
         .while_running("aggregate", || aggregate_stage(schema, work, &link.dir, force))
         .context("aggregation failed")?;
     super::aggregate::print_outcome(&agg);
-    println!(
+    say!(
         "\n5. Protect ({}).",
         match protect.mode {
             super::protect::Mode::Exact => "exact mode: hide small counts, then audit",
             super::protect::Mode::Dp => "differential privacy: noise under the year's budget",
         }
     );
+    safetally::run::bind_ledger(work.root(), &protect.ledger)?;
     let prot = progress.while_running("protect", || {
         super::protect::protect_with(schema, work, &agg.dir, protect, force)
     })?;
     super::protect::print_outcome(&prot);
-    println!("\n6. Publish the release.");
+    say!("\n6. Publish the release.");
     let rel = progress
         .while_running("publish", || {
             publish_stage(schema, work, &prot.dir, Some(&protect.ledger), force)

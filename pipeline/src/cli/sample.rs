@@ -114,7 +114,7 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
     let meta_path = a.out.join("sample.json");
     std::fs::write(&meta_path, serde_json::to_string_pretty(&meta)?)
         .with_context(|| format!("cannot write {}", meta_path.display()))?;
-    println!(
+    say!(
         "Wrote {} records of {} persons ({} direct, {} indirect; {} reported by several organisations; {} deliberate errors) \
          for {} fictional organisations to {}/submissions in {:.1} s. The ground truth is in {}/truth.",
         summary.records,
@@ -129,7 +129,7 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
         a.out.display()
     );
     for n in &summary.notes {
-        println!("note: {n}");
+        say!("note: {n}");
     }
     Ok(0)
 }

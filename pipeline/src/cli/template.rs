@@ -23,7 +23,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     }
     safetally::template::write_template(&schema, &a.out)
         .with_context(|| format!("cannot write {}", a.out.display()))?;
-    println!(
+    say!(
         "Wrote {}: sheet {} with one column per contract column and drop-down lists (Swedish labels), sheet {} explaining every column, sheet {} with the code lists. A file filled in from it can be sent as it is.",
         a.out.display(),
         safetally::template::DATA_SHEET,

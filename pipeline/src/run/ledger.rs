@@ -95,16 +95,43 @@ pub fn bind_ledger(work: &Path, ledger: &Path) -> Result<(), StageError> {
     inside_a_stage(work, ledger)?;
     let id = ledger_id(ledger)?;
     let here = std::path::absolute(ledger).unwrap_or_else(|_| ledger.to_path_buf());
-    keep_home(&here, &id)?;
-    let binding = match read_binding(work)? {
-        Some(bound) if bound.ledger_id != id && bound.ledger == here => {
+    keep_home(&here, &id, true)?;
+    match binding_for(work, &here, Some(&id))? {
+        Some(binding) => write_binding(work, &binding),
+        None => Ok(()),
+    }
+}
+
+/// What `bind_ledger` would refuse, without making or writing anything: commands check it
+/// first and bind only once they are about to record a release. A run that stopped at ingest
+/// had bound its work folder to the ledger it named (made for it, empty), and the next run,
+/// with the platform's ledger, was told this folder's releases were recorded in the empty one
+/// (an outside review).
+pub fn check_ledger(work: &Path, ledger: &Path) -> Result<(), StageError> {
+    inside_a_stage(work, ledger)?;
+    let id = std::fs::read_to_string(ledger.join(LEDGER_ID))
+        .ok()
+        .map(|id| id.trim().to_string())
+        .filter(|id| !id.is_empty());
+    let here = std::path::absolute(ledger).unwrap_or_else(|_| ledger.to_path_buf());
+    if let Some(id) = &id {
+        keep_home(&here, id, false)?;
+    }
+    binding_for(work, &here, id.as_deref()).map(|_| ())
+}
+
+/// The binding to write for a work folder using the ledger at `here` whose id is `id` (None:
+/// a ledger not started yet), None when it is bound so already, or why it may not be used.
+fn binding_for(work: &Path, here: &Path, id: Option<&str>) -> Result<Option<Binding>, StageError> {
+    Ok(match read_binding(work)? {
+        Some(bound) if Some(bound.ledger_id.as_str()) != id && bound.ledger == here => {
             return Err(StageError::Input(format!(
                 "{}: the privacy ledger at {} is not the one this work folder's releases were recorded in, though it is where that one was: the ledger was deleted or replaced and started again, and a release recorded in a new ledger escapes the year's budget and its one exact release. Put the ledger back from where it was moved or backed up; for other data, use another work folder",
                 work.display(),
                 here.display()
             )));
         }
-        Some(bound) if bound.ledger_id != id => {
+        Some(bound) if Some(bound.ledger_id.as_str()) != id => {
             return Err(StageError::Input(format!(
                 "{}: this work folder's releases are recorded in the privacy ledger at {}, not in {}: a release recorded in another ledger escapes the year's budget and its one exact release. Pass --ledger {} (moved as a whole, the ledger keeps its identity); for other data, use another work folder",
                 work.display(),
@@ -113,21 +140,20 @@ pub fn bind_ledger(work: &Path, ledger: &Path) -> Result<(), StageError> {
                 bound.ledger.display()
             )));
         }
-        Some(bound) if bound.ledger == here => return Ok(()),
+        Some(bound) if bound.ledger == here => None,
         Some(bound) => {
-            a_copy(&bound.ledger, &here, &id)?;
-            Binding {
-                ledger: here,
+            a_copy(&bound.ledger, here, &bound.ledger_id)?;
+            Some(Binding {
+                ledger: here.to_path_buf(),
                 ..bound
-            }
+            })
         }
-        None => Binding {
-            ledger_id: id,
-            ledger: here,
+        None => id.map(|id| Binding {
+            ledger_id: id.to_string(),
+            ledger: here.to_path_buf(),
             entries: Vec::new(),
-        },
-    };
-    write_binding(work, &binding)
+        }),
+    })
 }
 
 /// The ledger folder remembers where it was last used: found elsewhere while that folder still
@@ -136,7 +162,7 @@ pub fn bind_ledger(work: &Path, ledger: &Path) -> Result<(), StageError> {
 /// outside review released a year's data again from a new work folder through a copy taken
 /// before the last release, and spent 1.5 of a yearly cap of 1.0. Found elsewhere with its old
 /// place gone, it was moved, and remembers its new place.
-fn keep_home(here: &Path, id: &str) -> Result<(), StageError> {
+fn keep_home(here: &Path, id: &str, write: bool) -> Result<(), StageError> {
     let file = here.join(LEDGER_HOME);
     let home = std::fs::read_to_string(&file)
         .ok()
@@ -146,7 +172,7 @@ fn keep_home(here: &Path, id: &str) -> Result<(), StageError> {
     {
         a_copy(home, here, id)?;
     }
-    if home.as_deref() == Some(here) {
+    if !write || home.as_deref() == Some(here) {
         return Ok(());
     }
     crate::stage::write_private(&file, here.as_os_str().as_encoded_bytes())
@@ -368,7 +394,10 @@ mod tests {
                 && e.contains(&format!("Pass --ledger {}", ledger.display())),
             "{e}"
         );
-        assert!(!tmp.path().join("w2").exists(), "no work folder bound to the copy");
+        assert!(
+            !tmp.path().join("w2").exists(),
+            "no work folder bound to the copy"
+        );
         bind_ledger(&tmp.path().join("w2"), &ledger).expect("the ledger itself");
         // Moved away whole (the old place gone), it is used where it now is, from any folder.
         let moved = tmp.path().join("moved");

@@ -18,7 +18,7 @@ use crate::stage::{FileHash, Workdir};
 mod ledger;
 mod stop;
 mod tables;
-pub use ledger::{bind_ledger, ledger_ready, not_a_file};
+pub use ledger::{bind_ledger, check_ledger, ledger_ready, not_a_file};
 pub use stop::stop_after_ingest;
 pub use tables::{
     DpRun, PROTECT_REPORT_TXT, aggregate_stage, journalist_stage, protect_stage, protect_stage_dp,
