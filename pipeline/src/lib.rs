@@ -24,6 +24,7 @@ pub mod sha256x;
 pub mod stage;
 pub mod tables;
 pub mod template;
+pub mod worklock;
 
 /// A hash map with foldhash's fast fixed hash (already built for polars), for dictionary codes
 /// and the pseudonymiser's caches.

@@ -85,6 +85,12 @@ impl Workdir {
         &self.root
     }
 
+    /// Takes the folder (made if missing) for this process until it ends: see `worklock`.
+    /// Every stage takes it before it writes; `run` before its first stage reads.
+    pub fn lock(&self) -> Result<(), StageError> {
+        crate::worklock::lock_work(&self.root)
+    }
+
     pub fn stage_dir(&self, stage: &str) -> PathBuf {
         self.root.join(stage)
     }
@@ -209,7 +215,7 @@ impl Workdir {
     }
 
     pub fn begin(&self, stage: &str) -> Result<Staging, StageError> {
-        make_private_folder(&self.root)?;
+        self.lock()?;
         self.remove_leftovers(Some(stage))?;
         let tmp = self.root.join(format!(".{stage}.tmp-{}", std::process::id()));
         if tmp.exists() {

@@ -213,3 +213,42 @@ fn a_run_that_stops_at_ingest_binds_no_ledger() {
     assert!(good.status.success(), "{out}\n{err}");
     assert!(dir.path().join("ledger").is_dir(), "{out}");
 }
+
+/// Another key for a work folder whose records were pseudonymised under one: refused, naming
+/// both fingerprints, unless `--new-key` says the platform replaced its key (an outside review
+/// re-linked the same submissions with a test key and spent a second DP release, exit 0).
+#[test]
+fn another_key_for_the_same_work_folder_is_refused_unless_asked_for() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for k in ["k1.key", "k2.key"] {
+        let o = safetally(&["keygen", "--out", k], dir.path());
+        assert!(o.status.success(), "{}", text(&o).1);
+    }
+    let input = submissions();
+    let ingest = safetally(
+        &["-q", "ingest", input.to_str().expect("UTF-8"), "--work", "w"],
+        dir.path(),
+    );
+    assert!(ingest.status.success(), "{}", text(&ingest).1);
+    let pseudo = |key: &str, more: &[&str]| {
+        let mut args = vec!["-q", "pseudonymise", "--key", key, "--work", "w"];
+        args.extend(more);
+        safetally(&args, dir.path())
+    };
+    assert!(pseudo("k1.key", &[]).status.success());
+    let (help, _) = text(&safetally(&["pseudonymise", "--help"], dir.path()));
+    assert!(help.contains("--new-key"), "{help}");
+    assert!(pseudo("k1.key", &[]).status.success(), "the same key again");
+    let other = pseudo("k2.key", &[]);
+    let (_, err) = text(&other);
+    assert_eq!(other.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("were pseudonymised under key") && err.contains("add --new-key"),
+        "{err}"
+    );
+    assert!(pseudo("k2.key", &["--new-key"]).status.success());
+    assert!(
+        pseudo("k2.key", &[]).status.success(),
+        "now the work folder's key"
+    );
+}

@@ -57,6 +57,7 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
         std::fs::remove_dir_all(&a.work).with_context(|| format!("removing {}", a.work.display()))?;
     }
     let work = Workdir::new(&a.work)?;
+    work.lock()?;
     say!(
         "safetally demo: the bundled synthetic sample in {} (fictional organisations, no real person).\n",
         input.display()

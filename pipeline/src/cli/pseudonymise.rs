@@ -21,12 +21,17 @@ pub struct Args {
     /// Folder of validated files (default: WORK/01-ingest/validated).
     #[arg(long)]
     pub input: Option<PathBuf>,
+    /// The key was replaced on purpose: pseudonymise again under this key (without it, a key
+    /// other than the one the work folder's records were pseudonymised under is refused).
+    #[arg(long)]
+    pub new_key: bool,
 }
 
 pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
     let schema = load_schema()?;
     let key = LinkageKey::load(&a.key)?;
     let work = Workdir::new(&a.work.work)?;
+    safetally::run::same_key_as_before(&work, &key, a.new_key)?;
     let input = a.input.unwrap_or_else(|| {
         work.stage_dir(safetally::ingest::STAGE)
             .join(safetally::ingest::VALIDATED_DIR)

@@ -21,6 +21,11 @@ pub struct Args {
     /// The linkage key file (made by `safetally keygen`).
     #[arg(long)]
     pub key: PathBuf,
+    /// The platform replaced its key on purpose: link the work folder's submissions again
+    /// under this key (without it, a key other than the one its records were pseudonymised
+    /// under is refused).
+    #[arg(long)]
+    pub new_key: bool,
     #[command(flatten)]
     pub work: WorkArgs,
     #[command(flatten)]
@@ -44,6 +49,8 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
     let work = Workdir::new(&a.work.work)?;
     // Refused now if the ledger may not be used, but bound only once protection starts.
     safetally::run::check_ledger(work.root(), &a.protect.ledger)?;
+    safetally::run::same_key_as_before(&work, &key, a.new_key)?;
+    work.lock()?;
     let code = stages(
         &schema,
         &work,

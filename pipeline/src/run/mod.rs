@@ -427,6 +427,28 @@ pub fn pseudonymise_stage(
     })
 }
 
+/// Refuses a key other than the one the work folder's pseudonymised records were made under,
+/// unless `new_key` says the platform replaced its key on purpose. Another key links the same
+/// submissions afresh, quietly: an outside review's rerun with a test key re-linked them and
+/// spent a second DP release of the year, with exit 0 and no word of the key.
+pub fn same_key_as_before(work: &Workdir, key: &LinkageKey, new_key: bool) -> Result<(), StageError> {
+    let report = work.stage_dir(pseudonymise::STAGE).join(PSEUDO_REPORT);
+    if new_key || !report.is_file() {
+        return Ok(());
+    }
+    let before: PseudoReport = read_json(&report)?;
+    let now = key.fingerprint();
+    if before.key_fingerprint.is_empty() || before.key_fingerprint == now {
+        return Ok(());
+    }
+    Err(StageError::Input(format!(
+        "{}: its records were pseudonymised under key {}, and --key is key {now}. Another key links the same submissions afresh: persons and counts may change, and a new DP release would spend the year's budget again. If --key names the wrong file, pass the key of fingerprint {} (`safetally keygen` printed it); if the platform replaced its key on purpose, add --new-key",
+        work.root().display(),
+        before.key_fingerprint,
+        before.key_fingerprint
+    )))
+}
+
 /// Links the pseudonymised files in `input` (by default the pseudonymise stage's output).
 pub fn link_stage(
     schema: &Schema,

@@ -1,0 +1,101 @@
+//! One safetally at a time in a work folder. Two runs in one folder replaced each other's
+//! stages; the stages' checks then stopped them with messages of hand edits or damage that
+//! never happened, or let both end with exit 0 (an outside review). An advisory lock on a file
+//! in the folder, held until the process ends (the system releases it even after a kill).
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use crate::error::StageError;
+
+/// The lock's file in the work folder.
+pub const LOCK_FILE: &str = ".safetally.lock";
+
+/// The work folders this process holds, by their canonical path: a process may reach its
+/// folder through several `Workdir`s, and must not be refused by itself.
+fn held() -> &'static Mutex<HashMap<PathBuf, File>> {
+    static HELD: OnceLock<Mutex<HashMap<PathBuf, File>>> = OnceLock::new();
+    HELD.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// Takes the work folder `root` (made if missing, owner only) for this process, or says which
+/// process has it.
+pub fn lock_work(root: &Path) -> Result<(), StageError> {
+    crate::stage::make_private_folder(root)?;
+    let canonical = root.canonicalize().map_err(|e| StageError::io(root, e))?;
+    let mut held = held().lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if held.contains_key(&canonical) {
+        return Ok(());
+    }
+    let path = canonical.join(LOCK_FILE);
+    let mut file = {
+        use std::os::unix::fs::OpenOptionsExt;
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| StageError::io(&path, e))?
+    };
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut pid = String::new();
+            let _ = file.read_to_string(&mut pid);
+            let who = match pid.trim() {
+                "" => "another safetally process".to_string(),
+                p => format!("another safetally process (process id {p})"),
+            };
+            return Err(StageError::Input(format!(
+                "{}: {who} is working in this work folder; two at once would replace each other's stages. Wait for it to finish and run again (the lock ends with that process, even if it is stopped)",
+                root.display()
+            )));
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(StageError::io(&path, e)),
+    }
+    // Who holds it, for the message of the next one.
+    let said = file
+        .set_len(0)
+        .and_then(|()| file.rewind())
+        .and_then(|()| write!(file, "{}", std::process::id()));
+    said.map_err(|e| StageError::io(&path, e))?;
+    held.insert(canonical, file);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A folder held by another (here: a lock taken on its file apart from this module, as
+    /// another process would) is refused with its holder; this process takes a free folder
+    /// once, and again through another path.
+    #[test]
+    fn a_work_folder_held_by_another_process_is_refused() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let busy = tmp.path().join("busy");
+        std::fs::create_dir(&busy).expect("mkdir");
+        let other = File::create(busy.join(LOCK_FILE)).expect("lock file");
+        other.try_lock().expect("the other process's lock");
+        std::fs::write(busy.join(LOCK_FILE), "4242").expect("its id");
+        let e = lock_work(&busy).expect_err("held").to_string();
+        assert!(e.contains("process id 4242") && e.contains("Wait for it"), "{e}");
+        drop(other);
+        lock_work(&busy).expect("free once the other ended");
+
+        let free = tmp.path().join("free");
+        lock_work(&free).expect("made and taken");
+        lock_work(&tmp.path().join("free/../free")).expect("this process again");
+        let probe = File::open(free.join(LOCK_FILE)).expect("open");
+        assert!(probe.try_lock().is_err(), "held while this process runs");
+        assert_eq!(
+            std::fs::read_to_string(free.join(LOCK_FILE)).expect("read"),
+            std::process::id().to_string()
+        );
+    }
+}
