@@ -78,6 +78,11 @@ fn demo_prints_each_stage_and_linkage_quality_and_a_rerun_spends_nothing() {
         "{out2}"
     );
     assert!(out2.contains("Journalist extract: inputs unchanged"), "{out2}");
+    assert!(
+        out2.contains("Journalist extract made by an earlier run (nothing spent now)")
+            && !out2.contains("Journalist extract spent"),
+        "{out2}"
+    );
 
     // Two runs, one release and one extract in the ledger: the rerun spent nothing.
     let budget = safetally(&["budget", "--ledger", "w/ledger"], dir.path());
@@ -114,6 +119,18 @@ fn mistakes_exit_non_zero_with_the_cause() {
 
     let unknown = safetally(&["link", "--no-such-flag"], dir.path());
     assert_eq!(unknown.status.code(), Some(2));
+    // A value no command can take is a wrong command line too.
+    for bad in [
+        &["protect", "--mode", "dp", "--rho", "-1", "--work", "w"][..],
+        &["journalist-extract", "--rho", "0", "--work", "w"],
+        &["sample", "--persons", "0", "--out", "s"],
+    ] {
+        let o = safetally(bad, dir.path());
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {err}");
+        assert!(err.contains("invalid value"), "{bad:?}: {err}");
+    }
+    assert!(!dir.path().join("w").exists() && !dir.path().join("s").exists());
 }
 
 #[test]

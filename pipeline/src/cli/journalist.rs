@@ -25,7 +25,7 @@ pub struct Args {
     pub ledger: Option<PathBuf>,
     /// Budget (rho) of the extract, split between the cross-tabulation and the synthetic
     /// persons as schemas/privacy.json does (default: that file's two shares).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::positive_rho)]
     pub rho: Option<f64>,
     /// Seed for sampling the synthetic persons (the noise never takes a seed).
     #[arg(long, default_value_t = 1)]
@@ -73,18 +73,29 @@ pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u
 pub fn print_outcome(run: &StageRun<ExtractReport>) {
     skipped_note("Journalist extract", run.skipped, &run.dir);
     let r = &run.result;
+    // A skipped stage's report is the earlier run's: what it spent then, not now (an outside
+    // review read "spent" after a rerun that spent nothing).
+    let spent = format!("{:.3} of {:.3}", r.spent_after, r.year_rho_cap);
+    let (what, budget) = if run.skipped {
+        (
+            "made by an earlier run (nothing spent now), which drew",
+            format!(
+                "the year's budget had {spent} spent after that run (`safetally budget` tells what is spent now)"
+            ),
+        )
+    } else if r.reused {
+        (
+            "reused its stored draw (nothing spent):",
+            format!("the year's budget has {spent} spent"),
+        )
+    } else {
+        ("spent", format!("the year's budget has {spent} spent"))
+    };
     say!(
-        "Journalist extract {} rho {:.3} (epsilon {:.2} at delta {:e}); the year's budget has {:.3} of {:.3} spent. A noised cross-tabulation of {} cells ({} persons) and {} synthetic persons, with codebook.md and accuracy.md, are in {}.",
-        if r.reused {
-            "reused its stored draw (nothing spent):"
-        } else {
-            "spent"
-        },
+        "Journalist extract {what} rho {:.3} (epsilon {:.2} at delta {:e}); {budget}. A noised cross-tabulation of {} cells ({} persons) and {} synthetic persons, with codebook.md and accuracy.md, are in {}.",
         r.rho,
         r.epsilon,
         r.delta,
-        r.spent_after,
-        r.year_rho_cap,
         r.crosstab_cells,
         r.crosstab_total,
         r.synthetic_rows,

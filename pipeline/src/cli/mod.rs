@@ -200,6 +200,18 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// A `--rho` on the command line: a positive number, or the command line is wrong (exit 2,
+/// with the usage), as for any other bad option.
+fn positive_rho(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rho) if rho.is_finite() && rho > 0.0 => Ok(rho),
+        Ok(_) => {
+            Err("rho must be a positive number (schemas/privacy.json's release_rho is the usual one)".into())
+        }
+        Err(e) => Err(format!("not a number ({e})")),
+    }
+}
+
 /// What every command prints when its stage was skipped because nothing changed.
 pub fn skipped_note(stage: &str, skipped: bool, dir: &std::path::Path) {
     if skipped {

@@ -10,7 +10,7 @@ use super::load_schema;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The rho a release would spend (default: release_rho in schemas/privacy.json).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::positive_rho)]
     pub rho: Option<f64>,
 }
 

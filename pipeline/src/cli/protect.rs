@@ -44,7 +44,7 @@ pub struct ProtectArgs {
     #[arg(long)]
     pub protect_differences: bool,
     /// DP mode: the rho this release spends (default: release_rho in schemas/privacy.json).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::positive_rho)]
     pub rho: Option<f64>,
     /// The privacy ledger's folder (DP releases spend from it; `run` registers its exact
     /// release there). Keep it: it is the record of every release of the year.

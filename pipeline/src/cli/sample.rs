@@ -15,7 +15,7 @@ pub struct Args {
     #[arg(long)]
     pub out: PathBuf,
     /// Number of persons (direct victims and their children).
-    #[arg(long, default_value_t = 403)]
+    #[arg(long, default_value_t = 403, value_parser = clap::value_parser!(u64).range(1..))]
     pub persons: u64,
     /// Number of fictional organisations.
     #[arg(long, default_value_t = 25)]

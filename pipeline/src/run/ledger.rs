@@ -245,7 +245,9 @@ fn read_binding(work: &Path) -> Result<Option<Binding>, StageError> {
             .map(Some)
             .map_err(|e| StageError::Manifest {
                 path: file.clone(),
-                message: format!("not the record of this work folder's ledger ({e})"),
+                message: format!(
+                    "not the record of this work folder's ledger ({e}). It names the privacy ledger the folder's releases are recorded in: restore it from a backup; or, if you know which ledger that is, delete the file and pass that ledger with --ledger (the next release records it again)"
+                ),
             }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(StageError::io(&file, e)),
