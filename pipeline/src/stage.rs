@@ -325,6 +325,13 @@ impl Staging {
         schema_version: &str,
         summary: serde_json::Value,
     ) -> Result<Manifest, StageError> {
+        let private = !HANDED_ON.contains(&self.stage.as_str());
+        set_modes(&self.tmp, private)?;
+        if !private {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&self.tmp, fs::Permissions::from_mode(0o755))
+                .map_err(|e| StageError::io(&self.tmp, e))?;
+        }
         let outputs = hash_tree(&self.tmp)?;
         let manifest = Manifest {
             stage: self.stage.clone(),
@@ -358,6 +365,32 @@ impl Staging {
         write_private(&mpath, text.as_bytes())?;
         Ok(manifest)
     }
+}
+
+/// Sets the modes of a stage's files whatever the umask: an internal stage's files are their
+/// owner's only (names in ingest's, exact counts of few persons later), so a copy or an archive
+/// of the folder keeps them so; a release's are writable by their owner only. Under umask 000
+/// an outside review found validated files with names 0666, kept only by the folder's 0700.
+fn set_modes(dir: &Path, private: bool) -> Result<(), StageError> {
+    use std::os::unix::fs::PermissionsExt;
+    for entry in fs::read_dir(dir).map_err(|e| StageError::io(dir, e))? {
+        let path = entry.map_err(|e| StageError::io(dir, e))?.path();
+        let meta = fs::symlink_metadata(&path).map_err(|e| StageError::io(&path, e))?;
+        let mode = match (meta.is_dir(), private) {
+            (true, true) => 0o700,
+            (true, false) => 0o755,
+            (false, true) => 0o600,
+            (false, false) => 0o644,
+        };
+        if meta.is_dir() {
+            set_modes(&path, private)?;
+        }
+        if meta.is_dir() || meta.is_file() {
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode))
+                .map_err(|e| StageError::io(&path, e))?;
+        }
+    }
+    Ok(())
 }
 
 /// The files of `outputs` in the folder `sub` (`""`: all), by their path there, with their
@@ -776,12 +809,26 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().join("work");
         let w = Workdir::new(&root).expect("workdir");
-        for stage in ["04-aggregate", crate::publish::STAGE] {
+        for (stage, file, folder) in [
+            ("04-aggregate", 0o600, 0o700),
+            (crate::publish::STAGE, 0o644, 0o755),
+        ] {
             let st = w.begin(stage).expect("begin");
-            fs::write(st.path().join("T01.csv"), b"1").expect("write");
+            // As a process under umask 000 makes them.
+            fs::create_dir(st.path().join("tables")).expect("mkdir");
+            for f in ["T01.csv", "tables/T02.csv"] {
+                fs::write(st.path().join(f), b"1").expect("write");
+                fs::set_permissions(st.path().join(f), fs::Permissions::from_mode(0o666)).expect("chmod");
+            }
+            fs::set_permissions(st.path().join("tables"), fs::Permissions::from_mode(0o777)).expect("chmod");
             st.commit(serde_json::Value::Null, Vec::new(), "1", serde_json::Value::Null)
                 .expect("commit");
             assert_eq!(mode(&manifest_path(&w.stage_dir(stage))), 0o600, "{stage}");
+            let made = w.stage_dir(stage);
+            for f in ["T01.csv", "tables/T02.csv"] {
+                assert_eq!(mode(&made.join(f)), file, "{stage}/{f}");
+            }
+            assert_eq!(mode(&made.join("tables")), folder, "{stage}/tables");
         }
         assert_eq!(mode(&root), 0o700);
         // A manifest an earlier version left readable is made private when written again.
