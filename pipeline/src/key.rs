@@ -163,7 +163,8 @@ impl LinkageKey {
         })?;
         // Raw bytes (not text) get the same message as text that is not hexadecimal.
         let text = String::from_utf8_lossy(&raw);
-        let bytes = hex::decode(text.trim()).map_err(|_| KeyError::Format {
+        // Windows Notepad saves UTF-8 with a byte-order mark before the text.
+        let bytes = hex::decode(text.trim().trim_start_matches('\u{feff}')).map_err(|_| KeyError::Format {
             path: path.to_path_buf(),
         })?;
         if bytes.len() < MIN_KEY_BYTES {
@@ -445,6 +446,13 @@ mod tests {
         std::fs::set_permissions(&raw, std::fs::Permissions::from_mode(0o600)).expect("chmod");
         let e = LinkageKey::load(&raw).expect_err("raw bytes");
         assert!(matches!(e, KeyError::Format { .. }), "{e}");
+        // Saved again by Windows Notepad: a byte-order mark and CRLF around the same key.
+        let notepad = dir.path().join("notepad.key");
+        let hex_text = std::fs::read_to_string(&p).expect("the key's text");
+        std::fs::write(&notepad, format!("\u{feff}{}\r\n", hex_text.trim())).expect("write");
+        std::fs::set_permissions(&notepad, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        let again = LinkageKey::load(&notepad).expect("the same key with a byte-order mark");
+        assert_eq!(again.fingerprint(), k.fingerprint());
         // Writable by others is as bad as readable: the message says both.
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o602)).expect("chmod");
         let e = LinkageKey::load(&p).expect_err("writable by others");

@@ -63,7 +63,7 @@ pub enum Command {
     Demo(demo::Args),
     /// Generate a synthetic multi-organisation sample with its ground truth.
     #[command(
-        after_help = "Examples:\n  safetally sample --out data-samples\n  safetally sample --out big --persons 1000000 --formats csv,parquet --seed 7"
+        after_help = "Examples:\n  safetally sample --out my-sample\n  safetally sample --out big --persons 1000000 --formats csv,parquet --seed 7"
     )]
     Sample(sample::Args),
     /// Validate a folder of submissions against the contract; write accepted rows, a quarantine and a report.
