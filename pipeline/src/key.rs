@@ -164,9 +164,10 @@ impl LinkageKey {
         // Raw bytes (not text) get the same message as text that is not hexadecimal.
         let text = String::from_utf8_lossy(&raw);
         // Windows Notepad saves UTF-8 with a byte-order mark before the text.
-        let bytes = hex::decode(text.trim().trim_start_matches('\u{feff}')).map_err(|_| KeyError::Format {
-            path: path.to_path_buf(),
-        })?;
+        let bytes =
+            hex::decode(text.trim().trim_start_matches('\u{feff}')).map_err(|_| KeyError::Format {
+                path: path.to_path_buf(),
+            })?;
         if bytes.len() < MIN_KEY_BYTES {
             return Err(KeyError::TooShort {
                 path: path.to_path_buf(),

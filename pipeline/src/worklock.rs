@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
 use crate::error::StageError;
@@ -14,10 +14,10 @@ use crate::error::StageError;
 /// The lock's file in the work folder.
 pub const LOCK_FILE: &str = ".safetally.lock";
 
-/// The work folders this process holds, by their canonical path: a process may reach its
-/// folder through several `Workdir`s, and must not be refused by itself.
-fn held() -> &'static Mutex<HashMap<PathBuf, File>> {
-    static HELD: OnceLock<Mutex<HashMap<PathBuf, File>>> = OnceLock::new();
+/// The lock files this process holds, by device and inode: a process may reach its folder
+/// through several `Workdir`s and paths (or after moving it), and must not be refused by itself.
+fn held() -> &'static Mutex<HashMap<(u64, u64), File>> {
+    static HELD: OnceLock<Mutex<HashMap<(u64, u64), File>>> = OnceLock::new();
     HELD.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
@@ -25,12 +25,8 @@ fn held() -> &'static Mutex<HashMap<PathBuf, File>> {
 /// process has it.
 pub fn lock_work(root: &Path) -> Result<(), StageError> {
     crate::stage::make_private_folder(root)?;
-    let canonical = root.canonicalize().map_err(|e| StageError::io(root, e))?;
+    let path = root.join(LOCK_FILE);
     let mut held = held().lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if held.contains_key(&canonical) {
-        return Ok(());
-    }
-    let path = canonical.join(LOCK_FILE);
     let mut file = {
         use std::os::unix::fs::OpenOptionsExt;
         OpenOptions::new()
@@ -42,6 +38,14 @@ pub fn lock_work(root: &Path) -> Result<(), StageError> {
             .open(&path)
             .map_err(|e| StageError::io(&path, e))?
     };
+    let inode = {
+        use std::os::unix::fs::MetadataExt;
+        let meta = file.metadata().map_err(|e| StageError::io(&path, e))?;
+        (meta.dev(), meta.ino())
+    };
+    if held.contains_key(&inode) {
+        return Ok(());
+    }
     match file.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
@@ -64,7 +68,7 @@ pub fn lock_work(root: &Path) -> Result<(), StageError> {
         .and_then(|()| file.rewind())
         .and_then(|()| write!(file, "{}", std::process::id()));
     said.map_err(|e| StageError::io(&path, e))?;
-    held.insert(canonical, file);
+    held.insert(inode, file);
     Ok(())
 }
 
@@ -91,6 +95,10 @@ mod tests {
         let free = tmp.path().join("free");
         lock_work(&free).expect("made and taken");
         lock_work(&tmp.path().join("free/../free")).expect("this process again");
+        let moved = tmp.path().join("moved");
+        std::fs::rename(&free, &moved).expect("move");
+        lock_work(&moved).expect("this process's folder, moved");
+        std::fs::rename(&moved, &free).expect("move back");
         let probe = File::open(free.join(LOCK_FILE)).expect("open");
         assert!(probe.try_lock().is_err(), "held while this process runs");
         assert_eq!(
