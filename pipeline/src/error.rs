@@ -116,6 +116,20 @@ pub enum FileError {
     MergedHeader { inner: Box<FileError>, merges: String },
     #[error("{at}: column {column} appears twice in the header")]
     DuplicateColumn { at: Place, column: String },
+    /// The file ends inside its last line, short of fields and without a line ending: the
+    /// mark of a copy or an upload stopped part way, whose rest is missing. Padding that row
+    /// with empty cells (as a short row Excel wrote is read) dropped its last answers unseen.
+    #[error(
+        "{path}, line {line}: the file is incomplete (cut short in a copy or an upload?): it ends inside this line, which has {fields} of the header's {width} fields{quote} and no line ending, so the rest of the file is missing; copy or export the whole file again and send it again"
+    )]
+    CutShort {
+        path: PathBuf,
+        line: u64,
+        fields: usize,
+        width: usize,
+        /// ", the last of them in a quote that is never closed", when the cut fell inside one.
+        quote: &'static str,
+    },
     #[error("{path}, line {line}: {message}")]
     Csv {
         path: PathBuf,

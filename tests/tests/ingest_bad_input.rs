@@ -984,6 +984,55 @@ fn too_many_fields_are_quarantined_and_missing_last_fields_read_as_empty() {
     );
 }
 
+/// A file cut short in a copy or an upload ends inside its last row, short of fields and
+/// without a line ending: refused whole, naming the line and its fields, to be sent again (an
+/// outside review's cut file was accepted, the last row's answers read as empty). A complete
+/// last row without a line ending, and a short row that ends its line, are read as before; a
+/// cut inside a quote is refused too, and a quote that took earlier lines is still quarantined.
+#[test]
+fn a_csv_cut_short_in_its_last_row_is_refused_as_incomplete() {
+    let good = csv_text(&header(), &[row_with(&[])], b',');
+    let cut = "SAMPLE01,R2,2024,direct,,,Ana,Căpraru,,woman";
+    for (name, text) in [
+        ("lf.csv", format!("{good}{cut}")),
+        ("crlf.csv", format!("{good}{cut}").replace('\n', "\r\n")),
+        ("nul.csv", format!("{good}{cut}\0\0\0")),
+        ("quote.csv", format!("{good}SAMPLE01,R2,2024,direct,,,Ana,\"Căpr")),
+    ] {
+        let (report, _out, _d) = one_file(name, &text);
+        assert_counts(&report, 0, 0);
+        let e = file_error(&report, name);
+        let fields = if name == "quote.csv" { 8 } else { 10 };
+        assert!(
+            e.contains(&format!(
+                "{name}, line 3: the file is incomplete (cut short in a copy or an upload?)"
+            )) && e.contains(&format!("{fields} of the header's 23 fields"))
+                && e.contains("send it again")
+                && e.contains("never closed") == (name == "quote.csv"),
+            "{e}"
+        );
+        assert!(!e.contains("Căpr"), "a name is not shown: {e}");
+    }
+    // The same row ending its line is a short row as Excel writes them: read, and counted.
+    let (report, _out, _d) = one_file("a.csv", format!("{good}{cut}\n"));
+    assert_counts(&report, 2, 0);
+    // A complete last row without a line ending, also under a header with a separator left
+    // at its end: nothing is missing.
+    let last = row_with(&[("record_id", "R2")]).join(",");
+    let (report, _out, _d) = one_file("a.csv", format!("{good}{last}"));
+    assert_counts(&report, 2, 0);
+    let trailing = good.replacen('\n', ",\n", 1);
+    let (report, _out, _d) = one_file("a.csv", format!("{trailing}{last}"));
+    assert_counts(&report, 2, 0);
+    // A quote opened on an earlier line and never closed keeps its own problem.
+    let (report, out, _d) = one_file(
+        "a.csv",
+        format!("{good}SAMPLE01,R2,2024,direct,,,Ana,\"Căp\nraru\",,wom"),
+    );
+    assert_counts(&report, 1, 2);
+    assert!(rules_of(out.path()).iter().all(|r| r.2 == "unclosed_quote"));
+}
+
 /// A DOS end-of-file mark or NUL bytes after the last line (an interrupted copy) made a
 /// phantom row, quarantined as one of wrong shape, or refused a short file as binary.
 #[test]
