@@ -154,6 +154,19 @@ pub enum FileError {
     Parquet { path: PathBuf, message: String },
     #[error("{path}: unsupported file type; send .csv, .xlsx or .parquet")]
     UnsupportedType { path: PathBuf },
+    /// The linkage key kept among the submissions: it goes wherever their folder is copied,
+    /// sent or backed up, where only the organisations and the key custodian may hold it.
+    #[error(
+        "{path}: {what}, so it is not read. The key must not be kept among the submissions, since it would travel with them wherever their folder is copied, sent or backed up: move it out of this folder, to where only those who pseudonymise can read it, and run again{passed}",
+        passed = if *.passed { " giving its new place as --key" } else { "" }
+    )]
+    LinkageKey {
+        path: PathBuf,
+        /// What the file is taken for, and why.
+        what: String,
+        /// Whether it is the very file `run` was given as --key.
+        passed: bool,
+    },
     #[error("{path}: the file changed while it was being ingested; run ingest again")]
     Changed { path: PathBuf },
     #[error("{path}: {what}, not a file; ingest reads only regular files")]

@@ -41,6 +41,9 @@ const UNATTRIBUTED: &str = "UNATTRIBUTED";
 pub struct IngestOptions {
     pub ignore_extra_columns: bool,
     pub sheet: SheetChoice,
+    /// The key file `run` was given (--key), so that the file is named as that key when it
+    /// was left among the submissions. Not a reading option: the stage's inputs ignore it.
+    pub linkage_key: Option<PathBuf>,
 }
 
 /// Extensions ingest reads; every other visible file is reported as skipped, never ignored.
@@ -208,6 +211,12 @@ fn index_file(
     outcomes: &mut Vec<FileOutcome>,
 ) -> Vec<Indexed> {
     let label = file_label(input, path);
+    if let Some(e) = linkage_key(path, opts) {
+        let mut outcome = failed(input, path, e.to_string());
+        outcome.linkage_key = true;
+        outcomes.push(outcome);
+        return Vec::new();
+    }
     if !is_submission(path) {
         let e = FileError::UnsupportedType {
             path: path.to_path_buf(),
@@ -253,6 +262,31 @@ fn index_file(
         }
     }
     out
+}
+
+/// The refusal of a linkage key left among the submissions: the file `run` was given as --key
+/// (the same file, by device and inode, under any name or link), or one that looks like a key.
+/// It had been refused as an unsupported file type, which did not say what to do with it.
+fn linkage_key(path: &Path, opts: &IngestOptions) -> Option<FileError> {
+    use std::os::unix::fs::MetadataExt;
+    let id = |p: &Path| std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()));
+    let passed = opts
+        .linkage_key
+        .as_deref()
+        .and_then(id)
+        .is_some_and(|key| id(path) == Some(key));
+    let what = match passed {
+        true => "this is the linkage key this run was given (--key), not a submission".to_string(),
+        false => format!(
+            "this is not a submission but, it seems, a linkage key ({})",
+            crate::key::looks_like_key(path)?
+        ),
+    };
+    Some(FileError::LinkageKey {
+        path: path.to_path_buf(),
+        what,
+        passed,
+    })
 }
 
 /// Indexes one table's rows: its number among the validator's files and the organisation
