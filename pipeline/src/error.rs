@@ -116,6 +116,20 @@ pub enum FileError {
     MergedHeader { inner: Box<FileError>, merges: String },
     #[error("{at}: column {column} appears twice in the header")]
     DuplicateColumn { at: Place, column: String },
+    /// The file ends inside its last line, short of fields and without a line ending: the
+    /// mark of a copy or an upload stopped part way, whose rest is missing. Padding that row
+    /// with empty cells (as a short row Excel wrote is read) dropped its last answers unseen.
+    #[error(
+        "{path}, line {line}: the file is incomplete (cut short in a copy or an upload?): it ends inside this line, which has {fields} of the header's {width} fields{quote} and no line ending, so the rest of the file is missing; copy or export the whole file again and send it again"
+    )]
+    CutShort {
+        path: PathBuf,
+        line: u64,
+        fields: usize,
+        width: usize,
+        /// ", the last of them in a quote that is never closed", when the cut fell inside one.
+        quote: &'static str,
+    },
     #[error("{path}, line {line}: {message}")]
     Csv {
         path: PathBuf,
@@ -140,6 +154,19 @@ pub enum FileError {
     Parquet { path: PathBuf, message: String },
     #[error("{path}: unsupported file type; send .csv, .xlsx or .parquet")]
     UnsupportedType { path: PathBuf },
+    /// The linkage key kept among the submissions: it goes wherever their folder is copied,
+    /// sent or backed up, where only the organisations and the key custodian may hold it.
+    #[error(
+        "{path}: {what}, so it is not read. The key must not be kept among the submissions, since it would travel with them wherever their folder is copied, sent or backed up: move it out of this folder, to where only those who pseudonymise can read it, and run again{passed}",
+        passed = if *.passed { " giving its new place as --key" } else { "" }
+    )]
+    LinkageKey {
+        path: PathBuf,
+        /// What the file is taken for, and why.
+        what: String,
+        /// Whether it is the very file `run` was given as --key.
+        passed: bool,
+    },
     #[error("{path}: the file changed while it was being ingested; run ingest again")]
     Changed { path: PathBuf },
     #[error("{path}: {what}, not a file; ingest reads only regular files")]

@@ -206,6 +206,34 @@ impl LinkageKey {
     }
 }
 
+/// Why a file among the submissions looks like a linkage key, if it does: 64 or more
+/// hexadecimal digits and nothing else, as `keygen` writes a key (whatever the file's name), or
+/// a name ending in `.key` (unless the file is a zip archive: Keynote saves its presentations
+/// so). Ingest refuses such a file by what it is: the key must not travel with the submissions.
+/// Only the first KiB is read; the key itself is never shown.
+pub fn looks_like_key(path: &Path) -> Option<&'static str> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(1024);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(1025).read_to_end(&mut head))
+        .ok()?;
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head).trim_ascii();
+    if head.len() <= 1024
+        && text.len() >= 2 * MIN_KEY_BYTES
+        && text.len() % 2 == 0
+        && text.iter().all(u8::is_ascii_hexdigit)
+    {
+        return Some(
+            "it holds 64 or more hexadecimal digits and nothing else, as a key file `safetally keygen` writes does",
+        );
+    }
+    let named = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("key"));
+    (named && !head.starts_with(b"PK\x03\x04")).then_some("its name ends in .key, as a key file's does")
+}
+
 /// HMAC-SHA-256 under one purpose's key, with the inner and outer key states computed once.
 /// Messages are framed and padded by hand straight into SHA-256's compression function:
 /// pseudonymisation makes several keyed hashes per record, and a generic MAC object's

@@ -269,3 +269,42 @@ fn another_key_for_the_same_work_folder_is_refused_unless_asked_for() {
         "now the work folder's key"
     );
 }
+
+/// The key file `run` is given, left in the folder of submissions, is named as that key and
+/// to be moved out (it was refused as an unsupported file type, which said nothing of it).
+#[test]
+fn run_names_its_key_file_left_among_the_submissions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).expect("mkdir");
+    std::fs::copy(submissions().join("SAMPLE01.csv"), input.join("SAMPLE01.csv")).expect("copy");
+    let keygen = safetally(&["keygen", "--out", "in/linkage.key"], dir.path());
+    assert!(keygen.status.success(), "{:?}", text(&keygen));
+    let run = safetally(
+        &[
+            "--quiet",
+            "run",
+            "in",
+            "--key",
+            "in/linkage.key",
+            "--work",
+            "w",
+            "--ledger",
+            "l",
+            "--new-ledger",
+        ],
+        dir.path(),
+    );
+    let (out, err) = text(&run);
+    assert!(!run.status.success(), "{out}\n{err}");
+    assert!(
+        out.contains("in/linkage.key: this is the linkage key this run was given (--key), not a submission"),
+        "{out}\n{err}"
+    );
+    // Why the run stops: the key, not an organisation's records missing.
+    assert!(
+        err.contains("stopped after ingest: linkage.key in in: the linkage key")
+            && !err.contains("records would be missing"),
+        "{err}"
+    );
+}

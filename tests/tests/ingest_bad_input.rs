@@ -762,6 +762,70 @@ fn unreadable_files_fail_alone_with_their_names() {
     );
     assert!(err("notes.pdf").contains("unsupported"));
     assert!(report.summary().contains("5 file(s) could not be read"));
+    // The summary counts the files read, not every file named (it said "read 6 file(s)").
+    assert!(
+        report
+            .summary()
+            .starts_with("Ingest read 1 file(s) from 1 organisation(s) and could not read 5: 1 rows in"),
+        "{}",
+        report.summary()
+    );
+}
+
+/// A workbook of 0 bytes is empty, as an empty CSV is told, not "not an XLSX workbook, or the
+/// file is damaged (Zip error ...)".
+#[test]
+fn an_empty_workbook_is_told_it_is_empty() {
+    let (report, _out, _d) = one_file("a.xlsx", "");
+    let e = file_error(&report, "a.xlsx");
+    assert!(e.ends_with("a.xlsx: the file is empty"), "{e}");
+}
+
+/// A linkage key left among the submissions (by its name, or by its 64 hexadecimal digits
+/// under any name) is refused saying what it is and that it must be moved out, where it was
+/// an "unsupported file type"; the file `run` was given as --key is named as that. A Keynote
+/// presentation (a zip) named .key is no key.
+#[test]
+fn a_linkage_key_among_the_submissions_is_named_as_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.csv", csv_text(&header(), &[row_with(&[])], b','));
+    let hex = "3f9a0c5e7b21d4c86e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f\n";
+    write(dir.path(), "linkage.key", hex);
+    write(dir.path(), "key.txt", format!("\u{feff}{}", hex.to_uppercase()));
+    write(dir.path(), "old.KEY", "not hex");
+    write(dir.path(), "talk.key", b"PK\x03\x04 a Keynote presentation");
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 1, 0);
+    for (f, why) in [
+        ("linkage.key", "64 or more hexadecimal digits"),
+        ("key.txt", "64 or more hexadecimal digits"),
+        ("old.KEY", "its name ends in .key"),
+    ] {
+        let e = file_error(&report, f);
+        assert!(
+            e.contains(&format!(
+                "{f}: this is not a submission but, it seems, a linkage key ("
+            )) && e.contains(why)
+                && e.contains("must not be kept among the submissions")
+                && e.contains("move it out of this folder")
+                && !e.contains("--key")
+                && !e.to_lowercase().contains(&hex[..16]),
+            "{e}"
+        );
+    }
+    assert!(file_error(&report, "talk.key").contains("unsupported file type"));
+    // Given as --key (run does so), the file is named as the very key of the run.
+    let opts = IngestOptions {
+        linkage_key: Some(dir.path().join("old.KEY")),
+        ..Default::default()
+    };
+    let (report, _out) = ingest(dir.path(), &opts);
+    let e = file_error(&report, "old.KEY");
+    assert!(
+        e.contains("old.KEY: this is the linkage key this run was given (--key), not a submission")
+            && e.ends_with("and run again giving its new place as --key"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -982,6 +1046,55 @@ fn too_many_fields_are_quarantined_and_missing_last_fields_read_as_empty() {
         "{}",
         report.to_text()
     );
+}
+
+/// A file cut short in a copy or an upload ends inside its last row, short of fields and
+/// without a line ending: refused whole, naming the line and its fields, to be sent again (an
+/// outside review's cut file was accepted, the last row's answers read as empty). A complete
+/// last row without a line ending, and a short row that ends its line, are read as before; a
+/// cut inside a quote is refused too, and a quote that took earlier lines is still quarantined.
+#[test]
+fn a_csv_cut_short_in_its_last_row_is_refused_as_incomplete() {
+    let good = csv_text(&header(), &[row_with(&[])], b',');
+    let cut = "SAMPLE01,R2,2024,direct,,,Ana,Căpraru,,woman";
+    for (name, text) in [
+        ("lf.csv", format!("{good}{cut}")),
+        ("crlf.csv", format!("{good}{cut}").replace('\n', "\r\n")),
+        ("nul.csv", format!("{good}{cut}\0\0\0")),
+        ("quote.csv", format!("{good}SAMPLE01,R2,2024,direct,,,Ana,\"Căpr")),
+    ] {
+        let (report, _out, _d) = one_file(name, &text);
+        assert_counts(&report, 0, 0);
+        let e = file_error(&report, name);
+        let fields = if name == "quote.csv" { 8 } else { 10 };
+        assert!(
+            e.contains(&format!(
+                "{name}, line 3: the file is incomplete (cut short in a copy or an upload?)"
+            )) && e.contains(&format!("{fields} of the header's 23 fields"))
+                && e.contains("send it again")
+                && e.contains("never closed") == (name == "quote.csv"),
+            "{e}"
+        );
+        assert!(!e.contains("Căpr"), "a name is not shown: {e}");
+    }
+    // The same row ending its line is a short row as Excel writes them: read, and counted.
+    let (report, _out, _d) = one_file("a.csv", format!("{good}{cut}\n"));
+    assert_counts(&report, 2, 0);
+    // A complete last row without a line ending, also under a header with a separator left
+    // at its end: nothing is missing.
+    let last = row_with(&[("record_id", "R2")]).join(",");
+    let (report, _out, _d) = one_file("a.csv", format!("{good}{last}"));
+    assert_counts(&report, 2, 0);
+    let trailing = good.replacen('\n', ",\n", 1);
+    let (report, _out, _d) = one_file("a.csv", format!("{trailing}{last}"));
+    assert_counts(&report, 2, 0);
+    // A quote opened on an earlier line and never closed keeps its own problem.
+    let (report, out, _d) = one_file(
+        "a.csv",
+        format!("{good}SAMPLE01,R2,2024,direct,,,Ana,\"Căp\nraru\",,wom"),
+    );
+    assert_counts(&report, 1, 2);
+    assert!(rules_of(out.path()).iter().all(|r| r.2 == "unclosed_quote"));
 }
 
 /// A DOS end-of-file mark or NUL bytes after the last line (an interrupted copy) made a

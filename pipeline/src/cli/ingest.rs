@@ -39,6 +39,7 @@ impl ReadArgs {
             sheet: SheetChoice {
                 name: self.sheet.clone(),
             },
+            linkage_key: None,
         }
     }
 }

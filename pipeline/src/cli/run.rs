@@ -54,7 +54,13 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
     let code = stages(
         &schema,
         &work,
-        (&a.input, &a.read.options()),
+        (
+            &a.input,
+            &IngestOptions {
+                linkage_key: Some(a.key.clone()),
+                ..a.read.options()
+            },
+        ),
         &key,
         &a.protect,
         &progress,

@@ -41,6 +41,9 @@ const UNATTRIBUTED: &str = "UNATTRIBUTED";
 pub struct IngestOptions {
     pub ignore_extra_columns: bool,
     pub sheet: SheetChoice,
+    /// The key file `run` was given (--key), so that the file is named as that key when it
+    /// was left among the submissions. Not a reading option: the stage's inputs ignore it.
+    pub linkage_key: Option<PathBuf>,
 }
 
 /// Extensions ingest reads; every other visible file is reported as skipped, never ignored.
@@ -86,6 +89,20 @@ pub fn ingest_folder(
     opts: &IngestOptions,
     progress: &Progress,
 ) -> Result<IngestReport, StageError> {
+    ingest_passes(schema, input, out, opts, &progress.bar(0, "ingest"))
+}
+
+/// `ingest_folder` under a progress bar that counts each pass on its own: the files read in the
+/// first, the tables checked in the second (a workbook's sheets are tables; a file that could
+/// not be read has none). One bar of twice the files stood at 0/50 for 25 files, and at the
+/// end short of its length by every file that could not be read.
+fn ingest_passes(
+    schema: &Schema,
+    input: &Path,
+    out: &Path,
+    opts: &IngestOptions,
+    bar: &indicatif::ProgressBar,
+) -> Result<IngestReport, StageError> {
     let entries = crate::stage::list_entries(input)?;
     if entries.is_empty() {
         return Err(StageError::Input(format!(
@@ -101,10 +118,10 @@ pub fn ingest_folder(
         problems: HashMap::new(),
     };
     let mut v = Validator::new(schema).map_err(StageError::from)?;
-    let bar = progress.bar(2 * entries.len() as u64, "ingest");
+    bar.set_length(entries.len() as u64);
     let mut opened = Vec::new();
     for entry in &entries {
-        bar.set_message(file_label(input, &entry.path));
+        bar.set_message(format!("reading {}", file_label(input, &entry.path)));
         match entry.problem {
             Some(what) => {
                 let e = FileError::NotAFile {
@@ -126,12 +143,15 @@ pub fn ingest_folder(
     }
     let again = v.files_to_recheck();
     for f in opened.iter().filter(|f| again.contains(&f.number)) {
+        bar.set_message(format!("reading {} again (ids written two ways)", f.label));
         recheck_table(schema, f, opts, &mut v);
     }
     v.settle_rechecks();
+    bar.reset();
+    bar.set_length(opened.len() as u64);
     let mut links = Links::default();
     for f in &opened {
-        bar.set_message(f.label.clone());
+        bar.set_message(format!("checking {}", f.label));
         links.file = report.files.len();
         let outcome = validate_file(schema, f, opts, &v, (&mut sinks, &mut links), &mut report.orgs)?;
         report.files.push(outcome);
@@ -208,6 +228,12 @@ fn index_file(
     outcomes: &mut Vec<FileOutcome>,
 ) -> Vec<Indexed> {
     let label = file_label(input, path);
+    if let Some(e) = linkage_key(path, opts) {
+        let mut outcome = failed(input, path, e.to_string());
+        outcome.linkage_key = true;
+        outcomes.push(outcome);
+        return Vec::new();
+    }
     if !is_submission(path) {
         let e = FileError::UnsupportedType {
             path: path.to_path_buf(),
@@ -253,6 +279,31 @@ fn index_file(
         }
     }
     out
+}
+
+/// The refusal of a linkage key left among the submissions: the file `run` was given as --key
+/// (the same file, by device and inode, under any name or link), or one that looks like a key.
+/// It had been refused as an unsupported file type, which did not say what to do with it.
+fn linkage_key(path: &Path, opts: &IngestOptions) -> Option<FileError> {
+    use std::os::unix::fs::MetadataExt;
+    let id = |p: &Path| std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()));
+    let passed = opts
+        .linkage_key
+        .as_deref()
+        .and_then(id)
+        .is_some_and(|key| id(path) == Some(key));
+    let what = match passed {
+        true => "this is the linkage key this run was given (--key), not a submission".to_string(),
+        false => format!(
+            "this is not a submission but, it seems, a linkage key ({})",
+            crate::key::looks_like_key(path)?
+        ),
+    };
+    Some(FileError::LinkageKey {
+        path: path.to_path_buf(),
+        what,
+        passed,
+    })
 }
 
 /// Indexes one table's rows: its number among the validator's files and the organisation
@@ -713,6 +764,38 @@ impl From<FileError> for Failure {
 impl From<StageError> for Failure {
     fn from(e: StageError) -> Self {
         Failure::Stage(e)
+    }
+}
+
+#[cfg(test)]
+mod progress_tests {
+    /// The bar counts the files of the first pass and the tables of the second, each from 0
+    /// and each with what it does: it stood at 0/6 for 3 files, and ended at 4/6 when two of
+    /// them could not be read.
+    #[test]
+    fn the_progress_bar_counts_each_pass_on_its_own() {
+        let schema = crate::schema::load_embedded().expect("embedded schema");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).expect("write");
+        write(
+            "good.csv",
+            "org_id,record_id,report_year,contact_kind\nSAMPLE01,R1,2024,direct\n",
+        );
+        write("empty.csv", "");
+        write("notes.pdf", "not a table");
+        let out = tempfile::tempdir().expect("tempdir");
+        let bar = indicatif::ProgressBar::hidden();
+        let report = super::ingest_passes(
+            &schema,
+            dir.path(),
+            out.path(),
+            &super::IngestOptions::default(),
+            &bar,
+        )
+        .expect("ingest runs");
+        assert_eq!(report.totals.accepted, 1, "{}", report.to_text());
+        assert_eq!(bar.length(), Some(1), "one table checked in the second pass");
+        assert_eq!(bar.message(), "checking good.csv");
     }
 }
 

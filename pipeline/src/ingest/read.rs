@@ -293,6 +293,19 @@ fn open_csv(path: &Path, classify: &dyn Fn(&[String]) -> HeaderKind) -> Result<T
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
+    if let Some((line, fields, quote)) = cut_short(&decoded.text, delimiter, &header) {
+        return Err(FileError::CutShort {
+            path: path.to_path_buf(),
+            line,
+            fields,
+            width: named_width(&header),
+            quote: if quote {
+                ", the last of them in a quote (\") that is never closed"
+            } else {
+                ""
+            },
+        });
+    }
     let sep = match delimiter {
         b';' => "semicolon",
         b'\t' => "tab",
@@ -326,6 +339,52 @@ fn open_csv(path: &Path, classify: &dyn Fn(&[String]) -> HeaderKind) -> Result<T
             delimiter,
         },
     })
+}
+
+/// The header's columns up to its last named one: an empty cell after it (a separator left at
+/// the end of the header line) is no column a complete row must fill.
+fn named_width(header: &[String]) -> usize {
+    header.iter().rposition(|h| !h.is_empty()).map_or(0, |p| p + 1)
+}
+
+/// Where a file cut short in a copy or an upload ends: its last row has fewer fields than the
+/// header names and no line ending after it (line, fields, whether the cut fell inside a
+/// quote). Such a row was padded with empty cells as a short row Excel wrote is (Excel ends
+/// every line, the last too), and its last answers were lost unseen. A complete last row
+/// without a line ending is no sign of a cut, nor is a short row that ends its line; a last
+/// cell whose open quote took earlier lines is the unclosed quote's problem, told as such.
+fn cut_short(text: &str, delimiter: u8, header: &[String]) -> Option<(u64, usize, bool)> {
+    let width = named_width(header);
+    let tail = &text[text.rfind('\n').map_or(0, |i| i + 1)..];
+    if tail.trim().is_empty() {
+        return None;
+    }
+    // A last line without quotes and with every field needs no second parse of the file.
+    if !tail.contains('"') && tail.bytes().filter(|&b| b == delimiter).count() + 1 >= width {
+        return None;
+    }
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let (mut rec, mut last, mut rows) = (csv::StringRecord::new(), csv::StringRecord::new(), 0u64);
+    // A row the parser cannot read is told by the passes over the rows.
+    while let Ok(true) = rdr.read_record(&mut rec) {
+        std::mem::swap(&mut rec, &mut last);
+        rows += 1;
+    }
+    if rows == 0
+        || last.len() >= width
+        || last.iter().all(|c| c.trim().is_empty())
+        || last.iter().any(|c| c.contains('\n'))
+    {
+        return None;
+    }
+    let start = last.position().map_or(0, |p| p.byte() as usize);
+    let quote = text
+        .get(start..)
+        .is_some_and(|raw| raw.bytes().filter(|&b| b == b'"').count() % 2 == 1);
+    Some((last.position().map_or(0, |p| p.line()), last.len(), quote))
 }
 
 /// The file without the end-of-file mark (0x1A) or NUL bytes it ends with, and how many there

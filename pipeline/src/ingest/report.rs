@@ -170,6 +170,10 @@ pub struct FileOutcome {
     /// file has lost nothing of its own by them.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub repeated_rows: u64,
+    /// The file is (or looks like) the linkage key, refused as no submission: `run` stops on
+    /// it saying so, not that an organisation's records would be missing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub linkage_key: bool,
 }
 
 impl FileOutcome {
@@ -310,14 +314,28 @@ impl IngestReport {
     /// The short summary printed at the end of the stage.
     pub fn summary(&self) -> String {
         let t = &self.totals;
-        let sheets = if t.tables > t.files {
-            format!(" ({} tables: workbook sheets read one by one)", t.tables)
+        // Files and tables read, not those named: an outside review's summary said "read 6
+        // file(s)" of a folder with two it could not read. A workbook of which one sheet was
+        // read counts as read; the sheets that were not are listed below.
+        let read: BTreeSet<&str> = self
+            .files
+            .iter()
+            .filter(|f| f.error.is_none())
+            .map(FileOutcome::source)
+            .collect();
+        let tables_read = t.tables - t.failed_tables.min(t.tables);
+        let sheets = if tables_read > read.len() as u64 {
+            format!(" ({tables_read} tables: workbook sheets read one by one)")
         } else {
             String::new()
         };
+        let unread = match t.files.saturating_sub(read.len() as u64) {
+            0 => String::new(),
+            n => format!(" and could not read {n}"),
+        };
         let mut s = format!(
-            "Ingest read {} file(s){sheets} from {} organisation(s): {} rows in = {} accepted + {} quarantined ({} value(s) normalised{}).",
-            t.files,
+            "Ingest read {} file(s){sheets} from {} organisation(s){unread}: {} rows in = {} accepted + {} quarantined ({} value(s) normalised{}).",
+            read.len(),
             self.orgs.len(),
             t.rows_in,
             t.accepted,

@@ -35,6 +35,20 @@ pub fn stop_after_ingest(
             .filter(|f| f.error.is_some())
             .map(|f| f.source())
             .collect();
+        let keys: Vec<&str> = report
+            .files
+            .iter()
+            .filter(|f| f.linkage_key)
+            .map(|f| f.file.as_str())
+            .collect();
+        if keys.len() == failed.len() {
+            // No organisation's records are missing: the one thing to do is move the key.
+            return Some(format!(
+                "stopped after ingest: {} in {}: the linkage key (or a file that looks like one), not a submission, and the key must not be kept among the submissions, which it would travel with; no organisation's file is missing. Move it out of the folder and run again",
+                keys.join(", "),
+                input.display()
+            ));
+        }
         return Some(format!(
             "stopped after ingest: {} file(s) could not be read ({}), so their records would be missing from the year's figures, and a release spends the year's privacy budget or its one exact release. Fix them as the validation report {} says and run again; to publish without them, move them out of {}",
             failed.len(),

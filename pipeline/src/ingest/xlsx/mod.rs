@@ -39,6 +39,13 @@ pub(super) fn open_xlsx(
         path: path.to_path_buf(),
         message: e.to_string(),
     };
+    // A file of 0 bytes (a save or a copy that never wrote) was told it is no workbook or is
+    // damaged, with the Zip layer's words; it is empty, as an empty CSV or Parquet file is told.
+    if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
+        return Err(FileError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
     let mut wb: Book =
         open_workbook(path).map_err(|e: calamine::XlsxError| xerr(&not_a_workbook(path, &e.to_string())))?;
     let sheets = wb.sheets_metadata().to_vec();
