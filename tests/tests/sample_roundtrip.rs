@@ -268,5 +268,10 @@ fn every_file_of_a_generated_sample_without_errors_is_read_whole() {
         .orgs
         .values()
         .fold((0, 0), |(r, a), c| (r + c.rows_in, a + c.accepted));
-    assert_eq!((rows, accepted), (summary.records, summary.records), "{}", report.to_text());
+    assert_eq!(
+        (rows, accepted),
+        (summary.records, summary.records),
+        "{}",
+        report.to_text()
+    );
 }

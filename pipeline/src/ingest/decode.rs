@@ -710,10 +710,7 @@ mod tests {
             &b"org_id;record_id;given_name\nFA;1;\xC2ngela\n"[..],
         ] {
             let decoded = dec(good).map(|d| d.text).unwrap_or_else(|e| panic!("{e}"));
-            assert!(
-                ['Ã', 'Å', 'Â'].iter().any(|c| decoded.contains(*c)),
-                "{decoded}"
-            );
+            assert!(['Ã', 'Å', 'Â'].iter().any(|c| decoded.contains(*c)), "{decoded}");
         }
     }
 }

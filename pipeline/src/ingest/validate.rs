@@ -429,8 +429,10 @@ impl<'a> Validator<'a> {
             return;
         }
         let key = self.id_key(row, map, self.cols.record);
-        let (Some(seen), true) = (self.index.map.get(&key).copied(), self.index.recheck.contains_key(&key))
-        else {
+        let (Some(seen), true) = (
+            self.index.map.get(&key).copied(),
+            self.index.recheck.contains_key(&key),
+        ) else {
             return;
         };
         let clean = self.content_hash(row, map, true);

@@ -368,7 +368,10 @@ mod tests {
                 && e.contains(&format!("Pass --ledger {}", ledger.display())),
             "{e}"
         );
-        assert!(!tmp.path().join("w2").exists(), "no work folder bound to the copy");
+        assert!(
+            !tmp.path().join("w2").exists(),
+            "no work folder bound to the copy"
+        );
         bind_ledger(&tmp.path().join("w2"), &ledger).expect("the ledger itself");
         // Moved away whole (the old place gone), it is used where it now is, from any folder.
         let moved = tmp.path().join("moved");
