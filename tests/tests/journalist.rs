@@ -264,8 +264,31 @@ fn the_extract_is_ledgered_follows_the_code_lists_and_holds_no_identifier() {
         "{codebook}"
     );
     assert!(codebook.contains("file origin UTF-8"));
+    // The sums fitted to the tables (checked above) are said to meet them; it said none did.
+    assert!(
+        !codebook.contains("do not add up to them") && codebook.contains("equal them exactly"),
+        "{codebook}"
+    );
+    assert!(codebook.contains("`gender` (T06)") && codebook.contains("stämmer med dem exakt"));
+    // What a reader of the release and the extract together is protected at: the ledger's.
+    // (`l`: the ledger as the extract left it; it has been moved since.)
+    let spent = l.spent();
+    let eps = safetally_dp::budget::epsilon_for(spent, j.result.delta);
+    for text in [
+        format!("rho {spent:.2} (epsilon {eps:.2} at delta"),
+        format!("rho {spent:.2} (epsilon {eps:.2} vid delta"),
+    ] {
+        assert!(codebook.contains(&text), "{text} missing from {codebook}");
+    }
     let accuracy = std::fs::read_to_string(j.dir.join("accuracy.md")).expect("accuracy");
     assert!(accuracy.contains("Error against rho"));
+    // Its body in Swedish too, as the other bilingual documents.
+    assert!(
+        accuracy.contains("## Svenska")
+            && accuracy.contains("Totalt variationsavstånd")
+            && accuracy.contains("## English"),
+        "{accuracy}"
+    );
 }
 
 /// 2,000 direct persons where women are mostly in sexual exploitation and men in labour.

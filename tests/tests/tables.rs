@@ -538,6 +538,61 @@ fn the_release_has_every_file_a_reader_needs() {
     );
 }
 
+/// T22 sits beside BRÅ's prosecution figures: its persons with a known legal status leave out
+/// T19's "unknown" (they were T19's whole total, "unknown" included, an outside review found),
+/// its legal stages carry T19's own labels, and its workbook sheet has its header on the row
+/// every other sheet has it on.
+#[test]
+fn t22_known_status_leaves_out_unknown_and_reads_like_t19() {
+    let (_, _, _, rel) = bundled();
+    let rows = |name: &str| -> Vec<csv::StringRecord> {
+        let mut r = csv::Reader::from_path(rel.join("tables").join(name)).expect(name);
+        r.records().map(|x| x.expect("row")).collect()
+    };
+    let t19 = rows("T19.csv");
+    let t19_row = |code: &str| t19.iter().find(|r| &r[0] == code).expect(code).clone();
+    let t22 = rows("T22_official_comparison.csv");
+    let t22_row = |measure: &str| t22.iter().find(|r| &r[2] == measure).expect(measure).clone();
+    let count = |r: &csv::StringRecord, c: usize| r[c].parse::<u64>().ok();
+    // T19: code, sv, en, persons; T22: side, source, measure, sv, en, offence, unit, value.
+    let (total, unknown) = (t19_row(TOTAL), t19_row("unknown"));
+    let known = t22_row("persons_status_known");
+    match (count(&total, 3), count(&unknown, 3)) {
+        (Some(t), Some(u)) => {
+            assert!(u > 0, "the sample has persons with an unknown status");
+            assert_eq!(count(&known, 7), Some(t - u), "{known:?}");
+        }
+        _ => assert_eq!(&known[7], safetally::publish::MARK, "{known:?}"),
+    }
+    assert_eq!(count(&t22_row("persons_status_answered"), 7), count(&total, 3));
+    for (measure, code) in [
+        ("persons_investigation_closed", "investigation_closed"),
+        ("persons_prosecuted", "prosecuted"),
+        ("persons_convicted", "convicted"),
+    ] {
+        let (a, b) = (t22_row(measure), t19_row(code));
+        assert_eq!(
+            (&a[3], &a[4]),
+            (&b[1], &b[2]),
+            "{measure}: T22's labels are T19's"
+        );
+    }
+    use calamine::{DataType, Reader, Xlsx, open_workbook};
+    let mut wb: Xlsx<_> = open_workbook(rel.join("safetally-release.xlsx")).expect("workbook");
+    let header_row = |wb: &mut Xlsx<_>, sheet: &str, first: &str| {
+        let range = wb.worksheet_range(sheet).expect(sheet);
+        let (top, _) = range.start().expect("cells");
+        let at = range
+            .rows()
+            .position(|r| r.first().and_then(|c| c.as_string()).as_deref() == Some(first))
+            .expect("header");
+        top as usize + at
+    };
+    let t06 = header_row(&mut wb, "T06", "gender");
+    assert_eq!(t06, 3, "row 4 in Excel");
+    assert_eq!(header_row(&mut wb, "T22", "side"), t06);
+}
+
 /// A multi-valued table's shares are of the persons with at least one code (`_any`): all
 /// persons (`_total`, which read 105.8 %) and persons with no code are outside that base and get
 /// no share; a share on the half (33 of 400) rounds up, as the workbook writes it.

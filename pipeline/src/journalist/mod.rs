@@ -16,7 +16,7 @@ pub use model::{
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use safetally_dp::budget::{Z95, epsilon_for};
+use safetally_dp::budget::{Z95, epsilon_for, group_rho};
 use safetally_dp::ledger::{Entry, Ledger};
 use safetally_dp::synth::mean_tvd;
 use sha2::{Digest, Sha256};
@@ -84,7 +84,22 @@ pub struct ExtractReport {
     pub scale_crosstab: f64,
     pub scale_synthetic: f64,
     pub year_rho_cap: f64,
+    /// The year's ledger after the extract: the DP release it was fitted to and any other
+    /// release of the year included, what a reader of both is protected at.
     pub spent_after: f64,
+    /// `spent_after` as epsilon at `delta` (the codebook gave the extract's own alone; a
+    /// journalist who also reads the DP release is covered by the year's, an outside review
+    /// found).
+    #[serde(default)]
+    pub spent_epsilon: f64,
+    /// A person linkage split into this many clusters: the extract's and the year's epsilon
+    /// for them (group privacy).
+    #[serde(default)]
+    pub group_size: u32,
+    #[serde(default)]
+    pub group_epsilon: f64,
+    #[serde(default)]
+    pub spent_group_epsilon: f64,
     pub seed: u64,
     pub crosstab_cells: usize,
     pub crosstab_total: u64,
@@ -231,7 +246,11 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
         scale_crosstab: scale_c,
         scale_synthetic: scale_s,
         year_rho_cap: inp.config.year_rho_cap,
-        spent_after: ledger.spent(),
+        spent_after: crate::publish::shown_rho(ledger.spent()),
+        spent_epsilon: epsilon_for(ledger.spent(), inp.config.delta),
+        group_size: inp.config.group_size,
+        group_epsilon: epsilon_for(group_rho(rho, inp.config.group_size), inp.config.delta),
+        spent_group_epsilon: epsilon_for(group_rho(ledger.spent(), inp.config.group_size), inp.config.delta),
         seed: p.seed,
         crosstab_cells: counts.len(),
         crosstab_total: total,
@@ -250,7 +269,7 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
             .flatten(),
         accuracy_shipped: inp.ship_accuracy,
     };
-    write::codebook(inp.schema, t, &report, &out.join("codebook.md"))?;
+    write::codebook(inp.schema, inp.tables, &report, &out.join("codebook.md"))?;
     write::accuracy(&report, &out.join("accuracy.md"))?;
     Ok(report)
 }

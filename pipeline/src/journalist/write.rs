@@ -9,7 +9,7 @@ use crate::error::StageError;
 use crate::parquet_io::{Kind, ParquetSink, Value};
 use crate::protect::measured_cells;
 use crate::schema::Schema;
-use crate::tables::Table;
+use crate::tables::{Table, Tables};
 
 const VS_RHO: &str = include_str!("../../../data-samples/journalist-accuracy-vs-rho.md");
 
@@ -86,7 +86,23 @@ pub fn synthetic(t: &Table, recs: &[Vec<usize>], csv_path: &Path, pq: &Path) -> 
     Ok(())
 }
 
-pub fn codebook(schema: &Schema, t: &Table, r: &ExtractReport, path: &Path) -> Result<(), StageError> {
+pub fn codebook(schema: &Schema, tables: &Tables, r: &ExtractReport, path: &Path) -> Result<(), StageError> {
+    let t = &tables.journalist;
+    // Which of its sums meet the report tables (its margins fitted to them) and which are its
+    // own: the codebook said none met them, while the sums by gender, age group and form equal
+    // T06, T05 and T04 exactly, an outside review found.
+    let fitted: Vec<usize> = tables.rake_to.iter().map(|&(_, d)| d).collect();
+    let fitted_names = tables
+        .rake_to
+        .iter()
+        .map(|&(ti, d)| format!("`{}` ({})", t.dims[d].name, tables.tables[ti].id()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let own_names = (0..t.dims.len())
+        .filter(|d| !fitted.contains(d))
+        .map(|d| format!("`{}`", t.dims[d].name))
+        .collect::<Vec<_>>()
+        .join(", ");
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -96,16 +112,26 @@ pub fn codebook(schema: &Schema, t: &Table, r: &ExtractReport, path: &Path) -> R
     let _ = writeln!(
         s,
         "**Svenska.** Två filer: `crosstab.csv` (korstabell: antal personer för varje kombination av koderna nedan, alla kombinationer med, även nollor) och `synthetic.csv` (syntetiska personer: en rad per påhittad person, dragen från en modell av brusade fördelningar). Ingen rad är en verklig person och inga namn, id-nummer eller pseudonymer finns med. Populationen är potentiellt direkt utsatta personer {}. Båda filerna bygger bara på mätningar med brus (differentiell integritet, rho {:.2}, epsilon {:.2} vid delta {:e}).\n\n\
+{}\n\n\
 Vad du kan göra: räkna andelar och jämföra stora grupper. Vad du inte kan göra: lita på små tal. Ett antal under 10 i ditt eget urval är mest brus; två syntetiska personer med samma kombination betyder inte att det finns två verkliga personer med den. Använd rapporttabellerna (med 95 %-intervall) för siffror du citerar.\n\n\
-Utdraget är en egen brusad mätning, skild från rapporttabellernas: dess summor (till exempel personer efter kön eller polisanmälan) skiljer sig från tabellernas med bruset och stämmer inte med dem, och syntetiska personer kan ha kombinationer (barn, organhandel) som tabellerna visar som 0. Ingen av dem är fel; de är två oberoende brusade bilder av samma personer.\n",
-        r.year, r.rho, r.epsilon, r.delta
+Korstabellen är en egen brusad mätning, men dess summor efter {fitted_names} är anpassade till de publicerade rapporttabellerna och stämmer med dem exakt (en cell som tabellen döljer fylls i från utdragets egen mätning). Summorna efter {own_names} är utdragets egna och skiljer sig från tabellernas med bruset. De syntetiska personernas summor skiljer sig från båda, och syntetiska personer kan ha kombinationer (barn, organhandel) som tabellerna visar som 0. Inget av detta är fel: det är brusade bilder av samma personer.\n",
+        r.year,
+        r.rho,
+        r.epsilon,
+        r.delta,
+        total_cost(r, true),
     );
     let _ = writeln!(
         s,
         "**English.** Two files: `crosstab.csv` (a cross-tabulation: persons for every combination of the codes below, every combination included, zeros too) and `synthetic.csv` (synthetic persons: one row per made-up person, drawn from a model of noisy distributions). No row is a real person, and no name, id number or pseudonym is included. The population is potentially directly affected persons in {}. Both files come only from noisy measurements (differential privacy, rho {:.2}, epsilon {:.2} at delta {:e}).\n\n\
+{}\n\n\
 What you can do: compute shares and compare large groups. What you cannot do: trust small counts. A count below 10 in your own slice is mostly noise; two synthetic persons with the same combination do not mean there are two real persons with it. Use the report tables (with their 95% intervals) for figures you quote.\n\n\
-The extract is a noisy measurement of its own, apart from the report tables': its sums (persons by gender or by police report, say) differ from the tables' by the noise and do not add up to them, and synthetic persons can show combinations (children, organ removal) the tables publish as 0. Neither is wrong; they are two independent noisy pictures of the same persons.\n",
-        r.year, r.rho, r.epsilon, r.delta
+The cross-tabulation is a noisy measurement of its own, but its sums by {fitted_names} are fitted to the published report tables and equal them exactly (a cell the table hides is filled in from the extract's own measurement). Its sums by {own_names} are its own and differ from the tables' by the noise. The synthetic persons' sums differ from both, and synthetic persons can show combinations (children, organ removal) the tables publish as 0. None of this is wrong: they are noisy pictures of the same persons.\n",
+        r.year,
+        r.rho,
+        r.epsilon,
+        r.delta,
+        total_cost(r, false),
     );
     let _ = writeln!(
         s,
@@ -136,6 +162,23 @@ The extract is a noisy measurement of its own, apart from the report tables': it
         }
     }
     std::fs::write(path, s).map_err(|e| StageError::io(path, e))
+}
+
+/// What a reader of the extract and of the year's DP release together is protected at: the
+/// year's ledger after the extract, as written in the extract's report (never a fixed figure),
+/// and for a person linkage split in parts.
+fn total_cost(r: &ExtractReport, swedish: bool) -> String {
+    if swedish {
+        format!(
+            "Den som använder både utdraget och årets DP-utgåva (rapporttabellerna med brus) skyddas av det som årets budget har förbrukat enligt loggen, utgåvan och utdraget medräknade: rho {:.2} (epsilon {:.2} vid delta {:e}). En person som länkningen delat i {} delar skyddas med epsilon {:.2} av utdraget och {:.2} av allt tillsammans.",
+            r.spent_after, r.spent_epsilon, r.delta, r.group_size, r.group_epsilon, r.spent_group_epsilon
+        )
+    } else {
+        format!(
+            "Whoever uses both the extract and the year's DP release (the noisy report tables) is protected at what the year's budget has spent according to the ledger, the release and the extract included: rho {:.2} (epsilon {:.2} at delta {:e}). A person linkage split into {} parts is protected at epsilon {:.2} by the extract and {:.2} by everything together.",
+            r.spent_after, r.spent_epsilon, r.delta, r.group_size, r.group_epsilon, r.spent_group_epsilon
+        )
+    }
 }
 
 /// A derived column's title and a line saying, in both languages, how it is made from the
@@ -204,6 +247,9 @@ fn code_label(schema: &Schema, column: &str, code: &str) -> (String, String) {
         )
 }
 
+/// In Swedish and English, as the codebook and the methods note are (its body was English
+/// under a bilingual title, an outside review found). The table from generated data is one
+/// table with bilingual headings.
 pub fn accuracy(r: &ExtractReport, path: &Path) -> Result<(), StageError> {
     let mut s = String::new();
     let _ = writeln!(
@@ -211,6 +257,45 @@ pub fn accuracy(r: &ExtractReport, path: &Path) -> Result<(), StageError> {
         "# Noggrannhet / Accuracy — safetally journalist extract {}\n",
         r.year
     );
+    let tree = |given: &str| {
+        r.tree
+            .iter()
+            .map(|(c, p)| format!("{c} {given} {p}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let _ = writeln!(s, "## Svenska\n");
+    let _ = writeln!(
+        s,
+        "Utdraget förbrukade rho {:.3} av årets budget (korstabellen {:.3}, syntetiska data {:.3}); epsilon {:.2} vid delta {:e}. Varje cell i korstabellen fick brus med skala {:.2} personer (95 % av gångerna inom ±{:.1}); sedan sattes celler under det största brus som väntas bland så många celler till noll, och resten anpassades till de publicerade rapporttabellerna och till brusade endimensionella fördelningar. De syntetiska personerna följer en trädformad modell ({}) anpassad till en- och tvådimensionella fördelningar mätta med brus med skala {:.2}.\n",
+        r.rho,
+        r.rho_crosstab,
+        r.rho_synthetic,
+        r.epsilon,
+        r.delta,
+        r.scale_crosstab,
+        super::half_width(r.scale_crosstab),
+        tree("givet"),
+        r.scale_synthetic
+    );
+    let _ = writeln!(
+        s,
+        "**Totalt variationsavstånd** (TVD) säger hur långt en fördelning är från den sanna: 0 är identisk, 1 helt olika; 0,05 betyder att 5 % av personerna skulle behöva flyttas till en annan kategori för att de ska stämma. Det är ett medel över varje val av en, två eller tre kolumner.\n"
+    );
+    if r.accuracy_shipped {
+        let _ = writeln!(
+            s,
+            "Mot de data utdraget gjordes av (genererade exempeldata, så det kan visas):\n\n| | 1 kolumn | 2 kolumner | 3 kolumner |\n|---|---|---|---|\n| syntetiska personer | {} |\n| korstabell | {} |\n",
+            tvd_cells(r.synthetic_vs_input.as_ref(), " | "),
+            tvd_cells(r.crosstab_vs_input.as_ref(), " | ")
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "Siffror mot de verkliga data visas inte: de skulle räknas fram ur sanna data utan brus. Tabellen nedan, från genererade data av samma storlek, säger vad man kan vänta sig.\n"
+        );
+    }
+    let _ = writeln!(s, "## English\n");
     let _ = writeln!(
         s,
         "The extract spent rho {:.3} of the year's budget (cross-tabulation {:.3}, synthetic data {:.3}); epsilon {:.2} at delta {:e}. Every cross-tabulation cell got noise of scale {:.2} persons (95% of the time within ±{:.1}) before cells below the largest noise expected among that many cells were set to zero and the rest fitted to the published report tables and to noisy one-way distributions. The synthetic persons follow a tree-shaped model ({}) fitted to one- and two-way distributions measured with noise of scale {:.2}.\n",
@@ -221,11 +306,7 @@ pub fn accuracy(r: &ExtractReport, path: &Path) -> Result<(), StageError> {
         r.delta,
         r.scale_crosstab,
         super::half_width(r.scale_crosstab),
-        r.tree
-            .iter()
-            .map(|(c, p)| format!("{c} given {p}"))
-            .collect::<Vec<_>>()
-            .join(", "),
+        tree("given"),
         r.scale_synthetic
     );
     let _ = writeln!(

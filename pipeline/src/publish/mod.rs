@@ -67,18 +67,24 @@ pub struct DpRelease {
     pub tables: Vec<safetally_dp::budget::TablePlan>,
 }
 
+/// A rho as a reader is shown it: a sum of the tables' shares, 0.49999999999999983, said as
+/// 0.5 (the manifest and the notebook printed it whole, an outside review found). The ledger
+/// and the protect report, which the budget is accounted from, keep every digit.
+pub fn shown_rho(rho: f64) -> f64 {
+    (rho * 1e9).round() / 1e9
+}
+
 impl DpRelease {
     fn from(d: &crate::protect::DpSummary) -> Self {
         DpRelease {
-            rho: d.rho,
+            rho: shown_rho(d.rho),
             epsilon: d.epsilon,
             delta: d.delta,
             group_size: d.group_size,
-            group_rho: d.group_rho,
+            group_rho: shown_rho(d.group_rho),
             group_epsilon: d.group_epsilon,
             year_rho_cap: d.year_rho_cap,
-            // A sum of entries' rho: 0.49999999999999983 said as 0.5.
-            year_rho_spent: (d.spent_after * 1e9).round() / 1e9,
+            year_rho_spent: shown_rho(d.spent_after),
             ledger_entry: d.ledger_entry.clone(),
             tables: d.plan.clone(),
         }
@@ -113,7 +119,13 @@ pub fn publish(inp: &PublishInput, out: &Path) -> Result<ReleaseManifest, StageE
         sheets.push((t, s));
     }
     let official = load_official()?;
-    let rows = comparison(inp.tables, inp.protected, &official, inp.report.report_year);
+    let rows = comparison(
+        inp.tables,
+        inp.protected,
+        &official,
+        inp.report.report_year,
+        inp.report.dp.is_some(),
+    );
     let official_note = if rows.iter().any(|r| r.side == "official") {
         "Källa / source: schemas/official.csv.".to_string()
     } else {
@@ -122,7 +134,7 @@ pub fn publish(inp: &PublishInput, out: &Path) -> Result<ReleaseManifest, StageE
             inp.report.report_year.map_or("?".into(), |y| y.to_string())
         )
     };
-    let cmp = comparison_sheet(&rows, inp.protected, inp.report.dp.is_some());
+    let cmp = comparison_sheet(&rows, inp.report.dp.is_some());
     write_csv(&dir.join(format!("{COMPARISON}.csv")), &cmp)?;
     write_parquet(&dir.join(format!("{COMPARISON}.parquet")), &cmp)?;
     xlsx::workbook(&out.join(WORKBOOK), inp.tables, &sheets, &cmp, inp.report)?;
@@ -133,7 +145,7 @@ pub fn publish(inp: &PublishInput, out: &Path) -> Result<ReleaseManifest, StageE
     let files = hash_tree(out)?;
     let parameters = match &inp.report.dp {
         Some(d) => {
-            serde_json::json!({ "rho": d.rho, "delta": d.delta, "group_size": d.group_size, "suppress_below": d.suppress_below, "plan": d.plan })
+            serde_json::json!({ "rho": shown_rho(d.rho), "delta": d.delta, "group_size": d.group_size, "suppress_below": d.suppress_below, "plan": d.plan })
         }
         None => serde_json::to_value(&inp.report.params).unwrap_or_default(),
     };
@@ -172,7 +184,7 @@ pub fn publish(inp: &PublishInput, out: &Path) -> Result<ReleaseManifest, StageE
 
 /// T22: each figure with its status and, for the platform's, the uncertainty its table
 /// publishes (noise scale and 95% interval under DP, the range of a hidden cell in exact mode).
-fn comparison_sheet(rows: &[ComparisonRow], protected: &[ProtectedTable], dp: bool) -> Sheet {
+fn comparison_sheet(rows: &[ComparisonRow], dp: bool) -> Sheet {
     let mut header: Vec<String> = [
         "side",
         "source",
@@ -204,8 +216,8 @@ fn comparison_sheet(rows: &[ComparisonRow], protected: &[ProtectedTable], dp: bo
                 Field::Text(r.unit.clone()),
                 comparison_value(r.value.as_deref()),
             ];
-            match r.cell {
-                Some((t, i)) => row.extend(rows::status_and_uncertainty(&protected[t], i, dp)),
+            match &r.figure {
+                Some(f) => row.extend(rows::status_and_uncertainty(f, 0, dp)),
                 None => {
                     // An official figure, or a platform cell the tables lack.
                     let status = if r.side == "official" {

@@ -67,11 +67,14 @@ pub fn workbook(
         let pop = format!("{} / {}", t.spec.population.sv, t.spec.population.en);
         write_sheet(&mut book, path, t.id(), &[title, pop], s, &bold)?;
     }
+    // Two lines above the header, as every table's sheet has (title and population), so a
+    // reader skipping three rows gets every sheet's header (T22's was on row 3, the others' on
+    // row 4, an outside review found).
     write_sheet(
         &mut book,
         path,
         "T22",
-        &[format!("T22 {COMPARISON_TITLE}")],
+        &[format!("T22 {COMPARISON_TITLE}"), COMPARISON_UNITS.to_string()],
         comparison,
         &bold,
     )?;
@@ -79,6 +82,7 @@ pub fn workbook(
 }
 
 const COMPARISON_TITLE: &str = "Jämförelse med officiell statistik / Comparison with official statistics";
+const COMPARISON_UNITS: &str = "Plattformens personer och officiella figurer i sina egna enheter (kolumnen unit) / The platform's persons and official figures in their own units (column unit)";
 
 /// What `..` means in this release: exact mode hides true small counts and what would reveal
 /// them; DP mode hides cells whose noisy count is small, and every count carries noise.

@@ -161,6 +161,21 @@ fn caption_en(m: &ReleaseManifest) -> String {
     }
 }
 
+/// The farthest a published interval reaches from its figure in a table, either side.
+fn widest_half_width(t: &CsvTable) -> Option<u64> {
+    let (v, lo, hi) = (
+        col(t, "persons")?,
+        col(t, "interval95_low")?,
+        col(t, "interval95_high")?,
+    );
+    let n = |r: &[String], c: usize| r[c].parse::<u64>().ok();
+    t.rows
+        .iter()
+        .filter_map(|r| Some((n(r, v)?, n(r, lo)?, n(r, hi)?)))
+        .map(|(v, lo, hi)| v.saturating_sub(lo).max(hi.saturating_sub(v)))
+        .max()
+}
+
 fn col(t: &CsvTable, name: &str) -> Option<usize> {
     t.header.iter().position(|h| h == name)
 }
@@ -178,18 +193,28 @@ fn method(m: &ReleaseManifest, t: &CsvTable) -> String {
     match &m.dp {
         Some(d) => {
             let scale = d.tables.iter().find(|p| p.id == t.id).map_or(0.0, |p| p.scale);
+            // Said only where some interval is wider than the least (rounding aside).
+            let widest = widest_half_width(t).filter(|&w| w as f64 > (1.96 * scale).ceil());
+            let below = m.parameters["suppress_below"].as_u64().unwrap_or(5);
+            // The published intervals, not the noise's alone: "95 % inom ±9.4" for T17 beside
+            // its `yes` published as 382 (372 to 413) told a reader less than the table did, an
+            // outside review found.
             both(
                 &format!(
-                    "Brus med skala {scale:.1} personer per cell (95 % inom ±{:.1}); {} celler med brusat värde under {} visas som .. (summor visas alltid); summorna skattas ur alla tabellers brusade värden och cellerna jämkas till dem, så att varje tabell går ihop.",
+                    "Brus med skala {scale:.1} personer per cell. Varje tals 95 %-intervall (kolumnerna interval95_low/high) är minst ±{:.1}; där efterbearbetningen har flyttat talet är det bredare{}. {} celler med brusat värde under {below} visas som .. (summor visas alltid); summorna skattas ur alla tabellers brusade värden och cellerna jämkas till dem, så att varje tabell går ihop.",
                     1.96 * scale,
+                    widest.map_or(String::new(), |w| format!(
+                        " (i denna tabell upp till {w} personer från talet)"
+                    )),
                     count("suppressed"),
-                    m.parameters["suppress_below"].as_u64().unwrap_or(5)
                 ),
                 &format!(
-                    "Noise of scale {scale:.1} persons per cell (95% within ±{:.1}); {} inner cells with a noisy value below {} are shown as .. (totals always shown); totals are estimated from every table's noisy values and the cells adjusted to them, so that each table adds up.",
+                    "Noise of scale {scale:.1} persons per cell. Each figure's 95% interval (columns interval95_low/high) is at least ±{:.1}; where post-processing moved the figure it is wider{}. {} inner cells with a noisy value below {below} are shown as .. (totals always shown); totals are estimated from every table's noisy values and the cells adjusted to them, so that each table adds up.",
                     1.96 * scale,
+                    widest.map_or(String::new(), |w| format!(
+                        " (in this table up to {w} persons from the figure)"
+                    )),
                     count("suppressed"),
-                    m.parameters["suppress_below"].as_u64().unwrap_or(5)
                 ),
             )
         }
@@ -349,5 +374,55 @@ mod tests {
         ] {
             assert!(svg.contains(label), "{label} missing from {svg}");
         }
+    }
+
+    /// A DP table's note gives the published intervals' least half-width as a least, and how far
+    /// they reach in the table: "95 % inom ±9.4" stood beside T17's 382 published as 372 to 413.
+    #[test]
+    fn a_dp_tables_note_says_its_intervals_can_be_wider_than_the_noise() {
+        let m: ReleaseManifest = serde_json::from_value(serde_json::json!({
+            "release_id": "r", "mode": "dp", "report_year": 2024, "schema_version": "1",
+            "software_version": "1", "parameters": {"suppress_below": 5}, "inputs": [],
+            "audit_passed": true, "tables": ["T17"], "files": [],
+            "dp": {"rho": 0.5, "epsilon": 5.76, "delta": 1e-6, "group_size": 2, "group_rho": 2.0,
+                "group_epsilon": 13.0, "year_rho_cap": 1.0, "year_rho_spent": 0.5,
+                "ledger_entry": "e",
+                "tables": [{"id": "T17", "weight": 1.0, "rho": 0.02, "sensitivity": 1.0,
+                    "scale": 4.8, "half_width_95": 9.4}]}
+        }))
+        .expect("manifest");
+        let t = CsvTable {
+            id: "T17".into(),
+            header: [
+                "police_report",
+                "police_report_sv",
+                "police_report_en",
+                "persons",
+                "status",
+                "noise_scale",
+                "interval95_low",
+                "interval95_high",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows: vec![
+                ["yes", "Ja", "Yes", "382", "published", "4.80", "372", "413"]
+                    .map(String::from)
+                    .to_vec(),
+                ["no", "Nej", "No", "500", "published", "4.80", "491", "510"]
+                    .map(String::from)
+                    .to_vec(),
+            ],
+        };
+        let text = method(&m, &t);
+        assert!(!text.contains("within ±") && !text.contains("inom ±"), "{text}");
+        assert!(
+            text.contains("at least ±9.4") && text.contains("minst ±9.4"),
+            "{text}"
+        );
+        assert!(
+            text.contains("up to 31 persons") && text.contains("upp till 31 personer"),
+            "{text}"
+        );
     }
 }

@@ -92,12 +92,25 @@ pub fn compile(schema: &Schema, file: TablesFile, members: &MemberKind) -> Resul
                 m.measure, m.table
             ))
         })?;
-        t.cell_index(&m.cell).ok_or_else(|| {
-            bad(format!(
-                "comparison measure {} names a cell {:?} that table {} does not have",
-                m.measure, m.cell, m.table
-            ))
-        })?;
+        for cell in std::iter::once(&m.cell).chain(&m.less) {
+            t.cell_index(cell).ok_or_else(|| {
+                bad(format!(
+                    "comparison measure {} names a cell {:?} that table {} does not have",
+                    m.measure, cell, m.table
+                ))
+            })?;
+        }
+        let own_labels = m.sv.is_some() && m.en.is_some();
+        let one_code = m.less.is_empty() && t.dims.len() == 1 && m.cell.len() == 1 && {
+            let i = t.cell_index(&m.cell);
+            i.is_some_and(|i| !t.is_margin(i))
+        };
+        if !own_labels && (m.sv.is_some() || m.en.is_some() || !one_code) {
+            return Err(bad(format!(
+                "comparison measure {}: give both sv and en, or neither for a cell of one code (whose labels are its table's)",
+                m.measure
+            )));
+        }
     }
     let journalist = compile_table(schema, &file, &file.journalist.table, members)?;
     if journalist.multi {

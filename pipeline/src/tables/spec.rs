@@ -120,13 +120,24 @@ pub struct ComparisonSpec {
     pub platform: Vec<PlatformMeasure>,
 }
 
-/// A platform figure for the comparison, taken from a published cell of a report table.
+/// A platform figure for the comparison, taken from a published cell of a report table, less
+/// any cells of the same table named in `less`.
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlatformMeasure {
     pub measure: String,
-    pub sv: String,
-    pub en: String,
+    /// The figure's labels. Left out for a cell of one code, which then has its table's
+    /// labels: T22 wrote T19's legal stages its own way ("Prosecuted" beside T19's
+    /// "Prosecution brought"), an outside review found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sv: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub en: Option<String>,
     pub table: String,
     pub cell: BTreeMap<String, String>,
+    /// Cells of the same table taken away from `cell`: persons with a known legal status are
+    /// T19's persons with an answer less those whose answer is "unknown" (T22 counted them
+    /// as known, an outside review found). Computed from the published cells only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub less: Vec<BTreeMap<String, String>>,
 }
