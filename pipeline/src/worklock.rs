@@ -27,7 +27,15 @@ pub fn lock_work(root: &Path) -> Result<(), StageError> {
     crate::stage::make_private_folder(root)?;
     let path = root.join(LOCK_FILE);
     let mut held = held().lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut file = {
+    // Held already: not opened again (where locks are emulated by POSIX record locks, closing
+    // any handle of the file would drop the process's lock).
+    if let Ok(meta) = std::fs::metadata(&path) {
+        use std::os::unix::fs::MetadataExt;
+        if held.contains_key(&(meta.dev(), meta.ino())) {
+            return Ok(());
+        }
+    }
+    let opened = {
         use std::os::unix::fs::OpenOptionsExt;
         OpenOptions::new()
             .read(true)
@@ -36,7 +44,20 @@ pub fn lock_work(root: &Path) -> Result<(), StageError> {
             .truncate(false)
             .mode(0o600)
             .open(&path)
-            .map_err(|e| StageError::io(&path, e))?
+    };
+    let mut file = match opened {
+        Ok(file) => file,
+        // A folder this process cannot write (read only, or another user's) it cannot change
+        // either: its stages can only be skipped or fail on their own.
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied
+            ) =>
+        {
+            return Ok(());
+        }
+        Err(e) => return Err(StageError::io(&path, e)),
     };
     let inode = {
         use std::os::unix::fs::MetadataExt;
@@ -60,6 +81,18 @@ pub fn lock_work(root: &Path) -> Result<(), StageError> {
                 root.display()
             )));
         }
+        // A file system without locks (some network mounts): the lock is advisory, so the
+        // work goes on unguarded rather than not at all, and the user is told once.
+        Err(std::fs::TryLockError::Error(e)) if unsupported(&e) => {
+            static TOLD: std::sync::Once = std::sync::Once::new();
+            TOLD.call_once(|| {
+                eprintln!(
+                    "warning: {}: this file system does not lock files ({e}); make sure no other safetally works in this folder at the same time",
+                    root.display()
+                );
+            });
+            return Ok(());
+        }
         Err(std::fs::TryLockError::Error(e)) => return Err(StageError::io(&path, e)),
     }
     // Who holds it, for the message of the next one.
@@ -70,6 +103,11 @@ pub fn lock_work(root: &Path) -> Result<(), StageError> {
     said.map_err(|e| StageError::io(&path, e))?;
     held.insert(inode, file);
     Ok(())
+}
+
+/// Errors of a file system that has no locks (ENOLCK, ENOSYS, EOPNOTSUPP).
+fn unsupported(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::Unsupported || matches!(e.raw_os_error(), Some(37 | 38 | 95))
 }
 
 #[cfg(test)]

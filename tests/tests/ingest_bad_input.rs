@@ -1095,6 +1095,20 @@ fn a_csv_cut_short_in_its_last_row_is_refused_as_incomplete() {
     );
     assert_counts(&report, 1, 2);
     assert!(rules_of(out.path()).iter().all(|r| r.2 == "unclosed_quote"));
+    // Every row leaving off the empty last column, the last without a line ending, is no cut
+    // (the row before it is as short); nor is a total under the rows.
+    let short: Vec<String> = (1..=2)
+        .map(|i| {
+            let mut r = row_with(&[("record_id", &format!("S{i}"))]);
+            r.truncate(r.len() - 1);
+            r.join(",")
+        })
+        .collect();
+    let text = format!("{}\n{}\n{}", header().join(","), short[0], short[1]);
+    let (report, _out, _d) = one_file("short.csv", text);
+    assert_eq!(report.totals.failed_files, 0, "{}", report.to_text());
+    let (report, _out, _d) = one_file("total.csv", format!("{good}Totalt,523"));
+    assert_eq!(report.totals.failed_files, 0, "{}", report.to_text());
 }
 
 /// A DOS end-of-file mark or NUL bytes after the last line (an interrupted copy) made a

@@ -201,6 +201,8 @@ pub fn protect_with(
 /// would refuse the platform's own ledger later.
 pub fn bind_if_made(work: &Workdir, input: &std::path::Path, ledger: &std::path::Path) -> anyhow::Result<()> {
     if input.is_dir() {
+        // The binding is the work folder's: written by the process that holds it.
+        work.lock()?;
         safetally::run::bind_ledger(work.root(), ledger)?;
     } else {
         safetally::run::check_ledger(work.root(), ledger)?;

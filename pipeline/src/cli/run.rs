@@ -109,6 +109,7 @@ pub fn stages(
             super::protect::Mode::Dp => "differential privacy: noise under the year's budget",
         }
     );
+    work.lock()?;
     safetally::run::bind_ledger(work.root(), &protect.ledger)?;
     let prot = progress.while_running("protect", || {
         super::protect::protect_with(schema, work, &agg.dir, protect, force)

@@ -368,12 +368,24 @@ fn cut_short(text: &str, delimiter: u8, header: &[String]) -> Option<(u64, usize
         .flexible(true)
         .from_reader(text.as_bytes());
     let (mut rec, mut last, mut rows) = (csv::StringRecord::new(), csv::StringRecord::new(), 0u64);
+    let mut before_last: Option<usize> = None;
     // A row the parser cannot read is told by the passes over the rows.
     while let Ok(true) = rdr.read_record(&mut rec) {
         std::mem::swap(&mut rec, &mut last);
+        if rows > 0 {
+            before_last = Some(rec.len());
+        }
         rows += 1;
     }
+    // As long as the row before it (a program that leaves off every row's empty last columns),
+    // or a total under the rows (`Totalt;523`), is no cut.
+    let footer = last.get(0).is_some_and(|c| {
+        let c = c.trim().to_lowercase();
+        ["total", "summa", "sum"].iter().any(|w| c.starts_with(w))
+    });
     if rows == 0
+        || footer
+        || before_last.is_some_and(|n| last.len() >= n)
         || last.len() >= width
         || last.iter().all(|c| c.trim().is_empty())
         || last.iter().any(|c| c.contains('\n'))

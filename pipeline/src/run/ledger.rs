@@ -164,9 +164,12 @@ fn binding_for(work: &Path, here: &Path, id: Option<&str>) -> Result<Option<Bind
 /// place gone, it was moved, and remembers its new place.
 fn keep_home(here: &Path, id: &str, write: bool) -> Result<(), StageError> {
     let file = here.join(LEDGER_HOME);
+    // An empty file (a write cut short) names no place.
     let home = std::fs::read_to_string(&file)
         .ok()
-        .map(|h| std::path::PathBuf::from(h.trim_end_matches('\n')));
+        .map(|h| h.trim_end_matches('\n').to_string())
+        .filter(|h| !h.is_empty())
+        .map(std::path::PathBuf::from);
     if let Some(home) = &home
         && home != here
     {
@@ -182,10 +185,12 @@ fn keep_home(here: &Path, id: &str, write: bool) -> Result<(), StageError> {
 /// that folder is still there with the same id (and is not `here` by another path).
 fn a_copy(bound: &Path, here: &Path, id: &str) -> Result<(), StageError> {
     let still_there = std::fs::read_to_string(bound.join(LEDGER_ID)).is_ok_and(|b| b.trim() == id);
-    let same_folder = matches!(
-        (bound.canonicalize(), here.canonicalize()),
-        (Ok(a), Ok(b)) if a == b
-    );
+    // One folder by two paths (a link, `..`, a bind mount or a share mounted twice).
+    let identity = |p: &Path| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()))
+    };
+    let same_folder = matches!((identity(bound), identity(here)), (Some(a), Some(b)) if a == b);
     if !still_there || same_folder {
         return Ok(());
     }
@@ -409,6 +414,9 @@ mod tests {
             std::fs::read_to_string(moved.join(LEDGER_HOME)).expect("home"),
             moved.display().to_string()
         );
+        // A home file cut short (empty) names no place: the ledger is where it is used.
+        std::fs::write(moved.join(LEDGER_HOME), "").expect("cut short");
+        bind_ledger(&tmp.path().join("w3"), &moved).expect("an empty home");
     }
 
     #[test]

@@ -63,6 +63,11 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
     force: bool,
     work_fn: impl FnOnce(&Path) -> Result<Done<R>, StageError>,
 ) -> Result<StageRun<R>, StageError> {
+    // Before the stage reads what another process might be replacing (a folder that does not
+    // exist yet is taken by `begin`, which makes it).
+    if work.root().is_dir() {
+        work.lock()?;
+    }
     if spec.input.is_file() {
         return Err(StageError::Input(format!(
             "{}: this is a file; pass the folder that holds it (every file in the folder is read)",
