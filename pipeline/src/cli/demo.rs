@@ -40,6 +40,10 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
             "cannot find the bundled sample (data-samples/submissions); run from the repository root or pass --input"
         );
     };
+    // Taken before the folder is judged or emptied: another demo may be working in it.
+    if a.work.is_dir() {
+        Workdir::new(&a.work)?.lock()?;
+    }
     if let Some(made_by) = made_by_another_version(&a.work) {
         // The demo's releases are of the synthetic sample: a new version's tables (another
         // schema) would be refused as a second exact release of the year, and its DP release
@@ -54,7 +58,19 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
             "{} was made by {made_by} from the synthetic sample; the demo starts afresh there.",
             a.work.display()
         );
-        std::fs::remove_dir_all(&a.work).with_context(|| format!("removing {}", a.work.display()))?;
+        // Everything but the lock this process holds.
+        for entry in std::fs::read_dir(&a.work).with_context(|| format!("reading {}", a.work.display()))? {
+            let path = entry?.path();
+            if path.file_name() == Some(std::ffi::OsStr::new(safetally::worklock::LOCK_FILE)) {
+                continue;
+            }
+            let removed = if path.is_dir() && !path.is_symlink() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            removed.with_context(|| format!("removing {}", path.display()))?;
+        }
     }
     let work = Workdir::new(&a.work)?;
     work.lock()?;
