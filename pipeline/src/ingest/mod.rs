@@ -351,14 +351,7 @@ fn index_table(
 /// (`Validator::recheck_row`). A table that cannot be read again is left for the second pass
 /// to report; its rows then stay apart from their copies.
 fn recheck_table(schema: &Schema, f: &Indexed, opts: &IngestOptions, v: &mut Validator) {
-    let Ok(mut tables) = open_mapped(schema, &f.path, opts) else {
-        return;
-    };
-    if f.table >= tables.len() {
-        return;
-    }
-    let (table, map) = tables.swap_remove(f.table);
-    let Ok(map) = map else {
+    let Ok((table, map)) = reopen(schema, f, opts) else {
         return;
     };
     let template = TemplateColumns::of(schema, &map);
@@ -369,6 +362,21 @@ fn recheck_table(schema: &Schema, f: &Indexed, opts: &IngestOptions, v: &mut Val
         }
         Ok::<(), FileError>(())
     });
+}
+
+/// The table the first pass indexed, opened again with its header mapped (a file changed since
+/// has fewer tables).
+fn reopen(
+    schema: &Schema,
+    f: &Indexed,
+    opts: &IngestOptions,
+) -> Result<(Table, header::HeaderMap), FileError> {
+    let mut tables = open_mapped(schema, &f.path, opts)?;
+    if f.table >= tables.len() {
+        return Err(FileError::Changed { path: f.path.clone() });
+    }
+    let (table, map) = tables.swap_remove(f.table);
+    Ok((table, map?))
 }
 
 /// Whether a row is an unused template row rather than a record: nothing in it but what a
@@ -554,14 +562,7 @@ fn validate_file(
 ) -> Result<FileOutcome, StageError> {
     let mut outcome = FileOutcome::new(&f.label);
     outcome.sheet = f.sheet.clone();
-    let reopened = open_mapped(schema, &f.path, opts).and_then(|mut t| {
-        if f.table < t.len() {
-            Ok(t.swap_remove(f.table))
-        } else {
-            Err(FileError::Changed { path: f.path.clone() })
-        }
-    });
-    let (table, map) = match reopened.and_then(|(t, map)| map.map(|m| (t, m))) {
+    let (table, map) = match reopen(schema, f, opts) {
         Ok(x) => x,
         Err(e) => {
             outcome.error = Some(e.to_string());
