@@ -89,6 +89,15 @@ fn the_extract_is_ledgered_follows_the_code_lists_and_holds_no_identifier() {
     }
     assert!(compared >= 8, "{compared} published cells compared");
 
+    // The workbook for Excel users holds the same rows as the CSV files, counts as numbers.
+    workbook_matches_csv(&j.dir, "Korstabell - Crosstab", "crosstab.csv", "persons");
+    workbook_matches_csv(
+        &j.dir,
+        "Syntetiska - Synthetic",
+        "synthetic.csv",
+        "synthetic_person",
+    );
+
     // Another sampling seed is post-processing of the same draw: nothing more is spent.
     let again = journalist_stage(&s, &w, &dp.dir, &params(2), false).expect("another seed");
     assert!(again.result.reused);
@@ -263,7 +272,7 @@ fn the_extract_is_ledgered_follows_the_code_lists_and_holds_no_identifier() {
         codebook.contains("Country of exploitation: Sweden?"),
         "{codebook}"
     );
-    assert!(codebook.contains("file origin UTF-8"));
+    assert!(codebook.contains("file origin UTF-8") && codebook.contains("journalist-extract.xlsx"));
     // The sums fitted to the tables (checked above) are said to meet them; it said none did.
     assert!(
         !codebook.contains("do not add up to them") && codebook.contains("equal them exactly"),
@@ -292,6 +301,44 @@ fn the_extract_is_ledgered_follows_the_code_lists_and_holds_no_identifier() {
 }
 
 /// 2,000 direct persons where women are mostly in sexual exploitation and men in labour.
+/// The sheet `sheet` of the extract's workbook holds the CSV file's header and rows in order,
+/// the column `number` as numbers and every other cell as the CSV's text.
+fn workbook_matches_csv(dir: &Path, sheet: &str, csv_file: &str, number: &str) {
+    use calamine::{Data, Reader, open_workbook};
+    let mut book: calamine::Xlsx<_> = open_workbook(dir.join("journalist-extract.xlsx")).expect("workbook");
+    let range = book.worksheet_range(sheet).expect("sheet");
+    let mut csv_rows = csv::Reader::from_path(dir.join(csv_file)).expect("csv");
+    let header: Vec<String> = csv_rows
+        .headers()
+        .expect("header")
+        .iter()
+        .map(String::from)
+        .collect();
+    let mut sheet_rows = range.rows();
+    let got: Vec<String> = sheet_rows
+        .next()
+        .expect("header row")
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(got, header, "{sheet}: header");
+    let at = header.iter().position(|h| h == number).expect("numeric column");
+    let mut n = 0;
+    for (row, want) in sheet_rows.zip(csv_rows.records()) {
+        let want = want.expect("csv row");
+        for (c, (cell, text)) in row.iter().zip(want.iter()).enumerate() {
+            match cell {
+                Data::Float(v) if c == at => assert_eq!(v.to_string(), text, "{sheet} row {n}"),
+                Data::String(s) if c != at => assert_eq!(s, text, "{sheet} row {n}"),
+                other => panic!("{sheet} row {n} column {c}: {other:?} for {text}"),
+            }
+        }
+        n += 1;
+    }
+    assert_eq!(range.height() - 1, n, "{sheet}: as many rows as {csv_file}");
+    assert!(n > 300, "{sheet}: {n} rows compared");
+}
+
 fn associated() -> Persons {
     let mut cols: HashMap<String, Vec<Option<String>>> = HashMap::new();
     let mut push = |c: &str, v: &str| cols.entry(c.to_string()).or_default().push(Some(v.to_string()));

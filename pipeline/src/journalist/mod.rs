@@ -5,6 +5,7 @@
 
 mod model;
 mod write;
+mod xlsx;
 
 pub use write::tvd_cells;
 
@@ -219,14 +220,14 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
         total,
     );
     let (synth, edges) = synthesise(&sz, &noisy_m, total as usize, p.seed);
-    write::crosstab(
+    let cross = write::crosstab(
         t,
         &counts,
         scale_c,
         &out.join("crosstab.csv"),
         &out.join("crosstab.parquet"),
     )?;
-    write::synthetic(
+    let synthetic = write::synthetic(
         t,
         &synth,
         &out.join("synthetic.csv"),
@@ -269,8 +270,26 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
             .flatten(),
         accuracy_shipped: inp.ship_accuracy,
     };
-    write::codebook(inp.schema, inp.tables, &report, &out.join("codebook.md"))?;
+    let codebook = write::codebook(inp.schema, inp.tables, &report, &out.join("codebook.md"))?;
     write::accuracy(&report, &out.join("accuracy.md"))?;
+    xlsx::workbook(
+        &out.join(xlsx::FILE),
+        &codebook,
+        &[
+            xlsx::DataSheet {
+                name: "Korstabell - Crosstab",
+                header: &cross.header,
+                rows: &cross.rows,
+                numeric: &["persons"],
+            },
+            xlsx::DataSheet {
+                name: "Syntetiska - Synthetic",
+                header: &synthetic.header,
+                rows: &synthetic.rows,
+                numeric: &["synthetic_person"],
+            },
+        ],
+    )?;
     Ok(report)
 }
 

@@ -23,7 +23,7 @@ pub fn crosstab(
     _scale: f64,
     csv_path: &Path,
     pq: &Path,
-) -> Result<(), StageError> {
+) -> Result<Written, StageError> {
     let mut header: Vec<String> = Vec::new();
     for d in &t.dims {
         header.extend([d.name.clone(), format!("{}_sv", d.name), format!("{}_en", d.name)]);
@@ -36,6 +36,7 @@ pub fn crosstab(
         .map(|h| (h.as_str(), if h == "persons" { Kind::Int } else { Kind::Str }))
         .collect();
     let mut sink = ParquetSink::create(pq, &cols)?;
+    let mut rows = Vec::with_capacity(counts.len());
     for (&c, &n) in measured_cells(t).iter().zip(counts) {
         let mut row: Vec<String> = Vec::new();
         for (d, code) in t.codes(c).into_iter().enumerate() {
@@ -47,15 +48,22 @@ pub fn crosstab(
         row.push(n.to_string());
         w.write_record(&row).map_err(csv_err(csv_path))?;
         sink.push(values)?;
+        rows.push(row);
     }
     w.flush().map_err(|e| StageError::io(csv_path, e))?;
     sink.finish()?;
-    Ok(())
+    Ok(Written { header, rows })
+}
+
+/// A file's header and rows as written to its CSV, for the workbook.
+pub struct Written {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
 }
 
 /// One row per synthetic person: each column's code with its Swedish and English labels, as
 /// in the cross-tabulation (labels were missing here, an outside review found).
-pub fn synthetic(t: &Table, recs: &[Vec<usize>], csv_path: &Path, pq: &Path) -> Result<(), StageError> {
+pub fn synthetic(t: &Table, recs: &[Vec<usize>], csv_path: &Path, pq: &Path) -> Result<Written, StageError> {
     let mut header = vec!["synthetic_person".to_string()];
     for d in &t.dims {
         header.extend([d.name.clone(), format!("{}_sv", d.name), format!("{}_en", d.name)]);
@@ -65,6 +73,7 @@ pub fn synthetic(t: &Table, recs: &[Vec<usize>], csv_path: &Path, pq: &Path) -> 
     let mut cols: Vec<(&str, Kind)> = vec![("synthetic_person", Kind::Int)];
     cols.extend(header[1..].iter().map(|h| (h.as_str(), Kind::Str)));
     let mut sink = ParquetSink::create(pq, &cols)?;
+    let mut rows = Vec::with_capacity(recs.len());
     for (i, r) in recs.iter().enumerate() {
         let codes: Vec<String> = r
             .iter()
@@ -80,13 +89,20 @@ pub fn synthetic(t: &Table, recs: &[Vec<usize>], csv_path: &Path, pq: &Path) -> 
         let mut values = vec![Value::Int(Some(i as i64 + 1))];
         values.extend(codes.into_iter().map(|c| Value::Str(Some(c))));
         sink.push(values)?;
+        rows.push(row);
     }
     w.flush().map_err(|e| StageError::io(csv_path, e))?;
     sink.finish()?;
-    Ok(())
+    Ok(Written { header, rows })
 }
 
-pub fn codebook(schema: &Schema, tables: &Tables, r: &ExtractReport, path: &Path) -> Result<(), StageError> {
+/// Writes the codebook and returns its text (the workbook shows it too).
+pub fn codebook(
+    schema: &Schema,
+    tables: &Tables,
+    r: &ExtractReport,
+    path: &Path,
+) -> Result<String, StageError> {
     let t = &tables.journalist;
     // Which of its sums meet the report tables (its margins fitted to them) and which are its
     // own: the codebook said none met them, while the sums by gender, age group and form equal
@@ -135,7 +151,8 @@ The cross-tabulation is a noisy measurement of its own, but its sums by {fitted_
     );
     let _ = writeln!(
         s,
-        "**Excel.** CSV-filerna är UTF-8 utan byte-order mark (pandas, polars och R läser dem som de är). I Excel: Data > Från text/CSV med filursprung UTF-8, annars blir å, ä och ö fel. / The CSV files are UTF-8 without a byte-order mark (pandas, polars and R read them as they are). In Excel: Data > From Text/CSV with file origin UTF-8, or å, ä and ö come out garbled. The same data are in `crosstab.parquet` and `synthetic.parquet`.\n"
+        "**Excel.** Öppna `{xlsx}`: korstabellen och de syntetiska personerna med filter på varje kolumn, och den här kodboken. CSV-filerna är UTF-8 utan byte-order mark (pandas, polars och R läser dem som de är); öppnade direkt i Excel blir å, ä och ö fel (importera dem med Data > Från text/CSV med filursprung UTF-8). / Open `{xlsx}`: the cross-tabulation and the synthetic persons with a filter on every column, and this codebook. The CSV files are UTF-8 without a byte-order mark (pandas, polars and R read them as they are); opened directly in Excel, å, ä and ö come out garbled (import them with Data > From Text/CSV with file origin UTF-8). The same data are in `crosstab.parquet` and `synthetic.parquet`.\n",
+        xlsx = super::xlsx::FILE
     );
     let _ = writeln!(s, "## Kolumner / Columns\n");
     let _ = writeln!(
@@ -161,7 +178,8 @@ The cross-tabulation is a noisy measurement of its own, but its sums by {fitted_
             let _ = writeln!(s, "| `{}` | {} | {} |", c.code, c.sv, c.en);
         }
     }
-    std::fs::write(path, s).map_err(|e| StageError::io(path, e))
+    std::fs::write(path, &s).map_err(|e| StageError::io(path, e))?;
+    Ok(s)
 }
 
 /// What a reader of the extract and of the year's DP release together is protected at: the
