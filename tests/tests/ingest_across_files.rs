@@ -707,7 +707,7 @@ fn a_future_report_year_is_refused_and_mixed_years_are_warned_about() {
     assert!(
         summary.contains("several report years")
             && summary.contains("2023 (1 row(s): ")
-            && summary.contains(": 1 in a.csv), 2024 (1 row(s))"),
+            && summary.contains(": 1 in a.csv, line 3), 2024 (1 row(s))"),
         "{summary}"
     );
 }

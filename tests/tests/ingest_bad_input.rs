@@ -362,6 +362,100 @@ fn placeholder_record_ids_are_refused_and_a_null_relation_is_none() {
     );
 }
 
+/// What database and R exports write in empty cells (NULL, NA, NaN, N/A) reads as not
+/// answered in answer, date and personal number columns, each counted; it had sent every row
+/// to quarantine with a message that hid the word. In a country column NA is Namibia: kept,
+/// and counted so that an R export is seen. A required column is not answered by NULL.
+#[test]
+fn an_exports_marks_for_empty_cells_are_read_as_not_answered() {
+    let rows = vec![
+        row_with(&[
+            ("gender", "NULL"),
+            ("birth_date", "NA"),
+            ("personal_number", "NaN"),
+            ("exploitation_forms", "N/A"),
+            ("reported_offences", "null"),
+        ]),
+        row_with(&[
+            ("record_id", "R2"),
+            ("country_of_birth", "NA"),
+            ("personal_number", ""),
+        ]),
+        row_with(&[("record_id", "R3"), ("contact_kind", "NULL")]),
+    ];
+    let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    let found = rules_of(out.path());
+    assert_eq!(
+        found,
+        vec![(4, "contact_kind".to_string(), "unknown_code".to_string())],
+        "only the required column refuses NULL"
+    );
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    for col in [
+        "gender",
+        "birth_date",
+        "personal_number",
+        "exploitation_forms",
+        "reported_offences",
+    ] {
+        assert_eq!(strings(&df, col)[0], None, "{col}: not answered");
+    }
+    assert_eq!(
+        strings(&df, "country_of_birth")[1].as_deref(),
+        Some("NA"),
+        "Namibia"
+    );
+    let text = report.to_text();
+    for col in [
+        "gender",
+        "birth_date",
+        "personal_number",
+        "exploitation_forms",
+        "reported_offences",
+    ] {
+        assert!(
+            text.contains(&format!("{col}: ")) && text.contains("an export's mark for an empty cell"),
+            "{col} counted: {text}"
+        );
+    }
+    assert!(text.contains("Namibia's code, kept"), "{text}");
+}
+
+/// Two answers in a column that takes one are told so, not that the value is no answer and
+/// may be a name in the wrong column.
+#[test]
+fn two_answers_in_a_one_answer_column_are_told_so() {
+    let rows = vec![
+        row_with(&[]),
+        row_with(&[("record_id", "R2"), ("identified_by", "Polis;Socialtjänst")]),
+        row_with(&[("record_id", "R3"), ("gender", "woman | man")]),
+        row_with(&[("record_id", "R4"), ("exploitation_forms", "sexual | labour")]),
+    ];
+    let (_report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    let q = quarantine(out.path(), "SAMPLE01");
+    let df = read_parquet(&out.path().join("quarantine/SAMPLE01.parquet"));
+    let messages = strings(&df, "message");
+    assert_eq!(q.len(), 3, "{q:?}");
+    assert!(
+        messages[0].as_deref().is_some_and(
+            |m| m.contains("2 answers (police, social_services)") && m.contains("takes one answer")
+        ),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1]
+            .as_deref()
+            .is_some_and(|m| m.contains("takes one answer")),
+        "{messages:?}"
+    );
+    assert!(
+        messages[2]
+            .as_deref()
+            .is_some_and(|m| m.contains("separated by ';': sexual;labour")),
+        "{messages:?}"
+    );
+}
+
 /// A column numbering the rows (`Nr`), as staff add one, is passed over with a note; it had
 /// failed the whole file as an unknown column.
 #[test]

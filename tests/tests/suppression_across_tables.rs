@@ -444,3 +444,195 @@ fn zeros_beside_a_hidden_small_count_of_another_cell_are_hidden() {
         "cases checked: {any} {origin} {pairs}"
     );
 }
+
+/// A reader who knows the code lists knows how T10's origin groups sit in T02's countries and
+/// T03's regions (born in Sweden is SE; another EU country is the EU region without SE), and
+/// that T09's persons exploited in Sweden are among T10's. An outside review read hidden small
+/// counts exactly through these relations (T09's EU column as exactly 4 at 75 persons, T03's EU
+/// region as exactly 4 at 30) while the audit, which did not know them, passed. This reader is
+/// built here from the code lists, not from the audit's system, and solves linear programs: a
+/// hidden small count must keep at least `protection` of the values 1 to 4 open to it.
+#[test]
+fn a_hidden_small_count_cannot_be_read_through_origin_groups_regions_and_countries() {
+    let mut checked = 0;
+    for (persons, orgs, seed) in [(75, 4, 54), (30, 3, 41), (40, 4, 9), (45, 4, 42)] {
+        let work = tempfile::tempdir().expect("tempdir");
+        let t = protected_by(persons, orgs, seed, work.path(), &Params::default());
+        let reader = OriginReader::new(&t);
+        for (id, cell, truth) in reader.hidden_small_counts(&t) {
+            let open = reader.open_small_values(cell);
+            assert!(
+                open >= Params::default().protection,
+                "{persons} persons, seed {seed}: {id} cell {cell} (true {truth}) keeps only {open} of 1-4 open"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "{checked} hidden small counts checked");
+}
+
+/// The published cells of T02, T03, T09 and T10 as variables (a published one fixed, a hidden
+/// one from 0 up) and the relations the code lists give.
+struct OriginReader {
+    /// (table, cell) -> variable.
+    vars: BTreeMap<(String, usize), usize>,
+    fixed: Vec<Option<f64>>,
+    /// (terms, upper bound or equality): sum(terms) <= 0, or == 0.
+    relations: Vec<(Vec<(usize, f64)>, bool)>,
+}
+
+impl OriginReader {
+    const TABLES: [&'static str; 4] = ["T02", "T03", "T09", "T10"];
+
+    fn new(t: &Protected) -> Self {
+        let mut r = OriginReader {
+            vars: BTreeMap::new(),
+            fixed: Vec::new(),
+            relations: Vec::new(),
+        };
+        for id in Self::TABLES {
+            let (table, p, _) = &t[id];
+            for i in 0..table.n_cells() {
+                r.vars.insert((id.to_string(), i), r.fixed.len());
+                r.fixed.push(
+                    (!p.status[i].hidden())
+                        .then(|| p.values[i])
+                        .flatten()
+                        .map(|v| v as f64),
+                );
+            }
+        }
+        let cell = |id: &str, codes: &[(&str, &str)]| {
+            let cell: BTreeMap<String, String> = codes
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            r.vars[&(id.to_string(), t[id].0.cell_index(&cell).expect("cell"))]
+        };
+        let mut rel: Vec<(Vec<(usize, f64)>, bool)> = Vec::new();
+        // Each table's lines sum to their totals.
+        for id in Self::TABLES {
+            let table = &t[id].0;
+            for (k, d) in table.dims.iter().enumerate() {
+                for i in (0..table.n_cells()).filter(|&i| table.positions(i)[k] == d.domain.len()) {
+                    let mut pos = table.positions(i);
+                    let mut terms = vec![(r.vars[&(id.to_string(), i)], 1.0)];
+                    for p in 0..d.domain.len() {
+                        pos[k] = p;
+                        terms.push((r.vars[&(id.to_string(), table.index(&pos))], -1.0));
+                    }
+                    rel.push((terms, true));
+                }
+            }
+        }
+        // Countries, regions and origin groups, from the code lists.
+        let s = schema();
+        let origin = |c: &safetally::schema::Country| match (c.alpha2.as_str(), c.region.as_str()) {
+            ("SE", _) => "sweden",
+            (_, "eu") => "eu",
+            _ => "outside_eu",
+        };
+        let countries: Vec<&str> = t["T02"].0.dims[0]
+            .domain
+            .iter()
+            .map(|c| c.code.as_str())
+            .collect();
+        let of = |code: &str| s.countries.iter().find(|c| c.alpha2 == code);
+        for region in t["T03"].0.dims[0].domain.iter().map(|c| c.code.as_str()) {
+            let mut terms = vec![(cell("T03", &[("region", region)]), 1.0)];
+            for &c in countries
+                .iter()
+                .filter(|&&c| of(c).is_some_and(|k| k.region == region))
+            {
+                terms.push((cell("T02", &[("country_of_birth", c)]), -1.0));
+            }
+            if terms.len() > 1 {
+                rel.push((terms, true));
+            }
+        }
+        rel.push((vec![(cell("T02", &[]), 1.0), (cell("T03", &[]), -1.0)], true));
+        for group in ["sweden", "eu", "outside_eu"] {
+            // Directly affected persons of a group are among all persons born in its countries.
+            let mut terms = vec![(cell("T10", &[("origin_group", group)]), 1.0)];
+            for &c in countries
+                .iter()
+                .filter(|&&c| of(c).is_some_and(|k| origin(k) == group))
+            {
+                terms.push((cell("T02", &[("country_of_birth", c)]), -1.0));
+            }
+            rel.push((terms, false));
+            // Those exploited in Sweden are among them.
+            rel.push((
+                vec![
+                    (cell("T09", &[("origin_group", group)]), 1.0),
+                    (cell("T10", &[("origin_group", group)]), -1.0),
+                ],
+                false,
+            ));
+        }
+        rel.push((
+            vec![
+                (cell("T10", &[("origin_group", "sweden")]), 1.0),
+                (cell("T10", &[("origin_group", "eu")]), 1.0),
+                (cell("T03", &[("region", "eu")]), -1.0),
+            ],
+            false,
+        ));
+        r.relations = rel;
+        r
+    }
+
+    /// Hidden cells of the four tables whose true count is small.
+    fn hidden_small_counts(&self, t: &Protected) -> Vec<(String, usize, u64)> {
+        let mut out = Vec::new();
+        for ((id, i), &v) in &self.vars {
+            let truth = t[id.as_str()].2[*i];
+            if self.fixed[v].is_none() && (1..5).contains(&truth) {
+                out.push((id.clone(), v, truth));
+            }
+        }
+        out
+    }
+
+    /// How many of 1 to 4 the cell can be, for a reader who knows it is one of them.
+    fn open_small_values(&self, cell: usize) -> u64 {
+        let bound = |dir: microlp::OptimizationDirection| -> Option<f64> {
+            let mut prob = microlp::Problem::new(dir);
+            let vars: Vec<microlp::Variable> = self
+                .fixed
+                .iter()
+                .enumerate()
+                .map(|(k, f)| {
+                    let objective = if k == cell { 1.0 } else { 0.0 };
+                    match (k == cell, f) {
+                        (_, Some(v)) => prob.add_var(objective, (*v, *v)),
+                        (true, None) => prob.add_var(objective, (1.0, 4.0)),
+                        (false, None) => prob.add_var(objective, (0.0, f64::INFINITY)),
+                    }
+                })
+                .collect();
+            for (terms, eq) in &self.relations {
+                let e: Vec<(microlp::Variable, f64)> = terms.iter().map(|&(k, c)| (vars[k], c)).collect();
+                let op = if *eq {
+                    microlp::ComparisonOp::Eq
+                } else {
+                    microlp::ComparisonOp::Le
+                };
+                prob.add_constraint(e.as_slice(), op, 0.0);
+            }
+            match prob.solve() {
+                Ok(microlp::SolveOutcome::Solution(s)) => Some(s.objective()),
+                _ => None,
+            }
+        };
+        let (Some(lo), Some(hi)) = (
+            bound(microlp::OptimizationDirection::Minimize),
+            bound(microlp::OptimizationDirection::Maximize),
+        ) else {
+            return 0;
+        };
+        (1..=4u64)
+            .filter(|&k| lo - 1e-6 <= k as f64 && k as f64 <= hi + 1e-6)
+            .count() as u64
+    }
+}

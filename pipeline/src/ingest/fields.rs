@@ -147,7 +147,7 @@ pub fn check_cell(schema: &Schema, col: &Column, raw: &str) -> Result<Cleaned, B
                 let order = |c: &str| list.position(c).unwrap_or(usize::MAX);
                 multi(raw, schema.multi_separator, |p| code(list, p), order)
             } else {
-                code(list, raw)
+                code(list, raw).map_err(|b| one_answer_only(b, raw, &col.name, |p| code(list, p)))
             }
         }
         ColumnType::Country if col.multi => {
@@ -160,9 +160,38 @@ pub fn check_cell(schema: &Schema, col: &Column, raw: &str) -> Result<Cleaned, B
             };
             multi(raw, schema.multi_separator, |p| country(schema, p), order)
         }
-        ColumnType::Country => country(schema, raw),
+        ColumnType::Country => {
+            country(schema, raw).map_err(|b| one_answer_only(b, raw, &col.name, |p| country(schema, p)))
+        }
         // Dates and personal numbers need the report year; see `date` and `personal_number`.
         ColumnType::PartialDate | ColumnType::PersonalNumber => Ok(Cleaned::same(raw)),
+    }
+}
+
+/// Two or more answers in a column that takes one ("Polis;Socialtjänst" in identified_by):
+/// said so, instead of a message that the value is none of the answers.
+fn one_answer_only(
+    b: Broken,
+    raw: &str,
+    column: &str,
+    one: impl Fn(&str) -> Result<Cleaned, Broken>,
+) -> Broken {
+    let parts: Vec<&str> = raw
+        .split([';', ',', '/', '|', '+', '&'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let codes: Option<Vec<String>> = parts.iter().map(|p| one(p).ok().map(|c| c.value)).collect();
+    match codes {
+        Some(codes) if codes.len() >= 2 => broken(
+            b.rule,
+            format!(
+                "{} answers ({}) in {column}, which takes one answer only: give the one that fits best (or unknown)",
+                codes.len(),
+                codes.join(", ")
+            ),
+        ),
+        _ => b,
     }
 }
 
@@ -469,7 +498,7 @@ fn former_country(raw: &str) -> Option<&'static str> {
 
 /// Splits a multi-valued cell, resolves each part, drops repeats, and writes the codes in
 /// list order. `unknown` next to a known code says nothing more, so it is dropped.
-/// The codes of a cell's parts split at ',', '/', '+', '&', "och", "and" or "samt", when there
+/// The codes of a cell's parts split at ',', '/', '+', '&', '|', "och", "and" or "samt", when there
 /// are two or more and every one is an answer.
 fn answers_with_another_separator(
     lower: &str,
@@ -480,7 +509,7 @@ fn answers_with_another_separator(
         text = text.replace(w, ",");
     }
     let parts: Vec<&str> = text
-        .split([',', '/', '+', '&'])
+        .split([',', '/', '+', '&', '|'])
         .map(str::trim)
         .filter(|p| !p.is_empty())
         .collect();
@@ -511,7 +540,7 @@ fn multi(
                     codes.join(", "),
                     codes.join(&sep.to_string())
                 );
-            } else if part.contains([',', '/', '+', '&'])
+            } else if part.contains([',', '/', '+', '&', '|'])
                 || [" och ", " and ", " samt "].iter().any(|w| lower.contains(w))
             {
                 b.message
@@ -549,7 +578,10 @@ fn multi(
 /// gets a hint of what to do.
 fn excel_number_hint(raw: &str) -> &'static str {
     let v = raw.trim();
-    if v.len() == 5 && v.bytes().all(|b| b.is_ascii_digit()) {
+    if v.len() == 5 && v.bytes().all(|b| b.is_ascii_digit()) && (v.starts_with("19") || v.starts_with("20")) {
+        // 19900 is 1954 as a day number, and 1990 with a digit too many.
+        "; it looks like a date stored as Excel's day number, or a year typed with a digit too many: for a day number, format the column as a date in Excel (Format Cells > Date) and save again; for a year, correct it"
+    } else if v.len() == 5 && v.bytes().all(|b| b.is_ascii_digit()) {
         "; it looks like a date stored as Excel's day number: format the column as a date in Excel (Format Cells > Date) and save again"
     } else if with_time_of_day(v) {
         // A cell formatted as a date shows no time, so the message says what Excel hides.

@@ -117,7 +117,10 @@ pub(super) fn run_warnings(report: &IngestReport) -> Vec<String> {
                             .years_by_file
                             .get(y)?
                             .iter()
-                            .map(|(file, k)| format!("{k} in {file}"))
+                            .map(|(file, k)| {
+                                let lines = c.year_lines.get(y).and_then(|f| f.get(file));
+                                format!("{k} in {file}{}", year_lines(lines, *k))
+                            })
                             .collect();
                         Some(format!("{org}: {}", files.join(", ")))
                     })
@@ -131,6 +134,20 @@ pub(super) fn run_warnings(report: &IngestReport) -> Vec<String> {
         ));
     }
     warnings
+}
+
+/// Where a stray year's rows are: ", line 17" or ", lines 17, 25 and 8 more".
+fn year_lines(lines: Option<&Vec<u64>>, rows: u64) -> String {
+    let Some(lines) = lines.filter(|l| !l.is_empty()) else {
+        return String::new();
+    };
+    let named: Vec<String> = lines.iter().map(u64::to_string).collect();
+    let more = rows.saturating_sub(lines.len() as u64);
+    match (named.len(), more) {
+        (1, 0) => format!(", line {}", named[0]),
+        (_, 0) => format!(", lines {}", named.join(", ")),
+        _ => format!(", lines {} and {more} more", named.join(", ")),
+    }
 }
 
 /// A name where a letter was replaced by '?': beside a letter ("Micha?"), or a name of

@@ -31,7 +31,14 @@ pub struct OrgCounts {
     /// Accepted rows by report year and file, to say which files hold a stray year's rows.
     #[serde(default)]
     pub years_by_file: BTreeMap<i64, BTreeMap<String, u64>>,
+    /// The first lines of each report year's rows in each file (`YEAR_LINES`), so that a
+    /// stray year's rows can be found in a long file.
+    #[serde(default)]
+    pub year_lines: BTreeMap<i64, BTreeMap<String, Vec<u64>>>,
 }
+
+/// Lines of a year's rows in a file the report keeps.
+pub const YEAR_LINES: usize = 10;
 
 /// How many kinds of problem per organisation the text report spells out.
 const EXAMPLES: usize = 20;
@@ -83,8 +90,17 @@ impl ExampleGroup {
 }
 
 impl OrgCounts {
-    pub fn accept(&mut self, file: &str, year: Option<i64>, norms: &[Normalisation]) {
+    pub fn accept(&mut self, file: &str, year: Option<i64>, line: u64, norms: &[Normalisation]) {
         if let Some(y) = year {
+            let lines = self
+                .year_lines
+                .entry(y)
+                .or_default()
+                .entry(file.to_string())
+                .or_default();
+            if lines.len() < YEAR_LINES {
+                lines.push(line);
+            }
             *self.years.entry(y).or_default() += 1;
             *self
                 .years_by_file

@@ -183,7 +183,7 @@ pub(super) fn accepted(
         .and_then(|y| y.parse().ok());
     orgs.entry(rec.org_id.clone())
         .or_default()
-        .accept(t.label, year, norms);
+        .accept(t.label, year, line, norms);
     let mut values: Vec<Value> = rec
         .values
         .into_iter()

@@ -209,6 +209,17 @@ fn cell<'r>(row: &Row<'r>, map: &HeaderMap, col: usize) -> &'r str {
     excel_text(raw).map_or(raw, str::trim)
 }
 
+/// A cell as validation reads it: an export's mark for an empty cell (`NULL`, `NA`, `NaN`)
+/// in an answer, birth date or personal number column is empty (`Schema::is_empty_marker`).
+fn answer<'r>(schema: &Schema, row: &Row<'r>, map: &HeaderMap, col: usize) -> &'r str {
+    let raw = cell(row, map, col);
+    if !raw.is_empty() && schema.is_empty_marker(&schema.columns[col], raw) {
+        ""
+    } else {
+        raw
+    }
+}
+
 /// The row's related_record_id, empty when it is a word for none (a database's NULL), as
 /// validation reads it.
 fn related<'r>(schema: &Schema, row: &Row<'r>, map: &HeaderMap, col: usize) -> &'r str {
@@ -495,7 +506,11 @@ impl<'a> Validator<'a> {
             .and_then(|y| y.parse().ok());
         let mut h = blake3::Hasher::new();
         for i in 0..self.schema.columns.len() {
-            let raw = cell(row, map, i);
+            let raw = if clean_cells {
+                answer(self.schema, row, map, i)
+            } else {
+                cell(row, map, i)
+            };
             let value = if !clean_cells {
                 None
             } else if raw.is_empty() {
@@ -683,10 +698,32 @@ impl<'a> Validator<'a> {
                 }
                 continue;
             }
+            if self.schema.is_empty_marker(col, raw) {
+                // The mark itself is shown: it is no answer and no identifier.
+                norms.push(Normalisation {
+                    column: col.name.clone(),
+                    from: raw.to_string(),
+                    to: "(empty: an export's mark for an empty cell, read as not answered)".into(),
+                    ..Default::default()
+                });
+                continue;
+            }
             match check_cell(self.schema, col, raw) {
                 Ok(c) => {
                     if let Some(n) = spaces_cleaned(col, map.source[i].and_then(|p| row.cells.get(p))) {
                         norms.push(n);
+                    }
+                    if col.ty == ColumnType::Country
+                        && self.schema.empty_markers.contains(&raw.to_lowercase())
+                    {
+                        // Namibia's code is R's mark for an empty cell: kept, and counted so
+                        // that a file exported from R is seen.
+                        norms.push(Normalisation {
+                            column: col.name.clone(),
+                            from: raw.to_string(),
+                            to: format!("{} (Namibia's code, kept; if it is an export's mark for an empty cell, as R's write.csv writes NA, leave the cell empty: na = \"\")", c.value),
+                            ..Default::default()
+                        });
                     }
                     for (from, to) in c.changes {
                         norms.push(Normalisation {

@@ -23,6 +23,8 @@ struct ContractFile {
     id_placeholders: Vec<String>,
     #[serde(default)]
     example_ids: Vec<String>,
+    #[serde(default)]
+    empty_markers: Vec<String>,
     columns: Vec<Column>,
     rules: Vec<Rule>,
 }
@@ -85,6 +87,7 @@ pub fn load_embedded() -> Result<Schema, SchemaError> {
             .iter()
             .map(|w| super::name_placeholder_form(w))
             .collect(),
+        empty_markers: contract.empty_markers.iter().map(|w| w.to_lowercase()).collect(),
         columns: contract.columns,
         rules: contract.rules,
         code_lists,

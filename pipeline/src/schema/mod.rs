@@ -113,6 +113,8 @@ pub struct Schema {
     pub id_placeholders: std::collections::HashSet<String>,
     /// First words of a record id that mark an example or test row (`EXEMPEL-1`).
     pub example_ids: std::collections::HashSet<String>,
+    /// What exports write in an empty cell (`NULL`, `NA`, `NaN`, `#N/A`), in lower case.
+    pub empty_markers: std::collections::HashSet<String>,
     pub columns: Vec<Column>,
     pub rules: Vec<Rule>,
     pub code_lists: HashMap<String, CodeList>,
@@ -127,6 +129,31 @@ impl Schema {
     pub fn is_id_placeholder(&self, raw: &str) -> bool {
         let form = name_placeholder_form(raw);
         form.is_empty() || self.id_placeholders.contains(&form)
+    }
+
+    /// Whether a cell of `col` is an export's mark for an empty cell rather than an answer:
+    /// only in answer, birth date and personal number columns (a required column must be
+    /// answered, a name or a record id has rules of its own), and never an answer of the
+    /// column itself (NA is Namibia).
+    pub fn is_empty_marker(&self, col: &Column, raw: &str) -> bool {
+        let answers = matches!(
+            col.ty,
+            ColumnType::Code | ColumnType::Country | ColumnType::PartialDate | ColumnType::PersonalNumber
+        );
+        if !answers
+            || col.kind == ColumnKind::Required
+            || !self.empty_markers.contains(&raw.trim().to_lowercase())
+        {
+            return false;
+        }
+        let is_answer = |r: Resolved| matches!(r, Resolved::Exact(_) | Resolved::Normalised(_));
+        match col.ty {
+            ColumnType::Country => !is_answer(self.lookup_country(raw.trim())),
+            ColumnType::Code => !self
+                .list_for(col)
+                .is_some_and(|l| is_answer(l.resolve(raw.trim()))),
+            _ => true,
+        }
     }
 
     /// Whether a record id marks an example or test row: its first word, without the digits

@@ -65,6 +65,11 @@ impl Deriver {
         }
     }
 
+    /// Every country code of the contract.
+    pub fn countries(&self) -> impl Iterator<Item = &str> {
+        self.region.keys().map(String::as_str)
+    }
+
     /// The derived code of one value (a country for region and origin group).
     pub fn single(&self, derive: &Derive, value: &str) -> Option<String> {
         match derive {

@@ -6,6 +6,7 @@ pub mod aggregate;
 mod cells;
 mod compile;
 pub mod derive;
+mod regroupings;
 mod small_lines;
 pub mod spec;
 mod system;

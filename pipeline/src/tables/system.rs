@@ -29,6 +29,7 @@ pub fn build_system(schema: &Schema, tables: &Tables, cells: &[TableCells]) -> (
 pub fn build_system_with(deriver: &Deriver, tables: &Tables, cells: &[TableCells]) -> (System, Vec<CellRef>) {
     let (mut sys, refs, offset) = build_without_org_counts(deriver, tables, cells);
     org_count_relations(tables, &offset, &mut sys.constraints);
+    super::regroupings::add(deriver, tables, &offset, &mut sys.constraints);
     (sys, refs)
 }
 
@@ -258,6 +259,7 @@ pub fn build_system_with_differences(
     let deriver = Deriver::new(schema);
     let (mut sys, refs, offset) = build_without_org_counts(&deriver, tables, cells);
     org_count_relations(tables, &offset, &mut sys.constraints);
+    super::regroupings::add(&deriver, tables, &offset, &mut sys.constraints);
     // Of tables over the same persons, a difference is a sum of the wider table's own cells
     // (T06's men minus T07's men in labour are T07's men in the other forms), which the
     // tables' relations already hold: only a narrower population's count is new.

@@ -4,8 +4,8 @@
 //! another and the report year.
 
 use super::{
-    CleanValues, HeaderMap, Normalisation, Problem, Row, Validator, broken, cell, digits_hidden, number_hint,
-    problem, related,
+    CleanValues, HeaderMap, Normalisation, Problem, Row, Validator, answer, broken, cell, digits_hidden,
+    number_hint, problem, related,
 };
 use crate::dates::{PartialDate, possible_age_groups};
 use crate::ingest::fields::{Broken, date, personal_number};
@@ -175,7 +175,7 @@ impl Validator<'_> {
         let c = &self.cols;
         let year: Option<i32> = values[c.year].as_deref().and_then(|y| y.parse().ok());
         let mut birth = None;
-        let raw_birth = cell(row, map, c.birth);
+        let raw_birth = answer(self.schema, row, map, c.birth);
         if !raw_birth.is_empty() {
             match date(raw_birth, year, self.today) {
                 Ok((d, changed)) => {
@@ -195,7 +195,7 @@ impl Validator<'_> {
                 Err(b) => self.push(problems, c.birth, raw_birth, b),
             }
         }
-        let raw_pnr = cell(row, map, c.pnr);
+        let raw_pnr = answer(self.schema, row, map, c.pnr);
         if let (false, Some(y)) = (raw_pnr.is_empty(), year) {
             match personal_number(raw_pnr, y, self.today) {
                 Ok(p) => {
