@@ -32,6 +32,10 @@ pub enum KeyError {
     Permissions { path: PathBuf, mode: u32 },
     #[error("{path}: the key is {bits} bits; at least 256 are needed. Use the file `safetally keygen` wrote")]
     TooShort { path: PathBuf, bits: usize },
+    #[error(
+        "{path}: the key file is empty. Use the file `safetally keygen` wrote (or copy it again: it holds 64 hexadecimal digits)"
+    )]
+    Empty { path: PathBuf },
     #[error("{path}: the key file must hold the key as hexadecimal text, as `safetally keygen` writes it")]
     Format { path: PathBuf },
     #[error("{path} exists; a key is made once. Remove the old file first if you really mean to replace it")]
@@ -168,6 +172,11 @@ impl LinkageKey {
             hex::decode(text.trim().trim_start_matches('\u{feff}')).map_err(|_| KeyError::Format {
                 path: path.to_path_buf(),
             })?;
+        if bytes.is_empty() {
+            return Err(KeyError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
         if bytes.len() < MIN_KEY_BYTES {
             return Err(KeyError::TooShort {
                 path: path.to_path_buf(),
@@ -454,6 +463,8 @@ mod tests {
             LinkageKey::load(&short),
             Err(KeyError::TooShort { bits: 16, .. })
         ));
+        std::fs::write(&short, " \n").expect("write");
+        assert!(matches!(LinkageKey::load(&short), Err(KeyError::Empty { .. })));
         assert!(matches!(
             LinkageKey::load(&dir.path().join("none")),
             Err(KeyError::Missing { .. })

@@ -421,6 +421,56 @@ fn an_exports_marks_for_empty_cells_are_read_as_not_answered() {
     assert!(text.contains("Namibia's code, kept"), "{text}");
 }
 
+/// The contract's funnel rules (`only_when`), which exact protection takes as zeros every
+/// reader knows, are the rules validation enforces: a row answering the column while the
+/// other column holds a code outside the rule's is quarantined for that column, and one
+/// inside is accepted.
+#[test]
+fn the_funnel_rules_protection_relies_on_are_the_ones_validation_enforces() {
+    let s = schema();
+    assert_eq!(s.only_when.len(), 3, "{:?}", s.only_when);
+    for o in &s.only_when {
+        let list = s.list_for(s.column(&o.when).expect("column")).expect("codes");
+        let outside = list
+            .codes
+            .iter()
+            .find(|c| !o.codes.contains(&c.code))
+            .expect("a code outside the rule");
+        let answer = s
+            .list_for(s.column(&o.column).expect("column"))
+            .expect("codes")
+            .codes[0]
+            .code
+            .clone();
+        let mut bad = vec![("record_id", "R2"), (o.column.as_str(), answer.as_str())];
+        bad.push((o.when.as_str(), outside.code.as_str()));
+        if o.when == "contact_kind" {
+            bad.push(("related_record_id", "R1"));
+        }
+        let good = [
+            ("record_id", "R3"),
+            (o.column.as_str(), answer.as_str()),
+            (o.when.as_str(), o.codes[0].as_str()),
+        ];
+        let rows = vec![row_with(&[]), row_with(&bad), row_with(&good)];
+        let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+        let q = rules_of(out.path());
+        assert!(
+            q.iter().any(|(line, col, _)| *line == 3 && col == &o.column),
+            "{} with {} = {}: {q:?}",
+            o.column,
+            o.when,
+            outside.code
+        );
+        assert!(
+            !q.iter().any(|(line, _, _)| *line == 4),
+            "{} inside the rule: {q:?}",
+            o.column
+        );
+        assert_eq!(report.totals.accepted, 2, "{q:?}");
+    }
+}
+
 /// Two answers in a column that takes one are told so, not that the value is no answer and
 /// may be a name in the wrong column.
 #[test]

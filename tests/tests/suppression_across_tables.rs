@@ -224,6 +224,47 @@ fn every_relation_of_the_audit_holds_on_the_true_counts() {
             t21, 6,
             "T21a and T21b: diagonal and pairs, from below and above; persons with any and with several organisations"
         );
+        // The contract's zeros: T11's indirect children by exploitation form (forms are for
+        // direct contacts only), pinned, and nothing else pinned but constants of T21b.
+        let pinned: Vec<(String, Vec<String>)> = sys
+            .constraints
+            .iter()
+            .filter(|c| c.relation == Relation::Eq && c.terms.len() == 1)
+            .map(|c| {
+                let r = refs[c.terms[0].0];
+                let t = &tables.tables[r.table];
+                (t.id().to_string(), t.codes(r.cell))
+            })
+            .collect();
+        let t11: Vec<&Vec<String>> = pinned
+            .iter()
+            .filter(|(id, _)| id == "T11")
+            .map(|(_, c)| c)
+            .collect();
+        assert!(t11.len() >= 8, "{pinned:?}");
+        assert!(
+            t11.iter()
+                .all(|c| c[0] == "indirect" && c[1] != safetally::tables::NOT_ANSWERED && c[1] != "_total"),
+            "{t11:?}"
+        );
+        assert!(
+            pinned.iter().all(|(id, _)| id == "T11" || id == "T21b"),
+            "{pinned:?}"
+        );
+        // Origin groups against countries and regions.
+        let regrouped = sys
+            .constraints
+            .iter()
+            .filter(|c| {
+                let ids: Vec<&str> = c
+                    .terms
+                    .iter()
+                    .map(|&(i, _)| tables.tables[refs[i].table].id())
+                    .collect();
+                ids.contains(&"T10") && (ids.contains(&"T02") || ids.contains(&"T03"))
+            })
+            .count();
+        assert!(regrouped >= 4, "{regrouped} relations of T10 with T02 and T03");
     }
 }
 

@@ -123,8 +123,18 @@ pub fn truth_for_records(
         })
         .collect();
     if !r.is_empty() && found.iter().all(Option::is_none) {
+        // Which key each side is, when they differ: the likelier cause.
+        let keys = if !r.fingerprint.is_empty() && r.fingerprint != key.fingerprint() {
+            format!(
+                " (they were pseudonymised under key {}, and --key is key {})",
+                r.fingerprint,
+                key.fingerprint()
+            )
+        } else {
+            String::new()
+        };
         return Err(StageError::Input(format!(
-            "none of the {} pseudonymised records is in {}: the key is not the one they were pseudonymised with, or the truth file belongs to another sample",
+            "none of the {} pseudonymised records is in {}: the key is not the one they were pseudonymised with{keys}, or the truth file belongs to another sample",
             r.len(),
             truth.display()
         )));

@@ -160,6 +160,28 @@ mod tests {
         assert_eq!(st.conflicts.get("gender"), Some(&1));
     }
 
+    /// The age group is the age at first contact: one organisation's child outweighs two
+    /// organisations' adult, by the schema's own rules.
+    #[test]
+    fn a_child_at_any_organisation_was_a_child_at_first_contact() {
+        let schema = crate::schema::load_embedded().expect("schema");
+        let rules = crate::schema::LinkageSpec::load(&schema).expect("linkage rules");
+        let rule = &rules.resolution["age_group"];
+        let res = Resolver {
+            column: "age_group",
+            rule,
+            list: schema.code_list("age_group"),
+            separator: ';',
+        };
+        let mut st = ResolveStats::default();
+        assert_eq!(
+            res.resolve([Some("adult"), Some("child"), Some("adult")].into_iter(), &mut st),
+            Some("child".into())
+        );
+        assert_eq!(st.by_precedence.get("age_group"), Some(&1));
+        assert!(st.conflicts.is_empty());
+    }
+
     #[test]
     fn union_drops_unknown_next_to_known() {
         let r = resolver(RuleKind::Union, &[]);

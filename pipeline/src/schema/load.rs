@@ -25,6 +25,8 @@ struct ContractFile {
     example_ids: Vec<String>,
     #[serde(default)]
     empty_markers: Vec<String>,
+    #[serde(default)]
+    only_when: Vec<super::OnlyWhen>,
     columns: Vec<Column>,
     rules: Vec<Rule>,
 }
@@ -67,6 +69,16 @@ pub fn load_embedded() -> Result<Schema, SchemaError> {
         }
     }
     check_columns(&contract.columns, &code_lists)?;
+    for o in &contract.only_when {
+        for name in [&o.column, &o.when] {
+            if !contract.columns.iter().any(|c| &c.name == name) {
+                return Err(SchemaError::Invalid {
+                    file: "contract.json",
+                    message: format!("only_when names {name:?}, which is no column"),
+                });
+            }
+        }
+    }
     let country_lookup = country_lookup(&countries);
     Ok(Schema {
         version: VERSION.trim().to_string(),
@@ -88,6 +100,7 @@ pub fn load_embedded() -> Result<Schema, SchemaError> {
             .map(|w| super::name_placeholder_form(w))
             .collect(),
         empty_markers: contract.empty_markers.iter().map(|w| w.to_lowercase()).collect(),
+        only_when: contract.only_when,
         columns: contract.columns,
         rules: contract.rules,
         code_lists,

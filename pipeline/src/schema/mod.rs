@@ -102,6 +102,15 @@ pub fn name_placeholder_form(name: &str) -> String {
 pub const UNKNOWN_COUNTRY_LABEL: &str = "Vet ej";
 
 /// The whole contract, loaded once and shared by every stage.
+/// `column` is answered only when `when` holds one of `codes` (`in` in the contract).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct OnlyWhen {
+    pub column: String,
+    pub when: String,
+    #[serde(rename = "in")]
+    pub codes: Vec<String>,
+}
+
 #[derive(Debug)]
 pub struct Schema {
     pub version: String,
@@ -113,8 +122,10 @@ pub struct Schema {
     pub id_placeholders: std::collections::HashSet<String>,
     /// First words of a record id that mark an example or test row (`EXEMPEL-1`).
     pub example_ids: std::collections::HashSet<String>,
-    /// What exports write in an empty cell (`NULL`, `NA`, `NaN`, `#N/A`), in lower case.
+    /// What exports write in an empty cell (`NULL`, `NA`, `NaN`), in lower case.
     pub empty_markers: std::collections::HashSet<String>,
+    /// Columns answered only when another holds one of some codes (the funnel rules).
+    pub only_when: Vec<OnlyWhen>,
     pub columns: Vec<Column>,
     pub rules: Vec<Rule>,
     pub code_lists: HashMap<String, CodeList>,

@@ -52,6 +52,8 @@ pub fn in_population(conds: &[Condition], p: &Persons, i: usize) -> bool {
 /// Derivations that need the contract: country to region.
 pub struct Deriver {
     region: HashMap<String, String>,
+    /// The contract's funnel rules (`Schema::only_when`).
+    pub only_when: Vec<crate::schema::OnlyWhen>,
 }
 
 impl Deriver {
@@ -62,6 +64,7 @@ impl Deriver {
                 .iter()
                 .map(|c| (c.alpha2.clone(), c.region.clone()))
                 .collect(),
+            only_when: schema.only_when.clone(),
         }
     }
 

@@ -9,6 +9,7 @@ pub mod derive;
 mod regroupings;
 mod small_lines;
 pub mod spec;
+mod structural;
 mod system;
 
 pub use aggregate::{AggregateReport, aggregate_persons, aggregate_stage_dir, member_kind_of, read_persons};

@@ -30,6 +30,7 @@ pub fn build_system_with(deriver: &Deriver, tables: &Tables, cells: &[TableCells
     let (mut sys, refs, offset) = build_without_org_counts(deriver, tables, cells);
     org_count_relations(tables, &offset, &mut sys.constraints);
     super::regroupings::add(deriver, tables, &offset, &mut sys.constraints);
+    super::structural::add(deriver, tables, &offset, &mut sys.constraints);
     (sys, refs)
 }
 
@@ -260,6 +261,7 @@ pub fn build_system_with_differences(
     let (mut sys, refs, offset) = build_without_org_counts(&deriver, tables, cells);
     org_count_relations(tables, &offset, &mut sys.constraints);
     super::regroupings::add(&deriver, tables, &offset, &mut sys.constraints);
+    super::structural::add(&deriver, tables, &offset, &mut sys.constraints);
     // Of tables over the same persons, a difference is a sum of the wider table's own cells
     // (T06's men minus T07's men in labour are T07's men in the other forms), which the
     // tables' relations already hold: only a narrower population's count is new.
@@ -339,6 +341,25 @@ pub(super) struct Persons {
 }
 
 impl Persons {
+    /// Whether every person holds a code (not a blank) in `column`.
+    pub(super) fn holds_code(&self, column: &str) -> bool {
+        let held = self
+            .contains
+            .iter()
+            .chain(&self.only)
+            .any(|(c, code)| c == column && code != NOT_ANSWERED);
+        let coded = self
+            .ins
+            .get(column)
+            .is_some_and(|codes| !codes.is_empty() && !codes.contains(NOT_ANSWERED));
+        held || coded || self.several.contains(column)
+    }
+
+    /// The codes one of which every person holds in `column`, when the conditions say so.
+    pub(super) fn codes_in(&self, column: &str) -> Option<&BTreeSet<String>> {
+        self.ins.get(column)
+    }
+
     /// Whether every person these conditions hold for is one of `wider`'s: each of its
     /// conditions holds here too, as it is or implied (a code other than `unknown` is a known
     /// answer, a known answer an answer).
