@@ -471,6 +471,35 @@ fn the_funnel_rules_protection_relies_on_are_the_ones_validation_enforces() {
     }
 }
 
+/// Spaces around a record id or a birth date are trimmed and counted, as around a name; the
+/// report says a row breaking two rules counts under each.
+#[test]
+fn trimmed_ids_and_dates_are_counted_and_rule_counts_are_explained() {
+    let rows = vec![
+        row_with(&[("record_id", " R1 "), ("birth_date", "1981-12-18 ")]),
+        row_with(&[
+            ("record_id", "R2"),
+            ("gender", "kvinnna"),
+            ("birth_date", "1990-13-45"),
+            ("personal_number", ""),
+        ]),
+    ];
+    let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(strings(&df, "record_id"), vec![Some("R1".to_string())]);
+    assert_eq!(report.totals.quarantined, 1);
+    let text = report.to_text();
+    for col in ["record_id", "birth_date"] {
+        assert!(
+            text.contains(&format!(
+                "normalised {col}: \"(spaces)\" -> \"(spaces at the ends removed)\": 1"
+            )),
+            "{col}: {text}"
+        );
+    }
+    assert!(text.contains("counted under each: 2 for 1 rows"), "{text}");
+}
+
 /// Two answers in a column that takes one are told so, not that the value is no answer and
 /// may be a name in the wrong column.
 #[test]

@@ -404,6 +404,14 @@ impl IngestReport {
             for (rule, n) in &c.by_rule {
                 let _ = writeln!(s, "    quarantined for {rule}: {n} row(s)");
             }
+            let by_rule: u64 = c.by_rule.values().sum();
+            if by_rule > c.quarantined {
+                let _ = writeln!(
+                    s,
+                    "    (a row that breaks several rules is counted under each: {by_rule} for {} rows)",
+                    c.quarantined
+                );
+            }
             for (what, n) in &c.normalised {
                 let _ = writeln!(s, "    normalised {what}: {n}");
             }

@@ -855,13 +855,22 @@ fn spaces_cleaned(col: &Column, cell: Option<&&str>) -> Option<Normalisation> {
         matches!(col.name.as_str(), "given_name" | "family_name"),
         col.name == "personal_number",
     );
+    // Ids and birth dates are compared as written once trimmed: the trimming is counted, as
+    // an outside review found ' T-002 ' made 'T-002' without a word.
+    let trimmed = matches!(
+        col.name.as_str(),
+        "record_id" | "related_record_id" | "birth_date"
+    );
     let untidy = (pnr && cell.trim().chars().any(char::is_whitespace))
-        || ((name || pnr) && (cell.trim() != cell || cell.contains('\u{a0}') || cell.contains("  ")));
+        || ((name || pnr) && (cell.trim() != cell || cell.contains('\u{a0}') || cell.contains("  ")))
+        || (trimmed && cell.trim() != cell);
     untidy.then(|| Normalisation {
         column: col.name.clone(),
         from: "(spaces)".into(),
         to: if pnr {
             "(spaces removed)".into()
+        } else if trimmed {
+            "(spaces at the ends removed)".into()
         } else {
             "(spaces at the ends, non-breaking or doubled, made single)".into()
         },
