@@ -387,8 +387,14 @@ fn an_exports_marks_for_empty_cells_are_read_as_not_answered() {
     let found = rules_of(out.path());
     assert_eq!(
         found,
-        vec![(4, "contact_kind".to_string(), "unknown_code".to_string())],
+        vec![(4, "contact_kind".to_string(), "required_value".to_string())],
         "only the required column refuses NULL"
+    );
+    let q = read_parquet(&out.path().join("quarantine/SAMPLE01.parquet"));
+    let message = strings(&q, "message").remove(0).unwrap_or_default();
+    assert!(
+        message.contains("\"NULL\" is an export's mark for an empty cell"),
+        "{message}"
     );
     let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
     for col in [

@@ -300,7 +300,6 @@ fn the_extract_is_ledgered_follows_the_code_lists_and_holds_no_identifier() {
     );
 }
 
-/// 2,000 direct persons where women are mostly in sexual exploitation and men in labour.
 /// The sheet `sheet` of the extract's workbook holds the CSV file's header and rows in order,
 /// the column `number` as numbers and every other cell as the CSV's text.
 fn workbook_matches_csv(dir: &Path, sheet: &str, csv_file: &str, number: &str) {
@@ -339,6 +338,7 @@ fn workbook_matches_csv(dir: &Path, sheet: &str, csv_file: &str, number: &str) {
     assert!(n > 300, "{sheet}: {n} rows compared");
 }
 
+/// 2,000 direct persons where women are mostly in sexual exploitation and men in labour.
 fn associated() -> Persons {
     let mut cols: HashMap<String, Vec<Option<String>>> = HashMap::new();
     let mut push = |c: &str, v: &str| cols.entry(c.to_string()).or_default().push(Some(v.to_string()));

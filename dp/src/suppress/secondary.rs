@@ -26,11 +26,21 @@ pub fn protect(sys: &System, p: &Params) -> Result<Outcome, SuppressError> {
         });
     }
     let by_cell = relations_of_cells(sys);
+    // Cells every reader knows (a relation of one cell: T21b's persons of no organisation,
+    // the contract's zeros): hiding one protects nothing, so none is taken as a partner.
+    let mut fixed = vec![false; sys.cells.len()];
+    for c in sys
+        .constraints
+        .iter()
+        .filter(|c| c.relation == super::Relation::Eq && c.terms.len() == 1)
+    {
+        fixed[c.terms[0].0] = true;
+    }
     let mut audited = Audited::default();
     // Small counts too narrow at the last check; None before the first (full) audit.
     let mut narrow: Option<Vec<usize>> = None;
     loop {
-        by_relations += close_single_gaps(sys, &mut status);
+        by_relations += close_single_gaps(sys, &fixed, &mut status);
         let failing = match narrow.take() {
             // Between rounds only the cells that failed can still fail (`still_narrow`).
             Some(cells) => still_narrow(sys, &status, p, &cells)?,
@@ -60,8 +70,8 @@ pub fn protect(sys: &System, p: &Params) -> Result<Outcome, SuppressError> {
             }
             // A partner of at least the threshold can hold any of the small values' remainders.
             let need = p.threshold;
-            let partner =
-                best_partner(sys, &status, &by_cell, cell, need).ok_or(SuppressError::Stuck(cell))?;
+            let partner = best_partner(sys, (&status, &fixed), &by_cell, cell, need)
+                .ok_or(SuppressError::Stuck(cell))?;
             status[partner] = Status::Secondary;
             by_audit += 1;
             for &r in by_cell[cell].iter().chain(&by_cell[partner]) {
@@ -83,7 +93,7 @@ fn relations_of_cells(sys: &System) -> Vec<Vec<usize>> {
 }
 
 /// Hides a partner in every equality with exactly one hidden cell, until none is left.
-fn close_single_gaps(sys: &System, status: &mut [Status]) -> usize {
+fn close_single_gaps(sys: &System, fixed: &[bool], status: &mut [Status]) -> usize {
     let mut added = 0;
     loop {
         let mut changed = false;
@@ -98,7 +108,7 @@ fn close_single_gaps(sys: &System, status: &mut [Status]) -> usize {
                 continue;
             }
             let members: Vec<usize> = c.terms.iter().map(|t| t.0).collect();
-            if let Some(i) = cheapest(sys, status, members.into_iter(), 1) {
+            if let Some(i) = cheapest(sys, (status, fixed), members.into_iter(), 1) {
                 status[i] = Status::Secondary;
                 added += 1;
                 changed = true;
@@ -123,7 +133,7 @@ fn close_single_gaps(sys: &System, status: &mut [Status]) -> usize {
 /// test sample end stuck.
 fn best_partner(
     sys: &System,
-    status: &[Status],
+    (status, fixed): (&[Status], &[bool]),
     by_cell: &[Vec<usize>],
     cell: usize,
     need: u64,
@@ -143,7 +153,7 @@ fn best_partner(
                 .iter()
                 .flat_map(|&r| sys.constraints[r].terms.iter().map(|t| t.0))
         };
-        if let Some(p) = cheapest(sys, status, members(), need) {
+        if let Some(p) = cheapest(sys, (status, fixed), members(), need) {
             return Some(p);
         }
         frontier = members()
@@ -154,17 +164,20 @@ fn best_partner(
 }
 
 /// The published cell whose hiding costs least: an inner cell before a total, a count that
-/// gives the needed width before one that does not, then the smallest count.
+/// gives the needed width before one that does not, then the smallest count; never one
+/// every reader knows (`fixed`).
 fn cheapest(
     sys: &System,
-    status: &[Status],
+    (status, fixed): (&[Status], &[bool]),
     members: impl Iterator<Item = usize>,
     need: u64,
 ) -> Option<usize> {
-    members.filter(|&i| !status[i].hidden()).min_by_key(|&i| {
-        let c = &sys.cells[i];
-        (c.margin, c.value == 0, c.value < need, c.value, i)
-    })
+    members
+        .filter(|&i| !status[i].hidden() && !fixed[i])
+        .min_by_key(|&i| {
+            let c = &sys.cells[i];
+            (c.margin, c.value == 0, c.value < need, c.value, i)
+        })
 }
 
 #[cfg(test)]

@@ -698,6 +698,20 @@ impl<'a> Validator<'a> {
                 }
                 continue;
             }
+            // A record id has a rule of its own for such words (placeholder_record_id).
+            if col.kind == ColumnKind::Required
+                && col.ty != ColumnType::Text
+                && self.schema.empty_markers.contains(&raw.to_lowercase())
+            {
+                fail(broken(
+                    "required_value",
+                    format!(
+                        "{} is required, and {raw:?} is an export's mark for an empty cell: give the answer",
+                        col.name
+                    ),
+                ));
+                continue;
+            }
             if self.schema.is_empty_marker(col, raw) {
                 // The mark itself is shown: it is no answer and no identifier.
                 norms.push(Normalisation {

@@ -69,16 +69,7 @@ pub fn load_embedded() -> Result<Schema, SchemaError> {
         }
     }
     check_columns(&contract.columns, &code_lists)?;
-    for o in &contract.only_when {
-        for name in [&o.column, &o.when] {
-            if !contract.columns.iter().any(|c| &c.name == name) {
-                return Err(SchemaError::Invalid {
-                    file: "contract.json",
-                    message: format!("only_when names {name:?}, which is no column"),
-                });
-            }
-        }
-    }
+    check_only_when(&contract.only_when, &contract.columns, &code_lists)?;
     let country_lookup = country_lookup(&countries);
     Ok(Schema {
         version: VERSION.trim().to_string(),
@@ -233,4 +224,43 @@ fn country_lookup(countries: &[Country]) -> CodeLookup {
         }
     }
     lookup
+}
+
+/// A funnel rule must name two columns, its condition a single-valued one with a code list
+/// holding every code it gives: a wrong rule would pin non-zero table cells at zero, and every
+/// exact release would then stop as inconsistent.
+fn check_only_when(
+    rules: &[super::OnlyWhen],
+    columns: &[Column],
+    lists: &HashMap<String, CodeList>,
+) -> Result<(), SchemaError> {
+    let bad = |message: String| SchemaError::Invalid {
+        file: "contract.json",
+        message,
+    };
+    for o in rules {
+        let find = |name: &str| {
+            columns
+                .iter()
+                .find(|c| c.name == name)
+                .ok_or_else(|| bad(format!("only_when names {name:?}, which is no column")))
+        };
+        find(&o.column)?;
+        let when = find(&o.when)?;
+        if when.multi {
+            return Err(bad(format!(
+                "only_when: {:?} holds several answers; a condition must hold one",
+                o.when
+            )));
+        }
+        let list = when
+            .code_list
+            .as_deref()
+            .and_then(|id| lists.get(id))
+            .ok_or_else(|| bad(format!("only_when: {:?} has no code list", o.when)))?;
+        if let Some(code) = o.codes.iter().find(|c| list.get(c).is_none()) {
+            return Err(bad(format!("only_when: {code:?} is no code of {:?}", o.when)));
+        }
+    }
+    Ok(())
 }

@@ -101,7 +101,6 @@ pub fn name_placeholder_form(name: &str) -> String {
 /// How the template's country lists write `unknown` (ingest reads it as the code).
 pub const UNKNOWN_COUNTRY_LABEL: &str = "Vet ej";
 
-/// The whole contract, loaded once and shared by every stage.
 /// `column` is answered only when `when` holds one of `codes` (`in` in the contract).
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct OnlyWhen {
@@ -111,6 +110,7 @@ pub struct OnlyWhen {
     pub codes: Vec<String>,
 }
 
+/// The whole contract, loaded once and shared by every stage.
 #[derive(Debug)]
 pub struct Schema {
     pub version: String,

@@ -93,8 +93,9 @@ fn relate(narrow: &Line, wide: &Line, out: &mut Vec<Constraint>) {
     }
 }
 
-/// Every line of table `t` along a single-valued dimension over one of `columns`, one per
-/// combination of the other dimensions' positions (totals included).
+/// Every line of table `t` along a single-valued dimension over one of `columns`, with the
+/// other dimensions at their totals: a line of fewer persons (T09's persons of one form) is
+/// bound through its table's margins by the total line, so its own relations add nothing.
 fn lines_of(deriver: &Deriver, t: &Table, ti: usize, offset: usize, columns: &BTreeSet<&str>) -> Vec<Line> {
     let mut out = Vec::new();
     for (k, dim) in t.dims.iter().enumerate() {
@@ -104,28 +105,26 @@ fn lines_of(deriver: &Deriver, t: &Table, ti: usize, offset: usize, columns: &BT
         let Some(sets) = code_sets(deriver, &dim.derive, dim.domain.iter().map(|c| c.code.as_str())) else {
             continue;
         };
-        let total = dim.domain.len();
-        for i in (0..t.n_cells()).filter(|&i| t.positions(i)[k] == total) {
-            let Some(persons) = counted_persons(t, i) else {
-                continue;
-            };
-            let mut pos = t.positions(i);
-            let cells = sets
-                .iter()
-                .enumerate()
-                .map(|(p, s)| {
-                    pos[k] = p;
-                    (offset + t.index(&pos), s.clone())
-                })
-                .collect();
-            out.push(Line {
-                table: ti,
-                column: dim.column.clone(),
-                derived: dim.derive != Derive::Code,
-                persons,
-                cells,
-            });
-        }
+        let totals: Vec<usize> = t.dims.iter().map(|d| d.domain.len()).collect();
+        let Some(persons) = counted_persons(t, t.index(&totals)) else {
+            continue;
+        };
+        let mut pos = totals;
+        let cells = sets
+            .iter()
+            .enumerate()
+            .map(|(p, s)| {
+                pos[k] = p;
+                (offset + t.index(&pos), s.clone())
+            })
+            .collect();
+        out.push(Line {
+            table: ti,
+            column: dim.column.clone(),
+            derived: dim.derive != Derive::Code,
+            persons,
+            cells,
+        });
     }
     out
 }

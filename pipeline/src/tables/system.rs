@@ -44,7 +44,10 @@ pub fn build_system_for_dp(
     tables: &Tables,
     cells: &[TableCells],
 ) -> (System, Vec<CellRef>) {
-    let (sys, refs, _) = build_without_org_counts(deriver, tables, cells);
+    let (mut sys, refs, offset) = build_without_org_counts(deriver, tables, cells);
+    // The contract's zeros hold in the published integers too: noise would print persons the
+    // contract rules out (T11's indirect children by exploitation form).
+    super::structural::add(deriver, tables, &offset, &mut sys.constraints);
     (sys, refs)
 }
 
@@ -487,6 +490,12 @@ pub(super) fn counted_persons(t: &Table, i: usize) -> Option<Persons> {
             }
             Derive::SeveralAs(_) => {
                 p.several.insert(column.0);
+                continue;
+            }
+            // "Exploited in Sweden: yes" counts those whose countries hold SE, as T08's SE
+            // does (the other answers are not said plainly).
+            Derive::Contains(held) if code == "yes" => {
+                p.contains.insert((column.0, held.clone()));
                 continue;
             }
             Derive::Code => {}
