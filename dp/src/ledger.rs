@@ -137,8 +137,8 @@ pub struct Ledger {
     path: PathBuf,
     pub year: i64,
     pub entries: Vec<Entry>,
-    /// The `prev` of the next line.
-    last: String,
+    /// The SHA-256 of each entry's line as written (the last one is the next line's `prev`).
+    hashes: Vec<String>,
 }
 
 impl Ledger {
@@ -182,12 +182,12 @@ impl Ledger {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(e) => return Err(io(e)),
         };
-        let (entries, last) = parse(&path, &text)?;
+        let (entries, hashes) = parse(&path, &text)?;
         Ok(Ledger {
             path,
             year,
             entries,
-            last,
+            hashes,
         })
     }
 
@@ -256,15 +256,17 @@ fn read_all(f: &mut File, exclusive: bool, path: &Path) -> Result<String, Ledger
     Ok(text)
 }
 
-/// A ledger's entries from its text, and the `prev` of the next line (see `Ledger::open`).
-fn parse(path: &Path, text: &str) -> Result<(Vec<Entry>, String), LedgerError> {
+/// A ledger's entries from its text, and the hash of each one's line (see `Ledger::open`).
+fn parse(path: &Path, text: &str) -> Result<(Vec<Entry>, Vec<String>), LedgerError> {
     let lines: Vec<(usize, &str)> = text
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .collect();
     let mut entries = Vec::new();
+    let mut hashes = Vec::new();
     let mut expected = CHAIN_START.to_string();
+    let mut chained = false;
     for (n, &(i, line)) in lines.iter().enumerate() {
         let last_unfinished = n + 1 == lines.len() && !text.ends_with('\n');
         let e: Line = serde_json::from_str(line).map_err(|e| LedgerError::Corrupt {
@@ -280,9 +282,18 @@ fn parse(path: &Path, text: &str) -> Result<(Vec<Entry>, String), LedgerError> {
                 )
             },
         })?;
-        // A line without the chain (written by safetally 0.7 or earlier, which may still
-        // append to a chained ledger) is taken as it is: it can only add spending. A line
-        // edited, removed or moved shows at the chained line after it.
+        // A line without the chain (written by safetally 0.7 or earlier) is taken as it is,
+        // before the first chained line only: after it, an unchained line is one whose `prev`
+        // was removed, which an outside review did to every line to zero their spending.
+        // A line edited, removed or moved shows at the chained line after it.
+        if e.prev.is_empty() && chained {
+            return Err(LedgerError::BrokenChain {
+                path: path.to_path_buf(),
+                line: i + 1,
+                what: "this line has no link to the line before it, which every line after the first linked one has (it was edited by hand, or appended by safetally 0.7 or earlier to a ledger of a later version)".to_string(),
+            });
+        }
+        chained |= !e.prev.is_empty();
         if !e.prev.is_empty() && e.prev != expected {
             return Err(LedgerError::BrokenChain {
                 path: path.to_path_buf(),
@@ -309,12 +320,23 @@ fn parse(path: &Path, text: &str) -> Result<(Vec<Entry>, String), LedgerError> {
         // `lines` leaves a carriage return on a last line without its line feed; `append`
         // hashes the line without either.
         expected = line_hash(line.strip_suffix('\r').unwrap_or(line));
+        hashes.push(expected.clone());
         entries.push(e.entry);
     }
-    Ok((entries, expected))
+    Ok((entries, hashes))
 }
 
 impl Ledger {
+    /// The seal of an entry: the SHA-256 of its line as written, which changes with any edit
+    /// of the line (its rho lowered, its stored noise replaced, its link removed). A work
+    /// folder keeps the seal of each of its draws and refuses a ledger whose line changed.
+    pub fn seal_of(&self, entry_id: &str) -> Option<&str> {
+        self.entries
+            .iter()
+            .position(|e| e.entry_id == entry_id)
+            .map(|i| self.hashes[i].as_str())
+    }
+
     pub fn spent(&self) -> f64 {
         // A float sum of nothing is -0.0, which printed as "spent rho -0.0000".
         self.entries.iter().fold(0.0, |a, e| a + e.rho)
@@ -346,8 +368,8 @@ impl Ledger {
     /// Appends an entry and syncs it to disk; only then may the release be published. Under
     /// the file's lock the ledger is read again: a release recorded by another run since this
     /// one read it counts against the budget, and one of the same release is refused (its
-    /// draw, not a second one, is the release's).
-    pub fn append(&mut self, entry: Entry) -> Result<(), LedgerError> {
+    /// draw, not a second one, is the release's). Returns the entry's seal (`seal_of`).
+    pub fn append(&mut self, entry: Entry) -> Result<String, LedgerError> {
         let io = |source| LedgerError::Io {
             path: self.path.clone(),
             source,
@@ -367,7 +389,7 @@ impl Ledger {
             let _ = file.set_permissions(std::fs::Permissions::from_mode(0o600));
         }
         let text = read_all(&mut file, true, &self.path)?;
-        (self.entries, self.last) = parse(&self.path, &text)?;
+        (self.entries, self.hashes) = parse(&self.path, &text)?;
         if self.find(&entry.release_key).is_some() {
             return Err(LedgerError::RecordedMeanwhile {
                 path: self.path.clone(),
@@ -376,14 +398,18 @@ impl Ledger {
         self.check(entry.rho, entry.rho_cap)?;
         let chained = Line {
             entry,
-            prev: self.last.clone(),
+            prev: self
+                .hashes
+                .last()
+                .cloned()
+                .unwrap_or_else(|| CHAIN_START.to_string()),
         };
         let line = serde_json::to_string(&chained).map_err(|e| io(std::io::Error::other(e)))?;
         let hash = line_hash(&line);
         append_synced(&mut file, &text, line, &self.path).map_err(io)?;
         self.entries.push(chained.entry);
-        self.last = hash;
-        Ok(())
+        self.hashes.push(hash.clone());
+        Ok(hash)
     }
 }
 
@@ -487,8 +513,9 @@ mod tests {
 
     /// Each line holds a hash of the one before: a rho lowered by hand, a line deleted or two
     /// lines swapped are refused at the line after the change, naming it; a ledger written
-    /// before the chain (lines without it) still opens and is chained from its end on, as does
-    /// a line an older version appends, a CRLF file and one whose last line feed is missing.
+    /// before the chain (lines without it) still opens and is chained from its end on, but a
+    /// line without the link after a linked one is refused; a CRLF file and one whose last
+    /// line feed is missing open.
     #[test]
     fn a_line_edited_removed_or_moved_by_hand_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -528,13 +555,21 @@ mod tests {
         l.append(entry("z", 0.2)).expect("append");
         let l = Ledger::open(dir.path(), 2024).expect("reopen");
         assert_eq!(l.entries.len(), 3);
-        // A line an older version appended to a chained ledger counts (it can only add
-        // spending), and the next line chains to it.
+        // A line without the link after a linked one is refused: an outside review removed
+        // the links to zero every line's rho (an older version appending to a chained ledger
+        // looks the same, and is refused too).
         let text = std::fs::read_to_string(&path).expect("read");
         let older = serde_json::to_string(&entry("w", 0.1)).expect("json");
         std::fs::write(&path, format!("{text}{older}\n")).expect("write");
-        let mut l = Ledger::open(dir.path(), 2024).expect("an older version's line is read");
-        assert!((l.spent() - 0.7).abs() < 1e-12, "{}", l.spent());
+        let e = Ledger::open(dir.path(), 2024).err().expect("refused").to_string();
+        assert!(
+            e.contains("line 4") && e.contains("no link to the line before it"),
+            "{e}"
+        );
+        std::fs::write(&path, &text).expect("put back");
+        let mut l = Ledger::open(dir.path(), 2024).expect("as it was");
+        assert!((l.spent() - 0.6).abs() < 1e-12, "{}", l.spent());
+        l.append(entry("w", 0.1)).expect("append");
         l.append(entry("v", 0.1)).expect("append after it");
         assert_eq!(Ledger::open(dir.path(), 2024).expect("reopen").entries.len(), 5);
         // A last line that lost only its line feed (a CRLF file): the next append chains to it.
@@ -547,11 +582,11 @@ mod tests {
         assert_eq!(Ledger::open(dir.path(), 2024).expect("reopen").entries.len(), 6);
         let e = l.append(entry("t", f64::NAN)).expect_err("a NaN rho");
         assert!(e.to_string().contains("finite"), "{e}");
-        // An unchained line that gives budget back is refused, not subtracted (an outside
-        // review appended rho -1.0 and spent the year's cap again).
-        let text = std::fs::read_to_string(&path).expect("read");
+        // An unchained line that gives budget back is refused, not subtracted, in a ledger of
+        // before the chain too (an outside review appended rho -1.0 and spent the year's cap
+        // again).
         let negative = serde_json::to_string(&entry("s", -1.0)).expect("json");
-        std::fs::write(&path, format!("{text}\n{negative}\n")).expect("write");
+        std::fs::write(&path, format!("{}\n{negative}\n", legacy[0])).expect("write");
         let e = Ledger::open(dir.path(), 2024)
             .err()
             .expect("a negative rho")

@@ -37,6 +37,12 @@ pub enum FileError {
         "{path}: this is not a text table (it looks like a binary file); export it as CSV, XLSX or Parquet"
     )]
     Binary { path: PathBuf },
+    /// Text in an encoding ingest does not read (UTF-32, UTF-16 without its byte-order mark):
+    /// told as such, not as binary or as a file cut short.
+    #[error(
+        "{path}: the file is text in {what}, which ingest does not read; save it again as \"CSV UTF-8\" (in Excel: Save as, file format \"CSV UTF-8 (kommaavgränsad)\") and send it again"
+    )]
+    OtherEncoding { path: PathBuf, what: &'static str },
     #[error(
         "{path}: the file is {what} under {named} name; rename it to end in .{ext} (or export it again in the format its name says) and run again"
     )]
@@ -114,8 +120,20 @@ pub enum FileError {
         "{inner}; the header cell(s) {merges} are merged across columns, so every column of a merge but its first has no header of its own: unmerge them (Home > Merge & Center) and give each column its own contract name"
     )]
     MergedHeader { inner: Box<FileError>, merges: String },
-    #[error("{at}: column {column} appears twice in the header")]
-    DuplicateColumn { at: Place, column: String },
+    /// A column headed like a running number of the rows that holds something else: passed
+    /// over by its header alone, a column of personal numbers headed `Nummer` was lost unseen.
+    #[error(
+        "{at}: column {column} is headed like a running number of the rows, but its {kind} {line} holds something else (not shown: it may be a person's number), so it is not passed over: if it holds the personal numbers, head it personal_number (personnummer); if it is a column of the organisation's own, delete it or pass --ignore-extra-columns",
+        kind = if .at.sheet.is_some() { "row" } else { "line" }
+    )]
+    NotRunningNumbers { at: Place, column: String, line: u64 },
+    /// `cells`: the two header cells as written, when they differ (an alias beside its column).
+    #[error("{at}: column {column} appears twice in the header{cells}")]
+    DuplicateColumn {
+        at: Place,
+        column: String,
+        cells: String,
+    },
     /// The file ends inside its last line, short of fields and without a line ending: the
     /// mark of a copy or an upload stopped part way, whose rest is missing. Padding that row
     /// with empty cells (as a short row Excel wrote is read) dropped its last answers unseen.

@@ -18,6 +18,9 @@ pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<Decoded, FileError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(FileError::Empty { path: p() });
     }
+    if let Some(what) = unread_encoding(&bytes) {
+        return Err(FileError::OtherEncoding { path: p(), what });
+    }
     if let Some(enc) = utf16_bom(&bytes) {
         let (text, _, had_errors) = enc.decode(&bytes);
         if had_errors {
@@ -67,6 +70,35 @@ fn utf16_bom(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
         [0xFF, 0xFE, ..] => Some(encoding_rs::UTF_16LE),
         [0xFE, 0xFF, ..] => Some(encoding_rs::UTF_16BE),
         _ => None,
+    }
+}
+
+/// UTF-32 (its byte-order mark starts like UTF-16's), or UTF-16 without a byte-order mark:
+/// in the first block, a NUL in nearly every other byte and almost none between (Latin text
+/// in UTF-16 has a NUL as every letter's high or low byte). Read as binary, an outside review's
+/// files were called "a binary file" and "cut short".
+fn unread_encoding(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0xFF, 0xFE, 0, 0]) || bytes.starts_with(&[0, 0, 0xFE, 0xFF]) {
+        return Some("UTF-32");
+    }
+    if utf16_bom(bytes).is_some() {
+        return None;
+    }
+    let head = &bytes[..bytes.len().min(8192) & !1];
+    let pairs = head.len() / 2;
+    if pairs < 4 {
+        return None;
+    }
+    let nul_at = |odd: usize| head.iter().skip(odd).step_by(2).filter(|b| **b == 0).count();
+    let (even, odd) = (nul_at(0), nul_at(1));
+    let mostly = |n: usize| n * 10 >= pairs * 7;
+    let hardly = |n: usize| n * 20 <= pairs;
+    if mostly(odd) && hardly(even) {
+        Some("UTF-16 (little-endian) without its byte-order mark")
+    } else if mostly(even) && hardly(odd) {
+        Some("UTF-16 (big-endian) without its byte-order mark")
+    } else {
+        None
     }
 }
 
@@ -637,6 +669,34 @@ mod tests {
                 .as_slice()),
             Err(FileError::MixedEncoding { .. })
         ));
+    }
+
+    /// UTF-32, and UTF-16 without its byte-order mark, are named (they were called a binary
+    /// file and a file cut short); UTF-16 with its mark is read, and Swedish UTF-8 is not
+    /// taken for UTF-16.
+    #[test]
+    fn utf32_and_utf16_without_its_mark_are_named() {
+        let text = "org_id;record_id;given_name\nFA;1;Åsa\nFA;2;Örjan\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        let utf32: Vec<u8> = [0xFF, 0xFE, 0, 0]
+            .into_iter()
+            .chain(text.chars().flat_map(|c| (c as u32).to_le_bytes()))
+            .collect();
+        for (bytes, what) in [
+            (&le, "UTF-16 (little-endian)"),
+            (&be, "UTF-16 (big-endian)"),
+            (&utf32, "UTF-32"),
+        ] {
+            let e = dec(bytes).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(
+                e.contains(&format!("text in {what}")) && e.contains("CSV UTF-8"),
+                "{e}"
+            );
+        }
+        let with_mark: Vec<u8> = [0xFF, 0xFE].into_iter().chain(le.iter().copied()).collect();
+        assert_eq!(dec(&with_mark).map(|d| d.encoding).ok(), Some("UTF-16"));
+        assert_eq!(dec(text.as_bytes()).map(|d| d.encoding).ok(), Some("UTF-8"));
     }
 
     /// A Windows-1252 file whose letters beside punctuation look like UTF-8 ("Å–" is 0xC5

@@ -22,6 +22,9 @@ pub struct HeaderMap {
     pub pandas_index: Vec<String>,
     /// A running number of the rows (`Nr`, `#`, `Löpnummer`), passed over (`row_number`).
     pub numbering: Vec<String>,
+    /// Columns headed like a running number, by position and name: passed over only once
+    /// their cells are found to be one (`ingest::named_running_numbers`).
+    pub numbering_named: Vec<(usize, String)>,
     /// Positions of columns without a header (Excel's trailing empty columns, a stray cell
     /// far to the right): read, and a row with a value in one is quarantined, not dropped.
     pub blank: Vec<usize>,
@@ -36,7 +39,7 @@ pub fn map_header(
     at: &Place,
     ignore_extra: bool,
 ) -> Result<HeaderMap, FileError> {
-    let mut source = vec![None; schema.columns.len()];
+    let mut source: Vec<Option<usize>> = vec![None; schema.columns.len()];
     let mut renamed = Vec::new();
     let mut unknown = Vec::new();
     let mut blank = Vec::new();
@@ -54,16 +57,26 @@ pub fn map_header(
         }
         let Some(idx) = resolve_column(schema, &cell) else {
             if row_number(&cell) {
-                numbering.push(cell.to_string());
+                numbering.push((pos, cell.to_string()));
             } else {
                 unknown.push(cell.to_string());
             }
             continue;
         };
-        if source[idx].is_some() {
+        if let Some(first) = source[idx] {
+            let before = header_cell(header[first].as_str());
             return Err(FileError::DuplicateColumn {
                 at: at.clone(),
                 column: schema.columns[idx].name.clone(),
+                cells: if before == cell {
+                    String::new()
+                } else {
+                    format!(
+                        ", as {} and as {} (both name it): keep one of them",
+                        one_line(&before),
+                        one_line(&cell)
+                    )
+                },
             });
         }
         if *cell != schema.columns[idx].name {
@@ -156,7 +169,8 @@ pub fn map_header(
         absent,
         ignored: unknown,
         pandas_index: pandas,
-        numbering,
+        numbering: Vec::new(),
+        numbering_named: numbering,
         blank,
         sheet_columns: None,
     })

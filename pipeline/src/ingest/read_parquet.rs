@@ -60,14 +60,26 @@ fn type_name(dt: &polars_arrow::datatypes::ArrowDataType) -> String {
     }
 }
 
+/// What to do about a Parquet file the reader refuses. A column name held twice (pandas and
+/// pyarrow write it when told to) is the maker's mistake, not damage: "cut short in a copy"
+/// sent an outside review to copy a file that was whole.
+fn damaged_or_malformed(e: &str) -> String {
+    if e.contains("more than one occurrence") {
+        return format!(
+            "{e}: two columns of the file have one name; give each its own (the contract's names) and write the file again"
+        );
+    }
+    format!(
+        "{e}; the file is damaged or incomplete (cut short in a copy or an upload?): export it again from the program that made it"
+    )
+}
+
 pub(super) fn open_parquet(path: &Path) -> Result<Table, FileError> {
     // Errors here come from the file's bytes (a checksum, a compressed page, a footer): the
     // file is damaged or cut short, and only its maker can write it again.
     let perr = |e: &dyn std::fmt::Display| FileError::Parquet {
         path: path.to_path_buf(),
-        message: format!(
-            "{e}; the file is damaged or incomplete (cut short in a copy or an upload?): export it again from the program that made it"
-        ),
+        message: damaged_or_malformed(&e.to_string()),
     };
     let mut file = File::open(path).map_err(|source| FileError::Open {
         path: path.to_path_buf(),

@@ -216,7 +216,11 @@ pub(super) fn rejected(
     let org = cell("org_id")
         .and_then(|raw| super::fields::member_code(t.schema, raw))
         .unwrap_or_else(|| t.fallback.clone());
-    let record = cell("record_id").map(|s| truncate(s, 200));
+    // A row of the wrong shape has its cells out of place: its "record id" may be a name (an
+    // outside review's family name was listed as one), so none is shown for it.
+    // (A line an unclosed quote took is read as a row of its own, its cells in place.)
+    let misshapen = problems.iter().any(|p| p.rule == "bad_row_shape");
+    let record = cell("record_id").filter(|_| !misshapen).map(|s| truncate(s, 200));
     orgs.entry(org.clone())
         .or_default()
         .reject(t.label, row.line, &problems);

@@ -933,6 +933,7 @@ mod tests {
             ignored: Vec::new(),
             pandas_index: Vec::new(),
             numbering: Vec::new(),
+            numbering_named: Vec::new(),
             blank: Vec::new(),
             sheet_columns: None,
         };

@@ -76,6 +76,9 @@ pub struct ExtractReport {
     pub data_key: String,
     /// The ledger entry's random id (the ledger's own key hashes true counts: never shipped).
     pub ledger_entry: String,
+    /// The entry's seal (`Ledger::seal_of`), which the work folder keeps (not written).
+    #[serde(skip)]
+    pub ledger_seal: String,
     pub year: i64,
     pub rho: f64,
     pub epsilon: f64,
@@ -127,10 +130,10 @@ pub struct ExtractInput<'a> {
     /// The extract this work folder drew before (its data key and ledger file), if any.
     pub previous: Option<crate::protect::dp::Drawn>,
     /// Every entry of the year this work folder drew from its ledger (see `protect::DpInput`).
-    pub recorded: Vec<String>,
-    /// Told the new entry's id as soon as it is in the ledger, before anything is written that
-    /// could fail: the work folder remembers it (`run::remember_entry`).
-    pub drawn: &'a dyn Fn(&str) -> Result<(), StageError>,
+    pub recorded: Vec<crate::protect::dp::Recorded>,
+    /// Told the new entry's id and seal as soon as it is in the ledger, before anything is
+    /// written that could fail: the work folder remembers them (`run::remember_entry`).
+    pub drawn: &'a dyn Fn(&str, &str) -> Result<(), StageError>,
 }
 
 /// Measures (or reuses the ledgered measurement), post-processes and writes the extract.
@@ -169,8 +172,15 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
         &ledger,
     )?;
     crate::protect::dp::entries_lost(&inp.recorded, &here, &ledger)?;
-    let (measured, reused, entry_id) = match ledger.find(&key) {
-        Some(e) => (e.measurements.clone(), true, e.entry_id.clone()),
+    let (measured, reused, (entry_id, seal)) = match ledger.find(&key) {
+        Some(e) => (
+            e.measurements.clone(),
+            true,
+            (
+                e.entry_id.clone(),
+                ledger.seal_of(&e.entry_id).unwrap_or_default().to_string(),
+            ),
+        ),
         None => {
             let rho = p.rho_crosstab + p.rho_synthetic;
             ledger
@@ -192,11 +202,11 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
                 )
             };
             let id = entry.entry_id.clone();
-            ledger
+            let seal = ledger
                 .append(entry)
                 .map_err(|e| StageError::Input(e.to_string()))?;
-            (inp.drawn)(&id)?;
-            (m, false, id)
+            (inp.drawn)(&id, &seal)?;
+            (m, false, (id, seal))
         }
     };
     let get = |k: &str| {
@@ -236,6 +246,7 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
     let rho = p.rho_crosstab + p.rho_synthetic;
     let report = ExtractReport {
         ledger_entry: entry_id,
+        ledger_seal: seal,
         reused,
         data_key: data,
         year: inp.year,

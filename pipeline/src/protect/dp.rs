@@ -40,6 +40,9 @@ pub struct DpSummary {
     pub data_key: String,
     /// The ledger entry's random id: what the release cites (the key is a hash of true counts).
     pub ledger_entry: String,
+    /// The entry's seal as drawn (`Ledger::seal_of`), which the work folder keeps (not written).
+    #[serde(skip)]
+    pub ledger_seal: String,
     pub ledger: PathBuf,
     pub plan: Vec<safetally_dp::budget::TablePlan>,
     /// Persons whose multi-valued codes were cut to the table's max_codes, per table.
@@ -72,7 +75,7 @@ pub struct DpInput<'a> {
     pub previous: Option<Drawn>,
     /// Every entry of the year this work folder drew from its ledger (its releases and
     /// extracts): the ledger must still hold them all.
-    pub recorded: Vec<String>,
+    pub recorded: Vec<Recorded>,
 }
 
 /// The measured counts' hash and the year, without the plan.
@@ -145,15 +148,40 @@ pub(crate) fn entry_lost(
     )))
 }
 
+/// An entry a work folder drew from its ledger, with its seal as drawn (None: remembered by
+/// safetally 0.21 or before, which kept the id only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub id: String,
+    pub seal: Option<String>,
+}
+
 /// Refuses to draw when the ledger lacks an entry this work folder drew from it (`recorded`):
 /// an older copy restored, or lines cut. `entry_lost` sees only the last draw of one kind; an
 /// outside review restored the ledger of before an extract and drew a release again, spending
-/// 1.5 of a cap of 1.0 while the ledger showed 1.0.
-pub(crate) fn entries_lost(recorded: &[String], here: &Path, ledger: &Ledger) -> Result<(), StageError> {
+/// 1.5 of a cap of 1.0 while the ledger showed 1.0. An entry held but changed since it was
+/// drawn (its rho lowered, or its noise replaced, both found by an outside review) is refused too.
+pub(crate) fn entries_lost(recorded: &[Recorded], here: &Path, ledger: &Ledger) -> Result<(), StageError> {
+    let held = |r: &Recorded| ledger.entries.iter().find(|e| e.entry_id == r.id);
+    if let Some((r, _)) = recorded
+        .iter()
+        .filter_map(|r| held(r).map(|e| (r, e)))
+        .find(|(r, e)| {
+            r.seal
+                .as_deref()
+                .is_some_and(|s| Some(s) != ledger.seal_of(&e.entry_id))
+        })
+    {
+        return Err(StageError::Input(format!(
+            "the ledger {} holds entry {}, which this work folder drew, changed since it was drawn (what it spent or the noise it stored): the ledger was edited by hand. Restore it from its latest backup; the draw cannot be reused and nothing more is spent until the ledger holds what was drawn",
+            here.display(),
+            r.id
+        )));
+    }
     let lost: Vec<&str> = recorded
         .iter()
-        .filter(|id| !ledger.entries.iter().any(|e| &e.entry_id == *id))
-        .map(String::as_str)
+        .filter(|r| held(r).is_none())
+        .map(|r| r.id.as_str())
         .collect();
     if lost.is_empty() {
         return Ok(());
@@ -212,8 +240,15 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
         &ledger,
     )?;
     entries_lost(&inp.recorded, &here, &ledger)?;
-    let (measurements, reused, entry_id) = match ledger.find(&key) {
-        Some(e) => (e.measurements.clone(), true, e.entry_id.clone()),
+    let (measurements, reused, (entry_id, seal)) = match ledger.find(&key) {
+        Some(e) => (
+            e.measurements.clone(),
+            true,
+            (
+                e.entry_id.clone(),
+                ledger.seal_of(&e.entry_id).unwrap_or_default().to_string(),
+            ),
+        ),
         None => {
             ledger
                 .check(inp.rho, inp.config.year_rho_cap)
@@ -231,10 +266,10 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
                 )
             };
             let id = entry.entry_id.clone();
-            ledger
+            let seal = ledger
                 .append(entry)
                 .map_err(|e| StageError::Input(e.to_string()))?;
-            (m, false, id)
+            (m, false, (id, seal))
         }
     };
     let noisy: Vec<Vec<i64>> = inp
@@ -269,6 +304,7 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
         release_key: key,
         data_key: data,
         ledger_entry: entry_id,
+        ledger_seal: seal,
         ledger: here,
         plan,
         truncated_persons: inp.truncated_persons.clone(),

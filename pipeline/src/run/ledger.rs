@@ -4,6 +4,7 @@
 //! another folder used to start a fresh ledger silently, which an outside review used to
 //! publish a second exact release and to draw the same DP release three times.
 
+use crate::protect::dp::Recorded;
 use std::path::Path;
 
 use crate::error::StageError;
@@ -82,6 +83,10 @@ struct Binding {
     /// lost one (an older copy restored, a line cut) is refused before it is spent from again.
     #[serde(default)]
     entries: Vec<(i64, String)>,
+    /// Each of those entries' seal as drawn (`Ledger::seal_of`), by entry id: a line edited since
+    /// is refused. Folders of safetally 0.21 and before kept ids only.
+    #[serde(default)]
+    seals: std::collections::BTreeMap<String, String>,
 }
 
 /// Binds a work folder to one ledger: the first release of the folder records the ledger's
@@ -152,6 +157,7 @@ fn binding_for(work: &Path, here: &Path, id: Option<&str>) -> Result<Option<Bind
             ledger_id: id.to_string(),
             ledger: here.to_path_buf(),
             entries: Vec::new(),
+            seals: Default::default(),
         }),
     })
 }
@@ -268,27 +274,38 @@ fn write_binding(work: &Path, binding: &Binding) -> Result<(), StageError> {
 }
 
 /// The entries of `year` this work folder drew (none when it is bound to no ledger yet).
-pub fn recorded_entries(work: &Path, year: i64) -> Result<Vec<String>, StageError> {
+pub fn recorded_entries(work: &Path, year: i64) -> Result<Vec<Recorded>, StageError> {
     Ok(read_binding(work)?
         .map(|b| {
             b.entries
                 .into_iter()
                 .filter(|(y, _)| *y == year)
-                .map(|(_, id)| id)
+                .map(|(_, id)| Recorded {
+                    seal: b.seals.get(&id).cloned(),
+                    id,
+                })
                 .collect()
         })
         .unwrap_or_default())
 }
 
-/// Remembers an entry this work folder drew from its bound ledger.
-pub fn remember_entry(work: &Path, year: i64, entry_id: &str) -> Result<(), StageError> {
+/// Remembers an entry this work folder drew from its bound ledger, with its seal as drawn. A
+/// seal already kept is never replaced: the entry was checked against it before reuse.
+pub fn remember_entry(work: &Path, year: i64, entry_id: &str, seal: &str) -> Result<(), StageError> {
     let Some(mut binding) = read_binding(work)? else {
         return Ok(());
     };
-    if entry_id.is_empty() || binding.entries.iter().any(|(y, id)| *y == year && id == entry_id) {
+    let known = binding.entries.iter().any(|(y, id)| *y == year && id == entry_id);
+    let sealed = seal.is_empty() || binding.seals.contains_key(entry_id);
+    if entry_id.is_empty() || (known && sealed) {
         return Ok(());
     }
-    binding.entries.push((year, entry_id.to_string()));
+    if !known {
+        binding.entries.push((year, entry_id.to_string()));
+    }
+    if !sealed {
+        binding.seals.insert(entry_id.to_string(), seal.to_string());
+    }
     write_binding(work, &binding)
 }
 
@@ -430,22 +447,36 @@ mod tests {
         bind_ledger(&work, &work.join("ledger")).expect("beside the stages");
     }
 
-    /// Entries are remembered once each, by year, and survive the ledger's move.
+    /// Entries are remembered once each, by year, with the seal they were drawn with (never
+    /// replaced), and survive the ledger's move.
     #[test]
     fn the_entries_a_work_folder_drew_are_remembered() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let (work, ledger) = (tmp.path().join("w"), tmp.path().join("L"));
-        remember_entry(&work, 2024, "a").expect("unbound: nothing to remember");
+        remember_entry(&work, 2024, "a", "sa").expect("unbound: nothing to remember");
         assert!(recorded_entries(&work, 2024).expect("read").is_empty());
         bind_ledger(&work, &ledger).expect("bind");
-        for (year, id) in [(2024, "a"), (2024, "b"), (2024, "a"), (2023, "c")] {
-            remember_entry(&work, year, id).expect("remember");
+        for (year, id, seal) in [
+            (2024, "a", "sa"),
+            (2024, "b", ""),
+            (2024, "a", "other"),
+            (2023, "c", "sc"),
+            (2024, "b", "sb"),
+        ] {
+            remember_entry(&work, year, id, seal).expect("remember");
         }
-        assert_eq!(recorded_entries(&work, 2024).expect("read"), ["a", "b"]);
+        let rec = |id: &str, seal: &str| Recorded {
+            id: id.into(),
+            seal: Some(seal.into()),
+        };
+        assert_eq!(
+            recorded_entries(&work, 2024).expect("read"),
+            [rec("a", "sa"), rec("b", "sb")]
+        );
         let moved = tmp.path().join("moved");
         std::fs::rename(&ledger, &moved).expect("move");
         bind_ledger(&work, &moved).expect("moved");
-        assert_eq!(recorded_entries(&work, 2023).expect("read"), ["c"]);
+        assert_eq!(recorded_entries(&work, 2023).expect("read"), [rec("c", "sc")]);
     }
 
     #[test]

@@ -331,7 +331,7 @@ pub fn protect_stage_dp(
             recorded: super::ledger::recorded_entries(work.root(), year)?,
         })?;
         // Before anything else can fail: the entry is in the ledger now.
-        super::ledger::remember_entry(work.root(), year, &dp.ledger_entry)?;
+        super::ledger::remember_entry(work.root(), year, &dp.ledger_entry, &dp.ledger_seal)?;
         for (t, p) in tables.tables.iter().zip(&protected) {
             write_protected(t, p, out)?;
         }
@@ -530,12 +530,12 @@ pub fn journalist_stage(
                 ship_accuracy: agg.member_kind == "sample",
                 previous: previous.clone(),
                 recorded: super::ledger::recorded_entries(work.root(), year)?,
-                drawn: &|id| super::ledger::remember_entry(work.root(), year, id),
+                drawn: &|id, seal| super::ledger::remember_entry(work.root(), year, id, seal),
             },
             out,
         )?;
         // A reused draw (an older folder's, drawn before entries were remembered) too.
-        super::ledger::remember_entry(work.root(), year, &report.ledger_entry)?;
+        super::ledger::remember_entry(work.root(), year, &report.ledger_entry, &report.ledger_seal)?;
         let ledger =
             safetally_dp::ledger::Ledger::path_for(params.ledger.as_deref().unwrap_or(Path::new("")), year);
         let ledger = std::path::absolute(&ledger).unwrap_or(ledger);

@@ -35,6 +35,16 @@ pub struct Thresholds {
     /// "Maria") score as high as a long name with one typo. 0 in manifests of 0.18 and before.
     #[serde(default)]
     pub no_common_part: f64,
+    /// A record matched on weak date evidence (a year, or no date) is left unlinked when a
+    /// person whose birth date conflicts with its best match's scores within this of the best
+    /// (namesakes: either join would be a guess). Negative: no such guard (manifests of 0.21
+    /// and before).
+    #[serde(default = "no_ambiguity_guard")]
+    pub ambiguity_margin: f64,
+}
+
+fn no_ambiguity_guard() -> f64 {
+    -1.0
 }
 
 #[derive(Debug, Clone, Copy, serde::Deserialize, serde::Serialize)]
@@ -111,6 +121,7 @@ impl Thresholds {
             partial_date: up(self.partial_date),
             no_date: up(self.no_date),
             no_common_part: self.no_common_part,
+            ambiguity_margin: self.ambiguity_margin,
         }
     }
 }
@@ -195,6 +206,7 @@ mod tests {
             partial_date: 0.86,
             no_date: 0.92,
             no_common_part: 0.0,
+            ambiguity_margin: 0.03,
         };
         let scale = ThresholdScale {
             reference_records: 500.0,
