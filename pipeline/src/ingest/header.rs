@@ -94,8 +94,9 @@ pub fn map_header(
     }
     let answers = unknown.iter().filter(|c| looks_like_an_answer(schema, c)).count();
     // Checked before --ignore-extra-columns, which would drop that record unseen. Three, so
-    // that two extra columns of the organisation's own ("2023", "2024") are only not shown.
-    if answers >= 3 {
+    // that two extra columns of the organisation's own ("2023", "2024") are only not shown;
+    // more than a record has cells are columns of the file's own (`c1`..`c3000`), not a record.
+    if answers >= 3 && answers <= schema.columns.len() {
         return Err(FileError::RecordOnHeaderLine {
             at: at.clone(),
             cells: unknown.len(),

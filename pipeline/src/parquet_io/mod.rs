@@ -264,9 +264,17 @@ fn new_buf(k: Kind) -> Buf {
 }
 
 fn write_err(path: &Path, e: &dyn std::fmt::Display) -> StageError {
+    let message = e.to_string();
+    // The Parquet writer wraps a full disk in "File out of specification", which reads as a
+    // bad input file (an outside review); the cause is said first.
+    let message = if message.contains("os error 28") {
+        format!("the disk is full (no space left on the device): free space there and run again ({message})")
+    } else {
+        message
+    };
     StageError::ParquetWrite {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        message,
     }
 }
 
