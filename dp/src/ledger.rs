@@ -317,6 +317,15 @@ fn parse(path: &Path, text: &str) -> Result<(Vec<Entry>, Vec<String>), LedgerErr
                 ),
             });
         }
+        if let Some(why) = plan_disagrees(&e.entry) {
+            return Err(LedgerError::Corrupt {
+                path: path.to_path_buf(),
+                line: i + 1,
+                message: format!(
+                    "{why}: the entry was edited by hand. The ledger must not be edited by hand, and nothing is spent until it reads: restore it from its backup, or undo the edit that changed this line, then run again"
+                ),
+            });
+        }
         // `lines` leaves a carriage return on a last line without its line feed; `append`
         // hashes the line without either.
         expected = line_hash(line.strip_suffix('\r').unwrap_or(line));
@@ -324,6 +333,33 @@ fn parse(path: &Path, text: &str) -> Result<(Vec<Entry>, Vec<String>), LedgerErr
         entries.push(e.entry);
     }
     Ok((entries, hashes))
+}
+
+/// Why an entry's rho cannot be what its plan spent: the sum of its tables' rho, each table's
+/// noise scale following from its rho and sensitivity. An outside review set every line's rho
+/// to 0 (with the chain removed); the plan beside it still says what was spent. Entries
+/// without a plan (the journalists' extracts) cannot be checked so.
+fn plan_disagrees(e: &Entry) -> Option<String> {
+    if e.tables.is_empty() {
+        return None;
+    }
+    let near = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-300);
+    let planned: f64 = e.tables.iter().map(|t| t.rho).sum();
+    if !near(e.rho, planned) {
+        return Some(format!(
+            "the entry spends rho {} but its tables' shares add up to {planned}",
+            e.rho
+        ));
+    }
+    e.tables
+        .iter()
+        .find(|t| crate::scale_for_rho(t.sensitivity, t.rho).map_or(true, |s| !near(s, t.scale)))
+        .map(|t| {
+            format!(
+                "table {}'s noise scale {} is not what its rho {} gives",
+                t.id, t.scale, t.rho
+            )
+        })
 }
 
 impl Ledger {
@@ -334,7 +370,8 @@ impl Ledger {
         self.entries
             .iter()
             .position(|e| e.entry_id == entry_id)
-            .map(|i| self.hashes[i].as_str())
+            .and_then(|i| self.hashes.get(i))
+            .map(String::as_str)
     }
 
     pub fn spent(&self) -> f64 {
@@ -592,6 +629,49 @@ mod tests {
             .expect("a negative rho")
             .to_string();
         assert!(e.contains("spends rho -1") && e.contains("at least 0"), "{e}");
+    }
+
+    /// An entry whose rho is not what its plan spent is refused (an outside review set every
+    /// rho to 0), as is one whose table's noise scale is not what its rho gives.
+    #[test]
+    fn an_entry_whose_rho_disagrees_with_its_plan_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let plan =
+            crate::budget::plan(0.5, &[("T01".into(), 1.0, 1.0), ("T02".into(), 3.0, 2.0)]).expect("plan");
+        let planned = Entry {
+            rho: plan.iter().map(|t| t.rho).sum(),
+            tables: plan,
+            ..entry("a", 0.0)
+        };
+        let mut l = Ledger::open(dir.path(), 2024).expect("open");
+        l.append(planned.clone()).expect("append");
+        assert!(Ledger::open(dir.path(), 2024).is_ok(), "as written");
+        let path = Ledger::path_for(dir.path(), 2024);
+        let write = |e: &Entry| {
+            std::fs::write(&path, serde_json::to_string(e).expect("json") + "\n").expect("write");
+            Ledger::open(dir.path(), 2024)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        let e = write(&Entry {
+            rho: 0.0,
+            ..planned.clone()
+        });
+        assert!(
+            e.contains("line 1") && e.contains("its tables' shares add up to"),
+            "{e}"
+        );
+        let mut zeroed = planned.clone();
+        zeroed.rho = 0.0;
+        for t in &mut zeroed.tables {
+            t.rho = 0.0;
+        }
+        let e = write(&zeroed);
+        assert!(
+            e.contains("noise scale") && e.contains("is not what its rho"),
+            "{e}"
+        );
     }
 
     /// Two runs that read the ledger before either recorded its release: the second is

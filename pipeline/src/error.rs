@@ -120,13 +120,25 @@ pub enum FileError {
         "{inner}; the header cell(s) {merges} are merged across columns, so every column of a merge but its first has no header of its own: unmerge them (Home > Merge & Center) and give each column its own contract name"
     )]
     MergedHeader { inner: Box<FileError>, merges: String },
-    /// A column headed like a running number of the rows that holds something else: passed
-    /// over by its header alone, a column of personal numbers headed `Nummer` was lost unseen.
+    /// A column headed like a running number of the rows that holds a number as long as a
+    /// personal number: passed over by its header alone, a column of personal numbers headed
+    /// `Nummer` was lost unseen.
     #[error(
-        "{at}: column {column} is headed like a running number of the rows, but its {kind} {line} holds something else (not shown: it may be a person's number), so it is not passed over: if it holds the personal numbers, head it personal_number (personnummer); if it is a column of the organisation's own, delete it or pass --ignore-extra-columns",
-        kind = if .at.sheet.is_some() { "row" } else { "line" }
+        "{at}: column {column} is headed like a running number of the rows, but its {kind} {line} holds a number of 10 digits or more, as a personal number has (not shown), so it is not passed over: {advice}",
+        kind = if .at.sheet.is_some() || .at.path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) { "row" } else { "line" },
+        advice = if *.pnr_column {
+            "the file has a personal_number column too; if this one holds personal numbers, keep the column that holds them right under that name and delete the other; if it is a column of the organisation's own, delete it or pass --ignore-extra-columns"
+        } else {
+            "if it holds the personal numbers, head it personal_number (personnummer); if it is a column of the organisation's own, delete it"
+        }
     )]
-    NotRunningNumbers { at: Place, column: String, line: u64 },
+    NotRunningNumbers {
+        at: Place,
+        column: String,
+        line: u64,
+        /// Whether the file has a personal_number column of its own.
+        pnr_column: bool,
+    },
     /// `cells`: the two header cells as written, when they differ (an alias beside its column).
     #[error("{at}: column {column} appears twice in the header{cells}")]
     DuplicateColumn {

@@ -836,16 +836,27 @@ fn a_ledger_edited_to_give_budget_back_or_swap_its_noise_is_refused() {
         format!("{err:#}")
     };
 
-    // Every line unchained and spending nothing.
+    // Every line unchained and spending nothing: the plan beside each rho gives it away.
     edit_ledger(&file, |_, l| {
         l.remove("prev");
         l.insert("rho".into(), 0.0.into());
     });
-    assert_eq!(
-        Ledger::open(&ledger, 2024).expect("reads as old lines").spent(),
-        0.0
+    let msg = Ledger::open(&ledger, 2024).err().expect("refused").to_string();
+    assert!(
+        msg.contains("line 1") && msg.contains("its tables' shares add up to"),
+        "{msg}"
     );
     let msg = refused("unchained, rho 0");
+    assert!(msg.contains("edited by hand"), "{msg}");
+
+    // Every line unchained, as a ledger of before the chain reads: this work folder's seals
+    // tell the lines changed.
+    std::fs::write(&file, &original).expect("restore");
+    edit_ledger(&file, |_, l| {
+        l.remove("prev");
+    });
+    assert!(Ledger::open(&ledger, 2024).is_ok(), "reads as old lines");
+    let msg = refused("unchained");
     assert!(
         msg.contains("changed since it was drawn") && msg.contains("edited by hand"),
         "{msg}"

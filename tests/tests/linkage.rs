@@ -359,7 +359,9 @@ fn a_year_only_record_does_not_bridge_namesakes_and_placeholders_and_common_numb
         let fuzzy = report.fuzzy.as_ref().expect("fuzzy step ran");
         assert_eq!(fuzzy.ambiguous_records, 1, "{}", report.to_text());
         assert!(
-            report.to_text().contains("1 record(s) left unlinked"),
+            report
+                .to_text()
+                .contains("1 record(s) not joined by the fuzzy step"),
             "{}",
             report.to_text()
         );

@@ -108,7 +108,7 @@ pub fn run(mut a: Args) -> anyhow::Result<u8> {
             Ok(registered) => {
                 for r in registered {
                     say!(
-                        "Report year {y}: exact release {} published {} (registered; a second exact release of the year with other figures is refused). It carries no noise and spends no budget: whoever holds it (the platform, vetted researchers) can learn more about the year's persons than the epsilon below says; the budget holds for readers of the public DP releases only.",
+                        "Report year {y}: exact release {} published {} (registered; a second exact release of the year with other figures is refused). It carries no noise and spends no budget: whoever holds it (the platform, vetted researchers) can learn more about the year's persons than a DP release's epsilon says; the budget holds for readers of the public DP releases only.",
                         r.release_id,
                         safetally::dates::utc_text(r.created_unix)
                     );

@@ -502,12 +502,12 @@ fn map_table(schema: &Schema, t: &Table, opts: &IngestOptions) -> Result<header:
         })?;
     map.sheet_columns = t.sheet_columns.clone();
     running_numbers_without_header(t, &mut map);
-    let pnr_absent = schema
+    let pnr_column = schema
         .column_index("personal_number")
-        .is_some_and(|i| map.source[i].is_none());
+        .is_some_and(|i| map.source[i].is_some());
     // Like a near miss of a contract column, it is not left out on request while the file
     // has no personal_number column: it may be that column.
-    named_running_numbers(t, &mut map, opts.ignore_extra_columns && !pnr_absent)?;
+    named_running_numbers(t, &mut map, (opts.ignore_extra_columns, pnr_column))?;
     match t.unreadable_in(&map) {
         Some((col, ty)) => Err(FileError::Parquet {
             path: t.path.clone(),
@@ -520,11 +520,10 @@ fn map_table(schema: &Schema, t: &Table, opts: &IngestOptions) -> Result<header:
 }
 
 /// Whether each column of `cols` holds a running number of the rows: every row a whole
-/// number of at most 9 digits (a personal number has 10 or 12), no two the same, or empty
-/// where `blanks` may be. Per column, Err: the first line that does not (0: a row that cannot
-/// be read); Ok: the number of rows. One pass for all of them: a pass per column made a
-/// header of 20 000 empty columns take 11 s (an outside review).
-fn running_numbers(t: &Table, cols: &[usize], blanks: bool) -> Vec<Result<usize, u64>> {
+/// number of at most 9 digits, no two the same. Per column, Err: the first line that does not
+/// (0: a row that cannot be read); Ok: the number of rows. One pass for all of them: a pass per
+/// column made a header of 20 000 empty columns take 11 s (an outside review).
+fn running_numbers(t: &Table, cols: &[usize]) -> Vec<Result<usize, u64>> {
     /// Every column decided: the pass ends (or a row that cannot be read).
     struct Done;
     impl From<FileError> for Done {
@@ -541,7 +540,7 @@ fn running_numbers(t: &Table, cols: &[usize], blanks: bool) -> Vec<Result<usize,
         open.retain(|&k| {
             let cell = row.cells.get(cols[k]).map_or("", |c| c.trim());
             let number = !cell.is_empty() && cell.len() <= 9 && cell.bytes().all(|b| b.is_ascii_digit());
-            let running = (blanks && cell.is_empty()) || (number && seen[k].insert(cell.to_string()));
+            let running = number && seen[k].insert(cell.to_string());
             if !running {
                 out[k] = Err(row.line);
             }
@@ -555,26 +554,48 @@ fn running_numbers(t: &Table, cols: &[usize], blanks: bool) -> Vec<Result<usize,
     out
 }
 
-/// A column headed like a running number (`Nr`, `Nummer`, `#`) is passed over only when its
-/// cells are one: an outside review headed the personal numbers `Nummer`, and they were lost
-/// with only a note. Otherwise it is an unknown column: refused, or ignored on request.
+/// Digits a cell must hold to be taken for a personal number (10 or 12 with the century).
+const PNR_DIGITS: usize = 10;
+
+/// A column headed like a running number (`Nr`, `Nummer`, `#`) is passed over, unless one of
+/// its cells holds as many digits as a personal number: an outside review headed the personal
+/// numbers `Nummer`, and they were lost with only a note. Then the file is refused, naming the
+/// column and the line, never the value (or the column ignored, on request, where the file has
+/// a personal_number column of its own). Rows of the wrong shape (a stray line break, a line an
+/// unclosed quote took) are quarantined for it and are not looked at; a repeated number, a
+/// totals line or a blank is no one's identifier and loses nothing.
 fn named_running_numbers(
     t: &Table,
     map: &mut header::HeaderMap,
-    ignore_extra: bool,
+    (ignore_extra, pnr_column): (bool, bool),
 ) -> Result<(), FileError> {
     let named = std::mem::take(&mut map.numbering_named);
-    let cols: Vec<usize> = named.iter().map(|(pos, _)| *pos).collect();
-    // Blank cells lose nothing: staff may have numbered some rows only.
-    for ((_, name), running) in named.into_iter().zip(running_numbers(t, &cols, true)) {
-        match running {
-            Ok(_) => map.numbering.push(name),
-            Err(_) if ignore_extra => map.ignored.push(name),
-            Err(line) => {
+    let mut found: Vec<Option<u64>> = vec![None; named.len()];
+    let _ = t.for_each_row(|row| -> Result<(), FileError> {
+        if row.unclosed.is_some() || row.cells.len() != map.width {
+            return Ok(());
+        }
+        for (k, (pos, _)) in named.iter().enumerate() {
+            let digits = row
+                .cells
+                .get(*pos)
+                .map_or(0, |c| c.bytes().filter(u8::is_ascii_digit).count());
+            if found[k].is_none() && digits >= PNR_DIGITS {
+                found[k] = Some(row.line);
+            }
+        }
+        Ok(())
+    });
+    for ((_, name), line) in named.into_iter().zip(found) {
+        match line {
+            None => map.numbering.push(name),
+            Some(_) if ignore_extra && pnr_column => map.ignored.push(name),
+            Some(line) => {
                 return Err(FileError::NotRunningNumbers {
                     at: t.place(),
                     column: name,
                     line,
+                    pnr_column,
                 });
             }
         }
@@ -590,7 +611,7 @@ fn running_numbers_without_header(t: &Table, map: &mut header::HeaderMap) {
     let numbering: Vec<usize> = map
         .blank
         .iter()
-        .zip(running_numbers(t, &map.blank, false))
+        .zip(running_numbers(t, &map.blank))
         .filter(|(_, r)| r.as_ref().is_ok_and(|rows| *rows >= 2))
         .map(|(pos, _)| *pos)
         .collect();

@@ -257,9 +257,9 @@ fn weak_evidence(r: &Records, common: &[bool], i: u32, j: u32) -> bool {
 }
 
 /// Records whose name clears the threshold, on weak date evidence, against records of two
-/// persons (as the exact step left them) whose birth dates no one person has, while agreeing
-/// with each, and whose scores are within `margin` (the bit flips alone spread one identical
-/// name's scores about that much): Gift Balogun without a date, beside a Gift Balogun born in
+/// persons (as the exact step left them, checked once before the one-to-one choice) whose
+/// birth dates no one person has, while agreeing with each, both within `margin` of the
+/// record's best score (the bit flips alone spread one identical name's scores about that much): Gift Balogun without a date, beside a Gift Balogun born in
 /// 1980 and another born in 1991. Best score first would pick one by the flips' noise; an
 /// outside review found 35 of 81 such records joined to the wrong namesake. Left apart, the
 /// person is counted twice at worst; joined wrongly, two persons' answers are mixed.
@@ -285,13 +285,21 @@ fn ambiguous_records(
         let own = clusters.find(x);
         roots.retain(|&(_, y)| y != own && !members.dates_conflict(r, common, own, y));
         roots.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let Some(&(best, y1)) = roots.first() else {
+        let Some(&(best, _)) = roots.first() else {
             continue;
         };
-        let close = roots[1..]
+        // Any two persons among the close matches, not only the best against the others: a
+        // dateless best match would otherwise join, then take one of two namesakes behind it.
+        let near: Vec<u32> = roots
             .iter()
             .take_while(|(s, _)| *s >= best - margin)
-            .any(|&(_, y2)| y2 != y1 && members.dates_conflict(r, common, y1, y2));
+            .map(|&(_, y)| y)
+            .collect();
+        let close = near.iter().enumerate().any(|(a, &y1)| {
+            near[a + 1..]
+                .iter()
+                .any(|&y2| y2 != y1 && members.dates_conflict(r, common, y1, y2))
+        });
         if close {
             ambiguous.insert(x);
         }

@@ -151,7 +151,7 @@ impl LinkReport {
             if f.ambiguous_records > 0 {
                 let _ = writeln!(
                     s,
-                    "  {} record(s) left unlinked by the fuzzy step: on a birth date known to the year or not at all, their names match records of two or more persons whose birth dates differ (namesakes), so joining either would be a guess; such a person may be counted twice",
+                    "  {} record(s) not joined by the fuzzy step: on a birth date known to the year or not at all, their names match records of two or more persons whose birth dates differ (namesakes) about equally well, so joining either would be a guess; such a person may be counted twice",
                     f.ambiguous_records
                 );
             }

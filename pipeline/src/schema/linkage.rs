@@ -177,6 +177,14 @@ impl LinkageSpec {
                 }
             }
         }
+        // Negative is how settings of 0.21 and before read (no guard); in the schema a sign
+        // typed by mistake would switch the guard off unseen.
+        let margin = spec.thresholds.ambiguity_margin;
+        if !(0.0..1.0).contains(&margin) {
+            return Err(bad(format!(
+                "thresholds.ambiguity_margin {margin}: a Dice difference from 0 up to 1"
+            )));
+        }
         let ceiling = spec.threshold_scale.ceiling;
         if !(ceiling > 0.0 && ceiling <= 1.0) {
             return Err(bad(format!(

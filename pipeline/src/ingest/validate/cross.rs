@@ -206,6 +206,20 @@ impl Validator<'_> {
                 Err(b) => self.push(problems, c.pnr, raw_pnr, number_hint(b, row, map, c.pnr)),
             }
         }
+        // A blank age group the birth date settles: under 18 all of the report year, the
+        // person was a child at any first contact up to its end. Not "adult": someone of 18 all
+        // year may have been met first as a child in an earlier year.
+        if let (Some(b), Some(y), None) = (birth, year, values[c.age].as_deref())
+            && possible_age_groups(&b, y) == (true, false)
+        {
+            values[c.age] = Some("child".to_string());
+            norms.push(Normalisation {
+                column: self.schema.columns[c.age].name.clone(),
+                from: "(blank)".into(),
+                to: "child (under 18 all of the report year by the birth date)".into(),
+                ..Default::default()
+            });
+        }
         if let (Some(b), Some(y), Some(age)) = (birth, year, values[c.age].as_deref()) {
             let (child_ok, adult_ok) = possible_age_groups(&b, y);
             let bad = (age == "child" && !child_ok) || (age == "adult" && !adult_ok);
