@@ -374,6 +374,18 @@ impl Ledger {
             .map(String::as_str)
     }
 
+    /// What a release or extract recorded before drew: its noisy measurements, its entry's id
+    /// and seal (reused, never drawn again).
+    pub fn drawn(&self, release_key: &str) -> Option<(BTreeMap<String, Vec<i64>>, String, String)> {
+        let (i, e) = self
+            .entries
+            .iter()
+            .enumerate()
+            .find(|(_, e)| e.release_key == release_key)?;
+        let seal = self.hashes.get(i).cloned().unwrap_or_default();
+        Some((e.measurements.clone(), e.entry_id.clone(), seal))
+    }
+
     pub fn spent(&self) -> f64 {
         // A float sum of nothing is -0.0, which printed as "spent rho -0.0000".
         self.entries.iter().fold(0.0, |a, e| a + e.rho)

@@ -761,18 +761,25 @@ fn misses_as_likely(misses: u32, n: u32) -> f64 {
     (1.0 - below).max(0.0)
 }
 
+/// A work folder with aggregated tables, bound to a fresh ledger: (folder, aggregated, ledger).
+fn bound_folder() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let work = tempfile::tempdir().expect("tempdir");
+    let agg = aggregated(work.path());
+    let w = Workdir::new(work.path()).expect("workdir");
+    let ledger = work.path().join("ledger");
+    safetally::run::bind_ledger(w.root(), &ledger).expect("bind");
+    (work, agg, ledger)
+}
+
 /// A ledger that lost an entry this work folder drew before its last one is refused: the
 /// work folder remembers every entry it drew. An outside review released D0, then D1, then
 /// D0 again (its stored draw reused), cut the ledger back to its first line and drew D2:
 /// the check of the last draw alone saw its entry there, and D1's spending was forgotten.
 #[test]
 fn a_ledger_missing_any_entry_this_work_folder_drew_is_refused() {
-    let work = tempfile::tempdir().expect("tempdir");
-    let agg = aggregated(work.path());
+    let (work, agg, ledger) = bound_folder();
     let s = schema();
     let w = Workdir::new(work.path()).expect("workdir");
-    let ledger = work.path().join("ledger");
-    safetally::run::bind_ledger(w.root(), &ledger).expect("bind");
     protect_stage_dp(&s, &w, &agg, &dp_run(&ledger, 0.3), true).expect("first");
     let file = Ledger::path_for(&ledger, 2024);
     let older = std::fs::read(&file).expect("backup");
@@ -819,12 +826,9 @@ fn edit_ledger(file: &Path, edit: impl Fn(usize, &mut serde_json::Map<String, se
 /// which the next run published as its draw.
 #[test]
 fn a_ledger_edited_to_give_budget_back_or_swap_its_noise_is_refused() {
-    let work = tempfile::tempdir().expect("tempdir");
-    let agg = aggregated(work.path());
+    let (work, agg, ledger) = bound_folder();
     let s = schema();
     let w = Workdir::new(work.path()).expect("workdir");
-    let ledger = work.path().join("ledger");
-    safetally::run::bind_ledger(w.root(), &ledger).expect("bind");
     protect_stage_dp(&s, &w, &agg, &dp_run(&ledger, 0.3), true).expect("first");
     protect_stage_dp(&s, &w, &agg, &dp_run(&ledger, 0.2), true).expect("second");
     let file = Ledger::path_for(&ledger, 2024);

@@ -172,15 +172,8 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
         &ledger,
     )?;
     crate::protect::dp::entries_lost(&inp.recorded, &here, &ledger)?;
-    let (measured, reused, (entry_id, seal)) = match ledger.find(&key) {
-        Some(e) => (
-            e.measurements.clone(),
-            true,
-            (
-                e.entry_id.clone(),
-                ledger.seal_of(&e.entry_id).unwrap_or_default().to_string(),
-            ),
-        ),
+    let (measured, reused, (entry_id, seal)) = match ledger.drawn(&key) {
+        Some((m, id, seal)) => (m, true, (id, seal)),
         None => {
             let rho = p.rho_crosstab + p.rho_synthetic;
             ledger

@@ -240,15 +240,8 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
         &ledger,
     )?;
     entries_lost(&inp.recorded, &here, &ledger)?;
-    let (measurements, reused, (entry_id, seal)) = match ledger.find(&key) {
-        Some(e) => (
-            e.measurements.clone(),
-            true,
-            (
-                e.entry_id.clone(),
-                ledger.seal_of(&e.entry_id).unwrap_or_default().to_string(),
-            ),
-        ),
+    let (measurements, reused, (entry_id, seal)) = match ledger.drawn(&key) {
+        Some((m, id, seal)) => (m, true, (id, seal)),
         None => {
             ledger
                 .check(inp.rho, inp.config.year_rho_cap)
