@@ -154,7 +154,27 @@ fn the_extract_is_ledgered_follows_the_code_lists_and_holds_no_identifier() {
         "{e}"
     );
     assert_eq!(Ledger::open(&ledger, 2024).expect("ledger").entries.len(), 1);
-    std::fs::write(&file, kept).expect("restore");
+    std::fs::write(&file, &kept).expect("restore");
+
+    // The extract's line records its plan (the cross-tabulation's and the marginals' shares),
+    // so a rho lowered by hand is refused by whoever reads the ledger, as a release's is.
+    let extract_line = kept.lines().nth(1).expect("the extract's line");
+    let mut v: serde_json::Value = serde_json::from_str(extract_line).expect("json");
+    let plan: Vec<&str> = v["tables"]
+        .as_array()
+        .expect("a plan")
+        .iter()
+        .map(|t| t["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(plan, ["J1", "J1_marginals"]);
+    v["rho"] = serde_json::Value::from(0.0);
+    std::fs::write(&file, format!("{first_line}{v}\n")).expect("edit");
+    let e = Ledger::open(&ledger, 2024).err().expect("refused").to_string();
+    assert!(
+        e.contains("line 2") && e.contains("its tables' shares add up to"),
+        "{e}"
+    );
+    std::fs::write(&file, &kept).expect("restore");
 
     // A backup copy of the ledger holds the entry too, but what the extract spent there the
     // ledger would never see: refused while the ledger itself is there.

@@ -27,9 +27,9 @@ fn ledger_file(path: &std::path::Path) -> Option<(PathBuf, i64)> {
 }
 
 /// What an entry paid for: a release of report tables, or the journalists' extract (which
-/// measures its own cross-tabulation and records no table plan).
+/// measures its own cross-tabulation, `J1`, and marginals; before 0.22 with no table plan).
 fn what(e: &safetally_dp::ledger::Entry) -> String {
-    if e.tables.is_empty() && e.measurements.keys().any(|k| k.starts_with('J')) {
+    if !e.measurements.is_empty() && e.measurements.keys().all(|k| k.starts_with('J')) {
         "journalists' extract".to_string()
     } else {
         format!("release of {} tables", e.tables.len())

@@ -184,8 +184,23 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
                 safetally_dp::noisy_counts(&margs, scale_s, marginals_sensitivity(&sz)).map_err(dp_err)?;
             let m: BTreeMap<String, Vec<i64>> =
                 [("J1".to_string(), nc), ("J1_marginals".to_string(), nm)].into();
+            // The plan the ledger checks each line's rho against (an entry's rho that is not its
+            // plan's is refused as edited): the cross-tabulation's share and the marginals'.
+            let plan = safetally_dp::budget::plan(
+                rho,
+                &[
+                    ("J1".to_string(), p.rho_crosstab, 1.0),
+                    (
+                        "J1_marginals".to_string(),
+                        p.rho_synthetic,
+                        marginals_sensitivity(&sz),
+                    ),
+                ],
+            )
+            .map_err(dp_err)?;
             let entry = Entry {
                 measurements: m.clone(),
+                tables: plan,
                 ..Entry::now(
                     key.clone(),
                     inp.year,
