@@ -338,7 +338,7 @@ fn parse(path: &Path, text: &str) -> Result<(Vec<Entry>, Vec<String>), LedgerErr
 /// Why an entry's rho cannot be what its plan spent: the sum of its tables' rho, each table's
 /// noise scale following from its rho and sensitivity. An outside review set every line's rho
 /// to 0 (with the chain removed); the plan beside it still says what was spent. Entries
-/// without a plan (the journalists' extracts) cannot be checked so.
+/// without a plan (the journalists' extracts of 0.21 and before) cannot be checked so.
 fn plan_disagrees(e: &Entry) -> Option<String> {
     if e.tables.is_empty() {
         return None;

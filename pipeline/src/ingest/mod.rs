@@ -519,11 +519,11 @@ fn map_table(schema: &Schema, t: &Table, opts: &IngestOptions) -> Result<header:
     }
 }
 
-/// Whether each column of `cols` holds a running number of the rows: every row a whole
-/// number of at most 9 digits, no two the same. Per column, Err: the first line that does not
-/// (0: a row that cannot be read); Ok: the number of rows. One pass for all of them: a pass per
-/// column made a header of 20 000 empty columns take 11 s (an outside review).
-fn running_numbers(t: &Table, cols: &[usize]) -> Vec<Result<usize, u64>> {
+/// Whether each column of `cols` holds a running number of the rows: at least two rows,
+/// every one a whole number of at most 9 digits, no two the same (a row that cannot be read:
+/// not). One pass for all of them: a pass per column made a header of 20 000 empty columns
+/// take 11 s (an outside review).
+fn running_numbers(t: &Table, cols: &[usize]) -> Vec<bool> {
     /// Every column decided: the pass ends (or a row that cannot be read).
     struct Done;
     impl From<FileError> for Done {
@@ -532,7 +532,6 @@ fn running_numbers(t: &Table, cols: &[usize]) -> Vec<Result<usize, u64>> {
         }
     }
     let mut seen: Vec<std::collections::HashSet<String>> = vec![Default::default(); cols.len()];
-    let mut out: Vec<Result<usize, u64>> = vec![Ok(0); cols.len()];
     let mut open: Vec<usize> = (0..cols.len()).collect();
     let mut rows = 0usize;
     let read = t.for_each_row(|row| {
@@ -540,18 +539,17 @@ fn running_numbers(t: &Table, cols: &[usize]) -> Vec<Result<usize, u64>> {
         open.retain(|&k| {
             let cell = row.cells.get(cols[k]).map_or("", |c| c.trim());
             let number = !cell.is_empty() && cell.len() <= 9 && cell.bytes().all(|b| b.is_ascii_digit());
-            let running = number && seen[k].insert(cell.to_string());
-            if !running {
-                out[k] = Err(row.line);
-            }
-            running
+            number && seen[k].insert(cell.to_string())
         });
         if open.is_empty() { Err(Done) } else { Ok(()) }
     });
-    for &k in &open {
-        out[k] = if read.is_ok() { Ok(rows) } else { Err(0) };
+    let mut running = vec![false; cols.len()];
+    if read.is_ok() && rows >= 2 {
+        for k in open {
+            running[k] = true;
+        }
     }
-    out
+    running
 }
 
 /// Digits a cell must hold to be taken for a personal number (10 or 12 with the century).
@@ -612,7 +610,7 @@ fn running_numbers_without_header(t: &Table, map: &mut header::HeaderMap) {
         .blank
         .iter()
         .zip(running_numbers(t, &map.blank))
-        .filter(|(_, r)| r.as_ref().is_ok_and(|rows| *rows >= 2))
+        .filter(|(_, running)| *running)
         .map(|(pos, _)| *pos)
         .collect();
     for pos in numbering {

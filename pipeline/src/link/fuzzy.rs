@@ -28,9 +28,9 @@ pub struct FuzzyStats {
     /// disagree on gender (known to one of their records each).
     #[serde(default)]
     pub refused_answer_conflicts: u64,
-    /// Records without a full birth date left apart because their name matched, on weak date
-    /// evidence, records of two persons whose birth dates cannot be one person's: either join
-    /// would be a guess.
+    /// Records on weak date evidence (a year, or no date) not joined because their name
+    /// matched records of two persons whose birth dates cannot be one person's about equally
+    /// well: either join would be a guess.
     #[serde(default)]
     pub ambiguous_records: u64,
 }
@@ -259,8 +259,9 @@ fn weak_evidence(r: &Records, common: &[bool], i: u32, j: u32) -> bool {
 /// Records whose name clears the threshold, on weak date evidence, against records of two
 /// persons (as the exact step left them, checked once before the one-to-one choice) whose
 /// birth dates no one person has, while agreeing with each, both within `margin` of the
-/// record's best score (the bit flips alone spread one identical name's scores about that much): Gift Balogun without a date, beside a Gift Balogun born in
-/// 1980 and another born in 1991. Best score first would pick one by the flips' noise; an
+/// record's best score (the bit flips alone spread one identical name's scores about that
+/// much): Gift Balogun without a date, beside a Gift Balogun born in 1980 and another born in
+/// 1991. Best score first would pick one by the flips' noise; an
 /// outside review found 35 of 81 such records joined to the wrong namesake. Left apart, the
 /// person is counted twice at worst; joined wrongly, two persons' answers are mixed.
 fn ambiguous_records(

@@ -162,16 +162,14 @@ pub struct Recorded {
 /// 1.5 of a cap of 1.0 while the ledger showed 1.0. An entry held but changed since it was
 /// drawn (its rho lowered, or its noise replaced, both found by an outside review) is refused too.
 pub(crate) fn entries_lost(recorded: &[Recorded], here: &Path, ledger: &Ledger) -> Result<(), StageError> {
-    let held = |r: &Recorded| ledger.entries.iter().find(|e| e.entry_id == r.id);
-    if let Some((r, _)) = recorded
-        .iter()
-        .filter_map(|r| held(r).map(|e| (r, e)))
-        .find(|(r, e)| {
-            r.seal
-                .as_deref()
-                .is_some_and(|s| Some(s) != ledger.seal_of(&e.entry_id))
-        })
-    {
+    // The ledger's seal of each entry: None where it no longer holds the entry.
+    let changed = |r: &&Recorded| {
+        let now = ledger.seal_of(&r.id);
+        r.seal
+            .as_deref()
+            .is_some_and(|kept| now.is_some_and(|now| now != kept))
+    };
+    if let Some(r) = recorded.iter().find(changed) {
         return Err(StageError::Input(format!(
             "the ledger {} holds entry {}, which this work folder drew, changed since it was drawn (what it spent or the noise it stored): the ledger was edited by hand. Restore it from its latest backup; the draw cannot be reused and nothing more is spent until the ledger holds what was drawn",
             here.display(),
@@ -180,7 +178,7 @@ pub(crate) fn entries_lost(recorded: &[Recorded], here: &Path, ledger: &Ledger) 
     }
     let lost: Vec<&str> = recorded
         .iter()
-        .filter(|r| held(r).is_none())
+        .filter(|r| ledger.seal_of(&r.id).is_none())
         .map(|r| r.id.as_str())
         .collect();
     if lost.is_empty() {
