@@ -286,7 +286,7 @@ pub fn one_table(id: &str, max_codes: Option<usize>) -> safetally::tables::Table
 
 /// Persons with a contact kind and one more column, a row each.
 pub fn persons(rows: &[(&str, &str)], column: &str) -> safetally::tables::derive::Persons {
-    let mut cols: std::collections::HashMap<String, Vec<Option<String>>> = std::collections::HashMap::new();
+    let mut cols = safetally::tables::derive::Columns::default();
     cols.insert(
         "contact_kind".into(),
         rows.iter().map(|r| Some(r.0.to_string())).collect(),

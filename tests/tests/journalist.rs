@@ -379,7 +379,7 @@ fn associated() -> Persons {
     }
     Persons {
         n: 2000,
-        cols,
+        cols: cols.into_iter().collect(),
         separator: ';',
     }
 }

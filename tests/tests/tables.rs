@@ -205,7 +205,7 @@ fn truth_tables(tables: &Tables, work: &Path) -> Vec<TableCells> {
     }
     let persons = tables::Persons {
         n: groups.len(),
-        cols,
+        cols: cols.into_iter().collect(),
         separator: s.multi_separator,
     };
     tables::aggregate_persons(&s, tables, &persons).expect("truth tables")

@@ -1,5 +1,6 @@
 //! `safetally budget`: what the privacy ledger says was spent, and what remains, per year.
 
+use anyhow::Context;
 use std::path::PathBuf;
 
 use safetally::protect::DpConfig;
@@ -62,16 +63,16 @@ pub fn run(mut a: Args) -> anyhow::Result<u8> {
     }
     let mut years: Vec<i64> = match a.year {
         Some(y) => vec![y],
-        None => std::fs::read_dir(&a.ledger)
-            .map(|d| {
-                d.flatten()
-                    .filter_map(|e| {
-                        let p = e.path();
-                        Ledger::year_of(&p).or_else(|| safetally_dp::register::year_of(&p))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
+        // An unreadable folder must not read as "nothing spent" either.
+        None => {
+            let unreadable = || format!("cannot read the privacy ledger folder {}", a.ledger.display());
+            let mut years = Vec::new();
+            for e in std::fs::read_dir(&a.ledger).with_context(unreadable)? {
+                let p = e.with_context(unreadable)?.path();
+                years.extend(Ledger::year_of(&p).or_else(|| safetally_dp::register::year_of(&p)));
+            }
+            years
+        }
     };
     years.sort_unstable();
     years.dedup();

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use safetally::key::LinkageKey;
-use safetally::link::{LinkParams, Quality, evaluate_stage, load, truth_for_records};
+use safetally::link::{LinkParams, Quality, evaluate_stage_with, evaluation_runs, load, truth_for_records};
+use safetally::progress::Progress;
 use safetally::schema::LinkageSpec;
 use safetally::stage::Workdir;
 
@@ -50,7 +51,7 @@ pub fn row(name: &str, q: &Quality) -> String {
     )
 }
 
-pub fn run(a: Args) -> anyhow::Result<u8> {
+pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
     let schema = load_schema()?;
     let spec = LinkageSpec::load(&schema)?;
     let key = LinkageKey::load(&a.key)?;
@@ -68,7 +69,11 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     } else {
         vec![]
     };
-    let e = evaluate_stage(&records, &truth, &LinkParams::from_spec(&spec), &offsets);
+    let bar = progress.bar(evaluation_runs(&offsets), "linking");
+    let e = evaluate_stage_with(&records, &truth, &LinkParams::from_spec(&spec), &offsets, &|| {
+        bar.inc(1)
+    });
+    bar.finish_and_clear();
     say!(
         "Linkage quality on {} records of {} true persons ({} true pairs):",
         e.with_fuzzy.records,

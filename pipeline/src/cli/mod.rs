@@ -171,7 +171,7 @@ pub fn main() -> ExitCode {
         Command::Keygen(a) => keygen::run(a),
         Command::Pseudonymise(a) => pseudonymise::run(a, progress),
         Command::Link(a) => link::run(a, progress),
-        Command::EvaluateLinkage(a) => evaluate::run(a),
+        Command::EvaluateLinkage(a) => evaluate::run(a, progress),
         Command::Aggregate(a) => aggregate::run(a, progress),
         Command::Protect(a) => protect::run(a, progress),
         Command::Publish(a) => publish::run(a, progress),

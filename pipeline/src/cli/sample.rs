@@ -20,6 +20,7 @@ pub struct Args {
     /// Number of fictional organisations.
     #[arg(long, default_value_t = 25)]
     pub orgs: usize,
+    /// Seed of the generator: the same seed and options make the same sample, byte for byte.
     #[arg(long, default_value_t = 2024)]
     pub seed: u64,
     /// The report year of every record (1990 to this year).

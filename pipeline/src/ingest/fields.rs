@@ -453,6 +453,14 @@ fn code(list: &CodeList, raw: &str) -> Result<Cleaned, Broken> {
 fn country(schema: &Schema, raw: &str) -> Result<Cleaned, Broken> {
     let text = composed(raw);
     resolved_composed(raw, &text, schema.lookup_country(&text)).ok_or_else(|| {
+        // A 3-letter code (ISO alpha-3, as passports and case systems write it): the nearest
+        // 2-letter code is another country (UKR is near UK, GBR near BR), so none is offered.
+        if text.len() == 3 && text.bytes().all(|b| b.is_ascii_uppercase()) {
+            return broken(
+                "unknown_country",
+                "the value looks like a 3-letter country code (ISO alpha-3, as passports write them), which the contract does not read: write the country's 2-letter code (ISO 3166-1 alpha-2, UA for UKR, GB for GBR, NG for NGA) or its Swedish or English name",
+            );
+        }
         let hint = former_country(&text).map_or_else(
             || ambiguous_country(schema, &text),
             |now| format!("; it is a country that no longer exists: give the present-day country the place is in ({now}), or unknown"),
@@ -695,7 +703,7 @@ pub fn personal_number(raw: &str, report_year: i32, today: Today) -> Result<pnr:
             ),
             PnrProblem::Format => broken(
                 "pnr_format",
-                "not 10 or 12 digits with an optional - or + before the last four, or an impossible date",
+                "not 10 or 12 digits with an optional - or + before the last four, or an impossible date; leave the cell empty when the person has no Swedish personal or co-ordination number (an LMA, dossier or passport number does not go here)",
             ),
             PnrProblem::Checksum => broken("pnr_checksum", "the check digit (the last digit) is wrong"),
         })

@@ -31,6 +31,9 @@ pub struct HeaderMap {
     /// The sheet column (0 is A) of each of the table's columns, where empty columns of a
     /// workbook sheet were dropped; otherwise a column's place is its column.
     pub sheet_columns: Option<Vec<usize>>,
+    /// Contract columns (ids, personal numbers) read without the `.0` every filled cell has
+    /// (`ingest::decimals`).
+    pub decimal_ids: Vec<usize>,
 }
 
 pub fn map_header(
@@ -139,6 +142,12 @@ pub fn map_header(
             },
         });
     }
+    if let Some(e) = one_column_per_answer(schema, &unknown, &source, at) {
+        return Err(e);
+    }
+    if let Some(e) = whole_names(schema, &unknown, &source, at) {
+        return Err(e);
+    }
     if !unknown.is_empty() && !ignore_extra {
         let mut shown: Vec<String> = unknown
             .iter()
@@ -174,6 +183,74 @@ pub fn map_header(
         numbering_named: numbering,
         blank,
         sheet_columns: None,
+        decimal_ids: Vec::new(),
+    })
+}
+
+/// Unknown columns headed by two or more answers of one code column the file lacks
+/// (`Sexuell exploatering`, `Tiggeri`, each marked with an X): a sheet laid out one column per
+/// answer. Left out on request, every row's answers were lost (an outside review's T04 was
+/// all not answered).
+fn one_column_per_answer(
+    schema: &Schema,
+    unknown: &[String],
+    source: &[Option<usize>],
+    at: &Place,
+) -> Option<FileError> {
+    use crate::schema::{ColumnType, Resolved};
+    schema.columns.iter().zip(source).find_map(|(col, src)| {
+        if src.is_some() || col.ty != ColumnType::Code {
+            return None;
+        }
+        let list = schema.list_for(col)?;
+        let answers: Vec<(String, String)> = unknown
+            .iter()
+            .filter_map(|c| match list.resolve(&without_hints(c)) {
+                Resolved::Exact(code) | Resolved::Normalised(code) if code != "unknown" => {
+                    Some((one_line(c), code))
+                }
+                _ => None,
+            })
+            .collect();
+        (answers.len() >= 2).then(|| FileError::OneColumnPerAnswer {
+            at: at.clone(),
+            column: col.name.clone(),
+            cells_example: Box::new((
+                answers.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>().join(", "),
+                format!("{};{}", answers[0].1, answers[1].1),
+            )),
+        })
+    })
+}
+
+/// A column headed as whole names (`Namn`, `Name`, `Fullständigt namn`) where the file has
+/// neither given_name nor family_name: left out on request, no record had a name to link by.
+fn whole_names(
+    schema: &Schema,
+    unknown: &[String],
+    source: &[Option<usize>],
+    at: &Place,
+) -> Option<FileError> {
+    const WHOLE: [&str; 8] = [
+        "namn",
+        "name",
+        "fullständigt namn",
+        "full name",
+        "för- och efternamn",
+        "för och efternamn",
+        "personens namn",
+        "klientens namn",
+    ];
+    let absent = |c: &str| schema.column_index(c).is_some_and(|i| source[i].is_none());
+    if !(absent("given_name") && absent("family_name")) {
+        return None;
+    }
+    let cell = unknown
+        .iter()
+        .find(|c| WHOLE.contains(&without_hints(c).to_lowercase().as_str()))?;
+    Some(FileError::WholeNames {
+        at: at.clone(),
+        column: one_line(cell),
     })
 }
 
@@ -330,7 +407,7 @@ fn one_line(cell: &str) -> String {
 
 /// A header cell as it is matched: without spaces and BOM, and composed (NFC), as a Mac
 /// writes "Kön" with its ö decomposed.
-fn header_cell(raw: &str) -> Cow<'_, str> {
+pub(super) fn header_cell(raw: &str) -> Cow<'_, str> {
     super::fields::composed(raw.trim().trim_start_matches('\u{feff}'))
 }
 

@@ -2,13 +2,16 @@
 //! writes, per organisation, the accepted rows and a quarantine of the rejected ones with file,
 //! line, column, rule and value. Rows in = accepted + quarantined, always.
 
+mod decimals;
 mod decode;
 mod fields;
 mod header;
+mod ignored;
 mod notes;
 mod parquet_pages;
 mod read;
 mod read_parquet;
+mod reordered;
 mod report;
 mod shown;
 mod sinks;
@@ -508,6 +511,9 @@ fn map_table(schema: &Schema, t: &Table, opts: &IngestOptions) -> Result<header:
     // Like a near miss of a contract column, it is not left out on request while the file
     // has no personal_number column: it may be that column.
     named_running_numbers(t, &mut map, (opts.ignore_extra_columns, pnr_column))?;
+    ignored::answers_in_ignored(schema, t, &map)?;
+    reordered::reordered_header(schema, t, &map)?;
+    decimals::decimal_ids(schema, t, &mut map);
     match t.unreadable_in(&map) {
         Some((col, ty)) => Err(FileError::Parquet {
             path: t.path.clone(),
@@ -638,7 +644,7 @@ fn validate_file(
         }
     };
     outcome.format = Some(table.format.clone());
-    outcome.notes = header_notes(&map);
+    outcome.notes = header_notes(schema, &map);
     outcome.notes.extend(table.notes.iter().cloned());
     outcome.org_id = f.org.clone();
     let target = Target {
@@ -661,6 +667,9 @@ fn validate_file(
     // Only a CSV file was saved by a program that writes '?' for what it cannot store.
     let csv = table.format.starts_with("CSV");
     let (mut prefilled, mut numbered) = ((0u64, 0u64), (0u64, 0u64));
+    // Id-only rows since the last record, and those a later record showed to be between
+    // records (trailing ones are a template numbered ahead of use).
+    let (mut pending, mut between): (Vec<u64>, Vec<u64>) = (Vec::new(), Vec::new());
     let template = TemplateColumns::of(schema, &map);
     let done = table.for_each_row(|row| {
         if let Some(with_id) = template_row(&template, &row, map.width) {
@@ -669,8 +678,12 @@ fn validate_file(
             if n.1 == 0 {
                 n.1 = row.line;
             }
+            if with_id {
+                pending.push(row.line);
+            }
             return Ok(());
         }
+        between.append(&mut pending);
         if let Some(p) = record_col.filter(|&p| row.is_number(p)) {
             record_numbers.0 += 1;
             if record_numbers.1 == 0 {
@@ -731,6 +744,7 @@ fn validate_file(
         Err(Failure::File(e)) => outcome.error = Some(e.to_string()),
         Err(Failure::Stage(e)) => return Err(e),
     }
+    outcome.id_only_between = between;
     outcome.other_orgs = other_orgs.clone();
     for (org, n) in other_orgs {
         outcome.notes.push(format!(

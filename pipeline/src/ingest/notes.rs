@@ -98,6 +98,17 @@ pub(super) fn run_warnings(report: &IngestReport) -> Vec<String> {
             f.file, f.lost_letters
         )
     }));
+    warnings.extend(report.files.iter().filter(|f| !f.id_only_between.is_empty()).map(|f| {
+        let lines = &f.id_only_between;
+        let shown: Vec<String> = lines.iter().take(10).map(u64::to_string).collect();
+        format!(
+            "{}: {} row(s) between its records hold nothing but a record_id (line(s) {}{}): passed over as a template's unused numbered rows, so they are in no table; if one is a person met, fill in its contact_kind and answers and send the file again",
+            f.file,
+            lines.len(),
+            shown.join(", "),
+            if lines.len() > shown.len() { ", …" } else { "" }
+        )
+    }));
     if report.years.len() > 1 {
         // The year most rows have is taken for the report's; the others are named with the
         // organisations and files their rows came from.
@@ -187,7 +198,7 @@ pub fn mixed_kinds(schema: &Schema, report: &IngestReport) -> Option<String> {
     })
 }
 
-pub(super) fn header_notes(map: &header::HeaderMap) -> Vec<String> {
+pub(super) fn header_notes(schema: &crate::schema::Schema, map: &header::HeaderMap) -> Vec<String> {
     let mut notes = Vec::new();
     for (from, to) in &map.renamed {
         notes.push(format!("column {from:?} read as {to}"));
@@ -206,6 +217,12 @@ pub(super) fn header_notes(map: &header::HeaderMap) -> Vec<String> {
             .map(|c| super::fields::collapse_spaces(c))
             .collect();
         notes.push(format!("unknown columns ignored: {}", ignored.join(", ")));
+    }
+    if !map.decimal_ids.is_empty() {
+        notes.push(format!(
+            "column(s) {} read without the .0 that every filled cell has (whole numbers written as decimals, as pandas writes a column with an empty cell)",
+            map.decimal_ids.iter().map(|&i| schema.columns[i].name.as_str()).collect::<Vec<_>>().join(", ")
+        ));
     }
     if !map.numbering.is_empty() {
         notes.push(format!(

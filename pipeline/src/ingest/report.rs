@@ -186,6 +186,11 @@ pub struct FileOutcome {
     /// file has lost nothing of its own by them.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub repeated_rows: u64,
+    /// Lines of rows holding only a record id that lie between records (not after the last):
+    /// passed over as a template's unused numbered rows, but perhaps persons not filled in,
+    /// so the run warns of them on the console.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub id_only_between: Vec<u64>,
     /// The file is (or looks like) the linkage key, refused as no submission: `run` stops on
     /// it saying so, not that an organisation's records would be missing.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -364,6 +369,20 @@ impl IngestReport {
                 n => format!(", {n} of them codes' labels as the template's lists write them"),
             }
         );
+        if t.quarantined > 0 {
+            // Said where it is read: a person whose rows were all quarantined is in no table,
+            // and a review's run published 114 persons for 120 without a word on the console.
+            let rules = self.rows_by_rule();
+            let shown: Vec<String> = rules.iter().take(5).map(|(r, n)| format!("{r} {n}")).collect();
+            let _ = write!(
+                s,
+                "
+The {} quarantined row(s) are in no table until their files are corrected and ingested again (rows by rule: {}{}).",
+                t.quarantined,
+                shown.join(", "),
+                if rules.len() > shown.len() { ", and more in the report" } else { "" }
+            );
+        }
         if t.failed_files > 0 {
             let what = if self.files.iter().any(|f| f.error.is_some() && f.sheet.is_some()) {
                 "file(s) or sheet(s)"

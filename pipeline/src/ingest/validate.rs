@@ -206,7 +206,7 @@ fn cell<'r>(row: &Row<'r>, map: &HeaderMap, col: usize) -> &'r str {
     let raw = map.source[col]
         .and_then(|p| row.cells.get(p))
         .map_or("", |s| s.trim());
-    excel_text(raw).map_or(raw, str::trim)
+    super::decimals::read(map, col, excel_text(raw).map_or(raw, str::trim))
 }
 
 /// A cell as validation reads it: an export's mark for an empty cell (`NULL`, `NA`, `NaN`)
@@ -717,7 +717,11 @@ impl<'a> Validator<'a> {
                 norms.push(Normalisation {
                     column: col.name.clone(),
                     from: raw.to_string(),
-                    to: "(empty: an export's mark for an empty cell, read as not answered)".into(),
+                    to: if col.ty == ColumnType::PersonalNumber {
+                        "(empty: a word or mark put where there is no personal number, read as none)".into()
+                    } else {
+                        "(empty: an export's mark for an empty cell, read as not answered)".into()
+                    },
                     ..Default::default()
                 });
                 continue;
@@ -936,6 +940,7 @@ mod tests {
             numbering_named: Vec::new(),
             blank: Vec::new(),
             sheet_columns: None,
+            decimal_ids: Vec::new(),
         };
         assert_eq!(
             super::unnamed_column(&map, 7),

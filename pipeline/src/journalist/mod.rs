@@ -151,7 +151,7 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
     let dir = p.ledger.as_deref().ok_or_else(|| {
         StageError::Input("internal error: the extract's ledger was not resolved from the DP release".into())
     })?;
-    let mut ledger = Ledger::open(dir, inp.year).map_err(|e| StageError::Input(e.to_string()))?;
+    let mut ledger = Ledger::open(dir, inp.year).map_err(StageError::from)?;
     let data = data_key(&cross, &margs, inp.year);
     let here = std::path::absolute(ledger.path()).unwrap_or_else(|_| ledger.path().to_path_buf());
     if ledger.find(&key).is_none()
@@ -178,7 +178,7 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
             let rho = p.rho_crosstab + p.rho_synthetic;
             ledger
                 .check(rho, inp.config.year_rho_cap)
-                .map_err(|e| StageError::Input(e.to_string()))?;
+                .map_err(StageError::from)?;
             let (nc, _) = safetally_dp::noisy_counts(&cross, scale_c, 1.0).map_err(dp_err)?;
             let (nm, _) =
                 safetally_dp::noisy_counts(&margs, scale_s, marginals_sensitivity(&sz)).map_err(dp_err)?;
@@ -210,9 +210,7 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
                 )
             };
             let id = entry.entry_id.clone();
-            let seal = ledger
-                .append(entry)
-                .map_err(|e| StageError::Input(e.to_string()))?;
+            let seal = ledger.append(entry).map_err(StageError::from)?;
             (inp.drawn)(&id, &seal)?;
             (m, false, (id, seal))
         }
@@ -297,12 +295,14 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
         &[
             xlsx::DataSheet {
                 name: "Korstabell - Crosstab",
+                file: "crosstab",
                 header: &cross.header,
                 rows: &cross.rows,
                 numeric: &["persons"],
             },
             xlsx::DataSheet {
                 name: "Syntetiska - Synthetic",
+                file: "synthetic",
                 header: &synthetic.header,
                 rows: &synthetic.rows,
                 numeric: &["synthetic_person"],
@@ -313,7 +313,10 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
 }
 
 fn dp_err(e: safetally_dp::DpError) -> StageError {
-    StageError::Input(format!("journalists' extract: {e}"))
+    StageError::Dp {
+        what: "journalists' extract".into(),
+        source: e,
+    }
 }
 
 /// The counts' hash and the year, without the rho: the same persons' extract, whatever is spent.

@@ -212,10 +212,34 @@ pub fn evaluate_stage(
     params: &LinkParams,
     sweep: &[f64],
 ) -> Evaluation {
+    evaluate_stage_with(r, truth, params, sweep, &|| ())
+}
+
+/// How many times `evaluate_stage_with` links the records: once, and with a sweep once per
+/// offset and once per match key alone.
+pub fn evaluation_runs(sweep: &[f64]) -> u64 {
+    let per_key = if sweep.is_empty() {
+        0
+    } else {
+        crate::pseudonymise::MATCH_KEYS.len()
+    };
+    (1 + sweep.len() + per_key) as u64
+}
+
+/// `evaluate_stage`, calling `linked` after each of its `evaluation_runs` (a sweep links
+/// the records 25 times: a progress bar shows it is not stuck).
+pub fn evaluate_stage_with(
+    r: &Records,
+    truth: &[Option<String>],
+    params: &LinkParams,
+    sweep: &[f64],
+    linked: &dyn Fn(),
+) -> Evaluation {
     let known: Vec<usize> = (0..r.len()).filter(|&i| truth[i].is_some()).collect();
     let t: Vec<&str> = known.iter().map(|&i| truth[i].as_deref().unwrap_or("")).collect();
     let run = |p: &LinkParams| {
         let l = link_records(r, p);
+        linked();
         (
             quality(&known.iter().map(|&i| l.exact_roots[i]).collect::<Vec<_>>(), &t),
             quality(&known.iter().map(|&i| l.roots[i]).collect::<Vec<_>>(), &t),

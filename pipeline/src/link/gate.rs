@@ -12,7 +12,7 @@ use super::unionfind::Clusters;
 /// mis-entered country (a citizenship for a birth country, as entry errs).
 const GATED: [&str; 1] = ["gender"];
 
-/// Answers that two records of one person cannot disagree on, where both records know them. Dictionary codes, 0 = not known. Not the age group: it is
+/// Each record's gated answers as dictionary codes, 0 = not known. Not the age group: it is
 /// the age at first contact, so a girl met at 17 by one organisation and at 18 by another is
 /// a child in one record and an adult in the other, both rightly (the birth dates' own guard
 /// keeps apart what dates can tell apart).

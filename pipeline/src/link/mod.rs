@@ -14,7 +14,9 @@ mod report;
 mod resolve;
 mod unionfind;
 
-pub use evaluate::{Quality, evaluate_stage, quality, truth_for_records};
+pub use evaluate::{
+    Quality, evaluate_stage, evaluate_stage_with, evaluation_runs, quality, truth_for_records,
+};
 pub use exact::ExactStats;
 pub use fuzzy::FuzzyStats;
 pub use load::{Records, load, load_for};

@@ -216,7 +216,7 @@ pub(crate) fn drawn_under_another_ledger(what: &str, first: &Path, here: &Path) 
 pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), StageError> {
     let plan = plan_tables(inp.tables, inp.config, inp.rho)?;
     let key = release_key(inp, &plan);
-    let mut ledger = Ledger::open(&inp.ledger_dir, inp.year).map_err(|e| StageError::Input(e.to_string()))?;
+    let mut ledger = Ledger::open(&inp.ledger_dir, inp.year).map_err(StageError::from)?;
     let spent_before = ledger.spent();
     let here = std::path::absolute(ledger.path()).unwrap_or_else(|_| ledger.path().to_path_buf());
     let data = data_key(inp);
@@ -243,7 +243,7 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
         None => {
             ledger
                 .check(inp.rho, inp.config.year_rho_cap)
-                .map_err(|e| StageError::Input(e.to_string()))?;
+                .map_err(StageError::from)?;
             let m = draw(inp, &plan)?;
             let entry = Entry {
                 tables: plan.clone(),
@@ -257,9 +257,7 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
                 )
             };
             let id = entry.entry_id.clone();
-            let seal = ledger
-                .append(entry)
-                .map_err(|e| StageError::Input(e.to_string()))?;
+            let seal = ledger.append(entry).map_err(StageError::from)?;
             (m, false, (id, seal))
         }
     };
@@ -317,8 +315,11 @@ fn draw(
             .iter()
             .map(|&i| cells.values[i] as i64)
             .collect();
-        let (noisy, rho) = safetally_dp::noisy_counts(&vector, p.scale, p.sensitivity)
-            .map_err(|e| StageError::Input(format!("table {}: {e}", t.id())))?;
+        let (noisy, rho) =
+            safetally_dp::noisy_counts(&vector, p.scale, p.sensitivity).map_err(|source| StageError::Dp {
+                what: format!("table {}", t.id()),
+                source,
+            })?;
         if rho > p.rho * (1.0 + 1e-6) {
             return Err(StageError::Input(format!(
                 "table {}: OpenDP states rho {rho} where the plan allows {}",

@@ -26,6 +26,9 @@ pub fn measured_cells(t: &Table) -> Vec<usize> {
     }
 }
 
+/// The L2 sensitivity of a table's measured cells: one person moves a single-valued table's
+/// cell by one (and its measured total, where it has one, by one more); a multi-valued
+/// table's up to `max_codes` code cells and two more measured cells, each by one.
 pub fn sensitivity(t: &Table) -> f64 {
     if t.multi {
         (t.spec.max_codes.unwrap_or(1) as f64 + 2.0).sqrt()
@@ -36,9 +39,6 @@ pub fn sensitivity(t: &Table) -> f64 {
     }
 }
 
-/// What `plan` says before its figures when `rho` is more than the year may spend at all:
-/// the figures are still worth seeing (how much a larger budget would buy), but a release at
-/// that rho would be refused.
 /// `x` with `decimals` decimals, or in scientific notation when that would print a run of
 /// digits nobody reads (`plan --rho 1e300` printed 300 of them) or only zeros.
 pub fn readable(x: f64, decimals: usize) -> String {
@@ -69,6 +69,9 @@ pub fn unusable_rho(rho: f64) -> Option<String> {
     })
 }
 
+/// What `plan` says before its figures when `rho` is more than the year may spend at all:
+/// the figures are still worth seeing (how much a larger budget would buy), but a release at
+/// that rho would be refused.
 pub fn over_cap_note(cfg: &DpConfig, rho: f64) -> Option<String> {
     (rho > cfg.year_rho_cap).then(|| {
         let rho = readable(rho, 4);

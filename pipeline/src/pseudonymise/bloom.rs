@@ -11,6 +11,8 @@
 //! - BLIP (each bit flipped with a small probability, from a keyed generator seeded by the
 //!   record): identical names give different filters, so equal filters cannot be counted and
 //!   matched to name frequencies, and frequent bit patterns are blurred for pattern mining.
+//!   The flips are hardening, not differential privacy: no DP claim rests on them, so they
+//!   come from a keyed ChaCha8 stream rather than from OpenDP.
 //!
 //! What remains: Dice similarity between filters is still visible to the platform, as it must
 //! be for matching; an attacker with many records and auxiliary frequency data can still try

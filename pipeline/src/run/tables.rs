@@ -1,4 +1,5 @@
-//! The stages after linkage: aggregate the report tables, protect them, publish the release.
+//! The stages after linkage: aggregate the report tables, protect them, publish the release,
+//! and the journalists' extract from a DP release.
 
 use std::path::Path;
 
@@ -218,7 +219,7 @@ fn register_exact(dir: &Path, manifest: &ReleaseManifest, out: &Path) -> Result<
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
     };
-    safetally_dp::register::register(dir, entry).map_err(|e| StageError::Input(e.to_string()))
+    safetally_dp::register::register(dir, entry).map_err(StageError::from)
 }
 
 /// What to say when `protect_dir` holds no protected tables. A DP protect writes its own

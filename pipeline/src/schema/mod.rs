@@ -147,6 +147,12 @@ impl Schema {
     /// answered, a name or a record id has rules of its own), and never an answer of the
     /// column itself (NA is Namibia).
     pub fn is_empty_marker(&self, col: &Column, raw: &str) -> bool {
+        if col.ty == ColumnType::PersonalNumber
+            && col.kind != ColumnKind::Required
+            && self.is_pnr_placeholder(raw)
+        {
+            return true;
+        }
         let answers = matches!(
             col.ty,
             ColumnType::Code | ColumnType::Country | ColumnType::PartialDate | ColumnType::PersonalNumber
@@ -165,6 +171,29 @@ impl Schema {
                 .is_some_and(|l| is_answer(l.resolve(raw.trim()))),
             _ => true,
         }
+    }
+
+    /// Whether a personal number cell holds a word or mark put where the person has none
+    /// (`Saknas`, `Vet ej`, `-`, `Ej svenskt pnr`): most persons met have no Swedish number,
+    /// and refusing the cell refused the whole person (an outside review).
+    pub fn is_pnr_placeholder(&self, raw: &str) -> bool {
+        const NONE: [&str; 8] = [
+            "saknar",
+            "ejsvensktpnr",
+            "ejsvensktpersonnummer",
+            "pnrsaknas",
+            "personnummersaknas",
+            "samordningsnummersaknas",
+            "haringet",
+            "ejkant",
+        ];
+        let form = name_placeholder_form(raw);
+        let marks_only = form.is_empty()
+            && raw
+                .trim()
+                .chars()
+                .all(|c| matches!(c, '-' | '–' | '?' | '.' | '/' | ' '));
+        marks_only || self.name_placeholders.contains(&form) || NONE.contains(&form.as_str())
     }
 
     /// Whether a record id marks an example or test row: its first word, without the digits

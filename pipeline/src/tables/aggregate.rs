@@ -1,7 +1,7 @@
 //! `safetally aggregate`: every table spec counted over the linked persons, each person once,
 //! with totals, and for multi-valued tables the persons with any, no, and several codes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::cells::{TableCells, truncated_name, write_cells, write_cells_as};
@@ -50,7 +50,7 @@ pub fn read_persons(schema: &Schema, path: &Path) -> Result<(Persons, Vec<i64>),
         path: path.to_path_buf(),
         message: m,
     };
-    let mut cols = HashMap::new();
+    let mut cols = super::derive::Columns::default();
     let mut names: Vec<&str> = schema.attribute_columns();
     names.push("orgs");
     for n in names {

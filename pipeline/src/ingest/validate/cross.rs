@@ -64,11 +64,18 @@ impl Validator<'_> {
                 } else {
                     format!("first at {}", self.place(seen, file))
                 };
+                // A child filed under the parent's case id names that id as its related record.
+                let family = related(self.schema, row, map, c.related) == cell(row, map, c.record).trim();
                 Some(broken(
                     "duplicate_record_id",
                     format!(
-                        "record_id occurs {} times for this organisation and year ({first}), with other answers; every copy is quarantined{}",
+                        "record_id occurs {} times for this organisation and year ({first}), with other answers; every copy is quarantined, so the person is in no table until it is corrected: if they are one person's records (an export per quarter), keep the latest; if they are different persons{}, give each a record_id of its own{}",
                         seen.count,
+                        if family {
+                            " (this row names its own record_id as its related record: a family under one case id)"
+                        } else {
+                            ""
+                        },
                         lost_digits(row, map, c.record)
                     ),
                 ))
@@ -103,7 +110,7 @@ impl Validator<'_> {
                     if map.source[c.related].is_some_and(|p| row.is_number(p)) {
                         "no row of this organisation and year, in any of its files, has this record_id; the cell is stored as a number in Excel, which drops leading zeros (00042 becomes 42): format the column as text and type the id as it is"
                     } else {
-                        "no row of this organisation and year, in any of its files, has this record_id"
+                        "no row of this organisation and year, in any of its files, has this record_id: correct the id, or leave related_record_id empty if the directly affected person is not among this year's records (the row is then counted without the link)"
                     },
                 ),
             ),

@@ -1,0 +1,123 @@
+//! Columns left out on request (`--ignore-extra-columns`) whose cells are a contract column's
+//! answers, where the file lacks that column: the column under a name of the organisation's
+//! own (`Ursprungsland` of countries, `Stöd` of support codes). Left out, its answers were
+//! published as not answered, with exit 0 (an outside review's T02 and T14 totals were 0).
+
+use super::header::{HeaderMap, header_cell};
+use super::read::Table;
+use crate::error::FileError;
+use crate::schema::{Column, ColumnType, Resolved, Schema};
+
+/// Answers a column needs before it is taken for a contract column: a few, and most of its
+/// filled cells (a notes column that names a country now and then is not one).
+const AT_LEAST: usize = 3;
+/// Filled cells looked at per column: enough to tell, and a long file costs no more.
+const LOOKED_AT: usize = 500;
+
+/// The ignored columns of `map` refused as a contract column under another name.
+pub(super) fn answers_in_ignored(schema: &Schema, t: &Table, map: &HeaderMap) -> Result<(), FileError> {
+    let meant: Vec<&Column> = schema
+        .columns
+        .iter()
+        .zip(&map.source)
+        .filter(|(c, src)| src.is_none() && distinctive(schema, c))
+        .map(|(c, _)| c)
+        .collect();
+    let ignored: Vec<(usize, &str)> = t
+        .header
+        .iter()
+        .enumerate()
+        .filter_map(|(pos, raw)| {
+            let cell = header_cell(raw);
+            map.ignored
+                .iter()
+                .find(|n| **n == *cell)
+                .map(|n| (pos, n.as_str()))
+        })
+        .collect();
+    if meant.is_empty() || ignored.is_empty() {
+        return Ok(());
+    }
+    // Per ignored column: filled cells seen, and answers of each absent column among them.
+    let mut filled = vec![0usize; ignored.len()];
+    let mut answers = vec![vec![0usize; meant.len()]; ignored.len()];
+    t.for_each_row(|row| -> Result<(), FileError> {
+        if row.unclosed.is_some() || row.cells.len() != map.width {
+            return Ok(());
+        }
+        for (k, (pos, _)) in ignored.iter().enumerate() {
+            let cell = row.cells.get(*pos).map_or("", |c| c.trim());
+            if cell.is_empty() || filled[k] >= LOOKED_AT {
+                continue;
+            }
+            filled[k] += 1;
+            for (m, col) in meant.iter().enumerate() {
+                answers[k][m] += usize::from(is_answer(schema, col, cell));
+            }
+        }
+        Ok(())
+    })?;
+    let found: Vec<String> = ignored
+        .iter()
+        .zip(filled.iter().zip(&answers))
+        .filter_map(|((_, name), (&n, per))| {
+            let best = per.iter().copied().max().unwrap_or(0);
+            // Most of its filled cells: at least 60%.
+            if best < AT_LEAST || best * 10 < n * 6 {
+                return None;
+            }
+            let columns: Vec<&str> = meant
+                .iter()
+                .zip(per)
+                .filter(|(_, a)| **a == best)
+                .map(|(c, _)| c.name.as_str())
+                .collect();
+            Some(format!(
+                "{name:?} ({best} of its {n} filled cells looked at are answers of {})",
+                columns.join(" or ")
+            ))
+        })
+        .collect();
+    if found.is_empty() {
+        return Ok(());
+    }
+    Err(FileError::IgnoredAnswers {
+        at: t.place(),
+        columns: found.join(", "),
+    })
+}
+
+/// Columns whose answers other text is unlikely to be: countries, and code lists of more
+/// than yes, no and unknown (a column of Ja and Nej may answer any question).
+fn distinctive(schema: &Schema, col: &Column) -> bool {
+    match col.ty {
+        ColumnType::Country => true,
+        ColumnType::Code => schema.list_for(col).is_some_and(|l| {
+            l.codes
+                .iter()
+                .any(|c| !matches!(c.code.as_str(), "yes" | "no" | "unknown"))
+        }),
+        _ => false,
+    }
+}
+
+/// Whether a filled cell is an answer of `col` other than unknown (every part, where the
+/// column takes several).
+fn is_answer(schema: &Schema, col: &Column, cell: &str) -> bool {
+    let one = |part: &str| {
+        let r = match col.ty {
+            ColumnType::Country => schema.lookup_country(part),
+            _ => match schema.list_for(col) {
+                Some(l) => l.resolve(part),
+                None => Resolved::Unknown,
+            },
+        };
+        matches!(r, Resolved::Exact(c) | Resolved::Normalised(c) if c != "unknown")
+    };
+    let mut parts = cell
+        .split(schema.multi_separator)
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .peekable();
+    parts.peek().is_some() && parts.all(one)
+}

@@ -1,0 +1,311 @@
+//! An organisation's own export, sent the first time: its headers, layouts and number forms.
+//! Each case either reads every answer or refuses the file saying why; none loses answers
+//! with exit 0 (an outside review of version 0.22 found each of these published wrong).
+
+use safetally::ingest::IngestOptions;
+use safetally_tests::*;
+
+fn ignoring() -> IngestOptions {
+    IngestOptions {
+        ignore_extra_columns: true,
+        ..IngestOptions::default()
+    }
+}
+
+/// The valid rows `n` times over, record ids R1..Rn, with `column` renamed to `header_as`
+/// and filled by `cell(i)`.
+fn file_with(n: usize, column: &str, header_as: &str, cell: impl Fn(usize) -> String) -> String {
+    let head: Vec<String> = header()
+        .into_iter()
+        .map(|h| if h == column { header_as.to_string() } else { h })
+        .collect();
+    let rows: Vec<Vec<String>> = (1..=n)
+        .map(|i| {
+            let v = cell(i);
+            row_with(&[("record_id", &format!("R{i}")), (column, &v)])
+        })
+        .collect();
+    csv_text(&head, &rows, b',')
+}
+
+fn one(name: &str, text: &str, opts: &IngestOptions) -> (safetally::ingest::IngestReport, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), name, text);
+    let (report, out) = ingest(dir.path(), opts);
+    drop(dir);
+    (report, out)
+}
+
+/// A column of countries under a name of the organisation's own is refused even with
+/// --ignore-extra-columns, naming the column meant; a notes column is still left out.
+#[test]
+fn an_ignored_column_of_a_missing_columns_answers_is_refused_naming_it() {
+    let countries = ["SE", "Nigeria", "Rumänien", "UA", "Thailand"];
+    let text = file_with(6, "country_of_birth", "Ursprungsland", |i| {
+        countries[i % 5].to_string()
+    });
+    let (report, _out) = one("a.csv", &text, &ignoring());
+    let e = file_error(&report, "a.csv");
+    assert!(
+        e.contains("\"Ursprungsland\" (6 of its 6 filled cells looked at are answers of country_of_birth")
+            && e.contains("--ignore-extra-columns does not leave such a column out"),
+        "{e}"
+    );
+    assert_eq!(report.totals.accepted, 0);
+    // Free text that names a country now and then is no such column.
+    let notes = [
+        "Kom via polisen",
+        "Bor i Malmö",
+        "SE",
+        "Ringer tillbaka",
+        "",
+        "Tolk behövs",
+    ];
+    let text = file_with(6, "country_of_birth", "Anteckning", |i| notes[i % 6].to_string());
+    let (report, _out) = one("a.csv", &text, &ignoring());
+    assert_eq!(file_error(&report, "a.csv"), "");
+    assert_counts(&report, 6, 0);
+}
+
+/// Swedish headers case systems use are read as their columns, answers kept.
+#[test]
+fn common_swedish_headers_are_read_as_their_columns() {
+    for (column, header_as, value) in [
+        ("birth_date", "Födelseår", "1981"),
+        ("police_report", "Polisanmälan", "Ja"),
+        ("civil_society_support", "Stödinsatser", "legal_advice"),
+        ("exploitation_countries", "Exploateringsland", "Sverige"),
+        ("given_name", "Tilltalsnamn", "Anna"),
+    ] {
+        let text = file_with(2, column, header_as, |_| value.to_string());
+        let (report, out) = one("a.csv", &text, &IngestOptions::default());
+        assert_counts(&report, 2, 0);
+        let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+        assert!(
+            strings(&df, column)
+                .iter()
+                .all(|v| v.as_deref().is_some_and(|v| !v.is_empty())),
+            "{header_as}: {:?}",
+            strings(&df, column)
+        );
+    }
+}
+
+/// One column per answer, marked with an X: refused with the one-column advice, with or
+/// without the flag (left out, every row's forms were not answered).
+#[test]
+fn one_column_per_answer_is_refused_with_how_to_join_them() {
+    let mut head = header();
+    head.retain(|h| h != "exploitation_forms");
+    head.extend(["Sexuell exploatering", "Tiggeri", "Arbetskraftsexploatering"].map(String::from));
+    let rows: Vec<Vec<String>> = (1..=3)
+        .map(|i| {
+            let mut r = row_with(&[("record_id", &format!("R{i}"))]);
+            r.remove(
+                header()
+                    .iter()
+                    .position(|h| h == "exploitation_forms")
+                    .expect("column"),
+            );
+            r.extend(["X", "", ""].map(String::from));
+            r
+        })
+        .collect();
+    for opts in [IngestOptions::default(), ignoring()] {
+        let (report, _out) = one("a.csv", &csv_text(&head, &rows, b','), &opts);
+        let e = file_error(&report, "a.csv");
+        assert!(
+            e.contains("are answers of exploitation_forms, one column per answer")
+                && e.contains("Sexuell exploatering, Tiggeri, Arbetskraftsexploatering"),
+            "{e}"
+        );
+    }
+}
+
+/// A column of whole names where the file has no name columns is refused, not left out.
+#[test]
+fn a_column_of_whole_names_is_refused_when_the_name_columns_are_missing() {
+    let mut head = header();
+    let (g, f) = (
+        head.iter().position(|h| h == "given_name").expect("given"),
+        head.iter().position(|h| h == "family_name").expect("family"),
+    );
+    head[g] = "Namn".into();
+    head.remove(f);
+    let mut row = row_with(&[("given_name", "Anna Svensson")]);
+    row.remove(f);
+    let (report, _out) = one("a.csv", &csv_text(&head, &[row], b','), &ignoring());
+    let e = file_error(&report, "a.csv");
+    assert!(e.contains("column \"Namn\" seems to hold whole names"), "{e}");
+}
+
+/// A header repeated with two columns swapped refuses the file at that line; the same
+/// header repeated as it was is one quarantined row, as before.
+#[test]
+fn a_header_repeated_in_another_order_refuses_the_file_at_its_line() {
+    let first = row_with(&[("country_of_birth", "NG"), ("exploitation_countries", "SE")]);
+    let mut swapped = header();
+    let (a, b) = (
+        swapped.iter().position(|h| h == "country_of_birth").expect("a"),
+        swapped
+            .iter()
+            .position(|h| h == "exploitation_countries")
+            .expect("b"),
+    );
+    swapped.swap(a, b);
+    let second = row_with(&[
+        ("record_id", "R2"),
+        ("country_of_birth", "SE"),
+        ("exploitation_countries", "NG"),
+    ]);
+    let text = csv_text(&header(), &[first.clone(), swapped, second.clone()], b',');
+    let (report, _out) = one("a.csv", &text, &IngestOptions::default());
+    let e = file_error(&report, "a.csv");
+    assert!(
+        e.contains("line 3 repeats the header with the columns in another order")
+            && e.contains("exploitation_countries under country_of_birth"),
+        "{e}"
+    );
+    let text = csv_text(&header(), &[first, header(), second], b',');
+    let (report, _out) = one("a.csv", &text, &IngestOptions::default());
+    assert_counts(&report, 2, 1);
+}
+
+/// Ids and personal numbers written as decimals by pandas are read as whole numbers when
+/// every filled cell of the column is; an id that is text elsewhere in the column keeps it.
+#[test]
+fn ids_and_personal_numbers_written_as_decimals_are_read_whole() {
+    let rows = vec![
+        row_with(&[("record_id", "12"), ("personal_number", "198112189876.0")]),
+        row_with(&[
+            ("record_id", "13"),
+            ("contact_kind", "indirect"),
+            ("related_record_id", "12.0"),
+            ("personal_number", ""),
+            ("exploitation_forms", ""),
+            ("police_report", ""),
+            ("reported_offences", ""),
+            ("legal_status", ""),
+        ]),
+    ];
+    let (report, out) = one(
+        "a.csv",
+        &csv_text(&header(), &rows, b','),
+        &IngestOptions::default(),
+    );
+    assert_counts(&report, 2, 0);
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(strings(&df, "related_record_id")[1].as_deref(), Some("12"));
+    assert_eq!(
+        strings(&df, "personal_number")[0].as_deref(),
+        Some("198112189876")
+    );
+    assert!(
+        report.to_text().contains("read without the .0"),
+        "{}",
+        report.to_text()
+    );
+    // A column with one id that is not a decimal is read as written.
+    let rows = vec![
+        row_with(&[("record_id", "12.0")]),
+        row_with(&[("record_id", "A-14"), ("personal_number", "")]),
+    ];
+    let (report, out) = one(
+        "a.csv",
+        &csv_text(&header(), &rows, b','),
+        &IngestOptions::default(),
+    );
+    assert_counts(&report, 2, 0);
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(strings(&df, "record_id")[0].as_deref(), Some("12.0"));
+}
+
+/// A word or dash where a person has no personal number is read as none, and counted; a
+/// number that is not one still says to leave the cell empty.
+#[test]
+fn placeholders_in_personal_number_are_read_as_none() {
+    let words = ["Saknas", "Vet ej", "-", "Ej svenskt pnr"];
+    let text = file_with(4, "personal_number", "personal_number", |i| {
+        words[i - 1].to_string()
+    });
+    let (report, out) = one("a.csv", &text, &IngestOptions::default());
+    assert_counts(&report, 4, 0);
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert!(strings(&df, "personal_number").iter().all(Option::is_none));
+    assert!(report.to_text().contains("where there is no personal number"));
+    let text = file_with(1, "personal_number", "personal_number", |_| {
+        "LMA 123-456-789".into()
+    });
+    let (report, _out) = one("a.csv", &text, &IngestOptions::default());
+    assert!(
+        report
+            .to_text()
+            .contains("an LMA, dossier or passport number does not go here")
+    );
+}
+
+/// Rows holding only a record id between records are warned of on the console; trailing
+/// ones (a template numbered ahead of use) are not.
+#[test]
+fn id_only_rows_between_records_are_warned_of() {
+    let blank_but_id = |id: &str| {
+        header()
+            .iter()
+            .map(|h| match h.as_str() {
+                "record_id" => id.to_string(),
+                "org_id" => "SAMPLE01".into(),
+                "report_year" => "2024".into(),
+                _ => String::new(),
+            })
+            .collect::<Vec<_>>()
+    };
+    let rows = vec![
+        row_with(&[]),
+        blank_but_id("R2"),
+        row_with(&[("record_id", "R3")]),
+        blank_but_id("R4"),
+    ];
+    let (report, _out) = one(
+        "a.csv",
+        &csv_text(&header(), &rows, b','),
+        &IngestOptions::default(),
+    );
+    let summary = report.summary();
+    assert!(
+        summary.contains("1 row(s) between its records hold nothing but a record_id (line(s) 3)"),
+        "{summary}"
+    );
+}
+
+/// The console says quarantined rows are in no table, with their rules.
+#[test]
+fn the_summary_says_quarantined_rows_are_in_no_table() {
+    let rows = vec![
+        row_with(&[]),
+        row_with(&[("gender", "man")]),
+        row_with(&[("record_id", "R3"), ("country_of_birth", "UKR")]),
+    ];
+    let (report, out) = one(
+        "a.csv",
+        &csv_text(&header(), &rows, b','),
+        &IngestOptions::default(),
+    );
+    let summary = report.summary();
+    assert!(
+        summary.contains("The 3 quarantined row(s) are in no table")
+            && summary.contains("duplicate_record_id 2")
+            && summary.contains("unknown_country 1"),
+        "{summary}"
+    );
+    // A 3-letter code gets no near 2-letter code (UKR is near UK, another country).
+    let text = report.to_text();
+    let message = text
+        .lines()
+        .find(|l| l.contains("column country_of_birth"))
+        .unwrap_or_default();
+    assert!(
+        message.contains("3-letter country code") && !message.contains("\"UK\""),
+        "{text}"
+    );
+    assert_eq!(quarantine(out.path(), "SAMPLE01").len(), 3);
+}
