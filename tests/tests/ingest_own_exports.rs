@@ -233,6 +233,12 @@ fn placeholders_in_personal_number_are_read_as_none() {
     let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
     assert!(strings(&df, "personal_number").iter().all(Option::is_none));
     assert!(report.to_text().contains("where there is no personal number"));
+    // A lone dash in an answer column is a cell left empty on purpose: not answered.
+    let text = file_with(2, "identified_by", "identified_by", |i| ["-", "–"][i - 1].into());
+    let (report, out) = one("a.csv", &text, &IngestOptions::default());
+    assert_counts(&report, 2, 0);
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert!(strings(&df, "identified_by").iter().all(Option::is_none));
     let text = file_with(1, "personal_number", "personal_number", |_| {
         "LMA 123-456-789".into()
     });

@@ -216,7 +216,11 @@ fn one_column_per_answer(
             at: at.clone(),
             column: col.name.clone(),
             cells_example: Box::new((
-                answers.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>().join(", "),
+                answers
+                    .iter()
+                    .map(|(c, _)| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 format!("{};{}", answers[0].1, answers[1].1),
             )),
         })
