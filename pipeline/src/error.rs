@@ -105,36 +105,24 @@ pub enum FileError {
         "{at}: unknown column(s) {columns}; rename them to contract columns or pass --ignore-extra-columns"
     )]
     ExtraColumns { at: Place, columns: String },
-    /// Columns headed by a code list's answers (one column per answer, each marked with an
-    /// X): the contract takes them in one column. Never left out on request.
+    /// Unknown columns named as a code list's answers (one column per answer, each marked
+    /// with an X), or as names, where the file lacks the column they would be: the advice
+    /// fits that layout better than "unknown columns". With --ignore-extra-columns they are
+    /// left out, with a warning (`ingest::ignored`): they may hold something else.
     #[error(
-        "{at}: the columns {} are answers of {column}, one column per answer, and the file has no column {column}: the contract takes a row's answers in that one column, several joined by ';' (for example {:?}); put each row's marked answers there. --ignore-extra-columns does not leave these columns out, since their answers would be lost unseen",
-        .cells_example.0,
-        .cells_example.1
+        "{at}: unknown column(s) {columns}, and the file has no column {column}: {advice}; if they hold something else, rename them to contract columns or pass --ignore-extra-columns"
     )]
-    OneColumnPerAnswer {
+    AnswersAsColumns {
         at: Place,
+        columns: String,
         column: String,
-        /// The header cells, and two of their codes joined as a cell would join them (boxed:
-        /// every file error is as large as the largest).
-        cells_example: Box<(String, String)>,
+        advice: Box<str>,
     },
-    /// A column left out on request whose cells are mostly a contract column's answers, where
-    /// the file lacks that column.
-    #[error(
-        "{at}: column(s) {columns}, where the file has no such column: each seems to be a contract column under another name. Rename it to the column named (as the template's header has it) if it holds that; if it holds something else, remove it from the file. --ignore-extra-columns does not leave such a column out, since its answers would be lost unseen"
-    )]
-    IgnoredAnswers { at: Place, columns: String },
     /// A row that repeats the header with the columns in another order.
     #[error(
         "{at}: line {line} repeats the header with the columns in another order ({moved}), so the rows below it would be read under the wrong columns: put those rows in a file of their own with their header, or move their cells into the first header's order, and delete line {line}"
     )]
     ReorderedHeader { at: Place, line: u64, moved: String },
-    /// A column of whole names where the file has neither name column.
-    #[error(
-        "{at}: column {column:?} seems to hold whole names, and the file has no given_name or family_name: split it into given_name (Förnamn) and family_name (Efternamn), in Excel with Data > Text to Columns, since linkage compares given and family names. --ignore-extra-columns does not leave it out, since every name would be lost unseen and persons met by two organisations would count twice"
-    )]
-    WholeNames { at: Place, column: String },
     /// Unknown columns near a contract column the file lacks: never left out on request.
     #[error(
         "{at}: column(s) {near} seem to be contract columns under another name: rename each to the contract column named (as the template's header has it) and send the file again. --ignore-extra-columns does not leave such a column out, since its answers (names, a birth date or a personal number among them) would be lost unseen{others}"

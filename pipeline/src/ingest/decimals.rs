@@ -5,44 +5,85 @@
 //! without the `.0` only when every filled cell has it, so an id that is text keeps its form.
 
 use super::header::HeaderMap;
-use super::read::Table;
+use super::read::Row;
 use crate::schema::Schema;
 
-/// The columns whose `.0` is dropped, by contract column index.
+/// The columns whose `.0` may be dropped.
 const COLUMNS: [&str; 3] = ["record_id", "related_record_id", "personal_number"];
 
-/// Marks in `map` the columns of `COLUMNS` whose every filled cell is digits and `.0`.
-pub(super) fn decimal_ids(schema: &Schema, t: &Table, map: &mut HeaderMap) {
-    let cols: Vec<(usize, usize)> = COLUMNS
-        .iter()
-        .filter_map(|name| {
-            let i = schema.column_index(name)?;
-            Some((i, map.source[i]?))
-        })
-        .collect();
-    if cols.is_empty() {
-        return;
+/// What a column's filled cells were: every one a decimal whole number (`12.0`), and every
+/// one a whole number written either way (`12` or `12.0`).
+#[derive(Clone, Copy)]
+struct Seen {
+    filled: usize,
+    all_decimal: bool,
+    all_whole: bool,
+}
+
+/// Finds, row by row (`ingest::row_checks` shares one pass), the columns of `COLUMNS` whose
+/// every filled cell is digits and `.0`, a placeholder (`nan`, `-`, read as empty) aside.
+/// Related ids only where the record ids are whole numbers too: versioned ids (`1.0`, `1.1`)
+/// keep their form in both columns.
+pub(super) struct Decimals {
+    cols: Vec<Option<(usize, usize)>>,
+    seen: [Seen; COLUMNS.len()],
+}
+
+impl Decimals {
+    pub fn new(schema: &Schema, map: &HeaderMap) -> Self {
+        let cols = COLUMNS
+            .iter()
+            .map(|name| {
+                let i = schema.column_index(name)?;
+                Some((i, map.source[i]?))
+            })
+            .collect();
+        let seen = [Seen {
+            filled: 0,
+            all_decimal: true,
+            all_whole: true,
+        }; COLUMNS.len()];
+        Decimals { cols, seen }
     }
-    // Per column: filled cells seen, and whether every one was a decimal whole number.
-    let mut state: Vec<(usize, bool)> = vec![(0, true); cols.len()];
-    let _ = t.for_each_row(|row| -> Result<(), crate::error::FileError> {
-        if row.unclosed.is_some() || row.cells.len() != map.width {
-            return Ok(());
-        }
-        for ((_, pos), (filled, all)) in cols.iter().zip(state.iter_mut()) {
+
+    pub fn row(&mut self, schema: &Schema, row: &Row) {
+        for (col, s) in self.cols.iter().zip(self.seen.iter_mut()) {
+            let Some((_, pos)) = col else { continue };
             let cell = row.cells[*pos].trim();
-            if !cell.is_empty() && *all {
-                *filled += 1;
-                *all = decimal_whole(cell);
+            if cell.is_empty() || !(s.all_decimal || s.all_whole) || placeholder(schema, cell) {
+                continue;
+            }
+            s.filled += 1;
+            let decimal = decimal_whole(cell);
+            s.all_decimal &= decimal;
+            s.all_whole &= decimal || cell.bytes().all(|b| b.is_ascii_digit());
+        }
+    }
+
+    /// Marks the columns read without their `.0` in `map`.
+    pub fn finish(self, map: &mut HeaderMap) {
+        let [record, related, pnr] = self.seen;
+        let marked = [
+            record.all_decimal,
+            related.all_decimal && (record.filled == 0 || record.all_whole),
+            pnr.all_decimal,
+        ];
+        for ((col, s), mark) in self.cols.iter().zip(self.seen).zip(marked) {
+            if let Some((i, _)) = col
+                && s.filled > 0
+                && mark
+            {
+                map.decimal_ids.push(*i);
             }
         }
-        Ok(())
-    });
-    for ((i, _), (filled, all)) in cols.iter().zip(state) {
-        if filled > 0 && all {
-            map.decimal_ids.push(*i);
-        }
     }
+}
+
+/// A cell validation reads as empty in one of these columns.
+fn placeholder(schema: &Schema, cell: &str) -> bool {
+    schema.is_id_placeholder(cell)
+        || schema.is_pnr_placeholder(cell)
+        || schema.empty_markers.contains(&cell.to_lowercase())
 }
 
 fn decimal_whole(cell: &str) -> bool {

@@ -455,7 +455,7 @@ fn country(schema: &Schema, raw: &str) -> Result<Cleaned, Broken> {
     resolved_composed(raw, &text, schema.lookup_country(&text)).ok_or_else(|| {
         // A 3-letter code (ISO alpha-3, as passports and case systems write it): the nearest
         // 2-letter code is another country (UKR is near UK, GBR near BR), so none is offered.
-        if text.len() == 3 && text.bytes().all(|b| b.is_ascii_uppercase()) {
+        if text.len() == 3 && text.bytes().all(|b| b.is_ascii_alphabetic()) {
             return broken(
                 "unknown_country",
                 "the value looks like a 3-letter country code (ISO alpha-3, as passports write them), which the contract does not read: write the country's 2-letter code (ISO 3166-1 alpha-2, UA for UKR, GB for GBR, NG for NGA) or its Swedish or English name",

@@ -34,6 +34,9 @@ pub struct HeaderMap {
     /// Contract columns (ids, personal numbers) read without the `.0` every filled cell has
     /// (`ingest::decimals`).
     pub decimal_ids: Vec<usize>,
+    /// What the run warns of on the console: columns left out on request that may have held
+    /// a contract column's answers.
+    pub warnings: Vec<String>,
 }
 
 pub fn map_header(
@@ -48,6 +51,7 @@ pub fn map_header(
     let mut blank = Vec::new();
     let mut pandas = Vec::new();
     let mut numbering = Vec::new();
+    let mut weak: Vec<(usize, String, usize)> = Vec::new();
     for (pos, raw) in header.iter().enumerate() {
         let cell = header_cell(raw);
         if cell.is_empty() || excel_table_name(&cell) {
@@ -56,6 +60,12 @@ pub fn map_header(
         }
         if pandas_index(&cell) {
             pandas.push(cell.to_string());
+            continue;
+        }
+        if strong_column(schema, &cell).is_none()
+            && let Some(idx) = other_header(schema, &cell)
+        {
+            weak.push((pos, cell.to_string(), idx));
             continue;
         }
         let Some(idx) = resolve_column(schema, &cell) else {
@@ -86,6 +96,15 @@ pub fn map_header(
             renamed.push((cell.to_string(), schema.columns[idx].name.clone()));
         }
         source[idx] = Some(pos);
+    }
+    // An organisation's own header names the column only where the file has none of its own.
+    for (pos, cell, idx) in weak {
+        if source[idx].is_none() {
+            renamed.push((cell, schema.columns[idx].name.clone()));
+            source[idx] = Some(pos);
+        } else {
+            unknown.push(cell);
+        }
     }
     let missing: Vec<&str> = schema
         .required_columns()
@@ -142,11 +161,22 @@ pub fn map_header(
             },
         });
     }
-    if let Some(e) = one_column_per_answer(schema, &unknown, &source, at) {
-        return Err(e);
-    }
-    if let Some(e) = whole_names(schema, &unknown, &source, at) {
-        return Err(e);
+    let as_columns =
+        one_column_per_answer(schema, &unknown, &source).or_else(|| whole_names(schema, &unknown, &source));
+    let mut warnings = Vec::new();
+    if let Some(a) = as_columns {
+        if !ignore_extra {
+            return Err(FileError::AnswersAsColumns {
+                at: at.clone(),
+                columns: a.columns,
+                column: a.column,
+                advice: a.advice.into(),
+            });
+        }
+        warnings.push(format!(
+            "unknown column(s) {} were left out (--ignore-extra-columns), and the file has no column {}: {}; if so, those answers are not in the tables",
+            a.columns, a.column, a.advice
+        ));
     }
     if !unknown.is_empty() && !ignore_extra {
         let mut shown: Vec<String> = unknown
@@ -184,19 +214,23 @@ pub fn map_header(
         blank,
         sheet_columns: None,
         decimal_ids: Vec::new(),
+        warnings,
     })
+}
+
+/// Unknown columns that name answers or names of a column the file lacks, and what to do.
+struct AsColumns {
+    columns: String,
+    column: String,
+    advice: String,
 }
 
 /// Unknown columns headed by two or more answers of one code column the file lacks
 /// (`Sexuell exploatering`, `Tiggeri`, each marked with an X): a sheet laid out one column per
 /// answer. Left out on request, every row's answers were lost (an outside review's T04 was
-/// all not answered).
-fn one_column_per_answer(
-    schema: &Schema,
-    unknown: &[String],
-    source: &[Option<usize>],
-    at: &Place,
-) -> Option<FileError> {
+/// all not answered). Judged by the headers alone, so it may be wrong (`Socialtjänst` may
+/// name a municipality): the advice says "if".
+fn one_column_per_answer(schema: &Schema, unknown: &[String], source: &[Option<usize>]) -> Option<AsColumns> {
     use crate::schema::{ColumnType, Resolved};
     schema.columns.iter().zip(source).find_map(|(col, src)| {
         if src.is_some() || col.ty != ColumnType::Code {
@@ -212,29 +246,32 @@ fn one_column_per_answer(
                 _ => None,
             })
             .collect();
-        (answers.len() >= 2).then(|| FileError::OneColumnPerAnswer {
-            at: at.clone(),
+        if answers.len() < 2 {
+            return None;
+        }
+        let advice = if col.multi {
+            format!(
+                "if each marks an answer (one column per answer, an X where it applies), put a row's answers in one column {}, several joined by ';' (for example {:?})",
+                col.name,
+                format!("{};{}", answers[0].1, answers[1].1)
+            )
+        } else {
+            format!(
+                "if each marks an answer (one column per answer, an X where it applies), put a row's answer in one column {}, which takes one answer a row (for example {:?})",
+                col.name, answers[0].1
+            )
+        };
+        Some(AsColumns {
+            columns: answers.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>().join(", "),
             column: col.name.clone(),
-            cells_example: Box::new((
-                answers
-                    .iter()
-                    .map(|(c, _)| c.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                format!("{};{}", answers[0].1, answers[1].1),
-            )),
+            advice,
         })
     })
 }
 
-/// A column headed as whole names (`Namn`, `Name`, `Fullständigt namn`) where the file has
-/// neither given_name nor family_name: left out on request, no record had a name to link by.
-fn whole_names(
-    schema: &Schema,
-    unknown: &[String],
-    source: &[Option<usize>],
-    at: &Place,
-) -> Option<FileError> {
+/// A column headed as names (`Namn`, `Name`, `Fullständigt namn`) where the file lacks a name
+/// column: left out on request, those names were lost and the records linked by less.
+fn whole_names(schema: &Schema, unknown: &[String], source: &[Option<usize>]) -> Option<AsColumns> {
     const WHOLE: [&str; 8] = [
         "namn",
         "name",
@@ -246,15 +283,19 @@ fn whole_names(
         "klientens namn",
     ];
     let absent = |c: &str| schema.column_index(c).is_some_and(|i| source[i].is_none());
-    if !(absent("given_name") && absent("family_name")) {
-        return None;
-    }
+    let missing = match (absent("given_name"), absent("family_name")) {
+        (true, true) => "given_name or family_name",
+        (true, false) => "given_name",
+        (false, true) => "family_name",
+        (false, false) => return None,
+    };
     let cell = unknown
         .iter()
         .find(|c| WHOLE.contains(&without_hints(c).to_lowercase().as_str()))?;
-    Some(FileError::WholeNames {
-        at: at.clone(),
-        column: one_line(cell),
+    Some(AsColumns {
+        columns: one_line(cell),
+        column: missing.to_string(),
+        advice: "if it holds given names (or family names) only, name it given_name (Förnamn) or family_name (Efternamn); if whole names, split it into the two (in Excel, Data > Text to Columns), since linkage compares given and family names".into(),
     })
 }
 
@@ -430,12 +471,34 @@ fn looks_like_an_answer(schema: &Schema, cell: &str) -> bool {
             .any(|l| l.get(cell).is_some() || l.get(&cell.to_lowercase()).is_some())
 }
 
+/// The contract column a header cell names: by name, label or alias, else by an
+/// organisation's own header (`Column::other_headers`).
 pub(super) fn resolve_column(schema: &Schema, cell: &str) -> Option<usize> {
+    strong_column(schema, cell).or_else(|| other_header(schema, cell))
+}
+
+/// The column a header cell names by name, label or alias, with or without a form's hints.
+fn strong_column(schema: &Schema, cell: &str) -> Option<usize> {
     resolve_exactly(schema, cell).or_else(|| {
         let bare = without_hints(cell);
         (bare != cell && !bare.is_empty())
             .then(|| resolve_exactly(schema, &bare))
             .flatten()
+    })
+}
+
+/// The column whose `other_headers` holds the cell (folded, with or without hints).
+fn other_header(schema: &Schema, cell: &str) -> Option<usize> {
+    let find = |c: &str| {
+        let f = codes_fold(c);
+        schema
+            .columns
+            .iter()
+            .position(|col| col.other_headers.iter().any(|h| codes_fold(h) == f))
+    };
+    find(cell).or_else(|| {
+        let bare = without_hints(cell);
+        (bare != cell && !bare.is_empty()).then(|| find(&bare)).flatten()
     })
 }
 

@@ -1,12 +1,13 @@
 //! Columns left out on request (`--ignore-extra-columns`) whose cells are a contract column's
 //! answers, where the file lacks that column: the column under a name of the organisation's
-//! own (`Ursprungsland` of countries, `Stöd` of support codes). Left out, its answers were
+//! own (`Ursprungsland` of countries, `Stöd` of support codes, `Personnummer/LMA` of personal
+//! numbers). Left out, its answers were
 //! published as not answered, with exit 0 (an outside review's T02 and T14 totals were 0).
 
 use super::header::{HeaderMap, header_cell};
 use super::read::Table;
 use crate::error::FileError;
-use crate::schema::{Column, ColumnType, Resolved, Schema};
+use crate::schema::{Column, ColumnType, Resolved, Schema, codes_fold};
 
 /// Answers a column needs before it is taken for a contract column: a few, and most of its
 /// filled cells (a notes column that names a country now and then is not one).
@@ -14,8 +15,8 @@ const AT_LEAST: usize = 3;
 /// Filled cells looked at per column: enough to tell, and a long file costs no more.
 const LOOKED_AT: usize = 500;
 
-/// The ignored columns of `map` refused as a contract column under another name.
-pub(super) fn answers_in_ignored(schema: &Schema, t: &Table, map: &HeaderMap) -> Result<(), FileError> {
+/// Warnings, in `map`, for its ignored columns that look like a contract column it lacks.
+pub(super) fn answers_in_ignored(schema: &Schema, t: &Table, map: &mut HeaderMap) {
     let meant: Vec<&Column> = schema
         .columns
         .iter()
@@ -36,12 +37,12 @@ pub(super) fn answers_in_ignored(schema: &Schema, t: &Table, map: &HeaderMap) ->
         })
         .collect();
     if meant.is_empty() || ignored.is_empty() {
-        return Ok(());
+        return;
     }
     // Per ignored column: filled cells seen, and answers of each absent column among them.
     let mut filled = vec![0usize; ignored.len()];
     let mut answers = vec![vec![0usize; meant.len()]; ignored.len()];
-    t.for_each_row(|row| -> Result<(), FileError> {
+    let _ = t.for_each_row(|row| -> Result<(), FileError> {
         if row.unclosed.is_some() || row.cells.len() != map.width {
             return Ok(());
         }
@@ -56,7 +57,7 @@ pub(super) fn answers_in_ignored(schema: &Schema, t: &Table, map: &HeaderMap) ->
             }
         }
         Ok(())
-    })?;
+    });
     let found: Vec<String> = ignored
         .iter()
         .zip(filled.iter().zip(&answers))
@@ -73,25 +74,20 @@ pub(super) fn answers_in_ignored(schema: &Schema, t: &Table, map: &HeaderMap) ->
                 .map(|(c, _)| c.name.as_str())
                 .collect();
             Some(format!(
-                "{name:?} ({best} of its {n} filled cells looked at are answers of {})",
+                "column {name:?} was left out (--ignore-extra-columns), though {best} of its {n} filled cells looked at are answers of {}, which the file lacks: if it is that column, name it so and ingest again, as its answers are not in the tables",
                 columns.join(" or ")
             ))
         })
         .collect();
-    if found.is_empty() {
-        return Ok(());
-    }
-    Err(FileError::IgnoredAnswers {
-        at: t.place(),
-        columns: found.join(", "),
-    })
+    map.warnings.extend(found);
 }
 
-/// Columns whose answers other text is unlikely to be: countries, and code lists of more
-/// than yes, no and unknown (a column of Ja and Nej may answer any question).
+/// Columns whose answers other text is unlikely to be: countries, personal numbers (a date and
+/// a check digit), and code lists of more than yes, no and unknown (a column of Ja and Nej may
+/// answer any question).
 fn distinctive(schema: &Schema, col: &Column) -> bool {
     match col.ty {
-        ColumnType::Country => true,
+        ColumnType::Country | ColumnType::PersonalNumber => true,
         ColumnType::Code => schema.list_for(col).is_some_and(|l| {
             l.codes
                 .iter()
@@ -104,6 +100,10 @@ fn distinctive(schema: &Schema, col: &Column) -> bool {
 /// Whether a filled cell is an answer of `col` other than unknown (every part, where the
 /// column takes several).
 fn is_answer(schema: &Schema, col: &Column, cell: &str) -> bool {
+    // The year only decides the century of a 10-digit number, not whether it is one.
+    if col.ty == ColumnType::PersonalNumber {
+        return crate::pnr::parse(cell, 2100).is_ok();
+    }
     let one = |part: &str| {
         let r = match col.ty {
             ColumnType::Country => schema.lookup_country(part),
@@ -112,7 +112,12 @@ fn is_answer(schema: &Schema, col: &Column, cell: &str) -> bool {
                 None => Resolved::Unknown,
             },
         };
-        matches!(r, Resolved::Exact(c) | Resolved::Normalised(c) if c != "unknown")
+        // No, Yes and Ja answer any question; as countries they are Norway and others.
+        let yes_no = matches!(
+            codes_fold(part).as_str(),
+            "no" | "yes" | "ja" | "nej" | "j" | "n" | "y"
+        );
+        !yes_no && matches!(r, Resolved::Exact(c) | Resolved::Normalised(c) if c != "unknown")
     };
     let mut parts = cell
         .split(schema.multi_separator)

@@ -511,9 +511,8 @@ fn map_table(schema: &Schema, t: &Table, opts: &IngestOptions) -> Result<header:
     // Like a near miss of a contract column, it is not left out on request while the file
     // has no personal_number column: it may be that column.
     named_running_numbers(t, &mut map, (opts.ignore_extra_columns, pnr_column))?;
-    ignored::answers_in_ignored(schema, t, &map)?;
-    reordered::reordered_header(schema, t, &map)?;
-    decimals::decimal_ids(schema, t, &mut map);
+    ignored::answers_in_ignored(schema, t, &mut map);
+    row_checks(schema, t, &mut map)?;
     match t.unreadable_in(&map) {
         Some((col, ty)) => Err(FileError::Parquet {
             path: t.path.clone(),
@@ -523,6 +522,28 @@ fn map_table(schema: &Schema, t: &Table, opts: &IngestOptions) -> Result<header:
         }),
         None => Ok(map),
     }
+}
+
+/// Lines of id-only rows between records a file's report keeps.
+const ID_ONLY_LINES: usize = 100;
+
+/// The checks that read a table's rows before validation, in one pass: a header repeated
+/// in another order (refused), and ids written as decimals (`ingest::decimals`). Rows of the
+/// wrong shape are quarantined for it and not looked at.
+fn row_checks(schema: &Schema, t: &Table, map: &mut header::HeaderMap) -> Result<(), FileError> {
+    let reordered = reordered::Reordered::new(schema, map);
+    let mut decimals = decimals::Decimals::new(schema, map);
+    let at = t.place();
+    t.for_each_row(|row| -> Result<(), FileError> {
+        if row.unclosed.is_some() || row.cells.len() != map.width {
+            return Ok(());
+        }
+        reordered.row(&row, map, &at)?;
+        decimals.row(schema, &row);
+        Ok(())
+    })?;
+    decimals.finish(map);
+    Ok(())
 }
 
 /// Whether each column of `cols` holds a running number of the rows: at least two rows,
@@ -645,6 +666,7 @@ fn validate_file(
     };
     outcome.format = Some(table.format.clone());
     outcome.notes = header_notes(schema, &map);
+    outcome.warnings = map.warnings.clone();
     outcome.notes.extend(table.notes.iter().cloned());
     outcome.org_id = f.org.clone();
     let target = Target {
@@ -670,6 +692,7 @@ fn validate_file(
     // Id-only rows since the last record, and those a later record showed to be between
     // records (trailing ones are a template numbered ahead of use).
     let (mut pending, mut between): (Vec<u64>, Vec<u64>) = (Vec::new(), Vec::new());
+    let mut between_rows = 0u64;
     let template = TemplateColumns::of(schema, &map);
     let done = table.for_each_row(|row| {
         if let Some(with_id) = template_row(&template, &row, map.width) {
@@ -683,7 +706,11 @@ fn validate_file(
             }
             return Ok(());
         }
+        // The report keeps the first lines, the warning says how many.
+        between_rows += pending.len() as u64;
+        pending.truncate(ID_ONLY_LINES.saturating_sub(between.len()));
         between.append(&mut pending);
+        pending.clear();
         if let Some(p) = record_col.filter(|&p| row.is_number(p)) {
             record_numbers.0 += 1;
             if record_numbers.1 == 0 {
@@ -745,6 +772,7 @@ fn validate_file(
         Err(Failure::Stage(e)) => return Err(e),
     }
     outcome.id_only_between = between;
+    outcome.id_only_between_rows = between_rows;
     outcome.other_orgs = other_orgs.clone();
     for (org, n) in other_orgs {
         outcome.notes.push(format!(

@@ -98,15 +98,21 @@ pub(super) fn run_warnings(report: &IngestReport) -> Vec<String> {
             f.file, f.lost_letters
         )
     }));
+    warnings.extend(
+        report
+            .files
+            .iter()
+            .flat_map(|f| f.warnings.iter().map(move |w| format!("{}: {w}", f.file))),
+    );
     warnings.extend(report.files.iter().filter(|f| !f.id_only_between.is_empty()).map(|f| {
         let lines = &f.id_only_between;
         let shown: Vec<String> = lines.iter().take(10).map(u64::to_string).collect();
         format!(
             "{}: {} row(s) between its records hold nothing but a record_id (line(s) {}{}): passed over as a template's unused numbered rows, so they are in no table; if one is a person met, fill in its contact_kind and answers and send the file again",
             f.file,
-            lines.len(),
+            f.id_only_between_rows,
             shown.join(", "),
-            if lines.len() > shown.len() { ", …" } else { "" }
+            if f.id_only_between_rows > shown.len() as u64 { ", …" } else { "" }
         )
     }));
     if report.years.len() > 1 {

@@ -3,22 +3,52 @@
 //! read by the first header, each answer under another column's name. An outside review's
 //! file published birth and exploitation countries swapped, with exit 0.
 
-use super::header::{HeaderMap, resolve_column};
-use super::read::Table;
-use crate::error::FileError;
-use crate::schema::Schema;
+use std::collections::HashMap;
 
-/// Refuses the file at the first row that names three or more contract columns, half of the
-/// file's at least (as a repeated header does), and names one of them where another stands.
-pub(super) fn reordered_header(schema: &Schema, t: &Table, map: &HeaderMap) -> Result<(), FileError> {
-    let year = schema.column_index("report_year").and_then(|i| map.source[i]);
-    let present = map.source.iter().filter(|s| s.is_some()).count();
-    t.for_each_row(|row| -> Result<(), FileError> {
-        if row.unclosed.is_some() || row.cells.len() != map.width {
-            return Ok(());
+use super::header::{HeaderMap, resolve_column};
+use super::read::Row;
+use crate::error::{FileError, Place};
+use crate::schema::{Schema, codes_fold};
+
+/// Finds the first such row of a table, row by row (`ingest::row_checks` shares one pass).
+pub(super) struct Reordered<'a> {
+    schema: &'a Schema,
+    year: Option<usize>,
+    present: usize,
+    /// Every folded name, label, alias and other header of a column: a cell that folds to
+    /// none of them names no column, found with one fold and one lookup (resolving every cell
+    /// of a file whose year is not a number, name by name, took minutes; a review).
+    names: HashMap<String, usize>,
+}
+
+impl<'a> Reordered<'a> {
+    pub fn new(schema: &'a Schema, map: &HeaderMap) -> Self {
+        let mut names = HashMap::new();
+        for (i, c) in schema.columns.iter().enumerate() {
+            let all = [&c.name, &c.sv, &c.en]
+                .into_iter()
+                .chain(&c.aliases)
+                .chain(&c.other_headers);
+            for n in all {
+                names.insert(codes_fold(n), i);
+            }
         }
+        Reordered {
+            schema,
+            year: schema.column_index("report_year").and_then(|i| map.source[i]),
+            present: map.source.iter().filter(|s| s.is_some()).count(),
+            names,
+        }
+    }
+
+    /// Refuses the file at a row that names three or more contract columns, half of the
+    /// file's at least (as a repeated header does), and names one of them where another stands.
+    pub fn row(&self, row: &Row, map: &HeaderMap, at: &Place) -> Result<(), FileError> {
         // A record's year is a number: most rows are passed here without folding a cell.
-        if year.is_some_and(|p| row.cells[p].trim().parse::<f64>().is_ok()) {
+        if self
+            .year
+            .is_some_and(|p| row.cells[p].trim().parse::<f64>().is_ok())
+        {
             return Ok(());
         }
         let mut named = 0;
@@ -27,25 +57,29 @@ pub(super) fn reordered_header(schema: &Schema, t: &Table, map: &HeaderMap) -> R
             let Some(cell) = src.map(|p| row.cells[p].trim()).filter(|c| !c.is_empty()) else {
                 continue;
             };
-            match resolve_column(schema, cell) {
+            // The lookup passes over what no column is called; a hit is resolved in full.
+            if !self.names.contains_key(&codes_fold(cell)) && !cell.contains(['(', '[', '*', ':', '.']) {
+                continue;
+            }
+            match resolve_column(self.schema, cell) {
                 Some(j) if j == i => named += 1,
                 Some(j) => {
                     named += 1;
                     moved.push(format!(
                         "{} under {}",
-                        schema.columns[j].name, schema.columns[i].name
+                        self.schema.columns[j].name, self.schema.columns[i].name
                     ));
                 }
                 None => {}
             }
         }
-        if named >= 3 && 2 * named >= present && !moved.is_empty() {
+        if named >= 3 && 2 * named >= self.present && !moved.is_empty() {
             return Err(FileError::ReorderedHeader {
-                at: t.place(),
+                at: at.clone(),
                 line: row.line,
                 moved: moved.join(", "),
             });
         }
         Ok(())
-    })
+    }
 }

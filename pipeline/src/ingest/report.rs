@@ -191,6 +191,13 @@ pub struct FileOutcome {
     /// so the run warns of them on the console.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub id_only_between: Vec<u64>,
+    /// How many such rows (their lines: the first 100).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub id_only_between_rows: u64,
+    /// What the run warns of on the console for this file (columns left out on request that
+    /// may have held a contract column's answers).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// The file is (or looks like) the linkage key, refused as no submission: `run` stops on
     /// it saying so, not that an organisation's records would be missing.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -27,6 +27,14 @@ pub fn refused<'a>(raw: &str, answers: impl IntoIterator<Item = &'a str>) -> Str
             raw.trim()
         );
     }
+    // Marks alone (`-`, `?`, `x`) are no one's name or date: shown, with what a mark cannot
+    // say (a dash may mean no, none or not answered: only the organisation knows which).
+    let t = raw.trim();
+    if !t.is_empty() && t.chars().count() <= 3 && !t.chars().any(char::is_alphanumeric) {
+        return format!(
+            "{t:?} (a mark, not an answer: leave the cell empty when the question was not answered, or write the answer, such as no or unknown)"
+        );
+    }
     match near_answer(raw, answers) {
         Some(a) if lookalike(raw) => format!(
             "a value close to {a:?} (is that meant? The cell holds a Greek or Cyrillic letter that looks like a Latin one: type the answer again)"

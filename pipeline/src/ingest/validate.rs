@@ -941,6 +941,7 @@ mod tests {
             blank: Vec::new(),
             sheet_columns: None,
             decimal_ids: Vec::new(),
+            warnings: Vec::new(),
         };
         assert_eq!(
             super::unnamed_column(&map, 7),

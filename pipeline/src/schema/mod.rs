@@ -57,6 +57,11 @@ pub struct Column {
     /// Other names a header may give the column (`Pnr`, `Personnr`), read like its labels.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
+    /// Headers organisations' own sheets give the column (`Födelseår`, `Polisanmälan`), read as
+    /// it only when the file has no column of its own by name, label or alias: beside one they
+    /// head another column (a birth year beside the date, a report's date beside the answer).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_headers: Vec<String>,
 }
 
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
@@ -177,7 +182,8 @@ impl Schema {
     /// (`Saknas`, `Vet ej`, `-`, `Ej svenskt pnr`): most persons met have no Swedish number,
     /// and refusing the cell refused the whole person (an outside review).
     pub fn is_pnr_placeholder(&self, raw: &str) -> bool {
-        const NONE: [&str; 8] = [
+        const NONE: [&str; 9] = [
+            "haringen",
             "saknar",
             "ejsvensktpnr",
             "ejsvensktpersonnummer",
