@@ -232,26 +232,34 @@ fn a_header_repeated_in_another_order_refuses_the_file_at_its_line() {
 /// every filled cell of the column is; an id that is text elsewhere in the column keeps it.
 #[test]
 fn ids_and_personal_numbers_written_as_decimals_are_read_whole() {
-    let rows = vec![
-        row_with(&[("record_id", "12"), ("personal_number", "198112189876.0")]),
+    /// An indirect row naming `related`, without a personal number of its own.
+    fn indirect(id: &str, related: &str, pnr: &str) -> Vec<String> {
         row_with(&[
-            ("record_id", "13"),
+            ("record_id", id),
             ("contact_kind", "indirect"),
-            ("related_record_id", "12.0"),
-            ("personal_number", ""),
+            ("related_record_id", related),
+            ("personal_number", pnr),
             ("exploitation_forms", ""),
             ("police_report", ""),
             ("reported_offences", ""),
             ("legal_status", ""),
-        ]),
-    ];
-    let (report, out) = one(
-        "a.csv",
-        &csv_text(&header(), &rows, b','),
-        &IngestOptions::default(),
-    );
-    assert_counts(&report, 2, 0);
-    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+        ])
+    }
+    /// The rows ingested, every one accepted: the report and the validated rows.
+    fn accepted(rows: &[Vec<String>]) -> (safetally::ingest::IngestReport, polars::prelude::DataFrame) {
+        let (report, out) = one(
+            "a.csv",
+            &csv_text(&header(), rows, b','),
+            &IngestOptions::default(),
+        );
+        assert_counts(&report, rows.len() as u64, 0);
+        let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+        (report, df)
+    }
+    let (report, df) = accepted(&[
+        row_with(&[("record_id", "12"), ("personal_number", "198112189876.0")]),
+        indirect("13", "12.0", ""),
+    ]);
     assert_eq!(strings(&df, "related_record_id")[1].as_deref(), Some("12"));
     assert_eq!(
         strings(&df, "personal_number")[0].as_deref(),
@@ -262,41 +270,19 @@ fn ids_and_personal_numbers_written_as_decimals_are_read_whole() {
         "{}",
         report.to_text()
     );
-    // Versioned ids (1.0, 1.1) keep their form in both id columns.
-    let rows = vec![
+    // Versioned ids (1.0, 1.1) keep their form in both id columns; a placeholder among the
+    // personal numbers is no obstacle.
+    let (_, df) = accepted(&[
         row_with(&[("record_id", "1.0")]),
         row_with(&[("record_id", "1.1"), ("personal_number", "")]),
-        row_with(&[
-            ("record_id", "2.0"),
-            ("contact_kind", "indirect"),
-            ("related_record_id", "1.0"),
-            ("personal_number", "nan"),
-            ("exploitation_forms", ""),
-            ("police_report", ""),
-            ("reported_offences", ""),
-            ("legal_status", ""),
-        ]),
-    ];
-    let (report, out) = one(
-        "a.csv",
-        &csv_text(&header(), &rows, b','),
-        &IngestOptions::default(),
-    );
-    assert_counts(&report, 3, 0);
-    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+        indirect("2.0", "1.0", "nan"),
+    ]);
     assert_eq!(strings(&df, "related_record_id")[2].as_deref(), Some("1.0"));
     // A column with one id that is not a decimal is read as written.
-    let rows = vec![
+    let (_, df) = accepted(&[
         row_with(&[("record_id", "12.0")]),
         row_with(&[("record_id", "A-14"), ("personal_number", "")]),
-    ];
-    let (report, out) = one(
-        "a.csv",
-        &csv_text(&header(), &rows, b','),
-        &IngestOptions::default(),
-    );
-    assert_counts(&report, 2, 0);
-    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    ]);
     assert_eq!(strings(&df, "record_id")[0].as_deref(), Some("12.0"));
 }
 

@@ -158,7 +158,7 @@ pub fn link_exact(
     r: &Records,
     clusters: &mut Clusters,
     (use_keys, common_dates): (&[String], &[bool]),
-    max_group: usize,
+    (max_group, gate): (usize, &Gate),
 ) -> ExactStats {
     let mut stats = ExactStats::default();
     // Sorting is the costly part: the cores sort the keys, and each key's joins run as soon as
@@ -172,7 +172,6 @@ pub fn link_exact(
     // A valid personal number (its check digit was checked) stays one person's in far more
     // records than a name and date would: one person met by every organisation, even twice.
     let pnr_group = max_group.max(2 * r.orgs.len());
-    let gate = Gate::new(r);
     let any_common = common_dates.iter().any(|c| *c);
     let done: Result<(), std::convert::Infallible> = crate::parallel::stream_ordered(
         &used,
@@ -194,7 +193,7 @@ pub fn link_exact(
             } else {
                 max_group
             };
-            let gated = GATED_KEYS.contains(&used[i].0).then_some(&gate);
+            let gated = GATED_KEYS.contains(&used[i].0).then_some(gate);
             join_runs((used[i].0, gated), &pairs, clusters, limit, &mut stats);
             Ok(())
         },

@@ -169,12 +169,11 @@ pub fn link_fuzzy(
     r: &Records,
     clusters: &mut Clusters,
     t: &Thresholds,
-    max_block: usize,
+    (max_block, gate): (usize, &Gate),
     (placeholders, common): (&[bool], &[bool]),
 ) -> FuzzyStats {
     let placeholder = |i: u32| placeholders.get(i as usize).copied().unwrap_or(false);
     let mut stats = FuzzyStats::default();
-    let gate = Gate::new(r);
     let pnr = &r.match_keys[0];
     let mut seen: HashSet<(u32, u32)> = HashSet::new();
     let mut scored: Vec<(f64, u32, u32)> = Vec::new();
@@ -198,7 +197,7 @@ pub fn link_fuzzy(
                         continue;
                     }
                     stats.candidate_pairs += 1;
-                    if let Some(s) = score(r, (&gate, common), pnr, t, i as usize, j as usize) {
+                    if let Some(s) = score(r, (gate, common), pnr, t, i as usize, j as usize) {
                         scored.push((s, i, j));
                     }
                 }

@@ -4,26 +4,22 @@
 use super::load::Records;
 use super::unionfind::Clusters;
 
-/// The answers the guard compares.
-/// Gender only: it is what tells twins apart (Maria and Mario, one family name, one birth
-/// date), while twins share a country of birth. Country was guarded too and dropped by
-/// measurement: on generated samples it kept apart under 0.1 point of precision's worth of
-/// namesakes, and cost 0.6 to 2.6 points of recall where 2.5% of later copies had a
-/// mis-entered country (a citizenship for a birth country, as entry errs).
-const GATED: [&str; 1] = ["gender"];
+/// The answers the guard compares, in place per record: `GATED_MAX` slots, the unused ones
+/// 0 (not known, so always agreeing). Which answers is `gated_answers` in
+/// `schemas/linkage.json`.
+const GATED: usize = crate::schema::GATED_MAX;
 
-/// Each record's gated answers as dictionary codes, 0 = not known. Not the age group: it is
-/// the age at first contact, so a girl met at 17 by one organisation and at 18 by another is
-/// a child in one record and an adult in the other, both rightly (the birth dates' own guard
-/// keeps apart what dates can tell apart).
+/// Each record's gated answers as dictionary codes, 0 = not known.
 pub struct Gate {
-    codes: Vec<[u32; GATED.len()]>,
+    codes: Vec<[u32; GATED]>,
 }
 
 impl Gate {
-    pub fn new(r: &Records) -> Self {
-        let mut codes = vec![[0u32; GATED.len()]; r.len()];
-        for (k, name) in GATED.iter().enumerate() {
+    /// The gate of the answers `names` (at most `GATED`, checked when the settings load; a
+    /// column the records lack gates nothing).
+    pub fn new(r: &Records, names: &[String]) -> Self {
+        let mut codes = vec![[0u32; GATED]; r.len()];
+        for (k, name) in names.iter().take(GATED).enumerate() {
             let Some(col) = r.attr(name) else { continue };
             let known: Vec<bool> = col
                 .values
@@ -47,7 +43,7 @@ impl Gate {
     /// bridge two clusters that disagree (twins, and a third record of one of them without
     /// a gender).
     pub fn by_cluster(&self, clusters: &mut Clusters) -> ClusterAnswers {
-        let mut codes = vec![[0u32; GATED.len()]; self.codes.len()];
+        let mut codes = vec![[0u32; GATED]; self.codes.len()];
         for (i, c) in self.codes.iter().enumerate() {
             let root = clusters.find(i as u32) as usize;
             codes[root] = known_of(&codes[root], c);
@@ -58,7 +54,7 @@ impl Gate {
 
 /// What the clusters' records know, kept at each cluster's root as clusters join.
 pub struct ClusterAnswers {
-    codes: Vec<[u32; GATED.len()]>,
+    codes: Vec<[u32; GATED]>,
 }
 
 impl ClusterAnswers {
@@ -88,11 +84,11 @@ pub enum Joined {
     Refused,
 }
 
-fn agree(a: &[u32; GATED.len()], b: &[u32; GATED.len()]) -> bool {
+fn agree(a: &[u32; GATED], b: &[u32; GATED]) -> bool {
     a.iter().zip(b).all(|(a, b)| *a == 0 || *b == 0 || a == b)
 }
 
 /// Each answer one of them knows (the first where both do: they agree when it matters).
-fn known_of(a: &[u32; GATED.len()], b: &[u32; GATED.len()]) -> [u32; GATED.len()] {
+fn known_of(a: &[u32; GATED], b: &[u32; GATED]) -> [u32; GATED] {
     std::array::from_fn(|k| if a[k] != 0 { a[k] } else { b[k] })
 }

@@ -42,6 +42,10 @@ pub struct LinkParams {
     /// Settings of older manifests lack it: then no date is common.
     #[serde(default)]
     pub common_date: CommonDate,
+    /// Answers no likeness of names joins records across (`gate`); settings of 0.22 and
+    /// before gated gender.
+    #[serde(default = "crate::schema::gated_answers")]
+    pub gated: Vec<String>,
 }
 
 impl LinkParams {
@@ -54,6 +58,7 @@ impl LinkParams {
             max_key_group: spec.max_key_group,
             max_block: spec.max_block,
             common_date: spec.common_date,
+            gated: spec.gated_answers.clone(),
         }
     }
 }
@@ -75,7 +80,13 @@ pub fn link_records(r: &Records, p: &LinkParams) -> Linkage {
     let t = std::time::Instant::now();
     let mut clusters = Clusters::new(&r.match_keys[0]);
     let (common, common_values) = common::common_dates(r, &p.common_date);
-    let mut exact = exact::link_exact(r, &mut clusters, (&p.match_keys, &common), p.max_key_group);
+    let gate = gate::Gate::new(r, &p.gated);
+    let mut exact = exact::link_exact(
+        r,
+        &mut clusters,
+        (&p.match_keys, &common),
+        (p.max_key_group, &gate),
+    );
     exact.common_dates = (common_values, common.iter().filter(|c| **c).count() as u64);
     let exact_roots = clusters.roots();
     let exact_seconds = t.elapsed().as_secs_f64();
@@ -86,7 +97,7 @@ pub fn link_records(r: &Records, p: &LinkParams) -> Linkage {
             r,
             &mut clusters,
             &thresholds,
-            p.max_block,
+            (p.max_block, &gate),
             (&exact.placeholders, &common),
         )
     });

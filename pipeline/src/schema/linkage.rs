@@ -129,6 +129,9 @@ impl Thresholds {
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 pub struct LinkageSpec {
     pub threshold_scale: ThresholdScale,
+    /// Answers the fuzzy and guarded exact steps never join records across (`link::gate`).
+    #[serde(default = "gated_answers")]
+    pub gated_answers: Vec<String>,
     /// The match keys the exact step trusts, chosen by measured precision and recall.
     pub match_keys: Vec<String>,
     pub max_key_group: usize,
@@ -140,10 +143,23 @@ pub struct LinkageSpec {
 
 const LINKAGE: &str = include_str!("../../../schemas/linkage.json");
 
+/// The answers gated when settings name none (settings of 0.22 and before): gender.
+pub fn gated_answers() -> Vec<String> {
+    vec!["gender".to_string()]
+}
+
+/// Answers the gate holds at most (it keeps them in place, per record).
+pub const GATED_MAX: usize = 4;
+
 impl LinkageSpec {
     /// Loads and checks the embedded linkage settings against the contract.
     pub fn load(schema: &Schema) -> Result<Self, SchemaError> {
-        let spec: LinkageSpec = serde_json::from_str(LINKAGE).map_err(|source| SchemaError::Json {
+        Self::from_json(schema, LINKAGE)
+    }
+
+    /// Settings from `text`, checked against the contract.
+    fn from_json(schema: &Schema, text: &str) -> Result<Self, SchemaError> {
+        let spec: LinkageSpec = serde_json::from_str(text).map_err(|source| SchemaError::Json {
             file: "linkage.json",
             source,
         })?;
@@ -191,6 +207,19 @@ impl LinkageSpec {
                 "threshold_scale.ceiling must lie above 0 and at most 1, not {ceiling}"
             )));
         }
+        if spec.gated_answers.len() > GATED_MAX {
+            return Err(bad(format!("gated_answers names more than {GATED_MAX} columns")));
+        }
+        for name in &spec.gated_answers {
+            let gateable = schema.column(name).is_some_and(|c| {
+                c.kind == ColumnKind::Attribute && c.ty == crate::schema::ColumnType::Code && !c.multi
+            });
+            if !gateable {
+                return Err(bad(format!(
+                    "gated_answers: {name} is not a single-valued code column of the contract's answers"
+                )));
+            }
+        }
         for name in spec.resolution.keys() {
             if schema.column(name).is_none() {
                 return Err(bad(format!("resolution rule for unknown column {name}")));
@@ -202,6 +231,26 @@ impl LinkageSpec {
 
 #[cfg(test)]
 mod tests {
+
+    /// The gated answers are the settings' (gender), and a column that is not a single
+    /// answer of the contract is refused when the settings load.
+    #[test]
+    fn gated_answers_are_single_valued_answer_columns() {
+        let schema = crate::schema::load_embedded().expect("schema");
+        assert_eq!(
+            LinkageSpec::load(&schema).expect("settings").gated_answers,
+            ["gender"]
+        );
+        for bad in ["exploitation_forms", "given_name", "no_such_column"] {
+            let text = LINKAGE.replace(
+                r#""gated_answers": ["gender"]"#,
+                &format!(r#""gated_answers": ["{bad}"]"#),
+            );
+            assert!(text != LINKAGE, "the settings name gender");
+            let e = LinkageSpec::from_json(&schema, &text).expect_err(bad).to_string();
+            assert!(e.contains(&format!("gated_answers: {bad} is not")), "{e}");
+        }
+    }
     use super::*;
 
     /// The platform's size gets `at_reference`, which fades out by twice that size; beyond,

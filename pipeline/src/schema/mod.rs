@@ -8,7 +8,8 @@ mod load;
 
 pub use codes::{Code, CodeList, CodeLookup, Resolved, fold as codes_fold};
 pub use linkage::{
-    CommonDate, IDENTICAL_NAME_DICE, LinkageSpec, Resolution, RuleKind, ThresholdScale, Thresholds,
+    CommonDate, GATED_MAX, IDENTICAL_NAME_DICE, LinkageSpec, Resolution, RuleKind, ThresholdScale,
+    Thresholds, gated_answers,
 };
 pub use load::load_embedded;
 
