@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use crate::error::{FileError, Place};
-use crate::schema::{Schema, codes_fold};
+use crate::schema::Schema;
 
 #[derive(Debug, Clone)]
 pub struct HeaderMap {
@@ -489,16 +489,11 @@ fn strong_column(schema: &Schema, cell: &str) -> Option<usize> {
 
 /// The column whose `other_headers` holds the cell (folded, with or without hints).
 fn other_header(schema: &Schema, cell: &str) -> Option<usize> {
-    let find = |c: &str| {
-        let f = codes_fold(c);
-        schema
-            .columns
-            .iter()
-            .position(|col| col.other_headers.iter().any(|h| codes_fold(h) == f))
-    };
-    find(cell).or_else(|| {
+    schema.column_by_other_header(cell).or_else(|| {
         let bare = without_hints(cell);
-        (bare != cell && !bare.is_empty()).then(|| find(&bare)).flatten()
+        (bare != cell && !bare.is_empty())
+            .then(|| schema.column_by_other_header(&bare))
+            .flatten()
     })
 }
 
@@ -557,23 +552,7 @@ fn near_column<'s>(schema: &'s Schema, cell: &str) -> Option<&'s str> {
 }
 
 fn resolve_exactly(schema: &Schema, cell: &str) -> Option<usize> {
-    if let Some(i) = schema.column_index(cell) {
-        return Some(i);
-    }
-    let f = codes_fold(cell);
-    let matches: Vec<usize> = schema
-        .columns
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| {
-            codes_fold(&c.name) == f
-                || codes_fold(&c.sv) == f
-                || codes_fold(&c.en) == f
-                || c.aliases.iter().any(|a| codes_fold(a) == f)
-        })
-        .map(|(i, _)| i)
-        .collect();
-    (matches.len() == 1).then(|| matches[0])
+    schema.column_by_header(cell)
 }
 
 #[cfg(test)]

@@ -3,48 +3,31 @@
 //! read by the first header, each answer under another column's name. An outside review's
 //! file published birth and exploitation countries swapped, with exit 0.
 
-use std::collections::HashMap;
-
 use super::header::{HeaderMap, resolve_column};
 use super::read::Row;
 use crate::error::{FileError, Place};
-use crate::schema::{Schema, codes_fold};
+use crate::schema::Schema;
 
 /// Finds the first such row of a table, row by row (`ingest::row_checks` shares one pass).
 pub(super) struct Reordered<'a> {
     schema: &'a Schema,
     year: Option<usize>,
     present: usize,
-    /// Every folded name, label, alias and other header of a column: a cell that folds to
-    /// none of them names no column, found with one fold and one lookup (resolving every cell
-    /// of a file whose year is not a number, name by name, took minutes; a review).
-    names: HashMap<String, usize>,
 }
 
 impl<'a> Reordered<'a> {
     pub fn new(schema: &'a Schema, map: &HeaderMap) -> Self {
-        let mut names = HashMap::new();
-        for (i, c) in schema.columns.iter().enumerate() {
-            let all = [&c.name, &c.sv, &c.en]
-                .into_iter()
-                .chain(&c.aliases)
-                .chain(&c.other_headers);
-            for n in all {
-                names.insert(codes_fold(n), i);
-            }
-        }
         Reordered {
             schema,
             year: schema.column_index("report_year").and_then(|i| map.source[i]),
             present: map.source.iter().filter(|s| s.is_some()).count(),
-            names,
         }
     }
 
     /// Refuses the file at a row that names three or more contract columns, half of the
     /// file's at least (as a repeated header does), and names one of them where another stands.
     pub fn row(&self, row: &Row, map: &HeaderMap, at: &Place) -> Result<(), FileError> {
-        // A record's year is a number: most rows are passed here without folding a cell.
+        // A record's year is a number: most rows are passed here without a lookup.
         if self
             .year
             .is_some_and(|p| row.cells[p].trim().parse::<f64>().is_ok())
@@ -57,10 +40,6 @@ impl<'a> Reordered<'a> {
             let Some(cell) = src.map(|p| row.cells[p].trim()).filter(|c| !c.is_empty()) else {
                 continue;
             };
-            // The lookup passes over what no column is called; a hit is resolved in full.
-            if !self.names.contains_key(&codes_fold(cell)) && !cell.contains(['(', '[', '*', ':', '.']) {
-                continue;
-            }
             match resolve_column(self.schema, cell) {
                 Some(j) if j == i => named += 1,
                 Some(j) => {

@@ -71,6 +71,7 @@ pub fn load_embedded() -> Result<Schema, SchemaError> {
     check_columns(&contract.columns, &code_lists)?;
     check_only_when(&contract.only_when, &contract.columns, &code_lists)?;
     let country_lookup = country_lookup(&countries);
+    let (header_names, other_headers) = super::header_names(&contract.columns);
     Ok(Schema {
         version: VERSION.trim().to_string(),
         multi_separator: separator,
@@ -98,6 +99,8 @@ pub fn load_embedded() -> Result<Schema, SchemaError> {
         countries,
         members,
         country_lookup,
+        header_names,
+        other_headers,
     })
 }
 

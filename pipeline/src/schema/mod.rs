@@ -138,11 +138,46 @@ pub struct Schema {
     pub countries: Vec<Country>,
     pub members: Vec<Member>,
     country_lookup: CodeLookup,
+    /// Every column's names, labels and aliases folded (`codes_fold`), to the column, or to
+    /// none where two columns share one; and its `other_headers`. Folded once: folding every
+    /// column's names for each cell looked at made a file whose years are text take minutes.
+    header_names: HashMap<String, Option<usize>>,
+    other_headers: HashMap<String, usize>,
+}
+
+/// The folded header names of `columns` (see `Schema::header_names`).
+fn header_names(columns: &[Column]) -> (HashMap<String, Option<usize>>, HashMap<String, usize>) {
+    let mut names: HashMap<String, Option<usize>> = HashMap::new();
+    let mut other = HashMap::new();
+    for (i, c) in columns.iter().enumerate() {
+        for n in [&c.name, &c.sv, &c.en].into_iter().chain(&c.aliases) {
+            let at = names.entry(codes_fold(n)).or_insert(Some(i));
+            if *at != Some(i) {
+                *at = None;
+            }
+        }
+        for n in &c.other_headers {
+            other.entry(codes_fold(n)).or_insert(i);
+        }
+    }
+    (names, other)
 }
 
 impl Schema {
     /// Whether a record id is a word put where the id is not known, or has no letter or
     /// digit at all (`-`, `?`): not an id, and every record holding it would be one record.
+    /// The column a header cell names by its name, label or alias (folded; none where two
+    /// columns share the name).
+    pub fn column_by_header(&self, cell: &str) -> Option<usize> {
+        self.column_index(cell)
+            .or_else(|| self.header_names.get(&codes_fold(cell)).copied().flatten())
+    }
+
+    /// The column whose `other_headers` holds the cell (folded).
+    pub fn column_by_other_header(&self, cell: &str) -> Option<usize> {
+        self.other_headers.get(&codes_fold(cell)).copied()
+    }
+
     pub fn is_id_placeholder(&self, raw: &str) -> bool {
         let form = name_placeholder_form(raw);
         form.is_empty() || self.id_placeholders.contains(&form)
