@@ -257,9 +257,10 @@ fn error_per_table_stays_within_the_stated_scale_and_the_release_carries_interva
     let report: ProtectReport = run.result.clone();
     let dp = report.dp.clone().expect("dp");
     // One release's error per table is itself noisy (T15 has six cells); the mean over sixty
-    // independent releases (each with its own ledger) is what the scale predicts. (Over
-    // twenty, T17's mean, raised by the fit's lean on its relation to T18, reached 7.05 against
-    // 6.5 once in six runs; over sixty its spread is about half that.)
+    // independent releases (each with its own ledger) is what the scale predicts. (T17's
+    // mean reached 6.57 against 6.49 over sixty in CI, when T18's total was held before the
+    // relation between them was fitted and T17 took all their disagreement: 5.6 persons too
+    // low on average. With the relation in the totals' fit it is about 3.8.)
     let (tables, agg_report, _) = load_aggregated(&s, &agg).expect("aggregated");
     let draws = 60;
     let mut mean = std::collections::BTreeMap::<String, f64>::new();
@@ -634,6 +635,14 @@ fn every_relation_between_tables_holds_in_every_dp_release() {
 /// an unbiased total). Mending the relations between tables
 /// with the totals free moved T09's total down by 15 persons on average, outside its interval
 /// in 33 of 60 releases (an outside review of the first version of that step).
+///
+/// A total that a relation between tables binds at the truth (T18's persons with a police
+/// report are all T17's directly affected ones with one, in the sample) cannot be fitted
+/// without bias: no estimate kept on one side of a boundary is centred on a point of it. The
+/// fit shares each disagreement by the two sides' variances, which moves the total by at
+/// most 0.4 of its own scale on average (the mean of the disagreement's positive part is 0.4
+/// of its standard deviation, and the total's share of it at most its own); such a total may
+/// lean that far and no further.
 #[test]
 fn every_tables_total_keeps_its_interval_after_post_processing() {
     let work = tempfile::tempdir().expect("tempdir");
@@ -641,6 +650,11 @@ fn every_tables_total_keeps_its_interval_after_post_processing() {
     let (tables, _, _) = load_aggregated(&schema(), &agg).expect("aggregated");
     let draws = 40;
     let (releases, exact) = fresh_releases(&agg, work.path(), draws);
+    let bound = totals_bound_at_the_truth(&tables, &exact);
+    assert!(
+        bound.contains(&"T18".to_string()),
+        "the sample's T18 total is bound by T17's police reports: {bound:?}"
+    );
     let n = tables.tables.len();
     let (mut missed, mut errors, mut scale) = (vec![0; n], vec![Vec::new(); n], vec![0.0; n]);
     for (protected, _) in &releases {
@@ -666,12 +680,104 @@ fn every_tables_total_keeps_its_interval_after_post_processing() {
         );
         assert!(missed[ti] <= 8, "{}: {} of {draws} outside", t.id(), missed[ti]);
         // Rounding alone can leave half a person.
+        let lean = if bound.contains(&t.id().to_string()) {
+            0.4 * scale[ti]
+        } else {
+            0.0
+        };
         assert!(
-            mean.abs() <= 4.0 * se + 0.5,
+            mean.abs() <= 4.0 * se + 0.5 + lean,
             "{}: mean error {mean} with standard error {se}",
             t.id()
         );
     }
+}
+
+/// A cell that a relation binds at the truth beneath a noisier total (the sample's T17 `yes`:
+/// every one of T18's persons with a police report is a directly affected one) leans no more
+/// than its share of their disagreement: on average at most 0.4 s_c^2 / sqrt(s_c^2 + s_w^2)
+/// for the cell's scale s_c and the wider side's s_w. When T18's total was held before the
+/// relation was fitted, T17's `yes` took all of it: 4.5 persons low on average, where the
+/// bound is about 0.6 (plus four standard errors and half a person of rounding).
+#[test]
+fn a_cell_bound_at_the_truth_under_a_noisier_total_leans_only_by_its_share() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let agg = aggregated(work.path());
+    let (tables, _, _) = load_aggregated(&schema(), &agg).expect("aggregated");
+    let draws = 60;
+    let (releases, exact) = fresh_releases(&agg, work.path(), draws);
+    let (refs, relations) = safetally::tables::person_relations(&tables);
+    let truth = |i: usize| exact[refs[i].table].values[refs[i].cell] as f64;
+    let scale = |i: usize| releases[0].0[refs[i].table].scale[refs[i].cell].expect("scale");
+    let mut checked = Vec::new();
+    for r in relations
+        .iter()
+        .filter(|r| r.relation == safetally_dp::suppress::Relation::Le)
+    {
+        let narrow: Vec<usize> = r.terms.iter().filter(|t| t.1 > 0.0).map(|t| t.0).collect();
+        let wide: Vec<usize> = r.terms.iter().filter(|t| t.1 < 0.0).map(|t| t.0).collect();
+        let at_truth: f64 = r.terms.iter().map(|&(i, a)| a * truth(i)).sum();
+        let [c] = narrow[..] else { continue };
+        let (sc, sw) = (
+            scale(c),
+            wide.iter().map(|&i| scale(i).powi(2)).sum::<f64>().sqrt(),
+        );
+        if at_truth.abs() > 0.5 || sw <= sc {
+            continue;
+        }
+        let (t, cell) = (refs[c].table, refs[c].cell);
+        let errors: Vec<f64> = releases
+            .iter()
+            .filter_map(|(p, _)| p[t].values[cell].map(|v| v as f64 - truth(c)))
+            .collect();
+        let n = errors.len() as f64;
+        let mean = errors.iter().sum::<f64>() / n;
+        let sd = (errors.iter().map(|e| (e - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        let lean = 0.4 * sc * sc / (sc * sc + sw * sw).sqrt();
+        let name = format!("{} cell {cell}", tables.tables[t].id());
+        eprintln!(
+            "{name}: mean error {mean:+.2} over {n} releases, its share {lean:.2}, scales {sc:.2} under {sw:.2}"
+        );
+        assert!(
+            mean.abs() <= 4.0 * sd / n.sqrt() + 0.5 + lean,
+            "{name}: mean error {mean:+.2} where its share of the disagreement is {lean:.2}"
+        );
+        checked.push(name);
+    }
+    assert!(
+        checked.iter().any(|c| c.starts_with("T17")),
+        "T17's police reports are bound by T18's total in the sample: {checked:?}"
+    );
+}
+
+/// Tables whose grand total is in an inequality between tables that holds with equality in
+/// the exact counts.
+fn totals_bound_at_the_truth(
+    tables: &safetally::tables::Tables,
+    exact: &[safetally::tables::TableCells],
+) -> Vec<String> {
+    let (refs, relations) = safetally::tables::person_relations(tables);
+    let mut out = Vec::new();
+    for r in relations
+        .iter()
+        .filter(|r| r.relation == safetally_dp::suppress::Relation::Le)
+    {
+        let at_truth: f64 = r
+            .terms
+            .iter()
+            .map(|&(i, a)| a * exact[refs[i].table].values[refs[i].cell] as f64)
+            .sum();
+        if at_truth.abs() > 0.5 {
+            continue;
+        }
+        for &(i, _) in &r.terms {
+            let t = &tables.tables[refs[i].table];
+            if refs[i].cell == t.grand_total() && !out.contains(&t.id().to_string()) {
+                out.push(t.id().to_string());
+            }
+        }
+    }
+    out
 }
 
 /// The published 95% intervals hold the true count about 95 times in 100, also for cells
