@@ -36,6 +36,25 @@ fn one(name: &str, text: &str, opts: &IngestOptions) -> (safetally::ingest::Inge
     (report, out)
 }
 
+/// Ages in years under `Ålder`, left out on request where the file has no child-or-adult
+/// column, are warned of with how to make that column; a column of small numbers under
+/// another header (a count of children, say) is not taken for ages.
+#[test]
+fn an_ignored_column_of_ages_is_warned_of_where_the_age_group_is_missing() {
+    let ages = ["34", "16", "41 år", "29", "17", "52"];
+    let text = file_with(6, "age_group", "Ålder (år)", |i| ages[i % 6].to_string());
+    let (report, _out) = one("a.csv", &text, &ignoring());
+    assert_counts(&report, 6, 0);
+    let summary = report.summary();
+    assert!(
+        summary.contains("column \"Ålder (år)\" was left out (--ignore-extra-columns), though 6 of its 6 filled cells looked at are ages in years and the file lacks age_group: add that column (Barn for a person under 18"),
+        "{summary}"
+    );
+    let text = file_with(6, "age_group", "Antal barn", |i| ages[i % 6].to_string());
+    let (report, _out) = one("a.csv", &text, &ignoring());
+    assert!(!report.summary().contains("was left out"), "{}", report.summary());
+}
+
 /// A column of countries under a name of the organisation's own, left out on request, is
 /// warned of on the console, naming the column it may be; its rows are read. Columns of yes
 /// and no are not taken for countries (No is Norway's code), and a notes column that names a

@@ -1,7 +1,7 @@
 //! Columns left out on request (`--ignore-extra-columns`) whose cells are a contract column's
 //! answers, where the file lacks that column: the column under a name of the organisation's
 //! own (`Ursprungsland` of countries, `Stöd` of support codes, `Personnummer/LMA` of personal
-//! numbers). Left out, its answers were
+//! numbers, `Ålder` of ages where the child-or-adult column is missing). Left out, its answers were
 //! published as not answered, with exit 0 (an outside review's T02 and T14 totals were 0).
 
 use super::header::{HeaderMap, header_cell};
@@ -42,6 +42,7 @@ pub(super) fn answers_in_ignored(schema: &Schema, t: &Table, map: &mut HeaderMap
     // Per ignored column: filled cells seen, and answers of each absent column among them.
     let mut filled = vec![0usize; ignored.len()];
     let mut answers = vec![vec![0usize; meant.len()]; ignored.len()];
+    let ages: Vec<bool> = ignored.iter().map(|(_, name)| names_an_age(name)).collect();
     let _ = t.for_each_row(|row| -> Result<(), FileError> {
         if row.unclosed.is_some() || row.cells.len() != map.width {
             return Ok(());
@@ -53,7 +54,8 @@ pub(super) fn answers_in_ignored(schema: &Schema, t: &Table, map: &mut HeaderMap
             }
             filled[k] += 1;
             for (m, col) in meant.iter().enumerate() {
-                answers[k][m] += usize::from(is_answer(schema, col, cell));
+                let age = ages[k] && col.name == AGE_GROUP && is_age(cell);
+                answers[k][m] += usize::from(age || is_answer(schema, col, cell));
             }
         }
         Ok(())
@@ -61,7 +63,8 @@ pub(super) fn answers_in_ignored(schema: &Schema, t: &Table, map: &mut HeaderMap
     let found: Vec<String> = ignored
         .iter()
         .zip(filled.iter().zip(&answers))
-        .filter_map(|((_, name), (&n, per))| {
+        .zip(&ages)
+        .filter_map(|(((_, name), (&n, per)), &age)| {
             let best = per.iter().copied().max().unwrap_or(0);
             // Most of its filled cells: at least 60%.
             if best < AT_LEAST || best * 10 < n * 6 {
@@ -73,6 +76,11 @@ pub(super) fn answers_in_ignored(schema: &Schema, t: &Table, map: &mut HeaderMap
                 .filter(|(_, a)| **a == best)
                 .map(|(c, _)| c.name.as_str())
                 .collect();
+            if age && columns == [AGE_GROUP] {
+                return Some(format!(
+                    "column {name:?} was left out (--ignore-extra-columns), though {best} of its {n} filled cells looked at are ages in years and the file lacks {AGE_GROUP}: add that column (Barn for a person under 18 at the first contact, else Vuxen) and ingest again, as without it every person's age group is published as not answered"
+                ));
+            }
             Some(format!(
                 "column {name:?} was left out (--ignore-extra-columns), though {best} of its {n} filled cells looked at are answers of {}, which the file lacks: if it is that column, name it so and ingest again, as its answers are not in the tables",
                 columns.join(" or ")
@@ -80,6 +88,23 @@ pub(super) fn answers_in_ignored(schema: &Schema, t: &Table, map: &mut HeaderMap
         })
         .collect();
     map.warnings.extend(found);
+}
+
+/// The contract's child-or-adult column, which case systems often keep as an age in years.
+const AGE_GROUP: &str = "age_group";
+
+/// A header that names an age (`Ålder`, `Ålder vid kontakt`, `Age`): only then is a column
+/// of small whole numbers taken for ages, as counts and numbers of children are too.
+fn names_an_age(header: &str) -> bool {
+    codes_fold(header)
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| matches!(w, "ålder" | "alder" | "age"))
+}
+
+/// A whole number of years a living person can be (`34`, `34 år`).
+fn is_age(cell: &str) -> bool {
+    let number = cell.strip_suffix("år").unwrap_or(cell).trim_end();
+    number.parse::<u8>().is_ok_and(|a| a <= 120)
 }
 
 /// Columns whose answers other text is unlikely to be: countries, personal numbers (a date and
