@@ -52,8 +52,9 @@ impl PartialDate {
         })
     }
 
-    /// Parses the contract's forms; also `YYYYMMDD`, `/` or `.` separators (reported as normalised
-    /// by the caller when the output differs from the input).
+    /// Parses the contract's forms; also `YYYYMMDD`, `/` or `.` separators and a month or day
+    /// of one digit (reported as normalised by the caller when the output differs from the
+    /// input).
     pub fn parse(raw: &str) -> Result<Self, DateProblem> {
         let s = raw.trim();
         let parts: Vec<&str> = if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
@@ -61,8 +62,10 @@ impl PartialDate {
         } else {
             s.split(['-', '/', '.']).collect()
         };
+        // A month or day of one digit (1990-3-5) has one reading when the year comes first.
         let num = |p: &str, len: usize| -> Result<u32, DateProblem> {
-            if p.len() == len && p.bytes().all(|b| b.is_ascii_digit()) {
+            let fits = p.len() == len || (len == 2 && p.len() == 1);
+            if fits && p.bytes().all(|b| b.is_ascii_digit()) {
                 p.parse().map_err(|_| DateProblem::Format)
             } else {
                 Err(DateProblem::Format)
@@ -209,7 +212,13 @@ mod tests {
         assert_eq!(PartialDate::parse("2023-02-29"), Err(DateProblem::Impossible));
         assert!(PartialDate::parse("2024-02-29").is_ok());
         assert_eq!(PartialDate::parse("1990-13"), Err(DateProblem::Impossible));
+        assert_eq!(
+            PartialDate::parse("1990-7-4").map(|d| d.to_string()),
+            Ok("1990-07-04".into())
+        );
         assert_eq!(PartialDate::parse("90-07-04"), Err(DateProblem::Format));
+        assert_eq!(PartialDate::parse("4/7/1990"), Err(DateProblem::Format));
+        assert_eq!(PartialDate::parse("1990-007-04"), Err(DateProblem::Format));
         assert_eq!(PartialDate::parse("abc"), Err(DateProblem::Format));
     }
 

@@ -603,6 +603,31 @@ fn excel_number_hint(raw: &str) -> &'static str {
     }
 }
 
+/// A date written with its year last (`25/03/1990`, `5.3.1990`, `03/25/1990`) gets a hint of
+/// which reading it allows; ingest never picks one itself, as a day and month of 12 or less
+/// read the wrong way round give another person's birth date. The value is not repeated.
+fn year_last_hint(raw: &str) -> &'static str {
+    let parts: Vec<&str> = raw.trim().split(['/', '.', '-']).collect();
+    let small = |p: &str| (1..=2).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit());
+    let [a, b, y] = parts[..] else { return "" };
+    if !(small(a) && small(b) && y.len() == 4 && y.bytes().all(|c| c.is_ascii_digit())) {
+        return "";
+    }
+    let (a, b): (u32, u32) = (a.parse().unwrap_or(0), b.parse().unwrap_or(0));
+    match (a > 12, b > 12) {
+        (true, false) => {
+            "; it is written day first (DD/MM/YYYY, as 31/01/2001): write it year first (2001-01-31)"
+        }
+        (false, true) => {
+            "; it is written month first (MM/DD/YYYY, as 01/31/2001): write it year first (2001-01-31)"
+        }
+        (false, false) => {
+            "; it is written with the year last, and its day and month are both 12 or less, so they cannot be told apart: write it year first (YYYY-MM-DD) from the case file"
+        }
+        (true, true) => "",
+    }
+}
+
 /// `YYYY-MM-DD hh:mm[:ss]` (or with `T`): a date with a time of day that is not midnight.
 fn with_time_of_day(v: &str) -> bool {
     v.split_once([' ', 'T']).is_some_and(|(date, time)| {
@@ -626,8 +651,9 @@ pub fn date(raw: &str, report_year: Option<i32>, today: Today) -> Result<(Partia
         DateProblem::Format => broken(
             "bad_date",
             format!(
-                "the birth date is not written YYYY-MM-DD, YYYY-MM or YYYY{}",
-                excel_number_hint(raw)
+                "the birth date is not written YYYY-MM-DD, YYYY-MM or YYYY{}{}",
+                excel_number_hint(raw),
+                year_last_hint(raw)
             ),
         ),
         DateProblem::Impossible => broken(
@@ -797,6 +823,31 @@ mod tests {
             "{}",
             hint.message
         );
+    }
+
+    /// A date with its year last is refused with which way it reads, where one way only, and
+    /// without its value; a year first with one-digit month and day is read.
+    #[test]
+    fn a_date_with_its_year_last_is_refused_saying_which_way_it_reads() {
+        let today = Today(2026, 11, 29);
+        for (raw, says) in [
+            ("25/03/1990", "written day first"),
+            ("25.3.1990", "written day first"),
+            ("03/25/1990", "written month first"),
+            ("05/04/1990", "cannot be told apart"),
+        ] {
+            let refused = date(raw, Some(2024), today).expect_err("refused");
+            assert!(refused.message.contains(says), "{raw}: {}", refused.message);
+            assert!(
+                !refused.message.contains("1990") && !refused.message.contains("25"),
+                "{}",
+                refused.message
+            );
+        }
+        let Ok((d, normalised)) = date("1990-3-5", Some(2024), today) else {
+            panic!("1990-3-5 refused");
+        };
+        assert_eq!((d.to_string().as_str(), normalised), ("1990-03-05", true));
     }
 
     /// Swedish Excel groups digits with a (non-breaking) space and may write zero decimals:
