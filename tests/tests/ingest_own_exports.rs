@@ -403,4 +403,37 @@ fn the_summary_says_quarantined_rows_are_in_no_table() {
         "{text}"
     );
     assert_eq!(quarantine(out.path(), "SAMPLE01").len(), 3);
+
+    // The header again and a sum under the records are said not to be persons.
+    let pasted = |extra: Vec<Vec<String>>| {
+        let mut rows: Vec<Vec<String>> = (1..=3)
+            .map(|i| row_with(&[("record_id", &format!("R{i}"))]))
+            .collect();
+        rows.extend(extra);
+        let (report, _out) = one(
+            "a.csv",
+            &csv_text(&header(), &rows, b','),
+            &IngestOptions::default(),
+        );
+        report.summary()
+    };
+    let mut total = vec![String::new(); header().len()];
+    total[0] = "Totalt".to_string();
+    let gender = header().iter().position(|h| h == "gender").expect("gender");
+    total[gender] = "3".to_string();
+    let summary = pasted(vec![header(), total.clone()]);
+    assert!(
+        summary.contains(
+            "The 2 quarantined row(s) are headers repeated or summary rows, not persons: delete them"
+        ),
+        "{summary}"
+    );
+    let summary = pasted(vec![
+        header(),
+        row_with(&[("record_id", "R9"), ("gender", "xyzzy")]),
+    ]);
+    assert!(
+        summary.contains("The 2 quarantined row(s) are in no table until their files are corrected and ingested again; 1 of them are headers repeated or summary rows"),
+        "{summary}"
+    );
 }

@@ -6,6 +6,9 @@ use std::fmt::Write as _;
 
 use super::validate::{Normalisation, Problem};
 
+/// Rules of quarantined rows that are no record of a person: the header again, a summary row.
+const NOT_PERSONS: [&str; 2] = ["repeated_header", "summary_row"];
+
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct OrgCounts {
     pub rows_in: u64,
@@ -381,14 +384,41 @@ impl IngestReport {
             // and a review's run published 114 persons for 120 without a word on the console.
             let rules = self.rows_by_rule();
             let shown: Vec<String> = rules.iter().take(5).map(|(r, n)| format!("{r} {n}")).collect();
-            let _ = write!(
-                s,
-                "
-The {} quarantined row(s) are in no table until their files are corrected and ingested again (rows by rule: {}{}).",
-                t.quarantined,
+            let by_rule = format!(
+                "rows by rule: {}{}",
                 shown.join(", "),
-                if rules.len() > shown.len() { ", and more in the report" } else { "" }
+                if rules.len() > shown.len() {
+                    ", and more in the report"
+                } else {
+                    ""
+                }
             );
+            // A header repeated or a sum under the records is no person: counted with the
+            // records left out, it read as persons missing from the tables.
+            let not_persons: u64 = rules
+                .iter()
+                .filter(|(r, _)| NOT_PERSONS.contains(r))
+                .map(|(_, n)| n)
+                .sum();
+            let _ = match not_persons {
+                0 => write!(
+                    s,
+                    "
+The {} quarantined row(s) are in no table until their files are corrected and ingested again ({by_rule}).",
+                    t.quarantined
+                ),
+                n if n == t.quarantined => write!(
+                    s,
+                    "
+The {n} quarantined row(s) are headers repeated or summary rows, not persons: delete them from the files ({by_rule})."
+                ),
+                n => write!(
+                    s,
+                    "
+The {} quarantined row(s) are in no table until their files are corrected and ingested again; {n} of them are headers repeated or summary rows, not persons ({by_rule}).",
+                    t.quarantined
+                ),
+            };
         }
         if t.failed_files > 0 {
             let what = if self.files.iter().any(|f| f.error.is_some() && f.sheet.is_some()) {
