@@ -5,10 +5,22 @@
 /// Minimises sum((x - y)^2 / var) subject to every `constraint` (sum of coef * x = 0).
 /// Dependent constraints are skipped, so a redundant system is fine.
 pub fn least_squares(y: &[f64], var: &[f64], constraints: &[Vec<(usize, f64)>]) -> Vec<f64> {
+    least_squares_with_multipliers(y, var, constraints).0
+}
+
+/// `least_squares` and each constraint's multiplier `lambda` (x = y - V A^T lambda; zero for a
+/// skipped dependent constraint). An inequality `sum <= 0` held as an equality has a
+/// non-negative multiplier where it truly binds; a negative one says the fit would rather
+/// leave it slack, so an active-set fit releases it.
+pub fn least_squares_with_multipliers(
+    y: &[f64],
+    var: &[f64],
+    constraints: &[Vec<(usize, f64)>],
+) -> (Vec<f64>, Vec<f64>) {
     // x = y - V A^T (A V A^T)^-1 A y
     let k = constraints.len();
     if k == 0 {
-        return y.to_vec();
+        return (y.to_vec(), Vec::new());
     }
     let ay: Vec<f64> = constraints
         .iter()
@@ -34,7 +46,7 @@ pub fn least_squares(y: &[f64], var: &[f64], constraints: &[Vec<(usize, f64)>]) 
             x[i] -= var[i] * a * lambda[r];
         }
     }
-    x
+    (x, lambda)
 }
 
 /// Least squares, then cells forced below zero are fixed at zero and the rest refitted, until
@@ -149,6 +161,18 @@ mod tests {
         // A repeated constraint changes nothing.
         let x2 = least_squares(&y, &var, &[c[0].clone(), c[0].clone()]);
         assert!((x2[3] - 64.5).abs() < 1e-9);
+    }
+
+    /// A tied inequality that pulls the fit towards its boundary has a negative multiplier;
+    /// one that holds the fit back, a positive one.
+    #[test]
+    fn a_multipliers_sign_says_whether_a_tie_binds() {
+        // x0 <= x1 measured 5 and 3: the tie binds (lambda > 0); measured 3 and 5: it pulls.
+        let tie = vec![vec![(0, 1.0), (1, -1.0)]];
+        let (x, l) = least_squares_with_multipliers(&[5.0, 3.0], &[1.0; 2], &tie);
+        assert!((x[0] - 4.0).abs() < 1e-9 && l[0] > 0.0);
+        let (_, l) = least_squares_with_multipliers(&[3.0, 5.0], &[1.0; 2], &tie);
+        assert!(l[0] < 0.0);
     }
 
     #[test]

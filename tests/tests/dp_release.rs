@@ -639,10 +639,9 @@ fn every_relation_between_tables_holds_in_every_dp_release() {
 /// A total that a relation between tables binds at the truth (T18's persons with a police
 /// report are all T17's directly affected ones with one, in the sample) cannot be fitted
 /// without bias: no estimate kept on one side of a boundary is centred on a point of it. The
-/// fit shares each disagreement by the two sides' variances, which moves the total by at
-/// most 0.4 of its own scale on average (the mean of the disagreement's positive part is 0.4
-/// of its standard deviation, and the total's share of it at most its own); such a total may
-/// lean that far and no further.
+/// fit shares each disagreement by the two sides' variances, which leans the total by its
+/// share on average (`totals_bound_at_the_truth`: 5.8 for T18's, at a scale of 15.2); such a
+/// total may lean that far, beyond the four standard errors, and no further.
 #[test]
 fn every_tables_total_keeps_its_interval_after_post_processing() {
     let work = tempfile::tempdir().expect("tempdir");
@@ -650,9 +649,9 @@ fn every_tables_total_keeps_its_interval_after_post_processing() {
     let (tables, _, _) = load_aggregated(&schema(), &agg).expect("aggregated");
     let draws = 40;
     let (releases, exact) = fresh_releases(&agg, work.path(), draws);
-    let bound = totals_bound_at_the_truth(&tables, &exact);
+    let bound = totals_bound_at_the_truth(&tables, &exact, &releases[0].0);
     assert!(
-        bound.contains(&"T18".to_string()),
+        bound.contains_key("T18"),
         "the sample's T18 total is bound by T17's police reports: {bound:?}"
     );
     let n = tables.tables.len();
@@ -680,11 +679,7 @@ fn every_tables_total_keeps_its_interval_after_post_processing() {
         );
         assert!(missed[ti] <= 8, "{}: {} of {draws} outside", t.id(), missed[ti]);
         // Rounding alone can leave half a person.
-        let lean = if bound.contains(&t.id().to_string()) {
-            0.4 * scale[ti]
-        } else {
-            0.0
-        };
+        let lean = bound.get(t.id()).copied().unwrap_or(0.0);
         assert!(
             mean.abs() <= 4.0 * se + 0.5 + lean,
             "{}: mean error {mean} with standard error {se}",
@@ -697,8 +692,9 @@ fn every_tables_total_keeps_its_interval_after_post_processing() {
 /// every one of T18's persons with a police report is a directly affected one) leans no more
 /// than its share of their disagreement: on average at most 0.4 s_c^2 / sqrt(s_c^2 + s_w^2)
 /// for the cell's scale s_c and the wider side's s_w. When T18's total was held before the
-/// relation was fitted, T17's `yes` took all of it: 4.5 persons low on average, where the
-/// bound is about 0.6 (plus four standard errors and half a person of rounding).
+/// relation was fitted, T17's `yes` took all of it: 4.2 to 6.6 persons low on average over
+/// 60-100 releases, where its share is about 0.6 (plus three standard errors, about 1.9, and
+/// half a person of rounding).
 #[test]
 fn a_cell_bound_at_the_truth_under_a_noisier_total_leans_only_by_its_share() {
     let work = tempfile::tempdir().expect("tempdir");
@@ -738,8 +734,9 @@ fn a_cell_bound_at_the_truth_under_a_noisier_total_leans_only_by_its_share() {
         eprintln!(
             "{name}: mean error {mean:+.2} over {n} releases, its share {lean:.2}, scales {sc:.2} under {sw:.2}"
         );
+        // Three standard errors: the old order's -4.5 would pass at four now and then.
         assert!(
-            mean.abs() <= 4.0 * sd / n.sqrt() + 0.5 + lean,
+            mean.abs() <= 3.0 * sd / n.sqrt() + 0.5 + lean,
             "{name}: mean error {mean:+.2} where its share of the disagreement is {lean:.2}"
         );
         checked.push(name);
@@ -751,13 +748,18 @@ fn a_cell_bound_at_the_truth_under_a_noisier_total_leans_only_by_its_share() {
 }
 
 /// Tables whose grand total is in an inequality between tables that holds with equality in
-/// the exact counts.
+/// the exact counts, with the most the fit's sharing of their disagreement leans it on
+/// average: 0.4 s_t^2 / sqrt(s_t^2 + s_o^2) for the total's scale s_t and the other side's s_o
+/// (the mean positive part of a normal difference is 0.4 of its standard deviation, and the
+/// total takes its variance's share of it).
 fn totals_bound_at_the_truth(
     tables: &safetally::tables::Tables,
     exact: &[safetally::tables::TableCells],
-) -> Vec<String> {
+    release: &[safetally::protect::ProtectedTable],
+) -> std::collections::BTreeMap<String, f64> {
     let (refs, relations) = safetally::tables::person_relations(tables);
-    let mut out = Vec::new();
+    let scale = |i: usize| release[refs[i].table].scale[refs[i].cell].expect("scale");
+    let mut out = std::collections::BTreeMap::<String, f64>::new();
     for r in relations
         .iter()
         .filter(|r| r.relation == safetally_dp::suppress::Relation::Le)
@@ -770,11 +772,21 @@ fn totals_bound_at_the_truth(
         if at_truth.abs() > 0.5 {
             continue;
         }
-        for &(i, _) in &r.terms {
+        for &(i, a) in &r.terms {
             let t = &tables.tables[refs[i].table];
-            if refs[i].cell == t.grand_total() && !out.contains(&t.id().to_string()) {
-                out.push(t.id().to_string());
+            if refs[i].cell != t.grand_total() {
+                continue;
             }
+            let other: f64 = r
+                .terms
+                .iter()
+                .filter(|&&(_, b)| (b > 0.0) != (a > 0.0))
+                .map(|&(j, _)| scale(j).powi(2))
+                .sum();
+            let st = scale(i);
+            let lean = 0.4 * st * st / (st * st + other).sqrt();
+            let e = out.entry(t.id().to_string()).or_default();
+            *e = e.max(lean);
         }
     }
     out

@@ -2613,8 +2613,10 @@ fn mac_roman_and_dos_csv_files_are_refused_and_windows_1252_still_read() {
         ] {
             assert!(e.contains(&part), "{part}: {e}");
         }
+        // The temporary folder's random name is no name of the file's (`.tmphwmBj5` once).
+        let shown = e.replace(&dir.path().display().to_string(), "");
         assert!(
-            !e.contains("Bj") && !e.contains("derstr"),
+            !shown.contains("Bj") && !shown.contains("derstr"),
             "no name is shown: {e}"
         );
         // Saving again as Windows-1252 CSV would make the same kind of file.

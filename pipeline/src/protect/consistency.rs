@@ -1,10 +1,10 @@
 //! Post-processing of a DP release (free under DP): least squares so that linked tables and
-//! tables over the same population agree, each population's total estimated without bias,
-//! non-negative values, integers that keep one total per population, totals derived from
+//! tables over the same population agree, each population's total estimated without bias
+//! (but where a relation between tables binds it at the truth), non-negative values, integers that keep one total per population, totals derived from
 //! rounded cells, every relation between cells the exact audit knows, and small noisy cells
 //! hidden.
 
-use safetally_dp::postprocess::{least_squares, nonnegative_least_squares, round_to_total};
+use safetally_dp::postprocess::{least_squares_with_multipliers, nonnegative_least_squares, round_to_total};
 use safetally_dp::repair::nearest_satisfying;
 
 use super::measure::measured_cells;
@@ -419,9 +419,10 @@ fn hold_totals(
     (y, var): (&mut Vec<f64>, &mut Vec<f64>),
     (constraints, inequalities): (&mut Vec<Linear>, &[Linear]),
 ) {
-    // Only where the narrower side is measured at least as precisely: where it is the
-    // noisier (a sum of many cells under T01's persons), holding the wider total first is
-    // what keeps that total unbiased, and letting it share pulled T01 up by about a person.
+    // Only where the narrower side is measured more precisely: where it is the noisier (a
+    // sum of many cells under T01's persons) or as noisy (a form of T04 under T01's direct
+    // persons), holding the wider total first is what keeps that total unbiased, and letting
+    // every relation share pulled T01 up by about a person.
     let side = |q: &[(usize, f64)], narrow: bool| -> f64 {
         q.iter()
             .filter(|(_, a)| (*a > 0.0) == narrow)
@@ -430,7 +431,7 @@ fn hold_totals(
     };
     let sharing: Vec<Vec<(usize, f64)>> = inequalities
         .iter()
-        .filter(|q| side(q, true) <= side(q, false))
+        .filter(|q| side(q, true) < side(q, false))
         .cloned()
         .collect();
     let plain = within_wider_populations(
@@ -473,8 +474,11 @@ fn subsets(tables: &Tables, groups: &[Vec<usize>]) -> Vec<(usize, usize)> {
 
 /// Plain least squares with every narrower population's total at most its wider one's, and
 /// the given inequalities between tables' cells (`sum <= 0`) held. Noised apart, they could
-/// read "80 of 79 persons"; a pair or inequality found broken is tied equal and the fit
-/// redone (the fit's optimum under the inequality lies on it), until none is.
+/// read "80 of 79 persons". An active set: the broken ones are tied equal and the fit redone
+/// (the optimum under an inequality it breaks lies on it), and a tie whose multiplier says
+/// the fit would rather leave it slack is let go again (T19's persons with a legal status,
+/// tied to T18's, would otherwise follow T18's total wherever T17's relation moved it). Ties
+/// are let go in the first `RELEASE_ROUNDS` rounds only, so that the fit ends.
 fn within_wider_populations(
     tables: &Tables,
     (groups, var_of): (&[Vec<usize>], &[Vec<Option<usize>>]),
@@ -485,41 +489,48 @@ fn within_wider_populations(
         .iter()
         .map(|g| total_terms(&tables.tables[g[0]], &var_of[g[0]]))
         .collect();
-    let pairs: Vec<(usize, usize)> = subsets(tables, groups)
+    let mut all: Vec<Linear> = subsets(tables, groups)
         .into_iter()
         .filter(|&(a, b)| !terms[a].is_empty() && !terms[b].is_empty())
-        .collect();
-    let mut active = constraints.to_vec();
-    let mut tied: Vec<(usize, usize)> = Vec::new();
-    let mut tied_cells = vec![false; inequalities.len()];
-    let mut x = least_squares(y, var, &active);
-    loop {
-        let total = |g: usize| terms[g].iter().map(|&v| x[v]).sum::<f64>();
-        if let Some(&(a, b)) = pairs
-            .iter()
-            .find(|p| !tied.contains(p) && total(p.0) > total(p.1) + 1e-9)
-        {
-            let mut c: Vec<(usize, f64)> = terms[a].iter().map(|&v| (v, 1.0)).collect();
+        .map(|(a, b)| {
+            let mut c: Linear = terms[a].iter().map(|&v| (v, 1.0)).collect();
             c.extend(terms[b].iter().map(|&v| (v, -1.0)));
-            active.push(c);
-            tied.push((a, b));
-        } else {
-            let broken: Vec<usize> = (0..inequalities.len())
-                .filter(|&k| {
-                    !tied_cells[k] && inequalities[k].iter().map(|&(v, a)| a * x[v]).sum::<f64>() > 1e-6
-                })
+            c
+        })
+        .collect();
+    all.extend(inequalities.iter().cloned());
+    let mut tied: Vec<usize> = Vec::new();
+    let mut round = 0;
+    loop {
+        round += 1;
+        let mut active = constraints.to_vec();
+        active.extend(tied.iter().map(|&k| all[k].clone()));
+        let (x, lambda) = least_squares_with_multipliers(y, var, &active);
+        if round <= RELEASE_ROUNDS {
+            let slack: Vec<usize> = tied
+                .iter()
+                .zip(&lambda[constraints.len()..])
+                .filter(|(_, l)| **l < -1e-9)
+                .map(|(&k, _)| k)
                 .collect();
-            if broken.is_empty() {
-                return x;
-            }
-            for k in broken {
-                active.push(inequalities[k].clone());
-                tied_cells[k] = true;
+            if !slack.is_empty() {
+                tied.retain(|k| !slack.contains(k));
+                continue;
             }
         }
-        x = least_squares(y, var, &active);
+        let broken: Vec<usize> = (0..all.len())
+            .filter(|&k| !tied.contains(&k) && all[k].iter().map(|&(v, a)| a * x[v]).sum::<f64>() > 1e-6)
+            .collect();
+        if broken.is_empty() {
+            return x;
+        }
+        tied.extend(broken);
     }
 }
+
+/// Rounds in which `within_wider_populations` may let ties go; after them it only ties, so
+/// it ends within as many more rounds as there are relations.
+const RELEASE_ROUNDS: usize = 20;
 
 fn round_and_fill(
     tables: &Tables,
