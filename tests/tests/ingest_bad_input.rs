@@ -1846,6 +1846,12 @@ fn every_sheet_of_records_is_read_and_one_with_a_bad_header_fails_by_name() {
             .any(|n| n.contains("sheet(s) \"Instruktioner\", \"Koder\" not read")),
         "{notes:?}"
     );
+    // The console names the sheets read, so that one read by mistake is seen there.
+    let summary = report.summary();
+    assert!(
+        summary.contains("(2 tables: workbook sheets read one by one, org.xlsx: Q1, Q3)"),
+        "{summary}"
+    );
 }
 
 #[test]

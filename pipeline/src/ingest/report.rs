@@ -342,6 +342,30 @@ impl IngestReport {
             && self.totals.rows_in == self.totals.accepted + self.totals.quarantined
     }
 
+    /// The workbooks of which several sheets were read, with their sheets, for the console: a
+    /// sheet of last year's or of notes read beside this year's is seen there, not only in the
+    /// report. At most three workbooks are named.
+    fn sheets_read(&self) -> String {
+        let mut by_book: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for f in self.files.iter().filter(|f| f.error.is_none()) {
+            if let Some(sheet) = &f.sheet {
+                by_book.entry(f.source()).or_default().push(sheet);
+            }
+        }
+        by_book.retain(|_, sheets| sheets.len() > 1);
+        let named: Vec<String> = by_book
+            .iter()
+            .take(3)
+            .map(|(book, sheets)| format!("{book}: {}", sheets.join(", ")))
+            .collect();
+        let more = if by_book.len() > named.len() {
+            "; and more in the report"
+        } else {
+            ""
+        };
+        format!("{}{more}", named.join("; "))
+    }
+
     /// The short summary printed at the end of the stage.
     pub fn summary(&self) -> String {
         let t = &self.totals;
@@ -356,7 +380,10 @@ impl IngestReport {
             .collect();
         let tables_read = t.tables - t.failed_tables.min(t.tables);
         let sheets = if tables_read > read.len() as u64 {
-            format!(" ({tables_read} tables: workbook sheets read one by one)")
+            format!(
+                " ({tables_read} tables: workbook sheets read one by one, {})",
+                self.sheets_read()
+            )
         } else {
             String::new()
         };
