@@ -433,7 +433,7 @@ fn the_summary_says_quarantined_rows_are_in_no_table() {
         row_with(&[("record_id", "R9"), ("gender", "xyzzy")]),
     ]);
     assert!(
-        summary.contains("The 2 quarantined row(s) are in no table until their files are corrected and ingested again; 1 of them are headers repeated or summary rows"),
+        summary.contains("The 2 quarantined row(s) are in no table until their files are corrected and ingested again; headers repeated or summary rows among them, not persons: 1 ("),
         "{summary}"
     );
 }

@@ -379,13 +379,10 @@ impl IngestReport {
             .map(FileOutcome::source)
             .collect();
         let tables_read = t.tables - t.failed_tables.min(t.tables);
-        let sheets = if tables_read > read.len() as u64 {
-            format!(
-                " ({tables_read} tables: workbook sheets read one by one, {})",
-                self.sheets_read()
-            )
-        } else {
-            String::new()
+        let sheets = match self.sheets_read() {
+            _ if tables_read <= read.len() as u64 => String::new(),
+            named if named.is_empty() => format!(" ({tables_read} tables: workbook sheets read one by one)"),
+            named => format!(" ({tables_read} tables: workbook sheets read one by one, {named})"),
         };
         let unread = match t.files.saturating_sub(read.len() as u64) {
             0 => String::new(),
@@ -442,7 +439,7 @@ The {n} quarantined row(s) are headers repeated or summary rows, not persons: de
                 n => write!(
                     s,
                     "
-The {} quarantined row(s) are in no table until their files are corrected and ingested again; {n} of them are headers repeated or summary rows, not persons ({by_rule}).",
+The {} quarantined row(s) are in no table until their files are corrected and ingested again; headers repeated or summary rows among them, not persons: {n} ({by_rule}).",
                     t.quarantined
                 ),
             };
