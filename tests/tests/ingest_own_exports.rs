@@ -50,6 +50,13 @@ fn an_ignored_column_of_ages_is_warned_of_where_the_age_group_is_missing() {
         summary.contains("column \"Ålder (år)\" was left out (--ignore-extra-columns), though 6 of its 6 filled cells looked at are ages in years and the file lacks age_group: add that column (Barn for a person under 18"),
         "{summary}"
     );
+    // Without the flag the file is refused, and the message says the same.
+    let (report, _out) = one("a.csv", &text, &IngestOptions::default());
+    let e = report.files[0].error.clone().unwrap_or_default();
+    assert!(
+        e.contains("unknown column(s) Ålder (år) (ages? the contract takes age_group: add it, Barn for a person under 18"),
+        "{e}"
+    );
     let text = file_with(6, "age_group", "Antal barn", |i| ages[i % 6].to_string());
     let (report, _out) = one("a.csv", &text, &ignoring());
     assert!(!report.summary().contains("was left out"), "{}", report.summary());

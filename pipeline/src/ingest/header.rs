@@ -179,11 +179,21 @@ pub fn map_header(
         ));
     }
     if !unknown.is_empty() && !ignore_extra {
+        use super::ignored::{AGE_GROUP, names_an_age};
+        // Ages in years where the child-or-adult column is missing: left out on request, the
+        // age group is published as not answered, so the way to make it is said here.
+        let no_age_group = schema
+            .column_index(AGE_GROUP)
+            .is_some_and(|i| source[i].is_none());
         let mut shown: Vec<String> = unknown
             .iter()
             .filter(|c| !looks_like_an_answer(schema, c))
             .map(|c| match near_column(schema, c) {
                 Some(near) => format!("{} (is {near} meant?)", one_line(c)),
+                None if no_age_group && names_an_age(c) => format!(
+                    "{} (ages? the contract takes {AGE_GROUP}: add it, Barn for a person under 18 at the first contact, else Vuxen)",
+                    one_line(c)
+                ),
                 None => one_line(c),
             })
             .collect();

@@ -91,11 +91,11 @@ pub(super) fn answers_in_ignored(schema: &Schema, t: &Table, map: &mut HeaderMap
 }
 
 /// The contract's child-or-adult column, which case systems often keep as an age in years.
-const AGE_GROUP: &str = "age_group";
+pub(super) const AGE_GROUP: &str = "age_group";
 
 /// A header that names an age (`Ålder`, `Ålder vid kontakt`, `Age`): only then is a column
 /// of small whole numbers taken for ages, as counts and numbers of children are too.
-fn names_an_age(header: &str) -> bool {
+pub(super) fn names_an_age(header: &str) -> bool {
     codes_fold(header)
         .split(|c: char| !c.is_alphanumeric())
         .any(|w| matches!(w, "ålder" | "alder" | "age"))
