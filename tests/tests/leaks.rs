@@ -1,0 +1,302 @@
+//! Nothing identifying leaves pseudonymisation: every file any later stage writes (the
+//! pseudonymised records, the link, the tables, both releases and their reports and workbooks,
+//! the journalists' extract and the ledger) is scanned for every name, birth date, personal
+//! number and record id of the bundled sample, and for the key.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::Path;
+
+use safetally_tests::*;
+
+/// What the scan looks for, and the published labels that may contain a needle by chance.
+struct Needles {
+    words: BTreeSet<String>,
+    key_bytes: Vec<u8>,
+    /// Each needle that schema labels contain (`Saint Helena` holds the name Helena), with
+    /// those labels as printed: taken out of a file's text before it is scanned. Only a leaked
+    /// name that is a whole such label goes unseen (a person named Jordan, printed exactly
+    /// where the country would be).
+    labels: Vec<(String, Vec<String>)>,
+}
+
+#[test]
+fn no_identifier_and_no_key_reaches_any_output_after_pseudonymisation() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let work = tmp.path().join("work");
+    full_pipeline(&work);
+    let needles = needles(&work, &work.join("full.key"));
+    assert!(
+        needles.words.len() > 800,
+        "the scan must look for the sample's identifiers: {}",
+        needles.words.len()
+    );
+    let mut scanned = Vec::new();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&work).expect("work folder") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().expect("name").to_string_lossy().into_owned();
+        // The organisations' own stage stays with them; the key file is the test's.
+        if name == "01-ingest" || name.ends_with(".key") {
+            continue;
+        }
+        found.extend(leaks(&path, &needles, &mut scanned));
+    }
+    assert!(found.is_empty(), "{found:#?}");
+    for stage in [
+        "02-pseudonymise",
+        "03-link",
+        "04-aggregate",
+        "05-protect",
+        "05-protect-dp",
+        "06-release",
+        "06-release-dp",
+        "07-journalist",
+        "ledger",
+    ] {
+        assert!(
+            scanned.iter().any(|p| p.starts_with(work.join(stage))),
+            "nothing scanned in {stage}: {scanned:?}"
+        );
+    }
+    for ext in ["parquet", "csv", "xlsx", "html", "json", "md"] {
+        assert!(
+            scanned.iter().any(|p| p.extension().is_some_and(|e| e == ext)),
+            "no .{ext} file scanned"
+        );
+    }
+
+    // The scan itself can fail: on the organisations' validated files it finds identifiers,
+    assert!(leaks(&work.join("01-ingest/validated"), &needles, &mut Vec::new()).len() > 100);
+    // and a name written beside a label that holds it is found, as is the key in a workbook.
+    let planted = tmp.path().join("planted");
+    std::fs::create_dir_all(&planted).expect("mkdir");
+    let (name, label) = needles
+        .labels
+        .first()
+        .map(|(n, forms)| (n, forms[forms.len() / 2].as_str()))
+        .unwrap_or((needles.words.first().expect("a needle"), "Sverige"));
+    std::fs::write(planted.join("t.csv"), format!("country,n\n{label},3\n{name},4\n")).expect("write");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet
+        .write_string(0, 0, hex::encode(&needles.key_bytes))
+        .expect("cell");
+    book.save(planted.join("t.xlsx")).expect("save");
+    let hits = leaks(&planted, &needles, &mut Vec::new());
+    let csv_hit = format!("t.csv: {name} in");
+    assert!(hits.iter().any(|h| h.contains(&csv_hit)), "{hits:?}");
+    assert!(hits.iter().any(|h| h.contains("t.xlsx")), "{hits:?}");
+}
+
+/// Every identifier as the organisations hold them (validated, normalised forms included),
+/// the key, and the labels that contain an identifier.
+fn needles(work: &Path, key_path: &Path) -> Needles {
+    let mut words: BTreeSet<String> = BTreeSet::new();
+    for f in std::fs::read_dir(work.join("01-ingest/validated")).expect("dir") {
+        let df = read_parquet(&f.expect("entry").path());
+        for col in [
+            "given_name",
+            "family_name",
+            "birth_date",
+            "personal_number",
+            "record_id",
+        ] {
+            for v in strings(&df, col).into_iter().flatten() {
+                let long_enough = if col == "record_id" {
+                    v.len() >= 6
+                } else {
+                    v.chars().count() >= 3
+                };
+                // A birth year alone names no one, and every table prints four-digit counts
+                // and years: the dates with their month are what is looked for.
+                let bare_year = col == "birth_date" && v.bytes().all(|b| b.is_ascii_digit());
+                if long_enough && !bare_year {
+                    if col == "personal_number" {
+                        words.insert(v[2..].to_string());
+                    }
+                    words.insert(v);
+                }
+            }
+        }
+    }
+    let key_hex = std::fs::read_to_string(key_path).expect("key").trim().to_string();
+    let key_bytes = hex::decode(&key_hex).expect("hex");
+    words.insert(key_hex);
+    let strings = schema_strings();
+    let labels = words
+        .iter()
+        .filter_map(|n| {
+            let mut forms: Vec<String> = strings
+                .iter()
+                .filter(|l| l.contains(n.as_str()))
+                .flat_map(|l| as_printed(l, n))
+                .collect();
+            // The longest first, so that a label inside another is not taken out of it first.
+            forms.sort_by_key(|l| std::cmp::Reverse(l.len()));
+            (!forms.is_empty()).then(|| (n.clone(), forms))
+        })
+        .collect();
+    Needles {
+        words,
+        key_bytes,
+        labels,
+    }
+}
+
+/// A label as the outputs may print it: whole, cut short with an ellipsis (a chart's bars)
+/// after any of its needles, and with its XML escapes (a workbook's cells).
+fn as_printed(label: &str, needle: &str) -> Vec<String> {
+    let mut out = vec![label.to_string()];
+    let chars: Vec<char> = label.chars().collect();
+    let end = label[..label.find(needle).expect("contains") + needle.len()]
+        .chars()
+        .count();
+    out.extend((end..chars.len()).map(|k| format!("{}…", chars[..k].iter().collect::<String>())));
+    let escaped: Vec<String> = out
+        .iter()
+        .map(|l| l.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;"))
+        .filter(|e| !out.contains(e))
+        .collect();
+    out.extend(escaped);
+    out
+}
+
+/// Every string of the schemas: the JSON files' values and the CSV files' fields.
+fn schema_strings() -> BTreeSet<String> {
+    fn walk(v: &serde_json::Value, out: &mut BTreeSet<String>) {
+        match v {
+            serde_json::Value::String(s) => {
+                out.insert(s.clone());
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            serde_json::Value::Object(o) => o.values().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas");
+    let mut out = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).expect("schemas") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("schema file");
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("json") => walk(&serde_json::from_str(&text).expect("json"), &mut out),
+            Some("csv") => {
+                for record in csv::Reader::from_reader(text.as_bytes()).records() {
+                    out.extend(record.expect("csv record").iter().map(str::to_string));
+                }
+            }
+            _ => {}
+        }
+    }
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+/// Hits of needles in the files under `path` (a file or a folder), as "file: needle".
+fn leaks(path: &Path, needles: &Needles, scanned: &mut Vec<std::path::PathBuf>) -> Vec<String> {
+    let files = if path.is_dir() {
+        safetally::stage::list_files(path).expect("list")
+    } else {
+        vec![path.to_path_buf()]
+    };
+    let mut found = Vec::new();
+    for path in files {
+        let bytes = std::fs::read(&path).expect("read");
+        let shown = path.display();
+        let k = &needles.key_bytes;
+        if bytes.windows(k.len()).any(|w| w == k.as_slice()) {
+            found.push(format!("{shown}: raw key bytes"));
+        }
+        let parquet = path.extension().is_some_and(|e| e == "parquet");
+        let (raw, mut values) = texts(&path, &bytes);
+        let raw = unlabelled(&raw, &needles.labels);
+        values
+            .iter_mut()
+            .for_each(|v| *v = unlabelled(v, &needles.labels));
+        let decoded = values.join("\n");
+        let mut whole: std::collections::HashSet<&str> = values.iter().map(String::as_str).collect();
+        if !parquet {
+            // Reports, CSV and workbooks' XML: every word is a value too.
+            whole.extend(raw.split(|c: char| !c.is_alphanumeric() && c != '-'));
+        }
+        for n in &needles.words {
+            // Compressed pages keep pieces of a label that holds a needle (`Annat` holds
+            // Anna): there, such needles are looked for in the decoded values alone.
+            let in_raw = !(parquet && needles.labels.iter().any(|(l, _)| l == n));
+            // Short needles (a birth year) would occur by chance inside hashes: for them, no
+            // value may equal them; longer ones may not occur anywhere.
+            let hit = if n.len() >= 6 {
+                (in_raw && raw.contains(n.as_str())) || decoded.contains(n.as_str())
+            } else {
+                whole.contains(n.as_str())
+            };
+            if hit {
+                let shown_in = if decoded.contains(n.as_str()) {
+                    &decoded
+                } else {
+                    &raw
+                };
+                found.push(format!("{shown}: {n}{}", context(shown_in, n)));
+            }
+        }
+        scanned.push(path);
+    }
+    found
+}
+
+/// A file's text as bytes, with its workbook parts unzipped, and the values of its Parquet
+/// columns (compressed pages hide text from a byte scan).
+fn texts(path: &Path, bytes: &[u8]) -> (String, Vec<String>) {
+    let mut raw = String::from_utf8_lossy(bytes).into_owned();
+    let mut values = Vec::new();
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("parquet") => {
+            let df = read_parquet(path);
+            for c in df.columns() {
+                // Bloom filters are bits, not text; their bytes were scanned as they are.
+                if c.dtype() != &polars::prelude::DataType::Binary {
+                    values.extend(strings(&df, c.name()).into_iter().flatten());
+                }
+            }
+        }
+        Some("xlsx") => {
+            let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("workbook");
+            for i in 0..zip.len() {
+                let mut part = zip.by_index(i).expect("workbook part");
+                let mut text = Vec::new();
+                part.read_to_end(&mut text).expect("read part");
+                raw.push('\n');
+                raw.push_str(&String::from_utf8_lossy(&text));
+            }
+        }
+        _ => {}
+    }
+    (raw, values)
+}
+
+/// `text` with every label that holds a needle replaced by a space.
+fn unlabelled(text: &str, labels: &[(String, Vec<String>)]) -> String {
+    let mut out = text.to_string();
+    for (needle, forms) in labels {
+        for l in forms {
+            if !out.contains(needle.as_str()) {
+                break;
+            }
+            if out.contains(l.as_str()) {
+                out = out.replace(l.as_str(), " ");
+            }
+        }
+    }
+    out
+}
+
+/// Where `needle` stands in `text`, to show with a hit: a few characters either side.
+fn context(text: &str, needle: &str) -> String {
+    let Some(at) = text.find(needle) else {
+        return String::new();
+    };
+    let from = text.floor_char_boundary(at.saturating_sub(30));
+    let to = text.ceil_char_boundary((at + needle.len() + 30).min(text.len()));
+    format!(" in {:?}", &text[from..to])
+}
