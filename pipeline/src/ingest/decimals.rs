@@ -20,7 +20,7 @@ struct Seen {
     all_whole: bool,
 }
 
-/// Finds, row by row (`ingest::row_checks` shares one pass), the columns of `COLUMNS` whose
+/// Finds, row by row (`ingest::open::row_checks` shares one pass), the columns of `COLUMNS` whose
 /// every filled cell is digits and `.0`, a placeholder (`nan`, `-`, read as empty) aside.
 /// Related ids only where the record ids are whole numbers too: versioned ids (`1.0`, `1.1`)
 /// keep their form in both columns.

@@ -23,7 +23,7 @@ pub struct HeaderMap {
     /// A running number of the rows (`Nr`, `#`, `Löpnummer`), passed over (`row_number`).
     pub numbering: Vec<String>,
     /// Columns headed like a running number, by position and name: passed over only once
-    /// their cells are found to be one (`ingest::named_running_numbers`).
+    /// their cells are found to be one (`ingest::numbering::named_running_numbers`).
     pub numbering_named: Vec<(usize, String)>,
     /// Positions of columns without a header (Excel's trailing empty columns, a stray cell
     /// far to the right): read, and a row with a value in one is quarantined, not dropped.

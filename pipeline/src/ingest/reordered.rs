@@ -8,7 +8,7 @@ use super::read::Row;
 use crate::error::{FileError, Place};
 use crate::schema::Schema;
 
-/// Finds the first such row of a table, row by row (`ingest::row_checks` shares one pass).
+/// Finds the first such row of a table, row by row (`ingest::open::row_checks` shares one pass).
 pub(super) struct Reordered<'a> {
     schema: &'a Schema,
     year: Option<usize>,
