@@ -21,6 +21,22 @@ fn bundled_sample_meets_the_quality_targets_and_exact_keys_alone_do_not() {
     let s = schema();
     let r = load(&s, &tmp.path().join("work/02-pseudonymise")).expect("load");
     let truth = truth_for_records(&key, &bundled().join("truth/records.parquet"), &r).expect("truth");
+    // The truth folder names the same file; another folder or file is told what to pass.
+    let by_folder = truth_for_records(&key, &bundled().join("truth"), &r).expect("truth folder");
+    assert_eq!(by_folder, truth);
+    let pseudonymised = tmp.path().join("work/02-pseudonymise");
+    let a_file = std::fs::read_dir(&pseudonymised)
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .expect("a pseudonymised file");
+    for wrong in [pseudonymised, a_file] {
+        let msg = truth_for_records(&key, &wrong, &r)
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(msg.contains("SAMPLE/truth/records.parquet"), "{msg}");
+    }
     let params = LinkParams::from_spec(&LinkageSpec::load(&s).expect("spec"));
     let e = evaluate_stage(&r, &truth, &params, &[]);
     assert_eq!(e.records_without_truth, 0);

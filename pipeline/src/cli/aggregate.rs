@@ -33,7 +33,7 @@ pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u
 }
 
 pub fn print_outcome(run: &StageRun<AggregateReport>) {
-    skipped_note("Aggregate", run.skipped, &run.dir);
+    skipped_note("Aggregate", run.skipped, &run.dir, run.gone.as_deref());
     say!("{}", run.result.summary());
     say!(
         "The tables (internal, exact counts, not for publication) are in {}.",

@@ -13,7 +13,7 @@ pub struct Args {
     #[arg(long, default_value = "safetally-ledger")]
     pub ledger: PathBuf,
     /// Only this report year (default: every year in the ledger).
-    #[arg(long)]
+    #[arg(long, value_parser = |t: &str| super::report_year(t).map(i64::from))]
     pub year: Option<i64>,
 }
 

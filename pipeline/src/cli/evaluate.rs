@@ -13,7 +13,7 @@ use super::load_schema;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The generator's truth/records.parquet.
+    /// The generator's truth/records.parquet (or its truth folder).
     #[arg(long)]
     pub truth: PathBuf,
     /// The key the sample was pseudonymised with (to find the truth's records).

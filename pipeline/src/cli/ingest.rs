@@ -55,7 +55,7 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
 }
 
 pub fn print_outcome(report: &IngestReport, skipped: bool, dir: &std::path::Path) {
-    skipped_note("Ingest", skipped, dir);
+    skipped_note("Ingest", skipped, dir, None);
     say!("{}", report.summary());
     say!(
         "Accepted rows are in {0}/validated, rejected rows with file, line, column and rule in {0}/quarantine \

@@ -71,7 +71,7 @@ pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u
 }
 
 pub fn print_outcome(run: &StageRun<ExtractReport>) {
-    skipped_note("Journalist extract", run.skipped, &run.dir);
+    skipped_note("Journalist extract", run.skipped, &run.dir, run.gone.as_deref());
     let r = &run.result;
     // A skipped stage's report is the earlier run's: what it spent then, not now (an outside
     // review read "spent" after a rerun that spent nothing).

@@ -40,7 +40,7 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
 }
 
 pub fn print_outcome(run: &safetally::run::StageRun<safetally::link::LinkReport>) {
-    skipped_note("Link", run.skipped, &run.dir);
+    skipped_note("Link", run.skipped, &run.dir, run.gone.as_deref());
     say!("{}", run.result.summary());
     say!(
         "Persons and the record map are in {0}; the duplicate cross-check (T21, internal, exact counts) in {0}/T21_*.csv; the report is {0}/{LINK_REPORT_TXT}.",

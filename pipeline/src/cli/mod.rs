@@ -212,8 +212,23 @@ fn positive_rho(text: &str) -> Result<f64, String> {
     }
 }
 
-/// What every command prints when its stage was skipped because nothing changed.
-pub fn skipped_note(stage: &str, skipped: bool, dir: &std::path::Path) {
+/// A report year as ingest accepts one (1990 to this year): a year outside it has no records
+/// and no ledger entry, so naming it is a mistake, not a question with the answer "unspent".
+fn report_year(text: &str) -> Result<i32, String> {
+    let this_year = safetally::dates::current_year();
+    match text.trim().parse::<i32>() {
+        Ok(y) if (1990..=this_year).contains(&y) => Ok(y),
+        Ok(_) => Err(format!("a report year from 1990 to this year ({this_year})")),
+        Err(e) => Err(format!("not a year ({e})")),
+    }
+}
+
+/// What every command prints when its stage was skipped because nothing changed, and when
+/// files of the folder it read are gone since the stage before wrote them.
+pub fn skipped_note(stage: &str, skipped: bool, dir: &std::path::Path, gone: Option<&str>) {
+    if let Some(gone) = gone {
+        eprintln!("warning: {gone}");
+    }
     if skipped {
         say!(
             "{stage}: inputs unchanged since the last run; using {}",

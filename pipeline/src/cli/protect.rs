@@ -211,7 +211,7 @@ pub fn bind_if_made(work: &Workdir, input: &std::path::Path, ledger: &std::path:
 }
 
 pub fn print_outcome(run: &StageRun<ProtectReport>) {
-    skipped_note("Protect", run.skipped, &run.dir);
+    skipped_note("Protect", run.skipped, &run.dir, run.gone.as_deref());
     if run.skipped {
         say!("{}", run.result.summary_of_earlier_run());
     } else {

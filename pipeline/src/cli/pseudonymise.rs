@@ -43,7 +43,7 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
 }
 
 pub fn print_outcome(run: &safetally::run::StageRun<safetally::pseudonymise::PseudoReport>) {
-    skipped_note("Pseudonymise", run.skipped, &run.dir);
+    skipped_note("Pseudonymise", run.skipped, &run.dir, run.gone.as_deref());
     say!("{}", run.result.summary());
     say!(
         "These files are what the organisation sends to the platform: {}",

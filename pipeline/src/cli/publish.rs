@@ -73,7 +73,7 @@ pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u
 }
 
 pub fn print_outcome(run: &StageRun<ReleaseManifest>) {
-    skipped_note("Publish", run.skipped, &run.dir);
+    skipped_note("Publish", run.skipped, &run.dir, run.gone.as_deref());
     say!(
         "Release {} is in {}: every table as CSV and Parquet (tables/), one workbook ({}), the comparison with official figures (tables/{}.csv), the methods note ({}) and manifest.json. Hand on the whole folder.",
         run.result.release_id,

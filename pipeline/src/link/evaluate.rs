@@ -93,10 +93,24 @@ pub fn truth_for_records(
     truth: &Path,
     r: &Records,
 ) -> Result<Vec<Option<String>>, StageError> {
+    // The sample's truth folder is what a user names first; its records file is the truth.
+    let in_folder = truth.join("records.parquet");
+    let truth = if truth.is_dir() && in_folder.is_file() {
+        in_folder.as_path()
+    } else if truth.is_dir() {
+        return Err(StageError::Input(format!(
+            "{}: a folder without the ground truth's records.parquet; pass the file the generator wrote, SAMPLE/truth/records.parquet",
+            truth.display()
+        )));
+    } else {
+        truth
+    };
     let df = read(truth)?;
     let err = |e: polars::error::PolarsError| StageError::ParquetRead {
         path: truth.to_path_buf(),
-        message: e.to_string(),
+        message: format!(
+            "{e}; not the generator's ground truth (org_id, record_id, report_year, person_id): pass SAMPLE/truth/records.parquet"
+        ),
     };
     let (org, rid, person) = (
         df.column("org_id").and_then(|c| c.str()).map_err(err)?,

@@ -36,6 +36,10 @@ pub struct StageRun<T> {
     pub result: T,
     pub skipped: bool,
     pub dir: PathBuf,
+    /// Files the stage before wrote in the folder read and that are gone from it since, told
+    /// as a warning: a file deleted by mistake would otherwise leave an organisation out of
+    /// every later table without a word (files brought in by hand, fewer, are not refused).
+    pub gone: Option<String>,
 }
 
 /// What every stage declares: its folder, where its inputs are, what to say when they are
@@ -106,10 +110,10 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
     ]
     .contains(&spec.name);
     let mut staging;
-    let (inputs, done) = if may_skip || records {
+    let (inputs, done, gone) = if may_skip || records {
         // Only the input hashes can tell whether the stage is up to date: hash first.
         let inputs = hash_inputs(spec.input)?;
-        no_stale_output(work, spec.name, upstream_intact(work, spec.input, &inputs))?;
+        let gone = no_stale_output(work, spec.name, upstream_intact(work, spec.input, &inputs))?;
         if may_skip
             && work
                 .up_to_date(spec.name, &inputs, &spec.params, &schema.version)
@@ -120,11 +124,16 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
                 result,
                 skipped: true,
                 dir,
+                gone,
             });
         }
         staging = work.begin(spec.name)?;
         staging.reads(spec.input);
-        (inputs, no_stale_output(work, spec.name, work_fn(staging.path()))?)
+        (
+            inputs,
+            no_stale_output(work, spec.name, work_fn(staging.path()))?,
+            gone,
+        )
     } else {
         // The stage runs whatever the hashes say: hash the inputs (gigabytes at ten million
         // records) while it works.
@@ -141,8 +150,8 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
                     .unwrap_or_else(|_| Err(StageError::Input("hashing the inputs failed".into())));
                 let inputs = inputs?;
                 // Before the output is committed: made from changed files, it must not stand.
-                upstream_intact(work, spec.input, &inputs)?;
-                Ok::<_, StageError>((inputs, done?))
+                let gone = upstream_intact(work, spec.input, &inputs)?;
+                Ok::<_, StageError>((inputs, done?, gone))
             }),
         )?
     };
@@ -152,6 +161,7 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
         result: done.report,
         skipped: false,
         dir,
+        gone,
     })
 }
 
@@ -230,8 +240,9 @@ fn upstream_current(work: &Workdir, input: &Path) -> Result<(), StageError> {
 /// put in its place. Later stages would count from them unchecked: an exact release could
 /// show a hidden cell, a DP release a count its noise was not drawn for. A folder whose files
 /// are no longer the ones the stage wrote, by name (organisations' files copied in at the
-/// platform, some added, some gone), is not judged, as in `Workdir::made_from_current`.
-fn upstream_intact(work: &Workdir, input: &Path, inputs: &[FileHash]) -> Result<(), StageError> {
+/// platform, some added, some gone), is not judged, as in `Workdir::made_from_current`; the
+/// files gone are returned, to be told (see `StageRun::gone`).
+fn upstream_intact(work: &Workdir, input: &Path, inputs: &[FileHash]) -> Result<Option<String>, StageError> {
     // A stage folder of another work folder (`publish --input OTHER/05-protect`) is checked
     // against its own manifest too: an outside review published an edited protect folder so,
     // with "audit_passed": true.
@@ -240,23 +251,23 @@ fn upstream_intact(work: &Workdir, input: &Path, inputs: &[FileHash]) -> Result<
         Some(found) => (work, found),
         None => {
             let Some(parent) = input.parent().filter(|p| !p.as_os_str().is_empty()) else {
-                return Ok(());
+                return Ok(None);
             };
             elsewhere = Workdir::new(parent)?;
             match stage_read(&elsewhere, input) {
                 Some(found) => (&elsewhere, found),
-                None => return Ok(()),
+                None => return Ok(None),
             }
         }
     };
     let Some(written) = work.recorded_outputs(stage, sub) else {
-        return Ok(());
+        return Ok(None);
     };
     let recorded: std::collections::HashMap<&str, &str> =
         written.iter().map(|(p, h)| (p.as_str(), h.as_str())).collect();
     let names: std::collections::BTreeSet<&str> = inputs.iter().map(|f| f.path.as_str()).collect();
     if names != recorded.keys().copied().collect() {
-        return Ok(());
+        return Ok(gone_from(work, input, stage, &recorded, &names));
     }
     let changed: Vec<&str> = inputs
         .iter()
@@ -264,7 +275,7 @@ fn upstream_intact(work: &Workdir, input: &Path, inputs: &[FileHash]) -> Result<
         .map(|f| f.path.as_str())
         .collect();
     let Some(first) = changed.first() else {
-        return Ok(());
+        return Ok(None);
     };
     let root = work.root().display().to_string();
     let command = command_of(stage).map_or_else(String::new, |c| {
@@ -281,6 +292,40 @@ fn upstream_intact(work: &Workdir, input: &Path, inputs: &[FileHash]) -> Result<
             n => format!(", and so did {} other file(s) there", n - 1),
         },
     )))
+}
+
+/// The warning for files that `stage` wrote in `input` and that are gone from it, if any.
+fn gone_from(
+    work: &Workdir,
+    input: &Path,
+    stage: &str,
+    recorded: &std::collections::HashMap<&str, &str>,
+    names: &std::collections::BTreeSet<&str>,
+) -> Option<String> {
+    let mut gone: Vec<&str> = recorded.keys().copied().filter(|p| !names.contains(p)).collect();
+    if gone.is_empty() {
+        return None;
+    }
+    gone.sort_unstable();
+    let shown = gone.iter().take(5).copied().collect::<Vec<_>>().join(", ");
+    let more = gone.len().saturating_sub(5);
+    let root = work.root().display().to_string();
+    let again = command_of(stage).map_or_else(String::new, |c| {
+        format!(
+            " run `safetally {} --work {root}` again to write them anew, then the stages after it;",
+            c.replace("WORK", &root)
+        )
+    });
+    Some(format!(
+        "{}: {} file(s) the {stage} stage wrote here are gone ({shown}{}), so what they held is in no table made from this folder. If that was not on purpose,{again} to leave some out on purpose, put the files to read in a folder of their own and pass it with --input",
+        input.display(),
+        gone.len(),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        },
+    ))
 }
 
 /// The command that writes a stage's folder.
@@ -389,6 +434,7 @@ pub fn ingest_stage(
     progress: &Progress,
     force: bool,
 ) -> Result<StageRun<IngestReport>, StageError> {
+    not_the_work_folder(work, input)?;
     let spec = StageSpec {
         name: ingest::STAGE,
         input,
@@ -404,6 +450,24 @@ pub fn ingest_stage(
             report,
         })
     })
+}
+
+/// Refuses a folder of submissions that is the work folder itself: the next ingest would read
+/// the stages' own files as submissions (a work folder inside the submissions is passed over,
+/// but the folder read cannot pass over itself).
+fn not_the_work_folder(work: &Workdir, input: &Path) -> Result<(), StageError> {
+    let same = match (input.canonicalize(), work.root().canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same {
+        return Err(StageError::Input(format!(
+            "{}: the work folder is the folder of submissions, so the stages' own files would be read as submissions next time; pass --work with another folder, such as {}",
+            input.display(),
+            input.join("work").display()
+        )));
+    }
+    Ok(())
 }
 
 /// Pseudonymises the validated files in `input` (by default the ingest stage's output).
