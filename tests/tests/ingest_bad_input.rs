@@ -686,6 +686,34 @@ fn an_alias_beside_its_column_is_named_as_written() {
         e.contains("column personal_number appears twice in the header, as personal_number and as Pnr"),
         "{e}"
     );
+    // One name twice (family_name's header copied from given_name's): both places, and what to do.
+    let h: Vec<String> = header()
+        .into_iter()
+        .map(|c| {
+            if c == "family_name" {
+                "given_name".into()
+            } else {
+                c
+            }
+        })
+        .collect();
+    let (given, family) = (
+        header()
+            .iter()
+            .position(|c| c == "given_name")
+            .expect("given_name"),
+        header()
+            .iter()
+            .position(|c| c == "family_name")
+            .expect("family_name"),
+    );
+    let (report, _o, _d) = one_file("b.csv", csv_text(&h, &[row_with(&[])], b','));
+    let e = file_error(&report, "b.csv");
+    let places = format!("as its {}th and its {}th header cell", given + 1, family + 1);
+    assert!(
+        e.contains("column given_name appears twice") && e.contains(&places) && e.contains("rename it"),
+        "{e}"
+    );
 }
 
 /// A row split by a bare carriage return inside a cell is quarantined for its shape, and no
@@ -1499,6 +1527,49 @@ fn an_end_of_file_mark_or_nul_padding_is_dropped_with_a_note() {
             "{notes:?}"
         );
     }
+}
+
+/// A row is a template's only when its filled-down cells hold what a template fills in: a
+/// personal number typed in org_id, a note in contact_kind, a person written into the year's
+/// cell, or a record written with commas in a file of semicolons (one cell) was passed over as
+/// a template row without a word, and `run` published without the person (an outside review).
+#[test]
+fn a_row_holding_more_than_a_template_fills_in_is_quarantined_not_passed_over() {
+    let h = header();
+    let only = |cols: &[(&str, &str)]| -> Vec<String> {
+        h.iter()
+            .map(|c| {
+                cols.iter()
+                    .find(|(k, _)| k == c)
+                    .map_or(String::new(), |(_, v)| v.to_string())
+            })
+            .collect()
+    };
+    let rows = vec![
+        row_with(&[]),
+        // A template's row: still passed over.
+        only(&[
+            ("org_id", "SAMPLE01"),
+            ("report_year", "2024"),
+            ("contact_kind", "direkt"),
+        ]),
+        only(&[("org_id", "19800101-1231")]),
+        only(&[("org_id", "SAMPLE01"), ("report_year", "Eva Ek 19800101-1231")]),
+        only(&[
+            ("org_id", "SAMPLE01"),
+            ("report_year", "2024"),
+            ("contact_kind", "Eva Ek, mamma till A2, ej registrerad"),
+        ]),
+    ];
+    let (report, _out, _d) = one_file("a.csv", csv_text(&h, &rows, b','));
+    assert_counts(&report, 1, 3);
+    // A record written with commas in a file of semicolons is one cell in org_id.
+    let mut text = csv_text(&h, &[row_with(&[])], b';');
+    let with_commas = csv_text(&h, &[row_with(&[("record_id", "A3")])], b',');
+    text.push_str(with_commas.lines().nth(1).expect("row"));
+    text.push('\n');
+    let (report, _out, _d) = one_file("b.csv", text);
+    assert_counts(&report, 1, 1);
 }
 
 /// Template rows below the records with only the organisation and year filled down: 200 of

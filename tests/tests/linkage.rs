@@ -32,8 +32,7 @@ fn bundled_sample_meets_the_quality_targets_and_exact_keys_alone_do_not() {
         .expect("a pseudonymised file");
     for wrong in [pseudonymised, a_file] {
         let msg = truth_for_records(&key, &wrong, &r)
-            .err()
-            .expect("refused")
+            .expect_err("refused")
             .to_string();
         assert!(msg.contains("SAMPLE/truth/records.parquet"), "{msg}");
     }

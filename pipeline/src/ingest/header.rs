@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 
+use super::validate::excel_letters;
 use crate::error::{FileError, Place};
 use crate::schema::Schema;
 
@@ -78,14 +79,23 @@ pub fn map_header(
         };
         if let Some(first) = source[idx] {
             let before = header_cell(header[first].as_str());
+            let places = format!(
+                "its {} and its {} header cell (columns {} and {} where the table starts in column A)",
+                ordinal(first + 1),
+                ordinal(pos + 1),
+                excel_letters(first),
+                excel_letters(pos)
+            );
             return Err(FileError::DuplicateColumn {
                 at: at.clone(),
                 column: schema.columns[idx].name.clone(),
                 cells: if before == cell {
-                    String::new()
+                    format!(
+                        ", as {places}: if one holds another column's answers (a header copied by mistake), rename it to that column; if both hold the same, delete one"
+                    )
                 } else {
                     format!(
-                        ", as {} and as {} (both name it): keep one of them",
+                        ", as {} and as {} (both name it), {places}: keep one of them",
                         one_line(&before),
                         one_line(&cell)
                     )
@@ -197,8 +207,13 @@ pub fn map_header(
                 None => one_line(c),
             })
             .collect();
+        // Headers that look like answers (a date, a name) are not repeated in a message that
+        // may be shared: counted apart, so the count does not read as a column's name.
         if answers > 0 {
-            shown.push(format!("{answers} that look(s) like an answer, not shown"));
+            let more = if shown.is_empty() { "" } else { "and " };
+            shown.push(format!(
+                "{more}{answers} more whose header looks like an answer (not shown)"
+            ));
         }
         return Err(FileError::ExtraColumns {
             at: at.clone(),
@@ -565,6 +580,18 @@ fn resolve_exactly(schema: &Schema, cell: &str) -> Option<usize> {
     schema.column_by_header(cell)
 }
 
+/// 1st, 2nd, 3rd, 4th, 11th, 21st: a header cell's place as a message says it.
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -694,7 +721,8 @@ mod tests {
         extra.extend(cells(&["Kommentar", "1981-12-18"]));
         let text = map_header(&s, &extra, &at, false).expect_err("extra").to_string();
         assert!(
-            text.contains("Kommentar, 1 that look(s) like an answer, not shown") && !text.contains("1981"),
+            text.contains("Kommentar, and 1 more whose header looks like an answer (not shown)")
+                && !text.contains("1981"),
             "{text}"
         );
         assert!(

@@ -1,8 +1,9 @@
 //! Unused template rows (filled down, or numbered ahead of use) told from records, so that
 //! neither pass takes them for a person.
 
+use super::fields::check_cell;
 use super::{header, read};
-use crate::schema::Schema;
+use crate::schema::{Column, Schema};
 
 /// Whether a row is an unused template row rather than a record: nothing in it but what a
 /// template fills in ahead of the records (the organisation, the year, the commonest contact
@@ -18,6 +19,18 @@ pub(super) fn template_row(cols: &TemplateColumns, row: &read::Row, width: usize
     if !cols.answers.iter().all(blank) {
         return None;
     }
+    // Only what a template fills in: a whole record pasted into one cell, a note, or a personal
+    // number in the org_id column is no template's, and was passed over without a word (an
+    // outside review lost a person so, with `run` publishing without them).
+    let filled_in = |(p, col): &(usize, &Column)| {
+        row.cells
+            .get(*p)
+            .map(|c| c.trim())
+            .is_none_or(|c| c.is_empty() || check_cell(cols.schema, col, c).is_ok())
+    };
+    if !cols.prefilled.iter().all(filled_in) {
+        return None;
+    }
     // An id with a contact kind is a record the contract accepts as it is (a person met,
     // nothing else known): only an id without one is a number written ahead of use.
     match cols.record.filter(|p| !blank(p)) {
@@ -31,18 +44,21 @@ pub(super) fn template_row(cols: &TemplateColumns, row: &read::Row, width: usize
 /// Where a table's columns are for `template_row`, found once per table: the record id, the
 /// contact kind, and every column that holds an answer (all but the filled-down ones and the id,
 /// with the columns without a header).
-pub(super) struct TemplateColumns {
+pub(super) struct TemplateColumns<'s> {
+    schema: &'s Schema,
     record: Option<usize>,
     kind: Option<usize>,
+    /// The filled-down columns, each with its contract column, to check what they hold.
+    prefilled: Vec<(usize, &'s Column)>,
     answers: Vec<usize>,
 }
 
-impl TemplateColumns {
-    pub(super) fn of(schema: &Schema, map: &header::HeaderMap) -> Self {
+impl<'s> TemplateColumns<'s> {
+    pub(super) fn of(schema: &'s Schema, map: &header::HeaderMap) -> Self {
         let col = |name: &str| schema.column_index(name).and_then(|i| map.source[i]);
-        let prefilled: Vec<usize> = ["org_id", "report_year", "contact_kind"]
+        let prefilled: Vec<(usize, &Column)> = ["org_id", "report_year", "contact_kind"]
             .into_iter()
-            .filter_map(col)
+            .filter_map(|name| Some((col(name)?, schema.column(name)?)))
             .collect();
         let record = col("record_id");
         let answers = map
@@ -50,12 +66,14 @@ impl TemplateColumns {
             .iter()
             .flatten()
             .copied()
-            .filter(|p| !prefilled.contains(p) && Some(*p) != record)
+            .filter(|p| !prefilled.iter().any(|(q, _)| q == p) && Some(*p) != record)
             .chain(map.blank.iter().copied())
             .collect();
         TemplateColumns {
+            schema,
             record,
             kind: col("contact_kind"),
+            prefilled,
             answers,
         }
     }
