@@ -1506,4 +1506,27 @@ fn a_validated_file_edited_by_hand_is_refused_before_anything_leaves() {
             "the refused file was written"
         );
     }
+    // An organisation's own Parquet file, not validated, is told what to run, advice first.
+    let raw = tmp.path().join("raw");
+    std::fs::create_dir_all(&raw).expect("mkdir");
+    let submitted = std::fs::read_dir(bundled().join("submissions"))
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .expect("a Parquet submission");
+    std::fs::copy(&submitted, raw.join("ORG.parquet")).expect("copy");
+    let e = safetally::pseudonymise::pseudonymise_dir(
+        &schema(),
+        &key,
+        &raw,
+        &tmp.path().join("out2"),
+        &safetally::progress::Progress::hidden(),
+    )
+    .expect_err("a file not validated is refused")
+    .to_string();
+    assert!(
+        e.contains("ORG.parquet: cannot read Parquet: not a file ingest has validated")
+            && e.contains("run `safetally ingest`"),
+        "{e}"
+    );
 }

@@ -214,9 +214,11 @@ fn not_validated(e: StageError) -> StageError {
     match e {
         StageError::ParquetRead { path, message } => StageError::ParquetRead {
             path,
+            // The advice first: what polars says of a column's type means little to staff.
             message: format!(
-                "{message}. Pseudonymise reads the files ingest has validated (WORK/01-ingest/validated): \
-                 run `safetally ingest` on the organisation's own files and pseudonymise its output"
+                "not a file ingest has validated. Pseudonymise reads those (WORK/01-ingest/validated): \
+                 run `safetally ingest` on the organisation's own files and pseudonymise its output \
+                 (what did not fit: {message})"
             ),
         },
         e => e,
