@@ -1529,6 +1529,18 @@ fn an_end_of_file_mark_or_nul_padding_is_dropped_with_a_note() {
     }
 }
 
+/// A row of the contract's header with only `cols` filled in.
+fn only(cols: &[(&str, &str)]) -> Vec<String> {
+    header()
+        .iter()
+        .map(|c| {
+            cols.iter()
+                .find(|(k, _)| k == c)
+                .map_or(String::new(), |(_, v)| v.to_string())
+        })
+        .collect()
+}
+
 /// A row is a template's only when its filled-down cells hold what a template fills in: a
 /// personal number typed in org_id, a note in contact_kind, a person written into the year's
 /// cell, or a record written with commas in a file of semicolons (one cell) was passed over as
@@ -1536,15 +1548,6 @@ fn an_end_of_file_mark_or_nul_padding_is_dropped_with_a_note() {
 #[test]
 fn a_row_holding_more_than_a_template_fills_in_is_quarantined_not_passed_over() {
     let h = header();
-    let only = |cols: &[(&str, &str)]| -> Vec<String> {
-        h.iter()
-            .map(|c| {
-                cols.iter()
-                    .find(|(k, _)| k == c)
-                    .map_or(String::new(), |(_, v)| v.to_string())
-            })
-            .collect()
-    };
     let rows = vec![
         row_with(&[]),
         // A template's row: still passed over.
@@ -1579,15 +1582,6 @@ fn a_row_holding_more_than_a_template_fills_in_is_quarantined_not_passed_over() 
 #[test]
 fn template_rows_with_only_the_filled_down_columns_are_passed_over() {
     let h = header();
-    let only = |cols: &[(&str, &str)]| -> Vec<String> {
-        h.iter()
-            .map(|c| {
-                cols.iter()
-                    .find(|(k, _)| k == c)
-                    .map_or(String::new(), |(_, v)| v.to_string())
-            })
-            .collect()
-    };
     let mut rows = vec![row_with(&[])];
     for _ in 0..5 {
         rows.push(only(&[("org_id", "SAMPLE01"), ("report_year", "2024")]));

@@ -62,6 +62,34 @@ fn an_ignored_column_of_ages_is_warned_of_where_the_age_group_is_missing() {
     assert!(!report.summary().contains("was left out"), "{}", report.summary());
 }
 
+/// A column of Ja and Nej under a header of the organisation's own, left out on request where
+/// the file lacks a yes-or-no column, is warned of naming the columns it may be: every
+/// person's police report was published as not answered, without a word. Where the file has
+/// its yes-or-no columns, such a column is the organisation's own and left out quietly.
+#[test]
+fn an_ignored_column_of_yes_and_no_is_warned_of_where_a_yes_or_no_column_is_missing() {
+    let cells = ["Ja", "Nej", "ja", "JA", "nej", "Ja"];
+    let text = file_with(6, "police_report", "Anmält", |i| cells[i % 6].to_string());
+    let (report, _out) = one("a.csv", &text, &ignoring());
+    let summary = report.summary();
+    assert!(
+        summary.contains("column \"Anmält\" was left out (--ignore-extra-columns), though 6 of its 6 filled cells looked at are yes or no and the file lacks police_report: if it is one of them, name it so"),
+        "{summary}"
+    );
+    // A notes column with a Ja now and then is not one.
+    let notes = [
+        "Ja",
+        "Ringer tillbaka",
+        "Bor i Malmö",
+        "Kom via polisen",
+        "Nej",
+        "Tolk",
+    ];
+    let text = file_with(6, "police_report", "Anteckning", |i| notes[i % 6].to_string());
+    let (report, _out) = one("a.csv", &text, &ignoring());
+    assert!(!report.summary().contains("was left out"), "{}", report.summary());
+}
+
 /// A column of countries under a name of the organisation's own, left out on request, is
 /// warned of on the console, naming the column it may be; its rows are read. Columns of yes
 /// and no are not taken for countries (No is Norway's code), and a notes column that names a

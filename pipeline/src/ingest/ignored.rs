@@ -1,7 +1,8 @@
 //! Columns left out on request (`--ignore-extra-columns`) whose cells are a contract column's
 //! answers, where the file lacks that column: the column under a name of the organisation's
 //! own (`Ursprungsland` of countries, `Stöd` of support codes, `Personnummer/LMA` of personal
-//! numbers, `Ålder` of ages where the child-or-adult column is missing). Left out, its answers were
+//! numbers, `Ålder` of ages where the child-or-adult column is missing, `Anmält` of yes and no
+//! where a yes-or-no column is missing). Left out, its answers were
 //! published as not answered, with exit 0 (an outside review's T02 and T14 totals were 0).
 
 use super::header::{HeaderMap, header_cell};
@@ -36,12 +37,22 @@ pub(super) fn answers_in_ignored(schema: &Schema, t: &Table, map: &mut HeaderMap
                 .map(|n| (pos, n.as_str()))
         })
         .collect();
-    if meant.is_empty() || ignored.is_empty() {
+    // Yes-or-no columns the file lacks: a column of Ja and Nej may answer any question, so it
+    // is only warned of, naming them all.
+    let yes_no: Vec<&Column> = schema
+        .columns
+        .iter()
+        .zip(&map.source)
+        .filter(|(c, src)| src.is_none() && answers_yes_or_no(schema, c))
+        .map(|(c, _)| c)
+        .collect();
+    if (meant.is_empty() && yes_no.is_empty()) || ignored.is_empty() {
         return;
     }
     // Per ignored column: filled cells seen, and answers of each absent column among them.
     let mut filled = vec![0usize; ignored.len()];
     let mut answers = vec![vec![0usize; meant.len()]; ignored.len()];
+    let mut yes_or_no = vec![0usize; ignored.len()];
     let ages: Vec<bool> = ignored.iter().map(|(_, name)| names_an_age(name)).collect();
     let _ = t.for_each_row(|row| -> Result<(), FileError> {
         if row.unclosed.is_some() || row.cells.len() != map.width {
@@ -53,6 +64,7 @@ pub(super) fn answers_in_ignored(schema: &Schema, t: &Table, map: &mut HeaderMap
                 continue;
             }
             filled[k] += 1;
+            yes_or_no[k] += usize::from(yes_no.first().is_some_and(|c| is_yes_or_no(schema, c, cell)));
             for (m, col) in meant.iter().enumerate() {
                 let age = ages[k] && col.name == AGE_GROUP && is_age(cell);
                 answers[k][m] += usize::from(age || is_answer(schema, col, cell));
@@ -87,7 +99,37 @@ pub(super) fn answers_in_ignored(schema: &Schema, t: &Table, map: &mut HeaderMap
             ))
         })
         .collect();
+    let names: Vec<&str> = yes_no.iter().map(|c| c.name.as_str()).collect();
+    let yes_no_found = ignored
+        .iter()
+        .zip(filled.iter().zip(&yes_or_no))
+        .filter(|(_, (n, y))| **y >= AT_LEAST && **y * 10 >= **n * 6)
+        .map(|((_, name), (n, y))| {
+            format!(
+                "column {name:?} was left out (--ignore-extra-columns), though {y} of its {n} filled cells looked at are yes or no and the file lacks {}: if it is one of them, name it so and ingest again, as without it every person's answer there is published as not answered",
+                names.join(" and ")
+            )
+        });
+    let found: Vec<String> = found.into_iter().chain(yes_no_found).collect();
     map.warnings.extend(found);
+}
+
+/// A code column that answers yes or no (and unknown): `police_report`,
+/// `national_support_programme`.
+fn answers_yes_or_no(schema: &Schema, col: &Column) -> bool {
+    col.ty == ColumnType::Code
+        && schema.list_for(col).is_some_and(|l| {
+            l.codes
+                .iter()
+                .all(|c| matches!(c.code.as_str(), "yes" | "no" | "unknown"))
+        })
+}
+
+/// Whether a filled cell is yes or no in `col`'s list (`Ja`, `Nej`, `yes`, `N`, as ingest reads them).
+fn is_yes_or_no(schema: &Schema, col: &Column, cell: &str) -> bool {
+    schema.list_for(col).is_some_and(|l| {
+        matches!(l.resolve(cell), Resolved::Exact(c) | Resolved::Normalised(c) if c == "yes" || c == "no")
+    })
 }
 
 /// The contract's child-or-adult column, which case systems often keep as an age in years.
