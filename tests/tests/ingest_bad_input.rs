@@ -1550,11 +1550,17 @@ fn a_row_holding_more_than_a_template_fills_in_is_quarantined_not_passed_over() 
     let h = header();
     let rows = vec![
         row_with(&[]),
-        // A template's row: still passed over.
+        // A template's rows: still passed over, also with Excel's ="..." or a dropdown's
+        // prompt filled down.
         only(&[
             ("org_id", "SAMPLE01"),
             ("report_year", "2024"),
             ("contact_kind", "direkt"),
+        ]),
+        only(&[
+            ("org_id", "=\"SAMPLE01\""),
+            ("report_year", "2024"),
+            ("contact_kind", "Välj…"),
         ]),
         only(&[("org_id", "19800101-1231")]),
         only(&[("org_id", "SAMPLE01"), ("report_year", "Eva Ek 19800101-1231")]),

@@ -73,7 +73,7 @@ fn an_ignored_column_of_yes_and_no_is_warned_of_where_a_yes_or_no_column_is_miss
     let (report, _out) = one("a.csv", &text, &ignoring());
     let summary = report.summary();
     assert!(
-        summary.contains("column \"Anmält\" was left out (--ignore-extra-columns), though 6 of its 6 filled cells looked at are yes or no and the file lacks police_report: if it is one of them, name it so"),
+        summary.contains("column \"Anmält\" was left out (--ignore-extra-columns), though 6 of its 6 filled cells looked at are yes or no and the file lacks police_report: if it is that column, name it so"),
         "{summary}"
     );
     // A notes column with a Ja now and then is not one.

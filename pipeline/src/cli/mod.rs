@@ -218,7 +218,9 @@ fn report_year(text: &str) -> Result<i32, String> {
     let this_year = safetally::dates::current_year();
     match text.trim().parse::<i32>() {
         Ok(y) if (1990..=this_year).contains(&y) => Ok(y),
-        Ok(_) => Err(format!("a report year from 1990 to this year ({this_year})")),
+        Ok(_) => Err(format!(
+            "a report year from 1990 to this year ({this_year}): ingest quarantines the records of any other"
+        )),
         Err(e) => Err(format!("not a year ({e})")),
     }
 }

@@ -95,7 +95,7 @@ pub fn map_header(
                     )
                 } else {
                     format!(
-                        ", as {} and as {} (both name it), {places}: keep one of them",
+                        ", as {} and as {} (both name it): {places}; keep one of them",
                         one_line(&before),
                         one_line(&cell)
                     )
@@ -210,10 +210,13 @@ pub fn map_header(
         // Headers that look like answers (a date, a name) are not repeated in a message that
         // may be shared: counted apart, so the count does not read as a column's name.
         if answers > 0 {
-            let more = if shown.is_empty() { "" } else { "and " };
-            shown.push(format!(
-                "{more}{answers} more whose header looks like an answer (not shown)"
-            ));
+            let (more, look) = match (shown.is_empty(), answers) {
+                (true, 1) => ("", "whose header looks"),
+                (true, _) => ("", "whose headers look"),
+                (false, 1) => ("and ", "more whose header looks"),
+                (false, _) => ("and ", "more whose headers look"),
+            };
+            shown.push(format!("{more}{answers} {look} like an answer (not shown)"));
         }
         return Err(FileError::ExtraColumns {
             at: at.clone(),

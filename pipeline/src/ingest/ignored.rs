@@ -105,8 +105,9 @@ pub(super) fn answers_in_ignored(schema: &Schema, t: &Table, map: &mut HeaderMap
         .zip(filled.iter().zip(&yes_or_no))
         .filter(|(_, (n, y))| **y >= AT_LEAST && **y * 10 >= **n * 6)
         .map(|((_, name), (n, y))| {
+            let which = if names.len() == 1 { "that column" } else { "one of them" };
             format!(
-                "column {name:?} was left out (--ignore-extra-columns), though {y} of its {n} filled cells looked at are yes or no and the file lacks {}: if it is one of them, name it so and ingest again, as without it every person's answer there is published as not answered",
+                "column {name:?} was left out (--ignore-extra-columns), though {y} of its {n} filled cells looked at are yes or no and the file lacks {}: if it is {which}, name it so and ingest again, as without it every person's answer there is published as not answered",
                 names.join(" and ")
             )
         });
@@ -125,7 +126,7 @@ fn answers_yes_or_no(schema: &Schema, col: &Column) -> bool {
         })
 }
 
-/// Whether a filled cell is yes or no in `col`'s list (`Ja`, `Nej`, `yes`, `N`, as ingest reads them).
+/// Whether a filled cell is yes or no in `col`'s list (`Ja`, `Nej`, `yes`, as ingest reads them).
 fn is_yes_or_no(schema: &Schema, col: &Column, cell: &str) -> bool {
     schema.list_for(col).is_some_and(|l| {
         matches!(l.resolve(cell), Resolved::Exact(c) | Resolved::Normalised(c) if c == "yes" || c == "no")

@@ -1,7 +1,7 @@
 //! Unused template rows (filled down, or numbered ahead of use) told from records, so that
 //! neither pass takes them for a person.
 
-use super::fields::check_cell;
+use super::fields::{check_cell, excel_text};
 use super::{header, read};
 use crate::schema::{Column, Schema};
 
@@ -23,10 +23,10 @@ pub(super) fn template_row(cols: &TemplateColumns, row: &read::Row, width: usize
     // number in the org_id column is no template's, and was passed over without a word (an
     // outside review lost a person so, with `run` publishing without them).
     let filled_in = |(p, col): &(usize, &Column)| {
-        row.cells
-            .get(*p)
-            .map(|c| c.trim())
-            .is_none_or(|c| c.is_empty() || check_cell(cols.schema, col, c).is_ok())
+        row.cells.get(*p).map(|c| c.trim()).is_none_or(|c| {
+            let c = excel_text(c).map_or(c, str::trim);
+            c.is_empty() || check_cell(cols.schema, col, c).is_ok() || a_short_mark(c)
+        })
     };
     if !cols.prefilled.iter().all(filled_in) {
         return None;
@@ -77,4 +77,15 @@ impl<'s> TemplateColumns<'s> {
             answers,
         }
     }
+}
+
+/// A filled-down value that is no valid answer but no record either: a member code not in the
+/// register, a dropdown's `Välj…`, a year to come. Such rows are still a template's (their
+/// value is told wrong on the records that share it); a personal number, a note or a record
+/// written into one cell is longer, or holds digits of a date or separators.
+fn a_short_mark(cell: &str) -> bool {
+    cell.chars().count() <= 20
+        && cell.chars().filter(char::is_ascii_digit).count() < 6
+        && cell.split_whitespace().count() <= 2
+        && !cell.contains([',', ';', '\t', '|'])
 }
