@@ -12,6 +12,12 @@ use safetally_tests::*;
 /// What the scan looks for, and the published labels that may contain a needle by chance.
 struct Needles {
     words: BTreeSet<String>,
+    /// Names as pseudonymise's normalisation would leave them (lower case, letters only, given
+    /// and family name run together either way round): a leaked normalised name.
+    folded: BTreeSet<String>,
+    /// Birth years alone: looked for as whole Parquet values of the pseudonymised and linked
+    /// records only (other than their report year), as every table prints years and counts.
+    years: BTreeSet<String>,
     key_bytes: Vec<u8>,
     /// Each needle that schema labels contain (`Saint Helena` holds the name Helena), with
     /// those labels as printed: taken out of a file's text before it is scanned. Only a leaked
@@ -83,18 +89,62 @@ fn no_identifier_and_no_key_reaches_any_output_after_pseudonymisation() {
         .write_string(0, 0, hex::encode(&needles.key_bytes))
         .expect("cell");
     book.save(planted.join("t.xlsx")).expect("save");
+    // A name as normalisation leaves it, and a birth year in a pseudonymised file's column.
+    let folded = needles.folded.first().expect("a folded name");
+    std::fs::write(planted.join("n.txt"), format!("key {folded}\n")).expect("write");
+    let year = needles.years.first().expect("a year-only birth date");
+    let records = planted.join("02-pseudonymise");
+    std::fs::create_dir_all(&records).expect("mkdir");
+    let mut df =
+        polars::prelude::df!("birth" => [year.as_str()], "report_year" => [year.as_str()]).expect("frame");
+    polars::prelude::ParquetWriter::new(std::fs::File::create(records.join("r.parquet")).expect("create"))
+        .finish(&mut df)
+        .expect("write");
     let hits = leaks(&planted, &needles, &mut Vec::new());
     let csv_hit = format!("t.csv: {name} in");
     assert!(hits.iter().any(|h| h.contains(&csv_hit)), "{hits:?}");
     assert!(hits.iter().any(|h| h.contains("t.xlsx")), "{hits:?}");
+    assert!(
+        hits.iter()
+            .any(|h| h.contains("n.txt: ") && h.contains("(a name folded)")),
+        "{hits:?}"
+    );
+    let year_hits: Vec<_> = hits.iter().filter(|h| h.contains("birth year")).collect();
+    assert!(
+        year_hits.len() == 1 && year_hits[0].contains("column birth"),
+        "{hits:?}"
+    );
 }
 
 /// Every identifier as the organisations hold them (validated, normalised forms included),
 /// the key, and the labels that contain an identifier.
 fn needles(work: &Path, key_path: &Path) -> Needles {
     let mut words: BTreeSet<String> = BTreeSet::new();
+    let (mut folded, mut years) = (BTreeSet::new(), BTreeSet::new());
     for f in std::fs::read_dir(work.join("01-ingest/validated")).expect("dir") {
         let df = read_parquet(&f.expect("entry").path());
+        let names = |col| strings(&df, col).into_iter().map(Option::unwrap_or_default);
+        for (given, family) in names("given_name").zip(names("family_name")) {
+            let fold = |s: &str| -> String {
+                s.chars()
+                    .filter(|c| c.is_alphabetic())
+                    .flat_map(char::to_lowercase)
+                    .collect()
+            };
+            for both in [format!("{given}{family}"), format!("{family}{given}")] {
+                let both = fold(&both);
+                if both.chars().count() >= 6 {
+                    folded.insert(both);
+                }
+            }
+            // Each part of a name too: "Rosario" of "Rosario Lorna"; of five letters or more, as
+            // shorter parts are words of the reports' prose ("Alla" of "Abd Alla").
+            for part in [&given, &family].into_iter().flat_map(|n| n.split([' ', '-'])) {
+                if part.chars().count() >= 5 {
+                    words.insert(part.to_string());
+                }
+            }
+        }
         for col in [
             "given_name",
             "family_name",
@@ -108,10 +158,9 @@ fn needles(work: &Path, key_path: &Path) -> Needles {
                 } else {
                     v.chars().count() >= 3
                 };
-                // A birth year alone names no one, and every table prints four-digit counts
-                // and years: the dates with their month are what is looked for.
-                let bare_year = col == "birth_date" && v.bytes().all(|b| b.is_ascii_digit());
-                if long_enough && !bare_year {
+                if col == "birth_date" && v.bytes().all(|b| b.is_ascii_digit()) {
+                    years.insert(v);
+                } else if long_enough {
                     if col == "personal_number" {
                         words.insert(v[2..].to_string());
                     }
@@ -139,6 +188,8 @@ fn needles(work: &Path, key_path: &Path) -> Needles {
         .collect();
     Needles {
         words,
+        folded,
+        years,
         key_bytes,
         labels,
     }
@@ -209,23 +260,44 @@ fn leaks(path: &Path, needles: &Needles, scanned: &mut Vec<std::path::PathBuf>) 
             found.push(format!("{shown}: raw key bytes"));
         }
         let parquet = path.extension().is_some_and(|e| e == "parquet");
-        let (raw, mut values) = texts(&path, &bytes);
+        let (raw, columns) = texts(&path, &bytes);
         let raw = unlabelled(&raw, &needles.labels);
-        values
-            .iter_mut()
-            .for_each(|v| *v = unlabelled(v, &needles.labels));
+        let mut values: Vec<String> = columns
+            .iter()
+            .flat_map(|(_, vs)| vs.iter().map(|v| unlabelled(v, &needles.labels)))
+            .collect();
         let decoded = values.join("\n");
-        let mut whole: std::collections::HashSet<&str> = values.iter().map(String::as_str).collect();
+        // Every word of a value, of a report, a CSV or a workbook's XML is a value too.
+        let words = |t: &str| {
+            t.split(|c: char| !c.is_alphanumeric() && c != '-')
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        let split: Vec<String> = values.iter().flat_map(|v| words(v)).collect();
+        values.extend(split);
         if !parquet {
-            // Reports, CSV and workbooks' XML: every word is a value too.
-            whole.extend(raw.split(|c: char| !c.is_alphanumeric() && c != '-'));
+            values.extend(words(&raw));
+        }
+        let whole: std::collections::HashSet<&str> = values.iter().map(String::as_str).collect();
+        let lower = format!("{}\n{}", raw.to_lowercase(), decoded.to_lowercase());
+        for n in needles.folded.iter().filter(|n| lower.contains(n.as_str())) {
+            found.push(format!("{shown}: {n} (a name folded){}", context(&lower, n)));
+        }
+        // A birth year as a whole value of a pseudonymised or linked record.
+        let records = ["02-pseudonymise", "03-link"]
+            .iter()
+            .any(|stage| path.components().any(|c| c.as_os_str() == *stage));
+        for (column, vs) in columns.iter().filter(|(c, _)| records && c != "report_year") {
+            if let Some(y) = vs.iter().find(|v| needles.years.contains(v.as_str())) {
+                found.push(format!("{shown}: birth year {y} in column {column}"));
+            }
         }
         for n in &needles.words {
             // Compressed pages keep pieces of a label that holds a needle (`Annat` holds
             // Anna): there, such needles are looked for in the decoded values alone.
             let in_raw = !(parquet && needles.labels.iter().any(|(l, _)| l == n));
-            // Short needles (a birth year) would occur by chance inside hashes: for them, no
-            // value may equal them; longer ones may not occur anywhere.
+            // Short needles (Eva, Lind) would occur by chance inside hashes: for them, no
+            // value or word of one may equal them; longer ones may not occur anywhere.
             let hit = if n.len() >= 6 {
                 (in_raw && raw.contains(n.as_str())) || decoded.contains(n.as_str())
             } else {
@@ -246,8 +318,8 @@ fn leaks(path: &Path, needles: &Needles, scanned: &mut Vec<std::path::PathBuf>) 
 }
 
 /// A file's text as bytes, with its workbook parts unzipped, and the values of its Parquet
-/// columns (compressed pages hide text from a byte scan).
-fn texts(path: &Path, bytes: &[u8]) -> (String, Vec<String>) {
+/// columns by column (compressed pages hide text from a byte scan).
+fn texts(path: &Path, bytes: &[u8]) -> (String, Vec<(String, Vec<String>)>) {
     let mut raw = String::from_utf8_lossy(bytes).into_owned();
     let mut values = Vec::new();
     match path.extension().and_then(|e| e.to_str()) {
@@ -256,7 +328,8 @@ fn texts(path: &Path, bytes: &[u8]) -> (String, Vec<String>) {
             for c in df.columns() {
                 // Bloom filters are bits, not text; their bytes were scanned as they are.
                 if c.dtype() != &polars::prelude::DataType::Binary {
-                    values.extend(strings(&df, c.name()).into_iter().flatten());
+                    let vs = strings(&df, c.name()).into_iter().flatten().collect();
+                    values.push((c.name().to_string(), vs));
                 }
             }
         }
