@@ -207,8 +207,12 @@ fn the_folder_of_submissions_is_refused_as_the_work_folder() {
             false,
         )
     };
-    // Named another way too (`--work sub/.`).
-    for work in [input.path().to_path_buf(), input.path().join(".")] {
+    // Named other ways too (`--work sub/.`, `--work sub/new/..` before `new` exists).
+    for work in [
+        input.path().to_path_buf(),
+        input.path().join("."),
+        input.path().join("new/.."),
+    ] {
         let msg = ingest_into(&work).err().expect("refused").to_string();
         assert!(
             msg.contains("the work folder is the folder of submissions") && msg.contains("pass --work"),

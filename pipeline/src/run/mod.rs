@@ -456,8 +456,8 @@ pub fn ingest_stage(
 /// the stages' own files as submissions (a work folder inside the submissions is passed over,
 /// but the folder read cannot pass over itself).
 fn not_the_work_folder(work: &Workdir, input: &Path) -> Result<(), StageError> {
-    let same = match (input.canonicalize(), work.root().canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
+    let same = match (input.canonicalize(), resolved(work.root())) {
+        (Ok(a), Some(b)) => a == b,
         _ => false,
     };
     if same {
@@ -468,6 +468,31 @@ fn not_the_work_folder(work: &Workdir, input: &Path) -> Result<(), StageError> {
         )));
     }
     Ok(())
+}
+
+/// A folder's path with links and `..` resolved, also when it does not exist yet (`sub/new/..`
+/// is `sub`): its nearest existing ancestor resolved, and the rest added by name.
+fn resolved(path: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(path).ok()?;
+    let mut rest = Vec::new();
+    let mut at = absolute.as_path();
+    loop {
+        if let Ok(real) = at.canonicalize() {
+            let mut out = real;
+            for part in rest.iter().rev() {
+                match part {
+                    std::path::Component::ParentDir => {
+                        out.pop();
+                    }
+                    std::path::Component::Normal(name) => out.push(name),
+                    _ => {}
+                }
+            }
+            return Some(out);
+        }
+        rest.push(at.components().next_back()?);
+        at = at.parent()?;
+    }
 }
 
 /// Pseudonymises the validated files in `input` (by default the ingest stage's output).
