@@ -452,6 +452,21 @@ fn a_file_gone_from_a_stage_folder_is_warned_of_by_name() {
     // The link's own output is whole: the stage after it has nothing to say.
     let agg = aggregate_stage(&s, &w, &linked.dir, false).expect("aggregate");
     assert!(agg.gone.is_none(), "{:?}", agg.gone);
+    // With every file gone the link fails, and its error still tells why.
+    for f in &files {
+        let _ = std::fs::remove_file(pseudo.join(f));
+    }
+    let e = link_stage(&s, &w, &pseudo, &params, &Progress::hidden(), false)
+        .err()
+        .expect("nothing to link")
+        .to_string();
+    assert!(
+        e.contains(&format!(
+            "{} file(s) the 02-pseudonymise stage wrote here are gone",
+            files.len()
+        )),
+        "{e}"
+    );
 }
 
 /// A copy of the bundled sample's submissions in `dir`, without the first `skip` files (sorted

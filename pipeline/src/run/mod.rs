@@ -129,17 +129,14 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
         }
         staging = work.begin(spec.name)?;
         staging.reads(spec.input);
-        (
-            inputs,
-            no_stale_output(work, spec.name, work_fn(staging.path()))?,
-            gone,
-        )
+        let done = stale_output_noting(work, spec.name, work_fn(staging.path()), gone.as_deref())?;
+        (inputs, done, gone)
     } else {
         // The stage runs whatever the hashes say: hash the inputs (gigabytes at ten million
         // records) while it works.
         staging = work.begin(spec.name)?;
         staging.reads(spec.input);
-        no_stale_output(
+        let (inputs, done, gone) = no_stale_output(
             work,
             spec.name,
             std::thread::scope(|s| {
@@ -151,9 +148,11 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
                 let inputs = inputs?;
                 // Before the output is committed: made from changed files, it must not stand.
                 let gone = upstream_intact(work, spec.input, &inputs)?;
-                Ok::<_, StageError>((inputs, done?, gone))
+                Ok::<_, StageError>((inputs, done, gone))
             }),
-        )?
+        )?;
+        let done = stale_output_noting(work, spec.name, done, gone.as_deref())?;
+        (inputs, done, gone)
     };
     write_text(&staging.path().join(spec.report_json), &to_json(&done.report)?)?;
     staging.commit(spec.params, inputs, &schema.version, done.summary)?;
@@ -342,6 +341,17 @@ fn command_of(stage: &str) -> Option<&'static str> {
 /// stay: they were drawn and recorded against the budget, and the DP stage reads its earlier
 /// report to refuse a second draw of the same data under another ledger.
 fn no_stale_output<T>(work: &Workdir, stage: &str, r: Result<T, StageError>) -> Result<T, StageError> {
+    stale_output_noting(work, stage, r, None)
+}
+
+/// `no_stale_output`, telling also of files gone from the folder the stage read (see
+/// `StageRun::gone`), which may be why it failed: the warning would otherwise be lost with it.
+fn stale_output_noting<T>(
+    work: &Workdir,
+    stage: &str,
+    r: Result<T, StageError>,
+    gone: Option<&str>,
+) -> Result<T, StageError> {
     let Err(e) = r else {
         return r;
     };
@@ -364,7 +374,10 @@ fn no_stale_output<T>(work: &Workdir, stage: &str, r: Result<T, StageError>) -> 
     } else {
         String::new()
     };
-    let hint = rerun_hint(work, stage, &e);
+    let mut hint = rerun_hint(work, stage, &e);
+    if let Some(gone) = gone {
+        hint.push_str(&format!(". Also: {gone}"));
+    }
     if removed.is_empty() && hint.is_empty() {
         return Err(e);
     }
