@@ -869,3 +869,41 @@ fn a_protect_folder_of_another_work_folder_edited_since_is_refused() {
         "{e}"
     );
 }
+
+/// A folder inside another work folder's stage (`pseudonymise --input OTHER/01-ingest/validated`)
+/// is checked against that stage's manifest too: only the stage folder itself was.
+#[test]
+fn a_validated_folder_of_another_work_folder_edited_since_is_refused() {
+    use safetally::run::pseudonymise_stage;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (key, _) = test_key(tmp.path(), "edited-validated");
+    let input = submissions();
+    let work = Workdir::new(tmp.path().join("w")).expect("workdir");
+    let p = Progress::hidden();
+    let ingested = ingest_stage(
+        &schema(),
+        &work,
+        input.path(),
+        &IngestOptions::default(),
+        &p,
+        false,
+    )
+    .expect("ingest");
+    let validated = ingested.dir.join(safetally::ingest::VALIDATED_DIR);
+    let other = Workdir::new(tmp.path().join("o")).expect("workdir");
+    pseudonymise_stage(&schema(), &other, &validated, &key, &p, false).expect("as written");
+    let file = std::fs::read_dir(&validated)
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .find(|f| f.extension().is_some_and(|e| e == "parquet"))
+        .expect("a validated file");
+    let mut bytes = std::fs::read(&file).expect("read");
+    bytes.push(0);
+    std::fs::write(&file, bytes).expect("edited");
+    let again = Workdir::new(tmp.path().join("o2")).expect("workdir");
+    let Err(e) = pseudonymise_stage(&schema(), &again, &validated, &key, &p, false) else {
+        panic!("an edited validated file was pseudonymised");
+    };
+    let e = e.to_string();
+    assert!(e.contains("changed since the 01-ingest stage wrote it"), "{e}");
+}

@@ -249,14 +249,22 @@ fn upstream_intact(work: &Workdir, input: &Path, inputs: &[FileHash]) -> Result<
     let (work, (stage, sub)) = match stage_read(work, input) {
         Some(found) => (work, found),
         None => {
-            let Some(parent) = input.parent().filter(|p| !p.as_os_str().is_empty()) else {
+            // The stage folder itself, or a folder inside it (`OTHER/01-ingest/validated`).
+            let found = input
+                .ancestors()
+                .skip(1)
+                .take(2)
+                .filter(|p| !p.as_os_str().is_empty())
+                .find_map(|root| {
+                    let other = Workdir::new(root).ok()?;
+                    let read = stage_read(&other, input)?;
+                    Some((other, read))
+                });
+            let Some((other, read)) = found else {
                 return Ok(None);
             };
-            elsewhere = Workdir::new(parent)?;
-            match stage_read(&elsewhere, input) {
-                Some(found) => (&elsewhere, found),
-                None => return Ok(None),
-            }
+            elsewhere = other;
+            (&elsewhere, read)
         }
     };
     let Some(written) = work.recorded_outputs(stage, sub) else {
