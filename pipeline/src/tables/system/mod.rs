@@ -1,0 +1,176 @@
+//! All tables as one linear system for protection: every cell (inner cells and totals) and the
+//! relations a reader knows hold between them, within a table, across declared links, and
+//! between the totals of tables over the same population.
+
+mod org_counts;
+mod persons;
+mod table_relations;
+
+use safetally_dp::suppress::{Cell, Constraint, Line, System};
+
+use super::Tables;
+use super::aggregate::link_parts;
+use super::cells::TableCells;
+use super::derive::Deriver;
+use crate::schema::Schema;
+use org_counts::{org_count_margins, org_count_relations};
+use persons::{nested_pairs, nested_persons_relations, same_persons_relations};
+use table_relations::{lines, margin_relations, multi_relations};
+
+pub(super) use org_counts::{count_groups, counts_and_pairs};
+pub(super) use persons::{Persons, counted_persons};
+
+/// Where a system cell comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CellRef {
+    pub table: usize,
+    pub cell: usize,
+}
+
+/// The system and, for each of its cells, the table cell it is.
+pub fn build_system(schema: &Schema, tables: &Tables, cells: &[TableCells]) -> (System, Vec<CellRef>) {
+    build_system_with(&Deriver::new(schema), tables, cells)
+}
+
+/// `build_system` with the schema's deriver at hand.
+pub fn build_system_with(deriver: &Deriver, tables: &Tables, cells: &[TableCells]) -> (System, Vec<CellRef>) {
+    let (mut sys, refs, offset) = build_without_org_counts(deriver, tables, cells);
+    org_count_relations(tables, &offset, &mut sys.constraints);
+    super::regroupings::add(deriver, tables, &offset, &mut sys.constraints);
+    super::structural::add(deriver, tables, &offset, &mut sys.constraints);
+    (sys, refs)
+}
+
+/// The system without the bounds between persons by number of organisations (T21a) and the
+/// organisation pairs (T21b): what DP post-processing enforces. Those bounds tie T21a's few
+/// precise cells to the sums of hundreds of T21b's noisy ones (a "3+" person allows up to 435
+/// pairs), so enforcing them moved T21a by T21b's noise: its mean error on the bundled sample
+/// rose from about 3 to 7.
+pub fn build_system_for_dp(
+    deriver: &Deriver,
+    tables: &Tables,
+    cells: &[TableCells],
+) -> (System, Vec<CellRef>) {
+    let (mut sys, refs, offset) = build_without_org_counts(deriver, tables, cells);
+    // The contract's zeros hold in the published integers too: noise would print persons the
+    // contract rules out (T11's indirect children by exploitation form).
+    super::structural::add(deriver, tables, &offset, &mut sys.constraints);
+    (sys, refs)
+}
+
+fn build_without_org_counts(
+    deriver: &Deriver,
+    tables: &Tables,
+    cells: &[TableCells],
+) -> (System, Vec<CellRef>, Vec<usize>) {
+    let mut offset = Vec::with_capacity(tables.tables.len());
+    let mut sys = System::default();
+    let mut refs = Vec::new();
+    for (ti, (t, c)) in tables.tables.iter().zip(cells).enumerate() {
+        offset.push(sys.cells.len());
+        for (i, &v) in c.values.iter().enumerate() {
+            sys.cells.push(Cell {
+                value: v,
+                margin: t.is_margin(i),
+                unpublished: false,
+            });
+            refs.push(CellRef { table: ti, cell: i });
+        }
+    }
+    for (ti, t) in tables.tables.iter().enumerate() {
+        let at = |i: usize| offset[ti] + i;
+        lines(t, &at, &mut sys.lines);
+        if t.multi {
+            multi_relations(t, &at, &mut sys.constraints);
+        } else {
+            margin_relations(t, &at, &mut sys.constraints);
+        }
+    }
+    for (ti, t) in tables.tables.iter().enumerate() {
+        for l in &t.links {
+            for (target, parts) in link_parts(tables, ti, l, deriver) {
+                let parts: Vec<usize> = parts.iter().map(|&p| offset[ti] + p).collect();
+                sys.constraints
+                    .push(Constraint::sum(offset[l.to] + target, &parts));
+                // A linked total is a line's total like any other: when it is a small count,
+                // zeros published among its parts (the countries of a region of 4 persons)
+                // would tell which few of them hold those persons, each at least one.
+                sys.lines.push(Line {
+                    total: offset[l.to] + target,
+                    cells: parts,
+                });
+            }
+        }
+    }
+    // Tables over the same persons share their grand total.
+    for g in tables.population_groups() {
+        let first = offset[g[0]] + tables.tables[g[0]].grand_total();
+        for &b in &g[1..] {
+            let total = offset[b] + tables.tables[b].grand_total();
+            sys.constraints.push(Constraint::sum(total, &[first]));
+        }
+    }
+    same_persons_relations(tables, &offset, &mut sys.constraints);
+    nested_persons_relations(tables, &offset, &mut sys.constraints);
+    org_count_margins(tables, &offset, &mut sys.constraints);
+    super::small_lines::add(tables, &offset, &mut sys);
+    (sys, refs, offset)
+}
+
+/// The relations between cells of different tables that count nested or the same persons
+/// (see `same_persons_relations`, `nested_persons_relations`), over every cell of every table
+/// in order: what DP post-processing fits beside the tables' own sums.
+pub fn person_relations(tables: &Tables) -> (Vec<CellRef>, Vec<Constraint>) {
+    let mut offset = Vec::with_capacity(tables.tables.len());
+    let mut refs = Vec::new();
+    for (ti, t) in tables.tables.iter().enumerate() {
+        offset.push(refs.len());
+        refs.extend((0..t.n_cells()).map(|cell| CellRef { table: ti, cell }));
+    }
+    let mut out = Vec::new();
+    same_persons_relations(tables, &offset, &mut out);
+    nested_persons_relations(tables, &offset, &mut out);
+    org_count_margins(tables, &offset, &mut out);
+    (refs, out)
+}
+
+/// The system with, for every pair of nested cells of different tables (see
+/// `nested_persons_relations`), one unpublished cell more: the persons of the wider cell
+/// outside the narrower one, which a reader gets by subtracting the two published cells (T01's
+/// indirect persons minus T11's indirect children are the indirect adults). Protection then
+/// hides one of the two where that difference is a small count.
+/// Also returned: the (narrow, wide) cells of each added difference, in the order added
+/// after the tables' cells.
+pub fn build_system_with_differences(
+    schema: &crate::schema::Schema,
+    tables: &Tables,
+    cells: &[TableCells],
+) -> (System, Vec<CellRef>, Vec<(usize, usize)>) {
+    let deriver = Deriver::new(schema);
+    let (mut sys, refs, offset) = build_without_org_counts(&deriver, tables, cells);
+    org_count_relations(tables, &offset, &mut sys.constraints);
+    super::regroupings::add(&deriver, tables, &offset, &mut sys.constraints);
+    super::structural::add(&deriver, tables, &offset, &mut sys.constraints);
+    // Of tables over the same persons, a difference is a sum of the wider table's own cells
+    // (T06's men minus T07's men in labour are T07's men in the other forms), which the
+    // tables' relations already hold: only a narrower population's count is new.
+    let table_of = |k: usize| refs[k].table;
+    let pairs: Vec<(usize, usize)> = nested_pairs(tables, &offset)
+        .into_iter()
+        .filter(|&(narrow, wide)| {
+            let (a, b) = (&tables.tables[table_of(narrow)], &tables.tables[table_of(wide)]);
+            !a.spec.population.same_persons(&b.spec.population)
+        })
+        .collect();
+    for &(narrow, wide) in &pairs {
+        let value = sys.cells[wide].value.saturating_sub(sys.cells[narrow].value);
+        let d = sys.cells.len();
+        sys.cells.push(Cell {
+            value,
+            margin: false,
+            unpublished: true,
+        });
+        sys.constraints.push(Constraint::sum(wide, &[narrow, d]));
+    }
+    (sys, refs, pairs)
+}

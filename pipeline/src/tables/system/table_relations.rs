@@ -1,0 +1,95 @@
+//! The relations within one table: its lines (each total with the cells it totals), the sums
+//! along each dimension, and the bounds a multi-valued table's any/none/several cells obey.
+
+use safetally_dp::suppress::{Constraint, Line};
+
+use crate::tables::{Derive, Table, pair_code};
+
+/// Every total of a table with the cells of its line: those that agree with it on each
+/// dimension it does not total. (The any / none / several cells of a multi-valued table are
+/// counts of their own, not totals of a line.)
+pub(super) fn lines(t: &Table, at: &impl Fn(usize) -> usize, out: &mut Vec<Line>) {
+    let domain: Vec<usize> = t.dims.iter().map(|d| d.domain.len()).collect();
+    let positions: Vec<Vec<usize>> = (0..t.n_cells()).map(|i| t.positions(i)).collect();
+    for (i, total) in positions.iter().enumerate() {
+        let totals_something = total.iter().zip(&domain).any(|(&a, &n)| a == n);
+        if !totals_something || total.iter().zip(&domain).any(|(&a, &n)| a > n) {
+            continue;
+        }
+        let cells = positions
+            .iter()
+            .enumerate()
+            .filter(|&(j, pos)| {
+                j != i
+                    && total
+                        .iter()
+                        .zip(pos)
+                        .zip(&domain)
+                        .all(|((&a, &b), &n)| a == n || a == b)
+            })
+            .map(|(j, _)| at(j))
+            .collect();
+        out.push(Line { total: at(i), cells });
+    }
+}
+
+/// Every total equals the sum of the cells it totals, along each dimension.
+pub(super) fn margin_relations(t: &Table, at: &impl Fn(usize) -> usize, out: &mut Vec<Constraint>) {
+    for k in 0..t.dims.len() {
+        let total_pos = t.dims[k].domain.len();
+        for i in 0..t.n_cells() {
+            let pos = t.positions(i);
+            if pos[k] != total_pos {
+                continue;
+            }
+            let parts: Vec<usize> = (0..total_pos)
+                .map(|v| {
+                    let mut q = pos.clone();
+                    q[k] = v;
+                    at(t.index(&q))
+                })
+                .collect();
+            out.push(Constraint::sum(at(i), &parts));
+        }
+    }
+}
+
+/// A multi-valued table: persons = with any code + with none; each code and "several" are at
+/// most "any"; the codes sum to at least any + several and at most any + (codes - 1) x several.
+pub(super) fn multi_relations(t: &Table, at: &impl Fn(usize) -> usize, out: &mut Vec<Constraint>) {
+    let d = t.dims[0].domain.len();
+    let (total, any, none, several) = (at(d), at(d + 1), at(d + 2), at(d + 3));
+    out.push(Constraint::sum(total, &[any, none]));
+    for c in 0..d {
+        out.push(Constraint::at_most_zero(vec![(at(c), 1.0), (any, -1.0)]));
+    }
+    out.push(Constraint::at_most_zero(vec![(several, 1.0), (any, -1.0)]));
+    let mut low: Vec<(usize, f64)> = (0..d).map(|c| (at(c), -1.0)).collect();
+    low.extend([(any, 1.0), (several, 1.0)]);
+    out.push(Constraint::at_most_zero(low));
+    let mut high: Vec<(usize, f64)> = (0..d).map(|c| (at(c), 1.0)).collect();
+    high.extend([(any, -1.0), (several, -(d as f64 - 1.0))]);
+    out.push(Constraint::at_most_zero(high));
+    if t.dims[0].derive == Derive::Pairs {
+        pair_relations(t, at, out);
+    }
+}
+
+/// Persons shared by two organisations are at most the persons each of them reported.
+fn pair_relations(t: &Table, at: &impl Fn(usize) -> usize, out: &mut Vec<Constraint>) {
+    let domain = &t.dims[0].domain;
+    let index = |code: &str| domain.iter().position(|c| c.code == code);
+    for (i, c) in domain.iter().enumerate() {
+        let Some((a, b)) = c.code.split_once('|') else {
+            continue;
+        };
+        if a == b {
+            continue;
+        }
+        for own in [a, b] {
+            if let Some(j) = index(&pair_code(own, own)) {
+                out.push(Constraint::at_most_zero(vec![(at(i), 1.0), (at(j), -1.0)]));
+            }
+        }
+    }
+}
