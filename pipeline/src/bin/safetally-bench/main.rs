@@ -9,6 +9,8 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 
+mod encode;
+
 // The pipeline allocates many small strings; mimalloc handles that churn far better than the
 // system allocator (measured on the link stage).
 #[global_allocator]
@@ -78,6 +80,15 @@ enum Cmd {
     Hmac {
         #[arg(long, default_value_t = 2_000_000)]
         count: usize,
+    },
+    /// The encoder alone, on one core: keys and Bloom filters of validated records already in
+    /// memory (a work folder `link` made), with no Parquet read or written.
+    Encode {
+        work: PathBuf,
+        key: PathBuf,
+        /// Records encoded per call, as pseudonymise hands a core a run of rows.
+        #[arg(long, default_value_t = 8192)]
+        batch: usize,
     },
     /// (child) pseudonymise only
     #[command(hide = true)]
@@ -184,6 +195,7 @@ fn main() -> anyhow::Result<()> {
             hmac_throughput(count);
             Ok(())
         }
+        Cmd::Encode { work, key, batch } => encode::encode_throughput(&work, &key, batch),
         Cmd::PhasePseudonymise { work, key } => {
             let schema = safetally::schema::load_embedded()?;
             let key = safetally::key::LinkageKey::load(&key)?;
