@@ -271,6 +271,11 @@ pub enum StageError {
     Manifest { path: PathBuf, message: String },
     #[error("{0}")]
     Input(String),
+    /// `--ignore-column` named a contract column (by its name or one of its headers).
+    #[error(
+        "--ignore-column {given:?}: that is the contract column {column}, whose answers the tables count, so it cannot be left out; name only columns of the organisation's own (if {given:?} is such a column under a contract column's header, rename it in the file)"
+    )]
+    LeaveOutContractColumn { given: String, column: String },
     /// The privacy ledger refused or could not record a draw (its own message says which
     /// file and line, and what to do).
     #[error(transparent)]

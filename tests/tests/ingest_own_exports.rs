@@ -90,6 +90,58 @@ fn an_ignored_column_of_yes_and_no_is_warned_of_where_a_yes_or_no_column_is_miss
     assert!(!report.summary().contains("was left out"), "{}", report.summary());
 }
 
+/// A column the user names (`--ignore-column`) is left out without the warning about its
+/// cells that --ignore-extra-columns repeats at every ingest, and the report says it was left
+/// out as asked; it needs no --ignore-extra-columns, a name that is not the column's leaves
+/// the file refused for it, and a contract column cannot be named.
+#[test]
+fn a_column_named_to_leave_out_is_left_out_without_the_warning_that_repeats() {
+    let cells = ["Ja", "Nej", "ja", "JA", "nej", "Ja"];
+    let text = file_with(6, "national_support_programme", "Anmält", |i| {
+        cells[i % 6].to_string()
+    });
+    let asked = |names: &[&str], all: bool| IngestOptions {
+        ignore_extra_columns: all,
+        ignore_columns: names.iter().map(|n| n.to_string()).collect(),
+        ..IngestOptions::default()
+    };
+    for all in [false, true] {
+        let (report, _out) = one("a.csv", &text, &asked(&[" anmält "], all));
+        assert_counts(&report, 6, 0);
+        assert!(!report.summary().contains("was left out"), "{}", report.summary());
+        let full = report.to_text();
+        assert!(
+            full.contains("column(s) left out as asked (--ignore-column): Anmält"),
+            "{full}"
+        );
+    }
+    let (report, _out) = one("a.csv", &text, &asked(&["Tolk"], false));
+    let e = report.files[0].error.clone().unwrap_or_default();
+    assert!(e.contains("unknown column(s) Anmält"), "{e}");
+    // A contract column, by its name or its Swedish header, is refused before any file is read.
+    for name in ["police_report", "Polisanmälan"] {
+        let text = file_with(1, "police_report", "police_report", |_| "no".to_string());
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(dir.path(), "a.csv", &text);
+        let out = tempfile::tempdir().expect("tempdir");
+        let e = safetally::ingest::ingest_folder(
+            &schema(),
+            dir.path(),
+            out.path(),
+            &asked(&[name], true),
+            &safetally::progress::Progress::hidden(),
+        )
+        .expect_err("a contract column cannot be left out")
+        .to_string();
+        assert!(
+            e.contains(&format!(
+                "--ignore-column \"{name}\": that is the contract column police_report"
+            )),
+            "{e}"
+        );
+    }
+}
+
 /// A column of countries under a name of the organisation's own, left out on request, is
 /// warned of on the console, naming the column it may be; its rows are read. Columns of yes
 /// and no are not taken for countries (No is Norway's code), and a notes column that names a

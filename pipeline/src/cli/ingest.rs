@@ -27,6 +27,12 @@ pub struct ReadArgs {
     /// Accept files with columns that are not in the contract (they are ignored and reported).
     #[arg(long)]
     pub ignore_extra_columns: bool,
+    /// Leave out this column of the organisation's own, named by its header (repeat for
+    /// several), without the checks of its cells that --ignore-extra-columns makes: for a
+    /// column you know holds none of the contract's answers, such as a `Tolk behövs` of Ja and
+    /// Nej, whose warning would otherwise repeat at every ingest. A contract column is refused.
+    #[arg(long = "ignore-column", value_name = "HEADER")]
+    pub ignore_columns: Vec<String>,
     /// Read only this sheet of every workbook, hidden or not (default: every visible sheet whose header has the required columns; hidden sheets are passed over and named in the report).
     #[arg(long)]
     pub sheet: Option<String>,
@@ -36,6 +42,7 @@ impl ReadArgs {
     pub fn options(&self) -> IngestOptions {
         IngestOptions {
             ignore_extra_columns: self.ignore_extra_columns,
+            ignore_columns: self.ignore_columns.clone(),
             sheet: SheetChoice {
                 name: self.sheet.clone(),
             },

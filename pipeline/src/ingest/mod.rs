@@ -49,6 +49,9 @@ const UNATTRIBUTED: &str = "UNATTRIBUTED";
 #[derive(Debug, Clone, Default)]
 pub struct IngestOptions {
     pub ignore_extra_columns: bool,
+    /// Columns of the organisation's own to leave out by their header, without the checks of
+    /// their cells that --ignore-extra-columns makes (`--ignore-column`).
+    pub ignore_columns: Vec<String>,
     pub sheet: SheetChoice,
     /// The key file `run` was given (--key), so that the file is named as that key when it
     /// was left among the submissions. Not a reading option: the stage's inputs ignore it.
@@ -112,6 +115,12 @@ fn ingest_passes(
     opts: &IngestOptions,
     bar: &indicatif::ProgressBar,
 ) -> Result<IngestReport, StageError> {
+    if let Some((given, column)) = header::asked_contract_column(schema, &opts.ignore_columns) {
+        return Err(StageError::LeaveOutContractColumn {
+            given: given.to_string(),
+            column: column.to_string(),
+        });
+    }
     let entries = crate::stage::list_entries(input)?;
     if entries.is_empty() {
         return Err(StageError::Input(format!(

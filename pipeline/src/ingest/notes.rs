@@ -224,6 +224,17 @@ pub(super) fn header_notes(schema: &crate::schema::Schema, map: &header::HeaderM
             .collect();
         notes.push(format!("unknown columns ignored: {}", ignored.join(", ")));
     }
+    if !map.asked.is_empty() {
+        let asked: Vec<String> = map
+            .asked
+            .iter()
+            .map(|c| super::fields::collapse_spaces(c))
+            .collect();
+        notes.push(format!(
+            "column(s) left out as asked (--ignore-column): {}",
+            asked.join(", ")
+        ));
+    }
     if !map.decimal_ids.is_empty() {
         notes.push(format!(
             "column(s) {} read without the .0 that every filled cell has (whole numbers written as decimals, as pandas writes a column with an empty cell)",

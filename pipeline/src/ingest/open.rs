@@ -83,17 +83,23 @@ fn map_table(schema: &Schema, t: &Table, opts: &IngestOptions) -> Result<header:
     if let Some(e) = garbled(t) {
         return Err(e);
     }
-    let mut map =
-        header::map_header(schema, &t.header, &t.place(), opts.ignore_extra_columns).map_err(|e| {
-            if t.merged_header.is_empty() {
-                e
-            } else {
-                FileError::MergedHeader {
-                    inner: Box::new(e),
-                    merges: t.merged_header.join(", "),
-                }
+    let mut map = header::map_header_leaving(
+        schema,
+        &t.header,
+        &t.place(),
+        opts.ignore_extra_columns,
+        &opts.ignore_columns,
+    )
+    .map_err(|e| {
+        if t.merged_header.is_empty() {
+            e
+        } else {
+            FileError::MergedHeader {
+                inner: Box::new(e),
+                merges: t.merged_header.join(", "),
             }
-        })?;
+        }
+    })?;
     map.sheet_columns = t.sheet_columns.clone();
     running_numbers_without_header(t, &mut map);
     let pnr_column = schema

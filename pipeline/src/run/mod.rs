@@ -460,7 +460,7 @@ pub fn ingest_stage(
         name: ingest::STAGE,
         input,
         missing: "pass the folder that holds the organisations' files (CSV, XLSX or Parquet)",
-        params: serde_json::json!({ "ignore_extra_columns": opts.ignore_extra_columns, "sheet": opts.sheet.name }),
+        params: ingest_params(opts),
         report_json: REPORT_JSON,
     };
     run_stage(schema, work, spec, force, |out| {
@@ -471,6 +471,18 @@ pub fn ingest_stage(
             report,
         })
     })
+}
+
+/// The options that change what ingest makes of the same files, for the stage's manifest.
+/// `ignore_columns` is there only when given, so that work folders of earlier versions are
+/// not read again for it.
+fn ingest_params(opts: &IngestOptions) -> serde_json::Value {
+    let mut params =
+        serde_json::json!({ "ignore_extra_columns": opts.ignore_extra_columns, "sheet": opts.sheet.name });
+    if !opts.ignore_columns.is_empty() {
+        params["ignore_columns"] = serde_json::json!(opts.ignore_columns);
+    }
+    params
 }
 
 /// Refuses a folder of submissions that is the work folder itself: the next ingest would read

@@ -32,6 +32,9 @@ pub struct HeaderMap {
     pub absent: Vec<String>,
     /// Unknown columns that were ignored on request.
     pub ignored: Vec<String>,
+    /// Columns the user named to leave out (`--ignore-column`): passed over by their header,
+    /// before any check of what their cells hold, so that no warning about them repeats.
+    pub asked: Vec<String>,
     /// The row index pandas writes as a column (`__index_level_0__`), passed over (`pandas_index`).
     pub pandas_index: Vec<String>,
     /// A running number of the rows (`Nr`, `#`, `Löpnummer`), passed over (`row_number`).
@@ -53,12 +56,26 @@ pub struct HeaderMap {
     pub warnings: Vec<String>,
 }
 
+#[cfg(test)]
 pub fn map_header(
     schema: &Schema,
     header: &[String],
     at: &Place,
     ignore_extra: bool,
 ) -> Result<HeaderMap, FileError> {
+    map_header_leaving(schema, header, at, ignore_extra, &[])
+}
+
+/// `map_header`, leaving out the columns named in `asked` (`--ignore-column`) whatever they
+/// hold: the user has looked at them and says they are the organisation's own.
+pub fn map_header_leaving(
+    schema: &Schema,
+    header: &[String],
+    at: &Place,
+    ignore_extra: bool,
+    asked: &[String],
+) -> Result<HeaderMap, FileError> {
+    let mut left_out = Vec::new();
     let mut source: Vec<Option<usize>> = vec![None; schema.columns.len()];
     let mut renamed = Vec::new();
     let mut unknown = Vec::new();
@@ -74,6 +91,10 @@ pub fn map_header(
         }
         if pandas_index(&cell) {
             pandas.push(cell.to_string());
+            continue;
+        }
+        if asked.iter().any(|a| same_header(a, &cell)) {
+            left_out.push(cell.to_string());
             continue;
         }
         if strong_column(schema, &cell).is_none()
@@ -249,6 +270,7 @@ pub fn map_header(
         renamed,
         absent,
         ignored: unknown,
+        asked: left_out,
         pandas_index: pandas,
         numbering: Vec::new(),
         numbering_named: numbering,
@@ -256,6 +278,24 @@ pub fn map_header(
         sheet_columns: None,
         decimal_ids: Vec::new(),
         warnings,
+    })
+}
+
+/// Whether a header cell is the column a user named: case and runs of spaces aside, as a
+/// name typed on the command line differs from the cell.
+fn same_header(asked: &str, cell: &str) -> bool {
+    let fold = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    fold(asked) == fold(cell)
+}
+
+/// The first of `asked` (`--ignore-column`) that names a contract column, by its name or one
+/// of its headers, with that column: such a column cannot be left out, since its answers
+/// are the tables'.
+pub fn asked_contract_column<'a>(schema: &'a Schema, asked: &'a [String]) -> Option<(&'a str, &'a str)> {
+    asked.iter().find_map(|a| {
+        let cell = header_cell(a);
+        let idx = resolve_column(schema, &cell)?;
+        Some((a.as_str(), schema.columns[idx].name.as_str()))
     })
 }
 

@@ -45,6 +45,7 @@ mod tests {
             renamed: Vec::new(),
             absent: Vec::new(),
             ignored: Vec::new(),
+            asked: Vec::new(),
             pandas_index: Vec::new(),
             numbering: Vec::new(),
             numbering_named: Vec::new(),
