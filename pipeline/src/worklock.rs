@@ -9,7 +9,7 @@ use std::io::{Read, Seek, Write};
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
-use crate::error::StageError;
+use crate::error::{StageError, WorkFolderError};
 
 /// The lock's file in the work folder.
 pub const LOCK_FILE: &str = ".safetally.lock";
@@ -72,14 +72,12 @@ pub fn lock_work(root: &Path) -> Result<(), StageError> {
         Err(std::fs::TryLockError::WouldBlock) => {
             let mut pid = String::new();
             let _ = file.read_to_string(&mut pid);
-            let who = match pid.trim() {
-                "" => "another safetally process".to_string(),
-                p => format!("another safetally process (process id {p})"),
-            };
-            return Err(StageError::Input(format!(
-                "{}: {who} is working in this work folder; two at once would replace each other's stages. Wait for it to finish and run again (the lock ends with that process, even if it is stopped)",
-                root.display()
-            )));
+            let pid = Some(pid.trim().to_string()).filter(|p| !p.is_empty());
+            return Err(WorkFolderError::Locked {
+                root: root.to_path_buf(),
+                pid,
+            }
+            .into());
         }
         // A file system without locks (some network mounts): the lock is advisory, so the
         // work goes on unguarded rather than not at all, and the user is told once.

@@ -219,6 +219,17 @@ fn the_folder_of_submissions_is_refused_as_the_work_folder() {
             "{msg}"
         );
     }
+    // A bind mount of the submissions folder is the same folder under a path that links do
+    // not lead to; tried where this user may mount (root in the CI's container).
+    if let Some(mount) = BindMount::new(input.path()) {
+        let msg = ingest_into(&mount.at).err().expect("refused").to_string();
+        assert!(
+            msg.contains("the work folder is the folder of submissions"),
+            "{msg}"
+        );
+    } else {
+        eprintln!("bind mount not allowed here: that case not checked");
+    }
     assert!(
         !input.path().join(safetally::ingest::STAGE).exists(),
         "nothing written"
@@ -228,6 +239,37 @@ fn the_folder_of_submissions_is_refused_as_the_work_folder() {
     for _ in 0..2 {
         let run = ingest_into(&inner).expect("ingest");
         assert_counts(&run.result, 1, 0);
+    }
+}
+
+/// A folder bind-mounted elsewhere for the length of a test, unmounted when dropped.
+struct BindMount {
+    at: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl BindMount {
+    fn new(folder: &std::path::Path) -> Option<Self> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let at = dir.path().join("mounted");
+        std::fs::create_dir(&at).expect("mount point");
+        let status = std::process::Command::new("mount")
+            .arg("--bind")
+            .arg(folder)
+            .arg(&at)
+            .stderr(std::process::Stdio::null())
+            .status();
+        status.ok()?.success().then_some(BindMount { at, _dir: dir })
+    }
+}
+
+impl Drop for BindMount {
+    fn drop(&mut self) {
+        // Lazily if it is busy (a failed assertion leaves the stage's files open there).
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.at)
+            .status();
     }
 }
 

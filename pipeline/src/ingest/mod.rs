@@ -31,7 +31,7 @@ pub use validate::truncate;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::error::{FileError, StageError};
+use crate::error::{FileError, StageError, WorkFolderError};
 use crate::parquet_io::Kind;
 use crate::progress::Progress;
 use crate::schema::Schema;
@@ -123,10 +123,11 @@ fn ingest_passes(
     }
     let entries = crate::stage::list_entries(input)?;
     if entries.is_empty() {
-        return Err(StageError::Input(format!(
-            "{}: no files to ingest",
-            input.display()
-        )));
+        return Err(WorkFolderError::NothingToRead {
+            path: input.to_path_buf(),
+            problem: "no files to ingest",
+        }
+        .into());
     }
     let mut report = IngestReport::new(&schema.version);
     let mut sinks = Sinks {

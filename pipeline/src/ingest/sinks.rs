@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::report::OrgCounts;
 use super::{QUARANTINE_DIR, VALIDATED_DIR, header, read, truncate, validate, validated_columns};
-use crate::error::StageError;
+use crate::error::{InternalError, StageError};
 use crate::parquet_io::{Kind, ParquetSink, Value};
 use crate::schema::Schema;
 
@@ -68,7 +68,7 @@ impl Sinks {
             map.insert(org.to_string(), sink);
         }
         map.get_mut(org)
-            .ok_or_else(|| StageError::Input(format!("no writer for {org}")))
+            .ok_or_else(|| InternalError::NoWriter { org: org.to_string() }.into())
     }
 
     fn validated(&mut self, schema: &Schema, org: &str) -> Result<&mut ParquetSink, StageError> {
@@ -109,7 +109,10 @@ impl Sinks {
 /// outside review).
 fn problems_workbook(schema: &Schema, path: &Path, problems: &Problems) -> Result<(), StageError> {
     use rust_xlsxwriter::{Format, Workbook};
-    let err = |e: rust_xlsxwriter::XlsxError| StageError::Input(format!("{}: {e}", path.display()));
+    let err = |e: rust_xlsxwriter::XlsxError| StageError::Xlsx {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
     let mut book = Workbook::new();
     let ws = book.add_worksheet_with_constant_memory().map_err(err)?;
     ws.set_name("Problem").map_err(err)?;

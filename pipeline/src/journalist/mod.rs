@@ -22,7 +22,7 @@ use safetally_dp::ledger::{Entry, Ledger};
 use safetally_dp::synth::mean_tvd;
 use sha2::{Digest, Sha256};
 
-use crate::error::StageError;
+use crate::error::{InternalError, LedgerUseError, ReleaseError, StageError};
 use crate::protect::{DpConfig, ProtectedTable};
 use crate::schema::Schema;
 use crate::tables::derive::{Deriver, Persons};
@@ -148,9 +148,7 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
     let scale_c = safetally_dp::scale_for_rho(1.0, p.rho_crosstab).map_err(dp_err)?;
     let scale_s = safetally_dp::scale_for_rho(marginals_sensitivity(&sz), p.rho_synthetic).map_err(dp_err)?;
     let key = release_key(&cross, &margs, p, inp.year);
-    let dir = p.ledger.as_deref().ok_or_else(|| {
-        StageError::Input("internal error: the extract's ledger was not resolved from the DP release".into())
-    })?;
+    let dir = p.ledger.as_deref().ok_or(InternalError::LedgerNotResolved)?;
     let mut ledger = Ledger::open(dir, inp.year).map_err(StageError::from)?;
     let data = data_key(&cross, &margs, inp.year);
     let here = std::path::absolute(ledger.path()).unwrap_or_else(|_| ledger.path().to_path_buf());
@@ -219,7 +217,10 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
         measured
             .get(k)
             .cloned()
-            .ok_or_else(|| StageError::Input(format!("ledger entry {key} lacks {k}")))
+            .ok_or_else(|| LedgerUseError::NoMeasurement {
+                entry: key.to_string(),
+                measurement: k.to_string(),
+            })
     };
     let (noisy_c, noisy_m) = (get("J1")?, get("J1_marginals")?);
     let (mut targets, total) = targets(inp)?;
@@ -366,8 +367,7 @@ fn targets(inp: &ExtractInput) -> Result<(Vec<Target>, u64), StageError> {
         let grand = [(report.dims[0].name.clone(), TOTAL.to_string())].into();
         total = total.or_else(|| report.cell_index(&grand).and_then(|i| p.values[i]));
     }
-    let total =
-        total.ok_or_else(|| StageError::Input("no published total to fit the cross-tabulation to".into()))?;
+    let total = total.ok_or(ReleaseError::NoPublishedTotal)?;
     Ok((out, total))
 }
 

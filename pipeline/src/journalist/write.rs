@@ -14,7 +14,7 @@ use crate::tables::{Table, Tables};
 const VS_RHO: &str = include_str!("../../../data-samples/journalist-accuracy-vs-rho.md");
 
 fn csv_err(path: &Path) -> impl Fn(csv::Error) -> StageError + '_ {
-    move |e| StageError::Input(format!("{}: {e}", path.display()))
+    move |e| StageError::csv(path, e)
 }
 
 pub fn crosstab(

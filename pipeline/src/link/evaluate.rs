@@ -7,7 +7,7 @@ use std::hash::Hash;
 use std::path::Path;
 
 use super::{LinkParams, Records, link_records};
-use crate::error::StageError;
+use crate::error::{LinkageError, StageError};
 use crate::key::LinkageKey;
 use crate::parquet_io::read;
 
@@ -98,10 +98,10 @@ pub fn truth_for_records(
     let truth = if truth.is_dir() && in_folder.is_file() {
         in_folder.as_path()
     } else if truth.is_dir() {
-        return Err(StageError::Input(format!(
-            "{}: a folder without the ground truth's records.parquet; pass the file the generator wrote, SAMPLE/truth/records.parquet",
-            truth.display()
-        )));
+        return Err(LinkageError::TruthFolder {
+            path: truth.to_path_buf(),
+        }
+        .into());
     } else {
         truth
     };
@@ -138,30 +138,25 @@ pub fn truth_for_records(
         .collect();
     if !r.is_empty() && found.iter().all(Option::is_none) {
         // Which key each side is, when they differ: the likelier cause.
-        let keys = if !r.fingerprint.is_empty() && r.fingerprint != key.fingerprint() {
-            format!(
-                " (they were pseudonymised under key {}, and --key is key {})",
-                r.fingerprint,
-                key.fingerprint()
-            )
-        } else {
-            String::new()
-        };
-        return Err(StageError::Input(format!(
-            "none of the {} pseudonymised records is in {}: the key is not the one they were pseudonymised with{keys}, or the truth file belongs to another sample",
-            r.len(),
-            truth.display()
-        )));
+        let keys = (!r.fingerprint.is_empty() && r.fingerprint != key.fingerprint())
+            .then(|| (r.fingerprint.clone(), key.fingerprint()));
+        return Err(LinkageError::TruthOfNone {
+            truth: truth.to_path_buf(),
+            records: r.len(),
+            keys,
+        }
+        .into());
     }
     let missing = found.iter().filter(|f| f.is_none()).count();
     if missing > 0 {
         // Another sample's truth shares most record ids: figures over the records it happens
         // to name would look plausible and mean nothing.
-        return Err(StageError::Input(format!(
-            "{missing} of the {} pseudonymised records are not in {}: it is the truth of another sample, or the records were pseudonymised with another key. Pass the truth file of the sample these records were made from (SAMPLE/truth/records.parquet) and the key used",
-            r.len(),
-            truth.display()
-        )));
+        return Err(LinkageError::TruthOfOther {
+            truth: truth.to_path_buf(),
+            missing,
+            records: r.len(),
+        }
+        .into());
     }
     refuse_a_larger_sample(&df, r, &found, truth)?;
     Ok(found)
@@ -198,10 +193,13 @@ fn refuse_a_larger_sample(
     }
     let matched = found.iter().filter(|f| f.is_some()).count();
     if rows > matched + may_be_quarantined {
-        return Err(StageError::Input(format!(
-            "{} holds {rows} records of these organisations and the work {matched} of them (at most {may_be_quarantined} more can have been quarantined): it is the truth of a larger sample. Pass the truth file of the sample these records were made from",
-            truth.display()
-        )));
+        return Err(LinkageError::TruthOfLarger {
+            truth: truth.to_path_buf(),
+            rows,
+            matched,
+            may_be_quarantined,
+        }
+        .into());
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use super::report::LinkReport;
 use super::resolve::{ResolveStats, Resolver};
 use super::{LinkParams, Linkage};
 use crate::FastMap;
-use crate::error::StageError;
+use crate::error::{InternalError, LinkageError, StageError};
 use crate::parquet_io::{Coded, Interner, Kind, Out, ParquetSink};
 
 use crate::schema::{LinkageSpec, Schema};
@@ -27,7 +27,7 @@ fn random_ids(n: usize) -> Result<Vec<u64>, StageError> {
     let mut seed = [0u8; 32];
     rand::rngs::OsRng
         .try_fill_bytes(&mut seed)
-        .map_err(|e| StageError::Input(format!("random source failed: {e}")))?;
+        .map_err(LinkageError::NoRandomness)?;
     let mut rng = rand_chacha::ChaCha20Rng::from_seed(seed);
     let mut out: Vec<u64> = (0..n).map(|_| rng.random()).collect();
     // Ids must be unique; a repeat (chance about n^2 / 2^65) is drawn again.
@@ -190,11 +190,11 @@ pub fn write_outputs(
     });
     let ids = ids?;
     if ids.len() != persons.len() {
-        return Err(StageError::Input(format!(
-            "{} person ids for {} persons: the clustering is not a forest of roots",
-            ids.len(),
-            persons.len()
-        )));
+        return Err(InternalError::NotAForest {
+            ids: ids.len(),
+            persons: persons.len(),
+        }
+        .into());
     }
     let mut report = LinkReport {
         key_fingerprint: r.fingerprint.clone(),
@@ -225,9 +225,12 @@ pub fn write_outputs(
         sink.finish()?;
         report.persons_by_organisations = overlap.by_one_two_more();
         overlap.write(r, out)?;
-        others
-            .join()
-            .unwrap_or_else(|_| Err(StageError::Input("writing the record map failed".into())))
+        others.join().unwrap_or_else(|_| {
+            Err(InternalError::Panicked {
+                what: "writing the record map",
+            }
+            .into())
+        })
     })?;
     Ok(report)
 }
@@ -255,7 +258,7 @@ fn resolvers<'a>(
             let rule = spec
                 .resolution
                 .get(n)
-                .ok_or_else(|| StageError::Input(format!("linkage.json has no rule for {n}")))?;
+                .ok_or_else(|| LinkageError::NoRule { column: n.clone() })?;
             let list = schema.column(n).and_then(|c| schema.list_for(c));
             Ok(Resolver {
                 column: n.as_str(),
@@ -468,9 +471,12 @@ fn write_record_map(
         let range = a..(a + BATCH).min(r.len());
         let n = range.len();
         let org: Vec<u32> = r.org[range.clone()].iter().map(|&o| u32::from(o)).collect();
-        let person = ids
-            .take(&persons.of_record[range.clone()])
-            .map_err(|e| StageError::Input(format!("{}: {e}", path.display())))?;
+        let person =
+            ids.take(&persons.of_record[range.clone()])
+                .map_err(|source| LinkageError::RecordMap {
+                    path: path.clone(),
+                    source,
+                })?;
         let cluster: Vec<i64> = link.exact_roots[range].iter().map(|&c| i64::from(c)).collect();
         sink.push_batch(vec![
             gather("org_id", &org_dict, org),

@@ -53,7 +53,7 @@ impl Overlap {
     pub fn write(&self, r: &Records, out: &Path) -> Result<(), StageError> {
         let mut order: Vec<usize> = (0..r.orgs.len()).collect();
         order.sort_by(|&a, &b| r.orgs[a].cmp(&r.orgs[b]));
-        let io = |p: &Path, e: csv::Error| StageError::Input(format!("{}: {e}", p.display()));
+        let io = |p: &Path, e: csv::Error| StageError::csv(p, e);
         let path = out.join(OVERLAP_MATRIX);
         let mut w = csv::Writer::from_path(&path).map_err(|e| io(&path, e))?;
         let mut header = vec!["org_id".to_string()];

@@ -14,7 +14,7 @@ use super::ProtectedTable;
 use super::config::DpConfig;
 use super::consistency::make_consistent;
 use super::measure::{measured_cells, plan_tables};
-use crate::error::StageError;
+use crate::error::{LedgerUseError, ReleaseError, StageError};
 use crate::schema::Schema;
 use crate::tables::derive::Deriver;
 use crate::tables::{TableCells, Tables};
@@ -136,16 +136,13 @@ pub(crate) fn entry_lost(
     {
         return Ok(());
     }
-    Err(StageError::Input(format!(
-        "{what} was recorded in the ledger {} as entry {}, and the ledger no longer holds it ({}): it was deleted, replaced by an older copy or cut. Restore the ledger from its backup; a new draw now would spend budget on the same persons that the ledger cannot count",
-        here.display(),
-        prev.entry_id,
-        if here.exists() {
-            "the file is there without that entry"
-        } else {
-            "the file is missing"
-        }
-    )))
+    Err(LedgerUseError::EntryGone {
+        what: what.to_string(),
+        ledger: here.to_path_buf(),
+        entry: prev.entry_id.clone(),
+        file_exists: here.exists(),
+    }
+    .into())
 }
 
 /// An entry a work folder drew from its ledger, with its seal as drawn (None: remembered by
@@ -170,47 +167,37 @@ pub(crate) fn entries_lost(recorded: &[Recorded], here: &Path, ledger: &Ledger) 
             .is_some_and(|kept| now.is_some_and(|now| now != kept))
     };
     if let Some(r) = recorded.iter().find(changed) {
-        return Err(StageError::Input(format!(
-            "the ledger {} holds entry {}, which this work folder drew, changed since it was drawn (what it spent or the noise it stored): the ledger was edited by hand. Restore it from its latest backup; the draw cannot be reused and nothing more is spent until the ledger holds what was drawn",
-            here.display(),
-            r.id
-        )));
+        return Err(LedgerUseError::EntryChanged {
+            ledger: here.to_path_buf(),
+            entry: r.id.clone(),
+        }
+        .into());
     }
-    let lost: Vec<&str> = recorded
+    let lost: Vec<String> = recorded
         .iter()
         .filter(|r| ledger.seal_of(&r.id).is_none())
-        .map(|r| r.id.as_str())
+        .map(|r| r.id.clone())
         .collect();
     if lost.is_empty() {
         return Ok(());
     }
-    Err(StageError::Input(format!(
-        "this work folder drew {} from the ledger {} (entr{} {}), and the ledger no longer holds {}: it was replaced by an older copy, cut or deleted. Restore the ledger from its latest backup; a new draw now would spend budget on the same persons that the ledger cannot count",
-        if lost.len() == 1 {
-            "a release or extract"
-        } else {
-            "releases or extracts"
-        },
-        here.display(),
-        if lost.len() == 1 { "y" } else { "ies" },
-        lost.join(", "),
-        if lost.len() == 1 { "it" } else { "them" }
-    )))
+    Err(LedgerUseError::EntriesLost {
+        ledger: here.to_path_buf(),
+        entries: lost,
+    }
+    .into())
 }
 
 /// The refusal of a second draw of the same data under another ledger than its first
 /// (`what`: what was drawn before; both ledgers are files).
 pub(crate) fn drawn_under_another_ledger(what: &str, first: &Path, here: &Path) -> StageError {
-    StageError::Input(format!(
-        "{what} with noise recorded in the ledger {}; drawing them again under {} would publish a second noisy view of the same persons and spend budget the first ledger does not know of. Pass --ledger with the first ledger's folder{}",
-        first.parent().unwrap_or(first).display(),
-        here.parent().unwrap_or(here).display(),
-        if first.exists() {
-            ""
-        } else {
-            " (it is missing: restore it from its backup)"
-        }
-    ))
+    LedgerUseError::DrawnUnderAnother {
+        what: what.to_string(),
+        first: first.to_path_buf(),
+        here: here.to_path_buf(),
+        first_exists: first.exists(),
+    }
+    .into()
 }
 
 pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), StageError> {
@@ -267,10 +254,10 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
         .iter()
         .map(|t| {
             measurements.get(t.id()).cloned().ok_or_else(|| {
-                StageError::Input(format!(
-                    "the ledger entry {key} has no measurement for {}",
-                    t.id()
-                ))
+                StageError::from(LedgerUseError::NoMeasurement {
+                    entry: key.to_string(),
+                    measurement: t.id().to_string(),
+                })
             })
         })
         .collect::<Result<_, _>>()?;
@@ -321,11 +308,12 @@ fn draw(
                 source,
             })?;
         if rho > p.rho * (1.0 + 1e-6) {
-            return Err(StageError::Input(format!(
-                "table {}: OpenDP states rho {rho} where the plan allows {}",
-                t.id(),
-                p.rho
-            )));
+            return Err(ReleaseError::RhoOverPlan {
+                table: t.id().to_string(),
+                stated: rho,
+                planned: p.rho,
+            }
+            .into());
         }
         out.insert(t.id().to_string(), noisy);
     }

@@ -9,7 +9,7 @@ use crate::tables::{Table, Tables};
 use safetally_dp::budget::{TablePlan, plan};
 
 use super::config::DpConfig;
-use crate::error::StageError;
+use crate::error::{ReleaseError, StageError};
 
 /// Cell indices of the measured vector, in order.
 pub fn measured_cells(t: &Table) -> Vec<usize> {
@@ -89,7 +89,7 @@ pub fn plan_tables(tables: &Tables, cfg: &DpConfig, rho: f64) -> Result<Vec<Tabl
         .iter()
         .map(|t| (t.id().to_string(), cfg.weight(t.id()), sensitivity(t)))
         .collect();
-    plan(rho, &spec).map_err(|e| StageError::Input(format!("cannot plan the release: {e}")))
+    plan(rho, &spec).map_err(|e| ReleaseError::Plan(e).into())
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use std::path::Path;
 
 use safetally_dp::suppress::{self, Params, Status};
 
-use crate::error::StageError;
+use crate::error::{ReleaseError, StageError};
 use crate::parquet_io::{Kind, ParquetSink, Value, read};
 use crate::schema::{MemberKind, Schema};
 use crate::tables::{self, AggregateReport, Table, Tables, build_system, read_cells};
@@ -308,23 +308,18 @@ pub fn protect_tables(
                 .get(r)
                 .map(|c| c.terms.iter().take(6).map(|&(k, _)| name(k)).collect())
                 .unwrap_or_default();
-            let more = sys.constraints.get(r).map_or(0, |c| c.terms.len().saturating_sub(6));
-            StageError::Input(format!(
-                "the aggregated tables contradict each other: {}{} do not agree as they must (a table changed by hand, or tables of two aggregations put together); rerun `safetally aggregate`",
-                cells.join(", "),
-                if more > 0 { format!(" and {more} more cell(s)") } else { String::new() }
-            ))
+            let more = sys
+                .constraints
+                .get(r)
+                .map_or(0, |c| c.terms.len().saturating_sub(6));
+            ReleaseError::Contradiction { cells, more }
         }
-        suppress::SuppressError::Stuck(k) => StageError::Input(format!(
-            "suppression failed: no cell is left to hide that would keep {} values open for the small count of {}; \
-             rerun with a lower --protection (now {}, at least 1){}, or use the DP mode (`--mode dp`), \
-             which needs no secondary suppression; tables this small may be better published for a wider population",
-            params.protection,
-            name(k),
-            params.protection,
-            if params.differences { " or without --protect-differences" } else { "" }
-        )),
-        other => StageError::Input(format!("suppression failed: {other}")),
+        suppress::SuppressError::Stuck(k) => ReleaseError::SuppressionStuck {
+            cell: name(k),
+            protection: params.protection,
+            differences: params.differences,
+        },
+        other => ReleaseError::Suppression(other),
     })?;
     let mut out: Vec<ProtectedTable> = tables
         .tables

@@ -5,7 +5,7 @@ use polars::prelude::*;
 
 use super::rows::{self, EncodedRows};
 use super::{ENCODING, ENCODING_VERSION, FINGERPRINT, MATCH_KEYS, OrgPseudo};
-use crate::error::StageError;
+use crate::error::{InternalError, StageError};
 use crate::parquet_io::{Coded, Out, ParquetSink};
 
 pub(super) struct Batches {
@@ -45,11 +45,12 @@ impl Batches {
             std::cmp::Ordering::Equal if last => Ok(()),
             std::cmp::Ordering::Equal => self.write(),
             // The units of work are cut at the row group ends (see `encode_segment`).
-            std::cmp::Ordering::Greater => Err(StageError::Input(format!(
-                "{}: internal error: encoded rows run past the end of row group {} (row {end})",
-                self.org_name,
-                self.groups + 1
-            ))),
+            std::cmp::Ordering::Greater => Err(InternalError::RowGroupOverrun {
+                org: self.org_name.clone(),
+                group: self.groups + 1,
+                end,
+            }
+            .into()),
         }
     }
 

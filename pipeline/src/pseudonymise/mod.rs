@@ -28,7 +28,7 @@ use std::sync::Mutex;
 
 use polars::prelude::{IdxCa, IdxSize, Int64Chunked, PlSmallStr};
 
-use crate::error::StageError;
+use crate::error::{StageError, WorkFolderError};
 use crate::key::LinkageKey;
 use crate::parquet_io::{Coded, Kind, ParquetSink, code_text, read_coded, read_columns};
 use crate::progress::Progress;
@@ -166,10 +166,11 @@ pub fn pseudonymise_in_segments(
 ) -> Result<PseudoReport, StageError> {
     let files = crate::stage::list_parquet(input)?;
     if files.is_empty() {
-        return Err(StageError::Input(format!(
-            "{}: no validated files to pseudonymise: `safetally ingest` has not run, or accepted no row (its validation-report.txt says why)",
-            input.display()
-        )));
+        return Err(WorkFolderError::NothingToRead {
+            path: input.to_path_buf(),
+            problem: "no validated files to pseudonymise: `safetally ingest` has not run, or accepted no row (its validation-report.txt says why)",
+        }
+        .into());
     }
     let bar = progress.bar(files.len() as u64, "pseudonymise");
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());

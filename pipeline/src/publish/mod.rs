@@ -15,7 +15,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::error::StageError;
+use crate::error::{ReleaseError, StageError};
 use crate::parquet_io::{Kind, ParquetSink, Value};
 use crate::protect::{ProtectReport, ProtectedTable};
 use crate::schema::Schema;
@@ -104,10 +104,10 @@ pub struct PublishInput<'a> {
 /// Writes the release into `out` (an empty staging folder) and returns its manifest.
 pub fn publish(inp: &PublishInput, out: &Path) -> Result<ReleaseManifest, StageError> {
     if !inp.report.audit_passed {
-        return Err(StageError::Input(format!(
-            "the audit failed for {}; nothing is published",
-            inp.report.audit_failures.join(", ")
-        )));
+        return Err(ReleaseError::NotAudited {
+            failures: inp.report.audit_failures.clone(),
+        }
+        .into());
     }
     let dir = out.join(TABLES_DIR);
     std::fs::create_dir_all(&dir).map_err(|e| StageError::io(&dir, e))?;
@@ -177,7 +177,8 @@ pub fn publish(inp: &PublishInput, out: &Path) -> Result<ReleaseManifest, StageE
         tables: inp.tables.tables.iter().map(|t| t.id().to_string()).collect(),
         files,
     };
-    let text = serde_json::to_string_pretty(&manifest).map_err(|e| StageError::Input(e.to_string()))?;
+    let text = serde_json::to_string_pretty(&manifest)
+        .map_err(|e| StageError::serialise("the release manifest", e))?;
     std::fs::write(out.join(MANIFEST), text).map_err(|e| StageError::io(out.join(MANIFEST), e))?;
     Ok(manifest)
 }
@@ -248,7 +249,7 @@ fn comparison_value(v: Option<&str>) -> Field {
 }
 
 fn write_csv(path: &Path, s: &Sheet) -> Result<(), StageError> {
-    let err = |e: csv::Error| StageError::Input(format!("{}: {e}", path.display()));
+    let err = |e: csv::Error| StageError::csv(path, e);
     let mut w = csv::Writer::from_path(path).map_err(err)?;
     w.write_record(&s.header).map_err(err)?;
     for r in &s.rows {

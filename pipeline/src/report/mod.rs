@@ -7,7 +7,7 @@ mod html;
 
 use std::path::{Path, PathBuf};
 
-use crate::error::StageError;
+use crate::error::{ReleaseError, StageError};
 use crate::publish::{COMPARISON, MANIFEST, ReleaseManifest, TABLES_DIR};
 use crate::schema::{MemberKind, Schema};
 
@@ -19,7 +19,7 @@ pub struct CsvTable {
 }
 
 pub fn read_csv(path: &Path, id: &str) -> Result<CsvTable, StageError> {
-    let bad = |e: csv::Error| StageError::Input(format!("{}: {e}", path.display()));
+    let bad = |e: csv::Error| StageError::csv(path, e);
     let mut r = csv::Reader::from_path(path).map_err(bad)?;
     let header = r.headers().map_err(bad)?.iter().map(str::to_string).collect();
     let rows = r
@@ -44,11 +44,10 @@ pub fn default_path(release: &Path) -> PathBuf {
 /// Checked before the page is built: a missing folder only said "No such file or directory".
 fn out_folder_exists(out: &Path) -> Result<(), StageError> {
     match out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        Some(dir) if !dir.is_dir() => Err(StageError::Input(format!(
-            "{}: the folder for the report does not exist; create it (mkdir -p {}) or pass `--out` a file in an existing folder",
-            dir.display(),
-            dir.display()
-        ))),
+        Some(dir) if !dir.is_dir() => Err(ReleaseError::NoReportFolder {
+            dir: dir.to_path_buf(),
+        }
+        .into()),
         _ => Ok(()),
     }
 }
@@ -61,12 +60,11 @@ fn as_published(release: &Path, manifest: &ReleaseManifest) -> Result<(), StageE
     if changed.is_empty() {
         return Ok(());
     }
-    Err(StageError::Input(format!(
-        "{}: {} file(s) are not as this release published them ({}): edited, cut short or missing since, by the hashes in its {MANIFEST}. Draw the report from the release as published: run `safetally publish` again, or restore the folder",
-        release.display(),
-        changed.len(),
-        changed.join(", ")
-    )))
+    Err(ReleaseError::NotAsPublished {
+        release: release.to_path_buf(),
+        files: changed.into_iter().map(String::from).collect(),
+    }
+    .into())
 }
 
 /// Renders the release in `release` to `out`.
@@ -74,10 +72,10 @@ pub fn write_report(schema: &Schema, release: &Path, out: &Path) -> Result<(), S
     out_folder_exists(out)?;
     let mpath = release.join(MANIFEST);
     if !mpath.is_file() {
-        return Err(StageError::Input(format!(
-            "{}: not a release folder (it has no {MANIFEST}); pass the folder `safetally publish` made, e.g. work/06-release or work/06-release-dp",
-            release.display()
-        )));
+        return Err(ReleaseError::NotARelease {
+            path: release.to_path_buf(),
+        }
+        .into());
     }
     let text = std::fs::read_to_string(&mpath).map_err(|e| StageError::io(&mpath, e))?;
     let manifest: ReleaseManifest = serde_json::from_str(&text).map_err(|e| StageError::Manifest {

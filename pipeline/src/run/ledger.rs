@@ -7,7 +7,7 @@
 use crate::protect::dp::Recorded;
 use std::path::Path;
 
-use crate::error::StageError;
+use crate::error::{LedgerUseError, StageError};
 
 /// An existing ledger folder, or a new one when `start_new` says so; otherwise an error that
 /// says where the ledger was looked for and what to pass. A note comes back when `start_new`
@@ -28,10 +28,7 @@ pub fn ledger_ready(dir: &Path, start_new: bool) -> Result<Option<String>, Stage
         return Ok(None);
     }
     let full = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
-    Err(StageError::Input(format!(
-        "no privacy ledger at {}: the ledger records what every release of these data spent and each year's one exact release, and a new one would forget them, so a second release could undo the protection of the first. Pass the platform's ledger with --ledger PATH, or add --new-ledger to start one there for the platform's first release",
-        full.display()
-    )))
+    Err(LedgerUseError::NoLedger { path: full }.into())
 }
 
 /// The ledger files of a folder, if any (its id, the year's spending, the register of exact
@@ -59,11 +56,11 @@ pub fn not_a_file(dir: &Path) -> Result<(), StageError> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    Err(StageError::Input(format!(
-        "--ledger {}: a file, and --ledger takes the ledger's folder (the one holding ledger-YEAR.jsonl and the register of exact releases); pass --ledger {}",
-        dir.display(),
-        parent.display()
-    )))
+    Err(LedgerUseError::FileNotFolder {
+        file: dir.to_path_buf(),
+        folder: parent.to_path_buf(),
+    }
+    .into())
 }
 
 /// The file in a ledger folder holding its random id, which travels with the folder.
@@ -130,20 +127,19 @@ pub fn check_ledger(work: &Path, ledger: &Path) -> Result<(), StageError> {
 fn binding_for(work: &Path, here: &Path, id: Option<&str>) -> Result<Option<Binding>, StageError> {
     Ok(match read_binding(work)? {
         Some(bound) if Some(bound.ledger_id.as_str()) != id && bound.ledger == here => {
-            return Err(StageError::Input(format!(
-                "{}: the privacy ledger at {} is not the one this work folder's releases were recorded in, though it is where that one was: the ledger was deleted or replaced and started again, and a release recorded in a new ledger escapes the year's budget and its one exact release. Put the ledger back from where it was moved or backed up; for other data, use another work folder",
-                work.display(),
-                here.display()
-            )));
+            return Err(LedgerUseError::StartedAgain {
+                work: work.to_path_buf(),
+                ledger: here.to_path_buf(),
+            }
+            .into());
         }
         Some(bound) if Some(bound.ledger_id.as_str()) != id => {
-            return Err(StageError::Input(format!(
-                "{}: this work folder's releases are recorded in the privacy ledger at {}, not in {}: a release recorded in another ledger escapes the year's budget and its one exact release. Pass --ledger {} (moved as a whole, the ledger keeps its identity); for other data, use another work folder",
-                work.display(),
-                bound.ledger.display(),
-                here.display(),
-                bound.ledger.display()
-            )));
+            return Err(LedgerUseError::BoundElsewhere {
+                work: work.to_path_buf(),
+                bound: bound.ledger,
+                given: here.to_path_buf(),
+            }
+            .into());
         }
         Some(bound) if bound.ledger == here => None,
         Some(bound) => {
@@ -200,12 +196,11 @@ fn a_copy(bound: &Path, here: &Path, id: &str) -> Result<(), StageError> {
     if !still_there || same_folder {
         return Ok(());
     }
-    Err(StageError::Input(format!(
-        "{} is a copy of the privacy ledger at {}, which is still there (the same ledger id): a release recorded in a copy escapes the year's budget and its one exact release, as neither copy knows what the other recorded. Pass --ledger {}; if the ledger was moved and the folder left behind is an old copy, move that copy out of the way first",
-        here.display(),
-        bound.display(),
-        bound.display()
-    )))
+    Err(LedgerUseError::ACopy {
+        copy: here.to_path_buf(),
+        original: bound.to_path_buf(),
+    }
+    .into())
 }
 
 /// A ledger inside one of the work folder's stage folders would be deleted with it when the
@@ -242,10 +237,11 @@ fn inside_a_stage(work: &Path, ledger: &Path) -> Result<(), StageError> {
         });
     match stage {
         None => Ok(()),
-        Some(stage) => Err(StageError::Input(format!(
-            "--ledger {}: inside the work folder's stage folder {stage}, which the stage replaces whole when it runs (the ledger would be deleted with it) and which is handed on as a release; keep the ledger in a folder of its own outside the work folder's stages",
-            ledger.display()
-        ))),
+        Some(stage) => Err(LedgerUseError::InsideStage {
+            ledger: ledger.to_path_buf(),
+            stage: stage.to_string(),
+        }
+        .into()),
     }
 }
 
@@ -268,7 +264,7 @@ fn read_binding(work: &Path) -> Result<Option<Binding>, StageError> {
 fn write_binding(work: &Path, binding: &Binding) -> Result<(), StageError> {
     let file = work.join(WORK_LEDGER);
     let text = serde_json::to_string_pretty(binding)
-        .map_err(|e| StageError::Input(format!("{}: {e}", file.display())))?;
+        .map_err(|e| StageError::serialise(file.display().to_string(), e))?;
     crate::stage::make_private_folder(work)?;
     crate::stage::write_private(&file, text.as_bytes())
 }
@@ -320,12 +316,12 @@ fn ledger_id(ledger: &Path) -> Result<String, StageError> {
     crate::stage::make_private_folder(ledger)?;
     use rand::TryRngCore;
     let mut b = [0u8; 16];
-    rand::rngs::OsRng.try_fill_bytes(&mut b).map_err(|e| {
-        StageError::Input(format!(
-            "{}: no randomness for the ledger's id: {e}",
-            file.display()
-        ))
-    })?;
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut b)
+        .map_err(|source| LedgerUseError::NoRandomness {
+            file: file.clone(),
+            source,
+        })?;
     let id = hex::encode(b);
     std::fs::write(&file, &id).map_err(|e| StageError::io(&file, e))?;
     Ok(id)

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::StageError;
+use crate::error::{InternalError, StageError, WorkFolderError};
 use crate::ingest::{self, IngestOptions, IngestReport};
 use crate::key::LinkageKey;
 use crate::link::{self, LinkParams, LinkReport};
@@ -73,22 +73,18 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
         work.lock()?;
     }
     if spec.input.is_file() {
-        return Err(StageError::Input(format!(
-            "{}: this is a file; pass the folder that holds it (every file in the folder is read)",
-            spec.input.display()
-        )));
+        return Err(WorkFolderError::InputIsAFile {
+            path: spec.input.to_path_buf(),
+        }
+        .into());
     }
     if !spec.input.is_dir() {
-        let what = if spec.input.exists() {
-            "not a folder"
-        } else {
-            "no such folder"
-        };
-        return Err(StageError::Input(format!(
-            "{}: {what}; {}",
-            spec.input.display(),
-            spec.missing
-        )));
+        return Err(WorkFolderError::NoInput {
+            path: spec.input.to_path_buf(),
+            exists: spec.input.exists(),
+            advice: spec.missing.to_string(),
+        }
+        .into());
     }
     upstream_current(work, spec.input)?;
     // Also when the stage is skipped: a killed run's staging folder may hold names.
@@ -142,9 +138,12 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
             std::thread::scope(|s| {
                 let hashing = s.spawn(|| hash_inputs(spec.input));
                 let done = work_fn(staging.path());
-                let inputs = hashing
-                    .join()
-                    .unwrap_or_else(|_| Err(StageError::Input("hashing the inputs failed".into())));
+                let inputs = hashing.join().unwrap_or_else(|_| {
+                    Err(InternalError::Panicked {
+                        what: "hashing the inputs",
+                    }
+                    .into())
+                });
                 let inputs = inputs?;
                 // Before the output is committed: made from changed files, it must not stand.
                 let gone = upstream_intact(work, spec.input, &inputs)?;
@@ -227,11 +226,13 @@ fn upstream_current(work: &Workdir, input: &Path) -> Result<(), StageError> {
         return Ok(());
     };
     let root = work.root().display().to_string();
-    Err(StageError::Input(format!(
-        "{} was made from an earlier {up} (its files changed since), so the stages after it would count the older records: run `safetally {} --work {root}` again, then each stage after it (or `safetally run` for all of them)",
-        work.stage_dir(s).display(),
-        command.replace("WORK", &root),
-    )))
+    Err(WorkFolderError::Stale {
+        stage_dir: work.stage_dir(s),
+        upstream: up.to_string(),
+        command: command.replace("WORK", &root),
+        root: work.root().to_path_buf(),
+    }
+    .into())
 }
 
 /// Refuses input files of a stage of this work folder that are no longer what that stage wrote
@@ -285,20 +286,14 @@ fn upstream_intact(work: &Workdir, input: &Path, inputs: &[FileHash]) -> Result<
         return Ok(None);
     };
     let root = work.root().display().to_string();
-    let command = command_of(stage).map_or_else(String::new, |c| {
-        format!(
-            " Run `safetally {} --work {root}` again to write it anew, then the stages after it.",
-            c.replace("WORK", &root)
-        )
-    });
-    Err(StageError::Input(format!(
-        "{} changed since the {stage} stage wrote it{} (edited by hand, damaged, or another file put in its place), so what is counted from it would go unchecked.{command} Files received from elsewhere (organisations' pseudonymised files) go in a folder of their own, passed with --input",
-        input.join(first).display(),
-        match changed.len() {
-            1 => String::new(),
-            n => format!(", and so did {} other file(s) there", n - 1),
-        },
-    )))
+    Err(WorkFolderError::InputChanged {
+        file: input.join(first),
+        stage: stage.to_string(),
+        others: changed.len() - 1,
+        command: command_of(stage).map(|c| c.replace("WORK", &root)),
+        root: work.root().to_path_buf(),
+    }
+    .into())
 }
 
 /// The warning for files that `stage` wrote in `input` and that are gone from it, if any.
@@ -427,11 +422,11 @@ fn hash_inputs(dir: &Path) -> Result<Vec<FileHash>, StageError> {
 }
 
 pub(crate) fn to_json<T: Serialize>(v: &T) -> Result<String, StageError> {
-    serde_json::to_string_pretty(v).map_err(|e| StageError::Input(format!("cannot serialise: {e}")))
+    serde_json::to_string_pretty(v).map_err(|e| StageError::serialise("", e))
 }
 
 pub(crate) fn to_value<T: Serialize>(v: &T) -> Result<serde_json::Value, StageError> {
-    serde_json::to_value(v).map_err(|e| StageError::Input(format!("cannot serialise: {e}")))
+    serde_json::to_value(v).map_err(|e| StageError::serialise("", e))
 }
 
 pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, StageError> {
@@ -490,17 +485,26 @@ fn ingest_params(opts: &IngestOptions) -> serde_json::Value {
 /// but the folder read cannot pass over itself).
 fn not_the_work_folder(work: &Workdir, input: &Path) -> Result<(), StageError> {
     let same = match (input.canonicalize(), resolved(work.root())) {
-        (Ok(a), Some(b)) => a == b,
+        (Ok(a), Some(b)) => a == b || same_folder(&a, &b),
         _ => false,
     };
     if same {
-        return Err(StageError::Input(format!(
-            "{}: the work folder is the folder of submissions, so the stages' own files would be read as submissions next time; pass --work with another folder, such as {}",
-            input.display(),
-            input.join("work").display()
-        )));
+        return Err(WorkFolderError::WorkIsInput {
+            input: input.to_path_buf(),
+        }
+        .into());
     }
     Ok(())
+}
+
+/// Whether two existing paths are one folder by device and inode: a bind mount of the
+/// submissions folder elsewhere has another path with links resolved, but the same folder.
+fn same_folder(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
 }
 
 /// A folder's path with links and `..` resolved, also when it does not exist yet (`sub/new/..`
@@ -568,12 +572,12 @@ pub fn same_key_as_before(work: &Workdir, key: &LinkageKey, new_key: bool) -> Re
     if before.key_fingerprint.is_empty() || before.key_fingerprint == now {
         return Ok(());
     }
-    Err(StageError::Input(format!(
-        "{}: its records were pseudonymised under key {}, and --key is key {now}. Another key links the same submissions afresh: persons and counts may change, and a new DP release would spend the year's budget again. If --key names the wrong file, pass the key of fingerprint {} (`safetally keygen` printed it); if the platform replaced its key on purpose, add --new-key",
-        work.root().display(),
-        before.key_fingerprint,
-        before.key_fingerprint
-    )))
+    Err(WorkFolderError::OtherKey {
+        work: work.root().to_path_buf(),
+        before: before.key_fingerprint,
+        now,
+    }
+    .into())
 }
 
 /// Links the pseudonymised files in `input` (by default the pseudonymise stage's output).

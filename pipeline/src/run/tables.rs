@@ -6,7 +6,7 @@ use std::path::Path;
 use safetally_dp::suppress::Params;
 
 use super::{Done, StageRun, StageSpec, hash_inputs, read_json, run_stage, to_value, write_text};
-use crate::error::StageError;
+use crate::error::{LedgerUseError, ReleaseError, StageError, TableError};
 use crate::protect::{self, ProtectReport, load_aggregated, read_protected, write_protected};
 use crate::publish::{self, PublishInput, ReleaseManifest};
 use crate::schema::Schema;
@@ -57,11 +57,11 @@ pub fn protect_stage(
         let (tables, agg, cells) = load_aggregated(schema, aggregate_dir)?;
         let (protected, report) = protect::protect_tables(schema, &tables, &cells, &agg, params)?;
         if !report.audit_passed {
-            return Err(StageError::Input(format!(
-                "the audit failed: a reader who knows the rule could narrow these small counts to fewer than {} of the values 1 to threshold - 1: {}",
-                params.protection,
-                report.audit_failures.join(", ")
-            )));
+            return Err(ReleaseError::AuditFailed {
+                protection: params.protection,
+                failures: report.audit_failures.clone(),
+            }
+            .into());
         }
         for (t, p) in tables.tables.iter().zip(&protected) {
             write_protected(t, p, out)?;
@@ -201,9 +201,7 @@ pub fn publish_stage(
 /// link, and the same figures must be the same release.
 fn register_exact(dir: &Path, manifest: &ReleaseManifest, out: &Path) -> Result<(), StageError> {
     use sha2::{Digest, Sha256};
-    let year = manifest
-        .report_year
-        .ok_or_else(|| StageError::Input("the release has no report year to register it under".into()))?;
+    let year = manifest.report_year.ok_or(ReleaseError::NoReportYear)?;
     let mut h = Sha256::new();
     for f in crate::stage::list_files(&out.join(publish::TABLES_DIR))? {
         if f.extension().is_some_and(|e| e == "csv") {
@@ -276,7 +274,7 @@ pub fn protect_stage_dp(
 ) -> Result<StageRun<ProtectReport>, StageError> {
     // Before anything is recorded in the ledger.
     if let Some(why) = protect::unusable_rho(run.rho) {
-        return Err(StageError::Input(why));
+        return Err(ReleaseError::UnusableRho { rho: run.rho, why }.into());
     }
     let spec = StageSpec {
         name: protect::STAGE_DP,
@@ -297,9 +295,7 @@ pub fn protect_stage_dp(
         });
     run_stage(schema, work, spec, force, |out| {
         let (tables, agg, exact) = load_aggregated(schema, aggregate_dir)?;
-        let year = agg
-            .report_year
-            .ok_or_else(|| StageError::Input("the aggregated tables have no report year".into()))?;
+        let year = agg.report_year.ok_or(TableError::NoReportYear)?;
         let measured = tables
             .tables
             .iter()
@@ -420,18 +416,15 @@ fn release_ledger(
     if holds_entry {
         return Ok(folder);
     }
-    Err(StageError::Input(format!(
-        "the DP release in {} recorded its noise in the ledger {} (entry {entry}), and {} is not that ledger (a copy, or a folder without the entry){}; the extract spends from the same year's budget, so it must use the ledger that does: pass --ledger with its folder{}",
-        dp_dir.display(),
-        recorded.display(),
-        folder.display(),
-        if folder.exists() { "" } else { " (no such folder)" },
-        if release.exists() {
-            ""
-        } else {
-            " (the recorded ledger file is missing: restore it from its backup, or pass its new folder if it moved)"
-        }
-    )))
+    Err(LedgerUseError::NotTheReleaseLedger {
+        release: dp_dir.to_path_buf(),
+        given_exists: folder.exists(),
+        given: folder,
+        entry: entry.to_string(),
+        recorded,
+        recorded_exists: release.exists(),
+    }
+    .into())
 }
 
 /// The journalists' extract from the linked persons, fitted to the DP release in `dp_dir`.
@@ -455,20 +448,15 @@ pub fn journalist_stage(
                     typed * protect::MIN_RHO / rho
                 )
             });
-            return Err(StageError::Input(format!("the journalists' extract: {why}")));
+            return Err(ReleaseError::UnusableExtractRho { rho: typed, why }.into());
         }
     }
-    let report: ProtectReport = read_json(&dp_dir.join(protect::REPORT_JSON)).map_err(|_| {
-        StageError::Input(format!(
-            "{}: no DP release here; run `safetally protect --mode dp` first",
-            dp_dir.display()
-        ))
-    })?;
-    let dp = report.dp.ok_or_else(|| {
-        StageError::Input(format!(
-            "{}: not a DP release; the extract builds on one",
-            dp_dir.display()
-        ))
+    let report: ProtectReport =
+        read_json(&dp_dir.join(protect::REPORT_JSON)).map_err(|_| ReleaseError::NoDpRelease {
+            dir: dp_dir.to_path_buf(),
+        })?;
+    let dp = report.dp.ok_or_else(|| ReleaseError::NotDpRelease {
+        dir: dp_dir.to_path_buf(),
     })?;
     let params = &crate::journalist::ExtractParams {
         ledger: Some(release_ledger(
@@ -516,9 +504,7 @@ pub fn journalist_stage(
         // The release's own bar (`protect --threshold` may have changed it): what its hidden
         // cells are known to be below.
         config.suppress_below = dp.suppress_below;
-        let year = agg
-            .report_year
-            .ok_or_else(|| StageError::Input("the aggregated tables have no report year".into()))?;
+        let year = agg.report_year.ok_or(TableError::NoReportYear)?;
         let report = crate::journalist::extract(
             &crate::journalist::ExtractInput {
                 schema,

@@ -11,6 +11,7 @@ mod noise;
 mod record;
 mod writers;
 
+pub use names::NamesError;
 pub use noise::NoiseConfig;
 pub use writers::Format;
 
@@ -20,7 +21,7 @@ use std::path::{Path, PathBuf};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::error::StageError;
+use crate::error::{SampleError, StageError};
 use crate::parquet_io::{Kind, ParquetSink, Value};
 use crate::progress::Progress;
 use crate::schema::{MemberKind, Schema};
@@ -104,7 +105,7 @@ pub fn generate(
     progress: &Progress,
 ) -> Result<SampleSummary, StageError> {
     validate_config(cfg)?;
-    let pools = NamePools::load().map_err(|e| StageError::Input(e.to_string()))?;
+    let pools = NamePools::load().map_err(SampleError::from)?;
     let sub = out.join(SUBMISSIONS_DIR);
     let truth_dir = out.join(TRUTH_DIR);
     for d in [&sub, &truth_dir] {
@@ -178,27 +179,39 @@ pub fn generate(
 }
 
 fn validate_config(cfg: &SampleConfig) -> Result<(), StageError> {
-    let bad = |m: &str| Err(StageError::Input(format!("sample settings: {m}")));
+    let bad = |setting: &'static str, m: &str| -> Result<(), StageError> {
+        Err(SampleError::Setting {
+            setting,
+            problem: m.to_string(),
+        }
+        .into())
+    };
     if cfg.persons == 0 {
-        return bad("--persons must be at least 1");
+        return bad("--persons", "--persons must be at least 1");
     }
     if cfg.orgs < 2 {
-        return bad("--orgs must be at least 2, or nobody can be reported twice");
+        return bad(
+            "--orgs",
+            "--orgs must be at least 2, or nobody can be reported twice",
+        );
     }
     if !(0.0..=1.0).contains(&cfg.duplicate_share)
         || !(0.0..=1.0).contains(&cfg.error_rate)
         || !(0.0..=1.0).contains(&cfg.direct_share)
     {
-        return bad("shares and rates must lie between 0 and 1");
+        return bad("shares and rates", "shares and rates must lie between 0 and 1");
     }
     if !(0.0..=1.0).contains(&cfg.noise.answer_conflict) {
-        return bad(&format!(
-            "--answer-conflict must lie between 0 and 1, not {}",
-            cfg.noise.answer_conflict
-        ));
+        return bad(
+            "--answer-conflict",
+            &format!(
+                "--answer-conflict must lie between 0 and 1, not {}",
+                cfg.noise.answer_conflict
+            ),
+        );
     }
     if cfg.formats.is_empty() {
-        return bad("at least one format is needed");
+        return bad("--format", "at least one format is needed");
     }
     Ok(())
 }
@@ -220,11 +233,11 @@ fn open_orgs(
         .map(|m| m.org_id.as_str())
         .collect();
     if cfg.orgs > fictional.len() {
-        return Err(StageError::Input(format!(
-            "--orgs {} is more than the {} fictional sample organisations in the member register",
-            cfg.orgs,
-            fictional.len()
-        )));
+        return Err(SampleError::TooManyOrgs {
+            orgs: cfg.orgs,
+            available: fictional.len(),
+        }
+        .into());
     }
     let header: Vec<&str> = schema.columns.iter().map(|c| c.name.as_str()).collect();
     let weights: Vec<f64> = (0..cfg.orgs).map(|k| 1.0 / ((k + 1) as f64).powf(0.7)).collect();

@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 use super::draw::chance;
 use super::model::Person;
 use super::noise::{Identifiers, NoiseConfig};
-use crate::error::StageError;
+use crate::error::{SampleError, StageError};
 use crate::schema::{ColumnType, Schema};
 
 /// What differs between the copies of one person.
@@ -68,9 +68,11 @@ pub fn truth_person_columns(schema: &Schema) -> Vec<&str> {
 impl RecordBuilder {
     pub fn new(schema: &Schema, year: i32) -> Result<Self, StageError> {
         let at = |n: &str| {
-            schema
-                .column_index(n)
-                .ok_or_else(|| StageError::Input(format!("the generator needs column {n} in the schema")))
+            schema.column_index(n).ok_or_else(|| {
+                StageError::from(SampleError::NoColumn {
+                    column: n.to_string(),
+                })
+            })
         };
         let attrs = truth_person_columns(schema)
             .iter()

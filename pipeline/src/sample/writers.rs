@@ -125,7 +125,7 @@ impl OrgWriter {
         match self {
             OrgWriter::Csv { w, path } => w
                 .write_record(cells)
-                .map_err(|e| StageError::Input(format!("{}: {e}", path.display()))),
+                .map_err(|e| StageError::csv(path.as_path(), e)),
             OrgWriter::Cp1252 { w, line, path } => {
                 line.clear();
                 {
@@ -134,7 +134,7 @@ impl OrgWriter {
                         .terminator(csv::Terminator::CRLF)
                         .from_writer(&mut *line);
                     c.write_record(cells)
-                        .map_err(|e| StageError::Input(format!("{}: {e}", path.display())))?;
+                        .map_err(|e| StageError::csv(path.as_path(), e))?;
                     c.flush().map_err(io(path))?;
                 }
                 let text = String::from_utf8_lossy(line);

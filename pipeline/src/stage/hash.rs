@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::FileHash;
 use super::walk::{list_entries, list_files, relative};
-use crate::error::StageError;
+use crate::error::{InternalError, StageError};
 
 /// A file being written whose BLAKE3 is taken as the bytes go out: a stage's big outputs are
 /// then not read back to be hashed at commit (at 10 million records, a gigabyte per stage).
@@ -35,7 +35,7 @@ impl HashingFile {
         let hash = self.hasher.finalize().to_hex().to_string();
         written()
             .lock()
-            .map_err(|_| StageError::Input("the record of written files is poisoned".into()))?
+            .map_err(|_| InternalError::Poisoned)?
             .insert(key_path(&self.path), (meta.len(), modified, hash));
         Ok(())
     }

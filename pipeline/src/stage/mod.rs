@@ -9,7 +9,7 @@ mod walk;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::error::StageError;
+use crate::error::{StageError, WorkFolderError};
 
 pub use hash::{HashingFile, changed_files, hash_file, hash_inputs, hash_tree};
 pub use staging::{Staging, make_private_folder, write_private};
@@ -70,10 +70,7 @@ impl Workdir {
     pub fn new(root: impl Into<PathBuf>) -> Result<Self, StageError> {
         let root = root.into();
         if root.exists() && !root.is_dir() {
-            return Err(StageError::Input(format!(
-                "{}: the work directory must be a folder, and this is a file; pass --work with a folder (it is made if missing)",
-                root.display()
-            )));
+            return Err(WorkFolderError::IsAFile { path: root }.into());
         }
         // Made by the first stage that writes (`begin`), so a command that fails before
         // writing leaves no empty folder behind.
@@ -163,12 +160,12 @@ impl Workdir {
         if foreign.is_empty() {
             return Ok(());
         }
-        Err(StageError::Input(format!(
-            "{} holds {} file(s) the {stage} stage did not write ({}): the folder is handed on whole, so it must hold the release alone. Move them out of it and run again (or pass --force to write the release again without them)",
-            dir.display(),
-            foreign.len(),
-            foreign.join(", ")
-        )))
+        Err(WorkFolderError::ForeignFiles {
+            dir,
+            stage: stage.to_string(),
+            files: foreign,
+        }
+        .into())
     }
 
     /// Whether `stage` was made from what the folder `sub` of stage `upstream` holds now (`""`:

@@ -152,8 +152,8 @@ impl Staging {
         if mpath.exists() {
             fs::remove_file(&mpath).map_err(|e| StageError::io(&mpath, e))?;
         }
-        let text = serde_json::to_string_pretty(&manifest)
-            .map_err(|e| StageError::Input(format!("cannot serialise the manifest: {e}")))?;
+        let text =
+            serde_json::to_string_pretty(&manifest).map_err(|e| StageError::serialise("the manifest", e))?;
         let old = self
             .target
             .with_file_name(format!(".{}.old-{}", self.stage, std::process::id()));

@@ -7,7 +7,7 @@ use std::path::Path;
 use super::cells::{TableCells, truncated_name, write_cells, write_cells_as};
 use super::derive::{Deriver, Persons, in_population, outside_domain, positions};
 use super::{Table, Tables, load_tables};
-use crate::error::StageError;
+use crate::error::{StageError, TableError};
 use crate::link::PERSONS;
 use crate::parquet_io::read;
 use crate::schema::{MemberKind, Schema};
@@ -101,11 +101,11 @@ pub fn member_kind_of(schema: &Schema, persons: &Persons) -> Result<MemberKind, 
         }
     }
     match (kinds.get(&true), kinds.get(&false)) {
-        (Some(sample), Some(members)) => Err(StageError::Input(format!(
-            "the persons were reported by the synthetic sample's organisations ({}) and by real members ({}): sample files are demo data and must not be counted with real records; ingest and link without them",
-            sample.iter().copied().collect::<Vec<_>>().join(", "),
-            members.iter().copied().collect::<Vec<_>>().join(", ")
-        ))),
+        (Some(sample), Some(members)) => Err(TableError::SampleWithMembers {
+            sample: sample.iter().map(|s| s.to_string()).collect(),
+            members: members.iter().map(|s| s.to_string()).collect(),
+        }
+        .into()),
         (Some(_), None) => Ok(MemberKind::Sample),
         _ => Ok(MemberKind::Member),
     }
@@ -249,12 +249,14 @@ fn check_links(tables: &Tables, cells: &[TableCells], deriver: &Deriver) -> Resu
                 let sum: u64 = parts.iter().map(|&i| cells[ti].values[i]).sum();
                 let target = cells[l.to].values[bi];
                 if sum != target {
-                    return Err(StageError::Input(format!(
-                        "tables {} and {} are declared linked but disagree at {:?}: {sum} against {target}",
-                        t.id(),
-                        tables.tables[l.to].id(),
-                        tables.tables[l.to].codes(bi)
-                    )));
+                    return Err(TableError::LinkedDisagree {
+                        table: t.id().to_string(),
+                        other: tables.tables[l.to].id().to_string(),
+                        codes: tables.tables[l.to].codes(bi),
+                        sum,
+                        target,
+                    }
+                    .into());
                 }
             }
         }
@@ -273,9 +275,7 @@ pub fn aggregate_stage_dir(
     distinct.sort_unstable();
     distinct.dedup();
     if distinct.len() > 1 {
-        return Err(StageError::Input(format!(
-            "the persons span report years {distinct:?}; tables are made per report year, so ingest and link one year at a time"
-        )));
+        return Err(TableError::SeveralYears { years: distinct }.into());
     }
     let kind = member_kind_of(schema, &persons)?;
     let tables = load_tables(schema, &kind)?;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::compile::{NOT_ANSWERED, pair_code, parse_group};
 use super::spec::Condition;
 use super::{Derive, Dim, Table};
-use crate::error::StageError;
+use crate::error::{StageError, TableError};
 use crate::schema::Schema;
 
 /// The persons table's columns by name. A fast hash: every table looks a column up for every
@@ -190,11 +190,11 @@ pub fn positions(table: &Table) -> Vec<crate::FastMap<String, usize>> {
 /// A person's code that the table's public domain does not have: a schema or data error,
 /// never silently dropped.
 pub fn outside_domain(table: &Table, dim: &Dim, person: usize) -> StageError {
-    StageError::Input(format!(
-        "table {}: person row {} has a code in column {} that dimension {} does not know (not shown: a persons file changed by hand may hold anything; link again, or check the table's codes in schemas/tables.json)",
-        table.id(),
-        person + 1,
-        dim.column,
-        dim.name
-    ))
+    TableError::OutsideDomain {
+        table: table.id().to_string(),
+        row: person + 1,
+        column: dim.column.clone(),
+        dimension: dim.name.clone(),
+    }
+    .into()
 }

@@ -14,7 +14,7 @@ mod refuse;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::error::StageError;
+use crate::error::{LinkageError, StageError, WorkFolderError};
 use crate::pseudonymise::{attribute_columns, output_columns};
 use crate::schema::Schema;
 
@@ -43,10 +43,11 @@ pub fn load(schema: &Schema, input: &Path) -> Result<Records, StageError> {
 pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, StageError> {
     let files = crate::stage::list_parquet(input)?;
     if files.is_empty() {
-        return Err(StageError::Input(format!(
-            "{}: no pseudonymised files to link; run pseudonymise first",
-            input.display()
-        )));
+        return Err(WorkFolderError::NothingToRead {
+            path: input.to_path_buf(),
+            problem: "no pseudonymised files to link; run pseudonymise first",
+        }
+        .into());
     }
     let attr_names: Vec<String> = attribute_columns(schema).iter().map(|s| s.to_string()).collect();
     let mut fingerprints: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -134,7 +135,11 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
         ));
     }
     if !problems.is_empty() {
-        return Err(StageError::Input(problems.join("; and ")));
+        return Err(LinkageError::Mixed {
+            input: input.to_path_buf(),
+            problems,
+        }
+        .into());
     }
     r.fingerprint = fingerprints.into_keys().next().unwrap_or_default();
     r.empty_files = empty_files;
@@ -145,10 +150,11 @@ pub fn load_for(schema: &Schema, input: &Path, fuzzy: bool) -> Result<Records, S
         .collect();
     refuse_repeated_records(&r, (input, &files), &spans)?;
     if r.is_empty() {
-        return Err(StageError::Input(format!(
-            "{}: the pseudonymised files hold no records",
-            input.display()
-        )));
+        return Err(WorkFolderError::NothingToRead {
+            path: input.to_path_buf(),
+            problem: "the pseudonymised files hold no records",
+        }
+        .into());
     }
     Ok(r)
 }

@@ -8,7 +8,7 @@ use polars::prelude::*;
 
 use super::records::Records;
 use super::{REMAKE, err};
-use crate::error::StageError;
+use crate::error::{LinkageError, StageError};
 use crate::pseudonymise::{ENCODING, RECORD_KEY};
 use crate::schema::Schema;
 
@@ -49,11 +49,13 @@ pub(super) fn refuse_repeated_records(
             }
         }
         if let Some((&(a, b), n)) = repeated.iter().next() {
-            return Err(StageError::Input(format!(
-                "{} and {} hold {n} of the same records of organisation {org} (equal record keys): a file sent twice would count its persons twice; keep one of them",
-                name(a),
-                name(b)
-            )));
+            return Err(LinkageError::SameRecords {
+                first: name(a),
+                second: name(b),
+                records: *n,
+                org: org.to_string(),
+            }
+            .into());
         }
     }
     Ok(())

@@ -1,26 +1,6 @@
-//! Typed errors for the library. Every variant names where the problem is
-//! (file, organisation, row, column) so that a user can fix it without a debugger.
+//! Errors of a file that cannot be read as a table, and where in it the problem is.
 
 use std::path::PathBuf;
-
-/// Errors raised while loading the embedded schema files.
-#[derive(Debug, thiserror::Error)]
-pub enum SchemaError {
-    #[error("schema file {file}: {message}")]
-    Invalid { file: &'static str, message: String },
-    #[error("schema file {file} is not valid JSON: {source}")]
-    Json {
-        file: &'static str,
-        #[source]
-        source: serde_json::Error,
-    },
-    #[error("schema file {file}, line {line}: {message}")]
-    Csv {
-        file: &'static str,
-        line: u64,
-        message: String,
-    },
-}
 
 /// A file that cannot be read at all. It fails alone; the other files still go through.
 #[derive(Debug, thiserror::Error)]
@@ -248,66 +228,6 @@ impl std::fmt::Display for Place {
         match &self.sheet {
             Some(sheet) => write!(f, "{}, sheet {sheet:?}", self.path.display()),
             None => write!(f, "{}", self.path.display()),
-        }
-    }
-}
-
-/// Errors of a pipeline stage as a whole (work directory, outputs, manifests).
-#[derive(Debug, thiserror::Error)]
-pub enum StageError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}: cannot write Parquet: {message}")]
-    ParquetWrite { path: PathBuf, message: String },
-    #[error("{path}: cannot read Parquet: {message}")]
-    ParquetRead { path: PathBuf, message: String },
-    #[error("{path}: cannot write the workbook: {message}")]
-    Xlsx { path: PathBuf, message: String },
-    #[error("{path}: bad manifest: {message}")]
-    Manifest { path: PathBuf, message: String },
-    #[error("{0}")]
-    Input(String),
-    /// `--ignore-column` named a contract column (by its name or one of its headers).
-    #[error(
-        "--ignore-column {given:?}: that is the contract column {column}, whose answers the tables count, so it cannot be left out; name only columns of the organisation's own (if {given:?} is such a column under a contract column's header, rename it in the file)"
-    )]
-    LeaveOutContractColumn { given: String, column: String },
-    /// The privacy ledger refused or could not record a draw (its own message says which
-    /// file and line, and what to do).
-    #[error(transparent)]
-    Ledger(#[from] safetally_dp::ledger::LedgerError),
-    #[error(transparent)]
-    Register(#[from] safetally_dp::register::RegisterError),
-    /// OpenDP or a privacy parameter refused, in `what` (a table, the extract).
-    #[error("{what}: {source}")]
-    Dp {
-        what: String,
-        #[source]
-        source: safetally_dp::DpError,
-    },
-    #[error(transparent)]
-    Schema(#[from] SchemaError),
-    /// A stage that stopped: what became of its earlier output, and which stage to run again
-    /// when a file it reads is missing or damaged.
-    /// The first error's text comes first, whole, so that a reader (and a test) sees it as is.
-    #[error("{cause}. The {stage} stage stopped{removed}{hint}")]
-    Stopped {
-        stage: String,
-        removed: String,
-        hint: String,
-        cause: Box<StageError>,
-    },
-}
-
-impl StageError {
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        StageError::Io {
-            path: path.into(),
-            source,
         }
     }
 }
