@@ -4,18 +4,23 @@
 //! does not hold refused rather than read as blank. Cells are streamed, so a stray value typed
 //! far below or to the right of the table costs one cell, not the rectangle up to it.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 
-use calamine::{DataRef, ExcelDateTime, Reader, SheetType, SheetVisible, Xlsx, open_workbook};
+use calamine::{Reader, SheetType, SheetVisible, Xlsx, open_workbook};
 
+mod cells;
+mod copies;
 mod dates;
 mod formats;
 mod hidden;
+mod hidden_sheets;
 mod merges;
 mod numbers;
 
-use dates::{cut_to_partial, partial_dates};
+use cells::read_cells;
+use copies::{copies, near_copies};
+use hidden_sheets::{refuse_hidden_new_records, refuse_hidden_records};
 use merges::fill_merged;
 
 use super::header::HeaderKind;
@@ -147,195 +152,6 @@ fn hidden_note(path: &Path, sheet: &str, grid: &[RawRow]) -> Option<String> {
             lines.len(),
             shown.join(", ")
         )
-    })
-}
-
-/// Sheets of records that are read but repeat most of another's rows cell for cell: a backup
-/// copy edited since it was made ("Kopia av 2024" with one answer changed on "2024"). Each
-/// record on both is quarantined as sent twice, in both; the note says why, where the
-/// quarantine alone showed only a column of duplicates.
-fn near_copies(tables: &[(HeaderKind, Table)], copied: &[(usize, usize)]) -> Vec<String> {
-    let rows: Vec<Option<HashSet<&[String]>>> = tables
-        .iter()
-        .enumerate()
-        .map(|(i, (kind, t))| {
-            let read =
-                *kind == HeaderKind::Records && t.refused.is_none() && !copied.iter().any(|c| c.0 == i);
-            read.then(|| t.grid_rows().iter().map(|r| trimmed(&r.cells)).collect())
-        })
-        .collect();
-    let name = |i: usize| tables[i].1.sheet.clone().unwrap_or_default();
-    let mut out = Vec::new();
-    for (i, small) in rows.iter().enumerate() {
-        let Some(small) = small.as_ref().filter(|s| s.len() >= 2) else {
-            continue;
-        };
-        // The larger sheet, or the first of two of one size, is the one copied.
-        let of = rows.iter().enumerate().find(|(j, big)| {
-            big.as_ref().is_some_and(|big| {
-                *j != i
-                    && (big.len() > small.len() || big.len() == small.len() && *j < i)
-                    && shared_most(small, big)
-            })
-        });
-        if let Some((j, Some(big))) = of {
-            out.push(format!(
-                "{:?} ({} of its {} rows are on sheet {:?} too)",
-                name(i),
-                small.intersection(big).count(),
-                small.len(),
-                name(j)
-            ));
-        }
-    }
-    out
-}
-
-/// Whether most of `small`'s rows, two at least, are rows of `big`: one row in common is a
-/// record sent twice, not a copy.
-fn shared_most(small: &HashSet<&[String]>, big: &HashSet<&[String]>) -> bool {
-    let shared = small.intersection(big).count();
-    shared >= 2 && 2 * shared > small.len()
-}
-
-/// Sheets of records that are copies: (the copy, the sheet it copies), in sheet order. A
-/// backup made with Excel's "Move or Copy" ("Kopia av 2024") is visible and has the header of
-/// records; read as well, every record on it would be quarantined as sent twice, in both
-/// sheets. A sheet is a copy when every one of its rows is identical, cell for cell, to a row
-/// of one other sheet of records, and that sheet has more rows or, holding the same rows, comes
-/// first. Rows must all be on one sheet: quarter sheets beside a whole-year sheet that holds
-/// them all are copies of the year's sheet, and the year's sheet is not a copy of them.
-/// A sheet with only some such rows is read, and its repeated records are quarantined.
-fn copies(tables: &[(HeaderKind, Table)]) -> Vec<(usize, usize)> {
-    let rows: Vec<Option<HashSet<&[String]>>> = tables
-        .iter()
-        .map(|(kind, t)| {
-            let grid = t.grid_rows();
-            (*kind == HeaderKind::Records && t.refused.is_none() && !grid.is_empty())
-                .then(|| grid.iter().map(|r| trimmed(&r.cells)).collect())
-        })
-        .collect();
-    let contains = |j: usize, i: usize| match (&rows[j], &rows[i]) {
-        (Some(big), Some(small)) => small.is_subset(big),
-        _ => false,
-    };
-    // `j` holds all of `i` and is not itself the copy of the two.
-    let copied_by = |i: usize, j: usize| i != j && contains(j, i) && (!contains(i, j) || j < i);
-    let copy: Vec<bool> = (0..tables.len())
-        .map(|i| (0..tables.len()).any(|j| copied_by(i, j)))
-        .collect();
-    (0..tables.len())
-        .filter(|&i| copy[i])
-        .filter_map(|i| {
-            // The sheet named is one that is read: holding is transitive, so one of the sheets
-            // that hold this one is not itself a copy.
-            let of = (0..tables.len()).find(|&j| copied_by(i, j) && !copy[j])?;
-            Some((i, of))
-        })
-        .collect()
-}
-
-/// A row's cells up to its last value, so that a sheet one empty column wider holds the same
-/// rows.
-fn trimmed(cells: &[String]) -> &[String] {
-    let end = cells.iter().rposition(|c| !c.is_empty()).map_or(0, |i| i + 1);
-    &cells[..end]
-}
-
-/// The hidden sheets whose header (below any title) is one of records, read as tables. A
-/// hidden sheet that cannot be read is left alone, as hidden sheets are.
-fn hidden_record_sheets(
-    wb: &mut Book,
-    path: &Path,
-    hidden: &[String],
-    classify: &dyn Fn(&[String]) -> HeaderKind,
-) -> Vec<(String, Table)> {
-    let mut out = Vec::new();
-    for name in hidden {
-        let Ok(SheetCells {
-            mut grid, mut notes, ..
-        }) = sheet_grid(wb, name)
-        else {
-            continue;
-        };
-        skip_title_rows(&mut grid, &mut notes, classify);
-        if grid
-            .first()
-            .is_some_and(|h| classify(&h.cells) == HeaderKind::Records)
-            && let Ok(table) = table_from_grid(path, name, grid, notes)
-        {
-            out.push((name.clone(), table));
-        }
-    }
-    out
-}
-
-/// With no visible sheet of records, a hidden one that holds them is what the sender meant:
-/// failing on the visible sheet's header instead would send them looking in the wrong place.
-fn refuse_hidden_records(
-    wb: &mut Book,
-    path: &Path,
-    hidden: &[String],
-    classify: &dyn Fn(&[String]) -> HeaderKind,
-) -> Result<(), FileError> {
-    let holding: Vec<String> = hidden_record_sheets(wb, path, hidden, classify)
-        .iter()
-        .map(|(name, _)| format!("{name:?}"))
-        .collect();
-    if holding.is_empty() {
-        return Ok(());
-    }
-    Err(FileError::Xlsx {
-        path: path.to_path_buf(),
-        message: format!(
-            "no visible sheet holds records, but the hidden sheet(s) {} do: unhide them in Excel (right-click a sheet tab, Unhide) and save, or pass --sheet NAME",
-            holding.join(", ")
-        ),
-    })
-}
-
-/// A hidden sheet of records beside visible ones is passed over as a backup copy, but one whose
-/// rows are mostly on no visible sheet holds other records (the second half-year, hidden to
-/// tidy the workbook): read as it is, the file would lose them without a word on the console,
-/// as an outside review found, so it is refused naming the sheet and what to do. A hidden sheet
-/// most of whose rows are on a visible one is an older copy and stays passed over.
-fn refuse_hidden_new_records(
-    wb: &mut Book,
-    path: &Path,
-    hidden: &[String],
-    tables: &[(HeaderKind, Table)],
-    classify: &dyn Fn(&[String]) -> HeaderKind,
-) -> Result<(), FileError> {
-    let visible: HashSet<&[String]> = tables
-        .iter()
-        .filter(|(kind, _)| *kind == HeaderKind::Records)
-        .flat_map(|(_, t)| t.grid_rows().iter().map(|r| trimmed(&r.cells)))
-        .collect();
-    let mut holding = Vec::new();
-    for (name, table) in hidden_record_sheets(wb, path, hidden, classify) {
-        let rows: Vec<&[String]> = table
-            .grid_rows()
-            .iter()
-            .map(|r| trimmed(&r.cells))
-            .filter(|r| !r.is_empty())
-            .collect();
-        let new = rows.iter().filter(|r| !visible.contains(*r)).count();
-        if new > 0 && 2 * new > rows.len() {
-            holding.push(format!(
-                "{name:?} ({new} of its {} rows on no visible sheet)",
-                rows.len()
-            ));
-        }
-    }
-    if holding.is_empty() {
-        return Ok(());
-    }
-    Err(FileError::Xlsx {
-        path: path.to_path_buf(),
-        message: format!(
-            "the hidden sheet(s) {} hold records that no visible sheet has; hidden sheets are not read (they are usually backup copies), so the file is refused rather than read without them: unhide the sheet in Excel (right-click a sheet tab, Unhide) and save to send its records, delete it if they are not to be sent, or pass --sheet NAME to read one sheet only",
-            holding.join(", ")
-        ),
     })
 }
 
@@ -491,186 +307,10 @@ struct SheetCells {
     merged: Vec<calamine::Dimensions>,
 }
 
-fn read_cells(wb: &mut Book, sheet: &str) -> Result<SheetCells, String> {
-    let mut reader = wb.worksheet_cells_reader(sheet).map_err(|e| e.to_string())?;
-    let mut rows: BTreeMap<u32, Vec<(u32, String)>> = BTreeMap::new();
-    let mut unsaved: Vec<(u32, u32)> = Vec::new();
-    let mut years: Vec<((u32, u32), String)> = Vec::new();
-    let mut dates: Vec<(u32, u32)> = Vec::new();
-    let mut number_cells: Vec<(u32, u32)> = Vec::new();
-    let mut whole: Vec<((u32, u32), i64)> = Vec::new();
-    while let Some(c) = reader
-        .next_cell_with_formula()
-        .map_err(|e| unknown_error_value(sheet, &e.to_string()))?
-    {
-        let text = match typed_year(&c.value) {
-            Some(year) => {
-                years.push((c.pos, cell_text(&c.value)));
-                year
-            }
-            None => cell_text(&c.value),
-        };
-        match c.value {
-            DataRef::DateTime(dt) if !dt.is_duration() && !text.is_empty() => dates.push(c.pos),
-            DataRef::Int(_) | DataRef::Float(_) => {
-                number_cells.push(c.pos);
-                whole.extend(whole_number(&c.value).map(|v| (c.pos, v)));
-            }
-            _ => {}
-        }
-        let has_formula = c.formula.as_deref().is_some_and(|f| !f.trim().is_empty());
-        // A formula whose saved result is the empty text (`=IF(A2="";"";...)`, saved by Excel
-        // as an empty `<v>`) is a blank answer; only one without any saved result is unread.
-        if has_formula && matches!(c.value, DataRef::Empty) {
-            unsaved.push(c.pos);
-        }
-        if !text.is_empty() {
-            rows.entry(c.pos.0).or_default().push((c.pos.1, text));
-        }
-    }
-    drop(reader);
-    let unsaved = unsaved.first().map(|&first| {
-        format!(
-            "sheet {sheet:?}, cell {}{} holds a formula whose result is not saved in the file (a program that does not calculate wrote it), so its answer would read as blank; open the file in Excel or LibreOffice and save it again, or paste the values in place of the formulas",
-            cell_name(first),
-            and_more(unsaved.len())
-        )
-    });
-    let mut notes: Vec<String> = years
-        .first()
-        .map(|(pos, shown)| {
-            format!(
-                "sheet {sheet:?}, cell {}{}: a year typed into a cell formatted as a date, which Excel shows as {shown}; read as the year typed",
-                cell_name(*pos),
-                and_more(years.len())
-            )
-        })
-        .into_iter()
-        .collect();
-    let mut number_cells: std::collections::HashSet<(u32, u32)> = number_cells.into_iter().collect();
-    if !dates.is_empty() || !whole.is_empty() {
-        let wanted = dates
-            .iter()
-            .copied()
-            .chain(whole.iter().map(|(pos, _)| *pos))
-            .collect();
-        let matters = |code: &str| dates::hidden_day(code).is_some() || numbers::changes_numbers(code);
-        let formats = formats::cell_formats(wb, sheet, &wanted, matters)?;
-        notes.extend(cut_to_partial(&mut rows, &partial_dates(&dates, &formats), sheet));
-        let (shown, note) = numbers::show_as_formatted(&mut rows, &whole, &formats, sheet);
-        notes.extend(note);
-        // Shown as typed, zeros and all: nothing was lost.
-        number_cells.retain(|pos| !shown.contains(pos));
-    }
-    let grid = rows
-        .into_iter()
-        .map(|(row, cells)| {
-            let width = cells.iter().map(|(c, _)| *c as usize + 1).max().unwrap_or(0);
-            let mut line = vec![String::new(); width];
-            let mut in_numbers = Vec::new();
-            for (c, text) in cells {
-                if number_cells.contains(&(row, c)) {
-                    in_numbers.push(c);
-                }
-                line[c as usize] = text;
-            }
-            RawRow {
-                line: u64::from(row) + 1,
-                cells: line,
-                numbers: in_numbers,
-            }
-        })
-        .filter(|r| !r.cells.iter().all(|c| c.trim().is_empty()))
-        .collect();
-    Ok(SheetCells {
-        grid,
-        notes,
-        unsaved,
-        merged: Vec::new(),
-    })
-}
-
-/// The reader knows the error values of older Excel (#N/A, #REF! and the like, which are
-/// quarantined as answers) but not newer ones (#CALC!, #SPILL!) and stops at the first; it
-/// does not say where, so the message says how to find it.
-fn unknown_error_value(sheet: &str, message: &str) -> String {
-    match message.split_once("Unsupported cell error value") {
-        Some((_, value)) => format!(
-            "sheet {sheet:?} has a cell showing the Excel error {} (a formula that failed), which ingest cannot read; find it (Find, look in values, for #) and replace the formula by its answer or clear the cell, then save the workbook again",
-            value.trim().trim_matches(|c: char| c == '\'' || c == '"')
-        ),
-        None => message.to_string(),
-    }
-}
-
 fn and_more(n: usize) -> String {
     match n {
         0 | 1 => String::new(),
         n => format!(" and {} more", n - 1),
-    }
-}
-
-fn cell_text(d: &DataRef) -> String {
-    match d {
-        DataRef::Empty => String::new(),
-        DataRef::String(s) => s.clone(),
-        DataRef::SharedString(s) => (*s).to_string(),
-        DataRef::Int(i) => i.to_string(),
-        DataRef::Float(f) => number_text(*f),
-        DataRef::Bool(b) => b.to_string(),
-        DataRef::DateTime(dt) => date_text(dt),
-        // A time of day is kept, so that a date with one is refused as a date, as in CSV.
-        DataRef::DateTimeIso(s) => match s.split_once('T') {
-            Some((date, time)) if time.trim_start_matches(['0', ':', '.']).is_empty() => date.to_string(),
-            Some((date, time)) => format!("{date} {time}"),
-            None => s.clone(),
-        },
-        DataRef::DurationIso(s) => s.clone(),
-        // As Excel shows it (#REF!, #N/A): validation refuses these in every column.
-        DataRef::Error(e) => e.to_string(),
-    }
-}
-
-/// A year (1900 to 2100) typed into a cell formatted as a date is stored as that many days
-/// after 1900: Excel shows 1990 as 1905-06-12. No one in these records was born in 1905, so
-/// the number typed is what was meant.
-fn typed_year(d: &DataRef) -> Option<String> {
-    let DataRef::DateTime(dt) = d else { return None };
-    let v = dt.as_f64();
-    (!dt.is_duration() && v.fract() == 0.0 && (1900.0..=2100.0).contains(&v)).then(|| number_text(v))
-}
-
-/// A cell's whole number, when it holds one (up to 15 digits, what Excel keeps exactly).
-fn whole_number(d: &DataRef) -> Option<i64> {
-    match *d {
-        DataRef::Int(i) => Some(i),
-        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => Some(f as i64),
-        _ => None,
-    }
-}
-
-/// Whole numbers typed into Excel (years, personal numbers) come back as floats.
-fn number_text(f: f64) -> String {
-    if f.fract() == 0.0 && f.abs() < 1e15 {
-        format!("{}", f as i64)
-    } else {
-        f.to_string()
-    }
-}
-
-/// A date cell as the person sees it: calamine knows the workbook's date system (1900 or
-/// Mac Excel's 1904) and Excel's phantom 29 February 1900. A time of day is kept.
-fn date_text(dt: &ExcelDateTime) -> String {
-    let v = dt.as_f64();
-    if dt.is_duration() || !(0.0..2_958_466.0).contains(&v) {
-        return number_text(v);
-    }
-    let (y, m, d, h, mi, s, ms) = dt.to_ymd_hms_milli();
-    let date = format!("{y:04}-{m:02}-{d:02}");
-    if (h, mi, s, ms) == (0, 0, 0, 0) {
-        date
-    } else {
-        format!("{date} {h:02}:{mi:02}:{s:02}")
     }
 }
 

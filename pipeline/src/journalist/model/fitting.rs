@@ -1,97 +1,13 @@
-//! The journalists' extract as pure functions: persons to coded records, the cross-tabulation
-//! and marginals DP measures, and the post-processing of what was measured (threshold, fit to
-//! published margins, integers; a tree model and its samples). Nothing here draws noise.
-
-use std::collections::BTreeMap;
+//! The post-processing of what was measured: the noisy cross-tabulation thresholded, fitted to
+//! the published margins and rounded, whole persons moved until every published count is met,
+//! and the margin targets that fitting aims at. Uses noisy values and published figures only.
 
 use safetally_dp::postprocess::round_to_total;
-use safetally_dp::synth::{NoisyMarginals, fit_tree, subsets};
+use safetally_dp::synth::fit_tree;
 
-use crate::error::StageError;
+use super::{sizes, split_marginals};
 use crate::protect::measured_cells;
 use crate::tables::Table;
-use crate::tables::derive::{Deriver, Persons, in_population, outside_domain, positions};
-
-/// Each counted person as one domain position per dimension.
-pub fn records(t: &Table, deriver: &Deriver, p: &Persons) -> Result<Vec<Vec<usize>>, StageError> {
-    let pos = positions(t);
-    (0..p.n)
-        .filter(|&i| in_population(&t.spec.population.conditions, p, i))
-        .map(|i| {
-            t.dims
-                .iter()
-                .enumerate()
-                .map(|(k, dim)| {
-                    let code = deriver.codes(dim, p, i).remove(0);
-                    pos[k]
-                        .get(&code)
-                        .copied()
-                        .ok_or_else(|| outside_domain(t, dim, i))
-                })
-                .collect()
-        })
-        .collect()
-}
-
-pub fn sizes(t: &Table) -> Vec<usize> {
-    t.dims.iter().map(|d| d.domain.len()).collect()
-}
-
-/// The inner cells of the cross-tabulation, in `measured_cells` order.
-pub fn crosstab(t: &Table, recs: &[Vec<usize>]) -> Vec<i64> {
-    let mut full = vec![0i64; t.n_cells()];
-    for r in recs {
-        full[t.index(r)] += 1;
-    }
-    measured_cells(t).iter().map(|&i| full[i]).collect()
-}
-
-/// Every one-way then every two-way marginal, concatenated: a person adds 1 to each of the
-/// n + n(n-1)/2 marginals, so the vector's L2 sensitivity is the square root of that number.
-pub fn marginals(sizes: &[usize], recs: &[Vec<usize>]) -> Vec<i64> {
-    let mut out = Vec::new();
-    for a in 0..sizes.len() {
-        let mut m = vec![0i64; sizes[a]];
-        for r in recs {
-            m[r[a]] += 1;
-        }
-        out.extend(m);
-    }
-    for s in subsets(sizes.len(), 2) {
-        let (a, b) = (s[0], s[1]);
-        let mut m = vec![0i64; sizes[a] * sizes[b]];
-        for r in recs {
-            m[r[a] * sizes[b] + r[b]] += 1;
-        }
-        out.extend(m);
-    }
-    out
-}
-
-pub fn marginals_sensitivity(sizes: &[usize]) -> f64 {
-    let n = sizes.len();
-    ((n + n * (n - 1) / 2) as f64).sqrt()
-}
-
-/// Splits a noisy marginal vector back into its one- and two-way parts.
-pub fn split_marginals(sizes: &[usize], v: &[i64]) -> NoisyMarginals {
-    let mut at = 0;
-    let mut take = |len: usize| {
-        let s: Vec<f64> = v[at..at + len].iter().map(|&x| x as f64).collect();
-        at += len;
-        s
-    };
-    let one = sizes.iter().map(|&s| take(s)).collect();
-    let two: BTreeMap<(usize, usize), Vec<f64>> = subsets(sizes.len(), 2)
-        .into_iter()
-        .map(|s| ((s[0], s[1]), take(sizes[s[0]] * sizes[s[1]])))
-        .collect();
-    NoisyMarginals {
-        sizes: sizes.to_vec(),
-        one,
-        two,
-    }
-}
 
 /// Published margin targets: for a dimension, a count per code (None where not published).
 #[derive(Clone)]
@@ -230,7 +146,7 @@ pub fn match_published_margins(
 
 /// Iterative proportional fitting of cells `x` (at positions `pos`) to the targets' margins
 /// and to `total`, after giving mass to categories the threshold emptied.
-fn fit(x: &mut [f64], pos: &[Vec<usize>], targets: &[Target], total: u64) {
+pub(super) fn fit(x: &mut [f64], pos: &[Vec<usize>], targets: &[Target], total: u64) {
     seed_empty_categories(x, pos, targets);
     for _ in 0..50 {
         for tg in targets {
@@ -310,29 +226,6 @@ fn seed_empty_categories(x: &mut [f64], pos: &[Vec<usize>], targets: &[Target]) 
         }
     }
 }
-
-/// Records from a cross-tabulation's cell counts (for its accuracy figures).
-pub fn crosstab_records(t: &Table, counts: &[u64]) -> Vec<Vec<usize>> {
-    measured_cells(t)
-        .iter()
-        .zip(counts)
-        .flat_map(|(&c, &n)| std::iter::repeat_n(t.positions(c), n as usize))
-        .collect()
-}
-
-/// Synthetic persons from the noisy marginals: a tree model fitted to them, sampled `n` times.
-pub fn synthesise(
-    sizes: &[usize],
-    noisy_marginals: &[i64],
-    n: usize,
-    seed: u64,
-) -> (Vec<Vec<usize>>, Vec<(usize, usize)>) {
-    use rand::SeedableRng;
-    let model = fit_tree(&split_marginals(sizes, noisy_marginals));
-    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
-    (model.sample(&mut rng, n), model.edges)
-}
-
 /// A published table's hidden cells (`..`, fewer noisy persons than the threshold) give the
 /// fitting no target, so a category with only hidden counts would stay empty: "no children"
 /// where the table says "a few". They take the extract's own noisy one-way count, measured for
@@ -382,123 +275,4 @@ pub fn noisy_one_way_targets(sizes: &[usize], noisy_marginals: &[i64], covered: 
         at += n;
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Gender (2) x form (3), counts rounded off the published margins: after the moves each
-    /// published margin is met, the hidden category takes the rest, and the total is kept.
-    #[test]
-    fn whole_persons_are_moved_until_every_published_margin_is_met() {
-        let pos: Vec<Vec<usize>> = (0..2).flat_map(|g| (0..3).map(move |f| vec![g, f])).collect();
-        let mut counts = vec![10, 3, 0, 4, 2, 1];
-        let published = [
-            Target {
-                dim: 0,
-                counts: vec![Some(12.0), Some(8.0)],
-            },
-            Target {
-                dim: 1,
-                counts: vec![Some(16.0), None, Some(0.0)],
-            },
-        ];
-        let before = counts.clone();
-        let margin = |counts: &[u64], d: usize, c: usize| -> u64 {
-            counts
-                .iter()
-                .zip(&pos)
-                .filter(|(_, p)| p[d] == c)
-                .map(|(n, _)| n)
-                .sum()
-        };
-        match_published_margins(&pos, &mut counts, &published, 5.0);
-        assert_eq!((margin(&counts, 0, 0), margin(&counts, 0, 1)), (12, 8));
-        // The hidden category takes the rest: 4, under the bound of 5.
-        assert_eq!(
-            (
-                margin(&counts, 1, 0),
-                margin(&counts, 1, 1),
-                margin(&counts, 1, 2)
-            ),
-            (16, 4, 0)
-        );
-        assert_eq!(counts.iter().sum::<u64>(), before.iter().sum::<u64>());
-        assert_ne!(counts, before, "the rounded counts were off, so something moved");
-        // With a bound of 3 the hidden category, which rounding left at 5, keeps at most 2.
-        let published = [
-            published[0].clone(),
-            Target {
-                dim: 1,
-                counts: vec![Some(18.0), None, Some(0.0)],
-            },
-        ];
-        let mut bounded = before.clone();
-        match_published_margins(&pos, &mut bounded, &published, 3.0);
-        assert_eq!(
-            (
-                margin(&bounded, 1, 0),
-                margin(&bounded, 1, 1),
-                margin(&bounded, 1, 2)
-            ),
-            (18, 2, 0)
-        );
-        assert_eq!((margin(&bounded, 0, 0), margin(&bounded, 0, 1)), (12, 8));
-    }
-
-    /// Age group x gender; every child cell fell below the threshold. The release counts 8
-    /// children: the fitted cells must too (without seeding they stay 0 whatever the fitting).
-    #[test]
-    fn a_category_the_threshold_emptied_gets_its_published_count_back() {
-        let pos: Vec<Vec<usize>> = vec![vec![0, 0], vec![0, 1], vec![1, 0], vec![1, 1]];
-        let mut x = vec![50.0, 30.0, 0.0, 0.0];
-        let targets = [
-            Target {
-                dim: 0,
-                counts: vec![Some(80.0), Some(8.0)],
-            },
-            Target {
-                dim: 1,
-                counts: vec![Some(55.0), Some(33.0)],
-            },
-        ];
-        fit(&mut x, &pos, &targets, 88);
-        let children = x[2] + x[3];
-        assert!((children - 8.0).abs() < 0.01, "children {children}: {x:?}");
-        let women = x[0] + x[2];
-        assert!((women - 55.0).abs() < 0.01, "women {women}: {x:?}");
-        // Women, as most adults are, and men: the children's two cells both hold some.
-        assert!(x[2] > x[3] && x[3] > 0.5, "{x:?}");
-    }
-
-    /// Two dimensions of 2 and 3 codes; the second's middle code is hidden in its table.
-    #[test]
-    fn a_hidden_published_count_takes_the_extracts_own_noisy_count() {
-        let mut targets = [Target {
-            dim: 1,
-            counts: vec![Some(40.0), None, Some(9.0)],
-        }];
-        // One-way marginals first (2 then 3 codes), then the two-way ones.
-        let noisy = [30, 25, 41, 4, -2, 0, 0, 0, 0, 0, 0];
-        fill_hidden_targets(&mut targets, &[2, 3], &noisy, 5.0);
-        assert_eq!(targets[0].counts, vec![Some(40.0), Some(4.0), Some(9.0)]);
-        let mut negative = [Target {
-            dim: 1,
-            counts: vec![Some(40.0), Some(4.0), None],
-        }];
-        fill_hidden_targets(&mut negative, &[2, 3], &noisy, 5.0);
-        assert_eq!(negative[0].counts[2], Some(0.0), "clamped at zero");
-        // A noisy count above what the table says the cell is below is held under it.
-        let mut high = [Target {
-            dim: 0,
-            counts: vec![None, Some(3.0)],
-        }];
-        fill_hidden_targets(&mut high, &[2, 3], &noisy, 5.0);
-        assert_eq!(
-            high[0].counts[0],
-            Some(4.0),
-            "30 noisy, but the table says under 5"
-        );
-    }
 }

@@ -1,0 +1,222 @@
+//! Workbook sheets: a named sheet, every sheet of records read and one with a bad header failing
+//! alone, hidden rows, and merged cells in the header and across columns.
+
+use crate::support::*;
+
+#[test]
+fn xlsx_with_data_on_a_named_sheet() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut data = vec![header()];
+    data.push(row_with(&[]));
+    data.push(row_with(&[("record_id", "R2"), ("gender", "kvinnna")]));
+    let intro = vec![
+        vec!["Instruktioner".to_string()],
+        vec!["Fyll i fliken Kontakter".to_string()],
+    ];
+    workbook(
+        &dir.path().join("org.xlsx"),
+        &[("Instruktioner", intro), ("Kontakter", data)],
+    );
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 1, 1);
+    assert!(
+        report.files[0]
+            .format
+            .as_deref()
+            .unwrap_or("")
+            .contains("Kontakter")
+    );
+    assert_eq!(
+        rules_of(out.path())[0],
+        (3, "gender".into(), "unknown_code".into())
+    );
+
+    let (report, _o) = ingest(
+        dir.path(),
+        &IngestOptions {
+            sheet: SheetChoice {
+                name: Some("Saknas".into()),
+            },
+            ..Default::default()
+        },
+    );
+    let e = report.files[0].error.clone().unwrap_or_default();
+    assert!(e.contains("Saknas") && e.contains("Kontakter"), "{e}");
+}
+
+#[test]
+fn every_sheet_of_records_is_read_and_one_with_a_bad_header_fails_by_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let misspelt: Vec<String> = header()
+        .into_iter()
+        .map(|h| {
+            if h == "contact_kind" {
+                "contact_type".into()
+            } else {
+                h
+            }
+        })
+        .collect();
+    let text = |rows: &[&[&str]]| -> Vec<Vec<String>> {
+        rows.iter()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect()
+    };
+    workbook(
+        &dir.path().join("org.xlsx"),
+        &[
+            (
+                "Instruktioner",
+                text(&[&["Fyll i en rad per person"], &["Koder: se fliken Koder"]]),
+            ),
+            ("Q1", vec![header(), row_with(&[])]),
+            ("Q2", vec![misspelt, row_with(&[("record_id", "R2")])]),
+            ("Q3", vec![swedish_header(), row_with(&[("record_id", "R3")])]),
+            (
+                "Koder",
+                text(&[&["org_id", "contact_kind"], &["SAMPLE01", "direct"]]),
+            ),
+        ],
+    );
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 2, 0);
+    assert_eq!(report.totals.failed_files, 1, "{}", report.to_text());
+    let e = file_error(&report, "org.xlsx [Q2]");
+    assert!(
+        e.contains("org.xlsx, sheet \"Q2\"") && e.contains("missing") && e.contains("contact_kind"),
+        "{e}"
+    );
+    let notes = &report
+        .files
+        .iter()
+        .find(|f| f.file == "org.xlsx [Q1]")
+        .expect("Q1")
+        .notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("sheet(s) \"Instruktioner\", \"Koder\" not read")),
+        "{notes:?}"
+    );
+    // The console names the sheets read, so that one read by mistake is seen there.
+    let summary = report.summary();
+    assert!(
+        summary.contains("(2 tables: workbook sheets read one by one, org.xlsx: Q1, Q3)"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_header_error_on_one_sheet_fails_that_sheet_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut twice = header();
+    twice.push("gender".into());
+    let mut row = row_with(&[("record_id", "R2")]);
+    row.push("woman".into());
+    workbook(
+        &dir.path().join("org.xlsx"),
+        &[("Q1", vec![header(), row_with(&[])]), ("Q2", vec![twice, row])],
+    );
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 1, 0);
+    let e = file_error(&report, "org.xlsx [Q2]");
+    assert!(
+        e.contains("org.xlsx, sheet \"Q2\": column gender appears twice"),
+        "{e}"
+    );
+}
+
+#[test]
+fn rows_hidden_in_excel_are_read_and_named() {
+    // Staff hide a row to leave a case out; it is still a record. It is read, and the file's
+    // report names it (it was read without a word).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rows: Vec<Vec<String>> = (1..=4)
+        .map(|i| row_with(&[("record_id", &format!("R{i}"))]))
+        .collect();
+    typed_workbook(&dir.path().join("hidden.xlsx"), &rows, |ws, r, c, _| {
+        if c == 0 && (r == 2 || r == 4) {
+            ws.set_row_hidden(r).expect("hide");
+        }
+        None
+    });
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 4, 0);
+    let notes = &report.files[0].notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("2 row(s) are hidden in Excel") && n.contains("(line 3, 5)")),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn a_header_cell_merged_over_two_columns_is_named_as_a_merge() {
+    // "namn" merged over the given and family name's header cells: the file fails on the
+    // unknown name, and the message says the second column lost its header to the merge (it
+    // named only "namn").
+    let dir = tempfile::tempdir().expect("tempdir");
+    let head = header();
+    let given = head.iter().position(|h| h == "given_name").expect("given_name") as u16;
+    assert_eq!(head[given as usize + 1], "family_name");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in head.iter().enumerate() {
+        let c = c as u16;
+        if c != given && c != given + 1 {
+            ws.write_string(0, c, h).expect("header");
+        }
+    }
+    ws.merge_range(0, given, 0, given + 1, "namn", &rust_xlsxwriter::Format::new())
+        .expect("merge");
+    for (c, v) in row_with(&[]).iter().enumerate() {
+        ws.write_string(1, c as u16, v).expect("cell");
+    }
+    wb.save(dir.path().join("merged.xlsx")).expect("save");
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    let e = report.files[0].error.clone().unwrap_or_default();
+    assert!(e.contains("namn"), "{e}");
+    let letter = |c: u16| char::from(b'A' + c as u8);
+    let merge = format!(
+        "header cell(s) {}1:{}1 are merged",
+        letter(given),
+        letter(given + 1)
+    );
+    assert!(e.contains(&merge), "{e}");
+}
+
+#[test]
+fn a_merge_across_columns_is_not_copied_into_the_next_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    write_sheet(
+        ws,
+        &[header(), row_with(&[("given_name", ""), ("family_name", "")])],
+    );
+    let s = schema();
+    let given = s.column_index("given_name").expect("given_name") as u16;
+    ws.merge_range(
+        1,
+        given,
+        1,
+        given + 1,
+        "Anna Svensson",
+        &rust_xlsxwriter::Format::new(),
+    )
+    .expect("merge");
+    wb.save(dir.path().join("merged.xlsx")).expect("save");
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 1, 0);
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(strings(&df, "given_name"), vec![Some("Anna Svensson".into())]);
+    assert_eq!(strings(&df, "family_name"), vec![None]);
+    let notes = &report.files[0].notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("G2:H2") && n.contains("first column only")),
+        "{notes:?}"
+    );
+}
