@@ -7,6 +7,7 @@ mod csv_file;
 mod csv_lines;
 mod csv_rows;
 mod grid;
+mod quotes;
 
 use super::header::HeaderKind;
 use crate::error::{FileError, Place};

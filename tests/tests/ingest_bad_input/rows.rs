@@ -351,3 +351,29 @@ fn a_quoted_line_break_is_not_blamed_on_an_unclosed_quote() {
         "{examples:?}"
     );
 }
+
+/// A quote inside a quoted cell that is not doubled (`"An"na"`) is read by the CSV reader
+/// without that quote and with the closing one: the report says where, without the cell, and
+/// the row is still read (names are matched without quotes).
+#[test]
+fn a_quote_not_doubled_inside_a_quoted_cell_is_noted_with_its_line_and_column() {
+    let rows = vec![
+        row_with(&[("record_id", "R1"), ("given_name", "Chinyere")]),
+        row_with(&[("record_id", "R2"), ("given_name", "Anna")]),
+    ];
+    let text = csv_text(&header(), &rows, b',').replace(",Anna,", ",\"An\"na\",");
+    let (report, out, _d) = one_file("a.csv", text);
+    assert_counts(&report, 2, 0);
+    let full = report.to_text();
+    assert!(
+        full.contains("1 cell(s) in quotes hold a quote (\") that is not written twice (\"\"): line 3, column given_name."),
+        "{full}"
+    );
+    let df = read_parquet(&out.path().join("validated").join("SAMPLE01.parquet"));
+    let given = strings(&df, "given_name");
+    assert_eq!(
+        given[1].as_deref(),
+        Some("Anna\""),
+        "as the note says the reader reads it"
+    );
+}

@@ -97,6 +97,7 @@ pub(super) fn open_csv(path: &Path, classify: &dyn Fn(&[String]) -> HeaderKind) 
         .into_iter()
         .collect();
     notes.extend(title);
+    notes.extend(super::quotes::stray_quotes(&decoded.text, delimiter, &header));
     if padding > 0 {
         notes.push(format!(
             "{padding} byte(s) after the last line dropped: an end-of-file mark (Ctrl-Z, as old DOS programs write it) or NUL bytes (as an interrupted copy leaves them), not text"
