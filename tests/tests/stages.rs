@@ -242,6 +242,30 @@ fn the_folder_of_submissions_is_refused_as_the_work_folder() {
     }
 }
 
+/// `--ignore-column` naming a contract column is refused before the stage starts: refused
+/// inside it, the earlier ingest's output was removed as if it no longer matched its inputs.
+#[test]
+fn a_contract_column_named_to_leave_out_leaves_the_earlier_ingest_in_place() {
+    let input = submissions();
+    let work_dir = tempfile::tempdir().expect("tempdir");
+    let work = Workdir::new(work_dir.path()).expect("workdir");
+    let ingest_with =
+        |opts: &IngestOptions| ingest_stage(&schema(), &work, input.path(), opts, &Progress::hidden(), false);
+    ingest_with(&IngestOptions::default()).expect("ingest");
+    let asked = IngestOptions {
+        ignore_columns: vec!["Polisanmälan".into()],
+        ..IngestOptions::default()
+    };
+    let msg = ingest_with(&asked).err().expect("refused").to_string();
+    assert!(msg.contains("that is the contract column police_report"), "{msg}");
+    assert!(!msg.contains("removed"), "{msg}");
+    let validated = work.stage_dir(safetally::ingest::STAGE).join("validated");
+    assert!(
+        std::fs::read_dir(&validated).expect("still there").count() > 0,
+        "the earlier output is kept"
+    );
+}
+
 /// A folder bind-mounted elsewhere for the length of a test, unmounted when dropped.
 struct BindMount {
     at: std::path::PathBuf,

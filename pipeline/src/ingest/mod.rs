@@ -58,6 +58,17 @@ pub struct IngestOptions {
     pub linkage_key: Option<PathBuf>,
 }
 
+/// Refuses `--ignore-column` naming a contract column (by its name or one of its headers).
+pub fn refuse_asked_contract_columns(schema: &Schema, opts: &IngestOptions) -> Result<(), StageError> {
+    match header::asked_contract_column(schema, &opts.ignore_columns) {
+        Some((given, column)) => Err(StageError::LeaveOutContractColumn {
+            given: given.to_string(),
+            column: column.to_string(),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Extensions ingest reads; every other visible file is reported as skipped, never ignored.
 pub fn is_submission(path: &Path) -> bool {
     let ext = path
@@ -115,12 +126,7 @@ fn ingest_passes(
     opts: &IngestOptions,
     bar: &indicatif::ProgressBar,
 ) -> Result<IngestReport, StageError> {
-    if let Some((given, column)) = header::asked_contract_column(schema, &opts.ignore_columns) {
-        return Err(StageError::LeaveOutContractColumn {
-            given: given.to_string(),
-            column: column.to_string(),
-        });
-    }
+    refuse_asked_contract_columns(schema, opts)?;
     let entries = crate::stage::list_entries(input)?;
     if entries.is_empty() {
         return Err(WorkFolderError::NothingToRead {

@@ -451,6 +451,8 @@ pub fn ingest_stage(
     force: bool,
 ) -> Result<StageRun<IngestReport>, StageError> {
     not_the_work_folder(work, input)?;
+    // A wrong option is refused before the stage starts, which would remove its earlier output.
+    ingest::refuse_asked_contract_columns(schema, opts)?;
     let spec = StageSpec {
         name: ingest::STAGE,
         input,

@@ -75,7 +75,7 @@ pub fn map_header_leaving(
     ignore_extra: bool,
     asked: &[String],
 ) -> Result<HeaderMap, FileError> {
-    let mut left_out = Vec::new();
+    let mut named = Vec::new();
     let mut source: Vec<Option<usize>> = vec![None; schema.columns.len()];
     let mut renamed = Vec::new();
     let mut unknown = Vec::new();
@@ -94,7 +94,7 @@ pub fn map_header_leaving(
             continue;
         }
         if asked.iter().any(|a| same_header(a, &cell)) {
-            left_out.push(cell.to_string());
+            named.push((pos, cell.to_string()));
             continue;
         }
         if strong_column(schema, &cell).is_none()
@@ -150,6 +150,7 @@ pub fn map_header_leaving(
             unknown.push(cell);
         }
     }
+    let left_out = leave_out_named(schema, named, &source, &mut unknown, &mut numbering);
     let missing: Vec<&str> = schema
         .required_columns()
         .filter(|c| schema.column_index(&c.name).and_then(|i| source[i]).is_none())
@@ -281,11 +282,43 @@ pub fn map_header_leaving(
     })
 }
 
+/// The columns named to leave out (`--ignore-column`) that are left out. A column no refusal
+/// or check would stop is; one that may hold a contract column's answers goes on as if it
+/// were not named, so that those refusals hold: a near miss of a contract column the file
+/// lacks (`Personnumer`), a header that is an answer or a name (one column per answer), and
+/// a running number's header (`Nr`: its cells are checked for personal numbers).
+fn leave_out_named(
+    schema: &Schema,
+    named: Vec<(usize, String)>,
+    source: &[Option<usize>],
+    unknown: &mut Vec<String>,
+    numbering: &mut Vec<(usize, String)>,
+) -> Vec<String> {
+    let mut left_out = Vec::new();
+    for (pos, cell) in named {
+        let near_absent = near_column(schema, &cell)
+            .and_then(|meant| schema.column_index(meant))
+            .is_some_and(|i| source[i].is_none());
+        let one = std::slice::from_ref(&cell);
+        let an_answer = looks_like_an_answer(schema, &cell)
+            || one_column_per_answer(schema, one, source).is_some()
+            || whole_names(schema, one, source).is_some();
+        if near_absent || an_answer {
+            unknown.push(cell);
+        } else if row_number(&cell) {
+            numbering.push((pos, cell));
+        } else {
+            left_out.push(cell);
+        }
+    }
+    left_out
+}
+
 /// Whether a header cell is the column a user named: case and runs of spaces aside, as a
 /// name typed on the command line differs from the cell.
 fn same_header(asked: &str, cell: &str) -> bool {
     let fold = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-    fold(asked) == fold(cell)
+    fold(&header_cell(asked)) == fold(cell)
 }
 
 /// The first of `asked` (`--ignore-column`) that names a contract column, by its name or one

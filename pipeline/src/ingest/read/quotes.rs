@@ -44,6 +44,9 @@ fn scan(b: &[u8], delimiter: u8) -> Vec<(u64, usize)> {
                 (b'"', Some(b'"')) => i += 1,
                 (b'"', None | Some(b'\n')) => quoted = false,
                 (b'"', Some(&d)) if d == delimiter => quoted = false,
+                // Spaces after the closing quote (`"Anna" ,`) join the cell, which the
+                // reading trims: the quote closed it as meant.
+                (b'"', Some(_)) if closes_before_spaces(&b[i..], delimiter) => quoted = false,
                 (b'"', Some(_)) => {
                     found.push((line, column));
                     quoted = false;
@@ -72,6 +75,15 @@ fn scan(b: &[u8], delimiter: u8) -> Vec<(u64, usize)> {
     found
 }
 
+/// Whether `rest` (after a quote) is spaces or tabs up to the separator, a line's end or the
+/// end of the text.
+fn closes_before_spaces(rest: &[u8], delimiter: u8) -> bool {
+    match rest.iter().find(|&&c| c != b' ' && c != b'\t') {
+        None | Some(b'\n') => true,
+        Some(&c) => c == delimiter,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +102,7 @@ mod tests {
             "a,b\n1,An\"na\n",
             "a,b\n1,\"An\nna\"\n2,x\n",
             "a,b\n1,\"Anna\"",
+            "a,b\n\"1\" ,\"Anna\" \t\n",
         ] {
             assert!(find(fine).is_empty(), "{fine:?}");
         }
