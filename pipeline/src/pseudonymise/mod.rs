@@ -53,7 +53,7 @@ pub fn attribute_columns(schema: &Schema) -> Vec<&str> {
 }
 
 /// The validated columns pseudonymise reads besides the answers.
-const IDENTIFIER_COLUMNS: [&str; 8] = [
+pub const IDENTIFIER_COLUMNS: [&str; 8] = [
     "org_id",
     "report_year",
     "record_id",

@@ -13,16 +13,8 @@ use safetally::pseudonymise::{Encoder, Identifiers};
 
 use super::cpu_seconds;
 
-const COLUMNS: [&str; 8] = [
-    "org_id",
-    "report_year",
-    "record_id",
-    "related_record_id",
-    "personal_number",
-    "given_name",
-    "family_name",
-    "birth_date",
-];
+/// The identifiers as pseudonymise reads them (org, year, record ids, number, names, date).
+const COLUMNS: [&str; 8] = safetally::pseudonymise::IDENTIFIER_COLUMNS;
 
 /// One validated record's identifiers, owned, so the timed loop only borrows them.
 struct Row {
