@@ -6,12 +6,16 @@
 mod config;
 mod consistency;
 pub(crate) mod dp;
+mod files;
 mod measure;
+mod report;
 
 pub use config::DpConfig;
 pub use consistency::{Consistent, make_consistent};
 pub use dp::{DpInput, DpSummary, protect_dp, release_tables, release_tables_noted};
+pub use files::{public_status, read_protected, status_code, write_protected};
 pub use measure::{MIN_RHO, measured_cells, over_cap_note, plan_tables, readable, sensitivity, unusable_rho};
+pub use report::ProtectReport;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -19,9 +23,8 @@ use std::path::Path;
 use safetally_dp::suppress::{self, Params, Status};
 
 use crate::error::{ReleaseError, StageError};
-use crate::parquet_io::{Kind, ParquetSink, Value, read};
 use crate::schema::{MemberKind, Schema};
-use crate::tables::{self, AggregateReport, Table, Tables, build_system, read_cells};
+use crate::tables::{self, AggregateReport, Tables, build_system, read_cells};
 
 pub const STAGE: &str = "05-protect";
 pub const STAGE_DP: &str = "05-protect-dp";
@@ -62,185 +65,6 @@ pub struct TableProtection {
     /// The fewest of the values 1 to threshold - 1 a reader who knows the rule can still
     /// not rule out for a hidden small count (none hidden: no figure).
     pub fewest_small_values: Option<u64>,
-}
-
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct ProtectReport {
-    pub mode: String,
-    pub params: Params,
-    pub report_year: Option<i64>,
-    pub member_kind: String,
-    pub tables: BTreeMap<String, TableProtection>,
-    pub primary: usize,
-    /// With `--protect-differences`: differences of nested populations' cells that were small
-    /// counts, each protected by hiding one of its two cells or more.
-    #[serde(default)]
-    pub small_differences: usize,
-    pub secondary_by_relations: usize,
-    pub secondary_by_audit: usize,
-    /// Cells hidden (zeros among them) because they sit in the line of a hidden small total.
-    #[serde(default)]
-    pub secondary_small_totals: usize,
-    /// Of the cells hidden to protect others, those whose value everything published fixes,
-    /// shown after all (`show_fixed_cells`).
-    #[serde(default)]
-    pub shown_fixed: usize,
-    pub audit_passed: bool,
-    /// Small counts left too exposed: table and cell codes only, never the count.
-    pub audit_failures: Vec<String>,
-    /// DP mode: budget, guarantee, plan, errors.
-    #[serde(default)]
-    pub dp: Option<DpSummary>,
-}
-
-impl ProtectReport {
-    /// The summary, then a line per table (internal: the DP lines hold errors against the
-    /// true counts and how many persons had codes cut).
-    pub fn to_text(&self) -> String {
-        let mut s = format!(
-            "Internal: not part of any release (the DP lines compare with the true counts).\n\n{}\n\nPer table:\n",
-            self.summary()
-        );
-        match &self.dp {
-            Some(d) => {
-                for p in &d.plan {
-                    let error = d.mean_abs_error.get(&p.id).copied().unwrap_or(0.0);
-                    let cut = d.truncated_persons.get(&p.id).map_or(String::new(), |n| {
-                        format!("; {n} person(s) with codes beyond the limit")
-                    });
-                    s.push_str(&format!(
-                        "  {}: rho {}, noise scale {} persons, 95% half-width {}; mean absolute error of the published inner cells {error:.1}{cut}\n",
-                        p.id,
-                        readable(p.rho, 4),
-                        readable(p.scale, 1),
-                        readable(p.half_width_95, 1)
-                    ));
-                }
-            }
-            None => {
-                for (id, t) in &self.tables {
-                    s.push_str(&format!(
-                        "  {id}: {} cells, {} hidden as small counts, {} hidden to protect them\n",
-                        t.cells, t.primary, t.secondary
-                    ));
-                }
-            }
-        }
-        s
-    }
-
-    /// What a run that reused this report (its inputs unchanged) did: nothing spent now.
-    pub fn summary_of_earlier_run(&self) -> String {
-        match &self.dp {
-            Some(d) if !d.reused => format!(
-                "Nothing spent now: the release below was made by an earlier run. {}",
-                dp_summary_as(d, true)
-            ),
-            _ => self.summary(),
-        }
-    }
-
-    pub fn summary(&self) -> String {
-        if let Some(dp) = &self.dp {
-            return dp_summary(dp);
-        }
-        let cells: usize = self.tables.values().map(|t| t.cells).sum();
-        let small_lines = if self.secondary_small_totals > 0 {
-            format!(
-                " {} more (zeros among them) hidden because they are in the line of a total of fewer than {} persons: published, they would tell what those few persons answered.",
-                self.secondary_small_totals, self.params.threshold
-            )
-        } else {
-            String::new()
-        };
-        let fixed = if self.shown_fixed > 0 {
-            format!(
-                " Of the cells hidden to protect others, {} are shown after all: everything published fixes their value (most are zeros).",
-                self.shown_fixed
-            )
-        } else {
-            String::new()
-        };
-        let differences = if self.params.differences {
-            format!(
-                " {} difference(s) of a wider and a narrower population's cells were small counts, protected like the others.",
-                self.small_differences
-            )
-        } else {
-            String::new()
-        };
-        let (zeros, lowest) = if self.params.suppress_zeros {
-            (" (zeros too, as asked)", 0)
-        } else {
-            ("", 1)
-        };
-        format!(
-            "Protect (exact mode, threshold {}) checked {cells} cells: {} hidden because fewer than {} persons{zeros}, {} more hidden so that those cannot be worked out from totals ({} by row and column sums, {} after the audit).{small_lines}{differences}{fixed} Audit: {}.",
-            self.params.threshold,
-            self.primary,
-            self.params.threshold,
-            self.secondary_by_relations + self.secondary_by_audit,
-            self.secondary_by_relations,
-            self.secondary_by_audit,
-            if self.audit_passed {
-                format!(
-                    "passed; a reader who knows the rule (a hidden small count is {lowest} to threshold - 1) and everything published cannot narrow any hidden small count to fewer than {} of those values",
-                    self.params.protection
-                )
-            } else {
-                format!("FAILED for {}", self.audit_failures.join(", "))
-            }
-        )
-    }
-}
-
-/// Extreme figures in scientific notation: a tiny `--rho` (1e-12) printed as "rho 0.0000"
-/// beside a noise scale of 13 million.
-fn dp_summary(d: &DpSummary) -> String {
-    dp_summary_as(d, false)
-}
-
-/// The DP summary; `earlier` when a rerun reused the stage, which spent nothing: it said
-/// "Nothing spent now", then "spent rho 0.5", and gave the year's spending of that earlier run
-/// as what "is now spent", though an extract may have spent more since.
-fn dp_summary_as(d: &DpSummary, earlier: bool) -> String {
-    let (spent, now) = if earlier {
-        (
-            "in that earlier run spent",
-            "was spent after that run (`safetally budget` tells what is spent now)",
-        )
-    } else {
-        ("spent", "is now spent")
-    };
-    let unmet = d.relations_unmet.as_ref().map_or(String::new(), |why| {
-        format!(
-            " Warning: the relations between tables could not all be met in this release ({why}); cells of nested tables may disagree by up to their noise, as the methods note says."
-        )
-    });
-    let scales: Vec<f64> = d.plan.iter().map(|p| p.scale).collect();
-    let lo = scales.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = scales.iter().copied().fold(0.0, f64::max);
-    format!(
-        "Protect (differential privacy) {} rho {} (epsilon {:.2} at delta {:e}) across {} tables; the year's budget is rho {:.4}, of which {:.4} {now}. Noise scale per measured cell from {} to {} persons; cells whose noisy value is below {} are hidden. A person split into {} clusters by linkage is protected at rho {:.4} (epsilon {:.2}). Ledger: {}.{unmet}",
-        if d.reused {
-            "reused the stored draw of this release (nothing spent):"
-        } else {
-            spent
-        },
-        readable(d.rho, 4),
-        d.epsilon,
-        d.delta,
-        d.plan.len(),
-        d.year_rho_cap,
-        d.spent_after,
-        readable(lo, 1),
-        readable(hi, 1),
-        d.suppress_below,
-        d.group_size,
-        d.group_rho,
-        d.group_epsilon,
-        d.ledger.display()
-    )
 }
 
 pub fn member_kind(report: &AggregateReport) -> MemberKind {
@@ -401,113 +225,4 @@ fn show_fixed_cells(out: &mut [ProtectedTable], keep_zeros_hidden: bool) -> usiz
         }
     }
     shown
-}
-
-/// The status a published file shows. Whether a hidden cell was small or hidden to protect
-/// another is internal: published, it would tell a reader that one hidden cell is 1 to 4 and
-/// another 0 or at least 5, narrowing both beyond what the audit checked.
-pub fn public_status(s: Status) -> &'static str {
-    if s.hidden() { "suppressed" } else { "published" }
-}
-
-pub fn status_code(s: Status) -> &'static str {
-    match s {
-        Status::Published => "published",
-        Status::Primary => "suppressed_small",
-        Status::Secondary => "suppressed_complementary",
-    }
-}
-
-fn parse_status(s: &str) -> Option<Status> {
-    [Status::Published, Status::Primary, Status::Secondary]
-        .into_iter()
-        .find(|x| status_code(*x) == s)
-}
-
-const COLUMNS: [(&str, Kind); 5] = [
-    ("persons", Kind::Int),
-    ("status", Kind::Str),
-    ("interval_lower", Kind::Int),
-    ("interval_upper", Kind::Int),
-    ("noise_scale", Kind::Float),
-];
-
-pub fn write_protected(t: &Table, p: &ProtectedTable, dir: &Path) -> Result<(), StageError> {
-    let mut cols: Vec<(&str, Kind)> = t.dims.iter().map(|d| (d.name.as_str(), Kind::Str)).collect();
-    cols.extend(COLUMNS);
-    let mut sink = ParquetSink::create(&dir.join(format!("{}.parquet", t.id())), &cols)?;
-    let int = |v: Option<u64>| Value::Int(v.map(|x| x as i64));
-    for i in 0..p.values.len() {
-        let mut row: Vec<Value> = t.codes(i).into_iter().map(|c| Value::Str(Some(c))).collect();
-        row.extend([
-            int(p.values[i]),
-            Value::Str(Some(status_code(p.status[i]).to_string())),
-            int(p.lower[i]),
-            int(p.upper[i]),
-            Value::Float(p.scale[i]),
-        ]);
-        sink.push(row)?;
-    }
-    sink.finish()?;
-    Ok(())
-}
-
-pub fn read_protected(t: &Table, dir: &Path) -> Result<ProtectedTable, StageError> {
-    let path = dir.join(format!("{}.parquet", t.id()));
-    let df = read(&path)?;
-    let bad = |m: String| StageError::ParquetRead {
-        path: path.clone(),
-        message: m,
-    };
-    let strs = |n: &str| {
-        df.column(n)
-            .and_then(|c| c.str().cloned())
-            .map_err(|e| bad(format!("column {n}: {e}")))
-    };
-    let ints = |n: &str| {
-        df.column(n)
-            .and_then(|c| c.i64().cloned())
-            .map_err(|e| bad(format!("column {n}: {e}")))
-    };
-    let dims = t
-        .dims
-        .iter()
-        .map(|d| strs(&d.name))
-        .collect::<Result<Vec<_>, _>>()?;
-    let (persons, status, lower, upper) = (
-        ints("persons")?,
-        strs("status")?,
-        ints("interval_lower")?,
-        ints("interval_upper")?,
-    );
-    let scale = df
-        .column("noise_scale")
-        .and_then(|c| c.f64().cloned())
-        .map_err(|e| bad(format!("column noise_scale: {e}")))?;
-    let n = t.n_cells();
-    let mut p = ProtectedTable::empty(t.id(), n);
-    if df.height() != n {
-        return Err(bad(format!("{} rows where the table has {n} cells", df.height())));
-    }
-    let u = |v: Option<i64>| v.map(|x| x.max(0) as u64);
-    for row in 0..n {
-        let cell: BTreeMap<String, String> = t
-            .dims
-            .iter()
-            .zip(&dims)
-            .map(|(d, c)| (d.name.clone(), c.get(row).unwrap_or("").to_string()))
-            .collect();
-        let i = t
-            .cell_index(&cell)
-            .ok_or_else(|| bad(format!("row {}: unknown cell {cell:?}", row + 1)))?;
-        p.values[i] = u(persons.get(row));
-        p.status[i] = status
-            .get(row)
-            .and_then(parse_status)
-            .ok_or_else(|| bad(format!("row {}: bad status", row + 1)))?;
-        p.lower[i] = u(lower.get(row));
-        p.upper[i] = u(upper.get(row));
-        p.scale[i] = scale.get(row);
-    }
-    Ok(p)
 }
