@@ -120,16 +120,33 @@ fn a_column_named_to_leave_out_is_left_out_without_the_warning_that_repeats() {
     assert!(e.contains("unknown column(s) Anmält"), "{e}");
     // A named column that may be a contract column the file lacks goes through the refusals
     // that keep identifiers from being lost unseen: a near miss of the column's name, and a
-    // running number's header over personal numbers.
-    for (header_as, refusal) in [
-        ("Personnumer", "seem to be contract columns under another name"),
-        ("Nr", "is headed like a running number of the rows"),
+    // running number's header over personal numbers (with --ignore-extra-columns too), and
+    // headers that are answers: `Kvinna` and `Man`, named together, are answers of gender.
+    for (header_as, refusal, all) in [
+        (
+            "Personnumer",
+            "seem to be contract columns under another name",
+            true,
+        ),
+        ("Nr", "is headed like a running number of the rows", true),
     ] {
         let text = file_with(4, "personal_number", header_as, |_| "811218-9876".to_string());
-        let (report, _out) = one("a.csv", &text, &asked(&[header_as], true));
+        let (report, _out) = one("a.csv", &text, &asked(&[header_as], all));
         let e = report.files[0].error.clone().unwrap_or_default();
         assert!(e.contains(refusal), "{header_as}: {e}");
     }
+    let head: Vec<String> = header()
+        .into_iter()
+        .map(|h| match h.as_str() {
+            "gender" => "Kvinna".to_string(),
+            "personal_number" => "Man".to_string(),
+            _ => h,
+        })
+        .collect();
+    let text = csv_text(&head, &[row_with(&[("record_id", "R1")])], b',');
+    let (report, _out) = one("a.csv", &text, &asked(&["Kvinna", "Man"], false));
+    let e = report.files[0].error.clone().unwrap_or_default();
+    assert!(e.contains("and the file has no column gender"), "{e}");
     // A contract column, by its name or its Swedish header, is refused before any file is read.
     for name in ["police_report", "Polisanmälan"] {
         let text = file_with(1, "police_report", "police_report", |_| "no".to_string());

@@ -295,14 +295,17 @@ fn leave_out_named(
     numbering: &mut Vec<(usize, String)>,
 ) -> Vec<String> {
     let mut left_out = Vec::new();
+    // Two or more answers of one code column the file lacks (`Kvinna`, `Man`) are a sheet laid
+    // out one column per answer: named together, none is left out.
+    let cells: Vec<String> = named.iter().map(|(_, c)| c.clone()).collect();
+    let per_answer = one_column_per_answer(schema, &cells, source).is_some();
     for (pos, cell) in named {
         let near_absent = near_column(schema, &cell)
             .and_then(|meant| schema.column_index(meant))
             .is_some_and(|i| source[i].is_none());
-        let one = std::slice::from_ref(&cell);
-        let an_answer = looks_like_an_answer(schema, &cell)
-            || one_column_per_answer(schema, one, source).is_some()
-            || whole_names(schema, one, source).is_some();
+        let an_answer = per_answer
+            || looks_like_an_answer(schema, &cell)
+            || whole_names(schema, std::slice::from_ref(&cell), source).is_some();
         if near_absent || an_answer {
             unknown.push(cell);
         } else if row_number(&cell) {
@@ -317,7 +320,7 @@ fn leave_out_named(
 /// Whether a header cell is the column a user named: case and runs of spaces aside, as a
 /// name typed on the command line differs from the cell.
 fn same_header(asked: &str, cell: &str) -> bool {
-    let fold = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let fold = |s: &str| crate::ingest::fields::collapse_spaces(s).to_lowercase();
     fold(&header_cell(asked)) == fold(cell)
 }
 
