@@ -114,10 +114,37 @@ fn a_column_named_to_leave_out_is_left_out_without_the_warning_that_repeats() {
             full.contains("column(s) left out as asked (--ignore-column): Anmält"),
             "{full}"
         );
+        // The console points to the note, and a name found is not warned of.
+        let pointer = report.files_with_notes().unwrap_or_default();
+        assert!(
+            pointer.starts_with("1 file(s) have notes") && pointer.contains("a.csv"),
+            "{pointer}"
+        );
+        assert!(
+            !report.summary().contains("--ignore-column"),
+            "{}",
+            report.summary()
+        );
     }
     let (report, _out) = one("a.csv", &text, &asked(&["Tolk"], false));
     let e = report.files[0].error.clone().unwrap_or_default();
     assert!(e.contains("unknown column(s) Anmält"), "{e}");
+    // A name no file's header has is told of, once, with the name as given; one found in the
+    // file beside it is not.
+    let (report, _out) = one("a.csv", &text, &asked(&["Anmält", "Tolk ", "Tolk "], false));
+    assert_counts(&report, 6, 0);
+    let told: Vec<&String> = report
+        .warnings
+        .iter()
+        .filter(|w| w.contains("--ignore-column"))
+        .collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(
+        told[0].starts_with("--ignore-column \"Tolk \" names no column of any file read"),
+        "{}",
+        told[0]
+    );
+    assert!(report.summary().contains(told[0].as_str()));
     // A named column that may be a contract column the file lacks goes through the refusals
     // that keep identifiers from being lost unseen: a near miss of the column's name, and a
     // running number's header over personal numbers (with --ignore-extra-columns too), and

@@ -69,6 +69,9 @@ pub fn print_outcome(report: &IngestReport, skipped: bool, dir: &std::path::Path
          (ORG-problems.xlsx lists each organisation's problems for Excel); the full report is {0}/{REPORT_TXT}.",
         dir.display()
     );
+    if let Some(notes) = report.files_with_notes() {
+        say!("{notes}");
+    }
 }
 
 pub fn exit_code(report: &IngestReport) -> u8 {

@@ -213,7 +213,28 @@ fn ingest_passes(
         ));
     }
     report.warnings.extend(v.copies(&identical));
+    report
+        .warnings
+        .extend(asked_not_found(&opts.ignore_columns, &report.files));
     Ok(report)
+}
+
+/// A name to leave out (`--ignore-column`) that no table read has among its headers: a slip
+/// of spelling leaves the column it meant refused or warned of, and the user who named it
+/// should hear why.
+fn asked_not_found(asked: &[String], files: &[FileOutcome]) -> Vec<String> {
+    let read = || files.iter().filter(|f| f.error.is_none());
+    let mut seen = std::collections::BTreeSet::new();
+    asked
+        .iter()
+        .filter(|a| seen.insert(a.as_str()))
+        .filter(|a| !read().any(|f| f.asked_found.contains(a)))
+        .map(|a| {
+            format!(
+                "--ignore-column {a:?} names no column of any file read (headers are compared with case and runs of spaces aside), so nothing was left out for it: check its spelling against the file's header"
+            )
+        })
+        .collect()
 }
 
 fn file_label(input: &Path, path: &Path) -> String {

@@ -66,14 +66,14 @@ pub(super) fn open_mapped(
     let tables = read::open(path, &opts.sheet, &classify)?;
     Ok(tables
         .into_iter()
-        .map(|t| {
-            let map = map_table(schema, &t, opts);
+        .map(|mut t| {
+            let map = map_table(schema, &mut t, opts);
             (t, map)
         })
         .collect())
 }
 
-fn map_table(schema: &Schema, t: &Table, opts: &IngestOptions) -> Result<header::HeaderMap, FileError> {
+fn map_table(schema: &Schema, t: &mut Table, opts: &IngestOptions) -> Result<header::HeaderMap, FileError> {
     if let Some(why) = &t.refused {
         return Err(FileError::Xlsx {
             path: t.path.clone(),
@@ -96,11 +96,18 @@ fn map_table(schema: &Schema, t: &Table, opts: &IngestOptions) -> Result<header:
         } else {
             FileError::MergedHeader {
                 inner: Box::new(e),
-                merges: t.merged_header.join(", "),
+                merges: t
+                    .merged_header
+                    .iter()
+                    .map(|m| m.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             }
         }
     })?;
     map.sheet_columns = t.sheet_columns.clone();
+    leave_out_merged(t, &mut map);
+    let t: &Table = t;
     running_numbers_without_header(t, &mut map);
     let pnr_column = schema
         .column_index("personal_number")
@@ -118,6 +125,49 @@ fn map_table(schema: &Schema, t: &Table, opts: &IngestOptions) -> Result<header:
             ),
         }),
         None => Ok(map),
+    }
+}
+
+/// Header cells merged across columns whose name was given to leave out (`--ignore-column`):
+/// the merge's first column is left out by its header, and the others, which have no header
+/// of their own, with it; otherwise a value in one of them quarantined its row. The sheet's
+/// note on merged header cells then names only the merges still read as they are.
+fn leave_out_merged(t: &mut Table, map: &mut header::HeaderMap) {
+    let pos_of = |col: usize| match &t.sheet_columns {
+        Some(cols) => cols.iter().position(|&c| c == col),
+        None => Some(col),
+    };
+    let mut kept = Vec::new();
+    let mut left = false;
+    for m in &t.merged_header {
+        let asked = pos_of(m.first)
+            .and_then(|p| t.header.get(p))
+            .map(|h| header::header_cell(h))
+            .and_then(|cell| map.asked.iter().position(|a| *a == cell));
+        let Some(i) = asked else {
+            kept.push(m);
+            continue;
+        };
+        let others: Vec<usize> = (m.first + 1..=m.last).filter_map(pos_of).collect();
+        map.blank.retain(|p| !others.contains(p));
+        map.asked[i] = format!("{} (merged over {}: all its columns)", map.asked[i], m.name);
+        left = true;
+    }
+    if left && let Some(sheet) = &t.sheet {
+        let all: Vec<&read::HeaderMerge> = t.merged_header.iter().collect();
+        let before = crate::ingest::xlsx::header_note(sheet, &all);
+        let after = crate::ingest::xlsx::header_note(sheet, &kept);
+        let notes = std::mem::take(&mut t.notes);
+        t.notes = notes
+            .into_iter()
+            .filter_map(|n| {
+                if Some(&n) == before.as_ref() {
+                    after.clone()
+                } else {
+                    Some(n)
+                }
+            })
+            .collect();
     }
 }
 

@@ -47,10 +47,19 @@ pub struct Table {
     /// empty columns are dropped, so a message must not count places in the table.
     pub sheet_columns: Option<Vec<usize>>,
     /// Header cells of a workbook sheet merged across columns (`G1:H1`).
-    pub merged_header: Vec<String>,
+    pub merged_header: Vec<HeaderMerge>,
     /// The line (sheet row) of the header, for messages about it.
     pub header_line: u64,
     body: Body,
+}
+
+/// A header cell merged across the sheet's columns `first..=last` (0 is A), named as Excel
+/// names it (`G1:H1`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeaderMerge {
+    pub name: String,
+    pub first: usize,
+    pub last: usize,
 }
 
 /// Which sheet of a workbook holds the data.

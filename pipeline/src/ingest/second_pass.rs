@@ -37,6 +37,7 @@ pub(super) fn validate_file(
     outcome.format = Some(table.format.clone());
     outcome.notes = header_notes(schema, &map);
     outcome.warnings = map.warnings.clone();
+    outcome.asked_found = map.asked_found.clone();
     outcome.notes.extend(table.notes.iter().cloned());
     outcome.org_id = f.org.clone();
     let target = Target {

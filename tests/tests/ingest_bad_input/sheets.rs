@@ -220,3 +220,57 @@ fn a_merge_across_columns_is_not_copied_into_the_next_column() {
         "{notes:?}"
     );
 }
+
+#[test]
+fn a_header_cell_merged_over_columns_and_named_to_leave_out_leaves_out_all_its_columns() {
+    // `Tolk` merged over the two columns after the contract's, with a value in each: the
+    // second column has no header of its own, and a value there quarantines its row unless
+    // the merge named to leave out takes it along.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let head = header();
+    let at = head.len() as u16;
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let rows = [row_with(&[]), row_with(&[("record_id", "R2")])];
+    write_sheet(ws, &[head.clone(), rows[0].clone(), rows[1].clone()]);
+    ws.merge_range(0, at, 0, at + 1, "Tolk", &rust_xlsxwriter::Format::new())
+        .expect("merge");
+    for r in 1..=2u32 {
+        ws.write_string(r, at, "ja").expect("cell");
+        ws.write_string(r, at + 1, "arabiska").expect("cell");
+    }
+    wb.save(dir.path().join("merged.xlsx")).expect("save");
+    let asked = IngestOptions {
+        ignore_columns: vec!["tolk".into()],
+        ..IngestOptions::default()
+    };
+    let (report, _out) = ingest(dir.path(), &asked);
+    assert_counts(&report, 2, 0);
+    let notes = &report.files[0].notes;
+    let letter = |c: u16| char::from(b'A' + c as u8);
+    let merge = format!("{}1:{}1", letter(at), letter(at + 1));
+    assert!(
+        notes.iter().any(|n| n.contains("left out as asked")
+            && n.contains(&format!("Tolk (merged over {merge}: all its columns)"))),
+        "{notes:?}"
+    );
+    assert!(
+        !notes.iter().any(|n| n.contains("merged across columns")),
+        "the merge left out is not said to quarantine rows: {notes:?}"
+    );
+    // Not named, the second column's values quarantine their rows, as the note says.
+    let all = IngestOptions {
+        ignore_extra_columns: true,
+        ..IngestOptions::default()
+    };
+    let (report, _out) = ingest(dir.path(), &all);
+    assert_counts(&report, 0, 2);
+    assert!(
+        report.files[0]
+            .notes
+            .iter()
+            .any(|n| n.contains(&merge) && n.contains("merged across columns")),
+        "{:?}",
+        report.files[0].notes
+    );
+}

@@ -35,6 +35,9 @@ pub struct HeaderMap {
     /// Columns the user named to leave out (`--ignore-column`): passed over by their header,
     /// before any check of what their cells hold, so that no warning about them repeats.
     pub asked: Vec<String>,
+    /// The names given to leave out (as given) that name a header cell of this table, left
+    /// out or not: a name no table's header has is told of once the run is read.
+    pub asked_found: Vec<String>,
     /// The row index pandas writes as a column (`__index_level_0__`), passed over (`pandas_index`).
     pub pandas_index: Vec<String>,
     /// A running number of the rows (`Nr`, `#`, `Löpnummer`), passed over (`row_number`).
@@ -272,6 +275,11 @@ pub fn map_header_leaving(
         absent,
         ignored: unknown,
         asked: left_out,
+        asked_found: asked
+            .iter()
+            .filter(|a| header.iter().any(|raw| same_header(a, &header_cell(raw))))
+            .cloned()
+            .collect(),
         pandas_index: pandas,
         numbering: Vec::new(),
         numbering_named: numbering,

@@ -49,6 +49,9 @@ pub struct FileOutcome {
     /// may have held a contract column's answers).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The names given to leave out (`--ignore-column`) that name a column of this table.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub asked_found: Vec<String>,
     /// The file is (or looks like) the linkage key, refused as no submission: `run` stops on
     /// it saying so, not that an organisation's records would be missing.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -134,6 +134,30 @@ The {} quarantined row(s) are in no table until their files are corrected and in
         s
     }
 
+    /// The files with notes in the full report (how each was read, columns left out, cells
+    /// to look at), for the console: the notes are the report's, but a user who reads only
+    /// the console should know they are there. At most five files are named.
+    pub fn files_with_notes(&self) -> Option<String> {
+        let with: BTreeSet<&str> = self
+            .files
+            .iter()
+            .filter(|f| !f.notes.is_empty())
+            .map(|f| f.file.as_str())
+            .collect();
+        let named: Vec<&str> = with.iter().take(5).copied().collect();
+        let more = match with.len() - named.len() {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        (!with.is_empty()).then(|| {
+            format!(
+                "{} file(s) have notes in the full report (how each was read, columns left out, cells to look at): {}{more}.",
+                with.len(),
+                named.join(", ")
+            )
+        })
+    }
+
     /// The full report a person reads: per organisation, per rule, per file.
     pub fn to_text(&self) -> String {
         let mut s = String::new();

@@ -46,6 +46,7 @@ mod tests {
             absent: Vec::new(),
             ignored: Vec::new(),
             asked: Vec::new(),
+            asked_found: Vec::new(),
             pandas_index: Vec::new(),
             numbering: Vec::new(),
             numbering_named: Vec::new(),

@@ -3,7 +3,7 @@
 use calamine::Dimensions;
 
 use super::cell_name;
-use crate::ingest::read::RawRow;
+use crate::ingest::read::{HeaderMerge, RawRow};
 
 /// A merge's value counts for every row it spans below the header, in its first column: that
 /// is what the person who merged the rows sees. A merge across columns is not spread into the
@@ -51,7 +51,7 @@ pub(super) fn fill_merged(grid: &mut [RawRow], merged: &[Dimensions], sheet: &st
 
 /// The header's cells merged across columns (`G1:H1`): the columns after a merge's first
 /// have no header of their own, which a failure on the merge's name alone does not say.
-pub(super) fn across_header(grid: &[RawRow], merged: &[Dimensions]) -> Vec<String> {
+pub(super) fn across_header(grid: &[RawRow], merged: &[Dimensions]) -> Vec<HeaderMerge> {
     let Some(header_line) = grid.first().map(|r| r.line) else {
         return Vec::new();
     };
@@ -59,8 +59,24 @@ pub(super) fn across_header(grid: &[RawRow], merged: &[Dimensions]) -> Vec<Strin
         .iter()
         .filter(|m| u64::from(m.start.0) < header_line && u64::from(m.end.0) + 1 >= header_line)
         .filter(|m| m.end.1 > m.start.1)
-        .map(|m| format!("{}:{}", cell_name(m.start), cell_name(m.end)))
+        .map(|m| HeaderMerge {
+            name: format!("{}:{}", cell_name(m.start), cell_name(m.end)),
+            first: m.start.1 as usize,
+            last: m.end.1 as usize,
+        })
         .collect()
+}
+
+/// The note on header cells merged across columns, for those of `merges` still read as
+/// they are (a merge named to leave out has all its columns left out).
+pub fn header_note(sheet: &str, merges: &[&HeaderMerge]) -> Option<String> {
+    let names: Vec<&str> = merges.iter().map(|m| m.name.as_str()).collect();
+    (!names.is_empty()).then(|| {
+        format!(
+            "sheet {sheet:?}: header cell(s) {} merged across columns: every column of a merge but its first has no header of its own, and a row with a value in one is quarantined",
+            names.join(", ")
+        )
+    })
 }
 
 /// Fills the merge's first column in the rows below its first cell; whether any was filled.

@@ -16,6 +16,8 @@ mod formats;
 mod hidden;
 mod hidden_sheets;
 mod merges;
+
+pub(super) use merges::header_note;
 mod numbers;
 
 use cells::read_cells;
@@ -90,12 +92,10 @@ pub(super) fn open_xlsx(
         skip_title_rows(&mut grid, &mut notes, classify);
         notes.extend(fill_merged(&mut grid, &merged, name));
         let header_merges = merges::across_header(&grid, &merged);
-        if !header_merges.is_empty() {
-            notes.push(format!(
-                "sheet {name:?}: header cell(s) {} merged across columns: every column of a merge but its first has no header of its own, and a row with a value in one is quarantined",
-                header_merges.join(", ")
-            ));
-        }
+        notes.extend(merges::header_note(
+            name,
+            &header_merges.iter().collect::<Vec<_>>(),
+        ));
         let kind = match (&sheet.name, grid.first()) {
             (Some(_), _) => HeaderKind::Records,
             (None, Some(first)) => classify(&first.cells),
