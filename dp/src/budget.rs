@@ -37,9 +37,10 @@ pub struct TablePlan {
 pub fn plan(rho: f64, tables: &[(String, f64, f64)]) -> Result<Vec<TablePlan>, crate::DpError> {
     let total: f64 = tables.iter().map(|t| t.1).sum();
     if !(rho > 0.0 && total > 0.0) {
-        return Err(crate::DpError::Parameter(format!(
-            "rho {rho} and the sum of weights {total} must be positive"
-        )));
+        return Err(crate::DpError::NotPositive {
+            first: ("rho", rho),
+            second: ("the sum of weights", total),
+        });
     }
     tables
         .iter()

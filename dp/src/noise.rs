@@ -8,19 +8,28 @@ use opendp::metrics::L2Distance;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DpError {
-    #[error("invalid privacy parameter: {0}")]
-    Parameter(String),
-    #[error("OpenDP refused: {0}")]
-    OpenDp(String),
+    /// Two parameters, by name and value, of which one is not a positive finite number.
+    #[error("invalid privacy parameter: {} {} and {} {} must be positive", .first.0, .first.1, .second.0, .second.1)]
+    NotPositive {
+        first: (&'static str, f64),
+        second: (&'static str, f64),
+    },
+    /// OpenDP's error kind and its message (its own `Display` prints the kind alone).
+    #[error("OpenDP refused: {variant}{}", .message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    OpenDp {
+        variant: opendp::error::ErrorVariant,
+        message: Option<String>,
+    },
 }
 
 /// The rho that discrete Gaussian noise of `scale` spends on a query of L2 sensitivity
 /// `sensitivity`: rho = sensitivity^2 / (2 scale^2) (Canonne, Kamath and Steinke 2020).
 pub fn rho_for_scale(sensitivity: f64, scale: f64) -> Result<f64, DpError> {
     if !(sensitivity > 0.0 && scale > 0.0 && sensitivity.is_finite() && scale.is_finite()) {
-        return Err(DpError::Parameter(format!(
-            "sensitivity {sensitivity} and scale {scale} must be positive"
-        )));
+        return Err(DpError::NotPositive {
+            first: ("sensitivity", sensitivity),
+            second: ("scale", scale),
+        });
     }
     Ok(sensitivity * sensitivity / (2.0 * scale * scale))
 }
@@ -28,9 +37,10 @@ pub fn rho_for_scale(sensitivity: f64, scale: f64) -> Result<f64, DpError> {
 /// The smallest scale that keeps a query of L2 sensitivity `sensitivity` within `rho`.
 pub fn scale_for_rho(sensitivity: f64, rho: f64) -> Result<f64, DpError> {
     if !(sensitivity > 0.0 && rho > 0.0 && sensitivity.is_finite() && rho.is_finite()) {
-        return Err(DpError::Parameter(format!(
-            "sensitivity {sensitivity} and rho {rho} must be positive"
-        )));
+        return Err(DpError::NotPositive {
+            first: ("sensitivity", sensitivity),
+            second: ("rho", rho),
+        });
     }
     Ok(sensitivity / (2.0 * rho).sqrt())
 }
@@ -78,12 +88,32 @@ impl Gaussian {
 }
 
 fn err(e: opendp::error::Error) -> DpError {
-    DpError::OpenDp(e.to_string())
+    DpError::OpenDp {
+        variant: e.variant,
+        message: e.message,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// OpenDP's own `Display` prints the error's kind alone: its message is kept beside it.
+    #[test]
+    fn errors_say_which_parameter_and_what_opendp_said() {
+        let e = scale_for_rho(1.0, -0.5).expect_err("negative rho");
+        assert_eq!(
+            e.to_string(),
+            "invalid privacy parameter: sensitivity 1 and rho -0.5 must be positive"
+        );
+        let e = Gaussian::new(-1.0).err().expect("a negative scale is refused");
+        let text = e.to_string();
+        let DpError::OpenDp { message, .. } = &e else {
+            panic!("{text}");
+        };
+        let message = message.as_deref().expect("OpenDP says why");
+        assert!(!message.is_empty() && text.ends_with(message), "{text}");
+    }
 
     #[test]
     fn scale_and_rho_are_inverse() {

@@ -17,7 +17,13 @@ const TIME_LIMIT: Duration = Duration::from_secs(30);
 #[derive(Debug, thiserror::Error)]
 pub enum RepairError {
     #[error("no integer values near the estimates satisfy the tables' relations: {0}")]
-    Solver(String),
+    Solver(#[from] microlp::Error),
+    #[error("no integer values near the estimates satisfy the tables' relations: out of time ({} s)", .limit.as_secs())]
+    OutOfTime { limit: Duration },
+    #[error(
+        "no integer values near the estimates satisfy the tables' relations: the solution breaks a relation"
+    )]
+    BrokenRelation,
 }
 
 /// Minimises sum(weight_i |x_i - value_i|) over non-negative integers x subject to every
@@ -76,8 +82,8 @@ pub fn nearest_satisfying(
     }
     let solution = match prob.solve() {
         Ok(SolveOutcome::Solution(s)) => s,
-        Ok(SolveOutcome::Interrupted(_)) => return Err(RepairError::Solver("out of time".into())),
-        Err(e) => return Err(RepairError::Solver(e.to_string())),
+        Ok(SolveOutcome::Interrupted(_)) => return Err(RepairError::OutOfTime { limit: TIME_LIMIT }),
+        Err(e) => return Err(e.into()),
     };
     let out: Vec<u64> = values
         .iter()
@@ -88,7 +94,7 @@ pub fn nearest_satisfying(
         })
         .collect();
     if broken(&out) {
-        return Err(RepairError::Solver("the solution breaks a relation".into()));
+        return Err(RepairError::BrokenRelation);
     }
     Ok(out)
 }

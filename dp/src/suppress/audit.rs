@@ -383,12 +383,11 @@ impl Program<'_> {
             let e: microlp::LinearExpr = expr.iter().map(|&(v, c)| (vars[v], c)).collect();
             prob.add_constraint(e, *op, *rhs);
         }
-        let err = |m: String| SuppressError::Solver { cell, message: m };
         match prob.solve() {
             Ok(SolveOutcome::Solution(s)) => {
                 let v = s.objective().round();
                 if v < 0.0 {
-                    return Err(err(format!("negative optimum {v}")));
+                    return Err(SuppressError::NegativeOptimum { cell, value: v });
                 }
                 // The solution is an assignment the reader cannot rule out: for the reader
                 // who knows the rule, only for the cells it leaves within their own program's
@@ -418,9 +417,9 @@ impl Program<'_> {
                 let v = v as u64;
                 Ok((v < cap).then_some(v))
             }
-            Ok(SolveOutcome::Interrupted(_)) => Err(err("interrupted".into())),
+            Ok(SolveOutcome::Interrupted(_)) => Err(SuppressError::Interrupted { cell }),
             Err(microlp::Error::Unbounded) => Ok(None),
-            Err(e) => Err(err(e.to_string())),
+            Err(source) => Err(SuppressError::Solver { cell, source }),
         }
     }
 }

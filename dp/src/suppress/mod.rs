@@ -151,8 +151,12 @@ impl Default for Params {
 pub enum SuppressError {
     #[error("the tables are inconsistent: relation {0} does not hold for the true counts")]
     Inconsistent(usize),
-    #[error("the integer program for cell {cell} failed: {message}")]
-    Solver { cell: usize, message: String },
+    #[error("the integer program for cell {cell} failed: {source}")]
+    Solver { cell: usize, source: microlp::Error },
+    #[error("the integer program for cell {cell} failed: negative optimum {value}")]
+    NegativeOptimum { cell: usize, value: f64 },
+    #[error("the integer program for cell {cell} failed: interrupted")]
+    Interrupted { cell: usize },
     #[error("no cell left to hide that would protect cell {0}")]
     Stuck(usize),
 }
