@@ -8,7 +8,7 @@ use opendp::metrics::L2Distance;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DpError {
-    /// Two parameters, by name and value, of which one is not a positive finite number.
+    /// Two parameters, by name and value, that must both be positive.
     #[error("invalid privacy parameter: {} {} and {} {} must be positive", .first.0, .first.1, .second.0, .second.1)]
     NotPositive {
         first: (&'static str, f64),
@@ -113,6 +113,7 @@ mod tests {
         };
         let message = message.as_deref().expect("OpenDP says why");
         assert!(!message.is_empty() && text.ends_with(message), "{text}");
+        assert!(text.starts_with("OpenDP refused: MakeMeasurement: "), "{text}");
     }
 
     #[test]

@@ -33,7 +33,7 @@ fn choices(schema: &Schema, c: &Column) -> Option<Vec<String>> {
         ColumnType::Country => {
             let mut v: Vec<String> = schema.countries.iter().map(|x| x.name_sv.clone()).collect();
             v.sort();
-            v.push(crate::schema::UNKNOWN_COUNTRY_LABEL.into());
+            v.push(schema.unknown_country.sv.clone());
             Some(v)
         }
         ColumnType::Member => Some(

@@ -30,6 +30,12 @@ pub enum StageError {
         "--ignore-column {given:?}: that is the contract column {column}, whose answers the tables count, so it cannot be left out; name only columns of the organisation's own (if {given:?} is such a column under a contract column's header, rename it in the file)"
     )]
     LeaveOutContractColumn { given: String, column: String },
+    /// `--ignore-column ""`: a blank name would match only header cells without a header,
+    /// which are never left out (a value under one quarantines its row).
+    #[error(
+        "--ignore-column {given:?} names no header: give the column's header as the file writes it (a column without a header cannot be left out by name; delete it or give it a header)"
+    )]
+    LeaveOutBlank { given: String },
     /// A CSV file (a published table, a report's table, a sample's submission, the overlap
     /// matrix) that cannot be read or written.
     #[error("{path}: {source}")]

@@ -58,8 +58,16 @@ pub struct IngestOptions {
     pub linkage_key: Option<PathBuf>,
 }
 
-/// Refuses `--ignore-column` naming a contract column (by its name or one of its headers).
+/// Refuses `--ignore-column` naming a contract column (by its name or one of its headers), or
+/// naming nothing (a blank name).
 pub fn refuse_asked_contract_columns(schema: &Schema, opts: &IngestOptions) -> Result<(), StageError> {
+    if let Some(blank) = opts
+        .ignore_columns
+        .iter()
+        .find(|a| header::asked_key(a).is_empty())
+    {
+        return Err(StageError::LeaveOutBlank { given: blank.clone() });
+    }
     match header::asked_contract_column(schema, &opts.ignore_columns) {
         Some((given, column)) => Err(StageError::LeaveOutContractColumn {
             given: given.to_string(),
@@ -219,19 +227,31 @@ fn ingest_passes(
     Ok(report)
 }
 
-/// A name to leave out (`--ignore-column`) that no table read has among its headers: a slip
-/// of spelling leaves the column it meant refused or warned of, and the user who named it
-/// should hear why.
+/// A name to leave out (`--ignore-column`) that no table has among its headers: a slip of
+/// spelling leaves the column it meant refused or warned of, and the user who named it should
+/// hear why. Said only when every table was read: a table refused may have had the name (an
+/// outside review's refused file had it, and the run told the user to check a spelling that
+/// was right), and its own error comes first.
 fn asked_not_found(asked: &[String], files: &[FileOutcome]) -> Vec<String> {
-    let read = || files.iter().filter(|f| f.error.is_none());
+    if files.iter().any(|f| f.error.is_some()) {
+        return Vec::new();
+    }
+    let found = |a: &String| {
+        files.iter().any(|f| {
+            f.asked_found
+                .iter()
+                .any(|x| header::asked_key(x) == header::asked_key(a))
+        })
+    };
+    // Names alike but for case and spaces are one name, told once.
     let mut seen = std::collections::BTreeSet::new();
     asked
         .iter()
-        .filter(|a| seen.insert(a.as_str()))
-        .filter(|a| !read().any(|f| f.asked_found.contains(a)))
+        .filter(|a| seen.insert(header::asked_key(a)))
+        .filter(|a| !found(a))
         .map(|a| {
             format!(
-                "--ignore-column {a:?} names no column of any file read (headers are compared with case and runs of spaces aside), so nothing was left out for it: check its spelling against the file's header"
+                "--ignore-column {a:?} names no column of any file read (headers are compared with case and runs of spaces aside), so nothing was left out for it: check its spelling against the header of the file that has the column"
             )
         })
         .collect()

@@ -91,17 +91,19 @@ fn map_table(schema: &Schema, t: &mut Table, opts: &IngestOptions) -> Result<hea
         &opts.ignore_columns,
     )
     .map_err(|e| {
-        if t.merged_header.is_empty() {
+        // A merge named to leave out is not to be unmerged: its columns go with its name.
+        let merges: Vec<&str> = t
+            .merged_header
+            .iter()
+            .filter(|m| !merge_named(t, m, &opts.ignore_columns))
+            .map(|m| m.name.as_str())
+            .collect();
+        if merges.is_empty() {
             e
         } else {
             FileError::MergedHeader {
                 inner: Box::new(e),
-                merges: t
-                    .merged_header
-                    .iter()
-                    .map(|m| m.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                merges: merges.join(", "),
             }
         }
     })?;
@@ -128,15 +130,31 @@ fn map_table(schema: &Schema, t: &mut Table, opts: &IngestOptions) -> Result<hea
     }
 }
 
+/// The table's position of a sheet column (0 is A), where empty columns were dropped.
+fn position_of(t: &Table, col: usize) -> Option<usize> {
+    match &t.sheet_columns {
+        Some(cols) => cols.iter().position(|&c| c == col),
+        None => Some(col),
+    }
+}
+
+/// Whether a header merge's cell is one of the names given to leave out.
+fn merge_named(t: &Table, m: &read::HeaderMerge, asked: &[String]) -> bool {
+    position_of(t, m.first)
+        .and_then(|p| t.header.get(p))
+        .is_some_and(|h| {
+            asked
+                .iter()
+                .any(|a| header::same_header(a, &header::header_cell(h)))
+        })
+}
+
 /// Header cells merged across columns whose name was given to leave out (`--ignore-column`):
 /// the merge's first column is left out by its header, and the others, which have no header
 /// of their own, with it; otherwise a value in one of them quarantined its row. The sheet's
 /// note on merged header cells then names only the merges still read as they are.
 fn leave_out_merged(t: &mut Table, map: &mut header::HeaderMap) {
-    let pos_of = |col: usize| match &t.sheet_columns {
-        Some(cols) => cols.iter().position(|&c| c == col),
-        None => Some(col),
-    };
+    let pos_of = |col: usize| position_of(t, col);
     let mut kept = Vec::new();
     let mut left = false;
     for m in &t.merged_header {

@@ -150,8 +150,11 @@ fn coded_column(file: &mut std::fs::File, groups: &[RowGroupMetadata], name: &st
     let mut interner = Interner::new(vec![None]);
     // The column's rows, reserved at once: grown page by page, a column of millions was
     // copied as it doubled, and each copy faulted in fresh pages.
+    // Tried, not required: a damaged file's row count must not abort on the allocation; its
+    // pages then fail the count check and the column is read as text, which says what is wrong.
     let rows: usize = groups.iter().map(RowGroupMetadata::num_rows).sum();
-    let mut codes = Vec::with_capacity(rows);
+    let mut codes = Vec::new();
+    let _ = codes.try_reserve_exact(rows);
     let mut remap: Vec<u32> = Vec::new();
     // Only flat text columns: anything else is left to the text reader, which names the column
     // and its type.

@@ -70,7 +70,8 @@ pub fn load_embedded() -> Result<Schema, SchemaError> {
     }
     check_columns(&contract.columns, &code_lists)?;
     check_only_when(&contract.only_when, &contract.columns, &code_lists)?;
-    let country_lookup = country_lookup(&countries);
+    let unknown_country = unknown_country(&code_lists)?;
+    let country_lookup = country_lookup(&countries, &unknown_country);
     let (header_names, other_headers) = super::header_names(&contract.columns);
     Ok(Schema {
         version: VERSION.trim().to_string(),
@@ -97,6 +98,7 @@ pub fn load_embedded() -> Result<Schema, SchemaError> {
         rules: contract.rules,
         code_lists,
         countries,
+        unknown_country,
         members,
         country_lookup,
         header_names,
@@ -206,12 +208,27 @@ fn parse_members() -> Result<Vec<Member>, SchemaError> {
     Ok(out)
 }
 
-fn country_lookup(countries: &[Country]) -> CodeLookup {
+/// The one code of `country_unknown`, which must be `unknown`: the tables and ingest know
+/// it by that code.
+fn unknown_country(lists: &HashMap<String, CodeList>) -> Result<Code, SchemaError> {
+    match lists.get("country_unknown").map(|l| l.codes.as_slice()) {
+        Some([one]) if one.code == "unknown" => Ok(one.clone()),
+        _ => Err(SchemaError::Invalid {
+            file: "codelists.json",
+            message: "country_unknown must hold one code, unknown, with its labels".into(),
+        }),
+    }
+}
+
+fn country_lookup(countries: &[Country], unknown: &Code) -> CodeLookup {
     let mut lookup = CodeLookup::default();
-    lookup.add_exact("unknown");
+    lookup.add_exact(&unknown.code);
     // The template's own label first (`add_spelling` folds case).
-    for spelling in [super::UNKNOWN_COUNTRY_LABEL, "unknown", "okänt", "okänd"] {
-        lookup.add_spelling(spelling, "unknown");
+    for spelling in [&unknown.sv, &unknown.code, &unknown.en]
+        .into_iter()
+        .chain(&unknown.aliases)
+    {
+        lookup.add_spelling(spelling, &unknown.code);
     }
     for c in countries {
         lookup.add_exact(&c.alpha2);

@@ -104,9 +104,6 @@ pub fn name_placeholder_form(name: &str) -> String {
     crate::pseudonymise::normalise::tokens(name).concat()
 }
 
-/// How the template's country lists write `unknown` (ingest reads it as the code).
-pub const UNKNOWN_COUNTRY_LABEL: &str = "Vet ej";
-
 /// `column` is answered only when `when` holds one of `codes` (`in` in the contract).
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct OnlyWhen {
@@ -136,6 +133,9 @@ pub struct Schema {
     pub rules: Vec<Rule>,
     pub code_lists: HashMap<String, CodeList>,
     pub countries: Vec<Country>,
+    /// How a country column says the country is not known (`country_unknown` in
+    /// codelists.json): the template's label, read by ingest as the code `unknown`.
+    pub unknown_country: Code,
     pub members: Vec<Member>,
     country_lookup: CodeLookup,
     /// Every column's names, labels and aliases folded (`codes_fold`), to the column, or to

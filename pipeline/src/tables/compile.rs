@@ -18,6 +18,16 @@ fn bad(message: String) -> SchemaError {
     SchemaError::Invalid { file: FILE, message }
 }
 
+/// The row of persons who did not answer, as `derived_lists.not_answered` labels it.
+fn not_answered(file: &TablesFile) -> Result<Code, String> {
+    match file.derived_lists.get(NOT_ANSWERED).map(Vec::as_slice) {
+        Some([one]) if one.code == NOT_ANSWERED => Ok(one.clone()),
+        _ => Err(format!(
+            "derived_lists.{NOT_ANSWERED} must hold one code, {NOT_ANSWERED}, with its labels"
+        )),
+    }
+}
+
 fn code(c: &str, sv: &str, en: &str) -> Code {
     Code {
         code: c.to_string(),
@@ -273,7 +283,10 @@ fn compile_dim(
             .map(|l| l.codes.clone())
             .unwrap_or_default()
     };
-    let unknown = || code("unknown", "Vet ej", "Unknown");
+    let unknown = || Code {
+        aliases: Vec::new(),
+        ..schema.unknown_country.clone()
+    };
     let derived = |name: &str| -> Result<Vec<Code>, String> {
         file.derived_lists
             .get(name)
@@ -360,7 +373,7 @@ fn compile_dim(
     // `not_answered` row beside it would always be 0 (a second label for the same persons,
     // and under DP a structural zero noised).
     if !multi && !answered(spec, schema, &d.column) {
-        domain.push(code(NOT_ANSWERED, "Uppgift saknas", "Not answered"));
+        domain.push(not_answered(file)?);
     }
     Ok(Dim {
         name: d.name.clone(),

@@ -247,8 +247,7 @@ fn a_header_cell_merged_over_columns_and_named_to_leave_out_leaves_out_all_its_c
     let (report, _out) = ingest(dir.path(), &asked);
     assert_counts(&report, 2, 0);
     let notes = &report.files[0].notes;
-    let letter = |c: u16| char::from(b'A' + c as u8);
-    let merge = format!("{}1:{}1", letter(at), letter(at + 1));
+    let merge = format!("{}1:{}1", excel_column(at), excel_column(at + 1));
     assert!(
         notes.iter().any(|n| n.contains("left out as asked")
             && n.contains(&format!("Tolk (merged over {merge}: all its columns)"))),
@@ -273,4 +272,37 @@ fn a_header_cell_merged_over_columns_and_named_to_leave_out_leaves_out_all_its_c
         "{:?}",
         report.files[0].notes
     );
+    // With another unknown column the file is refused for that one, and the merge named to
+    // leave out is not one to unmerge.
+    ws_with_unknown(dir.path(), at);
+    let (report, _out) = ingest(dir.path(), &asked);
+    let e = report.files[0].error.clone().unwrap_or_default();
+    assert!(e.contains("Anmält") && !e.contains("unmerge"), "{e}");
+}
+
+/// Excel's name of a column (0 is A, 26 is AA).
+fn excel_column(c: u16) -> String {
+    let mut n = u32::from(c) + 1;
+    let mut s = String::new();
+    while n > 0 {
+        let r = (n - 1) % 26;
+        s.insert(0, char::from(b'A' + r as u8));
+        n = (n - 1) / 26;
+    }
+    s
+}
+
+/// merged.xlsx again, with `Tolk` merged over columns `at` and `at + 1` and an unknown
+/// `Anmält` column after it.
+fn ws_with_unknown(dir: &std::path::Path, at: u16) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    write_sheet(ws, &[header(), row_with(&[])]);
+    ws.merge_range(0, at, 0, at + 1, "Tolk", &rust_xlsxwriter::Format::new())
+        .expect("merge");
+    ws.write_string(0, at + 2, "Anmält").expect("header");
+    for c in at..at + 3 {
+        ws.write_string(1, c, "ja").expect("cell");
+    }
+    wb.save(dir.join("merged.xlsx")).expect("save");
 }

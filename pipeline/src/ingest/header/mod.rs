@@ -327,9 +327,17 @@ fn leave_out_named(
 
 /// Whether a header cell is the column a user named: case and runs of spaces aside, as a
 /// name typed on the command line differs from the cell.
-fn same_header(asked: &str, cell: &str) -> bool {
-    let fold = |s: &str| crate::ingest::fields::collapse_spaces(s).to_lowercase();
-    fold(&header_cell(asked)) == fold(cell)
+pub(in crate::ingest) fn same_header(asked: &str, cell: &str) -> bool {
+    asked_key(asked) == fold_header(cell)
+}
+
+/// A name given to leave out as header cells are compared with it (`same_header`).
+pub(in crate::ingest) fn asked_key(asked: &str) -> String {
+    fold_header(&header_cell(asked))
+}
+
+fn fold_header(cell: &str) -> String {
+    crate::ingest::fields::collapse_spaces(cell).to_lowercase()
 }
 
 /// The first of `asked` (`--ignore-column`) that names a contract column, by its name or one

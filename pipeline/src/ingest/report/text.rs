@@ -136,13 +136,14 @@ The {} quarantined row(s) are in no table until their files are corrected and in
 
     /// The files with notes in the full report (how each was read, columns left out, cells
     /// to look at), for the console: the notes are the report's, but a user who reads only
-    /// the console should know they are there. At most five files are named.
+    /// the console should know they are there. At most five files are named, each once (a
+    /// workbook's sheets are one file, as the summary counts them).
     pub fn files_with_notes(&self) -> Option<String> {
         let with: BTreeSet<&str> = self
             .files
             .iter()
             .filter(|f| !f.notes.is_empty())
-            .map(|f| f.file.as_str())
+            .map(FileOutcome::source)
             .collect();
         let named: Vec<&str> = with.iter().take(5).copied().collect();
         let more = match with.len() - named.len() {

@@ -40,7 +40,9 @@ pub struct Normalisation {
 /// country, its Swedish or English name), exactly as written there.
 fn is_label(schema: &Schema, col: &Column, from: &str, to: &str) -> bool {
     match col.ty {
-        ColumnType::Country if to == "unknown" => from == crate::schema::UNKNOWN_COUNTRY_LABEL,
+        ColumnType::Country if to == schema.unknown_country.code => {
+            from == schema.unknown_country.sv || from == schema.unknown_country.en
+        }
         ColumnType::Country => schema
             .country(to)
             .is_some_and(|c| c.name_sv == from || c.name_en == from),
