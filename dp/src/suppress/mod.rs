@@ -147,8 +147,50 @@ impl Default for Params {
     }
 }
 
+impl Params {
+    /// The protection to audit against under `threshold`, with a warning when the default had
+    /// to be lowered. An asked-for protection the threshold cannot give is refused, not
+    /// quietly lowered: the release would promise less than was asked. The default is lowered
+    /// for a small threshold, since a hidden count of 1 to 1 cannot keep 3 values open, but
+    /// never silently: at threshold 2 it protects nothing (a hidden small count can only be 1).
+    pub fn protection_for(
+        threshold: u64,
+        asked: Option<u64>,
+    ) -> Result<(u64, Option<String>), SuppressError> {
+        let most = threshold.saturating_sub(1).max(1);
+        match asked {
+            Some(p) if p > most => Err(SuppressError::ProtectionTooHigh {
+                asked: p,
+                threshold,
+                most,
+            }),
+            Some(p) => Ok((p, None)),
+            None => {
+                let default = Params::default().protection;
+                let warning = (default > most).then(|| {
+                    format!(
+                        "with --threshold {threshold} a hidden small count is one of 1 to {most}, so protection is lowered from {default} to {most} value(s){}; --threshold {} or more keeps the default",
+                        if most == 1 {
+                            ": a reader who knows the rule can tell a hidden small count is 1"
+                        } else {
+                            ""
+                        },
+                        default + 1
+                    )
+                });
+                Ok((default.min(most), warning))
+            }
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SuppressError {
+    #[error(
+        "--protection {asked} cannot be kept with --threshold {threshold}: a hidden small count is one of 1 to {most}, so at most {most} values can stay open; pass --protection {most} or less, or a higher --threshold (at least {})",
+        .asked + 1
+    )]
+    ProtectionTooHigh { asked: u64, threshold: u64, most: u64 },
     #[error("the tables are inconsistent: relation {0} does not hold for the true counts")]
     Inconsistent(usize),
     #[error("the integer program for cell {cell} failed: {source}")]
@@ -217,4 +259,25 @@ pub struct Outcome {
     pub secondary_by_audit: usize,
     /// Cells hidden because they are in the line of a small total.
     pub secondary_by_lines: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Params;
+
+    #[test]
+    fn a_protection_the_threshold_cannot_give_is_refused_and_a_lowered_default_is_told() {
+        let e = Params::protection_for(5, Some(5)).expect_err("5 values of 1 to 4");
+        assert!(e.to_string().contains("--protection 4 or less"), "{e}");
+        assert!(e.to_string().contains("(at least 6)"), "{e}");
+        assert_eq!(Params::protection_for(5, Some(4)).expect("all four").0, 4);
+        assert_eq!(Params::protection_for(5, None).expect("default"), (3, None));
+        let (p, warning) = Params::protection_for(2, None).expect("lowered");
+        assert_eq!(p, 1);
+        let warning = warning.expect("said");
+        assert!(
+            warning.contains("lowered from 3 to 1") && warning.contains("is 1"),
+            "{warning}"
+        );
+    }
 }

@@ -58,7 +58,7 @@ pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u
         .input
         .unwrap_or_else(|| work.stage_dir(safetally::protect::STAGE_DP));
     if let Some(ledger) = &a.ledger {
-        super::protect::bind_if_made(&work, &input, ledger)?;
+        safetally::run::bind_ledger_if_made(&work, &input, ledger)?;
     }
     let params = params(a.ledger, a.seed, a.rho)?;
     let run = progress

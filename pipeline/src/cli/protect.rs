@@ -85,7 +85,7 @@ impl ProtectArgs {
 
     pub fn params(&self) -> anyhow::Result<Params> {
         let threshold = self.threshold.unwrap_or(Params::default().threshold);
-        let (protection, warning) = protection_for(threshold, self.protection)?;
+        let (protection, warning) = Params::protection_for(threshold, self.protection)?;
         if let Some(w) = warning {
             eprintln!("warning: {w}");
         }
@@ -96,57 +96,6 @@ impl ProtectArgs {
             secondary: true,
             differences: self.protect_differences,
         })
-    }
-}
-
-/// The protection to audit against, with a warning when the default had to be lowered. An
-/// asked-for protection the threshold cannot give is refused, not quietly lowered: the release
-/// would promise less than was asked. The default is lowered for a small threshold, since a
-/// hidden count of 1 to 1 cannot keep 3 values open, but never silently: at threshold 2 it
-/// protects nothing (a hidden small count can only be 1).
-fn protection_for(threshold: u64, asked: Option<u64>) -> anyhow::Result<(u64, Option<String>)> {
-    let most = threshold.saturating_sub(1).max(1);
-    match asked {
-        Some(p) if p > most => anyhow::bail!(
-            "--protection {p} cannot be kept with --threshold {threshold}: a hidden small count is one of 1 to {most}, so at most {most} values can stay open; pass --protection {most} or less, or a higher --threshold (at least {})",
-            p + 1
-        ),
-        Some(p) => Ok((p, None)),
-        None => {
-            let default = Params::default().protection;
-            let warning = (default > most).then(|| {
-                format!(
-                    "with --threshold {threshold} a hidden small count is one of 1 to {most}, so protection is lowered from {default} to {most} value(s){}; --threshold {} or more keeps the default",
-                    if most == 1 {
-                        ": a reader who knows the rule can tell a hidden small count is 1"
-                    } else {
-                        ""
-                    },
-                    default + 1
-                )
-            });
-            Ok((default.min(most), warning))
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::protection_for;
-
-    #[test]
-    fn a_protection_the_threshold_cannot_give_is_refused_and_a_lowered_default_is_told() {
-        let e = protection_for(5, Some(5)).expect_err("5 values of 1 to 4");
-        assert!(e.to_string().contains("--protection 4 or less"), "{e}");
-        assert_eq!(protection_for(5, Some(4)).expect("all four").0, 4);
-        assert_eq!(protection_for(5, None).expect("default"), (3, None));
-        let (p, warning) = protection_for(2, None).expect("lowered");
-        assert_eq!(p, 1);
-        let warning = warning.expect("said");
-        assert!(
-            warning.contains("lowered from 3 to 1") && warning.contains("is 1"),
-            "{warning}"
-        );
     }
 }
 
@@ -190,24 +139,10 @@ pub fn protect_with(
             if let Some(note) = safetally::run::ledger_ready(&a.ledger, a.new_ledger)? {
                 eprintln!("note: {note}");
             }
-            bind_if_made(work, input, &a.ledger)?;
+            safetally::run::bind_ledger_if_made(work, input, &a.ledger)?;
             protect_stage_dp(schema, work, input, &a.dp_run()?, force).context("DP protection failed")?
         }
     })
-}
-
-/// Binds the work folder to the ledger once the stage's input is there to protect; without it
-/// the stage fails on its own, and a work folder bound to a ledger nothing was recorded in
-/// would refuse the platform's own ledger later.
-pub fn bind_if_made(work: &Workdir, input: &std::path::Path, ledger: &std::path::Path) -> anyhow::Result<()> {
-    if input.is_dir() {
-        // The binding is the work folder's: written by the process that holds it.
-        work.lock()?;
-        safetally::run::bind_ledger(work.root(), ledger)?;
-    } else {
-        safetally::run::check_ledger(work.root(), ledger)?;
-    }
-    Ok(())
 }
 
 pub fn print_outcome(run: &StageRun<ProtectReport>) {

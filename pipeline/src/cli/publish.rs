@@ -51,7 +51,7 @@ pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u
     // not keep the DP release, whose budget is spent, from being written.
     let mut failed = Vec::new();
     for input in inputs {
-        super::protect::bind_if_made(&work, &input, &a.ledger)?;
+        safetally::run::bind_ledger_if_made(&work, &input, &a.ledger)?;
         match progress.while_running("publish", || {
             publish_stage(&schema, &work, &input, Some(&a.ledger), a.work.force)
         }) {

@@ -24,7 +24,7 @@ pub use extract::journalist_stage;
 use failed::{no_stale_output, stale_output_noting};
 pub use json::write_text;
 pub(crate) use json::{read_json, to_json, to_value};
-pub use ledger::{bind_ledger, check_ledger, ledger_ready, not_a_file};
+pub use ledger::{bind_ledger, bind_ledger_if_made, check_ledger, ledger_ready, not_a_file};
 pub use release::publish_stage;
 pub use stages::{ingest_stage, link_stage, pseudonymise_stage, same_key_as_before};
 pub use stop::stop_after_ingest;

@@ -47,6 +47,23 @@ pub fn bind_ledger(work: &Path, ledger: &Path) -> Result<(), StageError> {
 /// had bound its work folder to the ledger it named (made for it, empty), and the next run,
 /// with the platform's ledger, was told this folder's releases were recorded in the empty one
 /// (an outside review).
+/// Binds the work folder to the ledger once the stage's input is there to protect; without it
+/// the stage fails on its own, and a work folder bound to a ledger nothing was recorded in
+/// would refuse the platform's own ledger later. Only checks the binding otherwise.
+pub fn bind_ledger_if_made(
+    work: &crate::stage::Workdir,
+    input: &Path,
+    ledger: &Path,
+) -> Result<(), StageError> {
+    if input.is_dir() {
+        // The binding is the work folder's: written by the process that holds it.
+        work.lock()?;
+        bind_ledger(work.root(), ledger)
+    } else {
+        check_ledger(work.root(), ledger)
+    }
+}
+
 pub fn check_ledger(work: &Path, ledger: &Path) -> Result<(), StageError> {
     inside_a_stage(work, ledger)?;
     let id = std::fs::read_to_string(ledger.join(LEDGER_ID))

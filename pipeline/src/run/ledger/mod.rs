@@ -10,7 +10,7 @@ use crate::error::{LedgerUseError, StageError};
 
 mod binding;
 mod place;
-pub use binding::{bind_ledger, check_ledger, recorded_entries, remember_entry};
+pub use binding::{bind_ledger, bind_ledger_if_made, check_ledger, recorded_entries, remember_entry};
 
 /// An existing ledger folder, or a new one when `start_new` says so; otherwise an error that
 /// says where the ledger was looked for and what to pass. A note comes back when `start_new`
