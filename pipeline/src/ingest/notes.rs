@@ -9,6 +9,37 @@ use super::report::{FileOutcome, IngestReport};
 use super::{Indexed, file_label, header, is_submission};
 use crate::schema::{MemberKind, Schema};
 
+/// Rows with a '?' for a letter in a name, in one warning for every file: the same advice
+/// once, not once a file (the bundled sample's three such files filled the console with it).
+fn lost_letters(files: &[FileOutcome]) -> Option<String> {
+    let with: Vec<&FileOutcome> = files.iter().filter(|f| f.lost_letters > 0).collect();
+    let why = "as a CSV saved in a code page without that letter (Excel's \"CSV (semikolonavgränsad)\" with Cyrillic, Arabic or Vietnamese names) has; such a name does not match the same name written with its letter at other organisations, so those persons link only through a personal number or what else their records share, and may count once per organisation";
+    match with.as_slice() {
+        [] => None,
+        [f] => Some(format!(
+            "{}: {} row(s) have a '?' for a letter in a name, {why}. Save the file as \"CSV UTF-8\" from the original and send it again",
+            f.file, f.lost_letters
+        )),
+        several => {
+            let named: Vec<String> = several
+                .iter()
+                .take(10)
+                .map(|f| format!("{} ({})", f.file, f.lost_letters))
+                .collect();
+            let more = match several.len() - named.len() {
+                0 => String::new(),
+                n => format!(" and {n} more files"),
+            };
+            Some(format!(
+                "{} files have rows with a '?' for a letter in a name ({} rows: {}{more}), {why}. Save each file as \"CSV UTF-8\" from the original and send it again",
+                several.len(),
+                several.iter().map(|f| f.lost_letters).sum::<u64>(),
+                named.join(", ")
+            ))
+        }
+    }
+}
+
 /// Files with the same bytes under two names (`org.csv` and `org (1).csv`): every record in
 /// them is quarantined as sent twice, and the report says why in one line.
 pub(super) fn same_content(
@@ -92,12 +123,7 @@ pub(super) fn run_warnings(report: &IngestReport) -> Vec<String> {
             })
         })
         .collect();
-    warnings.extend(report.files.iter().filter(|f| f.lost_letters > 0).map(|f| {
-        format!(
-            "{}: {} row(s) have a '?' for a letter in a name, as a CSV saved in a code page without that letter (Excel's \"CSV (semikolonavgränsad)\" with Cyrillic, Arabic or Vietnamese names) has; such a name does not match the same name written with its letter at other organisations, so those persons link only through a personal number or what else their records share, and may count once per organisation. Save the file as \"CSV UTF-8\" from the original and send it again",
-            f.file, f.lost_letters
-        )
-    }));
+    warnings.extend(lost_letters(&report.files));
     warnings.extend(
         report
             .files

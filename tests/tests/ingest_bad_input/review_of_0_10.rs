@@ -70,6 +70,32 @@ fn names_with_question_marks_are_counted_and_reported() {
     assert!(!clean.summary().contains("'?'"));
 }
 
+/// Several files with such names are one warning naming each with its rows: the advice once,
+/// not a screenful of it.
+#[test]
+fn names_with_question_marks_in_several_files_are_one_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (file, ids) in [("a.csv", ["R1", "R2"]), ("b.csv", ["R3", "R4"])] {
+        let rows: Vec<Vec<String>> = ids
+            .iter()
+            .map(|id| row_with(&[("record_id", id), ("family_name", "?ukaszewicz")]))
+            .collect();
+        let rows = if file == "a.csv" { rows } else { rows[..1].to_vec() };
+        std::fs::write(dir.path().join(file), csv_text(&header(), &rows, b';')).expect("write");
+    }
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 3, 0);
+    let told: Vec<&String> = report.warnings.iter().filter(|w| w.contains("'?'")).collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(
+        told[0].starts_with(
+            "2 files have rows with a '?' for a letter in a name (3 rows: a.csv (2), b.csv (1))"
+        ),
+        "{}",
+        told[0]
+    );
+}
+
 /// "Å-1" typed on a Mac (decomposed) and on Windows (composed) is one record id: with the
 /// same answers the second is a repeat of the first, with other answers both are
 /// duplicates.
