@@ -15,6 +15,13 @@ struct Needles {
     /// Names as pseudonymise's normalisation would leave them (lower case, letters only, given
     /// and family name run together either way round): a leaked normalised name.
     folded: BTreeSet<String>,
+    /// Whole names in another script, or with letters that fold, as pseudonymise
+    /// transliterates them (`Марія Панченко` as `mariia panchenko`, run together and in either
+    /// order, and its tokens sorted as a match key's message holds them): looked for as the
+    /// folded ones, since no raw form of the name shows them. Each part so transliterated
+    /// (`panchenko`) is looked for as a whole value among the `words`: inside other text a
+    /// part is too often a word (`roman` of Times New Roman, `german` of Germany).
+    transliterated: BTreeSet<String>,
     /// Birth years alone: looked for as whole Parquet values of the pseudonymised and linked
     /// records only (other than their report year), as every table prints years and counts.
     years: BTreeSet<String>,
@@ -92,6 +99,13 @@ fn no_identifier_and_no_key_reaches_any_output_after_pseudonymisation() {
     // A name as normalisation leaves it, and a birth year in a pseudonymised file's column.
     let folded = needles.folded.first().expect("a folded name");
     std::fs::write(planted.join("n.txt"), format!("key {folded}\n")).expect("write");
+    // A name of another script in Latin letters, as pseudonymise writes it for its keys.
+    let latin = needles
+        .transliterated
+        .iter()
+        .find(|n| n.starts_with("panchenko") || n.ends_with("panchenko"))
+        .expect("the sample's Панченко transliterated");
+    std::fs::write(planted.join("l.txt"), format!("tokens {latin}\n")).expect("write");
     let year = needles.years.first().expect("a year-only birth date");
     let records = planted.join("02-pseudonymise");
     std::fs::create_dir_all(&records).expect("mkdir");
@@ -109,6 +123,11 @@ fn no_identifier_and_no_key_reaches_any_output_after_pseudonymisation() {
             .any(|h| h.contains("n.txt: ") && h.contains("(a name folded)")),
         "{hits:?}"
     );
+    assert!(
+        hits.iter()
+            .any(|h| h.contains("l.txt: ") && h.contains("(a name transliterated)")),
+        "{hits:?}"
+    );
     let year_hits: Vec<_> = hits.iter().filter(|h| h.contains("birth year")).collect();
     assert!(
         year_hits.len() == 1 && year_hits[0].contains("column birth"),
@@ -121,6 +140,7 @@ fn no_identifier_and_no_key_reaches_any_output_after_pseudonymisation() {
 fn needles(work: &Path, key_path: &Path) -> Needles {
     let mut words: BTreeSet<String> = BTreeSet::new();
     let (mut folded, mut years) = (BTreeSet::new(), BTreeSet::new());
+    let mut transliterated = BTreeSet::new();
     for f in std::fs::read_dir(work.join("01-ingest/validated")).expect("dir") {
         let df = read_parquet(&f.expect("entry").path());
         let names = |col| strings(&df, col).into_iter().map(Option::unwrap_or_default);
@@ -135,6 +155,31 @@ fn needles(work: &Path, key_path: &Path) -> Needles {
                 let both = fold(&both);
                 if both.chars().count() >= 6 {
                     folded.insert(both);
+                }
+            }
+            // Pseudonymise's own forms, where they are not the name's letters in lower case.
+            let tokens = |s: &str| safetally::pseudonymise::normalise::tokens(s);
+            let (g, f) = (tokens(&given), tokens(&family));
+            let mut sorted: Vec<String> = g.iter().chain(&f).cloned().collect();
+            sorted.sort();
+            let forms = [
+                [g.clone(), f.clone()].concat(),
+                [f.clone(), g.clone()].concat(),
+                sorted,
+            ];
+            for form in forms {
+                let (run, spaced) = (form.concat(), form.join(" "));
+                if run.chars().count() >= 6
+                    && run != fold(&format!("{given}{family}"))
+                    && run != fold(&format!("{family}{given}"))
+                {
+                    transliterated.extend([run, spaced]);
+                }
+            }
+            for part in [&given, &family].into_iter().flat_map(|n| n.split([' ', '-'])) {
+                let form = tokens(part).concat();
+                if form.chars().count() >= 5 && form != fold(part) {
+                    words.insert(form);
                 }
             }
             // Each part of a name too: "Rosario" of "Rosario Lorna"; of five letters or more, as
@@ -189,6 +234,7 @@ fn needles(work: &Path, key_path: &Path) -> Needles {
     Needles {
         words,
         folded,
+        transliterated,
         years,
         key_bytes,
         labels,
@@ -282,6 +328,16 @@ fn leaks(path: &Path, needles: &Needles, scanned: &mut Vec<std::path::PathBuf>) 
         let lower = format!("{}\n{}", raw.to_lowercase(), decoded.to_lowercase());
         for n in needles.folded.iter().filter(|n| lower.contains(n.as_str())) {
             found.push(format!("{shown}: {n} (a name folded){}", context(&lower, n)));
+        }
+        for n in needles
+            .transliterated
+            .iter()
+            .filter(|n| lower.contains(n.as_str()))
+        {
+            found.push(format!(
+                "{shown}: {n} (a name transliterated){}",
+                context(&lower, n)
+            ));
         }
         // A birth year as a whole value of a pseudonymised or linked record.
         let records = ["02-pseudonymise", "03-link"]
