@@ -94,6 +94,22 @@ fn an_ignored_column_of_yes_and_no_is_warned_of_where_a_yes_or_no_column_is_miss
 /// cells that --ignore-extra-columns repeats at every ingest, and the report says it was left
 /// out as asked; it needs no --ignore-extra-columns, a name that is not the column's leaves
 /// the file refused for it, and a contract column cannot be named.
+/// The error of an ingest of `text` as a.csv that stops before reading any file.
+fn refused_before_reading(text: &str, opts: &IngestOptions) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.csv", text);
+    let out = tempfile::tempdir().expect("tempdir");
+    safetally::ingest::ingest_folder(
+        &schema(),
+        dir.path(),
+        out.path(),
+        opts,
+        &safetally::progress::Progress::hidden(),
+    )
+    .expect_err("refused before any file is read")
+    .to_string()
+}
+
 #[test]
 fn a_column_named_to_leave_out_is_left_out_without_the_warning_that_repeats() {
     let cells = ["Ja", "Nej", "ja", "JA", "nej", "Ja"];
@@ -156,18 +172,8 @@ fn a_column_named_to_leave_out_is_left_out_without_the_warning_that_repeats() {
     );
     assert!(report.summary().contains(told[0].as_str()));
     // A blank name names no header, and is refused before any file is read.
-    let dir = tempfile::tempdir().expect("tempdir");
-    write(dir.path(), "a.csv", &text);
-    let out = tempfile::tempdir().expect("tempdir");
-    let e = safetally::ingest::ingest_folder(
-        &schema(),
-        dir.path(),
-        out.path(),
-        &asked(&["Anmält", " "], false),
-        &safetally::progress::Progress::hidden(),
-    )
-    .expect_err("a blank name is refused");
-    assert!(e.to_string().contains("names no header"), "{e}");
+    let e = refused_before_reading(&text, &asked(&["Anmält", " "], false));
+    assert!(e.contains("names no header"), "{e}");
     // A named column that may be a contract column the file lacks goes through the refusals
     // that keep identifiers from being lost unseen: a near miss of the column's name, and a
     // running number's header over personal numbers (with --ignore-extra-columns too), and
@@ -200,18 +206,7 @@ fn a_column_named_to_leave_out_is_left_out_without_the_warning_that_repeats() {
     // A contract column, by its name or its Swedish header, is refused before any file is read.
     for name in ["police_report", "Polisanmälan"] {
         let text = file_with(1, "police_report", "police_report", |_| "no".to_string());
-        let dir = tempfile::tempdir().expect("tempdir");
-        write(dir.path(), "a.csv", &text);
-        let out = tempfile::tempdir().expect("tempdir");
-        let e = safetally::ingest::ingest_folder(
-            &schema(),
-            dir.path(),
-            out.path(),
-            &asked(&[name], true),
-            &safetally::progress::Progress::hidden(),
-        )
-        .expect_err("a contract column cannot be left out")
-        .to_string();
+        let e = refused_before_reading(&text, &asked(&[name], true));
         assert!(
             e.contains(&format!(
                 "--ignore-column \"{name}\": that is the contract column police_report"
