@@ -236,13 +236,8 @@ fn asked_not_found(asked: &[String], files: &[FileOutcome]) -> Vec<String> {
     if files.iter().any(|f| f.error.is_some()) {
         return Vec::new();
     }
-    let found = |a: &String| {
-        files.iter().any(|f| {
-            f.asked_found
-                .iter()
-                .any(|x| header::asked_key(x) == header::asked_key(a))
-        })
-    };
+    // A table lists every name given that matches one of its headers, as given.
+    let found = |a: &String| files.iter().any(|f| f.asked_found.contains(a));
     // Names alike but for case and spaces are one name, told once.
     let mut seen = std::collections::BTreeSet::new();
     asked

@@ -149,9 +149,9 @@ pub fn read_coded(path: &Path, names: &[String]) -> Result<Vec<Option<Coded>>, S
 fn coded_column(file: &mut std::fs::File, groups: &[RowGroupMetadata], name: &str) -> Option<Coded> {
     let mut interner = Interner::new(vec![None]);
     // The column's rows, reserved at once: grown page by page, a column of millions was
-    // copied as it doubled, and each copy faulted in fresh pages.
-    // Tried, not required: a damaged file's row count must not abort on the allocation; its
-    // pages then fail the count check and the column is read as text, which says what is wrong.
+    // copied as it doubled, and each copy faulted in fresh pages. Only tried: a damaged
+    // file's row count must not abort on the allocation; its pages then fail the count check
+    // and the column is read as text, which says what is wrong.
     let rows: usize = groups.iter().map(RowGroupMetadata::num_rows).sum();
     let mut codes = Vec::new();
     let _ = codes.try_reserve_exact(rows);

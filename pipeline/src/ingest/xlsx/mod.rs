@@ -16,14 +16,13 @@ mod formats;
 mod hidden;
 mod hidden_sheets;
 mod merges;
-
-pub(super) use merges::header_note;
 mod numbers;
 
 use cells::read_cells;
 use copies::{copies, near_copies};
 use hidden_sheets::{refuse_hidden_new_records, refuse_hidden_records};
 use merges::fill_merged;
+pub(super) use merges::header_note;
 
 use super::header::HeaderKind;
 use super::read::{RawRow, SheetChoice, Table, table_from_grid};
