@@ -229,13 +229,15 @@ fn ingest_passes(
 
 /// A name to leave out (`--ignore-column`) that no table has among its headers: a slip of
 /// spelling leaves the column it meant refused or warned of, and the user who named it should
-/// hear why. Said only when every table was read: a table refused may have had the name (an
-/// outside review's refused file had it, and the run told the user to check a spelling that
-/// was right), and its own error comes first.
+/// hear why. A table refused may have had the name (an outside review's refused file had it,
+/// and the run told the user to check a spelling that was right), so the warning then names
+/// the files not read and says the name may be theirs, rather than waiting until they read.
 fn asked_not_found(asked: &[String], files: &[FileOutcome]) -> Vec<String> {
-    if files.iter().any(|f| f.error.is_some()) {
-        return Vec::new();
-    }
+    let refused: Vec<&str> = files
+        .iter()
+        .filter(|f| f.error.is_some())
+        .map(|f| f.file.as_str())
+        .collect();
     // A table lists every name given that matches one of its headers, as given.
     let found = |a: &String| files.iter().any(|f| f.asked_found.contains(a));
     // Names alike but for case and spaces are one name, told once.
@@ -245,9 +247,18 @@ fn asked_not_found(asked: &[String], files: &[FileOutcome]) -> Vec<String> {
         .filter(|a| seen.insert(header::asked_key(a)))
         .filter(|a| !found(a))
         .map(|a| {
-            format!(
-                "--ignore-column {a:?} names no column of any file read (headers are compared with case and runs of spaces aside), so nothing was left out for it: check its spelling against the header of the file that has the column"
-            )
+            let head = format!(
+                "--ignore-column {a:?} names no column of any file read (headers are compared with case and runs of spaces aside), so nothing was left out for it"
+            );
+            if refused.is_empty() {
+                format!("{head}: check its spelling against the header of the file that has the column")
+            } else {
+                format!(
+                    "{head}; {} file(s) could not be read ({}) and may have it: once they read, check its spelling if this warning stays",
+                    refused.len(),
+                    refused.join(", ")
+                )
+            }
         })
         .collect()
 }
