@@ -146,11 +146,7 @@ fn a_column_named_to_leave_out_is_left_out_without_the_warning_that_repeats() {
     let e = report.files[0].error.clone().unwrap_or_default();
     assert!(e.contains("unknown column(s) Anmält"), "{e}");
     // A file refused may have had the name: the warning names it and questions no spelling.
-    let told: Vec<&String> = report
-        .warnings
-        .iter()
-        .filter(|w| w.contains("--ignore-column"))
-        .collect();
+    let told = warnings_on_names(&report);
     assert_eq!(told.len(), 1, "{told:?}");
     assert!(
         told[0].contains("1 file(s) could not be read (a.csv) and may have it")
@@ -166,11 +162,7 @@ fn a_column_named_to_leave_out_is_left_out_without_the_warning_that_repeats() {
         &asked(&["Anmält", "Tolk ", "tolk", "Tolk "], false),
     );
     assert_counts(&report, 6, 0);
-    let told: Vec<&String> = report
-        .warnings
-        .iter()
-        .filter(|w| w.contains("--ignore-column"))
-        .collect();
+    let told = warnings_on_names(&report);
     assert_eq!(told.len(), 1, "{told:?}");
     assert!(
         told[0].starts_with("--ignore-column \"Tolk \" names no column of any file read"),
@@ -604,4 +596,13 @@ fn the_summary_says_quarantined_rows_are_in_no_table() {
         summary.contains("The 2 quarantined row(s) are in no table until their files are corrected and ingested again; headers repeated or summary rows among them, not persons: 1 ("),
         "{summary}"
     );
+}
+
+/// The run's warnings about names given to `--ignore-column`.
+fn warnings_on_names(report: &safetally::ingest::IngestReport) -> Vec<&String> {
+    report
+        .warnings
+        .iter()
+        .filter(|w| w.contains("--ignore-column"))
+        .collect()
 }
