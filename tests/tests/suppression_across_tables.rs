@@ -25,6 +25,16 @@ fn protected_with(persons: u64, seed: u64, work: &Path, params: &Params) -> Prot
 }
 
 fn protected_by(persons: u64, orgs: usize, seed: u64, work: &Path, params: &Params) -> Protected {
+    protected_and_report(persons, orgs, seed, work, params).0
+}
+
+fn protected_and_report(
+    persons: u64,
+    orgs: usize,
+    seed: u64,
+    work: &Path,
+    params: &Params,
+) -> (Protected, safetally::protect::ProtectReport) {
     let cfg = SampleConfig {
         persons,
         orgs,
@@ -41,13 +51,54 @@ fn protected_by(persons: u64, orgs: usize, seed: u64, work: &Path, params: &Para
     let (tables, report, cells) = load_aggregated(&s, &agg.dir).expect("aggregated");
     let (out, prot) = protect_tables(&s, &tables, &cells, &report, params).expect("protect");
     assert!(prot.audit_passed, "{:?}", prot.audit_failures);
-    tables
+    let tables = tables
         .tables
         .into_iter()
         .zip(out)
         .zip(cells)
         .map(|((t, p), c)| (t.id().to_string(), (t, p, c.values)))
-        .collect()
+        .collect();
+    (tables, prot)
+}
+
+/// A cell holding every person of its line (all directly affected persons in one form of
+/// exploitation) tells that answer of everyone, whatever small-count suppression hides: the
+/// report names it by table and codes, and names no cell whose line has other answers. Seed
+/// 77 at 5 persons has one form only; 60 persons have several.
+#[test]
+fn a_cell_holding_every_person_of_its_line_is_named_in_the_report() {
+    let mut seen = [false; 2];
+    for (persons, seed) in [(5, 77), (60, 3), (5, 78), (5, 79)] {
+        let work = tempfile::tempdir().expect("tempdir");
+        let (t, report) = protected_and_report(persons, 4, seed, work.path(), &Params::default());
+        let (table, _, truth) = &t["T04"];
+        let at = |cell: &[(&str, &str)]| {
+            let cell: BTreeMap<String, String> =
+                cell.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            truth[table.cell_index(&cell).expect("T04 cell")]
+        };
+        let total = at(&[]);
+        let all_sexual = total >= Params::default().threshold && at(&[("form", "sexual")]) == total;
+        let named = report.one_answer_lines.iter().any(|c| c == "T04 sexual");
+        assert_eq!(
+            named, all_sexual,
+            "{persons} persons, seed {seed}: {:?}",
+            report.one_answer_lines
+        );
+        seen[usize::from(all_sexual)] = true;
+        if named {
+            assert!(report.summary().contains("T04 sexual"), "{}", report.summary());
+        }
+        // No cell of T04 but one that holds the whole total is named.
+        for c in report
+            .one_answer_lines
+            .iter()
+            .filter_map(|c| c.strip_prefix("T04 "))
+        {
+            assert_eq!(at(&[("form", c)]), total, "{c} named");
+        }
+    }
+    assert_eq!(seen, [true, true], "both kinds of line met");
 }
 
 /// The published value of a cell, None when hidden.

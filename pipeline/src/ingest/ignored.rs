@@ -7,6 +7,7 @@
 
 use super::header::{HeaderMap, header_cell};
 use super::read::Table;
+use super::shown::quoted;
 use crate::error::FileError;
 use crate::schema::{Column, ColumnType, Resolved, Schema, codes_fold};
 
@@ -90,11 +91,13 @@ pub(super) fn answers_in_ignored(schema: &Schema, t: &Table, map: &mut HeaderMap
                 .collect();
             if age && columns == [AGE_GROUP] {
                 return Some(format!(
-                    "column {name:?} was left out (--ignore-extra-columns), though {best} of its {n} filled cells looked at are ages in years and the file lacks {AGE_GROUP}: add that column (Barn for a person under 18 at the first contact, else Vuxen) and ingest again, as without it every person's age group is published as not answered"
+                    "column {} was left out (--ignore-extra-columns), though {best} of its {n} filled cells looked at are ages in years and the file lacks {AGE_GROUP}: add that column (Barn for a person under 18 at the first contact, else Vuxen) and ingest again, as without it every person's age group is published as not answered",
+                    quoted(name)
                 ));
             }
             Some(format!(
-                "column {name:?} was left out (--ignore-extra-columns), though {best} of its {n} filled cells looked at are answers of {}, which the file lacks: if it is that column, name it so and ingest again, as its answers are not in the tables",
+                "column {} was left out (--ignore-extra-columns), though {best} of its {n} filled cells looked at are answers of {}, which the file lacks: if it is that column, name it so and ingest again, as its answers are not in the tables",
+                quoted(name),
                 columns.join(" or ")
             ))
         })
@@ -107,7 +110,8 @@ pub(super) fn answers_in_ignored(schema: &Schema, t: &Table, map: &mut HeaderMap
         .map(|((_, name), (n, y))| {
             let which = if names.len() == 1 { "that column" } else { "one of them" };
             format!(
-                "column {name:?} was left out (--ignore-extra-columns), though {y} of its {n} filled cells looked at are yes or no and the file lacks {}: if it is {which}, name it so and ingest again, as without it every person's answer there is published as not answered",
+                "column {} was left out (--ignore-extra-columns), though {y} of its {n} filled cells looked at are yes or no and the file lacks {}: if it is {which}, name it so and ingest again, as without it every person's answer there is published as not answered",
+                quoted(name),
                 names.join(" and ")
             )
         });

@@ -248,7 +248,8 @@ fn asked_not_found(asked: &[String], files: &[FileOutcome]) -> Vec<String> {
         .filter(|a| !found(a))
         .map(|a| {
             let head = format!(
-                "--ignore-column {a:?} names no column of any file read (headers are compared with case and runs of spaces aside), so nothing was left out for it"
+                "--ignore-column {} names no column of any file read (headers are compared with case and runs of spaces aside), so nothing was left out for it",
+                shown::quoted(a)
             );
             if refused.is_empty() {
                 format!("{head}: check its spelling against the header of the file that has the column")

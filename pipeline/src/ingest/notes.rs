@@ -2,6 +2,7 @@
 //! years, other members' rows, the same file twice, sample organisations beside members) and
 //! notes on a file (its name naming another member, its header read with changes).
 
+use super::shown::quoted;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -233,7 +234,7 @@ pub fn mixed_kinds(schema: &Schema, report: &IngestReport) -> Option<String> {
 pub(super) fn header_notes(schema: &crate::schema::Schema, map: &header::HeaderMap) -> Vec<String> {
     let mut notes = Vec::new();
     for (from, to) in &map.renamed {
-        notes.push(format!("column {from:?} read as {to}"));
+        notes.push(format!("column {} read as {to}", quoted(from)));
     }
     if !map.absent.is_empty() {
         notes.push(format!(

@@ -123,7 +123,8 @@ fn map_table(schema: &Schema, t: &mut Table, opts: &IngestOptions) -> Result<hea
         Some((col, ty)) => Err(FileError::Parquet {
             path: t.path.clone(),
             message: format!(
-                "column {col:?} is stored as {ty}, which ingest does not read; store it as text (dates as YYYY-MM-DD, numbers as their digits, several codes joined by ';')"
+                "column {} is stored as {ty}, which ingest does not read; store it as text (dates as YYYY-MM-DD, numbers as their digits, several codes joined by ';')",
+                super::shown::quoted(&col)
             ),
         }),
         None => Ok(map),

@@ -98,3 +98,57 @@ mod tests {
         }
     }
 }
+
+/// A header, sheet or name the user typed, in quotes as they would see it: characters they
+/// cannot see are named (`"birth<non-breaking space>date"`), where a program's escapes
+/// (`"birth\u{a0}date"`, `"\"Kön\""`) meant nothing to the staff who read the report.
+pub fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        let name = match c {
+            '\t' => "tab",
+            '\n' => "line break",
+            '\r' => "carriage return",
+            '\u{a0}' => "non-breaking space",
+            '\u{202f}' => "narrow non-breaking space",
+            '\u{2007}' => "figure space",
+            '\u{200b}' => "zero-width space",
+            '\u{200c}' => "zero-width non-joiner",
+            '\u{200d}' => "zero-width joiner",
+            '\u{2060}' => "word joiner",
+            '\u{feff}' => "byte-order mark",
+            '\u{ad}' => "soft hyphen",
+            c if c.is_control()
+                || ('\u{200e}'..='\u{200f}').contains(&c)
+                || ('\u{202a}'..='\u{202e}').contains(&c) =>
+            {
+                out.push_str(&format!("<U+{:04X}>", u32::from(c)));
+                continue;
+            }
+            c => {
+                out.push(c);
+                continue;
+            }
+        };
+        out.push('<');
+        out.push_str(name);
+        out.push('>');
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod quoted_tests {
+    #[test]
+    fn characters_nobody_sees_are_named_and_the_rest_kept() {
+        assert_eq!(
+            super::quoted("birth\u{a0}date"),
+            "\"birth<non-breaking space>date\""
+        );
+        assert_eq!(super::quoted("given\tname"), "\"given<tab>name\"");
+        assert_eq!(super::quoted("\"Kön\""), "\"\"Kön\"\"");
+        assert_eq!(super::quoted("a\u{1}b\u{200e}"), "\"a<U+0001>b<U+200E>\"");
+    }
+}

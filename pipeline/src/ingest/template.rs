@@ -2,6 +2,7 @@
 //! neither pass takes them for a person.
 
 use super::fields::{check_cell, excel_text};
+use super::validate::summary_word;
 use super::{header, read};
 use crate::schema::{Column, Schema};
 
@@ -22,10 +23,23 @@ pub(super) fn template_row(cols: &TemplateColumns, row: &read::Row, width: usize
     // Only what a template fills in: a whole record pasted into one cell, a note, or a personal
     // number in the org_id column is no template's, and was passed over without a word (an
     // outside review lost a person so, with `run` publishing without them).
+    // A mark that is no valid answer passes only in a row without an id: beside a record id,
+    // `Anna Svensson` in org_id is a record written into the wrong columns (an outside review's
+    // row was passed over so), and a summary's word (`Totalt`, `Summa:`) is told as a summary.
+    let id = cols
+        .record
+        .and_then(|p| row.cells.get(p))
+        .map_or("", |c| c.trim());
+    let with_id = !id.is_empty();
+    if summary_word(id).is_some() {
+        return None;
+    }
     let filled_in = |(p, col): &(usize, &Column)| {
         row.cells.get(*p).map(|c| c.trim()).is_none_or(|c| {
             let c = excel_text(c).map_or(c, str::trim);
-            c.is_empty() || check_cell(cols.schema, col, c).is_ok() || a_short_mark(c)
+            c.is_empty()
+                || check_cell(cols.schema, col, c).is_ok()
+                || (!with_id && a_short_mark(c) && summary_word(c).is_none())
         })
     };
     if !cols.prefilled.iter().all(filled_in) {
@@ -33,12 +47,12 @@ pub(super) fn template_row(cols: &TemplateColumns, row: &read::Row, width: usize
     }
     // An id with a contact kind is a record the contract accepts as it is (a person met,
     // nothing else known): only an id without one is a number written ahead of use.
-    match cols.record.filter(|p| !blank(p)) {
-        None => Some(false),
-        // A CSV row shorter than the header lost fields (its answers may have slid into the
-        // id's place): that is the row's shape problem, told as such, not a template row.
-        Some(_) => (row.cells.len() >= width && cols.kind.is_none_or(|p| blank(&p))).then_some(true),
+    if !with_id {
+        return Some(false);
     }
+    // A CSV row shorter than the header lost fields (its answers may have slid into the id's
+    // place): that is the row's shape problem, told as such, not a template row.
+    (row.cells.len() >= width && cols.kind.is_none_or(|p| blank(&p))).then_some(true)
 }
 
 /// Where a table's columns are for `template_row`, found once per table: the record id, the

@@ -31,6 +31,10 @@ pub struct ProtectReport {
     pub audit_passed: bool,
     /// Small counts left too exposed: table and cell codes only, never the count.
     pub audit_failures: Vec<String>,
+    /// Cells that hold every person of their line (table and codes, never the count): the
+    /// table tells that answer of everyone it counts (`one_answer_lines`).
+    #[serde(default)]
+    pub one_answer_lines: Vec<String>,
     /// DP mode: budget, guarantee, plan, errors.
     #[serde(default)]
     pub dp: Option<DpSummary>,
@@ -112,13 +116,20 @@ impl ProtectReport {
         } else {
             String::new()
         };
+        let one_answer = match self.one_answer_lines.len() {
+            0 => String::new(),
+            n => format!(
+                " In {n} cell(s) every person of the line's total has that one answer ({}): such a table tells that answer of everyone it counts, whatever is hidden; exact releases are for vetted readers, the DP release is for the public.",
+                self.one_answer_lines.join(", ")
+            ),
+        };
         let (zeros, lowest) = if self.params.suppress_zeros {
             (" (zeros too, as asked)", 0)
         } else {
             ("", 1)
         };
         format!(
-            "Protect (exact mode, threshold {}) checked {cells} cells: {} hidden because fewer than {} persons{zeros}, {} more hidden so that those cannot be worked out from totals ({} by row and column sums, {} after the audit).{small_lines}{differences}{fixed} Audit: {}.",
+            "Protect (exact mode, threshold {}) checked {cells} cells: {} hidden because fewer than {} persons{zeros}, {} more hidden so that those cannot be worked out from totals ({} by row and column sums, {} after the audit).{small_lines}{differences}{fixed}{one_answer} Audit: {}.",
             self.params.threshold,
             self.primary,
             self.params.threshold,

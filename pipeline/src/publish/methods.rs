@@ -70,6 +70,14 @@ Små tal är dolda: en cell med 1–{} personer visas som `..` (status suppresse
             "Skillnaden mellan två publicerade celler för en vidare och en snävare population (till exempel indirekt utsatta minus indirekt utsatta barn) skyddas inte och kan vara ett litet tal."
         }
     );
+    if !report.one_answer_lines.is_empty() {
+        let _ = writeln!(
+            s,
+            "Att dölja små tal skyddar inte mot att alla i en population har samma svar. I {} cell(er) har alla personer på raden samma svar ({}): där visar tabellen det svaret för alla den räknar. Dessa tabeller är för granskade läsare; den offentliga utgåvan är den med differentiell integritet.\n",
+            report.one_answer_lines.len(),
+            report.one_answer_lines.join(", ")
+        );
+    }
     exact_table(&mut s, tables, report, true);
     let _ = writeln!(
         s,
@@ -107,6 +115,14 @@ Small counts are hidden: a cell of 1 to {} persons is shown as `..` (status supp
             "The difference of two published cells of a wider and a narrower population (for example indirectly affected persons minus indirectly affected children) is not protected and may be a small count."
         }
     );
+    if !report.one_answer_lines.is_empty() {
+        let _ = writeln!(
+            s,
+            "Hiding small counts does not protect a population whose members all give one answer. In {} cell(s) every person of the line has that answer ({}): there the table tells that answer of everyone it counts. These tables are for vetted readers; the public release is the differentially private one.\n",
+            report.one_answer_lines.len(),
+            report.one_answer_lines.join(", ")
+        );
+    }
     exact_table(&mut s, tables, report, false);
     let _ = writeln!(
         s,

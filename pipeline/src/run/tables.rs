@@ -192,6 +192,7 @@ pub fn protect_stage_dp(
             shown_fixed: 0,
             audit_passed: true,
             audit_failures: Vec::new(),
+            one_answer_lines: Vec::new(),
             dp: Some(dp),
         };
         write_text(&out.join(PROTECT_REPORT_TXT), &report.to_text())?;

@@ -201,3 +201,76 @@ fn a_header_error_under_a_csv_title_names_the_header_line() {
     let error = report.files[0].error.as_deref().unwrap_or_default();
     assert!(error.contains(": line 2 holds every column name"), "{error}");
 }
+
+/// A header in quotes (`"Förnamn"`, `“Kön”`) is its column: it was taken for a column of the
+/// organisation's own, and `--ignore-extra-columns` then left out every given name. A header
+/// with a character nobody sees is named with that character in words, not a program's escape.
+#[test]
+fn a_quoted_header_is_its_column_and_unseen_characters_are_named_in_words() {
+    let rename = |from: &str, to: &str| -> Vec<String> {
+        swedish_header()
+            .into_iter()
+            .zip(header())
+            .map(|(sv, en)| if en == from { to.to_string() } else { sv })
+            .collect()
+    };
+    let row = row_with(&[("given_name", "Eva")]);
+    for (col, typed) in [
+        ("given_name", "\"Förnamn\""),
+        ("gender", "“Kön”"),
+        ("given_name", "'Förnamn'"),
+    ] {
+        let (report, out, _d) = one_file(
+            "a.csv",
+            csv_text(&rename(col, typed), std::slice::from_ref(&row), b','),
+        );
+        assert_counts(&report, 1, 0);
+        let df = read_parquet(&out.path().join("validated").join("SAMPLE01.parquet"));
+        assert!(strings(&df, col)[0].is_some(), "{typed}: {col} lost");
+        let notes = report.files[0].notes.join("\n");
+        assert!(
+            notes.contains(&format!("column \"{typed}\" read as {col}")),
+            "{notes}"
+        );
+    }
+    let (report, _o, _d) = one_file(
+        "a.csv",
+        csv_text(&rename("birth_date", "birth\u{a0}date"), &[row], b','),
+    );
+    let notes = report.files[0].notes.join("\n");
+    assert!(
+        notes.contains("column \"birth<non-breaking space>date\" read as birth_date"),
+        "{notes}"
+    );
+}
+
+/// A file that writes a space after each separator before a quoted cell (`"a", "b"`, as some
+/// exports do) is read, with a note: it was refused as having no header on its first line.
+#[test]
+fn spaces_before_quoted_cells_are_read_past() {
+    let rows = vec![
+        row_with(&[("record_id", "R1")]),
+        row_with(&[("record_id", "R2"), ("given_name", "Ana, Maria")]),
+    ];
+    let quoted: Vec<String> = std::iter::once(header())
+        .chain(rows)
+        .map(|r| {
+            r.iter()
+                .map(|c| format!("\"{c}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .collect();
+    let (report, out, _d) = one_file("a.csv", quoted.join("\n") + "\n");
+    assert_counts(&report, 2, 0);
+    let df = read_parquet(&out.path().join("validated").join("SAMPLE01.parquet"));
+    assert!(
+        strings(&df, "given_name").contains(&Some("Ana, Maria".to_string())),
+        "a separator inside quotes stays in its cell"
+    );
+    let notes = report.files[0].notes.join("\n");
+    assert!(
+        notes.contains("spaces between a separator and a quoted cell dropped"),
+        "{notes}"
+    );
+}

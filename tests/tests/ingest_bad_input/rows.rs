@@ -71,6 +71,56 @@ fn a_summary_row_is_named_as_one() {
     );
 }
 
+/// In a file whose names come first, people named Sum or Antal are people, not summaries;
+/// a totals row is still one, by its organisation's or id's cell, or first in a row with
+/// neither. A name beside a record id in org_id is no template's mark to pass over, and the
+/// report names no cell but the summary's word.
+#[test]
+fn a_name_that_starts_like_a_summary_is_a_person() {
+    let mut head = header();
+    let family = head.iter().position(|h| h == "family_name").expect("family_name");
+    let col = head.remove(family);
+    head.insert(0, col);
+    let row = |changes: &[(&str, &str)]| -> Vec<String> {
+        let mut r = row_with(changes);
+        let c = r.remove(family);
+        r.insert(0, c);
+        r
+    };
+    let blank = |at: &[(usize, &str)]| -> Vec<String> {
+        let mut r = vec![String::new(); head.len()];
+        for (i, v) in at {
+            r[*i] = v.to_string();
+        }
+        r
+    };
+    let (org, id) = (1, 2);
+    assert_eq!((head[org].as_str(), head[id].as_str()), ("org_id", "record_id"));
+    let rows = vec![
+        row(&[("record_id", "R1"), ("family_name", "Sum Wing")]),
+        row(&[("record_id", "R2"), ("family_name", "Antal")]),
+        blank(&[(0, "Totalt"), (head.len() - 1, "2")]),
+        blank(&[(org, "Summa:"), (id, "3")]),
+        blank(&[(org, "SAMPLE01"), (id, "Totalt")]),
+        blank(&[(org, "Kajsa Sumsson"), (id, "R9")]),
+    ];
+    let (report, out, _d) = one_file("a.csv", csv_text(&head, &rows, b','));
+    let text = report.to_text();
+    assert_eq!(
+        (report.totals.accepted, report.totals.quarantined),
+        (2, 4),
+        "{text}"
+    );
+    let rules: Vec<(i64, String)> = rules_of(out.path()).into_iter().map(|(l, _, r)| (l, r)).collect();
+    for line in 4..=6 {
+        assert!(rules.contains(&(line, "summary_row".to_string())), "{rules:?}");
+    }
+    assert!(rules.contains(&(7, "unknown_member".to_string())), "{rules:?}");
+    for name in ["Sum Wing", "Antal", "Kajsa", "Sumsson"] {
+        assert!(!text.contains(name), "{name} in {text}");
+    }
+}
+
 #[test]
 fn ten_megabyte_field_is_quarantined_not_fatal() {
     let huge = "x".repeat(10 * 1024 * 1024);

@@ -110,9 +110,33 @@ pub(super) fn without_hints(cell: &str) -> String {
         }
     }
     let out = crate::ingest::fields::collapse_spaces(&out);
-    out.trim_end_matches(['*', ':', '.', ' '])
-        .trim_start_matches(['*', ' '])
-        .to_string()
+    let out = out
+        .trim_end_matches(['*', ':', '.', ' '])
+        .trim_start_matches(['*', ' ']);
+    // A name in quotes (`"Förnamn"`, typed so or left by an export that quoted twice) is the
+    // name: taken for a column of the organisation's own, `--ignore-extra-columns` left out
+    // every given name of an outside review's file.
+    match unquoted(out) {
+        Some(inner) if inner != out => without_hints(inner),
+        _ => out.to_string(),
+    }
+}
+
+/// The text inside one pair of quotes around the whole cell, if it has them.
+fn unquoted(cell: &str) -> Option<&str> {
+    const PAIRS: [(char, char); 7] = [
+        ('"', '"'),
+        ('\'', '\''),
+        ('“', '”'),
+        ('”', '”'),
+        ('„', '“'),
+        ('«', '»'),
+        ('‘', '’'),
+    ];
+    PAIRS.iter().find_map(|&(open, close)| {
+        let inner = cell.strip_prefix(open)?.strip_suffix(close)?;
+        (!inner.trim().is_empty()).then_some(inner.trim())
+    })
 }
 
 /// The name Excel gives a column of a table (Insert > Table) that had no header: `Kolumn1`,

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::csv_lines::{skip_title_lines, sniff_delimiter, take_separator_hint};
+use super::csv_lines::{drop_spaces_before_quotes, skip_title_lines, sniff_delimiter, take_separator_hint};
 use super::{Body, Table};
 use crate::error::FileError;
 use crate::ingest::decode::decode;
@@ -52,6 +52,7 @@ pub(super) fn open_csv(path: &Path, classify: &dyn Fn(&[String]) -> HeaderKind) 
     let hinted = take_separator_hint(&mut decoded.text);
     let title = skip_title_lines(&mut decoded.text, classify);
     let delimiter = hinted.unwrap_or_else(|| sniff_delimiter(&decoded.text));
+    let spaced = drop_spaces_before_quotes(&mut decoded.text, delimiter);
     // The CSV reader passes over blank lines, and a title and a `sep=` line are blanked.
     let header_line = decoded
         .text
@@ -97,6 +98,7 @@ pub(super) fn open_csv(path: &Path, classify: &dyn Fn(&[String]) -> HeaderKind) 
         .into_iter()
         .collect();
     notes.extend(title);
+    notes.extend(spaced);
     notes.extend(super::quotes::stray_quotes(&decoded.text, delimiter, &header));
     if padding > 0 {
         notes.push(format!(

@@ -109,9 +109,79 @@ pub(super) fn sniff_delimiter(text: &str) -> u8 {
     [b',', b';', b'\t'][best]
 }
 
+/// Spaces between a separator and a quoted cell (`"org_id", "record_id"`, as some database
+/// and script exports write): the CSV reader takes a quote only at a cell's very start, so every
+/// cell but the first kept its quotes and the header was refused as "not a header" (an outside
+/// review). Dropped, outside quotes and only before a quote, when the header line has them;
+/// nothing else changes, so every line keeps its number. Returns the note to give.
+pub(super) fn drop_spaces_before_quotes(text: &mut String, delimiter: u8) -> Option<String> {
+    if delimiter == b' ' {
+        return None;
+    }
+    let header = text.lines().find(|l| !l.trim().is_empty())?;
+    let d = char::from(delimiter);
+    let pattern = |line: &str| {
+        line.split(d)
+            .skip(1)
+            .any(|cell| cell.starts_with(' ') && cell.trim_start_matches(' ').starts_with('"'))
+    };
+    if !pattern(header) {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let (mut quoted, mut cell_start, mut dropped) = (false, true, 0usize);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if quoted {
+            // A doubled quote inside quotes is a quote in the text.
+            if b == b'"' && bytes.get(i + 1) == Some(&b'"') {
+                out.extend_from_slice(b"\"\"");
+                i += 2;
+                continue;
+            }
+            quoted = b != b'"';
+        } else if cell_start && b == b' ' {
+            let spaces = bytes[i..].iter().take_while(|&&c| c == b' ').count();
+            if bytes.get(i + spaces) == Some(&b'"') {
+                dropped += 1;
+                i += spaces;
+                continue;
+            }
+        } else if cell_start && b == b'"' {
+            quoted = true;
+        }
+        cell_start = !quoted && (b == delimiter || b == b'\n');
+        out.push(b);
+        i += 1;
+    }
+    *text = String::from_utf8(out).expect("only ASCII spaces were taken out of UTF-8 text");
+    Some(format!(
+        "spaces between a separator and a quoted cell dropped ({dropped} cells; the file writes \"a\", \"b\"): the quotes enclose the cell"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spaces_before_quoted_cells_are_dropped_outside_quotes_only() {
+        let mut text =
+            "\"org_id\", \"record_id\",  \"note\"\n\"A\", \"1\", \"x, \"\" y\"\n\"B\", 2, z \"w\"\n"
+                .to_string();
+        let note = drop_spaces_before_quotes(&mut text, b',').expect("dropped");
+        assert_eq!(
+            text,
+            "\"org_id\",\"record_id\",\"note\"\n\"A\",\"1\",\"x, \"\" y\"\n\"B\", 2, z \"w\"\n"
+        );
+        assert!(note.contains("4 cells"), "{note}");
+        // Without them in the header, nothing changes.
+        let mut plain = "org_id, record_id\nA, \"1\"\n".to_string();
+        assert!(drop_spaces_before_quotes(&mut plain, b',').is_none());
+        assert_eq!(plain, "org_id, record_id\nA, \"1\"\n");
+    }
 
     #[test]
     fn excel_separator_hint_is_used_and_its_line_kept_blank() {

@@ -13,6 +13,8 @@ mod cross;
 mod index;
 mod row;
 
+pub(in crate::ingest) use row::summary_word;
+
 pub(super) use columns::{excel_letters, unnamed_column};
 
 /// One broken rule on one row, with everything a person needs to find and fix it.

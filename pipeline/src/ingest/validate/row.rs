@@ -11,8 +11,8 @@ use crate::ingest::fields::{Broken, broken, check_cell, control_character, excel
 use crate::ingest::read::Unclosed;
 use crate::schema::{Column, ColumnKind, ColumnType};
 
-/// The first word of a sheet's summary row (`Totalt`, `Summa:`), in lower case: no record
-/// starts with one, as its first cell is an organisation or a record id.
+/// The first word of a sheet's summary row (`Totalt`, `Summa:`), in lower case: no
+/// organisation or record id starts with one.
 const SUMMARY_WORDS: [&str; 9] = [
     "totalt",
     "total",
@@ -24,6 +24,17 @@ const SUMMARY_WORDS: [&str; 9] = [
     "summary",
     "antal",
 ];
+
+/// The cell's first word when it is a summary's (`Totalt`, `Summa:`), as written.
+pub(in crate::ingest) fn summary_word(cell: &str) -> Option<&str> {
+    let first = cell
+        .split(|c: char| c.is_whitespace() || c == ':')
+        .next()
+        .unwrap_or_default();
+    SUMMARY_WORDS
+        .contains(&first.to_lowercase().as_str())
+        .then_some(first)
+}
 
 /// Lines `first` to `last` as a message says them.
 fn lines(first: u64, last: u64) -> String {
@@ -60,21 +71,29 @@ impl Validator<'_> {
     }
 
     /// A summary row under the records (a sheet's `Totalt` and its sums): one problem that
-    /// says so, not a missing record id and a refused answer per column.
-    fn summary_row(&self, row: &Row) -> Option<Problem> {
-        let word = row.cells.iter().map(|c| c.trim()).find(|c| !c.is_empty())?;
-        let first = word
-            .split(|c: char| c.is_whitespace() || c == ':')
-            .next()
-            .unwrap_or_default()
-            .to_lowercase();
-        SUMMARY_WORDS.contains(&first.as_str()).then(|| Problem {
+    /// says so, not a missing record id and a refused answer per column. The word is looked
+    /// for where a record has its organisation or its id, or first in a row that has neither:
+    /// taken from the row's first cell, it made people named Sum or Antal (a surname, a given
+    /// name) in a file whose names come first into summaries to delete, and printed their names.
+    fn summary_row(&self, row: &Row, map: &HeaderMap) -> Option<Problem> {
+        let (org, id) = (
+            cell(row, map, self.cols.org).trim(),
+            cell(row, map, self.cols.record).trim(),
+        );
+        let first = || row.cells.iter().map(|c| c.trim()).find(|c| !c.is_empty());
+        let (at, word) = [org, id]
+            .into_iter()
+            .find_map(|c| Some((c, summary_word(c)?)))
+            .or_else(|| {
+                let c = first().filter(|_| org.is_empty() && id.is_empty())?;
+                Some((c, summary_word(c)?))
+            })?;
+        Some(Problem {
             column: "(row)".into(),
             rule: "summary_row",
-            value: truncate(word, 200),
+            value: truncate(at, 200),
             message: format!(
-                "the row is a summary ({}) under the records, not a person; delete it (keep sums on a sheet of their own)",
-                truncate(word, 40)
+                "the row is a summary ({word}) under the records, not a person; delete it (keep sums on a sheet of their own)"
             ),
         })
     }
@@ -85,7 +104,10 @@ impl Validator<'_> {
         if let Some(u) = row.unclosed {
             return Outcome::Rejected(vec![self.unclosed(row, map, u)]);
         }
-        if let Some(p) = self.repeated_header(row, map).or_else(|| self.summary_row(row)) {
+        if let Some(p) = self
+            .repeated_header(row, map)
+            .or_else(|| self.summary_row(row, map))
+        {
             return Outcome::Rejected(vec![p]);
         }
         let mut problems = Vec::new();

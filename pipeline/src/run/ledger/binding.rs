@@ -32,7 +32,10 @@ struct Binding {
 /// ledger moved as a whole stays the same ledger; a copy of it (a backup) while the ledger is
 /// still where it was is refused, as each copy would spend the year's budget again.
 pub fn bind_ledger(work: &Path, ledger: &Path) -> Result<(), StageError> {
-    inside_a_stage(work, ledger)?;
+    // Refused before anything is made: a refused `--new-ledger` had made the ledger's folder
+    // and id all the same, and the next command, without the flag, spent from that fresh
+    // ledger the data the deleted one had recorded (an outside review drew rho 1.5 of 1.0).
+    check_ledger(work, ledger)?;
     let id = ledger_id(ledger)?;
     let here = std::path::absolute(ledger).unwrap_or_else(|_| ledger.to_path_buf());
     keep_home(&here, &id, true)?;
@@ -232,6 +235,8 @@ mod tests {
         std::fs::remove_dir_all(&moved).expect("delete");
         let e = bind_ledger(&work, &moved).expect_err("a new ledger").to_string();
         assert!(e.contains("was deleted or replaced and started again"), "{e}");
+        // Refused, it made nothing: no fresh ledger is left for the next command to spend from.
+        assert!(!moved.exists(), "a refused ledger was made");
     }
 
     /// Entries are remembered once each, by year, with the seal they were drawn with (never
