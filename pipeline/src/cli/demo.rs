@@ -148,7 +148,7 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
         say!("{}", super::evaluate::row("with the fuzzy step", &e.with_fuzzy));
         say!(
             "To measure with your own key and a threshold sweep: safetally keygen --out my.key; \
-             safetally pseudonymise --key my.key --work {0}; safetally evaluate-linkage --truth {1} --key my.key --work {0} --sweep",
+             safetally pseudonymise --key my.key --new-key --work {0}; safetally evaluate-linkage --truth {1} --key my.key --work {0} --sweep",
             a.work.display(),
             truth.display()
         );

@@ -19,9 +19,14 @@ pub struct Args {
     /// The key the sample was pseudonymised with (to find the truth's records).
     #[arg(long)]
     pub key: PathBuf,
-    /// Work directory holding the pseudonymise stage.
+    /// Work directory holding the pseudonymise stage (and the link stage, whose persons are
+    /// scored too).
     #[arg(long, default_value = "work")]
     pub work: PathBuf,
+    /// The folder of pseudonymised files to link and score, if not WORK/02-pseudonymise (files
+    /// received from the organisations, as `link --input` takes them).
+    #[arg(long)]
+    pub input: Option<PathBuf>,
     /// Also re-link with every threshold shifted by -0.10 to +0.10 and print the table.
     #[arg(long)]
     pub sweep: bool,
@@ -56,13 +61,16 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
     let spec = LinkageSpec::load(&schema)?;
     let key = LinkageKey::load(&a.key)?;
     let work = Workdir::new(&a.work)?;
-    let records = load(&schema, &work.stage_dir(safetally::pseudonymise::STAGE))
-        .with_context(|| {
-            format!(
-                "cannot read the pseudonymised records of {}: check --work (pseudonymise writes them to WORK/02-pseudonymise)",
-                a.work.display()
-            )
-        })?;
+    let input = a
+        .input
+        .clone()
+        .unwrap_or_else(|| work.stage_dir(safetally::pseudonymise::STAGE));
+    let records = load(&schema, &input).with_context(|| {
+        format!(
+            "cannot read the pseudonymised records of {}: check --work or --input (pseudonymise writes them to WORK/02-pseudonymise)",
+            input.display()
+        )
+    })?;
     let truth = truth_for_records(&key, &a.truth, &records)?;
     let offsets: Vec<f64> = if a.sweep {
         (-10..=10).map(|k| f64::from(k) / 100.0).collect()
@@ -85,8 +93,24 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
             "No true person has two records here, so pairwise precision and recall are not defined; the person figures below still are."
         );
     }
+    say!("Linked again here with the linkage spec's parameters (schemas/linkage.json):");
     say!("{}", row("exact keys only", &e.exact_only));
     say!("{}", row("with the fuzzy step", &e.with_fuzzy));
+    let map = work
+        .stage_dir(safetally::link::STAGE)
+        .join(safetally::link::RECORD_MAP);
+    if map.is_file() {
+        match safetally::link::quality_of_record_map(&records, &truth, &map)? {
+            Some(q) => {
+                say!("The persons the link stage wrote ({}):", map.display());
+                say!("{}", row("link output in place", &q));
+            }
+            None => say!(
+                "{} was made from other records than these (not every record is in it), so it is not scored: run link again",
+                map.display()
+            ),
+        }
+    }
     for (k, q) in &e.per_key {
         say!("{}", row(&format!("only {k}"), q));
     }

@@ -297,6 +297,46 @@ pub fn evaluate_stage_with(
     }
 }
 
+/// The quality of the persons a link stage wrote (its record map), against the truth of the
+/// loaded records; None when the map does not hold every one of them (it was made from other
+/// files). `evaluate-linkage` links the records again with the spec's parameters for its
+/// figures, and a reader took them for the output in place, made perhaps with `--exact-only`.
+pub fn quality_of_record_map(
+    r: &Records,
+    truth: &[Option<String>],
+    map: &Path,
+) -> Result<Option<Quality>, StageError> {
+    let df = crate::parquet_io::read_columns(map, &["record_key", "person_id"])?;
+    let err = |e: polars::error::PolarsError| StageError::ParquetRead {
+        path: map.to_path_buf(),
+        message: format!("{e}; not a record map the link stage wrote"),
+    };
+    let (keys, persons) = (
+        df.column("record_key").and_then(|c| c.str()).map_err(err)?,
+        df.column("person_id").and_then(|c| c.str()).map_err(err)?,
+    );
+    let person_of: HashMap<&str, &str> = keys
+        .iter()
+        .zip(persons.iter())
+        .filter_map(|(k, p)| Some((k?, p?)))
+        .collect();
+    let mut pred = Vec::new();
+    let mut t = Vec::new();
+    for (i, key) in r.record_key.iter().enumerate() {
+        let Some(truth) = truth[i].as_deref() else {
+            continue;
+        };
+        match key.and_then(|k| person_of.get(k)) {
+            Some(p) => {
+                pred.push(*p);
+                t.push(truth);
+            }
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(quality(&pred, &t)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

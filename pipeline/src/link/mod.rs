@@ -15,7 +15,8 @@ mod resolve;
 mod unionfind;
 
 pub use evaluate::{
-    Quality, evaluate_stage, evaluate_stage_with, evaluation_runs, quality, truth_for_records,
+    Quality, evaluate_stage, evaluate_stage_with, evaluation_runs, quality, quality_of_record_map,
+    truth_for_records,
 };
 pub use exact::ExactStats;
 pub use fuzzy::FuzzyStats;

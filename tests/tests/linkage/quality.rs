@@ -35,6 +35,35 @@ fn bundled_sample_meets_the_quality_targets_and_exact_keys_alone_do_not() {
     );
     // The same check fails for exact keys alone: the fuzzy step is what meets the target.
     assert!(e.exact_only.recall < 0.95, "exact keys alone: {:?}", e.exact_only);
+    // The persons the link stage wrote are scored as they are: linked with the fuzzy step
+    // they score as the evaluation's own linking does; linked again with exact keys alone,
+    // as exact keys alone (an outside review read a fresh linking's figures as the output's).
+    let map = tmp.path().join("work/03-link/record_map.parquet");
+    let fields = |q: &safetally::link::Quality| (q.precision, q.recall, q.persons_split, q.persons_merged);
+    let scored = |map: &Path| {
+        safetally::link::quality_of_record_map(&r, &truth, map)
+            .expect("read the map")
+            .expect("every record in it")
+    };
+    assert_eq!(fields(&scored(&map)), fields(q));
+    let w = safetally::stage::Workdir::new(tmp.path().join("work")).expect("workdir");
+    let exact = LinkParams {
+        fuzzy: false,
+        ..params.clone()
+    };
+    let p = safetally::progress::Progress::hidden();
+    safetally::run::link_stage(&s, &w, &tmp.path().join("work/02-pseudonymise"), &exact, &p, true)
+        .expect("link with exact keys alone");
+    assert_eq!(fields(&scored(&map)), fields(&e.exact_only));
+    // A map of other records (another key's) is not scored.
+    let (other, _) = test_key(tmp.path(), "quality-other");
+    run_to_link(&bundled().join("submissions"), &tmp.path().join("other"), &other);
+    let other_map = tmp.path().join("other/03-link/record_map.parquet");
+    assert!(
+        safetally::link::quality_of_record_map(&r, &truth, &other_map)
+            .expect("read")
+            .is_none()
+    );
 }
 
 #[test]
