@@ -95,6 +95,20 @@ fn demo_prints_each_stage_and_linkage_quality_and_a_rerun_spends_nothing() {
         "{b}"
     );
     assert!(b.contains("exact release 2024-exact-"), "{b}");
+
+    // The demo's advice to measure with one's own key works as printed (it lacked
+    // --new-key, and the work folder's records were pseudonymised under the demo's key).
+    let hint = out
+        .lines()
+        .find(|l| l.starts_with("To measure with your own key"))
+        .expect("the hint");
+    let commands = hint.split_once(": ").expect("commands after the colon").1;
+    for command in commands.split("; ") {
+        let words: Vec<&str> = command.split_whitespace().skip(1).collect();
+        let o = safetally(&words, dir.path());
+        let (o_out, o_err) = text(&o);
+        assert!(o.status.success(), "{command}: {o_out}\n{o_err}");
+    }
 }
 
 #[test]
@@ -131,6 +145,22 @@ fn mistakes_exit_non_zero_with_the_cause() {
         assert!(err.contains("invalid value"), "{bad:?}: {err}");
     }
     assert!(!dir.path().join("w").exists() && !dir.path().join("s").exists());
+    // A threshold that hides nothing says why, not "1 is not in 2..18446744073709551615".
+    let o = safetally(&["protect", "--threshold", "1", "--work", "w"], dir.path());
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("a threshold below 2 hides nothing: give 2 or more"),
+        "{err}"
+    );
+    // Publishing from a work folder that is not there names the missing tables, not a ledger.
+    let o = safetally(&["publish", "--work", "absent"], dir.path());
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("no protected tables here") && !err.contains("ledger"),
+        "{err}"
+    );
 }
 
 #[test]

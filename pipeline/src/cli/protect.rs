@@ -28,12 +28,12 @@ pub struct ProtectArgs {
     pub mode: Mode,
     /// Counts from 1 to THRESHOLD-1 persons are hidden (exact mode; in DP mode, noisy counts
     /// below it). Default: 5, or suppress_below in schemas/privacy.json in DP mode.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(2..))]
+    #[arg(long, value_parser = at_least(2, "counts from 1 to THRESHOLD-1 are hidden, so a threshold below 2 hides nothing"))]
     pub threshold: Option<u64>,
     /// Exact mode: how many of the values 1 to THRESHOLD-1 a hidden small count must keep open
     /// for a reader who knows the rule and everything published (default 3; at most
     /// THRESHOLD-1, all of them).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_parser = at_least(1, "a hidden small count keeps at least its own value open"))]
     pub protection: Option<u64>,
     /// Exact mode: hide zeros too.
     #[arg(long)]
@@ -156,4 +156,14 @@ pub fn print_outcome(run: &StageRun<ProtectReport>) {
         "Per-table figures: {}/{PROTECT_REPORT_TXT} and protect-report.json.",
         run.dir.display()
     );
+}
+
+/// A whole number of at least `least`, or an error that says why: clap's own said "1 is not in
+/// 2..18446744073709551615".
+fn at_least(least: u64, why: &'static str) -> impl Fn(&str) -> Result<u64, String> + Clone {
+    move |s: &str| match s.trim().parse::<u64>() {
+        Ok(v) if v >= least => Ok(v),
+        Ok(_) => Err(format!("{why}: give {least} or more")),
+        Err(_) => Err(format!("not a whole number: give {least} or more")),
+    }
 }

@@ -30,10 +30,6 @@ pub struct Args {
 pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u8> {
     let schema = load_schema()?;
     let work = Workdir::new(&a.work.work)?;
-    if let Some(note) = safetally::run::ledger_ready(&a.ledger, a.new_ledger)? {
-        eprintln!("note: {note}");
-    }
-    safetally::run::check_ledger(work.root(), &a.ledger)?;
     let inputs = match a.input {
         Some(i) => vec![i],
         None => {
@@ -47,6 +43,14 @@ pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u
             }
         }
     };
+    // Without anything to publish, that is the error to give: a missing work folder was
+    // reported as a missing ledger.
+    if inputs.iter().any(|i| i.is_dir()) {
+        if let Some(note) = safetally::run::ledger_ready(&a.ledger, a.new_ledger)? {
+            eprintln!("note: {note}");
+        }
+        safetally::run::check_ledger(work.root(), &a.ledger)?;
+    }
     // Each protect folder on its own: a refused exact release (the year has another) must
     // not keep the DP release, whose budget is spent, from being written.
     let mut failed = Vec::new();

@@ -89,7 +89,9 @@ pub fn status_and_uncertainty(p: &ProtectedTable, i: usize, dp: bool) -> Vec<Fie
     let hidden = p.status[i] != Status::Published;
     let mut out = vec![Field::Text(public_status(p.status[i]).into())];
     if dp {
-        out.push(Field::Scale(p.scale[i]));
+        // Rounded once for every format: the Parquet file kept every digit the CSV and the
+        // workbook rounded away, so the formats disagreed on a published number.
+        out.push(Field::Scale(p.scale[i].map(|v| (v * 100.0).round() / 100.0)));
         out.push(Field::Count(p.lower[i]));
         out.push(Field::Count(p.upper[i]));
     } else {

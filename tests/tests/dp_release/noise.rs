@@ -144,6 +144,19 @@ fn error_per_table_stays_within_the_stated_scale_and_the_release_carries_interva
         }
     }
     assert!(platform >= 5, "{platform} platform rows");
+    // The Parquet files publish the noise scale as the CSV and the workbook print it (two
+    // decimals), not with every digit of the float.
+    let t04 = read_parquet(&rel.dir.join("tables/T04.parquet"));
+    let scales = t04
+        .column("noise_scale")
+        .expect("noise_scale")
+        .f64()
+        .expect("f64")
+        .clone();
+    assert!(scales.len() > 3);
+    for v in scales.into_iter().flatten() {
+        assert!(((v * 100.0).round() - v * 100.0).abs() < 1e-6, "noise_scale {v}");
+    }
     // Persons with a known legal status leave out T19's "unknown", whose interval widens theirs.
     let t19 = read_parquet(&rel.dir.join("tables/T19.parquet"));
     // None: hidden (a noisy count of 1 to 4).
