@@ -154,7 +154,7 @@ fn error_per_table_stays_within_the_stated_scale_and_the_release_carries_interva
         .expect("f64")
         .clone();
     assert!(scales.len() > 3);
-    for v in scales.into_iter().flatten() {
+    for v in scales.iter().flatten() {
         assert!(((v * 100.0).round() - v * 100.0).abs() < 1e-6, "noise_scale {v}");
     }
     // Persons with a known legal status leave out T19's "unknown", whose interval widens theirs.
