@@ -606,3 +606,27 @@ fn warnings_on_names(report: &safetally::ingest::IngestReport) -> Vec<&String> {
         .filter(|w| w.contains("--ignore-column"))
         .collect()
 }
+
+/// A column of the organisation's own whose header is in quotes (`"Tolk behövs"`) is named to
+/// leave out by its name without them, as the header is read without them: it took
+/// `--ignore-column '"Tolk behövs"'`, and the name as anyone would type it was warned of as
+/// naming no column.
+#[test]
+fn a_quoted_header_is_named_to_leave_out_without_its_quotes() {
+    let mut head = header();
+    head.push("\"Tolk behövs\"".to_string());
+    let rows: Vec<Vec<String>> = (1..=3)
+        .map(|i| {
+            let mut r = row_with(&[("record_id", &format!("R{i}"))]);
+            r.push("ja".to_string());
+            r
+        })
+        .collect();
+    let opts = IngestOptions {
+        ignore_columns: vec!["Tolk behövs".to_string()],
+        ..IngestOptions::default()
+    };
+    let (report, _out) = one("a.csv", &csv_text(&head, &rows, b','), &opts);
+    assert_counts(&report, 3, 0);
+    assert!(warnings_on_names(&report).is_empty(), "{:?}", report.warnings);
+}

@@ -55,7 +55,10 @@ pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u
     // not keep the DP release, whose budget is spent, from being written.
     let mut failed = Vec::new();
     for input in inputs {
-        safetally::run::bind_ledger_if_made(&work, &input, &a.ledger)?;
+        // A folder that is not there is publish_stage's to explain, not the ledger's.
+        if input.is_dir() {
+            safetally::run::bind_ledger_if_made(&work, &input, &a.ledger)?;
+        }
         match progress.while_running("publish", || {
             publish_stage(&schema, &work, &input, Some(&a.ledger), a.work.force)
         }) {

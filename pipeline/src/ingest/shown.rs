@@ -99,17 +99,28 @@ mod tests {
     }
 }
 
-/// A header, sheet or name the user typed, in quotes as they would see it: characters they
-/// cannot see are named (`"birth<non-breaking space>date"`), where a program's escapes
-/// (`"birth\u{a0}date"`, `"\"Kön\""`) meant nothing to the staff who read the report.
+/// A header, sheet or name the user typed, in quotes as they would see it, its unseen
+/// characters named (`visible`). A text holding quotes of its own (a header typed `"Kön"`) is
+/// put in « », so that the reader can tell the file's quotes from the message's.
 pub fn quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
+    if text.contains('"') {
+        format!("«{}»", visible(text))
+    } else {
+        format!("\"{}\"", visible(text))
+    }
+}
+
+/// A text with the characters nobody sees named in words (`birth<non-breaking space>date`,
+/// `Födelse-<line break>datum`), where a program's escapes (`\u{a0}`) meant nothing to the
+/// staff who read the report, and a raw one left "rename Gender to gender" unexplained.
+pub fn visible(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
         let name = match c {
             '\t' => "tab",
-            '\n' => "line break",
-            '\r' => "carriage return",
+            '\r' if chars.peek() == Some(&'\n') => continue,
+            '\n' | '\r' => "line break",
             '\u{a0}' => "non-breaking space",
             '\u{202f}' => "narrow non-breaking space",
             '\u{2007}' => "figure space",
@@ -135,7 +146,6 @@ pub fn quoted(text: &str) -> String {
         out.push_str(name);
         out.push('>');
     }
-    out.push('"');
     out
 }
 
@@ -148,7 +158,11 @@ mod quoted_tests {
             "\"birth<non-breaking space>date\""
         );
         assert_eq!(super::quoted("given\tname"), "\"given<tab>name\"");
-        assert_eq!(super::quoted("\"Kön\""), "\"\"Kön\"\"");
+        assert_eq!(super::quoted("\"Kön\""), "«\"Kön\"»");
+        assert_eq!(
+            super::visible("Födelse-\r\ndatum\u{200b}"),
+            "Födelse-<line break>datum<zero-width space>"
+        );
         assert_eq!(super::quoted("a\u{1}b\u{200e}"), "\"a<U+0001>b<U+200E>\"");
     }
 }

@@ -23,9 +23,10 @@ pub(super) fn template_row(cols: &TemplateColumns, row: &read::Row, width: usize
     // Only what a template fills in: a whole record pasted into one cell, a note, or a personal
     // number in the org_id column is no template's, and was passed over without a word (an
     // outside review lost a person so, with `run` publishing without them).
-    // A mark that is no valid answer passes only in a row without an id: beside a record id,
-    // `Anna Svensson` in org_id is a record written into the wrong columns (an outside review's
-    // row was passed over so), and a summary's word (`Totalt`, `Summa:`) is told as a summary.
+    // A mark that is no valid answer passes beside a record id only if it does not read as a
+    // person's name: `Anna Svensson` in org_id is a record written into the wrong columns (an
+    // outside review's row was passed over so), while a dropdown's `Välj…` numbered ahead is a
+    // template's. A summary's word (`Totalt`, `Summa:`) is told as a summary.
     let id = cols
         .record
         .and_then(|p| row.cells.get(p))
@@ -39,7 +40,7 @@ pub(super) fn template_row(cols: &TemplateColumns, row: &read::Row, width: usize
             let c = excel_text(c).map_or(c, str::trim);
             c.is_empty()
                 || check_cell(cols.schema, col, c).is_ok()
-                || (!with_id && a_short_mark(c) && summary_word(c).is_none())
+                || (a_short_mark(c) && summary_word(c).is_none() && !(with_id && a_name(c)))
         })
     };
     if !cols.prefilled.iter().all(filled_in) {
@@ -102,4 +103,17 @@ fn a_short_mark(cell: &str) -> bool {
         && cell.chars().filter(char::is_ascii_digit).count() < 6
         && cell.split_whitespace().count() <= 2
         && !cell.contains([',', ';', '\t', '|'])
+}
+
+/// Two words or more, each a capital and small letters (`Anna Svensson`, `Li Na-Ying`): a
+/// person's name, not a dropdown's `Välj…` or `Välj organisation`, nor a member's code.
+fn a_name(cell: &str) -> bool {
+    let words: Vec<&str> = cell.split_whitespace().collect();
+    words.len() >= 2
+        && words.iter().all(|w| {
+            let mut chars = w.chars();
+            chars.next().is_some_and(char::is_uppercase)
+                && chars.clone().any(char::is_lowercase)
+                && chars.all(|c| c.is_alphabetic() || c == '-' || c == '\'')
+        })
 }

@@ -214,6 +214,15 @@ impl Schema {
         }
     }
 
+    /// Whether a name is a word put where a name is not known (`Okänd`, `N.N.`), numbered or
+    /// not (`Barn 1`, `Okänd2`: no name ends in digits, and numbered children sharing a family
+    /// name would be joined by it).
+    pub fn is_name_placeholder(&self, raw: &str) -> bool {
+        let form = name_placeholder_form(raw);
+        let bare = form.trim_end_matches(|c: char| c.is_ascii_digit());
+        !bare.is_empty() && (self.name_placeholders.contains(&form) || self.name_placeholders.contains(bare))
+    }
+
     /// Whether a personal number cell holds a word or mark put where the person has none
     /// (`Saknas`, `Vet ej`, `-`, `Ej svenskt pnr`): most persons met have no Swedish number,
     /// and refusing the cell refused the whole person (an outside review).

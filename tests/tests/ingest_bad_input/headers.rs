@@ -64,7 +64,7 @@ fn a_line_break_in_a_header_cell_is_shown_escaped_in_one_line() {
     let (report, _o) = ingest(dir.path(), &IngestOptions::default());
     let e = file_error(&report, "a.csv");
     assert!(
-        e.contains("Födelse-\\ndatum (is birth_date meant?)") && !e.contains('\n'),
+        e.contains("Födelse-<line break>datum (is birth_date meant?)") && !e.contains('\n'),
         "{e}"
     );
     // A required column missing: the header as found is listed on one line too.
@@ -76,7 +76,7 @@ fn a_line_break_in_a_header_cell_is_shown_escaped_in_one_line() {
     let e = file_error(&report, "a.csv");
     assert!(
         e.contains("missing from the header: record_id")
-            && e.contains("Födelse-\\ndatum")
+            && e.contains("Födelse-<line break>datum")
             && !e.contains('\n'),
         "{e}"
     );
@@ -202,6 +202,15 @@ fn a_header_error_under_a_csv_title_names_the_header_line() {
     assert!(error.contains(": line 2 holds every column name"), "{error}");
 }
 
+/// A header as messages show it: the file's own quotes told from the message's.
+fn shown(typed: &str) -> String {
+    if typed.contains('"') {
+        format!("«{typed}»")
+    } else {
+        format!("\"{typed}\"")
+    }
+}
+
 /// A header in quotes (`"Förnamn"`, `“Kön”`) is its column: it was taken for a column of the
 /// organisation's own, and `--ignore-extra-columns` then left out every given name. A header
 /// with a character nobody sees is named with that character in words, not a program's escape.
@@ -229,10 +238,22 @@ fn a_quoted_header_is_its_column_and_unseen_characters_are_named_in_words() {
         assert!(strings(&df, col)[0].is_some(), "{typed}: {col} lost");
         let notes = report.files[0].notes.join("\n");
         assert!(
-            notes.contains(&format!("column \"{typed}\" read as {col}")),
+            notes.contains(&format!("column {} read as {col}", shown(typed))),
             "{notes}"
         );
     }
+    // A refusal names it too: a zero-width space after Gender left "rename Gender to gender"
+    // unexplained.
+    let (report, _o, _d) = one_file(
+        "a.csv",
+        csv_text(
+            &rename("gender", "Gender\u{200b}"),
+            std::slice::from_ref(&row),
+            b',',
+        ),
+    );
+    let e = file_error(&report, "a.csv");
+    assert!(e.contains("Gender<zero-width space> (is gender meant?)"), "{e}");
     let (report, _o, _d) = one_file(
         "a.csv",
         csv_text(&rename("birth_date", "birth\u{a0}date"), &[row], b','),

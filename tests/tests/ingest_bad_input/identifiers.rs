@@ -243,9 +243,15 @@ fn words_put_where_a_name_is_not_known_are_read_as_no_name() {
             ("given_name", "Flicka"),
             ("family_name", "Ej angivet"),
         ]),
+        // Numbered: no name ends in digits.
+        row_with(&[
+            ("record_id", "R7"),
+            ("given_name", "Barn 2"),
+            ("family_name", "Okänd3"),
+        ]),
     ];
     let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
-    assert_eq!(report.totals.accepted, 6, "{}", report.to_text());
+    assert_eq!(report.totals.accepted, 7, "{}", report.to_text());
     let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
     let mut names: Vec<(Option<String>, Option<String>)> = strings(&df, "given_name")
         .into_iter()
@@ -255,6 +261,7 @@ fn words_put_where_a_name_is_not_known_are_read_as_no_name() {
     assert_eq!(
         names,
         vec![
+            (None, None),
             (None, None),
             (None, None),
             (None, None),

@@ -6,7 +6,7 @@ mod codes;
 mod dates;
 mod text;
 
-use crate::schema::{Column, ColumnType, Schema, name_placeholder_form};
+use crate::schema::{Column, ColumnType, Schema};
 
 use codes::{code, country, member, multi, one_answer_only};
 use dates::year;
@@ -57,7 +57,7 @@ pub fn check_cell(schema: &Schema, col: &Column, raw: &str) -> Result<Cleaned, B
     match col.ty {
         ColumnType::Member => member(schema, raw),
         // Composed (NFC): "Å-1" typed on a Mac and on Windows is one record id.
-        ColumnType::Name if schema.name_placeholders.contains(&name_placeholder_form(raw)) => Ok(Cleaned {
+        ColumnType::Name if schema.is_name_placeholder(raw) => Ok(Cleaned {
             value: String::new(),
             changes: vec![(
                 raw.to_string(),

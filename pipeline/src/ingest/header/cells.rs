@@ -41,10 +41,11 @@ pub(super) fn pandas_index(cell: &str) -> bool {
 }
 
 /// A header cell as a one-line message shows it: a line break typed in the cell (Alt+Enter,
-/// `Födelse-` over `datum`) written `\n`, as the break itself split the message's line in two
-/// (an outside review).
+/// `Födelse-` over `datum`) and every other character nobody sees named in words, as the break
+/// itself split the message's line in two and a zero-width space left "rename Gender" unexplained
+/// (outside reviews).
 pub(super) fn one_line(cell: &str) -> String {
-    cell.replace("\r\n", "\\n").replace(['\n', '\r'], "\\n")
+    crate::ingest::shown::visible(cell)
 }
 
 /// A header cell as it is matched: without spaces and BOM, and composed (NFC), as a Mac
@@ -123,7 +124,7 @@ pub(super) fn without_hints(cell: &str) -> String {
 }
 
 /// The text inside one pair of quotes around the whole cell, if it has them.
-fn unquoted(cell: &str) -> Option<&str> {
+pub(super) fn unquoted(cell: &str) -> Option<&str> {
     const PAIRS: [(char, char); 7] = [
         ('"', '"'),
         ('\'', '\''),

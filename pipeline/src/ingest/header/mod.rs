@@ -336,7 +336,10 @@ pub(in crate::ingest) fn asked_key(asked: &str) -> String {
     fold_header(&header_cell(asked))
 }
 
+/// Case, runs of spaces and quotes around the whole cell aside (a header typed `"Tolk"` is
+/// read as Tolk, and `--ignore-column Tolk` names it).
 fn fold_header(cell: &str) -> String {
+    let cell = cells::unquoted(cell.trim()).unwrap_or(cell);
     crate::ingest::fields::collapse_spaces(cell).to_lowercase()
 }
 

@@ -72,7 +72,8 @@ impl Validator<'_> {
 
     /// A summary row under the records (a sheet's `Totalt` and its sums): one problem that
     /// says so, not a missing record id and a refused answer per column. The word is looked
-    /// for where a record has its organisation or its id, or first in a row that has neither:
+    /// for where a record has its organisation or its id, or first in a row with no id and no
+    /// contact kind that is one (a person has one; a totals row a sum or nothing there):
     /// taken from the row's first cell, it made people named Sum or Antal (a surname, a given
     /// name) in a file whose names come first into summaries to delete, and printed their names.
     fn summary_row(&self, row: &Row, map: &HeaderMap) -> Option<Problem> {
@@ -80,12 +81,15 @@ impl Validator<'_> {
             cell(row, map, self.cols.org).trim(),
             cell(row, map, self.cols.record).trim(),
         );
+        let kind = cell(row, map, self.cols.kind);
+        let no_kind =
+            kind.is_empty() || check_cell(self.schema, &self.schema.columns[self.cols.kind], kind).is_err();
         let first = || row.cells.iter().map(|c| c.trim()).find(|c| !c.is_empty());
         let (at, word) = [org, id]
             .into_iter()
             .find_map(|c| Some((c, summary_word(c)?)))
             .or_else(|| {
-                let c = first().filter(|_| org.is_empty() && id.is_empty())?;
+                let c = first().filter(|_| id.is_empty() && no_kind)?;
                 Some((c, summary_word(c)?))
             })?;
         Some(Problem {
