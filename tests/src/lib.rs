@@ -301,3 +301,18 @@ pub fn persons(rows: &[(&str, &str)], column: &str) -> safetally::tables::derive
         separator: ';',
     }
 }
+
+/// A workbook of sheets of text cells, each table starting in column `first_col` (0 is A).
+pub fn workbook_at(path: &Path, sheets: &[(&str, Vec<Vec<String>>)], first_col: u16) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for (name, rows) in sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(*name).expect("name");
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                ws.write_string(r as u32, first_col + c as u16, v).expect("cell");
+            }
+        }
+    }
+    wb.save(path).expect("save");
+}

@@ -46,17 +46,7 @@ fn quarantine_records(out: &std::path::Path) -> Vec<String> {
 }
 
 fn workbook(path: &std::path::Path, sheets: &[(&str, Vec<Vec<String>>)], first_col: u16) {
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    for (name, rows) in sheets {
-        let ws = wb.add_worksheet();
-        ws.set_name(*name).expect("name");
-        for (r, row) in rows.iter().enumerate() {
-            for (c, v) in row.iter().enumerate() {
-                ws.write_string(r as u32, first_col + c as u16, v).expect("cell");
-            }
-        }
-    }
-    wb.save(path).expect("save");
+    workbook_at(path, sheets, first_col);
 }
 
 /// A workbook of `rows` (empty cells left unwritten), with `extra` run on its sheet.

@@ -79,17 +79,7 @@ pub fn only(cols: &[(&str, &str)]) -> Vec<String> {
 }
 
 pub fn workbook(path: &std::path::Path, sheets: &[(&str, Vec<Vec<String>>)]) {
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    for (name, rows) in sheets {
-        let ws = wb.add_worksheet();
-        ws.set_name(*name).expect("name");
-        for (r, row) in rows.iter().enumerate() {
-            for (c, v) in row.iter().enumerate() {
-                ws.write_string(r as u32, c as u16, v).expect("cell");
-            }
-        }
-    }
-    wb.save(path).expect("save");
+    workbook_at(path, sheets, 0);
 }
 
 /// The contract's header in its Swedish labels, as a member who renamed the columns writes it.

@@ -69,30 +69,27 @@ fn link_rows(
 
 /// One record per organisation, each pseudonymised under the key of its seed, into `dir/pseudo`.
 fn pseudonymised_orgs(dir: &Path, orgs: &[(&str, &str)]) -> std::path::PathBuf {
-    let p = safetally::progress::Progress::hidden();
     let out = dir.join("pseudo");
-    std::fs::create_dir_all(&out).expect("mkdir");
     for (org, seed) in orgs {
-        let input = dir.join(org);
-        std::fs::create_dir_all(&input).expect("mkdir");
-        write(
-            &input,
-            "a.csv",
-            csv_text(&header(), &[row_with(&[("org_id", org)])], b','),
-        );
-        let (report, ingested) = ingest(&input, &Default::default());
-        assert_eq!(report.totals.accepted, 1);
         let (key, _) = test_key(dir, seed);
-        safetally::pseudonymise::pseudonymise_dir(
-            &schema(),
-            &key,
-            &ingested.path().join("validated"),
-            &out,
-            &p,
-        )
-        .expect("pseudonymise");
+        pseudonymise_row(dir, &out, row_with(&[("org_id", org)]), &key);
     }
     out
+}
+
+/// One row, its organisation's file of its own (in `dir/ORG`), ingested and pseudonymised
+/// under `key` into `out`.
+fn pseudonymise_row(dir: &Path, out: &Path, row: Vec<String>, key: &safetally::key::LinkageKey) {
+    let org = row[0].clone();
+    let input = dir.join(&org);
+    std::fs::create_dir_all(&input).expect("mkdir");
+    std::fs::create_dir_all(out).expect("mkdir");
+    write(&input, "a.csv", csv_text(&header(), &[row], b','));
+    let (report, ingested) = ingest(&input, &Default::default());
+    assert_eq!(report.totals.accepted, 1, "{}", report.to_text());
+    let p = safetally::progress::Progress::hidden();
+    safetally::pseudonymise::pseudonymise_dir(&schema(), key, &ingested.path().join("validated"), out, &p)
+        .expect("pseudonymise");
 }
 
 /// Rewrites one pseudonymised file with `column`'s value in row 3 (1-based) replaced.

@@ -47,24 +47,11 @@ fn records_without_identifiers_are_counted_and_warned_of() {
 #[test]
 fn files_of_two_report_years_are_refused_with_their_names() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let p = safetally::progress::Progress::hidden();
     let out = tmp.path().join("pseudo");
-    std::fs::create_dir_all(&out).expect("mkdir");
     let (key, _) = test_key(tmp.path(), "one");
     for (org, year) in [("SAMPLE01", "2024"), ("SAMPLE02", "2023"), ("SAMPLE03", "2024")] {
-        let input = tmp.path().join(org);
-        std::fs::create_dir_all(&input).expect("mkdir");
         let row = row_with(&[("org_id", org), ("report_year", year)]);
-        write(&input, "a.csv", csv_text(&header(), &[row], b','));
-        let (_, ingested) = ingest(&input, &Default::default());
-        safetally::pseudonymise::pseudonymise_dir(
-            &schema(),
-            &key,
-            &ingested.path().join("validated"),
-            &out,
-            &p,
-        )
-        .expect("pseudonymise");
+        pseudonymise_row(tmp.path(), &out, row, &key);
     }
     let e = load(&schema(), &out)
         .err()
