@@ -64,6 +64,54 @@ pub fn refused_year(raw: &str) -> String {
     }
 }
 
+/// A header, sheet or name the user typed, in quotes as they would see it, its unseen
+/// characters named (`visible`). A text holding quotes of its own (a header typed `"Kön"`) is
+/// put in « », so that the reader can tell the file's quotes from the message's.
+pub fn quoted(text: &str) -> String {
+    if text.contains('"') {
+        format!("«{}»", visible(text))
+    } else {
+        format!("\"{}\"", visible(text))
+    }
+}
+
+/// A text with the characters nobody sees named in words (`birth<non-breaking space>date`,
+/// `Födelse-<line break>datum`), where a program's escapes (`\u{a0}`) meant nothing to the
+/// staff who read the report, and a raw one left "rename Gender to gender" unexplained.
+pub fn visible(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let name = match c {
+            '\t' => "tab",
+            '\r' if chars.peek() == Some(&'\n') => continue,
+            '\n' | '\r' | '\u{2028}' | '\u{2029}' => "line break",
+            '\u{a0}' => "non-breaking space",
+            '\u{202f}' => "narrow non-breaking space",
+            '\u{2007}' => "figure space",
+            '\u{200b}' => "zero-width space",
+            '\u{200c}' => "zero-width non-joiner",
+            '\u{200d}' => "zero-width joiner",
+            '\u{2060}' => "word joiner",
+            '\u{feff}' => "byte-order mark",
+            '\u{ad}' => "soft hyphen",
+            // Everything else a cell may not hold, and the marks of writing direction.
+            c if super::fields::unseen(c) || ('\u{200e}'..='\u{200f}').contains(&c) => {
+                out.push_str(&format!("<U+{:04X}>", u32::from(c)));
+                continue;
+            }
+            c => {
+                out.push(c);
+                continue;
+            }
+        };
+        out.push('<');
+        out.push_str(name);
+        out.push('>');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,72 +145,18 @@ mod tests {
             assert_eq!(refused_year(personal), NOT_SHOWN, "{personal}");
         }
     }
-}
 
-/// A header, sheet or name the user typed, in quotes as they would see it, its unseen
-/// characters named (`visible`). A text holding quotes of its own (a header typed `"Kön"`) is
-/// put in « », so that the reader can tell the file's quotes from the message's.
-pub fn quoted(text: &str) -> String {
-    if text.contains('"') {
-        format!("«{}»", visible(text))
-    } else {
-        format!("\"{}\"", visible(text))
-    }
-}
-
-/// A text with the characters nobody sees named in words (`birth<non-breaking space>date`,
-/// `Födelse-<line break>datum`), where a program's escapes (`\u{a0}`) meant nothing to the
-/// staff who read the report, and a raw one left "rename Gender to gender" unexplained.
-pub fn visible(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        let name = match c {
-            '\t' => "tab",
-            '\r' if chars.peek() == Some(&'\n') => continue,
-            '\n' | '\r' => "line break",
-            '\u{a0}' => "non-breaking space",
-            '\u{202f}' => "narrow non-breaking space",
-            '\u{2007}' => "figure space",
-            '\u{200b}' => "zero-width space",
-            '\u{200c}' => "zero-width non-joiner",
-            '\u{200d}' => "zero-width joiner",
-            '\u{2060}' => "word joiner",
-            '\u{feff}' => "byte-order mark",
-            '\u{ad}' => "soft hyphen",
-            c if c.is_control()
-                || ('\u{200e}'..='\u{200f}').contains(&c)
-                || ('\u{202a}'..='\u{202e}').contains(&c) =>
-            {
-                out.push_str(&format!("<U+{:04X}>", u32::from(c)));
-                continue;
-            }
-            c => {
-                out.push(c);
-                continue;
-            }
-        };
-        out.push('<');
-        out.push_str(name);
-        out.push('>');
-    }
-    out
-}
-
-#[cfg(test)]
-mod quoted_tests {
     #[test]
     fn characters_nobody_sees_are_named_and_the_rest_kept() {
+        assert_eq!(quoted("birth\u{a0}date"), "\"birth<non-breaking space>date\"");
+        assert_eq!(quoted("given\tname"), "\"given<tab>name\"");
+        assert_eq!(quoted("\"Kön\""), "«\"Kön\"»");
         assert_eq!(
-            super::quoted("birth\u{a0}date"),
-            "\"birth<non-breaking space>date\""
-        );
-        assert_eq!(super::quoted("given\tname"), "\"given<tab>name\"");
-        assert_eq!(super::quoted("\"Kön\""), "«\"Kön\"»");
-        assert_eq!(
-            super::visible("Födelse-\r\ndatum\u{200b}"),
+            visible("Födelse-\r\ndatum\u{200b}"),
             "Födelse-<line break>datum<zero-width space>"
         );
-        assert_eq!(super::quoted("a\u{1}b\u{200e}"), "\"a<U+0001>b<U+200E>\"");
+        assert_eq!(quoted("a\u{1}b\u{200e}"), "\"a<U+0001>b<U+200E>\"");
+        // Every character a cell may not hold is shown, as the cell check finds them.
+        assert_eq!(visible("a\u{2066}b\u{2028}"), "a<U+2066>b<line break>");
     }
 }

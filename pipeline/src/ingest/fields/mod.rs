@@ -14,7 +14,7 @@ use dates::year;
 pub use codes::member_code;
 pub(super) use dates::year_digits;
 pub use dates::{Today, date, personal_number};
-pub use text::{collapse_spaces, composed, control_character, excel_error, excel_text};
+pub use text::{collapse_spaces, composed, control_character, excel_error, excel_text, unseen};
 
 /// A value that passed, and each rewrite made to it (a near miss made right): (from, to).
 #[derive(Debug)]

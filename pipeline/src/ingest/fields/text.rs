@@ -77,20 +77,23 @@ fn is_line_break(c: char) -> bool {
     matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}')
 }
 
+/// Whether `c` is one of the characters `control_character` refuses in a cell (messages
+/// name them in words, `shown::visible`).
+pub fn unseen(c: char) -> bool {
+    (c.is_control() && c != '\t')
+        || is_line_break(c)
+        || matches!(
+            c,
+            '\u{00AD}' | '\u{200B}' | '\u{2060}' | '\u{FEFF}' | '\u{FFFD}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
 /// A character no cell should hold: control characters and line breaks (a NUL, U+2028), and
 /// invisible ones that make two equal-looking values differ or reorder what is shown
 /// (zero-width spaces, soft hyphens, direction overrides). Tabs are spaces; the zero-width
 /// joiners that Persian and Indic names need are kept.
 pub fn control_character(raw: &str) -> Option<Broken> {
-    let bad = |c: char| {
-        (c.is_control() && c != '\t')
-            || is_line_break(c)
-            || matches!(
-                c,
-                '\u{00AD}' | '\u{200B}' | '\u{2060}' | '\u{FEFF}' | '\u{FFFD}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-            )
-    };
-    let (at, ch) = raw.chars().enumerate().find(|(_, c)| bad(*c))?;
+    let (at, ch) = raw.chars().enumerate().find(|(_, c)| unseen(*c))?;
     let message = match ch {
         // A correctly quoted CSV cell (or Alt+Enter in an Excel cell) holds it: not a quote
         // left open, which shows as a row of the wrong shape.

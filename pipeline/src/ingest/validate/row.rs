@@ -81,16 +81,19 @@ impl Validator<'_> {
             cell(row, map, self.cols.org).trim(),
             cell(row, map, self.cols.record).trim(),
         );
-        let kind = cell(row, map, self.cols.kind);
-        let no_kind =
-            kind.is_empty() || check_cell(self.schema, &self.schema.columns[self.cols.kind], kind).is_err();
+        // Only for a row whose first cell is a summary's word: every row comes here.
+        let no_kind = || {
+            let kind = cell(row, map, self.cols.kind);
+            kind.is_empty() || check_cell(self.schema, &self.schema.columns[self.cols.kind], kind).is_err()
+        };
         let first = || row.cells.iter().map(|c| c.trim()).find(|c| !c.is_empty());
         let (at, word) = [org, id]
             .into_iter()
             .find_map(|c| Some((c, summary_word(c)?)))
             .or_else(|| {
-                let c = first().filter(|_| id.is_empty() && no_kind)?;
-                Some((c, summary_word(c)?))
+                let c = first().filter(|_| id.is_empty())?;
+                let word = summary_word(c)?;
+                no_kind().then_some((c, word))
             })?;
         Some(Problem {
             column: "(row)".into(),
