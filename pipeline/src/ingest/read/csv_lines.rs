@@ -158,7 +158,7 @@ pub(super) fn drop_spaces_before_quotes(text: &mut String, delimiter: u8) -> Opt
     }
     *text = String::from_utf8(out).expect("only ASCII spaces were taken out of UTF-8 text");
     Some(format!(
-        "spaces between a separator and a quoted cell dropped ({dropped} cells; the file writes \"a\", \"b\"): the quotes enclose the cell"
+        "spaces between a separator and a quoted cell dropped ({dropped} cell(s); the file writes \"a\", \"b\"): the quotes enclose the cell"
     ))
 }
 
@@ -176,7 +176,7 @@ mod tests {
             text,
             "\"org_id\",\"record_id\",\"note\"\n\"A\",\"1\",\"x, \"\" y\"\n\"B\", 2, z \"w\"\n"
         );
-        assert!(note.contains("4 cells"), "{note}");
+        assert!(note.contains("4 cell(s)"), "{note}");
         // Without them in the header, nothing changes.
         let mut plain = "org_id, record_id\nA, \"1\"\n".to_string();
         assert!(drop_spaces_before_quotes(&mut plain, b',').is_none());
