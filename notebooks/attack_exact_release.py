@@ -147,6 +147,11 @@ if UNDECLARED:
     le([(tot('T17'), 1), (c('T01', 'direct'), -1)])
     le([(c('T17', 'yes'), 1), (c('T18', '_total'), -1)])
     le([(tot('T19'), 1), (c('T18', '_total'), -1)])
+    # A wider population at most the narrower one plus the persons between: T02's known
+    # countries are T10's directly affected plus indirectly affected persons; T18's reports
+    # T17's directly affected plus indirectly affected persons with a report.
+    le([(tot('T02'), 1), (tot('T10'), -1), (c('T01', 'indirect'), -1)])
+    le([(c('T18', '_total'), 1), (c('T17', 'yes'), -1), (c('T01', 'indirect'), -1)])
     # T21a / T21b: sum of diagonal = sum_k k n_k ; sum offdiag = sum_k C(k,2) n_k
     diag = [(('T21b', k), 1) for k in tables['T21b'][1] if '|' in k[0] and k[0].split('|')[0] == k[0].split('|')[1]]
     off = [(('T21b', k), 1) for k in tables['T21b'][1] if '|' in k[0] and k[0].split('|')[0] != k[0].split('|')[1]]

@@ -5,7 +5,7 @@
 //! and their misses overlap.
 
 use super::bloom::{BloomEncoder, STORED_WORDS};
-use super::normalise::{fold_variants, part_tokens, phonetic_of_folded, skeleton_of_folded};
+use super::normalise::{fold_variants, part_token_variants, phonetic_of_folded, skeleton_of_folded};
 use crate::key::Keyed;
 pub use crate::open_table::Table;
 use crate::open_table::nonzero;
@@ -20,10 +20,12 @@ pub fn text_key(s: &str) -> u64 {
 const PART_TOKENS: usize = 4;
 
 /// One token of a name part: where its text and phonetic code are in the part's text, and its
-/// keyed blocking key.
+/// keyed blocking keys: its own, and that of its popular spelling when written in Thai and
+/// that differs (0: none; see `normalise::part_token_variants`).
 #[derive(Clone, Copy, Default)]
 pub struct PartToken {
     pub block: i64,
+    pub alt_block: i64,
     text: (u32, u32),
     phonetic: (u32, u32),
 }
@@ -100,6 +102,7 @@ struct TokenInfo {
     set: [u64; STORED_WORDS],
     clear: [u64; STORED_WORDS],
     block: i64,
+    alt_block: i64,
 }
 
 /// Distinct tokens kept (about 300 bytes each); rarer ones are recomputed.
@@ -135,15 +138,17 @@ impl PartMaker {
             clear: [0; STORED_WORDS],
         };
         let mut text = String::from(raw);
-        for t in part_tokens(raw) {
-            let id = self.token(&t, bloom);
-            let tok = self.at(id, &t, bloom);
+        for (t, alt) in part_token_variants(raw) {
+            let alt = alt.as_deref();
+            let id = self.token(&t, alt, bloom);
+            let tok = self.at(id, &t, alt, bloom);
             let start = offset(text.len());
             text.push_str(&t);
             let mid = offset(text.len());
             text.push_str(&tok.phonetic);
             info.tokens.push(PartToken {
                 block: tok.block,
+                alt_block: tok.alt_block,
                 text: (start, mid),
                 phonetic: (mid, offset(text.len())),
             });
@@ -159,40 +164,64 @@ impl PartMaker {
     }
 
     /// A token's index among the cached ones, or past them (`TOKEN_CACHE`) when the cache is
-    /// full and the token new.
-    fn token(&mut self, t: &str, bloom: &mut BloomEncoder) -> usize {
-        if let Some(&id) = self.ids.get(t) {
+    /// full and the token new. A token with a popular spelling is cached under both: the
+    /// same letters typed in Latin have none.
+    fn token(&mut self, t: &str, alt: Option<&str>, bloom: &mut BloomEncoder) -> usize {
+        let cached = |t: &str| match alt {
+            Some(a) => format!("{t}\0{a}").into_boxed_str(),
+            None => t.into(),
+        };
+        let name = cached(t);
+        if let Some(&id) = self.ids.get(&name) {
             return id as usize;
         }
         if self.infos.len() >= self.cap {
             return TOKEN_CACHE;
         }
-        let info = self.compute(t, bloom);
+        let info = self.compute(t, alt, bloom);
         self.infos.push(info);
         let id = self.infos.len() - 1;
-        self.ids.insert(t.into(), id as u32);
+        self.ids.insert(name, id as u32);
         id
     }
 
-    fn at(&mut self, id: usize, t: &str, bloom: &mut BloomEncoder) -> std::borrow::Cow<'_, TokenInfo> {
+    fn at(
+        &mut self,
+        id: usize,
+        t: &str,
+        alt: Option<&str>,
+        bloom: &mut BloomEncoder,
+    ) -> std::borrow::Cow<'_, TokenInfo> {
         match self.infos.get(id) {
             Some(info) => std::borrow::Cow::Borrowed(info),
-            None => std::borrow::Cow::Owned(self.compute(t, bloom)),
+            None => std::borrow::Cow::Owned(self.compute(t, alt, bloom)),
         }
     }
 
-    /// A token's phonetic code, Bloom bits and blocking key (the last two from its skeleton).
-    fn compute(&self, t: &str, bloom: &mut BloomEncoder) -> TokenInfo {
+    /// A token's phonetic code, Bloom bits and blocking keys (the last two from its skeleton,
+    /// and from its popular spelling's too).
+    fn compute(&self, t: &str, alt: Option<&str>, bloom: &mut BloomEncoder) -> TokenInfo {
         let folded = fold_variants(t);
         let skeleton = skeleton_of_folded(&folded);
+        let alt_folded = alt.map(fold_variants);
+        let alt_skeleton = alt_folded.as_deref().map(skeleton_of_folded);
         // Spellings and skeletons: transliteration variants share most skeleton bigrams.
-        let masks = bloom.token_masks(&[(b'_', folded.as_str()), (b'#', skeleton.as_str())]);
+        let mut grams = vec![(b'_', folded.as_str()), (b'#', skeleton.as_str())];
+        if let (Some(f), Some(k)) = (&alt_folded, &alt_skeleton) {
+            grams.extend([(b'_', f.as_str()), (b'#', k.as_str())]);
+        }
+        let masks = bloom.token_masks(&grams);
         let block = self.blk.hash64(&[b"token", skeleton.as_bytes()]);
+        let alt_block = match &alt_skeleton {
+            Some(k) if *k != skeleton => self.blk.hash64(&[b"token", k.as_bytes()]),
+            _ => 0,
+        };
         TokenInfo {
             phonetic: phonetic_of_folded(&folded),
             set: masks.set,
             clear: masks.clear,
             block,
+            alt_block,
         }
     }
 }

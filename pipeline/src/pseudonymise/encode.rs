@@ -18,7 +18,7 @@ use crate::key::{Job, Keyed, LinkageKey, frame, run_jobs_into};
 /// two keyed hashes per record.
 pub const MATCH_KEYS: [&str; 3] = ["mk_pnr", "mk_sorted_dob_unordered", "mk_phonetic_dob"];
 /// Blocking keys for the fuzzy step: the full date, and the skeleton of each name part (the
-/// longest first). The link stage pairs each skeleton key with the keyed birth year itself
+/// longest first; then the popular spellings of parts written in Thai). The link stage pairs each skeleton key with the keyed birth year itself
 /// (`link::load`): the pair says nothing the two columns beside each other do not, so writing
 /// it was a keyed hash, a cache the size of the CPU's and 40 bytes per record for nothing.
 pub const BLOCK_KEYS: [&str; 1 + BLOCK_TOKENS] =
@@ -298,10 +298,14 @@ impl RecordEncoder {
         // The flips are seeded by the record's keyed hash (see `Slot::Record`).
         let base = (!toks.is_empty()).then(|| self.bloom.base(parts.iter().map(|p| (&p.set, &p.clear))));
         // Every name part (the longest first): a typo in one part still leaves the others.
+        // Then, in the slots left, the popular spellings of parts written in Thai, so that a
+        // record in Latin letters shares a part with them whichever way it spells it.
         let mut order: smallvec::SmallVec<[usize; 8]> = (0..toks.len()).collect();
         order.sort_by_key(|&k| std::cmp::Reverse(toks[k].1.text_len()));
-        for (slot, &k) in block_keys[1..].iter_mut().zip(&order) {
-            *slot = Some(toks[k].1.block);
+        let alternates = order.iter().map(|&k| toks[k].1.alt_block).filter(|&b| b != 0);
+        let blocks = order.iter().map(|&k| toks[k].1.block).chain(alternates);
+        for (slot, b) in block_keys[1..].iter_mut().zip(blocks) {
+            *slot = Some(b);
         }
         base
     }

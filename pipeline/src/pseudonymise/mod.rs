@@ -42,7 +42,9 @@ pub const FINGERPRINT: &str = "key_fingerprint";
 pub const ENCODING: &str = "encoding";
 /// 2: Thai romanised by syllables, Arabic-script long vowels and article (safetally 0.8).
 /// 3: the phonetic match key keeps h and where the vowels are (safetally 0.10).
-pub const ENCODING_VERSION: &str = "3";
+/// 4: Thai written the popular way too, in filters and blocking keys; แก้ว before more
+/// letters is kaeo, not kwae (safetally 0.28).
+pub const ENCODING_VERSION: &str = "4";
 pub const RECORD_KEY: &str = "record_key";
 pub const RELATED_KEY: &str = "related_record_key";
 pub const BLOOM: &str = "name_bloom";

@@ -6,6 +6,42 @@
 //! nearly), and no fuzzy threshold could join the two. This is a matching aid, not
 //! a full romaniser: syllable breaks are guessed from the letters (no dictionary), and tones
 //! and vowel length are not written.
+//!
+//! Many Thai people write their names the popular way instead (Siriporn, Boonmee, Kaew,
+//! Jiraporn for RTGS Siriphon, Bunmi, Kaeo, Chiraphon), so `romanise_popular` writes that
+//! spelling too; pseudonymise puts both in a Thai name's filter and blocking keys.
+
+/// The two ways of writing Thai in Latin letters that `romanise` knows.
+#[derive(Clone, Copy, PartialEq)]
+enum Style {
+    Rtgs,
+    /// As names are commonly written: unaspirated p and k for ph and kh, j for จ, l, w and j
+    /// at a syllable's end where RTGS writes n, o and t, "orn" for an unwritten o before ร,
+    /// "oo" for u before a final sonorant, "er" for oe.
+    Popular,
+}
+
+/// A consonant's sounds (`consonant`) in the given style.
+fn sounds(c: char, style: Style) -> Option<(&'static str, &'static str)> {
+    let (initial, fin) = consonant(c)?;
+    if style == Style::Rtgs {
+        return Some((initial, fin));
+    }
+    let initial = match (c, initial) {
+        (_, "ph") => "p",
+        (_, "kh") => "k",
+        ('จ', _) => "j",
+        _ => initial,
+    };
+    let fin = match c {
+        'ล' | 'ฬ' => "l",
+        'ว' => "w",
+        'จ' => "j",
+        'ด' => "d",
+        _ => fin,
+    };
+    Some((initial, fin))
+}
 
 /// A Thai consonant's sound at the start of a syllable and at its end (empty: none).
 fn consonant(c: char) -> Option<(&'static str, &'static str)> {
@@ -77,6 +113,10 @@ enum State {
     Voiced,
 }
 
+/// Put in the letters where a consonant is known to end its syllable's initial; it is no
+/// letter, so the romaniser passes over it, and no cluster forms across it.
+const SYLLABLE_END: char = '|';
+
 /// The letters of a run of Thai, with silent letters (those under the thanthakhat ์, with any
 /// vowel between) and tone marks taken out.
 fn letters(word: &str) -> Vec<char> {
@@ -103,6 +143,17 @@ fn letters(word: &str) -> Vec<char> {
             'เ' if chars.peek() == Some(&'เ') => {
                 chars.next();
                 out.push('แ');
+            }
+            // A tone mark sits on a syllable's last initial consonant: in แก้ว it is on the
+            // ก, so the ว after it ends the syllable (kaeo) rather than joining the ก (แกว่ง
+            // kwaeng). Without the mark, แก้วมณี came out "kwaemni".
+            '่' | '้' | '๊' | '๋'
+                if chars.peek().is_some_and(|n| matches!(n, 'ว' | 'ร' | 'ล'))
+                    && out.len() >= 2
+                    && is_leading(out[out.len() - 2])
+                    && consonant(out[out.len() - 1]).is_some() =>
+            {
+                out.push(SYLLABLE_END);
             }
             c if is_silent_mark(c) => {}
             c => out.push(c),
@@ -133,8 +184,17 @@ fn letters(word: &str) -> Vec<char> {
     kept
 }
 
-/// One run of Thai letters in Latin letters.
+/// One run of Thai letters in Latin letters, after RTGS.
 pub fn romanise(word: &str) -> String {
+    romanise_in(word, Style::Rtgs)
+}
+
+/// One run of Thai letters in Latin letters as Thai names are popularly written (`Style`).
+pub fn romanise_popular(word: &str) -> String {
+    romanise_in(word, Style::Popular)
+}
+
+fn romanise_in(word: &str, style: Style) -> String {
     let l = letters(word);
     let mut out = String::new();
     let mut state = State::Open;
@@ -146,11 +206,11 @@ pub fn romanise(word: &str) -> String {
             if state == State::Initial {
                 out.push('a');
             }
-            i = leading_syllable(&l, i, &mut out);
+            i = leading_syllable(&l, i, &mut out, style);
             state = State::Voiced;
             continue;
         }
-        if let Some(v) = following_vowel(&l, i) {
+        if let Some(v) = following_vowel(&l, i, style) {
             out.push_str(v.0);
             i += v.1;
             state = State::Voiced;
@@ -171,7 +231,7 @@ pub fn romanise(word: &str) -> String {
             }
             _ => {}
         }
-        let Some((initial, fin)) = consonant(c) else {
+        let Some((initial, fin)) = sounds(c, style) else {
             i += 1;
             continue;
         };
@@ -202,7 +262,12 @@ pub fn romanise(word: &str) -> String {
                     out.push_str(initial);
                 } else {
                     out.push('o');
-                    out.push_str(fin);
+                    // พร: RTGS phon, popularly porn.
+                    out.push_str(if c == 'ร' && style == Style::Popular {
+                        "rn"
+                    } else {
+                        fin
+                    });
                     state = State::Open;
                 }
             }
@@ -225,9 +290,20 @@ pub fn romanise(word: &str) -> String {
 }
 
 /// A following vowel at `i` (with the letters it takes along) and how many letters it spans.
-fn following_vowel(l: &[char], i: usize) -> Option<(&'static str, usize)> {
+fn following_vowel(l: &[char], i: usize, style: Style) -> Option<(&'static str, usize)> {
     let next = l.get(i + 1).copied();
+    // บุญ, บูรณ์: RTGS bun, popularly boon (a sonorant that ends the syllable follows; ร
+    // only at the word's end, as inside it ร starts the next syllable: สุรชัย surachai).
+    let after = l.get(i + 2).copied();
+    let closing_sonorant = match next {
+        Some('ญ' | 'น' | 'ม') => {
+            after.is_none_or(|m| consonant(m).is_some() && m != 'อ' || is_leading(m))
+        }
+        Some('ร') => after.is_none(),
+        _ => false,
+    };
     Some(match l[i] {
+        'ุ' | 'ู' if style == Style::Popular && closing_sonorant => ("oo", 1),
         'ะ' | 'า' => ("a", 1),
         'ำ' => ("am", 1),
         'ิ' | 'ี' => ("i", 1),
@@ -244,10 +320,10 @@ fn following_vowel(l: &[char], i: usize) -> Option<(&'static str, usize)> {
 /// A syllable that starts with a leading vowel at `i`: its consonant (or cluster), then the
 /// vowel the leading sign makes with the signs after it. Returns where the syllable's vowel
 /// ends.
-fn leading_syllable(l: &[char], i: usize, out: &mut String) -> usize {
+fn leading_syllable(l: &[char], i: usize, out: &mut String, style: Style) -> usize {
     let lead = l[i];
     let mut k = i + 1;
-    if let Some((initial, _)) = l.get(k).copied().and_then(consonant) {
+    if let Some((initial, _)) = l.get(k).and_then(|&c| sounds(c, style)) {
         out.push_str(initial);
         k += 1;
         // A cluster needs a letter after it: แกว is kaeo, the ว its final.
@@ -255,12 +331,14 @@ fn leading_syllable(l: &[char], i: usize, out: &mut String) -> usize {
             && clusters(c1, c2)
             && k + 1 < l.len()
         {
-            out.push_str(consonant(c2).map_or("", |c| c.0));
+            out.push_str(sounds(c2, style).map_or("", |c| c.0));
             k += 1;
         }
     }
     let (a, b) = (l.get(k).copied(), l.get(k + 1).copied());
     let (vowel, used) = match (lead, a, b) {
+        // เกิด, ประเสริฐ: RTGS koet, prasoet; popularly kerd, prasert.
+        ('เ', Some('ิ' | 'อ'), _) if style == Style::Popular => ("er", 1),
         ('เ', Some('า'), Some('ะ')) => ("o", 2),
         ('เ', Some('า'), _) => ("ao", 1),
         ('เ', Some('ี'), Some('ย')) => ("ia", 2),
@@ -313,8 +391,37 @@ mod tests {
             ("คำ", "kham"),
             ("เเสงทอง", "saengthong"),
             ("สุดารัตน์์", "sudarat"),
+            ("แก้วมณี", "kaeomani"),
+            ("แก้วประเสริฐ", "kaeoprasroet"),
         ] {
             assert_eq!(romanise(thai), latin, "{thai}");
+        }
+    }
+
+    /// Popular spellings, as the people the sample generator's names stand for write them;
+    /// each differs from RTGS (above) in what `Style::Popular` says.
+    #[test]
+    fn common_names_come_out_as_they_are_popularly_written() {
+        for (thai, latin) in [
+            ("สมพร", "somporn"),
+            ("ศิริพร", "siriporn"),
+            ("จิราพร", "jiraporn"),
+            ("บุญมี", "boonmi"),
+            ("บุญเลิศ", "boonlert"),
+            ("สมบูรณ์", "somboon"),
+            ("แก้ว", "kaew"),
+            ("ดวงแก้ว", "duangkaew"),
+            ("เกิดผล", "kerdpol"),
+            ("ชัยมงคล", "chaimongkol"),
+            ("วิโรจน์", "wiroj"),
+            ("ขวัญใจ", "kwanjai"),
+            ("กิตติพงษ์", "kittipong"),
+            // Unchanged where the popular spelling is RTGS's (and ร inside a word still starts
+            // a syllable).
+            ("สมชาย", "somchai"),
+            ("สุนีย์", "suni"),
+        ] {
+            assert_eq!(super::romanise_popular(thai), latin, "{thai}");
         }
     }
 }

@@ -2,6 +2,7 @@
 //! relations a reader knows hold between them, within a table, across declared links, and
 //! between the totals of tables over the same population.
 
+mod between;
 mod org_counts;
 mod persons;
 mod table_relations;
@@ -13,6 +14,7 @@ use super::aggregate::link_parts;
 use super::cells::TableCells;
 use super::derive::Deriver;
 use crate::schema::Schema;
+use between::between_relations;
 use org_counts::{org_count_margins, org_count_relations};
 use persons::{nested_pairs, nested_persons_relations, same_persons_relations};
 use table_relations::{lines, margin_relations, multi_relations};
@@ -36,6 +38,7 @@ pub fn build_system(schema: &Schema, tables: &Tables, cells: &[TableCells]) -> (
 pub fn build_system_with(deriver: &Deriver, tables: &Tables, cells: &[TableCells]) -> (System, Vec<CellRef>) {
     let (mut sys, refs, offset) = build_without_org_counts(deriver, tables, cells);
     org_count_relations(tables, &offset, &mut sys.constraints);
+    between_relations(tables, &offset, &mut sys.constraints);
     super::regroupings::add(deriver, tables, &offset, &mut sys.constraints);
     super::structural::add(deriver, tables, &offset, &mut sys.constraints);
     (sys, refs)
@@ -149,6 +152,7 @@ pub fn build_system_with_differences(
     let deriver = Deriver::new(schema);
     let (mut sys, refs, offset) = build_without_org_counts(&deriver, tables, cells);
     org_count_relations(tables, &offset, &mut sys.constraints);
+    between_relations(tables, &offset, &mut sys.constraints);
     super::regroupings::add(&deriver, tables, &offset, &mut sys.constraints);
     super::structural::add(&deriver, tables, &offset, &mut sys.constraints);
     // Of tables over the same persons, a difference is a sum of the wider table's own cells

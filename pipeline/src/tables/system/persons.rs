@@ -25,9 +25,16 @@ pub(super) fn nested_persons_relations(tables: &Tables, offset: &[usize], out: &
 /// Pairs (narrow, wide) of system cells of different tables where the narrow cell's persons
 /// are among the wide cell's, the nearest wider cell only.
 pub(super) fn nested_pairs(tables: &Tables, offset: &[usize]) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    // One cell per distinct set of persons (cells that count the same persons are equal, see
-    // `same_persons_relations`), with its table.
+    let classes = person_classes(tables, offset);
+    nested_pairs_of(&classes)
+        .into_iter()
+        .map(|(a, b)| (classes[a].2, classes[b].2))
+        .collect()
+}
+
+/// One cell per distinct set of persons (cells that count the same persons are equal, see
+/// `same_persons_relations`): its persons, its table and its system cell.
+pub(super) fn person_classes(tables: &Tables, offset: &[usize]) -> Vec<(Persons, usize, usize)> {
     let mut seen: BTreeSet<Persons> = BTreeSet::new();
     let mut classes: Vec<(Persons, usize, usize)> = Vec::new();
     for (ti, t) in tables.tables.iter().enumerate() {
@@ -39,18 +46,24 @@ pub(super) fn nested_pairs(tables: &Tables, offset: &[usize]) -> Vec<(usize, usi
             }
         }
     }
-    for (a, (pa, ta, cell)) in classes.iter().enumerate() {
+    classes
+}
+
+/// `nested_pairs` as indices of `classes`.
+pub(super) fn nested_pairs_of(classes: &[(Persons, usize, usize)]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (a, (pa, ta, _)) in classes.iter().enumerate() {
         let wider: Vec<usize> = (0..classes.len())
             .filter(|&b| b != a && pa.within(&classes[b].0))
             .collect();
         for &b in &wider {
-            let (pb, tb, cb) = &classes[b];
+            let (pb, tb, _) = &classes[b];
             let between = wider
                 .iter()
                 .any(|&c| c != b && classes[c].0.within(pb) && !pb.within(&classes[c].0));
             // Within one table, the table's own relations already bound the cell.
             if !between && tb != ta {
-                out.push((*cell, *cb));
+                out.push((a, b));
             }
         }
     }
@@ -94,6 +107,45 @@ impl Persons {
     /// The codes one of which every person holds in `column`, when the conditions say so.
     pub(crate) fn codes_in(&self, column: &str) -> Option<&BTreeSet<String>> {
         self.ins.get(column)
+    }
+
+    /// The one column these persons are narrower than `wide`'s in, when that is all that
+    /// differs: these hold one of some codes there (`in`), `wide`'s hold one of more codes, or
+    /// only a known answer or an answer, or nothing; every other condition is the same.
+    pub(crate) fn sole_code_difference(&self, wide: &Persons) -> Option<String> {
+        let mut columns = self.ins.keys().filter(|c| wide.ins.get(*c) != self.ins.get(*c));
+        let column = columns.next()?.clone();
+        if columns.next().is_some() {
+            return None;
+        }
+        let without = |p: &Persons| {
+            let mut p = p.clone();
+            p.ins.remove(&column);
+            p.known.remove(&column);
+            p.answered.remove(&column);
+            p
+        };
+        (without(self) == without(wide)).then_some(column)
+    }
+
+    /// Whether every person holds a known answer (not blank, not `unknown`) in `column` by
+    /// the `known` condition.
+    pub(crate) fn requires_known(&self, column: &str) -> bool {
+        self.known.contains(column)
+    }
+
+    /// Whether every person holds an answer (not blank) in `column` by the `answered` one.
+    pub(crate) fn requires_answer(&self, column: &str) -> bool {
+        self.answered.contains(column)
+    }
+
+    /// These persons with `column` holding one of `codes` in place of its other conditions.
+    pub(crate) fn with_codes(&self, column: &str, codes: BTreeSet<String>) -> Persons {
+        let mut p = self.clone();
+        p.known.remove(column);
+        p.answered.remove(column);
+        p.ins.insert(column.to_string(), codes);
+        p
     }
 
     /// Whether every person these conditions hold for is one of `wider`'s: each of its
