@@ -167,12 +167,10 @@ impl PartMaker {
     /// full and the token new. A token with a popular spelling is cached under both: the
     /// same letters typed in Latin have none.
     fn token(&mut self, t: &str, alt: Option<&str>, bloom: &mut BloomEncoder) -> usize {
-        let cached = |t: &str| match alt {
-            Some(a) => format!("{t}\0{a}").into_boxed_str(),
-            None => t.into(),
-        };
-        let name = cached(t);
-        if let Some(&id) = self.ids.get(&name) {
+        // Only a token with a popular spelling pays for a name of two parts.
+        let joined = alt.map(|a| format!("{t}\0{a}"));
+        let name = joined.as_deref().unwrap_or(t);
+        if let Some(&id) = self.ids.get(name) {
             return id as usize;
         }
         if self.infos.len() >= self.cap {
@@ -181,7 +179,7 @@ impl PartMaker {
         let info = self.compute(t, alt, bloom);
         self.infos.push(info);
         let id = self.infos.len() - 1;
-        self.ids.insert(name, id as u32);
+        self.ids.insert(name.into(), id as u32);
         id
     }
 
