@@ -100,11 +100,8 @@ fn domains(tables: &Tables) -> BTreeMap<String, BTreeSet<String>> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-    use crate::tables::TableCells;
-    use crate::tables::system::{CellRef, build_system};
+    use crate::tables::system::ReportSystem;
 
     /// On the report's own tables: T02's persons with a known country of birth are at most
     /// T10's directly affected ones plus T01's indirectly affected, and T18's persons with a
@@ -113,33 +110,11 @@ mod tests {
     /// only children), and every bound is in the system protection audits.
     #[test]
     fn a_wider_cell_is_bound_by_the_narrower_plus_the_persons_between() {
-        let schema = crate::schema::load_embedded().expect("embedded schema");
-        let tables = crate::tables::load_tables(&schema, &crate::schema::MemberKind::Sample).expect("tables");
-        let cells: Vec<TableCells> = tables
-            .tables
-            .iter()
-            .map(|t| TableCells {
-                id: t.id().to_string(),
-                values: vec![0; t.n_cells()],
-            })
-            .collect();
-        let (sys, refs) = build_system(&schema, &tables, &cells);
-        let mut offset = Vec::new();
-        let mut n = 0;
-        for t in &tables.tables {
-            offset.push(n);
-            n += t.n_cells();
-        }
-        let at = |id: &str, cell: &[(&str, &str)]| -> usize {
-            let table = tables.tables.iter().position(|t| t.id() == id).expect("table");
-            let cell: BTreeMap<String, String> =
-                cell.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-            let i = tables.tables[table].cell_index(&cell).expect("cell");
-            refs.iter()
-                .position(|r| *r == CellRef { table, cell: i })
-                .expect("in the system")
-        };
-        let triples = between_triples(&tables, &offset);
+        let r = ReportSystem::new();
+        let (tables, sys) = (&r.tables, &r.sys);
+        let at = |id: &str, cell: &[(&str, &str)]| r.at(id, cell);
+        let offset = r.offsets();
+        let triples = between_triples(tables, &offset);
         let indirect = at("T01", &[("contact_kind", "indirect")]);
         let expected = [
             (at("T02", &[]), at("T10", &[]), indirect),

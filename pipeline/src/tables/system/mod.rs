@@ -178,3 +178,60 @@ pub fn build_system_with_differences(
     }
     (sys, refs, pairs)
 }
+
+/// The report's own tables as one system, with zero counts, for tests of its relations.
+#[cfg(test)]
+pub(super) struct ReportSystem {
+    pub tables: Tables,
+    pub sys: System,
+    pub refs: Vec<CellRef>,
+}
+
+#[cfg(test)]
+impl ReportSystem {
+    pub fn new() -> Self {
+        let schema = crate::schema::load_embedded().expect("embedded schema");
+        let tables = crate::tables::load_tables(&schema, &crate::schema::MemberKind::Sample).expect("tables");
+        let cells: Vec<TableCells> = tables
+            .tables
+            .iter()
+            .map(|t| TableCells {
+                id: t.id().to_string(),
+                values: vec![0; t.n_cells()],
+            })
+            .collect();
+        let (sys, refs) = build_system(&schema, &tables, &cells);
+        ReportSystem { tables, sys, refs }
+    }
+
+    /// The system cell of a table's cell, by its codes (none: the grand total).
+    pub fn at(&self, id: &str, cell: &[(&str, &str)]) -> usize {
+        let table = self
+            .tables
+            .tables
+            .iter()
+            .position(|t| t.id() == id)
+            .expect("table");
+        let cell: std::collections::BTreeMap<String, String> =
+            cell.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let i = self.tables.tables[table].cell_index(&cell).expect("cell");
+        self.refs
+            .iter()
+            .position(|r| *r == CellRef { table, cell: i })
+            .expect("in the system")
+    }
+
+    /// Where each table's cells start in the system.
+    pub fn offsets(&self) -> Vec<usize> {
+        let mut at = 0;
+        self.tables
+            .tables
+            .iter()
+            .map(|t| {
+                let start = at;
+                at += t.n_cells();
+                start
+            })
+            .collect()
+    }
+}

@@ -309,9 +309,7 @@ pub(crate) fn counted_persons(t: &Table, i: usize) -> Option<Persons> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{CellRef, build_system};
-    use super::*;
-    use crate::tables::TableCells;
+    use super::super::ReportSystem;
     use safetally_dp::suppress::Relation;
 
     /// The bounds between nested populations, on the report's own tables: T17's directly
@@ -320,26 +318,9 @@ mod tests {
     /// cell is bound by the narrowest cells around it only (T19 within T18, not T01 too).
     #[test]
     fn a_narrower_populations_cells_are_bound_by_the_wider_ones() {
-        let schema = crate::schema::load_embedded().expect("embedded schema");
-        let tables = crate::tables::load_tables(&schema, &crate::schema::MemberKind::Sample).expect("tables");
-        let cells: Vec<TableCells> = tables
-            .tables
-            .iter()
-            .map(|t| TableCells {
-                id: t.id().to_string(),
-                values: vec![0; t.n_cells()],
-            })
-            .collect();
-        let (sys, refs) = build_system(&schema, &tables, &cells);
-        let at = |id: &str, cell: &[(&str, &str)]| -> usize {
-            let table = tables.tables.iter().position(|t| t.id() == id).expect("table");
-            let cell: BTreeMap<String, String> =
-                cell.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-            let i = tables.tables[table].cell_index(&cell).expect("cell");
-            refs.iter()
-                .position(|r| *r == CellRef { table, cell: i })
-                .expect("in the system")
-        };
+        let r = ReportSystem::new();
+        let sys = &r.sys;
+        let at = |id: &str, cell: &[(&str, &str)]| r.at(id, cell);
         let bound = |narrow: usize, wide: usize| {
             sys.constraints
                 .iter()
