@@ -425,16 +425,20 @@ fn a_cell_bound_at_the_truth_under_a_noisier_total_leans_only_by_its_share() {
 /// whose fitted value leans on a relation between tables that holds with equality in the
 /// data: an outside review found T17's `yes` (the bundled sample's police reports of directly
 /// affected persons, all of T18's) inside its interval in 82 of 100 releases, T20's
-/// `reflection_period` in 81. Over 60 releases, pooled per table, every table's published
-/// cells hold the truth at least 93% of the time, and no cell misses it more often than a 95%
-/// interval would with probability 1% over all the cells (see the end).
+/// `reflection_period` in 81. Over 180 releases, pooled per table, every table's published
+/// cells hold the truth at least as often as 95% intervals would but once in a thousand (0.92
+/// of 540 intervals, 0.936 of 2 400, 0.947 of 39 000), and no cell misses it more often than a
+/// 95% interval would with probability 1% over all the cells (see the end). Without the span
+/// of the raw estimate (below) it failed three runs in three: T15 at 0.901 of 535 intervals,
+/// or a cell's misses. Over 60 releases and a fixed 0.93 it failed now and then with the span
+/// (T15 0.927 of 180), as 0.93 is two standard errors from what three cells' intervals hold.
 #[test]
 fn published_intervals_hold_the_true_count_as_often_as_they_say() {
     let work = tempfile::tempdir().expect("tempdir");
     let agg = aggregated(work.path());
     let s = schema();
     let (tables, _, _) = load_aggregated(&s, &agg).expect("aggregated");
-    let (releases, exact) = fresh_releases(&agg, work.path(), 60);
+    let (releases, exact) = fresh_releases(&agg, work.path(), 180);
     let mut worst: Vec<(f64, String)> = Vec::new();
     for (ti, t) in tables.tables.iter().enumerate() {
         let (mut inside, mut shown) = (0u32, 0u32);
@@ -451,7 +455,7 @@ fn published_intervals_hold_the_true_count_as_often_as_they_say() {
             inside += cell_in;
             shown += cell_shown;
             // Cells shown in most releases only: a cell mostly hidden says little.
-            if cell_shown >= 40 {
+            if cell_shown >= 120 {
                 worst.push((
                     misses_as_likely(cell_shown - cell_in, cell_shown),
                     format!(
@@ -463,9 +467,11 @@ fn published_intervals_hold_the_true_count_as_often_as_they_say() {
         }
         if shown > 0 {
             let share = f64::from(inside) / f64::from(shown);
+            // What 95% intervals fall below once in a thousand (3.09 standard errors).
+            let floor = 0.95 - 3.09 * (0.95 * 0.05 / f64::from(shown)).sqrt();
             assert!(
-                share >= 0.93,
-                "{}: {share:.3} of published intervals hold the truth",
+                share >= floor,
+                "{}: {share:.3} of {shown} published intervals hold the truth, under {floor:.3}",
                 t.id()
             );
         }
