@@ -18,9 +18,10 @@ use crate::key::{Job, Keyed, LinkageKey, frame, run_jobs_into};
 /// two keyed hashes per record.
 pub const MATCH_KEYS: [&str; 3] = ["mk_pnr", "mk_sorted_dob_unordered", "mk_phonetic_dob"];
 /// Blocking keys for the fuzzy step: the full date, and the skeleton of each name part (the
-/// longest first; then the popular spellings of parts written in Thai). The link stage pairs each skeleton key with the keyed birth year itself
-/// (`link::load`): the pair says nothing the two columns beside each other do not, so writing
-/// it was a keyed hash, a cache the size of the CPU's and 40 bytes per record for nothing.
+/// longest first; then the popular spellings of parts written in Thai). The link stage pairs
+/// each skeleton key with the keyed birth year itself (`link::load`): the pair says nothing
+/// the two columns beside each other do not, so writing it was a keyed hash, a cache the size
+/// of the CPU's and 40 bytes per record for nothing.
 pub const BLOCK_KEYS: [&str; 1 + BLOCK_TOKENS] =
     ["blk_dob", "blk_t1", "blk_t2", "blk_t3", "blk_t4", "blk_t5"];
 /// The blocking key of the full birth date, which the fuzzy step also uses as the date's
@@ -302,7 +303,12 @@ impl RecordEncoder {
         // record in Latin letters shares a part with them whichever way it spells it.
         let mut order: smallvec::SmallVec<[usize; 8]> = (0..toks.len()).collect();
         order.sort_by_key(|&k| std::cmp::Reverse(toks[k].1.text_len()));
-        let alternates = order.iter().map(|&k| toks[k].1.alt_block).filter(|&b| b != 0);
+        // One not already among the record's parts (สมพร beside Somporn) would only fill a slot.
+        let own = |b: i64| toks.iter().any(|(_, t)| t.block == b);
+        let alternates = order
+            .iter()
+            .map(|&k| toks[k].1.alt_block)
+            .filter(|&b| b != 0 && !own(b));
         let blocks = order.iter().map(|&k| toks[k].1.block).chain(alternates);
         for (slot, b) in block_keys[1..].iter_mut().zip(blocks) {
             *slot = Some(b);
@@ -343,6 +349,34 @@ mod tests {
         for e in first.iter().chain(&second) {
             assert_eq!(e.block_keys, want);
         }
+    }
+
+    /// A Thai part's popular spelling fills a slot left empty, after every part, and only when
+    /// no part of the record has that skeleton already.
+    #[test]
+    fn popular_spellings_fill_the_slots_left_once() {
+        let key = LinkageKey::for_synthetic_demo(b"test");
+        let blk = key.purpose("block");
+        let token = |t: &str| Some(blk.hash64(&[b"token", skeleton(t).as_bytes()]));
+        let id = |given, family| Identifiers {
+            org: "ORG",
+            year: "2024",
+            record_id: "r",
+            related_id: None,
+            personal_number: None,
+            given,
+            family,
+            birth: None,
+        };
+        let e = Encoder::new(&key).encode_many(&[id("สมพร", "Somporn"), id("สมพร", "Svensson")]);
+        assert_eq!(
+            e[0].block_keys[1..],
+            [token("somphon"), token("somporn"), None, None, None]
+        );
+        assert_eq!(
+            e[1].block_keys[1..],
+            [token("svensson"), token("somphon"), token("somporn"), None, None]
+        );
     }
 
     /// The caches change nothing: records encoded with full caches (twice, so that the

@@ -235,19 +235,22 @@ fn without_particles(mut t: Vec<String>) -> Vec<String> {
 /// spelling differs (see `thai`): the fuzzy step's filters and blocking keys take both, the
 /// exact keys only the first.
 pub fn part_token_variants(raw: &str) -> Vec<(String, Option<String>)> {
-    let tokens = part_tokens(raw);
     if !raw.chars().any(super::thai::is_thai) {
-        return tokens.into_iter().map(|t| (t, None)).collect();
+        return part_tokens(raw).into_iter().map(|t| (t, None)).collect();
     }
-    let popular = without_particles(tokens_in(raw, true, ThaiStyle::Popular));
+    let (tokens, popular) = (tokens(raw), tokens_in(raw, true, ThaiStyle::Popular));
     // Both spellings split where the text does, so they pair up; should they not, the
-    // popular one is left out rather than paired with the wrong token.
+    // popular one is left out rather than paired with the wrong token. Particles go after
+    // pairing, by the first spelling as `part_tokens` has it: อัล is "an" after RTGS but "al"
+    // popularly, and dropped before pairing it left every popular spelling of the part out.
     if popular.len() != tokens.len() {
-        return tokens.into_iter().map(|t| (t, None)).collect();
+        return part_tokens(raw).into_iter().map(|t| (t, None)).collect();
     }
+    let several = tokens.len() > 1;
     tokens
         .into_iter()
         .zip(popular)
+        .filter(|(t, _)| !several || (t != "al" && t != "el"))
         .map(|(t, p)| {
             let alt = (p != t).then_some(p);
             (t, alt)
@@ -443,6 +446,30 @@ mod tests {
         assert!(
             both.0 > rtgs.0 + 0.1 && both.1 > rtgs.1 + 0.03,
             "{rtgs:?} {both:?}"
+        );
+    }
+
+    /// Each Thai part pairs with its own popular spelling, also beside a particle whose two
+    /// spellings differ (อัล: "an" after RTGS, "al" popularly, which is dropped as a particle);
+    /// Latin text has none.
+    #[test]
+    fn thai_parts_pair_with_their_popular_spellings() {
+        let pop = |s: &str| Some(s.to_string());
+        assert_eq!(
+            part_token_variants("อัล สมพร"),
+            [
+                ("an".to_string(), pop("al")),
+                ("somphon".to_string(), pop("somporn"))
+            ]
+        );
+        assert_eq!(
+            part_token_variants("สมชาย Somporn"),
+            [("somchai".to_string(), None), ("somporn".to_string(), None)]
+        );
+        assert_eq!(
+            part_token_variants("Al Halabi"),
+            [("halabi".to_string(), None)],
+            "particles as `part_tokens` drops them"
         );
     }
 

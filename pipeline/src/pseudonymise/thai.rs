@@ -293,7 +293,9 @@ fn romanise_in(word: &str, style: Style) -> String {
 fn following_vowel(l: &[char], i: usize, style: Style) -> Option<(&'static str, usize)> {
     let next = l.get(i + 1).copied();
     // บุญ, บูรณ์: RTGS bun, popularly boon (a sonorant that ends the syllable follows; ร
-    // only at the word's end, as inside it ร starts the next syllable: สุรชัย surachai).
+    // only at the word's end, as inside it ร starts the next syllable, so สุรชัย is not
+    // "soon-"). A guess without a dictionary: สุมน comes out "soomon" for Sumon, which only
+    // adds bigrams (the skeleton has no vowels).
     let after = l.get(i + 2).copied();
     let closing_sonorant = match next {
         Some('ญ' | 'น' | 'ม') => {
@@ -337,7 +339,8 @@ fn leading_syllable(l: &[char], i: usize, out: &mut String, style: Style) -> usi
     }
     let (a, b) = (l.get(k).copied(), l.get(k + 1).copied());
     let (vowel, used) = match (lead, a, b) {
-        // เกิด, ประเสริฐ: RTGS koet, prasoet; popularly kerd, prasert.
+        // เกิด: RTGS koet, popularly kerd (ประเสริฐ: our RTGS writes prasroet, popular
+        // prasrert, for Prasoet and Prasert).
         ('เ', Some('ิ' | 'อ'), _) if style == Style::Popular => ("er", 1),
         ('เ', Some('า'), Some('ะ')) => ("o", 2),
         ('เ', Some('า'), _) => ("ao", 1),
