@@ -72,8 +72,17 @@ fn difference(
             all
         }
     };
-    let narrow_codes = narrow.codes_in(&column)?;
-    let rest: BTreeSet<String> = allowed.difference(narrow_codes).cloned().collect();
+    // The codes the narrower cell really counts: its `in` list, less what a `known` or
+    // `answered` condition beside it rules out (no table has both today; were `unknown` in the
+    // list and `known` beside it, those persons would be in neither term).
+    let mut narrow_codes = narrow.codes_in(&column)?.clone();
+    if narrow.requires_known(&column) {
+        narrow_codes.remove("unknown");
+        narrow_codes.remove(NOT_ANSWERED);
+    } else if narrow.requires_answer(&column) {
+        narrow_codes.remove(NOT_ANSWERED);
+    }
+    let rest: BTreeSet<String> = allowed.difference(&narrow_codes).cloned().collect();
     if rest.is_empty() {
         return None;
     }
