@@ -59,34 +59,32 @@ fn difference(
     domains: &BTreeMap<String, BTreeSet<String>>,
 ) -> Option<Persons> {
     let column = narrow.sole_code_difference(wide)?;
-    let allowed = match wide.codes_in(&column) {
+    // The wider cell's codes: its `in` list, or else every code the column can hold.
+    let wide_codes = match wide.codes_in(&column) {
         Some(codes) => codes.clone(),
-        None => {
-            let mut all = domains.get(&column)?.clone();
-            if wide.requires_known(&column) {
-                all.remove("unknown");
-                all.remove(NOT_ANSWERED);
-            } else if wide.requires_answer(&column) {
-                all.remove(NOT_ANSWERED);
-            }
-            all
-        }
+        None => domains.get(&column)?.clone(),
     };
-    // The codes the narrower cell really counts: its `in` list, less what a `known` or
-    // `answered` condition beside it rules out (no table has both today; were `unknown` in the
-    // list and `known` beside it, those persons would be in neither term).
-    let mut narrow_codes = narrow.codes_in(&column)?.clone();
-    if narrow.requires_known(&column) {
-        narrow_codes.remove("unknown");
-        narrow_codes.remove(NOT_ANSWERED);
-    } else if narrow.requires_answer(&column) {
-        narrow_codes.remove(NOT_ANSWERED);
-    }
+    let allowed = counted(wide, &column, wide_codes);
+    // No table has `in` and `known` on one column today; were `unknown` in such a narrower
+    // cell's list, its persons with `unknown` would be in neither term without this.
+    let narrow_codes = counted(narrow, &column, narrow.codes_in(&column)?.clone());
     let rest: BTreeSet<String> = allowed.difference(&narrow_codes).cloned().collect();
     if rest.is_empty() {
         return None;
     }
     Some(wide.with_codes(&column, rest))
+}
+
+/// The codes of `column` a cell really counts: `codes` less what a `known` or `answered`
+/// condition on the column rules out.
+fn counted(p: &Persons, column: &str, mut codes: BTreeSet<String>) -> BTreeSet<String> {
+    if p.requires_known(column) {
+        codes.remove("unknown");
+    }
+    if p.requires_known(column) || p.requires_answer(column) {
+        codes.remove(NOT_ANSWERED);
+    }
+    codes
 }
 
 /// Every answer a person can hold in each single-valued coded column, blanks as `not_answered`
