@@ -224,11 +224,15 @@ pub fn part_tokens(raw: &str) -> Vec<String> {
 }
 
 fn without_particles(mut t: Vec<String>) -> Vec<String> {
-    // The Arabic article is written apart ("Al Halabi") or joined ("alhalabi") at will.
     if t.len() > 1 {
-        t.retain(|x| x != "al" && x != "el");
+        t.retain(|x| !is_particle(x));
     }
     t
+}
+
+/// The Arabic article, written apart ("Al Halabi") or joined ("alhalabi") at will.
+fn is_particle(token: &str) -> bool {
+    token == "al" || token == "el"
 }
 
 /// `part_tokens`, each with its popular spelling where the part is written in Thai and that
@@ -250,7 +254,7 @@ pub fn part_token_variants(raw: &str) -> Vec<(String, Option<String>)> {
     tokens
         .into_iter()
         .zip(popular)
-        .filter(|(t, _)| !several || (t != "al" && t != "el"))
+        .filter(|(t, _)| !several || !is_particle(t))
         .map(|(t, p)| {
             let alt = (p != t).then_some(p);
             (t, alt)
