@@ -8,14 +8,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use safetally_dp::suppress::Constraint;
 
-use super::persons::{Persons, person_classes};
+use super::persons::{Nesting, Persons};
 use crate::tables::{Derive, NOT_ANSWERED, Tables};
 
-/// For each pair of nested cells (`persons::nested_pairs`) whose populations differ only in
+/// For each pair of nested cells (`persons::Nesting`) whose populations differ only in
 /// the codes of one single-valued column, `wide - narrow - between <= 0` for the narrowest
 /// published cells `between` that hold every person of `wide` outside `narrow`.
-pub(super) fn between_relations(tables: &Tables, offset: &[usize], out: &mut Vec<Constraint>) {
-    for (wide, narrow, between) in between_triples(tables, offset) {
+pub(super) fn between_relations(tables: &Tables, nesting: &Nesting, out: &mut Vec<Constraint>) {
+    for (wide, narrow, between) in between_triples(tables, nesting) {
         out.push(Constraint::at_most_zero(vec![
             (wide, 1.0),
             (narrow, -1.0),
@@ -25,11 +25,11 @@ pub(super) fn between_relations(tables: &Tables, offset: &[usize], out: &mut Vec
 }
 
 /// (wide, narrow, between) system cells of the relations above.
-pub(super) fn between_triples(tables: &Tables, offset: &[usize]) -> Vec<(usize, usize, usize)> {
-    let classes = person_classes(tables, offset);
+pub(super) fn between_triples(tables: &Tables, nesting: &Nesting) -> Vec<(usize, usize, usize)> {
+    let classes = &nesting.classes;
     let domains = domains(tables);
     let mut out = Vec::new();
-    for (narrow, wide) in super::persons::nested_pairs_of(&classes) {
+    for &(narrow, wide) in &nesting.pairs {
         let (pn, pw) = (&classes[narrow].0, &classes[wide].0);
         let Some(rest) = difference(pn, pw, &domains) else {
             continue;
@@ -120,8 +120,7 @@ mod tests {
         let r = ReportSystem::new();
         let (tables, sys) = (&r.tables, &r.sys);
         let at = |id: &str, cell: &[(&str, &str)]| r.at(id, cell);
-        let offset = r.offsets();
-        let triples = between_triples(tables, &offset);
+        let triples = between_triples(tables, &Nesting::new(tables, &r.offsets()));
         let indirect = at("T01", &[("contact_kind", "indirect")]);
         let expected = [
             (at("T02", &[]), at("T10", &[]), indirect),

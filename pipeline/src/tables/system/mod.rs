@@ -16,7 +16,7 @@ use super::derive::Deriver;
 use crate::schema::Schema;
 use between::between_relations;
 use org_counts::{org_count_margins, org_count_relations};
-use persons::{nested_pairs, nested_persons_relations, same_persons_relations};
+use persons::{Nesting, nested_persons_relations, same_persons_relations};
 use table_relations::{lines, margin_relations, multi_relations};
 
 pub(super) use org_counts::{count_groups, counts_and_pairs};
@@ -36,9 +36,9 @@ pub fn build_system(schema: &Schema, tables: &Tables, cells: &[TableCells]) -> (
 
 /// `build_system` with the schema's deriver at hand.
 pub fn build_system_with(deriver: &Deriver, tables: &Tables, cells: &[TableCells]) -> (System, Vec<CellRef>) {
-    let (mut sys, refs, offset) = build_without_org_counts(deriver, tables, cells);
+    let (mut sys, refs, offset, nesting) = build_without_org_counts(deriver, tables, cells);
     org_count_relations(tables, &offset, &mut sys.constraints);
-    between_relations(tables, &offset, &mut sys.constraints);
+    between_relations(tables, &nesting, &mut sys.constraints);
     super::regroupings::add(deriver, tables, &offset, &mut sys.constraints);
     super::structural::add(deriver, tables, &offset, &mut sys.constraints);
     (sys, refs)
@@ -54,7 +54,7 @@ pub fn build_system_for_dp(
     tables: &Tables,
     cells: &[TableCells],
 ) -> (System, Vec<CellRef>) {
-    let (mut sys, refs, offset) = build_without_org_counts(deriver, tables, cells);
+    let (mut sys, refs, offset, _) = build_without_org_counts(deriver, tables, cells);
     // The contract's zeros hold in the published integers too: noise would print persons the
     // contract rules out (T11's indirect children by exploitation form).
     super::structural::add(deriver, tables, &offset, &mut sys.constraints);
@@ -65,7 +65,7 @@ fn build_without_org_counts(
     deriver: &Deriver,
     tables: &Tables,
     cells: &[TableCells],
-) -> (System, Vec<CellRef>, Vec<usize>) {
+) -> (System, Vec<CellRef>, Vec<usize>, Nesting) {
     let mut offset = Vec::with_capacity(tables.tables.len());
     let mut sys = System::default();
     let mut refs = Vec::new();
@@ -114,10 +114,11 @@ fn build_without_org_counts(
         }
     }
     same_persons_relations(tables, &offset, &mut sys.constraints);
-    nested_persons_relations(tables, &offset, &mut sys.constraints);
+    let nesting = Nesting::new(tables, &offset);
+    nested_persons_relations(&nesting, &mut sys.constraints);
     org_count_margins(tables, &offset, &mut sys.constraints);
     super::small_lines::add(tables, &offset, &mut sys);
-    (sys, refs, offset)
+    (sys, refs, offset, nesting)
 }
 
 /// The relations between cells of different tables that count nested or the same persons
@@ -132,7 +133,7 @@ pub fn person_relations(tables: &Tables) -> (Vec<CellRef>, Vec<Constraint>) {
     }
     let mut out = Vec::new();
     same_persons_relations(tables, &offset, &mut out);
-    nested_persons_relations(tables, &offset, &mut out);
+    nested_persons_relations(&Nesting::new(tables, &offset), &mut out);
     org_count_margins(tables, &offset, &mut out);
     (refs, out)
 }
@@ -150,17 +151,17 @@ pub fn build_system_with_differences(
     cells: &[TableCells],
 ) -> (System, Vec<CellRef>, Vec<(usize, usize)>) {
     let deriver = Deriver::new(schema);
-    let (mut sys, refs, offset) = build_without_org_counts(&deriver, tables, cells);
+    let (mut sys, refs, offset, nesting) = build_without_org_counts(&deriver, tables, cells);
     org_count_relations(tables, &offset, &mut sys.constraints);
-    between_relations(tables, &offset, &mut sys.constraints);
+    between_relations(tables, &nesting, &mut sys.constraints);
     super::regroupings::add(&deriver, tables, &offset, &mut sys.constraints);
     super::structural::add(&deriver, tables, &offset, &mut sys.constraints);
     // Of tables over the same persons, a difference is a sum of the wider table's own cells
     // (T06's men minus T07's men in labour are T07's men in the other forms), which the
     // tables' relations already hold: only a narrower population's count is new.
     let table_of = |k: usize| refs[k].table;
-    let pairs: Vec<(usize, usize)> = nested_pairs(tables, &offset)
-        .into_iter()
+    let pairs: Vec<(usize, usize)> = nesting
+        .cell_pairs()
         .filter(|&(narrow, wide)| {
             let (a, b) = (&tables.tables[table_of(narrow)], &tables.tables[table_of(wide)]);
             !a.spec.population.same_persons(&b.spec.population)

@@ -16,25 +16,40 @@ use crate::tables::{Derive, NOT_ANSWERED, Table, Tables};
 /// whose persons `counted_persons` can say plainly are bound (not T10's origin groups, which
 /// are derived). Each cell is bound by the narrowest cells around it only; wider ones follow
 /// through those (within a table, through its margins).
-pub(super) fn nested_persons_relations(tables: &Tables, offset: &[usize], out: &mut Vec<Constraint>) {
-    for (narrow, wide) in nested_pairs(tables, offset) {
+pub(super) fn nested_persons_relations(nesting: &Nesting, out: &mut Vec<Constraint>) {
+    for (narrow, wide) in nesting.cell_pairs() {
         out.push(Constraint::at_most_zero(vec![(narrow, 1.0), (wide, -1.0)]));
     }
 }
 
-/// Pairs (narrow, wide) of system cells of different tables where the narrow cell's persons
-/// are among the wide cell's, the nearest wider cell only.
-pub(super) fn nested_pairs(tables: &Tables, offset: &[usize]) -> Vec<(usize, usize)> {
-    let classes = person_classes(tables, offset);
-    nested_pairs_of(&classes)
-        .into_iter()
-        .map(|(a, b)| (classes[a].2, classes[b].2))
-        .collect()
+/// The cells of every table grouped by the persons they count, and which of those groups lie
+/// nearest inside which: made once per system, as the bounds between nested cells, the bounds
+/// between them and the differences protection adds all read it.
+pub(super) struct Nesting {
+    /// One cell per distinct set of persons (cells that count the same persons are equal, see
+    /// `same_persons_relations`): its persons, its table and its system cell.
+    pub classes: Vec<(Persons, usize, usize)>,
+    /// Pairs (narrow, wide) of `classes` of different tables where the narrow class's persons
+    /// are among the wide one's, the nearest wider class only.
+    pub pairs: Vec<(usize, usize)>,
 }
 
-/// One cell per distinct set of persons (cells that count the same persons are equal, see
-/// `same_persons_relations`): its persons, its table and its system cell.
-pub(super) fn person_classes(tables: &Tables, offset: &[usize]) -> Vec<(Persons, usize, usize)> {
+impl Nesting {
+    pub fn new(tables: &Tables, offset: &[usize]) -> Self {
+        let classes = person_classes(tables, offset);
+        let pairs = nested_pairs_of(&classes);
+        Nesting { classes, pairs }
+    }
+
+    /// `pairs` as (narrow, wide) system cells.
+    pub fn cell_pairs(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.pairs
+            .iter()
+            .map(|&(a, b)| (self.classes[a].2, self.classes[b].2))
+    }
+}
+
+fn person_classes(tables: &Tables, offset: &[usize]) -> Vec<(Persons, usize, usize)> {
     let mut seen: BTreeSet<Persons> = BTreeSet::new();
     let mut classes: Vec<(Persons, usize, usize)> = Vec::new();
     for (ti, t) in tables.tables.iter().enumerate() {
@@ -49,8 +64,7 @@ pub(super) fn person_classes(tables: &Tables, offset: &[usize]) -> Vec<(Persons,
     classes
 }
 
-/// `nested_pairs` as indices of `classes`.
-pub(super) fn nested_pairs_of(classes: &[(Persons, usize, usize)]) -> Vec<(usize, usize)> {
+fn nested_pairs_of(classes: &[(Persons, usize, usize)]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     for (a, (pa, ta, _)) in classes.iter().enumerate() {
         let wider: Vec<usize> = (0..classes.len())
