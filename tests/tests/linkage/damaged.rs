@@ -57,6 +57,11 @@ fn a_damaged_pseudonymised_file_is_refused_naming_file_row_column_and_remedy() {
             "column record_key: not a keyed record hash",
         ),
         (
+            "related_record_key",
+            Column::new("related_record_key".into(), [Some(SECRET)]),
+            "column related_record_key: not a keyed record hash",
+        ),
+        (
             "org_id",
             Column::new("org_id".into(), [Some(SECRET)]),
             "column org_id: not an organisation",

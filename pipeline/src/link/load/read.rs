@@ -7,12 +7,14 @@ use polars::prelude::*;
 
 use super::blocks::{YEAR_PART, with_token_years};
 use super::records::{Filter, Records};
-use super::refuse::refuse_unpseudonymised;
+use super::refuse::{refuse_foreign_related, refuse_unpseudonymised};
 use super::{REMAKE, err};
 use crate::error::StageError;
 use crate::parquet_io::{code_text, read_coded, read_columns};
 use crate::pseudonymise::bloom::STORED_WORDS;
-use crate::pseudonymise::{BLOCK_KEYS, BLOOM, DATE_PARTS, ENCODING, FINGERPRINT, MATCH_KEYS, RECORD_KEY};
+use crate::pseudonymise::{
+    BLOCK_KEYS, BLOOM, DATE_PARTS, ENCODING, FINGERPRINT, MATCH_KEYS, RECORD_KEY, RELATED_KEY,
+};
 
 /// A file's key fingerprints, its encodings (`pseudonymise::ENCODING`) and its records.
 type Part = (Vec<String>, Vec<String>, Records);
@@ -102,9 +104,12 @@ pub(super) fn read_part(
         .copied()
         .chain(coded_names.iter().map(String::as_str))
         .collect();
-    let has_encoding = refuse_unpseudonymised(path, &required, known)?;
+    let (has_encoding, has_related) = refuse_unpseudonymised(path, &required, known)?;
     if has_encoding {
         coded_names.insert(1, ENCODING.to_string());
+    }
+    if has_related {
+        columns.push(RELATED_KEY);
     }
     let mut coded = read_coded(path, &coded_names).map_err(|e| err(path, e))?;
     columns.extend(
@@ -171,6 +176,9 @@ pub(super) fn read_part(
             path,
             format!("row {}, column {RECORD_KEY}: blank; {REMAKE}", row + 1),
         ));
+    }
+    if has_related {
+        refuse_foreign_related(path, keys, strs(RELATED_KEY)?)?;
     }
     r.record_key = keys.clone();
     for (dst, name) in r.match_keys.iter_mut().zip(MATCH_KEYS) {

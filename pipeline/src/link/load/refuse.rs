@@ -9,7 +9,7 @@ use polars::prelude::*;
 use super::records::Records;
 use super::{REMAKE, err};
 use crate::error::{LinkageError, StageError};
-use crate::pseudonymise::{ENCODING, RECORD_KEY};
+use crate::pseudonymise::{ENCODING, RECORD_KEY, RELATED_KEY};
 use crate::schema::Schema;
 
 /// Refuses files that hold the same records (equal record keys: the same organisation, year
@@ -63,12 +63,13 @@ pub(super) fn refuse_repeated_records(
 
 /// A file without the columns pseudonymise writes is refused before it is read, saying what
 /// it is: an organisation's validated file (still with names) or something else. Otherwise,
-/// whether it names its encoding (files of safetally 0.7 and before do not).
+/// whether it names its encoding (files of safetally 0.7 and before do not) and whether it
+/// has the related records' keys.
 pub(super) fn refuse_unpseudonymised(
     path: &Path,
     columns: &[&str],
     known: &[&str],
-) -> Result<bool, StageError> {
+) -> Result<(bool, bool), StageError> {
     let mut f = std::fs::File::open(path).map_err(|e| StageError::io(path, e))?;
     let meta =
         polars_parquet::read::read_metadata(&mut f).map_err(|e| err(path, format!("{e}; {REMAKE}")))?;
@@ -101,7 +102,7 @@ pub(super) fn refuse_unpseudonymised(
             ),
         ));
     }
-    Ok(has(ENCODING))
+    Ok((has(ENCODING), has(RELATED_KEY)))
 }
 
 /// Keyed columns earlier versions of pseudonymise wrote and link no longer reads (and the row
@@ -165,6 +166,41 @@ pub(super) fn refuse_foreign_values(schema: &Schema, path: &Path, r: &Records) -
     Ok(())
 }
 
+/// Refuses a related record's key that is not a keyed record hash, or that names its own
+/// row: link does not use the keys, but a value edited into the column (a direct victim's
+/// name or record id) would stay in the platform's files unseen. A key naming no row of the
+/// file is allowed, as ingest keeps a row whose direct row it quarantined.
+pub(super) fn refuse_foreign_related(
+    path: &Path,
+    keys: &StringChunked,
+    related: &StringChunked,
+) -> Result<(), StageError> {
+    let found = related
+        .iter()
+        .zip(keys.iter())
+        .enumerate()
+        .find_map(|(row, (rel, own))| {
+            let rel = rel?;
+            if !hex_key(rel) {
+                Some((row, "not a keyed record hash (32 hexadecimal digits)"))
+            } else if Some(rel) == own {
+                Some((row, "the row's own record key: a related record is another row"))
+            } else {
+                None
+            }
+        });
+    match found {
+        None => Ok(()),
+        Some((row, what)) => Err(err(
+            path,
+            format!(
+                "row {}, column {RELATED_KEY}: {what} (the value is not shown: it may be personal); {REMAKE}",
+                row + 1
+            ),
+        )),
+    }
+}
+
 /// 32 hexadecimal digits, as a record key is written. Every byte is looked at without an early
 /// exit, so that the compiler checks the 32 side by side: byte by byte, the check of 10 million
 /// keys took 1.6 s of link's 16 s of CPU.
@@ -199,6 +235,35 @@ fn refuse_repeated_in_file(path: &Path, keys: &StringChunked) -> Result<(), Stag
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A related key is blank, or another row's keyed hash; a value of another form, or the
+    /// row's own key, is refused naming the row and not the value.
+    #[test]
+    fn a_related_key_is_another_rows_keyed_hash() {
+        let (a, b) = (
+            "0123456789abcdef0123456789abcdef",
+            "fedcba9876543210fedcba9876543210",
+        );
+        let keys = StringChunked::new("k".into(), [Some(a), Some(b), Some(a)]);
+        let path = Path::new("ORG.parquet");
+        let related = |v: [Option<&str>; 3]| StringChunked::new("r".into(), v);
+        assert!(refuse_foreign_related(path, &keys, &related([None, Some(a), None])).is_ok());
+        let e = refuse_foreign_related(path, &keys, &related([None, None, Some("Ingrid Berg")]))
+            .expect_err("a name is refused")
+            .to_string();
+        assert!(
+            e.contains("ORG.parquet") && e.contains("row 3, column related_record_key: not a keyed"),
+            "{e}"
+        );
+        assert!(!e.contains("Ingrid"), "{e}");
+        let e = refuse_foreign_related(path, &keys, &related([Some(a), None, None]))
+            .expect_err("its own key is refused")
+            .to_string();
+        assert!(
+            e.contains("row 1, column related_record_key: the row's own"),
+            "{e}"
+        );
+    }
 
     /// The branch-free check agrees with the standard library's on every byte in every place.
     #[test]
