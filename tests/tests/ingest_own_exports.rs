@@ -445,10 +445,23 @@ fn ids_and_personal_numbers_written_as_decimals_are_read_whole() {
         Some("198112189876")
     );
     assert!(
-        report.to_text().contains("read without the .0"),
+        report.to_text().contains("read without the zero decimals"),
         "{}",
         report.to_text()
     );
+    // Swedish Excel's decimal comma, in a semicolon-separated export: the same record as
+    // `12` in another quarter's file, not a record of its own.
+    let rows = [row_with(&[("record_id", "12,0")]), indirect("13,00", "12,0", "")];
+    let (report, out) = one(
+        "a.csv",
+        &csv_text(&header(), &rows, b';'),
+        &IngestOptions::default(),
+    );
+    assert_counts(&report, 2, 0);
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(strings(&df, "record_id")[0].as_deref(), Some("12"));
+    assert_eq!(strings(&df, "record_id")[1].as_deref(), Some("13"));
+    assert_eq!(strings(&df, "related_record_id")[1].as_deref(), Some("12"));
     // Versioned ids (1.0, 1.1) keep their form in both id columns; a placeholder among the
     // personal numbers is no obstacle.
     let (_, df) = accepted(&[
@@ -499,26 +512,32 @@ fn placeholders_in_personal_number_are_read_as_none() {
     );
 }
 
-/// Rows holding only a record id between records are warned of on the console; trailing
-/// ones (a template numbered ahead of use) are not.
+/// Rows holding only a record id between records are warned of on the console, and so are
+/// rows holding only what a template fills down (org, year, contact kind); trailing ones (a
+/// template numbered or filled down ahead of use) are not.
 #[test]
 fn id_only_rows_between_records_are_warned_of() {
-    let blank_but_id = |id: &str| {
+    let blank_but = |id: &str, kind: &str| {
         header()
             .iter()
             .map(|h| match h.as_str() {
                 "record_id" => id.to_string(),
                 "org_id" => "SAMPLE01".into(),
                 "report_year" => "2024".into(),
+                "contact_kind" => kind.to_string(),
                 _ => String::new(),
             })
             .collect::<Vec<_>>()
     };
+    let blank_but_id = |id: &str| blank_but(id, "");
     let rows = vec![
         row_with(&[]),
         blank_but_id("R2"),
+        blank_but("", "direct"),
+        blank_but("", "direct"),
         row_with(&[("record_id", "R3")]),
         blank_but_id("R4"),
+        blank_but("", "direct"),
     ];
     let (report, _out) = one(
         "a.csv",
@@ -527,9 +546,16 @@ fn id_only_rows_between_records_are_warned_of() {
     );
     let summary = report.summary();
     assert!(
-        summary.contains("1 row(s) between its records hold nothing but a record_id (line(s) 3)"),
+        summary.contains("1 row(s) between its records (line(s) 3) hold nothing but a record_id"),
         "{summary}"
     );
+    assert!(
+        summary.contains(
+            "2 row(s) between its records (line(s) 4, 5) hold nothing but org_id, report_year or contact_kind"
+        ),
+        "{summary}"
+    );
+    assert_counts(&report, 2, 0);
 }
 
 /// The console says quarantined rows are in no table, with their rules.

@@ -3,6 +3,9 @@
 //! `12.0` beside a `record_id` of `12`. Read as written, every related record was missing and
 //! every personal number malformed (an outside review lost 19 of 60 rows so). A column is read
 //! without the `.0` only when every filled cell has it, so an id that is text keeps its form.
+//! Swedish Excel writes the same with a decimal comma (`12,0` in a semicolon-separated file),
+//! and a number format with two decimals `12,00`: read alike, or a record sent as `1` in one
+//! quarter's file and `1,0` in the next would be two records.
 
 use super::header::HeaderMap;
 use super::read::Row;
@@ -87,14 +90,20 @@ fn placeholder(schema: &Schema, cell: &str) -> bool {
 }
 
 fn decimal_whole(cell: &str) -> bool {
-    cell.strip_suffix(".0")
-        .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+    whole_part(cell).is_some()
 }
 
-/// The cell as read: without its `.0` where the column was marked.
+/// The digits before a decimal point or comma followed by zeros only (`12` of `12.0`, `12,00`).
+fn whole_part(cell: &str) -> Option<&str> {
+    let (whole, zeros) = cell.split_once(['.', ','])?;
+    let digits = |s: &str, b: fn(u8) -> bool| !s.is_empty() && s.bytes().all(b);
+    (digits(whole, |b| b.is_ascii_digit()) && digits(zeros, |b| b == b'0')).then_some(whole)
+}
+
+/// The cell as read: without its zero decimals where the column was marked.
 pub(super) fn read<'r>(map: &HeaderMap, col: usize, cell: &'r str) -> &'r str {
     if map.decimal_ids.contains(&col) {
-        cell.strip_suffix(".0").unwrap_or(cell)
+        whole_part(cell).unwrap_or(cell)
     } else {
         cell
     }
@@ -106,10 +115,12 @@ mod tests {
 
     #[test]
     fn only_digits_and_a_zero_decimal_are_decimal_whole_numbers() {
-        for yes in ["12.0", "199003051233.0", "0.0"] {
+        for yes in ["12.0", "199003051233.0", "0.0", "12,0", "12.00", "12,00"] {
             assert!(decimal_whole(yes), "{yes}");
         }
-        for no in ["12", "12.5", "A-12.0", ".0", "12.00", "1e3.0", "12,0"] {
+        for no in [
+            "12", "12.5", "12,05", "A-12.0", ".0", ",0", "12.", "1e3.0", "1.0.0", "1,0,0",
+        ] {
             assert!(!decimal_whole(no), "{no}");
         }
     }

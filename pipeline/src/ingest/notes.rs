@@ -131,17 +131,30 @@ pub(super) fn run_warnings(report: &IngestReport) -> Vec<String> {
             .iter()
             .flat_map(|f| f.warnings.iter().map(move |w| format!("{}: {w}", f.file))),
     );
-    warnings.extend(report.files.iter().filter(|f| !f.id_only_between.is_empty()).map(|f| {
-        let lines = &f.id_only_between;
+    let lines = |lines: &[u64], rows: u64| {
         let shown: Vec<String> = lines.iter().take(10).map(u64::to_string).collect();
+        let more = if rows > shown.len() as u64 { ", …" } else { "" };
         format!(
-            "{}: {} row(s) between its records hold nothing but a record_id (line(s) {}{}): passed over as a template's unused numbered rows, so they are in no table; if one is a person met, fill in its contact_kind and answers and send the file again",
-            f.file,
-            f.id_only_between_rows,
-            shown.join(", "),
-            if f.id_only_between_rows > shown.len() as u64 { ", …" } else { "" }
+            "{rows} row(s) between its records (line(s) {}{more})",
+            shown.join(", ")
         )
-    }));
+    };
+    for f in &report.files {
+        if !f.id_only_between.is_empty() {
+            warnings.push(format!(
+                "{}: {} hold nothing but a record_id: passed over as a template's unused numbered rows, so they are in no table; if one is a person met, fill in its contact_kind and answers and send the file again",
+                f.file,
+                lines(&f.id_only_between, f.id_only_between_rows)
+            ));
+        }
+        if !f.prefilled_between.is_empty() {
+            warnings.push(format!(
+                "{}: {} hold nothing but org_id, report_year or contact_kind: passed over as a template's filled-down rows, so they are in no table; if one is a person met, give it a record_id, fill in its answers and send the file again",
+                f.file,
+                lines(&f.prefilled_between, f.prefilled_between_rows)
+            ));
+        }
+    }
     if report.years.len() > 1 {
         // The year most rows have is taken for the report's; the others are named with the
         // organisations and files their rows came from.
@@ -264,7 +277,7 @@ pub(super) fn header_notes(schema: &crate::schema::Schema, map: &header::HeaderM
     }
     if !map.decimal_ids.is_empty() {
         notes.push(format!(
-            "column(s) {} read without the .0 that every filled cell has (whole numbers written as decimals, as pandas writes a column with an empty cell)",
+            "column(s) {} read without the zero decimals (.0 or ,0) that every filled cell has (whole numbers written as decimals, as pandas writes a column with an empty cell, or Excel in a number format with decimals)",
             map.decimal_ids.iter().map(|&i| schema.columns[i].name.as_str()).collect::<Vec<_>>().join(", ")
         ));
     }

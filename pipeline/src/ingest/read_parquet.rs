@@ -133,7 +133,11 @@ pub(super) fn open_parquet(path: &Path) -> Result<Table, FileError> {
         .with_columns(Some(wanted))
         .finish()
         .map_err(|e| perr(&e))?;
+    let mut notes = Vec::new();
     for c in df.columns() {
+        if c.dtype().is_primitive_numeric() {
+            notes.extend(lost_zeros_note(c));
+        }
         let text = match c.dtype() {
             DataType::Float32 | DataType::Float64 => whole_floats(c).map_err(|e| perr(&e))?,
             DataType::Binary | DataType::BinaryOffset => binary_text(path, c)?,
@@ -162,7 +166,29 @@ pub(super) fn open_parquet(path: &Path) -> Result<Table, FileError> {
     }
     let mut table = Table::of_grid(path, "Parquet", header, grid);
     table.unreadable = unreadable;
+    table.notes = notes;
     Ok(table)
+}
+
+/// A column of numbers holding values of eight or nine digits: personal numbers of ten digits
+/// lose their leading zeros so (0101021238, born in 2001, is 101021238), and each such row
+/// is refused as a number of the wrong length, which the row's message cannot explain, as a
+/// column of numbers shows none. Named without its values.
+fn lost_zeros_note(c: &Column) -> Option<String> {
+    let digits = c.cast(&DataType::Float64).ok()?;
+    let n = digits
+        .f64()
+        .ok()?
+        .iter()
+        .flatten()
+        .filter(|v| (1e7..1e9).contains(&v.abs()) && v.fract() == 0.0)
+        .count();
+    (n > 0).then(|| {
+        format!(
+            "column {} is stored as numbers, not text, and {n} value(s) have 8 or 9 digits: if it holds personal numbers, those of persons born 2000-2009 have lost their leading zeros; store the column as text (a string column) and write the file again",
+            c.name()
+        )
+    })
 }
 
 /// A column stored as bytes (binary) rather than text, as its text. Its bytes are a program's

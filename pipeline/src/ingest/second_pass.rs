@@ -60,10 +60,13 @@ pub(super) fn validate_file(
     // Only a CSV file was saved by a program that writes '?' for what it cannot store.
     let csv = table.format.starts_with("CSV");
     let (mut prefilled, mut numbered) = ((0u64, 0u64), (0u64, 0u64));
-    // Id-only rows since the last record, and those a later record showed to be between
-    // records (trailing ones are a template numbered ahead of use).
-    let (mut pending, mut between): (Vec<u64>, Vec<u64>) = (Vec::new(), Vec::new());
-    let mut between_rows = 0u64;
+    // Template rows since the last record (id-only ones, and those of org, year and kind
+    // alone), and those a later record showed to be between records: trailing ones are a
+    // template numbered or filled down ahead of use, while one between records may be a
+    // person whose answers were never typed in.
+    let mut pending: [Vec<u64>; 2] = Default::default();
+    let mut between: [Vec<u64>; 2] = Default::default();
+    let mut between_rows = [0u64; 2];
     let template = TemplateColumns::of(schema, &map);
     let done = table.for_each_row(|row| {
         if let Some(with_id) = template_row(&template, &row, map.width) {
@@ -72,16 +75,15 @@ pub(super) fn validate_file(
             if n.1 == 0 {
                 n.1 = row.line;
             }
-            if with_id {
-                pending.push(row.line);
-            }
+            pending[usize::from(with_id)].push(row.line);
             return Ok(());
         }
         // The report keeps the first lines, the warning says how many.
-        between_rows += pending.len() as u64;
-        pending.truncate(ID_ONLY_LINES.saturating_sub(between.len()));
-        between.append(&mut pending);
-        pending.clear();
+        for ((pending, between), rows) in pending.iter_mut().zip(&mut between).zip(&mut between_rows) {
+            *rows += pending.len() as u64;
+            pending.truncate(ID_ONLY_LINES.saturating_sub(between.len()));
+            between.append(pending);
+        }
         if let Some(p) = record_col.filter(|&p| row.is_number(p)) {
             record_numbers.0 += 1;
             if record_numbers.1 == 0 {
@@ -142,8 +144,11 @@ pub(super) fn validate_file(
         Err(Failure::File(e)) => outcome.error = Some(e.to_string()),
         Err(Failure::Stage(e)) => return Err(e),
     }
-    outcome.id_only_between = between;
-    outcome.id_only_between_rows = between_rows;
+    let [prefilled_between, id_only_between] = between;
+    outcome.id_only_between = id_only_between;
+    outcome.id_only_between_rows = between_rows[1];
+    outcome.prefilled_between = prefilled_between;
+    outcome.prefilled_between_rows = between_rows[0];
     outcome.other_orgs = other_orgs.clone();
     for (org, n) in other_orgs {
         outcome.notes.push(format!(

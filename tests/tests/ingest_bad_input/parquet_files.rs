@@ -99,3 +99,37 @@ fn the_index_column_pandas_writes_into_parquet_is_passed_over_with_a_note() {
         "{notes}"
     );
 }
+
+/// Personal numbers written as numbers lose a leading zero (0101021238 is 101021238); each
+/// row is refused as a number of the wrong length, and the file's note says why (an outside
+/// review found the rows' message alone unexplained), without the values.
+#[test]
+fn personal_numbers_stored_as_numbers_are_told_to_be_stored_as_text() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let columns: Vec<Column> = valid_row()
+        .into_iter()
+        .map(|(k, v)| match k {
+            "personal_number" => Column::new(k.into(), [101_021_238i64]),
+            _ => Column::new(k.into(), [v]),
+        })
+        .collect();
+    let mut df = DataFrame::new_infer_height(columns).expect("frame");
+    ParquetWriter::new(std::fs::File::create(dir.path().join("org.parquet")).expect("create"))
+        .finish(&mut df)
+        .expect("write");
+    let (report, out) = ingest(dir.path(), &IngestOptions::default());
+    assert_counts(&report, 0, 1);
+    assert_eq!(
+        rules_of(out.path())[0],
+        (1, "personal_number".into(), "pnr_format".into())
+    );
+    let notes = report.files[0].notes.join("\n");
+    assert!(
+        notes.contains("column personal_number is stored as numbers")
+            && notes.contains("1 value(s) have 8 or 9 digits")
+            && notes.contains("store the column as text")
+            && !notes.contains("101021238"),
+        "{notes}"
+    );
+}

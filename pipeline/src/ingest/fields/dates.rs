@@ -53,6 +53,11 @@ pub(super) fn year(raw: &str) -> Result<Cleaned, Broken> {
                 crate::ingest::shown::refused_year(raw)
             ),
         )),
+        // A year with decimals (2024.5) also reads as a dotted year and month.
+        _ if decimal_year(raw.trim()) => Err(broken(
+            "bad_year",
+            "report_year holds a number with decimals (not shown), not a year: write the year alone, as YYYY",
+        )),
         // A date of the year (its last day, a day of contact): the year alone is asked for.
         _ if PartialDate::parse(raw.trim()).is_ok_and(|d| d.month.is_some()) => Err(broken(
             "bad_year",
@@ -66,6 +71,17 @@ pub(super) fn year(raw: &str) -> Result<Cleaned, Broken> {
             ),
         )),
     }
+}
+
+/// Four digits, a decimal point or comma and one digit or three or more (`2024.5`,
+/// `2024,25`): no date is written so, while a year and month is (`2024.05`).
+fn decimal_year(raw: &str) -> bool {
+    raw.split_once(['.', ',']).is_some_and(|(y, d)| {
+        y.len() == 4
+            && y.bytes().all(|b| b.is_ascii_digit())
+            && d.bytes().all(|b| b.is_ascii_digit())
+            && (d.len() == 1 || d.len() >= 3)
+    })
 }
 
 /// A birth date written as a number of days (Excel shows a date cell formatted as General so)
@@ -313,6 +329,17 @@ mod tests {
         }
         let e = year("2 0 2").expect_err("not a year");
         assert!(!e.message.contains('\\'), "{}", e.message);
+        // A year with decimals is told as one, a year and month as a date.
+        for raw in ["2024.5", "2024,5", "2024.125"] {
+            let e = year(raw).expect_err("decimals");
+            assert!(
+                e.message.contains("a number with decimals"),
+                "{raw}: {}",
+                e.message
+            );
+        }
+        let e = year("2024.05").expect_err("a year and month");
+        assert!(e.message.contains("a whole date"), "{}", e.message);
     }
 
     #[test]

@@ -45,6 +45,14 @@ pub struct FileOutcome {
     /// How many such rows (their lines: the first 100).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub id_only_between_rows: u64,
+    /// Lines of rows between records holding only org_id, report_year or contact_kind: passed
+    /// over as a template's filled-down rows, but perhaps persons whose record id and answers
+    /// were never typed in, so the run warns of them too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prefilled_between: Vec<u64>,
+    /// How many such rows (their lines: the first 100).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub prefilled_between_rows: u64,
     /// What the run warns of on the console for this file (columns left out on request that
     /// may have held a contract column's answers).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -2,6 +2,7 @@
 //! normalised, accepted rows by year, and the kinds of problem spelled out for the person who
 //! fixes the file, rows with the same problem together.
 
+use crate::ingest::shown::quoted;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ingest::validate::{Normalisation, Problem};
@@ -116,7 +117,7 @@ impl OrgCounts {
             self.labels += u64::from(n.label);
             *self
                 .normalised
-                .entry(format!("{}: {:?} -> {:?}", n.column, n.from, n.to))
+                .entry(format!("{}: {} -> {}", n.column, quoted(&n.from), quoted(&n.to)))
                 .or_default() += 1;
         }
     }
