@@ -40,11 +40,27 @@ pub(super) fn validate_file(
     outcome.asked_found = map.asked_found.clone();
     outcome.notes.extend(table.notes.iter().cloned());
     outcome.org_id = f.org.clone();
+    // No row names a member: the file's name is the only sign of whose it is, so its rows'
+    // problems go to that member's problems workbook, not to one nobody is sent.
+    let named = f
+        .org
+        .is_none()
+        .then(|| super::notes::name_member(schema, &f.path))
+        .flatten();
+    if let Some(m) = &named {
+        outcome.notes.push(format!(
+            "no row names a member in org_id; the file's name names {m}, so its rows' problems are listed under {m}: fill in org_id ({m}) on every row and send the file again"
+        ));
+    }
     let target = Target {
         schema,
         map: &map,
         label: &f.label,
-        fallback: f.org.clone().unwrap_or_else(|| UNATTRIBUTED.to_string()),
+        fallback: f
+            .org
+            .clone()
+            .or_else(|| named.clone())
+            .unwrap_or_else(|| UNATTRIBUTED.to_string()),
     };
     let mut other_orgs: BTreeMap<String, u64> = BTreeMap::new();
     let record_col = schema.column_index("record_id").and_then(|i| map.source[i]);

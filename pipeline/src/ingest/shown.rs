@@ -23,7 +23,7 @@ pub fn refused<'a>(raw: &str, answers: impl IntoIterator<Item = &'a str>) -> Str
     let folded = raw.trim().to_lowercase();
     if ["true", "false", "sant", "falskt"].contains(&folded.as_str()) {
         return format!(
-            "{:?} (a checkbox's or a formula's true or false, which Excel shows as TRUE or FALSE, in Swedish SANT or FALSKT: not an answer; type the answer)",
+            "{:?} (a true or false, not an answer: a checkbox's or a formula's in Excel, which shows them as TRUE or FALSE, in Swedish SANT or FALSKT, or a column of true/false values in a Parquet file; write the answer, such as yes or no)",
             raw.trim()
         );
     }

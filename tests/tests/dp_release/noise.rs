@@ -304,9 +304,10 @@ fn error_per_table_stays_within_the_stated_scale_and_the_release_carries_interva
 }
 
 /// Each table's grand total keeps its interval after the post-processing: over 40 releases
-/// at the default plan the truth is outside a total's 95% interval in at most 8 (2 expected),
-/// and no total's mean error is beyond 4 standard errors of that mean (about 1 in 16 000 for
-/// an unbiased total). Mending the relations between tables
+/// at the default plan the truth is outside a total's 95% interval in at most 10 (2 expected;
+/// 11 or more about once in 200 000 for a total at 95%), and no total's mean error is beyond 5
+/// standard errors of that mean (with 39 degrees of freedom about once in 80 000 for an
+/// unbiased total; at 4 and 8 it was once in about 150 runs over the tables). Mending the relations between tables
 /// with the totals free moved T09's total down by 15 persons on average, outside its interval
 /// in 33 of 60 releases (an outside review of the first version of that step).
 ///
@@ -351,11 +352,11 @@ fn every_tables_total_keeps_its_interval_after_post_processing() {
             missed[ti],
             scale[ti]
         );
-        assert!(missed[ti] <= 8, "{}: {} of {draws} outside", t.id(), missed[ti]);
+        assert!(missed[ti] <= 10, "{}: {} of {draws} outside", t.id(), missed[ti]);
         // Rounding alone can leave half a person.
         let lean = bound.get(t.id()).copied().unwrap_or(0.0);
         assert!(
-            mean.abs() <= 4.0 * se + 0.5 + lean,
+            mean.abs() <= 5.0 * se + 0.5 + lean,
             "{}: mean error {mean} with standard error {se}",
             t.id()
         );
@@ -426,8 +427,8 @@ fn a_cell_bound_at_the_truth_under_a_noisier_total_leans_only_by_its_share() {
 /// data: an outside review found T17's `yes` (the bundled sample's police reports of directly
 /// affected persons, all of T18's) inside its interval in 82 of 100 releases, T20's
 /// `reflection_period` in 81. Over 180 releases, pooled per table, every table's published
-/// cells hold the truth at least as often as 95% intervals would but once in a thousand (0.92
-/// of 540 intervals, 0.936 of 2 400, 0.947 of 39 000), and no cell misses it more often than a
+/// cells hold the truth at least as often as 95% intervals would but once in a thousand over
+/// all the tables (0.913 of 540 intervals, 0.933 of 2 400, 0.946 of 39 000), and no cell misses it more often than a
 /// 95% interval would with probability 1% over all the cells (see the end). Without the span
 /// of the raw estimate (below) it failed three runs in three: T15 at 0.901 of 535 intervals,
 /// or a cell's misses. Over 60 releases and a fixed 0.93 it failed now and then with the span
@@ -467,8 +468,15 @@ fn published_intervals_hold_the_true_count_as_often_as_they_say() {
         }
         if shown > 0 {
             let share = f64::from(inside) / f64::from(shown);
-            // What 95% intervals fall below once in a thousand (3.09 standard errors).
-            let floor = 0.95 - 3.09 * (0.95 * 0.05 / f64::from(shown)).sqrt();
+            // What 95% intervals fall below once in a thousand over all the tables: a bar of
+            // 3.09 standard errors per table failed a table truly at 95% (T14, whose codes
+            // beyond max_codes are not in its intervals) once in a thousand runs each.
+            let floor = 0.95
+                - z_of_tail(0.001 / tables.tables.len() as f64) * (0.95 * 0.05 / f64::from(shown)).sqrt();
+            eprintln!(
+                "{}: {share:.4} of {shown} published intervals hold the truth (bar {floor:.4})",
+                t.id()
+            );
             assert!(
                 share >= floor,
                 "{}: {share:.3} of {shown} published intervals hold the truth, under {floor:.3}",

@@ -113,3 +113,28 @@ fn every_problem_is_listed_in_a_workbook_for_excel_without_its_value() {
         "the refused value is not repeated"
     );
 }
+
+/// A file named after a member whose rows all lack org_id: its rows' problems go to that
+/// member's workbook with a note saying so (an outside review found them filed under
+/// UNATTRIBUTED, a workbook nobody is sent); a file whose name names no member keeps that.
+#[test]
+fn a_file_named_after_a_member_without_org_ids_has_its_problems_listed_for_that_member() {
+    let rows: Vec<Vec<String>> = (1..=3)
+        .map(|i| row_with(&[("record_id", &format!("R{i}")), ("org_id", "")]))
+        .collect();
+    let text = csv_text(&header(), &rows, b',');
+    let (report, out, _d) = one_file("SAMPLE02.csv", text.clone());
+    assert_eq!(report.totals.quarantined, 3);
+    let quarantine = out.path().join(safetally::ingest::QUARANTINE_DIR);
+    assert!(quarantine.join("SAMPLE02-problems.xlsx").exists());
+    assert!(!quarantine.join("UNATTRIBUTED-problems.xlsx").exists());
+    let notes = report.files[0].notes.join("\n");
+    assert!(
+        notes.contains("the file's name names SAMPLE02, so its rows' problems are listed under SAMPLE02"),
+        "{notes}"
+    );
+    let (report, out, _d) = one_file("export.csv", text);
+    assert_eq!(report.totals.quarantined, 3);
+    let quarantine = out.path().join(safetally::ingest::QUARANTINE_DIR);
+    assert!(quarantine.join("UNATTRIBUTED-problems.xlsx").exists());
+}

@@ -71,10 +71,23 @@ fn related_record_must_exist_and_be_direct() {
         indirect("C1", "R1"),
         indirect("C2", "NOPE"),
         indirect("C3", "C1"),
+        indirect("C4", "r1"),
     ];
     let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
-    assert_eq!((report.totals.accepted, report.totals.quarantined), (2, 2));
+    assert_eq!((report.totals.accepted, report.totals.quarantined), (2, 3));
+    let text = report.to_text();
+    // Another id's capitals are told as such, only where a row has them.
+    assert!(text.contains("but one has it in other capital letters"), "{text}");
+    assert_eq!(
+        text.matches("but one has it in other capital letters").count(),
+        1,
+        "{text}"
+    );
     let found = rules_of(out.path());
+    assert!(
+        found.contains(&(6, "related_record_id".into(), "related_record_missing".into())),
+        "{found:?}"
+    );
     assert!(
         found.contains(&(4, "related_record_id".into(), "related_record_missing".into())),
         "{found:?}"

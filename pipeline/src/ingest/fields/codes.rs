@@ -57,10 +57,7 @@ fn ambiguous_country(schema: &Schema, text: &str) -> String {
     if named.len() < 2 {
         return String::new();
     }
-    format!(
-        "; several countries are named so ({}): give the one meant",
-        named.join(", ")
-    )
+    format!(" ({}): give the one meant", named.join(", "))
 }
 
 pub(super) fn member(schema: &Schema, raw: &str) -> Result<Cleaned, Broken> {
@@ -156,8 +153,22 @@ pub(super) fn country(schema: &Schema, raw: &str) -> Result<Cleaned, Broken> {
                 "the value looks like a 3-letter country code (ISO alpha-3, as passports write them), which the contract does not read: write the country's 2-letter code (ISO 3166-1 alpha-2, UA for UKR, GB for GBR, NG for NGA) or its Swedish or English name",
             );
         }
-        let hint = former_country(&text).map_or_else(
-            || ambiguous_country(schema, &text),
+        let former = former_country(&text);
+        let several = if former.is_none() {
+            ambiguous_country(schema, &text)
+        } else {
+            String::new()
+        };
+        // Part of several countries' names is no one's name or date: said as such, not "near
+        // no answer, so it may be a name" beside the countries it names.
+        if !several.is_empty() {
+            return broken(
+                "unknown_country",
+                format!("the value is part of the names of several countries of the template's list{several}, as its Swedish or English name or its ISO 3166-1 alpha-2 code"),
+            );
+        }
+        let hint = former.map_or_else(
+            String::new,
             |now| format!("; it is a country that no longer exists: give the present-day country the place is in ({now}), or unknown"),
         );
         let names = schema.countries.iter().flat_map(|c| {
@@ -331,6 +342,8 @@ mod tests {
             "{}",
             b.message
         );
+        // Not called a value near no answer that may be a name, beside the countries it names.
+        assert!(!b.message.contains("not shown"), "{}", b.message);
         let b = country(&schema, "Korea").expect_err("ambiguous");
         assert!(
             b.message.contains("(KP)") && b.message.contains("(KR)"),

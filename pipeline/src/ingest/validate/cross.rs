@@ -109,6 +109,8 @@ impl Validator<'_> {
                     "related_record_missing",
                     if map.source[c.related].is_some_and(|p| row.is_number(p)) {
                         "no row of this organisation and year, in any of its files, has this record_id; the cell is stored as a number in Excel, which drops leading zeros (00042 becomes 42): format the column as text and type the id as it is"
+                    } else if self.known_in_other_case(row, map, c.related) {
+                        "no row of this organisation and year has this record_id as written, but one has it in other capital letters (ids are compared letter for letter: ab-4 is not AB-4): write related_record_id exactly as that row's record_id"
                     } else {
                         "no row of this organisation and year, in any of its files, has this record_id: correct the id, or leave related_record_id empty if the directly affected person is not among this year's records (the row is then counted without the link)"
                     },

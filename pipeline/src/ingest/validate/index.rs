@@ -26,6 +26,9 @@ pub struct IdIndex {
     /// are one record in two spellings is settled by `recheck_row`, and the files that hold them.
     recheck: HashMap<[u8; 16], Recheck>,
     recheck_files: std::collections::BTreeSet<u32>,
+    /// Ids with letters, in lower case: a related_record_id `ab-4` that names no row, where a
+    /// row has `AB-4`, is told so, not only that no row has it.
+    folded: std::collections::HashSet<[u8; 16]>,
 }
 
 /// An id's rows compared again in the contract's form: the first row's hash, and whether every
@@ -119,6 +122,23 @@ impl Validator<'_> {
         )
     }
 
+    /// `id_key` of the id in lower case (see `IdIndex::folded`).
+    fn folded_key(&self, row: &Row, map: &HeaderMap, record: usize) -> [u8; 16] {
+        let c = &self.cols;
+        let org = cell(row, map, c.org);
+        let code = crate::ingest::fields::member_code(self.schema, org);
+        id_hash(
+            code.as_deref().unwrap_or(org),
+            cell(row, map, c.year),
+            &cell(row, map, record).to_lowercase(),
+        )
+    }
+
+    /// Whether a row's id has the id in `record` but for its capitals (see `IdIndex::folded`).
+    pub(super) fn known_in_other_case(&self, row: &Row, map: &HeaderMap, record: usize) -> bool {
+        self.index.folded.contains(&self.folded_key(row, map, record))
+    }
+
     /// Starts the first pass over a file; returns its number for `index_row`.
     pub fn add_file(&mut self, label: &str) -> u32 {
         self.index.files.push(label.to_string());
@@ -193,6 +213,10 @@ impl Validator<'_> {
             }
             _ => None,
         };
+        if cell(row, map, self.cols.record).chars().any(char::is_alphabetic) {
+            let folded = self.folded_key(row, map, self.cols.record);
+            self.index.folded.insert(folded);
+        }
         let content = self.content_hash(row, map, false);
         let e = self.index.map.entry(key).or_insert(Seen {
             count: 0,
