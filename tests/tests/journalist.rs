@@ -320,6 +320,65 @@ fn the_extract_is_ledgered_follows_the_code_lists_and_holds_no_identifier() {
     );
 }
 
+/// The extract names the DP release it was fitted to, and once the work folder's DP release is
+/// made again (a later `run --mode dp`), the old extract is told to be stale: its sums met the
+/// earlier release's tables only (an outside review handed on such a pair unwarned).
+#[test]
+fn an_extract_of_an_earlier_dp_release_is_told_to_be_stale() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let (key, _) = test_key(work.path(), "stale");
+    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data-samples/submissions");
+    run_to_link(&input, work.path(), &key);
+    let s = schema();
+    let w = Workdir::new(work.path()).expect("workdir");
+    let agg = aggregate_stage(&s, &w, &w.stage_dir(safetally::link::STAGE), false).expect("aggregate");
+    let config = DpConfig::load_embedded().expect("config");
+    let protect = |rho: f64, force: bool| {
+        let run = DpRun {
+            config: config.clone(),
+            rho,
+            group_size: 2,
+            ledger: work.path().join("ledger"),
+        };
+        protect_stage_dp(&s, &w, &agg.dir, &run, force).expect("dp release")
+    };
+    let dp = protect(0.3, false);
+    let entry = |dir: &Path| {
+        let report: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(safetally::protect::REPORT_JSON)).expect("report"),
+        )
+        .expect("json");
+        report["dp"]["ledger_entry"].as_str().expect("entry").to_string()
+    };
+    let first = entry(&dp.dir);
+    let params = ExtractParams {
+        rho_crosstab: config.journalist_rho_crosstab,
+        rho_synthetic: config.journalist_rho_synthetic,
+        seed: 1,
+        ledger: None,
+    };
+    let j = journalist_stage(&s, &w, &dp.dir, &params, false).expect("extract");
+    assert_eq!(j.result.fitted_to, first);
+    let codebook = std::fs::read_to_string(j.dir.join("codebook.md")).expect("codebook");
+    assert!(
+        codebook.matches(&format!("`ledger_entry` {first}")).count() == 2,
+        "both languages name the release: {codebook}"
+    );
+    assert_eq!(safetally::run::stale_extract(work.path()), None);
+    let dp = protect(0.2, true);
+    let second = entry(&dp.dir);
+    assert_ne!(first, second);
+    let stale = safetally::run::stale_extract(work.path()).expect("the extract is stale");
+    assert!(
+        stale.contains(&first) && stale.contains(&second) && stale.contains("journalist-extract --work"),
+        "{stale}"
+    );
+    // Made again, it is fitted to the release there now.
+    let j = journalist_stage(&s, &w, &dp.dir, &params, false).expect("extract again");
+    assert_eq!(j.result.fitted_to, second);
+    assert_eq!(safetally::run::stale_extract(work.path()), None);
+}
+
 /// The sheet `sheet` of the extract's workbook holds the CSV file's header and rows in order,
 /// the column `number` as numbers and every other cell as the CSV's text.
 fn workbook_matches_csv(dir: &Path, sheet: &str, csv_file: &str, number: &str) {

@@ -89,4 +89,9 @@ pub fn print_outcome(run: &StageRun<ReleaseManifest>) {
         safetally::publish::COMPARISON,
         safetally::publish::METHODS
     );
+    if run.result.dp.is_some()
+        && let Some(stale) = run.dir.parent().and_then(safetally::run::stale_extract)
+    {
+        eprintln!("warning: {stale}");
+    }
 }

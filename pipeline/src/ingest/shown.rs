@@ -129,8 +129,10 @@ mod tests {
         );
         assert!(refused("Kvinn\u{430}", answers).contains("Cyrillic letter"));
         assert!(!refused("kvinnna", answers).contains("Cyrillic"));
-        assert!(refused("TRUE", answers).starts_with("\"TRUE\" (a checkbox"));
-        assert!(refused("Falskt", answers).starts_with("\"Falskt\" (a checkbox"));
+        assert!(refused("TRUE", answers).starts_with("\"TRUE\" (a true or false, not an answer: a checkbox"));
+        assert!(
+            refused("Falskt", answers).starts_with("\"Falskt\" (a true or false, not an answer: a checkbox")
+        );
         for personal in [
             "Anna Svensson",
             "Lindqvist",

@@ -76,6 +76,10 @@ pub struct ExtractReport {
     pub data_key: String,
     /// The ledger entry's random id (the ledger's own key hashes true counts: never shipped).
     pub ledger_entry: String,
+    /// The ledger entry of the DP release the extract was fitted to, which that release's
+    /// manifest names: a reader can tell the extract of one release from another's.
+    #[serde(default)]
+    pub fitted_to: String,
     /// The entry's seal (`Ledger::seal_of`), which the work folder keeps (not written).
     #[serde(skip)]
     pub ledger_seal: String,
@@ -124,6 +128,8 @@ pub struct ExtractInput<'a> {
     pub year: i64,
     /// The published DP report tables, for the fit of the cross-tabulation's margins.
     pub published: &'a [ProtectedTable],
+    /// The ledger entry of the DP release those tables are (`dp.ledger_entry` in its manifest).
+    pub release_entry: &'a str,
     pub config: &'a DpConfig,
     pub params: &'a ExtractParams,
     pub ship_accuracy: bool,
@@ -253,6 +259,7 @@ pub fn extract(inp: &ExtractInput, out: &Path) -> Result<ExtractReport, StageErr
     let rho = p.rho_crosstab + p.rho_synthetic;
     let report = ExtractReport {
         ledger_entry: entry_id,
+        fitted_to: inp.release_entry.to_string(),
         ledger_seal: seal,
         reused,
         data_key: data,

@@ -130,26 +130,28 @@ pub fn codebook(
         "**Svenska.** Två filer (båda också i `{xlsx}`): `crosstab.csv` (korstabell: antal personer för varje kombination av koderna nedan, alla kombinationer med, även nollor) och `synthetic.csv` (syntetiska personer: en rad per påhittad person, dragen från en modell av brusade fördelningar). Ingen rad är en verklig person och inga namn, id-nummer eller pseudonymer finns med. Populationen är potentiellt direkt utsatta personer {}. Båda filerna bygger bara på mätningar med brus (differentiell integritet, rho {:.2}, epsilon {:.2} vid delta {:e}).\n\n\
 {}\n\n\
 Vad du kan göra: räkna andelar och jämföra stora grupper. Vad du inte kan göra: lita på små tal. Ett antal under 10 i ditt eget urval är mest brus; två syntetiska personer med samma kombination betyder inte att det finns två verkliga personer med den. Använd rapporttabellerna (med 95 %-intervall) för siffror du citerar.\n\n\
-Korstabellen är en egen brusad mätning, men dess summor efter {fitted_names} är anpassade till de publicerade rapporttabellerna och stämmer med dem exakt (en cell som tabellen döljer fylls i från utdragets egen mätning). Summorna efter {own_names} är utdragets egna och skiljer sig från tabellernas med bruset. De syntetiska personernas summor skiljer sig från båda, och syntetiska personer kan ha kombinationer (barn, organhandel) som tabellerna visar som 0. Inget av detta är fel: det är brusade bilder av samma personer.\n",
+Korstabellen är en egen brusad mätning, men dess summor efter {fitted_names} är anpassade till de publicerade rapporttabellerna (DP-utgåvan vars manifest.json har `ledger_entry` {fitted_to}; en annan utgåvas tabeller stämmer inte) och stämmer med dem exakt (en cell som tabellen döljer fylls i från utdragets egen mätning). Summorna efter {own_names} är utdragets egna och skiljer sig från tabellernas med bruset. De syntetiska personernas summor skiljer sig från båda, och syntetiska personer kan ha kombinationer (barn, organhandel) som tabellerna visar som 0. Inget av detta är fel: det är brusade bilder av samma personer.\n",
         r.year,
         r.rho,
         r.epsilon,
         r.delta,
         total_cost(r, true),
         xlsx = super::xlsx::FILE,
+        fitted_to = r.fitted_to,
     );
     let _ = writeln!(
         s,
         "**English.** Two files (both also in `{xlsx}`): `crosstab.csv` (a cross-tabulation: persons for every combination of the codes below, every combination included, zeros too) and `synthetic.csv` (synthetic persons: one row per made-up person, drawn from a model of noisy distributions). No row is a real person, and no name, id number or pseudonym is included. The population is potentially directly affected persons in {}. Both files come only from noisy measurements (differential privacy, rho {:.2}, epsilon {:.2} at delta {:e}).\n\n\
 {}\n\n\
 What you can do: compute shares and compare large groups. What you cannot do: trust small counts. A count below 10 in your own slice is mostly noise; two synthetic persons with the same combination do not mean there are two real persons with it. Use the report tables (with their 95% intervals) for figures you quote.\n\n\
-The cross-tabulation is a noisy measurement of its own, but its sums by {fitted_names} are fitted to the published report tables and equal them exactly (a cell the table hides is filled in from the extract's own measurement). Its sums by {own_names} are its own and differ from the tables' by the noise. The synthetic persons' sums differ from both, and synthetic persons can show combinations (children, organ removal) the tables publish as 0. None of this is wrong: they are noisy pictures of the same persons.\n",
+The cross-tabulation is a noisy measurement of its own, but its sums by {fitted_names} are fitted to the published report tables (of the DP release whose manifest.json has `ledger_entry` {fitted_to}; another release's tables do not match) and equal them exactly (a cell the table hides is filled in from the extract's own measurement). Its sums by {own_names} are its own and differ from the tables' by the noise. The synthetic persons' sums differ from both, and synthetic persons can show combinations (children, organ removal) the tables publish as 0. None of this is wrong: they are noisy pictures of the same persons.\n",
         r.year,
         r.rho,
         r.epsilon,
         r.delta,
         total_cost(r, false),
         xlsx = super::xlsx::FILE,
+        fitted_to = r.fitted_to,
     );
     let _ = writeln!(
         s,

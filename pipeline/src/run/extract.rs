@@ -55,6 +55,28 @@ fn release_ledger(
     .into())
 }
 
+/// What to tell when the work folder's journalists' extract was fitted to another DP release
+/// than the one its protect folder holds now (a later `run --mode dp` made a new one): its
+/// cross-tabulation's sums no longer equal the published tables, while its codebook says they
+/// do, and nothing in its folder would show it (an outside review handed on such a pair).
+pub fn stale_extract(work_root: &Path) -> Option<String> {
+    let folder = work_root.join(crate::journalist::STAGE);
+    let manifest = std::fs::read_to_string(crate::stage::manifest_path(&folder)).ok()?;
+    let manifest: crate::stage::Manifest = serde_json::from_str(&manifest).ok()?;
+    let made_from = manifest.params.get("dp_release")?.as_str()?.to_string();
+    let dp_dir = work_root.join(protect::STAGE_DP);
+    let report: ProtectReport = read_json(&dp_dir.join(protect::REPORT_JSON)).ok()?;
+    let now = report.dp?.ledger_entry;
+    (made_from != now && folder.is_dir()).then(|| {
+        format!(
+            "{} was fitted to an earlier DP release (ledger entry {made_from}), not to the one in {} now (entry {now}): its sums no longer equal the published tables. Make it again with `safetally journalist-extract --work {}` (it spends rho from the year's budget), or delete the folder, before handing it on",
+            folder.display(),
+            dp_dir.display(),
+            work_root.display()
+        )
+    })
+}
+
 /// The journalists' extract from the linked persons, fitted to the DP release in `dp_dir`.
 pub fn journalist_stage(
     schema: &Schema,
@@ -140,6 +162,7 @@ pub fn journalist_stage(
                 persons: &persons,
                 year,
                 published: &published,
+                release_entry: &dp.ledger_entry,
                 config: &config,
                 params,
                 ship_accuracy: agg.member_kind == "sample",

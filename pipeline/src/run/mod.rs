@@ -20,7 +20,7 @@ mod stages;
 mod stop;
 mod tables;
 mod upstream;
-pub use extract::journalist_stage;
+pub use extract::{journalist_stage, stale_extract};
 use failed::{no_stale_output, stale_output_noting};
 pub use json::write_text;
 pub(crate) use json::{read_json, to_json, to_value};
