@@ -68,6 +68,10 @@ for tid, (dims, cells) in tables.items():
 n = len(var)
 A, bl, bu = [], [], []
 
+def published_bound(v, unbounded):
+    # A hidden grand total has no published upper bound: '..' there means "none".
+    return unbounded if v in ('..', '') else int(v)
+
 def add(coefs, l, u):
     row = np.zeros(n)
     for key, c in coefs:
@@ -171,7 +175,7 @@ if UNDECLARED:
 if PRIMARY:
     # zeros are published: a hidden cell is >= 1 unless in the line of a hidden total
     for (tid, k), i in var.items():
-        if tables[tid][1][k]['persons'] == '..' and lo[i] == 0 and int(tables[tid][1][k]['hidden_range_high']) > 0 and '_' not in ''.join(x[:1] for x in k):
+        if tables[tid][1][k]['persons'] == '..' and lo[i] == 0 and published_bound(tables[tid][1][k]['hidden_range_high'], 100000) > 0 and '_' not in ''.join(x[:1] for x in k):
             cells = tables[tid][1]
             lines = []
             for j in range(len(k)):
@@ -209,7 +213,7 @@ for (tid, k), i in hidden:
         print('infeasible?', tid, k, r1.message); continue
     l, h = round(r1.fun), round(-r2.fun)
     row = tables[tid][1][k]
-    pl, ph = int(row['hidden_range_low']), int(row['hidden_range_high'])
+    pl, ph = published_bound(row['hidden_range_low'], 0), published_bound(row['hidden_range_high'], 100000)
     tv = truth.get(tid, {}).get(k)
     small = tv is not None and 1 <= tv < THR
     flag = ''

@@ -138,6 +138,11 @@ fn mistakes_exit_non_zero_with_the_cause() {
         &["protect", "--mode", "dp", "--rho", "-1", "--work", "w"][..],
         &["journalist-extract", "--rho", "0", "--work", "w"],
         &["sample", "--persons", "0", "--out", "s"],
+        &["sample", "--orgs", "0", "--out", "s"],
+        &["sample", "--orgs", "31", "--out", "s"],
+        &[
+            "run", "in", "--key", "k", "--work", "w", "--mode", "dp", "--rho", "1e-12",
+        ],
     ] {
         let o = safetally(bad, dir.path());
         let (_, err) = text(&o);

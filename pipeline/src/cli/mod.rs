@@ -204,12 +204,40 @@ pub fn main() -> ExitCode {
 /// with the usage), as for any other bad option.
 fn positive_rho(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
-        Ok(rho) if rho.is_finite() && rho > 0.0 => Ok(rho),
+        // Below the least usable rho it is as wrong a value as a negative one (exit 2, as an
+        // outside review expected from the README), with the same advice the stages give.
+        Ok(rho) if rho.is_finite() && rho > 0.0 => match safetally::protect::unusable_rho(rho) {
+            Some(why) => Err(why),
+            None => Ok(rho),
+        },
         Ok(_) => {
             Err("rho must be a positive number (schemas/privacy.json's release_rho is the usual one)".into())
         }
         Err(e) => Err(format!("not a number ({e})")),
     }
+}
+
+/// A number of fictional organisations `sample` can write: two or more (or nobody is
+/// reported twice), and no more than the member register's fictional ones.
+fn sample_orgs(text: &str) -> Result<usize, String> {
+    let n: usize = text.trim().parse().map_err(|e| format!("not a number ({e})"))?;
+    let available = safetally::schema::load_embedded()
+        .map(|s| {
+            s.members
+                .iter()
+                .filter(|m| m.kind == safetally::schema::MemberKind::Sample)
+                .count()
+        })
+        .map_err(|e| e.to_string())?;
+    if n < 2 {
+        return Err("at least 2, or nobody can be reported twice".into());
+    }
+    if n > available {
+        return Err(format!(
+            "at most {available}, the fictional sample organisations of the member register"
+        ));
+    }
+    Ok(n)
 }
 
 /// A report year as ingest accepts one (1990 to this year): a year outside it has no records

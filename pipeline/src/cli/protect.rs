@@ -156,6 +156,9 @@ pub fn print_outcome(run: &StageRun<ProtectReport>) {
         "Per-table figures: {}/{PROTECT_REPORT_TXT} and protect-report.json.",
         run.dir.display()
     );
+    if let Some(note) = run.result.dp.as_ref().and_then(|d| d.noise_dominates.as_ref()) {
+        eprintln!("warning: {note}");
+    }
 }
 
 /// A whole number of at least `least`, or an error that says why: clap's own said "1 is not in

@@ -18,7 +18,7 @@ pub struct Args {
     #[arg(long, default_value_t = 403, value_parser = clap::value_parser!(u64).range(1..))]
     pub persons: u64,
     /// Number of fictional organisations.
-    #[arg(long, default_value_t = 25)]
+    #[arg(long, default_value_t = 25, value_parser = super::sample_orgs)]
     pub orgs: usize,
     /// Seed of the generator: the same seed and options make the same sample, byte for byte.
     #[arg(long, default_value_t = 2024)]
@@ -102,7 +102,21 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
         ..SampleConfig::default()
     };
     let start = std::time::Instant::now();
-    let summary = generate(&schema, &cfg, &a.out, &progress)?;
+    // A sample refused or cut short leaves none of its folders: the next command would be
+    // told the folder "already holds a sample" (an outside review's was, after a refusal).
+    let summary = match generate(&schema, &cfg, &a.out, &progress) {
+        Ok(summary) => summary,
+        Err(e) => {
+            for p in &ours {
+                let _ = if p.is_dir() {
+                    std::fs::remove_dir_all(p)
+                } else {
+                    std::fs::remove_file(p)
+                };
+            }
+            return Err(e.into());
+        }
+    };
     let meta = serde_json::json!({ "config": cfg, "summary": summary });
     let meta_path = a.out.join("sample.json");
     std::fs::write(&meta_path, serde_json::to_string_pretty(&meta)?)

@@ -55,6 +55,11 @@ pub struct DpSummary {
     /// failed, or no integers near the estimates fit them with every total held), if so.
     #[serde(default)]
     pub relations_unmet: Option<String>,
+    /// Said when the noisy count of all persons is below every table's 95% half-width: each
+    /// figure is then mostly noise (an outside review's release of one person showed 25
+    /// organisation pairs of 7 persons each without a word). Decided on noisy values only.
+    #[serde(default)]
+    pub noise_dominates: Option<String>,
 }
 
 pub struct DpInput<'a> {
@@ -266,6 +271,7 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
     let (protected, relations_unmet) =
         release_tables_noted(inp.tables, &deriver, &noisy, &scales, inp.config.suppress_below);
     let rho: f64 = plan.iter().map(|p| p.rho).sum();
+    let noise_dominates = noise_dominates(inp.tables, &protected, &plan);
     let summary = DpSummary {
         rho,
         delta: inp.config.delta,
@@ -287,8 +293,29 @@ pub fn protect_dp(inp: &DpInput) -> Result<(Vec<ProtectedTable>, DpSummary), Sta
         mean_abs_error: mean_abs_error(inp, &protected),
         suppress_below: inp.config.suppress_below,
         relations_unmet,
+        noise_dominates,
     };
     Ok((protected, summary))
+}
+
+/// The warning of `DpSummary::noise_dominates`, from the published (noisy) total of the
+/// table of all persons.
+fn noise_dominates(
+    tables: &Tables,
+    protected: &[ProtectedTable],
+    plan: &[safetally_dp::budget::TablePlan],
+) -> Option<String> {
+    let all = tables
+        .tables
+        .iter()
+        .position(|t| t.spec.population.conditions.is_empty())?;
+    let total = protected.get(all)?.values[tables.tables[all].grand_total()]?;
+    let least = plan.iter().map(|p| p.half_width_95).fold(f64::INFINITY, f64::min);
+    (least.is_finite() && (total as f64) < least).then(|| {
+        format!(
+            "the release counts about {total} persons, fewer than the 95% interval of any table's cells is wide on either side (±{least:.0} at the least): every figure is mostly noise and says little about so few persons. An exact-mode release (small counts hidden) or a larger rho may serve better"
+        )
+    })
 }
 
 /// One OpenDP draw per table, checked against the plan by OpenDP's own privacy map.
@@ -408,4 +435,41 @@ fn mean_abs_error(inp: &DpInput, protected: &[ProtectedTable]) -> BTreeMap<Strin
             (t.id().to_string(), mae)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The warning is given where the noisy count of all persons is below every table's 95%
+    /// half-width, and not where it is above; it never names a true count (it has none).
+    #[test]
+    fn a_release_of_fewer_persons_than_its_noise_says_so() {
+        let schema = crate::schema::load_embedded().expect("schema");
+        let tables = crate::tables::load_tables(&schema, &crate::schema::MemberKind::Sample).expect("tables");
+        let config = DpConfig::load_embedded().expect("config");
+        let plan = plan_tables(&tables, &config, config.release_rho).expect("plan");
+        let least = plan.iter().map(|p| p.half_width_95).fold(f64::INFINITY, f64::min);
+        let with_total = |n: u64| -> Vec<ProtectedTable> {
+            tables
+                .tables
+                .iter()
+                .map(|t| {
+                    let mut p = ProtectedTable::empty(t.id(), t.n_cells());
+                    p.values[t.grand_total()] = Some(n);
+                    p
+                })
+                .collect()
+        };
+        let few = (least as u64).saturating_sub(1);
+        let note = noise_dominates(&tables, &with_total(few), &plan).expect("few persons");
+        assert!(
+            note.contains(&format!("about {few} persons")) && note.contains("mostly noise"),
+            "{note}"
+        );
+        assert_eq!(
+            noise_dominates(&tables, &with_total(least as u64 + 1), &plan),
+            None
+        );
+    }
 }

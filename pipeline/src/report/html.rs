@@ -199,22 +199,30 @@ fn method(m: &ReleaseManifest, t: &CsvTable) -> String {
             // The published intervals, not the noise's alone: "95 % inom ±9.4" for T17 beside
             // its `yes` published as 382 (372 to 413) told a reader less than the table did, an
             // outside review found.
+            let hidden = count("suppressed");
+            let (hidden_sv, hidden_en, are) = if hidden == 1 {
+                ("1 inre cell".to_string(), "1 inner cell".to_string(), "is")
+            } else {
+                (
+                    format!("{hidden} inre celler"),
+                    format!("{hidden} inner cells"),
+                    "are",
+                )
+            };
             both(
                 &format!(
-                    "Brus med skala {scale:.1} personer per cell. Varje tals 95 %-intervall (kolumnerna interval95_low/high) är minst ±{:.1}; där efterbearbetningen har flyttat talet är det bredare{}. {} celler med brusat värde under {below} visas som .. (summor visas alltid); summorna skattas ur alla tabellers brusade värden och cellerna jämkas till dem, så att varje tabell går ihop.",
+                    "Brus med skala {scale:.1} personer per cell. Varje tals 95 %-intervall (kolumnerna interval95_low/high) är minst ±{:.1}; där efterbearbetningen har flyttat talet är det bredare{}. {hidden_sv} med brusat värde under {below} visas som .. (summor visas alltid); summorna skattas ur alla tabellers brusade värden och cellerna jämkas till dem, så att varje tabell går ihop.",
                     1.96 * scale,
                     widest.map_or(String::new(), |w| format!(
                         " (i denna tabell upp till {w} personer från talet)"
                     )),
-                    count("suppressed"),
                 ),
                 &format!(
-                    "Noise of scale {scale:.1} persons per cell. Each figure's 95% interval (columns interval95_low/high) is at least ±{:.1}; where post-processing moved the figure it is wider{}. {} inner cells with a noisy value below {below} are shown as .. (totals always shown); totals are estimated from every table's noisy values and the cells adjusted to them, so that each table adds up.",
+                    "Noise of scale {scale:.1} persons per cell. Each figure's 95% interval (columns interval95_low/high) is at least ±{:.1}; where post-processing moved the figure it is wider{}. {hidden_en} with a noisy value below {below} {are} shown as .. (totals always shown); totals are estimated from every table's noisy values and the cells adjusted to them, so that each table adds up.",
                     1.96 * scale,
                     widest.map_or(String::new(), |w| format!(
                         " (in this table up to {w} persons from the figure)"
                     )),
-                    count("suppressed"),
                 ),
             )
         }

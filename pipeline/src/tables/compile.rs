@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::spec::{Condition, DimSpec, Label, TableSpec, TablesFile};
-use super::{Derive, Dim, Link, Table, Tables};
+use super::{ANY, Derive, Dim, Link, NONE, SEVERAL, Table, Tables};
 use crate::error::SchemaError;
 use crate::schema::{Code, ColumnKind, ColumnType, MemberKind, Schema};
 
@@ -81,6 +81,22 @@ pub fn compile(schema: &Schema, file: TablesFile, members: &MemberKind) -> Resul
             // Its persons with any code and with none are measured already.
             return Err(bad(format!(
                 "table {}: measure_total is for single-valued tables; a multi-valued table measures its persons already",
+                spec.id
+            )));
+        }
+        if let Some(k) = spec
+            .margin_labels
+            .keys()
+            .find(|k| ![ANY, NONE, SEVERAL].contains(&k.as_str()))
+        {
+            return Err(bad(format!(
+                "table {}: margin_labels names {k:?}; only {ANY}, {NONE} and {SEVERAL} rows take labels of their own",
+                spec.id
+            )));
+        }
+        if !t.multi && !spec.margin_labels.is_empty() {
+            return Err(bad(format!(
+                "table {}: margin_labels are for the rows of a multi-valued table",
                 spec.id
             )));
         }
@@ -463,6 +479,48 @@ impl Label {
         Label {
             sv: sv.to_string(),
             en: en.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tables_file() -> TablesFile {
+        serde_json::from_str(TABLES).expect("embedded tables")
+    }
+
+    /// The rows of persons with any code, none and several read as answers, but T21b's as
+    /// the organisations that reported the persons (an outside review found "Persons with at
+    /// least one code" beside Swedish "svar", and "code" meaning nothing for organisations).
+    #[test]
+    fn margin_rows_are_labelled_for_what_their_table_counts() {
+        let schema = crate::schema::load_embedded().expect("schema");
+        let tables = compile(&schema, tables_file(), &MemberKind::Sample).expect("tables");
+        let table = |id: &str| tables.tables.iter().find(|t| t.id() == id).expect("table");
+        assert_eq!(
+            table("T14").label(0, ANY),
+            (
+                "Personer med minst ett svar".to_string(),
+                "Persons with at least one answer".to_string()
+            )
+        );
+        let (sv, en) = table("T21b").label(0, SEVERAL);
+        assert!(sv.contains("två eller fler organisationer") && en.contains("two or more organisations"));
+        // A key that names no such row, or labels on a single-valued table, are refused.
+        for (id, key) in [("T21b", "_all"), ("T01", "_any")] {
+            let mut file = tables_file();
+            let spec = file.tables.iter_mut().find(|t| t.id == id).expect("spec");
+            let label = Label {
+                sv: "x".into(),
+                en: "x".into(),
+            };
+            spec.margin_labels.insert(key.to_string(), label);
+            let e = compile(&schema, file, &MemberKind::Sample)
+                .expect_err("refused")
+                .to_string();
+            assert!(e.contains(&format!("table {id}: margin_labels")), "{e}");
         }
     }
 }

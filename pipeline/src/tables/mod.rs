@@ -200,11 +200,17 @@ impl Table {
         if let Some(c) = self.dims[d].domain.iter().find(|c| c.code == code) {
             return (c.sv.clone(), c.en.clone());
         }
+        if let Some(l) = self.spec.margin_labels.get(code) {
+            return (l.sv.clone(), l.en.clone());
+        }
         let (sv, en) = match code {
             TOTAL => ("Totalt", "Total"),
-            ANY => ("Personer med minst ett svar", "Persons with at least one code"),
-            NONE => ("Personer utan svar", "Persons with no code"),
-            SEVERAL => ("Personer med två eller fler", "Persons with two or more"),
+            ANY => ("Personer med minst ett svar", "Persons with at least one answer"),
+            NONE => ("Personer utan svar", "Persons with no answer"),
+            SEVERAL => (
+                "Personer med två eller fler svar",
+                "Persons with two or more answers",
+            ),
             _ => (code, code),
         };
         (sv.to_string(), en.to_string())

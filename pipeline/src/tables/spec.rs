@@ -46,6 +46,11 @@ pub struct TableSpec {
     /// summed from many noisy cells is as noisy as all of them together).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub measure_total: bool,
+    /// A multi-valued table's own words for its rows of persons with any code, none and two
+    /// or more (`_any`, `_none`, `_several`), where "answer" says nothing: T21b counts
+    /// persons by the organisations that reported them.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub margin_labels: std::collections::BTreeMap<String, Label>,
 }
 
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize, PartialEq, Eq)]

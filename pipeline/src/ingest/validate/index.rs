@@ -112,26 +112,20 @@ impl Validator<'_> {
     }
 
     pub(super) fn id_key(&self, row: &Row, map: &HeaderMap, record: usize) -> [u8; 16] {
+        self.key_of(row, map, cell(row, map, record))
+    }
+
+    /// The key of `id` under the row's organisation and year.
+    fn key_of(&self, row: &Row, map: &HeaderMap, id: &str) -> [u8; 16] {
         let c = &self.cols;
         let org = cell(row, map, c.org);
         let code = crate::ingest::fields::member_code(self.schema, org);
-        id_hash(
-            code.as_deref().unwrap_or(org),
-            cell(row, map, c.year),
-            cell(row, map, record),
-        )
+        id_hash(code.as_deref().unwrap_or(org), cell(row, map, c.year), id)
     }
 
     /// `id_key` of the id in lower case (see `IdIndex::folded`).
     fn folded_key(&self, row: &Row, map: &HeaderMap, record: usize) -> [u8; 16] {
-        let c = &self.cols;
-        let org = cell(row, map, c.org);
-        let code = crate::ingest::fields::member_code(self.schema, org);
-        id_hash(
-            code.as_deref().unwrap_or(org),
-            cell(row, map, c.year),
-            &cell(row, map, record).to_lowercase(),
-        )
+        self.key_of(row, map, &cell(row, map, record).to_lowercase())
     }
 
     /// Whether a row's id has the id in `record` but for its capitals (see `IdIndex::folded`).
