@@ -60,11 +60,11 @@ fn release_ledger(
 /// cross-tabulation's sums no longer equal the published tables, while its codebook says they
 /// do, and nothing in its folder would show it (an outside review handed on such a pair).
 pub fn stale_extract(work_root: &Path) -> Option<String> {
-    let folder = work_root.join(crate::journalist::STAGE);
-    let manifest = std::fs::read_to_string(crate::stage::manifest_path(&folder)).ok()?;
-    let manifest: crate::stage::Manifest = serde_json::from_str(&manifest).ok()?;
+    let work = Workdir::new(work_root).ok()?;
+    let folder = work.stage_dir(crate::journalist::STAGE);
+    let manifest = work.manifest(crate::journalist::STAGE)?;
     let made_from = manifest.params.get("dp_release")?.as_str()?.to_string();
-    let dp_dir = work_root.join(protect::STAGE_DP);
+    let dp_dir = work.stage_dir(protect::STAGE_DP);
     let report: ProtectReport = read_json(&dp_dir.join(protect::REPORT_JSON)).ok()?;
     let now = report.dp?.ledger_entry;
     (made_from != now && folder.is_dir()).then(|| {

@@ -92,7 +92,7 @@ impl Workdir {
     }
 
     /// The stage's manifest, if it has a readable one.
-    fn manifest(&self, stage: &str) -> Option<Manifest> {
+    pub(crate) fn manifest(&self, stage: &str) -> Option<Manifest> {
         let text = fs::read_to_string(manifest_path(&self.stage_dir(stage))).ok()?;
         serde_json::from_str(&text).ok()
     }

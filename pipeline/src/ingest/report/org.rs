@@ -2,9 +2,9 @@
 //! normalised, accepted rows by year, and the kinds of problem spelled out for the person who
 //! fixes the file, rows with the same problem together.
 
-use crate::ingest::shown::quoted;
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::ingest::shown::quoted;
 use crate::ingest::validate::{Normalisation, Problem};
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
