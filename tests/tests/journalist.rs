@@ -365,6 +365,15 @@ fn an_extract_of_an_earlier_dp_release_is_told_to_be_stale() {
         "both languages name the release: {codebook}"
     );
     assert_eq!(safetally::run::stale_extract(work.path()), None);
+    // Another work folder whose own release is this first one, kept before it is made again.
+    let other = tempfile::tempdir().expect("tempdir");
+    let own_release = other.path().join(safetally::protect::STAGE_DP);
+    std::fs::create_dir_all(&own_release).expect("folder");
+    for f in std::fs::read_dir(&dp.dir).expect("release").flatten() {
+        if f.path().is_file() {
+            std::fs::copy(f.path(), own_release.join(f.file_name())).expect("copy");
+        }
+    }
     let dp = protect(0.2, true);
     let second = entry(&dp.dir);
     assert_ne!(first, second);
@@ -377,6 +386,13 @@ fn an_extract_of_an_earlier_dp_release_is_told_to_be_stale() {
     let j = journalist_stage(&s, &w, &dp.dir, &params, false).expect("extract again");
     assert_eq!(j.result.fitted_to, second);
     assert_eq!(safetally::run::stale_extract(work.path()), None);
+    // An extract made in the other folder from this folder's release (`--input`) is compared
+    // with the release it read, not with the other folder's own, older one.
+    let o = Workdir::new(other.path()).expect("workdir");
+    let j = journalist_stage(&s, &o, &dp.dir, &params, false).expect("extract elsewhere");
+    assert_eq!(j.result.fitted_to, second);
+    assert_eq!(entry(&own_release), first);
+    assert_eq!(safetally::run::stale_extract(other.path()), None);
 }
 
 /// The sheet `sheet` of the extract's workbook holds the CSV file's header and rows in order,
@@ -539,4 +555,67 @@ fn the_crosstabs_error_falls_as_rho_grows_on_linked_persons() {
     let (low, mid, high) = (three_way(0.1), three_way(0.45), three_way(0.9));
     assert!(mid < 0.08, "rho 0.45: three-way error {mid}");
     assert!(high <= low, "rho 0.9: {high} against {low} at rho 0.1");
+}
+
+/// An extract is refused, before anything is spent, when the DP release it would be fitted to
+/// was made from earlier records than the persons now linked (an outside review: an
+/// organisation withdrew, the records were linked and counted again, and the extract was drawn
+/// from the new persons, fitted to the old release's tables, and spent); `publish` refused the
+/// same release. A release made again is accepted.
+#[test]
+fn an_extract_is_refused_on_a_release_of_earlier_records() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (key, _) = test_key(tmp.path(), "earlier");
+    let submissions = tmp.path().join("submissions");
+    std::fs::create_dir_all(&submissions).expect("folder");
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data-samples/submissions");
+    for f in std::fs::read_dir(&bundled).expect("bundled").flatten() {
+        std::fs::copy(f.path(), submissions.join(f.file_name())).expect("copy");
+    }
+    let work = tmp.path().join("work");
+    run_to_link(&submissions, &work, &key);
+    let s = schema();
+    let w = Workdir::new(&work).expect("workdir");
+    let aggregate =
+        || aggregate_stage(&s, &w, &w.stage_dir(safetally::link::STAGE), false).expect("aggregate");
+    let agg = aggregate();
+    let config = DpConfig::load_embedded().expect("config");
+    let ledger = tmp.path().join("ledger");
+    let run = DpRun {
+        config: config.clone(),
+        rho: 0.2,
+        group_size: 2,
+        ledger: ledger.clone(),
+    };
+    let dp = protect_stage_dp(&s, &w, &agg.dir, &run, false).expect("dp release");
+    let first = std::fs::read_dir(&submissions)
+        .expect("submissions")
+        .flatten()
+        .map(|f| f.path())
+        .min()
+        .expect("a file");
+    std::fs::remove_file(first).expect("withdrawn");
+    run_to_link(&submissions, &work, &key);
+    aggregate();
+    let params = ExtractParams {
+        rho_crosstab: 0.05,
+        rho_synthetic: 0.05,
+        seed: 1,
+        ledger: None,
+    };
+    let spent = |l: &Path| Ledger::open(l, 2024).expect("ledger").spent();
+    let before = spent(&ledger);
+    let e = match journalist_stage(&s, &w, &dp.dir, &params, false) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("an extract fitted to a release of earlier records"),
+    };
+    assert!(
+        e.contains("was made from an earlier") && e.contains("05-protect-dp"),
+        "{e}"
+    );
+    assert_eq!(spent(&ledger), before, "nothing is spent");
+    assert!(!w.stage_dir(safetally::journalist::STAGE).exists());
+    // The release made again from the current tables: the extract is made.
+    let dp = protect_stage_dp(&s, &w, &w.stage_dir(safetally::tables::STAGE), &run, true).expect("dp again");
+    journalist_stage(&s, &w, &dp.dir, &params, false).expect("extract of the current release");
 }

@@ -67,6 +67,9 @@ pub fn run(a: Args, progress: safetally::progress::Progress) -> anyhow::Result<u
         })
         .context("the journalists' extract failed")?;
     print_outcome(&run);
+    if let Some(unpublished) = safetally::run::unpublished_release(&input, &run.result.fitted_to) {
+        eprintln!("warning: {unpublished}");
+    }
     Ok(0)
 }
 

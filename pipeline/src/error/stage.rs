@@ -21,6 +21,10 @@ pub enum StageError {
     ParquetWrite { path: PathBuf, message: String },
     #[error("{path}: cannot read Parquet: {message}")]
     ParquetRead { path: PathBuf, message: String },
+    /// A Parquet file that could be read but is not what the stage that should have written
+    /// it writes (a column or value edited in, a record twice): refused, naming row and column.
+    #[error("{path}: refused: {message}")]
+    Refused { path: PathBuf, message: String },
     #[error("{path}: cannot write the workbook: {message}")]
     Xlsx { path: PathBuf, message: String },
     #[error("{path}: bad manifest: {message}")]

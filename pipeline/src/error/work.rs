@@ -21,6 +21,36 @@ pub enum WorkFolderError {
         stage: String,
         files: Vec<String>,
     },
+    /// A stage's folder (not handed on) holds files the stage did not write, which writing
+    /// the folder anew would delete.
+    #[error(
+        "{dir} holds {} file(s) the {stage} stage did not write ({}), and the stage replaces its folder whole, so they would be deleted. Move them out of it and run again (files received from elsewhere, such as organisations' pseudonymised files, go in a folder of their own, passed to the next stage with --input), or pass --force to delete them",
+        .files.len(),
+        .files.join(", ")
+    )]
+    ForeignFilesInStage {
+        dir: PathBuf,
+        stage: String,
+        files: Vec<String>,
+    },
+    /// The work folder cannot be written in.
+    #[error(
+        "cannot write in the work folder {root} ({source}): pass --work a folder you can write in, or make this one writable (`chmod u+w {root}`)"
+    )]
+    NotWritable {
+        root: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// What a killed or failed run left in the work folder cannot be removed.
+    #[error(
+        "cannot remove {path}, which an earlier run left when it was stopped ({source}); remove it by hand (`chmod -R u+w {path} && rm -rf {path}`), then run again"
+    )]
+    Leftover {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// Another process holds the work folder's lock; `pid` is its process id, when it wrote one.
     #[error(
         "{root}: {} is working in this work folder; two at once would replace each other's stages. Wait for it to finish and run again (the lock ends with that process, even if it is stopped)",
@@ -47,6 +77,19 @@ pub enum WorkFolderError {
     Stale {
         stage_dir: PathBuf,
         upstream: String,
+        /// The command that writes `stage_dir` again, with the work folder in it.
+        command: String,
+        root: PathBuf,
+    },
+    /// The stage folder read was made from a folder of received files (`link --input`) whose
+    /// files changed since (`changes` says which, by name: gone, added, of another size).
+    #[error(
+        "{stage_dir} was made from {folder} as it was then, and its files changed since ({changes}), so the stages after it would count the files that were there: run `safetally {command} --work {root} --input {folder}` again, then each stage after it"
+    )]
+    ReadFolderChanged {
+        stage_dir: PathBuf,
+        folder: PathBuf,
+        changes: String,
         /// The command that writes `stage_dir` again, with the work folder in it.
         command: String,
         root: PathBuf,

@@ -64,15 +64,47 @@ pub fn stale_extract(work_root: &Path) -> Option<String> {
     let folder = work.stage_dir(crate::journalist::STAGE);
     let manifest = work.manifest(crate::journalist::STAGE)?;
     let made_from = manifest.params.get("dp_release")?.as_str()?.to_string();
-    let dp_dir = work.stage_dir(protect::STAGE_DP);
+    // The release beside the linked persons the extract read: another folder's when it was
+    // made with --input, which this folder's newer release does not make stale.
+    let dp_dir = manifest
+        .input_dir
+        .as_deref()
+        .map(|d| work_root.join(d))
+        .and_then(|link| link.parent().map(|root| root.join(protect::STAGE_DP)))
+        .unwrap_or_else(|| work.stage_dir(protect::STAGE_DP));
     let report: ProtectReport = read_json(&dp_dir.join(protect::REPORT_JSON)).ok()?;
     let now = report.dp?.ledger_entry;
+    let input = if dp_dir == work.stage_dir(protect::STAGE_DP) {
+        String::new()
+    } else {
+        format!(" --input {}", dp_dir.display())
+    };
     (made_from != now && folder.is_dir()).then(|| {
         format!(
-            "{} was fitted to an earlier DP release (ledger entry {made_from}), not to the one in {} now (entry {now}): its sums no longer equal the published tables. Make it again with `safetally journalist-extract --work {}` (it spends rho from the year's budget), or delete the folder, before handing it on",
+            "{} was fitted to an earlier DP release (ledger entry {made_from}), not to the one in {} now (entry {now}): its sums no longer equal the published tables. Make it again with `safetally journalist-extract --work {}{input}` (it spends rho from the year's budget), or delete the folder, before handing it on",
             folder.display(),
             dp_dir.display(),
             work_root.display()
+        )
+    })
+}
+
+/// When the DP release in `dp_dir` is not the one published beside it (a new draw made by
+/// `protect --mode dp` and not yet published): the extract is fitted to the tables of
+/// `dp_dir`, which no reader has then.
+pub fn unpublished_release(dp_dir: &Path, fitted_to: &str) -> Option<String> {
+    let root = dp_dir.parent()?;
+    let published = root.join(crate::publish::STAGE_DP);
+    let manifest: crate::publish::ReleaseManifest =
+        read_json(&published.join(crate::publish::MANIFEST)).ok()?;
+    let entry = manifest.dp?.ledger_entry;
+    (entry != fitted_to).then(|| {
+        format!(
+            "the extract is fitted to the DP release in {} (ledger entry {fitted_to}), but {} publishes another (entry {entry}): the extract's sums equal tables no reader has. Publish the new release too (`safetally publish --work {} --input {}`) before handing the extract on",
+            dp_dir.display(),
+            published.display(),
+            root.display(),
+            dp_dir.display()
         )
     })
 }
@@ -101,6 +133,13 @@ pub fn journalist_stage(
             return Err(ReleaseError::UnusableExtractRho { rho: typed, why }.into());
         }
     }
+    // The release must be of the persons as they are now, as `publish` checks, and must be
+    // the files protect wrote, before the extract spends anything: fitted to a release of
+    // earlier records, it would hand journalists sums that meet no table of the current ones.
+    let root = dp_dir.parent().unwrap_or(work.root());
+    let release_folder = Workdir::new(root)?;
+    let unverified = super::upstream::upstream_current(&release_folder, dp_dir)?;
+    super::upstream::upstream_intact(work, dp_dir, &super::hash_inputs(dp_dir)?)?;
     let report: ProtectReport =
         read_json(&dp_dir.join(protect::REPORT_JSON)).map_err(|_| ReleaseError::NoDpRelease {
             dir: dp_dir.to_path_buf(),
@@ -147,7 +186,7 @@ pub fn journalist_stage(
                 })
         })
     });
-    let run = run_stage(schema, work, spec, force, |out| {
+    let mut run = run_stage(schema, work, spec, force, |out| {
         let (agg, tables, published) = read_release_tables(schema, &aggregate_dir, dp_dir)?;
         let (persons, _) = tables::read_persons(schema, &link_dir.join(crate::link::PERSONS))?;
         let mut config = protect::DpConfig::load_embedded()?;
@@ -189,5 +228,12 @@ pub fn journalist_stage(
             report,
         })
     })?;
+    // What could not be checked of the release's own earlier stages (those of the persons
+    // read were told by `run_stage`).
+    if let Some(u) = unverified
+        && !run.gone.as_deref().is_some_and(|g| g.contains(&u))
+    {
+        run.gone = super::warnings(Some(u), run.gone.take());
+    }
     Ok(run)
 }

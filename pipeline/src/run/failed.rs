@@ -38,7 +38,11 @@ pub(super) fn stale_output_noting<T>(
         crate::journalist::STAGE,
     ];
     let dir = work.stage_dir(stage);
-    let removed = if dir.is_dir() && !kept.contains(&stage) {
+    // Nor on a file that could not be read or written (a full disk, a failing one, a
+    // permission): the earlier output may well match its inputs, and were it made from older
+    // ones, its manifest tells every later stage so (`upstream_current`).
+    let io = matches!(e, StageError::Io { .. });
+    let removed = if dir.is_dir() && !kept.contains(&stage) && !io {
         // Failing to remove it changes nothing about the error being reported.
         let _ = std::fs::remove_dir_all(&dir);
         format!(
@@ -69,6 +73,7 @@ fn rerun_hint(work: &Workdir, stage: &str, e: &StageError) -> String {
     let path = match e {
         StageError::Io { path, .. }
         | StageError::ParquetRead { path, .. }
+        | StageError::Refused { path, .. }
         | StageError::Manifest { path, .. } => path,
         _ => return String::new(),
     };
@@ -77,7 +82,19 @@ fn rerun_hint(work: &Workdir, stage: &str, e: &StageError) -> String {
         .iter()
         .flat_map(|u| [u.0, u.1])
         .find(|s| *s != stage && path.starts_with(work.stage_dir(s)));
+    // A file its stage never writes (`publish --input WORK/04-aggregate` looks for protect's
+    // report there): running that stage again would not make it.
+    let never_written = |s: &str| {
+        work.recorded_outputs(s, "").is_some_and(|written| {
+            let rel = crate::stage::relative(&work.stage_dir(s), path);
+            !written.iter().any(|(p, _)| *p == rel)
+        })
+    };
     match owner.and_then(|s| Some((s, command(s)?))) {
+        Some((s, _)) if never_written(s) => format!(
+            ". {} is not a file the {s} stage writes: is the folder given (--input) the one this stage reads?",
+            path.display()
+        ),
         Some((s, c)) => format!(
             ". {} is written by the {s} stage: run `safetally {} --work {}` again, then the stages after it",
             path.display(),

@@ -20,7 +20,7 @@ mod stages;
 mod stop;
 mod tables;
 mod upstream;
-pub use extract::{journalist_stage, stale_extract};
+pub use extract::{journalist_stage, stale_extract, unpublished_release};
 use failed::{no_stale_output, stale_output_noting};
 pub use json::write_text;
 pub(crate) use json::{read_json, to_json, to_value};
@@ -92,7 +92,7 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
         }
         .into());
     }
-    upstream_current(work, spec.input)?;
+    let unverified = upstream_current(work, spec.input)?;
     // Also when the stage is skipped: a killed run's staging folder may hold names.
     work.remove_leftovers(None)?;
     work.tighten_manifests();
@@ -126,7 +126,7 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
                 result,
                 skipped: true,
                 dir,
-                gone,
+                gone: warnings(unverified, gone),
             });
         }
         staging = work.begin(spec.name)?;
@@ -165,8 +165,16 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
         result: done.report,
         skipped: false,
         dir,
-        gone,
+        gone: warnings(unverified, gone),
     })
+}
+
+/// Warnings of an earlier stage that could not be checked and of files gone, as one text.
+pub(super) fn warnings(unverified: Option<String>, gone: Option<String>) -> Option<String> {
+    match (unverified, gone) {
+        (Some(a), Some(b)) => Some(format!("{a}. Also: {b}")),
+        (a, b) => a.or(b),
+    }
 }
 
 fn hash_inputs(dir: &Path) -> Result<Vec<FileHash>, StageError> {

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::error::{StageError, WorkFolderError};
-use crate::stage::{FileHash, Workdir};
+use crate::stage::{FileHash, FolderRead, Workdir};
 use crate::{ingest, link, pseudonymise};
 
 /// Each stage, the stage whose folder it reads, the folder inside that it reads (`""`: all),
@@ -56,18 +56,58 @@ fn stage_read(work: &Workdir, input: &Path) -> Option<(&'static str, &'static st
 
 /// Refuses to build on a stage of this work folder that was made from an earlier version of
 /// its own upstream (records ingested again, then `aggregate` run without `pseudonymise` and
-/// `link`): each stage would skip, its inputs unchanged, and publish the older persons.
-pub(super) fn upstream_current(work: &Workdir, input: &Path) -> Result<(), StageError> {
+/// `link`): each stage would skip, its inputs unchanged, and publish the older persons; or on
+/// a stage made from a folder of received files (`link --input`) whose files changed since.
+/// What cannot be told (a stage folder without its manifest: a work folder copied without its
+/// hidden files, a folder made by hand) is returned as a warning.
+pub(super) fn upstream_current(work: &Workdir, input: &Path) -> Result<Option<String>, StageError> {
     let mut stage = stage_read(work, input).map(|(s, _)| s);
     let mut stale = None;
+    let mut unverified: Vec<String> = Vec::new();
     while let Some((s, up, sub, command)) = stage.and_then(|s| UPSTREAM.iter().find(|u| u.0 == s)) {
+        let Some(manifest) = work.manifest(s) else {
+            unverified.push(no_manifest(work, s, command));
+            break;
+        };
+        match work.folder_read(&manifest, (up, sub)) {
+            FolderRead::Upstream => {}
+            // Read from elsewhere: its own upstream in this folder is not what it counts.
+            FolderRead::Same => break,
+            FolderRead::Changed { folder, changes } => {
+                let root = work.root().display().to_string();
+                return Err(WorkFolderError::ReadFolderChanged {
+                    stage_dir: work.stage_dir(s),
+                    folder,
+                    changes,
+                    command: command
+                        .split(" --input")
+                        .next()
+                        .unwrap_or(command)
+                        .replace("WORK", &root),
+                    root: work.root().to_path_buf(),
+                }
+                .into());
+            }
+            FolderRead::Gone { folder } => {
+                unverified.push(format!(
+                    "{} was made from {}, which is gone, so whether it holds the current records cannot be told",
+                    work.stage_dir(s).display(),
+                    folder.display()
+                ));
+                break;
+            }
+        }
+        if work.stage_dir(up).is_dir() && work.manifest(up).is_none() {
+            unverified.push(no_manifest(work, up, command_of(up).unwrap_or("run")));
+            break;
+        }
         if work.made_from_current(s, (up, sub)) == Some(false) {
             stale = Some((*s, *up, *command));
         }
         stage = Some(*up);
     }
     let Some((s, up, command)) = stale else {
-        return Ok(());
+        return Ok((!unverified.is_empty()).then(|| unverified.join("; ")));
     };
     let root = work.root().display().to_string();
     Err(WorkFolderError::Stale {
@@ -77,6 +117,17 @@ pub(super) fn upstream_current(work: &Workdir, input: &Path) -> Result<(), Stage
         root: work.root().to_path_buf(),
     }
     .into())
+}
+
+/// The warning for a stage folder without its manifest.
+fn no_manifest(work: &Workdir, stage: &str, command: &str) -> String {
+    let root = work.root().display().to_string();
+    format!(
+        "{} has no manifest ({} is missing or unreadable), so whether it was made from the current records cannot be told, and what is made from it could count older ones. If the work folder was copied without its hidden files, copy it again with them (`cp -a`); otherwise run `safetally {} --work {root}` again, then each stage after it. Files received from elsewhere go in a folder of their own, passed with --input",
+        work.stage_dir(stage).display(),
+        crate::stage::manifest_path(&work.stage_dir(stage)).display(),
+        command.replace("WORK", &root),
+    )
 }
 
 /// Refuses input files of a stage of this work folder that are no longer what that stage wrote
@@ -119,6 +170,17 @@ pub(super) fn upstream_intact(
     let Some(written) = work.recorded_outputs(stage, sub) else {
         return Ok(None);
     };
+    // A file that could not be read is told as that, not as a file changed by hand (whose
+    // remedy, writing it again, would not help a failing disk or a permission).
+    if let Some((f, why)) = inputs
+        .iter()
+        .find_map(|f| Some((f, f.blake3.strip_prefix(crate::stage::UNREADABLE)?)))
+    {
+        return Err(StageError::Io {
+            path: input.join(&f.path),
+            source: std::io::Error::other(why.to_string()),
+        });
+    }
     let recorded: std::collections::HashMap<&str, &str> =
         written.iter().map(|(p, h)| (p.as_str(), h.as_str())).collect();
     let names: std::collections::BTreeSet<&str> = inputs.iter().map(|f| f.path.as_str()).collect();

@@ -123,6 +123,9 @@ pub fn hash_tree(dir: &Path) -> Result<Vec<FileHash>, StageError> {
         .collect()
 }
 
+/// What a file that could not be read has in place of its hash, followed by why.
+pub const UNREADABLE: &str = "unreadable: ";
+
 /// Inputs of a stage, hashed: like `hash_tree`, but a file that cannot be read (its
 /// permissions, a broken link) is recorded as unreadable instead of failing the stage, which
 /// reports it itself; once readable, its hash differs and the stage runs again.
@@ -132,7 +135,7 @@ pub fn hash_inputs(dir: &Path) -> Result<Vec<FileHash>, StageError> {
         let rel = relative(dir, &e.path);
         let unreadable = |why: String| FileHash {
             path: rel.clone(),
-            blake3: format!("unreadable: {why}"),
+            blake3: format!("{UNREADABLE}{why}"),
             bytes: 0,
         };
         match e.problem {

@@ -3,6 +3,7 @@
 //! unchanged inputs skips the work; a crash never leaves a half-written stage behind.
 
 mod hash;
+mod received;
 mod staging;
 mod walk;
 
@@ -11,7 +12,8 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{StageError, WorkFolderError};
 
-pub use hash::{HashingFile, changed_files, hash_file, hash_inputs, hash_tree};
+pub use hash::{HashingFile, UNREADABLE, changed_files, hash_file, hash_inputs, hash_tree};
+pub use received::FolderRead;
 pub use staging::{Staging, make_private_folder, write_private};
 pub use walk::{Entry, hidden_submissions, list_entries, list_files, list_parquet, relative};
 
@@ -140,11 +142,9 @@ impl Workdir {
     /// a table of another release copied in) would go with it under the release's name, so
     /// they are refused, named, before the stage is taken as up to date (an outside review
     /// saw such files kept and "Hand on the whole folder" printed). Other stages' folders are
-    /// internal and rewritten whole when they run.
+    /// rewritten whole when they run, so files put in them are refused too, before they would
+    /// be deleted.
     pub fn no_foreign_files(&self, stage: &str) -> Result<(), StageError> {
-        if !HANDED_ON.contains(&stage) {
-            return Ok(());
-        }
         let Some(m) = self.manifest(stage) else {
             return Ok(());
         };
@@ -160,10 +160,13 @@ impl Workdir {
         if foreign.is_empty() {
             return Ok(());
         }
-        Err(WorkFolderError::ForeignFiles {
-            dir,
-            stage: stage.to_string(),
-            files: foreign,
+        let (stage, files) = (stage.to_string(), foreign);
+        // Any other stage folder is replaced whole when the stage writes it: the files would
+        // be deleted without a word (an outside review lost a late organisation's file so).
+        Err(if HANDED_ON.contains(&stage.as_str()) {
+            WorkFolderError::ForeignFiles { dir, stage, files }
+        } else {
+            WorkFolderError::ForeignFilesInStage { dir, stage, files }
         }
         .into())
     }

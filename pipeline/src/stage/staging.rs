@@ -25,7 +25,17 @@ impl Workdir {
         if tmp.exists() {
             fs::remove_dir_all(&tmp).map_err(|e| StageError::io(&tmp, e))?;
         }
-        fs::create_dir_all(&tmp).map_err(|e| StageError::io(&tmp, e))?;
+        fs::create_dir_all(&tmp).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::PermissionDenied {
+                crate::error::WorkFolderError::NotWritable {
+                    root: self.root.clone(),
+                    source,
+                }
+                .into()
+            } else {
+                StageError::io(&tmp, source)
+            }
+        })?;
         if !HANDED_ON.contains(&stage) {
             // Owner only, whatever the umask: ingest's folder holds names and personal numbers,
             // the later internal ones exact counts of few persons. Releases are handed on.
@@ -91,7 +101,12 @@ impl Workdir {
             let running = Path::new("/proc").join(pid).exists();
             if !ours && !running {
                 let p = entry.path();
-                fs::remove_dir_all(&p).map_err(|e| StageError::io(&p, e))?;
+                let removed = if p.is_dir() {
+                    fs::remove_dir_all(&p)
+                } else {
+                    fs::remove_file(&p)
+                };
+                removed.map_err(|source| crate::error::WorkFolderError::Leftover { path: p, source })?;
             }
         }
         Ok(())
@@ -161,10 +176,12 @@ impl Staging {
             fs::rename(&self.target, &old).map_err(|e| StageError::io(&self.target, e))?;
         }
         fs::rename(&self.tmp, &self.target).map_err(|e| StageError::io(&self.target, e))?;
-        if old.exists() {
-            fs::remove_dir_all(&old).map_err(|e| StageError::io(&old, e))?;
-        }
         write_private(&mpath, text.as_bytes())?;
+        // The replaced folder goes last: one that cannot be removed (made read-only by hand)
+        // must not keep the new folder from its manifest. The next run says what to do with it.
+        if old.exists() {
+            let _ = fs::remove_dir_all(&old);
+        }
         Ok(manifest)
     }
 }
@@ -213,21 +230,38 @@ pub fn make_private_folder(root: &Path) -> Result<(), StageError> {
 /// Writes and syncs a file only its owner can read, whatever the umask: manifests hold hashes
 /// of exact counts, and a hash of a small table lets anyone who reads it confirm a guess of
 /// its hidden cells by making the table again.
+///
+/// The bytes go to a hidden file beside it, renamed over it once synced: written in place, a
+/// full disk left the work folder's ledger binding empty, and every later command refused the
+/// folder (an outside review).
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), StageError> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let mut f = fs::OpenOptions::new()
+    use std::os::unix::fs::OpenOptionsExt;
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}{WRITING}{}", std::process::id()));
+    let written = fs::OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
         .mode(0o600)
-        .open(path)
-        .map_err(|e| StageError::io(path, e))?;
-    // A file made by an earlier version keeps its mode when opened: set it.
-    f.set_permissions(fs::Permissions::from_mode(0o600))
-        .and_then(|_| f.write_all(bytes))
-        .and_then(|_| f.sync_all())
-        .map_err(|e| StageError::io(path, e))
+        .open(&tmp)
+        .and_then(|mut f| {
+            // A file left by a killed run keeps its mode when opened: set it.
+            use std::os::unix::fs::PermissionsExt;
+            f.set_permissions(fs::Permissions::from_mode(0o600))?;
+            f.write_all(bytes)?;
+            f.sync_all()
+        })
+        .and_then(|_| fs::rename(&tmp, path));
+    written.map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        StageError::io(path, e)
+    })
 }
+
+/// What marks a file being written by `write_private` (`.NAME.writing-PID`).
+const WRITING: &str = ".writing-";
 
 /// `NN-name`, a stage's folder name.
 fn stage_like(s: &str) -> bool {
@@ -243,6 +277,10 @@ fn is_pid(s: &str) -> bool {
 /// `.03-link.old-4242`).
 pub(super) fn staging_pid(name: &str) -> Option<&str> {
     let rest = name.strip_prefix('.')?;
+    // A file `write_private` was writing when its process was killed.
+    if let Some((_, pid)) = rest.rsplit_once(WRITING) {
+        return is_pid(pid).then_some(pid);
+    }
     let (of, pid) = rest.rsplit_once(".tmp-").or_else(|| rest.rsplit_once(".old-"))?;
     (stage_like(of) && is_pid(pid)).then_some(pid)
 }

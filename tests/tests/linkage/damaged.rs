@@ -94,6 +94,11 @@ fn a_damaged_pseudonymised_file_is_refused_naming_file_row_column_and_remedy() {
             "{e}"
         );
         assert!(e.contains("pseudonymise its records again"), "{e}");
+        // The file was read: "cannot read" would send the user looking for a damaged disk.
+        assert!(
+            e.contains("SAMPLE02.parquet: refused: ") && !e.contains("cannot read"),
+            "{e}"
+        );
         assert!(
             !e.contains("Ingrid") && !e.contains("1992"),
             "the value is repeated: {e}"

@@ -11,6 +11,7 @@ use safetally_tests::*;
 mod folders;
 mod reruns;
 mod run_stops;
+mod unverified;
 
 /// `input` ingested once with the default options into a fresh work folder (kept alive by
 /// the returned directory).

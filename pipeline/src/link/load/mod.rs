@@ -33,6 +33,15 @@ fn err(path: &Path, e: impl std::fmt::Display) -> StageError {
     }
 }
 
+/// A file that was read but holds what pseudonymise never writes: "cannot read" would send the
+/// user looking for a damaged file.
+fn refused(path: &Path, e: impl std::fmt::Display) -> StageError {
+    StageError::Refused {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
 /// Loads every column linkage can use.
 pub fn load(schema: &Schema, input: &Path) -> Result<Records, StageError> {
     load_for(schema, input, true)

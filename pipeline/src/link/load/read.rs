@@ -8,7 +8,7 @@ use polars::prelude::*;
 use super::blocks::{YEAR_PART, with_token_years};
 use super::records::{Filter, Records};
 use super::refuse::{refuse_foreign_related, refuse_unpseudonymised};
-use super::{REMAKE, err};
+use super::{REMAKE, err, refused};
 use crate::error::StageError;
 use crate::parquet_io::{code_text, read_coded, read_columns};
 use crate::pseudonymise::bloom::STORED_WORDS;
@@ -39,7 +39,7 @@ fn used_values(
         .iter()
         .position(|&code| blank.get(code as usize).copied().unwrap_or(true))
     {
-        return Err(err(
+        return Err(refused(
             path,
             format!(
                 "row {}, column {column}: blank, so {what} is unknown; {REMAKE}",
@@ -68,7 +68,7 @@ fn used_values(
         .map(|v| v.as_deref().is_some_and(|v| !of_its_form(v)))
         .collect();
     if let Some(row) = c.codes.iter().position(|&code| foreign[code as usize]) {
-        return Err(err(
+        return Err(refused(
             path,
             format!(
                 "row {}, column {column}: not {what} as pseudonymise writes it (the value is not shown: it may be personal); {REMAKE}",
@@ -153,13 +153,13 @@ pub(super) fn read_part(
     let mut r = Records::empty(attr_names.to_vec());
     let org = next_coded()?;
     if let Some(row) = org.codes.iter().position(|&c| c == 0) {
-        return Err(err(
+        return Err(refused(
             path,
             format!("row {}, column org_id: blank; {REMAKE}", row + 1),
         ));
     }
     if org.values.len() > usize::from(u16::MAX) {
-        return Err(err(path, "more than 65 534 organisations in one file"));
+        return Err(refused(path, "more than 65 534 organisations in one file"));
     }
     r.orgs = org.values.into_iter().flatten().collect();
     r.org = org.codes.iter().map(|&c| (c - 1) as u16).collect();
@@ -172,7 +172,7 @@ pub(super) fn read_part(
         .collect();
     let keys = strs(RECORD_KEY)?;
     if let Some(row) = keys.iter().position(|k| k.is_none_or(str::is_empty)) {
-        return Err(err(
+        return Err(refused(
             path,
             format!("row {}, column {RECORD_KEY}: blank; {REMAKE}", row + 1),
         ));
@@ -233,7 +233,7 @@ fn filters(col: &BinaryChunked, path: &Path) -> Result<Vec<Filter>, StageError> 
             let mut f = [0u64; STORED_WORDS];
             let Some(bytes) = v else { return Ok(f) };
             if bytes.len() != STORED_WORDS * 8 {
-                return Err(err(
+                return Err(refused(
                     path,
                     format!(
                         "row {}, column {BLOOM}: {} bytes, not the {} pseudonymise writes; {REMAKE}",

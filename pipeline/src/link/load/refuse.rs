@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use super::records::Records;
-use super::{REMAKE, err};
+use super::{REMAKE, err, refused};
 use crate::error::{LinkageError, StageError};
 use crate::pseudonymise::{ENCODING, RECORD_KEY, RELATED_KEY};
 use crate::schema::Schema;
@@ -79,12 +79,15 @@ pub(super) fn refuse_unpseudonymised(
     let missing: Vec<&str> = columns.iter().copied().filter(|c| !has(c)).collect();
     if !missing.is_empty() {
         if has("given_name") || has("record_id") {
-            return Err(err(
+            return Err(refused(
                 path,
                 "this is an organisation's validated file, with names and record ids, not a pseudonymised one; link reads what `safetally pseudonymise` writes (the 02-pseudonymise folder)".to_string(),
             ));
         }
-        return Err(err(path, format!("no column {}; {REMAKE}", missing.join(", "))));
+        return Err(refused(
+            path,
+            format!("no column {}; {REMAKE}", missing.join(", ")),
+        ));
     }
     // A column pseudonymise never wrote could hold anything, names included: the platform
     // would keep it without knowing, so the file is refused rather than read around it.
@@ -94,7 +97,7 @@ pub(super) fn refuse_unpseudonymised(
         .filter(|n| !known.contains(n) && !OLDER_COLUMNS.contains(n))
         .collect();
     if !foreign.is_empty() {
-        return Err(err(
+        return Err(refused(
             path,
             format!(
                 "column(s) {} are not written by `safetally pseudonymise` and could hold anything, names included; remove them, or {REMAKE}",
@@ -126,7 +129,7 @@ const OLDER_COLUMNS: [&str; 10] = [
 /// link's outputs and later error messages would carry it on.
 pub(super) fn refuse_foreign_values(schema: &Schema, path: &Path, r: &Records) -> Result<(), StageError> {
     let bad = |row: usize, column: &str, what: &str| {
-        err(
+        refused(
             path,
             format!(
                 "row {}, column {column}: {what} (the value is not shown: it may be personal); {REMAKE}",
@@ -191,7 +194,7 @@ pub(super) fn refuse_foreign_related(
         });
     match found {
         None => Ok(()),
-        Some((row, what)) => Err(err(
+        Some((row, what)) => Err(refused(
             path,
             format!(
                 "row {}, column {RELATED_KEY}: {what} (the value is not shown: it may be personal); {REMAKE}",
@@ -220,7 +223,7 @@ fn hex_key(k: &str) -> bool {
 fn refuse_repeated_in_file(path: &Path, keys: &StringChunked) -> Result<(), StageError> {
     match crate::repeats::first_repeat(|| keys.iter()) {
         None => Ok(()),
-        Some(r) => Err(err(
+        Some(r) => Err(refused(
             path,
             format!(
                 "rows {} and {} hold the same record (equal record keys: one organisation, report year and record id), and {} row(s) in all repeat an earlier one; each would count as a person of its own where nothing else links them; {REMAKE}",
