@@ -4,7 +4,8 @@ or against one release folder (it holds manifest.json).
     python notebooks/run_all.py WORK_DIR
     python notebooks/run_all.py RELEASE_DIR
 
-Exits non-zero, naming the notebook and cell, when any cell raises. Used by the tests.
+Exits non-zero, naming the notebook and cell, when any cell raises or a cell that draws a
+chart shows no image. Used by the tests.
 """
 import os
 import pathlib
@@ -29,7 +30,15 @@ def main() -> int:
         start = time.time()
         try:
             NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(here)}}).execute()
-            print(f"{path.name}: ok in {time.time() - start:.1f} s")
+            # A chart nobody sees is a failure too: with matplotlib's Agg backend the cells ran
+            # and showed nothing (an outside review).
+            drawn = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "plt.show()" in c.source]
+            blank = [i for i in drawn if not any("image/png" in o.get("data", {}) for o in nb.cells[i].get("outputs", []))]
+            if blank:
+                failed += 1
+                print(f"{path.name}: FAILED: cell(s) {blank} draw a chart but show no image", file=sys.stderr)
+                continue
+            print(f"{path.name}: ok in {time.time() - start:.1f} s, {len(drawn)} chart(s) shown")
         except CellExecutionError as e:
             failed += 1
             print(f"{path.name}: FAILED\n{e}", file=sys.stderr)

@@ -571,11 +571,18 @@ fn t22_known_status_leaves_out_unknown_and_reads_like_t19() {
         ("persons_convicted", "convicted"),
     ] {
         let (a, b) = (t22_row(measure), t19_row(code));
-        assert_eq!(
-            (&a[3], &a[4]),
-            (&b[1], &b[2]),
-            "{measure}: T22's labels are T19's"
+        assert!(
+            a[3].starts_with(&b[1]) && a[4].starts_with(&b[2]),
+            "{measure}: T22's labels are T19's: {a:?} {b:?}"
         );
+        // A prosecution or a conviction may be for any offence, unlike Brå's rows beside them
+        // (an outside review read the convictions as trafficking convictions).
+        if code != "investigation_closed" {
+            assert!(
+                a[3].contains("för något brott") && a[4].contains("for any offence"),
+                "{a:?}"
+            );
+        }
     }
     use calamine::{DataType, Reader, Xlsx, open_workbook};
     let mut wb: Xlsx<_> = open_workbook(rel.join("safetally-release.xlsx")).expect("workbook");

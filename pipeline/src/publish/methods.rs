@@ -21,8 +21,8 @@ pub fn methods_note(
 /// What share_percent is a share of, and how it is rounded: a multi-valued table's `_total`
 /// row read "105.8 %" before it was left out of the shares.
 const SHARES: &str = "\n## Andelar / Shares\n\n\
-Andelen (share_percent) avrundas en gång till en decimal, med en femma i andra decimalen uppåt (33 av 400 är 8,3 %), så att CSV, Parquet, arbetsboken och rapporten visar samma tal. I en tabell där en person kan ha flera koder räknas varje person en gång per kod, och andelen är av personerna med minst en kod (`_any`, 100 %), så andelarna blir tillsammans mer än 100 %. Raderna för alla personer (`_total`) och för personer utan kod (`_none`) ligger utanför den basen och har ingen andel (tom cell).\n\n\
-The share (share_percent) is rounded once to one decimal, a five in the second decimal rounded up (33 of 400 is 8.3 %), so the CSV, Parquet, the workbook and the report show the same figure. In a table where a person can have several codes, each person counts once per code and the share is of the persons with at least one answer (`_any`, 100 %), so the shares add up to more than 100 %. The rows of all persons (`_total`) and of persons with no answer (`_none`) are outside that base and have no share (an empty cell).\n";
+Andelen (share_percent) avrundas en gång till en decimal, med en femma i andra decimalen uppåt (33 av 400 är 8,3 %), så att CSV, Parquet, arbetsboken och rapporten visar samma tal. I en tabell där en person kan ha flera koder räknas varje person en gång per kod, och andelen är av personerna med minst en kod (`_any`, 100 %), så andelarna blir tillsammans mer än 100 %. Raderna för alla personer (`_total`) och för personer utan kod (`_none`) ligger utanför den basen och har ingen andel (tom cell). Där basen är dold (`..`) är också andelarna `..`, även på rader vars antal visas.\n\n\
+The share (share_percent) is rounded once to one decimal, a five in the second decimal rounded up (33 of 400 is 8.3 %), so the CSV, Parquet, the workbook and the report show the same figure. In a table where a person can have several codes, each person counts once per code and the share is of the persons with at least one answer (`_any`, 100 %), so the shares add up to more than 100 %. The rows of all persons (`_total`) and of persons with no answer (`_none`) are outside that base and have no share (an empty cell). Where the base is hidden (`..`), the shares are `..` too, also on rows whose count is shown.\n";
 
 /// How to open the release's files, for readers who will open a CSV in Excel.
 const FILES: &str = "\n## Filer / Files\n\n\
@@ -73,15 +73,18 @@ Små tal är dolda: en cell med 1–{} personer visas som `..` (status suppresse
     if !report.one_answer_lines.is_empty() {
         let _ = writeln!(
             s,
-            "Att dölja små tal skyddar inte mot att alla i en population har samma svar. I {} cell(er) har alla personer på raden samma svar ({}): där visar tabellen det svaret för alla den räknar. Dessa tabeller är för granskade läsare; den offentliga utgåvan är den med differentiell integritet.\n",
-            report.one_answer_lines.len(),
+            "Att dölja små tal skyddar inte mot att alla i en population har samma svar. I {} har alla personer på raden samma svar ({}): där visar tabellen det svaret för alla den räknar. Dessa tabeller är för granskade läsare; den offentliga utgåvan är den med differentiell integritet.\n",
+            match report.one_answer_lines.len() {
+                1 => "en cell".to_string(),
+                n => format!("{n} celler"),
+            },
             report.one_answer_lines.join(", ")
         );
     }
     exact_table(&mut s, tables, report, true);
     let _ = writeln!(
         s,
-        "\nT22 ställer plattformens personer bredvid Brås brott: olika enheter (personer respektive brott), som aldrig räknas om till varandra. T22:s personer med polisanmälan kommer från T17 (bara direkt utsatta), raderna om rättsprocessen från T19 (alla med polisanmälan), så de senare kan vara fler. Personer med känd status är T19:s personer med svar utom dem med svaret Vet ej, som i Brås andel lagförda; dolt om någon av de två är dold. {official_note}\n"
+        "\nT22 ställer plattformens personer bredvid Brås brott: olika enheter (personer respektive brott), som aldrig räknas om till varandra. T22:s personer med polisanmälan kommer från T17 (bara direkt utsatta), raderna om rättsprocessen från T19 (alla med polisanmälan), så de senare kan vara fler. Rättsprocessens rader gäller ärendet, vilket brott det än gäller: ett åtal eller en fällande dom kan gälla ett annat brott än människohandel eller människoexploatering, medan Brås rader gäller just de brotten. Personer med känd status är T19:s personer med svar utom dem med svaret Vet ej, som i Brås andel lagförda; dolt om någon av de två är dold. {official_note}\n"
     );
     let _ = writeln!(s, "## English\n");
     let _ = writeln!(
@@ -118,17 +121,25 @@ Small counts are hidden: a cell of 1 to {} persons is shown as `..` (status supp
     if !report.one_answer_lines.is_empty() {
         let _ = writeln!(
             s,
-            "Hiding small counts does not protect a population whose members all give one answer. In {} cell(s) every person of the line has that answer ({}): there the table tells that answer of everyone it counts. These tables are for vetted readers; the public release is the differentially private one.\n",
-            report.one_answer_lines.len(),
+            "Hiding small counts does not protect a population whose members all give one answer. In {} every person of the line has that answer ({}): there the table tells that answer of everyone it counts. These tables are for vetted readers; the public release is the differentially private one.\n",
+            match report.one_answer_lines.len() {
+                1 => "one cell".to_string(),
+                n => format!("{n} cells"),
+            },
             report.one_answer_lines.join(", ")
         );
     }
     exact_table(&mut s, tables, report, false);
     let _ = writeln!(
         s,
-        "\nT22 puts the platform's persons next to BRÅ's offences: different units (persons and offences), never converted into each other or divided by each other. T22's persons with a police report come from T17 (directly affected persons only), its legal-status rows from T19 (everyone with a report), so the latter can be more. Persons with a known status are T19's persons with an answer less those whose answer is Unknown, as BRÅ's share prosecuted leaves the unknown out; hidden if either is hidden. {official_note}"
+        "\nT22 puts the platform's persons next to Brå's offences: different units (persons and offences), never converted into each other or divided by each other. T22's persons with a police report come from T17 (directly affected persons only), its legal-status rows from T19 (everyone with a report), so the latter can be more. The legal-status rows are about the case, whatever the offence: a prosecution or a conviction may be for another offence than trafficking or exploitation, while Brå's rows are for those offences alone. Persons with a known status are T19's persons with an answer less those whose answer is Unknown, as Brå's share prosecuted leaves the unknown out; hidden if either is hidden. {official_note}"
     );
     s
+}
+
+/// A number as Swedish prose writes it: a decimal comma (the English note keeps the point).
+fn sv_decimal(x: f64, decimals: usize) -> String {
+    format!("{x:.decimals$}").replace('.', ",")
 }
 
 fn dp_note(
@@ -149,17 +160,17 @@ fn dp_note(
         s,
         "Organisationernas uppgifter har länkats så att varje person räknas en gång (ungefär {persons} personer). Varje tal i tabellerna har fått slumpmässigt brus (diskret gaussiskt brus från biblioteket OpenDP), så att ingen enskild persons närvaro eller svar kan utläsas. Bruset är lika stort oavsett hur många personer en cell har; kolumnen noise_scale anger dess standardavvikelse i antal personer.\n\n\
 **Intervallet** (interval95_low–interval95_high) är ungefär 95 %-intervallet: om tabellen hade publicerats många gånger med nytt brus skulle ungefär 95 av 100 sådana intervall innehålla det verkliga antalet (bortsett från fel i länkningen). Intervallet omfattar både det publicerade talet ± 1,96 × brusskalan och den obearbetade brusiga mätningen ± 1,96 × dess skala: där efterbearbetningen har flyttat ett tal för att tabellerna ska stämma med varandra (till exempel polisanmälningar i T17 och T18) blir intervallet bredare i stället för att missa det verkliga antalet. Samma publicerade tal kan därför ha olika intervall i olika tabeller (direkt utsatta i T01 och som T07:s totalsumma, till exempel): en summa mäts obearbetad som summan av tabellens egna brusade celler, och den summans brus växer med antalet celler. Ett litet tal är därför mest brus. Fel i länkningen ingår inte i intervallen och drar åt ett håll: en person som länkningen inte känner igen hos två organisationer räknas två gånger, så antalen blir snarare för höga än för låga.\n\n\
-Efter bruset har talen justerats så att de är heltal, inte negativa, och att tabeller som delar summor stämmer med varandra (minsta kvadrat-metoden); en snävare population har aldrig fler personer än en vidare som rymmer den (T19:s personer med svar om rättsprocessen finns bland T18:s personer med polisanmälan). Tabellerna stämmer också cell för cell: celler som räknar samma personer i två tabeller är samma tal (T05:s barn och T11:s direkt utsatta barn), och en cell i en snävare population är aldrig större än motsvarande cell i en vidare (T09:s tiggeri bland dem som exploaterats i Sverige är högst T04:s tiggeri). Sist publiceras de heltal närmast dessa (varje flytt vägd efter cellens precision, varje tabells totalsumma oförändrad) som uppfyller sambanden; det flyttar också koder i tabeller med flera svar per person så att de ryms i antalet personer med något svar, och korskontrollens par så att de ryms i organisationernas egna summor, ibland med flera gånger bruset (hur många par T21a:s grupper tillåter upprätthålls inte: det skulle flytta T21a med T21b:s större brus). Intervallen är de som beskrivs ovan: minst ±1,96 brusskalor kring talet, bredare där efterbearbetningen har flyttat det. Inre celler vars brusade värde är 1–{} visas som `..`; beslutet fattas på det brusade värdet, aldrig på det verkliga. Summor och marginaler visas alltid, hur små de än är: med differentiell integritet avslöjar de inget som bruset inte redan tillåter, så en dold cell bredvid en liten summa kan ibland läsas ut ur den, och samma antal kan stå som ett tal i en annan tabell, som en marginal där (T06:s dolda kön som marginal i T07): markeringen säger bara att det brusade värdet i just den cellen var litet, inte att antalet är hemligt. För personer med fler koder än tabellens gräns (max_codes) räknas bara de första koderna (i kodlistans ordning): koder sent i listan underskattas därför, i proportion till hur många som har fler koder än gränsen. Den snedvridningen kan vara större än bruset redan vid några tusen personer (en granskning med 2 000 genererade personer fann T13:s skyddade boende 99 i stället för 126 före bruset, med 300 000 personer låg akut boende 30 % för lågt), och intervallen tar inte hänsyn till den; den exakta utgåvan har inte felet.\n\n\
-Integritetsbudget: rho {:.4} för denna utgåva (epsilon {:.2} vid delta {:e}); årets tak är rho {:.4}, varav {:.4} nu är förbrukat (registrerat i en logg innan något publicerades). En person som länkningen delat i {} delar skyddas med rho {:.4} (epsilon {:.2}). Skyddet gäller en person som länkningen ser den: en post som länkningen felaktigt fogar till två personer (eller en som med avsikt bär en persons personnummer och en annans namn) kan slå ihop dem, och ändrar då tabellerna mer än en person gör. Utgåvor i exakt läge (för plattformen och granskade forskare, inte offentliga) har inget brus och ingår inte i budgeten: den som har både en sådan utgåva av året och denna kan veta mer om årets personer än epsilon anger. Budgeten gäller den som bara har de offentliga utgåvorna.\n",
+Efter bruset har talen justerats så att de är heltal, inte negativa, och att tabeller som delar summor stämmer med varandra (minsta kvadratmetoden); en snävare population har aldrig fler personer än en vidare som rymmer den (T19:s personer med svar om rättsprocessen finns bland T18:s personer med polisanmälan). Tabellerna stämmer också cell för cell: celler som räknar samma personer i två tabeller är samma tal (T05:s barn och T11:s direkt utsatta barn), och en cell i en snävare population är aldrig större än motsvarande cell i en vidare (T09:s tiggeri bland dem som exploaterats i Sverige är högst T04:s tiggeri). Sist publiceras de heltal närmast dessa (varje flytt vägd efter cellens precision, varje tabells totalsumma oförändrad) som uppfyller sambanden; det flyttar också koder i tabeller med flera svar per person så att de ryms i antalet personer med något svar, och korskontrollens par så att de ryms i organisationernas egna summor, ibland med flera gånger bruset (hur många par T21a:s grupper tillåter upprätthålls inte: det skulle flytta T21a med T21b:s större brus). Intervallen är de som beskrivs ovan: minst ±1,96 brusskalor kring talet, bredare där efterbearbetningen har flyttat det. Inre celler vars brusade värde är 1–{} visas som `..`; beslutet fattas på det brusade värdet, aldrig på det verkliga. Summor och marginaler visas alltid, hur små de än är: med differentiell integritet avslöjar de inget som bruset inte redan tillåter, så en dold cell bredvid en liten summa kan ibland läsas ut ur den, och samma antal kan stå som ett tal i en annan tabell, som en marginal där (T06:s dolda kön som marginal i T07): markeringen säger bara att det brusade värdet i just den cellen var litet, inte att antalet är hemligt. För personer med fler koder än tabellens gräns (max_codes) räknas bara de första koderna (i kodlistans ordning): koder sent i listan underskattas därför, i proportion till hur många som har fler koder än gränsen. Den snedvridningen kan vara större än bruset redan vid några tusen personer (en granskning med 2 000 genererade personer fann T13:s skyddade boende 99 i stället för 126 före bruset, med 300 000 personer låg akut boende 30 % för lågt), och intervallen tar inte hänsyn till den; den exakta utgåvan har inte felet.\n\n\
+Integritetsbudget: rho {} för denna utgåva (epsilon {} vid delta {}); årets tak är rho {}, varav {} nu är förbrukat (registrerat i en logg innan något publicerades). En person som länkningen delat i {} delar skyddas med rho {} (epsilon {}). Skyddet gäller en person som länkningen ser den: en post som länkningen felaktigt fogar till två personer (eller en som med avsikt bär en persons personnummer och en annans namn) kan slå ihop dem, och ändrar då tabellerna mer än en person gör. Utgåvor i exakt läge (för plattformen och granskade forskare, inte offentliga) har inget brus och ingår inte i budgeten: den som har både en sådan utgåva av året och denna kan veta mer om årets personer än epsilon anger. Budgeten gäller den som bara har de offentliga utgåvorna.\n",
         d.suppress_below - 1,
-        d.rho,
-        d.epsilon,
-        d.delta,
-        d.year_rho_cap,
-        d.spent_after,
+        sv_decimal(d.rho, 4),
+        sv_decimal(d.epsilon, 2),
+        format!("{:e}", d.delta).replace('.', ","),
+        sv_decimal(d.year_rho_cap, 4),
+        sv_decimal(d.spent_after, 4),
         d.group_size,
-        d.group_rho,
-        d.group_epsilon
+        sv_decimal(d.group_rho, 4),
+        sv_decimal(d.group_epsilon, 2)
     );
     if let Some(why) = &d.relations_unmet {
         let _ = writeln!(
@@ -170,7 +181,7 @@ Integritetsbudget: rho {:.4} för denna utgåva (epsilon {:.2} vid delta {:e}); 
     dp_table(&mut s, tables, d, true);
     let _ = writeln!(
         s,
-        "\nT22 ställer plattformens (brusade) personer bredvid Brås brott: olika enheter, som aldrig räknas om till varandra. T22:s personer med polisanmälan kommer från T17 (bara direkt utsatta), raderna om rättsprocessen från T19 (alla med polisanmälan), så de senare kan vara fler. Personer med känd status är T19:s personer med svar minus dem med svaret Vet ej, som i Brås andel lagförda; intervallet är de två intervallen dragna från varandra (lägsta minus högsta, högsta minus lägsta) och skalan de två skalornas summa. {official_note}\n"
+        "\nT22 ställer plattformens (brusade) personer bredvid Brås brott: olika enheter, som aldrig räknas om till varandra. T22:s personer med polisanmälan kommer från T17 (bara direkt utsatta), raderna om rättsprocessen från T19 (alla med polisanmälan), så de senare kan vara fler. Rättsprocessens rader gäller ärendet, vilket brott det än gäller: ett åtal eller en fällande dom kan gälla ett annat brott än människohandel eller människoexploatering, medan Brås rader gäller just de brotten. Personer med känd status är T19:s personer med svar minus dem med svaret Vet ej, som i Brås andel lagförda; intervallet är de två intervallen dragna från varandra (lägsta minus högsta, högsta minus lägsta) och skalan de två skalornas summa. {official_note}\n"
     );
     let _ = writeln!(s, "## English\n");
     let _ = writeln!(
@@ -198,7 +209,7 @@ Privacy budget: rho {:.4} for this release (epsilon {:.2} at delta {:e}); the ye
     dp_table(&mut s, tables, d, false);
     let _ = writeln!(
         s,
-        "\nT22 puts the platform's (noisy) persons next to BRÅ's offences: different units, never converted into each other. T22's persons with a police report come from T17 (directly affected persons only), its legal-status rows from T19 (everyone with a report), so the latter can be more. Persons with a known status are T19's persons with an answer less those whose answer is Unknown, as BRÅ's share prosecuted leaves the unknown out; their interval is the two intervals subtracted (lowest less highest, highest less lowest) and their scale the sum of the two scales. {official_note}"
+        "\nT22 puts the platform's (noisy) persons next to Brå's offences: different units, never converted into each other. T22's persons with a police report come from T17 (directly affected persons only), its legal-status rows from T19 (everyone with a report), so the latter can be more. The legal-status rows are about the case, whatever the offence: a prosecution or a conviction may be for another offence than trafficking or exploitation, while Brå's rows are for those offences alone. Persons with a known status are T19's persons with an answer less those whose answer is Unknown, as Brå's share prosecuted leaves the unknown out; their interval is the two intervals subtracted (lowest less highest, highest less lowest) and their scale the sum of the two scales. {official_note}"
     );
     s
 }
@@ -217,13 +228,20 @@ fn dp_table(s: &mut String, tables: &Tables, d: &DpSummary, swedish: bool) {
         } else {
             (&t.spec.title.en, &t.spec.population.en)
         };
+        let number = |x: f64, decimals: usize| {
+            if swedish {
+                sv_decimal(x, decimals)
+            } else {
+                format!("{x:.decimals$}")
+            }
+        };
         let _ = writeln!(
             s,
-            "| {} {title} | {pop} | {:.4} | {:.1} | {:.1} |",
+            "| {} {title} | {pop} | {} | {} | {} |",
             t.id(),
-            p.rho,
-            p.scale,
-            p.half_width_95
+            number(p.rho, 4),
+            number(p.scale, 1),
+            number(p.half_width_95, 1)
         );
     }
 }

@@ -94,7 +94,7 @@ pub fn page(m: &ReleaseManifest, tables: &Tables, csvs: &[CsvTable], comparison:
     let note = if official {
         both(
             "Plattformen räknar personer, Brå räknar brott: enheten står på varje rad, och talen räknas aldrig om till varandra.",
-            "The platform counts persons, BRÅ counts offences: each row states its unit, and the two are never converted into each other.",
+            "The platform counts persons, Brå counts offences: each row states its unit, and the two are never converted into each other.",
         )
     } else {
         both(
@@ -232,16 +232,26 @@ fn method(m: &ReleaseManifest, t: &CsvTable) -> String {
         ),
         None => both(
             &format!(
-                "{} av {} celler är dolda: de gäller färre än {} personer, eller skulle låta ett sådant tal räknas fram; granskningen godkände att en läsare som känner regeln inte kan ringa in något dolt litet tal till färre än {} av de möjliga små värdena.",
+                "{} av {} celler {}: de gäller färre än {} personer, eller skulle låta ett sådant tal räknas fram; granskningen godkände att en läsare som känner regeln inte kan ringa in något dolt litet tal till färre än {} av de möjliga små värdena.",
                 count("suppressed"),
                 t.rows.len(),
+                if count("suppressed") == 1 {
+                    "är dold"
+                } else {
+                    "är dolda"
+                },
                 m.parameters["threshold"].as_u64().unwrap_or(5),
                 m.parameters["protection"].as_u64().unwrap_or(5)
             ),
             &format!(
-                "{} of {} cells are hidden: they concern fewer than {} persons, or would let such a count be worked out; the audit confirmed that a reader who knows the rule cannot narrow any hidden small count to fewer than {} of the possible small values.",
+                "{} of {} cells {}: they concern fewer than {} persons, or would let such a count be worked out; the audit confirmed that a reader who knows the rule cannot narrow any hidden small count to fewer than {} of the possible small values.",
                 count("suppressed"),
                 t.rows.len(),
+                if count("suppressed") == 1 {
+                    "is hidden"
+                } else {
+                    "are hidden"
+                },
                 m.parameters["threshold"].as_u64().unwrap_or(5),
                 m.parameters["protection"].as_u64().unwrap_or(5)
             ),

@@ -187,6 +187,20 @@ impl Table {
         Some(self.index(&pos))
     }
 
+    /// The `_none` cell of a multi-valued table whose population holds an answer in the
+    /// table's own column (T13: persons with an answer on social services' support): nobody
+    /// is in it, whatever the data, so it is zero in every release.
+    pub fn empty_none(&self) -> Option<usize> {
+        let dim = self.dims.first().filter(|_| self.multi)?;
+        let own = self
+            .spec
+            .population
+            .conditions
+            .iter()
+            .any(|c| c.column == dim.column);
+        own.then(|| self.index(&[dim.domain.len() + 2]))
+    }
+
     /// Whether a cell is a total or a person count rather than an inner cell.
     pub fn is_margin(&self, index: usize) -> bool {
         self.positions(index)

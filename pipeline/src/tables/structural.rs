@@ -1,6 +1,6 @@
 //! Cells the contract makes zero: persons who hold a code of a column answered only after
 //! another column's answer (an exploitation form needs a direct contact, an offence a police
-//! report) without that answer. Every reader of the contract knows them, so hiding one protects
+//! report) without that answer, and persons without an answer in a table of persons with one. Every reader of the contract knows them, so hiding one protects
 //! nothing; an outside review found T11's indirect children by form hidden as complements the
 //! audit counted on.
 
@@ -36,6 +36,9 @@ pub(super) fn add(deriver: &Deriver, tables: &Tables, offset: &[usize], out: &mu
             if zero {
                 out.push(Constraint::sum(offset[ti] + i, &[]));
             }
+        }
+        if let Some(none) = t.empty_none() {
+            out.push(Constraint::sum(offset[ti] + none, &[]));
         }
     }
 }

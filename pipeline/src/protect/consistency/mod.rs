@@ -176,7 +176,8 @@ pub fn make_consistent(tables: &Tables, deriver: &Deriver, noisy: &[Vec<i64>], s
         );
         constraints.push(c);
     }
-    let inequalities = between_tables(tables, &var_of, &mut constraints);
+    let mut inequalities = between_tables(tables, &var_of, &mut constraints);
+    codes_within_their_persons(tables, &var_of, &mut constraints, &mut inequalities);
     hold_totals(
         tables,
         (&groups, &var_of),
@@ -234,6 +235,48 @@ fn between_tables(
         }
     }
     inequalities
+}
+
+/// A multi-valued table's codes, each person's first `max_codes` (m), sum to at least the
+/// persons with any code plus those with several, and at most those plus m - 1 per person with
+/// several (exactly that where m is 2); persons with several are at most those with any. Left
+/// to the integer step alone, which only lowers the cells it must, the codes of a table of many
+/// empty ones (T08's 250 countries) summed to the noise of all of them: an outside review saw 91
+/// countries with persons where 9 had any, Pitcairn third, and the codes 1 360 beside 343
+/// persons of at most 3 codes each. Fitted, the sum takes its share of the disagreement, so
+/// the codes near zero fall to zero and the large ones move by little.
+fn codes_within_their_persons(
+    tables: &Tables,
+    var_of: &[Vec<Option<usize>>],
+    constraints: &mut Vec<Linear>,
+    inequalities: &mut Vec<Linear>,
+) {
+    for (t, at) in tables.tables.iter().zip(var_of) {
+        // Nobody without an answer among persons with one (an outside review saw T13's 9).
+        if let Some(none) = t.empty_none().and_then(|c| at[c]) {
+            constraints.push(vec![(none, 1.0)]);
+        }
+        let Some(m) = t.spec.max_codes.filter(|&m| t.multi && m >= 2) else {
+            continue;
+        };
+        let d = t.dims[0].domain.len();
+        let (Some(any), Some(several)) = (at[d + 1], at[d + 3]) else {
+            continue;
+        };
+        let codes: Vec<usize> = (0..d).filter_map(|c| at[c]).collect();
+        let mut low: Linear = codes.iter().map(|&v| (v, -1.0)).collect();
+        low.extend([(any, 1.0), (several, 1.0)]);
+        let top = (m.min(d) as f64 - 1.0).max(1.0);
+        let mut high: Linear = codes.iter().map(|&v| (v, 1.0)).collect();
+        high.extend([(any, -1.0), (several, -top)]);
+        if top <= 1.0 {
+            constraints.push(high);
+        } else {
+            inequalities.push(low);
+            inequalities.push(high);
+        }
+        inequalities.push(vec![(several, 1.0), (any, -1.0)]);
+    }
 }
 
 /// Non-negative least squares with every inequality (`sum <= 0`) held: those the fit breaks

@@ -58,6 +58,15 @@ pub fn build_system_for_dp(
     // The contract's zeros hold in the published integers too: noise would print persons the
     // contract rules out (T11's indirect children by exploitation form).
     super::structural::add(deriver, tables, &offset, &mut sys.constraints);
+    // DP measures each person's first `max_codes` codes of a multi-valued table, so its codes
+    // sum to at most the persons with any code plus `max_codes - 1` per person with several
+    // (the exact bound allows every code of the list): an outside review saw T15's codes sum
+    // to 141 where 129 was the most its persons allowed.
+    for (ti, t) in tables.tables.iter().enumerate() {
+        if let Some(high) = table_relations::truncated_codes(t, &|i| offset[ti] + i) {
+            sys.constraints.push(high);
+        }
+    }
     (sys, refs)
 }
 

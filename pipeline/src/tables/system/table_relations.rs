@@ -75,6 +75,18 @@ pub(super) fn multi_relations(t: &Table, at: &impl Fn(usize) -> usize, out: &mut
     }
 }
 
+/// Under DP, a multi-valued table's codes are each person's first `max_codes` (m): they sum
+/// to at most the persons with any code plus m - 1 per person with several. None for a
+/// single-valued table, or where m allows every code anyway.
+pub fn truncated_codes(t: &Table, at: &impl Fn(usize) -> usize) -> Option<Constraint> {
+    let d = t.dims.first()?.domain.len();
+    let m = t.spec.max_codes.filter(|&m| t.multi && m >= 2 && m < d)?;
+    let (any, several) = (at(d + 1), at(d + 3));
+    let mut high: Vec<(usize, f64)> = (0..d).map(|c| (at(c), 1.0)).collect();
+    high.extend([(any, -1.0), (several, -(m as f64 - 1.0))]);
+    Some(Constraint::at_most_zero(high))
+}
+
 /// Persons shared by two organisations are at most the persons each of them reported.
 fn pair_relations(t: &Table, at: &impl Fn(usize) -> usize, out: &mut Vec<Constraint>) {
     let domain = &t.dims[0].domain;
