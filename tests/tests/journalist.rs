@@ -587,6 +587,18 @@ fn an_extract_is_refused_on_a_release_of_earlier_records() {
         group_size: 2,
         ledger: ledger.clone(),
     };
+    // Before any DP release, the extract says so (it told of a missing folder for a while).
+    let none = ExtractParams {
+        rho_crosstab: 0.05,
+        rho_synthetic: 0.05,
+        seed: 1,
+        ledger: None,
+    };
+    let e = match journalist_stage(&s, &w, &w.stage_dir(safetally::protect::STAGE_DP), &none, false) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("an extract without a DP release"),
+    };
+    assert!(e.contains("no DP release here"), "{e}");
     let dp = protect_stage_dp(&s, &w, &agg.dir, &run, false).expect("dp release");
     let first = std::fs::read_dir(&submissions)
         .expect("submissions")

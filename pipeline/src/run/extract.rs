@@ -95,8 +95,17 @@ pub fn stale_extract(work_root: &Path) -> Option<String> {
 pub fn unpublished_release(dp_dir: &Path, fitted_to: &str) -> Option<String> {
     let root = dp_dir.parent()?;
     let published = root.join(crate::publish::STAGE_DP);
-    let manifest: crate::publish::ReleaseManifest =
-        read_json(&published.join(crate::publish::MANIFEST)).ok()?;
+    let Ok(manifest) =
+        read_json::<crate::publish::ReleaseManifest>(&published.join(crate::publish::MANIFEST))
+    else {
+        return Some(format!(
+            "the extract is fitted to the DP release in {} (ledger entry {fitted_to}), which is not published yet ({} holds no release): publish it (`safetally publish --work {} --input {}`) before handing the extract on",
+            dp_dir.display(),
+            published.display(),
+            root.display(),
+            dp_dir.display()
+        ));
+    };
     let entry = manifest.dp?.ledger_entry;
     (entry != fitted_to).then(|| {
         format!(
@@ -133,13 +142,6 @@ pub fn journalist_stage(
             return Err(ReleaseError::UnusableExtractRho { rho: typed, why }.into());
         }
     }
-    // The release must be of the persons as they are now, as `publish` checks, and must be
-    // the files protect wrote, before the extract spends anything: fitted to a release of
-    // earlier records, it would hand journalists sums that meet no table of the current ones.
-    let root = dp_dir.parent().unwrap_or(work.root());
-    let release_folder = Workdir::new(root)?;
-    let unverified = super::upstream::upstream_current(&release_folder, dp_dir)?;
-    super::upstream::upstream_intact(work, dp_dir, &super::hash_inputs(dp_dir)?)?;
     let report: ProtectReport =
         read_json(&dp_dir.join(protect::REPORT_JSON)).map_err(|_| ReleaseError::NoDpRelease {
             dir: dp_dir.to_path_buf(),
@@ -147,6 +149,13 @@ pub fn journalist_stage(
     let dp = report.dp.ok_or_else(|| ReleaseError::NotDpRelease {
         dir: dp_dir.to_path_buf(),
     })?;
+    // The release must be of the persons as they are now, as `publish` checks, and must be
+    // the files protect wrote, before the extract spends anything: fitted to a release of
+    // earlier records, it would hand journalists sums that meet no table of the current ones.
+    let root = dp_dir.parent().unwrap_or(work.root());
+    let release_folder = Workdir::new(root)?;
+    let unverified = super::upstream::upstream_current(&release_folder, dp_dir)?;
+    super::upstream::upstream_intact(work, dp_dir, &super::hash_inputs(dp_dir)?)?;
     let params = &crate::journalist::ExtractParams {
         ledger: Some(release_ledger(
             params.ledger.as_deref(),

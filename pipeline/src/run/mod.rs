@@ -129,6 +129,9 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
                 gone: warnings(unverified, gone),
             });
         }
+        if !force {
+            work.nothing_to_lose(spec.name)?;
+        }
         staging = work.begin(spec.name)?;
         staging.reads(spec.input);
         let done = stale_output_noting(work, spec.name, work_fn(staging.path()), gone.as_deref())?;
@@ -136,6 +139,9 @@ pub(crate) fn run_stage<R: Serialize + DeserializeOwned>(
     } else {
         // The stage runs whatever the hashes say: hash the inputs (gigabytes at ten million
         // records) while it works.
+        if !force {
+            work.nothing_to_lose(spec.name)?;
+        }
         staging = work.begin(spec.name)?;
         staging.reads(spec.input);
         let (inputs, done, gone) = no_stale_output(

@@ -90,9 +90,11 @@ pub(super) fn upstream_current(work: &Workdir, input: &Path) -> Result<Option<St
             }
             FolderRead::Gone { folder } => {
                 unverified.push(format!(
-                    "{} was made from {}, which is gone, so whether it holds the current records cannot be told",
+                    "{} was made from {}, which is gone (or cannot be read), so whether it holds the current records cannot be told. If the folder was removed on purpose (01-ingest holds names: an organisation may delete it once its records are pseudonymised), nothing is wrong; otherwise run `safetally {} --work {}` again on the records as they are, then each stage after it",
                     work.stage_dir(s).display(),
-                    folder.display()
+                    folder.display(),
+                    command_of(up).unwrap_or(command).replace("WORK", &work.root().display().to_string()),
+                    work.root().display()
                 ));
                 break;
             }

@@ -141,34 +141,56 @@ impl Workdir {
     /// A release folder is handed on whole: files in it that its stage did not write (notes,
     /// a table of another release copied in) would go with it under the release's name, so
     /// they are refused, named, before the stage is taken as up to date (an outside review
-    /// saw such files kept and "Hand on the whole folder" printed). Other stages' folders are
-    /// rewritten whole when they run, so files put in them are refused too, before they would
-    /// be deleted.
+    /// saw such files kept and "Hand on the whole folder" printed).
     pub fn no_foreign_files(&self, stage: &str) -> Result<(), StageError> {
-        let Some(m) = self.manifest(stage) else {
+        if !HANDED_ON.contains(&stage) {
             return Ok(());
-        };
+        }
+        match self.foreign_files(stage) {
+            Some(files) if !files.is_empty() => Err(WorkFolderError::ForeignFiles {
+                dir: self.stage_dir(stage),
+                stage: stage.to_string(),
+                files,
+            }
+            .into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Any other stage's folder is replaced whole when the stage writes it: files put in it
+    /// would be deleted without a word (an outside review lost a late organisation's file so),
+    /// so they are refused, named, when the stage is about to write. A folder without its
+    /// manifest is not judged: a run stopped between swapping the folder in and writing its
+    /// manifest leaves one, which is made again.
+    pub fn nothing_to_lose(&self, stage: &str) -> Result<(), StageError> {
+        if HANDED_ON.contains(&stage) {
+            return Ok(());
+        }
+        match self.foreign_files(stage) {
+            Some(files) if !files.is_empty() => Err(WorkFolderError::ForeignFilesInStage {
+                dir: self.stage_dir(stage),
+                stage: stage.to_string(),
+                files,
+            }
+            .into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// The files in a stage's folder that its manifest does not list; None without a manifest.
+    fn foreign_files(&self, stage: &str) -> Option<Vec<String>> {
+        let m = self.manifest(stage)?;
         let dir = self.stage_dir(stage);
         let listed: std::collections::BTreeSet<&str> = m.outputs.iter().map(|o| o.path.as_str()).collect();
-        let foreign: Vec<String> = list_files(&dir)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|p| p.strip_prefix(&dir).ok())
-            .map(|p| p.to_string_lossy().into_owned())
-            .filter(|p| !listed.contains(p.as_str()))
-            .collect();
-        if foreign.is_empty() {
-            return Ok(());
-        }
-        let (stage, files) = (stage.to_string(), foreign);
-        // Any other stage folder is replaced whole when the stage writes it: the files would
-        // be deleted without a word (an outside review lost a late organisation's file so).
-        Err(if HANDED_ON.contains(&stage.as_str()) {
-            WorkFolderError::ForeignFiles { dir, stage, files }
-        } else {
-            WorkFolderError::ForeignFilesInStage { dir, stage, files }
-        }
-        .into())
+        Some(
+            list_files(&dir)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|p| p.strip_prefix(&dir).ok())
+                .map(|p| p.to_string_lossy().into_owned())
+                .filter(|p| !listed.contains(p.as_str()))
+                .collect(),
+        )
     }
 
     /// Whether `stage` was made from what the folder `sub` of stage `upstream` holds now (`""`:

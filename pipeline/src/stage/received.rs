@@ -36,26 +36,27 @@ impl Workdir {
         let Ok(entries) = list_entries(&folder) else {
             return FolderRead::Gone { folder };
         };
+        // Files that could not be read then or now (another user's, a broken link) say
+        // nothing of what the stage read: compared, they would refuse every later stage for
+        // good, as linking again records them unreadable again.
         let now: BTreeMap<String, u64> = entries
             .iter()
-            .map(|e| {
-                let bytes = match e.problem {
-                    None => std::fs::metadata(&e.path).map_or(u64::MAX, |m| m.len()),
-                    Some(_) => u64::MAX,
-                };
-                (relative(&folder, &e.path), bytes)
-            })
+            .filter(|e| e.problem.is_none())
+            .filter_map(|e| Some((relative(&folder, &e.path), std::fs::metadata(&e.path).ok()?.len())))
             .collect();
         let then: BTreeMap<&str, u64> = manifest
             .inputs
             .iter()
+            .filter(|f| !f.blake3.starts_with(super::UNREADABLE))
             .map(|f| (f.path.as_str(), f.bytes))
             .collect();
         let gone: Vec<&str> = then.keys().copied().filter(|p| !now.contains_key(*p)).collect();
+        // Only an added Parquet file can change what a stage counts (the stages read Parquet);
+        // a note or a checksum file put beside them does not.
         let added: Vec<&str> = now
             .keys()
             .map(String::as_str)
-            .filter(|p| !then.contains_key(p))
+            .filter(|p| !then.contains_key(p) && p.to_ascii_lowercase().ends_with(".parquet"))
             .collect();
         let other: Vec<&str> = then
             .iter()

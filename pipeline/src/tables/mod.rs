@@ -192,12 +192,9 @@ impl Table {
     /// is in it, whatever the data, so it is zero in every release.
     pub fn empty_none(&self) -> Option<usize> {
         let dim = self.dims.first().filter(|_| self.multi)?;
-        let own = self
-            .spec
-            .population
-            .conditions
-            .iter()
-            .any(|c| c.column == dim.column);
+        let own = self.spec.population.conditions.iter().any(|c| {
+            c.column == dim.column && (c.answered || c.known || c.in_codes.is_some() || c.contains.is_some())
+        });
         own.then(|| self.index(&[dim.domain.len() + 2]))
     }
 

@@ -160,7 +160,14 @@ fn a_multi_valued_tables_codes_stay_within_its_persons() {
     let agg = aggregated(work.path());
     let (tables, _, exact) = load_aggregated(&schema(), &agg).expect("aggregated");
     let (releases, _) = fresh_releases(&agg, work.path(), 3);
-    for (ti, t) in tables.tables.iter().enumerate().filter(|(_, t)| t.multi) {
+    // Not T21b's pairs, which are left out so as not to move T21a (see the fit).
+    let pairs = |t: &safetally::tables::Table| t.dims[0].derive == safetally::tables::Derive::Pairs;
+    for (ti, t) in tables
+        .tables
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.multi && !pairs(t))
+    {
         let m = t.spec.max_codes.expect("a multi-valued table has max_codes") as u64;
         let d = t.dims[0].domain.len();
         let truly: usize = (0..d).filter(|&c| exact[ti].values[c] > 0).count();

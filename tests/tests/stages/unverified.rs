@@ -100,6 +100,15 @@ fn a_received_folder_changed_since_it_was_linked_is_refused() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     files.sort();
+    // A note put beside the files, and a file no one can read (a broken link), change
+    // nothing a stage counts: the stages after link go on.
+    std::fs::write(received.join("notes.txt"), b"received 2025-01-10").expect("note");
+    std::os::unix::fs::symlink(tmp.path().join("nowhere"), received.join("old.pdf")).expect("link");
+    assert!(
+        aggregate_stage(&s, &w, &linked.dir, false)
+            .expect("a note changes nothing")
+            .skipped
+    );
     std::fs::remove_file(received.join(&files[0])).expect("withdrawn");
     for e in [
         aggregate_stage(&s, &w, &linked.dir, false)
@@ -156,7 +165,16 @@ fn a_file_put_in_a_stage_folder_is_refused_not_deleted() {
     let w = Workdir::new(&work).expect("workdir");
     let late = prot_dir.join("late.parquet");
     std::fs::write(&late, b"PAR1").expect("write");
-    let e = protect(&w, &agg_dir).err().expect("refused").to_string();
+    // Up to date, the stage writes nothing, so nothing is lost and nothing refused.
+    assert!(protect(&w, &agg_dir).expect("skipped").skipped);
+    let other = safetally_dp::suppress::Params {
+        threshold: 6,
+        ..Default::default()
+    };
+    let e = protect_stage(&schema(), &w, &agg_dir, &other, false)
+        .err()
+        .expect("refused")
+        .to_string();
     assert!(
         e.contains("late.parquet") && e.contains("--force") && e.contains("--input"),
         "{e}"

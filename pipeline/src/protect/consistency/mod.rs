@@ -256,7 +256,10 @@ fn codes_within_their_persons(
         if let Some(none) = t.empty_none().and_then(|c| at[c]) {
             constraints.push(vec![(none, 1.0)]);
         }
-        let Some(m) = t.spec.max_codes.filter(|&m| t.multi && m >= 2) else {
+        // Not T21b's pairs: its sums of hundreds of noisy pairs would move T21a's few precise
+        // cells, tied to its any and several (as T21a's bounds on T21b did, see `org_counts`).
+        let pairs = t.dims[0].derive == crate::tables::Derive::Pairs;
+        let Some(m) = t.spec.max_codes.filter(|&m| t.multi && m >= 2 && !pairs) else {
             continue;
         };
         let d = t.dims[0].domain.len();

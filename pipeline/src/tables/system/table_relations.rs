@@ -79,8 +79,13 @@ pub(super) fn multi_relations(t: &Table, at: &impl Fn(usize) -> usize, out: &mut
 /// to at most the persons with any code plus m - 1 per person with several. None for a
 /// single-valued table, or where m allows every code anyway.
 pub fn truncated_codes(t: &Table, at: &impl Fn(usize) -> usize) -> Option<Constraint> {
-    let d = t.dims.first()?.domain.len();
-    let m = t.spec.max_codes.filter(|&m| t.multi && m >= 2 && m < d)?;
+    let dim = t.dims.first()?;
+    let d = dim.domain.len();
+    // Not T21b's pairs (see `protect::consistency::codes_within_their_persons`).
+    let m = t
+        .spec
+        .max_codes
+        .filter(|&m| t.multi && m >= 2 && m < d && dim.derive != Derive::Pairs)?;
     let (any, several) = (at(d + 1), at(d + 3));
     let mut high: Vec<(usize, f64)> = (0..d).map(|c| (at(c), 1.0)).collect();
     high.extend([(any, -1.0), (several, -(m as f64 - 1.0))]);
