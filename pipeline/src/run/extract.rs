@@ -170,7 +170,6 @@ pub fn journalist_stage(
     if let Some(ledger) = &params.ledger {
         super::ledger::bind_ledger(work.root(), ledger)?;
     }
-    let root = dp_dir.parent().unwrap_or(work.root()).to_path_buf();
     let link_dir = root.join(crate::link::STAGE);
     let aggregate_dir = root.join(tables::STAGE);
     let spec = StageSpec {
