@@ -31,11 +31,12 @@ const HASHES: usize = 10;
 /// Each stored bit flips with probability 2^-FLIP_AND = 1/128 (BLIP).
 pub const FLIP_AND: usize = 7;
 
-/// The stored bits one token sets and clears.
+/// The stored bits one token's base bits move: for each base bit it sets, the stored bit it
+/// sets and the complement bit it clears. The two halves of the stored filter never overlap,
+/// so one mask says both (`base`), and a cached name part carries 128 bytes of it, not 256.
 #[derive(Clone)]
 pub struct Masks {
-    pub set: [u64; STORED_WORDS],
-    pub clear: [u64; STORED_WORDS],
+    pub moved: [u64; STORED_WORDS],
 }
 
 pub struct BloomEncoder {
@@ -97,8 +98,7 @@ impl BloomEncoder {
     /// strings, each padded with its mark) set, and the complement bits they clear.
     pub fn token_masks(&mut self, grams: &[(u8, &str)]) -> Masks {
         let mut m = Masks {
-            set: [0; STORED_WORDS],
-            clear: [0; STORED_WORDS],
+            moved: [0; STORED_WORDS],
         };
         for (mark, t) in grams {
             let padded = std::iter::once(*mark)
@@ -110,8 +110,8 @@ impl BloomEncoder {
                         self.set_at[b as usize] as usize,
                         self.clear_at[b as usize] as usize,
                     );
-                    m.set[on / 64] |= 1 << (on % 64);
-                    m.clear[off / 64] |= 1 << (off % 64);
+                    m.moved[on / 64] |= 1 << (on % 64);
+                    m.moved[off / 64] |= 1 << (off % 64);
                 }
             }
         }
@@ -120,18 +120,20 @@ impl BloomEncoder {
 
     /// The balanced filter of a name from its tokens' masks (or the masks of groups of
     /// tokens, OR-ed together), before the flips. Each base bit set moves one stored bit from
-    /// the complement half to the base half, so every filter keeps BASE_BITS ones; a base
-    /// bit's two stored positions are its own (the halves never overlap), so neither the
-    /// order of tokens nor their grouping matters.
-    pub fn base<'m>(
-        &self,
-        masks: impl Iterator<Item = (&'m [u64; STORED_WORDS], &'m [u64; STORED_WORDS])>,
-    ) -> [u64; STORED_WORDS] {
-        let mut out = self.empty;
-        for (set, clear) in masks {
-            for ((o, s), c) in out.iter_mut().zip(set).zip(clear) {
-                *o = (*o | s) & !c;
+    /// the complement half (all set in `empty`) to the base half (all clear in it), so every
+    /// filter keeps BASE_BITS ones; a base bit's two stored positions are its own (the halves
+    /// never overlap), so the moved bits toggle `empty` once whichever tokens set the base
+    /// bit, and neither the order of tokens nor their grouping matters.
+    pub fn base<'m>(&self, masks: impl Iterator<Item = &'m [u64; STORED_WORDS]>) -> [u64; STORED_WORDS] {
+        let mut moved = [0u64; STORED_WORDS];
+        for m in masks {
+            for (o, b) in moved.iter_mut().zip(m) {
+                *o |= b;
             }
+        }
+        let mut out = self.empty;
+        for (o, m) in out.iter_mut().zip(moved) {
+            *o ^= m;
         }
         out
     }

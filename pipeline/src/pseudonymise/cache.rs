@@ -43,10 +43,9 @@ pub struct PartInfo {
     /// The part as written, then each token's text and phonetic code (valid UTF-8: built from
     /// `str`s).
     text: smallvec::SmallVec<[u8; PART_TEXT]>,
-    /// The stored bits the part's tokens set and clear together (the order of tokens does
-    /// not matter to the filter, see `BloomEncoder::base`).
-    pub set: [u64; STORED_WORDS],
-    pub clear: [u64; STORED_WORDS],
+    /// The stored bits the part's tokens move together (the order of tokens does not matter
+    /// to the filter, see `BloomEncoder::base`).
+    pub moved: [u64; STORED_WORDS],
 }
 
 impl PartToken {
@@ -84,7 +83,7 @@ impl PartInfo {
     /// Reads the lines a record will use (see the module's comment).
     pub fn touch(&self) -> u64 {
         let text = self.text.first().map_or(0, |&b| u64::from(b));
-        let masks = self.set[0] ^ self.set[STORED_WORDS - 1] ^ self.clear[0] ^ self.clear[STORED_WORDS - 1];
+        let masks = self.moved[0] ^ self.moved[STORED_WORDS - 1];
         text ^ masks
     }
 }
@@ -99,8 +98,7 @@ fn offset(at: usize) -> u32 {
 #[derive(Clone)]
 struct TokenInfo {
     phonetic: String,
-    set: [u64; STORED_WORDS],
-    clear: [u64; STORED_WORDS],
+    moved: [u64; STORED_WORDS],
     block: i64,
     alt_block: i64,
 }
@@ -134,8 +132,7 @@ impl PartMaker {
             text: smallvec::SmallVec::new(),
             raw_len: offset(raw.len()),
             tokens: smallvec::SmallVec::new(),
-            set: [0; STORED_WORDS],
-            clear: [0; STORED_WORDS],
+            moved: [0; STORED_WORDS],
         };
         let mut text = String::from(raw);
         for (t, alt) in part_token_variants(raw) {
@@ -152,11 +149,8 @@ impl PartMaker {
                 text: (start, mid),
                 phonetic: (mid, offset(text.len())),
             });
-            for (o, s) in info.set.iter_mut().zip(&tok.set) {
-                *o |= s;
-            }
-            for (o, c) in info.clear.iter_mut().zip(&tok.clear) {
-                *o |= c;
+            for (o, m) in info.moved.iter_mut().zip(&tok.moved) {
+                *o |= m;
             }
         }
         info.text = smallvec::SmallVec::from_slice(text.as_bytes());
@@ -216,8 +210,7 @@ impl PartMaker {
         };
         TokenInfo {
             phonetic: phonetic_of_folded(&folded),
-            set: masks.set,
-            clear: masks.clear,
+            moved: masks.moved,
             block,
             alt_block,
         }

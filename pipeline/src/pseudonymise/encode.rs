@@ -297,7 +297,7 @@ impl RecordEncoder {
             pending.add_framed(&keys.mk[2], r, Slot::MatchKey(2));
         }
         // The flips are seeded by the record's keyed hash (see `Slot::Record`).
-        let base = (!toks.is_empty()).then(|| self.bloom.base(parts.iter().map(|p| (&p.set, &p.clear))));
+        let base = (!toks.is_empty()).then(|| self.bloom.base(parts.iter().map(|p| &p.moved)));
         // Every name part (the longest first): a typo in one part still leaves the others.
         // Then, in the slots left, the popular spellings of parts written in Thai, so that a
         // record in Latin letters shares a part with them whichever way it spells it.

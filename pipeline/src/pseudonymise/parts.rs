@@ -10,9 +10,9 @@ use super::cache::{PartInfo, PartMaker, Table, text_key};
 use crate::dates::PartialDate;
 use crate::key::LinkageKey;
 
-/// Distinct name parts kept, as written, with everything a record needs from them (about
-/// 520 bytes each, so at most about 540 MB); rarer ones are made again for each segment of a
-/// file's rows.
+/// Distinct name parts kept, as written, with everything a record needs from them (360
+/// bytes each, 488 before one Bloom mask replaced two, so at most about 380 MB); rarer ones
+/// are made again for each segment of a file's rows.
 pub const PART_CACHE: usize = 1 << 20;
 
 /// A name part: in the store, or made for the current rows only (the store was full).
@@ -144,6 +144,17 @@ impl<T> Chunked<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The store's memory is sized by this (see `PART_CACHE`); each record reads two parts,
+    /// so their cache lines are the encoder's wait.
+    #[test]
+    fn a_cached_part_stays_within_360_bytes() {
+        assert!(
+            std::mem::size_of::<PartInfo>() <= 360,
+            "{}",
+            std::mem::size_of::<PartInfo>()
+        );
+    }
 
     #[test]
     fn a_part_is_made_once_and_one_past_the_cap_lives_for_its_rows_only() {

@@ -17,8 +17,8 @@ pub use cells::{TableCells, read_cells, read_cells_from, truncated_name, write_c
 pub use compile::{NOT_ANSWERED, compile, load_tables, pair_code, parse_group};
 pub use derive::Persons;
 pub use system::{
-    CellRef, build_system, build_system_for_dp, build_system_with, build_system_with_differences,
-    person_relations,
+    CellRef, between_bounds, build_system, build_system_for_dp, build_system_with,
+    build_system_with_differences, person_relations,
 };
 
 use std::collections::BTreeMap;

@@ -262,3 +262,66 @@ fn excels_text_formula_in_csv_is_read_as_its_text() {
         "{norms:?}"
     );
 }
+
+/// From an outside review: spaces around a code or a member's code, spaces around the answers
+/// of a multi-valued cell and separators with nothing beside them are near misses made right,
+/// and counted as such (they were read without a word); answers with only a space between
+/// them get the separator's hint; the parenthesised labels of age groups are read.
+#[test]
+fn spaces_and_stray_separators_are_counted_and_a_space_between_answers_is_told() {
+    let rows = vec![
+        row_with(&[("org_id", "SAMPLE01 "), ("gender", " woman  ")]),
+        row_with(&[("record_id", "R2"), ("exploitation_forms", "sexual ; labour")]),
+        row_with(&[("record_id", "R3"), ("exploitation_forms", ";sexual;;labour;")]),
+        row_with(&[("record_id", "R4"), ("age_group", "Vuxen (18+)")]),
+        row_with(&[("record_id", "R5"), ("exploitation_forms", "sexual labour")]),
+    ];
+    let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    assert_eq!(report.totals.accepted, 4, "{}", report.to_text());
+    let counted = &report.orgs["SAMPLE01"].normalised;
+    let count = |what: &str| {
+        counted
+            .iter()
+            .filter(|(k, _)| what.split('|').all(|w| k.contains(w)))
+            .map(|(_, n)| *n)
+            .sum::<u64>()
+    };
+    assert_eq!(count("org_id:|spaces at the ends removed"), 1, "{counted:?}");
+    assert_eq!(count("gender:|spaces at the ends removed"), 1, "{counted:?}");
+    assert_eq!(count("spaces around answers removed"), 1, "{counted:?}");
+    assert_eq!(count("with no answer beside it dropped"), 1, "{counted:?}");
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(
+        strings(&df, "exploitation_forms")[1..3],
+        [Some("sexual;labour".into()), Some("sexual;labour".into())]
+    );
+    assert_eq!(strings(&df, "age_group")[3].as_deref(), Some("adult"));
+    let q = read_parquet(&out.path().join("quarantine/SAMPLE01.parquet"));
+    let message = strings(&q, "message").remove(0).unwrap_or_default();
+    assert!(message.contains("separated by ';': sexual;labour"), "{message}");
+}
+
+/// "Vet ej" in a column with no answer for unknown is told so, with what to write, rather
+/// than that the value is near no answer and may be a name.
+#[test]
+fn unknown_in_a_column_without_that_answer_says_what_to_write() {
+    let rows = vec![
+        row_with(&[]),
+        row_with(&[("record_id", "R2"), ("civil_society_support", "Vet ej")]),
+        row_with(&[
+            ("record_id", "R3"),
+            ("civil_society_support", "legal_advice;unknown"),
+        ]),
+    ];
+    let (_report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    let q = read_parquet(&out.path().join("quarantine/SAMPLE01.parquet"));
+    let messages = strings(&q, "message");
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    for m in &messages {
+        let m = m.as_deref().unwrap_or_default();
+        assert!(
+            m.contains("says the answer is not known, and civil_society_support has no answer for that"),
+            "{m}"
+        );
+    }
+}

@@ -42,6 +42,18 @@ fn xlsx_with_data_on_a_named_sheet() {
     );
     let e = report.files[0].error.clone().unwrap_or_default();
     assert!(e.contains("Saknas") && e.contains("Kontakter"), "{e}");
+    // Named as Excel finds a sheet, without regard to case.
+    let (report, _o) = ingest(
+        dir.path(),
+        &IngestOptions {
+            sheet: SheetChoice {
+                name: Some("kontakter".into()),
+            },
+            ..Default::default()
+        },
+    );
+    assert_eq!(report.files[0].error, None);
+    assert_counts(&report, 1, 1);
 }
 
 #[test]

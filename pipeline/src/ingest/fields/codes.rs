@@ -224,11 +224,16 @@ fn answers_with_another_separator(
     for w in [" och ", " and ", " samt "] {
         text = text.replace(w, ",");
     }
-    let parts: Vec<&str> = text
+    let mut parts: Vec<&str> = text
         .split([',', '/', '+', '&', '|'])
         .map(str::trim)
         .filter(|p| !p.is_empty())
         .collect();
+    if parts.len() < 2 {
+        // "sexual labour": answers with only a space between them (no answer of a list is
+        // two answers' codes joined by a space, so this reads nothing into a label).
+        parts = text.split_whitespace().collect();
+    }
     if parts.len() < 2 {
         return None;
     }
@@ -244,8 +249,26 @@ pub(super) fn multi(
     order: impl Fn(&str) -> usize,
 ) -> Result<Cleaned, Broken> {
     let mut changes = Vec::new();
+    let pieces: Vec<&str> = raw.split(sep).collect();
+    // The cell's ends are trimmed (and counted) before it gets here; spaces around an answer
+    // and separators with no answer between them are near misses made right, so counted too.
+    if pieces.iter().any(|p| p.trim() != *p && !p.trim().is_empty()) {
+        changes.push((
+            "(spaces)".to_string(),
+            "(spaces around answers removed)".to_string(),
+        ));
+    }
+    if pieces.len() > 1
+        && pieces.iter().any(|p| p.trim().is_empty())
+        && pieces.iter().any(|p| !p.trim().is_empty())
+    {
+        changes.push((
+            "(separators)".to_string(),
+            format!("(a {sep:?} with no answer beside it dropped)"),
+        ));
+    }
     let mut codes: Vec<String> = Vec::new();
-    for part in raw.split(sep).map(str::trim).filter(|p| !p.is_empty()) {
+    for part in pieces.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
         let c = one(part).map_err(|mut b| {
             // "sexual, labour", "sexual/labour" or "sexuell och arbete": two codes with
             // another separator.

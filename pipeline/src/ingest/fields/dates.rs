@@ -221,6 +221,10 @@ pub fn personal_number(raw: &str, report_year: i32, today: Today) -> Result<pnr:
             false => Ok(p),
         })
         .map_err(|p| match p {
+            _ if last_four_unknown(raw) => broken(
+                "pnr_format",
+                "a birth date without the personal number's last four digits (written as XXXX, ****, 0000 or left out) is no personal number: put the birth date in birth_date and leave personal_number empty",
+            ),
             PnrProblem::Format if raw.contains("E+") || raw.contains("e+") => broken(
                 "pnr_format",
                 "the number is in scientific notation, as Excel shows a long number in a cell not formatted as text (for example 1,99001E+11), and its last digits are lost: format the column as text and type the numbers again",
@@ -233,9 +237,55 @@ pub fn personal_number(raw: &str, report_year: i32, today: Today) -> Result<pnr:
         })
 }
 
+/// A case system's way of writing a birth date where the personal number is not known:
+/// `900305-XXXX`, `19900305-****`, `900305-0000` (no one's last four are 0000: the birth
+/// number 000 is never given) or the date's 6 or 8 digits alone.
+fn last_four_unknown(raw: &str) -> bool {
+    let t: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    let rest = t[digits..].trim_start_matches(['-', '+']);
+    let placeholder =
+        |s: &str| s.len() == 4 && s.chars().all(|c| matches!(c, 'X' | 'x' | '*' | '?' | '_' | '#'));
+    match digits {
+        6 | 8 => rest.is_empty() || placeholder(rest) || rest == "0000",
+        10 | 12 => rest.is_empty() && t.ends_with("0000"),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{Today, date, personal_number, year};
+    use super::{Today, date, last_four_unknown, personal_number, year};
+
+    /// The forms case systems write for a birth date without the last four are told as such;
+    /// a mistyped number is not.
+    #[test]
+    fn a_personal_number_without_its_last_four_is_told_to_go_in_birth_date() {
+        let today = Today(2026, 11, 29);
+        for raw in [
+            "900305-XXXX",
+            "19900305-xxxx",
+            "900305-****",
+            "19900305-0000",
+            "9003050000",
+            "19900305",
+            "900305",
+            "900305 - XXXX",
+        ] {
+            assert!(last_four_unknown(raw), "{raw}");
+            let b = personal_number(raw, 2024, today).expect_err("refused");
+            assert!(b.message.contains("birth_date"), "{raw}: {}", b.message);
+        }
+        for raw in [
+            "900305-238",
+            "900305-2384X",
+            "19900305-2385",
+            "1990-03-05",
+            "9003052385",
+        ] {
+            assert!(!last_four_unknown(raw), "{raw}");
+        }
+    }
 
     /// A date exported as text with a midnight time is its date, reported as normalised;
     /// another time of day is refused.

@@ -107,11 +107,12 @@ pub fn check_cell(schema: &Schema, col: &Column, raw: &str) -> Result<Cleaned, B
             let list = schema
                 .list_for(col)
                 .ok_or_else(|| broken("unknown_code", format!("no code list for {}", col.name)))?;
+            let one = |p: &str| code(list, p).map_err(|b| no_unknown_here(schema, list, &col.name, p, b));
             if col.multi {
                 let order = |c: &str| list.position(c).unwrap_or(usize::MAX);
-                multi(raw, schema.multi_separator, |p| code(list, p), order)
+                multi(raw, schema.multi_separator, one, order)
             } else {
-                code(list, raw).map_err(|b| one_answer_only(b, raw, &col.name, |p| code(list, p)))
+                one(raw).map_err(|b| one_answer_only(b, raw, &col.name, |p| code(list, p)))
             }
         }
         ColumnType::Country if col.multi => {
@@ -130,6 +131,31 @@ pub fn check_cell(schema: &Schema, col: &Column, raw: &str) -> Result<Cleaned, B
         // Dates and personal numbers need the report year; see `date` and `personal_number`.
         ColumnType::PartialDate | ColumnType::PersonalNumber => Ok(Cleaned::same(raw)),
     }
+}
+
+/// "Vet ej" or "unknown" in a column whose list has no such answer (who had legal advice is
+/// asked of what was given): said so, with what to write instead, rather than that the value
+/// is near no answer (the word is the contract's own, so it is shown).
+fn no_unknown_here(
+    schema: &Schema,
+    list: &crate::schema::CodeList,
+    column: &str,
+    raw: &str,
+    b: Broken,
+) -> Broken {
+    let unknown_word = schema.code_lists.values().any(|l| {
+        matches!(l.resolve(raw), crate::schema::Resolved::Exact(c) | crate::schema::Resolved::Normalised(c) if c == "unknown")
+    });
+    if !unknown_word || list.get("unknown").is_some() {
+        return b;
+    }
+    broken(
+        b.rule,
+        format!(
+            "{:?} says the answer is not known, and {column} has no answer for that: write only the answers that are known, or leave the cell empty (read as not answered)",
+            raw.trim()
+        ),
+    )
 }
 
 /// A number as Excel shows one too long for its cell: a digit, decimals after a comma or a

@@ -55,25 +55,36 @@ pub(super) fn open_xlsx(
     let mut wb: Book =
         open_workbook(path).map_err(|e: calamine::XlsxError| xerr(&not_a_workbook(path, &e.to_string())))?;
     let sheets = wb.sheets_metadata().to_vec();
-    if let Some(want) = &sheet.name
-        && !sheets.iter().any(|s| &s.name == want)
-    {
-        return Err(FileError::NoSuchSheet {
-            path: path.to_path_buf(),
-            sheet: want.clone(),
-            available: sheets
+    // Excel keeps sheet names unique without regard to case, and finds them so: `q1` is Q1.
+    let chosen: Option<String> = match &sheet.name {
+        None => None,
+        Some(want) => Some(
+            sheets
                 .iter()
-                .map(|s| s.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        });
-    }
+                .find(|s| &s.name == want)
+                .or_else(|| {
+                    sheets
+                        .iter()
+                        .find(|s| s.name.to_lowercase() == want.trim().to_lowercase())
+                })
+                .map(|s| s.name.clone())
+                .ok_or_else(|| FileError::NoSuchSheet {
+                    path: path.to_path_buf(),
+                    sheet: want.clone(),
+                    available: sheets
+                        .iter()
+                        .map(|s| s.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })?,
+        ),
+    };
     let mut tables: Vec<(HeaderKind, Table)> = Vec::new();
     let mut passed = Passed::default();
     let mut hidden = Vec::new();
     for meta in &sheets {
         let name = &meta.name;
-        if sheet.name.as_ref().is_some_and(|w| w != name) || meta.typ != SheetType::WorkSheet {
+        if chosen.as_ref().is_some_and(|w| w != name) || meta.typ != SheetType::WorkSheet {
             continue;
         }
         if sheet.name.is_none() && meta.visible != SheetVisible::Visible {
