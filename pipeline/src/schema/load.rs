@@ -26,6 +26,8 @@ struct ContractFile {
     #[serde(default)]
     empty_markers: Vec<String>,
     #[serde(default)]
+    birth_date_placeholders: Vec<String>,
+    #[serde(default)]
     only_when: Vec<super::OnlyWhen>,
     columns: Vec<Column>,
     rules: Vec<Rule>,
@@ -68,6 +70,16 @@ pub fn load_embedded() -> Result<Schema, SchemaError> {
             });
         }
     }
+    if let Some(d) = contract
+        .birth_date_placeholders
+        .iter()
+        .find(|d| crate::dates::PartialDate::parse(d).map_or(true, |p| p.day.is_none()))
+    {
+        return Err(SchemaError::Invalid {
+            file: "contract.json",
+            message: format!("birth_date_placeholders: {d:?} is not a full date (YYYY-MM-DD)"),
+        });
+    }
     check_columns(&contract.columns, &code_lists)?;
     check_only_when(&contract.only_when, &contract.columns, &code_lists)?;
     let unknown_country = unknown_country(&code_lists)?;
@@ -93,6 +105,7 @@ pub fn load_embedded() -> Result<Schema, SchemaError> {
             .map(|w| super::name_placeholder_form(w))
             .collect(),
         empty_markers: contract.empty_markers.iter().map(|w| w.to_lowercase()).collect(),
+        birth_date_placeholders: contract.birth_date_placeholders.into_iter().collect(),
         only_when: contract.only_when,
         columns: contract.columns,
         rules: contract.rules,

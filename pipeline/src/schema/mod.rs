@@ -127,6 +127,8 @@ pub struct Schema {
     pub example_ids: std::collections::HashSet<String>,
     /// What exports write in an empty cell (`NULL`, `NA`, `NaN`), in lower case.
     pub empty_markers: std::collections::HashSet<String>,
+    /// Dates put in birth_date where it is not known (`1900-01-01`), as `YYYY-MM-DD`.
+    pub birth_date_placeholders: std::collections::HashSet<String>,
     /// Columns answered only when another holds one of some codes (the funnel rules).
     pub only_when: Vec<OnlyWhen>,
     pub columns: Vec<Column>,

@@ -183,3 +183,37 @@ fn a_birth_date_in_another_form_is_read_and_counted_without_showing_it() {
     );
     assert!(!text.contains("1981"), "{text}");
 }
+
+/// From an outside review: 1 January 1900 or 1901, which case systems write where the birth
+/// date is not known, was kept as a birth date (and matched as one). It is read as not known
+/// and counted, and the date next to it (1900-01-02) is kept.
+#[test]
+fn a_placeholder_birth_date_is_read_as_not_known_and_counted() {
+    let rows = vec![
+        row_with(&[("birth_date", "1900-01-01"), ("personal_number", "")]),
+        row_with(&[
+            ("record_id", "R2"),
+            ("birth_date", "1901.01.01"),
+            ("personal_number", ""),
+        ]),
+        row_with(&[
+            ("record_id", "R3"),
+            ("birth_date", "1900-01-02"),
+            ("personal_number", ""),
+        ]),
+    ];
+    let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
+    assert_eq!(report.totals.accepted, 3, "{}", report.to_text());
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert_eq!(
+        strings(&df, "birth_date"),
+        vec![None, None, Some("1900-01-02".to_string())]
+    );
+    let counted: u64 = report.orgs["SAMPLE01"]
+        .normalised
+        .iter()
+        .filter(|(k, _)| k.contains("where the birth date is not known"))
+        .map(|(_, n)| *n)
+        .sum();
+    assert_eq!(counted, 2, "{:?}", report.orgs["SAMPLE01"].normalised);
+}

@@ -187,6 +187,17 @@ impl Validator<'_> {
         let raw_birth = answer(self.schema, row, map, c.birth);
         if !raw_birth.is_empty() {
             match date(raw_birth, year, self.today) {
+                Ok((d, _)) if self.schema.birth_date_placeholders.contains(&d.to_string()) => {
+                    // Read as not known, like a placeholder name: as a date, every record
+                    // holding it would share one birth date.
+                    values[c.birth] = None;
+                    norms.push(Normalisation {
+                        column: "birth_date".into(),
+                        from: digits_hidden(raw_birth),
+                        to: "(empty: a date case systems write where the birth date is not known)".into(),
+                        ..Default::default()
+                    });
+                }
                 Ok((d, changed)) => {
                     // Counted by its form alone (#### for the digits): the report holds no
                     // birth dates.
