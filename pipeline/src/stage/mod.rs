@@ -146,15 +146,11 @@ impl Workdir {
         if !HANDED_ON.contains(&stage) {
             return Ok(());
         }
-        match self.foreign_files(stage) {
-            Some(files) if !files.is_empty() => Err(WorkFolderError::ForeignFiles {
-                dir: self.stage_dir(stage),
-                stage: stage.to_string(),
-                files,
-            }
-            .into()),
-            _ => Ok(()),
-        }
+        self.refuse_foreign_files(stage, |dir, stage, files| WorkFolderError::ForeignFiles {
+            dir,
+            stage,
+            files,
+        })
     }
 
     /// Any other stage's folder is replaced whole when the stage writes it: files put in it
@@ -166,13 +162,23 @@ impl Workdir {
         if HANDED_ON.contains(&stage) {
             return Ok(());
         }
+        self.refuse_foreign_files(stage, |dir, stage, files| WorkFolderError::ForeignFilesInStage {
+            dir,
+            stage,
+            files,
+        })
+    }
+
+    /// `error` naming the files in `stage`'s folder that its manifest does not list, if any.
+    fn refuse_foreign_files(
+        &self,
+        stage: &str,
+        error: impl FnOnce(PathBuf, String, Vec<String>) -> WorkFolderError,
+    ) -> Result<(), StageError> {
         match self.foreign_files(stage) {
-            Some(files) if !files.is_empty() => Err(WorkFolderError::ForeignFilesInStage {
-                dir: self.stage_dir(stage),
-                stage: stage.to_string(),
-                files,
+            Some(files) if !files.is_empty() => {
+                Err(error(self.stage_dir(stage), stage.to_string(), files).into())
             }
-            .into()),
             _ => Ok(()),
         }
     }

@@ -1,8 +1,8 @@
 //! Cells the contract makes zero: persons who hold a code of a column answered only after
 //! another column's answer (an exploitation form needs a direct contact, an offence a police
-//! report) without that answer, and persons without an answer in a table of persons with one. Every reader of the contract knows them, so hiding one protects
-//! nothing; an outside review found T11's indirect children by form hidden as complements the
-//! audit counted on.
+//! report) without that answer, and persons without an answer in a table of persons with one.
+//! Every reader of the contract knows them, so hiding one protects nothing; an outside review
+//! found T11's indirect children by form hidden as complements the audit counted on.
 
 use safetally_dp::suppress::Constraint;
 

@@ -55,13 +55,13 @@ pub fn build_system_for_dp(
     cells: &[TableCells],
 ) -> (System, Vec<CellRef>) {
     let (mut sys, refs, offset, _) = build_without_org_counts(deriver, tables, cells);
-    // Regroupings: a reader knows these as the audit does, and sees them broken: an outside review read
-    // T10's 30 directly affected persons born in Sweden against T02's 20 born in SE, and T09's
-    // 13 exploited in Sweden from the EU against T10's 12 from the EU.
-    // The bounds through a third cell (`between_relations`) are not fitted: each ties grand
-    // totals the totals' fit has already held (T18's total at most T17's yes and T01's
-    // indirect persons), and at a large noise scale no integers met them all.
+    // Countries, regions and origin groups: a reader knows these as the audit does, and sees
+    // them broken (an outside review read T10's 30 directly affected persons born in Sweden
+    // against T02's 20 born in SE).
     super::regroupings::add(deriver, tables, &offset, &mut sys.constraints);
+    // Not the bounds through a third cell (`between_relations`): each ties grand totals the
+    // totals' fit has already held (T18's total at most T17's yes and T01's indirect
+    // persons), and at a large noise scale no integers met them all.
     // The contract's zeros hold in the published integers too: noise would print persons the
     // contract rules out (T11's indirect children by exploitation form).
     super::structural::add(deriver, tables, &offset, &mut sys.constraints);
@@ -140,27 +140,28 @@ fn build_without_org_counts(
 /// The bounds through a third cell (see `between`), over every cell of every table in
 /// order: the relations of the audit that DP post-processing does not fit.
 pub fn between_bounds(tables: &Tables) -> Vec<Constraint> {
-    let mut offset = Vec::with_capacity(tables.tables.len());
-    let mut at = 0;
-    for t in &tables.tables {
-        offset.push(at);
-        at += t.n_cells();
-    }
+    let (_, offset) = all_cells(tables);
     let mut out = Vec::new();
     between_relations(tables, &Nesting::new(tables, &offset), &mut out);
     out
 }
 
-/// The relations between cells of different tables that count nested or the same persons
-/// (see `same_persons_relations`, `nested_persons_relations`), over every cell of every table
-/// in order: what DP post-processing fits beside the tables' own sums.
-pub fn person_relations(tables: &Tables) -> (Vec<CellRef>, Vec<Constraint>) {
+/// Every cell of every table in order, and where each table's cells start.
+fn all_cells(tables: &Tables) -> (Vec<CellRef>, Vec<usize>) {
     let mut offset = Vec::with_capacity(tables.tables.len());
     let mut refs = Vec::new();
     for (ti, t) in tables.tables.iter().enumerate() {
         offset.push(refs.len());
         refs.extend((0..t.n_cells()).map(|cell| CellRef { table: ti, cell }));
     }
+    (refs, offset)
+}
+
+/// The relations between cells of different tables that count nested or the same persons
+/// (see `same_persons_relations`, `nested_persons_relations`), over every cell of every table
+/// in order: what DP post-processing fits beside the tables' own sums.
+pub fn person_relations(tables: &Tables) -> (Vec<CellRef>, Vec<Constraint>) {
+    let (refs, offset) = all_cells(tables);
     let mut out = Vec::new();
     same_persons_relations(tables, &offset, &mut out);
     nested_persons_relations(&Nesting::new(tables, &offset), &mut out);
@@ -254,15 +255,6 @@ impl ReportSystem {
 
     /// Where each table's cells start in the system.
     pub fn offsets(&self) -> Vec<usize> {
-        let mut at = 0;
-        self.tables
-            .tables
-            .iter()
-            .map(|t| {
-                let start = at;
-                at += t.n_cells();
-                start
-            })
-            .collect()
+        all_cells(&self.tables).1
     }
 }
