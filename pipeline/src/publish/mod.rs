@@ -40,7 +40,11 @@ pub struct ReleaseManifest {
     pub parameters: serde_json::Value,
     /// The files the release was made from (the protected tables, and upstream what they came from).
     pub inputs: Vec<FileHash>,
-    pub audit_passed: bool,
+    /// Exact releases: whether the small-count audit passed (publish refuses one that did
+    /// not). A DP release has no such audit (its guarantee is the noise, in `dp`), so the
+    /// field is left out rather than carrying a `true` that means nothing there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_passed: Option<bool>,
     /// DP mode: what the release spent and promises (no figure computed from exact counts).
     #[serde(default)]
     pub dp: Option<DpRelease>,
@@ -171,7 +175,7 @@ pub fn publish(inp: &PublishInput, out: &Path) -> Result<ReleaseManifest, StageE
         software_version: SOFTWARE_VERSION.into(),
         parameters,
         inputs: inp.inputs.clone(),
-        audit_passed: inp.report.audit_passed,
+        audit_passed: inp.report.dp.is_none().then_some(inp.report.audit_passed),
         dp: inp.report.dp.as_ref().map(DpRelease::from),
         coverage: inp.coverage.as_ref().and_then(|c| coverage::shown(c, dp)),
         tables: inp.tables.tables.iter().map(|t| t.id().to_string()).collect(),

@@ -18,7 +18,7 @@ pub use compile::{NOT_ANSWERED, compile, load_tables, pair_code, parse_group};
 pub use derive::Persons;
 pub use system::{
     CellRef, between_bounds, build_system, build_system_for_dp, build_system_with,
-    build_system_with_differences, person_relations,
+    build_system_with_differences, person_relations, truncated_code_sum,
 };
 
 use std::collections::BTreeMap;

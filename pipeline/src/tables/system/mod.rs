@@ -17,6 +17,7 @@ use crate::schema::Schema;
 use between::between_relations;
 use org_counts::{org_count_margins, org_count_relations};
 use persons::{Nesting, nested_persons_relations, same_persons_relations};
+pub use table_relations::truncated_code_sum;
 use table_relations::{lines, margin_relations, multi_relations};
 
 pub(super) use org_counts::{count_groups, counts_and_pairs};

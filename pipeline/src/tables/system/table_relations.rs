@@ -79,17 +79,49 @@ pub(super) fn multi_relations(t: &Table, at: &impl Fn(usize) -> usize, out: &mut
 /// to at most the persons with any code plus m - 1 per person with several. None for a
 /// single-valued table, or where m allows every code anyway.
 pub fn truncated_codes(t: &Table, at: &impl Fn(usize) -> usize) -> Option<Constraint> {
+    let bound = truncated_code_sum(t).filter(|b| b.per_several < t.dims[0].domain.len() as f64 - 1.0)?;
+    Some(Constraint::at_most_zero(
+        bound.at_most.into_iter().map(|(c, a)| (at(c), a)).collect(),
+    ))
+}
+
+/// The sum of a multi-valued table's codes as DP measures them, over the table's own cells:
+/// `at_most` is `codes - any - per_several x several` (at most 0), `at_least` is
+/// `any + several - codes` (at most 0). The two are one equality where `per_several` is 1.
+/// Written once for the integers the repair keeps (`truncated_codes`) and for the fit
+/// (`protect::consistency`).
+pub struct CodeSum {
+    pub at_most: Vec<(usize, f64)>,
+    pub at_least: Vec<(usize, f64)>,
+    pub per_several: f64,
+    /// The cells of persons with any code and with several.
+    pub any: usize,
+    pub several: usize,
+}
+
+/// `CodeSum` of a multi-valued table with `max_codes` of 2 or more (m, capped at its codes):
+/// each person with any code holds 1 to m of them. Not T21b's pairs, whose sums of hundreds
+/// of noisy pairs would move T21a's few precise cells (see `org_counts`).
+pub fn truncated_code_sum(t: &Table) -> Option<CodeSum> {
     let dim = t.dims.first()?;
     let d = dim.domain.len();
-    // Not T21b's pairs (see `protect::consistency::codes_within_their_persons`).
     let m = t
         .spec
         .max_codes
-        .filter(|&m| t.multi && m >= 2 && m < d && dim.derive != Derive::Pairs)?;
-    let (any, several) = (at(d + 1), at(d + 3));
-    let mut high: Vec<(usize, f64)> = (0..d).map(|c| (at(c), 1.0)).collect();
-    high.extend([(any, -1.0), (several, -(m as f64 - 1.0))]);
-    Some(Constraint::at_most_zero(high))
+        .filter(|&m| t.multi && m >= 2 && dim.derive != Derive::Pairs)?;
+    let (any, several) = (d + 1, d + 3);
+    let per_several = (m.min(d) as f64 - 1.0).max(1.0);
+    let mut at_most: Vec<(usize, f64)> = (0..d).map(|c| (c, 1.0)).collect();
+    at_most.extend([(any, -1.0), (several, -per_several)]);
+    let mut at_least: Vec<(usize, f64)> = (0..d).map(|c| (c, -1.0)).collect();
+    at_least.extend([(any, 1.0), (several, 1.0)]);
+    Some(CodeSum {
+        at_most,
+        at_least,
+        per_several,
+        any,
+        several,
+    })
 }
 
 /// Persons shared by two organisations are at most the persons each of them reported.
