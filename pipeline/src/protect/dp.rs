@@ -367,8 +367,10 @@ pub fn release_tables_noted(
     scales: &[f64],
     suppress_below: u64,
 ) -> (Vec<ProtectedTable>, Option<String>) {
-    let c = make_consistent(tables, deriver, noisy, scales);
-    let raw = super::consistency::raw_estimates(tables, noisy, scales);
+    let mut c = make_consistent(tables, deriver, noisy, scales);
+    let same = super::consistency::same_numbers(tables, deriver);
+    let raw = super::consistency::raw_estimates(tables, noisy, scales, &same);
+    super::consistency::one_scale_per_number(&same, &raw, &mut c.scales);
     (
         publishable(tables, suppress_below, (&c.values, &c.scales), &raw),
         c.unmet,

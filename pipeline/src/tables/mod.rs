@@ -16,6 +16,7 @@ pub use aggregate::{AggregateReport, aggregate_persons, aggregate_stage_dir, mem
 pub use cells::{TableCells, read_cells, read_cells_from, truncated_name, write_cells};
 pub use compile::{NOT_ANSWERED, compile, load_tables, pair_code, parse_group};
 pub use derive::Persons;
+pub(crate) use system::counted_persons;
 pub use system::{
     CellRef, between_bounds, build_system, build_system_for_dp, build_system_with,
     build_system_with_differences, person_relations, truncated_code_sum,

@@ -14,9 +14,11 @@ use crate::tables::{CellRef, Table, TableCells, Tables, build_system_for_dp, per
 use safetally_dp::suppress::Relation;
 
 mod rounding;
+mod shared;
 mod totals;
 
 use rounding::round_and_fill;
+pub use shared::{one_scale_per_number, same_numbers};
 use totals::{hold_totals, nested_totals};
 
 /// A linear form over the measured variables, as (variable, coefficient) terms: a relation
@@ -48,53 +50,19 @@ pub(super) fn cover(t: &Table, cell: usize) -> Vec<usize> {
 
 /// Each cell's estimate from the noisy measurements alone, before any fitting, with its
 /// standard deviation: a measured cell as drawn, a margin as the sum of the measured cells it
-/// covers (a multi-valued table's total: persons with any code and with none), a population's
-/// total as all its tables' estimates combined (`combine_shared_totals`). Unbiased, as
+/// covers (a multi-valued table's total: persons with any code and with none), a number shown
+/// in several tables as all their estimates combined (`shared::combine`). Unbiased, as
 /// the noise is; the fit is not where a relation between tables is active at the truth (T17's
 /// police reports below T18's), so the published intervals take both (`protect::dp`).
-pub fn raw_estimates(tables: &Tables, noisy: &[Vec<i64>], scales: &[f64]) -> Vec<Vec<Option<(f64, f64)>>> {
+pub fn raw_estimates(
+    tables: &Tables,
+    noisy: &[Vec<i64>],
+    scales: &[f64],
+    same: &[Vec<CellRef>],
+) -> Vec<Vec<Option<(f64, f64)>>> {
     let mut raw = own_raw_estimates(tables, noisy, scales);
-    combine_shared_totals(tables, &mut raw);
+    shared::combine(tables, same, &mut raw);
     raw
-}
-
-/// Tables over one population publish one total, and a narrower population's total is the
-/// one cell of a wider table that counts it (T04's total, T01's directly affected): that
-/// number's raw estimates, from tables noised apart, are combined by their precisions (the
-/// inverse-variance mean: unbiased, with variance 1 / sum of 1/s^2). Each table's own sum
-/// alone gave T02's total, summed from some 200 countries' noise, an interval of 0-220
-/// beside T03's 46-132 for the same 103 persons (an outside review); combined, the number
-/// carries one interval wherever it is published.
-fn combine_shared_totals(tables: &Tables, raw: &mut [Vec<Option<(f64, f64)>>]) {
-    let groups = tables.population_groups();
-    let mut places: Vec<Vec<(usize, usize)>> = groups
-        .iter()
-        .map(|g| {
-            g.iter()
-                .map(|&ti| (ti, tables.tables[ti].grand_total()))
-                .collect()
-        })
-        .collect();
-    for n in nested_totals(tables, &groups) {
-        if let [cell] = n.cells[..] {
-            places[n.group].push((n.table, cell));
-        }
-    }
-    for place in &places {
-        let estimates: Vec<(f64, f64)> = place
-            .iter()
-            .filter_map(|&(t, c)| raw[t][c])
-            .filter(|&(_, s)| s > 0.0)
-            .collect();
-        if estimates.len() < 2 {
-            continue;
-        }
-        let precision: f64 = estimates.iter().map(|&(_, s)| 1.0 / (s * s)).sum();
-        let mean = estimates.iter().map(|&(v, s)| v / (s * s)).sum::<f64>() / precision;
-        for &(t, c) in place {
-            raw[t][c] = Some((mean, precision.sqrt().recip()));
-        }
-    }
 }
 
 /// `raw_estimates` from each table's own measurements alone.

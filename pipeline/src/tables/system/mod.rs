@@ -21,7 +21,8 @@ pub use table_relations::truncated_code_sum;
 use table_relations::{lines, margin_relations, multi_relations};
 
 pub(super) use org_counts::{count_groups, counts_and_pairs};
-pub(super) use persons::{Persons, counted_persons};
+pub(super) use persons::Persons;
+pub(crate) use persons::counted_persons;
 
 /// Where a system cell comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
