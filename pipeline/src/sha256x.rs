@@ -1,15 +1,11 @@
-//! Keyed hashes (HMAC-SHA-256) of many one-block messages at once, one message per SIMD lane.
-//! Keyed hashes of short inputs are two compressions each; sixteen lanes of AVX-512 or eight
-//! of AVX2 hash several times more blocks per second than one block at a time in plain code.
-//! This machine's Xeon also has SHA extensions, but one job after another through `sha2`
-//! (which uses them) ran 5.1 M keyed hashes a second against 5.8 M in AVX-512 lanes
-//! (`safetally-bench hmac`, 2026-12-01), so the lanes stay first. An AMD EPYC with SHA
-//! extensions and AVX2 but no AVX-512 (2026-12-02) ran 6.2 M a second one job after another
-//! through `sha2` against 4.6 M in eight AVX2 lanes, so there the extensions go before AVX2.
+//! Keyed hashes (HMAC-SHA-256) of many one-block messages at once. Keyed hashes of short
+//! inputs are two compressions each; sixteen lanes of AVX-512 or eight of AVX2 hash several
+//! messages side by side, and the SHA extensions hash one after another in hardware. Which is
+//! fastest depends on the CPU, so the ways are timed once per process (`Way::fastest`).
 //!
 //! The lane code is plain Rust over arrays that the compiler vectorises; it is compiled once
-//! per instruction set and the fastest one the CPU has is picked at run time. Results equal
-//! `sha2::block_api::compress256` block for block (tested).
+//! per instruction set. Every way's results equal `sha2::block_api::compress256` block for
+//! block (tested).
 
 const LANES: usize = 16;
 type V = [u32; LANES];
@@ -149,34 +145,123 @@ fn hmac_all_avx2(jobs: &[OneBlock], out: &mut [[u8; 32]]) {
 }
 
 /// Writes the keyed hash of `jobs[i]` to `out[i]` for every i (the slices must have the same
-/// length).
+/// length), the fastest way this CPU has (see `Way::fastest`).
 pub fn hmac_each(jobs: &[OneBlock], out: &mut [[u8; 32]]) {
     assert_eq!(jobs.len(), out.len(), "one digest per job");
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F, checked on the line above; the function is
-            // otherwise safe Rust.
-            #[allow(unsafe_code)]
-            unsafe {
-                hmac_all_avx512(jobs, out)
-            };
-            return;
+    Way::fastest().run(jobs, out);
+}
+
+/// A way to compute a batch of keyed hashes. Which is fastest depends on the CPU, not only on
+/// what it has: on the Xeon of 2026-12-01 sixteen AVX-512 lanes beat its SHA extensions (5.8
+/// against 5.1 million a second), on the AMD EPYC of 2026-12-02 with both the extensions won
+/// (8.2 against 7.0: its AVX-512 runs on 256-bit units), and on an EPYC without AVX-512 the
+/// extensions beat eight AVX2 lanes (6.2 against 4.6). So the candidates are timed once per
+/// process, on a few thousand hashes (under a millisecond), and the fastest is kept; every way
+/// gives the same digests (tested), so the choice changes only the time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Way {
+    Avx512,
+    ShaExtensions,
+    Avx2,
+    Portable,
+}
+
+impl Way {
+    /// The ways this CPU can run, the portable one last.
+    pub fn available() -> Vec<Way> {
+        let mut ways = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                ways.push(Way::Avx512);
+            }
+            if std::arch::is_x86_feature_detected!("sha") {
+                ways.push(Way::ShaExtensions);
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                ways.push(Way::Avx2);
+            }
         }
-        if std::arch::is_x86_feature_detected!("sha") {
-            hmac_one_by_one(jobs, out);
-            return;
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked on the line above.
-            #[allow(unsafe_code)]
-            unsafe {
-                hmac_all_avx2(jobs, out)
-            };
-            return;
-        }
+        ways.push(Way::Portable);
+        ways
     }
-    hmac_all(jobs, out);
+
+    /// The fastest available way, timed at the first call.
+    pub fn fastest() -> Way {
+        static FASTEST: std::sync::OnceLock<Way> = std::sync::OnceLock::new();
+        *FASTEST.get_or_init(|| Self::time_ways(&Self::available()))
+    }
+
+    /// The way of `ways` that took the least time for the same jobs.
+    fn time_ways(ways: &[Way]) -> Way {
+        if ways.len() == 1 {
+            return ways[0];
+        }
+        let best = Self::timings(ways);
+        let fastest = best
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, d)| **d)
+            .map_or(0, |(i, _)| i);
+        ways[fastest]
+    }
+
+    /// Each way's time for the same jobs, by its best of several alternated rounds, so that
+    /// one interruption or a CPU still raising its clock does not decide.
+    pub fn timings(ways: &[Way]) -> Vec<std::time::Duration> {
+        let jobs: Vec<OneBlock> = (0..256u32)
+            .map(|i| OneBlock {
+                inner: std::array::from_fn(|j| i.wrapping_mul(0x9e37_79b9) ^ j as u32),
+                outer: std::array::from_fn(|j| i.wrapping_mul(0x85eb_ca6b) ^ j as u32),
+                block: std::array::from_fn(|j| (i as usize * 7 + j) as u8),
+            })
+            .collect();
+        let mut out = vec![[0u8; 32]; jobs.len()];
+        let mut best = vec![std::time::Duration::MAX; ways.len()];
+        for _ in 0..32 {
+            for (way, best) in ways.iter().zip(best.iter_mut()) {
+                let t = std::time::Instant::now();
+                way.run(&jobs, &mut out);
+                *best = (*best).min(t.elapsed());
+            }
+        }
+        best
+    }
+
+    /// Computes the batch this way. A way the CPU lacks runs the portable code instead (only
+    /// `available` ways are ever chosen).
+    pub fn run(self, jobs: &[OneBlock], out: &mut [[u8; 32]]) {
+        assert_eq!(jobs.len(), out.len(), "one digest per job");
+        #[cfg(target_arch = "x86_64")]
+        match self {
+            Way::Avx512 if std::arch::is_x86_feature_detected!("avx512f") => {
+                // SAFETY: the CPU supports AVX-512F, checked by the guard; the function is
+                // otherwise safe Rust.
+                #[allow(unsafe_code)]
+                unsafe {
+                    hmac_all_avx512(jobs, out)
+                };
+                return;
+            }
+            Way::ShaExtensions => {
+                // `sha2` checks for the extensions itself and falls back to plain code.
+                hmac_one_by_one(jobs, out);
+                return;
+            }
+            Way::Avx2 if std::arch::is_x86_feature_detected!("avx2") => {
+                // SAFETY: the CPU supports AVX2, checked by the guard.
+                #[allow(unsafe_code)]
+                unsafe {
+                    hmac_all_avx2(jobs, out)
+                };
+                return;
+            }
+            _ => {}
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = self;
+        hmac_all(jobs, out);
+    }
 }
 
 /// One job after another through `sha2`'s compression, which uses the SHA extensions where
@@ -214,6 +299,12 @@ mod tests {
     }
 
     #[test]
+    fn the_timed_choice_is_a_way_this_cpu_has() {
+        assert!(Way::available().contains(&Way::fastest()));
+        assert_eq!(Way::time_ways(&[Way::Portable]), Way::Portable);
+    }
+
+    #[test]
     fn equals_the_reference_compression_for_any_count_of_jobs() {
         for n in [0usize, 1, 5, 16, 17, 40] {
             let jobs: Vec<OneBlock> = (0..n)
@@ -227,20 +318,17 @@ mod tests {
             let mut out = vec![[0u8; 32]; n];
             hmac_each(&jobs, &mut out);
             assert_eq!(out, expected, "{n} jobs");
-            // The portable path too, whatever the CPU.
-            let mut portable = vec![[0u8; 32]; n];
-            hmac_all(&jobs, &mut portable);
-            assert_eq!(portable, expected, "{n} jobs, portable");
-            // And the AVX2 build, which `hmac_each` skips on CPUs with AVX-512.
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
-                let mut avx2 = vec![[0u8; 32]; n];
-                // SAFETY: the CPU supports AVX2, checked just above.
-                #[allow(unsafe_code)]
-                unsafe {
-                    hmac_all_avx2(&jobs, &mut avx2)
-                };
-                assert_eq!(avx2, expected, "{n} jobs, AVX2");
+            // Every way this CPU has, whichever `hmac_each` chose.
+            let ways = Way::available();
+            assert_eq!(
+                ways.last(),
+                Some(&Way::Portable),
+                "the portable way is always there"
+            );
+            for way in ways {
+                let mut got = vec![[0u8; 32]; n];
+                way.run(&jobs, &mut got);
+                assert_eq!(got, expected, "{n} jobs, {way:?}");
             }
         }
     }

@@ -512,6 +512,38 @@ fn placeholders_in_personal_number_are_read_as_none() {
     );
 }
 
+/// A word or dash where the birth date is not known ("Vet ej", "Okänt", "-") is read as not
+/// known, and counted, as in the personal number: refused, the whole person left every table
+/// (an outside review of 0.31). A date that is not one is still refused.
+#[test]
+fn placeholders_in_birth_date_are_read_as_not_known() {
+    let words = ["Vet ej", "Okänt", "-", "saknas"];
+    let rows: Vec<Vec<String>> = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            row_with(&[
+                ("record_id", &format!("R{i}")),
+                ("birth_date", w),
+                ("personal_number", ""),
+            ])
+        })
+        .collect();
+    let text = csv_text(&header(), &rows, b',');
+    let (report, out) = one("a.csv", &text, &IngestOptions::default());
+    assert_counts(&report, 4, 0);
+    let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
+    assert!(strings(&df, "birth_date").iter().all(Option::is_none));
+    assert!(
+        report.to_text().contains("where the birth date is not known"),
+        "{}",
+        report.to_text()
+    );
+    let text = file_with(1, "birth_date", "birth_date", |_| "1990-13-45".into());
+    let (report, _out) = one("a.csv", &text, &IngestOptions::default());
+    assert_counts(&report, 0, 1);
+}
+
 /// Rows holding only a record id between records are warned of on the console, and so are
 /// rows holding only what a template fills down (org, year, contact kind); trailing ones (a
 /// template numbered or filled down ahead of use) are not.

@@ -256,12 +256,20 @@ pub(super) fn header_notes(schema: &crate::schema::Schema, map: &header::HeaderM
         ));
     }
     if !map.ignored.is_empty() {
-        // A column name on two lines is shown on one.
-        let ignored: Vec<String> = map
+        // A column name on two lines is shown on one; a header that reads as a value (a
+        // personal number or a date typed as a column's name) is counted, not shown, as where
+        // the file is refused.
+        let (values, names): (Vec<&String>, Vec<&String>) = map
             .ignored
             .iter()
-            .map(|c| super::fields::collapse_spaces(c))
-            .collect();
+            .partition(|c| header::reads_as_a_value(schema, c));
+        let mut ignored: Vec<String> = names.iter().map(|c| super::fields::collapse_spaces(c)).collect();
+        if !values.is_empty() {
+            ignored.push(format!(
+                "{} whose header looks like an answer (not shown)",
+                values.len()
+            ));
+        }
         notes.push(format!("unknown columns ignored: {}", ignored.join(", ")));
     }
     if !map.asked.is_empty() {

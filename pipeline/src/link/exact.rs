@@ -14,6 +14,10 @@ pub struct ExactStats {
     pub merges: BTreeMap<String, u64>,
     /// Key values ignored because too many records shared them: (groups, records).
     pub ignored_values: BTreeMap<String, (u64, u64)>,
+    /// Personal numbers ignored because one organisation gave each to records of different
+    /// names or birth dates (a number used as a placeholder): (numbers, records).
+    #[serde(default)]
+    pub ignored_pnr_placeholders: (u64, u64),
     /// Records whose name and birth date are a placeholder (a name key shared by too many
     /// records): the fuzzy step leaves them alone too. Empty when there are none.
     #[serde(skip)]
@@ -102,10 +106,10 @@ pub fn for_each_run(sorted: &[(i64, u32)], mut f: impl FnMut(&[(i64, u32)])) {
 }
 
 /// Joins the records of each run of equal values of one key, except runs too long to be one
-/// person.
+/// person and, for personal numbers, runs that are not one person's (`one_persons_number`).
 fn join_runs(
     (name, gate): (&str, Option<&Gate>),
-    pairs: &[(i64, u32)],
+    (pairs, r): (&[(i64, u32)], &Records),
     clusters: &mut Clusters,
     max_group: usize,
     stats: &mut ExactStats,
@@ -126,6 +130,11 @@ fn join_runs(
                     p[i as usize] = true;
                 }
             }
+            return;
+        }
+        if name == "mk_pnr" && !one_persons_number(r, run) {
+            stats.ignored_pnr_placeholders.0 += 1;
+            stats.ignored_pnr_placeholders.1 += run.len() as u64;
             return;
         }
         match answers.as_mut() {
@@ -152,6 +161,31 @@ fn join_runs(
     if ignored.0 > 0 {
         stats.ignored_values.insert(name.to_string(), ignored);
     }
+}
+
+/// Whether the records sharing one personal number can be one person's. A person is rarely
+/// entered twice by one organisation, and then under one name and birth date; an
+/// organisation that gives one number to records of different names or dates uses it as a
+/// placeholder (the Tax Agency's example 19121212-1212, a number typed for everyone without
+/// one), and across organisations it would join different people whatever the limit on group
+/// size: an outside review joined seven women of four organisations on it. So two records of
+/// one organisation in the run must share a key of name and birth date (the same sorted name
+/// tokens, or the same phonetic codes, on one date); across organisations names may differ (a
+/// married name, another spelling), as the number is what joins them.
+fn one_persons_number(r: &Records, run: &[(i64, u32)]) -> bool {
+    let name_keys: Vec<&Vec<i64>> = MATCH_KEYS
+        .iter()
+        .zip(&r.match_keys)
+        .filter(|(name, _)| **name != "mk_pnr")
+        .map(|(_, k)| k)
+        .collect();
+    let same_name = |i: usize, j: usize| name_keys.iter().any(|k| k[i] != 0 && k[i] == k[j]);
+    run.iter().enumerate().all(|(a, &(_, i))| {
+        run[a + 1..].iter().all(|&(_, j)| {
+            let (i, j) = (i as usize, j as usize);
+            r.org[i] != r.org[j] || same_name(i, j)
+        })
+    })
 }
 
 pub fn link_exact(
@@ -194,7 +228,7 @@ pub fn link_exact(
                 max_group
             };
             let gated = GATED_KEYS.contains(&used[i].0).then_some(gate);
-            join_runs((used[i].0, gated), &pairs, clusters, limit, &mut stats);
+            join_runs((used[i].0, gated), (&pairs, r), clusters, limit, &mut stats);
             Ok(())
         },
     );

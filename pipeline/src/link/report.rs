@@ -52,7 +52,7 @@ impl LinkReport {
         let exact: u64 = self.exact.merges.values().sum();
         let mut text = format!(
             "Link joined {} records from {} organisation(s) into {} persons: {} reported by one organisation, {} by two, {} by three or more. \
-             Merges: {exact} by exact keys, {fuzzy}; {} merges refused because personal numbers differed; {} key values ignored as implausibly common.",
+             Merges: {exact} by exact keys, {fuzzy}; {} merges refused because personal numbers differed; {} key values ignored as implausible (too common, or a personal number given to different names).",
             self.records,
             self.organisations,
             self.persons,
@@ -61,6 +61,7 @@ impl LinkReport {
             by("3+"),
             self.refused_pnr_merges,
             self.exact.ignored_values.values().map(|v| v.0).sum::<u64>()
+                + self.exact.ignored_pnr_placeholders.0
         );
         if let Some(warning) = self.unlinkable_warning() {
             text.push_str(&format!(" Warning: {warning}."));
@@ -121,6 +122,13 @@ impl LinkReport {
                 "  ignored: {g} value(s) of {k} shared by {n} records in all (more than the plausible maximum)"
             );
         }
+        let (numbers, records) = self.exact.ignored_pnr_placeholders;
+        if numbers > 0 {
+            let _ = writeln!(
+                s,
+                "  ignored: {numbers} personal number(s), held by {records} records, that one organisation gives to records of different names or birth dates: numbers used as placeholders (such as the Tax Agency's example 19121212-1212); their records are joined by name and birth date instead, and not to a record of another number"
+            );
+        }
         let (values, records) = self.exact.common_dates;
         if values > 0 {
             let _ = writeln!(
@@ -138,13 +146,14 @@ impl LinkReport {
         if let Some(f) = &self.fuzzy {
             let _ = writeln!(
                 s,
-                "Fuzzy step: {} candidate pairs, {} above threshold, {} accepted one-to-one, {} merges ({} refused: birth dates no one person has; {} refused: genders differ); {} blocks skipped as too large (holding {} record entries; a record is in several blocks).",
+                "Fuzzy step: {} candidate pairs, {} above threshold, {} accepted one-to-one, {} merges ({} refused: birth dates no one person has; {} refused: genders differ; {} refused: both persons already hold a record of one organisation); {} blocks skipped as too large (holding {} record entries; a record is in several blocks).",
                 f.candidate_pairs,
                 f.above_threshold,
                 f.accepted,
                 f.merges,
                 f.refused_date_conflicts,
                 f.refused_answer_conflicts,
+                f.refused_same_organisation,
                 f.skipped_blocks,
                 f.skipped_block_records
             );

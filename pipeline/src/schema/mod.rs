@@ -190,7 +190,9 @@ impl Schema {
     /// answered, a name or a record id has rules of its own), and never an answer of the
     /// column itself (NA is Namibia).
     pub fn is_empty_marker(&self, col: &Column, raw: &str) -> bool {
-        if col.ty == ColumnType::PersonalNumber
+        // Staff write "Vet ej", "Okänt" or "-" where a birth date is not known as much as where
+        // a number is missing; refused, the whole person left every table (an outside review).
+        if matches!(col.ty, ColumnType::PersonalNumber | ColumnType::PartialDate)
             && col.kind != ColumnKind::Required
             && self.is_pnr_placeholder(raw)
         {

@@ -405,4 +405,30 @@ fn hmac_throughput(count: usize) {
         batched / 1e6,
         batched / single
     );
+    // Each way a batch can take on this CPU, on the same framed jobs, and the one the timing
+    // at start-up chose.
+    use safetally::sha256x::Way;
+    let jobs: Vec<_> = messages.iter().filter_map(|m| k.job(&[m])).collect();
+    let mut out = vec![[0u8; 32]; jobs.len()];
+    let rates: Vec<String> = Way::available()
+        .into_iter()
+        .map(|way| {
+            let t = Instant::now();
+            way.run(&jobs, &mut out);
+            let rate = jobs.len() as f64 / t.elapsed().as_secs_f64();
+            format!("{way:?} {:.2} M/s", rate / 1e6)
+        })
+        .collect();
+    let ways = Way::available();
+    let timed: Vec<String> = ways
+        .iter()
+        .zip(Way::timings(&ways))
+        .map(|(way, d)| format!("{way:?} {:.2} M/s", 256.0 / d.as_secs_f64() / 1e6))
+        .collect();
+    println!("  by way (framed jobs, no framing timed): {}", rates.join(", "));
+    println!(
+        "  start-up timing (256 jobs, best of 32): {}; chosen: {:?}",
+        timed.join(", "),
+        Way::fastest()
+    );
 }

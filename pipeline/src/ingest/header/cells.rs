@@ -56,17 +56,43 @@ pub(in crate::ingest) fn header_cell(raw: &str) -> Cow<'_, str> {
 
 /// A header cell that reads as a record's value rather than a column's name: a date or a
 /// number (a birth date, a personal number, a year), a member's code, or a code of one of the
-/// contract's lists. Such cells are never printed: on a header line they are most likely the
-/// first record, run onto it when a line break was lost, with a person's details.
-pub(super) fn looks_like_an_answer(schema: &Schema, cell: &str) -> bool {
+/// contract's lists, or a cell holding a date or personal number among words (`Obs: Fatima
+/// Okafor 900305-1233 flyttad`). Such cells are never printed: on a header line they are most
+/// likely the first record, run onto it when a line break was lost, with a person's details.
+pub(in crate::ingest) fn looks_like_an_answer(schema: &Schema, cell: &str) -> bool {
     let digits = cell.chars().filter(char::is_ascii_digit).count();
     (digits >= 2 && 2 * digits >= cell.chars().count())
+        || holds_a_long_number(cell)
         || crate::dates::PartialDate::parse(cell).is_ok()
         || crate::ingest::fields::member_code(schema, cell).is_some()
         || schema
             .code_lists
             .values()
             .any(|l| l.get(cell).is_some() || l.get(&cell.to_lowercase()).is_some())
+}
+
+/// Whether a cell holds six or more digits in one run, single separators (`-`, `+`, `/`,
+/// `.`, a space) allowed between them: a birth date or a personal number, which no column's
+/// name holds (a year has four digits).
+fn holds_a_long_number(cell: &str) -> bool {
+    let chars: Vec<char> = cell.chars().collect();
+    let mut run = 0;
+    for (i, c) in chars.iter().enumerate() {
+        if c.is_ascii_digit() {
+            run += 1;
+            if run >= 6 {
+                return true;
+            }
+        } else {
+            let joins = matches!(c, '-' | '+' | '/' | '.' | ' ')
+                && run > 0
+                && chars.get(i + 1).is_some_and(char::is_ascii_digit);
+            if !joins {
+                run = 0;
+            }
+        }
+    }
+    false
 }
 
 /// The contract column a header cell names: by name, label or alias, else by an

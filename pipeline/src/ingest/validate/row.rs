@@ -233,6 +233,11 @@ impl Validator<'_> {
                     from: raw.to_string(),
                     to: if col.ty == ColumnType::PersonalNumber {
                         "(empty: a word or mark put where there is no personal number, read as none)".into()
+                    } else if col.ty == ColumnType::PartialDate
+                        && !self.schema.empty_markers.contains(&raw.trim().to_lowercase())
+                    {
+                        "(empty: a word or mark put where the birth date is not known, read as not known)"
+                            .into()
                     } else {
                         "(empty: an export's mark for an empty cell, read as not answered)".into()
                     },
