@@ -75,7 +75,7 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
     let work = Workdir::new(&a.work)?;
     work.lock()?;
     say!(
-        "safetally demo: the bundled synthetic sample in {} (fictional organisations, no real person).\n",
+        "safetally demo: the synthetic sample in {} (fictional organisations, no real person; real members' files are refused).\n",
         input.display()
     );
 
@@ -102,14 +102,14 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
         new_ledger: true,
         group_size: None,
     };
-    let code = super::run::stages(
+    let code = super::run::stages_of(
         &schema,
         &work,
         (&input, &safetally::ingest::IngestOptions::default()),
         &key,
         &protect,
         &progress,
-        (a.force, false),
+        (a.force, false, true),
     )?;
     say!(
         "\n7. The same tables under differential privacy (the public release), budget in {}.",
@@ -194,4 +194,35 @@ fn only_synthetic(schema: &safetally::schema::Schema, work: &std::path::Path) ->
                 .member(o)
                 .is_some_and(|m| m.kind == safetally::schema::MemberKind::Sample)
         })
+}
+
+#[cfg(test)]
+mod tests {
+    /// Real members' records given to the demo are refused after ingest, before any key is
+    /// used or anything is published (an outside review ran two members' files through the
+    /// demo to releases under its derived key and private ledger).
+    #[test]
+    fn real_members_files_are_refused() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let input = tmp.path().join("in");
+        std::fs::create_dir_all(&input).expect("mkdir");
+        let sample = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data-samples/submissions/SAMPLE01.csv"),
+        )
+        .expect("the bundled sample");
+        std::fs::write(input.join("talita.csv"), sample.replace("SAMPLE01", "TALITA")).expect("write");
+        let work = tmp.path().join("work");
+        let args = super::Args {
+            input: Some(input),
+            work: work.clone(),
+            force: false,
+        };
+        let e = super::run(args, safetally::progress::Progress::hidden()).expect_err("refused");
+        let text = format!("{e:#}");
+        assert!(
+            text.contains("real member organisations (TALITA)") && text.contains("safetally run --key"),
+            "{text}"
+        );
+        assert!(!work.join("02-pseudonymise").exists(), "nothing pseudonymised");
+    }
 }

@@ -79,10 +79,54 @@ pub fn stages(
     progress: &Progress,
     (force, accept_quarantine): (bool, bool),
 ) -> anyhow::Result<u8> {
+    stages_of(
+        schema,
+        work,
+        (input, read),
+        key,
+        protect,
+        progress,
+        (force, accept_quarantine, false),
+    )
+}
+
+/// `stages`, and for the demo (`synthetic_only`) a refusal of real members' records after
+/// ingest: the demo derives its key from the files and spends from a ledger of its own, so
+/// real records run through it would be published under neither the platform's key nor its
+/// budget (an outside review ran two members' files through to releases so).
+pub fn stages_of(
+    schema: &Schema,
+    work: &Workdir,
+    (input, read): (&Path, &IngestOptions),
+    key: &LinkageKey,
+    protect: &ProtectArgs,
+    progress: &Progress,
+    (force, accept_quarantine, synthetic_only): (bool, bool, bool),
+) -> anyhow::Result<u8> {
     say!("1. Ingest: validate every organisation's file.");
     let ingest = ingest_stage(schema, work, input, read, progress, force)
         .with_context(|| format!("ingest of {} failed", input.display()))?;
     super::ingest::print_outcome(&ingest.result, ingest.skipped, &ingest.dir);
+    if synthetic_only {
+        let real: Vec<&str> = ingest
+            .result
+            .orgs
+            .keys()
+            .filter(|o| {
+                schema
+                    .member(o)
+                    .is_some_and(|m| m.kind == safetally::schema::MemberKind::Member)
+            })
+            .map(String::as_str)
+            .collect();
+        if !real.is_empty() {
+            anyhow::bail!(
+                "{} holds records of real member organisations ({}): the demo runs on synthetic sample files only (its key is made from the files and its budget is its own); for real records make a key once with `safetally keygen` and use `safetally run --key FILE --ledger FOLDER`",
+                input.display(),
+                real.join(", ")
+            );
+        }
+    }
     if let Some(why) =
         safetally::run::stop_after_ingest(schema, &ingest.result, (&ingest.dir, input), accept_quarantine)
     {

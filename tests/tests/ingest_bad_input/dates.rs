@@ -78,16 +78,20 @@ fn partial_dates_are_accepted() {
     );
 }
 
-/// A blank age group is filled in as `child` where the birth date puts the person under 18
-/// all of the report year, and counted; never as `adult` (someone 18 all year may have been
-/// met first as a child in an earlier year), and not where the person turns 18 in the year.
+/// A blank age group is filled in where the birth date settles it, and counted: `child` under
+/// 18 all of the report year, `adult` 18 or over all of it (the only answers the check of age
+/// against birth date accepts; 0.31 filled in children only, and a file without the column
+/// published no adults), and not where the person turns 18 in the year, or may have as far
+/// as a year of birth tells.
 #[test]
-fn a_blank_age_group_is_a_child_when_the_birth_date_settles_it() {
+fn a_blank_age_group_is_filled_in_when_the_birth_date_settles_it() {
     let rows: Vec<Vec<String>> = [
         ("R1", "2010-05-05"),
         ("R2", "1990"),
         ("R3", "2006-06-01"),
         ("R4", "2007"),
+        ("R5", "1980-01-01"),
+        ("R6", "2006"),
     ]
     .iter()
     .map(|(id, birth)| {
@@ -100,30 +104,34 @@ fn a_blank_age_group_is_a_child_when_the_birth_date_settles_it() {
     })
     .collect();
     let (report, out, _d) = one_file("a.csv", csv_text(&header(), &rows, b','));
-    assert_counts(&report, 4, 0);
+    assert_counts(&report, 6, 0);
     let df = read_parquet(&out.path().join("validated/SAMPLE01.parquet"));
     let ages: std::collections::BTreeMap<_, _> = strings(&df, "record_id")
         .into_iter()
         .zip(strings(&df, "age_group"))
         .map(|(id, age)| (id.expect("id"), age))
         .collect();
-    let child = Some("child".to_string());
+    let (child, adult) = (Some("child".to_string()), Some("adult".to_string()));
     assert_eq!(
         ages.into_iter().collect::<Vec<_>>(),
         [
             ("R1".into(), child.clone()),
-            ("R2".into(), None),
+            ("R2".into(), adult.clone()),
             ("R3".into(), None),
-            ("R4".into(), child)
+            ("R4".into(), child),
+            ("R5".into(), adult),
+            ("R6".into(), None)
         ]
     );
     let normalised = &report.orgs["SAMPLE01"].normalised;
-    assert!(
-        normalised
-            .iter()
-            .any(|(k, n)| k.contains("(blank)") && k.contains("child (under 18") && *n == 2),
-        "{normalised:?}"
-    );
+    for (age, n) in [("child (under 18", 2), ("adult (18 or over", 2)] {
+        assert!(
+            normalised
+                .iter()
+                .any(|(k, m)| k.contains("(blank)") && k.contains(age) && *m == n),
+            "{normalised:?}"
+        );
+    }
 }
 
 /// A whole date in report_year (the year's last day) is named as a date, not hidden as a

@@ -226,19 +226,31 @@ impl Validator<'_> {
                 Err(b) => self.push(problems, c.pnr, raw_pnr, number_hint(b, row, map, c.pnr)),
             }
         }
-        // A blank age group the birth date settles: under 18 all of the report year, the
-        // person was a child at any first contact up to its end. Not "adult": someone of 18 all
-        // year may have been met first as a child in an earlier year.
-        if let (Some(b), Some(y), None) = (birth, year, values[c.age].as_deref())
-            && possible_age_groups(&b, y) == (true, false)
-        {
-            values[c.age] = Some("child".to_string());
-            norms.push(Normalisation {
-                column: self.schema.columns[c.age].name.clone(),
-                from: "(blank)".into(),
-                to: "child (under 18 all of the report year by the birth date)".into(),
-                ..Default::default()
-            });
+        // A blank age group the birth date settles: the one answer the check below accepts
+        // (a child under 18 on 1 January of the report year, an adult 18 by its end). Only
+        // children were filled in until 0.31, so a file without the column published its
+        // children and no adults (an outside review: T05 child 30, adult 0).
+        if let (Some(b), Some(y), None) = (birth, year, values[c.age].as_deref()) {
+            let settled = match possible_age_groups(&b, y) {
+                (true, false) => Some((
+                    "child",
+                    "child (under 18 all of the report year by the birth date)",
+                )),
+                (false, true) => Some((
+                    "adult",
+                    "adult (18 or over all of the report year by the birth date)",
+                )),
+                _ => None,
+            };
+            if let Some((age, why)) = settled {
+                values[c.age] = Some(age.to_string());
+                norms.push(Normalisation {
+                    column: self.schema.columns[c.age].name.clone(),
+                    from: "(blank)".into(),
+                    to: why.into(),
+                    ..Default::default()
+                });
+            }
         }
         if let (Some(b), Some(y), Some(age)) = (birth, year, values[c.age].as_deref()) {
             let (child_ok, adult_ok) = possible_age_groups(&b, y);
