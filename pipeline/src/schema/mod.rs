@@ -173,6 +173,12 @@ impl Schema {
     pub fn column_by_header(&self, cell: &str) -> Option<usize> {
         self.column_index(cell)
             .or_else(|| self.header_names.get(&codes_fold(cell)).copied().flatten())
+            .or_else(|| {
+                // `OrgId`, `RecordId`: the contract's names as a program writes them, in
+                // CamelCase (an outside review's file was told its header was no header).
+                let words = camel_case_words(cell)?;
+                self.header_names.get(&codes_fold(&words)).copied().flatten()
+            })
     }
 
     /// The column whose `other_headers` holds the cell (folded).
@@ -280,7 +286,38 @@ impl Schema {
 
     /// Resolves a country code, an English or Swedish country name, or `unknown`.
     pub fn lookup_country(&self, raw: &str) -> Resolved {
-        self.country_lookup.resolve(raw)
+        match self.country_lookup.resolve(raw) {
+            Resolved::Unknown => self.inverted_country_name(raw),
+            found => found,
+        }
+    }
+
+    /// A country written as ISO 3166 and case systems list it, its kind after a comma
+    /// (`Korea, Republic of`, `Tanzania, United Republic of`, `Congo, The Democratic Republic
+    /// of the`): read as the name in its usual order (`Republic of Korea`), and counted as a
+    /// normalisation. An outside review's export was refused for these.
+    fn inverted_country_name(&self, raw: &str) -> Resolved {
+        let Some((name, kind)) = raw.split_once(',') else {
+            return Resolved::Unknown;
+        };
+        let (name, kind) = (name.trim(), kind.trim());
+        if name.is_empty() || kind.is_empty() || kind.contains(',') {
+            return Resolved::Unknown;
+        }
+        let usual = format!("{kind} {name}");
+        let without_the = usual
+            .strip_prefix("The ")
+            .or_else(|| usual.strip_prefix("the "))
+            .unwrap_or(&usual);
+        // The name alone last (`Venezuela, Bolivarian Republic of`): `Korea` and `Congo` name
+        // two countries each and stay unknown.
+        [usual.as_str(), without_the, name]
+            .into_iter()
+            .find_map(|form| match self.country_lookup.resolve(form) {
+                Resolved::Exact(code) | Resolved::Normalised(code) => Some(Resolved::Normalised(code)),
+                Resolved::Unknown => None,
+            })
+            .unwrap_or(Resolved::Unknown)
     }
 
     pub fn country(&self, alpha2: &str) -> Option<&Country> {
@@ -328,4 +365,21 @@ impl Schema {
     pub fn required_columns(&self) -> impl Iterator<Item = &Column> {
         self.columns.iter().filter(|c| c.kind == ColumnKind::Required)
     }
+}
+
+/// A CamelCase cell (`OrgId`) with its words apart (`Org Id`); None when it has no lower-case
+/// letter followed by a capital.
+fn camel_case_words(cell: &str) -> Option<String> {
+    let mut out = String::with_capacity(cell.len() + 4);
+    let mut split = false;
+    let mut prev_lower = false;
+    for ch in cell.chars() {
+        if prev_lower && ch.is_uppercase() {
+            out.push(' ');
+            split = true;
+        }
+        prev_lower = ch.is_lowercase();
+        out.push(ch);
+    }
+    split.then_some(out)
 }

@@ -26,6 +26,26 @@ fn unknown_code() {
         text.contains("2 of this column's answers (sexual, labour) written with another separator between them; several answers go in one cell separated by ';': sexual;labour"),
         "{text}"
     );
+    // A label holding "och" among labels separated by commas is still one answer (0.31 split
+    // it at the word too and offered the whole list instead; an outside review).
+    let (report, _out, _d) = one_file(
+        "a.csv",
+        csv_text(
+            &header(),
+            &[row_with(&[(
+                "civil_society_support",
+                "Lämpligt och säkert boende, Psykologiskt stöd",
+            )])],
+            b';',
+        ),
+    );
+    let text = report.to_text();
+    assert!(
+        text.contains(
+            "2 of this column's answers (safe_housing, psychological) written with another separator"
+        ),
+        "{text}"
+    );
     // A part that is no answer: the answers are offered, with the hint.
     let (report, _out, _d) = one_file(
         "a.csv",

@@ -295,3 +295,24 @@ fn spaces_before_quoted_cells_are_read_past() {
         "{notes}"
     );
 }
+
+/// The contract's column names written in CamelCase (`OrgId`, `RecordId`), as programs
+/// export them, are those columns: 0.31 told such a file its first line was no header (an
+/// outside review).
+#[test]
+fn camel_case_column_names_are_read_as_the_columns() {
+    let camel = |name: &str| -> String {
+        name.split('_')
+            .map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+    let h: Vec<String> = header().iter().map(|c| camel(c)).collect();
+    assert_eq!(h[0], "OrgId");
+    let (report, _o, _d) = one_file("a.csv", csv_text(&h, &[row_with(&[])], b','));
+    assert_counts(&report, 1, 0);
+}

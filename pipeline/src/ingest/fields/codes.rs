@@ -67,7 +67,7 @@ pub(super) fn member(schema: &Schema, raw: &str) -> Result<Cleaned, Broken> {
         None => Err(broken(
             "unknown_member",
             format!(
-                "{} is not in the member register: org_id holds the member's code (FA for Frälsningsarmén), as in the template's list and schemas/members.csv",
+                "{} is not in the member register: org_id holds the member's code (FA for Frälsningsarmén), as in the template's list and schemas/members.csv; an organisation not in the register yet (a new member) is added by the platform, in a new version of the register",
                 crate::ingest::shown::refused(
                     raw,
                     schema
@@ -215,29 +215,39 @@ fn former_country(raw: &str) -> Option<&'static str> {
 }
 
 /// The codes of a cell's parts split at ',', '/', '+', '&', '|', "och", "and" or "samt", when there
-/// are two or more and every one is an answer.
+/// are two or more and every one is an answer. The marks alone are tried first: a label may
+/// hold a word that also separates (`Lämpligt och säkert boende, Psykologiskt stöd`).
 fn answers_with_another_separator(
     lower: &str,
     one: &impl Fn(&str) -> Result<Cleaned, Broken>,
 ) -> Option<Vec<String>> {
+    let by_marks = |text: &str| -> Vec<String> {
+        text.split([',', '/', '+', '&', '|'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let answers = |parts: &[String]| -> Option<Vec<String>> {
+        if parts.len() < 2 {
+            return None;
+        }
+        parts.iter().map(|p| one(p).ok().map(|c| c.value)).collect()
+    };
+    if let Some(codes) = answers(&by_marks(lower)) {
+        return Some(codes);
+    }
     let mut text = lower.to_string();
     for w in [" och ", " and ", " samt "] {
         text = text.replace(w, ",");
     }
-    let mut parts: Vec<&str> = text
-        .split([',', '/', '+', '&', '|'])
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect();
+    let mut parts = by_marks(&text);
     if parts.len() < 2 {
         // "sexual labour": answers with only a space between them (no answer of a list is
         // two answers' codes joined by a space, so this reads nothing into a label).
-        parts = text.split_whitespace().collect();
+        parts = text.split_whitespace().map(str::to_string).collect();
     }
-    if parts.len() < 2 {
-        return None;
-    }
-    parts.iter().map(|p| one(p).ok().map(|c| c.value)).collect()
+    answers(&parts)
 }
 
 /// Splits a multi-valued cell, resolves each part, drops repeats, and writes the codes in

@@ -74,7 +74,7 @@ pub(in crate::ingest) fn looks_like_an_answer(schema: &Schema, cell: &str) -> bo
 /// Whether a cell holds six or more digits in one run, single separators (`-`, `+`, `/`,
 /// `.`, a space) allowed between them: a birth date or a personal number, which no column's
 /// name holds (a year has four digits).
-fn holds_a_long_number(cell: &str) -> bool {
+pub(in crate::ingest) fn holds_a_long_number(cell: &str) -> bool {
     let chars: Vec<char> = cell.chars().collect();
     let mut run = 0;
     for (i, c) in chars.iter().enumerate() {

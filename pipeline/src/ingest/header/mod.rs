@@ -18,7 +18,9 @@ use cells::{
 };
 use mistakes::{missing_columns, one_column_per_answer, whole_names};
 
-pub(super) use cells::{header_cell, looks_like_an_answer as reads_as_a_value, resolve_column};
+pub(super) use cells::{
+    header_cell, holds_a_long_number, looks_like_an_answer as reads_as_a_value, resolve_column,
+};
 pub use first_row::{HeaderKind, TITLE_ROWS, classify, title_like};
 
 #[derive(Debug, Clone)]

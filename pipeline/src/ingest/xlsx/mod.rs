@@ -82,28 +82,37 @@ pub(super) fn open_xlsx(
     let mut tables: Vec<(HeaderKind, Table)> = Vec::new();
     let mut passed = Passed::default();
     let mut hidden = Vec::new();
-    for meta in &sheets {
+    for (position, meta) in sheets.iter().enumerate() {
         let name = &meta.name;
-        if chosen.as_ref().is_some_and(|w| w != name) || meta.typ != SheetType::WorkSheet {
+        if meta.typ != SheetType::WorkSheet {
+            continue;
+        }
+        // What the report calls the sheet; the name itself reads it.
+        let shown = &shown_name(name, position, chosen.is_some());
+        if chosen.as_ref().is_some_and(|w| w != name) {
+            passed.not_asked.push(format!("{shown:?}"));
             continue;
         }
         if sheet.name.is_none() && meta.visible != SheetVisible::Visible {
-            passed.hidden.push(format!("{name:?}"));
+            passed.hidden.push(format!("{shown:?}"));
             hidden.push(name.clone());
             continue;
         }
         let SheetCells {
             mut grid,
             mut notes,
-            unsaved,
+            mut unsaved,
             merged,
-        } = sheet_grid(&mut wb, name).map_err(|m| xerr(&m))?;
+        } = sheet_grid(&mut wb, name).map_err(|m| xerr(&renamed(&m, name, shown)))?;
+        for n in notes.iter_mut().chain(unsaved.iter_mut()) {
+            *n = renamed(n, name, shown);
+        }
         // Titles first, so that the merges are read against the header's own line.
         skip_title_rows(&mut grid, &mut notes, classify);
-        notes.extend(fill_merged(&mut grid, &merged, name));
+        notes.extend(fill_merged(&mut grid, &merged, shown));
         let header_merges = merges::across_header(&grid, &merged);
         notes.extend(merges::header_note(
-            name,
+            shown,
             &header_merges.iter().collect::<Vec<_>>(),
         ));
         let kind = match (&sheet.name, grid.first()) {
@@ -114,14 +123,14 @@ pub(super) fn open_xlsx(
         // Formulas without saved results matter on a sheet of records only: an instructions
         // sheet with one is passed over like any other.
         if kind != HeaderKind::Other {
-            notes.extend(hidden_note(path, name, &grid));
-            let mut table = table_from_grid(path, name, grid, notes)?;
+            notes.extend(hidden_note(path, name, &grid).map(|n| renamed(&n, name, shown)));
+            let mut table = table_from_grid(path, shown, grid, notes)?;
             table.refused = unsaved;
             table.merged_header = header_merges;
             tables.push((kind, table));
         } else if !grid.is_empty() {
-            passed.other.push(format!("{name:?}"));
-            passed.first.get_or_insert((name.clone(), grid, notes));
+            passed.other.push(format!("{shown:?}"));
+            passed.first.get_or_insert((shown.clone(), grid, notes));
         }
     }
     if tables.is_empty() {
@@ -140,6 +149,31 @@ pub(super) fn open_xlsx(
         tables.remove(copy);
     }
     passed.finish(path, tables)
+}
+
+/// A sheet's name as the report shows it: as it is, unless it holds a personal number or a
+/// date (one tab per client, named after her), which the report must not repeat; such a
+/// sheet is called by its place among the workbook's sheets. A name asked for with --sheet
+/// is the user's own, and shown.
+fn shown_name(name: &str, position: usize, asked: bool) -> String {
+    if !asked && crate::ingest::header::holds_a_long_number(name) {
+        format!(
+            "sheet {} (its name not shown: it holds a number or date)",
+            position + 1
+        )
+    } else {
+        name.to_string()
+    }
+}
+
+/// A message about a sheet with the sheet's name as the report shows it.
+fn renamed(message: &str, name: &str, shown: &str) -> String {
+    if name == shown {
+        return message.to_string();
+    }
+    message
+        .replace(&format!("{name:?}"), &format!("{shown:?}"))
+        .replace(name, shown)
 }
 
 /// The note naming the rows of records (below the header, not blank) that Excel hides.
@@ -213,6 +247,9 @@ fn sheet_grid(wb: &mut Book, name: &str) -> Result<SheetCells, String> {
 #[derive(Default)]
 struct Passed {
     hidden: Vec<String>,
+    /// Sheets left unread because --sheet asked for another: the flag applies to every
+    /// workbook of the folder, so another organisation's sheets of records could go unseen.
+    not_asked: Vec<String>,
     /// Visible sheets of records that copy another sheet of records (see `copies`).
     copies: Vec<String>,
     /// Sheets read that repeat most of another's rows (see `near_copies`).
@@ -257,6 +294,12 @@ impl Passed {
                 ));
             }
             notes.extend(hidden);
+            if !self.not_asked.is_empty() {
+                notes.push(format!(
+                    "sheet(s) {} not read: --sheet asked for this sheet only; if they hold records too, run ingest without --sheet",
+                    self.not_asked.join(", ")
+                ));
+            }
             return Ok(tables.into_iter().map(|(_, t)| t).collect());
         }
         match self.first {
