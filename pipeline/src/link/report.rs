@@ -126,7 +126,7 @@ impl LinkReport {
         if numbers > 0 {
             let _ = writeln!(
                 s,
-                "  ignored: {numbers} personal number(s), held by {records} records, that one organisation gives to records of different names or birth dates: numbers used as placeholders (such as the Tax Agency's example 19121212-1212); their records are joined by name and birth date instead, and not to a record of another number"
+                "  ignored: {numbers} personal number(s), held by {records} records, that one organisation gives to records of different names or birth dates: numbers used as placeholders (typed for everyone without one, such as the Tax Agency's well-known example number); their records are joined by name and birth date instead, and not to a record of another number"
             );
         }
         let (values, records) = self.exact.common_dates;
