@@ -109,7 +109,7 @@ pub fn for_each_run(sorted: &[(i64, u32)], mut f: impl FnMut(&[(i64, u32)])) {
 /// person and, for personal numbers, runs that are not one person's (`one_persons_number`).
 fn join_runs(
     (name, gate): (&str, Option<&Gate>),
-    (pairs, r): (&[(i64, u32)], &Records),
+    (pairs, r, alike): (&[(i64, u32)], &Records, Option<&dyn Fn(usize, usize) -> bool>),
     clusters: &mut Clusters,
     max_group: usize,
     stats: &mut ExactStats,
@@ -132,7 +132,7 @@ fn join_runs(
             }
             return;
         }
-        if name == "mk_pnr" && !one_persons_number(r, run) {
+        if name == "mk_pnr" && !one_persons_number(r, run, alike) {
             stats.ignored_pnr_placeholders.0 += 1;
             stats.ignored_pnr_placeholders.1 += run.len() as u64;
             return;
@@ -170,9 +170,10 @@ fn join_runs(
 /// one), and across organisations it would join different people whatever the limit on group
 /// size: an outside review joined seven women of four organisations on it. So two records of
 /// one organisation in the run must share a key of name and birth date (the same sorted name
-/// tokens, or the same phonetic codes, on one date); across organisations names may differ (a
+/// tokens, or the same phonetic codes, on one date), or be `alike` as the fuzzy step judges
+/// a pair (a typo) where the filters were read; across organisations names may differ (a
 /// married name, another spelling), as the number is what joins them.
-fn one_persons_number(r: &Records, run: &[(i64, u32)]) -> bool {
+fn one_persons_number(r: &Records, run: &[(i64, u32)], alike: Option<&dyn Fn(usize, usize) -> bool>) -> bool {
     let name_keys: Vec<&Vec<i64>> = MATCH_KEYS
         .iter()
         .zip(&r.match_keys)
@@ -183,7 +184,7 @@ fn one_persons_number(r: &Records, run: &[(i64, u32)]) -> bool {
     run.iter().enumerate().all(|(a, &(_, i))| {
         run[a + 1..].iter().all(|&(_, j)| {
             let (i, j) = (i as usize, j as usize);
-            r.org[i] != r.org[j] || same_name(i, j)
+            r.org[i] != r.org[j] || same_name(i, j) || alike.is_some_and(|a| a(i, j))
         })
     })
 }
@@ -192,7 +193,7 @@ pub fn link_exact(
     r: &Records,
     clusters: &mut Clusters,
     (use_keys, common_dates): (&[String], &[bool]),
-    (max_group, gate): (usize, &Gate),
+    (max_group, gate, alike): (usize, &Gate, Option<&dyn Fn(usize, usize) -> bool>),
 ) -> ExactStats {
     let mut stats = ExactStats::default();
     // Sorting is the costly part: the cores sort the keys, and each key's joins run as soon as
@@ -228,7 +229,13 @@ pub fn link_exact(
                 max_group
             };
             let gated = GATED_KEYS.contains(&used[i].0).then_some(gate);
-            join_runs((used[i].0, gated), (&pairs, r), clusters, limit, &mut stats);
+            join_runs(
+                (used[i].0, gated),
+                (&pairs, r, alike),
+                clusters,
+                limit,
+                &mut stats,
+            );
             Ok(())
         },
     );

@@ -87,6 +87,19 @@ fn placeholder_day(common: &[bool], i: usize) -> bool {
     common.get(i).copied().unwrap_or(false)
 }
 
+/// Whether two records are alike enough for the fuzzy step to join them (names, dates and
+/// gender, as it scores a pair): the exact step asks it of one organisation's two records of
+/// one personal number (`exact::one_persons_number`).
+pub(super) fn alike(
+    r: &Records,
+    (gate, common): (&Gate, &[bool]),
+    t: &Thresholds,
+    i: usize,
+    j: usize,
+) -> bool {
+    score(r, (gate, common), &r.match_keys[0], t, i, j).is_some()
+}
+
 /// The score of a pair, or None when evidence forbids the match or it is below its threshold.
 fn score(
     r: &Records,

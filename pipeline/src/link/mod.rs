@@ -82,16 +82,20 @@ pub fn link_records(r: &Records, p: &LinkParams) -> Linkage {
     let mut clusters = Clusters::new(&r.match_keys[0]);
     let (common, common_values) = common::common_dates(r, &p.common_date);
     let gate = gate::Gate::new(r, &p.gated);
+    let thresholds = p.thresholds.for_size(&p.threshold_scale, r.len());
+    // Where the filters were read, one organisation's two records of one personal number may
+    // be one person entered twice with a typo: the fuzzy step's evidence says so.
+    let alike = |i: usize, j: usize| fuzzy::alike(r, (&gate, &common), &thresholds, i, j);
+    let alike: Option<&dyn Fn(usize, usize) -> bool> = r.has_fuzzy_columns().then_some(&alike);
     let mut exact = exact::link_exact(
         r,
         &mut clusters,
         (&p.match_keys, &common),
-        (p.max_key_group, &gate),
+        (p.max_key_group, &gate, alike),
     );
     exact.common_dates = (common_values, common.iter().filter(|c| **c).count() as u64);
     let exact_roots = clusters.roots();
     let exact_seconds = t.elapsed().as_secs_f64();
-    let thresholds = p.thresholds.for_size(&p.threshold_scale, r.len());
     // Records loaded for exact keys only (`load_for`) cannot take the fuzzy step.
     let fuzzy = (p.fuzzy && r.has_fuzzy_columns()).then(|| {
         fuzzy::link_fuzzy(
