@@ -105,11 +105,14 @@ pub fn for_each_run(sorted: &[(i64, u32)], mut f: impl FnMut(&[(i64, u32)])) {
     }
 }
 
+/// Whether two records are alike enough for the fuzzy step to join them (`fuzzy::alike`).
+pub type Alike<'a> = &'a dyn Fn(usize, usize) -> bool;
+
 /// Joins the records of each run of equal values of one key, except runs too long to be one
 /// person and, for personal numbers, runs that are not one person's (`one_persons_number`).
 fn join_runs(
     (name, gate): (&str, Option<&Gate>),
-    (pairs, r, alike): (&[(i64, u32)], &Records, Option<&dyn Fn(usize, usize) -> bool>),
+    (pairs, r, alike): (&[(i64, u32)], &Records, Option<Alike>),
     clusters: &mut Clusters,
     max_group: usize,
     stats: &mut ExactStats,
@@ -173,7 +176,7 @@ fn join_runs(
 /// tokens, or the same phonetic codes, on one date), or be `alike` as the fuzzy step judges
 /// a pair (a typo) where the filters were read; across organisations names may differ (a
 /// married name, another spelling), as the number is what joins them.
-fn one_persons_number(r: &Records, run: &[(i64, u32)], alike: Option<&dyn Fn(usize, usize) -> bool>) -> bool {
+fn one_persons_number(r: &Records, run: &[(i64, u32)], alike: Option<Alike>) -> bool {
     let name_keys: Vec<&Vec<i64>> = MATCH_KEYS
         .iter()
         .zip(&r.match_keys)
@@ -193,7 +196,7 @@ pub fn link_exact(
     r: &Records,
     clusters: &mut Clusters,
     (use_keys, common_dates): (&[String], &[bool]),
-    (max_group, gate, alike): (usize, &Gate, Option<&dyn Fn(usize, usize) -> bool>),
+    (max_group, gate, alike): (usize, &Gate, Option<Alike>),
 ) -> ExactStats {
     let mut stats = ExactStats::default();
     // Sorting is the costly part: the cores sort the keys, and each key's joins run as soon as
