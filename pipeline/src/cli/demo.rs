@@ -102,7 +102,7 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
         new_ledger: true,
         group_size: None,
     };
-    let code = super::run::stages_of(
+    let code = super::run::stages(
         &schema,
         &work,
         (&input, &safetally::ingest::IngestOptions::default()),

@@ -64,37 +64,17 @@ pub fn run(a: Args, progress: Progress) -> anyhow::Result<u8> {
         &key,
         &a.protect,
         &progress,
-        (a.work.force, a.accept_quarantine),
+        (a.work.force, a.accept_quarantine, false),
     )?;
     Ok(code)
 }
 
-/// Ingest to release, printing each stage's summary; returns the exit code.
+/// Ingest to release, printing each stage's summary; returns the exit code. For the demo
+/// (`synthetic_only`) real members' records are refused after ingest: the demo derives its key
+/// from the files and spends from a ledger of its own, so real records run through it would be
+/// published under neither the platform's key nor its budget (an outside review ran two
+/// members' files through to releases so).
 pub fn stages(
-    schema: &Schema,
-    work: &Workdir,
-    (input, read): (&Path, &IngestOptions),
-    key: &LinkageKey,
-    protect: &ProtectArgs,
-    progress: &Progress,
-    (force, accept_quarantine): (bool, bool),
-) -> anyhow::Result<u8> {
-    stages_of(
-        schema,
-        work,
-        (input, read),
-        key,
-        protect,
-        progress,
-        (force, accept_quarantine, false),
-    )
-}
-
-/// `stages`, and for the demo (`synthetic_only`) a refusal of real members' records after
-/// ingest: the demo derives its key from the files and spends from a ledger of its own, so
-/// real records run through it would be published under neither the platform's key nor its
-/// budget (an outside review ran two members' files through to releases so).
-pub fn stages_of(
     schema: &Schema,
     work: &Workdir,
     (input, read): (&Path, &IngestOptions),
