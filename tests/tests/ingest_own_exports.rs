@@ -476,6 +476,21 @@ fn ids_and_personal_numbers_written_as_decimals_are_read_whole() {
         row_with(&[("record_id", "A-14"), ("personal_number", "")]),
     ]);
     assert_eq!(strings(&df, "record_id")[0].as_deref(), Some("12.0"));
+    // A personal number with zero decimals beside whole ones is refused, saying why (0.31
+    // said only that its digits were too many; an outside review).
+    let rows = [
+        row_with(&[("record_id", "R1"), ("personal_number", "199003051233.0")]),
+        row_with(&[("record_id", "R2")]),
+    ];
+    let text = csv_text(&header(), &rows, b',');
+    let (report, _out) = one("a.csv", &text, &IngestOptions::default());
+    assert_counts(&report, 1, 1);
+    assert!(
+        report.to_text().contains("ends in a decimal part of zeros")
+            && !report.to_text().contains("19900305"),
+        "{}",
+        report.to_text()
+    );
 }
 
 /// A word or dash where a person has no personal number is read as none, and counted; a

@@ -170,8 +170,9 @@ pub(super) fn open_parquet(path: &Path) -> Result<Table, FileError> {
     Ok(table)
 }
 
-/// A column of numbers holding values of eight or nine digits: personal numbers of ten digits
-/// lose their leading zeros so (0101021238, born in 2001, is 101021238), and each such row
+/// A column of numbers holding values of seven to nine digits: personal numbers of ten digits
+/// lose their leading zeros so (0101021238, born in 2001, is 101021238; 0001011212, born in
+/// January 2000, is 1011212, which an outside review found without the note), and each such row
 /// is refused as a number of the wrong length, which the row's message cannot explain, as a
 /// column of numbers shows none. Named without its values.
 fn lost_zeros_note(c: &Column) -> Option<String> {
@@ -181,11 +182,11 @@ fn lost_zeros_note(c: &Column) -> Option<String> {
         .ok()?
         .iter()
         .flatten()
-        .filter(|v| (1e7..1e9).contains(&v.abs()) && v.fract() == 0.0)
+        .filter(|v| (1e6..1e9).contains(&v.abs()) && v.fract() == 0.0)
         .count();
     (n > 0).then(|| {
         format!(
-            "column {} is stored as numbers, not text, and {n} value(s) have 8 or 9 digits: if it holds personal numbers, those of persons born 2000-2009 have lost their leading zeros; store the column as text (a string column) and write the file again",
+            "column {} is stored as numbers, not text, and {n} value(s) have 7 to 9 digits: if it holds personal numbers, those of persons born 2000-2009 have lost their leading zeros; store the column as text (a string column) and write the file again",
             c.name()
         )
     })

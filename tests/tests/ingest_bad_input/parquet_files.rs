@@ -110,8 +110,9 @@ fn personal_numbers_stored_as_numbers_are_told_to_be_stored_as_text() {
     let columns: Vec<Column> = valid_row()
         .into_iter()
         .map(|(k, v)| match k {
-            "personal_number" => Column::new(k.into(), [101_021_238i64]),
-            _ => Column::new(k.into(), [v]),
+            "personal_number" => Column::new(k.into(), [101_021_238i64, 1_011_212]),
+            "record_id" => Column::new(k.into(), ["R1", "R2"]),
+            _ => Column::new(k.into(), [v.clone(), v]),
         })
         .collect();
     let mut df = DataFrame::new_infer_height(columns).expect("frame");
@@ -119,7 +120,7 @@ fn personal_numbers_stored_as_numbers_are_told_to_be_stored_as_text() {
         .finish(&mut df)
         .expect("write");
     let (report, out) = ingest(dir.path(), &IngestOptions::default());
-    assert_counts(&report, 0, 1);
+    assert_counts(&report, 0, 2);
     assert_eq!(
         rules_of(out.path())[0],
         (1, "personal_number".into(), "pnr_format".into())
@@ -127,9 +128,10 @@ fn personal_numbers_stored_as_numbers_are_told_to_be_stored_as_text() {
     let notes = report.files[0].notes.join("\n");
     assert!(
         notes.contains("column personal_number is stored as numbers")
-            && notes.contains("1 value(s) have 8 or 9 digits")
+            && notes.contains("2 value(s) have 7 to 9 digits")
             && notes.contains("store the column as text")
-            && !notes.contains("101021238"),
+            && !notes.contains("101021238")
+            && !notes.contains("1011212"),
         "{notes}"
     );
 }

@@ -223,7 +223,12 @@ impl Validator<'_> {
                     birth = birth.or(Some(p.birth));
                     values[c.pnr] = Some(p.normalised);
                 }
-                Err(b) => self.push(problems, c.pnr, raw_pnr, number_hint(b, row, map, c.pnr)),
+                Err(b) => self.push(
+                    problems,
+                    c.pnr,
+                    raw_pnr,
+                    number_hint(b, (row, raw_pnr), map, c.pnr),
+                ),
             }
         }
         // A blank age group the birth date settles: the one answer the check below accepts

@@ -167,11 +167,29 @@ impl<'a> Validator<'a> {
 /// Excel drops the leading zeros of a number typed into a cell not formatted as text, so a
 /// personal number of someone born in 2000-2009 (0005171236) loses digits; the message says
 /// so, as the person sees ten digits in Excel.
-fn number_hint(mut b: Broken, row: &Row, map: &HeaderMap, col: usize) -> Broken {
-    if b.rule == "pnr_format" && map.source[col].is_some_and(|p| row.is_number(p)) {
+fn number_hint(mut b: Broken, (row, raw): (&Row, &str), map: &HeaderMap, col: usize) -> Broken {
+    if b.rule != "pnr_format" {
+        return b;
+    }
+    if map.source[col].is_some_and(|p| row.is_number(p)) {
         b.message.push_str("; the cell is stored as a number in Excel, so leading zeros were lost; format the column as text (the template does) and type it again");
+    } else if zero_decimals(raw) {
+        // Read without its decimals only where every filled cell of the column has them
+        // (`decimals`); beside whole numbers it is refused, and its message said only that
+        // the digits were too many (an outside review).
+        b.message.push_str("; the number ends in a decimal part of zeros (.0), as a program writes a number stored as a decimal: write the personal number as text, without the decimals");
     }
     b
+}
+
+/// Digits, then a decimal point or comma and zeros only (`199003051233.0`).
+fn zero_decimals(raw: &str) -> bool {
+    raw.trim().split_once(['.', ',']).is_some_and(|(whole, zeros)| {
+        !whole.is_empty()
+            && whole.bytes().all(|b| b.is_ascii_digit())
+            && !zeros.is_empty()
+            && zeros.bytes().all(|b| b == b'0')
+    })
 }
 
 fn problem(column: &str, raw: &str, b: Broken) -> Problem {
