@@ -168,6 +168,28 @@ fn a_hidden_sheet_of_other_records_refuses_the_file_and_a_hidden_copy_does_not()
     }
 }
 
+/// A hidden sheet of other records named with a client's personal number is refused calling
+/// it by its place, not its name (as the visible sheets are since 0.32).
+#[test]
+fn a_hidden_sheet_named_with_a_personal_number_is_refused_by_its_place() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let shown = wb.add_worksheet();
+    shown.set_name("Ärenden").expect("name");
+    write_sheet(shown, &[header(), row_with(&[("record_id", "R1")])]);
+    let other = wb.add_worksheet();
+    other.set_name("Olga 19880101").expect("name");
+    write_sheet(other, &[header(), row_with(&[("record_id", "R2")])]);
+    other.set_hidden(true);
+    wb.save(dir.path().join("org.xlsx")).expect("save");
+    let (report, _out) = ingest(dir.path(), &IngestOptions::default());
+    let e = file_error(&report, "org.xlsx");
+    assert!(
+        e.contains("hidden sheet(s) \"sheet 2 (its name not shown") && !e.contains("19880101"),
+        "{e}"
+    );
+}
+
 /// The records on a hidden sheet and a visible sheet of notes: the error points at the hidden
 /// sheet, not at the notes' first row as a header missing its columns.
 #[test]

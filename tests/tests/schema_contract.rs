@@ -164,5 +164,11 @@ fn iso_names_with_their_kind_after_a_comma_are_read() {
         );
     }
     assert_eq!(s.lookup_country("Korea, somewhere"), Resolved::Unknown);
+    // A place within a state after the comma is no kind of state: not the country Georgia.
+    assert_eq!(s.lookup_country("Georgia, USA"), Resolved::Unknown);
+    assert_eq!(
+        s.lookup_country("Venezuela, Bolivarian Republic of"),
+        Resolved::Normalised("VE".into())
+    );
     assert_eq!(s.lookup_country("Fatima, Okafor"), Resolved::Unknown);
 }

@@ -262,7 +262,7 @@ pub(super) fn header_notes(schema: &crate::schema::Schema, map: &header::HeaderM
         let (values, names): (Vec<&String>, Vec<&String>) = map
             .ignored
             .iter()
-            .partition(|c| header::reads_as_a_value(schema, c));
+            .partition(|c| header::looks_like_an_answer(schema, c));
         let mut ignored: Vec<String> = names.iter().map(|c| super::fields::collapse_spaces(c)).collect();
         if !values.is_empty() {
             ignored.push(format!(

@@ -235,7 +235,8 @@ impl Schema {
 
     /// Whether a personal number cell holds a word or mark put where the person has none
     /// (`Saknas`, `Vet ej`, `-`, `Ej svenskt pnr`): most persons met have no Swedish number,
-    /// and refusing the cell refused the whole person (an outside review).
+    /// and refusing the cell refused the whole person (an outside review). Birth dates take
+    /// the same words for a date not known (`is_empty_marker`).
     pub fn is_pnr_placeholder(&self, raw: &str) -> bool {
         const NONE: [&str; 9] = [
             "haringen",
@@ -309,10 +310,13 @@ impl Schema {
             .strip_prefix("The ")
             .or_else(|| usual.strip_prefix("the "))
             .unwrap_or(&usual);
-        // The name alone last (`Venezuela, Bolivarian Republic of`): `Korea` and `Congo` name
-        // two countries each and stay unknown.
-        [usual.as_str(), without_the, name]
+        // The name alone last (`Venezuela, Bolivarian Republic of`), where what follows the
+        // comma is a kind of state (`... of`), not a place within it (`Georgia, USA` is no
+        // country Georgia); `Korea` and `Congo` name two countries each and stay unknown.
+        let kind_of_state = kind.split_whitespace().any(|w| w.eq_ignore_ascii_case("of"));
+        [usual.as_str(), without_the]
             .into_iter()
+            .chain(kind_of_state.then_some(name))
             .find_map(|form| match self.country_lookup.resolve(form) {
                 Resolved::Exact(code) | Resolved::Normalised(code) => Some(Resolved::Normalised(code)),
                 Resolved::Unknown => None,

@@ -12,15 +12,10 @@ use super::validate::excel_letters;
 use crate::error::{FileError, Place};
 use crate::schema::Schema;
 
-use cells::{
-    excel_table_name, looks_like_an_answer, near_column, one_line, other_header, pandas_index, row_number,
-    strong_column,
-};
+use cells::{excel_table_name, near_column, one_line, other_header, pandas_index, row_number, strong_column};
 use mistakes::{missing_columns, one_column_per_answer, whole_names};
 
-pub(super) use cells::{
-    header_cell, holds_a_long_number, looks_like_an_answer as reads_as_a_value, resolve_column,
-};
+pub(super) use cells::{header_cell, holds_a_long_number, looks_like_an_answer, resolve_column};
 pub use first_row::{HeaderKind, TITLE_ROWS, classify, title_like};
 
 #[derive(Debug, Clone)]

@@ -10,16 +10,17 @@ use crate::error::FileError;
 use crate::ingest::header::HeaderKind;
 use crate::ingest::read::{Table, table_from_grid};
 
-/// The hidden sheets whose header (below any title) is one of records, read as tables. A
-/// hidden sheet that cannot be read is left alone, as hidden sheets are.
+/// The hidden sheets (by name, and as the report shows the name: `xlsx::shown_name`) whose
+/// header (below any title) is one of records, read as tables under the shown name. A hidden
+/// sheet that cannot be read is left alone, as hidden sheets are.
 fn hidden_record_sheets(
     wb: &mut Book,
     path: &Path,
-    hidden: &[String],
+    hidden: &[(String, String)],
     classify: &dyn Fn(&[String]) -> HeaderKind,
 ) -> Vec<(String, Table)> {
     let mut out = Vec::new();
-    for name in hidden {
+    for (name, shown) in hidden {
         let Ok(SheetCells {
             mut grid, mut notes, ..
         }) = sheet_grid(wb, name)
@@ -30,9 +31,9 @@ fn hidden_record_sheets(
         if grid
             .first()
             .is_some_and(|h| classify(&h.cells) == HeaderKind::Records)
-            && let Ok(table) = table_from_grid(path, name, grid, notes)
+            && let Ok(table) = table_from_grid(path, shown, grid, notes)
         {
-            out.push((name.clone(), table));
+            out.push((shown.clone(), table));
         }
     }
     out
@@ -43,7 +44,7 @@ fn hidden_record_sheets(
 pub(super) fn refuse_hidden_records(
     wb: &mut Book,
     path: &Path,
-    hidden: &[String],
+    hidden: &[(String, String)],
     classify: &dyn Fn(&[String]) -> HeaderKind,
 ) -> Result<(), FileError> {
     let holding: Vec<String> = hidden_record_sheets(wb, path, hidden, classify)
@@ -70,7 +71,7 @@ pub(super) fn refuse_hidden_records(
 pub(super) fn refuse_hidden_new_records(
     wb: &mut Book,
     path: &Path,
-    hidden: &[String],
+    hidden: &[(String, String)],
     tables: &[(HeaderKind, Table)],
     classify: &dyn Fn(&[String]) -> HeaderKind,
 ) -> Result<(), FileError> {

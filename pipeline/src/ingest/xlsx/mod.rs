@@ -95,7 +95,7 @@ pub(super) fn open_xlsx(
         }
         if sheet.name.is_none() && meta.visible != SheetVisible::Visible {
             passed.hidden.push(format!("{shown:?}"));
-            hidden.push(name.clone());
+            hidden.push((name.clone(), shown.clone()));
             continue;
         }
         let SheetCells {
